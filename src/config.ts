@@ -1,0 +1,127 @@
+import path from "node:path";
+import type { HardhatConfig, HardhatUserConfig } from "hardhat/types";
+import { AnonifyPluginError } from "./errors";
+
+/** How enclaves run: natively with the development IAS (`simulation`) or under Gramine-SGX (`sgx`). */
+export type EnclaveMode = "simulation" | "sgx";
+
+/** Which CA a deployment pins for IAS report-signing certificates. */
+export type IasRootCa = "intel" | "simulation";
+
+export interface AnonifyAttestationPolicyUserConfig {
+  /** isvEnclaveQuoteStatus values accepted. Default: ["OK"]. */
+  allowedStatuses?: string[];
+  /** Accept enclaves with the DEBUG attribute. Default: false. Never enable in production. */
+  allowDebug?: boolean;
+  /** Reject reports older than this many seconds at block.timestamp; 0 disables the check. Default: 0. */
+  maxReportAgeSeconds?: number;
+}
+
+export interface AnonifyUserConfig {
+  /** Default: "simulation". */
+  mode?: EnclaveMode;
+  /** Default: "simulation" in simulation mode, "intel" in sgx mode. A simulation CA is refused in sgx mode. */
+  iasRootCa?: IasRootCa;
+  /** Intel Attestation Service endpoint and subscription key, used only in sgx mode. */
+  ias?: { url?: string; apiKey?: string };
+  policy?: AnonifyAttestationPolicyUserConfig;
+  enclave?: {
+    /** CMake source directory of the enclave. Default: "<root>/enclave". */
+    sourceDir?: string;
+    /** CMake build directory. Default: "<sourceDir>/build". */
+    buildDir?: string;
+  };
+  /** Where TEE nodes keep sealed state. Default: "<root>/.anonify". */
+  dataDir?: string;
+}
+
+export interface AnonifyConfig {
+  mode: EnclaveMode;
+  iasRootCa: IasRootCa;
+  ias: { url: string; apiKey?: string };
+  policy: Required<AnonifyAttestationPolicyUserConfig>;
+  enclave: { sourceDir: string; buildDir: string; binary: string };
+  dataDir: string;
+}
+
+/** IAS v4 report endpoint (EPID). Intel retired EPID attestation in 2025; kept for deployments that still reach it. */
+export const DEFAULT_IAS_URL = "https://api.trustedservices.intel.com/sgx/attestation/v4/report";
+
+/** The quote statuses IAS documents; anything else in a policy is almost certainly a typo. */
+export const KNOWN_QUOTE_STATUSES = [
+  "OK",
+  "SIGNATURE_INVALID",
+  "GROUP_REVOKED",
+  "SIGNATURE_REVOKED",
+  "KEY_REVOKED",
+  "SIGRL_VERSION_MISMATCH",
+  "GROUP_OUT_OF_DATE",
+  "CONFIGURATION_NEEDED",
+  "SW_HARDENING_NEEDED",
+  "CONFIGURATION_AND_SW_HARDENING_NEEDED",
+] as const;
+
+function fail(field: string, problem: string): never {
+  throw new AnonifyPluginError(`Invalid config: anonify.${field} ${problem}`);
+}
+
+/** Fills defaults and rejects anything a node could not run with; called from `extendConfig`. */
+export function resolveAnonifyConfig(user: AnonifyUserConfig | undefined, root: string): AnonifyConfig {
+  const u = user ?? {};
+  if (typeof u !== "object" || Array.isArray(u)) fail("", "must be an object");
+
+  const mode = u.mode ?? "simulation";
+  if (mode !== "simulation" && mode !== "sgx") fail("mode", `must be "simulation" or "sgx", got ${JSON.stringify(mode)}`);
+
+  const iasRootCa = u.iasRootCa ?? (mode === "sgx" ? "intel" : "simulation");
+  if (iasRootCa !== "intel" && iasRootCa !== "simulation") {
+    fail("iasRootCa", `must be "intel" or "simulation", got ${JSON.stringify(iasRootCa)}`);
+  }
+  if (mode === "sgx" && iasRootCa === "simulation") {
+    fail("iasRootCa", `is "simulation" but mode is "sgx": a production enclave must be verified under Intel's CA`);
+  }
+
+  const url = u.ias?.url ?? DEFAULT_IAS_URL;
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new Error();
+  } catch {
+    fail("ias.url", `must be an http(s) URL, got ${JSON.stringify(url)}`);
+  }
+  if (u.ias?.apiKey !== undefined && (typeof u.ias.apiKey !== "string" || u.ias.apiKey.length === 0)) {
+    fail("ias.apiKey", "must be a non-empty string when set");
+  }
+
+  const allowedStatuses = u.policy?.allowedStatuses ?? ["OK"];
+  if (!Array.isArray(allowedStatuses) || allowedStatuses.length === 0) {
+    fail("policy.allowedStatuses", "must be a non-empty array of quote statuses");
+  }
+  for (const s of allowedStatuses) {
+    if (!(KNOWN_QUOTE_STATUSES as readonly string[]).includes(s)) {
+      fail("policy.allowedStatuses", `contains unknown status ${JSON.stringify(s)}; known: ${KNOWN_QUOTE_STATUSES.join(", ")}`);
+    }
+  }
+  const allowDebug = u.policy?.allowDebug ?? false;
+  if (typeof allowDebug !== "boolean") fail("policy.allowDebug", "must be a boolean");
+  const maxReportAgeSeconds = u.policy?.maxReportAgeSeconds ?? 0;
+  if (!Number.isSafeInteger(maxReportAgeSeconds) || maxReportAgeSeconds < 0) {
+    fail("policy.maxReportAgeSeconds", `must be a non-negative integer (0 = off), got ${JSON.stringify(maxReportAgeSeconds)}`);
+  }
+
+  const sourceDir = path.resolve(root, u.enclave?.sourceDir ?? "enclave");
+  const buildDir = path.resolve(root, u.enclave?.buildDir ?? path.join(sourceDir, "build"));
+  const dataDir = path.resolve(root, u.dataDir ?? ".anonify");
+
+  return {
+    mode,
+    iasRootCa,
+    ias: { url, apiKey: u.ias?.apiKey },
+    policy: { allowedStatuses: [...allowedStatuses], allowDebug, maxReportAgeSeconds },
+    enclave: { sourceDir, buildDir, binary: path.join(buildDir, "anonify-enclave") },
+    dataDir,
+  };
+}
+
+export function extendAnonifyConfig(config: HardhatConfig, userConfig: Readonly<HardhatUserConfig>): void {
+  config.anonify = resolveAnonifyConfig(userConfig.anonify, config.paths.root);
+}

@@ -1,0 +1,17 @@
+import { extendConfig, extendEnvironment } from "hardhat/config";
+import { lazyObject } from "hardhat/plugins";
+import "./type-extensions";
+import "./solc";
+import { extendAnonifyConfig } from "./config";
+import { AnonifyRuntime } from "./runtime";
+import "../tasks";
+
+extendConfig(extendAnonifyConfig);
+
+extendEnvironment((hre) => {
+  hre.anonify = lazyObject(() => new AnonifyRuntime(hre));
+});
+
+export * from "./config";
+export * from "./errors";
+export { AnonifyRuntime } from "./runtime";

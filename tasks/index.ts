@@ -1,0 +1,1 @@
+// One file per task group; each registers its tasks in the `anonify` scope.
