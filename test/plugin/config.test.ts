@@ -1,0 +1,92 @@
+import { expect } from "chai";
+import path from "node:path";
+import hre from "hardhat";
+import { HardhatPluginError } from "hardhat/plugins";
+import { DEFAULT_IAS_URL, resolveAnonifyConfig } from "../../src/config";
+import { bundledSolcVersion } from "../../src/solc";
+
+const ROOT = "/projects/app";
+
+function rejects(user: unknown, fragment: string): void {
+  let thrown: unknown;
+  try {
+    resolveAnonifyConfig(user as never, ROOT);
+  } catch (e) {
+    thrown = e;
+  }
+  expect(thrown, `expected rejection mentioning ${fragment}`).to.be.instanceOf(HardhatPluginError);
+  expect((thrown as Error).message).to.contain(fragment);
+}
+
+describe("plugin: anonify config", function () {
+  it("fills every default for an empty section", function () {
+    const c = resolveAnonifyConfig(undefined, ROOT);
+    expect(c).to.deep.equal({
+      mode: "simulation",
+      iasRootCa: "simulation",
+      ias: { url: DEFAULT_IAS_URL, apiKey: undefined },
+      policy: { allowedStatuses: ["OK"], allowDebug: false, maxReportAgeSeconds: 0 },
+      enclave: {
+        sourceDir: path.join(ROOT, "enclave"),
+        buildDir: path.join(ROOT, "enclave", "build"),
+        binary: path.join(ROOT, "enclave", "build", "anonify-enclave"),
+      },
+      dataDir: path.join(ROOT, ".anonify"),
+    });
+  });
+
+  it("pins Intel's CA by default in sgx mode", function () {
+    expect(resolveAnonifyConfig({ mode: "sgx" }, ROOT).iasRootCa).to.equal("intel");
+  });
+
+  it("resolves relative paths against the project root", function () {
+    const c = resolveAnonifyConfig({ enclave: { sourceDir: "native" }, dataDir: "state" }, ROOT);
+    expect(c.enclave.buildDir).to.equal(path.join(ROOT, "native", "build"));
+    expect(c.dataDir).to.equal(path.join(ROOT, "state"));
+  });
+
+  it("keeps a valid policy as given", function () {
+    const c = resolveAnonifyConfig(
+      { policy: { allowedStatuses: ["OK", "SW_HARDENING_NEEDED"], allowDebug: true, maxReportAgeSeconds: 86400 } },
+      ROOT,
+    );
+    expect(c.policy).to.deep.equal({
+      allowedStatuses: ["OK", "SW_HARDENING_NEEDED"],
+      allowDebug: true,
+      maxReportAgeSeconds: 86400,
+    });
+  });
+
+  it("rejects each invalid field with a message naming it", function () {
+    rejects({ mode: "hardware" }, "anonify.mode");
+    rejects({ iasRootCa: "acme" }, "anonify.iasRootCa");
+    rejects({ mode: "sgx", iasRootCa: "simulation" }, "production enclave must be verified under Intel's CA");
+    rejects({ ias: { url: "ftp://ias.example" } }, "anonify.ias.url");
+    rejects({ ias: { url: "not a url" } }, "anonify.ias.url");
+    rejects({ ias: { apiKey: "" } }, "anonify.ias.apiKey");
+    rejects({ policy: { allowedStatuses: [] } }, "anonify.policy.allowedStatuses");
+    rejects({ policy: { allowedStatuses: ["OK", "GROUP_OUT_OF_DAT"] } }, 'unknown status "GROUP_OUT_OF_DAT"');
+    rejects({ policy: { allowDebug: "yes" } }, "anonify.policy.allowDebug");
+    rejects({ policy: { maxReportAgeSeconds: -1 } }, "anonify.policy.maxReportAgeSeconds");
+    rejects({ policy: { maxReportAgeSeconds: 1.5 } }, "anonify.policy.maxReportAgeSeconds");
+    rejects([], "must be an object");
+  });
+
+  it("is resolved on the running hre and exposed as hre.anonify", function () {
+    expect(hre.config.anonify.mode).to.equal("simulation");
+    expect(hre.config.anonify.enclave.binary).to.equal(
+      path.join(hre.config.paths.root, "enclave", "build", "anonify-enclave"),
+    );
+    expect(hre.anonify.config).to.equal(hre.config.anonify);
+  });
+});
+
+describe("plugin: offline solc", function () {
+  it("compiles with the solc npm package's soljson, never a download", async function () {
+    const { version, longVersion } = bundledSolcVersion();
+    expect(hre.config.solidity.compilers.map((c) => c.version)).to.deep.equal([version]);
+    const build = await hre.run("compile:solidity:solc:get-build", { solcVersion: version, quiet: true });
+    expect(build).to.include({ version, longVersion, isSolcJs: true });
+    expect(build.compilerPath).to.match(/node_modules[\\/]solc[\\/]soljson\.js$/);
+  });
+});
