@@ -1,0 +1,52 @@
+// EIP-712 typed-data hashing for the messages Anonify signs:
+//  - enclave -> AnonifyGroup contract: Handshake, Ciphertext, CiphertextBatch, Checkpoint
+//    (domain name "Anonify", version "1", chainId, verifyingContract = the group contract);
+//  - user -> enclave: Command (same domain), checked by the enclave before it accepts a command.
+// digest = keccak256(0x19 0x01 ‖ domainSeparator ‖ hashStruct(message)).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "anonify/bytes.h"
+
+namespace anonify::crypto::eip712 {
+
+constexpr const char* kDomainType =
+    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)";
+constexpr const char* kHandshakeType = "Handshake(uint64 epoch,bytes32 handshakeHash)";
+constexpr const char* kCiphertextType = "Ciphertext(uint64 epoch,bytes32 payloadHash)";
+constexpr const char* kCiphertextBatchType = "CiphertextBatch(uint64 epoch,bytes32 payloadsHash)";
+constexpr const char* kCheckpointType = "Checkpoint(uint64 stateCounter,bytes32 stateHash)";
+constexpr const char* kCommandType = "Command(address sender,uint64 nonce,bytes32 payloadHash)";
+
+constexpr const char* kAnonifyDomainName = "Anonify";
+constexpr const char* kAnonifyDomainVersion = "1";
+
+struct Domain {
+  std::string name = kAnonifyDomainName;
+  std::string version = kAnonifyDomainVersion;
+  uint64_t chain_id = 0;
+  Bytes verifying_contract;  ///< 20 bytes
+};
+
+/// hashStruct(EIP712Domain). Throws Error(InvalidArgument) unless verifying_contract is 20 bytes.
+Bytes domain_separator(const Domain& domain);
+
+/// keccak256(0x1901 ‖ domain_separator ‖ struct_hash). Both inputs 32 bytes.
+Bytes typed_data_digest(ByteView domain_separator, ByteView struct_hash);
+
+/// hashStruct(Handshake{epoch, handshakeHash}).
+Bytes handshake_struct_hash(uint64_t epoch, ByteView handshake_hash);
+/// hashStruct(Ciphertext{epoch, payloadHash}).
+Bytes ciphertext_struct_hash(uint64_t epoch, ByteView payload_hash);
+/// hashStruct(CiphertextBatch{epoch, payloadsHash}).
+Bytes ciphertext_batch_struct_hash(uint64_t epoch, ByteView payloads_hash);
+/// keccak256(keccak256(c_0) ‖ keccak256(c_1) ‖ ...), the payloadsHash of a batch.
+Bytes batch_payloads_hash(const std::vector<Bytes>& ciphertexts);
+/// hashStruct(Checkpoint{stateCounter, stateHash}).
+Bytes checkpoint_struct_hash(uint64_t state_counter, ByteView state_hash);
+/// hashStruct(Command{sender, nonce, payloadHash}); sender is a 20-byte address.
+Bytes command_struct_hash(ByteView sender, uint64_t nonce, ByteView payload_hash);
+
+}  // namespace anonify::crypto::eip712
