@@ -1,0 +1,146 @@
+#include "anonify/mls/tls_codec.h"
+
+#include "anonify/mls/mls_error.h"
+
+namespace anonify::mls {
+
+void TlsWriter::u8(uint8_t v) { buffer_.push_back(v); }
+
+void TlsWriter::u16(uint16_t v) {
+  buffer_.push_back(static_cast<uint8_t>(v >> 8));
+  buffer_.push_back(static_cast<uint8_t>(v));
+}
+
+void TlsWriter::u32(uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    buffer_.push_back(static_cast<uint8_t>(v >> shift));
+  }
+}
+
+void TlsWriter::u64(uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    buffer_.push_back(static_cast<uint8_t>(v >> shift));
+  }
+}
+
+void TlsWriter::varint(uint64_t v) {
+  if (v < (1U << 6)) {
+    u8(static_cast<uint8_t>(v));
+  } else if (v < (1U << 14)) {
+    u16(static_cast<uint16_t>(0x4000 | v));
+  } else if (v <= kMaxVarint) {
+    u32(static_cast<uint32_t>(0x80000000U | v));
+  } else {
+    fail(Reason::kInternal, "varint value exceeds 30 bits");
+  }
+}
+
+void TlsWriter::raw(const uint8_t* data, size_t size) {
+  if (size > 0) {
+    buffer_.insert(buffer_.end(), data, data + size);
+  }
+}
+
+void TlsWriter::opaque(const Bytes& data) {
+  varint(data.size());
+  raw(data);
+}
+
+void TlsWriter::opaque(const std::string& text) {
+  varint(text.size());
+  raw(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+}
+
+const uint8_t* TlsReader::take(size_t size) {
+  if (size > size_ - pos_) {
+    fail(Reason::kMalformed, "truncated input at offset " + std::to_string(pos_));
+  }
+  const uint8_t* start = data_ + pos_;
+  pos_ += size;
+  return start;
+}
+
+uint8_t TlsReader::u8() { return *take(1); }
+
+uint16_t TlsReader::u16() {
+  const uint8_t* p = take(2);
+  return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
+
+uint32_t TlsReader::u32() {
+  const uint8_t* p = take(4);
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+
+uint64_t TlsReader::u64() {
+  const uint8_t* p = take(8);
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) {
+    v = (v << 8) | p[i];
+  }
+  return v;
+}
+
+uint64_t TlsReader::varint() {
+  const size_t start = pos_;
+  const uint8_t first = u8();
+  const uint8_t prefix = first >> 6;
+  uint64_t v = first & 0x3F;
+  size_t length = 1;
+  if (prefix == 3) {
+    fail(Reason::kMalformed, "varint with reserved prefix at offset " + std::to_string(start));
+  }
+  if (prefix == 1) {
+    length = 2;
+  } else if (prefix == 2) {
+    length = 4;
+  }
+  for (size_t i = 1; i < length; ++i) {
+    v = (v << 8) | u8();
+  }
+  const bool minimal = (length == 1) || (length == 2 && v >= (1U << 6)) || (length == 4 && v >= (1U << 14));
+  if (!minimal) {
+    fail(Reason::kMalformed, "non-minimal varint at offset " + std::to_string(start));
+  }
+  return v;
+}
+
+Bytes TlsReader::raw(size_t size) {
+  const uint8_t* p = take(size);
+  return Bytes(p, p + size);
+}
+
+Bytes TlsReader::opaque() {
+  const uint64_t size = varint();
+  if (size > remaining()) {
+    fail(Reason::kMalformed, "opaque length " + std::to_string(size) + " exceeds input at offset " +
+                                 std::to_string(pos_));
+  }
+  return raw(static_cast<size_t>(size));
+}
+
+TlsReader TlsReader::vector() {
+  const uint64_t size = varint();
+  if (size > remaining()) {
+    fail(Reason::kMalformed, "vector length " + std::to_string(size) + " exceeds input at offset " +
+                                 std::to_string(pos_));
+  }
+  const uint8_t* start = take(static_cast<size_t>(size));
+  return TlsReader(start, static_cast<size_t>(size));
+}
+
+bool TlsReader::present() {
+  const uint8_t flag = u8();
+  if (flag > 1) {
+    fail(Reason::kMalformed, "optional presence byte " + std::to_string(flag));
+  }
+  return flag == 1;
+}
+
+void TlsReader::finish(const char* what) const {
+  if (!empty()) {
+    fail(Reason::kMalformed, std::string(what) + ": " + std::to_string(remaining()) + " trailing bytes");
+  }
+}
+
+}  // namespace anonify::mls

@@ -1,0 +1,49 @@
+// Shared helpers of the MLS GoogleTest files: locating and loading the RFC 9420 interop vectors.
+#pragma once
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "anonify/bytes.h"
+
+namespace anonify::mls::testing {
+
+// $ANONIFY_VECTORS/mls, else ../shared/vectors/mls beside the repository.
+inline std::string mls_vector_path(const std::string& file) {
+  const char* env = std::getenv("ANONIFY_VECTORS");
+#ifdef ANONIFY_DEFAULT_VECTORS
+  const std::string base = env != nullptr ? env : ANONIFY_DEFAULT_VECTORS;
+#else
+  const std::string base = env != nullptr ? env : "../shared/vectors";
+#endif
+  return base + "/mls/" + file;
+}
+
+inline nlohmann::json load_mls_vectors(const std::string& file) {
+  const std::string path = mls_vector_path(file);
+  std::ifstream in(path);
+  if (!in) {
+    ADD_FAILURE() << "cannot open vector file " << path;
+    return nlohmann::json::array();
+  }
+  return nlohmann::json::parse(in);
+}
+
+// Entries for ciphersuite 1 (files without a cipher_suite field are suite-independent).
+inline bool is_suite_one(const nlohmann::json& entry) {
+  return !entry.contains("cipher_suite") || entry.at("cipher_suite").get<int>() == 1;
+}
+
+inline Bytes hex(const nlohmann::json& value) { return from_hex(value.get<std::string>()); }
+
+inline void report_passed(const std::string& file, size_t passed, size_t total) {
+  std::printf("[ mls vectors ] %s: %zu/%zu suite-1 entries passed\n", file.c_str(), passed, total);
+  EXPECT_GT(total, 0U) << file << " has no suite-1 entries";
+  EXPECT_EQ(passed, total) << file;
+}
+
+}  // namespace anonify::mls::testing
