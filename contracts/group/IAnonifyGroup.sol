@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.30;
+
+/**
+ * @title IAnonifyGroup
+ * @notice The on-chain core of an Anonify group: a roster of attested enclaves, the handshake log (one MLS commit per
+ * epoch), the ciphertext log (every entry numbered by a strictly increasing `stateCounter`) and per-enclave state
+ * checkpoints. Payloads are never stored: events carry the bytes and nodes rebuild everything from the logs.
+ * @dev Enclaves authenticate with secp256k1 ECDSA signatures over EIP-712 typed data (domain "Anonify", version "1",
+ * chain id, this contract's address; see {AnonifyMessages}). The account sending a transaction (the host) plays no
+ * role in authorization, so any relayer may submit an enclave's signed message.
+ */
+interface IAnonifyGroup {
+    /// @notice Lifecycle of an enclave address in the roster. `Revoked` is final: the address can never rejoin.
+    enum EnclaveStatus {
+        None,
+        Active,
+        Revoked
+    }
+
+    /// @notice Why an enclave left the roster.
+    enum RevocationReason {
+        /// A `GOVERNOR_ROLE` holder revoked it ({revokeEnclave}).
+        Governance,
+        /// Its MRENCLAVE is no longer on the verifier's allowlist and someone evicted it ({evictEnclave}).
+        MrenclaveDisallowed
+    }
+
+    /**
+     * @notice What the roster keeps per enclave address.
+     * @dev `status`, `joinedAtEpoch` and `checkpointStateCounter` share one storage slot, the only one read when the
+     * enclave posts a handshake or a ciphertext.
+     */
+    struct Enclave {
+        EnclaveStatus status;
+        /// First epoch in which the enclave is a member (the epoch its join handshake created).
+        uint64 joinedAtEpoch;
+        /// `stateCounter` of the enclave's latest checkpoint (0 = none yet).
+        uint64 checkpointStateCounter;
+        /// MRENCLAVE of the attested enclave, from its IAS report.
+        bytes32 mrenclave;
+        /// The enclave's X25519 HPKE public key (users encrypt commands to it).
+        bytes32 hpkePublicKey;
+        /// The enclave's Ed25519 MLS signature key (its leaf credential in the TreeKEM group).
+        bytes32 mlsSignatureKey;
+        /// Keyed state hash of the enclave's latest checkpoint.
+        bytes32 checkpointStateHash;
+    }
+
+    // ---------------------------------------------------------------- events
+
+    /// @notice An attested enclave joined the roster; its join handshake is the `HandshakePosted` of `joinedAtEpoch - 1`.
+    event EnclaveJoined(
+        address indexed enclave,
+        bytes32 indexed mrenclave,
+        uint64 joinedAtEpoch,
+        bytes32 hpkePublicKey,
+        bytes32 mlsSignatureKey
+    );
+
+    /// @notice An enclave was removed from the roster for good.
+    event EnclaveRevoked(address indexed enclave, bytes32 indexed mrenclave, RevocationReason reason, address by);
+
+    /// @notice `handshake` (an MLS commit) moved the group from `epoch` to `epoch + 1`.
+    event HandshakePosted(uint64 indexed epoch, address indexed sender, bytes handshake);
+
+    /// @notice One ciphertext log entry, encrypted under the key of `epoch`.
+    event CiphertextPosted(uint64 indexed stateCounter, uint64 indexed epoch, address indexed sender, bytes ciphertext);
+
+    /**
+     * @notice A batch of ciphertext log entries in one event; `ciphertexts[i]` has stateCounter `firstStateCounter + i`.
+     * @dev One log per batch instead of one per entry saves the per-log base cost and the topics of every entry.
+     */
+    event CiphertextBatchPosted(
+        uint64 indexed firstStateCounter,
+        uint64 indexed epoch,
+        address indexed sender,
+        bytes[] ciphertexts
+    );
+
+    /// @notice `enclave` attests that its state after applying entries 1..`stateCounter` has keyed hash `stateHash`.
+    event CheckpointPosted(address indexed enclave, uint64 indexed stateCounter, bytes32 stateHash);
+
+    // ---------------------------------------------------------------- errors
+
+    /// @notice SHA-256(hpkePublicKey ‖ mlsSignatureKey) differs from REPORTDATA[20..52] of the attested report.
+    error ReportDataKeyHashMismatch(bytes32 expected, bytes32 actual);
+    /// @notice REPORTDATA[52..64] is reserved and must be zero.
+    error ReportDataReservedNotZero(bytes12 reserved);
+    /// @notice The report's MRENCLAVE is not on the verifier's allowlist.
+    error MrenclaveNotAllowed(bytes32 mrenclave);
+    /// @notice The address is already an active member.
+    error EnclaveAlreadyRegistered(address enclave);
+    /// @notice The address was revoked; a revoked address never posts again nor rejoins.
+    error EnclaveWasRevoked(address enclave);
+    /// @notice The recovered signer is not in the roster (also what a signature over other data recovers to).
+    error EnclaveNotRegistered(address enclave);
+    /// @notice The join handshake is not signed by the enclave address of the report.
+    error HandshakeSignerMismatch(address expected, address actual);
+    /// @notice A handshake or ciphertext names an epoch other than the current one.
+    error EpochMismatch(uint64 expected, uint64 actual);
+    /// @notice A handshake must carry bytes.
+    error HandshakeEmpty();
+    /// @notice A ciphertext must carry bytes (`index` is its position in a batch, 0 for a single post).
+    error CiphertextEmpty(uint256 index);
+    /// @notice A batch must hold at least one ciphertext.
+    error BatchEmpty();
+    /// @notice A batch holds more than {MAX_BATCH_SIZE} ciphertexts.
+    error BatchTooLarge(uint256 size, uint256 maximum);
+    /// @notice A checkpoint must name a `stateCounter` the log has reached.
+    error CheckpointAheadOfLog(uint64 logStateCounter, uint64 stateCounter);
+    /// @notice A checkpoint must move past the enclave's previous one.
+    error CheckpointNotAfterPrevious(uint64 previous, uint64 stateCounter);
+    /// @notice Eviction needs the enclave's MRENCLAVE to be off the verifier's allowlist.
+    error MrenclaveStillAllowed(bytes32 mrenclave);
+    /// @notice The verifier address must be a contract.
+    error VerifierNotContract(address verifier);
+
+    // ---------------------------------------------------------------- enclave entry points
+
+    /**
+     * @notice Admits an attested enclave and appends its join handshake (an MLS external commit) for the current epoch.
+     * @param keyId Key id of the registered IAS signing key that signed `report`.
+     * @param report The exact IAS report bytes (JSON).
+     * @param iasSignature The 256-byte RSA signature of `report`.
+     * @param hpkePublicKey The enclave's X25519 HPKE public key.
+     * @param mlsSignatureKey The enclave's Ed25519 MLS signature key.
+     * @param handshake The join handshake; the first join's handshake creates the group.
+     * @param handshakeSignature EIP-712 `Handshake(currentEpoch, keccak256(handshake))` signed by the enclave address
+     * in REPORTDATA[0..20].
+     */
+    function join(
+        bytes32 keyId,
+        bytes calldata report,
+        bytes calldata iasSignature,
+        bytes32 hpkePublicKey,
+        bytes32 mlsSignatureKey,
+        bytes calldata handshake,
+        bytes calldata handshakeSignature
+    ) external;
+
+    /**
+     * @notice Appends the handshake of `epoch` and moves the group to `epoch + 1`; exactly one handshake wins an epoch.
+     * @param epoch Must equal {currentEpoch}.
+     * @param handshake The MLS commit.
+     * @param signature EIP-712 `Handshake(epoch, keccak256(handshake))` by an active enclave.
+     */
+    function postHandshake(uint64 epoch, bytes calldata handshake, bytes calldata signature) external;
+
+    /**
+     * @notice Appends one ciphertext to the log under the next `stateCounter`.
+     * @param epoch Must equal {currentEpoch}: the ciphertext is encrypted under that epoch's key.
+     * @param ciphertext The enclave's envelope.
+     * @param signature EIP-712 `Ciphertext(epoch, keccak256(ciphertext))` by an active enclave.
+     */
+    function postCiphertext(uint64 epoch, bytes calldata ciphertext, bytes calldata signature) external;
+
+    /**
+     * @notice Appends 1..{MAX_BATCH_SIZE} ciphertexts under consecutive `stateCounter`s with one signature.
+     * @param epoch Must equal {currentEpoch}.
+     * @param ciphertexts The envelopes, in log order.
+     * @param signature EIP-712 `CiphertextBatch(epoch, keccak256(keccak256(c_0) ‖ … ‖ keccak256(c_n-1)))` by an
+     * active enclave.
+     */
+    function postCiphertextBatch(uint64 epoch, bytes[] calldata ciphertexts, bytes calldata signature) external;
+
+    /**
+     * @notice Records the signer's keyed state hash after applying log entries 1..`stateCounter`.
+     * @param stateCounter At most the log's current `stateCounter`, above the signer's previous checkpoint.
+     * @param stateHash Keyed hash of the state (key from the MLS exporter, so it reveals nothing).
+     * @param signature EIP-712 `Checkpoint(stateCounter, stateHash)` by an active enclave.
+     */
+    function postCheckpoint(uint64 stateCounter, bytes32 stateHash, bytes calldata signature) external;
+
+    // ---------------------------------------------------------------- roster maintenance
+
+    /**
+     * @notice Revokes an active enclave for good (`GOVERNOR_ROLE`).
+     * @param enclave The enclave address.
+     */
+    function revokeEnclave(address enclave) external;
+
+    /**
+     * @notice Revokes an active enclave whose MRENCLAVE the verifier no longer allows. Callable by anyone, so a policy
+     * change on the verifier takes effect in the roster without waiting for governance.
+     * @param enclave The enclave address.
+     */
+    function evictEnclave(address enclave) external;
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice The epoch whose handshake is accepted next (0 before the group exists).
+    function currentEpoch() external view returns (uint64);
+
+    /// @notice The `stateCounter` of the last ciphertext log entry (0 = empty log).
+    function stateCounter() external view returns (uint64);
+
+    /// @notice Number of active enclaves in the roster.
+    function activeEnclaveCount() external view returns (uint32);
+
+    /// @notice The roster record of `account` (all zero when it never joined).
+    function enclave(address account) external view returns (Enclave memory);
+}
