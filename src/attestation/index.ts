@@ -1,0 +1,12 @@
+/** Attestation tools: IAS report parsing and verification (same rules as the contract), trust anchors, and the SIMULATION development IAS. */
+export * from "./errors";
+export * from "./quote";
+export * from "./encoding";
+export * from "./roots";
+export * from "./rsa";
+export * from "./der";
+export * from "./certificate";
+export * from "./reportJson";
+export * from "./report";
+export * from "./verifier";
+export * from "./devIas";
