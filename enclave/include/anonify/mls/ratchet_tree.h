@@ -1,0 +1,99 @@
+// The public ratchet tree (RFC 9420 sections 4, 7): leaf and parent nodes, blanks, unmerged leaves,
+// resolution, the tree hash and the parent-hash chain.
+//
+// Tree hashes are cached per node. Every mutation goes through a setter that drops the cached hash
+// of the node and its ancestors, so a commit rehashes only the changed paths (O(log n) per path),
+// not the whole tree.
+#pragma once
+
+#include <optional>
+#include <variant>
+#include <vector>
+
+#include "anonify/mls/leaf_node.h"
+#include "anonify/mls/tree_math.h"
+
+namespace anonify::mls {
+
+struct ParentNode {
+  Bytes encryption_key;
+  Bytes parent_hash;
+  std::vector<LeafIndex> unmerged_leaves;  // ascending
+
+  void encode(TlsWriter& w) const;
+  static ParentNode decode(TlsReader& r);
+  bool operator==(const ParentNode& o) const {
+    return encryption_key == o.encryption_key && parent_hash == o.parent_hash &&
+           unmerged_leaves == o.unmerged_leaves;
+  }
+};
+
+using Node = std::variant<LeafNode, ParentNode>;
+
+class RatchetTree {
+ public:
+  RatchetTree() = default;
+  // A one-member tree.
+  explicit RatchetTree(LeafNode creator);
+
+  // optional<Node> ratchet_tree<V>; the decoded tree is padded with blanks to a power of two leaves.
+  // Refuses a tree whose node types do not match their positions or whose last node is blank.
+  static RatchetTree decode(TlsReader& r);
+  static RatchetTree from_bytes(const Bytes& data);
+  // Trailing blank nodes are omitted, as the ratchet_tree extension requires.
+  void encode(TlsWriter& w) const;
+  Bytes to_bytes() const;
+
+  uint32_t leaf_count() const { return leaf_count_; }
+  uint32_t node_width() const { return static_cast<uint32_t>(nodes_.size()); }
+  NodeIndex root() const { return tree_math::root(leaf_count_); }
+
+  bool is_blank(NodeIndex n) const { return !nodes_.at(n).has_value(); }
+  const LeafNode* leaf(LeafIndex l) const;
+  const ParentNode* parent(NodeIndex n) const;
+  // Encryption key of a non-blank node.
+  const Bytes& encryption_key(NodeIndex n) const;
+  // Number of non-blank leaves.
+  uint32_t member_count() const;
+  std::optional<LeafIndex> find_leaf_by_signature_key(const Bytes& signature_key) const;
+
+  void set_leaf(LeafIndex l, LeafNode leaf);
+  void set_parent(NodeIndex n, ParentNode parent);
+  void blank(NodeIndex n);
+  // Adds a leaf at the leftmost blank leaf (extending the tree when full) and records it as unmerged
+  // at every non-blank parent on its direct path (section 7.7 Add).
+  LeafIndex add_leaf(LeafNode leaf);
+  // Blanks a leaf and its direct path, then truncates trailing blank halves (section 7.7 Remove).
+  void remove_leaf(LeafIndex l);
+  // Blanks the direct path of a leaf (before an UpdatePath is merged).
+  void blank_direct_path(LeafIndex l);
+
+  std::vector<NodeIndex> resolution(NodeIndex n) const;
+  // Direct-path nodes whose copath child has a non-empty resolution, and those copath children.
+  std::vector<NodeIndex> filtered_direct_path(LeafIndex l) const;
+  std::vector<NodeIndex> filtered_copath(LeafIndex l) const;
+
+  Bytes root_tree_hash() const { return tree_hash(root()); }
+  Bytes tree_hash(NodeIndex n) const;
+  // ParentHash(P) computed with `sibling` as P's original sibling (section 7.9).
+  Bytes parent_hash(NodeIndex parent_node, NodeIndex sibling) const;
+  // Every non-blank parent is parent-hash valid w.r.t. one of its children (section 7.9.2).
+  bool parent_hashes_valid() const;
+  // Every leaf signature verifies against `group_id` and its index.
+  bool leaf_signatures_valid(const Bytes& group_id) const;
+
+  bool operator==(const RatchetTree& o) const { return nodes_ == o.nodes_; }
+
+ private:
+  void invalidate(NodeIndex n);
+  void resize_leaves(uint32_t leaves);
+  Bytes compute_hash(NodeIndex n, const std::vector<LeafIndex>* excluded) const;
+  Bytes hash_excluding(NodeIndex n, const std::vector<LeafIndex>& excluded) const;
+  const Bytes* node_parent_hash(NodeIndex n) const;
+
+  uint32_t leaf_count_ = 0;
+  std::vector<std::optional<Node>> nodes_;
+  mutable std::vector<std::optional<Bytes>> hash_cache_;
+};
+
+}  // namespace anonify::mls

@@ -1,0 +1,369 @@
+#include "anonify/mls/ratchet_tree.h"
+
+#include <algorithm>
+#include <string>
+
+#include "anonify/mls/crypto_suite.h"
+#include "anonify/mls/mls_error.h"
+
+namespace anonify::mls {
+namespace tm = tree_math;
+namespace {
+
+enum class NodeType : uint8_t { kLeaf = 1, kParent = 2 };
+
+bool contains(const std::vector<LeafIndex>& set, LeafIndex l) {
+  return std::find(set.begin(), set.end(), l) != set.end();
+}
+
+}  // namespace
+
+void ParentNode::encode(TlsWriter& w) const {
+  w.opaque(encryption_key);
+  w.opaque(parent_hash);
+  w.vector([&](TlsWriter& inner) {
+    for (LeafIndex l : unmerged_leaves) inner.u32(l);
+  });
+}
+
+ParentNode ParentNode::decode(TlsReader& r) {
+  ParentNode p;
+  p.encryption_key = r.opaque();
+  p.parent_hash = r.opaque();
+  p.unmerged_leaves = read_vector<LeafIndex>(r, [](TlsReader& in) { return in.u32(); });
+  return p;
+}
+
+RatchetTree::RatchetTree(LeafNode creator) {
+  resize_leaves(1);
+  set_leaf(0, std::move(creator));
+}
+
+RatchetTree RatchetTree::decode(TlsReader& r) {
+  TlsReader body = r.vector();
+  std::vector<std::optional<Node>> nodes;
+  while (!body.empty()) {
+    if (!body.present()) {
+      nodes.emplace_back();
+      continue;
+    }
+    const uint8_t type = body.u8();
+    const bool leaf_position = tm::is_leaf(static_cast<NodeIndex>(nodes.size()));
+    if (type == static_cast<uint8_t>(NodeType::kLeaf) && leaf_position) {
+      nodes.emplace_back(LeafNode::decode(body));
+    } else if (type == static_cast<uint8_t>(NodeType::kParent) && !leaf_position) {
+      nodes.emplace_back(ParentNode::decode(body));
+    } else {
+      fail(Reason::kMalformed, "ratchet tree node " + std::to_string(nodes.size()) + " has type " +
+                                   std::to_string(type) + " at the wrong position");
+    }
+  }
+  if (nodes.empty() || !nodes.back().has_value() || !tm::is_leaf(static_cast<NodeIndex>(nodes.size() - 1))) {
+    fail(Reason::kMalformed, "ratchet tree must end with a non-blank leaf");
+  }
+  RatchetTree tree;
+  const uint32_t leaves = static_cast<uint32_t>(nodes.size() / 2 + 1);
+  tree.resize_leaves(tm::full_leaf_count(leaves));
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    tree.nodes_[i] = std::move(nodes[i]);
+  }
+  for (NodeIndex n = 0; n < tree.node_width(); ++n) {
+    const ParentNode* p = tree.parent(n);
+    if (p == nullptr) continue;
+    for (LeafIndex l : p->unmerged_leaves) {
+      if (!tm::in_subtree(n, tm::leaf_to_node(l)) || l >= tree.leaf_count_) {
+        fail(Reason::kInvalidTree, "unmerged leaf " + std::to_string(l) + " outside parent " + std::to_string(n));
+      }
+    }
+  }
+  return tree;
+}
+
+RatchetTree RatchetTree::from_bytes(const Bytes& data) {
+  TlsReader r(data);
+  RatchetTree tree = decode(r);
+  r.finish("ratchet tree");
+  return tree;
+}
+
+void RatchetTree::encode(TlsWriter& w) const {
+  size_t end = nodes_.size();
+  while (end > 0 && !nodes_[end - 1].has_value()) --end;
+  w.vector([&](TlsWriter& inner) {
+    for (size_t i = 0; i < end; ++i) {
+      if (!nodes_[i]) {
+        inner.u8(0);
+        continue;
+      }
+      inner.u8(1);
+      if (const auto* leaf = std::get_if<LeafNode>(&*nodes_[i])) {
+        inner.u8(static_cast<uint8_t>(NodeType::kLeaf));
+        leaf->encode(inner);
+      } else {
+        inner.u8(static_cast<uint8_t>(NodeType::kParent));
+        std::get<ParentNode>(*nodes_[i]).encode(inner);
+      }
+    }
+  });
+}
+
+Bytes RatchetTree::to_bytes() const {
+  TlsWriter w;
+  encode(w);
+  return w.take();
+}
+
+const LeafNode* RatchetTree::leaf(LeafIndex l) const {
+  const NodeIndex n = tm::leaf_to_node(l);
+  if (l >= leaf_count_ || !nodes_[n]) return nullptr;
+  return std::get_if<LeafNode>(&*nodes_[n]);
+}
+
+const ParentNode* RatchetTree::parent(NodeIndex n) const {
+  if (n >= nodes_.size() || !nodes_[n]) return nullptr;
+  return std::get_if<ParentNode>(&*nodes_[n]);
+}
+
+const Bytes& RatchetTree::encryption_key(NodeIndex n) const {
+  if (n >= nodes_.size() || !nodes_[n]) fail(Reason::kInternal, "encryption key of a blank node");
+  if (const auto* l = std::get_if<LeafNode>(&*nodes_[n])) return l->encryption_key;
+  return std::get<ParentNode>(*nodes_[n]).encryption_key;
+}
+
+uint32_t RatchetTree::member_count() const {
+  uint32_t count = 0;
+  for (LeafIndex l = 0; l < leaf_count_; ++l) count += leaf(l) != nullptr ? 1 : 0;
+  return count;
+}
+
+std::optional<LeafIndex> RatchetTree::find_leaf_by_signature_key(const Bytes& signature_key) const {
+  for (LeafIndex l = 0; l < leaf_count_; ++l) {
+    const LeafNode* node = leaf(l);
+    if (node != nullptr && node->signature_key == signature_key) return l;
+  }
+  return std::nullopt;
+}
+
+void RatchetTree::invalidate(NodeIndex n) {
+  hash_cache_[n].reset();
+  const NodeIndex r = root();
+  while (n != r) {
+    n = tm::parent(n, leaf_count_);
+    hash_cache_[n].reset();
+  }
+}
+
+void RatchetTree::resize_leaves(uint32_t leaves) {
+  leaf_count_ = leaves;
+  nodes_.resize(tm::node_width(leaves));
+  hash_cache_.resize(nodes_.size());
+  // The root moved: its cached hash (if any) is stale, and so are the ancestors of every node.
+  if (!nodes_.empty()) invalidate(root());
+}
+
+void RatchetTree::set_leaf(LeafIndex l, LeafNode leaf) {
+  if (l >= leaf_count_) fail(Reason::kInternal, "set_leaf outside the tree");
+  nodes_[tm::leaf_to_node(l)] = Node(std::move(leaf));
+  invalidate(tm::leaf_to_node(l));
+}
+
+void RatchetTree::set_parent(NodeIndex n, ParentNode parent) {
+  if (n >= nodes_.size() || tm::is_leaf(n)) fail(Reason::kInternal, "set_parent on a leaf or outside the tree");
+  nodes_[n] = Node(std::move(parent));
+  invalidate(n);
+}
+
+void RatchetTree::blank(NodeIndex n) {
+  if (n >= nodes_.size()) fail(Reason::kInternal, "blank outside the tree");
+  nodes_[n].reset();
+  invalidate(n);
+}
+
+LeafIndex RatchetTree::add_leaf(LeafNode leaf) {
+  LeafIndex index = 0;
+  while (index < leaf_count_ && !is_blank(tm::leaf_to_node(index))) ++index;
+  if (index == leaf_count_) {
+    resize_leaves(leaf_count_ == 0 ? 1 : leaf_count_ * 2);
+  }
+  set_leaf(index, std::move(leaf));
+  for (NodeIndex n : tm::direct_path(tm::leaf_to_node(index), leaf_count_)) {
+    if (!nodes_[n]) continue;
+    ParentNode& p = std::get<ParentNode>(*nodes_[n]);
+    p.unmerged_leaves.insert(std::upper_bound(p.unmerged_leaves.begin(), p.unmerged_leaves.end(), index), index);
+    invalidate(n);
+  }
+  return index;
+}
+
+void RatchetTree::blank_direct_path(LeafIndex l) {
+  for (NodeIndex n : tm::direct_path(tm::leaf_to_node(l), leaf_count_)) blank(n);
+}
+
+void RatchetTree::remove_leaf(LeafIndex l) {
+  if (leaf(l) == nullptr) fail(Reason::kInvalidProposal, "remove of blank leaf " + std::to_string(l));
+  blank(tm::leaf_to_node(l));
+  blank_direct_path(l);
+  // Truncate while the right half of the tree is entirely blank.
+  while (leaf_count_ > 1) {
+    bool right_blank = true;
+    for (LeafIndex i = leaf_count_ / 2; i < leaf_count_ && right_blank; ++i) {
+      right_blank = is_blank(tm::leaf_to_node(i));
+    }
+    if (!right_blank) break;
+    leaf_count_ /= 2;
+    nodes_.resize(tm::node_width(leaf_count_));
+    hash_cache_.resize(nodes_.size());
+  }
+}
+
+std::vector<NodeIndex> RatchetTree::resolution(NodeIndex n) const {
+  if (nodes_[n]) {
+    std::vector<NodeIndex> out{n};
+    if (const ParentNode* p = parent(n)) {
+      for (LeafIndex l : p->unmerged_leaves) out.push_back(tm::leaf_to_node(l));
+    }
+    return out;
+  }
+  if (tm::is_leaf(n)) return {};
+  std::vector<NodeIndex> out = resolution(tm::left(n));
+  const std::vector<NodeIndex> right = resolution(tm::right(n));
+  out.insert(out.end(), right.begin(), right.end());
+  return out;
+}
+
+std::vector<NodeIndex> RatchetTree::filtered_direct_path(LeafIndex l) const {
+  std::vector<NodeIndex> out;
+  NodeIndex child = tm::leaf_to_node(l);
+  for (NodeIndex n : tm::direct_path(child, leaf_count_)) {
+    if (!resolution(tm::sibling(child, leaf_count_)).empty()) out.push_back(n);
+    child = n;
+  }
+  return out;
+}
+
+std::vector<NodeIndex> RatchetTree::filtered_copath(LeafIndex l) const {
+  std::vector<NodeIndex> out;
+  NodeIndex child = tm::leaf_to_node(l);
+  for (NodeIndex n : tm::direct_path(child, leaf_count_)) {
+    const NodeIndex sib = tm::sibling(child, leaf_count_);
+    if (!resolution(sib).empty()) out.push_back(sib);
+    child = n;
+  }
+  return out;
+}
+
+Bytes RatchetTree::compute_hash(NodeIndex n, const std::vector<LeafIndex>* excluded) const {
+  TlsWriter w;
+  if (tm::is_leaf(n)) {
+    const LeafIndex l = tm::node_to_leaf(n);
+    w.u8(static_cast<uint8_t>(NodeType::kLeaf));
+    w.u32(l);
+    const bool blanked = excluded != nullptr && contains(*excluded, l);
+    if (nodes_[n] && !blanked) {
+      w.u8(1);
+      std::get<LeafNode>(*nodes_[n]).encode(w);
+    } else {
+      w.u8(0);
+    }
+    return hash(w.bytes());
+  }
+  w.u8(static_cast<uint8_t>(NodeType::kParent));
+  if (nodes_[n]) {
+    w.u8(1);
+    if (excluded == nullptr) {
+      std::get<ParentNode>(*nodes_[n]).encode(w);
+    } else {
+      ParentNode trimmed = std::get<ParentNode>(*nodes_[n]);
+      trimmed.unmerged_leaves.erase(std::remove_if(trimmed.unmerged_leaves.begin(), trimmed.unmerged_leaves.end(),
+                                                   [&](LeafIndex u) { return contains(*excluded, u); }),
+                                    trimmed.unmerged_leaves.end());
+      trimmed.encode(w);
+    }
+  } else {
+    w.u8(0);
+  }
+  if (excluded == nullptr) {
+    w.opaque(tree_hash(tm::left(n)));
+    w.opaque(tree_hash(tm::right(n)));
+  } else {
+    w.opaque(hash_excluding(tm::left(n), *excluded));
+    w.opaque(hash_excluding(tm::right(n), *excluded));
+  }
+  return hash(w.bytes());
+}
+
+Bytes RatchetTree::tree_hash(NodeIndex n) const {
+  if (n >= nodes_.size()) fail(Reason::kInternal, "tree hash outside the tree");
+  if (!hash_cache_[n]) hash_cache_[n] = compute_hash(n, nullptr);
+  return *hash_cache_[n];
+}
+
+Bytes RatchetTree::hash_excluding(NodeIndex n, const std::vector<LeafIndex>& excluded) const {
+  const bool affected = std::any_of(excluded.begin(), excluded.end(),
+                                    [&](LeafIndex l) { return tm::in_subtree(n, tm::leaf_to_node(l)); });
+  return affected ? compute_hash(n, &excluded) : tree_hash(n);
+}
+
+Bytes RatchetTree::parent_hash(NodeIndex parent_node, NodeIndex sibling) const {
+  const ParentNode* p = parent(parent_node);
+  if (p == nullptr) fail(Reason::kInternal, "parent hash of a blank node");
+  TlsWriter w;
+  w.opaque(p->encryption_key);
+  w.opaque(p->parent_hash);
+  w.opaque(hash_excluding(sibling, p->unmerged_leaves));
+  return hash(w.bytes());
+}
+
+const Bytes* RatchetTree::node_parent_hash(NodeIndex n) const {
+  if (!nodes_[n]) return nullptr;
+  if (const auto* l = std::get_if<LeafNode>(&*nodes_[n])) {
+    return l->source == LeafNodeSource::kCommit ? &l->parent_hash : nullptr;
+  }
+  return &std::get<ParentNode>(*nodes_[n]).parent_hash;
+}
+
+bool RatchetTree::parent_hashes_valid() const {
+  for (NodeIndex p = 1; p < nodes_.size(); p += 2) {
+    const ParentNode* node = parent(p);
+    if (node == nullptr) continue;
+    bool valid = false;
+    const NodeIndex children[2] = {tm::left(p), tm::right(p)};
+    for (int side = 0; side < 2 && !valid; ++side) {
+      const NodeIndex child = children[side];
+      const NodeIndex sibling = children[1 - side];
+      const Bytes expected = parent_hash(p, sibling);
+      // P's unmerged leaves under the child must be exactly the child's resolution minus D.
+      std::vector<NodeIndex> unmerged_under;
+      for (LeafIndex l : node->unmerged_leaves) {
+        if (tm::in_subtree(child, tm::leaf_to_node(l))) unmerged_under.push_back(tm::leaf_to_node(l));
+      }
+      std::sort(unmerged_under.begin(), unmerged_under.end());
+      const std::vector<NodeIndex> res = resolution(child);
+      for (NodeIndex d : res) {
+        const Bytes* ph = node_parent_hash(d);
+        if (ph == nullptr || *ph != expected) continue;
+        std::vector<NodeIndex> rest;
+        for (NodeIndex x : res) {
+          if (x != d) rest.push_back(x);
+        }
+        std::sort(rest.begin(), rest.end());
+        if (rest == unmerged_under) {
+          valid = true;
+          break;
+        }
+      }
+    }
+    if (!valid) return false;
+  }
+  return true;
+}
+
+bool RatchetTree::leaf_signatures_valid(const Bytes& group_id) const {
+  for (LeafIndex l = 0; l < leaf_count_; ++l) {
+    const LeafNode* node = leaf(l);
+    if (node != nullptr && !node->verify(group_id, l)) return false;
+  }
+  return true;
+}
+
+}  // namespace anonify::mls
