@@ -1,7 +1,8 @@
 /**
  * Minimal DER reader for the X.509 fields Anonify checks. Only what certificates use: single-byte tags,
  * definite lengths in short or long (1..2 byte) form, minimal encoding. Every failure raises
- * `CertificateMalformed(offset)` with the offset of the TLV (tag byte) that could not be read.
+ * `CertificateMalformed(offset)` with the offset of the element's tag byte (where an element was
+ * expected), exactly as `contracts/lib/Asn1Der.sol` does.
  */
 import { IasVerificationError } from "./errors";
 
@@ -17,6 +18,8 @@ export const TAG_CONTEXT_0 = 0xa0;
 /** Long-form lengths up to two bytes (65535) cover every certificate IAS uses. */
 const MAX_LENGTH_BYTES = 2;
 const LONG_FORM = 0x80;
+/** Tag numbers >= 31 use a multi-byte form no certificate field needs. */
+const HIGH_TAG_NUMBER_FORM = 0x1f;
 
 export interface Tlv {
   tag: number;
@@ -36,6 +39,7 @@ export function certificateMalformed(offset: number): never {
 export function readTlv(der: Uint8Array, offset: number, limit: number): Tlv {
   if (offset + 2 > limit) certificateMalformed(offset);
   const tag = der[offset];
+  if ((tag & HIGH_TAG_NUMBER_FORM) === HIGH_TAG_NUMBER_FORM) certificateMalformed(offset);
   const first = der[offset + 1];
   let start = offset + 2;
   let length: number;

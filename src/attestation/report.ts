@@ -25,6 +25,8 @@ export const KNOWN_REPORT_FIELDS = [
   "tcbEvaluationDataNumber",
 ] as const;
 
+const KNOWN_FIELD_SET: ReadonlySet<string> = new Set(KNOWN_REPORT_FIELDS);
+
 /** Required, in the order their absence is reported. */
 export const REQUIRED_REPORT_FIELDS = ["id", "timestamp", "isvEnclaveQuoteStatus", "isvEnclaveQuoteBody"] as const;
 
@@ -52,8 +54,9 @@ const BASE64_VALUES = new Map([...BASE64_ALPHABET].map((c, i) => [c.charCodeAt(0
 const PAD = 0x3d; // '='
 
 /**
- * Standard base64 (RFC 4648 section 4) with padding: length a multiple of 4, alphabet A-Z a-z 0-9 + /,
- * at most two '=' and only at the end. Returns undefined when the text is not of that form.
+ * Strict standard base64 (RFC 4648 section 4): length a multiple of 4, alphabet A-Z a-z 0-9 + /,
+ * `=` only as the last one or two characters, and canonical (the unused low bits of the last data
+ * character before padding are zero). Returns undefined when the text is not of that form.
  */
 export function decodeStandardBase64(text: string): Uint8Array | undefined {
   if (text.length % 4 !== 0) return undefined;
@@ -63,14 +66,20 @@ export function decodeStandardBase64(text: string): Uint8Array | undefined {
   let o = 0;
   for (let i = 0; i < text.length; i += 4) {
     const last = i + 4 === text.length;
-    let quantum = 0;
+    const sextets: number[] = [];
     for (let j = 0; j < 4; j++) {
-      const c = text.charCodeAt(i + j);
-      const isPad = last && j >= 4 - padding;
-      const v = isPad ? 0 : BASE64_VALUES.get(c);
-      if (v === undefined || (isPad && c !== PAD)) return undefined;
-      quantum = (quantum << 6) | v;
+      if (last && j >= 4 - padding) {
+        sextets.push(0);
+        continue;
+      }
+      const v = BASE64_VALUES.get(text.charCodeAt(i + j));
+      if (v === undefined) return undefined;
+      sextets.push(v);
     }
+    // Canonical: with "==" the second sextet's low 4 bits, with "=" the third sextet's low 2 bits are zero.
+    if (last && padding === 2 && (sextets[1] & 0x0f) !== 0) return undefined;
+    if (last && padding === 1 && (sextets[2] & 0x03) !== 0) return undefined;
+    const quantum = (sextets[0] << 18) | (sextets[1] << 12) | (sextets[2] << 6) | sextets[3];
     const bytes = [(quantum >> 16) & 0xff, (quantum >> 8) & 0xff, quantum & 0xff];
     const count = last ? 3 - padding : 3;
     for (let k = 0; k < count; k++) out[o++] = bytes[k];
@@ -79,20 +88,28 @@ export function decodeStandardBase64(text: string): Uint8Array | undefined {
 }
 
 const TIMESTAMP_LENGTH_WITHOUT_FRACTION = 19; // YYYY-MM-DDTHH:MM:SS
-const FRACTION_DIGITS = 6;
+const TIMESTAMP_SHAPE = "dddd-dd-ddTdd:dd:dd";
+const MAX_FRACTION_DIGITS = 6;
+
+function isAsciiDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
 
 /**
- * `YYYY-MM-DDTHH:MM:SS` optionally followed by `.` and exactly six digits (IAS's microseconds), UTC.
+ * `YYYY-MM-DDTHH:MM:SS`, optionally followed by `.` and 1 to 6 digits (dropped), UTC, nothing else.
  * Returns unix seconds, or undefined when the text is not of that form or names no real instant
- * (month 1..12, day within the month, hour <= 23, minute and second <= 59, year >= 1970).
+ * (year >= 1970, month 1..12, day within the month, hour <= 23, minute and second <= 59).
  */
 export function parseIasTimestamp(text: string): bigint | undefined {
-  const full = TIMESTAMP_LENGTH_WITHOUT_FRACTION + 1 + FRACTION_DIGITS;
-  if (text.length !== TIMESTAMP_LENGTH_WITHOUT_FRACTION && text.length !== full) return undefined;
-  const shape = text.length === full ? "dddd-dd-ddTdd:dd:dd.dddddd" : "dddd-dd-ddTdd:dd:dd";
-  for (let i = 0; i < shape.length; i++) {
+  if (text.length < TIMESTAMP_LENGTH_WITHOUT_FRACTION) return undefined;
+  for (let i = 0; i < TIMESTAMP_LENGTH_WITHOUT_FRACTION; i++) {
     const c = text.charCodeAt(i);
-    if (shape[i] === "d" ? c < 0x30 || c > 0x39 : c !== shape.charCodeAt(i)) return undefined;
+    if (TIMESTAMP_SHAPE[i] === "d" ? !isAsciiDigit(c) : c !== TIMESTAMP_SHAPE.charCodeAt(i)) return undefined;
+  }
+  if (text.length > TIMESTAMP_LENGTH_WITHOUT_FRACTION) {
+    const fraction = text.length - TIMESTAMP_LENGTH_WITHOUT_FRACTION - 1;
+    if (text[TIMESTAMP_LENGTH_WITHOUT_FRACTION] !== "." || fraction < 1 || fraction > MAX_FRACTION_DIGITS) return undefined;
+    for (let i = TIMESTAMP_LENGTH_WITHOUT_FRACTION + 1; i < text.length; i++) if (!isAsciiDigit(text.charCodeAt(i))) return undefined;
   }
   const num = (from: number, count: number) => Number(text.slice(from, from + count));
   return unixSeconds(num(0, 4), num(5, 2), num(8, 2), num(11, 2), num(14, 2), num(17, 2));
@@ -104,40 +121,31 @@ function requireUnescapedString(field: string, value: JsonValue): string {
 }
 
 /**
- * Parses report bytes and reads its fields, checking (in order): JSON grammar (`ReportMalformed`),
- * duplicated known keys (`ReportFieldDuplicated`, the first repeat in document order), missing
- * required fields (`ReportFieldMissing`: id, timestamp, isvEnclaveQuoteStatus, isvEnclaveQuoteBody),
- * `version` (`ReportFieldInvalid`), required-field types (`ReportFieldInvalid`: unescaped strings, same
- * order), the quote body (`QuoteBodyEncodingInvalid`, `QuoteBodyLengthInvalid`), then the timestamp
+ * Parses report bytes and reads its fields, checking in the contract's order: JSON grammar
+ * (`ReportMalformed`) and repeated known keys (`ReportFieldDuplicated`) in one scan; presence of
+ * id, timestamp, isvEnclaveQuoteStatus, isvEnclaveQuoteBody (`ReportFieldMissing`); each of them a
+ * string without backslash (`ReportFieldInvalid`, same order); `version` (`ReportFieldInvalid`);
+ * the quote body (`QuoteBodyEncodingInvalid`, `QuoteBodyLengthInvalid`); the timestamp
  * (`ReportTimestampInvalid`).
  */
 export function readReportFields(report: Uint8Array): ReportFields {
-  const members = parseReportJson(report);
+  const members = parseReportJson(report, KNOWN_FIELD_SET);
 
-  const known = new Set<string>(KNOWN_REPORT_FIELDS);
   const byKey = new Map<string, JsonValue>();
-  for (const m of members) {
-    if (!known.has(m.key)) continue;
-    if (byKey.has(m.key)) throw new IasVerificationError("ReportFieldDuplicated", [m.key]);
-    byKey.set(m.key, m.value);
-  }
+  for (const m of members) if (KNOWN_FIELD_SET.has(m.key)) byKey.set(m.key, m.value);
   for (const field of REQUIRED_REPORT_FIELDS) {
     if (!byKey.has(field)) throw new IasVerificationError("ReportFieldMissing", [field]);
   }
+  const [id, timestampText, status, quoteBodyText] = REQUIRED_REPORT_FIELDS.map((field) => requireUnescapedString(field, byKey.get(field)!));
 
   let version = IMPLICIT_VERSION;
   const versionValue = byKey.get("version");
   if (versionValue !== undefined) {
-    if (versionValue.kind !== "number") throw new IasVerificationError("ReportFieldInvalid", ["version"]);
-    const v = BigInt(versionValue.digits);
-    if (v < BigInt(MIN_VERSION) || v > BigInt(MAX_VERSION)) throw new IasVerificationError("ReportFieldInvalid", ["version"]);
-    version = Number(v);
+    // Exactly one digit 2..5: "04", "6", "\"4\"" and null are all invalid.
+    if (versionValue.kind !== "number" || versionValue.digits.length !== 1) throw new IasVerificationError("ReportFieldInvalid", ["version"]);
+    version = Number(versionValue.digits);
+    if (version < MIN_VERSION || version > MAX_VERSION) throw new IasVerificationError("ReportFieldInvalid", ["version"]);
   }
-
-  const id = requireUnescapedString("id", byKey.get("id")!);
-  const timestampText = requireUnescapedString("timestamp", byKey.get("timestamp")!);
-  const status = requireUnescapedString("isvEnclaveQuoteStatus", byKey.get("isvEnclaveQuoteStatus")!);
-  const quoteBodyText = requireUnescapedString("isvEnclaveQuoteBody", byKey.get("isvEnclaveQuoteBody")!);
 
   const quoteBody = decodeStandardBase64(quoteBodyText);
   if (quoteBody === undefined) throw new IasVerificationError("QuoteBodyEncodingInvalid");

@@ -1,19 +1,22 @@
 /**
  * The report-body parser: the exact byte-level JSON subset the on-chain `IasVerifier` accepts, so both
- * verifiers reject the same inputs at the same byte offset (see docs/attestation.md, "Report grammar").
+ * verifiers reject the same inputs at the same byte offset (normative text: docs/attestation-onchain.md,
+ * "Step 4: the JSON grammar").
  *
- *   report  = ws "{" ws [ member *( ws "," ws member ) ws ] "}" ws        (nothing after it)
- *   member  = string ws ":" ws value
- *   value   = string / number / "null" / "true" / "false" / array
- *   array   = "[" ws [ scalar *( ws "," ws scalar ) ws ] "]"              (no nested arrays or objects)
- *   scalar  = string / number / "null" / "true" / "false"
- *   string  = DQUOTE *( unescaped / "\" escaped ) DQUOTE
- *   number  = 1*DIGIT                                                     (non-negative integers only)
- *   ws      = *( SP / HTAB / LF / CR )
+ *   report    = ws "{" ws [ member *( ws "," ws member ) ws ] "}" ws      (then end of input)
+ *   member    = string ws ":" ws value
+ *   value     = string / number / "null" / "true" / "false" / array
+ *   array     = "[" ws [ scalar *( ws "," ws scalar ) ws ] "]"            (no nested arrays or objects)
+ *   scalar    = string / number / "null" / "true" / "false"
+ *   string    = DQUOTE *( unescaped / "\" any-byte ) DQUOTE
+ *   unescaped = any byte except DQUOTE and "\"                              (control and non-ASCII bytes too)
+ *   number    = 1*DIGIT                                                   (leading zeros allowed)
+ *   ws        = *( SP / HTAB / LF / CR )
  *
- * `unescaped` is any byte other than `"`, `\` and control bytes 0x00..0x1F; `escaped` is one of
- * `" \ / b f n r t` or `u` followed by four hex digits. A failure reports the offset of the first
- * byte that cannot continue the grammar (the input length when it ends early).
+ * A backslash escapes exactly the next byte, whatever it is. A failure reports the offset of the first
+ * byte that cannot continue the grammar, the first letter of a broken `null`/`true`/`false`, or the
+ * input length when it ends early. A known key seen a second time fails right after its closing quote
+ * with `ReportFieldDuplicated`, before anything after it is read.
  */
 import { IasVerificationError } from "./errors";
 
@@ -40,10 +43,6 @@ const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
-const FIRST_PRINTABLE = 0x20;
-const SIMPLE_ESCAPES = new Set([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74]); // " \ / b f n r t
-const UNICODE_ESCAPE = 0x75; // u
-const UNICODE_ESCAPE_DIGITS = 4;
 
 function malformed(offset: number): never {
   throw new IasVerificationError("ReportMalformed", [BigInt(offset)]);
@@ -55,10 +54,6 @@ function isWhitespace(b: number): boolean {
 
 function isDigit(b: number): boolean {
   return b >= 0x30 && b <= 0x39;
-}
-
-function isHexDigit(b: number): boolean {
-  return isDigit(b) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66);
 }
 
 class Cursor {
@@ -82,8 +77,13 @@ class Cursor {
     this.pos++;
   }
 
+  /** `null` / `true` / `false`; a mismatch fails at the literal's first letter. */
   literal(text: string): void {
-    for (let i = 0; i < text.length; i++) this.expect(text.charCodeAt(i));
+    const start = this.pos;
+    for (let i = 0; i < text.length; i++) {
+      if (this.bytes[start + i] !== text.charCodeAt(i) || start + i >= this.bytes.length) malformed(start);
+    }
+    this.pos = start + text.length;
   }
 
   string(): JsonScalar & { kind: "string" } {
@@ -92,26 +92,14 @@ class Cursor {
     let escaped = false;
     for (;;) {
       const b = this.peek();
-      if (b === -1 || b < FIRST_PRINTABLE) malformed(this.pos);
+      if (b === -1) malformed(this.pos);
       if (b === QUOTE) break;
       if (b === BACKSLASH) {
         escaped = true;
         this.pos++;
-        const e = this.peek();
-        if (e === UNICODE_ESCAPE) {
-          this.pos++;
-          for (let i = 0; i < UNICODE_ESCAPE_DIGITS; i++) {
-            if (!isHexDigit(this.peek())) malformed(this.pos);
-            this.pos++;
-          }
-        } else if (SIMPLE_ESCAPES.has(e)) {
-          this.pos++;
-        } else {
-          malformed(this.pos);
-        }
-      } else {
-        this.pos++;
+        if (this.atEnd) malformed(this.pos);
       }
+      this.pos++;
     }
     const text = Buffer.from(this.bytes.subarray(start + 1, this.pos)).toString("latin1");
     this.pos++; // closing quote
@@ -164,10 +152,14 @@ class Cursor {
   }
 }
 
-/** Parses a report body into its members in document order; throws `ReportMalformed(offset)`. */
-export function parseReportJson(bytes: Uint8Array): JsonMember[] {
+/**
+ * Parses a report body into its members in document order. Throws `ReportMalformed(offset)` on a grammar
+ * violation and `ReportFieldDuplicated(key)` when a key from `duplicateChecked` appears a second time.
+ */
+export function parseReportJson(bytes: Uint8Array, duplicateChecked: ReadonlySet<string> = new Set()): JsonMember[] {
   const c = new Cursor(bytes);
   const members: JsonMember[] = [];
+  const seen = new Set<string>();
   c.skipWhitespace();
   c.expect(OPEN_BRACE);
   c.skipWhitespace();
@@ -175,6 +167,10 @@ export function parseReportJson(bytes: Uint8Array): JsonMember[] {
     for (;;) {
       if (c.peek() !== QUOTE) malformed(c.pos);
       const key = c.string();
+      if (duplicateChecked.has(key.text)) {
+        if (seen.has(key.text)) throw new IasVerificationError("ReportFieldDuplicated", [key.text]);
+        seen.add(key.text);
+      }
       c.skipWhitespace();
       c.expect(COLON);
       c.skipWhitespace();
