@@ -2,32 +2,16 @@ import { expect } from "chai";
 import {
   DevelopmentIas,
   IasReportVerifier,
-  IasVerificationError,
   buildSimulationQuoteBody,
   intelLeafDer,
   keccakHex,
   simulationLeafDer,
   verifyReport,
-  type IasErrorArgument,
   type SigningKey,
   type VerificationPolicy,
 } from "../../src/attestation";
+import { expectIasError } from "./assertions";
 import { ALL_VECTOR_STATUSES, intelSignedVectors, unixOfIasTimestamp, vectorNamed } from "./iasVectors";
-
-/** Runs `fn` and asserts it throws IasVerificationError(code, args). */
-export function expectIasError(fn: () => unknown, code: string, args: IasErrorArgument[] = []): IasVerificationError {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, `expected ${code}`).to.be.instanceOf(IasVerificationError);
-  const err = thrown as IasVerificationError;
-  expect(err.code).to.equal(code);
-  expect(err.args).to.deep.equal(args);
-  return err;
-}
 
 const MRENCLAVE = new Uint8Array(32).fill(0xab);
 const MRENCLAVE_HEX = "0x" + "ab".repeat(32);
