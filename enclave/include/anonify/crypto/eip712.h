@@ -1,7 +1,8 @@
 // EIP-712 typed-data hashing for the messages Anonify signs:
 //  - enclave -> AnonifyGroup contract: Handshake, Ciphertext, CiphertextBatch, Checkpoint
 //    (domain name "Anonify", version "1", chainId, verifyingContract = the group contract);
-//  - user -> enclave: Command (same domain), checked by the enclave before it accepts a command.
+//  - user -> enclave: Command (same domain), checked by the enclave before it accepts a command;
+//  - enclave -> user: EchoReply, the enclave's signature on a `secure_echo` reply.
 // digest = keccak256(0x19 0x01 ‖ domainSeparator ‖ hashStruct(message)).
 #pragma once
 
@@ -19,6 +20,7 @@ constexpr const char* kCiphertextType = "Ciphertext(uint64 epoch,bytes32 payload
 constexpr const char* kCiphertextBatchType = "CiphertextBatch(uint64 epoch,bytes32 payloadsHash)";
 constexpr const char* kCheckpointType = "Checkpoint(uint64 stateCounter,bytes32 stateHash)";
 constexpr const char* kCommandType = "Command(address sender,uint64 nonce,bytes32 payloadHash)";
+constexpr const char* kEchoReplyType = "EchoReply(bytes32 requestHash,bytes32 replyHash)";
 
 constexpr const char* kAnonifyDomainName = "Anonify";
 constexpr const char* kAnonifyDomainVersion = "1";
@@ -48,5 +50,8 @@ Bytes batch_payloads_hash(const std::vector<Bytes>& ciphertexts);
 Bytes checkpoint_struct_hash(uint64_t state_counter, ByteView state_hash);
 /// hashStruct(Command{sender, nonce, payloadHash}); sender is a 20-byte address.
 Bytes command_struct_hash(ByteView sender, uint64_t nonce, ByteView payload_hash);
+
+/// hashStruct(EchoReply{requestHash, replyHash}): the enclave's signature on a `secure_echo` reply.
+Bytes echo_reply_struct_hash(ByteView request_hash, ByteView reply_hash);
 
 }  // namespace anonify::crypto::eip712

@@ -1,6 +1,7 @@
 // HPKE (RFC 9180) on OpenSSL primitives: KEM DHKEM(X25519, HKDF-SHA256), KDF HKDF-SHA256, AEADs
 // AES-128-GCM, ChaCha20-Poly1305 and export-only; modes base and psk; single-shot and context
-// APIs with sequence numbers; secret export. Checked against every matching RFC 9180 vector.
+// APIs with sequence numbers; secret export. Modes auth and auth_psk are implemented too, so every
+// RFC 9180 vector for these suites is checked.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +14,7 @@ namespace anonify::crypto::hpke {
 enum class Kem : uint16_t { kDhKemX25519HkdfSha256 = 0x0020 };
 enum class Kdf : uint16_t { kHkdfSha256 = 0x0001 };
 enum class Aead : uint16_t { kAes128Gcm = 0x0001, kChaCha20Poly1305 = 0x0003, kExportOnly = 0xFFFF };
-enum class Mode : uint8_t { kBase = 0x00, kPsk = 0x01 };
+enum class Mode : uint8_t { kBase = 0x00, kPsk = 0x01, kAuth = 0x02, kAuthPsk = 0x03 };
 
 struct Suite {
   Kem kem = Kem::kDhKemX25519HkdfSha256;
@@ -94,6 +95,15 @@ SenderSetup setup_sender(const Suite& suite, ByteView recipient_public_key, Byte
 /// SetupBaseR / SetupPSKR (psk given). Throws Error(InvalidKey) on a malformed enc or key.
 Context setup_recipient(const Suite& suite, ByteView enc, ByteView recipient_private_key, ByteView info,
                         const std::optional<Psk>& psk = std::nullopt);
+
+/// SetupAuthS / SetupAuthPSKS: the sender also authenticates with its static KEM private key.
+SenderSetup setup_auth_sender(const Suite& suite, ByteView recipient_public_key, ByteView info,
+                              ByteView sender_private_key, const std::optional<Psk>& psk = std::nullopt,
+                              const KeyPair* ephemeral = nullptr);
+
+/// SetupAuthR / SetupAuthPSKR: checks the sender's static public key.
+Context setup_auth_recipient(const Suite& suite, ByteView enc, ByteView recipient_private_key, ByteView info,
+                             ByteView sender_public_key, const std::optional<Psk>& psk = std::nullopt);
 
 struct Sealed {
   Bytes enc;

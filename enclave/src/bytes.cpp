@@ -1,0 +1,122 @@
+#include "anonify/bytes.h"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+
+#include "anonify/error.h"
+
+namespace anonify {
+
+ByteView ByteView::subview(size_t offset, size_t length) const {
+  if (offset > size_ || length > size_ - offset) {
+    throw Error(ErrorCode::kInvalidArgument, "byte range out of bounds");
+  }
+  return ByteView(data_ + offset, length);
+}
+
+SecretBytes& SecretBytes::operator=(const SecretBytes& other) {
+  if (this != &other) {
+    wipe();
+    bytes_ = other.bytes_;
+  }
+  return *this;
+}
+
+SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
+  if (this != &other) {
+    wipe();
+    bytes_ = std::move(other.bytes_);
+    other.bytes_.clear();
+  }
+  return *this;
+}
+
+SecretBytes::~SecretBytes() { wipe(); }
+
+void SecretBytes::resize(size_t size) {
+  // A growing vector may reallocate and free the old storage unwiped; copy into fresh storage.
+  Bytes fresh(size, 0);
+  std::copy(bytes_.begin(), bytes_.begin() + static_cast<std::ptrdiff_t>(std::min(size, bytes_.size())),
+            fresh.begin());
+  wipe();
+  bytes_ = std::move(fresh);
+}
+
+void SecretBytes::wipe() noexcept {
+  if (!bytes_.empty()) OPENSSL_cleanse(bytes_.data(), bytes_.size());
+  bytes_.clear();
+}
+
+std::string to_hex(ByteView bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (uint8_t b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 0x0F]);
+  }
+  return out;
+}
+
+namespace {
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+Bytes from_hex(std::string_view hex) {
+  if (hex.size() >= 2 && hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X')) hex.remove_prefix(2);
+  if (hex.size() % 2 != 0) throw Error(ErrorCode::kInvalidArgument, "hex string has odd length");
+  Bytes out(hex.size() / 2);
+  for (size_t i = 0; i < out.size(); ++i) {
+    int hi = hex_value(hex[2 * i]);
+    int lo = hex_value(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) throw Error(ErrorCode::kInvalidArgument, "hex string has a non-hex character");
+    out[i] = static_cast<uint8_t>((hi << 4) | lo);
+  }
+  return out;
+}
+
+bool constant_time_equal(ByteView a, ByteView b) noexcept {
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+Bytes concat(std::initializer_list<ByteView> parts) {
+  size_t total = 0;
+  for (const auto& p : parts) total += p.size();
+  Bytes out;
+  out.reserve(total);
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+void append(Bytes& out, ByteView part) { out.insert(out.end(), part.begin(), part.end()); }
+
+void append_u16_be(Bytes& out, uint16_t value) {
+  out.push_back(static_cast<uint8_t>(value >> 8));
+  out.push_back(static_cast<uint8_t>(value));
+}
+
+void append_u32_be(Bytes& out, uint32_t value) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(value >> shift));
+}
+
+void append_u64_be(Bytes& out, uint64_t value) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(value >> shift));
+}
+
+Bytes u64_be(uint64_t value, size_t length) {
+  Bytes out(length, 0);
+  for (size_t i = 0; i < length && i < 8; ++i) {
+    out[length - 1 - i] = static_cast<uint8_t>(value >> (8 * i));
+  }
+  return out;
+}
+
+}  // namespace anonify

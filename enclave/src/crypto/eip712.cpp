@@ -1,0 +1,90 @@
+#include "anonify/crypto/eip712.h"
+
+#include "anonify/crypto/keccak.h"
+#include "anonify/error.h"
+
+namespace anonify::crypto::eip712 {
+
+namespace {
+
+constexpr size_t kWord = 32;
+
+Bytes type_hash(const char* type) { return keccak256(ByteView::from_string(type)); }
+
+void append_word(Bytes& out, ByteView word, const char* what) {
+  if (word.size() != kWord) throw Error(ErrorCode::kInvalidArgument, std::string(what) + " must be 32 bytes");
+  append(out, word);
+}
+
+// ABI encoding of an address / uintN as a 32-byte word: left-padded with zeros.
+void append_address(Bytes& out, ByteView address, const char* what) {
+  if (address.size() != 20) throw Error(ErrorCode::kInvalidArgument, std::string(what) + " must be a 20-byte address");
+  out.insert(out.end(), kWord - 20, 0);
+  append(out, address);
+}
+
+void append_uint(Bytes& out, uint64_t value) { append(out, u64_be(value, kWord)); }
+
+Bytes hash_struct_uint_word(const char* type, uint64_t value, ByteView word, const char* word_name) {
+  Bytes encoded = type_hash(type);
+  append_uint(encoded, value);
+  append_word(encoded, word, word_name);
+  return keccak256(encoded);
+}
+
+}  // namespace
+
+Bytes domain_separator(const Domain& domain) {
+  Bytes encoded = type_hash(kDomainType);
+  append(encoded, keccak256(ByteView::from_string(domain.name)));
+  append(encoded, keccak256(ByteView::from_string(domain.version)));
+  append_uint(encoded, domain.chain_id);
+  append_address(encoded, domain.verifying_contract, "verifyingContract");
+  return keccak256(encoded);
+}
+
+Bytes typed_data_digest(ByteView domain_separator, ByteView struct_hash) {
+  Bytes encoded{0x19, 0x01};
+  append_word(encoded, domain_separator, "domain separator");
+  append_word(encoded, struct_hash, "struct hash");
+  return keccak256(encoded);
+}
+
+Bytes handshake_struct_hash(uint64_t epoch, ByteView handshake_hash) {
+  return hash_struct_uint_word(kHandshakeType, epoch, handshake_hash, "handshakeHash");
+}
+
+Bytes ciphertext_struct_hash(uint64_t epoch, ByteView payload_hash) {
+  return hash_struct_uint_word(kCiphertextType, epoch, payload_hash, "payloadHash");
+}
+
+Bytes ciphertext_batch_struct_hash(uint64_t epoch, ByteView payloads_hash) {
+  return hash_struct_uint_word(kCiphertextBatchType, epoch, payloads_hash, "payloadsHash");
+}
+
+Bytes batch_payloads_hash(const std::vector<Bytes>& ciphertexts) {
+  Keccak256 outer;
+  for (const Bytes& c : ciphertexts) outer.update(keccak256(c));
+  return outer.finish();
+}
+
+Bytes checkpoint_struct_hash(uint64_t state_counter, ByteView state_hash) {
+  return hash_struct_uint_word(kCheckpointType, state_counter, state_hash, "stateHash");
+}
+
+Bytes command_struct_hash(ByteView sender, uint64_t nonce, ByteView payload_hash) {
+  Bytes encoded = type_hash(kCommandType);
+  append_address(encoded, sender, "sender");
+  append_uint(encoded, nonce);
+  append_word(encoded, payload_hash, "payloadHash");
+  return keccak256(encoded);
+}
+
+Bytes echo_reply_struct_hash(ByteView request_hash, ByteView reply_hash) {
+  Bytes encoded = type_hash(kEchoReplyType);
+  append_word(encoded, request_hash, "requestHash");
+  append_word(encoded, reply_hash, "replyHash");
+  return keccak256(encoded);
+}
+
+}  // namespace anonify::crypto::eip712

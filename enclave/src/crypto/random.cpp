@@ -1,0 +1,27 @@
+#include "anonify/crypto/random.h"
+
+#include <openssl/rand.h>
+
+#include "crypto/openssl_util.h"
+
+namespace anonify::crypto {
+
+using namespace detail;
+
+Bytes random_bytes(size_t length) {
+  Bytes out(length);
+  if (length > 0) ossl_check(RAND_bytes(out.data(), ossl_len(length)), "RAND_bytes");
+  return out;
+}
+
+SecretBytes random_secret(size_t length) {
+  SecretBytes out(length);
+  random_fill(out.data(), length);
+  return out;
+}
+
+void random_fill(uint8_t* out, size_t length) {
+  if (length > 0) ossl_check(RAND_priv_bytes(out, ossl_len(length)), "RAND_priv_bytes");
+}
+
+}  // namespace anonify::crypto

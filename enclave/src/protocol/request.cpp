@@ -1,0 +1,107 @@
+#include <string>
+
+#include "anonify/protocol/dispatcher.h"
+
+namespace anonify::protocol {
+
+namespace {
+
+constexpr size_t kMaxIdLength = 128;
+constexpr size_t kMaxMethodLength = 64;
+
+[[noreturn]] void malformed(const std::string& why) { throw Error(ErrorCode::kMalformedRequest, why); }
+
+// Rejects nesting deeper than kMaxJsonDepth before the (recursive) JSON parser sees the input.
+void check_depth(ByteView body) {
+  size_t depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (size_t i = 0; i < body.size(); ++i) {
+    uint8_t c = body[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) malformed("JSON nesting deeper than " + std::to_string(kMaxJsonDepth) + " at byte " + std::to_string(i));
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+}
+
+bool valid_id(const Json& id) {
+  if (id.is_number_unsigned()) return true;
+  if (id.is_string()) {
+    const auto& s = id.get_ref<const std::string&>();
+    return !s.empty() && s.size() <= kMaxIdLength;
+  }
+  return false;
+}
+
+bool valid_method_name(const std::string& m) {
+  if (m.empty() || m.size() > kMaxMethodLength) return false;
+  for (char c : m) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Request parse_request(ByteView body) {
+  if (body.empty()) malformed("empty request body");
+  check_depth(body);
+  Json doc;
+  try {
+    doc = Json::parse(body.begin(), body.end());
+  } catch (const Json::parse_error& e) {
+    malformed("request is not valid JSON (byte " + std::to_string(e.byte) + ")");
+  }
+  if (!doc.is_object()) malformed("request must be a JSON object");
+  auto id_it = doc.find("id");
+  if (id_it == doc.end() || !valid_id(*id_it)) {
+    malformed("request id must be a non-negative integer or a string of 1..128 characters");
+  }
+  Request request;
+  request.id = *id_it;
+  for (const auto& item : doc.items()) {
+    if (item.key() != "id" && item.key() != "method" && item.key() != "params") {
+      throw RequestError(request.id, ErrorCode::kMalformedRequest, "unexpected request member \"" + item.key().substr(0, 64) + "\"");
+    }
+  }
+  auto method_it = doc.find("method");
+  if (method_it == doc.end() || !method_it->is_string() ||
+      !valid_method_name(method_it->get_ref<const std::string&>())) {
+    throw RequestError(request.id, ErrorCode::kMalformedRequest,
+                       "request method must be a string of 1..64 characters [a-z0-9_.]");
+  }
+  request.method = method_it->get<std::string>();
+  auto params_it = doc.find("params");
+  if (params_it == doc.end() || params_it->is_null()) {
+    request.params = Json::object();
+  } else if (!params_it->is_object()) {
+    throw RequestError(request.id, ErrorCode::kInvalidParams, "params must be an object");
+  } else {
+    request.params = std::move(*params_it);
+  }
+  return request;
+}
+
+Bytes encode_result(const Json& id, const Json& result) {
+  Json response = {{"id", id}, {"result", result}};
+  std::string text = response.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return Bytes(text.begin(), text.end());
+}
+
+Bytes encode_error(const Json& id, ErrorCode code, const std::string& message) {
+  Json response = {{"id", id}, {"error", {{"code", error_code_name(code)}, {"message", message}}}};
+  // Messages may quote client input; invalid UTF-8 is replaced instead of failing the response.
+  std::string text = response.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return Bytes(text.begin(), text.end());
+}
+
+}  // namespace anonify::protocol
