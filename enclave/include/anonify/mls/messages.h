@@ -1,0 +1,106 @@
+// Handshake message bodies (RFC 9420 sections 10-12): KeyPackage, the proposals, Commit and
+// GroupInfo. Framing (PublicMessage/PrivateMessage) is in framing.h.
+#pragma once
+
+#include <optional>
+#include <variant>
+#include <vector>
+
+#include "anonify/mls/key_schedule.h"
+#include "anonify/mls/update_path.h"
+
+namespace anonify::mls {
+
+struct KeyPackage {
+  uint16_t version = kProtocolVersionMls10;
+  uint16_t cipher_suite = kCipherSuite;
+  Bytes init_key;
+  LeafNode leaf_node;
+  ExtensionList extensions;
+  Bytes signature;
+
+  void encode(TlsWriter& w) const;
+  static KeyPackage decode(TlsReader& r);
+  bool verify() const;  // SignWithLabel("KeyPackageTBS") under the leaf's signature key
+};
+
+enum class ProposalType : uint16_t {
+  kAdd = 1,
+  kUpdate = 2,
+  kRemove = 3,
+  kPreSharedKey = 4,
+  kReInit = 5,
+  kExternalInit = 6,
+  kGroupContextExtensions = 7,
+};
+
+struct PreSharedKeyId {
+  uint8_t psk_type = 1;  // external(1), resumption(2)
+  Bytes psk_id;          // external
+  uint8_t usage = 0;     // resumption
+  Bytes psk_group_id;    // resumption
+  uint64_t psk_epoch = 0;
+  Bytes psk_nonce;
+
+  void encode(TlsWriter& w) const;
+  static PreSharedKeyId decode(TlsReader& r);
+};
+
+struct AddProposal { KeyPackage key_package; };
+struct UpdateProposal { LeafNode leaf_node; };
+struct RemoveProposal { LeafIndex removed = 0; };
+struct PreSharedKeyProposal { PreSharedKeyId psk; };
+struct ReInitProposal {
+  Bytes group_id;
+  uint16_t version = kProtocolVersionMls10;
+  uint16_t cipher_suite = kCipherSuite;
+  ExtensionList extensions;
+};
+struct ExternalInitProposal { Bytes kem_output; };
+struct GroupContextExtensionsProposal { ExtensionList extensions; };
+
+struct Proposal {
+  std::variant<AddProposal, UpdateProposal, RemoveProposal, PreSharedKeyProposal, ReInitProposal,
+               ExternalInitProposal, GroupContextExtensionsProposal>
+      body;
+
+  ProposalType type() const { return static_cast<ProposalType>(body.index() + 1); }
+  void encode(TlsWriter& w) const;
+  static Proposal decode(TlsReader& r);
+};
+
+struct ProposalOrRef {
+  std::variant<Proposal, Bytes> value;  // inline proposal or ProposalRef
+
+  void encode(TlsWriter& w) const;
+  static ProposalOrRef decode(TlsReader& r);
+};
+
+struct Commit {
+  std::vector<ProposalOrRef> proposals;
+  std::optional<UpdatePath> path;
+
+  void encode(TlsWriter& w) const;
+  static Commit decode(TlsReader& r);
+};
+
+// GroupInfo (section 12.4.3), signed by a member with SignWithLabel("GroupInfoTBS").
+struct GroupInfo {
+  GroupContext group_context;
+  ExtensionList extensions;
+  Bytes confirmation_tag;
+  LeafIndex signer = 0;
+  Bytes signature;
+
+  void encode(TlsWriter& w) const;
+  static GroupInfo decode(TlsReader& r);
+  Bytes to_be_signed() const;
+  void sign(ByteView signature_private_key);
+  bool verify(ByteView signature_public_key) const;
+};
+
+// ExternalPub extension body: the HPKE public key joiners encrypt their external init to.
+Bytes encode_external_pub(const Bytes& external_pub);
+Bytes decode_external_pub(const Bytes& extension_data);
+
+}  // namespace anonify::mls
