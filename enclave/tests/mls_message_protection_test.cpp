@@ -137,8 +137,11 @@ TEST(MlsMessageProtection, RefusesTamperingAndReplays) {
     EXPECT_EQ(e.reason(), Reason::kBadMembershipTag);
   }
   const PublicMessage good = std::get<PublicMessage>(MlsMessage::from_bytes(hex(v.at("commit_pub"))).body);
-  const AuthenticatedContent other_epoch = unprotect_public(good, membership_key, context);
-  EXPECT_FALSE(other_epoch.verify(hex(v.at("signature_pub")), &later));  // signature binds the context
+  const AuthenticatedContent content = unprotect_public(good, membership_key, context);
+  GroupContext later = context;
+  later.epoch += 1;
+  EXPECT_TRUE(content.verify(hex(v.at("signature_pub")), &context));
+  EXPECT_FALSE(content.verify(hex(v.at("signature_pub")), &later));  // signature binds the context
 
   const PrivateMessage priv = std::get<PrivateMessage>(MlsMessage::from_bytes(hex(v.at("application_priv"))).body);
   SecretTree tree(encryption_secret, 2);
