@@ -1,0 +1,74 @@
+// Shared helpers of the enclave foundation's GoogleTest files: vector location, gzip loading,
+// temporary directories.
+#pragma once
+
+#include <zlib.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "anonify/bytes.h"
+
+namespace anonify::testing {
+
+/// $ANONIFY_VECTORS/<kind>, else ../shared/vectors/<kind> beside the repository.
+inline std::string vector_path(const std::string& relative) {
+  const char* env = std::getenv("ANONIFY_VECTORS");
+  const std::string base = (env != nullptr && *env != '\0') ? env : ANONIFY_DEFAULT_VECTORS;
+  return base + "/" + relative;
+}
+
+/// Whole file as bytes; fails the test (and returns empty) when it cannot be read.
+inline std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ADD_FAILURE() << "cannot open " << path;
+    return {};
+  }
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+/// Inflates a .gz file with zlib.
+inline std::string read_gzip_file(const std::string& path) {
+  gzFile file = gzopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    ADD_FAILURE() << "cannot open " << path;
+    return {};
+  }
+  std::string out;
+  char chunk[1 << 16];
+  int n = 0;
+  while ((n = gzread(file, chunk, sizeof(chunk))) > 0) out.append(chunk, static_cast<size_t>(n));
+  int errnum = 0;
+  const char* message = gzerror(file, &errnum);
+  if (n < 0 || errnum != Z_OK) ADD_FAILURE() << "inflating " << path << " failed: " << message;
+  gzclose(file);
+  return out;
+}
+
+inline Bytes hex_of(const nlohmann::json& value) { return from_hex(value.get<std::string>()); }
+
+/// A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/anonify-test-XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace anonify::testing

@@ -1,0 +1,244 @@
+// Frame decoding, request parsing and dispatch: every malformed input gets a specific error.
+#include <unistd.h>
+
+#include "anonify/protocol/dispatcher.h"
+#include "anonify/protocol/frame.h"
+#include "anonify/protocol/server.h"
+#include "enclave_test_util.h"
+
+namespace anonify::protocol {
+namespace {
+
+Bytes ascii(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+std::string error_of_call(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return error_code_name(e.code());
+  }
+  return "no error";
+}
+
+Bytes header(uint32_t length) {
+  Bytes h;
+  append_u32_be(h, length);
+  return h;
+}
+
+TEST(FrameDecoder, SplitsFramesFedInPieces) {
+  Bytes stream = concat({encode_frame(ascii("hello")), encode_frame(Bytes{}), encode_frame(ascii("xy"))});
+  FrameDecoder decoder;
+  std::vector<Bytes> frames;
+  for (uint8_t b : stream) {
+    decoder.feed(ByteView(&b, 1));
+    while (auto f = decoder.next()) frames.push_back(*f);
+  }
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[0], ascii("hello"));
+  EXPECT_TRUE(frames[1].empty());
+  EXPECT_EQ(frames[2], ascii("xy"));
+  EXPECT_NO_THROW(decoder.finish());
+}
+
+TEST(FrameDecoder, OversizedLengthIsRejectedBeforeTheBodyArrives) {
+  FrameDecoder decoder;
+  decoder.feed(header(kMaxFrameSize + 1));
+  EXPECT_EQ(error_of_call([&] { decoder.next(); }), "frame_too_large");
+  FrameDecoder max;
+  max.feed(header(kMaxFrameSize));
+  EXPECT_FALSE(max.next().has_value());  // the maximum itself is allowed (body pending)
+  EXPECT_EQ(error_of_call([] { encode_frame(Bytes(kMaxFrameSize + 1)); }), "frame_too_large");
+}
+
+TEST(FrameDecoder, TruncationIsReportedAtEndOfInput) {
+  FrameDecoder partial_header;
+  partial_header.feed(Bytes{0, 0});
+  EXPECT_FALSE(partial_header.next().has_value());
+  EXPECT_EQ(error_of_call([&] { partial_header.finish(); }), "frame_truncated");
+  FrameDecoder partial_body;
+  partial_body.feed(concat({header(10), ascii("abc")}));
+  EXPECT_FALSE(partial_body.next().has_value());
+  EXPECT_EQ(error_of_call([&] { partial_body.finish(); }), "frame_truncated");
+}
+
+TEST(ParseRequest, AcceptsWellFormedRequests) {
+  Request r = parse_request(ascii(R"({"id":7,"method":"status"})"));
+  EXPECT_EQ(r.id, 7);
+  EXPECT_EQ(r.method, "status");
+  EXPECT_TRUE(r.params.is_object());
+  Request s = parse_request(ascii(R"( {"method":"init","params":{"dataDir":"/x"},"id":"a-1"} )"));
+  EXPECT_EQ(s.id, "a-1");
+  EXPECT_EQ(s.params["dataDir"], "/x");
+}
+
+struct BadRequest {
+  const char* body;
+  const char* code;
+  bool has_id;
+};
+
+class ParseRequestRejects : public ::testing::TestWithParam<BadRequest> {};
+
+TEST_P(ParseRequestRejects, WithASpecificCode) {
+  const BadRequest& bad = GetParam();
+  try {
+    parse_request(ascii(bad.body));
+    ADD_FAILURE() << "accepted: " << bad.body;
+  } catch (const RequestError& e) {
+    EXPECT_TRUE(bad.has_id) << bad.body;
+    EXPECT_STREQ(error_code_name(e.code()), bad.code) << bad.body;
+  } catch (const Error& e) {
+    EXPECT_FALSE(bad.has_id) << bad.body;
+    EXPECT_STREQ(error_code_name(e.code()), bad.code) << bad.body;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    MalformedBodies, ParseRequestRejects,
+    ::testing::Values(BadRequest{"", "malformed_request", false}, BadRequest{"{", "malformed_request", false},
+                      BadRequest{"\xff\xfe", "malformed_request", false}, BadRequest{"[1,2]", "malformed_request", false},
+                      BadRequest{"null", "malformed_request", false},
+                      BadRequest{R"({"id":1,"method":"status"} x)", "malformed_request", false},
+                      BadRequest{R"({"method":"status"})", "malformed_request", false},
+                      BadRequest{R"({"id":-1,"method":"status"})", "malformed_request", false},
+                      BadRequest{R"({"id":1.5,"method":"status"})", "malformed_request", false},
+                      BadRequest{R"({"id":"","method":"status"})", "malformed_request", false},
+                      BadRequest{R"({"id":[1],"method":"status"})", "malformed_request", false},
+                      BadRequest{R"({"id":1})", "malformed_request", true},
+                      BadRequest{R"({"id":1,"method":5})", "malformed_request", true},
+                      BadRequest{R"({"id":1,"method":"Status"})", "malformed_request", true},
+                      BadRequest{R"({"id":1,"method":"status","extra":0})", "malformed_request", true},
+                      BadRequest{R"({"id":1,"method":"status","params":[]})", "invalid_params", true},
+                      BadRequest{R"({"id":1,"method":"status","params":"x"})", "invalid_params", true}));
+
+TEST(ParseRequest, RejectsDeepNestingWithoutRecursing) {
+  std::string deep = R"({"id":1,"method":"status","params":{"a":)" + std::string(100000, '[') + std::string(100000, ']') + "}}";
+  EXPECT_EQ(error_of_call([&] { parse_request(ascii(deep)); }), "malformed_request");
+  std::string in_string = R"({"id":1,"method":"status","params":{"a":")" + std::string(1000, '[') + R"("}})";
+  EXPECT_NO_THROW(parse_request(ascii(in_string)));
+}
+
+TEST(Params, TypedAccessorsRejectWrongTypes) {
+  Json j = Json::parse(R"({"s":"x","h":"0x0102","n":5,"big":"18446744073709551615","b":true,"o":{"k":1},
+                           "neg":-1,"f":1.5,"odd":"0x123","nohex":"0102","bad":"0xzz","over":"18446744073709551616","lead":"01"})");
+  Params p(j);
+  EXPECT_EQ(p.string("s"), "x");
+  EXPECT_EQ(p.bytes("h", 2), (Bytes{1, 2}));
+  EXPECT_EQ(p.u64("n"), 5u);
+  EXPECT_EQ(p.u64("big"), UINT64_MAX);
+  EXPECT_TRUE(p.boolean("b"));
+  EXPECT_EQ(p.object("o").u64("k"), 1u);
+  EXPECT_FALSE(p.optional_string("missing").has_value());
+  for (const char* name : {"missing", "n"}) EXPECT_EQ(error_of_call([&] { p.string(name); }), "invalid_params") << name;
+  EXPECT_EQ(error_of_call([&] { p.bytes("h", 3); }), "invalid_params");
+  for (const char* name : {"odd", "nohex", "bad", "n"}) EXPECT_EQ(error_of_call([&] { p.bytes(name); }), "invalid_params") << name;
+  for (const char* name : {"neg", "f", "s", "over", "lead", "b"}) EXPECT_EQ(error_of_call([&] { p.u64(name); }), "invalid_params") << name;
+  EXPECT_EQ(error_of_call([&] { p.boolean("n"); }), "invalid_params");
+  EXPECT_EQ(error_of_call([&] { p.object("s"); }), "invalid_params");
+  EXPECT_EQ(error_of_call([] { Params(Json::array()); }), "invalid_params");
+}
+
+struct Counter {
+  int calls = 0;
+};
+
+Dispatcher<Counter> test_dispatcher() {
+  Dispatcher<Counter> d;
+  d.add("count", [](Counter& c, const Params& p) {
+    c.calls += static_cast<int>(p.u64("by"));
+    return Json{{"calls", c.calls}};
+  });
+  d.add("boom", [](Counter&, const Params&) -> Json { throw std::runtime_error("kaput"); });
+  return d;
+}
+
+Json handle(const Dispatcher<Counter>& d, Counter& c, const std::string& body) {
+  Bytes out = d.handle(c, ascii(body));
+  return Json::parse(out.begin(), out.end());
+}
+
+TEST(Dispatcher, ResultsAndErrorsEchoTheId) {
+  Dispatcher<Counter> d = test_dispatcher();
+  Counter c;
+  Json ok = handle(d, c, R"({"id":1,"method":"count","params":{"by":2}})");
+  EXPECT_EQ(ok, Json::parse(R"({"id":1,"result":{"calls":2}})"));
+  Json unknown = handle(d, c, R"({"id":"x","method":"nope"})");
+  EXPECT_EQ(unknown["id"], "x");
+  EXPECT_EQ(unknown["error"]["code"], "unknown_method");
+  Json bad_params = handle(d, c, R"({"id":2,"method":"count","params":{"by":"two"}})");
+  EXPECT_EQ(bad_params["id"], 2);
+  EXPECT_EQ(bad_params["error"]["code"], "invalid_params");
+  Json garbage = handle(d, c, "\x01\x02garbage");
+  EXPECT_TRUE(garbage["id"].is_null());
+  EXPECT_EQ(garbage["error"]["code"], "malformed_request");
+  Json internal = handle(d, c, R"({"id":3,"method":"boom"})");
+  EXPECT_EQ(internal["error"]["code"], "internal");
+  EXPECT_EQ(c.calls, 2);  // failed requests changed nothing
+  EXPECT_EQ(error_of_call([&] { d.add("count", nullptr); }), "invalid_argument");
+}
+
+// Runs serve() over pipes: `input` is the whole request stream.
+struct ServeOutcome {
+  int exit_code;
+  std::vector<Json> responses;
+  std::string log;
+};
+
+std::string g_log;
+void capture_log(const std::string& line) { g_log += line + "\n"; }
+
+ServeOutcome run_serve(const Bytes& input) {
+  int in[2], out[2];
+  EXPECT_EQ(::pipe(in), 0);
+  EXPECT_EQ(::pipe(out), 0);
+  // Inputs here are small enough for the pipe buffer (64 KiB).
+  EXPECT_EQ(::write(in[1], input.data(), input.size()), static_cast<ssize_t>(input.size()));
+  ::close(in[1]);
+  Dispatcher<Counter> d = test_dispatcher();
+  Counter c;
+  g_log.clear();
+  int code = serve(d, c, in[0], out[1], capture_log);
+  ::close(in[0]);
+  ::close(out[1]);
+  Bytes produced;
+  uint8_t buf[4096];
+  ssize_t n;
+  while ((n = ::read(out[0], buf, sizeof(buf))) > 0) produced.insert(produced.end(), buf, buf + n);
+  ::close(out[0]);
+  FrameDecoder decoder;
+  decoder.feed(produced);
+  std::vector<Json> responses;
+  while (auto f = decoder.next()) responses.push_back(Json::parse(f->begin(), f->end()));
+  return ServeOutcome{code, responses, g_log};
+}
+
+TEST(Serve, AnswersEveryFrameThenExitsCleanlyAtEof) {
+  ServeOutcome o = run_serve(concat({encode_frame(ascii(R"({"id":1,"method":"count","params":{"by":1}})")),
+                                     encode_frame(ascii("not json")), encode_frame(Bytes{}),
+                                     encode_frame(ascii(R"({"id":2,"method":"count","params":{"by":1}})"))}));
+  EXPECT_EQ(o.exit_code, kExitOk);
+  ASSERT_EQ(o.responses.size(), 4u);
+  EXPECT_EQ(o.responses[1]["error"]["code"], "malformed_request");
+  EXPECT_EQ(o.responses[2]["error"]["code"], "malformed_request");
+  EXPECT_EQ(o.responses[3]["result"]["calls"], 2);
+}
+
+TEST(Serve, EofInsideAFrameExitsWithAFramingError) {
+  ServeOutcome o = run_serve(concat({encode_frame(ascii(R"({"id":1,"method":"count","params":{"by":1}})")), header(50),
+                                     ascii("{\"id\":")}));
+  EXPECT_EQ(o.exit_code, kExitFrameError);
+  EXPECT_EQ(o.responses.size(), 1u);
+  EXPECT_NE(o.log.find("input ended inside a frame"), std::string::npos) << o.log;
+}
+
+TEST(Serve, OversizedLengthGetsAnErrorResponseThenExit) {
+  ServeOutcome o = run_serve(concat({header(0xFFFFFFFF), ascii("junk")}));
+  EXPECT_EQ(o.exit_code, kExitFrameError);
+  ASSERT_EQ(o.responses.size(), 1u);
+  EXPECT_TRUE(o.responses[0]["id"].is_null());
+  EXPECT_EQ(o.responses[0]["error"]["code"], "frame_too_large");
+}
+
+}  // namespace
+}  // namespace anonify::protocol
