@@ -1,0 +1,104 @@
+// The MLS group state machine of an Anonify enclave (RFC 9420, ciphersuite 1).
+//
+// Commits travel as PublicMessages through the chain's handshake log, and every enclave applies the
+// log in order. A member's own commit is therefore *staged*: commit_update()/commit_remove() return
+// the message and keep the next epoch aside; it becomes current only when process_handshake() meets
+// those exact bytes in the log. Any other commit for the epoch supersedes it. An enclave that is not
+// yet a member joins by external commit from public state alone (signed GroupInfo with the
+// external_pub extension, plus the ratchet tree), staged the same way.
+//
+// Every method either completes or throws MlsError with a Reason and leaves the group unchanged.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "anonify/mls/framing.h"
+
+namespace anonify::mls {
+
+// What a member signs with and shows in its leaf.
+struct MemberIdentity {
+  Credential credential;
+  SignatureKeyPair signature_keys;
+};
+
+// A handshake to post to the log: the commit and the GroupInfo of the epoch it creates (signed by
+// the committer), from which non-members rebuild the public group state.
+struct CommitOutput {
+  Bytes commit;      // MLSMessage(PublicMessage)
+  Bytes group_info;  // MLSMessage(GroupInfo) for the new epoch, with external_pub
+};
+
+enum class HandshakeOutcome {
+  kOwnCommitApplied,   // our staged commit (or external join) became the epoch
+  kCommitApplied,      // another member's commit
+  kExternalJoinApplied,// a newcomer's external commit
+  kRemovedFromGroup,   // the commit removed us; the group is no longer usable
+};
+
+struct HandshakeResult {
+  HandshakeOutcome outcome;
+  uint64_t epoch;       // epoch after the commit
+  LeafIndex committer;  // leaf index of the committer in the new tree
+};
+
+struct ApplicationMessage {
+  LeafIndex sender;
+  Bytes data;
+  Bytes authenticated_data;
+};
+
+struct GroupState;  // defined in group.cpp
+
+class Group {
+ public:
+  // A one-member group at epoch 0.
+  static Group create(const Bytes& group_id, MemberIdentity identity);
+  // Stages an external join from a GroupInfo (MLSMessage) and the ratchet tree (optional<Node>
+  // ratchet_tree<V>; empty when the GroupInfo carries the ratchet_tree extension). The returned
+  // group becomes a member when process_handshake() meets `out.commit`.
+  static Group join_external(const Bytes& group_info, const Bytes& ratchet_tree, MemberIdentity identity,
+                             CommitOutput& out);
+
+  Group(Group&&) noexcept;
+  Group& operator=(Group&&) noexcept;
+  ~Group();
+
+  // GroupInfo (MLSMessage) for the current epoch signed by this member, with external_pub and,
+  // when `with_tree`, the ratchet_tree extension.
+  Bytes group_info(bool with_tree) const;
+  Bytes ratchet_tree() const;
+
+  CommitOutput commit_update();
+  CommitOutput commit_remove(const std::vector<LeafIndex>& removed);
+  bool has_staged_commit() const;
+
+  // Applies the next handshake of the log (MLSMessage bytes).
+  HandshakeResult process_handshake(const Bytes& message);
+
+  Bytes protect(const Bytes& application_data, const Bytes& authenticated_data = {});
+  ApplicationMessage unprotect(const Bytes& message);
+
+  SecretBytes export_secret(std::string_view label, ByteView context, size_t length) const;
+  Bytes epoch_authenticator() const;
+
+  bool is_member() const;
+  uint64_t epoch() const;
+  const Bytes& group_id() const;
+  LeafIndex own_leaf() const;
+  uint32_t member_count() const;
+  const RatchetTree& tree() const;
+  const GroupContext& context() const;
+
+  // Sealable snapshot of everything, secrets included (the caller seals it).
+  Bytes serialize() const;
+  static Group deserialize(const Bytes& data);
+
+ private:
+  explicit Group(std::unique_ptr<GroupState> state);
+  std::unique_ptr<GroupState> state_;
+};
+
+}  // namespace anonify::mls

@@ -1,0 +1,494 @@
+#include "anonify/mls/group.h"
+
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include "anonify/crypto/hpke.h"
+#include "anonify/mls/mls_error.h"
+
+namespace anonify::mls {
+namespace {
+
+constexpr uint8_t kSerializationVersion = 1;
+constexpr std::string_view kExternalInitLabel = "MLS 1.0 external init secret";
+
+}  // namespace
+
+// One epoch of the group as this enclave sees it. Copyable so that every handshake is processed on
+// a copy and only swapped in once all checks passed.
+struct EpochState {
+  bool member = false;   // false while an external join is staged, and after removal
+  bool removed = false;
+  GroupContext context;
+  RatchetTree tree;
+  TreeKemPrivate tree_private;
+  Credential credential;
+  SecretBytes signature_private_key;
+  Bytes signature_public_key;
+  EpochSecrets secrets;
+  SecretTree secret_tree;
+  Bytes interim_transcript_hash;
+  Bytes confirmation_tag;  // of the commit that created this epoch
+
+  void encode(TlsWriter& w) const {
+    w.u8(member ? 1 : 0);
+    w.u8(removed ? 1 : 0);
+    context.encode(w);
+    tree.encode(w);
+    tree_private.encode(w);
+    credential.encode(w);
+    w.opaque(signature_private_key.reveal());
+    w.opaque(signature_public_key);
+    secrets.encode(w);
+    secret_tree.encode(w);
+    w.opaque(interim_transcript_hash);
+    w.opaque(confirmation_tag);
+  }
+
+  static EpochState decode(TlsReader& r) {
+    EpochState s;
+    s.member = r.u8() == 1;
+    s.removed = r.u8() == 1;
+    s.context = GroupContext::decode(r);
+    s.tree = RatchetTree::decode(r);
+    s.tree_private = TreeKemPrivate::decode(r);
+    s.credential = Credential::decode(r);
+    s.signature_private_key = SecretBytes(r.opaque());
+    s.signature_public_key = r.opaque();
+    s.secrets = EpochSecrets::decode(r);
+    s.secret_tree = SecretTree::decode(r);
+    s.interim_transcript_hash = r.opaque();
+    s.confirmation_tag = r.opaque();
+    return s;
+  }
+};
+
+struct GroupState {
+  EpochState current;
+  Bytes staged_commit;              // our commit (or external join) awaiting its turn in the log
+  std::optional<EpochState> staged; // the epoch it creates
+};
+
+namespace {
+
+GroupContext provisional_context(const EpochState& prev, const RatchetTree& tree) {
+  GroupContext c = prev.context;
+  c.epoch = prev.context.epoch + 1;
+  c.tree_hash = tree.root_tree_hash();
+  return c;
+}
+
+// Transcript, key schedule and confirmation tag of the epoch a commit creates. With
+// `verify_tag` the commit's tag is checked, otherwise it is filled in.
+void finish_epoch(EpochState& next, const EpochState& prev, AuthenticatedContent& commit, ByteView init_secret,
+                  ByteView commit_secret, bool verify_tag) {
+  const Bytes confirmed = confirmed_transcript_hash(prev.interim_transcript_hash, commit.confirmed_transcript_input());
+  next.context = provisional_context(prev, next.tree);
+  next.context.confirmed_transcript_hash = confirmed;
+  next.secrets = derive_epoch_secrets(init_secret, commit_secret, zero_secret(), next.context);
+  const Bytes tag = confirmation_tag(next.secrets.confirmation_key, confirmed);
+  if (verify_tag) {
+    if (!constant_time_equal(tag, commit.auth.confirmation_tag)) {
+      fail(Reason::kBadConfirmationTag, "commit confirmation tag does not verify");
+    }
+  } else {
+    commit.auth.confirmation_tag = tag;
+  }
+  next.confirmation_tag = tag;
+  next.interim_transcript_hash = interim_transcript_hash(confirmed, tag);
+  next.secret_tree = SecretTree(next.secrets.encryption_secret, next.tree.leaf_count());
+}
+
+Bytes make_group_info(const EpochState& s, bool with_tree) {
+  if (!s.member) fail(Reason::kNotMember, "only members sign a GroupInfo");
+  GroupInfo gi;
+  gi.group_context = s.context;
+  if (with_tree) {
+    gi.extensions.push_back(Extension{static_cast<uint16_t>(ExtensionType::kRatchetTree), s.tree.to_bytes()});
+  }
+  gi.extensions.push_back(Extension{static_cast<uint16_t>(ExtensionType::kExternalPub),
+                                    encode_external_pub(external_public_key(s.secrets.external_secret))});
+  gi.confirmation_tag = s.confirmation_tag;
+  gi.signer = s.tree_private.index();
+  gi.sign(s.signature_private_key);
+  return MlsMessage{std::move(gi)}.to_bytes();
+}
+
+LeafNode own_leaf_template(const EpochState& s) {
+  LeafNode leaf;
+  leaf.signature_key = s.signature_public_key;
+  leaf.credential = s.credential;
+  leaf.capabilities = Capabilities::anonify_default();
+  leaf.source = LeafNodeSource::kCommit;
+  return leaf;
+}
+
+void require_member(const EpochState& s) {
+  if (s.removed) fail(Reason::kNotMember, "this enclave was removed from the group");
+  if (!s.member) fail(Reason::kNotMember, "the external join has not been applied yet");
+}
+
+// Checks group id and epoch of an incoming message against the current state.
+void check_epoch(const EpochState& s, const Bytes& group_id, uint64_t epoch) {
+  if (group_id != s.context.group_id) fail(Reason::kWrongGroup, "message for another group");
+  if (epoch < s.context.epoch) {
+    fail(Reason::kStaleEpoch, "message for epoch " + std::to_string(epoch) + ", group is at " +
+                                  std::to_string(s.context.epoch));
+  }
+  if (epoch > s.context.epoch) {
+    fail(Reason::kFutureEpoch, "message for epoch " + std::to_string(epoch) + ", group is at " +
+                                   std::to_string(s.context.epoch));
+  }
+}
+
+SecretBytes external_init_secret_receiver(const EpochState& s, const Bytes& kem_output) {
+  const crypto::hpke::KeyPair external = derive_hpke_key_pair(s.secrets.external_secret);
+  try {
+    const crypto::hpke::Context ctx =
+        crypto::hpke::setup_recipient(crypto::hpke::kDefaultSuite, kem_output, external.private_key, ByteView());
+    return ctx.export_secret(ByteView::from_string(kExternalInitLabel), kHashSize);
+  } catch (const MlsError&) {
+    throw;
+  } catch (const Error& e) {
+    fail(Reason::kDecryptionFailed, std::string("external init: ") + e.what());
+  }
+}
+
+// Applies another member's commit (proposals by value: Remove only; path required).
+HandshakeResult apply_member_commit(const EpochState& prev, EpochState& next, AuthenticatedContent& ac) {
+  const LeafIndex sender = ac.content.sender.index;
+  const Commit& commit = std::get<Commit>(ac.content.body);
+  std::set<LeafIndex> removed;
+  for (const ProposalOrRef& por : commit.proposals) {
+    const Proposal* proposal = std::get_if<Proposal>(&por.value);
+    if (proposal == nullptr) fail(Reason::kUnsupported, "proposals by reference");
+    const auto* remove = std::get_if<RemoveProposal>(&proposal->body);
+    if (remove == nullptr) {
+      fail(Reason::kUnsupported, "proposal type " + std::to_string(static_cast<int>(proposal->type())) +
+                                     " in a member commit");
+    }
+    if (remove->removed == sender) fail(Reason::kInvalidProposal, "committer removes itself");
+    if (prev.tree.leaf(remove->removed) == nullptr) {
+      fail(Reason::kInvalidProposal, "remove of blank leaf " + std::to_string(remove->removed));
+    }
+    if (!removed.insert(remove->removed).second) fail(Reason::kInvalidProposal, "leaf removed twice");
+  }
+  if (!commit.path) fail(Reason::kInvalidPath, "commit without an update path");
+  if (removed.count(prev.tree_private.index()) == 1) {
+    next.member = false;
+    next.removed = true;
+    return HandshakeResult{HandshakeOutcome::kRemovedFromGroup, prev.context.epoch + 1, sender};
+  }
+  for (LeafIndex l : removed) next.tree.remove_leaf(l);
+  merge_update_path(next.tree, sender, *commit.path, prev.context.group_id);
+  const Bytes context = provisional_context(prev, next.tree).to_bytes();
+  const ProcessedPath processed = decrypt_update_path(next.tree, sender, *commit.path, next.tree_private, context);
+  finish_epoch(next, prev, ac, prev.secrets.init_secret, processed.commit_secret, true);
+  return HandshakeResult{HandshakeOutcome::kCommitApplied, next.context.epoch, sender};
+}
+
+// Applies a newcomer's external commit: exactly one ExternalInit, a path, the newcomer's leaf
+// added at the leftmost free position.
+HandshakeResult apply_external_commit(const EpochState& prev, EpochState& next, AuthenticatedContent& ac) {
+  const Commit& commit = std::get<Commit>(ac.content.body);
+  const ExternalInitProposal* init = nullptr;
+  for (const ProposalOrRef& por : commit.proposals) {
+    const Proposal* proposal = std::get_if<Proposal>(&por.value);
+    if (proposal == nullptr) fail(Reason::kInvalidProposal, "external commit with a proposal reference");
+    const auto* ext = std::get_if<ExternalInitProposal>(&proposal->body);
+    if (ext == nullptr || init != nullptr) {
+      fail(Reason::kInvalidProposal, "an external commit carries exactly one ExternalInit and nothing else");
+    }
+    init = ext;
+  }
+  if (init == nullptr) fail(Reason::kInvalidProposal, "external commit without ExternalInit");
+  if (!commit.path) fail(Reason::kInvalidPath, "external commit without an update path");
+  if (!ac.verify(commit.path->leaf_node.signature_key, &prev.context)) {
+    fail(Reason::kBadSignature, "external commit signature");
+  }
+  if (prev.tree.find_leaf_by_signature_key(commit.path->leaf_node.signature_key)) {
+    fail(Reason::kInvalidProposal, "external joiner's signature key is already a member");
+  }
+  const LeafIndex joiner = next.tree.add_leaf(commit.path->leaf_node);
+  merge_update_path(next.tree, joiner, *commit.path, prev.context.group_id);
+  const SecretBytes init_secret = external_init_secret_receiver(prev, init->kem_output);
+  const Bytes context = provisional_context(prev, next.tree).to_bytes();
+  const ProcessedPath processed = decrypt_update_path(next.tree, joiner, *commit.path, next.tree_private, context);
+  finish_epoch(next, prev, ac, init_secret, processed.commit_secret, true);
+  return HandshakeResult{HandshakeOutcome::kExternalJoinApplied, next.context.epoch, joiner};
+}
+
+// Builds, signs and stages a commit of `proposals` plus a fresh path from our leaf.
+CommitOutput stage_member_commit(GroupState& g, std::vector<ProposalOrRef> proposals,
+                                 const std::vector<LeafIndex>& removed) {
+  const EpochState& prev = g.current;
+  EpochState next = prev;
+  for (LeafIndex l : removed) next.tree.remove_leaf(l);
+  const LeafIndex self = prev.tree_private.index();
+  CreatedPath created = create_update_path(next.tree, self, *prev.tree.leaf(self), prev.signature_private_key,
+                                           prev.context.group_id,
+                                           [&](const RatchetTree& t) { return provisional_context(prev, t).to_bytes(); });
+  AuthenticatedContent ac;
+  ac.wire_format = WireFormat::kPublicMessage;
+  ac.content.group_id = prev.context.group_id;
+  ac.content.epoch = prev.context.epoch;
+  ac.content.sender = Sender{SenderType::kMember, self};
+  ac.content.body = Commit{std::move(proposals), std::move(created.path)};
+  ac.sign(prev.signature_private_key, &prev.context);
+  finish_epoch(next, prev, ac, prev.secrets.init_secret, created.commit_secret, false);
+  next.tree_private = std::move(created.private_state);
+
+  CommitOutput out;
+  out.commit = MlsMessage{protect_public(ac, prev.secrets.membership_key, prev.context)}.to_bytes();
+  out.group_info = make_group_info(next, false);
+  g.staged_commit = out.commit;
+  g.staged = std::move(next);
+  return out;
+}
+
+}  // namespace
+
+Group::Group(std::unique_ptr<GroupState> state) : state_(std::move(state)) {}
+Group::Group(Group&&) noexcept = default;
+Group& Group::operator=(Group&&) noexcept = default;
+Group::~Group() = default;
+
+Group Group::create(const Bytes& group_id, MemberIdentity identity) {
+  auto g = std::make_unique<GroupState>();
+  EpochState& s = g->current;
+  s.member = true;
+  s.credential = identity.credential;
+  s.signature_public_key = identity.signature_keys.public_key;
+  s.signature_private_key = std::move(identity.signature_keys.private_key);
+
+  crypto::hpke::KeyPair leaf_keys = generate_hpke_key_pair();
+  LeafNode leaf = own_leaf_template(s);
+  leaf.encryption_key = leaf_keys.public_key;
+  leaf.source = LeafNodeSource::kKeyPackage;  // RFC 9420 section 11: the creator's leaf comes from its KeyPackage
+  leaf.lifetime = Lifetime{0, UINT64_MAX};
+  leaf.sign(s.signature_private_key, group_id, 0);
+  s.tree = RatchetTree(std::move(leaf));
+  s.tree_private = TreeKemPrivate(0, std::move(leaf_keys.private_key));
+
+  s.context.group_id = group_id;
+  s.context.epoch = 0;
+  s.context.tree_hash = s.tree.root_tree_hash();
+  const SecretBytes init_secret = random_secret(kHashSize);
+  s.secrets = derive_epoch_secrets(init_secret, zero_secret(), zero_secret(), s.context);
+  s.confirmation_tag = confirmation_tag(s.secrets.confirmation_key, s.context.confirmed_transcript_hash);
+  s.interim_transcript_hash = interim_transcript_hash(s.context.confirmed_transcript_hash, s.confirmation_tag);
+  s.secret_tree = SecretTree(s.secrets.encryption_secret, s.tree.leaf_count());
+  return Group(std::move(g));
+}
+
+Group Group::join_external(const Bytes& group_info, const Bytes& ratchet_tree, MemberIdentity identity,
+                           CommitOutput& out) {
+  const MlsMessage message = MlsMessage::from_bytes(group_info);
+  const GroupInfo* gi = std::get_if<GroupInfo>(&message.body);
+  if (gi == nullptr) fail(Reason::kMalformed, "expected an MLSMessage(GroupInfo)");
+  const Extension* tree_ext = find_extension(gi->extensions, ExtensionType::kRatchetTree);
+  if (ratchet_tree.empty() && tree_ext == nullptr) fail(Reason::kMalformed, "no ratchet tree given");
+  RatchetTree tree = RatchetTree::from_bytes(ratchet_tree.empty() ? tree_ext->data : ratchet_tree);
+  const Extension* pub_ext = find_extension(gi->extensions, ExtensionType::kExternalPub);
+  if (pub_ext == nullptr) fail(Reason::kMalformed, "GroupInfo lacks the external_pub extension");
+  const Bytes external_pub = decode_external_pub(pub_ext->data);
+
+  const GroupContext& ctx = gi->group_context;
+  if (tree.root_tree_hash() != ctx.tree_hash) fail(Reason::kInvalidTree, "tree hash differs from the GroupInfo");
+  if (!tree.parent_hashes_valid()) fail(Reason::kInvalidTree, "parent hashes do not verify");
+  if (!tree.leaf_signatures_valid(ctx.group_id)) fail(Reason::kInvalidTree, "a leaf signature does not verify");
+  const LeafNode* signer = tree.leaf(gi->signer);
+  if (signer == nullptr || !gi->verify(signer->signature_key)) fail(Reason::kBadSignature, "GroupInfo signature");
+  if (tree.find_leaf_by_signature_key(identity.signature_keys.public_key)) {
+    fail(Reason::kInvalidProposal, "this signature key is already a member");
+  }
+
+  auto g = std::make_unique<GroupState>();
+  EpochState& prev = g->current;
+  prev.member = false;
+  prev.context = ctx;
+  prev.tree = std::move(tree);
+  prev.credential = identity.credential;
+  prev.signature_public_key = identity.signature_keys.public_key;
+  prev.signature_private_key = std::move(identity.signature_keys.private_key);
+  prev.confirmation_tag = gi->confirmation_tag;
+  prev.interim_transcript_hash = interim_transcript_hash(ctx.confirmed_transcript_hash, gi->confirmation_tag);
+
+  crypto::hpke::SenderSetup hpke =
+      crypto::hpke::setup_sender(crypto::hpke::kDefaultSuite, external_pub, ByteView());
+  const SecretBytes init_secret = hpke.context.export_secret(ByteView::from_string(kExternalInitLabel), kHashSize);
+
+  EpochState next = prev;
+  LeafNode leaf = own_leaf_template(prev);
+  leaf.encryption_key = Bytes(kHashSize, 0);  // replaced by the path's fresh key below
+  const LeafIndex self = next.tree.add_leaf(leaf);
+  CreatedPath created = create_update_path(next.tree, self, leaf, prev.signature_private_key, ctx.group_id,
+                                           [&](const RatchetTree& t) { return provisional_context(prev, t).to_bytes(); });
+  Commit commit;
+  commit.proposals.push_back(ProposalOrRef{Proposal{ExternalInitProposal{hpke.enc}}});
+  commit.path = std::move(created.path);
+
+  AuthenticatedContent ac;
+  ac.wire_format = WireFormat::kPublicMessage;
+  ac.content.group_id = ctx.group_id;
+  ac.content.epoch = ctx.epoch;
+  ac.content.sender = Sender{SenderType::kNewMemberCommit, 0};
+  ac.content.body = std::move(commit);
+  ac.sign(prev.signature_private_key, &prev.context);
+  finish_epoch(next, prev, ac, init_secret, created.commit_secret, false);
+  next.tree_private = std::move(created.private_state);
+  next.member = true;
+
+  out.commit = MlsMessage{protect_public(ac, ByteView(), prev.context)}.to_bytes();
+  out.group_info = make_group_info(next, false);
+  g->staged_commit = out.commit;
+  g->staged = std::move(next);
+  return Group(std::move(g));
+}
+
+Bytes Group::group_info(bool with_tree) const { return make_group_info(state_->current, with_tree); }
+
+Bytes Group::ratchet_tree() const { return state_->current.tree.to_bytes(); }
+
+CommitOutput Group::commit_update() {
+  require_member(state_->current);
+  return stage_member_commit(*state_, {}, {});
+}
+
+CommitOutput Group::commit_remove(const std::vector<LeafIndex>& removed) {
+  const EpochState& s = state_->current;
+  require_member(s);
+  if (removed.empty()) fail(Reason::kInvalidProposal, "no leaf to remove");
+  std::set<LeafIndex> seen;
+  std::vector<ProposalOrRef> proposals;
+  for (LeafIndex l : removed) {
+    if (l == s.tree_private.index()) fail(Reason::kInvalidProposal, "a member cannot remove itself by commit");
+    if (s.tree.leaf(l) == nullptr) fail(Reason::kInvalidProposal, "leaf " + std::to_string(l) + " is not a member");
+    if (!seen.insert(l).second) fail(Reason::kInvalidProposal, "leaf " + std::to_string(l) + " listed twice");
+    proposals.push_back(ProposalOrRef{Proposal{RemoveProposal{l}}});
+  }
+  return stage_member_commit(*state_, std::move(proposals), removed);
+}
+
+bool Group::has_staged_commit() const { return state_->staged.has_value(); }
+
+HandshakeResult Group::process_handshake(const Bytes& message) {
+  GroupState& g = *state_;
+  if (g.staged && message == g.staged_commit) {
+    g.current = std::move(*g.staged);
+    g.staged.reset();
+    g.staged_commit.clear();
+    return HandshakeResult{HandshakeOutcome::kOwnCommitApplied, g.current.context.epoch, g.current.tree_private.index()};
+  }
+  const EpochState& prev = g.current;
+  if (prev.removed) fail(Reason::kNotMember, "this enclave was removed from the group");
+  if (!prev.member) {
+    fail(Reason::kNotMember, "another handshake superseded our external join; rejoin from the new public state");
+  }
+  const MlsMessage decoded = MlsMessage::from_bytes(message);
+  const PublicMessage* pm = std::get_if<PublicMessage>(&decoded.body);
+  if (pm == nullptr) fail(Reason::kUnsupported, "handshakes travel as PublicMessages");
+  check_epoch(prev, pm->content.group_id, pm->content.epoch);
+  if (pm->content.content_type() != ContentType::kCommit) fail(Reason::kUnsupported, "standalone proposals");
+
+  AuthenticatedContent ac = unprotect_public(*pm, prev.secrets.membership_key, prev.context);
+  EpochState next = prev;
+  HandshakeResult result{};
+  switch (pm->content.sender.type) {
+    case SenderType::kMember: {
+      const LeafIndex sender = pm->content.sender.index;
+      const LeafNode* leaf = prev.tree.leaf(sender);
+      if (leaf == nullptr) fail(Reason::kUnknownSender, "commit from blank leaf " + std::to_string(sender));
+      if (sender == prev.tree_private.index()) {
+        fail(Reason::kInvalidPath, "a commit from our own leaf that we did not stage");
+      }
+      if (!ac.verify(leaf->signature_key, &prev.context)) fail(Reason::kBadSignature, "commit signature");
+      result = apply_member_commit(prev, next, ac);
+      break;
+    }
+    case SenderType::kNewMemberCommit:
+      result = apply_external_commit(prev, next, ac);
+      break;
+    default:
+      fail(Reason::kUnsupported, "commit from an external sender");
+  }
+  g.current = std::move(next);
+  g.staged.reset();
+  g.staged_commit.clear();
+  return result;
+}
+
+Bytes Group::protect(const Bytes& application_data, const Bytes& authenticated_data) {
+  EpochState& s = state_->current;
+  require_member(s);
+  AuthenticatedContent ac;
+  ac.wire_format = WireFormat::kPrivateMessage;
+  ac.content.group_id = s.context.group_id;
+  ac.content.epoch = s.context.epoch;
+  ac.content.sender = Sender{SenderType::kMember, s.tree_private.index()};
+  ac.content.authenticated_data = authenticated_data;
+  ac.content.body = application_data;
+  ac.sign(s.signature_private_key, &s.context);
+  return MlsMessage{protect_private(ac, s.secret_tree, s.secrets.sender_data_secret)}.to_bytes();
+}
+
+ApplicationMessage Group::unprotect(const Bytes& message) {
+  EpochState& s = state_->current;
+  require_member(s);
+  const MlsMessage decoded = MlsMessage::from_bytes(message);
+  const PrivateMessage* pm = std::get_if<PrivateMessage>(&decoded.body);
+  if (pm == nullptr) fail(Reason::kMalformed, "application data travels as a PrivateMessage");
+  check_epoch(s, pm->group_id, pm->epoch);
+  if (pm->content_type != ContentType::kApplication) fail(Reason::kUnsupported, "handshake in a PrivateMessage");
+  SecretTree secrets = s.secret_tree;  // consumed only once the signature verified
+  const AuthenticatedContent ac = unprotect_private(*pm, secrets, s.secrets.sender_data_secret);
+  const LeafIndex sender = ac.content.sender.index;
+  const LeafNode* leaf = s.tree.leaf(sender);
+  if (leaf == nullptr) fail(Reason::kUnknownSender, "application message from blank leaf " + std::to_string(sender));
+  if (!ac.verify(leaf->signature_key, &s.context)) fail(Reason::kBadSignature, "application message signature");
+  s.secret_tree = std::move(secrets);
+  return ApplicationMessage{sender, std::get<Bytes>(ac.content.body), ac.content.authenticated_data};
+}
+
+SecretBytes Group::export_secret(std::string_view label, ByteView context, size_t length) const {
+  require_member(state_->current);
+  return mls_export(state_->current.secrets.exporter_secret, label, context, length);
+}
+
+Bytes Group::epoch_authenticator() const {
+  require_member(state_->current);
+  return state_->current.secrets.epoch_authenticator.reveal();
+}
+
+bool Group::is_member() const { return state_->current.member; }
+uint64_t Group::epoch() const { return state_->current.context.epoch; }
+const Bytes& Group::group_id() const { return state_->current.context.group_id; }
+LeafIndex Group::own_leaf() const { return state_->current.tree_private.index(); }
+uint32_t Group::member_count() const { return state_->current.tree.member_count(); }
+const RatchetTree& Group::tree() const { return state_->current.tree; }
+const GroupContext& Group::context() const { return state_->current.context; }
+
+Bytes Group::serialize() const {
+  TlsWriter w;
+  w.u8(kSerializationVersion);
+  state_->current.encode(w);
+  w.opaque(state_->staged_commit);
+  w.optional(state_->staged, [](TlsWriter& out, const EpochState& s) { s.encode(out); });
+  return w.take();
+}
+
+Group Group::deserialize(const Bytes& data) {
+  TlsReader r(data);
+  const uint8_t version = r.u8();
+  if (version != kSerializationVersion) fail(Reason::kUnsupported, "group state version " + std::to_string(version));
+  auto g = std::make_unique<GroupState>();
+  g->current = EpochState::decode(r);
+  g->staged_commit = r.opaque();
+  if (r.present()) g->staged = EpochState::decode(r);
+  r.finish("group state");
+  if (g->staged.has_value() == g->staged_commit.empty()) fail(Reason::kMalformed, "staged commit without its state");
+  return Group(std::move(g));
+}
+
+}  // namespace anonify::mls
