@@ -1,0 +1,67 @@
+import { expect } from "chai";
+import { EnclaveCrashedError, EnclaveProcess, EnclaveTimeoutError } from "../../src/enclave/EnclaveProcess";
+import { enclaveBinary, startEnclave } from "./helpers";
+
+describe("EnclaveProcess (real binary)", function () {
+  it("reports a killed enclave as EnclaveCrashedError with the signal and stderr tail, for pending and later calls", async function () {
+    const enclave = await startEnclave();
+    const pending = enclave.status().then(() => undefined); // may win the race; the next calls cannot
+    process.kill(enclave.pid!, "SIGKILL");
+    await enclave.waitForExit();
+    await pending.catch(() => undefined);
+    const err = await enclave.status().catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(EnclaveCrashedError);
+    const crash = err as EnclaveCrashedError;
+    expect(crash.code).to.equal("ENCLAVE_CRASHED");
+    expect(crash.signal).to.equal("SIGKILL");
+    expect(crash.exitCode).to.equal(null);
+    expect(crash.stderrTail).to.match(/ready \(mode simulation/);
+    expect(crash.message).to.match(/killed by SIGKILL/);
+    expect(enclave.hasExited).to.equal(true);
+  });
+
+  it("rejects calls in flight when the enclave exits", async function () {
+    const enclave = await startEnclave();
+    process.kill(enclave.pid!, "SIGSTOP");
+    const inFlight = enclave.status().catch((e: unknown) => e);
+    process.kill(enclave.pid!, "SIGTERM");
+    process.kill(enclave.pid!, "SIGCONT");
+    const err = await inFlight;
+    expect(err).to.be.instanceOf(EnclaveCrashedError).and.include({ signal: "SIGTERM" });
+  });
+
+  it("a per-call timeout rejects with EnclaveTimeoutError; the late response is dropped and the enclave keeps serving", async function () {
+    const enclave = await startEnclave();
+    try {
+      process.kill(enclave.pid!, "SIGSTOP");
+      const err = await enclave.call("status", {}, { timeoutMs: 200 }).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(EnclaveTimeoutError).and.include({ code: "ENCLAVE_TIMEOUT", method: "status", timeoutMs: 200 });
+      process.kill(enclave.pid!, "SIGCONT");
+      const status = await enclave.status();
+      expect(status.mode).to.equal("simulation");
+    } finally {
+      await enclave.close();
+    }
+  });
+
+  it("close() ends the enclave cleanly with exit code 0", async function () {
+    const enclave = await startEnclave();
+    expect(await enclave.close()).to.equal(0);
+    const err = await enclave.status().catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(EnclaveCrashedError).and.include({ exitCode: 0 });
+  });
+
+  it("start() fails clearly for a missing binary, a failing start, and a missing Gramine", async function () {
+    const missing = await EnclaveProcess.start({ binary: "/nonexistent/anonify-enclave" }).catch((e: unknown) => e);
+    expect(missing).to.be.instanceOf(EnclaveCrashedError);
+    expect((missing as Error).message).to.match(/does not exist.*enclave:build/);
+
+    const noGramine = await EnclaveProcess.start({
+      binary: enclaveBinary(),
+      mode: "sgx",
+      gramineSgx: "/nonexistent/gramine-sgx",
+    }).catch((e: unknown) => e);
+    expect(noGramine).to.be.instanceOf(EnclaveCrashedError);
+    expect((noGramine as Error).message).to.match(/could not be started \(\/nonexistent\/gramine-sgx\)/);
+  });
+});
