@@ -10,3 +10,4 @@ export * from "./reportJson";
 export * from "./report";
 export * from "./verifier";
 export * from "./devIas";
+export * from "./onchain";

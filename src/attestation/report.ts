@@ -43,6 +43,7 @@ export interface ReportFields {
   /** Unix seconds (fraction dropped). */
   timestamp: bigint;
   version: number;
+  /** isvEnclaveQuoteStatus as its raw bytes (one char per byte, latin1). */
   status: string;
   quoteBody: Uint8Array;
   /** Every member, for tools that show optional fields (nonce, advisoryIDs, ...). */

@@ -16,8 +16,9 @@ export interface VerifiedReport {
   /** Unix seconds of the report's timestamp (fraction dropped). */
   timestamp: bigint;
   version: number;
+  /** isvEnclaveQuoteStatus, its bytes read as UTF-8. */
   status: string;
-  /** keccak256 of the status string, as on chain. */
+  /** keccak256 of the status bytes, as on chain. */
   statusHash: string;
   mrenclave: string;
   mrsigner: string;
@@ -76,8 +77,8 @@ function toVerified(fields: ReportFields): VerifiedReport {
   return {
     timestamp: fields.timestamp,
     version: fields.version,
-    status: fields.status,
-    statusHash: keccakHex(fields.status),
+    status: Buffer.from(fields.status, "latin1").toString("utf8"),
+    statusHash: hex(keccak_256(Buffer.from(fields.status, "latin1"))),
     mrenclave: hex(quote.mrenclave),
     mrsigner: hex(quote.mrsigner),
     isvProdId: quote.isvProdId,
@@ -113,8 +114,9 @@ export function checkPolicy(verified: VerifiedReport, policy: VerificationPolicy
       throw new IasVerificationError("ReportTooOld", [verified.timestamp, maxAge, now]);
     }
   }
+  // Compared by keccak256 of the raw bytes, as the contract's allowlist is keyed.
   const statuses = policy.allowedStatuses ?? DEFAULT_ALLOWED_STATUSES;
-  if (!statuses.includes(verified.status)) throw new IasVerificationError("QuoteStatusNotAllowed", [verified.status]);
+  if (!statuses.some((s) => keccakHex(s) === verified.statusHash)) throw new IasVerificationError("QuoteStatusNotAllowed", [verified.status]);
   if (verified.debug && policy.allowDebug !== true) throw new IasVerificationError("DebugEnclaveNotAllowed", [verified.mrenclave]);
   if (policy.allowedMrenclaves !== undefined) {
     const allowed = policy.allowedMrenclaves.map((m) => normalizeBytes32(m, "allowed MRENCLAVE"));
