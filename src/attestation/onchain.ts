@@ -247,6 +247,7 @@ export async function measureVerifyReportGas(
   const fn = verifier.getFunction("verifyReport");
   const tx = await fn.send(keyId, report, signature);
   const receipt = await tx.wait();
+  if (receipt === null) throw new Error("verifyReport transaction was not mined");
   const total = Number(receipt.gasUsed);
   return { total, execution: total - TX_BASE_GAS - calldataGas(tx.data) };
 }
