@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Configures (first time or when CMakeLists changed) and incrementally builds the enclave.
+#   build.sh release   enclave/build       Release with assertions: anonify-enclave (what nodes and TS tests run)
+#   build.sh asan      enclave/build-asan  ASan + UBSan: anonify-enclave + anonify-enclave-tests (`enclave:test`)
+#   build.sh fuzz      enclave/build-fuzz  clang-14 libFuzzer harnesses
+# Parallelism defaults to 2 (the CI machines have 2 cores); override with ANONIFY_JOBS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+flavor="${1:-release}"
+jobs="${ANONIFY_JOBS:-2}"
+
+case "$flavor" in
+  release)
+    dir=build
+    args=(-DCMAKE_BUILD_TYPE=Release)
+    targets=(anonify-enclave)
+    ;;
+  asan)
+    dir=build-asan
+    args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DANONIFY_SANITIZE=ON)
+    targets=(anonify-enclave anonify-enclave-tests)
+    ;;
+  fuzz)
+    compiler="$(command -v clang++-14 || command -v clang++ || true)"
+    if [ -z "$compiler" ]; then
+      echo "error: the fuzz build needs clang (apt-get install clang-14 libclang-rt-14-dev)" >&2
+      exit 1
+    fi
+    dir=build-fuzz
+    args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DANONIFY_FUZZ=ON -DCMAKE_CXX_COMPILER="$compiler")
+    targets=(fuzz_protocol)
+    ;;
+  *)
+    echo "usage: $0 release|asan|fuzz" >&2
+    exit 2
+    ;;
+esac
+
+if [ ! -f "$dir/CMakeCache.txt" ]; then
+  cmake -S . -B "$dir" "${args[@]}" >/dev/null
+fi
+cmake --build "$dir" --parallel "$jobs" --target "${targets[@]}"
