@@ -1,1 +1,2 @@
 // One file per task group; each registers its tasks in the `anonify` scope.
+import "./verify-report";

@@ -75,12 +75,13 @@ export function readCertificateInput(contents: Uint8Array): SigningCertificateCh
   // DER starts with a SEQUENCE tag; PEM and the header are ASCII text.
   if (buffer.length > 0 && buffer[0] === 0x30) return { leaf: buffer };
   const text = buffer.toString("latin1");
+  // The header value is PEM with every space and newline percent-encoded.
+  if (/-----BEGIN%20CERTIFICATE/i.test(text)) return parseSigningCertificateHeader(text);
   if (text.includes("-----BEGIN")) {
     const ders = pemToDers(text);
     if (ders.length === 0) throw new AttestationInputError("PEM file holds no CERTIFICATE block");
     return { leaf: ders[0], ca: ders[1] };
   }
-  if (text.includes("-----BEGIN%20CERTIFICATE") || /%0A/i.test(text)) return parseSigningCertificateHeader(text);
   throw new AttestationInputError("certificate is neither DER, PEM nor a URL-encoded X-IASReport-Signing-Certificate value");
 }
 

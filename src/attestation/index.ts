@@ -11,3 +11,4 @@ export * from "./report";
 export * from "./verifier";
 export * from "./devIas";
 export * from "./onchain";
+export * from "./reportTool";

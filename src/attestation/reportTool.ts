@@ -1,0 +1,236 @@
+/**
+ * What `npx hardhat anonify:verify-report` does: read a report, its signature and the signing
+ * certificate from files, verify them under a pinned CA and a policy, optionally replay the same
+ * verification on a freshly deployed `IasVerifier` on the in-process Hardhat network, and describe
+ * the verdict as one JSON object.
+ */
+import fs from "node:fs";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { AnonifyPluginError } from "../errors";
+import { KNOWN_QUOTE_STATUSES } from "../config";
+import { IAS_ERROR_PARAMETERS, IasVerificationError, jsonValue, type IasErrorArgument } from "./errors";
+import { AttestationInputError, decodeSignature, readCertificateInput } from "./encoding";
+import { checkSigningCertificate, pinCa, type PinnedCa, type SigningKey } from "./certificate";
+import { checkPolicy, verifyReportWithoutPolicy, type VerificationPolicy, type VerifiedReport } from "./verifier";
+import { intelCaDer, intelLeafDer, simulationCaDer } from "./roots";
+import {
+  decodeRevert,
+  deployIasVerifier,
+  measureVerifyReportGas,
+  onchainShapeOf,
+  verifyReportOnchain,
+  type GasUsed,
+  type VerificationOutcome,
+} from "./onchain";
+
+export interface VerifyReportArgs {
+  /** Path of the exact report body. */
+  report: string;
+  /** Path of the signature: base64, hex or the raw 256 bytes. */
+  signature: string;
+  /** Path of the signing certificate: DER, PEM, or the URL-encoded X-IASReport-Signing-Certificate value. Default: Intel's leaf. */
+  cert?: string;
+  /** Pinned CA: "intel" (default), "simulation", or a path to a DER/PEM CA certificate. */
+  ca?: string;
+  /** Comma-separated allowed quote statuses. Default: "OK". */
+  allowStatus?: string;
+  allowDebug?: boolean;
+  /** Comma-separated allowed MRENCLAVEs (32-byte hex); when absent there is no MRENCLAVE check. */
+  mrenclave?: string;
+  onchain?: boolean;
+}
+
+export interface VerifyReportOutput {
+  valid: boolean;
+  status: string | null;
+  version: number | null;
+  /** Unix seconds of the report's timestamp. */
+  timestamp: number | null;
+  /** The report's timestamp as ISO 8601 UTC. */
+  timestampUtc: string | null;
+  mrenclave: string | null;
+  mrsigner: string | null;
+  isvProdId: number | null;
+  isvSvn: number | null;
+  debug: boolean | null;
+  reportData: string | null;
+  trustAnchor: string;
+  signingKey: { keyId: string; notBefore: number; notAfter: number } | null;
+  policy: { allowedStatuses: string[]; allowDebug: boolean; allowedMrenclaves: string[] | null };
+  error?: { code: string; message: string; details: Record<string, string | number> };
+  gasUsed?: GasUsed | null;
+  onchainAgrees?: boolean;
+  /** The contract's custom error, when it reverted (same shape as `error` minus the message). */
+  onchainError?: { code: string; details: Record<string, string | number> } | null;
+}
+
+function fail(message: string): never {
+  throw new AnonifyPluginError(message);
+}
+
+function readFile(what: string, file: string | undefined): Buffer {
+  if (file === undefined || file === "") fail(`--${what} <file> is required`);
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    return fail(`cannot read --${what} file ${JSON.stringify(file)}: ${(e as Error).message}`);
+  }
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** Parses and checks the command-line policy options. */
+export function policyFromArgs(args: VerifyReportArgs): VerificationPolicy {
+  const allowedStatuses = args.allowStatus === undefined ? ["OK"] : list(args.allowStatus);
+  if (allowedStatuses.length === 0) fail("--allow-status needs at least one status");
+  for (const s of allowedStatuses) {
+    if (!(KNOWN_QUOTE_STATUSES as readonly string[]).includes(s)) {
+      fail(`--allow-status: unknown quote status ${JSON.stringify(s)}; known: ${KNOWN_QUOTE_STATUSES.join(", ")}`);
+    }
+  }
+  let allowedMrenclaves: string[] | undefined;
+  if (args.mrenclave !== undefined) {
+    allowedMrenclaves = list(args.mrenclave).map((m) => {
+      const hex = m.startsWith("0x") || m.startsWith("0X") ? m.slice(2) : m;
+      if (!/^[0-9a-fA-F]{64}$/.test(hex)) fail(`--mrenclave: ${JSON.stringify(m)} is not 32 bytes of hex`);
+      return "0x" + hex.toLowerCase();
+    });
+    if (allowedMrenclaves.length === 0) fail("--mrenclave needs at least one 32-byte hex value");
+  }
+  return { allowedStatuses, allowDebug: args.allowDebug === true, allowedMrenclaves };
+}
+
+function caOf(arg: string | undefined): { name: string; der: Buffer } {
+  if (arg === undefined || arg === "intel") return { name: "intel", der: intelCaDer() };
+  if (arg === "simulation") return { name: "simulation", der: simulationCaDer() };
+  const chain = wrapInput(() => readCertificateInput(readFile("ca", arg)));
+  return { name: arg, der: chain.leaf };
+}
+
+function wrapInput<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof AttestationInputError) fail(e.message);
+    throw e;
+  }
+}
+
+function errorJson(e: IasVerificationError): NonNullable<VerifyReportOutput["error"]> {
+  return e.toJSON();
+}
+
+function emptyFields(): Pick<VerifyReportOutput, "status" | "version" | "timestamp" | "timestampUtc" | "mrenclave" | "mrsigner" | "isvProdId" | "isvSvn" | "debug" | "reportData"> {
+  return { status: null, version: null, timestamp: null, timestampUtc: null, mrenclave: null, mrsigner: null, isvProdId: null, isvSvn: null, debug: null, reportData: null };
+}
+
+function fieldsOf(v: VerifiedReport): ReturnType<typeof emptyFields> {
+  return {
+    status: v.status,
+    version: v.version,
+    timestamp: Number(v.timestamp),
+    timestampUtc: new Date(Number(v.timestamp) * 1000).toISOString(),
+    mrenclave: v.mrenclave,
+    mrsigner: v.mrsigner,
+    isvProdId: v.isvProdId,
+    isvSvn: v.isvSvn,
+    debug: v.debug,
+    reportData: v.reportData,
+  };
+}
+
+/** Runs the whole command; bad arguments throw AnonifyPluginError, verdicts are returned. */
+export async function verifyReportCommand(hre: HardhatRuntimeEnvironment, args: VerifyReportArgs): Promise<VerifyReportOutput> {
+  const report = readFile("report", args.report);
+  const signature = wrapInput(() => decodeSignature(readFile("signature", args.signature)));
+  const certificate = args.cert === undefined ? intelLeafDer() : wrapInput(() => readCertificateInput(readFile("cert", args.cert))).leaf;
+  const policy = policyFromArgs(args);
+  const ca = caOf(args.ca);
+  if (args.onchain === true && hre.network.name !== "hardhat") {
+    fail(`--onchain deploys a verifier on the in-process "hardhat" network only; drop --network ${hre.network.name}`);
+  }
+  let pinned: PinnedCa;
+  try {
+    pinned = pinCa(ca.der);
+  } catch (e) {
+    if (e instanceof IasVerificationError) fail(`--ca ${ca.name} cannot be pinned: ${e.signature} ${e.message}`);
+    throw e;
+  }
+
+  const out: VerifyReportOutput = {
+    valid: false,
+    ...emptyFields(),
+    trustAnchor: ca.name,
+    signingKey: null,
+    policy: { allowedStatuses: [...(policy.allowedStatuses ?? [])], allowDebug: policy.allowDebug === true, allowedMrenclaves: policy.allowedMrenclaves ? [...policy.allowedMrenclaves] : null },
+  };
+
+  // The TypeScript verdict: certificate under the pinned CA, then steps 1-7, then the policy.
+  let key: SigningKey | undefined;
+  let tsVerdict: VerificationOutcome;
+  let registrationError: IasVerificationError | undefined;
+  try {
+    key = checkSigningCertificate(certificate, pinned);
+    out.signingKey = { keyId: key.keyId, notBefore: Number(key.notBefore), notAfter: Number(key.notAfter) };
+    const verified = verifyReportWithoutPolicy(key.keyId, report, signature, key);
+    Object.assign(out, fieldsOf(verified));
+    checkPolicy(verified, policy);
+    out.valid = true;
+    tsVerdict = { valid: true, verified: onchainShapeOf(verified) };
+  } catch (e) {
+    if (!(e instanceof IasVerificationError)) throw e;
+    out.error = errorJson(e);
+    if (key === undefined) registrationError = e;
+    tsVerdict = { valid: false, error: { code: e.code, args: [...e.args] } };
+  }
+
+  if (args.onchain === true) Object.assign(out, await replayOnchain(hre, ca.der, certificate, report, signature, policy, tsVerdict, registrationError));
+  return out;
+}
+
+async function replayOnchain(
+  hre: HardhatRuntimeEnvironment,
+  caDer: Buffer,
+  certificate: Buffer,
+  report: Buffer,
+  signature: Buffer,
+  policy: VerificationPolicy,
+  tsVerdict: VerificationOutcome,
+  registrationError: IasVerificationError | undefined,
+): Promise<Pick<VerifyReportOutput, "gasUsed" | "onchainAgrees" | "onchainError">> {
+  await hre.run("compile", { quiet: true });
+  const verifier = await deployIasVerifier(hre, caDer, policy);
+  let keyId: string;
+  try {
+    keyId = ((await verifier.registerSigningCertificate.staticCall(certificate)) as string).toLowerCase();
+    await (await verifier.registerSigningCertificate(certificate)).wait();
+  } catch (e) {
+    const chainError = decodeRevert(verifier.interface, e);
+    const agrees = registrationError !== undefined && chainError.code === registrationError.code && sameArgs(chainError.args, [...registrationError.args]);
+    return { gasUsed: null, onchainAgrees: agrees, onchainError: namedError(chainError) };
+  }
+  const chain = await verifyReportOnchain(verifier, keyId, report, signature);
+  const agrees = registrationError === undefined && JSON.stringify(chain, bigints) === JSON.stringify(tsVerdict, bigints);
+  const gasUsed = chain.valid ? await measureVerifyReportGas(verifier, keyId, report, signature) : null;
+  return { gasUsed, onchainAgrees: agrees, onchainError: chain.valid ? null : namedError(chain.error) };
+}
+
+function namedError(e: { code: string; args: IasErrorArgument[] }): { code: string; details: Record<string, string | number> } {
+  const names: readonly string[] = IAS_ERROR_PARAMETERS[e.code as keyof typeof IAS_ERROR_PARAMETERS] ?? e.args.map((_, i) => String(i));
+  const details: Record<string, string | number> = {};
+  e.args.forEach((a, i) => (details[names[i] ?? String(i)] = jsonValue(a)));
+  return { code: e.code, details };
+}
+
+function bigints(_k: string, v: unknown): unknown {
+  return typeof v === "bigint" ? v.toString() : v;
+}
+
+function sameArgs(a: unknown[], b: unknown[]): boolean {
+  return JSON.stringify(a, bigints) === JSON.stringify(b, bigints);
+}
