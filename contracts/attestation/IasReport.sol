@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {Base64} from "../lib/Base64.sol";
+import {DateTime} from "../lib/DateTime.sol";
+import {SgxQuote} from "./SgxQuote.sol";
+
+/**
+ * @title IasReport
+ * @notice Parses the body of an Intel IAS attestation-verification report (JSON, read in place
+ * from calldata) into the fields Anonify relies on. Steps 4-7 of docs/attestation-onchain.md:
+ * JSON scan, field rules, quote-body decoding, timestamp; signature and policy are the caller's.
+ * @dev The scanner is hand-written assembly: strings are skipped 32 bytes at a time with a SWAR
+ * test for `"` and `\`, so the ~600-byte quote body costs a few dozen word operations.
+ */
+library IasReport {
+    /// @notice What a verified report says; see docs/attestation-onchain.md for each field.
+    struct Verified {
+        uint64 timestamp;
+        uint8 version;
+        bytes32 statusHash;
+        bytes32 mrenclave;
+        bytes32 mrsigner;
+        uint16 isvProdId;
+        uint16 isvSvn;
+        bool debug;
+        bytes32 reportDataLow;
+        bytes32 reportDataHigh;
+    }
+
+    /// @notice The report is not the JSON accepted here; `offset` is where parsing stopped.
+    error ReportMalformed(uint256 offset);
+    /// @notice A known key appears twice.
+    error ReportFieldDuplicated(string field);
+    /// @notice A required field is absent.
+    error ReportFieldMissing(string field);
+    /// @notice A field has the wrong type or an invalid value.
+    error ReportFieldInvalid(string field);
+    /// @notice `isvEnclaveQuoteBody` is not strict standard base64.
+    error QuoteBodyEncodingInvalid();
+    /// @notice `isvEnclaveQuoteBody` does not decode to 432 bytes.
+    error QuoteBodyLengthInvalid(uint256 length);
+    /// @notice `timestamp` is not `YYYY-MM-DDTHH:MM:SS[.ffffff]` with valid ranges.
+    error ReportTimestampInvalid();
+
+    // Indexes of the known keys; the first five are recorded by the scanner.
+    uint256 private constant FIELD_ID = 0;
+    uint256 private constant FIELD_TIMESTAMP = 1;
+    uint256 private constant FIELD_VERSION = 2;
+    uint256 private constant FIELD_STATUS = 3;
+    uint256 private constant FIELD_BODY = 4;
+    uint256 private constant RECORDED_FIELDS = 5;
+
+    // Kinds of a recorded value (kept in bits 128.. of its slot).
+    uint256 private constant KIND_ABSENT = 0;
+    uint256 private constant KIND_STRING = 1;
+    uint256 private constant KIND_ESCAPED_STRING = 2;
+    uint256 private constant KIND_NUMBER = 3;
+    uint256 private constant KIND_OTHER = 4;
+
+    uint8 internal constant DEFAULT_VERSION = 2;
+    uint256 private constant MIN_VERSION_DIGIT = 0x32; // '2'
+    uint256 private constant MAX_VERSION_DIGIT = 0x35; // '5'
+
+    uint256 private constant TIMESTAMP_LENGTH = 19; // YYYY-MM-DDTHH:MM:SS
+    uint256 private constant TIMESTAMP_MAX_LENGTH = 26; // ... plus .ffffff
+    uint256 private constant MAX_REPORT_LENGTH = type(uint64).max;
+
+    /**
+     * @notice Steps 4-7 except the certificate-validity comparison: returns the verified fields
+     * and the status string (a slice of `report`) for the policy's error message.
+     */
+    function parse(bytes calldata report) internal pure returns (Verified memory v, bytes calldata status) {
+        // Recorded spans are packed as 64-bit offsets.
+        if (report.length > MAX_REPORT_LENGTH) revert ReportMalformed(MAX_REPORT_LENGTH);
+        uint256[RECORDED_FIELDS] memory fields = _scan(report);
+
+        _requirePresent(fields, FIELD_ID);
+        _requirePresent(fields, FIELD_TIMESTAMP);
+        _requirePresent(fields, FIELD_STATUS);
+        _requirePresent(fields, FIELD_BODY);
+        _requirePlainString(fields, FIELD_ID);
+        _requirePlainString(fields, FIELD_TIMESTAMP);
+        _requirePlainString(fields, FIELD_STATUS);
+        _requirePlainString(fields, FIELD_BODY);
+        v.version = _version(report, fields[FIELD_VERSION]);
+
+        (bool valid, bytes memory quote) = Base64.decode(_slice(report, fields[FIELD_BODY]));
+        if (!valid) revert QuoteBodyEncodingInvalid();
+        if (quote.length != SgxQuote.BODY_LENGTH) revert QuoteBodyLengthInvalid(quote.length);
+
+        v.timestamp = parseTimestamp(_slice(report, fields[FIELD_TIMESTAMP]));
+
+        status = _slice(report, fields[FIELD_STATUS]);
+        v.statusHash = keccak256(status);
+        v.mrenclave = SgxQuote.word(quote, SgxQuote.MRENCLAVE_OFFSET);
+        v.mrsigner = SgxQuote.word(quote, SgxQuote.MRSIGNER_OFFSET);
+        v.isvProdId = SgxQuote.uint16LE(quote, SgxQuote.ISV_PROD_ID_OFFSET);
+        v.isvSvn = SgxQuote.uint16LE(quote, SgxQuote.ISV_SVN_OFFSET);
+        v.debug = SgxQuote.isDebug(quote);
+        v.reportDataLow = SgxQuote.word(quote, SgxQuote.REPORT_DATA_OFFSET);
+        v.reportDataHigh = SgxQuote.word(quote, SgxQuote.REPORT_DATA_HIGH_OFFSET);
+    }
+
+    /**
+     * @notice `YYYY-MM-DDTHH:MM:SS[.f{1,6}]` (UTC) -> unix seconds; the fraction is dropped.
+     * @dev Reverts {ReportTimestampInvalid}.
+     */
+    function parseTimestamp(bytes calldata ts) internal pure returns (uint64) {
+        uint256 n = ts.length;
+        if (n != TIMESTAMP_LENGTH && (n < TIMESTAMP_LENGTH + 2 || n > TIMESTAMP_MAX_LENGTH)) {
+            revert ReportTimestampInvalid();
+        }
+        bool ok;
+        uint256 packed; // year << 40 | month << 32 | day << 24 | hour << 16 | minute << 8 | second
+        assembly ("memory-safe") {
+            let w := calldataload(ts.offset) // the whole timestamp fits in one word
+            let highBits := 0x8080808080808080808080808080808080808080808080808080808080808080
+            let ones := 0x0101010101010101010101010101010101010101010101010101010101010101
+            // '-' @4, '-' @7, 'T' @10, ':' @13, ':' @16; digits at the other places of the first 19
+            let separatorMask := 0x00000000ff0000ff0000ff0000ff0000ff000000000000000000000000000000
+            let separators := 0x000000002d00002d00005400003a00003a000000000000000000000000000000
+            let digitMask := 0x8080808000808000808000808000808000808000000000000000000000000000
+            if gt(n, TIMESTAMP_LENGTH) {
+                separatorMask := or(separatorMask, shl(96, 0xff)) // '.' @19
+                separators := or(separators, shl(96, 0x2e))
+                // fraction digits @20..n-1
+                digitMask := or(digitMask, and(and(not(shr(shl(3, n), not(0))), shr(160, not(0))), highBits))
+            }
+            // byte-wise '0' <= b <= '9' (borrow-free on b | 0x80; bytes >= 0x80 excluded by not(w))
+            let wh := or(w, highBits)
+            let isDigit := and(and(sub(wh, mul(0x30, ones)), not(sub(wh, mul(0x3a, ones)))), not(w))
+            ok := and(eq(and(isDigit, digitMask), digitMask), eq(and(w, separatorMask), separators))
+            // digit values (meaningful only when ok)
+            let v := xor(w, mul(0x30, ones)) // digit bytes 0x30..0x39 -> 0..9, no borrows
+            packed := or(
+                shl(40, add(add(mul(byte(0, v), 1000), mul(byte(1, v), 100)), add(mul(byte(2, v), 10), byte(3, v)))),
+                or(
+                    or(shl(32, add(mul(byte(5, v), 10), byte(6, v))), shl(24, add(mul(byte(8, v), 10), byte(9, v)))),
+                    or(
+                        shl(16, add(mul(byte(11, v), 10), byte(12, v))),
+                        or(shl(8, add(mul(byte(14, v), 10), byte(15, v))), add(mul(byte(17, v), 10), byte(18, v)))
+                    )
+                )
+            )
+        }
+        if (!ok) revert ReportTimestampInvalid();
+        return _unixSeconds(packed);
+    }
+
+    /// @dev Unpacks the fields packed by {parseTimestamp}, checks the ranges, converts.
+    function _unixSeconds(uint256 packed) private pure returns (uint64) {
+        uint256 year = packed >> 40;
+        uint256 month = (packed >> 32) & 0xff;
+        uint256 day = (packed >> 24) & 0xff;
+        uint256 hour = (packed >> 16) & 0xff;
+        uint256 minute = (packed >> 8) & 0xff;
+        uint256 second = packed & 0xff;
+        if (!DateTime.isValid(year, month, day, hour, minute, second)) revert ReportTimestampInvalid();
+        return uint64(DateTime.toUnixSeconds(year, month, day, hour, minute, second));
+    }
+
+    /// @notice Name of known key `index` (for error arguments).
+    function fieldName(uint256 index) internal pure returns (string memory) {
+        if (index == FIELD_ID) return "id";
+        if (index == FIELD_TIMESTAMP) return "timestamp";
+        if (index == FIELD_VERSION) return "version";
+        if (index == FIELD_STATUS) return "isvEnclaveQuoteStatus";
+        if (index == FIELD_BODY) return "isvEnclaveQuoteBody";
+        if (index == 5) return "nonce";
+        if (index == 6) return "epidPseudonym";
+        if (index == 7) return "advisoryURL";
+        if (index == 8) return "advisoryIDs";
+        if (index == 9) return "platformInfoBlob";
+        if (index == 10) return "revocationReason";
+        if (index == 11) return "pseManifestStatus";
+        if (index == 12) return "pseManifestHash";
+        return "tcbEvaluationDataNumber";
+    }
+
+    function _requirePresent(uint256[RECORDED_FIELDS] memory fields, uint256 index) private pure {
+        if (fields[index] >> 128 == KIND_ABSENT) revert ReportFieldMissing(fieldName(index));
+    }
+
+    function _requirePlainString(uint256[RECORDED_FIELDS] memory fields, uint256 index) private pure {
+        if (fields[index] >> 128 != KIND_STRING) revert ReportFieldInvalid(fieldName(index));
+    }
+
+    /// @dev Absent -> 2; otherwise exactly one digit '2'..'5'.
+    function _version(bytes calldata report, uint256 field) private pure returns (uint8) {
+        uint256 kind = field >> 128;
+        if (kind == KIND_ABSENT) return DEFAULT_VERSION;
+        bytes calldata token = _slice(report, field);
+        if (kind != KIND_NUMBER || token.length != 1) revert ReportFieldInvalid(fieldName(FIELD_VERSION));
+        uint256 digit = uint8(token[0]);
+        if (digit < MIN_VERSION_DIGIT || digit > MAX_VERSION_DIGIT) revert ReportFieldInvalid(fieldName(FIELD_VERSION));
+        return uint8(digit - 0x30);
+    }
+
+    /// @dev Value span of a recorded field: bits 64..127 start, 0..63 end (offsets into `report`).
+    function _slice(bytes calldata report, uint256 field) private pure returns (bytes calldata) {
+        return report[uint64(field >> 64):uint64(field)];
+    }
+
+    /**
+     * @dev Step 4. Scans the whole report; records kind and span of the first five known keys;
+     * reverts {ReportMalformed} (from assembly) or {ReportFieldDuplicated}.
+     */
+    function _scan(bytes calldata report) private pure returns (uint256[RECORDED_FIELDS] memory fields) {
+        uint256 duplicate; // known-key index + 1 of a duplicated key, 0 if none
+        assembly ("memory-safe") {
+            // Positions are absolute calldata offsets; the report's own offset is kept in scratch
+            // slot 0x20 so that `fail` can report a relative offset without threading it through.
+            function fail(p) {
+                let offset := sub(p, mload(0x20))
+                mstore(0x00, 0xb4a2af2d00000000000000000000000000000000000000000000000000000000) // ReportMalformed(uint256)
+                mstore(0x04, offset)
+                revert(0x00, 0x24)
+            }
+
+            // Skips whitespace from p; returns the position and byte of the next token, or (e, 0x100).
+            // IAS never sends whitespace, so the first byte decides in the common case.
+            function token(p, e) -> q, c {
+                q := p
+                c := byte(0, calldataload(p))
+                if and(lt(p, e), iszero(and(shr(c, 0x100002600), 1))) { leave }
+                for {} lt(q, e) { q := add(q, 1) } {
+                    c := byte(0, calldataload(q))
+                    // bit set for 0x09, 0x0a, 0x0d, 0x20
+                    if iszero(and(shr(c, 0x100002600), 1)) { leave }
+                }
+                c := 0x100
+            }
+
+            // p: first content byte. Returns q one past the closing quote, esc = saw a backslash.
+            function scanString(p, e) -> q, esc {
+                for {} 1 {} {
+                    if iszero(lt(p, e)) { fail(e) }
+                    let w := calldataload(p)
+                    // high bit of every byte that is '"' or '\\' (exact: (b & 0x7f) + 0x7f never carries)
+                    let x := xor(w, 0x2222222222222222222222222222222222222222222222222222222222222222)
+                    let y := xor(w, 0x5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c)
+                    let m := and(
+                        not(and(
+                            or(add(and(x, 0x7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f),
+                                   0x7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f), x),
+                            or(add(and(y, 0x7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f),
+                                   0x7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f), y)
+                        )),
+                        0x8080808080808080808080808080808080808080808080808080808080808080
+                    )
+                    if gt(add(p, 32), e) { m := and(m, not(shr(shl(3, sub(e, p)), not(0)))) }
+                    switch m
+                    case 0 { p := add(p, 32) }
+                    default {
+                        // index of the first (most significant) flagged byte
+                        let i := 0
+                        if iszero(shr(128, m)) { i := 16 m := shl(128, m) }
+                        if iszero(shr(192, m)) { i := add(i, 8) m := shl(64, m) }
+                        if iszero(shr(224, m)) { i := add(i, 4) m := shl(32, m) }
+                        if iszero(shr(240, m)) { i := add(i, 2) m := shl(16, m) }
+                        if iszero(shr(248, m)) { i := add(i, 1) }
+                        p := add(p, i)
+                        if eq(byte(i, w), 0x22) {
+                            q := add(p, 1)
+                            leave
+                        }
+                        esc := 1
+                        p := add(p, 2) // the backslash and the byte it escapes
+                        if gt(p, e) { fail(e) }
+                    }
+                }
+            }
+
+            // A scalar starting with byte c at p: string / number / null / true / false.
+            function scanScalar(p, c, e) -> next, kind {
+                switch c
+                case 0x22 {
+                    let q, esc := scanString(add(p, 1), e)
+                    next := q
+                    kind := add(1, esc) // KIND_STRING or KIND_ESCAPED_STRING
+                }
+                case 0x6e {
+                    if or(gt(add(p, 4), e), iszero(eq(shr(224, calldataload(p)), 0x6e756c6c))) { fail(p) }
+                    next := add(p, 4)
+                    kind := 4
+                }
+                case 0x74 {
+                    if or(gt(add(p, 4), e), iszero(eq(shr(224, calldataload(p)), 0x74727565))) { fail(p) }
+                    next := add(p, 4)
+                    kind := 4
+                }
+                case 0x66 {
+                    if or(gt(add(p, 5), e), iszero(eq(shr(216, calldataload(p)), 0x66616c7365))) { fail(p) }
+                    next := add(p, 5)
+                    kind := 4
+                }
+                default {
+                    if iszero(lt(sub(c, 0x30), 10)) { fail(p) }
+                    for { next := add(p, 1) } lt(next, e) { next := add(next, 1) } {
+                        if iszero(lt(sub(byte(0, calldataload(next)), 0x30), 10)) { break }
+                    }
+                    kind := 3
+                }
+            }
+
+            // A member value: a scalar or a flat array of scalars.
+            function scanValue(p, c, e) -> next, kind {
+                if iszero(eq(c, 0x5b)) {
+                    next, kind := scanScalar(p, c, e)
+                    leave
+                }
+                kind := 4
+                p, c := token(add(p, 1), e)
+                if eq(c, 0x5d) {
+                    next := add(p, 1)
+                    leave
+                }
+                for {} 1 {} {
+                    let q, k := scanScalar(p, c, e)
+                    p, c := token(q, e)
+                    if eq(c, 0x5d) {
+                        next := add(p, 1)
+                        leave
+                    }
+                    if iszero(eq(c, 0x2c)) { fail(p) }
+                    p, c := token(add(p, 1), e)
+                }
+            }
+
+            // Known key index (0..13), or 0xff. Compares the raw key bytes and their length.
+            function keyIndex(s, len) -> idx {
+                idx := 0xff
+                if lt(len, 24) {
+                    let k := or(and(calldataload(s), not(shr(shl(3, len), not(0)))), len)
+                    switch k
+                    case 0x6964000000000000000000000000000000000000000000000000000000000002 { idx := 0 } // id
+                    case 0x74696d657374616d700000000000000000000000000000000000000000000009 { idx := 1 } // timestamp
+                    case 0x76657273696f6e00000000000000000000000000000000000000000000000007 { idx := 2 } // version
+                    case 0x697376456e636c61766551756f74655374617475730000000000000000000015 { idx := 3 } // isvEnclaveQuoteStatus
+                    case 0x697376456e636c61766551756f7465426f647900000000000000000000000013 { idx := 4 } // isvEnclaveQuoteBody
+                    case 0x6570696450736575646f6e796d0000000000000000000000000000000000000d { idx := 6 } // epidPseudonym
+                    case 0x61647669736f727955524c00000000000000000000000000000000000000000b { idx := 7 } // advisoryURL
+                    case 0x61647669736f727949447300000000000000000000000000000000000000000b { idx := 8 } // advisoryIDs
+                    case 0x706c6174666f726d496e666f426c6f6200000000000000000000000000000010 { idx := 9 } // platformInfoBlob
+                    case 0x6e6f6e6365000000000000000000000000000000000000000000000000000005 { idx := 5 } // nonce
+                    case 0x7463624576616c756174696f6e446174614e756d626572000000000000000017 { idx := 13 } // tcbEvaluationDataNumber
+                    case 0x7265766f636174696f6e526561736f6e00000000000000000000000000000010 { idx := 10 } // revocationReason
+                    case 0x7073654d616e6966657374537461747573000000000000000000000000000011 { idx := 11 } // pseManifestStatus
+                    case 0x7073654d616e696665737448617368000000000000000000000000000000000f { idx := 12 } // pseManifestHash
+                }
+            }
+
+            function scanObject(b, e, out) -> dup {
+                mstore(0x20, b)
+                let p, c := token(b, e)
+                if iszero(eq(c, 0x7b)) { fail(p) }
+                p, c := token(add(p, 1), e)
+                if iszero(eq(c, 0x7d)) {
+                    let seen := 0
+                    for {} 1 {} {
+                        if iszero(eq(c, 0x22)) { fail(p) }
+                        let keyStart := add(p, 1)
+                        let q, esc := scanString(keyStart, e)
+                        let idx := keyIndex(keyStart, sub(sub(q, 1), keyStart))
+                        if lt(idx, 14) {
+                            let bit := shl(idx, 1)
+                            if and(seen, bit) {
+                                dup := add(idx, 1)
+                                leave
+                            }
+                            seen := or(seen, bit)
+                        }
+                        p, c := token(q, e)
+                        if iszero(eq(c, 0x3a)) { fail(p) }
+                        p, c := token(add(p, 1), e)
+                        let next, kind := scanValue(p, c, e)
+                        if lt(idx, 5) {
+                            let t := next
+                            if lt(kind, 3) {
+                                // strings: record the content between the quotes
+                                p := add(p, 1)
+                                t := sub(t, 1)
+                            }
+                            mstore(add(out, shl(5, idx)), or(shl(128, kind), or(shl(64, sub(p, b)), sub(t, b))))
+                        }
+                        p, c := token(next, e)
+                        if eq(c, 0x7d) { break }
+                        if iszero(eq(c, 0x2c)) { fail(p) }
+                        p, c := token(add(p, 1), e)
+                    }
+                }
+                p, c := token(add(p, 1), e)
+                if lt(p, e) { fail(p) }
+            }
+
+            duplicate := scanObject(report.offset, add(report.offset, report.length), fields)
+        }
+        if (duplicate != 0) revert ReportFieldDuplicated(fieldName(duplicate - 1));
+    }
+}

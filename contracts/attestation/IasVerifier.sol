@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {RSA} from "@openzeppelin/contracts/utils/cryptography/RSA.sol";
+import {RsaPkcs1Sha256} from "../lib/RsaPkcs1Sha256.sol";
+import {SStore2} from "../lib/SStore2.sol";
+import {IasReport} from "./IasReport.sol";
+import {SgxQuote} from "./SgxQuote.sol";
+import {X509} from "./X509.sol";
+
+/**
+ * @title IasVerifier
+ * @notice Verifies Intel IAS (EPID) attestation reports on chain with no trusted helper.
+ * The RSA-3072 Report Signing CA is pinned at deployment; anyone may register a report-signing
+ * certificate the CA issued (its RSA-2048 key is cached as contract code); each report is checked
+ * for its signature, parsed, and judged against the deployment's policy.
+ * @dev Normative rules, check order and errors: docs/attestation-onchain.md.
+ */
+contract IasVerifier is AccessControlDefaultAdminRules {
+    /// @notice Deployment policy. `mrsigner` is only read when `signerCheck` is on.
+    struct Policy {
+        bool debugAllowed;
+        bool mrenclaveCheck;
+        bool signerCheck;
+        uint16 isvProdId;
+        uint16 minIsvSvn;
+        uint64 maxReportAge; // seconds; 0 = off
+        bytes32 mrsigner;
+    }
+
+    /// @notice May change the policy.
+    bytes32 public constant POLICY_ROLE = keccak256("POLICY_ROLE");
+
+    /// @notice Signing-key modulus length (RSA-2048).
+    uint256 public constant SIGNING_KEY_BYTES = 256;
+    /// @notice Pinned CA modulus length (RSA-3072).
+    uint256 public constant CA_KEY_BYTES = 384;
+    /// @notice The only RSA exponent accepted (CA and signing keys).
+    bytes public constant RSA_EXPONENT = hex"010001";
+
+    string private constant STATUS_OK = "OK";
+    uint256 private constant ADDRESS_BITS = 160;
+    uint256 private constant NOT_BEFORE_SHIFT = 160;
+    uint256 private constant NOT_AFTER_SHIFT = 208;
+    uint256 private constant UINT48_MASK = (1 << 48) - 1;
+
+    /// @dev Data contract holding `caModulus (384 bytes) || caSubject`.
+    address private immutable _caStore;
+    uint256 private immutable _caSubjectLength;
+
+    /// @dev keyId => keyStore address (bits 0..159) | notBefore (160..207) | notAfter (208..255).
+    mapping(bytes32 keyId => uint256 record) private _signingKeys;
+    mapping(bytes32 statusHash => bool allowed) private _allowedStatuses;
+    mapping(bytes32 mrenclave => bool allowed) private _allowedMrenclaves;
+    Policy private _policy;
+
+    // --- errors: registration (see docs for the order) ---
+    /// @notice signatureAlgorithm is not sha256WithRSAEncryption (or the TBS copy differs).
+    error CertificateAlgorithmUnsupported();
+    /// @notice The issuer Name is not the pinned CA's subject (for the CA itself: not self-issued).
+    error CertificateIssuerMismatch();
+    /// @notice The certificate's signature does not verify under the CA key.
+    error CertificateSignatureInvalid();
+    /// @notice The subject key is not RSA-2048 (CA: RSA-3072) with exponent 65537.
+    error CertificateKeyUnsupported();
+    /// @notice The key is already registered.
+    error SigningKeyAlreadyRegistered(bytes32 keyId);
+
+    // --- errors: report ---
+    /// @notice The signature is not 256 bytes.
+    error SignatureLengthInvalid(uint256 length);
+    /// @notice No signing key with this id.
+    error SigningKeyNotRegistered(bytes32 keyId);
+    /// @notice RSA PKCS#1 v1.5 SHA-256 over the report bytes does not verify.
+    error ReportSignatureInvalid();
+    /// @notice The report timestamp lies outside the signing certificate's validity.
+    error ReportOutsideCertificateValidity(uint64 timestamp, uint64 notBefore, uint64 notAfter);
+
+    // --- errors: policy ---
+    /// @notice The report is older than the maximum report age.
+    error ReportTooOld(uint64 timestamp, uint64 maxAge, uint64 now);
+    /// @notice The quote status is not allowlisted.
+    error QuoteStatusNotAllowed(string status);
+    /// @notice The enclave is a DEBUG enclave and debug is not allowed.
+    error DebugEnclaveNotAllowed(bytes32 mrenclave);
+    /// @notice The MRENCLAVE is not allowlisted.
+    error MrenclaveNotAllowed(bytes32 mrenclave);
+    /// @notice MRSIGNER differs from the signer policy.
+    error MrsignerMismatch(bytes32 expected, bytes32 actual);
+    /// @notice ISVPRODID differs from the signer policy.
+    error IsvProdIdMismatch(uint16 expected, uint16 actual);
+    /// @notice ISVSVN is below the signer policy's minimum.
+    error IsvSvnTooLow(uint16 minimum, uint16 actual);
+
+    // --- events ---
+    /// @notice The CA was pinned (keccak256 of its modulus and of its subject Name DER).
+    event CaPinned(bytes32 caKeyHash, bytes32 caSubjectHash);
+    /// @notice A signing key was registered.
+    event SigningKeyRegistered(bytes32 indexed keyId, uint64 notBefore, uint64 notAfter);
+    /// @notice A quote status was allowed or disallowed.
+    event QuoteStatusAllowedSet(bytes32 indexed statusHash, string status, bool allowed);
+    /// @notice DEBUG enclaves were allowed or refused.
+    event DebugAllowedSet(bool allowed);
+    /// @notice The MRENCLAVE check was switched.
+    event MrenclaveCheckSet(bool enabled);
+    /// @notice An MRENCLAVE was allowed or disallowed.
+    event MrenclaveAllowedSet(bytes32 indexed mrenclave, bool allowed);
+    /// @notice The signer policy changed.
+    event SignerPolicySet(bool enabled, bytes32 mrsigner, uint16 isvProdId, uint16 minIsvSvn);
+    /// @notice The maximum report age changed (0 = off).
+    event MaxReportAgeSet(uint64 maxAge);
+
+    /**
+     * @notice Pins the report-signing CA and sets the default policy (only "OK", no debug,
+     * MRENCLAVE check on with an empty allowlist, signer check off, no maximum age).
+     * @param caCertificateDer the CA certificate (DER): self-issued, sha256WithRSAEncryption,
+     * RSA-3072 with exponent 65537, valid self-signature
+     * @param initialAdmin holder of DEFAULT_ADMIN_ROLE and POLICY_ROLE
+     * @param initialAdminDelay delay of a two-step admin transfer (seconds)
+     */
+    constructor(bytes memory caCertificateDer, address initialAdmin, uint48 initialAdminDelay)
+        AccessControlDefaultAdminRules(initialAdminDelay, initialAdmin)
+    {
+        X509.Certificate memory ca = X509.parse(caCertificateDer);
+        if (!X509.hasSha256WithRsa(caCertificateDer, ca)) revert CertificateAlgorithmUnsupported();
+        if (
+            X509._hash(caCertificateDer, ca.issuerStart, ca.issuerEnd)
+                != X509._hash(caCertificateDer, ca.subjectStart, ca.subjectEnd)
+        ) revert CertificateIssuerMismatch();
+        (bool keyOk, bytes memory pinnedModulus) = X509.rsaModulus(caCertificateDer, ca, CA_KEY_BYTES);
+        if (!keyOk) revert CertificateKeyUnsupported();
+        if (!_verifyCertificateSignature(caCertificateDer, ca, pinnedModulus)) revert CertificateSignatureInvalid();
+
+        bytes memory pinnedSubject = X509.slice(caCertificateDer, ca.subjectStart, ca.subjectEnd);
+        _caStore = SStore2.write(bytes.concat(pinnedModulus, pinnedSubject));
+        _caSubjectLength = pinnedSubject.length;
+        emit CaPinned(keccak256(pinnedModulus), keccak256(pinnedSubject));
+
+        _grantRole(POLICY_ROLE, initialAdmin);
+        _setQuoteStatusAllowed(STATUS_OK, true);
+        _setMrenclaveCheck(true);
+    }
+
+    // ------------------------------------------------------------------ registration
+
+    /**
+     * @notice Registers an IAS report-signing certificate issued by the pinned CA and caches its
+     * RSA-2048 key. Permissionless: the CA signature is the permission. The certificate's validity
+     * is stored, not compared with the current time.
+     * @param der the certificate (DER)
+     * @return keyId keccak256 of the 256-byte modulus
+     */
+    function registerSigningCertificate(bytes calldata der) external returns (bytes32 keyId) {
+        bytes memory cert = der;
+        X509.Certificate memory c = X509.parse(cert);
+        if (!X509.hasSha256WithRsa(cert, c)) revert CertificateAlgorithmUnsupported();
+        bytes memory ca = SStore2.read(_caStore, 0, CA_KEY_BYTES + _caSubjectLength);
+        if (_issuerHash(cert, c) != _caSubjectHash(ca)) revert CertificateIssuerMismatch();
+        if (!_verifyCertificateSignature(cert, c, _caModulus(ca))) revert CertificateSignatureInvalid();
+        (bool keyOk, bytes memory modulus) = X509.rsaModulus(cert, c, SIGNING_KEY_BYTES);
+        if (!keyOk) revert CertificateKeyUnsupported();
+        keyId = keccak256(modulus);
+        if (_signingKeys[keyId] != 0) revert SigningKeyAlreadyRegistered(keyId);
+
+        address keyStore = SStore2.write(modulus);
+        _signingKeys[keyId] = uint256(uint160(keyStore)) | (uint256(c.notBefore) << NOT_BEFORE_SHIFT)
+            | (uint256(c.notAfter) << NOT_AFTER_SHIFT);
+        emit SigningKeyRegistered(keyId, c.notBefore, c.notAfter);
+    }
+
+    // ------------------------------------------------------------------ verification
+
+    /**
+     * @notice Verifies a report: signature, parsing, timestamp within the signing certificate's
+     * validity, then the policy. Reverts with the first failing check's error.
+     * @param keyId id of a registered signing key
+     * @param report the exact JSON body IAS signed
+     * @param signature the 256-byte RSA signature (raw, not base64)
+     * @return verified the report's fields
+     */
+    function verifyReport(bytes32 keyId, bytes calldata report, bytes calldata signature)
+        external
+        view
+        returns (IasReport.Verified memory verified)
+    {
+        bytes calldata status;
+        (verified, status) = _verify(keyId, report, signature);
+        _checkPolicy(verified, status);
+    }
+
+    /**
+     * @notice Same as {verifyReport} without the policy (steps 1-7): for tools and audits.
+     * @param keyId id of a registered signing key
+     * @param report the exact JSON body IAS signed
+     * @param signature the 256-byte RSA signature
+     * @return verified the report's fields
+     */
+    function verifyReportWithoutPolicy(bytes32 keyId, bytes calldata report, bytes calldata signature)
+        external
+        view
+        returns (IasReport.Verified memory verified)
+    {
+        (verified,) = _verify(keyId, report, signature);
+    }
+
+    // ------------------------------------------------------------------ policy setters
+
+    /// @notice Allows or disallows an `isvEnclaveQuoteStatus` value. Only POLICY_ROLE.
+    /// @param status the exact status string, e.g. "OK" or "SW_HARDENING_NEEDED"
+    /// @param allowed whether reports with this status pass
+    function setQuoteStatusAllowed(string calldata status, bool allowed) external onlyRole(POLICY_ROLE) {
+        _setQuoteStatusAllowed(status, allowed);
+    }
+
+    /// @notice Allows or refuses DEBUG enclaves. Only POLICY_ROLE.
+    /// @param allowed whether reports of DEBUG enclaves pass
+    function setDebugAllowed(bool allowed) external onlyRole(POLICY_ROLE) {
+        _policy.debugAllowed = allowed;
+        emit DebugAllowedSet(allowed);
+    }
+
+    /// @notice Switches the MRENCLAVE allowlist check. Only POLICY_ROLE.
+    /// @param enabled whether MRENCLAVE must be allowlisted
+    function setMrenclaveCheck(bool enabled) external onlyRole(POLICY_ROLE) {
+        _setMrenclaveCheck(enabled);
+    }
+
+    /// @notice Adds or removes an MRENCLAVE from the allowlist. Only POLICY_ROLE.
+    /// @param mrenclave the enclave measurement
+    /// @param allowed whether it is allowlisted
+    function setMrenclaveAllowed(bytes32 mrenclave, bool allowed) external onlyRole(POLICY_ROLE) {
+        _allowedMrenclaves[mrenclave] = allowed;
+        emit MrenclaveAllowedSet(mrenclave, allowed);
+    }
+
+    /// @notice Sets the signer policy (MRSIGNER, ISVPRODID, minimum ISVSVN). Only POLICY_ROLE.
+    /// @param enabled whether the signer check runs
+    /// @param mrsigner required MRSIGNER
+    /// @param isvProdId required ISVPRODID
+    /// @param minIsvSvn minimum ISVSVN
+    function setSignerPolicy(bool enabled, bytes32 mrsigner, uint16 isvProdId, uint16 minIsvSvn)
+        external
+        onlyRole(POLICY_ROLE)
+    {
+        Policy storage p = _policy;
+        p.signerCheck = enabled;
+        p.mrsigner = mrsigner;
+        p.isvProdId = isvProdId;
+        p.minIsvSvn = minIsvSvn;
+        emit SignerPolicySet(enabled, mrsigner, isvProdId, minIsvSvn);
+    }
+
+    /// @notice Sets the maximum age of a report against block.timestamp. Only POLICY_ROLE.
+    /// @param maxAge seconds; 0 turns the check off
+    function setMaxReportAge(uint64 maxAge) external onlyRole(POLICY_ROLE) {
+        _policy.maxReportAge = maxAge;
+        emit MaxReportAgeSet(maxAge);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice The current policy (allowlists are queried separately).
+    function policy() external view returns (Policy memory) {
+        return _policy;
+    }
+
+    /// @notice Whether `status` is allowlisted.
+    function isQuoteStatusAllowed(string calldata status) external view returns (bool) {
+        return _allowedStatuses[keccak256(bytes(status))];
+    }
+
+    /// @notice Whether `mrenclave` is allowlisted.
+    function isMrenclaveAllowed(bytes32 mrenclave) external view returns (bool) {
+        return _allowedMrenclaves[mrenclave];
+    }
+
+    /**
+     * @notice A registered signing key: its certificate's validity and modulus; zeros and an empty
+     * modulus when `keyId` is not registered.
+     */
+    function signingKey(bytes32 keyId) external view returns (uint64 notBefore, uint64 notAfter, bytes memory modulus) {
+        uint256 record = _signingKeys[keyId];
+        if (record == 0) return (0, 0, modulus);
+        notBefore = uint64((record >> NOT_BEFORE_SHIFT) & UINT48_MASK);
+        notAfter = uint64(record >> NOT_AFTER_SHIFT);
+        modulus = SStore2.read(address(uint160(record)), 0, SIGNING_KEY_BYTES);
+    }
+
+    /// @notice The pinned CA's subject Name (DER).
+    function caSubject() external view returns (bytes memory) {
+        return SStore2.read(_caStore, CA_KEY_BYTES, _caSubjectLength);
+    }
+
+    /// @notice The pinned CA's RSA-3072 modulus.
+    function caModulus() external view returns (bytes memory) {
+        return SStore2.read(_caStore, 0, CA_KEY_BYTES);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /// @dev Steps 1-7.
+    function _verify(bytes32 keyId, bytes calldata report, bytes calldata signature)
+        private
+        view
+        returns (IasReport.Verified memory verified, bytes calldata status)
+    {
+        if (signature.length != SIGNING_KEY_BYTES) revert SignatureLengthInvalid(signature.length);
+        uint256 record = _signingKeys[keyId];
+        if (record == 0) revert SigningKeyNotRegistered(keyId);
+        bytes memory modulus = SStore2.read(address(uint160(record)), 0, SIGNING_KEY_BYTES);
+        if (!RsaPkcs1Sha256.verify(sha256(report), signature, RSA_EXPONENT, modulus)) revert ReportSignatureInvalid();
+
+        (verified, status) = IasReport.parse(report);
+
+        uint64 notBefore = uint64((record >> NOT_BEFORE_SHIFT) & UINT48_MASK);
+        uint64 notAfter = uint64(record >> NOT_AFTER_SHIFT);
+        if (verified.timestamp < notBefore || verified.timestamp > notAfter) {
+            revert ReportOutsideCertificateValidity(verified.timestamp, notBefore, notAfter);
+        }
+    }
+
+    /// @dev Step 8.
+    function _checkPolicy(IasReport.Verified memory v, bytes calldata status) private view {
+        Policy storage p = _policy; // slot 0 is read once (then warm); mrsigner only when needed
+        uint64 maxAge = p.maxReportAge;
+        if (maxAge != 0 && block.timestamp > v.timestamp && block.timestamp - v.timestamp > maxAge) {
+            revert ReportTooOld(v.timestamp, maxAge, uint64(block.timestamp));
+        }
+        if (!_allowedStatuses[v.statusHash]) revert QuoteStatusNotAllowed(string(status));
+        if (v.debug && !p.debugAllowed) revert DebugEnclaveNotAllowed(v.mrenclave);
+        if (p.mrenclaveCheck && !_allowedMrenclaves[v.mrenclave]) revert MrenclaveNotAllowed(v.mrenclave);
+        if (p.signerCheck) {
+            bytes32 mrsigner = p.mrsigner;
+            if (v.mrsigner != mrsigner) revert MrsignerMismatch(mrsigner, v.mrsigner);
+            if (v.isvProdId != p.isvProdId) revert IsvProdIdMismatch(p.isvProdId, v.isvProdId);
+            if (v.isvSvn < p.minIsvSvn) revert IsvSvnTooLow(p.minIsvSvn, v.isvSvn);
+        }
+    }
+
+    function _setQuoteStatusAllowed(string memory status, bool allowed) private {
+        bytes32 statusHash = keccak256(bytes(status));
+        _allowedStatuses[statusHash] = allowed;
+        emit QuoteStatusAllowedSet(statusHash, status, allowed);
+    }
+
+    function _setMrenclaveCheck(bool enabled) private {
+        _policy.mrenclaveCheck = enabled;
+        emit MrenclaveCheckSet(enabled);
+    }
+
+    function _verifyCertificateSignature(bytes memory der, X509.Certificate memory c, bytes memory caKey)
+        private
+        view
+        returns (bool)
+    {
+        bytes32 digest;
+        uint256 tbsStart = c.tbsStart;
+        uint256 tbsLength = c.tbsEnd - c.tbsStart;
+        assembly ("memory-safe") {
+            // sha256 precompile over der[tbsStart:tbsEnd] in place
+            if iszero(staticcall(gas(), 0x02, add(add(der, 0x20), tbsStart), tbsLength, 0x00, 0x20)) {
+                revert(0, 0)
+            }
+            digest := mload(0x00)
+        }
+        return RSA.pkcs1Sha256(digest, X509.slice(der, c.signatureStart, c.signatureEnd), RSA_EXPONENT, caKey);
+    }
+
+    function _issuerHash(bytes memory der, X509.Certificate memory c) private pure returns (bytes32) {
+        return X509._hash(der, c.issuerStart, c.issuerEnd);
+    }
+
+    function _caSubjectHash(bytes memory ca) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            h := keccak256(add(add(ca, 0x20), CA_KEY_BYTES), sub(mload(ca), CA_KEY_BYTES))
+        }
+    }
+
+    function _caModulus(bytes memory ca) private pure returns (bytes memory modulus) {
+        modulus = new bytes(CA_KEY_BYTES);
+        assembly ("memory-safe") {
+            mcopy(add(modulus, 0x20), add(ca, 0x20), CA_KEY_BYTES)
+        }
+    }
+}
