@@ -6,6 +6,7 @@
 
 #include "anonify/crypto/hpke.h"
 #include "anonify/mls/mls_error.h"
+#include "commit_rules.h"
 
 namespace anonify::mls {
 namespace {
@@ -155,68 +156,26 @@ SecretBytes external_init_secret_receiver(const EpochState& s, const Bytes& kem_
   }
 }
 
-// Applies another member's commit (proposals by value: Remove only; path required).
-HandshakeResult apply_member_commit(const EpochState& prev, EpochState& next, AuthenticatedContent& ac) {
-  const LeafIndex sender = ac.content.sender.index;
-  const Commit& commit = std::get<Commit>(ac.content.body);
-  std::set<LeafIndex> removed;
-  for (const ProposalOrRef& por : commit.proposals) {
-    const Proposal* proposal = std::get_if<Proposal>(&por.value);
-    if (proposal == nullptr) fail(Reason::kUnsupported, "proposals by reference");
-    const auto* remove = std::get_if<RemoveProposal>(&proposal->body);
-    if (remove == nullptr) {
-      fail(Reason::kUnsupported, "proposal type " + std::to_string(static_cast<int>(proposal->type())) +
-                                     " in a member commit");
-    }
-    if (remove->removed == sender) fail(Reason::kInvalidProposal, "committer removes itself");
-    if (prev.tree.leaf(remove->removed) == nullptr) {
-      fail(Reason::kInvalidProposal, "remove of blank leaf " + std::to_string(remove->removed));
-    }
-    if (!removed.insert(remove->removed).second) fail(Reason::kInvalidProposal, "leaf removed twice");
+// Applies a commit from the log to a copy of the current epoch: the public part (signature,
+// proposals, tree), then the path secret, key schedule and confirmation tag.
+HandshakeResult apply_commit(const EpochState& prev, EpochState& next, AuthenticatedContent& ac) {
+  const PublicCommitEffect effect = apply_commit_public(next.tree, ac, prev.context);
+  if (effect.removed.count(prev.tree_private.index()) == 1) {
+    EpochState removed;
+    removed.context = prev.context;
+    removed.removed = true;
+    next = std::move(removed);  // nothing of the group is kept once we are out of it
+    return HandshakeResult{HandshakeOutcome::kRemovedFromGroup, prev.context.epoch + 1, effect.committer};
   }
-  if (!commit.path) fail(Reason::kInvalidPath, "commit without an update path");
-  if (removed.count(prev.tree_private.index()) == 1) {
-    next.member = false;
-    next.removed = true;
-    return HandshakeResult{HandshakeOutcome::kRemovedFromGroup, prev.context.epoch + 1, sender};
-  }
-  for (LeafIndex l : removed) next.tree.remove_leaf(l);
-  merge_update_path(next.tree, sender, *commit.path, prev.context.group_id);
+  const SecretBytes init_secret =
+      effect.external ? external_init_secret_receiver(prev, effect.external_kem_output) : prev.secrets.init_secret;
   const Bytes context = provisional_context(prev, next.tree).to_bytes();
-  const ProcessedPath processed = decrypt_update_path(next.tree, sender, *commit.path, next.tree_private, context);
-  finish_epoch(next, prev, ac, prev.secrets.init_secret, processed.commit_secret, true);
-  return HandshakeResult{HandshakeOutcome::kCommitApplied, next.context.epoch, sender};
-}
-
-// Applies a newcomer's external commit: exactly one ExternalInit, a path, the newcomer's leaf
-// added at the leftmost free position.
-HandshakeResult apply_external_commit(const EpochState& prev, EpochState& next, AuthenticatedContent& ac) {
   const Commit& commit = std::get<Commit>(ac.content.body);
-  const ExternalInitProposal* init = nullptr;
-  for (const ProposalOrRef& por : commit.proposals) {
-    const Proposal* proposal = std::get_if<Proposal>(&por.value);
-    if (proposal == nullptr) fail(Reason::kInvalidProposal, "external commit with a proposal reference");
-    const auto* ext = std::get_if<ExternalInitProposal>(&proposal->body);
-    if (ext == nullptr || init != nullptr) {
-      fail(Reason::kInvalidProposal, "an external commit carries exactly one ExternalInit and nothing else");
-    }
-    init = ext;
-  }
-  if (init == nullptr) fail(Reason::kInvalidProposal, "external commit without ExternalInit");
-  if (!commit.path) fail(Reason::kInvalidPath, "external commit without an update path");
-  if (!ac.verify(commit.path->leaf_node.signature_key, &prev.context)) {
-    fail(Reason::kBadSignature, "external commit signature");
-  }
-  if (prev.tree.find_leaf_by_signature_key(commit.path->leaf_node.signature_key)) {
-    fail(Reason::kInvalidProposal, "external joiner's signature key is already a member");
-  }
-  const LeafIndex joiner = next.tree.add_leaf(commit.path->leaf_node);
-  merge_update_path(next.tree, joiner, *commit.path, prev.context.group_id);
-  const SecretBytes init_secret = external_init_secret_receiver(prev, init->kem_output);
-  const Bytes context = provisional_context(prev, next.tree).to_bytes();
-  const ProcessedPath processed = decrypt_update_path(next.tree, joiner, *commit.path, next.tree_private, context);
+  const ProcessedPath processed =
+      decrypt_update_path(next.tree, effect.committer, *commit.path, next.tree_private, context);
   finish_epoch(next, prev, ac, init_secret, processed.commit_secret, true);
-  return HandshakeResult{HandshakeOutcome::kExternalJoinApplied, next.context.epoch, joiner};
+  return HandshakeResult{effect.external ? HandshakeOutcome::kExternalJoinApplied : HandshakeOutcome::kCommitApplied,
+                         next.context.epoch, effect.committer};
 }
 
 // Builds, signs and stages a commit of `proposals` plus a fresh path from our leaf.
@@ -392,27 +351,12 @@ HandshakeResult Group::process_handshake(const Bytes& message) {
   check_epoch(prev, pm->content.group_id, pm->content.epoch);
   if (pm->content.content_type() != ContentType::kCommit) fail(Reason::kUnsupported, "standalone proposals");
 
+  if (pm->content.sender.type == SenderType::kMember && pm->content.sender.index == prev.tree_private.index()) {
+    fail(Reason::kInvalidPath, "a commit from our own leaf that we did not stage");
+  }
   AuthenticatedContent ac = unprotect_public(*pm, prev.secrets.membership_key, prev.context);
   EpochState next = prev;
-  HandshakeResult result{};
-  switch (pm->content.sender.type) {
-    case SenderType::kMember: {
-      const LeafIndex sender = pm->content.sender.index;
-      const LeafNode* leaf = prev.tree.leaf(sender);
-      if (leaf == nullptr) fail(Reason::kUnknownSender, "commit from blank leaf " + std::to_string(sender));
-      if (sender == prev.tree_private.index()) {
-        fail(Reason::kInvalidPath, "a commit from our own leaf that we did not stage");
-      }
-      if (!ac.verify(leaf->signature_key, &prev.context)) fail(Reason::kBadSignature, "commit signature");
-      result = apply_member_commit(prev, next, ac);
-      break;
-    }
-    case SenderType::kNewMemberCommit:
-      result = apply_external_commit(prev, next, ac);
-      break;
-    default:
-      fail(Reason::kUnsupported, "commit from an external sender");
-  }
+  const HandshakeResult result = apply_commit(prev, next, ac);
   g.current = std::move(next);
   g.staged.reset();
   g.staged_commit.clear();

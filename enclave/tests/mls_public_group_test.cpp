@@ -1,0 +1,68 @@
+#include "anonify/mls/public_group.h"
+
+#include "anonify/mls/group.h"
+#include "anonify/mls/mls_error.h"
+#include "mls_test_util.h"
+
+namespace anonify::mls {
+namespace {
+
+MemberIdentity identity(const std::string& name) {
+  return MemberIdentity{Credential::basic(Bytes(name.begin(), name.end())), generate_signature_key_pair()};
+}
+
+Reason reason_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const MlsError& e) {
+    return e.reason();
+  }
+  ADD_FAILURE() << "expected an MlsError";
+  return Reason::kInternal;
+}
+
+// A log follower with no secrets tracks the group and lets newcomers join from its state alone.
+TEST(MlsPublicGroup, RebuildsPublicStateFromTheHandshakeLogAndAdmitsExternalJoins) {
+  Group creator = Group::create(Bytes{'p', 'g'}, identity("creator"));
+  PublicGroup follower = PublicGroup::from_group_info(creator.group_info(true), Bytes{});
+  std::vector<Group> members;
+  members.push_back(std::move(creator));
+
+  const auto post = [&](const CommitOutput& out) {
+    follower.apply(out.commit, out.group_info);
+    for (Group& m : members) m.process_handshake(out.commit);
+  };
+  for (int i = 0; i < 4; ++i) {
+    CommitOutput out;
+    Group joiner = Group::join_external(follower.group_info(), follower.ratchet_tree(),
+                                        identity("joiner-" + std::to_string(i)), out);
+    post(out);
+    joiner.process_handshake(out.commit);
+    members.push_back(std::move(joiner));
+  }
+  post(members[2].commit_update());
+  post(members[1].commit_remove({members[3].own_leaf()}));
+  members.erase(members.begin() + 3);
+  post(members[0].commit_update());
+
+  for (const Group& m : members) {
+    EXPECT_EQ(m.context(), follower.context());
+    EXPECT_EQ(m.epoch_authenticator(), members[0].epoch_authenticator());
+  }
+  EXPECT_EQ(follower.epoch(), 7U);
+  EXPECT_EQ(follower.tree().member_count(), 4U);
+
+  // A follower refuses a GroupInfo that does not match the commit, and stale commits.
+  const CommitOutput next = members[1].commit_update();
+  const CommitOutput other = members[2].commit_update();
+  EXPECT_EQ(reason_of([&] { follower.apply(next.commit, other.group_info); }), Reason::kInvalidTree);
+  EXPECT_EQ(follower.epoch(), 7U);
+  post(next);
+  EXPECT_EQ(reason_of([&] { follower.apply(next.commit, next.group_info); }), Reason::kStaleEpoch);
+  MlsMessage forged = MlsMessage::from_bytes(members[0].commit_update().commit);
+  std::get<PublicMessage>(forged.body).auth.signature[1] ^= 1;
+  EXPECT_EQ(reason_of([&] { follower.apply(forged.to_bytes(), next.group_info); }), Reason::kBadSignature);
+}
+
+}  // namespace
+}  // namespace anonify::mls
