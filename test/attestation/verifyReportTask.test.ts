@@ -1,0 +1,193 @@
+import { expect } from "chai";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { spawnSync } from "node:child_process";
+import hre from "hardhat";
+import { HardhatPluginError } from "hardhat/plugins";
+import { PLUGIN_NAME } from "../../src/errors";
+import { DevelopmentIas, type VerifyReportOutput } from "../../src/attestation";
+import { iasVectorRoot, vectorNamed } from "./iasVectors";
+
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** Runs the task in-process, capturing what it prints and the exit code it sets (then restoring both). */
+async function runTask(args: Record<string, unknown>): Promise<{ out: VerifyReportOutput; stdout: string; exitCode: number }> {
+  const write = process.stdout.write.bind(process.stdout);
+  const previousExitCode = process.exitCode;
+  let stdout = "";
+  process.exitCode = 0;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    stdout += chunk.toString();
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    const out = (await hre.run("anonify:verify-report", args)) as VerifyReportOutput;
+    return { out, stdout, exitCode: Number(process.exitCode ?? 0) };
+  } finally {
+    process.stdout.write = write;
+    process.exitCode = previousExitCode;
+  }
+}
+
+function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync("npx", ["hardhat", ...args], { cwd: REPO_ROOT, encoding: "utf8", timeout: 180_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("attestation: the verify-report task", function () {
+  this.timeout(300_000);
+  const lcp = vectorNamed("lcp_2024-06-15T14-54");
+  const lcpReport = path.join(lcp.dir, "report.json");
+  const lcpSignature = path.join(lcp.dir, "signature.b64");
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "anonify-verify-report-"));
+  const file = (name: string, contents: string | Uint8Array) => {
+    const p = path.join(tmp, name);
+    fs.writeFileSync(p, contents);
+    return p;
+  };
+
+  after(function () {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  describe("in-process (hre.run)", function () {
+    it("accepts a real Intel report with its status allowed and prints its fields as one JSON object", async function () {
+      const { out, stdout, exitCode } = await runTask({ report: lcpReport, signature: lcpSignature, allowStatus: "GROUP_OUT_OF_DATE", allowDebug: true });
+      expect(JSON.parse(stdout)).to.deep.equal(JSON.parse(JSON.stringify(out)));
+      expect(exitCode).to.equal(0);
+      expect(out.valid).to.equal(true);
+      expect(out.error).to.equal(undefined);
+      expect(out.status).to.equal("GROUP_OUT_OF_DATE");
+      expect(out.version).to.equal(4);
+      expect(out.timestampUtc).to.equal("2024-06-15T14:54:05.000Z");
+      expect(out.mrenclave).to.equal("0x" + lcp.manifest.mrenclave_off112);
+      expect(out.mrsigner).to.equal("0x" + lcp.manifest.mrsigner_off176);
+      expect(out.reportData).to.equal("0x" + lcp.manifest.report_data_off368);
+      expect([out.isvProdId, out.isvSvn, out.debug]).to.deep.equal([lcp.manifest.isv_prod_id_off304, lcp.manifest.isv_svn_off306, true]);
+    });
+
+    it("reads the signature as base64, hex or raw bytes, and the certificate as DER, PEM or the IAS header", async function () {
+      const certs = path.join(iasVectorRoot(), "certs");
+      const signatures = [lcpSignature, file("sig.hex", lcp.signature.toString("hex") + "\n"), file("sig.0x", "0x" + lcp.signature.toString("hex")), path.join(lcp.dir, "signature.bin")];
+      const certificates = [undefined, path.join(certs, "intel_sgx_attestation_report_signing_leaf.der"), path.join(certs, "intel_sgx_attestation_report_signing_leaf.pem"), path.join(certs, "x-iasreport-signing-certificate.urlencoded.txt")];
+      for (const signature of signatures) {
+        for (const cert of certificates) {
+          const { out } = await runTask({ report: lcpReport, signature, cert, allowStatus: "GROUP_OUT_OF_DATE", allowDebug: true });
+          expect(out.valid, `${signature} ${cert}`).to.equal(true);
+        }
+      }
+    });
+
+    it("exits 1 with the specific error for each kind of rejection", async function () {
+      const negative = vectorNamed("NEGATIVE_");
+      const cases: [Record<string, unknown>, string][] = [
+        [{ report: lcpReport, signature: lcpSignature }, "QuoteStatusNotAllowed"],
+        [{ report: lcpReport, signature: lcpSignature, allowStatus: "GROUP_OUT_OF_DATE" }, "DebugEnclaveNotAllowed"],
+        [{ report: lcpReport, signature: lcpSignature, allowStatus: "GROUP_OUT_OF_DATE", allowDebug: true, mrenclave: "0x" + "00".repeat(32) }, "MrenclaveNotAllowed"],
+        [{ report: path.join(negative.dir, "report.json"), signature: path.join(negative.dir, "signature.b64"), allowStatus: "GROUP_OUT_OF_DATE", allowDebug: true }, "ReportSignatureInvalid"],
+        [{ report: lcpReport, signature: file("short.hex", lcp.signature.subarray(2).toString("hex")) }, "SignatureLengthInvalid"],
+        [{ report: file("cut.json", lcp.report.subarray(0, 300)), signature: lcpSignature }, "ReportSignatureInvalid"],
+      ];
+      for (const [args, code] of cases) {
+        const { out, exitCode } = await runTask(args);
+        expect(exitCode, code).to.equal(1);
+        expect(out.valid).to.equal(false);
+        expect(out.error?.code).to.equal(code);
+        expect(out.error?.message).to.be.a("string").and.not.equal("");
+      }
+      // Policy errors still show what the report says.
+      const { out } = await runTask({ report: lcpReport, signature: lcpSignature });
+      expect(out.status).to.equal("GROUP_OUT_OF_DATE");
+      expect(out.error?.details).to.deep.equal({ status: "GROUP_OUT_OF_DATE" });
+    });
+
+    it("rejects a development-IAS (SIMULATION) report under Intel's CA and accepts it with --ca simulation", async function () {
+      const ias = new DevelopmentIas();
+      const r = ias.attest({ mrenclave: new Uint8Array(32).fill(1), reportData: new Uint8Array(64) });
+      const args = { report: file("sim.json", r.report), signature: file("sim.b64", r.signatureBase64), cert: file("sim.hdr", r.certificates.header) };
+      const intel = await runTask(args);
+      expect(intel.exitCode).to.equal(1);
+      expect(intel.out.error?.code).to.equal("CertificateIssuerMismatch");
+      const sim = await runTask({ ...args, ca: "simulation", mrenclave: "01".repeat(32) });
+      expect(sim.exitCode).to.equal(0);
+      expect(sim.out.trustAnchor).to.equal("simulation");
+      expect(sim.out.mrenclave).to.equal("0x" + "01".repeat(32));
+    });
+
+    it("with --onchain reports the contract's gas and agreement, for valid and invalid reports", async function () {
+      const ok = await runTask({ report: lcpReport, signature: lcpSignature, allowStatus: "GROUP_OUT_OF_DATE", allowDebug: true, onchain: true });
+      expect(ok.exitCode).to.equal(0);
+      expect(ok.out.onchainAgrees).to.equal(true);
+      expect(ok.out.gasUsed!.execution).to.be.greaterThan(30_000);
+      expect(ok.out.gasUsed!.total).to.be.greaterThan(ok.out.gasUsed!.execution + 21_000);
+      const bad = await runTask({ report: lcpReport, signature: lcpSignature, onchain: true });
+      expect(bad.exitCode).to.equal(1);
+      expect(bad.out.onchainAgrees).to.equal(true);
+      expect(bad.out.gasUsed).to.equal(null);
+      expect(bad.out.onchainError).to.deep.equal({ code: "QuoteStatusNotAllowed", details: { status: "GROUP_OUT_OF_DATE" } });
+      const ias = new DevelopmentIas();
+      const r = ias.attest({ mrenclave: new Uint8Array(32), reportData: new Uint8Array(64) });
+      const wrongCa = await runTask({ report: file("sim2.json", r.report), signature: file("sim2.bin", r.signature), cert: file("sim2.der", r.certificates.leaf), onchain: true });
+      expect(wrongCa.out.error?.code).to.equal("CertificateIssuerMismatch");
+      expect(wrongCa.out.onchainError?.code).to.equal("CertificateIssuerMismatch");
+      expect(wrongCa.out.onchainAgrees).to.equal(true);
+    });
+
+    it("refuses bad arguments with a clear AnonifyPluginError (a HardhatPluginError of hardhat-anonify)", async function () {
+      const bad: [Record<string, unknown>, RegExp][] = [
+        [{ report: path.join(tmp, "missing.json"), signature: lcpSignature }, /cannot read --report file/],
+        [{ report: lcpReport, signature: path.join(tmp, "missing.sig") }, /cannot read --signature file/],
+        [{ report: lcpReport, signature: file("garbage.sig", "not a signature!") }, /neither base64, hex nor 256 raw bytes/],
+        [{ report: lcpReport, signature: lcpSignature, mrenclave: "0x1234" }, /--mrenclave: "0x1234" is not 32 bytes of hex/],
+        [{ report: lcpReport, signature: lcpSignature, mrenclave: "zz".repeat(32) }, /is not 32 bytes of hex/],
+        [{ report: lcpReport, signature: lcpSignature, allowStatus: "OK,GROUP_OUT_OF_DAT" }, /unknown quote status "GROUP_OUT_OF_DAT"/],
+        [{ report: lcpReport, signature: lcpSignature, cert: file("garbage.crt", "hello") }, /neither DER, PEM nor a URL-encoded/],
+        [{ report: lcpReport, signature: lcpSignature, ca: path.join(tmp, "missing-ca.der") }, /cannot read --ca file/],
+      ];
+      for (const [args, message] of bad) {
+        let thrown: unknown;
+        try {
+          await runTask(args);
+        } catch (e) {
+          thrown = e;
+        }
+        // Hardhat loads the config (and so the plugin's modules) in its own module instance: compare by kind.
+        expect(HardhatPluginError.isHardhatPluginError(thrown), String(message)).to.equal(true);
+        expect((thrown as HardhatPluginError).pluginName).to.equal(PLUGIN_NAME);
+        expect((thrown as Error).message).to.match(message);
+      }
+    });
+  });
+
+  describe("as a command (npx hardhat anonify:verify-report)", function () {
+    it("prints one JSON object and exits 0 for a valid report, 1 with the error otherwise", function () {
+      const ok = cli(["anonify:verify-report", "--report", lcpReport, "--signature", lcpSignature, "--allow-status", "GROUP_OUT_OF_DATE", "--allow-debug"]);
+      expect(ok.status, ok.stderr).to.equal(0);
+      const okJson = JSON.parse(ok.stdout);
+      expect(okJson.valid).to.equal(true);
+      expect(okJson.mrenclave).to.equal("0x" + lcp.manifest.mrenclave_off112);
+
+      const rejected = cli(["anonify:verify-report", "--report", lcpReport, "--signature", lcpSignature, "--allow-status", "OK,GROUP_OUT_OF_DATE"]);
+      expect(rejected.status).to.equal(1);
+      const rejectedJson = JSON.parse(rejected.stdout);
+      expect(rejectedJson.valid).to.equal(false);
+      expect(rejectedJson.error.code).to.equal("DebugEnclaveNotAllowed");
+    });
+
+    it("with --onchain, in the anonify scope form too, prints gas and agreement", function () {
+      const r = cli(["anonify", "verify-report", "--report", lcpReport, "--signature", path.join(lcp.dir, "signature.bin"), "--allow-status", "GROUP_OUT_OF_DATE", "--allow-debug", "--onchain"]);
+      expect(r.status, r.stderr).to.equal(0);
+      const j = JSON.parse(r.stdout);
+      expect(j.onchainAgrees).to.equal(true);
+      expect(j.gasUsed.execution).to.be.a("number").greaterThan(0);
+      expect(j.gasUsed.total).to.be.a("number").greaterThan(j.gasUsed.execution);
+    });
+
+    it("exits 1 with a plugin error message on bad arguments", function () {
+      const r = cli(["anonify:verify-report", "--report", lcpReport, "--signature", lcpSignature, "--allow-status", "FINE"]);
+      expect(r.status).to.equal(1);
+      expect(r.stdout + r.stderr).to.match(/Error in plugin hardhat-anonify: --allow-status: unknown quote status "FINE"/);
+    });
+  });
+});
