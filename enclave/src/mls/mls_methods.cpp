@@ -1,0 +1,285 @@
+// Host protocol methods of the MLS group (docs/treekem.md lists them with their parameters).
+//
+// What the host may see: handshakes, GroupInfos and trees (all public on chain anyway), the epoch
+// authenticator, exporter values for labels outside the reserved "anonify" namespace, and
+// application messages it wrapped itself (authenticated data "anonify/host"). Group secrets, keys
+// and application messages of the state runtime never leave the enclave.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "anonify/crypto/eip712.h"
+#include "anonify/crypto/keccak.h"
+#include "anonify/crypto/secp256k1.h"
+#include "anonify/enclave/methods.h"
+#include "anonify/mls/group.h"
+#include "anonify/mls/handshake_entry.h"
+#include "anonify/mls/mls_error.h"
+#include "anonify/mls/public_group.h"
+
+namespace anonify::enclave {
+namespace {
+
+using mls::Group;
+using mls::HandshakeEntry;
+using mls::PublicGroup;
+using protocol::hex_param;
+using protocol::Params;
+
+constexpr const char* kSealName = "mls-group";
+constexpr const char* kReservedExportPrefix = "anonify";
+constexpr std::string_view kHostMessageLabel = "anonify/host";
+constexpr size_t kMaxExportLength = 1024;
+
+// Per-enclave MLS state: the group (once created or joined) and a follower of the public state.
+class MlsComponent {
+ public:
+  explicit MlsComponent(Enclave& enclave) : enclave_(enclave) {
+    if (enclave.initialized()) {
+      std::optional<SecretBytes> sealed = enclave.sealed_store().get(kSealName);
+      if (sealed && !sealed->empty()) group = Group::deserialize(sealed->reveal());
+    }
+    enclave.add_sealer(kSealName, [this] { return group ? group->serialize() : Bytes{}; });
+  }
+
+  // Seals after every change, so a restart never resumes from an older epoch than the host saw.
+  void persist() { enclave_.sealed_store().put(kSealName, group ? group->serialize() : Bytes{}); }
+
+  Group& member_group() {
+    if (!group) throw Error(ErrorCode::kInvalidState, "no MLS group: create or join one first");
+    return *group;
+  }
+
+  std::optional<Group> group;
+  std::optional<PublicGroup> follower;
+
+ private:
+  Enclave& enclave_;
+};
+
+MlsComponent& mls_state(Enclave& enclave) {
+  require_identity(enclave);
+  return enclave.component<MlsComponent>();
+}
+
+Bytes host_message_label() { return Bytes(kHostMessageLabel.begin(), kHostMessageLabel.end()); }
+
+mls::MemberIdentity member_identity(const Identity& identity) {
+  return mls::MemberIdentity{mls::Credential::basic(identity.eth_address()),
+                             mls::SignatureKeyPair{identity.mls_signature_private_key(),
+                                                   identity.mls_signature_public_key()}};
+}
+
+// Encodes a handshake entry and, when the request carries an EIP-712 `domain`, signs it for the
+// group contract: Handshake(chainEpoch, keccak256(handshake)).
+Json handshake_json(Enclave& enclave, const Params& params, const HandshakeEntry& entry, uint64_t chain_epoch) {
+  const Bytes handshake = mls::tls_encode(entry);
+  const Bytes hash = crypto::keccak256(handshake);
+  Json out{{"handshake", hex_param(handshake)},
+           {"handshakeHash", hex_param(hash)},
+           {"chainEpoch", chain_epoch},
+           {"groupInfo", hex_param(entry.group_info)}};
+  if (!entry.commit.empty()) out["commit"] = hex_param(entry.commit);
+  if (params.has("domain")) {
+    const Params d = params.object("domain");
+    crypto::eip712::Domain domain;
+    if (auto name = d.optional_string("name")) domain.name = *name;
+    if (auto version = d.optional_string("version")) domain.version = *version;
+    domain.chain_id = d.u64("chainId");
+    domain.verifying_contract = d.bytes("verifyingContract", crypto::kEthAddressSize);
+    const Bytes digest = crypto::eip712::typed_data_digest(crypto::eip712::domain_separator(domain),
+                                                           crypto::eip712::handshake_struct_hash(chain_epoch, hash));
+    out["signature"] = hex_param(crypto::eth_sign_digest(enclave.identity().secp256k1_private_key(), digest));
+  }
+  return out;
+}
+
+// The genesis entry sits at chain epoch 0 and creates MLS epoch 0; the commit leaving MLS epoch e
+// is the log's entry number e + 1.
+uint64_t chain_epoch_of_commit(uint64_t mls_epoch) { return mls_epoch + 1; }
+
+HandshakeEntry decode_entry(const Params& params) {
+  const Bytes bytes = params.bytes("handshake");
+  return mls::tls_decode<HandshakeEntry>(bytes, "handshake entry");
+}
+
+Json group_status(const Group& g) {
+  Json out{{"member", g.is_member()},
+           {"epoch", g.epoch()},
+           {"groupId", hex_param(g.group_id())},
+           {"stagedCommit", g.has_staged_commit()}};
+  if (g.is_member()) {
+    out["leaf"] = g.own_leaf();
+    out["memberCount"] = g.member_count();
+    out["epochAuthenticator"] = hex_param(g.epoch_authenticator());
+  }
+  return out;
+}
+
+}  // namespace
+
+ANONIFY_PROTOCOL_METHOD(mls_create_group)(Enclave& enclave, const Params& params) {
+  MlsComponent& mls = mls_state(enclave);
+  if (mls.group) throw Error(ErrorCode::kInvalidState, "this enclave already has an MLS group");
+  const Bytes group_id = params.bytes("groupId");
+  if (group_id.empty() || group_id.size() > 255) throw Error(ErrorCode::kInvalidParams, "params.groupId: 1..255 bytes");
+  Group group = Group::create(group_id, member_identity(enclave.identity()));
+  const HandshakeEntry genesis{Bytes{}, group.group_info(true)};
+  mls.group = std::move(group);
+  mls.persist();
+  Json out = handshake_json(enclave, params, genesis, 0);
+  out["status"] = group_status(*mls.group);
+  return out;
+}
+
+ANONIFY_PROTOCOL_METHOD(mls_follow)(Enclave& enclave, const Params& params) {
+  MlsComponent& mls = mls_state(enclave);
+  const HandshakeEntry entry = decode_entry(params);
+  if (entry.is_genesis()) {
+    if (mls.follower) throw Error(ErrorCode::kInvalidState, "the follower already has a genesis entry");
+    mls.follower = PublicGroup::from_group_info(entry.group_info, Bytes{});
+  } else {
+    if (!mls.follower) throw Error(ErrorCode::kInvalidState, "follow the genesis entry first");
+    mls.follower->apply(entry.commit, entry.group_info);
+  }
+  return Json{{"epoch", mls.follower->epoch()}, {"memberCount", mls.follower->tree().member_count()}};
+}
+
+ANONIFY_PROTOCOL_METHOD(mls_public_state)(Enclave& enclave, const Params&) {
+  MlsComponent& mls = mls_state(enclave);
+  if (mls.group && mls.group->is_member()) {
+    return Json{{"epoch", mls.group->epoch()},
+                {"groupInfo", hex_param(mls.group->group_info(false))},
+                {"ratchetTree", hex_param(mls.group->ratchet_tree())}};
+  }
+  if (!mls.follower) throw Error(ErrorCode::kInvalidState, "no group and no followed log");
+  return Json{{"epoch", mls.follower->epoch()},
+              {"groupInfo", hex_param(mls.follower->group_info())},
+              {"ratchetTree", hex_param(mls.follower->ratchet_tree())}};
+}
+
+ANONIFY_PROTOCOL_METHOD(mls_join_external)(Enclave& enclave, const Params& params) {
+  MlsComponent& mls = mls_state(enclave);
+  if (mls.group && mls.group->is_member()) throw Error(ErrorCode::kInvalidState, "already a member");
+  Bytes group_info;
+  Bytes tree;
+  if (params.has("groupInfo")) {
+    group_info = params.bytes("groupInfo");
+    tree = params.optional_bytes("ratchetTree").value_or(Bytes{});
+  } else if (mls.follower) {
+    group_info = mls.follower->group_info();
+    tree = mls.follower->ratchet_tree();
+  } else {
+    throw Error(ErrorCode::kInvalidParams, "params.groupInfo missing and no followed log");
+  }
+  mls::CommitOutput out;
+  Group joining = Group::join_external(group_info, tree, member_identity(enclave.identity()), out);
+  const uint64_t epoch = joining.epoch();
+  mls.group = std::move(joining);
+  mls.persist();
+  return handshake_json(enclave, params, HandshakeEntry{out.commit, out.group_info}, chain_epoch_of_commit(epoch));
+}
+
+ANONIFY_PROTOCOL_METHOD(mls_commit_update)(Enclave& enclave, const Params& params) {
+  MlsComponent& mls = mls_state(enclave);
+  Group& g = mls.member_group();
+  const mls::CommitOutput out = g.commit_update();
+  mls.persist();
+  return handshake_json(enclave, params, HandshakeEntry{out.commit, out.group_info}, chain_epoch_of_commit(g.epoch()));
+}
+
+ANONIFY_PROTOCOL_METHOD(mls_commit_remove)(Enclave& enclave, const Params& params) {
+  MlsComponent& mls = mls_state(enclave);
+  Group& g = mls.member_group();
+  const Json& leaves = params.raw("leaves");
+  if (!leaves.is_array() || leaves.empty()) throw Error(ErrorCode::kInvalidParams, "params.leaves: non-empty array");
+  std::vector<mls::LeafIndex> removed;
+  for (const Json& leaf : leaves) {
+    if (!leaf.is_number_unsigned() || leaf.get<uint64_t>() > UINT32_MAX) {
+      throw Error(ErrorCode::kInvalidParams, "params.leaves: leaf indices (uint32)");
+    }
+    removed.push_back(leaf.get<mls::LeafIndex>());
+  }
+  const mls::CommitOutput out = g.commit_remove(removed);
+  mls.persist();
+  return handshake_json(enclave, params, HandshakeEntry{out.commit, out.group_info}, chain_epoch_of_commit(g.epoch()));
+}
+
+ANONIFY_PROTOCOL_METHOD(mls_process_handshake)(Enclave& enclave, const Params& params) {
+  MlsComponent& mls = mls_state(enclave);
+  const HandshakeEntry entry = decode_entry(params);
+  Json out;
+  if (entry.is_genesis()) {
+    // Nothing for a group to apply: its creator already holds epoch 0, everyone else follows it.
+    if (!mls.follower) mls.follower = PublicGroup::from_group_info(entry.group_info, Bytes{});
+    out["outcome"] = "genesis";
+  } else {
+    out["outcome"] = "followed";
+    if (mls.group) {
+      try {
+        const mls::HandshakeResult r = mls.group->process_handshake(entry.commit);
+        static const char* const kOutcomes[] = {"own_commit", "commit", "external_join", "removed"};
+        out["outcome"] = kOutcomes[static_cast<int>(r.outcome)];
+        out["committer"] = r.committer;
+        if (r.outcome == mls::HandshakeOutcome::kRemovedFromGroup) mls.group.reset();
+      } catch (const mls::MlsError& e) {
+        // Another handshake won the epoch our external join was made for: drop it and keep
+        // following the log, so the host can rejoin from the new public state.
+        if (e.reason() != mls::Reason::kNotMember || mls.group->is_member()) throw;
+        mls.group.reset();
+        out["outcome"] = "join_superseded";
+      }
+      mls.persist();
+    }
+    if (mls.group && mls.group->is_member()) {
+      mls.follower.reset();  // a member serves the public state itself
+    } else if (mls.follower) {
+      mls.follower->apply(entry.commit, entry.group_info);
+    }
+  }
+  if (mls.group) out["status"] = group_status(*mls.group);
+  return out;
+}
+
+ANONIFY_PROTOCOL_METHOD(mls_status)(Enclave& enclave, const Params&) {
+  MlsComponent& mls = mls_state(enclave);
+  Json out{{"group", mls.group ? group_status(*mls.group) : Json(nullptr)}};
+  out["followedEpoch"] = mls.follower ? Json(mls.follower->epoch()) : Json(nullptr);
+  return out;
+}
+
+ANONIFY_PROTOCOL_METHOD(mls_protect)(Enclave& enclave, const Params& params) {
+  MlsComponent& mls = mls_state(enclave);
+  const Bytes message = mls.member_group().protect(params.bytes("data"), host_message_label());
+  mls.persist();
+  return Json{{"message", hex_param(message)}, {"epoch", mls.group->epoch()}};
+}
+
+ANONIFY_PROTOCOL_METHOD(mls_unprotect)(Enclave& enclave, const Params& params) {
+  MlsComponent& mls = mls_state(enclave);
+  Group& g = mls.member_group();
+  // Decrypt on a copy: only host-wrapped messages may be revealed, and only those consume a key.
+  Group scratch = Group::deserialize(g.serialize());
+  const mls::ApplicationMessage m = scratch.unprotect(params.bytes("message"));
+  if (m.authenticated_data != host_message_label()) {
+    throw Error(ErrorCode::kInvalidMessage, "not a host-wrapped message; runtime messages stay in the enclave");
+  }
+  g = std::move(scratch);
+  mls.persist();
+  return Json{{"sender", m.sender}, {"data", hex_param(m.data)}};
+}
+
+ANONIFY_PROTOCOL_METHOD(mls_export_secret)(Enclave& enclave, const Params& params) {
+  MlsComponent& mls = mls_state(enclave);
+  const std::string label = params.string("label");
+  if (label.rfind(kReservedExportPrefix, 0) == 0) {
+    throw Error(ErrorCode::kInvalidParams, "exporter labels starting with \"anonify\" are reserved for the enclave");
+  }
+  const uint64_t length = params.u64("length");
+  if (length == 0 || length > kMaxExportLength) throw Error(ErrorCode::kInvalidParams, "params.length: 1..1024");
+  const Bytes context = params.optional_bytes("context").value_or(Bytes{});
+  const SecretBytes secret = mls.member_group().export_secret(label, context, static_cast<size_t>(length));
+  return Json{{"secret", hex_param(secret)}, {"epoch", mls.group->epoch()}};
+}
+
+}  // namespace anonify::enclave

@@ -1,0 +1,116 @@
+// The MLS host protocol methods, driven through the enclave's dispatcher like the host drives them.
+#include <algorithm>
+
+#include "anonify/enclave/enclave.h"
+#include "anonify/enclave/methods.h"
+#include "enclave_test_util.h"
+
+namespace anonify::enclave {
+namespace {
+
+class Node {
+ public:
+  explicit Node(const std::string& data_dir) : data_dir_(data_dir) { restart(); }
+
+  void restart() {
+    enclave_ = std::make_unique<Enclave>(make_simulation_platform(), std::nullopt);
+    call("init", Json{{"dataDir", data_dir_}});
+  }
+
+  Json call(const std::string& method, const Json& params = Json::object()) {
+    const Json response = raw(method, params);
+    EXPECT_TRUE(response.contains("result")) << method << ": " << response.dump();
+    return response.value("result", Json());
+  }
+
+  std::string error_code(const std::string& method, const Json& params = Json::object()) {
+    const Json response = raw(method, params);
+    EXPECT_TRUE(response.contains("error")) << method << " unexpectedly succeeded";
+    return response.contains("error") ? response["error"]["code"].get<std::string>() : "";
+  }
+
+ private:
+  Json raw(const std::string& method, const Json& params) {
+    const std::string body = Json{{"id", ++id_}, {"method", method}, {"params", params}}.dump();
+    const Bytes out = dispatcher_.handle(*enclave_, ByteView::from_string(body));
+    return Json::parse(out.begin(), out.end());
+  }
+
+  std::string data_dir_;
+  EnclaveDispatcher dispatcher_ = make_dispatcher();
+  std::unique_ptr<Enclave> enclave_;
+  int id_ = 0;
+};
+
+TEST(MlsMethods, CreateFollowJoinCommitAndResumeAfterRestart) {
+  testing::TempDir dir_a;
+  testing::TempDir dir_b;
+  Node a(dir_a.path());
+  Node b(dir_b.path());
+  const Json domain{{"name", "Anonify"}, {"version", "1"}, {"chainId", 31337},
+                    {"verifyingContract", "0x00000000000000000000000000000000000000aa"}};
+
+  const Json genesis = a.call("mls_create_group", Json{{"groupId", "0x616e6f6e"}, {"domain", domain}});
+  EXPECT_EQ(genesis["chainEpoch"], 0);
+  EXPECT_EQ(genesis["signature"].get<std::string>().size(), 2U + 2 * 65);
+  EXPECT_EQ(a.error_code("mls_create_group", Json{{"groupId", "0x01"}}), "invalid_state");
+
+  // b rebuilds the public state from the log and joins from it alone.
+  EXPECT_EQ(b.error_code("mls_join_external"), "invalid_params");
+  b.call("mls_process_handshake", Json{{"handshake", genesis["handshake"]}});
+  const Json join = b.call("mls_join_external", Json{{"domain", domain}});
+  EXPECT_EQ(join["chainEpoch"], 1);
+  const Json a_seen = a.call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
+  EXPECT_EQ(a_seen["outcome"], "external_join");
+  const Json b_seen = b.call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
+  EXPECT_EQ(b_seen["outcome"], "own_commit");
+  EXPECT_EQ(a_seen["status"]["epochAuthenticator"], b_seen["status"]["epochAuthenticator"]);
+  EXPECT_EQ(a_seen["status"]["memberCount"], 2);
+
+  // Replays and garbage are refused with a reason.
+  EXPECT_EQ(a.error_code("mls_process_handshake", Json{{"handshake", join["handshake"]}}), "wrong_epoch");
+  EXPECT_EQ(a.error_code("mls_process_handshake", Json{{"handshake", "0x0102"}}), "decode_error");
+
+  // Exporter values agree; the reserved namespace stays inside.
+  const Json export_params{{"label", "interop"}, {"context", "0x01"}, {"length", 32}};
+  EXPECT_EQ(a.call("mls_export_secret", export_params)["secret"], b.call("mls_export_secret", export_params)["secret"]);
+  EXPECT_EQ(a.error_code("mls_export_secret", Json{{"label", "anonify state"}, {"length", 32}}), "invalid_params");
+
+  // Host-wrapped application messages round-trip; a replay is refused.
+  const Json wrapped = a.call("mls_protect", Json{{"data", "0xc0ffee"}});
+  EXPECT_EQ(b.call("mls_unprotect", Json{{"message", wrapped["message"]}})["data"], "0xc0ffee");
+  EXPECT_EQ(b.error_code("mls_unprotect", Json{{"message", wrapped["message"]}}), "invalid_message");
+
+  // b commits an update; a restarts in between and resumes from its sealed state.
+  const Json update = b.call("mls_commit_update", Json{{"domain", domain}});
+  EXPECT_EQ(update["chainEpoch"], 2);
+  a.restart();
+  EXPECT_EQ(a.call("mls_status")["group"]["epoch"], 1);
+  EXPECT_EQ(a.call("mls_process_handshake", Json{{"handshake", update["handshake"]}})["outcome"], "commit");
+  EXPECT_EQ(b.call("mls_process_handshake", Json{{"handshake", update["handshake"]}})["outcome"], "own_commit");
+  EXPECT_EQ(a.call("mls_status")["group"]["epochAuthenticator"], b.call("mls_status")["group"]["epochAuthenticator"]);
+
+  // a removes b.
+  EXPECT_EQ(a.error_code("mls_commit_remove", Json{{"leaves", Json::array()}}), "invalid_params");
+  const Json remove = a.call("mls_commit_remove", Json{{"leaves", Json::array({1})}});
+  EXPECT_EQ(b.call("mls_process_handshake", Json{{"handshake", remove["handshake"]}})["outcome"], "removed");
+  EXPECT_EQ(a.call("mls_process_handshake", Json{{"handshake", remove["handshake"]}})["status"]["memberCount"], 1);
+  EXPECT_EQ(b.error_code("mls_commit_update"), "invalid_state");
+}
+
+TEST(MlsMethods, AreRegisteredAndNeedInit) {
+  const std::vector<std::string> names = registered_methods();
+  for (const char* m : {"mls_create_group", "mls_follow", "mls_public_state", "mls_join_external", "mls_commit_update",
+                        "mls_commit_remove", "mls_process_handshake", "mls_status", "mls_protect", "mls_unprotect",
+                        "mls_export_secret"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), m), names.end()) << m;
+  }
+  Enclave enclave(make_simulation_platform(), std::nullopt);
+  EnclaveDispatcher d = make_dispatcher();
+  const std::string body = R"({"id":1,"method":"mls_status"})";
+  const Bytes out = d.handle(enclave, ByteView::from_string(body));
+  EXPECT_EQ(Json::parse(out.begin(), out.end())["error"]["code"], "invalid_state");
+}
+
+}  // namespace
+}  // namespace anonify::enclave
