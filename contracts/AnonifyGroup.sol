@@ -6,7 +6,8 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IAnonifyGroup} from "./group/IAnonifyGroup.sol";
 import {AnonifyMessages} from "./group/AnonifyMessages.sol";
-import {IIasVerifier} from "./group/IIasVerifier.sol";
+import {IasVerifier} from "./attestation/IasVerifier.sol";
+import {IasReport} from "./attestation/IasReport.sol";
 
 /**
  * @title AnonifyGroup
@@ -33,7 +34,7 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     uint256 private constant KEY_HASH_TAIL_SHIFT = 96;
 
     /// @notice The IAS report verifier (pins the CA and holds the policy, including the MRENCLAVE allowlist).
-    IIasVerifier public immutable verifier;
+    IasVerifier public immutable verifier;
 
     /// @dev The log head, packed into one slot.
     struct LogHead {
@@ -51,7 +52,7 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
      * @param adminTransferDelay Delay before a new admin can accept (see OpenZeppelin `AccessControlDefaultAdminRules`).
      * @param initialGovernor Granted `GOVERNOR_ROLE` when not zero.
      */
-    constructor(IIasVerifier verifier_, address initialAdmin, uint48 adminTransferDelay, address initialGovernor)
+    constructor(IasVerifier verifier_, address initialAdmin, uint48 adminTransferDelay, address initialGovernor)
         EIP712(DOMAIN_NAME, DOMAIN_VERSION)
         AccessControlDefaultAdminRules(adminTransferDelay, initialAdmin)
     {
@@ -146,6 +147,7 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
 
     /// @inheritdoc IAnonifyGroup
     function revokeEnclave(address account) external onlyRole(GOVERNOR_ROLE) {
+        _requireActive(account);
         _revoke(account, RevocationReason.Governance);
     }
 
@@ -179,6 +181,26 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
         return _roster[account];
     }
 
+    /// @inheritdoc IAnonifyGroup
+    function handshakeDigest(uint64 epoch, bytes calldata handshake) external view returns (bytes32) {
+        return _hashTypedDataV4(AnonifyMessages.handshake(epoch, handshake));
+    }
+
+    /// @inheritdoc IAnonifyGroup
+    function ciphertextDigest(uint64 epoch, bytes calldata ciphertext) external view returns (bytes32) {
+        return _hashTypedDataV4(AnonifyMessages.ciphertext(epoch, ciphertext));
+    }
+
+    /// @inheritdoc IAnonifyGroup
+    function ciphertextBatchDigest(uint64 epoch, bytes[] calldata ciphertexts) external view returns (bytes32) {
+        return _hashTypedDataV4(AnonifyMessages.ciphertextBatch(epoch, AnonifyMessages.payloadsHash(ciphertexts)));
+    }
+
+    /// @inheritdoc IAnonifyGroup
+    function checkpointDigest(uint64 counter, bytes32 stateHash) external view returns (bytes32) {
+        return _hashTypedDataV4(AnonifyMessages.checkpoint(counter, stateHash));
+    }
+
     /// @notice The EIP-712 domain separator enclaves sign under (chain id and this address included).
     function domainSeparator() external view returns (bytes32) {
         return _domainSeparatorV4();
@@ -203,7 +225,7 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
         bytes32 hpkePublicKey,
         bytes32 mlsSignatureKey
     ) private view returns (address account, bytes32 mrenclave) {
-        IIasVerifier.Verified memory verified = verifier.verifyReport(keyId, report, iasSignature);
+        IasReport.Verified memory verified = verifier.verifyReport(keyId, report, iasSignature);
         bytes32 low = verified.reportDataLow;
         bytes32 high = verified.reportDataHigh;
 
@@ -229,6 +251,7 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
         _requireActive(signer);
     }
 
+    /// @dev Reverts unless `account` is an active enclave (one roster slot read).
     function _requireActive(address account) private view {
         EnclaveStatus status = _roster[account].status;
         if (status != EnclaveStatus.Active) {
@@ -251,8 +274,8 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
         emit EnclaveJoined(account, mrenclave, nextEpoch, hpkePublicKey, mlsSignatureKey);
     }
 
+    /// @dev Marks an active enclave revoked for good; its record stays for audits.
     function _revoke(address account, RevocationReason reason) private {
-        _requireActive(account);
         Enclave storage record = _roster[account];
         record.status = EnclaveStatus.Revoked;
         _head.activeEnclaves -= 1;

@@ -200,4 +200,16 @@ interface IAnonifyGroup {
 
     /// @notice The roster record of `account` (all zero when it never joined).
     function enclave(address account) external view returns (Enclave memory);
+
+    /// @notice The EIP-712 digest an enclave signs for `handshake` at `epoch` (for hosts, auditors and tests).
+    function handshakeDigest(uint64 epoch, bytes calldata handshake) external view returns (bytes32);
+
+    /// @notice The EIP-712 digest an enclave signs for one `ciphertext` at `epoch`.
+    function ciphertextDigest(uint64 epoch, bytes calldata ciphertext) external view returns (bytes32);
+
+    /// @notice The EIP-712 digest an enclave signs for a batch of `ciphertexts` at `epoch`.
+    function ciphertextBatchDigest(uint64 epoch, bytes[] calldata ciphertexts) external view returns (bytes32);
+
+    /// @notice The EIP-712 digest an enclave signs for a checkpoint.
+    function checkpointDigest(uint64 stateCounter, bytes32 stateHash) external view returns (bytes32);
 }

@@ -1,0 +1,27 @@
+/**
+ * Default Ignition module: `npx hardhat ignition deploy deploy/modules/Anonify.ts --parameters params.json`.
+ *
+ * Trust anchor, quote statuses, DEBUG and maximum report age come from the project's `anonify` Hardhat config
+ * (`iasRootCa`, `policy.*`); the allowed MRENCLAVEs from the environment variable `ANONIFY_MRENCLAVES`
+ * (comma-separated 32-byte hex; Ignition parameters cannot be iterated when the module is built). More MRENCLAVEs are
+ * allowed later by the verifier's `POLICY_ROLE` (`setMrenclaveAllowed`). Ignition parameters: see
+ * {@link buildAnonifyModule}.
+ */
+import hre from "hardhat";
+import { buildAnonifyModule } from "./anonifyModule";
+
+function mrenclavesFromEnvironment(): string[] {
+  const raw = process.env.ANONIFY_MRENCLAVES ?? "";
+  return raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+export default buildAnonifyModule({
+  trustAnchor: hre.config.anonify.iasRootCa,
+  allowedMrenclaves: mrenclavesFromEnvironment(),
+  allowedStatuses: hre.config.anonify.policy.allowedStatuses,
+  debugAllowed: hre.config.anonify.policy.allowDebug,
+  maxReportAgeSeconds: hre.config.anonify.policy.maxReportAgeSeconds,
+});

@@ -1,0 +1,95 @@
+/**
+ * Hardhat Ignition module factory for one Anonify deployment: an `IasVerifier` pinned to Intel's IAS CA (production)
+ * or to the SIMULATION development-IAS CA, its signing certificate(s) registered and its policy set, and the
+ * `AnonifyGroup` that admits enclaves through it.
+ *
+ * Ignition parameters are runtime values and cannot be iterated at build time, so the lists (MRENCLAVEs, statuses,
+ * certificates) are given here as concrete values; the account-like settings stay Ignition parameters.
+ */
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import { hexlify, isHexString } from "ethers";
+import { caDerOf, leafDerOf, type TrustAnchor } from "../../src/attestation/roots";
+
+/** IAS's documented default: only "OK" is accepted by a fresh verifier. */
+const VERIFIER_DEFAULT_STATUSES = ["OK"];
+/** Two-step admin transfer delay of both contracts unless the `adminTransferDelay` parameter says otherwise. */
+export const DEFAULT_ADMIN_TRANSFER_DELAY_SECONDS = 2 * 24 * 60 * 60;
+
+export interface AnonifyDeploymentConfig {
+  /** Which CA the verifier pins: Intel's (production) or the SIMULATION development IAS's. */
+  trustAnchor: TrustAnchor;
+  /** Report-signing certificates (DER) to register; default: the trust anchor's own leaf. */
+  signingCertificates?: Uint8Array[];
+  /** MRENCLAVEs (32-byte hex) allowed to join. */
+  allowedMrenclaves: string[];
+  /** isvEnclaveQuoteStatus values accepted; default ["OK"]. */
+  allowedStatuses?: string[];
+  /** Accept DEBUG enclaves (never in production); default false. */
+  debugAllowed?: boolean;
+  /** Reject reports older than this many seconds at join time; 0 (default) = off. */
+  maxReportAgeSeconds?: number;
+}
+
+/** Ignition module id of a deployment: one per trust anchor, so both can live in one deployment folder. */
+export function anonifyModuleId(trustAnchor: TrustAnchor): string {
+  return trustAnchor === "intel" ? "AnonifyIntel" : "AnonifySimulation";
+}
+
+function checkConfig(config: AnonifyDeploymentConfig): void {
+  if (config.trustAnchor !== "intel" && config.trustAnchor !== "simulation") {
+    throw new Error(`trustAnchor must be "intel" or "simulation", got ${JSON.stringify(config.trustAnchor)}`);
+  }
+  for (const mrenclave of config.allowedMrenclaves) {
+    if (!isHexString(mrenclave, 32)) throw new Error(`allowedMrenclaves: ${JSON.stringify(mrenclave)} is not 32-byte hex`);
+  }
+  if (new Set(config.allowedMrenclaves.map((m) => m.toLowerCase())).size !== config.allowedMrenclaves.length) {
+    throw new Error("allowedMrenclaves holds duplicates");
+  }
+  const statuses = config.allowedStatuses ?? VERIFIER_DEFAULT_STATUSES;
+  if (statuses.length === 0) throw new Error("allowedStatuses must not be empty");
+  if (new Set(statuses).size !== statuses.length) throw new Error("allowedStatuses holds duplicates");
+  const age = config.maxReportAgeSeconds ?? 0;
+  if (!Number.isSafeInteger(age) || age < 0) throw new Error(`maxReportAgeSeconds must be a non-negative integer, got ${age}`);
+}
+
+/**
+ * Builds the module. Ignition parameters (all optional):
+ * - `admin`: holder of `DEFAULT_ADMIN_ROLE` of the group (default: the deploying account). The verifier's admin is
+ *   the deploying account, which sets the policy here; hand it over afterwards with `beginDefaultAdminTransfer`.
+ * - `governor`: holder of the group's `GOVERNOR_ROLE` (default: the deploying account).
+ * - `adminTransferDelay`: seconds (default {@link DEFAULT_ADMIN_TRANSFER_DELAY_SECONDS}).
+ */
+export function buildAnonifyModule(config: AnonifyDeploymentConfig) {
+  checkConfig(config);
+  const certificates = config.signingCertificates ?? [leafDerOf(config.trustAnchor)];
+  const statuses = config.allowedStatuses ?? VERIFIER_DEFAULT_STATUSES;
+
+  return buildModule(anonifyModuleId(config.trustAnchor), (m) => {
+    const deployer = m.getAccount(0);
+    const admin = m.getParameter("admin", deployer);
+    const governor = m.getParameter("governor", deployer);
+    const adminTransferDelay = m.getParameter("adminTransferDelay", DEFAULT_ADMIN_TRANSFER_DELAY_SECONDS);
+
+    const verifier = m.contract("IasVerifier", [hexlify(caDerOf(config.trustAnchor)), deployer, adminTransferDelay]);
+
+    certificates.forEach((der, i) => {
+      m.call(verifier, "registerSigningCertificate", [hexlify(der)], { id: `RegisterSigningCertificate${i}` });
+    });
+    config.allowedMrenclaves.forEach((mrenclave, i) => {
+      m.call(verifier, "setMrenclaveAllowed", [mrenclave, true], { id: `AllowMrenclave${i}` });
+    });
+    statuses
+      .filter((status) => !VERIFIER_DEFAULT_STATUSES.includes(status))
+      .forEach((status, i) => m.call(verifier, "setQuoteStatusAllowed", [status, true], { id: `AllowStatus${i}` }));
+    VERIFIER_DEFAULT_STATUSES.filter((status) => !statuses.includes(status)).forEach((status, i) =>
+      m.call(verifier, "setQuoteStatusAllowed", [status, false], { id: `DisallowStatus${i}` }),
+    );
+    if (config.debugAllowed === true) m.call(verifier, "setDebugAllowed", [true], { id: "AllowDebug" });
+    if ((config.maxReportAgeSeconds ?? 0) > 0) {
+      m.call(verifier, "setMaxReportAge", [config.maxReportAgeSeconds], { id: "SetMaxReportAge" });
+    }
+
+    const group = m.contract("AnonifyGroup", [verifier, admin, adminTransferDelay, governor]);
+    return { verifier, group };
+  });
+}

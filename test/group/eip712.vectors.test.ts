@@ -1,0 +1,78 @@
+import fs from "node:fs";
+import path from "node:path";
+import { expect } from "chai";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { ethers, network } from "hardhat";
+import { TypedDataEncoder, Wallet, keccak256, recoverAddress, toUtf8Bytes } from "ethers";
+import { CHECKPOINT_TYPES, CIPHERTEXT_BATCH_TYPES, CIPHERTEXT_TYPES, HANDSHAKE_TYPES } from "./helpers/enclaveKeys";
+import { simulationGroupFixture } from "./helpers/fixtures";
+
+/**
+ * Fixed EIP-712 vectors (test/group/vectors/eip712.json) for the C++ enclave and any other signer: the contract,
+ * ethers and the committed file must agree on every type hash, struct hash, digest and signature.
+ */
+interface Vector {
+  privateKey: string;
+  address: string;
+  domain: { name: string; version: string; chainId: number; verifyingContract: string };
+  domainSeparator: string;
+  typeHashes: Record<string, { encodeType: string; typeHash: string }>;
+  messages: Array<{ primaryType: string; payloads?: string[]; value: Record<string, string>; structHash: string; digest: string; signature: string }>;
+}
+
+const vector = JSON.parse(fs.readFileSync(path.join(__dirname, "vectors", "eip712.json"), "utf8")) as Vector;
+const TYPES: Record<string, Record<string, { name: string; type: string }[]>> = {
+  Handshake: HANDSHAKE_TYPES,
+  Ciphertext: CIPHERTEXT_TYPES,
+  CiphertextBatch: CIPHERTEXT_BATCH_TYPES,
+  Checkpoint: CHECKPOINT_TYPES,
+};
+
+/** The group's runtime code placed at the vector's `verifyingContract` (EIP712 rebuilds the domain for that address). */
+async function groupAtVectorAddress() {
+  const f = await loadFixture(simulationGroupFixture);
+  const code = await ethers.provider.getCode(await f.group.getAddress());
+  await network.provider.send("hardhat_setCode", [vector.domain.verifyingContract, code]);
+  return ethers.getContractAt("AnonifyGroup", vector.domain.verifyingContract);
+}
+
+describe("AnonifyGroup: EIP-712 vectors", function () {
+  it("the key, type strings and domain separator are what the file says", function () {
+    expect(new Wallet(vector.privateKey).address).to.equal(vector.address);
+    for (const [name, { encodeType, typeHash }] of Object.entries(vector.typeHashes)) {
+      expect(TypedDataEncoder.from(TYPES[name]).encodeType(name)).to.equal(encodeType);
+      expect(keccak256(toUtf8Bytes(encodeType))).to.equal(typeHash);
+    }
+    expect(TypedDataEncoder.hashDomain(vector.domain)).to.equal(vector.domainSeparator);
+  });
+
+  it("ethers reproduces every struct hash, digest and deterministic signature", async function () {
+    const wallet = new Wallet(vector.privateKey);
+    for (const m of vector.messages) {
+      expect(TypedDataEncoder.from(TYPES[m.primaryType]).hashStruct(m.primaryType, m.value)).to.equal(m.structHash);
+      expect(TypedDataEncoder.hash(vector.domain, TYPES[m.primaryType], m.value)).to.equal(m.digest);
+      expect(await wallet.signTypedData(vector.domain, TYPES[m.primaryType], m.value)).to.equal(m.signature);
+      expect(recoverAddress(m.digest, m.signature)).to.equal(vector.address);
+    }
+  });
+
+  it("the contract computes the same domain separator and digests from the payload bytes", async function () {
+    const group = await groupAtVectorAddress();
+    expect(await group.domainSeparator()).to.equal(vector.domainSeparator);
+    for (const m of vector.messages) {
+      let digest: string;
+      if (m.primaryType === "Handshake") {
+        expect(keccak256(m.payloads![0])).to.equal(m.value.handshakeHash);
+        digest = await group.handshakeDigest(m.value.epoch, m.payloads![0]);
+      } else if (m.primaryType === "Ciphertext") {
+        expect(keccak256(m.payloads![0])).to.equal(m.value.payloadHash);
+        digest = await group.ciphertextDigest(m.value.epoch, m.payloads![0]);
+      } else if (m.primaryType === "CiphertextBatch") {
+        digest = await group.ciphertextBatchDigest(m.value.epoch, m.payloads!);
+      } else {
+        digest = await group.checkpointDigest(m.value.stateCounter, m.value.stateHash);
+      }
+      expect(digest).to.equal(m.digest);
+    }
+  });
+});

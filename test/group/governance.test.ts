@@ -1,0 +1,184 @@
+import { expect } from "chai";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { artifacts, ethers } from "hardhat";
+import { id, randomBytes } from "ethers";
+import { EnclaveKeys } from "./helpers/enclaveKeys";
+import {
+  EnclaveStatus,
+  MRENCLAVE_V1,
+  MRENCLAVE_V2,
+  RevocationReason,
+  TEST_ADMIN_DELAY,
+  expectUnchanged,
+  join,
+  joinedEnclave,
+  simulationGroupFixture,
+} from "./helpers/fixtures";
+
+async function oneMember() {
+  const f = await loadFixture(simulationGroupFixture);
+  const alice = await joinedEnclave(f);
+  return { ...f, alice };
+}
+
+describe("AnonifyGroup: governance", function () {
+  describe("roles", function () {
+    it("GOVERNOR_ROLE is keccak256(\"GOVERNOR_ROLE\"), held by the configured governor; the admin is the deployer", async function () {
+      const f = await loadFixture(simulationGroupFixture);
+      expect(await f.group.GOVERNOR_ROLE()).to.equal(id("GOVERNOR_ROLE"));
+      expect(await f.group.hasRole(id("GOVERNOR_ROLE"), await f.governor.getAddress())).to.equal(true);
+      expect(await f.group.hasRole(id("GOVERNOR_ROLE"), await f.admin.getAddress())).to.equal(false);
+      expect(await f.group.owner()).to.equal(await f.admin.getAddress());
+      expect(await f.group.defaultAdminDelay()).to.equal(TEST_ADMIN_DELAY);
+      expect(await f.group.verifier()).to.equal(await f.verifier.getAddress());
+    });
+
+    it("only GOVERNOR_ROLE revokes: AccessControlUnauthorizedAccount(account, role)", async function () {
+      const f = await loadFixture(oneMember);
+      for (const caller of [f.outsider, f.admin]) {
+        await expectUnchanged(f.group, [f.alice.address], async () => {
+          await expect(f.group.connect(caller).revokeEnclave(f.alice.address))
+            .to.be.revertedWithCustomError(f.group, "AccessControlUnauthorizedAccount")
+            .withArgs(await caller.getAddress(), id("GOVERNOR_ROLE"));
+        });
+      }
+    });
+
+    it("the admin grants and takes back GOVERNOR_ROLE; a non-admin cannot grant it", async function () {
+      const f = await loadFixture(oneMember);
+      const outsider = await f.outsider.getAddress();
+      await expect(f.group.connect(f.governor).grantRole(id("GOVERNOR_ROLE"), outsider))
+        .to.be.revertedWithCustomError(f.group, "AccessControlUnauthorizedAccount")
+        .withArgs(await f.governor.getAddress(), ethers.ZeroHash);
+      await expect(f.group.connect(f.admin).grantRole(id("GOVERNOR_ROLE"), outsider))
+        .to.emit(f.group, "RoleGranted")
+        .withArgs(id("GOVERNOR_ROLE"), outsider, await f.admin.getAddress());
+      await f.group.connect(f.admin).revokeRole(id("GOVERNOR_ROLE"), outsider);
+      await expect(f.group.connect(f.outsider).revokeEnclave(f.alice.address)).to.be.revertedWithCustomError(
+        f.group,
+        "AccessControlUnauthorizedAccount",
+      );
+    });
+
+    it("the admin role moves only in two steps, after the delay", async function () {
+      const f = await loadFixture(simulationGroupFixture);
+      const newAdmin = await f.outsider.getAddress();
+      await expect(f.group.connect(f.admin).grantRole(ethers.ZeroHash, newAdmin)).to.be.revertedWithCustomError(
+        f.group,
+        "AccessControlEnforcedDefaultAdminRules",
+      );
+      await f.group.connect(f.admin).beginDefaultAdminTransfer(newAdmin);
+      const [pending, schedule] = await f.group.pendingDefaultAdmin();
+      expect(pending).to.equal(newAdmin);
+      await expect(f.group.connect(f.outsider).acceptDefaultAdminTransfer())
+        .to.be.revertedWithCustomError(f.group, "AccessControlEnforcedDefaultAdminDelay")
+        .withArgs(schedule);
+      await expect(f.group.connect(f.governor).acceptDefaultAdminTransfer())
+        .to.be.revertedWithCustomError(f.group, "AccessControlInvalidDefaultAdmin")
+        .withArgs(await f.governor.getAddress());
+      await time.increaseTo(schedule + 1n);
+      await f.group.connect(f.outsider).acceptDefaultAdminTransfer();
+      expect(await f.group.owner()).to.equal(newAdmin);
+      expect(await f.group.hasRole(ethers.ZeroHash, await f.admin.getAddress())).to.equal(false);
+    });
+  });
+
+  describe("revocation", function () {
+    it("revokeEnclave: status Revoked (record kept), active count down, EnclaveRevoked event", async function () {
+      const f = await loadFixture(oneMember);
+      await expect(f.group.connect(f.governor).revokeEnclave(f.alice.address))
+        .to.emit(f.group, "EnclaveRevoked")
+        .withArgs(f.alice.address, MRENCLAVE_V1, RevocationReason.Governance, await f.governor.getAddress());
+      const record = await f.group.enclave(f.alice.address);
+      expect(record.status).to.equal(EnclaveStatus.Revoked);
+      expect(record.mrenclave).to.equal(MRENCLAVE_V1);
+      expect(record.hpkePublicKey).to.equal(f.alice.hpkePublicKey);
+      expect(await f.group.activeEnclaveCount()).to.equal(0n);
+      // The logs keep their positions.
+      expect(await f.group.currentEpoch()).to.equal(1n);
+    });
+
+    it("revoking an unknown or an already revoked address is refused", async function () {
+      const f = await loadFixture(oneMember);
+      const stranger = new EnclaveKeys();
+      await expectUnchanged(f.group, [stranger.address], async () => {
+        await expect(f.group.connect(f.governor).revokeEnclave(stranger.address))
+          .to.be.revertedWithCustomError(f.group, "EnclaveNotRegistered")
+          .withArgs(stranger.address);
+      });
+      await f.group.connect(f.governor).revokeEnclave(f.alice.address);
+      await expectUnchanged(f.group, [f.alice.address], async () => {
+        await expect(f.group.connect(f.governor).revokeEnclave(f.alice.address))
+          .to.be.revertedWithCustomError(f.group, "EnclaveWasRevoked")
+          .withArgs(f.alice.address);
+      });
+    });
+
+    it("evictEnclave: refused while the MRENCLAVE is allowed, open to anyone once the verifier disallows it", async function () {
+      const f = await loadFixture(oneMember);
+      await expectUnchanged(f.group, [f.alice.address], async () => {
+        await expect(f.group.connect(f.outsider).evictEnclave(f.alice.address))
+          .to.be.revertedWithCustomError(f.group, "MrenclaveStillAllowed")
+          .withArgs(MRENCLAVE_V1);
+      });
+      await f.verifier.connect(f.admin).setMrenclaveAllowed(MRENCLAVE_V1, false);
+      await expect(f.group.connect(f.outsider).evictEnclave(f.alice.address))
+        .to.emit(f.group, "EnclaveRevoked")
+        .withArgs(f.alice.address, MRENCLAVE_V1, RevocationReason.MrenclaveDisallowed, await f.outsider.getAddress());
+      expect((await f.group.enclave(f.alice.address)).status).to.equal(EnclaveStatus.Revoked);
+      await expect(f.group.evictEnclave(f.alice.address)).to.be.revertedWithCustomError(f.group, "EnclaveWasRevoked").withArgs(f.alice.address);
+      const stranger = new EnclaveKeys();
+      await expect(f.group.evictEnclave(stranger.address)).to.be.revertedWithCustomError(f.group, "EnclaveNotRegistered").withArgs(stranger.address);
+    });
+
+    it("MRENCLAVE upgrade: v2 is allowed and joins, v1 is disallowed and evicted, the logs carry on", async function () {
+      const f = await loadFixture(oneMember);
+      const epoch = await f.group.currentEpoch();
+      const before = randomBytes(64);
+      await f.group.postCiphertext(epoch, before, await f.alice.signCiphertext(f.domain, epoch, before));
+
+      await f.verifier.connect(f.admin).setMrenclaveAllowed(MRENCLAVE_V2, true);
+      const successor = new EnclaveKeys();
+      await expect(join(f, successor, { mrenclave: MRENCLAVE_V2 }))
+        .to.emit(f.group, "EnclaveJoined")
+        .withArgs(successor.address, MRENCLAVE_V2, epoch + 1n, successor.hpkePublicKey, successor.mlsSignatureKey);
+      await f.verifier.connect(f.admin).setMrenclaveAllowed(MRENCLAVE_V1, false);
+      await f.group.evictEnclave(f.alice.address);
+
+      const next = await f.group.currentEpoch();
+      const after = randomBytes(64);
+      await expect(f.group.postCiphertext(next, after, await successor.signCiphertext(f.domain, next, after)))
+        .to.emit(f.group, "CiphertextPosted")
+        .withArgs(2n, next, successor.address, ethers.hexlify(after));
+      await expect(f.group.postCiphertext(next, after, await f.alice.signCiphertext(f.domain, next, after)))
+        .to.be.revertedWithCustomError(f.group, "EnclaveWasRevoked")
+        .withArgs(f.alice.address);
+      expect(await f.group.activeEnclaveCount()).to.equal(1n);
+    });
+  });
+
+  describe("construction", function () {
+    it("refuses a verifier address without code: VerifierNotContract", async function () {
+      const f = await loadFixture(simulationGroupFixture);
+      const eoa = await f.outsider.getAddress();
+      const factory = await ethers.getContractFactory("AnonifyGroup");
+      await expect(factory.deploy(eoa, await f.admin.getAddress(), TEST_ADMIN_DELAY, ethers.ZeroAddress))
+        .to.be.revertedWithCustomError(factory, "VerifierNotContract")
+        .withArgs(eoa);
+    });
+
+    it("grants no governor when none is given, and supports the IAnonifyGroup and IAccessControl interfaces", async function () {
+      const f = await loadFixture(simulationGroupFixture);
+      const group = await ethers.deployContract("AnonifyGroup", [await f.verifier.getAddress(), await f.admin.getAddress(), 0, ethers.ZeroAddress]);
+      expect(await group.hasRole(id("GOVERNOR_ROLE"), await f.admin.getAddress())).to.equal(false);
+      const iface = ethers.Interface.from((await artifacts.readArtifact("IAnonifyGroup")).abi);
+      let interfaceId = 0n;
+      iface.forEachFunction((fn) => {
+        interfaceId ^= BigInt(fn.selector);
+      });
+      expect(await group.supportsInterface("0x" + interfaceId.toString(16).padStart(8, "0"))).to.equal(true);
+      expect(await group.supportsInterface("0x7965db0b")).to.equal(true); // IAccessControl
+      expect(await group.supportsInterface("0xffffffff")).to.equal(false);
+    });
+  });
+});

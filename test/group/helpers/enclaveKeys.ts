@@ -1,0 +1,111 @@
+/**
+ * The keys an Anonify enclave holds, played in contract tests by an ethers wallet: its secp256k1 signing key (whose
+ * address goes into REPORTDATA[0..20]) signs EIP-712 typed data exactly as the C++ enclave must, and two 32-byte
+ * public keys stand for its X25519 HPKE key and Ed25519 MLS signature key (the contract only hashes them).
+ */
+import { Wallet, concat, getBytes, hexlify, keccak256, randomBytes, sha256, type HDNodeWallet, type TypedDataDomain } from "ethers";
+import type { DevelopmentIas, SignQuoteOptions, SignedReport } from "../../../src/attestation/devIas";
+
+/** EIP-712 domain name and version of `AnonifyGroup`. */
+export const ANONIFY_DOMAIN_NAME = "Anonify";
+export const ANONIFY_DOMAIN_VERSION = "1";
+
+/** The four typed messages an enclave signs (must match contracts/group/AnonifyMessages.sol). */
+export const HANDSHAKE_TYPES = {
+  Handshake: [
+    { name: "epoch", type: "uint64" },
+    { name: "handshakeHash", type: "bytes32" },
+  ],
+};
+export const CIPHERTEXT_TYPES = {
+  Ciphertext: [
+    { name: "epoch", type: "uint64" },
+    { name: "payloadHash", type: "bytes32" },
+  ],
+};
+export const CIPHERTEXT_BATCH_TYPES = {
+  CiphertextBatch: [
+    { name: "epoch", type: "uint64" },
+    { name: "payloadsHash", type: "bytes32" },
+  ],
+};
+export const CHECKPOINT_TYPES = {
+  Checkpoint: [
+    { name: "stateCounter", type: "uint64" },
+    { name: "stateHash", type: "bytes32" },
+  ],
+};
+
+/** The EIP-712 domain of the group at `verifyingContract` on `chainId`. */
+export function groupDomain(chainId: bigint, verifyingContract: string): TypedDataDomain {
+  return { name: ANONIFY_DOMAIN_NAME, version: ANONIFY_DOMAIN_VERSION, chainId, verifyingContract };
+}
+
+/** keccak256(keccak256(c_0) ‖ … ‖ keccak256(c_n-1)): what a `CiphertextBatch` signature binds. */
+export function payloadsHash(ciphertexts: readonly Uint8Array[]): string {
+  return keccak256(concat(ciphertexts.map((c) => keccak256(c))));
+}
+
+/** Length of REPORTDATA in an SGX report body. */
+export const REPORT_DATA_LENGTH = 64;
+
+export interface AttestOptions extends SignQuoteOptions {
+  mrenclave: string;
+  debug?: boolean;
+  /** Replaces the REPORTDATA this enclave would attest (to build mismatching reports). */
+  reportData?: Uint8Array;
+}
+
+export class EnclaveKeys {
+  readonly wallet: HDNodeWallet;
+  readonly hpkePublicKey: string;
+  readonly mlsSignatureKey: string;
+
+  constructor(wallet: HDNodeWallet = Wallet.createRandom()) {
+    this.wallet = wallet;
+    this.hpkePublicKey = hexlify(randomBytes(32));
+    this.mlsSignatureKey = hexlify(randomBytes(32));
+  }
+
+  get address(): string {
+    return this.wallet.address;
+  }
+
+  /** SHA-256(hpkePublicKey ‖ mlsSignatureKey), REPORTDATA[20..52]. */
+  keysHash(): string {
+    return sha256(concat([this.hpkePublicKey, this.mlsSignatureKey]));
+  }
+
+  /** enclave address (20) ‖ keys hash (32) ‖ zero (12). */
+  reportData(): Uint8Array {
+    const data = new Uint8Array(REPORT_DATA_LENGTH);
+    data.set(getBytes(this.address), 0);
+    data.set(getBytes(this.keysHash()), 20);
+    return data;
+  }
+
+  /** A development-IAS (SIMULATION) report for this enclave. */
+  attest(ias: DevelopmentIas, options: AttestOptions): SignedReport {
+    const { mrenclave, debug, reportData, ...reportOptions } = options;
+    return ias.attest(
+      { mrenclave: getBytes(mrenclave), debug: debug ?? false, reportData: reportData ?? this.reportData() },
+      reportOptions,
+    );
+  }
+
+  signHandshake(domain: TypedDataDomain, epoch: bigint, handshake: Uint8Array): Promise<string> {
+    return this.wallet.signTypedData(domain, HANDSHAKE_TYPES, { epoch, handshakeHash: keccak256(handshake) });
+  }
+
+  signCiphertext(domain: TypedDataDomain, epoch: bigint, ciphertext: Uint8Array): Promise<string> {
+    return this.wallet.signTypedData(domain, CIPHERTEXT_TYPES, { epoch, payloadHash: keccak256(ciphertext) });
+  }
+
+  signCiphertextBatch(domain: TypedDataDomain, epoch: bigint, ciphertexts: readonly Uint8Array[]): Promise<string> {
+    return this.wallet.signTypedData(domain, CIPHERTEXT_BATCH_TYPES, { epoch, payloadsHash: payloadsHash(ciphertexts) });
+  }
+
+  signCheckpoint(domain: TypedDataDomain, stateCounter: bigint, stateHash: string): Promise<string> {
+    return this.wallet.signTypedData(domain, CHECKPOINT_TYPES, { stateCounter, stateHash });
+  }
+}

@@ -1,0 +1,91 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { hexlify, keccak256 } from "ethers";
+import { joinedEnclave, simulationGroupFixture } from "./helpers/fixtures";
+
+async function twoMembers() {
+  const f = await loadFixture(simulationGroupFixture);
+  const enclaves = [await joinedEnclave(f), await joinedEnclave(f)];
+  return { ...f, enclaves };
+}
+
+const payload = fc.uint8Array({ minLength: 1, maxLength: 64 });
+const operation = fc.oneof(
+  fc.record({ kind: fc.constant("single" as const), by: fc.nat(1), ciphertext: payload }),
+  fc.record({ kind: fc.constant("batch" as const), by: fc.nat(1), ciphertexts: fc.array(payload, { minLength: 1, maxLength: 6 }) }),
+  fc.record({ kind: fc.constant("handshake" as const), by: fc.nat(1), handshake: payload }),
+  fc.record({ kind: fc.constant("stale" as const), by: fc.nat(1), ciphertext: payload, epochsBack: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({ kind: fc.constant("checkpoint" as const), by: fc.nat(1), back: fc.integer({ min: -1, max: 3 }) }),
+);
+
+describe("AnonifyGroup: log ordering (property)", function () {
+  it("any sequence of posts numbers entries 1..N without gaps, each under the epoch of the latest handshake", async function () {
+    await fc.assert(
+      fc.asyncProperty(fc.array(operation, { minLength: 1, maxLength: 10 }), async (ops) => {
+        const f = await loadFixture(twoMembers);
+        const startBlock = await f.group.runner!.provider!.getBlockNumber();
+        let epoch = await f.group.currentEpoch();
+        let counter = 0n;
+        const checkpoints = [0n, 0n];
+        /** The log as the model expects it: [stateCounter, epoch, sender, ciphertext]. */
+        const expected: Array<[bigint, bigint, string, string]> = [];
+
+        for (const op of ops) {
+          const enclave = f.enclaves[op.by];
+          if (op.kind === "single") {
+            await f.group.postCiphertext(epoch, op.ciphertext, await enclave.signCiphertext(f.domain, epoch, op.ciphertext));
+            expected.push([++counter, epoch, enclave.address, hexlify(op.ciphertext)]);
+          } else if (op.kind === "batch") {
+            await f.group.postCiphertextBatch(epoch, op.ciphertexts, await enclave.signCiphertextBatch(f.domain, epoch, op.ciphertexts));
+            for (const c of op.ciphertexts) expected.push([++counter, epoch, enclave.address, hexlify(c)]);
+          } else if (op.kind === "handshake") {
+            await f.group.postHandshake(epoch, op.handshake, await enclave.signHandshake(f.domain, epoch, op.handshake));
+            epoch += 1n;
+          } else if (op.kind === "stale") {
+            const old = epoch - BigInt(op.epochsBack);
+            if (old >= 0n) {
+              await expect(f.group.postCiphertext(old, op.ciphertext, await enclave.signCiphertext(f.domain, old, op.ciphertext)))
+                .to.be.revertedWithCustomError(f.group, "EpochMismatch")
+                .withArgs(epoch, old);
+            }
+          } else {
+            const at = counter - BigInt(op.back);
+            if (at < 0n) continue;
+            const stateHash = keccak256(Uint8Array.of(Number(at & 0xffn)));
+            const signature = await enclave.signCheckpoint(f.domain, at, stateHash);
+            if (at > counter) {
+              await expect(f.group.postCheckpoint(at, stateHash, signature))
+                .to.be.revertedWithCustomError(f.group, "CheckpointAheadOfLog")
+                .withArgs(counter, at);
+            } else if (at > checkpoints[op.by]) {
+              await f.group.postCheckpoint(at, stateHash, signature);
+              checkpoints[op.by] = at;
+            } else {
+              await expect(f.group.postCheckpoint(at, stateHash, signature))
+                .to.be.revertedWithCustomError(f.group, "CheckpointNotAfterPrevious")
+                .withArgs(checkpoints[op.by], at);
+            }
+          }
+        }
+
+        // Rebuild the log from events alone, as a node does.
+        const singles = await f.group.queryFilter(f.group.filters.CiphertextPosted(), startBlock + 1);
+        const batches = await f.group.queryFilter(f.group.filters.CiphertextBatchPosted(), startBlock + 1);
+        const rebuilt: Array<[bigint, bigint, string, string]> = [];
+        for (const e of singles) rebuilt.push([e.args.stateCounter, e.args.epoch, e.args.sender, e.args.ciphertext]);
+        for (const e of batches) {
+          e.args.ciphertexts.forEach((c: string, i: number) => rebuilt.push([e.args.firstStateCounter + BigInt(i), e.args.epoch, e.args.sender, c]));
+        }
+        rebuilt.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+        expect(rebuilt).to.deep.equal(expected);
+        expect(await f.group.stateCounter()).to.equal(counter);
+        expect(await f.group.currentEpoch()).to.equal(epoch);
+        for (const [i, e] of f.enclaves.entries()) {
+          expect((await f.group.enclave(e.address)).checkpointStateCounter).to.equal(checkpoints[i]);
+        }
+      }),
+      { numRuns: 25 },
+    );
+  });
+});

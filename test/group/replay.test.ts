@@ -1,0 +1,120 @@
+import { expect } from "chai";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { ethers } from "hardhat";
+import { keccak256, randomBytes, verifyTypedData, type TypedDataDomain } from "ethers";
+import { CHECKPOINT_TYPES, CIPHERTEXT_TYPES, HANDSHAKE_TYPES, groupDomain } from "./helpers/enclaveKeys";
+import { EnclaveKeys } from "./helpers/enclaveKeys";
+import { TEST_ADMIN_DELAY, expectUnchanged, join, simulationGroupFixture, type GroupFixture } from "./helpers/fixtures";
+
+/**
+ * Two groups on the same verifier with the same enclave admitted to both, at the same epoch: the only thing that
+ * tells a signature for one from a signature for the other is the EIP-712 domain.
+ */
+async function twoGroupsOneEnclave() {
+  const f = await loadFixture(simulationGroupFixture);
+  const other = await ethers.deployContract("AnonifyGroup", [
+    await f.verifier.getAddress(),
+    await f.admin.getAddress(),
+    TEST_ADMIN_DELAY,
+    await f.governor.getAddress(),
+  ]);
+  const { chainId } = await ethers.provider.getNetwork();
+  const g: GroupFixture = { ...f, group: other, domain: groupDomain(chainId, await other.getAddress()) };
+  const alice = new EnclaveKeys();
+  await (await join(f, alice)).wait();
+  await (await join(g, alice)).wait();
+  expect(await f.group.currentEpoch()).to.equal(await other.currentEpoch());
+  return { f, g, alice, chainId };
+}
+
+function recovered(domain: TypedDataDomain, types: Record<string, { name: string; type: string }[]>, value: Record<string, unknown>, signature: string) {
+  return verifyTypedData(domain, types, value, signature);
+}
+
+describe("AnonifyGroup: replay across contracts and chains", function () {
+  it("a handshake signed for another group is refused (EnclaveNotRegistered of the recovered address)", async function () {
+    const { f, g, alice } = await loadFixture(twoGroupsOneEnclave);
+    const epoch = await f.group.currentEpoch();
+    const handshake = randomBytes(100);
+    const signatureForF = await alice.signHandshake(f.domain, epoch, handshake);
+    const signer = recovered(g.domain, HANDSHAKE_TYPES, { epoch, handshakeHash: keccak256(handshake) }, signatureForF);
+    expect(signer).to.not.equal(alice.address);
+    await expectUnchanged(g.group, [alice.address], async () => {
+      await expect(g.group.postHandshake(epoch, handshake, signatureForF))
+        .to.be.revertedWithCustomError(g.group, "EnclaveNotRegistered")
+        .withArgs(signer);
+    });
+    // The same signature is good where it was meant to go.
+    await expect(f.group.postHandshake(epoch, handshake, signatureForF)).to.emit(f.group, "HandshakePosted");
+  });
+
+  it("a ciphertext signed for another group is refused", async function () {
+    const { f, g, alice } = await loadFixture(twoGroupsOneEnclave);
+    const epoch = await f.group.currentEpoch();
+    const ciphertext = randomBytes(200);
+    const signatureForF = await alice.signCiphertext(f.domain, epoch, ciphertext);
+    await f.group.postCiphertext(epoch, ciphertext, signatureForF);
+    const signer = recovered(g.domain, CIPHERTEXT_TYPES, { epoch, payloadHash: keccak256(ciphertext) }, signatureForF);
+    await expectUnchanged(g.group, [alice.address], async () => {
+      await expect(g.group.postCiphertext(epoch, ciphertext, signatureForF))
+        .to.be.revertedWithCustomError(g.group, "EnclaveNotRegistered")
+        .withArgs(signer);
+    });
+  });
+
+  it("a checkpoint signed for another group is refused", async function () {
+    const { f, g, alice } = await loadFixture(twoGroupsOneEnclave);
+    const epoch = await f.group.currentEpoch();
+    for (const target of [f, g]) {
+      const c = randomBytes(10);
+      await target.group.postCiphertext(epoch, c, await alice.signCiphertext(target.domain, epoch, c));
+    }
+    const stateHash = keccak256("0x1234");
+    const signatureForF = await alice.signCheckpoint(f.domain, 1n, stateHash);
+    const signer = recovered(g.domain, CHECKPOINT_TYPES, { stateCounter: 1n, stateHash }, signatureForF);
+    await expectUnchanged(g.group, [alice.address], async () => {
+      await expect(g.group.postCheckpoint(1n, stateHash, signatureForF))
+        .to.be.revertedWithCustomError(g.group, "EnclaveNotRegistered")
+        .withArgs(signer);
+    });
+  });
+
+  it("signatures made for another chain id are refused (handshake, ciphertext, batch)", async function () {
+    const { f, alice, chainId } = await loadFixture(twoGroupsOneEnclave);
+    const otherChain: TypedDataDomain = { ...f.domain, chainId: chainId + 1n };
+    const epoch = await f.group.currentEpoch();
+    const handshake = randomBytes(80);
+    const ciphertext = randomBytes(200);
+    const batch = [randomBytes(20), randomBytes(30)];
+    const handshakeSignature = await alice.signHandshake(otherChain, epoch, handshake);
+    const ciphertextSignature = await alice.signCiphertext(otherChain, epoch, ciphertext);
+    const batchSignature = await alice.signCiphertextBatch(otherChain, epoch, batch);
+    await expectUnchanged(f.group, [alice.address], async () => {
+      await expect(f.group.postHandshake(epoch, handshake, handshakeSignature))
+        .to.be.revertedWithCustomError(f.group, "EnclaveNotRegistered")
+        .withArgs(recovered(f.domain, HANDSHAKE_TYPES, { epoch, handshakeHash: keccak256(handshake) }, handshakeSignature));
+      await expect(f.group.postCiphertext(epoch, ciphertext, ciphertextSignature))
+        .to.be.revertedWithCustomError(f.group, "EnclaveNotRegistered")
+        .withArgs(recovered(f.domain, CIPHERTEXT_TYPES, { epoch, payloadHash: keccak256(ciphertext) }, ciphertextSignature));
+      await expect(f.group.postCiphertextBatch(epoch, batch, batchSignature)).to.be.revertedWithCustomError(f.group, "EnclaveNotRegistered");
+    });
+    // The very same messages signed for this chain go through: the chain id alone made the difference.
+    await expect(f.group.postCiphertext(epoch, ciphertext, await alice.signCiphertext(f.domain, epoch, ciphertext))).to.emit(
+      f.group,
+      "CiphertextPosted",
+    );
+  });
+
+  it("the contract's domain separator is the EIP-712 hash of (\"Anonify\", \"1\", chain id, its address)", async function () {
+    const { f, g } = await loadFixture(twoGroupsOneEnclave);
+    expect(await f.group.domainSeparator()).to.equal(ethers.TypedDataEncoder.hashDomain(f.domain));
+    expect(await g.group.domainSeparator()).to.equal(ethers.TypedDataEncoder.hashDomain(g.domain));
+    const domain = await f.group.eip712Domain();
+    expect([domain.name, domain.version, domain.chainId, domain.verifyingContract]).to.deep.equal([
+      "Anonify",
+      "1",
+      f.domain.chainId,
+      f.domain.verifyingContract,
+    ]);
+  });
+});
