@@ -181,12 +181,16 @@ describe("AnonifyGroup: ciphertext log", function () {
       const ciphertext = randomBytes(200);
       const singleSignature = await f.alice.signCiphertext(f.domain, epoch, ciphertext);
       const batchSignature = await f.alice.signCiphertextBatch(f.domain, epoch, [ciphertext]);
+      const asBatch = verifyTypedData(f.domain, CIPHERTEXT_BATCH_TYPES, { epoch, payloadsHash: payloadsHash([ciphertext]) }, singleSignature);
+      const asSingle = verifyTypedData(f.domain, CIPHERTEXT_TYPES, { epoch, payloadHash: keccak256(ciphertext) }, batchSignature);
+      expect([asBatch, asSingle]).to.not.include(f.alice.address);
       await expectUnchanged(f.group, [f.alice.address], async () => {
-        await expect(f.group.postCiphertextBatch(epoch, [ciphertext], singleSignature)).to.be.revertedWithCustomError(
-          f.group,
-          "EnclaveNotRegistered",
-        );
-        await expect(f.group.postCiphertext(epoch, ciphertext, batchSignature)).to.be.revertedWithCustomError(f.group, "EnclaveNotRegistered");
+        await expect(f.group.postCiphertextBatch(epoch, [ciphertext], singleSignature))
+          .to.be.revertedWithCustomError(f.group, "EnclaveNotRegistered")
+          .withArgs(asBatch);
+        await expect(f.group.postCiphertext(epoch, ciphertext, batchSignature))
+          .to.be.revertedWithCustomError(f.group, "EnclaveNotRegistered")
+          .withArgs(asSingle);
       });
     });
 

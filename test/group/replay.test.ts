@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers } from "hardhat";
 import { keccak256, randomBytes, verifyTypedData, type TypedDataDomain } from "ethers";
-import { CHECKPOINT_TYPES, CIPHERTEXT_TYPES, HANDSHAKE_TYPES, groupDomain } from "./helpers/enclaveKeys";
+import { CHECKPOINT_TYPES, CIPHERTEXT_BATCH_TYPES, CIPHERTEXT_TYPES, HANDSHAKE_TYPES, groupDomain, payloadsHash } from "./helpers/enclaveKeys";
 import { EnclaveKeys } from "./helpers/enclaveKeys";
 import { TEST_ADMIN_DELAY, expectUnchanged, join, simulationGroupFixture, type GroupFixture } from "./helpers/fixtures";
 
@@ -96,7 +96,9 @@ describe("AnonifyGroup: replay across contracts and chains", function () {
       await expect(f.group.postCiphertext(epoch, ciphertext, ciphertextSignature))
         .to.be.revertedWithCustomError(f.group, "EnclaveNotRegistered")
         .withArgs(recovered(f.domain, CIPHERTEXT_TYPES, { epoch, payloadHash: keccak256(ciphertext) }, ciphertextSignature));
-      await expect(f.group.postCiphertextBatch(epoch, batch, batchSignature)).to.be.revertedWithCustomError(f.group, "EnclaveNotRegistered");
+      await expect(f.group.postCiphertextBatch(epoch, batch, batchSignature))
+        .to.be.revertedWithCustomError(f.group, "EnclaveNotRegistered")
+        .withArgs(recovered(f.domain, CIPHERTEXT_BATCH_TYPES, { epoch, payloadsHash: payloadsHash(batch) }, batchSignature));
     });
     // The very same messages signed for this chain go through: the chain id alone made the difference.
     await expect(f.group.postCiphertext(epoch, ciphertext, await alice.signCiphertext(f.domain, epoch, ciphertext))).to.emit(
