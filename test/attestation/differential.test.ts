@@ -5,15 +5,25 @@
  */
 import { expect } from "chai";
 import hre from "hardhat";
+import fs from "node:fs";
+import { constants, createHash, createPrivateKey, privateEncrypt } from "node:crypto";
 import { takeSnapshot, type SnapshotRestorer } from "@nomicfoundation/hardhat-network-helpers";
 import {
   DevelopmentIas,
   IasReportVerifier,
   deployIasVerifier,
   applyPolicy,
+  checkSigningCertificate,
+  decodeRevert,
+  intelCaDer,
   intelLeafDer,
+  pinCa,
+  simulationCaDer,
+  IasVerificationError,
   registerSigningCertificateOnchain,
   simulationLeafDer,
+  attestationAssetPath,
+  SIMULATION_LEAF_KEY_FILE,
   tsOutcome,
   verifyReportOnchain,
   type IasVerifierContract,
@@ -23,6 +33,7 @@ import {
 } from "../../src/attestation";
 import { ALL_VECTOR_STATUSES, loadIasVectors, type IasVector } from "./iasVectors";
 import { byteMutations, structuralMutations } from "./mutations";
+import { generatedCertificates, resignWithSimulationCa, tbsSpan } from "./certificates";
 
 interface Case {
   name: string;
@@ -168,6 +179,28 @@ describe("attestation: differential (TypeScript verifier vs IasVerifier contract
     expectAgreement();
   });
 
+  it("RSA encodings the SIMULATION key can make: DigestInfo with absent or explicit NULL, another digest, bad padding, block type 2", async function () {
+    await simulation.usePolicy(clean, policies.permissive);
+    const key = createPrivateKey(fs.readFileSync(attestationAssetPath(SIMULATION_LEAF_KEY_FILE)));
+    const raw = (em: Buffer) => privateEncrypt({ key, padding: constants.RSA_NO_PADDING }, em);
+    const em = (body: Buffer, prefixHex: string, hash = "sha256", pad = 0xff, lead = [0x00, 0x01]) => {
+      const t = Buffer.concat([Buffer.from(prefixHex, "hex"), createHash(hash).update(body).digest()]);
+      return Buffer.concat([Buffer.from(lead), Buffer.alloc(256 - t.length - 3, pad), Buffer.from([0]), t]);
+    };
+    const NULL_PARAMS = "3031300d060960864801650304020105000420";
+    const ABSENT_PARAMS = "302f300b06096086480165030402010420";
+    const cases: Case[] = [];
+    for (const v of vectors) {
+      cases.push({ name: `${v.name} absent-NULL DigestInfo`, report: v.report, signature: raw(em(v.report, ABSENT_PARAMS)) });
+      cases.push({ name: `${v.name} explicit-NULL DigestInfo`, report: v.report, signature: raw(em(v.report, NULL_PARAMS)) });
+      cases.push({ name: `${v.name} SHA-384 DigestInfo`, report: v.report, signature: raw(em(v.report, "3041300d060960864801650304020205000430", "sha384")) });
+      cases.push({ name: `${v.name} padding 0xfe`, report: v.report, signature: raw(em(v.report, NULL_PARAMS, "sha256", 0xfe)) });
+      cases.push({ name: `${v.name} block type 2`, report: v.report, signature: raw(em(v.report, NULL_PARAMS, "sha256", 0xff, [0x00, 0x02])) });
+    }
+    await compare(simulation, cases);
+    expectAgreement();
+  });
+
   it("byte flips, substitutions, insertions, deletions and truncations of every vector keep Intel's signature failing", async function () {
     await intel.usePolicy(clean, policies.permissive);
     const cases: Case[] = [];
@@ -231,5 +264,110 @@ describe("attestation: differential (TypeScript verifier vs IasVerifier contract
     ];
     expect([...tally.keys()]).to.include.members(expected);
     expect(compared).to.be.greaterThan(5000);
+  });
+});
+
+describe("attestation: differential certificate registration (TypeScript vs IasVerifier)", function () {
+  this.timeout(600_000);
+  type CertOutcome = { valid: true; keyId: string } | { valid: false; code: string; args: unknown[] };
+  const mismatches: string[] = [];
+  const tally = new Map<string, number>();
+  let compared = 0;
+  const anchors = {
+    intel: { pinned: pinCa(intelCaDer()), contract: undefined as unknown as IasVerifierContract },
+    simulation: { pinned: pinCa(simulationCaDer()), contract: undefined as unknown as IasVerifierContract },
+  };
+
+  before(async function () {
+    // Fresh deployments with no key registered, so registration is judged from scratch every time.
+    anchors.intel.contract = await deployIasVerifier(hre, "intel");
+    anchors.simulation.contract = await deployIasVerifier(hre, "simulation");
+  });
+
+  after(function () {
+    const rows = [...tally.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `    ${String(n).padStart(6)}  ${k}`);
+    console.log(`\n    certificate differential: ${compared} comparisons\n${rows.join("\n")}`);
+  });
+
+  async function compare(anchor: "intel" | "simulation", cases: { name: string; der: Buffer }[]): Promise<void> {
+    const { pinned, contract } = anchors[anchor];
+    const chain: CertOutcome[] = await Promise.all(
+      cases.map(async (c): Promise<CertOutcome> => {
+        try {
+          return { valid: true, keyId: ((await contract.registerSigningCertificate.staticCall(c.der)) as string).toLowerCase() };
+        } catch (e) {
+          const { code, args } = decodeRevert(contract.interface, e);
+          return { valid: false, code, args };
+        }
+      }),
+    );
+    cases.forEach((c, i) => {
+      let ts: CertOutcome;
+      try {
+        ts = { valid: true, keyId: checkSigningCertificate(c.der, pinned).keyId };
+      } catch (e) {
+        if (!(e instanceof IasVerificationError)) throw e;
+        ts = { valid: false, code: e.code, args: [...e.args] };
+      }
+      compared++;
+      const label = ts.valid ? "registered" : ts.code;
+      tally.set(label, (tally.get(label) ?? 0) + 1);
+      if (JSON.stringify(ts, big) !== JSON.stringify(chain[i], big)) {
+        mismatches.push(`${anchor} ${c.name}: TS ${JSON.stringify(ts, big)} vs chain ${JSON.stringify(chain[i], big)}`);
+      }
+    });
+  }
+
+  function big(_k: string, v: unknown): unknown {
+    return typeof v === "bigint" ? v.toString() : v;
+  }
+
+  function flips(name: string, der: Buffer, step: number): { name: string; der: Buffer }[] {
+    const out: { name: string; der: Buffer }[] = [];
+    for (let at = 0; at < der.length; at += step) {
+      for (const [op, f] of [["^0x01", (b: number) => b ^ 0x01], [":=0x00", () => 0x00], [":=0xff", () => 0xff]] as const) {
+        const d = Buffer.from(der);
+        d[at] = f(d[at]);
+        if (!d.equals(der)) out.push({ name: `${name} byte ${at} ${op}`, der: d });
+      }
+    }
+    for (let i = 0; i < 10; i++) out.push({ name: `${name} truncated`, der: der.subarray(0, Math.floor((i * der.length) / 10)) });
+    out.push({ name: `${name} trailing byte`, der: Buffer.concat([der, Buffer.from([0])]) });
+    return out;
+  }
+
+  it("real, generated and byte-mutated certificates under Intel's and the SIMULATION CA", async function () {
+    const g = generatedCertificates();
+    const base = [
+      { name: "Intel leaf", der: intelLeafDer() },
+      { name: "SIMULATION leaf", der: simulationLeafDer() },
+      { name: "Intel CA", der: intelCaDer() },
+      { name: "SIMULATION CA", der: simulationCaDer() },
+      ...Object.entries(g).map(([name, der]) => ({ name, der })),
+    ];
+    for (const anchor of ["intel", "simulation"] as const) await compare(anchor, base);
+    await compare("intel", flips("Intel leaf", intelLeafDer(), 11));
+    await compare("simulation", flips("SIMULATION leaf", simulationLeafDer(), 11));
+    await compare("simulation", flips("generated RSA-2048 leaf", g.rsa2048, 29));
+    expect(mismatches, mismatches.slice(0, 15).join("\n")).to.deep.equal([]);
+  });
+
+  it("TBS mutations re-signed by the SIMULATION CA reach the structure, time, issuer and key rules", async function () {
+    const cases: { name: string; der: Buffer }[] = [];
+    for (const [name, der] of [["SIMULATION leaf", simulationLeafDer()], ["generated RSA-2048 leaf", generatedCertificates().rsa2048]] as const) {
+      const span = tbsSpan(der);
+      for (let at = span.start; at < span.end; at += 5) {
+        for (const f of [(b: number) => b ^ 0x01, (b: number) => (b + 0x10) & 0xff]) {
+          const d = Buffer.from(der);
+          d[at] = f(d[at]);
+          cases.push({ name: `${name} TBS byte ${at} re-signed`, der: resignWithSimulationCa(d, span) });
+        }
+      }
+    }
+    await compare("simulation", cases);
+    expect(mismatches, mismatches.slice(0, 15).join("\n")).to.deep.equal([]);
+    for (const code of ["registered", "CertificateMalformed", "CertificateAlgorithmUnsupported", "CertificateIssuerMismatch", "CertificateSignatureInvalid", "CertificateKeyUnsupported"]) {
+      expect([...tally.keys()], code).to.include(code);
+    }
   });
 });
