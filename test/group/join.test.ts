@@ -1,5 +1,7 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { anyUint } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
+import { ethers } from "hardhat";
 import { concat, getBytes, hexlify, keccak256, randomBytes, sha256, verifyTypedData, zeroPadValue } from "ethers";
 import { EnclaveKeys, HANDSHAKE_TYPES } from "./helpers/enclaveKeys";
 import {
@@ -173,6 +175,22 @@ describe("AnonifyGroup: join", function () {
           .to.be.revertedWithCustomError(f.verifier, "QuoteStatusNotAllowed")
           .withArgs("GROUP_OUT_OF_DATE");
       });
+    });
+
+    it("report older than the verifier's maximum age: ReportTooOld (verifier)", async function () {
+      const f = await loadFixture(simulationGroupFixture);
+      const maxAge = 3600n;
+      await f.verifier.connect(f.admin).setMaxReportAge(maxAge);
+      const latest = await ethers.provider.getBlock("latest");
+      const issued = BigInt(latest!.timestamp) - 2n * maxAge;
+      const enclave = new EnclaveKeys();
+      await expectUnchanged(f.group, [enclave.address], async () => {
+        await expect(join(f, enclave, { timestamp: new Date(Number(issued) * 1000) }))
+          .to.be.revertedWithCustomError(f.verifier, "ReportTooOld")
+          .withArgs(issued, maxAge, anyUint);
+      });
+      // A fresh report of the same enclave is fine.
+      await expect(join(f, enclave)).to.emit(f.group, "EnclaveJoined");
     });
 
     it("tampered report: ReportSignatureInvalid (verifier); unknown key: SigningKeyNotRegistered", async function () {
