@@ -233,9 +233,9 @@ library IasReport {
             }
 
             // p: first content byte. Returns q one past the closing quote, esc = saw a backslash.
+            // Skips 32 bytes per step while a word holds neither '"' nor '\\'.
             function scanString(p, e) -> q, esc {
                 for {} 1 {} {
-                    if iszero(lt(p, e)) { fail(e) }
                     let w := calldataload(p)
                     // high bit of every byte that is '"' or '\\' (exact: (b & 0x7f) + 0x7f never carries)
                     let x := xor(w, 0x2222222222222222222222222222222222222222222222222222222222222222)
@@ -249,17 +249,19 @@ library IasReport {
                         )),
                         0x8080808080808080808080808080808080808080808080808080808080808080
                     )
-                    if gt(add(p, 32), e) { m := and(m, not(shr(shl(3, sub(e, p)), not(0)))) }
-                    switch m
-                    case 0 { p := add(p, 32) }
-                    default {
-                        // index of the first (most significant) flagged byte
-                        let i := 0
-                        if iszero(shr(128, m)) { i := 16 m := shl(128, m) }
-                        if iszero(shr(192, m)) { i := add(i, 8) m := shl(64, m) }
-                        if iszero(shr(224, m)) { i := add(i, 4) m := shl(32, m) }
-                        if iszero(shr(240, m)) { i := add(i, 2) m := shl(16, m) }
-                        if iszero(shr(248, m)) { i := add(i, 1) }
+                    // ignore bytes past the end (p <= e holds here)
+                    let rest := sub(e, p)
+                    if lt(rest, 32) { m := and(m, not(shr(shl(3, rest), not(0)))) }
+                    if m {
+                        // index of the first flagged byte: smear the flags down to every later
+                        // byte, count the flagged bytes (byte sum by multiplication), subtract
+                        m := or(m, shr(8, m))
+                        m := or(m, shr(16, m))
+                        m := or(m, shr(32, m))
+                        m := or(m, shr(64, m))
+                        m := or(m, shr(128, m))
+                        let ones := 0x0101010101010101010101010101010101010101010101010101010101010101
+                        let i := sub(32, shr(248, mul(shr(7, m), ones)))
                         p := add(p, i)
                         if eq(byte(i, w), 0x22) {
                             q := add(p, 1)
@@ -268,7 +270,10 @@ library IasReport {
                         esc := 1
                         p := add(p, 2) // the backslash and the byte it escapes
                         if gt(p, e) { fail(e) }
+                        continue
                     }
+                    if lt(rest, 33) { fail(e) } // no closing quote before the end
+                    p := add(p, 32)
                 }
             }
 
@@ -311,20 +316,30 @@ library IasReport {
                     leave
                 }
                 kind := 4
-                p, c := token(add(p, 1), e)
+                p := add(p, 1)
+                c := byte(0, calldataload(p))
+                if or(iszero(lt(p, e)), and(shr(c, 0x100002600), 1)) { p, c := token(p, e) }
                 if eq(c, 0x5d) {
                     next := add(p, 1)
                     leave
                 }
                 for {} 1 {} {
-                    let q, k := scanScalar(p, c, e)
-                    p, c := token(q, e)
+                    let q := 0
+                    switch c
+                    case 0x22 { q, kind := scanString(add(p, 1), e) }
+                    default { q, kind := scanScalar(p, c, e) }
+                    kind := 4
+                    p := q
+                    c := byte(0, calldataload(p))
+                    if or(iszero(lt(p, e)), and(shr(c, 0x100002600), 1)) { p, c := token(p, e) }
                     if eq(c, 0x5d) {
                         next := add(p, 1)
                         leave
                     }
                     if iszero(eq(c, 0x2c)) { fail(p) }
-                    p, c := token(add(p, 1), e)
+                    p := add(p, 1)
+                    c := byte(0, calldataload(p))
+                    if or(iszero(lt(p, e)), and(shr(c, 0x100002600), 1)) { p, c := token(p, e) }
                 }
             }
 
@@ -355,13 +370,15 @@ library IasReport {
                 mstore(0x20, b)
                 let p, c := token(b, e)
                 if iszero(eq(c, 0x7b)) { fail(p) }
-                p, c := token(add(p, 1), e)
+                p := add(p, 1)
+                c := byte(0, calldataload(p))
+                if or(iszero(lt(p, e)), and(shr(c, 0x100002600), 1)) { p, c := token(p, e) }
                 if iszero(eq(c, 0x7d)) {
                     let seen := 0
                     for {} 1 {} {
                         if iszero(eq(c, 0x22)) { fail(p) }
                         let keyStart := add(p, 1)
-                        let q, esc := scanString(keyStart, e)
+                        let q, keyEscaped := scanString(keyStart, e)
                         let idx := keyIndex(keyStart, sub(sub(q, 1), keyStart))
                         if lt(idx, 14) {
                             let bit := shl(idx, 1)
@@ -371,10 +388,22 @@ library IasReport {
                             }
                             seen := or(seen, bit)
                         }
-                        p, c := token(q, e)
+                        p := q
+                        c := byte(0, calldataload(p))
+                        if or(iszero(lt(p, e)), and(shr(c, 0x100002600), 1)) { p, c := token(p, e) }
                         if iszero(eq(c, 0x3a)) { fail(p) }
-                        p, c := token(add(p, 1), e)
-                        let next, kind := scanValue(p, c, e)
+                        p := add(p, 1)
+                        c := byte(0, calldataload(p))
+                        if or(iszero(lt(p, e)), and(shr(c, 0x100002600), 1)) { p, c := token(p, e) }
+                        let next := 0
+                        let kind := 1 // KIND_STRING
+                        switch c
+                        case 0x22 {
+                            let escaped := 0
+                            next, escaped := scanString(add(p, 1), e)
+                            kind := add(kind, escaped) // KIND_STRING or KIND_ESCAPED_STRING
+                        }
+                        default { next, kind := scanValue(p, c, e) }
                         if lt(idx, 5) {
                             let t := next
                             if lt(kind, 3) {
@@ -384,13 +413,19 @@ library IasReport {
                             }
                             mstore(add(out, shl(5, idx)), or(shl(128, kind), or(shl(64, sub(p, b)), sub(t, b))))
                         }
-                        p, c := token(next, e)
+                        p := next
+                        c := byte(0, calldataload(p))
+                        if or(iszero(lt(p, e)), and(shr(c, 0x100002600), 1)) { p, c := token(p, e) }
                         if eq(c, 0x7d) { break }
                         if iszero(eq(c, 0x2c)) { fail(p) }
-                        p, c := token(add(p, 1), e)
+                        p := add(p, 1)
+                        c := byte(0, calldataload(p))
+                        if or(iszero(lt(p, e)), and(shr(c, 0x100002600), 1)) { p, c := token(p, e) }
                     }
                 }
-                p, c := token(add(p, 1), e)
+                p := add(p, 1)
+                c := byte(0, calldataload(p))
+                if or(iszero(lt(p, e)), and(shr(c, 0x100002600), 1)) { p, c := token(p, e) }
                 if lt(p, e) { fail(p) }
             }
 

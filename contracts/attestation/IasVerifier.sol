@@ -41,17 +41,16 @@ contract IasVerifier is AccessControlDefaultAdminRules {
     bytes public constant RSA_EXPONENT = hex"010001";
 
     string private constant STATUS_OK = "OK";
-    uint256 private constant ADDRESS_BITS = 160;
-    uint256 private constant NOT_BEFORE_SHIFT = 160;
-    uint256 private constant NOT_AFTER_SHIFT = 208;
-    uint256 private constant UINT48_MASK = (1 << 48) - 1;
+    /// @dev Key record (data contract at SStore2.pointerOf(keyId)):
+    /// `0x01 || notBefore (uint64 BE) || notAfter (uint64 BE) || modulus (256 bytes)`.
+    uint8 private constant KEY_RECORD_MARKER = 0x01;
+    uint256 private constant KEY_RECORD_HEADER = 17;
 
     /// @dev Data contract holding `caModulus (384 bytes) || caSubject`.
     address private immutable _caStore;
     uint256 private immutable _caSubjectLength;
 
-    /// @dev keyId => keyStore address (bits 0..159) | notBefore (160..207) | notAfter (208..255).
-    mapping(bytes32 keyId => uint256 record) private _signingKeys;
+    // Signing keys live in data contracts at SStore2.pointerOf(keyId): no storage slot to read.
     mapping(bytes32 statusHash => bool allowed) private _allowedStatuses;
     mapping(bytes32 mrenclave => bool allowed) private _allowedMrenclaves;
     Policy private _policy;
@@ -162,11 +161,9 @@ contract IasVerifier is AccessControlDefaultAdminRules {
         (bool keyOk, bytes memory modulus) = X509.rsaModulus(cert, c, SIGNING_KEY_BYTES);
         if (!keyOk) revert CertificateKeyUnsupported();
         keyId = keccak256(modulus);
-        if (_signingKeys[keyId] != 0) revert SigningKeyAlreadyRegistered(keyId);
+        if (SStore2.pointerOf(keyId).code.length != 0) revert SigningKeyAlreadyRegistered(keyId);
 
-        address keyStore = SStore2.write(modulus);
-        _signingKeys[keyId] = uint256(uint160(keyStore)) | (uint256(c.notBefore) << NOT_BEFORE_SHIFT)
-            | (uint256(c.notAfter) << NOT_AFTER_SHIFT);
+        SStore2.writeAt(keyId, abi.encodePacked(KEY_RECORD_MARKER, c.notBefore, c.notAfter, modulus));
         emit SigningKeyRegistered(keyId, c.notBefore, c.notAfter);
     }
 
@@ -281,11 +278,9 @@ contract IasVerifier is AccessControlDefaultAdminRules {
      * modulus when `keyId` is not registered.
      */
     function signingKey(bytes32 keyId) external view returns (uint64 notBefore, uint64 notAfter, bytes memory modulus) {
-        uint256 record = _signingKeys[keyId];
-        if (record == 0) return (0, 0, modulus);
-        notBefore = uint64((record >> NOT_BEFORE_SHIFT) & UINT48_MASK);
-        notAfter = uint64(record >> NOT_AFTER_SHIFT);
-        modulus = SStore2.read(address(uint160(record)), 0, SIGNING_KEY_BYTES);
+        bool registered;
+        (registered, notBefore, notAfter, modulus) = _signingKey(keyId);
+        if (!registered) return (0, 0, new bytes(0));
     }
 
     /// @notice The pinned CA's subject Name (DER).
@@ -307,18 +302,34 @@ contract IasVerifier is AccessControlDefaultAdminRules {
         returns (IasReport.Verified memory verified, bytes calldata status)
     {
         if (signature.length != SIGNING_KEY_BYTES) revert SignatureLengthInvalid(signature.length);
-        uint256 record = _signingKeys[keyId];
-        if (record == 0) revert SigningKeyNotRegistered(keyId);
-        bytes memory modulus = SStore2.read(address(uint160(record)), 0, SIGNING_KEY_BYTES);
+        (bool registered, uint64 notBefore, uint64 notAfter, bytes memory modulus) = _signingKey(keyId);
+        if (!registered) revert SigningKeyNotRegistered(keyId);
         if (!RsaPkcs1Sha256.verify(sha256(report), signature, RSA_EXPONENT, modulus)) revert ReportSignatureInvalid();
 
         (verified, status) = IasReport.parse(report);
 
-        uint64 notBefore = uint64((record >> NOT_BEFORE_SHIFT) & UINT48_MASK);
-        uint64 notAfter = uint64(record >> NOT_AFTER_SHIFT);
         if (verified.timestamp < notBefore || verified.timestamp > notAfter) {
             revert ReportOutsideCertificateValidity(verified.timestamp, notBefore, notAfter);
         }
+    }
+
+    /// @dev One EXTCODECOPY of the key record (an address never written reads as zeros).
+    function _signingKey(bytes32 keyId)
+        private
+        view
+        returns (bool registered, uint64 notBefore, uint64 notAfter, bytes memory modulus)
+    {
+        bytes memory header = SStore2.read(SStore2.pointerOf(keyId), 0, KEY_RECORD_HEADER + SIGNING_KEY_BYTES);
+        uint256 word;
+        assembly ("memory-safe") {
+            word := mload(add(header, 0x20))
+            // the modulus follows the 17-byte header: reuse the buffer as a 256-byte bytes array
+            modulus := add(header, KEY_RECORD_HEADER)
+            mstore(modulus, SIGNING_KEY_BYTES)
+        }
+        registered = uint8(word >> 248) == KEY_RECORD_MARKER;
+        notBefore = uint64(word >> 184);
+        notAfter = uint64(word >> 120);
     }
 
     /// @dev Step 8.

@@ -31,55 +31,6 @@ library Base64 {
         if (length % 4 != 0) return (false, decoded);
         if (length == 0) return (true, decoded);
         assembly ("memory-safe") {
-            // 32 characters -> (high bit set in each valid byte, 32 sextet values).
-            // Ranges are tested byte-wise and borrow-free on (byte | 0x80): bit 7 of
-            // ((b | 0x80) - lo) is set iff b >= lo. Bytes >= 0x80 are refused by `not(w)`.
-            function sextets(w) -> ok, v {
-                let wh := or(w, HIGH_BITS)
-                // A-Z -> 0..25: [0x41, 0x5b)
-                let upper := and(sub(wh, 0x4141414141414141414141414141414141414141414141414141414141414141),
-                                 not(sub(wh, 0x5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b)))
-                // a-z -> 26..51: [0x61, 0x7b)
-                let lower := and(sub(wh, 0x6161616161616161616161616161616161616161616161616161616161616161),
-                                 not(sub(wh, 0x7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b)))
-                // 0-9 -> 52..61: [0x30, 0x3a)
-                let digit := and(sub(wh, 0x3030303030303030303030303030303030303030303030303030303030303030),
-                                 not(sub(wh, 0x3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a)))
-                // '+' -> 62, '/' -> 63: exact byte equality, (b & 0x7f) + 0x7f never carries
-                let x := xor(w, 0x2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b)
-                let plus := not(or(add(and(x, LOW_7_BITS), LOW_7_BITS), x))
-                x := xor(w, 0x2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f)
-                let slash := not(or(add(and(x, LOW_7_BITS), LOW_7_BITS), x))
-                upper := and(upper, HIGH_BITS)
-                lower := and(lower, HIGH_BITS)
-                digit := and(digit, HIGH_BITS)
-                plus := and(plus, HIGH_BITS)
-                slash := and(slash, HIGH_BITS)
-                ok := and(or(or(or(upper, lower), digit), or(plus, slash)), not(w))
-                // Per-byte offsets (mod 256) from each class flag (0x80 -> 0x01 * offset); the
-                // classes are disjoint, so no byte exceeds 0xbf and nothing carries.
-                let offsets := add(
-                    add(mul(shr(7, upper), 0xbf), mul(shr(7, lower), 0xb9)),
-                    add(add(shl(2, shr(7, digit)), mul(shr(7, plus), 0x13)), shl(4, shr(7, slash)))
-                )
-                // carry-free byte-wise add
-                v := xor(add(and(w, LOW_7_BITS), and(offsets, LOW_7_BITS)), and(xor(w, offsets), HIGH_BITS))
-            }
-            // 32 sextets (one per byte) -> 24 bytes, left-aligned.
-            function pack(v) -> r {
-                let hi := and(v, 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00)
-                v := or(shr(2, hi), xor(v, hi))
-                hi := and(v, 0xffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000)
-                v := or(shr(4, hi), xor(v, hi))
-                hi := and(v, 0xffffffff00000000ffffffff00000000ffffffff00000000ffffffff00000000)
-                v := or(shr(8, hi), xor(v, hi))
-                hi := and(v, 0xffffffffffffffff0000000000000000ffffffffffffffff0000000000000000)
-                v := or(shr(16, hi), xor(v, hi))
-                hi := and(v, 0xffffffffffffffffffffffffffffffff00000000000000000000000000000000)
-                v := or(shr(32, hi), xor(v, hi))
-                r := shl(64, v)
-            }
-
             let end := add(input.offset, length)
             let padding := eq(byte(0, calldataload(sub(end, 1))), PAD)
             if padding { padding := add(padding, eq(byte(0, calldataload(sub(end, 2))), PAD)) }
@@ -93,27 +44,69 @@ library Base64 {
             let out := add(decoded, 0x20)
             let src := input.offset
             let acc := HIGH_BITS
-            // Every word but the last.
-            for {} lt(add(src, CHARS_PER_WORD), end) {} {
-                let ok, v := sextets(calldataload(src))
-                acc := and(acc, ok)
-                mstore(out, pack(v))
+            for {} 1 {} {
+                let w := calldataload(src)
+                let remaining := sub(end, src)
+                let last := lt(remaining, add(CHARS_PER_WORD, 1))
+                if last {
+                    // bytes past the end and the padding become 'A' (value 0)
+                    let keep := not(shr(shl(3, sub(remaining, padding)), not(0)))
+                    w := or(and(w, keep), and(mul(FILLER, ONES), not(keep)))
+                }
+
+                // Classify the 32 characters. Ranges are tested byte-wise and borrow-free on
+                // (byte | 0x80): bit 7 of ((b | 0x80) - lo) is set iff b >= lo.
+                let wh := or(w, HIGH_BITS)
+                let upper := and( // A-Z -> 0..25
+                    and(sub(wh, 0x4141414141414141414141414141414141414141414141414141414141414141),
+                        not(sub(wh, 0x5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b5b))),
+                    HIGH_BITS)
+                let lower := and( // a-z -> 26..51
+                    and(sub(wh, 0x6161616161616161616161616161616161616161616161616161616161616161),
+                        not(sub(wh, 0x7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b7b))),
+                    HIGH_BITS)
+                let digit := and( // 0-9 -> 52..61
+                    and(sub(wh, 0x3030303030303030303030303030303030303030303030303030303030303030),
+                        not(sub(wh, 0x3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a))),
+                    HIGH_BITS)
+                // '+' -> 62, '/' -> 63: exact byte equality, (b & 0x7f) + 0x7f never carries
+                let x := xor(w, 0x2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b)
+                let plus := and(not(or(add(and(x, LOW_7_BITS), LOW_7_BITS), x)), HIGH_BITS)
+                x := xor(w, 0x2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f2f)
+                let slash := and(not(or(add(and(x, LOW_7_BITS), LOW_7_BITS), x)), HIGH_BITS)
+                // valid bytes: in a class and below 0x80
+                acc := and(acc, and(or(or(or(upper, lower), digit), or(plus, slash)), not(w)))
+
+                // Sextet values: add per-byte offsets (mod 256) chosen by the class flags
+                // (0x80 >> 7 = 0x01, times the offset). Classes are disjoint: no byte exceeds 0xbf.
+                let offsets := add(
+                    add(mul(shr(7, upper), 0xbf), mul(shr(7, lower), 0xb9)),
+                    add(add(shl(2, shr(7, digit)), mul(shr(7, plus), 0x13)), shl(4, shr(7, slash)))
+                )
+                let v := xor(add(and(w, LOW_7_BITS), and(offsets, LOW_7_BITS)), and(xor(w, offsets), HIGH_BITS))
+
+                if last {
+                    // canonical: the sextet before the padding has no bits beyond the data
+                    if eq(padding, 1) { if and(byte(sub(remaining, 2), v), 0x03) { acc := 0 } }
+                    if eq(padding, 2) { if and(byte(sub(remaining, 3), v), 0x0f) { acc := 0 } }
+                }
+
+                // Pack 32 sextets (one per byte) into 24 bytes: pairs into 12 bits, 24, 48, 96, 192.
+                let hi := and(v, 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00)
+                v := or(shr(2, hi), xor(v, hi))
+                hi := and(v, 0xffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000)
+                v := or(shr(4, hi), xor(v, hi))
+                hi := and(v, 0xffffffff00000000ffffffff00000000ffffffff00000000ffffffff00000000)
+                v := or(shr(8, hi), xor(v, hi))
+                hi := and(v, 0xffffffffffffffff0000000000000000ffffffffffffffff0000000000000000)
+                v := or(shr(16, hi), xor(v, hi))
+                hi := and(v, 0xffffffffffffffffffffffffffffffff00000000000000000000000000000000)
+                v := or(shr(32, hi), xor(v, hi))
+                mstore(out, shl(64, v))
+
+                if last { break }
                 src := add(src, CHARS_PER_WORD)
                 out := add(out, BYTES_PER_WORD)
-            }
-            // Last (possibly partial) word: bytes past the end and the padding become 'A'.
-            {
-                let remaining := sub(end, src) // 4..32
-                let w := calldataload(src)
-                // keep the data characters; padding is the last `padding` of the `remaining` ones
-                let keep := not(shr(shl(3, sub(remaining, padding)), not(0)))
-                w := or(and(w, keep), and(mul(FILLER, ONES), not(keep)))
-                let ok, v := sextets(w)
-                acc := and(acc, ok)
-                // canonical: the sextet before the padding has no bits beyond the data
-                if eq(padding, 1) { if and(byte(sub(remaining, 2), v), 0x03) { acc := 0 } }
-                if eq(padding, 2) { if and(byte(sub(remaining, 3), v), 0x0f) { acc := 0 } }
-                mstore(out, pack(v))
             }
             valid := eq(acc, HIGH_BITS)
         }

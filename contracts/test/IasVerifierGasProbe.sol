@@ -54,6 +54,13 @@ contract IasVerifierGasProbe {
         used = g - gasleft();
     }
 
+    /// @notice Gas of parsing `report` alone (steps 4-7 without the certificate comparison).
+    function parseGas(bytes calldata report) external view returns (uint256 used) {
+        uint256 g = gasleft();
+        IasReport.parse(report);
+        used = g - gasleft();
+    }
+
     /// @notice Our RSA-2048 PKCS#1 v1.5 SHA-256 check and OpenZeppelin's, on the same input.
     function rsaBoth(bytes32 digest, bytes calldata signature, bytes calldata modulus)
         external

@@ -170,15 +170,15 @@ describe("IasVerifier: policy and access control (contract)", function () {
       const role = await verifier.POLICY_ROLE();
       const v = verifier.connect(other);
       const calls = [
-        v.setQuoteStatusAllowed("GROUP_OUT_OF_DATE", true),
-        v.setDebugAllowed(true),
-        v.setMrenclaveCheck(false),
-        v.setMrenclaveAllowed(DEBUG.mrenclave, true),
-        v.setSignerPolicy(true, DEBUG.mrsigner, 1, 2),
-        v.setMaxReportAge(60),
+        () => v.setQuoteStatusAllowed("GROUP_OUT_OF_DATE", true),
+        () => v.setDebugAllowed(true),
+        () => v.setMrenclaveCheck(false),
+        () => v.setMrenclaveAllowed(DEBUG.mrenclave, true),
+        () => v.setSignerPolicy(true, DEBUG.mrsigner, 1, 2),
+        () => v.setMaxReportAge(60),
       ];
       for (const call of calls) {
-        await expect(call).to.be.revertedWithCustomError(verifier, "AccessControlUnauthorizedAccount").withArgs(other.address, role);
+        await expect(call()).to.be.revertedWithCustomError(verifier, "AccessControlUnauthorizedAccount").withArgs(other.address, role);
       }
       expect(await verifier.isQuoteStatusAllowed("GROUP_OUT_OF_DATE")).to.equal(false);
     });
