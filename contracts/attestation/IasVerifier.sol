@@ -304,7 +304,7 @@ contract IasVerifier is AccessControlDefaultAdminRules {
         if (signature.length != SIGNING_KEY_BYTES) revert SignatureLengthInvalid(signature.length);
         (bool registered, uint64 notBefore, uint64 notAfter, bytes memory modulus) = _signingKey(keyId);
         if (!registered) revert SigningKeyNotRegistered(keyId);
-        if (!RsaPkcs1Sha256.verify(sha256(report), signature, RSA_EXPONENT, modulus)) revert ReportSignatureInvalid();
+        if (!RsaPkcs1Sha256.verify(sha256(report), signature, modulus)) revert ReportSignatureInvalid();
 
         (verified, status) = IasReport.parse(report);
 

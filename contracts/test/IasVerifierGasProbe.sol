@@ -38,7 +38,7 @@ contract IasVerifierGasProbe {
     function _ours(bytes32 digest, bytes calldata signature, bytes calldata modulus) private view returns (uint256 used) {
         bytes memory n = modulus;
         uint256 g = gasleft();
-        require(RsaPkcs1Sha256.verify(digest, signature, EXPONENT, n), "ours");
+        require(RsaPkcs1Sha256.verify(digest, signature, n), "ours");
         used = g - gasleft();
     }
 
@@ -67,7 +67,7 @@ contract IasVerifierGasProbe {
         view
         returns (bool ours, bool openZeppelin)
     {
-        ours = RsaPkcs1Sha256.verify(digest, signature, EXPONENT, modulus);
+        ours = RsaPkcs1Sha256.verify(digest, signature, modulus);
         openZeppelin = RSA.pkcs1Sha256(digest, signature, EXPONENT, modulus);
     }
 

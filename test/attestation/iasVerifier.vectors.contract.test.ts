@@ -14,12 +14,19 @@ const INTEL_CA = fs.readFileSync(path.join(REPO, "src/attestation/certs/intel_sg
 const INTEL_LEAF = fs.readFileSync(path.join(REPO, "src/attestation/certs/intel_sgx_attestation_report_signing_leaf.der"));
 const SIM_CA = fs.readFileSync(path.join(REPO, "src/attestation/simulation/simulation_ca.der"));
 const SIM_LEAF = fs.readFileSync(path.join(REPO, "src/attestation/simulation/simulation_signing.der"));
-// Target (docs/attestation-onchain.md): < 90k execution gas with a cached leaf. Reached on the compact
-// v2/v3 reports; reports with long advisory lists / platformInfoBlob cost more (JSON scan is linear
-// in the number of tokens). Every vector stays under the regression ceiling.
+// Target (docs/attestation-onchain.md): < 90k execution gas with a cached leaf. The JSON scan is
+// linear in the number of tokens, so reports with long advisory lists cost more; the target is
+// asserted on the vectors below (incl. RAVe's own report: RAVe spends ~96k on it), and a regression
+// ceiling on every vector.
 const EXECUTION_GAS_TARGET = 90_000n;
-const EXECUTION_GAS_CEILING = 110_000n;
-const TARGET_VECTORS = new Set(["powersoftau_2019-11-16_v3_OK", "enigma_2018-06-12_v2_OK", "oasis_2018-03-30_v2_GROUP_OUT_OF_DATE"]);
+const EXECUTION_GAS_CEILING = 100_000n;
+const TARGET_VECTORS = new Set([
+  "rave_2023-02-15_v4_SW_HARDENING_NEEDED",
+  "powersoftau_2019-11-16_v3_OK",
+  "enigma_2018-06-12_v2_OK",
+  "oasis_2023-09-27_v5_SW_HARDENING_NEEDED",
+  "lcp_2024-06-15T14-54_v4_GROUP_OUT_OF_DATE",
+]);
 
 interface ManifestEntry {
   dir: string;
