@@ -12,3 +12,4 @@ export * from "./verifier";
 export * from "./devIas";
 export * from "./onchain";
 export * from "./reportTool";
+export * from "./runtime";
