@@ -10,7 +10,7 @@ import { AnonifyPluginError } from "../errors";
 import { KNOWN_QUOTE_STATUSES } from "../config";
 import { IAS_ERROR_PARAMETERS, IasVerificationError, jsonValue, type IasErrorArgument } from "./errors";
 import { AttestationInputError, decodeSignature, readCertificateInput } from "./encoding";
-import { checkSigningCertificate, pinCa, type PinnedCa, type SigningKey } from "./certificate";
+import { checkSigningCertificate, describeCertificate, pinCa, type PinnedCa, type SigningKey } from "./certificate";
 import { checkPolicy, verifyReportWithoutPolicy, type VerificationPolicy, type VerifiedReport } from "./verifier";
 import { intelCaDer, intelLeafDer, simulationCaDer } from "./roots";
 import {
@@ -56,6 +56,8 @@ export interface VerifyReportOutput {
   reportData: string | null;
   trustAnchor: string;
   signingKey: { keyId: string; notBefore: number; notAfter: number } | null;
+  /** The signing certificate as OpenSSL (node:crypto X509Certificate) reads it; null when it cannot. */
+  signingCertificate: { subject: string; issuer: string; serialNumber: string; validFrom: string; validTo: string; fingerprint256: string } | null;
   policy: { allowedStatuses: string[]; allowDebug: boolean; allowedMrenclaves: string[] | null };
   error?: { code: string; message: string; details: Record<string, string | number> };
   gasUsed?: GasUsed | null;
@@ -121,6 +123,14 @@ function wrapInput<T>(fn: () => T): T {
   }
 }
 
+function opensslView(der: Buffer): VerifyReportOutput["signingCertificate"] {
+  try {
+    return describeCertificate(der);
+  } catch {
+    return null; // not parseable by OpenSSL either; the verdict says why (CertificateMalformed)
+  }
+}
+
 function errorJson(e: IasVerificationError): NonNullable<VerifyReportOutput["error"]> {
   return e.toJSON();
 }
@@ -167,6 +177,7 @@ export async function verifyReportCommand(hre: HardhatRuntimeEnvironment, args: 
     ...emptyFields(),
     trustAnchor: ca.name,
     signingKey: null,
+    signingCertificate: opensslView(certificate),
     policy: { allowedStatuses: [...(policy.allowedStatuses ?? [])], allowDebug: policy.allowDebug === true, allowedMrenclaves: policy.allowedMrenclaves ? [...policy.allowedMrenclaves] : null },
   };
 

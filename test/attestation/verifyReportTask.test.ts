@@ -65,6 +65,9 @@ describe("attestation: the verify-report task", function () {
       expect(out.mrsigner).to.equal("0x" + lcp.manifest.mrsigner_off176);
       expect(out.reportData).to.equal("0x" + lcp.manifest.report_data_off368);
       expect([out.isvProdId, out.isvSvn, out.debug]).to.deep.equal([lcp.manifest.isv_prod_id_off304, lcp.manifest.isv_svn_off306, true]);
+      expect(out.signingCertificate!.subject).to.contain("CN=Intel SGX Attestation Report Signing");
+      expect(out.signingCertificate!.validTo).to.equal("2026-11-20T09:36:58.000Z");
+      expect(new Date(out.signingCertificate!.validTo).getTime() / 1000).to.equal(out.signingKey!.notAfter);
     });
 
     it("reads the signature as base64, hex or raw bytes, and the certificate as DER, PEM or the IAS header", async function () {
