@@ -99,3 +99,24 @@ TEST(Methods, EvidenceBeforeInitIsInvalidState) {
 
 }  // namespace
 }  // namespace anonify::enclave
+
+namespace anonify::enclave {
+namespace {
+
+struct CounterComponent {
+  explicit CounterComponent(Enclave& owner) : enclave(&owner) {}
+  Enclave* enclave;
+  int value = 0;
+};
+
+TEST(Enclave, ComponentsAreCreatedOncePerEnclave) {
+  Enclave a(make_simulation_platform(), std::nullopt);
+  Enclave b(make_simulation_platform(), std::nullopt);
+  a.component<CounterComponent>().value = 5;
+  EXPECT_EQ(a.component<CounterComponent>().value, 5);
+  EXPECT_EQ(a.component<CounterComponent>().enclave, &a);
+  EXPECT_EQ(b.component<CounterComponent>().value, 0);
+}
+
+}  // namespace
+}  // namespace anonify::enclave
