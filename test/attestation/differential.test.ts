@@ -146,6 +146,10 @@ describe("attestation: differential (TypeScript verifier vs IasVerifier contract
     expect(mismatches, mismatches.slice(0, 15).join("\n")).to.deep.equal([]);
   }
 
+  function simKeyModulus(): Uint8Array {
+    return simulation.ts.signingKey(simulation.keyId)!.modulus;
+  }
+
   function signed(name: string, body: Buffer): Case {
     return { name, report: body, signature: ias.signBody(body) };
   }
@@ -179,7 +183,7 @@ describe("attestation: differential (TypeScript verifier vs IasVerifier contract
     expectAgreement();
   });
 
-  it("RSA encodings the SIMULATION key can make: DigestInfo with absent or explicit NULL, another digest, bad padding, block type 2", async function () {
+  it("RSA encodings the SIMULATION key can make (DigestInfo variants, padding and block-type faults) and signatures around n", async function () {
     await simulation.usePolicy(clean, policies.permissive);
     const key = createPrivateKey(fs.readFileSync(attestationAssetPath(SIMULATION_LEAF_KEY_FILE)));
     const raw = (em: Buffer) => privateEncrypt({ key, padding: constants.RSA_NO_PADDING }, em);
@@ -196,7 +200,23 @@ describe("attestation: differential (TypeScript verifier vs IasVerifier contract
       cases.push({ name: `${v.name} SHA-384 DigestInfo`, report: v.report, signature: raw(em(v.report, "3041300d060960864801650304020205000430", "sha384")) });
       cases.push({ name: `${v.name} padding 0xfe`, report: v.report, signature: raw(em(v.report, NULL_PARAMS, "sha256", 0xfe)) });
       cases.push({ name: `${v.name} block type 2`, report: v.report, signature: raw(em(v.report, NULL_PARAMS, "sha256", 0xff, [0x00, 0x02])) });
+      cases.push({ name: `${v.name} leading 01 01`, report: v.report, signature: raw(em(v.report, NULL_PARAMS, "sha256", 0xff, [0x01, 0x01])) });
+      const zeroInPadding = em(v.report, NULL_PARAMS);
+      zeroInPadding[100] = 0x00;
+      cases.push({ name: `${v.name} zero byte inside the padding`, report: v.report, signature: raw(zeroInPadding) });
+      const otherParams = em(v.report, "3033300f060960864801650304020105020000" + "0420");
+      cases.push({ name: `${v.name} DigestInfo with non-NULL parameters`, report: v.report, signature: raw(otherParams) });
+      cases.push({ name: `${v.name} digest of other bytes`, report: v.report, signature: raw(em(Buffer.concat([v.report, Buffer.from(" ")]), NULL_PARAMS)) });
     }
+    // Signature values around the modulus n (all 256 bytes long).
+    const n = BigInt("0x" + Buffer.from(simKeyModulus()).toString("hex"));
+    const asBytes = (x: bigint) => Buffer.from(x.toString(16).padStart(512, "0"), "hex");
+    const body = vectors[0].report;
+    for (const [name, value] of [["s = 0", 0n], ["s = 1", 1n], ["s = n - 1", n - 1n], ["s = n", n], ["s = n + 1", n + 1n], ["s = 2^2048 - 1", (1n << 2048n) - 1n]] as const) {
+      cases.push({ name, report: body, signature: asBytes(value) });
+    }
+    const valid = BigInt("0x" + raw(em(body, NULL_PARAMS)).toString("hex"));
+    cases.push({ name: "valid s + n (same residue, >= n)", report: body, signature: asBytes(valid + n) });
     await compare(simulation, cases);
     expectAgreement();
   });
