@@ -7,7 +7,6 @@ import {RSA} from "@openzeppelin/contracts/utils/cryptography/RSA.sol";
 import {RsaPkcs1Sha256} from "../lib/RsaPkcs1Sha256.sol";
 import {SStore2} from "../lib/SStore2.sol";
 import {IasReport} from "./IasReport.sol";
-import {SgxQuote} from "./SgxQuote.sol";
 import {X509} from "./X509.sol";
 
 /**
@@ -125,8 +124,8 @@ contract IasVerifier is AccessControlDefaultAdminRules {
         X509.Certificate memory ca = X509.parse(caCertificateDer);
         if (!X509.hasSha256WithRsa(caCertificateDer, ca)) revert CertificateAlgorithmUnsupported();
         if (
-            X509._hash(caCertificateDer, ca.issuerStart, ca.issuerEnd)
-                != X509._hash(caCertificateDer, ca.subjectStart, ca.subjectEnd)
+            X509.spanHash(caCertificateDer, ca.issuerStart, ca.issuerEnd)
+                != X509.spanHash(caCertificateDer, ca.subjectStart, ca.subjectEnd)
         ) revert CertificateIssuerMismatch();
         (bool keyOk, bytes memory pinnedModulus) = X509.rsaModulus(caCertificateDer, ca, CA_KEY_BYTES);
         if (!keyOk) revert CertificateKeyUnsupported();
@@ -259,23 +258,32 @@ contract IasVerifier is AccessControlDefaultAdminRules {
     // ------------------------------------------------------------------ views
 
     /// @notice The current policy (allowlists are queried separately).
+    /// @return the policy struct (debug, MRENCLAVE check, signer policy, maximum report age)
     function policy() external view returns (Policy memory) {
         return _policy;
     }
 
     /// @notice Whether `status` is allowlisted.
-    function isQuoteStatusAllowed(string calldata status) external view returns (bool) {
+    /// @param status the exact isvEnclaveQuoteStatus string
+    /// @return allowed whether reports with this status pass the policy
+    function isQuoteStatusAllowed(string calldata status) external view returns (bool allowed) {
         return _allowedStatuses[keccak256(bytes(status))];
     }
 
     /// @notice Whether `mrenclave` is allowlisted.
-    function isMrenclaveAllowed(bytes32 mrenclave) external view returns (bool) {
+    /// @param mrenclave the enclave measurement
+    /// @return allowed whether it is on the allowlist (used when the MRENCLAVE check is on)
+    function isMrenclaveAllowed(bytes32 mrenclave) external view returns (bool allowed) {
         return _allowedMrenclaves[mrenclave];
     }
 
     /**
      * @notice A registered signing key: its certificate's validity and modulus; zeros and an empty
      * modulus when `keyId` is not registered.
+     * @param keyId keccak256 of the 256-byte modulus
+     * @return notBefore start of the certificate's validity (unix seconds)
+     * @return notAfter end of the certificate's validity (unix seconds)
+     * @return modulus the RSA-2048 modulus (exponent 65537)
      */
     function signingKey(bytes32 keyId) external view returns (uint64 notBefore, uint64 notAfter, bytes memory modulus) {
         bool registered;
@@ -284,11 +292,13 @@ contract IasVerifier is AccessControlDefaultAdminRules {
     }
 
     /// @notice The pinned CA's subject Name (DER).
+    /// @return the Name TLV that registered certificates' issuer must equal byte for byte
     function caSubject() external view returns (bytes memory) {
         return SStore2.read(_caStore, CA_KEY_BYTES, _caSubjectLength);
     }
 
     /// @notice The pinned CA's RSA-3072 modulus.
+    /// @return the 384-byte modulus (exponent 65537)
     function caModulus() external view returns (bytes memory) {
         return SStore2.read(_caStore, 0, CA_KEY_BYTES);
     }
@@ -380,7 +390,7 @@ contract IasVerifier is AccessControlDefaultAdminRules {
     }
 
     function _issuerHash(bytes memory der, X509.Certificate memory c) private pure returns (bytes32) {
-        return X509._hash(der, c.issuerStart, c.issuerEnd);
+        return X509.spanHash(der, c.issuerStart, c.issuerEnd);
     }
 
     function _caSubjectHash(bytes memory ca) private pure returns (bytes32 h) {

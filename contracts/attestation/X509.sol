@@ -151,9 +151,9 @@ library X509 {
 
     /// @notice Whether the outer signatureAlgorithm is sha256WithRSAEncryption and the TBS copy matches it.
     function hasSha256WithRsa(bytes memory der, Certificate memory c) internal pure returns (bool) {
-        bytes32 outer = _hash(der, c.algorithmStart, c.algorithmEnd);
+        bytes32 outer = spanHash(der, c.algorithmStart, c.algorithmEnd);
         if (outer != keccak256(SHA256_WITH_RSA) && outer != keccak256(SHA256_WITH_RSA_NO_PARAMS)) return false;
-        return outer == _hash(der, c.tbsAlgorithmStart, c.tbsAlgorithmEnd);
+        return outer == spanHash(der, c.tbsAlgorithmStart, c.tbsAlgorithmEnd);
     }
 
     /**
@@ -182,11 +182,11 @@ library X509 {
             hex"00"
         );
         if (c.keyInfoEnd - c.keyInfoStart != 4 + keyInfoLength) return (false, modulus);
-        if (_hash(der, c.keyInfoStart, c.keyInfoStart + prefix.length) != keccak256(prefix)) return (false, modulus);
+        if (spanHash(der, c.keyInfoStart, c.keyInfoStart + prefix.length) != keccak256(prefix)) return (false, modulus);
         uint256 modulusStart = c.keyInfoStart + prefix.length;
         uint256 modulusEnd = modulusStart + modulusLength;
         if (_byteAt(der, modulusStart) < 0x80) return (false, modulus);
-        if (_hash(der, modulusEnd, c.keyInfoEnd) != keccak256(EXPONENT_65537_DER)) return (false, modulus);
+        if (spanHash(der, modulusEnd, c.keyInfoEnd) != keccak256(EXPONENT_65537_DER)) return (false, modulus);
         return (true, slice(der, modulusStart, modulusEnd));
     }
 
@@ -199,7 +199,7 @@ library X509 {
     }
 
     /// @notice keccak256 of `der[start:end]` (bounds are the caller's, from {parse}).
-    function _hash(bytes memory der, uint256 start, uint256 end) internal pure returns (bytes32 h) {
+    function spanHash(bytes memory der, uint256 start, uint256 end) internal pure returns (bytes32 h) {
         assembly ("memory-safe") {
             h := keccak256(add(add(der, 0x20), start), sub(end, start))
         }
