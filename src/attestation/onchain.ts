@@ -4,7 +4,7 @@
  * reverts into the same shape as the TypeScript verdicts, so the two can be compared and reported alike.
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { Interface, type BaseContract, type ContractTransactionResponse, type Signer } from "ethers";
+import { AbiCoder, Interface, type BaseContract, type ContractTransactionResponse, type Signer } from "ethers";
 import { IasVerificationError, type IasErrorArgument } from "./errors";
 import type { VerificationPolicy, VerifiedReport } from "./verifier";
 import { caDerOf, type TrustAnchor } from "./roots";
@@ -187,12 +187,23 @@ export const IAS_ERROR_FRAGMENTS = [
 
 const IAS_ERRORS = new Interface(IAS_ERROR_FRAGMENTS);
 
-/** Turns a custom-error revert into `{code, args}` (uints as bigint, bytes32 as lowercase hex). */
+/**
+ * Turns a custom-error revert into `{code, args}` (uints as bigint, bytes32 as lowercase hex, strings
+ * as their bytes read as UTF-8 with U+FFFD for invalid sequences, as the TypeScript verifier reads them:
+ * a report's status may hold any byte, and ethers would refuse to decode such a string).
+ */
 export function decodeRevert(iface: Interface, error: unknown): { code: string; args: IasErrorArgument[] } {
   const data = revertDataOf(error);
   const parsed = data === undefined ? null : (iface.parseError(data) ?? IAS_ERRORS.parseError(data));
-  if (parsed === null) throw error;
-  const args = parsed.args.toArray().map((a: unknown) => (typeof a === "bigint" ? a : typeof a === "string" ? (/^0x[0-9a-fA-F]{64}$/.test(a) ? a.toLowerCase() : a) : String(a)));
+  if (parsed === null || data === undefined) throw error;
+  const types = parsed.fragment.inputs.map((input) => (input.type === "string" ? "bytes" : input.type));
+  const values = AbiCoder.defaultAbiCoder().decode(types, "0x" + data.slice(10));
+  const args = parsed.fragment.inputs.map((input, i): IasErrorArgument => {
+    const v = values[i] as unknown;
+    if (input.type === "string") return Buffer.from((v as string).slice(2), "hex").toString("utf8");
+    if (typeof v === "bigint") return v;
+    return String(v).toLowerCase();
+  });
   return { code: parsed.name, args };
 }
 

@@ -183,7 +183,7 @@ export function structuralMutations(original: Buffer): Mutation[] {
     for (const [name, raw] of FOREIGN_VALUES) add(`${field} as ${name}`, withRaw(entries, field, raw));
   }
   for (const ts of TIMESTAMPS) add(`timestamp "${ts}"`, withRaw(entries, "timestamp", JSON.stringify(ts)));
-  for (const status of ["OK", "GROUP_REVOKED", "", "ok", "SW_HARDENING_NEEDED"]) add(`status "${status}"`, withRaw(entries, "isvEnclaveQuoteStatus", JSON.stringify(status)));
+  for (const status of ["OK", "GROUP_REVOKED", "", "ok", "SW_HARDENING_NEEDED", "O\xffK\xc3", "\xc3\xa9t\xc3\xa9"]) add(`status "${status}"`, withRaw(entries, "isvEnclaveQuoteStatus", JSON.stringify(status)));
   for (const [name, raw] of quoteBodyVariants(obj.isvEnclaveQuoteBody as string)) add(name, withRaw(entries, "isvEnclaveQuoteBody", raw));
   return out;
 }
