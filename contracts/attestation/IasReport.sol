@@ -57,6 +57,8 @@ library IasReport {
     uint256 private constant KIND_ESCAPED_STRING = 2;
     uint256 private constant KIND_NUMBER = 3;
     uint256 private constant KIND_OTHER = 4;
+    /// @dev The kinds of id, timestamp, status and body packed a byte each: all KIND_STRING.
+    uint256 private constant ALL_PLAIN_STRINGS = 0x01010101;
 
     uint8 internal constant DEFAULT_VERSION = 2;
     uint256 private constant MIN_VERSION_DIGIT = 0x32; // '2'
@@ -75,14 +77,10 @@ library IasReport {
         if (report.length > MAX_REPORT_LENGTH) revert ReportMalformed(MAX_REPORT_LENGTH);
         uint256[RECORDED_FIELDS] memory fields = _scan(report);
 
-        _requirePresent(fields, FIELD_ID);
-        _requirePresent(fields, FIELD_TIMESTAMP);
-        _requirePresent(fields, FIELD_STATUS);
-        _requirePresent(fields, FIELD_BODY);
-        _requirePlainString(fields, FIELD_ID);
-        _requirePlainString(fields, FIELD_TIMESTAMP);
-        _requirePlainString(fields, FIELD_STATUS);
-        _requirePlainString(fields, FIELD_BODY);
+        // One comparison on the common path; the ordered checks only run when something is wrong.
+        uint256 kinds = (fields[FIELD_ID] >> 128) | ((fields[FIELD_TIMESTAMP] >> 128) << 8)
+            | ((fields[FIELD_STATUS] >> 128) << 16) | ((fields[FIELD_BODY] >> 128) << 24);
+        if (kinds != ALL_PLAIN_STRINGS) _revertFieldError(fields);
         v.version = _version(report, fields[FIELD_VERSION]);
 
         (bool valid, bytes memory quote) = Base64.decode(_slice(report, fields[FIELD_BODY]));
@@ -176,6 +174,18 @@ library IasReport {
         if (index == 11) return "pseManifestStatus";
         if (index == 12) return "pseManifestHash";
         return "tcbEvaluationDataNumber";
+    }
+
+    /// @dev Reverts with the first field error in the documented order (presence, then kind).
+    function _revertFieldError(uint256[RECORDED_FIELDS] memory fields) private pure {
+        _requirePresent(fields, FIELD_ID);
+        _requirePresent(fields, FIELD_TIMESTAMP);
+        _requirePresent(fields, FIELD_STATUS);
+        _requirePresent(fields, FIELD_BODY);
+        _requirePlainString(fields, FIELD_ID);
+        _requirePlainString(fields, FIELD_TIMESTAMP);
+        _requirePlainString(fields, FIELD_STATUS);
+        _requirePlainString(fields, FIELD_BODY);
     }
 
     function _requirePresent(uint256[RECORDED_FIELDS] memory fields, uint256 index) private pure {

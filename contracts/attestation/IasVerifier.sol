@@ -314,12 +314,22 @@ contract IasVerifier is AccessControlDefaultAdminRules {
         if (signature.length != SIGNING_KEY_BYTES) revert SignatureLengthInvalid(signature.length);
         (bool registered, uint64 notBefore, uint64 notAfter, bytes memory modulus) = _signingKey(keyId);
         if (!registered) revert SigningKeyNotRegistered(keyId);
-        if (!RsaPkcs1Sha256.verify(sha256(report), signature, modulus)) revert ReportSignatureInvalid();
+        if (!RsaPkcs1Sha256.verify(_sha256(report), signature, modulus)) revert ReportSignatureInvalid();
 
         (verified, status) = IasReport.parse(report);
 
         if (verified.timestamp < notBefore || verified.timestamp > notAfter) {
             revert ReportOutsideCertificateValidity(verified.timestamp, notBefore, notAfter);
+        }
+    }
+
+    /// @dev SHA-256 of calldata bytes through unallocated scratch memory (reused right after).
+    function _sha256(bytes calldata data) private view returns (bytes32 digest) {
+        assembly ("memory-safe") {
+            let scratch := mload(0x40)
+            calldatacopy(scratch, data.offset, data.length)
+            if iszero(staticcall(gas(), 0x02, scratch, data.length, 0x00, 0x20)) { revert(0x00, 0x00) }
+            digest := mload(0x00)
         }
     }
 

@@ -15,18 +15,12 @@ const INTEL_LEAF = fs.readFileSync(path.join(REPO, "src/attestation/certs/intel_
 const SIM_CA = fs.readFileSync(path.join(REPO, "src/attestation/simulation/simulation_ca.der"));
 const SIM_LEAF = fs.readFileSync(path.join(REPO, "src/attestation/simulation/simulation_signing.der"));
 // Target (docs/attestation-onchain.md): < 90k execution gas with a cached leaf. The JSON scan is
-// linear in the number of tokens, so reports with long advisory lists cost more; the target is
-// asserted on the vectors below (incl. RAVe's own report: RAVe spends ~96k on it), and a regression
-// ceiling on every vector.
+// linear in the number of tokens, so the cost grows with the advisoryIDs list: the target is
+// asserted for every vector with at most 8 advisory IDs (all but phala's 13), and a regression
+// ceiling on every vector. RAVe spends ~96k on the rave vector (fewer checks).
 const EXECUTION_GAS_TARGET = 90_000n;
 const EXECUTION_GAS_CEILING = 100_000n;
-const TARGET_VECTORS = new Set([
-  "rave_2023-02-15_v4_SW_HARDENING_NEEDED",
-  "powersoftau_2019-11-16_v3_OK",
-  "enigma_2018-06-12_v2_OK",
-  "oasis_2023-09-27_v5_SW_HARDENING_NEEDED",
-  "lcp_2024-06-15T14-54_v4_GROUP_OUT_OF_DATE",
-]);
+const TARGET_MAX_ADVISORY_IDS = 8;
 
 interface ManifestEntry {
   dir: string;
@@ -154,7 +148,8 @@ describe("IasVerifier: real Intel IAS vectors (contract)", function () {
       );
       gasRows.push(`verifyReport ${entry.dir} (${report.length} B): total ${gas.total}, execution ${gas.execution}`);
       expect(gas.execution).to.be.lessThan(EXECUTION_GAS_CEILING);
-      if (TARGET_VECTORS.has(entry.dir)) expect(gas.execution).to.be.lessThan(EXECUTION_GAS_TARGET);
+      const advisoryIds = (JSON.parse(report.toString("latin1")).advisoryIDs ?? []).length;
+      if (advisoryIds <= TARGET_MAX_ADVISORY_IDS) expect(gas.execution).to.be.lessThan(EXECUTION_GAS_TARGET);
     });
   }
 
