@@ -14,6 +14,7 @@ import { checkSigningCertificate, describeCertificate, pinCa, type PinnedCa, typ
 import { checkPolicy, verifyReportWithoutPolicy, type VerificationPolicy, type VerifiedReport } from "./verifier";
 import { intelCaDer, intelLeafDer, simulationCaDer } from "./roots";
 import {
+  IAS_VERIFIER_CONTRACT,
   decodeRevert,
   deployIasVerifier,
   measureVerifyReportGas,
@@ -215,6 +216,9 @@ async function replayOnchain(
   registrationError: IasVerificationError | undefined,
 ): Promise<Pick<VerifyReportOutput, "gasUsed" | "onchainAgrees" | "onchainError">> {
   await hre.run("compile", { quiet: true });
+  if (!(await hre.artifacts.artifactExists(IAS_VERIFIER_CONTRACT))) {
+    fail(`--onchain needs the ${IAS_VERIFIER_CONTRACT} contract compiled in this project (contracts/attestation/${IAS_VERIFIER_CONTRACT}.sol)`);
+  }
   const verifier = await deployIasVerifier(hre, caDer, policy);
   let keyId: string;
   try {
