@@ -50,6 +50,15 @@ library IasReport {
     uint256 private constant FIELD_STATUS = 3;
     uint256 private constant FIELD_BODY = 4;
     uint256 private constant RECORDED_FIELDS = 5;
+    uint256 private constant FIELD_NONCE = 5;
+    uint256 private constant FIELD_EPID_PSEUDONYM = 6;
+    uint256 private constant FIELD_ADVISORY_URL = 7;
+    uint256 private constant FIELD_ADVISORY_IDS = 8;
+    uint256 private constant FIELD_PLATFORM_INFO_BLOB = 9;
+    uint256 private constant FIELD_REVOCATION_REASON = 10;
+    uint256 private constant FIELD_PSE_MANIFEST_STATUS = 11;
+    uint256 private constant FIELD_PSE_MANIFEST_HASH = 12;
+    // 13: tcbEvaluationDataNumber (the last; keyIndex() returns 0xff for unknown keys)
 
     // Kinds of a recorded value (kept in bits 128.. of its slot).
     uint256 private constant KIND_ABSENT = 0;
@@ -165,14 +174,14 @@ library IasReport {
         if (index == FIELD_VERSION) return "version";
         if (index == FIELD_STATUS) return "isvEnclaveQuoteStatus";
         if (index == FIELD_BODY) return "isvEnclaveQuoteBody";
-        if (index == 5) return "nonce";
-        if (index == 6) return "epidPseudonym";
-        if (index == 7) return "advisoryURL";
-        if (index == 8) return "advisoryIDs";
-        if (index == 9) return "platformInfoBlob";
-        if (index == 10) return "revocationReason";
-        if (index == 11) return "pseManifestStatus";
-        if (index == 12) return "pseManifestHash";
+        if (index == FIELD_NONCE) return "nonce";
+        if (index == FIELD_EPID_PSEUDONYM) return "epidPseudonym";
+        if (index == FIELD_ADVISORY_URL) return "advisoryURL";
+        if (index == FIELD_ADVISORY_IDS) return "advisoryIDs";
+        if (index == FIELD_PLATFORM_INFO_BLOB) return "platformInfoBlob";
+        if (index == FIELD_REVOCATION_REASON) return "revocationReason";
+        if (index == FIELD_PSE_MANIFEST_STATUS) return "pseManifestStatus";
+        if (index == FIELD_PSE_MANIFEST_HASH) return "pseManifestHash";
         return "tcbEvaluationDataNumber";
     }
 
