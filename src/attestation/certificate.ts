@@ -18,6 +18,7 @@ import {
 } from "./der";
 import { keyIdOf } from "./roots";
 import { rsaPkcs1Sha256Verify } from "./rsa";
+import { unixSeconds } from "./time";
 
 /** sha256WithRSAEncryption AlgorithmIdentifier with NULL parameters (what Intel and OpenSSL write). */
 export const SHA256_WITH_RSA_ALGORITHM = Buffer.from("300d06092a864886f70d01010b0500", "hex");
@@ -72,32 +73,6 @@ function digits(der: Uint8Array, from: number, count: number, offset: number): n
     v = v * 10 + (b - 0x30);
   }
   return v;
-}
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-export function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const mp = (month + 9) % 12;
-  const doy = Math.floor((153 * mp + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-export function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
-}
-
-export const MIN_YEAR = 1970;
-export const MAX_YEAR = 9999;
-
-/** Unix seconds of a UTC calendar time, or undefined when a field is out of range (no leap seconds). */
-export function unixSeconds(year: number, month: number, day: number, hour: number, minute: number, second: number): bigint | undefined {
-  if (year < MIN_YEAR || year > MAX_YEAR || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
-  if (hour > 23 || minute > 59 || second > 59) return undefined;
-  return BigInt(daysFromCivil(year, month, day)) * 86400n + BigInt(hour * 3600 + minute * 60 + second);
 }
 
 /** UTCTime `YYMMDDHHMMSSZ` or GeneralizedTime `YYYYMMDDHHMMSSZ`; anything else fails at the element. */

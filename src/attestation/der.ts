@@ -8,8 +8,6 @@ import { IasVerificationError } from "./errors";
 
 export const TAG_INTEGER = 0x02;
 export const TAG_BIT_STRING = 0x03;
-export const TAG_NULL = 0x05;
-export const TAG_OID = 0x06;
 export const TAG_UTC_TIME = 0x17;
 export const TAG_GENERALIZED_TIME = 0x18;
 export const TAG_SEQUENCE = 0x30;
@@ -66,10 +64,7 @@ export function expectTlv(der: Uint8Array, offset: number, limit: number, tag: n
   return tlv;
 }
 
-export function contents(der: Uint8Array, tlv: Tlv): Uint8Array {
-  return der.subarray(tlv.start, tlv.end);
-}
-
+/** The whole element, header included. */
 export function whole(der: Uint8Array, tlv: Tlv): Uint8Array {
   return der.subarray(tlv.offset, tlv.end);
 }

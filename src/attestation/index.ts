@@ -6,6 +6,7 @@ export * from "./roots";
 export * from "./rsa";
 export * from "./der";
 export * from "./certificate";
+export * from "./time";
 export * from "./reportJson";
 export * from "./report";
 export * from "./verifier";

@@ -5,7 +5,7 @@
 import { IasVerificationError } from "./errors";
 import { parseReportJson, type JsonMember, type JsonValue } from "./reportJson";
 import { QUOTE_BODY_LENGTH } from "./quote";
-import { unixSeconds } from "./certificate";
+import { unixSeconds } from "./time";
 
 /** Keys IAS documents (v2..v5). A repeated one is rejected; unknown keys are skipped, repeated or not. */
 export const KNOWN_REPORT_FIELDS = [

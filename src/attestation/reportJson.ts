@@ -43,6 +43,9 @@ const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
+const LETTER_N = 0x6e;
+const LETTER_T = 0x74;
+const LETTER_F = 0x66;
 
 function malformed(offset: number): never {
   throw new IasVerificationError("ReportMalformed", [BigInt(offset)]);
@@ -81,7 +84,7 @@ class Cursor {
   literal(text: string): void {
     const start = this.pos;
     for (let i = 0; i < text.length; i++) {
-      if (this.bytes[start + i] !== text.charCodeAt(i) || start + i >= this.bytes.length) malformed(start);
+      if (start + i >= this.bytes.length || this.bytes[start + i] !== text.charCodeAt(i)) malformed(start);
     }
     this.pos = start + text.length;
   }
@@ -114,15 +117,15 @@ class Cursor {
       while (isDigit(this.peek())) this.pos++;
       return { kind: "number", digits: Buffer.from(this.bytes.subarray(offset, this.pos)).toString("latin1"), offset };
     }
-    if (b === 0x6e) {
+    if (b === LETTER_N) {
       this.literal("null");
       return { kind: "null", offset };
     }
-    if (b === 0x74) {
+    if (b === LETTER_T) {
       this.literal("true");
       return { kind: "boolean", value: true, offset };
     }
-    if (b === 0x66) {
+    if (b === LETTER_F) {
       this.literal("false");
       return { kind: "boolean", value: false, offset };
     }
