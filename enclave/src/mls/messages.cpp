@@ -11,6 +11,7 @@ constexpr uint8_t kProposalInline = 1;
 constexpr uint8_t kProposalReference = 2;
 constexpr uint8_t kPskExternal = 1;
 constexpr uint8_t kPskResumption = 2;
+constexpr size_t kX25519PublicKeySize = 32;
 
 Bytes key_package_tbs(const KeyPackage& kp) {
   TlsWriter w;
@@ -207,6 +208,9 @@ Bytes encode_external_pub(const Bytes& external_pub) {
 }
 
 Bytes decode_external_pub(const Bytes& extension_data) {
+  // RFC 9420 prefixes the key with its length (33 bytes for X25519); ts-mls 1.6.4 writes the bare
+  // 32-byte key. The two forms cannot be confused, so both are accepted.
+  if (extension_data.size() == kX25519PublicKeySize) return extension_data;
   TlsReader r(extension_data);
   Bytes key = r.opaque();
   r.finish("external_pub extension");
