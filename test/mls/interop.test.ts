@@ -1,0 +1,140 @@
+import { expect } from "chai";
+import * as mls from "ts-mls";
+import type { EnclaveProcess } from "../../src/enclave/EnclaveProcess";
+import { hexToBytes, startEnclave, tempDir, toHex } from "../enclave/helpers";
+
+/**
+ * Interop with an independent RFC 9420 implementation (ts-mls 1.6.4), ciphersuite 1. ts-mls builds
+ * the group; our enclave joins it by external commit from the signed GroupInfo alone, then both
+ * sides process each other's commits and application messages and must agree on the epoch
+ * authenticator and an exporter secret after every epoch.
+ */
+
+type Json = any;
+
+// The MLS methods are registered by enclave/src/mls/mls_methods.cpp (docs/treekem.md).
+function call(enclave: EnclaveProcess, method: string, params: Record<string, unknown> = {}): Promise<Json> {
+  return (enclave.call as unknown as (m: string, p: Record<string, unknown>) => Promise<Json>)(method, params);
+}
+
+/** MLS varint length prefix (RFC 9420 section 2.1.2). */
+function varint(length: number): number[] {
+  if (length < 1 << 6) return [length];
+  if (length < 1 << 14) return [0x40 | (length >> 8), length & 0xff];
+  return [0x80 | (length >>> 24), (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff];
+}
+
+/** A handshake-log entry {opaque commit<V>; opaque group_info<V>} carrying a ts-mls commit. */
+function handshakeEntry(commit: Uint8Array, groupInfo: Uint8Array = new Uint8Array()): string {
+  return toHex(Uint8Array.from([...varint(commit.length), ...commit, ...varint(groupInfo.length), ...groupInfo]));
+}
+
+const EXPORT_LABEL = "interop";
+const EXPORT_CONTEXT = Uint8Array.from([0xa1, 0xb2]);
+
+describe("MLS interop with ts-mls (real enclave binary, simulation)", function () {
+  let data: ReturnType<typeof tempDir>;
+  let enclave: EnclaveProcess;
+  let impl: mls.CiphersuiteImpl;
+
+  beforeEach(async function () {
+    data = tempDir();
+    enclave = await startEnclave({ dataDir: data.dir });
+    await enclave.init();
+    impl = await mls.getCiphersuiteImpl(mls.getCiphersuiteFromName("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519"));
+  });
+  afterEach(async function () {
+    await enclave.close();
+    data.cleanup();
+  });
+
+  async function expectAgreement(state: mls.ClientState, status: Json) {
+    expect(status.epoch).to.equal(Number(state.groupContext.epoch));
+    expect(status.epochAuthenticator).to.equal(toHex(state.keySchedule.epochAuthenticator));
+    const ours = await call(enclave, "mls_export_secret", { label: EXPORT_LABEL, context: toHex(EXPORT_CONTEXT), length: 32 });
+    const theirs = await mls.mlsExporter(state.keySchedule.exporterSecret, EXPORT_LABEL, EXPORT_CONTEXT, 32, impl);
+    expect(ours.secret).to.equal(toHex(theirs));
+  }
+
+  async function tsProcess(state: mls.ClientState, message: Uint8Array) {
+    const decoded = mls.decodeMlsMessage(message, 0)![0] as mls.MlsPublicMessage | mls.MlsPrivateMessage;
+    return mls.processMessage(decoded, state, mls.emptyPskIndex, mls.acceptAll, impl);
+  }
+
+  it("joins a ts-mls group by external commit and both sides follow each other's commits", async function () {
+    const credential: mls.Credential = { credentialType: "basic", identity: new TextEncoder().encode("ts-mls alice") };
+    const alice = await mls.generateKeyPackage(credential, mls.defaultCapabilities(), mls.defaultLifetime, [], impl);
+    let state = await mls.createGroup(new TextEncoder().encode("anonify-interop"), alice.publicPackage, alice.privatePackage, [], impl);
+    const groupInfo = await mls.createGroupInfoWithExternalPubAndRatchetTree(state, [], impl);
+    const groupInfoBytes = mls.encodeMlsMessage({ version: "mls10", wireformat: "mls_group_info", groupInfo });
+
+    // Our enclave joins from the GroupInfo alone (tree in the ratchet_tree extension).
+    const join = await call(enclave, "mls_join_external", { groupInfo: toHex(groupInfoBytes) });
+    state = (await tsProcess(state, hexToBytes(join.commit))).newState;
+    const joined = await call(enclave, "mls_process_handshake", { handshake: join.handshake });
+    expect(joined.outcome).to.equal("own_commit");
+    expect(joined.status.memberCount).to.equal(2);
+    await expectAgreement(state, joined.status);
+
+    // ts-mls commits a self-update (PublicMessage); we process it from the log.
+    const theirCommit = await mls.createCommit({ state, cipherSuite: impl }, { wireAsPublicMessage: true });
+    state = theirCommit.newState;
+    const processed = await call(enclave, "mls_process_handshake", {
+      handshake: handshakeEntry(mls.encodeMlsMessage(theirCommit.commit)),
+    });
+    expect(processed.outcome).to.equal("commit");
+    await expectAgreement(state, processed.status);
+
+    // We commit a self-update; ts-mls processes it.
+    const ourCommit = await call(enclave, "mls_commit_update");
+    state = (await tsProcess(state, hexToBytes(ourCommit.commit))).newState;
+    const applied = await call(enclave, "mls_process_handshake", { handshake: ourCommit.handshake });
+    expect(applied.outcome).to.equal("own_commit");
+    await expectAgreement(state, applied.status);
+
+    // Application messages both ways.
+    const wrapped = await call(enclave, "mls_protect", { data: toHex(new TextEncoder().encode("from the enclave")) });
+    const received = await tsProcess(state, hexToBytes(wrapped.message));
+    expect(received.kind).to.equal("applicationMessage");
+    state = received.newState;
+    expect(new TextDecoder().decode((received as { message: Uint8Array }).message)).to.equal("from the enclave");
+    const reply = await mls.createApplicationMessage(state, new TextEncoder().encode("from ts-mls"), impl, new TextEncoder().encode("anonify/host"));
+    state = reply.newState;
+    const opened = await call(enclave, "mls_unprotect", {
+      message: toHex(mls.encodeMlsMessage({ version: "mls10", wireformat: "mls_private_message", privateMessage: reply.privateMessage })),
+    });
+    expect(new TextDecoder().decode(hexToBytes(opened.data))).to.equal("from ts-mls");
+
+    // A ts-mls commit replayed from the log is stale and changes nothing.
+    const stale = await call(enclave, "mls_process_handshake", {
+      handshake: handshakeEntry(mls.encodeMlsMessage(theirCommit.commit)),
+    }).catch((e: unknown) => e);
+    expect(stale).to.include({ code: "wrong_epoch" });
+    await expectAgreement(state, (await call(enclave, "mls_status")).group);
+  });
+
+  it("refuses a ts-mls commit whose signature was tampered with, and stays in step afterwards", async function () {
+    const credential: mls.Credential = { credentialType: "basic", identity: new TextEncoder().encode("ts-mls bob") };
+    const bob = await mls.generateKeyPackage(credential, mls.defaultCapabilities(), mls.defaultLifetime, [], impl);
+    let state = await mls.createGroup(new TextEncoder().encode("anonify-interop-2"), bob.publicPackage, bob.privatePackage, [], impl);
+    const groupInfo = await mls.createGroupInfoWithExternalPubAndRatchetTree(state, [], impl);
+    const join = await call(enclave, "mls_join_external", {
+      groupInfo: toHex(mls.encodeMlsMessage({ version: "mls10", wireformat: "mls_group_info", groupInfo })),
+    });
+    state = (await tsProcess(state, hexToBytes(join.commit))).newState;
+    await call(enclave, "mls_process_handshake", { handshake: join.handshake });
+
+    const commit = await mls.createCommit({ state, cipherSuite: impl }, { wireAsPublicMessage: true });
+    const message = commit.commit as mls.MLSMessage & mls.MlsPublicMessage;
+    const forged = structuredClone(message);
+    forged.publicMessage.auth.signature = Uint8Array.from(forged.publicMessage.auth.signature, (b, i) => (i === 0 ? b ^ 1 : b));
+    const refused = await call(enclave, "mls_process_handshake", {
+      handshake: handshakeEntry(mls.encodeMlsMessage(forged)),
+    }).catch((e: unknown) => e);
+    expect(refused).to.have.property("code").that.is.oneOf(["invalid_signature", "authentication_failed"]);
+
+    state = commit.newState;
+    const processed = await call(enclave, "mls_process_handshake", { handshake: handshakeEntry(mls.encodeMlsMessage(message)) });
+    await expectAgreement(state, processed.status);
+  });
+});
