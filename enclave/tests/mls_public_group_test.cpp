@@ -64,5 +64,16 @@ TEST(MlsPublicGroup, RebuildsPublicStateFromTheHandshakeLogAndAdmitsExternalJoin
   EXPECT_EQ(reason_of([&] { follower.apply(forged.to_bytes(), next.group_info); }), Reason::kBadSignature);
 }
 
+TEST(MlsPublicGroup, ExternalPubExtensionAcceptsTheRfcAndTheBareForm) {
+  const Bytes key(32, 0x42);
+  EXPECT_EQ(encode_external_pub(key).size(), 33U);  // RFC 9420: HPKEPublicKey is opaque<V>
+  EXPECT_EQ(decode_external_pub(encode_external_pub(key)), key);
+  EXPECT_EQ(decode_external_pub(key), key);  // ts-mls 1.6.4 writes the bare key
+  EXPECT_EQ(reason_of([&] { decode_external_pub(Bytes{0x05, 1, 2}); }), Reason::kMalformed);
+  Bytes trailing = encode_external_pub(Bytes(16, 1));
+  trailing.push_back(0);
+  EXPECT_EQ(reason_of([&] { decode_external_pub(trailing); }), Reason::kMalformed);
+}
+
 }  // namespace
 }  // namespace anonify::mls

@@ -413,17 +413,17 @@ uint32_t Group::member_count() const { return state_->current.tree.member_count(
 const RatchetTree& Group::tree() const { return state_->current.tree; }
 const GroupContext& Group::context() const { return state_->current.context; }
 
-Bytes Group::serialize() const {
+SecretBytes Group::serialize() const {
   TlsWriter w;
   w.u8(kSerializationVersion);
   state_->current.encode(w);
   w.opaque(state_->staged_commit);
   w.optional(state_->staged, [](TlsWriter& out, const EpochState& s) { s.encode(out); });
-  return w.take();
+  return SecretBytes(w.take());
 }
 
-Group Group::deserialize(const Bytes& data) {
-  TlsReader r(data);
+Group Group::deserialize(ByteView data) {
+  TlsReader r(data.data(), data.size());
   const uint8_t version = r.u8();
   if (version != kSerializationVersion) fail(Reason::kUnsupported, "group state version " + std::to_string(version));
   auto g = std::make_unique<GroupState>();

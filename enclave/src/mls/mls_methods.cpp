@@ -37,13 +37,13 @@ class MlsComponent {
   explicit MlsComponent(Enclave& enclave) : enclave_(enclave) {
     if (enclave.initialized()) {
       std::optional<SecretBytes> sealed = enclave.sealed_store().get(kSealName);
-      if (sealed && !sealed->empty()) group = Group::deserialize(sealed->reveal());
+      if (sealed && !sealed->empty()) group = Group::deserialize(*sealed);
     }
-    enclave.add_sealer(kSealName, [this] { return group ? group->serialize() : Bytes{}; });
+    enclave.add_sealer(kSealName, [this] { return group ? group->serialize().reveal() : Bytes{}; });
   }
 
   // Seals after every change, so a restart never resumes from an older epoch than the host saw.
-  void persist() { enclave_.sealed_store().put(kSealName, group ? group->serialize() : Bytes{}); }
+  void persist() { enclave_.sealed_store().put(kSealName, group ? group->serialize() : SecretBytes()); }
 
   Group& member_group() {
     if (!group) throw Error(ErrorCode::kInvalidState, "no MLS group: create or join one first");

@@ -93,8 +93,8 @@ class Group {
   const GroupContext& context() const;
 
   // Sealable snapshot of everything, secrets included (the caller seals it).
-  Bytes serialize() const;
-  static Group deserialize(const Bytes& data);
+  SecretBytes serialize() const;
+  static Group deserialize(ByteView data);
 
  private:
   explicit Group(std::unique_ptr<GroupState> state);
