@@ -181,8 +181,12 @@ export class EnclaveProcess {
   ): Promise<EnclaveMethods[M]["result"]> {
     if (this.exitError !== undefined) return Promise.reject(this.exitError);
     const id = this.nextId++;
-    const body = Buffer.from(JSON.stringify({ id, method, params }), "utf8");
-    const frame = encodeFrame(body);
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(Buffer.from(JSON.stringify({ id, method, params }), "utf8"));
+    } catch (err) {
+      return Promise.reject(err); // e.g. RangeError: request above MAX_FRAME_SIZE, never sent
+    }
     const timeoutMs = options.timeoutMs ?? this.callTimeoutMs;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { EnclaveCrashedError, EnclaveProcess, EnclaveTimeoutError } from "../../src/enclave/EnclaveProcess";
+import { MAX_FRAME_SIZE } from "../../src/enclave/protocol";
 import { enclaveBinary, startEnclave } from "./helpers";
 
 describe("EnclaveProcess (real binary)", function () {
@@ -39,6 +40,19 @@ describe("EnclaveProcess (real binary)", function () {
       process.kill(enclave.pid!, "SIGCONT");
       const status = await enclave.status();
       expect(status.mode).to.equal("simulation");
+    } finally {
+      await enclave.close();
+    }
+  });
+
+  it("refuses a request above the frame limit without sending it", async function () {
+    const enclave = await startEnclave();
+    try {
+      const huge = "x".repeat(MAX_FRAME_SIZE);
+      const err = await enclave.call("init", { dataDir: huge }).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(RangeError);
+      expect((err as Error).message).to.match(/exceeds the maximum/);
+      expect((await enclave.status()).initialized).to.equal(false);
     } finally {
       await enclave.close();
     }
