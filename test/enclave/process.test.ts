@@ -79,3 +79,17 @@ describe("EnclaveProcess (real binary)", function () {
     expect((noGramine as Error).message).to.match(/could not be started \(\/nonexistent\/gramine-sgx\)/);
   });
 });
+
+describe("startConfiguredEnclave", function () {
+  it("starts the binary and mode the Hardhat config names", async function () {
+    const hre = (await import("hardhat")).default;
+    const { startConfiguredEnclave } = await import("../../src/enclave");
+    const enclave = await startConfiguredEnclave(hre.config.anonify);
+    try {
+      const status = await enclave.status();
+      expect(status.mode).to.equal(hre.config.anonify.mode);
+    } finally {
+      await enclave.close();
+    }
+  });
+});
