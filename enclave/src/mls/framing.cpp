@@ -207,12 +207,7 @@ PrivateMessage PrivateMessage::decode(TlsReader& r) {
 }
 
 WireFormat MlsMessage::wire_format() const {
-  switch (body.index()) {
-    case 0: return WireFormat::kPublicMessage;
-    case 1: return WireFormat::kPrivateMessage;
-    case 2: return WireFormat::kGroupInfo;
-    default: return WireFormat::kKeyPackage;
-  }
+  return static_cast<WireFormat>(body.index() + 1);
 }
 
 void MlsMessage::encode(TlsWriter& w) const {
@@ -232,6 +227,9 @@ MlsMessage MlsMessage::decode(TlsReader& r) {
       break;
     case WireFormat::kPrivateMessage:
       m.body = PrivateMessage::decode(r);
+      break;
+    case WireFormat::kWelcome:
+      m.body = Welcome::decode(r);
       break;
     case WireFormat::kGroupInfo:
       m.body = GroupInfo::decode(r);

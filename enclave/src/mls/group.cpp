@@ -306,6 +306,65 @@ Group Group::join_external(const Bytes& group_info, const Bytes& ratchet_tree, M
   return Group(std::move(g));
 }
 
+Group Group::join_welcome(const Bytes& welcome, const KeyPackage& key_package, ByteView init_private_key,
+                         ByteView leaf_private_key, MemberIdentity identity, const Bytes& ratchet_tree,
+                         const std::function<Bytes(const PreSharedKeyId&)>& find_psk) {
+  const MlsMessage message = MlsMessage::from_bytes(welcome);
+  const Welcome* w = std::get_if<Welcome>(&message.body);
+  if (w == nullptr) fail(Reason::kMalformed, "expected an MLSMessage(Welcome)");
+  if (identity.signature_keys.public_key != key_package.leaf_node.signature_key) {
+    fail(Reason::kInvalidProposal, "the signature key is not the KeyPackage's");
+  }
+  OpenedWelcome opened = open_welcome(*w, key_package, init_private_key, find_psk);
+  const GroupInfo& gi = opened.group_info;
+  const GroupContext& ctx = gi.group_context;
+
+  const Extension* tree_ext = find_extension(gi.extensions, ExtensionType::kRatchetTree);
+  if (ratchet_tree.empty() && tree_ext == nullptr) fail(Reason::kMalformed, "no ratchet tree given");
+  RatchetTree tree = RatchetTree::from_bytes(ratchet_tree.empty() ? tree_ext->data : ratchet_tree);
+  if (tree.root_tree_hash() != ctx.tree_hash) fail(Reason::kInvalidTree, "tree hash differs from the GroupInfo");
+  if (!tree.parent_hashes_valid()) fail(Reason::kInvalidTree, "parent hashes do not verify");
+  if (!tree.leaf_signatures_valid(ctx.group_id)) fail(Reason::kInvalidTree, "a leaf signature does not verify");
+  const LeafNode* signer = tree.leaf(gi.signer);
+  if (signer == nullptr || !gi.verify(signer->signature_key)) fail(Reason::kBadSignature, "GroupInfo signature");
+
+  std::optional<LeafIndex> self;
+  for (LeafIndex l = 0; l < tree.leaf_count() && !self; ++l) {
+    const LeafNode* leaf = tree.leaf(l);
+    if (leaf != nullptr && *leaf == key_package.leaf_node) self = l;
+  }
+  if (!self) fail(Reason::kNotMember, "the KeyPackage's leaf is not in the tree");
+
+  auto g = std::make_unique<GroupState>();
+  EpochState& s = g->current;
+  s.member = true;
+  s.context = ctx;
+  s.tree_private = TreeKemPrivate(*self, SecretBytes(leaf_private_key));
+  if (opened.secrets.path_secret) {
+    // The path secret is the one of the lowest common ancestor with the committer (the signer);
+    // the rest of the committer's filtered direct path follows by derivation.
+    const NodeIndex ancestor = tree_math::common_ancestor(tree_math::leaf_to_node(*self), tree_math::leaf_to_node(gi.signer));
+    const std::vector<NodeIndex> path = tree.filtered_direct_path(gi.signer);
+    auto it = std::find(path.begin(), path.end(), ancestor);
+    if (it == path.end()) fail(Reason::kInvalidPath, "Welcome path secret for a node off the committer's path");
+    SecretBytes path_secret = *opened.secrets.path_secret;
+    for (; it != path.end(); ++it) {
+      s.tree_private.set_path_secret(*it, path_secret);
+      path_secret = derive_secret(path_secret, "path");
+    }
+  }
+  if (!s.tree_private.consistent_with(tree)) fail(Reason::kInvalidPath, "private keys do not match the tree");
+  s.tree = std::move(tree);
+  s.credential = identity.credential;
+  s.signature_public_key = identity.signature_keys.public_key;
+  s.signature_private_key = std::move(identity.signature_keys.private_key);
+  s.secrets = std::move(opened.epoch_secrets);
+  s.confirmation_tag = gi.confirmation_tag;
+  s.interim_transcript_hash = interim_transcript_hash(ctx.confirmed_transcript_hash, gi.confirmation_tag);
+  s.secret_tree = SecretTree(s.secrets.encryption_secret, s.tree.leaf_count());
+  return Group(std::move(g));
+}
+
 Bytes Group::group_info(bool with_tree) const { return make_group_info(state_->current, with_tree); }
 
 Bytes Group::ratchet_tree() const { return state_->current.tree.to_bytes(); }

@@ -218,3 +218,92 @@ Bytes decode_external_pub(const Bytes& extension_data) {
 }
 
 }  // namespace anonify::mls
+
+namespace anonify::mls {
+
+Bytes compute_psk_secret(const std::vector<PskInput>& psks) {
+  Bytes secret = zero_secret();
+  for (size_t i = 0; i < psks.size(); ++i) {
+    TlsWriter label;
+    psks[i].id.encode(label);
+    label.u16(static_cast<uint16_t>(i));
+    label.u16(static_cast<uint16_t>(psks.size()));
+    const SecretBytes extracted = kdf_extract(zero_secret(), psks[i].psk);
+    const SecretBytes input = expand_with_label(extracted, "derived psk", label.bytes(), kHashSize);
+    secret = kdf_extract(input, secret).reveal();
+  }
+  return secret;
+}
+
+Bytes key_package_ref(const KeyPackage& key_package) {
+  return ref_hash("MLS 1.0 KeyPackage Reference", tls_encode(key_package));
+}
+
+void Welcome::encode(TlsWriter& w) const {
+  w.u16(cipher_suite);
+  w.vector([&](TlsWriter& inner) {
+    for (const EncryptedGroupSecrets& e : secrets) {
+      inner.opaque(e.new_member);
+      e.encrypted_group_secrets.encode(inner);
+    }
+  });
+  w.opaque(encrypted_group_info);
+}
+
+Welcome Welcome::decode(TlsReader& r) {
+  Welcome wl;
+  wl.cipher_suite = r.u16();
+  if (wl.cipher_suite != kCipherSuite) fail(Reason::kUnsupported, "welcome cipher suite");
+  wl.secrets = read_vector<EncryptedGroupSecrets>(r, [](TlsReader& in) {
+    EncryptedGroupSecrets e;
+    e.new_member = in.opaque();
+    e.encrypted_group_secrets = HpkeCiphertext::decode(in);
+    return e;
+  });
+  wl.encrypted_group_info = r.opaque();
+  return wl;
+}
+
+GroupSecrets GroupSecrets::decode(TlsReader& r) {
+  GroupSecrets g;
+  g.joiner_secret = SecretBytes(r.opaque());
+  if (r.present()) g.path_secret = SecretBytes(r.opaque());
+  g.psks = read_vector<PreSharedKeyId>(r, [](TlsReader& in) { return PreSharedKeyId::decode(in); });
+  return g;
+}
+
+OpenedWelcome open_welcome(const Welcome& welcome, const KeyPackage& key_package, ByteView init_private_key,
+                           const std::function<Bytes(const PreSharedKeyId&)>& find_psk) {
+  const Bytes ref = key_package_ref(key_package);
+  const EncryptedGroupSecrets* mine = nullptr;
+  for (const EncryptedGroupSecrets& e : welcome.secrets) {
+    if (e.new_member == ref) mine = &e;
+  }
+  if (mine == nullptr) fail(Reason::kNotMember, "the Welcome has no entry for this KeyPackage");
+  const SecretBytes plain =
+      decrypt_with_label(init_private_key, "Welcome", welcome.encrypted_group_info, mine->encrypted_group_secrets);
+  TlsReader r(plain.data(), plain.size());
+  OpenedWelcome out{GroupSecrets::decode(r), {}, {}, {}};
+  r.finish("group secrets");
+
+  std::vector<PskInput> psks;
+  for (const PreSharedKeyId& id : out.secrets.psks) psks.push_back(PskInput{id, find_psk(id)});
+  out.psk_secret = compute_psk_secret(psks);
+
+  const SecretBytes member_secret = kdf_extract(out.secrets.joiner_secret, out.psk_secret);
+  const SecretBytes welcome_secret = derive_secret(member_secret, "welcome");
+  const SecretBytes key = expand_with_label(welcome_secret, "key", ByteView(), kAeadKeySize);
+  const SecretBytes nonce = expand_with_label(welcome_secret, "nonce", ByteView(), kAeadNonceSize);
+  out.group_info = tls_decode<GroupInfo>(aead_open(key, nonce, ByteView(), welcome.encrypted_group_info), "group info");
+
+  out.epoch_secrets = derive_epoch_secrets_from_joiner(out.secrets.joiner_secret, out.psk_secret,
+                                                       out.group_info.group_context);
+  const Bytes tag = confirmation_tag(out.epoch_secrets.confirmation_key,
+                                     out.group_info.group_context.confirmed_transcript_hash);
+  if (!constant_time_equal(tag, out.group_info.confirmation_tag)) {
+    fail(Reason::kBadConfirmationTag, "Welcome GroupInfo confirmation tag");
+  }
+  return out;
+}
+
+}  // namespace anonify::mls

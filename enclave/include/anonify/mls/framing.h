@@ -92,7 +92,7 @@ struct PrivateMessage {
 };
 
 struct MlsMessage {
-  std::variant<PublicMessage, PrivateMessage, GroupInfo, KeyPackage> body;
+  std::variant<PublicMessage, PrivateMessage, Welcome, GroupInfo, KeyPackage> body;  // wire format = index + 1
 
   WireFormat wire_format() const;
   void encode(TlsWriter& w) const;

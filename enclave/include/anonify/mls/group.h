@@ -62,6 +62,13 @@ class Group {
   static Group join_external(const Bytes& group_info, const Bytes& ratchet_tree, MemberIdentity identity,
                              CommitOutput& out);
 
+  // Joins from a Welcome (MLSMessage) made for `key_package`, whose private init and leaf keys are
+  // given; the tree comes from `ratchet_tree` or the GroupInfo's ratchet_tree extension. External
+  // PSKs are looked up by `find_psk`. The group is a member at once.
+  static Group join_welcome(const Bytes& welcome, const KeyPackage& key_package, ByteView init_private_key,
+                            ByteView leaf_private_key, MemberIdentity identity, const Bytes& ratchet_tree,
+                            const std::function<Bytes(const PreSharedKeyId&)>& find_psk);
+
   Group(Group&&) noexcept;
   Group& operator=(Group&&) noexcept;
   ~Group();

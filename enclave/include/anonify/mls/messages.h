@@ -2,6 +2,7 @@
 // GroupInfo. Framing (PublicMessage/PrivateMessage) is in framing.h.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <variant>
 #include <vector>
@@ -98,6 +99,53 @@ struct GroupInfo {
   void sign(ByteView signature_private_key);
   bool verify(ByteView signature_public_key) const;
 };
+
+// psk_secret (RFC 9420 section 8.4) from PSK ids and their values, in order; all-zero without PSKs.
+struct PskInput {
+  PreSharedKeyId id;
+  Bytes psk;
+};
+Bytes compute_psk_secret(const std::vector<PskInput>& psks);
+
+// KeyPackageRef = RefHash("MLS 1.0 KeyPackage Reference", KeyPackage).
+Bytes key_package_ref(const KeyPackage& key_package);
+
+struct EncryptedGroupSecrets {
+  Bytes new_member;  // KeyPackageRef
+  HpkeCiphertext encrypted_group_secrets;
+};
+
+struct Welcome {
+  uint16_t cipher_suite = kCipherSuite;
+  std::vector<EncryptedGroupSecrets> secrets;
+  Bytes encrypted_group_info;
+
+  void encode(TlsWriter& w) const;
+  static Welcome decode(TlsReader& r);
+};
+
+struct GroupSecrets {
+  SecretBytes joiner_secret;
+  std::optional<SecretBytes> path_secret;
+  std::vector<PreSharedKeyId> psks;
+
+  static GroupSecrets decode(TlsReader& r);
+};
+
+// What a Welcome carries for one KeyPackage, decrypted and checked: the GroupInfo signature under
+// `signer_public_key` (the caller finds it in the tree) is *not* checked here.
+struct OpenedWelcome {
+  GroupSecrets secrets;
+  GroupInfo group_info;
+  EpochSecrets epoch_secrets;
+  Bytes psk_secret;
+};
+
+// Decrypts the entry for `key_package` with `init_private_key`, resolves PSKs through `find_psk`
+// (returns the value of an external PSK id, or throws), opens the GroupInfo, derives the epoch and
+// verifies the confirmation tag. Throws MlsError (kNotMember when no entry is ours).
+OpenedWelcome open_welcome(const Welcome& welcome, const KeyPackage& key_package, ByteView init_private_key,
+                           const std::function<Bytes(const PreSharedKeyId&)>& find_psk);
 
 // ExternalPub extension body: the HPKE public key joiners encrypt their external init to.
 Bytes encode_external_pub(const Bytes& external_pub);
