@@ -1,25 +1,50 @@
 // The public half of applying a Commit (RFC 9420 section 12.4.2), shared by members (Group) and
-// by log followers without secrets (PublicGroup): sender authentication, proposal validation, and
-// the tree changes (removes, the external joiner's leaf, the UpdatePath).
+// by log followers without secrets (PublicGroup): sender authentication, proposal resolution and
+// validation, and the tree changes (in RFC order: GroupContextExtensions, Update, Remove, Add,
+// then the UpdatePath; PreSharedKey and ExternalInit feed the key schedule).
+//
+// Anonify's policy (`full_proposals == false`) accepts only what its groups use: member commits of
+// Remove proposals by value, and external commits of one ExternalInit, always with a path. The full
+// RFC set (Add, Update, PreSharedKey, GroupContextExtensions, proposals by reference, commits
+// without a path) is accepted with `full_proposals`, which the interop vectors exercise.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <set>
+#include <vector>
 
 #include "anonify/mls/framing.h"
 
 namespace anonify::mls {
 
-struct PublicCommitEffect {
-  LeafIndex committer = 0;      // the committer's leaf in the new tree
-  std::set<LeafIndex> removed;  // leaves removed by the commit
-  Bytes external_kem_output;    // ExternalInit's kem_output (external commits only)
-  bool external = false;
+// A proposal with who sent it (the committer for proposals carried by value).
+struct SentProposal {
+  Proposal proposal;
+  Sender sender;
 };
 
-// Verifies the commit's signature under `context` and applies it to `tree`. Accepts member commits
-// made of Remove proposals (by value) and external commits made of one ExternalInit; both need a
-// path. Throws MlsError; `tree` is then unusable (callers pass a copy).
+struct PublicCommitEffect {
+  LeafIndex committer = 0;            // the committer's leaf in the new tree
+  std::set<LeafIndex> removed;        // leaves removed by the commit
+  std::vector<LeafIndex> added;       // leaves added by Add proposals (no path secret for them)
+  std::vector<PreSharedKeyId> psks;   // in commit order
+  std::optional<ExtensionList> group_context_extensions;
+  Bytes external_kem_output;          // ExternalInit's kem_output (external commits only)
+  bool external = false;
+  bool has_path = false;
+};
+
+// Resolves a ProposalRef to the cached proposal; throws when unknown.
+using ProposalLookup = std::function<SentProposal(const Bytes& ref)>;
+
+// Verifies the commit's signature under `context` and applies it to `tree`. Throws MlsError;
+// `tree` is then unusable (callers pass a copy).
 PublicCommitEffect apply_commit_public(RatchetTree& tree, const AuthenticatedContent& commit,
-                                       const GroupContext& context);
+                                       const GroupContext& context, bool full_proposals,
+                                       const ProposalLookup& lookup);
+
+// ProposalRef = RefHash("MLS 1.0 Proposal Reference", AuthenticatedContent).
+Bytes proposal_ref(const AuthenticatedContent& content);
 
 }  // namespace anonify::mls

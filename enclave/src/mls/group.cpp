@@ -1,6 +1,7 @@
 #include "anonify/mls/group.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 
@@ -12,6 +13,9 @@ namespace anonify::mls {
 namespace {
 
 constexpr uint8_t kSerializationVersion = 1;
+constexpr size_t kKeptResumptionPsks = 32;
+constexpr uint8_t kPskExternal = 1;
+constexpr uint8_t kResumptionUsageApplication = 1;
 constexpr std::string_view kExternalInitLabel = "MLS 1.0 external init secret";
 
 }  // namespace
@@ -31,6 +35,8 @@ struct EpochState {
   SecretTree secret_tree;
   Bytes interim_transcript_hash;
   Bytes confirmation_tag;  // of the commit that created this epoch
+  std::vector<std::pair<Bytes, SentProposal>> proposals;  // by reference, this epoch only
+  std::map<uint64_t, SecretBytes> resumption_psks;         // of recent past epochs
 
   void encode(TlsWriter& w) const {
     w.u8(member ? 1 : 0);
@@ -45,6 +51,19 @@ struct EpochState {
     secret_tree.encode(w);
     w.opaque(interim_transcript_hash);
     w.opaque(confirmation_tag);
+    w.vector([&](TlsWriter& inner) {
+      for (const auto& [ref, sent] : proposals) {
+        inner.opaque(ref);
+        sent.sender.encode(inner);
+        sent.proposal.encode(inner);
+      }
+    });
+    w.vector([&](TlsWriter& inner) {
+      for (const auto& [epoch, psk] : resumption_psks) {
+        inner.u64(epoch);
+        inner.opaque(psk.reveal());
+      }
+    });
   }
 
   static EpochState decode(TlsReader& r) {
@@ -61,11 +80,25 @@ struct EpochState {
     s.secret_tree = SecretTree::decode(r);
     s.interim_transcript_hash = r.opaque();
     s.confirmation_tag = r.opaque();
+    TlsReader proposals = r.vector();
+    while (!proposals.empty()) {
+      Bytes ref = proposals.opaque();
+      Sender sender = Sender::decode(proposals);
+      Proposal proposal = Proposal::decode(proposals);
+      s.proposals.emplace_back(std::move(ref), SentProposal{std::move(proposal), sender});
+    }
+    TlsReader psks = r.vector();
+    while (!psks.empty()) {
+      const uint64_t epoch = psks.u64();
+      s.resumption_psks[epoch] = SecretBytes(psks.opaque());
+    }
     return s;
   }
 };
 
 struct GroupState {
+  bool full_proposals = false;                  // interop mode (commit_rules.h)
+  std::map<Bytes, SecretBytes> external_psks;   // psk_id -> value
   EpochState current;
   Bytes staged_commit;              // our commit (or external join) awaiting its turn in the log
   std::optional<EpochState> staged; // the epoch it creates
@@ -73,21 +106,30 @@ struct GroupState {
 
 namespace {
 
-GroupContext provisional_context(const EpochState& prev, const RatchetTree& tree) {
+GroupContext provisional_context(const EpochState& prev, const RatchetTree& tree,
+                                 const std::optional<ExtensionList>& extensions = std::nullopt) {
   GroupContext c = prev.context;
   c.epoch = prev.context.epoch + 1;
   c.tree_hash = tree.root_tree_hash();
+  if (extensions) c.extensions = *extensions;
   return c;
 }
 
 // Transcript, key schedule and confirmation tag of the epoch a commit creates. With
 // `verify_tag` the commit's tag is checked, otherwise it is filled in.
 void finish_epoch(EpochState& next, const EpochState& prev, AuthenticatedContent& commit, ByteView init_secret,
-                  ByteView commit_secret, bool verify_tag) {
+                  ByteView commit_secret, bool verify_tag, ByteView psk_secret = ByteView(),
+                  const std::optional<ExtensionList>& extensions = std::nullopt) {
   const Bytes confirmed = confirmed_transcript_hash(prev.interim_transcript_hash, commit.confirmed_transcript_input());
-  next.context = provisional_context(prev, next.tree);
+  next.context = provisional_context(prev, next.tree, extensions);
   next.context.confirmed_transcript_hash = confirmed;
-  next.secrets = derive_epoch_secrets(init_secret, commit_secret, zero_secret(), next.context);
+  const Bytes zero = zero_secret();
+  next.secrets = derive_epoch_secrets(init_secret, commit_secret, psk_secret.empty() ? ByteView(zero) : psk_secret,
+                                      next.context);
+  next.proposals.clear();
+  next.resumption_psks = prev.resumption_psks;
+  next.resumption_psks[prev.context.epoch] = prev.secrets.resumption_psk;
+  while (next.resumption_psks.size() > kKeptResumptionPsks) next.resumption_psks.erase(next.resumption_psks.begin());
   const Bytes tag = confirmation_tag(next.secrets.confirmation_key, confirmed);
   if (verify_tag) {
     if (!constant_time_equal(tag, commit.auth.confirmation_tag)) {
@@ -156,10 +198,31 @@ SecretBytes external_init_secret_receiver(const EpochState& s, const Bytes& kem_
   }
 }
 
+Bytes resolve_psk(const GroupState& g, const EpochState& prev, const PreSharedKeyId& id) {
+  if (id.psk_type == kPskExternal) {
+    auto it = g.external_psks.find(id.psk_id);
+    if (it == g.external_psks.end()) fail(Reason::kInvalidProposal, "unknown external PSK");
+    return it->second.reveal();
+  }
+  if (id.usage != kResumptionUsageApplication || id.psk_group_id != prev.context.group_id) {
+    fail(Reason::kInvalidProposal, "resumption PSK of another group or usage");
+  }
+  if (id.psk_epoch == prev.context.epoch) return prev.secrets.resumption_psk.reveal();
+  auto it = prev.resumption_psks.find(id.psk_epoch);
+  if (it == prev.resumption_psks.end()) fail(Reason::kInvalidProposal, "resumption PSK of an epoch no longer kept");
+  return it->second.reveal();
+}
+
 // Applies a commit from the log to a copy of the current epoch: the public part (signature,
 // proposals, tree), then the path secret, key schedule and confirmation tag.
-HandshakeResult apply_commit(const EpochState& prev, EpochState& next, AuthenticatedContent& ac) {
-  const PublicCommitEffect effect = apply_commit_public(next.tree, ac, prev.context);
+HandshakeResult apply_commit(const GroupState& g, const EpochState& prev, EpochState& next, AuthenticatedContent& ac) {
+  const ProposalLookup lookup = [&](const Bytes& ref) {
+    for (const auto& [cached_ref, sent] : prev.proposals) {
+      if (cached_ref == ref) return sent;
+    }
+    fail(Reason::kInvalidProposal, "commit references an unknown proposal");
+  };
+  const PublicCommitEffect effect = apply_commit_public(next.tree, ac, prev.context, g.full_proposals, lookup);
   if (effect.removed.count(prev.tree_private.index()) == 1) {
     EpochState removed;
     removed.context = prev.context;
@@ -169,13 +232,41 @@ HandshakeResult apply_commit(const EpochState& prev, EpochState& next, Authentic
   }
   const SecretBytes init_secret =
       effect.external ? external_init_secret_receiver(prev, effect.external_kem_output) : prev.secrets.init_secret;
-  const Bytes context = provisional_context(prev, next.tree).to_bytes();
-  const Commit& commit = std::get<Commit>(ac.content.body);
-  const ProcessedPath processed =
-      decrypt_update_path(next.tree, effect.committer, *commit.path, next.tree_private, context);
-  finish_epoch(next, prev, ac, init_secret, processed.commit_secret, true);
+  SecretBytes commit_secret(zero_secret());
+  if (effect.has_path) {
+    const Bytes context = provisional_context(prev, next.tree, effect.group_context_extensions).to_bytes();
+    const Commit& commit = std::get<Commit>(ac.content.body);
+    commit_secret = decrypt_update_path(next.tree, effect.committer, *commit.path, next.tree_private, context,
+                                        effect.added)
+                        .commit_secret;
+  } else {
+    next.tree_private.prune(next.tree);
+  }
+  std::vector<PskInput> psks;
+  for (const PreSharedKeyId& id : effect.psks) psks.push_back(PskInput{id, resolve_psk(g, prev, id)});
+  const Bytes psk_secret = compute_psk_secret(psks);
+  finish_epoch(next, prev, ac, init_secret, commit_secret, true, psk_secret, effect.group_context_extensions);
   return HandshakeResult{effect.external ? HandshakeOutcome::kExternalJoinApplied : HandshakeOutcome::kCommitApplied,
                          next.context.epoch, effect.committer};
+}
+
+// Verifies a standalone proposal from a member and caches it under its reference for this epoch.
+HandshakeResult store_proposal(const EpochState& prev, EpochState& next, const AuthenticatedContent& ac) {
+  const Sender& sender = ac.content.sender;
+  const Proposal& proposal = std::get<Proposal>(ac.content.body);
+  if (sender.type == SenderType::kMember) {
+    const LeafNode* leaf = prev.tree.leaf(sender.index);
+    if (leaf == nullptr) fail(Reason::kUnknownSender, "proposal from blank leaf " + std::to_string(sender.index));
+    if (!ac.verify(leaf->signature_key, &prev.context)) fail(Reason::kBadSignature, "proposal signature");
+  } else if (sender.type == SenderType::kNewMemberProposal) {
+    const auto* add = std::get_if<AddProposal>(&proposal.body);
+    if (add == nullptr) fail(Reason::kInvalidProposal, "a new member may only propose its own Add");
+    if (!ac.verify(add->key_package.leaf_node.signature_key, &prev.context)) fail(Reason::kBadSignature, "proposal signature");
+  } else {
+    fail(Reason::kUnsupported, "proposals from external senders");
+  }
+  next.proposals.emplace_back(proposal_ref(ac), SentProposal{proposal, sender});
+  return HandshakeResult{HandshakeOutcome::kProposalStored, prev.context.epoch, sender.index};
 }
 
 // Builds, signs and stages a commit of `proposals` plus a fresh path from our leaf.
@@ -389,6 +480,12 @@ CommitOutput Group::commit_remove(const std::vector<LeafIndex>& removed) {
   return stage_member_commit(*state_, std::move(proposals), removed);
 }
 
+void Group::set_full_proposal_support(bool enabled) { state_->full_proposals = enabled; }
+
+void Group::add_external_psk(const Bytes& psk_id, SecretBytes value) {
+  state_->external_psks[psk_id] = std::move(value);
+}
+
 bool Group::has_staged_commit() const { return state_->staged.has_value(); }
 
 HandshakeResult Group::process_handshake(const Bytes& message) {
@@ -408,14 +505,20 @@ HandshakeResult Group::process_handshake(const Bytes& message) {
   const PublicMessage* pm = std::get_if<PublicMessage>(&decoded.body);
   if (pm == nullptr) fail(Reason::kUnsupported, "handshakes travel as PublicMessages");
   check_epoch(prev, pm->content.group_id, pm->content.epoch);
-  if (pm->content.content_type() != ContentType::kCommit) fail(Reason::kUnsupported, "standalone proposals");
-
-  if (pm->content.sender.type == SenderType::kMember && pm->content.sender.index == prev.tree_private.index()) {
+  const ContentType type = pm->content.content_type();
+  if (type == ContentType::kProposal && !g.full_proposals) fail(Reason::kUnsupported, "standalone proposals");
+  if (type == ContentType::kCommit && pm->content.sender.type == SenderType::kMember &&
+      pm->content.sender.index == prev.tree_private.index()) {
     fail(Reason::kInvalidPath, "a commit from our own leaf that we did not stage");
   }
   AuthenticatedContent ac = unprotect_public(*pm, prev.secrets.membership_key, prev.context);
   EpochState next = prev;
-  const HandshakeResult result = apply_commit(prev, next, ac);
+  if (type == ContentType::kProposal) {
+    const HandshakeResult stored = store_proposal(prev, next, ac);
+    g.current = std::move(next);
+    return stored;
+  }
+  const HandshakeResult result = apply_commit(g, prev, next, ac);
   g.current = std::move(next);
   g.staged.reset();
   g.staged_commit.clear();
@@ -475,6 +578,13 @@ const GroupContext& Group::context() const { return state_->current.context; }
 SecretBytes Group::serialize() const {
   TlsWriter w;
   w.u8(kSerializationVersion);
+  w.u8(state_->full_proposals ? 1 : 0);
+  w.vector([&](TlsWriter& inner) {
+    for (const auto& [id, value] : state_->external_psks) {
+      inner.opaque(id);
+      inner.opaque(value.reveal());
+    }
+  });
   state_->current.encode(w);
   w.opaque(state_->staged_commit);
   w.optional(state_->staged, [](TlsWriter& out, const EpochState& s) { s.encode(out); });
@@ -486,6 +596,12 @@ Group Group::deserialize(ByteView data) {
   const uint8_t version = r.u8();
   if (version != kSerializationVersion) fail(Reason::kUnsupported, "group state version " + std::to_string(version));
   auto g = std::make_unique<GroupState>();
+  g->full_proposals = r.u8() == 1;
+  TlsReader psks = r.vector();
+  while (!psks.empty()) {
+    Bytes id = psks.opaque();
+    g->external_psks[std::move(id)] = SecretBytes(psks.opaque());
+  }
   g->current = EpochState::decode(r);
   g->staged_commit = r.opaque();
   if (r.present()) g->staged = EpochState::decode(r);

@@ -218,7 +218,7 @@ ANONIFY_PROTOCOL_METHOD(mls_process_handshake)(Enclave& enclave, const Params& p
     if (mls.group) {
       try {
         const mls::HandshakeResult r = mls.group->process_handshake(entry.commit);
-        static const char* const kOutcomes[] = {"own_commit", "commit", "external_join", "removed"};
+        static const char* const kOutcomes[] = {"own_commit", "commit", "external_join", "removed", "proposal_stored"};
         out["outcome"] = kOutcomes[static_cast<int>(r.outcome)];
         out["committer"] = r.committer;
         if (r.outcome == mls::HandshakeOutcome::kRemovedFromGroup) mls.group.reset();

@@ -56,7 +56,7 @@ void PublicGroup::apply(const Bytes& commit, const Bytes& group_info) {
   ac.content = pm->content;
   ac.auth = pm->auth;
   RatchetTree next_tree = tree_;
-  apply_commit_public(next_tree, ac, context_);  // the membership tag needs a member's key: not checked here
+  apply_commit_public(next_tree, ac, context_, false, nullptr);  // the membership tag needs a member's key: not checked here
 
   GroupContext expected = context_;
   expected.epoch += 1;

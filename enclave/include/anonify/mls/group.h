@@ -36,6 +36,7 @@ enum class HandshakeOutcome {
   kCommitApplied,      // another member's commit
   kExternalJoinApplied,// a newcomer's external commit
   kRemovedFromGroup,   // the commit removed us; the group is no longer usable
+  kProposalStored,     // a standalone proposal, kept for a commit of this epoch (full mode only)
 };
 
 struct HandshakeResult {
@@ -81,6 +82,13 @@ class Group {
   CommitOutput commit_update();
   CommitOutput commit_remove(const std::vector<LeafIndex>& removed);
   bool has_staged_commit() const;
+
+  // Interop mode: process the full RFC 9420 proposal set (Add, Update, PreSharedKey,
+  // GroupContextExtensions, proposals by reference, commits without a path). Anonify groups keep it
+  // off: their members only remove, update themselves and admit attested joiners by external commit.
+  void set_full_proposal_support(bool enabled);
+  // An external PSK that commits may inject (full mode).
+  void add_external_psk(const Bytes& psk_id, SecretBytes value);
 
   // Applies the next handshake of the log (MLSMessage bytes).
   HandshakeResult process_handshake(const Bytes& message);
