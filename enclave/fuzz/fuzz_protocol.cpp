@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -28,6 +29,10 @@ struct Harness {
     if (::mkdtemp(pattern) == nullptr) std::abort();
     data_dir = pattern;
     enclave = std::make_unique<enclave::Enclave>(enclave::make_simulation_platform(), data_dir);
+  }
+  ~Harness() {
+    std::error_code ignored;
+    std::filesystem::remove_all(data_dir, ignored);
   }
 };
 
