@@ -68,12 +68,21 @@ export class EnclaveProtocolError extends Error {
   }
 }
 
+/** Options that cannot work together (checked before anything is spawned). */
+export class EnclaveOptionsError extends Error {
+  readonly code = "ENCLAVE_OPTIONS_INVALID";
+  constructor(message: string) {
+    super(message);
+    this.name = "EnclaveOptionsError";
+  }
+}
+
 export interface EnclaveProcessOptions {
   /** Path of the `anonify-enclave` binary (`hre.config.anonify.enclave.binary`). */
   binary: string;
   /** Default "simulation". In "sgx" mode the binary's directory must hold the signed Gramine manifest. */
   mode?: EnclaveMode;
-  /** Passed as `--data-dir` in simulation (in SGX the manifest fixes it). */
+  /** Passed as `--data-dir` in simulation. Refused in SGX mode, where the manifest fixes the sealed mount. */
   dataDir?: string;
   /** Default per-call timeout; 30 s unless given. */
   callTimeoutMs?: number;
@@ -143,6 +152,11 @@ export class EnclaveProcess {
    * Throws EnclaveCrashedError if it does not start.
    */
   static async start(options: EnclaveProcessOptions): Promise<EnclaveProcess> {
+    if (options.mode === "sgx" && options.dataDir !== undefined) {
+      throw new EnclaveOptionsError(
+        "dataDir cannot be chosen in sgx mode: the signed manifest mounts the sealed directory (see docs/enclave.md)",
+      );
+    }
     if ((options.mode ?? "simulation") === "simulation" && !fs.existsSync(options.binary)) {
       throw new EnclaveCrashedError(null, null, "", `binary ${options.binary} does not exist (run \`npm run enclave:build\`)`);
     }

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { EnclaveCrashedError, EnclaveProcess, EnclaveTimeoutError } from "../../src/enclave/EnclaveProcess";
+import { EnclaveCrashedError, EnclaveOptionsError, EnclaveProcess, EnclaveTimeoutError } from "../../src/enclave/EnclaveProcess";
 import { MAX_FRAME_SIZE } from "../../src/enclave/protocol";
 import { enclaveBinary, startEnclave } from "./helpers";
 
@@ -77,6 +77,9 @@ describe("EnclaveProcess (real binary)", function () {
     }).catch((e: unknown) => e);
     expect(noGramine).to.be.instanceOf(EnclaveCrashedError);
     expect((noGramine as Error).message).to.match(/could not be started \(\/nonexistent\/gramine-sgx\)/);
+
+    const sgxDataDir = await EnclaveProcess.start({ binary: enclaveBinary(), mode: "sgx", dataDir: "/tmp/x" }).catch((e: unknown) => e);
+    expect(sgxDataDir).to.be.instanceOf(EnclaveOptionsError).and.include({ code: "ENCLAVE_OPTIONS_INVALID" });
   });
 });
 
