@@ -345,6 +345,7 @@ Group Group::join_external(const Bytes& group_info, const Bytes& ratchet_tree, M
   const Bytes external_pub = decode_external_pub(pub_ext->data);
 
   const GroupContext& ctx = gi->group_context;
+  require_supported(ctx);
   if (tree.root_tree_hash() != ctx.tree_hash) fail(Reason::kInvalidTree, "tree hash differs from the GroupInfo");
   if (!tree.parent_hashes_valid()) fail(Reason::kInvalidTree, "parent hashes do not verify");
   if (!tree.leaf_signatures_valid(ctx.group_id)) fail(Reason::kInvalidTree, "a leaf signature does not verify");

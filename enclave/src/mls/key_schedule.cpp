@@ -1,5 +1,7 @@
 #include "anonify/mls/key_schedule.h"
 
+#include <string>
+
 #include "anonify/mls/crypto_suite.h"
 #include "anonify/mls/mls_error.h"
 
@@ -19,15 +21,19 @@ GroupContext GroupContext::decode(TlsReader& r) {
   GroupContext c;
   c.version = r.u16();
   c.cipher_suite = r.u16();
-  if (c.version != kProtocolVersionMls10 || c.cipher_suite != kCipherSuite) {
-    fail(Reason::kUnsupported, "group context version/cipher suite");
-  }
   c.group_id = r.opaque();
   c.epoch = r.u64();
   c.tree_hash = r.opaque();
   c.confirmed_transcript_hash = r.opaque();
   c.extensions = decode_extensions(r);
   return c;
+}
+
+void require_supported(const GroupContext& context) {
+  if (context.version != kProtocolVersionMls10 || context.cipher_suite != kCipherSuite) {
+    fail(Reason::kUnsupported, "group version " + std::to_string(context.version) + " / cipher suite " +
+                                   std::to_string(context.cipher_suite));
+  }
 }
 
 namespace {

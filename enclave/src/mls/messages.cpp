@@ -253,7 +253,6 @@ void Welcome::encode(TlsWriter& w) const {
 Welcome Welcome::decode(TlsReader& r) {
   Welcome wl;
   wl.cipher_suite = r.u16();
-  if (wl.cipher_suite != kCipherSuite) fail(Reason::kUnsupported, "welcome cipher suite");
   wl.secrets = read_vector<EncryptedGroupSecrets>(r, [](TlsReader& in) {
     EncryptedGroupSecrets e;
     e.new_member = in.opaque();
@@ -262,6 +261,14 @@ Welcome Welcome::decode(TlsReader& r) {
   });
   wl.encrypted_group_info = r.opaque();
   return wl;
+}
+
+void GroupSecrets::encode(TlsWriter& w) const {
+  w.opaque(joiner_secret.reveal());
+  w.optional(path_secret, [](TlsWriter& out, const SecretBytes& secret) { out.opaque(secret.reveal()); });
+  w.vector([&](TlsWriter& inner) {
+    for (const PreSharedKeyId& id : psks) id.encode(inner);
+  });
 }
 
 GroupSecrets GroupSecrets::decode(TlsReader& r) {
@@ -274,6 +281,7 @@ GroupSecrets GroupSecrets::decode(TlsReader& r) {
 
 OpenedWelcome open_welcome(const Welcome& welcome, const KeyPackage& key_package, ByteView init_private_key,
                            const std::function<Bytes(const PreSharedKeyId&)>& find_psk) {
+  if (welcome.cipher_suite != kCipherSuite) fail(Reason::kUnsupported, "welcome cipher suite");
   const Bytes ref = key_package_ref(key_package);
   const EncryptedGroupSecrets* mine = nullptr;
   for (const EncryptedGroupSecrets& e : welcome.secrets) {
@@ -295,6 +303,7 @@ OpenedWelcome open_welcome(const Welcome& welcome, const KeyPackage& key_package
   const SecretBytes key = expand_with_label(welcome_secret, "key", ByteView(), kAeadKeySize);
   const SecretBytes nonce = expand_with_label(welcome_secret, "nonce", ByteView(), kAeadNonceSize);
   out.group_info = tls_decode<GroupInfo>(aead_open(key, nonce, ByteView(), welcome.encrypted_group_info), "group info");
+  require_supported(out.group_info.group_context);
 
   out.epoch_secrets = derive_epoch_secrets_from_joiner(out.secrets.joiner_secret, out.psk_secret,
                                                        out.group_info.group_context);

@@ -27,6 +27,7 @@ PublicGroup PublicGroup::from_group_info(const Bytes& group_info, const Bytes& r
   const GroupInfo& gi = as_group_info(message);
   const Extension* tree_ext = find_extension(gi.extensions, ExtensionType::kRatchetTree);
   if (ratchet_tree.empty() && tree_ext == nullptr) fail(Reason::kMalformed, "no ratchet tree given");
+  require_supported(gi.group_context);
   PublicGroup pg;
   pg.tree_ = RatchetTree::from_bytes(ratchet_tree.empty() ? tree_ext->data : ratchet_tree);
   if (pg.tree_.root_tree_hash() != gi.group_context.tree_hash) {

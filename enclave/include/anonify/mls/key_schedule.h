@@ -27,6 +27,10 @@ struct GroupContext {
   }
 };
 
+// Throws MlsError(kUnsupported) unless the group runs MLS 1.0 with ciphersuite 1. Decoding accepts
+// any suite (the structures are suite-independent); joining checks this.
+void require_supported(const GroupContext& context);
+
 // The secrets of one epoch. `init_secret` is the one the *next* epoch starts from.
 struct EpochSecrets {
   SecretBytes joiner_secret;

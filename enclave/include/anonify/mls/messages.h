@@ -129,6 +129,7 @@ struct GroupSecrets {
   std::optional<SecretBytes> path_secret;
   std::vector<PreSharedKeyId> psks;
 
+  void encode(TlsWriter& w) const;
   static GroupSecrets decode(TlsReader& r);
 };
 
