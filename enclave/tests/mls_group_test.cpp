@@ -33,7 +33,7 @@ class SimulatedGroup {
   // Every current member applies `commit`; the committer (if staged) adopts its own epoch.
   void apply_everywhere(const CommitOutput& out) {
     for (auto& m : members_) {
-      if (m) m->process_handshake(out.commit);
+      if (m) m->process_handshake(out.commit, &out.group_info);
     }
     public_group_info_ = out.group_info;
   }
@@ -44,7 +44,7 @@ class SimulatedGroup {
     Group joiner = Group::join_external(public_group_info_, any_member().ratchet_tree(), make_identity(name), out);
     EXPECT_FALSE(joiner.is_member());
     apply_everywhere(out);
-    joiner.process_handshake(out.commit);
+    joiner.process_handshake(out.commit, &out.group_info);
     EXPECT_TRUE(joiner.is_member());
     members_.push_back(std::make_unique<Group>(std::move(joiner)));
     return members_.size() - 1;

@@ -30,7 +30,7 @@ TEST(MlsPublicGroup, RebuildsPublicStateFromTheHandshakeLogAndAdmitsExternalJoin
 
   const auto post = [&](const CommitOutput& out) {
     follower.apply(out.commit, out.group_info);
-    for (Group& m : members) m.process_handshake(out.commit);
+    for (Group& m : members) m.process_handshake(out.commit, &out.group_info);
   };
   for (int i = 0; i < 4; ++i) {
     CommitOutput out;
@@ -52,11 +52,18 @@ TEST(MlsPublicGroup, RebuildsPublicStateFromTheHandshakeLogAndAdmitsExternalJoin
   EXPECT_EQ(follower.epoch(), 7U);
   EXPECT_EQ(follower.tree().member_count(), 4U);
 
-  // A follower refuses a GroupInfo that does not match the commit, and stale commits.
+  // A follower refuses a GroupInfo that does not match the commit, and stale commits; so does a
+  // member (with and without its own commit staged), so followers and members never disagree.
   const CommitOutput next = members[1].commit_update();
   const CommitOutput other = members[2].commit_update();
   EXPECT_EQ(reason_of([&] { follower.apply(next.commit, other.group_info); }), Reason::kInvalidTree);
   EXPECT_EQ(follower.epoch(), 7U);
+  for (Group& m : members) {
+    const Bytes before = m.serialize().reveal();
+    EXPECT_EQ(reason_of([&] { m.process_handshake(next.commit, &other.group_info); }), Reason::kInvalidTree);
+    EXPECT_EQ(reason_of([&] { m.process_handshake(next.commit, &follower.group_info()); }), Reason::kInvalidTree);
+    EXPECT_EQ(m.serialize().reveal(), before);
+  }
   post(next);
   EXPECT_EQ(reason_of([&] { follower.apply(next.commit, next.group_info); }), Reason::kStaleEpoch);
   MlsMessage forged = MlsMessage::from_bytes(members[0].commit_update().commit);

@@ -25,7 +25,7 @@ function varint(length: number): number[] {
 }
 
 /** A handshake-log entry {opaque commit<V>; opaque group_info<V>} carrying a ts-mls commit. */
-function handshakeEntry(commit: Uint8Array, groupInfo: Uint8Array = new Uint8Array()): string {
+function handshakeEntry(commit: Uint8Array, groupInfo: Uint8Array): string {
   return toHex(Uint8Array.from([...varint(commit.length), ...commit, ...varint(groupInfo.length), ...groupInfo]));
 }
 
@@ -56,6 +56,12 @@ describe("MLS interop with ts-mls (real enclave binary, simulation)", function (
     expect(ours.secret).to.equal(toHex(theirs));
   }
 
+  /** ts-mls's GroupInfo for its current epoch: what a committer publishes with its commit. */
+  async function publishedGroupInfo(state: mls.ClientState): Promise<Uint8Array> {
+    const groupInfo = await mls.createGroupInfoWithExternalPub(state, [], impl);
+    return mls.encodeMlsMessage({ version: "mls10", wireformat: "mls_group_info", groupInfo });
+  }
+
   async function tsProcess(state: mls.ClientState, message: Uint8Array) {
     const decoded = mls.decodeMlsMessage(message, 0)![0] as mls.MlsPublicMessage | mls.MlsPrivateMessage;
     return mls.processMessage(decoded, state, mls.emptyPskIndex, mls.acceptAll, impl);
@@ -79,9 +85,8 @@ describe("MLS interop with ts-mls (real enclave binary, simulation)", function (
     // ts-mls commits a self-update (PublicMessage); we process it from the log.
     const theirCommit = await mls.createCommit({ state, cipherSuite: impl }, { wireAsPublicMessage: true });
     state = theirCommit.newState;
-    const processed = await call(enclave, "mls_process_handshake", {
-      handshake: handshakeEntry(mls.encodeMlsMessage(theirCommit.commit)),
-    });
+    const theirEntry = handshakeEntry(mls.encodeMlsMessage(theirCommit.commit), await publishedGroupInfo(state));
+    const processed = await call(enclave, "mls_process_handshake", { handshake: theirEntry });
     expect(processed.outcome).to.equal("commit");
     await expectAgreement(state, processed.status);
 
@@ -106,14 +111,12 @@ describe("MLS interop with ts-mls (real enclave binary, simulation)", function (
     expect(new TextDecoder().decode(hexToBytes(opened.data))).to.equal("from ts-mls");
 
     // A ts-mls commit replayed from the log is stale and changes nothing.
-    const stale = await call(enclave, "mls_process_handshake", {
-      handshake: handshakeEntry(mls.encodeMlsMessage(theirCommit.commit)),
-    }).catch((e: unknown) => e);
+    const stale = await call(enclave, "mls_process_handshake", { handshake: theirEntry }).catch((e: unknown) => e);
     expect(stale).to.include({ code: "wrong_epoch" });
     await expectAgreement(state, (await call(enclave, "mls_status")).group);
   });
 
-  it("refuses a ts-mls commit whose signature was tampered with, and stays in step afterwards", async function () {
+  it("refuses a forged ts-mls commit and one published with a stale GroupInfo, and stays in step afterwards", async function () {
     const credential: mls.Credential = { credentialType: "basic", identity: new TextEncoder().encode("ts-mls bob") };
     const bob = await mls.generateKeyPackage(credential, mls.defaultCapabilities(), mls.defaultLifetime, [], impl);
     let state = await mls.createGroup(new TextEncoder().encode("anonify-interop-2"), bob.publicPackage, bob.privatePackage, [], impl);
@@ -128,13 +131,21 @@ describe("MLS interop with ts-mls (real enclave binary, simulation)", function (
     const message = commit.commit as mls.MLSMessage & mls.MlsPublicMessage;
     const forged = structuredClone(message);
     forged.publicMessage.auth.signature = Uint8Array.from(forged.publicMessage.auth.signature, (b, i) => (i === 0 ? b ^ 1 : b));
+    const published = await publishedGroupInfo(commit.newState);
     const refused = await call(enclave, "mls_process_handshake", {
-      handshake: handshakeEntry(mls.encodeMlsMessage(forged)),
+      handshake: handshakeEntry(mls.encodeMlsMessage(forged), published),
     }).catch((e: unknown) => e);
     expect(refused).to.have.property("code").that.is.oneOf(["invalid_signature", "authentication_failed"]);
+    // The genuine commit published with a GroupInfo of the old epoch is refused too.
+    const mismatched = await call(enclave, "mls_process_handshake", {
+      handshake: handshakeEntry(mls.encodeMlsMessage(message), await publishedGroupInfo(state)),
+    }).catch((e: unknown) => e);
+    expect(mismatched).to.include({ code: "invalid_message" });
 
     state = commit.newState;
-    const processed = await call(enclave, "mls_process_handshake", { handshake: handshakeEntry(mls.encodeMlsMessage(message)) });
+    const processed = await call(enclave, "mls_process_handshake", {
+      handshake: handshakeEntry(mls.encodeMlsMessage(message), published),
+    });
     await expectAgreement(state, processed.status);
   });
 });

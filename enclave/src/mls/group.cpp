@@ -489,9 +489,33 @@ void Group::add_external_psk(const Bytes& psk_id, SecretBytes value) {
 
 bool Group::has_staged_commit() const { return state_->staged.has_value(); }
 
-HandshakeResult Group::process_handshake(const Bytes& message) {
+namespace {
+
+// The GroupInfo published with a commit must describe exactly the epoch the commit creates: same
+// context, same confirmation tag, signed by a member of the new tree, and (checkable only by
+// members) the right external_pub. Members refuse the whole entry otherwise, like followers do.
+void check_published_group_info(const EpochState& next, const Bytes& group_info) {
+  const MlsMessage message = MlsMessage::from_bytes(group_info);
+  const GroupInfo* gi = std::get_if<GroupInfo>(&message.body);
+  if (gi == nullptr) fail(Reason::kMalformed, "expected an MLSMessage(GroupInfo)");
+  if (!(gi->group_context == next.context)) fail(Reason::kInvalidTree, "published GroupInfo has another context");
+  if (gi->confirmation_tag != next.confirmation_tag) {
+    fail(Reason::kBadConfirmationTag, "published GroupInfo has another confirmation tag");
+  }
+  const LeafNode* signer = next.tree.leaf(gi->signer);
+  if (signer == nullptr || !gi->verify(signer->signature_key)) fail(Reason::kBadSignature, "published GroupInfo signature");
+  const Extension* pub = find_extension(gi->extensions, ExtensionType::kExternalPub);
+  if (pub == nullptr || decode_external_pub(pub->data) != external_public_key(next.secrets.external_secret)) {
+    fail(Reason::kInvalidTree, "published GroupInfo has a wrong external_pub");
+  }
+}
+
+}  // namespace
+
+HandshakeResult Group::process_handshake(const Bytes& message, const Bytes* published_group_info) {
   GroupState& g = *state_;
   if (g.staged && message == g.staged_commit) {
+    if (published_group_info != nullptr) check_published_group_info(*g.staged, *published_group_info);
     g.current = std::move(*g.staged);
     g.staged.reset();
     g.staged_commit.clear();
@@ -520,6 +544,9 @@ HandshakeResult Group::process_handshake(const Bytes& message) {
     return stored;
   }
   const HandshakeResult result = apply_commit(g, prev, next, ac);
+  if (published_group_info != nullptr && result.outcome != HandshakeOutcome::kRemovedFromGroup) {
+    check_published_group_info(next, *published_group_info);
+  }
   g.current = std::move(next);
   g.staged.reset();
   g.staged_commit.clear();

@@ -217,7 +217,7 @@ ANONIFY_PROTOCOL_METHOD(mls_process_handshake)(Enclave& enclave, const Params& p
     out["outcome"] = "followed";
     if (mls.group) {
       try {
-        const mls::HandshakeResult r = mls.group->process_handshake(entry.commit);
+        const mls::HandshakeResult r = mls.group->process_handshake(entry.commit, &entry.group_info);
         static const char* const kOutcomes[] = {"own_commit", "commit", "external_join", "removed", "proposal_stored"};
         out["outcome"] = kOutcomes[static_cast<int>(r.outcome)];
         out["committer"] = r.committer;

@@ -90,8 +90,10 @@ class Group {
   // An external PSK that commits may inject (full mode).
   void add_external_psk(const Bytes& psk_id, SecretBytes value);
 
-  // Applies the next handshake of the log (MLSMessage bytes).
-  HandshakeResult process_handshake(const Bytes& message);
+  // Applies the next handshake of the log (MLSMessage bytes). With `published_group_info` (the
+  // GroupInfo posted with the commit), the entry is refused unless that GroupInfo describes exactly
+  // the new epoch (context, confirmation tag, signature, external_pub).
+  HandshakeResult process_handshake(const Bytes& message, const Bytes* published_group_info = nullptr);
 
   Bytes protect(const Bytes& application_data, const Bytes& authenticated_data = {});
   ApplicationMessage unprotect(const Bytes& message);
