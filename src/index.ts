@@ -15,3 +15,4 @@ extendEnvironment((hre) => {
 export * from "./config";
 export * from "./errors";
 export { AnonifyRuntime } from "./runtime";
+export * as attestation from "./attestation";
