@@ -4,7 +4,8 @@
  */
 import { expect } from "chai";
 import hre, { ethers } from "hardhat";
-import { hexlify, randomBytes, sha256, toUtf8Bytes, type Signer, type TypedDataDomain } from "ethers";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { hexlify, randomBytes, sha256, toUtf8Bytes, type Result, type Signer, type TypedDataDomain } from "ethers";
 import { DevelopmentIas } from "../../../src/attestation/devIas";
 import { buildAnonifyModule, anonifyModuleId, type AnonifyDeploymentConfig } from "../../../deploy/modules/anonifyModule";
 import type { AnonifyGroup, IasVerifier } from "../../../typechain-types";
@@ -68,7 +69,10 @@ export interface JoinOptions extends Partial<AttestOptions> {
 export async function joinArguments(f: GroupFixture, enclave: EnclaveKeys, options: JoinOptions = {}) {
   const { handshake = randomBytes(96), handshakeSigner = enclave, handshakeEpoch, hpkePublicKey, mlsSignatureKey, from, ...attest } =
     options;
-  const signed = enclave.attest(f.ias, { mrenclave: MRENCLAVE_V1, ...attest });
+  // The development IAS stamps reports with its own clock; here that clock is the chain's, which
+  // other test files may have moved forward (time.increaseTo), so age checks stay meaningful.
+  const timestamp = attest.timestamp ?? new Date((await time.latest()) * 1000);
+  const signed = enclave.attest(f.ias, { mrenclave: MRENCLAVE_V1, ...attest, timestamp });
   const epoch = handshakeEpoch ?? (await f.group.currentEpoch());
   const handshakeSignature = await handshakeSigner.signHandshake(f.domain, epoch, handshake);
   return [
@@ -103,7 +107,7 @@ export const RevocationReason = { Governance: 0n, MrenclaveDisallowed: 1n } as c
 
 /** Everything observable about the group's state, to prove a rejected call changed nothing. */
 export async function groupState(group: AnonifyGroup, accounts: readonly string[] = []) {
-  const roster = await Promise.all(accounts.map(async (a) => (await group.enclave(a)).toArray().map(String)));
+  const roster = await Promise.all(accounts.map(async (a) => ((await group.enclave(a)) as unknown as Result).toArray().map(String)));
   return {
     epoch: await group.currentEpoch(),
     stateCounter: await group.stateCounter(),
