@@ -85,8 +85,9 @@ export function buildAnonifyModule(config: AnonifyDeploymentConfig) {
       m.call(verifier, "setQuoteStatusAllowed", [status, false], { id: `DisallowStatus${i}` }),
     );
     if (config.debugAllowed === true) m.call(verifier, "setDebugAllowed", [true], { id: "AllowDebug" });
-    if ((config.maxReportAgeSeconds ?? 0) > 0) {
-      m.call(verifier, "setMaxReportAge", [config.maxReportAgeSeconds], { id: "SetMaxReportAge" });
+    const maxReportAgeSeconds = config.maxReportAgeSeconds ?? 0;
+    if (maxReportAgeSeconds > 0) {
+      m.call(verifier, "setMaxReportAge", [maxReportAgeSeconds], { id: "SetMaxReportAge" });
     }
 
     const group = m.contract("AnonifyGroup", [verifier, admin, adminTransferDelay, governor]);

@@ -84,9 +84,8 @@ interface CertSpec {
 function buildCertificate(spec: CertSpec): Buffer {
   const elements = tbsElements(spec.base ?? SIM_LEAF);
   const hasVersion = elements[0][0] === 0xa0;
-  const [version, serial, algorithm, issuer, validity, subject, keyInfo, ...rest] = hasVersion
-    ? elements
-    : [null, ...elements];
+  const version = hasVersion ? elements[0] : null;
+  const [serial, algorithm, issuer, validity, subject, keyInfo, ...rest] = hasVersion ? elements.slice(1) : elements;
   const tbs = tlv(
     0x30,
     Buffer.concat([
