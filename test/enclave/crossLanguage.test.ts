@@ -27,7 +27,9 @@ function randomU64(i: number): bigint {
 function randomDomain(i: number): { params: Eip712DomainParams; ethers: TypedDataDomain } {
   const chainId = randomU64(i);
   const verifyingContract = getAddress(hexlify(randomBytes(20)));
-  const name = i % 3 === 0 ? "Anonify" : `app-${randomBytes(4).toString("hex")} ü`;
+  // Names of lengths around Keccak's 136-byte rate exercise the C++ Keccak padding against ethers.
+  const lengths = [7, 0, 135, 136, 137, 271, 272, 273, 1000];
+  const name = i === 0 ? "Anonify" : i < lengths.length ? "n".repeat(lengths[i]) : `app-${randomBytes(4).toString("hex")} ü`;
   const version = i % 3 === 0 ? "1" : String(i);
   return {
     params: { name, version, chainId: chainId.toString(), verifyingContract: verifyingContract.toLowerCase() as Hex },

@@ -67,10 +67,10 @@ ANONIFY_PROTOCOL_METHOD(secure_echo)(Enclave& enclave, const Params& params) {
   if (ciphertext.size() > kMaxEchoCiphertext) {
     throw Error(ErrorCode::kInvalidParams, "params.ciphertext is longer than " + std::to_string(kMaxEchoCiphertext) + " bytes");
   }
-  Bytes request;
+  SecretBytes request;  // the user's message: wiped after the reply is sealed
   try {
-    request = hpke::open(hpke::kDefaultSuite, enc, identity.hpke_private_key(), ByteView::from_string(kEchoRequestInfo), {},
-                         ciphertext);
+    request = SecretBytes(hpke::open(hpke::kDefaultSuite, enc, identity.hpke_private_key(), ByteView::from_string(kEchoRequestInfo), {},
+                                     ciphertext));
   } catch (const Error& e) {
     if (e.code() != ErrorCode::kAuthenticationFailed && e.code() != ErrorCode::kInvalidKey) throw;
     throw Error(ErrorCode::kAuthenticationFailed, "secure_echo request does not decrypt under the enclave's HPKE key");
@@ -78,8 +78,8 @@ ANONIFY_PROTOCOL_METHOD(secure_echo)(Enclave& enclave, const Params& params) {
   if (request.size() < hpke::kEncSize) {
     throw Error(ErrorCode::kInvalidMessage, "secure_echo request must start with a 32-byte reply public key");
   }
-  ByteView reply_key = ByteView(request).subview(0, hpke::kEncSize);
-  ByteView message = ByteView(request).subview(hpke::kEncSize, request.size() - hpke::kEncSize);
+  ByteView reply_key = request.view().subview(0, hpke::kEncSize);
+  ByteView message = request.view().subview(hpke::kEncSize, request.size() - hpke::kEncSize);
 
   Bytes request_hash = crypto::keccak256(concat({enc, ciphertext}));
   // The reply is bound to its request through the AAD, so it cannot be passed off as another's.
