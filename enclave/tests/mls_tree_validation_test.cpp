@@ -68,6 +68,20 @@ TEST(MlsRatchetTree, DetectsTamperedParentHashAndLeafSignature) {
   EXPECT_TRUE(tree.leaf_signatures_valid(group_id));
 }
 
+TEST(MlsRatchetTree, NewLeavesMustSupportTheSuiteAndBringFreshKeys) {
+  const json v = testing::load_mls_vectors("tree-validation.json").at(1);
+  const RatchetTree tree = RatchetTree::from_bytes(hex(v.at("tree")));
+  LeafNode copy = *tree.leaf(0);
+  EXPECT_NO_THROW(tree.check_new_leaf(copy, 0));  // replacing itself
+  EXPECT_THROW(tree.check_new_leaf(copy, 1), MlsError);  // another leaf's keys
+  copy.encryption_key[0] ^= 1;
+  EXPECT_THROW(tree.check_new_leaf(copy, 1), MlsError);  // still the same signature key
+  copy.signature_key[0] ^= 1;
+  EXPECT_NO_THROW(tree.check_new_leaf(copy, 1));
+  copy.capabilities.cipher_suites = {2};
+  EXPECT_THROW(tree.check_new_leaf(copy, 1), MlsError);
+}
+
 TEST(MlsRatchetTree, RefusesMalformedEncodings) {
   // A blank-only tree, a parent node at a leaf position, and trailing garbage.
   EXPECT_THROW(RatchetTree::from_bytes(Bytes{0x01, 0x00}), MlsError);

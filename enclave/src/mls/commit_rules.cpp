@@ -124,11 +124,16 @@ PublicCommitEffect apply_commit_public(RatchetTree& tree, const AuthenticatedCon
 
   for (const auto& [leaf, node] : updates) {
     if (effect.removed.count(leaf) == 1) continue;  // a Remove overrides the Update
+    tree.check_new_leaf(*node, leaf);
     tree.set_leaf(leaf, *node);
     tree.blank_direct_path(leaf);
   }
   for (LeafIndex l : effect.removed) tree.remove_leaf(l);
-  for (const KeyPackage* kp : adds) effect.added.push_back(tree.add_leaf(kp->leaf_node));
+  for (const KeyPackage* kp : adds) {
+    const LeafIndex added = tree.add_leaf(kp->leaf_node);
+    tree.check_new_leaf(kp->leaf_node, added);
+    effect.added.push_back(added);
+  }
   if (effect.external) effect.committer = tree.add_leaf(commit->path->leaf_node);
   if (commit->path) merge_update_path(tree, effect.committer, *commit->path, context.group_id);
   return effect;

@@ -144,6 +144,20 @@ std::optional<LeafIndex> RatchetTree::find_leaf_by_signature_key(const Bytes& si
   return std::nullopt;
 }
 
+void RatchetTree::check_new_leaf(const LeafNode& leaf, LeafIndex index) const {
+  const std::vector<uint16_t>& suites = leaf.capabilities.cipher_suites;
+  if (std::find(suites.begin(), suites.end(), kCipherSuite) == suites.end()) {
+    fail(Reason::kInvalidTree, "leaf does not support the group's cipher suite");
+  }
+  for (LeafIndex l = 0; l < leaf_count_; ++l) {
+    const LeafNode* other = this->leaf(l);
+    if (l == index || other == nullptr) continue;
+    if (other->encryption_key == leaf.encryption_key || other->signature_key == leaf.signature_key) {
+      fail(Reason::kInvalidTree, "leaf reuses the key of leaf " + std::to_string(l));
+    }
+  }
+}
+
 void RatchetTree::invalidate(NodeIndex n) {
   hash_cache_[n].reset();
   const NodeIndex r = root();

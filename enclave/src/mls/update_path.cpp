@@ -187,6 +187,7 @@ void merge_update_path(RatchetTree& tree, LeafIndex sender, const UpdatePath& pa
   const Bytes leaf_parent_hash = install_path_nodes(tree, sender, keys);
   if (path.leaf_node.parent_hash != leaf_parent_hash) fail(Reason::kInvalidPath, "leaf parent hash mismatch");
   if (!path.leaf_node.verify(group_id, sender)) fail(Reason::kBadSignature, "update path leaf signature");
+  tree.check_new_leaf(path.leaf_node, sender);
   tree.set_leaf(sender, path.leaf_node);
 }
 

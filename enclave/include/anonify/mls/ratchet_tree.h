@@ -56,6 +56,9 @@ class RatchetTree {
   // Number of non-blank leaves.
   uint32_t member_count() const;
   std::optional<LeafIndex> find_leaf_by_signature_key(const Bytes& signature_key) const;
+  // RFC 9420 section 7.3 checks for a leaf about to sit at `index`: it supports ciphersuite 1, and
+  // its encryption and signature keys appear at no other leaf. Throws MlsError(kInvalidTree).
+  void check_new_leaf(const LeafNode& leaf, LeafIndex index) const;
 
   void set_leaf(LeafIndex l, LeafNode leaf);
   void set_parent(NodeIndex n, ParentNode parent);
