@@ -1,0 +1,104 @@
+import { expect } from "chai";
+import { getAddress, keccak256, verifyTypedData } from "ethers";
+import type { EnclaveProcess } from "../../src/enclave/EnclaveProcess";
+import { startEnclave, tempDir } from "../enclave/helpers";
+
+/**
+ * Two enclave processes build a group through the handshake log exactly as the chain carries it:
+ * genesis, an external join made from the followed public state, an update and a removal. Every
+ * handshake is signed for AnonifyGroup (EIP-712 Handshake(uint64 epoch, bytes32 handshakeHash)) by
+ * the enclave's attested address.
+ */
+
+type Json = any;
+
+function call(enclave: EnclaveProcess, method: string, params: Record<string, unknown> = {}): Promise<Json> {
+  return (enclave.call as unknown as (m: string, p: Record<string, unknown>) => Promise<Json>)(method, params);
+}
+
+const domain = {
+  name: "Anonify",
+  version: "1",
+  chainId: 31337,
+  verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+};
+const handshakeTypes = { Handshake: [{ name: "epoch", type: "uint64" }, { name: "handshakeHash", type: "bytes32" }] };
+
+function signer(entry: Json): string {
+  expect(entry.handshakeHash).to.equal(keccak256(entry.handshake));
+  return verifyTypedData(domain, handshakeTypes, { epoch: entry.chainEpoch, handshakeHash: entry.handshakeHash }, entry.signature);
+}
+
+describe("MLS handshake log through two enclave processes (simulation)", function () {
+  const dirs = [tempDir(), tempDir()];
+  let a: EnclaveProcess;
+  let b: EnclaveProcess;
+  let addressA: string;
+  let addressB: string;
+
+  before(async function () {
+    a = await startEnclave({ dataDir: dirs[0].dir });
+    b = await startEnclave({ dataDir: dirs[1].dir });
+    addressA = getAddress((await a.init()).address);
+    addressB = getAddress((await b.init()).address);
+  });
+  after(async function () {
+    await a.close();
+    await b.close();
+    for (const d of dirs) d.cleanup();
+  });
+
+  it("creates, admits by external commit from the followed log, updates and removes, agreeing at every epoch", async function () {
+    const log: Json[] = [];
+    const genesis = await call(a, "mls_create_group", { groupId: "0x616e6f6e696679", domain });
+    expect(genesis.chainEpoch).to.equal(0);
+    expect(signer(genesis)).to.equal(addressA);
+    log.push(genesis);
+
+    // b follows the log (public data only) and joins from it.
+    await call(b, "mls_process_handshake", { handshake: genesis.handshake });
+    expect((await call(b, "mls_status")).followedEpoch).to.equal(0);
+    const join = await call(b, "mls_join_external", { domain });
+    expect(join.chainEpoch).to.equal(1);
+    expect(signer(join)).to.equal(addressB);
+    log.push(join);
+
+    const update = async (who: EnclaveProcess, params: Record<string, unknown> = {}) => {
+      const entry = await call(who, params.leaves ? "mls_commit_remove" : "mls_commit_update", { ...params, domain });
+      log.push(entry);
+      return entry;
+    };
+    const applyLast = async () => {
+      const entry = log[log.length - 1];
+      return [await call(a, "mls_process_handshake", { handshake: entry.handshake }),
+              await call(b, "mls_process_handshake", { handshake: entry.handshake })];
+    };
+
+    let [ra, rb] = await applyLast();
+    expect([ra.outcome, rb.outcome]).to.deep.equal(["external_join", "own_commit"]);
+    expect(ra.status.epochAuthenticator).to.equal(rb.status.epochAuthenticator);
+
+    const up = await update(b);
+    expect(up.chainEpoch).to.equal(2);
+    expect(signer(up)).to.equal(addressB);
+    [ra, rb] = await applyLast();
+    expect([ra.outcome, rb.outcome]).to.deep.equal(["commit", "own_commit"]);
+    expect(ra.status.epoch).to.equal(2);
+    expect(ra.status.epochAuthenticator).to.equal(rb.status.epochAuthenticator);
+
+    // Public state served by a member lets anyone check the group's shape.
+    const pub = await call(a, "mls_public_state");
+    expect(pub.epoch).to.equal(2);
+
+    const removal = await update(a, { leaves: [rb.status.leaf] });
+    expect(signer(removal)).to.equal(addressA);
+    [ra, rb] = await applyLast();
+    expect([ra.outcome, rb.outcome]).to.deep.equal(["own_commit", "removed"]);
+    expect(ra.status.memberCount).to.equal(1);
+
+    // Every entry is bound to its chain epoch: the log is 0, 1, 2, 3.
+    expect(log.map((e) => e.chainEpoch)).to.deep.equal([0, 1, 2, 3]);
+    const replay = await call(a, "mls_process_handshake", { handshake: up.handshake }).catch((e: unknown) => e);
+    expect(replay).to.include({ code: "wrong_epoch" });
+  });
+});
