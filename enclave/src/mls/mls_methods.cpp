@@ -211,7 +211,8 @@ ANONIFY_PROTOCOL_METHOD(mls_process_handshake)(Enclave& enclave, const Params& p
   Json out;
   if (entry.is_genesis()) {
     // Nothing for a group to apply: its creator already holds epoch 0, everyone else follows it.
-    if (!mls.follower) mls.follower = PublicGroup::from_group_info(entry.group_info, Bytes{});
+    const bool member = mls.group && mls.group->is_member();
+    if (!member && !mls.follower) mls.follower = PublicGroup::from_group_info(entry.group_info, Bytes{});
     out["outcome"] = "genesis";
   } else {
     out["outcome"] = "followed";
