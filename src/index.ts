@@ -16,3 +16,4 @@ export * from "./config";
 export * from "./errors";
 export { AnonifyRuntime } from "./runtime";
 export * as attestation from "./attestation";
+export * as enclave from "./enclave";

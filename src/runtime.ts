@@ -1,6 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { AttestationRuntime } from "./attestation/runtime";
 import type { AnonifyConfig } from "./config";
+import { startConfiguredEnclave, type EnclaveProcess, type EnclaveProcessOptions } from "./enclave";
 
 /**
  * `hre.anonify`: the plugin's entry point for scripts, tasks and tests.
@@ -16,5 +17,13 @@ export class AnonifyRuntime {
 
   get config(): AnonifyConfig {
     return this.hre.config.anonify;
+  }
+
+  /**
+   * Starts an enclave process as `anonify.mode` and `anonify.enclave.binary` describe (natively in
+   * simulation, under `gramine-sgx` in sgx mode). Build it first with `npm run enclave:build`.
+   */
+  startEnclave(options: Omit<EnclaveProcessOptions, "binary" | "mode"> = {}): Promise<EnclaveProcess> {
+    return startConfiguredEnclave(this.config, options);
   }
 }
