@@ -16,8 +16,11 @@ import { intelCaDer, intelLeafDer, keyIdOfCertificate, simulationCaDer, simulati
 import { vectorDir } from "../test/helpers/vectors";
 import { EnclaveKeys, groupDomain } from "../test/group/helpers/enclaveKeys";
 
-/** A real Intel-signed report of a production enclave (status SW_HARDENING_NEEDED, allowed for the measurement). */
-const INTEL_VECTOR = "rave_2023-02-15_v4_SW_HARDENING_NEEDED";
+/** Real Intel reports: the one the RAVe peer figure (~96k) was measured on, and the largest vector (13 advisory IDs). */
+const INTEL_VECTORS: ReadonlyArray<readonly [string, string]> = [
+  ["rave_2023-02-15_v4_SW_HARDENING_NEEDED", "real Intel report, RAVe's vector"],
+  ["phala_example_2023-10-20_v4_GROUP_OUT_OF_DATE", "real Intel report, largest vector: 13 advisory IDs"],
+];
 const CIPHERTEXT_BYTES = 200;
 const HANDSHAKE_BYTES = 512;
 const BATCH_SIZES = [8, 32, 128] as const;
@@ -26,7 +29,11 @@ const CALLDATA_STANDARD_PER_TOKEN = 4n;
 const CALLDATA_FLOOR_PER_TOKEN = 10n;
 const NONZERO_BYTE_TOKENS = 4n;
 
-type TargetKind = "execution" | "total" | "total per entry";
+/**
+ * "per entry" targets (issue 2: "a batch of 32 under 8k per entry") do not say execution or total, so
+ * both are judged and shown: execution is what the contract controls, total is bound by EIP-7623.
+ */
+type TargetKind = "execution" | "total" | "per entry";
 interface Target {
   kind: TargetKind;
   below: bigint;
@@ -71,15 +78,16 @@ async function measure(
   return { operation, execution, total: receipt.gasUsed, floorBound: receipt.gasUsed === floor, ...options };
 }
 
-function intelVector() {
-  const dir = path.join(vectorDir("ias"), INTEL_VECTOR);
+function intelVector(name: string) {
+  const dir = path.join(vectorDir("ias"), name);
   const manifest = JSON.parse(fs.readFileSync(path.join(vectorDir("ias"), "manifest.json"), "utf8")) as Array<Record<string, unknown>>;
-  const entry = manifest.find((v) => v.dir === INTEL_VECTOR);
-  if (entry === undefined) throw new Error(`${INTEL_VECTOR} missing from manifest.json`);
+  const entry = manifest.find((v) => v.dir === name);
+  if (entry === undefined) throw new Error(`${name} missing from manifest.json`);
   return {
     report: fs.readFileSync(path.join(dir, "report.json")),
     signature: fs.readFileSync(path.join(dir, "signature.bin")),
     mrenclave: "0x" + String(entry.mrenclave_off112),
+    status: String(entry.isvEnclaveQuoteStatus),
   };
 }
 
@@ -100,20 +108,22 @@ async function run(): Promise<Row[]> {
     await measure("Signing-certificate registration (SIMULATION leaf)", simulationVerifier.registerSigningCertificate(simulationLeafDer())),
   );
 
-  const intel = intelVector();
-  await (await intelVerifier.setQuoteStatusAllowed("SW_HARDENING_NEEDED", true)).wait();
-  await (await intelVerifier.setMrenclaveAllowed(intel.mrenclave, true)).wait();
   const verifyTarget: Target = { kind: "execution", below: 90_000n };
-  rows.push(
-    await measure(
-      `Report verification, cached leaf (real Intel report, ${intel.report.length} B)`,
-      deployer.sendTransaction({
-        to: await intelVerifier.getAddress(),
-        data: intelVerifier.interface.encodeFunctionData("verifyReport", [keyIdOfCertificate(intelLeafDer()), intel.report, intel.signature]),
-      }),
-      { target: verifyTarget },
-    ),
-  );
+  for (const [name, label] of INTEL_VECTORS) {
+    const intel = intelVector(name);
+    await (await intelVerifier.setQuoteStatusAllowed(intel.status, true)).wait();
+    await (await intelVerifier.setMrenclaveAllowed(intel.mrenclave, true)).wait();
+    rows.push(
+      await measure(
+        `Report verification, cached leaf (${label}, ${intel.report.length} B)`,
+        deployer.sendTransaction({
+          to: await intelVerifier.getAddress(),
+          data: intelVerifier.interface.encodeFunctionData("verifyReport", [keyIdOfCertificate(intelLeafDer()), intel.report, intel.signature]),
+        }),
+        { target: verifyTarget },
+      ),
+    );
+  }
 
   const mrenclave = keccak256(Buffer.from("anonify bench enclave"));
   await (await simulationVerifier.setMrenclaveAllowed(mrenclave, true)).wait();
@@ -170,7 +180,7 @@ async function run(): Promise<Row[]> {
       await measure(
         `postCiphertextBatch ${size} x ${CIPHERTEXT_BYTES} B`,
         asRelayer.postCiphertextBatch(epoch, batch, await alice.signCiphertextBatch(domain, epoch, batch)),
-        { entries: size, target: size === 32 ? { kind: "total per entry", below: 8_000n } : undefined },
+        { entries: size, target: size === 32 ? { kind: "per entry", below: 8_000n } : undefined },
       ),
     );
   }
@@ -197,10 +207,16 @@ const fmt = (n: bigint | number) => Math.round(Number(n)).toLocaleString("en-US"
 
 function targetCell(row: Row): { target: string; result: string } {
   if (row.target === undefined) return { target: "", result: "" };
-  const measured =
-    row.target.kind === "execution" ? row.execution : row.target.kind === "total" ? row.total : row.total / BigInt(row.entries ?? 1);
-  const pass = measured < row.target.below;
-  return { target: `< ${fmt(row.target.below)} ${row.target.kind}`, result: pass ? "PASS" : "MISS" };
+  const { kind, below } = row.target;
+  const verdict = (measured: bigint) => (measured < below ? "PASS" : "MISS");
+  if (kind === "per entry") {
+    const entries = BigInt(row.entries ?? 1);
+    return {
+      target: `< ${fmt(below)} per entry`,
+      result: `${verdict(row.execution / entries)} execution, ${verdict(row.total / entries)} total`,
+    };
+  }
+  return { target: `< ${fmt(below)} ${kind}`, result: verdict(kind === "execution" ? row.execution : row.total) };
 }
 
 function tableRows(rows: Row[]): string[][] {
