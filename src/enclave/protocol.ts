@@ -180,6 +180,168 @@ export interface SecureEchoResult {
   signer: Hex;
 }
 
+// ---------------------------------------------------------------------------------------------
+// MLS group methods (enclave/src/mls/mls_methods.cpp; PROTOCOL.md "MLS methods", docs/treekem.md).
+// Epochs, leaf indices and counts arrive as JSON integers.
+
+/** Signs the returned handshake entry for AnonifyGroup when `domain` is given. */
+export interface MlsSigningParams {
+  /** EIP-712 domain of the group contract; with it the result carries `signature`. */
+  domain?: Eip712DomainParams;
+}
+
+/**
+ * A handshake-log entry to post with `AnonifyGroup.join` / `postHandshake`
+ * (`struct { opaque commit<V>; opaque group_info<V>; }`, docs/treekem.md).
+ */
+export interface MlsHandshakeEntry {
+  /** The entry bytes, posted as they are. */
+  handshake: Hex;
+  /** keccak256(handshake). */
+  handshakeHash: Hex;
+  /** Log position the entry is signed for: 0 for genesis, e + 1 for the commit leaving MLS epoch e. */
+  chainEpoch: number;
+  /** The entry's MLSMessage(GroupInfo) of the epoch it creates, signed by the author, with external_pub. */
+  groupInfo: Hex;
+  /** EIP-712 `Handshake{epoch: chainEpoch, handshakeHash}` by the enclave (r‖s‖v), only with `domain`. */
+  signature?: Hex;
+}
+
+/** A staged commit (member commit or external join): adopted when the log carries `handshake`. */
+export interface MlsCommitResult extends MlsHandshakeEntry {
+  /** The entry's MLSMessage(PublicMessage Commit). */
+  commit: Hex;
+}
+
+interface MlsGroupStatusBase {
+  /** Current MLS epoch (a staged commit does not change it). */
+  epoch: number;
+  groupId: Hex;
+  /** A commit or external join of this enclave waits for the log. */
+  stagedCommit: boolean;
+}
+
+/** The group of an enclave that is a member. */
+export interface MlsMemberStatus extends MlsGroupStatusBase {
+  member: true;
+  /** This enclave's leaf index. */
+  leaf: number;
+  memberCount: number;
+  /** Public per-epoch confirmation value: members agree on it. */
+  epochAuthenticator: Hex;
+}
+
+/** An external join made but not yet in the log (epoch = the joined GroupInfo's, stagedCommit = true). */
+export interface MlsPendingJoinStatus extends MlsGroupStatusBase {
+  member: false;
+}
+
+export type MlsGroupStatus = MlsMemberStatus | MlsPendingJoinStatus;
+
+export interface MlsCreateGroupParams extends MlsSigningParams {
+  /** 1..255 bytes. */
+  groupId: Hex;
+}
+
+/** The genesis entry (no commit, chainEpoch 0, GroupInfo with the ratchet_tree extension). */
+export interface MlsCreateGroupResult extends MlsHandshakeEntry {
+  status: MlsMemberStatus;
+}
+
+/** One handshake-log entry, in log order. */
+export interface MlsHandshakeParams {
+  handshake: Hex;
+}
+
+/** The log follower's state (public data only). */
+export interface MlsFollowResult {
+  epoch: number;
+  memberCount: number;
+}
+
+/** What an external join starts from: the group's if a member, else the follower's. */
+export interface MlsPublicStateResult {
+  epoch: number;
+  /** MLSMessage(GroupInfo) with external_pub. */
+  groupInfo: Hex;
+  /** RFC 9420 `optional<Node> ratchet_tree<V>`. */
+  ratchetTree: Hex;
+}
+
+/**
+ * An explicit GroupInfo (with an optional tree; without one, its ratchet_tree extension), or neither:
+ * then the follower's latest GroupInfo and tree.
+ */
+export type MlsJoinExternalParams = MlsSigningParams &
+  ({ groupInfo: Hex; ratchetTree?: Hex } | { groupInfo?: undefined; ratchetTree?: undefined });
+
+export interface MlsCommitRemoveParams extends MlsSigningParams {
+  /** Leaf indices (uint32) of other members; non-empty, no duplicates. */
+  leaves: number[];
+}
+
+/**
+ * Result of `mls_process_handshake`, by outcome. `status` is present whenever the enclave still holds a
+ * group; `committer` is the committer's leaf index in the new tree.
+ */
+export type MlsProcessHandshakeResult =
+  // A genesis entry: starts the follower unless the enclave is a member or already follows.
+  | { outcome: "genesis"; status?: MlsGroupStatus }
+  // This enclave's staged commit/join, another member's commit, or a newcomer's external commit.
+  | { outcome: "own_commit" | "commit" | "external_join"; committer: number; status: MlsMemberStatus }
+  // The commit removed this enclave; its group is gone.
+  | { outcome: "removed"; committer: number }
+  // join_superseded: another entry took the epoch of the staged external join, which is dropped.
+  // followed: the enclave holds no group; the follower, if any, applied the entry.
+  | { outcome: "join_superseded" | "followed" };
+
+export type MlsHandshakeOutcome = MlsProcessHandshakeResult["outcome"];
+
+export interface MlsStatusResult {
+  group: MlsGroupStatus | null;
+  /** The follower's epoch, null when not following the log. */
+  followedEpoch: number | null;
+}
+
+export interface MlsProtectParams {
+  data: Hex;
+}
+
+export interface MlsProtectResult {
+  /** MLSMessage(PrivateMessage) with authenticated data "anonify/host". */
+  message: Hex;
+  epoch: number;
+}
+
+export interface MlsUnprotectParams {
+  /** MLSMessage(PrivateMessage) of the current epoch, wrapped with authenticated data "anonify/host". */
+  message: Hex;
+}
+
+export interface MlsUnprotectResult {
+  /** Leaf index of the sender. */
+  sender: number;
+  data: Hex;
+}
+
+/** Labels starting with this prefix are reserved for the enclave (`mls_export_secret` refuses them). */
+export const MLS_RESERVED_EXPORT_PREFIX = "anonify";
+export const MLS_MAX_EXPORT_LENGTH = 1024;
+
+export interface MlsExportSecretParams {
+  /** MLS-Exporter label, not starting with "anonify". */
+  label: string;
+  /** 1..MLS_MAX_EXPORT_LENGTH bytes. */
+  length: number;
+  /** Default empty. */
+  context?: Hex;
+}
+
+export interface MlsExportSecretResult {
+  secret: Hex;
+  epoch: number;
+}
+
 /** Method name -> params and result types. Later issues extend this map. */
 export interface EnclaveMethods {
   status: { params: Record<string, never>; result: StatusResult };
@@ -188,6 +350,25 @@ export interface EnclaveMethods {
   seal: { params: Record<string, never>; result: SealResult };
   eip712_hash: { params: Eip712HashParams; result: Eip712HashResult };
   secure_echo: { params: SecureEchoParams; result: SecureEchoResult };
+  /** Creates a one-member group; returns the genesis entry. */
+  mls_create_group: { params: MlsCreateGroupParams; result: MlsCreateGroupResult };
+  /** Feeds the log follower one entry (public state only; not sealed). */
+  mls_follow: { params: MlsHandshakeParams; result: MlsFollowResult };
+  mls_public_state: { params: Record<string, never>; result: MlsPublicStateResult };
+  /** Stages an external commit into the group. */
+  mls_join_external: { params: MlsJoinExternalParams; result: MlsCommitResult };
+  /** Stages a self-update commit. */
+  mls_commit_update: { params: MlsSigningParams; result: MlsCommitResult };
+  /** Stages a commit removing `leaves`. */
+  mls_commit_remove: { params: MlsCommitRemoveParams; result: MlsCommitResult };
+  /** Applies the next log entry to the group, else to the follower. */
+  mls_process_handshake: { params: MlsHandshakeParams; result: MlsProcessHandshakeResult };
+  mls_status: { params: Record<string, never>; result: MlsStatusResult };
+  /** Wraps host data as a PrivateMessage of the current epoch. */
+  mls_protect: { params: MlsProtectParams; result: MlsProtectResult };
+  /** Opens a host-wrapped PrivateMessage (never a runtime message). */
+  mls_unprotect: { params: MlsUnprotectParams; result: MlsUnprotectResult };
+  mls_export_secret: { params: MlsExportSecretParams; result: MlsExportSecretResult };
 }
 export type EnclaveMethod = keyof EnclaveMethods;
 

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import * as mls from "ts-mls";
 import type { EnclaveProcess } from "../../src/enclave/EnclaveProcess";
+import type { Hex, MlsGroupStatus, MlsMemberStatus, MlsProcessHandshakeResult } from "../../src/enclave/protocol";
 import { hexToBytes, startEnclave, tempDir, toHex } from "../enclave/helpers";
 
 /**
@@ -10,11 +11,18 @@ import { hexToBytes, startEnclave, tempDir, toHex } from "../enclave/helpers";
  * authenticator and an exporter secret after every epoch.
  */
 
-type Json = any;
+/** The member status reported with an applied commit (own_commit, commit, external_join). */
+function appliedStatus(result: MlsProcessHandshakeResult): MlsMemberStatus {
+  if (result.outcome !== "own_commit" && result.outcome !== "commit" && result.outcome !== "external_join") {
+    throw new Error(`expected an applied commit, got ${result.outcome}`);
+  }
+  return result.status;
+}
 
-// The MLS methods are registered by enclave/src/mls/mls_methods.cpp (docs/treekem.md).
-function call(enclave: EnclaveProcess, method: string, params: Record<string, unknown> = {}): Promise<Json> {
-  return (enclave.call as unknown as (m: string, p: Record<string, unknown>) => Promise<Json>)(method, params);
+/** The status of a group this enclave is a member of (`mls_status().group`). */
+function memberStatus(status: MlsGroupStatus | null): MlsMemberStatus {
+  if (status === null || !status.member) throw new Error(`expected a member, got ${JSON.stringify(status)}`);
+  return status;
 }
 
 /** MLS varint length prefix (RFC 9420 section 2.1.2). */
@@ -25,7 +33,7 @@ function varint(length: number): number[] {
 }
 
 /** A handshake-log entry {opaque commit<V>; opaque group_info<V>} carrying a ts-mls commit. */
-function handshakeEntry(commit: Uint8Array, groupInfo: Uint8Array): string {
+function handshakeEntry(commit: Uint8Array, groupInfo: Uint8Array): Hex {
   return toHex(Uint8Array.from([...varint(commit.length), ...commit, ...varint(groupInfo.length), ...groupInfo]));
 }
 
@@ -48,10 +56,10 @@ describe("MLS interop with ts-mls (real enclave binary, simulation)", function (
     data.cleanup();
   });
 
-  async function expectAgreement(state: mls.ClientState, status: Json) {
+  async function expectAgreement(state: mls.ClientState, status: MlsMemberStatus) {
     expect(status.epoch).to.equal(Number(state.groupContext.epoch));
     expect(status.epochAuthenticator).to.equal(toHex(state.keySchedule.epochAuthenticator));
-    const ours = await call(enclave, "mls_export_secret", { label: EXPORT_LABEL, context: toHex(EXPORT_CONTEXT), length: 32 });
+    const ours = await enclave.call("mls_export_secret", { label: EXPORT_LABEL, context: toHex(EXPORT_CONTEXT), length: 32 });
     const theirs = await mls.mlsExporter(state.keySchedule.exporterSecret, EXPORT_LABEL, EXPORT_CONTEXT, 32, impl);
     expect(ours.secret).to.equal(toHex(theirs));
   }
@@ -75,45 +83,45 @@ describe("MLS interop with ts-mls (real enclave binary, simulation)", function (
     const groupInfoBytes = mls.encodeMlsMessage({ version: "mls10", wireformat: "mls_group_info", groupInfo });
 
     // Our enclave joins from the GroupInfo alone (tree in the ratchet_tree extension).
-    const join = await call(enclave, "mls_join_external", { groupInfo: toHex(groupInfoBytes) });
+    const join = await enclave.call("mls_join_external", { groupInfo: toHex(groupInfoBytes) });
     state = (await tsProcess(state, hexToBytes(join.commit))).newState;
-    const joined = await call(enclave, "mls_process_handshake", { handshake: join.handshake });
+    const joined = await enclave.call("mls_process_handshake", { handshake: join.handshake });
     expect(joined.outcome).to.equal("own_commit");
-    expect(joined.status.memberCount).to.equal(2);
-    await expectAgreement(state, joined.status);
+    expect(appliedStatus(joined).memberCount).to.equal(2);
+    await expectAgreement(state, appliedStatus(joined));
 
     // ts-mls commits a self-update (PublicMessage); we process it from the log.
     const theirCommit = await mls.createCommit({ state, cipherSuite: impl }, { wireAsPublicMessage: true });
     state = theirCommit.newState;
     const theirEntry = handshakeEntry(mls.encodeMlsMessage(theirCommit.commit), await publishedGroupInfo(state));
-    const processed = await call(enclave, "mls_process_handshake", { handshake: theirEntry });
+    const processed = await enclave.call("mls_process_handshake", { handshake: theirEntry });
     expect(processed.outcome).to.equal("commit");
-    await expectAgreement(state, processed.status);
+    await expectAgreement(state, appliedStatus(processed));
 
     // We commit a self-update; ts-mls processes it.
-    const ourCommit = await call(enclave, "mls_commit_update");
+    const ourCommit = await enclave.call("mls_commit_update", {});
     state = (await tsProcess(state, hexToBytes(ourCommit.commit))).newState;
-    const applied = await call(enclave, "mls_process_handshake", { handshake: ourCommit.handshake });
+    const applied = await enclave.call("mls_process_handshake", { handshake: ourCommit.handshake });
     expect(applied.outcome).to.equal("own_commit");
-    await expectAgreement(state, applied.status);
+    await expectAgreement(state, appliedStatus(applied));
 
     // Application messages both ways.
-    const wrapped = await call(enclave, "mls_protect", { data: toHex(new TextEncoder().encode("from the enclave")) });
+    const wrapped = await enclave.call("mls_protect", { data: toHex(new TextEncoder().encode("from the enclave")) });
     const received = await tsProcess(state, hexToBytes(wrapped.message));
     expect(received.kind).to.equal("applicationMessage");
     state = received.newState;
     expect(new TextDecoder().decode((received as { message: Uint8Array }).message)).to.equal("from the enclave");
     const reply = await mls.createApplicationMessage(state, new TextEncoder().encode("from ts-mls"), impl, new TextEncoder().encode("anonify/host"));
     state = reply.newState;
-    const opened = await call(enclave, "mls_unprotect", {
+    const opened = await enclave.call("mls_unprotect", {
       message: toHex(mls.encodeMlsMessage({ version: "mls10", wireformat: "mls_private_message", privateMessage: reply.privateMessage })),
     });
     expect(new TextDecoder().decode(hexToBytes(opened.data))).to.equal("from ts-mls");
 
     // A ts-mls commit replayed from the log is stale and changes nothing.
-    const stale = await call(enclave, "mls_process_handshake", { handshake: theirEntry }).catch((e: unknown) => e);
+    const stale = await enclave.call("mls_process_handshake", { handshake: theirEntry }).catch((e: unknown) => e);
     expect(stale).to.include({ code: "wrong_epoch" });
-    await expectAgreement(state, (await call(enclave, "mls_status")).group);
+    await expectAgreement(state, memberStatus((await enclave.call("mls_status", {})).group));
   });
 
   it("refuses a forged ts-mls commit and one published with a stale GroupInfo, and stays in step afterwards", async function () {
@@ -121,31 +129,31 @@ describe("MLS interop with ts-mls (real enclave binary, simulation)", function (
     const bob = await mls.generateKeyPackage(credential, mls.defaultCapabilities(), mls.defaultLifetime, [], impl);
     let state = await mls.createGroup(new TextEncoder().encode("anonify-interop-2"), bob.publicPackage, bob.privatePackage, [], impl);
     const groupInfo = await mls.createGroupInfoWithExternalPubAndRatchetTree(state, [], impl);
-    const join = await call(enclave, "mls_join_external", {
+    const join = await enclave.call("mls_join_external", {
       groupInfo: toHex(mls.encodeMlsMessage({ version: "mls10", wireformat: "mls_group_info", groupInfo })),
     });
     state = (await tsProcess(state, hexToBytes(join.commit))).newState;
-    await call(enclave, "mls_process_handshake", { handshake: join.handshake });
+    await enclave.call("mls_process_handshake", { handshake: join.handshake });
 
     const commit = await mls.createCommit({ state, cipherSuite: impl }, { wireAsPublicMessage: true });
     const message = commit.commit as mls.MLSMessage & mls.MlsPublicMessage;
     const forged = structuredClone(message);
     forged.publicMessage.auth.signature = Uint8Array.from(forged.publicMessage.auth.signature, (b, i) => (i === 0 ? b ^ 1 : b));
     const published = await publishedGroupInfo(commit.newState);
-    const refused = await call(enclave, "mls_process_handshake", {
+    const refused = await enclave.call("mls_process_handshake", {
       handshake: handshakeEntry(mls.encodeMlsMessage(forged), published),
     }).catch((e: unknown) => e);
     expect(refused).to.have.property("code").that.is.oneOf(["invalid_signature", "authentication_failed"]);
     // The genuine commit published with a GroupInfo of the old epoch is refused too.
-    const mismatched = await call(enclave, "mls_process_handshake", {
+    const mismatched = await enclave.call("mls_process_handshake", {
       handshake: handshakeEntry(mls.encodeMlsMessage(message), await publishedGroupInfo(state)),
     }).catch((e: unknown) => e);
     expect(mismatched).to.include({ code: "invalid_message" });
 
     state = commit.newState;
-    const processed = await call(enclave, "mls_process_handshake", {
+    const processed = await enclave.call("mls_process_handshake", {
       handshake: handshakeEntry(mls.encodeMlsMessage(message), published),
     });
-    await expectAgreement(state, processed.status);
+    await expectAgreement(state, appliedStatus(processed));
   });
 });
