@@ -1,0 +1,573 @@
+/**
+ * The user-facing wire formats of Anonify (issue 5), TypeScript side: EIP-712 types of what users sign, the
+ * command and query objects, HPKE sealing to the enclave and opening of its replies and notifications, and the
+ * JSON shapes of the node's HTTP API. The enclave (C++) implements the other end of every format here; the node
+ * only forwards the sealed bytes.
+ *
+ * HPKE everywhere: DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / AES-128-GCM, mode base, aad empty,
+ * wire = enc (32 bytes) ‖ ciphertext. Hex is 0x-prefixed lower case; uint64 values in JSON are decimal strings.
+ */
+import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from "@hpke/core";
+import { getAddress, getBytes, hexlify, isAddress, keccak256, verifyTypedData, type Signer, type TypedDataDomain } from "ethers";
+
+export type Hex = `0x${string}`;
+
+// ---------------------------------------------------------------------------------------------
+// Constants
+
+/** EIP-712 domain name and version of `AnonifyGroup` (every user signature uses the group's domain). */
+export const ANONIFY_DOMAIN_NAME = "Anonify";
+export const ANONIFY_DOMAIN_VERSION = "1";
+
+/** HPKE `info` strings, one per message kind, so a message sealed for one purpose never opens as another. */
+export const HPKE_INFO = {
+  command: "anonify/command/v1",
+  read: "anonify/read/v1",
+  readReply: "anonify/read-reply/v1",
+  subscribe: "anonify/subscribe/v1",
+  notify: "anonify/notify/v1",
+} as const;
+
+/** Length of the HPKE encapsulated key (X25519 public key) at the start of every sealed message. */
+export const HPKE_ENC_LENGTH = 32;
+/** X25519 public key length. */
+export const X25519_PUBLIC_KEY_LENGTH = 32;
+/** Length of an Ethereum signature r ‖ s ‖ v. */
+export const SIGNATURE_LENGTH = 65;
+
+const UINT64_MAX = (1n << 64n) - 1n;
+const UINT256_MAX = (1n << 256n) - 1n;
+
+/** EIP-712 types users sign (primary type = the single key). */
+export const COMMAND_TYPES = {
+  Command: [
+    { name: "sender", type: "address" },
+    { name: "nonce", type: "uint64" },
+    { name: "payloadHash", type: "bytes32" },
+  ],
+};
+export const READ_TYPES = {
+  Read: [
+    { name: "sender", type: "address" },
+    { name: "queryHash", type: "bytes32" },
+    { name: "replyKey", type: "bytes32" },
+    { name: "issuedAt", type: "uint64" },
+  ],
+};
+export const SUBSCRIBE_TYPES = {
+  Subscribe: [
+    { name: "account", type: "address" },
+    { name: "replyKey", type: "bytes32" },
+    { name: "issuedAt", type: "uint64" },
+  ],
+};
+
+/** The group's EIP-712 domain: {name "Anonify", version "1", chainId, verifyingContract = the group}. */
+export function groupDomain(chainId: bigint | number | string, verifyingContract: string): TypedDataDomain {
+  return {
+    name: ANONIFY_DOMAIN_NAME,
+    version: ANONIFY_DOMAIN_VERSION,
+    chainId: BigInt(chainId),
+    verifyingContract: getAddress(verifyingContract),
+  };
+}
+
+/** The domain as enclave method parameters take it (`{chainId, verifyingContract}`, chainId a decimal string). */
+export function domainParams(domain: TypedDataDomain): { chainId: string; verifyingContract: Hex } {
+  if (domain.chainId === undefined || domain.chainId === null || !domain.verifyingContract) {
+    throw new WireFormatError("domain_invalid", "the domain needs chainId and verifyingContract");
+  }
+  return { chainId: BigInt(domain.chainId).toString(), verifyingContract: lowerHex(domain.verifyingContract) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+export type WireErrorCode =
+  | "address_invalid"
+  | "amount_invalid"
+  | "uint64_invalid"
+  | "hex_invalid"
+  | "key_invalid"
+  | "domain_invalid"
+  | "command_invalid"
+  | "query_invalid"
+  | "open_failed"
+  | "reply_malformed"
+  | "signer_mismatch";
+
+/** Bad input to, or undecodable output of, a wire-format function. */
+export class WireFormatError extends Error {
+  constructor(
+    readonly code: WireErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "WireFormatError";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command and query objects
+
+/** A uint256 amount as the caller may give it. */
+export type AmountLike = bigint | number | string;
+
+export type TokenCommand =
+  | { op: "init"; name: string; symbol: string; initialSupply: AmountLike }
+  | { op: "transfer"; to: string; amount: AmountLike }
+  | { op: "approve"; spender: string; amount: AmountLike }
+  | { op: "transferFrom"; from: string; to: string; amount: AmountLike }
+  | { op: "mint"; to: string; amount: AmountLike }
+  | { op: "burn"; amount: AmountLike };
+export type TokenCommandOp = TokenCommand["op"];
+
+export type TokenQuery =
+  | { op: "balanceOf"; account: string }
+  | { op: "allowance"; owner: string; spender: string }
+  | { op: "totalSupply" }
+  | { op: "tokenInfo" }
+  | { op: "nonce"; account: string };
+export type TokenQueryOp = TokenQuery["op"];
+
+/** The `tokenInfo` result. */
+export interface TokenInfo {
+  name: string;
+  symbol: string;
+  owner: Hex | null;
+  initialized: boolean;
+}
+
+/**
+ * UTF-8 JSON bytes of a command with the key order of the wire format. These exact bytes are hashed and signed
+ * (no canonicalization happens anywhere), so they are produced in one place.
+ */
+export function encodeCommand(command: TokenCommand): Uint8Array {
+  let object: Record<string, string>;
+  switch (command.op) {
+    case "init":
+      if (typeof command.name !== "string" || typeof command.symbol !== "string") {
+        throw new WireFormatError("command_invalid", "init needs a string name and symbol");
+      }
+      object = { op: "init", name: command.name, symbol: command.symbol, initialSupply: amount(command.initialSupply, "initialSupply") };
+      break;
+    case "transfer":
+      object = { op: "transfer", to: address(command.to, "to"), amount: amount(command.amount) };
+      break;
+    case "approve":
+      object = { op: "approve", spender: address(command.spender, "spender"), amount: amount(command.amount) };
+      break;
+    case "transferFrom":
+      object = { op: "transferFrom", from: address(command.from, "from"), to: address(command.to, "to"), amount: amount(command.amount) };
+      break;
+    case "mint":
+      object = { op: "mint", to: address(command.to, "to"), amount: amount(command.amount) };
+      break;
+    case "burn":
+      object = { op: "burn", amount: amount(command.amount) };
+      break;
+    default:
+      throw new WireFormatError("command_invalid", `unknown command op ${JSON.stringify((command as { op?: unknown }).op)}`);
+  }
+  return utf8(JSON.stringify(object));
+}
+
+/** UTF-8 JSON bytes of a query with the key order of the wire format. */
+export function encodeQuery(query: TokenQuery): Uint8Array {
+  let object: Record<string, string>;
+  switch (query.op) {
+    case "balanceOf":
+      object = { op: "balanceOf", account: address(query.account, "account") };
+      break;
+    case "allowance":
+      object = { op: "allowance", owner: address(query.owner, "owner"), spender: address(query.spender, "spender") };
+      break;
+    case "totalSupply":
+      object = { op: "totalSupply" };
+      break;
+    case "tokenInfo":
+      object = { op: "tokenInfo" };
+      break;
+    case "nonce":
+      object = { op: "nonce", account: address(query.account, "account") };
+      break;
+    default:
+      throw new WireFormatError("query_invalid", `unknown query op ${JSON.stringify((query as { op?: unknown }).op)}`);
+  }
+  return utf8(JSON.stringify(object));
+}
+
+// ---------------------------------------------------------------------------------------------
+// HPKE
+
+const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes128Gcm() });
+
+/** An X25519 private key as the HPKE library holds it (a WebCrypto key; not extractable by this module). */
+export type HpkePrivateKey = Awaited<ReturnType<typeof suite.kem.generateKeyPair>>["privateKey"];
+
+/** A fresh X25519 key pair whose public half travels as `replyKey`. */
+export interface ReplyKeyPair {
+  publicKey: Hex;
+  privateKey: HpkePrivateKey;
+}
+
+export async function generateReplyKeyPair(): Promise<ReplyKeyPair> {
+  const pair = await suite.kem.generateKeyPair();
+  return { publicKey: hexlify(new Uint8Array(await suite.kem.serializePublicKey(pair.publicKey))) as Hex, privateKey: pair.privateKey };
+}
+
+/** HPKE base-mode single-shot seal to a 32-byte X25519 public key; returns enc ‖ ct. */
+export async function hpkeSeal(recipientPublicKey: string | Uint8Array, info: string, plaintext: Uint8Array): Promise<Uint8Array> {
+  const keyBytes = fixedBytes(recipientPublicKey, X25519_PUBLIC_KEY_LENGTH, "recipient HPKE public key");
+  let recipient: Awaited<ReturnType<typeof suite.kem.deserializePublicKey>>;
+  try {
+    recipient = await suite.kem.deserializePublicKey(keyBytes);
+  } catch (error) {
+    throw new WireFormatError("key_invalid", `not an X25519 public key: ${(error as Error).message}`);
+  }
+  const { enc, ct } = await suite.seal({ recipientPublicKey: recipient, info: utf8(info) }, plaintext);
+  return concatBytes(new Uint8Array(enc), new Uint8Array(ct));
+}
+
+/** Opens enc ‖ ct with `privateKey` under `info`; any failure is `WireFormatError("open_failed")`. */
+export async function hpkeOpen(privateKey: HpkePrivateKey, info: string, wire: string | Uint8Array): Promise<Uint8Array> {
+  const bytes = typeof wire === "string" ? hexBytes(wire, "sealed message") : wire;
+  if (bytes.length < HPKE_ENC_LENGTH + 16) {
+    throw new WireFormatError("open_failed", `a sealed message is at least ${HPKE_ENC_LENGTH + 16} bytes, got ${bytes.length}`);
+  }
+  try {
+    const plaintext = await suite.open(
+      { recipientKey: privateKey, enc: bytes.slice(0, HPKE_ENC_LENGTH), info: utf8(info) },
+      bytes.slice(HPKE_ENC_LENGTH),
+    );
+    return new Uint8Array(plaintext);
+  } catch (error) {
+    throw new WireFormatError("open_failed", `cannot open the ${info} message: ${(error as Error).message}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+/** The JSON object sealed to the enclave for a command (and carried, encrypted, in the log entry). */
+export interface CommandEnvelope {
+  sender: Hex;
+  /** Decimal uint64. */
+  nonce: string;
+  /** Hex of the exact command JSON bytes. */
+  payload: Hex;
+  /** EIP-712 `Command` signature, 65 bytes. */
+  signature: Hex;
+}
+
+export interface SealCommandOptions {
+  /** The enclave's X25519 HPKE public key (32 bytes), checked against the chain by the caller. */
+  enclaveHpkeKey: string | Uint8Array;
+  signer: Signer;
+  domain: TypedDataDomain;
+  /** The sender's next command nonce. */
+  nonce: bigint | number | string;
+  /** The command, or its exact JSON bytes. */
+  payload: TokenCommand | Uint8Array;
+}
+
+export interface SealedCommand {
+  /** Hex of enc ‖ ct: what `POST /commands {payload}` takes. */
+  payload: Hex;
+  envelope: CommandEnvelope;
+  /** keccak256 of the command JSON bytes (the signed `payloadHash`). */
+  payloadHash: Hex;
+}
+
+/** Signs `Command(sender, nonce, keccak256(payload))` and seals the envelope to the enclave. */
+export async function sealCommand(options: SealCommandOptions): Promise<SealedCommand> {
+  const nonce = uint64(options.nonce, "nonce");
+  const payload = options.payload instanceof Uint8Array ? options.payload : encodeCommand(options.payload);
+  const sender = lowerHex(await options.signer.getAddress());
+  const payloadHash = keccak256(payload) as Hex;
+  const signature = lowerHex(await options.signer.signTypedData(options.domain, COMMAND_TYPES, { sender, nonce, payloadHash }));
+  const envelope: CommandEnvelope = { sender, nonce: nonce.toString(), payload: lowerHex(hexlify(payload)), signature };
+  const sealed = await hpkeSeal(options.enclaveHpkeKey, HPKE_INFO.command, utf8(JSON.stringify(envelope)));
+  return { payload: lowerHex(hexlify(sealed)), envelope, payloadHash };
+}
+
+/** The address that signed a command envelope under `domain`. */
+export function recoverCommandSigner(domain: TypedDataDomain, envelope: CommandEnvelope): Hex {
+  return lowerHex(
+    verifyTypedData(domain, COMMAND_TYPES, { sender: envelope.sender, nonce: BigInt(envelope.nonce), payloadHash: keccak256(envelope.payload) }, envelope.signature),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+export interface ReadRequest {
+  sender: Hex;
+  /** Hex of the exact query JSON bytes. */
+  query: Hex;
+  replyKey: Hex;
+  /** Decimal unix seconds. */
+  issuedAt: string;
+  signature: Hex;
+}
+
+export interface SealReadOptions {
+  enclaveHpkeKey: string | Uint8Array;
+  signer: Signer;
+  domain: TypedDataDomain;
+  query: TokenQuery | Uint8Array;
+  /** Unix seconds; default now. */
+  issuedAt?: bigint | number;
+  /** Default: a fresh key pair (always use a fresh one per request outside tests). */
+  replyKeyPair?: ReplyKeyPair;
+}
+
+export interface SealedRead {
+  /** Hex of enc ‖ ct: what `POST /reads {payload}` takes. */
+  payload: Hex;
+  replyKeyPair: ReplyKeyPair;
+  request: ReadRequest;
+}
+
+/** Signs `Read(sender, queryHash, replyKey, issuedAt)` and seals the request to the enclave. */
+export async function sealRead(options: SealReadOptions): Promise<SealedRead> {
+  const query = options.query instanceof Uint8Array ? options.query : encodeQuery(options.query);
+  const replyKeyPair = options.replyKeyPair ?? (await generateReplyKeyPair());
+  const issuedAt = uint64(options.issuedAt ?? nowSeconds(), "issuedAt");
+  const sender = lowerHex(await options.signer.getAddress());
+  const signature = lowerHex(
+    await options.signer.signTypedData(options.domain, READ_TYPES, { sender, queryHash: keccak256(query), replyKey: replyKeyPair.publicKey, issuedAt }),
+  );
+  const request: ReadRequest = { sender, query: lowerHex(hexlify(query)), replyKey: replyKeyPair.publicKey, issuedAt: issuedAt.toString(), signature };
+  const sealed = await hpkeSeal(options.enclaveHpkeKey, HPKE_INFO.read, utf8(JSON.stringify(request)));
+  return { payload: lowerHex(hexlify(sealed)), replyKeyPair, request };
+}
+
+export function recoverReadSigner(domain: TypedDataDomain, request: ReadRequest): Hex {
+  return lowerHex(
+    verifyTypedData(
+      domain,
+      READ_TYPES,
+      { sender: request.sender, queryHash: keccak256(request.query), replyKey: request.replyKey, issuedAt: BigInt(request.issuedAt) },
+      request.signature,
+    ),
+  );
+}
+
+export interface ReadErrorBody {
+  code: string;
+  message: string;
+}
+
+/** The decrypted reply to a read. */
+export type ReadReply<R = unknown> = { ok: true; result: R; stateCounter: bigint } | { ok: false; error: ReadErrorBody };
+
+/** Opens `{reply}` of `POST /reads` with the request's reply key and checks its shape. */
+export async function openReadReply<R = unknown>(replyKeyPair: ReplyKeyPair, reply: string | Uint8Array): Promise<ReadReply<R>> {
+  const object = parseJsonObject(await hpkeOpen(replyKeyPair.privateKey, HPKE_INFO.readReply, reply), "read reply");
+  if (object.ok === true) {
+    if (!("result" in object)) throw new WireFormatError("reply_malformed", "a successful read reply has no result");
+    return { ok: true, result: object.result as R, stateCounter: uint64(object.stateCounter as string, "stateCounter") };
+  }
+  if (object.ok === false) {
+    const error = object.error as Partial<ReadErrorBody> | undefined;
+    if (!error || typeof error.code !== "string" || typeof error.message !== "string") {
+      throw new WireFormatError("reply_malformed", "a failed read reply needs error.code and error.message strings");
+    }
+    return { ok: false, error: { code: error.code, message: error.message } };
+  }
+  throw new WireFormatError("reply_malformed", "a read reply needs a boolean ok");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subscriptions and notifications
+
+export interface SubscribeRequest {
+  account: Hex;
+  replyKey: Hex;
+  issuedAt: string;
+  signature: Hex;
+}
+
+export interface SealSubscriptionOptions {
+  enclaveHpkeKey: string | Uint8Array;
+  signer: Signer;
+  domain: TypedDataDomain;
+  issuedAt?: bigint | number;
+  replyKeyPair?: ReplyKeyPair;
+}
+
+export interface SealedSubscription {
+  /** Hex of enc ‖ ct: the `payload` query parameter of `GET /notifications`. */
+  payload: Hex;
+  replyKeyPair: ReplyKeyPair;
+  request: SubscribeRequest;
+}
+
+/** Signs `Subscribe(account, replyKey, issuedAt)` and seals it to the enclave. */
+export async function sealSubscription(options: SealSubscriptionOptions): Promise<SealedSubscription> {
+  const replyKeyPair = options.replyKeyPair ?? (await generateReplyKeyPair());
+  const issuedAt = uint64(options.issuedAt ?? nowSeconds(), "issuedAt");
+  const account = lowerHex(await options.signer.getAddress());
+  const signature = lowerHex(await options.signer.signTypedData(options.domain, SUBSCRIBE_TYPES, { account, replyKey: replyKeyPair.publicKey, issuedAt }));
+  const request: SubscribeRequest = { account, replyKey: replyKeyPair.publicKey, issuedAt: issuedAt.toString(), signature };
+  const sealed = await hpkeSeal(options.enclaveHpkeKey, HPKE_INFO.subscribe, utf8(JSON.stringify(request)));
+  return { payload: lowerHex(hexlify(sealed)), replyKeyPair, request };
+}
+
+export function recoverSubscribeSigner(domain: TypedDataDomain, request: SubscribeRequest): Hex {
+  return lowerHex(
+    verifyTypedData(domain, SUBSCRIBE_TYPES, { account: request.account, replyKey: request.replyKey, issuedAt: BigInt(request.issuedAt) }, request.signature),
+  );
+}
+
+export interface Notification {
+  stateCounter: bigint;
+  /** Whether the subscriber's balance, allowance or nonce changed at this entry. */
+  changed: boolean;
+}
+
+/** Opens one notification payload (`data.payload` of an SSE `notification` event). */
+export async function openNotification(replyKeyPair: ReplyKeyPair, payload: string | Uint8Array): Promise<Notification> {
+  const object = parseJsonObject(await hpkeOpen(replyKeyPair.privateKey, HPKE_INFO.notify, payload), "notification");
+  if (typeof object.changed !== "boolean") throw new WireFormatError("reply_malformed", "a notification needs a boolean changed");
+  return { stateCounter: uint64(object.stateCounter as string, "stateCounter"), changed: object.changed };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Node HTTP API shapes (src/node serves them, src/client consumes them)
+
+/** Body of every 4xx/5xx response. */
+export interface NodeErrorBody {
+  error: { code: string; message: string };
+}
+
+/** `GET /health`. uint64 values are decimal strings. */
+export interface NodeHealth {
+  status: "ok";
+  mode: "simulation" | "sgx";
+  address: Hex;
+  joined: boolean;
+  epoch: string;
+  stateCounter: string;
+  chainStateCounter: string;
+  lag: string;
+}
+
+/** `GET /enclave`: what the client checks against the group's roster before sealing anything. */
+export interface NodeEnclaveInfo {
+  address: Hex;
+  hpkePublicKey: Hex;
+  mlsSignatureKey: Hex;
+  mrenclave: Hex;
+  mode: "simulation" | "sgx";
+  /** The AnonifyGroup address the node serves. */
+  group: Hex;
+}
+
+/** `POST /commands` and `POST /reads` request body. */
+export interface SealedPayloadBody {
+  payload: Hex;
+}
+
+/** `POST /commands` -> 202. */
+export interface SubmitCommandResponse {
+  id: Hex;
+}
+
+export type CommandStatusName = "queued" | "posted" | "applied" | "rejected" | "failed";
+
+/** `GET /commands/:id`. */
+export interface CommandStatus {
+  id: Hex;
+  status: CommandStatusName;
+  stateCounter?: string;
+  txHash?: Hex;
+  reason?: string;
+}
+
+/** `POST /reads` -> 200. */
+export interface ReadResponse {
+  reply: Hex;
+}
+
+/** `data` of an SSE `event: notification`. */
+export interface NotificationEventData {
+  payload: Hex;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+export function utf8(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
+}
+
+export function lowerHex(value: string): Hex {
+  return value.toLowerCase() as Hex;
+}
+
+function nowSeconds(): bigint {
+  return BigInt(Math.floor(Date.now() / 1000));
+}
+
+function address(value: string, field: string): Hex {
+  if (typeof value !== "string" || !isAddress(value)) throw new WireFormatError("address_invalid", `${field} is not an address: ${String(value)}`);
+  return lowerHex(getAddress(value));
+}
+
+/** A uint256 as a decimal string. */
+function amount(value: AmountLike, field = "amount"): string {
+  let parsed: bigint;
+  try {
+    if (typeof value === "string" && !/^[0-9]+$/.test(value)) throw new Error("not decimal");
+    if (typeof value === "number" && !Number.isSafeInteger(value)) throw new Error("not a safe integer");
+    parsed = BigInt(value);
+  } catch {
+    throw new WireFormatError("amount_invalid", `${field} is not a non-negative decimal integer: ${String(value)}`);
+  }
+  if (parsed < 0n || parsed > UINT256_MAX) throw new WireFormatError("amount_invalid", `${field} is outside uint256: ${parsed}`);
+  return parsed.toString();
+}
+
+function uint64(value: bigint | number | string, field: string): bigint {
+  let parsed: bigint;
+  try {
+    if (typeof value === "string" && !/^[0-9]+$/.test(value)) throw new Error("not decimal");
+    if (typeof value === "number" && !Number.isSafeInteger(value)) throw new Error("not a safe integer");
+    parsed = BigInt(value);
+  } catch {
+    throw new WireFormatError("uint64_invalid", `${field} is not a decimal uint64: ${String(value)}`);
+  }
+  if (parsed < 0n || parsed > UINT64_MAX) throw new WireFormatError("uint64_invalid", `${field} is outside uint64: ${parsed}`);
+  return parsed;
+}
+
+function hexBytes(value: string, what: string): Uint8Array {
+  if (!/^0x([0-9a-fA-F]{2})*$/.test(value)) throw new WireFormatError("hex_invalid", `${what} is not 0x-prefixed hex`);
+  return getBytes(value);
+}
+
+function fixedBytes(value: string | Uint8Array, length: number, what: string): Uint8Array {
+  const bytes = typeof value === "string" ? hexBytes(value, what) : value;
+  if (bytes.length !== length) throw new WireFormatError("key_invalid", `${what} must be ${length} bytes, got ${bytes.length}`);
+  return bytes;
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+function parseJsonObject(bytes: Uint8Array, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (error) {
+    throw new WireFormatError("reply_malformed", `the ${what} is not UTF-8 JSON: ${(error as Error).message}`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new WireFormatError("reply_malformed", `the ${what} is not a JSON object`);
+  return value as Record<string, unknown>;
+}
