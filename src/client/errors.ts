@@ -1,0 +1,104 @@
+/**
+ * Typed errors of the client SDK. Every one carries a stable `code`; callers branch on the class or the code,
+ * never on the message.
+ */
+
+/** Base class: `code` is stable and machine-readable. */
+export class AnonifyClientError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Why a node's enclave was not trusted (nothing was encrypted to it). */
+export type EnclaveDistrustReason =
+  /** The node serves another AnonifyGroup than the client was configured with. */
+  | "group_mismatch"
+  /** The address is not in the group's roster (never joined). */
+  | "not_registered"
+  /** The enclave was revoked or evicted. */
+  | "revoked"
+  /** The node's HPKE key is not the one the enclave registered (bound to REPORTDATA at join). */
+  | "hpke_key_mismatch"
+  /** The node's MLS signature key is not the registered one. */
+  | "mls_key_mismatch"
+  /** The node claims another MRENCLAVE than the attested one. */
+  | "mrenclave_mismatch"
+  /** The attested MRENCLAVE is no longer on the verifier's allowlist (the enclave may be evicted). */
+  | "mrenclave_disallowed"
+  /** The node's answer is not an enclave description. */
+  | "malformed_enclave_info";
+
+/** The node's enclave does not match the chain: the client refuses to encrypt anything to it. */
+export class EnclaveNotTrustedError extends AnonifyClientError {
+  constructor(
+    readonly reason: EnclaveDistrustReason,
+    message: string,
+    readonly enclaveAddress?: string,
+  ) {
+    super("enclave_not_trusted", `enclave not trusted (${reason}): ${message}`);
+  }
+}
+
+/**
+ * The node answered with an HTTP error (`code` = the node's `error.code`, `status` = the HTTP status), or could
+ * not be reached (`code` "node_unreachable", status 0), or answered something that is not the API's JSON
+ * (`code` "bad_response").
+ */
+export class NodeRequestError extends AnonifyClientError {
+  constructor(
+    code: string,
+    message: string,
+    readonly status: number,
+    readonly method: string,
+    readonly path: string,
+  ) {
+    super(code, `${method} ${path}: ${message}${status ? ` (HTTP ${status})` : ""}`);
+  }
+}
+
+/** The command reached the log and every enclave rejected it deterministically (insufficient balance, …). */
+export class CommandRejectedError extends AnonifyClientError {
+  constructor(
+    readonly commandId: string,
+    readonly reason: string,
+    readonly stateCounter?: bigint,
+  ) {
+    super("command_rejected", `command ${commandId} rejected: ${reason}`);
+  }
+}
+
+/** The node gave up on the command before it reached the log (status "failed"). */
+export class CommandFailedError extends AnonifyClientError {
+  constructor(
+    readonly commandId: string,
+    readonly reason: string,
+  ) {
+    super("command_failed", `command ${commandId} failed: ${reason}`);
+  }
+}
+
+/** The enclave refused a read (`code` = the enclave's code, e.g. "not_authorized"). */
+export class ReadRefusedError extends AnonifyClientError {
+  constructor(code: string, message: string) {
+    super(code, `read refused (${code}): ${message}`);
+  }
+}
+
+/** Waiting for a command or a notification took longer than allowed. */
+export class ClientTimeoutError extends AnonifyClientError {
+  constructor(message: string) {
+    super("timeout", message);
+  }
+}
+
+/** Bad argument to an SDK call (before anything is sent). */
+export class ClientArgumentError extends AnonifyClientError {
+  constructor(message: string) {
+    super("invalid_argument", message);
+  }
+}

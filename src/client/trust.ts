@@ -1,0 +1,106 @@
+/**
+ * The client's trust decision: a node's `GET /enclave` answer is believed only when the group's roster on chain
+ * says the same. The roster's HPKE and MLS keys were bound to the enclave's attested REPORTDATA at join
+ * (AnonifyGroup checks REPORTDATA[20..52] == SHA-256(hpkePublicKey ‖ mlsSignatureKey)), so equal keys mean the
+ * client encrypts to the attested enclave and to no one else.
+ */
+import { Contract, getAddress, isAddress, type BlockTag, type ContractRunner } from "ethers";
+import { EnclaveNotTrustedError } from "./errors";
+import { lowerHex, type Hex, type NodeEnclaveInfo } from "./wire";
+
+/** The views of AnonifyGroup and IasVerifier the client reads. */
+export const CLIENT_GROUP_ABI = [
+  "function enclave(address account) view returns ((uint8 status, uint64 joinedAtEpoch, uint64 checkpointStateCounter, bytes32 mrenclave, bytes32 hpkePublicKey, bytes32 mlsSignatureKey, bytes32 checkpointStateHash))",
+  "function verifier() view returns (address)",
+  "function currentEpoch() view returns (uint64)",
+  "function stateCounter() view returns (uint64)",
+] as const;
+export const CLIENT_VERIFIER_ABI = ["function isMrenclaveAllowed(bytes32 mrenclave) view returns (bool)"] as const;
+
+/** Mirrors IAnonifyGroup.EnclaveStatus. */
+export const ENCLAVE_STATUS = { None: 0n, Active: 1n, Revoked: 2n } as const;
+
+/** An enclave the chain vouches for: the node's keys, equal to the roster's. */
+export interface TrustedEnclave {
+  address: Hex;
+  hpkePublicKey: Hex;
+  mlsSignatureKey: Hex;
+  mrenclave: Hex;
+  mode: NodeEnclaveInfo["mode"];
+  group: Hex;
+  joinedAtEpoch: bigint;
+}
+
+const HEX32 = /^0x[0-9a-fA-F]{64}$/;
+
+function shapeCheck(info: unknown): NodeEnclaveInfo {
+  const i = info as Partial<NodeEnclaveInfo> | null;
+  const problems: string[] = [];
+  if (i === null || typeof i !== "object") throw new EnclaveNotTrustedError("malformed_enclave_info", "the node's /enclave answer is not an object");
+  if (typeof i.address !== "string" || !isAddress(i.address)) problems.push("address");
+  if (typeof i.group !== "string" || !isAddress(i.group)) problems.push("group");
+  for (const key of ["hpkePublicKey", "mlsSignatureKey", "mrenclave"] as const) {
+    if (typeof i[key] !== "string" || !HEX32.test(i[key] as string)) problems.push(key);
+  }
+  if (problems.length > 0) {
+    throw new EnclaveNotTrustedError("malformed_enclave_info", `the node's /enclave answer has no valid ${problems.join(", ")}`);
+  }
+  return i as NodeEnclaveInfo;
+}
+
+/**
+ * Checks a node's enclave description against the roster of `group` (at `blockTag`, default latest). Throws
+ * `EnclaveNotTrustedError` with the first failing reason; returns the trusted enclave otherwise.
+ */
+export async function checkEnclaveTrust(
+  runner: ContractRunner,
+  group: string,
+  nodeInfo: unknown,
+  options: { blockTag?: BlockTag } = {},
+): Promise<TrustedEnclave> {
+  const info = shapeCheck(nodeInfo);
+  const address = lowerHex(getAddress(info.address));
+  if (getAddress(info.group) !== getAddress(group)) {
+    throw new EnclaveNotTrustedError("group_mismatch", `the node serves group ${info.group}, the client uses ${getAddress(group)}`, address);
+  }
+  const groupContract = new Contract(getAddress(group), CLIENT_GROUP_ABI, runner);
+  const overrides = options.blockTag === undefined ? {} : { blockTag: options.blockTag };
+  const record = await groupContract.enclave(address, overrides);
+  const status = BigInt(record.status);
+  if (status === ENCLAVE_STATUS.None) {
+    throw new EnclaveNotTrustedError("not_registered", `${address} is not in the roster of ${getAddress(group)}`, address);
+  }
+  if (status === ENCLAVE_STATUS.Revoked) {
+    throw new EnclaveNotTrustedError("revoked", `${address} was revoked from ${getAddress(group)}`, address);
+  }
+  if (lowerHex(record.hpkePublicKey) !== lowerHex(info.hpkePublicKey)) {
+    throw new EnclaveNotTrustedError(
+      "hpke_key_mismatch",
+      `the node offers HPKE key ${lowerHex(info.hpkePublicKey)}, the roster has ${lowerHex(record.hpkePublicKey)} for ${address}`,
+      address,
+    );
+  }
+  if (lowerHex(record.mlsSignatureKey) !== lowerHex(info.mlsSignatureKey)) {
+    throw new EnclaveNotTrustedError(
+      "mls_key_mismatch",
+      `the node offers MLS key ${lowerHex(info.mlsSignatureKey)}, the roster has ${lowerHex(record.mlsSignatureKey)} for ${address}`,
+      address,
+    );
+  }
+  if (lowerHex(record.mrenclave) !== lowerHex(info.mrenclave)) {
+    throw new EnclaveNotTrustedError("mrenclave_mismatch", `the node claims ${lowerHex(info.mrenclave)}, ${address} attested ${lowerHex(record.mrenclave)}`, address);
+  }
+  const verifier = new Contract(await groupContract.verifier(overrides), CLIENT_VERIFIER_ABI, runner);
+  if (!(await verifier.isMrenclaveAllowed(record.mrenclave, overrides))) {
+    throw new EnclaveNotTrustedError("mrenclave_disallowed", `MRENCLAVE ${lowerHex(record.mrenclave)} of ${address} is no longer allowed`, address);
+  }
+  return {
+    address,
+    hpkePublicKey: lowerHex(record.hpkePublicKey),
+    mlsSignatureKey: lowerHex(record.mlsSignatureKey),
+    mrenclave: lowerHex(record.mrenclave),
+    mode: info.mode,
+    group: lowerHex(getAddress(group)),
+    joinedAtEpoch: BigInt(record.joinedAtEpoch),
+  };
+}
