@@ -1,0 +1,452 @@
+/**
+ * A TEE node: one enclave process, the chain sync, the submitter, group membership and the HTTP API, wired
+ * together. `start()` initialises (or unseals) the enclave, joins the group on first start, catches up with the
+ * log and serves; `stop()` shuts everything down and closes the enclave (its state is sealed after every change).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { getAddress, type Contract, type Provider, type Signer } from "ethers";
+import type { CommandStatus, Hex, NodeEnclaveInfo, NodeHealth } from "../client/wire";
+import { EnclaveProcess } from "../enclave/EnclaveProcess";
+import type { EnclaveMode, Eip712DomainParams, InitResult } from "../enclave/protocol";
+import { SimulationAttester, type Attester } from "./attester";
+import { ChainReader, findDeploymentBlock } from "./chainReader";
+import { ChainSync, type EntryApplied, type HandshakeApplied } from "./chainSync";
+import { NodeError } from "./errors";
+import { groupContract } from "./groupContract";
+import { NodeHttpApi, type HttpApiOptions } from "./httpApi";
+import { consoleLogger, type NodeLogger } from "./logger";
+import { ensureJoined, postMemberCommit, type MembershipContext } from "./membership";
+import { callState, hasStateRuntime } from "./stateMethods";
+import { Submitter } from "./submitter";
+import { sleep, TxSender } from "./txSender";
+
+/** Default number of applied entries between two checkpoints. */
+export const DEFAULT_CHECKPOINT_INTERVAL = 16;
+export const DEFAULT_POLL_INTERVAL_MS = 500;
+/** How long start() waits for its own join handshake to be applied. */
+const JOIN_APPLY_TIMEOUT_MS = 60_000;
+/** Host-side metadata (public data only) next to the enclave's sealed directory. */
+export const NODE_METADATA_FILE = "node.json";
+export const ADMIN_TOKEN_FILE = "admin.token";
+/** Sub-directory of the data dir holding the enclave's sealed files (simulation). */
+export const ENCLAVE_SUBDIR = "enclave";
+
+export interface AnonifyNodeOptions {
+  /** The anonify-enclave binary. */
+  binary: string;
+  /** Default "simulation". */
+  mode?: EnclaveMode;
+  /** The node's directory: sealed enclave files (simulation), metadata, the operator token. */
+  dataDir: string;
+  /** The node's own account (pays for its posts); must be connected to a provider. */
+  signer: Signer;
+  /** The AnonifyGroup address. */
+  group: string;
+  /** First block to read (default: the group's deployment block, found on chain and remembered). */
+  fromBlock?: number;
+  /** Blocks to wait before applying an entry. Default 0. */
+  confirmations?: number;
+  pollIntervalMs?: number;
+  /** Default: the development IAS in simulation; required in sgx mode (IntelIasAttester). */
+  attester?: Attester;
+  /** HTTP API; `false` to run without one. Default: 127.0.0.1 on a free port. */
+  http?: HttpApiOptions | false;
+  /** Applied entries between checkpoints; 0 turns checkpoints off. */
+  checkpointInterval?: number;
+  /** Largest ciphertext batch. Default 32. */
+  maxBatchSize?: number;
+  logger?: NodeLogger;
+}
+
+interface NodeMetadata {
+  group: string;
+  chainId: string;
+  fromBlock: number;
+  /** leaf index -> enclave address, as seen in the handshake log. */
+  leaves: Record<string, string>;
+}
+
+export class AnonifyNode {
+  private enclaveProcess: EnclaveProcess | undefined;
+  private identityValue: InitResult | undefined;
+  private groupValue: Contract | undefined;
+  private syncValue: ChainSync | undefined;
+  private submitterValue: Submitter | undefined;
+  private http: NodeHttpApi | undefined;
+  private txSender: TxSender;
+  private domainValue: Eip712DomainParams | undefined;
+  private syncChain: Promise<unknown> = Promise.resolve();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stateRuntime = false;
+  private lastCheckpoint = 0n;
+  private lastSyncError = "";
+  private adminToken = "";
+  private readonly subscriptions = new Map<string, (payload: Hex) => void>();
+  readonly logger: NodeLogger;
+  readonly mode: EnclaveMode;
+
+  constructor(readonly options: AnonifyNodeOptions) {
+    this.mode = options.mode ?? "simulation";
+    this.logger = options.logger ?? consoleLogger(path.basename(options.dataDir));
+    this.txSender = new TxSender(options.signer);
+    if (options.signer.provider === null) throw new NodeError("invalid_options", "the node's signer must be connected to a provider");
+    if (this.mode === "sgx" && options.attester === undefined) {
+      throw new NodeError("invalid_options", "sgx mode needs an attester for Intel IAS (anonify.ias.url and apiKey)");
+    }
+  }
+
+  get provider(): Provider {
+    return this.options.signer.provider!;
+  }
+  get enclave(): EnclaveProcess {
+    return this.need(this.enclaveProcess);
+  }
+  get identity(): InitResult {
+    return this.need(this.identityValue);
+  }
+  get address(): string {
+    return getAddress(this.identity.address);
+  }
+  get sync(): ChainSync {
+    return this.need(this.syncValue);
+  }
+  get domain(): Eip712DomainParams {
+    return this.need(this.domainValue);
+  }
+  get group(): Contract {
+    return this.need(this.groupValue);
+  }
+  /** The HTTP API's URL (after start, unless http is false). */
+  get url(): string | undefined {
+    return this.http?.url;
+  }
+  /** Whether the enclave binary has the state runtime (state_* methods). */
+  get hasStateRuntime(): boolean {
+    return this.stateRuntime;
+  }
+
+  private need<T>(value: T | undefined): T {
+    if (value === undefined) throw new NodeError("node_not_started", "the node is not started", 503);
+    return value;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) throw new NodeError("node_already_started", "the node is running");
+    const { dataDir } = this.options;
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const group = getAddress(this.options.group);
+    const network = await this.provider.getNetwork();
+    if ((await this.provider.getCode(group)) === "0x") throw new NodeError("invalid_options", `no contract at ${group}`);
+    const metadata = this.loadMetadata(group, network.chainId);
+
+    this.enclaveProcess = await EnclaveProcess.start({
+      binary: this.options.binary,
+      mode: this.mode,
+      dataDir: this.mode === "simulation" ? path.join(dataDir, ENCLAVE_SUBDIR) : undefined,
+      onStderrLine: (line) => this.logger.warn(`enclave: ${line}`),
+    });
+    try {
+      this.identityValue = await this.enclave.init({});
+      this.stateRuntime = await hasStateRuntime(this.enclave);
+      this.domainValue = { name: "Anonify", version: "1", chainId: network.chainId.toString(), verifyingContract: group as Hex };
+      this.groupValue = groupContract(group, this.options.signer);
+      const fromBlock = this.options.fromBlock ?? metadata?.fromBlock ?? (await findDeploymentBlock(this.provider, group));
+      const reader = new ChainReader(this.provider, group, fromBlock, this.options.confirmations ?? 0);
+      const sync = new ChainSync(this.enclave, reader, this.stateRuntime);
+      for (const [leaf, address] of Object.entries(metadata?.leaves ?? {})) sync.leaves.set(Number(leaf), address);
+      this.syncValue = sync;
+      await sync.load();
+      this.saveMetadata({ group, chainId: network.chainId.toString(), fromBlock, leaves: {} });
+      this.adminToken = this.loadAdminToken();
+      this.logger.info(
+        `enclave ${this.address} (${this.mode}${this.mode === "simulation" ? ", development IAS" : ""}) ${this.identity.created ? "created" : "unsealed"}; ` +
+          `group ${group} on chain ${network.chainId}, reading from block ${fromBlock}` +
+          (this.stateRuntime ? "" : "; this enclave build has no state runtime (handshakes only)"),
+      );
+
+      this.submitterValue = new Submitter(
+        {
+          enclave: this.enclave,
+          group: this.group,
+          sender: this.txSender,
+          domain: this.domain,
+          logger: this.logger,
+          nodeChainEpoch: () => (sync.epoch === null ? null : BigInt(sync.epoch) + 1n),
+        },
+        { maxBatchSize: this.options.maxBatchSize },
+      );
+      sync.on("handshake", (h) => this.onHandshake(h));
+      sync.on("applied", (a) => this.onApplied(a));
+      sync.on("unreadable", (entry, why) => this.logger.warn(`entry #${entry.stateCounter} (epoch ${entry.epoch}) cannot be applied: ${why}`));
+
+      const record = (await this.group.enclave(this.address)) as { checkpointStateCounter: bigint };
+      this.lastCheckpoint = record.checkpointStateCounter;
+
+      await this.runSync(true);
+      const posted = await ensureJoined(this.membershipContext());
+      await this.waitForMembership(posted);
+      this.running = true;
+      this.schedulePoll();
+      if (this.options.http !== false) {
+        this.http = new NodeHttpApi(this.apiBackend(), this.options.http ?? {});
+        this.logger.info(`HTTP API on ${await this.http.listen()}`);
+      }
+      this.logProgress();
+    } catch (error) {
+      await this.shutdown();
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running && this.enclaveProcess === undefined) return;
+    await this.shutdown();
+    this.logger.info("stopped");
+  }
+
+  private async shutdown(): Promise<void> {
+    this.running = false;
+    if (this.pollTimer !== undefined) clearTimeout(this.pollTimer);
+    await this.http?.close();
+    this.http = undefined;
+    await this.submitterValue?.stop();
+    await this.syncChain.catch(() => undefined);
+    await this.enclaveProcess?.close();
+    this.enclaveProcess = undefined;
+  }
+
+  /** Self-update commit (key rotation), posted as the handshake of the current epoch; resolves once applied. */
+  async rotate(): Promise<bigint> {
+    return postMemberCommit(this.membershipContext(), { kind: "update" });
+  }
+
+  /** Removal commit of another member, by leaf index or enclave address; resolves once applied. */
+  async remove(target: { leaf?: number; enclave?: string }): Promise<{ epoch: bigint; leaf: number }> {
+    let leaf = target.leaf;
+    if (leaf === undefined) {
+      const wanted = getAddress(target.enclave ?? "");
+      for (const [l, address] of this.sync.leaves) if (address === wanted) leaf = l;
+      if (leaf === undefined) throw new NodeError("leaf_unknown", `no leaf of enclave ${wanted} is known to this node`, 404);
+    }
+    const epoch = await postMemberCommit(this.membershipContext(), { kind: "remove", leaves: [leaf] });
+    return { epoch, leaf };
+  }
+
+  /** Applies the log up to the chain's head now (serialised with the poll loop). */
+  catchUp(): Promise<void> {
+    return this.runSync(true);
+  }
+
+  async health(): Promise<NodeHealth & { removed: boolean }> {
+    const sync = this.sync;
+    const chainCounter = (await this.group.stateCounter()) as bigint;
+    const applied = sync.lastApplied;
+    return {
+      status: "ok",
+      mode: this.mode,
+      address: this.address.toLowerCase() as Hex,
+      joined: sync.isMember,
+      epoch: String(sync.epoch ?? 0),
+      stateCounter: applied.toString(),
+      chainStateCounter: chainCounter.toString(),
+      lag: (chainCounter > applied ? chainCounter - applied : 0n).toString(),
+      removed: sync.removed,
+    };
+  }
+
+  enclaveInfo(): NodeEnclaveInfo {
+    const id = this.identity;
+    return {
+      address: id.address.toLowerCase() as Hex,
+      hpkePublicKey: id.hpkePublicKey,
+      mlsSignatureKey: id.mlsSignatureKey,
+      mrenclave: id.mrenclave,
+      mode: this.mode,
+      group: this.domain.verifyingContract.toLowerCase() as Hex,
+    };
+  }
+
+  submitCommand(payload: Hex): Promise<CommandStatus> {
+    this.requireStateRuntime();
+    return this.need(this.submitterValue).submit(payload);
+  }
+
+  commandStatus(id: string): CommandStatus | undefined {
+    return this.submitterValue?.status(id);
+  }
+
+  async read(payload: Hex): Promise<{ reply: Hex }> {
+    this.requireStateRuntime();
+    return callState(this.enclave, "state_read", { payload });
+  }
+
+  async subscribe(payload: Hex, onNotification: (payload: Hex) => void): Promise<{ subscriptionId: string; close: () => Promise<void> }> {
+    this.requireStateRuntime();
+    const { subscriptionId } = await callState(this.enclave, "state_subscribe", { payload });
+    this.subscriptions.set(subscriptionId, onNotification);
+    return {
+      subscriptionId,
+      close: async () => {
+        if (!this.subscriptions.delete(subscriptionId) || this.enclaveProcess === undefined) return;
+        await callState(this.enclave, "state_unsubscribe", { subscriptionId });
+      },
+    };
+  }
+
+  private requireStateRuntime(): void {
+    if (!this.stateRuntime) throw new NodeError("state_unavailable", "this enclave build has no state runtime", 503);
+  }
+
+  private apiBackend() {
+    return {
+      health: () => this.health(),
+      enclaveInfo: () => this.enclaveInfo(),
+      submitCommand: (p: Hex) => this.submitCommand(p),
+      commandStatus: (id: string) => this.commandStatus(id),
+      read: (p: Hex) => this.read(p),
+      subscribe: (p: Hex, cb: (payload: Hex) => void) => this.subscribe(p, cb),
+      admin: {
+        token: this.adminToken,
+        rotate: async () => ({ epoch: (await this.rotate()).toString() }),
+        remove: async (t: { leaf?: number; enclave?: string }) => {
+          const { epoch, leaf } = await this.remove(t);
+          return { epoch: epoch.toString(), leaf };
+        },
+      },
+    };
+  }
+
+  private membershipContext(): MembershipContext {
+    return {
+      enclave: this.enclave,
+      identity: this.identity,
+      group: this.group,
+      sender: this.txSender,
+      sync: this.sync,
+      domain: this.domain,
+      attester: this.options.attester ?? new SimulationAttester(async () => new Date(((await this.provider.getBlock("latest"))!.timestamp) * 1000)),
+      logger: this.logger,
+      catchUp: () => this.runSync(true),
+    };
+  }
+
+  /** After posting a join, syncs until the join handshake made the enclave a member. */
+  private async waitForMembership(posted: boolean): Promise<void> {
+    const deadline = Date.now() + JOIN_APPLY_TIMEOUT_MS;
+    while (!this.sync.isMember && !this.sync.removed) {
+      if (Date.now() > deadline) throw new NodeError("join_failed", "the join handshake was not applied in time", 503);
+      await sleep(this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+      await this.runSync(true);
+    }
+    const status = this.sync.mlsStatus.group;
+    if (status?.member === true) {
+      this.logger.info(`${posted ? "joined" : "member of"} group at epoch ${status.epoch} as leaf ${status.leaf} (${status.memberCount} members)`);
+    } else {
+      this.logger.warn("this enclave was removed from the group; the node follows the log without applying entries");
+    }
+  }
+
+  /** One sync step, serialised; `latest` reads to the head (join and commits), else to the confirmed head. */
+  private runSync(latest: boolean): Promise<void> {
+    const run = this.syncChain.then(async () => {
+      const upTo = latest ? await this.provider.getBlockNumber() : undefined;
+      await this.sync.step(upTo === undefined ? undefined : upTo);
+    });
+    this.syncChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private schedulePoll(): void {
+    if (!this.running) return;
+    this.pollTimer = setTimeout(async () => {
+      try {
+        await this.runSync(false);
+        this.lastSyncError = "";
+      } catch (error) {
+        const message = (error as Error).message;
+        if (message !== this.lastSyncError) this.logger.error(`sync: ${message}`);
+        this.lastSyncError = message;
+      }
+      this.schedulePoll();
+    }, this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+  }
+
+  private onHandshake(h: HandshakeApplied): void {
+    if (h.outcome === "followed" || h.outcome === "genesis") return;
+    const status = this.sync.mlsStatus.group;
+    const members = status?.member === true ? `, ${status.memberCount} members` : "";
+    this.logger.info(`epoch ${h.entry.epoch}: ${h.outcome.replace("_", " ")} by ${h.entry.sender}${members}`);
+    this.persistLeaves();
+  }
+
+  private onApplied(a: EntryApplied): void {
+    this.submitterValue?.onApplied(a);
+    for (const n of a.result.notifications ?? []) this.subscriptions.get(n.subscriptionId)?.(n.payload);
+    const r = a.result;
+    this.logger.info(
+      `applied #${r.stateCounter} (${r.outcome}${r.reason !== undefined ? `: ${r.reason}` : ""}) epoch ${a.entry.epoch}; ` +
+        `lag ${this.sync.chainStateCounter - this.sync.lastApplied}`,
+    );
+    this.maybeCheckpoint(BigInt(r.stateCounter));
+  }
+
+  /** Every `checkpointInterval` applied entries: the enclave signs its state hash; the node posts it. */
+  private maybeCheckpoint(counter: bigint): void {
+    const interval = BigInt(this.options.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL);
+    if (interval === 0n || counter % interval !== 0n || counter <= this.lastCheckpoint) return;
+    this.lastCheckpoint = counter;
+    // Issued before the next state_apply (the enclave answers in order), so it covers exactly `counter`.
+    callState(this.enclave, "state_checkpoint", { domain: this.domain })
+      .then(async (cp) => {
+        const outcome = await this.txSender.send(this.group, "postCheckpoint", [cp.stateCounter, cp.stateHash, cp.signature]);
+        if (outcome.ok) this.logger.info(`checkpoint #${cp.stateCounter} posted (state hash ${cp.stateHash})`);
+        else this.logger.warn(`checkpoint #${cp.stateCounter} refused: ${outcome.revert.name}`);
+      })
+      .catch((error: unknown) => this.logger.warn(`checkpoint #${counter}: ${(error as Error).message}`));
+  }
+
+  private logProgress(): void {
+    const sync = this.sync;
+    this.logger.info(
+      `joined ${sync.isMember}, epoch ${sync.epoch ?? "-"}, stateCounter ${sync.lastApplied}, chain ${sync.chainStateCounter}, ` +
+        `lag ${sync.chainStateCounter - sync.lastApplied}`,
+    );
+  }
+
+  private loadMetadata(group: string, chainId: bigint): NodeMetadata | undefined {
+    const file = path.join(this.options.dataDir, NODE_METADATA_FILE);
+    if (!fs.existsSync(file)) return undefined;
+    const metadata = JSON.parse(fs.readFileSync(file, "utf8")) as NodeMetadata;
+    if (getAddress(metadata.group) !== group || metadata.chainId !== chainId.toString()) {
+      throw new NodeError(
+        "group_mismatch",
+        `data dir ${this.options.dataDir} belongs to group ${metadata.group} on chain ${metadata.chainId}, not ${group} on ${chainId}`,
+        409,
+      );
+    }
+    return metadata;
+  }
+
+  private saveMetadata(metadata: NodeMetadata): void {
+    metadata.leaves = Object.fromEntries([...(this.syncValue?.leaves ?? new Map())].map(([l, a]) => [String(l), a]));
+    const file = path.join(this.options.dataDir, NODE_METADATA_FILE);
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(metadata, null, 2));
+    fs.renameSync(`${file}.tmp`, file);
+  }
+
+  private persistLeaves(): void {
+    const file = path.join(this.options.dataDir, NODE_METADATA_FILE);
+    const metadata = JSON.parse(fs.readFileSync(file, "utf8")) as NodeMetadata;
+    this.saveMetadata(metadata);
+  }
+
+  /** The operator token for /admin/* (created once, 0600). */
+  private loadAdminToken(): string {
+    const file = path.join(this.options.dataDir, ADMIN_TOKEN_FILE);
+    if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(32).toString("hex"), { mode: 0o600, flag: "wx" });
+    return fs.readFileSync(file, "utf8").trim();
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Typed errors of the TEE node. `code` is stable (HTTP API `error.code`, task output); `status` is the HTTP
+ * status the API answers with when the error reaches a client.
+ */
+export type NodeErrorCode =
+  // HTTP API input
+  | "bad_json"
+  | "body_too_large"
+  | "payload_missing"
+  | "payload_invalid"
+  | "unknown_command"
+  | "not_found"
+  | "method_not_allowed"
+  | "command_id_invalid"
+  | "unauthorized"
+  // enclave refusals passed on to the client
+  | "enclave_rejected"
+  | "nonce_mismatch"
+  | "not_member"
+  | "enclave_unavailable"
+  // node lifecycle
+  | "node_not_started"
+  | "node_already_started"
+  | "enclave_revoked"
+  | "enclave_removed"
+  | "group_mismatch"
+  | "join_failed"
+  | "attestation_failed"
+  | "state_unavailable"
+  | "invalid_options"
+  | "leaf_unknown";
+
+export class NodeError extends Error {
+  constructor(
+    readonly code: NodeErrorCode,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+    this.name = "NodeError";
+  }
+}

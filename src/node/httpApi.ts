@@ -1,0 +1,262 @@
+/**
+ * The node's HTTP JSON API (node:http, no framework): health, enclave keys, commands and their status, sealed
+ * reads, and a notification stream (Server-Sent Events). Every refusal is `{error: {code, message}}` with a 4xx
+ * (the request is wrong) or 5xx (the node or its enclave cannot serve it now) status. docs/node.md lists them.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { timingSafeEqual } from "node:crypto";
+import type { CommandStatus, Hex, NodeEnclaveInfo, NodeErrorBody, NodeHealth } from "../client/wire";
+import { EnclaveCrashedError, EnclaveError, EnclaveTimeoutError } from "../enclave/EnclaveProcess";
+import { NodeError } from "./errors";
+
+/** Default largest request body (sealed commands and reads are a few hundred bytes). */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+/** Bodies are drained (to answer 413 cleanly) up to this many bytes past the limit, then the socket is closed. */
+const DRAIN_SLACK_BYTES = 1024 * 1024;
+const SSE_HEARTBEAT_MS = 15_000;
+const COMMAND_ID = /^0x[0-9a-fA-F]{64}$/;
+const HEX = /^0x(?:[0-9a-fA-F]{2})+$/;
+
+/** What the API serves; AnonifyNode implements it. */
+export interface NodeApiBackend {
+  health(): Promise<NodeHealth>;
+  enclaveInfo(): NodeEnclaveInfo;
+  submitCommand(payload: Hex): Promise<CommandStatus>;
+  commandStatus(id: string): CommandStatus | undefined;
+  read(payload: Hex): Promise<{ reply: Hex }>;
+  subscribe(payload: Hex, onNotification: (payload: Hex) => void): Promise<{ subscriptionId: string; close: () => Promise<void> }>;
+  /** Operator actions, allowed with `Authorization: Bearer <adminToken>`. */
+  admin?: {
+    token: string;
+    rotate(): Promise<{ epoch: string }>;
+    remove(target: { leaf?: number; enclave?: string }): Promise<{ epoch: string; leaf: number }>;
+  };
+}
+
+export interface HttpApiOptions {
+  host?: string;
+  /** 0 = any free port. */
+  port?: number;
+  maxBodyBytes?: number;
+}
+
+/** Enclave error codes that mean "your request is wrong" (400) or "not now / conflicts with state" (409). */
+const ENCLAVE_BAD_REQUEST = new Set([
+  "hpke_open_failed",
+  "malformed_command",
+  "bad_user_signature",
+  "malformed_read",
+  "malformed_subscription",
+  "domain_mismatch",
+  "invalid_params",
+  "decode_error",
+  "authentication_failed",
+  "invalid_signature",
+  "invalid_message",
+  "invalid_argument",
+]);
+const ENCLAVE_CONFLICT = new Set(["nonce_mismatch", "not_member", "invalid_state", "wrong_epoch", "epoch_mismatch", "counter_gap"]);
+
+/** Maps anything thrown while serving to an HTTP status and error body. */
+export function errorResponse(error: unknown): { status: number; body: NodeErrorBody } {
+  if (error instanceof NodeError) return { status: error.status, body: { error: { code: error.code, message: error.message } } };
+  if (error instanceof EnclaveError) {
+    const status = ENCLAVE_BAD_REQUEST.has(error.code) ? 400 : ENCLAVE_CONFLICT.has(error.code) ? 409 : 503;
+    return { status, body: { error: { code: error.code, message: error.message } } };
+  }
+  if (error instanceof EnclaveCrashedError || error instanceof EnclaveTimeoutError) {
+    return { status: 503, body: { error: { code: "enclave_unavailable", message: error.message } } };
+  }
+  return { status: 500, body: { error: { code: "internal", message: (error as Error)?.message ?? String(error) } } };
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Content-Length": Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function fail(code: NodeError["code"], message: string, status: number): never {
+  throw new NodeError(code, message, status);
+}
+
+/** Reads the body up to `limit` bytes; a larger body is drained (bounded) and refused with 413. */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+      else if (size > limit + DRAIN_SLACK_BYTES) req.destroy();
+    });
+    req.on("end", () => {
+      if (size > limit) reject(new NodeError("body_too_large", `request body of ${size} bytes exceeds ${limit}`, 413));
+      else resolve(Buffer.concat(chunks));
+    });
+    req.on("error", reject);
+  });
+}
+
+/** `{"payload": "0x…"}` -> the payload, or the specific 4xx. */
+export function parsePayloadBody(body: Buffer): Hex {
+  if (body.length === 0) fail("bad_json", "request body is empty; expected {\"payload\": \"0x…\"}", 400);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString("utf8"));
+  } catch (error) {
+    fail("bad_json", `request body is not JSON: ${(error as Error).message}`, 400);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) fail("bad_json", "request body must be a JSON object", 400);
+  return checkPayload((parsed as { payload?: unknown }).payload);
+}
+
+function checkPayload(payload: unknown): Hex {
+  if (payload === undefined || payload === null) fail("payload_missing", "payload is required (0x-prefixed hex of the sealed message)", 400);
+  if (typeof payload !== "string") fail("payload_invalid", `payload must be a hex string, got ${typeof payload}`, 400);
+  if (!HEX.test(payload)) fail("payload_invalid", "payload must be non-empty 0x-prefixed hex with an even number of digits", 400);
+  return payload.toLowerCase() as Hex;
+}
+
+function methodNotAllowed(allowed: string): never {
+  throw Object.assign(new NodeError("method_not_allowed", `use ${allowed}`, 405), { allow: allowed });
+}
+
+export class NodeHttpApi {
+  private readonly server: http.Server;
+  private readonly streams = new Set<http.ServerResponse>();
+  private readonly maxBodyBytes: number;
+
+  constructor(
+    private readonly backend: NodeApiBackend,
+    private readonly options: HttpApiOptions = {},
+  ) {
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        const { status, body } = errorResponse(error);
+        const allow = (error as { allow?: string }).allow;
+        if (res.headersSent) res.end();
+        else send(res, status, body, allow !== undefined ? { Allow: allow } : {});
+      });
+    });
+  }
+
+  /** Listens; resolves with the URL (http://host:port). */
+  async listen(): Promise<string> {
+    const host = this.options.host ?? "127.0.0.1";
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(this.options.port ?? 0, host, () => {
+        this.server.off("error", reject);
+        resolve();
+      });
+    });
+    return this.url;
+  }
+
+  get url(): string {
+    const address = this.server.address() as AddressInfo;
+    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    return `http://${host}:${address.port}`;
+  }
+
+  async close(): Promise<void> {
+    for (const stream of this.streams) stream.end();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://node");
+    const path = url.pathname.replace(/\/+$/, "") || "/";
+    const method = req.method ?? "GET";
+
+    if (path === "/health") {
+      if (method !== "GET") methodNotAllowed("GET");
+      return send(res, 200, await this.backend.health());
+    }
+    if (path === "/enclave") {
+      if (method !== "GET") methodNotAllowed("GET");
+      return send(res, 200, this.backend.enclaveInfo());
+    }
+    if (path === "/commands") {
+      if (method !== "POST") methodNotAllowed("POST");
+      const payload = parsePayloadBody(await readBody(req, this.maxBodyBytes));
+      const status = await this.backend.submitCommand(payload);
+      return send(res, 202, { id: status.id });
+    }
+    if (path.startsWith("/commands/")) {
+      if (method !== "GET") methodNotAllowed("GET");
+      const id = decodeURIComponent(path.slice("/commands/".length));
+      if (!COMMAND_ID.test(id)) fail("command_id_invalid", "a command id is 0x-prefixed hex of 32 bytes", 400);
+      const status = this.backend.commandStatus(id);
+      if (status === undefined) fail("unknown_command", `no command ${id} was submitted to this node`, 404);
+      return send(res, 200, status);
+    }
+    if (path === "/reads") {
+      if (method !== "POST") methodNotAllowed("POST");
+      const payload = parsePayloadBody(await readBody(req, this.maxBodyBytes));
+      return send(res, 200, await this.backend.read(payload));
+    }
+    if (path === "/notifications") {
+      if (method !== "GET") methodNotAllowed("GET");
+      return this.notifications(url, req, res);
+    }
+    if (path === "/admin/rotate" || path === "/admin/remove") {
+      if (method !== "POST") methodNotAllowed("POST");
+      const admin = this.authorize(req);
+      const body = await readBody(req, this.maxBodyBytes);
+      if (path === "/admin/rotate") return send(res, 200, await admin.rotate());
+      let target: { leaf?: unknown; enclave?: unknown };
+      try {
+        target = JSON.parse(body.toString("utf8") || "null");
+      } catch (error) {
+        fail("bad_json", `request body is not JSON: ${(error as Error).message}`, 400);
+      }
+      if (typeof target !== "object" || target === null) fail("bad_json", 'expected {"leaf": n} or {"enclave": "0x…"}', 400);
+      const { leaf, enclave } = target;
+      if ((leaf === undefined) === (enclave === undefined)) fail("payload_missing", 'give exactly one of "leaf" and "enclave"', 400);
+      if (leaf !== undefined && (!Number.isSafeInteger(leaf) || (leaf as number) < 0)) fail("payload_invalid", "leaf must be a non-negative integer", 400);
+      if (enclave !== undefined && (typeof enclave !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(enclave))) {
+        fail("payload_invalid", "enclave must be a 20-byte 0x address", 400);
+      }
+      return send(res, 200, await admin.remove({ leaf: leaf as number | undefined, enclave: enclave as string | undefined }));
+    }
+    fail("not_found", `no route ${path}`, 404);
+  }
+
+  private authorize(req: http.IncomingMessage): NonNullable<NodeApiBackend["admin"]> {
+    const admin = this.backend.admin;
+    if (admin === undefined) fail("not_found", "operator endpoints are disabled on this node", 404);
+    const given = Buffer.from(/^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "");
+    const expected = Buffer.from(admin.token);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      fail("unauthorized", "operator endpoints need Authorization: Bearer <token from the node's data dir>", 401);
+    }
+    return admin;
+  }
+
+  /** SSE: subscribe with the sealed request, forward each notification, unsubscribe on close. */
+  private async notifications(url: URL, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const payload = checkPayload(url.searchParams.get("payload") ?? undefined);
+    let open = true;
+    const subscription = await this.backend.subscribe(payload, (notification) => {
+      if (open) res.write(`event: notification\ndata: ${JSON.stringify({ payload: notification })}\n\n`);
+    });
+    res.writeHead(200, { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache", Connection: "keep-alive" });
+    res.write(`: subscribed ${subscription.subscriptionId}\n\n`);
+    this.streams.add(res);
+    const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), SSE_HEARTBEAT_MS);
+    const close = () => {
+      if (!open) return;
+      open = false;
+      clearInterval(heartbeat);
+      this.streams.delete(res);
+      subscription.close().catch(() => undefined);
+    };
+    req.on("close", close);
+    res.on("close", close);
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Group membership from the node's side: the first-start join (attest, then genesis or an external commit from
+ * the followed log, then `AnonifyGroup.join`), and member commits posted as handshakes (self-update = key
+ * rotation, removal of other members' leaves). Every commit is staged in the enclave and adopted only when the
+ * chain carries it (ChainSync), so a lost race simply means building the commit again for the new epoch.
+ */
+import { getAddress, hexlify, type Contract } from "ethers";
+import type { EnclaveProcess } from "../enclave/EnclaveProcess";
+import type { Eip712DomainParams, Hex, InitResult, MlsHandshakeEntry } from "../enclave/protocol";
+import type { Attester } from "./attester";
+import type { ChainSync } from "./chainSync";
+import { NodeError } from "./errors";
+import { ENCLAVE_STATUS } from "./groupContract";
+import type { NodeLogger } from "./logger";
+import type { TxSender } from "./txSender";
+
+/** How many times a join or commit is rebuilt after losing the epoch to another handshake. */
+export const MAX_HANDSHAKE_ATTEMPTS = 5;
+
+export interface MembershipContext {
+  enclave: EnclaveProcess;
+  identity: InitResult;
+  group: Contract;
+  sender: TxSender;
+  sync: ChainSync;
+  domain: Eip712DomainParams;
+  attester: Attester;
+  logger: NodeLogger;
+  /** Brings the sync up to the chain's latest block (handshakes included, no confirmations). */
+  catchUp: () => Promise<void>;
+}
+
+/** The MLS group id of a group contract: chainId (8 bytes, big-endian) ‖ contract address. */
+export function mlsGroupId(chainId: bigint, group: string): Hex {
+  const id = Buffer.alloc(28);
+  id.writeBigUInt64BE(chainId, 0);
+  Buffer.from(getAddress(group).slice(2), "hex").copy(id, 8);
+  return `0x${id.toString("hex")}`;
+}
+
+export async function onchainStatus(group: Contract, address: string): Promise<number> {
+  const record = (await group.enclave(address)) as { status: bigint };
+  return Number(record.status);
+}
+
+/**
+ * Joins the group unless the enclave is registered already; returns true when it posted a join. Afterwards the
+ * caller keeps syncing until the join handshake is applied (`sync.isMember`).
+ */
+export async function ensureJoined(ctx: MembershipContext): Promise<boolean> {
+  const address = ctx.identity.address;
+  const status = await onchainStatus(ctx.group, address);
+  if (status === ENCLAVE_STATUS.Revoked) throw new NodeError("enclave_revoked", `enclave ${address} was revoked from the group; start a new data dir`, 409);
+  if (status === ENCLAVE_STATUS.Active) return false;
+
+  const evidence = await ctx.enclave.evidence();
+  const report = await ctx.attester.attest(evidence);
+  ctx.logger.info(`attested by ${ctx.attester.name === "simulation" ? "the development IAS (simulation)" : "Intel IAS"}: mrenclave ${evidence.mrenclave}`);
+
+  for (let attempt = 1; attempt <= MAX_HANDSHAKE_ATTEMPTS; attempt++) {
+    await ctx.catchUp();
+    const chainEpoch = (await ctx.group.currentEpoch()) as bigint;
+    const mls = ctx.sync.mlsStatus;
+    let entry: MlsHandshakeEntry;
+    if (chainEpoch === 0n) {
+      if (mls.group !== null) {
+        throw new NodeError("group_mismatch", "this data dir holds an MLS group that never reached the chain; start with a fresh data dir", 409);
+      }
+      entry = await ctx.enclave.call("mls_create_group", { groupId: mlsGroupId(BigInt(ctx.domain.chainId), ctx.domain.verifyingContract), domain: ctx.domain });
+    } else {
+      if (mls.group?.member === true) {
+        throw new NodeError("group_mismatch", "this enclave is an MLS member but not registered on chain (lost the genesis race?); start with a fresh data dir", 409);
+      }
+      if (mls.followedEpoch === null || BigInt(mls.followedEpoch) + 1n !== chainEpoch) {
+        throw new NodeError("join_failed", `the followed log is at epoch ${mls.followedEpoch} but the chain is at ${chainEpoch}`, 503);
+      }
+      entry = await ctx.enclave.call("mls_join_external", { domain: ctx.domain });
+    }
+    const outcome = await ctx.sender.send(ctx.group, "join", [
+      report.keyId,
+      hexlify(report.report),
+      hexlify(report.signature),
+      evidence.hpkePublicKey,
+      evidence.mlsSignatureKey,
+      entry.handshake,
+      entry.signature,
+    ]);
+    if (outcome.ok) {
+      ctx.logger.info(`join posted for chain epoch ${entry.chainEpoch} (tx ${outcome.receipt.hash})`);
+      return true;
+    }
+    // Another handshake took the epoch (the signature names an epoch that is gone): rebuild and retry.
+    if (outcome.revert.name === "HandshakeSignerMismatch" || outcome.revert.name === "RevertedOnChain") {
+      ctx.logger.warn(`join for epoch ${entry.chainEpoch} lost the race to another handshake; retrying (${attempt}/${MAX_HANDSHAKE_ATTEMPTS})`);
+      continue;
+    }
+    throw new NodeError("join_failed", `the group refused the join: ${outcome.revert.name}(${outcome.revert.args.map(String).join(", ")})`, 409);
+  }
+  throw new NodeError("join_failed", `join lost ${MAX_HANDSHAKE_ATTEMPTS} races in a row`, 503);
+}
+
+export type MemberCommit = { kind: "update" } | { kind: "remove"; leaves: number[] };
+
+/**
+ * Builds a member commit (self-update or removal), posts it as the handshake of the current epoch and waits until
+ * the node has applied it. Returns the chain epoch the commit was posted for.
+ */
+export async function postMemberCommit(ctx: MembershipContext, commit: MemberCommit): Promise<bigint> {
+  for (let attempt = 1; attempt <= MAX_HANDSHAKE_ATTEMPTS; attempt++) {
+    await ctx.catchUp();
+    if (!ctx.sync.isMember) throw new NodeError("not_member", "this node's enclave is not a member of the group", 409);
+    const entry =
+      commit.kind === "update"
+        ? await ctx.enclave.call("mls_commit_update", { domain: ctx.domain })
+        : await ctx.enclave.call("mls_commit_remove", { leaves: commit.leaves, domain: ctx.domain });
+    const outcome = await ctx.sender.send(ctx.group, "postHandshake", [entry.chainEpoch, entry.handshake, entry.signature]);
+    if (outcome.ok) {
+      await ctx.catchUp();
+      const epoch = ctx.sync.epoch;
+      if (epoch === null || epoch < entry.chainEpoch) {
+        throw new NodeError("state_unavailable", `the ${commit.kind} commit for epoch ${entry.chainEpoch} was posted but not applied`, 503);
+      }
+      ctx.logger.info(`${commit.kind === "update" ? "key rotation" : `removal of leaves ${commit.leaves.join(", ")}`} committed: epoch ${epoch}`);
+      return BigInt(entry.chainEpoch);
+    }
+    if (outcome.revert.name === "EpochMismatch" || outcome.revert.name === "RevertedOnChain") {
+      ctx.logger.warn(`${commit.kind} commit for epoch ${entry.chainEpoch} lost the race; rebuilding (${attempt}/${MAX_HANDSHAKE_ATTEMPTS})`);
+      continue;
+    }
+    throw new NodeError("join_failed", `the group refused the handshake: ${outcome.revert.name}(${outcome.revert.args.map(String).join(", ")})`, 409);
+  }
+  throw new NodeError("join_failed", `commit lost ${MAX_HANDSHAKE_ATTEMPTS} races in a row`, 503);
+}

@@ -1,0 +1,77 @@
+/**
+ * The enclave's state runtime methods as the node calls them (brief: `state_submit`, `state_apply`,
+ * `state_read`, `state_subscribe`, `state_unsubscribe`, `state_status`, `state_checkpoint`; documented in
+ * enclave/PROTOCOL.md, "State runtime methods"). uint64 values travel as decimal strings.
+ */
+import type { EnclaveProcess } from "../enclave/EnclaveProcess";
+import type { Eip712DomainParams, Hex } from "../enclave/protocol";
+
+export interface StateSubmitResult {
+  /** The log entry to post (version ‖ nonce ‖ AES-128-GCM). */
+  entry: Hex;
+  /** Chain epoch the entry is encrypted and signed for. */
+  epoch: string;
+  /** EIP-712 `Ciphertext{epoch, keccak256(entry)}` by the enclave. */
+  signature: Hex;
+  commandId: Hex;
+  sender: Hex;
+  nonce: string;
+}
+
+export interface StateApplyNotification {
+  subscriptionId: string;
+  payload: Hex;
+}
+
+export type StateApplyResult =
+  | { duplicate: true; stateCounter?: string }
+  | {
+      duplicate?: false;
+      stateCounter: string;
+      outcome: "applied" | "rejected";
+      reason?: string;
+      commandId?: Hex;
+      sender?: Hex;
+      stateHash: Hex;
+      notifications: StateApplyNotification[];
+    };
+
+export interface StateStatusResult {
+  lastApplied: string;
+  stateHash: Hex;
+  initialized: boolean;
+  epoch: string | number | null;
+}
+
+export interface StateCheckpointResult {
+  stateCounter: string;
+  stateHash: Hex;
+  signature: Hex;
+}
+
+export interface StateMethods {
+  state_submit: { params: { payload: Hex; domain: Eip712DomainParams }; result: StateSubmitResult };
+  state_apply: { params: { stateCounter: string; epoch: string; entry: Hex }; result: StateApplyResult };
+  state_read: { params: { payload: Hex }; result: { reply: Hex } };
+  state_subscribe: { params: { payload: Hex }; result: { subscriptionId: string } };
+  state_unsubscribe: { params: { subscriptionId: string }; result: unknown };
+  state_status: { params: Record<string, never>; result: StateStatusResult };
+  state_checkpoint: { params: { domain: Eip712DomainParams }; result: StateCheckpointResult };
+}
+export type StateMethod = keyof StateMethods;
+
+/** Calls a state runtime method (typed here so the node does not depend on when protocol.ts gains them). */
+export function callState<M extends StateMethod>(
+  enclave: EnclaveProcess,
+  method: M,
+  params: StateMethods[M]["params"],
+): Promise<StateMethods[M]["result"]> {
+  const call = enclave.call.bind(enclave) as unknown as (m: string, p: unknown) => Promise<StateMethods[M]["result"]>;
+  return call(method, params);
+}
+
+/** True when the running enclave binary registers the state runtime (its `status().methods`). */
+export async function hasStateRuntime(enclave: EnclaveProcess): Promise<boolean> {
+  const status = await enclave.status();
+  return status.methods.includes("state_submit") && status.methods.includes("state_apply");
+}

@@ -1,0 +1,193 @@
+/**
+ * The submitter: user commands sealed to the enclave go through `state_submit`; the resulting signed log
+ * entries are queued and posted with `postCiphertext` (or `postCiphertextBatch` when several are queued and the
+ * enclave can sign a batch). A command is posted at most once; when the group's epoch moved on before the post
+ * landed (`EpochMismatch`), the original sealed user payload is submitted again once the node has caught up, and
+ * the new entry is posted instead.
+ */
+import type { Contract } from "ethers";
+import type { CommandStatus, CommandStatusName, Hex } from "../client/wire";
+import type { EnclaveProcess } from "../enclave/EnclaveProcess";
+import type { Eip712DomainParams } from "../enclave/protocol";
+import type { EntryApplied } from "./chainSync";
+import { GROUP_INTERFACE, MAX_BATCH_SIZE } from "./groupContract";
+import type { NodeLogger } from "./logger";
+import { callState, type StateSubmitResult } from "./stateMethods";
+import { sleep, type TxSender } from "./txSender";
+
+export interface SubmitterOptions {
+  /** Largest batch posted at once (<= the contract's MAX_BATCH_SIZE). Default 32. */
+  maxBatchSize?: number;
+  /** How many times a command is re-submitted after EpochMismatch before it fails. Default 5. */
+  maxResubmits?: number;
+  /** Poll interval while waiting for the node to catch up. Default 100 ms. */
+  pollIntervalMs?: number;
+  /**
+   * Signs `CiphertextBatch{epoch, payloadsHash}` for entries this enclave produced; without it every entry is
+   * posted alone.
+   */
+  signBatch?: (epoch: string, entries: Hex[]) => Promise<Hex>;
+}
+
+interface Queued {
+  status: CommandStatus;
+  /** The user's sealed command (kept to re-submit after an epoch change). */
+  payload: Hex;
+  submitted: StateSubmitResult;
+  resubmits: number;
+}
+
+/** What the submitter needs to know about the chain and the node's progress. */
+export interface SubmitterContext {
+  enclave: EnclaveProcess;
+  group: Contract;
+  sender: TxSender;
+  domain: Eip712DomainParams;
+  logger: NodeLogger;
+  /** The chain epoch the node's enclave would sign for now (MLS epoch + 1), or null when not a member. */
+  nodeChainEpoch: () => bigint | null;
+}
+
+export class Submitter {
+  private readonly commands = new Map<string, Queued>();
+  private readonly queue: Queued[] = [];
+  private pumping: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly ctx: SubmitterContext,
+    private readonly options: SubmitterOptions = {},
+  ) {}
+
+  /** state_submit (enclave pre-checks throw EnclaveError) and queue; the same command twice gets the same id. */
+  async submit(payload: Hex): Promise<CommandStatus> {
+    const submitted = await callState(this.ctx.enclave, "state_submit", { payload, domain: this.ctx.domain });
+    const id = submitted.commandId.toLowerCase();
+    const known = this.commands.get(id);
+    if (known !== undefined && known.status.status !== "failed") return { ...known.status };
+    const queued: Queued = { status: { id: id as Hex, status: "queued" }, payload, submitted, resubmits: 0 };
+    this.commands.set(id, queued);
+    this.queue.push(queued);
+    this.kick();
+    return { ...queued.status };
+  }
+
+  status(id: string): CommandStatus | undefined {
+    const known = this.commands.get(id.toLowerCase());
+    return known === undefined ? undefined : { ...known.status };
+  }
+
+  /** Counts by status (health output). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** The sync applied an entry: the command it carries (from any node) is now applied or rejected. */
+  onApplied(applied: EntryApplied): void {
+    const id = applied.result.commandId?.toLowerCase();
+    if (id === undefined) return;
+    const known = this.commands.get(id);
+    if (known === undefined) return;
+    known.status.status = applied.result.outcome;
+    known.status.stateCounter = applied.result.stateCounter;
+    if (applied.result.reason !== undefined) known.status.reason = applied.result.reason;
+    else delete known.status.reason;
+    const index = this.queue.indexOf(known);
+    if (index >= 0) this.queue.splice(index, 1);
+  }
+
+  /** Stops posting (queued commands stay queued). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.pumping;
+  }
+
+  private kick(): void {
+    if (this.pumping !== undefined || this.stopped) return;
+    this.pumping = this.pump().finally(() => {
+      this.pumping = undefined;
+      if (this.queue.length > 0 && !this.stopped) this.kick();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    while (this.queue.length > 0 && !this.stopped) {
+      const epoch = this.queue[0].submitted.epoch;
+      const max = this.options.signBatch === undefined ? 1 : Math.min(this.options.maxBatchSize ?? 32, MAX_BATCH_SIZE);
+      const batch = this.queue.filter((q) => q.submitted.epoch === epoch).slice(0, max);
+      try {
+        await this.post(epoch, batch);
+      } catch (error) {
+        for (const q of batch) this.fail(q, `post failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private async post(epoch: string, batch: Queued[]): Promise<void> {
+    const entries = batch.map((q) => q.submitted.entry);
+    const outcome =
+      batch.length === 1
+        ? await this.ctx.sender.send(this.ctx.group, "postCiphertext", [epoch, entries[0], batch[0].submitted.signature])
+        : await this.ctx.sender.send(this.ctx.group, "postCiphertextBatch", [epoch, entries, await this.options.signBatch!(epoch, entries)]);
+    if (outcome.ok) {
+      const first = postedCounter(outcome.receipt.logs);
+      batch.forEach((q, i) => {
+        this.dequeue(q);
+        if (q.status.status === "queued") q.status.status = "posted";
+        q.status.txHash = outcome.receipt.hash as Hex;
+        if (first !== undefined && q.status.stateCounter === undefined) q.status.stateCounter = (first + BigInt(i)).toString();
+      });
+      this.ctx.logger.info(`posted ${batch.length} entr${batch.length === 1 ? "y" : "ies"} in epoch ${epoch} (tx ${outcome.receipt.hash})`);
+      return;
+    }
+    if (outcome.revert.name === "EpochMismatch" || outcome.revert.name === "RevertedOnChain") {
+      for (const q of batch) await this.resubmit(q, outcome.revert.name);
+      return;
+    }
+    for (const q of batch) this.fail(q, `the group refused the entry: ${outcome.revert.name}(${outcome.revert.args.map(String).join(", ")})`);
+  }
+
+  /** The epoch moved on: wait until the node has applied the new handshakes, then seal the same command anew. */
+  private async resubmit(q: Queued, why: string): Promise<void> {
+    if (++q.resubmits > (this.options.maxResubmits ?? 5)) {
+      this.fail(q, `${why} after ${q.resubmits - 1} re-submissions`);
+      return;
+    }
+    for (;;) {
+      if (this.stopped) return;
+      const chainEpoch = (await this.ctx.group.currentEpoch()) as bigint;
+      const nodeEpoch = this.ctx.nodeChainEpoch();
+      if (nodeEpoch !== null && nodeEpoch >= chainEpoch) break;
+      await sleep(this.options.pollIntervalMs ?? 100);
+    }
+    try {
+      q.submitted = await callState(this.ctx.enclave, "state_submit", { payload: q.payload, domain: this.ctx.domain });
+      this.ctx.logger.info(`command ${q.status.id} re-submitted for epoch ${q.submitted.epoch} after ${why}`);
+    } catch (error) {
+      this.fail(q, `re-submission after ${why} refused: ${(error as Error).message}`);
+    }
+  }
+
+  private fail(q: Queued, reason: string): void {
+    this.dequeue(q);
+    if (q.status.status !== "queued") return; // applied meanwhile (another path posted it)
+    q.status.status = "failed" satisfies CommandStatusName;
+    q.status.reason = reason;
+    this.ctx.logger.warn(`command ${q.status.id} failed: ${reason}`);
+  }
+
+  private dequeue(q: Queued): void {
+    const index = this.queue.indexOf(q);
+    if (index >= 0) this.queue.splice(index, 1);
+  }
+}
+
+/** stateCounter of the first entry a post created, from its receipt's logs. */
+function postedCounter(logs: readonly { topics: readonly string[]; data: string }[]): bigint | undefined {
+  for (const log of logs) {
+    const parsed = GROUP_INTERFACE.parseLog({ topics: [...log.topics], data: log.data });
+    if (parsed?.name === "CiphertextPosted") return parsed.args.stateCounter as bigint;
+    if (parsed?.name === "CiphertextBatchPosted") return parsed.args.firstStateCounter as bigint;
+  }
+  return undefined;
+}

@@ -1,0 +1,76 @@
+/**
+ * Node tests: a SIMULATION-pinned group deployed with the project's Ignition module allowing the MRENCLAVE of the
+ * enclave binary under test, and TEE nodes (real enclave processes) started on the in-process network.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import hre, { ethers } from "hardhat";
+import type { Signer } from "ethers";
+import { buildAnonifyModule, anonifyModuleId } from "../../deploy/modules/anonifyModule";
+import { EnclaveProcess } from "../../src/enclave/EnclaveProcess";
+import { AnonifyNode, MemoryLogger, type AnonifyNodeOptions } from "../../src/node";
+
+export function enclaveBinary(): string {
+  const binary = hre.config.anonify.enclave.binary;
+  if (!fs.existsSync(binary)) throw new Error(`${binary} is missing: run \`npm run enclave:build\` first`);
+  return binary;
+}
+
+/** MRENCLAVE of the binary (simulation: SHA-256 of the executable), from its `status`. */
+export async function binaryMrenclave(): Promise<string> {
+  const enclave = await EnclaveProcess.start({ binary: enclaveBinary(), mode: "simulation" });
+  try {
+    return (await enclave.status()).mrenclave;
+  } finally {
+    await enclave.close();
+  }
+}
+
+export interface Deployment {
+  group: string;
+  verifier: string;
+  governor: Signer;
+}
+
+/** Verifier (simulation CA) + group allowing the binary's MRENCLAVE; governor = signer 1. */
+export async function deployGroup(): Promise<Deployment> {
+  const [, governor] = await ethers.getSigners();
+  const config = { trustAnchor: "simulation" as const, allowedMrenclaves: [await binaryMrenclave()] };
+  const deployed = await hre.ignition.deploy(buildAnonifyModule(config), {
+    parameters: { [anonifyModuleId("simulation")]: { governor: await governor.getAddress(), adminTransferDelay: 3600 } },
+  });
+  return { group: await deployed.group.getAddress(), verifier: await deployed.verifier.getAddress(), governor };
+}
+
+export function tempDir(prefix = "anonify-node-test-"): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface TestNode {
+  node: AnonifyNode;
+  logger: MemoryLogger;
+  dataDir: string;
+}
+
+/** A node on the in-process chain paying with hardhat signer `account` (not 0/1, which deploy and govern). */
+export async function startNode(
+  deployment: Deployment,
+  account: number,
+  dataDir = tempDir(),
+  extra: Partial<AnonifyNodeOptions> = {},
+): Promise<TestNode> {
+  const signers = await ethers.getSigners();
+  const logger = new MemoryLogger();
+  const node = new AnonifyNode({
+    binary: enclaveBinary(),
+    dataDir,
+    signer: signers[account],
+    group: deployment.group,
+    pollIntervalMs: 50,
+    logger,
+    ...extra,
+  });
+  await node.start();
+  return { node, logger, dataDir };
+}
