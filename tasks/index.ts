@@ -1,2 +1,3 @@
 // One file per task group; each registers its tasks in the `anonify` scope.
 import "./verify-report";
+import "./audit";

@@ -1,0 +1,434 @@
+/**
+ * The auditor: replays an AnonifyGroup's whole log from chain data alone and re-checks what the contract checked
+ * plus what it cannot (checkpoint agreement). It needs no enclave and no key: every join's IAS report is
+ * re-verified with the TypeScript verifier under the deployment's CA and the policy in force at that block, every
+ * enclave signature is recovered from calldata and checked against the roster replayed up to that point, the
+ * epoch sequence and stateCounter must be contiguous, and all enclaves' checkpoints at one counter must agree.
+ */
+import {
+  Contract,
+  Interface,
+  getAddress,
+  getBytes,
+  hexlify,
+  keccak256,
+  sha256,
+  concat,
+  verifyTypedData,
+  type Log,
+  type Provider,
+  type TransactionResponse,
+  type TypedDataDomain,
+} from "ethers";
+import { IasReportVerifier, type VerificationPolicy } from "../attestation/verifier";
+import { IasVerificationError } from "../attestation/errors";
+import { caDerOf, leafDerOf, type TrustAnchor } from "../attestation/roots";
+import { pinCa } from "../attestation/certificate";
+import { groupDomain, lowerHex, type Hex } from "./wire";
+
+export const AUDIT_GROUP_ABI = [
+  "function join(bytes32 keyId, bytes report, bytes iasSignature, bytes32 hpkePublicKey, bytes32 mlsSignatureKey, bytes handshake, bytes handshakeSignature)",
+  "function postHandshake(uint64 epoch, bytes handshake, bytes signature)",
+  "function postCiphertext(uint64 epoch, bytes ciphertext, bytes signature)",
+  "function postCiphertextBatch(uint64 epoch, bytes[] ciphertexts, bytes signature)",
+  "function postCheckpoint(uint64 stateCounter, bytes32 stateHash, bytes signature)",
+  "function verifier() view returns (address)",
+  "function currentEpoch() view returns (uint64)",
+  "function stateCounter() view returns (uint64)",
+  "event EnclaveJoined(address indexed enclave, bytes32 indexed mrenclave, uint64 joinedAtEpoch, bytes32 hpkePublicKey, bytes32 mlsSignatureKey)",
+  "event EnclaveRevoked(address indexed enclave, bytes32 indexed mrenclave, uint8 reason, address by)",
+  "event HandshakePosted(uint64 indexed epoch, address indexed sender, bytes handshake)",
+  "event CiphertextPosted(uint64 indexed stateCounter, uint64 indexed epoch, address indexed sender, bytes ciphertext)",
+  "event CiphertextBatchPosted(uint64 indexed firstStateCounter, uint64 indexed epoch, address indexed sender, bytes[] ciphertexts)",
+  "event CheckpointPosted(address indexed enclave, uint64 indexed stateCounter, bytes32 stateHash)",
+] as const;
+
+export const AUDIT_VERIFIER_ABI = [
+  "function registerSigningCertificate(bytes der) returns (bytes32 keyId)",
+  "function caModulus() view returns (bytes)",
+  "function caSubject() view returns (bytes)",
+  "function policy() view returns ((bool debugAllowed, bool mrenclaveCheck, bool signerCheck, uint16 isvProdId, uint16 minIsvSvn, uint64 maxReportAge, bytes32 mrsigner))",
+  "function isQuoteStatusAllowed(string status) view returns (bool)",
+  "function isMrenclaveAllowed(bytes32 mrenclave) view returns (bool)",
+  "event SigningKeyRegistered(bytes32 indexed keyId, uint64 notBefore, uint64 notAfter)",
+] as const;
+
+const TYPES = {
+  Handshake: { Handshake: [{ name: "epoch", type: "uint64" }, { name: "handshakeHash", type: "bytes32" }] },
+  Ciphertext: { Ciphertext: [{ name: "epoch", type: "uint64" }, { name: "payloadHash", type: "bytes32" }] },
+  CiphertextBatch: { CiphertextBatch: [{ name: "epoch", type: "uint64" }, { name: "payloadsHash", type: "bytes32" }] },
+  Checkpoint: { Checkpoint: [{ name: "stateCounter", type: "uint64" }, { name: "stateHash", type: "bytes32" }] },
+};
+
+export type AuditFindingCode =
+  | "ca_unknown"
+  | "signing_certificate_unavailable"
+  | "signing_certificate_invalid"
+  | "calldata_unavailable"
+  | "report_invalid"
+  | "report_data_mismatch"
+  | "signature_mismatch"
+  | "sender_not_active"
+  | "epoch_gap"
+  | "ciphertext_epoch_mismatch"
+  | "state_counter_gap"
+  | "checkpoint_ahead_of_log"
+  | "checkpoint_disagreement"
+  | "head_mismatch";
+
+export interface AuditFinding {
+  code: AuditFindingCode;
+  message: string;
+  blockNumber?: number;
+  txHash?: string;
+}
+
+export interface AuditedEnclave {
+  address: Hex;
+  mrenclave: Hex;
+  joinedAtEpoch: bigint;
+  joinedAtBlock: number;
+  reportStatus?: string;
+  reportTimestamp?: bigint;
+  revokedAtBlock?: number;
+}
+
+export interface CheckpointAgreement {
+  stateCounter: bigint;
+  hashes: Record<Hex, Hex>;
+  agree: boolean;
+}
+
+export interface AuditReport {
+  group: Hex;
+  verifier: Hex;
+  chainId: bigint;
+  trustAnchor: TrustAnchor | "unknown";
+  fromBlock: number;
+  toBlock: number;
+  enclaves: AuditedEnclave[];
+  epochs: bigint;
+  entries: bigint;
+  handshakes: number;
+  checkpoints: CheckpointAgreement[];
+  findings: AuditFinding[];
+}
+
+export interface AuditOptions {
+  fromBlock?: number;
+  toBlock?: number;
+}
+
+interface Member {
+  status: "active" | "revoked";
+  record: AuditedEnclave;
+}
+
+/** Replays the log of `group` and returns every finding (none = clean). */
+export async function auditGroup(provider: Provider, groupAddress: string, options: AuditOptions = {}): Promise<AuditReport> {
+  const group = new Contract(getAddress(groupAddress), AUDIT_GROUP_ABI, provider);
+  const groupIface = group.interface;
+  const verifierAddress = getAddress(await group.verifier());
+  const verifier = new Contract(verifierAddress, AUDIT_VERIFIER_ABI, provider);
+  const { chainId } = await provider.getNetwork();
+  const domain: TypedDataDomain = groupDomain(chainId, groupAddress);
+  const toBlock = options.toBlock ?? (await provider.getBlockNumber());
+  const fromBlock = options.fromBlock ?? 0;
+  const findings: AuditFinding[] = [];
+  const find = (code: AuditFindingCode, message: string, log?: Log) =>
+    findings.push({ code, message, blockNumber: log?.blockNumber, txHash: log?.transactionHash });
+
+  // --- the deployment's CA and its signing keys, re-checked in TypeScript
+  const trustAnchor = await identifyCa(verifier);
+  const tsVerifier = trustAnchor === "unknown" ? undefined : new IasReportVerifier(caDerOf(trustAnchor));
+  if (!tsVerifier) find("ca_unknown", `the verifier ${verifierAddress} pins a CA that is neither Intel's nor the SIMULATION CA; reports cannot be re-verified`);
+  if (tsVerifier) {
+    const keyLogs = await verifier.queryFilter(verifier.filters.SigningKeyRegistered(), fromBlock, toBlock);
+    for (const log of keyLogs) {
+      const keyId = lowerHex((log as unknown as { args: { keyId: string } }).args.keyId);
+      const der = await signingCertificateOf(provider, verifier.interface, verifierAddress, log, trustAnchor as TrustAnchor, keyId);
+      if (!der) {
+        find("signing_certificate_unavailable", `the certificate of signing key ${keyId} is not in a direct registerSigningCertificate call`, log);
+        continue;
+      }
+      try {
+        const key = tsVerifier.registerSigningCertificate(der);
+        if (key.keyId !== keyId) find("signing_certificate_invalid", `the registered certificate has key id ${key.keyId}, the event says ${keyId}`, log);
+      } catch (error) {
+        find("signing_certificate_invalid", `signing key ${keyId}: ${describeError(error)}`, log);
+      }
+    }
+  }
+
+  // --- the group's log in chain order
+  const logs = (await provider.getLogs({ address: group.target as string, fromBlock, toBlock })).sort(
+    (a, b) => a.blockNumber - b.blockNumber || a.index - b.index,
+  );
+  const transactions = new Map<string, TransactionResponse | null>();
+  const callOf = async (log: Log) => {
+    if (!transactions.has(log.transactionHash)) transactions.set(log.transactionHash, await provider.getTransaction(log.transactionHash));
+    const tx = transactions.get(log.transactionHash);
+    if (!tx || tx.to === null || getAddress(tx.to) !== getAddress(groupAddress)) return undefined;
+    return groupIface.parseTransaction({ data: tx.data, value: tx.value }) ?? undefined;
+  };
+
+  const roster = new Map<string, Member>();
+  const enclaves: AuditedEnclave[] = [];
+  let epoch = 0n;
+  let counter = 0n;
+  let handshakes = 0;
+  const checkpoints = new Map<bigint, Map<Hex, Hex>>();
+
+  const requireActive = (sender: string, what: string, log: Log) => {
+    const member = roster.get(lowerHex(sender));
+    if (!member || member.status !== "active") {
+      find("sender_not_active", `${what} by ${lowerHex(sender)}, which is ${member ? "revoked" : "not in the roster"} at this point`, log);
+    }
+  };
+  const checkSignature = (type: keyof typeof TYPES, value: Record<string, unknown>, signature: string, expected: string, what: string, log: Log) => {
+    let recovered: string;
+    try {
+      recovered = verifyTypedData(domain, TYPES[type], value, signature);
+    } catch (error) {
+      find("signature_mismatch", `${what}: the signature does not recover (${describeError(error)})`, log);
+      return;
+    }
+    if (getAddress(recovered) !== getAddress(expected)) {
+      find("signature_mismatch", `${what}: the signature recovers to ${lowerHex(recovered)}, the event names ${lowerHex(expected)}`, log);
+    }
+  };
+
+  for (const log of logs) {
+    const parsed = groupIface.parseLog(log);
+    if (!parsed) continue;
+    const args = parsed.args;
+    switch (parsed.name) {
+      case "EnclaveJoined": {
+        const address = lowerHex(args.enclave);
+        const record: AuditedEnclave = {
+          address,
+          mrenclave: lowerHex(args.mrenclave),
+          joinedAtEpoch: BigInt(args.joinedAtEpoch),
+          joinedAtBlock: log.blockNumber,
+        };
+        enclaves.push(record);
+        roster.set(address, { status: "active", record });
+        const call = await callOf(log);
+        if (!call || call.name !== "join") {
+          find("calldata_unavailable", `join of ${address}: not a direct join call, the report cannot be re-verified`, log);
+          break;
+        }
+        await auditJoin(call.args, record, args, log);
+        break;
+      }
+      case "EnclaveRevoked": {
+        const member = roster.get(lowerHex(args.enclave));
+        if (member) {
+          member.status = "revoked";
+          member.record.revokedAtBlock = log.blockNumber;
+        }
+        break;
+      }
+      case "HandshakePosted": {
+        handshakes += 1;
+        const logged = BigInt(args.epoch);
+        if (logged !== epoch) find("epoch_gap", `handshake for epoch ${logged}, expected ${epoch}`, log);
+        requireActive(args.sender, `handshake of epoch ${logged}`, log);
+        const call = await callOf(log);
+        const signature = call?.name === "join" ? call.args.handshakeSignature : call?.name === "postHandshake" ? call.args.signature : undefined;
+        if (signature === undefined) find("calldata_unavailable", `handshake of epoch ${logged}: no direct call carries its signature`, log);
+        else checkSignature("Handshake", { epoch: logged, handshakeHash: keccak256(args.handshake) }, signature, args.sender, `handshake of epoch ${logged}`, log);
+        epoch = logged + 1n;
+        break;
+      }
+      case "CiphertextPosted":
+      case "CiphertextBatchPosted": {
+        const batch = parsed.name === "CiphertextBatchPosted";
+        const first = BigInt(batch ? args.firstStateCounter : args.stateCounter);
+        const count = batch ? BigInt(args.ciphertexts.length) : 1n;
+        const logged = BigInt(args.epoch);
+        if (first !== counter + 1n) find("state_counter_gap", `entry ${first} follows entry ${counter}`, log);
+        if (logged !== epoch) find("ciphertext_epoch_mismatch", `entry ${first} is in epoch ${logged}, the handshake log is at epoch ${epoch}`, log);
+        requireActive(args.sender, `entry ${first}`, log);
+        const call = await callOf(log);
+        const expectedName = batch ? "postCiphertextBatch" : "postCiphertext";
+        if (!call || call.name !== expectedName) {
+          find("calldata_unavailable", `entry ${first}: no direct ${expectedName} call carries its signature`, log);
+        } else if (batch) {
+          const payloadsHash = keccak256(concat((args.ciphertexts as string[]).map((c) => keccak256(c))));
+          checkSignature("CiphertextBatch", { epoch: logged, payloadsHash }, call.args.signature, args.sender, `batch at entry ${first}`, log);
+        } else {
+          checkSignature("Ciphertext", { epoch: logged, payloadHash: keccak256(args.ciphertext) }, call.args.signature, args.sender, `entry ${first}`, log);
+        }
+        counter = first + count - 1n;
+        break;
+      }
+      case "CheckpointPosted": {
+        const at = BigInt(args.stateCounter);
+        const enclave = lowerHex(args.enclave);
+        requireActive(enclave, `checkpoint at ${at}`, log);
+        if (at > counter) find("checkpoint_ahead_of_log", `checkpoint at ${at} by ${enclave} while the log is at ${counter}`, log);
+        const call = await callOf(log);
+        if (!call || call.name !== "postCheckpoint") find("calldata_unavailable", `checkpoint at ${at} by ${enclave}: no direct call carries its signature`, log);
+        else checkSignature("Checkpoint", { stateCounter: at, stateHash: args.stateHash }, call.args.signature, enclave, `checkpoint at ${at} by ${enclave}`, log);
+        if (!checkpoints.has(at)) checkpoints.set(at, new Map());
+        checkpoints.get(at)!.set(enclave, lowerHex(args.stateHash));
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  const agreement: CheckpointAgreement[] = [...checkpoints.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([stateCounter, byEnclave]) => {
+      const hashes = Object.fromEntries(byEnclave) as Record<Hex, Hex>;
+      const agree = new Set(byEnclave.values()).size === 1;
+      if (!agree) {
+        findings.push({
+          code: "checkpoint_disagreement",
+          message: `at stateCounter ${stateCounter} the enclaves' state hashes differ: ${[...byEnclave].map(([e, h]) => `${e}=${h}`).join(", ")}`,
+        });
+      }
+      return { stateCounter, hashes, agree };
+    });
+
+  // The replay must end where the contract's head is (when auditing up to the latest block from genesis).
+  if (options.toBlock === undefined && fromBlock === 0) {
+    const [headEpoch, headCounter] = await Promise.all([group.currentEpoch({ blockTag: toBlock }), group.stateCounter({ blockTag: toBlock })]);
+    if (BigInt(headEpoch) !== epoch || BigInt(headCounter) !== counter) {
+      find("head_mismatch", `the replay ends at epoch ${epoch}, entry ${counter}; the contract says epoch ${headEpoch}, entry ${headCounter}`);
+    }
+  }
+
+  return {
+    group: lowerHex(getAddress(groupAddress)),
+    verifier: lowerHex(verifierAddress),
+    chainId,
+    trustAnchor,
+    fromBlock,
+    toBlock,
+    enclaves,
+    epochs: epoch,
+    entries: counter,
+    handshakes,
+    checkpoints: agreement,
+    findings,
+  };
+
+  async function auditJoin(call: import("ethers").Result, record: AuditedEnclave, event: import("ethers").Result, log: Log): Promise<void> {
+    if (!tsVerifier) return;
+    const before = log.blockNumber - 1;
+    const block = await provider.getBlock(log.blockNumber);
+    const now = BigInt(block?.timestamp ?? 0);
+    const report = getBytes(call.report);
+    const signature = getBytes(call.iasSignature);
+    try {
+      const unpolicied = tsVerifier.verifyReportWithoutPolicy(call.keyId, report, signature);
+      tsVerifier.policy = await policyAt(verifier, unpolicied.status, unpolicied.mrenclave, before);
+      const verified = tsVerifier.verifyReport(call.keyId, report, signature, now);
+      record.reportStatus = verified.status;
+      record.reportTimestamp = verified.timestamp;
+      const reportData = getBytes(verified.reportData);
+      const boundAddress = lowerHex(hexlify(reportData.slice(0, 20)));
+      const boundKeys = lowerHex(hexlify(reportData.slice(20, 52)));
+      const keysHash = lowerHex(sha256(concat([call.hpkePublicKey, call.mlsSignatureKey])));
+      if (boundAddress !== record.address) find("report_data_mismatch", `REPORTDATA names ${boundAddress}, the roster ${record.address}`, log);
+      if (boundKeys !== keysHash) find("report_data_mismatch", `REPORTDATA binds keys hash ${boundKeys}, the submitted keys hash to ${keysHash}`, log);
+      if (reportData.slice(52).some((b) => b !== 0)) find("report_data_mismatch", `REPORTDATA's reserved tail of ${record.address} is not zero`, log);
+      if (lowerHex(verified.mrenclave) !== record.mrenclave) find("report_data_mismatch", `the report's MRENCLAVE ${verified.mrenclave} is not the roster's ${record.mrenclave}`, log);
+      if (lowerHex(event.hpkePublicKey) !== lowerHex(call.hpkePublicKey) || lowerHex(event.mlsSignatureKey) !== lowerHex(call.mlsSignatureKey)) {
+        find("report_data_mismatch", `the keys registered for ${record.address} are not the submitted ones`, log);
+      }
+    } catch (error) {
+      find("report_invalid", `the report of ${record.address} does not verify: ${describeError(error)}`, log);
+    }
+  }
+}
+
+/** The verifier's policy at `blockTag`, narrowed to what decides one report (status and MRENCLAVE lists are mappings). */
+async function policyAt(verifier: Contract, status: string, mrenclave: string, blockTag: number): Promise<VerificationPolicy> {
+  const overrides = { blockTag };
+  const [policy, statusAllowed, mrenclaveAllowed] = await Promise.all([
+    verifier.policy(overrides),
+    verifier.isQuoteStatusAllowed(status, overrides),
+    verifier.isMrenclaveAllowed(mrenclave, overrides),
+  ]);
+  return {
+    allowedStatuses: statusAllowed ? [status] : [],
+    allowDebug: policy.debugAllowed,
+    // The group requires an allowlisted MRENCLAVE whether or not the verifier's own check is on.
+    allowedMrenclaves: mrenclaveAllowed ? [mrenclave] : [],
+    signer: policy.signerCheck ? { mrsigner: policy.mrsigner, isvProdId: Number(policy.isvProdId), minIsvSvn: Number(policy.minIsvSvn) } : undefined,
+    maxReportAge: BigInt(policy.maxReportAge),
+  };
+}
+
+/** Which known CA the verifier pinned (compared by modulus and subject bytes). */
+async function identifyCa(verifier: Contract): Promise<TrustAnchor | "unknown"> {
+  const [modulus, subject] = [lowerHex(await verifier.caModulus()), lowerHex(await verifier.caSubject())];
+  for (const anchor of ["intel", "simulation"] as const) {
+    const pinned = pinCa(caDerOf(anchor));
+    if (lowerHex(hexlify(pinned.modulus)) === modulus && lowerHex(hexlify(pinned.subject)) === subject) return anchor;
+  }
+  return "unknown";
+}
+
+/** The DER a SigningKeyRegistered event came from: the calldata of a direct call, else the anchor's known leaf. */
+async function signingCertificateOf(
+  provider: Provider,
+  iface: Interface,
+  verifierAddress: string,
+  log: Log,
+  anchor: TrustAnchor,
+  keyId: string,
+): Promise<Uint8Array | undefined> {
+  const tx = await provider.getTransaction(log.transactionHash);
+  if (tx && tx.to !== null && getAddress(tx.to) === verifierAddress) {
+    const call = iface.parseTransaction({ data: tx.data });
+    if (call?.name === "registerSigningCertificate") return getBytes(call.args.der);
+  }
+  // Registered from another contract (e.g. a deployment helper): accept the anchor's own leaf if it is that key.
+  const leaf = leafDerOf(anchor);
+  try {
+    const key = new IasReportVerifier(caDerOf(anchor)).registerSigningCertificate(leaf);
+    if (key.keyId === keyId) return leaf;
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof IasVerificationError) return `${error.code}${error.args.length ? `(${error.args.map(String).join(", ")})` : ""}`;
+  return (error as Error).message ?? String(error);
+}
+
+/** A readable, line-oriented rendering of the report. */
+export function formatAuditReport(report: AuditReport): string {
+  const lines: string[] = [];
+  lines.push(`Audit of AnonifyGroup ${report.group} on chain ${report.chainId}, blocks ${report.fromBlock}..${report.toBlock}`);
+  lines.push(`  verifier ${report.verifier}, pinned CA: ${report.trustAnchor}`);
+  lines.push(`  enclaves: ${report.enclaves.length}`);
+  for (const e of report.enclaves) {
+    const report_ = e.reportStatus ? `report ${e.reportStatus} @ ${new Date(Number(e.reportTimestamp) * 1000).toISOString()}` : "report not verified";
+    lines.push(`    ${e.address}  MRENCLAVE ${e.mrenclave.slice(0, 18)}…  joined epoch ${e.joinedAtEpoch} (block ${e.joinedAtBlock})  ${report_}${e.revokedAtBlock !== undefined ? `  REVOKED at block ${e.revokedAtBlock}` : ""}`);
+  }
+  lines.push(`  handshakes: ${report.handshakes} (epochs 0..${report.epochs - 1n > 0n ? report.epochs - 1n : 0n}, current epoch ${report.epochs})`);
+  lines.push(`  log entries: ${report.entries}`);
+  lines.push(`  checkpoints: ${report.checkpoints.length} counters`);
+  for (const c of report.checkpoints) {
+    const n = Object.keys(c.hashes).length;
+    lines.push(`    stateCounter ${c.stateCounter}: ${n} enclave${n === 1 ? "" : "s"}, ${c.agree ? "agree" : "DISAGREE"}${c.agree ? ` (${Object.values(c.hashes)[0].slice(0, 18)}…)` : ""}`);
+  }
+  if (report.findings.length === 0) {
+    lines.push("Result: clean (0 findings)");
+  } else {
+    lines.push(`Result: ${report.findings.length} finding${report.findings.length === 1 ? "" : "s"}`);
+    for (const f of report.findings) {
+      lines.push(`  [${f.code}] ${f.message}${f.blockNumber !== undefined ? ` (block ${f.blockNumber}${f.txHash ? `, tx ${f.txHash}` : ""})` : ""}`);
+    }
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,128 @@
+/**
+ * anonify:audit on a real AnonifyGroup (project Ignition module, development-IAS reports): a clean log passes
+ * with exit code 0; disagreeing checkpoints posted by two enclaves the test controls are a finding (exit code 1).
+ */
+import { expect } from "chai";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import hre, { ethers } from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { randomBytes, keccak256, toUtf8Bytes } from "ethers";
+import { HardhatPluginError } from "hardhat/plugins";
+import type { AuditReport } from "../../src/client/audit";
+import { joinedEnclave, simulationGroupFixture } from "../group/helpers/fixtures";
+
+async function runAudit(args: Record<string, unknown>): Promise<{ report: AuditReport; stdout: string; exitCode: number }> {
+  const write = process.stdout.write.bind(process.stdout);
+  const previousExitCode = process.exitCode;
+  let stdout = "";
+  process.exitCode = 0;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    stdout += chunk.toString();
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    const report = (await hre.run("anonify:audit", args)) as AuditReport;
+    return { report, stdout, exitCode: Number(process.exitCode ?? 0) };
+  } finally {
+    process.stdout.write = write;
+    process.exitCode = previousExitCode;
+  }
+}
+
+describe("client: anonify:audit", function () {
+  this.timeout(120_000);
+
+  /** Three joined enclaves, single and batched entries, agreeing checkpoints, one revocation. */
+  async function cleanLog() {
+    const f = await simulationGroupFixture();
+    const [a, b, c] = [await joinedEnclave(f), await joinedEnclave(f), await joinedEnclave(f)];
+    const epoch = await f.group.currentEpoch();
+    for (let i = 0; i < 3; i++) {
+      const entry = randomBytes(80);
+      await (await f.group.connect(f.relayer).postCiphertext(epoch, entry, await a.signCiphertext(f.domain, epoch, entry))).wait();
+    }
+    const batch = [randomBytes(40), randomBytes(50)];
+    await (await f.group.connect(f.relayer).postCiphertextBatch(epoch, batch, await b.signCiphertextBatch(f.domain, epoch, batch))).wait();
+    const stateHash = keccak256(toUtf8Bytes("state at 5"));
+    for (const enclave of [a, b, c]) {
+      await (await f.group.connect(f.relayer).postCheckpoint(5n, stateHash, await enclave.signCheckpoint(f.domain, 5n, stateHash))).wait();
+    }
+    // A member leaves by governance, then the others keep going.
+    await (await f.group.connect(f.governor).revokeEnclave(c.address)).wait();
+    const handshake = randomBytes(64);
+    await (await f.group.connect(f.relayer).postHandshake(epoch, handshake, await a.signHandshake(f.domain, epoch, handshake))).wait();
+    const next = epoch + 1n;
+    const entry = randomBytes(30);
+    await (await f.group.connect(f.relayer).postCiphertext(next, entry, await b.signCiphertext(f.domain, next, entry))).wait();
+    return { f, a, b, c };
+  }
+
+  it("a clean log: every report re-verifies under the SIMULATION CA, no finding, exit code 0", async function () {
+    const { f, a, b, c } = await loadFixture(cleanLog);
+    const { report, stdout, exitCode } = await runAudit({ group: await f.group.getAddress() });
+    expect(report.findings, JSON.stringify(report.findings)).to.deep.equal([]);
+    expect(exitCode).to.equal(0);
+    expect(report.trustAnchor).to.equal("simulation");
+    expect(report.enclaves.map((e) => e.address)).to.deep.equal([a, b, c].map((e) => e.address.toLowerCase()));
+    expect(report.enclaves.every((e) => e.reportStatus === "OK")).to.equal(true);
+    expect(report.enclaves[2].revokedAtBlock).to.be.a("number");
+    expect(report.epochs).to.equal(4n);
+    expect(report.handshakes).to.equal(4);
+    expect(report.entries).to.equal(6n);
+    expect(report.checkpoints).to.have.length(1);
+    expect(report.checkpoints[0]).to.include({ stateCounter: 5n, agree: true });
+    expect(Object.keys(report.checkpoints[0].hashes)).to.have.length(3);
+    expect(stdout).to.contain("Result: clean (0 findings)").and.contain("stateCounter 5: 3 enclaves, agree");
+  });
+
+  it("disagreeing checkpoints of two enclaves at one stateCounter: a finding naming both, exit code 1", async function () {
+    const { f, a, b } = await loadFixture(cleanLog);
+    const honest = keccak256(toUtf8Bytes("state at 6"));
+    const forked = keccak256(toUtf8Bytes("another state at 6"));
+    await (await f.group.connect(f.relayer).postCheckpoint(6n, honest, await a.signCheckpoint(f.domain, 6n, honest))).wait();
+    await (await f.group.connect(f.relayer).postCheckpoint(6n, forked, await b.signCheckpoint(f.domain, 6n, forked))).wait();
+    const { report, stdout, exitCode } = await runAudit({ group: await f.group.getAddress() });
+    expect(exitCode).to.equal(1);
+    expect(report.findings.map((x) => x.code)).to.deep.equal(["checkpoint_disagreement"]);
+    expect(report.findings[0].message).to.contain(a.address.toLowerCase()).and.contain(b.address.toLowerCase()).and.contain("stateCounter 6");
+    expect(report.checkpoints.find((c) => c.stateCounter === 6n)?.agree).to.equal(false);
+    expect(stdout).to.contain("[checkpoint_disagreement]").and.contain("stateCounter 6: 2 enclaves, DISAGREE");
+  });
+
+  it("auditing from a later block loses the joins: the entries' senders are not in the replayed roster (findings, exit 1)", async function () {
+    const { f } = await loadFixture(cleanLog);
+    const joinedBlocks = (await f.group.queryFilter(f.group.filters.EnclaveJoined())).map((l) => l.blockNumber);
+    const { report, exitCode } = await runAudit({ group: await f.group.getAddress(), fromBlock: String(Math.max(...joinedBlocks) + 1), quiet: true });
+    expect(exitCode).to.equal(1);
+    expect(report.findings.map((x) => x.code))
+      .to.include("sender_not_active")
+      .and.include("epoch_gap");
+  });
+
+  it("refuses a bad --group, a group-less chain without a deployment file, and a bad --from-block", async function () {
+    const { f } = await loadFixture(cleanLog);
+    // An empty data directory: no deployment file to fall back on.
+    const dataDir = hre.config.anonify.dataDir;
+    hre.config.anonify.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "anonify-audit-"));
+    try {
+      for (const [args, pattern] of [
+        [{ group: "0x1234" }, /not an address/],
+        [{ group: (await ethers.getSigners())[5].address }, /no contract at/],
+        [{}, /no --group given and no deployment file/],
+        [{ group: await f.group.getAddress(), fromBlock: "ten" }, /--from-block/],
+      ] as const) {
+        const error = await runAudit(args).then(
+          () => expect.fail("expected an error"),
+          (e: unknown) => e
+        );
+        expect(error).to.be.instanceOf(HardhatPluginError);
+        expect((error as Error).message).to.match(pattern);
+      }
+    } finally {
+      fs.rmSync(hre.config.anonify.dataDir, { recursive: true, force: true });
+      hre.config.anonify.dataDir = dataDir;
+    }
+  });
+});
