@@ -1,0 +1,200 @@
+import { scope, task } from "hardhat/config";
+import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
+import { Wallet, getAddress, isAddress, type Signer } from "ethers";
+import { AnonifyClient, AnonifyClientError, CommandRejectedError, type CommandOutcome, type TokenCommand } from "../src/client";
+import { resolveGroupForTask } from "../src/client/deployment";
+import { AnonifyPluginError } from "../src/errors";
+
+/** Environment variable the tasks read the node URL from when --node is absent. */
+export const NODE_URL_ENV = "ANONIFY_NODE_URL";
+
+interface CommonArgs {
+  node?: string;
+  group?: string;
+  account?: string;
+  keyEnv?: string;
+}
+
+interface CommandArgs extends CommonArgs {
+  noWait: boolean;
+}
+
+export interface TokenTaskResult {
+  sender: string;
+  command?: TokenCommand;
+  id?: string;
+  nonce?: string;
+  outcome?: CommandOutcome;
+}
+
+/** The user's signer: `--key-env VAR` (a private key in that variable) or `--account N` (a Hardhat account, default 0). */
+async function userSigner(hre: HardhatRuntimeEnvironment, args: CommonArgs): Promise<Signer> {
+  if (args.keyEnv !== undefined) {
+    const key = process.env[args.keyEnv];
+    if (key === undefined || key === "") throw new AnonifyPluginError(`--key-env ${args.keyEnv}: the environment variable is not set`);
+    try {
+      return new Wallet(key.trim(), hre.ethers.provider);
+    } catch {
+      throw new AnonifyPluginError(`--key-env ${args.keyEnv}: the variable does not hold a secp256k1 private key (32 bytes hex)`);
+    }
+  }
+  const signers = await hre.ethers.getSigners();
+  const index = args.account ?? "0";
+  if (!/^[0-9]+$/.test(index) || Number(index) >= signers.length) {
+    throw new AnonifyPluginError(`--account must be an account index 0..${signers.length - 1} of this network (or use --key-env), got ${index}`);
+  }
+  return signers[Number(index)];
+}
+
+/** An address, or the index of one of the network's accounts. */
+async function addressArg(hre: HardhatRuntimeEnvironment, name: string, value: string | undefined): Promise<string> {
+  if (value === undefined || value === "") throw new AnonifyPluginError(`--${name} is required (an address or an account index)`);
+  if (isAddress(value)) return getAddress(value);
+  if (/^[0-9]+$/.test(value)) {
+    const signers = await hre.ethers.getSigners();
+    if (Number(value) < signers.length) return signers[Number(value)].getAddress();
+  }
+  throw new AnonifyPluginError(`--${name} is neither an address nor an account index of this network: ${value}`);
+}
+
+function amountArg(name: string, value: string | undefined): bigint {
+  if (value === undefined || !/^[0-9]+$/.test(value)) throw new AnonifyPluginError(`--${name} must be a non-negative integer, got ${String(value)}`);
+  return BigInt(value);
+}
+
+export async function tokenClient(hre: HardhatRuntimeEnvironment, args: CommonArgs): Promise<AnonifyClient> {
+  const nodeUrl = args.node ?? process.env[NODE_URL_ENV];
+  if (nodeUrl === undefined || nodeUrl === "") {
+    throw new AnonifyPluginError(`--node <url> is required (the URL anonify:node prints), or set ${NODE_URL_ENV}`);
+  }
+  let group: string;
+  try {
+    group = (await resolveGroupForTask(hre.ethers.provider, hre.config.anonify.dataDir, args.group)).group;
+  } catch (error) {
+    throw new AnonifyPluginError((error as Error).message);
+  }
+  const signer = await userSigner(hre, args);
+  try {
+    return new AnonifyClient({ nodeUrl, signer, group, provider: hre.ethers.provider });
+  } catch (error) {
+    throw new AnonifyPluginError((error as Error).message, error as Error);
+  }
+}
+
+/** SDK errors become plugin errors that keep the typed error as parent (its `code` stays reachable). */
+async function asTaskError<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof CommandRejectedError) throw new AnonifyPluginError(`the enclaves rejected the command: ${error.reason}`, error);
+    if (error instanceof AnonifyClientError) throw new AnonifyPluginError(`${error.message} [${error.code}]`, error);
+    throw error;
+  }
+}
+
+async function runCommand(hre: HardhatRuntimeEnvironment, args: CommandArgs, build: () => Promise<TokenCommand>): Promise<TokenTaskResult> {
+  const command = await build();
+  const client = await tokenClient(hre, args);
+  return asTaskError(async () => {
+    const submission = await client.submit(command);
+    console.log(`${command.op}: submitted as ${submission.id} (sender ${submission.sender}, nonce ${submission.nonce})`);
+    const result: TokenTaskResult = { sender: submission.sender, command, id: submission.id, nonce: submission.nonce.toString() };
+    if (args.noWait) return result;
+    const outcome = await submission.wait();
+    console.log(`${command.op}: applied at stateCounter ${outcome.stateCounter}${outcome.txHash ? ` (tx ${outcome.txHash})` : ""}`);
+    return { ...result, outcome };
+  });
+}
+
+const SCOPE = "anonify";
+const SCOPE_DESCRIPTION = "Anonify: confidential state over a public chain with SGX enclaves";
+
+function common(t: ConfigurableTaskDefinition): ConfigurableTaskDefinition {
+  return t
+    .addOptionalParam("node", `TEE node URL (default: $${NODE_URL_ENV})`)
+    .addOptionalParam("group", "AnonifyGroup address (default: the deployment file of anonify:deploy for this chain)")
+    .addOptionalParam("account", "Index of the network account that signs (default 0)")
+    .addOptionalParam("keyEnv", "Name of an environment variable holding the user's private key (instead of --account)");
+}
+
+function commandTask(t: ConfigurableTaskDefinition): ConfigurableTaskDefinition {
+  return common(t).addFlag("noWait", "Return once the node accepted the command, without waiting for the log");
+}
+
+/** Registers one task under both names: `anonify:<name>` and `anonify <name>`. */
+function both(name: string, description: string, define: (t: ConfigurableTaskDefinition) => void): void {
+  define(task(`anonify:${name}`, description));
+  define(scope(SCOPE, SCOPE_DESCRIPTION).task(name, description));
+}
+
+both("init-token", "Initialise the confidential token (once): name, symbol, initial supply to the sender", (t) =>
+  commandTask(t)
+    .addParam("name", "Token name")
+    .addParam("symbol", "Token symbol")
+    .addParam("supply", "Initial supply (integer, to the sender)")
+    .setAction((args: CommandArgs & { name: string; symbol: string; supply: string }, hre) =>
+      runCommand(hre, args, async () => ({ op: "init", name: args.name, symbol: args.symbol, initialSupply: amountArg("supply", args.supply) })),
+    ),
+);
+
+both("mint", "Mint confidential tokens (token owner only)", (t) =>
+  commandTask(t)
+    .addParam("to", "Recipient address or account index")
+    .addParam("amount", "Amount (integer)")
+    .setAction((args: CommandArgs & { to: string; amount: string }, hre) =>
+      runCommand(hre, args, async () => ({ op: "mint", to: await addressArg(hre, "to", args.to), amount: amountArg("amount", args.amount) })),
+    ),
+);
+
+both("transfer", "Transfer confidential tokens", (t) =>
+  commandTask(t)
+    .addParam("to", "Recipient address or account index")
+    .addParam("amount", "Amount (integer)")
+    .setAction((args: CommandArgs & { to: string; amount: string }, hre) =>
+      runCommand(hre, args, async () => ({ op: "transfer", to: await addressArg(hre, "to", args.to), amount: amountArg("amount", args.amount) })),
+    ),
+);
+
+both("approve", "Allow a spender to transfer the sender's confidential tokens", (t) =>
+  commandTask(t)
+    .addParam("spender", "Spender address or account index")
+    .addParam("amount", "Allowance (integer)")
+    .setAction((args: CommandArgs & { spender: string; amount: string }, hre) =>
+      runCommand(hre, args, async () => ({ op: "approve", spender: await addressArg(hre, "spender", args.spender), amount: amountArg("amount", args.amount) })),
+    ),
+);
+
+both("transfer-from", "Transfer confidential tokens from an owner who approved the sender", (t) =>
+  commandTask(t)
+    .addParam("from", "Owner address or account index")
+    .addParam("to", "Recipient address or account index")
+    .addParam("amount", "Amount (integer)")
+    .setAction((args: CommandArgs & { from: string; to: string; amount: string }, hre) =>
+      runCommand(hre, args, async () => ({
+        op: "transferFrom",
+        from: await addressArg(hre, "from", args.from),
+        to: await addressArg(hre, "to", args.to),
+        amount: amountArg("amount", args.amount),
+      })),
+    ),
+);
+
+export interface BalanceTaskResult {
+  account: string;
+  balance: string;
+  stateCounterNote?: string;
+}
+
+both("balance", "Print the signer's confidential balance (decrypted for the signer only)", (t) =>
+  common(t)
+    .addOptionalParam("of", "Account to read (default the signer; the enclave answers only an account's own signer)")
+    .setAction(async (args: CommonArgs & { of?: string }, hre): Promise<BalanceTaskResult> => {
+      const client = await tokenClient(hre, args);
+      const account = args.of === undefined ? await client.address() : await addressArg(hre, "of", args.of);
+      return asTaskError(async () => {
+        const balance = await client.balanceOf(account);
+        console.log(`balance of ${getAddress(account)}: ${balance}`);
+        return { account: getAddress(account), balance: balance.toString() };
+      });
+    }),
+);
