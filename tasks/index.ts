@@ -1,4 +1,7 @@
 // One file per task group; each registers its tasks in the `anonify` scope.
 import "./verify-report";
 import "./audit";
+import "./deploy";
+import "./node";
+import "./group";
 import "./token";

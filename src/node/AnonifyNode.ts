@@ -30,6 +30,8 @@ const JOIN_APPLY_TIMEOUT_MS = 60_000;
 /** Host-side metadata (public data only) next to the enclave's sealed directory. */
 export const NODE_METADATA_FILE = "node.json";
 export const ADMIN_TOKEN_FILE = "admin.token";
+/** The URL of the node's HTTP API while it runs (operator tasks find it here). */
+export const NODE_URL_FILE = "node.url";
 /** Sub-directory of the data dir holding the enclave's sealed files (simulation). */
 export const ENCLAVE_SUBDIR = "enclave";
 
@@ -146,7 +148,7 @@ export class AnonifyNode {
       binary: this.options.binary,
       mode: this.mode,
       dataDir: this.mode === "simulation" ? path.join(dataDir, ENCLAVE_SUBDIR) : undefined,
-      onStderrLine: (line) => this.logger.warn(`enclave: ${line}`),
+      onStderrLine: (line) => this.logger.info(`enclave: ${line}`),
     });
     try {
       this.identityValue = await this.enclave.init({});
@@ -192,7 +194,9 @@ export class AnonifyNode {
       this.schedulePoll();
       if (this.options.http !== false) {
         this.http = new NodeHttpApi(this.apiBackend(), this.options.http ?? {});
-        this.logger.info(`HTTP API on ${await this.http.listen()}`);
+        const url = await this.http.listen();
+        fs.writeFileSync(path.join(this.options.dataDir, NODE_URL_FILE), url + "\n");
+        this.logger.info(`HTTP API on ${url}`);
       }
       this.logProgress();
     } catch (error) {
@@ -210,8 +214,11 @@ export class AnonifyNode {
   private async shutdown(): Promise<void> {
     this.running = false;
     if (this.pollTimer !== undefined) clearTimeout(this.pollTimer);
-    await this.http?.close();
-    this.http = undefined;
+    if (this.http !== undefined) {
+      fs.rmSync(path.join(this.options.dataDir, NODE_URL_FILE), { force: true });
+      await this.http.close();
+      this.http = undefined;
+    }
     await this.submitterValue?.stop();
     await this.syncChain.catch(() => undefined);
     await this.enclaveProcess?.close();
@@ -224,15 +231,16 @@ export class AnonifyNode {
   }
 
   /** Removal commit of another member, by leaf index or enclave address; resolves once applied. */
-  async remove(target: { leaf?: number; enclave?: string }): Promise<{ epoch: bigint; leaf: number }> {
+  async remove(target: { leaf?: number; enclave?: string }): Promise<{ epoch: bigint; leaf: number; enclave?: string }> {
     let leaf = target.leaf;
     if (leaf === undefined) {
       const wanted = getAddress(target.enclave ?? "");
       for (const [l, address] of this.sync.leaves) if (address === wanted) leaf = l;
       if (leaf === undefined) throw new NodeError("leaf_unknown", `no leaf of enclave ${wanted} is known to this node`, 404);
     }
+    const enclave = this.sync.leaves.get(leaf);
     const epoch = await postMemberCommit(this.membershipContext(), { kind: "remove", leaves: [leaf] });
-    return { epoch, leaf };
+    return enclave === undefined ? { epoch, leaf } : { epoch, leaf, enclave };
   }
 
   /** Applies the log up to the chain's head now (serialised with the poll loop). */
@@ -312,8 +320,8 @@ export class AnonifyNode {
         token: this.adminToken,
         rotate: async () => ({ epoch: (await this.rotate()).toString() }),
         remove: async (t: { leaf?: number; enclave?: string }) => {
-          const { epoch, leaf } = await this.remove(t);
-          return { epoch: epoch.toString(), leaf };
+          const { epoch, ...removed } = await this.remove(t);
+          return { epoch: epoch.toString(), ...removed };
         },
       },
     };

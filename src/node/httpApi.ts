@@ -30,7 +30,7 @@ export interface NodeApiBackend {
   admin?: {
     token: string;
     rotate(): Promise<{ epoch: string }>;
-    remove(target: { leaf?: number; enclave?: string }): Promise<{ epoch: string; leaf: number }>;
+    remove(target: { leaf?: number; enclave?: string }): Promise<{ epoch: string; leaf: number; enclave?: string }>;
   };
 }
 

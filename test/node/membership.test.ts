@@ -87,7 +87,7 @@ describe("AnonifyNode membership (simulation, real enclaves)", function () {
 
   it("removes b by enclave address; b's node sees its removal", async function () {
     const result = await a.node.remove({ enclave: b.node.address });
-    expect(result).to.deep.equal({ epoch: 3n, leaf: 1 });
+    expect(result).to.deep.equal({ epoch: 3n, leaf: 1, enclave: b.node.address });
     const [sa] = await agree([a.node]);
     expect(sa.epoch).to.equal(3);
     expect(sa.memberCount).to.equal(1);

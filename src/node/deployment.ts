@@ -1,0 +1,104 @@
+/**
+ * Deploying a group (IasVerifier pinned to the configured CA + AnonifyGroup, the project's Ignition module) and
+ * the deployment record nodes start from: `<dataDir>/deployment-<chainId>.json`.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { getAddress, isHexString } from "ethers";
+import { anonifyModuleId, buildAnonifyModule } from "../../deploy/modules/anonifyModule";
+import { EnclaveProcess } from "../enclave/EnclaveProcess";
+import { findDeploymentBlock } from "./chainReader";
+import { NodeError } from "./errors";
+
+export interface DeployOptions {
+  /** MRENCLAVEs allowed to join; default (simulation): the configured enclave binary's. Required in sgx mode. */
+  mrenclaves?: string[];
+  /** GOVERNOR_ROLE holder; default the deployer. */
+  governor?: string;
+  /** DEFAULT_ADMIN_ROLE holder of the group; default the deployer. */
+  admin?: string;
+  /** Two-step admin transfer delay (seconds); default the module's (2 days). */
+  adminTransferDelay?: number;
+  /** Where the record is written; default `anonify.dataDir`. */
+  dataDir?: string;
+  /** Ignition deployment id (networks other than the in-process one keep a journal under it). */
+  deploymentId?: string;
+}
+
+export interface DeploymentRecord {
+  chainId: string;
+  network: string;
+  trustAnchor: "intel" | "simulation";
+  group: string;
+  verifier: string;
+  /** Block of the group's deployment: nodes read the log from here. */
+  deploymentBlock: number;
+  mrenclaves: string[];
+  deployer: string;
+  governor: string;
+}
+
+export function deploymentFile(dataDir: string, chainId: bigint | string): string {
+  return path.join(dataDir, `deployment-${chainId}.json`);
+}
+
+/** MRENCLAVE of the configured enclave binary (simulation: SHA-256 of the executable). */
+export async function configuredMrenclave(hre: HardhatRuntimeEnvironment): Promise<string> {
+  const enclave = await EnclaveProcess.start({ binary: hre.config.anonify.enclave.binary, mode: "simulation" });
+  try {
+    return (await enclave.status()).mrenclave;
+  } finally {
+    await enclave.close();
+  }
+}
+
+export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: DeployOptions = {}): Promise<DeploymentRecord> {
+  const config = hre.config.anonify;
+  let mrenclaves = options.mrenclaves ?? [];
+  if (mrenclaves.length === 0) {
+    if (config.mode === "sgx") throw new NodeError("invalid_options", "sgx deployments need --mrenclave (the signed enclave's measurement)");
+    mrenclaves = [await configuredMrenclave(hre)];
+  }
+  for (const m of mrenclaves) if (!isHexString(m, 32)) throw new NodeError("invalid_options", `MRENCLAVE ${m} is not 32-byte hex`);
+  const [deployer] = await hre.ethers.getSigners();
+  const moduleConfig = {
+    trustAnchor: config.iasRootCa,
+    allowedMrenclaves: mrenclaves,
+    allowedStatuses: config.policy.allowedStatuses,
+    debugAllowed: config.policy.allowDebug,
+    maxReportAgeSeconds: config.policy.maxReportAgeSeconds,
+  };
+  const parameters: Record<string, string | number> = {};
+  if (options.governor !== undefined) parameters.governor = getAddress(options.governor);
+  if (options.admin !== undefined) parameters.admin = getAddress(options.admin);
+  if (options.adminTransferDelay !== undefined) parameters.adminTransferDelay = options.adminTransferDelay;
+  const deployed = await hre.ignition.deploy(buildAnonifyModule(moduleConfig), {
+    parameters: { [anonifyModuleId(config.iasRootCa)]: parameters },
+    deploymentId: options.deploymentId,
+  });
+  const group = getAddress(await deployed.group.getAddress());
+  const { chainId } = await hre.ethers.provider.getNetwork();
+  const record: DeploymentRecord = {
+    chainId: chainId.toString(),
+    network: hre.network.name,
+    trustAnchor: config.iasRootCa,
+    group,
+    verifier: getAddress(await deployed.verifier.getAddress()),
+    deploymentBlock: await findDeploymentBlock(hre.ethers.provider, group),
+    mrenclaves: mrenclaves.map((m) => m.toLowerCase()),
+    deployer: await deployer.getAddress(),
+    governor: options.governor !== undefined ? getAddress(options.governor) : await deployer.getAddress(),
+  };
+  const dataDir = options.dataDir ?? config.dataDir;
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(deploymentFile(dataDir, chainId), JSON.stringify(record, null, 2) + "\n");
+  return record;
+}
+
+/** The deployment record for `chainId` in `dataDir`, or undefined. */
+export function readDeployment(dataDir: string, chainId: bigint | string): DeploymentRecord | undefined {
+  const file = deploymentFile(dataDir, chainId);
+  if (!fs.existsSync(file)) return undefined;
+  return JSON.parse(fs.readFileSync(file, "utf8")) as DeploymentRecord;
+}

@@ -1,0 +1,86 @@
+/**
+ * Nodes built from the Hardhat environment: the configured enclave binary and mode, a signer of the network,
+ * the group from an option or the deployment record, the attester the mode requires. Used by the `anonify:*`
+ * tasks and meant for `hre.anonify`.
+ */
+import path from "node:path";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import type { Signer } from "ethers";
+import type { EnclaveMode } from "../enclave/protocol";
+import { AnonifyNode } from "./AnonifyNode";
+import { IntelIasAttester, type Attester } from "./attester";
+import { readDeployment } from "./deployment";
+import { NodeError } from "./errors";
+import type { NodeLogger } from "./logger";
+
+export interface HreNodeOptions {
+  /** Default `anonify.mode`. */
+  mode?: EnclaveMode;
+  /** The node's own directory; default `<anonify.dataDir>/node-<account>`. */
+  dataDir?: string;
+  /** HTTP port (0 = any free port; default 0); `false` for no HTTP API. */
+  port?: number | false;
+  host?: string;
+  /** Group address; default from `deployment-<chainId>.json` in the node's data dir or `anonify.dataDir`. */
+  group?: string;
+  confirmations?: number;
+  /** Signer index of the network's accounts (default 0) or a signer. */
+  account?: number | Signer;
+  checkpointInterval?: number;
+  pollIntervalMs?: number;
+  maxBatchSize?: number;
+  logger?: NodeLogger;
+  /** Replaces the mode's attester (the development IAS in simulation, Intel IAS in sgx). */
+  attester?: Attester;
+}
+
+export async function createNode(hre: HardhatRuntimeEnvironment, options: HreNodeOptions = {}): Promise<AnonifyNode> {
+  const config = hre.config.anonify;
+  const mode = options.mode ?? config.mode;
+  if (mode !== "simulation" && mode !== "sgx") throw new NodeError("invalid_options", `--mode must be simulation or sgx, got ${String(mode)}`);
+  const signers = await hre.ethers.getSigners();
+  const account = options.account ?? 0;
+  let signer: Signer;
+  if (typeof account === "number") {
+    if (!Number.isSafeInteger(account) || account < 0 || account >= signers.length) {
+      throw new NodeError("invalid_options", `account ${account} is not one of the network's ${signers.length} accounts`);
+    }
+    signer = signers[account];
+  } else {
+    signer = account;
+  }
+  const dataDir = path.resolve(options.dataDir ?? path.join(config.dataDir, `node-${typeof account === "number" ? account : await signer.getAddress()}`));
+  const { chainId } = await hre.ethers.provider.getNetwork();
+  const record = readDeployment(dataDir, chainId) ?? readDeployment(config.dataDir, chainId);
+  const group = options.group ?? record?.group;
+  if (group === undefined) {
+    throw new NodeError("invalid_options", `no --group and no deployment-${chainId}.json in ${dataDir} or ${config.dataDir}: run anonify:deploy first`);
+  }
+  let attester = options.attester;
+  if (attester === undefined && mode === "sgx") {
+    if (config.iasRootCa !== "intel") throw new NodeError("invalid_options", "sgx mode needs anonify.iasRootCa = intel");
+    attester = new IntelIasAttester({ url: config.ias.url, apiKey: config.ias.apiKey ?? "" });
+  }
+  return new AnonifyNode({
+    binary: config.enclave.binary,
+    mode,
+    dataDir,
+    signer,
+    group,
+    fromBlock: record !== undefined && record.group.toLowerCase() === group.toLowerCase() ? record.deploymentBlock : undefined,
+    confirmations: options.confirmations,
+    pollIntervalMs: options.pollIntervalMs,
+    attester,
+    http: options.port === false ? false : { port: options.port ?? 0, host: options.host },
+    checkpointInterval: options.checkpointInterval,
+    maxBatchSize: options.maxBatchSize,
+    logger: options.logger,
+  });
+}
+
+/** createNode + start. */
+export async function startNode(hre: HardhatRuntimeEnvironment, options: HreNodeOptions = {}): Promise<AnonifyNode> {
+  const node = await createNode(hre, options);
+  await node.start();
+  return node;
+}

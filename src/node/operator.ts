@@ -1,0 +1,47 @@
+/**
+ * Operator actions on a node, by URL (a running node's /admin endpoints with the token from its data dir) or by
+ * data dir (the running node's URL is in `<dataDir>/node.url`; when none is running, a node is started on the
+ * data dir for the action and stopped afterwards).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { ADMIN_TOKEN_FILE, NODE_URL_FILE } from "./AnonifyNode";
+import { NodeError } from "./errors";
+
+export interface AdminTarget {
+  url: string;
+  token: string;
+}
+
+/** A running node for `node` (URL or data dir), or undefined when `node` is a data dir with no live node. */
+export async function resolveRunningNode(node: string, token?: string): Promise<AdminTarget | undefined> {
+  if (/^https?:\/\//.test(node)) {
+    if (token === undefined) throw new NodeError("unauthorized", "a node URL needs --token (the content of <dataDir>/admin.token)", 401);
+    return { url: node.replace(/\/+$/, ""), token };
+  }
+  if (!fs.existsSync(node) || !fs.statSync(node).isDirectory()) throw new NodeError("invalid_options", `${node} is neither a URL nor a data dir`);
+  const urlFile = path.join(node, NODE_URL_FILE);
+  if (!fs.existsSync(urlFile)) return undefined;
+  const url = fs.readFileSync(urlFile, "utf8").trim();
+  try {
+    const health = await fetch(`${url}/health`);
+    if (!health.ok) return undefined;
+  } catch {
+    return undefined; // stale file of a node that did not shut down cleanly
+  }
+  return { url, token: token ?? fs.readFileSync(path.join(node, ADMIN_TOKEN_FILE), "utf8").trim() };
+}
+
+/** POST to an operator endpoint; refusals become NodeError with the node's code. */
+export async function callAdmin<T>(target: AdminTarget, route: "/admin/rotate" | "/admin/remove", body: unknown = {}): Promise<T> {
+  const response = await fetch(`${target.url}${route}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${target.token}` },
+    body: JSON.stringify(body),
+  });
+  const json = (await response.json()) as T & { error?: { code: string; message: string } };
+  if (!response.ok) {
+    throw new NodeError((json.error?.code ?? "enclave_rejected") as NodeError["code"], json.error?.message ?? `HTTP ${response.status}`, response.status);
+  }
+  return json;
+}

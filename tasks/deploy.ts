@@ -1,0 +1,48 @@
+import { scope, task, types } from "hardhat/config";
+import type { ConfigurableTaskDefinition } from "hardhat/types";
+import { ANONIFY_SCOPE } from "./verify-report";
+
+/** `anonify:deploy` (and `anonify deploy`): IasVerifier + AnonifyGroup through the project's Ignition module. */
+export const DEPLOY_TASK = "anonify:deploy";
+
+const DESCRIPTION = "Deploy IasVerifier (pinned to anonify.iasRootCa: simulation or Intel) and AnonifyGroup; write <dataDir>/deployment-<chainId>.json";
+
+export interface DeployTaskArgs {
+  mrenclave?: string;
+  governor?: string;
+  admin?: string;
+  adminDelay?: number;
+  dataDir?: string;
+  deploymentId?: string;
+}
+
+function define(t: ConfigurableTaskDefinition): void {
+  t.addOptionalParam("mrenclave", "Comma-separated MRENCLAVEs to allow (default in simulation: the built enclave binary's)")
+    .addOptionalParam("governor", "GOVERNOR_ROLE holder (default: the deployer)")
+    .addOptionalParam("admin", "Group admin (default: the deployer)")
+    .addOptionalParam("adminDelay", "Two-step admin transfer delay in seconds", undefined, types.int)
+    .addOptionalParam("dataDir", "Where deployment-<chainId>.json is written (default: anonify.dataDir)")
+    .addOptionalParam("deploymentId", "Ignition deployment id (journal name on persistent networks)")
+    .setAction(async (args: DeployTaskArgs, hre) => {
+      const { deployAnonify, deploymentFile } = await import("../src/node/deployment");
+      const record = await deployAnonify(hre, {
+        mrenclaves: args.mrenclave?.split(",").map((m) => m.trim()).filter((m) => m.length > 0),
+        governor: args.governor,
+        admin: args.admin,
+        adminTransferDelay: args.adminDelay,
+        dataDir: args.dataDir,
+        deploymentId: args.deploymentId,
+      });
+      const anchor = record.trustAnchor === "simulation" ? "simulation (development IAS CA; Intel-pinned verifiers reject it)" : "Intel IAS CA";
+      console.log(`Anonify deployed on ${record.network} (chain ${record.chainId}), trust anchor: ${anchor}`);
+      console.log(`  AnonifyGroup  ${record.group}  (block ${record.deploymentBlock})`);
+      console.log(`  IasVerifier   ${record.verifier}`);
+      console.log(`  MRENCLAVE     ${record.mrenclaves.join(", ")}`);
+      console.log(`  governor      ${record.governor}`);
+      console.log(`  written to    ${deploymentFile(args.dataDir ?? hre.config.anonify.dataDir, record.chainId)}`);
+      return record;
+    });
+}
+
+define(task(DEPLOY_TASK, DESCRIPTION));
+define(scope(ANONIFY_SCOPE).task("deploy", DESCRIPTION));

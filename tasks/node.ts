@@ -1,0 +1,81 @@
+import { scope, task, types } from "hardhat/config";
+import type { ConfigurableTaskDefinition } from "hardhat/types";
+import { ANONIFY_SCOPE } from "./verify-report";
+
+/** `anonify:node` (and `anonify node`): runs a TEE node until Ctrl-C. */
+export const NODE_TASK = "anonify:node";
+
+const DESCRIPTION = "Run a TEE node (enclave process, chain sync, HTTP API) until Ctrl-C";
+/** Seconds between two status lines while nothing else is printed. */
+const STATUS_INTERVAL_MS = 10_000;
+
+const shutdownRequests = new Set<() => void>();
+
+/** Stops every `anonify:node` task running in this process, as Ctrl-C does (for scripts and tests). */
+export function requestNodeShutdown(): void {
+  for (const resolve of shutdownRequests) resolve();
+}
+
+export interface NodeTaskArgs {
+  mode?: string;
+  dataDir?: string;
+  port: number;
+  host: string;
+  group?: string;
+  confirmations: number;
+  account: number;
+  checkpointInterval?: number;
+}
+
+function define(t: ConfigurableTaskDefinition): void {
+  t.addOptionalParam("mode", "simulation (development IAS) or sgx (Gramine + Intel IAS); default anonify.mode")
+    .addOptionalParam("dataDir", "The node's directory (sealed enclave state, metadata); default <anonify.dataDir>/node-<account>")
+    .addParam("port", "HTTP API port (0 = any free port)", 0, types.int)
+    .addParam("host", "HTTP API address", "127.0.0.1")
+    .addOptionalParam("group", "AnonifyGroup address (default: from deployment-<chainId>.json)")
+    .addParam("confirmations", "Blocks to wait before applying log entries", 0, types.int)
+    .addParam("account", "Index of the network account that pays for the node's transactions", 0, types.int)
+    .addOptionalParam("checkpointInterval", "Applied entries between checkpoints (0 = off)", undefined, types.int)
+    .setAction(async (args: NodeTaskArgs, hre) => {
+      const { createNode } = await import("../src/node/fromHre");
+      const node = await createNode(hre, {
+        mode: args.mode as "simulation" | "sgx" | undefined,
+        dataDir: args.dataDir,
+        port: args.port,
+        host: args.host,
+        group: args.group,
+        confirmations: args.confirmations,
+        account: args.account,
+        checkpointInterval: args.checkpointInterval,
+      });
+      await node.start();
+      let last = "";
+      const status = setInterval(async () => {
+        try {
+          const h = await node.health();
+          const line = `joined ${h.joined}, epoch ${h.epoch}, stateCounter ${h.stateCounter}, chain ${h.chainStateCounter}, lag ${h.lag}`;
+          if (line !== last) node.logger.info(line);
+          last = line;
+        } catch (error) {
+          node.logger.warn(`status: ${(error as Error).message}`);
+        }
+      }, STATUS_INTERVAL_MS);
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          process.off("SIGINT", done);
+          process.off("SIGTERM", done);
+          shutdownRequests.delete(done);
+          resolve();
+        };
+        process.once("SIGINT", done);
+        process.once("SIGTERM", done);
+        shutdownRequests.add(done);
+      });
+      clearInterval(status);
+      await node.stop();
+      return { address: node.address, dataDir: node.options.dataDir };
+    });
+}
+
+define(task(NODE_TASK, DESCRIPTION));
+define(scope(ANONIFY_SCOPE).task("node", DESCRIPTION));

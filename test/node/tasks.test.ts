@@ -1,0 +1,110 @@
+import { expect } from "chai";
+import fs from "node:fs";
+import path from "node:path";
+import hre, { ethers } from "hardhat";
+import { requestNodeShutdown } from "../../tasks/node";
+import { deploymentFile, groupContract, NodeError, NODE_URL_FILE, readDeployment, type DeploymentRecord } from "../../src/node";
+import { binaryMrenclave, startNode, tempDir, type TestNode } from "./helpers";
+
+async function waitFor(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Silences the tasks' console output (progress lines) while `fn` runs, returning what was printed. */
+async function captured<T>(fn: () => Promise<T>): Promise<{ result: T; output: string }> {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => lines.push(args.join(" "));
+  try {
+    return { result: await fn(), output: lines.join("\n") };
+  } finally {
+    console.log = log;
+  }
+}
+
+describe("anonify:deploy, anonify:node, anonify:rotate, anonify:remove (in-process network)", function () {
+  this.timeout(180_000);
+  const root = tempDir("anonify-tasks-");
+  const dirA = path.join(root, "node-a");
+  let record: DeploymentRecord;
+  let running: Promise<unknown> | undefined;
+  let b: TestNode | undefined;
+
+  after(async function () {
+    requestNodeShutdown();
+    await running?.catch(() => undefined);
+    await b?.node.stop();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it("anonify:deploy deploys the simulation-pinned verifier and group and writes the deployment record", async function () {
+    const { result, output } = await captured(() => hre.run("anonify:deploy", { dataDir: root }));
+    record = result as DeploymentRecord;
+    const { chainId } = await ethers.provider.getNetwork();
+    expect(readDeployment(root, chainId)).to.deep.equal(record);
+    expect(fs.existsSync(deploymentFile(root, chainId))).to.equal(true);
+    expect(record.trustAnchor).to.equal("simulation");
+    expect(record.mrenclaves).to.deep.equal([await binaryMrenclave()]);
+    expect(await ethers.provider.getCode(record.group)).to.not.equal("0x");
+    const verifier = await ethers.getContractAt("IasVerifier", record.verifier);
+    expect(await verifier.isMrenclaveAllowed(record.mrenclaves[0])).to.equal(true);
+    expect(output).to.include(record.group).and.include("simulation");
+  });
+
+  it("anonify:node runs a node that joins and serves HTTP until shut down", async function () {
+    fs.mkdirSync(dirA, { recursive: true });
+    fs.copyFileSync(deploymentFile(root, record.chainId), deploymentFile(dirA, record.chainId));
+    running = hre.run("anonify:node", { dataDir: dirA, account: 10, port: 0 });
+    await waitFor(() => fs.existsSync(path.join(dirA, NODE_URL_FILE)));
+    const url = fs.readFileSync(path.join(dirA, NODE_URL_FILE), "utf8").trim();
+    const health = (await (await fetch(`${url}/health`)).json()) as { joined: boolean; epoch: string };
+    expect(health).to.include({ joined: true, epoch: "0" });
+    // A second node joins by external commit.
+    b = await startNode({ group: record.group, verifier: record.verifier, governor: (await ethers.getSigners())[0] }, 11);
+    expect(b.node.sync.epoch).to.equal(1);
+  });
+
+  it("anonify:rotate through the running node's data dir (operator endpoint)", async function () {
+    const { result, output } = await captured(() => hre.run("anonify:rotate", { node: dirA }));
+    expect(result).to.deep.equal({ epoch: "2" });
+    expect(output).to.include("epoch 2");
+    expect(await groupContract(record.group, ethers.provider).currentEpoch()).to.equal(3n);
+  });
+
+  it("anonify:remove removes b by address and revokes it with the deployer's GOVERNOR_ROLE", async function () {
+    const removed = b!.node.address;
+    const { result, output } = await captured(() => hre.run("anonify:remove", { node: dirA, enclave: removed, account: 0 }));
+    expect(result).to.include({ epoch: "3", leaf: 1, enclave: removed });
+    expect(output).to.include(`enclave ${removed} revoked`);
+    const group = groupContract(record.group, ethers.provider);
+    expect((await group.enclave(removed)).status).to.equal(2n);
+    await b!.node.catchUp();
+    expect(b!.node.sync.removed).to.equal(true);
+  });
+
+  it("refuses ambiguous removals and URLs without a token", async function () {
+    const both = await hre.run("anonify:remove", { node: dirA, leaf: 1, enclave: b!.node.address }).catch((e: unknown) => e);
+    expect(both).to.be.instanceOf(NodeError).and.include({ code: "invalid_options" });
+    const neither = await hre.run("anonify:remove", { node: dirA }).catch((e: unknown) => e);
+    expect(neither).to.be.instanceOf(NodeError).and.include({ code: "invalid_options" });
+    const url = fs.readFileSync(path.join(dirA, NODE_URL_FILE), "utf8").trim();
+    const noToken = await hre.run("anonify:rotate", { node: url }).catch((e: unknown) => e);
+    expect(noToken).to.be.instanceOf(NodeError).and.include({ code: "unauthorized" });
+    const badToken = await hre.run("anonify:rotate", { node: url, token: "nope" }).catch((e: unknown) => e);
+    expect(badToken).to.be.instanceOf(NodeError).and.include({ code: "unauthorized" });
+  });
+
+  it("stops on shutdown; anonify:rotate then starts the node from its data dir for the action", async function () {
+    requestNodeShutdown();
+    await running;
+    running = undefined;
+    expect(fs.existsSync(path.join(dirA, NODE_URL_FILE))).to.equal(false);
+    const { result } = await captured(() => hre.run("anonify:rotate", { node: dirA, account: 10 }));
+    expect(result).to.deep.equal({ epoch: "4" });
+    expect(await groupContract(record.group, ethers.provider).currentEpoch()).to.equal(5n);
+  });
+});
