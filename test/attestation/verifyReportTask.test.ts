@@ -31,7 +31,10 @@ async function runTask(args: Record<string, unknown>): Promise<{ out: VerifyRepo
 }
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync("npx", ["hardhat", ...args], { cwd: REPO_ROOT, encoding: "utf8", timeout: 180_000 });
+  // Hardhat colours its error lines whenever CI is set, even on a pipe: ask for plain text, as an
+  // auditor's script reading the output would.
+  const env = { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1" };
+  const r = spawnSync("npx", ["hardhat", ...args], { cwd: REPO_ROOT, env, encoding: "utf8", timeout: 180_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
