@@ -27,6 +27,7 @@ export const DEFAULT_CHECKPOINT_INTERVAL = 16;
 export const DEFAULT_POLL_INTERVAL_MS = 500;
 /** How long start() waits for its own join handshake to be applied. */
 const JOIN_APPLY_TIMEOUT_MS = 60_000;
+const JOIN_POLL_MS = 100;
 /** Host-side metadata (public data only) next to the enclave's sealed directory. */
 export const NODE_METADATA_FILE = "node.json";
 export const ADMIN_TOKEN_FILE = "admin.token";
@@ -288,12 +289,12 @@ export class AnonifyNode {
 
   async read(payload: Hex): Promise<{ reply: Hex }> {
     this.requireStateRuntime();
-    return callState(this.enclave, "state_read", { payload });
+    return callState(this.enclave, "state_read", { payload, domain: this.domain });
   }
 
   async subscribe(payload: Hex, onNotification: (payload: Hex) => void): Promise<{ subscriptionId: string; close: () => Promise<void> }> {
     this.requireStateRuntime();
-    const { subscriptionId } = await callState(this.enclave, "state_subscribe", { payload });
+    const { subscriptionId } = await callState(this.enclave, "state_subscribe", { payload, domain: this.domain });
     this.subscriptions.set(subscriptionId, onNotification);
     return {
       subscriptionId,
@@ -346,7 +347,7 @@ export class AnonifyNode {
     const deadline = Date.now() + JOIN_APPLY_TIMEOUT_MS;
     while (!this.sync.isMember && !this.sync.removed) {
       if (Date.now() > deadline) throw new NodeError("join_failed", "the join handshake was not applied in time", 503);
-      await sleep(this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+      await sleep(Math.min(this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, JOIN_POLL_MS));
       await this.runSync(true);
     }
     const status = this.sync.mlsStatus.group;

@@ -52,8 +52,9 @@ export interface StateCheckpointResult {
 export interface StateMethods {
   state_submit: { params: { payload: Hex; domain: Eip712DomainParams }; result: StateSubmitResult };
   state_apply: { params: { stateCounter: string; epoch: string; entry: Hex }; result: StateApplyResult };
-  state_read: { params: { payload: Hex }; result: { reply: Hex } };
-  state_subscribe: { params: { payload: Hex }; result: { subscriptionId: string } };
+  /** `domain` is required until the log holds a command (reads and subscriptions carry none themselves). */
+  state_read: { params: { payload: Hex; domain?: Eip712DomainParams }; result: { reply: Hex } };
+  state_subscribe: { params: { payload: Hex; domain?: Eip712DomainParams }; result: { subscriptionId: string } };
   state_unsubscribe: { params: { subscriptionId: string }; result: unknown };
   state_status: { params: Record<string, never>; result: StateStatusResult };
   state_checkpoint: { params: { domain: Eip712DomainParams }; result: StateCheckpointResult };
