@@ -5,3 +5,4 @@ import "./deploy";
 import "./node";
 import "./group";
 import "./token";
+import "./demo";

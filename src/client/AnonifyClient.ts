@@ -227,11 +227,15 @@ export class AnonifyClient {
   }
 
   /**
-   * Seals and submits one command with the next nonce. Nonces of commands submitted but not yet in the log are
-   * tracked locally; after any submission error the next command re-reads the nonce from the enclave.
+   * Seals and submits one command with the next nonce. The nonce is read from the enclave once, then tracked
+   * locally; commands still pending are waited for first (the enclave accepts only the next nonce of its applied
+   * state). After a submission error or a failed command the next command re-reads the nonce.
    */
   async submit(command: TokenCommand): Promise<CommandSubmission> {
     const enclave = await this.verifyEnclave();
+    // The enclave checks a command's nonce against its applied state, so this user's earlier commands must be in
+    // the log (applied or rejected) before the next one is sealed.
+    await this.settlePending();
     const nonce = this.nextNonce ?? (await this.nonce());
     const sealed = await sealCommand({ enclaveHpkeKey: enclave.hpkePublicKey, signer: this.signer, domain: await this.domain(), nonce, payload: command });
     let response: SubmitCommandResponse;
@@ -250,6 +254,20 @@ export class AnonifyClient {
     const status = await this.node.get<CommandStatus>(`/commands/${encodeURIComponent(id)}`);
     if (status.status === "applied" || status.status === "rejected" || status.status === "failed") this.pendingIds.delete(id as Hex);
     return status;
+  }
+
+  /** Waits until every command submitted through this client is applied, rejected or failed. */
+  async settlePending(timeoutMs = this.waitTimeoutMs): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pendingIds.size > 0) {
+      for (const id of [...this.pendingIds]) {
+        const status = await this.commandStatus(id);
+        if (status.status === "failed") this.forgetNonce();
+      }
+      if (this.pendingIds.size === 0) return;
+      if (Date.now() >= deadline) throw new ClientTimeoutError(`commands ${[...this.pendingIds].join(", ")} are still pending`);
+      await sleep(this.pollIntervalMs);
+    }
   }
 
   /** Commands submitted through this client and not yet seen applied/rejected/failed. */

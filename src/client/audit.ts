@@ -32,6 +32,8 @@ export const AUDIT_GROUP_ABI = [
   "function postCiphertext(uint64 epoch, bytes ciphertext, bytes signature)",
   "function postCiphertextBatch(uint64 epoch, bytes[] ciphertexts, bytes signature)",
   "function postCheckpoint(uint64 stateCounter, bytes32 stateHash, bytes signature)",
+  "function revokeEnclave(address enclave)",
+  "function evictEnclave(address enclave)",
   "function verifier() view returns (address)",
   "function currentEpoch() view returns (uint64)",
   "function stateCounter() view returns (uint64)",
