@@ -249,7 +249,7 @@ export class AnonifyNode {
     return this.runSync(true);
   }
 
-  async health(): Promise<NodeHealth & { removed: boolean }> {
+  async health(): Promise<NodeHealth & { removed: boolean; stalled?: string }> {
     const sync = this.sync;
     const chainCounter = (await this.group.stateCounter()) as bigint;
     const applied = sync.lastApplied;
@@ -263,6 +263,7 @@ export class AnonifyNode {
       chainStateCounter: chainCounter.toString(),
       lag: (chainCounter > applied ? chainCounter - applied : 0n).toString(),
       removed: sync.removed,
+      ...(sync.stalled !== undefined ? { stalled: sync.stalled } : {}),
     };
   }
 

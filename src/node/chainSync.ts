@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from "node:events";
 import { getAddress } from "ethers";
-import type { EnclaveProcess } from "../enclave/EnclaveProcess";
+import { EnclaveError, type EnclaveProcess } from "../enclave/EnclaveProcess";
 import type { Hex, MlsProcessHandshakeResult, MlsStatusResult } from "../enclave/protocol";
 import type { ChainReader } from "./chainReader";
 import { NodeError } from "./errors";
@@ -38,6 +38,11 @@ export class ChainSync extends EventEmitter<ChainSyncEvents> {
   private pending: GroupLogEntry[] = [];
   /** True once a handshake removed this enclave from the group. */
   removed = false;
+  /**
+   * Why ciphertext entries are no longer applied, when the enclave lacks entries it can never get (they were
+   * posted before it joined): handshakes are still applied, so the node stays in the group.
+   */
+  stalled: string | undefined;
   /** Leaf index of each member address seen join (genesis author = leaf 0), for removals by address. */
   readonly leaves = new Map<number, string>();
 
@@ -151,11 +156,21 @@ export class ChainSync extends EventEmitter<ChainSyncEvents> {
       this.emit("unreadable", entry, this.removed ? "this enclave was removed from the group" : "posted before this enclave joined");
       return;
     }
-    const result = await callState(this.enclave, "state_apply", {
-      stateCounter: entry.stateCounter.toString(),
-      epoch: entry.epoch.toString(),
-      entry: entry.ciphertext as Hex,
-    });
+    if (this.stalled !== undefined) return;
+    let result: StateApplyResult;
+    try {
+      result = await callState(this.enclave, "state_apply", {
+        stateCounter: entry.stateCounter.toString(),
+        epoch: entry.epoch.toString(),
+        entry: entry.ciphertext as Hex,
+      });
+    } catch (error) {
+      // A gap never closes: the missing entries were encrypted for epochs before this enclave joined.
+      if (!(error instanceof EnclaveError) || (error.code as string) !== "counter_gap") throw error;
+      this.stalled = error.message;
+      this.emit("unreadable", entry, `state stalled: ${error.message}`);
+      return;
+    }
     this.lastAppliedCounter = entry.stateCounter;
     if (result.duplicate === true) return;
     this.emit("applied", { entry, result });
