@@ -22,7 +22,11 @@ export interface DeployOptions {
   adminTransferDelay?: number;
   /** Where the record is written; default `anonify.dataDir`. */
   dataDir?: string;
-  /** Ignition deployment id (networks other than the in-process one keep a journal under it). */
+  /**
+   * Ignition deployment id: networks other than the in-process one keep a journal under
+   * `deploy/deployments/<id>`. Default: a new id per deployment (`anonify-<chainId>-<unix ms>`), so a restarted
+   * local chain never meets the journal of a previous one.
+   */
   deploymentId?: string;
 }
 
@@ -73,12 +77,13 @@ export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: Dep
   if (options.governor !== undefined) parameters.governor = getAddress(options.governor);
   if (options.admin !== undefined) parameters.admin = getAddress(options.admin);
   if (options.adminTransferDelay !== undefined) parameters.adminTransferDelay = options.adminTransferDelay;
+  const { chainId } = await hre.ethers.provider.getNetwork();
+  const deploymentId = options.deploymentId ?? (hre.network.name === "hardhat" ? undefined : `anonify-${chainId}-${Date.now()}`);
   const deployed = await hre.ignition.deploy(buildAnonifyModule(moduleConfig), {
     parameters: { [anonifyModuleId(config.iasRootCa)]: parameters },
-    deploymentId: options.deploymentId,
+    deploymentId,
   });
   const group = getAddress(await deployed.group.getAddress());
-  const { chainId } = await hre.ethers.provider.getNetwork();
   const record: DeploymentRecord = {
     chainId: chainId.toString(),
     network: hre.network.name,
