@@ -25,6 +25,7 @@ export type NodeErrorCode =
   | "enclave_removed"
   | "group_mismatch"
   | "join_failed"
+  | "handshake_refused"
   | "attestation_failed"
   | "state_unavailable"
   | "invalid_options"

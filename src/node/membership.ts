@@ -127,7 +127,7 @@ export async function postMemberCommit(ctx: MembershipContext, commit: MemberCom
       ctx.logger.warn(`${commit.kind} commit for epoch ${entry.chainEpoch} lost the race; rebuilding (${attempt}/${MAX_HANDSHAKE_ATTEMPTS})`);
       continue;
     }
-    throw new NodeError("join_failed", `the group refused the handshake: ${outcome.revert.name}(${outcome.revert.args.map(String).join(", ")})`, 409);
+    throw new NodeError("handshake_refused", `the group refused the handshake: ${outcome.revert.name}(${outcome.revert.args.map(String).join(", ")})`, 409);
   }
-  throw new NodeError("join_failed", `commit lost ${MAX_HANDSHAKE_ATTEMPTS} races in a row`, 503);
+  throw new NodeError("handshake_refused", `commit lost ${MAX_HANDSHAKE_ATTEMPTS} races in a row`, 503);
 }

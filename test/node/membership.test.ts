@@ -112,4 +112,18 @@ describe("AnonifyNode membership (simulation, real enclaves)", function () {
     const error = await wrong.start().catch((e: unknown) => e);
     expect(error).to.be.instanceOf(NodeError).and.include({ code: "group_mismatch" });
   });
+
+  it("a governance-revoked enclave's commits are refused, and its node refuses to start again", async function () {
+    const group = groupContract(deployment.group, deployment.governor);
+    await (await group.revokeEnclave(a.node.address)).wait();
+    const refused = await a.node.rotate().catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(NodeError).and.include({ code: "handshake_refused" });
+    expect((refused as Error).message).to.include("EnclaveWasRevoked");
+    const dir = a.dataDir;
+    await a.node.stop();
+    const signers = await ethers.getSigners();
+    const again = new AnonifyNode({ binary: enclaveBinary(), dataDir: dir, signer: signers[5], group: deployment.group, http: false });
+    const error = await again.start().catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(NodeError).and.include({ code: "enclave_revoked" });
+  });
 });
