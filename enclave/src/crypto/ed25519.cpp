@@ -1,6 +1,7 @@
 #include "anonify/crypto/ed25519.h"
 
 #include "crypto/openssl_util.h"
+#include "crypto/raw_key.h"
 
 namespace anonify::crypto {
 
@@ -8,40 +9,21 @@ using namespace detail;
 
 namespace {
 
-PkeyPtr private_pkey(ByteView private_key) {
-  if (private_key.size() != kEd25519PrivateKeySize) {
-    throw Error(ErrorCode::kInvalidKey, "Ed25519 private key must be 32 bytes");
-  }
-  return PkeyPtr(ossl_check_ptr(
-      EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, private_key.data(), private_key.size()),
-      "EVP_PKEY_new_raw_private_key(Ed25519)"));
-}
+constexpr const char* kName = "Ed25519";
 
-Bytes raw_public(EVP_PKEY* pkey) {
-  Bytes out(kEd25519PublicKeySize);
-  size_t len = out.size();
-  ossl_check(EVP_PKEY_get_raw_public_key(pkey, out.data(), &len), "EVP_PKEY_get_raw_public_key");
-  if (len != kEd25519PublicKeySize) throw Error(ErrorCode::kInternal, "Ed25519 public key has unexpected length");
-  return out;
+PkeyPtr private_pkey(ByteView private_key) {
+  return raw_private_pkey(EVP_PKEY_ED25519, private_key, kEd25519PrivateKeySize, kName);
 }
 
 }  // namespace
 
 Ed25519KeyPair ed25519_generate() {
-  PkeyCtxPtr ctx(ossl_check_ptr(EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr), "EVP_PKEY_CTX_new_id(Ed25519)"));
-  ossl_check(EVP_PKEY_keygen_init(ctx.get()), "EVP_PKEY_keygen_init");
-  EVP_PKEY* raw = nullptr;
-  ossl_check(EVP_PKEY_keygen(ctx.get(), &raw), "EVP_PKEY_keygen(Ed25519)");
-  PkeyPtr pkey(raw);
-  Ed25519KeyPair pair;
-  pair.private_key = SecretBytes(kEd25519PrivateKeySize);
-  size_t len = pair.private_key.size();
-  ossl_check(EVP_PKEY_get_raw_private_key(pkey.get(), pair.private_key.data(), &len), "EVP_PKEY_get_raw_private_key");
-  pair.public_key = raw_public(pkey.get());
-  return pair;
+  return generate_raw_keypair<Ed25519KeyPair>(EVP_PKEY_ED25519, kEd25519PrivateKeySize, kEd25519PublicKeySize, kName);
 }
 
-Bytes ed25519_public_key(ByteView private_key) { return raw_public(private_pkey(private_key).get()); }
+Bytes ed25519_public_key(ByteView private_key) {
+  return raw_public_key(private_pkey(private_key).get(), kEd25519PublicKeySize, kName);
+}
 
 Bytes ed25519_sign(ByteView private_key, ByteView message) {
   PkeyPtr pkey = private_pkey(private_key);

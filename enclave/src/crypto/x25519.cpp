@@ -1,6 +1,7 @@
 #include "anonify/crypto/x25519.h"
 
 #include "crypto/openssl_util.h"
+#include "crypto/raw_key.h"
 
 namespace anonify::crypto {
 
@@ -8,38 +9,21 @@ using namespace detail;
 
 namespace {
 
-PkeyPtr private_pkey(ByteView private_key) {
-  if (private_key.size() != kX25519KeySize) throw Error(ErrorCode::kInvalidKey, "X25519 private key must be 32 bytes");
-  return PkeyPtr(ossl_check_ptr(
-      EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, private_key.data(), private_key.size()),
-      "EVP_PKEY_new_raw_private_key(X25519)"));
-}
+constexpr const char* kName = "X25519";
 
-Bytes raw_public(EVP_PKEY* pkey) {
-  Bytes out(kX25519KeySize);
-  size_t len = out.size();
-  ossl_check(EVP_PKEY_get_raw_public_key(pkey, out.data(), &len), "EVP_PKEY_get_raw_public_key");
-  if (len != kX25519KeySize) throw Error(ErrorCode::kInternal, "X25519 public key has unexpected length");
-  return out;
+PkeyPtr private_pkey(ByteView private_key) {
+  return raw_private_pkey(EVP_PKEY_X25519, private_key, kX25519KeySize, kName);
 }
 
 }  // namespace
 
 X25519KeyPair x25519_generate() {
-  PkeyCtxPtr ctx(ossl_check_ptr(EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, nullptr), "EVP_PKEY_CTX_new_id(X25519)"));
-  ossl_check(EVP_PKEY_keygen_init(ctx.get()), "EVP_PKEY_keygen_init");
-  EVP_PKEY* raw = nullptr;
-  ossl_check(EVP_PKEY_keygen(ctx.get(), &raw), "EVP_PKEY_keygen(X25519)");
-  PkeyPtr pkey(raw);
-  X25519KeyPair pair;
-  pair.private_key = SecretBytes(kX25519KeySize);
-  size_t len = pair.private_key.size();
-  ossl_check(EVP_PKEY_get_raw_private_key(pkey.get(), pair.private_key.data(), &len), "EVP_PKEY_get_raw_private_key");
-  pair.public_key = raw_public(pkey.get());
-  return pair;
+  return generate_raw_keypair<X25519KeyPair>(EVP_PKEY_X25519, kX25519KeySize, kX25519KeySize, kName);
 }
 
-Bytes x25519_public_key(ByteView private_key) { return raw_public(private_pkey(private_key).get()); }
+Bytes x25519_public_key(ByteView private_key) {
+  return raw_public_key(private_pkey(private_key).get(), kX25519KeySize, kName);
+}
 
 SecretBytes x25519(ByteView private_key, ByteView peer_public_key) {
   if (peer_public_key.size() != kX25519KeySize) throw Error(ErrorCode::kInvalidKey, "X25519 public key must be 32 bytes");
