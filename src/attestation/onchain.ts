@@ -11,19 +11,12 @@ import { caDerOf, type TrustAnchor } from "./roots";
 
 export const IAS_VERIFIER_CONTRACT = "IasVerifier";
 
-/** The fields the contract's `IasReport.Verified` struct carries, normalised (hex lowercase). */
-export interface OnchainVerified {
-  timestamp: bigint;
-  version: number;
-  statusHash: string;
-  mrenclave: string;
-  mrsigner: string;
-  isvProdId: number;
-  isvSvn: number;
-  debug: boolean;
-  /** reportDataLow ‖ reportDataHigh (64 bytes). */
-  reportData: string;
-}
+/**
+ * The fields the contract's `IasReport.Verified` struct carries, normalised (hex lowercase): the
+ * TypeScript verifier's result less what only TypeScript reports (status text, id, raw quote).
+ * `reportData` is reportDataLow ‖ reportDataHigh (64 bytes).
+ */
+export type OnchainVerified = Omit<VerifiedReport, "status" | "id" | "timestampText" | "quoteBody">;
 
 /** One verifier's verdict on an input: the verified fields, or a custom error's name and arguments. */
 export type VerificationOutcome =
