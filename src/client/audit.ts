@@ -145,7 +145,8 @@ export async function auditGroup(provider: Provider, groupAddress: string, optio
   const tsVerifier = trustAnchor === "unknown" ? undefined : new IasReportVerifier(caDerOf(trustAnchor));
   if (!tsVerifier) find("ca_unknown", `the verifier ${verifierAddress} pins a CA that is neither Intel's nor the SIMULATION CA; reports cannot be re-verified`);
   if (tsVerifier) {
-    const keyLogs = await verifier.queryFilter(verifier.filters.SigningKeyRegistered(), fromBlock, toBlock);
+    // Keys are usually registered before the group is deployed: read them from the verifier's whole history.
+    const keyLogs = await verifier.queryFilter(verifier.filters.SigningKeyRegistered(), 0, toBlock);
     for (const log of keyLogs) {
       const keyId = lowerHex((log as unknown as { args: { keyId: string } }).args.keyId);
       const der = await signingCertificateOf(provider, verifier.interface, verifierAddress, log, trustAnchor as TrustAnchor, keyId);
