@@ -26,6 +26,16 @@ const char* error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kInvalidMessage: return "invalid_message";
     case ErrorCode::kWrongEpoch: return "wrong_epoch";
     case ErrorCode::kNotFound: return "not_found";
+    case ErrorCode::kHpkeOpenFailed: return "hpke_open_failed";
+    case ErrorCode::kMalformedCommand: return "malformed_command";
+    case ErrorCode::kBadUserSignature: return "bad_user_signature";
+    case ErrorCode::kNonceMismatch: return "nonce_mismatch";
+    case ErrorCode::kNotMember: return "not_member";
+    case ErrorCode::kCounterGap: return "counter_gap";
+    case ErrorCode::kEpochMismatch: return "epoch_mismatch";
+    case ErrorCode::kDomainMismatch: return "domain_mismatch";
+    case ErrorCode::kMalformedRead: return "malformed_read";
+    case ErrorCode::kMalformedSubscription: return "malformed_subscription";
   }
   return "internal";
 }

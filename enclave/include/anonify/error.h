@@ -37,6 +37,17 @@ enum class ErrorCode {
   kInvalidMessage,       ///< "invalid_message": a well-formed message that breaks protocol rules
   kWrongEpoch,           ///< "wrong_epoch": a message for another epoch
   kNotFound,             ///< "not_found": an index, member or key that does not exist
+  // State runtime (enclave/src/runtime, PROTOCOL.md "State runtime methods")
+  kHpkeOpenFailed,       ///< "hpke_open_failed": a user's sealed message does not open under the enclave key
+  kMalformedCommand,     ///< "malformed_command": an opened command envelope is not of its format
+  kBadUserSignature,     ///< "bad_user_signature": the user's EIP-712 signature is not by the named account
+  kNonceMismatch,        ///< "nonce_mismatch": a command nonce other than the sender's next one
+  kNotMember,            ///< "not_member": the enclave is not a member of an MLS group
+  kCounterGap,           ///< "counter_gap": a log entry out of stateCounter order
+  kEpochMismatch,        ///< "epoch_mismatch": a log entry of another epoch than the group's
+  kDomainMismatch,       ///< "domain_mismatch": an EIP-712 domain other than the log's
+  kMalformedRead,        ///< "malformed_read": an opened read request is not of its format
+  kMalformedSubscription,  ///< "malformed_subscription": an opened subscription is not of its format
 };
 
 /// snake_case name of a code (stable, part of the host protocol).

@@ -87,4 +87,21 @@ Bytes echo_reply_struct_hash(ByteView request_hash, ByteView reply_hash) {
   return keccak256(encoded);
 }
 
+Bytes read_struct_hash(ByteView sender, ByteView query_hash, ByteView reply_key, uint64_t issued_at) {
+  Bytes encoded = type_hash(kReadType);
+  append_address(encoded, sender, "sender");
+  append_word(encoded, query_hash, "queryHash");
+  append_word(encoded, reply_key, "replyKey");
+  append_uint(encoded, issued_at);
+  return keccak256(encoded);
+}
+
+Bytes subscribe_struct_hash(ByteView account, ByteView reply_key, uint64_t issued_at) {
+  Bytes encoded = type_hash(kSubscribeType);
+  append_address(encoded, account, "account");
+  append_word(encoded, reply_key, "replyKey");
+  append_uint(encoded, issued_at);
+  return keccak256(encoded);
+}
+
 }  // namespace anonify::crypto::eip712

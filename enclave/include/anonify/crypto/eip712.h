@@ -21,6 +21,8 @@ constexpr const char* kCiphertextBatchType = "CiphertextBatch(uint64 epoch,bytes
 constexpr const char* kCheckpointType = "Checkpoint(uint64 stateCounter,bytes32 stateHash)";
 constexpr const char* kCommandType = "Command(address sender,uint64 nonce,bytes32 payloadHash)";
 constexpr const char* kEchoReplyType = "EchoReply(bytes32 requestHash,bytes32 replyHash)";
+constexpr const char* kReadType = "Read(address sender,bytes32 queryHash,bytes32 replyKey,uint64 issuedAt)";
+constexpr const char* kSubscribeType = "Subscribe(address account,bytes32 replyKey,uint64 issuedAt)";
 
 constexpr const char* kAnonifyDomainName = "Anonify";
 constexpr const char* kAnonifyDomainVersion = "1";
@@ -53,5 +55,11 @@ Bytes command_struct_hash(ByteView sender, uint64_t nonce, ByteView payload_hash
 
 /// hashStruct(EchoReply{requestHash, replyHash}): the enclave's signature on a `secure_echo` reply.
 Bytes echo_reply_struct_hash(ByteView request_hash, ByteView reply_hash);
+
+/// hashStruct(Read{sender, queryHash, replyKey, issuedAt}): a user's signed read request (state
+/// runtime); queryHash = keccak256(query JSON), replyKey = the client's X25519 reply key.
+Bytes read_struct_hash(ByteView sender, ByteView query_hash, ByteView reply_key, uint64_t issued_at);
+/// hashStruct(Subscribe{account, replyKey, issuedAt}): a user's signed notification subscription.
+Bytes subscribe_struct_hash(ByteView account, ByteView reply_key, uint64_t issued_at);
 
 }  // namespace anonify::crypto::eip712

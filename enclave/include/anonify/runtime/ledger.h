@@ -1,0 +1,99 @@
+// The replicated state of a group's log: the runtime's state plus what every runtime needs —
+// per-user command nonces, the position in the log (lastApplied) and the EIP-712 domain the log's
+// commands are signed under. Applying a log entry here is deterministic: every enclave that holds
+// the epoch's key and feeds the same entries in stateCounter order reaches the same bytes.
+//
+// Log entry (built by state_submit, applied by state_apply):
+//   entry = 0x01 ‖ nonce (12) ‖ AES-128-GCM(key_e, nonce, plaintext, "anonify/entry/v1" ‖ epoch u64 BE)
+//   plaintext = the user's signed command JSON plus "domain" (the EIP-712 domain it was checked under)
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "anonify/bytes.h"
+#include "anonify/runtime/envelope.h"
+#include "anonify/runtime/runtime.h"
+
+namespace anonify::runtime {
+
+constexpr uint8_t kEntryVersion = 1;
+constexpr size_t kEntryKeySize = 16;
+constexpr const char* kEntryAadLabel = "anonify/entry/v1";
+/// MLS exporter labels of the epoch keys (reserved "anonify/" namespace).
+constexpr const char* kEntryKeyLabel = "anonify/state-key/v1";
+constexpr const char* kStateHashKeyLabel = "anonify/state-hash/v1";
+constexpr size_t kStateHashKeySize = 32;
+
+/// Reasons for rejected transitions decided by the ledger (runtimes add their own).
+namespace ledger_reason {
+constexpr const char* kUndecryptable = "undecryptable";
+constexpr const char* kMalformedEntry = "malformed entry";
+constexpr const char* kDomainMismatch = "domain mismatch";
+constexpr const char* kBadUserSignature = "bad user signature";
+constexpr const char* kNonceMismatch = "nonce mismatch";
+}  // namespace ledger_reason
+
+/// Seals a plaintext into a log entry for `chain_epoch` (fresh random nonce).
+Bytes seal_entry(ByteView entry_key, uint64_t chain_epoch, ByteView plaintext);
+/// Opens a log entry; nullopt for a wrong version, length, key, epoch or any tampering.
+std::optional<Bytes> open_entry(ByteView entry_key, uint64_t chain_epoch, ByteView entry);
+/// The entry plaintext of a checked command.
+Bytes entry_plaintext(const SignedCommand& command, const Domain& domain);
+
+/// What applying one log entry did.
+struct EntryOutcome {
+  bool duplicate = false;  ///< counter <= lastApplied: nothing happened
+  bool applied = false;
+  std::string reason;                  ///< when rejected
+  std::optional<Bytes> command_id;     ///< when the entry held a command signed by its sender
+  std::optional<Address> sender;       ///< idem
+  std::set<Address> changed;           ///< accounts whose balance, allowance or nonce changed
+};
+
+class Ledger {
+ public:
+  explicit Ledger(std::unique_ptr<Runtime> runtime);
+  Ledger(const Ledger& other);
+  Ledger& operator=(const Ledger& other);
+  Ledger(Ledger&&) noexcept = default;
+  Ledger& operator=(Ledger&&) noexcept = default;
+
+  uint64_t last_applied() const noexcept { return last_applied_; }
+  /// The nonce the account's next command must carry.
+  uint64_t next_nonce(const Address& account) const;
+  /// The domain of the log's first command; every later command must use it.
+  const std::optional<Domain>& domain() const noexcept { return domain_; }
+  const Runtime& runtime() const noexcept { return *runtime_; }
+
+  /// Applies the entry at `counter`. counter <= lastApplied: {duplicate}; counter > lastApplied + 1:
+  /// throws Error(CounterGap) and nothing changes. Otherwise the counter is consumed whatever the
+  /// entry holds: undecryptable, malformed, foreign-domain, wrongly signed or replayed entries are
+  /// rejected transitions that change nothing else; a command the runtime rejects still uses up
+  /// the sender's nonce. On return the ledger reflects the entry (callers that must not change
+  /// before sealing work on a copy).
+  EntryOutcome apply_entry(uint64_t counter, uint64_t chain_epoch, ByteView entry, ByteView entry_key);
+
+  /// Answers a query: {"op":"nonce","account"} here (the account itself only), anything else by the
+  /// runtime.
+  QueryAnswer query(const Address& sender, const Json& query) const;
+
+  /// Canonical encoding of everything (version, lastApplied, domain, nonces, runtime name+state).
+  Bytes serialize() const;
+  /// Restores a serialization into a ledger of `runtime`'s kind. Throws Error(SealedDataCorrupt)
+  /// on any malformed input or another runtime's state.
+  static Ledger deserialize(ByteView data, std::unique_ptr<Runtime> runtime);
+  /// HMAC-SHA256(key, serialize()).
+  Bytes state_hash(ByteView key) const;
+
+ private:
+  uint64_t last_applied_ = 0;
+  std::optional<Domain> domain_;
+  std::map<Address, uint64_t> nonces_;  // only non-zero nonces are stored
+  std::unique_ptr<Runtime> runtime_;
+};
+
+}  // namespace anonify::runtime

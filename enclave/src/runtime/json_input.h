@@ -1,0 +1,26 @@
+// Parsing of JSON that users control (commands, queries, sealed envelopes). Private to the runtime.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+
+#include "anonify/bytes.h"
+
+namespace anonify::runtime::detail {
+
+using Json = nlohmann::json;
+
+/// Deepest nesting any runtime input needs (the sealed command envelope nests nothing deeper).
+constexpr size_t kMaxInputDepth = 4;
+
+/// A JSON object, or nullopt when `text` is not valid UTF-8 JSON, not an object, or nests deeper
+/// than kMaxInputDepth (checked before parsing, so the recursive parser never sees deep input).
+std::optional<Json> parse_object(ByteView text);
+
+/// Why an object does not have exactly the members `names` (each a string): empty when it has.
+std::string check_string_members(const Json& object, std::initializer_list<const char*> names);
+
+}  // namespace anonify::runtime::detail

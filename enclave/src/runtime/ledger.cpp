@@ -1,0 +1,193 @@
+#include "anonify/runtime/ledger.h"
+
+#include "anonify/crypto/aead.h"
+#include "anonify/crypto/hash.h"
+#include "anonify/crypto/random.h"
+#include "anonify/error.h"
+#include "json_input.h"
+
+namespace anonify::runtime {
+
+namespace {
+
+constexpr uint8_t kLedgerFormatVersion = 1;
+constexpr size_t kEntryHeaderSize = 1 + crypto::kAeadNonceSize;
+
+Bytes entry_aad(uint64_t chain_epoch) {
+  Bytes aad(kEntryAadLabel, kEntryAadLabel + std::char_traits<char>::length(kEntryAadLabel));
+  append_u64_be(aad, chain_epoch);
+  return aad;
+}
+
+EntryOutcome rejected(const char* reason) {
+  EntryOutcome out;
+  out.reason = reason;
+  return out;
+}
+
+}  // namespace
+
+Bytes seal_entry(ByteView entry_key, uint64_t chain_epoch, ByteView plaintext) {
+  const Bytes nonce = crypto::random_bytes(crypto::kAeadNonceSize);
+  Bytes entry{kEntryVersion};
+  append(entry, nonce);
+  append(entry, crypto::aead_seal(crypto::AeadAlgorithm::kAes128Gcm, entry_key, nonce, entry_aad(chain_epoch), plaintext));
+  return entry;
+}
+
+std::optional<Bytes> open_entry(ByteView entry_key, uint64_t chain_epoch, ByteView entry) {
+  if (entry.size() < kEntryHeaderSize + crypto::kAeadTagSize || entry[0] != kEntryVersion) return std::nullopt;
+  try {
+    return crypto::aead_open(crypto::AeadAlgorithm::kAes128Gcm, entry_key, entry.subview(1, crypto::kAeadNonceSize),
+                             entry_aad(chain_epoch), entry.subview(kEntryHeaderSize, entry.size() - kEntryHeaderSize));
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+Bytes entry_plaintext(const SignedCommand& command, const Domain& domain) {
+  Json plain = command.to_json();
+  plain["domain"] = domain_to_json(domain);
+  const std::string text = plain.dump();
+  return Bytes(text.begin(), text.end());
+}
+
+Ledger::Ledger(std::unique_ptr<Runtime> runtime) : runtime_(std::move(runtime)) {
+  if (!runtime_) throw Error(ErrorCode::kInvalidArgument, "ledger without a runtime");
+}
+
+Ledger::Ledger(const Ledger& other)
+    : last_applied_(other.last_applied_), domain_(other.domain_), nonces_(other.nonces_), runtime_(other.runtime_->clone()) {}
+
+Ledger& Ledger::operator=(const Ledger& other) {
+  if (this != &other) *this = Ledger(other);
+  return *this;
+}
+
+uint64_t Ledger::next_nonce(const Address& account) const {
+  auto it = nonces_.find(account);
+  return it == nonces_.end() ? 0 : it->second;
+}
+
+EntryOutcome Ledger::apply_entry(uint64_t counter, uint64_t chain_epoch, ByteView entry, ByteView entry_key) {
+  if (counter <= last_applied_) {
+    EntryOutcome out;
+    out.duplicate = true;
+    return out;
+  }
+  if (counter != last_applied_ + 1) {
+    throw Error(ErrorCode::kCounterGap, "stateCounter " + std::to_string(counter) + " but the next entry is " +
+                                            std::to_string(last_applied_ + 1));
+  }
+  last_applied_ = counter;  // consumed whatever the entry holds
+
+  const std::optional<Bytes> plain = open_entry(entry_key, chain_epoch, entry);
+  if (!plain) return rejected(ledger_reason::kUndecryptable);
+  std::optional<Json> object = detail::parse_object(*plain);
+  if (!object) return rejected(ledger_reason::kMalformedEntry);
+  auto domain_it = object->find("domain");
+  if (domain_it == object->end()) return rejected(ledger_reason::kMalformedEntry);
+  const std::optional<Domain> domain = domain_from_json(*domain_it);
+  if (!domain) return rejected(ledger_reason::kMalformedEntry);
+  object->erase("domain");
+  SignedCommand command;
+  try {
+    command = SignedCommand::parse(*object);
+  } catch (const Error&) {
+    return rejected(ledger_reason::kMalformedEntry);
+  }
+  if (domain_ && !same_domain(*domain_, *domain)) return rejected(ledger_reason::kDomainMismatch);
+  // Every enclave re-verifies the user's signature: the submitting enclave is not trusted for it.
+  if (!command.signed_by_sender(*domain)) return rejected(ledger_reason::kBadUserSignature);
+  EntryOutcome out;
+  out.command_id = command.command_id();
+  out.sender = command.sender;
+  if (command.nonce != next_nonce(command.sender)) {
+    out.reason = ledger_reason::kNonceMismatch;
+    return out;
+  }
+  if (!domain_) domain_ = *domain;
+  nonces_[command.sender] = command.nonce + 1;
+  Transition t = runtime_->apply(command.sender, command.payload);
+  out.applied = t.applied;
+  out.reason = t.reason;
+  out.changed = std::move(t.affected);
+  out.changed.insert(command.sender);  // its nonce moved
+  return out;
+}
+
+QueryAnswer Ledger::query(const Address& sender, const Json& query) const {
+  auto op = query.find("op");
+  if (op != query.end() && op->is_string() && op->get_ref<const std::string&>() == "nonce") {
+    const std::string problem = detail::check_string_members(query, {"op", "account"});
+    if (!problem.empty()) return QueryAnswer::failure("malformed_query", problem);
+    std::optional<Address> account = parse_address(query.at("account").get_ref<const std::string&>());
+    if (!account) return QueryAnswer::failure("malformed_query", "\"account\" is not an address");
+    if (*account != sender) return QueryAnswer::failure("not_authorized", "only the account itself may read this");
+    return QueryAnswer::success(std::to_string(next_nonce(*account)));
+  }
+  return runtime_->query(sender, query);
+}
+
+Bytes Ledger::serialize() const {
+  mls::TlsWriter w;
+  w.u8(kLedgerFormatVersion);
+  w.u64(last_applied_);
+  w.optional(domain_, [](mls::TlsWriter& out, const Domain& d) {
+    out.opaque(d.name);
+    out.opaque(d.version);
+    out.u64(d.chain_id);
+    out.raw(d.verifying_contract);
+  });
+  w.vector([&](mls::TlsWriter& out) {
+    for (const auto& [account, nonce] : nonces_) {
+      out.raw(account.data(), account.size());
+      out.u64(nonce);
+    }
+  });
+  w.opaque(std::string(runtime_->name()));
+  w.vector([&](mls::TlsWriter& out) { runtime_->encode(out); });
+  return w.take();
+}
+
+Ledger Ledger::deserialize(ByteView data, std::unique_ptr<Runtime> runtime) {
+  Ledger ledger(std::move(runtime));
+  try {
+    mls::TlsReader r(data.data(), data.size());
+    if (r.u8() != kLedgerFormatVersion) throw Error(ErrorCode::kDecodeError, "unknown ledger format");
+    ledger.last_applied_ = r.u64();
+    if (r.present()) {
+      Domain d;
+      const Bytes name = r.opaque();
+      const Bytes version = r.opaque();
+      d.name.assign(name.begin(), name.end());
+      d.version.assign(version.begin(), version.end());
+      d.chain_id = r.u64();
+      d.verifying_contract = r.raw(kAddressSize);
+      ledger.domain_ = std::move(d);
+    }
+    mls::TlsReader nonces = r.vector();
+    while (!nonces.empty()) {
+      const Address account = address_from_bytes(nonces.raw(kAddressSize));
+      const uint64_t nonce = nonces.u64();
+      if (nonce == 0 || !ledger.nonces_.emplace(account, nonce).second) {
+        throw Error(ErrorCode::kDecodeError, "zero or repeated nonce");
+      }
+    }
+    const Bytes name = r.opaque();
+    if (std::string(name.begin(), name.end()) != ledger.runtime_->name()) {
+      throw Error(ErrorCode::kDecodeError, "state of another runtime");
+    }
+    mls::TlsReader state = r.vector();
+    ledger.runtime_->decode(state);
+    state.finish("runtime state");
+    r.finish("ledger");
+  } catch (const Error& e) {
+    throw Error(ErrorCode::kSealedDataCorrupt, std::string("runtime state does not decode: ") + e.what());
+  }
+  return ledger;
+}
+
+Bytes Ledger::state_hash(ByteView key) const { return crypto::hmac_sha256(key, serialize()); }
+
+}  // namespace anonify::runtime

@@ -1,0 +1,65 @@
+#include "state_component.h"
+
+#include "anonify/crypto/hash.h"
+#include "anonify/crypto/random.h"
+#include "anonify/error.h"
+#include "anonify/runtime/token.h"
+
+namespace anonify::runtime::detail {
+
+namespace {
+
+constexpr uint8_t kStateBlobVersion = 1;
+
+// The group runs the confidential token; another runtime is chosen here (docs/runtimes.md).
+std::unique_ptr<Runtime> make_runtime() { return std::make_unique<TokenRuntime>(); }
+
+}  // namespace
+
+StateComponent::StateComponent(enclave::Enclave& enclave) : enclave_(enclave), ledger_(make_runtime()) {
+  if (enclave.initialized()) {
+    if (std::optional<SecretBytes> sealed = enclave.sealed_store().get(kStateSealName)) {
+      try {
+        mls::TlsReader r(sealed->data(), sealed->size());
+        if (r.u8() != kStateBlobVersion) throw Error(ErrorCode::kDecodeError, "unknown version");
+        const Bytes ledger = r.opaque();
+        Bytes hash = r.opaque();
+        r.finish("runtime state");
+        if (!hash.empty() && hash.size() != crypto::kSha256Size) throw Error(ErrorCode::kDecodeError, "state hash size");
+        ledger_ = Ledger::deserialize(ledger, make_runtime());
+        state_hash_ = std::move(hash);
+      } catch (const Error& e) {
+        throw Error(ErrorCode::kSealedDataCorrupt, std::string("sealed runtime state: ") + e.what());
+      }
+    }
+  }
+  enclave.add_sealer(kStateSealName, [this] { return snapshot(ledger_, state_hash_); });
+}
+
+Bytes StateComponent::snapshot(const Ledger& ledger, const Bytes& state_hash) const {
+  mls::TlsWriter w;
+  w.u8(kStateBlobVersion);
+  w.opaque(ledger.serialize());
+  w.opaque(state_hash);
+  return w.take();
+}
+
+void StateComponent::commit(Ledger next, Bytes state_hash) {
+  SecretBytes blob(snapshot(next, state_hash));
+  enclave_.sealed_store().put(kStateSealName, blob);
+  ledger_ = std::move(next);
+  state_hash_ = std::move(state_hash);
+}
+
+std::string StateComponent::subscribe(Subscription subscription) {
+  if (subscriptions_.size() >= kMaxSubscriptions) {
+    throw Error(ErrorCode::kInvalidState, "too many subscriptions (" + std::to_string(kMaxSubscriptions) + ")");
+  }
+  std::string id = "0x" + to_hex(crypto::random_bytes(kSubscriptionIdSize));
+  subscriptions_.emplace(id, std::move(subscription));
+  return id;
+}
+
+bool StateComponent::unsubscribe(const std::string& id) { return subscriptions_.erase(id) == 1; }
+
+}  // namespace anonify::runtime::detail

@@ -1,0 +1,50 @@
+// The state runtime's per-enclave component: the ledger (sealed as one blob, "runtime-state"),
+// the state hash of the last applied entry, the epoch keys and the live notification
+// subscriptions (not sealed: the host re-subscribes its open streams after a restart).
+// Private to the runtime; the methods are in state_methods.cpp.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "anonify/enclave/enclave.h"
+#include "anonify/runtime/envelope.h"
+#include "anonify/runtime/ledger.h"
+#include "group_keys.h"
+
+namespace anonify::runtime::detail {
+
+constexpr const char* kStateSealName = "runtime-state";
+constexpr size_t kMaxSubscriptions = 1024;
+constexpr size_t kSubscriptionIdSize = 16;
+
+class StateComponent {
+ public:
+  /// Reads the sealed state when there is one (the enclave is initialized before this is built).
+  explicit StateComponent(enclave::Enclave& enclave);
+
+  const Ledger& ledger() const noexcept { return ledger_; }
+  /// HMAC state hash after the last applied entry (empty before the first).
+  const Bytes& state_hash() const noexcept { return state_hash_; }
+  GroupKeys& group_keys() noexcept { return group_keys_; }
+
+  /// Seals `next` with its state hash as ONE blob, then makes it current. If sealing throws,
+  /// nothing changes.
+  void commit(Ledger next, Bytes state_hash);
+
+  /// Adds a subscription; returns its id (random hex). Throws Error(InvalidState) when full.
+  std::string subscribe(Subscription subscription);
+  bool unsubscribe(const std::string& id);
+  const std::map<std::string, Subscription>& subscriptions() const noexcept { return subscriptions_; }
+
+ private:
+  Bytes snapshot(const Ledger& ledger, const Bytes& state_hash) const;
+
+  enclave::Enclave& enclave_;
+  Ledger ledger_;
+  Bytes state_hash_;
+  GroupKeys group_keys_;
+  std::map<std::string, Subscription> subscriptions_;
+};
+
+}  // namespace anonify::runtime::detail

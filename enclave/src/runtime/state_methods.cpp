@@ -1,0 +1,216 @@
+// Host protocol methods of the state runtime (PROTOCOL.md, "State runtime methods").
+//
+// What the host sees: sealed user messages it cannot open, log entries encrypted under the MLS
+// epoch key, the enclave's EIP-712 signatures, outcomes (applied/rejected with a reason) and state
+// hashes, and replies/notifications sealed to keys the users chose. Balances, addresses inside
+// commands and epoch keys never leave the enclave in the clear.
+#include "anonify/crypto/eip712.h"
+#include "anonify/crypto/keccak.h"
+#include "anonify/crypto/secp256k1.h"
+#include "anonify/enclave/methods.h"
+#include "anonify/runtime/envelope.h"
+#include "anonify/runtime/ledger.h"
+#include "json_input.h"
+#include "state_component.h"
+
+namespace anonify::enclave {
+namespace {
+
+namespace eip712 = crypto::eip712;
+using protocol::hex_param;
+using protocol::Params;
+using runtime::Domain;
+using runtime::detail::EpochKeys;
+using runtime::detail::StateComponent;
+
+StateComponent& state(Enclave& enclave) {
+  require_identity(enclave);
+  return enclave.component<StateComponent>();
+}
+
+Domain domain_param(const Params& params) {
+  const Params d = params.object("domain");
+  Domain domain;
+  if (auto name = d.optional_string("name")) domain.name = *name;
+  if (auto version = d.optional_string("version")) domain.version = *version;
+  domain.chain_id = d.u64("chainId");
+  domain.verifying_contract = d.bytes("verifyingContract", crypto::kEthAddressSize);
+  return domain;
+}
+
+void require_log_domain(const StateComponent& s, const Domain& given) {
+  const std::optional<Domain>& bound = s.ledger().domain();
+  if (bound && !runtime::same_domain(*bound, given)) {
+    throw Error(ErrorCode::kDomainMismatch, "params.domain differs from the domain of the log's commands");
+  }
+}
+
+// Reads and subscriptions carry no domain in the user's envelope: the log's domain once a command
+// was applied, else params.domain.
+Domain resolve_domain(const StateComponent& s, const Params& params) {
+  if (params.has("domain")) {
+    const Domain given = domain_param(params);
+    require_log_domain(s, given);
+    return given;
+  }
+  if (s.ledger().domain()) return *s.ledger().domain();
+  throw Error(ErrorCode::kInvalidParams, "params.domain is required until the log holds a command");
+}
+
+EpochKeys require_member(Enclave& enclave, StateComponent& s) {
+  std::optional<EpochKeys> keys = s.group_keys().current(enclave);
+  if (!keys) throw Error(ErrorCode::kNotMember, "this enclave is not a member of an MLS group");
+  return std::move(*keys);
+}
+
+SecretBytes open_user_message(Enclave& enclave, const Params& params, const char* info) {
+  const Bytes sealed = params.bytes("payload");
+  std::optional<SecretBytes> plain = runtime::open_sealed(sealed, enclave.identity().hpke_private_key(), info);
+  if (!plain) throw Error(ErrorCode::kHpkeOpenFailed, std::string("payload does not open as ") + info);
+  return std::move(*plain);
+}
+
+Bytes sign_typed(Enclave& enclave, const Domain& domain, ByteView struct_hash) {
+  const Bytes digest = eip712::typed_data_digest(eip712::domain_separator(domain), struct_hash);
+  return crypto::eth_sign_digest(enclave.identity().secp256k1_private_key(), digest);
+}
+
+Json hash_or_null(const Bytes& hash) { return hash.empty() ? Json(nullptr) : Json(hex_param(hash)); }
+
+Bytes json_bytes(const Json& value) {
+  const std::string text = value.dump();
+  return Bytes(text.begin(), text.end());
+}
+
+}  // namespace
+
+ANONIFY_PROTOCOL_METHOD(state_submit)(Enclave& enclave, const Params& params) {
+  StateComponent& s = state(enclave);
+  const Domain domain = domain_param(params);
+  const SecretBytes plain = open_user_message(enclave, params, runtime::kCommandInfo);
+  std::optional<runtime::Json> object = runtime::detail::parse_object(plain);
+  if (!object) throw Error(ErrorCode::kMalformedCommand, "command: not a JSON object");
+  const runtime::SignedCommand command = runtime::SignedCommand::parse(*object);
+  require_log_domain(s, domain);
+  if (!command.signed_by_sender(domain)) {
+    throw Error(ErrorCode::kBadUserSignature, "the signature is not by " + runtime::format_address(command.sender));
+  }
+  const uint64_t expected = s.ledger().next_nonce(command.sender);
+  if (command.nonce != expected) {
+    throw Error(ErrorCode::kNonceMismatch,
+                "expected nonce " + std::to_string(expected) + ", got " + std::to_string(command.nonce));
+  }
+  const EpochKeys keys = require_member(enclave, s);
+  const uint64_t epoch = keys.chain_epoch();
+  const Bytes entry = runtime::seal_entry(keys.entry_key, epoch, runtime::entry_plaintext(command, domain));
+  const Bytes signature = sign_typed(enclave, domain, eip712::ciphertext_struct_hash(epoch, crypto::keccak256(entry)));
+  return Json{{"entry", hex_param(entry)},
+              {"epoch", std::to_string(epoch)},
+              {"signature", hex_param(signature)},
+              {"commandId", hex_param(command.command_id())},
+              {"sender", runtime::format_address(command.sender)},
+              {"nonce", std::to_string(command.nonce)}};
+}
+
+ANONIFY_PROTOCOL_METHOD(state_apply)(Enclave& enclave, const Params& params) {
+  StateComponent& s = state(enclave);
+  const uint64_t counter = params.u64("stateCounter");
+  const uint64_t epoch = params.u64("epoch");
+  const Bytes entry = params.bytes("entry");
+  const uint64_t last = s.ledger().last_applied();
+  if (counter <= last) return Json{{"stateCounter", std::to_string(counter)}, {"duplicate", true}};
+  if (counter != last + 1) {
+    throw Error(ErrorCode::kCounterGap,
+                "stateCounter " + std::to_string(counter) + " but the next entry is " + std::to_string(last + 1));
+  }
+  const EpochKeys keys = require_member(enclave, s);
+  if (epoch != keys.chain_epoch()) {
+    throw Error(ErrorCode::kEpochMismatch, "entry of epoch " + std::to_string(epoch) + " but the group is at epoch " +
+                                               std::to_string(keys.chain_epoch()));
+  }
+  runtime::Ledger next = s.ledger();
+  const runtime::EntryOutcome outcome = next.apply_entry(counter, epoch, entry, keys.entry_key);
+  Bytes hash = next.state_hash(keys.hash_key);
+  s.commit(std::move(next), hash);
+
+  Json notifications = Json::array();
+  for (const auto& [id, sub] : s.subscriptions()) {
+    const Json note{{"stateCounter", std::to_string(counter)}, {"changed", outcome.changed.count(sub.account) != 0}};
+    notifications.push_back(
+        Json{{"subscriptionId", id}, {"payload", hex_param(runtime::seal_to(sub.reply_key, runtime::kNotifyInfo, json_bytes(note)))}});
+  }
+  Json out{{"stateCounter", std::to_string(counter)},
+           {"outcome", outcome.applied ? "applied" : "rejected"},
+           {"stateHash", hex_param(hash)},
+           {"notifications", std::move(notifications)}};
+  if (!outcome.applied) out["reason"] = outcome.reason;
+  if (outcome.command_id) out["commandId"] = hex_param(*outcome.command_id);
+  if (outcome.sender) out["sender"] = runtime::format_address(*outcome.sender);
+  return out;
+}
+
+ANONIFY_PROTOCOL_METHOD(state_read)(Enclave& enclave, const Params& params) {
+  StateComponent& s = state(enclave);
+  const SecretBytes plain = open_user_message(enclave, params, runtime::kReadInfo);
+  const runtime::ReadRequest request = runtime::ReadRequest::parse(plain);
+  const Domain domain = resolve_domain(s, params);
+  if (!request.signed_by_sender(domain)) {
+    throw Error(ErrorCode::kBadUserSignature, "the signature is not by " + runtime::format_address(request.sender));
+  }
+  runtime::QueryAnswer answer;
+  if (std::optional<runtime::Json> query = runtime::detail::parse_object(request.query)) {
+    answer = s.ledger().query(request.sender, *query);
+  } else {
+    answer = runtime::QueryAnswer::failure("malformed_query", "the query is not a JSON object");
+  }
+  Json reply = answer.ok ? Json{{"ok", true}, {"result", answer.result}, {"stateCounter", std::to_string(s.ledger().last_applied())}}
+                         : Json{{"ok", false}, {"error", {{"code", answer.error_code}, {"message", answer.message}}}};
+  SecretBytes reply_bytes(json_bytes(reply));
+  return Json{{"reply", hex_param(runtime::seal_to(request.reply_key, runtime::kReadReplyInfo, reply_bytes))}};
+}
+
+ANONIFY_PROTOCOL_METHOD(state_subscribe)(Enclave& enclave, const Params& params) {
+  StateComponent& s = state(enclave);
+  const SecretBytes plain = open_user_message(enclave, params, runtime::kSubscribeInfo);
+  runtime::Subscription subscription = runtime::Subscription::parse(plain);
+  const Domain domain = resolve_domain(s, params);
+  if (!subscription.signed_by_account(domain)) {
+    throw Error(ErrorCode::kBadUserSignature, "the signature is not by " + runtime::format_address(subscription.account));
+  }
+  return Json{{"subscriptionId", s.subscribe(std::move(subscription))}};
+}
+
+ANONIFY_PROTOCOL_METHOD(state_unsubscribe)(Enclave& enclave, const Params& params) {
+  StateComponent& s = state(enclave);
+  const std::string id = params.string("subscriptionId");
+  if (!s.unsubscribe(id)) throw Error(ErrorCode::kNotFound, "no subscription " + id.substr(0, 64));
+  return Json{{"subscriptionId", id}, {"removed", true}};
+}
+
+ANONIFY_PROTOCOL_METHOD(state_status)(Enclave& enclave, const Params&) {
+  StateComponent& s = state(enclave);
+  const std::optional<EpochKeys> keys = s.group_keys().current(enclave);
+  const auto& domain = s.ledger().domain();
+  return Json{{"lastApplied", std::to_string(s.ledger().last_applied())},
+              {"stateHash", hash_or_null(s.state_hash())},
+              {"initialized", s.ledger().runtime().initialized()},
+              {"runtime", std::string(s.ledger().runtime().name())},
+              {"member", keys.has_value()},
+              {"epoch", keys ? Json(std::to_string(keys->chain_epoch())) : Json(nullptr)},
+              {"domain", domain ? runtime::domain_to_json(*domain) : Json(nullptr)},
+              {"subscriptions", s.subscriptions().size()}};
+}
+
+ANONIFY_PROTOCOL_METHOD(state_checkpoint)(Enclave& enclave, const Params& params) {
+  StateComponent& s = state(enclave);
+  const Domain domain = domain_param(params);
+  require_log_domain(s, domain);
+  if (s.ledger().last_applied() == 0) throw Error(ErrorCode::kInvalidState, "no log entry applied yet");
+  const uint64_t counter = s.ledger().last_applied();
+  const Bytes signature = sign_typed(enclave, domain, eip712::checkpoint_struct_hash(counter, s.state_hash()));
+  return Json{{"stateCounter", std::to_string(counter)},
+              {"stateHash", hex_param(s.state_hash())},
+              {"signature", hex_param(signature)}};
+}
+
+}  // namespace anonify::enclave

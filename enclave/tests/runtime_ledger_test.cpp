@@ -1,0 +1,198 @@
+// Ledger: log entries (seal/open), counter order, user-signature and nonce checks on apply,
+// deterministic rejections, determinism across replicas, canonical state and its hash.
+#include <gtest/gtest.h>
+
+#include "anonify/crypto/random.h"
+#include "anonify/error.h"
+#include "anonify/runtime/token.h"
+#include "runtime_test_util.h"
+
+namespace anonify::runtime {
+namespace {
+
+using fixtures::User;
+using fixtures::init_token;
+using fixtures::test_domain;
+using fixtures::transfer;
+
+constexpr uint64_t kEpoch = 3;
+
+class RuntimeLedger : public ::testing::Test {
+ protected:
+  Bytes entry(const SignedCommand& c, const Domain& domain = test_domain(), uint64_t epoch = kEpoch) const {
+    return seal_entry(key, epoch, entry_plaintext(c, domain));
+  }
+  // Applies at the next counter on `ledger` (default: a).
+  EntryOutcome apply(const Bytes& e, Ledger* ledger = nullptr) {
+    Ledger& l = ledger ? *ledger : a;
+    return l.apply_entry(l.last_applied() + 1, kEpoch, e, key);
+  }
+
+  SecretBytes key = crypto::random_secret(kEntryKeySize);
+  Ledger a{std::make_unique<TokenRuntime>()};
+  User owner, alice, mallory;
+};
+
+TEST_F(RuntimeLedger, AppliesSignedCommandsAndCountsNonces) {
+  const EntryOutcome init = apply(entry(owner.command(0, init_token("100"))));
+  EXPECT_TRUE(init.applied) << init.reason;
+  EXPECT_EQ(init.sender, owner.address);
+  EXPECT_EQ(*init.command_id, owner.command(0, init_token("100")).command_id());
+  EXPECT_EQ(a.next_nonce(owner.address), 1u);
+  EXPECT_TRUE(a.domain().has_value());
+  const EntryOutcome t = apply(entry(owner.command(1, transfer(alice, "30"))));
+  EXPECT_TRUE(t.applied);
+  EXPECT_EQ(t.changed, (std::set<Address>{owner.address, alice.address}));
+  // A command the runtime rejects still uses up the nonce (and changes the sender's nonce only).
+  const EntryOutcome over = apply(entry(alice.command(0, transfer(owner, "31"))));
+  EXPECT_FALSE(over.applied);
+  EXPECT_EQ(over.reason, token_reason::kInsufficientBalance);
+  EXPECT_EQ(over.changed, (std::set<Address>{alice.address}));
+  EXPECT_EQ(a.next_nonce(alice.address), 1u);
+  EXPECT_EQ(a.last_applied(), 3u);
+  EXPECT_EQ(a.query(alice.address, Json{{"op", "balanceOf"}, {"account", alice.hex}}).result, "30");
+  EXPECT_EQ(a.query(alice.address, Json{{"op", "nonce"}, {"account", alice.hex}}).result, "1");
+  EXPECT_EQ(a.query(owner.address, Json{{"op", "nonce"}, {"account", alice.hex}}).error_code, "not_authorized");
+}
+
+TEST_F(RuntimeLedger, CountersMustFollowTheLog) {
+  const Bytes e = entry(owner.command(0, init_token("100")));
+  EXPECT_THROW(
+      {
+        try {
+          a.apply_entry(2, kEpoch, e, key);
+        } catch (const Error& err) {
+          EXPECT_EQ(err.code(), ErrorCode::kCounterGap);
+          throw;
+        }
+      },
+      Error);
+  EXPECT_EQ(a.last_applied(), 0u);
+  EXPECT_TRUE(a.apply_entry(0, kEpoch, e, key).duplicate);  // the log starts at 1
+  EXPECT_TRUE(a.apply_entry(1, kEpoch, e, key).applied);
+  const Bytes before = a.serialize();
+  EXPECT_TRUE(a.apply_entry(1, kEpoch, e, key).duplicate);
+  EXPECT_EQ(a.serialize(), before);
+}
+
+TEST_F(RuntimeLedger, UndecryptableEntriesConsumeTheCounterOnly) {
+  ASSERT_TRUE(apply(entry(owner.command(0, init_token("100")))).applied);
+  const Bytes good = entry(owner.command(1, transfer(alice, "1")));
+  std::vector<Bytes> bad;
+  for (size_t i : {size_t{0}, size_t{5}, good.size() / 2, good.size() - 1}) {
+    Bytes t = good;
+    t[i] ^= 0x01;
+    bad.push_back(t);
+  }
+  bad.push_back(Bytes(good.begin(), good.end() - 1));
+  bad.push_back(Bytes{0x01});
+  bad.push_back(Bytes{});
+  bad.push_back(seal_entry(crypto::random_secret(kEntryKeySize), kEpoch, entry_plaintext(owner.command(1, "{}"), test_domain())));
+  for (const Bytes& e : bad) {
+    const Bytes state = a.serialize();
+    const uint64_t counter = a.last_applied() + 1;
+    const EntryOutcome out = apply(e);
+    EXPECT_FALSE(out.applied);
+    EXPECT_EQ(out.reason, ledger_reason::kUndecryptable);
+    EXPECT_FALSE(out.sender.has_value());
+    EXPECT_EQ(a.last_applied(), counter);
+    Ledger expected = Ledger::deserialize(state, std::make_unique<TokenRuntime>());
+    EXPECT_EQ(expected.apply_entry(counter, kEpoch, Bytes{}, key).reason, ledger_reason::kUndecryptable);
+    EXPECT_EQ(a.serialize(), expected.serialize());
+  }
+  // An entry of another epoch does not open either (the epoch is in the AAD).
+  EXPECT_EQ(a.apply_entry(a.last_applied() + 1, kEpoch + 1, good, key).reason, ledger_reason::kUndecryptable);
+  EXPECT_EQ(a.next_nonce(owner.address), 1u);
+}
+
+TEST_F(RuntimeLedger, ReplayedResignedAndForeignCommandsAreRejected) {
+  ASSERT_TRUE(apply(entry(owner.command(0, init_token("100")))).applied);
+  const SignedCommand pay = owner.command(1, transfer(alice, "10"));
+  ASSERT_TRUE(apply(entry(pay)).applied);
+  const Bytes state = a.serialize();
+
+  const EntryOutcome replay = apply(entry(pay));
+  EXPECT_FALSE(replay.applied);
+  EXPECT_EQ(replay.reason, ledger_reason::kNonceMismatch);
+  // Mallory signs a command in the owner's name.
+  const EntryOutcome resigned = apply(entry(owner.command(2, transfer(mallory, "10"), test_domain(), &mallory)));
+  EXPECT_EQ(resigned.reason, ledger_reason::kBadUserSignature);
+  EXPECT_FALSE(resigned.sender.has_value());
+  // A command signed for another group's domain.
+  Domain other = test_domain();
+  other.verifying_contract[0] = 0xbb;
+  const EntryOutcome foreign = apply(entry(owner.command(2, transfer(mallory, "10"), other), other));
+  EXPECT_EQ(foreign.reason, ledger_reason::kDomainMismatch);
+  // ...and one whose signature is for another domain than the entry says.
+  EXPECT_EQ(apply(entry(owner.command(2, transfer(mallory, "10"), other))).reason, ledger_reason::kBadUserSignature);
+
+  // Only the counter moved.
+  Ledger expected = Ledger::deserialize(state, std::make_unique<TokenRuntime>());
+  for (int i = 0; i < 4; ++i) expected.apply_entry(expected.last_applied() + 1, kEpoch, Bytes{}, key);
+  EXPECT_EQ(a.serialize(), expected.serialize());
+  EXPECT_EQ(a.query(alice.address, Json{{"op", "balanceOf"}, {"account", alice.hex}}).result, "10");
+}
+
+TEST_F(RuntimeLedger, MalformedPlaintextsAreRejectedDeterministically) {
+  const std::string inner = owner.command(0, init_token("1")).to_json().dump();
+  for (const std::string& plain : {std::string("not json"), inner, std::string(R"({"domain":{}})")}) {
+    const Bytes e = seal_entry(key, kEpoch, Bytes(plain.begin(), plain.end()));
+    EXPECT_EQ(apply(e).reason, ledger_reason::kMalformedEntry) << plain;
+  }
+  EXPECT_EQ(a.last_applied(), 3u);
+  EXPECT_FALSE(a.runtime().initialized());
+}
+
+TEST_F(RuntimeLedger, ReplicasFedTheSameEntriesAgreeByteForByte) {
+  Ledger b{std::make_unique<TokenRuntime>()};
+  const SecretBytes hash_key = crypto::random_secret(kStateHashKeySize);
+  std::vector<Bytes> log = {
+      entry(owner.command(0, init_token("1000"))),
+      entry(owner.command(1, transfer(alice, "250"))),
+      entry(alice.command(0, R"({"op":"approve","spender":")" + mallory.hex + R"(","amount":"100"})")),
+      entry(mallory.command(0, R"({"op":"transferFrom","from":")" + alice.hex + R"(","to":")" + mallory.hex + R"(","amount":"60"})")),
+      entry(mallory.command(1, R"({"op":"mint","to":")" + mallory.hex + R"(","amount":"1"})")),  // not owner
+      Bytes{0x01, 0x02},                                                                          // garbage
+      entry(owner.command(2, R"({"op":"burn","amount":"50"})")),
+  };
+  std::vector<std::string> outcomes_a, outcomes_b;
+  for (const Bytes& e : log) {
+    const EntryOutcome x = apply(e);
+    const EntryOutcome y = apply(e, &b);
+    EXPECT_EQ(x.applied, y.applied);
+    EXPECT_EQ(x.reason, y.reason);
+    EXPECT_EQ(a.state_hash(hash_key), b.state_hash(hash_key));
+    outcomes_a.push_back(x.applied ? "applied" : x.reason);
+  }
+  EXPECT_EQ(outcomes_a, (std::vector<std::string>{"applied", "applied", "applied", "applied", "not owner", "undecryptable", "applied"}));
+  EXPECT_EQ(a.serialize(), b.serialize());
+  EXPECT_EQ(a.query(mallory.address, Json{{"op", "balanceOf"}, {"account", mallory.hex}}).result, "60");
+  EXPECT_EQ(a.query(alice.address, Json{{"op", "allowance"}, {"owner", alice.hex}, {"spender", mallory.hex}}).result, "40");
+  EXPECT_EQ(a.query(alice.address, Json{{"op", "totalSupply"}}).result, "950");
+  // The hash is keyed: another epoch key gives another hash of the same state.
+  EXPECT_NE(a.state_hash(hash_key), a.state_hash(crypto::random_secret(kStateHashKeySize)));
+}
+
+TEST_F(RuntimeLedger, SerializationRoundTripsAndRefusesCorruption) {
+  ASSERT_TRUE(apply(entry(owner.command(0, init_token("1000")))).applied);
+  ASSERT_TRUE(apply(entry(owner.command(1, transfer(alice, "5")))).applied);
+  const Bytes bytes = a.serialize();
+  Ledger copy = Ledger::deserialize(bytes, std::make_unique<TokenRuntime>());
+  EXPECT_EQ(copy.serialize(), bytes);
+  EXPECT_EQ(copy.last_applied(), 2u);
+  EXPECT_EQ(copy.next_nonce(owner.address), 2u);
+  for (size_t cut : {size_t{0}, size_t{1}, bytes.size() / 2, bytes.size() - 1}) {
+    EXPECT_THROW(Ledger::deserialize(ByteView(bytes.data(), cut), std::make_unique<TokenRuntime>()), Error) << cut;
+  }
+  Bytes trailing = bytes;
+  trailing.push_back(0);
+  try {
+    Ledger::deserialize(trailing, std::make_unique<TokenRuntime>());
+    ADD_FAILURE() << "trailing byte accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kSealedDataCorrupt);
+  }
+}
+
+}  // namespace
+}  // namespace anonify::runtime

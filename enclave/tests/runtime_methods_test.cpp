@@ -1,0 +1,275 @@
+// The state_* protocol methods, driven through the dispatcher as the host drives them: two
+// enclaves in one MLS group, commands sealed and signed like a client does, entries applied by
+// both, reads and notifications, every pre-check error, sealing and restart.
+#include <gtest/gtest.h>
+
+#include "anonify/crypto/hpke.h"
+#include "mls_protocol_node.h"
+#include "runtime_test_util.h"
+
+namespace anonify::runtime {
+namespace {
+
+using enclave::testing_mls::Node;
+using fixtures::User;
+using fixtures::client_open;
+using fixtures::client_seal;
+using fixtures::init_token;
+using fixtures::transfer;
+
+Json domain_json() {
+  return Json{{"chainId", "31337"}, {"verifyingContract", "0x" + to_hex(fixtures::test_domain().verifying_contract)}};
+}
+
+Bytes hpke_of(Node& node) { return from_hex(node.call("evidence")["hpkePublicKey"].get<std::string>()); }
+
+std::string sealed_command(const Node& /*unused*/, const Bytes& hpke_key, const SignedCommand& c) {
+  return "0x" + to_hex(client_seal(hpke_key, kCommandInfo, c.to_json().dump()));
+}
+
+class RuntimeStateMethods : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    hpke_a = hpke_of(a);
+      address_a = a.call("evidence")["address"].get<std::string>();
+    const Json domain = enclave::testing_mls::test_domain();
+    const Json genesis = a.call("mls_create_group", Json{{"groupId", "0x746f6b656e"}, {"domain", domain}});
+    b.call("mls_process_handshake", Json{{"handshake", genesis["handshake"]}});
+    const Json join = b.call("mls_join_external", Json{{"domain", domain}});
+    a.call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
+    b.call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
+  }
+
+  Json submit(const SignedCommand& c) {
+    return a.call("state_submit", Json{{"payload", sealed_command(a, hpke_a, c)}, {"domain", domain_json()}});
+  }
+  std::string submit_error(const SignedCommand& c) {
+    return a.error_code("state_submit", Json{{"payload", sealed_command(a, hpke_a, c)}, {"domain", domain_json()}});
+  }
+  // Applies on both enclaves; checks they agree; returns a's result.
+  Json apply_both(uint64_t counter, const Json& submitted) {
+    const Json params{{"stateCounter", std::to_string(counter)}, {"epoch", submitted["epoch"]}, {"entry", submitted["entry"]}};
+    const Json ra = a.call("state_apply", params);
+    const Json rb = b.call("state_apply", params);
+    EXPECT_EQ(ra["stateHash"], rb["stateHash"]);
+    EXPECT_EQ(ra["outcome"], rb["outcome"]);
+    EXPECT_EQ(ra.value("reason", ""), rb.value("reason", ""));
+    return ra;
+  }
+  // Seals a read request from `user` for `query` and returns the decrypted reply.
+  Json read(Node& node, const User& user, const std::string& query, const Json& extra = Json::object()) {
+    const crypto::hpke::KeyPair reply = crypto::hpke::generate_key_pair();
+    const Bytes query_bytes = fixtures::text_bytes(query);
+    const Bytes hash = crypto::eip712::read_struct_hash(user.address, crypto::keccak256(query_bytes), reply.public_key, 1700000000);
+    const Json request{{"sender", user.hex},
+                       {"query", "0x" + to_hex(query_bytes)},
+                       {"replyKey", "0x" + to_hex(reply.public_key)},
+                       {"issuedAt", "1700000000"},
+                       {"signature", "0x" + to_hex(fixtures::sign(user.key, fixtures::test_domain(), hash))}};
+    Json params{{"payload", "0x" + to_hex(client_seal(hpke_of(node), kReadInfo, request.dump()))}};
+    params.update(extra);
+    const Json result = node.call("state_read", params);
+    return Json::parse(client_open(from_hex(result["reply"].get<std::string>()), reply.private_key, kReadReplyInfo));
+  }
+
+  anonify::testing::TempDir dir_a, dir_b;
+  Node a{dir_a.path()};
+  Node b{dir_b.path()};
+  Bytes hpke_a;
+  std::string address_a;
+  User owner, alice, mallory;
+};
+
+TEST_F(RuntimeStateMethods, SubmitApplyReadOnTwoEnclaves) {
+  EXPECT_EQ(a.call("state_status")["lastApplied"], "0");
+  EXPECT_EQ(a.call("state_status")["epoch"], "2");  // MLS epoch 1 after the join; the contract's head is 2
+
+  const Json s1 = submit(owner.command(0, init_token("1000")));
+  EXPECT_EQ(s1["epoch"], "2");
+  EXPECT_EQ(s1["sender"], owner.hex);
+  EXPECT_EQ(s1["nonce"], "0");
+  EXPECT_EQ(s1["commandId"], "0x" + to_hex(owner.command(0, init_token("1000")).command_id()));
+  // The enclave signed Ciphertext(epoch, keccak256(entry)) for the contract.
+  const Bytes entry = from_hex(s1["entry"].get<std::string>());
+  const Bytes digest = crypto::eip712::typed_data_digest(crypto::eip712::domain_separator(fixtures::test_domain()),
+                                                         crypto::eip712::ciphertext_struct_hash(2, crypto::keccak256(entry)));
+  EXPECT_EQ("0x" + to_hex(crypto::eth_recover_address(digest, from_hex(s1["signature"].get<std::string>()))), address_a);
+  // The entry holds no plaintext.
+  const std::string entry_text(entry.begin(), entry.end());
+  EXPECT_EQ(entry_text.find("transfer"), std::string::npos);
+  EXPECT_EQ(entry_text.find("Anonify Token"), std::string::npos);
+
+  const Json r1 = apply_both(1, s1);
+  EXPECT_EQ(r1["outcome"], "applied");
+  EXPECT_EQ(r1["sender"], owner.hex);
+  // The nonce is checked against applied state: the next command needs nonce 1.
+  EXPECT_EQ(submit_error(owner.command(0, transfer(alice, "1"))), "nonce_mismatch");
+  const Json s2 = submit(owner.command(1, transfer(alice, "250")));
+  EXPECT_EQ(apply_both(2, s2)["outcome"], "applied");
+
+  EXPECT_EQ(read(a, alice, R"({"op":"balanceOf","account":")" + alice.hex + "\"}"),
+            (Json{{"ok", true}, {"result", "250"}, {"stateCounter", "2"}}));
+  EXPECT_EQ(read(b, owner, R"({"op":"balanceOf","account":")" + owner.hex + "\"}")["result"], "750");
+  const Json denied = read(a, mallory, R"({"op":"balanceOf","account":")" + alice.hex + "\"}");
+  EXPECT_EQ(denied["ok"], false);
+  EXPECT_EQ(denied["error"]["code"], "not_authorized");
+  EXPECT_EQ(read(a, mallory, R"({"op":"tokenInfo"})")["result"]["owner"], owner.hex);
+  EXPECT_EQ(read(a, mallory, "nope")["error"]["code"], "malformed_query");
+
+  // The checkpoint is the Checkpoint typed data over the last applied state hash.
+  const Json cp = a.call("state_checkpoint", Json{{"domain", domain_json()}});
+  EXPECT_EQ(cp["stateCounter"], "2");
+  EXPECT_EQ(cp["stateHash"], b.call("state_status")["stateHash"]);
+  const Bytes cp_digest = crypto::eip712::typed_data_digest(
+      crypto::eip712::domain_separator(fixtures::test_domain()),
+      crypto::eip712::checkpoint_struct_hash(2, from_hex(cp["stateHash"].get<std::string>())));
+  EXPECT_EQ("0x" + to_hex(crypto::eth_recover_address(cp_digest, from_hex(cp["signature"].get<std::string>()))), address_a);
+}
+
+TEST_F(RuntimeStateMethods, ReplayedResignedAndTamperedEntriesAreRejectedIdentically) {
+  const Json init = submit(owner.command(0, init_token("1000")));
+  apply_both(1, init);
+  const Json pay = submit(owner.command(1, transfer(alice, "5")));
+  // The same command twice in the log (both passed submit before either was applied).
+  apply_both(2, pay);
+  const Json replay = apply_both(3, pay);
+  EXPECT_EQ(replay["outcome"], "rejected");
+  EXPECT_EQ(replay["reason"], "nonce mismatch");
+  // Tampered entry.
+  Json tampered = pay;
+  std::string hex = pay["entry"].get<std::string>();
+  hex[hex.size() - 1] = hex.back() == '0' ? '1' : '0';
+  tampered["entry"] = hex;
+  const Json t = apply_both(4, tampered);
+  EXPECT_EQ(t["outcome"], "rejected");
+  EXPECT_EQ(t["reason"], "undecryptable");
+  EXPECT_FALSE(t.contains("sender"));
+  // Re-signed by another key: refused at submit.
+  EXPECT_EQ(submit_error(owner.command(2, transfer(mallory, "5"), fixtures::test_domain(), &mallory)), "bad_user_signature");
+  EXPECT_EQ(read(a, alice, R"({"op":"balanceOf","account":")" + alice.hex + "\"}")["result"], "5");
+  EXPECT_EQ(a.call("state_status")["lastApplied"], "4");
+}
+
+TEST_F(RuntimeStateMethods, PreChecksAndOrderingErrorsChangeNothing) {
+  const Json init = submit(owner.command(0, init_token("1000")));
+  const Json d = domain_json();
+  EXPECT_EQ(a.error_code("state_submit", Json{{"payload", "0x" + to_hex(Bytes(80, 7))}, {"domain", d}}), "hpke_open_failed");
+  // Sealed with another purpose's info string.
+  EXPECT_EQ(a.error_code("state_submit", Json{{"payload", "0x" + to_hex(client_seal(hpke_a, kReadInfo, "{}"))}, {"domain", d}}),
+            "hpke_open_failed");
+  EXPECT_EQ(a.error_code("state_submit", Json{{"payload", "0x" + to_hex(client_seal(hpke_a, kCommandInfo, "[]"))}, {"domain", d}}),
+            "malformed_command");
+  Json missing = owner.command(0, "{}").to_json();
+  missing.erase("nonce");
+  EXPECT_EQ(a.error_code("state_submit", Json{{"payload", "0x" + to_hex(client_seal(hpke_a, kCommandInfo, missing.dump()))}, {"domain", d}}),
+            "malformed_command");
+  EXPECT_EQ(a.error_code("state_submit", Json{{"payload", sealed_command(a, hpke_a, owner.command(0, "{}"))}}), "invalid_params");
+  // A command signed under another domain than the one given.
+  Domain other = fixtures::test_domain();
+  other.chain_id = 1;
+  EXPECT_EQ(submit_error(owner.command(0, "{}", other)), "bad_user_signature");
+
+  const Json params{{"stateCounter", "1"}, {"epoch", init["epoch"]}, {"entry", init["entry"]}};
+  EXPECT_EQ(a.error_code("state_apply", Json{{"stateCounter", "2"}, {"epoch", init["epoch"]}, {"entry", init["entry"]}}), "counter_gap");
+  EXPECT_EQ(a.error_code("state_apply", Json{{"stateCounter", "1"}, {"epoch", "1"}, {"entry", init["entry"]}}), "epoch_mismatch");
+  EXPECT_EQ(a.call("state_status")["lastApplied"], "0");
+  EXPECT_EQ(a.call("state_apply", params)["outcome"], "applied");
+  EXPECT_EQ(a.call("state_apply", params), (Json{{"stateCounter", "1"}, {"duplicate", true}}));
+  // Once the log has a domain, another one is refused.
+  Json foreign_domain = d;
+  foreign_domain["chainId"] = "5";
+  EXPECT_EQ(a.error_code("state_checkpoint", Json{{"domain", foreign_domain}}), "domain_mismatch");
+  EXPECT_EQ(a.error_code("state_submit", Json{{"payload", sealed_command(a, hpke_a, owner.command(1, "{}", other))}, {"domain", foreign_domain}}),
+            "domain_mismatch");
+  EXPECT_EQ(a.error_code("state_unsubscribe", Json{{"subscriptionId", "0x00"}}), "not_found");
+}
+
+TEST_F(RuntimeStateMethods, NotMemberBeforeJoiningAndNothingBeforeInit) {
+  anonify::testing::TempDir dir_c;
+  Node c(dir_c.path());
+  const Bytes hpke_c = from_hex(c.call("evidence")["hpkePublicKey"].get<std::string>());
+  EXPECT_EQ(c.error_code("state_submit", Json{{"payload", sealed_command(c, hpke_c, owner.command(0, init_token("1")))}, {"domain", domain_json()}}),
+            "not_member");
+  EXPECT_EQ(c.error_code("state_apply", Json{{"stateCounter", "1"}, {"epoch", "1"}, {"entry", "0x01"}}), "not_member");
+  EXPECT_EQ(c.call("state_status")["member"], false);
+  EXPECT_EQ(c.error_code("state_checkpoint", Json{{"domain", domain_json()}}), "invalid_state");
+
+  enclave::Enclave fresh(enclave::make_simulation_platform(), std::nullopt);
+  const Bytes out = enclave::make_dispatcher().handle(fresh, ByteView::from_string(R"({"id":1,"method":"state_status"})"));
+  EXPECT_EQ(Json::parse(out.begin(), out.end())["error"]["code"], "invalid_state");
+}
+
+TEST_F(RuntimeStateMethods, NotificationsGoToEverySubscriptionForEveryEntry) {
+  const crypto::hpke::KeyPair alice_key = crypto::hpke::generate_key_pair();
+  const crypto::hpke::KeyPair owner_key = crypto::hpke::generate_key_pair();
+  auto subscribe = [&](const User& user, const crypto::hpke::KeyPair& k) {
+    const Bytes hash = crypto::eip712::subscribe_struct_hash(user.address, k.public_key, 1700000000);
+    const Json sub{{"account", user.hex},
+                   {"replyKey", "0x" + to_hex(k.public_key)},
+                   {"issuedAt", "1700000000"},
+                   {"signature", "0x" + to_hex(fixtures::sign(user.key, fixtures::test_domain(), hash))}};
+    return b.call("state_subscribe", Json{{"payload", "0x" + to_hex(client_seal(hpke_of(b), kSubscribeInfo, sub.dump()))},
+                                          {"domain", domain_json()}})["subscriptionId"]
+        .get<std::string>();
+  };
+  // b's HPKE key differs from a's: a subscription sealed to a does not open at b.
+  const Json sub_err = b.error("state_subscribe", Json{{"payload", "0x" + to_hex(client_seal(hpke_a, kSubscribeInfo, "{}"))}});
+  EXPECT_EQ(sub_err["code"], "hpke_open_failed");
+  const std::string alice_sub = subscribe(alice, alice_key);
+  const std::string owner_sub = subscribe(owner, owner_key);
+  EXPECT_EQ(b.call("state_status")["subscriptions"], 2);
+
+  auto changed = [&](const Json& result, const std::string& id, const crypto::hpke::KeyPair& k) {
+    for (const Json& n : result["notifications"]) {
+      if (n["subscriptionId"] == id) {
+        return Json::parse(client_open(from_hex(n["payload"].get<std::string>()), k.private_key, kNotifyInfo));
+      }
+    }
+    ADD_FAILURE() << "no notification for " << id;
+    return Json();
+  };
+  const Json init = submit(owner.command(0, init_token("10")));
+  const Json params1{{"stateCounter", "1"}, {"epoch", init["epoch"]}, {"entry", init["entry"]}};
+  a.call("state_apply", params1);
+  const Json r1 = b.call("state_apply", params1);
+  EXPECT_EQ(r1["notifications"].size(), 2U);
+  EXPECT_EQ(changed(r1, owner_sub, owner_key), (Json{{"stateCounter", "1"}, {"changed", true}}));
+  EXPECT_EQ(changed(r1, alice_sub, alice_key), (Json{{"stateCounter", "1"}, {"changed", false}}));
+  const Json pay = submit(owner.command(1, transfer(alice, "3")));
+  const Json params2{{"stateCounter", "2"}, {"epoch", pay["epoch"]}, {"entry", pay["entry"]}};
+  const Json r2 = b.call("state_apply", params2);
+  EXPECT_EQ(changed(r2, alice_sub, alice_key)["changed"], true);
+  EXPECT_EQ(b.call("state_unsubscribe", Json{{"subscriptionId", alice_sub}})["removed"], true);
+  // Even a rejected (garbage) entry notifies every remaining subscription.
+  const Json r3 = b.call("state_apply", Json{{"stateCounter", "3"}, {"epoch", pay["epoch"]}, {"entry", "0x00"}});
+  EXPECT_EQ(r3["outcome"], "rejected");
+  ASSERT_EQ(r3["notifications"].size(), 1U);
+  EXPECT_EQ(changed(r3, owner_sub, owner_key)["changed"], false);
+}
+
+TEST_F(RuntimeStateMethods, StateIsSealedAfterEachApplyAndResumesAfterRestart) {
+  const Json init = submit(owner.command(0, init_token("1000")));
+  apply_both(1, init);
+  const Json pay = submit(owner.command(1, transfer(alice, "7")));
+  apply_both(2, pay);
+  const Json before = a.call("state_status");
+  a.restart();
+  const Json after = a.call("state_status");
+  EXPECT_EQ(after["lastApplied"], "2");
+  EXPECT_EQ(after["stateHash"], before["stateHash"]);
+  EXPECT_EQ(after["initialized"], true);
+  EXPECT_EQ(a.call("state_apply", Json{{"stateCounter", "2"}, {"epoch", pay["epoch"]}, {"entry", pay["entry"]}})["duplicate"], true);
+  EXPECT_EQ(read(a, alice, R"({"op":"balanceOf","account":")" + alice.hex + "\"}")["result"], "7");
+  EXPECT_EQ(submit_error(owner.command(1, transfer(alice, "1"))), "nonce_mismatch");
+
+  // A tampered sealed state is refused, never replaced.
+  const std::string path = dir_a.path() + "/runtime-state.sealed";
+  std::string blob = anonify::testing::read_text_file(path);
+  blob[blob.size() - 3] ^= 0x40;
+  { std::ofstream(path, std::ios::binary | std::ios::trunc) << blob; }
+  a.restart();
+  EXPECT_EQ(a.error_code("state_status"), "sealed_data_corrupt");
+}
+
+}  // namespace
+}  // namespace anonify::runtime

@@ -1,0 +1,71 @@
+// Helpers of the state-runtime tests: users with secp256k1 keys who sign and seal commands, reads
+// and subscriptions exactly as a client does (PROTOCOL.md "State runtime methods").
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "anonify/crypto/eip712.h"
+#include "anonify/crypto/hpke.h"
+#include "anonify/crypto/keccak.h"
+#include "anonify/crypto/secp256k1.h"
+#include "anonify/runtime/envelope.h"
+#include "anonify/runtime/ledger.h"
+
+namespace anonify::runtime::fixtures {
+
+inline Domain test_domain() {
+  Domain d;
+  d.chain_id = 31337;
+  d.verifying_contract = Bytes(20, 0xaa);
+  return d;
+}
+
+inline Bytes text_bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+inline Bytes sign(ByteView key, const Domain& domain, ByteView struct_hash) {
+  return crypto::eth_sign_digest(key, crypto::eip712::typed_data_digest(crypto::eip712::domain_separator(domain), struct_hash));
+}
+
+struct User {
+  SecretBytes key = crypto::secp256k1_generate_private_key();
+  Address address = address_from_bytes(crypto::eth_address(key));
+  std::string hex = format_address(address);
+
+  /// A command signed by this user (or by `signer` when given: a re-signed command).
+  SignedCommand command(uint64_t nonce, const std::string& payload, const Domain& domain = test_domain(),
+                        const User* signer = nullptr) const {
+    SignedCommand c;
+    c.sender = address;
+    c.nonce = nonce;
+    c.payload = text_bytes(payload);
+    const Bytes hash = crypto::eip712::command_struct_hash(address, nonce, crypto::keccak256(c.payload));
+    c.signature = sign(signer ? signer->key : key, domain, hash);
+    return c;
+  }
+};
+
+/// enc ‖ ciphertext of `plaintext` to `recipient` with `info`, as a client seals it.
+inline Bytes client_seal(ByteView recipient, const char* info, const std::string& plaintext) {
+  const crypto::hpke::Sealed s = crypto::hpke::seal(crypto::hpke::kDefaultSuite, recipient, ByteView::from_string(info),
+                                                    ByteView(), ByteView::from_string(plaintext));
+  return concat({s.enc, s.ciphertext});
+}
+
+/// Opens enc ‖ ciphertext sealed to a client key.
+inline std::string client_open(ByteView sealed, ByteView private_key, const char* info) {
+  const Bytes plain = crypto::hpke::open(crypto::hpke::kDefaultSuite, sealed.subview(0, 32), private_key,
+                                         ByteView::from_string(info), ByteView(), sealed.subview(32, sealed.size() - 32));
+  return std::string(plain.begin(), plain.end());
+}
+
+inline std::string transfer(const User& to, const std::string& amount) {
+  return R"({"op":"transfer","to":")" + to.hex + R"(","amount":")" + amount + "\"}";
+}
+
+inline std::string init_token(const std::string& supply) {
+  return R"({"op":"init","name":"Anonify Token","symbol":"ANT","initialSupply":")" + supply + "\"}";
+}
+
+}  // namespace anonify::runtime::fixtures
