@@ -71,6 +71,40 @@ TEST(MlsPublicGroup, RebuildsPublicStateFromTheHandshakeLogAndAdmitsExternalJoin
   EXPECT_EQ(reason_of([&] { follower.apply(forged.to_bytes(), next.group_info); }), Reason::kBadSignature);
 }
 
+// What a member (or a staged joiner) hands over when it leaves the group: the public state a
+// follower reaches with the same entry, checked the same way.
+TEST(MlsPublicGroup, PublicStateAfterAnEntryIsTheFollowersState) {
+  Group creator = Group::create(Bytes{'p', 's'}, identity("creator"));
+  PublicGroup follower = PublicGroup::from_group_info(creator.group_info(true), Bytes{});
+  CommitOutput joined;
+  Group member = Group::join_external(follower.group_info(), follower.ratchet_tree(), identity("member"), joined);
+  follower.apply(joined.commit, joined.group_info);
+  creator.process_handshake(joined.commit, &joined.group_info);
+  member.process_handshake(joined.commit, &joined.group_info);
+
+  CommitOutput staged;
+  const Group joiner = Group::join_external(follower.group_info(), follower.ratchet_tree(), identity("late"), staged);
+  Group committer = creator.clone();
+  const CommitOutput removal = committer.commit_remove({member.own_leaf()});
+  EXPECT_EQ(creator.epoch(), 1U);  // the clone staged the commit, not the original
+  EXPECT_FALSE(creator.has_staged_commit());
+
+  PublicGroup expected = follower;
+  expected.apply(removal.commit, removal.group_info);
+  for (const Group* g : std::initializer_list<const Group*>{&member, &joiner}) {
+    const Bytes before = g->serialize().reveal();
+    const PublicGroup after = g->public_state_after(removal.commit, removal.group_info);
+    EXPECT_EQ(after.context(), expected.context());
+    EXPECT_EQ(after.group_info(), removal.group_info);
+    EXPECT_EQ(after.ratchet_tree(), expected.ratchet_tree());
+    EXPECT_EQ(reason_of([&] { g->public_state_after(removal.commit, joined.group_info); }), Reason::kInvalidTree);
+    EXPECT_EQ(reason_of([&] { g->public_state_after(joined.commit, joined.group_info); }), Reason::kStaleEpoch);
+    EXPECT_EQ(g->serialize().reveal(), before);
+  }
+  EXPECT_EQ(member.process_handshake(removal.commit, &removal.group_info).outcome, HandshakeOutcome::kRemovedFromGroup);
+  EXPECT_EQ(reason_of([&] { member.public_state_after(removal.commit, removal.group_info); }), Reason::kNotMember);
+}
+
 TEST(MlsPublicGroup, ExternalPubExtensionAcceptsTheRfcAndTheBareForm) {
   const Bytes key(32, 0x42);
   EXPECT_EQ(encode_external_pub(key).size(), 33U);  // RFC 9420: HPKEPublicKey is opaque<V>

@@ -56,6 +56,8 @@ Group::Group(Group&&) noexcept = default;
 Group& Group::operator=(Group&&) noexcept = default;
 Group::~Group() = default;
 
+Group Group::clone() const { return Group(std::make_unique<GroupState>(*state_)); }
+
 Group Group::create(const Bytes& group_id, MemberIdentity identity) {
   auto g = std::make_unique<GroupState>();
   EpochState& s = g->current;
@@ -207,6 +209,17 @@ Group Group::join_welcome(const Bytes& welcome, const KeyPackage& key_package, B
   s.interim_transcript_hash = interim_transcript_hash(ctx.confirmed_transcript_hash, gi.confirmation_tag);
   s.secret_tree = SecretTree(s.secrets.encryption_secret, s.tree.leaf_count());
   return Group(std::move(g));
+}
+
+PublicGroup Group::public_state_after(const Bytes& commit, const Bytes& group_info) const {
+  const EpochState& s = state_->current;
+  if (s.removed) fail(Reason::kNotMember, "this enclave was removed from the group");
+  PublicGroup pg;
+  pg.tree_ = s.tree;
+  pg.context_ = s.context;
+  pg.interim_transcript_hash_ = s.interim_transcript_hash;
+  pg.apply(commit, group_info);
+  return pg;
 }
 
 Bytes Group::group_info(bool with_tree) const { return make_group_info(state_->current, with_tree); }

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "anonify/mls/framing.h"
+#include "anonify/mls/public_group.h"
 
 namespace anonify::mls {
 
@@ -71,6 +72,8 @@ class Group {
                             const std::function<Bytes(const PreSharedKeyId&)>& find_psk);
 
   Group(Group&&) noexcept;
+  // An independent copy (secrets included), to try an operation and keep the original on refusal.
+  Group clone() const;
   Group& operator=(Group&&) noexcept;
   ~Group();
 
@@ -97,6 +100,13 @@ class Group {
 
   Bytes protect(const Bytes& application_data, const Bytes& authenticated_data = {});
   ApplicationMessage unprotect(const Bytes& message);
+
+  // The public group state a log follower holds after applying the entry (`commit`, `group_info`)
+  // to this group's current epoch, checked exactly as PublicGroup::apply checks it. Works for a
+  // member and for a staged external join (whose current epoch is the joined GroupInfo's); lets an
+  // enclave that leaves the group (removed, or its join superseded) keep following the log.
+  // Throws MlsError and changes nothing on refusal.
+  PublicGroup public_state_after(const Bytes& commit, const Bytes& group_info) const;
 
   SecretBytes export_secret(std::string_view label, ByteView context, size_t length) const;
   Bytes epoch_authenticator() const;

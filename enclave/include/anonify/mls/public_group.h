@@ -28,6 +28,8 @@ class PublicGroup {
   uint64_t epoch() const { return context_.epoch; }
 
  private:
+  friend class Group;  // hands its public half to an enclave that leaves the group (Group::public_state_after)
+
   PublicGroup() = default;
 
   RatchetTree tree_;
