@@ -1,54 +1,19 @@
 // The MLS host protocol methods, driven through the enclave's dispatcher like the host drives them.
 #include <algorithm>
 
-#include "anonify/enclave/enclave.h"
-#include "anonify/enclave/methods.h"
-#include "enclave_test_util.h"
+#include "mls_protocol_node.h"
 
 namespace anonify::enclave {
 namespace {
 
-class Node {
- public:
-  explicit Node(const std::string& data_dir) : data_dir_(data_dir) { restart(); }
-
-  void restart() {
-    enclave_ = std::make_unique<Enclave>(make_simulation_platform(), std::nullopt);
-    call("init", Json{{"dataDir", data_dir_}});
-  }
-
-  Json call(const std::string& method, const Json& params = Json::object()) {
-    const Json response = raw(method, params);
-    EXPECT_TRUE(response.contains("result")) << method << ": " << response.dump();
-    return response.value("result", Json());
-  }
-
-  std::string error_code(const std::string& method, const Json& params = Json::object()) {
-    const Json response = raw(method, params);
-    EXPECT_TRUE(response.contains("error")) << method << " unexpectedly succeeded";
-    return response.contains("error") ? response["error"]["code"].get<std::string>() : "";
-  }
-
- private:
-  Json raw(const std::string& method, const Json& params) {
-    const std::string body = Json{{"id", ++id_}, {"method", method}, {"params", params}}.dump();
-    const Bytes out = dispatcher_.handle(*enclave_, ByteView::from_string(body));
-    return Json::parse(out.begin(), out.end());
-  }
-
-  std::string data_dir_;
-  EnclaveDispatcher dispatcher_ = make_dispatcher();
-  std::unique_ptr<Enclave> enclave_;
-  int id_ = 0;
-};
+using testing_mls::Node;
 
 TEST(MlsMethods, CreateFollowJoinCommitAndResumeAfterRestart) {
   testing::TempDir dir_a;
   testing::TempDir dir_b;
   Node a(dir_a.path());
   Node b(dir_b.path());
-  const Json domain{{"name", "Anonify"}, {"version", "1"}, {"chainId", 31337},
-                    {"verifyingContract", "0x00000000000000000000000000000000000000aa"}};
+  const Json domain = testing_mls::test_domain();
 
   const Json genesis = a.call("mls_create_group", Json{{"groupId", "0x616e6f6e"}, {"domain", domain}});
   EXPECT_EQ(genesis["chainEpoch"], 0);

@@ -30,6 +30,10 @@ constexpr const char* kSealName = "mls-group";
 constexpr const char* kReservedExportPrefix = "anonify";
 constexpr std::string_view kHostMessageLabel = "anonify/host";
 constexpr size_t kMaxExportLength = 1024;
+constexpr const char* kNoFollowedLog = "no followed log: start from the log's genesis entry (mls_process_handshake or mls_follow)";
+constexpr const char* kNoGroupNoLog =
+    "no group and no followed log: start from the log's genesis entry (mls_process_handshake or mls_follow) "
+    "or create a group";
 
 // Per-enclave MLS state: the group (once created or joined) and a follower of the public state.
 class MlsComponent {
@@ -42,8 +46,10 @@ class MlsComponent {
     enclave.add_sealer(kSealName, [this] { return group ? group->serialize().reveal() : Bytes{}; });
   }
 
-  // Seals after every change, so a restart never resumes from an older epoch than the host saw.
-  void persist() { enclave_.sealed_store().put(kSealName, group ? group->serialize() : SecretBytes()); }
+  // Seals `next` (the group as it will be; null once dropped) before it replaces `group`, so a
+  // restart never resumes from an older epoch than the host saw, and a failed seal changes nothing.
+  void seal(const Group* next) { enclave_.sealed_store().put(kSealName, next ? next->serialize() : SecretBytes()); }
+  void persist() { seal(group ? &*group : nullptr); }
 
   Group& member_group() {
     if (!group) throw Error(ErrorCode::kInvalidState, "no MLS group: create or join one first");
@@ -70,9 +76,32 @@ mls::MemberIdentity member_identity(const Identity& identity) {
                                                    identity.mls_signature_public_key()}};
 }
 
-// Encodes a handshake entry and, when the request carries an EIP-712 `domain`, signs it for the
-// group contract: Handshake(chainEpoch, keccak256(handshake)).
-Json handshake_json(Enclave& enclave, const Params& params, const HandshakeEntry& entry, uint64_t chain_epoch) {
+// The optional EIP-712 `domain` of the methods that return a handshake entry. Read before anything
+// changes, so a bad domain refuses the whole request. Errors name the full path (params.domain.x).
+std::optional<crypto::eip712::Domain> signing_domain(const Params& params) {
+  if (!params.has("domain")) return std::nullopt;
+  const Params d = params.object("domain");
+  try {
+    crypto::eip712::Domain domain;
+    if (auto name = d.optional_string("name")) domain.name = *name;
+    if (auto version = d.optional_string("version")) domain.version = *version;
+    domain.chain_id = d.u64("chainId");
+    domain.verifying_contract = d.bytes("verifyingContract", crypto::kEthAddressSize);
+    return domain;
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kInvalidParams) throw;
+    // The nested Params names members relative to the domain object.
+    constexpr std::string_view kPrefix = "params.";
+    std::string message = e.what();
+    if (message.rfind(kPrefix, 0) == 0) message.insert(kPrefix.size(), "domain.");
+    throw Error(ErrorCode::kInvalidParams, message);
+  }
+}
+
+// Encodes a handshake entry and, with a `domain`, signs it for the group contract:
+// Handshake(chainEpoch, keccak256(handshake)).
+Json handshake_json(Enclave& enclave, const std::optional<crypto::eip712::Domain>& domain, const HandshakeEntry& entry,
+                    uint64_t chain_epoch) {
   const Bytes handshake = mls::tls_encode(entry);
   const Bytes hash = crypto::keccak256(handshake);
   Json out{{"handshake", hex_param(handshake)},
@@ -80,14 +109,8 @@ Json handshake_json(Enclave& enclave, const Params& params, const HandshakeEntry
            {"chainEpoch", chain_epoch},
            {"groupInfo", hex_param(entry.group_info)}};
   if (!entry.commit.empty()) out["commit"] = hex_param(entry.commit);
-  if (params.has("domain")) {
-    const Params d = params.object("domain");
-    crypto::eip712::Domain domain;
-    if (auto name = d.optional_string("name")) domain.name = *name;
-    if (auto version = d.optional_string("version")) domain.version = *version;
-    domain.chain_id = d.u64("chainId");
-    domain.verifying_contract = d.bytes("verifyingContract", crypto::kEthAddressSize);
-    const Bytes digest = crypto::eip712::typed_data_digest(crypto::eip712::domain_separator(domain),
+  if (domain) {
+    const Bytes digest = crypto::eip712::typed_data_digest(crypto::eip712::domain_separator(*domain),
                                                            crypto::eip712::handshake_struct_hash(chain_epoch, hash));
     out["signature"] = hex_param(crypto::eth_sign_digest(enclave.identity().secp256k1_private_key(), digest));
   }
@@ -123,12 +146,12 @@ ANONIFY_PROTOCOL_METHOD(mls_create_group)(Enclave& enclave, const Params& params
   if (mls.group) throw Error(ErrorCode::kInvalidState, "this enclave already has an MLS group");
   const Bytes group_id = params.bytes("groupId");
   if (group_id.empty() || group_id.size() > 255) throw Error(ErrorCode::kInvalidParams, "params.groupId: 1..255 bytes");
+  const auto domain = signing_domain(params);
   Group group = Group::create(group_id, member_identity(enclave.identity()));
-  const HandshakeEntry genesis{Bytes{}, group.group_info(true)};
+  Json out = handshake_json(enclave, domain, HandshakeEntry{Bytes{}, group.group_info(true)}, 0);
+  out["status"] = group_status(group);
+  mls.seal(&group);
   mls.group = std::move(group);
-  mls.persist();
-  Json out = handshake_json(enclave, params, genesis, 0);
-  out["status"] = group_status(*mls.group);
   return out;
 }
 
@@ -139,7 +162,7 @@ ANONIFY_PROTOCOL_METHOD(mls_follow)(Enclave& enclave, const Params& params) {
     if (mls.follower) throw Error(ErrorCode::kInvalidState, "the follower already has a genesis entry");
     mls.follower = PublicGroup::from_group_info(entry.group_info, Bytes{});
   } else {
-    if (!mls.follower) throw Error(ErrorCode::kInvalidState, "follow the genesis entry first");
+    if (!mls.follower) throw Error(ErrorCode::kInvalidState, kNoFollowedLog);
     mls.follower->apply(entry.commit, entry.group_info);
   }
   return Json{{"epoch", mls.follower->epoch()}, {"memberCount", mls.follower->tree().member_count()}};
@@ -172,25 +195,32 @@ ANONIFY_PROTOCOL_METHOD(mls_join_external)(Enclave& enclave, const Params& param
   } else {
     throw Error(ErrorCode::kInvalidParams, "params.groupInfo missing and no followed log");
   }
+  const auto domain = signing_domain(params);
   mls::CommitOutput out;
   Group joining = Group::join_external(group_info, tree, member_identity(enclave.identity()), out);
-  const uint64_t epoch = joining.epoch();
+  Json result = handshake_json(enclave, domain, HandshakeEntry{out.commit, out.group_info},
+                               chain_epoch_of_commit(joining.epoch()));
+  mls.seal(&joining);
   mls.group = std::move(joining);
-  mls.persist();
-  return handshake_json(enclave, params, HandshakeEntry{out.commit, out.group_info}, chain_epoch_of_commit(epoch));
+  return result;
 }
 
 ANONIFY_PROTOCOL_METHOD(mls_commit_update)(Enclave& enclave, const Params& params) {
   MlsComponent& mls = mls_state(enclave);
-  Group& g = mls.member_group();
-  const mls::CommitOutput out = g.commit_update();
-  mls.persist();
-  return handshake_json(enclave, params, HandshakeEntry{out.commit, out.group_info}, chain_epoch_of_commit(g.epoch()));
+  const Group& current = mls.member_group();
+  const auto domain = signing_domain(params);
+  Group next = current.clone();
+  const mls::CommitOutput out = next.commit_update();
+  Json result = handshake_json(enclave, domain, HandshakeEntry{out.commit, out.group_info},
+                               chain_epoch_of_commit(next.epoch()));
+  mls.seal(&next);
+  mls.group = std::move(next);
+  return result;
 }
 
 ANONIFY_PROTOCOL_METHOD(mls_commit_remove)(Enclave& enclave, const Params& params) {
   MlsComponent& mls = mls_state(enclave);
-  Group& g = mls.member_group();
+  const Group& current = mls.member_group();
   const Json& leaves = params.raw("leaves");
   if (!leaves.is_array() || leaves.empty()) throw Error(ErrorCode::kInvalidParams, "params.leaves: non-empty array");
   std::vector<mls::LeafIndex> removed;
@@ -200,9 +230,14 @@ ANONIFY_PROTOCOL_METHOD(mls_commit_remove)(Enclave& enclave, const Params& param
     }
     removed.push_back(leaf.get<mls::LeafIndex>());
   }
-  const mls::CommitOutput out = g.commit_remove(removed);
-  mls.persist();
-  return handshake_json(enclave, params, HandshakeEntry{out.commit, out.group_info}, chain_epoch_of_commit(g.epoch()));
+  const auto domain = signing_domain(params);
+  Group next = current.clone();
+  const mls::CommitOutput out = next.commit_remove(removed);
+  Json result = handshake_json(enclave, domain, HandshakeEntry{out.commit, out.group_info},
+                               chain_epoch_of_commit(next.epoch()));
+  mls.seal(&next);
+  mls.group = std::move(next);
+  return result;
 }
 
 ANONIFY_PROTOCOL_METHOD(mls_process_handshake)(Enclave& enclave, const Params& params) {
@@ -214,29 +249,37 @@ ANONIFY_PROTOCOL_METHOD(mls_process_handshake)(Enclave& enclave, const Params& p
     const bool member = mls.group && mls.group->is_member();
     if (!member && !mls.follower) mls.follower = PublicGroup::from_group_info(entry.group_info, Bytes{});
     out["outcome"] = "genesis";
-  } else {
-    out["outcome"] = "followed";
-    if (mls.group) {
-      try {
-        const mls::HandshakeResult r = mls.group->process_handshake(entry.commit, &entry.group_info);
-        static const char* const kOutcomes[] = {"own_commit", "commit", "external_join", "removed", "proposal_stored"};
-        out["outcome"] = kOutcomes[static_cast<int>(r.outcome)];
-        out["committer"] = r.committer;
-        if (r.outcome == mls::HandshakeOutcome::kRemovedFromGroup) mls.group.reset();
-      } catch (const mls::MlsError& e) {
-        // Another handshake won the epoch our external join was made for: drop it and keep
-        // following the log, so the host can rejoin from the new public state.
-        if (e.reason() != mls::Reason::kNotMember || mls.group->is_member()) throw;
-        mls.group.reset();
-        out["outcome"] = "join_superseded";
+  } else if (mls.group) {
+    // Everything is decided on copies and swapped in at the end: a refused entry changes nothing.
+    std::optional<Group> next_group = mls.group->clone();
+    std::optional<PublicGroup> next_follower;
+    try {
+      const mls::HandshakeResult r = next_group->process_handshake(entry.commit, &entry.group_info);
+      static const char* const kOutcomes[] = {"own_commit", "commit", "external_join", "removed", "proposal_stored"};
+      out["outcome"] = kOutcomes[static_cast<int>(r.outcome)];
+      out["committer"] = r.committer;
+      if (r.outcome == mls::HandshakeOutcome::kRemovedFromGroup) {
+        // Out of the group, the enclave keeps following the log from the epoch the removal created.
+        next_follower = mls.group->public_state_after(entry.commit, entry.group_info);
+        next_group.reset();
       }
-      mls.persist();
+    } catch (const mls::MlsError& e) {
+      if (e.reason() != mls::Reason::kNotMember || mls.group->is_member()) throw;
+      // Another entry for the epoch our external join was made for. Only an entry a follower of
+      // that epoch accepts supersedes the join (else its refusal stands and nothing changes); the
+      // enclave then follows the log, so the host can rejoin from the new public state.
+      next_follower = mls.group->public_state_after(entry.commit, entry.group_info);
+      next_group.reset();
+      out["outcome"] = "join_superseded";
     }
-    if (mls.group && mls.group->is_member()) {
-      mls.follower.reset();  // a member serves the public state itself
-    } else if (mls.follower) {
-      mls.follower->apply(entry.commit, entry.group_info);
-    }
+    mls.seal(next_group ? &*next_group : nullptr);
+    mls.group = std::move(next_group);
+    mls.follower = std::move(next_follower);  // a member serves the public state itself
+  } else if (mls.follower) {
+    mls.follower->apply(entry.commit, entry.group_info);
+    out["outcome"] = "followed";
+  } else {
+    throw Error(ErrorCode::kInvalidState, kNoGroupNoLog);
   }
   if (mls.group) out["status"] = group_status(*mls.group);
   return out;
@@ -260,13 +303,13 @@ ANONIFY_PROTOCOL_METHOD(mls_unprotect)(Enclave& enclave, const Params& params) {
   MlsComponent& mls = mls_state(enclave);
   Group& g = mls.member_group();
   // Decrypt on a copy: only host-wrapped messages may be revealed, and only those consume a key.
-  Group scratch = Group::deserialize(g.serialize());
+  Group scratch = g.clone();
   const mls::ApplicationMessage m = scratch.unprotect(params.bytes("message"));
   if (m.authenticated_data != host_message_label()) {
     throw Error(ErrorCode::kInvalidMessage, "not a host-wrapped message; runtime messages stay in the enclave");
   }
+  mls.seal(&scratch);
   g = std::move(scratch);
-  mls.persist();
   return Json{{"sender", m.sender}, {"data", hex_param(m.data)}};
 }
 

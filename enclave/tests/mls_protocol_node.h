@@ -1,0 +1,75 @@
+// An enclave driven through the protocol dispatcher, as the host drives it, for the MLS method
+// tests: calls, error replies, restarts, and a fingerprint of everything a request could change.
+#pragma once
+
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+
+#include "anonify/enclave/enclave.h"
+#include "anonify/enclave/methods.h"
+#include "enclave_test_util.h"
+
+namespace anonify::enclave::testing_mls {
+
+class Node {
+ public:
+  explicit Node(const std::string& data_dir) : data_dir_(data_dir) { restart(); }
+
+  void restart() {
+    enclave_ = std::make_unique<Enclave>(make_simulation_platform(), std::nullopt);
+    call("init", Json{{"dataDir", data_dir_}});
+  }
+
+  Json call(const std::string& method, const Json& params = Json::object()) {
+    const Json response = raw(method, params);
+    EXPECT_TRUE(response.contains("result")) << method << ": " << response.dump();
+    return response.value("result", Json());
+  }
+
+  // The error object ({"code", "message"}) of a request expected to fail.
+  Json error(const std::string& method, const Json& params = Json::object()) {
+    const Json response = raw(method, params);
+    EXPECT_TRUE(response.contains("error")) << method << " unexpectedly succeeded: " << response.dump();
+    return response.value("error", Json{{"code", ""}, {"message", ""}});
+  }
+
+  std::string error_code(const std::string& method, const Json& params = Json::object()) {
+    return error(method, params)["code"].get<std::string>();
+  }
+
+  // Everything an MLS request may change: the group and follower status, the public state served
+  // (or its refusal), and the sealed group file byte for byte (rewritten, with a fresh nonce, on
+  // every seal; "absent" before the first).
+  std::string mls_fingerprint() {
+    const Json status = call("mls_status");
+    const Json public_state = raw("mls_public_state", Json::object());
+    std::ifstream sealed(data_dir_ + "/mls-group.sealed", std::ios::binary);
+    const std::string sealed_bytes =
+        sealed ? std::string(std::istreambuf_iterator<char>(sealed), std::istreambuf_iterator<char>()) : "absent";
+    return status.dump() + "\n" +
+           (public_state.contains("result") ? public_state["result"].dump() : public_state["error"]["code"].dump()) +
+           "\n" + to_hex(ByteView::from_string(sealed_bytes));
+  }
+
+ private:
+  Json raw(const std::string& method, const Json& params) {
+    const std::string body = Json{{"id", ++id_}, {"method", method}, {"params", params}}.dump();
+    const Bytes out = dispatcher_.handle(*enclave_, ByteView::from_string(body));
+    return Json::parse(out.begin(), out.end());
+  }
+
+  std::string data_dir_;
+  EnclaveDispatcher dispatcher_ = make_dispatcher();
+  std::unique_ptr<Enclave> enclave_;
+  int id_ = 0;
+};
+
+// The EIP-712 domain the tests sign handshakes for.
+inline Json test_domain() {
+  return Json{{"name", "Anonify"}, {"version", "1"}, {"chainId", 31337},
+              {"verifyingContract", "0x00000000000000000000000000000000000000aa"}};
+}
+
+}  // namespace anonify::enclave::testing_mls
