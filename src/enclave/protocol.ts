@@ -289,10 +289,12 @@ export type MlsProcessHandshakeResult =
   | { outcome: "genesis"; status?: MlsGroupStatus }
   // This enclave's staged commit/join, another member's commit, or a newcomer's external commit.
   | { outcome: "own_commit" | "commit" | "external_join"; committer: number; status: MlsMemberStatus }
-  // The commit removed this enclave; its group is gone.
+  // The commit removed this enclave: its group is gone and it follows the log from the new epoch.
   | { outcome: "removed"; committer: number }
-  // join_superseded: another entry took the epoch of the staged external join, which is dropped.
-  // followed: the enclave holds no group; the follower, if any, applied the entry.
+  // join_superseded: another valid entry took the epoch of the staged external join; the join is dropped
+  //   and the enclave follows the log from the new epoch (an invalid entry is refused and changes nothing).
+  // followed: the enclave holds no group; its follower applied the entry (with neither group nor follower
+  //   the request fails with invalid_state).
   | { outcome: "join_superseded" | "followed" };
 
 export type MlsHandshakeOutcome = MlsProcessHandshakeResult["outcome"];

@@ -107,6 +107,16 @@ describe("MLS handshake log through two enclave processes (simulation)", functio
     expect([ra.outcome, rb.outcome]).to.deep.equal(["own_commit", "removed"]);
     expect(appliedStatus(ra).memberCount).to.equal(1);
 
+    // Removed, b keeps following the log; a refused request (bad domain) changes nothing.
+    const removed = await b.call("mls_status", {});
+    expect(removed).to.deep.equal({ group: null, followedEpoch: 3 });
+    const badDomain = await b
+      .call("mls_join_external", { domain: { ...domain, verifyingContract: "0x00" } })
+      .catch((e: unknown) => e);
+    expect(badDomain).to.include({ code: "invalid_params" });
+    expect(await b.call("mls_status", {})).to.deep.equal(removed);
+    expect((await b.call("mls_public_state", {})).groupInfo).to.equal(removal.groupInfo);
+
     // Every entry is bound to its chain epoch: the log is 0, 1, 2, 3.
     expect(log.map((e) => e.chainEpoch)).to.deep.equal([0, 1, 2, 3]);
     const replay = await a.call("mls_process_handshake", { handshake: up.handshake }).catch((e: unknown) => e);
