@@ -36,6 +36,17 @@ export const ENCLAVE_ERROR_CODES = [
   "invalid_message",
   "wrong_epoch",
   "not_found",
+  // State runtime (PROTOCOL.md "State runtime methods")
+  "hpke_open_failed",
+  "malformed_command",
+  "bad_user_signature",
+  "nonce_mismatch",
+  "not_member",
+  "counter_gap",
+  "epoch_mismatch",
+  "domain_mismatch",
+  "malformed_read",
+  "malformed_subscription",
 ] as const;
 export type EnclaveErrorCode = (typeof ENCLAVE_ERROR_CODES)[number];
 
@@ -422,4 +433,112 @@ export class FrameDecoder {
   get pending(): number {
     return this.buffer.length;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// State runtime methods (PROTOCOL.md "State runtime methods"). uint64 values are decimal strings.
+
+/** EIP-712 domain of the group, as the state methods take it (name/version default "Anonify"/"1"). */
+export interface StateDomainParams {
+  name?: string;
+  version?: string;
+  chainId: string | number;
+  verifyingContract: Hex;
+}
+
+export interface StateSubmitParams {
+  /** HPKE (info "anonify/command/v1") of the user's signed command envelope: enc ‖ ciphertext. */
+  payload: Hex;
+  domain: StateDomainParams;
+}
+
+export interface StateSubmitResult {
+  /** Log entry for AnonifyGroup.postCiphertext. */
+  entry: Hex;
+  /** The contract's epoch the entry is made for (MLS epoch + 1). */
+  epoch: string;
+  /** Enclave signature of Ciphertext(epoch, keccak256(entry)). */
+  signature: Hex;
+  /** keccak256(payload ‖ sender ‖ nonce u64 BE). */
+  commandId: Hex;
+  sender: Hex;
+  nonce: string;
+}
+
+export interface StateApplyParams {
+  stateCounter: string;
+  epoch: string;
+  entry: Hex;
+}
+
+export interface StateNotification {
+  subscriptionId: string;
+  /** HPKE (info "anonify/notify/v1") to the subscription's reply key. */
+  payload: Hex;
+}
+
+export type StateApplyResult =
+  | { stateCounter: string; duplicate: true }
+  | {
+      stateCounter: string;
+      outcome: "applied" | "rejected";
+      reason?: string;
+      commandId?: Hex;
+      sender?: Hex;
+      stateHash: Hex;
+      notifications: StateNotification[];
+    };
+
+export interface StateSealedParams {
+  /** HPKE of the user's signed read request / subscription. */
+  payload: Hex;
+  /** Needed until the log holds a command (then it must equal the log's domain). */
+  domain?: StateDomainParams;
+}
+
+export interface StateReadResult {
+  /** HPKE (info "anonify/read-reply/v1") to the request's reply key. */
+  reply: Hex;
+}
+
+export interface StateSubscribeResult {
+  subscriptionId: string;
+}
+
+export interface StateUnsubscribeResult {
+  subscriptionId: string;
+  removed: true;
+}
+
+export interface StateStatusResult {
+  lastApplied: string;
+  /** Keyed state hash after the last applied entry; null before the first. */
+  stateHash: Hex | null;
+  /** The runtime was set up (the token's init applied). */
+  initialized: boolean;
+  runtime: string;
+  member: boolean;
+  /** The contract epoch entries are made for now (MLS epoch + 1); null when not a member. */
+  epoch: string | null;
+  domain: { name: string; version: string; chainId: string; verifyingContract: Hex } | null;
+  subscriptions: number;
+}
+
+export interface StateCheckpointResult {
+  stateCounter: string;
+  stateHash: Hex;
+  /** Enclave signature of Checkpoint(stateCounter, stateHash). */
+  signature: Hex;
+}
+
+export interface EnclaveMethods {
+  /** Checks a sealed user command and turns it into a signed log entry (changes nothing). */
+  state_submit: { params: StateSubmitParams; result: StateSubmitResult };
+  /** Applies the log entry at stateCounter = lastApplied + 1; seals before answering. */
+  state_apply: { params: StateApplyParams; result: StateApplyResult };
+  state_read: { params: StateSealedParams; result: StateReadResult };
+  state_subscribe: { params: StateSealedParams; result: StateSubscribeResult };
+  state_unsubscribe: { params: { subscriptionId: string }; result: StateUnsubscribeResult };
+  state_status: { params: Record<string, never>; result: StateStatusResult };
+  state_checkpoint: { params: { domain: StateDomainParams }; result: StateCheckpointResult };
 }
