@@ -1,0 +1,125 @@
+/**
+ * Child processes of the end-to-end test: a `hardhat node` JSON-RPC chain on a free loopback port and TEE node
+ * processes (test/e2e/nodeProcess.ts). Each child is started in its own process group, so stopping it also stops
+ * what it started (the enclave processes); the test stops every child it started in `after`.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export class ChildHandle {
+  readonly output: string[] = [];
+  private exited: Promise<number | null>;
+
+  constructor(
+    readonly label: string,
+    readonly child: ChildProcess,
+  ) {
+    const collect = (chunk: Buffer) => {
+      for (const line of chunk.toString("utf8").split(/\r?\n/)) if (line.length > 0) this.output.push(line);
+    };
+    child.stdout?.on("data", collect);
+    child.stderr?.on("data", collect);
+    this.exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Resolves with the first output line matching `pattern`; rejects if the process exits or time runs out. */
+  async waitForLine(pattern: RegExp, timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.output.find((l) => pattern.test(l));
+      if (line !== undefined) return line;
+      if (!this.running) throw new Error(`${this.label} exited (${this.child.exitCode ?? this.child.signalCode}):\n${this.tail()}`);
+      if (Date.now() > deadline) throw new Error(`${this.label}: no line matching ${pattern} within ${timeoutMs} ms:\n${this.tail()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  tail(lines = 25): string {
+    return this.output.slice(-lines).join("\n");
+  }
+
+  /** SIGTERM to the process group, SIGKILL after `graceMs`. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.running || this.child.pid === undefined) return;
+    const pid = this.child.pid;
+    try {
+      process.kill(-pid, "SIGTERM");
+    } catch {
+      return;
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }, graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+/** `hardhat node --hostname 127.0.0.1 --port <port>` (the repository's Hardhat, as `npx hardhat node` runs it). */
+export async function startHardhatNode(port: number): Promise<ChildHandle> {
+  const cli = require.resolve("hardhat/internal/cli/cli.js", { paths: [REPO_ROOT] });
+  const child = spawn(process.execPath, [cli, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1" },
+  });
+  const handle = new ChildHandle(`hardhat node :${port}`, child);
+  await handle.waitForLine(/Started HTTP and WebSocket JSON-RPC server/, 120_000);
+  return handle;
+}
+
+export interface NodeProcessOptions {
+  label: string;
+  rpcUrl: string;
+  group: string;
+  fromBlock: number;
+  nodeKey: string;
+  dataDir: string;
+  binary: string;
+  checkpointInterval?: number;
+}
+
+/** A TEE node in its own process; resolves once it serves HTTP (after joining the group). */
+export async function startNodeProcess(options: NodeProcessOptions): Promise<{ handle: ChildHandle; url: string; address: string }> {
+  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "nodeProcess.ts")], {
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      E2E_LABEL: options.label,
+      E2E_RPC_URL: options.rpcUrl,
+      E2E_GROUP: options.group,
+      E2E_FROM_BLOCK: String(options.fromBlock),
+      E2E_NODE_KEY: options.nodeKey,
+      E2E_DATA_DIR: options.dataDir,
+      E2E_ENCLAVE_BINARY: options.binary,
+      E2E_CHECKPOINT_INTERVAL: String(options.checkpointInterval ?? 1),
+      TS_NODE_PROJECT: path.join(REPO_ROOT, "tsconfig.json"),
+    },
+  });
+  const handle = new ChildHandle(options.label, child);
+  const ready = await handle.waitForLine(/^E2E_READY /, 120_000);
+  const { url, address } = JSON.parse(ready.slice("E2E_READY ".length)) as { url: string; address: string };
+  return { handle, url, address };
+}
