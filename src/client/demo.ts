@@ -60,6 +60,9 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, options: DemoOptio
   const { deployAnonify, createNode, callState, MemoryLogger } = await import("../node");
 
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "anonify-demo-"));
+  // On a JSON-RPC network Ignition keeps a journal under <ignition>/deployments/<id>; the demo's is temporary too.
+  const deploymentId = `anonify-demo-${Date.now()}`;
+  const journal = path.join(hre.config.paths.ignition, "deployments", deploymentId);
   const signers = await hre.ethers.getSigners();
   if (signers.length < 7) throw new Error(`the demo needs 7 accounts on ${hre.network.name}, found ${signers.length}`);
   const [deployer] = signers;
@@ -76,7 +79,7 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, options: DemoOptio
     print(`Anonify demo on network "${hre.network.name}" (mode simulation, development IAS); data in ${root}`);
     const startBlock = await hre.ethers.provider.getBlockNumber();
     step("1. Deploying IasVerifier (SIMULATION CA pinned) and AnonifyGroup …");
-    const deployment = await deployAnonify(hre, { dataDir: root, deploymentId: `anonify-demo-${Date.now()}` });
+    const deployment = await deployAnonify(hre, { dataDir: root, deploymentId });
     step(`   group ${deployment.group}, verifier ${deployment.verifier}, allowed MRENCLAVE ${deployment.mrenclaves[0].slice(0, 18)}…`);
 
     step("2. Starting 3 TEE nodes (one enclave process each); the first creates the group, the others join by external commit …");
@@ -229,7 +232,14 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, options: DemoOptio
     throw error;
   } finally {
     for (const node of nodes) await node.stop().catch(() => undefined);
-    if (options.keepDataDirs) print(`data directories kept in ${root}`);
-    else fs.rmSync(root, { recursive: true, force: true });
+    if (options.keepDataDirs) {
+      print(`data directories kept in ${root}${fs.existsSync(journal) ? ` (Ignition journal in ${journal})` : ""}`);
+    } else {
+      fs.rmSync(root, { recursive: true, force: true });
+      fs.rmSync(journal, { recursive: true, force: true });
+      // Leave no empty deployments directory behind either.
+      const deployments = path.dirname(journal);
+      if (fs.existsSync(deployments) && fs.readdirSync(deployments).length === 0) fs.rmdirSync(deployments);
+    }
   }
 }
