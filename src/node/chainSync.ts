@@ -166,7 +166,7 @@ export class ChainSync extends EventEmitter<ChainSyncEvents> {
       });
     } catch (error) {
       // A gap never closes: the missing entries were encrypted for epochs before this enclave joined.
-      if (!(error instanceof EnclaveError) || (error.code as string) !== "counter_gap") throw error;
+      if (!(error instanceof EnclaveError) || error.code !== "counter_gap") throw error;
       this.stalled = error.message;
       this.emit("unreadable", entry, `state stalled: ${error.message}`);
       return;
