@@ -178,6 +178,7 @@ export class AnonifyNode {
           domain: this.domain,
           logger: this.logger,
           nodeChainEpoch: () => (sync.epoch === null ? null : BigInt(sync.epoch) + 1n),
+          catchUp: () => this.runSync(true),
         },
         { maxBatchSize: this.options.maxBatchSize },
       );

@@ -48,7 +48,6 @@ const ENCLAVE_BAD_REQUEST = new Set([
   "bad_user_signature",
   "malformed_read",
   "malformed_subscription",
-  "domain_mismatch",
   "invalid_params",
   "decode_error",
   "authentication_failed",
@@ -56,7 +55,7 @@ const ENCLAVE_BAD_REQUEST = new Set([
   "invalid_message",
   "invalid_argument",
 ]);
-const ENCLAVE_CONFLICT = new Set(["nonce_mismatch", "not_member", "invalid_state", "wrong_epoch", "epoch_mismatch", "counter_gap"]);
+const ENCLAVE_CONFLICT = new Set(["nonce_mismatch", "not_member", "invalid_state", "wrong_epoch", "epoch_mismatch", "counter_gap", "domain_mismatch"]);
 
 /** Maps anything thrown while serving to an HTTP status and error body. */
 export function errorResponse(error: unknown): { status: number; body: NodeErrorBody } {

@@ -46,6 +46,8 @@ export interface SubmitterContext {
   logger: NodeLogger;
   /** The chain epoch the node's enclave would sign for now (MLS epoch + 1), or null when not a member. */
   nodeChainEpoch: () => bigint | null;
+  /** Applies the log up to the chain's head (handshakes the re-submission must see first). */
+  catchUp: () => Promise<void>;
 }
 
 export class Submitter {
@@ -153,12 +155,17 @@ export class Submitter {
       this.fail(q, `${why} after ${q.resubmits - 1} re-submissions`);
       return;
     }
-    for (;;) {
+    for (let round = 0; ; round++) {
       if (this.stopped) return;
       const chainEpoch = (await this.ctx.group.currentEpoch()) as bigint;
       const nodeEpoch = this.ctx.nodeChainEpoch();
       if (nodeEpoch !== null && nodeEpoch >= chainEpoch) break;
-      await sleep(this.options.pollIntervalMs ?? 100);
+      if (nodeEpoch === null) {
+        this.fail(q, `${why}: this node's enclave is no longer a member`);
+        return;
+      }
+      if (round > 0) await sleep(this.options.pollIntervalMs ?? 100);
+      await this.ctx.catchUp().catch(() => undefined); // sync errors are reported by the poll loop
     }
     try {
       q.submitted = await callState(this.ctx.enclave, "state_submit", { payload: q.payload, domain: this.ctx.domain });
