@@ -98,6 +98,20 @@ describe("anonify:deploy, anonify:node, anonify:rotate, anonify:remove (in-proce
     expect(badToken).to.be.instanceOf(NodeError).and.include({ code: "unauthorized" });
   });
 
+  it("anonify:node refuses a bad mode, sgx under the simulation CA, an unknown account and a missing group", async function () {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ mode: "enclave", dataDir: dirA }, /simulation or sgx/],
+      [{ mode: "sgx", dataDir: dirA }, /iasRootCa = intel/],
+      [{ dataDir: dirA, account: 99 }, /account 99/],
+      [{ dataDir: path.join(root, "elsewhere") }, /run anonify:deploy first|no contract at/], // anonify.dataDir may hold another run's record
+    ];
+    for (const [args, message] of cases) {
+      const error = await hre.run("anonify:node", { port: 0, confirmations: 0, account: 10, host: "127.0.0.1", ...args }).catch((e: unknown) => e);
+      expect(error, JSON.stringify(args)).to.be.instanceOf(NodeError).and.include({ code: "invalid_options" });
+      expect((error as Error).message).to.match(message);
+    }
+  });
+
   it("stops on shutdown; anonify:rotate then starts the node from its data dir for the action", async function () {
     requestNodeShutdown();
     await running;
