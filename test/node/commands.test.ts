@@ -138,6 +138,9 @@ describe("AnonifyNode commands (simulation, real enclaves with the state runtime
     const forgedRead = await post(a.node.url!, "/reads", { payload: "0x" + "22".repeat(80) });
     expect(forgedRead.status).to.equal(400);
     expect(forgedRead.json.error.code).to.equal("hpke_open_failed");
+    const forgedSubscription = await fetch(`${a.node.url}/notifications?payload=0x${"33".repeat(80)}`);
+    expect(forgedSubscription.status).to.equal(400);
+    expect(((await forgedSubscription.json()) as { error: { code: string } }).error.code).to.equal("hpke_open_failed");
   });
 
   it("re-submits a command whose epoch passed before it was posted", async function () {
