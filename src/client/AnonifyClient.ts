@@ -13,7 +13,7 @@ import {
   ReadRefusedError,
 } from "./errors";
 import { DEFAULT_REQUEST_TIMEOUT_MS, NodeHttpClient } from "./http";
-import { checkEnclaveTrust, type TrustedEnclave } from "./trust";
+import { checkEnclaveTrust, checkJoinReportData, type TrustedEnclave } from "./trust";
 import {
   groupDomain,
   lowerHex,
@@ -163,6 +163,7 @@ export class AnonifyClient {
   /** Next nonce to use, or undefined when it must be read from the enclave. */
   private nextNonce: bigint | undefined;
   private readonly pendingIds = new Set<Hex>();
+  private readonly reportDataChecked = new Set<string>();
 
   constructor(options: AnonifyClientOptions) {
     if (!isAddress(options.group)) throw new ClientArgumentError(`group is not an address: ${String(options.group)}`);
@@ -197,12 +198,20 @@ export class AnonifyClient {
 
   /**
    * Fetches the node's enclave and checks it against the roster (registered, active, HPKE/MLS keys and MRENCLAVE
-   * equal to the attested ones, MRENCLAVE still allowed). Throws `EnclaveNotTrustedError`. Called before every
-   * seal, so a revoked enclave is refused at once.
+   * equal to the attested ones, MRENCLAVE still allowed) and, once per enclave, against the REPORTDATA of its join
+   * report on chain. Throws `EnclaveNotTrustedError`. Called before every seal, so a revoked enclave is refused at
+   * once.
    */
   async verifyEnclave(): Promise<TrustedEnclave> {
     const info = await this.node.get<unknown>("/enclave");
-    return checkEnclaveTrust(this.provider, this.group, info);
+    const trusted = await checkEnclaveTrust(this.provider, this.group, info);
+    // The join's REPORTDATA never changes: read it from the chain once per enclave and keys.
+    const key = `${trusted.address}:${trusted.hpkePublicKey}:${trusted.mlsSignatureKey}`;
+    if (!this.reportDataChecked.has(key)) {
+      await checkJoinReportData(this.provider, trusted);
+      this.reportDataChecked.add(key);
+    }
+    return trusted;
   }
 
   // ------------------------------------------------------------------------------------------ commands

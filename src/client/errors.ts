@@ -31,7 +31,11 @@ export type EnclaveDistrustReason =
   /** The attested MRENCLAVE is no longer on the verifier's allowlist (the enclave may be evicted). */
   | "mrenclave_disallowed"
   /** The node's answer is not an enclave description. */
-  | "malformed_enclave_info";
+  | "malformed_enclave_info"
+  /** The join's attested REPORTDATA does not name this address or does not bind these keys. */
+  | "report_data_mismatch"
+  /** The enclave's join transaction (with its report) cannot be found or decoded. */
+  | "join_report_unavailable";
 
 /** The node's enclave does not match the chain: the client refuses to encrypt anything to it. */
 export class EnclaveNotTrustedError extends AnonifyClientError {

@@ -4,7 +4,9 @@
  * (AnonifyGroup checks REPORTDATA[20..52] == SHA-256(hpkePublicKey ‖ mlsSignatureKey)), so equal keys mean the
  * client encrypts to the attested enclave and to no one else.
  */
-import { Contract, getAddress, isAddress, type BlockTag, type ContractRunner } from "ethers";
+import { Contract, Interface, concat, getAddress, getBytes, hexlify, isAddress, sha256, type BlockTag, type ContractRunner, type Provider } from "ethers";
+import { decodeQuoteBody } from "../attestation/quote";
+import { readReportFields } from "../attestation/report";
 import { EnclaveNotTrustedError } from "./errors";
 import { lowerHex, type Hex, type NodeEnclaveInfo } from "./wire";
 
@@ -103,4 +105,55 @@ export async function checkEnclaveTrust(
     group: lowerHex(getAddress(group)),
     joinedAtEpoch: BigInt(record.joinedAtEpoch),
   };
+}
+
+const JOIN_ABI = [
+  "event EnclaveJoined(address indexed enclave, bytes32 indexed mrenclave, uint64 joinedAtEpoch, bytes32 hpkePublicKey, bytes32 mlsSignatureKey)",
+  "function join(bytes32 keyId, bytes report, bytes iasSignature, bytes32 hpkePublicKey, bytes32 mlsSignatureKey, bytes handshake, bytes handshakeSignature)",
+] as const;
+
+/** Why 64 bytes of REPORTDATA do not attest `address` with these keys (undefined when they do). */
+export function reportDataProblem(reportData: Uint8Array, address: string, hpkePublicKey: string, mlsSignatureKey: string): string | undefined {
+  if (reportData.length !== 64) return `REPORTDATA is ${reportData.length} bytes, not 64`;
+  const named = lowerHex(hexlify(reportData.slice(0, 20)));
+  if (named !== lowerHex(getAddress(address))) return `REPORTDATA names ${named}, not ${lowerHex(address)}`;
+  const bound = lowerHex(hexlify(reportData.slice(20, 52)));
+  const keysHash = lowerHex(sha256(concat([hpkePublicKey, mlsSignatureKey])));
+  if (bound !== keysHash) return `REPORTDATA binds keys hash ${bound}, the keys hash to ${keysHash}`;
+  if (reportData.slice(52).some((b) => b !== 0)) return "REPORTDATA's reserved tail is not zero";
+  return undefined;
+}
+
+/**
+ * Re-reads the enclave's own join from the chain (the `EnclaveJoined` event and the `join` calldata) and checks
+ * that the attested REPORTDATA names the enclave and binds exactly the trusted keys, and that the report's
+ * MRENCLAVE is the roster's. This does not rely on the contract having checked it (defence in depth); the IAS
+ * signature itself is re-verified by `anonify:audit`.
+ */
+export async function checkJoinReportData(provider: Provider, enclave: TrustedEnclave): Promise<void> {
+  const iface = new Interface(JOIN_ABI);
+  const event = iface.getEvent("EnclaveJoined")!;
+  const logs = await provider.getLogs({
+    address: getAddress(enclave.group),
+    topics: [event.topicHash, "0x" + enclave.address.slice(2).padStart(64, "0")],
+    fromBlock: 0,
+  });
+  if (logs.length !== 1) {
+    throw new EnclaveNotTrustedError("join_report_unavailable", `${logs.length} EnclaveJoined events for ${enclave.address}, expected 1`, enclave.address);
+  }
+  const tx = await provider.getTransaction(logs[0].transactionHash);
+  const call = tx && tx.to !== null && getAddress(tx.to) === getAddress(enclave.group) ? iface.parseTransaction({ data: tx.data }) : null;
+  if (!call || call.name !== "join") {
+    throw new EnclaveNotTrustedError("join_report_unavailable", `the join of ${enclave.address} was not a direct join call; its report cannot be read`, enclave.address);
+  }
+  let quote;
+  try {
+    quote = decodeQuoteBody(readReportFields(getBytes(call.args.report)).quoteBody);
+  } catch (error) {
+    throw new EnclaveNotTrustedError("join_report_unavailable", `the join report of ${enclave.address} does not parse: ${(error as Error).message}`, enclave.address);
+  }
+  const problem =
+    reportDataProblem(quote.reportData, enclave.address, enclave.hpkePublicKey, enclave.mlsSignatureKey) ??
+    (lowerHex(hexlify(quote.mrenclave)) !== enclave.mrenclave ? `the report's MRENCLAVE is ${lowerHex(hexlify(quote.mrenclave))}` : undefined);
+  if (problem !== undefined) throw new EnclaveNotTrustedError("report_data_mismatch", problem, enclave.address);
 }

@@ -14,10 +14,12 @@ import {
   NodeHttpClient,
   NodeRequestError,
   checkEnclaveTrust,
+  checkJoinReportData,
+  reportDataProblem,
   type NodeEnclaveInfo,
 } from "../../src/client";
 import { MRENCLAVE_V1, joinedEnclave, simulationGroupFixture } from "../group/helpers/fixtures";
-import type { EnclaveKeys } from "../group/helpers/enclaveKeys";
+import { EnclaveKeys } from "../group/helpers/enclaveKeys";
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
@@ -107,6 +109,58 @@ describe("client: enclave trust check against the roster", function () {
 
     await (await f.verifier.connect(f.admin).setMrenclaveAllowed(MRENCLAVE_V1, false)).wait();
     expect((await distrust(group, infoOf(first, group))).reason).to.equal("mrenclave_disallowed");
+  });
+});
+
+describe("client: the join's REPORTDATA re-read from the chain", function () {
+  async function fixture() {
+    const f = await simulationGroupFixture();
+    const first = await joinedEnclave(f);
+    const second = await joinedEnclave(f);
+    const group = await f.group.getAddress();
+    const trusted = async (e: EnclaveKeys) =>
+      checkEnclaveTrust(ethers.provider, group, {
+        address: e.address,
+        hpkePublicKey: e.hpkePublicKey,
+        mlsSignatureKey: e.mlsSignatureKey,
+        mrenclave: MRENCLAVE_V1,
+        mode: "simulation",
+        group,
+      });
+    return { f, first, second, group, trusted };
+  }
+
+  it("a joined enclave's report names its address and binds its keys", async function () {
+    const { first, second, trusted } = await loadFixture(fixture);
+    await checkJoinReportData(ethers.provider, await trusted(first));
+    await checkJoinReportData(ethers.provider, await trusted(second));
+  });
+
+  it("other keys, another MRENCLAVE or an address without a join are refused", async function () {
+    const { first, second, trusted } = await loadFixture(fixture);
+    const real = await trusted(first);
+    const cases: Array<[typeof real, string]> = [
+      [{ ...real, hpkePublicKey: second.hpkePublicKey as `0x${string}` }, "report_data_mismatch"],
+      [{ ...real, mlsSignatureKey: second.mlsSignatureKey as `0x${string}` }, "report_data_mismatch"],
+      [{ ...real, mrenclave: hexlify(randomBytes(32)) as `0x${string}` }, "report_data_mismatch"],
+      [{ ...real, address: Wallet.createRandom().address.toLowerCase() as `0x${string}` }, "join_report_unavailable"],
+    ];
+    for (const [enclave, reason] of cases) {
+      const error = await rejection(checkJoinReportData(ethers.provider, enclave));
+      expect(error).to.be.instanceOf(EnclaveNotTrustedError).and.include({ reason });
+    }
+  });
+
+  it("reportDataProblem names each way 64 bytes can fail to attest an address and keys", function () {
+    const enclave = new EnclaveKeys();
+    const good = enclave.reportData();
+    expect(reportDataProblem(good, enclave.address, enclave.hpkePublicKey, enclave.mlsSignatureKey)).to.equal(undefined);
+    expect(reportDataProblem(good.slice(0, 63), enclave.address, enclave.hpkePublicKey, enclave.mlsSignatureKey)).to.match(/63 bytes/);
+    expect(reportDataProblem(good, Wallet.createRandom().address, enclave.hpkePublicKey, enclave.mlsSignatureKey)).to.match(/names/);
+    expect(reportDataProblem(good, enclave.address, enclave.mlsSignatureKey, enclave.hpkePublicKey)).to.match(/binds keys hash/);
+    const tail = Uint8Array.from(good);
+    tail[63] = 1;
+    expect(reportDataProblem(tail, enclave.address, enclave.hpkePublicKey, enclave.mlsSignatureKey)).to.match(/reserved tail/);
   });
 });
 
