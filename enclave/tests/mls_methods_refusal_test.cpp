@@ -2,6 +2,7 @@
 // request below leaves the group, the follower, the public state and the sealed file as they were.
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -203,6 +204,43 @@ TEST(MlsMethodRefusals, ARemovedMemberFollowsTheLogUntilRestart) {
   const std::string restarted = b.mls_fingerprint();
   EXPECT_EQ(b.error_code("mls_process_handshake", Json{{"handshake", update2["handshake"]}}), "invalid_state");
   EXPECT_EQ(b.mls_fingerprint(), restarted);
+}
+
+TEST(MlsMethodRefusals, RefusedMemberRequestsChangeNothing) {
+  testing::TempDir dir_a;
+  testing::TempDir dir_b;
+  Node a(dir_a.path());
+  Node b(dir_b.path());
+  const Json genesis = a.call("mls_create_group", Json{{"groupId", kGroupId}});
+  b.call("mls_process_handshake", Json{{"handshake", genesis["handshake"]}});
+  const Json join = b.call("mls_join_external");
+  for (Node* n : {&a, &b}) n->call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
+  const Json wrapped = b.call("mls_protect", Json{{"data", "0x01"}});
+  EXPECT_EQ(a.call("mls_unprotect", Json{{"message", wrapped["message"]}})["data"], "0x01");
+  a.call("mls_commit_update");  // a staged commit is part of the state too
+
+  const std::vector<std::tuple<std::string, Json, std::string>> refused{
+      {"mls_create_group", Json{{"groupId", kGroupId}}, "invalid_state"},
+      {"mls_join_external", Json::object(), "invalid_state"},
+      {"mls_follow", Json{{"handshake", join["handshake"]}}, "invalid_state"},
+      {"mls_commit_remove", Json{{"leaves", Json::array()}}, "invalid_params"},
+      {"mls_commit_remove", Json{{"leaves", Json::array({0})}}, "invalid_message"},     // own leaf
+      {"mls_commit_remove", Json{{"leaves", Json::array({1, 1})}}, "invalid_message"},  // listed twice
+      {"mls_commit_remove", Json{{"leaves", Json::array({7})}}, "invalid_message"},     // not in the tree
+      {"mls_process_handshake", Json{{"handshake", "0x0102"}}, "decode_error"},
+      {"mls_process_handshake", Json{{"handshake", join["handshake"]}}, "wrong_epoch"},  // replay
+      {"mls_protect", Json::object(), "invalid_params"},
+      {"mls_unprotect", Json{{"message", "0x0001"}}, "decode_error"},  // truncated MLSMessage
+      {"mls_unprotect", Json{{"message", wrapped["message"]}}, "invalid_message"},  // key used up
+      {"mls_export_secret", Json{{"label", "anonify state"}, {"length", 32}}, "invalid_params"},
+      {"mls_export_secret", Json{{"label", "interop"}, {"length", 0}}, "invalid_params"},
+  };
+  for (const auto& [method, params, code] : refused) {
+    const std::string before = a.mls_fingerprint();
+    EXPECT_EQ(a.error_code(method, params), code) << method << " " << params.dump();
+    EXPECT_EQ(a.mls_fingerprint(), before) << method << " " << params.dump();
+  }
+  EXPECT_EQ(a.call("mls_status")["group"]["stagedCommit"], true);
 }
 
 TEST(MlsMethodRefusals, SealIncludesTheGroupOnceAnMlsMethodRan) {

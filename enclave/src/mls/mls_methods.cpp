@@ -49,7 +49,6 @@ class MlsComponent {
   // Seals `next` (the group as it will be; null once dropped) before it replaces `group`, so a
   // restart never resumes from an older epoch than the host saw, and a failed seal changes nothing.
   void seal(const Group* next) { enclave_.sealed_store().put(kSealName, next ? next->serialize() : SecretBytes()); }
-  void persist() { seal(group ? &*group : nullptr); }
 
   Group& member_group() {
     if (!group) throw Error(ErrorCode::kInvalidState, "no MLS group: create or join one first");
@@ -294,9 +293,14 @@ ANONIFY_PROTOCOL_METHOD(mls_status)(Enclave& enclave, const Params&) {
 
 ANONIFY_PROTOCOL_METHOD(mls_protect)(Enclave& enclave, const Params& params) {
   MlsComponent& mls = mls_state(enclave);
-  const Bytes message = mls.member_group().protect(params.bytes("data"), host_message_label());
-  mls.persist();
-  return Json{{"message", hex_param(message)}, {"epoch", mls.group->epoch()}};
+  const Bytes data = params.bytes("data");
+  // The message key is used up: sealed before the group in memory moves on.
+  Group next = mls.member_group().clone();
+  const Bytes message = next.protect(data, host_message_label());
+  const uint64_t epoch = next.epoch();
+  mls.seal(&next);
+  mls.group = std::move(next);
+  return Json{{"message", hex_param(message)}, {"epoch", epoch}};
 }
 
 ANONIFY_PROTOCOL_METHOD(mls_unprotect)(Enclave& enclave, const Params& params) {
