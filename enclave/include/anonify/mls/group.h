@@ -3,9 +3,10 @@
 // Commits travel as PublicMessages through the chain's handshake log, and every enclave applies the
 // log in order. A member's own commit is therefore *staged*: commit_update()/commit_remove() return
 // the message and keep the next epoch aside; it becomes current only when process_handshake() meets
-// those exact bytes in the log. Any other commit for the epoch supersedes it. An enclave that is not
-// yet a member joins by external commit from public state alone (signed GroupInfo with the
-// external_pub extension, plus the ratchet tree), staged the same way.
+// those exact bytes in the log. Any other valid commit for the epoch supersedes it. An enclave that
+// is not yet a member joins by external commit from public state alone (signed GroupInfo with the
+// external_pub extension, plus the ratchet tree), staged the same way; without epoch secrets it
+// answers not_member to any other entry, and public_state_after() tells whether that entry is valid.
 //
 // Every method either completes or throws MlsError with a Reason and leaves the group unchanged.
 #pragma once
