@@ -30,7 +30,8 @@ constexpr const char* kSealName = "mls-group";
 constexpr const char* kReservedExportPrefix = "anonify";
 constexpr std::string_view kHostMessageLabel = "anonify/host";
 constexpr size_t kMaxExportLength = 1024;
-constexpr const char* kNoFollowedLog = "no followed log: start from the log's genesis entry (mls_process_handshake or mls_follow)";
+constexpr const char* kNoFollowedLog =
+    "no followed log: start from the log's genesis entry (mls_process_handshake or mls_follow)";
 constexpr const char* kNoGroupNoLog =
     "no group and no followed log: start from the log's genesis entry (mls_process_handshake or mls_follow) "
     "or create a group";
