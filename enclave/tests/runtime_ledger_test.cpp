@@ -194,5 +194,42 @@ TEST_F(RuntimeLedger, SerializationRoundTripsAndRefusesCorruption) {
   }
 }
 
+TEST_F(RuntimeLedger, SnapshotsBringALateJoinerToTheSameState) {
+  ASSERT_TRUE(apply(entry(owner.command(0, init_token("1000")))).applied);
+  ASSERT_TRUE(apply(entry(owner.command(1, transfer(alice, "40")))).applied);
+  Ledger joiner{std::make_unique<TokenRuntime>()};
+  const Bytes snap = seal_snapshot(key, kEpoch, a);  // state as of counter 2, to be entry 3
+  // A snapshot of another counter cannot close the gap; neither can a tampered one or a plain entry.
+  EXPECT_THROW(joiner.apply_entry(4, kEpoch, snap, key), Error);
+  Bytes tampered = snap;
+  tampered[tampered.size() - 1] ^= 1;
+  EXPECT_THROW(joiner.apply_entry(3, kEpoch, tampered, key), Error);
+  EXPECT_THROW(joiner.apply_entry(3, kEpoch, entry(alice.command(0, "{}")), key), Error);
+  EXPECT_EQ(joiner.last_applied(), 0u);
+
+  const EntryOutcome adopted = joiner.apply_entry(3, kEpoch, snap, key);
+  EXPECT_TRUE(adopted.applied && adopted.snapshot && adopted.adopted);
+  const EntryOutcome checked = a.apply_entry(3, kEpoch, snap, key);
+  EXPECT_TRUE(checked.applied && checked.snapshot && !checked.adopted);
+  EXPECT_EQ(joiner.serialize(), a.serialize());
+  EXPECT_EQ(joiner.last_applied(), 3u);
+  // From here both apply the log alike.
+  const Bytes next = entry(alice.command(0, transfer(mallory, "15")));
+  EXPECT_TRUE(apply(next).applied);
+  EXPECT_TRUE(apply(next, &joiner).applied);
+  EXPECT_EQ(joiner.serialize(), a.serialize());
+
+  // A stale snapshot reaching the log later is rejected by members (counter consumed) and cannot
+  // close a gap.
+  const Bytes state = a.serialize();
+  const EntryOutcome stale = apply(snap);
+  EXPECT_FALSE(stale.applied);
+  EXPECT_EQ(stale.reason, ledger_reason::kSnapshotMismatch);
+  Ledger expected = Ledger::deserialize(state, std::make_unique<TokenRuntime>());
+  expected.apply_entry(expected.last_applied() + 1, kEpoch, Bytes{}, key);
+  EXPECT_EQ(a.serialize(), expected.serialize());
+  EXPECT_EQ(apply(tampered).reason, ledger_reason::kUndecryptable);
+}
+
 }  // namespace
 }  // namespace anonify::runtime

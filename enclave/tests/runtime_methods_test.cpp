@@ -271,5 +271,40 @@ TEST_F(RuntimeStateMethods, StateIsSealedAfterEachApplyAndResumesAfterRestart) {
   EXPECT_EQ(a.error_code("state_status"), "sealed_data_corrupt");
 }
 
+TEST_F(RuntimeStateMethods, ALateJoinerCatchesUpFromASnapshot) {
+  apply_both(1, submit(owner.command(0, init_token("1000"))));
+  apply_both(2, submit(owner.command(1, transfer(alice, "9"))));
+  // c joins after two entries of epoch 2 it can never decrypt.
+  anonify::testing::TempDir dir_c;
+  Node c(dir_c.path());
+  const Json domain = enclave::testing_mls::test_domain();
+  const Json join = c.call("mls_join_external", Json{{"groupInfo", a.call("mls_public_state")["groupInfo"]},
+                                                     {"ratchetTree", a.call("mls_public_state")["ratchetTree"]},
+                                                     {"domain", domain}});
+  for (Node* n : {&a, &b, &c}) n->call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
+  EXPECT_EQ(c.call("state_status")["epoch"], "3");
+  EXPECT_EQ(c.error_code("state_apply", Json{{"stateCounter", "2"}, {"epoch", "2"}, {"entry", "0x01"}}), "counter_gap");
+
+  const Json snap = a.call("state_snapshot", Json{{"domain", domain_json()}});
+  EXPECT_EQ(snap["stateCounter"], "2");
+  EXPECT_EQ(snap["epoch"], "3");
+  const Json params{{"stateCounter", "3"}, {"epoch", snap["epoch"]}, {"entry", snap["entry"]}};
+  const Json ra = a.call("state_apply", params);
+  const Json rb = b.call("state_apply", params);
+  const Json rc = c.call("state_apply", params);
+  EXPECT_EQ(ra["snapshot"], "checked");
+  EXPECT_EQ(rc["snapshot"], "adopted");
+  EXPECT_EQ(ra["outcome"], "applied");
+  EXPECT_EQ(rc["outcome"], "applied");
+  EXPECT_EQ(ra["stateHash"], rb["stateHash"]);
+  EXPECT_EQ(ra["stateHash"], rc["stateHash"]);
+  EXPECT_EQ(read(c, alice, R"({"op":"balanceOf","account":")" + alice.hex + "\"}")["result"], "9");
+  // All three go on together.
+  const Json pay = submit(alice.command(0, transfer(owner, "4")));
+  const Json p4{{"stateCounter", "4"}, {"epoch", pay["epoch"]}, {"entry", pay["entry"]}};
+  EXPECT_EQ(a.call("state_apply", p4)["stateHash"], c.call("state_apply", p4)["stateHash"]);
+  EXPECT_EQ(b.call("state_apply", p4)["stateHash"], c.call("state_status")["stateHash"]);
+}
+
 }  // namespace
 }  // namespace anonify::runtime

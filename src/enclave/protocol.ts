@@ -483,6 +483,8 @@ export type StateApplyResult =
       stateCounter: string;
       outcome: "applied" | "rejected";
       reason?: string;
+      /** Present for snapshot entries: "adopted" (this enclave caught up from it) or "checked". */
+      snapshot?: "adopted" | "checked";
       commandId?: Hex;
       sender?: Hex;
       stateHash: Hex;
@@ -541,4 +543,16 @@ export interface EnclaveMethods {
   state_unsubscribe: { params: { subscriptionId: string }; result: StateUnsubscribeResult };
   state_status: { params: Record<string, never>; result: StateStatusResult };
   state_checkpoint: { params: { domain: StateDomainParams }; result: StateCheckpointResult };
+  /** A snapshot entry of the whole state as of lastApplied, for members that joined later. */
+  state_snapshot: { params: { domain: StateDomainParams }; result: StateSnapshotResult };
+}
+
+export interface StateSnapshotResult {
+  /** Log entry (version 0x02) for AnonifyGroup.postCiphertext; must become entry stateCounter + 1. */
+  entry: Hex;
+  epoch: string;
+  /** Enclave signature of Ciphertext(epoch, keccak256(entry)). */
+  signature: Hex;
+  /** The lastApplied the snapshot holds. */
+  stateCounter: string;
 }

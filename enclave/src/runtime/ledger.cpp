@@ -13,11 +13,33 @@ namespace {
 constexpr uint8_t kLedgerFormatVersion = 1;
 constexpr size_t kEntryHeaderSize = 1 + crypto::kAeadNonceSize;
 
-Bytes entry_aad(uint64_t chain_epoch) {
-  Bytes aad(kEntryAadLabel, kEntryAadLabel + std::char_traits<char>::length(kEntryAadLabel));
+Bytes labelled_aad(const char* label, uint64_t chain_epoch) {
+  Bytes aad(label, label + std::char_traits<char>::length(label));
   append_u64_be(aad, chain_epoch);
   return aad;
 }
+
+Bytes entry_aad(uint64_t chain_epoch) { return labelled_aad(kEntryAadLabel, chain_epoch); }
+
+Bytes seal_versioned(uint8_t version, ByteView key, ByteView aad, ByteView plaintext) {
+  const Bytes nonce = crypto::random_bytes(crypto::kAeadNonceSize);
+  Bytes entry{version};
+  append(entry, nonce);
+  append(entry, crypto::aead_seal(crypto::AeadAlgorithm::kAes128Gcm, key, nonce, aad, plaintext));
+  return entry;
+}
+
+std::optional<SecretBytes> open_versioned(uint8_t version, ByteView key, ByteView aad, ByteView entry) {
+  if (entry.size() < kEntryHeaderSize + crypto::kAeadTagSize || entry[0] != version) return std::nullopt;
+  try {
+    return SecretBytes(crypto::aead_open(crypto::AeadAlgorithm::kAes128Gcm, key, entry.subview(1, crypto::kAeadNonceSize),
+                                         aad, entry.subview(kEntryHeaderSize, entry.size() - kEntryHeaderSize)));
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+bool is_snapshot(ByteView entry) { return !entry.empty() && entry[0] == kSnapshotEntryVersion; }
 
 EntryOutcome rejected(const char* reason) {
   EntryOutcome out;
@@ -28,21 +50,18 @@ EntryOutcome rejected(const char* reason) {
 }  // namespace
 
 Bytes seal_entry(ByteView entry_key, uint64_t chain_epoch, ByteView plaintext) {
-  const Bytes nonce = crypto::random_bytes(crypto::kAeadNonceSize);
-  Bytes entry{kEntryVersion};
-  append(entry, nonce);
-  append(entry, crypto::aead_seal(crypto::AeadAlgorithm::kAes128Gcm, entry_key, nonce, entry_aad(chain_epoch), plaintext));
-  return entry;
+  return seal_versioned(kEntryVersion, entry_key, entry_aad(chain_epoch), plaintext);
 }
 
 std::optional<Bytes> open_entry(ByteView entry_key, uint64_t chain_epoch, ByteView entry) {
-  if (entry.size() < kEntryHeaderSize + crypto::kAeadTagSize || entry[0] != kEntryVersion) return std::nullopt;
-  try {
-    return crypto::aead_open(crypto::AeadAlgorithm::kAes128Gcm, entry_key, entry.subview(1, crypto::kAeadNonceSize),
-                             entry_aad(chain_epoch), entry.subview(kEntryHeaderSize, entry.size() - kEntryHeaderSize));
-  } catch (const Error&) {
-    return std::nullopt;
-  }
+  std::optional<SecretBytes> plain = open_versioned(kEntryVersion, entry_key, entry_aad(chain_epoch), entry);
+  if (!plain) return std::nullopt;
+  return plain->reveal();
+}
+
+Bytes seal_snapshot(ByteView entry_key, uint64_t chain_epoch, const Ledger& ledger) {
+  const SecretBytes state(ledger.serialize());
+  return seal_versioned(kSnapshotEntryVersion, entry_key, labelled_aad(kSnapshotAadLabel, chain_epoch), state);
 }
 
 Bytes entry_plaintext(const SignedCommand& command, const Domain& domain) {
@@ -75,10 +94,8 @@ EntryOutcome Ledger::apply_entry(uint64_t counter, uint64_t chain_epoch, ByteVie
     out.duplicate = true;
     return out;
   }
-  if (counter != last_applied_ + 1) {
-    throw Error(ErrorCode::kCounterGap, "stateCounter " + std::to_string(counter) + " but the next entry is " +
-                                            std::to_string(last_applied_ + 1));
-  }
+  if (is_snapshot(entry)) return apply_snapshot(counter, chain_epoch, entry, entry_key);
+  if (counter != last_applied_ + 1) throw counter_gap(counter);
   last_applied_ = counter;  // consumed whatever the entry holds
 
   const std::optional<Bytes> plain = open_entry(entry_key, chain_epoch, entry);
@@ -113,6 +130,48 @@ EntryOutcome Ledger::apply_entry(uint64_t counter, uint64_t chain_epoch, ByteVie
   out.reason = t.reason;
   out.changed = std::move(t.affected);
   out.changed.insert(command.sender);  // its nonce moved
+  return out;
+}
+
+Error Ledger::counter_gap(uint64_t counter) const {
+  return Error(ErrorCode::kCounterGap,
+               "stateCounter " + std::to_string(counter) + " but the next entry is " + std::to_string(last_applied_ + 1));
+}
+
+EntryOutcome Ledger::apply_snapshot(uint64_t counter, uint64_t chain_epoch, ByteView entry, ByteView entry_key) {
+  const bool in_order = counter == last_applied_ + 1;
+  const std::optional<SecretBytes> plain =
+      open_versioned(kSnapshotEntryVersion, entry_key, labelled_aad(kSnapshotAadLabel, chain_epoch), entry);
+  std::optional<Ledger> snapshot;
+  if (plain) {
+    try {
+      snapshot = Ledger::deserialize(*plain, runtime_->clone());
+    } catch (const Error&) {
+      snapshot.reset();  // a snapshot that opens but does not decode is malformed
+    }
+  }
+  EntryOutcome out;
+  out.snapshot = true;
+  if (!in_order) {
+    // Only a valid snapshot of exactly the previous counter may close a gap.
+    if (!snapshot || snapshot->last_applied() != counter - 1) throw counter_gap(counter);
+    *this = std::move(*snapshot);
+    last_applied_ = counter;
+    out.applied = true;
+    out.adopted = true;
+    return out;
+  }
+  const Bytes mine = serialize();
+  last_applied_ = counter;
+  if (!plain) {
+    out.reason = ledger_reason::kUndecryptable;
+  } else if (!snapshot) {
+    out.reason = ledger_reason::kMalformedEntry;
+  } else if (snapshot->serialize() != mine) {
+    out.reason = ledger_reason::kSnapshotMismatch;
+  } else {
+    out.applied = true;
+  }
   return out;
 }
 

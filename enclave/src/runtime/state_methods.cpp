@@ -119,7 +119,10 @@ ANONIFY_PROTOCOL_METHOD(state_apply)(Enclave& enclave, const Params& params) {
   const Bytes entry = params.bytes("entry");
   const uint64_t last = s.ledger().last_applied();
   if (counter <= last) return Json{{"stateCounter", std::to_string(counter)}, {"duplicate", true}};
-  if (counter != last + 1) {
+  // Only a snapshot entry may close a gap (Ledger::apply_entry decides); anything else is refused
+  // before the group is consulted.
+  const bool snapshot = !entry.empty() && entry[0] == runtime::kSnapshotEntryVersion;
+  if (counter != last + 1 && !snapshot) {
     throw Error(ErrorCode::kCounterGap,
                 "stateCounter " + std::to_string(counter) + " but the next entry is " + std::to_string(last + 1));
   }
@@ -135,7 +138,8 @@ ANONIFY_PROTOCOL_METHOD(state_apply)(Enclave& enclave, const Params& params) {
 
   Json notifications = Json::array();
   for (const auto& [id, sub] : s.subscriptions()) {
-    const Json note{{"stateCounter", std::to_string(counter)}, {"changed", outcome.changed.count(sub.account) != 0}};
+    const bool changed = outcome.adopted || outcome.changed.count(sub.account) != 0;
+    const Json note{{"stateCounter", std::to_string(counter)}, {"changed", changed}};
     notifications.push_back(
         Json{{"subscriptionId", id}, {"payload", hex_param(runtime::seal_to(sub.reply_key, runtime::kNotifyInfo, json_bytes(note)))}});
   }
@@ -144,9 +148,24 @@ ANONIFY_PROTOCOL_METHOD(state_apply)(Enclave& enclave, const Params& params) {
            {"stateHash", hex_param(hash)},
            {"notifications", std::move(notifications)}};
   if (!outcome.applied) out["reason"] = outcome.reason;
+  if (outcome.snapshot) out["snapshot"] = outcome.adopted ? "adopted" : "checked";
   if (outcome.command_id) out["commandId"] = hex_param(*outcome.command_id);
   if (outcome.sender) out["sender"] = runtime::format_address(*outcome.sender);
   return out;
+}
+
+ANONIFY_PROTOCOL_METHOD(state_snapshot)(Enclave& enclave, const Params& params) {
+  StateComponent& s = state(enclave);
+  const Domain domain = domain_param(params);
+  require_log_domain(s, domain);
+  const EpochKeys keys = require_member(enclave, s);
+  const uint64_t epoch = keys.chain_epoch();
+  const Bytes entry = runtime::seal_snapshot(keys.entry_key, epoch, s.ledger());
+  const Bytes signature = sign_typed(enclave, domain, eip712::ciphertext_struct_hash(epoch, crypto::keccak256(entry)));
+  return Json{{"entry", hex_param(entry)},
+              {"epoch", std::to_string(epoch)},
+              {"signature", hex_param(signature)},
+              {"stateCounter", std::to_string(s.ledger().last_applied())}};
 }
 
 ANONIFY_PROTOCOL_METHOD(state_read)(Enclave& enclave, const Params& params) {

@@ -15,12 +15,17 @@
 #include <string>
 
 #include "anonify/bytes.h"
+#include "anonify/error.h"
 #include "anonify/runtime/envelope.h"
 #include "anonify/runtime/runtime.h"
 
 namespace anonify::runtime {
 
 constexpr uint8_t kEntryVersion = 1;
+/// A snapshot entry: the whole ledger as of the counter before it, for members that joined later
+/// (they cannot decrypt entries of epochs before their join).
+constexpr uint8_t kSnapshotEntryVersion = 2;
+constexpr const char* kSnapshotAadLabel = "anonify/snapshot/v1";
 constexpr size_t kEntryKeySize = 16;
 constexpr const char* kEntryAadLabel = "anonify/entry/v1";
 /// MLS exporter labels of the epoch keys (reserved "anonify/" namespace).
@@ -35,6 +40,7 @@ constexpr const char* kMalformedEntry = "malformed entry";
 constexpr const char* kDomainMismatch = "domain mismatch";
 constexpr const char* kBadUserSignature = "bad user signature";
 constexpr const char* kNonceMismatch = "nonce mismatch";
+constexpr const char* kSnapshotMismatch = "snapshot mismatch";
 }  // namespace ledger_reason
 
 /// Seals a plaintext into a log entry for `chain_epoch` (fresh random nonce).
@@ -48,6 +54,8 @@ Bytes entry_plaintext(const SignedCommand& command, const Domain& domain);
 struct EntryOutcome {
   bool duplicate = false;  ///< counter <= lastApplied: nothing happened
   bool applied = false;
+  bool snapshot = false;   ///< the entry was a snapshot (checked against, or adopted as, the state)
+  bool adopted = false;    ///< the snapshot replaced this ledger's state (it was behind)
   std::string reason;                  ///< when rejected
   std::optional<Bytes> command_id;     ///< when the entry held a command signed by its sender
   std::optional<Address> sender;       ///< idem
@@ -70,7 +78,10 @@ class Ledger {
   const Runtime& runtime() const noexcept { return *runtime_; }
 
   /// Applies the entry at `counter`. counter <= lastApplied: {duplicate}; counter > lastApplied + 1:
-  /// throws Error(CounterGap) and nothing changes. Otherwise the counter is consumed whatever the
+  /// throws Error(CounterGap) and nothing changes — unless the entry is a snapshot that opens and
+  /// holds the state as of counter - 1, which is then adopted (a late joiner catching up).
+  /// A snapshot at lastApplied + 1 is applied when it equals this ledger's state (it changes only
+  /// the counter) and rejected "snapshot mismatch" otherwise. For other entries the counter is consumed whatever the
   /// entry holds: undecryptable, malformed, foreign-domain, wrongly signed or replayed entries are
   /// rejected transitions that change nothing else; a command the runtime rejects still uses up
   /// the sender's nonce. On return the ledger reflects the entry (callers that must not change
@@ -90,10 +101,17 @@ class Ledger {
   Bytes state_hash(ByteView key) const;
 
  private:
+  EntryOutcome apply_snapshot(uint64_t counter, uint64_t chain_epoch, ByteView entry, ByteView entry_key);
+  Error counter_gap(uint64_t counter) const;
+
   uint64_t last_applied_ = 0;
   std::optional<Domain> domain_;
   std::map<Address, uint64_t> nonces_;  // only non-zero nonces are stored
   std::unique_ptr<Runtime> runtime_;
 };
+
+/// Seals the ledger into a snapshot entry for `chain_epoch`:
+/// 0x02 ‖ nonce (12) ‖ AES-128-GCM(key_e, nonce, ledger encoding, "anonify/snapshot/v1" ‖ epoch u64 BE).
+Bytes seal_snapshot(ByteView entry_key, uint64_t chain_epoch, const Ledger& ledger);
 
 }  // namespace anonify::runtime
