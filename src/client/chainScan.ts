@@ -38,12 +38,15 @@ export interface Needle {
   encodings: { name: string; hex: string }[];
 }
 
-/** An amount as it would leak: its decimal text (as in the command JSON) and its uint256 ABI word. */
+/**
+ * An amount as it would leak: its JSON string as the command carries it (`"123"`, quotes included: bare digits
+ * also occur in public text such as an IAS report's timestamp and id) and its uint256 ABI word.
+ */
 export function amountNeedle(amount: bigint): Needle {
   return {
     label: `amount ${amount}`,
     encodings: [
-      { name: "decimal text", hex: hexlify(toUtf8Bytes(amount.toString())).slice(2) },
+      { name: "JSON decimal string", hex: hexlify(toUtf8Bytes(JSON.stringify(amount.toString()))).slice(2) },
       { name: "uint256 word", hex: zeroPadValue(toBeHex(amount), 32).slice(2) },
     ],
   };
