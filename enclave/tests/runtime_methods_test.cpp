@@ -184,6 +184,46 @@ TEST_F(RuntimeStateMethods, PreChecksAndOrderingErrorsChangeNothing) {
   EXPECT_EQ(a.error_code("state_unsubscribe", Json{{"subscriptionId", "0x00"}}), "not_found");
 }
 
+TEST_F(RuntimeStateMethods, BadReadAndSubscriptionEnvelopesGetSpecificErrors) {
+  auto sealed = [&](const char* info, const Json& body) { return "0x" + to_hex(client_seal(hpke_a, info, body.dump())); };
+  const Json d = domain_json();
+  const Json good_read{{"sender", alice.hex},
+                       {"query", "0x7b7d"},
+                       {"replyKey", "0x" + to_hex(Bytes(32, 9))},
+                       {"issuedAt", "1"},
+                       {"signature", "0x" + to_hex(Bytes(65, 1))}};
+  EXPECT_EQ(a.error_code("state_read", Json{{"payload", "0x00"}, {"domain", d}}), "hpke_open_failed");
+  for (const auto& [member, value] : std::vector<std::pair<std::string, Json>>{
+           {"sender", "0x12"}, {"query", "0x"}, {"replyKey", "0x00"}, {"issuedAt", "01"}, {"issuedAt", 1}, {"signature", "0x00"}, {"extra", "x"}}) {
+    Json bad = good_read;
+    bad[member] = value;
+    EXPECT_EQ(a.error_code("state_read", Json{{"payload", sealed(kReadInfo, bad)}, {"domain", d}}), "malformed_read") << member;
+  }
+  // A well-formed request needs a domain until the log has one, and a signature by its sender.
+  EXPECT_EQ(a.error_code("state_read", Json{{"payload", sealed(kReadInfo, good_read)}}), "invalid_params");
+  const Json bad_sig = a.error("state_read", Json{{"payload", sealed(kReadInfo, good_read)}, {"domain", d}});
+  EXPECT_EQ(bad_sig["code"], "bad_user_signature");
+
+  const Json good_sub{{"account", alice.hex}, {"replyKey", "0x" + to_hex(Bytes(32, 9))}, {"issuedAt", "1"}, {"signature", "0x" + to_hex(Bytes(65, 1))}};
+  Json bad_sub = good_sub;
+  bad_sub.erase("issuedAt");
+  EXPECT_EQ(a.error_code("state_subscribe", Json{{"payload", sealed(kSubscribeInfo, bad_sub)}, {"domain", d}}), "malformed_subscription");
+  EXPECT_EQ(a.error_code("state_subscribe", Json{{"payload", sealed(kSubscribeInfo, good_sub)}, {"domain", d}}), "bad_user_signature");
+  EXPECT_EQ(a.call("state_status")["subscriptions"], 0);
+
+  // Oversized command payloads are refused before any signature work.
+  SignedCommand big = owner.command(0, std::string(kMaxPayloadSize + 1, ' '));
+  EXPECT_EQ(submit_error(big), "malformed_command");
+
+  // Once the log has a domain, reads use it; another one is refused.
+  apply_both(1, submit(owner.command(0, init_token("5"))));
+  EXPECT_EQ(read(a, owner, R"({"op":"totalSupply"})")["result"], "5");
+  Json other = d;
+  other["verifyingContract"] = "0x00000000000000000000000000000000000000bb";
+  EXPECT_EQ(a.error_code("state_read", Json{{"payload", sealed(kReadInfo, good_read)}, {"domain", other}}), "domain_mismatch");
+  EXPECT_EQ(a.error_code("state_snapshot", Json{{"domain", other}}), "domain_mismatch");
+}
+
 TEST_F(RuntimeStateMethods, NotMemberBeforeJoiningAndNothingBeforeInit) {
   anonify::testing::TempDir dir_c;
   Node c(dir_c.path());

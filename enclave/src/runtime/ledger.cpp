@@ -161,13 +161,13 @@ EntryOutcome Ledger::apply_snapshot(uint64_t counter, uint64_t chain_epoch, Byte
     out.adopted = true;
     return out;
   }
-  const Bytes mine = serialize();
+  const SecretBytes mine(serialize());
   last_applied_ = counter;
   if (!plain) {
     out.reason = ledger_reason::kUndecryptable;
   } else if (!snapshot) {
     out.reason = ledger_reason::kMalformedEntry;
-  } else if (snapshot->serialize() != mine) {
+  } else if (!constant_time_equal(SecretBytes(snapshot->serialize()), mine)) {
     out.reason = ledger_reason::kSnapshotMismatch;
   } else {
     out.applied = true;
@@ -247,6 +247,9 @@ Ledger Ledger::deserialize(ByteView data, std::unique_ptr<Runtime> runtime) {
   return ledger;
 }
 
-Bytes Ledger::state_hash(ByteView key) const { return crypto::hmac_sha256(key, serialize()); }
+Bytes Ledger::state_hash(ByteView key) const {
+  const SecretBytes encoded(serialize());
+  return crypto::hmac_sha256(key, encoded);
+}
 
 }  // namespace anonify::runtime

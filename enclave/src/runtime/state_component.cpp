@@ -22,7 +22,7 @@ StateComponent::StateComponent(enclave::Enclave& enclave) : enclave_(enclave), l
       try {
         mls::TlsReader r(sealed->data(), sealed->size());
         if (r.u8() != kStateBlobVersion) throw Error(ErrorCode::kDecodeError, "unknown version");
-        const Bytes ledger = r.opaque();
+        const SecretBytes ledger(r.opaque());
         Bytes hash = r.opaque();
         r.finish("runtime state");
         if (!hash.empty() && hash.size() != crypto::kSha256Size) throw Error(ErrorCode::kDecodeError, "state hash size");
@@ -39,7 +39,9 @@ StateComponent::StateComponent(enclave::Enclave& enclave) : enclave_(enclave), l
 Bytes StateComponent::snapshot(const Ledger& ledger, const Bytes& state_hash) const {
   mls::TlsWriter w;
   w.u8(kStateBlobVersion);
-  w.opaque(ledger.serialize());
+  const SecretBytes encoded(ledger.serialize());  // the state is confidential: wiped after use
+  w.varint(encoded.size());
+  w.raw(encoded.data(), encoded.size());
   w.opaque(state_hash);
   return w.take();
 }
