@@ -90,6 +90,7 @@ describe("end to end: hardhat node + 3 TEE node processes + client SDK", functio
   let fromBlock: number;
   let domain: TypedDataDomain;
   let mrenclave: string;
+  let binary: string;
   let nodes: RunningNode[];
   const users = { alice: Wallet.createRandom(), bob: Wallet.createRandom(), carol: Wallet.createRandom() };
   const clients = new Map<string, AnonifyClient>();
@@ -114,8 +115,12 @@ describe("end to end: hardhat node + 3 TEE node processes + client SDK", functio
   };
 
   before(async function () {
-    const binary = hre.config.anonify.enclave.binary;
-    if (!fs.existsSync(binary)) throw new Error(`${binary} is missing: run \`npm run enclave:build\` first`);
+    const built = hre.config.anonify.enclave.binary;
+    if (!fs.existsSync(built)) throw new Error(`${built} is missing: run \`npm run enclave:build\` first`);
+    // One copy for the whole run: a rebuild meanwhile would change the simulation MRENCLAVE (hash of the binary).
+    binary = path.join(tempDir("anonify-e2e-bin-"), "anonify-enclave");
+    fs.copyFileSync(built, binary);
+    fs.chmodSync(binary, 0o755);
     const probe = await EnclaveProcess.start({ binary, mode: "simulation" });
     mrenclave = (await probe.status()).mrenclave;
     await probe.close();
@@ -248,7 +253,7 @@ describe("end to end: hardhat node + 3 TEE node processes + client SDK", functio
 
   it("a tampered ciphertext signed by an attested member is rejected by every enclave in the same way (undecryptable)", async function () {
     // An attested member the test controls: its roster key is a wallet, its MLS leaf a real enclave's external join.
-    const rogueEnclave = await EnclaveProcess.start({ binary: hre.config.anonify.enclave.binary, mode: "simulation", dataDir: tempDir("anonify-e2e-rogue-") });
+    const rogueEnclave = await EnclaveProcess.start({ binary, mode: "simulation", dataDir: tempDir("anonify-e2e-rogue-") });
     const rogueKey = Wallet.createRandom();
     try {
       const keys = await rogueEnclave.init({});
