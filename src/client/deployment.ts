@@ -2,9 +2,8 @@
  * Where the tasks find the group: an explicit `--group`, else the deployment file `anonify:deploy` writes to
  * `<dataDir>/deployment-<chainId>.json`.
  */
-import fs from "node:fs";
-import path from "node:path";
 import { getAddress, isAddress } from "ethers";
+import { deploymentFile, readDeployment } from "../node/deployment";
 
 export interface DeploymentRecord {
   group: string;
@@ -14,27 +13,18 @@ export interface DeploymentRecord {
 }
 
 export function deploymentFilePath(dataDir: string, chainId: bigint | number | string): string {
-  return path.join(dataDir, `deployment-${chainId.toString()}.json`);
+  return deploymentFile(dataDir, chainId.toString());
 }
 
-/** Reads the deployment file; undefined when there is none. Throws on a file that names no valid group. */
+/** The record `anonify:deploy` wrote, as the tasks need it; undefined when there is none. Throws on a bad file. */
 export function readDeploymentFile(dataDir: string, chainId: bigint | number | string): DeploymentRecord | undefined {
-  const file = deploymentFilePath(dataDir, chainId);
-  if (!fs.existsSync(file)) return undefined;
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
-  } catch (error) {
-    throw new Error(`${file} is not JSON: ${(error as Error).message}`);
-  }
-  const contracts = (raw.contracts ?? {}) as Record<string, unknown>;
-  const group = [raw.group, raw.groupAddress, contracts.group, contracts.AnonifyGroup].find((v) => typeof v === "string" && isAddress(v)) as string | undefined;
-  if (group === undefined) throw new Error(`${file} names no AnonifyGroup address (expected a "group" field)`);
-  const verifier = [raw.verifier, raw.verifierAddress, contracts.verifier, contracts.IasVerifier].find((v) => typeof v === "string" && isAddress(v)) as
-    | string
-    | undefined;
-  const block = [raw.fromBlock, raw.deploymentBlock, raw.deployBlock, raw.blockNumber].find((v) => typeof v === "number" || (typeof v === "string" && /^[0-9]+$/.test(v)));
-  return { group: getAddress(group), verifier: verifier && getAddress(verifier), fromBlock: block === undefined ? undefined : Number(block) };
+  const record = readDeployment(dataDir, chainId.toString());
+  if (record === undefined) return undefined;
+  return {
+    group: getAddress(record.group),
+    verifier: typeof record.verifier === "string" && isAddress(record.verifier) ? getAddress(record.verifier) : undefined,
+    fromBlock: Number.isSafeInteger(record.deploymentBlock) ? record.deploymentBlock : undefined,
+  };
 }
 
 /**

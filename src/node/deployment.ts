@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { getAddress, isHexString } from "ethers";
+import { getAddress, isAddress, isHexString } from "ethers";
 import { anonifyModuleId, buildAnonifyModule } from "../../deploy/modules/anonifyModule";
 import { EnclaveProcess } from "../enclave/EnclaveProcess";
 import { findDeploymentBlock } from "./chainReader";
@@ -101,9 +101,22 @@ export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: Dep
   return record;
 }
 
-/** The deployment record for `chainId` in `dataDir`, or undefined. */
+/**
+ * The deployment record for `chainId` in `dataDir`, or undefined when there is none. A file that is not
+ * JSON or names no valid group address is an error (a half-written or hand-edited record must not be
+ * mistaken for "not deployed").
+ */
 export function readDeployment(dataDir: string, chainId: bigint | string): DeploymentRecord | undefined {
   const file = deploymentFile(dataDir, chainId);
   if (!fs.existsSync(file)) return undefined;
-  return JSON.parse(fs.readFileSync(file, "utf8")) as DeploymentRecord;
+  let record: DeploymentRecord;
+  try {
+    record = JSON.parse(fs.readFileSync(file, "utf8")) as DeploymentRecord;
+  } catch (error) {
+    throw new NodeError("invalid_options", `${file} is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof record !== "object" || record === null || typeof record.group !== "string" || !isAddress(record.group)) {
+    throw new NodeError("invalid_options", `${file} names no AnonifyGroup address (expected a "group" field)`);
+  }
+  return record;
 }
