@@ -17,3 +17,5 @@ export * from "./errors";
 export { AnonifyRuntime } from "./runtime";
 export * as attestation from "./attestation";
 export * as enclave from "./enclave";
+export * as node from "./node";
+export * as client from "./client";

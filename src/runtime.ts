@@ -1,11 +1,22 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import type { Signer } from "ethers";
 import { AttestationRuntime } from "./attestation/runtime";
+import { AnonifyClient, type AnonifyClientOptions } from "./client/AnonifyClient";
+import { auditGroup, type AuditOptions, type AuditReport } from "./client/audit";
+import { runDemo, type DemoOptions, type DemoResult } from "./client/demo";
 import type { AnonifyConfig } from "./config";
 import { startConfiguredEnclave, type EnclaveProcess, type EnclaveProcessOptions } from "./enclave";
+import { AnonifyPluginError } from "./errors";
+import type { AnonifyNode } from "./node/AnonifyNode";
+import { deployAnonify, readDeployment, type DeployOptions, type DeploymentRecord } from "./node/deployment";
+import { createNode, startNode, type HreNodeOptions } from "./node/fromHre";
+
+/** What `hre.anonify.client()` needs; the rest defaults from the network and `anonify:deploy`'s record. */
+export type HreClientOptions = Partial<AnonifyClientOptions> & Pick<AnonifyClientOptions, "nodeUrl">;
 
 /**
- * `hre.anonify`: the plugin's entry point for scripts, tasks and tests.
- * Each area (attestation, deployment, nodes, clients) hangs off this object.
+ * `hre.anonify`: the plugin's entry point for scripts, tasks and tests. Every member is bound to the
+ * project's `anonify` config and the selected network.
  */
 export class AnonifyRuntime {
   /** IAS report verification under the project's trust anchor and policy, the development IAS, verifier deployment. */
@@ -25,5 +36,53 @@ export class AnonifyRuntime {
    */
   startEnclave(options: Omit<EnclaveProcessOptions, "binary" | "mode"> = {}): Promise<EnclaveProcess> {
     return startConfiguredEnclave(this.config, options);
+  }
+
+  /** Deploys IasVerifier + AnonifyGroup (Ignition) and records them in `<dataDir>/deployment-<chainId>.json`. */
+  deploy(options: DeployOptions = {}): Promise<DeploymentRecord> {
+    return deployAnonify(this.hre, options);
+  }
+
+  /** The deployment `deploy` (or `anonify:deploy`) recorded for the selected network, if any. */
+  async deployment(dataDir: string = this.config.dataDir): Promise<DeploymentRecord | undefined> {
+    const { chainId } = await this.hre.ethers.provider.getNetwork();
+    return readDeployment(dataDir, chainId);
+  }
+
+  /** A TEE node (enclave process, chain sync, submitter, HTTP API), not yet started. */
+  createNode(options: HreNodeOptions = {}): Promise<AnonifyNode> {
+    return createNode(this.hre, options);
+  }
+
+  /** A started TEE node: joined to the group and serving its HTTP API. Stop it with `node.stop()`. */
+  startNode(options: HreNodeOptions = {}): Promise<AnonifyNode> {
+    return startNode(this.hre, options);
+  }
+
+  /**
+   * A client SDK instance for a user: `signer` defaults to the network's first account and `group`
+   * to the recorded deployment. The client checks the node's enclave against the chain before use.
+   */
+  async client(options: HreClientOptions): Promise<AnonifyClient> {
+    const signer: Signer = options.signer ?? (await this.hre.ethers.getSigners())[0];
+    const group = options.group ?? (await this.deployment())?.group;
+    if (group === undefined) {
+      throw new AnonifyPluginError("no group address: pass `group` or run `npx hardhat anonify:deploy` first");
+    }
+    return new AnonifyClient({ ...options, signer, group });
+  }
+
+  /** Replays a group's whole log from the chain (reports, signatures, epochs, counters, checkpoints); no findings = clean. */
+  async audit(options: AuditOptions & { group?: string } = {}): Promise<AuditReport> {
+    const group = options.group ?? (await this.deployment())?.group;
+    if (group === undefined) {
+      throw new AnonifyPluginError("no group address: pass `group` or run `npx hardhat anonify:deploy` first");
+    }
+    return auditGroup(this.hre.ethers.provider, group, options);
+  }
+
+  /** The demo `anonify:demo` runs: 3 simulation nodes, 3 users, rotation, removal, agreement, gas, no plaintext. */
+  demo(options: DemoOptions = {}): Promise<DemoResult> {
+    return runDemo(this.hre, options);
   }
 }
