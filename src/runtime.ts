@@ -12,7 +12,11 @@ import { deployAnonify, readDeployment, type DeployOptions, type DeploymentRecor
 import { createNode, startNode, type HreNodeOptions } from "./node/fromHre";
 
 /** What `hre.anonify.client()` needs; the rest defaults from the network and `anonify:deploy`'s record. */
-export type HreClientOptions = Partial<AnonifyClientOptions> & Pick<AnonifyClientOptions, "nodeUrl">;
+export type HreClientOptions = Partial<AnonifyClientOptions> &
+  Pick<AnonifyClientOptions, "nodeUrl"> & {
+    /** Where to look for the deployment record when `group` is not given; default `anonify.dataDir`. */
+    dataDir?: string;
+  };
 
 /**
  * `hre.anonify`: the plugin's entry point for scripts, tasks and tests. Every member is bound to the
@@ -64,12 +68,13 @@ export class AnonifyRuntime {
    * to the recorded deployment. The client checks the node's enclave against the chain before use.
    */
   async client(options: HreClientOptions): Promise<AnonifyClient> {
+    const { dataDir, ...clientOptions } = options;
     const signer: Signer = options.signer ?? (await this.hre.ethers.getSigners())[0];
-    const group = options.group ?? (await this.deployment())?.group;
+    const group = options.group ?? (await this.deployment(dataDir))?.group;
     if (group === undefined) {
       throw new AnonifyPluginError("no group address: pass `group` or run `npx hardhat anonify:deploy` first");
     }
-    return new AnonifyClient({ ...options, signer, group });
+    return new AnonifyClient({ ...clientOptions, signer, group });
   }
 
   /** Replays a group's whole log from the chain (reports, signatures, epochs, counters, checkpoints); no findings = clean. */
