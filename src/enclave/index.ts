@@ -5,6 +5,7 @@ import { EnclaveProcess, type EnclaveProcessOptions } from "./EnclaveProcess";
 export * from "./protocol";
 export * from "./EnclaveProcess";
 export * from "./manifest";
+export * from "./build";
 
 /** Starts the enclave the plugin config describes (`anonify.mode`, `anonify.enclave.binary`). */
 export function startConfiguredEnclave(
