@@ -45,7 +45,10 @@ async function main(): Promise<void> {
   console.log(`E2E_READY ${JSON.stringify({ url: node.url, address: node.address })}`);
 }
 
-main().catch((error: unknown) => {
-  console.error(`nodeProcess failed: ${(error as Error).stack ?? String(error)}`);
-  process.exit(1);
-});
+// `hardhat test` loads every file under test/, this one included: run only as the child's entry point.
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(`nodeProcess failed: ${(error as Error).stack ?? String(error)}`);
+    process.exit(1);
+  });
+}
