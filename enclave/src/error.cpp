@@ -36,6 +36,7 @@ const char* error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kDomainMismatch: return "domain_mismatch";
     case ErrorCode::kMalformedRead: return "malformed_read";
     case ErrorCode::kMalformedSubscription: return "malformed_subscription";
+    case ErrorCode::kUnknownEntry: return "unknown_entry";
   }
   return "internal";
 }

@@ -47,6 +47,7 @@ export const ENCLAVE_ERROR_CODES = [
   "domain_mismatch",
   "malformed_read",
   "malformed_subscription",
+  "unknown_entry",
 ] as const;
 export type EnclaveErrorCode = (typeof ENCLAVE_ERROR_CODES)[number];
 
@@ -545,6 +546,8 @@ export interface EnclaveMethods {
   state_checkpoint: { params: { domain: StateDomainParams }; result: StateCheckpointResult };
   /** A snapshot entry of the whole state as of lastApplied, for members that joined later. */
   state_snapshot: { params: { domain: StateDomainParams }; result: StateSnapshotResult };
+  /** CiphertextBatch signature over entries this enclave's state_submit produced in the current epoch. */
+  state_sign_batch: { params: StateSignBatchParams; result: StateSignBatchResult };
 }
 
 export interface StateSnapshotResult {
@@ -555,4 +558,19 @@ export interface StateSnapshotResult {
   signature: Hex;
   /** The lastApplied the snapshot holds. */
   stateCounter: string;
+}
+
+export interface StateSignBatchParams {
+  /** 1..128 (AnonifyGroup.MAX_BATCH_SIZE) entries from this enclave's state_submit, in log order. */
+  entries: Hex[];
+  /** The contract epoch the entries were made for (must be the group's current one). */
+  epoch: string;
+  domain: StateDomainParams;
+}
+
+export interface StateSignBatchResult {
+  /** Enclave signature of CiphertextBatch(epoch, payloadsHash) for AnonifyGroup.postCiphertextBatch. */
+  signature: Hex;
+  /** keccak256(keccak256(entries[0]) ‖ … ‖ keccak256(entries[n-1])). */
+  payloadsHash: Hex;
 }

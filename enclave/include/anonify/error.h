@@ -48,6 +48,7 @@ enum class ErrorCode {
   kDomainMismatch,       ///< "domain_mismatch": an EIP-712 domain other than the log's
   kMalformedRead,        ///< "malformed_read": an opened read request is not of its format
   kMalformedSubscription,  ///< "malformed_subscription": an opened subscription is not of its format
+  kUnknownEntry,         ///< "unknown_entry": a log entry this enclave did not produce (in that epoch)
 };
 
 /// snake_case name of a code (stable, part of the host protocol).

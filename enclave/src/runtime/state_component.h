@@ -11,12 +11,15 @@
 #include "anonify/runtime/envelope.h"
 #include "anonify/runtime/ledger.h"
 #include "group_keys.h"
+#include "produced_entries.h"
 
 namespace anonify::runtime::detail {
 
 constexpr const char* kStateSealName = "runtime-state";
 constexpr size_t kMaxSubscriptions = 1024;
 constexpr size_t kSubscriptionIdSize = 16;
+/// Largest batch state_sign_batch signs: AnonifyGroup.MAX_BATCH_SIZE.
+constexpr size_t kMaxBatchEntries = 128;
 
 class StateComponent {
  public:
@@ -27,6 +30,8 @@ class StateComponent {
   /// HMAC state hash after the last applied entry (empty before the first).
   const Bytes& state_hash() const noexcept { return state_hash_; }
   GroupKeys& group_keys() noexcept { return group_keys_; }
+  /// Entries state_submit produced in the current epoch (what state_sign_batch may sign).
+  ProducedEntries& produced() noexcept { return produced_; }
 
   /// Seals `next` with its state hash as ONE blob, then makes it current. If sealing throws,
   /// nothing changes.
@@ -45,6 +50,7 @@ class StateComponent {
   Bytes state_hash_;
   GroupKeys group_keys_;
   std::map<std::string, Subscription> subscriptions_;
+  ProducedEntries produced_;
 };
 
 }  // namespace anonify::runtime::detail

@@ -4,6 +4,8 @@
 // epoch key, the enclave's EIP-712 signatures, outcomes (applied/rejected with a reason) and state
 // hashes, and replies/notifications sealed to keys the users chose. Balances, addresses inside
 // commands and epoch keys never leave the enclave in the clear.
+#include <set>
+
 #include "anonify/crypto/eip712.h"
 #include "anonify/crypto/keccak.h"
 #include "anonify/crypto/secp256k1.h"
@@ -103,13 +105,56 @@ ANONIFY_PROTOCOL_METHOD(state_submit)(Enclave& enclave, const Params& params) {
   const EpochKeys keys = require_member(enclave, s);
   const uint64_t epoch = keys.chain_epoch();
   const Bytes entry = runtime::seal_entry(keys.entry_key, epoch, runtime::entry_plaintext(command, domain));
-  const Bytes signature = sign_typed(enclave, domain, eip712::ciphertext_struct_hash(epoch, crypto::keccak256(entry)));
+  Bytes entry_hash = crypto::keccak256(entry);
+  const Bytes signature = sign_typed(enclave, domain, eip712::ciphertext_struct_hash(epoch, entry_hash));
+  s.produced().record(epoch, std::move(entry_hash));
   return Json{{"entry", hex_param(entry)},
               {"epoch", std::to_string(epoch)},
               {"signature", hex_param(signature)},
               {"commandId", hex_param(command.command_id())},
               {"sender", runtime::format_address(command.sender)},
               {"nonce", std::to_string(command.nonce)}};
+}
+
+// Signs CiphertextBatch(epoch, payloadsHash) over entries this enclave's state_submit produced in
+// the current epoch, so the host can post them with one postCiphertextBatch. Read-only: a refusal
+// and a success change nothing.
+ANONIFY_PROTOCOL_METHOD(state_sign_batch)(Enclave& enclave, const Params& params) {
+  StateComponent& s = state(enclave);
+  const Domain domain = domain_param(params);
+  const uint64_t epoch = params.u64("epoch");
+  const Json& list = params.raw("entries");
+  if (!list.is_array() || list.empty() || list.size() > runtime::detail::kMaxBatchEntries) {
+    throw Error(ErrorCode::kInvalidParams, "params.entries: expected an array of 1.." +
+                                               std::to_string(runtime::detail::kMaxBatchEntries) + " hex entries");
+  }
+  std::vector<Bytes> entries;
+  entries.reserve(list.size());
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string name = "entries[" + std::to_string(i) + "]";
+    entries.push_back(Params(Json{{name, list[i]}}).bytes(name.c_str()));
+  }
+  require_log_domain(s, domain);
+  const EpochKeys keys = require_member(enclave, s);
+  if (epoch != keys.chain_epoch()) {
+    throw Error(ErrorCode::kEpochMismatch, "batch of epoch " + std::to_string(epoch) + " but the group is at epoch " +
+                                               std::to_string(keys.chain_epoch()));
+  }
+  std::set<Bytes> seen;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    Bytes hash = crypto::keccak256(entries[i]);
+    if (!s.produced().contains(epoch, hash)) {
+      throw Error(ErrorCode::kUnknownEntry, "entries[" + std::to_string(i) + "] was not produced by this enclave's state_submit in epoch " +
+                                                std::to_string(epoch));
+    }
+    // The same entry twice would log one command twice (the second a deterministic rejection).
+    if (!seen.insert(std::move(hash)).second) {
+      throw Error(ErrorCode::kInvalidParams, "params.entries[" + std::to_string(i) + "] repeats an earlier entry");
+    }
+  }
+  const Bytes payloads_hash = eip712::batch_payloads_hash(entries);
+  const Bytes signature = sign_typed(enclave, domain, eip712::ciphertext_batch_struct_hash(epoch, payloads_hash));
+  return Json{{"signature", hex_param(signature)}, {"payloadsHash", hex_param(payloads_hash)}};
 }
 
 ANONIFY_PROTOCOL_METHOD(state_apply)(Enclave& enclave, const Params& params) {
