@@ -18,8 +18,8 @@ import { groupContract } from "./groupContract";
 import { NodeHttpApi, type HttpApiOptions } from "./httpApi";
 import { consoleLogger, type NodeLogger } from "./logger";
 import { ensureJoined, postMemberCommit, type MembershipContext } from "./membership";
-import { callState, hasStateRuntime } from "./stateMethods";
-import { Submitter } from "./submitter";
+import { callState, hasStateMethod, hasStateRuntime } from "./stateMethods";
+import { Submitter, checkBatchOptions } from "./submitter";
 import { sleep, TxSender } from "./txSender";
 
 /** Default number of applied entries between two checkpoints. */
@@ -58,8 +58,10 @@ export interface AnonifyNodeOptions {
   http?: HttpApiOptions | false;
   /** Applied entries between checkpoints; 0 turns checkpoints off. */
   checkpointInterval?: number;
-  /** Largest ciphertext batch. Default 32. */
+  /** Largest ciphertext batch, 1..the contract's MAX_BATCH_SIZE (else invalid_options). Default 32. */
   maxBatchSize?: number;
+  /** How long the submitter gathers commands before posting (more make one batch). Default 20 ms. */
+  batchWindowMs?: number;
   logger?: NodeLogger;
 }
 
@@ -96,6 +98,7 @@ export class AnonifyNode {
     this.logger = options.logger ?? consoleLogger(path.basename(options.dataDir));
     this.txSender = new TxSender(options.signer);
     if (options.signer.provider === null) throw new NodeError("invalid_options", "the node's signer must be connected to a provider");
+    checkBatchOptions(options);
     if (this.mode === "sgx" && options.attester === undefined) {
       throw new NodeError("invalid_options", "sgx mode needs an attester for Intel IAS (anonify.ias.url and apiKey)");
     }
@@ -180,7 +183,14 @@ export class AnonifyNode {
           nodeChainEpoch: () => (sync.epoch === null ? null : BigInt(sync.epoch) + 1n),
           catchUp: () => this.runSync(true),
         },
-        { maxBatchSize: this.options.maxBatchSize },
+        {
+          maxBatchSize: this.options.maxBatchSize,
+          batchWindowMs: this.options.batchWindowMs,
+          // Builds without state_sign_batch post every entry alone.
+          signBatch: (await hasStateMethod(this.enclave, "state_sign_batch"))
+            ? async (epoch, entries) => (await callState(this.enclave, "state_sign_batch", { entries, epoch, domain: this.domain })).signature
+            : undefined,
+        },
       );
       sync.on("handshake", (h) => this.onHandshake(h));
       sync.on("applied", (a) => this.onApplied(a));

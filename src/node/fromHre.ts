@@ -29,6 +29,7 @@ export interface HreNodeOptions {
   checkpointInterval?: number;
   pollIntervalMs?: number;
   maxBatchSize?: number;
+  batchWindowMs?: number;
   logger?: NodeLogger;
   /** Replaces the mode's attester (the development IAS in simulation, Intel IAS in sgx). */
   attester?: Attester;
@@ -74,6 +75,7 @@ export async function createNode(hre: HardhatRuntimeEnvironment, options: HreNod
     http: options.port === false ? false : { port: options.port ?? 0, host: options.host },
     checkpointInterval: options.checkpointInterval,
     maxBatchSize: options.maxBatchSize,
+    batchWindowMs: options.batchWindowMs,
     logger: options.logger,
   });
 }

@@ -1,6 +1,6 @@
 /**
  * The enclave's state runtime methods as the node calls them (brief: `state_submit`, `state_apply`,
- * `state_read`, `state_subscribe`, `state_unsubscribe`, `state_status`, `state_checkpoint`; documented in
+ * `state_read`, `state_subscribe`, `state_unsubscribe`, `state_status`, `state_checkpoint`, `state_sign_batch`; documented in
  * enclave/PROTOCOL.md, "State runtime methods"). uint64 values travel as decimal strings.
  */
 import type { EnclaveProcess } from "../enclave/EnclaveProcess";
@@ -49,6 +49,13 @@ export interface StateCheckpointResult {
   signature: Hex;
 }
 
+export interface StateSignBatchResult {
+  /** EIP-712 `CiphertextBatch{epoch, payloadsHash}` by the enclave. */
+  signature: Hex;
+  /** keccak256(keccak256(entries[0]) ‖ … ‖ keccak256(entries[n-1])). */
+  payloadsHash: Hex;
+}
+
 export interface StateMethods {
   state_submit: { params: { payload: Hex; domain: Eip712DomainParams }; result: StateSubmitResult };
   state_apply: { params: { stateCounter: string; epoch: string; entry: Hex }; result: StateApplyResult };
@@ -58,6 +65,8 @@ export interface StateMethods {
   state_unsubscribe: { params: { subscriptionId: string }; result: unknown };
   state_status: { params: Record<string, never>; result: StateStatusResult };
   state_checkpoint: { params: { domain: Eip712DomainParams }; result: StateCheckpointResult };
+  /** Only for entries this enclave's state_submit produced in the current epoch (else `unknown_entry`). */
+  state_sign_batch: { params: { entries: Hex[]; epoch: string; domain: Eip712DomainParams }; result: StateSignBatchResult };
 }
 export type StateMethod = keyof StateMethods;
 
@@ -69,6 +78,11 @@ export function callState<M extends StateMethod>(
 ): Promise<StateMethods[M]["result"]> {
   const call = enclave.call.bind(enclave) as unknown as (m: string, p: unknown) => Promise<StateMethods[M]["result"]>;
   return call(method, params);
+}
+
+/** True when the running enclave binary registers `method` (its `status().methods`). */
+export async function hasStateMethod(enclave: EnclaveProcess, method: StateMethod): Promise<boolean> {
+  return (await enclave.status()).methods.includes(method);
 }
 
 /** True when the running enclave binary registers the state runtime (its `status().methods`). */

@@ -7,17 +7,26 @@
  */
 import type { Contract } from "ethers";
 import type { CommandStatus, CommandStatusName, Hex } from "../client/wire";
-import type { EnclaveProcess } from "../enclave/EnclaveProcess";
+import { EnclaveError, type EnclaveProcess } from "../enclave/EnclaveProcess";
 import type { Eip712DomainParams } from "../enclave/protocol";
 import type { EntryApplied } from "./chainSync";
 import { GROUP_INTERFACE, MAX_BATCH_SIZE } from "./groupContract";
+import { NodeError } from "./errors";
 import type { NodeLogger } from "./logger";
 import { callState, type StateSubmitResult } from "./stateMethods";
 import { sleep, type TxSender } from "./txSender";
 
+const DEFAULT_MAX_BATCH_SIZE = 32;
+const DEFAULT_BATCH_WINDOW_MS = 20;
+
 export interface SubmitterOptions {
-  /** Largest batch posted at once (<= the contract's MAX_BATCH_SIZE). Default 32. */
+  /** Largest batch posted at once, 1..the contract's MAX_BATCH_SIZE (else invalid_options). Default 32. */
   maxBatchSize?: number;
+  /**
+   * How long a posting round waits after the first queued command, so commands arriving together share one
+   * batch (commands arriving while a post is in flight queue up for the next round anyway). Default 20 ms.
+   */
+  batchWindowMs?: number;
   /** How many times a command is re-submitted after EpochMismatch before it fails. Default 5. */
   maxResubmits?: number;
   /** Poll interval while waiting for the node to catch up. Default 100 ms. */
@@ -27,6 +36,18 @@ export interface SubmitterOptions {
    * posted alone.
    */
   signBatch?: (epoch: string, entries: Hex[]) => Promise<Hex>;
+}
+
+/** Throws NodeError("invalid_options") for a batch size the contract cannot take or a negative window. */
+export function checkBatchOptions(options: Pick<SubmitterOptions, "maxBatchSize" | "batchWindowMs">): void {
+  const max = options.maxBatchSize;
+  if (max !== undefined && (!Number.isInteger(max) || max < 1 || max > MAX_BATCH_SIZE)) {
+    throw new NodeError("invalid_options", `maxBatchSize must be an integer in 1..${MAX_BATCH_SIZE} (the contract's MAX_BATCH_SIZE), got ${max}`);
+  }
+  const window = options.batchWindowMs;
+  if (window !== undefined && (!Number.isFinite(window) || window < 0)) {
+    throw new NodeError("invalid_options", `batchWindowMs must be a non-negative number of milliseconds, got ${window}`);
+  }
 }
 
 interface Queued {
@@ -59,7 +80,9 @@ export class Submitter {
   constructor(
     private readonly ctx: SubmitterContext,
     private readonly options: SubmitterOptions = {},
-  ) {}
+  ) {
+    checkBatchOptions(options);
+  }
 
   /** state_submit (enclave pre-checks throw EnclaveError) and queue; the same command twice gets the same id. */
   async submit(payload: Hex): Promise<CommandStatus> {
@@ -106,7 +129,8 @@ export class Submitter {
 
   private kick(): void {
     if (this.pumping !== undefined || this.stopped) return;
-    this.pumping = this.pump().finally(() => {
+    const window = this.options.signBatch === undefined ? 0 : (this.options.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS);
+    this.pumping = sleep(window).then(() => this.pump()).finally(() => {
       this.pumping = undefined;
       if (this.queue.length > 0 && !this.stopped) this.kick();
     });
@@ -115,7 +139,7 @@ export class Submitter {
   private async pump(): Promise<void> {
     while (this.queue.length > 0 && !this.stopped) {
       const epoch = this.queue[0].submitted.epoch;
-      const max = this.options.signBatch === undefined ? 1 : Math.min(this.options.maxBatchSize ?? 32, MAX_BATCH_SIZE);
+      const max = this.options.signBatch === undefined ? 1 : Math.min(this.options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, MAX_BATCH_SIZE);
       const batch = this.queue.filter((q) => q.submitted.epoch === epoch).slice(0, max);
       try {
         await this.post(epoch, batch);
@@ -127,10 +151,23 @@ export class Submitter {
 
   private async post(epoch: string, batch: Queued[]): Promise<void> {
     const entries = batch.map((q) => q.submitted.entry);
-    const outcome =
-      batch.length === 1
-        ? await this.ctx.sender.send(this.ctx.group, "postCiphertext", [epoch, entries[0], batch[0].submitted.signature])
-        : await this.ctx.sender.send(this.ctx.group, "postCiphertextBatch", [epoch, entries, await this.options.signBatch!(epoch, entries)]);
+    let outcome;
+    if (batch.length === 1) {
+      outcome = await this.ctx.sender.send(this.ctx.group, "postCiphertext", [epoch, entries[0], batch[0].submitted.signature]);
+    } else {
+      let signature: Hex;
+      try {
+        signature = await this.options.signBatch!(epoch, entries);
+      } catch (error) {
+        // The enclave already follows a newer epoch than the entries': the contract would refuse them too.
+        if (error instanceof EnclaveError && error.code === "epoch_mismatch") {
+          for (const q of batch) await this.resubmit(q, "epoch_mismatch");
+          return;
+        }
+        throw error;
+      }
+      outcome = await this.ctx.sender.send(this.ctx.group, "postCiphertextBatch", [epoch, entries, signature]);
+    }
     if (outcome.ok) {
       const first = postedCounter(outcome.receipt.logs);
       batch.forEach((q, i) => {
