@@ -1,5 +1,6 @@
 #include <string>
 
+#include "anonify/json_depth.h"
 #include "anonify/protocol/dispatcher.h"
 
 namespace anonify::protocol {
@@ -13,23 +14,8 @@ constexpr size_t kMaxMethodLength = 64;
 
 // Rejects nesting deeper than kMaxJsonDepth before the (recursive) JSON parser sees the input.
 void check_depth(ByteView body) {
-  size_t depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (size_t i = 0; i < body.size(); ++i) {
-    uint8_t c = body[i];
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') {
-      if (++depth > kMaxJsonDepth) malformed("JSON nesting deeper than " + std::to_string(kMaxJsonDepth) + " at byte " + std::to_string(i));
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
+  if (std::optional<size_t> at = json_depth_exceeded_at(body, kMaxJsonDepth)) {
+    malformed("JSON nesting deeper than " + std::to_string(kMaxJsonDepth) + " at byte " + std::to_string(*at));
   }
 }
 

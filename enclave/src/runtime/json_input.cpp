@@ -1,34 +1,11 @@
 #include "json_input.h"
 
+#include "anonify/json_depth.h"
+
 namespace anonify::runtime::detail {
 
-namespace {
-
-bool within_depth(ByteView text) {
-  size_t depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (uint8_t c : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') {
-      if (++depth > kMaxInputDepth) return false;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
 std::optional<Json> parse_object(ByteView text) {
-  if (!within_depth(text)) return std::nullopt;
+  if (json_depth_exceeded_at(text, kMaxInputDepth)) return std::nullopt;
   Json doc = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
   return doc;
