@@ -7,27 +7,15 @@ import hre from "hardhat";
 import { HardhatPluginError } from "hardhat/plugins";
 import { PLUGIN_NAME } from "../../src/errors";
 import { DevelopmentIas, type VerifyReportOutput } from "../../src/attestation";
+import { runTaskCapturing } from "../helpers/tasks";
 import { iasVectorRoot, vectorNamed } from "./iasVectors";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
-/** Runs the task in-process, capturing what it prints and the exit code it sets (then restoring both). */
+/** Runs the task in-process, capturing what it prints and the exit code it sets. */
 async function runTask(args: Record<string, unknown>): Promise<{ out: VerifyReportOutput; stdout: string; exitCode: number }> {
-  const write = process.stdout.write.bind(process.stdout);
-  const previousExitCode = process.exitCode;
-  let stdout = "";
-  process.exitCode = 0;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    const out = (await hre.run("anonify:verify-report", args)) as VerifyReportOutput;
-    return { out, stdout, exitCode: Number(process.exitCode ?? 0) };
-  } finally {
-    process.stdout.write = write;
-    process.exitCode = previousExitCode;
-  }
+  const { result, stdout, exitCode } = await runTaskCapturing<VerifyReportOutput>("anonify:verify-report", args);
+  return { out: result, stdout, exitCode };
 }
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {

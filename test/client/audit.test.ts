@@ -12,23 +12,11 @@ import { randomBytes, keccak256, toUtf8Bytes } from "ethers";
 import { HardhatPluginError } from "hardhat/plugins";
 import type { AuditReport } from "../../src/client/audit";
 import { joinedEnclave, simulationGroupFixture } from "../group/helpers/fixtures";
+import { runTaskCapturing } from "../helpers/tasks";
 
 async function runAudit(args: Record<string, unknown>): Promise<{ report: AuditReport; stdout: string; exitCode: number }> {
-  const write = process.stdout.write.bind(process.stdout);
-  const previousExitCode = process.exitCode;
-  let stdout = "";
-  process.exitCode = 0;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    const report = (await hre.run("anonify:audit", args)) as AuditReport;
-    return { report, stdout, exitCode: Number(process.exitCode ?? 0) };
-  } finally {
-    process.stdout.write = write;
-    process.exitCode = previousExitCode;
-  }
+  const { result, stdout, exitCode } = await runTaskCapturing<AuditReport>("anonify:audit", args);
+  return { report: result, stdout, exitCode };
 }
 
 describe("client: anonify:audit", function () {

@@ -3,26 +3,16 @@
  * agreeing state hashes, a clean audit and no plaintext on chain, and print each part of its report.
  */
 import { expect } from "chai";
-import hre from "hardhat";
 import type { DemoResult } from "../../src/client/demo";
+import { runTaskCapturing } from "../helpers/tasks";
 
 describe("client: anonify:demo", function () {
   this.timeout(240_000);
 
   it("runs the whole flow and reports agreement, gas and no plaintext", async function () {
-    const write = process.stdout.write.bind(process.stdout);
-    let stdout = "";
-    process.stdout.write = ((chunk: string | Uint8Array) => {
-      stdout += chunk.toString();
-      return true;
-    }) as typeof process.stdout.write;
-    let result: DemoResult;
-    try {
-      result = (await hre.run("anonify:demo")) as DemoResult;
-    } finally {
-      process.stdout.write = write;
-    }
+    const { result, stdout, exitCode } = await runTaskCapturing<DemoResult>("anonify:demo", {});
     expect(result.ok, stdout).to.equal(true);
+    expect(exitCode).to.equal(0);
     expect(Object.keys(result.views)).to.deep.equal(["node-A", "node-B"]);
     expect(result.views["node-A"]).to.deep.equal(result.expected);
     expect(result.views["node-B"]).to.deep.equal(result.expected);
