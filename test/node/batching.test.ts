@@ -5,17 +5,7 @@ import { TypedDataEncoder, Wallet, concat, keccak256, type Signer, type TypedDat
 import { EnclaveError } from "../../src/enclave/EnclaveProcess";
 import { groupDomain, sealCommand, type CommandStatus, type TokenCommand } from "../../src/client/wire";
 import { AnonifyNode, NodeError, callState, groupContract, type EntryApplied } from "../../src/node";
-import { deployGroup, startNode, tempDir, type Deployment, type TestNode } from "./helpers";
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { deployGroup, startNode, tempDir, until, type Deployment, type TestNode } from "./helpers";
 
 /**
  * Batched posting: commands of several users submitted together to one node are posted with ONE

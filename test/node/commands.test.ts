@@ -14,21 +14,11 @@ import {
   type TokenCommand,
 } from "../../src/client/wire";
 import { callState, groupContract } from "../../src/node";
-import { deployGroup, startNode, type Deployment, type TestNode } from "./helpers";
+import { deployGroup, startNode, until, type Deployment, type TestNode } from "./helpers";
 
 async function post(url: string, route: string, body: unknown): Promise<{ status: number; json: any }> {
   const response = await fetch(`${url}${route}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   return { status: response.status, json: await response.json() };
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /**

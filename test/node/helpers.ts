@@ -74,3 +74,14 @@ export async function startNode(
   await node.start();
   return { node, logger, dataDir };
 }
+
+/** Polls `probe` every 50 ms until it returns a value; rejects after `timeoutMs` (a wait, never a timing assertion). */
+export async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
