@@ -3,30 +3,19 @@
 #include <memory>
 
 #include "anonify/mls/mls_error.h"
+#include "mls_group_test_util.h"
 #include "mls_test_util.h"
 
 namespace anonify::mls {
 namespace {
 
-MemberIdentity make_identity(const std::string& name) {
-  return MemberIdentity{Credential::basic(Bytes(name.begin(), name.end())), generate_signature_key_pair()};
-}
-
-Reason reason_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const MlsError& e) {
-    return e.reason();
-  }
-  ADD_FAILURE() << "expected an MlsError";
-  return Reason::kInternal;
-}
+using testing::reason_of;
 
 // Members simulated in one process, all applying one handshake log in order.
 class SimulatedGroup {
  public:
   explicit SimulatedGroup(const Bytes& group_id) {
-    members_.push_back(std::make_unique<Group>(Group::create(group_id, make_identity("member-0"))));
+    members_.push_back(std::make_unique<Group>(Group::create(group_id, testing::named_identity("member-0"))));
     public_group_info_ = members_[0]->group_info(true);
   }
 
@@ -41,7 +30,7 @@ class SimulatedGroup {
   size_t join(const std::string& name) {
     CommitOutput out;
     // Public state: the latest GroupInfo plus the tree any member (or a log follower) exposes.
-    Group joiner = Group::join_external(public_group_info_, any_member().ratchet_tree(), make_identity(name), out);
+    Group joiner = Group::join_external(public_group_info_, any_member().ratchet_tree(), testing::named_identity(name), out);
     EXPECT_FALSE(joiner.is_member());
     apply_everywhere(out);
     joiner.process_handshake(out.commit, &out.group_info);
@@ -147,7 +136,7 @@ TEST(MlsGroup, RejectsStaleForgedAndForeignHandshakesWithoutStateChange) {
 
   // A forged signature on a commit without membership tag (an external join): bad signature.
   CommitOutput join_out;
-  Group joiner = Group::join_external(a.group_info(true), Bytes{}, make_identity("mallory"), join_out);
+  Group joiner = Group::join_external(a.group_info(true), Bytes{}, testing::named_identity("mallory"), join_out);
   MlsMessage forged = MlsMessage::from_bytes(join_out.commit);
   std::get<PublicMessage>(forged.body).auth.signature[0] ^= 0x01;
   EXPECT_EQ(reason_of([&] { c.process_handshake(forged.to_bytes()); }), Reason::kBadSignature);
@@ -212,7 +201,7 @@ TEST(MlsGroup, StagedCommitsAreSupersededBySomeoneElsesAndSurviveSerialization) 
 
   // An external join overtaken by another commit must start again from the new public state.
   CommitOutput join_out;
-  Group joiner = Group::join_external(g.public_group_info(), a.ratchet_tree(), make_identity("late"), join_out);
+  Group joiner = Group::join_external(g.public_group_info(), a.ratchet_tree(), testing::named_identity("late"), join_out);
   const CommitOutput winner = b.commit_update();
   EXPECT_EQ(reason_of([&] { joiner.process_handshake(winner.commit); }), Reason::kNotMember);
   g.apply_everywhere(winner);
@@ -238,15 +227,15 @@ TEST(MlsGroup, RefusesBadLocalRequestsAndBadPublicState) {
   MlsMessage info = MlsMessage::from_bytes(g.public_group_info());
   std::get<GroupInfo>(info.body).signature[3] ^= 0x10;
   CommitOutput out;
-  EXPECT_EQ(reason_of([&] { Group::join_external(info.to_bytes(), a.ratchet_tree(), make_identity("x"), out); }),
+  EXPECT_EQ(reason_of([&] { Group::join_external(info.to_bytes(), a.ratchet_tree(), testing::named_identity("x"), out); }),
             Reason::kBadSignature);
   SimulatedGroup other(Bytes{'o', 't'});
   EXPECT_EQ(reason_of([&] {
-              Group::join_external(g.public_group_info(), other.member(0).ratchet_tree(), make_identity("x"), out);
+              Group::join_external(g.public_group_info(), other.member(0).ratchet_tree(), testing::named_identity("x"), out);
             }),
             Reason::kInvalidTree);
   // The GroupInfo can carry the tree itself.
-  Group via_extension = Group::join_external(a.group_info(true), Bytes{}, make_identity("y"), out);
+  Group via_extension = Group::join_external(a.group_info(true), Bytes{}, testing::named_identity("y"), out);
   EXPECT_EQ(via_extension.epoch(), a.epoch());
 
   // Application messages from another epoch or tampered ones are refused.

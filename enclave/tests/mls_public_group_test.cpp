@@ -2,28 +2,17 @@
 
 #include "anonify/mls/group.h"
 #include "anonify/mls/mls_error.h"
+#include "mls_group_test_util.h"
 #include "mls_test_util.h"
 
 namespace anonify::mls {
 namespace {
 
-MemberIdentity identity(const std::string& name) {
-  return MemberIdentity{Credential::basic(Bytes(name.begin(), name.end())), generate_signature_key_pair()};
-}
-
-Reason reason_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const MlsError& e) {
-    return e.reason();
-  }
-  ADD_FAILURE() << "expected an MlsError";
-  return Reason::kInternal;
-}
+using testing::reason_of;
 
 // A log follower with no secrets tracks the group and lets newcomers join from its state alone.
 TEST(MlsPublicGroup, RebuildsPublicStateFromTheHandshakeLogAndAdmitsExternalJoins) {
-  Group creator = Group::create(Bytes{'p', 'g'}, identity("creator"));
+  Group creator = Group::create(Bytes{'p', 'g'}, testing::named_identity("creator"));
   PublicGroup follower = PublicGroup::from_group_info(creator.group_info(true), Bytes{});
   std::vector<Group> members;
   members.push_back(std::move(creator));
@@ -35,7 +24,7 @@ TEST(MlsPublicGroup, RebuildsPublicStateFromTheHandshakeLogAndAdmitsExternalJoin
   for (int i = 0; i < 4; ++i) {
     CommitOutput out;
     Group joiner = Group::join_external(follower.group_info(), follower.ratchet_tree(),
-                                        identity("joiner-" + std::to_string(i)), out);
+                                        testing::named_identity("joiner-" + std::to_string(i)), out);
     post(out);
     joiner.process_handshake(out.commit);
     members.push_back(std::move(joiner));
@@ -74,16 +63,16 @@ TEST(MlsPublicGroup, RebuildsPublicStateFromTheHandshakeLogAndAdmitsExternalJoin
 // What a member (or a staged joiner) hands over when it leaves the group: the public state a
 // follower reaches with the same entry, checked the same way.
 TEST(MlsPublicGroup, PublicStateAfterAnEntryIsTheFollowersState) {
-  Group creator = Group::create(Bytes{'p', 's'}, identity("creator"));
+  Group creator = Group::create(Bytes{'p', 's'}, testing::named_identity("creator"));
   PublicGroup follower = PublicGroup::from_group_info(creator.group_info(true), Bytes{});
   CommitOutput joined;
-  Group member = Group::join_external(follower.group_info(), follower.ratchet_tree(), identity("member"), joined);
+  Group member = Group::join_external(follower.group_info(), follower.ratchet_tree(), testing::named_identity("member"), joined);
   follower.apply(joined.commit, joined.group_info);
   creator.process_handshake(joined.commit, &joined.group_info);
   member.process_handshake(joined.commit, &joined.group_info);
 
   CommitOutput staged;
-  const Group joiner = Group::join_external(follower.group_info(), follower.ratchet_tree(), identity("late"), staged);
+  const Group joiner = Group::join_external(follower.group_info(), follower.ratchet_tree(), testing::named_identity("late"), staged);
   Group committer = creator.clone();
   const CommitOutput removal = committer.commit_remove({member.own_leaf()});
   EXPECT_EQ(creator.epoch(), 1U);  // the clone staged the commit, not the original
