@@ -48,17 +48,7 @@ bool check_entry(const json& v) {
 }
 
 TEST(MlsVectors, CryptoBasics) {
-  const json vectors = testing::load_mls_vectors("crypto-basics.json");
-  size_t passed = 0;
-  size_t total = 0;
-  for (const json& v : vectors) {
-    if (!testing::is_suite_one(v)) continue;
-    ++total;
-    const bool ok = check_entry(v);
-    EXPECT_TRUE(ok);
-    passed += ok ? 1 : 0;
-  }
-  testing::report_passed("crypto-basics.json", passed, total);
+  testing::run_vector_file("crypto-basics.json", check_entry);
 }
 
 TEST(MlsCryptoBasics, DecryptWithLabelRefusesTamperedCiphertextAndWrongContext) {

@@ -49,15 +49,7 @@ bool check_entry(const json& v) {
 }
 
 TEST(MlsVectors, KeySchedule) {
-  const json vectors = testing::load_mls_vectors("key-schedule.json");
-  size_t passed = 0;
-  size_t total = 0;
-  for (const json& v : vectors) {
-    if (!testing::is_suite_one(v)) continue;
-    ++total;
-    passed += check_entry(v) ? 1 : 0;
-  }
-  testing::report_passed("key-schedule.json", passed, total);
+  testing::run_vector_file("key-schedule.json", check_entry);
 }
 
 TEST(MlsKeySchedule, EpochSecretsRoundTripAndDependOnContext) {

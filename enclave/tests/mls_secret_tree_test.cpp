@@ -34,15 +34,7 @@ bool check_entry(const json& v) {
 }
 
 TEST(MlsVectors, SecretTree) {
-  const json vectors = testing::load_mls_vectors("secret-tree.json");
-  size_t passed = 0;
-  size_t total = 0;
-  for (const json& v : vectors) {
-    if (!testing::is_suite_one(v)) continue;
-    ++total;
-    passed += check_entry(v) ? 1 : 0;
-  }
-  testing::report_passed("secret-tree.json", passed, total);
+  testing::run_vector_file("secret-tree.json", check_entry);
 }
 
 TEST(MlsSecretTree, GenerationsAreUsedOnceAndSurviveSerialization) {

@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -44,6 +45,22 @@ inline void report_passed(const std::string& file, size_t passed, size_t total) 
   std::printf("[ mls vectors ] %s: %zu/%zu entries passed (suite 1 or suite-independent)\n", file.c_str(), passed, total);
   EXPECT_GT(total, 0U) << file << " has no suite-1 entries";
   EXPECT_EQ(passed, total) << file;
+}
+
+// Runs `check` on every suite-1 (or suite-independent) entry of `file`, reports the count and fails
+// the test for each entry that does not pass.
+inline void run_vector_file(const std::string& file, const std::function<bool(const nlohmann::json&)>& check) {
+  const nlohmann::json vectors = load_mls_vectors(file);
+  size_t passed = 0;
+  size_t total = 0;
+  for (const nlohmann::json& entry : vectors) {
+    if (!is_suite_one(entry)) continue;
+    ++total;
+    const bool ok = check(entry);
+    EXPECT_TRUE(ok) << file << " entry " << total - 1;
+    passed += ok ? 1 : 0;
+  }
+  report_passed(file, passed, total);
 }
 
 }  // namespace anonify::mls::testing

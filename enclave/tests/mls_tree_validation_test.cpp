@@ -32,17 +32,7 @@ bool check_entry(const json& v) {
 }
 
 TEST(MlsVectors, TreeValidation) {
-  const json vectors = testing::load_mls_vectors("tree-validation.json");
-  size_t passed = 0;
-  size_t total = 0;
-  for (const json& v : vectors) {
-    if (!testing::is_suite_one(v)) continue;
-    ++total;
-    const bool ok = check_entry(v);
-    EXPECT_TRUE(ok) << "entry " << total - 1;
-    passed += ok ? 1 : 0;
-  }
-  testing::report_passed("tree-validation.json", passed, total);
+  testing::run_vector_file("tree-validation.json", check_entry);
 }
 
 TEST(MlsRatchetTree, DetectsTamperedParentHashAndLeafSignature) {
