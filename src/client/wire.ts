@@ -452,6 +452,8 @@ export interface NodeHealth {
   stateCounter: string;
   chainStateCounter: string;
   lag: string;
+  /** Set while the node's state is behind entries it cannot read (it joined late): it waits for a snapshot entry. */
+  awaitingSnapshot?: string;
 }
 
 /** `GET /enclave`: what the client checks against the group's roster before sealing anything. */

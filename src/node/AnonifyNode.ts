@@ -19,6 +19,7 @@ import { NodeHttpApi, type HttpApiOptions } from "./httpApi";
 import { consoleLogger, type NodeLogger } from "./logger";
 import { ensureJoined, postMemberCommit, type MembershipContext } from "./membership";
 import { callState, hasStateMethod, hasStateRuntime } from "./stateMethods";
+import { SnapshotHandover, type PostedSnapshot } from "./snapshots";
 import { Submitter, checkBatchOptions } from "./submitter";
 import { sleep, TxSender } from "./txSender";
 
@@ -62,6 +63,11 @@ export interface AnonifyNodeOptions {
   maxBatchSize?: number;
   /** How long the submitter gathers commands before posting (more make one batch). Default 20 ms. */
   batchWindowMs?: number;
+  /**
+   * After another enclave joins, this member posts the state snapshot the newcomer needs after (own leaf index x
+   * this) ms, unless a member with a lower leaf posted one first. Default 5,000 ms (src/node/snapshots.ts).
+   */
+  snapshotStaggerMs?: number;
   logger?: NodeLogger;
 }
 
@@ -79,6 +85,7 @@ export class AnonifyNode {
   private groupValue: Contract | undefined;
   private syncValue: ChainSync | undefined;
   private submitterValue: Submitter | undefined;
+  private snapshots: SnapshotHandover | undefined;
   private http: NodeHttpApi | undefined;
   private txSender: TxSender;
   private domainValue: Eip712DomainParams | undefined;
@@ -192,9 +199,16 @@ export class AnonifyNode {
             : undefined,
         },
       );
+      this.snapshots = new SnapshotHandover(
+        { enclave: () => this.enclave, group: this.group, sender: this.txSender, domain: this.domain, sync: () => this.sync, logger: this.logger },
+        this.options.snapshotStaggerMs,
+      );
       sync.on("handshake", (h) => this.onHandshake(h));
       sync.on("applied", (a) => this.onApplied(a));
       sync.on("unreadable", (entry, why) => this.logger.warn(`entry #${entry.stateCounter} (epoch ${entry.epoch}) cannot be applied: ${why}`));
+      sync.on("awaitingSnapshot", (entry, why) =>
+        this.logger.warn(`state behind the log (${why}): waiting for a member's snapshot entry; handshakes still apply`),
+      );
 
       const record = (await this.group.enclave(this.address)) as { checkpointStateCounter: bigint };
       this.lastCheckpoint = record.checkpointStateCounter;
@@ -260,7 +274,12 @@ export class AnonifyNode {
     return this.runSync(true);
   }
 
-  async health(): Promise<NodeHealth & { removed: boolean; stalled?: string }> {
+  /** Posts a snapshot of this enclave's state for late joiners now (the operator's `/admin/snapshot`). */
+  postSnapshot(): Promise<PostedSnapshot> {
+    return this.need(this.snapshots).post();
+  }
+
+  async health(): Promise<NodeHealth & { removed: boolean; awaitingSnapshot?: string }> {
     const sync = this.sync;
     const chainCounter = (await this.group.stateCounter()) as bigint;
     const applied = sync.lastApplied;
@@ -274,7 +293,7 @@ export class AnonifyNode {
       chainStateCounter: chainCounter.toString(),
       lag: (chainCounter > applied ? chainCounter - applied : 0n).toString(),
       removed: sync.removed,
-      ...(sync.stalled !== undefined ? { stalled: sync.stalled } : {}),
+      ...(sync.awaitingSnapshot !== undefined ? { awaitingSnapshot: sync.awaitingSnapshot } : {}),
     };
   }
 
@@ -336,6 +355,7 @@ export class AnonifyNode {
           const { epoch, ...removed } = await this.remove(t);
           return { epoch: epoch.toString(), ...removed };
         },
+        snapshot: () => this.postSnapshot(),
       },
     };
   }
@@ -375,9 +395,15 @@ export class AnonifyNode {
     const run = this.syncChain.then(async () => {
       const upTo = latest ? await this.provider.getBlockNumber() : undefined;
       await this.sync.step(upTo === undefined ? undefined : upTo);
+      this.kickSnapshot();
     });
     this.syncChain = run.catch(() => undefined);
     return run;
+  }
+
+  /** Posts a due snapshot handover in the background (it waits for its transaction; the sync goes on). */
+  private kickSnapshot(): void {
+    this.snapshots?.maybePost().catch((error: unknown) => this.logger.warn(`snapshot: ${(error as Error).message}`));
   }
 
   private schedulePoll(): void {
@@ -396,6 +422,7 @@ export class AnonifyNode {
   }
 
   private onHandshake(h: HandshakeApplied): void {
+    this.snapshots?.onHandshake(h);
     if (h.outcome === "followed" || h.outcome === "genesis") return;
     const status = this.sync.mlsStatus.group;
     const members = status?.member === true ? `, ${status.memberCount} members` : "";
@@ -405,10 +432,11 @@ export class AnonifyNode {
 
   private onApplied(a: EntryApplied): void {
     this.submitterValue?.onApplied(a);
+    this.snapshots?.onApplied(a);
     for (const n of a.result.notifications ?? []) this.subscriptions.get(n.subscriptionId)?.(n.payload);
     const r = a.result;
     this.logger.info(
-      `applied #${r.stateCounter} (${r.outcome}${r.reason !== undefined ? `: ${r.reason}` : ""}) epoch ${a.entry.epoch}; ` +
+      `applied #${r.stateCounter} (${r.snapshot !== undefined ? `snapshot ${r.snapshot}, ` : ""}${r.outcome}${r.reason !== undefined ? `: ${r.reason}` : ""}) epoch ${a.entry.epoch}; ` +
         `lag ${this.sync.chainStateCounter - this.sync.lastApplied}`,
     );
     this.maybeCheckpoint(BigInt(r.stateCounter));

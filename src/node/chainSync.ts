@@ -29,6 +29,8 @@ export interface ChainSyncEvents {
   applied: [EntryApplied];
   /** A ciphertext entry the enclave cannot read (posted before it joined, or after it was removed). */
   unreadable: [CiphertextLogEntry, string];
+  /** The enclave is a member but lacks earlier entries: it waits for a snapshot entry (once per wait). */
+  awaitingSnapshot: [CiphertextLogEntry, string];
 }
 
 export class ChainSync extends EventEmitter<ChainSyncEvents> {
@@ -39,10 +41,12 @@ export class ChainSync extends EventEmitter<ChainSyncEvents> {
   /** True once a handshake removed this enclave from the group. */
   removed = false;
   /**
-   * Why ciphertext entries are no longer applied, when the enclave lacks entries it can never get (they were
-   * posted before it joined): handshakes are still applied, so the node stays in the group.
+   * Set while the enclave is a member but lacks entries it can never read (encrypted for epochs before it
+   * joined): it waits for a member's snapshot entry (`state_snapshot`) to take over the state. Later entries are
+   * still handed to `state_apply` (a gap changes nothing; the first snapshot after the gap is adopted) and
+   * handshakes still apply, so the node stays a correct group member meanwhile.
    */
-  stalled: string | undefined;
+  awaitingSnapshot: string | undefined;
   /** Leaf index of each member address seen join (genesis author = leaf 0), for removals by address. */
   readonly leaves = new Map<number, string>();
 
@@ -156,7 +160,6 @@ export class ChainSync extends EventEmitter<ChainSyncEvents> {
       this.emit("unreadable", entry, this.removed ? "this enclave was removed from the group" : "posted before this enclave joined");
       return;
     }
-    if (this.stalled !== undefined) return;
     let result: StateApplyResult;
     try {
       result = await callState(this.enclave, "state_apply", {
@@ -165,14 +168,19 @@ export class ChainSync extends EventEmitter<ChainSyncEvents> {
         entry: entry.ciphertext as Hex,
       });
     } catch (error) {
-      // A gap never closes: the missing entries were encrypted for epochs before this enclave joined.
-      if (!(error instanceof EnclaveError) || error.code !== "counter_gap") throw error;
-      this.stalled = error.message;
-      this.emit("unreadable", entry, `state stalled: ${error.message}`);
+      // In chain order a member meets these only for entries of epochs before it joined (a late joiner, or a
+      // new machine without sealed data): they never become readable, so it waits for a snapshot entry.
+      if (!(error instanceof EnclaveError) || (error.code !== "counter_gap" && error.code !== "epoch_mismatch")) throw error;
+      if (this.awaitingSnapshot === undefined) {
+        this.awaitingSnapshot = `entry #${entry.stateCounter}: ${error.code}: ${error.message}`;
+        this.emit("awaitingSnapshot", entry, this.awaitingSnapshot);
+      }
+      this.emit("unreadable", entry, `waiting for a snapshot entry (${error.code})`);
       return;
     }
     this.lastAppliedCounter = entry.stateCounter;
     if (result.duplicate === true) return;
+    if (result.snapshot === "adopted") this.awaitingSnapshot = undefined;
     this.emit("applied", { entry, result });
   }
 }

@@ -29,7 +29,10 @@ export type NodeErrorCode =
   | "attestation_failed"
   | "state_unavailable"
   | "invalid_options"
-  | "leaf_unknown";
+  | "leaf_unknown"
+  // state handover to late joiners
+  | "snapshot_in_progress"
+  | "snapshot_refused";
 
 export class NodeError extends Error {
   constructor(

@@ -31,6 +31,8 @@ export interface NodeApiBackend {
     token: string;
     rotate(): Promise<{ epoch: string }>;
     remove(target: { leaf?: number; enclave?: string }): Promise<{ epoch: string; leaf: number; enclave?: string }>;
+    /** Posts a snapshot entry of the enclave's state (for a late joiner the automatic handover missed). */
+    snapshot(): Promise<{ stateCounter: string; epoch: string; txHash: string }>;
   };
 }
 
@@ -203,11 +205,12 @@ export class NodeHttpApi {
       if (method !== "GET") methodNotAllowed("GET");
       return this.notifications(url, req, res);
     }
-    if (path === "/admin/rotate" || path === "/admin/remove") {
+    if (path === "/admin/rotate" || path === "/admin/remove" || path === "/admin/snapshot") {
       if (method !== "POST") methodNotAllowed("POST");
       const admin = this.authorize(req);
       const body = await readBody(req, this.maxBodyBytes);
       if (path === "/admin/rotate") return send(res, 200, await admin.rotate());
+      if (path === "/admin/snapshot") return send(res, 200, await admin.snapshot());
       let target: { leaf?: unknown; enclave?: unknown };
       try {
         target = JSON.parse(body.toString("utf8") || "null");

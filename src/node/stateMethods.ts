@@ -1,10 +1,10 @@
 /**
  * The enclave's state runtime methods as the node calls them (brief: `state_submit`, `state_apply`,
- * `state_read`, `state_subscribe`, `state_unsubscribe`, `state_status`, `state_checkpoint`, `state_sign_batch`; documented in
+ * `state_read`, `state_subscribe`, `state_unsubscribe`, `state_status`, `state_checkpoint`, `state_snapshot`, `state_sign_batch`; documented in
  * enclave/PROTOCOL.md, "State runtime methods"). uint64 values travel as decimal strings.
  */
 import type { EnclaveProcess } from "../enclave/EnclaveProcess";
-import type { Eip712DomainParams, Hex } from "../enclave/protocol";
+import type { Eip712DomainParams, Hex, StateSnapshotResult } from "../enclave/protocol";
 
 export interface StateSubmitResult {
   /** The log entry to post (version ‖ nonce ‖ AES-128-GCM). */
@@ -30,6 +30,8 @@ export type StateApplyResult =
       stateCounter: string;
       outcome: "applied" | "rejected";
       reason?: string;
+      /** Snapshot entries: "adopted" (this enclave took over the state from it) or "checked" (equal to its own). */
+      snapshot?: "adopted" | "checked";
       commandId?: Hex;
       sender?: Hex;
       stateHash: Hex;
@@ -65,6 +67,8 @@ export interface StateMethods {
   state_unsubscribe: { params: { subscriptionId: string }; result: unknown };
   state_status: { params: Record<string, never>; result: StateStatusResult };
   state_checkpoint: { params: { domain: Eip712DomainParams }; result: StateCheckpointResult };
+  /** The whole state as a snapshot entry (0x02) for late joiners; it must become entry stateCounter + 1. */
+  state_snapshot: { params: { domain: Eip712DomainParams }; result: StateSnapshotResult };
   /** Only for entries this enclave's state_submit produced in the current epoch (else `unknown_entry`). */
   state_sign_batch: { params: { entries: Hex[]; epoch: string; domain: Eip712DomainParams }; result: StateSignBatchResult };
 }

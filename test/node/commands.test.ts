@@ -184,29 +184,4 @@ describe("AnonifyNode commands (simulation, real enclaves with the state runtime
     );
     expect(b.logger.lines.some((l) => l.includes("refused"))).to.equal(false);
   });
-
-  it("a node joining after entries were posted keeps following handshakes but reports its state as stalled", async function () {
-    const late = await startNode(deployment, 16);
-    try {
-      expect(late.node.sync.isMember).to.equal(true);
-      expect(late.logger.lines.filter((l) => l.includes("cannot be applied: posted before this enclave joined"))).to.have.length(4);
-      const transfer = await sealed(a, { op: "transfer", to: await alice.getAddress(), amount: "1" });
-      const accepted = await post(a.node.url!, "/commands", { payload: transfer.payload });
-      expect(await applied(a, accepted.json.id)).to.include({ status: "applied", stateCounter: "5" });
-      nonce++;
-      await late.node.catchUp();
-      const health = await late.node.health();
-      expect(health).to.include({ joined: true, stateCounter: "0", chainStateCounter: "5", lag: "5" });
-      expect(health.stalled).to.match(/counter_gap/);
-      // Handshakes still apply: a rotation by a reaches the late node.
-      await a.node.rotate();
-      await late.node.catchUp();
-      await b.node.catchUp();
-      expect(late.node.sync.epoch).to.equal(a.node.sync.epoch);
-      expect(late.node.sync.mlsStatus.group).to.deep.include({ epochAuthenticator: (a.node.sync.mlsStatus.group as { epochAuthenticator: string }).epochAuthenticator });
-    } finally {
-      await late.node.stop();
-      fs.rmSync(late.dataDir, { recursive: true, force: true });
-    }
-  });
 });
