@@ -55,7 +55,9 @@ export interface AnonifyClientOptions {
 /** The final, successful state of a command. */
 export interface CommandOutcome {
   id: Hex;
-  status: "applied";
+  /** "settled": the log used the command's nonce before the node restarted; its outcome was not recorded. */
+  status: "applied" | "settled";
+  /** 0 when the node does not know it (settled). */
   stateCounter: bigint;
   txHash?: Hex;
 }
@@ -84,7 +86,8 @@ export class CommandSubmission {
       const status = await this.status();
       switch (status.status) {
         case "applied":
-          return { id: this.id, status: "applied", stateCounter: BigInt(status.stateCounter ?? "0"), txHash: status.txHash };
+        case "settled":
+          return { id: this.id, status: status.status, stateCounter: BigInt(status.stateCounter ?? "0"), txHash: status.txHash };
         case "rejected":
           throw new CommandRejectedError(this.id, status.reason ?? "unspecified", status.stateCounter === undefined ? undefined : BigInt(status.stateCounter));
         case "failed":
@@ -261,11 +264,11 @@ export class AnonifyClient {
 
   async commandStatus(id: string): Promise<CommandStatus> {
     const status = await this.node.get<CommandStatus>(`/commands/${encodeURIComponent(id)}`);
-    if (status.status === "applied" || status.status === "rejected" || status.status === "failed") this.pendingIds.delete(id as Hex);
+    if (status.status !== "queued" && status.status !== "posted") this.pendingIds.delete(id as Hex);
     return status;
   }
 
-  /** Waits until every command submitted through this client is applied, rejected or failed. */
+  /** Waits until every command submitted through this client is applied, rejected, failed or settled. */
   async settlePending(timeoutMs = this.waitTimeoutMs): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.pendingIds.size > 0) {

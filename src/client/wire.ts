@@ -8,7 +8,7 @@
  * wire = enc (32 bytes) ‖ ciphertext. Hex is 0x-prefixed lower case; uint64 values in JSON are decimal strings.
  */
 import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from "@hpke/core";
-import { getAddress, getBytes, hexlify, isAddress, keccak256, verifyTypedData, type Signer, type TypedDataDomain } from "ethers";
+import { concat, getAddress, getBytes, hexlify, isAddress, keccak256, verifyTypedData, type Signer, type TypedDataDomain } from "ethers";
 
 export type Hex = `0x${string}`;
 
@@ -291,6 +291,16 @@ export async function sealCommand(options: SealCommandOptions): Promise<SealedCo
   return { payload: lowerHex(hexlify(sealed)), envelope, payloadHash };
 }
 
+/**
+ * The id the node and the enclave give a command: keccak256(payload bytes ‖ sender (20 bytes) ‖ nonce (u64
+ * big-endian)) (enclave/PROTOCOL.md), so a client can follow a command it could not get an answer for.
+ */
+export function commandId(envelope: CommandEnvelope): Hex {
+  const nonce = new Uint8Array(8);
+  new DataView(nonce.buffer).setBigUint64(0, BigInt(envelope.nonce));
+  return keccak256(concat([envelope.payload, envelope.sender, nonce])) as Hex;
+}
+
 /** The address that signed a command envelope under `domain`. */
 export function recoverCommandSigner(domain: TypedDataDomain, envelope: CommandEnvelope): Hex {
   return lowerHex(
@@ -477,7 +487,11 @@ export interface SubmitCommandResponse {
   id: Hex;
 }
 
-export type CommandStatusName = "queued" | "posted" | "applied" | "rejected" | "failed";
+/**
+ * `settled`: the log used the command's nonce before the node restarted, and the node did not record whether the
+ * runtime applied or rejected it (it crashed between the two); read the state for its effect.
+ */
+export type CommandStatusName = "queued" | "posted" | "applied" | "rejected" | "failed" | "settled";
 
 /** `GET /commands/:id`. */
 export interface CommandStatus {

@@ -13,6 +13,7 @@ import type { EnclaveMode, Eip712DomainParams, InitResult } from "../enclave/pro
 import { SimulationAttester, type Attester } from "./attester";
 import { ChainReader, findDeploymentBlock } from "./chainReader";
 import { ChainSync, type EntryApplied, type HandshakeApplied } from "./chainSync";
+import { CommandJournal } from "./commandJournal";
 import { NodeError } from "./errors";
 import { groupContract } from "./groupContract";
 import { NodeHttpApi, type HttpApiOptions } from "./httpApi";
@@ -69,7 +70,15 @@ export interface AnonifyNodeOptions {
    */
   snapshotStaggerMs?: number;
   logger?: NodeLogger;
+  /**
+   * Called once when the node stops by itself because its enclave process died (the node has shut down; restart
+   * it to resume from the sealed state, the journal and the log). Default: only the log line.
+   */
+  onFatal?: (error: Error) => void;
 }
+
+/** How long start() waits for this node's own transactions still pending from before a restart. */
+const PENDING_TX_WAIT_MS = 120_000;
 
 interface NodeMetadata {
   group: string;
@@ -86,6 +95,7 @@ export class AnonifyNode {
   private syncValue: ChainSync | undefined;
   private submitterValue: Submitter | undefined;
   private snapshots: SnapshotHandover | undefined;
+  private journal: CommandJournal | undefined;
   private http: NodeHttpApi | undefined;
   private txSender: TxSender;
   private domainValue: Eip712DomainParams | undefined;
@@ -161,6 +171,8 @@ export class AnonifyNode {
       dataDir: this.mode === "simulation" ? path.join(dataDir, ENCLAVE_SUBDIR) : undefined,
       onStderrLine: (line) => this.logger.info(`enclave: ${line}`),
     });
+    const enclaveProcess = this.enclaveProcess;
+    void enclaveProcess.waitForExit().then(() => this.onEnclaveExit(enclaveProcess));
     try {
       this.identityValue = await this.enclave.init({});
       this.stateRuntime = await hasStateRuntime(this.enclave);
@@ -180,8 +192,11 @@ export class AnonifyNode {
           (this.stateRuntime ? "" : "; this enclave build has no state runtime (handshakes only)"),
       );
 
+      const opened = CommandJournal.open(dataDir);
+      this.journal = opened.journal;
       this.submitterValue = new Submitter(
         {
+          journal: opened.journal,
           enclave: this.enclave,
           group: this.group,
           sender: this.txSender,
@@ -203,6 +218,8 @@ export class AnonifyNode {
         { enclave: () => this.enclave, group: this.group, sender: this.txSender, domain: this.domain, sync: () => this.sync, logger: this.logger },
         this.options.snapshotStaggerMs,
       );
+      // Before the first sync: the replay settles journaled commands the log already holds.
+      this.submitterValue.restore(opened.commands);
       sync.on("handshake", (h) => this.onHandshake(h));
       sync.on("applied", (a) => this.onApplied(a));
       sync.on("unreadable", (entry, why) => this.logger.warn(`entry #${entry.stateCounter} (epoch ${entry.epoch}) cannot be applied: ${why}`));
@@ -216,6 +233,7 @@ export class AnonifyNode {
       await this.runSync(true);
       const posted = await ensureJoined(this.membershipContext());
       await this.waitForMembership(posted);
+      await this.resumeJournaledCommands(opened.commands.length);
       this.running = true;
       this.schedulePoll();
       if (this.options.http !== false) {
@@ -247,8 +265,36 @@ export class AnonifyNode {
     }
     await this.submitterValue?.stop();
     await this.syncChain.catch(() => undefined);
-    await this.enclaveProcess?.close();
+    const enclave = this.enclaveProcess;
+    this.enclaveProcess = undefined; // before close: its exit is not a crash
+    await enclave?.close();
+    this.journal?.close();
+    this.journal = undefined;
+  }
+
+  /** The enclave process died under the node: stop everything (crash-only: a restart recovers). */
+  private onEnclaveExit(enclave: EnclaveProcess): void {
+    if (this.enclaveProcess !== enclave) return; // closed by shutdown()
+    const error = new NodeError("enclave_unavailable", `the enclave process died (${enclave.stderr.trim().split("\n").pop() ?? "no output"}); restart the node to resume from the sealed state and the log`, 503);
+    this.logger.error(error.message);
     this.enclaveProcess = undefined;
+    void this.shutdown().finally(() => this.options.onFatal?.(error));
+  }
+
+  /**
+   * After a restart: waits until this node's own transactions from before it are mined and applied, then re-submits
+   * the journal's open commands (those the replay did not settle).
+   */
+  private async resumeJournaledCommands(journaled: number): Promise<void> {
+    if (journaled === 0) return;
+    const deadline = Date.now() + PENDING_TX_WAIT_MS;
+    while ((await this.options.signer.getNonce("pending")) > (await this.options.signer.getNonce("latest"))) {
+      if (Date.now() > deadline) throw new NodeError("state_unavailable", "this node's transactions from before the restart are still pending", 503);
+      await sleep(this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+    }
+    await this.runSync(true);
+    const { requeued, settled } = await this.need(this.submitterValue).resubmitRecovered();
+    if (requeued + settled > 0) this.logger.info(`journal: ${requeued} accepted command(s) re-submitted, ${settled} settled by the log before the restart`);
   }
 
   /** Self-update commit (key rotation), posted as the handshake of the current epoch; resolves once applied. */

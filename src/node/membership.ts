@@ -13,6 +13,7 @@ import { NodeError } from "./errors";
 import { ENCLAVE_STATUS } from "./groupContract";
 import type { NodeLogger } from "./logger";
 import type { TxSender } from "./txSender";
+import { crashPoint } from "./crashPoints";
 
 /** How many times a join or commit is rebuilt after losing the epoch to another handshake. */
 export const MAX_HANDSHAKE_ATTEMPTS = 5;
@@ -115,6 +116,7 @@ export async function postMemberCommit(ctx: MembershipContext, commit: MemberCom
         : await ctx.enclave.call("mls_commit_remove", { leaves: commit.leaves, domain: ctx.domain });
     const outcome = await ctx.sender.send(ctx.group, "postHandshake", [entry.chainEpoch, entry.handshake, entry.signature]);
     if (outcome.ok) {
+      crashPoint("handshake:posted");
       await ctx.catchUp();
       const epoch = ctx.sync.epoch;
       if (epoch === null || epoch < entry.chainEpoch) {

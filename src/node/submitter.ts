@@ -10,6 +10,8 @@ import type { CommandStatus, CommandStatusName, Hex } from "../client/wire";
 import { EnclaveError, type EnclaveProcess } from "../enclave/EnclaveProcess";
 import type { Eip712DomainParams } from "../enclave/protocol";
 import type { EntryApplied } from "./chainSync";
+import type { CommandJournal, FinalStatusName, JournaledCommand } from "./commandJournal";
+import { crashPoint } from "./crashPoints";
 import { GROUP_INTERFACE, MAX_BATCH_SIZE } from "./groupContract";
 import { NodeError } from "./errors";
 import type { NodeLogger } from "./logger";
@@ -52,9 +54,10 @@ export function checkBatchOptions(options: Pick<SubmitterOptions, "maxBatchSize"
 
 interface Queued {
   status: CommandStatus;
-  /** The user's sealed command (kept to re-submit after an epoch change). */
+  /** The user's sealed command (kept to re-submit after an epoch change or a restart). */
   payload: Hex;
-  submitted: StateSubmitResult;
+  /** The enclave's entry for it; none yet for a command restored from the journal. */
+  submitted?: StateSubmitResult;
   resubmits: number;
 }
 
@@ -69,11 +72,18 @@ export interface SubmitterContext {
   nodeChainEpoch: () => bigint | null;
   /** Applies the log up to the chain's head (handshakes the re-submission must see first). */
   catchUp: () => Promise<void>;
+  /** Durable record of accepted commands (none: commands live in memory only). */
+  journal?: CommandJournal;
 }
+
+/** The enclave's `nonce_mismatch` message (PROTOCOL.md, state_submit). */
+const NONCE_MISMATCH = /expected nonce (\d+), got (\d+)/;
 
 export class Submitter {
   private readonly commands = new Map<string, Queued>();
   private readonly queue: Queued[] = [];
+  /** Open commands from the journal, re-submitted by `resubmitRecovered` once the node has caught up. */
+  private recovered: Queued[] = [];
   private pumping: Promise<void> | undefined;
   private stopped = false;
 
@@ -91,10 +101,59 @@ export class Submitter {
     const known = this.commands.get(id);
     if (known !== undefined && known.status.status !== "failed") return { ...known.status };
     const queued: Queued = { status: { id: id as Hex, status: "queued" }, payload, submitted, resubmits: 0 };
+    this.ctx.journal?.accepted(queued.status.id, payload); // on disk before the caller acknowledges it
+    crashPoint("command:accepted");
     this.commands.set(id, queued);
     this.queue.push(queued);
     this.kick();
     return { ...queued.status };
+  }
+
+  /**
+   * Takes the journal's commands after a restart (call before the first sync, so the replay settles those the log
+   * holds): finished ones keep their status, open ones wait for `resubmitRecovered`.
+   */
+  restore(commands: JournaledCommand[]): void {
+    for (const c of commands) {
+      const id = c.status.id.toLowerCase();
+      const open = c.status.status === "queued" || c.status.status === "posted";
+      const restored: Queued = { status: { ...c.status }, payload: c.payload, resubmits: 0 };
+      this.commands.set(id, restored);
+      if (open) this.recovered.push(restored);
+    }
+  }
+
+  /**
+   * Seals the journal's open commands to the enclave again (oldest first) and queues them. Call once the node has
+   * caught up with everything its own account sent: a command the log applied meanwhile is settled by the replay
+   * (applied/rejected) or, when the enclave says its nonce is used, marked `settled`.
+   */
+  async resubmitRecovered(): Promise<{ requeued: number; settled: number }> {
+    const open = this.recovered.filter((c) => c.status.status === "queued" || c.status.status === "posted");
+    this.recovered = [];
+    let requeued = 0;
+    let settled = 0;
+    for (const q of open) {
+      try {
+        q.submitted = await callState(this.ctx.enclave, "state_submit", { payload: q.payload, domain: this.ctx.domain });
+      } catch (error) {
+        const used = error instanceof EnclaveError && error.code === "nonce_mismatch" ? NONCE_MISMATCH.exec(error.message) : null;
+        if (used !== null && BigInt(used[2]) < BigInt(used[1])) {
+          this.finish(q, "settled", "the log used this command's nonce before the node restarted; read the state for its effect");
+          settled++;
+        } else {
+          this.finish(q, "failed", `re-submission after a restart refused: ${(error as Error).message}`);
+        }
+        continue;
+      }
+      q.status.status = "queued";
+      delete q.status.txHash;
+      delete q.status.stateCounter;
+      this.queue.push(q);
+      requeued++;
+    }
+    if (requeued > 0) this.kick();
+    return { requeued, settled };
   }
 
   status(id: string): CommandStatus | undefined {
@@ -113,12 +172,10 @@ export class Submitter {
     if (id === undefined) return;
     const known = this.commands.get(id);
     if (known === undefined) return;
-    known.status.status = applied.result.outcome;
+    crashPoint("command:applied");
     known.status.stateCounter = applied.result.stateCounter;
-    if (applied.result.reason !== undefined) known.status.reason = applied.result.reason;
-    else delete known.status.reason;
-    const index = this.queue.indexOf(known);
-    if (index >= 0) this.queue.splice(index, 1);
+    this.dequeue(known);
+    this.finish(known, applied.result.outcome, applied.result.reason);
   }
 
   /** Stops posting (queued commands stay queued). */
@@ -138,9 +195,9 @@ export class Submitter {
 
   private async pump(): Promise<void> {
     while (this.queue.length > 0 && !this.stopped) {
-      const epoch = this.queue[0].submitted.epoch;
+      const epoch = submittedOf(this.queue[0]).epoch;
       const max = this.options.signBatch === undefined ? 1 : Math.min(this.options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, MAX_BATCH_SIZE);
-      const batch = this.queue.filter((q) => q.submitted.epoch === epoch).slice(0, max);
+      const batch = this.queue.filter((q) => submittedOf(q).epoch === epoch).slice(0, max);
       try {
         await this.post(epoch, batch);
       } catch (error) {
@@ -150,10 +207,10 @@ export class Submitter {
   }
 
   private async post(epoch: string, batch: Queued[]): Promise<void> {
-    const entries = batch.map((q) => q.submitted.entry);
+    const entries = batch.map((q) => submittedOf(q).entry);
     let outcome;
     if (batch.length === 1) {
-      outcome = await this.ctx.sender.send(this.ctx.group, "postCiphertext", [epoch, entries[0], batch[0].submitted.signature]);
+      outcome = await this.ctx.sender.send(this.ctx.group, "postCiphertext", [epoch, entries[0], submittedOf(batch[0]).signature]);
     } else {
       let signature: Hex;
       try {
@@ -175,7 +232,9 @@ export class Submitter {
         if (q.status.status === "queued") q.status.status = "posted";
         q.status.txHash = outcome.receipt.hash as Hex;
         if (first !== undefined && q.status.stateCounter === undefined) q.status.stateCounter = (first + BigInt(i)).toString();
+        if (q.status.status === "posted") this.ctx.journal?.posted(q.status.id, q.status.txHash, q.status.stateCounter);
       });
+      crashPoint("post:mined");
       this.ctx.logger.info(`posted ${batch.length} entr${batch.length === 1 ? "y" : "ies"} in epoch ${epoch} (tx ${outcome.receipt.hash})`);
       return;
     }
@@ -215,15 +274,28 @@ export class Submitter {
   private fail(q: Queued, reason: string): void {
     this.dequeue(q);
     if (q.status.status !== "queued") return; // applied meanwhile (another path posted it)
-    q.status.status = "failed" satisfies CommandStatusName;
-    q.status.reason = reason;
+    this.finish(q, "failed" satisfies CommandStatusName, reason);
     this.ctx.logger.warn(`command ${q.status.id} failed: ${reason}`);
+  }
+
+  /** Records a final status (in the journal first, then in memory). */
+  private finish(q: Queued, status: FinalStatusName, reason?: string): void {
+    q.status.status = status;
+    if (reason !== undefined) q.status.reason = reason;
+    else delete q.status.reason;
+    this.ctx.journal?.done({ ...q.status, status });
   }
 
   private dequeue(q: Queued): void {
     const index = this.queue.indexOf(q);
     if (index >= 0) this.queue.splice(index, 1);
   }
+}
+
+/** The enclave's entry of a queued command (every queued command has one: it is queued after state_submit). */
+function submittedOf(q: Queued): StateSubmitResult {
+  if (q.submitted === undefined) throw new Error(`command ${q.status.id} is queued without an enclave entry`);
+  return q.submitted;
 }
 
 /** stateCounter of the first entry a post created, from its receipt's logs. */

@@ -28,6 +28,9 @@ async function main(): Promise<void> {
     fromBlock: Number(env("E2E_FROM_BLOCK")),
     pollIntervalMs: 100,
     checkpointInterval: Number(process.env.E2E_CHECKPOINT_INTERVAL ?? "1"),
+    snapshotStaggerMs: Number(process.env.E2E_SNAPSHOT_STAGGER_MS ?? "300"),
+    // Crash-only: when the enclave dies the node stops; its supervisor (here: the test) restarts it.
+    onFatal: () => process.exit(3),
     http: { port: 0, host: "127.0.0.1" },
     logger: consoleLogger(env("E2E_LABEL")),
   });

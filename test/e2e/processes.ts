@@ -19,7 +19,7 @@ export async function freePort(): Promise<number> {
 
 export class ChildHandle {
   readonly output: string[] = [];
-  private exited: Promise<number | null>;
+  readonly exited: Promise<number | null>;
 
   constructor(
     readonly label: string,
@@ -97,10 +97,12 @@ export interface NodeProcessOptions {
   dataDir: string;
   binary: string;
   checkpointInterval?: number;
+  /** Extra environment (crash points: ANONIFY_NODE_CRASH_AT, ANONIFY_ENCLAVE_CRASH_AT). */
+  env?: Record<string, string>;
 }
 
-/** A TEE node in its own process; resolves once it serves HTTP (after joining the group). */
-export async function startNodeProcess(options: NodeProcessOptions): Promise<{ handle: ChildHandle; url: string; address: string }> {
+/** Spawns a TEE node in its own process (its own process group); see startNodeProcess. */
+export function spawnNodeProcess(options: NodeProcessOptions): ChildHandle {
   const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "nodeProcess.ts")], {
     cwd: REPO_ROOT,
     detached: true,
@@ -116,9 +118,15 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<{ h
       E2E_ENCLAVE_BINARY: options.binary,
       E2E_CHECKPOINT_INTERVAL: String(options.checkpointInterval ?? 1),
       TS_NODE_PROJECT: path.join(REPO_ROOT, "tsconfig.json"),
+      ...options.env,
     },
   });
-  const handle = new ChildHandle(options.label, child);
+  return new ChildHandle(options.label, child);
+}
+
+/** A TEE node in its own process; resolves once it serves HTTP (after joining the group). */
+export async function startNodeProcess(options: NodeProcessOptions): Promise<{ handle: ChildHandle; url: string; address: string }> {
+  const handle = spawnNodeProcess(options);
   const ready = await handle.waitForLine(/^E2E_READY /, 120_000);
   const { url, address } = JSON.parse(ready.slice("E2E_READY ".length)) as { url: string; address: string };
   return { handle, url, address };

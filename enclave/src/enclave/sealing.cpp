@@ -12,6 +12,7 @@
 #include "anonify/crypto/aead.h"
 #include "anonify/crypto/hkdf.h"
 #include "anonify/crypto/random.h"
+#include "anonify/enclave/crash_point.h"
 #include "anonify/error.h"
 
 namespace anonify::enclave {
@@ -167,7 +168,9 @@ std::string SealedStore::path_of(const std::string& name) const {
 
 void SealedStore::put(const std::string& name, ByteView plaintext) const {
   Bytes blob = seal_blob(platform_.mode(), platform_.mrenclave(), root_key_, name, plaintext);
+  crash_point(platform_.mode(), "seal:" + name + ":before");
   write_file_atomic(path_of(name), blob);
+  crash_point(platform_.mode(), "seal:" + name + ":after");
 }
 
 std::optional<SecretBytes> SealedStore::get(const std::string& name) const {
