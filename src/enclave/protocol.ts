@@ -241,6 +241,8 @@ export interface MlsMemberStatus extends MlsGroupStatusBase {
   memberCount: number;
   /** Public per-epoch confirmation value: members agree on it. */
   epochAuthenticator: Hex;
+  /** Occupied leaves and their credential identity (the member enclave's address). */
+  members: { leaf: number; identity: Hex }[];
 }
 
 /** An external join made but not yet in the log (epoch = the joined GroupInfo's, stagedCommit = true). */

@@ -304,15 +304,18 @@ export class AnonifyNode {
 
   /** Removal commit of another member, by leaf index or enclave address; resolves once applied. */
   async remove(target: { leaf?: number; enclave?: string }): Promise<{ epoch: bigint; leaf: number; enclave?: string }> {
+    // The group's own roster: it names every member, also those this node never saw join.
+    const status = this.sync.mlsStatus.group;
+    const members = status?.member === true ? status.members : [];
     let leaf = target.leaf;
     if (leaf === undefined) {
       const wanted = getAddress(target.enclave ?? "");
-      for (const [l, address] of this.sync.leaves) if (address === wanted) leaf = l;
-      if (leaf === undefined) throw new NodeError("leaf_unknown", `no leaf of enclave ${wanted} is known to this node`, 404);
+      leaf = members.find((m) => getAddress(m.identity) === wanted)?.leaf;
+      if (leaf === undefined) throw new NodeError("leaf_unknown", `enclave ${wanted} holds no leaf of the group`, 404);
     }
-    const enclave = this.sync.leaves.get(leaf);
+    const identity = members.find((m) => m.leaf === leaf)?.identity;
     const epoch = await postMemberCommit(this.membershipContext(), { kind: "remove", leaves: [leaf] });
-    return enclave === undefined ? { epoch, leaf } : { epoch, leaf, enclave };
+    return identity === undefined ? { epoch, leaf } : { epoch, leaf, enclave: getAddress(identity) };
   }
 
   /** Applies the log up to the chain's head now (serialised with the poll loop). */

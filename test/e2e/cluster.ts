@@ -10,7 +10,7 @@ import hre from "hardhat";
 import { Contract, ContractFactory, HDNodeWallet, JsonRpcProvider, NonceManager, hexlify, type TypedDataDomain } from "ethers";
 import { groupDomain, type NodeHealth } from "../../src/client";
 import { caDerOf, leafDerOf } from "../../src/attestation/roots";
-import { EnclaveProcess } from "../../src/enclave/EnclaveProcess";
+import { binaryMrenclave } from "../node/helpers";
 import { type ChildHandle, freePort, startHardhatNode, startNodeProcess } from "./processes";
 
 /** Hardhat node's default accounts. */
@@ -157,15 +157,5 @@ export class Cluster {
     for (const child of this.children.reverse()) await child.stop();
     this.provider.destroy();
     for (const dir of this.dirs) fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** MRENCLAVE of a binary (simulation: SHA-256 of the executable), from its `status`. */
-export async function binaryMrenclave(binary: string): Promise<string> {
-  const probe = await EnclaveProcess.start({ binary, mode: "simulation" });
-  try {
-    return (await probe.status()).mrenclave;
-  } finally {
-    await probe.close();
   }
 }

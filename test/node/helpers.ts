@@ -6,10 +6,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import hre, { ethers } from "hardhat";
-import type { Signer } from "ethers";
+import type { Signer, TypedDataDomain } from "ethers";
+import { sealCommand, type CommandStatus, type TokenCommand } from "../../src/client/wire";
 import { buildAnonifyModule, anonifyModuleId } from "../../deploy/modules/anonifyModule";
 import { EnclaveProcess } from "../../src/enclave/EnclaveProcess";
-import { AnonifyNode, MemoryLogger, type AnonifyNodeOptions } from "../../src/node";
+import { AnonifyNode, MemoryLogger, callState, groupContract, type AnonifyNodeOptions } from "../../src/node";
 
 export function enclaveBinary(): string {
   const binary = hre.config.anonify.enclave.binary;
@@ -17,9 +18,9 @@ export function enclaveBinary(): string {
   return binary;
 }
 
-/** MRENCLAVE of the binary (simulation: SHA-256 of the executable), from its `status`. */
-export async function binaryMrenclave(): Promise<string> {
-  const enclave = await EnclaveProcess.start({ binary: enclaveBinary(), mode: "simulation" });
+/** MRENCLAVE of an enclave binary (simulation: SHA-256 of the executable), from its `status`. */
+export async function binaryMrenclave(binary = enclaveBinary()): Promise<string> {
+  const enclave = await EnclaveProcess.start({ binary, mode: "simulation" });
   try {
     return (await enclave.status()).mrenclave;
   } finally {
@@ -84,4 +85,39 @@ export async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 
     if (Date.now() > deadline) throw new Error("timed out");
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Users' commands against nodes in this process: seals with each signer's next nonce (tracked here), submits to the
+ * node and waits until the node applied it (status applied, or the test fails with the status).
+ */
+export class CommandDriver {
+  private readonly nonces = new Map<string, number>();
+
+  constructor(readonly domain: TypedDataDomain) {}
+
+  async command(node: TestNode, signer: Signer, payload: TokenCommand): Promise<CommandStatus> {
+    const sender = await signer.getAddress();
+    const nonce = this.nonces.get(sender) ?? 0;
+    const sealed = await sealCommand({ enclaveHpkeKey: node.node.identity.hpkePublicKey, signer, domain: this.domain, nonce, payload });
+    const accepted = await node.node.submitCommand(sealed.payload);
+    this.nonces.set(sender, nonce + 1);
+    const status = await until(async () => {
+      const s = node.node.commandStatus(accepted.id);
+      return s === undefined || s.status === "queued" || s.status === "posted" ? undefined : s;
+    });
+    if (status.status !== "applied") throw new Error(`command ${status.id}: ${status.status} (${status.reason ?? "no reason"})`);
+    return status;
+  }
+}
+
+/** Waits until every node applied the whole log (the head is re-read each round) and returns their state hashes. */
+export async function convergedStateHashes(deployment: Deployment, nodes: TestNode[]): Promise<string[]> {
+  const group = groupContract(deployment.group, ethers.provider);
+  await until(async () => {
+    const head = ((await group.stateCounter()) as bigint).toString();
+    const healths = await Promise.all(nodes.map((n) => n.node.health()));
+    return healths.every((h) => h.stateCounter === head && h.awaitingSnapshot === undefined) ? true : undefined;
+  });
+  return Promise.all(nodes.map(async (n) => (await callState(n.node.enclave, "state_status", {})).stateHash));
 }

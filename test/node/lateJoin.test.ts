@@ -1,10 +1,9 @@
 import { expect } from "chai";
 import fs from "node:fs";
 import { ethers } from "hardhat";
-import type { Signer, TypedDataDomain } from "ethers";
-import { groupDomain, sealCommand, type CommandStatus, type TokenCommand } from "../../src/client/wire";
-import { callState, groupContract } from "../../src/node";
-import { deployGroup, startNode, tempDir, until, type Deployment, type TestNode } from "./helpers";
+import type { Signer } from "ethers";
+import { groupDomain, type TokenCommand } from "../../src/client/wire";
+import { CommandDriver, convergedStateHashes, deployGroup, startNode, tempDir, type Deployment, type TestNode } from "./helpers";
 
 const STAGGER_MS = 300;
 
@@ -21,15 +20,14 @@ describe("late joiners take over the state from a snapshot entry (simulation, re
   const late: TestNode[] = [];
   let owner: Signer;
   let alice: Signer;
-  let domain: TypedDataDomain;
-  const nonces = new Map<string, number>();
+  let driver: CommandDriver;
 
   before(async function () {
     deployment = await deployGroup();
     a = await startNode(deployment, 12, undefined, { snapshotStaggerMs: STAGGER_MS });
     b = await startNode(deployment, 13, undefined, { snapshotStaggerMs: STAGGER_MS });
     [owner, alice] = (await ethers.getSigners()).slice(14, 16);
-    domain = groupDomain((await ethers.provider.getNetwork()).chainId, deployment.group);
+    driver = new CommandDriver(groupDomain((await ethers.provider.getNetwork()).chainId, deployment.group));
     await command(a, owner, { op: "init", name: "Late Token", symbol: "LATE", initialSupply: "1000" });
     await command(b, owner, { op: "transfer", to: await alice.getAddress(), amount: "100" });
     await command(a, alice, { op: "transfer", to: await owner.getAddress(), amount: "7" });
@@ -42,33 +40,8 @@ describe("late joiners take over the state from a snapshot entry (simulation, re
     }
   });
 
-  /** Submits a command through `node`'s HTTP API and waits until that node applied it. */
-  async function command(node: TestNode, signer: Signer, payload: TokenCommand): Promise<CommandStatus> {
-    const sender = await signer.getAddress();
-    const nonce = nonces.get(sender) ?? 0;
-    const sealed = await sealCommand({ enclaveHpkeKey: node.node.identity.hpkePublicKey, signer, domain, nonce, payload });
-    const response = await fetch(`${node.node.url}/commands`, { method: "POST", body: JSON.stringify({ payload: sealed.payload }) });
-    const accepted = (await response.json()) as CommandStatus;
-    expect(response.status, JSON.stringify(accepted)).to.equal(202);
-    nonces.set(sender, nonce + 1);
-    const status = await until(async () => {
-      const s = (await (await fetch(`${node.node.url}/commands/${accepted.id}`)).json()) as CommandStatus;
-      return s.status === "queued" || s.status === "posted" ? undefined : s;
-    });
-    expect(status.status).to.equal("applied");
-    return status;
-  }
-
-  /** Waits until every node applied the whole log, then returns their state hashes. */
-  async function convergedHashes(nodes: TestNode[]): Promise<string[]> {
-    const group = groupContract(deployment.group, ethers.provider);
-    const head = ((await group.stateCounter()) as bigint).toString();
-    await until(async () => {
-      const healths = await Promise.all(nodes.map((n) => n.node.health()));
-      return healths.every((h) => h.stateCounter === head && h.awaitingSnapshot === undefined) ? true : undefined;
-    });
-    return Promise.all(nodes.map(async (n) => (await callState(n.node.enclave, "state_status", {})).stateHash));
-  }
+  const command = (node: TestNode, signer: Signer, payload: TokenCommand) => driver.command(node, signer, payload);
+  const convergedHashes = (nodes: TestNode[]) => convergedStateHashes(deployment, nodes);
 
   function snapshotPosts(node: TestNode): string[] {
     return node.logger.lines.filter((l) => /snapshot of state #\d+ posted/.test(l));

@@ -135,6 +135,16 @@ Json group_status(const Group& g) {
     out["leaf"] = g.own_leaf();
     out["memberCount"] = g.member_count();
     out["epochAuthenticator"] = hex_param(g.epoch_authenticator());
+    // Who holds which leaf (the basic credential is the enclave's address), so hosts can name
+    // members they did not see join, e.g. for a removal.
+    Json members = Json::array();
+    const mls::RatchetTree& tree = g.tree();
+    for (mls::LeafIndex l = 0; l < tree.leaf_count(); ++l) {
+      if (const mls::LeafNode* leaf = tree.leaf(l)) {
+        members.push_back(Json{{"leaf", l}, {"identity", hex_param(leaf->credential.identity)}});
+      }
+    }
+    out["members"] = std::move(members);
   }
   return out;
 }
