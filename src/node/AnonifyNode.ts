@@ -359,6 +359,8 @@ export class AnonifyNode {
   }
 
   submitCommand(payload: Hex): Promise<CommandStatus> {
+    // Not while starting or stopping: a command is accepted only by a node that will post it.
+    if (!this.running) return Promise.reject(new NodeError("node_not_started", "the node is not running", 503));
     this.requireStateRuntime();
     return this.need(this.submitterValue).submit(payload);
   }

@@ -68,8 +68,11 @@ export class SnapshotHandover {
 
   onHandshake(h: HandshakeApplied): void {
     if (h.outcome !== "external_join") return;
-    const status = this.ctx.sync().mlsStatus.group;
+    const sync = this.ctx.sync();
+    const status = sync.mlsStatus.group;
     if (status?.member !== true) return;
+    // In chain order the sync has seen exactly the entries logged before this join: none, nothing to hand over.
+    if (sync.chainStateCounter === 0n) return;
     const delay = status.leaf * this.staggerMs;
     // A later join keeps the earlier schedule: one snapshot after both serves both newcomers.
     if (this.due === undefined) this.due = { dueAt: Date.now() + delay, attempts: 0, reason: `enclave ${h.entry.sender} joined at epoch ${h.entry.epoch}` };
@@ -94,10 +97,6 @@ export class SnapshotHandover {
     if (due === undefined || this.posting || Date.now() < due.dueAt) return undefined;
     const sync = this.ctx.sync();
     if (!sync.isMember || sync.awaitingSnapshot !== undefined) return undefined;
-    if (sync.lastApplied === 0n && sync.chainStateCounter === 0n) {
-      this.due = undefined; // nothing logged yet: a newcomer starts from the empty state like everyone
-      return undefined;
-    }
     if (sync.lastApplied < sync.chainStateCounter) return undefined; // a snapshot now would not be entry lastApplied + 1
     if (++due.attempts > MAX_SNAPSHOT_ATTEMPTS) {
       this.ctx.logger.error(`snapshot handover (${due.reason}) lost its counter ${MAX_SNAPSHOT_ATTEMPTS} times; post one with /admin/snapshot`);
