@@ -1,6 +1,11 @@
 /**
  * Reads the group's events from its deployment block on, in (block, logIndex) order, up to the head minus a
  * number of confirmations. The reader keeps a block cursor; a log is returned exactly once per reader.
+ *
+ * Reorgs: the reader remembers the hash of the blocks it read (the last block of every poll and every block
+ * that held entries) and, before each poll, checks the newest one is still canonical. If not, it finds the newest
+ * remembered block that still is and throws `ChainReorgError`: entries after that block may have been dropped
+ * or reordered, and whoever applied them must roll back (the node restores a sealed point and replays).
  */
 import type { Provider } from "ethers";
 import { decodeGroupLog, GROUP_EVENT_TOPICS, type GroupLogEntry } from "./groupContract";
@@ -22,16 +27,49 @@ export async function findDeploymentBlock(provider: Provider, address: string): 
   return low;
 }
 
+/** Remembered block hashes (the reorg depth the reader can locate exactly; older forks point at the oldest). */
+export const REMEMBERED_BLOCKS = 256;
+
+export interface BlockRef {
+  block: number;
+  hash: string;
+}
+
+/** Blocks the reader read are no longer canonical: everything after `forkBlock` must be read (and applied) again. */
+export class ChainReorgError extends Error {
+  constructor(
+    /** The newest block read that is still canonical (the reader's start - 1 when none is). */
+    readonly forkBlock: number,
+    /** The newest block read whose hash changed (or that no longer exists). */
+    readonly staleBlock: number,
+  ) {
+    super(`chain reorganisation: block ${staleBlock} was replaced; the log is canonical up to block ${forkBlock}`);
+    this.name = "ChainReorgError";
+  }
+}
+
 export class ChainReader {
   private nextBlock: number;
+  private readonly fromBlock: number;
+  /** Blocks read, oldest first, with the hash they had then. */
+  private readonly seen: BlockRef[] = [];
 
+  /** @param anchor a block before `fromBlock` already read elsewhere (a restore point's), checked like the reader's own */
   constructor(
     private readonly provider: Provider,
     private readonly group: string,
     fromBlock: number,
     private readonly confirmations = 0,
+    anchor?: BlockRef,
   ) {
     this.nextBlock = fromBlock;
+    this.fromBlock = fromBlock;
+    if (anchor !== undefined) this.seen.push(anchor);
+  }
+
+  /** The newest block read and its hash then (a restore point's position). */
+  get lastRead(): BlockRef | undefined {
+    return this.seen[this.seen.length - 1];
   }
 
   /** The highest block the reader may read now (head minus confirmations), or -1. */
@@ -44,8 +82,9 @@ export class ChainReader {
     return this.nextBlock;
   }
 
-  /** Every new entry up to the confirmed head (`upTo` caps it), in chain order. */
+  /** Every new entry up to the confirmed head (`upTo` caps it), in chain order; ChainReorgError after a reorg. */
   async poll(upTo?: number): Promise<GroupLogEntry[]> {
+    await this.checkCanonical();
     let toBlock = await this.confirmedHead();
     if (upTo !== undefined) toBlock = Math.min(toBlock, upTo);
     const entries: GroupLogEntry[] = [];
@@ -58,9 +97,40 @@ export class ChainReader {
         toBlock: end,
       });
       logs.sort((x, y) => x.blockNumber - y.blockNumber || x.index - y.index);
-      for (const log of logs) entries.push(...decodeGroupLog(log));
+      for (const log of logs) {
+        this.remember({ block: log.blockNumber, hash: log.blockHash });
+        entries.push(...decodeGroupLog(log));
+      }
       this.nextBlock = end + 1;
+      const last = await this.provider.getBlock(end);
+      if (last !== null && last.hash !== null) this.remember({ block: end, hash: last.hash });
     }
     return entries;
+  }
+
+  private remember(ref: BlockRef): void {
+    const newest = this.lastRead;
+    if (newest !== undefined && newest.block >= ref.block) return;
+    this.seen.push(ref);
+    if (this.seen.length > REMEMBERED_BLOCKS) this.seen.shift();
+  }
+
+  private async isCanonical(ref: BlockRef): Promise<boolean> {
+    const block = await this.provider.getBlock(ref.block);
+    return block !== null && block.hash === ref.hash;
+  }
+
+  /** Throws ChainReorgError when the newest block read is no longer canonical, naming the fork block. */
+  private async checkCanonical(): Promise<void> {
+    const newest = this.lastRead;
+    if (newest === undefined || (await this.isCanonical(newest))) return;
+    let fork = this.fromBlock - 1;
+    for (let i = this.seen.length - 2; i >= 0; i--) {
+      if (await this.isCanonical(this.seen[i])) {
+        fork = this.seen[i].block;
+        break;
+      }
+    }
+    throw new ChainReorgError(fork, newest.block);
   }
 }

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { getBytes, hexlify, randomBytes } from "ethers";
-import { ChainReader, findDeploymentBlock, type CiphertextLogEntry, type GroupLogEntry } from "../../src/node";
+import { ChainReader, ChainReorgError, findDeploymentBlock, type CiphertextLogEntry, type GroupLogEntry } from "../../src/node";
 import { joinedEnclave, simulationGroupFixture } from "../group/helpers/fixtures";
 
 /**
@@ -41,6 +41,40 @@ describe("ChainReader", function () {
     expect(await confirmed.poll()).to.deep.equal([]); // the batch's block has no confirmation yet
     await ethers.provider.send("evm_mine", []);
     expect((await confirmed.poll()).map((e) => e.kind)).to.deep.equal(["ciphertext", "ciphertext", "ciphertext"]);
+  });
+
+  it("detects a reorg that replaced blocks it read and names the newest block still canonical; a shallower poll with confirmations never sees it", async function () {
+    const f = await simulationGroupFixture();
+    const groupAddress = await f.group.getAddress();
+    const enclave = await joinedEnclave(f);
+    const epoch = await f.group.currentEpoch();
+    const post = async (bytes: Uint8Array) =>
+      (await f.group.connect(f.relayer).postCiphertext(epoch, bytes, await enclave.signCiphertext(f.domain, epoch, bytes))).wait();
+    const deployedAt = await findDeploymentBlock(ethers.provider, groupAddress);
+    await post(randomBytes(20));
+    const reader = new ChainReader(ethers.provider, groupAddress, deployedAt);
+    const confirmed = new ChainReader(ethers.provider, groupAddress, deployedAt, 2);
+    expect(await reader.poll()).to.have.length(3); // joined, handshake, entry 1
+    const canonical = await ethers.provider.getBlockNumber();
+    expect(reader.lastRead?.block).to.equal(canonical);
+
+    const snapshot = await ethers.provider.send("evm_snapshot", []);
+    await post(randomBytes(20)); // entry 2, about to be dropped
+    expect((await reader.poll()).map((e) => (e as CiphertextLogEntry).stateCounter)).to.deep.equal([2n]);
+    await confirmed.poll(); // reads only up to head - 2: not the block that will be dropped
+    await ethers.provider.send("evm_revert", [snapshot]);
+    await post(randomBytes(30)); // another entry 2 in a block of the same height
+    const error = await reader.poll().then(
+      () => expect.fail("the reorg went unnoticed"),
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(ChainReorgError).and.include({ forkBlock: canonical, staleBlock: canonical + 1 });
+    // The confirmed reader never read the replaced block: no reorg for it, and it reads the new entry when final.
+    await ethers.provider.send("evm_mine", []);
+    await ethers.provider.send("evm_mine", []);
+    const late = (await confirmed.poll()).filter((e): e is CiphertextLogEntry => e.kind === "ciphertext");
+    // Entry 1 (20 bytes) and the new entry 2 (30 bytes); the dropped entry 2 was never returned.
+    expect(late.map((e) => getBytes(e.ciphertext).length)).to.deep.equal([20, 30]);
   });
 
   it("finds a contract's deployment block and refuses an address without code", async function () {
