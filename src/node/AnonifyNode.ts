@@ -11,7 +11,7 @@ import type { CommandStatus, Hex, NodeEnclaveInfo, NodeHealth } from "../client/
 import { EnclaveProcess } from "../enclave/EnclaveProcess";
 import type { EnclaveMode, Eip712DomainParams, InitResult } from "../enclave/protocol";
 import { SimulationAttester, type Attester } from "./attester";
-import { ChainReader, findDeploymentBlock } from "./chainReader";
+import { ChainReader, ChainReorgError, findDeploymentBlock } from "./chainReader";
 import { ChainSync, type EntryApplied, type HandshakeApplied } from "./chainSync";
 import { CommandJournal } from "./commandJournal";
 import { NodeError } from "./errors";
@@ -20,6 +20,7 @@ import { NodeHttpApi, type HttpApiOptions } from "./httpApi";
 import { consoleLogger, type NodeLogger } from "./logger";
 import { ensureJoined, postMemberCommit, type MembershipContext } from "./membership";
 import { callState, hasStateMethod, hasStateRuntime } from "./stateMethods";
+import { DEFAULT_KEEP_BLOCKS, RestorePoints } from "./restorePoints";
 import { SnapshotHandover, type PostedSnapshot } from "./snapshots";
 import { Submitter, checkBatchOptions } from "./submitter";
 import { sleep, TxSender } from "./txSender";
@@ -51,8 +52,13 @@ export interface AnonifyNodeOptions {
   group: string;
   /** First block to read (default: the group's deployment block, found on chain and remembered). */
   fromBlock?: number;
-  /** Blocks to wait before applying an entry. Default 0. */
+  /**
+   * Blocks to wait before applying an entry. Default 0: entries apply at once, and a reorg that drops or reorders
+   * applied entries rolls the enclave back to a restore point and replays (docs/recovery.md).
+   */
   confirmations?: number;
+  /** How many blocks of restore points the node keeps: the deepest reorg it can roll back. Default 64. */
+  reorgDepth?: number;
   pollIntervalMs?: number;
   /** Default: the development IAS in simulation; required in sgx mode (IntelIasAttester). */
   attester?: Attester;
@@ -96,6 +102,9 @@ export class AnonifyNode {
   private submitterValue: Submitter | undefined;
   private snapshots: SnapshotHandover | undefined;
   private journal: CommandJournal | undefined;
+  /** Sealed-state copies for reorg rollback (simulation: the node owns the sealed directory). */
+  private restorePoints: RestorePoints | undefined;
+  private rollingBack = false;
   private http: NodeHttpApi | undefined;
   private txSender: TxSender;
   private domainValue: Eip712DomainParams | undefined;
@@ -164,76 +173,18 @@ export class AnonifyNode {
     const network = await this.provider.getNetwork();
     if ((await this.provider.getCode(group)) === "0x") throw new NodeError("invalid_options", `no contract at ${group}`);
     const metadata = this.loadMetadata(group, network.chainId);
-
-    this.enclaveProcess = await EnclaveProcess.start({
-      binary: this.options.binary,
-      mode: this.mode,
-      dataDir: this.mode === "simulation" ? path.join(dataDir, ENCLAVE_SUBDIR) : undefined,
-      onStderrLine: (line) => this.logger.info(`enclave: ${line}`),
-    });
-    const enclaveProcess = this.enclaveProcess;
-    void enclaveProcess.waitForExit().then(() => this.onEnclaveExit(enclaveProcess));
+    if (this.mode === "simulation") {
+      this.restorePoints = new RestorePoints(dataDir, path.join(dataDir, ENCLAVE_SUBDIR), this.options.reorgDepth);
+      const finished = this.restorePoints.finishInterruptedRestore();
+      if (finished !== undefined) this.logger.warn(`finished restoring the sealed state of block ${finished.block} (a crash interrupted it)`);
+    }
+    this.domainValue = { name: "Anonify", version: "1", chainId: network.chainId.toString(), verifyingContract: group as Hex };
+    this.groupValue = groupContract(group, this.options.signer);
+    const fromBlock = this.options.fromBlock ?? metadata?.fromBlock ?? (await findDeploymentBlock(this.provider, group));
+    this.saveMetadata({ group, chainId: network.chainId.toString(), fromBlock, leaves: metadata?.leaves ?? {} });
+    this.adminToken = this.loadAdminToken();
     try {
-      this.identityValue = await this.enclave.init({});
-      this.stateRuntime = await hasStateRuntime(this.enclave);
-      this.domainValue = { name: "Anonify", version: "1", chainId: network.chainId.toString(), verifyingContract: group as Hex };
-      this.groupValue = groupContract(group, this.options.signer);
-      const fromBlock = this.options.fromBlock ?? metadata?.fromBlock ?? (await findDeploymentBlock(this.provider, group));
-      const reader = new ChainReader(this.provider, group, fromBlock, this.options.confirmations ?? 0);
-      const sync = new ChainSync(this.enclave, reader, this.stateRuntime);
-      for (const [leaf, address] of Object.entries(metadata?.leaves ?? {})) sync.leaves.set(Number(leaf), address);
-      this.syncValue = sync;
-      await sync.load();
-      this.saveMetadata({ group, chainId: network.chainId.toString(), fromBlock, leaves: {} });
-      this.adminToken = this.loadAdminToken();
-      this.logger.info(
-        `enclave ${this.address} (${this.mode}${this.mode === "simulation" ? ", development IAS" : ""}) ${this.identity.created ? "created" : "unsealed"}; ` +
-          `group ${group} on chain ${network.chainId}, reading from block ${fromBlock}` +
-          (this.stateRuntime ? "" : "; this enclave build has no state runtime (handshakes only)"),
-      );
-
-      const opened = CommandJournal.open(dataDir);
-      this.journal = opened.journal;
-      this.submitterValue = new Submitter(
-        {
-          journal: opened.journal,
-          enclave: this.enclave,
-          group: this.group,
-          sender: this.txSender,
-          domain: this.domain,
-          logger: this.logger,
-          nodeChainEpoch: () => (sync.epoch === null ? null : BigInt(sync.epoch) + 1n),
-          catchUp: () => this.runSync(true),
-        },
-        {
-          maxBatchSize: this.options.maxBatchSize,
-          batchWindowMs: this.options.batchWindowMs,
-          // Builds without state_sign_batch post every entry alone.
-          signBatch: (await hasStateMethod(this.enclave, "state_sign_batch"))
-            ? async (epoch, entries) => (await callState(this.enclave, "state_sign_batch", { entries, epoch, domain: this.domain })).signature
-            : undefined,
-        },
-      );
-      this.snapshots = new SnapshotHandover(
-        { enclave: () => this.enclave, group: this.group, sender: this.txSender, domain: this.domain, sync: () => this.sync, logger: this.logger },
-        this.options.snapshotStaggerMs,
-      );
-      // Before the first sync: the replay settles journaled commands the log already holds.
-      this.submitterValue.restore(opened.commands);
-      sync.on("handshake", (h) => this.onHandshake(h));
-      sync.on("applied", (a) => this.onApplied(a));
-      sync.on("unreadable", (entry, why) => this.logger.warn(`entry #${entry.stateCounter} (epoch ${entry.epoch}) cannot be applied: ${why}`));
-      sync.on("awaitingSnapshot", (entry, why) =>
-        this.logger.warn(`state behind the log (${why}): waiting for a member's snapshot entry; handshakes still apply`),
-      );
-
-      const record = (await this.group.enclave(this.address)) as { checkpointStateCounter: bigint };
-      this.lastCheckpoint = record.checkpointStateCounter;
-
-      await this.runSync(true);
-      const posted = await ensureJoined(this.membershipContext());
-      await this.waitForMembership(posted);
-      await this.resumeJournaledCommands(opened.commands.length);
+      await this.startCore(fromBlock);
       this.running = true;
       this.schedulePoll();
       if (this.options.http !== false) {
@@ -247,6 +198,88 @@ export class AnonifyNode {
       await this.shutdown();
       throw error;
     }
+  }
+
+  /**
+   * The enclave, the sync, the submitter and the membership: unseals (or creates) the enclave, replays the log from
+   * `fromBlock` (what the enclave holds is skipped), joins when not registered, re-submits the journal's open
+   * commands. Used by start() and, after a reorg, by the rollback (the HTTP API stays up meanwhile).
+   */
+  private async startCore(fromBlock: number): Promise<void> {
+    const { dataDir } = this.options;
+    const enclaveProcess = await EnclaveProcess.start({
+      binary: this.options.binary,
+      mode: this.mode,
+      dataDir: this.mode === "simulation" ? path.join(dataDir, ENCLAVE_SUBDIR) : undefined,
+      onStderrLine: (line) => this.logger.info(`enclave: ${line}`),
+    });
+    this.enclaveProcess = enclaveProcess;
+    void enclaveProcess.waitForExit().then(() => this.onEnclaveExit(enclaveProcess));
+    this.identityValue = await this.enclave.init({});
+    this.stateRuntime = await hasStateRuntime(this.enclave);
+    const group = this.domain.verifyingContract;
+    const reader = new ChainReader(this.provider, group, fromBlock, this.options.confirmations ?? 0);
+    const sync = new ChainSync(this.enclave, reader, this.stateRuntime);
+    for (const [leaf, address] of Object.entries(this.readMetadata().leaves)) sync.leaves.set(Number(leaf), address);
+    this.syncValue = sync;
+    await sync.load();
+    this.logger.info(
+      `enclave ${this.address} (${this.mode}${this.mode === "simulation" ? ", development IAS" : ""}) ${this.identity.created ? "created" : "unsealed"}; ` +
+        `group ${group} on chain ${this.domain.chainId}, reading from block ${fromBlock}` +
+        (this.stateRuntime ? "" : "; this enclave build has no state runtime (handshakes only)"),
+    );
+
+    const opened = CommandJournal.open(dataDir);
+    this.journal = opened.journal;
+    this.submitterValue = new Submitter(
+      {
+        journal: opened.journal,
+        enclave: this.enclave,
+        group: this.group,
+        sender: this.txSender,
+        domain: this.domain,
+        logger: this.logger,
+        nodeChainEpoch: () => (sync.epoch === null ? null : BigInt(sync.epoch) + 1n),
+        catchUp: () => this.runSync(true),
+      },
+      {
+        maxBatchSize: this.options.maxBatchSize,
+        batchWindowMs: this.options.batchWindowMs,
+        // Builds without state_sign_batch post every entry alone.
+        signBatch: (await hasStateMethod(this.enclave, "state_sign_batch"))
+          ? async (epoch, entries) => (await callState(this.enclave, "state_sign_batch", { entries, epoch, domain: this.domain })).signature
+          : undefined,
+      },
+    );
+    this.snapshots = new SnapshotHandover(
+      {
+        enclave: () => this.enclave,
+        group: this.group,
+        sender: this.txSender,
+        domain: this.domain,
+        sync: () => this.sync,
+        logger: this.logger,
+        catchUp: () => this.runSync(true),
+      },
+      this.options.snapshotStaggerMs,
+    );
+    // Before the first sync: the replay settles journaled commands the log already holds.
+    this.submitterValue.restore(opened.commands);
+    sync.on("handshake", (h) => this.onHandshake(h));
+    sync.on("applied", (a) => this.onApplied(a));
+    sync.on("unreadable", (entry, why) => this.logger.warn(`entry #${entry.stateCounter} (epoch ${entry.epoch}) cannot be applied: ${why}`));
+    sync.on("awaitingSnapshot", (entry, why) =>
+      this.logger.warn(`state behind the log (${why}): waiting for a member's snapshot entry; handshakes still apply`),
+    );
+
+    const record = (await this.group.enclave(this.address)) as { checkpointStateCounter: bigint };
+    this.lastCheckpoint = record.checkpointStateCounter;
+
+    await this.runSync(true);
+    const posted = await ensureJoined(this.membershipContext());
+    await this.waitForMembership(posted);
+    await this.resumeJournaledCommands(opened.commands.length);
+    this.takeRestorePoint();
   }
 
   async stop(): Promise<void> {
@@ -263,6 +296,11 @@ export class AnonifyNode {
       await this.http.close();
       this.http = undefined;
     }
+    await this.stopCore();
+  }
+
+  /** Stops posting, lets the sync finish its step, closes the enclave (sealed after every change) and the journal. */
+  private async stopCore(): Promise<void> {
     await this.submitterValue?.stop();
     await this.syncChain.catch(() => undefined);
     const enclave = this.enclaveProcess;
@@ -272,9 +310,49 @@ export class AnonifyNode {
     this.journal = undefined;
   }
 
+  /**
+   * A reorg replaced blocks whose entries the enclave applied: put back the sealed state of the newest restore point
+   * at or before the fork, reopen the journaled commands applied after it, and replay the log (startCore).
+   */
+  private async rollBack(reorg: ChainReorgError): Promise<void> {
+    const point = this.restorePoints?.newestAtOrBefore(reorg.forkBlock);
+    if (point === undefined) {
+      const error = new NodeError(
+        "state_unavailable",
+        `${reorg.message}, deeper than this node's restore points (reorgDepth ${this.options.reorgDepth ?? DEFAULT_KEEP_BLOCKS}` +
+          `${this.restorePoints === undefined ? "; none in sgx mode: run with confirmations" : ""}); the node stops`,
+        503,
+      );
+      this.logger.error(error.message);
+      await this.shutdown();
+      this.options.onFatal?.(error);
+      return;
+    }
+    this.logger.warn(`${reorg.message}: rolling back to the sealed state of block ${point.block} (stateCounter ${point.lastApplied}) and replaying`);
+    this.rollingBack = true;
+    try {
+      await this.stopCore();
+      this.restorePoints!.restore(point);
+      CommandJournal.reopenAfter(this.options.dataDir, BigInt(point.lastApplied));
+      this.txSender = new TxSender(this.options.signer); // its nonce cache may name dropped transactions
+      await this.startCore(this.readMetadata().fromBlock);
+      this.logger.info(`rolled back and replayed: stateCounter ${this.sync.lastApplied}, epoch ${this.sync.epoch ?? "-"}`);
+    } finally {
+      this.rollingBack = false;
+    }
+  }
+
+  /** After a sync step that applied something: a restore point at the newest block read (then old ones pruned). */
+  private takeRestorePoint(): void {
+    const at = this.syncValue?.lastRead;
+    if (this.restorePoints === undefined || at === undefined || this.sync.backlog > 0 || this.enclaveProcess === undefined) return;
+    this.restorePoints.take({ block: at.block, hash: at.hash, lastApplied: this.sync.lastApplied.toString() });
+    this.restorePoints.prune(at.block);
+  }
+
   /** The enclave process died under the node: stop everything (crash-only: a restart recovers). */
   private onEnclaveExit(enclave: EnclaveProcess): void {
-    if (this.enclaveProcess !== enclave) return; // closed by shutdown()
+    if (this.enclaveProcess !== enclave) return; // closed by shutdown() or a rollback
     const error = new NodeError("enclave_unavailable", `the enclave process died (${enclave.stderr.trim().split("\n").pop() ?? "no output"}); restart the node to resume from the sealed state and the log`, 503);
     this.logger.error(error.message);
     this.enclaveProcess = undefined;
@@ -360,7 +438,7 @@ export class AnonifyNode {
 
   submitCommand(payload: Hex): Promise<CommandStatus> {
     // Not while starting or stopping: a command is accepted only by a node that will post it.
-    if (!this.running) return Promise.reject(new NodeError("node_not_started", "the node is not running", 503));
+    if (!this.running || this.rollingBack) return Promise.reject(new NodeError("node_not_started", "the node is not running (starting, stopping or rolling back)", 503));
     this.requireStateRuntime();
     return this.need(this.submitterValue).submit(payload);
   }
@@ -445,7 +523,7 @@ export class AnonifyNode {
   private runSync(latest: boolean): Promise<void> {
     const run = this.syncChain.then(async () => {
       const upTo = latest ? await this.provider.getBlockNumber() : undefined;
-      await this.sync.step(upTo === undefined ? undefined : upTo);
+      if ((await this.sync.step(upTo === undefined ? undefined : upTo)) > 0) this.takeRestorePoint();
       this.kickSnapshot();
     });
     this.syncChain = run.catch(() => undefined);
@@ -464,6 +542,11 @@ export class AnonifyNode {
         await this.runSync(false);
         this.lastSyncError = "";
       } catch (error) {
+        if (error instanceof ChainReorgError) {
+          await this.rollBack(error).catch((e: unknown) => this.logger.error(`rollback: ${(e as Error).message}`));
+          this.schedulePoll();
+          return;
+        }
         const message = (error as Error).message;
         if (message !== this.lastSyncError) this.logger.error(`sync: ${message}`);
         this.lastSyncError = message;
@@ -530,17 +613,20 @@ export class AnonifyNode {
     return metadata;
   }
 
+  /** The metadata start() saved. */
+  private readMetadata(): NodeMetadata {
+    return JSON.parse(fs.readFileSync(path.join(this.options.dataDir, NODE_METADATA_FILE), "utf8")) as NodeMetadata;
+  }
+
   private saveMetadata(metadata: NodeMetadata): void {
-    metadata.leaves = Object.fromEntries([...(this.syncValue?.leaves ?? new Map())].map(([l, a]) => [String(l), a]));
+    if (this.syncValue !== undefined) metadata.leaves = Object.fromEntries([...this.syncValue.leaves].map(([l, a]) => [String(l), a]));
     const file = path.join(this.options.dataDir, NODE_METADATA_FILE);
     fs.writeFileSync(`${file}.tmp`, JSON.stringify(metadata, null, 2));
     fs.renameSync(`${file}.tmp`, file);
   }
 
   private persistLeaves(): void {
-    const file = path.join(this.options.dataDir, NODE_METADATA_FILE);
-    const metadata = JSON.parse(fs.readFileSync(file, "utf8")) as NodeMetadata;
-    this.saveMetadata(metadata);
+    this.saveMetadata(this.readMetadata());
   }
 
   /** The operator token for /admin/* (created once, 0600). */

@@ -8,7 +8,7 @@ import { EventEmitter } from "node:events";
 import { getAddress } from "ethers";
 import { EnclaveError, type EnclaveProcess } from "../enclave/EnclaveProcess";
 import type { Hex, MlsProcessHandshakeResult, MlsStatusResult } from "../enclave/protocol";
-import type { ChainReader } from "./chainReader";
+import type { BlockRef, ChainReader } from "./chainReader";
 import { NodeError } from "./errors";
 import type { CiphertextLogEntry, GroupLogEntry, HandshakeLogEntry } from "./groupContract";
 import { callState, type StateApplyResult } from "./stateMethods";
@@ -80,6 +80,10 @@ export class ChainSync extends EventEmitter<ChainSyncEvents> {
   /** The highest stateCounter seen in the (confirmed) log. */
   get chainStateCounter(): bigint {
     return this.highestChainCounter;
+  }
+  /** The newest block read and its hash (a restore point's position). */
+  get lastRead(): BlockRef | undefined {
+    return this.reader.lastRead;
   }
   /** Entries read but not applied yet (after an error). */
   get backlog(): number {

@@ -25,7 +25,9 @@ export type FinalStatusName = Exclude<CommandStatusName, "queued" | "posted">;
 type JournalRecord =
   | { t: "accepted"; id: Hex; payload: Hex }
   | { t: "posted"; id: Hex; txHash: Hex; stateCounter?: string }
-  | { t: "done"; id: Hex; status: FinalStatusName; stateCounter?: string; reason?: string };
+  | { t: "done"; id: Hex; status: FinalStatusName; stateCounter?: string; reason?: string }
+  /** A reorg dropped the entry the command was applied in: open again. */
+  | { t: "reopened"; id: Hex };
 
 export interface JournaledCommand {
   status: CommandStatus;
@@ -46,7 +48,8 @@ function parseRecord(line: string): JournalRecord {
     hex(r.id) &&
     ((r.t === "accepted" && hex(r.payload)) ||
       (r.t === "posted" && hex(r.txHash) && optionalString(r.stateCounter)) ||
-      (r.t === "done" && typeof r.status === "string" && FINAL.has(r.status) && optionalString(r.stateCounter) && optionalString(r.reason)));
+      (r.t === "done" && typeof r.status === "string" && FINAL.has(r.status) && optionalString(r.stateCounter) && optionalString(r.reason)) ||
+      r.t === "reopened");
   if (!ok) throw new Error("not a journal record");
   return r as unknown as JournalRecord;
 }
@@ -61,6 +64,29 @@ export class CommandJournal {
     const commands = journal.load();
     journal.compact(commands);
     return { journal, commands };
+  }
+
+  /**
+   * After a rollback to a state that applied the log up to `lastApplied`: commands the journal says were applied
+   * (or rejected, or settled) at a later counter are open again, so the node re-submits those the new chain lacks.
+   * Returns how many were reopened.
+   */
+  static reopenAfter(dataDir: string, lastApplied: bigint): number {
+    const { journal, commands } = CommandJournal.open(dataDir);
+    let reopened = 0;
+    try {
+      for (const c of commands) {
+        const { status, stateCounter } = c.status;
+        const final = status === "applied" || status === "rejected" || status === "settled";
+        if (final && (stateCounter === undefined || BigInt(stateCounter) > lastApplied)) {
+          journal.append({ t: "reopened", id: c.status.id });
+          reopened++;
+        }
+      }
+    } finally {
+      journal.close();
+    }
+    return reopened;
   }
 
   private constructor(file: string) {
@@ -113,7 +139,9 @@ export class CommandJournal {
       }
       const known = commands.get(record.id);
       if (known === undefined) return;
-      if (record.t === "posted") {
+      if (record.t === "reopened") {
+        known.status = { id: known.status.id, status: "queued" };
+      } else if (record.t === "posted") {
         if (known.status.status === "queued") known.status.status = "posted";
         known.status.txHash = record.txHash;
         if (record.stateCounter !== undefined) known.status.stateCounter = record.stateCounter;

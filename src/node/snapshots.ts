@@ -32,6 +32,8 @@ export interface SnapshotContext {
   domain: Eip712DomainParams;
   sync: () => ChainSync;
   logger: NodeLogger;
+  /** Applies the log up to the chain's head (a snapshot taken behind it would lose its counter). */
+  catchUp: () => Promise<void>;
 }
 
 export interface PostedSnapshot {
@@ -93,8 +95,11 @@ export class SnapshotHandover {
 
   /** Posts the scheduled snapshot when it is due and this node is caught up (called after every sync step). */
   async maybePost(): Promise<PostedSnapshot | undefined> {
+    if (this.due === undefined || this.posting || Date.now() < this.due.dueAt) return undefined;
+    // Read to the head first: a lower leaf's snapshot may already be there.
+    await this.ctx.catchUp();
     const due = this.due;
-    if (due === undefined || this.posting || Date.now() < due.dueAt) return undefined;
+    if (due === undefined || this.posting) return undefined;
     const sync = this.ctx.sync();
     if (!sync.isMember || sync.awaitingSnapshot !== undefined) return undefined;
     if (sync.lastApplied < sync.chainStateCounter) return undefined; // a snapshot now would not be entry lastApplied + 1

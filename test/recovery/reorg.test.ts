@@ -1,0 +1,153 @@
+/**
+ * Reorgs on a real JSON-RPC chain (`hardhat node`), produced with evm_snapshot / evm_revert: a block the nodes
+ * applied is dropped and another entry takes its stateCounter. Nodes with confirmations 0 detect it, roll back to
+ * a sealed restore point and replay, re-submitting the journaled command the reorg dropped; a node with
+ * confirmations 2 never applied the dropped block and needs no rollback. Everyone converges, nothing is lost or
+ * applied twice.
+ */
+import { expect } from "chai";
+import { Wallet, type Signer } from "ethers";
+import { commandId, openReadReply, sealCommand, sealRead, type CommandStatus, type TokenCommand } from "../../src/client/wire";
+import { AnonifyNode, MemoryLogger, NodeError, callState, type AnonifyNodeOptions } from "../../src/node";
+import { Cluster, waitUntil } from "../e2e/cluster";
+
+interface InProcessNode {
+  node: AnonifyNode;
+  logger: MemoryLogger;
+}
+
+describe("reorgs: detected, rolled back to a sealed point and replayed; with confirmations never applied", function () {
+  this.timeout(300_000);
+  let cluster: Cluster;
+  const nodes: InProcessNode[] = [];
+  const users = { alice: Wallet.createRandom(), bob: Wallet.createRandom(), dave: Wallet.createRandom() };
+  const nonces = new Map<Signer, number>();
+  let miner: NodeJS.Timeout | undefined;
+
+  before(async function () {
+    cluster = await Cluster.start();
+  });
+  after(async function () {
+    if (miner !== undefined) clearInterval(miner);
+    for (const n of nodes) await n.node.stop();
+    await cluster?.stop();
+  });
+
+  async function start(account: number, extra: Partial<AnonifyNodeOptions> = {}): Promise<InProcessNode> {
+    const logger = new MemoryLogger();
+    const node = new AnonifyNode({
+      binary: cluster.binary,
+      dataDir: cluster.tempDir("anonify-reorg-node-"),
+      signer: Cluster.account(account, cluster.provider),
+      group: cluster.groupAddress,
+      fromBlock: cluster.fromBlock,
+      pollIntervalMs: 50,
+      snapshotStaggerMs: 200,
+      http: false,
+      logger,
+      ...extra,
+    });
+    await node.start();
+    nodes.push({ node, logger });
+    return { node, logger };
+  }
+
+  async function submit(n: InProcessNode, signer: Signer, payload: TokenCommand): Promise<string> {
+    const nonce = nonces.get(signer) ?? 0;
+    const sealed = await sealCommand({ enclaveHpkeKey: n.node.identity.hpkePublicKey, signer, domain: cluster.domain, nonce, payload });
+    // A node rolling back accepts nothing for a moment (503): submit again, as a client would.
+    await waitUntil("the node accepting commands", async () =>
+      n.node.submitCommand(sealed.payload).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof NodeError && error.code === "node_not_started") return false;
+          throw error;
+        },
+      ),
+    );
+    nonces.set(signer, nonce + 1);
+    return commandId(sealed.envelope);
+  }
+
+  async function final(n: InProcessNode, id: string): Promise<CommandStatus> {
+    let status: CommandStatus | undefined;
+    await waitUntil(`command ${id}`, async () => {
+      status = n.node.commandStatus(id);
+      return status !== undefined && status.status !== "queued" && status.status !== "posted";
+    });
+    return status!;
+  }
+
+  async function converged(members: InProcessNode[]): Promise<void> {
+    await waitUntil("convergence", async () => {
+      const head = (await cluster.chainCounter()).toString();
+      const healths = await Promise.all(members.map((m) => m.node.health().catch(() => undefined)));
+      return healths.every((h) => h?.stateCounter === head && h.awaitingSnapshot === undefined);
+    });
+    const hashes = await Promise.all(members.map(async (m) => (await callState(m.node.enclave, "state_status", {})).stateHash));
+    expect(new Set(hashes).size, "same state everywhere").to.equal(1);
+  }
+
+  async function balance(n: InProcessNode, who: Signer & { address: string }): Promise<string> {
+    const read = await sealRead({ enclaveHpkeKey: n.node.identity.hpkePublicKey, signer: who, domain: cluster.domain, query: { op: "balanceOf", account: who.address } });
+    const reply = await openReadReply<string>(read.replyKeyPair, (await n.node.read(read.payload)).reply);
+    return reply.ok ? reply.result : `error ${reply.error.code}`;
+  }
+
+  const rollbacks = (n: InProcessNode) => n.logger.lines.filter((l) => l.includes("rolling back to the sealed state"));
+  /** Rollbacks finished (the node replayed and serves again). */
+  const replayed = (n: InProcessNode) => n.logger.lines.filter((l) => l.includes("rolled back and replayed")).length;
+
+  it("confirmations 0: a dropped entry is rolled back on every node, the reordered log replayed, the dropped command re-submitted once", async function () {
+    const a = await start(1);
+    const b = await start(2);
+    await final(a, await submit(a, users.alice, { op: "init", name: "Reorg Token", symbol: "RORG", initialSupply: "1000" }));
+    await converged([a, b]);
+
+    const snapshot = await cluster.provider.send("evm_snapshot", []);
+    const dropped = await submit(a, users.alice, { op: "transfer", to: users.bob.address, amount: "10" });
+    expect(await final(a, dropped)).to.include({ status: "applied", stateCounter: "2" });
+    await converged([a, b]);
+
+    await cluster.provider.send("evm_revert", [snapshot]);
+    // Another command takes stateCounter 2 on the new chain.
+    const approve = await submit(b, users.dave, { op: "approve", spender: users.bob.address, amount: "5" });
+    await waitUntil("both nodes rolled back", async () => replayed(a) === 1 && replayed(b) === 1);
+    await converged([a, b]);
+    expect(await final(b, approve)).to.include({ status: "applied", stateCounter: "2" });
+    // The journal reopened the dropped transfer; the node re-submitted it: applied once, at counter 3.
+    expect(await final(a, dropped)).to.include({ status: "applied", stateCounter: "3" });
+    expect(await cluster.chainCounter()).to.equal(3n);
+    for (const n of [a, b]) {
+      expect(await balance(n, users.alice)).to.equal("990");
+      expect(await balance(n, users.bob)).to.equal("10");
+    }
+  });
+
+  it("confirmations 2: a node applies entries only when final, so a shallower reorg never reaches it", async function () {
+    const [a, b] = nodes;
+    miner = setInterval(() => void cluster.provider.send("evm_mine", []).catch(() => undefined), 100);
+    const c = await start(3, { confirmations: 2 });
+    await converged([a, b, c]);
+    clearInterval(miner);
+    miner = undefined;
+
+    const head = await cluster.provider.getBlockNumber();
+    const snapshot = await cluster.provider.send("evm_snapshot", []);
+    const dropped = await submit(a, users.bob, { op: "transfer", to: users.dave.address, amount: "4" });
+    expect(await final(a, dropped)).to.include({ status: "applied" });
+    expect((await c.node.health()).stateCounter, "not final yet: not applied").to.equal((await cluster.chainCounter()) - 1n + "");
+    await cluster.provider.send("evm_revert", [snapshot]);
+    expect(await cluster.provider.getBlockNumber()).to.equal(head);
+
+    miner = setInterval(() => void cluster.provider.send("evm_mine", []).catch(() => undefined), 100);
+    await waitUntil("a and b rolled back twice", async () => replayed(a) === 2 && replayed(b) === 2);
+    expect(await final(a, dropped)).to.include({ status: "applied" });
+    await converged([a, b, c]);
+    expect(rollbacks(c), "the confirmed node never applied the dropped block").to.deep.equal([]);
+    for (const n of [a, b, c]) {
+      expect(await balance(n, users.bob)).to.equal("6");
+      expect(await balance(n, users.dave)).to.equal("4");
+    }
+  });
+});
