@@ -2,7 +2,7 @@
 # Configures and incrementally builds the enclave.
 #   build.sh release   enclave/build       Release with assertions: anonify-enclave (what nodes and TS tests run)
 #   build.sh asan      enclave/build-asan  ASan + UBSan: anonify-enclave + anonify-enclave-tests (`enclave:test`)
-#   build.sh fuzz      enclave/build-fuzz  clang-14 libFuzzer harnesses
+#   build.sh fuzz      enclave/build-fuzz  clang-14 libFuzzer harnesses (every fuzz/*.cpp)
 # Parallelism defaults to 2 (the CI machines have 2 cores); override with ANONIFY_JOBS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,8 @@ case "$flavor" in
     dir=build-fuzz
     args=(-DCMAKE_BUILD_TYPE=None "-DCMAKE_CXX_FLAGS=-O1 -gline-tables-only" -DANONIFY_FUZZ=ON
           -DCMAKE_CXX_COMPILER="$compiler")
-    targets=(fuzz_protocol)
+    targets=()
+    for source in fuzz/*.cpp; do targets+=("$(basename "$source" .cpp)"); done
     ;;
   *)
     echo "usage: $0 release|asan|fuzz" >&2

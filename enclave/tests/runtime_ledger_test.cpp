@@ -2,6 +2,8 @@
 // deterministic rejections, determinism across replicas, canonical state and its hash.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "anonify/crypto/random.h"
 #include "anonify/error.h"
 #include "anonify/runtime/token.h"
@@ -191,6 +193,42 @@ TEST_F(RuntimeLedger, SerializationRoundTripsAndRefusesCorruption) {
     ADD_FAILURE() << "trailing byte accepted";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kSealedDataCorrupt);
+  }
+}
+
+// Found by fuzz_runtime (decode/encode round trip): entries of the nonce and balance maps in
+// another order decoded to the same state, so one state had many encodings (and snapshots many
+// byte forms). The canonical order is now required.
+TEST_F(RuntimeLedger, DeserializationRefusesEntriesOutOfOrder) {
+  ASSERT_TRUE(apply(entry(owner.command(0, init_token("1000")))).applied);
+  ASSERT_TRUE(apply(entry(owner.command(1, transfer(alice, "5")))).applied);
+  ASSERT_TRUE(apply(entry(alice.command(0, transfer(owner, "1")))).applied);
+  const Bytes bytes = a.serialize();
+  const auto [low, high] = std::minmax(owner.address, alice.address);
+  // Swaps two adjacent records of a map, starting at `first_at` and `second_at`.
+  auto swapped = [&](size_t first_at, size_t second_at) {
+    const size_t record = second_at - first_at;
+    Bytes out(bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(first_at));
+    out.insert(out.end(), bytes.begin() + static_cast<ptrdiff_t>(second_at), bytes.begin() + static_cast<ptrdiff_t>(second_at + record));
+    out.insert(out.end(), bytes.begin() + static_cast<ptrdiff_t>(first_at), bytes.begin() + static_cast<ptrdiff_t>(second_at));
+    out.insert(out.end(), bytes.begin() + static_cast<ptrdiff_t>(second_at + record), bytes.end());
+    return out;
+  };
+  auto first = [&](const Address& x) { return static_cast<size_t>(std::search(bytes.begin(), bytes.end(), x.begin(), x.end()) - bytes.begin()); };
+  auto last = [&](const Address& x) { return static_cast<size_t>(std::find_end(bytes.begin(), bytes.end(), x.begin(), x.end()) - bytes.begin()); };
+  // The nonce map comes first (each sender's first appearance), the token balances last.
+  const Bytes nonces_swapped = swapped(first(low), first(high));
+  const Bytes balances_swapped = swapped(last(low), last(high));
+  for (const Bytes* b : {&nonces_swapped, &balances_swapped}) {
+    ASSERT_EQ(b->size(), bytes.size());
+    ASSERT_NE(*b, bytes);
+    try {
+      Ledger::deserialize(*b, std::make_unique<TokenRuntime>());
+      ADD_FAILURE() << "entries out of order accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kSealedDataCorrupt);
+      EXPECT_NE(std::string(e.what()).find("unordered"), std::string::npos) << e.what();
+    }
   }
 }
 

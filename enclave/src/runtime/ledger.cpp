@@ -229,9 +229,11 @@ Ledger Ledger::deserialize(ByteView data, std::unique_ptr<Runtime> runtime) {
     while (!nonces.empty()) {
       const Address account = address_from_bytes(nonces.raw(kAddressSize));
       const uint64_t nonce = nonces.u64();
-      if (nonce == 0 || !ledger.nonces_.emplace(account, nonce).second) {
-        throw Error(ErrorCode::kDecodeError, "zero or repeated nonce");
+      // Canonical: strictly increasing accounts, as serialize() writes them.
+      if (nonce == 0 || (!ledger.nonces_.empty() && !(ledger.nonces_.rbegin()->first < account))) {
+        throw Error(ErrorCode::kDecodeError, "zero, repeated or unordered nonce");
       }
+      ledger.nonces_.emplace_hint(ledger.nonces_.end(), account, nonce);
     }
     const Bytes name = r.opaque();
     if (std::string(name.begin(), name.end()) != ledger.runtime_->name()) {

@@ -16,27 +16,7 @@ std::unique_ptr<Runtime> make_runtime() { return std::make_unique<TokenRuntime>(
 
 }  // namespace
 
-StateComponent::StateComponent(enclave::Enclave& enclave) : enclave_(enclave), ledger_(make_runtime()) {
-  if (enclave.initialized()) {
-    if (std::optional<SecretBytes> sealed = enclave.sealed_store().get(kStateSealName)) {
-      try {
-        mls::TlsReader r(sealed->data(), sealed->size());
-        if (r.u8() != kStateBlobVersion) throw Error(ErrorCode::kDecodeError, "unknown version");
-        const SecretBytes ledger(r.opaque());
-        Bytes hash = r.opaque();
-        r.finish("runtime state");
-        if (!hash.empty() && hash.size() != crypto::kSha256Size) throw Error(ErrorCode::kDecodeError, "state hash size");
-        ledger_ = Ledger::deserialize(ledger, make_runtime());
-        state_hash_ = std::move(hash);
-      } catch (const Error& e) {
-        throw Error(ErrorCode::kSealedDataCorrupt, std::string("sealed runtime state: ") + e.what());
-      }
-    }
-  }
-  enclave.add_sealer(kStateSealName, [this] { return snapshot(ledger_, state_hash_); });
-}
-
-Bytes StateComponent::snapshot(const Ledger& ledger, const Bytes& state_hash) const {
+Bytes encode_state_blob(const Ledger& ledger, const Bytes& state_hash) {
   mls::TlsWriter w;
   w.u8(kStateBlobVersion);
   const SecretBytes encoded(ledger.serialize());  // the state is confidential: wiped after use
@@ -46,8 +26,33 @@ Bytes StateComponent::snapshot(const Ledger& ledger, const Bytes& state_hash) co
   return w.take();
 }
 
+StateBlob decode_state_blob(ByteView blob) {
+  try {
+    mls::TlsReader r(blob.data(), blob.size());
+    if (r.u8() != kStateBlobVersion) throw Error(ErrorCode::kDecodeError, "unknown version");
+    const SecretBytes ledger(r.opaque());
+    Bytes hash = r.opaque();
+    r.finish("runtime state");
+    if (!hash.empty() && hash.size() != crypto::kSha256Size) throw Error(ErrorCode::kDecodeError, "state hash size");
+    return StateBlob{Ledger::deserialize(ledger, make_runtime()), std::move(hash)};
+  } catch (const Error& e) {
+    throw Error(ErrorCode::kSealedDataCorrupt, std::string("sealed runtime state: ") + e.what());
+  }
+}
+
+StateComponent::StateComponent(enclave::Enclave& enclave) : enclave_(enclave), ledger_(make_runtime()) {
+  if (enclave.initialized()) {
+    if (std::optional<SecretBytes> sealed = enclave.sealed_store().get(kStateSealName)) {
+      StateBlob state = decode_state_blob(*sealed);
+      ledger_ = std::move(state.ledger);
+      state_hash_ = std::move(state.state_hash);
+    }
+  }
+  enclave.add_sealer(kStateSealName, [this] { return encode_state_blob(ledger_, state_hash_); });
+}
+
 void StateComponent::commit(Ledger next, Bytes state_hash) {
-  SecretBytes blob(snapshot(next, state_hash));
+  SecretBytes blob(encode_state_blob(next, state_hash));
   enclave_.sealed_store().put(kStateSealName, blob);
   ledger_ = std::move(next);
   state_hash_ = std::move(state_hash);

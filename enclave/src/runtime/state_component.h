@@ -21,6 +21,15 @@ constexpr size_t kSubscriptionIdSize = 16;
 /// Largest batch state_sign_batch signs: AnonifyGroup.MAX_BATCH_SIZE.
 constexpr size_t kMaxBatchEntries = 128;
 
+/// The sealed "runtime-state" blob: version 1 ‖ ledger encoding<V> ‖ state hash<V> (empty or 32 bytes).
+struct StateBlob {
+  Ledger ledger;
+  Bytes state_hash;
+};
+Bytes encode_state_blob(const Ledger& ledger, const Bytes& state_hash);
+/// Throws Error(SealedDataCorrupt) on any malformed blob.
+StateBlob decode_state_blob(ByteView blob);
+
 class StateComponent {
  public:
   /// Reads the sealed state when there is one (the enclave is initialized before this is built).
@@ -43,8 +52,6 @@ class StateComponent {
   const std::map<std::string, Subscription>& subscriptions() const noexcept { return subscriptions_; }
 
  private:
-  Bytes snapshot(const Ledger& ledger, const Bytes& state_hash) const;
-
   enclave::Enclave& enclave_;
   Ledger ledger_;
   Bytes state_hash_;

@@ -256,22 +256,27 @@ void TokenRuntime::decode(mls::TlsReader& in) {
   state.symbol_ = decode_text(in);
   state.owner_ = decode_address(in);
   state.total_supply_ = decode_amount(in);
+  // Canonical: entries in strictly increasing key order (as encode writes them), so one state has
+  // exactly one encoding and a repeated key cannot hide a second value.
   mls::TlsReader balances = in.vector();
   while (!balances.empty()) {
     const Address account = decode_address(balances);
     const Amount value = decode_amount(balances);
-    if (value == 0 || !state.balances_.emplace(account, value).second) {
-      throw Error(ErrorCode::kDecodeError, "token state: zero or repeated balance");
+    if (value == 0 || (!state.balances_.empty() && !(state.balances_.rbegin()->first < account))) {
+      throw Error(ErrorCode::kDecodeError, "token state: zero, repeated or unordered balance");
     }
+    state.balances_.emplace_hint(state.balances_.end(), account, value);
   }
   mls::TlsReader allowances = in.vector();
   while (!allowances.empty()) {
     const Address owner = decode_address(allowances);
     const Address spender = decode_address(allowances);
     const Amount value = decode_amount(allowances);
-    if (value == 0 || !state.allowances_.emplace(std::make_pair(owner, spender), value).second) {
-      throw Error(ErrorCode::kDecodeError, "token state: zero or repeated allowance");
+    const auto key = std::make_pair(owner, spender);
+    if (value == 0 || (!state.allowances_.empty() && !(state.allowances_.rbegin()->first < key))) {
+      throw Error(ErrorCode::kDecodeError, "token state: zero, repeated or unordered allowance");
     }
+    state.allowances_.emplace_hint(state.allowances_.end(), key, value);
   }
   *this = std::move(state);
 }

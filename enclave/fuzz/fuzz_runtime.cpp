@@ -1,0 +1,281 @@
+// libFuzzer harness for the state runtime's decoding of everything users, the log and the disk
+// hand it:
+//   0  a command envelope after HPKE open ({"sender","nonce","payload","signature"}, state_submit)
+//   1  a read request after HPKE open (state_read)      2  a subscription after HPKE open (state_subscribe)
+//   3  a log entry plaintext (sealed here under the epoch key, then applied by the ledger)
+//   4  a command payload as the token runtime applies it (signature checks skipped: direct call)
+//   5  a snapshot entry's ledger encoding (sealed here, applied in order and across a gap)
+//   6  a ledger encoding (Ledger::deserialize)          7  the sealed "runtime-state" blob contents
+//   8  a sealed-file container (unseal_blob)           9  a query object (ledger, then token runtime)
+//   10 an HPKE envelope as the enclave opens it (open_sealed, then the command parser)
+//
+// Input: byte 0 picks the decoder, the rest is its input.
+//
+// Invariants: no crash/UB; refusals are anonify::Error or a rejected outcome with a reason; a
+// rejected entry changes nothing but the counter; accepted encodings (ledger, state blob) re-encode
+// to the same bytes; a parsed command re-parses to the same fields from its own JSON.
+#include <functional>
+
+#include "anonify/crypto/secp256k1.h"
+#include "anonify/crypto/x25519.h"
+#include "anonify/crypto/aead.h"
+#include "anonify/enclave/sealing.h"
+#include "anonify/runtime/envelope.h"
+#include "anonify/runtime/ledger.h"
+#include "anonify/runtime/token.h"
+#include "fuzz_util.h"
+#include "runtime/json_input.h"
+#include "runtime/state_component.h"
+
+using namespace anonify;
+using runtime::Ledger;
+
+namespace {
+
+constexpr uint64_t kEpoch = 3;
+const char* const kSealName = "runtime-state";
+
+Bytes text_bytes(const std::string& text) { return Bytes(text.begin(), text.end()); }
+
+struct User {
+  Bytes key;
+  runtime::Address address;
+};
+
+struct RuntimeFixture {
+  runtime::Domain domain;
+  Bytes entry_key = Bytes(runtime::kEntryKeySize, 0x42);
+  Bytes root_key = Bytes(32, 0x17);
+  Bytes mrenclave = Bytes(32, 0xab);
+  crypto::X25519KeyPair hpke;
+  User alice;
+  User bob;
+  Ledger ledger{std::make_unique<runtime::TokenRuntime>()};  // after alice's init and a transfer to bob
+  std::vector<Bytes> entry_plaintexts;                       // of the commands applied, and more
+  std::vector<Bytes> payloads;
+
+  static RuntimeFixture& get() {
+    static RuntimeFixture f;
+    return f;
+  }
+
+  runtime::SignedCommand command(const User& user, uint64_t nonce, const std::string& payload) const {
+    runtime::SignedCommand c;
+    c.sender = user.address;
+    c.nonce = nonce;
+    c.payload = text_bytes(payload);
+    c.signature = crypto::eth_sign_digest(user.key, c.digest(domain));
+    return c;
+  }
+
+ private:
+  static User user(uint8_t fill) {
+    User u{Bytes(32, fill), {}};
+    u.address = runtime::address_from_bytes(crypto::eth_address(u.key));
+    return u;
+  }
+
+  RuntimeFixture() : hpke((fuzz::DeterministicRandom::install(), crypto::x25519_generate())), alice(user(1)), bob(user(2)) {
+    domain.chain_id = 31337;
+    domain.verifying_contract = Bytes(20, 0x11);
+    const std::string to_bob = "\"" + runtime::format_address(bob.address) + "\"";
+    const std::string to_alice = "\"" + runtime::format_address(alice.address) + "\"";
+    payloads = {
+        text_bytes(R"({"op":"init","name":"Fuzz","symbol":"FZ","initialSupply":"1000"})"),
+        text_bytes(R"({"op":"transfer","to":)" + to_bob + R"(,"amount":"10"})"),
+        text_bytes(R"({"op":"approve","spender":)" + to_bob + R"(,"amount":"5"})"),
+        text_bytes(R"({"op":"transferFrom","from":)" + to_alice + R"(,"to":)" + to_bob + R"(,"amount":"1"})"),
+        text_bytes(R"({"op":"mint","to":)" + to_bob + R"(,"amount":"7"})"),
+        text_bytes(R"({"op":"burn","amount":"2"})"),
+    };
+    for (size_t i = 0; i < payloads.size(); ++i) {
+      const std::string payload(payloads[i].begin(), payloads[i].end());
+      entry_plaintexts.push_back(runtime::entry_plaintext(command(alice, i, payload), domain));
+    }
+    for (uint64_t counter = 1; counter <= 2; ++counter) {
+      const Bytes entry = runtime::seal_entry(entry_key, kEpoch, entry_plaintexts[counter - 1]);
+      const runtime::EntryOutcome out = ledger.apply_entry(counter, kEpoch, entry, entry_key);
+      if (!out.applied) fuzz::fail("fixture", "command " + std::to_string(counter) + " rejected: " + out.reason);
+    }
+  }
+};
+
+void refused_or_done(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error&) {
+  }
+}
+
+// Applies an entry to a copy of the fixture's ledger; a rejection must leave it unchanged.
+void apply_to_copy(uint64_t counter, ByteView entry) {
+  RuntimeFixture& f = RuntimeFixture::get();
+  Ledger copy = f.ledger;
+  runtime::EntryOutcome out;
+  try {
+    out = copy.apply_entry(counter, kEpoch, entry, f.entry_key);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kCounterGap) throw;
+    if (copy.serialize() != f.ledger.serialize()) fuzz::fail("ledger", "a counter gap changed the ledger");
+    return;
+  }
+  if (!out.applied && !out.duplicate) {
+    if (out.reason.empty()) fuzz::fail("ledger", "a rejected entry without a reason");
+    Ledger expected = f.ledger;
+    // Only the counter (and, for a runtime rejection, the sender's nonce) may move.
+    if (out.reason == runtime::ledger_reason::kUndecryptable || out.reason == runtime::ledger_reason::kMalformedEntry ||
+        out.reason == runtime::ledger_reason::kBadUserSignature || out.reason == runtime::ledger_reason::kDomainMismatch) {
+      if (copy.runtime().initialized() != expected.runtime().initialized() ||
+          copy.next_nonce(f.alice.address) != expected.next_nonce(f.alice.address) ||
+          copy.next_nonce(f.bob.address) != expected.next_nonce(f.bob.address)) {
+        fuzz::fail("ledger", "rejected entry (" + out.reason + ") changed the state");
+      }
+    }
+  }
+}
+
+void command_envelope(const Bytes& in) {
+  RuntimeFixture& f = RuntimeFixture::get();
+  std::optional<runtime::Json> object = runtime::detail::parse_object(in);
+  if (!object) return;
+  const runtime::SignedCommand c = runtime::SignedCommand::parse(*object);
+  const runtime::SignedCommand again = runtime::SignedCommand::parse(c.to_json());
+  if (again.sender != c.sender || again.nonce != c.nonce || again.payload != c.payload || again.signature != c.signature) {
+    fuzz::fail("command", "to_json does not re-parse to the same command");
+  }
+  c.signed_by_sender(f.domain);
+  c.command_id();
+}
+
+void entry_plaintext(const Bytes& in) {
+  RuntimeFixture& f = RuntimeFixture::get();
+  apply_to_copy(f.ledger.last_applied() + 1, runtime::seal_entry(f.entry_key, kEpoch, in));
+}
+
+void token_payload(const Bytes& in) {
+  RuntimeFixture& f = RuntimeFixture::get();
+  std::unique_ptr<runtime::Runtime> token = f.ledger.runtime().clone();
+  mls::TlsWriter before;
+  token->encode(before);
+  const runtime::Transition t = token->apply(f.alice.address, in);
+  mls::TlsWriter after;
+  token->encode(after);
+  if (!t.applied && (t.reason.empty() || before.bytes() != after.bytes())) {
+    fuzz::fail("token", "a rejected command changed the state or gave no reason: " + t.reason);
+  }
+}
+
+Bytes seal_snapshot_bytes(ByteView ledger_encoding) {
+  RuntimeFixture& f = RuntimeFixture::get();
+  const Bytes nonce(crypto::kAeadNonceSize, 0x05);
+  Bytes aad = text_bytes(runtime::kSnapshotAadLabel);
+  append_u64_be(aad, kEpoch);
+  Bytes entry{runtime::kSnapshotEntryVersion};
+  append(entry, nonce);
+  append(entry, crypto::aead_seal(crypto::AeadAlgorithm::kAes128Gcm, f.entry_key, nonce, aad, ledger_encoding));
+  return entry;
+}
+
+void snapshot_entry(const Bytes& in) {
+  RuntimeFixture& f = RuntimeFixture::get();
+  const Bytes entry = seal_snapshot_bytes(in);
+  apply_to_copy(f.ledger.last_applied() + 1, entry);  // checked against the state
+  apply_to_copy(f.ledger.last_applied() + 5, entry);  // adopted across a gap, if it is the state at +4
+}
+
+void ledger_encoding(const Bytes& in) {
+  const Ledger ledger = Ledger::deserialize(in, std::make_unique<runtime::TokenRuntime>());
+  fuzz::require_roundtrip("ledger", in, ledger.serialize());
+}
+
+void state_blob(const Bytes& in) {
+  const runtime::detail::StateBlob blob = runtime::detail::decode_state_blob(in);
+  fuzz::require_roundtrip("runtime-state blob", in, runtime::detail::encode_state_blob(blob.ledger, blob.state_hash));
+}
+
+void sealed_container(const Bytes& in) {
+  RuntimeFixture& f = RuntimeFixture::get();
+  const SecretBytes plain = enclave::unseal_blob(enclave::Mode::kSimulation, f.mrenclave, f.root_key, kSealName, in);
+  state_blob(plain.reveal());
+}
+
+void query(const Bytes& in) {
+  RuntimeFixture& f = RuntimeFixture::get();
+  std::optional<runtime::Json> object = runtime::detail::parse_object(in);
+  if (!object) return;
+  const runtime::QueryAnswer answer = f.ledger.query(f.alice.address, *object);
+  if (!answer.ok && answer.error_code != "malformed_query" && answer.error_code != "not_authorized") {
+    fuzz::fail("query", "unknown error code " + answer.error_code);
+  }
+}
+
+void hpke_envelope(const Bytes& in) {
+  RuntimeFixture& f = RuntimeFixture::get();
+  std::optional<SecretBytes> plain = runtime::open_sealed(in, f.hpke.private_key, runtime::kCommandInfo);
+  if (plain) command_envelope(plain->reveal());
+}
+
+const std::function<void(const Bytes&)> kDecoders[] = {
+    command_envelope,
+    [](const Bytes& in) { runtime::ReadRequest::parse(in).signed_by_sender(RuntimeFixture::get().domain); },
+    [](const Bytes& in) { runtime::Subscription::parse(in).signed_by_account(RuntimeFixture::get().domain); },
+    entry_plaintext,
+    token_payload,
+    snapshot_entry,
+    ledger_encoding,
+    state_blob,
+    sealed_container,
+    query,
+    hpke_envelope,
+};
+constexpr size_t kDecoderCount = sizeof kDecoders / sizeof kDecoders[0];
+
+std::string hex_string(ByteView bytes) { return "0x" + to_hex(bytes); }
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  RuntimeFixture& f = RuntimeFixture::get();
+  std::vector<std::pair<std::string, Bytes>> seeds;
+  const runtime::SignedCommand transfer = f.command(f.alice, 2, std::string(f.payloads[1].begin(), f.payloads[1].end()));
+  const std::string command_json = transfer.to_json().dump();
+  seeds.emplace_back("command", fuzz::seed({0}, text_bytes(command_json)));
+  const Bytes query = text_bytes(R"({"op":"balanceOf","account":")" + runtime::format_address(f.alice.address) + "\"}");
+  const Bytes reply_key(runtime::kReplyKeySize, 0x33);
+  const runtime::Json read{{"sender", runtime::format_address(f.alice.address)},
+                           {"query", hex_string(query)},
+                           {"replyKey", hex_string(reply_key)},
+                           {"issuedAt", "1700000000"},
+                           {"signature", hex_string(transfer.signature)}};
+  seeds.emplace_back("read", fuzz::seed({1}, text_bytes(read.dump())));
+  const runtime::Json subscription{{"account", runtime::format_address(f.alice.address)},
+                                   {"replyKey", hex_string(reply_key)},
+                                   {"issuedAt", "1700000000"},
+                                   {"signature", hex_string(transfer.signature)}};
+  seeds.emplace_back("subscription", fuzz::seed({2}, text_bytes(subscription.dump())));
+  for (size_t i = 0; i < f.entry_plaintexts.size(); ++i) {
+    seeds.emplace_back("entry-" + std::to_string(i), fuzz::seed({3}, f.entry_plaintexts[i]));
+    seeds.emplace_back("payload-" + std::to_string(i), fuzz::seed({4}, f.payloads[i]));
+  }
+  const Bytes ledger = f.ledger.serialize();
+  seeds.emplace_back("snapshot", fuzz::seed({5}, ledger));
+  seeds.emplace_back("ledger", fuzz::seed({6}, ledger));
+  const Bytes blob = runtime::detail::encode_state_blob(f.ledger, f.ledger.state_hash(Bytes(32, 1)));
+  seeds.emplace_back("state-blob", fuzz::seed({7}, blob));
+  seeds.emplace_back("sealed-file", fuzz::seed({8}, enclave::seal_blob(enclave::Mode::kSimulation, f.mrenclave,
+                                                                      f.root_key, kSealName, blob)));
+  seeds.emplace_back("query", fuzz::seed({9}, query));
+  seeds.emplace_back("query-nonce", fuzz::seed({9}, text_bytes(R"({"op":"nonce","account":")" +
+                                                               runtime::format_address(f.alice.address) + "\"}")));
+  seeds.emplace_back("hpke-command", fuzz::seed({10}, runtime::seal_to(f.hpke.public_key, runtime::kCommandInfo,
+                                                                       text_bytes(command_json))));
+  fuzz::write_seeds_if_asked(seeds);
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  const Bytes body(data + 1, data + size);
+  refused_or_done([&] { kDecoders[data[0] % kDecoderCount](body); });
+  return 0;
+}

@@ -1,0 +1,206 @@
+import { expect } from "chai";
+import fc from "fast-check";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { hexlify, type ContractTransactionResponse } from "ethers";
+import { EnclaveKeys } from "../group/helpers/enclaveKeys";
+import { MRENCLAVE_V1, MRENCLAVE_V2, RevocationReason, joinArguments, simulationGroupFixture } from "../group/helpers/fixtures";
+
+// Property: AnonifyGroup's log against a small model of it. Random sequences of joins, handshakes,
+// single and batched ciphertexts, checkpoints, revocations, evictions and MRENCLAVE policy changes,
+// from four attested enclaves (two per MRENCLAVE, really signed) and one never admitted, each
+// compared with the model: every successful call emits exactly the model's events (stateCounter
+// +1 per entry, epoch +1 per handshake or join), every refused one reverts with the model's error
+// and arguments and changes nothing.
+
+const RUNS = 40;
+const SEED = 20261121; // fixed: the coverage check below must not depend on luck
+const POOL = 4; // enclaves that may join; index POOL never does
+const MRENCLAVES = [MRENCLAVE_V1, MRENCLAVE_V1, MRENCLAVE_V2, MRENCLAVE_V2];
+
+type Status = "none" | "active" | "revoked";
+
+interface Model {
+  epoch: bigint;
+  counter: bigint;
+  status: Status[];
+  checkpoint: bigint[];
+  v2Allowed: boolean;
+}
+
+async function fixture() {
+  const f = await simulationGroupFixture();
+  await (await f.verifier.connect(f.admin).setMrenclaveAllowed(MRENCLAVE_V2, true)).wait();
+  const enclaves = Array.from({ length: POOL + 1 }, () => new EnclaveKeys());
+  return { ...f, enclaves };
+}
+
+const bytes = (min: number): fc.Arbitrary<Uint8Array> =>
+  min > 0
+    ? fc.uint8Array({ minLength: min, maxLength: 24 })
+    : fc.oneof({ weight: 1, arbitrary: fc.constant(new Uint8Array()) }, { weight: 6, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 24 }) });
+// Enclave 0 acts most often, so sequences build up state (joins, entries, checkpoints) to refuse against.
+const by = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 4, arbitrary: fc.nat(POOL) }); // POOL = the stranger
+const member = fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.nat(POOL - 1) });
+const epochOffset = fc.constantFrom(0n, 0n, 0n, -1n, 1n);
+const operation = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("join" as const), who: member, handshake: bytes(1) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("handshake" as const), who: by, offset: epochOffset, handshake: bytes(0) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("ciphertext" as const), who: by, offset: epochOffset, ciphertext: bytes(0) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("batch" as const),
+      who: by,
+      offset: epochOffset,
+      ciphertexts: fc.array(bytes(0), { minLength: 0, maxLength: 5 }),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("checkpoint" as const), who: by, back: fc.integer({ min: -2, max: 3 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("revoke" as const), who: by }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("evict" as const), who: by }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("togglePolicy" as const) }) },
+);
+type Operation = typeof operation extends fc.Arbitrary<infer T> ? T : never;
+
+/** Event arguments compared as strings (addresses lower-cased, numbers in decimal, bytes as hex). */
+function normalize(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(normalize);
+  if (value instanceof Uint8Array) return hexlify(value);
+  return String(value).toLowerCase();
+}
+
+describe("property: AnonifyGroup log against a model (joins, posts, checkpoints, evictions)", function () {
+  it(`${RUNS} random sequences: every event and every revert is the model's`, async function () {
+    /** Successful events and revert reasons met over all runs. */
+    const seen = new Set<string>();
+    await fc.assert(
+      // Each sequence starts with enclave 0 joining, so most operations meet a live group.
+      fc.asyncProperty(fc.array(operation, { minLength: 4, maxLength: 16, size: "max" }), async (randomOps) => {
+        const ops: Operation[] = [{ kind: "join", who: 0, handshake: Uint8Array.of(0x01) }, ...randomOps];
+        const f = await loadFixture(fixture);
+        const { group, domain } = f;
+        const m: Model = {
+          epoch: 0n,
+          counter: 0n,
+          status: f.enclaves.map(() => "none"),
+          checkpoint: f.enclaves.map(() => 0n),
+          v2Allowed: true,
+        };
+
+        /** The revert the model expects from the signer check (_requireActive), if any. */
+        const inactive = (who: number): [string, unknown[]] | undefined =>
+          m.status[who] === "active" ? undefined : [m.status[who] === "revoked" ? "EnclaveWasRevoked" : "EnclaveNotRegistered", [f.enclaves[who].address]];
+
+        async function expectEvents(sent: Promise<ContractTransactionResponse>, expected: Array<[string, unknown[]]>) {
+          const receipt = await (await sent).wait();
+          const events = receipt!.logs.map((log) => group.interface.parseLog(log)!).map((e) => [e.name, normalize(e.args.toArray())]);
+          expect(events).to.deep.equal(expected.map(([name, args]) => [name, normalize(args)]));
+          for (const [name] of expected) seen.add(name);
+        }
+
+        async function expectRevert(sent: () => Promise<unknown>, [error, args]: [string, unknown[]], from = group as object) {
+          const before = [await group.currentEpoch(), await group.stateCounter(), await group.activeEnclaveCount()];
+          await expect(sent()).to.be.revertedWithCustomError(from as typeof group, error).withArgs(...args);
+          seen.add(error);
+          expect([await group.currentEpoch(), await group.stateCounter(), await group.activeEnclaveCount()]).to.deep.equal(before);
+        }
+
+        for (const op of ops) {
+          if (op.kind === "togglePolicy") {
+            m.v2Allowed = !m.v2Allowed;
+            await (await f.verifier.connect(f.admin).setMrenclaveAllowed(MRENCLAVE_V2, m.v2Allowed)).wait();
+            continue;
+          }
+          const enclave = f.enclaves[op.who];
+          const mrenclave = MRENCLAVES[op.who];
+          if (op.kind === "join") {
+            const args = await joinArguments(f, enclave, { mrenclave, handshake: op.handshake });
+            const send = () => group.connect(f.relayer).join(...args);
+            if (mrenclave === MRENCLAVE_V2 && !m.v2Allowed) await expectRevert(send, ["MrenclaveNotAllowed", [mrenclave]], f.verifier);
+            else if (m.status[op.who] === "active") await expectRevert(send, ["EnclaveAlreadyRegistered", [enclave.address]]);
+            else if (m.status[op.who] === "revoked") await expectRevert(send, ["EnclaveWasRevoked", [enclave.address]]);
+            else {
+              await expectEvents(send(), [
+                ["EnclaveJoined", [enclave.address, mrenclave, m.epoch + 1n, enclave.hpkePublicKey, enclave.mlsSignatureKey]],
+                ["HandshakePosted", [m.epoch, enclave.address, hexlify(op.handshake)]],
+              ]);
+              m.status[op.who] = "active";
+              m.epoch += 1n;
+            }
+          } else if (op.kind === "handshake" || op.kind === "ciphertext") {
+            const epoch = m.epoch + op.offset;
+            if (epoch < 0n) continue;
+            const payload = op.kind === "handshake" ? op.handshake : op.ciphertext;
+            const send =
+              op.kind === "handshake"
+                ? async () => group.postHandshake(epoch, payload, await enclave.signHandshake(domain, epoch, payload))
+                : async () => group.postCiphertext(epoch, payload, await enclave.signCiphertext(domain, epoch, payload));
+            if (payload.length === 0) await expectRevert(send, op.kind === "handshake" ? ["HandshakeEmpty", []] : ["CiphertextEmpty", [0]]);
+            else if (epoch !== m.epoch) await expectRevert(send, ["EpochMismatch", [m.epoch, epoch]]);
+            else if (inactive(op.who)) await expectRevert(send, inactive(op.who)!);
+            else if (op.kind === "handshake") {
+              await expectEvents(send(), [["HandshakePosted", [epoch, enclave.address, hexlify(payload)]]]);
+              m.epoch += 1n;
+            } else {
+              m.counter += 1n;
+              await expectEvents(send(), [["CiphertextPosted", [m.counter, epoch, enclave.address, hexlify(payload)]]]);
+            }
+          } else if (op.kind === "batch") {
+            const epoch = m.epoch + op.offset;
+            if (epoch < 0n) continue;
+            const send = async () => group.postCiphertextBatch(epoch, op.ciphertexts, await enclave.signCiphertextBatch(domain, epoch, op.ciphertexts));
+            const firstEmpty = op.ciphertexts.findIndex((c) => c.length === 0);
+            if (op.ciphertexts.length === 0) await expectRevert(send, ["BatchEmpty", []]);
+            else if (firstEmpty >= 0) await expectRevert(send, ["CiphertextEmpty", [firstEmpty]]);
+            else if (epoch !== m.epoch) await expectRevert(send, ["EpochMismatch", [m.epoch, epoch]]);
+            else if (inactive(op.who)) await expectRevert(send, inactive(op.who)!);
+            else {
+              await expectEvents(send(), [["CiphertextBatchPosted", [m.counter + 1n, epoch, enclave.address, op.ciphertexts.map((c) => hexlify(c))]]]);
+              m.counter += BigInt(op.ciphertexts.length);
+            }
+          } else if (op.kind === "checkpoint") {
+            const at = m.counter - BigInt(op.back);
+            if (at < 0n) continue;
+            const stateHash = hexlify(Uint8Array.from({ length: 32 }, (_, i) => (i + Number(at)) & 0xff));
+            const send = async () => group.postCheckpoint(at, stateHash, await enclave.signCheckpoint(domain, at, stateHash));
+            if (inactive(op.who)) await expectRevert(send, inactive(op.who)!);
+            else if (at > m.counter) await expectRevert(send, ["CheckpointAheadOfLog", [m.counter, at]]);
+            else if (at <= m.checkpoint[op.who]) await expectRevert(send, ["CheckpointNotAfterPrevious", [m.checkpoint[op.who], at]]);
+            else {
+              await expectEvents(send(), [["CheckpointPosted", [enclave.address, at, stateHash]]]);
+              m.checkpoint[op.who] = at;
+            }
+          } else {
+            const caller = op.kind === "revoke" ? f.governor : f.outsider;
+            const send = () => (op.kind === "revoke" ? group.connect(caller).revokeEnclave(enclave.address) : group.connect(caller).evictEnclave(enclave.address));
+            const allowed = mrenclave === MRENCLAVE_V1 || m.v2Allowed;
+            if (inactive(op.who)) await expectRevert(send, inactive(op.who)!);
+            else if (op.kind === "evict" && allowed) await expectRevert(send, ["MrenclaveStillAllowed", [mrenclave]]);
+            else {
+              const reason = op.kind === "revoke" ? RevocationReason.Governance : RevocationReason.MrenclaveDisallowed;
+              await expectEvents(send(), [["EnclaveRevoked", [enclave.address, mrenclave, reason, await caller.getAddress()]]]);
+              m.status[op.who] = "revoked";
+            }
+          }
+        }
+
+        expect(await group.currentEpoch()).to.equal(m.epoch);
+        expect(await group.stateCounter()).to.equal(m.counter);
+        expect(await group.activeEnclaveCount()).to.equal(BigInt(m.status.filter((s) => s === "active").length));
+        for (let i = 0; i <= POOL; i += 1) {
+          const record = await group.enclave(f.enclaves[i].address);
+          expect(record.status).to.equal({ none: 0n, active: 1n, revoked: 2n }[m.status[i]]);
+          expect(record.checkpointStateCounter).to.equal(m.checkpoint[i]);
+        }
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+    // Not vacuous: every event and every refusal of the log was met.
+    expect([...seen].sort()).to.include.members([
+      "BatchEmpty", "CheckpointAheadOfLog", "CheckpointNotAfterPrevious", "CheckpointPosted", "CiphertextBatchPosted",
+      "CiphertextEmpty", "CiphertextPosted", "EnclaveAlreadyRegistered", "EnclaveJoined", "EnclaveNotRegistered",
+      "EnclaveRevoked", "EnclaveWasRevoked", "EpochMismatch", "HandshakeEmpty", "HandshakePosted", "MrenclaveNotAllowed",
+      "MrenclaveStillAllowed",
+    ]);
+  });
+});
