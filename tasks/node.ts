@@ -25,6 +25,9 @@ export interface NodeTaskArgs {
   confirmations: number;
   account: number;
   checkpointInterval?: number;
+  maxBatchSize?: number;
+  batchWindowMs?: number;
+  reorgDepth?: number;
 }
 
 function define(t: ConfigurableTaskDefinition): void {
@@ -36,6 +39,9 @@ function define(t: ConfigurableTaskDefinition): void {
     .addParam("confirmations", "Blocks to wait before applying log entries", 0, types.int)
     .addParam("account", "Index of the network account that pays for the node's transactions", 0, types.int)
     .addOptionalParam("checkpointInterval", "Applied entries between checkpoints (0 = off)", undefined, types.int)
+    .addOptionalParam("maxBatchSize", "Largest ciphertext batch posted at once (1..128)", undefined, types.int)
+    .addOptionalParam("batchWindowMs", "How long the submitter gathers commands into one batch (ms)", undefined, types.int)
+    .addOptionalParam("reorgDepth", "Blocks of sealed restore points kept to roll back a reorg (confirmations 0)", undefined, types.int)
     .setAction(async (args: NodeTaskArgs, hre) => {
       const { createNode } = await import("../src/node/fromHre");
       const { ensureEnclaveBuilt } = await import("../src/enclave/build");
@@ -49,7 +55,14 @@ function define(t: ConfigurableTaskDefinition): void {
         confirmations: args.confirmations,
         account: args.account,
         checkpointInterval: args.checkpointInterval,
+        maxBatchSize: args.maxBatchSize,
+        batchWindowMs: args.batchWindowMs,
+        reorgDepth: args.reorgDepth,
+        onFatal: (error) => fatal(error),
       });
+      let fatal: (error: Error) => void = () => undefined;
+      const died = new Promise<never>((_, reject) => (fatal = reject));
+      died.catch(() => undefined);
       await node.start();
       let last = "";
       const status = setInterval(async () => {
@@ -62,7 +75,7 @@ function define(t: ConfigurableTaskDefinition): void {
           node.logger.warn(`status: ${(error as Error).message}`);
         }
       }, STATUS_INTERVAL_MS);
-      await new Promise<void>((resolve) => {
+      const stopped = new Promise<void>((resolve) => {
         const done = () => {
           process.off("SIGINT", done);
           process.off("SIGTERM", done);
@@ -73,7 +86,12 @@ function define(t: ConfigurableTaskDefinition): void {
         process.once("SIGTERM", done);
         shutdownRequests.add(done);
       });
-      clearInterval(status);
+      try {
+        // Crash-only: when the enclave dies the node has stopped; the task fails so a supervisor restarts it.
+        await Promise.race([stopped, died]);
+      } finally {
+        clearInterval(status);
+      }
       await node.stop();
       return { address: node.address, dataDir: node.options.dataDir };
     });

@@ -30,6 +30,11 @@ export interface HreNodeOptions {
   pollIntervalMs?: number;
   maxBatchSize?: number;
   batchWindowMs?: number;
+  /** Blocks of restore points kept for reorg rollback (AnonifyNodeOptions.reorgDepth). */
+  reorgDepth?: number;
+  snapshotStaggerMs?: number;
+  /** Called when the node stops by itself (its enclave died). */
+  onFatal?: (error: Error) => void;
   logger?: NodeLogger;
   /** Replaces the mode's attester (the development IAS in simulation, Intel IAS in sgx). */
   attester?: Attester;
@@ -76,6 +81,9 @@ export async function createNode(hre: HardhatRuntimeEnvironment, options: HreNod
     checkpointInterval: options.checkpointInterval,
     maxBatchSize: options.maxBatchSize,
     batchWindowMs: options.batchWindowMs,
+    reorgDepth: options.reorgDepth,
+    snapshotStaggerMs: options.snapshotStaggerMs,
+    onFatal: options.onFatal,
     logger: options.logger,
   });
 }
