@@ -372,7 +372,8 @@ function settings(): string {
 function section(m: Measured, quick: boolean): string {
   const notes = [
     "¹ The EIP-7623 calldata floor (10 gas per calldata token, i.e. 40 per non-zero byte) set the total: the transaction",
-    `pays for its bytes, not for its execution. ${CIPHERTEXT_BYTES} random bytes alone cost at least ${fmt(CIPHERTEXT_BYTES * 40)} gas under the floor.`,
+    `pays for its bytes, not for its execution. ${CIPHERTEXT_BYTES} random bytes alone cost about ${fmt(CIPHERTEXT_BYTES * 40)} gas under the floor.`,
+    "",
     "² A contract creation: execution is the init code; the total adds the 32,000 creation charge and 200 gas per byte of",
     "deployed code.",
   ];

@@ -58,8 +58,13 @@ function commandLine(command: string, args: string[]): string | undefined {
   return `${result.stdout}${result.stderr}`.split("\n").find((l) => l.trim().length > 0)?.trim();
 }
 
+/** The installed version of an npm package (its package.json is read directly: some packages do not export it). */
 function packageVersion(name: string): string {
-  return (JSON.parse(fs.readFileSync(require.resolve(`${name}/package.json`, { paths: [REPO_ROOT] }), "utf8")) as { version: string }).version;
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+  } catch {
+    return "(not installed)";
+  }
 }
 
 function cpuModel(): string {
