@@ -87,7 +87,8 @@ function osName(): string {
   return `${os.type()} ${os.release()}`;
 }
 
-function header(quick: boolean, outcomes: Outcome[], started: Date, load: number[]): string {
+function header(quick: boolean, outcomes: Outcome[], started: Date, loadAtStart: number[]): string {
+  const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(" / ");
   const gxx = commandLine("g++", ["--version"]) ?? "g++ not found";
   const openssl = commandLine("openssl", ["version"]) ?? "openssl not found";
   const secp = commandLine("pkg-config", ["--modversion", "libsecp256k1"]);
@@ -102,7 +103,7 @@ function header(quick: boolean, outcomes: Outcome[], started: Date, load: number
     "",
     `- Date: ${started.toISOString()}`,
     `- Mode: ${quick ? "QUICK (smaller sets; not the reference figures)" : "full"}`,
-    `- Machine: ${cpuModel()}, ${os.cpus().length} cores, ${osName()}; load average at start ${load.map((l) => l.toFixed(1)).join(" / ")} (1 / 5 / 15 min)`,
+    `- Machine: ${cpuModel()}, ${os.cpus().length} cores, ${osName()}; load average (1 / 5 / 15 min) ${load(loadAtStart)} at the start, ${load(os.loadavg())} at the end`,
     `- Node ${process.version}, Hardhat ${packageVersion("hardhat")}, solc ${packageVersion("solc")} (npm), ethers ${packageVersion("ethers")}`,
     `- ${gxx}; ${openssl}${secp !== undefined ? `; libsecp256k1 ${secp}` : ""}`,
     `- Benchmarks: ${status}`,
