@@ -1,51 +1,55 @@
 /**
- * Gas figures of the on-chain core on the in-process Hardhat network (hardfork osaka), printed as a table and written
- * to bench/RESULTS.md. Run with `npm run bench:gas` (= `hardhat run bench/gas.ts`).
+ * Gas of every state-changing operation of IasVerifier and AnonifyGroup on the in-process Hardhat network (hardfork
+ * osaka), ciphertext batches of 1, 8, 32 and 128 per entry, an OpenZeppelin ERC-20 transfer measured in the same
+ * run, and RAVe's published IAS-verification figures beside ours. Prints the tables and writes the "Gas" section of
+ * bench/RESULTS.md to bench/out/gas.md. `npm run bench:gas` (= `hardhat run bench/gas.ts`); quick mode
+ * (`BENCH_QUICK=1`) skips the 128-entry batch.
  *
  * Total gas is the receipt's gasUsed of a plain transaction (intrinsic 21,000 + calldata, with the EIP-7623 calldata
  * floor where it applies). Execution gas is what the EVM spends running the call, read from the transaction's trace
  * (gas at the first opcode minus gas left after the last), so it is exact even when the calldata floor sets the total.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import hre, { ethers } from "hardhat";
-import { getBytes, hexlify, keccak256, randomBytes, type ContractTransactionResponse, type TransactionResponse } from "ethers";
+import { getBytes, keccak256, randomBytes, toUtf8Bytes, type BaseContract, type ContractTransactionResponse, type TransactionResponse } from "ethers";
 import { DevelopmentIas } from "../src/attestation/devIas";
 import { intelCaDer, intelLeafDer, keyIdOfCertificate, simulationCaDer, simulationLeafDer } from "../src/attestation/roots";
 import { vectorDir } from "../test/helpers/vectors";
 import { EnclaveKeys, groupDomain } from "../test/group/helpers/enclaveKeys";
+import { fmt, isQuick, markdownTable, progress, textTable, verdict, writeSection, type Table } from "./shared";
 
+const NAME = "gas";
 /** Real Intel reports: the one the RAVe peer figure (~96k) was measured on, and the largest vector (13 advisory IDs). */
-const INTEL_VECTORS: ReadonlyArray<readonly [string, string]> = [
-  ["rave_2023-02-15_v4_SW_HARDENING_NEEDED", "real Intel report, RAVe's vector"],
-  ["phala_example_2023-10-20_v4_GROUP_OUT_OF_DATE", "real Intel report, largest vector: 13 advisory IDs"],
-];
+const RAVE_VECTOR = "rave_2023-02-15_v4_SW_HARDENING_NEEDED";
+const LARGEST_VECTOR = "phala_example_2023-10-20_v4_GROUP_OUT_OF_DATE";
 const CIPHERTEXT_BYTES = 200;
 const HANDSHAKE_BYTES = 512;
-const BATCH_SIZES = [8, 32, 128] as const;
 const INTRINSIC_GAS = 21_000n;
-const CALLDATA_STANDARD_PER_TOKEN = 4n;
 const CALLDATA_FLOOR_PER_TOKEN = 10n;
 const NONZERO_BYTE_TOKENS = 4n;
-
 /**
- * "per entry" targets (issue 2: "a batch of 32 under 8k per entry") do not say execution or total, so
- * both are judged and shown: execution is what the contract controls, total is bound by EIP-7623.
+ * RAVe (Hyperledger Labs' on-chain IAS report verifier), published figures on its own vector: ~96k execution gas
+ * when the IAS signing certificate's key is pinned in the contract, ~220k when the certificate is checked under the
+ * Intel root as part of the verification.
  */
-type TargetKind = "execution" | "total" | "per entry";
-interface Target {
-  kind: TargetKind;
-  below: bigint;
-}
+const RAVE_PINNED_LEAF = 96_000n;
+const RAVE_WITH_CERTIFICATE = 220_000n;
+
 interface Row {
   operation: string;
   execution: bigint;
   total: bigint;
-  entries?: number;
-  target?: Target;
   /** The EIP-7623 calldata floor set the total. */
   floorBound: boolean;
+  /** A contract creation: total includes the 32,000 creation charge and the 200 gas per byte of deployed code. */
+  creation?: boolean;
+}
+
+interface TargetResult {
+  target: string;
+  measured: string;
+  pass: boolean;
 }
 
 interface TraceResult {
@@ -58,12 +62,7 @@ function calldataTokens(data: string): bigint {
   return tokens;
 }
 
-async function measure(
-  operation: string,
-  sent: Promise<ContractTransactionResponse | TransactionResponse>,
-  options: { entries?: number; target?: Target } = {},
-): Promise<Row> {
-  const tx = await sent;
+async function measureTx(operation: string, tx: ContractTransactionResponse | TransactionResponse, creation = false): Promise<Row> {
   const receipt = await tx.wait();
   if (receipt === null || receipt.status !== 1) throw new Error(`${operation}: transaction failed`);
   const trace = (await hre.network.provider.send("debug_traceTransaction", [
@@ -75,7 +74,18 @@ async function measure(
   const last = top[top.length - 1];
   const execution = BigInt(first.gas - (last.gas - last.gasCost));
   const floor = INTRINSIC_GAS + CALLDATA_FLOOR_PER_TOKEN * calldataTokens(tx.data);
-  return { operation, execution, total: receipt.gasUsed, floorBound: receipt.gasUsed === floor, ...options };
+  return { operation, execution, total: receipt.gasUsed, floorBound: !creation && receipt.gasUsed === floor, creation };
+}
+
+async function measure(operation: string, sent: Promise<ContractTransactionResponse | TransactionResponse>): Promise<Row> {
+  return measureTx(operation, await sent);
+}
+
+async function measureDeployment<C extends BaseContract>(operation: string, deployed: Promise<C>): Promise<{ row: Row; contract: C }> {
+  const contract = await deployed;
+  const tx = contract.deploymentTransaction();
+  if (tx === null) throw new Error(`${operation}: no deployment transaction`);
+  return { row: await measureTx(operation, tx, true), contract };
 }
 
 function intelVector(name: string) {
@@ -95,59 +105,116 @@ function random(count: number, size: number): Uint8Array[] {
   return Array.from({ length: count }, () => randomBytes(size));
 }
 
-async function run(): Promise<Row[]> {
-  const [deployer, relayer, holder, newHolder] = await ethers.getSigners();
+interface Measured {
+  verifier: Row[];
+  group: Row[];
+  batches: Array<{ size: number; row: Row }>;
+  yardstick: Row[];
+  /** Report verification on RAVe's own vector, and the Intel leaf's registration (the certificate check). */
+  raveVerify: Row;
+  intelRegistration: Row;
+  /** Cached-leaf verifications judged against the < 90k target. */
+  verifications: Row[];
+  singleCiphertext: Row;
+}
+
+async function run(batchSizes: readonly number[]): Promise<Measured> {
+  const [deployer, relayer, holder, newHolder, secondGovernor] = await ethers.getSigners();
   const admin = await deployer.getAddress();
-  const rows: Row[] = [];
+  const verifierRows: Row[] = [];
+  const groupRows: Row[] = [];
+  const step = (what: string) => progress(NAME, what);
 
-  // --- attestation: certificate registration and report verification with a cached leaf
-  const intelVerifier = await ethers.deployContract("IasVerifier", [intelCaDer(), admin, 0]);
-  rows.push(await measure("Signing-certificate registration (Intel leaf under Intel CA)", intelVerifier.registerSigningCertificate(intelLeafDer())));
-  const simulationVerifier = await ethers.deployContract("IasVerifier", [simulationCaDer(), admin, 0]);
-  rows.push(
-    await measure("Signing-certificate registration (SIMULATION leaf)", simulationVerifier.registerSigningCertificate(simulationLeafDer())),
+  // --- IasVerifier: deployment, certificate registration, report verification, policy setters, roles
+  step("IasVerifier: deployment, certificate registration, report verification");
+  const { row: intelDeployment, contract: intelVerifier } = await measureDeployment(
+    "deployment (pins the Intel CA: RSA-3072 self-signature check)",
+    ethers.deployContract("IasVerifier", [intelCaDer(), admin, 0]),
   );
+  verifierRows.push(intelDeployment);
+  const intelRegistration = await measure("registerSigningCertificate (Intel leaf under the Intel CA)", intelVerifier.registerSigningCertificate(intelLeafDer()));
+  verifierRows.push(intelRegistration);
+  const simulationVerifier = await ethers.deployContract("IasVerifier", [simulationCaDer(), admin, 0]);
+  verifierRows.push(await measure("registerSigningCertificate (SIMULATION leaf)", simulationVerifier.registerSigningCertificate(simulationLeafDer())));
 
-  const verifyTarget: Target = { kind: "execution", below: 90_000n };
-  for (const [name, label] of INTEL_VECTORS) {
-    const intel = intelVector(name);
-    await (await intelVerifier.setQuoteStatusAllowed(intel.status, true)).wait();
-    await (await intelVerifier.setMrenclaveAllowed(intel.mrenclave, true)).wait();
-    rows.push(
-      await measure(
-        `Report verification, cached leaf (${label}, ${intel.report.length} B)`,
-        deployer.sendTransaction({
-          to: await intelVerifier.getAddress(),
-          data: intelVerifier.interface.encodeFunctionData("verifyReport", [keyIdOfCertificate(intelLeafDer()), intel.report, intel.signature]),
-        }),
-        { target: verifyTarget },
-      ),
+  const rave = intelVector(RAVE_VECTOR);
+  const largest = intelVector(LARGEST_VECTOR);
+  verifierRows.push(await measure(`setQuoteStatusAllowed (allow "${rave.status}")`, intelVerifier.setQuoteStatusAllowed(rave.status, true)));
+  verifierRows.push(await measure("setMrenclaveAllowed (allow)", intelVerifier.setMrenclaveAllowed(rave.mrenclave, true)));
+  if (!(await intelVerifier.isQuoteStatusAllowed(largest.status))) await (await intelVerifier.setQuoteStatusAllowed(largest.status, true)).wait();
+  await (await intelVerifier.setMrenclaveAllowed(largest.mrenclave, true)).wait();
+  const intelKeyId = keyIdOfCertificate(intelLeafDer());
+  const verifyCall = (verifier: typeof intelVerifier, label: string, keyId: string, report: Uint8Array, signature: Uint8Array, withoutPolicy = false) =>
+    measure(
+      label,
+      deployer.sendTransaction({
+        to: verifier.target as string,
+        data: withoutPolicy
+          ? verifier.interface.encodeFunctionData("verifyReportWithoutPolicy", [keyId, report, signature])
+          : verifier.interface.encodeFunctionData("verifyReport", [keyId, report, signature]),
+      }),
     );
-  }
-
-  const mrenclave = keccak256(Buffer.from("anonify bench enclave"));
+  const raveVerify = await verifyCall(
+    intelVerifier,
+    `verifyReport, cached leaf (real Intel report, RAVe's vector, ${rave.report.length} B)`,
+    intelKeyId,
+    rave.report,
+    rave.signature,
+  );
+  const largestVerify = await verifyCall(
+    intelVerifier,
+    `verifyReport, cached leaf (real Intel report, largest vector: 13 advisory IDs, ${largest.report.length} B)`,
+    intelKeyId,
+    largest.report,
+    largest.signature,
+  );
+  const mrenclave = keccak256(toUtf8Bytes("anonify bench enclave"));
   await (await simulationVerifier.setMrenclaveAllowed(mrenclave, true)).wait();
   const ias = new DevelopmentIas();
   const probe = new EnclaveKeys().attest(ias, { mrenclave });
-  rows.push(
-    await measure(
-      `Report verification, cached leaf (development-IAS report, ${probe.report.length} B)`,
-      deployer.sendTransaction({
-        to: await simulationVerifier.getAddress(),
-        data: simulationVerifier.interface.encodeFunctionData("verifyReport", [probe.keyId, probe.report, probe.signature]),
-      }),
-      { target: verifyTarget },
-    ),
+  const devVerify = await verifyCall(
+    simulationVerifier,
+    `verifyReport, cached leaf (development-IAS report, ${probe.report.length} B)`,
+    probe.keyId,
+    probe.report,
+    probe.signature,
   );
+  const withoutPolicy = await verifyCall(
+    intelVerifier,
+    `verifyReportWithoutPolicy (RAVe's vector, ${rave.report.length} B)`,
+    intelKeyId,
+    rave.report,
+    rave.signature,
+    true,
+  );
+  verifierRows.push(raveVerify, largestVerify, devVerify, withoutPolicy);
 
-  // --- the group
-  const group = await ethers.deployContract("AnonifyGroup", [await simulationVerifier.getAddress(), admin, 0, admin]);
+  step("IasVerifier: policy setters and roles");
+  verifierRows.push(await measure("setDebugAllowed (true)", intelVerifier.setDebugAllowed(true)));
+  verifierRows.push(await measure("setMrenclaveCheck (false)", intelVerifier.setMrenclaveCheck(false)));
+  verifierRows.push(await measure("setMrenclaveCheck (true)", intelVerifier.setMrenclaveCheck(true)));
+  verifierRows.push(
+    await measure("setSignerPolicy (on: MRSIGNER, ISVPRODID, min ISVSVN)", intelVerifier.setSignerPolicy(true, keccak256(toUtf8Bytes("mrsigner")), 1, 1)),
+  );
+  verifierRows.push(await measure("setMaxReportAge (1 day)", intelVerifier.setMaxReportAge(86_400)));
+  verifierRows.push(await measure(`setQuoteStatusAllowed (disallow "${rave.status}")`, intelVerifier.setQuoteStatusAllowed(rave.status, false)));
+  const policyRole = await intelVerifier.POLICY_ROLE();
+  verifierRows.push(await measure("grantRole (POLICY_ROLE)", intelVerifier.grantRole(policyRole, await secondGovernor.getAddress())));
+  verifierRows.push(await measure("revokeRole (POLICY_ROLE)", intelVerifier.revokeRole(policyRole, await secondGovernor.getAddress())));
+
+  // --- AnonifyGroup
+  step("AnonifyGroup: deployment, joins, handshake, ciphertexts");
+  const { row: groupDeployment, contract: group } = await measureDeployment(
+    "deployment",
+    ethers.deployContract("AnonifyGroup", [simulationVerifier.target, admin, 0, admin]),
+  );
+  groupRows.push(groupDeployment);
   const { chainId } = await ethers.provider.getNetwork();
-  const domain = groupDomain(chainId, await group.getAddress());
+  const domain = groupDomain(chainId, group.target as string);
   const asRelayer = group.connect(relayer);
 
-  const joinOf = async (label: string, enclave: EnclaveKeys) => {
-    const signed = enclave.attest(ias, { mrenclave });
+  const joinOf = async (label: string, enclave: EnclaveKeys, measurement = mrenclave) => {
+    const signed = enclave.attest(ias, { mrenclave: measurement });
     const handshake = randomBytes(HANDSHAKE_BYTES);
     const signature = await enclave.signHandshake(domain, await group.currentEpoch(), handshake);
     return measure(
@@ -156,132 +223,223 @@ async function run(): Promise<Row[]> {
     );
   };
   const alice = new EnclaveKeys();
-  rows.push(await joinOf(`join: first enclave (report + roster + ${HANDSHAKE_BYTES} B handshake)`, alice));
-  rows.push(await joinOf(`join: second enclave`, new EnclaveKeys()));
+  const bob = new EnclaveKeys();
+  groupRows.push(await joinOf(`join: first enclave (report verification + roster + ${HANDSHAKE_BYTES} B handshake)`, alice));
+  groupRows.push(await joinOf("join: second enclave", bob));
 
   let epoch = await group.currentEpoch();
   const handshake = randomBytes(HANDSHAKE_BYTES);
-  rows.push(
+  groupRows.push(
     await measure(`postHandshake (${HANDSHAKE_BYTES} B)`, asRelayer.postHandshake(epoch, handshake, await alice.signHandshake(domain, epoch, handshake))),
   );
   epoch = await group.currentEpoch();
 
   const ciphertext = randomBytes(CIPHERTEXT_BYTES);
-  rows.push(
-    await measure(
-      `postCiphertext (${CIPHERTEXT_BYTES} B)`,
-      asRelayer.postCiphertext(epoch, ciphertext, await alice.signCiphertext(domain, epoch, ciphertext)),
-      { target: { kind: "total", below: 45_000n } },
-    ),
+  const singleCiphertext = await measure(
+    `postCiphertext (${CIPHERTEXT_BYTES} B)`,
+    asRelayer.postCiphertext(epoch, ciphertext, await alice.signCiphertext(domain, epoch, ciphertext)),
   );
-  for (const size of BATCH_SIZES) {
+  groupRows.push(singleCiphertext);
+  const batches: Array<{ size: number; row: Row }> = [];
+  for (const size of batchSizes) {
+    step(`AnonifyGroup: postCiphertextBatch of ${size}`);
     const batch = random(size, CIPHERTEXT_BYTES);
-    rows.push(
-      await measure(
-        `postCiphertextBatch ${size} x ${CIPHERTEXT_BYTES} B`,
-        asRelayer.postCiphertextBatch(epoch, batch, await alice.signCiphertextBatch(domain, epoch, batch)),
-        { entries: size, target: size === 32 ? { kind: "per entry", below: 8_000n } : undefined },
-      ),
+    const row = await measure(
+      `postCiphertextBatch (${size} x ${CIPHERTEXT_BYTES} B)`,
+      asRelayer.postCiphertextBatch(epoch, batch, await alice.signCiphertextBatch(domain, epoch, batch)),
     );
+    batches.push({ size, row });
+    groupRows.push(row);
   }
 
+  step("AnonifyGroup: checkpoints, revocation, eviction, roles");
   const counter = await group.stateCounter();
   const firstHash = keccak256(randomBytes(32));
-  rows.push(
+  groupRows.push(
     await measure("postCheckpoint (first of an enclave)", asRelayer.postCheckpoint(counter - 1n, firstHash, await alice.signCheckpoint(domain, counter - 1n, firstHash))),
   );
   const nextHash = keccak256(randomBytes(32));
-  rows.push(await measure("postCheckpoint (update)", asRelayer.postCheckpoint(counter, nextHash, await alice.signCheckpoint(domain, counter, nextHash))));
+  groupRows.push(await measure("postCheckpoint (update)", asRelayer.postCheckpoint(counter, nextHash, await alice.signCheckpoint(domain, counter, nextHash))));
+
+  groupRows.push(await measure("revokeEnclave (governance)", group.revokeEnclave(bob.address)));
+  // Eviction: an enclave whose MRENCLAVE the verifier's allowlist dropped is removed by anyone.
+  const retired = keccak256(toUtf8Bytes("anonify bench enclave, retired build"));
+  await (await simulationVerifier.setMrenclaveAllowed(retired, true)).wait();
+  const carol = new EnclaveKeys();
+  await joinOf("join: enclave of a build about to be retired", carol, retired);
+  verifierRows.push(await measure("setMrenclaveAllowed (disallow)", simulationVerifier.setMrenclaveAllowed(retired, false)));
+  groupRows.push(await measure("evictEnclave (MRENCLAVE no longer allowed; permissionless)", asRelayer.evictEnclave(carol.address)));
+
+  const governorRole = await group.GOVERNOR_ROLE();
+  groupRows.push(await measure("grantRole (GOVERNOR_ROLE)", group.grantRole(governorRole, await secondGovernor.getAddress())));
+  groupRows.push(await measure("revokeRole (GOVERNOR_ROLE)", group.revokeRole(governorRole, await secondGovernor.getAddress())));
+  groupRows.push(await measure("beginDefaultAdminTransfer", group.beginDefaultAdminTransfer(await secondGovernor.getAddress())));
+  groupRows.push(await measure("acceptDefaultAdminTransfer", group.connect(secondGovernor).acceptDefaultAdminTransfer()));
 
   // --- yardstick: OpenZeppelin ERC-20 transfer in the same run
+  step("ERC-20 yardstick");
   const token = await ethers.deployContract("BenchToken", [10n ** 24n]);
   await (await token.transfer(await holder.getAddress(), 1n)).wait();
-  rows.push(await measure("ERC-20 transfer (OpenZeppelin; recipient already holds tokens)", token.transfer(await holder.getAddress(), 1000n)));
-  rows.push(await measure("ERC-20 transfer (OpenZeppelin; new recipient)", token.transfer(await newHolder.getAddress(), 1000n)));
-  return rows;
+  const yardstick = [
+    await measure("ERC-20 transfer (OpenZeppelin; recipient already holds tokens)", token.transfer(await holder.getAddress(), 1000n)),
+    await measure("ERC-20 transfer (OpenZeppelin; new recipient)", token.transfer(await newHolder.getAddress(), 1000n)),
+  ];
+  return {
+    verifier: verifierRows,
+    group: groupRows,
+    batches,
+    yardstick,
+    raveVerify,
+    intelRegistration,
+    verifications: [raveVerify, largestVerify, devVerify],
+    singleCiphertext,
+  };
 }
 
-// ---------------------------------------------------------------- formatting
+// ---------------------------------------------------------------- tables
 
-const fmt = (n: bigint | number) => Math.round(Number(n)).toLocaleString("en-US");
-
-function targetCell(row: Row): { target: string; result: string } {
-  if (row.target === undefined) return { target: "", result: "" };
-  const { kind, below } = row.target;
-  const verdict = (measured: bigint) => (measured < below ? "PASS" : "MISS");
-  if (kind === "per entry") {
-    const entries = BigInt(row.entries ?? 1);
-    return {
-      target: `< ${fmt(below)} per entry`,
-      result: `${verdict(row.execution / entries)} execution, ${verdict(row.total / entries)} total`,
-    };
-  }
-  return { target: `< ${fmt(below)} ${kind}`, result: verdict(kind === "execution" ? row.execution : row.total) };
+function operationTable(rows: Row[]): Table {
+  return {
+    header: ["Operation", "Execution gas", "Total gas"],
+    rows: rows.map((r) => [r.operation + (r.floorBound ? " ¹" : "") + (r.creation ? " ²" : ""), fmt(r.execution), fmt(r.total)]),
+  };
 }
 
-function tableRows(rows: Row[]): string[][] {
-  return rows.map((row) => {
-    const { target, result } = targetCell(row);
-    const perEntry =
-      row.entries === undefined ? "" : `${fmt(Number(row.execution) / row.entries)} / ${fmt(Number(row.total) / row.entries)}`;
-    return [row.operation + (row.floorBound ? " ¹" : ""), fmt(row.execution), fmt(row.total), perEntry, target, result];
+function batchTable(m: Measured): Table {
+  const rows = [
+    ["postCiphertext (single entry)", "1", fmt(m.singleCiphertext.execution), fmt(m.singleCiphertext.total), fmt(m.singleCiphertext.execution), fmt(m.singleCiphertext.total)],
+    ...m.batches.map(({ size, row }) => [
+      "postCiphertextBatch" + (row.floorBound ? " ¹" : ""),
+      String(size),
+      fmt(row.execution),
+      fmt(row.total),
+      fmt(Number(row.execution) / size),
+      fmt(Number(row.total) / size),
+    ]),
+  ];
+  return { header: ["Call", "Entries", "Execution gas", "Total gas", "Execution per entry", "Total per entry"], rows };
+}
+
+function anchorTable(m: Measured): Table {
+  const withCertificate = m.intelRegistration.execution + m.raveVerify.execution;
+  return {
+    header: ["IAS report verification (RAVe's vector)", "Ours: execution", "Ours: total", "RAVe (published): execution"],
+    rows: [
+      ["cached / pinned signing-certificate key", fmt(m.raveVerify.execution), fmt(m.raveVerify.total), `~${fmt(RAVE_PINNED_LEAF)}`],
+      [
+        "with the certificate check (ours: one-time registration + verification)",
+        `${fmt(withCertificate)} (${fmt(m.intelRegistration.execution)} + ${fmt(m.raveVerify.execution)})`,
+        `${fmt(m.intelRegistration.total + m.raveVerify.total)}`,
+        `~${fmt(RAVE_WITH_CERTIFICATE)}`,
+      ],
+    ],
+  };
+}
+
+function targets(m: Measured): TargetResult[] {
+  const results: TargetResult[] = m.verifications.map((row) => ({
+    target: `${row.operation}: < 90,000 execution`,
+    measured: fmt(row.execution),
+    pass: row.execution < 90_000n,
+  }));
+  results.push({
+    target: `one ciphertext (postCiphertext, ${CIPHERTEXT_BYTES} B): < 45,000 total`,
+    measured: fmt(m.singleCiphertext.total),
+    pass: m.singleCiphertext.total < 45_000n,
   });
+  const at32 = m.batches.find((b) => b.size === 32);
+  if (at32 !== undefined) {
+    // "< 8k per entry" does not say execution or total: both are judged (total is bound by the EIP-7623 floor).
+    results.push({ target: "batch of 32: < 8,000 execution per entry", measured: fmt(Number(at32.row.execution) / 32), pass: at32.row.execution < 8_000n * 32n });
+    results.push({ target: "batch of 32: < 8,000 total per entry", measured: fmt(Number(at32.row.total) / 32), pass: at32.row.total < 8_000n * 32n });
+  }
+  return results;
 }
 
-const HEADER = ["Operation", "Execution gas", "Total gas", "Per entry (exec / total)", "Target", "Result"];
-
-function printTable(rows: string[][]): void {
-  const widths = HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
-  console.log(line(HEADER));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const r of rows) console.log(line(r));
+function targetTable(results: TargetResult[]): Table {
+  return { header: ["Target", "Measured", "Result"], rows: results.map((t) => [t.target, t.measured, verdict(t.pass)]) };
 }
 
-function machine(): string {
-  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+function settings(): string {
   const solc = hre.config.solidity.compilers[0];
   const hardfork = (hre.config.networks.hardhat as { hardfork?: string }).hardfork ?? "default";
-  const hardhatVersion = (JSON.parse(fs.readFileSync(require.resolve("hardhat/package.json"), "utf8")) as { version: string }).version;
-  return [
-    `${cpu}, ${os.cpus().length} cores, ${os.type()} ${os.release()}`,
-    `Node ${process.version}, Hardhat ${hardhatVersion} (in-process network, hardfork ${hardfork})`,
-    `solc ${solc.version}, optimizer ${solc.settings?.optimizer?.enabled ? `on (${solc.settings.optimizer.runs} runs)` : "off"}, evm ${solc.settings?.evmVersion}`,
-  ].join("; ");
+  return (
+    `In-process Hardhat network, hardfork ${hardfork}; solc ${solc.version}, optimizer ` +
+    `${solc.settings?.optimizer?.enabled ? `on (${solc.settings.optimizer.runs} runs)` : "off"}, evm ${solc.settings?.evmVersion}.`
+  );
 }
 
-function markdown(rows: string[][], date: string): string {
-  const escape = (c: string) => c.replace(/\|/g, "\\|");
-  const lines = [
-    "# Gas figures (`npm run bench:gas`)",
-    "",
-    "Generated by `bench/gas.ts`; do not edit by hand.",
-    "",
-    `- Date: ${date}`,
-    `- Machine: ${machine()}`,
-    "",
-    "Total gas = receipt gasUsed of a plain transaction (intrinsic 21,000 + calldata, EIP-7623 floor included).",
-    "Execution gas = gas the EVM spent running the call (from the transaction trace).",
-    `Ciphertexts and handshakes are random bytes (${CIPHERTEXT_BYTES} B and ${HANDSHAKE_BYTES} B), as real ciphertexts are.`,
-    "",
-    `| ${HEADER.join(" | ")} |`,
-    `| ${HEADER.map((_, i) => (i === 0 ? "---" : "---:")).join(" | ")} |`,
-    ...rows.map((r) => `| ${r.map(escape).join(" | ")} |`),
-    "",
+function section(m: Measured, quick: boolean): string {
+  const notes = [
     "¹ The EIP-7623 calldata floor (10 gas per calldata token, i.e. 40 per non-zero byte) set the total: the transaction",
-    "pays for its bytes, not for its execution. 200 random bytes alone cost at least 8,000 gas under the floor.",
+    `pays for its bytes, not for its execution. ${CIPHERTEXT_BYTES} random bytes alone cost about ${fmt(CIPHERTEXT_BYTES * 40)} gas under the floor.`,
     "",
+    "² A contract creation: execution is the init code; the total adds the 32,000 creation charge and 200 gas per byte of",
+    "deployed code.",
   ];
-  return lines.join("\n");
+  return [
+    "## Gas",
+    "",
+    "`npm run bench:gas` (`bench/gas.ts`). " + settings() + " Every operation is a real transaction (the `view`",
+    "verifications too, sent as plain transactions). Total gas = the receipt's gasUsed (intrinsic 21,000 + calldata,",
+    "EIP-7623 floor included); execution gas = what the EVM spent running the call, from the transaction trace.",
+    `Ciphertexts and handshakes are random bytes (${CIPHERTEXT_BYTES} B and ${HANDSHAKE_BYTES} B), as real ones are.` +
+      (quick ? " Quick mode: the 128-entry batch is skipped." : ""),
+    "",
+    "### IasVerifier",
+    "",
+    markdownTable(operationTable(m.verifier)),
+    "",
+    "### AnonifyGroup",
+    "",
+    markdownTable(operationTable(m.group)),
+    "",
+    "### Ciphertext batches, per entry",
+    "",
+    markdownTable(batchTable(m)),
+    "",
+    "### Yardstick: OpenZeppelin ERC-20 transfer (same run)",
+    "",
+    markdownTable(operationTable(m.yardstick)),
+    "",
+    "### Anchor: RAVe's published IAS-verification figures",
+    "",
+    markdownTable(anchorTable(m)),
+    "",
+    "RAVe's figures are quoted from its publication (not measured here). RAVe checks the signing certificate under",
+    "Intel's root on every verification; the IasVerifier checks it once, at `registerSigningCertificate`, caches the key",
+    "(as contract code) and verifies each report against the cached key, so the registration is paid once per IAS",
+    "signing certificate and every later verification costs the cached-leaf figure.",
+    "",
+    "### Targets",
+    "",
+    markdownTable(targetTable(targets(m))),
+    "",
+    ...notes,
+  ].join("\n");
 }
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const rows = tableRows(await run());
-  printTable(rows);
-  const date = new Date().toISOString();
-  fs.writeFileSync(path.join(__dirname, "RESULTS.md"), markdown(rows, date));
-  console.log(`\n¹ total set by the EIP-7623 calldata floor.  Written to bench/RESULTS.md in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  const quick = isQuick();
+  progress(NAME, `${quick ? "quick" : "full"} run on the in-process network`);
+  const batchSizes = quick ? [1, 8, 32] : [1, 8, 32, 128];
+  const m = await run(batchSizes);
+  for (const [title, table] of [
+    ["IasVerifier", operationTable(m.verifier)],
+    ["AnonifyGroup", operationTable(m.group)],
+    ["Ciphertext batches, per entry", batchTable(m)],
+    ["Yardstick: OpenZeppelin ERC-20 transfer", operationTable(m.yardstick)],
+    ["Anchor: RAVe's published IAS-verification figures", anchorTable(m)],
+    ["Targets", targetTable(targets(m))],
+  ] as const) {
+    console.log(`\n${title}\n`);
+    console.log(textTable(table));
+  }
+  const file = writeSection(NAME, section(m, quick));
+  console.log(
+    `\n¹ total set by the EIP-7623 calldata floor; ² contract creation.  Written to ${path.relative(process.cwd(), file)} in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -60,6 +60,12 @@ export interface AnonifyNodeOptions {
   /** How many blocks of restore points the node keeps: the deepest reorg it can roll back. Default 64. */
   reorgDepth?: number;
   pollIntervalMs?: number;
+  /**
+   * Also sync as soon as the provider reports a new block (ethers' "block" event: pushed by a WebSocket provider,
+   * polled by HTTP providers at their own polling interval, every 50 ms by Hardhat's in-process provider), instead
+   * of waiting up to `pollIntervalMs`; the poll loop stays as the fallback. Default false.
+   */
+  syncOnNewBlocks?: boolean;
   /** Default: the development IAS in simulation; required in sgx mode (IntelIasAttester). */
   attester?: Attester;
   /** HTTP API; `false` to run without one. Default: 127.0.0.1 on a free port. */
@@ -110,6 +116,9 @@ export class AnonifyNode {
   private domainValue: Eip712DomainParams | undefined;
   private syncChain: Promise<unknown> = Promise.resolve();
   private pollTimer: NodeJS.Timeout | undefined;
+  private blockListener: (() => void) | undefined;
+  /** A block-triggered sync is queued and has not started: further blocks need no other. */
+  private blockSyncQueued = false;
   private running = false;
   private stateRuntime = false;
   private lastCheckpoint = 0n;
@@ -187,6 +196,10 @@ export class AnonifyNode {
       await this.startCore(fromBlock);
       this.running = true;
       this.schedulePoll();
+      if (this.options.syncOnNewBlocks === true) {
+        this.blockListener = () => this.onNewBlock();
+        await this.provider.on("block", this.blockListener);
+      }
       if (this.options.http !== false) {
         this.http = new NodeHttpApi(this.apiBackend(), this.options.http ?? {});
         const url = await this.http.listen();
@@ -291,6 +304,10 @@ export class AnonifyNode {
   private async shutdown(): Promise<void> {
     this.running = false;
     if (this.pollTimer !== undefined) clearTimeout(this.pollTimer);
+    if (this.blockListener !== undefined) {
+      await this.provider.off("block", this.blockListener);
+      this.blockListener = undefined;
+    }
     if (this.http !== undefined) {
       fs.rmSync(path.join(this.options.dataDir, NODE_URL_FILE), { force: true });
       await this.http.close();
@@ -519,9 +536,13 @@ export class AnonifyNode {
     }
   }
 
-  /** One sync step, serialised; `latest` reads to the head (join and commits), else to the confirmed head. */
-  private runSync(latest: boolean): Promise<void> {
+  /**
+   * One sync step, serialised; `latest` reads to the head (join and commits), else to the confirmed head.
+   * `onStart` runs when the step begins (after the steps queued before it).
+   */
+  private runSync(latest: boolean, onStart?: () => void): Promise<void> {
     const run = this.syncChain.then(async () => {
+      onStart?.();
       const upTo = latest ? await this.provider.getBlockNumber() : undefined;
       if ((await this.sync.step(upTo === undefined ? undefined : upTo)) > 0) this.takeRestorePoint();
       this.kickSnapshot();
@@ -538,21 +559,38 @@ export class AnonifyNode {
   private schedulePoll(): void {
     if (!this.running) return;
     this.pollTimer = setTimeout(async () => {
-      try {
-        await this.runSync(false);
-        this.lastSyncError = "";
-      } catch (error) {
-        if (error instanceof ChainReorgError) {
-          await this.rollBack(error).catch((e: unknown) => this.logger.error(`rollback: ${(e as Error).message}`));
-          this.schedulePoll();
-          return;
-        }
-        const message = (error as Error).message;
-        if (message !== this.lastSyncError) this.logger.error(`sync: ${message}`);
-        this.lastSyncError = message;
-      }
+      await this.syncReportingErrors();
       this.schedulePoll();
     }, this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+  }
+
+  /** syncOnNewBlocks: one sync step per burst of blocks (a step reads every block up to the head anyway). */
+  private onNewBlock(): void {
+    if (!this.running || this.rollingBack || this.blockSyncQueued) return;
+    this.blockSyncQueued = true;
+    void this.syncReportingErrors(() => {
+      this.blockSyncQueued = false;
+    });
+  }
+
+  /**
+   * A sync step to the confirmed head (poll loop and block events). A reorg rolls the node back; any other failure
+   * is logged once per distinct message (the next step retries).
+   */
+  private async syncReportingErrors(onStart?: () => void): Promise<void> {
+    try {
+      await this.runSync(false, onStart);
+      this.lastSyncError = "";
+    } catch (error) {
+      if (error instanceof ChainReorgError) {
+        // One rollback at a time: the poll loop and a block event may both meet the same reorg.
+        if (!this.rollingBack) await this.rollBack(error).catch((e: unknown) => this.logger.error(`rollback: ${(e as Error).message}`));
+        return;
+      }
+      const message = (error as Error).message;
+      if (message !== this.lastSyncError) this.logger.error(`sync: ${message}`);
+      this.lastSyncError = message;
+    }
   }
 
   private onHandshake(h: HandshakeApplied): void {

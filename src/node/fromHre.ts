@@ -28,6 +28,8 @@ export interface HreNodeOptions {
   account?: number | Signer;
   checkpointInterval?: number;
   pollIntervalMs?: number;
+  /** Sync on the provider's "block" event too (AnonifyNodeOptions.syncOnNewBlocks). */
+  syncOnNewBlocks?: boolean;
   maxBatchSize?: number;
   batchWindowMs?: number;
   /** Blocks of restore points kept for reorg rollback (AnonifyNodeOptions.reorgDepth). */
@@ -76,6 +78,7 @@ export async function createNode(hre: HardhatRuntimeEnvironment, options: HreNod
     fromBlock: record !== undefined && record.group.toLowerCase() === group.toLowerCase() ? record.deploymentBlock : undefined,
     confirmations: options.confirmations,
     pollIntervalMs: options.pollIntervalMs,
+    syncOnNewBlocks: options.syncOnNewBlocks,
     attester,
     http: options.port === false ? false : { port: options.port ?? 0, host: options.host },
     checkpointInterval: options.checkpointInterval,
