@@ -345,21 +345,23 @@ uint32_t Group::member_count() const { return state_->current.tree.member_count(
 const RatchetTree& Group::tree() const { return state_->current.tree; }
 const GroupContext& Group::context() const { return state_->current.context; }
 
-SecretBytes Group::serialize() const {
+SecretBytes serialize_group_state(const GroupState& g) {
   TlsWriter w;
   w.u8(kSerializationVersion);
-  w.u8(state_->full_proposals ? 1 : 0);
+  w.u8(g.full_proposals ? 1 : 0);
   w.vector([&](TlsWriter& inner) {
-    for (const auto& [id, value] : state_->external_psks) {
+    for (const auto& [id, value] : g.external_psks) {
       inner.opaque(id);
       inner.opaque(value.reveal());
     }
   });
-  state_->current.encode(w);
-  w.opaque(state_->staged_commit);
-  w.optional(state_->staged, [](TlsWriter& out, const EpochState& s) { s.encode(out); });
+  g.current.encode(w);
+  w.opaque(g.staged_commit);
+  w.optional(g.staged, [](TlsWriter& out, const EpochState& s) { s.encode(out); });
   return SecretBytes(w.take());
 }
+
+SecretBytes Group::serialize() const { return serialize_group_state(*state_); }
 
 Group Group::deserialize(ByteView data) {
   TlsReader r(data.data(), data.size());

@@ -46,6 +46,10 @@ struct GroupState {
   std::optional<EpochState> staged; // the epoch it creates
 };
 
+// The sealed encoding Group::serialize() writes and Group::deserialize() reads. Benchmarks build a
+// large group's state directly and load it through Group::deserialize.
+SecretBytes serialize_group_state(const GroupState& g);
+
 // The context of the next epoch before its transcript hash is known (what the UpdatePath encrypts to).
 GroupContext provisional_context(const EpochState& prev, const RatchetTree& tree,
                                  const std::optional<ExtensionList>& extensions = std::nullopt);

@@ -16,6 +16,13 @@ bool contains(const std::vector<LeafIndex>& set, LeafIndex l) {
   return std::find(set.begin(), set.end(), l) != set.end();
 }
 
+// FNV-1a of a key, never 0 (0 marks a blank leaf).
+uint64_t key_print(const Bytes& key) {
+  uint64_t h = 1469598103934665603ULL;
+  for (uint8_t b : key) h = (h ^ b) * 1099511628211ULL;
+  return h == 0 ? 1 : h;
+}
+
 }  // namespace
 
 void ParentNode::encode(TlsWriter& w) const {
@@ -65,7 +72,7 @@ RatchetTree RatchetTree::decode(TlsReader& r) {
   const uint32_t leaves = static_cast<uint32_t>(nodes.size() / 2 + 1);
   tree.resize_leaves(tm::full_leaf_count(leaves));
   for (size_t i = 0; i < nodes.size(); ++i) {
-    tree.nodes_[i] = std::move(nodes[i]);
+    if (nodes[i]) tree.put(static_cast<NodeIndex>(i), std::make_shared<const Node>(std::move(*nodes[i])));
   }
   for (NodeIndex n = 0; n < tree.node_width(); ++n) {
     const ParentNode* p = tree.parent(n);
@@ -87,21 +94,22 @@ RatchetTree RatchetTree::from_bytes(const Bytes& data) {
 }
 
 void RatchetTree::encode(TlsWriter& w) const {
-  size_t end = nodes_.size();
-  while (end > 0 && !nodes_[end - 1].has_value()) --end;
+  NodeIndex end = node_width_;
+  while (end > 0 && node(end - 1) == nullptr) --end;
   w.vector([&](TlsWriter& inner) {
-    for (size_t i = 0; i < end; ++i) {
-      if (!nodes_[i]) {
+    for (NodeIndex i = 0; i < end; ++i) {
+      const Node* n = node(i);
+      if (n == nullptr) {
         inner.u8(0);
         continue;
       }
       inner.u8(1);
-      if (const auto* leaf = std::get_if<LeafNode>(&*nodes_[i])) {
+      if (const auto* leaf = std::get_if<LeafNode>(n)) {
         inner.u8(static_cast<uint8_t>(NodeType::kLeaf));
         leaf->encode(inner);
       } else {
         inner.u8(static_cast<uint8_t>(NodeType::kParent));
-        std::get<ParentNode>(*nodes_[i]).encode(inner);
+        std::get<ParentNode>(*n).encode(inner);
       }
     }
   });
@@ -113,21 +121,42 @@ Bytes RatchetTree::to_bytes() const {
   return w.take();
 }
 
+const Node* RatchetTree::node(NodeIndex n) const {
+  if (n >= node_width_) return nullptr;
+  return chunks_[n / kChunkNodes]->nodes[n % kChunkNodes].get();
+}
+
+bool RatchetTree::is_blank(NodeIndex n) const {
+  if (n >= node_width_) fail(Reason::kInternal, "is_blank outside the tree");
+  return node(n) == nullptr;
+}
+
+bool RatchetTree::operator==(const RatchetTree& o) const {
+  if (leaf_count_ != o.leaf_count_) return false;
+  for (NodeIndex n = 0; n < node_width_; ++n) {
+    const Node* a = node(n);
+    const Node* b = o.node(n);
+    if ((a == nullptr) != (b == nullptr) || (a != nullptr && !(*a == *b))) return false;
+  }
+  return true;
+}
+
 const LeafNode* RatchetTree::leaf(LeafIndex l) const {
-  const NodeIndex n = tm::leaf_to_node(l);
-  if (l >= leaf_count_ || !nodes_[n]) return nullptr;
-  return std::get_if<LeafNode>(&*nodes_[n]);
+  if (l >= leaf_count_) return nullptr;
+  const Node* n = node(tm::leaf_to_node(l));
+  return n == nullptr ? nullptr : std::get_if<LeafNode>(n);
 }
 
 const ParentNode* RatchetTree::parent(NodeIndex n) const {
-  if (n >= nodes_.size() || !nodes_[n]) return nullptr;
-  return std::get_if<ParentNode>(&*nodes_[n]);
+  const Node* p = node(n);
+  return p == nullptr ? nullptr : std::get_if<ParentNode>(p);
 }
 
 const Bytes& RatchetTree::encryption_key(NodeIndex n) const {
-  if (n >= nodes_.size() || !nodes_[n]) fail(Reason::kInternal, "encryption key of a blank node");
-  if (const auto* l = std::get_if<LeafNode>(&*nodes_[n])) return l->encryption_key;
-  return std::get<ParentNode>(*nodes_[n]).encryption_key;
+  const Node* p = node(n);
+  if (p == nullptr) fail(Reason::kInternal, "encryption key of a blank node");
+  if (const auto* l = std::get_if<LeafNode>(p)) return l->encryption_key;
+  return std::get<ParentNode>(*p).encryption_key;
 }
 
 uint32_t RatchetTree::member_count() const {
@@ -137,7 +166,9 @@ uint32_t RatchetTree::member_count() const {
 }
 
 std::optional<LeafIndex> RatchetTree::find_leaf_by_signature_key(const Bytes& signature_key) const {
+  const uint64_t print = key_print(signature_key);
   for (LeafIndex l = 0; l < leaf_count_; ++l) {
+    if (leaf_prints_[l].signature != print) continue;
     const LeafNode* node = leaf(l);
     if (node != nullptr && node->signature_key == signature_key) return l;
   }
@@ -149,7 +180,10 @@ void RatchetTree::check_new_leaf(const LeafNode& leaf, LeafIndex index) const {
   if (std::find(suites.begin(), suites.end(), kCipherSuite) == suites.end()) {
     fail(Reason::kInvalidTree, "leaf does not support the group's cipher suite");
   }
+  const uint64_t encryption_print = key_print(leaf.encryption_key);
+  const uint64_t signature_print = key_print(leaf.signature_key);
   for (LeafIndex l = 0; l < leaf_count_; ++l) {
+    if (leaf_prints_[l].encryption != encryption_print && leaf_prints_[l].signature != signature_print) continue;
     const LeafNode* other = this->leaf(l);
     if (l == index || other == nullptr) continue;
     if (other->encryption_key == leaf.encryption_key || other->signature_key == leaf.signature_key) {
@@ -159,38 +193,61 @@ void RatchetTree::check_new_leaf(const LeafNode& leaf, LeafIndex index) const {
 }
 
 void RatchetTree::invalidate(NodeIndex n) {
-  hash_cache_[n].reset();
+  hash_cache_[n].valid = false;
   const NodeIndex r = root();
   while (n != r) {
     n = tm::parent(n, leaf_count_);
-    hash_cache_[n].reset();
+    hash_cache_[n].valid = false;
   }
 }
 
+void RatchetTree::put(NodeIndex n, NodePtr value) {
+  std::shared_ptr<Chunk>& chunk = chunks_[n / kChunkNodes];
+  if (chunk.use_count() > 1) chunk = std::make_shared<Chunk>(*chunk);  // shared with a copy: copy on write
+  if (tm::is_leaf(n)) {
+    const auto* l = value ? std::get_if<LeafNode>(value.get()) : nullptr;
+    leaf_prints_[tm::node_to_leaf(n)] =
+        l == nullptr ? LeafKeyPrint{} : LeafKeyPrint{key_print(l->encryption_key), key_print(l->signature_key)};
+  }
+  chunk->nodes[n % kChunkNodes] = std::move(value);
+  invalidate(n);
+}
+
 void RatchetTree::resize_leaves(uint32_t leaves) {
+  // Growing keeps the nodes; shrinking drops the nodes past the new width (remove_leaf shrinks
+  // only once they are blank), so a later growth starts from blanks.
+  const uint32_t old_width = node_width_;
   leaf_count_ = leaves;
-  nodes_.resize(tm::node_width(leaves));
-  hash_cache_.resize(nodes_.size());
+  node_width_ = tm::node_width(leaves);
+  const size_t chunk_count = (node_width_ + kChunkNodes - 1) / kChunkNodes;
+  while (chunks_.size() < chunk_count) chunks_.push_back(std::make_shared<Chunk>());
+  chunks_.resize(chunk_count);
+  const NodeIndex kept_end = std::min<NodeIndex>(old_width, static_cast<NodeIndex>(chunk_count * kChunkNodes));
+  for (NodeIndex n = node_width_; n < kept_end; ++n) {
+    std::shared_ptr<Chunk>& chunk = chunks_[n / kChunkNodes];
+    if (!chunk->nodes[n % kChunkNodes]) continue;
+    if (chunk.use_count() > 1) chunk = std::make_shared<Chunk>(*chunk);
+    chunk->nodes[n % kChunkNodes].reset();
+  }
+  leaf_prints_.resize(leaves);
+  hash_cache_.resize(node_width_);
   // The root moved: its cached hash (if any) is stale, and so are the ancestors of every node.
-  if (!nodes_.empty()) invalidate(root());
+  if (node_width_ > 0) invalidate(root());
 }
 
 void RatchetTree::set_leaf(LeafIndex l, LeafNode leaf) {
   if (l >= leaf_count_) fail(Reason::kInternal, "set_leaf outside the tree");
-  nodes_[tm::leaf_to_node(l)] = Node(std::move(leaf));
-  invalidate(tm::leaf_to_node(l));
+  put(tm::leaf_to_node(l), std::make_shared<const Node>(std::move(leaf)));
 }
 
 void RatchetTree::set_parent(NodeIndex n, ParentNode parent) {
-  if (n >= nodes_.size() || tm::is_leaf(n)) fail(Reason::kInternal, "set_parent on a leaf or outside the tree");
-  nodes_[n] = Node(std::move(parent));
-  invalidate(n);
+  if (n >= node_width_ || tm::is_leaf(n)) fail(Reason::kInternal, "set_parent on a leaf or outside the tree");
+  put(n, std::make_shared<const Node>(std::move(parent)));
 }
 
 void RatchetTree::blank(NodeIndex n) {
-  if (n >= nodes_.size()) fail(Reason::kInternal, "blank outside the tree");
-  nodes_[n].reset();
-  invalidate(n);
+  if (n >= node_width_) fail(Reason::kInternal, "blank outside the tree");
+  if (node(n) != nullptr) put(n, nullptr);
 }
 
 LeafIndex RatchetTree::add_leaf(LeafNode leaf) {
@@ -201,10 +258,11 @@ LeafIndex RatchetTree::add_leaf(LeafNode leaf) {
   }
   set_leaf(index, std::move(leaf));
   for (NodeIndex n : tm::direct_path(tm::leaf_to_node(index), leaf_count_)) {
-    if (!nodes_[n]) continue;
-    ParentNode& p = std::get<ParentNode>(*nodes_[n]);
+    const ParentNode* current = parent(n);
+    if (current == nullptr) continue;
+    ParentNode p = *current;
     p.unmerged_leaves.insert(std::upper_bound(p.unmerged_leaves.begin(), p.unmerged_leaves.end(), index), index);
-    invalidate(n);
+    set_parent(n, std::move(p));
   }
   return index;
 }
@@ -224,14 +282,13 @@ void RatchetTree::remove_leaf(LeafIndex l) {
       right_blank = is_blank(tm::leaf_to_node(i));
     }
     if (!right_blank) break;
-    leaf_count_ /= 2;
-    nodes_.resize(tm::node_width(leaf_count_));
-    hash_cache_.resize(nodes_.size());
+    resize_leaves(leaf_count_ / 2);
   }
 }
 
 std::vector<NodeIndex> RatchetTree::resolution(NodeIndex n) const {
-  if (nodes_[n]) {
+  if (n >= node_width_) fail(Reason::kInternal, "resolution outside the tree");
+  if (node(n) != nullptr) {
     std::vector<NodeIndex> out{n};
     if (const ParentNode* p = parent(n)) {
       for (LeafIndex l : p->unmerged_leaves) out.push_back(tm::leaf_to_node(l));
@@ -273,21 +330,21 @@ Bytes RatchetTree::compute_hash(NodeIndex n, const std::vector<LeafIndex>* exclu
     w.u8(static_cast<uint8_t>(NodeType::kLeaf));
     w.u32(l);
     const bool blanked = excluded != nullptr && contains(*excluded, l);
-    if (nodes_[n] && !blanked) {
+    if (node(n) != nullptr && !blanked) {
       w.u8(1);
-      std::get<LeafNode>(*nodes_[n]).encode(w);
+      std::get<LeafNode>(*node(n)).encode(w);
     } else {
       w.u8(0);
     }
     return hash(w.bytes());
   }
   w.u8(static_cast<uint8_t>(NodeType::kParent));
-  if (nodes_[n]) {
+  if (const ParentNode* p = parent(n)) {
     w.u8(1);
     if (excluded == nullptr) {
-      std::get<ParentNode>(*nodes_[n]).encode(w);
+      p->encode(w);
     } else {
-      ParentNode trimmed = std::get<ParentNode>(*nodes_[n]);
+      ParentNode trimmed = *p;
       trimmed.unmerged_leaves.erase(std::remove_if(trimmed.unmerged_leaves.begin(), trimmed.unmerged_leaves.end(),
                                                    [&](LeafIndex u) { return contains(*excluded, u); }),
                                     trimmed.unmerged_leaves.end());
@@ -307,9 +364,15 @@ Bytes RatchetTree::compute_hash(NodeIndex n, const std::vector<LeafIndex>* exclu
 }
 
 Bytes RatchetTree::tree_hash(NodeIndex n) const {
-  if (n >= nodes_.size()) fail(Reason::kInternal, "tree hash outside the tree");
-  if (!hash_cache_[n]) hash_cache_[n] = compute_hash(n, nullptr);
-  return *hash_cache_[n];
+  if (n >= node_width_) fail(Reason::kInternal, "tree hash outside the tree");
+  CachedHash& cached = hash_cache_[n];
+  if (!cached.valid) {
+    const Bytes computed = compute_hash(n, nullptr);
+    static_assert(sizeof(cached.value) == kHashSize, "tree hashes are SHA-256");
+    std::copy(computed.begin(), computed.end(), cached.value.begin());
+    cached.valid = true;
+  }
+  return Bytes(cached.value.begin(), cached.value.end());
 }
 
 Bytes RatchetTree::hash_excluding(NodeIndex n, const std::vector<LeafIndex>& excluded) const {
@@ -329,15 +392,16 @@ Bytes RatchetTree::parent_hash(NodeIndex parent_node, NodeIndex sibling) const {
 }
 
 const Bytes* RatchetTree::node_parent_hash(NodeIndex n) const {
-  if (!nodes_[n]) return nullptr;
-  if (const auto* l = std::get_if<LeafNode>(&*nodes_[n])) {
+  const Node* value = node(n);
+  if (value == nullptr) return nullptr;
+  if (const auto* l = std::get_if<LeafNode>(value)) {
     return l->source == LeafNodeSource::kCommit ? &l->parent_hash : nullptr;
   }
-  return &std::get<ParentNode>(*nodes_[n]).parent_hash;
+  return &std::get<ParentNode>(*value).parent_hash;
 }
 
 bool RatchetTree::parent_hashes_valid() const {
-  for (NodeIndex p = 1; p < nodes_.size(); p += 2) {
+  for (NodeIndex p = 1; p < node_width_; p += 2) {
     const ParentNode* node = parent(p);
     if (node == nullptr) continue;
     bool valid = false;

@@ -88,8 +88,9 @@ HashRatchet HashRatchet::decode(TlsReader& r) {
 }
 
 SecretTree::SecretTree(ByteView encryption_secret, uint32_t leaf_count)
-    : leaf_count_(leaf_count), node_secrets_(tm::node_width(leaf_count)) {
-  node_secrets_.at(tm::root(leaf_count)) = SecretBytes(encryption_secret);
+    : leaf_count_(leaf_count) {
+  if (leaf_count == 0) fail(Reason::kInternal, "secret tree of an empty group");
+  node_secrets_[tm::root(leaf_count)] = SecretBytes(encryption_secret);
 }
 
 HashRatchet& SecretTree::ratchet(LeafIndex sender, ContentKind kind) {
@@ -101,21 +102,22 @@ HashRatchet& SecretTree::ratchet(LeafIndex sender, ContentKind kind) {
     std::vector<NodeIndex> path = tm::direct_path(leaf_node, leaf_count_);
     path.insert(path.begin(), leaf_node);
     size_t start = 0;
-    while (start < path.size() && node_secrets_[path[start]].empty()) ++start;
+    while (start < path.size() && node_secrets_.count(path[start]) == 0) ++start;
     if (start == path.size()) {
       fail(Reason::kInternal, "secret tree leaf " + std::to_string(sender) + " already consumed");
     }
     for (size_t i = start; i > 0; --i) {
       const NodeIndex n = path[i];
-      node_secrets_[tm::left(n)] = expand_with_label(node_secrets_[n], "tree", ByteView::from_string("left"), kHashSize);
+      auto parent = node_secrets_.find(n);
+      node_secrets_[tm::left(n)] = expand_with_label(parent->second, "tree", ByteView::from_string("left"), kHashSize);
       node_secrets_[tm::right(n)] =
-          expand_with_label(node_secrets_[n], "tree", ByteView::from_string("right"), kHashSize);
-      node_secrets_[n].wipe();
+          expand_with_label(parent->second, "tree", ByteView::from_string("right"), kHashSize);
+      node_secrets_.erase(parent);  // SecretBytes wipes itself
     }
-    SecretBytes& leaf_secret = node_secrets_[leaf_node];
-    HashRatchet handshake(expand_with_label(leaf_secret, "handshake", ByteView(), kHashSize));
-    HashRatchet application(expand_with_label(leaf_secret, "application", ByteView(), kHashSize));
-    leaf_secret.wipe();
+    auto leaf_secret = node_secrets_.find(leaf_node);
+    HashRatchet handshake(expand_with_label(leaf_secret->second, "handshake", ByteView(), kHashSize));
+    HashRatchet application(expand_with_label(leaf_secret->second, "application", ByteView(), kHashSize));
+    node_secrets_.erase(leaf_secret);
     it = ratchets_.emplace(sender, std::make_pair(std::move(handshake), std::move(application))).first;
   }
   return kind == ContentKind::kHandshake ? it->second.first : it->second.second;
@@ -130,7 +132,13 @@ KeyAndNonce SecretTree::get(LeafIndex sender, ContentKind kind, uint32_t generat
 void SecretTree::encode(TlsWriter& w) const {
   w.u32(leaf_count_);
   w.vector([&](TlsWriter& inner) {
-    for (const SecretBytes& s : node_secrets_) write_secret(inner, s);
+    // Every node in index order, empty where no secret is held (the sealed format of a dense array).
+    const SecretBytes none;
+    const NodeIndex width = tm::node_width(leaf_count_);
+    for (NodeIndex n = 0; n < width; ++n) {
+      auto it = node_secrets_.find(n);
+      write_secret(inner, it == node_secrets_.end() ? none : it->second);
+    }
   });
   w.vector([&](TlsWriter& inner) {
     for (const auto& [leaf, pair] : ratchets_) {
@@ -145,8 +153,12 @@ SecretTree SecretTree::decode(TlsReader& r) {
   SecretTree t;
   t.leaf_count_ = r.u32();
   TlsReader nodes = r.vector();
-  while (!nodes.empty()) t.node_secrets_.push_back(read_secret(nodes));
-  if (t.node_secrets_.size() != tm::node_width(t.leaf_count_)) {
+  NodeIndex count = 0;
+  for (; !nodes.empty(); ++count) {
+    SecretBytes secret = read_secret(nodes);
+    if (!secret.empty()) t.node_secrets_[count] = std::move(secret);
+  }
+  if (count != tm::node_width(t.leaf_count_)) {
     fail(Reason::kMalformed, "secret tree width does not match its leaf count");
   }
   TlsReader ratchets = r.vector();

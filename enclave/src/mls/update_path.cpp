@@ -75,24 +75,43 @@ UpdatePath UpdatePath::decode(TlsReader& r) {
   return p;
 }
 
-TreeKemPrivate::TreeKemPrivate(LeafIndex index, SecretBytes leaf_private_key) : index_(index) {
-  keys_[tm::leaf_to_node(index)] = std::move(leaf_private_key);
+namespace {
+
+crypto::hpke::KeyPair key_pair_of(SecretBytes private_key) {
+  crypto::hpke::KeyPair keys;
+  keys.public_key = hpke_public_key(private_key);
+  keys.private_key = std::move(private_key);
+  return keys;
+}
+
+crypto::hpke::KeyPair node_key_pair(ByteView path_secret) {
+  return derive_hpke_key_pair(derive_secret(path_secret, "node"));
+}
+
+}  // namespace
+
+TreeKemPrivate::TreeKemPrivate(LeafIndex index, SecretBytes leaf_private_key)
+    : TreeKemPrivate(index, key_pair_of(std::move(leaf_private_key))) {}
+
+TreeKemPrivate::TreeKemPrivate(LeafIndex index, crypto::hpke::KeyPair leaf_keys) : index_(index) {
+  keys_[tm::leaf_to_node(index)] = std::move(leaf_keys);
 }
 
 void TreeKemPrivate::set_path_secret(NodeIndex node, ByteView path_secret) {
-  const SecretBytes node_secret = derive_secret(path_secret, "node");
-  keys_[node] = derive_hpke_key_pair(node_secret).private_key;
+  set_node_keys(node, node_key_pair(path_secret));
 }
+
+void TreeKemPrivate::set_node_keys(NodeIndex node, crypto::hpke::KeyPair keys) { keys_[node] = std::move(keys); }
 
 const SecretBytes* TreeKemPrivate::private_key(NodeIndex node) const {
   auto it = keys_.find(node);
-  return it == keys_.end() ? nullptr : &it->second;
+  return it == keys_.end() ? nullptr : &it->second.private_key;
 }
 
 bool TreeKemPrivate::consistent_with(const RatchetTree& tree) const {
-  for (const auto& [node, key] : keys_) {
+  for (const auto& [node, keys] : keys_) {
     if (node >= tree.node_width() || tree.is_blank(node)) return false;
-    if (hpke_public_key(key) != tree.encryption_key(node)) return false;
+    if (keys.public_key != tree.encryption_key(node)) return false;
   }
   return keys_.count(tm::leaf_to_node(index_)) == 1;
 }
@@ -101,7 +120,7 @@ void TreeKemPrivate::prune(const RatchetTree& tree) {
   for (auto it = keys_.begin(); it != keys_.end();) {
     const NodeIndex node = it->first;
     const bool keep = node < tree.node_width() && !tree.is_blank(node) &&
-                      hpke_public_key(it->second) == tree.encryption_key(node);
+                      it->second.public_key == tree.encryption_key(node);
     it = keep ? std::next(it) : keys_.erase(it);
   }
 }
@@ -109,9 +128,9 @@ void TreeKemPrivate::prune(const RatchetTree& tree) {
 void TreeKemPrivate::encode(TlsWriter& w) const {
   w.u32(index_);
   w.vector([&](TlsWriter& inner) {
-    for (const auto& [node, key] : keys_) {
+    for (const auto& [node, keys] : keys_) {
       inner.u32(node);
-      inner.opaque(key.reveal());
+      inner.opaque(keys.private_key.reveal());
     }
   });
 }
@@ -122,7 +141,7 @@ TreeKemPrivate TreeKemPrivate::decode(TlsReader& r) {
   TlsReader body = r.vector();
   while (!body.empty()) {
     const NodeIndex node = body.u32();
-    p.keys_[node] = SecretBytes(body.opaque());
+    p.keys_[node] = key_pair_of(SecretBytes(body.opaque()));
   }
   return p;
 }
@@ -136,23 +155,24 @@ CreatedPath create_update_path(RatchetTree& tree, LeafIndex sender, LeafNode lea
   const std::vector<NodeIndex> copath = tree.filtered_copath(sender);
 
   crypto::hpke::KeyPair leaf_keys = generate_hpke_key_pair();
+  Bytes leaf_public_key = leaf_keys.public_key;
   CreatedPath out;
-  out.private_state = TreeKemPrivate(sender, std::move(leaf_keys.private_key));
+  out.private_state = TreeKemPrivate(sender, std::move(leaf_keys));
 
   std::vector<SecretBytes> path_secrets;
   std::vector<Bytes> public_keys;
   SecretBytes path_secret = random_secret(kHashSize);
   for (NodeIndex node : fdp) {
-    const crypto::hpke::KeyPair node_keys = derive_hpke_key_pair(derive_secret(path_secret, "node"));
+    crypto::hpke::KeyPair node_keys = node_key_pair(path_secret);
     public_keys.push_back(node_keys.public_key);
-    out.private_state.set_path_secret(node, path_secret);
+    out.private_state.set_node_keys(node, std::move(node_keys));
     path_secrets.push_back(path_secret);
     path_secret = derive_secret(path_secret, "path");
   }
   out.commit_secret = std::move(path_secret);
 
   LeafNode& leaf = leaf_template;
-  leaf.encryption_key = std::move(leaf_keys.public_key);
+  leaf.encryption_key = std::move(leaf_public_key);
   leaf.source = LeafNodeSource::kCommit;
   leaf.lifetime = Lifetime{};
   leaf.parent_hash = install_path_nodes(tree, sender, public_keys);
@@ -214,11 +234,11 @@ ProcessedPath decrypt_update_path(const RatchetTree& merged_tree, LeafIndex send
                                        path.nodes[level].encrypted_path_secret[slot]);
   SecretBytes path_secret = out.path_secret;
   for (size_t i = level; i < fdp.size(); ++i) {
-    const crypto::hpke::KeyPair keys = derive_hpke_key_pair(derive_secret(path_secret, "node"));
+    crypto::hpke::KeyPair keys = node_key_pair(path_secret);
     if (keys.public_key != path.nodes[i].encryption_key) {
       fail(Reason::kInvalidPath, "derived public key differs from the path at node " + std::to_string(fdp[i]));
     }
-    receiver.set_path_secret(fdp[i], path_secret);
+    receiver.set_node_keys(fdp[i], std::move(keys));
     path_secret = derive_secret(path_secret, "path");
   }
   out.commit_secret = std::move(path_secret);

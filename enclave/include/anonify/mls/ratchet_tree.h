@@ -4,8 +4,16 @@
 // Tree hashes are cached per node. Every mutation goes through a setter that drops the cached hash
 // of the node and its ancestors, so a commit rehashes only the changed paths (O(log n) per path),
 // not the whole tree.
+//
+// Copies are cheap: every group operation works on a copy of the epoch state and keeps it only once
+// all checks passed. Nodes are immutable and shared between copies, held in chunks of 64 that are
+// themselves shared and copied on first write, so copying a tree of n leaves costs O(n/64) pointer
+// copies plus two flat arrays (cached hashes, leaf-key fingerprints), and a commit then copies
+// only the O(log n) chunks it changes.
 #pragma once
 
+#include <array>
+#include <memory>
 #include <optional>
 #include <variant>
 #include <vector>
@@ -45,10 +53,10 @@ class RatchetTree {
   Bytes to_bytes() const;
 
   uint32_t leaf_count() const { return leaf_count_; }
-  uint32_t node_width() const { return static_cast<uint32_t>(nodes_.size()); }
+  uint32_t node_width() const { return node_width_; }
   NodeIndex root() const { return tree_math::root(leaf_count_); }
 
-  bool is_blank(NodeIndex n) const { return !nodes_.at(n).has_value(); }
+  bool is_blank(NodeIndex n) const;
   const LeafNode* leaf(LeafIndex l) const;
   const ParentNode* parent(NodeIndex n) const;
   // Encryption key of a non-blank node.
@@ -85,9 +93,28 @@ class RatchetTree {
   // Every leaf signature verifies against `group_id` and its index.
   bool leaf_signatures_valid(const Bytes& group_id) const;
 
-  bool operator==(const RatchetTree& o) const { return nodes_ == o.nodes_; }
+  bool operator==(const RatchetTree& o) const;
 
  private:
+  static constexpr uint32_t kChunkNodes = 64;
+  using NodePtr = std::shared_ptr<const Node>;  // null = blank
+  struct Chunk {
+    std::array<NodePtr, kChunkNodes> nodes;
+  };
+  // Cheap digests of a leaf's encryption and signature keys (0 = blank leaf): check_new_leaf scans
+  // these and compares the keys themselves only where a digest matches.
+  struct LeafKeyPrint {
+    uint64_t encryption = 0;
+    uint64_t signature = 0;
+  };
+  struct CachedHash {
+    bool valid = false;
+    std::array<uint8_t, 32> value{};
+  };
+
+  const Node* node(NodeIndex n) const;
+  // Replaces node `n` (copying its chunk first if another tree shares it) and drops stale hashes.
+  void put(NodeIndex n, NodePtr node);
   void invalidate(NodeIndex n);
   void resize_leaves(uint32_t leaves);
   Bytes compute_hash(NodeIndex n, const std::vector<LeafIndex>* excluded) const;
@@ -95,8 +122,10 @@ class RatchetTree {
   const Bytes* node_parent_hash(NodeIndex n) const;
 
   uint32_t leaf_count_ = 0;
-  std::vector<std::optional<Node>> nodes_;
-  mutable std::vector<std::optional<Bytes>> hash_cache_;
+  uint32_t node_width_ = 0;
+  std::vector<std::shared_ptr<Chunk>> chunks_;
+  std::vector<LeafKeyPrint> leaf_prints_;
+  mutable std::vector<CachedHash> hash_cache_;
 };
 
 }  // namespace anonify::mls

@@ -65,7 +65,9 @@ class SecretTree {
   HashRatchet& ratchet(LeafIndex sender, ContentKind kind);
 
   uint32_t leaf_count_ = 0;
-  std::vector<SecretBytes> node_secrets_;  // empty = not derived yet or already consumed
+  // Only the nodes holding a secret (absent = not derived yet or already consumed): a fresh epoch
+  // holds just the root, so creating and copying the tree costs nothing per member.
+  std::map<NodeIndex, SecretBytes> node_secrets_;
   std::map<LeafIndex, std::pair<HashRatchet, HashRatchet>> ratchets_;  // handshake, application
 };
 

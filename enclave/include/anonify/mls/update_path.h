@@ -28,15 +28,19 @@ struct UpdatePath {
 };
 
 // The HPKE private keys one member holds: its leaf and the parent nodes it learned path secrets for.
+// Each key is kept with its public key, so checking the keys against the tree costs no X25519.
 class TreeKemPrivate {
  public:
   TreeKemPrivate() = default;
   TreeKemPrivate(LeafIndex index, SecretBytes leaf_private_key);
+  TreeKemPrivate(LeafIndex index, crypto::hpke::KeyPair leaf_keys);
 
   LeafIndex index() const { return index_; }
   void set_index(LeafIndex index) { index_ = index; }
   // Derives and stores the key of `node` from its path secret.
   void set_path_secret(NodeIndex node, ByteView path_secret);
+  // Stores the key pair of `node` (derived by the caller from the node's path secret).
+  void set_node_keys(NodeIndex node, crypto::hpke::KeyPair keys);
   const SecretBytes* private_key(NodeIndex node) const;
   // Every stored key matches a non-blank node of `tree` with the corresponding public key.
   bool consistent_with(const RatchetTree& tree) const;
@@ -48,7 +52,7 @@ class TreeKemPrivate {
 
  private:
   LeafIndex index_ = 0;
-  std::map<NodeIndex, SecretBytes> keys_;
+  std::map<NodeIndex, crypto::hpke::KeyPair> keys_;
 };
 
 // Returns the serialized provisional GroupContext for the tree after the path is merged.
