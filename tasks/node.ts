@@ -28,6 +28,7 @@ export interface NodeTaskArgs {
   maxBatchSize?: number;
   batchWindowMs?: number;
   reorgDepth?: number;
+  syncOnNewBlocks?: boolean;
 }
 
 function define(t: ConfigurableTaskDefinition): void {
@@ -41,6 +42,7 @@ function define(t: ConfigurableTaskDefinition): void {
     .addOptionalParam("checkpointInterval", "Applied entries between checkpoints (0 = off)", undefined, types.int)
     .addOptionalParam("maxBatchSize", "Largest ciphertext batch posted at once (1..128)", undefined, types.int)
     .addOptionalParam("batchWindowMs", "How long the submitter gathers commands into one batch (ms)", undefined, types.int)
+    .addFlag("syncOnNewBlocks", "Also sync on every new block (lower latency than the poll loop alone)")
     .addOptionalParam("reorgDepth", "Blocks of sealed restore points kept to roll back a reorg (confirmations 0)", undefined, types.int)
     .setAction(async (args: NodeTaskArgs, hre) => {
       const { createNode } = await import("../src/node/fromHre");
@@ -58,6 +60,7 @@ function define(t: ConfigurableTaskDefinition): void {
         maxBatchSize: args.maxBatchSize,
         batchWindowMs: args.batchWindowMs,
         reorgDepth: args.reorgDepth,
+        syncOnNewBlocks: args.syncOnNewBlocks,
         onFatal: (error) => fatal(error),
       });
       let fatal: (error: Error) => void = () => undefined;
