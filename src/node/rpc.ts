@@ -66,7 +66,8 @@ export function transportFailure(error: unknown): string | undefined {
     if (code === "ETIMEDOUT" || code === "TIMEOUT" || text.includes("timeout")) return "timeout";
     // ethers: a non-JSON or non-2xx reply (a proxy or load balancer in trouble), or a failed request.
     if (code === "SERVER_ERROR" || code === "NETWORK_ERROR") return "server error";
-    for (const k of ["error", "cause", "info"]) queue.push((e as Record<string, unknown>)[k]);
+    if (text.includes("cannot connect to the network")) return "connection refused"; // Hardhat's HTTP provider
+    for (const k of ["error", "cause", "info", "parent"]) queue.push((e as Record<string, unknown>)[k]);
   }
   return undefined;
 }

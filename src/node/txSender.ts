@@ -63,6 +63,9 @@ export class TxSender {
   private unresolved: SentTx | undefined;
   private readonly signer: Signer;
   private readonly provider: Provider;
+  private readonly rpc: ChainRpc;
+  /** Whether the signer signs without its RPC (learnt at the first send). */
+  private signsLocally: boolean | undefined;
   /** Called when a transaction left unresolved by an outage is settled (mined or reverted). */
   onSettled: ((nonce: number, receipt: TransactionReceipt) => void) | undefined;
 
@@ -74,12 +77,12 @@ export class TxSender {
     private readonly logger: NodeLogger = silentLogger,
   ) {
     if (signer.provider === null) throw new NodeError("invalid_options", "the signer must be connected to a provider");
-    rpc ??= new ChainRpc(signer.provider, logger);
-    this.provider = rpc.provider;
+    this.rpc = rpc ?? new ChainRpc(signer.provider, logger);
+    this.provider = this.rpc.provider;
     // Every call the signer makes (fees, chain id) goes through the guarded provider.
     let connected: Signer;
     try {
-      connected = signer.connect(rpc.provider);
+      connected = signer.connect(this.rpc.provider);
     } catch {
       connected = signer; // signers bound to their RPC (JsonRpcSigner)
     }
@@ -145,14 +148,20 @@ export class TxSender {
   /** Signs locally when the signer can (the hash is then known before anything is sent). */
   private async prepare(request: TransactionRequest): Promise<SentTx> {
     const sentAtBlock = await this.provider.getBlockNumber();
-    const populated = await this.signer.populateTransaction(request);
-    try {
-      const raw = await this.signer.signTransaction(populated);
-      return { nonce: Number(request.nonce), hash: Transaction.from(raw).hash!, raw, request: populated, sentAtBlock };
-    } catch (error) {
-      if ((error as { code?: string }).code !== "UNSUPPORTED_OPERATION" && !/not ?implemented/i.test(String(error))) throw error;
-      return { nonce: Number(request.nonce), hash: undefined, raw: undefined, request: populated, sentAtBlock };
+    // Wrapped again for signers bound to their own provider (they could not be connected to the guarded one).
+    const populated = await this.rpc.call("populateTransaction", () => this.signer.populateTransaction(request));
+    if (this.signsLocally !== false) {
+      try {
+        const raw = await this.signer.signTransaction(populated);
+        this.signsLocally = true;
+        return { nonce: Number(request.nonce), hash: Transaction.from(raw).hash!, raw, request: populated, sentAtBlock };
+      } catch (error) {
+        if (this.signsLocally === true) throw error;
+        // Hardhat's accounts, JsonRpcSigner (no eth_signTransaction): the RPC signs at send time.
+        this.signsLocally = false;
+      }
     }
+    return { nonce: Number(request.nonce), hash: undefined, raw: undefined, request: populated, sentAtBlock };
   }
 
   /**
@@ -208,8 +217,8 @@ export class TxSender {
       await this.provider.broadcastTransaction(sent.raw);
       return;
     }
-    // The signer's own calls go through the guarded provider (retries); the explicit nonce keeps it one transaction.
-    sent.hash = (await this.signer.sendTransaction(sent.request)).hash;
+    // The RPC signs: a retry sends the same request with the same nonce, so at most one of them is mined.
+    sent.hash = (await this.rpc.call("sendTransaction", () => this.signer.sendTransaction(sent.request))).hash;
   }
 
   /** Where is `sent`? Mined (receipt), pending in the pool, dropped (its nonce is free), or replaced. */

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { HDNodeWallet, JsonRpcProvider, Wallet, type TypedDataDomain } from "ethers";
 import { groupDomain, sealCommand, type CommandStatus, type Hex } from "../../src/client/wire";
 import { EnclaveProcess } from "../../src/enclave/EnclaveProcess";
-import { AnonifyNode, MemoryLogger, callState, decodeGroupLog, groupContract, GROUP_EVENT_TOPICS, type EntryApplied } from "../../src/node";
+import { AnonifyNode, MemoryLogger, callState, decodeGroupLog, groupContract, groupRevert, GROUP_EVENT_TOPICS, type EntryApplied } from "../../src/node";
 import { HARDHAT_MNEMONIC, deployGroupOverRpc, freePort, startHardhatNode, type ChildHandle } from "../e2e/processes";
 import { RpcProxy } from "../helpers/rpcProxy";
 import { enclaveBinary, tempDir, until } from "./helpers";
@@ -22,8 +22,9 @@ interface OutageNode {
 /**
  * RPC outages with real processes: a `hardhat node` chain, node A talking to it through a TCP proxy (stopped =
  * connection refused, restarted = back, slowed, or dropping the answer of a send), node B talking to it directly
- * while the chain process is paused with SIGSTOP (no answers) and continued. Every command accepted is applied
- * exactly once by both nodes, no ciphertext is on chain twice (so no replay was posted), A's nonce never sticks
+ * while the chain process is paused with SIGSTOP (no answers) and continued, node C through a second proxy with an
+ * RPC that signs (eth_sendTransaction: no hash before the send). Every command accepted is applied
+ * exactly once by every node, no ciphertext is on chain twice (so no replay was posted), no node's nonce sticks
  * or skips, and health answers during every outage.
  */
 describe("RPC outages and slow RPC (hardhat node process, TCP proxy, SIGSTOP)", function () {
@@ -32,11 +33,14 @@ describe("RPC outages and slow RPC (hardhat node process, TCP proxy, SIGSTOP)", 
   let chainUrl: string;
   let provider: JsonRpcProvider;
   let proxy: RpcProxy;
+  /** In front of node C, whose RPC signs its transactions (eth_sendTransaction, like the node's accounts). */
+  let proxyC: RpcProxy;
   let groupAddress: string;
   let fromBlock: number;
   let domain: TypedDataDomain;
   let a: OutageNode;
   let b: OutageNode;
+  let c: OutageNode;
   const providers: JsonRpcProvider[] = [];
   const dirs: string[] = [];
   const accepted = new Set<string>();
@@ -44,14 +48,15 @@ describe("RPC outages and slow RPC (hardhat node process, TCP proxy, SIGSTOP)", 
   const pauseChain = () => process.kill(chain.child.pid!, "SIGSTOP");
   const continueChain = () => process.kill(chain.child.pid!, "SIGCONT");
 
-  async function startOutageNode(rpcUrl: string, index: number, dataDir: string): Promise<OutageNode> {
+  async function startOutageNode(rpcUrl: string, index: number, dataDir: string, rpcSigns = false): Promise<OutageNode> {
     const nodeProvider = new JsonRpcProvider(rpcUrl, undefined, { pollingInterval: 100, cacheTimeout: -1 });
     providers.push(nodeProvider);
     const logger = new MemoryLogger();
+    const key = account(index, provider);
     const node = new AnonifyNode({
       binary: enclaveBinary(),
       dataDir,
-      signer: new Wallet(account(index, provider).privateKey, nodeProvider),
+      signer: rpcSigns ? await nodeProvider.getSigner(key.address) : new Wallet(key.privateKey, nodeProvider),
       group: groupAddress,
       fromBlock,
       pollIntervalMs: 50,
@@ -72,12 +77,10 @@ describe("RPC outages and slow RPC (hardhat node process, TCP proxy, SIGSTOP)", 
     return n;
   }
 
-  let userCount = 0;
   /** A fresh user's first command (nonce 0), sealed to `n`'s enclave: an approval, which always applies. */
   async function sealFresh(n: OutageNode): Promise<Hex> {
     const user = Wallet.createRandom();
     const spender = Wallet.createRandom().address;
-    userCount++;
     const sealed = await sealCommand({ enclaveHpkeKey: n.node.identity.hpkePublicKey, signer: user, domain, nonce: 0, payload: { op: "approve", spender, amount: "7" } });
     return sealed.payload;
   }
@@ -87,11 +90,11 @@ describe("RPC outages and slow RPC (hardhat node process, TCP proxy, SIGSTOP)", 
     return status;
   }
   const chainCounter = async () => (await groupContract(groupAddress, provider).stateCounter()) as bigint;
-  /** Both nodes applied everything on chain. */
+  /** Every node applied everything on chain. */
   async function converged(): Promise<void> {
     await until(async () => {
       const head = await chainCounter();
-      return a.node.sync.lastApplied === head && b.node.sync.lastApplied === head ? true : undefined;
+      return [a, b, c].every((n) => n.node.sync.lastApplied === head) ? true : undefined;
     });
   }
   const statusOf = (n: OutageNode, id: string) => n.node.commandStatus(id)!;
@@ -113,10 +116,13 @@ describe("RPC outages and slow RPC (hardhat node process, TCP proxy, SIGSTOP)", 
     fromBlock = deployed.fromBlock;
     domain = groupDomain((await provider.getNetwork()).chainId, groupAddress);
     proxy = new RpcProxy({ host: "127.0.0.1", port: chainPort }, await freePort());
+    proxyC = new RpcProxy({ host: "127.0.0.1", port: chainPort }, await freePort());
     await proxy.start();
-    for (const prefix of ["rpc-a-", "rpc-b-"]) dirs.push(tempDir(`anonify-${prefix}`));
+    await proxyC.start();
+    for (const prefix of ["rpc-a-", "rpc-b-", "rpc-c-"]) dirs.push(tempDir(`anonify-${prefix}`));
     a = await startOutageNode(proxy.url, 1, dirs[0]);
     b = await startOutageNode(chainUrl, 2, dirs[1]);
+    c = await startOutageNode(proxyC.url, 3, dirs[2], true);
     const owner = Wallet.createRandom();
     const init = await sealCommand({ enclaveHpkeKey: b.node.identity.hpkePublicKey, signer: owner, domain, nonce: 0, payload: { op: "init", name: "Outage", symbol: "OUT", initialSupply: "1000" } });
     await settled(b, (await submit(b, init.payload)).id);
@@ -126,7 +132,8 @@ describe("RPC outages and slow RPC (hardhat node process, TCP proxy, SIGSTOP)", 
   after(async function () {
     if (chain?.running) continueChain();
     await proxy?.stop();
-    for (const n of [a, b]) await n?.node.stop().catch(() => undefined);
+    await proxyC?.stop();
+    for (const n of [a, b, c]) await n?.node.stop().catch(() => undefined);
     for (const p of providers) p.destroy();
     provider?.destroy();
     await chain?.stop();
@@ -185,6 +192,19 @@ describe("RPC outages and slow RPC (hardhat node process, TCP proxy, SIGSTOP)", 
     await converged();
   });
 
+  it("a node whose RPC signs (eth_sendTransaction) loses the send's answer: found by its nonce, not sent again", async function () {
+    const counter = await chainCounter();
+    proxyC.armOnce("eth_sendTransaction", { dropAnswerAndStop: true });
+    const lost = await submit(c);
+    await until(async () => ((await chainCounter()) > counter && !proxyC.running ? true : undefined));
+    await until(async () => ((await c.node.health()).chain === "unreachable" ? true : undefined));
+    await proxyC.start();
+    const done = await settled(c, lost.id);
+    expect(done.stateCounter).to.equal((counter + 1n).toString());
+    expect(lines(c, /re-broadcasting/)).to.deep.equal([]);
+    await converged();
+  });
+
   it("the chain process paused (SIGSTOP) while a send is on its way: both nodes time out, retry, and post once after SIGCONT", async function () {
     proxy.armOnce("eth_sendRawTransaction", { beforeForward: pauseChain });
     const viaA = await submit(a);
@@ -236,32 +256,43 @@ describe("RPC outages and slow RPC (hardhat node process, TCP proxy, SIGSTOP)", 
     await converged();
   });
 
-  it("afterwards: every accepted command applied exactly once on both nodes, no ciphertext twice on chain, nonces continue", async function () {
+  it("a contract refusal through the guarded RPC is an answer, not an outage", async function () {
+    const before = lines(a, /chain RPC unreachable/).length;
+    const group = groupContract(groupAddress, a.node.provider);
+    const refusal = await group.postCiphertext.staticCall(999n, "0x01", "0x").catch((e: unknown) => e);
+    expect(groupRevert(refusal)?.name).to.equal("EpochMismatch");
+    expect(lines(a, /chain RPC unreachable/)).to.have.length(before);
+  });
+
+  it("afterwards: every accepted command applied exactly once on every node, no ciphertext twice on chain, nonces continue", async function () {
     await converged();
     const logs = await provider.getLogs({ address: groupAddress, topics: [GROUP_EVENT_TOPICS], fromBlock });
     const entries = logs.flatMap((log) => decodeGroupLog(log)).filter((e) => e.kind === "ciphertext");
     const ciphertexts = entries.map((e) => (e.kind === "ciphertext" ? e.ciphertext : ""));
     expect(new Set(ciphertexts).size).to.equal(ciphertexts.length);
     expect(entries).to.have.length(accepted.size); // one entry per command: no replay was posted
-    // B ran throughout: it applied every command once. A restarted once: what it applied since, it applied once.
-    for (const id of accepted) expect(b.applied.get(id), id).to.deep.equal(["applied"]);
-    expect(b.applied.size).to.equal(accepted.size);
+    // B and C ran throughout: they applied every command once. A restarted once: what it applied since, once.
+    for (const n of [b, c]) {
+      for (const id of accepted) expect(n.applied.get(id), id).to.deep.equal(["applied"]);
+      expect(n.applied.size).to.equal(accepted.size);
+    }
     for (const [id, outcomes] of a.applied) expect(outcomes, id).to.deep.equal(["applied"]);
     expect(a.node.sync.lastApplied).to.equal(BigInt(accepted.size));
-    const [ha, hb] = await Promise.all([a, b].map(async (n) => (await callState(n.node.enclave, "state_status", {})).stateHash));
-    expect(ha).to.equal(hb);
-    // A's account: one transaction per post and its join, none wasted, none pending (the nonce is not stuck).
-    const aAccount = account(1, provider).address;
-    const posts = new Set(entries.filter((e) => e.sender.toLowerCase() === a.node.address.toLowerCase()).map((e) => e.transactionHash));
-    const latest = await provider.getTransactionCount(aAccount, "latest");
-    expect(await provider.getTransactionCount(aAccount, "pending")).to.equal(latest);
-    expect(latest).to.equal(posts.size + 1);
-    console.log(
-      `      commands ${accepted.size} (${userCount} users), entries on chain ${entries.length}, A's posts ${posts.size} + join, A nonce ${latest}; ` +
-        `outages seen by A ${lines(a, /chain RPC reachable again/).length}, by B ${lines(b, /chain RPC reachable again/).length}`,
-    );
-    for (const line of [...lines(a, /chain RPC|settled|re-broadcast|retry cap/).map((l) => `A ${l}`), ...lines(b, /chain RPC/).map((l) => `B ${l}`)]) {
-      console.log(`        ${line}`);
+    const hashes = await Promise.all([a, b, c].map(async (n) => (await callState(n.node.enclave, "state_status", {})).stateHash));
+    expect(new Set(hashes).size).to.equal(1);
+    // Each node's account: one transaction per post plus its join, none wasted, none pending (no stuck nonce).
+    const figures: string[] = [];
+    for (const [name, n, index] of [["A", a, 1], ["B", b, 2], ["C", c, 3]] as const) {
+      const posts = new Set(entries.filter((e) => e.sender.toLowerCase() === n.node.address.toLowerCase()).map((e) => e.transactionHash));
+      const address = account(index, provider).address;
+      const latest = await provider.getTransactionCount(address, "latest");
+      expect(await provider.getTransactionCount(address, "pending"), name).to.equal(latest);
+      expect(latest, name).to.equal(posts.size + 1);
+      figures.push(`${name}: ${posts.size} posts + join = nonce ${latest}, outages ${lines(n, /chain RPC reachable again/).length}`);
+    }
+    console.log(`      commands ${accepted.size}, ciphertext entries on chain ${entries.length} (distinct ${new Set(ciphertexts).size}); ${figures.join("; ")}`);
+    for (const [name, n] of [["A", a], ["B", b], ["C", c]] as const) {
+      for (const line of lines(n, /chain RPC|settled|re-broadcast|retry cap|wait for their/)) console.log(`        ${name} ${line}`);
     }
   });
 });
