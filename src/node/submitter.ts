@@ -314,8 +314,11 @@ export class Submitter {
       if (q.status.status !== "posted") continue;
       q.status.status = "queued";
       delete q.status.txHash;
-      this.queue.push(q);
-      void this.resubmit(q, "RevertedOnChain").then(() => this.kick());
+      void this.resubmit(q, "RevertedOnChain").then(() => {
+        if (q.status.status !== "queued") return; // failed (re-submission refused or too many)
+        this.queue.push(q);
+        this.kick();
+      });
     }
   }
 
