@@ -38,6 +38,7 @@ const GUARDED_METHODS = new Set([
   "getFeeData",
   "call",
   "estimateGas",
+  "broadcastTransaction",
   "send",
 ]);
 

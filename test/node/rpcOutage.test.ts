@@ -219,11 +219,13 @@ describe("RPC outages and slow RPC (hardhat node process, TCP proxy, SIGSTOP)", 
   });
 
   it("slow RPC: every answer delayed, one beyond the call timeout; commands still posted once", async function () {
+    const timeouts = lines(a, /chain RPC unreachable \(.*timeout\)/).length;
     proxy.responseDelayMs = 40;
     proxy.armOnce("eth_sendRawTransaction", { answerDelayMs: RPC.callTimeoutMs + 500 });
     const slow = [await submit(a), await submit(a)];
     for (const s of slow) await settled(a, s.id);
     proxy.responseDelayMs = 0;
+    expect(lines(a, /chain RPC unreachable \(.*timeout\)/).length).to.be.greaterThan(timeouts); // the held answer timed out
     await converged();
   });
 
