@@ -51,7 +51,7 @@ interface SentTx {
   raw: string | undefined;
   /** The populated request (signers that sign on the RPC side, e.g. Hardhat's in-process accounts). */
   request: TransactionRequest;
-  /** The head when it was first sent: a hash-less transaction is searched for from here. */
+  /** The head before it was first sent: a hash-less transaction is searched for from here (0 when signed locally). */
   sentAtBlock: number;
 }
 
@@ -147,21 +147,20 @@ export class TxSender {
 
   /** Signs locally when the signer can (the hash is then known before anything is sent). */
   private async prepare(request: TransactionRequest): Promise<SentTx> {
-    const sentAtBlock = await this.provider.getBlockNumber();
     // Wrapped again for signers bound to their own provider (they could not be connected to the guarded one).
     const populated = await this.rpc.call("populateTransaction", () => this.signer.populateTransaction(request));
     if (this.signsLocally !== false) {
       try {
         const raw = await this.signer.signTransaction(populated);
         this.signsLocally = true;
-        return { nonce: Number(request.nonce), hash: Transaction.from(raw).hash!, raw, request: populated, sentAtBlock };
+        return { nonce: Number(request.nonce), hash: Transaction.from(raw).hash!, raw, request: populated, sentAtBlock: 0 };
       } catch (error) {
         if (this.signsLocally === true) throw error;
         // Hardhat's accounts, JsonRpcSigner (no eth_signTransaction): the RPC signs at send time.
         this.signsLocally = false;
       }
     }
-    return { nonce: Number(request.nonce), hash: undefined, raw: undefined, request: populated, sentAtBlock };
+    return { nonce: Number(request.nonce), hash: undefined, raw: undefined, request: populated, sentAtBlock: await this.provider.getBlockNumber() };
   }
 
   /**
