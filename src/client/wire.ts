@@ -464,6 +464,12 @@ export interface NodeHealth {
   lag: string;
   /** Set while the node's state is behind entries it cannot read (it joined late): it waits for a snapshot entry. */
   awaitingSnapshot?: string;
+  /**
+   * Whether the node reaches its chain RPC. While `unreachable` (since `chainUnreachableSince`, ISO 8601) the
+   * figures are the last the node saw. Absent from nodes that predate it.
+   */
+  chain?: "ok" | "unreachable";
+  chainUnreachableSince?: string;
 }
 
 /** `GET /enclave`: what the client checks against the group's roster before sealing anything. */

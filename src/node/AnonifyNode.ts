@@ -24,6 +24,7 @@ import { DEFAULT_KEEP_BLOCKS, RestorePoints } from "./restorePoints";
 import { SnapshotHandover, type PostedSnapshot } from "./snapshots";
 import { Submitter, checkBatchOptions } from "./submitter";
 import { sleep, TxSender } from "./txSender";
+import { ChainRpc, type RpcOptions } from "./rpc";
 
 /** Default number of applied entries between two checkpoints. */
 export const DEFAULT_CHECKPOINT_INTERVAL = 16;
@@ -87,6 +88,8 @@ export interface AnonifyNodeOptions {
    * it to resume from the sealed state, the journal and the log). Default: only the log line.
    */
   onFatal?: (error: Error) => void;
+  /** Chain RPC timeouts, backoff and retry cap (docs/node.md "RPC outages"). */
+  rpc?: RpcOptions;
 }
 
 /** How long start() waits for this node's own transactions still pending from before a restart. */
@@ -113,6 +116,9 @@ export class AnonifyNode {
   private rollingBack = false;
   private http: NodeHttpApi | undefined;
   private txSender: TxSender;
+  /** Every chain call of the node goes through it (timeouts, backoff, outage tracking). */
+  private readonly rpc: ChainRpc;
+  private lastChainStateCounter = 0n;
   private domainValue: Eip712DomainParams | undefined;
   private syncChain: Promise<unknown> = Promise.resolve();
   private pollTimer: NodeJS.Timeout | undefined;
@@ -131,16 +137,18 @@ export class AnonifyNode {
   constructor(readonly options: AnonifyNodeOptions) {
     this.mode = options.mode ?? "simulation";
     this.logger = options.logger ?? consoleLogger(path.basename(options.dataDir));
-    this.txSender = new TxSender(options.signer);
     if (options.signer.provider === null) throw new NodeError("invalid_options", "the node's signer must be connected to a provider");
+    this.rpc = new ChainRpc(options.signer.provider, this.logger, options.rpc);
+    this.txSender = new TxSender(options.signer, this.rpc, {}, this.logger);
     checkBatchOptions(options);
     if (this.mode === "sgx" && options.attester === undefined) {
       throw new NodeError("invalid_options", "sgx mode needs an attester for Intel IAS (anonify.ias.url and apiKey)");
     }
   }
 
+  /** The signer's provider behind the node's RPC guard (src/node/rpc.ts). */
   get provider(): Provider {
-    return this.options.signer.provider!;
+    return this.rpc.provider;
   }
   get enclave(): EnclaveProcess {
     return this.need(this.enclaveProcess);
@@ -188,7 +196,7 @@ export class AnonifyNode {
       if (finished !== undefined) this.logger.warn(`finished restoring the sealed state of block ${finished.block} (a crash interrupted it)`);
     }
     this.domainValue = { name: "Anonify", version: "1", chainId: network.chainId.toString(), verifyingContract: group as Hex };
-    this.groupValue = groupContract(group, this.options.signer);
+    this.groupValue = groupContract(group, this.provider); // reads only: TxSender sends
     const fromBlock = this.options.fromBlock ?? metadata?.fromBlock ?? (await findDeploymentBlock(this.provider, group));
     this.saveMetadata({ group, chainId: network.chainId.toString(), fromBlock, leaves: metadata?.leaves ?? {} });
     this.adminToken = this.loadAdminToken();
@@ -278,6 +286,7 @@ export class AnonifyNode {
     );
     // Before the first sync: the replay settles journaled commands the log already holds.
     this.submitterValue.restore(opened.commands);
+    this.txSender.onSettled = (nonce, receipt) => this.submitterValue?.onSettled(nonce, receipt);
     sync.on("handshake", (h) => this.onHandshake(h));
     sync.on("applied", (a) => this.onApplied(a));
     sync.on("unreadable", (entry, why) => this.logger.warn(`entry #${entry.stateCounter} (epoch ${entry.epoch}) cannot be applied: ${why}`));
@@ -304,6 +313,7 @@ export class AnonifyNode {
   private async shutdown(): Promise<void> {
     this.running = false;
     if (this.pollTimer !== undefined) clearTimeout(this.pollTimer);
+    this.rpc.interrupt(); // calls retrying through an outage give up now
     if (this.blockListener !== undefined) {
       await this.provider.off("block", this.blockListener);
       this.blockListener = undefined;
@@ -351,7 +361,7 @@ export class AnonifyNode {
       await this.stopCore();
       this.restorePoints!.restore(point);
       CommandJournal.reopenAfter(this.options.dataDir, BigInt(point.lastApplied));
-      this.txSender = new TxSender(this.options.signer); // its nonce cache may name dropped transactions
+      this.txSender = new TxSender(this.options.signer, this.rpc, {}, this.logger); // its nonce cache may name dropped transactions
       await this.startCore(this.readMetadata().fromBlock);
       this.logger.info(`rolled back and replayed: stateCounter ${this.sync.lastApplied}, epoch ${this.sync.epoch ?? "-"}`);
     } finally {
@@ -425,7 +435,11 @@ export class AnonifyNode {
 
   async health(): Promise<NodeHealth & { removed: boolean; awaitingSnapshot?: string }> {
     const sync = this.sync;
-    const chainCounter = (await this.group.stateCounter()) as bigint;
+    // Answers during an outage: one bounded attempt, else the last figure the node saw.
+    const read = this.group.connect(this.rpc.raw) as Contract;
+    const counter = this.rpc.reachability === "ok" ? await this.rpc.probe("stateCounter", () => read.stateCounter() as Promise<bigint>) : undefined;
+    if (counter !== undefined) this.lastChainStateCounter = counter;
+    const chainCounter = this.lastChainStateCounter > sync.chainStateCounter ? this.lastChainStateCounter : sync.chainStateCounter;
     const applied = sync.lastApplied;
     return {
       status: "ok",
@@ -438,7 +452,13 @@ export class AnonifyNode {
       lag: (chainCounter > applied ? chainCounter - applied : 0n).toString(),
       removed: sync.removed,
       ...(sync.awaitingSnapshot !== undefined ? { awaitingSnapshot: sync.awaitingSnapshot } : {}),
+      ...this.chainHealth(),
     };
+  }
+
+  private chainHealth(): Pick<NodeHealth, "chain" | "chainUnreachableSince"> {
+    const since = this.rpc.unreachableSince;
+    return since === undefined ? { chain: "ok" } : { chain: "unreachable", chainUnreachableSince: new Date(since).toISOString() };
   }
 
   enclaveInfo(): NodeEnclaveInfo {
@@ -580,6 +600,7 @@ export class AnonifyNode {
   private async syncReportingErrors(onStart?: () => void): Promise<void> {
     try {
       await this.runSync(false, onStart);
+      await this.txSender.settlePending(); // a transaction an outage left unresolved
       this.lastSyncError = "";
     } catch (error) {
       if (error instanceof ChainReorgError) {

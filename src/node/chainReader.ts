@@ -90,12 +90,14 @@ export class ChainReader {
     const entries: GroupLogEntry[] = [];
     while (this.nextBlock <= toBlock) {
       const end = Math.min(toBlock, this.nextBlock + LOG_QUERY_BLOCK_RANGE - 1);
-      const logs = await this.provider.getLogs({
-        address: this.group,
-        topics: [GROUP_EVENT_TOPICS],
-        fromBlock: this.nextBlock,
-        toBlock: end,
-      });
+      let logs;
+      try {
+        logs = await this.provider.getLogs({ address: this.group, topics: [GROUP_EVENT_TOPICS], fromBlock: this.nextBlock, toBlock: end });
+      } catch (error) {
+        // The cursor already moved past the ranges read: hand those entries over (an RPC outage must lose nothing).
+        if (entries.length > 0) return entries;
+        throw error;
+      }
       logs.sort((x, y) => x.blockNumber - y.blockNumber || x.index - y.index);
       for (const log of logs) {
         this.remember({ block: log.blockNumber, hash: log.blockHash });

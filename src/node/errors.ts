@@ -32,7 +32,9 @@ export type NodeErrorCode =
   | "leaf_unknown"
   // state handover to late joiners
   | "snapshot_in_progress"
-  | "snapshot_refused";
+  | "snapshot_refused"
+  // the chain RPC did not answer within the retry cap (docs/node.md "RPC outages")
+  | "chain_unreachable";
 
 export class NodeError extends Error {
   constructor(

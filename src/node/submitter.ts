@@ -16,7 +16,8 @@ import { GROUP_INTERFACE, MAX_BATCH_SIZE } from "./groupContract";
 import { NodeError } from "./errors";
 import type { NodeLogger } from "./logger";
 import { callState, type StateSubmitResult } from "./stateMethods";
-import { sleep, type TxSender } from "./txSender";
+import { sleep, TxUnresolvedError, type TxSender } from "./txSender";
+import type { TransactionReceipt } from "ethers";
 
 const DEFAULT_MAX_BATCH_SIZE = 32;
 const DEFAULT_BATCH_WINDOW_MS = 20;
@@ -84,6 +85,8 @@ export class Submitter {
   private readonly queue: Queued[] = [];
   /** Open commands from the journal, re-submitted by `resubmitRecovered` once the node has caught up. */
   private recovered: Queued[] = [];
+  /** Batches whose transaction an outage left unresolved, by the transaction's nonce. */
+  private readonly unsettled = new Map<number, Queued[]>();
   private pumping: Promise<void> | undefined;
   private stopped = false;
 
@@ -201,6 +204,10 @@ export class Submitter {
       try {
         await this.post(epoch, batch);
       } catch (error) {
+        if (error instanceof TxUnresolvedError) {
+          this.awaitSettlement(batch, error);
+          continue;
+        }
         for (const q of batch) this.fail(q, `post failed: ${(error as Error).message}`);
       }
     }
@@ -268,6 +275,50 @@ export class Submitter {
       this.ctx.logger.info(`command ${q.status.id} re-submitted for epoch ${q.submitted.epoch} after ${why}`);
     } catch (error) {
       this.fail(q, `re-submission after ${why} refused: ${(error as Error).message}`);
+    }
+  }
+
+  // --- RPC outages (docs/node.md "RPC outages") ---
+
+  /**
+   * The retry cap ended a post whose transaction may be on chain: the commands count as posted (never queued
+   * again, so never posted twice) until the sender settles the transaction (`onSettled`).
+   */
+  private awaitSettlement(batch: Queued[], error: TxUnresolvedError): void {
+    for (const q of batch) {
+      this.dequeue(q);
+      if (q.status.status === "queued") q.status.status = "posted";
+      if (error.txHash !== undefined) q.status.txHash = error.txHash as Hex;
+      if (q.status.status === "posted" && q.status.txHash !== undefined) this.ctx.journal?.posted(q.status.id, q.status.txHash);
+    }
+    this.unsettled.set(error.nonce, batch);
+    this.ctx.logger.warn(`${batch.length} command(s) wait for their transaction: ${error.message}`);
+  }
+
+  /** A transaction an outage left unresolved was mined: its entries get counters, or (reverted) are re-submitted. */
+  onSettled(nonce: number, receipt: TransactionReceipt): void {
+    const batch = this.unsettled.get(nonce);
+    if (batch === undefined) return;
+    this.unsettled.delete(nonce);
+    if (receipt.status === 1) {
+      const first = postedCounter(receipt.logs);
+      batch.forEach((q, i) => {
+        q.status.txHash = receipt.hash as Hex;
+        if (first !== undefined && q.status.stateCounter === undefined) q.status.stateCounter = (first + BigInt(i)).toString();
+        if (q.status.status === "posted") this.ctx.journal?.posted(q.status.id, q.status.txHash, q.status.stateCounter);
+      });
+      return;
+    }
+    // Reverted on chain: nothing was posted; the commands go back to the queue for a new entry.
+    for (const q of batch) {
+      if (q.status.status !== "posted") continue;
+      q.status.status = "queued";
+      delete q.status.txHash;
+      void this.resubmit(q, "RevertedOnChain").then(() => {
+        if (q.status.status !== "queued") return; // failed (re-submission refused or too many)
+        this.queue.push(q);
+        this.kick();
+      });
     }
   }
 

@@ -6,6 +6,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
+import hre from "hardhat";
+import { Contract, ContractFactory, hexlify, type Signer } from "ethers";
+import { caDerOf, leafDerOf } from "../../src/attestation/roots";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -130,4 +133,42 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<{ h
   const ready = await handle.waitForLine(/^E2E_READY /, 120_000);
   const { url, address } = JSON.parse(ready.slice("E2E_READY ".length)) as { url: string; address: string };
   return { handle, url, address };
+}
+
+/** Hardhat node's default accounts. */
+export const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
+
+export interface RpcDeployment {
+  verifier: Contract;
+  group: Contract;
+  groupAddress: string;
+  /** The block of the group's deployment (nodes read from it). */
+  fromBlock: number;
+}
+
+/**
+ * The project's deployment, step for step (deploy/modules/anonifyModule.ts), on a JSON-RPC chain: the verifier
+ * pinned to the simulation CA with its signing certificate and `mrenclave` allowed, then the group; `deployer`
+ * is admin and governor.
+ */
+export async function deployGroupOverRpc(deployer: Signer, mrenclave: string, adminDelay = 3600): Promise<RpcDeployment> {
+  const deployerAddress = await deployer.getAddress();
+  const verifierArtifact = await hre.artifacts.readArtifact("IasVerifier");
+  const verifier = (await new ContractFactory(verifierArtifact.abi, verifierArtifact.bytecode, deployer).deploy(
+    hexlify(caDerOf("simulation")),
+    deployerAddress,
+    adminDelay,
+  )) as unknown as Contract;
+  await verifier.waitForDeployment();
+  await (await verifier.registerSigningCertificate(hexlify(leafDerOf("simulation")))).wait();
+  await (await verifier.setMrenclaveAllowed(mrenclave, true)).wait();
+  const groupArtifact = await hre.artifacts.readArtifact("AnonifyGroup");
+  const group = (await new ContractFactory(groupArtifact.abi, groupArtifact.bytecode, deployer).deploy(
+    await verifier.getAddress(),
+    deployerAddress,
+    adminDelay,
+    deployerAddress,
+  )) as unknown as Contract;
+  const receipt = await group.deploymentTransaction()!.wait();
+  return { verifier, group, groupAddress: await group.getAddress(), fromBlock: receipt!.blockNumber };
 }
