@@ -9,7 +9,7 @@ import hre, { ethers } from "hardhat";
 import type { Signer, TypedDataDomain } from "ethers";
 import { sealCommand, type CommandStatus, type TokenCommand } from "../../src/client/wire";
 import { buildAnonifyModule, anonifyModuleId } from "../../deploy/modules/anonifyModule";
-import { EnclaveProcess } from "../../src/enclave/EnclaveProcess";
+import { EnclaveError, EnclaveProcess } from "../../src/enclave/EnclaveProcess";
 import { AnonifyNode, MemoryLogger, callState, groupContract, type AnonifyNodeOptions } from "../../src/node";
 
 export function enclaveBinary(): string {
@@ -100,7 +100,17 @@ export class CommandDriver {
     const sender = await signer.getAddress();
     const nonce = this.nonces.get(sender) ?? 0;
     const sealed = await sealCommand({ enclaveHpkeKey: node.node.identity.hpkePublicKey, signer, domain: this.domain, nonce, payload });
-    const accepted = await node.node.submitCommand(sealed.payload);
+    // The enclave checks the nonce against its applied state: a node that has not applied the sender's previous
+    // command yet refuses the next one (nonce_mismatch), as it would a client's; catch up and submit again.
+    const accepted = await until(async () => {
+      try {
+        return await node.node.submitCommand(sealed.payload);
+      } catch (error) {
+        if (!(error instanceof EnclaveError) || error.code !== "nonce_mismatch") throw error;
+        await node.node.catchUp();
+        return undefined;
+      }
+    });
     this.nonces.set(sender, nonce + 1);
     const status = await until(async () => {
       const s = node.node.commandStatus(accepted.id);
