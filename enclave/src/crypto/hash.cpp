@@ -41,7 +41,8 @@ Bytes Sha256::finish() {
 Bytes sha256(ByteView data) { return Sha256().update(data).finish(); }
 
 Bytes hmac_sha256(ByteView key, ByteView data) {
-  MacPtr mac(ossl_check_ptr(EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr), "EVP_MAC_fetch(HMAC)"));
+  // Fetched once per process (OpenSSL 3 explicit fetching); the fetched MAC is immutable and shared.
+  static const MacPtr mac(ossl_check_ptr(EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr), "EVP_MAC_fetch(HMAC)"));
   MacCtxPtr ctx(ossl_check_ptr(EVP_MAC_CTX_new(mac.get()), "EVP_MAC_CTX_new"));
   char digest[] = "SHA256";
   OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};

@@ -22,7 +22,8 @@ SecretBytes hkdf_expand(ByteView prk, ByteView info, size_t length) {
   if (length == 0 || length > 255 * kSha256Size) {
     throw Error(ErrorCode::kInvalidArgument, "HKDF-Expand: output length must be 1..8160");
   }
-  KdfPtr kdf(ossl_check_ptr(EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_HKDF, nullptr), "EVP_KDF_fetch(HKDF)"));
+  // Fetched once per process (OpenSSL 3 explicit fetching); the fetched KDF is immutable and shared.
+  static const KdfPtr kdf(ossl_check_ptr(EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_HKDF, nullptr), "EVP_KDF_fetch(HKDF)"));
   KdfCtxPtr ctx(ossl_check_ptr(EVP_KDF_CTX_new(kdf.get()), "EVP_KDF_CTX_new"));
   char digest[] = "SHA256";
   int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
