@@ -1,8 +1,9 @@
 // Raw costs of the library operations one state transition performs, measured straight on
 // OpenSSL 3 / libsecp256k1 / nlohmann-json (and on our own Keccak, the one primitive no library
-// here provides). "Raw" = what a careful caller pays per operation: algorithms fetched once
-// (OpenSSL 3 explicit fetching), a fresh context per operation, inputs of the sizes the
-// transition really handles (taken from a real command, entry and sealed state of the same run).
+// here provides). "Raw" = what a careful caller pays per operation: algorithms fetched once and
+// their contexts prepared (digest bound), a fresh or duplicated context per operation, a long-lived
+// own key imported once; inputs of the sizes the transition really handles (taken from a real
+// command, entry and sealed state of the same run).
 #pragma once
 
 #include <memory>
