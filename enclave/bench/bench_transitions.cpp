@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "anonify/crypto/aead.h"
 #include "anonify/enclave/methods.h"
 #include "anonify/protocol/params.h"
 #include "bench_stats.h"
@@ -218,9 +219,7 @@ int run(const Options& o) {
   InProcessEnclave e(data_dir);
   const Json evidence = e.call("evidence", Json::object());
   Clients clients(e, from_hex(evidence["hpkePublicKey"].get<std::string>()));
-  e.call("mls_create_group", Json{{"groupId", "0x62656e6368"},
-                                  {"domain", Json{{"chainId", std::to_string(clients.domain().chain_id)},
-                                                  {"verifyingContract", "0x" + to_hex(clients.domain().verifying_contract)}}}});
+  e.call("mls_create_group", Json{{"groupId", "0x62656e6368"}, {"domain", domain_params(clients.domain())}});
   uint64_t counter = 0;
   transition(e, clients.submit_body(clients.command(0, runtime::fixtures::init_token("1000000000"))), ++counter);
   for (size_t u = 1; u < kUsers; ++u) {
@@ -243,8 +242,9 @@ int run(const Options& o) {
   const Bytes entry_plain = runtime::entry_plaintext(sample, clients.domain());
   inputs.entry_json.assign(entry_plain.begin(), entry_plain.end());
   inputs.payload_json.assign(sample.payload.begin(), sample.payload.end());
-  inputs.entry_size = 1 + 12 + entry_plain.size() + 16;
-  inputs.state_size = std::filesystem::file_size(data_dir + "/runtime-state.sealed") - enclave::kSealCiphertextOffset - 16;
+  inputs.entry_size = 1 + crypto::kAeadNonceSize + entry_plain.size() + crypto::kAeadTagSize;
+  inputs.state_size =
+      std::filesystem::file_size(data_dir + "/runtime-state.sealed") - enclave::kSealCiphertextOffset - crypto::kAeadTagSize;
   inputs.tmpfs_dir = data_dir;
   inputs.disk_dir = disk_dir;
   std::cerr << "primitives: sizes from this run: command " << inputs.command_json.size() << " B, entry " << inputs.entry_size
