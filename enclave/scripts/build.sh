@@ -3,6 +3,8 @@
 #   build.sh release   enclave/build       Release with assertions: anonify-enclave (what nodes and TS tests run)
 #   build.sh asan      enclave/build-asan  ASan + UBSan: anonify-enclave + anonify-enclave-tests (`enclave:test`)
 #   build.sh fuzz      enclave/build-fuzz  clang-14 libFuzzer harnesses (every fuzz/*.cpp)
+#   build.sh bench     enclave/build       anonify-enclave-bench (same directory and flags as release, so it
+#                                          reuses the release objects: one extra program to compile)
 # Parallelism defaults to 2 (the CI machines have 2 cores); override with ANONIFY_JOBS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +23,11 @@ case "$flavor" in
     args=(-DCMAKE_BUILD_TYPE=None "-DCMAKE_CXX_FLAGS=-O1 -g" -DANONIFY_SANITIZE=ON)
     targets=(anonify-enclave anonify-enclave-tests)
     ;;
+  bench)
+    dir=build
+    args=(-DCMAKE_BUILD_TYPE=Release)
+    targets=(anonify-enclave-bench)
+    ;;
   fuzz)
     compiler="$(command -v clang++-14 || command -v clang++ || true)"
     if [ -z "$compiler" ]; then
@@ -34,7 +41,7 @@ case "$flavor" in
     for source in fuzz/*.cpp; do targets+=("$(basename "$source" .cpp)"); done
     ;;
   *)
-    echo "usage: $0 release|asan|fuzz" >&2
+    echo "usage: $0 release|asan|fuzz|bench" >&2
     exit 2
     ;;
 esac

@@ -133,6 +133,26 @@ TEST(X25519, RejectsLowOrderPointsAndBadSizes) {
   EXPECT_EQ(x25519_public_key(pair.private_key), pair.public_key);
 }
 
+TEST(X25519, PreparedKeyMatchesRfc7748AndRefusesBadInput) {
+  const Bytes alice_sk = from_hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+  const X25519PrivateKey alice(alice_sk);
+  EXPECT_EQ(to_hex(alice.public_key()), "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
+  EXPECT_EQ(to_hex(alice.private_key()), to_hex(alice_sk));
+  const Bytes bob_pk = from_hex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
+  // Reusable: the same shared secret on every call, and from a copy.
+  const X25519PrivateKey copy = alice;
+  for (const X25519PrivateKey* key : {&alice, &alice, &copy}) {
+    EXPECT_EQ(to_hex(key->dh(bob_pk)), "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+  }
+  EXPECT_ERROR_CODE(alice.dh(Bytes(32, 0)), ErrorCode::kInvalidKey);  // low order
+  EXPECT_ERROR_CODE(alice.dh(Bytes(31, 9)), ErrorCode::kInvalidKey);
+  EXPECT_ERROR_CODE((void)X25519PrivateKey(Bytes(31, 1)), ErrorCode::kInvalidKey);
+
+  const X25519PrivateKey fresh = X25519PrivateKey::generate();
+  EXPECT_EQ(x25519_public_key(fresh.private_key()), fresh.public_key());
+  EXPECT_EQ(to_hex(fresh.dh(alice.public_key())), to_hex(alice.dh(fresh.public_key())));
+}
+
 TEST(Ed25519, Rfc8032Test1) {
   Bytes sk = from_hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
   Bytes pk = ed25519_public_key(sk);

@@ -1,8 +1,7 @@
-// Helpers of the state-runtime tests: users with secp256k1 keys who sign and seal commands, reads
-// and subscriptions exactly as a client does (PROTOCOL.md "State runtime methods").
+// Helpers of the state-runtime tests and of the enclave benchmark: users with secp256k1 keys who
+// sign and seal commands, reads and subscriptions exactly as a client does (PROTOCOL.md "State
+// runtime methods"). Free of GoogleTest, so the benchmark program can use it too.
 #pragma once
-
-#include <gtest/gtest.h>
 
 #include <string>
 

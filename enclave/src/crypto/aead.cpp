@@ -8,11 +8,20 @@ using namespace detail;
 
 namespace {
 
+// Fetched once per process (OpenSSL 3 explicit fetching): EVP_aes_128_gcm() & co. would look the
+// implementation up again on every EVP_CipherInit_ex2. Fetched ciphers are immutable and shared.
+EVP_CIPHER* fetched(const char* name) {
+  return ossl_check_ptr(EVP_CIPHER_fetch(nullptr, name, nullptr), "EVP_CIPHER_fetch");
+}
+
 const EVP_CIPHER* cipher_for(AeadAlgorithm algorithm) {
+  static const CipherPtr aes128(fetched("AES-128-GCM"));
+  static const CipherPtr aes256(fetched("AES-256-GCM"));
+  static const CipherPtr chacha(fetched("ChaCha20-Poly1305"));
   switch (algorithm) {
-    case AeadAlgorithm::kAes128Gcm: return EVP_aes_128_gcm();
-    case AeadAlgorithm::kAes256Gcm: return EVP_aes_256_gcm();
-    case AeadAlgorithm::kChaCha20Poly1305: return EVP_chacha20_poly1305();
+    case AeadAlgorithm::kAes128Gcm: return aes128.get();
+    case AeadAlgorithm::kAes256Gcm: return aes256.get();
+    case AeadAlgorithm::kChaCha20Poly1305: return chacha.get();
   }
   throw Error(ErrorCode::kUnsupported, "unknown AEAD algorithm");
 }

@@ -1,5 +1,9 @@
 #include "anonify/crypto/eip712.h"
 
+#include <map>
+#include <optional>
+#include <string_view>
+
 #include "anonify/crypto/keccak.h"
 #include "anonify/error.h"
 
@@ -9,7 +13,18 @@ namespace {
 
 constexpr size_t kWord = 32;
 
-Bytes type_hash(const char* type) { return keccak256(ByteView::from_string(type)); }
+// The type strings are constants, so each hash is computed once (thread-safe static init).
+const Bytes& type_hash(const char* type) {
+  static const std::map<std::string_view, Bytes> hashes = [] {
+    std::map<std::string_view, Bytes> m;
+    for (const char* t : {kDomainType, kHandshakeType, kCiphertextType, kCiphertextBatchType, kCheckpointType,
+                          kCommandType, kEchoReplyType, kReadType, kSubscribeType}) {
+      m.emplace(t, keccak256(ByteView::from_string(t)));
+    }
+    return m;
+  }();
+  return hashes.at(type);
+}
 
 void append_word(Bytes& out, ByteView word, const char* what) {
   if (word.size() != kWord) throw Error(ErrorCode::kInvalidArgument, std::string(what) + " must be 32 bytes");
@@ -35,12 +50,24 @@ Bytes hash_struct_uint_word(const char* type, uint64_t value, ByteView word, con
 }  // namespace
 
 Bytes domain_separator(const Domain& domain) {
+  // A log uses one domain, so the last separator of this thread is almost always the one asked for.
+  struct Last {
+    Domain domain;
+    Bytes separator;
+  };
+  thread_local std::optional<Last> last;
+  if (last && last->domain.chain_id == domain.chain_id && last->domain.verifying_contract == domain.verifying_contract &&
+      last->domain.name == domain.name && last->domain.version == domain.version) {
+    return last->separator;
+  }
   Bytes encoded = type_hash(kDomainType);
   append(encoded, keccak256(ByteView::from_string(domain.name)));
   append(encoded, keccak256(ByteView::from_string(domain.version)));
   append_uint(encoded, domain.chain_id);
   append_address(encoded, domain.verifying_contract, "verifyingContract");
-  return keccak256(encoded);
+  Bytes separator = keccak256(encoded);
+  last = Last{domain, separator};
+  return separator;
 }
 
 Bytes typed_data_digest(ByteView domain_separator, ByteView struct_hash) {

@@ -41,15 +41,22 @@ Bytes Sha256::finish() {
 Bytes sha256(ByteView data) { return Sha256().update(data).finish(); }
 
 Bytes hmac_sha256(ByteView key, ByteView data) {
-  MacPtr mac(ossl_check_ptr(EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr), "EVP_MAC_fetch(HMAC)"));
-  MacCtxPtr ctx(ossl_check_ptr(EVP_MAC_CTX_new(mac.get()), "EVP_MAC_CTX_new"));
-  char digest[] = "SHA256";
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+  // A context with the digest already bound, made once per process; each call duplicates it. Setting
+  // the digest by name on a fresh context would look SHA-256 up in the provider store on every call.
+  static const MacCtxPtr bound = [] {
+    MacPtr mac(ossl_check_ptr(EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr), "EVP_MAC_fetch(HMAC)"));
+    MacCtxPtr ctx(ossl_check_ptr(EVP_MAC_CTX_new(mac.get()), "EVP_MAC_CTX_new"));
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+    ossl_check(EVP_MAC_CTX_set_params(ctx.get(), params), "EVP_MAC_CTX_set_params(HMAC-SHA256)");
+    return ctx;
+  }();
+  MacCtxPtr ctx(ossl_check_ptr(EVP_MAC_CTX_dup(bound.get()), "EVP_MAC_CTX_dup"));
   // HMAC pads keys with zeros to the block size, so an empty key equals a one-byte zero key.
   static const uint8_t kZero = 0;
   const uint8_t* key_data = key.empty() ? &kZero : key.data();
   size_t key_size = key.empty() ? 1 : key.size();
-  ossl_check(EVP_MAC_init(ctx.get(), key_data, key_size, params), "EVP_MAC_init(HMAC-SHA256)");
+  ossl_check(EVP_MAC_init(ctx.get(), key_data, key_size, nullptr), "EVP_MAC_init(HMAC-SHA256)");
   if (!data.empty()) ossl_check(EVP_MAC_update(ctx.get(), data.data(), data.size()), "EVP_MAC_update");
   Bytes out(kSha256Size);
   size_t len = 0;

@@ -1,7 +1,6 @@
 #include "anonify/crypto/hkdf.h"
 
-#include <openssl/core_names.h>
-#include <openssl/params.h>
+#include <algorithm>
 
 #include "anonify/crypto/hash.h"
 #include "crypto/openssl_util.h"
@@ -22,21 +21,20 @@ SecretBytes hkdf_expand(ByteView prk, ByteView info, size_t length) {
   if (length == 0 || length > 255 * kSha256Size) {
     throw Error(ErrorCode::kInvalidArgument, "HKDF-Expand: output length must be 1..8160");
   }
-  KdfPtr kdf(ossl_check_ptr(EVP_KDF_fetch(nullptr, OSSL_KDF_NAME_HKDF, nullptr), "EVP_KDF_fetch(HKDF)"));
-  KdfCtxPtr ctx(ossl_check_ptr(EVP_KDF_CTX_new(kdf.get()), "EVP_KDF_CTX_new"));
-  char digest[] = "SHA256";
-  int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
-  OSSL_PARAM params[5];
-  size_t n = 0;
-  params[n++] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-  params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
-  params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, const_cast<uint8_t*>(prk.data()), prk.size());
-  if (!info.empty()) {
-    params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<uint8_t*>(info.data()), info.size());
-  }
-  params[n] = OSSL_PARAM_construct_end();
+  // RFC 5869 §2.3 on our HMAC-SHA256 (one prepared context, duplicated per block):
+  // T(i) = HMAC(PRK, T(i-1) ‖ info ‖ i), OKM = first `length` bytes of T(1) ‖ T(2) ‖ ...
+  // OpenSSL 3.0's HKDF cannot duplicate a prepared context, so EVP_KDF would look the digest up
+  // by name on every call.
   SecretBytes out(length);
-  ossl_check(EVP_KDF_derive(ctx.get(), out.data(), out.size(), params), "EVP_KDF_derive(HKDF-Expand)");
+  SecretBytes previous;
+  size_t written = 0;
+  for (uint8_t counter = 1; written < length; ++counter) {
+    SecretBytes input(concat({previous, info, ByteView(&counter, 1)}));
+    previous = SecretBytes(hmac_sha256(prk, input));
+    const size_t take = std::min(kSha256Size, length - written);
+    std::copy(previous.data(), previous.data() + take, out.data() + written);
+    written += take;
+  }
   return out;
 }
 

@@ -101,29 +101,27 @@ struct Encapsulation {
   Bytes enc;
 };
 
+// X25519PrivateKey computes each key's public half once (OpenSSL derives it on import), so a
+// base-mode Encap costs two scalar multiplications (keygen, DH) and a Decap one (the DH).
 Encapsulation encap(ByteView pk_r, const KeyPair* ephemeral, const SecretBytes* sender_private_key) {
   if (pk_r.size() != kX25519KeySize) throw Error(ErrorCode::kInvalidKey, "HPKE: recipient public key must be 32 bytes");
-  KeyPair generated;
-  if (ephemeral == nullptr) {
-    generated = generate_key_pair();
-    ephemeral = &generated;
-  }
-  SecretBytes dh = x25519(ephemeral->private_key, pk_r);
-  Bytes kem_context = concat({ephemeral->public_key, pk_r});
+  const X25519PrivateKey sk_e = ephemeral == nullptr ? X25519PrivateKey::generate() : X25519PrivateKey(ephemeral->private_key);
+  SecretBytes dh = sk_e.dh(pk_r);
+  Bytes kem_context = concat({sk_e.public_key(), pk_r});
   if (sender_private_key != nullptr) {
-    SecretBytes dh_static = x25519(*sender_private_key, pk_r);
-    dh = SecretBytes(concat({dh, dh_static}));
-    append(kem_context, x25519_public_key(*sender_private_key));
+    const X25519PrivateKey sk_s(*sender_private_key);
+    dh = SecretBytes(concat({dh, sk_s.dh(pk_r)}));
+    append(kem_context, sk_s.public_key());
   }
-  return Encapsulation{extract_and_expand(dh, kem_context), ephemeral->public_key};
+  return Encapsulation{extract_and_expand(dh, kem_context), sk_e.public_key()};
 }
 
-SecretBytes decap(ByteView enc, ByteView sk_r, const Bytes* sender_public_key) {
+SecretBytes decap(ByteView enc, const X25519PrivateKey& sk_r, const Bytes* sender_public_key) {
   if (enc.size() != kEncSize) throw Error(ErrorCode::kInvalidKey, "HPKE: enc must be 32 bytes");
-  SecretBytes dh = x25519(sk_r, enc);
-  Bytes kem_context = concat({enc, x25519_public_key(sk_r)});
+  SecretBytes dh = sk_r.dh(enc);
+  Bytes kem_context = concat({enc, sk_r.public_key()});
   if (sender_public_key != nullptr) {
-    SecretBytes dh_static = x25519(sk_r, *sender_public_key);
+    SecretBytes dh_static = sk_r.dh(*sender_public_key);
     dh = SecretBytes(concat({dh, dh_static}));
     append(kem_context, *sender_public_key);
   }
@@ -218,11 +216,16 @@ SenderSetup setup_sender(const Suite& suite, ByteView recipient_public_key, Byte
   return SenderSetup{std::move(e.enc), std::move(ctx)};
 }
 
-Context setup_recipient(const Suite& suite, ByteView enc, ByteView recipient_private_key, ByteView info,
+Context setup_recipient(const Suite& suite, ByteView enc, const X25519PrivateKey& recipient, ByteView info,
                         const std::optional<Psk>& psk) {
   check_suite(suite);
-  SecretBytes shared = decap(enc, recipient_private_key, nullptr);
+  SecretBytes shared = decap(enc, recipient, nullptr);
   return key_schedule(suite, Context::Role::kRecipient, mode_for(false, psk), shared, info, psk);
+}
+
+Context setup_recipient(const Suite& suite, ByteView enc, ByteView recipient_private_key, ByteView info,
+                        const std::optional<Psk>& psk) {
+  return setup_recipient(suite, enc, X25519PrivateKey(recipient_private_key), info, psk);
 }
 
 SenderSetup setup_auth_sender(const Suite& suite, ByteView recipient_public_key, ByteView info,
@@ -239,7 +242,7 @@ Context setup_auth_recipient(const Suite& suite, ByteView enc, ByteView recipien
   check_suite(suite);
   if (sender_public_key.size() != kX25519KeySize) throw Error(ErrorCode::kInvalidKey, "HPKE: sender public key must be 32 bytes");
   Bytes pk_s = sender_public_key.to_bytes();
-  SecretBytes shared = decap(enc, recipient_private_key, &pk_s);
+  SecretBytes shared = decap(enc, X25519PrivateKey(recipient_private_key), &pk_s);
   return key_schedule(suite, Context::Role::kRecipient, mode_for(true, psk), shared, info, psk);
 }
 
@@ -250,10 +253,15 @@ Sealed seal(const Suite& suite, ByteView recipient_public_key, ByteView info, By
   return Sealed{std::move(setup.enc), std::move(ciphertext)};
 }
 
+Bytes open(const Suite& suite, ByteView enc, const X25519PrivateKey& recipient, ByteView info, ByteView aad,
+           ByteView ciphertext, const std::optional<Psk>& psk) {
+  Context ctx = setup_recipient(suite, enc, recipient, info, psk);
+  return ctx.open(aad, ciphertext);
+}
+
 Bytes open(const Suite& suite, ByteView enc, ByteView recipient_private_key, ByteView info, ByteView aad,
            ByteView ciphertext, const std::optional<Psk>& psk) {
-  Context ctx = setup_recipient(suite, enc, recipient_private_key, info, psk);
-  return ctx.open(aad, ciphertext);
+  return open(suite, enc, X25519PrivateKey(recipient_private_key), info, aad, ciphertext, psk);
 }
 
 }  // namespace anonify::crypto::hpke

@@ -69,7 +69,7 @@ ANONIFY_PROTOCOL_METHOD(secure_echo)(Enclave& enclave, const Params& params) {
   }
   SecretBytes request;  // the user's message: wiped after the reply is sealed
   try {
-    request = SecretBytes(hpke::open(hpke::kDefaultSuite, enc, identity.hpke_private_key(), ByteView::from_string(kEchoRequestInfo), {},
+    request = SecretBytes(hpke::open(hpke::kDefaultSuite, enc, identity.hpke_key(), ByteView::from_string(kEchoRequestInfo), {},
                                      ciphertext));
   } catch (const Error& e) {
     if (e.code() != ErrorCode::kAuthenticationFailed && e.code() != ErrorCode::kInvalidKey) throw;

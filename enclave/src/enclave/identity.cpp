@@ -17,10 +17,13 @@ constexpr size_t kReportDataHashOffset = 20;
 }  // namespace
 
 Identity::Identity(SecretBytes secp256k1, SecretBytes hpke, SecretBytes mls)
-    : secp256k1_private_(std::move(secp256k1)), hpke_private_(std::move(hpke)), mls_private_(std::move(mls)) {
+    : secp256k1_private_(std::move(secp256k1)),
+      hpke_private_(std::move(hpke)),
+      mls_private_(std::move(mls)),
+      hpke_key_(hpke_private_) {
   secp256k1_public_ = crypto::secp256k1_public_key(secp256k1_private_);
   eth_address_ = crypto::eth_address_from_public_key(secp256k1_public_);
-  hpke_public_ = crypto::x25519_public_key(hpke_private_);
+  hpke_public_ = hpke_key_.public_key();
   mls_public_ = crypto::ed25519_public_key(mls_private_);
 }
 

@@ -76,11 +76,11 @@ Json parse_envelope(ByteView json, ErrorCode code, const char* what, std::initia
 
 }  // namespace
 
-std::optional<SecretBytes> open_sealed(ByteView sealed, ByteView hpke_private_key, const char* info) {
+std::optional<SecretBytes> open_sealed(ByteView sealed, const crypto::X25519PrivateKey& hpke_key, const char* info) {
   if (sealed.size() < crypto::hpke::kEncSize) return std::nullopt;
   try {
     Bytes plain = crypto::hpke::open(crypto::hpke::kDefaultSuite, sealed.subview(0, crypto::hpke::kEncSize),
-                                     hpke_private_key, ByteView::from_string(info), ByteView(),
+                                     hpke_key, ByteView::from_string(info), ByteView(),
                                      sealed.subview(crypto::hpke::kEncSize, sealed.size() - crypto::hpke::kEncSize));
     return SecretBytes(std::move(plain));
   } catch (const Error&) {

@@ -67,7 +67,7 @@ EpochKeys require_member(Enclave& enclave, StateComponent& s) {
 
 SecretBytes open_user_message(Enclave& enclave, const Params& params, const char* info) {
   const Bytes sealed = params.bytes("payload");
-  std::optional<SecretBytes> plain = runtime::open_sealed(sealed, enclave.identity().hpke_private_key(), info);
+  std::optional<SecretBytes> plain = runtime::open_sealed(sealed, enclave.identity().hpke_key(), info);
   if (!plain) throw Error(ErrorCode::kHpkeOpenFailed, std::string("payload does not open as ") + info);
   return std::move(*plain);
 }

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "anonify/bytes.h"
+#include "anonify/crypto/x25519.h"
 
 namespace anonify::crypto::hpke {
 
@@ -95,6 +96,9 @@ SenderSetup setup_sender(const Suite& suite, ByteView recipient_public_key, Byte
 /// SetupBaseR / SetupPSKR (psk given). Throws Error(InvalidKey) on a malformed enc or key.
 Context setup_recipient(const Suite& suite, ByteView enc, ByteView recipient_private_key, ByteView info,
                         const std::optional<Psk>& psk = std::nullopt);
+/// The same with a prepared key (a long-lived recipient key is imported once, not per message).
+Context setup_recipient(const Suite& suite, ByteView enc, const X25519PrivateKey& recipient, ByteView info,
+                        const std::optional<Psk>& psk = std::nullopt);
 
 /// SetupAuthS / SetupAuthPSKS: the sender also authenticates with its static KEM private key.
 SenderSetup setup_auth_sender(const Suite& suite, ByteView recipient_public_key, ByteView info,
@@ -115,6 +119,8 @@ Sealed seal(const Suite& suite, ByteView recipient_public_key, ByteView info, By
             const std::optional<Psk>& psk = std::nullopt);
 /// Single-shot Open<MODE> (§6.1): setup_recipient + one open.
 Bytes open(const Suite& suite, ByteView enc, ByteView recipient_private_key, ByteView info, ByteView aad,
+           ByteView ciphertext, const std::optional<Psk>& psk = std::nullopt);
+Bytes open(const Suite& suite, ByteView enc, const X25519PrivateKey& recipient, ByteView info, ByteView aad,
            ByteView ciphertext, const std::optional<Psk>& psk = std::nullopt);
 
 }  // namespace anonify::crypto::hpke

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "anonify/bytes.h"
+#include "anonify/crypto/x25519.h"
 
 namespace anonify::enclave {
 
@@ -26,6 +27,8 @@ class Identity {
   const Bytes& mls_signature_public_key() const noexcept { return mls_public_; }
   const SecretBytes& secp256k1_private_key() const noexcept { return secp256k1_private_; }
   const SecretBytes& hpke_private_key() const noexcept { return hpke_private_; }
+  /// The HPKE key prepared for Decap (imported once: every user message is opened with it).
+  const crypto::X25519PrivateKey& hpke_key() const noexcept { return hpke_key_; }
   const SecretBytes& mls_signature_private_key() const noexcept { return mls_private_; }
 
   /// REPORTDATA = address(20) ‖ SHA-256(hpke public ‖ mls signature public)(32) ‖ zero(12).
@@ -41,6 +44,7 @@ class Identity {
   Bytes eth_address_;
   Bytes hpke_public_;
   Bytes mls_public_;
+  crypto::X25519PrivateKey hpke_key_;
 };
 
 }  // namespace anonify::enclave

@@ -8,6 +8,7 @@
 
 #include "anonify/bytes.h"
 #include "anonify/crypto/eip712.h"
+#include "anonify/crypto/x25519.h"
 #include "anonify/runtime/runtime.h"
 
 namespace anonify::runtime {
@@ -27,7 +28,7 @@ using Domain = crypto::eip712::Domain;
 
 /// Opens `enc(32) ‖ ciphertext` sealed to the enclave's HPKE key with `info`; nullopt when it does
 /// not open (wrong key, wrong info, tampered, too short).
-std::optional<SecretBytes> open_sealed(ByteView sealed, ByteView hpke_private_key, const char* info);
+std::optional<SecretBytes> open_sealed(ByteView sealed, const crypto::X25519PrivateKey& hpke_key, const char* info);
 /// Seals `plaintext` to a 32-byte X25519 key: enc ‖ ciphertext.
 Bytes seal_to(ByteView recipient_public_key, const char* info, ByteView plaintext);
 

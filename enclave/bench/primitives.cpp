@@ -1,0 +1,337 @@
+#include "primitives.h"
+
+#include <openssl/core_names.h>
+#include <openssl/rand.h>
+#include <secp256k1.h>
+#include <secp256k1_recovery.h>
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <iostream>
+#include <memory>
+
+#include "anonify/crypto/hpke.h"
+#include "anonify/crypto/keccak.h"
+#include "anonify/crypto/random.h"
+#include "anonify/crypto/x25519.h"
+#include "anonify/enclave/sealing.h"
+#include "anonify/runtime/envelope.h"
+#include "crypto/openssl_util.h"
+
+namespace anonify::bench {
+
+namespace {
+
+using namespace crypto::detail;
+
+constexpr size_t kPool = 64;  // distinct inputs cycled through, so no result is a cache hit
+constexpr size_t kKeySize = 32;
+constexpr size_t kTag = 16;
+constexpr size_t kNonce = 12;
+
+// Keeps results observable so the compiler cannot drop the measured work.
+volatile uint8_t g_sink = 0;
+void sink(const uint8_t* data, size_t size) {
+  if (size != 0) g_sink = static_cast<uint8_t>(g_sink ^ data[size - 1]);
+}
+
+Bytes random_of(size_t size) { return crypto::random_bytes(size); }
+
+// AES-GCM with the cipher fetched once and a fresh context per operation.
+class RawAesGcm {
+ public:
+  explicit RawAesGcm(const char* name) : cipher_(ossl_check_ptr(EVP_CIPHER_fetch(nullptr, name, nullptr), name)) {}
+
+  void seal(const Bytes& key, const Bytes& nonce, const Bytes& aad, const Bytes& plain, Bytes& out) const {
+    CipherCtxPtr ctx(ossl_check_ptr(EVP_CIPHER_CTX_new(), "EVP_CIPHER_CTX_new"));
+    ossl_check(EVP_EncryptInit_ex2(ctx.get(), cipher_.get(), key.data(), nonce.data(), nullptr), "EncryptInit");
+    int len = 0;
+    ossl_check(EVP_EncryptUpdate(ctx.get(), nullptr, &len, aad.data(), static_cast<int>(aad.size())), "aad");
+    out.resize(plain.size() + kTag);
+    ossl_check(EVP_EncryptUpdate(ctx.get(), out.data(), &len, plain.data(), static_cast<int>(plain.size())), "update");
+    int final_len = 0;
+    ossl_check(EVP_EncryptFinal_ex(ctx.get(), out.data() + len, &final_len), "final");
+    ossl_check(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, kTag, out.data() + plain.size()), "tag");
+  }
+
+  void open(const Bytes& key, const Bytes& nonce, const Bytes& aad, const Bytes& sealed, Bytes& out) const {
+    CipherCtxPtr ctx(ossl_check_ptr(EVP_CIPHER_CTX_new(), "EVP_CIPHER_CTX_new"));
+    ossl_check(EVP_DecryptInit_ex2(ctx.get(), cipher_.get(), key.data(), nonce.data(), nullptr), "DecryptInit");
+    int len = 0;
+    ossl_check(EVP_DecryptUpdate(ctx.get(), nullptr, &len, aad.data(), static_cast<int>(aad.size())), "aad");
+    const size_t body = sealed.size() - kTag;
+    out.resize(body);
+    ossl_check(EVP_DecryptUpdate(ctx.get(), out.data(), &len, sealed.data(), static_cast<int>(body)), "update");
+    ossl_check(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, kTag, const_cast<uint8_t*>(sealed.data() + body)),
+               "set tag");
+    int final_len = 0;
+    ossl_check(EVP_DecryptFinal_ex(ctx.get(), out.data() + len, &final_len), "tag check");
+  }
+
+ private:
+  CipherPtr cipher_;
+};
+
+// HMAC-SHA256: a context with the digest bound once, duplicated per operation.
+class RawHmac {
+ public:
+  RawHmac() {
+    MacPtr mac(ossl_check_ptr(EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr), "EVP_MAC_fetch"));
+    bound_.reset(ossl_check_ptr(EVP_MAC_CTX_new(mac.get()), "EVP_MAC_CTX_new"));
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+    ossl_check(EVP_MAC_CTX_set_params(bound_.get(), params), "EVP_MAC_CTX_set_params");
+  }
+
+  void compute(const Bytes& key, const uint8_t* data, size_t size, uint8_t out[32]) const {
+    MacCtxPtr ctx(ossl_check_ptr(EVP_MAC_CTX_dup(bound_.get()), "EVP_MAC_CTX_dup"));
+    ossl_check(EVP_MAC_init(ctx.get(), key.data(), key.size(), nullptr), "EVP_MAC_init");
+    ossl_check(EVP_MAC_update(ctx.get(), data, size), "EVP_MAC_update");
+    size_t len = 0;
+    ossl_check(EVP_MAC_final(ctx.get(), out, &len, 32), "EVP_MAC_final");
+  }
+
+ private:
+  MacCtxPtr bound_;
+};
+
+struct Secp256k1Context {
+  secp256k1_context* ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+  Secp256k1Context() {
+    if (ctx == nullptr) throw Error(ErrorCode::kCryptoFailure, "secp256k1_context_create");
+    const Bytes seed = random_of(32);
+    if (secp256k1_context_randomize(ctx, seed.data()) != 1) throw Error(ErrorCode::kCryptoFailure, "randomize");
+  }
+  ~Secp256k1Context() { secp256k1_context_destroy(ctx); }
+  Secp256k1Context(const Secp256k1Context&) = delete;
+  Secp256k1Context& operator=(const Secp256k1Context&) = delete;
+};
+
+// Each primitive as a closure over its prepared inputs; measured one batch per round.
+struct Entry {
+  std::string id;
+  std::string label;
+  size_t ops;  // per batch in a full run; quick runs a fifth
+  bool in_limit;
+  std::function<void(size_t)> op;
+  std::vector<Timing> samples;  // per op, one per batch
+  size_t next = 0;
+};
+
+class Registry {
+ public:
+  explicit Registry(std::vector<Entry>& entries) : entries_(entries) {}
+
+  template <typename Op>
+  void run(const std::string& id, const std::string& label, size_t ops, Op&& op, bool in_limit = true) {
+    entries_.push_back(Entry{id, label, ops, in_limit, std::forward<Op>(op), {}, 0});
+  }
+
+ private:
+  std::vector<Entry>& entries_;
+};
+
+std::string sized(const std::string& what, size_t size) { return what + " (" + std::to_string(size) + " B)"; }
+
+}  // namespace
+
+// Everything the primitives work on, prepared once; the closures point into it.
+struct PrimitiveSuite::State {
+  std::vector<Entry> entries;
+
+  crypto::X25519KeyPair own = crypto::x25519_generate();
+  PkeyPtr own_key;
+  std::vector<Bytes> peers;
+  RawHmac hmac;
+  RawAesGcm aes128{"AES-128-GCM"};
+  RawAesGcm aes256{"AES-256-GCM"};
+  Bytes key16 = random_of(16), key32 = random_of(32), nonce = random_of(kNonce), no_aad;
+  Bytes entry_aad = random_of(24), seal_aad = random_of(44 + 13), message = random_of(64), info = random_of(40);
+  Bytes command, entry_plain, state, command_sealed, entry_sealed, entry, word_pair = random_of(66), blob, scratch;
+  Secp256k1Context secp;
+  Bytes secp_key;
+  std::vector<Bytes> digests;
+  std::vector<std::pair<Bytes, int>> signatures;
+  crypto::X25519PrivateKey recipient = crypto::X25519PrivateKey::generate();
+  std::vector<crypto::hpke::Sealed> sealed;
+  PrimitiveInputs in;
+};
+
+PrimitiveSuite::PrimitiveSuite(const PrimitiveInputs& in, bool quick) : state_(std::make_shared<State>()), quick_(quick) {
+  State& st = *state_;
+  st.in = in;
+  Registry r(st.entries);
+
+  // --- X25519 (OpenSSL EVP): own key object built once, the peer's arrives as raw bytes.
+  st.own_key.reset(ossl_check_ptr(EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, st.own.private_key.data(), kKeySize),
+                                  "own X25519 key"));
+  for (size_t i = 0; i < kPool; ++i) st.peers.push_back(crypto::x25519_generate().public_key);
+  r.run("x25519", "X25519 DH (EVP_PKEY_derive, peer key from raw bytes)", 200, [&st](size_t i) {
+    const Bytes& peer_raw = st.peers[i % kPool];
+    PkeyPtr peer(ossl_check_ptr(EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, peer_raw.data(), kKeySize), "peer"));
+    PkeyCtxPtr ctx(ossl_check_ptr(EVP_PKEY_CTX_new(st.own_key.get(), nullptr), "EVP_PKEY_CTX_new"));
+    ossl_check(EVP_PKEY_derive_init(ctx.get()), "derive_init");
+    ossl_check(EVP_PKEY_derive_set_peer(ctx.get(), peer.get()), "set_peer");
+    uint8_t shared[kKeySize];
+    size_t len = sizeof(shared);
+    ossl_check(EVP_PKEY_derive(ctx.get(), shared, &len), "derive");
+    sink(shared, len);
+  });
+
+  // --- HMAC-SHA256 / HKDF (OpenSSL EVP_MAC / EVP_KDF).
+  st.state = random_of(in.state_size);
+  r.run("hkdf_extract", "HKDF-Extract = HMAC-SHA256 (64 B input)", 2000, [&st](size_t) {
+    uint8_t out[32];
+    st.hmac.compute(st.key32, st.message.data(), st.message.size(), out);
+    sink(out, 32);
+  });
+  // HKDF-Expand of <= 32 bytes is one HMAC over info ‖ 0x01 (RFC 5869 §2.3): cheaper than EVP_KDF,
+  // which in OpenSSL 3.0 cannot reuse a prepared context.
+  st.info.push_back(0x01);
+  r.run("hkdf_expand", "HKDF-Expand, one block = HMAC-SHA256(prk, info ‖ 0x01)", 2000, [&st](size_t) {
+    uint8_t out[32];
+    st.hmac.compute(st.key32, st.info.data(), st.info.size(), out);
+    sink(out, 32);
+  });
+  r.run("hmac_state", sized("HMAC-SHA256 of the state encoding", in.state_size), 2000, [&st](size_t) {
+    uint8_t out[32];
+    st.hmac.compute(st.key32, st.state.data(), st.state.size(), out);
+    sink(out, 32);
+  });
+
+  // --- AES-GCM (OpenSSL EVP): the HPKE body of a command, a log entry, the sealed state.
+  st.command.assign(in.command_json.begin(), in.command_json.end());
+  st.entry_plain.assign(in.entry_size - 1 - kNonce - kTag, 0x5a);
+  st.aes128.seal(st.key16, st.nonce, st.no_aad, st.command, st.command_sealed);
+  st.aes128.seal(st.key16, st.nonce, st.entry_aad, st.entry_plain, st.entry_sealed);
+  r.run("aes_open_command", sized("AES-128-GCM open, command body", st.command_sealed.size()), 2000, [&st](size_t) {
+    st.aes128.open(st.key16, st.nonce, st.no_aad, st.command_sealed, st.scratch);
+    sink(st.scratch.data(), st.scratch.size());
+  });
+  r.run("aes_seal_entry", sized("AES-128-GCM seal, log entry", st.entry_sealed.size()), 2000, [&st](size_t) {
+    st.aes128.seal(st.key16, st.nonce, st.entry_aad, st.entry_plain, st.scratch);
+    sink(st.scratch.data(), st.scratch.size());
+  });
+  r.run("aes_open_entry", sized("AES-128-GCM open, log entry", st.entry_sealed.size()), 2000, [&st](size_t) {
+    st.aes128.open(st.key16, st.nonce, st.entry_aad, st.entry_sealed, st.scratch);
+    sink(st.scratch.data(), st.scratch.size());
+  });
+  r.run("aes256_seal_state", sized("AES-256-GCM seal, sealed state", in.state_size + kTag), 2000, [&st](size_t) {
+    st.aes256.seal(st.key32, st.nonce, st.seal_aad, st.state, st.scratch);
+    sink(st.scratch.data(), st.scratch.size());
+  });
+  r.run("rand_nonce", "RAND_bytes, 12 B nonce", 2000, [](size_t) {
+    uint8_t buf[kNonce];
+    ossl_check(RAND_bytes(buf, sizeof(buf)), "RAND_bytes");
+    sink(buf, sizeof(buf));
+  });
+
+  // --- Keccak-256 (our implementation: OpenSSL 3.0 has no Ethereum Keccak). EIP-712 encodings
+  // are 2-5 words, one 136-byte block.
+  st.entry = random_of(in.entry_size);
+  r.run("keccak_block", "keccak256, one block (<= 135 B)", 2000, [&st](size_t) {
+    const Bytes h = crypto::keccak256(st.word_pair);
+    sink(h.data(), h.size());
+  });
+  r.run("keccak_entry", sized("keccak256 of a log entry", in.entry_size), 2000, [&st](size_t) {
+    const Bytes h = crypto::keccak256(st.entry);
+    sink(h.data(), h.size());
+  });
+
+  // --- secp256k1 (libsecp256k1 + recovery module).
+  st.secp_key = random_of(32);
+  while (secp256k1_ec_seckey_verify(st.secp.ctx, st.secp_key.data()) != 1) st.secp_key = random_of(32);
+  for (size_t i = 0; i < kPool; ++i) {
+    st.digests.push_back(random_of(32));
+    secp256k1_ecdsa_recoverable_signature sig;
+    Bytes compact(64);
+    int id = 0;
+    if (secp256k1_ecdsa_sign_recoverable(st.secp.ctx, &sig, st.digests.back().data(), st.secp_key.data(), nullptr, nullptr) != 1 ||
+        secp256k1_ecdsa_recoverable_signature_serialize_compact(st.secp.ctx, compact.data(), &id, &sig) != 1) {
+      throw Error(ErrorCode::kCryptoFailure, "sign");
+    }
+    st.signatures.emplace_back(std::move(compact), id);
+  }
+  r.run("secp_sign", "secp256k1 ECDSA sign, recoverable (RFC 6979)", 200, [&st](size_t i) {
+    secp256k1_ecdsa_recoverable_signature sig;
+    uint8_t out[64];
+    int id = 0;
+    if (secp256k1_ecdsa_sign_recoverable(st.secp.ctx, &sig, st.digests[i % kPool].data(), st.secp_key.data(), nullptr, nullptr) != 1 ||
+        secp256k1_ecdsa_recoverable_signature_serialize_compact(st.secp.ctx, out, &id, &sig) != 1) {
+      throw Error(ErrorCode::kCryptoFailure, "sign");
+    }
+    sink(out, sizeof(out));
+  });
+  r.run("secp_recover", "secp256k1 recover (parse, low-s check, recover, serialize)", 200, [&st](size_t i) {
+    const auto& [compact, id] = st.signatures[i % kPool];
+    secp256k1_ecdsa_recoverable_signature sig;
+    secp256k1_ecdsa_signature plain;
+    secp256k1_pubkey pub;
+    uint8_t out[65];
+    size_t len = sizeof(out);
+    if (secp256k1_ecdsa_recoverable_signature_parse_compact(st.secp.ctx, &sig, compact.data(), id) != 1 ||
+        secp256k1_ecdsa_recoverable_signature_convert(st.secp.ctx, &plain, &sig) != 1 ||
+        secp256k1_ecdsa_signature_normalize(st.secp.ctx, nullptr, &plain) != 0 ||
+        secp256k1_ecdsa_recover(st.secp.ctx, &pub, &sig, st.digests[i % kPool].data()) != 1 ||
+        secp256k1_ec_pubkey_serialize(st.secp.ctx, out, &len, &pub, SECP256K1_EC_UNCOMPRESSED) != 1) {
+      throw Error(ErrorCode::kCryptoFailure, "recover");
+    }
+    sink(out, len);
+  });
+
+  // --- JSON parse (nlohmann-json) of the three documents a transition reads.
+  const std::pair<const char*, std::pair<std::string, std::string PrimitiveInputs::*>> documents[] = {
+      {"json_command", {"command envelope", &PrimitiveInputs::command_json}},
+      {"json_entry", {"entry plaintext", &PrimitiveInputs::entry_json}},
+      {"json_payload", {"token command", &PrimitiveInputs::payload_json}},
+  };
+  for (const auto& [id, doc] : documents) {
+    const std::string& text = st.in.*doc.second;
+    r.run(id, sized("JSON parse, " + doc.first, text.size()), 1000, [&text](size_t) {
+      const nlohmann::json parsed = nlohmann::json::parse(text);
+      g_sink = static_cast<uint8_t>(g_sink ^ parsed.size());
+    });
+  }
+
+  // --- Storage: the atomic sealed-state replace state_apply does (temp file, write, fsync,
+  // rename, fsync dir), on tmpfs (where the transition run keeps it) and on disk.
+  st.blob = random_of(in.state_size + enclave::kSealCiphertextOffset + kTag);
+  r.run("write_tmpfs", sized("atomic sealed write + fsync, tmpfs", st.blob.size()), 500,
+        [&st](size_t) { enclave::write_file_atomic(st.in.tmpfs_dir + "/bench-probe.sealed", st.blob); });
+  r.run("write_disk", sized("atomic sealed write + fsync, disk", st.blob.size()), 10,
+        [&st](size_t) { enclave::write_file_atomic(st.in.disk_dir + "/bench-probe.sealed", st.blob); }, false);
+
+  // --- Reference: our HPKE single-shot open of a command (wrapper cost beside its raw parts),
+  // with the recipient key prepared once as the enclave's identity holds it.
+  for (size_t i = 0; i < kPool; ++i) {
+    st.sealed.push_back(crypto::hpke::seal(crypto::hpke::kDefaultSuite, st.recipient.public_key(),
+                                           ByteView::from_string(runtime::kCommandInfo), ByteView(),
+                                           ByteView::from_string(in.command_json)));
+  }
+  r.run("hpke_open", sized("HPKE setup + open of a command (anonify::crypto::hpke)", in.command_json.size()), 200,
+        [&st](size_t i) {
+          const crypto::hpke::Sealed& s = st.sealed[i % kPool];
+          const Bytes plain = crypto::hpke::open(crypto::hpke::kDefaultSuite, s.enc, st.recipient,
+                                                 ByteView::from_string(runtime::kCommandInfo), ByteView(), s.ciphertext);
+          sink(plain.data(), plain.size());
+        },
+        false);
+}
+
+void PrimitiveSuite::run_batch(size_t round) {
+  size_t index = 0;
+  for (Entry& e : state_->entries) {
+    const size_t n = quick_ ? std::max<size_t>(e.ops / 5, 1) : e.ops;
+    if (round == 0) std::cerr << "  primitive " << ++index << " of " << state_->entries.size() << ": " << e.label << "\n";
+    e.samples.push_back(time_batch(n, round == 0 ? std::max<size_t>(n / 4, 1) : 0, [&] { e.op(e.next++); }));
+  }
+}
+
+std::vector<PrimitiveResult> PrimitiveSuite::results() const {
+  std::vector<PrimitiveResult> out;
+  for (const Entry& e : state_->entries) out.push_back(PrimitiveResult{e.id, e.label, stat_of(e.samples), e.in_limit});
+  return out;
+}
+
+}  // namespace anonify::bench
