@@ -21,6 +21,7 @@ import {
   hexlify,
   keccak256,
   sha256,
+  type LogDescription,
   type Signer,
   type TypedDataDomain,
 } from "ethers";
@@ -266,7 +267,8 @@ describe("end to end: hardhat node + 3 TEE node processes + client SDK", functio
     const signature = await rogueKey.signTypedData(domain, CIPHERTEXT_TYPES, { epoch, payloadHash: keccak256(tampered) });
     const posted = await (await group.connect(deployer).getFunction("postCiphertext")(epoch, tampered, signature)).wait();
     // From the receipt: a snapshot entry may land right after it.
-    const tamperedCounter = posted!.logs.map((l: { topics: readonly string[]; data: string }) => group.interface.parseLog(l)).find((l) => l?.name === "CiphertextPosted")!.args.stateCounter as bigint;
+    const postedLog = posted!.logs.map((l: { topics: readonly string[]; data: string }) => group.interface.parseLog(l)).find((l: LogDescription | null) => l?.name === "CiphertextPosted");
+    const tamperedCounter = postedLog!.args.stateCounter as bigint;
     await allApplied(nodes);
 
     // Every enclave consumed the counter with the same deterministic rejection …
