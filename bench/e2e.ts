@@ -14,7 +14,7 @@ import { Wallet, type HDNodeWallet } from "ethers";
 import type { AnonifyClient } from "../src/client/AnonifyClient";
 import { DEFAULT_POLL_INTERVAL_MS } from "../src/node";
 import { Cluster, setMining, type Mining } from "./e2eCluster";
-import { fmt, isQuick, markdownTable, ms, progress, quantile, textTable, verdict, writeSection, type Table } from "./shared";
+import { fmt, isQuick, markdownTable, ms, progress, quantile, textTable, verdict, writeSection, runUnlessOrchestrated, type Table } from "./shared";
 
 const NAME = "e2e";
 const SUPPLY = 10n ** 12n;
@@ -317,7 +317,7 @@ function section(latency: LatencyResult[], throughput: ThroughputResult[], quick
   ].join("\n");
 }
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const started = Date.now();
   const quick = isQuick();
   const binary = hre.config.anonify.enclave.binary;
@@ -336,7 +336,4 @@ async function main(): Promise<void> {
   console.log(`\nWritten to ${file} in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runUnlessOrchestrated(main);

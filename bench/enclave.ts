@@ -18,6 +18,7 @@ import hre from "hardhat";
 import { Wallet } from "ethers";
 import { EnclaveProcess } from "../src/enclave";
 import { domainParams, groupDomain, sealCommand, type Hex, type TokenCommand } from "../src/client/wire";
+import { runUnlessOrchestrated } from "./shared";
 
 const QUICK = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
 const USERS = 10;
@@ -166,7 +167,7 @@ async function runThroughProcess(binary: string, cpu: number | null): Promise<Bo
 
 const fmt = (n: number, digits = 0): string => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const started = Date.now();
   const { sourceDir, buildDir, binary } = hre.config.anonify.enclave;
   build(sourceDir, "release");
@@ -243,7 +244,4 @@ async function main(): Promise<void> {
   progress(`wrote bench/out/enclave.md in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runUnlessOrchestrated(main);

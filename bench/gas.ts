@@ -17,7 +17,7 @@ import { DevelopmentIas } from "../src/attestation/devIas";
 import { intelCaDer, intelLeafDer, keyIdOfCertificate, simulationCaDer, simulationLeafDer } from "../src/attestation/roots";
 import { vectorDir } from "../test/helpers/vectors";
 import { EnclaveKeys, groupDomain } from "../test/group/helpers/enclaveKeys";
-import { fmt, isQuick, markdownTable, progress, textTable, verdict, writeSection, type Table } from "./shared";
+import { fmt, isQuick, markdownTable, progress, textTable, verdict, writeSection, runUnlessOrchestrated, type Table } from "./shared";
 
 const NAME = "gas";
 /** Real Intel reports: the one the RAVe peer figure (~96k) was measured on, and the largest vector (13 advisory IDs). */
@@ -419,7 +419,7 @@ function section(m: Measured, quick: boolean): string {
   ].join("\n");
 }
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const started = Date.now();
   const quick = isQuick();
   progress(NAME, `${quick ? "quick" : "full"} run on the in-process network`);
@@ -442,7 +442,4 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runUnlessOrchestrated(main);

@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- --quick]`: runs the benchmarks in order (gas, enclave, treekem, e2e; each its own
- * `npm run bench:<name>`, skipped with a message when package.json has no such script), then writes
+ * `npm run bench [-- --quick]`: runs the benchmarks in order (gas, enclave, treekem, e2e) in one Hardhat process
+ * (bench/all.ts; each also runs alone as `npm run bench:<name>`), then writes
  * bench/RESULTS.md: a header (date, machine, tool versions, quick or full) and the sections the benchmarks wrote to
  * bench/out/<name>.md. Quick mode reaches the benchmarks as BENCH_QUICK=1 (`hardhat run` forwards no arguments).
  * Exits non-zero when a benchmark failed; its section is then missing and the header says so.
@@ -9,46 +9,25 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { BENCH_DIR, OUT_DIR } from "./shared";
+import { BENCHMARKS, BENCH_DIR, OUTCOMES_FILE, OUT_DIR, type Outcome } from "./shared";
 
-const BENCHMARKS = ["gas", "enclave", "treekem", "e2e"] as const;
 const REPO_ROOT = path.resolve(BENCH_DIR, "..");
 const RESULTS = path.join(BENCH_DIR, "RESULTS.md");
 
-type Outcome = { name: string; status: "ok" | "skipped" | "failed"; seconds: number; detail?: string };
-
-function packageScripts(): Record<string, string> {
-  const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts?: Record<string, string> };
-  return manifest.scripts ?? {};
-}
-
-function runBenchmark(name: string, quick: boolean): Outcome {
-  const script = `bench:${name}`;
-  if (packageScripts()[script] === undefined) {
-    console.log(`\n[bench] skipping ${script}: package.json has no such script (not on this branch)`);
-    return { name, status: "skipped", seconds: 0, detail: "no script" };
-  }
-  // A stale section must not pass for this run's.
-  fs.rmSync(path.join(OUT_DIR, `${name}.md`), { force: true });
-  console.log(`\n[bench] npm run ${script}${quick ? " (quick)" : ""}`);
-  const started = Date.now();
-  const result = spawnSync("npm", ["run", "--silent", script], {
+/** Runs bench/all.ts (every benchmark in one Hardhat process) and returns its outcomes. */
+function runBenchmarks(quick: boolean): Outcome[] {
+  fs.rmSync(OUTCOMES_FILE, { force: true });
+  const cli = require.resolve("hardhat/internal/cli/cli.js", { paths: [REPO_ROOT] });
+  const result = spawnSync(process.execPath, [cli, "run", "bench/all.ts"], {
     cwd: REPO_ROOT,
     stdio: "inherit",
     env: { ...process.env, BENCH_QUICK: quick ? "1" : "0", FORCE_COLOR: "0", NO_COLOR: "1" },
   });
-  const seconds = (Date.now() - started) / 1000;
-  if (result.status !== 0) {
+  if (!fs.existsSync(OUTCOMES_FILE)) {
     const detail = result.error?.message ?? `exit code ${result.status ?? result.signal}`;
-    console.log(`[bench] ${script} FAILED (${detail}) after ${seconds.toFixed(1)} s`);
-    return { name, status: "failed", seconds, detail };
+    return BENCHMARKS.map((name) => ({ name, status: "failed", seconds: 0, detail: `bench/all.ts: ${detail}` }));
   }
-  if (!fs.existsSync(path.join(OUT_DIR, `${name}.md`))) {
-    console.log(`[bench] ${script} wrote no bench/out/${name}.md`);
-    return { name, status: "failed", seconds, detail: `no bench/out/${name}.md` };
-  }
-  console.log(`[bench] ${script} done in ${seconds.toFixed(1)} s`);
-  return { name, status: "ok", seconds };
+  return JSON.parse(fs.readFileSync(OUTCOMES_FILE, "utf8")) as Outcome[];
 }
 
 /** First line of a command's output, or undefined when it is not installed. */
@@ -93,7 +72,7 @@ function header(quick: boolean, outcomes: Outcome[], started: Date, loadAtStart:
   const openssl = commandLine("openssl", ["version"]) ?? "openssl not found";
   const secp = commandLine("pkg-config", ["--modversion", "libsecp256k1"]);
   const status = outcomes
-    .map((o) => `${o.name} ${o.status === "ok" ? `${o.seconds.toFixed(0)} s` : o.status === "skipped" ? "not run (no script on this branch)" : `FAILED (${o.detail})`}`)
+    .map((o) => `${o.name} ${o.status === "ok" ? `${o.seconds.toFixed(0)} s` : `FAILED (${o.detail})`}`)
     .join("; ");
   return [
     "# Benchmark results",
@@ -115,7 +94,7 @@ function main(): void {
   const quick = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
   const started = new Date();
   const load = os.loadavg();
-  const outcomes = BENCHMARKS.map((name) => runBenchmark(name, quick));
+  const outcomes = runBenchmarks(quick);
   const sections = outcomes
     .filter((o) => o.status === "ok")
     .map((o) => fs.readFileSync(path.join(OUT_DIR, `${o.name}.md`), "utf8").trimEnd());

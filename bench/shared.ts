@@ -9,6 +9,18 @@ import path from "node:path";
 export const BENCH_DIR = __dirname;
 export const OUT_DIR = path.join(BENCH_DIR, "out");
 
+/** The benchmarks `npm run bench` runs, in order (bench/all.ts). */
+export const BENCHMARKS = ["gas", "enclave", "treekem", "e2e"] as const;
+/** Where bench/all.ts records how each benchmark went, for bench/run.ts. */
+export const OUTCOMES_FILE = path.join(OUT_DIR, "outcomes.json");
+
+export interface Outcome {
+  name: string;
+  status: "ok" | "failed";
+  seconds: number;
+  detail?: string;
+}
+
 /** Quick mode: `BENCH_QUICK=1` (what the orchestrator sets; `hardhat run` forwards no arguments) or `--quick`. */
 export function isQuick(): boolean {
   return process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
@@ -78,4 +90,16 @@ export function writeSection(name: string, markdown: string): string {
   const file = path.join(OUT_DIR, `${name}.md`);
   fs.writeFileSync(file, markdown.trimEnd() + "\n");
   return file;
+}
+
+/**
+ * Runs a benchmark's `main` when its file is run alone (`npm run bench:<name>`); under `npm run bench` the
+ * orchestrator (bench/all.ts) imports the benchmarks into one Hardhat process and calls them itself.
+ */
+export function runUnlessOrchestrated(main: () => Promise<void>): void {
+  if (process.env.BENCH_ORCHESTRATED === "1") return;
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
 }

@@ -12,6 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import * as mls from "ts-mls";
 import { figureSvg, svgToPng, type Series } from "./lib/logPlot";
+import { runUnlessOrchestrated } from "./shared";
 
 const NAME = "treekem";
 const ROOT = path.resolve(__dirname, "..");
@@ -311,7 +312,7 @@ function renderPlot(results: Result[]): void {
   fs.writeFileSync(PNG, svgToPng(svg));
 }
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   const quick = isQuick();
   const logSizes = quick ? [4, 6, 8, 10] : [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
   const tsLogSizes = quick ? [4, 6, 8] : [4, 5, 6, 7, 8, 9, 10];
@@ -363,9 +364,4 @@ async function main(): Promise<void> {
   progress(`wrote ${path.relative(ROOT, PNG)} and bench/out/${NAME}.md`);
 }
 
-if (require.main === module) {
-  main().catch((e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  });
-}
+runUnlessOrchestrated(main);
