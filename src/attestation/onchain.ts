@@ -8,6 +8,7 @@ import { AbiCoder, Interface, type BaseContract, type ContractTransactionRespons
 import { IasVerificationError, type IasErrorArgument } from "./errors";
 import type { VerificationPolicy, VerifiedReport } from "./verifier";
 import { caDerOf, type TrustAnchor } from "./roots";
+import { searchErrorChain } from "../errorChain";
 
 export const IAS_VERIFIER_CONTRACT = "IasVerifier";
 
@@ -134,17 +135,7 @@ export function onchainShapeOf(v: VerifiedReport): OnchainVerified {
 
 /** Finds revert data in an ethers/Hardhat error (it sits at different depths depending on the path). */
 function revertDataOf(error: unknown): string | undefined {
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [error];
-  while (queue.length > 0) {
-    const e = queue.shift();
-    if (e === null || typeof e !== "object" || seen.has(e)) continue;
-    seen.add(e);
-    const data = (e as { data?: unknown }).data;
-    if (typeof data === "string" && /^0x[0-9a-fA-F]*$/.test(data) && data.length >= 10) return data;
-    for (const k of ["error", "info", "cause", "data", "parent"]) queue.push((e as Record<string, unknown>)[k]);
-  }
-  return undefined;
+  return searchErrorChain(error, (e) => (typeof e.data === "string" && /^0x[0-9a-fA-F]*$/.test(e.data) && e.data.length >= 10 ? e.data : undefined));
 }
 
 /**

@@ -4,6 +4,7 @@
  * order.
  */
 import { Contract, Interface, type ContractRunner, type Log } from "ethers";
+import { searchErrorChain } from "../errorChain";
 
 export const ANONIFY_GROUP_ABI = [
   "function join(bytes32 keyId, bytes report, bytes iasSignature, bytes32 hpkePublicKey, bytes32 mlsSignatureKey, bytes handshake, bytes handshakeSignature)",
@@ -159,20 +160,14 @@ export function decodeGroupLog(log: Log): GroupLogEntry[] {
 
 /** The custom error a revert carries, decoded with the group's ABI (`undefined` if none is found). */
 export function groupRevert(error: unknown): { name: string; args: unknown[] } | undefined {
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [error];
-  while (queue.length > 0) {
-    const e = queue.shift();
-    if (e === null || typeof e !== "object" || seen.has(e)) continue;
-    seen.add(e);
-    const data = (e as { data?: unknown }).data;
+  return searchErrorChain(error, (e) => {
+    const data = e.data;
     if (typeof data === "string" && /^0x[0-9a-fA-F]{8,}$/.test(data)) {
       const parsed = GROUP_INTERFACE.parseError(data);
       if (parsed !== null) return { name: parsed.name, args: [...parsed.args] };
     }
-    const revert = (e as { revert?: { name?: string; args?: unknown[] } }).revert;
+    const revert = e.revert as { name?: string; args?: unknown[] } | undefined;
     if (revert?.name !== undefined) return { name: revert.name, args: [...(revert.args ?? [])] };
-    for (const k of ["error", "info", "cause", "data", "parent"]) queue.push((e as Record<string, unknown>)[k]);
-  }
-  return undefined;
+    return undefined;
+  });
 }

@@ -9,6 +9,7 @@
 import type { Provider } from "ethers";
 import { NodeError } from "./errors";
 import type { NodeLogger } from "./logger";
+import { searchErrorChain } from "../errorChain";
 
 export interface RpcOptions {
   /** A call without an answer after this long counts as a transport failure. Default 15 s. */
@@ -54,23 +55,17 @@ export class RpcTimeoutError extends Error {
 /** A short, stable name of a transport failure (for the outage log line), or undefined for an RPC answer. */
 export function transportFailure(error: unknown): string | undefined {
   if (error instanceof RpcTimeoutError) return "timeout";
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [error];
-  while (queue.length > 0) {
-    const e = queue.shift();
-    if (e === null || typeof e !== "object" || seen.has(e)) continue;
-    seen.add(e);
-    const code = String((e as { code?: unknown }).code ?? "");
-    const text = String((e as { message?: unknown }).message ?? "").toLowerCase();
+  return searchErrorChain(error, (e) => {
+    const code = String(e.code ?? "");
+    const text = String(e.message ?? "").toLowerCase();
     if (code === "ECONNREFUSED" || text.includes("econnrefused")) return "connection refused";
     if (code === "ECONNRESET" || code === "EPIPE" || text.includes("econnreset") || text.includes("socket hang up")) return "connection reset";
     if (code === "ETIMEDOUT" || code === "TIMEOUT" || text.includes("timeout")) return "timeout";
     // ethers: a non-JSON or non-2xx reply (a proxy or load balancer in trouble), or a failed request.
     if (code === "SERVER_ERROR" || code === "NETWORK_ERROR") return "server error";
     if (text.includes("cannot connect to the network")) return "connection refused"; // Hardhat's HTTP provider
-    for (const k of ["error", "cause", "info", "parent"]) queue.push((e as Record<string, unknown>)[k]);
-  }
-  return undefined;
+    return undefined;
+  });
 }
 
 export function sleep(ms: number): Promise<void> {

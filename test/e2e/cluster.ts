@@ -7,14 +7,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import hre from "hardhat";
-import { Contract, ContractFactory, HDNodeWallet, JsonRpcProvider, NonceManager, hexlify, type TypedDataDomain } from "ethers";
+import { HDNodeWallet, JsonRpcProvider, NonceManager, type Contract, type TypedDataDomain } from "ethers";
 import { groupDomain, type NodeHealth } from "../../src/client";
-import { caDerOf, leafDerOf } from "../../src/attestation/roots";
 import { binaryMrenclave } from "../node/helpers";
-import { type ChildHandle, freePort, startHardhatNode, startNodeProcess } from "./processes";
+import { HARDHAT_MNEMONIC, type ChildHandle, deployGroupOverRpc, freePort, startHardhatNode, startNodeProcess } from "./processes";
 
-/** Hardhat node's default accounts. */
-const MNEMONIC = "test test test test test test test test test test test junk";
 export const ADMIN_DELAY = 3600;
 
 export interface ClusterNode {
@@ -61,7 +58,7 @@ export class Cluster {
   ) {}
 
   static account(i: number, provider: JsonRpcProvider): HDNodeWallet {
-    return HDNodeWallet.fromPhrase(MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).connect(provider);
+    return HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).connect(provider);
   }
 
   /** Starts the chain and deploys the project's contracts, step for step as deploy/modules/anonifyModule.ts does. */
@@ -82,27 +79,9 @@ export class Cluster {
     const rpcUrl = `http://127.0.0.1:${port}`;
     const provider = new JsonRpcProvider(rpcUrl, undefined, { pollingInterval: 100, cacheTimeout: -1 });
     const deployer = new NonceManager(Cluster.account(0, provider));
-    const deployerAddress = await deployer.getAddress();
-    const verifierArtifact = await hre.artifacts.readArtifact("IasVerifier");
-    const verifier = (await new ContractFactory(verifierArtifact.abi, verifierArtifact.bytecode, deployer).deploy(
-      hexlify(caDerOf("simulation")),
-      deployerAddress,
-      ADMIN_DELAY,
-    )) as unknown as Contract;
-    await verifier.waitForDeployment();
-    await (await verifier.registerSigningCertificate(hexlify(leafDerOf("simulation")))).wait();
-    await (await verifier.setMrenclaveAllowed(mrenclave, true)).wait();
-    const groupArtifact = await hre.artifacts.readArtifact("AnonifyGroup");
-    const group = (await new ContractFactory(groupArtifact.abi, groupArtifact.bytecode, deployer).deploy(
-      await verifier.getAddress(),
-      deployerAddress,
-      ADMIN_DELAY,
-      deployerAddress,
-    )) as unknown as Contract;
-    const receipt = await group.deploymentTransaction()!.wait();
-    const groupAddress = await group.getAddress();
+    const { verifier, group, groupAddress, fromBlock } = await deployGroupOverRpc(deployer, mrenclave, ADMIN_DELAY);
     const domain = groupDomain((await provider.getNetwork()).chainId, groupAddress);
-    const cluster = new Cluster(rpcUrl, provider, deployer, binary, mrenclave, verifier, group, groupAddress, receipt!.blockNumber, domain);
+    const cluster = new Cluster(rpcUrl, provider, deployer, binary, mrenclave, verifier, group, groupAddress, fromBlock, domain);
     cluster.children.push(chain);
     cluster.dirs.push(...dirs);
     return cluster;

@@ -17,20 +17,12 @@ import { parseCertificate } from "../../src/attestation/certificate";
 import { readTlv } from "../../src/attestation/der";
 import { decodeStandardBase64, readReportFields } from "../../src/attestation/report";
 import { intelSignedVectors } from "../attestation/iasVectors";
+import { IAS_ERROR_FRAGMENTS } from "../../src/attestation/onchain";
 
 const RUNS = { base64: 300, dateTime: 400, der: 300, x509: 300, report: 200 };
 
 /** The custom errors the parsers revert with (declared in libraries, so decoded here). */
-const PARSER_ERRORS = new Interface([
-  "error CertificateMalformed(uint256 offset)",
-  "error ReportMalformed(uint256 offset)",
-  "error ReportFieldDuplicated(string field)",
-  "error ReportFieldMissing(string field)",
-  "error ReportFieldInvalid(string field)",
-  "error QuoteBodyEncodingInvalid()",
-  "error QuoteBodyLengthInvalid(uint256 length)",
-  "error ReportTimestampInvalid()",
-]);
+const PARSER_ERRORS = new Interface(IAS_ERROR_FRAGMENTS);
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: string; args: string[] };
 
