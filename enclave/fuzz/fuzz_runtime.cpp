@@ -48,6 +48,7 @@ struct RuntimeFixture {
   Bytes root_key = Bytes(32, 0x17);
   Bytes mrenclave = Bytes(32, 0xab);
   crypto::X25519KeyPair hpke;
+  crypto::X25519PrivateKey hpke_key;  // the enclave's prepared key, as the identity holds it
   User alice;
   User bob;
   Ledger ledger{std::make_unique<runtime::TokenRuntime>()};  // after alice's init and a transfer to bob
@@ -75,7 +76,11 @@ struct RuntimeFixture {
     return u;
   }
 
-  RuntimeFixture() : hpke((fuzz::DeterministicRandom::install(), crypto::x25519_generate())), alice(user(1)), bob(user(2)) {
+  RuntimeFixture()
+      : hpke((fuzz::DeterministicRandom::install(), crypto::x25519_generate())),
+        hpke_key(hpke.private_key),
+        alice(user(1)),
+        bob(user(2)) {
     domain.chain_id = 31337;
     domain.verifying_contract = Bytes(20, 0x11);
     const std::string to_bob = "\"" + runtime::format_address(bob.address) + "\"";
@@ -211,7 +216,7 @@ void query(const Bytes& in) {
 
 void hpke_envelope(const Bytes& in) {
   RuntimeFixture& f = RuntimeFixture::get();
-  std::optional<SecretBytes> plain = runtime::open_sealed(in, f.hpke.private_key, runtime::kCommandInfo);
+  std::optional<SecretBytes> plain = runtime::open_sealed(in, f.hpke_key, runtime::kCommandInfo);
   if (plain) command_envelope(plain->reveal());
 }
 
