@@ -1,8 +1,8 @@
 /**
  * `npm run bench [-- --quick]`: runs the benchmarks in order (gas, enclave, treekem, e2e) in one Hardhat process
  * (bench/all.ts; each also runs alone as `npm run bench:<name>`), then writes
- * bench/RESULTS.md: a header (date, machine, tool versions, quick or full) and the sections the benchmarks wrote to
- * bench/out/<name>.md. Quick mode reaches the benchmarks as BENCH_QUICK=1 (`hardhat run` forwards no arguments).
+ * bench/RESULTS.md (quick: bench/out/RESULTS.quick.md, so the committed figures stay those of a full run): a header
+ * (date, machine, tool versions, quick or full) and the sections the benchmarks wrote to bench/out/<name>.md. Quick mode reaches the benchmarks as BENCH_QUICK=1 (`hardhat run` forwards no arguments).
  * Exits non-zero when a benchmark failed; its section is then missing and the header says so.
  */
 import { spawnSync } from "node:child_process";
@@ -12,7 +12,8 @@ import path from "node:path";
 import { BENCHMARKS, BENCH_DIR, OUTCOMES_FILE, OUT_DIR, type Outcome } from "./shared";
 
 const REPO_ROOT = path.resolve(BENCH_DIR, "..");
-const RESULTS = path.join(BENCH_DIR, "RESULTS.md");
+/** The committed results come from a full run; a quick run writes its own beside the sections, in bench/out. */
+const resultsPath = (quick: boolean) => (quick ? path.join(OUT_DIR, "RESULTS.quick.md") : path.join(BENCH_DIR, "RESULTS.md"));
 
 /** Runs bench/all.ts (every benchmark in one Hardhat process) and returns its outcomes. */
 function runBenchmarks(quick: boolean): Outcome[] {
@@ -98,9 +99,10 @@ function main(): void {
   const sections = outcomes
     .filter((o) => o.status === "ok")
     .map((o) => fs.readFileSync(path.join(OUT_DIR, `${o.name}.md`), "utf8").trimEnd());
-  fs.writeFileSync(RESULTS, [header(quick, outcomes, started, load), ...sections.map((s) => s + "\n")].join("\n"));
+  const results = resultsPath(quick);
+  fs.writeFileSync(results, [header(quick, outcomes, started, load), ...sections.map((s) => s + "\n")].join("\n"));
   const total = outcomes.reduce((s, o) => s + o.seconds, 0);
-  console.log(`\n[bench] wrote bench/RESULTS.md (${quick ? "quick" : "full"}) in ${total.toFixed(1)} s: ${outcomes.map((o) => `${o.name} ${o.status}`).join(", ")}`);
+  console.log(`\n[bench] wrote ${path.relative(REPO_ROOT, results)} (${quick ? "quick" : "full"}) in ${total.toFixed(1)} s: ${outcomes.map((o) => `${o.name} ${o.status}`).join(", ")}`);
   if (outcomes.some((o) => o.status === "failed")) process.exitCode = 1;
 }
 

@@ -12,15 +12,13 @@ import fs from "node:fs";
 import path from "node:path";
 import * as mls from "ts-mls";
 import { figureSvg, svgToPng, type Series } from "./lib/logPlot";
-import { runUnlessOrchestrated } from "./shared";
+import { OUT_DIR, isQuick, progress as sharedProgress, runUnlessOrchestrated } from "./shared";
 
 const NAME = "treekem";
 const ROOT = path.resolve(__dirname, "..");
 const ENCLAVE_DIR = path.join(ROOT, "enclave");
 const BUILD_DIR = path.join(ENCLAVE_DIR, "build");
-const OUT_DIR = path.join(__dirname, "out");
 const TREES_DIR = path.join(OUT_DIR, "treekem-trees");
-const PNG = path.join(__dirname, "treekem.png");
 const SHAPES = ["full", "fresh"] as const;
 type Shape = (typeof SHAPES)[number];
 type Impl = "anonify" | "ts-mls";
@@ -44,12 +42,11 @@ interface Result {
   entryBytes: number;
 }
 
-function isQuick(): boolean {
-  return process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
-}
+const progress = (text: string) => sharedProgress(NAME, text);
 
-function progress(text: string): void {
-  console.log(`[${NAME}] ${text}`);
+/** The committed plot comes from a full run; a quick run's goes beside its RESULTS.quick.md in bench/out. */
+function pngPath(): string {
+  return isQuick() ? path.join(OUT_DIR, "treekem.png") : path.join(__dirname, "treekem.png");
 }
 
 function median(values: readonly number[]): number {
@@ -309,7 +306,8 @@ function renderPlot(results: Result[]): void {
     ],
     legend: all(() => 1),
   });
-  fs.writeFileSync(PNG, svgToPng(svg));
+  fs.mkdirSync(path.dirname(pngPath()), { recursive: true });
+  fs.writeFileSync(pngPath(), svgToPng(svg));
 }
 
 export async function main(): Promise<void> {
@@ -361,7 +359,7 @@ export async function main(): Promise<void> {
   console.log("\n" + section);
   fs.mkdirSync(OUT_DIR, { recursive: true });
   fs.writeFileSync(path.join(OUT_DIR, `${NAME}.md`), section);
-  progress(`wrote ${path.relative(ROOT, PNG)} and bench/out/${NAME}.md`);
+  progress(`wrote ${path.relative(ROOT, pngPath())} and bench/out/${NAME}.md`);
 }
 
 runUnlessOrchestrated(main);
