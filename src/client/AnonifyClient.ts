@@ -10,6 +10,7 @@ import {
   ClientTimeoutError,
   CommandFailedError,
   CommandRejectedError,
+  NodeRequestError,
   ReadRefusedError,
 } from "./errors";
 import { DEFAULT_REQUEST_TIMEOUT_MS, NodeHttpClient } from "./http";
@@ -34,6 +35,9 @@ import {
   type TokenInfo,
   type TokenQuery,
 } from "./wire";
+
+/** Submissions of one command when the node's nonce moved between the client's read and the submission. */
+const NONCE_RACE_ATTEMPTS = 3;
 
 export interface AnonifyClientOptions {
   /** Base URL of the TEE node, e.g. http://127.0.0.1:8545 . */
@@ -248,18 +252,30 @@ export class AnonifyClient {
     // The enclave checks a command's nonce against its applied state, so this user's earlier commands must be in
     // the log (applied or rejected) before the next one is sealed.
     await this.settlePending();
-    const nonce = this.nextNonce ?? (await this.nonce());
-    const sealed = await sealCommand({ enclaveHpkeKey: enclave.hpkePublicKey, signer: this.signer, domain: await this.domain(), nonce, payload: command });
-    let response: SubmitCommandResponse;
-    try {
-      response = await this.node.post<SubmitCommandResponse>("/commands", { payload: sealed.payload });
-    } catch (error) {
-      this.forgetNonce();
-      throw error;
+    const domain = await this.domain();
+    for (let attempt = 1; ; attempt++) {
+      const nonce = this.nextNonce ?? (await this.nonce());
+      const sealed = await sealCommand({ enclaveHpkeKey: enclave.hpkePublicKey, signer: this.signer, domain, nonce, payload: command });
+      let response: SubmitCommandResponse;
+      try {
+        response = await this.node.post<SubmitCommandResponse>("/commands", { payload: sealed.payload });
+      } catch (error) {
+        this.forgetNonce();
+        // The node applied this user's previous command (sent through another node) between the nonce read and the
+        // submission: nothing was accepted, so seal the command again with the nonce the enclave now has.
+        if (error instanceof NodeRequestError && error.code === "nonce_mismatch" && attempt < NONCE_RACE_ATTEMPTS) {
+          const current = await this.nonce();
+          if (current > nonce) {
+            this.nextNonce = current;
+            continue;
+          }
+        }
+        throw error;
+      }
+      this.nextNonce = nonce + 1n;
+      this.pendingIds.add(response.id);
+      return new CommandSubmission(this, response.id, command, sealed.envelope.sender, nonce);
     }
-    this.nextNonce = nonce + 1n;
-    this.pendingIds.add(response.id);
-    return new CommandSubmission(this, response.id, command, sealed.envelope.sender, nonce);
   }
 
   async commandStatus(id: string): Promise<CommandStatus> {
