@@ -20,7 +20,7 @@ import { NodeHttpApi, type HttpApiOptions } from "./httpApi";
 import { consoleLogger, type NodeLogger } from "./logger";
 import { ensureJoined, postMemberCommit, type MembershipContext } from "./membership";
 import { callState, hasStateMethod, hasStateRuntime } from "./stateMethods";
-import { DEFAULT_KEEP_BLOCKS, RestorePoints } from "./restorePoints";
+import { DEFAULT_KEEP_BLOCKS, RestorePoints, type RestorePoint } from "./restorePoints";
 import { SnapshotHandover, type PostedSnapshot } from "./snapshots";
 import { Submitter, checkBatchOptions } from "./submitter";
 import { sleep, TxSender } from "./txSender";
@@ -192,7 +192,7 @@ export class AnonifyNode {
     const metadata = this.loadMetadata(group, network.chainId);
     if (this.mode === "simulation") {
       this.restorePoints = new RestorePoints(dataDir, path.join(dataDir, ENCLAVE_SUBDIR), this.options.reorgDepth);
-      const finished = this.restorePoints.finishInterruptedRestore();
+      const finished = this.restorePoints.finishInterruptedRestore((point) => this.reopenJournalAfter(point));
       if (finished !== undefined) this.logger.warn(`finished restoring the sealed state of block ${finished.block} (a crash interrupted it)`);
     }
     this.domainValue = { name: "Anonify", version: "1", chainId: network.chainId.toString(), verifyingContract: group as Hex };
@@ -359,14 +359,19 @@ export class AnonifyNode {
     this.rollingBack = true;
     try {
       await this.stopCore();
-      this.restorePoints!.restore(point);
-      CommandJournal.reopenAfter(this.options.dataDir, BigInt(point.lastApplied));
+      this.restorePoints!.restore(point, (p) => this.reopenJournalAfter(p));
       this.txSender = new TxSender(this.options.signer, this.rpc, {}, this.logger); // its nonce cache may name dropped transactions
       await this.startCore(this.readMetadata().fromBlock);
       this.logger.info(`rolled back and replayed: stateCounter ${this.sync.lastApplied}, epoch ${this.sync.epoch ?? "-"}`);
     } finally {
       this.rollingBack = false;
     }
+  }
+
+  /** The journaled commands applied after a restored point are open again (idempotent). */
+  private reopenJournalAfter(point: RestorePoint): void {
+    const reopened = CommandJournal.reopenAfter(this.options.dataDir, BigInt(point.lastApplied));
+    if (reopened > 0) this.logger.info(`journal: ${reopened} command(s) applied after stateCounter ${point.lastApplied} are open again`);
   }
 
   /** After a sync step that applied something: a restore point at the newest block read (then old ones pruned). */

@@ -5,8 +5,8 @@
  *
  * The copies are sealed files (encrypted under the enclave's sealing key; nothing readable), one directory per
  * point named by block number, with `point.json` (block, hash, lastApplied) written last, so a copy torn by a crash
- * is not a point. Restoring writes a `restoring` marker first, so a crash in the middle is finished by the next
- * start. Points are kept for `keepBlocks` blocks behind the newest (plus the newest older one: the safe point).
+ * is not a point. Restoring writes a `restoring` marker first and removes it after the caller's `onRestored` (the
+ * node reopens its journal there), so a crash in the middle is finished by the next start. Points are kept for `keepBlocks` blocks behind the newest (plus the newest older one: the safe point).
  *
  * Putting an older sealed state back is something a host can always do; it is safe because the enclave applies
  * only log entries (signed by attested members, in chain order) and user nonces are part of the state: replaying
@@ -90,22 +90,26 @@ export class RestorePoints {
    * Replaces the sealed directory's files with the point's (the enclave must not run). Points after it are dropped:
    * they hold blocks the reorg removed.
    */
-  restore(point: RestorePoint): void {
+  restore(point: RestorePoint, onRestored: (point: RestorePoint) => void): void {
     const marker = path.join(this.root, RESTORING_MARKER);
     fs.writeFileSync(marker, String(point.block));
     this.copyBack(point.block);
+    onRestored(point); // before the marker goes: a crash in it is redone by the next start (it must be idempotent)
     for (const p of this.list()) if (p.block > point.block) fs.rmSync(path.join(this.root, String(p.block)), { recursive: true, force: true });
     fs.rmSync(marker);
   }
 
-  /** Finishes a restore a crash interrupted (call before the enclave starts); returns the point it restored. */
-  finishInterruptedRestore(): RestorePoint | undefined {
+  /**
+   * Finishes a restore a crash interrupted (call before the enclave starts), with the same `onRestored`; returns the
+   * point it restored.
+   */
+  finishInterruptedRestore(onRestored: (point: RestorePoint) => void): RestorePoint | undefined {
     const marker = path.join(this.root, RESTORING_MARKER);
     if (!fs.existsSync(marker)) return undefined;
     const block = Number(fs.readFileSync(marker, "utf8"));
     const point = this.list().find((p) => p.block === block);
     if (point === undefined) throw new NodeError("state_unavailable", `${marker} names restore point ${block}, which is missing`, 503);
-    this.restore(point);
+    this.restore(point, onRestored);
     return point;
   }
 
