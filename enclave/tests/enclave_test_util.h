@@ -18,7 +18,7 @@
 
 namespace anonify::testing {
 
-/// $ANONIFY_VECTORS/<kind>, else ../shared/vectors/<kind> beside the repository.
+/// $ANONIFY_VECTORS/<kind>, else the committed copy test/vectors/<kind> (compiled in).
 inline std::string vector_path(const std::string& relative) {
   const char* env = std::getenv("ANONIFY_VECTORS");
   const std::string base = (env != nullptr && *env != '\0') ? env : ANONIFY_DEFAULT_VECTORS;

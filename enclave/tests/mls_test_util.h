@@ -13,14 +13,10 @@
 
 namespace anonify::mls::testing {
 
-// $ANONIFY_VECTORS/mls, else ../shared/vectors/mls beside the repository.
+// $ANONIFY_VECTORS/mls, else the committed copy test/vectors/mls (ANONIFY_DEFAULT_VECTORS, set by CMake).
 inline std::string mls_vector_path(const std::string& file) {
   const char* env = std::getenv("ANONIFY_VECTORS");
-#ifdef ANONIFY_DEFAULT_VECTORS
-  const std::string base = env != nullptr ? env : ANONIFY_DEFAULT_VECTORS;
-#else
-  const std::string base = env != nullptr ? env : "../shared/vectors";
-#endif
+  const std::string base = (env != nullptr && *env != '\0') ? env : ANONIFY_DEFAULT_VECTORS;
   return base + "/mls/" + file;
 }
 

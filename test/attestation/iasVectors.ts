@@ -1,5 +1,5 @@
 /**
- * The real IAS report vectors (test/vectors/ias or ../shared/vectors/ias) with their manifest entries.
+ * The real IAS report vectors (test/vectors/ias) with their manifest entries.
  */
 import fs from "node:fs";
 import path from "node:path";
