@@ -20,6 +20,9 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     /// @notice Role allowed to revoke enclaves.
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
 
+    /// @notice Eviction grace period of a new group: one day.
+    uint64 public constant DEFAULT_EVICTION_GRACE_PERIOD = 1 days;
+
     /// @notice Most ciphertexts one {postCiphertextBatch} may carry (bounds the event size and the hashing loop).
     uint256 public constant MAX_BATCH_SIZE = 128;
 
@@ -45,6 +48,7 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
 
     LogHead private _head;
     mapping(address enclave => Enclave) private _roster;
+    uint64 private _evictionGracePeriod = DEFAULT_EVICTION_GRACE_PERIOD;
 
     /**
      * @param verifier_ The `IasVerifier` whose `verifyReport` (policy included) admits enclaves.
@@ -58,6 +62,8 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     {
         if (address(verifier_).code.length == 0) revert VerifierNotContract(address(verifier_));
         verifier = verifier_;
+        emit VerifierSet(address(verifier_));
+        emit EvictionGracePeriodSet(0, DEFAULT_EVICTION_GRACE_PERIOD);
         if (initialGovernor != address(0)) _grantRole(GOVERNOR_ROLE, initialGovernor);
     }
 
@@ -156,7 +162,32 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
         _requireActive(account);
         bytes32 mrenclave = _roster[account].mrenclave;
         if (verifier.isMrenclaveAllowed(mrenclave)) revert MrenclaveStillAllowed(mrenclave);
+        if (!hasRole(GOVERNOR_ROLE, msg.sender)) {
+            uint64 disallowedAt = verifier.mrenclaveDisallowedAt(mrenclave);
+            uint256 evictableAt = uint256(disallowedAt) + _evictionGracePeriod;
+            if (block.timestamp < evictableAt) revert EvictionGracePeriodRunning(mrenclave, disallowedAt, evictableAt);
+        }
         _revoke(account, RevocationReason.MrenclaveDisallowed);
+    }
+
+    /// @inheritdoc IAnonifyGroup
+    function reinstateEnclave(address account) external onlyRole(GOVERNOR_ROLE) {
+        Enclave storage record = _roster[account];
+        if (record.status != EnclaveStatus.Revoked) revert EnclaveNotRevoked(account);
+        bytes32 mrenclave = record.mrenclave;
+        if (!verifier.isMrenclaveAllowed(mrenclave)) revert MrenclaveNotAllowed(mrenclave);
+
+        record.status = EnclaveStatus.Active;
+        _head.activeEnclaves += 1;
+        emit EnclaveReinstated(account, mrenclave, msg.sender);
+    }
+
+    /// @inheritdoc IAnonifyGroup
+    function setEvictionGracePeriod(uint64 gracePeriod) external onlyRole(GOVERNOR_ROLE) {
+        uint64 previous = _evictionGracePeriod;
+        if (previous == gracePeriod) return;
+        _evictionGracePeriod = gracePeriod;
+        emit EvictionGracePeriodSet(previous, gracePeriod);
     }
 
     // ---------------------------------------------------------------- views
@@ -169,6 +200,11 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     /// @inheritdoc IAnonifyGroup
     function stateCounter() external view returns (uint64) {
         return _head.stateCounter;
+    }
+
+    /// @inheritdoc IAnonifyGroup
+    function evictionGracePeriod() external view returns (uint64) {
+        return _evictionGracePeriod;
     }
 
     /// @inheritdoc IAnonifyGroup

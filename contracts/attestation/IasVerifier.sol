@@ -52,6 +52,7 @@ contract IasVerifier is AccessControlDefaultAdminRules {
     // Signing keys live in data contracts at SStore2.pointerOf(keyId): no storage slot to read.
     mapping(bytes32 statusHash => bool allowed) private _allowedStatuses;
     mapping(bytes32 mrenclave => bool allowed) private _allowedMrenclaves;
+    mapping(bytes32 mrenclave => uint64 timestamp) private _mrenclaveDisallowedAt;
     Policy private _policy;
 
     // --- errors: registration (see docs for the order) ---
@@ -202,6 +203,7 @@ contract IasVerifier is AccessControlDefaultAdminRules {
     }
 
     // ------------------------------------------------------------------ policy setters
+    // Each setter changes state and emits its event only when the value differs from the stored one.
 
     /// @notice Allows or disallows an `isvEnclaveQuoteStatus` value. Only POLICY_ROLE.
     /// @param status the exact status string, e.g. "OK" or "SW_HARDENING_NEEDED"
@@ -213,6 +215,7 @@ contract IasVerifier is AccessControlDefaultAdminRules {
     /// @notice Allows or refuses DEBUG enclaves. Only POLICY_ROLE.
     /// @param allowed whether reports of DEBUG enclaves pass
     function setDebugAllowed(bool allowed) external onlyRole(POLICY_ROLE) {
+        if (_policy.debugAllowed == allowed) return;
         _policy.debugAllowed = allowed;
         emit DebugAllowedSet(allowed);
     }
@@ -224,10 +227,14 @@ contract IasVerifier is AccessControlDefaultAdminRules {
     }
 
     /// @notice Adds or removes an MRENCLAVE from the allowlist. Only POLICY_ROLE.
+    /// @dev A disallow records when it happened ({mrenclaveDisallowedAt}), so groups can give their members a grace
+    /// period before anyone may evict them; setting the value it already has changes nothing and emits nothing.
     /// @param mrenclave the enclave measurement
     /// @param allowed whether it is allowlisted
     function setMrenclaveAllowed(bytes32 mrenclave, bool allowed) external onlyRole(POLICY_ROLE) {
+        if (_allowedMrenclaves[mrenclave] == allowed) return;
         _allowedMrenclaves[mrenclave] = allowed;
+        _mrenclaveDisallowedAt[mrenclave] = allowed ? 0 : uint64(block.timestamp);
         emit MrenclaveAllowedSet(mrenclave, allowed);
     }
 
@@ -241,6 +248,7 @@ contract IasVerifier is AccessControlDefaultAdminRules {
         onlyRole(POLICY_ROLE)
     {
         Policy storage p = _policy;
+        if (p.signerCheck == enabled && p.mrsigner == mrsigner && p.isvProdId == isvProdId && p.minIsvSvn == minIsvSvn) return;
         p.signerCheck = enabled;
         p.mrsigner = mrsigner;
         p.isvProdId = isvProdId;
@@ -251,6 +259,7 @@ contract IasVerifier is AccessControlDefaultAdminRules {
     /// @notice Sets the maximum age of a report against block.timestamp. Only POLICY_ROLE.
     /// @param maxAge seconds; 0 turns the check off
     function setMaxReportAge(uint64 maxAge) external onlyRole(POLICY_ROLE) {
+        if (_policy.maxReportAge == maxAge) return;
         _policy.maxReportAge = maxAge;
         emit MaxReportAgeSet(maxAge);
     }
@@ -275,6 +284,14 @@ contract IasVerifier is AccessControlDefaultAdminRules {
     /// @return allowed whether it is on the allowlist (used when the MRENCLAVE check is on)
     function isMrenclaveAllowed(bytes32 mrenclave) external view returns (bool allowed) {
         return _allowedMrenclaves[mrenclave];
+    }
+
+    /// @notice When `mrenclave` was last taken off the allowlist.
+    /// @param mrenclave the enclave measurement
+    /// @return disallowedAt block.timestamp of the disallow that is still in force; 0 while it is allowed or when it
+    /// was never allowed through {setMrenclaveAllowed}
+    function mrenclaveDisallowedAt(bytes32 mrenclave) external view returns (uint64 disallowedAt) {
+        return _mrenclaveDisallowedAt[mrenclave];
     }
 
     /**
@@ -372,11 +389,13 @@ contract IasVerifier is AccessControlDefaultAdminRules {
 
     function _setQuoteStatusAllowed(string memory status, bool allowed) private {
         bytes32 statusHash = keccak256(bytes(status));
+        if (_allowedStatuses[statusHash] == allowed) return;
         _allowedStatuses[statusHash] = allowed;
         emit QuoteStatusAllowedSet(statusHash, status, allowed);
     }
 
     function _setMrenclaveCheck(bool enabled) private {
+        if (_policy.mrenclaveCheck == enabled) return;
         _policy.mrenclaveCheck = enabled;
         emit MrenclaveCheckSet(enabled);
     }

@@ -11,7 +11,8 @@ pragma solidity ^0.8.30;
  * role in authorization, so any relayer may submit an enclave's signed message.
  */
 interface IAnonifyGroup {
-    /// @notice Lifecycle of an enclave address in the roster. `Revoked` is final: the address can never rejoin.
+    /// @notice Lifecycle of an enclave address in the roster. A `Revoked` address never rejoins by itself; only the
+    /// governor can reinstate it ({reinstateEnclave}).
     enum EnclaveStatus {
         None,
         Active,
@@ -22,7 +23,8 @@ interface IAnonifyGroup {
     enum RevocationReason {
         /// A `GOVERNOR_ROLE` holder revoked it ({revokeEnclave}).
         Governance,
-        /// Its MRENCLAVE is no longer on the verifier's allowlist and someone evicted it ({evictEnclave}).
+        /// Its MRENCLAVE is no longer on the verifier's allowlist and someone evicted it ({evictEnclave}): the governor at
+        /// once, anyone else after the group's eviction grace period.
         MrenclaveDisallowed
     }
 
@@ -60,6 +62,15 @@ interface IAnonifyGroup {
 
     /// @notice An enclave was removed from the roster for good.
     event EnclaveRevoked(address indexed enclave, bytes32 indexed mrenclave, RevocationReason reason, address by);
+
+    /// @notice The governor put a revoked enclave back on the roster (see {reinstateEnclave}).
+    event EnclaveReinstated(address indexed enclave, bytes32 indexed mrenclave, address by);
+
+    /// @notice The time a disallowed MRENCLAVE's enclaves are protected from permissionless eviction changed.
+    event EvictionGracePeriodSet(uint64 previous, uint64 gracePeriod);
+
+    /// @notice The group was bound to its attestation verifier (emitted once, by the constructor).
+    event VerifierSet(address indexed verifier);
 
     /// @notice `handshake` (an MLS commit) moved the group from `epoch` to `epoch + 1`.
     event HandshakePosted(uint64 indexed epoch, address indexed sender, bytes handshake);
@@ -113,6 +124,10 @@ interface IAnonifyGroup {
     error CheckpointNotAfterPrevious(uint64 previous, uint64 stateCounter);
     /// @notice Eviction needs the enclave's MRENCLAVE to be off the verifier's allowlist.
     error MrenclaveStillAllowed(bytes32 mrenclave);
+    /// @notice Permissionless eviction waits until the MRENCLAVE has been disallowed for the grace period.
+    error EvictionGracePeriodRunning(bytes32 mrenclave, uint64 disallowedAt, uint256 evictableAt);
+    /// @notice Only a revoked enclave can be reinstated.
+    error EnclaveNotRevoked(address enclave);
     /// @notice The verifier address must be a contract.
     error VerifierNotContract(address verifier);
 
@@ -181,11 +196,31 @@ interface IAnonifyGroup {
     function revokeEnclave(address enclave) external;
 
     /**
-     * @notice Revokes an active enclave whose MRENCLAVE the verifier no longer allows. Callable by anyone, so a policy
-     * change on the verifier takes effect in the roster without waiting for governance.
+     * @notice Revokes an active enclave whose MRENCLAVE the verifier no longer allows. A `GOVERNOR_ROLE` holder may do
+     * it as soon as the verifier disallows the measurement; anyone else once it has been disallowed for
+     * {evictionGracePeriod}, so a policy change takes effect without governance, while a mistaken or reverted disallow
+     * cannot be used to empty the roster.
      * @param enclave The enclave address.
      */
     function evictEnclave(address enclave) external;
+
+    /**
+     * @notice Puts a revoked enclave back on the roster (`GOVERNOR_ROLE`), to recover a group whose members were
+     * evicted or revoked by mistake: its MRENCLAVE must be allowed again. The enclave keeps its keys and MLS leaf (if
+     * the group did not remove it), so it can post again, e.g. the snapshot fresh enclaves take the state over from.
+     * @param enclave The enclave address.
+     */
+    function reinstateEnclave(address enclave) external;
+
+    /**
+     * @notice Sets how long an MRENCLAVE must have been disallowed before anyone may evict its enclaves
+     * (`GOVERNOR_ROLE`).
+     * @param gracePeriod Seconds.
+     */
+    function setEvictionGracePeriod(uint64 gracePeriod) external;
+
+    /// @notice Seconds an MRENCLAVE must have been disallowed before anyone (not only the governor) may evict.
+    function evictionGracePeriod() external view returns (uint64);
 
     // ---------------------------------------------------------------- views
 

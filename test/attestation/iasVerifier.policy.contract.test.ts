@@ -205,6 +205,33 @@ describe("IasVerifier: policy and access control (contract)", function () {
       ]);
     });
 
+    it("a setter given the value already stored changes nothing and emits nothing (audit F-9)", async function () {
+      const { verifier } = await loadFixture(fixture);
+      await expect(verifier.setQuoteStatusAllowed("OK", true)).to.not.emit(verifier, "QuoteStatusAllowedSet");
+      await expect(verifier.setDebugAllowed(false)).to.not.emit(verifier, "DebugAllowedSet");
+      await expect(verifier.setMrenclaveCheck(true)).to.not.emit(verifier, "MrenclaveCheckSet");
+      await expect(verifier.setMrenclaveAllowed(DEBUG.mrenclave, false)).to.not.emit(verifier, "MrenclaveAllowedSet");
+      await expect(verifier.setMaxReportAge(0)).to.not.emit(verifier, "MaxReportAgeSet");
+      await expect(verifier.setSignerPolicy(true, DEBUG.mrsigner, 3, 4)).to.emit(verifier, "SignerPolicySet");
+      await expect(verifier.setSignerPolicy(true, DEBUG.mrsigner, 3, 4)).to.not.emit(verifier, "SignerPolicySet");
+      await expect(verifier.setSignerPolicy(true, DEBUG.mrsigner, 3, 5)).to.emit(verifier, "SignerPolicySet").withArgs(true, DEBUG.mrsigner, 3, 5);
+    });
+
+    it("a disallow records its time; allowing again clears it", async function () {
+      const { verifier } = await loadFixture(fixture);
+      expect(await verifier.mrenclaveDisallowedAt(PRODUCTION.mrenclave)).to.equal(0n);
+      await verifier.setMrenclaveAllowed(PRODUCTION.mrenclave, true);
+      expect(await verifier.mrenclaveDisallowedAt(PRODUCTION.mrenclave)).to.equal(0n);
+      await verifier.setMrenclaveAllowed(PRODUCTION.mrenclave, false);
+      const at = BigInt(await time.latest());
+      expect(await verifier.mrenclaveDisallowedAt(PRODUCTION.mrenclave)).to.equal(at);
+      await time.increase(100);
+      await verifier.setMrenclaveAllowed(PRODUCTION.mrenclave, false); // unchanged: keeps the first time
+      expect(await verifier.mrenclaveDisallowedAt(PRODUCTION.mrenclave)).to.equal(at);
+      await verifier.setMrenclaveAllowed(PRODUCTION.mrenclave, true);
+      expect(await verifier.mrenclaveDisallowedAt(PRODUCTION.mrenclave)).to.equal(0n);
+    });
+
     it("POLICY_ROLE can be granted by the admin to another account", async function () {
       const { verifier, other } = await loadFixture(fixture);
       await verifier.grantRole(await verifier.POLICY_ROLE(), other.address);

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import { artifacts, ethers } from "hardhat";
 import { id, randomBytes } from "ethers";
 import { EnclaveKeys } from "./helpers/enclaveKeys";
@@ -19,6 +19,13 @@ async function oneMember() {
   const f = await loadFixture(simulationGroupFixture);
   const alice = await joinedEnclave(f);
   return { ...f, alice };
+}
+
+async function twoMembers() {
+  const f = await loadFixture(simulationGroupFixture);
+  const alice = await joinedEnclave(f);
+  const bob = await joinedEnclave(f);
+  return { ...f, alice, bob };
 }
 
 describe("AnonifyGroup: governance", function () {
@@ -115,21 +122,139 @@ describe("AnonifyGroup: governance", function () {
       });
     });
 
-    it("evictEnclave: refused while the MRENCLAVE is allowed, open to anyone once the verifier disallows it", async function () {
-      const f = await loadFixture(oneMember);
+    it("evictEnclave: refused while the MRENCLAVE is allowed; after a disallow, the governor at once, anyone else after the grace period", async function () {
+      const f = await loadFixture(twoMembers);
+      const grace = await f.group.evictionGracePeriod();
+      expect(grace).to.equal(await f.group.DEFAULT_EVICTION_GRACE_PERIOD());
+      expect(grace).to.equal(86_400n);
       await expectUnchanged(f.group, [f.alice.address], async () => {
         await expect(f.group.connect(f.outsider).evictEnclave(f.alice.address))
           .to.be.revertedWithCustomError(f.group, "MrenclaveStillAllowed")
           .withArgs(MRENCLAVE_V1);
       });
       await f.verifier.connect(f.admin).setMrenclaveAllowed(MRENCLAVE_V1, false);
-      await expect(f.group.connect(f.outsider).evictEnclave(f.alice.address))
+      const disallowedAt = await f.verifier.mrenclaveDisallowedAt(MRENCLAVE_V1);
+      expect(disallowedAt).to.equal(BigInt(await time.latest()));
+
+      // Anyone but the governor waits for the grace period.
+      await expectUnchanged(f.group, [f.alice.address, f.bob.address], async () => {
+        await expect(f.group.connect(f.outsider).evictEnclave(f.alice.address))
+          .to.be.revertedWithCustomError(f.group, "EvictionGracePeriodRunning")
+          .withArgs(MRENCLAVE_V1, disallowedAt, disallowedAt + grace);
+      });
+      // The governor evicts at once.
+      await expect(f.group.connect(f.governor).evictEnclave(f.alice.address))
         .to.emit(f.group, "EnclaveRevoked")
-        .withArgs(f.alice.address, MRENCLAVE_V1, RevocationReason.MrenclaveDisallowed, await f.outsider.getAddress());
-      expect((await f.group.enclave(f.alice.address)).status).to.equal(EnclaveStatus.Revoked);
+        .withArgs(f.alice.address, MRENCLAVE_V1, RevocationReason.MrenclaveDisallowed, await f.governor.getAddress());
+      // One second before the end of the grace period: still refused; at its end: open to anyone.
+      await time.setNextBlockTimestamp(disallowedAt + grace - 1n);
+      await expect(f.group.connect(f.outsider).evictEnclave(f.bob.address)).to.be.revertedWithCustomError(f.group, "EvictionGracePeriodRunning");
+      await time.setNextBlockTimestamp(disallowedAt + grace);
+      await expect(f.group.connect(f.outsider).evictEnclave(f.bob.address))
+        .to.emit(f.group, "EnclaveRevoked")
+        .withArgs(f.bob.address, MRENCLAVE_V1, RevocationReason.MrenclaveDisallowed, await f.outsider.getAddress());
+      expect((await f.group.enclave(f.bob.address)).status).to.equal(EnclaveStatus.Revoked);
       await expect(f.group.evictEnclave(f.alice.address)).to.be.revertedWithCustomError(f.group, "EnclaveWasRevoked").withArgs(f.alice.address);
       const stranger = new EnclaveKeys();
       await expect(f.group.evictEnclave(stranger.address)).to.be.revertedWithCustomError(f.group, "EnclaveNotRegistered").withArgs(stranger.address);
+    });
+
+    it("audit F-1: a transient disallow, undone, lets no outsider evict anyone (the roster survives)", async function () {
+      const f = await loadFixture(twoMembers);
+      await f.verifier.connect(f.admin).setMrenclaveAllowed(MRENCLAVE_V1, false);
+      await expectUnchanged(f.group, [f.alice.address, f.bob.address], async () => {
+        for (const member of [f.alice, f.bob]) {
+          await expect(f.group.connect(f.outsider).evictEnclave(member.address)).to.be.revertedWithCustomError(f.group, "EvictionGracePeriodRunning");
+        }
+      });
+      await f.verifier.connect(f.admin).setMrenclaveAllowed(MRENCLAVE_V1, true);
+      expect(await f.verifier.mrenclaveDisallowedAt(MRENCLAVE_V1)).to.equal(0n);
+      // Long after: the measurement is allowed again, so nobody can evict.
+      await time.increase(30n * 86_400n);
+      await expect(f.group.connect(f.outsider).evictEnclave(f.alice.address)).to.be.revertedWithCustomError(f.group, "MrenclaveStillAllowed");
+      expect(await f.group.activeEnclaveCount()).to.equal(2n);
+      const epoch = await f.group.currentEpoch();
+      const ct = randomBytes(10);
+      await expect(f.group.postCiphertext(epoch, ct, await f.alice.signCiphertext(f.domain, epoch, ct))).to.emit(f.group, "CiphertextPosted");
+    });
+
+    it("audit F-1b: a disallow and re-allow in one block leaves no window for an outsider's eviction between them", async function () {
+      const f = await loadFixture(twoMembers);
+      await ethers.provider.send("evm_setAutomine", [false]);
+      let evict;
+      try {
+        await f.verifier.connect(f.admin).setMrenclaveAllowed(MRENCLAVE_V1, false, { gasLimit: 200_000 });
+        evict = await f.group.connect(f.outsider).evictEnclave(f.alice.address, { gasLimit: 300_000 });
+        await f.verifier.connect(f.admin).setMrenclaveAllowed(MRENCLAVE_V1, true, { gasLimit: 200_000 });
+        await mine(1);
+      } finally {
+        await ethers.provider.send("evm_setAutomine", [true]);
+      }
+      const receipt = await ethers.provider.getTransactionReceipt(evict.hash);
+      expect(receipt?.status).to.equal(0);
+      expect((await f.group.enclave(f.alice.address)).status).to.equal(EnclaveStatus.Active);
+      expect(await f.group.activeEnclaveCount()).to.equal(2n);
+    });
+
+    it("reinstateEnclave: the governor recovers wrongly evicted members once their MRENCLAVE is allowed again", async function () {
+      const f = await loadFixture(twoMembers);
+      await f.verifier.connect(f.admin).setMrenclaveAllowed(MRENCLAVE_V1, false);
+      await time.increase(86_400n);
+      await f.group.connect(f.outsider).evictEnclave(f.alice.address);
+      await f.group.connect(f.outsider).evictEnclave(f.bob.address);
+      expect(await f.group.activeEnclaveCount()).to.equal(0n);
+
+      // Refused: not the governor; the measurement still disallowed; an address that is not revoked.
+      await expectUnchanged(f.group, [f.alice.address], async () => {
+        await expect(f.group.connect(f.outsider).reinstateEnclave(f.alice.address))
+          .to.be.revertedWithCustomError(f.group, "AccessControlUnauthorizedAccount")
+          .withArgs(await f.outsider.getAddress(), id("GOVERNOR_ROLE"));
+        await expect(f.group.connect(f.governor).reinstateEnclave(f.alice.address))
+          .to.be.revertedWithCustomError(f.group, "MrenclaveNotAllowed")
+          .withArgs(MRENCLAVE_V1);
+      });
+      const stranger = new EnclaveKeys();
+      await expect(f.group.connect(f.governor).reinstateEnclave(stranger.address))
+        .to.be.revertedWithCustomError(f.group, "EnclaveNotRevoked")
+        .withArgs(stranger.address);
+
+      await f.verifier.connect(f.admin).setMrenclaveAllowed(MRENCLAVE_V1, true);
+      await expect(f.group.connect(f.governor).reinstateEnclave(f.alice.address))
+        .to.emit(f.group, "EnclaveReinstated")
+        .withArgs(f.alice.address, MRENCLAVE_V1, await f.governor.getAddress());
+      expect((await f.group.enclave(f.alice.address)).status).to.equal(EnclaveStatus.Active);
+      expect(await f.group.activeEnclaveCount()).to.equal(1n);
+      await expect(f.group.connect(f.governor).reinstateEnclave(f.alice.address))
+        .to.be.revertedWithCustomError(f.group, "EnclaveNotRevoked")
+        .withArgs(f.alice.address);
+      // The reinstated member posts again (e.g. the snapshot a fresh enclave takes the state over from).
+      const epoch = await f.group.currentEpoch();
+      const ct = randomBytes(10);
+      await expect(f.group.postCiphertext(epoch, ct, await f.alice.signCiphertext(f.domain, epoch, ct)))
+        .to.emit(f.group, "CiphertextPosted")
+        .withArgs(1n, epoch, f.alice.address, ethers.hexlify(ct));
+    });
+
+    it("setEvictionGracePeriod: GOVERNOR_ROLE only, emits only on a real change, and applies to the next eviction", async function () {
+      const f = await loadFixture(twoMembers);
+      await expect(f.group.connect(f.outsider).setEvictionGracePeriod(0))
+        .to.be.revertedWithCustomError(f.group, "AccessControlUnauthorizedAccount")
+        .withArgs(await f.outsider.getAddress(), id("GOVERNOR_ROLE"));
+      await expect(f.group.connect(f.governor).setEvictionGracePeriod(86_400)).to.not.emit(f.group, "EvictionGracePeriodSet");
+      await expect(f.group.connect(f.governor).setEvictionGracePeriod(3_600)).to.emit(f.group, "EvictionGracePeriodSet").withArgs(86_400n, 3_600n);
+      expect(await f.group.evictionGracePeriod()).to.equal(3_600n);
+      await f.verifier.connect(f.admin).setMrenclaveAllowed(MRENCLAVE_V1, false);
+      await time.increase(3_600n);
+      await expect(f.group.connect(f.outsider).evictEnclave(f.alice.address)).to.emit(f.group, "EnclaveRevoked");
+    });
+
+    it("the constructor records its verifier and the grace period in events", async function () {
+      const f = await loadFixture(simulationGroupFixture);
+      const [verifierSet] = await f.group.queryFilter(f.group.filters.VerifierSet());
+      expect(verifierSet.args.verifier).to.equal(await f.verifier.getAddress());
+      const [grace] = await f.group.queryFilter(f.group.filters.EvictionGracePeriodSet());
+      expect([grace.args.previous, grace.args.gracePeriod]).to.deep.equal([0n, 86_400n]);
+      expect(grace.blockNumber).to.equal(verifierSet.blockNumber);
     });
 
     it("MRENCLAVE upgrade: v2 is allowed and joins, v1 is disallowed and evicted, the logs carry on", async function () {
@@ -144,7 +269,7 @@ describe("AnonifyGroup: governance", function () {
         .to.emit(f.group, "EnclaveJoined")
         .withArgs(successor.address, MRENCLAVE_V2, epoch + 1n, successor.hpkePublicKey, successor.mlsSignatureKey);
       await f.verifier.connect(f.admin).setMrenclaveAllowed(MRENCLAVE_V1, false);
-      await f.group.evictEnclave(f.alice.address);
+      await f.group.connect(f.governor).evictEnclave(f.alice.address);
 
       const next = await f.group.currentEpoch();
       const after = randomBytes(64);
