@@ -18,8 +18,8 @@ export interface DeployTaskArgs {
 
 function define(t: ConfigurableTaskDefinition): void {
   t.addOptionalParam("mrenclave", "Comma-separated MRENCLAVEs to allow (default in simulation: the built enclave binary's)")
-    .addOptionalParam("governor", "GOVERNOR_ROLE holder (default: the deployer)")
-    .addOptionalParam("admin", "Group admin (default: the deployer)")
+    .addOptionalParam("governor", "GOVERNOR_ROLE holder (default: --admin, else the deployer)")
+    .addOptionalParam("admin", "Hand every role to this account: group admin and governor, verifier POLICY_ROLE and admin (the deployer keeps none)")
     .addOptionalParam("adminDelay", "Two-step admin transfer delay in seconds", undefined, types.int)
     .addOptionalParam("dataDir", "Where deployment-<chainId>.json is written (default: anonify.dataDir)")
     .addOptionalParam("deploymentId", "Ignition deployment id (journal name on persistent networks)")
@@ -38,7 +38,13 @@ function define(t: ConfigurableTaskDefinition): void {
       console.log(`  AnonifyGroup  ${record.group}  (block ${record.deploymentBlock})`);
       console.log(`  IasVerifier   ${record.verifier}`);
       console.log(`  MRENCLAVE     ${record.mrenclaves.join(", ")}`);
+      console.log(`  admin         ${record.admin}  (group admin, verifier POLICY_ROLE)`);
       console.log(`  governor      ${record.governor}`);
+      if (record.pendingVerifierAdmin !== undefined) {
+        console.log(`  handover      the deployer renounced POLICY_ROLE and holds no group role; the verifier's admin role`);
+        console.log(`                moves in two steps: ${record.pendingVerifierAdmin} calls acceptDefaultAdminTransfer() on`);
+        console.log(`                ${record.verifier} after the admin delay`);
+      }
       console.log(`  written to    ${deploymentFile(args.dataDir ?? hre.config.anonify.dataDir, record.chainId)}`);
       return record;
     });

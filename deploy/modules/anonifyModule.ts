@@ -7,7 +7,7 @@
  * certificates) are given here as concrete values; the account-like settings stay Ignition parameters.
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import { hexlify, isHexString } from "ethers";
+import { getAddress, hexlify, id, isAddress, isHexString } from "ethers";
 import { caDerOf, leafDerOf, type TrustAnchor } from "../../src/attestation/roots";
 
 /** IAS's documented default: only "OK" is accepted by a fresh verifier. */
@@ -28,7 +28,17 @@ export interface AnonifyDeploymentConfig {
   debugAllowed?: boolean;
   /** Reject reports older than this many seconds at join time; 0 (default) = off. */
   maxReportAgeSeconds?: number;
+  /**
+   * Hand every role to this account once the deployment is set up (audit F-3): the group's admin and governor, the
+   * verifier's POLICY_ROLE (granted, and renounced by the deploying account) and the verifier's admin (a two-step
+   * transfer the new holder accepts after the delay with `acceptDefaultAdminTransfer`). Must differ from the
+   * deploying account; unset: the deploying account keeps every role.
+   */
+  handoverTo?: string;
 }
+
+/** keccak256("POLICY_ROLE"): the verifier role that sets the admission policy. */
+export const POLICY_ROLE = id("POLICY_ROLE");
 
 /** Ignition module id of a deployment: one per trust anchor, so both can live in one deployment folder. */
 export function anonifyModuleId(trustAnchor: TrustAnchor): string {
@@ -48,15 +58,18 @@ function checkConfig(config: AnonifyDeploymentConfig): void {
   const statuses = config.allowedStatuses ?? VERIFIER_DEFAULT_STATUSES;
   if (statuses.length === 0) throw new Error("allowedStatuses must not be empty");
   if (new Set(statuses).size !== statuses.length) throw new Error("allowedStatuses holds duplicates");
+  if (config.handoverTo !== undefined && !isAddress(config.handoverTo)) {
+    throw new Error(`handoverTo: ${JSON.stringify(config.handoverTo)} is not an address`);
+  }
   const age = config.maxReportAgeSeconds ?? 0;
   if (!Number.isSafeInteger(age) || age < 0) throw new Error(`maxReportAgeSeconds must be a non-negative integer, got ${age}`);
 }
 
 /**
  * Builds the module. Ignition parameters (all optional):
- * - `admin`: holder of `DEFAULT_ADMIN_ROLE` of the group (default: the deploying account). The verifier's admin is
- *   the deploying account, which sets the policy here; hand it over afterwards with `beginDefaultAdminTransfer`.
- * - `governor`: holder of the group's `GOVERNOR_ROLE` (default: the deploying account).
+ * - `admin`: holder of `DEFAULT_ADMIN_ROLE` of the group (default: `config.handoverTo`, else the deploying account).
+ *   The verifier is set up by the deploying account; with `config.handoverTo` every role ends with that account.
+ * - `governor`: holder of the group's `GOVERNOR_ROLE` (default: `config.handoverTo`, else the deploying account).
  * - `adminTransferDelay`: seconds (default {@link DEFAULT_ADMIN_TRANSFER_DELAY_SECONDS}).
  */
 export function buildAnonifyModule(config: AnonifyDeploymentConfig) {
@@ -66,31 +79,39 @@ export function buildAnonifyModule(config: AnonifyDeploymentConfig) {
 
   return buildModule(anonifyModuleId(config.trustAnchor), (m) => {
     const deployer = m.getAccount(0);
-    const admin = m.getParameter("admin", deployer);
-    const governor = m.getParameter("governor", deployer);
+    const handoverTo = config.handoverTo !== undefined ? getAddress(config.handoverTo) : undefined;
+    const admin = handoverTo !== undefined ? m.getParameter("admin", handoverTo) : m.getParameter("admin", deployer);
+    const governor = handoverTo !== undefined ? m.getParameter("governor", handoverTo) : m.getParameter("governor", deployer);
     const adminTransferDelay = m.getParameter("adminTransferDelay", DEFAULT_ADMIN_TRANSFER_DELAY_SECONDS);
 
     const verifier = m.contract("IasVerifier", [hexlify(caDerOf(config.trustAnchor)), deployer, adminTransferDelay]);
 
-    certificates.forEach((der, i) => {
-      m.call(verifier, "registerSigningCertificate", [hexlify(der)], { id: `RegisterSigningCertificate${i}` });
-    });
-    config.allowedMrenclaves.forEach((mrenclave, i) => {
-      m.call(verifier, "setMrenclaveAllowed", [mrenclave, true], { id: `AllowMrenclave${i}` });
-    });
-    statuses
-      .filter((status) => !VERIFIER_DEFAULT_STATUSES.includes(status))
-      .forEach((status, i) => m.call(verifier, "setQuoteStatusAllowed", [status, true], { id: `AllowStatus${i}` }));
-    VERIFIER_DEFAULT_STATUSES.filter((status) => !statuses.includes(status)).forEach((status, i) =>
-      m.call(verifier, "setQuoteStatusAllowed", [status, false], { id: `DisallowStatus${i}` }),
-    );
-    if (config.debugAllowed === true) m.call(verifier, "setDebugAllowed", [true], { id: "AllowDebug" });
+    // The policy calls, which the handover below must follow.
+    const setup = [
+      ...certificates.map((der, i) => m.call(verifier, "registerSigningCertificate", [hexlify(der)], { id: `RegisterSigningCertificate${i}` })),
+      ...config.allowedMrenclaves.map((mrenclave, i) => m.call(verifier, "setMrenclaveAllowed", [mrenclave, true], { id: `AllowMrenclave${i}` })),
+      ...statuses
+        .filter((status) => !VERIFIER_DEFAULT_STATUSES.includes(status))
+        .map((status, i) => m.call(verifier, "setQuoteStatusAllowed", [status, true], { id: `AllowStatus${i}` })),
+      ...VERIFIER_DEFAULT_STATUSES.filter((status) => !statuses.includes(status)).map((status, i) =>
+        m.call(verifier, "setQuoteStatusAllowed", [status, false], { id: `DisallowStatus${i}` }),
+      ),
+    ];
+    if (config.debugAllowed === true) setup.push(m.call(verifier, "setDebugAllowed", [true], { id: "AllowDebug" }));
     const maxReportAgeSeconds = config.maxReportAgeSeconds ?? 0;
     if (maxReportAgeSeconds > 0) {
-      m.call(verifier, "setMaxReportAge", [maxReportAgeSeconds], { id: "SetMaxReportAge" });
+      setup.push(m.call(verifier, "setMaxReportAge", [maxReportAgeSeconds], { id: "SetMaxReportAge" }));
     }
 
-    const group = m.contract("AnonifyGroup", [verifier, admin, adminTransferDelay, governor]);
+    let setupDone = undefined;
+    if (handoverTo !== undefined) {
+      // After every policy call above: give POLICY_ROLE to the new holder, give up the deployer's, and start the
+      // verifier's two-step admin transfer (the only role OpenZeppelin's admin rules move in two steps).
+      const granted = m.call(verifier, "grantRole", [POLICY_ROLE, handoverTo], { id: "HandoverGrantPolicyRole", after: setup });
+      const renounced = m.call(verifier, "renounceRole", [POLICY_ROLE, deployer], { id: "HandoverRenouncePolicyRole", after: [granted] });
+      setupDone = m.call(verifier, "beginDefaultAdminTransfer", [handoverTo], { id: "HandoverBeginAdminTransfer", after: [renounced] });
+    }
+    const group = m.contract("AnonifyGroup", [verifier, admin, adminTransferDelay, governor], setupDone ? { after: [setupDone] } : {});
     return { verifier, group };
   });
 }

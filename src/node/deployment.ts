@@ -14,9 +14,13 @@ import { NodeError } from "./errors";
 export interface DeployOptions {
   /** MRENCLAVEs allowed to join; default (simulation): the configured enclave binary's. Required in sgx mode. */
   mrenclaves?: string[];
-  /** GOVERNOR_ROLE holder; default the deployer. */
+  /** GOVERNOR_ROLE holder; default `admin` when given, else the deployer. */
   governor?: string;
-  /** DEFAULT_ADMIN_ROLE holder of the group; default the deployer. */
+  /**
+   * The account every role is handed to (audit F-3): the group's admin (and governor unless `governor` says
+   * otherwise), the verifier's POLICY_ROLE (the deployer renounces its own) and the verifier's admin (a two-step
+   * transfer: the new admin calls `acceptDefaultAdminTransfer` after the delay). Default: the deployer keeps them.
+   */
   admin?: string;
   /** Two-step admin transfer delay (seconds); default the module's (2 days). */
   adminTransferDelay?: number;
@@ -41,6 +45,10 @@ export interface DeploymentRecord {
   mrenclaves: string[];
   deployer: string;
   governor: string;
+  /** Holder of the group's admin role and the verifier's POLICY_ROLE (the deployer unless handed over). */
+  admin: string;
+  /** The verifier's admin transfer to `admin` waiting for acceptance, when the roles were handed over. */
+  pendingVerifierAdmin?: string;
 }
 
 export function deploymentFile(dataDir: string, chainId: bigint | string): string {
@@ -66,7 +74,12 @@ export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: Dep
   }
   for (const m of mrenclaves) if (!isHexString(m, 32)) throw new NodeError("invalid_options", `MRENCLAVE ${m} is not 32-byte hex`);
   const [deployer] = await hre.ethers.getSigners();
+  const deployerAddress = await deployer.getAddress();
+  if (options.admin !== undefined && !isAddress(options.admin)) throw new NodeError("invalid_options", `--admin ${options.admin} is not an address`);
+  if (options.governor !== undefined && !isAddress(options.governor)) throw new NodeError("invalid_options", `--governor ${options.governor} is not an address`);
+  const handoverTo = options.admin !== undefined && getAddress(options.admin) !== deployerAddress ? getAddress(options.admin) : undefined;
   const moduleConfig = {
+    handoverTo,
     trustAnchor: config.iasRootCa,
     allowedMrenclaves: mrenclaves,
     allowedStatuses: config.policy.allowedStatuses,
@@ -75,7 +88,6 @@ export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: Dep
   };
   const parameters: Record<string, string | number> = {};
   if (options.governor !== undefined) parameters.governor = getAddress(options.governor);
-  if (options.admin !== undefined) parameters.admin = getAddress(options.admin);
   if (options.adminTransferDelay !== undefined) parameters.adminTransferDelay = options.adminTransferDelay;
   const { chainId } = await hre.ethers.provider.getNetwork();
   const deploymentId = options.deploymentId ?? (hre.network.name === "hardhat" ? undefined : `anonify-${chainId}-${Date.now()}`);
@@ -92,8 +104,10 @@ export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: Dep
     verifier: getAddress(await deployed.verifier.getAddress()),
     deploymentBlock: await findDeploymentBlock(hre.ethers.provider, group),
     mrenclaves: mrenclaves.map((m) => m.toLowerCase()),
-    deployer: await deployer.getAddress(),
-    governor: options.governor !== undefined ? getAddress(options.governor) : await deployer.getAddress(),
+    deployer: deployerAddress,
+    governor: options.governor !== undefined ? getAddress(options.governor) : (handoverTo ?? deployerAddress),
+    admin: handoverTo ?? deployerAddress,
+    ...(handoverTo !== undefined ? { pendingVerifierAdmin: handoverTo } : {}),
   };
   const dataDir = options.dataDir ?? config.dataDir;
   fs.mkdirSync(dataDir, { recursive: true });

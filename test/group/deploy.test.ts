@@ -2,13 +2,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import hre, { ethers } from "hardhat";
-import { concat, hexlify, keccak256, randomBytes, sha256 } from "ethers";
+import { concat, hexlify, id, keccak256, randomBytes, sha256 } from "ethers";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { DevelopmentIas } from "../../src/attestation/devIas";
 import { intelLeafDer, keyIdOfCertificate, simulationLeafDer } from "../../src/attestation/roots";
 import { buildAnonifyModule, DEFAULT_ADMIN_TRANSFER_DELAY_SECONDS } from "../../deploy/modules/anonifyModule";
 import { vectorDir } from "../helpers/vectors";
 import { EnclaveKeys, groupDomain } from "./helpers/enclaveKeys";
-import { MRENCLAVE_V1, deployWithModule, join, type GroupFixture } from "./helpers/fixtures";
+import { MRENCLAVE_V1, MRENCLAVE_V2, deployWithModule, join, type GroupFixture } from "./helpers/fixtures";
 
 /** A real Intel-signed report of a production (non-DEBUG) enclave with status SW_HARDENING_NEEDED. */
 const RAVE = "rave_2023-02-15_v4_SW_HARDENING_NEEDED";
@@ -101,11 +102,46 @@ describe("Ignition module (deploy/modules)", function () {
     }
   });
 
+  it("audit F-3: handoverTo hands every role to the new holder and the deployer keeps none", async function () {
+    const [deployer, newAdmin, , outsider] = await ethers.getSigners();
+    const { verifier, group } = await deployWithModule(
+      { trustAnchor: "simulation", allowedMrenclaves: [MRENCLAVE_V1], allowedStatuses: ["OK", "SW_HARDENING_NEEDED"], handoverTo: await newAdmin.getAddress() },
+      { adminTransferDelay: 3600 },
+    );
+    const POLICY = id("POLICY_ROLE");
+    const GOVERNOR = id("GOVERNOR_ROLE");
+    // The policy was set before the handover.
+    expect(await verifier.isMrenclaveAllowed(MRENCLAVE_V1)).to.equal(true);
+    expect(await verifier.isQuoteStatusAllowed("SW_HARDENING_NEEDED")).to.equal(true);
+    // Group: admin and governor are the new holder; the deployer has no role.
+    expect(await group.owner()).to.equal(await newAdmin.getAddress());
+    expect(await group.hasRole(GOVERNOR, await newAdmin.getAddress())).to.equal(true);
+    expect(await group.hasRole(GOVERNOR, await deployer.getAddress())).to.equal(false);
+    // Verifier: POLICY_ROLE moved; the deployer can no longer change the policy.
+    expect(await verifier.hasRole(POLICY, await newAdmin.getAddress())).to.equal(true);
+    expect(await verifier.hasRole(POLICY, await deployer.getAddress())).to.equal(false);
+    await expect(verifier.connect(deployer).setMrenclaveAllowed(id("attacker-built enclave"), true))
+      .to.be.revertedWithCustomError(verifier, "AccessControlUnauthorizedAccount")
+      .withArgs(await deployer.getAddress(), POLICY);
+    await expect(verifier.connect(deployer).setDebugAllowed(true)).to.be.revertedWithCustomError(verifier, "AccessControlUnauthorizedAccount");
+    // The verifier's admin role moves in two steps: pending for the new holder, who accepts after the delay.
+    const [pending, schedule] = await verifier.pendingDefaultAdmin();
+    expect(pending).to.equal(await newAdmin.getAddress());
+    await time.increaseTo(schedule + 1n);
+    await verifier.connect(newAdmin).acceptDefaultAdminTransfer();
+    expect(await verifier.defaultAdmin()).to.equal(await newAdmin.getAddress());
+    expect(await verifier.hasRole(await verifier.DEFAULT_ADMIN_ROLE(), await deployer.getAddress())).to.equal(false);
+    // The new holder governs: it sets the policy and revokes; others cannot.
+    await expect(verifier.connect(newAdmin).setMrenclaveAllowed(MRENCLAVE_V2, true)).to.emit(verifier, "MrenclaveAllowedSet");
+    await expect(verifier.connect(outsider).setMrenclaveAllowed(MRENCLAVE_V2, false)).to.be.revertedWithCustomError(verifier, "AccessControlUnauthorizedAccount");
+  });
+
   it("refuses bad configurations before deploying anything", function () {
     expect(() => buildAnonifyModule({ trustAnchor: "simulation", allowedMrenclaves: ["0x1234"] })).to.throw(/not 32-byte hex/);
     expect(() => buildAnonifyModule({ trustAnchor: "simulation", allowedMrenclaves: [MRENCLAVE_V1, MRENCLAVE_V1] })).to.throw(/duplicates/);
     expect(() => buildAnonifyModule({ trustAnchor: "simulation", allowedMrenclaves: [], allowedStatuses: [] })).to.throw(/must not be empty/);
     expect(() => buildAnonifyModule({ trustAnchor: "simulation", allowedMrenclaves: [], maxReportAgeSeconds: -1 })).to.throw(/non-negative/);
     expect(() => buildAnonifyModule({ trustAnchor: "dcap" as never, allowedMrenclaves: [] })).to.throw(/trustAnchor/);
+    expect(() => buildAnonifyModule({ trustAnchor: "simulation", allowedMrenclaves: [], handoverTo: "0x1234" })).to.throw(/handoverTo/);
   });
 });

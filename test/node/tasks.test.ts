@@ -55,6 +55,24 @@ describe("anonify:deploy, anonify:node, anonify:rotate, anonify:remove (in-proce
     expect(output).to.include(record.group).and.include("simulation");
   });
 
+  it("anonify:deploy --admin hands every role to that account (audit F-3) and says what the new admin must accept", async function () {
+    const [deployer, , , , , newAdmin] = await ethers.getSigners();
+    const handoverDir = path.join(root, "handover");
+    const { result, output } = await captured(() => hre.run("anonify:deploy", { dataDir: handoverDir, admin: newAdmin.address }));
+    const handed = result as DeploymentRecord;
+    expect([handed.admin, handed.governor, handed.pendingVerifierAdmin]).to.deep.equal([newAdmin.address, newAdmin.address, newAdmin.address]);
+    const verifier = await ethers.getContractAt("IasVerifier", handed.verifier);
+    const group = await ethers.getContractAt("AnonifyGroup", handed.group);
+    const POLICY = ethers.id("POLICY_ROLE");
+    expect(await verifier.hasRole(POLICY, deployer.address)).to.equal(false);
+    expect(await verifier.hasRole(POLICY, newAdmin.address)).to.equal(true);
+    expect(await group.hasRole(await group.GOVERNOR_ROLE(), deployer.address)).to.equal(false);
+    expect(await group.owner()).to.equal(newAdmin.address);
+    expect((await verifier.pendingDefaultAdmin())[0]).to.equal(newAdmin.address);
+    expect(output).to.include("acceptDefaultAdminTransfer").and.include(newAdmin.address);
+    await expect(hre.run("anonify:deploy", { dataDir: handoverDir, admin: "0x1234" })).to.be.rejectedWith(/--admin 0x1234 is not an address/);
+  });
+
   it("anonify:node runs a node that joins and serves HTTP until shut down", async function () {
     fs.mkdirSync(dirA, { recursive: true });
     fs.copyFileSync(deploymentFile(root, record.chainId), deploymentFile(dirA, record.chainId));
