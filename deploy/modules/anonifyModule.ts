@@ -87,7 +87,7 @@ export function buildAnonifyModule(config: AnonifyDeploymentConfig) {
     const verifier = m.contract("IasVerifier", [hexlify(caDerOf(config.trustAnchor)), deployer, adminTransferDelay]);
 
     // The policy calls, which the handover below must follow.
-    const setup = [
+    const setup: Array<ReturnType<typeof m.call>> = [
       ...certificates.map((der, i) => m.call(verifier, "registerSigningCertificate", [hexlify(der)], { id: `RegisterSigningCertificate${i}` })),
       ...config.allowedMrenclaves.map((mrenclave, i) => m.call(verifier, "setMrenclaveAllowed", [mrenclave, true], { id: `AllowMrenclave${i}` })),
       ...statuses
