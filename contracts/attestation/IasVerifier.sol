@@ -53,6 +53,7 @@ contract IasVerifier is AccessControlDefaultAdminRules {
     mapping(bytes32 statusHash => bool allowed) private _allowedStatuses;
     mapping(bytes32 mrenclave => bool allowed) private _allowedMrenclaves;
     mapping(bytes32 mrenclave => uint64 timestamp) private _mrenclaveDisallowedAt;
+    mapping(bytes32 keyId => bool denied) private _deniedSigningKeys;
     Policy private _policy;
 
     // --- errors: registration (see docs for the order) ---
@@ -72,6 +73,8 @@ contract IasVerifier is AccessControlDefaultAdminRules {
     error SignatureLengthInvalid(uint256 length);
     /// @notice No signing key with this id.
     error SigningKeyNotRegistered(bytes32 keyId);
+    /// @notice The signing key was denied by the policy ({setSigningKeyDenied}), e.g. after a key compromise.
+    error SigningKeyDenied(bytes32 keyId);
     /// @notice RSA PKCS#1 v1.5 SHA-256 over the report bytes does not verify.
     error ReportSignatureInvalid();
     /// @notice The report timestamp lies outside the signing certificate's validity.
@@ -110,6 +113,8 @@ contract IasVerifier is AccessControlDefaultAdminRules {
     event SignerPolicySet(bool enabled, bytes32 mrsigner, uint16 isvProdId, uint16 minIsvSvn);
     /// @notice The maximum report age changed (0 = off).
     event MaxReportAgeSet(uint64 maxAge);
+    /// @notice A registered signing key was denied or allowed again.
+    event SigningKeyDeniedSet(bytes32 indexed keyId, bool denied);
 
     /**
      * @notice Pins the report-signing CA and sets the default policy (only "OK", no debug,
@@ -256,6 +261,16 @@ contract IasVerifier is AccessControlDefaultAdminRules {
         emit SignerPolicySet(enabled, mrsigner, isvProdId, minIsvSvn);
     }
 
+    /// @notice Denies a signing key (or allows it again): reports it signed no longer verify. Only POLICY_ROLE.
+    /// @dev Registration is permissionless and cached for good; this is how a compromised or retired key is withdrawn.
+    /// @param keyId keccak256 of the key's 256-byte modulus (need not be registered yet)
+    /// @param denied whether reports signed by it are refused
+    function setSigningKeyDenied(bytes32 keyId, bool denied) external onlyRole(POLICY_ROLE) {
+        if (_deniedSigningKeys[keyId] == denied) return;
+        _deniedSigningKeys[keyId] = denied;
+        emit SigningKeyDeniedSet(keyId, denied);
+    }
+
     /// @notice Sets the maximum age of a report against block.timestamp. Only POLICY_ROLE.
     /// @param maxAge seconds; 0 turns the check off
     function setMaxReportAge(uint64 maxAge) external onlyRole(POLICY_ROLE) {
@@ -284,6 +299,13 @@ contract IasVerifier is AccessControlDefaultAdminRules {
     /// @return allowed whether it is on the allowlist (used when the MRENCLAVE check is on)
     function isMrenclaveAllowed(bytes32 mrenclave) external view returns (bool allowed) {
         return _allowedMrenclaves[mrenclave];
+    }
+
+    /// @notice Whether reports signed by `keyId` are refused ({setSigningKeyDenied}).
+    /// @param keyId keccak256 of the key's modulus
+    /// @return denied whether the key is denied
+    function isSigningKeyDenied(bytes32 keyId) external view returns (bool denied) {
+        return _deniedSigningKeys[keyId];
     }
 
     /// @notice When `mrenclave` was last taken off the allowlist.
@@ -331,6 +353,7 @@ contract IasVerifier is AccessControlDefaultAdminRules {
         if (signature.length != SIGNING_KEY_BYTES) revert SignatureLengthInvalid(signature.length);
         (bool registered, uint64 notBefore, uint64 notAfter, bytes memory modulus) = _signingKey(keyId);
         if (!registered) revert SigningKeyNotRegistered(keyId);
+        if (_deniedSigningKeys[keyId]) revert SigningKeyDenied(keyId);
         if (!RsaPkcs1Sha256.verify(_sha256(report), signature, modulus)) revert ReportSignatureInvalid();
 
         (verified, status) = IasReport.parse(report);

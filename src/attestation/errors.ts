@@ -8,6 +8,7 @@
 export const IAS_ERROR_PARAMETERS = {
   SignatureLengthInvalid: ["length"],
   SigningKeyNotRegistered: ["keyId"],
+  SigningKeyDenied: ["keyId"],
   ReportSignatureInvalid: [],
   ReportMalformed: ["offset"],
   ReportFieldDuplicated: ["field"],
@@ -87,6 +88,8 @@ function describe(code: IasErrorCode, d: Record<string, IasErrorArgument>): stri
       return `report signature must be 256 bytes (RSA-2048), got ${d.length}`;
     case "SigningKeyNotRegistered":
       return `signing key ${d.keyId} is not the registered report-signing key`;
+    case "SigningKeyDenied":
+      return `signing key ${d.keyId} is denied by the policy`;
     case "ReportSignatureInvalid":
       return "RSA PKCS#1 v1.5 SHA-256 signature does not verify over the exact report bytes";
     case "ReportMalformed":

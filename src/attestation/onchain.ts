@@ -145,6 +145,7 @@ function revertDataOf(error: unknown): string | undefined {
 export const IAS_ERROR_FRAGMENTS = [
   "error SignatureLengthInvalid(uint256 length)",
   "error SigningKeyNotRegistered(bytes32 keyId)",
+  "error SigningKeyDenied(bytes32 keyId)",
   "error ReportSignatureInvalid()",
   "error ReportMalformed(uint256 offset)",
   "error ReportFieldDuplicated(string field)",

@@ -155,6 +155,7 @@ export function verifyReport(
 export class IasReportVerifier {
   readonly ca: PinnedCa;
   private readonly keys = new Map<string, SigningKey>();
+  private readonly deniedKeys = new Set<string>();
 
   constructor(caDer: Uint8Array, public policy: VerificationPolicy = {}) {
     this.ca = pinCa(caDer);
@@ -176,10 +177,17 @@ export class IasReportVerifier {
     return this.keys.get(keyId.toLowerCase());
   }
 
+  /** Denies a signing key (or allows it again), as the contract's `setSigningKeyDenied`. */
+  setSigningKeyDenied(keyId: string, denied: boolean): void {
+    if (denied) this.deniedKeys.add(keyId.toLowerCase());
+    else this.deniedKeys.delete(keyId.toLowerCase());
+  }
+
   private keyFor(keyId: string, signature: Uint8Array): SigningKey {
     if (signature.length !== REPORT_SIGNATURE_LENGTH) throw new IasVerificationError("SignatureLengthInvalid", [BigInt(signature.length)]);
     const key = this.signingKey(keyId);
     if (key === undefined) throw new IasVerificationError("SigningKeyNotRegistered", [keyId.toLowerCase()]);
+    if (this.deniedKeys.has(key.keyId)) throw new IasVerificationError("SigningKeyDenied", [key.keyId]);
     return key;
   }
 

@@ -146,6 +146,24 @@ describe("IasVerifier: report parsing and signature checks (contract, simulation
         .withArgs(wrong);
     });
 
+    it("audit F-4: SigningKeyDenied(keyId) once POLICY_ROLE denies the key (after the registration check, before the RSA check); allowed again, it verifies", async function () {
+      const { verifier, keyId } = await loadFixture(simulationFixture);
+      const [, other] = await ethers.getSigners();
+      const signature = sign(BASE_TEXT);
+      await expect(verifier.connect(other).setSigningKeyDenied(keyId, true)).to.be.revertedWithCustomError(verifier, "AccessControlUnauthorizedAccount");
+      await expect(verifier.setSigningKeyDenied(keyId, true)).to.emit(verifier, "SigningKeyDeniedSet").withArgs(keyId, true);
+      await expect(verifier.setSigningKeyDenied(keyId, true)).to.not.emit(verifier, "SigningKeyDeniedSet");
+      expect(await verifier.isSigningKeyDenied(keyId)).to.equal(true);
+      await expect(verifier.verifyReport(keyId, Buffer.from(BASE_TEXT), signature)).to.be.revertedWithCustomError(verifier, "SigningKeyDenied").withArgs(keyId);
+      await expect(verifier.verifyReportWithoutPolicy(keyId, Buffer.from(BASE_TEXT), signature)).to.be.revertedWithCustomError(verifier, "SigningKeyDenied");
+      // A bad signature under a denied key still names the denial (the key check comes first).
+      await expect(verifier.verifyReport(keyId, Buffer.from(BASE_TEXT), Buffer.alloc(256, 1))).to.be.revertedWithCustomError(verifier, "SigningKeyDenied");
+      // The length check stays first.
+      await expect(verifier.verifyReport(keyId, Buffer.from(BASE_TEXT), Buffer.alloc(255, 1))).to.be.revertedWithCustomError(verifier, "SignatureLengthInvalid");
+      await expect(verifier.setSigningKeyDenied(keyId, false)).to.emit(verifier, "SigningKeyDeniedSet").withArgs(keyId, false);
+      expect((await verifier.verifyReportWithoutPolicy(keyId, Buffer.from(BASE_TEXT), signature)).version).to.equal(4n);
+    });
+
     it("ReportSignatureInvalid for one changed byte of the body or of the signature, and for s >= n", async function () {
       const { verifier, keyId } = await loadFixture(simulationFixture);
       const body = Buffer.from(BASE_TEXT);

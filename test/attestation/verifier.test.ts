@@ -100,6 +100,16 @@ describe("attestation: TypeScript IAS verifier", function () {
       expectIasError(() => intel.verifyReport(simKey.keyId, v.report, v.signature), "SigningKeyNotRegistered", [simKey.keyId]);
     });
 
+    it("a denied key -> SigningKeyDenied(keyId), as the contract's denylist; allowed again, it verifies", function () {
+      intel.setSigningKeyDenied(intelKey.keyId, true);
+      try {
+        expectIasError(() => intel.verifyReportWithoutPolicy(intelKey.keyId, v.report, v.signature), "SigningKeyDenied", [intelKey.keyId]);
+      } finally {
+        intel.setSigningKeyDenied(intelKey.keyId, false);
+      }
+      expect(intel.verifyReportWithoutPolicy(intelKey.keyId, v.report, v.signature).mrenclave).to.match(/^0x[0-9a-f]{64}$/);
+    });
+
     it("one byte of the quote (inside the base64) -> ReportSignatureInvalid under Intel's key", function () {
       const at = v.report.indexOf("isvEnclaveQuoteBody") + 30;
       expectIasError(() => verifyReport(intelKey.keyId, flip(v.report, at), v.signature, intelKey, policy), "ReportSignatureInvalid");
