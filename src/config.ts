@@ -13,7 +13,7 @@ export interface AnonifyAttestationPolicyUserConfig {
   allowedStatuses?: string[];
   /** Accept enclaves with the DEBUG attribute. Default: false. Never enable in production. */
   allowDebug?: boolean;
-  /** Reject reports older than this many seconds at block.timestamp; 0 disables the check. Default: 0. */
+  /** Reject reports older than this many seconds at block.timestamp; 0 disables the check. Default: 86400 (a day) in sgx mode, 0 in simulation. */
   maxReportAgeSeconds?: number;
 }
 
@@ -43,6 +43,9 @@ export interface AnonifyConfig {
   enclave: { sourceDir: string; buildDir: string; binary: string };
   dataDir: string;
 }
+
+/** Default maximum report age in sgx mode (audit F-4): a day. */
+export const DEFAULT_SGX_MAX_REPORT_AGE_SECONDS = 86_400;
 
 /** IAS v4 report endpoint (EPID). Intel retired EPID attestation in 2025; kept for deployments that still reach it. */
 export const DEFAULT_IAS_URL = "https://api.trustedservices.intel.com/sgx/attestation/v4/report";
@@ -103,7 +106,8 @@ export function resolveAnonifyConfig(user: AnonifyUserConfig | undefined, root: 
   }
   const allowDebug = u.policy?.allowDebug ?? false;
   if (typeof allowDebug !== "boolean") fail("policy.allowDebug", "must be a boolean");
-  const maxReportAgeSeconds = u.policy?.maxReportAgeSeconds ?? 0;
+  // sgx: a report older than a day no longer admits an enclave (audit F-4); simulation: no limit by default.
+  const maxReportAgeSeconds = u.policy?.maxReportAgeSeconds ?? (mode === "sgx" ? DEFAULT_SGX_MAX_REPORT_AGE_SECONDS : 0);
   if (!Number.isSafeInteger(maxReportAgeSeconds) || maxReportAgeSeconds < 0) {
     fail("policy.maxReportAgeSeconds", `must be a non-negative integer (0 = off), got ${JSON.stringify(maxReportAgeSeconds)}`);
   }

@@ -18,6 +18,8 @@ function define(t: ConfigurableTaskDefinition): void {
     .addOptionalParam("allowStatus", "Comma-separated isvEnclaveQuoteStatus values to accept (default: OK)")
     .addFlag("allowDebug", "Accept enclaves with the DEBUG attribute")
     .addOptionalParam("mrenclave", "Comma-separated MRENCLAVE allowlist (32-byte hex); no MRENCLAVE check without it")
+    .addOptionalParam("maxReportAge", "Refuse reports older than this many seconds at --at (0 = off, the default)")
+    .addOptionalParam("at", "Verification time: unix seconds or ISO 8601 with a zone (default: now)")
     .addFlag("onchain", "Also deploy IasVerifier on the in-process network, verify there, report gas and agreement")
     .setAction(async (args: VerifyReportArgs, hre) => {
       const out = await verifyReportCommand(hre, args);

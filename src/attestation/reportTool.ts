@@ -38,6 +38,10 @@ export interface VerifyReportArgs {
   allowDebug?: boolean;
   /** Comma-separated allowed MRENCLAVEs (32-byte hex); when absent there is no MRENCLAVE check. */
   mrenclave?: string;
+  /** Maximum report age in seconds at `at` ("0" = off, the default). */
+  maxReportAge?: string;
+  /** The verification time: ISO 8601 or unix seconds (default: now). */
+  at?: string;
   onchain?: boolean;
 }
 
@@ -59,7 +63,9 @@ export interface VerifyReportOutput {
   signingKey: { keyId: string; notBefore: number; notAfter: number } | null;
   /** The signing certificate as OpenSSL (node:crypto X509Certificate) reads it; null when it cannot. */
   signingCertificate: { subject: string; issuer: string; serialNumber: string; validFrom: string; validTo: string; fingerprint256: string } | null;
-  policy: { allowedStatuses: string[]; allowDebug: boolean; allowedMrenclaves: string[] | null };
+  policy: { allowedStatuses: string[]; allowDebug: boolean; allowedMrenclaves: string[] | null; maxReportAge: number };
+  /** The verification time (unix seconds) the age check is judged at. */
+  at: number;
   error?: { code: string; message: string; details: Record<string, string | number> };
   gasUsed?: GasUsed | null;
   onchainAgrees?: boolean;
@@ -105,7 +111,24 @@ export function policyFromArgs(args: VerifyReportArgs): VerificationPolicy {
     });
     if (allowedMrenclaves.length === 0) fail("--mrenclave needs at least one 32-byte hex value");
   }
-  return { allowedStatuses, allowDebug: args.allowDebug === true, allowedMrenclaves };
+  let maxReportAge = 0;
+  if (args.maxReportAge !== undefined) {
+    if (!/^[0-9]{1,15}$/.test(args.maxReportAge.trim())) fail(`--max-report-age: ${JSON.stringify(args.maxReportAge)} is not a whole number of seconds (0 = off)`);
+    maxReportAge = Number(args.maxReportAge.trim());
+  }
+  return { allowedStatuses, allowDebug: args.allowDebug === true, allowedMrenclaves, maxReportAge };
+}
+
+/** `--at`: unix seconds or an ISO 8601 time with a zone (Z or ±hh:mm); default now. */
+export function verificationTime(at: string | undefined, now: () => number = Date.now): bigint {
+  if (at === undefined) return BigInt(Math.floor(now() / 1000));
+  const text = at.trim();
+  if (/^[0-9]{1,12}$/.test(text)) return BigInt(text);
+  const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:\d{2})$/;
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/;
+  const ms = iso.test(text) || dateOnly.test(text) ? Date.parse(dateOnly.test(text) ? `${text}T00:00:00Z` : text) : NaN;
+  if (Number.isNaN(ms) || ms < 0) fail(`--at: ${JSON.stringify(at)} is neither unix seconds nor an ISO 8601 time with a zone (e.g. 2024-06-15T14:54:05Z)`);
+  return BigInt(Math.floor(ms / 1000));
 }
 
 function caOf(arg: string | undefined): { name: string; der: Buffer } {
@@ -161,6 +184,7 @@ export async function verifyReportCommand(hre: HardhatRuntimeEnvironment, args: 
   const signature = wrapInput(() => decodeSignature(readFile("signature", args.signature)));
   const certificate = args.cert === undefined ? intelLeafDer() : wrapInput(() => readCertificateInput(readFile("cert", args.cert))).leaf;
   const policy = policyFromArgs(args);
+  const at = verificationTime(args.at);
   const ca = caOf(args.ca);
   if (args.onchain === true && hre.network.name !== "hardhat") {
     fail(`--onchain deploys a verifier on the in-process "hardhat" network only; drop --network ${hre.network.name}`);
@@ -179,7 +203,13 @@ export async function verifyReportCommand(hre: HardhatRuntimeEnvironment, args: 
     trustAnchor: ca.name,
     signingKey: null,
     signingCertificate: opensslView(certificate),
-    policy: { allowedStatuses: [...(policy.allowedStatuses ?? [])], allowDebug: policy.allowDebug === true, allowedMrenclaves: policy.allowedMrenclaves ? [...policy.allowedMrenclaves] : null },
+    policy: {
+      allowedStatuses: [...(policy.allowedStatuses ?? [])],
+      allowDebug: policy.allowDebug === true,
+      allowedMrenclaves: policy.allowedMrenclaves ? [...policy.allowedMrenclaves] : null,
+      maxReportAge: Number(policy.maxReportAge ?? 0),
+    },
+    at: Number(at),
   };
 
   // The TypeScript verdict: certificate under the pinned CA, then steps 1-7, then the policy.
@@ -191,7 +221,7 @@ export async function verifyReportCommand(hre: HardhatRuntimeEnvironment, args: 
     out.signingKey = { keyId: key.keyId, notBefore: Number(key.notBefore), notAfter: Number(key.notAfter) };
     const verified = verifyReportWithoutPolicy(key.keyId, report, signature, key);
     Object.assign(out, fieldsOf(verified));
-    checkPolicy(verified, policy);
+    checkPolicy(verified, policy, at);
     out.valid = true;
     tsVerdict = { valid: true, verified: onchainShapeOf(verified) };
   } catch (e) {
@@ -201,7 +231,7 @@ export async function verifyReportCommand(hre: HardhatRuntimeEnvironment, args: 
     tsVerdict = { valid: false, error: { code: e.code, args: [...e.args] } };
   }
 
-  if (args.onchain === true) Object.assign(out, await replayOnchain(hre, ca.der, certificate, report, signature, policy, tsVerdict, registrationError));
+  if (args.onchain === true) Object.assign(out, await replayOnchain(hre, ca.der, certificate, report, signature, policy, at, tsVerdict, registrationError));
   return out;
 }
 
@@ -212,9 +242,12 @@ async function replayOnchain(
   report: Buffer,
   signature: Buffer,
   policy: VerificationPolicy,
+  at: bigint,
   tsVerdict: VerificationOutcome,
   registrationError: IasVerificationError | undefined,
 ): Promise<Pick<VerifyReportOutput, "gasUsed" | "onchainAgrees" | "onchainError">> {
+  const ageChecked = BigInt(policy.maxReportAge ?? 0) !== 0n;
+  if (ageChecked) await requireChainTimeNotAfter(hre, at);
   await hre.run("compile", { quiet: true });
   if (!(await hre.artifacts.artifactExists(IAS_VERIFIER_CONTRACT))) {
     fail(`--onchain needs the ${IAS_VERIFIER_CONTRACT} contract compiled in this project (contracts/attestation/${IAS_VERIFIER_CONTRACT}.sol)`);
@@ -229,10 +262,32 @@ async function replayOnchain(
     const agrees = registrationError !== undefined && chainError.code === registrationError.code && sameArgs(chainError.args, [...registrationError.args]);
     return { gasUsed: null, onchainAgrees: agrees, onchainError: namedError(chainError) };
   }
+  if (ageChecked) await moveChainTimeTo(hre, at);
   const chain = await verifyReportOnchain(verifier, keyId, report, signature);
   const agrees = registrationError === undefined && JSON.stringify(chain, bigints) === JSON.stringify(tsVerdict, bigints);
   const gasUsed = chain.valid ? await measureVerifyReportGas(verifier, keyId, report, signature) : null;
   return { gasUsed, onchainAgrees: agrees, onchainError: chain.valid ? null : namedError(chain.error) };
+}
+
+/** The in-process chain's latest block time. */
+async function chainTime(hre: HardhatRuntimeEnvironment): Promise<bigint> {
+  const latest = (await hre.network.provider.request({ method: "eth_getBlockByNumber", params: ["latest", false] })) as { timestamp: string };
+  return BigInt(latest.timestamp);
+}
+
+/** The in-process chain's clock only moves forward: a time before its latest block cannot be replayed on chain. */
+async function requireChainTimeNotAfter(hre: HardhatRuntimeEnvironment, at: bigint): Promise<void> {
+  const now = await chainTime(hre);
+  if (at < now) {
+    fail(`--onchain with --max-report-age replays the age check at block time; --at ${at} is before the in-process chain's time ${now}: give a later --at or drop --onchain`);
+  }
+}
+
+/** The age check reads block.timestamp: mine a block at `at` (or as close after it as the clock allows). */
+async function moveChainTimeTo(hre: HardhatRuntimeEnvironment, at: bigint): Promise<void> {
+  await requireChainTimeNotAfter(hre, at);
+  if (at > (await chainTime(hre))) await hre.network.provider.request({ method: "evm_setNextBlockTimestamp", params: [Number(at)] });
+  await hre.network.provider.request({ method: "evm_mine", params: [] });
 }
 
 function namedError(e: { code: string; args: IasErrorArgument[] }): { code: string; details: Record<string, string | number> } {

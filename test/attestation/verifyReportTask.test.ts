@@ -96,6 +96,28 @@ describe("attestation: the verify-report task", function () {
       expect(out.error?.details).to.deep.equal({ status: "GROUP_OUT_OF_DATE" });
     });
 
+    it("--max-report-age judges the report's age at --at (unix seconds or ISO 8601), 0 = off; the verdict names the time", async function () {
+      const base = { report: lcpReport, signature: lcpSignature, allowStatus: "GROUP_OUT_OF_DATE", allowDebug: true };
+      const reportTime = Date.parse("2024-06-15T14:54:05Z") / 1000;
+      // A day later, within a two-day limit: valid; the output records the limit and the time.
+      const fresh = await runTask({ ...base, maxReportAge: "172800", at: "2024-06-16T14:54:05Z" });
+      expect(fresh.exitCode).to.equal(0);
+      expect(fresh.out.policy.maxReportAge).to.equal(172_800);
+      expect(fresh.out.at).to.equal(reportTime + 86_400);
+      // The same report judged now (years later) with a one-day limit: ReportTooOld(timestamp, maxAge, now).
+      const stale = await runTask({ ...base, maxReportAge: "86400" });
+      expect(stale.exitCode).to.equal(1);
+      expect(stale.out.error?.code).to.equal("ReportTooOld");
+      expect(stale.out.error?.details).to.deep.include({ timestamp: reportTime, maxAge: 86_400, now: stale.out.at });
+      // One second past the limit, given as unix seconds.
+      const edge = await runTask({ ...base, maxReportAge: "60", at: String(reportTime + 61) });
+      expect(edge.out.error?.code).to.equal("ReportTooOld");
+      expect((await runTask({ ...base, maxReportAge: "60", at: String(reportTime + 60) })).out.valid).to.equal(true);
+      // 0 (and the default) turns the check off.
+      expect((await runTask({ ...base, maxReportAge: "0" })).out.valid).to.equal(true);
+      expect((await runTask(base)).out.policy.maxReportAge).to.equal(0);
+    });
+
     it("rejects a development-IAS (SIMULATION) report under Intel's CA and accepts it with --ca simulation", async function () {
       const ias = new DevelopmentIas();
       const r = ias.attest({ mrenclave: new Uint8Array(32).fill(1), reportData: new Uint8Array(64) });
@@ -107,6 +129,21 @@ describe("attestation: the verify-report task", function () {
       expect(sim.exitCode).to.equal(0);
       expect(sim.out.trustAnchor).to.equal("simulation");
       expect(sim.out.mrenclave).to.equal("0x" + "01".repeat(32));
+    });
+
+    it("with --onchain and --max-report-age the contract judges the age at --at and agrees", async function () {
+      const base = { report: lcpReport, signature: lcpSignature, allowStatus: "GROUP_OUT_OF_DATE", allowDebug: true, onchain: true };
+      // The in-process chain's clock may run ahead of the wall clock (other tests move it): start from its time.
+      const later = (await hre.ethers.provider.getBlock("latest"))!.timestamp + 3600;
+      const stale = await runTask({ ...base, maxReportAge: "86400", at: String(later) });
+      expect(stale.out.error?.code).to.equal("ReportTooOld");
+      expect(stale.out.onchainError?.code).to.equal("ReportTooOld");
+      expect(stale.out.onchainError?.details).to.deep.equal(stale.out.error?.details);
+      expect(stale.out.onchainAgrees).to.equal(true);
+      const laterStill = (await hre.ethers.provider.getBlock("latest"))!.timestamp + 3600;
+      const lenient = await runTask({ ...base, maxReportAge: String(laterStill), at: String(laterStill) });
+      expect(lenient.out.valid).to.equal(true);
+      expect(lenient.out.onchainAgrees).to.equal(true);
     });
 
     it("with --onchain reports the contract's gas and agreement, for valid and invalid reports", async function () {
@@ -134,6 +171,11 @@ describe("attestation: the verify-report task", function () {
         [{ report: lcpReport, signature: path.join(tmp, "missing.sig") }, /cannot read --signature file/],
         [{ report: lcpReport, signature: file("garbage.sig", "not a signature!") }, /neither base64, hex nor 256 raw bytes/],
         [{ report: lcpReport, signature: lcpSignature, mrenclave: "0x1234" }, /--mrenclave: "0x1234" is not 32 bytes of hex/],
+        [{ report: lcpReport, signature: lcpSignature, maxReportAge: "-5" }, /--max-report-age: "-5" is not a whole number of seconds/],
+        [{ report: lcpReport, signature: lcpSignature, maxReportAge: "1.5" }, /--max-report-age: "1.5"/],
+        [{ report: lcpReport, signature: lcpSignature, at: "yesterday" }, /--at: "yesterday" is neither unix seconds nor an ISO 8601 time/],
+        [{ report: lcpReport, signature: lcpSignature, at: "2024-06-15T14:54:05" }, /--at: .* with a zone/],
+        [{ report: lcpReport, signature: lcpSignature, maxReportAge: "60", at: "2024-06-15T14:55:00Z", onchain: true }, /before the in-process chain's time/],
         [{ report: lcpReport, signature: lcpSignature, mrenclave: "zz".repeat(32) }, /is not 32 bytes of hex/],
         [{ report: lcpReport, signature: lcpSignature, allowStatus: "OK,GROUP_OUT_OF_DAT" }, /unknown quote status "GROUP_OUT_OF_DAT"/],
         [{ report: lcpReport, signature: lcpSignature, cert: file("garbage.crt", "hello") }, /neither DER, PEM nor a URL-encoded/],

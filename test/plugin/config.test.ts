@@ -39,6 +39,12 @@ describe("plugin: anonify config", function () {
     expect(resolveAnonifyConfig({ mode: "sgx" }, ROOT).iasRootCa).to.equal("intel");
   });
 
+  it("limits the report age to a day by default in sgx mode (audit F-4), and lets 0 turn it off", function () {
+    expect(resolveAnonifyConfig({ mode: "sgx" }, ROOT).policy.maxReportAgeSeconds).to.equal(86_400);
+    expect(resolveAnonifyConfig({ mode: "sgx", policy: { maxReportAgeSeconds: 0 } }, ROOT).policy.maxReportAgeSeconds).to.equal(0);
+    expect(resolveAnonifyConfig({ mode: "simulation" }, ROOT).policy.maxReportAgeSeconds).to.equal(0);
+  });
+
   it("resolves relative paths against the project root", function () {
     const c = resolveAnonifyConfig({ enclave: { sourceDir: "native" }, dataDir: "state" }, ROOT);
     expect(c.enclave.buildDir).to.equal(path.join(ROOT, "native", "build"));
