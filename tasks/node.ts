@@ -29,6 +29,7 @@ export interface NodeTaskArgs {
   batchWindowMs?: number;
   reorgDepth?: number;
   syncOnNewBlocks?: boolean;
+  pollOnly?: boolean;
 }
 
 function define(t: ConfigurableTaskDefinition): void {
@@ -42,9 +43,14 @@ function define(t: ConfigurableTaskDefinition): void {
     .addOptionalParam("checkpointInterval", "Applied entries between checkpoints (0 = off)", undefined, types.int)
     .addOptionalParam("maxBatchSize", "Largest ciphertext batch posted at once (1..128)", undefined, types.int)
     .addOptionalParam("batchWindowMs", "How long the submitter gathers commands into one batch (ms)", undefined, types.int)
-    .addFlag("syncOnNewBlocks", "Also sync on every new block (lower latency than the poll loop alone)")
+    .addFlag("syncOnNewBlocks", "Sync on every new block as well as on the poll loop (the default; kept for scripts)")
+    .addFlag("pollOnly", "Sync on the poll loop only, not on every new block (higher latency, fewer RPC calls)")
     .addOptionalParam("reorgDepth", "Blocks of sealed restore points kept to roll back a reorg (confirmations 0)", undefined, types.int)
     .setAction(async (args: NodeTaskArgs, hre) => {
+      if (args.pollOnly === true && args.syncOnNewBlocks === true) {
+        const { AnonifyPluginError } = await import("../src/errors");
+        throw new AnonifyPluginError("--poll-only and --sync-on-new-blocks contradict each other: give one of them (syncing on new blocks is the default)");
+      }
       const { createNode } = await import("../src/node/fromHre");
       const { ensureEnclaveBuilt } = await import("../src/enclave/build");
       ensureEnclaveBuilt({ ...hre.config.anonify, mode: (args.mode as "simulation" | "sgx" | undefined) ?? hre.config.anonify.mode });
@@ -60,7 +66,7 @@ function define(t: ConfigurableTaskDefinition): void {
         maxBatchSize: args.maxBatchSize,
         batchWindowMs: args.batchWindowMs,
         reorgDepth: args.reorgDepth,
-        syncOnNewBlocks: args.syncOnNewBlocks,
+        syncOnNewBlocks: args.pollOnly !== true,
         onFatal: (error) => fatal(error),
       });
       let fatal: (error: Error) => void = () => undefined;

@@ -64,7 +64,8 @@ export interface AnonifyNodeOptions {
   /**
    * Also sync as soon as the provider reports a new block (ethers' "block" event: pushed by a WebSocket provider,
    * polled by HTTP providers at their own polling interval, every 50 ms by Hardhat's in-process provider), instead
-   * of waiting up to `pollIntervalMs`; the poll loop stays as the fallback. Default false.
+   * of waiting up to `pollIntervalMs`; the poll loop stays as the fallback. Default true; false leaves the poll loop
+   * alone (and nodes that sync only when told, as some tests need).
    */
   syncOnNewBlocks?: boolean;
   /** Default: the development IAS in simulation; required in sgx mode (IntelIasAttester). */
@@ -204,7 +205,7 @@ export class AnonifyNode {
       await this.startCore(fromBlock);
       this.running = true;
       this.schedulePoll();
-      if (this.options.syncOnNewBlocks === true) {
+      if (this.options.syncOnNewBlocks !== false) {
         this.blockListener = () => this.onNewBlock();
         await this.provider.on("block", this.blockListener);
       }

@@ -28,7 +28,7 @@ export interface HreNodeOptions {
   account?: number | Signer;
   checkpointInterval?: number;
   pollIntervalMs?: number;
-  /** Sync on the provider's "block" event too (AnonifyNodeOptions.syncOnNewBlocks). */
+  /** Sync on the provider's "block" event too (AnonifyNodeOptions.syncOnNewBlocks; default true). */
   syncOnNewBlocks?: boolean;
   maxBatchSize?: number;
   batchWindowMs?: number;

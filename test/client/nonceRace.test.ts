@@ -25,7 +25,7 @@ describe("client: the node's nonce moves between the client's read and its submi
     deployment = await deployGroup();
     a = await startNode(deployment, 12);
     // b applies the log only when told (catchUp): it lags behind a until the proxy lets it catch up.
-    b = await startNode(deployment, 13, undefined, { pollIntervalMs: 3_600_000 });
+    b = await startNode(deployment, 13, undefined, { pollIntervalMs: 3_600_000, syncOnNewBlocks: false });
     await b.node.catchUp();
     const target = new URL(b.node.url!);
     proxy = http.createServer((req, res) => {

@@ -24,7 +24,7 @@ describe("AnonifyNode syncOnNewBlocks (simulation, real enclaves)", function () 
     deployment = await deployGroup();
     listenersBefore = await ethers.provider.listenerCount("block");
     subscribed = await startNode(deployment, 19, undefined, { pollIntervalMs: NEVER_MS, syncOnNewBlocks: true, checkpointInterval: 0 });
-    polling = await startNode(deployment, 11, undefined, { pollIntervalMs: NEVER_MS, checkpointInterval: 0 });
+    polling = await startNode(deployment, 11, undefined, { pollIntervalMs: NEVER_MS, syncOnNewBlocks: false, checkpointInterval: 0 });
   });
   after(async function () {
     await subscribed?.node.stop();

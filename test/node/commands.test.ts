@@ -39,7 +39,7 @@ describe("AnonifyNode commands (simulation, real enclaves with the state runtime
   before(async function () {
     deployment = await deployGroup();
     // a applies the log only when the test says so (catchUp), so it can be made to lag behind a handshake.
-    a = await startNode(deployment, 12, undefined, { pollIntervalMs: 3_600_000, checkpointInterval: 2 });
+    a = await startNode(deployment, 12, undefined, { pollIntervalMs: 3_600_000, syncOnNewBlocks: false, checkpointInterval: 2 });
     b = await startNode(deployment, 13, undefined, { checkpointInterval: 2 });
     await a.node.catchUp();
     [owner, alice] = (await ethers.getSigners()).slice(14, 16);

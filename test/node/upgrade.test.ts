@@ -81,11 +81,13 @@ describe("MRENCLAVE upgrade: the new version joins, takes over the state, the ol
     await command(c, alice, { op: "transfer", to: await owner.getAddress(), amount: "200" });
     await converged([a, b, c]);
 
-    // Retire v1: the v2 member removes the old leaves, governance disallows v1 and anyone evicts its enclaves.
+    // Retire v1: the v2 member removes the old leaves, governance disallows v1 and the group's governor evicts its
+    // enclaves at once (anyone else would have to wait for the eviction grace period: audit F-1).
     await c.node.remove({ enclave: a.node.address });
     await c.node.remove({ enclave: b.node.address });
     await (await verifier.setMrenclaveAllowed(v1, false)).wait();
-    const group = await hre.ethers.getContractAt("AnonifyGroup", deployment.group, deployer);
+    const group = await hre.ethers.getContractAt("AnonifyGroup", deployment.group, deployment.governor);
+    await expect(group.connect(deployer).evictEnclave(a.node.address)).to.be.revertedWithCustomError(group, "EvictionGracePeriodRunning");
     for (const old of [a, b]) await (await group.evictEnclave(old.node.address)).wait();
     expect(await group.activeEnclaveCount()).to.equal(1n);
 
