@@ -1,3 +1,6 @@
+// The plugins `hre.anonify` builds on (`hre.ethers`, `hre.ignition`); hardhat-toolbox loads them too.
+import "@nomicfoundation/hardhat-ethers";
+import "@nomicfoundation/hardhat-ignition-ethers";
 import { extendConfig, extendEnvironment } from "hardhat/config";
 import { lazyObject } from "hardhat/plugins";
 import "./type-extensions";

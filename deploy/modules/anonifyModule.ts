@@ -7,6 +7,7 @@
  * certificates) are given here as concrete values; the account-like settings stay Ignition parameters.
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import type { Artifact } from "hardhat/types";
 import { hexlify, isHexString } from "ethers";
 import { caDerOf, leafDerOf, type TrustAnchor } from "../../src/attestation/roots";
 
@@ -28,6 +29,11 @@ export interface AnonifyDeploymentConfig {
   debugAllowed?: boolean;
   /** Reject reports older than this many seconds at join time; 0 (default) = off. */
   maxReportAgeSeconds?: number;
+  /**
+   * The contracts' artifacts (what `anonify:deploy` passes: the package's prebuilt ones, see
+   * `src/package/artifacts.ts`). Default: the project's own compile, by contract name.
+   */
+  artifacts?: { IasVerifier: Artifact; AnonifyGroup: Artifact };
 }
 
 /** Ignition module id of a deployment: one per trust anchor, so both can live in one deployment folder. */
@@ -70,7 +76,11 @@ export function buildAnonifyModule(config: AnonifyDeploymentConfig) {
     const governor = m.getParameter("governor", deployer);
     const adminTransferDelay = m.getParameter("adminTransferDelay", DEFAULT_ADMIN_TRANSFER_DELAY_SECONDS);
 
-    const verifier = m.contract("IasVerifier", [hexlify(caDerOf(config.trustAnchor)), deployer, adminTransferDelay]);
+    const verifierArgs = [hexlify(caDerOf(config.trustAnchor)), deployer, adminTransferDelay] as const;
+    const verifier =
+      config.artifacts === undefined
+        ? m.contract("IasVerifier", [...verifierArgs])
+        : m.contract("IasVerifier", config.artifacts.IasVerifier, [...verifierArgs]);
 
     certificates.forEach((der, i) => {
       m.call(verifier, "registerSigningCertificate", [hexlify(der)], { id: `RegisterSigningCertificate${i}` });
@@ -90,7 +100,11 @@ export function buildAnonifyModule(config: AnonifyDeploymentConfig) {
       m.call(verifier, "setMaxReportAge", [maxReportAgeSeconds], { id: "SetMaxReportAge" });
     }
 
-    const group = m.contract("AnonifyGroup", [verifier, admin, adminTransferDelay, governor]);
+    const groupArgs = [verifier, admin, adminTransferDelay, governor];
+    const group =
+      config.artifacts === undefined
+        ? m.contract("AnonifyGroup", groupArgs)
+        : m.contract("AnonifyGroup", config.artifacts.AnonifyGroup, groupArgs);
     return { verifier, group };
   });
 }
