@@ -147,7 +147,8 @@ function defaultJobs(): number {
   return Math.max(1, os.availableParallelism());
 }
 
-const PROGRESS = /^\[\s*(\d+)%\]\s+(?:Building CXX object .*?([^/\s]+\/[^/\s]+|[^/\s]+)\.o$|(Linking CXX (?:executable|static library) \S+))/;
+/** CMake's Makefile progress: `[ 40%] Building CXX object CMakeFiles/anonify_core.dir/src/mls/treekem.cpp.o`, or a link step. */
+const PROGRESS = /^\[\s*(\d+)%\]\s+(?:Building CXX object (?:CMakeFiles\/[^/\s]+\.dir\/)?(\S+)\.o$|(Linking CXX (?:executable|static library) \S+))/;
 
 async function buildWithCmake(config: AnonifyConfig, options: EnclaveBuildOptions, log: (line: string) => void): Promise<void> {
   const { sourceDir, buildDir } = config.enclave;
