@@ -7,8 +7,9 @@
 #   4. npx hardhat test: the example test builds the enclave from the package's sources into
 #      .anonify/enclave-build, deploys a group on the in-process network, starts a simulation node and sends
 #      token commands through the client
-# and then checks that the package's contracts import as `hardhat-anonify/contracts/...` into a user's contract
-# compiled with the user's own settings.
+# and then checks that a second run finds the enclave up to date, that the project type-checks against the
+# package's .d.ts, and that the package's contracts import as `hardhat-anonify/contracts/...` into a user's
+# contract compiled with the user's own settings.
 # Nothing from this checkout's builds is reused (a user has none of them). ANONIFY_KEEP_PACKAGE_TEST=1 keeps the folder.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -43,6 +44,13 @@ npx hardhat-anonify init
 
 step "npx hardhat test (first run: builds the enclave into .anonify/enclave-build)"
 npx hardhat test
+
+step "npx hardhat test again: the enclave build is incremental (nothing to compile)"
+npx hardhat test 2>&1 | tee "$work/second-run.log"
+grep -q "anonify: enclave up to date" "$work/second-run.log"
+
+step "npx tsc --noEmit: the config and the example test type-check against the package's .d.ts"
+npx tsc --noEmit -p .
 
 step "a user contract importing hardhat-anonify/contracts/... (user's own solidity settings)"
 mkdir -p contracts

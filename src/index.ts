@@ -18,6 +18,7 @@ extendEnvironment((hre) => {
 export * from "./config";
 export * from "./errors";
 export { AnonifyRuntime } from "./runtime";
+export { anonifyArtifact, SHIPPED_CONTRACTS, type ShippedContract } from "./package/artifacts";
 export * as attestation from "./attestation";
 export * as enclave from "./enclave";
 export * as node from "./node";
