@@ -32,7 +32,6 @@ export interface GasUsed {
   total: number;
 }
 
-
 /** A deployed IasVerifier with the methods used here. */
 export type IasVerifierContract = BaseContract & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

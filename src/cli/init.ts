@@ -55,9 +55,10 @@ export const HARDHAT_CONFIG_NAMES = ["hardhat.config.ts", "hardhat.config.cts", 
 
 const LOADS_ANONIFY = /(?:import\s+["']hardhat-anonify["']|from\s+["']hardhat-anonify["']|require\(\s*["']hardhat-anonify["']\s*\))/;
 
-/** True when a config's source loads `hardhat-anonify` (import, `from`, or `require`). */
+/** True when a config's source loads `hardhat-anonify` (import, `from`, or `require`) outside comments. */
 export function configLoadsAnonify(source: string): boolean {
-  return LOADS_ANONIFY.test(source);
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:])\/\/.*$/gm, "$1");
+  return LOADS_ANONIFY.test(code);
 }
 
 /** The version ranges the package names for what a project needs beside it (peer and tool dependencies). */

@@ -163,12 +163,15 @@ describe("hardhat-anonify init", function () {
     expect(thrown).to.be.instanceOf(InitError).and.include({ code: "not_a_directory" });
   });
 
-  it("recognises import, from and require of hardhat-anonify, not mentions", function () {
+  it("recognises import, from and require of hardhat-anonify, not mentions or commented-out lines", function () {
     expect(configLoadsAnonify('import "hardhat-anonify";')).to.equal(true);
     expect(configLoadsAnonify("import { client } from 'hardhat-anonify';")).to.equal(true);
     expect(configLoadsAnonify('require("hardhat-anonify")')).to.equal(true);
     expect(configLoadsAnonify('// TODO: load "hardhat-anonify-extra"\nimport "hardhat-anonify-extra";')).to.equal(false);
     expect(configLoadsAnonify("export default {};")).to.equal(false);
+    expect(configLoadsAnonify('// import "hardhat-anonify";\nexport default {};')).to.equal(false);
+    expect(configLoadsAnonify('/*\nrequire("hardhat-anonify");\n*/\nmodule.exports = {};')).to.equal(false);
+    expect(configLoadsAnonify('const url = "https://example.org"; // note\nimport "hardhat-anonify";')).to.equal(true);
   });
 
   describe("command line", function () {
