@@ -29,6 +29,7 @@ import {
   type ShippedContract,
 } from "../../src/package/artifacts";
 import { isPackageCheckout, packageEnclaveDir, packageRoot } from "../../src/package/paths";
+import { projectPackageRanges } from "../../src/cli/init";
 import { binaryMrenclave } from "../node/helpers";
 
 const ALL_PACKAGES = ["cmake", "make", "g++", "pkg-config", "libssl-dev", "libsecp256k1-dev", "nlohmann-json3-dev"];
@@ -50,6 +51,17 @@ describe("package: paths", function () {
     expect(isPackageCheckout(hre.config.paths.root)).to.equal(true);
     expect(isPackageCheckout(os.tmpdir())).to.equal(false);
     expect(fs.existsSync(path.join(packageEnclaveDir(), "CMakeLists.txt"))).to.equal(true);
+  });
+});
+
+describe("package: the versions the docs name", function () {
+  it("README and docs/plugin.md install the versions package.json names (what init and test:package use)", function () {
+    const ranges = projectPackageRanges();
+    expect(Object.keys(ranges)).to.deep.equal(["hardhat", "@nomicfoundation/hardhat-toolbox", "typescript", "ts-node"]);
+    for (const doc of ["README.md", "docs/plugin.md"]) {
+      const text = fs.readFileSync(path.join(packageRoot(), doc), "utf8");
+      for (const [name, range] of Object.entries(ranges)) expect(text, `${doc} names ${name}@${range}`).to.contain(`"${name}@${range}"`);
+    }
   });
 });
 
