@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { HardhatConfig, HardhatUserConfig } from "hardhat/types";
 import { AnonifyPluginError } from "./errors";
+import { isPackageCheckout, packageEnclaveDir } from "./package/paths";
 
 /** How enclaves run: natively with the development IAS (`simulation`) or under Gramine-SGX (`sgx`). */
 export type EnclaveMode = "simulation" | "sgx";
@@ -26,9 +27,12 @@ export interface AnonifyUserConfig {
   ias?: { url?: string; apiKey?: string };
   policy?: AnonifyAttestationPolicyUserConfig;
   enclave?: {
-    /** CMake source directory of the enclave. Default: "<root>/enclave". */
+    /** CMake source directory of the enclave. Default: the installed package's `enclave/`. */
     sourceDir?: string;
-    /** CMake build directory. Default: "<sourceDir>/build". */
+    /**
+     * CMake build directory. Default: "<root>/.anonify/enclave-build" (built there from the package's sources on
+     * first use); in the package's own checkout "<sourceDir>/build" (`npm run enclave:build`).
+     */
     buildDir?: string;
   };
   /** Where TEE nodes keep sealed state. Default: "<root>/.anonify". */
@@ -112,8 +116,9 @@ export function resolveAnonifyConfig(user: AnonifyUserConfig | undefined, root: 
     fail("policy.maxReportAgeSeconds", `must be a non-negative integer (0 = off), got ${JSON.stringify(maxReportAgeSeconds)}`);
   }
 
-  const sourceDir = path.resolve(root, u.enclave?.sourceDir ?? "enclave");
-  const buildDir = path.resolve(root, u.enclave?.buildDir ?? path.join(sourceDir, "build"));
+  const sourceDir = path.resolve(root, u.enclave?.sourceDir ?? packageEnclaveDir());
+  const defaultBuildDir = isPackageCheckout(root) ? path.join(sourceDir, "build") : path.join(root, ".anonify", "enclave-build");
+  const buildDir = path.resolve(root, u.enclave?.buildDir ?? defaultBuildDir);
   const dataDir = path.resolve(root, u.dataDir ?? ".anonify");
 
   return {

@@ -1,3 +1,6 @@
+// The plugins `hre.anonify` builds on (`hre.ethers`, `hre.ignition`); hardhat-toolbox loads them too.
+import "@nomicfoundation/hardhat-ethers";
+import "@nomicfoundation/hardhat-ignition-ethers";
 import { extendConfig, extendEnvironment } from "hardhat/config";
 import { lazyObject } from "hardhat/plugins";
 import "./type-extensions";
@@ -15,6 +18,7 @@ extendEnvironment((hre) => {
 export * from "./config";
 export * from "./errors";
 export { AnonifyRuntime } from "./runtime";
+export { anonifyArtifact, SHIPPED_CONTRACTS, type ShippedContract } from "./package/artifacts";
 export * as attestation from "./attestation";
 export * as enclave from "./enclave";
 export * as node from "./node";

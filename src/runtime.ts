@@ -6,6 +6,7 @@ import { auditGroup, type AuditOptions, type AuditReport } from "./client/audit"
 import { runDemo, type DemoOptions, type DemoResult } from "./client/demo";
 import type { AnonifyConfig } from "./config";
 import { startConfiguredEnclave, type EnclaveProcess, type EnclaveProcessOptions } from "./enclave";
+import { ensureEnclaveBuilt, type EnclaveBuildOptions } from "./enclave/build";
 import { AnonifyPluginError } from "./errors";
 import type { AnonifyNode } from "./node/AnonifyNode";
 import { deployAnonify, readDeployment, type DeployOptions, type DeploymentRecord } from "./node/deployment";
@@ -35,10 +36,21 @@ export class AnonifyRuntime {
   }
 
   /**
-   * Starts an enclave process as `anonify.mode` and `anonify.enclave.binary` describe (natively in
-   * simulation, under `gramine-sgx` in sgx mode). Build it first with `npm run enclave:build`.
+   * Builds the enclave (simulation mode) from `anonify.enclave.sourceDir` into `anonify.enclave.buildDir`,
+   * incrementally and once per process, printing progress lines; `startEnclave`, `deploy` and the nodes call it
+   * themselves. In a user's project the first build compiles the whole enclave (minutes): tests call it in a
+   * `before` hook with a long timeout.
    */
-  startEnclave(options: Omit<EnclaveProcessOptions, "binary" | "mode"> = {}): Promise<EnclaveProcess> {
+  buildEnclave(options: EnclaveBuildOptions = {}): Promise<void> {
+    return ensureEnclaveBuilt(this.config, options);
+  }
+
+  /**
+   * Starts an enclave process as `anonify.mode` and `anonify.enclave.binary` describe (natively in
+   * simulation, under `gramine-sgx` in sgx mode), after {@link buildEnclave}.
+   */
+  async startEnclave(options: Omit<EnclaveProcessOptions, "binary" | "mode"> = {}): Promise<EnclaveProcess> {
+    await ensureEnclaveBuilt(this.config);
     return startConfiguredEnclave(this.config, options);
   }
 

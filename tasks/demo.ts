@@ -14,7 +14,7 @@ function define(t: ConfigurableTaskDefinition): void {
   t.addFlag("keep", "Keep the temporary data directories (printed) instead of deleting them").setAction(async (args: DemoTaskArgs, hre: HardhatRuntimeEnvironment) => {
     const { runDemo } = await import("../src/client/demo");
     const { ensureEnclaveBuilt } = await import("../src/enclave/build");
-    ensureEnclaveBuilt(hre.config.anonify);
+    await ensureEnclaveBuilt(hre.config.anonify);
     const result = await runDemo(hre, { keepDataDirs: args.keep });
     if (!result.ok) process.exitCode = 1;
     return result;

@@ -53,7 +53,7 @@ function define(t: ConfigurableTaskDefinition): void {
       }
       const { createNode } = await import("../src/node/fromHre");
       const { ensureEnclaveBuilt } = await import("../src/enclave/build");
-      ensureEnclaveBuilt({ ...hre.config.anonify, mode: (args.mode as "simulation" | "sgx" | undefined) ?? hre.config.anonify.mode });
+      await ensureEnclaveBuilt({ ...hre.config.anonify, mode: (args.mode as "simulation" | "sgx" | undefined) ?? hre.config.anonify.mode });
       const node = await createNode(hre, {
         mode: args.mode as "simulation" | "sgx" | undefined,
         dataDir: args.dataDir,

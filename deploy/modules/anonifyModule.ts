@@ -7,6 +7,7 @@
  * certificates) are given here as concrete values; the account-like settings stay Ignition parameters.
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import type { Artifact } from "hardhat/types";
 import { getAddress, hexlify, id, isAddress, isHexString } from "ethers";
 import { caDerOf, leafDerOf, type TrustAnchor } from "../../src/attestation/roots";
 
@@ -35,6 +36,11 @@ export interface AnonifyDeploymentConfig {
    * deploying account; unset: the deploying account keeps every role.
    */
   handoverTo?: string;
+  /**
+   * The contracts' artifacts (what `anonify:deploy` passes: the package's prebuilt ones, see
+   * `src/package/artifacts.ts`). Default: the project's own compile, by contract name.
+   */
+  artifacts?: { IasVerifier: Artifact; AnonifyGroup: Artifact };
 }
 
 /** keccak256("POLICY_ROLE"): the verifier role that sets the admission policy. */
@@ -84,7 +90,11 @@ export function buildAnonifyModule(config: AnonifyDeploymentConfig) {
     const governor = handoverTo !== undefined ? m.getParameter("governor", handoverTo) : m.getParameter("governor", deployer);
     const adminTransferDelay = m.getParameter("adminTransferDelay", DEFAULT_ADMIN_TRANSFER_DELAY_SECONDS);
 
-    const verifier = m.contract("IasVerifier", [hexlify(caDerOf(config.trustAnchor)), deployer, adminTransferDelay]);
+    const verifierArgs = [hexlify(caDerOf(config.trustAnchor)), deployer, adminTransferDelay] as const;
+    const verifier =
+      config.artifacts === undefined
+        ? m.contract("IasVerifier", [...verifierArgs])
+        : m.contract("IasVerifier", config.artifacts.IasVerifier, [...verifierArgs]);
 
     // The policy calls, which the handover below must follow.
     const setup: Array<ReturnType<typeof m.call>> = [
@@ -111,7 +121,12 @@ export function buildAnonifyModule(config: AnonifyDeploymentConfig) {
       const renounced = m.call(verifier, "renounceRole", [POLICY_ROLE, deployer], { id: "HandoverRenouncePolicyRole", after: [granted] });
       setupDone = m.call(verifier, "beginDefaultAdminTransfer", [handoverTo], { id: "HandoverBeginAdminTransfer", after: [renounced] });
     }
-    const group = m.contract("AnonifyGroup", [verifier, admin, adminTransferDelay, governor], setupDone ? { after: [setupDone] } : {});
+    const groupArgs = [verifier, admin, adminTransferDelay, governor];
+    const groupOptions = setupDone !== undefined ? { after: [setupDone] } : {};
+    const group =
+      config.artifacts === undefined
+        ? m.contract("AnonifyGroup", groupArgs, groupOptions)
+        : m.contract("AnonifyGroup", config.artifacts.AnonifyGroup, groupArgs, groupOptions);
     return { verifier, group };
   });
 }

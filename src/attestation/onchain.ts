@@ -4,13 +4,14 @@
  * reverts into the same shape as the TypeScript verdicts, so the two can be compared and reported alike.
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { AbiCoder, Interface, type BaseContract, type ContractTransactionResponse, type Signer } from "ethers";
+import { AbiCoder, ContractFactory, Interface, type BaseContract, type ContractTransactionResponse } from "ethers";
 import { IasVerificationError, type IasErrorArgument } from "./errors";
 import type { VerificationPolicy, VerifiedReport } from "./verifier";
 import { caDerOf, type TrustAnchor } from "./roots";
 import { searchErrorChain } from "../errorChain";
+import { anonifyArtifact } from "../package/artifacts";
 
-export const IAS_VERIFIER_CONTRACT = "IasVerifier";
+export const IAS_VERIFIER_CONTRACT = "IasVerifier" as const;
 
 /**
  * The fields the contract's `IasReport.Verified` struct carries, normalised (hex lowercase): the
@@ -31,20 +32,8 @@ export interface GasUsed {
   total: number;
 }
 
-/** The slice of `hre.ethers` this module uses (hardhat-ethers, loaded by hardhat-toolbox). */
-interface EthersHelpers {
-  getSigners(): Promise<Signer[]>;
-  getContractFactory(name: string, signer?: Signer): Promise<{ deploy(...args: unknown[]): Promise<BaseContract> }>;
-}
-
 /** A deployed IasVerifier with the methods used here. */
 export type IasVerifierContract = BaseContract & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-function ethersOf(hre: HardhatRuntimeEnvironment): EthersHelpers {
-  const helpers = (hre as unknown as { ethers?: EthersHelpers }).ethers;
-  if (helpers === undefined) throw new Error("hre.ethers is missing: load @nomicfoundation/hardhat-ethers (hardhat-toolbox) in hardhat.config");
-  return helpers;
-}
 
 /** The subset of the contract's defaults a VerificationPolicy leaves implicit. */
 const CONTRACT_DEFAULT_STATUS = "OK";
@@ -58,10 +47,10 @@ export async function deployIasVerifier(
   anchor: TrustAnchor | Uint8Array,
   policy: VerificationPolicy = {},
 ): Promise<IasVerifierContract> {
-  const ethers = ethersOf(hre);
-  const [admin] = await ethers.getSigners();
+  const [admin] = await hre.ethers.getSigners();
   const caDer = typeof anchor === "string" ? caDerOf(anchor) : anchor;
-  const factory = await ethers.getContractFactory(IAS_VERIFIER_CONTRACT, admin);
+  const artifact = anonifyArtifact(hre, IAS_VERIFIER_CONTRACT);
+  const factory = new ContractFactory(artifact.abi, artifact.bytecode, admin);
   const verifier = (await factory.deploy(caDer, await admin.getAddress(), 0)) as IasVerifierContract;
   await verifier.waitForDeployment();
   await applyPolicy(verifier, policy);

@@ -8,12 +8,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import type { Signer } from "ethers";
+import { Contract, type Signer } from "ethers";
 import { AnonifyClient } from "./AnonifyClient";
 import { auditGroup } from "./audit";
 import { addressNeedle, amountNeedle, collectChainData, findPlaintext, gasPerOperation, type GasRow, type PlaintextHit } from "./chainScan";
 import { EnclaveNotTrustedError } from "./errors";
 import { utf8 } from "./wire";
+import { anonifyArtifact } from "../package/artifacts";
 
 export interface DemoOptions {
   keepDataDirs?: boolean;
@@ -127,8 +128,8 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, options: DemoOptio
 
     step("5. Member removal: node-A commits the removal of node-C; governance revokes node-C's enclave");
     const removed = await A.remove({ enclave: C.address });
-    const group = await hre.ethers.getContractAt("AnonifyGroup", deployment.group);
-    await (await group.connect(deployer).revokeEnclave(C.address)).wait();
+    const group = new Contract(deployment.group, anonifyArtifact(hre, "AnonifyGroup").abi, deployer);
+    await (await group.revokeEnclave(C.address)).wait();
     step(`   node-C (leaf ${removed.leaf}) removed in epoch ${removed.epoch}; revoked on chain`);
     await run(`bob: transfer ${AMOUNTS.bobToAliceAfterRemoval} to alice`, "bob", 0, (c) => c.transfer(address.alice, AMOUNTS.bobToAliceAfterRemoval));
     await Promise.all([A.catchUp(), B.catchUp(), C.catchUp().catch(() => undefined)]);

@@ -8,6 +8,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { getAddress, isAddress, isHexString } from "ethers";
 import { anonifyModuleId, buildAnonifyModule } from "../../deploy/modules/anonifyModule";
 import { EnclaveProcess } from "../enclave/EnclaveProcess";
+import { ensureEnclaveBuilt } from "../enclave/build";
+import { anonifyArtifacts } from "../package/artifacts";
 import { findDeploymentBlock } from "./chainReader";
 import { NodeError } from "./errors";
 
@@ -57,6 +59,7 @@ export function deploymentFile(dataDir: string, chainId: bigint | string): strin
 
 /** MRENCLAVE of the configured enclave binary (simulation: SHA-256 of the executable). */
 export async function configuredMrenclave(hre: HardhatRuntimeEnvironment): Promise<string> {
+  await ensureEnclaveBuilt(hre.config.anonify);
   const enclave = await EnclaveProcess.start({ binary: hre.config.anonify.enclave.binary, mode: "simulation" });
   try {
     return (await enclave.status()).mrenclave;
@@ -85,6 +88,7 @@ export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: Dep
     allowedStatuses: config.policy.allowedStatuses,
     debugAllowed: config.policy.allowDebug,
     maxReportAgeSeconds: config.policy.maxReportAgeSeconds,
+    artifacts: anonifyArtifacts(hre),
   };
   const parameters: Record<string, string | number> = {};
   if (options.governor !== undefined) parameters.governor = getAddress(options.governor);

@@ -7,6 +7,7 @@ import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Signer } from "ethers";
 import type { EnclaveMode } from "../enclave/protocol";
+import { ensureEnclaveBuilt } from "../enclave/build";
 import { AnonifyNode } from "./AnonifyNode";
 import { IntelIasAttester, type Attester } from "./attester";
 import { readDeployment } from "./deployment";
@@ -46,6 +47,7 @@ export async function createNode(hre: HardhatRuntimeEnvironment, options: HreNod
   const config = hre.config.anonify;
   const mode = options.mode ?? config.mode;
   if (mode !== "simulation" && mode !== "sgx") throw new NodeError("invalid_options", `--mode must be simulation or sgx, got ${String(mode)}`);
+  await ensureEnclaveBuilt({ ...config, mode });
   const signers = await hre.ethers.getSigners();
   const account = options.account ?? 0;
   let signer: Signer;

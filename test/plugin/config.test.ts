@@ -4,6 +4,7 @@ import hre from "hardhat";
 import { HardhatPluginError } from "hardhat/plugins";
 import { DEFAULT_IAS_URL, resolveAnonifyConfig } from "../../src/config";
 import { bundledSolcVersion } from "../../src/solc";
+import { packageEnclaveDir, packageRoot } from "../../src/package/paths";
 
 const ROOT = "/projects/app";
 
@@ -27,9 +28,10 @@ describe("plugin: anonify config", function () {
       ias: { url: DEFAULT_IAS_URL, apiKey: undefined },
       policy: { allowedStatuses: ["OK"], allowDebug: false, maxReportAgeSeconds: 0 },
       enclave: {
-        sourceDir: path.join(ROOT, "enclave"),
-        buildDir: path.join(ROOT, "enclave", "build"),
-        binary: path.join(ROOT, "enclave", "build", "anonify-enclave"),
+        // A user's project: the package's enclave sources, built into the project's .anonify/enclave-build.
+        sourceDir: packageEnclaveDir(),
+        buildDir: path.join(ROOT, ".anonify", "enclave-build"),
+        binary: path.join(ROOT, ".anonify", "enclave-build", "anonify-enclave"),
       },
       dataDir: path.join(ROOT, ".anonify"),
     });
@@ -47,8 +49,17 @@ describe("plugin: anonify config", function () {
 
   it("resolves relative paths against the project root", function () {
     const c = resolveAnonifyConfig({ enclave: { sourceDir: "native" }, dataDir: "state" }, ROOT);
-    expect(c.enclave.buildDir).to.equal(path.join(ROOT, "native", "build"));
+    expect(c.enclave.sourceDir).to.equal(path.join(ROOT, "native"));
+    expect(c.enclave.buildDir).to.equal(path.join(ROOT, ".anonify", "enclave-build"));
     expect(c.dataDir).to.equal(path.join(ROOT, "state"));
+    const built = resolveAnonifyConfig({ enclave: { buildDir: "out/enclave" } }, ROOT);
+    expect(built.enclave.binary).to.equal(path.join(ROOT, "out", "enclave", "anonify-enclave"));
+  });
+
+  it("builds in <sourceDir>/build only in the package's own checkout", function () {
+    const c = resolveAnonifyConfig(undefined, packageRoot());
+    expect(c.enclave.sourceDir).to.equal(path.join(packageRoot(), "enclave"));
+    expect(c.enclave.buildDir).to.equal(path.join(packageRoot(), "enclave", "build"));
   });
 
   it("keeps a valid policy as given", function () {
