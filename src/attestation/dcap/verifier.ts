@@ -10,10 +10,14 @@
  *  5. TCB Info: signature, fields, freshness, tcbEvaluationDataNumber, FMSPC and PCEID of the PCK certificate
  *  6. QE Identity: signature, fields, freshness, tcbEvaluationDataNumber
  *  7. QE report signed by the PCK key; QE report data = SHA-256(attestation key || QE auth data) || 32 zero bytes
- *  8. QE identity: MRSIGNER, ISVPRODID, masked MISCSELECT and attributes; QE TCB level by ISVSVN, its status allowed
+ *  8. QE identity: MRSIGNER, ISVPRODID, masked MISCSELECT and attributes; QE TCB level by ISVSVN
  *  9. attestation key on the curve; quote (header || ISV report) signed by it
- * 10. platform TCB level: first level whose 16 components and PCESVN the PCK certificate's all reach; status allowed
- * 11. the enclave policy shared with IAS: DEBUG, MRENCLAVE allowlist, MRSIGNER + ISVPRODID + minimum ISVSVN
+ * 10. platform TCB level: first level whose 16 components and PCESVN the PCK certificate's all reach
+ * 11. TCB policy: the QE's status, then the platform's, each allowed
+ * 12. the enclave policy shared with IAS: DEBUG, MRENCLAVE allowlist, MRSIGNER + ISVPRODID + minimum ISVSVN
+ *
+ * Steps 1 to 10 are `verifyQuoteEvidence` (what Intel's signatures establish), 11 is `checkTcbPolicy`,
+ * 12 is `checkEnclavePolicy`; a tool can show what the evidence says even when a policy refuses it.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { CollateralKind, dcapError } from "./errors";
@@ -145,7 +149,7 @@ function platformLevel(info: TcbInfo, chain: PckChain): TcbLevel {
   return level;
 }
 
-function checkQe(quote: DcapQuote, identity: QeIdentity, allowed: readonly TcbStatus[]): { status: TcbStatus; advisoryIds: string[] } {
+function checkQe(quote: DcapQuote, identity: QeIdentity): { status: TcbStatus; advisoryIds: string[] } {
   const qe = quote.qeReport;
   const expectedMrsigner = "0x" + identity.mrsigner;
   if (hex(qe.mrsigner) !== expectedMrsigner) dcapError("QeMrsignerMismatch", expectedMrsigner, hex(qe.mrsigner));
@@ -159,11 +163,17 @@ function checkQe(quote: DcapQuote, identity: QeIdentity, allowed: readonly TcbSt
   if (!attrMasked.equals(attrExpected)) dcapError("QeAttributesMismatch", hex(attrExpected), hex(attrMasked));
   const level = identity.levels.find((l) => qe.isvSvn >= l.isvSvn);
   if (level === undefined) dcapError("QeTcbLevelNotFound", BigInt(qe.isvSvn));
-  if (!allowed.includes(level.status)) dcapError("QeTcbStatusNotAllowed", level.status);
   return { status: level.status, advisoryIds: level.advisoryIds };
 }
 
-/** Step 11: the enclave policy, with IAS's error names and order. */
+/** Step 11: the QE's TCB status, then the platform's, must be allowed by the policy. */
+export function checkTcbPolicy(v: VerifiedQuote, policy: DcapPolicy): void {
+  const allowed = allowedStatusesOf(policy);
+  if (!allowed.includes(v.qeTcbStatus)) dcapError("QeTcbStatusNotAllowed", v.qeTcbStatus);
+  if (!allowed.includes(v.tcbStatus)) dcapError("TcbStatusNotAllowed", v.tcbStatus);
+}
+
+/** Step 12: the enclave policy, with IAS's error names and order. */
 export function checkEnclavePolicy(v: VerifiedQuote, policy: DcapPolicy): void {
   if (v.debug && policy.allowDebug !== true) dcapError("DebugEnclaveNotAllowed", v.mrenclave);
   if (policy.allowedMrenclaves !== undefined) {
@@ -194,12 +204,12 @@ export function intelSgxRoot(): PinnedRoot {
   return intelRoot;
 }
 
-/** Verifies a raw quote with its collateral: steps 1 to 10 (no enclave policy). */
-export function verifyQuoteWithoutPolicy(quoteBytes: Uint8Array, collateral: DcapCollateral, options: VerifyQuoteOptions): VerifiedQuote {
+/** Steps 1 to 10: what the quote and its collateral establish (the policy's grace and minimum tcbEvaluationDataNumber apply). */
+export function verifyQuoteEvidence(quoteBytes: Uint8Array, collateral: DcapCollateral, options: VerifyQuoteOptions): VerifiedQuote {
   const policy = options.policy ?? {};
   const now = options.now;
   const root = options.root ?? intelSgxRoot();
-  const allowed = allowedStatusesOf(policy);
+  allowedStatusesOf(policy); // a bad policy is refused before any verdict
   const grace = BigInt(policy.collateralGrace ?? 0);
   const minEval = policy.minTcbEvaluationDataNumber ?? 0;
 
@@ -226,13 +236,12 @@ export function verifyQuoteWithoutPolicy(quoteBytes: Uint8Array, collateral: Dca
   const expectedReportData = new Uint8Array(64);
   expectedReportData.set(sha256(Uint8Array.from([...quote.attestationKey, ...quote.qeAuthData])));
   if (!equalBytes(quote.qeReport.reportData, expectedReportData)) dcapError("QeReportDataMismatch", hex(expectedReportData), hex(quote.qeReport.reportData));
-  const qe = checkQe(quote, qeIdentity, allowed);
+  const qe = checkQe(quote, qeIdentity);
 
   if (!isP256Point(quote.attestationKey)) dcapError("AttestationKeyInvalid");
   if (!verifyP256(quote.signedBytes, quote.isvSignature, quote.attestationKey)) dcapError("QuoteSignatureInvalid");
 
   const level = platformLevel(tcbInfo, chain);
-  if (!allowed.includes(level.status)) dcapError("TcbStatusNotAllowed", level.status);
 
   const report = quote.report;
   const nextUpdates = [tcbInfo.nextUpdate, qeIdentity.nextUpdate, ...[crls.root, crls.pckCa].flatMap((c) => (c ? [c.nextUpdate] : []))];
@@ -257,7 +266,14 @@ export function verifyQuoteWithoutPolicy(quoteBytes: Uint8Array, collateral: Dca
   };
 }
 
-/** Steps 1 to 11. */
+/** Steps 1 to 11 (no enclave policy). */
+export function verifyQuoteWithoutPolicy(quoteBytes: Uint8Array, collateral: DcapCollateral, options: VerifyQuoteOptions): VerifiedQuote {
+  const verified = verifyQuoteEvidence(quoteBytes, collateral, options);
+  checkTcbPolicy(verified, options.policy ?? {});
+  return verified;
+}
+
+/** Steps 1 to 12. */
 export function verifyQuote(quoteBytes: Uint8Array, collateral: DcapCollateral, options: VerifyQuoteOptions): VerifiedQuote {
   const verified = verifyQuoteWithoutPolicy(quoteBytes, collateral, options);
   checkEnclavePolicy(verified, options.policy ?? {});
