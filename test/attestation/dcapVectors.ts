@@ -171,6 +171,12 @@ export class TestPki {
     this.root = pinRoot(this.rootDer);
   }
 
+  /** A PCK certificate under this PKI's PCK CA, Intel's template TBS changed by `edit`. */
+  pckWith(edit: (tbs: Buffer) => Buffer): Buffer {
+    const intelPck = splitPemChain(decodeQuote(realQuote()).pckChainPem)[0];
+    return rekey(intelPck, CertificateRole.Pck, this.pckKey.public, this.pckCaKey, edit);
+  }
+
   chainPem(certs: Uint8Array[] = [this.pckDer, this.pckCaDer, this.rootDer]): Buffer {
     return Buffer.concat([Buffer.from(certs.map(pem).join(""), "latin1"), Buffer.from([0])]);
   }

@@ -105,7 +105,10 @@ export function readDerTime(r: DerReader, t: Tlv): bigint {
 /** A serial number INTEGER as lowercase hex without the sign byte. */
 export function serialHex(r: DerReader, t: Tlv): string {
   if (t.tag !== TAG_INTEGER || t.end - t.start > MAX_SERIAL_LENGTH) r.fail(t.offset);
-  return r.unsigned(t, MAX_SERIAL_LENGTH).toString(16).padStart(2, "0");
+  r.unsigned(t, MAX_SERIAL_LENGTH); // non-negative, minimal
+  const c = r.content(t);
+  // The magnitude's bytes: without the sign byte unless the value is 0.
+  return Buffer.from(c.length > 1 && c[0] === 0 ? c.subarray(1) : c).toString("hex");
 }
 
 function bitAt(bits: number, index: number): boolean {
@@ -258,10 +261,13 @@ function checkRoot(der: Uint8Array, pinned: PinnedRoot, now: bigint): Certificat
 }
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\r\n]*?)-----END CERTIFICATE-----/y;
+/** Between blocks: ASCII space, tab, CR, LF only (the same set on chain). */
+const PEM_WHITESPACE = " \t\r\n";
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
- * Splits a PEM chain into DER certificates: only CERTIFICATE blocks separated by whitespace, a trailing
+ * Splits a PEM chain into DER certificates: only CERTIFICATE blocks (base64 lines split by CR/LF) separated by
+ * ASCII whitespace, a trailing
  * NUL allowed (Intel's quoting library writes one). A bad block is `PckChainEncodingInvalid(index)`.
  */
 export function splitPemChain(pem: Uint8Array): Uint8Array[] {
@@ -270,7 +276,7 @@ export function splitPemChain(pem: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
   let p = 0;
   const skipSpace = () => {
-    while (p < text.length && /\s/.test(text[p])) p++;
+    while (p < text.length && PEM_WHITESPACE.includes(text[p])) p++;
   };
   skipSpace();
   while (p < text.length) {

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/**
+ * @title DerReader
+ * @notice A strict DER walker that reports instead of reverting, so each DCAP parser reverts with its own
+ * error: single-byte tags, definite lengths in short or minimal long form (up to 3 length bytes), every
+ * element inside its parent. The same rules, in the same order, as src/attestation/dcap/der.ts.
+ */
+library DerReader {
+    struct Element {
+        uint256 tag;
+        uint256 offset; // the tag byte
+        uint256 start; // first content byte
+        uint256 end; // one past the content
+    }
+
+    uint256 internal constant TAG_BOOLEAN = 0x01;
+    uint256 internal constant TAG_INTEGER = 0x02;
+    uint256 internal constant TAG_BIT_STRING = 0x03;
+    uint256 internal constant TAG_OCTET_STRING = 0x04;
+    uint256 internal constant TAG_OID = 0x06;
+    uint256 internal constant TAG_ENUMERATED = 0x0a;
+    uint256 internal constant TAG_UTC_TIME = 0x17;
+    uint256 internal constant TAG_GENERALIZED_TIME = 0x18;
+    uint256 internal constant TAG_SEQUENCE = 0x30;
+    uint256 internal constant TAG_CONTEXT_0 = 0xa0;
+    uint256 internal constant TAG_CONTEXT_3 = 0xa3;
+
+    /// @notice The SHA-256 precompile failed (out of gas).
+    error Sha256PrecompileFailed();
+
+    uint256 private constant SHA256_PRECOMPILE = 0x02;
+    uint256 private constant LONG_FORM = 0x80;
+    uint256 private constant MAX_LENGTH_BYTES = 3;
+    uint256 private constant HIGH_TAG_NUMBER_FORM = 0x1f;
+    uint256 private constant SIGN_BIT = 0x80;
+    uint256 private constant WORD_BYTES = 32;
+
+    /// @notice The element at `offset` inside `[offset, limit)`; `ok` false (at `offset`) when malformed.
+    function read(bytes memory der, uint256 offset, uint256 limit) internal pure returns (bool ok, Element memory e) {
+        if (limit > der.length || offset + 2 > limit) return (false, e);
+        uint256 tag = byteAt(der, offset);
+        if (tag & HIGH_TAG_NUMBER_FORM == HIGH_TAG_NUMBER_FORM) return (false, e);
+        uint256 first = byteAt(der, offset + 1);
+        uint256 start = offset + 2;
+        uint256 length;
+        if (first < LONG_FORM) {
+            length = first;
+        } else {
+            uint256 count = first & ~LONG_FORM;
+            if (count == 0 || count > MAX_LENGTH_BYTES || start + count > limit) return (false, e);
+            if (byteAt(der, start) == 0) return (false, e);
+            for (uint256 i = 0; i < count; ++i) {
+                length = (length << 8) | byteAt(der, start + i);
+            }
+            if (length < LONG_FORM) return (false, e);
+            start += count;
+        }
+        if (start + length > limit) return (false, e);
+        e = Element({tag: tag, offset: offset, start: start, end: start + length});
+        ok = true;
+    }
+
+    /**
+     * @notice All children of `parent`, in order. `ok` false with `failedAt` = the offset of the first
+     * malformed child (the same walk as der.ts `children`).
+     */
+    function children(bytes memory der, Element memory parent)
+        internal
+        pure
+        returns (bool ok, Element[] memory items, uint256 failedAt)
+    {
+        uint256 count;
+        uint256 p = parent.start;
+        while (p < parent.end) {
+            (bool good, Element memory e) = read(der, p, parent.end);
+            if (!good) return (false, items, p);
+            ++count;
+            p = e.end;
+        }
+        items = new Element[](count);
+        p = parent.start;
+        for (uint256 i = 0; i < count; ++i) {
+            (, items[i]) = read(der, p, parent.end);
+            p = items[i].end;
+        }
+        ok = true;
+    }
+
+    /// @notice A non-negative, minimally encoded INTEGER/ENUMERATED of at most `maxBytes` magnitude bytes.
+    function unsignedValue(bytes memory der, Element memory e, uint256 maxBytes) internal pure returns (bool ok, uint256 value) {
+        if (e.tag != TAG_INTEGER && e.tag != TAG_ENUMERATED) return (false, 0);
+        uint256 len = e.end - e.start;
+        if (len == 0) return (false, 0);
+        uint256 b0 = byteAt(der, e.start);
+        if (b0 & SIGN_BIT != 0) return (false, 0); // negative
+        if (len > 1 && b0 == 0 && byteAt(der, e.start + 1) & SIGN_BIT == 0) return (false, 0); // not minimal
+        uint256 from = len > 1 && b0 == 0 ? e.start + 1 : e.start; // drop the sign byte
+        if (e.end - from > maxBytes || e.end - from > WORD_BYTES) return (false, 0);
+        for (uint256 i = from; i < e.end; ++i) {
+            value = (value << 8) | byteAt(der, i);
+        }
+        ok = true;
+    }
+
+    /// @notice keccak256 of `der[start, end)`.
+    function spanHash(bytes memory der, uint256 start, uint256 end) internal pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            h := keccak256(add(add(der, 0x20), start), sub(end, start))
+        }
+    }
+
+    /// @notice sha256 of `der[start, end)` through the SHA-256 precompile (no copy).
+    function spanSha256(bytes memory der, uint256 start, uint256 end) internal view returns (bytes32 h) {
+        bool ok;
+        assembly ("memory-safe") {
+            ok := staticcall(gas(), SHA256_PRECOMPILE, add(add(der, 0x20), start), sub(end, start), 0x00, 0x20)
+            h := mload(0x00)
+        }
+        if (!ok) revert Sha256PrecompileFailed();
+    }
+
+    /// @notice The byte at `index` (callers keep `index < der.length`).
+    function byteAt(bytes memory der, uint256 index) internal pure returns (uint256 b) {
+        assembly ("memory-safe") {
+            b := byte(0, mload(add(add(der, 0x20), index)))
+        }
+    }
+
+    /// @notice Whether `der[start, start + expected.length)` equals `expected`.
+    function equalsAt(bytes memory der, uint256 start, uint256 end, bytes memory expected) internal pure returns (bool) {
+        if (end - start != expected.length) return false;
+        return spanHash(der, start, end) == keccak256(expected);
+    }
+}
