@@ -7,6 +7,7 @@ import {CertificateRole} from "../attestation/dcap/DcapErrors.sol";
 import {P256} from "../attestation/dcap/P256.sol";
 import {PckChain} from "../attestation/dcap/PckChain.sol";
 import {Pem} from "../attestation/dcap/Pem.sol";
+import {QuoteSignatures} from "../attestation/dcap/QuoteSignatures.sol";
 
 /**
  * @title DcapProbe
@@ -56,5 +57,15 @@ contract DcapProbe {
         uint256 before = gasleft();
         v = PckChain.verify(quote[q.pckChain:q.pckChain + q.pckChainLength], root, now_);
         chainGas = before - gasleft();
+    }
+
+    /// @notice Decodes `quote`, then {QuoteSignatures.checkQeReport} under the PCK key (x, y) and
+    /// {QuoteSignatures.checkQuoteSignature}; with the gas of the two checks.
+    function checkQuoteSignatures(bytes calldata quote, bytes32 pckX, bytes32 pckY) external view returns (uint256 signaturesGas) {
+        DcapQuote.Layout memory q = DcapQuote.decode(quote);
+        uint256 before = gasleft();
+        QuoteSignatures.checkQeReport(quote, q, pckX, pckY);
+        QuoteSignatures.checkQuoteSignature(quote, q);
+        signaturesGas = before - gasleft();
     }
 }

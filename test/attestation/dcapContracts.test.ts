@@ -4,6 +4,8 @@ import type { BaseContract, Interface } from "ethers";
 import {
   DcapVerificationError,
   checkPckChain,
+  checkQeReport,
+  checkQuoteSignature,
   decodeQuote,
   encodeQuote,
   partsOf,
@@ -20,6 +22,7 @@ interface Probe extends BaseContract {
   decodeQuote(quote: Uint8Array): Promise<{ version: bigint; pckChain: bigint; pckChainLength: bigint; qeAuthData: bigint; qeAuthDataLength: bigint }>;
   verifyPckChain(pem: Uint8Array, now: bigint): Promise<PckVerified>;
   verifyQuotePckChain(quote: Uint8Array, now: bigint): Promise<[PckVerified, bigint]>;
+  checkQuoteSignatures(quote: Uint8Array, pckX: Uint8Array, pckY: Uint8Array): Promise<bigint>;
   p256Verify(digest: Uint8Array, r: Uint8Array, s: Uint8Array, x: Uint8Array, y: Uint8Array): Promise<boolean>;
 }
 
@@ -282,6 +285,46 @@ describe("attestation: DCAP on-chain libraries against the TypeScript verifier (
     });
   });
 
+  describe("quote signatures (QuoteSignatures vs checkQeReport + checkQuoteSignature)", function () {
+    async function compareSignatures(quote: Uint8Array, pckKey: Uint8Array, what: string): Promise<Outcome> {
+      const ts = tsOutcome(() => {
+        const q = decodeQuote(quote);
+        checkQeReport(q, pckKey);
+        checkQuoteSignature(q);
+        return {};
+      });
+      const sol = await chainOutcome(intel.interface, async () => {
+        await intel.checkQuoteSignatures(quote, pckKey.subarray(0, 32), pckKey.subarray(32));
+        return {};
+      });
+      expectSame(ts, sol, what);
+      return ts;
+    }
+
+    it("agree on the real quote, every signed field mutated, a high-s twin, and re-signed quotes (test PKI)", async function () {
+      const realPck = checkPckChain(splitPemChain(decodeQuote(realQuote()).pckChainPem), pinRoot(intelRoot), DCAP_VECTOR_TIME).pck.publicKey;
+      expect((await compareSignatures(realQuote(), realPck, "real")).valid).to.equal(true);
+      const offsets = [30, 8, 48, 96, 112, 176, 306, 368, 436, 499, 505, 564, 692, 884, 958, 1014];
+      for (const at of offsets) {
+        const out = await compareSignatures(xorByte(realQuote(), at), realPck, `byte ${at}`);
+        expect(out.valid, `byte ${at}`).to.equal(false);
+      }
+      const highS = Buffer.from(realQuote());
+      Buffer.from(flipS(decodeQuote(realQuote()).isvSignature)).copy(highS, 436);
+      expect((await compareSignatures(highS, realPck, "high s")).valid).to.equal(true);
+      expect((await compareSignatures(realQuote(), xorByte(realPck, 3), "other PCK key")).valid).to.equal(false);
+
+      const pki = new TestPki();
+      expect((await compareSignatures(pki.quote(), pki.pckKey.public, "test PKI")).valid).to.equal(true);
+      const offCurve = pki.quote((p) => ({ ...p, attestationKey: new Uint8Array(64).fill(1) }));
+      expect((await compareSignatures(offCurve, pki.pckKey.public, "off curve")).valid).to.equal(false);
+      const unbound = pki.quote((p) => p, { bindReportData: false });
+      expect((await compareSignatures(unbound, pki.pckKey.public, "unbound")).valid).to.equal(false);
+      const v4 = pki.quote((p) => ({ ...p, header: patched(p.header, 0, [4, 0]) }));
+      expect((await compareSignatures(v4, pki.pckKey.public, "v4")).valid).to.equal(true);
+    });
+  });
+
   describe("P256VERIFY (precompile at 0x100)", function () {
     it("accepts Intel's signatures and their high-s twins; refuses a changed digest or key", async function () {
       const q = decodeQuote(realQuote());
@@ -303,6 +346,13 @@ describe("attestation: DCAP on-chain libraries against the TypeScript verifier (
       const [, chainGas] = await intel.verifyQuotePckChain(realQuote(), DCAP_VECTOR_TIME);
       console.log(`      PCK chain verification (real Intel chain): ${chainGas} gas`);
       expect(Number(chainGas)).to.be.lessThan(1_000_000);
+    });
+
+    it("the quote's signatures (QE report, binding, attestation key, ISV signature) with the PCK key known", async function () {
+      const realPck = checkPckChain(splitPemChain(decodeQuote(realQuote()).pckChainPem), pinRoot(intelRoot), DCAP_VECTOR_TIME).pck.publicKey;
+      const gas = await intel.checkQuoteSignatures(realQuote(), realPck.subarray(0, 32), realPck.subarray(32));
+      console.log(`      quote signatures (steps 7 and 9, PCK key cached): ${gas} gas`);
+      expect(Number(gas)).to.be.lessThan(60_000);
     });
   });
 });

@@ -166,6 +166,20 @@ function checkQe(quote: DcapQuote, identity: QeIdentity): { status: TcbStatus; a
   return { status: level.status, advisoryIds: level.advisoryIds };
 }
 
+/** Step 7: the QE report signed by the PCK key (x || y), its report data bound to the attestation key. */
+export function checkQeReport(quote: DcapQuote, pckPublicKey: Uint8Array): void {
+  if (!verifyP256(quote.qeReport.raw, quote.qeReportSignature, pckPublicKey)) dcapError("QeReportSignatureInvalid");
+  const expected = new Uint8Array(64);
+  expected.set(sha256(Uint8Array.from([...quote.attestationKey, ...quote.qeAuthData])));
+  if (!equalBytes(quote.qeReport.reportData, expected)) dcapError("QeReportDataMismatch", hex(expected), hex(quote.qeReport.reportData));
+}
+
+/** Step 9: the attestation key on P-256, and the quote's header || ISV report signed by it. */
+export function checkQuoteSignature(quote: DcapQuote): void {
+  if (!isP256Point(quote.attestationKey)) dcapError("AttestationKeyInvalid");
+  if (!verifyP256(quote.signedBytes, quote.isvSignature, quote.attestationKey)) dcapError("QuoteSignatureInvalid");
+}
+
 /** Step 11: the QE's TCB status, then the platform's, must be allowed by the policy. */
 export function checkTcbPolicy(v: VerifiedQuote, policy: DcapPolicy): void {
   const allowed = allowedStatusesOf(policy);
@@ -232,14 +246,9 @@ export function verifyQuoteEvidence(quoteBytes: Uint8Array, collateral: DcapColl
   checkFreshness(CollateralKind.QeIdentity, qeIdentity.issueDate, qeIdentity.nextUpdate, now, grace);
   if (qeIdentity.tcbEvaluationDataNumber < minEval) dcapError("TcbEvaluationDataNumberTooLow", BigInt(CollateralKind.QeIdentity), BigInt(minEval), BigInt(qeIdentity.tcbEvaluationDataNumber));
 
-  if (!verifyP256(quote.qeReport.raw, quote.qeReportSignature, chain.pck.publicKey)) dcapError("QeReportSignatureInvalid");
-  const expectedReportData = new Uint8Array(64);
-  expectedReportData.set(sha256(Uint8Array.from([...quote.attestationKey, ...quote.qeAuthData])));
-  if (!equalBytes(quote.qeReport.reportData, expectedReportData)) dcapError("QeReportDataMismatch", hex(expectedReportData), hex(quote.qeReport.reportData));
+  checkQeReport(quote, chain.pck.publicKey);
   const qe = checkQe(quote, qeIdentity);
-
-  if (!isP256Point(quote.attestationKey)) dcapError("AttestationKeyInvalid");
-  if (!verifyP256(quote.signedBytes, quote.isvSignature, quote.attestationKey)) dcapError("QuoteSignatureInvalid");
+  checkQuoteSignature(quote);
 
   const level = platformLevel(tcbInfo, chain);
 
