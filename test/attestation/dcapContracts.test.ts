@@ -341,6 +341,63 @@ describe("attestation: DCAP on-chain libraries against the TypeScript verifier (
     });
   });
 
+  describe("PCK certificate cache (PckCertificateCache through a harness: layout, chain, signatures in one transaction)", function () {
+    interface Harness extends BaseContract {
+      checkQuote(quote: Uint8Array, now: bigint): Promise<import("ethers").ContractTransactionResponse>;
+      isPckChainCached(hash: string): Promise<boolean>;
+    }
+
+    async function executionGas(tx: import("ethers").ContractTransactionResponse): Promise<{ execution: number; total: number }> {
+      const receipt = await tx.wait();
+      const trace = (await hre.network.provider.send("debug_traceTransaction", [tx.hash, { disableStack: true, disableMemory: true, disableStorage: true }])) as {
+        structLogs: Array<{ gas: number; gasCost: number; depth: number }>;
+      };
+      const top = trace.structLogs.filter((l) => l.depth === 1);
+      return { execution: top[0].gas - (top[top.length - 1].gas - top[top.length - 1].gasCost), total: Number(receipt!.gasUsed) };
+    }
+
+    it("verifies a new chain once, then serves it from the cache; verdicts stay those of the TypeScript verifier", async function () {
+      const harness = (await (await hre.ethers.getContractFactory("DcapPckCacheHarness")).deploy(intelRoot)) as unknown as Harness;
+      const quote = realQuote();
+      const chainHash = hre.ethers.keccak256(decodeQuote(quote).pckChainPem);
+      expect(await harness.isPckChainCached(chainHash)).to.equal(false);
+      const first = await executionGas(await harness.checkQuote(quote, DCAP_VECTOR_TIME));
+      expect(await harness.isPckChainCached(chainHash)).to.equal(true);
+      const second = await executionGas(await harness.checkQuote(quote, DCAP_VECTOR_TIME));
+      console.log(`      quote chain + signatures, new PCK chain: ${first.execution} execution (${first.total} total); cached: ${second.execution} execution (${second.total} total)`);
+      expect(first.execution).to.be.lessThan(1_300_000);
+      expect(second.execution).to.be.lessThan(100_000);
+      const events = await harness.queryFilter(harness.filters.PckChainCached());
+      expect(events.length).to.equal(1);
+
+      // From the cache, the same errors as a full check: validity at another time, signatures.
+      const pinned = pinRoot(intelRoot);
+      const cases: [string, Uint8Array, bigint][] = [
+        ["after PCK", quote, BigInt(Date.UTC(2031, 5, 1) / 1000)],
+        ["after PCK CA", quote, BigInt(Date.UTC(2033, 5, 22) / 1000)],
+        ["before PCK", quote, BigInt(Date.UTC(2024, 0, 1) / 1000)],
+        ["ISV report", xorByte(quote, 112), DCAP_VECTOR_TIME],
+        ["QE report", xorByte(quote, 700), DCAP_VECTOR_TIME],
+        ["QE auth data", xorByte(quote, 1020), DCAP_VECTOR_TIME],
+      ];
+      for (const [what, q, now] of cases) {
+        const ts = tsOutcome(() => {
+          const d = decodeQuote(q);
+          const chain = checkPckChain(splitPemChain(d.pckChainPem), pinned, now);
+          checkQeReport(d, chain.pck.publicKey);
+          checkQuoteSignature(d);
+          return {};
+        });
+        const sol = await chainOutcome(harness.interface, async () => {
+          await harness.checkQuote.staticCall(q, now);
+          return {};
+        });
+        expectSame(ts, sol, what);
+        expect(ts.valid, what).to.equal(false);
+      }
+    });
+  });
+
   describe("gas", function () {
     it("a new PCK chain (PEM split, 2 certificates parsed and verified, SGX extension) costs under 1M", async function () {
       const [, chainGas] = await intel.verifyQuotePckChain(realQuote(), DCAP_VECTOR_TIME);
