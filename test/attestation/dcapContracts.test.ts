@@ -343,7 +343,10 @@ describe("attestation: DCAP on-chain libraries against the TypeScript verifier (
 
   describe("PCK certificate cache (PckCertificateCache through a harness: layout, chain, signatures in one transaction)", function () {
     interface Harness extends BaseContract {
-      checkQuote(quote: Uint8Array, now: bigint): Promise<import("ethers").ContractTransactionResponse>;
+      checkQuote: {
+        (quote: Uint8Array, now: bigint): Promise<import("ethers").ContractTransactionResponse>;
+        staticCall(quote: Uint8Array, now: bigint): Promise<void>;
+      };
       isPckChainCached(hash: string): Promise<boolean>;
     }
 

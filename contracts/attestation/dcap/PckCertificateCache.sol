@@ -9,7 +9,7 @@ import {SgxExtension} from "./SgxExtension.sol";
  * @notice Caches verified PCK chains (like IasVerifier caches the report-signing key): the first quote from a
  * platform pays for the chain (PEM, two certificates, two P256VERIFY calls, the SGX extension); later quotes
  * carrying the same chain bytes only re-check the validity windows at the new time. Keyed by keccak256 of the
- * PEM exactly as the quote carries it. Stored compactly in six slots.
+ * PEM exactly as the quote carries it. Stored compactly in seven slots.
  */
 abstract contract PckCertificateCache {
     /// @dev A cached chain: what verification and revocation need later.
