@@ -39,32 +39,56 @@ library DerReader {
 
     /// @notice The element at `offset` inside `[offset, limit)`; `ok` false (at `offset`) when malformed.
     function read(bytes memory der, uint256 offset, uint256 limit) internal pure returns (bool ok, Element memory e) {
-        if (limit > der.length || offset + 2 > limit) return (false, e);
-        uint256 tag = byteAt(der, offset);
-        if (tag & HIGH_TAG_NUMBER_FORM == HIGH_TAG_NUMBER_FORM) return (false, e);
-        uint256 first = byteAt(der, offset + 1);
-        uint256 start = offset + 2;
-        uint256 length;
-        if (first < LONG_FORM) {
-            length = first;
-        } else {
-            uint256 count = first & ~LONG_FORM;
-            if (count == 0 || count > MAX_LENGTH_BYTES || start + count > limit) return (false, e);
-            if (byteAt(der, start) == 0) return (false, e);
-            for (uint256 i = 0; i < count; ++i) {
-                length = (length << 8) | byteAt(der, start + i);
-            }
-            if (length < LONG_FORM) return (false, e);
-            start += count;
+        (bool good, uint256 tag, uint256 start, uint256 end) = header(der, offset, limit);
+        if (good) {
+            e = Element({tag: tag, offset: offset, start: start, end: end});
+            ok = true;
         }
-        if (start + length > limit) return (false, e);
-        e = Element({tag: tag, offset: offset, start: start, end: start + length});
-        ok = true;
+    }
+
+    /**
+     * @notice {read} without allocating: the tag and content span of the element at `offset` (assembly; the
+     * rules of {read}: in bounds, low tag number, short form or 1..3 minimal length bytes, inside `limit`).
+     */
+    function header(bytes memory der, uint256 offset, uint256 limit)
+        internal
+        pure
+        returns (bool ok, uint256 tag, uint256 start, uint256 end)
+    {
+        assembly ("memory-safe") {
+            if and(iszero(gt(limit, mload(der))), iszero(gt(add(offset, 2), limit))) {
+                let w := mload(add(add(der, 0x20), offset))
+                tag := byte(0, w)
+                let first := byte(1, w)
+                let good := iszero(eq(and(tag, HIGH_TAG_NUMBER_FORM), HIGH_TAG_NUMBER_FORM))
+                start := add(offset, 2)
+                let length := first
+                if iszero(lt(first, LONG_FORM)) {
+                    let count := and(first, 0x7f)
+                    if or(or(iszero(count), gt(count, MAX_LENGTH_BYTES)), gt(add(start, count), limit)) { good := 0 }
+                    if good {
+                        // Big-endian length from bytes 2 .. 2 + count of the word; minimal: no leading zero, >= 0x80.
+                        length := shr(sub(256, mul(8, count)), shl(16, w))
+                        if iszero(byte(2, w)) { good := 0 }
+                        if lt(length, LONG_FORM) { good := 0 }
+                        start := add(start, count)
+                    }
+                }
+                end := add(start, length)
+                if gt(end, limit) { good := 0 }
+                ok := good
+            }
+            if iszero(ok) {
+                tag := 0
+                start := 0
+                end := 0
+            }
+        }
     }
 
     /**
      * @notice All children of `parent`, in order. `ok` false with `failedAt` = the offset of the first
-     * malformed child (the same walk as der.ts `children`).
+     * malformed child (the same walk as der.ts `children`). The first pass allocates nothing.
      */
     function children(bytes memory der, Element memory parent)
         internal
@@ -73,17 +97,19 @@ library DerReader {
     {
         uint256 count;
         uint256 p = parent.start;
-        while (p < parent.end) {
-            (bool good, Element memory e) = read(der, p, parent.end);
+        uint256 limit = parent.end;
+        while (p < limit) {
+            (bool good,,, uint256 end) = header(der, p, limit);
             if (!good) return (false, items, p);
             ++count;
-            p = e.end;
+            p = end;
         }
         items = new Element[](count);
         p = parent.start;
         for (uint256 i = 0; i < count; ++i) {
-            (, items[i]) = read(der, p, parent.end);
-            p = items[i].end;
+            (, uint256 tag, uint256 start, uint256 end) = header(der, p, limit);
+            items[i] = Element({tag: tag, offset: p, start: start, end: end});
+            p = end;
         }
         ok = true;
     }
