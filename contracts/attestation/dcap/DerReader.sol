@@ -123,9 +123,11 @@ library DerReader {
         if (b0 & SIGN_BIT != 0) return (false, 0); // negative
         if (len > 1 && b0 == 0 && byteAt(der, e.start + 1) & SIGN_BIT == 0) return (false, 0); // not minimal
         uint256 from = len > 1 && b0 == 0 ? e.start + 1 : e.start; // drop the sign byte
-        if (e.end - from > maxBytes || e.end - from > WORD_BYTES) return (false, 0);
-        for (uint256 i = from; i < e.end; ++i) {
-            value = (value << 8) | byteAt(der, i);
+        uint256 size = e.end - from;
+        if (size > maxBytes || size > WORD_BYTES) return (false, 0);
+        assembly ("memory-safe") {
+            // The `size` bytes at `from`, big-endian (size is 1..32 here).
+            value := shr(sub(256, mul(8, size)), mload(add(add(der, 0x20), from)))
         }
         ok = true;
     }
