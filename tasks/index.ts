@@ -1,5 +1,6 @@
 // One file per task group; each registers its tasks in the `anonify` scope.
 import "./verify-report";
+import "./verify-quote";
 import "./audit";
 import "./deploy";
 import "./node";

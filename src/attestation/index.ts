@@ -14,3 +14,5 @@ export * from "./devIas";
 export * from "./onchain";
 export * from "./reportTool";
 export * from "./runtime";
+/** DCAP (ECDSA quotes): a namespace, as some names (parseCertificate, errors) differ from the IAS ones above. */
+export * as dcap from "./dcap";

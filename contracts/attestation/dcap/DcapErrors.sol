@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/**
+ * @notice DCAP custom errors, shared by the DCAP libraries. Names and arguments are exactly those of the
+ * TypeScript verifier's `DcapVerificationError` (src/attestation/dcap/errors.ts); docs/attestation-dcap.md
+ * gives the check order that decides which one a faulty input gets.
+ */
+
+/// @notice Which certificate an error is about.
+enum CertificateRole {
+    Root,
+    PckCa,
+    Pck,
+    TcbSigning
+}
+
+/// @notice A field of the quote lies past its end (`offset`: where the field starts, or the quote's length).
+error QuoteTruncated(uint256 offset);
+/// @notice Bytes remain after a length-delimited part of the quote, from `offset`.
+error QuoteTrailingBytes(uint256 offset);
+/// @notice Only versions 3 and 4 are accepted.
+error QuoteVersionUnsupported(uint256 version);
+/// @notice Only SGX (TEE type 0) is accepted; TDX is 0x81.
+error QuoteTeeTypeUnsupported(uint256 teeType);
+/// @notice Only ECDSA-256-with-P-256 (2) is accepted.
+error AttestationKeyTypeUnsupported(uint256 keyType);
+/// @notice Only Intel's quoting enclave is accepted.
+error QeVendorIdUnsupported(bytes16 vendorId);
+/// @notice Certification data other than the PCK chain (5), or QE report data (6) in v4.
+error CertificationDataTypeUnsupported(uint256 certType);
+/// @notice PEM block `index` of the PCK chain is not a strict base64 CERTIFICATE block.
+error PckChainEncodingInvalid(uint256 index);
+/// @notice The PCK chain must hold exactly 3 certificates (2 for the TCB Signing chain).
+error PckChainLengthInvalid(uint256 count);
+/// @notice DER error in a certificate at byte `offset`.
+error CertificateMalformed(CertificateRole role, uint256 offset);
+/// @notice Not ecdsa-with-SHA256.
+error CertificateAlgorithmUnsupported(CertificateRole role);
+/// @notice Not an uncompressed P-256 key.
+error CertificateKeyUnsupported(CertificateRole role);
+/// @notice The certificate's issuer is not its issuer certificate's subject.
+error CertificateIssuerMismatch(CertificateRole role);
+/// @notice The issuer's key does not verify the certificate's signature.
+error CertificateSignatureInvalid(CertificateRole role);
+/// @notice `now` outside [notBefore, notAfter].
+error CertificateNotValidAt(CertificateRole role, uint256 notBefore, uint256 notAfter, uint256 now);
+/// @notice basicConstraints do not fit the certificate's place.
+error CertificateConstraintsInvalid(CertificateRole role);
+/// @notice keyUsage does not allow the certificate's use.
+error CertificateKeyUsageInvalid(CertificateRole role);
+/// @notice The chain's root is not the pinned Intel SGX Root CA.
+error RootCaNotPinned(CertificateRole role);
+/// @notice The PCK certificate's SGX extension is malformed at byte `offset` of the certificate.
+error SgxExtensionMalformed(uint256 offset);
+/// @notice The PCK certificate's SGX extension lacks `field`.
+error SgxExtensionFieldMissing(string field);
