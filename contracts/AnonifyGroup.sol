@@ -6,7 +6,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IAnonifyGroup} from "./group/IAnonifyGroup.sol";
 import {AnonifyMessages} from "./group/AnonifyMessages.sol";
-import {IasVerifier} from "./attestation/IasVerifier.sol";
+import {IIasVerifier} from "./attestation/IIasVerifier.sol";
 import {IasReport} from "./attestation/IasReport.sol";
 
 /**
@@ -37,7 +37,7 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     uint256 private constant KEY_HASH_TAIL_SHIFT = 96;
 
     /// @notice The IAS report verifier (pins the CA and holds the policy, including the MRENCLAVE allowlist).
-    IasVerifier public immutable verifier;
+    IIasVerifier public immutable verifier;
 
     /// @dev The log head, packed into one slot.
     struct LogHead {
@@ -56,7 +56,7 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
      * @param adminTransferDelay Delay before a new admin can accept (see OpenZeppelin `AccessControlDefaultAdminRules`).
      * @param initialGovernor Granted `GOVERNOR_ROLE` when not zero.
      */
-    constructor(IasVerifier verifier_, address initialAdmin, uint48 adminTransferDelay, address initialGovernor)
+    constructor(IIasVerifier verifier_, address initialAdmin, uint48 adminTransferDelay, address initialGovernor)
         EIP712(DOMAIN_NAME, DOMAIN_VERSION)
         AccessControlDefaultAdminRules(adminTransferDelay, initialAdmin)
     {

@@ -7,6 +7,7 @@ import {RSA} from "@openzeppelin/contracts/utils/cryptography/RSA.sol";
 import {RsaPkcs1Sha256} from "../lib/RsaPkcs1Sha256.sol";
 import {SStore2} from "../lib/SStore2.sol";
 import {IasReport} from "./IasReport.sol";
+import {IIasVerifier} from "./IIasVerifier.sol";
 import {X509} from "./X509.sol";
 
 /**
@@ -17,7 +18,7 @@ import {X509} from "./X509.sol";
  * for its signature, parsed, and judged against the deployment's policy.
  * @dev Normative rules, check order and errors: docs/attestation-onchain.md.
  */
-contract IasVerifier is AccessControlDefaultAdminRules {
+contract IasVerifier is IIasVerifier, AccessControlDefaultAdminRules {
     /// @notice Deployment policy. `mrsigner` is only read when `signerCheck` is on.
     struct Policy {
         bool debugAllowed;
@@ -26,6 +27,7 @@ contract IasVerifier is AccessControlDefaultAdminRules {
         uint16 isvProdId;
         uint16 minIsvSvn;
         uint64 maxReportAge; // seconds; 0 = off
+        uint32 deniedSigningKeys; // how many keys {setSigningKeyDenied} denies: 0 skips the denylist read
         bytes32 mrsigner;
     }
 
@@ -268,6 +270,8 @@ contract IasVerifier is AccessControlDefaultAdminRules {
     function setSigningKeyDenied(bytes32 keyId, bool denied) external onlyRole(POLICY_ROLE) {
         if (_deniedSigningKeys[keyId] == denied) return;
         _deniedSigningKeys[keyId] = denied;
+        if (denied) ++_policy.deniedSigningKeys;
+        else --_policy.deniedSigningKeys;
         emit SigningKeyDeniedSet(keyId, denied);
     }
 
@@ -282,7 +286,7 @@ contract IasVerifier is AccessControlDefaultAdminRules {
     // ------------------------------------------------------------------ views
 
     /// @notice The current policy (allowlists are queried separately).
-    /// @return the policy struct (debug, MRENCLAVE check, signer policy, maximum report age)
+    /// @return the policy struct (debug, MRENCLAVE check, signer policy, maximum report age, number of denied keys)
     function policy() external view returns (Policy memory) {
         return _policy;
     }
@@ -353,7 +357,8 @@ contract IasVerifier is AccessControlDefaultAdminRules {
         if (signature.length != SIGNING_KEY_BYTES) revert SignatureLengthInvalid(signature.length);
         (bool registered, uint64 notBefore, uint64 notAfter, bytes memory modulus) = _signingKey(keyId);
         if (!registered) revert SigningKeyNotRegistered(keyId);
-        if (_deniedSigningKeys[keyId]) revert SigningKeyDenied(keyId);
+        // The count shares the policy's slot (read anyway by the policy check): no cold read while nothing is denied.
+        if (_policy.deniedSigningKeys != 0 && _deniedSigningKeys[keyId]) revert SigningKeyDenied(keyId);
         if (!RsaPkcs1Sha256.verify(_sha256(report), signature, modulus)) revert ReportSignatureInvalid();
 
         (verified, status) = IasReport.parse(report);

@@ -53,8 +53,8 @@ describe("IasVerifier: policy and access control (contract)", function () {
     it("only OK allowed, debug refused, MRENCLAVE check on with an empty allowlist, signer check off, no max age", async function () {
       const { verifier, admin } = await loadFixture(fixture);
       const p = await verifier.policy();
-      expect([p.debugAllowed, p.mrenclaveCheck, p.signerCheck, p.isvProdId, p.minIsvSvn, p.maxReportAge, p.mrsigner]).to.deep.equal([
-        false, true, false, 0n, 0n, 0n, ethers.ZeroHash,
+      expect([p.debugAllowed, p.mrenclaveCheck, p.signerCheck, p.isvProdId, p.minIsvSvn, p.maxReportAge, p.deniedSigningKeys, p.mrsigner]).to.deep.equal([
+        false, true, false, 0n, 0n, 0n, 0n, ethers.ZeroHash,
       ]);
       expect(await verifier.isQuoteStatusAllowed("OK")).to.equal(true);
       for (const s of ["GROUP_OUT_OF_DATE", "SW_HARDENING_NEEDED", "ok", "OK "]) expect(await verifier.isQuoteStatusAllowed(s)).to.equal(false);
@@ -200,8 +200,8 @@ describe("IasVerifier: policy and access control (contract)", function () {
         .withArgs(true, DEBUG.mrsigner, 3, 4);
       await expect(verifier.setMaxReportAge(86_400)).to.emit(verifier, "MaxReportAgeSet").withArgs(86_400);
       const p = await verifier.policy();
-      expect([p.debugAllowed, p.mrenclaveCheck, p.signerCheck, p.isvProdId, p.minIsvSvn, p.maxReportAge, p.mrsigner]).to.deep.equal([
-        true, false, true, 3n, 4n, 86_400n, DEBUG.mrsigner,
+      expect([p.debugAllowed, p.mrenclaveCheck, p.signerCheck, p.isvProdId, p.minIsvSvn, p.maxReportAge, p.deniedSigningKeys, p.mrsigner]).to.deep.equal([
+        true, false, true, 3n, 4n, 86_400n, 0n, DEBUG.mrsigner,
       ]);
     });
 

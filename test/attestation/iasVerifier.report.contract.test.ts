@@ -164,6 +164,24 @@ describe("IasVerifier: report parsing and signature checks (contract, simulation
       expect((await verifier.verifyReportWithoutPolicy(keyId, Buffer.from(BASE_TEXT), signature)).version).to.equal(4n);
     });
 
+    it("audit F-4: the denied-key count (which lets a clean denylist cost no storage read) follows every change, so one key's release leaves another denied", async function () {
+      const { verifier, keyId } = await loadFixture(simulationFixture);
+      const signature = sign(BASE_TEXT);
+      const unregistered = ethers.keccak256("0x01");
+      expect((await verifier.policy()).deniedSigningKeys).to.equal(0n);
+      await (await verifier.setSigningKeyDenied(unregistered, true)).wait();
+      await (await verifier.setSigningKeyDenied(keyId, true)).wait();
+      await (await verifier.setSigningKeyDenied(keyId, true)).wait(); // no change: not counted twice
+      expect((await verifier.policy()).deniedSigningKeys).to.equal(2n);
+      await (await verifier.setSigningKeyDenied(unregistered, false)).wait();
+      await (await verifier.setSigningKeyDenied(unregistered, false)).wait(); // no change: not released twice
+      expect((await verifier.policy()).deniedSigningKeys).to.equal(1n);
+      await expect(verifier.verifyReport(keyId, Buffer.from(BASE_TEXT), signature)).to.be.revertedWithCustomError(verifier, "SigningKeyDenied").withArgs(keyId);
+      await (await verifier.setSigningKeyDenied(keyId, false)).wait();
+      expect((await verifier.policy()).deniedSigningKeys).to.equal(0n);
+      expect((await verifier.verifyReportWithoutPolicy(keyId, Buffer.from(BASE_TEXT), signature)).version).to.equal(4n);
+    });
+
     it("ReportSignatureInvalid for one changed byte of the body or of the signature, and for s >= n", async function () {
       const { verifier, keyId } = await loadFixture(simulationFixture);
       const body = Buffer.from(BASE_TEXT);

@@ -1,18 +1,19 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { hexlify, type ContractTransactionResponse } from "ethers";
 import { EnclaveKeys } from "../group/helpers/enclaveKeys";
 import { MRENCLAVE_V1, MRENCLAVE_V2, RevocationReason, joinArguments, simulationGroupFixture } from "../group/helpers/fixtures";
 
 // Property: AnonifyGroup's log against a small model of it. Random sequences of joins, handshakes,
-// single and batched ciphertexts, checkpoints, revocations, evictions and MRENCLAVE policy changes,
+// single and batched ciphertexts, checkpoints, revocations, evictions (by anyone after the grace
+// period, by the governor at once), reinstatements, MRENCLAVE policy changes and the passing of time,
 // from four attested enclaves (two per MRENCLAVE, really signed) and one never admitted, each
 // compared with the model: every successful call emits exactly the model's events (stateCounter
 // +1 per entry, epoch +1 per handshake or join), every refused one reverts with the model's error
 // and arguments and changes nothing.
 
-const RUNS = 40;
+const RUNS = 100;
 const SEED = 20261121; // fixed: the coverage check below must not depend on luck
 const POOL = 4; // enclaves that may join; index POOL never does
 const MRENCLAVES = [MRENCLAVE_V1, MRENCLAVE_V1, MRENCLAVE_V2, MRENCLAVE_V2];
@@ -25,6 +26,10 @@ interface Model {
   status: Status[];
   checkpoint: bigint[];
   v2Allowed: boolean;
+  /** block.timestamp of the disallow of MRENCLAVE_V2 in force (0 while allowed). */
+  v2DisallowedAt: bigint;
+  /** Whether the eviction grace period has run out since that disallow. */
+  v2GraceElapsed: boolean;
 }
 
 async function fixture() {
@@ -41,6 +46,8 @@ const bytes = (min: number): fc.Arbitrary<Uint8Array> =>
 // Enclave 0 acts most often, so sequences build up state (joins, entries, checkpoints) to refuse against.
 const by = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 4, arbitrary: fc.nat(POOL) }); // POOL = the stranger
 const member = fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.nat(POOL - 1) });
+// Evictions and reinstatements matter for the enclaves whose MRENCLAVE the policy toggles (V2).
+const byOrV2 = fc.oneof({ weight: 1, arbitrary: by }, { weight: 2, arbitrary: fc.constantFrom(2, 3) });
 const epochOffset = fc.constantFrom(0n, 0n, 0n, -1n, 1n);
 const operation = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("join" as const), who: member, handshake: bytes(1) }) },
@@ -57,8 +64,10 @@ const operation = fc.oneof(
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("checkpoint" as const), who: by, back: fc.integer({ min: -2, max: 3 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("revoke" as const), who: by }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("evict" as const), who: by }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("togglePolicy" as const) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("evict" as const), who: byOrV2, byGovernor: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("reinstate" as const), who: byOrV2 }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("togglePolicy" as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("waitGracePeriod" as const) }) },
 );
 type Operation = typeof operation extends fc.Arbitrary<infer T> ? T : never;
 
@@ -74,9 +83,14 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
     /** Successful events and revert reasons met over all runs. */
     const seen = new Set<string>();
     await fc.assert(
-      // Each sequence starts with enclave 0 joining, so most operations meet a live group.
+      // Each sequence starts with enclaves 0 and 2 (one per MRENCLAVE) joining, so most operations meet a live
+      // group and a policy toggle meets a member it concerns.
       fc.asyncProperty(fc.array(operation, { minLength: 4, maxLength: 16, size: "max" }), async (randomOps) => {
-        const ops: Operation[] = [{ kind: "join", who: 0, handshake: Uint8Array.of(0x01) }, ...randomOps];
+        const ops: Operation[] = [
+          { kind: "join", who: 0, handshake: Uint8Array.of(0x01) },
+          { kind: "join", who: 2, handshake: Uint8Array.of(0x02) },
+          ...randomOps,
+        ];
         const f = await loadFixture(fixture);
         const { group, domain } = f;
         const m: Model = {
@@ -85,7 +99,10 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
           status: f.enclaves.map(() => "none"),
           checkpoint: f.enclaves.map(() => 0n),
           v2Allowed: true,
+          v2DisallowedAt: 0n,
+          v2GraceElapsed: false,
         };
+        const grace = await group.evictionGracePeriod();
 
         /** The revert the model expects from the signer check (_requireActive), if any. */
         const inactive = (who: number): [string, unknown[]] | undefined =>
@@ -108,7 +125,15 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
         for (const op of ops) {
           if (op.kind === "togglePolicy") {
             m.v2Allowed = !m.v2Allowed;
-            await (await f.verifier.connect(f.admin).setMrenclaveAllowed(MRENCLAVE_V2, m.v2Allowed)).wait();
+            const receipt = await (await f.verifier.connect(f.admin).setMrenclaveAllowed(MRENCLAVE_V2, m.v2Allowed)).wait();
+            m.v2DisallowedAt = m.v2Allowed ? 0n : BigInt((await receipt!.getBlock()).timestamp);
+            m.v2GraceElapsed = false;
+            expect(await f.verifier.mrenclaveDisallowedAt(MRENCLAVE_V2)).to.equal(m.v2DisallowedAt);
+            continue;
+          }
+          if (op.kind === "waitGracePeriod") {
+            await time.increase(grace);
+            if (!m.v2Allowed) m.v2GraceElapsed = true;
             continue;
           }
           const enclave = f.enclaves[op.who];
@@ -170,13 +195,24 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
               await expectEvents(send(), [["CheckpointPosted", [enclave.address, at, stateHash]]]);
               m.checkpoint[op.who] = at;
             }
+          } else if (op.kind === "reinstate") {
+            const allowed = mrenclave === MRENCLAVE_V1 || m.v2Allowed;
+            const send = () => group.connect(f.governor).reinstateEnclave(enclave.address);
+            if (m.status[op.who] !== "revoked") await expectRevert(send, ["EnclaveNotRevoked", [enclave.address]]);
+            else if (!allowed) await expectRevert(send, ["MrenclaveNotAllowed", [mrenclave]]);
+            else {
+              await expectEvents(send(), [["EnclaveReinstated", [enclave.address, mrenclave, await f.governor.getAddress()]]]);
+              m.status[op.who] = "active";
+            }
           } else {
-            const caller = op.kind === "revoke" ? f.governor : f.outsider;
+            const caller = op.kind === "revoke" || op.byGovernor ? f.governor : f.outsider;
             const send = () => (op.kind === "revoke" ? group.connect(caller).revokeEnclave(enclave.address) : group.connect(caller).evictEnclave(enclave.address));
             const allowed = mrenclave === MRENCLAVE_V1 || m.v2Allowed;
             if (inactive(op.who)) await expectRevert(send, inactive(op.who)!);
             else if (op.kind === "evict" && allowed) await expectRevert(send, ["MrenclaveStillAllowed", [mrenclave]]);
-            else {
+            else if (op.kind === "evict" && !op.byGovernor && !m.v2GraceElapsed) {
+              await expectRevert(send, ["EvictionGracePeriodRunning", [mrenclave, m.v2DisallowedAt, m.v2DisallowedAt + grace]]);
+            } else {
               const reason = op.kind === "revoke" ? RevocationReason.Governance : RevocationReason.MrenclaveDisallowed;
               await expectEvents(send(), [["EnclaveRevoked", [enclave.address, mrenclave, reason, await caller.getAddress()]]]);
               m.status[op.who] = "revoked";
@@ -200,7 +236,7 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
       "BatchEmpty", "CheckpointAheadOfLog", "CheckpointNotAfterPrevious", "CheckpointPosted", "CiphertextBatchPosted",
       "CiphertextEmpty", "CiphertextPosted", "EnclaveAlreadyRegistered", "EnclaveJoined", "EnclaveNotRegistered",
       "EnclaveRevoked", "EnclaveWasRevoked", "EpochMismatch", "HandshakeEmpty", "HandshakePosted", "MrenclaveNotAllowed",
-      "MrenclaveStillAllowed",
+      "MrenclaveStillAllowed", "EvictionGracePeriodRunning", "EnclaveReinstated", "EnclaveNotRevoked",
     ]);
   });
 });
