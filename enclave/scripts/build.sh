@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Configures and incrementally builds the enclave.
-#   build.sh release   enclave/build       Release with assertions: anonify-enclave (what nodes and TS tests run)
+#   build.sh release   enclave/build       Release with assertions: anonify-enclave (what nodes and TS tests run),
+#                                          development trust anchors (ANONIFY_SGX_BUILD=OFF): runs only as simulation
+#   build.sh sgx       enclave/build       the same with Intel's trust anchors (ANONIFY_SGX_BUILD=ON): runs only as
+#                                          sgx (build-sgx.sh uses it; `release` afterwards switches back)
 #   build.sh asan      enclave/build-asan  ASan + UBSan: anonify-enclave + anonify-enclave-tests (`enclave:test`)
 #   build.sh fuzz      enclave/build-fuzz  clang-14 libFuzzer harnesses (every fuzz/*.cpp)
 #   build.sh bench     enclave/build       anonify-enclave-bench (same directory and flags as release, so it
@@ -14,18 +17,23 @@ jobs="${ANONIFY_JOBS:-2}"
 case "$flavor" in
   release)
     dir=build
-    args=(-DCMAKE_BUILD_TYPE=Release)
+    args=(-DCMAKE_BUILD_TYPE=Release -DANONIFY_SGX_BUILD=OFF)
+    targets=(anonify-enclave)
+    ;;
+  sgx)
+    dir=build
+    args=(-DCMAKE_BUILD_TYPE=Release -DANONIFY_SGX_BUILD=ON)
     targets=(anonify-enclave)
     ;;
   asan)
     dir=build-asan
     # -O1 -g: the usual sanitizer trade-off (readable stacks, quick to compile; crypto runs in OpenSSL).
-    args=(-DCMAKE_BUILD_TYPE=None "-DCMAKE_CXX_FLAGS=-O1 -g" -DANONIFY_SANITIZE=ON)
+    args=(-DCMAKE_BUILD_TYPE=None "-DCMAKE_CXX_FLAGS=-O1 -g" -DANONIFY_SANITIZE=ON -DANONIFY_SGX_BUILD=OFF)
     targets=(anonify-enclave anonify-enclave-tests)
     ;;
   bench)
     dir=build
-    args=(-DCMAKE_BUILD_TYPE=Release)
+    args=(-DCMAKE_BUILD_TYPE=Release -DANONIFY_SGX_BUILD=OFF)
     targets=(anonify-enclave-bench)
     ;;
   fuzz)
@@ -41,7 +49,7 @@ case "$flavor" in
     for source in fuzz/*.cpp; do targets+=("$(basename "$source" .cpp)"); done
     ;;
   *)
-    echo "usage: $0 release|asan|fuzz|bench" >&2
+    echo "usage: $0 release|sgx|asan|fuzz|bench" >&2
     exit 2
     ;;
 esac

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
 
   try {
     enclave::Mode mode = enclave::parse_mode(mode_arg);
+    enclave::require_build_mode(mode);
     std::unique_ptr<enclave::Platform> platform =
         mode == enclave::Mode::kSgx ? enclave::make_sgx_platform() : enclave::make_simulation_platform();
     enclave::Enclave state(std::move(platform), data_dir);

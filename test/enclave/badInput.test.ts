@@ -100,10 +100,13 @@ describe("enclave bad input (real binary)", function () {
     expect(mode.stderr).to.match(/mode must be "simulation" or "sgx"/);
   });
 
-  it("refuses to start in sgx mode outside Gramine", async function () {
+  it("refuses to start in sgx mode: a simulation build (development trust anchors) never runs as sgx", async function () {
+    // Before the build-mode check this binary got as far as Gramine's /dev/attestation
+    // (attestation_unavailable); an sgx build still does (enclave_test.cpp covers that platform error).
     const run = await runRaw(Buffer.alloc(0), ["--mode", "sgx"]);
     expect(run.exitCode).to.equal(ENCLAVE_EXIT_CODES.usage);
-    expect(run.stderr).to.match(/attestation_unavailable: \/dev\/attestation\/my_target_info does not exist/);
+    expect(run.stderr).to.match(/startup failed: unsupported: this is a simulation build \(development trust anchors compiled in\); it cannot run in sgx mode/);
+    expect(run.responses).to.deep.equal([]);
   });
 
   it("a failed request changes nothing: the enclave stays usable through EnclaveProcess", async function () {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "anonify/attestation/evidence.h"
 #include "anonify/crypto/hash.h"
 #include "anonify/crypto/random.h"
 #include "anonify/enclave/sealing.h"
@@ -174,6 +175,20 @@ Mode parse_mode(const std::string& name) {
   if (name == "simulation") return Mode::kSimulation;
   if (name == "sgx") return Mode::kSgx;
   throw Error(ErrorCode::kInvalidArgument, "mode must be \"simulation\" or \"sgx\"");
+}
+
+Mode build_mode() noexcept { return attestation::trust_anchors().simulation ? Mode::kSimulation : Mode::kSgx; }
+
+void require_build_mode(Mode mode) {
+  if (mode == build_mode()) return;
+  if (mode == Mode::kSgx) {
+    throw Error(ErrorCode::kUnsupported,
+                "this is a simulation build (development trust anchors compiled in); it cannot run in sgx mode: "
+                "build the sgx binary with enclave/scripts/build-sgx.sh (ANONIFY_SGX_BUILD=ON)");
+  }
+  throw Error(ErrorCode::kUnsupported,
+              "this is an sgx build (Intel's trust anchors compiled in); it cannot run in simulation mode: "
+              "use a default build (ANONIFY_SGX_BUILD=OFF) for simulation");
 }
 
 Bytes simulation_mrsigner() { return crypto::sha256(ByteView::from_string("anonify simulation signer")); }

@@ -16,6 +16,13 @@ const char* mode_name(Mode mode) noexcept;
 /// Parses "simulation" / "sgx"; throws Error(InvalidArgument) otherwise.
 Mode parse_mode(const std::string& name);
 
+/// The mode this binary was built for: kSgx when built with ANONIFY_SGX_BUILD (Intel's trust
+/// anchors compiled in, attestation/evidence.h), else kSimulation (the development anchors).
+Mode build_mode() noexcept;
+/// Throws Error(Unsupported) unless `mode` is build_mode(): a simulation binary never runs as
+/// "sgx" and an sgx binary never as "simulation", so the two can never be confused.
+void require_build_mode(Mode mode);
+
 constexpr size_t kMeasurementSize = 32;
 constexpr size_t kReportDataSize = 64;
 constexpr size_t kQuoteBodySize = 432;

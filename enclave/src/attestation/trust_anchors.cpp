@@ -1,0 +1,17 @@
+#include "anonify/attestation/evidence.h"
+
+#include "attestation/trust_anchor_der.h"
+
+namespace anonify::attestation {
+
+const TrustAnchors& trust_anchors() {
+  static const TrustAnchors kAnchors = [] {
+    TrustAnchors anchors;
+    anchors.ias_report_signing_ca.assign(kIasReportSigningCaDer, kIasReportSigningCaDer + kIasReportSigningCaDerSize);
+    anchors.simulation = kTrustAnchorsSimulation;
+    return anchors;
+  }();
+  return kAnchors;
+}
+
+}  // namespace anonify::attestation
