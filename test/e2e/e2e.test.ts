@@ -42,6 +42,7 @@ import { auditGroup } from "../../src/client/audit";
 import { addressNeedle, amountNeedle, collectChainData, findPlaintext } from "../../src/client/chainScan";
 import { DevelopmentIas } from "../../src/attestation/devIas";
 import { EnclaveProcess } from "../../src/enclave/EnclaveProcess";
+import { quoteSigner } from "../../src/node/evidence";
 import * as mls from "ts-mls";
 import { randomBytes } from "node:crypto";
 import { type ChildHandle, HARDHAT_MNEMONIC, deployGroupOverRpc, freePort, startHardhatNode, startNodeProcess } from "./processes";
@@ -262,7 +263,18 @@ describe("end to end: hardhat node + 3 TEE node processes + client SDK", functio
       for (const log of handshakes) await rogueEnclave.call("mls_follow", { handshake: (log as unknown as { args: { handshake: string } }).args.handshake as `0x${string}` });
       const pub = await rogueEnclave.call("mls_public_state", {});
       const impl = await mls.getCiphersuiteImpl(mls.getCiphersuiteFromName("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519"));
-      const groupInfo = (mls.decodeMlsMessage(getBytes(pub.groupInfo), 0)![0] as mls.MLSMessage & { groupInfo: mls.GroupInfo }).groupInfo;
+      const decoded = (mls.decodeMlsMessage(getBytes(pub.groupInfo), 0)![0] as mls.MLSMessage & { groupInfo: mls.GroupInfo }).groupInfo;
+      // ts-mls 1.6.4 takes external_pub's extension data as the bare key, where RFC 9420 (and the enclave) prefix it
+      // with its length: lookups see the bare key, while the signed encoding keeps the original bytes.
+      const extensions = Object.assign([...decoded.extensions], {
+        find(predicate: (e: mls.Extension) => boolean) {
+          const found = decoded.extensions.find(predicate);
+          return found?.extensionType === "external_pub" && found.extensionData.length === 33
+            ? { ...found, extensionData: found.extensionData.subarray(1) }
+            : found;
+        },
+      });
+      const groupInfo: mls.GroupInfo = { ...decoded, extensions };
       const tree = decodeRatchetTree(getBytes(pub.ratchetTree), 0)![0];
       const capabilities = { ...mls.defaultCapabilities(), extensions: [0xf0a1] };
       const keyPackage = await mls.generateKeyPackage({ credentialType: "basic", identity: getBytes(rogueKey.address) }, capabilities, mls.defaultLifetime, [], impl);
@@ -276,7 +288,12 @@ describe("end to end: hardhat node + 3 TEE node processes + client SDK", functio
       reportData.set(getBytes(rogueKey.address), 0);
       reportData.set(getBytes(sha256(concat([hpkePublicKey, mlsSignatureKey]))), 20);
       const block = await provider.getBlock("latest");
-      const signed = new DevelopmentIas().attest({ mrenclave: getBytes(mrenclave), debug: false, reportData }, { timestamp: new Date(block!.timestamp * 1000) });
+      // The enclave build's own signer (MRSIGNER, ISVPRODID, ISVSVN): what the group's policy admits.
+      const signer = quoteSigner(await rogueEnclave.call("evidence", {}));
+      const signed = new DevelopmentIas().attest(
+        { mrenclave: getBytes(mrenclave), mrsigner: getBytes(signer.mrsigner), isvProdId: signer.isvProdId, isvSvn: signer.isvSvn, debug: false, reportData },
+        { timestamp: new Date(block!.timestamp * 1000) },
+      );
       const epoch = BigInt(await group.currentEpoch());
       const handshakeSignature = await rogueKey.signTypedData(domain, HANDSHAKE_TYPES, { epoch, handshakeHash: keccak256(handshake) });
       await (await group
