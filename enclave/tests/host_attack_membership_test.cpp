@@ -192,7 +192,8 @@ TEST_F(HostAttack, HostMadeGroupRefused) {
                                                                           owner.command(0, runtime::fixtures::init_token("7"))
                                                                               .to_json()
                                                                               .dump()))},
-                           {"domain", Json{{"chainId", "31337"}, {"verifyingContract", "0x" + std::string(38, '0') + "aa"}}}};
+                           {"domain", Json{{"chainId", "31337"},
+                                           {"verifyingContract", "0x" + to_hex(runtime::fixtures::test_domain().verifying_contract)}}}};
   EXPECT_EQ(b.error_code("state_submit", submit), "not_member");
 }
 
@@ -269,14 +270,12 @@ TEST_F(HostAttack, EvidenceUnderTheWrongCaRefused) {
   intel["signature"] = hex(dev_ias::file_bytes(dev_ias::repo_path(dir_ias + "enigma_2018-06-12_v2_OK/signature.bin")));
   intel["signingCertificate"] = hex(dev_ias::file_bytes(dev_ias::repo_path(dir_ias + "certs/intel_sgx_attestation_report_signing_leaf.der")));
   EXPECT_EQ(a.error_code("mls_admit_evidence", intel), "evidence_refused");
-  // A report signed by the development CA's own key, presented with the CA certificate as leaf.
-  const Json ca_signed = dev_ias::admit_params(
-      dev_ias::report_body(dev_ias::quote_body(dev_ias::QuoteFields{
-          Bytes(32, 0x5a), enclave::simulation_mrsigner(), 0, 0, false,
-          dev_ias::report_data(bob.address, bob.hpke.public_key, bob.keys.public_key)})),
-      bob.hpke.public_key, bob.keys.public_key, "src/attestation/simulation/simulation_ca.key.pem",
-      "src/attestation/simulation/simulation_ca.der");
-  EXPECT_EQ(a.error_code("mls_admit_evidence", ca_signed), "evidence_refused");
+  // A development-IAS report for bob's keys presented with Intel's signing certificate: that chain is
+  // not under the compiled-in (development) CA, whatever the report says.
+  Json foreign_chain = bob.evidence();
+  foreign_chain["signingCertificate"] =
+      hex(dev_ias::file_bytes(dev_ias::repo_path(dir_ias + "certs/intel_sgx_attestation_report_signing_leaf.der")));
+  EXPECT_EQ(a.error_code("mls_admit_evidence", foreign_chain), "evidence_refused");
   ExternalJoin j = external_join(a, bob.identity(bob.address));
   EXPECT_EQ(a.error_code("mls_process_handshake", Json{{"handshake", j.handshake}}), "leaf_not_admitted");
 }
