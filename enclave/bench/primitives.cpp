@@ -7,10 +7,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <memory>
+#include <stdexcept>
 
+#include "anonify/attestation/evidence.h"
 #include "anonify/crypto/hpke.h"
 #include "anonify/crypto/keccak.h"
 #include "anonify/crypto/random.h"
@@ -37,6 +42,15 @@ void sink(const uint8_t* data, size_t size) {
 }
 
 Bytes random_of(size_t size) { return crypto::random_bytes(size); }
+
+/// A committed vector file (test/vectors, or $ANONIFY_VECTORS).
+Bytes vector_file(const std::string& relative) {
+  const char* env = std::getenv("ANONIFY_VECTORS");
+  const std::string path = std::string(env != nullptr && *env != '\0' ? env : ANONIFY_DEFAULT_VECTORS) + "/" + relative;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
 
 // AES-GCM with the cipher fetched once and a fresh context per operation.
 class RawAesGcm {
@@ -155,6 +169,9 @@ struct PrimitiveSuite::State {
   std::vector<std::pair<Bytes, int>> signatures;
   crypto::X25519PrivateKey recipient = crypto::X25519PrivateKey::generate();
   std::vector<crypto::hpke::Sealed> sealed;
+  attestation::IasEvidence ias_evidence;
+  Bytes ias_ca;
+  attestation::MeasurementPolicy ias_policy;
   PrimitiveInputs in;
 };
 
@@ -315,6 +332,23 @@ PrimitiveSuite::PrimitiveSuite(const PrimitiveInputs& in, bool quick) : state_(s
           const Bytes plain = crypto::hpke::open(crypto::hpke::kDefaultSuite, s.enc, st.recipient,
                                                  ByteView::from_string(runtime::kCommandInfo), ByteView(), s.ciphertext);
           sink(plain.data(), plain.size());
+        },
+        false);
+
+  // --- Reference: what admitting one joiner costs the enclave in evidence checks: verify_ias (CA
+  // pinned, leaf under it, report signature, JSON, quote body, validity) and check_policy, on a
+  // real Intel-signed report (test/vectors/ias) under Intel's CA, as attestation_verify runs them.
+  const std::string vector = "ias/lcp_2024-06-15T14-54_v4_GROUP_OUT_OF_DATE/";
+  st.ias_evidence = attestation::IasEvidence{vector_file(vector + "report.json"), vector_file(vector + "signature.bin"),
+                                             vector_file("ias/certs/intel_sgx_attestation_report_signing_leaf.der")};
+  st.ias_ca = vector_file("ias/certs/intel_sgx_attestation_report_signing_ca.der");
+  st.ias_policy.allowed_statuses = {"OK", "GROUP_OUT_OF_DATE"};
+  st.ias_policy.allow_debug = true;
+  r.run("ias_verify", sized("in-enclave IAS evidence verification per join, report", st.ias_evidence.report.size()), 100,
+        [&st](size_t) {
+          const attestation::VerifiedIdentity id = attestation::verify_ias(st.ias_evidence, st.ias_ca);
+          attestation::check_policy(id, st.ias_policy, id.timestamp);
+          sink(id.report_data.data(), id.report_data.size());
         },
         false);
 }

@@ -638,3 +638,68 @@ export interface StateSignBatchResult {
   /** keccak256(keccak256(entries[0]) ‖ … ‖ keccak256(entries[n-1])). */
   payloadsHash: Hex;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Attestation (PROTOCOL.md "attestation_verify")
+
+/** A measurement policy as `attestation_verify` takes it (the contract's defaults where absent). */
+export interface AttestationPolicyParams {
+  /** Default ["OK"]; compared byte for byte with isvEnclaveQuoteStatus. */
+  allowedStatuses?: string[];
+  /** Default false. */
+  allowDebug?: boolean;
+  /** When present, MRENCLAVE must be one of these (32 bytes each). */
+  allowedMrenclaves?: Hex[];
+  /** When present, MRSIGNER and ISVPRODID must match and ISVSVN be at least minIsvSvn. */
+  signer?: { mrsigner: Hex; isvProdId: number; minIsvSvn: number };
+  /** Seconds; 0 or absent = off. Needs `now`. Decimal string or number. */
+  maxReportAge?: number | string;
+}
+
+export interface AttestationVerifyParams {
+  kind: "ias";
+  /** The exact report body bytes Intel (or the development IAS) signed. */
+  report: Hex;
+  /** RSA-2048 PKCS#1 v1.5 SHA-256 signature over `report` (256 bytes; any length is judged). */
+  signature: Hex;
+  /** DER of the report-signing certificate. */
+  signingCertificate: Hex;
+  /** DER of a CA to judge under instead of the compiled-in one: this stateless verdict only. */
+  caCertificate?: Hex;
+  /** Absent: steps 1-7 only (no policy). */
+  policy?: AttestationPolicyParams;
+  /** Unix seconds playing block.timestamp for `maxReportAge`. */
+  now?: number | string;
+}
+
+/** What verified evidence attests (anonify::attestation::VerifiedIdentity). */
+export interface AttestedIdentity {
+  kind: "ias" | "dcap";
+  mrenclave: Hex;
+  mrsigner: Hex;
+  isvProdId: number;
+  isvSvn: number;
+  debug: boolean;
+  /** 64 bytes. */
+  reportData: Hex;
+  /** isvEnclaveQuoteStatus, its bytes decoded as UTF-8 (U+FFFD for invalid sequences). */
+  status: string;
+  /** Unix seconds of the report's timestamp (fraction dropped). */
+  timestamp: number;
+  /** The string items of the report's advisoryIDs (reported, not judged). */
+  advisoryIds: string[];
+}
+
+/**
+ * The enclave's verdict. A refusal carries the Solidity custom error's name (`IasErrorCode` of
+ * src/attestation/errors.ts) and its arguments as strings: unsigned integers in decimal, bytes32
+ * as 0x-lowercase hex, strings as they are (UTF-8, U+FFFD for invalid sequences).
+ */
+export type AttestationVerifyResult =
+  | { valid: true; identity: AttestedIdentity }
+  | { valid: false; error: { code: string; args: string[]; message: string } };
+
+export interface EnclaveMethods {
+  /** Verifies attestation evidence under the compiled-in (or given) CA and an optional policy; stateless. */
+  attestation_verify: { params: AttestationVerifyParams; result: AttestationVerifyResult };
+}

@@ -1,7 +1,10 @@
 /**
- * DIFFERENTIAL test: the TypeScript verifier (src/attestation) and the deployed IasVerifier contract
+ * DIFFERENTIAL test, three-way: the TypeScript verifier (src/attestation), the deployed IasVerifier
+ * contract and the enclave's own verifier (enclave/src/attestation, through `attestation_verify`)
  * must give the same verdict — the same custom error with the same arguments, or the same Verified
  * fields — on every real vector and on a systematic list of mutations of each, under several policies.
+ * Cases that name a key id other than the registered leaf's (SigningKeyNotRegistered) exist only on
+ * chain and in TypeScript: the enclave is handed the certificate itself, not a key id.
  */
 import { expect } from "chai";
 import hre from "hardhat";
@@ -26,11 +29,14 @@ import {
   SIMULATION_LEAF_KEY_FILE,
   tsOutcome,
   verifyReportOnchain,
+  onchainShapeOf,
   type IasVerifierContract,
   type TrustAnchor,
   type VerificationOutcome,
   type VerificationPolicy,
 } from "../../src/attestation";
+import type { AttestationVerifyParams } from "../../src/enclave/protocol";
+import { EnclaveIasVerifier, expectedEnclaveVerdict, hex, policyParams, tsVerdict, type EnclaveVerdict } from "./enclaveVerdict";
 import { ALL_VECTOR_STATUSES, loadIasVectors, type IasVector } from "./iasVectors";
 import { byteMutations, structuralMutations } from "./mutations";
 import { generatedCertificates, resignWithSimulationCa, tbsSpan } from "./certificates";
@@ -52,6 +58,19 @@ class Pair {
 
   constructor(readonly anchor: TrustAnchor) {
     this.ts = IasReportVerifier.forAnchor(anchor);
+  }
+
+  /** The registered leaf's DER (what the enclave is handed instead of a key id). */
+  leafDer(): Buffer {
+    return this.anchor === "intel" ? intelLeafDer() : simulationLeafDer();
+  }
+
+  /**
+   * The CA the enclave judges under: Intel's is passed explicitly (a simulation build compiles in
+   * the development CA); the SIMULATION pair uses the compiled-in anchor, so it is exercised too.
+   */
+  caOverride(): Buffer | undefined {
+    return this.anchor === "intel" ? intelCaDer() : undefined;
   }
 
   async deploy(): Promise<void> {
@@ -84,7 +103,10 @@ describe("attestation: differential (TypeScript verifier vs IasVerifier contract
   const tally = new Map<string, number>();
   const mismatches: string[] = [];
   let compared = 0;
+  let enclaveCompared = 0;
+  let keyIdOnly = 0;
   let clean: SnapshotRestorer;
+  let enclave: EnclaveIasVerifier;
 
   const policies: Record<string, VerificationPolicy> = {
     permissive: { allowedStatuses: ALL_VECTOR_STATUSES, allowDebug: true },
@@ -104,11 +126,16 @@ describe("attestation: differential (TypeScript verifier vs IasVerifier contract
     await intel.deploy();
     await simulation.deploy();
     clean = await takeSnapshot();
+    enclave = await EnclaveIasVerifier.start();
   });
 
-  after(function () {
+  after(async function () {
+    await enclave?.close();
     const rows = [...tally.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `    ${String(n).padStart(6)}  ${k}`);
-    console.log(`\n    differential: ${compared} comparisons over ${vectors.length} vectors\n${rows.join("\n")}`);
+    console.log(
+      `\n    differential: ${compared} comparisons TS vs contract over ${vectors.length} vectors, ` +
+        `${enclaveCompared} of them also vs the enclave (${keyIdOnly} key-id cases TS vs contract only)\n${rows.join("\n")}`,
+    );
   });
 
   async function compare(pair: Pair, cases: Case[]): Promise<void> {
@@ -121,13 +148,42 @@ describe("attestation: differential (TypeScript verifier vs IasVerifier contract
         ...(await Promise.all(batch.map((c) => verifyReportOnchain(pair.contract, c.keyId ?? pair.keyId, c.report, c.signature, { withoutPolicy: c.withoutPolicy })))),
       );
     }
+    // The enclave's verdicts, pipelined over one process, for every case that names the registered key.
+    const enclaveCases = cases.filter((c) => c.keyId === undefined);
+    const requests = enclaveCases.map(
+      (c): AttestationVerifyParams => ({
+        kind: "ias",
+        report: hex(c.report),
+        signature: hex(c.signature),
+        signingCertificate: hex(pair.leafDer()),
+        ...(pair.caOverride() !== undefined ? { caCertificate: hex(pair.caOverride()!) } : {}),
+        ...(c.withoutPolicy === true ? {} : { policy: policyParams(pair.ts.policy) }),
+        now: now.toString(),
+      }),
+    );
+    const enclaveVerdicts = new Map<Case, EnclaveVerdict>();
+    (await enclave.verdicts(requests)).forEach((v, i) => enclaveVerdicts.set(enclaveCases[i], v));
     cases.forEach((c, i) => {
       const keyId = c.keyId ?? pair.keyId;
-      const ts: VerificationOutcome = tsOutcome(() =>
+      const full = tsVerdict(() =>
         c.withoutPolicy === true ? pair.ts.verifyReportWithoutPolicy(keyId, c.report, c.signature) : pair.ts.verifyReport(keyId, c.report, c.signature, now),
       );
+      const ts: VerificationOutcome =
+        full instanceof IasVerificationError ? { valid: false, error: { code: full.code, args: [...full.args] } } : { valid: true, verified: onchainShapeOf(full) };
       const chain = chainOutcomes[i];
       compared++;
+      const inEnclave = enclaveVerdicts.get(c);
+      if (inEnclave === undefined) {
+        keyIdOnly++;
+      } else {
+        enclaveCompared++;
+        const expected = expectedEnclaveVerdict(full);
+        try {
+          expect(inEnclave).to.deep.equal(expected);
+        } catch {
+          mismatches.push(`${pair.anchor} ${c.name}: TS ${JSON.stringify(expected)} vs enclave ${JSON.stringify(inEnclave)}`);
+        }
+      }
       const label = ts.valid ? "Verified" : ts.error.code;
       tally.set(label, (tally.get(label) ?? 0) + 1);
       try {
@@ -284,6 +340,8 @@ describe("attestation: differential (TypeScript verifier vs IasVerifier contract
     ];
     expect([...tally.keys()]).to.include.members(expected);
     expect(compared).to.be.greaterThan(5000);
+    expect(enclaveCompared).to.be.greaterThan(5000);
+    expect(enclaveCompared + keyIdOnly).to.equal(compared);
   });
 });
 
@@ -293,6 +351,7 @@ describe("attestation: differential certificate registration (TypeScript vs IasV
   const mismatches: string[] = [];
   const tally = new Map<string, number>();
   let compared = 0;
+  let enclave: EnclaveIasVerifier;
   const anchors = {
     intel: { pinned: pinCa(intelCaDer()), contract: undefined as unknown as IasVerifierContract },
     simulation: { pinned: pinCa(simulationCaDer()), contract: undefined as unknown as IasVerifierContract },
@@ -302,11 +361,13 @@ describe("attestation: differential certificate registration (TypeScript vs IasV
     // Fresh deployments with no key registered, so registration is judged from scratch every time.
     anchors.intel.contract = await deployIasVerifier(hre, "intel");
     anchors.simulation.contract = await deployIasVerifier(hre, "simulation");
+    enclave = await EnclaveIasVerifier.start();
   });
 
-  after(function () {
+  after(async function () {
+    await enclave?.close();
     const rows = [...tally.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `    ${String(n).padStart(6)}  ${k}`);
-    console.log(`\n    certificate differential: ${compared} comparisons\n${rows.join("\n")}`);
+    console.log(`\n    certificate differential: ${compared} comparisons, each TS vs contract vs enclave\n${rows.join("\n")}`);
   });
 
   async function compare(anchor: "intel" | "simulation", cases: { name: string; der: Buffer }[]): Promise<void> {
@@ -321,6 +382,11 @@ describe("attestation: differential certificate registration (TypeScript vs IasV
         }
       }),
     );
+    // The enclave checks the certificate first (step 1 of verify_ias); with an empty signature a
+    // certificate it accepts is then refused at step 2 with SignatureLengthInvalid(0).
+    const inEnclave = await enclave.verdicts(
+      cases.map((c) => ({ kind: "ias", report: "0x", signature: "0x", signingCertificate: hex(c.der), caCertificate: hex(anchor === "intel" ? intelCaDer() : simulationCaDer()) })),
+    );
     cases.forEach((c, i) => {
       let ts: CertOutcome;
       try {
@@ -330,6 +396,12 @@ describe("attestation: differential certificate registration (TypeScript vs IasV
         ts = { valid: false, code: e.code, args: [...e.args] };
       }
       compared++;
+      const expectedInEnclave: EnclaveVerdict = ts.valid
+        ? { valid: false, error: { code: "SignatureLengthInvalid", args: ["0"] } }
+        : { valid: false, error: { code: ts.code, args: ts.args.map((a) => (typeof a === "bigint" ? a.toString() : String(a))) } };
+      if (JSON.stringify(expectedInEnclave) !== JSON.stringify(inEnclave[i])) {
+        mismatches.push(`${anchor} ${c.name}: TS ${JSON.stringify(expectedInEnclave)} vs enclave ${JSON.stringify(inEnclave[i])}`);
+      }
       const label = ts.valid ? "registered" : ts.code;
       tally.set(label, (tally.get(label) ?? 0) + 1);
       if (JSON.stringify(ts, big) !== JSON.stringify(chain[i], big)) {

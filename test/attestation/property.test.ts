@@ -1,7 +1,8 @@
 /**
  * PROPERTY test (fast-check): random mutations of real Intel-signed reports — byte flips, insertions,
- * deletions, splices — never verify, in TypeScript (many runs) and on chain (a bounded number of runs).
- * Re-signed random mutations (which may well be valid) get the same verdict from both verifiers.
+ * deletions, splices — never verify, in TypeScript (many runs), in the enclave (the same number, its
+ * verdict equal to TypeScript's) and on chain (a bounded number of runs). Re-signed random mutations
+ * (which may well be valid) get the same verdict from all three verifiers.
  */
 import { expect } from "chai";
 import fc from "fast-check";
@@ -11,6 +12,7 @@ import {
   IasReportVerifier,
   IasVerificationError,
   deployIasVerifier,
+  intelCaDer,
   intelLeafDer,
   registerSigningCertificateOnchain,
   simulationLeafDer,
@@ -19,7 +21,9 @@ import {
   type IasVerifierContract,
   type VerificationPolicy,
 } from "../../src/attestation";
+import type { AttestationVerifyParams } from "../../src/enclave/protocol";
 import { ALL_VECTOR_STATUSES, intelSignedVectors } from "./iasVectors";
+import { EnclaveIasVerifier, expectedEnclaveVerdict, hex, policyParams, tsVerdict } from "./enclaveVerdict";
 
 const TS_RUNS = 1000;
 const ONCHAIN_RUNS = 40;
@@ -85,6 +89,16 @@ function changed(i: number, m: { report: Buffer; signature: Buffer }): boolean {
   return !m.report.equals(vectors[i].report) || !m.signature.equals(vectors[i].signature);
 }
 
+/** The enclave request for a report signed by Intel's leaf (Intel's CA passed: a simulation build compiles in the development CA). */
+function intelRequest(report: Buffer, signature: Buffer): AttestationVerifyParams {
+  return { kind: "ias", report: hex(report), signature: hex(signature), signingCertificate: hex(intelLeafDer()), caCertificate: hex(intelCaDer()), policy: policyParams(permissive) };
+}
+
+/** The enclave request for a report signed by the development IAS (the compiled-in anchor). */
+function simulationRequest(report: Buffer, signature: Buffer): AttestationVerifyParams {
+  return { kind: "ias", report: hex(report), signature: hex(signature), signingCertificate: hex(simulationLeafDer()), policy: policyParams(permissive) };
+}
+
 describe("attestation: property — random mutations of real reports never verify", function () {
   this.timeout(300_000);
   const intel = IasReportVerifier.forAnchor("intel", permissive);
@@ -95,12 +109,18 @@ describe("attestation: property — random mutations of real reports never verif
   const simulation = IasReportVerifier.forAnchor("simulation", permissive);
   simulation.registerSigningCertificate(simulationLeafDer());
   const ias = new DevelopmentIas();
+  let enclave: EnclaveIasVerifier;
 
   before(async function () {
+    enclave = await EnclaveIasVerifier.start();
     contract = await deployIasVerifier(hre, "intel", permissive);
     await registerSigningCertificateOnchain(contract, intelLeafDer());
     simContract = await deployIasVerifier(hre, "simulation", permissive);
     simKeyId = (await registerSigningCertificateOnchain(simContract, simulationLeafDer())).keyId;
+  });
+
+  after(async function () {
+    await enclave?.close();
   });
 
   it("every unmutated vector verifies (the property is not vacuous)", function () {
@@ -125,6 +145,22 @@ describe("attestation: property — random mutations of real reports never verif
     );
   });
 
+  it(`enclave: ${TS_RUNS} random mutations, none verifies and the enclave gives the TypeScript error`, async function () {
+    // The same arbitrary and seed as the TypeScript property; unchanged results are skipped there too.
+    const cases = fc
+      .sample(caseArb, { numRuns: TS_RUNS, seed: SEED })
+      .map(([i, edits]) => ({ i, m: apply(vectors[i].report, vectors[i].signature, edits) }))
+      .filter(({ i, m }) => changed(i, m))
+      .map(({ m }) => m);
+    expect(cases.length).to.be.greaterThan(TS_RUNS * 0.9);
+    const verdicts = await enclave.verdicts(cases.map((m) => intelRequest(m.report, m.signature)));
+    cases.forEach((m, k) => {
+      const ts = tsVerdict(() => intel.verifyReport(intelKey.keyId, m.report, m.signature));
+      expect(ts).to.be.instanceOf(IasVerificationError);
+      expect(verdicts[k]).to.deep.equal(expectedEnclaveVerdict(ts));
+    });
+  });
+
   it(`on chain: ${ONCHAIN_RUNS} random mutations, none verifies and the contract gives the TypeScript error`, async function () {
     await fc.assert(
       fc.asyncProperty(caseArb, async ([i, edits]) => {
@@ -133,6 +169,8 @@ describe("attestation: property — random mutations of real reports never verif
         const chain = await verifyReportOnchain(contract, intelKey.keyId, m.report, m.signature);
         expect(chain.valid).to.equal(false);
         expect(chain).to.deep.equal(tsOutcome(() => intel.verifyReport(intelKey.keyId, m.report, m.signature)));
+        const [inEnclave] = await enclave.verdicts([intelRequest(m.report, m.signature)]);
+        expect(inEnclave).to.deep.equal(expectedEnclaveVerdict(tsVerdict(() => intel.verifyReport(intelKey.keyId, m.report, m.signature))));
       }),
       { numRuns: ONCHAIN_RUNS, seed: SEED },
     );
@@ -145,6 +183,8 @@ describe("attestation: property — random mutations of real reports never verif
         const signature = ias.signBody(report);
         const chain = await verifyReportOnchain(simContract, simKeyId, report, signature);
         expect(chain).to.deep.equal(tsOutcome(() => simulation.verifyReport(simKeyId, report, signature)));
+        const [inEnclave] = await enclave.verdicts([simulationRequest(report, signature)]);
+        expect(inEnclave).to.deep.equal(expectedEnclaveVerdict(tsVerdict(() => simulation.verifyReport(simKeyId, report, signature))));
       }),
       { numRuns: ONCHAIN_RUNS, seed: SEED },
     );
