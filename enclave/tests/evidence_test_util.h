@@ -1,22 +1,24 @@
-// A development IAS for the enclave tests (tests only: the enclave binary never holds a signing
-// key). It signs report bodies in Intel's exact format (src/attestation/devIas.ts) with the
-// committed, public SIMULATION signing key, read from the repository at test time, so tests can
-// hand an enclave valid evidence for any keys (an honest enclave's, or a test-made leaf's).
+// A development IAS for the enclave tests and the benchmark (never in the enclave binary, which holds
+// no signing key). It signs report bodies in Intel's exact format (src/attestation/devIas.ts) with
+// the committed, public SIMULATION signing key, read from the repository at run time, so tests can
+// hand an enclave valid evidence for any keys (an honest enclave's, or a test-made leaf's). Free of
+// GoogleTest (failures throw), so the benchmark program can use it too.
 #pragma once
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <fstream>
+#include <iterator>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "anonify/bytes.h"
 #include "anonify/crypto/hash.h"
 #include "anonify/enclave/platform.h"
-#include "enclave_test_util.h"
 
 namespace anonify::testing::dev_ias {
 
@@ -31,8 +33,14 @@ inline std::string repo_path(const std::string& relative) {
   return std::string(ANONIFY_ENCLAVE_SOURCE_DIR) + "/../" + relative;
 }
 
+inline std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("dev_ias: cannot open " + path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 inline Bytes file_bytes(const std::string& path) {
-  const std::string text = read_text_file(path);
+  const std::string text = file_text(path);
   return Bytes(text.begin(), text.end());
 }
 
@@ -45,18 +53,21 @@ inline std::string base64(ByteView data) {
 
 /// RSA-2048 PKCS#1 v1.5 SHA-256 over `body` with the PEM key at `key_file` (repository-relative).
 inline Bytes rsa_sign(ByteView body, const std::string& key_file) {
-  const std::string pem = read_text_file(repo_path(key_file));
+  const std::string pem = file_text(repo_path(key_file));
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr),
-                                                          EVP_PKEY_free);
-  EXPECT_NE(key, nullptr) << "cannot read " << key_file;
-  if (!key) return {};
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr, EVP_PKEY_free);
+  if (!key) throw std::runtime_error("dev_ias: cannot read the key in " + key_file);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   size_t size = 0;
-  EXPECT_EQ(EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()), 1);
-  EXPECT_EQ(EVP_DigestSign(ctx.get(), nullptr, &size, body.data(), body.size()), 1);
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &size, body.data(), body.size()) != 1) {
+    throw std::runtime_error("dev_ias: RSA signing setup failed");
+  }
   Bytes signature(size);
-  EXPECT_EQ(EVP_DigestSign(ctx.get(), signature.data(), &size, body.data(), body.size()), 1);
+  if (EVP_DigestSign(ctx.get(), signature.data(), &size, body.data(), body.size()) != 1) {
+    throw std::runtime_error("dev_ias: RSA signing failed");
+  }
   signature.resize(size);
   return signature;
 }
