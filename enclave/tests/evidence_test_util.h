@@ -27,7 +27,7 @@ using Json = nlohmann::json;
 /// A timestamp inside the SIMULATION signing certificate's validity (2016-11-22..2049-12-31).
 constexpr const char* kReportTimestamp = "2026-11-30T12:00:00.000000";
 /// Its unix time.
-constexpr uint64_t kReportUnixTime = 1764504000;
+constexpr uint64_t kReportUnixTime = 1796040000;
 
 inline std::string repo_path(const std::string& relative) {
   return std::string(ANONIFY_ENCLAVE_SOURCE_DIR) + "/../" + relative;

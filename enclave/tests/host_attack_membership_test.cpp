@@ -203,10 +203,47 @@ TEST_F(HostAttack, AttestedMemberJoinsAndTheCacheSurvivesARestart) {
   EXPECT_EQ(a.call("mls_admit_evidence", bob.evidence())["mlsSignatureKey"], hex(bob.keys.public_key));  // idempotent
   a.restart();
   ExternalJoin j = external_join(a, bob.identity(bob.address));
-  EXPECT_EQ(a.call("mls_process_handshake", Json{{"handshake", j.handshake}, {"blockTimestamp", "1764600000"}})["outcome"],
+  EXPECT_EQ(a.call("mls_process_handshake", Json{{"handshake", j.handshake}, {"blockTimestamp", std::to_string(dev_ias::kReportUnixTime + 100)}})["outcome"],
             "external_join");
   j.group.process_handshake(j.out.commit, &j.out.group_info);
   EXPECT_EQ(hex(j.group.epoch_authenticator()), a.call("mls_status")["group"]["epochAuthenticator"]);
+}
+
+TEST_F(HostAttack, DepartedMembersEvidenceIsDropped) {
+  TestMember bob;
+  add_test_member(bob);
+  const Json remove = a.call("mls_commit_remove", Json{{"leaves", Json::array({1})}});
+  EXPECT_EQ(a.call("mls_process_handshake", Json{{"handshake", remove["handshake"]}})["status"]["memberCount"], 1);
+  // bob's evidence left with its leaf: rejoining needs it handed again (as its new join carries it).
+  ExternalJoin again = external_join(a, bob.identity(bob.address));
+  const std::string before = a.mls_fingerprint();
+  EXPECT_EQ(a.error_code("mls_process_handshake", Json{{"handshake", again.handshake}}), "leaf_not_admitted");
+  EXPECT_EQ(a.mls_fingerprint(), before);
+  a.call("mls_admit_evidence", bob.evidence());
+  EXPECT_EQ(a.call("mls_process_handshake", Json{{"handshake", again.handshake}})["outcome"], "external_join");
+}
+
+TEST_F(HostAttack, EvidenceAgeIsJudgedAtTheHandshakesBlock) {
+  // A group whose policy admits evidence at most an hour old (reports are stamped kReportUnixTime).
+  testing::TempDir dir_b;
+  Node b(dir_b.path());
+  b.admit_evidence_of(b);
+  Json policy = dev_ias::test_policy();
+  policy["maxEvidenceAge"] = 3600;
+  b.call("mls_create_group", Json{{"domain", test_domain()}, {"policy", policy}});
+  TestMember bob;
+  b.call("mls_admit_evidence", bob.evidence());
+  ExternalJoin j = external_join(b, bob.identity(bob.address));
+  const std::string late = std::to_string(dev_ias::kReportUnixTime + 7200);
+  const std::string before = b.mls_fingerprint();
+  const Json error = b.error("mls_process_handshake", Json{{"handshake", j.handshake}, {"blockTimestamp", late}});
+  EXPECT_EQ(error["code"], "leaf_not_admitted");
+  EXPECT_NE(error["message"].get<std::string>().find("ReportTooOld("), std::string::npos) << error.dump();
+  EXPECT_EQ(b.mls_fingerprint(), before);
+  // The refused entry did not move the chain clock: the same join in a block 60 s after the report passes.
+  const std::string timely = std::to_string(dev_ias::kReportUnixTime + 60);
+  EXPECT_EQ(b.call("mls_process_handshake", Json{{"handshake", j.handshake}, {"blockTimestamp", timely}})["outcome"],
+            "external_join");
 }
 
 TEST_F(HostAttack, DuplicateIdentityRefused) {
