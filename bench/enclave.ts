@@ -10,6 +10,7 @@
  *    state_submit + state_apply of client-sealed commands from TypeScript, ten in flight (one per user).
  * 4. Writes the section to bench/out/enclave.md.
  */
+import { signerPolicy, simulationAdmitParams } from "../src/node/evidence";
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -103,7 +104,9 @@ async function runThroughProcess(binary: string, cpu: number | null): Promise<Bo
     const evidence = await enclave.call("evidence", {});
     const domain = groupDomain(31337, "0x" + "aa".repeat(20));
     const domainJson = domainParams(domain);
-    await enclave.call("mls_create_group", { groupId: "0x62656e6368", domain: domainJson });
+    // The membership rule: the enclave admits its own leaf only from its evidence (development IAS).
+    await enclave.call("mls_admit_evidence", simulationAdmitParams(evidence));
+    await enclave.call("mls_create_group", { domain: domainJson, policy: signerPolicy(evidence) });
     const users = Array.from({ length: USERS }, () => Wallet.createRandom());
     const nonces = new Array<number>(USERS).fill(0);
     let counter = 0;

@@ -23,6 +23,7 @@
 #include "anonify/enclave/methods.h"
 #include "anonify/protocol/params.h"
 #include "bench_stats.h"
+#include "evidence_test_util.h"
 #include "primitives.h"
 #include "runtime_test_util.h"
 #include "transition_costs.h"
@@ -219,7 +220,9 @@ int run(const Options& o) {
   InProcessEnclave e(data_dir);
   const Json evidence = e.call("evidence", Json::object());
   Clients clients(e, from_hex(evidence["hpkePublicKey"].get<std::string>()));
-  e.call("mls_create_group", Json{{"groupId", "0x62656e6368"}, {"domain", domain_params(clients.domain())}});
+  // The membership rule: the enclave admits its own leaf only from evidence it verified (development IAS).
+  e.call("mls_admit_evidence", testing::dev_ias::admit_params_of(evidence));
+  e.call("mls_create_group", Json{{"domain", domain_params(clients.domain())}, {"policy", testing::dev_ias::test_policy()}});
   uint64_t counter = 0;
   transition(e, clients.submit_body(clients.command(0, runtime::fixtures::init_token("1000000000"))), ++counter);
   for (size_t u = 1; u < kUsers; ++u) {

@@ -109,6 +109,7 @@ struct MlsFixture {
     mls::TlsReader r(serialized.data(), serialized.size());
     r.u8();  // serialization version
     r.u8();  // full proposal mode
+    r.u8();  // admission required
     r.vector();  // external PSKs
     const mls::EpochState current = mls::EpochState::decode(r);
 

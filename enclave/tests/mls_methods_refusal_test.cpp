@@ -59,7 +59,7 @@ TEST(MlsMethodRefusals, BadDomainCreatesStagesAndSealsNothing) {
     EXPECT_EQ(a.mls_fingerprint(), before) << "create with " << domain.dump();
   }
   EXPECT_TRUE(a.call("mls_status")["group"].is_null());
-  const Json genesis = a.call("mls_create_group", Json{{"groupId", kGroupId}, {"domain", test_domain()}});
+  const Json genesis = a.create_group(test_domain());
 
   b.call("mls_process_handshake", Json{{"handshake", genesis["handshake"]}});
   for (const auto& [domain, field] : bad_domains()) {
@@ -70,6 +70,7 @@ TEST(MlsMethodRefusals, BadDomainCreatesStagesAndSealsNothing) {
     EXPECT_EQ(b.mls_fingerprint(), before) << "join with " << domain.dump();
   }
   EXPECT_TRUE(b.call("mls_status")["group"].is_null());
+  testing_mls::admit_all({&a, &b});
   const Json join = b.call("mls_join_external", Json{{"domain", test_domain()}});
   a.call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
   b.call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
@@ -95,12 +96,13 @@ TEST(MlsMethodRefusals, OnlyAValidEntrySupersedesAStagedJoin) {
   Node b(dir_b.path());  // joins from its follower
   Node c(dir_c.path());  // the competing joiner
   Node d(dir_d.path());  // joins from a GroupInfo it was given, with no follower
-  const Json genesis = a.call("mls_create_group", Json{{"groupId", kGroupId}});
+  testing_mls::admit_all({&a, &b, &c, &d});
+  const Json genesis = a.create_group(test_domain());
   b.call("mls_process_handshake", Json{{"handshake", genesis["handshake"]}});
   c.call("mls_process_handshake", Json{{"handshake", genesis["handshake"]}});
-  const Json b_join = b.call("mls_join_external");
-  const Json c_join = c.call("mls_join_external");
-  const Json d_join = d.call("mls_join_external", Json{{"groupInfo", genesis["groupInfo"]}});
+  const Json b_join = b.call("mls_join_external", Json{{"domain", test_domain()}});
+  const Json c_join = c.call("mls_join_external", Json{{"domain", test_domain()}});
+  const Json d_join = d.call("mls_join_external", Json{{"groupInfo", genesis["groupInfo"]}, {"domain", test_domain()}});
   EXPECT_TRUE(d.call("mls_status")["followedEpoch"].is_null());
 
   // Entries that are not a valid commit of the joined epoch, with the code each is refused with.
@@ -136,7 +138,7 @@ TEST(MlsMethodRefusals, OnlyAValidEntrySupersedesAStagedJoin) {
   EXPECT_EQ(b.error_code("mls_process_handshake", Json{{"handshake", b_join["handshake"]}}), "wrong_epoch");
 
   // b rejoins from the state it follows and becomes the third member.
-  const Json rejoin = b.call("mls_join_external");
+  const Json rejoin = b.call("mls_join_external", Json{{"domain", test_domain()}});
   EXPECT_EQ(rejoin["chainEpoch"], 2);
   EXPECT_EQ(a.call("mls_process_handshake", Json{{"handshake", rejoin["handshake"]}})["status"]["memberCount"], 3);
   EXPECT_EQ(b.call("mls_process_handshake", Json{{"handshake", rejoin["handshake"]}})["outcome"], "own_commit");
@@ -147,7 +149,7 @@ TEST(MlsMethodRefusals, EntriesNeedAGroupOrAFollowedLog) {
   testing::TempDir dir_e;
   Node a(dir_a.path());
   Node e(dir_e.path());
-  a.call("mls_create_group", Json{{"groupId", kGroupId}});
+  a.create_group(test_domain());
   const Json update = a.call("mls_commit_update");
 
   const std::string before = e.mls_fingerprint();
@@ -166,9 +168,10 @@ TEST(MlsMethodRefusals, ARemovedMemberFollowsTheLogUntilRestart) {
   testing::TempDir dir_b;
   Node a(dir_a.path());
   Node b(dir_b.path());
-  const Json genesis = a.call("mls_create_group", Json{{"groupId", kGroupId}});
+  testing_mls::admit_all({&a, &b});
+  const Json genesis = a.create_group(test_domain());
   b.call("mls_process_handshake", Json{{"handshake", genesis["handshake"]}});
-  const Json join = b.call("mls_join_external");
+  const Json join = b.call("mls_join_external", Json{{"domain", test_domain()}});
   for (Node* n : {&a, &b}) n->call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
   EXPECT_TRUE(b.call("mls_status")["followedEpoch"].is_null());  // a member serves the public state itself
 
@@ -211,9 +214,10 @@ TEST(MlsMethodRefusals, RefusedMemberRequestsChangeNothing) {
   testing::TempDir dir_b;
   Node a(dir_a.path());
   Node b(dir_b.path());
-  const Json genesis = a.call("mls_create_group", Json{{"groupId", kGroupId}});
+  testing_mls::admit_all({&a, &b});
+  const Json genesis = a.create_group(test_domain());
   b.call("mls_process_handshake", Json{{"handshake", genesis["handshake"]}});
-  const Json join = b.call("mls_join_external");
+  const Json join = b.call("mls_join_external", Json{{"domain", test_domain()}});
   for (Node* n : {&a, &b}) n->call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
   const Json wrapped = b.call("mls_protect", Json{{"data", "0x01"}});
   EXPECT_EQ(a.call("mls_unprotect", Json{{"message", wrapped["message"]}})["data"], "0x01");
@@ -246,7 +250,7 @@ TEST(MlsMethodRefusals, RefusedMemberRequestsChangeNothing) {
 TEST(MlsMethodRefusals, SealIncludesTheGroupOnceAnMlsMethodRan) {
   testing::TempDir dir;
   Node n(dir.path());
-  n.call("mls_create_group", Json{{"groupId", kGroupId}});
+  n.create_group(test_domain());
   const Json sealed = n.call("seal")["sealed"];
   EXPECT_NE(std::find(sealed.begin(), sealed.end(), "mls-group"), sealed.end()) << sealed.dump();
   n.restart();

@@ -10,6 +10,7 @@
 #include "anonify/enclave/enclave.h"
 #include "anonify/enclave/methods.h"
 #include "enclave_test_util.h"
+#include "evidence_test_util.h"
 
 namespace anonify::enclave::testing_mls {
 
@@ -39,6 +40,18 @@ class Node {
     return error(method, params)["code"].get<std::string>();
   }
 
+  // Hands this enclave `other`'s evidence (its quote signed by the development IAS), as the node
+  // does before a handshake that brings `other`'s leaf.
+  Json admit_evidence_of(Node& other) {
+    return call("mls_admit_evidence", testing::dev_ias::admit_params_of(other.call("evidence")));
+  }
+
+  // Admits its own evidence and creates the group of `domain` under the test policy.
+  Json create_group(const Json& domain) {
+    admit_evidence_of(*this);
+    return call("mls_create_group", Json{{"domain", domain}, {"policy", testing::dev_ias::test_policy()}});
+  }
+
   // Everything an MLS request may change: the group and follower status, the public state served
   // (or its refusal), and the sealed group file byte for byte (rewritten, with a fresh nonce, on
   // every seal; "absent" before the first).
@@ -65,6 +78,14 @@ class Node {
   std::unique_ptr<Enclave> enclave_;
   int id_ = 0;
 };
+
+// Every node admits the evidence of every node (itself included): what the node software does from
+// the chain before the handshakes that bring their leaves.
+inline void admit_all(std::initializer_list<Node*> nodes) {
+  for (Node* holder : nodes) {
+    for (Node* member : nodes) holder->admit_evidence_of(*member);
+  }
+}
 
 // The EIP-712 domain the tests sign handshakes for.
 inline Json test_domain() {

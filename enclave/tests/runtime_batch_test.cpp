@@ -30,7 +30,8 @@ class RuntimeBatchSigning : public ::testing::Test {
   void SetUp() override {
     address_a = a.call("evidence")["address"].get<std::string>();
     const Json domain = enclave::testing_mls::test_domain();
-    const Json genesis = a.call("mls_create_group", Json{{"groupId", "0x746f6b656e"}, {"domain", domain}});
+    enclave::testing_mls::admit_all({&a, &b});
+    const Json genesis = a.create_group(domain);
     b.call("mls_process_handshake", Json{{"handshake", genesis["handshake"]}});
     const Json join = b.call("mls_join_external", Json{{"domain", domain}});
     a.call("mls_process_handshake", Json{{"handshake", join["handshake"]}});

@@ -33,7 +33,8 @@ class RuntimeStateMethods : public ::testing::Test {
     hpke_a = hpke_of(a);
       address_a = a.call("evidence")["address"].get<std::string>();
     const Json domain = enclave::testing_mls::test_domain();
-    const Json genesis = a.call("mls_create_group", Json{{"groupId", "0x746f6b656e"}, {"domain", domain}});
+    enclave::testing_mls::admit_all({&a, &b});
+    const Json genesis = a.create_group(domain);
     b.call("mls_process_handshake", Json{{"handshake", genesis["handshake"]}});
     const Json join = b.call("mls_join_external", Json{{"domain", domain}});
     a.call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
@@ -317,6 +318,7 @@ TEST_F(RuntimeStateMethods, ALateJoinerCatchesUpFromASnapshot) {
   // c joins after two entries of epoch 2 it can never decrypt.
   anonify::testing::TempDir dir_c;
   Node c(dir_c.path());
+  enclave::testing_mls::admit_all({&a, &b, &c});
   const Json domain = enclave::testing_mls::test_domain();
   const Json join = c.call("mls_join_external", Json{{"groupInfo", a.call("mls_public_state")["groupInfo"]},
                                                      {"ratchetTree", a.call("mls_public_state")["ratchetTree"]},

@@ -48,6 +48,10 @@ export const ENCLAVE_ERROR_CODES = [
   "malformed_read",
   "malformed_subscription",
   "unknown_entry",
+  // Membership (PROTOCOL.md "Membership")
+  "evidence_refused",
+  "leaf_not_admitted",
+  "policy_refused",
 ] as const;
 export type EnclaveErrorCode = (typeof ENCLAVE_ERROR_CODES)[number];
 
@@ -252,9 +256,59 @@ export interface MlsPendingJoinStatus extends MlsGroupStatusBase {
 
 export type MlsGroupStatus = MlsMemberStatus | MlsPendingJoinStatus;
 
-export interface MlsCreateGroupParams extends MlsSigningParams {
-  /** 1..255 bytes. */
-  groupId: Hex;
+/**
+ * The measurement policy an Anonify group fixes at creation (GroupContext extension 0xF0A1, PROTOCOL.md
+ * "Membership"). At least one of `mrenclaves` / `signer`; checked in the order age, status, DEBUG, MRENCLAVE, signer.
+ */
+export interface MlsGroupPolicyParams {
+  /** isvEnclaveQuoteStatus values admitted (default ["OK"]). */
+  allowedStatuses?: string[];
+  /** Default false; an sgx build refuses true. */
+  allowDebug?: boolean;
+  /** MRENCLAVE allowlist (32-byte hex each); absent: no MRENCLAVE check. */
+  mrenclaves?: Hex[];
+  /** SGX-native upgrade rule: MRSIGNER, ISVPRODID and the minimum ISVSVN. */
+  signer?: { mrsigner: Hex; isvProdId: number; minIsvSvn: number };
+  /** Seconds; 0 (default) = off. Judged against the newest block time the enclave applied. */
+  maxEvidenceAge?: number | string;
+  /** k-of-n Ethereum addresses allowed to change the policy (default: none, the policy never changes). */
+  governance?: { threshold: number; keys: Hex[] };
+}
+
+export interface MlsCreateGroupParams {
+  /** The group contract's EIP-712 domain: binds the group (id = chainId ‖ contract) and signs the genesis entry. */
+  domain: Eip712DomainParams;
+  policy: MlsGroupPolicyParams;
+  /** Optional; must equal chainId (8 bytes BE) ‖ verifyingContract. */
+  groupId?: Hex;
+}
+
+/** `mls_admit_evidence`: IAS evidence of an enclave whose leaf this enclave must accept. */
+export interface MlsAdmitEvidenceParams {
+  kind: "ias";
+  /** The exact report bytes IAS signed. */
+  report: Hex;
+  /** 256-byte RSA signature. */
+  signature: Hex;
+  /** DER of the report-signing certificate. */
+  signingCertificate: Hex;
+  hpkePublicKey: Hex;
+  mlsSignatureKey: Hex;
+}
+
+export interface MlsAdmitEvidenceResult {
+  address: Hex;
+  mlsSignatureKey: Hex;
+  mrenclave: Hex;
+  mrsigner: Hex;
+  isvProdId: number;
+  isvSvn: number;
+  debug: boolean;
+  status: string;
+  /** Unix seconds (decimal string). */
+  timestamp: string;
+  /** Entries now cached. */
+  cached: number;
 }
 
 /** The genesis entry (no commit, chainEpoch 0, GroupInfo with the ratchet_tree extension). */
@@ -265,6 +319,8 @@ export interface MlsCreateGroupResult extends MlsHandshakeEntry {
 /** One handshake-log entry, in log order. */
 export interface MlsHandshakeParams {
   handshake: Hex;
+  /** Unix time of the block carrying the entry (mls_process_handshake): evidence age is judged at it. */
+  blockTimestamp?: string;
 }
 
 /** The log follower's state (public data only). */
@@ -286,7 +342,11 @@ export interface MlsPublicStateResult {
  * An explicit GroupInfo (with an optional tree; without one, its ratchet_tree extension), or neither:
  * then the follower's latest GroupInfo and tree.
  */
-export type MlsJoinExternalParams = MlsSigningParams &
+export type MlsJoinExternalParams = (
+  | { domain: Eip712DomainParams; interop?: false }
+  /** Interop with other MLS implementations (simulation builds only): no admission, never state keys. */
+  | { domain?: Eip712DomainParams; interop: true }
+) &
   ({ groupInfo: Hex; ratchetTree?: Hex } | { groupInfo?: undefined; ratchetTree?: undefined });
 
 export interface MlsCommitRemoveParams extends MlsSigningParams {
@@ -385,6 +445,8 @@ export interface EnclaveMethods {
   /** Opens a host-wrapped PrivateMessage (never a runtime message). */
   mls_unprotect: { params: MlsUnprotectParams; result: MlsUnprotectResult };
   mls_export_secret: { params: MlsExportSecretParams; result: MlsExportSecretResult };
+  /** Verifies and caches the evidence of an enclave whose leaf this enclave must accept. */
+  mls_admit_evidence: { params: MlsAdmitEvidenceParams; result: MlsAdmitEvidenceResult };
 }
 export type EnclaveMethod = keyof EnclaveMethods;
 

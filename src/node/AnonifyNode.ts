@@ -6,10 +6,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { getAddress, type Contract, type Provider, type Signer } from "ethers";
+import { Contract, getAddress, type Provider, type Signer } from "ethers";
 import type { CommandStatus, Hex, NodeEnclaveInfo, NodeHealth } from "../client/wire";
 import { EnclaveProcess } from "../enclave/EnclaveProcess";
-import type { EnclaveMode, Eip712DomainParams, InitResult } from "../enclave/protocol";
+import type { EnclaveMode, Eip712DomainParams, EvidenceResult, InitResult, MlsGroupPolicyParams } from "../enclave/protocol";
+import { DevelopmentIas } from "../attestation/devIas";
 import { SimulationAttester, type Attester } from "./attester";
 import { ChainReader, ChainReorgError, findDeploymentBlock } from "./chainReader";
 import { ChainSync, type EntryApplied, type HandshakeApplied } from "./chainSync";
@@ -19,6 +20,7 @@ import { groupContract } from "./groupContract";
 import { NodeHttpApi, type HttpApiOptions } from "./httpApi";
 import { consoleLogger, type NodeLogger } from "./logger";
 import { ensureJoined, postMemberCommit, type MembershipContext } from "./membership";
+import { ChainEvidence, genesisPolicy, IAS_VERIFIER_ABI } from "./evidence";
 import { callState, hasStateMethod, hasStateRuntime } from "./stateMethods";
 import { DEFAULT_KEEP_BLOCKS, RestorePoints, type RestorePoint } from "./restorePoints";
 import { SnapshotHandover, type PostedSnapshot } from "./snapshots";
@@ -70,6 +72,12 @@ export interface AnonifyNodeOptions {
   syncOnNewBlocks?: boolean;
   /** Default: the development IAS in simulation; required in sgx mode (IntelIasAttester). */
   attester?: Attester;
+  /**
+   * The measurement policy of a group this node creates (it is fixed in the group at creation; nodes that join
+   * ignore it). Default: from the group's IAS verifier, with the SGX-native upgrade rule (MRSIGNER + ISVPRODID +
+   * minimum ISVSVN) and no MRENCLAVE list (src/node/evidence.ts genesisPolicy).
+   */
+  groupPolicy?: MlsGroupPolicyParams;
   /** HTTP API; `false` to run without one. Default: 127.0.0.1 on a free port. */
   http?: HttpApiOptions | false;
   /** Applied entries between checkpoints; 0 turns checkpoints off. */
@@ -121,6 +129,7 @@ export class AnonifyNode {
   private readonly rpc: ChainRpc;
   private lastChainStateCounter = 0n;
   private domainValue: Eip712DomainParams | undefined;
+  private evidenceValue: ChainEvidence | undefined;
   private syncChain: Promise<unknown> = Promise.resolve();
   private pollTimer: NodeJS.Timeout | undefined;
   private blockListener: (() => void) | undefined;
@@ -241,7 +250,15 @@ export class AnonifyNode {
     this.stateRuntime = await hasStateRuntime(this.enclave);
     const group = this.domain.verifyingContract;
     const reader = new ChainReader(this.provider, group, fromBlock, this.options.confirmations ?? 0);
-    const sync = new ChainSync(this.enclave, reader, this.stateRuntime);
+    const evidence = new ChainEvidence(this.provider, async () => (await this.group.verifier()) as string);
+    if (this.options.attester === undefined || this.options.attester.name === "simulation") {
+      // Every report of the development IAS is signed by its one signing key.
+      const ias = new DevelopmentIas();
+      evidence.knowCertificate(ias.keyId, ias.certificates.leaf);
+    }
+    this.evidenceValue = evidence;
+    const sync = new ChainSync(this.enclave, reader, this.stateRuntime, evidence);
+    sync.on("evidenceRefused", (entry, why) => this.logger.warn(`the enclave refused the evidence of ${entry.enclave}: ${why}`));
     for (const [leaf, address] of Object.entries(this.readMetadata().leaves)) sync.leaves.set(Number(leaf), address);
     this.syncValue = sync;
     await sync.load();
@@ -543,7 +560,16 @@ export class AnonifyNode {
       attester: this.options.attester ?? new SimulationAttester(async () => new Date(((await this.provider.getBlock("latest"))!.timestamp) * 1000)),
       logger: this.logger,
       catchUp: () => this.runSync(true),
+      evidence: this.need(this.evidenceValue),
+      groupPolicy: (own: EvidenceResult) => this.groupPolicy(own),
     };
+  }
+
+  /** The policy a group created by this node fixes: the configured one, else the verifier's (genesisPolicy). */
+  private async groupPolicy(own: EvidenceResult): Promise<MlsGroupPolicyParams> {
+    if (this.options.groupPolicy !== undefined) return this.options.groupPolicy;
+    const verifier = new Contract((await this.group.verifier()) as string, IAS_VERIFIER_ABI, this.provider);
+    return genesisPolicy(verifier, own);
   }
 
   /** After posting a join, syncs until the join handshake made the enclave a member. */

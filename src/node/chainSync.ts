@@ -10,7 +10,8 @@ import { EnclaveError, type EnclaveProcess } from "../enclave/EnclaveProcess";
 import type { Hex, MlsProcessHandshakeResult, MlsStatusResult } from "../enclave/protocol";
 import type { BlockRef, ChainReader } from "./chainReader";
 import { NodeError } from "./errors";
-import type { CiphertextLogEntry, GroupLogEntry, HandshakeLogEntry } from "./groupContract";
+import type { EvidenceSource } from "./evidence";
+import type { CiphertextLogEntry, GroupLogEntry, HandshakeLogEntry, RosterLogEntry } from "./groupContract";
 import { callState, type StateApplyResult } from "./stateMethods";
 
 export interface HandshakeApplied {
@@ -31,6 +32,8 @@ export interface ChainSyncEvents {
   unreadable: [CiphertextLogEntry, string];
   /** The enclave is a member but lacks earlier entries: it waits for a snapshot entry (once per wait). */
   awaitingSnapshot: [CiphertextLogEntry, string];
+  /** A registered enclave's evidence the enclave refused (its leaf will not be admitted). */
+  evidenceRefused: [RosterLogEntry, string];
 }
 
 export class ChainSync extends EventEmitter<ChainSyncEvents> {
@@ -54,6 +57,11 @@ export class ChainSync extends EventEmitter<ChainSyncEvents> {
     private readonly enclave: EnclaveProcess,
     private readonly reader: ChainReader,
     private readonly stateRuntime: boolean,
+    /**
+     * Feeds the enclave's membership rule: the evidence of every enclave the roster registers (handed before the
+     * handshake of its join, which follows in the same transaction) and the time of each handshake's block.
+     */
+    private readonly evidence?: EvidenceSource,
   ) {
     super();
   }
@@ -105,6 +113,26 @@ export class ChainSync extends EventEmitter<ChainSyncEvents> {
   private async applyEntry(entry: GroupLogEntry): Promise<void> {
     if (entry.kind === "handshake") await this.applyHandshake(entry);
     else if (entry.kind === "ciphertext") await this.applyCiphertext(entry);
+    else if (entry.kind === "joined") await this.admitJoined(entry);
+  }
+
+  /** Hands the enclave the evidence a join transaction carried (mls_admit_evidence is idempotent). */
+  private async admitJoined(entry: RosterLogEntry): Promise<void> {
+    if (this.evidence === undefined) return;
+    const params = await this.evidence.forJoin(entry);
+    try {
+      await this.enclave.call("mls_admit_evidence", params);
+    } catch (error) {
+      if (!(error instanceof EnclaveError) || error.code !== "evidence_refused") throw error;
+      this.emit("evidenceRefused", entry, error.message);
+    }
+  }
+
+  /** `mls_process_handshake` with the time of the entry's block (evidence age is judged at it). */
+  private async processHandshake(entry: HandshakeLogEntry): Promise<MlsProcessHandshakeResult> {
+    const params: { handshake: Hex; blockTimestamp?: string } = { handshake: entry.handshake as Hex };
+    if (this.evidence !== undefined) params.blockTimestamp = String(await this.evidence.blockTimestamp(entry.blockNumber));
+    return this.enclave.call("mls_process_handshake", params);
   }
 
   private async applyHandshake(entry: HandshakeLogEntry): Promise<void> {
@@ -117,7 +145,7 @@ export class ChainSync extends EventEmitter<ChainSyncEvents> {
         if (epoch === 0) this.leaves.set(0, getAddress(entry.sender)); // our own genesis, or applied before a restart
         return;
       }
-      result = await this.enclave.call("mls_process_handshake", { handshake: entry.handshake as Hex });
+      result = await this.processHandshake(entry);
     } else if (group !== null) {
       // An external join waits for its commit (chain epoch group.epoch + 1). Earlier entries only feed the
       // follower: mls_process_handshake would drop the join.
@@ -129,7 +157,7 @@ export class ChainSync extends EventEmitter<ChainSyncEvents> {
         }
         return;
       }
-      result = await this.enclave.call("mls_process_handshake", { handshake: entry.handshake as Hex });
+      result = await this.processHandshake(entry);
     } else {
       if (followed !== null && epoch <= followed) return;
       if (followed === null && epoch !== 0) {
@@ -137,7 +165,7 @@ export class ChainSync extends EventEmitter<ChainSyncEvents> {
         if (this.removed) return;
         throw new NodeError("state_unavailable", `handshake of chain epoch ${epoch} without a followed log (read from the deployment block)`, 503);
       }
-      result = await this.enclave.call("mls_process_handshake", { handshake: entry.handshake as Hex });
+      result = await this.processHandshake(entry);
     }
     this.noteLeaf(entry, result);
     if (result.outcome === "removed") this.removed = true;

@@ -27,6 +27,8 @@ export type NodeErrorCode =
   | "join_failed"
   | "handshake_refused"
   | "attestation_failed"
+  /** The group's verifier policy cannot make a group policy (e.g. no quote status allowed). */
+  | "invalid_policy"
   | "state_unavailable"
   | "invalid_options"
   | "leaf_unknown"

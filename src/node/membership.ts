@@ -6,8 +6,9 @@
  */
 import { getAddress, hexlify, type Contract } from "ethers";
 import type { EnclaveProcess } from "../enclave/EnclaveProcess";
-import type { Eip712DomainParams, Hex, InitResult, MlsHandshakeEntry } from "../enclave/protocol";
+import type { Eip712DomainParams, EvidenceResult, Hex, InitResult, MlsGroupPolicyParams, MlsHandshakeEntry } from "../enclave/protocol";
 import type { Attester } from "./attester";
+import { admitEvidenceParams, type ChainEvidence } from "./evidence";
 import type { ChainSync } from "./chainSync";
 import { NodeError } from "./errors";
 import { ENCLAVE_STATUS } from "./groupContract";
@@ -29,6 +30,10 @@ export interface MembershipContext {
   logger: NodeLogger;
   /** Brings the sync up to the chain's latest block (handshakes included, no confirmations). */
   catchUp: () => Promise<void>;
+  /** Where the sync takes members' evidence from; learns the certificate of the node's own attestation. */
+  evidence: ChainEvidence;
+  /** The measurement policy a group created by this node fixes (docs/treekem.md "Membership rule"). */
+  groupPolicy: (own: EvidenceResult) => Promise<MlsGroupPolicyParams>;
 }
 
 /** The MLS group id of a group contract: chainId (8 bytes, big-endian) ‖ contract address. */
@@ -57,6 +62,12 @@ export async function ensureJoined(ctx: MembershipContext): Promise<boolean> {
   const evidence = await ctx.enclave.evidence();
   const report = await ctx.attester.attest(evidence);
   ctx.logger.info(`attested by ${ctx.attester.name === "simulation" ? "the development IAS (simulation)" : "Intel IAS"}: mrenclave ${evidence.mrenclave}`);
+  if (report.signingCertificate === undefined) {
+    throw new NodeError("attestation_failed", "the attestation service sent no signing certificate: the enclave cannot verify the report", 503);
+  }
+  // The enclave admits its own leaf, like every other, only from evidence it verified itself.
+  ctx.evidence.knowCertificate(report.keyId, report.signingCertificate);
+  await ctx.enclave.call("mls_admit_evidence", admitEvidenceParams(report, report.signingCertificate, evidence.hpkePublicKey, evidence.mlsSignatureKey));
 
   for (let attempt = 1; attempt <= MAX_HANDSHAKE_ATTEMPTS; attempt++) {
     await ctx.catchUp();
@@ -67,7 +78,11 @@ export async function ensureJoined(ctx: MembershipContext): Promise<boolean> {
       if (mls.group !== null) {
         throw new NodeError("group_mismatch", "this data dir holds an MLS group that never reached the chain; start with a fresh data dir", 409);
       }
-      entry = await ctx.enclave.call("mls_create_group", { groupId: mlsGroupId(BigInt(ctx.domain.chainId), ctx.domain.verifyingContract), domain: ctx.domain });
+      entry = await ctx.enclave.call("mls_create_group", {
+        groupId: mlsGroupId(BigInt(ctx.domain.chainId), ctx.domain.verifyingContract),
+        domain: ctx.domain,
+        policy: await ctx.groupPolicy(evidence),
+      });
     } else {
       if (mls.group?.member === true) {
         throw new NodeError("group_mismatch", "this enclave is an MLS member but not registered on chain (lost the genesis race?); start with a fresh data dir", 409);

@@ -42,6 +42,9 @@ import { auditGroup } from "../../src/client/audit";
 import { addressNeedle, amountNeedle, collectChainData, findPlaintext } from "../../src/client/chainScan";
 import { DevelopmentIas } from "../../src/attestation/devIas";
 import { EnclaveProcess } from "../../src/enclave/EnclaveProcess";
+import { quoteSigner } from "../../src/node/evidence";
+import * as mls from "ts-mls";
+import { randomBytes } from "node:crypto";
 import { type ChildHandle, HARDHAT_MNEMONIC, deployGroupOverRpc, freePort, startHardhatNode, startNodeProcess } from "./processes";
 
 const ADMIN_DELAY = 3600;
@@ -50,6 +53,24 @@ const HANDSHAKE_TYPES = { Handshake: [{ name: "epoch", type: "uint64" }, { name:
 const CIPHERTEXT_TYPES = { Ciphertext: [{ name: "epoch", type: "uint64" }, { name: "payloadHash", type: "bytes32" }] };
 /** Distinctive amounts (the plaintext scan must not match by accident). */
 const AMOUNTS = { supply: 700_001n, aliceToBob: 123_461n, bobToCarol: 54_329n, carolToAlice: 21_013n, afterTamper: 8_111n, afterRemoval: 6_007n };
+
+/** ts-mls's ratchet tree decoder (exported under "ts-mls/ratchetTree.js" only, which "node" module resolution cannot type). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { decodeRatchetTree } = require("ts-mls/ratchetTree.js") as {
+  decodeRatchetTree: (bytes: Uint8Array, offset: number) => [mls.RatchetTree, number] | undefined;
+};
+
+/** MLS varint length prefix (RFC 9420 section 2.1.2). */
+function varint(length: number): number[] {
+  if (length < 1 << 6) return [length];
+  if (length < 1 << 14) return [0x40 | (length >> 8), length & 0xff];
+  return [0x80 | (length >>> 24), (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff];
+}
+
+/** A handshake-log entry {opaque commit<V>; opaque group_info<V>} (docs/treekem.md). */
+function handshakeEntry(commit: Uint8Array, groupInfo: Uint8Array): `0x${string}` {
+  return hexlify(Uint8Array.from([...varint(commit.length), ...commit, ...varint(groupInfo.length), ...groupInfo])) as `0x${string}`;
+}
 
 async function waitUntil(what: string, condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -231,25 +252,53 @@ describe("end to end: hardhat node + 3 TEE node processes + client SDK", functio
   });
 
   it("a tampered ciphertext signed by an attested member is rejected by every enclave in the same way (undecryptable)", async function () {
-    // An attested member the test controls: its roster key is a wallet, its MLS leaf a real enclave's external join.
+    // An attested member the test controls: its roster key is a wallet, and its MLS leaf (credential = that
+    // address, a signature key of its own) an external join built with ts-mls from the public log. Its evidence
+    // (development IAS) binds both, so every enclave admits the leaf exactly as it would another enclave's.
     const rogueEnclave = await EnclaveProcess.start({ binary, mode: "simulation", dataDir: tempDir("anonify-e2e-rogue-") });
     const rogueKey = Wallet.createRandom();
     try {
-      const keys = await rogueEnclave.init({});
+      await rogueEnclave.init({});
       const handshakes = await group.queryFilter(group.filters.HandshakePosted(), fromBlock);
       for (const log of handshakes) await rogueEnclave.call("mls_follow", { handshake: (log as unknown as { args: { handshake: string } }).args.handshake as `0x${string}` });
-      const commit = await rogueEnclave.call("mls_join_external", {});
+      const pub = await rogueEnclave.call("mls_public_state", {});
+      const impl = await mls.getCiphersuiteImpl(mls.getCiphersuiteFromName("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519"));
+      const decoded = (mls.decodeMlsMessage(getBytes(pub.groupInfo), 0)![0] as mls.MLSMessage & { groupInfo: mls.GroupInfo }).groupInfo;
+      // ts-mls 1.6.4 takes external_pub's extension data as the bare key, where RFC 9420 (and the enclave) prefix it
+      // with its length: lookups see the bare key, while the signed encoding keeps the original bytes.
+      const extensions = Object.assign([...decoded.extensions], {
+        find(predicate: (e: mls.Extension) => boolean) {
+          const found = decoded.extensions.find(predicate);
+          return found?.extensionType === "external_pub" && found.extensionData.length === 33
+            ? { ...found, extensionData: found.extensionData.subarray(1) }
+            : found;
+        },
+      });
+      const groupInfo: mls.GroupInfo = { ...decoded, extensions };
+      const tree = decodeRatchetTree(getBytes(pub.ratchetTree), 0)![0];
+      const capabilities = { ...mls.defaultCapabilities(), extensions: [0xf0a1] };
+      const keyPackage = await mls.generateKeyPackage({ credentialType: "basic", identity: getBytes(rogueKey.address) }, capabilities, mls.defaultLifetime, [], impl);
+      const joined = await mls.joinGroupExternal(groupInfo, keyPackage.publicPackage, keyPackage.privatePackage, false, impl, tree);
+      const commitBytes = mls.encodeMlsMessage({ version: "mls10", wireformat: "mls_public_message", publicMessage: joined.publicMessage });
+      const newGroupInfo = await mls.createGroupInfoWithExternalPub(joined.newState, [], impl);
+      const handshake = handshakeEntry(commitBytes, mls.encodeMlsMessage({ version: "mls10", wireformat: "mls_group_info", groupInfo: newGroupInfo }));
+      const hpkePublicKey = hexlify(randomBytes(32));
+      const mlsSignatureKey = hexlify(keyPackage.publicPackage.leafNode.signaturePublicKey);
       const reportData = new Uint8Array(64);
       reportData.set(getBytes(rogueKey.address), 0);
-      reportData.set(getBytes(sha256(concat([keys.hpkePublicKey, keys.mlsSignatureKey]))), 20);
+      reportData.set(getBytes(sha256(concat([hpkePublicKey, mlsSignatureKey]))), 20);
       const block = await provider.getBlock("latest");
-      const signed = new DevelopmentIas().attest({ mrenclave: getBytes(mrenclave), debug: false, reportData }, { timestamp: new Date(block!.timestamp * 1000) });
+      // The enclave build's own signer (MRSIGNER, ISVPRODID, ISVSVN): what the group's policy admits.
+      const signer = quoteSigner(await rogueEnclave.call("evidence", {}));
+      const signed = new DevelopmentIas().attest(
+        { mrenclave: getBytes(mrenclave), mrsigner: getBytes(signer.mrsigner), isvProdId: signer.isvProdId, isvSvn: signer.isvSvn, debug: false, reportData },
+        { timestamp: new Date(block!.timestamp * 1000) },
+      );
       const epoch = BigInt(await group.currentEpoch());
-      expect(BigInt(commit.chainEpoch)).to.equal(epoch);
-      const handshakeSignature = await rogueKey.signTypedData(domain, HANDSHAKE_TYPES, { epoch, handshakeHash: keccak256(commit.handshake) });
+      const handshakeSignature = await rogueKey.signTypedData(domain, HANDSHAKE_TYPES, { epoch, handshakeHash: keccak256(handshake) });
       await (await group
         .connect(deployer)
-        .getFunction("join")(signed.keyId, hexlify(signed.report), hexlify(signed.signature), keys.hpkePublicKey, keys.mlsSignatureKey, commit.handshake, handshakeSignature)).wait();
+        .getFunction("join")(signed.keyId, hexlify(signed.report), hexlify(signed.signature), hpkePublicKey, mlsSignatureKey, handshake, handshakeSignature)).wait();
       await waitUntil("every node past the rogue join", async () => (await Promise.all(nodes.map(health))).every((h) => BigInt(h.epoch) >= epoch));
     } finally {
       await rogueEnclave.close();

@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import hre from "hardhat";
 import { EnclaveProcess, type EnclaveProcessOptions } from "../../src/enclave/EnclaveProcess";
-import { FrameDecoder } from "../../src/enclave/protocol";
+import { FrameDecoder, type Eip712DomainParams, type MlsCreateGroupParams } from "../../src/enclave/protocol";
+import { signerPolicy, simulationAdmitParams } from "../../src/node/evidence";
 
 /** The enclave binary the plugin config points at (built by `npm run enclave:build`). */
 export function enclaveBinary(): string {
@@ -76,4 +77,22 @@ export function hexToBytes(hex: string): Uint8Array {
 
 export function toHex(bytes: Uint8Array | ArrayBuffer): `0x${string}` {
   return `0x${Buffer.from(bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes).toString("hex")}`;
+}
+
+/**
+ * The membership rule's evidence, as nodes hand it: every enclave admits every enclave's evidence (itself
+ * included), its quote signed by the development IAS (simulation).
+ */
+export async function admitEachOther(enclaves: EnclaveProcess[]): Promise<void> {
+  const evidence = await Promise.all(enclaves.map((e) => e.call("evidence", {})));
+  for (const holder of enclaves) {
+    for (const member of evidence) await holder.call("mls_admit_evidence", simulationAdmitParams(member));
+  }
+}
+
+/** mls_create_group params for `domain` under the test policy (the enclave's own signer), its evidence admitted first. */
+export async function createGroupParams(enclave: EnclaveProcess, domain: Eip712DomainParams): Promise<MlsCreateGroupParams> {
+  const evidence = await enclave.call("evidence", {});
+  await enclave.call("mls_admit_evidence", simulationAdmitParams(evidence));
+  return { domain, policy: signerPolicy(evidence) };
 }

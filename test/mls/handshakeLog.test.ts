@@ -7,7 +7,7 @@ import type {
   MlsMemberStatus,
   MlsProcessHandshakeResult,
 } from "../../src/enclave/protocol";
-import { startEnclave, tempDir } from "../enclave/helpers";
+import { admitEachOther, createGroupParams, startEnclave, tempDir } from "../enclave/helpers";
 
 /**
  * Two enclave processes build a group through the handshake log exactly as the chain carries it:
@@ -59,7 +59,8 @@ describe("MLS handshake log through two enclave processes (simulation)", functio
 
   it("creates, admits by external commit from the followed log, updates and removes, agreeing at every epoch", async function () {
     const log: MlsHandshakeEntry[] = [];
-    const genesis = await a.call("mls_create_group", { groupId: "0x616e6f6e696679", domain });
+    await admitEachOther([a, b]);
+    const genesis = await a.call("mls_create_group", await createGroupParams(a, domain));
     expect(genesis.chainEpoch).to.equal(0);
     expect(signer(genesis)).to.equal(addressA);
     log.push(genesis);

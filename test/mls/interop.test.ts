@@ -83,7 +83,8 @@ describe("MLS interop with ts-mls (real enclave binary, simulation)", function (
     const groupInfoBytes = mls.encodeMlsMessage({ version: "mls10", wireformat: "mls_group_info", groupInfo });
 
     // Our enclave joins from the GroupInfo alone (tree in the ratchet_tree extension).
-    const join = await enclave.call("mls_join_external", { groupInfo: toHex(groupInfoBytes) });
+    // interop: a foreign (ts-mls) group, joined without the membership rule (simulation builds only).
+    const join = await enclave.call("mls_join_external", { groupInfo: toHex(groupInfoBytes), interop: true });
     state = (await tsProcess(state, hexToBytes(join.commit))).newState;
     const joined = await enclave.call("mls_process_handshake", { handshake: join.handshake });
     expect(joined.outcome).to.equal("own_commit");
@@ -130,6 +131,7 @@ describe("MLS interop with ts-mls (real enclave binary, simulation)", function (
     let state = await mls.createGroup(new TextEncoder().encode("anonify-interop-2"), bob.publicPackage, bob.privatePackage, [], impl);
     const groupInfo = await mls.createGroupInfoWithExternalPubAndRatchetTree(state, [], impl);
     const join = await enclave.call("mls_join_external", {
+      interop: true,
       groupInfo: toHex(mls.encodeMlsMessage({ version: "mls10", wireformat: "mls_group_info", groupInfo })),
     });
     state = (await tsProcess(state, hexToBytes(join.commit))).newState;

@@ -3,7 +3,7 @@ import { hexlify, Wallet } from "ethers";
 import { domainParams, groupDomain, openReadReply, sealCommand, sealRead, utf8, type Hex } from "../../src/client/wire";
 import type { EnclaveProcess } from "../../src/enclave/EnclaveProcess";
 import type { StateApplyResult } from "../../src/enclave/protocol";
-import { startEnclave, tempDir } from "../enclave/helpers";
+import { admitEachOther, createGroupParams, startEnclave, tempDir } from "../enclave/helpers";
 
 /**
  * An enclave that joins the group after commands were logged cannot decrypt them (MLS forward
@@ -52,13 +52,14 @@ describe("State runtime: a late joiner catches up from a snapshot entry (simulat
       return post(await a.call("state_submit", { payload: sealed.payload, domain: domainArg }));
     };
 
-    const genesis = await a.call("mls_create_group", { groupId: hexlify(utf8("late-joiner")) as Hex });
+    await admitEachOther([a, c]);
+    const genesis = await a.call("mls_create_group", await createGroupParams(a, { ...domainArg, chainId: 31337 }));
     await a.call("state_apply", await command(owner, 0, { op: "init", name: "Anonify Token", symbol: "ANT", initialSupply: 500n }));
     await a.call("state_apply", await command(owner, 1, { op: "transfer", to: alice.address, amount: 70n }));
 
     // c joins from the log (genesis), then both process its external commit.
     await c.call("mls_process_handshake", { handshake: genesis.handshake });
-    const join = await c.call("mls_join_external", {});
+    const join = await c.call("mls_join_external", { domain: { ...domainArg, chainId: 31337 } });
     await a.call("mls_process_handshake", { handshake: join.handshake });
     await c.call("mls_process_handshake", { handshake: join.handshake });
 

@@ -18,7 +18,7 @@ import {
 } from "../../src/client/wire";
 import type { EnclaveProcess } from "../../src/enclave/EnclaveProcess";
 import type { StateApplyResult, StateSubmitResult } from "../../src/enclave/protocol";
-import { startEnclave, tempDir } from "../enclave/helpers";
+import { admitEachOther, createGroupParams, startEnclave, tempDir } from "../enclave/helpers";
 
 /**
  * The state runtime through two real enclave processes in one MLS group (simulation): commands
@@ -95,9 +95,10 @@ describe("State runtime through two enclave processes (simulation)", function ()
     addressA = getAddress(keysA.address);
     hpkeA = keysA.hpkePublicKey;
     // A creates the group; B follows the genesis entry and joins by external commit.
-    const genesis = await a.call("mls_create_group", { groupId: hexlify(utf8("anonify-token")) as Hex, domain: { ...domainArg, chainId: 31337 } });
+    await admitEachOther([a, b]);
+    const genesis = await a.call("mls_create_group", await createGroupParams(a, { ...domainArg, chainId: 31337 }));
     await b.call("mls_process_handshake", { handshake: genesis.handshake });
-    const join = await b.call("mls_join_external", {});
+    const join = await b.call("mls_join_external", { domain: { ...domainArg, chainId: 31337 } });
     await a.call("mls_process_handshake", { handshake: join.handshake });
     await b.call("mls_process_handshake", { handshake: join.handshake });
   });

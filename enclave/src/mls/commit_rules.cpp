@@ -51,7 +51,7 @@ Bytes proposal_ref(const AuthenticatedContent& content) {
 
 PublicCommitEffect apply_commit_public(RatchetTree& tree, const AuthenticatedContent& ac,
                                        const GroupContext& context, bool full_proposals,
-                                       const ProposalLookup& lookup) {
+                                       const ProposalLookup& lookup, const LeafAdmission* admission) {
   const Commit* commit = std::get_if<Commit>(&ac.content.body);
   if (commit == nullptr) fail(Reason::kUnsupported, "handshake other than a commit");
   PublicCommitEffect effect;
@@ -118,6 +118,11 @@ PublicCommitEffect apply_commit_public(RatchetTree& tree, const AuthenticatedCon
       fail(Reason::kUnsupported, "ReInit");
     }
   }
+  if (admission != nullptr && effect.group_context_extensions) {
+    // The group context carries the admission policy (anonify/membership/group_policy.h): an
+    // attested group never changes it by an ordinary commit.
+    fail(Reason::kNotAdmitted, "GroupContextExtensions in a group with an admission rule");
+  }
   if (effect.external && external_inits != 1) {
     fail(Reason::kInvalidProposal, "an external commit carries exactly one ExternalInit");
   }
@@ -134,8 +139,22 @@ PublicCommitEffect apply_commit_public(RatchetTree& tree, const AuthenticatedCon
     tree.check_new_leaf(kp->leaf_node, added);
     effect.added.push_back(added);
   }
+  if (admission != nullptr && commit->path && !effect.external) {
+    const LeafNode& before = *tree.leaf(effect.committer);
+    const LeafNode& after = commit->path->leaf_node;
+    if (!(after.credential == before.credential) || after.signature_key != before.signature_key) {
+      fail(Reason::kNotAdmitted, "a member's path leaf changes its credential or signature key");
+    }
+  }
   if (effect.external) effect.committer = tree.add_leaf(commit->path->leaf_node);
   if (commit->path) merge_update_path(tree, effect.committer, *commit->path, context.group_id);
+  if (admission != nullptr) {
+    // On the final tree, so that uniqueness is judged against every leaf the epoch will hold.
+    for (LeafIndex added : effect.added) admission->admit(*tree.leaf(added), added, tree, context, LeafOrigin::kNewMember);
+    if (effect.external) {
+      admission->admit(*tree.leaf(effect.committer), effect.committer, tree, context, LeafOrigin::kNewMember);
+    }
+  }
   return effect;
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "anonify/mls/framing.h"
+#include "anonify/mls/leaf_admission.h"
 
 namespace anonify::mls {
 
@@ -40,9 +41,14 @@ using ProposalLookup = std::function<SentProposal(const Bytes& ref)>;
 
 // Verifies the commit's signature under `context` and applies it to `tree`. Throws MlsError;
 // `tree` is then unusable (callers pass a copy).
+//
+// With an `admission`, every leaf the commit brings in (an external joiner's path leaf, an Add's
+// leaf) must pass it on the new tree, and a member's path leaf must keep the committer's credential
+// and signature key (a member may rotate its HPKE key, never its identity). Without one (log
+// followers, interop groups) leaves are checked only as RFC 9420 requires.
 PublicCommitEffect apply_commit_public(RatchetTree& tree, const AuthenticatedContent& commit,
                                        const GroupContext& context, bool full_proposals,
-                                       const ProposalLookup& lookup);
+                                       const ProposalLookup& lookup, const LeafAdmission* admission = nullptr);
 
 // ProposalRef = RefHash("MLS 1.0 Proposal Reference", AuthenticatedContent).
 Bytes proposal_ref(const AuthenticatedContent& content);

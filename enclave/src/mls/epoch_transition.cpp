@@ -170,6 +170,13 @@ void check_epoch(const EpochState& s, const Bytes& group_id, uint64_t epoch) {
   }
 }
 
+const LeafAdmission* admission_for(const GroupState& g) {
+  if (g.admission_required && g.admission == nullptr) {
+    fail(Reason::kInternal, "this group admits leaves only under an admission rule, and none is set");
+  }
+  return g.admission_required ? g.admission : nullptr;
+}
+
 // Applies a commit from the log to a copy of the current epoch: the public part (signature,
 // proposals, tree), then the path secret, key schedule and confirmation tag.
 HandshakeResult apply_commit(const GroupState& g, const EpochState& prev, EpochState& next, AuthenticatedContent& ac) {
@@ -179,7 +186,8 @@ HandshakeResult apply_commit(const GroupState& g, const EpochState& prev, EpochS
     }
     fail(Reason::kInvalidProposal, "commit references an unknown proposal");
   };
-  const PublicCommitEffect effect = apply_commit_public(next.tree, ac, prev.context, g.full_proposals, lookup);
+  const PublicCommitEffect effect =
+      apply_commit_public(next.tree, ac, prev.context, g.full_proposals, lookup, admission_for(g));
   if (effect.removed.count(prev.tree_private.index()) == 1) {
     EpochState removed;
     removed.context = prev.context;

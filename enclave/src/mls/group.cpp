@@ -10,7 +10,7 @@
 namespace anonify::mls {
 namespace {
 
-constexpr uint8_t kSerializationVersion = 1;
+constexpr uint8_t kSerializationVersion = 2;  // 2: admission_required
 
 LeafNode own_leaf_template(const EpochState& s) {
   LeafNode leaf;
@@ -58,8 +58,11 @@ Group::~Group() = default;
 
 Group Group::clone() const { return Group(std::make_unique<GroupState>(*state_)); }
 
-Group Group::create(const Bytes& group_id, MemberIdentity identity) {
+Group Group::create(const Bytes& group_id, MemberIdentity identity, const ExtensionList& context_extensions,
+                     const LeafAdmission* admission) {
   auto g = std::make_unique<GroupState>();
+  g->admission_required = admission != nullptr;
+  g->admission = admission;
   EpochState& s = g->current;
   s.member = true;
   s.credential = identity.credential;
@@ -78,6 +81,8 @@ Group Group::create(const Bytes& group_id, MemberIdentity identity) {
   s.context.group_id = group_id;
   s.context.epoch = 0;
   s.context.tree_hash = s.tree.root_tree_hash();
+  s.context.extensions = context_extensions;
+  if (admission != nullptr) admission->admit(*s.tree.leaf(0), 0, s.tree, s.context, LeafOrigin::kCreator);
   const SecretBytes init_secret = random_secret(kHashSize);
   s.secrets = derive_epoch_secrets(init_secret, zero_secret(), zero_secret(), s.context);
   s.confirmation_tag = confirmation_tag(s.secrets.confirmation_key, s.context.confirmed_transcript_hash);
@@ -87,7 +92,7 @@ Group Group::create(const Bytes& group_id, MemberIdentity identity) {
 }
 
 Group Group::join_external(const Bytes& group_info, const Bytes& ratchet_tree, MemberIdentity identity,
-                           CommitOutput& out) {
+                           CommitOutput& out, const LeafAdmission* admission) {
   const MlsMessage message = MlsMessage::from_bytes(group_info);
   const GroupInfo* gi = std::get_if<GroupInfo>(&message.body);
   if (gi == nullptr) fail(Reason::kMalformed, "expected an MLSMessage(GroupInfo)");
@@ -108,8 +113,15 @@ Group Group::join_external(const Bytes& group_info, const Bytes& ratchet_tree, M
   if (tree.find_leaf_by_signature_key(identity.signature_keys.public_key)) {
     fail(Reason::kInvalidProposal, "this signature key is already a member");
   }
+  if (admission != nullptr) {
+    for (LeafIndex l = 0; l < tree.leaf_count(); ++l) {
+      if (const LeafNode* member = tree.leaf(l)) admission->admit(*member, l, tree, ctx, LeafOrigin::kExistingMember);
+    }
+  }
 
   auto g = std::make_unique<GroupState>();
+  g->admission_required = admission != nullptr;
+  g->admission = admission;
   EpochState& prev = g->current;
   prev.member = false;
   prev.context = ctx;
@@ -130,6 +142,10 @@ Group Group::join_external(const Bytes& group_info, const Bytes& ratchet_tree, M
   const LeafIndex self = next.tree.add_leaf(leaf);
   CreatedPath created = create_update_path(next.tree, self, leaf, prev.signature_private_key, ctx.group_id,
                                            [&](const RatchetTree& t) { return provisional_context(prev, t).to_bytes(); });
+  if (admission != nullptr) {
+    // Our own leaf, as every member will judge it: on the tree the join creates.
+    admission->admit(*next.tree.leaf(self), self, next.tree, ctx, LeafOrigin::kNewMember);
+  }
   Commit commit;
   commit.proposals.push_back(ProposalOrRef{Proposal{ExternalInitProposal{hpke.enc}}});
   commit.path = std::move(created.path);
@@ -246,6 +262,10 @@ CommitOutput Group::commit_remove(const std::vector<LeafIndex>& removed) {
   return stage_member_commit(*state_, std::move(proposals), removed);
 }
 
+void Group::set_leaf_admission(const LeafAdmission* admission) { state_->admission = admission; }
+
+bool Group::admission_required() const { return state_->admission_required; }
+
 void Group::set_full_proposal_support(bool enabled) { state_->full_proposals = enabled; }
 
 void Group::add_external_psk(const Bytes& psk_id, SecretBytes value) {
@@ -349,6 +369,7 @@ SecretBytes serialize_group_state(const GroupState& g) {
   TlsWriter w;
   w.u8(kSerializationVersion);
   w.u8(g.full_proposals ? 1 : 0);
+  w.u8(g.admission_required ? 1 : 0);
   w.vector([&](TlsWriter& inner) {
     for (const auto& [id, value] : g.external_psks) {
       inner.opaque(id);
@@ -369,6 +390,7 @@ Group Group::deserialize(ByteView data) {
   if (version != kSerializationVersion) fail(Reason::kUnsupported, "group state version " + std::to_string(version));
   auto g = std::make_unique<GroupState>();
   g->full_proposals = r.u8() == 1;
+  g->admission_required = r.u8() == 1;
   TlsReader psks = r.vector();
   while (!psks.empty()) {
     Bytes id = psks.opaque();

@@ -40,6 +40,9 @@ struct EpochState {
 
 struct GroupState {
   bool full_proposals = false;                  // interop mode (commit_rules.h)
+  // Created or joined under a LeafAdmission: every later commit needs one (sealed).
+  bool admission_required = false;
+  const LeafAdmission* admission = nullptr;     // not sealed: set again after loading
   std::map<Bytes, SecretBytes> external_psks;   // psk_id -> value
   EpochState current;
   Bytes staged_commit;              // our commit (or external join) awaiting its turn in the log
@@ -66,6 +69,10 @@ Bytes make_group_info(const EpochState& s, bool with_tree);
 void require_member(const EpochState& s);
 // Group id and epoch of an incoming message against the current epoch (wrong_group, stale, future).
 void check_epoch(const EpochState& s, const Bytes& group_id, uint64_t epoch);
+
+// The admission rule a commit is checked under: null for groups without one; throws when the group
+// requires one and none was set (fail closed).
+const LeafAdmission* admission_for(const GroupState& g);
 
 // Applies a commit from the log to `next` (a copy of `prev`).
 HandshakeResult apply_commit(const GroupState& g, const EpochState& prev, EpochState& next, AuthenticatedContent& ac);

@@ -48,6 +48,8 @@ Capabilities Capabilities::anonify_default() {
   c.versions = {kProtocolVersionMls10};
   c.cipher_suites = {kCipherSuite};
   c.credentials = {static_cast<uint16_t>(CredentialType::kBasic)};
+  // The Anonify group policy (anonify/membership/group_policy.h), a GroupContext extension.
+  c.extensions = {kAnonifyGroupPolicyExtension};
   return c;
 }
 

@@ -19,6 +19,7 @@ const char* reason_name(Reason reason) {
     case Reason::kDecryptionFailed: return "decryption_failed";
     case Reason::kGenerationTooOld: return "generation_too_old";
     case Reason::kNotMember: return "not_member";
+    case Reason::kNotAdmitted: return "not_admitted";
     case Reason::kInternal: return "internal";
   }
   return "unknown";
@@ -36,6 +37,7 @@ ErrorCode reason_error_code(Reason reason) {
     case Reason::kDecryptionFailed: return ErrorCode::kAuthenticationFailed;
     case Reason::kUnknownSender: return ErrorCode::kNotFound;
     case Reason::kNotMember: return ErrorCode::kInvalidState;
+    case Reason::kNotAdmitted: return ErrorCode::kLeafNotAdmitted;
     case Reason::kInternal: return ErrorCode::kInternal;
     case Reason::kWrongGroup:
     case Reason::kInvalidProposal:

@@ -11,7 +11,11 @@
 #include "anonify/crypto/eip712.h"
 #include "anonify/crypto/keccak.h"
 #include "anonify/crypto/secp256k1.h"
+#include "anonify/enclave/chain_clock.h"
 #include "anonify/enclave/methods.h"
+#include "anonify/membership/admission.h"
+#include "anonify/membership/evidence_cache.h"
+#include "anonify/membership/group_policy.h"
 #include "anonify/mls/group.h"
 #include "anonify/mls/handshake_entry.h"
 #include "anonify/mls/mls_error.h"
@@ -37,12 +41,21 @@ constexpr const char* kNoGroupNoLog =
     "or create a group";
 
 // Per-enclave MLS state: the group (once created or joined) and a follower of the public state.
+// The group admits leaves under the membership rule (anonify/membership/admission.h), whose
+// evidence cache and clock are the enclave's own components.
 class MlsComponent {
  public:
-  explicit MlsComponent(Enclave& enclave) : enclave_(enclave) {
+  explicit MlsComponent(Enclave& enclave)
+      : evidence(enclave.component<membership::EvidenceCache>()),
+        clock(enclave.component<ChainClock>()),
+        admission(evidence, clock),
+        enclave_(enclave) {
     if (enclave.initialized()) {
       std::optional<SecretBytes> sealed = enclave.sealed_store().get(kSealName);
-      if (sealed && !sealed->empty()) group = Group::deserialize(*sealed);
+      if (sealed && !sealed->empty()) {
+        group = Group::deserialize(*sealed);
+        group->set_leaf_admission(&admission);
+      }
     }
     enclave.add_sealer(kSealName, [this] { return group ? group->serialize().reveal() : Bytes{}; });
   }
@@ -50,6 +63,16 @@ class MlsComponent {
   // Seals `next` (the group as it will be; null once dropped) before it replaces `group`, so a
   // restart never resumes from an older epoch than the host saw, and a failed seal changes nothing.
   void seal(const Group* next) { enclave_.sealed_store().put(kSealName, next ? next->serialize() : SecretBytes()); }
+
+  // Makes `next` the group (after seal()), holding the enclave's admission rule.
+  void adopt(std::optional<Group> next) {
+    group = std::move(next);
+    if (group) group->set_leaf_admission(&admission);
+  }
+
+  membership::EvidenceCache& evidence;
+  ChainClock& clock;
+  const membership::EnclaveAdmission admission;
 
   Group& member_group() {
     if (!group) throw Error(ErrorCode::kInvalidState, "no MLS group: create or join one first");
@@ -98,6 +121,84 @@ std::optional<crypto::eip712::Domain> signing_domain(const Params& params) {
   }
 }
 
+crypto::eip712::Domain required_domain(const Params& params) {
+  std::optional<crypto::eip712::Domain> domain = signing_domain(params);
+  if (!domain) throw Error(ErrorCode::kInvalidParams, "params.domain is required: the group is bound to its contract");
+  return *domain;
+}
+
+membership::GroupBinding binding_of(const crypto::eip712::Domain& domain) {
+  return membership::GroupBinding{domain.chain_id, domain.verifying_contract};
+}
+
+[[noreturn]] void invalid_policy(const std::string& path, const std::string& expected) {
+  throw Error(ErrorCode::kInvalidParams, "params.policy." + path + " must be " + expected);
+}
+
+Bytes hex_item(const Json& item, const std::string& path, size_t size) {
+  const std::string what = "0x-prefixed hex of " + std::to_string(size) + " bytes";
+  if (!item.is_string()) invalid_policy(path, what);
+  try {
+    return Params(Json{{"value", item}}).bytes("value", size);
+  } catch (const Error&) {
+    invalid_policy(path, what);
+  }
+}
+
+uint16_t u16_item(const Params& p, const char* name, const std::string& path) {
+  const uint64_t v = p.u64(name);
+  if (v > UINT16_MAX) invalid_policy(path, "a uint16");
+  return static_cast<uint16_t>(v);
+}
+
+// The group policy of mls_create_group: the measurement policy and governance from `params.policy`,
+// bound to the signing domain's chain id and contract (PROTOCOL.md "mls_create_group").
+membership::GroupPolicy policy_from_params(const Params& params, const crypto::eip712::Domain& domain) {
+  const Params p = params.object("policy");
+  membership::GroupPolicy policy;
+  policy.chain_id = domain.chain_id;
+  policy.group_contract = domain.verifying_contract;
+  attestation::MeasurementPolicy& m = policy.measurement;
+  if (p.has("allowedStatuses")) {
+    const Json& statuses = p.raw("allowedStatuses");
+    if (!statuses.is_array()) invalid_policy("allowedStatuses", "an array of strings");
+    m.allowed_statuses.clear();
+    for (const Json& s : statuses) {
+      if (!s.is_string()) invalid_policy("allowedStatuses", "an array of strings");
+      m.allowed_statuses.push_back(s.get<std::string>());
+    }
+  }
+  if (p.has("allowDebug")) m.allow_debug = p.boolean("allowDebug");
+  if (p.has("mrenclaves")) {
+    const Json& list = p.raw("mrenclaves");
+    if (!list.is_array()) invalid_policy("mrenclaves", "an array of 32-byte hex values");
+    std::vector<Bytes> mrenclaves;
+    for (const Json& e : list) mrenclaves.push_back(hex_item(e, "mrenclaves[]", membership::kMeasurementSize));
+    m.allowed_mrenclaves = std::move(mrenclaves);
+  }
+  if (p.has("signer")) {
+    const Params signer = p.object("signer");
+    m.signer = attestation::MeasurementPolicy::Signer{signer.bytes("mrsigner", membership::kMeasurementSize),
+                                                      u16_item(signer, "isvProdId", "signer.isvProdId"),
+                                                      u16_item(signer, "minIsvSvn", "signer.minIsvSvn")};
+  }
+  if (p.has("maxEvidenceAge")) m.max_age_seconds = p.u64("maxEvidenceAge");
+  if (p.has("governance")) {
+    const Params g = p.object("governance");
+    const uint64_t threshold = g.u64("threshold");
+    if (threshold > UINT8_MAX) invalid_policy("governance.threshold", "a uint8");
+    policy.governance.threshold = static_cast<uint8_t>(threshold);
+    const Json& keys = g.raw("keys");
+    if (!keys.is_array()) invalid_policy("governance.keys", "an array of addresses");
+    for (const Json& k : keys) policy.governance.keys.push_back(hex_item(k, "governance.keys[]", membership::kAddressSize));
+  }
+  if (m.allow_debug && !attestation::trust_anchors().simulation) {
+    throw Error(ErrorCode::kPolicyRefused, "group policy: an sgx build never admits DEBUG enclaves");
+  }
+  policy.validate();
+  return policy;
+}
+
 // Encodes a handshake entry and, with a `domain`, signs it for the group contract:
 // Handshake(chainEpoch, keccak256(handshake)).
 Json handshake_json(Enclave& enclave, const std::optional<crypto::eip712::Domain>& domain, const HandshakeEntry& entry,
@@ -121,9 +222,30 @@ Json handshake_json(Enclave& enclave, const std::optional<crypto::eip712::Domain
 // is the log's entry number e + 1.
 uint64_t chain_epoch_of_commit(uint64_t mls_epoch) { return mls_epoch + 1; }
 
+// `interop: true` joins a group of another MLS implementation without the membership rule. Only
+// simulation builds (development trust anchors, ANONIFY_SGX_BUILD=OFF) have it; the state runtime
+// never takes keys from such a group.
+bool interop_join(const Params& params) {
+  if (!params.has("interop") || !params.boolean("interop")) return false;
+  if (!attestation::trust_anchors().simulation) {
+    throw Error(ErrorCode::kUnsupported, "params.interop: an sgx build (Intel's trust anchors) has no interop joins");
+  }
+  return true;
+}
+
 HandshakeEntry decode_entry(const Params& params) {
   const Bytes bytes = params.bytes("handshake");
   return mls::tls_decode<HandshakeEntry>(bytes, "handshake entry");
+}
+
+// Signature keys of the leaves of `before` that `after` no longer holds (departed members).
+std::vector<Bytes> departed_keys(const mls::RatchetTree& before, const mls::RatchetTree& after) {
+  std::vector<Bytes> out;
+  for (mls::LeafIndex l = 0; l < before.leaf_count(); ++l) {
+    const mls::LeafNode* leaf = before.leaf(l);
+    if (leaf != nullptr && !after.find_leaf_by_signature_key(leaf->signature_key)) out.push_back(leaf->signature_key);
+  }
+  return out;
 }
 
 Json group_status(const Group& g) {
@@ -154,14 +276,22 @@ Json group_status(const Group& g) {
 ANONIFY_PROTOCOL_METHOD(mls_create_group)(Enclave& enclave, const Params& params) {
   MlsComponent& mls = mls_state(enclave);
   if (mls.group) throw Error(ErrorCode::kInvalidState, "this enclave already has an MLS group");
-  const Bytes group_id = params.bytes("groupId");
-  if (group_id.empty() || group_id.size() > 255) throw Error(ErrorCode::kInvalidParams, "params.groupId: 1..255 bytes");
-  const auto domain = signing_domain(params);
-  Group group = Group::create(group_id, member_identity(enclave.identity()));
+  const crypto::eip712::Domain domain = required_domain(params);
+  const membership::GroupPolicy policy = policy_from_params(params, domain);
+  const Bytes group_id = policy.group_id();
+  if (const auto given = params.optional_bytes("groupId"); given && *given != group_id) {
+    throw Error(ErrorCode::kDomainMismatch, "params.groupId is not chainId || verifyingContract of params.domain");
+  }
+  if (mls.evidence.find(enclave.identity().mls_signature_public_key()) == nullptr) {
+    throw Error(ErrorCode::kLeafNotAdmitted, "this enclave's own evidence is not admitted yet (mls_admit_evidence)");
+  }
+  const mls::ExtensionList extensions{mls::Extension{membership::kGroupPolicyExtensionType, policy.encode()}};
+  // The creator's leaf passes the policy it fixes, or nothing is created.
+  Group group = Group::create(group_id, member_identity(enclave.identity()), extensions, &mls.admission);
   Json out = handshake_json(enclave, domain, HandshakeEntry{Bytes{}, group.group_info(true)}, 0);
   out["status"] = group_status(group);
   mls.seal(&group);
-  mls.group = std::move(group);
+  mls.adopt(std::move(group));
   return out;
 }
 
@@ -205,13 +335,23 @@ ANONIFY_PROTOCOL_METHOD(mls_join_external)(Enclave& enclave, const Params& param
   } else {
     throw Error(ErrorCode::kInvalidParams, "params.groupInfo missing and no followed log");
   }
-  const auto domain = signing_domain(params);
   mls::CommitOutput out;
-  Group joining = Group::join_external(group_info, tree, member_identity(enclave.identity()), out);
+  std::optional<Group> joining;
+  std::optional<crypto::eip712::Domain> domain;
+  if (interop_join(params)) {
+    // Interop with other MLS implementations (test/mls/interop.test.ts): no admission, and the state
+    // runtime never takes keys from such a group (Group::admission_required() is false).
+    domain = signing_domain(params);
+    joining = Group::join_external(group_info, tree, member_identity(enclave.identity()), out);
+  } else {
+    domain = required_domain(params);
+    const membership::EnclaveAdmission admission(mls.evidence, mls.clock, 0, binding_of(*domain));
+    joining = Group::join_external(group_info, tree, member_identity(enclave.identity()), out, &admission);
+  }
   Json result = handshake_json(enclave, domain, HandshakeEntry{out.commit, out.group_info},
-                               chain_epoch_of_commit(joining.epoch()));
-  mls.seal(&joining);
-  mls.group = std::move(joining);
+                               chain_epoch_of_commit(joining->epoch()));
+  mls.seal(&*joining);
+  mls.adopt(std::move(joining));
   return result;
 }
 
@@ -224,7 +364,7 @@ ANONIFY_PROTOCOL_METHOD(mls_commit_update)(Enclave& enclave, const Params& param
   Json result = handshake_json(enclave, domain, HandshakeEntry{out.commit, out.group_info},
                                chain_epoch_of_commit(next.epoch()));
   mls.seal(&next);
-  mls.group = std::move(next);
+  mls.adopt(std::move(next));
   return result;
 }
 
@@ -246,13 +386,18 @@ ANONIFY_PROTOCOL_METHOD(mls_commit_remove)(Enclave& enclave, const Params& param
   Json result = handshake_json(enclave, domain, HandshakeEntry{out.commit, out.group_info},
                                chain_epoch_of_commit(next.epoch()));
   mls.seal(&next);
-  mls.group = std::move(next);
+  mls.adopt(std::move(next));
   return result;
 }
 
 ANONIFY_PROTOCOL_METHOD(mls_process_handshake)(Enclave& enclave, const Params& params) {
   MlsComponent& mls = mls_state(enclave);
   const HandshakeEntry entry = decode_entry(params);
+  // The time of the block carrying the entry: evidence age is judged at it (never before the
+  // newest block already applied), and the chain clock moves to it once the entry is applied.
+  const uint64_t block_time = params.has("blockTimestamp") ? params.u64("blockTimestamp") : 0;
+  const membership::EnclaveAdmission admission(mls.evidence, mls.clock, block_time);
+  std::vector<Bytes> departed;  // signature keys of leaves the entry removes
   Json out;
   if (entry.is_genesis()) {
     // Nothing for a group to apply: its creator already holds epoch 0, everyone else follows it.
@@ -262,9 +407,11 @@ ANONIFY_PROTOCOL_METHOD(mls_process_handshake)(Enclave& enclave, const Params& p
   } else if (mls.group) {
     // Everything is decided on copies and swapped in at the end: a refused entry changes nothing.
     std::optional<Group> next_group = mls.group->clone();
+    next_group->set_leaf_admission(&admission);
     std::optional<PublicGroup> next_follower;
     try {
       const mls::HandshakeResult r = next_group->process_handshake(entry.commit, &entry.group_info);
+      if (mls.group->is_member()) departed = departed_keys(mls.group->tree(), next_group->tree());
       static const char* const kOutcomes[] = {"own_commit", "commit", "external_join", "removed", "proposal_stored"};
       out["outcome"] = kOutcomes[static_cast<int>(r.outcome)];
       out["committer"] = r.committer;
@@ -283,14 +430,16 @@ ANONIFY_PROTOCOL_METHOD(mls_process_handshake)(Enclave& enclave, const Params& p
       out["outcome"] = "join_superseded";
     }
     mls.seal(next_group ? &*next_group : nullptr);
-    mls.group = std::move(next_group);
+    mls.adopt(std::move(next_group));
     mls.follower = std::move(next_follower);  // a member serves the public state itself
+    mls.evidence.forget(departed);
   } else if (mls.follower) {
     mls.follower->apply(entry.commit, entry.group_info);
     out["outcome"] = "followed";
   } else {
     throw Error(ErrorCode::kInvalidState, kNoGroupNoLog);
   }
+  mls.clock.observe(block_time);
   if (mls.group) out["status"] = group_status(*mls.group);
   return out;
 }
@@ -310,7 +459,7 @@ ANONIFY_PROTOCOL_METHOD(mls_protect)(Enclave& enclave, const Params& params) {
   const Bytes message = next.protect(data, host_message_label());
   const uint64_t epoch = next.epoch();
   mls.seal(&next);
-  mls.group = std::move(next);
+  mls.adopt(std::move(next));
   return Json{{"message", hex_param(message)}, {"epoch", epoch}};
 }
 

@@ -18,7 +18,9 @@ std::optional<EpochKeys> GroupKeys::current(const enclave::Enclave& enclave) {
   std::optional<EpochKeys> keys;
   if (sealed && !sealed->empty()) {
     const mls::Group group = mls::Group::deserialize(*sealed);
-    if (group.is_member()) {
+    // Only a group whose every leaf passed the membership rule holds state keys: an interop group
+    // (joined without admission, mls_join_external {interop}) never does.
+    if (group.is_member() && group.admission_required()) {
       keys = EpochKeys{group.epoch(), group.export_secret(kEntryKeyLabel, ByteView(), kEntryKeySize),
                        group.export_secret(kStateHashKeyLabel, ByteView(), kStateHashKeySize)};
     }

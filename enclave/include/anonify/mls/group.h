@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "anonify/mls/framing.h"
+#include "anonify/mls/leaf_admission.h"
 #include "anonify/mls/public_group.h"
 
 namespace anonify::mls {
@@ -57,13 +58,17 @@ struct GroupState;  // defined in group.cpp
 
 class Group {
  public:
-  // A one-member group at epoch 0.
-  static Group create(const Bytes& group_id, MemberIdentity identity);
+  // A one-member group at epoch 0 whose GroupContext carries `context_extensions`. With an
+  // `admission`, the creator's own leaf must pass it, and the group requires an admission for every
+  // later commit (see leaf_admission.h; the pointer must outlive the group or be replaced).
+  static Group create(const Bytes& group_id, MemberIdentity identity, const ExtensionList& context_extensions = {},
+                      const LeafAdmission* admission = nullptr);
   // Stages an external join from a GroupInfo (MLSMessage) and the ratchet tree (optional<Node>
   // ratchet_tree<V>; empty when the GroupInfo carries the ratchet_tree extension). The returned
-  // group becomes a member when process_handshake() meets `out.commit`.
+  // group becomes a member when process_handshake() meets `out.commit`. With an `admission`, every
+  // leaf of the tree and our own new leaf must pass it, and the group requires one from then on.
   static Group join_external(const Bytes& group_info, const Bytes& ratchet_tree, MemberIdentity identity,
-                             CommitOutput& out);
+                             CommitOutput& out, const LeafAdmission* admission = nullptr);
 
   // Joins from a Welcome (MLSMessage) made for `key_package`, whose private init and leaf keys are
   // given; the tree comes from `ratchet_tree` or the GroupInfo's ratchet_tree extension. External
@@ -86,6 +91,12 @@ class Group {
   CommitOutput commit_update();
   CommitOutput commit_remove(const std::vector<LeafIndex>& removed);
   bool has_staged_commit() const;
+
+  // The admission rule of a group created or joined under one (never serialized: set it again after
+  // deserialize() or clone() into a new owner). Such a group refuses every commit without it.
+  void set_leaf_admission(const LeafAdmission* admission);
+  // True when the group was created or joined under an admission rule (sealed with the group).
+  bool admission_required() const;
 
   // Interop mode: process the full RFC 9420 proposal set (Add, Update, PreSharedKey,
   // GroupContextExtensions, proposals by reference, commits without a path). Anonify groups keep it

@@ -24,6 +24,7 @@ enum class Reason {
   kDecryptionFailed,     // HPKE or AEAD open failed
   kGenerationTooOld,     // application key generation already consumed or out of the window
   kNotMember,            // operation needs a member state the group does not have
+  kNotAdmitted,          // a leaf the group's admission rule (LeafAdmission) refuses
   kInternal,             // broken invariant (a bug)
 };
 

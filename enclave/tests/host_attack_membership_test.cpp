@@ -1,0 +1,446 @@
+// A hostile host against the membership rule (F1/F1b of the 2026-12 enclave review). Every test
+// drives a real simulation enclave through the production method table, as the host drives it,
+// and checks that what the host tries is refused with a specific error and changes nothing.
+//
+// The host holds everything but the enclave's keys and the development IAS's verdicts on keys it
+// does not hold: it can build MLS messages with keys of its own, hand any evidence it saw on chain,
+// and pick every parameter. Test members that *are* attested (evidence signed by the development
+// IAS for their keys, as an honest enclave elsewhere would have) stand for other group members.
+#include <gtest/gtest.h>
+
+#include "anonify/crypto/hpke.h"
+#include "anonify/crypto/random.h"
+#include "anonify/membership/group_policy.h"
+#include "anonify/mls/group.h"
+#include "anonify/mls/handshake_entry.h"
+#include "anonify/runtime/ledger.h"
+#include "evidence_test_util.h"
+#include "mls/group_state.h"
+#include "mls_protocol_node.h"
+#include "runtime_test_util.h"
+
+namespace anonify::enclave {
+namespace {
+
+using testing_mls::Node;
+using testing_mls::test_domain;
+namespace dev_ias = testing::dev_ias;
+
+Bytes hex_bytes(const Json& j) { return from_hex(j.get<std::string>()); }
+std::string hex(ByteView b) { return "0x" + to_hex(b); }
+
+// A member that is not an enclave of ours: its own keys, and (when `attested`) evidence the
+// development IAS signed for them, as another honest enclave would publish in its join.
+struct TestMember {
+  Bytes address = crypto::random_bytes(20);
+  crypto::hpke::KeyPair hpke = crypto::hpke::generate_key_pair();
+  mls::SignatureKeyPair keys = mls::generate_signature_key_pair();
+
+  mls::MemberIdentity identity(const Bytes& claimed) const {
+    return mls::MemberIdentity{mls::Credential::basic(claimed), mls::SignatureKeyPair{keys.private_key, keys.public_key}};
+  }
+  Json evidence(dev_ias::QuoteFields fields = {}) const {
+    fields.report_data = dev_ias::report_data(address, hpke.public_key, keys.public_key);
+    return dev_ias::admit_params(dev_ias::report_body(dev_ias::quote_body(fields)), hpke.public_key, keys.public_key);
+  }
+};
+
+// An external commit built by the host from the enclave's public state.
+struct ExternalJoin {
+  mls::Group group;
+  mls::CommitOutput out;
+  std::string handshake;
+};
+ExternalJoin external_join(Node& a, const mls::MemberIdentity& identity) {
+  const Json pub = a.call("mls_public_state");
+  mls::CommitOutput out;
+  mls::Group g = mls::Group::join_external(hex_bytes(pub["groupInfo"]), hex_bytes(pub["ratchetTree"]),
+                                           mls::MemberIdentity{identity.credential,
+                                                               mls::SignatureKeyPair{identity.signature_keys.private_key,
+                                                                                     identity.signature_keys.public_key}},
+                                           out);
+  const std::string handshake = hex(mls::tls_encode(mls::HandshakeEntry{out.commit, out.group_info}));
+  return ExternalJoin{std::move(g), std::move(out), handshake};
+}
+
+// The membership key of a test member's current epoch (from its serialized state), to re-tag an
+// edited commit exactly as that member would.
+SecretBytes membership_key_of(const mls::Group& g) {
+  const SecretBytes serialized = g.serialize();
+  mls::TlsReader r(serialized.data(), serialized.size());
+  r.u8();      // serialization version
+  r.u8();      // full proposal mode
+  r.u8();      // admission required
+  r.vector();  // external PSKs
+  return mls::EpochState::decode(r).secrets.membership_key;
+}
+
+// `member`'s self-update, edited by `edit` and re-signed and re-tagged by `member` itself.
+std::string edited_member_commit(mls::Group& member, const SecretBytes& signature_key,
+                                 const std::function<void(mls::Commit&)>& edit) {
+  const mls::CommitOutput honest = member.clone().commit_update();
+  const mls::MlsMessage decoded = mls::MlsMessage::from_bytes(honest.commit);
+  const mls::PublicMessage& pm = std::get<mls::PublicMessage>(decoded.body);
+  mls::AuthenticatedContent ac;
+  ac.wire_format = mls::WireFormat::kPublicMessage;
+  ac.content = pm.content;
+  ac.auth.confirmation_tag = pm.auth.confirmation_tag;
+  edit(std::get<mls::Commit>(ac.content.body));
+  ac.sign(signature_key, &member.context());
+  const Bytes commit = mls::MlsMessage{mls::protect_public(ac, membership_key_of(member), member.context())}.to_bytes();
+  return hex(mls::tls_encode(mls::HandshakeEntry{commit, honest.group_info}));
+}
+
+// A member enclave `a` of the test domain's group, plus everything a host could compare.
+class HostAttack : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    a.create_group(test_domain());
+    authenticator = a.call("mls_status")["group"]["epochAuthenticator"];
+  }
+
+  // Adds an attested test member to a's group by external commit; returns its group.
+  mls::Group add_test_member(const TestMember& m) {
+    a.call("mls_admit_evidence", m.evidence());
+    ExternalJoin j = external_join(a, m.identity(m.address));
+    EXPECT_EQ(a.call("mls_process_handshake", Json{{"handshake", j.handshake}})["outcome"], "external_join");
+    j.group.process_handshake(j.out.commit, &j.out.group_info);
+    EXPECT_EQ(hex(j.group.epoch_authenticator()), a.call("mls_status")["group"]["epochAuthenticator"]);
+    return std::move(j.group);
+  }
+
+  testing::TempDir dir;
+  Node a{dir.path()};
+  Json authenticator;
+};
+
+// F1: the host's external commit with a fresh key (claiming the enclave's own address) is refused:
+// the group, its public state and its sealed file stay as they were, and the host never learns
+// the epoch authenticator (or any other secret) of an epoch it would be in.
+TEST_F(HostAttack, InjectedExternalJoinRefused) {
+  const Bytes own_address = hex_bytes(a.call("evidence")["address"]);
+  TestMember mallory;  // the host's own key; no evidence for it exists
+  ExternalJoin j = external_join(a, mallory.identity(own_address));
+  const std::string before = a.mls_fingerprint();
+  const Json error = a.error("mls_process_handshake", Json{{"handshake", j.handshake}});
+  EXPECT_EQ(error["code"], "leaf_not_admitted") << error.dump();
+  EXPECT_NE(error["message"].get<std::string>().find("no verified evidence"), std::string::npos) << error.dump();
+  EXPECT_EQ(a.mls_fingerprint(), before);
+  EXPECT_EQ(a.call("mls_status")["group"]["memberCount"], 1);
+  EXPECT_EQ(a.call("mls_status")["group"]["epochAuthenticator"], authenticator);
+  // The host's own view of the epoch it tried to create is not the enclave's.
+  j.group.process_handshake(j.out.commit, &j.out.group_info);
+  EXPECT_NE(hex(j.group.epoch_authenticator()), a.call("mls_status")["group"]["epochAuthenticator"]);
+
+  // Handing the enclave's own (genuine) evidence for the host's keys does not help: REPORTDATA
+  // binds the enclave's keys, so it is refused and nothing is cached.
+  Json borrowed = dev_ias::admit_params_of(a.call("evidence"));
+  borrowed["hpkePublicKey"] = hex(mallory.hpke.public_key);
+  borrowed["mlsSignatureKey"] = hex(mallory.keys.public_key);
+  const Json refused = a.error("mls_admit_evidence", borrowed);
+  EXPECT_EQ(refused["code"], "evidence_refused");
+  EXPECT_EQ(refused["message"].get<std::string>().rfind("ReportDataKeyHashMismatch(", 0), 0u) << refused.dump();
+  EXPECT_EQ(a.error_code("mls_process_handshake", Json{{"handshake", j.handshake}}), "leaf_not_admitted");
+  EXPECT_EQ(a.mls_fingerprint(), before);
+}
+
+// F1b: a fresh enclave refuses to join a group the host made (its creator holds no evidence, and
+// the group carries no policy bound to the enclave's contract); the interop path that joins
+// foreign groups never yields state keys.
+TEST_F(HostAttack, HostMadeGroupRefused) {
+  testing::TempDir dir_b;
+  Node b(dir_b.path());
+  b.admit_evidence_of(b);
+  // A plain MLS group with the right group id but no Anonify policy.
+  Bytes contract(20, 0x00);
+  contract[19] = 0xaa;  // test_domain()'s verifyingContract
+  const Bytes group_id = membership::group_id_for(31337, contract);
+  TestMember host;
+  mls::Group plain = mls::Group::create(group_id, host.identity(host.address));
+  std::string before = b.mls_fingerprint();
+  Json error = b.error("mls_join_external", Json{{"groupInfo", hex(plain.group_info(true))}, {"domain", test_domain()}});
+  EXPECT_EQ(error["code"], "policy_refused") << error.dump();
+  EXPECT_EQ(b.mls_fingerprint(), before);
+
+  // The same group carrying a copy of a genuine policy: the host's leaf has no evidence.
+  const Json pub = a.call("mls_public_state");
+  const mls::MlsMessage gi_message = mls::MlsMessage::from_bytes(hex_bytes(pub["groupInfo"]));
+  const mls::ExtensionList genuine_policy = std::get<mls::GroupInfo>(gi_message.body).group_context.extensions;
+  mls::Group forged = mls::Group::create(group_id, host.identity(host.address), genuine_policy);
+  error = b.error("mls_join_external", Json{{"groupInfo", hex(forged.group_info(true))}, {"domain", test_domain()}});
+  EXPECT_EQ(error["code"], "leaf_not_admitted") << error.dump();
+  EXPECT_EQ(b.mls_fingerprint(), before);
+
+  // ...and the host even copying a's genuine evidence cannot make a's address its own leaf's.
+  b.admit_evidence_of(a);
+  mls::Group impostor = mls::Group::create(group_id, host.identity(hex_bytes(a.call("evidence")["address"])), genuine_policy);
+  EXPECT_EQ(b.error_code("mls_join_external", Json{{"groupInfo", hex(impostor.group_info(true))}, {"domain", test_domain()}}),
+            "leaf_not_admitted");
+  EXPECT_EQ(b.mls_fingerprint(), before);
+
+  // Without a domain nothing is joined at all.
+  EXPECT_EQ(b.error_code("mls_join_external", Json{{"groupInfo", hex(plain.group_info(true))}}), "invalid_params");
+  EXPECT_EQ(b.mls_fingerprint(), before);
+
+  // The interop path (simulation builds only) joins the foreign group, but the state runtime takes
+  // no key from it: the host cannot make the enclave encrypt state to a group it controls.
+  const Json join = b.call("mls_join_external", Json{{"groupInfo", hex(plain.group_info(true))}, {"interop", true}});
+  EXPECT_EQ(b.call("mls_process_handshake", Json{{"handshake", join["handshake"]}})["outcome"], "own_commit");
+  runtime::fixtures::User owner;
+  const Json submit = Json{{"payload", hex(runtime::fixtures::client_seal(hex_bytes(b.call("evidence")["hpkePublicKey"]),
+                                                                          runtime::kCommandInfo,
+                                                                          owner.command(0, runtime::fixtures::init_token("7"))
+                                                                              .to_json()
+                                                                              .dump()))},
+                           {"domain", Json{{"chainId", "31337"},
+                                           {"verifyingContract", "0x" + to_hex(runtime::fixtures::test_domain().verifying_contract)}}}};
+  EXPECT_EQ(b.error_code("state_submit", submit), "not_member");
+}
+
+TEST_F(HostAttack, AttestedMemberJoinsAndTheCacheSurvivesARestart) {
+  TestMember bob;
+  a.call("mls_admit_evidence", bob.evidence());
+  EXPECT_EQ(a.call("mls_admit_evidence", bob.evidence())["mlsSignatureKey"], hex(bob.keys.public_key));  // idempotent
+  a.restart();
+  ExternalJoin j = external_join(a, bob.identity(bob.address));
+  EXPECT_EQ(a.call("mls_process_handshake", Json{{"handshake", j.handshake}, {"blockTimestamp", std::to_string(dev_ias::kReportUnixTime + 100)}})["outcome"],
+            "external_join");
+  j.group.process_handshake(j.out.commit, &j.out.group_info);
+  EXPECT_EQ(hex(j.group.epoch_authenticator()), a.call("mls_status")["group"]["epochAuthenticator"]);
+}
+
+TEST_F(HostAttack, DepartedMembersEvidenceIsDropped) {
+  TestMember bob;
+  add_test_member(bob);
+  const Json remove = a.call("mls_commit_remove", Json{{"leaves", Json::array({1})}});
+  EXPECT_EQ(a.call("mls_process_handshake", Json{{"handshake", remove["handshake"]}})["status"]["memberCount"], 1);
+  // bob's evidence left with its leaf: rejoining needs it handed again (as its new join carries it).
+  ExternalJoin again = external_join(a, bob.identity(bob.address));
+  const std::string before = a.mls_fingerprint();
+  EXPECT_EQ(a.error_code("mls_process_handshake", Json{{"handshake", again.handshake}}), "leaf_not_admitted");
+  EXPECT_EQ(a.mls_fingerprint(), before);
+  a.call("mls_admit_evidence", bob.evidence());
+  EXPECT_EQ(a.call("mls_process_handshake", Json{{"handshake", again.handshake}})["outcome"], "external_join");
+}
+
+TEST_F(HostAttack, EvidenceAgeIsJudgedAtTheHandshakesBlock) {
+  // A group whose policy admits evidence at most an hour old (reports are stamped kReportUnixTime).
+  testing::TempDir dir_b;
+  Node b(dir_b.path());
+  b.admit_evidence_of(b);
+  Json policy = dev_ias::test_policy();
+  policy["maxEvidenceAge"] = 3600;
+  b.call("mls_create_group", Json{{"domain", test_domain()}, {"policy", policy}});
+  TestMember bob;
+  b.call("mls_admit_evidence", bob.evidence());
+  ExternalJoin j = external_join(b, bob.identity(bob.address));
+  const std::string late = std::to_string(dev_ias::kReportUnixTime + 7200);
+  const std::string before = b.mls_fingerprint();
+  const Json error = b.error("mls_process_handshake", Json{{"handshake", j.handshake}, {"blockTimestamp", late}});
+  EXPECT_EQ(error["code"], "leaf_not_admitted");
+  EXPECT_NE(error["message"].get<std::string>().find("ReportTooOld("), std::string::npos) << error.dump();
+  EXPECT_EQ(b.mls_fingerprint(), before);
+  // The refused entry did not move the chain clock: the same join in a block 60 s after the report passes.
+  const std::string timely = std::to_string(dev_ias::kReportUnixTime + 60);
+  EXPECT_EQ(b.call("mls_process_handshake", Json{{"handshake", j.handshake}, {"blockTimestamp", timely}})["outcome"],
+            "external_join");
+}
+
+TEST_F(HostAttack, DuplicateIdentityRefused) {
+  // An attested joiner whose evidence and credential both name an address already in the tree.
+  TestMember twin;
+  twin.address = hex_bytes(a.call("evidence")["address"]);
+  a.call("mls_admit_evidence", twin.evidence());
+  ExternalJoin j = external_join(a, twin.identity(twin.address));
+  const std::string before = a.mls_fingerprint();
+  const Json error = a.error("mls_process_handshake", Json{{"handshake", j.handshake}});
+  EXPECT_EQ(error["code"], "leaf_not_admitted");
+  EXPECT_NE(error["message"].get<std::string>().find("already holds leaf 0"), std::string::npos) << error.dump();
+  EXPECT_EQ(a.mls_fingerprint(), before);
+
+  // A credential naming another address than its evidence attests is refused too.
+  TestMember liar;
+  a.call("mls_admit_evidence", liar.evidence());
+  ExternalJoin k = external_join(a, liar.identity(crypto::random_bytes(20)));
+  EXPECT_EQ(a.error_code("mls_process_handshake", Json{{"handshake", k.handshake}}), "leaf_not_admitted");
+  EXPECT_EQ(a.mls_fingerprint(), before);
+}
+
+TEST_F(HostAttack, EvidenceNotBindingTheLeafKeysRefused) {
+  TestMember bob;
+  Json evidence = bob.evidence();
+  TestMember other;
+  for (const char* key : {"hpkePublicKey", "mlsSignatureKey"}) {
+    Json swapped = evidence;
+    swapped[key] = hex(std::string(key) == "hpkePublicKey" ? other.hpke.public_key : other.keys.public_key);
+    const Json error = a.error("mls_admit_evidence", swapped);
+    EXPECT_EQ(error["code"], "evidence_refused");
+    EXPECT_EQ(error["message"].get<std::string>().rfind("ReportDataKeyHashMismatch(", 0), 0u) << error.dump();
+  }
+  // REPORTDATA's reserved tail must be zero.
+  dev_ias::QuoteFields fields;
+  Bytes rd = dev_ias::report_data(bob.address, bob.hpke.public_key, bob.keys.public_key);
+  rd[63] = 1;
+  fields.report_data = rd;
+  const Json tail = dev_ias::admit_params(dev_ias::report_body(dev_ias::quote_body(fields)), bob.hpke.public_key, bob.keys.public_key);
+  EXPECT_EQ(a.error("mls_admit_evidence", tail)["message"].get<std::string>().rfind("ReportDataReservedNotZero(", 0), 0u);
+  // A tampered report no longer verifies.
+  Json tampered = evidence;
+  std::string report = tampered["report"].get<std::string>();
+  report[report.size() - 4] = report[report.size() - 4] == '0' ? '1' : '0';
+  tampered["report"] = report;
+  EXPECT_EQ(a.error_code("mls_admit_evidence", tampered), "evidence_refused");
+  // None of them was cached: bob's join is refused.
+  ExternalJoin j = external_join(a, bob.identity(bob.address));
+  const std::string before = a.mls_fingerprint();
+  EXPECT_EQ(a.error_code("mls_process_handshake", Json{{"handshake", j.handshake}}), "leaf_not_admitted");
+  EXPECT_EQ(a.mls_fingerprint(), before);
+}
+
+TEST_F(HostAttack, EvidenceUnderTheWrongCaRefused) {
+  TestMember bob;
+  // A genuine Intel IAS report (Intel's signing certificate): a simulation build's compiled-in
+  // anchor is the development CA, so Intel's chain is not its kind.
+  const std::string dir_ias = "test/vectors/ias/";
+  Json intel = bob.evidence();
+  intel["report"] = hex(dev_ias::file_bytes(dev_ias::repo_path(dir_ias + "enigma_2018-06-12_v2_OK/report.json")));
+  intel["signature"] = hex(dev_ias::file_bytes(dev_ias::repo_path(dir_ias + "enigma_2018-06-12_v2_OK/signature.bin")));
+  intel["signingCertificate"] = hex(dev_ias::file_bytes(dev_ias::repo_path(dir_ias + "certs/intel_sgx_attestation_report_signing_leaf.der")));
+  EXPECT_EQ(a.error_code("mls_admit_evidence", intel), "evidence_refused");
+  // A development-IAS report for bob's keys presented with Intel's signing certificate: that chain is
+  // not under the compiled-in (development) CA, whatever the report says.
+  Json foreign_chain = bob.evidence();
+  foreign_chain["signingCertificate"] =
+      hex(dev_ias::file_bytes(dev_ias::repo_path(dir_ias + "certs/intel_sgx_attestation_report_signing_leaf.der")));
+  EXPECT_EQ(a.error_code("mls_admit_evidence", foreign_chain), "evidence_refused");
+  ExternalJoin j = external_join(a, bob.identity(bob.address));
+  EXPECT_EQ(a.error_code("mls_process_handshake", Json{{"handshake", j.handshake}}), "leaf_not_admitted");
+}
+
+TEST_F(HostAttack, EvidenceOutsideTheGroupPolicyRefused) {
+  // Verified evidence the group's policy refuses: a DEBUG enclave, another signer, a bad status.
+  TestMember debug, foreign, outdated;
+  dev_ias::QuoteFields debug_fields;
+  debug_fields.debug = true;
+  dev_ias::QuoteFields foreign_fields;
+  foreign_fields.mrsigner = Bytes(32, 0x77);
+  a.call("mls_admit_evidence", debug.evidence(debug_fields));
+  a.call("mls_admit_evidence", foreign.evidence(foreign_fields));
+  dev_ias::QuoteFields outdated_fields;
+  outdated_fields.report_data = dev_ias::report_data(outdated.address, outdated.hpke.public_key, outdated.keys.public_key);
+  a.call("mls_admit_evidence", dev_ias::admit_params(dev_ias::report_body(dev_ias::quote_body(outdated_fields), "GROUP_OUT_OF_DATE"),
+                                                     outdated.hpke.public_key, outdated.keys.public_key));
+  const std::string before = a.mls_fingerprint();
+  for (const TestMember* m : {&debug, &foreign, &outdated}) {
+    ExternalJoin j = external_join(a, m->identity(m->address));
+    const Json error = a.error("mls_process_handshake", Json{{"handshake", j.handshake}});
+    EXPECT_EQ(error["code"], "leaf_not_admitted");
+    EXPECT_NE(error["message"].get<std::string>().find("policy refuses"), std::string::npos) << error.dump();
+    EXPECT_EQ(a.mls_fingerprint(), before);
+  }
+}
+
+TEST_F(HostAttack, MemberCommitSwappingItsSignatureKeyRefused) {
+  TestMember bob;
+  mls::Group bob_group = add_test_member(bob);
+  const mls::SignatureKeyPair fresh = mls::generate_signature_key_pair();
+  const std::string swapped = edited_member_commit(bob_group, bob.keys.private_key, [&](mls::Commit& c) {
+    c.path->leaf_node.signature_key = fresh.public_key;
+    c.path->leaf_node.sign(fresh.private_key, bob_group.group_id(), bob_group.own_leaf());
+  });
+  const std::string before = a.mls_fingerprint();
+  const Json error = a.error("mls_process_handshake", Json{{"handshake", swapped}});
+  EXPECT_EQ(error["code"], "leaf_not_admitted") << error.dump();
+  EXPECT_NE(error["message"].get<std::string>().find("signature key"), std::string::npos) << error.dump();
+  EXPECT_EQ(a.mls_fingerprint(), before);
+  // Changing the credential (another address) is refused the same way.
+  const std::string renamed = edited_member_commit(bob_group, bob.keys.private_key, [&](mls::Commit& c) {
+    c.path->leaf_node.credential = mls::Credential::basic(crypto::random_bytes(20));
+    c.path->leaf_node.sign(bob.keys.private_key, bob_group.group_id(), bob_group.own_leaf());
+  });
+  EXPECT_EQ(a.error_code("mls_process_handshake", Json{{"handshake", renamed}}), "leaf_not_admitted");
+  EXPECT_EQ(a.mls_fingerprint(), before);
+  // The honest self-update (new HPKE key, same identity) is applied.
+  const mls::CommitOutput update = bob_group.commit_update();
+  EXPECT_EQ(a.call("mls_process_handshake", Json{{"handshake", hex(mls::tls_encode(mls::HandshakeEntry{update.commit, update.group_info}))}})["outcome"],
+            "commit");
+}
+
+TEST_F(HostAttack, GroupIdOrDomainMismatchRefused) {
+  testing::TempDir dir_b;
+  Node b(dir_b.path());
+  b.admit_evidence_of(b);
+  // A group id other than chainId || contract of the domain.
+  EXPECT_EQ(b.error_code("mls_create_group", Json{{"groupId", "0x746f6b656e"}, {"domain", test_domain()},
+                                                  {"policy", dev_ias::test_policy()}}),
+            "domain_mismatch");
+  EXPECT_TRUE(b.call("mls_status")["group"].is_null());
+  // Joining a's group while serving another contract (or chain).
+  testing_mls::admit_all({&a, &b});
+  Json other_contract = test_domain();
+  other_contract["verifyingContract"] = "0x00000000000000000000000000000000000000bb";
+  Json other_chain = test_domain();
+  other_chain["chainId"] = 1;
+  const std::string before = b.mls_fingerprint();
+  for (const Json& domain : {other_contract, other_chain}) {
+    const Json error = b.error("mls_join_external", Json{{"groupInfo", a.call("mls_public_state")["groupInfo"]},
+                                                         {"ratchetTree", a.call("mls_public_state")["ratchetTree"]},
+                                                         {"domain", domain}});
+    EXPECT_EQ(error["code"], "domain_mismatch") << error.dump();
+    EXPECT_EQ(b.mls_fingerprint(), before);
+  }
+  // The matching domain joins.
+  const Json join = b.call("mls_join_external", Json{{"groupInfo", a.call("mls_public_state")["groupInfo"]},
+                                                     {"ratchetTree", a.call("mls_public_state")["ratchetTree"]},
+                                                     {"domain", test_domain()}});
+  EXPECT_EQ(a.call("mls_process_handshake", Json{{"handshake", join["handshake"]}})["outcome"], "external_join");
+}
+
+TEST_F(HostAttack, PolicyWideningCommitRefused) {
+  // A member (attested, but compromised or driven by its host) commits a GroupContextExtensions
+  // proposal that widens the policy to any signer. No governance signature accompanies it: refused.
+  TestMember bob;
+  mls::Group bob_group = add_test_member(bob);
+  membership::GroupPolicy wide = membership::group_policy_of(bob_group.context());
+  wide.measurement.signer->mrsigner = Bytes(32, 0x77);
+  wide.measurement.allow_debug = true;
+  const std::string widened = edited_member_commit(bob_group, bob.keys.private_key, [&](mls::Commit& c) {
+    c.proposals.push_back(mls::ProposalOrRef{mls::Proposal{mls::GroupContextExtensionsProposal{
+        mls::ExtensionList{mls::Extension{membership::kGroupPolicyExtensionType, wide.encode()}}}}});
+  });
+  const std::string before = a.mls_fingerprint();
+  EXPECT_FALSE(a.error_code("mls_process_handshake", Json{{"handshake", widened}}).empty());
+  EXPECT_EQ(a.mls_fingerprint(), before);
+  EXPECT_EQ(membership::group_policy_of(bob_group.context()).measurement.signer->mrsigner, enclave::simulation_mrsigner());
+}
+
+TEST_F(HostAttack, PolicyThatDoesNotAdmitTheCreatorRefused) {
+  testing::TempDir dir_b;
+  Node b(dir_b.path());
+  Json params{{"domain", test_domain()}, {"policy", dev_ias::test_policy()}};
+  // Without its own evidence in the cache.
+  EXPECT_EQ(b.error_code("mls_create_group", params), "leaf_not_admitted");
+  b.admit_evidence_of(b);
+  // An allowlist without its MRENCLAVE, another signer, or a policy admitting any measurement.
+  Json allowlist = params;
+  allowlist["policy"].erase("signer");
+  allowlist["policy"]["mrenclaves"] = Json::array({hex(Bytes(32, 0x01))});
+  EXPECT_EQ(b.error_code("mls_create_group", allowlist), "leaf_not_admitted");
+  Json signer = params;
+  signer["policy"]["signer"]["minIsvSvn"] = 1;
+  EXPECT_EQ(b.error_code("mls_create_group", signer), "leaf_not_admitted");
+  Json open = params;
+  open["policy"].erase("signer");
+  EXPECT_EQ(b.error_code("mls_create_group", open), "policy_refused");
+  Json bad_governance = params;
+  bad_governance["policy"]["governance"] = Json{{"threshold", 2}, {"keys", Json::array({hex(Bytes(20, 1))})}};
+  EXPECT_EQ(b.error_code("mls_create_group", bad_governance), "policy_refused");
+  EXPECT_EQ(b.error_code("mls_create_group", Json{{"policy", dev_ias::test_policy()}}), "invalid_params");  // no domain
+  EXPECT_TRUE(b.call("mls_status")["group"].is_null());
+  // Its own MRENCLAVE in the allowlist is admitted.
+  allowlist["policy"]["mrenclaves"] = Json::array({b.call("evidence")["mrenclave"]});
+  EXPECT_EQ(b.call("mls_create_group", allowlist)["status"]["memberCount"], 1);
+}
+
+}  // namespace
+}  // namespace anonify::enclave
