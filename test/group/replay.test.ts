@@ -4,7 +4,7 @@ import { ethers } from "hardhat";
 import { keccak256, randomBytes, verifyTypedData, type TypedDataDomain } from "ethers";
 import { CHECKPOINT_TYPES, CIPHERTEXT_BATCH_TYPES, CIPHERTEXT_TYPES, HANDSHAKE_TYPES, groupDomain, payloadsHash } from "./helpers/enclaveKeys";
 import { EnclaveKeys } from "./helpers/enclaveKeys";
-import { TEST_ADMIN_DELAY, expectUnchanged, join, simulationGroupFixture, type GroupFixture } from "./helpers/fixtures";
+import { TEST_ADMIN_DELAY, expectUnchanged, join, joinArguments, simulationGroupFixture, type GroupFixture } from "./helpers/fixtures";
 
 /**
  * Two groups on the same verifier with the same enclave admitted to both, at the same epoch: the only thing that
@@ -32,6 +32,24 @@ function recovered(domain: TypedDataDomain, types: Record<string, { name: string
 }
 
 describe("AnonifyGroup: replay across contracts and chains", function () {
+  it("audit F-4: a join accepted by one group cannot be replayed into another (its handshake signature names the chain and the group)", async function () {
+    const { f, g } = await loadFixture(twoGroupsOneEnclave);
+    const bob = new EnclaveKeys();
+    const args = await joinArguments(f, bob);
+    const epoch = await g.group.currentEpoch();
+    expect(await f.group.currentEpoch()).to.equal(epoch);
+    await expect(f.group.connect(f.relayer).join(...args)).to.emit(f.group, "EnclaveJoined");
+    // The same report, keys, handshake and signature, sent to the other group at the same epoch.
+    const [, , , , , handshake, signatureForF] = args;
+    const signer = recovered(g.domain, HANDSHAKE_TYPES, { epoch, handshakeHash: keccak256(handshake) }, signatureForF);
+    expect(signer).to.not.equal(bob.address);
+    await expectUnchanged(g.group, [bob.address], async () => {
+      await expect(g.group.connect(g.relayer).join(...args))
+        .to.be.revertedWithCustomError(g.group, "HandshakeSignerMismatch")
+        .withArgs(bob.address, signer);
+    });
+  });
+
   it("a handshake signed for another group is refused (EnclaveNotRegistered of the recovered address)", async function () {
     const { f, g, alice } = await loadFixture(twoGroupsOneEnclave);
     const epoch = await f.group.currentEpoch();
