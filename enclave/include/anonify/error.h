@@ -31,6 +31,7 @@ enum class ErrorCode {
   kSealedDataCorrupt,    ///< "sealed_data_corrupt": truncated / tampered / wrong-format sealed file
   kSealedDataForeign,    ///< "sealed_data_foreign": sealed by another measurement or another key
   kStorageError,         ///< "storage_error": file system failure
+  kSealedDataStale,      ///< "sealed_data_stale": an older generation than the store's manifest or this run has seen
   // Attestation
   kAttestationUnavailable,  ///< "attestation_unavailable": /dev/attestation missing or failing
   // Group / MLS (used by the MLS layer)
@@ -49,6 +50,7 @@ enum class ErrorCode {
   kMalformedRead,        ///< "malformed_read": an opened read request is not of its format
   kMalformedSubscription,  ///< "malformed_subscription": an opened subscription is not of its format
   kUnknownEntry,         ///< "unknown_entry": a log entry this enclave did not produce (in that epoch)
+  kSelfUpdateRequired,   ///< "self_update_required": restarted from sealed state, its own self-update commit is not applied yet
 };
 
 /// snake_case name of a code (stable, part of the host protocol).

@@ -16,6 +16,7 @@
 #include "anonify/mls/handshake_entry.h"
 #include "anonify/mls/mls_error.h"
 #include "anonify/mls/public_group.h"
+#include "member_group.h"
 
 namespace anonify::enclave {
 namespace {
@@ -37,12 +38,17 @@ constexpr const char* kNoGroupNoLog =
     "or create a group";
 
 // Per-enclave MLS state: the group (once created or joined) and a follower of the public state.
+// Built at `init` (ANONIFY_ENCLAVE_COMPONENT): the sealed group is read then and never again.
 class MlsComponent {
  public:
   explicit MlsComponent(Enclave& enclave) : enclave_(enclave) {
     if (enclave.initialized()) {
       std::optional<SecretBytes> sealed = enclave.sealed_store().get(kSealName);
-      if (sealed && !sealed->empty()) group = Group::deserialize(*sealed);
+      if (sealed && !sealed->empty()) {
+        group = Group::deserialize(*sealed);
+        // Another copy of the data directory may hold the same leaf secrets: retire them first.
+        self_update_required = true;
+      }
     }
     enclave.add_sealer(kSealName, [this] { return group ? group->serialize().reveal() : Bytes{}; });
   }
@@ -56,12 +62,26 @@ class MlsComponent {
     return *group;
   }
 
+  void require_fresh_leaf(const char* what) const {
+    if (self_update_required) {
+      throw Error(ErrorCode::kSelfUpdateRequired,
+                  std::string(what) + " refused: restarted from sealed state, this enclave must first post a "
+                                      "self-update (mls_commit_update) and apply it from the log");
+    }
+  }
+
   std::optional<Group> group;
   std::optional<PublicGroup> follower;
+  // Restarted from a sealed group and its own self-update of this run not yet applied.
+  bool self_update_required = false;
+  // The self-update commit made in this run while self_update_required (cleared when applied).
+  Bytes pending_self_update;
 
  private:
   Enclave& enclave_;
 };
+
+ANONIFY_ENCLAVE_COMPONENT(MlsComponent);
 
 MlsComponent& mls_state(Enclave& enclave) {
   require_identity(enclave);
@@ -151,6 +171,20 @@ Json group_status(const Group& g) {
 
 }  // namespace
 
+const mls::Group* mls_group(Enclave& enclave) {
+  if (!enclave.initialized()) return nullptr;
+  MlsComponent& mls = enclave.component<MlsComponent>();
+  return mls.group ? &*mls.group : nullptr;
+}
+
+bool mls_self_update_required(Enclave& enclave) {
+  return enclave.initialized() && enclave.component<MlsComponent>().self_update_required;
+}
+
+void require_no_pending_self_update(Enclave& enclave, const char* what) {
+  if (enclave.initialized()) enclave.component<MlsComponent>().require_fresh_leaf(what);
+}
+
 ANONIFY_PROTOCOL_METHOD(mls_create_group)(Enclave& enclave, const Params& params) {
   MlsComponent& mls = mls_state(enclave);
   if (mls.group) throw Error(ErrorCode::kInvalidState, "this enclave already has an MLS group");
@@ -212,6 +246,9 @@ ANONIFY_PROTOCOL_METHOD(mls_join_external)(Enclave& enclave, const Params& param
                                chain_epoch_of_commit(joining.epoch()));
   mls.seal(&joining);
   mls.group = std::move(joining);
+  // A join made in this run: its leaf secrets were never sealed before.
+  mls.self_update_required = false;
+  mls.pending_self_update.clear();
   return result;
 }
 
@@ -225,12 +262,14 @@ ANONIFY_PROTOCOL_METHOD(mls_commit_update)(Enclave& enclave, const Params& param
                                chain_epoch_of_commit(next.epoch()));
   mls.seal(&next);
   mls.group = std::move(next);
+  if (mls.self_update_required) mls.pending_self_update = out.commit;
   return result;
 }
 
 ANONIFY_PROTOCOL_METHOD(mls_commit_remove)(Enclave& enclave, const Params& params) {
   MlsComponent& mls = mls_state(enclave);
   const Group& current = mls.member_group();
+  mls.require_fresh_leaf("mls_commit_remove");
   const Json& leaves = params.raw("leaves");
   if (!leaves.is_array() || leaves.empty()) throw Error(ErrorCode::kInvalidParams, "params.leaves: non-empty array");
   std::vector<mls::LeafIndex> removed;
@@ -285,6 +324,12 @@ ANONIFY_PROTOCOL_METHOD(mls_process_handshake)(Enclave& enclave, const Params& p
     mls.seal(next_group ? &*next_group : nullptr);
     mls.group = std::move(next_group);
     mls.follower = std::move(next_follower);  // a member serves the public state itself
+    const bool own_self_update = out["outcome"] == "own_commit" && !mls.pending_self_update.empty() &&
+                                 constant_time_equal(mls.pending_self_update, entry.commit);
+    if (!mls.group || own_self_update) {
+      mls.self_update_required = false;
+      mls.pending_self_update.clear();
+    }
   } else if (mls.follower) {
     mls.follower->apply(entry.commit, entry.group_info);
     out["outcome"] = "followed";
@@ -299,12 +344,14 @@ ANONIFY_PROTOCOL_METHOD(mls_status)(Enclave& enclave, const Params&) {
   MlsComponent& mls = mls_state(enclave);
   Json out{{"group", mls.group ? group_status(*mls.group) : Json(nullptr)}};
   out["followedEpoch"] = mls.follower ? Json(mls.follower->epoch()) : Json(nullptr);
+  out["selfUpdateRequired"] = mls.self_update_required;
   return out;
 }
 
 ANONIFY_PROTOCOL_METHOD(mls_protect)(Enclave& enclave, const Params& params) {
   MlsComponent& mls = mls_state(enclave);
   const Bytes data = params.bytes("data");
+  mls.require_fresh_leaf("mls_protect");
   // The message key is used up: sealed before the group in memory moves on.
   Group next = mls.member_group().clone();
   const Bytes message = next.protect(data, host_message_label());
