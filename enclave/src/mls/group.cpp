@@ -5,6 +5,7 @@
 
 #include "anonify/crypto/hpke.h"
 #include "anonify/mls/mls_error.h"
+#include "anonify/mls/tree_validation.h"
 #include "group_state.h"
 
 namespace anonify::mls {
@@ -103,6 +104,7 @@ Group Group::join_external(const Bytes& group_info, const Bytes& ratchet_tree, M
   if (tree.root_tree_hash() != ctx.tree_hash) fail(Reason::kInvalidTree, "tree hash differs from the GroupInfo");
   if (!tree.parent_hashes_valid()) fail(Reason::kInvalidTree, "parent hashes do not verify");
   if (!tree.leaf_signatures_valid(ctx.group_id)) fail(Reason::kInvalidTree, "a leaf signature does not verify");
+  validate_tree(tree, ctx);
   const LeafNode* signer = tree.leaf(gi->signer);
   if (signer == nullptr || !gi->verify(signer->signature_key)) fail(Reason::kBadSignature, "GroupInfo signature");
   if (tree.find_leaf_by_signature_key(identity.signature_keys.public_key)) {
@@ -171,6 +173,7 @@ Group Group::join_welcome(const Bytes& welcome, const KeyPackage& key_package, B
   if (tree.root_tree_hash() != ctx.tree_hash) fail(Reason::kInvalidTree, "tree hash differs from the GroupInfo");
   if (!tree.parent_hashes_valid()) fail(Reason::kInvalidTree, "parent hashes do not verify");
   if (!tree.leaf_signatures_valid(ctx.group_id)) fail(Reason::kInvalidTree, "a leaf signature does not verify");
+  validate_tree(tree, ctx);
   const LeafNode* signer = tree.leaf(gi.signer);
   if (signer == nullptr || !gi.verify(signer->signature_key)) fail(Reason::kBadSignature, "GroupInfo signature");
 

@@ -48,6 +48,9 @@ Capabilities Capabilities::anonify_default() {
   c.versions = {kProtocolVersionMls10};
   c.cipher_suites = {kCipherSuite};
   c.credentials = {static_cast<uint16_t>(CredentialType::kBasic)};
+  // The group's measurement-policy GroupContext extension (private-use type, docs/membership.md):
+  // every leaf supports what the group uses (RFC 9420 section 12.4.3.1).
+  c.extensions = {kAnonifyPolicyExtensionType};
   return c;
 }
 

@@ -31,6 +31,10 @@ constexpr const char* kSealName = "mls-group";
 constexpr const char* kReservedExportPrefix = "anonify";
 constexpr std::string_view kHostMessageLabel = "anonify/host";
 constexpr size_t kMaxExportLength = 1024;
+// mls_unprotect's one answer for anything that is not a host-wrapped message it can open (it does
+// not decrypt, fails to verify, replays a used key, or is a runtime message).
+constexpr const char* kNotHostMessage =
+    "not a host-wrapped message of this epoch that this enclave can open; runtime messages stay in the enclave";
 constexpr const char* kNoFollowedLog =
     "no followed log: start from the log's genesis entry (mls_process_handshake or mls_follow)";
 constexpr const char* kNoGroupNoLog =
@@ -366,13 +370,23 @@ ANONIFY_PROTOCOL_METHOD(mls_unprotect)(Enclave& enclave, const Params& params) {
   Group& g = mls.member_group();
   // Decrypt on a copy: only host-wrapped messages may be revealed, and only those consume a key.
   Group scratch = g.clone();
-  const mls::ApplicationMessage m = scratch.unprotect(params.bytes("message"));
-  if (m.authenticated_data != host_message_label()) {
-    throw Error(ErrorCode::kInvalidMessage, "not a host-wrapped message; runtime messages stay in the enclave");
+  const Bytes message = params.bytes("message");
+  std::optional<mls::ApplicationMessage> m;
+  try {
+    m = scratch.unprotect(message);
+  } catch (const mls::MlsError& e) {
+    // Framing, group and epoch are public; past them, whether the message decrypted and verified
+    // must not show, so every later failure gets the one answer a non-host message gets.
+    const mls::Reason r = e.reason();
+    if (r == mls::Reason::kMalformed || r == mls::Reason::kUnsupported || r == mls::Reason::kWrongGroup ||
+        r == mls::Reason::kStaleEpoch || r == mls::Reason::kFutureEpoch || r == mls::Reason::kInternal) {
+      throw;
+    }
   }
+  if (!m || m->authenticated_data != host_message_label()) throw Error(ErrorCode::kInvalidMessage, kNotHostMessage);
   mls.seal(&scratch);
   g = std::move(scratch);
-  return Json{{"sender", m.sender}, {"data", hex_param(m.data)}};
+  return Json{{"sender", m->sender}, {"data", hex_param(m->data)}};
 }
 
 ANONIFY_PROTOCOL_METHOD(mls_export_secret)(Enclave& enclave, const Params& params) {

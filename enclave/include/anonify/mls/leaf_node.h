@@ -11,6 +11,10 @@
 
 namespace anonify::mls {
 
+/// The private-use GroupContext extension holding the group's measurement policy (0xF0A1); every
+/// Anonify leaf lists it among its supported extensions.
+constexpr uint16_t kAnonifyPolicyExtensionType = 0xF0A1;
+
 struct Capabilities {
   std::vector<uint16_t> versions;
   std::vector<uint16_t> cipher_suites;
@@ -18,7 +22,7 @@ struct Capabilities {
   std::vector<uint16_t> proposals;
   std::vector<uint16_t> credentials;
 
-  // What an Anonify member supports: MLS 1.0, suite 1, basic credentials.
+  // What an Anonify member supports: MLS 1.0, suite 1, basic credentials, the policy extension.
   static Capabilities anonify_default();
   void encode(TlsWriter& w) const;
   static Capabilities decode(TlsReader& r);
