@@ -14,6 +14,7 @@ namespace anonify::mls {
 namespace {
 
 using enclave::testing_mls::Node;
+using Json = nlohmann::json;
 
 template <typename F>
 std::optional<Reason> reason_of(F&& f) {
