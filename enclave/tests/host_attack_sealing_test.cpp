@@ -144,7 +144,7 @@ TEST(HostAttack, OldGenerationBlobAfterRestartIsRefused) {
 TEST(HostAttack, RenamedMissingBlobsAndMissingManifestAreRefused) {
   {
     TwoMembers g;
-    copy_file(g.dir_a.file("runtime-state.sealed"), g.dir_a.file("mls-group.sealed"));
+    copy_file(g.dir_a.file("identity.sealed"), g.dir_a.file("mls-group.sealed"));
     EXPECT_EQ(g.a.restart_error()["code"], "sealed_data_corrupt");  // the name is authenticated
   }
   {
@@ -188,6 +188,32 @@ TEST(HostAttack, BlobFromAnotherInstanceIsRefused) {
     EXPECT_EQ(e.code(), ErrorCode::kSealedDataForeign) << e.what();
   }
   EXPECT_FALSE(probe.initialized());
+}
+
+// Whole-directory rollback between runs is not refused by the store, but the chain exposes it: an
+// old copy of a's directory, started after a retired its leaf secrets with a self-update, cannot
+// apply that update from the log (it did not stage it, and its secrets are not the new ones), so it
+// stays at the old epoch and produces nothing.
+TEST(HostAttack, AnOldCopyCannotFollowPastTheSelfUpdateThatRetiredItsSecrets) {
+  TwoMembers g;
+  anonify::testing::TempDir old_copy;
+  copy_dir(g.dir_a.path(), old_copy.path());
+  g.a.restart();
+  const Json update = g.a.call("mls_commit_update");
+  EXPECT_EQ(g.b.call("mls_process_handshake", Json{{"handshake", update["handshake"]}})["outcome"], "commit");
+  EXPECT_EQ(g.a.call("mls_process_handshake", Json{{"handshake", update["handshake"]}})["outcome"], "own_commit");
+
+  Node old(old_copy.path());
+  EXPECT_EQ(old.call("mls_status")["selfUpdateRequired"], true);
+  const std::string before = old.mls_fingerprint();
+  const Json refused = old.error("mls_process_handshake", Json{{"handshake", update["handshake"]}});
+  EXPECT_EQ(refused["code"], "invalid_message");  // "a commit from our own leaf that we did not stage"
+  EXPECT_EQ(old.mls_fingerprint(), before);
+  EXPECT_EQ(old.call("mls_status")["group"]["epoch"], 1);
+  EXPECT_EQ(g.a.call("mls_status")["group"]["epoch"], 2);
+  User owner;
+  EXPECT_EQ(old.error_code("state_submit", submit_params(old, owner.command(0, init_token("1")))), "self_update_required");
+  std::printf("[old copy] the later self-update is refused: %s\n", refused.dump().c_str());
 }
 
 // After a restart from sealed state the enclave produces no state entry and no handshake but its
