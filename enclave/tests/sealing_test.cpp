@@ -235,5 +235,33 @@ TEST_F(EnclaveInitTest, RegisteredSealersAreWrittenBySealAll) {
   EXPECT_EQ(error_of([&] { enclave->add_sealer("identity", [] { return Bytes{}; }); }), "invalid_argument");
 }
 
+// In one run the store refuses a blob older than what it already wrote or read under that name, and
+// every write takes a higher generation than everything before it.
+TEST_F(EnclaveInitTest, TheStoreRefusesOlderGenerationsWithinARun) {
+  auto enclave = make();
+  enclave->init(dir_.path());
+  SealedStore& store = enclave->sealed_store();
+  EXPECT_EQ(store.instance_id().size(), kSealInstanceIdSize);
+  const uint64_t start = store.generation();
+  store.put("blob", Bytes{1});
+  const Bytes old_blob = read_all(dir_.file("blob.sealed"));
+  store.put("blob", Bytes{2});
+  EXPECT_GT(store.generation(), start + 2);  // each put: the blob, then the manifest
+  const Bytes new_blob = read_all(dir_.file("blob.sealed"));
+  write_raw(dir_.file("blob.sealed"), old_blob);
+  EXPECT_EQ(error_of([&] { store.get("blob"); }), "sealed_data_stale");
+  write_raw(dir_.file("blob.sealed"), new_blob);
+  EXPECT_EQ(store.get("blob")->reveal(), Bytes{2});
+  EXPECT_EQ(error_of([&] { store.put(kSealManifestName, Bytes{}); }), "invalid_argument");
+  // A restart takes the manifest's generations as floors: the old blob is refused at init.
+  write_raw(dir_.file("blob.sealed"), old_blob);
+  auto restarted = make();
+  restarted->init(dir_.path());  // nothing reads "blob" at init: only the manifest knows it
+  EXPECT_EQ(error_of([&] { restarted->sealed_store().get("blob"); }), "sealed_data_stale");
+  write_raw(dir_.file("blob.sealed"), new_blob);
+  EXPECT_EQ(restarted->sealed_store().get("blob")->reveal(), Bytes{2});
+  EXPECT_GT(restarted->sealed_store().generation(), start + 2);
+}
+
 }  // namespace
 }  // namespace anonify::enclave
