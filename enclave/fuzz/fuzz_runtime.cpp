@@ -198,10 +198,13 @@ void state_blob(const Bytes& in) {
   fuzz::require_roundtrip("runtime-state blob", in, runtime::detail::encode_state_blob(blob.ledger, blob.state_hash));
 }
 
+const Bytes kFuzzInstance(enclave::kSealInstanceIdSize, 0x1f);
+
 void sealed_container(const Bytes& in) {
   RuntimeFixture& f = RuntimeFixture::get();
-  const SecretBytes plain = enclave::unseal_blob(enclave::Mode::kSimulation, f.mrenclave, f.root_key, kSealName, in);
-  state_blob(plain.reveal());
+  const enclave::Unsealed opened = enclave::unseal_blob(enclave::Mode::kSimulation, f.mrenclave, f.root_key, kSealName, in,
+                                                        ByteView(kFuzzInstance));
+  state_blob(opened.plaintext.reveal());
 }
 
 void query(const Bytes& in) {
@@ -268,7 +271,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   const Bytes blob = runtime::detail::encode_state_blob(f.ledger, f.ledger.state_hash(Bytes(32, 1)));
   seeds.emplace_back("state-blob", fuzz::seed({7}, blob));
   seeds.emplace_back("sealed-file", fuzz::seed({8}, enclave::seal_blob(enclave::Mode::kSimulation, f.mrenclave,
-                                                                      f.root_key, kSealName, blob)));
+                                                                      f.root_key, kSealName,
+                                                                      enclave::SealBinding{kFuzzInstance, 1}, blob)));
   seeds.emplace_back("query", fuzz::seed({9}, query));
   seeds.emplace_back("query-nonce", fuzz::seed({9}, text_bytes(R"({"op":"nonce","account":")" +
                                                                runtime::format_address(f.alice.address) + "\"}")));

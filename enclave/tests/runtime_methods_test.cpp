@@ -308,8 +308,10 @@ TEST_F(RuntimeStateMethods, StateIsSealedAfterEachApplyAndResumesAfterRestart) {
   std::string blob = anonify::testing::read_text_file(path);
   blob[blob.size() - 3] ^= 0x40;
   { std::ofstream(path, std::ios::binary | std::ios::trunc) << blob; }
-  a.restart();
-  EXPECT_EQ(a.error_code("state_status"), "sealed_data_corrupt");
+  // The sealed state is read at init (never later), so the restart itself is refused.
+  EXPECT_EQ(a.restart_error()["code"], "sealed_data_corrupt");
+  EXPECT_EQ(a.error_code("state_status"), "invalid_state");
+  EXPECT_EQ(anonify::testing::read_text_file(path), blob);
 }
 
 TEST_F(RuntimeStateMethods, ALateJoinerCatchesUpFromASnapshot) {

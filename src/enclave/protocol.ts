@@ -32,6 +32,7 @@ export const ENCLAVE_ERROR_CODES = [
   "sealed_data_corrupt",
   "sealed_data_foreign",
   "storage_error",
+  "sealed_data_stale",
   "attestation_unavailable",
   "invalid_message",
   "wrong_epoch",
@@ -52,6 +53,7 @@ export const ENCLAVE_ERROR_CODES = [
   "evidence_refused",
   "leaf_not_admitted",
   "policy_refused",
+  "self_update_required",
 ] as const;
 export type EnclaveErrorCode = (typeof ENCLAVE_ERROR_CODES)[number];
 
@@ -377,6 +379,11 @@ export interface MlsStatusResult {
   group: MlsGroupStatus | null;
   /** The follower's epoch, null when not following the log. */
   followedEpoch: number | null;
+  /**
+   * Restarted from sealed state: until its own self-update commit (mls_commit_update) is applied from the log, the
+   * enclave refuses state_submit, state_snapshot, mls_commit_remove and mls_protect with `self_update_required`.
+   */
+  selfUpdateRequired: boolean;
 }
 
 export interface MlsProtectParams {
@@ -587,6 +594,8 @@ export interface StateStatusResult {
   member: boolean;
   /** The contract epoch entries are made for now (MLS epoch + 1); null when not a member. */
   epoch: string | null;
+  /** See MlsStatusResult.selfUpdateRequired: no entry is produced until the self-update is applied. */
+  selfUpdateRequired: boolean;
   domain: { name: string; version: string; chainId: string; verifyingContract: Hex } | null;
   subscriptions: number;
 }

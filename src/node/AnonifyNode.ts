@@ -19,7 +19,7 @@ import { NodeError } from "./errors";
 import { groupContract } from "./groupContract";
 import { NodeHttpApi, type HttpApiOptions } from "./httpApi";
 import { consoleLogger, type NodeLogger } from "./logger";
-import { ensureJoined, postMemberCommit, type MembershipContext } from "./membership";
+import { ensureJoined, postMemberCommit, selfUpdateIfRequired, type MembershipContext } from "./membership";
 import { ChainEvidence, genesisPolicy, IAS_VERIFIER_ABI } from "./evidence";
 import { callState, hasStateMethod, hasStateRuntime } from "./stateMethods";
 import { DEFAULT_KEEP_BLOCKS, RestorePoints, type RestorePoint } from "./restorePoints";
@@ -318,6 +318,8 @@ export class AnonifyNode {
     await this.runSync(true);
     const posted = await ensureJoined(this.membershipContext());
     await this.waitForMembership(posted);
+    // Restarted from sealed state: retire the leaf secrets first (the enclave produces nothing else before).
+    await selfUpdateIfRequired(this.membershipContext());
     await this.resumeJournaledCommands(opened.commands.length);
     this.takeRestorePoint();
   }

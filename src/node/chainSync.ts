@@ -37,7 +37,7 @@ export interface ChainSyncEvents {
 }
 
 export class ChainSync extends EventEmitter<ChainSyncEvents> {
-  private mls: MlsStatusResult = { group: null, followedEpoch: null };
+  private mls: MlsStatusResult = { group: null, followedEpoch: null, selfUpdateRequired: false };
   private lastAppliedCounter = 0n;
   private highestChainCounter = 0n;
   private pending: GroupLogEntry[] = [];

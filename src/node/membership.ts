@@ -148,3 +148,20 @@ export async function postMemberCommit(ctx: MembershipContext, commit: MemberCom
   }
   throw new NodeError("handshake_refused", `commit lost ${MAX_HANDSHAKE_ATTEMPTS} races in a row`, 503);
 }
+
+/**
+ * After a restart from sealed state the enclave refuses to produce entries or other handshakes until its own
+ * self-update is applied (another copy of its sealed directory may hold the same leaf secrets): posts that update
+ * when the enclave asks for it. Returns the chain epoch of the update, or undefined when none was needed.
+ */
+export async function selfUpdateIfRequired(ctx: MembershipContext): Promise<bigint | undefined> {
+  const status = await ctx.enclave.call("mls_status", {});
+  if (status.selfUpdateRequired !== true) return undefined;
+  const epoch = await postMemberCommit(ctx, { kind: "update" });
+  const after = await ctx.enclave.call("mls_status", {});
+  if (after.selfUpdateRequired) {
+    throw new NodeError("state_unavailable", `the self-update for epoch ${epoch} was applied but the enclave still asks for one`, 503);
+  }
+  ctx.logger.info(`restarted from sealed state: self-update committed for epoch ${epoch} (leaf secrets of older copies retired)`);
+  return epoch;
+}

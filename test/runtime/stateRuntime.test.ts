@@ -237,6 +237,16 @@ describe("State runtime through two enclave processes (simulation)", function ()
     const after = await a.call("state_status", {});
     expect([after.lastApplied, after.stateHash, after.epoch]).to.deep.equal([before.lastApplied, before.stateHash, before.epoch]);
     expect(await read(a, alice, { op: "balanceOf", account: alice.address })).to.deep.include({ result: "258" });
+    // Restarted from sealed state, A submits nothing until its own self-update is applied (PROTOCOL.md
+    // "Self-update after a restart"); the update moves both enclaves to the next epoch.
+    expect(after.selfUpdateRequired).to.equal(true);
+    const sealed = await sealCommand({ enclaveHpkeKey: hpkeA, signer: alice, domain, nonce: nonces.get(alice.address) ?? 0, payload: { op: "transfer", to: owner.address, amount: 8n } });
+    expect(await failure(a.call("state_submit", { payload: sealed.payload, domain: domainArg }))).to.include({ code: "self_update_required" });
+    const update = await a.call("mls_commit_update", {});
+    expect((await b.call("mls_process_handshake", { handshake: update.handshake })).outcome).to.equal("commit");
+    expect((await a.call("mls_process_handshake", { handshake: update.handshake })).outcome).to.equal("own_commit");
+    const updated = await a.call("state_status", {});
+    expect([updated.selfUpdateRequired, updated.epoch]).to.deep.equal([false, String(Number(before.epoch) + 1)]);
     // Still in step with B.
     expect((await applyBoth(await submit(alice, { op: "transfer", to: owner.address, amount: 8n }))).outcome).to.equal("applied");
   });

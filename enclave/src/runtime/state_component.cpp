@@ -40,6 +40,9 @@ StateBlob decode_state_blob(ByteView blob) {
   }
 }
 
+// Built at `init`: the sealed state is read then and never again while the enclave runs.
+ANONIFY_ENCLAVE_COMPONENT(StateComponent);
+
 StateComponent::StateComponent(enclave::Enclave& enclave) : enclave_(enclave), ledger_(make_runtime()) {
   if (enclave.initialized()) {
     if (std::optional<SecretBytes> sealed = enclave.sealed_store().get(kStateSealName)) {

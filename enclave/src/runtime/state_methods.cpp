@@ -13,6 +13,7 @@
 #include "anonify/runtime/envelope.h"
 #include "anonify/runtime/ledger.h"
 #include "json_input.h"
+#include "mls/member_group.h"
 #include "state_component.h"
 
 namespace anonify::enclave {
@@ -103,6 +104,7 @@ ANONIFY_PROTOCOL_METHOD(state_submit)(Enclave& enclave, const Params& params) {
                 "expected nonce " + std::to_string(expected) + ", got " + std::to_string(command.nonce));
   }
   const EpochKeys keys = require_member(enclave, s);
+  require_no_pending_self_update(enclave, "state_submit");
   const uint64_t epoch = keys.chain_epoch();
   const Bytes entry = runtime::seal_entry(keys.entry_key, epoch, runtime::entry_plaintext(command, domain));
   Bytes entry_hash = crypto::keccak256(entry);
@@ -204,6 +206,7 @@ ANONIFY_PROTOCOL_METHOD(state_snapshot)(Enclave& enclave, const Params& params) 
   const Domain domain = domain_param(params);
   require_log_domain(s, domain);
   const EpochKeys keys = require_member(enclave, s);
+  require_no_pending_self_update(enclave, "state_snapshot");
   const uint64_t epoch = keys.chain_epoch();
   const Bytes entry = runtime::seal_snapshot(keys.entry_key, epoch, s.ledger());
   const Bytes signature = sign_typed(enclave, domain, eip712::ciphertext_struct_hash(epoch, crypto::keccak256(entry)));
@@ -261,6 +264,7 @@ ANONIFY_PROTOCOL_METHOD(state_status)(Enclave& enclave, const Params&) {
               {"runtime", std::string(s.ledger().runtime().name())},
               {"member", keys.has_value()},
               {"epoch", keys ? Json(std::to_string(keys->chain_epoch())) : Json(nullptr)},
+              {"selfUpdateRequired", mls_self_update_required(enclave)},
               {"domain", domain ? runtime::domain_to_json(*domain) : Json(nullptr)},
               {"subscriptions", s.subscriptions().size()}};
 }
