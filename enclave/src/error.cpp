@@ -37,6 +37,9 @@ const char* error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kMalformedRead: return "malformed_read";
     case ErrorCode::kMalformedSubscription: return "malformed_subscription";
     case ErrorCode::kUnknownEntry: return "unknown_entry";
+    case ErrorCode::kInvalidReplyKey: return "invalid_reply_key";
+    case ErrorCode::kStaleRequest: return "stale_request";
+    case ErrorCode::kReplayedRequest: return "replayed_request";
   }
   return "internal";
 }

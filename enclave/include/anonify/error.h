@@ -49,6 +49,9 @@ enum class ErrorCode {
   kMalformedRead,        ///< "malformed_read": an opened read request is not of its format
   kMalformedSubscription,  ///< "malformed_subscription": an opened subscription is not of its format
   kUnknownEntry,         ///< "unknown_entry": a log entry this enclave did not produce (in that epoch)
+  kInvalidReplyKey,      ///< "invalid_reply_key": a reply key that is all zero or of low order (X25519)
+  kStaleRequest,         ///< "stale_request": issuedAt older than the freshness window before the chain clock
+  kReplayedRequest,      ///< "replayed_request": a reply key the enclave already answered to
 };
 
 /// snake_case name of a code (stable, part of the host protocol).

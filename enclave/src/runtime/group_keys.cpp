@@ -19,7 +19,7 @@ std::optional<EpochKeys> GroupKeys::current(const enclave::Enclave& enclave) {
   if (sealed && !sealed->empty()) {
     const mls::Group group = mls::Group::deserialize(*sealed);
     if (group.is_member()) {
-      keys = EpochKeys{group.epoch(), group.export_secret(kEntryKeyLabel, ByteView(), kEntryKeySize),
+      keys = EpochKeys{group.group_id(), group.epoch(), group.export_secret(kEntryKeyLabel, ByteView(), kEntryKeySize),
                        group.export_secret(kStateHashKeyLabel, ByteView(), kStateHashKeySize)};
     }
   }
