@@ -14,7 +14,7 @@ import {
   ReadRefusedError,
 } from "./errors";
 import { DEFAULT_REQUEST_TIMEOUT_MS, NodeHttpClient } from "./http";
-import { checkEnclaveTrust, checkJoinReportData, type TrustedEnclave } from "./trust";
+import { checkCheckpointAgreement, checkEnclaveTrust, checkJoinReportData, type TrustedEnclave } from "./trust";
 import {
   groupDomain,
   lowerHex,
@@ -54,6 +54,13 @@ export interface AnonifyClientOptions {
   waitTimeoutMs?: number;
   /** Timeout of each HTTP request. */
   requestTimeoutMs?: number;
+  /**
+   * Before a read is trusted, the node enclave's latest checkpoint is compared with the other active enclaves'
+   * checkpoints at the same counter (a different hash is refused: `checkpoint_divergence`). This many other
+   * enclaves must have checkpointed the same state (`checkpoint_quorum` otherwise). Default 0: none required,
+   * none may differ.
+   */
+  checkpointQuorum?: number;
 }
 
 /** The final, successful state of a command. */
@@ -165,6 +172,7 @@ export class AnonifyClient {
   readonly provider: Provider;
   readonly pollIntervalMs: number;
   readonly waitTimeoutMs: number;
+  readonly checkpointQuorum: number;
   private domainCache: TypedDataDomain | undefined;
   private senderCache: Hex | undefined;
   /** Next nonce to use, or undefined when it must be read from the enclave. */
@@ -182,6 +190,9 @@ export class AnonifyClient {
     this.provider = provider;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.waitTimeoutMs = options.waitTimeoutMs ?? 120_000;
+    const quorum = options.checkpointQuorum ?? 0;
+    if (!Number.isInteger(quorum) || quorum < 0) throw new ClientArgumentError(`checkpointQuorum must be a non-negative integer, got ${quorum}`);
+    this.checkpointQuorum = quorum;
   }
 
   /** The user's address (lower-case hex). */
@@ -313,6 +324,8 @@ export class AnonifyClient {
   /** Sends one signed query; returns the result or throws `ReadRefusedError` with the enclave's code. */
   async read<R = unknown>(query: TokenQuery): Promise<{ result: R; stateCounter: bigint }> {
     const enclave = await this.verifyEnclave();
+    // The host orders the log; a reordered or forked log shows as a checkpoint other enclaves do not share.
+    await checkCheckpointAgreement(this.provider, enclave, { quorum: this.checkpointQuorum });
     const sealed = await sealRead({ enclaveHpkeKey: enclave.hpkePublicKey, signer: this.signer, domain: await this.domain(), query });
     const response = await this.node.post<ReadResponse>("/reads", { payload: sealed.payload });
     const reply = await openReadReply<R>(sealed.replyKeyPair, response.reply);
