@@ -130,24 +130,30 @@ TEST_F(RuntimeStateMethods, ReplayedResignedAndTamperedEntriesAreRejectedIdentic
   const Json init = submit(owner.command(0, init_token("1000")));
   apply_both(1, init);
   const Json pay = submit(owner.command(1, transfer(alice, "5")));
-  // The same command twice in the log (both passed submit before either was applied).
+  const Json pay_again = submit(owner.command(1, transfer(alice, "5")));
+  // The same command twice in the log (both passed submit before either was applied): the second
+  // entry is in sequence, its command's nonce is used.
   apply_both(2, pay);
-  const Json replay = apply_both(3, pay);
+  const Json twice = apply_both(3, pay_again);
+  EXPECT_EQ(twice["outcome"], "rejected");
+  EXPECT_EQ(twice["reason"], "nonce mismatch");
+  // The same entry replayed: refused by its producer sequence before its nonce is looked at.
+  const Json replay = apply_both(4, pay);
   EXPECT_EQ(replay["outcome"], "rejected");
-  EXPECT_EQ(replay["reason"], "nonce mismatch");
+  EXPECT_EQ(replay["reason"], "out of sequence");
   // Tampered entry.
   Json tampered = pay;
   std::string hex = pay["entry"].get<std::string>();
   hex[hex.size() - 1] = hex.back() == '0' ? '1' : '0';
   tampered["entry"] = hex;
-  const Json t = apply_both(4, tampered);
+  const Json t = apply_both(5, tampered);
   EXPECT_EQ(t["outcome"], "rejected");
   EXPECT_EQ(t["reason"], "undecryptable");
   EXPECT_FALSE(t.contains("sender"));
   // Re-signed by another key: refused at submit.
   EXPECT_EQ(submit_error(owner.command(2, transfer(mallory, "5"), fixtures::test_domain(), &mallory)), "bad_user_signature");
   EXPECT_EQ(read(a, alice, R"({"op":"balanceOf","account":")" + alice.hex + "\"}")["result"], "5");
-  EXPECT_EQ(a.call("state_status")["lastApplied"], "4");
+  EXPECT_EQ(a.call("state_status")["lastApplied"], "5");
 }
 
 TEST_F(RuntimeStateMethods, PreChecksAndOrderingErrorsChangeNothing) {
