@@ -27,6 +27,8 @@ export interface HreNodeOptions {
   /** Signer index of the network's accounts (default 0) or a signer. */
   account?: number | Signer;
   checkpointInterval?: number;
+  /** AnonifyNodeOptions.issuedAtWindow. */
+  issuedAtWindow?: number;
   pollIntervalMs?: number;
   /** Sync on the provider's "block" event too (AnonifyNodeOptions.syncOnNewBlocks). */
   syncOnNewBlocks?: boolean;
@@ -82,6 +84,7 @@ export async function createNode(hre: HardhatRuntimeEnvironment, options: HreNod
     attester,
     http: options.port === false ? false : { port: options.port ?? 0, host: options.host },
     checkpointInterval: options.checkpointInterval,
+    issuedAtWindow: options.issuedAtWindow,
     maxBatchSize: options.maxBatchSize,
     batchWindowMs: options.batchWindowMs,
     reorgDepth: options.reorgDepth,
