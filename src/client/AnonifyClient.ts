@@ -210,6 +210,16 @@ export class AnonifyClient {
     return this.domainCache;
   }
 
+  /**
+   * `issuedAt` of reads and subscriptions: now, or the latest block's time when the chain is ahead of this machine's
+   * clock (the enclave judges issuedAt against the newest block time it applied, PROTOCOL.md "User messages").
+   */
+  private async issuedAt(): Promise<bigint> {
+    const now = BigInt(Math.floor(Date.now() / 1000));
+    const latest = await this.provider.getBlock("latest");
+    return latest !== null && BigInt(latest.timestamp) > now ? BigInt(latest.timestamp) : now;
+  }
+
   health(): Promise<NodeHealth> {
     return this.node.get<NodeHealth>("/health");
   }
@@ -326,7 +336,7 @@ export class AnonifyClient {
     const enclave = await this.verifyEnclave();
     // The host orders the log; a reordered or forked log shows as a checkpoint other enclaves do not share.
     await checkCheckpointAgreement(this.provider, enclave, { quorum: this.checkpointQuorum });
-    const sealed = await sealRead({ enclaveHpkeKey: enclave.hpkePublicKey, signer: this.signer, domain: await this.domain(), query });
+    const sealed = await sealRead({ enclaveHpkeKey: enclave.hpkePublicKey, signer: this.signer, domain: await this.domain(), query, issuedAt: await this.issuedAt() });
     const response = await this.node.post<ReadResponse>("/reads", { payload: sealed.payload });
     const reply = await openReadReply<R>(sealed.replyKeyPair, response.reply);
     if (!reply.ok) throw new ReadRefusedError(reply.error.code, reply.error.message);
@@ -359,7 +369,7 @@ export class AnonifyClient {
    */
   async subscribe(onNotification?: (n: Notification) => void, onError?: (e: Error) => void): Promise<NotificationSubscription> {
     const enclave = await this.verifyEnclave();
-    const sealed = await sealSubscription({ enclaveHpkeKey: enclave.hpkePublicKey, signer: this.signer, domain: await this.domain() });
+    const sealed = await sealSubscription({ enclaveHpkeKey: enclave.hpkePublicKey, signer: this.signer, domain: await this.domain(), issuedAt: await this.issuedAt() });
     let subscription: NotificationSubscription | undefined;
     const early: Array<() => void> = [];
     const stream = await this.node.openEventStream(
