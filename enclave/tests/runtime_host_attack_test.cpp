@@ -248,5 +248,37 @@ TEST_F(HostAttack, ProducerReorderRefused) {
   EXPECT_EQ(a.call("state_apply", apply_params(6, s3))["reason"], "out of sequence");  // s3's number is taken
 }
 
+// The host's account of its enclave's entries still waiting to be applied (state_submit's
+// `pending`) only picks the number of the next entry: an entry that was never posted does not hold
+// the producer up, and a host that lies only gets its own entries refused.
+TEST_F(HostAttack, PendingHintPicksTheNumberButNeverTheOrder) {
+  const auto submit_with = [&](const SignedCommand& c, const Json& pending) {
+    return a.call("state_submit", Json{{"payload", "0x" + to_hex(client_seal(hpke, kCommandInfo, c.to_json().dump()))},
+                                       {"domain", domain_json()},
+                                       {"pending", pending}});
+  };
+  const Json lost = submit(owner.command(0, init_token("1000")));  // never posted (a failed transaction)
+  EXPECT_EQ(lost["producerSequence"], "0");
+  const std::string epoch = lost["epoch"];
+  const Json none{{"epoch", epoch}};  // nothing pending in this epoch
+  const Json again = submit_with(owner.command(0, init_token("1000")), none);
+  EXPECT_EQ(again["producerSequence"], "0");
+  EXPECT_EQ(a.call("state_apply", apply_params(1, again))["outcome"], "applied");
+  EXPECT_EQ(submit_with(owner.command(1, transfer(alice, "1")), none)["producerSequence"], "1");
+  EXPECT_EQ(submit_with(owner.command(1, transfer(alice, "1")), Json{{"epoch", epoch}, {"highestSequence", "4"}})["producerSequence"], "5");
+  EXPECT_EQ(submit_with(owner.command(1, transfer(alice, "1")), Json{{"epoch", "99"}, {"highestSequence", "4"}})["producerSequence"], "1");
+  EXPECT_EQ(submit_with(owner.command(1, transfer(alice, "1")), Json{{"epoch", epoch}, {"highestSequence", "0"}})["producerSequence"], "1");
+  // A lie (a number past the log's) gives an entry every applier refuses.
+  const Json ahead = submit_with(owner.command(1, transfer(alice, "1")), Json{{"epoch", epoch}, {"highestSequence", "7"}});
+  EXPECT_EQ(a.call("state_apply", apply_params(2, ahead))["reason"], "out of sequence");
+  for (const Json& bad : {Json{{"epoch", epoch}, {"highestSequence", "18446744073709551615"}}, Json{{"highestSequence", "1"}}, Json("x")}) {
+    EXPECT_EQ(a.error_code("state_submit", Json{{"payload", "0x" + to_hex(client_seal(hpke, kCommandInfo, owner.command(1, "{}").to_json().dump()))},
+                                                {"domain", domain_json()},
+                                                {"pending", bad}}),
+              "invalid_params")
+        << bad.dump();
+  }
+}
+
 }  // namespace
 }  // namespace anonify::runtime

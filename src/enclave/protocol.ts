@@ -453,9 +453,14 @@ export interface StateDomainParams {
 }
 
 export interface StateSubmitParams {
-  /** HPKE (info "anonify/command/v1") of the user's signed command envelope: enc ‖ ciphertext. */
+  /** HPKE (info "anonify/command/v1") of the user's signed command envelope (padded): enc ‖ ciphertext. */
   payload: Hex;
   domain: StateDomainParams;
+  /**
+   * The host's entries of this enclave that may still reach the log: the new entry is numbered after the highest
+   * one of `epoch` (none: the log's next number). Without it the enclave counts its own entries since its start.
+   */
+  pending?: { epoch: string; highestSequence?: string };
 }
 
 export interface StateSubmitResult {

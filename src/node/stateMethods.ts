@@ -66,7 +66,8 @@ export interface StateSignBatchResult {
 }
 
 export interface StateMethods {
-  state_submit: { params: { payload: Hex; domain: Eip712DomainParams }; result: StateSubmitResult };
+  /** `pending`: this node's entries of `epoch` that may still reach the log, by highest sequence (PROTOCOL.md). */
+  state_submit: { params: { payload: Hex; domain: Eip712DomainParams; pending?: { epoch: string; highestSequence?: string } }; result: StateSubmitResult };
   /** `blockTimestamp`: unix time of the entry's block (moves the enclave's chain clock). */
   state_apply: { params: { stateCounter: string; epoch: string; entry: Hex; blockTimestamp: string }; result: StateApplyResult };
   /** `domain` is required until the log holds a command (reads and subscriptions carry none themselves). */

@@ -5,6 +5,7 @@
 // command's sender and id) and state hashes, and replies/notifications sealed to keys the users
 // chose, all padded to fixed sizes (PROTOCOL.md "Padding"). Balances, the other addresses inside
 // commands, queries and epoch keys never leave the enclave in the clear.
+#include <algorithm>
 #include <set>
 
 #include "anonify/crypto/eip712.h"
@@ -81,6 +82,23 @@ SecretBytes open_user_message(Enclave& enclave, const Params& params, const char
 
 runtime::Address self_address(Enclave& enclave) { return runtime::address_from_bytes(enclave.identity().eth_address()); }
 
+// The sequence number of this enclave's next entry of `epoch`. params.pending, when given, is the
+// host's account of this enclave's entries still waiting to be applied: {"epoch", "highestSequence"?}
+// (no highestSequence: none pending in that epoch); the number follows the highest of them, or is
+// the log's next when none of this epoch is pending (an entry that was never posted does not hold
+// the numbers up). Only liveness depends on it: the order is enforced by every applier. Without it
+// the enclave counts its own entries since the last restart (StateComponent::next_sequence).
+uint64_t producer_sequence(const StateComponent& s, const Params& params, const runtime::Address& self, uint64_t epoch) {
+  if (!params.has("pending")) return s.next_sequence(self, epoch);
+  const Params pending = params.object("pending");
+  const uint64_t pending_epoch = pending.u64("epoch");
+  const std::optional<uint64_t> highest = pending.has("highestSequence") ? std::optional<uint64_t>(pending.u64("highestSequence")) : std::nullopt;
+  if (highest == UINT64_MAX) throw Error(ErrorCode::kInvalidParams, "params.pending.highestSequence is out of range");
+  const uint64_t logged = s.ledger().next_sequence(self, epoch);
+  if (!highest || pending_epoch != epoch) return logged;  // entries of another epoch can no longer be posted
+  return std::max(logged, *highest + 1);
+}
+
 runtime::EntryScope scope_of(const EpochKeys& keys) { return runtime::EntryScope{keys.group_id, keys.chain_epoch()}; }
 
 // params.issuedAtWindow (seconds, decimal string), within the bounds; the default otherwise.
@@ -136,7 +154,8 @@ ANONIFY_PROTOCOL_METHOD(state_submit)(Enclave& enclave, const Params& params) {
   }
   const EpochKeys keys = require_member(enclave, s);
   const uint64_t epoch = keys.chain_epoch();
-  const runtime::EntryPosition position{self_address(enclave), s.next_sequence(self_address(enclave), epoch)};
+  const runtime::Address self = self_address(enclave);
+  const runtime::EntryPosition position{self, producer_sequence(s, params, self, epoch)};
   const Bytes entry = runtime::seal_entry(keys.entry_key, scope_of(keys), position, runtime::entry_plaintext(command, domain));
   Bytes entry_hash = crypto::keccak256(entry);
   const Bytes signature = sign_typed(enclave, domain, eip712::ciphertext_struct_hash(epoch, entry_hash));
