@@ -89,6 +89,8 @@ export class Submitter {
   private readonly unsettled = new Map<number, Queued[]>();
   private pumping: Promise<void> | undefined;
   private stopped = false;
+  /** Serializes state_submit calls (see `sealing`). */
+  private sealingChain: Promise<void> = Promise.resolve();
   /** Commands whose current entry is known not to be on chain (being sealed again). */
   private readonly stale = new Set<Queued>();
 
@@ -100,18 +102,33 @@ export class Submitter {
   }
 
   /** state_submit (enclave pre-checks throw EnclaveError) and queue; the same command twice gets the same id. */
-  async submit(payload: Hex): Promise<CommandStatus> {
-    const submitted = await callState(this.ctx.enclave, "state_submit", { payload, domain: this.ctx.domain, ...this.pending() });
-    const id = submitted.commandId.toLowerCase();
-    const known = this.commands.get(id);
-    if (known !== undefined && known.status.status !== "failed") return { ...known.status };
-    const queued: Queued = { status: { id: id as Hex, status: "queued" }, payload, submitted, resubmits: 0 };
-    this.ctx.journal?.accepted(queued.status.id, payload); // on disk before the caller acknowledges it
-    crashPoint("command:accepted");
-    this.commands.set(id, queued);
-    this.queue.push(queued);
-    this.kick();
-    return { ...queued.status };
+  submit(payload: Hex): Promise<CommandStatus> {
+    return this.sealing(async () => {
+      const submitted = await callState(this.ctx.enclave, "state_submit", { payload, domain: this.ctx.domain, ...this.pending() });
+      const id = submitted.commandId.toLowerCase();
+      const known = this.commands.get(id);
+      if (known !== undefined && known.status.status !== "failed") return { ...known.status };
+      const queued: Queued = { status: { id: id as Hex, status: "queued" }, payload, submitted, resubmits: 0 };
+      this.ctx.journal?.accepted(queued.status.id, payload); // on disk before the caller acknowledges it
+      crashPoint("command:accepted");
+      this.commands.set(id, queued);
+      this.queue.push(queued);
+      this.kick();
+      return { ...queued.status };
+    });
+  }
+
+  /**
+   * Runs one state_submit and the recording of its entry before the next starts: the `pending` account of each
+   * must include the entries sealed before it (concurrent submissions would otherwise get the same number).
+   */
+  private sealing<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.sealingChain.then(work, work);
+    this.sealingChain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   /**
@@ -140,7 +157,7 @@ export class Submitter {
     let settled = 0;
     for (const q of open) {
       try {
-        q.submitted = await callState(this.ctx.enclave, "state_submit", { payload: q.payload, domain: this.ctx.domain, ...this.pending() });
+        q.submitted = await this.sealing(() => callState(this.ctx.enclave, "state_submit", { payload: q.payload, domain: this.ctx.domain, ...this.pending() }));
       } catch (error) {
         const used = error instanceof EnclaveError && error.code === "nonce_mismatch" ? NONCE_MISMATCH.exec(error.message) : null;
         if (used !== null && BigInt(used[2]) < BigInt(used[1])) {
@@ -276,9 +293,13 @@ export class Submitter {
     }
     try {
       this.stale.add(q);
-      q.submitted = await callState(this.ctx.enclave, "state_submit", { payload: q.payload, domain: this.ctx.domain, ...this.pending() });
-      this.stale.delete(q);
-      this.ctx.logger.info(`command ${q.status.id} re-submitted for epoch ${q.submitted.epoch} after ${why}`);
+      const submitted = await this.sealing(async () => {
+        const result = await callState(this.ctx.enclave, "state_submit", { payload: q.payload, domain: this.ctx.domain, ...this.pending() });
+        q.submitted = result;
+        this.stale.delete(q);
+        return result;
+      });
+      this.ctx.logger.info(`command ${q.status.id} re-submitted for epoch ${submitted.epoch} after ${why}`);
     } catch (error) {
       this.fail(q, `re-submission after ${why} refused: ${(error as Error).message}`);
     }
