@@ -10,9 +10,9 @@ namespace anonify::runtime {
 
 namespace {
 
-// 2 added the per-producer entry sequences; 1 (no sequences yet) is still read.
+// 2 added the per-producer entry sequences. Only 2 is read: one state has one encoding (snapshots
+// and state hashes compare bytes), and no data of format 1 needs migrating.
 constexpr uint8_t kLedgerFormatVersion = 2;
-constexpr uint8_t kLedgerFormatVersionWithoutSequences = 1;
 constexpr size_t kPositionSize = kAddressSize + 8;
 constexpr size_t kEntryHeaderSize = 1 + kPositionSize + crypto::kAeadNonceSize;
 
@@ -289,10 +289,7 @@ Ledger Ledger::deserialize(ByteView data, std::unique_ptr<Runtime> runtime) {
   Ledger ledger(std::move(runtime));
   try {
     mls::TlsReader r(data.data(), data.size());
-    const uint8_t format = r.u8();
-    if (format != kLedgerFormatVersion && format != kLedgerFormatVersionWithoutSequences) {
-      throw Error(ErrorCode::kDecodeError, "unknown ledger format");
-    }
+    if (r.u8() != kLedgerFormatVersion) throw Error(ErrorCode::kDecodeError, "unknown ledger format");
     ledger.last_applied_ = r.u64();
     if (r.present()) {
       Domain d;
@@ -314,17 +311,15 @@ Ledger Ledger::deserialize(ByteView data, std::unique_ptr<Runtime> runtime) {
       }
       ledger.nonces_.emplace_hint(ledger.nonces_.end(), account, nonce);
     }
-    if (format == kLedgerFormatVersion) {
-      ledger.sequence_epoch_ = r.u64();
-      mls::TlsReader sequences = r.vector();
-      while (!sequences.empty()) {
-        const Address producer = address_from_bytes(sequences.raw(kAddressSize));
-        const uint64_t next = sequences.u64();
-        if (next == 0 || (!ledger.producer_next_.empty() && !(ledger.producer_next_.rbegin()->first < producer))) {
-          throw Error(ErrorCode::kDecodeError, "zero, repeated or unordered producer sequence");
-        }
-        ledger.producer_next_.emplace_hint(ledger.producer_next_.end(), producer, next);
+    ledger.sequence_epoch_ = r.u64();
+    mls::TlsReader sequences = r.vector();
+    while (!sequences.empty()) {
+      const Address producer = address_from_bytes(sequences.raw(kAddressSize));
+      const uint64_t next = sequences.u64();
+      if (next == 0 || (!ledger.producer_next_.empty() && !(ledger.producer_next_.rbegin()->first < producer))) {
+        throw Error(ErrorCode::kDecodeError, "zero, repeated or unordered producer sequence");
       }
+      ledger.producer_next_.emplace_hint(ledger.producer_next_.end(), producer, next);
     }
     const Bytes name = r.opaque();
     if (std::string(name.begin(), name.end()) != ledger.runtime_->name()) {
