@@ -165,6 +165,16 @@ export class NotificationSubscription {
   }
 }
 
+/**
+ * `issuedAt` for a read or subscription: now, or the latest block's time when the chain is ahead of this machine's
+ * clock (the enclave judges issuedAt against the newest block time it applied, enclave/PROTOCOL.md "User messages").
+ */
+export async function chainIssuedAt(provider: Provider): Promise<bigint> {
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  const latest = await provider.getBlock("latest");
+  return latest !== null && BigInt(latest.timestamp) > now ? BigInt(latest.timestamp) : now;
+}
+
 export class AnonifyClient {
   readonly node: NodeHttpClient;
   readonly signer: Signer;
@@ -214,10 +224,8 @@ export class AnonifyClient {
    * `issuedAt` of reads and subscriptions: now, or the latest block's time when the chain is ahead of this machine's
    * clock (the enclave judges issuedAt against the newest block time it applied, PROTOCOL.md "User messages").
    */
-  private async issuedAt(): Promise<bigint> {
-    const now = BigInt(Math.floor(Date.now() / 1000));
-    const latest = await this.provider.getBlock("latest");
-    return latest !== null && BigInt(latest.timestamp) > now ? BigInt(latest.timestamp) : now;
+  private issuedAt(): Promise<bigint> {
+    return chainIssuedAt(this.provider);
   }
 
   health(): Promise<NodeHealth> {
