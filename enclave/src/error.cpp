@@ -42,6 +42,9 @@ const char* error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kLeafNotAdmitted: return "leaf_not_admitted";
     case ErrorCode::kPolicyRefused: return "policy_refused";
     case ErrorCode::kSelfUpdateRequired: return "self_update_required";
+    case ErrorCode::kInvalidReplyKey: return "invalid_reply_key";
+    case ErrorCode::kStaleRequest: return "stale_request";
+    case ErrorCode::kReplayedRequest: return "replayed_request";
   }
   return "internal";
 }

@@ -54,6 +54,9 @@ export const ENCLAVE_ERROR_CODES = [
   "leaf_not_admitted",
   "policy_refused",
   "self_update_required",
+  "invalid_reply_key",
+  "stale_request",
+  "replayed_request",
 ] as const;
 export type EnclaveErrorCode = (typeof ENCLAVE_ERROR_CODES)[number];
 
@@ -519,9 +522,14 @@ export interface StateDomainParams {
 }
 
 export interface StateSubmitParams {
-  /** HPKE (info "anonify/command/v1") of the user's signed command envelope: enc ‖ ciphertext. */
+  /** HPKE (info "anonify/command/v1") of the user's signed command envelope (padded): enc ‖ ciphertext. */
   payload: Hex;
   domain: StateDomainParams;
+  /**
+   * The host's entries of this enclave that may still reach the log: the new entry is numbered after the highest
+   * one of `epoch` (none: the log's next number). Without it the enclave counts its own entries since its start.
+   */
+  pending?: { epoch: string; highestSequence?: string };
 }
 
 export interface StateSubmitResult {
@@ -535,12 +543,18 @@ export interface StateSubmitResult {
   commandId: Hex;
   sender: Hex;
   nonce: string;
+  /** The producing enclave (this one): its address is in the entry's header and AAD. */
+  producer: Hex;
+  /** This enclave's sequence number of the entry in the epoch (from 0); entries apply only in this order. */
+  producerSequence: string;
 }
 
 export interface StateApplyParams {
   stateCounter: string;
   epoch: string;
   entry: Hex;
+  /** Unix time of the block holding the entry: moves the enclave's chain clock (issuedAt freshness). */
+  blockTimestamp: string;
 }
 
 export interface StateNotification {
@@ -559,15 +573,22 @@ export type StateApplyResult =
       snapshot?: "adopted" | "checked";
       commandId?: Hex;
       sender?: Hex;
+      /** Of a command entry that opened: the producing enclave and the entry's sequence number. */
+      producer?: Hex;
+      producerSequence?: string;
+      /** With reason "out of sequence": the number the producer's next entry must carry. */
+      expectedSequence?: string;
       stateHash: Hex;
       notifications: StateNotification[];
     };
 
 export interface StateSealedParams {
-  /** HPKE of the user's signed read request / subscription. */
+  /** HPKE of the user's signed read request / subscription (padded, PROTOCOL.md "Padding"). */
   payload: Hex;
   /** Needed until the log holds a command (then it must equal the log's domain). */
   domain?: StateDomainParams;
+  /** Seconds issuedAt may lie before the chain clock, 60..3600 (default 600). */
+  issuedAtWindow?: string;
 }
 
 export interface StateReadResult {
@@ -598,6 +619,8 @@ export interface StateStatusResult {
   selfUpdateRequired: boolean;
   domain: { name: string; version: string; chainId: string; verifyingContract: Hex } | null;
   subscriptions: number;
+  /** The chain clock: the newest block time of an applied entry (unix seconds), "0" before any. */
+  chainTime: string;
 }
 
 export interface StateCheckpointResult {

@@ -198,6 +198,7 @@ export class ChainSync extends EventEmitter<ChainSyncEvents> {
         stateCounter: entry.stateCounter.toString(),
         epoch: entry.epoch.toString(),
         entry: entry.ciphertext as Hex,
+        blockTimestamp: String(entry.blockTimestamp ?? 0),
       });
     } catch (error) {
       // In chain order a member meets these only for entries of epochs before it joined (a late joiner, or a

@@ -66,6 +66,8 @@ export interface ChainPosition {
   blockNumber: number;
   logIndex: number;
   transactionHash: string;
+  /** Unix time of the block (ChainReader fills it in; the enclave's chain clock is fed from it). */
+  blockTimestamp?: number;
 }
 
 /** A handshake-log entry: `epoch` is the chain epoch it was posted for (= the MLS epoch it creates). */

@@ -5,6 +5,7 @@ import {
   domainParams,
   groupDomain,
   HPKE_INFO,
+  padToBucket,
   hpkeSeal,
   openNotification,
   openReadReply,
@@ -72,7 +73,7 @@ describe("State runtime through two enclave processes (simulation)", function ()
   /** Applies the next log entry on both enclaves; they must agree. */
   async function applyBoth(entry: { epoch: string; entry: string }): Promise<Applied> {
     counter += 1;
-    const params = { stateCounter: String(counter), epoch: entry.epoch, entry: entry.entry as Hex };
+    const params = { stateCounter: String(counter), epoch: entry.epoch, entry: entry.entry as Hex, blockTimestamp: String(Math.floor(Date.now() / 1000)) };
     const ra = applied(await a.call("state_apply", params));
     const rb = applied(await b.call("state_apply", params));
     expect(rb.stateHash).to.equal(ra.stateHash);
@@ -153,7 +154,7 @@ describe("State runtime through two enclave processes (simulation)", function ()
     const { hpkePublicKey } = await a.call("evidence", {});
     const forged = await sealRead({ enclaveHpkeKey: hpkePublicKey, signer: mallory, domain, query: { op: "balanceOf", account: alice.address } });
     const request = { ...forged.request, sender: alice.address.toLowerCase() };
-    const payload = hexlify(await hpkeSeal(hpkePublicKey, HPKE_INFO.read, utf8(JSON.stringify(request)))) as Hex;
+    const payload = hexlify(await hpkeSeal(hpkePublicKey, HPKE_INFO.read, padToBucket(utf8(JSON.stringify(request))))) as Hex;
     expect(await failure(a.call("state_read", { payload }))).to.include({ code: "bad_user_signature" });
   });
 
@@ -180,7 +181,7 @@ describe("State runtime through two enclave processes (simulation)", function ()
       payloadHash: keccak256(payloadBytes),
     });
     const envelope = { sender: alice.address.toLowerCase(), nonce: String(aliceNonce), payload: hexlify(payloadBytes), signature };
-    const resigned = hexlify(await hpkeSeal(hpkeA, HPKE_INFO.command, utf8(JSON.stringify(envelope)))) as Hex;
+    const resigned = hexlify(await hpkeSeal(hpkeA, HPKE_INFO.command, padToBucket(utf8(JSON.stringify(envelope))))) as Hex;
     expect(await failure(a.call("state_submit", { payload: resigned, domain: domainArg }))).to.include({ code: "bad_user_signature" });
     expect(await read(a, alice, { op: "balanceOf", account: alice.address })).to.deep.include({ result: "255" });
   });
@@ -202,9 +203,9 @@ describe("State runtime through two enclave processes (simulation)", function ()
   it("refuses entries out of order and of another epoch, and replays applied ones as no-ops", async function () {
     const entry = await submit(owner, { op: "burn", amount: 1n });
     const next = String(counter + 1);
-    expect(await failure(a.call("state_apply", { stateCounter: String(counter + 2), epoch: entry.epoch, entry: entry.entry }))).to.include({ code: "counter_gap" });
-    expect(await failure(a.call("state_apply", { stateCounter: next, epoch: "1", entry: entry.entry }))).to.include({ code: "epoch_mismatch" });
-    expect(await a.call("state_apply", { stateCounter: "1", epoch: entry.epoch, entry: entry.entry })).to.deep.equal({ stateCounter: "1", duplicate: true });
+    expect(await failure(a.call("state_apply", { stateCounter: String(counter + 2), epoch: entry.epoch, entry: entry.entry, blockTimestamp: String(Math.floor(Date.now() / 1000)) }))).to.include({ code: "counter_gap" });
+    expect(await failure(a.call("state_apply", { stateCounter: next, epoch: "1", entry: entry.entry, blockTimestamp: String(Math.floor(Date.now() / 1000)) }))).to.include({ code: "epoch_mismatch" });
+    expect(await a.call("state_apply", { stateCounter: "1", epoch: entry.epoch, entry: entry.entry, blockTimestamp: String(Math.floor(Date.now() / 1000)) })).to.deep.equal({ stateCounter: "1", duplicate: true });
     expect((await applyBoth(entry)).outcome).to.equal("applied");
   });
 
@@ -216,7 +217,7 @@ describe("State runtime through two enclave processes (simulation)", function ()
     const { subscriptionId: malId } = await b.call("state_subscribe", { payload: malSub.payload });
     const entry = await submit(owner, { op: "transfer", to: alice.address, amount: 2n });
     counter += 1;
-    const params = { stateCounter: String(counter), epoch: entry.epoch, entry: entry.entry };
+    const params = { stateCounter: String(counter), epoch: entry.epoch, entry: entry.entry, blockTimestamp: String(Math.floor(Date.now() / 1000)) };
     await a.call("state_apply", params);
     const result = applied(await b.call("state_apply", params));
     expect(result.notifications.map((n) => n.subscriptionId).sort()).to.deep.equal([aliceId, malId].sort());

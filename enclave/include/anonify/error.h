@@ -55,6 +55,9 @@ enum class ErrorCode {
   kLeafNotAdmitted,      ///< "leaf_not_admitted": an MLS leaf without verified evidence the group's policy admits
   kPolicyRefused,        ///< "policy_refused": a group policy that is malformed, absent, or does not admit this enclave
   kSelfUpdateRequired,   ///< "self_update_required": restarted from sealed state, its own self-update commit is not applied yet
+  kInvalidReplyKey,      ///< "invalid_reply_key": a reply key that is all zero or of low order (X25519)
+  kStaleRequest,         ///< "stale_request": issuedAt older than the freshness window before the chain clock
+  kReplayedRequest,      ///< "replayed_request": a reply key the enclave already answered to
 };
 
 /// snake_case name of a code (stable, part of the host protocol).

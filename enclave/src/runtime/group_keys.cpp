@@ -20,7 +20,7 @@ std::optional<EpochKeys> GroupKeys::current(enclave::Enclave& enclave) {
   if (cached_ && cached_->mls_epoch == group->epoch() && constant_time_equal(authenticator, cached_authenticator_)) {
     return cached_;
   }
-  cached_ = EpochKeys{group->epoch(), group->export_secret(kEntryKeyLabel, ByteView(), kEntryKeySize),
+  cached_ = EpochKeys{group->group_id(), group->epoch(), group->export_secret(kEntryKeyLabel, ByteView(), kEntryKeySize),
                       group->export_secret(kStateHashKeyLabel, ByteView(), kStateHashKeySize)};
   cached_authenticator_ = std::move(authenticator);
   return cached_;

@@ -14,6 +14,7 @@
 namespace anonify::runtime::detail {
 
 struct EpochKeys {
+  Bytes group_id;  ///< the MLS group id (bound into every log entry's AAD)
   uint64_t mls_epoch = 0;
   SecretBytes entry_key;  ///< exporter "anonify/state-key/v1", 16 bytes
   SecretBytes hash_key;   ///< exporter "anonify/state-hash/v1", 32 bytes

@@ -61,6 +61,20 @@ void StateComponent::commit(Ledger next, Bytes state_hash) {
   state_hash_ = std::move(state_hash);
 }
 
+uint64_t StateComponent::next_sequence(const Address& self, uint64_t chain_epoch) const {
+  const uint64_t logged = ledger_.next_sequence(self, chain_epoch);
+  return produced_epoch_ == chain_epoch && produced_next_ > logged ? produced_next_ : logged;
+}
+
+void StateComponent::produced_sequence(uint64_t chain_epoch, uint64_t sequence) {
+  produced_epoch_ = chain_epoch;
+  produced_next_ = sequence + 1;
+}
+
+void StateComponent::resync_sequence(uint64_t chain_epoch, uint64_t expected) {
+  if (produced_epoch_ == chain_epoch && produced_next_ > expected) produced_next_ = expected;
+}
+
 std::string StateComponent::subscribe(Subscription subscription) {
   if (subscriptions_.size() >= kMaxSubscriptions) {
     throw Error(ErrorCode::kInvalidState, "too many subscriptions (" + std::to_string(kMaxSubscriptions) + ")");
