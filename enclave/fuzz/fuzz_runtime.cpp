@@ -35,6 +35,7 @@
 #include "anonify/runtime/envelope.h"
 #include "anonify/runtime/ledger.h"
 #include "anonify/runtime/token.h"
+#include "evidence_test_util.h"
 #include "fuzz_util.h"
 #include "runtime/group_keys.h"
 #include "runtime/json_input.h"
@@ -293,8 +294,12 @@ struct ApplyTemplate {
     RuntimeFixture::get();  // installs the deterministic random source first
     enclave::Enclave e(enclave::make_simulation_platform(), std::nullopt);
     result_of(dispatcher, e, "init", runtime::Json{{"dataDir", dir.path()}});
-    result_of(dispatcher, e, "mls_create_group", runtime::Json{{"groupId", "0x66757a7a"}, {"domain", domain_json()}});
     const runtime::Json evidence = result_of(dispatcher, e, "evidence", runtime::Json::object());
+    // The membership rule: the creator's own evidence (signed by the development IAS) is admitted
+    // first, and the group is created under the test policy, bound to the harness's domain.
+    result_of(dispatcher, e, "mls_admit_evidence", ::anonify::testing::dev_ias::admit_params_of(evidence));
+    result_of(dispatcher, e, "mls_create_group",
+              runtime::Json{{"domain", domain_json()}, {"policy", ::anonify::testing::dev_ias::test_policy()}});
     hpke_public = from_hex(evidence["hpkePublicKey"].get<std::string>());
     self = runtime::address_from_bytes(from_hex(evidence["address"].get<std::string>()));
     runtime::detail::GroupKeys group_keys;

@@ -31,8 +31,14 @@ Json submit_params(Node& node, const SignedCommand& c) {
   return Json{{"payload", "0x" + to_hex(client_seal(hpke, kCommandInfo, c.to_json().dump()))}, {"domain", domain_json()}};
 }
 
+// The block time every entry here is applied at (state_apply requires one: the chain clock).
+constexpr uint64_t kBlockTime = 1'700'000'100;
+
 Json apply_params(uint64_t counter, const Json& submitted) {
-  return Json{{"stateCounter", std::to_string(counter)}, {"epoch", submitted["epoch"]}, {"entry", submitted["entry"]}};
+  return Json{{"stateCounter", std::to_string(counter)},
+              {"epoch", submitted["epoch"]},
+              {"entry", submitted["entry"]},
+              {"blockTimestamp", std::to_string(kBlockTime)}};
 }
 
 // Copies a whole data directory (key file included): what a host keeps as an "old copy".

@@ -152,6 +152,9 @@ ANONIFY_HOST_ATTACK_TEST(RuntimeScene, ReplayedReadRefused) {
   EXPECT_EQ(a.error_code("state_read", read.params), "replayed_request");
   a.restart();
   EXPECT_EQ(a.error_code("state_read", read.params), "replayed_request");
+  // Restarted from sealed state, a retires its leaf secrets before it produces entries again.
+  const Json update = a.call("mls_commit_update");
+  EXPECT_EQ(a.call("mls_process_handshake", Json{{"handshake", update["handshake"]}})["outcome"], "own_commit");
   // The same for a subscription: registered once only.
   const SealedRequest sub = subscription(bob);
   const std::string bob_id = a.call("state_subscribe", sub.params)["subscriptionId"];
