@@ -206,9 +206,11 @@ async function run(batchSizes: readonly number[]): Promise<Measured> {
   step("AnonifyGroup: deployment, joins, handshake, ciphertexts");
   const { row: groupDeployment, contract: group } = await measureDeployment(
     "deployment",
-    ethers.deployContract("AnonifyGroup", [simulationVerifier.target, admin, 0, admin]),
+    ethers.deployContract("AnonifyGroup", [simulationVerifier.target, admin, 0, admin, [await relayer.getAddress()], 0]),
   );
   groupRows.push(groupDeployment);
+  // The relayer submits both joins below (audit F-2: only operators join; the default cap is one active enclave).
+  groupRows.push(await measure("setOperatorCap (2)", group.setOperatorCap(await relayer.getAddress(), 2)));
   const { chainId } = await ethers.provider.getNetwork();
   const domain = groupDomain(chainId, group.target as string);
   const asRelayer = group.connect(relayer);
