@@ -119,6 +119,11 @@ export async function ensureJoined(ctx: MembershipContext): Promise<boolean> {
       if (mls.group?.member === true) {
         throw new NodeError("group_mismatch", "this enclave is an MLS member but not registered on chain (lost the genesis race?); start with a fresh data dir", 409);
       }
+      if (mls.followedEpoch !== null && BigInt(mls.followedEpoch) + 1n < chainEpoch) {
+        // Another handshake (e.g. another operator's join) landed between the catch-up and the epoch read.
+        ctx.logger.warn(`the chain moved to epoch ${chainEpoch} while following the log; retrying (${attempt}/${MAX_HANDSHAKE_ATTEMPTS})`);
+        continue;
+      }
       if (mls.followedEpoch === null || BigInt(mls.followedEpoch) + 1n !== chainEpoch) {
         throw new NodeError("join_failed", `the followed log is at epoch ${mls.followedEpoch} but the chain is at ${chainEpoch}`, 503);
       }
