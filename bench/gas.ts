@@ -270,6 +270,8 @@ async function run(batchSizes: readonly number[]): Promise<Measured> {
   const carol = new EnclaveKeys();
   await joinOf("join: enclave of a build about to be retired", carol, retired);
   verifierRows.push(await measure("setMrenclaveAllowed (disallow)", simulationVerifier.setMrenclaveAllowed(retired, false)));
+  // Anyone but the governor may evict only once the MRENCLAVE has been disallowed for the grace period (audit F-1).
+  await hre.network.provider.send("evm_increaseTime", [Number(await group.evictionGracePeriod())]);
   groupRows.push(await measure("evictEnclave (MRENCLAVE no longer allowed; permissionless)", asRelayer.evictEnclave(carol.address)));
 
   const governorRole = await group.GOVERNOR_ROLE();
