@@ -17,7 +17,7 @@ import {IasReport} from "./attestation/IasReport.sol";
  * (epoch, stateCounter and the active-enclave count share a slot). Payloads live only in events.
  */
 contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
-    /// @notice Role allowed to revoke, evict at once and reinstate enclaves and to set operator caps.
+    /// @notice Role allowed to revoke, evict at once and reinstate enclaves, and to set operator caps.
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
 
     /// @notice Role whose holders may submit {join} (granted and revoked by the admin; audit F-2).
@@ -421,6 +421,7 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
         return operator.id;
     }
 
+    /// @dev Open mode needs a limit in 1..{MAX_OPEN_JOINS_PER_BLOCK}, closing needs 0; emits only on a real change.
     function _setOpenAdmission(bool open, uint32 maxJoinsPerBlock) private {
         if (open ? (maxJoinsPerBlock == 0 || maxJoinsPerBlock > MAX_OPEN_JOINS_PER_BLOCK) : maxJoinsPerBlock != 0) {
             revert InvalidOpenAdmission(open, maxJoinsPerBlock, MAX_OPEN_JOINS_PER_BLOCK);

@@ -216,7 +216,7 @@ interface IAnonifyGroup {
     // ---------------------------------------------------------------- roster maintenance
 
     /**
-     * @notice Revokes an active enclave for good (`GOVERNOR_ROLE`).
+     * @notice Revokes an active enclave for good (`GOVERNOR_ROLE`); its place under its operator's cap is freed.
      * @param enclave The enclave address.
      */
     function revokeEnclave(address enclave) external;
@@ -225,7 +225,7 @@ interface IAnonifyGroup {
      * @notice Revokes an active enclave whose MRENCLAVE the verifier no longer allows. A `GOVERNOR_ROLE` holder may do
      * it as soon as the verifier disallows the measurement; anyone else once it has been disallowed for
      * {evictionGracePeriod}, so a policy change takes effect without governance, while a mistaken or reverted disallow
-     * cannot be used to empty the roster.
+     * cannot be used to empty the roster. Its place under its operator's cap is freed.
      * @param enclave The enclave address.
      */
     function evictEnclave(address enclave) external;
@@ -234,6 +234,8 @@ interface IAnonifyGroup {
      * @notice Puts a revoked enclave back on the roster (`GOVERNOR_ROLE`), to recover a group whose members were
      * evicted or revoked by mistake: its MRENCLAVE must be allowed again. The enclave keeps its keys and MLS leaf (if
      * the group did not remove it), so it can post again, e.g. the snapshot fresh enclaves take the state over from.
+     * It counts against the cap of the operator that joined it again (`OperatorCapReached` at the cap: raise the cap
+     * with {setOperatorCap} first).
      * @param enclave The enclave address.
      */
     function reinstateEnclave(address enclave) external;
