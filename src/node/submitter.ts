@@ -219,7 +219,13 @@ export class Submitter {
     while (this.queue.length > 0 && !this.stopped) {
       const epoch = submittedOf(this.queue[0]).epoch;
       const max = this.options.signBatch === undefined ? 1 : Math.min(this.options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, MAX_BATCH_SIZE);
-      const batch = this.queue.filter((q) => submittedOf(q).epoch === epoch).slice(0, max);
+      // In producer-sequence order, not queue order: a command re-sealed after an epoch change keeps its place in
+      // the queue but numbers after the commands sealed for the new epoch meanwhile, and appliers refuse an entry
+      // that comes before its predecessor (out of sequence). A join storm makes exactly this interleaving.
+      const batch = this.queue
+        .filter((q) => submittedOf(q).epoch === epoch)
+        .sort(bySequence)
+        .slice(0, max);
       try {
         await this.post(epoch, batch);
       } catch (error) {
@@ -389,6 +395,12 @@ export class Submitter {
     const index = this.queue.indexOf(q);
     if (index >= 0) this.queue.splice(index, 1);
   }
+}
+
+/** Orders entries of one epoch by their producer sequence (the order appliers accept them in). */
+function bySequence(a: Queued, b: Queued): number {
+  const d = BigInt(submittedOf(a).producerSequence) - BigInt(submittedOf(b).producerSequence);
+  return d < 0n ? -1 : d > 0n ? 1 : 0;
 }
 
 /** The enclave's entry of a queued command (every queued command has one: it is queued after state_submit). */
