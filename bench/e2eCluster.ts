@@ -63,7 +63,10 @@ export class Cluster {
     const nodes: AnonifyNode[] = [];
     const loggers: MemoryLogger[] = [];
     try {
-      const deployment = await deployAnonify(hre, { dataDir: root });
+      // Signers 1..nodes are the group's operators (only operators' joins are accepted: audit F-2).
+      const signers = await hre.ethers.getSigners();
+      const operators = await Promise.all(signers.slice(1, options.nodes + 1).map((s) => s.getAddress()));
+      const deployment = await deployAnonify(hre, { dataDir: root, operators });
       for (let i = 0; i < options.nodes; i++) {
         const logger = new MemoryLogger();
         const node = await createNode(hre, {

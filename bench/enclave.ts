@@ -114,7 +114,7 @@ async function runThroughProcess(binary: string, cpu: number | null): Promise<Bo
       (await sealCommand({ enclaveHpkeKey: evidence.hpkePublicKey, signer: users[user], domain, nonce: nonces[user]++, payload })).payload;
     const applyAll = async (entries: Array<{ entry: Hex; epoch: string }>): Promise<void> => {
       const results = await Promise.all(
-        entries.map((s) => enclave.call("state_apply", { stateCounter: String(++counter), epoch: s.epoch, entry: s.entry })),
+        entries.map((s) => enclave.call("state_apply", { stateCounter: String(++counter), epoch: s.epoch, entry: s.entry, blockTimestamp: String(Math.floor(Date.now() / 1000)) })),
       );
       for (const r of results) {
         if (!("outcome" in r) || r.outcome !== "applied") throw new Error(`entry ${r.stateCounter} not applied: ${JSON.stringify(r)}`);

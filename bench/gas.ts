@@ -206,9 +206,11 @@ async function run(batchSizes: readonly number[]): Promise<Measured> {
   step("AnonifyGroup: deployment, joins, handshake, ciphertexts");
   const { row: groupDeployment, contract: group } = await measureDeployment(
     "deployment",
-    ethers.deployContract("AnonifyGroup", [simulationVerifier.target, admin, 0, admin]),
+    ethers.deployContract("AnonifyGroup", [simulationVerifier.target, admin, 0, admin, [await relayer.getAddress()], 0]),
   );
   groupRows.push(groupDeployment);
+  // The relayer submits both joins below (audit F-2: only operators join; the default cap is one active enclave).
+  groupRows.push(await measure("setOperatorCap (2)", group.setOperatorCap(await relayer.getAddress(), 2)));
   const { chainId } = await ethers.provider.getNetwork();
   const domain = groupDomain(chainId, group.target as string);
   const asRelayer = group.connect(relayer);
@@ -268,6 +270,8 @@ async function run(batchSizes: readonly number[]): Promise<Measured> {
   const carol = new EnclaveKeys();
   await joinOf("join: enclave of a build about to be retired", carol, retired);
   verifierRows.push(await measure("setMrenclaveAllowed (disallow)", simulationVerifier.setMrenclaveAllowed(retired, false)));
+  // Anyone but the governor may evict only once the MRENCLAVE has been disallowed for the grace period (audit F-1).
+  await hre.network.provider.send("evm_increaseTime", [Number(await group.evictionGracePeriod())]);
   groupRows.push(await measure("evictEnclave (MRENCLAVE no longer allowed; permissionless)", asRelayer.evictEnclave(carol.address)));
 
   const governorRole = await group.GOVERNOR_ROLE();

@@ -17,8 +17,20 @@ import {IasReport} from "./attestation/IasReport.sol";
  * (epoch, stateCounter and the active-enclave count share a slot). Payloads live only in events.
  */
 contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
-    /// @notice Role allowed to revoke enclaves.
+    /// @notice Role allowed to revoke, evict at once and reinstate enclaves, and to set operator caps.
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
+
+    /// @notice Role whose holders may submit {join} (granted and revoked by the admin; audit F-2).
+    bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
+
+    /// @notice Active enclaves an operator may have joined until the governor sets another cap ({setOperatorCap}).
+    uint32 public constant DEFAULT_OPERATOR_CAP = 1;
+
+    /// @notice Largest cap {setOperatorCap} accepts (bounds the roster one operator can grow).
+    uint32 public constant MAX_OPERATOR_CAP = 256;
+
+    /// @notice Largest per-block join limit {setOpenAdmission} accepts.
+    uint32 public constant MAX_OPEN_JOINS_PER_BLOCK = 16;
 
     /// @notice Eviction grace period of a new group: one day.
     uint64 public constant DEFAULT_EVICTION_GRACE_PERIOD = 1 days;
@@ -46,25 +58,75 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
         uint32 activeEnclaves;
     }
 
+    /// @dev A roster entry as stored: {Enclave} plus the id of the operator that joined it, which shares the first
+    /// slot with `status`, `joinedAtEpoch` and `checkpointStateCounter`.
+    struct EnclaveRecord {
+        EnclaveStatus status;
+        uint64 joinedAtEpoch;
+        uint64 checkpointStateCounter;
+        uint32 operatorId;
+        bytes32 mrenclave;
+        bytes32 hpkePublicKey;
+        bytes32 mlsSignatureKey;
+        bytes32 checkpointStateHash;
+    }
+
+    /// @dev What {join} reads about its sender, in one slot: whether it holds `OPERATOR_ROLE` (kept in step with
+    /// AccessControl by {_grantRole} and {_revokeRole}), its id (0 = none yet), its active enclaves and its cap
+    /// (0 = {DEFAULT_OPERATOR_CAP}).
+    struct OperatorRecord {
+        bool approved;
+        uint32 id;
+        uint32 activeEnclaves;
+        uint32 cap;
+    }
+
+    /// @dev Admission settings, in one slot read only by evictions, governance and joins of non-operators: the eviction
+    /// grace period, open mode, its per-block limit, the block the current count is for, the count, and the number
+    /// of operator ids handed out.
+    struct Admission {
+        uint64 evictionGracePeriod;
+        bool open;
+        uint32 maxJoinsPerBlock;
+        uint64 rateBlock;
+        uint32 joinsInRateBlock;
+        uint32 operatorCount;
+    }
+
     LogHead private _head;
-    mapping(address enclave => Enclave) private _roster;
-    uint64 private _evictionGracePeriod = DEFAULT_EVICTION_GRACE_PERIOD;
+    mapping(address enclave => EnclaveRecord) private _roster;
+    Admission private _admission;
+    mapping(address operator => OperatorRecord) private _operators;
+    mapping(uint32 id => address operator) private _operatorAddresses;
 
     /**
      * @param verifier_ The `IasVerifier` whose `verifyReport` (policy included) admits enclaves.
      * @param initialAdmin Holder of `DEFAULT_ADMIN_ROLE` (transferred in two steps).
      * @param adminTransferDelay Delay before a new admin can accept (see OpenZeppelin `AccessControlDefaultAdminRules`).
      * @param initialGovernor Granted `GOVERNOR_ROLE` when not zero.
+     * @param initialOperators Granted `OPERATOR_ROLE` (may be empty: then only the admin's grants open the group).
+     * @param openMaxJoinsPerBlock 0: admission closed to non-operators; otherwise open mode with this per-block limit
+     * (see {setOpenAdmission}).
      */
-    constructor(IIasVerifier verifier_, address initialAdmin, uint48 adminTransferDelay, address initialGovernor)
-        EIP712(DOMAIN_NAME, DOMAIN_VERSION)
-        AccessControlDefaultAdminRules(adminTransferDelay, initialAdmin)
-    {
+    constructor(
+        IIasVerifier verifier_,
+        address initialAdmin,
+        uint48 adminTransferDelay,
+        address initialGovernor,
+        address[] memory initialOperators,
+        uint32 openMaxJoinsPerBlock
+    ) EIP712(DOMAIN_NAME, DOMAIN_VERSION) AccessControlDefaultAdminRules(adminTransferDelay, initialAdmin) {
         if (address(verifier_).code.length == 0) revert VerifierNotContract(address(verifier_));
         verifier = verifier_;
         emit VerifierSet(address(verifier_));
+        _admission.evictionGracePeriod = DEFAULT_EVICTION_GRACE_PERIOD;
         emit EvictionGracePeriodSet(0, DEFAULT_EVICTION_GRACE_PERIOD);
         if (initialGovernor != address(0)) _grantRole(GOVERNOR_ROLE, initialGovernor);
+        for (uint256 i; i < initialOperators.length; ++i) {
+            if (initialOperators[i] == address(0)) revert OperatorZero();
+            _grantRole(OPERATOR_ROLE, initialOperators[i]);
+        }
+        if (openMaxJoinsPerBlock != 0) _setOpenAdmission(true, openMaxJoinsPerBlock);
     }
 
     // ---------------------------------------------------------------- enclave entry points
@@ -80,6 +142,7 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
         bytes calldata handshakeSignature
     ) external {
         if (handshake.length == 0) revert HandshakeEmpty();
+        OperatorRecord memory operator = _checkAdmission();
         (address account, bytes32 mrenclave) = _attestedEnclave(keyId, report, iasSignature, hpkePublicKey, mlsSignatureKey);
         EnclaveStatus status = _roster[account].status;
         if (status == EnclaveStatus.Active) revert EnclaveAlreadyRegistered(account);
@@ -89,7 +152,9 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
         address signer = _recover(AnonifyMessages.handshake(epoch, handshake), handshakeSignature);
         if (signer != account) revert HandshakeSignerMismatch(account, signer);
 
-        _register(account, mrenclave, hpkePublicKey, mlsSignatureKey);
+        uint32 operatorId = _recordAdmission(operator);
+        _register(account, mrenclave, hpkePublicKey, mlsSignatureKey, operatorId);
+        emit EnclaveAdmitted(account, msg.sender, !operator.approved);
         emit HandshakePosted(epoch, account, handshake);
     }
 
@@ -140,7 +205,7 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
         address sender = _recoverActive(AnonifyMessages.checkpoint(counter, stateHash), signature);
         uint64 logCounter = _head.stateCounter;
         if (counter > logCounter) revert CheckpointAheadOfLog(logCounter, counter);
-        Enclave storage record = _roster[sender];
+        EnclaveRecord storage record = _roster[sender];
         uint64 previous = record.checkpointStateCounter;
         if (counter <= previous) revert CheckpointNotAfterPrevious(previous, counter);
 
@@ -164,7 +229,7 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
         if (verifier.isMrenclaveAllowed(mrenclave)) revert MrenclaveStillAllowed(mrenclave);
         if (!hasRole(GOVERNOR_ROLE, msg.sender)) {
             uint64 disallowedAt = verifier.mrenclaveDisallowedAt(mrenclave);
-            uint256 evictableAt = uint256(disallowedAt) + _evictionGracePeriod;
+            uint256 evictableAt = uint256(disallowedAt) + _admission.evictionGracePeriod;
             if (block.timestamp < evictableAt) revert EvictionGracePeriodRunning(mrenclave, disallowedAt, evictableAt);
         }
         _revoke(account, RevocationReason.MrenclaveDisallowed);
@@ -172,22 +237,45 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
 
     /// @inheritdoc IAnonifyGroup
     function reinstateEnclave(address account) external onlyRole(GOVERNOR_ROLE) {
-        Enclave storage record = _roster[account];
+        EnclaveRecord storage record = _roster[account];
         if (record.status != EnclaveStatus.Revoked) revert EnclaveNotRevoked(account);
         bytes32 mrenclave = record.mrenclave;
         if (!verifier.isMrenclaveAllowed(mrenclave)) revert MrenclaveNotAllowed(mrenclave);
+        address operatorAddress = _operatorAddresses[record.operatorId];
+        OperatorRecord storage operator = _operators[operatorAddress];
+        uint32 cap = _capOf(operator);
+        if (operator.activeEnclaves >= cap) revert OperatorCapReached(operatorAddress, cap);
 
         record.status = EnclaveStatus.Active;
+        operator.activeEnclaves += 1;
         _head.activeEnclaves += 1;
         emit EnclaveReinstated(account, mrenclave, msg.sender);
     }
 
     /// @inheritdoc IAnonifyGroup
     function setEvictionGracePeriod(uint64 gracePeriod) external onlyRole(GOVERNOR_ROLE) {
-        uint64 previous = _evictionGracePeriod;
+        uint64 previous = _admission.evictionGracePeriod;
         if (previous == gracePeriod) return;
-        _evictionGracePeriod = gracePeriod;
+        _admission.evictionGracePeriod = gracePeriod;
         emit EvictionGracePeriodSet(previous, gracePeriod);
+    }
+
+    // ---------------------------------------------------------------- admission
+
+    /// @inheritdoc IAnonifyGroup
+    function setOperatorCap(address operator, uint32 cap) external onlyRole(GOVERNOR_ROLE) {
+        if (operator == address(0)) revert OperatorZero();
+        if (cap == 0 || cap > MAX_OPERATOR_CAP) revert InvalidOperatorCap(cap, MAX_OPERATOR_CAP);
+        OperatorRecord storage record = _operators[operator];
+        uint32 previous = _capOf(record);
+        if (previous == cap) return;
+        record.cap = cap;
+        emit OperatorCapSet(operator, previous, cap);
+    }
+
+    /// @inheritdoc IAnonifyGroup
+    function setOpenAdmission(bool open, uint32 maxJoinsPerBlock) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setOpenAdmission(open, maxJoinsPerBlock);
     }
 
     // ---------------------------------------------------------------- views
@@ -204,7 +292,24 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
 
     /// @inheritdoc IAnonifyGroup
     function evictionGracePeriod() external view returns (uint64) {
-        return _evictionGracePeriod;
+        return _admission.evictionGracePeriod;
+    }
+
+    /// @inheritdoc IAnonifyGroup
+    function openAdmission() external view returns (bool open, uint32 maxJoinsPerBlock) {
+        Admission memory admission = _admission;
+        return (admission.open, admission.maxJoinsPerBlock);
+    }
+
+    /// @inheritdoc IAnonifyGroup
+    function operatorInfo(address operator) external view returns (bool approved, uint32 activeEnclaves, uint32 cap) {
+        OperatorRecord memory record = _operators[operator];
+        return (record.approved, record.activeEnclaves, _capOf(record));
+    }
+
+    /// @inheritdoc IAnonifyGroup
+    function enclaveOperator(address account) external view returns (address) {
+        return _operatorAddresses[_roster[account].operatorId];
     }
 
     /// @inheritdoc IAnonifyGroup
@@ -214,7 +319,16 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
 
     /// @inheritdoc IAnonifyGroup
     function enclave(address account) external view returns (Enclave memory) {
-        return _roster[account];
+        EnclaveRecord storage record = _roster[account];
+        return Enclave({
+            status: record.status,
+            joinedAtEpoch: record.joinedAtEpoch,
+            checkpointStateCounter: record.checkpointStateCounter,
+            mrenclave: record.mrenclave,
+            hpkePublicKey: record.hpkePublicKey,
+            mlsSignatureKey: record.mlsSignatureKey,
+            checkpointStateHash: record.checkpointStateHash
+        });
     }
 
     /// @inheritdoc IAnonifyGroup
@@ -248,6 +362,81 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     }
 
     // ---------------------------------------------------------------- internals
+
+    /// @dev Keeps the operator slot {join} reads in step with `OPERATOR_ROLE`; a new operator gets its id here, so its
+    /// first join writes no id.
+    function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
+        granted = super._grantRole(role, account);
+        if (granted && role == OPERATOR_ROLE) {
+            OperatorRecord storage record = _operators[account];
+            record.approved = true;
+            if (record.id == 0) {
+                uint32 id = ++_admission.operatorCount;
+                record.id = id;
+                _operatorAddresses[id] = account;
+            }
+        }
+    }
+
+    /// @dev Revoking or renouncing `OPERATOR_ROLE` stops further joins; the operator's enclaves stay on the roster.
+    function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
+        revoked = super._revokeRole(role, account);
+        if (revoked && role == OPERATOR_ROLE) _operators[account].approved = false;
+    }
+
+    /// @dev The sender's operator record once it may join: it holds `OPERATOR_ROLE`, or admission is open and this
+    /// block's limit not reached; and it is under its cap. One slot read for an operator.
+    function _checkAdmission() private view returns (OperatorRecord memory operator) {
+        operator = _operators[msg.sender];
+        if (!operator.approved) {
+            Admission memory admission = _admission;
+            if (!admission.open) revert NotAnOperator(msg.sender);
+            if (admission.rateBlock == block.number && admission.joinsInRateBlock >= admission.maxJoinsPerBlock) {
+                revert JoinRateLimited(block.number, admission.maxJoinsPerBlock);
+            }
+        }
+        uint32 cap = _capOf(operator);
+        if (operator.activeEnclaves >= cap) revert OperatorCapReached(msg.sender, cap);
+    }
+
+    /// @dev Counts the sender's new enclave (and, through open mode, the block's join) and returns its operator id.
+    function _recordAdmission(OperatorRecord memory operator) private returns (uint32) {
+        if (!operator.approved) {
+            Admission memory admission = _admission;
+            // Block numbers fit in 64 bits for the lifetime of any chain.
+            uint64 blockNumber = uint64(block.number);
+            if (admission.rateBlock != blockNumber) {
+                admission.rateBlock = blockNumber;
+                admission.joinsInRateBlock = 0;
+            }
+            admission.joinsInRateBlock += 1;
+            if (operator.id == 0) {
+                operator.id = ++admission.operatorCount;
+                _operatorAddresses[operator.id] = msg.sender;
+            }
+            _admission = admission;
+        }
+        operator.activeEnclaves += 1;
+        _operators[msg.sender] = operator;
+        return operator.id;
+    }
+
+    /// @dev Open mode needs a limit in 1..{MAX_OPEN_JOINS_PER_BLOCK}, closing needs 0; emits only on a real change.
+    function _setOpenAdmission(bool open, uint32 maxJoinsPerBlock) private {
+        if (open ? (maxJoinsPerBlock == 0 || maxJoinsPerBlock > MAX_OPEN_JOINS_PER_BLOCK) : maxJoinsPerBlock != 0) {
+            revert InvalidOpenAdmission(open, maxJoinsPerBlock, MAX_OPEN_JOINS_PER_BLOCK);
+        }
+        Admission storage admission = _admission;
+        if (admission.open == open && admission.maxJoinsPerBlock == maxJoinsPerBlock) return;
+        admission.open = open;
+        admission.maxJoinsPerBlock = maxJoinsPerBlock;
+        emit OpenAdmissionSet(open, maxJoinsPerBlock);
+    }
+
+    /// @dev The cap that applies to an operator record (0 stored = {DEFAULT_OPERATOR_CAP}).
+    function _capOf(OperatorRecord memory record) private pure returns (uint32) {
+        return record.cap == 0 ? DEFAULT_OPERATOR_CAP : record.cap;
+    }
 
     /**
      * @dev Verifies the IAS report (signature, format and the verifier's policy), then binds the submitted keys to it:
@@ -297,12 +486,19 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     }
 
     /// @dev Adds `account` to the roster as a member from the next epoch, which its join handshake creates.
-    function _register(address account, bytes32 mrenclave, bytes32 hpkePublicKey, bytes32 mlsSignatureKey) private {
+    function _register(
+        address account,
+        bytes32 mrenclave,
+        bytes32 hpkePublicKey,
+        bytes32 mlsSignatureKey,
+        uint32 operatorId
+    ) private {
         LogHead memory head = _head;
         uint64 nextEpoch = head.epoch + 1;
-        Enclave storage record = _roster[account];
+        EnclaveRecord storage record = _roster[account];
         record.status = EnclaveStatus.Active;
         record.joinedAtEpoch = nextEpoch;
+        record.operatorId = operatorId;
         record.mrenclave = mrenclave;
         record.hpkePublicKey = hpkePublicKey;
         record.mlsSignatureKey = mlsSignatureKey;
@@ -312,8 +508,9 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
 
     /// @dev Marks an active enclave revoked for good; its record stays for audits.
     function _revoke(address account, RevocationReason reason) private {
-        Enclave storage record = _roster[account];
+        EnclaveRecord storage record = _roster[account];
         record.status = EnclaveStatus.Revoked;
+        _operators[_operatorAddresses[record.operatorId]].activeEnclaves -= 1;
         _head.activeEnclaves -= 1;
         emit EnclaveRevoked(account, record.mrenclave, reason, msg.sender);
     }

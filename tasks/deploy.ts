@@ -12,6 +12,8 @@ export interface DeployTaskArgs {
   governor?: string;
   admin?: string;
   adminDelay?: number;
+  operators?: string;
+  openAdmission?: number;
   dataDir?: string;
   deploymentId?: string;
 }
@@ -20,6 +22,8 @@ function define(t: ConfigurableTaskDefinition): void {
   t.addOptionalParam("mrenclave", "Comma-separated MRENCLAVEs to allow (default in simulation: the built enclave binary's)")
     .addOptionalParam("governor", "GOVERNOR_ROLE holder (default: --admin, else the deployer)")
     .addOptionalParam("admin", "Hand every role to this account: group admin and governor, verifier POLICY_ROLE and admin (the deployer keeps none)")
+    .addOptionalParam("operators", "Comma-separated accounts granted OPERATOR_ROLE, the only ones whose joins are accepted (default: the deployer; none with --admin)")
+    .addOptionalParam("openAdmission", "Open admission (public group): any account may join, at most this many non-operator joins per block (1..16)", undefined, types.int)
     .addOptionalParam("adminDelay", "Two-step admin transfer delay in seconds", undefined, types.int)
     .addOptionalParam("dataDir", "Where deployment-<chainId>.json is written (default: anonify.dataDir)")
     .addOptionalParam("deploymentId", "Ignition deployment id (journal name on persistent networks)")
@@ -30,6 +34,8 @@ function define(t: ConfigurableTaskDefinition): void {
         governor: args.governor,
         admin: args.admin,
         adminTransferDelay: args.adminDelay,
+        operators: args.operators?.split(",").map((o) => o.trim()).filter((o) => o.length > 0),
+        openAdmission: args.openAdmission,
         dataDir: args.dataDir,
         deploymentId: args.deploymentId,
       });
@@ -40,6 +46,10 @@ function define(t: ConfigurableTaskDefinition): void {
       console.log(`  MRENCLAVE     ${record.mrenclaves.join(", ")}`);
       console.log(`  admin         ${record.admin}  (group admin, verifier POLICY_ROLE)`);
       console.log(`  governor      ${record.governor}`);
+      console.log(`  operators     ${record.operators.length > 0 ? record.operators.join(", ") : "none (the admin grants OPERATOR_ROLE)"}`);
+      if (record.openAdmissionMaxJoinsPerBlock > 0) {
+        console.log(`  admission     open: any account may join, ${record.openAdmissionMaxJoinsPerBlock} non-operator join(s) per block`);
+      }
       if (record.pendingVerifierAdmin !== undefined) {
         console.log(`  handover      the deployer renounced POLICY_ROLE and holds no group role; the verifier's admin role`);
         console.log(`                moves in two steps: ${record.pendingVerifierAdmin} calls acceptDefaultAdminTransfer() on`);

@@ -25,6 +25,7 @@ export interface NodeTaskArgs {
   confirmations: number;
   account: number;
   checkpointInterval?: number;
+  issuedAtWindow?: number;
   maxBatchSize?: number;
   batchWindowMs?: number;
   reorgDepth?: number;
@@ -41,6 +42,7 @@ function define(t: ConfigurableTaskDefinition): void {
     .addParam("confirmations", "Blocks to wait before applying log entries", 0, types.int)
     .addParam("account", "Index of the network account that pays for the node's transactions", 0, types.int)
     .addOptionalParam("checkpointInterval", "Applied entries between checkpoints (0 = off)", undefined, types.int)
+    .addOptionalParam("issuedAtWindow", "Seconds a read's issuedAt may lie before the newest applied block time (60..3600, default 600)", undefined, types.int)
     .addOptionalParam("maxBatchSize", "Largest ciphertext batch posted at once (1..128)", undefined, types.int)
     .addOptionalParam("batchWindowMs", "How long the submitter gathers commands into one batch (ms)", undefined, types.int)
     .addFlag("syncOnNewBlocks", "Sync on every new block as well as on the poll loop (the default; kept for scripts)")
@@ -63,6 +65,7 @@ function define(t: ConfigurableTaskDefinition): void {
         confirmations: args.confirmations,
         account: args.account,
         checkpointInterval: args.checkpointInterval,
+        issuedAtWindow: args.issuedAtWindow,
         maxBatchSize: args.maxBatchSize,
         batchWindowMs: args.batchWindowMs,
         reorgDepth: args.reorgDepth,

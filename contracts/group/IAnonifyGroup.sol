@@ -69,6 +69,16 @@ interface IAnonifyGroup {
     /// @notice The time a disallowed MRENCLAVE's enclaves are protected from permissionless eviction changed.
     event EvictionGracePeriodSet(uint64 previous, uint64 gracePeriod);
 
+    /// @notice `operator` submitted the join of `enclave`, which counts against the operator's cap until it is revoked
+    /// or evicted; `viaOpenAdmission` when the operator does not hold `OPERATOR_ROLE` and open mode admitted it.
+    event EnclaveAdmitted(address indexed enclave, address indexed operator, bool viaOpenAdmission);
+
+    /// @notice The governor changed how many active enclaves `operator` may have joined.
+    event OperatorCapSet(address indexed operator, uint32 previous, uint32 cap);
+
+    /// @notice The admin opened or closed admission to accounts without `OPERATOR_ROLE`.
+    event OpenAdmissionSet(bool open, uint32 maxJoinsPerBlock);
+
     /// @notice The group was bound to its attestation verifier (emitted once, by the constructor).
     event VerifierSet(address indexed verifier);
 
@@ -130,11 +140,27 @@ interface IAnonifyGroup {
     error EnclaveNotRevoked(address enclave);
     /// @notice The verifier address must be a contract.
     error VerifierNotContract(address verifier);
+    /// @notice {join} from an account without `OPERATOR_ROLE` while admission is not open.
+    error NotAnOperator(address account);
+    /// @notice The operator already has `cap` active enclaves (a revoke or eviction frees a place; the governor can
+    /// raise the cap with {setOperatorCap}).
+    error OperatorCapReached(address operator, uint32 cap);
+    /// @notice Open admission already took `max` joins from non-operators in block `blockNumber`.
+    error JoinRateLimited(uint256 blockNumber, uint32 max);
+    /// @notice An operator cap must be between 1 and `maximum`.
+    error InvalidOperatorCap(uint32 cap, uint32 maximum);
+    /// @notice Open mode needs a per-block limit between 1 and `maximum`; closing needs 0.
+    error InvalidOpenAdmission(bool open, uint32 maxJoinsPerBlock, uint32 maximum);
+    /// @notice The zero address cannot be an operator.
+    error OperatorZero();
 
     // ---------------------------------------------------------------- enclave entry points
 
     /**
      * @notice Admits an attested enclave and appends its join handshake (an MLS external commit) for the current epoch.
+     * The sender must hold `OPERATOR_ROLE`, unless the group is in open mode ({setOpenAdmission}), where any account
+     * may join within the per-block limit. Either way the sender may have at most its cap ({operatorInfo}) of active
+     * enclaves that it joined.
      * @param keyId Key id of the registered IAS signing key that signed `report`.
      * @param report The exact IAS report bytes (JSON).
      * @param iasSignature The 256-byte RSA signature of `report`.
@@ -190,7 +216,7 @@ interface IAnonifyGroup {
     // ---------------------------------------------------------------- roster maintenance
 
     /**
-     * @notice Revokes an active enclave for good (`GOVERNOR_ROLE`).
+     * @notice Revokes an active enclave for good (`GOVERNOR_ROLE`); its place under its operator's cap is freed.
      * @param enclave The enclave address.
      */
     function revokeEnclave(address enclave) external;
@@ -199,7 +225,7 @@ interface IAnonifyGroup {
      * @notice Revokes an active enclave whose MRENCLAVE the verifier no longer allows. A `GOVERNOR_ROLE` holder may do
      * it as soon as the verifier disallows the measurement; anyone else once it has been disallowed for
      * {evictionGracePeriod}, so a policy change takes effect without governance, while a mistaken or reverted disallow
-     * cannot be used to empty the roster.
+     * cannot be used to empty the roster. Its place under its operator's cap is freed.
      * @param enclave The enclave address.
      */
     function evictEnclave(address enclave) external;
@@ -208,6 +234,8 @@ interface IAnonifyGroup {
      * @notice Puts a revoked enclave back on the roster (`GOVERNOR_ROLE`), to recover a group whose members were
      * evicted or revoked by mistake: its MRENCLAVE must be allowed again. The enclave keeps its keys and MLS leaf (if
      * the group did not remove it), so it can post again, e.g. the snapshot fresh enclaves take the state over from.
+     * It counts against the cap of the operator that joined it again (`OperatorCapReached` at the cap: raise the cap
+     * with {setOperatorCap} first).
      * @param enclave The enclave address.
      */
     function reinstateEnclave(address enclave) external;
@@ -221,6 +249,35 @@ interface IAnonifyGroup {
 
     /// @notice Seconds an MRENCLAVE must have been disallowed before anyone (not only the governor) may evict.
     function evictionGracePeriod() external view returns (uint64);
+
+    // ---------------------------------------------------------------- admission
+
+    /**
+     * @notice Sets how many active enclaves `operator` may have joined (`GOVERNOR_ROLE`). Lowering the cap below the
+     * operator's current count removes nothing; it only refuses further joins and reinstatements until revocations
+     * bring the count under the cap.
+     * @param operator The account that submits joins (need not hold `OPERATOR_ROLE` yet; open mode uses caps too).
+     * @param cap 1..{MAX_OPERATOR_CAP}; default {DEFAULT_OPERATOR_CAP}.
+     */
+    function setOperatorCap(address operator, uint32 cap) external;
+
+    /**
+     * @notice Opens admission to accounts without `OPERATOR_ROLE` (public groups) or closes it again (`DEFAULT_ADMIN_ROLE`).
+     * Off by default. In open mode at most `maxJoinsPerBlock` such joins land per block; operators' joins are not
+     * counted.
+     * @param open Whether accounts without `OPERATOR_ROLE` may join.
+     * @param maxJoinsPerBlock 1..{MAX_OPEN_JOINS_PER_BLOCK} when opening, 0 when closing.
+     */
+    function setOpenAdmission(bool open, uint32 maxJoinsPerBlock) external;
+
+    /// @notice Whether admission is open to non-operators, and their per-block join limit.
+    function openAdmission() external view returns (bool open, uint32 maxJoinsPerBlock);
+
+    /// @notice `operator`'s admission record: holds `OPERATOR_ROLE`, active enclaves it joined, its cap.
+    function operatorInfo(address operator) external view returns (bool approved, uint32 activeEnclaves, uint32 cap);
+
+    /// @notice The account that submitted the join of `enclave` (zero when it never joined).
+    function enclaveOperator(address enclave) external view returns (address);
 
     // ---------------------------------------------------------------- views
 

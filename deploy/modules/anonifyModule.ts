@@ -37,6 +37,17 @@ export interface AnonifyDeploymentConfig {
    */
   handoverTo?: string;
   /**
+   * Accounts granted the group's `OPERATOR_ROLE` at construction: the only accounts whose `join` transactions are
+   * accepted (audit F-2), each with the default cap of one active enclave. Default: the deploying account, so a local
+   * demo works; with `handoverTo`: none (the deployer keeps no role; the new admin grants the role).
+   */
+  operators?: string[];
+  /**
+   * Open admission (public groups): any account may join, at most this many joins of non-operators per block.
+   * 0 or unset: closed (only operators join).
+   */
+  openAdmissionMaxJoinsPerBlock?: number;
+  /**
    * The contracts' artifacts (what `anonify:deploy` passes: the package's prebuilt ones, see
    * `src/package/artifacts.ts`). Default: the project's own compile, by contract name.
    */
@@ -45,6 +56,10 @@ export interface AnonifyDeploymentConfig {
 
 /** keccak256("POLICY_ROLE"): the verifier role that sets the admission policy. */
 export const POLICY_ROLE = id("POLICY_ROLE");
+/** keccak256("OPERATOR_ROLE"): the group role whose holders may submit joins. */
+export const OPERATOR_ROLE = id("OPERATOR_ROLE");
+/** The group's MAX_OPEN_JOINS_PER_BLOCK (the largest open-mode per-block limit). */
+export const MAX_OPEN_JOINS_PER_BLOCK = 16;
 
 /** Ignition module id of a deployment: one per trust anchor, so both can live in one deployment folder. */
 export function anonifyModuleId(trustAnchor: TrustAnchor): string {
@@ -66,6 +81,17 @@ function checkConfig(config: AnonifyDeploymentConfig): void {
   if (new Set(statuses).size !== statuses.length) throw new Error("allowedStatuses holds duplicates");
   if (config.handoverTo !== undefined && !isAddress(config.handoverTo)) {
     throw new Error(`handoverTo: ${JSON.stringify(config.handoverTo)} is not an address`);
+  }
+  for (const operator of config.operators ?? []) {
+    if (!isAddress(operator)) throw new Error(`operators: ${JSON.stringify(operator)} is not an address`);
+    if (BigInt(operator) === 0n) throw new Error("operators: the zero address cannot be an operator");
+  }
+  if (config.operators !== undefined && new Set(config.operators.map((o) => o.toLowerCase())).size !== config.operators.length) {
+    throw new Error("operators holds duplicates");
+  }
+  const open = config.openAdmissionMaxJoinsPerBlock ?? 0;
+  if (!Number.isSafeInteger(open) || open < 0 || open > MAX_OPEN_JOINS_PER_BLOCK) {
+    throw new Error(`openAdmissionMaxJoinsPerBlock must be an integer in 0..${MAX_OPEN_JOINS_PER_BLOCK}, got ${open}`);
   }
   const age = config.maxReportAgeSeconds ?? 0;
   if (!Number.isSafeInteger(age) || age < 0) throw new Error(`maxReportAgeSeconds must be a non-negative integer, got ${age}`);
@@ -121,7 +147,9 @@ export function buildAnonifyModule(config: AnonifyDeploymentConfig) {
       const renounced = m.call(verifier, "renounceRole", [POLICY_ROLE, deployer], { id: "HandoverRenouncePolicyRole", after: [granted] });
       setupDone = m.call(verifier, "beginDefaultAdminTransfer", [handoverTo], { id: "HandoverBeginAdminTransfer", after: [renounced] });
     }
-    const groupArgs = [verifier, admin, adminTransferDelay, governor];
+    const operators =
+      config.operators !== undefined ? config.operators.map((o) => getAddress(o)) : handoverTo !== undefined ? [] : [deployer];
+    const groupArgs = [verifier, admin, adminTransferDelay, governor, operators, config.openAdmissionMaxJoinsPerBlock ?? 0];
     const groupOptions = setupDone !== undefined ? { after: [setupDone] } : {};
     const group =
       config.artifacts === undefined

@@ -140,7 +140,7 @@ TransitionTimes transition(InProcessEnclave& e, const std::string& submit_body, 
   const Timing submit{submit_watch.wall_us(), submit_watch.cpu_us()};
   const Json s = InProcessEnclave::result_of("state_submit", submitted);
   const std::string apply_body =
-      e.request("state_apply", Json{{"stateCounter", std::to_string(counter)}, {"epoch", s["epoch"]}, {"entry", s["entry"]}});
+      e.request("state_apply", Json{{"stateCounter", std::to_string(counter)}, {"epoch", s["epoch"]}, {"entry", s["entry"]}, {"blockTimestamp", "1700000100"}});
   const Stopwatch apply_watch;
   const Bytes applied = e.handle(apply_body);
   const Timing apply{apply_watch.wall_us(), apply_watch.cpu_us()};

@@ -84,11 +84,10 @@ void ratchet_tree(const Bytes& in) {
   refused_or_accepted([&] { mls::PublicGroup::from_group_info(MlsFixture::get().alice.group_info(false), in); });
 }
 
-// The sealed group state is written only by the enclave itself (AES-GCM under the sealing key), so
-// here the oracle is a stable canonical form rather than byte identity with the input: the
-// decoder accepts TreeKemPrivate path keys in any order (and a repeated node, last one wins),
-// which fuzz_mls_codec found and docs/security.md reports; encode(decode(x)) must still decode and
-// re-encode to itself.
+// The sealed group state is written only by the enclave itself (AES-GCM under the sealing key).
+// The oracle is a stable canonical form: encode(decode(x)) must decode and re-encode to itself.
+// (TreeKemPrivate path keys out of order or repeated, which this harness once found, are refused
+// by the decoder since; mls_sealed_state_test.cpp pins that.)
 void sealed_group_state(const Bytes& in) {
   const Bytes canonical = mls::Group::deserialize(in).serialize().reveal();
   fuzz::require_roundtrip("sealed group state (canonical form)", canonical,

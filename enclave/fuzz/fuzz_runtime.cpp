@@ -8,22 +8,36 @@
 //   6  a ledger encoding (Ledger::deserialize)          7  the sealed "runtime-state" blob contents
 //   8  a sealed-file container (unseal_blob)           9  a query object (ledger, then token runtime)
 //   10 an HPKE envelope as the enclave opens it (open_sealed, then the command parser)
+//   11 state_apply through the protocol dispatcher, on a fresh enclave (a copy of a template data
+//      directory: group created) with two live subscriptions; the input's first byte picks the
+//      entry's producer sequence (bit 7: hand the rest over as the raw entry), the rest is the
+//      entry plaintext sealed under the epoch key
 //
-// Input: byte 0 picks the decoder, the rest is its input.
+// Input: byte 0 picks the decoder, the rest is its input. Every input starts from the same state:
+// decoders 0..10 work on copies of a fixture built once, decoder 11 on a fresh enclave.
 //
 // Invariants: no crash/UB; refusals are anonify::Error or a rejected outcome with a reason; a
-// rejected entry changes nothing but the counter; accepted encodings (ledger, state blob) re-encode
-// to the same bytes; a parsed command re-parses to the same fields from its own JSON.
+// rejected entry changes nothing but the counter (and an out-of-sequence one not even the
+// producer's sequence); accepted encodings (ledger, state blob) re-encode to the same bytes; a
+// parsed command re-parses to the same fields from its own JSON; state_apply answers well-formed,
+// notifies both subscriptions with payloads of one length, and moves lastApplied exactly when it
+// answers a result.
 #include <functional>
 
 #include "anonify/crypto/secp256k1.h"
 #include "anonify/crypto/x25519.h"
 #include "anonify/crypto/aead.h"
+#include "anonify/crypto/eip712.h"
+#include "anonify/enclave/enclave.h"
+#include "anonify/enclave/methods.h"
+#include "anonify/enclave/platform.h"
 #include "anonify/enclave/sealing.h"
 #include "anonify/runtime/envelope.h"
 #include "anonify/runtime/ledger.h"
 #include "anonify/runtime/token.h"
+#include "evidence_test_util.h"
 #include "fuzz_util.h"
+#include "runtime/group_keys.h"
 #include "runtime/json_input.h"
 #include "runtime/state_component.h"
 
@@ -34,6 +48,7 @@ namespace {
 
 constexpr uint64_t kEpoch = 3;
 const char* const kSealName = "runtime-state";
+const runtime::EntryScope kScope{Bytes{0x66, 0x75, 0x7a, 0x7a}, kEpoch};
 
 Bytes text_bytes(const std::string& text) { return Bytes(text.begin(), text.end()); }
 
@@ -47,6 +62,7 @@ struct RuntimeFixture {
   Bytes entry_key = Bytes(runtime::kEntryKeySize, 0x42);
   Bytes root_key = Bytes(32, 0x17);
   Bytes mrenclave = Bytes(32, 0xab);
+  runtime::Address producer{};  // the enclave that sealed the fixture's entries
   crypto::X25519KeyPair hpke;
   crypto::X25519PrivateKey hpke_key;  // the enclave's prepared key, as the identity holds it
   User alice;
@@ -83,6 +99,7 @@ struct RuntimeFixture {
         bob(user(2)) {
     domain.chain_id = 31337;
     domain.verifying_contract = Bytes(20, 0x11);
+    producer.fill(0x77);
     const std::string to_bob = "\"" + runtime::format_address(bob.address) + "\"";
     const std::string to_alice = "\"" + runtime::format_address(alice.address) + "\"";
     payloads = {
@@ -98,12 +115,16 @@ struct RuntimeFixture {
       entry_plaintexts.push_back(runtime::entry_plaintext(command(alice, i, payload), domain));
     }
     for (uint64_t counter = 1; counter <= 2; ++counter) {
-      const Bytes entry = runtime::seal_entry(entry_key, kEpoch, entry_plaintexts[counter - 1]);
-      const runtime::EntryOutcome out = ledger.apply_entry(counter, kEpoch, entry, entry_key);
+      const Bytes entry =
+          runtime::seal_entry(entry_key, kScope, runtime::EntryPosition{producer, counter - 1}, entry_plaintexts[counter - 1]);
+      const runtime::EntryOutcome out = ledger.apply_entry(counter, kScope, entry, entry_key);
       if (!out.applied) fuzz::fail("fixture", "command " + std::to_string(counter) + " rejected: " + out.reason);
     }
   }
 };
+
+std::string hex_string_of(ByteView bytes) { return "0x" + to_hex(bytes); }
+std::string hex_string(ByteView bytes) { return hex_string_of(bytes); }
 
 void refused_or_done(const std::function<void()>& f) {
   try {
@@ -118,7 +139,7 @@ void apply_to_copy(uint64_t counter, ByteView entry) {
   Ledger copy = f.ledger;
   runtime::EntryOutcome out;
   try {
-    out = copy.apply_entry(counter, kEpoch, entry, f.entry_key);
+    out = copy.apply_entry(counter, kScope, entry, f.entry_key);
   } catch (const Error& e) {
     if (e.code() != ErrorCode::kCounterGap) throw;
     if (copy.serialize() != f.ledger.serialize()) fuzz::fail("ledger", "a counter gap changed the ledger");
@@ -128,6 +149,11 @@ void apply_to_copy(uint64_t counter, ByteView entry) {
     if (out.reason.empty()) fuzz::fail("ledger", "a rejected entry without a reason");
     Ledger expected = f.ledger;
     // Only the counter (and, for a runtime rejection, the sender's nonce) may move.
+    if (out.reason == runtime::ledger_reason::kOutOfSequence) {
+      Ledger counted = f.ledger;
+      counted.apply_entry(counter, kScope, Bytes{}, f.entry_key);  // an undecryptable entry: the counter only
+      if (copy.serialize() != counted.serialize()) fuzz::fail("ledger", "an out-of-sequence entry changed more than the counter");
+    }
     if (out.reason == runtime::ledger_reason::kUndecryptable || out.reason == runtime::ledger_reason::kMalformedEntry ||
         out.reason == runtime::ledger_reason::kBadUserSignature || out.reason == runtime::ledger_reason::kDomainMismatch) {
       if (copy.runtime().initialized() != expected.runtime().initialized() ||
@@ -154,7 +180,8 @@ void command_envelope(const Bytes& in) {
 
 void entry_plaintext(const Bytes& in) {
   RuntimeFixture& f = RuntimeFixture::get();
-  apply_to_copy(f.ledger.last_applied() + 1, runtime::seal_entry(f.entry_key, kEpoch, in));
+  const runtime::EntryPosition position{f.producer, f.ledger.next_sequence(f.producer, kEpoch)};
+  apply_to_copy(f.ledger.last_applied() + 1, runtime::seal_entry(f.entry_key, kScope, position, in));
 }
 
 void token_payload(const Bytes& in) {
@@ -173,8 +200,11 @@ void token_payload(const Bytes& in) {
 Bytes seal_snapshot_bytes(ByteView ledger_encoding) {
   RuntimeFixture& f = RuntimeFixture::get();
   const Bytes nonce(crypto::kAeadNonceSize, 0x05);
-  Bytes aad = text_bytes(runtime::kSnapshotAadLabel);
-  append_u64_be(aad, kEpoch);
+  mls::TlsWriter w;
+  w.raw(text_bytes(runtime::kSnapshotAadLabel));
+  w.opaque(kScope.group_id);
+  w.u64(kScope.chain_epoch);
+  const Bytes aad = w.take();
   Bytes entry{runtime::kSnapshotEntryVersion};
   append(entry, nonce);
   append(entry, crypto::aead_seal(crypto::AeadAlgorithm::kAes128Gcm, f.entry_key, nonce, aad, ledger_encoding));
@@ -198,10 +228,13 @@ void state_blob(const Bytes& in) {
   fuzz::require_roundtrip("runtime-state blob", in, runtime::detail::encode_state_blob(blob.ledger, blob.state_hash));
 }
 
+const Bytes kFuzzInstance(enclave::kSealInstanceIdSize, 0x1f);
+
 void sealed_container(const Bytes& in) {
   RuntimeFixture& f = RuntimeFixture::get();
-  const SecretBytes plain = enclave::unseal_blob(enclave::Mode::kSimulation, f.mrenclave, f.root_key, kSealName, in);
-  state_blob(plain.reveal());
+  const enclave::Unsealed opened = enclave::unseal_blob(enclave::Mode::kSimulation, f.mrenclave, f.root_key, kSealName, in,
+                                                        ByteView(kFuzzInstance));
+  state_blob(opened.plaintext.reveal());
 }
 
 void query(const Bytes& in) {
@@ -220,6 +253,119 @@ void hpke_envelope(const Bytes& in) {
   if (plain) command_envelope(plain->reveal());
 }
 
+// --- 11: state_apply through the dispatcher ---------------------------------------------------
+
+runtime::Json domain_json() {
+  return runtime::Json{{"chainId", "31337"}, {"verifyingContract", "0x" + to_hex(Bytes(20, 0x11))}};
+}
+
+runtime::Json call(enclave::EnclaveDispatcher& d, enclave::Enclave& e, const std::string& method, const runtime::Json& params) {
+  const std::string body = runtime::Json{{"id", 1}, {"method", method}, {"params", params}}.dump();
+  const Bytes out = d.handle(e, ByteView::from_string(body));
+  runtime::Json doc = runtime::Json::parse(out.begin(), out.end());
+  const bool ok = doc.is_object() && (doc.contains("result") != doc.contains("error")) &&
+                  (!doc.contains("error") || (doc["error"]["code"].is_string() && doc["error"]["message"].is_string()));
+  if (!ok) fuzz::fail(method.c_str(), "malformed response: " + doc.dump());
+  return doc;
+}
+
+runtime::Json result_of(enclave::EnclaveDispatcher& d, enclave::Enclave& e, const std::string& method, const runtime::Json& params) {
+  runtime::Json doc = call(d, e, method, params);
+  if (!doc.contains("result")) fuzz::fail(method.c_str(), "refused in the harness set-up: " + doc.dump());
+  return doc["result"];
+}
+
+// A data directory with a group created (identity and group sealed), built once; every input
+// starts from a copy of it.
+struct ApplyTemplate {
+  fuzz::TempDir dir;
+  enclave::EnclaveDispatcher dispatcher = enclave::make_dispatcher();
+  Bytes hpke_public;
+  runtime::Address self{};
+  std::optional<runtime::detail::EpochKeys> keys;
+
+  static ApplyTemplate& get() {
+    static ApplyTemplate t;
+    return t;
+  }
+
+ private:
+  ApplyTemplate() {
+    RuntimeFixture::get();  // installs the deterministic random source first
+    enclave::Enclave e(enclave::make_simulation_platform(), std::nullopt);
+    result_of(dispatcher, e, "init", runtime::Json{{"dataDir", dir.path()}});
+    const runtime::Json evidence = result_of(dispatcher, e, "evidence", runtime::Json::object());
+    // The membership rule: the creator's own evidence (signed by the development IAS) is admitted
+    // first, and the group is created under the test policy, bound to the harness's domain.
+    result_of(dispatcher, e, "mls_admit_evidence", ::anonify::testing::dev_ias::admit_params_of(evidence));
+    result_of(dispatcher, e, "mls_create_group",
+              runtime::Json{{"domain", domain_json()}, {"policy", ::anonify::testing::dev_ias::test_policy()}});
+    hpke_public = from_hex(evidence["hpkePublicKey"].get<std::string>());
+    self = runtime::address_from_bytes(from_hex(evidence["address"].get<std::string>()));
+    runtime::detail::GroupKeys group_keys;
+    keys = group_keys.current(e);
+    if (!keys) fuzz::fail("template", "the enclave is not a member of its own group");
+  }
+};
+
+runtime::Json subscription_params(const ApplyTemplate& t, const User& user, const Bytes& reply_key) {
+  const runtime::Domain& domain = RuntimeFixture::get().domain;
+  const Bytes hash = crypto::eip712::subscribe_struct_hash(user.address, reply_key, 1700000000);
+  const Bytes signature =
+      crypto::eth_sign_digest(user.key, crypto::eip712::typed_data_digest(crypto::eip712::domain_separator(domain), hash));
+  const runtime::Json s{{"account", runtime::format_address(user.address)},
+                        {"replyKey", hex_string_of(reply_key)},
+                        {"issuedAt", "1700000000"},
+                        {"signature", hex_string_of(signature)}};
+  const std::string text = s.dump();
+  const Bytes padded = runtime::pad_to_bucket(ByteView::from_string(text), runtime::kEnvelopeBuckets);
+  return runtime::Json{{"payload", hex_string_of(runtime::seal_to(t.hpke_public, runtime::kSubscribeInfo, padded))},
+                       {"domain", domain_json()}};
+}
+
+void apply_through_dispatcher(const Bytes& in) {
+  if (in.empty()) return;
+  ApplyTemplate& t = ApplyTemplate::get();
+  RuntimeFixture& f = RuntimeFixture::get();
+  fuzz::TempDir dir;  // fresh state for every input
+  for (const auto& file : std::filesystem::directory_iterator(t.dir.path())) {
+    std::filesystem::copy_file(file.path(), dir.path() + "/" + file.path().filename().string());
+  }
+  enclave::Enclave e(enclave::make_simulation_platform(), std::nullopt);
+  result_of(t.dispatcher, e, "init", runtime::Json{{"dataDir", dir.path()}});
+  const crypto::X25519KeyPair alice_key = crypto::x25519_generate();
+  const crypto::X25519KeyPair bob_key = crypto::x25519_generate();
+  result_of(t.dispatcher, e, "state_subscribe", subscription_params(t, f.alice, alice_key.public_key));
+  result_of(t.dispatcher, e, "state_subscribe", subscription_params(t, f.bob, bob_key.public_key));
+
+  const ByteView body(in.data() + 1, in.size() - 1);
+  const Bytes entry = (in[0] & 0x80) != 0
+                          ? body.to_bytes()
+                          : runtime::seal_entry(t.keys->entry_key, runtime::EntryScope{t.keys->group_id, t.keys->chain_epoch()},
+                                                runtime::EntryPosition{t.self, static_cast<uint64_t>(in[0] & 0x03)}, body);
+  const runtime::Json applied = call(t.dispatcher, e, "state_apply",
+                                     runtime::Json{{"stateCounter", "1"},
+                                                   {"epoch", std::to_string(t.keys->chain_epoch())},
+                                                   {"entry", hex_string_of(entry)},
+                                                   {"blockTimestamp", "1700000100"}});
+  const runtime::Json status = result_of(t.dispatcher, e, "state_status", runtime::Json::object());
+  if (!applied.contains("result")) {
+    if (status["lastApplied"] != "0") fuzz::fail("state_apply", "a refused apply moved lastApplied");
+    return;
+  }
+  const runtime::Json& r = applied["result"];
+  if (status["lastApplied"] != "1" || status["stateHash"] != r["stateHash"]) {
+    fuzz::fail("state_apply", "lastApplied / state hash do not match the answer: " + status.dump());
+  }
+  if (r["outcome"] == "rejected" && (!r.contains("reason") || r["reason"].get<std::string>().empty())) {
+    fuzz::fail("state_apply", "a rejected entry without a reason");
+  }
+  const runtime::Json& notes = r["notifications"];
+  if (!notes.is_array() || notes.size() != 2 || notes[0]["payload"].get<std::string>().size() != notes[1]["payload"].get<std::string>().size()) {
+    fuzz::fail("state_apply", "not one notification of one length per subscription: " + notes.dump());
+  }
+}
+
 const std::function<void(const Bytes&)> kDecoders[] = {
     command_envelope,
     [](const Bytes& in) { runtime::ReadRequest::parse(in).signed_by_sender(RuntimeFixture::get().domain); },
@@ -232,10 +378,9 @@ const std::function<void(const Bytes&)> kDecoders[] = {
     sealed_container,
     query,
     hpke_envelope,
+    apply_through_dispatcher,
 };
 constexpr size_t kDecoderCount = sizeof kDecoders / sizeof kDecoders[0];
-
-std::string hex_string(ByteView bytes) { return "0x" + to_hex(bytes); }
 
 }  // namespace
 
@@ -268,12 +413,16 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   const Bytes blob = runtime::detail::encode_state_blob(f.ledger, f.ledger.state_hash(Bytes(32, 1)));
   seeds.emplace_back("state-blob", fuzz::seed({7}, blob));
   seeds.emplace_back("sealed-file", fuzz::seed({8}, enclave::seal_blob(enclave::Mode::kSimulation, f.mrenclave,
-                                                                      f.root_key, kSealName, blob)));
+                                                                      f.root_key, kSealName,
+                                                                      enclave::SealBinding{kFuzzInstance, 1}, blob)));
   seeds.emplace_back("query", fuzz::seed({9}, query));
   seeds.emplace_back("query-nonce", fuzz::seed({9}, text_bytes(R"({"op":"nonce","account":")" +
                                                                runtime::format_address(f.alice.address) + "\"}")));
   seeds.emplace_back("hpke-command", fuzz::seed({10}, runtime::seal_to(f.hpke.public_key, runtime::kCommandInfo,
                                                                        text_bytes(command_json))));
+  for (size_t i = 0; i < 2; ++i) {
+    seeds.emplace_back("apply-" + std::to_string(i), fuzz::seed({11, static_cast<uint8_t>(i)}, f.entry_plaintexts[i]));
+  }
   fuzz::write_seeds_if_asked(seeds);
   return 0;
 }

@@ -22,6 +22,7 @@ const char* error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kSealedDataCorrupt: return "sealed_data_corrupt";
     case ErrorCode::kSealedDataForeign: return "sealed_data_foreign";
     case ErrorCode::kStorageError: return "storage_error";
+    case ErrorCode::kSealedDataStale: return "sealed_data_stale";
     case ErrorCode::kAttestationUnavailable: return "attestation_unavailable";
     case ErrorCode::kInvalidMessage: return "invalid_message";
     case ErrorCode::kWrongEpoch: return "wrong_epoch";
@@ -40,6 +41,10 @@ const char* error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kEvidenceRefused: return "evidence_refused";
     case ErrorCode::kLeafNotAdmitted: return "leaf_not_admitted";
     case ErrorCode::kPolicyRefused: return "policy_refused";
+    case ErrorCode::kSelfUpdateRequired: return "self_update_required";
+    case ErrorCode::kInvalidReplyKey: return "invalid_reply_key";
+    case ErrorCode::kStaleRequest: return "stale_request";
+    case ErrorCode::kReplayedRequest: return "replayed_request";
   }
   return "internal";
 }

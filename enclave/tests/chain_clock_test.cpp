@@ -38,13 +38,18 @@ TEST(ChainClock, CorruptBlobIsRefusedNotReset) {
     Enclave e = started(dir.path());
     e.sealed_store().put(kChainClockSealName, Bytes{0x01, 0x02});  // a valid seal of the wrong length
   }
-  Enclave restarted = started(dir.path());
+  // The clock is built at init (with the MLS component that uses it), so the restart itself refuses.
+  Enclave restarted(make_simulation_platform(), dir.path());
   try {
-    restarted.component<ChainClock>();
+    restarted.init(std::nullopt);
     FAIL() << "a malformed clock blob was accepted";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kSealedDataCorrupt);
   }
+  EXPECT_FALSE(restarted.initialized());
+  // Refused, not replaced: the next start meets the same blob.
+  Enclave again(make_simulation_platform(), dir.path());
+  EXPECT_THROW(again.init(std::nullopt), Error);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "anonify/mls/handshake_entry.h"
 #include "anonify/runtime/ledger.h"
 #include "evidence_test_util.h"
+#include "host_attack_suite.h"
 #include "mls/group_state.h"
 #include "mls_protocol_node.h"
 #include "runtime_test_util.h"
@@ -92,9 +93,9 @@ std::string edited_member_commit(mls::Group& member, const SecretBytes& signatur
 }
 
 // A member enclave `a` of the test domain's group, plus everything a host could compare.
-class HostAttack : public ::testing::Test {
+class MembershipScene {
  protected:
-  void SetUp() override {
+  MembershipScene() {
     a.create_group(test_domain());
     authenticator = a.call("mls_status")["group"]["epochAuthenticator"];
   }
@@ -117,7 +118,7 @@ class HostAttack : public ::testing::Test {
 // F1: the host's external commit with a fresh key (claiming the enclave's own address) is refused:
 // the group, its public state and its sealed file stay as they were, and the host never learns
 // the epoch authenticator (or any other secret) of an epoch it would be in.
-TEST_F(HostAttack, InjectedExternalJoinRefused) {
+ANONIFY_HOST_ATTACK_TEST(MembershipScene, InjectedExternalJoinRefused) {
   const Bytes own_address = hex_bytes(a.call("evidence")["address"]);
   TestMember mallory;  // the host's own key; no evidence for it exists
   ExternalJoin j = external_join(a, mallory.identity(own_address));
@@ -147,7 +148,7 @@ TEST_F(HostAttack, InjectedExternalJoinRefused) {
 // F1b: a fresh enclave refuses to join a group the host made (its creator holds no evidence, and
 // the group carries no policy bound to the enclave's contract); the interop path that joins
 // foreign groups never yields state keys.
-TEST_F(HostAttack, HostMadeGroupRefused) {
+ANONIFY_HOST_ATTACK_TEST(MembershipScene, HostMadeGroupRefused) {
   testing::TempDir dir_b;
   Node b(dir_b.path());
   b.admit_evidence_of(b);
@@ -197,7 +198,7 @@ TEST_F(HostAttack, HostMadeGroupRefused) {
   EXPECT_EQ(b.error_code("state_submit", submit), "not_member");
 }
 
-TEST_F(HostAttack, AttestedMemberJoinsAndTheCacheSurvivesARestart) {
+ANONIFY_HOST_ATTACK_TEST(MembershipScene, AttestedMemberJoinsAndTheCacheSurvivesARestart) {
   TestMember bob;
   a.call("mls_admit_evidence", bob.evidence());
   EXPECT_EQ(a.call("mls_admit_evidence", bob.evidence())["mlsSignatureKey"], hex(bob.keys.public_key));  // idempotent
@@ -209,7 +210,7 @@ TEST_F(HostAttack, AttestedMemberJoinsAndTheCacheSurvivesARestart) {
   EXPECT_EQ(hex(j.group.epoch_authenticator()), a.call("mls_status")["group"]["epochAuthenticator"]);
 }
 
-TEST_F(HostAttack, DepartedMembersEvidenceIsDropped) {
+ANONIFY_HOST_ATTACK_TEST(MembershipScene, DepartedMembersEvidenceIsDropped) {
   TestMember bob;
   add_test_member(bob);
   const Json remove = a.call("mls_commit_remove", Json{{"leaves", Json::array({1})}});
@@ -223,7 +224,7 @@ TEST_F(HostAttack, DepartedMembersEvidenceIsDropped) {
   EXPECT_EQ(a.call("mls_process_handshake", Json{{"handshake", again.handshake}})["outcome"], "external_join");
 }
 
-TEST_F(HostAttack, EvidenceAgeIsJudgedAtTheHandshakesBlock) {
+ANONIFY_HOST_ATTACK_TEST(MembershipScene, EvidenceAgeIsJudgedAtTheHandshakesBlock) {
   // A group whose policy admits evidence at most an hour old (reports are stamped kReportUnixTime).
   testing::TempDir dir_b;
   Node b(dir_b.path());
@@ -246,7 +247,7 @@ TEST_F(HostAttack, EvidenceAgeIsJudgedAtTheHandshakesBlock) {
             "external_join");
 }
 
-TEST_F(HostAttack, DuplicateIdentityRefused) {
+ANONIFY_HOST_ATTACK_TEST(MembershipScene, DuplicateIdentityRefused) {
   // An attested joiner whose evidence and credential both name an address already in the tree.
   TestMember twin;
   twin.address = hex_bytes(a.call("evidence")["address"]);
@@ -266,7 +267,7 @@ TEST_F(HostAttack, DuplicateIdentityRefused) {
   EXPECT_EQ(a.mls_fingerprint(), before);
 }
 
-TEST_F(HostAttack, EvidenceNotBindingTheLeafKeysRefused) {
+ANONIFY_HOST_ATTACK_TEST(MembershipScene, EvidenceNotBindingTheLeafKeysRefused) {
   TestMember bob;
   Json evidence = bob.evidence();
   TestMember other;
@@ -297,7 +298,7 @@ TEST_F(HostAttack, EvidenceNotBindingTheLeafKeysRefused) {
   EXPECT_EQ(a.mls_fingerprint(), before);
 }
 
-TEST_F(HostAttack, EvidenceUnderTheWrongCaRefused) {
+ANONIFY_HOST_ATTACK_TEST(MembershipScene, EvidenceUnderTheWrongCaRefused) {
   TestMember bob;
   // A genuine Intel IAS report (Intel's signing certificate): a simulation build's compiled-in
   // anchor is the development CA, so Intel's chain is not its kind.
@@ -317,7 +318,7 @@ TEST_F(HostAttack, EvidenceUnderTheWrongCaRefused) {
   EXPECT_EQ(a.error_code("mls_process_handshake", Json{{"handshake", j.handshake}}), "leaf_not_admitted");
 }
 
-TEST_F(HostAttack, EvidenceOutsideTheGroupPolicyRefused) {
+ANONIFY_HOST_ATTACK_TEST(MembershipScene, EvidenceOutsideTheGroupPolicyRefused) {
   // Verified evidence the group's policy refuses: a DEBUG enclave, another signer, a bad status.
   TestMember debug, foreign, outdated;
   dev_ias::QuoteFields debug_fields;
@@ -340,7 +341,7 @@ TEST_F(HostAttack, EvidenceOutsideTheGroupPolicyRefused) {
   }
 }
 
-TEST_F(HostAttack, MemberCommitSwappingItsSignatureKeyRefused) {
+ANONIFY_HOST_ATTACK_TEST(MembershipScene, MemberCommitSwappingItsSignatureKeyRefused) {
   TestMember bob;
   mls::Group bob_group = add_test_member(bob);
   const mls::SignatureKeyPair fresh = mls::generate_signature_key_pair();
@@ -366,7 +367,7 @@ TEST_F(HostAttack, MemberCommitSwappingItsSignatureKeyRefused) {
             "commit");
 }
 
-TEST_F(HostAttack, GroupIdOrDomainMismatchRefused) {
+ANONIFY_HOST_ATTACK_TEST(MembershipScene, GroupIdOrDomainMismatchRefused) {
   testing::TempDir dir_b;
   Node b(dir_b.path());
   b.admit_evidence_of(b);
@@ -396,7 +397,7 @@ TEST_F(HostAttack, GroupIdOrDomainMismatchRefused) {
   EXPECT_EQ(a.call("mls_process_handshake", Json{{"handshake", join["handshake"]}})["outcome"], "external_join");
 }
 
-TEST_F(HostAttack, PolicyWideningCommitRefused) {
+ANONIFY_HOST_ATTACK_TEST(MembershipScene, PolicyWideningCommitRefused) {
   // A member (attested, but compromised or driven by its host) commits a GroupContextExtensions
   // proposal that widens the policy to any signer. No governance signature accompanies it: refused.
   TestMember bob;
@@ -414,7 +415,7 @@ TEST_F(HostAttack, PolicyWideningCommitRefused) {
   EXPECT_EQ(membership::group_policy_of(bob_group.context()).measurement.signer->mrsigner, enclave::simulation_mrsigner());
 }
 
-TEST_F(HostAttack, PolicyThatDoesNotAdmitTheCreatorRefused) {
+ANONIFY_HOST_ATTACK_TEST(MembershipScene, PolicyThatDoesNotAdmitTheCreatorRefused) {
   testing::TempDir dir_b;
   Node b(dir_b.path());
   Json params{{"domain", test_domain()}, {"policy", dev_ias::test_policy()}};

@@ -56,6 +56,16 @@ TEST(MlsMethods, CreateFollowJoinCommitAndResumeAfterRestart) {
   EXPECT_EQ(b.call("mls_process_handshake", Json{{"handshake", update["handshake"]}})["outcome"], "own_commit");
   EXPECT_EQ(a.call("mls_status")["group"]["epochAuthenticator"], b.call("mls_status")["group"]["epochAuthenticator"]);
 
+  // Restarted from sealed state, a retires its leaf secrets before anything else: a self-update.
+  EXPECT_EQ(a.call("mls_status")["selfUpdateRequired"], true);
+  EXPECT_EQ(a.error_code("mls_commit_remove", Json{{"leaves", Json::array({1})}}), "self_update_required");
+  const Json self_update = a.call("mls_commit_update", Json{{"domain", domain}});
+  EXPECT_EQ(a.call("mls_status")["selfUpdateRequired"], true);  // until it is applied from the log
+  EXPECT_EQ(b.call("mls_process_handshake", Json{{"handshake", self_update["handshake"]}})["outcome"], "commit");
+  EXPECT_EQ(a.call("mls_process_handshake", Json{{"handshake", self_update["handshake"]}})["outcome"], "own_commit");
+  EXPECT_EQ(a.call("mls_status")["selfUpdateRequired"], false);
+  EXPECT_EQ(b.call("mls_status")["selfUpdateRequired"], false);
+
   // a removes b.
   EXPECT_EQ(a.error_code("mls_commit_remove", Json{{"leaves", Json::array()}}), "invalid_params");
   const Json remove = a.call("mls_commit_remove", Json{{"leaves", Json::array({1})}});

@@ -23,6 +23,14 @@ class Node {
     call("init", Json{{"dataDir", data_dir_}});
   }
 
+  // A restart whose `init` must fail: returns the error object; the enclave stays uninitialized.
+  Json restart_error() {
+    enclave_ = std::make_unique<Enclave>(make_simulation_platform(), std::nullopt);
+    return error("init", Json{{"dataDir", data_dir_}});
+  }
+
+  const std::string& data_dir() const noexcept { return data_dir_; }
+
   Json call(const std::string& method, const Json& params = Json::object()) {
     const Json response = raw(method, params);
     EXPECT_TRUE(response.contains("result")) << method << ": " << response.dump();

@@ -94,7 +94,7 @@ TEST_F(RuntimeBatchSigning, SignsEntriesOfSeveralUsersOverTheContractsDigest) {
 
   // The batch's entries apply in order on both enclaves as stateCounters 1..3.
   for (size_t i = 0; i < submitted.size(); ++i) {
-    const Json params{{"stateCounter", std::to_string(i + 1)}, {"epoch", "2"}, {"entry", entries[i]}};
+    const Json params{{"stateCounter", std::to_string(i + 1)}, {"epoch", "2"}, {"entry", entries[i]}, {"blockTimestamp", "1700000100"}};
     const Json ra = a.call("state_apply", params);
     const Json rb = b.call("state_apply", params);
     EXPECT_EQ(ra["outcome"], "applied") << ra.dump();

@@ -19,15 +19,21 @@ using fixtures::transfer;
 
 constexpr uint64_t kEpoch = 3;
 
+EntryScope scope(uint64_t epoch = kEpoch) { return EntryScope{fixtures::text_bytes("token"), epoch}; }
+
+// A producer of its first entry in the epoch: entries sealed with it never clash on sequence numbers
+// (the tests of the producer sequence choose their positions themselves).
+EntryPosition fresh_producer() { return EntryPosition{address_from_bytes(crypto::random_bytes(kAddressSize)), 0}; }
+
 class RuntimeLedger : public ::testing::Test {
  protected:
   Bytes entry(const SignedCommand& c, const Domain& domain = test_domain(), uint64_t epoch = kEpoch) const {
-    return seal_entry(key, epoch, entry_plaintext(c, domain));
+    return seal_entry(key, scope(epoch), fresh_producer(), entry_plaintext(c, domain));
   }
   // Applies at the next counter on `ledger` (default: a).
   EntryOutcome apply(const Bytes& e, Ledger* ledger = nullptr) {
     Ledger& l = ledger ? *ledger : a;
-    return l.apply_entry(l.last_applied() + 1, kEpoch, e, key);
+    return l.apply_entry(l.last_applied() + 1, scope(), e, key);
   }
 
   SecretBytes key = crypto::random_secret(kEntryKeySize);
@@ -62,7 +68,7 @@ TEST_F(RuntimeLedger, CountersMustFollowTheLog) {
   EXPECT_THROW(
       {
         try {
-          a.apply_entry(2, kEpoch, e, key);
+          a.apply_entry(2, scope(), e, key);
         } catch (const Error& err) {
           EXPECT_EQ(err.code(), ErrorCode::kCounterGap);
           throw;
@@ -70,10 +76,10 @@ TEST_F(RuntimeLedger, CountersMustFollowTheLog) {
       },
       Error);
   EXPECT_EQ(a.last_applied(), 0u);
-  EXPECT_TRUE(a.apply_entry(0, kEpoch, e, key).duplicate);  // the log starts at 1
-  EXPECT_TRUE(a.apply_entry(1, kEpoch, e, key).applied);
+  EXPECT_TRUE(a.apply_entry(0, scope(), e, key).duplicate);  // the log starts at 1
+  EXPECT_TRUE(a.apply_entry(1, scope(), e, key).applied);
   const Bytes before = a.serialize();
-  EXPECT_TRUE(a.apply_entry(1, kEpoch, e, key).duplicate);
+  EXPECT_TRUE(a.apply_entry(1, scope(), e, key).duplicate);
   EXPECT_EQ(a.serialize(), before);
 }
 
@@ -89,7 +95,7 @@ TEST_F(RuntimeLedger, UndecryptableEntriesConsumeTheCounterOnly) {
   bad.push_back(Bytes(good.begin(), good.end() - 1));
   bad.push_back(Bytes{0x01});
   bad.push_back(Bytes{});
-  bad.push_back(seal_entry(crypto::random_secret(kEntryKeySize), kEpoch, entry_plaintext(owner.command(1, "{}"), test_domain())));
+  bad.push_back(seal_entry(crypto::random_secret(kEntryKeySize), scope(), fresh_producer(), entry_plaintext(owner.command(1, "{}"), test_domain())));
   for (const Bytes& e : bad) {
     const Bytes state = a.serialize();
     const uint64_t counter = a.last_applied() + 1;
@@ -99,11 +105,11 @@ TEST_F(RuntimeLedger, UndecryptableEntriesConsumeTheCounterOnly) {
     EXPECT_FALSE(out.sender.has_value());
     EXPECT_EQ(a.last_applied(), counter);
     Ledger expected = Ledger::deserialize(state, std::make_unique<TokenRuntime>());
-    EXPECT_EQ(expected.apply_entry(counter, kEpoch, Bytes{}, key).reason, ledger_reason::kUndecryptable);
+    EXPECT_EQ(expected.apply_entry(counter, scope(), Bytes{}, key).reason, ledger_reason::kUndecryptable);
     EXPECT_EQ(a.serialize(), expected.serialize());
   }
   // An entry of another epoch does not open either (the epoch is in the AAD).
-  EXPECT_EQ(a.apply_entry(a.last_applied() + 1, kEpoch + 1, good, key).reason, ledger_reason::kUndecryptable);
+  EXPECT_EQ(a.apply_entry(a.last_applied() + 1, scope(kEpoch + 1), good, key).reason, ledger_reason::kUndecryptable);
   EXPECT_EQ(a.next_nonce(owner.address), 1u);
 }
 
@@ -126,11 +132,18 @@ TEST_F(RuntimeLedger, ReplayedResignedAndForeignCommandsAreRejected) {
   const EntryOutcome foreign = apply(entry(owner.command(2, transfer(mallory, "10"), other), other));
   EXPECT_EQ(foreign.reason, ledger_reason::kDomainMismatch);
   // ...and one whose signature is for another domain than the entry says.
-  EXPECT_EQ(apply(entry(owner.command(2, transfer(mallory, "10"), other))).reason, ledger_reason::kBadUserSignature);
+  const EntryOutcome cross = apply(entry(owner.command(2, transfer(mallory, "10"), other)));
+  EXPECT_EQ(cross.reason, ledger_reason::kBadUserSignature);
 
-  // Only the counter moved.
+  // Only the counter moved, and each entry's producer sequence (its position was valid): exactly
+  // what a malformed entry at the same positions does.
   Ledger expected = Ledger::deserialize(state, std::make_unique<TokenRuntime>());
-  for (int i = 0; i < 4; ++i) expected.apply_entry(expected.last_applied() + 1, kEpoch, Bytes{}, key);
+  for (const EntryOutcome* out : {&replay, &resigned, &foreign, &cross}) {
+    ASSERT_TRUE(out->position.has_value());
+    const std::string garbage = "not json";
+    EXPECT_EQ(expected.apply_entry(expected.last_applied() + 1, scope(), seal_entry(key, scope(), *out->position, fixtures::text_bytes(garbage)), key).reason,
+              ledger_reason::kMalformedEntry);
+  }
   EXPECT_EQ(a.serialize(), expected.serialize());
   EXPECT_EQ(a.query(alice.address, Json{{"op", "balanceOf"}, {"account", alice.hex}}).result, "10");
 }
@@ -138,7 +151,7 @@ TEST_F(RuntimeLedger, ReplayedResignedAndForeignCommandsAreRejected) {
 TEST_F(RuntimeLedger, MalformedPlaintextsAreRejectedDeterministically) {
   const std::string inner = owner.command(0, init_token("1")).to_json().dump();
   for (const std::string& plain : {std::string("not json"), inner, std::string(R"({"domain":{}})")}) {
-    const Bytes e = seal_entry(key, kEpoch, Bytes(plain.begin(), plain.end()));
+    const Bytes e = seal_entry(key, scope(), fresh_producer(), Bytes(plain.begin(), plain.end()));
     EXPECT_EQ(apply(e).reason, ledger_reason::kMalformedEntry) << plain;
   }
   EXPECT_EQ(a.last_applied(), 3u);
@@ -236,18 +249,18 @@ TEST_F(RuntimeLedger, SnapshotsBringALateJoinerToTheSameState) {
   ASSERT_TRUE(apply(entry(owner.command(0, init_token("1000")))).applied);
   ASSERT_TRUE(apply(entry(owner.command(1, transfer(alice, "40")))).applied);
   Ledger joiner{std::make_unique<TokenRuntime>()};
-  const Bytes snap = seal_snapshot(key, kEpoch, a);  // state as of counter 2, to be entry 3
+  const Bytes snap = seal_snapshot(key, scope(), a);  // state as of counter 2, to be entry 3
   // A snapshot of another counter cannot close the gap; neither can a tampered one or a plain entry.
-  EXPECT_THROW(joiner.apply_entry(4, kEpoch, snap, key), Error);
+  EXPECT_THROW(joiner.apply_entry(4, scope(), snap, key), Error);
   Bytes tampered = snap;
   tampered[tampered.size() - 1] ^= 1;
-  EXPECT_THROW(joiner.apply_entry(3, kEpoch, tampered, key), Error);
-  EXPECT_THROW(joiner.apply_entry(3, kEpoch, entry(alice.command(0, "{}")), key), Error);
+  EXPECT_THROW(joiner.apply_entry(3, scope(), tampered, key), Error);
+  EXPECT_THROW(joiner.apply_entry(3, scope(), entry(alice.command(0, "{}")), key), Error);
   EXPECT_EQ(joiner.last_applied(), 0u);
 
-  const EntryOutcome adopted = joiner.apply_entry(3, kEpoch, snap, key);
+  const EntryOutcome adopted = joiner.apply_entry(3, scope(), snap, key);
   EXPECT_TRUE(adopted.applied && adopted.snapshot && adopted.adopted);
-  const EntryOutcome checked = a.apply_entry(3, kEpoch, snap, key);
+  const EntryOutcome checked = a.apply_entry(3, scope(), snap, key);
   EXPECT_TRUE(checked.applied && checked.snapshot && !checked.adopted);
   EXPECT_EQ(joiner.serialize(), a.serialize());
   EXPECT_EQ(joiner.last_applied(), 3u);
@@ -264,9 +277,89 @@ TEST_F(RuntimeLedger, SnapshotsBringALateJoinerToTheSameState) {
   EXPECT_FALSE(stale.applied);
   EXPECT_EQ(stale.reason, ledger_reason::kSnapshotMismatch);
   Ledger expected = Ledger::deserialize(state, std::make_unique<TokenRuntime>());
-  expected.apply_entry(expected.last_applied() + 1, kEpoch, Bytes{}, key);
+  expected.apply_entry(expected.last_applied() + 1, scope(), Bytes{}, key);
   EXPECT_EQ(a.serialize(), expected.serialize());
   EXPECT_EQ(apply(tampered).reason, ledger_reason::kUndecryptable);
+}
+
+// F5 / entry AAD: an entry is bound to its group, epoch, producer and the producer's sequence
+// number; each producer's entries apply only in sequence. A refusal consumes the counter only, the
+// same way on every replica.
+TEST_F(RuntimeLedger, EachProducersEntriesApplyOnlyInSequence) {
+  const Address producer = address_from_bytes(crypto::random_bytes(kAddressSize));
+  const auto at = [&](uint64_t sequence, const SignedCommand& c, uint64_t epoch = kEpoch) {
+    return seal_entry(key, scope(epoch), EntryPosition{producer, sequence}, entry_plaintext(c, test_domain()));
+  };
+  Ledger b{std::make_unique<TokenRuntime>()};
+  const auto both = [&](const Bytes& e) {
+    const EntryOutcome x = apply(e);
+    const EntryOutcome y = apply(e, &b);
+    EXPECT_EQ(x.reason, y.reason);
+    EXPECT_EQ(a.serialize(), b.serialize());
+    return x;
+  };
+  // The owner's and mallory's init, produced in this order by one enclave, fed in reverse: the
+  // second is refused, so mallory cannot become the owner; the first then applies.
+  const Bytes owners = at(0, owner.command(0, init_token("1000")));
+  const Bytes mallorys = at(1, mallory.command(0, init_token("1000")));
+  const Bytes before = a.serialize();
+  const EntryOutcome reordered = both(mallorys);
+  EXPECT_FALSE(reordered.applied);
+  EXPECT_EQ(reordered.reason, ledger_reason::kOutOfSequence);
+  EXPECT_EQ(reordered.position->sequence, 1u);
+  EXPECT_EQ(reordered.expected_sequence, 0u);
+  EXPECT_FALSE(reordered.sender.has_value());
+  Ledger expected = Ledger::deserialize(before, std::make_unique<TokenRuntime>());
+  expected.apply_entry(1, scope(), Bytes{}, key);
+  EXPECT_EQ(a.serialize(), expected.serialize());  // only the counter moved
+  EXPECT_TRUE(both(owners).applied);
+  EXPECT_EQ(a.next_sequence(producer, kEpoch), 1u);
+  EXPECT_EQ(a.query(owner.address, Json{{"op", "tokenInfo"}}).result["owner"], owner.hex);
+  // A replay of an applied entry is out of sequence (before its nonce is even looked at).
+  EXPECT_EQ(both(owners).reason, ledger_reason::kOutOfSequence);
+  // An omission: sequence 2 while 1 is missing.
+  EXPECT_EQ(both(at(2, owner.command(1, transfer(alice, "1")))).reason, ledger_reason::kOutOfSequence);
+  // A command rejected inside uses up its sequence number all the same.
+  EXPECT_EQ(both(mallorys).reason, "already initialized");
+  EXPECT_EQ(a.next_sequence(producer, kEpoch), 2u);
+  // The position is authenticated: the header rewritten to another producer or sequence, or the
+  // entry opened under another group id, does not open.
+  Bytes moved = at(2, owner.command(1, transfer(alice, "1")));
+  moved[1 + kAddressSize + 7] ^= 0x01;  // sequence 2 -> 3
+  EXPECT_EQ(both(moved).reason, ledger_reason::kUndecryptable);
+  const Bytes good = at(2, owner.command(1, transfer(alice, "1")));
+  EXPECT_EQ(a.apply_entry(a.last_applied() + 1, EntryScope{fixtures::text_bytes("other"), kEpoch}, good, key).reason,
+            ledger_reason::kUndecryptable);
+  Ledger c = a;
+  EXPECT_TRUE(apply(good, &c).applied);
+  // A new epoch counts from 0 again; the old epoch's entries are then out of sequence.
+  EXPECT_EQ(a.apply_entry(a.last_applied() + 1, scope(kEpoch + 1), at(1, owner.command(1, transfer(alice, "1")), kEpoch + 1), key).reason,
+            ledger_reason::kOutOfSequence);
+  EXPECT_TRUE(a.apply_entry(a.last_applied() + 1, scope(kEpoch + 1), at(0, owner.command(1, transfer(alice, "1")), kEpoch + 1), key).applied);
+  EXPECT_EQ(a.next_sequence(producer, kEpoch + 1), 1u);
+  EXPECT_EQ(a.next_sequence(producer, kEpoch), 0u);
+  EXPECT_EQ(apply(at(2, owner.command(2, transfer(alice, "1")))).reason, ledger_reason::kOutOfSequence);
+  // The sequences are part of the state (its hash, snapshots, the sealed blob).
+  const Ledger copy = Ledger::deserialize(a.serialize(), std::make_unique<TokenRuntime>());
+  EXPECT_EQ(copy.next_sequence(producer, kEpoch + 1), 1u);
+  EXPECT_EQ(copy.serialize(), a.serialize());
+}
+
+// Padding: every command entry of one bucket has one length, whatever the command says.
+TEST_F(RuntimeLedger, EntryPlaintextsArePaddedToBuckets) {
+  const Bytes small = entry(owner.command(0, transfer(alice, "1")));
+  const Bytes large = entry(owner.command(0, transfer(alice, "123456789012345678901234567890")));
+  const Bytes init = entry(owner.command(0, init_token("1000")));
+  EXPECT_EQ(small.size(), large.size());
+  // version, producer, sequence, AEAD nonce and tag around the padded plaintext.
+  constexpr size_t kOverhead = 1 + kAddressSize + 8 + 12 + 16;
+  for (const Bytes* e : {&small, &init}) {
+    EXPECT_NE(std::find(kEnvelopeBuckets.begin(), kEnvelopeBuckets.end(), e->size() - kOverhead), kEnvelopeBuckets.end()) << e->size();
+  }
+  const std::optional<SecretBytes> plain = open_entry(key, scope(), small);
+  ASSERT_TRUE(plain.has_value());
+  const Bytes expected = entry_plaintext(owner.command(0, transfer(alice, "1")), test_domain());
+  EXPECT_EQ(plain->size(), expected.size());
 }
 
 }  // namespace

@@ -49,7 +49,7 @@ class RuntimeStateMethods : public ::testing::Test {
   }
   // Applies on both enclaves; checks they agree; returns a's result.
   Json apply_both(uint64_t counter, const Json& submitted) {
-    const Json params{{"stateCounter", std::to_string(counter)}, {"epoch", submitted["epoch"]}, {"entry", submitted["entry"]}};
+    const Json params{{"stateCounter", std::to_string(counter)}, {"epoch", submitted["epoch"]}, {"entry", submitted["entry"]}, {"blockTimestamp", "1700000100"}};
     const Json ra = a.call("state_apply", params);
     const Json rb = b.call("state_apply", params);
     EXPECT_EQ(ra["stateHash"], rb["stateHash"]);
@@ -131,24 +131,30 @@ TEST_F(RuntimeStateMethods, ReplayedResignedAndTamperedEntriesAreRejectedIdentic
   const Json init = submit(owner.command(0, init_token("1000")));
   apply_both(1, init);
   const Json pay = submit(owner.command(1, transfer(alice, "5")));
-  // The same command twice in the log (both passed submit before either was applied).
+  const Json pay_again = submit(owner.command(1, transfer(alice, "5")));
+  // The same command twice in the log (both passed submit before either was applied): the second
+  // entry is in sequence, its command's nonce is used.
   apply_both(2, pay);
-  const Json replay = apply_both(3, pay);
+  const Json twice = apply_both(3, pay_again);
+  EXPECT_EQ(twice["outcome"], "rejected");
+  EXPECT_EQ(twice["reason"], "nonce mismatch");
+  // The same entry replayed: refused by its producer sequence before its nonce is looked at.
+  const Json replay = apply_both(4, pay);
   EXPECT_EQ(replay["outcome"], "rejected");
-  EXPECT_EQ(replay["reason"], "nonce mismatch");
+  EXPECT_EQ(replay["reason"], "out of sequence");
   // Tampered entry.
   Json tampered = pay;
   std::string hex = pay["entry"].get<std::string>();
   hex[hex.size() - 1] = hex.back() == '0' ? '1' : '0';
   tampered["entry"] = hex;
-  const Json t = apply_both(4, tampered);
+  const Json t = apply_both(5, tampered);
   EXPECT_EQ(t["outcome"], "rejected");
   EXPECT_EQ(t["reason"], "undecryptable");
   EXPECT_FALSE(t.contains("sender"));
   // Re-signed by another key: refused at submit.
   EXPECT_EQ(submit_error(owner.command(2, transfer(mallory, "5"), fixtures::test_domain(), &mallory)), "bad_user_signature");
   EXPECT_EQ(read(a, alice, R"({"op":"balanceOf","account":")" + alice.hex + "\"}")["result"], "5");
-  EXPECT_EQ(a.call("state_status")["lastApplied"], "4");
+  EXPECT_EQ(a.call("state_status")["lastApplied"], "5");
 }
 
 TEST_F(RuntimeStateMethods, PreChecksAndOrderingErrorsChangeNothing) {
@@ -170,9 +176,9 @@ TEST_F(RuntimeStateMethods, PreChecksAndOrderingErrorsChangeNothing) {
   other.chain_id = 1;
   EXPECT_EQ(submit_error(owner.command(0, "{}", other)), "bad_user_signature");
 
-  const Json params{{"stateCounter", "1"}, {"epoch", init["epoch"]}, {"entry", init["entry"]}};
-  EXPECT_EQ(a.error_code("state_apply", Json{{"stateCounter", "2"}, {"epoch", init["epoch"]}, {"entry", init["entry"]}}), "counter_gap");
-  EXPECT_EQ(a.error_code("state_apply", Json{{"stateCounter", "1"}, {"epoch", "1"}, {"entry", init["entry"]}}), "epoch_mismatch");
+  const Json params{{"stateCounter", "1"}, {"epoch", init["epoch"]}, {"entry", init["entry"]}, {"blockTimestamp", "1700000100"}};
+  EXPECT_EQ(a.error_code("state_apply", Json{{"stateCounter", "2"}, {"epoch", init["epoch"]}, {"entry", init["entry"]}, {"blockTimestamp", "1700000100"}}), "counter_gap");
+  EXPECT_EQ(a.error_code("state_apply", Json{{"stateCounter", "1"}, {"epoch", "1"}, {"entry", init["entry"]}, {"blockTimestamp", "1700000100"}}), "epoch_mismatch");
   EXPECT_EQ(a.call("state_status")["lastApplied"], "0");
   EXPECT_EQ(a.call("state_apply", params)["outcome"], "applied");
   EXPECT_EQ(a.call("state_apply", params), (Json{{"stateCounter", "1"}, {"duplicate", true}}));
@@ -231,7 +237,7 @@ TEST_F(RuntimeStateMethods, NotMemberBeforeJoiningAndNothingBeforeInit) {
   const Bytes hpke_c = from_hex(c.call("evidence")["hpkePublicKey"].get<std::string>());
   EXPECT_EQ(c.error_code("state_submit", Json{{"payload", sealed_command(c, hpke_c, owner.command(0, init_token("1")))}, {"domain", domain_json()}}),
             "not_member");
-  EXPECT_EQ(c.error_code("state_apply", Json{{"stateCounter", "1"}, {"epoch", "1"}, {"entry", "0x01"}}), "not_member");
+  EXPECT_EQ(c.error_code("state_apply", Json{{"stateCounter", "1"}, {"epoch", "1"}, {"entry", "0x01"}, {"blockTimestamp", "1700000100"}}), "not_member");
   EXPECT_EQ(c.call("state_status")["member"], false);
   EXPECT_EQ(c.error_code("state_checkpoint", Json{{"domain", domain_json()}}), "invalid_state");
 
@@ -270,19 +276,19 @@ TEST_F(RuntimeStateMethods, NotificationsGoToEverySubscriptionForEveryEntry) {
     return Json();
   };
   const Json init = submit(owner.command(0, init_token("10")));
-  const Json params1{{"stateCounter", "1"}, {"epoch", init["epoch"]}, {"entry", init["entry"]}};
+  const Json params1{{"stateCounter", "1"}, {"epoch", init["epoch"]}, {"entry", init["entry"]}, {"blockTimestamp", "1700000100"}};
   a.call("state_apply", params1);
   const Json r1 = b.call("state_apply", params1);
   EXPECT_EQ(r1["notifications"].size(), 2U);
   EXPECT_EQ(changed(r1, owner_sub, owner_key), (Json{{"stateCounter", "1"}, {"changed", true}}));
   EXPECT_EQ(changed(r1, alice_sub, alice_key), (Json{{"stateCounter", "1"}, {"changed", false}}));
   const Json pay = submit(owner.command(1, transfer(alice, "3")));
-  const Json params2{{"stateCounter", "2"}, {"epoch", pay["epoch"]}, {"entry", pay["entry"]}};
+  const Json params2{{"stateCounter", "2"}, {"epoch", pay["epoch"]}, {"entry", pay["entry"]}, {"blockTimestamp", "1700000100"}};
   const Json r2 = b.call("state_apply", params2);
   EXPECT_EQ(changed(r2, alice_sub, alice_key)["changed"], true);
   EXPECT_EQ(b.call("state_unsubscribe", Json{{"subscriptionId", alice_sub}})["removed"], true);
   // Even a rejected (garbage) entry notifies every remaining subscription.
-  const Json r3 = b.call("state_apply", Json{{"stateCounter", "3"}, {"epoch", pay["epoch"]}, {"entry", "0x00"}});
+  const Json r3 = b.call("state_apply", Json{{"stateCounter", "3"}, {"epoch", pay["epoch"]}, {"entry", "0x00"}, {"blockTimestamp", "1700000100"}});
   EXPECT_EQ(r3["outcome"], "rejected");
   ASSERT_EQ(r3["notifications"].size(), 1U);
   EXPECT_EQ(changed(r3, owner_sub, owner_key)["changed"], false);
@@ -299,7 +305,7 @@ TEST_F(RuntimeStateMethods, StateIsSealedAfterEachApplyAndResumesAfterRestart) {
   EXPECT_EQ(after["lastApplied"], "2");
   EXPECT_EQ(after["stateHash"], before["stateHash"]);
   EXPECT_EQ(after["initialized"], true);
-  EXPECT_EQ(a.call("state_apply", Json{{"stateCounter", "2"}, {"epoch", pay["epoch"]}, {"entry", pay["entry"]}})["duplicate"], true);
+  EXPECT_EQ(a.call("state_apply", Json{{"stateCounter", "2"}, {"epoch", pay["epoch"]}, {"entry", pay["entry"]}, {"blockTimestamp", "1700000100"}})["duplicate"], true);
   EXPECT_EQ(read(a, alice, R"({"op":"balanceOf","account":")" + alice.hex + "\"}")["result"], "7");
   EXPECT_EQ(submit_error(owner.command(1, transfer(alice, "1"))), "nonce_mismatch");
 
@@ -308,8 +314,10 @@ TEST_F(RuntimeStateMethods, StateIsSealedAfterEachApplyAndResumesAfterRestart) {
   std::string blob = anonify::testing::read_text_file(path);
   blob[blob.size() - 3] ^= 0x40;
   { std::ofstream(path, std::ios::binary | std::ios::trunc) << blob; }
-  a.restart();
-  EXPECT_EQ(a.error_code("state_status"), "sealed_data_corrupt");
+  // The sealed state is read at init (never later), so the restart itself is refused.
+  EXPECT_EQ(a.restart_error()["code"], "sealed_data_corrupt");
+  EXPECT_EQ(a.error_code("state_status"), "invalid_state");
+  EXPECT_EQ(anonify::testing::read_text_file(path), blob);
 }
 
 TEST_F(RuntimeStateMethods, ALateJoinerCatchesUpFromASnapshot) {
@@ -325,12 +333,12 @@ TEST_F(RuntimeStateMethods, ALateJoinerCatchesUpFromASnapshot) {
                                                      {"domain", domain}});
   for (Node* n : {&a, &b, &c}) n->call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
   EXPECT_EQ(c.call("state_status")["epoch"], "3");
-  EXPECT_EQ(c.error_code("state_apply", Json{{"stateCounter", "2"}, {"epoch", "2"}, {"entry", "0x01"}}), "counter_gap");
+  EXPECT_EQ(c.error_code("state_apply", Json{{"stateCounter", "2"}, {"epoch", "2"}, {"entry", "0x01"}, {"blockTimestamp", "1700000100"}}), "counter_gap");
 
   const Json snap = a.call("state_snapshot", Json{{"domain", domain_json()}});
   EXPECT_EQ(snap["stateCounter"], "2");
   EXPECT_EQ(snap["epoch"], "3");
-  const Json params{{"stateCounter", "3"}, {"epoch", snap["epoch"]}, {"entry", snap["entry"]}};
+  const Json params{{"stateCounter", "3"}, {"epoch", snap["epoch"]}, {"entry", snap["entry"]}, {"blockTimestamp", "1700000100"}};
   const Json ra = a.call("state_apply", params);
   const Json rb = b.call("state_apply", params);
   const Json rc = c.call("state_apply", params);
@@ -343,7 +351,7 @@ TEST_F(RuntimeStateMethods, ALateJoinerCatchesUpFromASnapshot) {
   EXPECT_EQ(read(c, alice, R"({"op":"balanceOf","account":")" + alice.hex + "\"}")["result"], "9");
   // All three go on together.
   const Json pay = submit(alice.command(0, transfer(owner, "4")));
-  const Json p4{{"stateCounter", "4"}, {"epoch", pay["epoch"]}, {"entry", pay["entry"]}};
+  const Json p4{{"stateCounter", "4"}, {"epoch", pay["epoch"]}, {"entry", pay["entry"]}, {"blockTimestamp", "1700000100"}};
   EXPECT_EQ(a.call("state_apply", p4)["stateHash"], c.call("state_apply", p4)["stateHash"]);
   EXPECT_EQ(b.call("state_apply", p4)["stateHash"], c.call("state_status")["stateHash"]);
 }

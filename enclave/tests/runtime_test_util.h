@@ -45,18 +45,26 @@ struct User {
   }
 };
 
-/// enc ‖ ciphertext of `plaintext` to `recipient` with `info`, as a client seals it.
+/// enc ‖ ciphertext of `plaintext`, padded to kEnvelopeBuckets, to `recipient` with `info`, as a
+/// client seals it.
 inline Bytes client_seal(ByteView recipient, const char* info, const std::string& plaintext) {
-  const crypto::hpke::Sealed s = crypto::hpke::seal(crypto::hpke::kDefaultSuite, recipient, ByteView::from_string(info),
-                                                    ByteView(), ByteView::from_string(plaintext));
+  const Bytes padded = pad_to_bucket(ByteView::from_string(plaintext), kEnvelopeBuckets);
+  const crypto::hpke::Sealed s =
+      crypto::hpke::seal(crypto::hpke::kDefaultSuite, recipient, ByteView::from_string(info), ByteView(), padded);
   return concat({s.enc, s.ciphertext});
 }
 
-/// Opens enc ‖ ciphertext sealed to a client key.
+/// The padded plaintext of enc ‖ ciphertext sealed to a client key (its length is what the host sees).
+inline Bytes client_open_padded(ByteView sealed, ByteView private_key, const char* info) {
+  return crypto::hpke::open(crypto::hpke::kDefaultSuite, sealed.subview(0, 32), private_key, ByteView::from_string(info),
+                            ByteView(), sealed.subview(32, sealed.size() - 32));
+}
+
+/// Opens enc ‖ ciphertext sealed to a client key and strips the padding, as the client SDK does.
 inline std::string client_open(ByteView sealed, ByteView private_key, const char* info) {
-  const Bytes plain = crypto::hpke::open(crypto::hpke::kDefaultSuite, sealed.subview(0, 32), private_key,
-                                         ByteView::from_string(info), ByteView(), sealed.subview(32, sealed.size() - 32));
-  return std::string(plain.begin(), plain.end());
+  const std::optional<SecretBytes> plain = unpad(client_open_padded(sealed, private_key, info));
+  if (!plain) throw Error(ErrorCode::kDecodeError, "reply is not padded");
+  return std::string(reinterpret_cast<const char*>(plain->data()), plain->size());
 }
 
 inline std::string transfer(const User& to, const std::string& amount) {

@@ -228,5 +228,58 @@ TEST_F(RuntimeTokenOps, EncodingRoundTripsAndIsCanonical) {
   EXPECT_THROW(copy.decode(rb), Error);
 }
 
+// A state (from a forged snapshot or a faulty member) whose balances do not add up to the total
+// supply is refused on decode: move/mint would otherwise wrap around.
+TEST(RuntimeTokenDecode, BalancesMustSumToTheTotalSupplyWithoutOverflow) {
+  const fixtures::User a, b;
+  const Address& first = a.address < b.address ? a.address : b.address;
+  const Address& second = a.address < b.address ? b.address : a.address;
+  const auto amount = [](mls::TlsWriter& w, Amount v) {
+    w.u64(static_cast<uint64_t>(v >> 64));
+    w.u64(static_cast<uint64_t>(v));
+  };
+  // initialized, name, symbol, owner, totalSupply, balances (ordered), no allowances.
+  const auto state = [&](Amount supply, Amount x, Amount y) {
+    mls::TlsWriter w;
+    w.u8(1);
+    w.opaque(std::string("T"));
+    w.opaque(std::string("T"));
+    w.raw(first.data(), first.size());
+    amount(w, supply);
+    w.vector([&](mls::TlsWriter& v) {
+      v.raw(first.data(), first.size());
+      amount(v, x);
+      v.raw(second.data(), second.size());
+      amount(v, y);
+    });
+    w.vector([](mls::TlsWriter&) {});
+    return w.take();
+  };
+  const auto decodes = [](const Bytes& bytes) {
+    TokenRuntime t;
+    mls::TlsReader r(bytes);
+    t.decode(r);
+    return t;
+  };
+  const auto refused = [&](const Bytes& bytes, const std::string& why) {
+    TokenRuntime t;
+    ASSERT_TRUE(run(t, a, init_token("5")).applied);
+    const Bytes before = encode(t);
+    mls::TlsReader r(bytes);
+    try {
+      t.decode(r);
+      FAIL() << "decoded a state whose " << why;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kDecodeError) << why;
+    }
+    EXPECT_EQ(encode(t), before) << "a refused decode changed the state";
+  };
+  EXPECT_EQ(decodes(state(100, 60, 40)).balance_of(second), 40u);
+  refused(state(100, 60, 50), "balances exceed the supply");
+  refused(state(100, 60, 30), "balances fall short of the supply");
+  refused(state(kMaxAmount, kMaxAmount, 1), "balances overflow");
+  refused(state(kMaxAmount, kMaxAmount - 1, 2), "balances wrap to below the supply");
+}
+
 }  // namespace
 }  // namespace anonify::runtime

@@ -33,46 +33,106 @@ void write_raw(const std::string& path, const Bytes& data) {
 
 const Bytes kMrenclave = crypto::sha256(ByteView::from_string("measurement"));
 const Bytes kRootKey = Bytes(32, 0x42);
+const Bytes kInstance = Bytes(kSealInstanceIdSize, 0x17);
+const SealBinding kBinding{kInstance, 7};
+
+Bytes seal(Mode mode, ByteView mrenclave, ByteView root_key, const std::string& name, ByteView plaintext) {
+  return seal_blob(mode, mrenclave, root_key, name, kBinding, plaintext);
+}
+SecretBytes unseal(Mode mode, ByteView mrenclave, ByteView root_key, const std::string& name, ByteView blob) {
+  return unseal_blob(mode, mrenclave, root_key, name, blob, ByteView(kInstance)).plaintext;
+}
 
 TEST(SealBlob, RoundTripAndLayout) {
   Bytes pt = ByteView::from_string("secret state").to_bytes();
-  Bytes blob = seal_blob(Mode::kSimulation, kMrenclave, kRootKey, "state", pt);
+  Bytes blob = seal(Mode::kSimulation, kMrenclave, kRootKey, "state", pt);
   EXPECT_EQ(blob.size(), kSealCiphertextOffset + pt.size() + 16);
   EXPECT_EQ(std::string(blob.begin(), blob.begin() + 8), "ANFYSEAL");
   EXPECT_EQ(blob[8], 0);
-  EXPECT_EQ(blob[9], 1);  // version 1
+  EXPECT_EQ(blob[9], 2);  // version 2: instance and generation
   EXPECT_EQ(Bytes(blob.begin() + 12, blob.begin() + 44), kMrenclave);
-  EXPECT_EQ(unseal_blob(Mode::kSimulation, kMrenclave, kRootKey, "state", blob).reveal(), pt);
+  EXPECT_EQ(Bytes(blob.begin() + 44, blob.begin() + 60), kInstance);
+  EXPECT_EQ(Bytes(blob.begin() + 60, blob.begin() + 68), (Bytes{0, 0, 0, 0, 0, 0, 0, 7}));
+  const Unsealed opened = unseal_blob(Mode::kSimulation, kMrenclave, kRootKey, "state", blob);
+  EXPECT_EQ(opened.plaintext.reveal(), pt);
+  EXPECT_EQ(opened.binding.instance_id, kInstance);
+  EXPECT_EQ(opened.binding.generation, 7u);
   // Fresh nonce each time.
-  EXPECT_NE(seal_blob(Mode::kSimulation, kMrenclave, kRootKey, "state", pt), blob);
+  EXPECT_NE(seal(Mode::kSimulation, kMrenclave, kRootKey, "state", pt), blob);
+  EXPECT_EQ(error_of([&] { seal_blob(Mode::kSimulation, kMrenclave, kRootKey, "state", SealBinding{kInstance, 0}, pt); }),
+            "invalid_argument");
+  EXPECT_EQ(error_of([&] { seal_blob(Mode::kSimulation, kMrenclave, kRootKey, "state", SealBinding{Bytes(15, 1), 1}, pt); }),
+            "invalid_argument");
+}
+
+TEST(SealBlob, AnotherInstanceIsForeignAndVersionOneIsRefused) {
+  Bytes blob = seal(Mode::kSimulation, kMrenclave, kRootKey, "state", Bytes(20, 7));
+  const Bytes other(kSealInstanceIdSize, 0x18);
+  try {
+    unseal_blob(Mode::kSimulation, kMrenclave, kRootKey, "state", blob, ByteView(other));
+    ADD_FAILURE() << "a blob of another instance opened";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kSealedDataForeign);
+    EXPECT_NE(std::string(e.what()).find("another instance"), std::string::npos) << e.what();
+  }
+  // A version 1 blob (the layout before instance and generation) is named and refused.
+  Bytes v1 = blob;
+  v1[9] = 1;
+  try {
+    unseal_blob(Mode::kSimulation, kMrenclave, kRootKey, "state", v1);
+    ADD_FAILURE() << "a version 1 blob opened";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kSealedDataCorrupt);
+    EXPECT_NE(std::string(e.what()).find("format version 1"), std::string::npos) << e.what();
+  }
+}
+
+TEST(SealManifest, RoundTripAndMalformedEncodings) {
+  const std::map<std::string, uint64_t> m{{"identity", 1}, {"mls-group", 9}, {"runtime-state", 12}};
+  const Bytes encoded = encode_seal_manifest(m);
+  EXPECT_EQ(decode_seal_manifest(encoded), m);
+  EXPECT_EQ(decode_seal_manifest(encode_seal_manifest({})), (std::map<std::string, uint64_t>{}));
+  for (size_t len = 0; len < encoded.size(); ++len) {
+    EXPECT_EQ(error_of([&] { decode_seal_manifest(ByteView(encoded).subview(0, len)); }), "sealed_data_corrupt") << len;
+  }
+  Bytes trailing = encoded;
+  trailing.push_back(0);
+  EXPECT_EQ(error_of([&] { decode_seal_manifest(trailing); }), "sealed_data_corrupt");
+  Bytes unsorted{1, 0, 2, 1, 'b', 0, 0, 0, 0, 0, 0, 0, 1, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 1};
+  EXPECT_EQ(error_of([&] { decode_seal_manifest(unsorted); }), "sealed_data_corrupt");
+  Bytes zero_generation{1, 0, 1, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(error_of([&] { decode_seal_manifest(zero_generation); }), "sealed_data_corrupt");
+  Bytes bad_name{1, 0, 1, 1, '/', 0, 0, 0, 0, 0, 0, 0, 1};
+  EXPECT_EQ(error_of([&] { decode_seal_manifest(bad_name); }), "sealed_data_corrupt");
 }
 
 TEST(SealBlob, EveryTamperedByteIsRefused) {
-  Bytes blob = seal_blob(Mode::kSimulation, kMrenclave, kRootKey, "state", Bytes(20, 7));
+  Bytes blob = seal(Mode::kSimulation, kMrenclave, kRootKey, "state", Bytes(20, 7));
   for (size_t i = 0; i < blob.size(); ++i) {
     Bytes bad = blob;
     bad[i] ^= 0x80;
-    std::string code = error_of([&] { unseal_blob(Mode::kSimulation, kMrenclave, kRootKey, "state", bad); });
-    // Header bytes 10 (mode) and 12..44 (MRENCLAVE) read as "foreign", everything else as corrupt.
+    std::string code = error_of([&] { unseal(Mode::kSimulation, kMrenclave, kRootKey, "state", bad); });
+    // Header bytes 10 (mode) and 12..44 (MRENCLAVE) read as "foreign", everything else (instance
+    // and generation included: they are authenticated) as corrupt.
     bool foreign_field = i == 10 || (i >= 12 && i < 44);
     EXPECT_EQ(code, foreign_field ? "sealed_data_foreign" : "sealed_data_corrupt") << "byte " << i;
   }
 }
 
 TEST(SealBlob, TruncatedForeignRenamedAndWrongKeyAreRefused) {
-  Bytes blob = seal_blob(Mode::kSimulation, kMrenclave, kRootKey, "state", Bytes(20, 7));
-  for (size_t len : {size_t{0}, size_t{8}, size_t{44}, size_t{71}, blob.size() - 1}) {
-    EXPECT_EQ(error_of([&] { unseal_blob(Mode::kSimulation, kMrenclave, kRootKey, "state", ByteView(blob).subview(0, len)); }),
+  Bytes blob = seal(Mode::kSimulation, kMrenclave, kRootKey, "state", Bytes(20, 7));
+  for (size_t len : {size_t{0}, size_t{8}, size_t{44}, size_t{71}, size_t{95}, blob.size() - 1}) {
+    EXPECT_EQ(error_of([&] { unseal(Mode::kSimulation, kMrenclave, kRootKey, "state", ByteView(blob).subview(0, len)); }),
               "sealed_data_corrupt")
         << len;
   }
   Bytes other = crypto::sha256(ByteView::from_string("other enclave"));
-  EXPECT_EQ(error_of([&] { unseal_blob(Mode::kSimulation, other, kRootKey, "state", blob); }), "sealed_data_foreign");
-  EXPECT_EQ(error_of([&] { unseal_blob(Mode::kSgx, kMrenclave, kRootKey, "state", blob); }), "sealed_data_foreign");
-  EXPECT_EQ(error_of([&] { unseal_blob(Mode::kSimulation, kMrenclave, kRootKey, "identity", blob); }), "sealed_data_corrupt");
-  EXPECT_EQ(error_of([&] { unseal_blob(Mode::kSimulation, kMrenclave, Bytes(32, 1), "state", blob); }), "sealed_data_corrupt");
-  EXPECT_EQ(error_of([&] { seal_blob(Mode::kSimulation, kMrenclave, kRootKey, "../x", {}); }), "invalid_argument");
-  EXPECT_EQ(error_of([&] { seal_blob(Mode::kSimulation, kMrenclave, kRootKey, "", {}); }), "invalid_argument");
+  EXPECT_EQ(error_of([&] { unseal(Mode::kSimulation, other, kRootKey, "state", blob); }), "sealed_data_foreign");
+  EXPECT_EQ(error_of([&] { unseal(Mode::kSgx, kMrenclave, kRootKey, "state", blob); }), "sealed_data_foreign");
+  EXPECT_EQ(error_of([&] { unseal(Mode::kSimulation, kMrenclave, kRootKey, "identity", blob); }), "sealed_data_corrupt");
+  EXPECT_EQ(error_of([&] { unseal(Mode::kSimulation, kMrenclave, Bytes(32, 1), "state", blob); }), "sealed_data_corrupt");
+  EXPECT_EQ(error_of([&] { seal(Mode::kSimulation, kMrenclave, kRootKey, "../x", {}); }), "invalid_argument");
+  EXPECT_EQ(error_of([&] { seal(Mode::kSimulation, kMrenclave, kRootKey, "", {}); }), "invalid_argument");
 }
 
 TEST(WriteFileAtomic, ReplacesWholeFilesAndLeavesNoTemporaries) {
@@ -109,7 +169,9 @@ TEST_F(EnclaveInitTest, CreatesThenUnsealsTheSameIdentity) {
   EXPECT_EQ(second->identity().eth_address(), first->identity().eth_address());
   EXPECT_EQ(second->identity().hpke_public_key(), first->identity().hpke_public_key());
   EXPECT_EQ(second->identity().mls_signature_public_key(), first->identity().mls_signature_public_key());
-  EXPECT_EQ(second->seal_all(), std::vector<std::string>{"identity"});
+  // The components with sealed state are built at init (they read their blobs then, never later).
+  EXPECT_EQ(second->seal_all(), (std::vector<std::string>{"identity", "chain-clock", "membership-evidence",
+                                                            "mls-group", "runtime-state"}));
 }
 
 TEST_F(EnclaveInitTest, TamperedIdentityIsRefusedAndLeftInPlace) {
@@ -129,7 +191,7 @@ TEST_F(EnclaveInitTest, ForeignMeasurementIsRefused) {
   std::string path = dir_.file("identity.sealed");
   Bytes key = read_all(dir_.file(kSimulationSealKeyFile));
   // What another enclave build would have sealed under the same key file.
-  Bytes foreign = seal_blob(Mode::kSimulation, crypto::sha256(ByteView::from_string("other build")), key, "identity", Bytes(97, 1));
+  Bytes foreign = seal(Mode::kSimulation, crypto::sha256(ByteView::from_string("other build")), key, "identity", Bytes(97, 1));
   write_raw(path, foreign);
   EXPECT_EQ(error_of([&] { make()->init(dir_.path()); }), "sealed_data_foreign");
   EXPECT_EQ(read_all(path), foreign);
@@ -169,9 +231,38 @@ TEST_F(EnclaveInitTest, RegisteredSealersAreWrittenBySealAll) {
   auto enclave = make();
   enclave->init(dir_.path());
   enclave->add_sealer("group-state", [] { return Bytes{1, 2, 3}; });
-  EXPECT_EQ(enclave->seal_all(), (std::vector<std::string>{"identity", "group-state"}));
+  EXPECT_EQ(enclave->seal_all(), (std::vector<std::string>{"identity", "chain-clock", "group-state",
+                                                             "membership-evidence", "mls-group", "runtime-state"}));
   EXPECT_EQ(enclave->sealed_store().get("group-state")->reveal(), (Bytes{1, 2, 3}));
   EXPECT_EQ(error_of([&] { enclave->add_sealer("identity", [] { return Bytes{}; }); }), "invalid_argument");
+}
+
+// In one run the store refuses a blob older than what it already wrote or read under that name, and
+// every write takes a higher generation than everything before it.
+TEST_F(EnclaveInitTest, TheStoreRefusesOlderGenerationsWithinARun) {
+  auto enclave = make();
+  enclave->init(dir_.path());
+  SealedStore& store = enclave->sealed_store();
+  EXPECT_EQ(store.instance_id().size(), kSealInstanceIdSize);
+  const uint64_t start = store.generation();
+  store.put("blob", Bytes{1});
+  const Bytes old_blob = read_all(dir_.file("blob.sealed"));
+  store.put("blob", Bytes{2});
+  EXPECT_GT(store.generation(), start + 2);  // each put: the blob, then the manifest
+  const Bytes new_blob = read_all(dir_.file("blob.sealed"));
+  write_raw(dir_.file("blob.sealed"), old_blob);
+  EXPECT_EQ(error_of([&] { store.get("blob"); }), "sealed_data_stale");
+  write_raw(dir_.file("blob.sealed"), new_blob);
+  EXPECT_EQ(store.get("blob")->reveal(), Bytes{2});
+  EXPECT_EQ(error_of([&] { store.put(kSealManifestName, Bytes{}); }), "invalid_argument");
+  // A restart takes the manifest's generations as floors: the old blob is refused at init.
+  write_raw(dir_.file("blob.sealed"), old_blob);
+  auto restarted = make();
+  restarted->init(dir_.path());  // nothing reads "blob" at init: only the manifest knows it
+  EXPECT_EQ(error_of([&] { restarted->sealed_store().get("blob"); }), "sealed_data_stale");
+  write_raw(dir_.file("blob.sealed"), new_blob);
+  EXPECT_EQ(restarted->sealed_store().get("blob")->reveal(), Bytes{2});
+  EXPECT_GT(restarted->sealed_store().generation(), start + 2);
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ import {
   ReadRefusedError,
 } from "./errors";
 import { DEFAULT_REQUEST_TIMEOUT_MS, NodeHttpClient } from "./http";
-import { checkEnclaveTrust, checkJoinReportData, type TrustedEnclave } from "./trust";
+import { checkCheckpointAgreement, checkEnclaveTrust, checkJoinReportData, type TrustedEnclave } from "./trust";
 import {
   groupDomain,
   lowerHex,
@@ -54,6 +54,13 @@ export interface AnonifyClientOptions {
   waitTimeoutMs?: number;
   /** Timeout of each HTTP request. */
   requestTimeoutMs?: number;
+  /**
+   * Before a read is trusted, the node enclave's latest checkpoint is compared with the other active enclaves'
+   * checkpoints at the same counter (a different hash is refused: `checkpoint_divergence`). This many other
+   * enclaves must have checkpointed the same state (`checkpoint_quorum` otherwise). Default 0: none required,
+   * none may differ.
+   */
+  checkpointQuorum?: number;
 }
 
 /** The final, successful state of a command. */
@@ -158,6 +165,16 @@ export class NotificationSubscription {
   }
 }
 
+/**
+ * `issuedAt` for a read or subscription: now, or the latest block's time when the chain is ahead of this machine's
+ * clock (the enclave judges issuedAt against the newest block time it applied, enclave/PROTOCOL.md "User messages").
+ */
+export async function chainIssuedAt(provider: Provider): Promise<bigint> {
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  const latest = await provider.getBlock("latest");
+  return latest !== null && BigInt(latest.timestamp) > now ? BigInt(latest.timestamp) : now;
+}
+
 export class AnonifyClient {
   readonly node: NodeHttpClient;
   readonly signer: Signer;
@@ -165,6 +182,7 @@ export class AnonifyClient {
   readonly provider: Provider;
   readonly pollIntervalMs: number;
   readonly waitTimeoutMs: number;
+  readonly checkpointQuorum: number;
   private domainCache: TypedDataDomain | undefined;
   private senderCache: Hex | undefined;
   /** Next nonce to use, or undefined when it must be read from the enclave. */
@@ -182,6 +200,9 @@ export class AnonifyClient {
     this.provider = provider;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.waitTimeoutMs = options.waitTimeoutMs ?? 120_000;
+    const quorum = options.checkpointQuorum ?? 0;
+    if (!Number.isInteger(quorum) || quorum < 0) throw new ClientArgumentError(`checkpointQuorum must be a non-negative integer, got ${quorum}`);
+    this.checkpointQuorum = quorum;
   }
 
   /** The user's address (lower-case hex). */
@@ -197,6 +218,14 @@ export class AnonifyClient {
       this.domainCache = groupDomain(chainId, this.group);
     }
     return this.domainCache;
+  }
+
+  /**
+   * `issuedAt` of reads and subscriptions: now, or the latest block's time when the chain is ahead of this machine's
+   * clock (the enclave judges issuedAt against the newest block time it applied, PROTOCOL.md "User messages").
+   */
+  private issuedAt(): Promise<bigint> {
+    return chainIssuedAt(this.provider);
   }
 
   health(): Promise<NodeHealth> {
@@ -313,7 +342,9 @@ export class AnonifyClient {
   /** Sends one signed query; returns the result or throws `ReadRefusedError` with the enclave's code. */
   async read<R = unknown>(query: TokenQuery): Promise<{ result: R; stateCounter: bigint }> {
     const enclave = await this.verifyEnclave();
-    const sealed = await sealRead({ enclaveHpkeKey: enclave.hpkePublicKey, signer: this.signer, domain: await this.domain(), query });
+    // The host orders the log; a reordered or forked log shows as a checkpoint other enclaves do not share.
+    await checkCheckpointAgreement(this.provider, enclave, { quorum: this.checkpointQuorum });
+    const sealed = await sealRead({ enclaveHpkeKey: enclave.hpkePublicKey, signer: this.signer, domain: await this.domain(), query, issuedAt: await this.issuedAt() });
     const response = await this.node.post<ReadResponse>("/reads", { payload: sealed.payload });
     const reply = await openReadReply<R>(sealed.replyKeyPair, response.reply);
     if (!reply.ok) throw new ReadRefusedError(reply.error.code, reply.error.message);
@@ -346,7 +377,7 @@ export class AnonifyClient {
    */
   async subscribe(onNotification?: (n: Notification) => void, onError?: (e: Error) => void): Promise<NotificationSubscription> {
     const enclave = await this.verifyEnclave();
-    const sealed = await sealSubscription({ enclaveHpkeKey: enclave.hpkePublicKey, signer: this.signer, domain: await this.domain() });
+    const sealed = await sealSubscription({ enclaveHpkeKey: enclave.hpkePublicKey, signer: this.signer, domain: await this.domain(), issuedAt: await this.issuedAt() });
     let subscription: NotificationSubscription | undefined;
     const early: Array<() => void> = [];
     const stream = await this.node.openEventStream(

@@ -80,7 +80,9 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, options: DemoOptio
     print(`Anonify demo on network "${hre.network.name}" (mode simulation, development IAS); data in ${root}`);
     const startBlock = await hre.ethers.provider.getBlockNumber();
     step("1. Deploying IasVerifier (SIMULATION CA pinned) and AnonifyGroup …");
-    const deployment = await deployAnonify(hre, { dataDir: root, deploymentId });
+    // The three nodes pay with accounts 1..3: they are the group's operators (only operators' joins are accepted).
+    const operators = await Promise.all(signers.slice(1, 4).map((s) => s.getAddress()));
+    const deployment = await deployAnonify(hre, { dataDir: root, deploymentId, operators });
     step(`   group ${deployment.group}, verifier ${deployment.verifier}, allowed MRENCLAVE ${deployment.mrenclaves[0].slice(0, 18)}…`);
 
     step("2. Starting 3 TEE nodes (one enclave process each); the first creates the group, the others join by external commit …");

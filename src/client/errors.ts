@@ -35,7 +35,11 @@ export type EnclaveDistrustReason =
   /** The join's attested REPORTDATA does not name this address or does not bind these keys. */
   | "report_data_mismatch"
   /** The enclave's join transaction (with its report) cannot be found or decoded. */
-  | "join_report_unavailable";
+  | "join_report_unavailable"
+  /** Another active enclave signed a different state hash at the counter of this enclave's latest checkpoint. */
+  | "checkpoint_divergence"
+  /** Fewer other active enclaves than the configured quorum checkpointed the same state. */
+  | "checkpoint_quorum";
 
 /** The node's enclave does not match the chain: the client refuses to encrypt anything to it. */
 export class EnclaveNotTrustedError extends AnonifyClientError {

@@ -157,3 +157,77 @@ export async function checkJoinReportData(provider: Provider, enclave: TrustedEn
     (lowerHex(hexlify(quote.mrenclave)) !== enclave.mrenclave ? `the report's MRENCLAVE is ${lowerHex(hexlify(quote.mrenclave))}` : undefined);
   if (problem !== undefined) throw new EnclaveNotTrustedError("report_data_mismatch", problem, enclave.address);
 }
+
+const CHECKPOINT_ABI = ["event CheckpointPosted(address indexed enclave, uint64 indexed stateCounter, bytes32 stateHash)"] as const;
+
+/** How a trusted enclave's latest checkpoint compares with the other enclaves' checkpoints at the same counter. */
+export interface CheckpointAgreementResult {
+  /** The enclave's latest checkpointed counter (0: it has not checkpointed yet). */
+  stateCounter: bigint;
+  stateHash: Hex;
+  /** Other active enclaves that checkpointed the same state at that counter. */
+  agreeing: Hex[];
+}
+
+/**
+ * Compares `enclave`'s latest checkpoint on chain with every other **active** enclave's checkpoint at the same
+ * counter (CheckpointPosted events). Any different hash is `EnclaveNotTrustedError("checkpoint_divergence")`: one
+ * of the two enclaves applied another log (a host reordering or omitting entries, or a fork). At least `quorum`
+ * other enclaves must agree (default 0: none needed, but none may differ); fewer is `checkpoint_quorum`. An
+ * enclave without a checkpoint passes only with quorum 0.
+ */
+export async function checkCheckpointAgreement(
+  runner: ContractRunner & { provider: Provider | null },
+  enclave: TrustedEnclave,
+  options: { quorum?: number; blockTag?: BlockTag } = {},
+): Promise<CheckpointAgreementResult> {
+  const quorum = options.quorum ?? 0;
+  const overrides = options.blockTag === undefined ? {} : { blockTag: options.blockTag };
+  const group = new Contract(getAddress(enclave.group), CLIENT_GROUP_ABI, runner);
+  const own = await group.enclave(enclave.address, overrides);
+  const counter = BigInt(own.checkpointStateCounter);
+  const hash = lowerHex(own.checkpointStateHash);
+  const result: CheckpointAgreementResult = { stateCounter: counter, stateHash: hash, agreeing: [] };
+  if (counter === 0n) {
+    if (quorum > 0) throw new EnclaveNotTrustedError("checkpoint_quorum", `${enclave.address} has not posted a checkpoint yet`, enclave.address);
+    return result;
+  }
+  const provider = runner.provider;
+  if (provider === null) throw new EnclaveNotTrustedError("checkpoint_quorum", "no provider to read checkpoints with", enclave.address);
+  const iface = new Interface(CHECKPOINT_ABI);
+  const event = iface.getEvent("CheckpointPosted")!;
+  const logs = await provider.getLogs({
+    address: getAddress(enclave.group),
+    topics: [event.topicHash, null, "0x" + counter.toString(16).padStart(64, "0")],
+    fromBlock: 0,
+    toBlock: options.blockTag ?? "latest",
+  });
+  // An enclave may checkpoint one counter more than once: its last post counts (the roster keeps that one).
+  const latest = new Map<Hex, Hex>();
+  for (const log of logs) {
+    const parsed = iface.parseLog(log);
+    if (parsed === null) continue;
+    latest.set(lowerHex(getAddress(parsed.args.enclave as string)), lowerHex(parsed.args.stateHash as string));
+  }
+  for (const [other, otherHash] of latest) {
+    if (other === enclave.address) continue;
+    const record = await group.enclave(other, overrides);
+    if (BigInt(record.status) !== ENCLAVE_STATUS.Active) continue;
+    if (otherHash !== hash) {
+      throw new EnclaveNotTrustedError(
+        "checkpoint_divergence",
+        `at stateCounter ${counter} ${enclave.address} checkpointed ${hash}, ${other} checkpointed ${otherHash}`,
+        enclave.address,
+      );
+    }
+    result.agreeing.push(other);
+  }
+  if (result.agreeing.length < quorum) {
+    throw new EnclaveNotTrustedError(
+      "checkpoint_quorum",
+      `${result.agreeing.length} other active enclave(s) checkpointed ${enclave.address}'s state at ${counter}; ${quorum} required`,
+      enclave.address,
+    );
+  }
+  return result;
+}

@@ -247,6 +247,36 @@ export async function hpkeOpen(privateKey: HpkePrivateKey, info: string, wire: s
 }
 
 // ---------------------------------------------------------------------------------------------
+// Padding (enclave/PROTOCOL.md "Padding"): data ‖ 0x80 ‖ 0x00… up to a bucket, so the host and the chain
+// see a message's bucket, never its exact length.
+
+/** Buckets of user envelopes (commands, reads, subscriptions) and of log entry plaintexts. */
+export const ENVELOPE_BUCKETS = [512, 1024, 2048, 4096, 8192, 16384] as const;
+/** Buckets of read replies: a balance of any size fits the first. */
+export const REPLY_BUCKETS = [256, 1024, 4096, 16384] as const;
+/** Every notification has this size. */
+export const NOTIFICATION_SIZE = 128;
+const PADDING_MARKER = 0x80;
+
+/** Pads `data` to the smallest bucket that holds data + 1 byte (past the largest, a multiple of it). */
+export function padToBucket(data: Uint8Array, buckets: readonly number[] = ENVELOPE_BUCKETS): Uint8Array {
+  const largest = buckets[buckets.length - 1];
+  const size = buckets.find((b) => data.length < b) ?? (Math.floor(data.length / largest) + 1) * largest;
+  const out = new Uint8Array(size);
+  out.set(data);
+  out[data.length] = PADDING_MARKER;
+  return out;
+}
+
+/** The data of a padded plaintext; `WireFormatError("reply_malformed")` without the marker. */
+export function unpad(padded: Uint8Array, what: string): Uint8Array {
+  let end = padded.length;
+  while (end > 0 && padded[end - 1] === 0) end--;
+  if (end === 0 || padded[end - 1] !== PADDING_MARKER) throw new WireFormatError("reply_malformed", `the ${what} is not padded`);
+  return padded.slice(0, end - 1);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Commands
 
 /** The JSON object sealed to the enclave for a command (and carried, encrypted, in the log entry). */
@@ -287,7 +317,7 @@ export async function sealCommand(options: SealCommandOptions): Promise<SealedCo
   const payloadHash = keccak256(payload) as Hex;
   const signature = lowerHex(await options.signer.signTypedData(options.domain, COMMAND_TYPES, { sender, nonce, payloadHash }));
   const envelope: CommandEnvelope = { sender, nonce: nonce.toString(), payload: lowerHex(hexlify(payload)), signature };
-  const sealed = await hpkeSeal(options.enclaveHpkeKey, HPKE_INFO.command, utf8(JSON.stringify(envelope)));
+  const sealed = await hpkeSeal(options.enclaveHpkeKey, HPKE_INFO.command, padToBucket(utf8(JSON.stringify(envelope))));
   return { payload: lowerHex(hexlify(sealed)), envelope, payloadHash };
 }
 
@@ -349,7 +379,7 @@ export async function sealRead(options: SealReadOptions): Promise<SealedRead> {
     await options.signer.signTypedData(options.domain, READ_TYPES, { sender, queryHash: keccak256(query), replyKey: replyKeyPair.publicKey, issuedAt }),
   );
   const request: ReadRequest = { sender, query: lowerHex(hexlify(query)), replyKey: replyKeyPair.publicKey, issuedAt: issuedAt.toString(), signature };
-  const sealed = await hpkeSeal(options.enclaveHpkeKey, HPKE_INFO.read, utf8(JSON.stringify(request)));
+  const sealed = await hpkeSeal(options.enclaveHpkeKey, HPKE_INFO.read, padToBucket(utf8(JSON.stringify(request))));
   return { payload: lowerHex(hexlify(sealed)), replyKeyPair, request };
 }
 
@@ -374,7 +404,7 @@ export type ReadReply<R = unknown> = { ok: true; result: R; stateCounter: bigint
 
 /** Opens `{reply}` of `POST /reads` with the request's reply key and checks its shape. */
 export async function openReadReply<R = unknown>(replyKeyPair: ReplyKeyPair, reply: string | Uint8Array): Promise<ReadReply<R>> {
-  const object = parseJsonObject(await hpkeOpen(replyKeyPair.privateKey, HPKE_INFO.readReply, reply), "read reply");
+  const object = parseJsonObject(unpad(await hpkeOpen(replyKeyPair.privateKey, HPKE_INFO.readReply, reply), "read reply"), "read reply");
   if (object.ok === true) {
     if (!("result" in object)) throw new WireFormatError("reply_malformed", "a successful read reply has no result");
     return { ok: true, result: object.result as R, stateCounter: uint64(object.stateCounter as string, "stateCounter") };
@@ -421,7 +451,7 @@ export async function sealSubscription(options: SealSubscriptionOptions): Promis
   const account = lowerHex(await options.signer.getAddress());
   const signature = lowerHex(await options.signer.signTypedData(options.domain, SUBSCRIBE_TYPES, { account, replyKey: replyKeyPair.publicKey, issuedAt }));
   const request: SubscribeRequest = { account, replyKey: replyKeyPair.publicKey, issuedAt: issuedAt.toString(), signature };
-  const sealed = await hpkeSeal(options.enclaveHpkeKey, HPKE_INFO.subscribe, utf8(JSON.stringify(request)));
+  const sealed = await hpkeSeal(options.enclaveHpkeKey, HPKE_INFO.subscribe, padToBucket(utf8(JSON.stringify(request))));
   return { payload: lowerHex(hexlify(sealed)), replyKeyPair, request };
 }
 
@@ -439,7 +469,7 @@ export interface Notification {
 
 /** Opens one notification payload (`data.payload` of an SSE `notification` event). */
 export async function openNotification(replyKeyPair: ReplyKeyPair, payload: string | Uint8Array): Promise<Notification> {
-  const object = parseJsonObject(await hpkeOpen(replyKeyPair.privateKey, HPKE_INFO.notify, payload), "notification");
+  const object = parseJsonObject(unpad(await hpkeOpen(replyKeyPair.privateKey, HPKE_INFO.notify, payload), "notification"), "notification");
   if (typeof object.changed !== "boolean") throw new WireFormatError("reply_malformed", "a notification needs a boolean changed");
   return { stateCounter: uint64(object.stateCounter as string, "stateCounter"), changed: object.changed };
 }

@@ -32,6 +32,7 @@ export const ENCLAVE_ERROR_CODES = [
   "sealed_data_corrupt",
   "sealed_data_foreign",
   "storage_error",
+  "sealed_data_stale",
   "attestation_unavailable",
   "invalid_message",
   "wrong_epoch",
@@ -52,6 +53,10 @@ export const ENCLAVE_ERROR_CODES = [
   "evidence_refused",
   "leaf_not_admitted",
   "policy_refused",
+  "self_update_required",
+  "invalid_reply_key",
+  "stale_request",
+  "replayed_request",
 ] as const;
 export type EnclaveErrorCode = (typeof ENCLAVE_ERROR_CODES)[number];
 
@@ -377,6 +382,11 @@ export interface MlsStatusResult {
   group: MlsGroupStatus | null;
   /** The follower's epoch, null when not following the log. */
   followedEpoch: number | null;
+  /**
+   * Restarted from sealed state: until its own self-update commit (mls_commit_update) is applied from the log, the
+   * enclave refuses state_submit, state_snapshot, mls_commit_remove and mls_protect with `self_update_required`.
+   */
+  selfUpdateRequired: boolean;
 }
 
 export interface MlsProtectParams {
@@ -512,9 +522,14 @@ export interface StateDomainParams {
 }
 
 export interface StateSubmitParams {
-  /** HPKE (info "anonify/command/v1") of the user's signed command envelope: enc ‖ ciphertext. */
+  /** HPKE (info "anonify/command/v1") of the user's signed command envelope (padded): enc ‖ ciphertext. */
   payload: Hex;
   domain: StateDomainParams;
+  /**
+   * The host's entries of this enclave that may still reach the log: the new entry is numbered after the highest
+   * one of `epoch` (none: the log's next number). Without it the enclave counts its own entries since its start.
+   */
+  pending?: { epoch: string; highestSequence?: string };
 }
 
 export interface StateSubmitResult {
@@ -528,12 +543,18 @@ export interface StateSubmitResult {
   commandId: Hex;
   sender: Hex;
   nonce: string;
+  /** The producing enclave (this one): its address is in the entry's header and AAD. */
+  producer: Hex;
+  /** This enclave's sequence number of the entry in the epoch (from 0); entries apply only in this order. */
+  producerSequence: string;
 }
 
 export interface StateApplyParams {
   stateCounter: string;
   epoch: string;
   entry: Hex;
+  /** Unix time of the block holding the entry: moves the enclave's chain clock (issuedAt freshness). */
+  blockTimestamp: string;
 }
 
 export interface StateNotification {
@@ -552,15 +573,22 @@ export type StateApplyResult =
       snapshot?: "adopted" | "checked";
       commandId?: Hex;
       sender?: Hex;
+      /** Of a command entry that opened: the producing enclave and the entry's sequence number. */
+      producer?: Hex;
+      producerSequence?: string;
+      /** With reason "out of sequence": the number the producer's next entry must carry. */
+      expectedSequence?: string;
       stateHash: Hex;
       notifications: StateNotification[];
     };
 
 export interface StateSealedParams {
-  /** HPKE of the user's signed read request / subscription. */
+  /** HPKE of the user's signed read request / subscription (padded, PROTOCOL.md "Padding"). */
   payload: Hex;
   /** Needed until the log holds a command (then it must equal the log's domain). */
   domain?: StateDomainParams;
+  /** Seconds issuedAt may lie before the chain clock, 60..3600 (default 600). */
+  issuedAtWindow?: string;
 }
 
 export interface StateReadResult {
@@ -587,8 +615,12 @@ export interface StateStatusResult {
   member: boolean;
   /** The contract epoch entries are made for now (MLS epoch + 1); null when not a member. */
   epoch: string | null;
+  /** See MlsStatusResult.selfUpdateRequired: no entry is produced until the self-update is applied. */
+  selfUpdateRequired: boolean;
   domain: { name: string; version: string; chainId: string; verifyingContract: Hex } | null;
   subscriptions: number;
+  /** The chain clock: the newest block time of an applied entry (unix seconds), "0" before any. */
+  chainTime: string;
 }
 
 export interface StateCheckpointResult {

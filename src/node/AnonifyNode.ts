@@ -19,7 +19,7 @@ import { NodeError } from "./errors";
 import { groupContract } from "./groupContract";
 import { NodeHttpApi, type HttpApiOptions } from "./httpApi";
 import { consoleLogger, type NodeLogger } from "./logger";
-import { ensureJoined, postMemberCommit, type MembershipContext } from "./membership";
+import { ensureJoined, postMemberCommit, selfUpdateIfRequired, type MembershipContext } from "./membership";
 import { ChainEvidence, genesisPolicy, IAS_VERIFIER_ABI } from "./evidence";
 import { callState, hasStateMethod, hasStateRuntime } from "./stateMethods";
 import { DEFAULT_KEEP_BLOCKS, RestorePoints, type RestorePoint } from "./restorePoints";
@@ -82,6 +82,11 @@ export interface AnonifyNodeOptions {
   http?: HttpApiOptions | false;
   /** Applied entries between checkpoints; 0 turns checkpoints off. */
   checkpointInterval?: number;
+  /**
+   * Seconds a read's or subscription's `issuedAt` may lie before the enclave's chain clock (the newest block time it
+   * applied), 60..3600 (else invalid_options); the enclave's default (600) when unset.
+   */
+  issuedAtWindow?: number;
   /** Largest ciphertext batch, 1..the contract's MAX_BATCH_SIZE (else invalid_options). Default 32. */
   maxBatchSize?: number;
   /** How long the submitter gathers commands before posting (more make one batch). Default 20 ms. */
@@ -151,6 +156,10 @@ export class AnonifyNode {
     this.rpc = new ChainRpc(options.signer.provider, this.logger, options.rpc);
     this.txSender = new TxSender(options.signer, this.rpc, {}, this.logger);
     checkBatchOptions(options);
+    const window = options.issuedAtWindow;
+    if (window !== undefined && (!Number.isInteger(window) || window < 60 || window > 3600)) {
+      throw new NodeError("invalid_options", `issuedAtWindow must be an integer number of seconds in 60..3600, got ${window}`);
+    }
     if (this.mode === "sgx" && options.attester === undefined) {
       throw new NodeError("invalid_options", "sgx mode needs an attester for Intel IAS (anonify.ias.url and apiKey)");
     }
@@ -318,6 +327,8 @@ export class AnonifyNode {
     await this.runSync(true);
     const posted = await ensureJoined(this.membershipContext());
     await this.waitForMembership(posted);
+    // Restarted from sealed state: retire the leaf secrets first (the enclave produces nothing else before).
+    await selfUpdateIfRequired(this.membershipContext());
     await this.resumeJournaledCommands(opened.commands.length);
     this.takeRestorePoint();
   }
@@ -509,12 +520,12 @@ export class AnonifyNode {
 
   async read(payload: Hex): Promise<{ reply: Hex }> {
     this.requireStateRuntime();
-    return callState(this.enclave, "state_read", { payload, domain: this.domain });
+    return callState(this.enclave, "state_read", { payload, domain: this.domain, ...this.freshnessParam() });
   }
 
   async subscribe(payload: Hex, onNotification: (payload: Hex) => void): Promise<{ subscriptionId: string; close: () => Promise<void> }> {
     this.requireStateRuntime();
-    const { subscriptionId } = await callState(this.enclave, "state_subscribe", { payload, domain: this.domain });
+    const { subscriptionId } = await callState(this.enclave, "state_subscribe", { payload, domain: this.domain, ...this.freshnessParam() });
     this.subscriptions.set(subscriptionId, onNotification);
     return {
       subscriptionId,
@@ -523,6 +534,11 @@ export class AnonifyNode {
         await callState(this.enclave, "state_unsubscribe", { subscriptionId });
       },
     };
+  }
+
+  /** `issuedAtWindow` for state_read / state_subscribe when the operator chose one. */
+  private freshnessParam(): { issuedAtWindow?: string } {
+    return this.options.issuedAtWindow === undefined ? {} : { issuedAtWindow: String(this.options.issuedAtWindow) };
   }
 
   private requireStateRuntime(): void {

@@ -91,8 +91,16 @@ export class ChainReader {
     while (this.nextBlock <= toBlock) {
       const end = Math.min(toBlock, this.nextBlock + LOG_QUERY_BLOCK_RANGE - 1);
       let logs;
+      const times = new Map<number, number>();
       try {
         logs = await this.provider.getLogs({ address: this.group, topics: [GROUP_EVENT_TOPICS], fromBlock: this.nextBlock, toBlock: end });
+        // The time of every block holding entries: state_apply feeds it to the enclave's chain clock.
+        for (const log of logs) {
+          if (times.has(log.blockNumber)) continue;
+          const block = await this.provider.getBlock(log.blockHash);
+          if (block === null) throw new Error(`block ${log.blockNumber} (${log.blockHash}) of a group log is not available`);
+          times.set(log.blockNumber, block.timestamp);
+        }
       } catch (error) {
         // The cursor already moved past the ranges read: hand those entries over (an RPC outage must lose nothing).
         if (entries.length > 0) return entries;
@@ -101,7 +109,7 @@ export class ChainReader {
       logs.sort((x, y) => x.blockNumber - y.blockNumber || x.index - y.index);
       for (const log of logs) {
         this.remember({ block: log.blockNumber, hash: log.blockHash });
-        entries.push(...decodeGroupLog(log));
+        for (const entry of decodeGroupLog(log)) entries.push({ ...entry, blockTimestamp: times.get(log.blockNumber) });
       }
       this.nextBlock = end + 1;
       const last = await this.provider.getBlock(end);

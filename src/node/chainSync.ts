@@ -37,7 +37,7 @@ export interface ChainSyncEvents {
 }
 
 export class ChainSync extends EventEmitter<ChainSyncEvents> {
-  private mls: MlsStatusResult = { group: null, followedEpoch: null };
+  private mls: MlsStatusResult = { group: null, followedEpoch: null, selfUpdateRequired: false };
   private lastAppliedCounter = 0n;
   private highestChainCounter = 0n;
   private pending: GroupLogEntry[] = [];
@@ -198,6 +198,7 @@ export class ChainSync extends EventEmitter<ChainSyncEvents> {
         stateCounter: entry.stateCounter.toString(),
         epoch: entry.epoch.toString(),
         entry: entry.ciphertext as Hex,
+        blockTimestamp: String(entry.blockTimestamp ?? 0),
       });
     } catch (error) {
       // In chain order a member meets these only for entries of epochs before it joined (a late joiner, or a

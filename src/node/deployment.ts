@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { getAddress, isAddress, isHexString } from "ethers";
-import { anonifyModuleId, buildAnonifyModule } from "../../deploy/modules/anonifyModule";
+import { anonifyModuleId, buildAnonifyModule, MAX_OPEN_JOINS_PER_BLOCK } from "../../deploy/modules/anonifyModule";
 import { EnclaveProcess } from "../enclave/EnclaveProcess";
 import { ensureEnclaveBuilt } from "../enclave/build";
 import { anonifyArtifacts } from "../package/artifacts";
@@ -24,6 +24,13 @@ export interface DeployOptions {
    * transfer: the new admin calls `acceptDefaultAdminTransfer` after the delay). Default: the deployer keeps them.
    */
   admin?: string;
+  /**
+   * Accounts granted the group's OPERATOR_ROLE (only they may submit joins: audit F-2). Default: the deployer, or
+   * none with `admin` (the deployer keeps no role after a handover, so it may not be listed then).
+   */
+  operators?: string[];
+  /** Open admission with this many joins of non-operators per block (1..16); default closed. */
+  openAdmission?: number;
   /** Two-step admin transfer delay (seconds); default the module's (2 days). */
   adminTransferDelay?: number;
   /** Where the record is written; default `anonify.dataDir`. */
@@ -51,6 +58,10 @@ export interface DeploymentRecord {
   admin: string;
   /** The verifier's admin transfer to `admin` waiting for acceptance, when the roles were handed over. */
   pendingVerifierAdmin?: string;
+  /** Holders of the group's OPERATOR_ROLE at deployment (the accounts whose joins are accepted). */
+  operators: string[];
+  /** Per-block join limit of open admission; 0 = closed (only operators join). */
+  openAdmissionMaxJoinsPerBlock: number;
 }
 
 export function deploymentFile(dataDir: string, chainId: bigint | string): string {
@@ -81,6 +92,17 @@ export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: Dep
   if (options.admin !== undefined && !isAddress(options.admin)) throw new NodeError("invalid_options", `--admin ${options.admin} is not an address`);
   if (options.governor !== undefined && !isAddress(options.governor)) throw new NodeError("invalid_options", `--governor ${options.governor} is not an address`);
   const handoverTo = options.admin !== undefined && getAddress(options.admin) !== deployerAddress ? getAddress(options.admin) : undefined;
+  for (const operator of options.operators ?? []) {
+    if (!isAddress(operator) || BigInt(operator) === 0n) throw new NodeError("invalid_options", `--operators: ${operator} is not an address`);
+    if (handoverTo !== undefined && getAddress(operator) === deployerAddress) {
+      throw new NodeError("invalid_options", "--operators names the deployer, which keeps no role after --admin hands the group over");
+    }
+  }
+  const operators = options.operators !== undefined ? [...new Set(options.operators.map((o) => getAddress(o)))] : handoverTo !== undefined ? [] : [deployerAddress];
+  const openAdmission = options.openAdmission ?? 0;
+  if (options.openAdmission !== undefined && (!Number.isSafeInteger(openAdmission) || openAdmission < 1 || openAdmission > MAX_OPEN_JOINS_PER_BLOCK)) {
+    throw new NodeError("invalid_options", `--open-admission must be a number of joins per block in 1..${MAX_OPEN_JOINS_PER_BLOCK}, got ${options.openAdmission}`);
+  }
   const moduleConfig = {
     handoverTo,
     trustAnchor: config.iasRootCa,
@@ -88,6 +110,8 @@ export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: Dep
     allowedStatuses: config.policy.allowedStatuses,
     debugAllowed: config.policy.allowDebug,
     maxReportAgeSeconds: config.policy.maxReportAgeSeconds,
+    operators,
+    openAdmissionMaxJoinsPerBlock: openAdmission,
     artifacts: anonifyArtifacts(hre),
   };
   const parameters: Record<string, string | number> = {};
@@ -112,6 +136,8 @@ export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: Dep
     governor: options.governor !== undefined ? getAddress(options.governor) : (handoverTo ?? deployerAddress),
     admin: handoverTo ?? deployerAddress,
     ...(handoverTo !== undefined ? { pendingVerifierAdmin: handoverTo } : {}),
+    operators,
+    openAdmissionMaxJoinsPerBlock: openAdmission,
   };
   const dataDir = options.dataDir ?? config.dataDir;
   fs.mkdirSync(dataDir, { recursive: true });

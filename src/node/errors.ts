@@ -25,6 +25,8 @@ export type NodeErrorCode =
   | "enclave_removed"
   | "group_mismatch"
   | "join_failed"
+  /** The node's account may not submit joins: it lacks the group's OPERATOR_ROLE or is at its cap (audit F-2). */
+  | "not_operator"
   | "handshake_refused"
   | "attestation_failed"
   /** The group's verifier policy cannot make a group policy (e.g. no quote status allowed). */

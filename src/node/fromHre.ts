@@ -28,6 +28,8 @@ export interface HreNodeOptions {
   /** Signer index of the network's accounts (default 0) or a signer. */
   account?: number | Signer;
   checkpointInterval?: number;
+  /** AnonifyNodeOptions.issuedAtWindow. */
+  issuedAtWindow?: number;
   pollIntervalMs?: number;
   /** Sync on the provider's "block" event too (AnonifyNodeOptions.syncOnNewBlocks; default true). */
   syncOnNewBlocks?: boolean;
@@ -84,6 +86,7 @@ export async function createNode(hre: HardhatRuntimeEnvironment, options: HreNod
     attester,
     http: options.port === false ? false : { port: options.port ?? 0, host: options.host },
     checkpointInterval: options.checkpointInterval,
+    issuedAtWindow: options.issuedAtWindow,
     maxBatchSize: options.maxBatchSize,
     batchWindowMs: options.batchWindowMs,
     reorgDepth: options.reorgDepth,

@@ -20,6 +20,9 @@ export const ANONIFY_GROUP_ABI = [
   "function verifier() view returns (address)",
   "function MAX_BATCH_SIZE() view returns (uint256)",
   "function GOVERNOR_ROLE() view returns (bytes32)",
+  "function OPERATOR_ROLE() view returns (bytes32)",
+  "function operatorInfo(address operator) view returns (bool approved, uint32 activeEnclaves, uint32 cap)",
+  "function openAdmission() view returns (bool open, uint32 maxJoinsPerBlock)",
   "function hasRole(bytes32 role, address account) view returns (bool)",
   "event EnclaveJoined(address indexed enclave, bytes32 indexed mrenclave, uint64 joinedAtEpoch, bytes32 hpkePublicKey, bytes32 mlsSignatureKey)",
   "event EnclaveRevoked(address indexed enclave, bytes32 indexed mrenclave, uint8 reason, address by)",
@@ -47,6 +50,9 @@ export const ANONIFY_GROUP_ABI = [
   "error QuoteStatusNotAllowed(string status)",
   "error DebugEnclaveNotAllowed(bytes32 mrenclave)",
   "error AccessControlUnauthorizedAccount(address account, bytes32 neededRole)",
+  "error NotAnOperator(address account)",
+  "error OperatorCapReached(address operator, uint32 cap)",
+  "error JoinRateLimited(uint256 blockNumber, uint32 max)",
 ] as const;
 
 export const GROUP_INTERFACE = new Interface(ANONIFY_GROUP_ABI);
@@ -66,6 +72,8 @@ export interface ChainPosition {
   blockNumber: number;
   logIndex: number;
   transactionHash: string;
+  /** Unix time of the block (ChainReader fills it in; the enclave's chain clock is fed from it). */
+  blockTimestamp?: number;
 }
 
 /** A handshake-log entry: `epoch` is the chain epoch it was posted for (= the MLS epoch it creates). */

@@ -50,6 +50,36 @@ export async function onchainStatus(group: Contract, address: string): Promise<n
 }
 
 /**
+ * Refuses to attest and join when the node's account cannot submit the join (audit F-2): it does not hold the
+ * group's OPERATOR_ROLE while admission is closed, or it already has its cap of active enclaves.
+ */
+async function checkAdmission(ctx: MembershipContext): Promise<void> {
+  const account = await ctx.sender.address();
+  const [approved, activeEnclaves, cap] = (await ctx.group.operatorInfo(account)) as [boolean, bigint, bigint];
+  if (!approved) {
+    const [open] = (await ctx.group.openAdmission()) as [boolean, bigint];
+    if (!open) throw await notOperatorError(ctx, `the node's account ${account} does not hold the group's OPERATOR_ROLE and admission is closed`);
+  }
+  if (activeEnclaves >= cap) {
+    throw await notOperatorError(ctx, `the node's account ${account} already has ${activeEnclaves} active enclave(s), its cap (${cap})`);
+  }
+}
+
+/** A `not_operator` error that says which role or cap is missing and how an admin or governor fixes it. */
+async function notOperatorError(ctx: MembershipContext, reason: string): Promise<NodeError> {
+  const account = await ctx.sender.address();
+  const group = await ctx.group.getAddress();
+  const role = (await ctx.group.OPERATOR_ROLE()) as string;
+  return new NodeError(
+    "not_operator",
+    `${reason}. Only operators may join enclaves (audit F-2): the group admin grants the role with ` +
+      `grantRole(OPERATOR_ROLE = ${role}, ${account}) on ${group} (or deploys with anonify:deploy --operators ${account}); ` +
+      `the governor raises a cap with setOperatorCap(${account}, <cap>)`,
+    403,
+  );
+}
+
+/**
  * Joins the group unless the enclave is registered already; returns true when it posted a join. Afterwards the
  * caller keeps syncing until the join handshake is applied (`sync.isMember`).
  */
@@ -58,6 +88,8 @@ export async function ensureJoined(ctx: MembershipContext): Promise<boolean> {
   const status = await onchainStatus(ctx.group, address);
   if (status === ENCLAVE_STATUS.Revoked) throw new NodeError("enclave_revoked", `enclave ${address} was revoked from the group; start a new data dir`, 409);
   if (status === ENCLAVE_STATUS.Active) return false;
+
+  await checkAdmission(ctx);
 
   const evidence = await ctx.enclave.evidence();
   const report = await ctx.attester.attest(evidence);
@@ -87,6 +119,11 @@ export async function ensureJoined(ctx: MembershipContext): Promise<boolean> {
       if (mls.group?.member === true) {
         throw new NodeError("group_mismatch", "this enclave is an MLS member but not registered on chain (lost the genesis race?); start with a fresh data dir", 409);
       }
+      if (mls.followedEpoch !== null && BigInt(mls.followedEpoch) + 1n < chainEpoch) {
+        // Another handshake (e.g. another operator's join) landed between the catch-up and the epoch read.
+        ctx.logger.warn(`the chain moved to epoch ${chainEpoch} while following the log; retrying (${attempt}/${MAX_HANDSHAKE_ATTEMPTS})`);
+        continue;
+      }
       if (mls.followedEpoch === null || BigInt(mls.followedEpoch) + 1n !== chainEpoch) {
         throw new NodeError("join_failed", `the followed log is at epoch ${mls.followedEpoch} but the chain is at ${chainEpoch}`, 503);
       }
@@ -106,9 +143,12 @@ export async function ensureJoined(ctx: MembershipContext): Promise<boolean> {
       return true;
     }
     // Another handshake took the epoch (the signature names an epoch that is gone): rebuild and retry.
-    if (outcome.revert.name === "HandshakeSignerMismatch" || outcome.revert.name === "RevertedOnChain") {
+    if (outcome.revert.name === "HandshakeSignerMismatch" || outcome.revert.name === "RevertedOnChain" || outcome.revert.name === "JoinRateLimited") {
       ctx.logger.warn(`join for epoch ${entry.chainEpoch} lost the race to another handshake; retrying (${attempt}/${MAX_HANDSHAKE_ATTEMPTS})`);
       continue;
+    }
+    if (outcome.revert.name === "NotAnOperator" || outcome.revert.name === "OperatorCapReached") {
+      throw await notOperatorError(ctx, `the group refused the join: ${outcome.revert.name}(${outcome.revert.args.map(String).join(", ")})`);
     }
     throw new NodeError("join_failed", `the group refused the join: ${outcome.revert.name}(${outcome.revert.args.map(String).join(", ")})`, 409);
   }
@@ -147,4 +187,21 @@ export async function postMemberCommit(ctx: MembershipContext, commit: MemberCom
     throw new NodeError("handshake_refused", `the group refused the handshake: ${outcome.revert.name}(${outcome.revert.args.map(String).join(", ")})`, 409);
   }
   throw new NodeError("handshake_refused", `commit lost ${MAX_HANDSHAKE_ATTEMPTS} races in a row`, 503);
+}
+
+/**
+ * After a restart from sealed state the enclave refuses to produce entries or other handshakes until its own
+ * self-update is applied (another copy of its sealed directory may hold the same leaf secrets): posts that update
+ * when the enclave asks for it. Returns the chain epoch of the update, or undefined when none was needed.
+ */
+export async function selfUpdateIfRequired(ctx: MembershipContext): Promise<bigint | undefined> {
+  const status = await ctx.enclave.call("mls_status", {});
+  if (status.selfUpdateRequired !== true) return undefined;
+  const epoch = await postMemberCommit(ctx, { kind: "update" });
+  const after = await ctx.enclave.call("mls_status", {});
+  if (after.selfUpdateRequired) {
+    throw new NodeError("state_unavailable", `the self-update for epoch ${epoch} was applied but the enclave still asks for one`, 503);
+  }
+  ctx.logger.info(`restarted from sealed state: self-update committed for epoch ${epoch} (leaf secrets of older copies retired)`);
+  return epoch;
 }

@@ -16,6 +16,9 @@ export interface StateSubmitResult {
   commandId: Hex;
   sender: Hex;
   nonce: string;
+  /** The producing enclave and its sequence number of the entry in the epoch (PROTOCOL.md "Log entries"). */
+  producer: Hex;
+  producerSequence: string;
 }
 
 export interface StateApplyNotification {
@@ -34,6 +37,10 @@ export type StateApplyResult =
       snapshot?: "adopted" | "checked";
       commandId?: Hex;
       sender?: Hex;
+      producer?: Hex;
+      producerSequence?: string;
+      /** With reason "out of sequence": the number the producer's next entry must carry. */
+      expectedSequence?: string;
       stateHash: Hex;
       notifications: StateApplyNotification[];
     };
@@ -59,11 +66,14 @@ export interface StateSignBatchResult {
 }
 
 export interface StateMethods {
-  state_submit: { params: { payload: Hex; domain: Eip712DomainParams }; result: StateSubmitResult };
-  state_apply: { params: { stateCounter: string; epoch: string; entry: Hex }; result: StateApplyResult };
+  /** `pending`: this node's entries of `epoch` that may still reach the log, by highest sequence (PROTOCOL.md). */
+  state_submit: { params: { payload: Hex; domain: Eip712DomainParams; pending?: { epoch: string; highestSequence?: string } }; result: StateSubmitResult };
+  /** `blockTimestamp`: unix time of the entry's block (moves the enclave's chain clock). */
+  state_apply: { params: { stateCounter: string; epoch: string; entry: Hex; blockTimestamp: string }; result: StateApplyResult };
   /** `domain` is required until the log holds a command (reads and subscriptions carry none themselves). */
-  state_read: { params: { payload: Hex; domain?: Eip712DomainParams }; result: { reply: Hex } };
-  state_subscribe: { params: { payload: Hex; domain?: Eip712DomainParams }; result: { subscriptionId: string } };
+  /** `issuedAtWindow`: seconds issuedAt may lie before the chain clock, 60..3600 (default 600). */
+  state_read: { params: { payload: Hex; domain?: Eip712DomainParams; issuedAtWindow?: string }; result: { reply: Hex } };
+  state_subscribe: { params: { payload: Hex; domain?: Eip712DomainParams; issuedAtWindow?: string }; result: { subscriptionId: string } };
   state_unsubscribe: { params: { subscriptionId: string }; result: unknown };
   state_status: { params: Record<string, never>; result: StateStatusResult };
   state_checkpoint: { params: { domain: Eip712DomainParams }; result: StateCheckpointResult };

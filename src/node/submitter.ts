@@ -89,6 +89,10 @@ export class Submitter {
   private readonly unsettled = new Map<number, Queued[]>();
   private pumping: Promise<void> | undefined;
   private stopped = false;
+  /** Serializes state_submit calls (see `sealing`). */
+  private sealingChain: Promise<void> = Promise.resolve();
+  /** Commands whose current entry is known not to be on chain (being sealed again). */
+  private readonly stale = new Set<Queued>();
 
   constructor(
     private readonly ctx: SubmitterContext,
@@ -98,18 +102,33 @@ export class Submitter {
   }
 
   /** state_submit (enclave pre-checks throw EnclaveError) and queue; the same command twice gets the same id. */
-  async submit(payload: Hex): Promise<CommandStatus> {
-    const submitted = await callState(this.ctx.enclave, "state_submit", { payload, domain: this.ctx.domain });
-    const id = submitted.commandId.toLowerCase();
-    const known = this.commands.get(id);
-    if (known !== undefined && known.status.status !== "failed") return { ...known.status };
-    const queued: Queued = { status: { id: id as Hex, status: "queued" }, payload, submitted, resubmits: 0 };
-    this.ctx.journal?.accepted(queued.status.id, payload); // on disk before the caller acknowledges it
-    crashPoint("command:accepted");
-    this.commands.set(id, queued);
-    this.queue.push(queued);
-    this.kick();
-    return { ...queued.status };
+  submit(payload: Hex): Promise<CommandStatus> {
+    return this.sealing(async () => {
+      const submitted = await callState(this.ctx.enclave, "state_submit", { payload, domain: this.ctx.domain, ...this.pending() });
+      const id = submitted.commandId.toLowerCase();
+      const known = this.commands.get(id);
+      if (known !== undefined && known.status.status !== "failed") return { ...known.status };
+      const queued: Queued = { status: { id: id as Hex, status: "queued" }, payload, submitted, resubmits: 0 };
+      this.ctx.journal?.accepted(queued.status.id, payload); // on disk before the caller acknowledges it
+      crashPoint("command:accepted");
+      this.commands.set(id, queued);
+      this.queue.push(queued);
+      this.kick();
+      return { ...queued.status };
+    });
+  }
+
+  /**
+   * Runs one state_submit and the recording of its entry before the next starts: the `pending` account of each
+   * must include the entries sealed before it (concurrent submissions would otherwise get the same number).
+   */
+  private sealing<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.sealingChain.then(work, work);
+    this.sealingChain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   /**
@@ -138,7 +157,7 @@ export class Submitter {
     let settled = 0;
     for (const q of open) {
       try {
-        q.submitted = await callState(this.ctx.enclave, "state_submit", { payload: q.payload, domain: this.ctx.domain });
+        q.submitted = await this.sealing(() => callState(this.ctx.enclave, "state_submit", { payload: q.payload, domain: this.ctx.domain, ...this.pending() }));
       } catch (error) {
         const used = error instanceof EnclaveError && error.code === "nonce_mismatch" ? NONCE_MISMATCH.exec(error.message) : null;
         if (used !== null && BigInt(used[2]) < BigInt(used[1])) {
@@ -200,7 +219,13 @@ export class Submitter {
     while (this.queue.length > 0 && !this.stopped) {
       const epoch = submittedOf(this.queue[0]).epoch;
       const max = this.options.signBatch === undefined ? 1 : Math.min(this.options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, MAX_BATCH_SIZE);
-      const batch = this.queue.filter((q) => submittedOf(q).epoch === epoch).slice(0, max);
+      // In producer-sequence order, not queue order: a command re-sealed after an epoch change keeps its place in
+      // the queue but numbers after the commands sealed for the new epoch meanwhile, and appliers refuse an entry
+      // that comes before its predecessor (out of sequence). A join storm makes exactly this interleaving.
+      const batch = this.queue
+        .filter((q) => submittedOf(q).epoch === epoch)
+        .sort(bySequence)
+        .slice(0, max);
       try {
         await this.post(epoch, batch);
       } catch (error) {
@@ -225,6 +250,7 @@ export class Submitter {
       } catch (error) {
         // The enclave already follows a newer epoch than the entries': the contract would refuse them too.
         if (error instanceof EnclaveError && error.code === "epoch_mismatch") {
+          for (const q of batch) this.stale.add(q);
           for (const q of batch) await this.resubmit(q, "epoch_mismatch");
           return;
         }
@@ -246,6 +272,7 @@ export class Submitter {
       return;
     }
     if (outcome.revert.name === "EpochMismatch" || outcome.revert.name === "RevertedOnChain") {
+      for (const q of batch) this.stale.add(q); // none of these entries is on chain
       for (const q of batch) await this.resubmit(q, outcome.revert.name);
       return;
     }
@@ -271,8 +298,14 @@ export class Submitter {
       await this.ctx.catchUp().catch(() => undefined); // sync errors are reported by the poll loop
     }
     try {
-      q.submitted = await callState(this.ctx.enclave, "state_submit", { payload: q.payload, domain: this.ctx.domain });
-      this.ctx.logger.info(`command ${q.status.id} re-submitted for epoch ${q.submitted.epoch} after ${why}`);
+      this.stale.add(q);
+      const submitted = await this.sealing(async () => {
+        const result = await callState(this.ctx.enclave, "state_submit", { payload: q.payload, domain: this.ctx.domain, ...this.pending() });
+        q.submitted = result;
+        this.stale.delete(q);
+        return result;
+      });
+      this.ctx.logger.info(`command ${q.status.id} re-submitted for epoch ${submitted.epoch} after ${why}`);
     } catch (error) {
       this.fail(q, `re-submission after ${why} refused: ${(error as Error).message}`);
     }
@@ -310,6 +343,7 @@ export class Submitter {
       return;
     }
     // Reverted on chain: nothing was posted; the commands go back to the queue for a new entry.
+    for (const q of batch) if (q.status.status === "posted") this.stale.add(q);
     for (const q of batch) {
       if (q.status.status !== "posted") continue;
       q.status.status = "queued";
@@ -322,6 +356,25 @@ export class Submitter {
     }
   }
 
+  /**
+   * state_submit's `pending`: this node's entries of the enclave's current epoch that may still reach the log
+   * (queued, being posted or posted, not applied yet). The enclave numbers the new entry after the highest of them,
+   * or at the log's next number when there is none, so an entry that never reached the chain (a failed post, a
+   * duplicate submission) does not make the following ones out of sequence (enclave/PROTOCOL.md "Log entries").
+   */
+  private pending(): { pending?: { epoch: string; highestSequence?: string } } {
+    const epoch = this.ctx.nodeChainEpoch();
+    if (epoch === null) return {};
+    let highest: bigint | undefined;
+    for (const q of this.commands.values()) {
+      if ((q.status.status !== "queued" && q.status.status !== "posted") || q.submitted === undefined || this.stale.has(q)) continue;
+      if (q.submitted.epoch !== epoch.toString() || q.submitted.producerSequence === undefined) continue;
+      const sequence = BigInt(q.submitted.producerSequence);
+      if (highest === undefined || sequence > highest) highest = sequence;
+    }
+    return { pending: highest === undefined ? { epoch: epoch.toString() } : { epoch: epoch.toString(), highestSequence: highest.toString() } };
+  }
+
   private fail(q: Queued, reason: string): void {
     this.dequeue(q);
     if (q.status.status !== "queued") return; // applied meanwhile (another path posted it)
@@ -331,6 +384,7 @@ export class Submitter {
 
   /** Records a final status (in the journal first, then in memory). */
   private finish(q: Queued, status: FinalStatusName, reason?: string): void {
+    this.stale.delete(q);
     q.status.status = status;
     if (reason !== undefined) q.status.reason = reason;
     else delete q.status.reason;
@@ -341,6 +395,12 @@ export class Submitter {
     const index = this.queue.indexOf(q);
     if (index >= 0) this.queue.splice(index, 1);
   }
+}
+
+/** Orders entries of one epoch by their producer sequence (the order appliers accept them in). */
+function bySequence(a: Queued, b: Queued): number {
+  const d = BigInt(submittedOf(a).producerSequence) - BigInt(submittedOf(b).producerSequence);
+  return d < 0n ? -1 : d > 0n ? 1 : 0;
 }
 
 /** The enclave's entry of a queued command (every queued command has one: it is queued after state_submit). */

@@ -114,6 +114,11 @@ export class TxSender {
     return run;
   }
 
+  /** The account that pays for (and, for `join`, is the operator of) the node's transactions. */
+  async address(): Promise<string> {
+    return this.signer.getAddress();
+  }
+
   private async sendNow(contract: Contract, method: string, args: unknown[]): Promise<TxOutcome> {
     await this.settleUnresolved();
     const from = await this.signer.getAddress();

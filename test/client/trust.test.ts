@@ -13,6 +13,7 @@ import {
   EnclaveNotTrustedError,
   NodeHttpClient,
   NodeRequestError,
+  checkCheckpointAgreement,
   checkEnclaveTrust,
   checkJoinReportData,
   reportDataProblem,
@@ -91,6 +92,40 @@ describe("client: enclave trust check against the roster", function () {
     for (const bad of [null, "x", {}, { ...infoOf(first, group), address: "0x12" }, { ...infoOf(first, group), hpkePublicKey: "0x1234" }]) {
       expect((await distrust(group, bad)).reason).to.equal("malformed_enclave_info");
     }
+  });
+
+  it("checkpoints: agreement at the enclave's latest counter passes, a divergent active enclave is refused, the quorum is enforced", async function () {
+    const { f, first, second } = await loadFixture(fixture);
+    const third = await joinedEnclave(f);
+    const group = await f.group.getAddress();
+    const trusted = await checkEnclaveTrust(ethers.provider, group, infoOf(first, group));
+    // No checkpoint yet: passes with quorum 0 only.
+    expect((await checkCheckpointAgreement(ethers.provider, trusted)).stateCounter).to.equal(0n);
+    expect(await rejection(checkCheckpointAgreement(ethers.provider, trusted, { quorum: 1 }))).to.include({ reason: "checkpoint_quorum" });
+    // Two log entries, so checkpoints at 1 and 2 are not ahead of the log.
+    const epoch = BigInt(await f.group.currentEpoch());
+    for (let i = 0; i < 2; i++) {
+      const ciphertext = randomBytes(64);
+      await (await f.group.connect(f.relayer).postCiphertext(epoch, ciphertext, await first.signCiphertext(f.domain, epoch, ciphertext))).wait();
+    }
+    const post = async (enclave: EnclaveKeys, counter: bigint, hash: string) =>
+      (await f.group.connect(f.relayer).postCheckpoint(counter, hash, await enclave.signCheckpoint(f.domain, counter, hash))).wait();
+    const good = hexlify(randomBytes(32));
+    const forked = hexlify(randomBytes(32));
+    await post(first, 2n, good);
+    await post(second, 2n, good);
+    await post(third, 1n, forked); // another counter: not compared
+    const agreed = await checkCheckpointAgreement(ethers.provider, trusted, { quorum: 1 });
+    expect(agreed.stateCounter).to.equal(2n);
+    expect(agreed.agreeing).to.deep.equal([second.address.toLowerCase()]);
+    expect(await rejection(checkCheckpointAgreement(ethers.provider, trusted, { quorum: 2 }))).to.include({ reason: "checkpoint_quorum" });
+    // The third enclave signs another state at counter 2: the node's enclave is refused.
+    await post(third, 2n, forked);
+    const divergence = await rejection(checkCheckpointAgreement(ethers.provider, trusted));
+    expect(divergence).to.be.instanceOf(EnclaveNotTrustedError).and.include({ reason: "checkpoint_divergence", code: "enclave_not_trusted" });
+    // A revoked enclave's checkpoint no longer counts.
+    await (await f.group.connect(f.governor).revokeEnclave(third.address)).wait();
+    expect((await checkCheckpointAgreement(ethers.provider, trusted, { quorum: 1 })).agreeing).to.have.length(1);
   });
 
   it("refuses an unregistered enclave, a revoked one, and one whose MRENCLAVE was disallowed", async function () {

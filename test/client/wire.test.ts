@@ -2,7 +2,12 @@ import { expect } from "chai";
 import { Wallet, getBytes, hexlify, keccak256, toUtf8Bytes, TypedDataEncoder } from "ethers";
 import {
   COMMAND_TYPES,
+  ENVELOPE_BUCKETS,
   HPKE_INFO,
+  NOTIFICATION_SIZE,
+  padToBucket,
+  REPLY_BUCKETS,
+  unpad,
   READ_TYPES,
   SUBSCRIBE_TYPES,
   WireFormatError,
@@ -113,8 +118,9 @@ describe("client wire formats", function () {
     const command = { op: "transfer", to: other.address, amount: 10n } as const;
     const sealed = await sealCommand({ enclaveHpkeKey: enclave.publicKey, signer: user, domain, nonce: 4n, payload: command });
     expect(sealed.payload).to.match(/^0x[0-9a-f]+$/);
-    const opened = await hpkeOpen(enclave.privateKey, HPKE_INFO.command, sealed.payload);
-    const text = decode(opened);
+    const padded = await hpkeOpen(enclave.privateKey, HPKE_INFO.command, sealed.payload);
+    expect(ENVELOPE_BUCKETS).to.include(padded.length); // the host sees the bucket, not the length
+    const text = decode(unpad(padded, "command"));
     const envelope = JSON.parse(text) as CommandEnvelope;
     expect(Object.keys(envelope)).to.deep.equal(["sender", "nonce", "payload", "signature"]);
     expect(envelope).to.deep.equal(sealed.envelope);
@@ -149,7 +155,9 @@ describe("client wire formats", function () {
   it("sealRead / openReadReply: request recovers to the sender; replies open only with the reply key", async function () {
     const enclave = await generateReplyKeyPair();
     const sealed = await sealRead({ enclaveHpkeKey: enclave.publicKey, signer: user, domain, query: { op: "balanceOf", account: user.address }, issuedAt: 1700000000 });
-    const request = JSON.parse(decode(await hpkeOpen(enclave.privateKey, HPKE_INFO.read, sealed.payload))) as ReadRequest;
+    const paddedRead = await hpkeOpen(enclave.privateKey, HPKE_INFO.read, sealed.payload);
+    expect(paddedRead.length).to.equal(ENVELOPE_BUCKETS[0]);
+    const request = JSON.parse(decode(unpad(paddedRead, "read"))) as ReadRequest;
     expect(Object.keys(request)).to.deep.equal(["sender", "query", "replyKey", "issuedAt", "signature"]);
     expect(request).to.deep.equal(sealed.request);
     expect(request.issuedAt).to.equal("1700000000");
@@ -158,37 +166,54 @@ describe("client wire formats", function () {
     expect(TypedDataEncoder.from(READ_TYPES).encodeType("Read")).to.equal("Read(address sender,bytes32 queryHash,bytes32 replyKey,uint64 issuedAt)");
 
     // The enclave's side of the reply.
-    const ok = await hpkeSeal(request.replyKey, HPKE_INFO.readReply, utf8('{"ok":true,"result":"990","stateCounter":"12"}'));
+    const ok = await hpkeSeal(request.replyKey, HPKE_INFO.readReply, padToBucket(utf8('{"ok":true,"result":"990","stateCounter":"12"}'), REPLY_BUCKETS));
     expect(await openReadReply(sealed.replyKeyPair, ok)).to.deep.equal({ ok: true, result: "990", stateCounter: 12n });
-    const refused = await hpkeSeal(request.replyKey, HPKE_INFO.readReply, utf8('{"ok":false,"error":{"code":"not_authorized","message":"no"}}'));
+    const refused = await hpkeSeal(request.replyKey, HPKE_INFO.readReply, padToBucket(utf8('{"ok":false,"error":{"code":"not_authorized","message":"no"}}'), REPLY_BUCKETS));
     expect(await openReadReply(sealed.replyKeyPair, hexlify(refused))).to.deep.equal({ ok: false, error: { code: "not_authorized", message: "no" } });
 
     const stranger = await generateReplyKeyPair();
     expect(await rejection(openReadReply(stranger, ok))).to.include({ code: "open_failed" });
-    const notify = await hpkeSeal(request.replyKey, HPKE_INFO.notify, utf8('{"ok":true,"result":"1","stateCounter":"1"}'));
+    const notify = await hpkeSeal(request.replyKey, HPKE_INFO.notify, padToBucket(utf8('{"ok":true,"result":"1","stateCounter":"1"}'), [NOTIFICATION_SIZE]));
     expect(await rejection(openReadReply(sealed.replyKeyPair, notify))).to.include({ code: "open_failed" });
     for (const bad of ['{"ok":"yes"}', "[1]", "not json", '{"ok":true,"stateCounter":"1"}', '{"ok":true,"result":1,"stateCounter":"x"}', '{"ok":false,"error":{}}']) {
-      const wire = await hpkeSeal(request.replyKey, HPKE_INFO.readReply, utf8(bad));
+      const wire = await hpkeSeal(request.replyKey, HPKE_INFO.readReply, padToBucket(utf8(bad), REPLY_BUCKETS));
       const error = await rejection(openReadReply(sealed.replyKeyPair, wire));
       expect(error, bad).to.be.instanceOf(WireFormatError);
       expect((error as WireFormatError).code, bad).to.be.oneOf(["reply_malformed", "uint64_invalid"]);
+    }
+    // A reply without the padding marker is refused.
+    const unpadded = await hpkeSeal(request.replyKey, HPKE_INFO.readReply, utf8('{"ok":true,"result":"990","stateCounter":"12"}'));
+    expect(await rejection(openReadReply(sealed.replyKeyPair, unpadded))).to.include({ code: "reply_malformed" });
+  });
+
+  it("padToBucket / unpad: the smallest bucket that holds data and marker; unambiguous whatever the data ends with", function () {
+    expect(padToBucket(new Uint8Array(0)).length).to.equal(512);
+    expect(padToBucket(new Uint8Array(511)).length).to.equal(512);
+    expect(padToBucket(new Uint8Array(512)).length).to.equal(1024);
+    expect(padToBucket(new Uint8Array(16384)).length).to.equal(32768);
+    expect(padToBucket(new Uint8Array(100), REPLY_BUCKETS).length).to.equal(256);
+    for (const data of [new Uint8Array([]), new Uint8Array([0, 0]), new Uint8Array([0x80]), new Uint8Array([1, 0x80, 0])]) {
+      expect(unpad(padToBucket(data), "test")).to.deep.equal(data);
+    }
+    for (const bad of [new Uint8Array(8), new Uint8Array([1, 2, 3]), new Uint8Array(0)]) {
+      expect(() => unpad(bad, "test")).to.throw(WireFormatError);
     }
   });
 
   it("sealSubscription / openNotification", async function () {
     const enclave = await generateReplyKeyPair();
     const sealed = await sealSubscription({ enclaveHpkeKey: enclave.publicKey, signer: other, domain });
-    const request = JSON.parse(decode(await hpkeOpen(enclave.privateKey, HPKE_INFO.subscribe, sealed.payload))) as SubscribeRequest;
+    const request = JSON.parse(decode(unpad(await hpkeOpen(enclave.privateKey, HPKE_INFO.subscribe, sealed.payload), "subscription"))) as SubscribeRequest;
     expect(Object.keys(request)).to.deep.equal(["account", "replyKey", "issuedAt", "signature"]);
     expect(recoverSubscribeSigner(domain, request)).to.equal(other.address.toLowerCase());
     expect(TypedDataEncoder.from(SUBSCRIBE_TYPES).encodeType("Subscribe")).to.equal("Subscribe(address account,bytes32 replyKey,uint64 issuedAt)");
     expect(Math.abs(Number(request.issuedAt) - Date.now() / 1000)).to.be.lessThan(60);
 
-    const note = await hpkeSeal(request.replyKey, HPKE_INFO.notify, utf8('{"stateCounter":"7","changed":true}'));
+    const note = await hpkeSeal(request.replyKey, HPKE_INFO.notify, padToBucket(utf8('{"stateCounter":"7","changed":true}'), [NOTIFICATION_SIZE]));
     expect(await openNotification(sealed.replyKeyPair, note)).to.deep.equal({ stateCounter: 7n, changed: true });
     const stranger = await generateReplyKeyPair();
     expect(await rejection(openNotification(stranger, note))).to.include({ code: "open_failed" });
-    const bad = await hpkeSeal(request.replyKey, HPKE_INFO.notify, utf8('{"stateCounter":"7"}'));
+    const bad = await hpkeSeal(request.replyKey, HPKE_INFO.notify, padToBucket(utf8('{"stateCounter":"7"}'), [NOTIFICATION_SIZE]));
     expect(await rejection(openNotification(sealed.replyKeyPair, bad))).to.include({ code: "reply_malformed" });
   });
 });

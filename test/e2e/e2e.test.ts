@@ -33,6 +33,7 @@ import {
   ReadRefusedError,
   groupDomain,
   hpkeSeal,
+  padToBucket,
   sealCommand,
   utf8,
   type CommandEnvelope,
@@ -235,7 +236,7 @@ describe("end to end: hardhat node + 3 TEE node processes + client SDK", functio
       payload: hexlify(payload) as `0x${string}`,
       signature: (await mallory.signTypedData(domain, COMMAND_TYPES, { sender: users.alice.address, nonce: nonce + 1n, payloadHash: keccak256(payload) })) as `0x${string}`,
     };
-    const forged = hexlify(await hpkeSeal(enclaveA.hpkePublicKey, HPKE_INFO.command, utf8(JSON.stringify(envelope))));
+    const forged = hexlify(await hpkeSeal(enclaveA.hpkePublicKey, HPKE_INFO.command, padToBucket(utf8(JSON.stringify(envelope)))));
     const resigned = await rejection(alice.node.post("/commands", { payload: forged }));
     expect(resigned).to.be.instanceOf(NodeRequestError).and.include({ code: "bad_user_signature", status: 400 });
 

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 import hre from "hardhat";
-import { Contract, ContractFactory, hexlify, type Signer } from "ethers";
+import { Contract, ContractFactory, HDNodeWallet, hexlify, type Signer } from "ethers";
 import { caDerOf, leafDerOf } from "../../src/attestation/roots";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -146,12 +146,17 @@ export interface RpcDeployment {
   fromBlock: number;
 }
 
+/** How many of the mnemonic's accounts `deployGroupOverRpc` makes operators. */
+export const E2E_OPERATOR_ACCOUNTS = 10;
+
 /**
  * The project's deployment, step for step (deploy/modules/anonifyModule.ts), on a JSON-RPC chain: the verifier
  * pinned to the simulation CA with its signing certificate and `mrenclave` allowed, then the group; `deployer`
  * is admin and governor.
  */
 export async function deployGroupOverRpc(deployer: Signer, mrenclave: string, adminDelay = 3600): Promise<RpcDeployment> {
+  // The accounts nodes pay with (HARDHAT_MNEMONIC indices 0..E2E_OPERATOR_ACCOUNTS-1) may submit joins (audit F-2).
+  const operators = Array.from({ length: E2E_OPERATOR_ACCOUNTS }, (_, i) => HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).address);
   const deployerAddress = await deployer.getAddress();
   const verifierArtifact = await hre.artifacts.readArtifact("IasVerifier");
   const verifier = (await new ContractFactory(verifierArtifact.abi, verifierArtifact.bytecode, deployer).deploy(
@@ -168,6 +173,8 @@ export async function deployGroupOverRpc(deployer: Signer, mrenclave: string, ad
     deployerAddress,
     adminDelay,
     deployerAddress,
+    operators,
+    0,
   )) as unknown as Contract;
   const receipt = await group.deploymentTransaction()!.wait();
   return { verifier, group, groupAddress: await group.getAddress(), fromBlock: receipt!.blockNumber };

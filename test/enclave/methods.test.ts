@@ -118,11 +118,23 @@ describe("enclave methods (real binary, simulation)", function () {
       await enclave.init();
       const first = fs.readFileSync(`${data.dir}/identity.sealed`);
       const result = await enclave.seal();
-      expect(result).to.deep.equal({ dataDir: data.dir, sealed: ["identity"] });
+      // The components with sealed state exist from init (they read their blobs then, never later).
+      expect(result).to.deep.equal({
+        dataDir: data.dir,
+        sealed: ["identity", "chain-clock", "membership-evidence", "mls-group", "runtime-state"],
+      });
       const second = fs.readFileSync(`${data.dir}/identity.sealed`);
       expect(second.length).to.equal(first.length);
-      expect(second.equals(first)).to.equal(false); // fresh nonce
-      expect(fs.readdirSync(data.dir).sort()).to.deep.equal(["identity.sealed", "simulation-seal.key"]);
+      expect(second.equals(first)).to.equal(false); // fresh nonce, next generation
+      expect(fs.readdirSync(data.dir).sort()).to.deep.equal([
+        "chain-clock.sealed",
+        "identity.sealed",
+        "membership-evidence.sealed",
+        "mls-group.sealed",
+        "runtime-state.sealed",
+        "simulation-seal.key",
+        "store-manifest.sealed",
+      ]);
     } finally {
       await enclave.close();
     }

@@ -43,11 +43,15 @@ describe("Ignition module (deploy/modules)", function () {
     expect(await group.hasRole(await group.GOVERNOR_ROLE(), await governor.getAddress())).to.equal(true);
     expect(await group.defaultAdminDelay()).to.equal(BigInt(DEFAULT_ADMIN_TRANSFER_DELAY_SECONDS));
 
-    // It works end to end: a DEBUG simulation enclave (allowed here) joins.
+    // Admission (audit F-2): the deployer is the only operator by default, admission closed.
+    expect(await group.hasRole(id("OPERATOR_ROLE"), await deployer.getAddress())).to.equal(true);
+    expect(await group.openAdmission()).to.deep.equal([false, 0n]);
+
+    // It works end to end: a DEBUG simulation enclave (allowed here) joins through the operator.
     const { chainId } = await ethers.provider.getNetwork();
     const [, , outsider, relayer] = await ethers.getSigners();
     const f: GroupFixture = { verifier, group, ias, domain: groupDomain(chainId, await group.getAddress()), admin: deployer, governor, outsider, relayer };
-    await expect(join(f, new EnclaveKeys(), { debug: true, status: "SW_HARDENING_NEEDED" })).to.emit(group, "EnclaveJoined");
+    await expect(join(f, new EnclaveKeys(), { debug: true, status: "SW_HARDENING_NEEDED", from: deployer })).to.emit(group, "EnclaveJoined");
   });
 
   it("deploys the Intel variant: Intel's leaf registered; a real Intel report verifies; SIMULATION reports are refused", async function () {
@@ -117,6 +121,11 @@ describe("Ignition module (deploy/modules)", function () {
     expect(await group.owner()).to.equal(await newAdmin.getAddress());
     expect(await group.hasRole(GOVERNOR, await newAdmin.getAddress())).to.equal(true);
     expect(await group.hasRole(GOVERNOR, await deployer.getAddress())).to.equal(false);
+    // Nor OPERATOR_ROLE (audit F-2): nobody may join until the new admin grants it, which it can at once.
+    const OPERATOR = id("OPERATOR_ROLE");
+    expect(await group.hasRole(OPERATOR, await deployer.getAddress())).to.equal(false);
+    await expect(group.connect(deployer).grantRole(OPERATOR, await deployer.getAddress())).to.be.revertedWithCustomError(group, "AccessControlUnauthorizedAccount");
+    await expect(group.connect(newAdmin).grantRole(OPERATOR, await outsider.getAddress())).to.emit(group, "RoleGranted");
     // Verifier: POLICY_ROLE moved; the deployer can no longer change the policy.
     expect(await verifier.hasRole(POLICY, await newAdmin.getAddress())).to.equal(true);
     expect(await verifier.hasRole(POLICY, await deployer.getAddress())).to.equal(false);
@@ -143,5 +152,27 @@ describe("Ignition module (deploy/modules)", function () {
     expect(() => buildAnonifyModule({ trustAnchor: "simulation", allowedMrenclaves: [], maxReportAgeSeconds: -1 })).to.throw(/non-negative/);
     expect(() => buildAnonifyModule({ trustAnchor: "dcap" as never, allowedMrenclaves: [] })).to.throw(/trustAnchor/);
     expect(() => buildAnonifyModule({ trustAnchor: "simulation", allowedMrenclaves: [], handoverTo: "0x1234" })).to.throw(/handoverTo/);
+    expect(() => buildAnonifyModule({ trustAnchor: "simulation", allowedMrenclaves: [], operators: ["0x1234"] })).to.throw(/operators: "0x1234" is not an address/);
+    expect(() => buildAnonifyModule({ trustAnchor: "simulation", allowedMrenclaves: [], operators: [ethers.ZeroAddress] })).to.throw(/zero address/);
+    const operator = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+    expect(() => buildAnonifyModule({ trustAnchor: "simulation", allowedMrenclaves: [], operators: [operator, operator.toLowerCase()] })).to.throw(/duplicates/);
+    for (const bad of [-1, 17, 1.5]) {
+      expect(() => buildAnonifyModule({ trustAnchor: "simulation", allowedMrenclaves: [], openAdmissionMaxJoinsPerBlock: bad })).to.throw(/openAdmissionMaxJoinsPerBlock/);
+    }
+  });
+
+  it("audit F-2: operators and open admission are module arguments, granted and set by the constructor", async function () {
+    const [deployer, governor, outsider, relayer] = await ethers.getSigners();
+    const operators = [await relayer.getAddress(), await outsider.getAddress()];
+    const { group } = await deployWithModule(
+      { trustAnchor: "simulation", allowedMrenclaves: [MRENCLAVE_V1], operators, openAdmissionMaxJoinsPerBlock: 4 },
+      { governor: await governor.getAddress() },
+    );
+    for (const operator of operators) expect(await group.operatorInfo(operator)).to.deep.equal([true, 0n, 1n]);
+    // An explicit list replaces the default: the deployer is not an operator.
+    expect(await group.hasRole(id("OPERATOR_ROLE"), await deployer.getAddress())).to.equal(false);
+    expect(await group.openAdmission()).to.deep.equal([true, 4n]);
+    const opened = await group.queryFilter(group.filters.OpenAdmissionSet());
+    expect(opened.map((e) => [e.args.open, e.args.maxJoinsPerBlock])).to.deep.equal([[true, 4n]]);
   });
 });

@@ -288,14 +288,14 @@ describe("AnonifyGroup: governance", function () {
       const f = await loadFixture(simulationGroupFixture);
       const eoa = await f.outsider.getAddress();
       const factory = await ethers.getContractFactory("AnonifyGroup");
-      await expect(factory.deploy(eoa, await f.admin.getAddress(), TEST_ADMIN_DELAY, ethers.ZeroAddress))
+      await expect(factory.deploy(eoa, await f.admin.getAddress(), TEST_ADMIN_DELAY, ethers.ZeroAddress, [], 0))
         .to.be.revertedWithCustomError(factory, "VerifierNotContract")
         .withArgs(eoa);
     });
 
     it("grants no governor when none is given, and supports the IAnonifyGroup and IAccessControl interfaces", async function () {
       const f = await loadFixture(simulationGroupFixture);
-      const group = await ethers.deployContract("AnonifyGroup", [await f.verifier.getAddress(), await f.admin.getAddress(), 0, ethers.ZeroAddress]);
+      const group = await ethers.deployContract("AnonifyGroup", [await f.verifier.getAddress(), await f.admin.getAddress(), 0, ethers.ZeroAddress, [], 0]);
       expect(await group.hasRole(id("GOVERNOR_ROLE"), await f.admin.getAddress())).to.equal(false);
       const iface = ethers.Interface.from((await artifacts.readArtifact("IAnonifyGroup")).abi);
       let interfaceId = 0n;

@@ -17,6 +17,8 @@ async function twoGroupsOneEnclave() {
     await f.admin.getAddress(),
     TEST_ADMIN_DELAY,
     await f.governor.getAddress(),
+    [await f.relayer.getAddress()],
+    0,
   ]);
   const { chainId } = await ethers.provider.getNetwork();
   const g: GroupFixture = { ...f, group: other, domain: groupDomain(chainId, await other.getAddress()) };

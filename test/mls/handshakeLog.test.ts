@@ -110,7 +110,7 @@ describe("MLS handshake log through two enclave processes (simulation)", functio
 
     // Removed, b keeps following the log; a refused request (bad domain) changes nothing.
     const removed = await b.call("mls_status", {});
-    expect(removed).to.deep.equal({ group: null, followedEpoch: 3 });
+    expect(removed).to.deep.equal({ group: null, followedEpoch: 3, selfUpdateRequired: false });
     const badDomain = await b
       .call("mls_join_external", { domain: { ...domain, verifyingContract: "0x00" } })
       .catch((e: unknown) => e);

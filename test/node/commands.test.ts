@@ -13,6 +13,7 @@ import {
   type CommandStatus,
   type TokenCommand,
 } from "../../src/client/wire";
+import { chainIssuedAt } from "../../src/client/AnonifyClient";
 import { callState, groupContract } from "../../src/node";
 import { deployGroup, startNode, until, type Deployment, type TestNode } from "./helpers";
 
@@ -90,7 +91,7 @@ describe("AnonifyNode commands (simulation, real enclaves with the state runtime
   });
 
   it("serves reads and notifications; a transfer through the other node notifies the recipient", async function () {
-    const subscription = await sealSubscription({ enclaveHpkeKey: a.node.identity.hpkePublicKey, signer: alice, domain });
+    const subscription = await sealSubscription({ enclaveHpkeKey: a.node.identity.hpkePublicKey, signer: alice, domain, issuedAt: await chainIssuedAt(ethers.provider) });
     const events: string[] = [];
     const stream = http.get(`${a.node.url}/notifications?payload=${subscription.payload}`, (res) => {
       expect(res.statusCode).to.equal(200);
@@ -110,7 +111,13 @@ describe("AnonifyNode commands (simulation, real enclaves with the state runtime
     expect(notification).to.deep.equal({ stateCounter: 2n, changed: true });
     stream.destroy();
 
-    const read = await sealRead({ enclaveHpkeKey: a.node.identity.hpkePublicKey, signer: alice, domain, query: { op: "balanceOf", account: await alice.getAddress() } });
+    const read = await sealRead({
+      enclaveHpkeKey: a.node.identity.hpkePublicKey,
+      signer: alice,
+      domain,
+      query: { op: "balanceOf", account: await alice.getAddress() },
+      issuedAt: await chainIssuedAt(ethers.provider), // the in-process chain may run ahead of the wall clock
+    });
     const replied = await post(a.node.url!, "/reads", { payload: read.payload });
     expect(replied.status).to.equal(200);
     const reply = await openReadReply(read.replyKeyPair, replied.json.reply);

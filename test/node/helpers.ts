@@ -34,13 +34,23 @@ export interface Deployment {
   governor: Signer;
 }
 
-/** Verifier (simulation CA) + group allowing the binary's MRENCLAVE; governor = signer 1. */
+/** Active enclaves each test account may have joined (a node restarted on a fresh data dir joins again). */
+export const TEST_OPERATOR_CAP = 4;
+
+/**
+ * Verifier (simulation CA) + group allowing the binary's MRENCLAVE; governor = signer 1. Every signer holds
+ * OPERATOR_ROLE with a cap of {@link TEST_OPERATOR_CAP} (nodes pay with arbitrary signers; audit F-2).
+ */
 export async function deployGroup(): Promise<Deployment> {
-  const [, governor] = await ethers.getSigners();
-  const config = { trustAnchor: "simulation" as const, allowedMrenclaves: [await binaryMrenclave()] };
+  const signers = await ethers.getSigners();
+  const governor = signers[1];
+  const operators = await Promise.all(signers.map((s) => s.getAddress()));
+  const config = { trustAnchor: "simulation" as const, allowedMrenclaves: [await binaryMrenclave()], operators };
   const deployed = await hre.ignition.deploy(buildAnonifyModule(config), {
     parameters: { [anonifyModuleId("simulation")]: { governor: await governor.getAddress(), adminTransferDelay: 3600 } },
   });
+  const group = await ethers.getContractAt("AnonifyGroup", await deployed.group.getAddress(), governor);
+  for (const operator of operators) await (await group.setOperatorCap(operator, TEST_OPERATOR_CAP)).wait();
   return { group: await deployed.group.getAddress(), verifier: await deployed.verifier.getAddress(), governor };
 }
 

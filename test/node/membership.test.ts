@@ -78,18 +78,23 @@ describe("AnonifyNode membership (simulation, real enclaves)", function () {
     await a.node.stop();
     a = await startNode(deployment, 5, dir);
     expect(a.node.identity.created).to.equal(false);
-    expect(a.node.sync.epoch).to.equal(2);
-    expect((await agree([a.node]))[0].epochAuthenticator).to.equal(authenticator);
-    // Nothing was posted or processed again: no join, no epoch line.
-    expect(a.logger.lines.filter((l) => /join posted|epoch \d+: /.test(l))).to.deep.equal([]);
+    // The replay applied nothing again (no join, no epoch line before the restart's self-update); then the
+    // restarted enclave retired its leaf secrets with a self-update (epoch 3) before anything else.
     expect(a.logger.lines.some((l) => l.includes("member of group at epoch 2 as leaf 0"))).to.equal(true);
+    expect(a.logger.lines.filter((l) => /join posted/.test(l))).to.deep.equal([]);
+    expect(a.logger.lines.some((l) => l.includes("self-update committed for epoch 3"))).to.equal(true);
+    expect(a.node.sync.epoch).to.equal(3);
+    const [sa, sb] = await agree([a.node, b.node]);
+    expect(sa.epochAuthenticator).to.not.equal(authenticator);
+    expect(sa.epochAuthenticator).to.equal(sb.epochAuthenticator);
+    expect((await a.node.enclave.call("mls_status", {})).selfUpdateRequired).to.equal(false);
   });
 
   it("removes b by enclave address; b's node sees its removal", async function () {
     const result = await a.node.remove({ enclave: b.node.address });
-    expect(result).to.deep.equal({ epoch: 3n, leaf: 1, enclave: b.node.address });
+    expect(result).to.deep.equal({ epoch: 4n, leaf: 1, enclave: b.node.address });
     const [sa] = await agree([a.node]);
-    expect(sa.epoch).to.equal(3);
+    expect(sa.epoch).to.equal(4);
     expect(sa.memberCount).to.equal(1);
     await b.node.catchUp();
     expect(b.node.sync.removed).to.equal(true);

@@ -285,15 +285,17 @@ describe("RPC outages and slow RPC (hardhat node process, TCP proxy, SIGSTOP)", 
     expect(a.node.sync.lastApplied).to.equal(BigInt(accepted.size + b.snapshots.size));
     const hashes = await Promise.all([a, b, c].map(async (n) => (await callState(n.node.enclave, "state_status", {})).stateHash));
     expect(new Set(hashes).size).to.equal(1);
-    // Each node's account: one transaction per post plus its join, none wasted, none pending (no stuck nonce).
+    // Each node's account: one transaction per post plus its join and the self-update it posts after each restart
+    // from sealed state (A restarted once), none wasted, none pending (no stuck nonce).
     const figures: string[] = [];
     for (const [name, n, index] of [["A", a, 1], ["B", b, 2], ["C", c, 3]] as const) {
       const posts = new Set(entries.filter((e) => e.sender.toLowerCase() === n.node.address.toLowerCase()).map((e) => e.transactionHash));
       const address = account(index, provider).address;
       const latest = await provider.getTransactionCount(address, "latest");
       expect(await provider.getTransactionCount(address, "pending"), name).to.equal(latest);
-      expect(latest, name).to.equal(posts.size + 1);
-      figures.push(`${name}: ${posts.size} posts + join = nonce ${latest}, outages ${lines(n, /chain RPC reachable again/).length}`);
+      const selfUpdates = lines(n, /restarted from sealed state: self-update committed/).length;
+      expect(latest, name).to.equal(posts.size + 1 + selfUpdates);
+      figures.push(`${name}: ${posts.size} posts + join + ${selfUpdates} self-update(s) = nonce ${latest}, outages ${lines(n, /chain RPC reachable again/).length}`);
     }
     console.log(
       `      commands ${accepted.size}, snapshot entries ${b.snapshots.size}, ciphertext entries on chain ${entries.length} (distinct ${new Set(ciphertexts).size}); ${figures.join("; ")}`,

@@ -42,8 +42,18 @@ describe("anonify:deploy, anonify:node, anonify:rotate, anonify:remove (in-proce
   });
 
   it("anonify:deploy deploys the simulation-pinned verifier and group and writes the deployment record", async function () {
-    const { result, output } = await captured(() => hre.run("anonify:deploy", { dataDir: root }));
+    // The nodes below pay with accounts 10 and 11: only operators' joins are accepted (audit F-2).
+    const signers = await ethers.getSigners();
+    const operators = [signers[10].address, signers[11].address];
+    const { result, output } = await captured(() => hre.run("anonify:deploy", { dataDir: root, operators: operators.join(",") }));
     record = result as DeploymentRecord;
+    expect(record.operators).to.deep.equal(operators);
+    expect(record.openAdmissionMaxJoinsPerBlock).to.equal(0);
+    const deployed = await ethers.getContractAt("AnonifyGroup", record.group);
+    for (const operator of operators) expect(await deployed.hasRole(ethers.id("OPERATOR_ROLE"), operator)).to.equal(true);
+    expect(await deployed.hasRole(ethers.id("OPERATOR_ROLE"), signers[0].address)).to.equal(false);
+    expect(await deployed.openAdmission()).to.deep.equal([false, 0n]);
+    expect(output).to.include(`operators     ${operators.join(", ")}`);
     const { chainId } = await ethers.provider.getNetwork();
     expect(readDeployment(root, chainId)).to.deep.equal(record);
     expect(fs.existsSync(deploymentFile(root, chainId))).to.equal(true);
@@ -67,10 +77,32 @@ describe("anonify:deploy, anonify:node, anonify:rotate, anonify:remove (in-proce
     expect(await verifier.hasRole(POLICY, deployer.address)).to.equal(false);
     expect(await verifier.hasRole(POLICY, newAdmin.address)).to.equal(true);
     expect(await group.hasRole(await group.GOVERNOR_ROLE(), deployer.address)).to.equal(false);
+    // Nor OPERATOR_ROLE (audit F-2): after a handover nobody is an operator until the new admin grants the role.
+    expect(await group.hasRole(await group.OPERATOR_ROLE(), deployer.address)).to.equal(false);
+    expect(handed.operators).to.deep.equal([]);
+    expect(output).to.include("none (the admin grants OPERATOR_ROLE)");
     expect(await group.owner()).to.equal(newAdmin.address);
     expect((await verifier.pendingDefaultAdmin())[0]).to.equal(newAdmin.address);
     expect(output).to.include("acceptDefaultAdminTransfer").and.include(newAdmin.address);
     await expect(hre.run("anonify:deploy", { dataDir: handoverDir, admin: "0x1234" })).to.be.rejectedWith(/--admin 0x1234 is not an address/);
+    await expect(hre.run("anonify:deploy", { dataDir: handoverDir, admin: newAdmin.address, operators: deployer.address })).to.be.rejectedWith(
+      /--operators names the deployer, which keeps no role after --admin/,
+    );
+  });
+
+  it("anonify:deploy --open-admission opens the group with a per-block limit and refuses limits outside 1..16", async function () {
+    const [deployer] = await ethers.getSigners();
+    const openDir = path.join(root, "open");
+    const { result, output } = await captured(() => hre.run("anonify:deploy", { dataDir: openDir, openAdmission: 3 }));
+    const open = result as DeploymentRecord;
+    expect(open.openAdmissionMaxJoinsPerBlock).to.equal(3);
+    expect(open.operators).to.deep.equal([deployer.address]);
+    expect(await (await ethers.getContractAt("AnonifyGroup", open.group)).openAdmission()).to.deep.equal([true, 3n]);
+    expect(output).to.include("open: any account may join, 3 non-operator join(s) per block");
+    for (const bad of [0, 17]) {
+      await expect(hre.run("anonify:deploy", { dataDir: openDir, openAdmission: bad })).to.be.rejectedWith(/--open-admission must be a number of joins per block in 1\.\.16/);
+    }
+    await expect(hre.run("anonify:deploy", { dataDir: openDir, operators: "0x1234" })).to.be.rejectedWith(/--operators: 0x1234 is not an address/);
   });
 
   it("anonify:node runs a node that joins and serves HTTP until shut down", async function () {
@@ -116,6 +148,19 @@ describe("anonify:deploy, anonify:node, anonify:rotate, anonify:remove (in-proce
     expect(badToken).to.be.instanceOf(NodeError).and.include({ code: "unauthorized" });
   });
 
+  it("anonify:node on an account without OPERATOR_ROLE fails before attesting, naming the role and how to grant it", async function () {
+    const signers = await ethers.getSigners();
+    const active = (await groupContract(record.group, ethers.provider).activeEnclaveCount()) as bigint;
+    const error = await hre
+      .run("anonify:node", { port: 0, confirmations: 0, account: 12, host: "127.0.0.1", dataDir: path.join(root, "not-operator"), group: record.group })
+      .catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(NodeError).and.include({ code: "not_operator" });
+    const message = (error as Error).message;
+    expect(message).to.include(signers[12].address).and.include("OPERATOR_ROLE").and.include(ethers.id("OPERATOR_ROLE"));
+    expect(message).to.include(`anonify:deploy --operators ${signers[12].address}`).and.include("grantRole");
+    expect((await groupContract(record.group, ethers.provider).activeEnclaveCount()) as bigint).to.equal(active);
+  });
+
   it("anonify:node refuses a bad mode, sgx under the simulation CA, an unknown account and a group address without code", async function () {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ mode: "enclave", dataDir: dirA }, /simulation or sgx/],
@@ -136,7 +181,8 @@ describe("anonify:deploy, anonify:node, anonify:rotate, anonify:remove (in-proce
     running = undefined;
     expect(fs.existsSync(path.join(dirA, NODE_URL_FILE))).to.equal(false);
     const { result } = await captured(() => hre.run("anonify:rotate", { node: dirA, account: 10 }));
-    expect(result).to.deep.equal({ epoch: "4" });
-    expect(await groupContract(record.group, ethers.provider).currentEpoch()).to.equal(5n);
+    // The node starts from sealed state, so it first posts its own self-update (epoch 4), then the rotation.
+    expect(result).to.deep.equal({ epoch: "5" });
+    expect(await groupContract(record.group, ethers.provider).currentEpoch()).to.equal(6n);
   });
 });

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import hre, { ethers } from "hardhat";
 import type { Signer, TypedDataDomain } from "ethers";
+import { chainIssuedAt } from "../../src/client/AnonifyClient";
 import { groupDomain, openReadReply, sealRead, type TokenCommand } from "../../src/client/wire";
 import { CommandDriver, binaryMrenclave, convergedStateHashes, deployGroup, enclaveBinary, startNode, tempDir, type Deployment, type TestNode } from "./helpers";
 
@@ -103,7 +104,13 @@ describe("MRENCLAVE upgrade: the new version joins, takes over the state, the ol
     // Nothing lost: the balances are the exact sums of every command since genesis.
     const balances = [];
     for (const who of [owner, alice]) {
-      const read = await sealRead({ enclaveHpkeKey: d.node.identity.hpkePublicKey, signer: who, domain, query: { op: "balanceOf", account: await who.getAddress() } });
+      const read = await sealRead({
+        enclaveHpkeKey: d.node.identity.hpkePublicKey,
+        signer: who,
+        domain,
+        query: { op: "balanceOf", account: await who.getAddress() },
+        issuedAt: await chainIssuedAt(ethers.provider), // the in-process chain may run ahead of the wall clock
+      });
       const reply = await openReadReply<string>(read.replyKeyPair, (await d.node.read(read.payload)).reply);
       expect(reply.ok).to.equal(true);
       balances.push(reply.ok ? reply.result : undefined);

@@ -147,6 +147,7 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
             else {
               await expectEvents(send(), [
                 ["EnclaveJoined", [enclave.address, mrenclave, m.epoch + 1n, enclave.hpkePublicKey, enclave.mlsSignatureKey]],
+                ["EnclaveAdmitted", [enclave.address, await f.relayer.getAddress(), false]],
                 ["HandshakePosted", [m.epoch, enclave.address, hexlify(op.handshake)]],
               ]);
               m.status[op.who] = "active";

@@ -162,8 +162,15 @@ describe("crash recovery: kill -9 at each dangerous point, restart, nothing lost
   });
 
   it("during a handshake: the committer's host dies after posting its commit, the other's enclave dies applying it; both recover the epoch", async function () {
-    a = await restartWith(a, { [NODE_CRASH]: "handshake:posted" });
-    b = await restartWith(b, { [ENCLAVE_CRASH]: "seal:mls-group:after" });
+    // Every start from sealed state begins with the enclave's own self-update (PROTOCOL.md "Self-update after
+    // a restart"): a's is its first posted handshake, and b seals its group twice for its own (staged, then
+    // applied). Each node waits for the other's update, so the crash points below meet the rotation.
+    const sameEpoch = (x: ClusterNode, y: ClusterNode) =>
+      waitUntil(`${x.label} at ${y.label}'s epoch`, async () => (await cluster.health(x)).epoch === (await cluster.health(y)).epoch);
+    a = await restartWith(a, { [NODE_CRASH]: "handshake:posted#2" });
+    await sameEpoch(b, a);
+    b = await restartWith(b, { [ENCLAVE_CRASH]: "seal:mls-group:after#3" });
+    await sameEpoch(a, b);
     const epochBefore = await cluster.group.currentEpoch();
     const token = fs.readFileSync(`${a.dataDir}/admin.token`, "utf8").trim();
     await fetch(`${a.url}/admin/rotate`, { method: "POST", headers: { Authorization: `Bearer ${token}` } }).catch(() => undefined);

@@ -9,6 +9,7 @@ import { expect } from "chai";
 import { Wallet, type Signer } from "ethers";
 import { commandId, openReadReply, sealCommand, sealRead, type CommandStatus, type TokenCommand } from "../../src/client/wire";
 import { AnonifyNode, MemoryLogger, NodeError, callState, type AnonifyNodeOptions } from "../../src/node";
+import { chainIssuedAt } from "../../src/client/AnonifyClient";
 import { Cluster, waitUntil } from "../e2e/cluster";
 
 interface InProcessNode {
@@ -89,7 +90,13 @@ describe("reorgs: detected, rolled back to a sealed point and replayed; with con
   }
 
   async function balance(n: InProcessNode, who: Signer & { address: string }): Promise<string> {
-    const read = await sealRead({ enclaveHpkeKey: n.node.identity.hpkePublicKey, signer: who, domain: cluster.domain, query: { op: "balanceOf", account: who.address } });
+    const read = await sealRead({
+      enclaveHpkeKey: n.node.identity.hpkePublicKey,
+      signer: who,
+      domain: cluster.domain,
+      query: { op: "balanceOf", account: who.address },
+      issuedAt: await chainIssuedAt(cluster.provider),
+    });
     const reply = await openReadReply<string>(read.replyKeyPair, (await n.node.read(read.payload)).reply);
     return reply.ok ? reply.result : `error ${reply.error.code}`;
   }

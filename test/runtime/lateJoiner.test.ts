@@ -41,9 +41,9 @@ describe("State runtime: a late joiner catches up from a snapshot entry (simulat
     const owner = new Wallet(Wallet.createRandom().privateKey);
     const alice = new Wallet(Wallet.createRandom().privateKey);
     const { hpkePublicKey } = await a.call("evidence", {});
-    const log: { stateCounter: string; epoch: string; entry: Hex }[] = [];
+    const log: { stateCounter: string; epoch: string; entry: Hex; blockTimestamp: string }[] = [];
     const post = (e: { epoch: string; entry: Hex }) => {
-      const params = { stateCounter: String(log.length + 1), epoch: e.epoch, entry: e.entry };
+      const params = { stateCounter: String(log.length + 1), epoch: e.epoch, entry: e.entry, blockTimestamp: String(Math.floor(Date.now() / 1000)) };
       log.push(params);
       return params;
     };

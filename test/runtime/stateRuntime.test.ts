@@ -5,6 +5,7 @@ import {
   domainParams,
   groupDomain,
   HPKE_INFO,
+  padToBucket,
   hpkeSeal,
   openNotification,
   openReadReply,
@@ -72,7 +73,7 @@ describe("State runtime through two enclave processes (simulation)", function ()
   /** Applies the next log entry on both enclaves; they must agree. */
   async function applyBoth(entry: { epoch: string; entry: string }): Promise<Applied> {
     counter += 1;
-    const params = { stateCounter: String(counter), epoch: entry.epoch, entry: entry.entry as Hex };
+    const params = { stateCounter: String(counter), epoch: entry.epoch, entry: entry.entry as Hex, blockTimestamp: String(Math.floor(Date.now() / 1000)) };
     const ra = applied(await a.call("state_apply", params));
     const rb = applied(await b.call("state_apply", params));
     expect(rb.stateHash).to.equal(ra.stateHash);
@@ -153,7 +154,7 @@ describe("State runtime through two enclave processes (simulation)", function ()
     const { hpkePublicKey } = await a.call("evidence", {});
     const forged = await sealRead({ enclaveHpkeKey: hpkePublicKey, signer: mallory, domain, query: { op: "balanceOf", account: alice.address } });
     const request = { ...forged.request, sender: alice.address.toLowerCase() };
-    const payload = hexlify(await hpkeSeal(hpkePublicKey, HPKE_INFO.read, utf8(JSON.stringify(request)))) as Hex;
+    const payload = hexlify(await hpkeSeal(hpkePublicKey, HPKE_INFO.read, padToBucket(utf8(JSON.stringify(request))))) as Hex;
     expect(await failure(a.call("state_read", { payload }))).to.include({ code: "bad_user_signature" });
   });
 
@@ -180,7 +181,7 @@ describe("State runtime through two enclave processes (simulation)", function ()
       payloadHash: keccak256(payloadBytes),
     });
     const envelope = { sender: alice.address.toLowerCase(), nonce: String(aliceNonce), payload: hexlify(payloadBytes), signature };
-    const resigned = hexlify(await hpkeSeal(hpkeA, HPKE_INFO.command, utf8(JSON.stringify(envelope)))) as Hex;
+    const resigned = hexlify(await hpkeSeal(hpkeA, HPKE_INFO.command, padToBucket(utf8(JSON.stringify(envelope))))) as Hex;
     expect(await failure(a.call("state_submit", { payload: resigned, domain: domainArg }))).to.include({ code: "bad_user_signature" });
     expect(await read(a, alice, { op: "balanceOf", account: alice.address })).to.deep.include({ result: "255" });
   });
@@ -202,9 +203,9 @@ describe("State runtime through two enclave processes (simulation)", function ()
   it("refuses entries out of order and of another epoch, and replays applied ones as no-ops", async function () {
     const entry = await submit(owner, { op: "burn", amount: 1n });
     const next = String(counter + 1);
-    expect(await failure(a.call("state_apply", { stateCounter: String(counter + 2), epoch: entry.epoch, entry: entry.entry }))).to.include({ code: "counter_gap" });
-    expect(await failure(a.call("state_apply", { stateCounter: next, epoch: "1", entry: entry.entry }))).to.include({ code: "epoch_mismatch" });
-    expect(await a.call("state_apply", { stateCounter: "1", epoch: entry.epoch, entry: entry.entry })).to.deep.equal({ stateCounter: "1", duplicate: true });
+    expect(await failure(a.call("state_apply", { stateCounter: String(counter + 2), epoch: entry.epoch, entry: entry.entry, blockTimestamp: String(Math.floor(Date.now() / 1000)) }))).to.include({ code: "counter_gap" });
+    expect(await failure(a.call("state_apply", { stateCounter: next, epoch: "1", entry: entry.entry, blockTimestamp: String(Math.floor(Date.now() / 1000)) }))).to.include({ code: "epoch_mismatch" });
+    expect(await a.call("state_apply", { stateCounter: "1", epoch: entry.epoch, entry: entry.entry, blockTimestamp: String(Math.floor(Date.now() / 1000)) })).to.deep.equal({ stateCounter: "1", duplicate: true });
     expect((await applyBoth(entry)).outcome).to.equal("applied");
   });
 
@@ -216,7 +217,7 @@ describe("State runtime through two enclave processes (simulation)", function ()
     const { subscriptionId: malId } = await b.call("state_subscribe", { payload: malSub.payload });
     const entry = await submit(owner, { op: "transfer", to: alice.address, amount: 2n });
     counter += 1;
-    const params = { stateCounter: String(counter), epoch: entry.epoch, entry: entry.entry };
+    const params = { stateCounter: String(counter), epoch: entry.epoch, entry: entry.entry, blockTimestamp: String(Math.floor(Date.now() / 1000)) };
     await a.call("state_apply", params);
     const result = applied(await b.call("state_apply", params));
     expect(result.notifications.map((n) => n.subscriptionId).sort()).to.deep.equal([aliceId, malId].sort());
@@ -237,6 +238,16 @@ describe("State runtime through two enclave processes (simulation)", function ()
     const after = await a.call("state_status", {});
     expect([after.lastApplied, after.stateHash, after.epoch]).to.deep.equal([before.lastApplied, before.stateHash, before.epoch]);
     expect(await read(a, alice, { op: "balanceOf", account: alice.address })).to.deep.include({ result: "258" });
+    // Restarted from sealed state, A submits nothing until its own self-update is applied (PROTOCOL.md
+    // "Self-update after a restart"); the update moves both enclaves to the next epoch.
+    expect(after.selfUpdateRequired).to.equal(true);
+    const sealed = await sealCommand({ enclaveHpkeKey: hpkeA, signer: alice, domain, nonce: nonces.get(alice.address) ?? 0, payload: { op: "transfer", to: owner.address, amount: 8n } });
+    expect(await failure(a.call("state_submit", { payload: sealed.payload, domain: domainArg }))).to.include({ code: "self_update_required" });
+    const update = await a.call("mls_commit_update", {});
+    expect((await b.call("mls_process_handshake", { handshake: update.handshake })).outcome).to.equal("commit");
+    expect((await a.call("mls_process_handshake", { handshake: update.handshake })).outcome).to.equal("own_commit");
+    const updated = await a.call("state_status", {});
+    expect([updated.selfUpdateRequired, updated.epoch]).to.deep.equal([false, String(Number(before.epoch) + 1)]);
     // Still in step with B.
     expect((await applyBoth(await submit(alice, { op: "transfer", to: owner.address, amount: 8n }))).outcome).to.equal("applied");
   });

@@ -31,6 +31,7 @@ enum class ErrorCode {
   kSealedDataCorrupt,    ///< "sealed_data_corrupt": truncated / tampered / wrong-format sealed file
   kSealedDataForeign,    ///< "sealed_data_foreign": sealed by another measurement or another key
   kStorageError,         ///< "storage_error": file system failure
+  kSealedDataStale,      ///< "sealed_data_stale": an older generation than the store's manifest or this run has seen
   // Attestation
   kAttestationUnavailable,  ///< "attestation_unavailable": /dev/attestation missing or failing
   // Group / MLS (used by the MLS layer)
@@ -53,6 +54,10 @@ enum class ErrorCode {
   kEvidenceRefused,      ///< "evidence_refused": attestation evidence does not verify or does not bind the keys
   kLeafNotAdmitted,      ///< "leaf_not_admitted": an MLS leaf without verified evidence the group's policy admits
   kPolicyRefused,        ///< "policy_refused": a group policy that is malformed, absent, or does not admit this enclave
+  kSelfUpdateRequired,   ///< "self_update_required": restarted from sealed state, its own self-update commit is not applied yet
+  kInvalidReplyKey,      ///< "invalid_reply_key": a reply key that is all zero or of low order (X25519)
+  kStaleRequest,         ///< "stale_request": issuedAt older than the freshness window before the chain clock
+  kReplayedRequest,      ///< "replayed_request": a reply key the enclave already answered to
 };
 
 /// snake_case name of a code (stable, part of the host protocol).

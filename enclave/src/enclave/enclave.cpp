@@ -33,7 +33,7 @@ Enclave::InitOutcome Enclave::init(const std::optional<std::string>& requested_d
   SealedStore store(*platform_, *dir, platform_->sealing_root_key(*dir, !has_sealed_data));
 
   bool created = false;
-  std::optional<SecretBytes> sealed_identity = store.get(kIdentitySealName);
+  std::optional<SecretBytes> sealed_identity = store.open(kIdentitySealName);
   if (sealed_identity) {
     identity_.emplace(Identity::deserialize(*sealed_identity));
   } else {
@@ -42,11 +42,23 @@ Enclave::InitOutcome Enclave::init(const std::optional<std::string>& requested_d
                   *dir + " holds sealed files but no sealed identity; refusing to create a new identity over them");
     }
     Identity fresh = Identity::generate();
-    store.put(kIdentitySealName, fresh.serialize());
+    store.create(kIdentitySealName, fresh.serialize());
     identity_.emplace(std::move(fresh));
     created = true;
   }
   store_.emplace(std::move(store));
+  // Every component reads its sealed state now, once: while the enclave runs, memory is the
+  // authority and no blob is read back (a host swapping files in changes nothing).
+  try {
+    for (ComponentLoader load : component_loaders()) load(*this);
+  } catch (...) {
+    components_.clear();
+    sealers_.clear();
+    store_.reset();
+    identity_.reset();
+    throw;
+  }
+  restored_ = !created;
   return InitOutcome{created, *dir};
 }
 
@@ -60,13 +72,27 @@ const SealedStore& Enclave::sealed_store() const {
   return *store_;
 }
 
+SealedStore& Enclave::sealed_store() {
+  if (!store_) throw Error(ErrorCode::kInvalidState, "the enclave is not initialized: call init first");
+  return *store_;
+}
+
+std::vector<Enclave::ComponentLoader>& Enclave::component_loaders() {
+  static std::vector<ComponentLoader> loaders;
+  return loaders;
+}
+
+ComponentRegistration::ComponentRegistration(Enclave::ComponentLoader loader) {
+  Enclave::component_loaders().push_back(loader);
+}
+
 void Enclave::add_sealer(const std::string& name, std::function<Bytes()> snapshot) {
   if (name == kIdentitySealName) throw Error(ErrorCode::kInvalidArgument, "the identity blob name is reserved");
   sealers_[name] = std::move(snapshot);
 }
 
 std::vector<std::string> Enclave::seal_all() {
-  const SealedStore& store = sealed_store();
+  SealedStore& store = sealed_store();
   store.put(kIdentitySealName, identity().serialize());
   std::vector<std::string> written{kIdentitySealName};
   for (const auto& [name, snapshot] : sealers_) {

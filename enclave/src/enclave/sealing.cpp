@@ -26,6 +26,14 @@ constexpr size_t kReservedOffset = 11;
 constexpr size_t kMrenclaveOffset = 12;
 constexpr const char kKeySalt[] = "anonify-seal-v1";
 constexpr size_t kMaxNameLength = 64;
+constexpr uint16_t kRetiredVersion = 1;
+constexpr uint8_t kManifestVersion = 1;
+
+uint64_t read_u64_be(ByteView b) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | b[i];
+  return v;
+}
 
 uint8_t mode_byte(Mode mode) { return mode == Mode::kSgx ? 2 : 1; }
 
@@ -47,14 +55,21 @@ void check_name(const std::string& name) {
 
 }  // namespace
 
-Bytes seal_blob(Mode mode, ByteView mrenclave, ByteView root_key, const std::string& name, ByteView plaintext) {
+Bytes seal_blob(Mode mode, ByteView mrenclave, ByteView root_key, const std::string& name, const SealBinding& binding,
+                ByteView plaintext) {
   check_name(name);
   if (mrenclave.size() != kMeasurementSize) throw Error(ErrorCode::kInvalidArgument, "MRENCLAVE must be 32 bytes");
+  if (binding.instance_id.size() != kSealInstanceIdSize) {
+    throw Error(ErrorCode::kInvalidArgument, "sealing instance id must be 16 bytes");
+  }
+  if (binding.generation == 0) throw Error(ErrorCode::kInvalidArgument, "sealing generations start at 1");
   Bytes blob(std::begin(kMagic), std::end(kMagic));
   append_u16_be(blob, kSealFormatVersion);
   blob.push_back(mode_byte(mode));
   blob.push_back(0);
   append(blob, mrenclave);
+  append(blob, binding.instance_id);
+  append_u64_be(blob, binding.generation);
   Bytes nonce = crypto::random_bytes(crypto::kAeadNonceSize);
   SecretBytes key = derive_seal_key(root_key, mrenclave);
   Bytes ciphertext = crypto::aead_seal(crypto::AeadAlgorithm::kAes256Gcm, key, nonce, aad_for(blob, name), plaintext);
@@ -63,18 +78,27 @@ Bytes seal_blob(Mode mode, ByteView mrenclave, ByteView root_key, const std::str
   return blob;
 }
 
-SecretBytes unseal_blob(Mode mode, ByteView mrenclave, ByteView root_key, const std::string& name, ByteView blob) {
+Unsealed unseal_blob(Mode mode, ByteView mrenclave, ByteView root_key, const std::string& name, ByteView blob,
+                     std::optional<ByteView> expected_instance) {
   check_name(name);
   const std::string what = "sealed blob \"" + name + "\"";
+  // The version comes first: a retired format is named as such even when it is shorter.
+  if (blob.size() >= kVersionOffset + 2 && std::equal(std::begin(kMagic), std::end(kMagic), blob.begin())) {
+    const uint16_t version = static_cast<uint16_t>((blob[kVersionOffset] << 8) | blob[kVersionOffset + 1]);
+    if (version == kRetiredVersion) {
+      throw Error(ErrorCode::kSealedDataCorrupt,
+                  what + " has format version 1, which carries no instance or generation and is no longer read "
+                         "(start from a fresh data directory; PROTOCOL.md \"Sealed files\")");
+    }
+    if (version != kSealFormatVersion) {
+      throw Error(ErrorCode::kSealedDataCorrupt, what + " has unsupported format version " + std::to_string(version));
+    }
+  }
   if (blob.size() < kSealCiphertextOffset + crypto::kAeadTagSize) {
     throw Error(ErrorCode::kSealedDataCorrupt, what + " is truncated (" + std::to_string(blob.size()) + " bytes)");
   }
   if (!std::equal(std::begin(kMagic), std::end(kMagic), blob.begin())) {
     throw Error(ErrorCode::kSealedDataCorrupt, what + " is not an Anonify sealed file (bad magic)");
-  }
-  uint16_t version = static_cast<uint16_t>((blob[kVersionOffset] << 8) | blob[kVersionOffset + 1]);
-  if (version != kSealFormatVersion) {
-    throw Error(ErrorCode::kSealedDataCorrupt, what + " has unsupported format version " + std::to_string(version));
   }
   if (blob[kReservedOffset] != 0) throw Error(ErrorCode::kSealedDataCorrupt, what + " has a non-zero reserved byte");
   if (blob[kModeOffset] != mode_byte(mode)) {
@@ -85,16 +109,67 @@ SecretBytes unseal_blob(Mode mode, ByteView mrenclave, ByteView root_key, const 
                                                    to_hex(blob.subview(kMrenclaveOffset, kMeasurementSize)) + ")");
   }
   SecretBytes key = derive_seal_key(root_key, mrenclave);
+  Unsealed out;
   try {
     Bytes plaintext = crypto::aead_open(crypto::AeadAlgorithm::kAes256Gcm, key, blob.subview(kSealNonceOffset, crypto::kAeadNonceSize),
                                         aad_for(blob.subview(0, kSealHeaderSize), name),
                                         blob.subview(kSealCiphertextOffset, blob.size() - kSealCiphertextOffset));
-    return SecretBytes(std::move(plaintext));
+    out.plaintext = SecretBytes(std::move(plaintext));
   } catch (const Error& e) {
     if (e.code() != ErrorCode::kAuthenticationFailed) throw;
     throw Error(ErrorCode::kSealedDataCorrupt,
                 what + " does not authenticate: tampered, renamed, or sealed under another sealing key");
   }
+  // Authentic from here on: the binding is what the sealing enclave wrote.
+  out.binding.instance_id = blob.subview(kSealInstanceIdOffset, kSealInstanceIdSize).to_bytes();
+  out.binding.generation = read_u64_be(blob.subview(kSealGenerationOffset, 8));
+  if (out.binding.generation == 0) throw Error(ErrorCode::kSealedDataCorrupt, what + " has generation 0");
+  if (expected_instance && !constant_time_equal(out.binding.instance_id, *expected_instance)) {
+    throw Error(ErrorCode::kSealedDataForeign, what + " belongs to another instance (" + to_hex(out.binding.instance_id) +
+                                                   ") of this enclave, not to this data directory's (" +
+                                                   to_hex(*expected_instance) + ")");
+  }
+  return out;
+}
+
+Bytes encode_seal_manifest(const std::map<std::string, uint64_t>& generations) {
+  if (generations.size() > UINT16_MAX) throw Error(ErrorCode::kInvalidArgument, "too many sealed blobs");
+  Bytes out{kManifestVersion};
+  append_u16_be(out, static_cast<uint16_t>(generations.size()));
+  for (const auto& [name, generation] : generations) {
+    check_name(name);
+    out.push_back(static_cast<uint8_t>(name.size()));
+    append(out, ByteView::from_string(name));
+    append_u64_be(out, generation);
+  }
+  return out;
+}
+
+std::map<std::string, uint64_t> decode_seal_manifest(ByteView in) {
+  const auto corrupt = [](const std::string& why) { return Error(ErrorCode::kSealedDataCorrupt, "sealed store manifest: " + why); };
+  if (in.size() < 3 || in[0] != kManifestVersion) throw corrupt("unknown version or truncated");
+  const size_t count = static_cast<size_t>((in[1] << 8) | in[2]);
+  size_t at = 3;
+  std::map<std::string, uint64_t> out;
+  for (size_t i = 0; i < count; ++i) {
+    if (at >= in.size()) throw corrupt("truncated");
+    const size_t length = in[at++];
+    if (in.size() - at < length + 8) throw corrupt("truncated");
+    std::string name(reinterpret_cast<const char*>(in.data() + at), length);
+    at += length;
+    try {
+      check_name(name);
+    } catch (const Error&) {
+      throw corrupt("bad blob name");
+    }
+    if (!out.empty() && name <= out.rbegin()->first) throw corrupt("names not strictly sorted");
+    const uint64_t generation = read_u64_be(in.subview(at, 8));
+    at += 8;
+    if (generation == 0) throw corrupt("generation 0");
+    out.emplace(std::move(name), generation);
+  }
+  if (at != in.size()) throw corrupt("trailing bytes");
+  return out;
 }
 
 std::optional<Bytes> read_file_if_exists(const std::string& path) {
@@ -166,17 +241,103 @@ std::string SealedStore::path_of(const std::string& name) const {
   return data_dir_ + "/" + name + kSealedFileSuffix;
 }
 
-void SealedStore::put(const std::string& name, ByteView plaintext) const {
-  Bytes blob = seal_blob(platform_.mode(), platform_.mrenclave(), root_key_, name, plaintext);
-  crash_point(platform_.mode(), "seal:" + name + ":before");
-  write_file_atomic(path_of(name), blob);
-  crash_point(platform_.mode(), "seal:" + name + ":after");
+std::optional<SecretBytes> SealedStore::open(const std::string& identity_name) {
+  if (!instance_id_.empty()) throw Error(ErrorCode::kInvalidState, "the sealed store is already open");
+  std::optional<Bytes> identity_blob = read_file_if_exists(path_of(identity_name));
+  if (!identity_blob) return std::nullopt;
+  // The identity names the instance: every other blob must carry the same id.
+  Unsealed identity = unseal_blob(platform_.mode(), platform_.mrenclave(), root_key_, identity_name, *identity_blob);
+  const std::vector<std::string> present = list();
+  std::optional<Bytes> manifest_blob = read_file_if_exists(path_of(kSealManifestName));
+  std::map<std::string, uint64_t> floors;
+  uint64_t highest = identity.binding.generation;
+  if (manifest_blob) {
+    Unsealed manifest = unseal_blob(platform_.mode(), platform_.mrenclave(), root_key_, kSealManifestName, *manifest_blob,
+                                    ByteView(identity.binding.instance_id));
+    floors = decode_seal_manifest(manifest.plaintext);
+    floors[kSealManifestName] = manifest.binding.generation;
+    highest = std::max(highest, manifest.binding.generation);
+    for (const auto& [name, generation] : floors) {
+      highest = std::max(highest, generation);
+      if (!std::binary_search(present.begin(), present.end(), name)) {
+        throw Error(ErrorCode::kSealedDataStale, "sealed blob \"" + name + "\" (generation " + std::to_string(generation) +
+                                                     " in the store manifest) is missing from " + data_dir_);
+      }
+    }
+  } else {
+    // Only a store that never finished its first write (identity sealed, manifest not yet) has no
+    // manifest; with anything else beside the identity, the manifest was removed.
+    for (const std::string& name : present) {
+      if (name != identity_name) {
+        throw Error(ErrorCode::kSealedDataStale, data_dir_ + " holds sealed blobs (\"" + name +
+                                                     "\") but no store manifest: refusing to open them without their generations");
+      }
+    }
+  }
+  auto it = floors.find(identity_name);
+  if (it != floors.end() && identity.binding.generation < it->second) {
+    throw Error(ErrorCode::kSealedDataStale, "sealed blob \"" + identity_name + "\" has generation " +
+                                                 std::to_string(identity.binding.generation) + ", older than " +
+                                                 std::to_string(it->second) + " in the store manifest");
+  }
+  instance_id_ = identity.binding.instance_id;
+  floors_ = std::move(floors);
+  floors_[identity_name] = std::max(floors_[identity_name], identity.binding.generation);
+  generation_ = highest;
+  return std::move(identity.plaintext);
 }
 
-std::optional<SecretBytes> SealedStore::get(const std::string& name) const {
+void SealedStore::create(const std::string& identity_name, ByteView identity) {
+  if (!instance_id_.empty()) throw Error(ErrorCode::kInvalidState, "the sealed store is already open");
+  instance_id_ = crypto::random_bytes(kSealInstanceIdSize);
+  try {
+    put(identity_name, identity);
+  } catch (...) {
+    instance_id_.clear();
+    floors_.clear();
+    generation_ = 0;
+    throw;
+  }
+}
+
+void SealedStore::write(const std::string& name, ByteView plaintext) {
+  const uint64_t generation = generation_ + 1;
+  Bytes blob = seal_blob(platform_.mode(), platform_.mrenclave(), root_key_, name, SealBinding{instance_id_, generation}, plaintext);
+  write_file_atomic(path_of(name), blob);
+  generation_ = generation;
+  floors_[name] = generation;
+}
+
+void SealedStore::put(const std::string& name, ByteView plaintext) {
+  if (instance_id_.empty()) throw Error(ErrorCode::kInvalidState, "the sealed store is not open");
+  if (name == kSealManifestName) throw Error(ErrorCode::kInvalidArgument, "the store manifest name is reserved");
+  crash_point(platform_.mode(), "seal:" + name + ":before");
+  write(name, plaintext);
+  crash_point(platform_.mode(), "seal:" + name + ":after");
+  // Written after the blob: a crash in between leaves the blob newer than its entry, which reads.
+  std::map<std::string, uint64_t> entries = floors_;
+  entries.erase(kSealManifestName);
+  write(kSealManifestName, encode_seal_manifest(entries));
+}
+
+Unsealed SealedStore::read_checked(const std::string& name, const Bytes& blob) {
+  Unsealed opened = unseal_blob(platform_.mode(), platform_.mrenclave(), root_key_, name, blob, ByteView(instance_id_));
+  auto it = floors_.find(name);
+  if (it != floors_.end() && opened.binding.generation < it->second) {
+    throw Error(ErrorCode::kSealedDataStale, "sealed blob \"" + name + "\" has generation " +
+                                                 std::to_string(opened.binding.generation) + ", older than generation " +
+                                                 std::to_string(it->second) + " this store recorded or already used");
+  }
+  floors_[name] = opened.binding.generation;
+  generation_ = std::max(generation_, opened.binding.generation);
+  return opened;
+}
+
+std::optional<SecretBytes> SealedStore::get(const std::string& name) {
+  if (instance_id_.empty()) throw Error(ErrorCode::kInvalidState, "the sealed store is not open");
   std::optional<Bytes> blob = read_file_if_exists(path_of(name));
   if (!blob) return std::nullopt;
-  return unseal_blob(platform_.mode(), platform_.mrenclave(), root_key_, name, *blob);
+  return std::move(read_checked(name, *blob).plaintext);
 }
 
 bool SealedStore::exists(const std::string& name) const {

@@ -5,6 +5,7 @@
 
 #include "anonify/crypto/hpke.h"
 #include "anonify/mls/mls_error.h"
+#include "anonify/mls/tree_validation.h"
 #include "group_state.h"
 
 namespace anonify::mls {
@@ -195,6 +196,7 @@ HandshakeResult apply_commit(const GroupState& g, const EpochState& prev, EpochS
     next = std::move(removed);  // nothing of the group is kept once we are out of it
     return HandshakeResult{HandshakeOutcome::kRemovedFromGroup, prev.context.epoch + 1, effect.committer};
   }
+  validate_tree(next.tree, provisional_context(prev, next.tree, effect.group_context_extensions));
   const SecretBytes init_secret =
       effect.external ? external_init_secret_receiver(prev, effect.external_kem_output) : prev.secrets.init_secret;
   SecretBytes commit_secret(zero_secret());

@@ -5,12 +5,26 @@
 
 #include "anonify/crypto/hpke.h"
 #include "anonify/mls/mls_error.h"
+#include "anonify/mls/tree_validation.h"
 #include "group_state.h"
 
 namespace anonify::mls {
+
 namespace {
 
 constexpr uint8_t kSerializationVersion = 2;  // 2: admission_required
+
+// The full RFC 9420 proposal set (Add, Update, PSK and GroupContextExtensions by reference,
+// commits without a path, standalone proposals), external PSKs and Welcome joins serve the interop
+// vectors only: compiled in with ANONIFY_MLS_INTEROP (the test binary), never into anonify-enclave
+// (enclave/CMakeLists.txt), where they cannot be enabled, not even by a sealed group state.
+#if ANONIFY_MLS_INTEROP
+constexpr bool kInteropBuild = true;
+#else
+constexpr bool kInteropBuild = false;
+#endif
+constexpr const char* kInteropCompiledOut =
+    "RFC 9420 interop features (full proposal set, external PSKs, Welcome) are compiled out of this build";
 
 LeafNode own_leaf_template(const EpochState& s) {
   LeafNode leaf;
@@ -108,6 +122,7 @@ Group Group::join_external(const Bytes& group_info, const Bytes& ratchet_tree, M
   if (tree.root_tree_hash() != ctx.tree_hash) fail(Reason::kInvalidTree, "tree hash differs from the GroupInfo");
   if (!tree.parent_hashes_valid()) fail(Reason::kInvalidTree, "parent hashes do not verify");
   if (!tree.leaf_signatures_valid(ctx.group_id)) fail(Reason::kInvalidTree, "a leaf signature does not verify");
+  validate_tree(tree, ctx);
   const LeafNode* signer = tree.leaf(gi->signer);
   if (signer == nullptr || !gi->verify(signer->signature_key)) fail(Reason::kBadSignature, "GroupInfo signature");
   if (tree.find_leaf_by_signature_key(identity.signature_keys.public_key)) {
@@ -171,6 +186,7 @@ Group Group::join_external(const Bytes& group_info, const Bytes& ratchet_tree, M
 Group Group::join_welcome(const Bytes& welcome, const KeyPackage& key_package, ByteView init_private_key,
                          ByteView leaf_private_key, MemberIdentity identity, const Bytes& ratchet_tree,
                          const std::function<Bytes(const PreSharedKeyId&)>& find_psk) {
+#if ANONIFY_MLS_INTEROP
   const MlsMessage message = MlsMessage::from_bytes(welcome);
   const Welcome* w = std::get_if<Welcome>(&message.body);
   if (w == nullptr) fail(Reason::kMalformed, "expected an MLSMessage(Welcome)");
@@ -187,6 +203,7 @@ Group Group::join_welcome(const Bytes& welcome, const KeyPackage& key_package, B
   if (tree.root_tree_hash() != ctx.tree_hash) fail(Reason::kInvalidTree, "tree hash differs from the GroupInfo");
   if (!tree.parent_hashes_valid()) fail(Reason::kInvalidTree, "parent hashes do not verify");
   if (!tree.leaf_signatures_valid(ctx.group_id)) fail(Reason::kInvalidTree, "a leaf signature does not verify");
+  validate_tree(tree, ctx);
   const LeafNode* signer = tree.leaf(gi.signer);
   if (signer == nullptr || !gi.verify(signer->signature_key)) fail(Reason::kBadSignature, "GroupInfo signature");
 
@@ -225,6 +242,11 @@ Group Group::join_welcome(const Bytes& welcome, const KeyPackage& key_package, B
   s.interim_transcript_hash = interim_transcript_hash(ctx.confirmed_transcript_hash, gi.confirmation_tag);
   s.secret_tree = SecretTree(s.secrets.encryption_secret, s.tree.leaf_count());
   return Group(std::move(g));
+#else
+  (void)welcome, (void)key_package, (void)init_private_key, (void)leaf_private_key, (void)identity, (void)ratchet_tree,
+      (void)find_psk;
+  fail(Reason::kUnsupported, kInteropCompiledOut);
+#endif
 }
 
 PublicGroup Group::public_state_after(const Bytes& commit, const Bytes& group_info) const {
@@ -266,9 +288,13 @@ void Group::set_leaf_admission(const LeafAdmission* admission) { state_->admissi
 
 bool Group::admission_required() const { return state_->admission_required; }
 
-void Group::set_full_proposal_support(bool enabled) { state_->full_proposals = enabled; }
+void Group::set_full_proposal_support(bool enabled) {
+  if (enabled && !kInteropBuild) fail(Reason::kUnsupported, kInteropCompiledOut);
+  state_->full_proposals = enabled;
+}
 
 void Group::add_external_psk(const Bytes& psk_id, SecretBytes value) {
+  if (!kInteropBuild) fail(Reason::kUnsupported, kInteropCompiledOut);
   state_->external_psks[psk_id] = std::move(value);
 }
 
@@ -401,6 +427,9 @@ Group Group::deserialize(ByteView data) {
   if (r.present()) g->staged = EpochState::decode(r);
   r.finish("group state");
   if (g->staged.has_value() == g->staged_commit.empty()) fail(Reason::kMalformed, "staged commit without its state");
+  if (!kInteropBuild && (g->full_proposals || !g->external_psks.empty())) {
+    fail(Reason::kUnsupported, std::string("sealed group state in interop mode: ") + kInteropCompiledOut);
+  }
   return Group(std::move(g));
 }
 

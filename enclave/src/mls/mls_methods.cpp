@@ -20,6 +20,7 @@
 #include "anonify/mls/handshake_entry.h"
 #include "anonify/mls/mls_error.h"
 #include "anonify/mls/public_group.h"
+#include "member_group.h"
 
 namespace anonify::enclave {
 namespace {
@@ -34,6 +35,10 @@ constexpr const char* kSealName = "mls-group";
 constexpr const char* kReservedExportPrefix = "anonify";
 constexpr std::string_view kHostMessageLabel = "anonify/host";
 constexpr size_t kMaxExportLength = 1024;
+// mls_unprotect's one answer for anything that is not a host-wrapped message it can open (it does
+// not decrypt, fails to verify, replays a used key, or is a runtime message).
+constexpr const char* kNotHostMessage =
+    "not a host-wrapped message of this epoch that this enclave can open; runtime messages stay in the enclave";
 constexpr const char* kNoFollowedLog =
     "no followed log: start from the log's genesis entry (mls_process_handshake or mls_follow)";
 constexpr const char* kNoGroupNoLog =
@@ -41,8 +46,9 @@ constexpr const char* kNoGroupNoLog =
     "or create a group";
 
 // Per-enclave MLS state: the group (once created or joined) and a follower of the public state.
-// The group admits leaves under the membership rule (anonify/membership/admission.h), whose
-// evidence cache and clock are the enclave's own components.
+// Built at `init` (ANONIFY_ENCLAVE_COMPONENT): the sealed group is read then and never again. The
+// group admits leaves under the membership rule (anonify/membership/admission.h), whose evidence
+// cache and clock are the enclave's own components.
 class MlsComponent {
  public:
   explicit MlsComponent(Enclave& enclave)
@@ -55,6 +61,8 @@ class MlsComponent {
       if (sealed && !sealed->empty()) {
         group = Group::deserialize(*sealed);
         group->set_leaf_admission(&admission);
+        // Another copy of the data directory may hold the same leaf secrets: retire them first.
+        self_update_required = true;
       }
     }
     enclave.add_sealer(kSealName, [this] { return group ? group->serialize().reveal() : Bytes{}; });
@@ -79,12 +87,26 @@ class MlsComponent {
     return *group;
   }
 
+  void require_fresh_leaf(const char* what) const {
+    if (self_update_required) {
+      throw Error(ErrorCode::kSelfUpdateRequired,
+                  std::string(what) + " refused: restarted from sealed state, this enclave must first post a "
+                                      "self-update (mls_commit_update) and apply it from the log");
+    }
+  }
+
   std::optional<Group> group;
   std::optional<PublicGroup> follower;
+  // Restarted from a sealed group and its own self-update of this run not yet applied.
+  bool self_update_required = false;
+  // The self-update commit made in this run while self_update_required (cleared when applied).
+  Bytes pending_self_update;
 
  private:
   Enclave& enclave_;
 };
+
+ANONIFY_ENCLAVE_COMPONENT(MlsComponent);
 
 MlsComponent& mls_state(Enclave& enclave) {
   require_identity(enclave);
@@ -273,6 +295,20 @@ Json group_status(const Group& g) {
 
 }  // namespace
 
+const mls::Group* mls_group(Enclave& enclave) {
+  if (!enclave.initialized()) return nullptr;
+  MlsComponent& mls = enclave.component<MlsComponent>();
+  return mls.group ? &*mls.group : nullptr;
+}
+
+bool mls_self_update_required(Enclave& enclave) {
+  return enclave.initialized() && enclave.component<MlsComponent>().self_update_required;
+}
+
+void require_no_pending_self_update(Enclave& enclave, const char* what) {
+  if (enclave.initialized()) enclave.component<MlsComponent>().require_fresh_leaf(what);
+}
+
 ANONIFY_PROTOCOL_METHOD(mls_create_group)(Enclave& enclave, const Params& params) {
   MlsComponent& mls = mls_state(enclave);
   if (mls.group) throw Error(ErrorCode::kInvalidState, "this enclave already has an MLS group");
@@ -352,6 +388,9 @@ ANONIFY_PROTOCOL_METHOD(mls_join_external)(Enclave& enclave, const Params& param
                                chain_epoch_of_commit(joining->epoch()));
   mls.seal(&*joining);
   mls.adopt(std::move(joining));
+  // A join made in this run: its leaf secrets were never sealed before.
+  mls.self_update_required = false;
+  mls.pending_self_update.clear();
   return result;
 }
 
@@ -365,12 +404,14 @@ ANONIFY_PROTOCOL_METHOD(mls_commit_update)(Enclave& enclave, const Params& param
                                chain_epoch_of_commit(next.epoch()));
   mls.seal(&next);
   mls.adopt(std::move(next));
+  if (mls.self_update_required) mls.pending_self_update = out.commit;
   return result;
 }
 
 ANONIFY_PROTOCOL_METHOD(mls_commit_remove)(Enclave& enclave, const Params& params) {
   MlsComponent& mls = mls_state(enclave);
   const Group& current = mls.member_group();
+  mls.require_fresh_leaf("mls_commit_remove");
   const Json& leaves = params.raw("leaves");
   if (!leaves.is_array() || leaves.empty()) throw Error(ErrorCode::kInvalidParams, "params.leaves: non-empty array");
   std::vector<mls::LeafIndex> removed;
@@ -433,6 +474,12 @@ ANONIFY_PROTOCOL_METHOD(mls_process_handshake)(Enclave& enclave, const Params& p
     mls.adopt(std::move(next_group));
     mls.follower = std::move(next_follower);  // a member serves the public state itself
     mls.evidence.forget(departed);
+    const bool own_self_update = out["outcome"] == "own_commit" && !mls.pending_self_update.empty() &&
+                                 constant_time_equal(mls.pending_self_update, entry.commit);
+    if (!mls.group || own_self_update) {
+      mls.self_update_required = false;
+      mls.pending_self_update.clear();
+    }
   } else if (mls.follower) {
     mls.follower->apply(entry.commit, entry.group_info);
     out["outcome"] = "followed";
@@ -448,12 +495,14 @@ ANONIFY_PROTOCOL_METHOD(mls_status)(Enclave& enclave, const Params&) {
   MlsComponent& mls = mls_state(enclave);
   Json out{{"group", mls.group ? group_status(*mls.group) : Json(nullptr)}};
   out["followedEpoch"] = mls.follower ? Json(mls.follower->epoch()) : Json(nullptr);
+  out["selfUpdateRequired"] = mls.self_update_required;
   return out;
 }
 
 ANONIFY_PROTOCOL_METHOD(mls_protect)(Enclave& enclave, const Params& params) {
   MlsComponent& mls = mls_state(enclave);
   const Bytes data = params.bytes("data");
+  mls.require_fresh_leaf("mls_protect");
   // The message key is used up: sealed before the group in memory moves on.
   Group next = mls.member_group().clone();
   const Bytes message = next.protect(data, host_message_label());
@@ -468,13 +517,23 @@ ANONIFY_PROTOCOL_METHOD(mls_unprotect)(Enclave& enclave, const Params& params) {
   Group& g = mls.member_group();
   // Decrypt on a copy: only host-wrapped messages may be revealed, and only those consume a key.
   Group scratch = g.clone();
-  const mls::ApplicationMessage m = scratch.unprotect(params.bytes("message"));
-  if (m.authenticated_data != host_message_label()) {
-    throw Error(ErrorCode::kInvalidMessage, "not a host-wrapped message; runtime messages stay in the enclave");
+  const Bytes message = params.bytes("message");
+  std::optional<mls::ApplicationMessage> m;
+  try {
+    m = scratch.unprotect(message);
+  } catch (const mls::MlsError& e) {
+    // Framing, group and epoch are public; past them, whether the message decrypted and verified
+    // must not show, so every later failure gets the one answer a non-host message gets.
+    const mls::Reason r = e.reason();
+    if (r == mls::Reason::kMalformed || r == mls::Reason::kUnsupported || r == mls::Reason::kWrongGroup ||
+        r == mls::Reason::kStaleEpoch || r == mls::Reason::kFutureEpoch || r == mls::Reason::kInternal) {
+      throw;
+    }
   }
+  if (!m || m->authenticated_data != host_message_label()) throw Error(ErrorCode::kInvalidMessage, kNotHostMessage);
   mls.seal(&scratch);
   g = std::move(scratch);
-  return Json{{"sender", m.sender}, {"data", hex_param(m.data)}};
+  return Json{{"sender", m->sender}, {"data", hex_param(m->data)}};
 }
 
 ANONIFY_PROTOCOL_METHOD(mls_export_secret)(Enclave& enclave, const Params& params) {

@@ -1,6 +1,7 @@
 #include "anonify/mls/public_group.h"
 
 #include "anonify/mls/mls_error.h"
+#include "anonify/mls/tree_validation.h"
 #include "commit_rules.h"
 
 namespace anonify::mls {
@@ -37,6 +38,7 @@ PublicGroup PublicGroup::from_group_info(const Bytes& group_info, const Bytes& r
   if (!pg.tree_.leaf_signatures_valid(gi.group_context.group_id)) {
     fail(Reason::kInvalidTree, "a leaf signature does not verify");
   }
+  validate_tree(pg.tree_, gi.group_context);
   verify_signer(pg.tree_, gi);
   pg.context_ = gi.group_context;
   pg.interim_transcript_hash_ = interim_transcript_hash(gi.group_context.confirmed_transcript_hash, gi.confirmation_tag);
@@ -63,6 +65,7 @@ void PublicGroup::apply(const Bytes& commit, const Bytes& group_info) {
   expected.epoch += 1;
   expected.tree_hash = next_tree.root_tree_hash();
   expected.confirmed_transcript_hash = confirmed_transcript_hash(interim_transcript_hash_, ac.confirmed_transcript_input());
+  validate_tree(next_tree, expected);
 
   const MlsMessage info_message = MlsMessage::from_bytes(group_info);
   const GroupInfo& gi = as_group_info(info_message);

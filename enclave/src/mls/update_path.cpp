@@ -1,6 +1,7 @@
 #include "anonify/mls/update_path.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "anonify/mls/mls_error.h"
@@ -139,8 +140,16 @@ TreeKemPrivate TreeKemPrivate::decode(TlsReader& r) {
   TreeKemPrivate p;
   p.index_ = r.u32();
   TlsReader body = r.vector();
+  // encode() writes the nodes in increasing order: one encoding per state, so a repeated or
+  // out-of-order node (which would silently replace a key) is refused.
+  std::optional<NodeIndex> previous;
   while (!body.empty()) {
     const NodeIndex node = body.u32();
+    if (previous && node <= *previous) {
+      fail(Reason::kMalformed, "TreeKEM private state: node " + std::to_string(node) + " after node " +
+                                   std::to_string(*previous) + " (nodes must strictly increase)");
+    }
+    previous = node;
     p.keys_[node] = key_pair_of(SecretBytes(body.opaque()));
   }
   return p;

@@ -88,6 +88,32 @@ std::optional<SecretBytes> open_sealed(ByteView sealed, const crypto::X25519Priv
   }
 }
 
+Bytes pad_to_size(ByteView data, size_t size) {
+  if (data.size() >= size) throw Error(ErrorCode::kInternal, "padding: data does not fit its bucket");
+  Bytes out(size, 0);
+  std::copy(data.begin(), data.end(), out.begin());
+  out[data.size()] = kPaddingMarker;
+  return out;
+}
+
+std::optional<SecretBytes> unpad(ByteView padded) {
+  size_t end = padded.size();
+  while (end > 0 && padded[end - 1] == 0) --end;
+  if (end == 0 || padded[end - 1] != kPaddingMarker) return std::nullopt;
+  return SecretBytes(padded.subview(0, end - 1));
+}
+
+void require_usable_reply_key(ByteView key) {
+  if (key.size() != kReplyKeySize) throw Error(ErrorCode::kInvalidReplyKey, "replyKey must be 32 bytes");
+  // One trial Diffie-Hellman with a throwaway scalar: the clamped scalar is a multiple of 8, so every
+  // point of small order (the all-zero one included) gives the all-zero secret x25519 refuses.
+  try {
+    (void)crypto::X25519PrivateKey::generate().dh(key);
+  } catch (const Error&) {
+    throw Error(ErrorCode::kInvalidReplyKey, "replyKey is a low-order X25519 point (replies could not be sealed to it)");
+  }
+}
+
 Bytes seal_to(ByteView recipient_public_key, const char* info, ByteView plaintext) {
   crypto::hpke::Sealed sealed = crypto::hpke::seal(crypto::hpke::kDefaultSuite, recipient_public_key,
                                                    ByteView::from_string(info), ByteView(), plaintext);

@@ -2,32 +2,28 @@
 
 #include "anonify/mls/group.h"
 #include "anonify/runtime/ledger.h"
+#include "mls/member_group.h"
 
 namespace anonify::runtime::detail {
 
-std::optional<EpochKeys> GroupKeys::current(const enclave::Enclave& enclave) {
-  const enclave::SealedStore& store = enclave.sealed_store();
-  std::optional<Bytes> blob = enclave::read_file_if_exists(store.path_of(kMlsGroupSealName));
-  if (!blob) {
-    cached_blob_.clear();
+std::optional<EpochKeys> GroupKeys::current(enclave::Enclave& enclave) {
+  const mls::Group* group = enclave::mls_group(enclave);
+  // Only a group whose every leaf passed the membership rule holds state keys: an interop group
+  // (joined without admission, mls_join_external {interop}) never does.
+  if (group == nullptr || !group->is_member() || !group->admission_required()) {
+    cached_authenticator_.clear();
     cached_.reset();
     return std::nullopt;
   }
-  if (!cached_blob_.empty() && *blob == cached_blob_) return cached_;
-  std::optional<SecretBytes> sealed = store.get(kMlsGroupSealName);
-  std::optional<EpochKeys> keys;
-  if (sealed && !sealed->empty()) {
-    const mls::Group group = mls::Group::deserialize(*sealed);
-    // Only a group whose every leaf passed the membership rule holds state keys: an interop group
-    // (joined without admission, mls_join_external {interop}) never does.
-    if (group.is_member() && group.admission_required()) {
-      keys = EpochKeys{group.epoch(), group.export_secret(kEntryKeyLabel, ByteView(), kEntryKeySize),
-                       group.export_secret(kStateHashKeyLabel, ByteView(), kStateHashKeySize)};
-    }
+  // The epoch authenticator differs between epochs (and between groups): a cheap cache key.
+  Bytes authenticator = group->epoch_authenticator();
+  if (cached_ && cached_->mls_epoch == group->epoch() && constant_time_equal(authenticator, cached_authenticator_)) {
+    return cached_;
   }
-  cached_blob_ = std::move(*blob);
-  cached_ = keys;
-  return keys;
+  cached_ = EpochKeys{group->group_id(), group->epoch(), group->export_secret(kEntryKeyLabel, ByteView(), kEntryKeySize),
+                      group->export_secret(kStateHashKeyLabel, ByteView(), kStateHashKeySize)};
+  cached_authenticator_ = std::move(authenticator);
+  return cached_;
 }
 
 }  // namespace anonify::runtime::detail

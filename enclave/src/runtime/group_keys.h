@@ -1,9 +1,9 @@
 // The state runtime's view of the MLS group: the current epoch and its exporter keys.
 //
-// mls_methods.cpp keeps its Group private to its file, but seals it to "mls-group" after every
-// change and before it answers, so the sealed blob is always the group's current state (also right
-// after a restart, before any MLS method ran). We read that blob and derive the epoch keys from a
-// copy of the group; the copy is cached until the blob changes. Private to the runtime.
+// Taken from the MLS component's group in memory (mls/member_group.h), the authority while the
+// enclave runs: no sealed blob is read after `init`, so a host that copies an older
+// "mls-group.sealed" in place changes nothing. The exporter keys are derived once per epoch.
+// Private to the runtime.
 #pragma once
 
 #include <optional>
@@ -13,10 +13,8 @@
 
 namespace anonify::runtime::detail {
 
-/// Name of the MLS group's sealed blob (mls_methods.cpp).
-constexpr const char* kMlsGroupSealName = "mls-group";
-
 struct EpochKeys {
+  Bytes group_id;  ///< the MLS group id (bound into every log entry's AAD)
   uint64_t mls_epoch = 0;
   SecretBytes entry_key;  ///< exporter "anonify/state-key/v1", 16 bytes
   SecretBytes hash_key;   ///< exporter "anonify/state-hash/v1", 32 bytes
@@ -31,10 +29,11 @@ class GroupKeys {
  public:
   /// The current epoch's keys; nullopt when this enclave is not a member (no group, a staged
   /// external join not yet in the log, removed).
-  std::optional<EpochKeys> current(const enclave::Enclave& enclave);
+  std::optional<EpochKeys> current(enclave::Enclave& enclave);
 
  private:
-  Bytes cached_blob_;
+  /// The epoch authenticator of the epoch `cached_` belongs to (empty: nothing cached).
+  Bytes cached_authenticator_;
   std::optional<EpochKeys> cached_;
 };
 

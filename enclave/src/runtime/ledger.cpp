@@ -10,33 +10,55 @@ namespace anonify::runtime {
 
 namespace {
 
-constexpr uint8_t kLedgerFormatVersion = 1;
-constexpr size_t kEntryHeaderSize = 1 + crypto::kAeadNonceSize;
+// 2 added the per-producer entry sequences. Only 2 is read: one state has one encoding (snapshots
+// and state hashes compare bytes), and no data of format 1 needs migrating.
+constexpr uint8_t kLedgerFormatVersion = 2;
+constexpr size_t kPositionSize = kAddressSize + 8;
+constexpr size_t kEntryHeaderSize = 1 + kPositionSize + crypto::kAeadNonceSize;
 
-Bytes labelled_aad(const char* label, uint64_t chain_epoch) {
-  Bytes aad(label, label + std::char_traits<char>::length(label));
-  append_u64_be(aad, chain_epoch);
-  return aad;
+Bytes label_bytes(const char* label) { return Bytes(label, label + std::char_traits<char>::length(label)); }
+
+Bytes snapshot_aad(const EntryScope& scope) {
+  mls::TlsWriter w;
+  w.raw(label_bytes(kSnapshotAadLabel));
+  w.opaque(scope.group_id);
+  w.u64(scope.chain_epoch);
+  return w.take();
 }
 
-Bytes entry_aad(uint64_t chain_epoch) { return labelled_aad(kEntryAadLabel, chain_epoch); }
+Bytes entry_aad(const EntryScope& scope, const EntryPosition& position) {
+  mls::TlsWriter w;
+  w.raw(label_bytes(kEntryAadLabel));
+  w.opaque(scope.group_id);
+  w.u64(scope.chain_epoch);
+  w.raw(position.producer.data(), position.producer.size());
+  w.u64(position.sequence);
+  return w.take();
+}
 
-Bytes seal_versioned(uint8_t version, ByteView key, ByteView aad, ByteView plaintext) {
+Bytes aead_seal_fresh(ByteView key, ByteView aad, ByteView plaintext, Bytes& out) {
   const Bytes nonce = crypto::random_bytes(crypto::kAeadNonceSize);
-  Bytes entry{version};
-  append(entry, nonce);
-  append(entry, crypto::aead_seal(crypto::AeadAlgorithm::kAes128Gcm, key, nonce, aad, plaintext));
-  return entry;
+  append(out, nonce);
+  append(out, crypto::aead_seal(crypto::AeadAlgorithm::kAes128Gcm, key, nonce, aad, plaintext));
+  return out;
 }
 
-std::optional<SecretBytes> open_versioned(uint8_t version, ByteView key, ByteView aad, ByteView entry) {
-  if (entry.size() < kEntryHeaderSize + crypto::kAeadTagSize || entry[0] != version) return std::nullopt;
+// Opens nonce ‖ ciphertext found at `offset` of `entry`.
+std::optional<SecretBytes> aead_open_at(ByteView key, ByteView aad, ByteView entry, size_t offset) {
+  if (entry.size() < offset + crypto::kAeadNonceSize + crypto::kAeadTagSize) return std::nullopt;
+  const size_t body = offset + crypto::kAeadNonceSize;
   try {
-    return SecretBytes(crypto::aead_open(crypto::AeadAlgorithm::kAes128Gcm, key, entry.subview(1, crypto::kAeadNonceSize),
-                                         aad, entry.subview(kEntryHeaderSize, entry.size() - kEntryHeaderSize)));
+    return SecretBytes(crypto::aead_open(crypto::AeadAlgorithm::kAes128Gcm, key, entry.subview(offset, crypto::kAeadNonceSize),
+                                         aad, entry.subview(body, entry.size() - body)));
   } catch (const Error&) {
     return std::nullopt;
   }
+}
+
+uint64_t read_u64_be(ByteView b, size_t offset) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | b[offset + i];
+  return v;
 }
 
 bool is_snapshot(ByteView entry) { return !entry.empty() && entry[0] == kSnapshotEntryVersion; }
@@ -49,19 +71,34 @@ EntryOutcome rejected(const char* reason) {
 
 }  // namespace
 
-Bytes seal_entry(ByteView entry_key, uint64_t chain_epoch, ByteView plaintext) {
-  return seal_versioned(kEntryVersion, entry_key, entry_aad(chain_epoch), plaintext);
+Bytes seal_entry(ByteView entry_key, const EntryScope& scope, const EntryPosition& position, ByteView plaintext) {
+  Bytes entry{kEntryVersion};
+  append(entry, position.producer);
+  append_u64_be(entry, position.sequence);
+  const SecretBytes padded(pad_to_bucket(plaintext, kEnvelopeBuckets));
+  return aead_seal_fresh(entry_key, entry_aad(scope, position), padded, entry);
 }
 
-std::optional<Bytes> open_entry(ByteView entry_key, uint64_t chain_epoch, ByteView entry) {
-  std::optional<SecretBytes> plain = open_versioned(kEntryVersion, entry_key, entry_aad(chain_epoch), entry);
-  if (!plain) return std::nullopt;
-  return plain->reveal();
+std::optional<EntryPosition> entry_position(ByteView entry) {
+  if (entry.size() < kEntryHeaderSize || entry[0] != kEntryVersion) return std::nullopt;
+  EntryPosition p;
+  p.producer = address_from_bytes(entry.subview(1, kAddressSize));
+  p.sequence = read_u64_be(entry, 1 + kAddressSize);
+  return p;
 }
 
-Bytes seal_snapshot(ByteView entry_key, uint64_t chain_epoch, const Ledger& ledger) {
+std::optional<SecretBytes> open_entry(ByteView entry_key, const EntryScope& scope, ByteView entry) {
+  const std::optional<EntryPosition> position = entry_position(entry);
+  if (!position) return std::nullopt;
+  const std::optional<SecretBytes> padded = aead_open_at(entry_key, entry_aad(scope, *position), entry, 1 + kPositionSize);
+  if (!padded) return std::nullopt;
+  return unpad(*padded);
+}
+
+Bytes seal_snapshot(ByteView entry_key, const EntryScope& scope, const Ledger& ledger) {
   const SecretBytes state(ledger.serialize());
-  return seal_versioned(kSnapshotEntryVersion, entry_key, labelled_aad(kSnapshotAadLabel, chain_epoch), state);
+  Bytes entry{kSnapshotEntryVersion};
+  return aead_seal_fresh(entry_key, snapshot_aad(scope), state, entry);
 }
 
 Bytes entry_plaintext(const SignedCommand& command, const Domain& domain) {
@@ -76,7 +113,12 @@ Ledger::Ledger(std::unique_ptr<Runtime> runtime) : runtime_(std::move(runtime)) 
 }
 
 Ledger::Ledger(const Ledger& other)
-    : last_applied_(other.last_applied_), domain_(other.domain_), nonces_(other.nonces_), runtime_(other.runtime_->clone()) {}
+    : last_applied_(other.last_applied_),
+      domain_(other.domain_),
+      nonces_(other.nonces_),
+      sequence_epoch_(other.sequence_epoch_),
+      producer_next_(other.producer_next_),
+      runtime_(other.runtime_->clone()) {}
 
 Ledger& Ledger::operator=(const Ledger& other) {
   if (this != &other) *this = Ledger(other);
@@ -88,19 +130,47 @@ uint64_t Ledger::next_nonce(const Address& account) const {
   return it == nonces_.end() ? 0 : it->second;
 }
 
-EntryOutcome Ledger::apply_entry(uint64_t counter, uint64_t chain_epoch, ByteView entry, ByteView entry_key) {
+uint64_t Ledger::next_sequence(const Address& producer, uint64_t chain_epoch) const {
+  if (chain_epoch != sequence_epoch_) return 0;
+  auto it = producer_next_.find(producer);
+  return it == producer_next_.end() ? 0 : it->second;
+}
+
+EntryOutcome Ledger::apply_entry(uint64_t counter, const EntryScope& scope, ByteView entry, ByteView entry_key) {
   if (counter <= last_applied_) {
     EntryOutcome out;
     out.duplicate = true;
     return out;
   }
-  if (is_snapshot(entry)) return apply_snapshot(counter, chain_epoch, entry, entry_key);
+  if (is_snapshot(entry)) return apply_snapshot(counter, scope, entry, entry_key);
   if (counter != last_applied_ + 1) throw counter_gap(counter);
   last_applied_ = counter;  // consumed whatever the entry holds
 
-  const std::optional<Bytes> plain = open_entry(entry_key, chain_epoch, entry);
+  const std::optional<SecretBytes> plain = open_entry(entry_key, scope, entry);
   if (!plain) return rejected(ledger_reason::kUndecryptable);
-  std::optional<Json> object = detail::parse_object(*plain);
+  // The position is authenticated now. An older epoch than the sequences count in cannot be in
+  // order (the contract takes posts of the head epoch only).
+  const EntryPosition position = *entry_position(entry);
+  const bool older_epoch = scope.chain_epoch < sequence_epoch_;
+  const uint64_t expected = older_epoch ? 0 : next_sequence(position.producer, scope.chain_epoch);
+  if (older_epoch || position.sequence != expected) {
+    EntryOutcome out = rejected(ledger_reason::kOutOfSequence);
+    out.position = position;
+    out.expected_sequence = expected;
+    return out;
+  }
+  if (scope.chain_epoch != sequence_epoch_) {
+    producer_next_.clear();
+    sequence_epoch_ = scope.chain_epoch;
+  }
+  producer_next_[position.producer] = position.sequence + 1;
+  EntryOutcome checked = apply_command(*plain);
+  checked.position = position;
+  return checked;
+}
+
+EntryOutcome Ledger::apply_command(const SecretBytes& plain) {
+  std::optional<Json> object = detail::parse_object(plain);
   if (!object) return rejected(ledger_reason::kMalformedEntry);
   auto domain_it = object->find("domain");
   if (domain_it == object->end()) return rejected(ledger_reason::kMalformedEntry);
@@ -138,10 +208,9 @@ Error Ledger::counter_gap(uint64_t counter) const {
                "stateCounter " + std::to_string(counter) + " but the next entry is " + std::to_string(last_applied_ + 1));
 }
 
-EntryOutcome Ledger::apply_snapshot(uint64_t counter, uint64_t chain_epoch, ByteView entry, ByteView entry_key) {
+EntryOutcome Ledger::apply_snapshot(uint64_t counter, const EntryScope& scope, ByteView entry, ByteView entry_key) {
   const bool in_order = counter == last_applied_ + 1;
-  const std::optional<SecretBytes> plain =
-      open_versioned(kSnapshotEntryVersion, entry_key, labelled_aad(kSnapshotAadLabel, chain_epoch), entry);
+  const std::optional<SecretBytes> plain = aead_open_at(entry_key, snapshot_aad(scope), entry, 1);
   std::optional<Ledger> snapshot;
   if (plain) {
     try {
@@ -204,6 +273,13 @@ Bytes Ledger::serialize() const {
       out.u64(nonce);
     }
   });
+  w.u64(sequence_epoch_);
+  w.vector([&](mls::TlsWriter& out) {
+    for (const auto& [producer, next] : producer_next_) {
+      out.raw(producer.data(), producer.size());
+      out.u64(next);
+    }
+  });
   w.opaque(std::string(runtime_->name()));
   w.vector([&](mls::TlsWriter& out) { runtime_->encode(out); });
   return w.take();
@@ -234,6 +310,16 @@ Ledger Ledger::deserialize(ByteView data, std::unique_ptr<Runtime> runtime) {
         throw Error(ErrorCode::kDecodeError, "zero, repeated or unordered nonce");
       }
       ledger.nonces_.emplace_hint(ledger.nonces_.end(), account, nonce);
+    }
+    ledger.sequence_epoch_ = r.u64();
+    mls::TlsReader sequences = r.vector();
+    while (!sequences.empty()) {
+      const Address producer = address_from_bytes(sequences.raw(kAddressSize));
+      const uint64_t next = sequences.u64();
+      if (next == 0 || (!ledger.producer_next_.empty() && !(ledger.producer_next_.rbegin()->first < producer))) {
+        throw Error(ErrorCode::kDecodeError, "zero, repeated or unordered producer sequence");
+      }
+      ledger.producer_next_.emplace_hint(ledger.producer_next_.end(), producer, next);
     }
     const Bytes name = r.opaque();
     if (std::string(name.begin(), name.end()) != ledger.runtime_->name()) {

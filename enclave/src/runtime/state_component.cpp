@@ -40,6 +40,9 @@ StateBlob decode_state_blob(ByteView blob) {
   }
 }
 
+// Built at `init`: the sealed state is read then and never again while the enclave runs.
+ANONIFY_ENCLAVE_COMPONENT(StateComponent);
+
 StateComponent::StateComponent(enclave::Enclave& enclave) : enclave_(enclave), ledger_(make_runtime()) {
   if (enclave.initialized()) {
     if (std::optional<SecretBytes> sealed = enclave.sealed_store().get(kStateSealName)) {
@@ -56,6 +59,20 @@ void StateComponent::commit(Ledger next, Bytes state_hash) {
   enclave_.sealed_store().put(kStateSealName, blob);
   ledger_ = std::move(next);
   state_hash_ = std::move(state_hash);
+}
+
+uint64_t StateComponent::next_sequence(const Address& self, uint64_t chain_epoch) const {
+  const uint64_t logged = ledger_.next_sequence(self, chain_epoch);
+  return produced_epoch_ == chain_epoch && produced_next_ > logged ? produced_next_ : logged;
+}
+
+void StateComponent::produced_sequence(uint64_t chain_epoch, uint64_t sequence) {
+  produced_epoch_ = chain_epoch;
+  produced_next_ = sequence + 1;
+}
+
+void StateComponent::resync_sequence(uint64_t chain_epoch, uint64_t expected) {
+  if (produced_epoch_ == chain_epoch && produced_next_ > expected) produced_next_ = expected;
 }
 
 std::string StateComponent::subscribe(Subscription subscription) {

@@ -46,6 +46,17 @@ class StateComponent {
   /// nothing changes.
   void commit(Ledger next, Bytes state_hash);
 
+  /// The sequence number of this enclave's next entry of `chain_epoch`: the log's next one for
+  /// `self`, or past the entries produced since that are not applied yet. The count of those is
+  /// kept in memory only: the order is enforced by the sequences in the (sealed) ledger, and after
+  /// a restart, whose unposted entries are gone, production resumes at the log's next number.
+  uint64_t next_sequence(const Address& self, uint64_t chain_epoch) const;
+  /// Notes that an entry with `sequence` of `chain_epoch` was produced.
+  void produced_sequence(uint64_t chain_epoch, uint64_t sequence);
+  /// One of this enclave's entries was refused out of sequence (an earlier one was never posted):
+  /// production resumes at `expected`, the number the log waits for.
+  void resync_sequence(uint64_t chain_epoch, uint64_t expected);
+
   /// Adds a subscription; returns its id (random hex). Throws Error(InvalidState) when full.
   std::string subscribe(Subscription subscription);
   bool unsubscribe(const std::string& id);
@@ -58,6 +69,8 @@ class StateComponent {
   GroupKeys group_keys_;
   std::map<std::string, Subscription> subscriptions_;
   ProducedEntries produced_;
+  uint64_t produced_epoch_ = 0;
+  uint64_t produced_next_ = 0;
 };
 
 }  // namespace anonify::runtime::detail

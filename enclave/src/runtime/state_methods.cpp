@@ -1,18 +1,23 @@
 // Host protocol methods of the state runtime (PROTOCOL.md, "State runtime methods").
 //
 // What the host sees: sealed user messages it cannot open, log entries encrypted under the MLS
-// epoch key, the enclave's EIP-712 signatures, outcomes (applied/rejected with a reason) and state
-// hashes, and replies/notifications sealed to keys the users chose. Balances, addresses inside
-// commands and epoch keys never leave the enclave in the clear.
+// epoch key, the enclave's EIP-712 signatures, outcomes (applied/rejected with a reason, the
+// command's sender and id) and state hashes, and replies/notifications sealed to keys the users
+// chose, all padded to fixed sizes (PROTOCOL.md "Padding"). Balances, the other addresses inside
+// commands, queries and epoch keys never leave the enclave in the clear.
+#include <algorithm>
 #include <set>
 
 #include "anonify/crypto/eip712.h"
 #include "anonify/crypto/keccak.h"
 #include "anonify/crypto/secp256k1.h"
+#include "anonify/enclave/chain_clock.h"
 #include "anonify/enclave/methods.h"
 #include "anonify/runtime/envelope.h"
 #include "anonify/runtime/ledger.h"
 #include "json_input.h"
+#include "mls/member_group.h"
+#include "reply_keys.h"
 #include "state_component.h"
 
 namespace anonify::enclave {
@@ -23,6 +28,7 @@ using protocol::hex_param;
 using protocol::Params;
 using runtime::Domain;
 using runtime::detail::EpochKeys;
+using runtime::detail::ReplyKeys;
 using runtime::detail::StateComponent;
 
 StateComponent& state(Enclave& enclave) {
@@ -65,11 +71,56 @@ EpochKeys require_member(Enclave& enclave, StateComponent& s) {
   return std::move(*keys);
 }
 
-SecretBytes open_user_message(Enclave& enclave, const Params& params, const char* info) {
+// Opens a user's sealed message and strips its padding (a message without it is `malformed`).
+SecretBytes open_user_message(Enclave& enclave, const Params& params, const char* info, ErrorCode malformed) {
   const Bytes sealed = params.bytes("payload");
   std::optional<SecretBytes> plain = runtime::open_sealed(sealed, enclave.identity().hpke_key(), info);
   if (!plain) throw Error(ErrorCode::kHpkeOpenFailed, std::string("payload does not open as ") + info);
-  return std::move(*plain);
+  std::optional<SecretBytes> data = runtime::unpad(*plain);
+  if (!data) throw Error(malformed, std::string(info) + ": the plaintext is not padded (PROTOCOL.md \"Padding\")");
+  return std::move(*data);
+}
+
+runtime::Address self_address(Enclave& enclave) { return runtime::address_from_bytes(enclave.identity().eth_address()); }
+
+// The sequence number of this enclave's next entry of `epoch`. params.pending, when given, is the
+// host's account of this enclave's entries still waiting to be applied: {"epoch", "highestSequence"?}
+// (no highestSequence: none pending in that epoch); the number follows the highest of them, or is
+// the log's next when none of this epoch is pending (an entry that was never posted does not hold
+// the numbers up). Only liveness depends on it: the order is enforced by every applier. Without it
+// the enclave counts its own entries since the last restart (StateComponent::next_sequence).
+uint64_t producer_sequence(const StateComponent& s, const Params& params, const runtime::Address& self, uint64_t epoch) {
+  if (!params.has("pending")) return s.next_sequence(self, epoch);
+  const Params pending = params.object("pending");
+  const uint64_t pending_epoch = pending.u64("epoch");
+  const std::optional<uint64_t> highest = pending.has("highestSequence") ? std::optional<uint64_t>(pending.u64("highestSequence")) : std::nullopt;
+  if (highest == UINT64_MAX) throw Error(ErrorCode::kInvalidParams, "params.pending.highestSequence is out of range");
+  const uint64_t logged = s.ledger().next_sequence(self, epoch);
+  if (!highest || pending_epoch != epoch) return logged;  // entries of another epoch can no longer be posted
+  return std::max(logged, *highest + 1);
+}
+
+runtime::EntryScope scope_of(const EpochKeys& keys) { return runtime::EntryScope{keys.group_id, keys.chain_epoch()}; }
+
+// params.issuedAtWindow (seconds, decimal string), within the bounds; the default otherwise.
+uint64_t freshness_window(const Params& params) {
+  if (!params.has("issuedAtWindow")) return runtime::detail::kDefaultFreshnessWindow;
+  const uint64_t window = params.u64("issuedAtWindow");
+  if (window < runtime::detail::kMinFreshnessWindow || window > runtime::detail::kMaxFreshnessWindow) {
+    throw Error(ErrorCode::kInvalidParams, "params.issuedAtWindow must be " + std::to_string(runtime::detail::kMinFreshnessWindow) +
+                                               ".." + std::to_string(runtime::detail::kMaxFreshnessWindow) + " seconds");
+  }
+  return window;
+}
+
+// A reply key must be usable, its request fresh against the chain clock and never answered before.
+void check_reply_key(Enclave& enclave, const Params& params, ByteView reply_key, uint64_t issued_at) {
+  runtime::require_usable_reply_key(reply_key);
+  enclave.component<ReplyKeys>().check(reply_key, issued_at, freshness_window(params), enclave.component<ChainClock>().newest());
+}
+
+void record_reply_key(Enclave& enclave, const Bytes& reply_key, uint64_t issued_at) {
+  enclave.component<ReplyKeys>().record(reply_key, issued_at, enclave.component<ChainClock>().newest());
 }
 
 Bytes sign_typed(Enclave& enclave, const Domain& domain, ByteView struct_hash) {
@@ -89,7 +140,7 @@ Bytes json_bytes(const Json& value) {
 ANONIFY_PROTOCOL_METHOD(state_submit)(Enclave& enclave, const Params& params) {
   StateComponent& s = state(enclave);
   const Domain domain = domain_param(params);
-  const SecretBytes plain = open_user_message(enclave, params, runtime::kCommandInfo);
+  const SecretBytes plain = open_user_message(enclave, params, runtime::kCommandInfo, ErrorCode::kMalformedCommand);
   std::optional<runtime::Json> object = runtime::detail::parse_object(plain);
   if (!object) throw Error(ErrorCode::kMalformedCommand, "command: not a JSON object");
   const runtime::SignedCommand command = runtime::SignedCommand::parse(*object);
@@ -103,17 +154,23 @@ ANONIFY_PROTOCOL_METHOD(state_submit)(Enclave& enclave, const Params& params) {
                 "expected nonce " + std::to_string(expected) + ", got " + std::to_string(command.nonce));
   }
   const EpochKeys keys = require_member(enclave, s);
+  require_no_pending_self_update(enclave, "state_submit");
   const uint64_t epoch = keys.chain_epoch();
-  const Bytes entry = runtime::seal_entry(keys.entry_key, epoch, runtime::entry_plaintext(command, domain));
+  const runtime::Address self = self_address(enclave);
+  const runtime::EntryPosition position{self, producer_sequence(s, params, self, epoch)};
+  const Bytes entry = runtime::seal_entry(keys.entry_key, scope_of(keys), position, runtime::entry_plaintext(command, domain));
   Bytes entry_hash = crypto::keccak256(entry);
   const Bytes signature = sign_typed(enclave, domain, eip712::ciphertext_struct_hash(epoch, entry_hash));
   s.produced().record(epoch, std::move(entry_hash));
+  s.produced_sequence(epoch, position.sequence);
   return Json{{"entry", hex_param(entry)},
               {"epoch", std::to_string(epoch)},
               {"signature", hex_param(signature)},
               {"commandId", hex_param(command.command_id())},
               {"sender", runtime::format_address(command.sender)},
-              {"nonce", std::to_string(command.nonce)}};
+              {"nonce", std::to_string(command.nonce)},
+              {"producer", runtime::format_address(position.producer)},
+              {"producerSequence", std::to_string(position.sequence)}};
 }
 
 // Signs CiphertextBatch(epoch, payloadsHash) over entries this enclave's state_submit produced in
@@ -162,6 +219,7 @@ ANONIFY_PROTOCOL_METHOD(state_apply)(Enclave& enclave, const Params& params) {
   const uint64_t counter = params.u64("stateCounter");
   const uint64_t epoch = params.u64("epoch");
   const Bytes entry = params.bytes("entry");
+  const uint64_t block_time = params.u64("blockTimestamp");
   const uint64_t last = s.ledger().last_applied();
   if (counter <= last) return Json{{"stateCounter", std::to_string(counter)}, {"duplicate", true}};
   // Only a snapshot entry may close a gap (Ledger::apply_entry decides); anything else is refused
@@ -177,17 +235,33 @@ ANONIFY_PROTOCOL_METHOD(state_apply)(Enclave& enclave, const Params& params) {
                                                std::to_string(keys.chain_epoch()));
   }
   runtime::Ledger next = s.ledger();
-  const runtime::EntryOutcome outcome = next.apply_entry(counter, epoch, entry, keys.entry_key);
+  const runtime::EntryOutcome outcome = next.apply_entry(counter, scope_of(keys), entry, keys.entry_key);
   Bytes hash = next.state_hash(keys.hash_key);
-  s.commit(std::move(next), hash);
 
+  // Notifications are built before anything is committed and can never fail the apply: a seal that
+  // fails (subscribe refuses unusable keys, so it should not) drops that one notification. Every
+  // notification has the same padded size, changed or not.
   Json notifications = Json::array();
   for (const auto& [id, sub] : s.subscriptions()) {
     const bool changed = outcome.adopted || outcome.changed.count(sub.account) != 0;
     const Json note{{"stateCounter", std::to_string(counter)}, {"changed", changed}};
-    notifications.push_back(
-        Json{{"subscriptionId", id}, {"payload", hex_param(runtime::seal_to(sub.reply_key, runtime::kNotifyInfo, json_bytes(note)))}});
+    try {
+      const SecretBytes padded(runtime::pad_to_size(json_bytes(note), runtime::kNotificationSize));
+      notifications.push_back(
+          Json{{"subscriptionId", id}, {"payload", hex_param(runtime::seal_to(sub.reply_key, runtime::kNotifyInfo, padded))}});
+    } catch (const Error&) {
+      continue;
+    }
   }
+  // The clock first (sealed as it moves; it only ever makes freshness checks stricter), then the
+  // state: lastApplied moves only together with the state it belongs to.
+  enclave.component<ChainClock>().observe(block_time);
+  s.commit(std::move(next), hash);
+  if (outcome.reason == runtime::ledger_reason::kOutOfSequence && outcome.position &&
+      outcome.position->producer == self_address(enclave)) {
+    s.resync_sequence(epoch, outcome.expected_sequence);  // one of ours was never posted
+  }
+
   Json out{{"stateCounter", std::to_string(counter)},
            {"outcome", outcome.applied ? "applied" : "rejected"},
            {"stateHash", hex_param(hash)},
@@ -196,6 +270,13 @@ ANONIFY_PROTOCOL_METHOD(state_apply)(Enclave& enclave, const Params& params) {
   if (outcome.snapshot) out["snapshot"] = outcome.adopted ? "adopted" : "checked";
   if (outcome.command_id) out["commandId"] = hex_param(*outcome.command_id);
   if (outcome.sender) out["sender"] = runtime::format_address(*outcome.sender);
+  if (outcome.position) {
+    out["producer"] = runtime::format_address(outcome.position->producer);
+    out["producerSequence"] = std::to_string(outcome.position->sequence);
+    if (outcome.reason == runtime::ledger_reason::kOutOfSequence) {
+      out["expectedSequence"] = std::to_string(outcome.expected_sequence);
+    }
+  }
   return out;
 }
 
@@ -204,8 +285,9 @@ ANONIFY_PROTOCOL_METHOD(state_snapshot)(Enclave& enclave, const Params& params) 
   const Domain domain = domain_param(params);
   require_log_domain(s, domain);
   const EpochKeys keys = require_member(enclave, s);
+  require_no_pending_self_update(enclave, "state_snapshot");
   const uint64_t epoch = keys.chain_epoch();
-  const Bytes entry = runtime::seal_snapshot(keys.entry_key, epoch, s.ledger());
+  const Bytes entry = runtime::seal_snapshot(keys.entry_key, scope_of(keys), s.ledger());
   const Bytes signature = sign_typed(enclave, domain, eip712::ciphertext_struct_hash(epoch, crypto::keccak256(entry)));
   return Json{{"entry", hex_param(entry)},
               {"epoch", std::to_string(epoch)},
@@ -215,12 +297,13 @@ ANONIFY_PROTOCOL_METHOD(state_snapshot)(Enclave& enclave, const Params& params) 
 
 ANONIFY_PROTOCOL_METHOD(state_read)(Enclave& enclave, const Params& params) {
   StateComponent& s = state(enclave);
-  const SecretBytes plain = open_user_message(enclave, params, runtime::kReadInfo);
+  const SecretBytes plain = open_user_message(enclave, params, runtime::kReadInfo, ErrorCode::kMalformedRead);
   const runtime::ReadRequest request = runtime::ReadRequest::parse(plain);
   const Domain domain = resolve_domain(s, params);
   if (!request.signed_by_sender(domain)) {
     throw Error(ErrorCode::kBadUserSignature, "the signature is not by " + runtime::format_address(request.sender));
   }
+  check_reply_key(enclave, params, request.reply_key, request.issued_at);
   runtime::QueryAnswer answer;
   if (std::optional<runtime::Json> query = runtime::detail::parse_object(request.query)) {
     answer = s.ledger().query(request.sender, *query);
@@ -229,19 +312,31 @@ ANONIFY_PROTOCOL_METHOD(state_read)(Enclave& enclave, const Params& params) {
   }
   Json reply = answer.ok ? Json{{"ok", true}, {"result", answer.result}, {"stateCounter", std::to_string(s.ledger().last_applied())}}
                          : Json{{"ok", false}, {"error", {{"code", answer.error_code}, {"message", answer.message}}}};
-  SecretBytes reply_bytes(json_bytes(reply));
-  return Json{{"reply", hex_param(runtime::seal_to(request.reply_key, runtime::kReadReplyInfo, reply_bytes))}};
+  const SecretBytes reply_bytes(runtime::pad_to_bucket(SecretBytes(json_bytes(reply)), runtime::kReplyBuckets));
+  const Bytes sealed = runtime::seal_to(request.reply_key, runtime::kReadReplyInfo, reply_bytes);
+  record_reply_key(enclave, request.reply_key, request.issued_at);  // sealed before the reply leaves
+  return Json{{"reply", hex_param(sealed)}};
 }
 
 ANONIFY_PROTOCOL_METHOD(state_subscribe)(Enclave& enclave, const Params& params) {
   StateComponent& s = state(enclave);
-  const SecretBytes plain = open_user_message(enclave, params, runtime::kSubscribeInfo);
+  const SecretBytes plain = open_user_message(enclave, params, runtime::kSubscribeInfo, ErrorCode::kMalformedSubscription);
   runtime::Subscription subscription = runtime::Subscription::parse(plain);
   const Domain domain = resolve_domain(s, params);
   if (!subscription.signed_by_account(domain)) {
     throw Error(ErrorCode::kBadUserSignature, "the signature is not by " + runtime::format_address(subscription.account));
   }
-  return Json{{"subscriptionId", s.subscribe(std::move(subscription))}};
+  check_reply_key(enclave, params, subscription.reply_key, subscription.issued_at);
+  const Bytes reply_key = subscription.reply_key;
+  const uint64_t issued_at = subscription.issued_at;
+  const std::string id = s.subscribe(std::move(subscription));
+  try {
+    record_reply_key(enclave, reply_key, issued_at);
+  } catch (const Error&) {
+    s.unsubscribe(id);  // a failed request changes nothing
+    throw;
+  }
+  return Json{{"subscriptionId", id}};
 }
 
 ANONIFY_PROTOCOL_METHOD(state_unsubscribe)(Enclave& enclave, const Params& params) {
@@ -261,8 +356,10 @@ ANONIFY_PROTOCOL_METHOD(state_status)(Enclave& enclave, const Params&) {
               {"runtime", std::string(s.ledger().runtime().name())},
               {"member", keys.has_value()},
               {"epoch", keys ? Json(std::to_string(keys->chain_epoch())) : Json(nullptr)},
+              {"selfUpdateRequired", mls_self_update_required(enclave)},
               {"domain", domain ? runtime::domain_to_json(*domain) : Json(nullptr)},
-              {"subscriptions", s.subscriptions().size()}};
+              {"subscriptions", s.subscriptions().size()},
+              {"chainTime", std::to_string(enclave.component<ChainClock>().newest())}};
 }
 
 ANONIFY_PROTOCOL_METHOD(state_checkpoint)(Enclave& enclave, const Params& params) {

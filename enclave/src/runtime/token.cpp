@@ -259,13 +259,22 @@ void TokenRuntime::decode(mls::TlsReader& in) {
   // Canonical: entries in strictly increasing key order (as encode writes them), so one state has
   // exactly one encoding and a repeated key cannot hide a second value.
   mls::TlsReader balances = in.vector();
+  Amount held = 0;  // Σ balances, checked as it grows: move/mint rely on it never exceeding the supply
   while (!balances.empty()) {
     const Address account = decode_address(balances);
     const Amount value = decode_amount(balances);
     if (value == 0 || (!state.balances_.empty() && !(state.balances_.rbegin()->first < account))) {
       throw Error(ErrorCode::kDecodeError, "token state: zero, repeated or unordered balance");
     }
+    const std::optional<Amount> sum = checked_add(held, value);
+    if (!sum || *sum > state.total_supply_) {
+      throw Error(ErrorCode::kDecodeError, "token state: balances exceed the total supply");
+    }
+    held = *sum;
     state.balances_.emplace_hint(state.balances_.end(), account, value);
+  }
+  if (held != state.total_supply_) {
+    throw Error(ErrorCode::kDecodeError, "token state: balances do not sum to the total supply");
   }
   mls::TlsReader allowances = in.vector();
   while (!allowances.empty()) {

@@ -41,8 +41,22 @@ export async function deployWithModule(
   return { verifier, group };
 }
 
-/** A SIMULATION-pinned group allowing MRENCLAVE_V1, admin = signer 0, governor = signer 1. */
+/**
+ * A SIMULATION-pinned group allowing MRENCLAVE_V1, admin = signer 0, governor = signer 1. The admin and the relayer
+ * hold OPERATOR_ROLE with the largest cap, so tests join many enclaves (audit F-2: only operators join); the
+ * outsider holds no role. {@link admissionGroupFixture} keeps the deployment defaults.
+ */
 export async function simulationGroupFixture(): Promise<GroupFixture> {
+  const f = await admissionGroupFixture();
+  const [admin, relayer] = await Promise.all([f.admin.getAddress(), f.relayer.getAddress()]);
+  await (await f.group.connect(f.admin).grantRole(await f.group.OPERATOR_ROLE(), relayer)).wait();
+  const cap = await f.group.MAX_OPERATOR_CAP();
+  for (const operator of [admin, relayer]) await (await f.group.connect(f.governor).setOperatorCap(operator, cap)).wait();
+  return f;
+}
+
+/** The same deployment with the module's admission defaults: the deployer (admin) is the only operator, cap 1. */
+export async function admissionGroupFixture(): Promise<GroupFixture> {
   const [admin, governor, outsider, relayer] = await ethers.getSigners();
   const { verifier, group } = await deployWithModule(
     { trustAnchor: "simulation", allowedMrenclaves: [MRENCLAVE_V1] },

@@ -43,6 +43,13 @@ class Enclave {
   /// Throw Error(InvalidState) before `init`.
   const Identity& identity() const;
   const SealedStore& sealed_store() const;
+  SealedStore& sealed_store();
+  /// True when `init` unsealed an existing identity (a restart), false for a fresh one.
+  bool restored_from_sealed_state() const noexcept { return restored_; }
+
+  /// Builds a component at `init`, right after the identity (ANONIFY_ENCLAVE_COMPONENT).
+  using ComponentLoader = void (*)(Enclave&);
+  static std::vector<ComponentLoader>& component_loaders();
 
   /// A component with sealed state registers a snapshot function under a blob name; `seal_all`
   /// (the `seal` method) writes every registered snapshot plus the identity.
@@ -67,8 +74,22 @@ class Enclave {
   std::optional<std::string> command_line_data_dir_;
   std::optional<Identity> identity_;
   std::optional<SealedStore> store_;
+  bool restored_ = false;
   std::map<std::string, std::function<Bytes()>> sealers_;
   std::map<std::type_index, std::shared_ptr<void>> components_;
 };
 
+/// Registers a component type whose sealed state is read at `init` (and never again while the
+/// enclave runs). Use ANONIFY_ENCLAVE_COMPONENT(T) at namespace scope in T's source file.
+struct ComponentRegistration {
+  explicit ComponentRegistration(Enclave::ComponentLoader loader);
+};
+
 }  // namespace anonify::enclave
+
+#define ANONIFY_ENCLAVE_COMPONENT_CONCAT2(a, b) a##b
+#define ANONIFY_ENCLAVE_COMPONENT_CONCAT(a, b) ANONIFY_ENCLAVE_COMPONENT_CONCAT2(a, b)
+#define ANONIFY_ENCLAVE_COMPONENT(T)                                                                              \
+  static const ::anonify::enclave::ComponentRegistration ANONIFY_ENCLAVE_COMPONENT_CONCAT(anonify_component_, \
+                                                                                          __LINE__)(        \
+      [](::anonify::enclave::Enclave& e) { e.component<T>(); })

@@ -1,18 +1,29 @@
-// Sealed files: versioned, AES-256-GCM, bound to the measurement and to the file's name.
+// Sealed files: versioned, AES-256-GCM, bound to the measurement, the file's name, the enclave
+// instance and a monotonic generation.
 //
 //   offset  size  field
 //   0       8     magic "ANFYSEAL"
-//   8       2     format version (big-endian), currently 1
+//   8       2     format version (big-endian), currently 2
 //   10      1     platform mode (1 = simulation, 2 = sgx)
 //   11      1     reserved, 0
 //   12      32    MRENCLAVE of the sealing enclave
-//   44      12    AES-GCM nonce (random)
-//   56      n+16  ciphertext ‖ tag
+//   44      16    instance id (random, created with the identity: one per data directory)
+//   60      8     generation (big-endian, >= 1; strictly increasing over every write of a store)
+//   68      12    AES-GCM nonce (random)
+//   80      n+16  ciphertext ‖ tag
 //
-// AAD = bytes 0..44 ‖ name; key = HKDF-SHA256(salt "anonify-seal-v1", ikm root key,
-// info MRENCLAVE) so a file sealed by another measurement, platform or name never opens.
+// AAD = bytes 0..68 ‖ name; key = HKDF-SHA256(salt "anonify-seal-v1", ikm root key,
+// info MRENCLAVE) so a file sealed by another measurement, platform, name, instance or generation
+// never opens as anything else. Version 1 files (no instance, no generation) are refused: they
+// carry no rollback protection (PROTOCOL.md "Sealed files").
+//
+// The store keeps a sealed manifest ("store-manifest") with the generation of every blob it wrote;
+// a blob older than its manifest entry, or than what this run already wrote or read, is refused as
+// stale. Rolling back the whole directory (manifest included) between runs is not detected here:
+// docs/security.md describes how the chain exposes it.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,18 +33,39 @@
 
 namespace anonify::enclave {
 
-constexpr uint16_t kSealFormatVersion = 1;
-constexpr size_t kSealHeaderSize = 44;
-constexpr size_t kSealNonceOffset = 44;
-constexpr size_t kSealCiphertextOffset = 56;
+constexpr uint16_t kSealFormatVersion = 2;
+constexpr size_t kSealInstanceIdOffset = 44;
+constexpr size_t kSealInstanceIdSize = 16;
+constexpr size_t kSealGenerationOffset = 60;
+constexpr size_t kSealHeaderSize = 68;
+constexpr size_t kSealNonceOffset = 68;
+constexpr size_t kSealCiphertextOffset = 80;
 constexpr const char* kSealedFileSuffix = ".sealed";
+/// Name of the blob holding the generation of every other blob of the store.
+constexpr const char* kSealManifestName = "store-manifest";
 
-/// Seals `plaintext` under `name` (the name is authenticated, so files cannot be swapped).
-Bytes seal_blob(Mode mode, ByteView mrenclave, ByteView root_key, const std::string& name, ByteView plaintext);
+/// What a sealed blob is bound to besides the measurement and its name.
+struct SealBinding {
+  Bytes instance_id;        ///< kSealInstanceIdSize bytes
+  uint64_t generation = 0;  ///< >= 1
+};
 
-/// Opens a sealed blob. Errors: SealedDataCorrupt (truncated, bad magic, unknown version, tag
-/// mismatch), SealedDataForeign (another MRENCLAVE or platform mode).
-SecretBytes unseal_blob(Mode mode, ByteView mrenclave, ByteView root_key, const std::string& name, ByteView blob);
+/// An opened blob: the plaintext and the (authenticated) binding it was sealed with.
+struct Unsealed {
+  SecretBytes plaintext;
+  SealBinding binding;
+};
+
+/// Seals `plaintext` under `name`, instance and generation (all authenticated, so files cannot be
+/// swapped between names, instances or generations without notice).
+Bytes seal_blob(Mode mode, ByteView mrenclave, ByteView root_key, const std::string& name, const SealBinding& binding,
+                ByteView plaintext);
+
+/// Opens a sealed blob. Errors: SealedDataCorrupt (truncated, bad magic, unknown or retired
+/// version, tag mismatch), SealedDataForeign (another MRENCLAVE or platform mode, or, when
+/// `expected_instance` is given, an authentic blob of another instance).
+Unsealed unseal_blob(Mode mode, ByteView mrenclave, ByteView root_key, const std::string& name, ByteView blob,
+                     std::optional<ByteView> expected_instance = std::nullopt);
 
 /// Writes `contents` to `path` atomically: temp file in the same directory (0600), write, fsync,
 /// rename over the target, fsync the directory. Throws Error(StorageError).
@@ -45,24 +77,53 @@ std::optional<Bytes> read_file_if_exists(const std::string& path);
 /// Names of the `<name>.sealed` files in a directory, sorted. Throws Error(StorageError).
 std::vector<std::string> list_sealed(const std::string& data_dir);
 
+/// The manifest's plaintext: version 1 ‖ count u16 ‖ (name length u8 ‖ name ‖ generation u64)*,
+/// names sorted. Throws Error(SealedDataCorrupt) when malformed.
+Bytes encode_seal_manifest(const std::map<std::string, uint64_t>& generations);
+std::map<std::string, uint64_t> decode_seal_manifest(ByteView plaintext);
+
 /// Named sealed blobs in a data directory (`<dir>/<name>.sealed`). Names are [a-z0-9-]{1,64}.
+///
+/// Every write takes the next generation of the store; a read refuses (SealedDataStale) a blob
+/// older than the manifest's entry or than what this store already wrote or read under that name,
+/// and (SealedDataForeign) a blob of another instance.
 class SealedStore {
  public:
   SealedStore(const Platform& platform, std::string data_dir, SecretBytes root_key);
 
-  void put(const std::string& name, ByteView plaintext) const;
-  /// nullopt if absent; throws (never replaces) when present but unreadable.
-  std::optional<SecretBytes> get(const std::string& name) const;
+  /// Opens an existing store: unseals the identity blob `identity_name` (nullopt when absent: a
+  /// fresh directory), adopts its instance id, then checks the manifest (present whenever other
+  /// blobs are, every blob it lists still present) and takes its generations as floors.
+  std::optional<SecretBytes> open(const std::string& identity_name);
+  /// Starts a new instance (random id) and seals its first blob, the identity.
+  void create(const std::string& identity_name, ByteView identity);
+
+  /// Seals under the next generation, then records it in the manifest. Throws Error(InvalidState)
+  /// before open/create.
+  void put(const std::string& name, ByteView plaintext);
+  /// nullopt if absent; throws (never replaces) when present but unreadable, foreign or stale.
+  std::optional<SecretBytes> get(const std::string& name);
   bool exists(const std::string& name) const;
   /// Names of the sealed files present.
   std::vector<std::string> list() const;
   const std::string& data_dir() const noexcept { return data_dir_; }
   std::string path_of(const std::string& name) const;
+  /// Empty before open/create.
+  const Bytes& instance_id() const noexcept { return instance_id_; }
+  /// The highest generation written or read in this run (0 before any).
+  uint64_t generation() const noexcept { return generation_; }
 
  private:
+  Unsealed read_checked(const std::string& name, const Bytes& blob);
+  void write(const std::string& name, ByteView plaintext);
+
   const Platform& platform_;
   std::string data_dir_;
   SecretBytes root_key_;
+  Bytes instance_id_;
+  uint64_t generation_ = 0;
+  /// Per name: the lowest generation still acceptable (manifest entry, last read or write).
+  std::map<std::string, uint64_t> floors_;
 };
 
 }  // namespace anonify::enclave

@@ -3,6 +3,7 @@
 // "State runtime methods".
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 
@@ -25,6 +26,37 @@ constexpr size_t kMaxPayloadSize = 4096;
 constexpr size_t kReplyKeySize = 32;
 
 using Domain = crypto::eip712::Domain;
+
+// Padding (PROTOCOL.md "Padding"). Every plaintext whose length the host or the chain sees is padded
+// to a bucket: data ‖ 0x80 ‖ 0x00… up to the smallest bucket that holds data + 1 (past the largest,
+// a multiple of it). The marker makes the padding unambiguous whatever the data ends with.
+constexpr uint8_t kPaddingMarker = 0x80;
+/// Notifications: one size for every notification, changed or not.
+constexpr size_t kNotificationSize = 128;
+/// Read replies: a balance of any digit count fits the first bucket.
+constexpr std::array<size_t, 4> kReplyBuckets = {256, 1024, 4096, 16384};
+/// User envelopes (commands, reads, subscriptions) and log entry plaintexts.
+constexpr std::array<size_t, 6> kEnvelopeBuckets = {512, 1024, 2048, 4096, 8192, 16384};
+
+/// Pads `data` to exactly `size` bytes (data ‖ 0x80 ‖ 0x00…); throws Error(Internal) when
+/// data + 1 does not fit.
+Bytes pad_to_size(ByteView data, size_t size);
+/// Pads `data` to the smallest of `buckets` (ascending) that holds data + 1 byte; past the largest,
+/// to a multiple of it.
+template <size_t N>
+Bytes pad_to_bucket(ByteView data, const std::array<size_t, N>& buckets) {
+  for (size_t bucket : buckets) {
+    if (data.size() < bucket) return pad_to_size(data, bucket);
+  }
+  const size_t largest = buckets[N - 1];
+  return pad_to_size(data, (data.size() / largest + 1) * largest);
+}
+/// The data of a padded plaintext; nullopt without the marker after the trailing zeros.
+std::optional<SecretBytes> unpad(ByteView padded);
+
+/// Throws Error(InvalidReplyKey) unless `key` is a 32-byte X25519 point of full order (all-zero and
+/// low-order points give an all-zero shared secret: replies and notifications could not be sealed).
+void require_usable_reply_key(ByteView key);
 
 /// Opens `enc(32) ‖ ciphertext` sealed to the enclave's HPKE key with `info`; nullopt when it does
 /// not open (wrong key, wrong info, tampered, too short).

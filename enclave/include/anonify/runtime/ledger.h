@@ -1,11 +1,16 @@
 // The replicated state of a group's log: the runtime's state plus what every runtime needs —
-// per-user command nonces, the position in the log (lastApplied) and the EIP-712 domain the log's
-// commands are signed under. Applying a log entry here is deterministic: every enclave that holds
-// the epoch's key and feeds the same entries in stateCounter order reaches the same bytes.
+// per-user command nonces, per-producer entry sequence numbers, the position in the log
+// (lastApplied) and the EIP-712 domain the log's commands are signed under. Applying a log entry
+// here is deterministic: every enclave that holds the epoch's key and feeds the same entries in
+// stateCounter order reaches the same bytes.
 //
-// Log entry (built by state_submit, applied by state_apply):
-//   entry = 0x01 ‖ nonce (12) ‖ AES-128-GCM(key_e, nonce, plaintext, "anonify/entry/v1" ‖ epoch u64 BE)
-//   plaintext = the user's signed command JSON plus "domain" (the EIP-712 domain it was checked under)
+// Log entry (built by state_submit, applied by state_apply; PROTOCOL.md "Log entries"):
+//   entry = 0x01 ‖ producer (20) ‖ sequence u64 BE ‖ nonce (12) ‖ AES-128-GCM(key_e, nonce, padded plaintext, aad)
+//   aad   = "anonify/entry/v2" ‖ group id<V> ‖ epoch u64 BE ‖ producer (20) ‖ sequence u64 BE
+//   plaintext = the user's signed command JSON plus "domain" (the EIP-712 domain it was checked
+//   under), padded to kEnvelopeBuckets
+// The producer is the address of the enclave whose state_submit sealed the entry; its sequence
+// numbers start at 0 in each chain epoch and must arrive in order (see Ledger::apply_entry).
 #pragma once
 
 #include <map>
@@ -25,9 +30,9 @@ constexpr uint8_t kEntryVersion = 1;
 /// A snapshot entry: the whole ledger as of the counter before it, for members that joined later
 /// (they cannot decrypt entries of epochs before their join).
 constexpr uint8_t kSnapshotEntryVersion = 2;
-constexpr const char* kSnapshotAadLabel = "anonify/snapshot/v1";
+constexpr const char* kSnapshotAadLabel = "anonify/snapshot/v2";
 constexpr size_t kEntryKeySize = 16;
-constexpr const char* kEntryAadLabel = "anonify/entry/v1";
+constexpr const char* kEntryAadLabel = "anonify/entry/v2";
 /// MLS exporter labels of the epoch keys (reserved "anonify/" namespace).
 constexpr const char* kEntryKeyLabel = "anonify/state-key/v1";
 constexpr const char* kStateHashKeyLabel = "anonify/state-hash/v1";
@@ -41,12 +46,29 @@ constexpr const char* kDomainMismatch = "domain mismatch";
 constexpr const char* kBadUserSignature = "bad user signature";
 constexpr const char* kNonceMismatch = "nonce mismatch";
 constexpr const char* kSnapshotMismatch = "snapshot mismatch";
+constexpr const char* kOutOfSequence = "out of sequence";
 }  // namespace ledger_reason
 
-/// Seals a plaintext into a log entry for `chain_epoch` (fresh random nonce).
-Bytes seal_entry(ByteView entry_key, uint64_t chain_epoch, ByteView plaintext);
-/// Opens a log entry; nullopt for a wrong version, length, key, epoch or any tampering.
-std::optional<Bytes> open_entry(ByteView entry_key, uint64_t chain_epoch, ByteView entry);
+/// The group and chain epoch an entry belongs to (both in its AAD).
+struct EntryScope {
+  Bytes group_id;
+  uint64_t chain_epoch = 0;
+};
+
+/// Who produced an entry and its place among that producer's entries of the epoch (in the clear in
+/// the entry's header, authenticated by its AAD).
+struct EntryPosition {
+  Address producer{};
+  uint64_t sequence = 0;
+};
+
+/// Pads and seals a plaintext into a log entry (fresh random nonce).
+Bytes seal_entry(ByteView entry_key, const EntryScope& scope, const EntryPosition& position, ByteView plaintext);
+/// The header of a command entry; nullopt when it is not one (wrong version, too short).
+std::optional<EntryPosition> entry_position(ByteView entry);
+/// Opens a log entry and strips its padding; nullopt for a wrong version, length, key, group, epoch,
+/// position or any tampering.
+std::optional<SecretBytes> open_entry(ByteView entry_key, const EntryScope& scope, ByteView entry);
 /// The entry plaintext of a checked command.
 Bytes entry_plaintext(const SignedCommand& command, const Domain& domain);
 
@@ -60,6 +82,8 @@ struct EntryOutcome {
   std::optional<Bytes> command_id;     ///< when the entry held a command signed by its sender
   std::optional<Address> sender;       ///< idem
   std::set<Address> changed;           ///< accounts whose balance, allowance or nonce changed
+  std::optional<EntryPosition> position;  ///< of a command entry that opened
+  uint64_t expected_sequence = 0;      ///< when rejected kOutOfSequence: what the producer's next entry must carry
 };
 
 class Ledger {
@@ -73,6 +97,8 @@ class Ledger {
   uint64_t last_applied() const noexcept { return last_applied_; }
   /// The nonce the account's next command must carry.
   uint64_t next_nonce(const Address& account) const;
+  /// The sequence number `producer`'s next entry of `chain_epoch` must carry (0 in a new epoch).
+  uint64_t next_sequence(const Address& producer, uint64_t chain_epoch) const;
   /// The domain of the log's first command; every later command must use it.
   const std::optional<Domain>& domain() const noexcept { return domain_; }
   const Runtime& runtime() const noexcept { return *runtime_; }
@@ -82,11 +108,13 @@ class Ledger {
   /// holds the state as of counter - 1, which is then adopted (a late joiner catching up).
   /// A snapshot at lastApplied + 1 is applied when it equals this ledger's state (it changes only
   /// the counter) and rejected "snapshot mismatch" otherwise. For other entries the counter is consumed whatever the
-  /// entry holds: undecryptable, malformed, foreign-domain, wrongly signed or replayed entries are
-  /// rejected transitions that change nothing else; a command the runtime rejects still uses up
-  /// the sender's nonce. On return the ledger reflects the entry (callers that must not change
-  /// before sealing work on a copy).
-  EntryOutcome apply_entry(uint64_t counter, uint64_t chain_epoch, ByteView entry, ByteView entry_key);
+  /// entry holds: undecryptable, out-of-sequence, malformed, foreign-domain, wrongly signed or replayed entries are
+  /// rejected transitions that change nothing else. An entry that opens must carry its producer's
+  /// next sequence number of the epoch (else "out of sequence": a replay, a reordering or an
+  /// omission of that producer's entries); once it does, the sequence is used up whatever the
+  /// command holds, and a command the runtime rejects still uses up the sender's nonce. On return the
+  /// ledger reflects the entry (callers that must not change before sealing work on a copy).
+  EntryOutcome apply_entry(uint64_t counter, const EntryScope& scope, ByteView entry, ByteView entry_key);
 
   /// Answers a query: {"op":"nonce","account"} here (the account itself only), anything else by the
   /// runtime.
@@ -101,17 +129,21 @@ class Ledger {
   Bytes state_hash(ByteView key) const;
 
  private:
-  EntryOutcome apply_snapshot(uint64_t counter, uint64_t chain_epoch, ByteView entry, ByteView entry_key);
+  // The checks and the transition of a command entry's (opened, in-sequence) plaintext.
+  EntryOutcome apply_command(const SecretBytes& plain);
+  EntryOutcome apply_snapshot(uint64_t counter, const EntryScope& scope, ByteView entry, ByteView entry_key);
   Error counter_gap(uint64_t counter) const;
 
   uint64_t last_applied_ = 0;
   std::optional<Domain> domain_;
   std::map<Address, uint64_t> nonces_;  // only non-zero nonces are stored
+  uint64_t sequence_epoch_ = 0;                  // the chain epoch producer_next_ counts in
+  std::map<Address, uint64_t> producer_next_;    // only non-zero sequences are stored
   std::unique_ptr<Runtime> runtime_;
 };
 
-/// Seals the ledger into a snapshot entry for `chain_epoch`:
-/// 0x02 ‖ nonce (12) ‖ AES-128-GCM(key_e, nonce, ledger encoding, "anonify/snapshot/v1" ‖ epoch u64 BE).
-Bytes seal_snapshot(ByteView entry_key, uint64_t chain_epoch, const Ledger& ledger);
+/// Seals the ledger into a snapshot entry:
+/// 0x02 ‖ nonce (12) ‖ AES-128-GCM(key_e, nonce, ledger encoding, "anonify/snapshot/v2" ‖ group id<V> ‖ epoch u64 BE).
+Bytes seal_snapshot(ByteView entry_key, const EntryScope& scope, const Ledger& ledger);
 
 }  // namespace anonify::runtime

@@ -1,0 +1,189 @@
+// The lower-severity MLS findings of review 2026-12, each pinned by a test that failed before its
+// fix: mls_unprotect's oracle, whole-tree validation on join and commit, and the strict node order
+// of the sealed TreeKEM private state.
+#include <gtest/gtest.h>
+
+#include "anonify/crypto/random.h"
+#include "anonify/mls/group.h"
+#include "anonify/mls/mls_error.h"
+#include "anonify/mls/tree_validation.h"
+#include "anonify/mls/update_path.h"
+#include "mls_protocol_node.h"
+
+namespace anonify::mls {
+namespace {
+
+using enclave::testing_mls::Node;
+using Json = nlohmann::json;
+
+template <typename F>
+std::optional<Reason> reason_of(F&& f) {
+  try {
+    f();
+  } catch (const MlsError& e) {
+    return e.reason();
+  }
+  return std::nullopt;
+}
+
+// "not host-wrapped" and "does not decrypt" were two answers (invalid_message vs
+// authentication_failed): the host could tell which ciphertexts are authentic runtime messages.
+TEST(MlsUnprotect, EveryUnopenableMessageGetsTheSameAnswer) {
+  testing::TempDir dir_a, dir_b;
+  Node a(dir_a.path());
+  Node b(dir_b.path());
+  const Json domain = enclave::testing_mls::test_domain();
+  const Json genesis = a.create_group(domain);
+  b.call("mls_process_handshake", Json{{"handshake", genesis["handshake"]}});
+  enclave::testing_mls::admit_all({&a, &b});
+  const Json join = b.call("mls_join_external", Json{{"domain", domain}});
+  a.call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
+  b.call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
+
+  const std::string wrapped = a.call("mls_protect", Json{{"data", "0x0102"}})["message"].get<std::string>();
+  std::string tampered = wrapped;
+  tampered[tampered.size() - 1] = tampered.back() == '0' ? '1' : '0';  // the AEAD tag
+  const std::string before = b.mls_fingerprint();
+  const Json not_decrypted = b.error("mls_unprotect", Json{{"message", tampered}});
+  EXPECT_EQ(b.mls_fingerprint(), before);
+  EXPECT_EQ(b.call("mls_unprotect", Json{{"message", wrapped}})["data"], "0x0102");
+  const Json replayed = b.error("mls_unprotect", Json{{"message", wrapped}});
+  EXPECT_EQ(not_decrypted, replayed);
+  EXPECT_EQ(not_decrypted["code"], "invalid_message");
+  EXPECT_NE(not_decrypted["message"].get<std::string>().find("not a host-wrapped message"), std::string::npos)
+      << not_decrypted.dump();
+  // Public framing errors keep their own codes.
+  EXPECT_EQ(b.error_code("mls_unprotect", Json{{"message", "0x0001"}}), "decode_error");
+}
+
+LeafNode leaf_with_key(Bytes key) {
+  LeafNode leaf;
+  leaf.encryption_key = std::move(key);
+  leaf.signature_key = crypto::random_bytes(32);
+  leaf.credential = Credential::basic(crypto::random_bytes(20));
+  leaf.capabilities = Capabilities::anonify_default();
+  return leaf;
+}
+
+GroupContext context_with(ExtensionList extensions = {}) {
+  GroupContext c;
+  c.group_id = Bytes{1};
+  c.extensions = std::move(extensions);
+  return c;
+}
+
+// Two leaves and their parent (node 1).
+RatchetTree two_leaves(Bytes parent_key) {
+  RatchetTree tree(leaf_with_key(crypto::random_bytes(32)));
+  tree.add_leaf(leaf_with_key(crypto::random_bytes(32)));
+  tree.set_parent(1, ParentNode{std::move(parent_key), Bytes{}, {}});
+  return tree;
+}
+
+TEST(TreeValidation, EncryptionKeysAreUniqueAcrossLeavesAndParents) {
+  EXPECT_EQ(reason_of([] { validate_tree(two_leaves(crypto::random_bytes(32)), context_with()); }), std::nullopt);
+  RatchetTree tree = two_leaves(crypto::random_bytes(32));
+  const Bytes leaf_key = tree.leaf(1)->encryption_key;
+  tree.set_parent(1, ParentNode{leaf_key, Bytes{}, {}});  // the parent repeats leaf 1's key
+  EXPECT_EQ(reason_of([&] { validate_tree(tree, context_with()); }), Reason::kInvalidTree);
+  RatchetTree same_leaves(leaf_with_key(leaf_key));
+  same_leaves.add_leaf(leaf_with_key(crypto::random_bytes(32)));
+  LeafNode twin = leaf_with_key(leaf_key);
+  same_leaves.set_leaf(1, twin);
+  EXPECT_EQ(reason_of([&] { validate_tree(same_leaves, context_with()); }), Reason::kInvalidTree);
+}
+
+TEST(TreeValidation, ParentKeysAreX25519Keys) {
+  EXPECT_EQ(reason_of([] { validate_tree(two_leaves(crypto::random_bytes(33)), context_with()); }), Reason::kInvalidTree);
+  EXPECT_EQ(reason_of([] { validate_tree(two_leaves(crypto::random_bytes(31)), context_with()); }), Reason::kInvalidTree);
+}
+
+TEST(TreeValidation, LeavesHoldBasicCredentialsAndSupportWhatTheGroupUses) {
+  RatchetTree tree = two_leaves(crypto::random_bytes(32));
+  LeafNode x509 = *tree.leaf(1);
+  x509.credential.type = CredentialType::kX509;
+  RatchetTree with_x509 = tree;
+  with_x509.set_leaf(1, x509);
+  EXPECT_EQ(reason_of([&] { validate_tree(with_x509, context_with()); }), Reason::kInvalidTree);
+
+  // The group's policy extension (0xF0A1): our leaves list it, a leaf without it is refused.
+  const ExtensionList policy{Extension{kAnonifyGroupPolicyExtension, Bytes{1, 2, 3}}};
+  EXPECT_EQ(reason_of([&] { validate_tree(tree, context_with(policy)); }), std::nullopt);
+  LeafNode plain = *tree.leaf(1);
+  plain.capabilities.extensions.clear();
+  RatchetTree without = tree;
+  without.set_leaf(1, plain);
+  EXPECT_EQ(reason_of([&] { validate_tree(without, context_with()); }), std::nullopt);
+  EXPECT_EQ(reason_of([&] { validate_tree(without, context_with(policy)); }), Reason::kInvalidTree);
+
+  // required_capabilities: extension 0xF0A1, proposal 0x0A0A, credential x509.
+  const auto required = [](Bytes ext, Bytes proposals, Bytes credentials) {
+    TlsWriter w;
+    w.opaque(ext);
+    w.opaque(proposals);
+    w.opaque(credentials);
+    return ExtensionList{Extension{static_cast<uint16_t>(ExtensionType::kRequiredCapabilities), w.take()}};
+  };
+  EXPECT_EQ(reason_of([&] { validate_tree(tree, context_with(required(Bytes{0xF0, 0xA1}, {}, {0, 1}))); }), std::nullopt);
+  EXPECT_EQ(reason_of([&] { validate_tree(without, context_with(required(Bytes{0xF0, 0xA1}, {}, {}))); }),
+            Reason::kInvalidTree);
+  EXPECT_EQ(reason_of([&] { validate_tree(tree, context_with(required({}, Bytes{0x0A, 0x0A}, {}))); }), Reason::kInvalidTree);
+  EXPECT_EQ(reason_of([&] { validate_tree(tree, context_with(required({}, {}, Bytes{0, 2}))); }), Reason::kInvalidTree);
+  EXPECT_EQ(reason_of([&] { validate_tree(tree, context_with(required({}, {}, Bytes{0}))); }), Reason::kInvalidTree);
+
+  // A leaf carrying an extension it does not list.
+  LeafNode carrying = *tree.leaf(1);
+  carrying.extensions.push_back(Extension{0x0B0B, Bytes{}});
+  RatchetTree with_carrying = tree;
+  with_carrying.set_leaf(1, carrying);
+  EXPECT_EQ(reason_of([&] { validate_tree(with_carrying, context_with()); }), Reason::kInvalidTree);
+}
+
+// On join: a correctly signed GroupInfo whose tree holds an x509 leaf (its creator's) is refused by
+// both PublicGroup::from_group_info and Group::join_external (accepted before).
+TEST(TreeValidation, JoinRefusesATreeWithAnotherCredentialType) {
+  MemberIdentity creator{Credential::basic(Bytes(20, 1)), generate_signature_key_pair()};
+  creator.credential.type = CredentialType::kX509;
+  creator.credential.certificates = {Bytes{0x30, 0x00}};
+  const Group group = Group::create(Bytes{7}, std::move(creator));
+  const Bytes info = group.group_info(true);
+  EXPECT_EQ(reason_of([&] { PublicGroup::from_group_info(info, Bytes{}); }), Reason::kInvalidTree);
+  CommitOutput out;
+  EXPECT_EQ(reason_of([&] {
+              Group::join_external(info, Bytes{}, MemberIdentity{Credential::basic(Bytes(20, 2)), generate_signature_key_pair()}, out);
+            }),
+            Reason::kInvalidTree);
+}
+
+// The sealed TreeKEM private state once decoded path keys in any order and let a repeated node
+// replace an earlier key (fuzz_mls_codec): one encoding per state now.
+TEST(TreeKemPrivateDecode, NodesMustStrictlyIncrease) {
+  const auto encoded = [](std::vector<NodeIndex> nodes) {
+    TlsWriter w;
+    w.u32(0);
+    w.vector([&](TlsWriter& inner) {
+      for (NodeIndex n : nodes) {
+        inner.u32(n);
+        inner.opaque(crypto::random_bytes(32));
+      }
+    });
+    return w.take();
+  };
+  const auto decode = [](const Bytes& bytes) {
+    TlsReader r(bytes);
+    TreeKemPrivate p = TreeKemPrivate::decode(r);
+    r.finish("TreeKemPrivate");
+    return p;
+  };
+  const Bytes good = encoded({0, 1, 3});
+  const TreeKemPrivate p = decode(good);
+  TlsWriter again;
+  p.encode(again);
+  EXPECT_EQ(again.take(), good);
+  EXPECT_EQ(reason_of([&] { decode(encoded({0, 3, 1})); }), Reason::kMalformed);  // out of order
+  EXPECT_EQ(reason_of([&] { decode(encoded({0, 1, 1})); }), Reason::kMalformed);  // repeated
+  EXPECT_EQ(reason_of([&] { decode(encoded({0, 0})); }), Reason::kMalformed);
+}
+
+}  // namespace
+}  // namespace anonify::mls
