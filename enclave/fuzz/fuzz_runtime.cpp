@@ -22,6 +22,9 @@
 // parsed command re-parses to the same fields from its own JSON; state_apply answers well-formed,
 // notifies both subscriptions with payloads of one length, and moves lastApplied exactly when it
 // answers a result.
+// First: it allows the deprecated RAND_set_rand_method before any OpenSSL header is read.
+#include "fuzz_util.h"
+
 #include <functional>
 
 #include "anonify/crypto/secp256k1.h"
@@ -36,7 +39,6 @@
 #include "anonify/runtime/ledger.h"
 #include "anonify/runtime/token.h"
 #include "evidence_test_util.h"
-#include "fuzz_util.h"
 #include "runtime/group_keys.h"
 #include "runtime/json_input.h"
 #include "runtime/state_component.h"
