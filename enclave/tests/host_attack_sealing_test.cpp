@@ -52,15 +52,7 @@ void copy_file(const std::string& from, const std::string& to) {
 
 // Two enclaves in one group: a created it, b joined by external commit (MLS epoch 1).
 struct TwoMembers {
-  TwoMembers() {
-    const Json domain = enclave::testing_mls::test_domain();
-    const Json genesis = a.create_group(domain);
-    b.call("mls_process_handshake", Json{{"handshake", genesis["handshake"]}});
-    enclave::testing_mls::admit_all({&a, &b});
-    const Json join = b.call("mls_join_external", Json{{"domain", domain}});
-    a.call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
-    b.call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
-  }
+  TwoMembers() { enclave::testing_mls::form_two_member_group(a, b); }
   anonify::testing::TempDir dir_a, dir_b;
   Node a{dir_a.path()};
   Node b{dir_b.path()};

@@ -101,4 +101,16 @@ inline Json test_domain() {
               {"verifyingContract", "0x00000000000000000000000000000000000000aa"}};
 }
 
+// `a` creates the test domain's group and `b` joins it by external commit, both admitting each
+// other's evidence first and applying every entry, as two nodes do from the log (MLS epoch 1).
+inline void form_two_member_group(Node& a, Node& b) {
+  const Json domain = test_domain();
+  admit_all({&a, &b});
+  const Json genesis = a.create_group(domain);
+  b.call("mls_process_handshake", Json{{"handshake", genesis["handshake"]}});
+  const Json join = b.call("mls_join_external", Json{{"domain", domain}});
+  a.call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
+  b.call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
+}
+
 }  // namespace anonify::enclave::testing_mls

@@ -32,13 +32,7 @@ TEST(MlsUnprotect, EveryUnopenableMessageGetsTheSameAnswer) {
   testing::TempDir dir_a, dir_b;
   Node a(dir_a.path());
   Node b(dir_b.path());
-  const Json domain = enclave::testing_mls::test_domain();
-  const Json genesis = a.create_group(domain);
-  b.call("mls_process_handshake", Json{{"handshake", genesis["handshake"]}});
-  enclave::testing_mls::admit_all({&a, &b});
-  const Json join = b.call("mls_join_external", Json{{"domain", domain}});
-  a.call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
-  b.call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
+  enclave::testing_mls::form_two_member_group(a, b);
 
   const std::string wrapped = a.call("mls_protect", Json{{"data", "0x0102"}})["message"].get<std::string>();
   std::string tampered = wrapped;

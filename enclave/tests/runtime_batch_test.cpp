@@ -29,13 +29,7 @@ class RuntimeBatchSigning : public ::testing::Test {
  protected:
   void SetUp() override {
     address_a = a.call("evidence")["address"].get<std::string>();
-    const Json domain = enclave::testing_mls::test_domain();
-    enclave::testing_mls::admit_all({&a, &b});
-    const Json genesis = a.create_group(domain);
-    b.call("mls_process_handshake", Json{{"handshake", genesis["handshake"]}});
-    const Json join = b.call("mls_join_external", Json{{"domain", domain}});
-    a.call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
-    b.call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
+    enclave::testing_mls::form_two_member_group(a, b);
   }
 
   Json submit(Node& node, const SignedCommand& c) {

@@ -31,14 +31,8 @@ class RuntimeStateMethods : public ::testing::Test {
  protected:
   void SetUp() override {
     hpke_a = hpke_of(a);
-      address_a = a.call("evidence")["address"].get<std::string>();
-    const Json domain = enclave::testing_mls::test_domain();
-    enclave::testing_mls::admit_all({&a, &b});
-    const Json genesis = a.create_group(domain);
-    b.call("mls_process_handshake", Json{{"handshake", genesis["handshake"]}});
-    const Json join = b.call("mls_join_external", Json{{"domain", domain}});
-    a.call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
-    b.call("mls_process_handshake", Json{{"handshake", join["handshake"]}});
+    address_a = a.call("evidence")["address"].get<std::string>();
+    enclave::testing_mls::form_two_member_group(a, b);
   }
 
   Json submit(const SignedCommand& c) {
