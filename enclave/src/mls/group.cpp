@@ -37,8 +37,9 @@ LeafNode own_leaf_template(const EpochState& s) {
 
 // Builds, signs and stages a commit of `proposals` plus a fresh path from our leaf.
 // With `extensions` (a GroupContextExtensions proposal among `proposals`), the new epoch's context
-// carries them, and the commit is first checked as every member will check it (the group's
-// admission and its context change rule): an enclave never stages a commit its group refuses.
+// carries them, and in a group under an admission the commit is first checked as every member will
+// check it (the admission and its context change rule): an enclave never stages a commit its group
+// refuses. (A group without one, e.g. a test client's, stages what it is asked to.)
 CommitOutput stage_member_commit(GroupState& g, std::vector<ProposalOrRef> proposals,
                                  const std::vector<LeafIndex>& removed,
                                  const std::optional<ExtensionList>& extensions = std::nullopt,
@@ -61,7 +62,7 @@ CommitOutput stage_member_commit(GroupState& g, std::vector<ProposalOrRef> propo
   ac.content.body = Commit{std::move(proposals), std::move(created.path)};
   ac.sign(prev.signature_private_key, &prev.context);
   finish_epoch(next, prev, ac, prev.secrets.init_secret, created.commit_secret, false, ByteView(), extensions);
-  if (extensions) {
+  if (extensions && g.admission_required) {
     RatchetTree judged = prev.tree;
     apply_commit_public(judged, ac, prev.context, g.full_proposals, nullptr, admission_for(g));
     if (judged.root_tree_hash() != next.tree.root_tree_hash()) fail(Reason::kInternal, "staged tree differs from the judged one");
