@@ -24,6 +24,9 @@ export const POLICY_CHANGE_TYPES: Record<string, TypedDataField[]> = {
   ],
 };
 
+/** The EIP-712 domain name and version approvals are signed under (the group contract's, enclave `governance_domain`). */
+export const GOVERNANCE_DOMAIN_NAME = "Anonify";
+export const GOVERNANCE_DOMAIN_VERSION = "1";
 const ADDRESS_LENGTH = 20;
 const MEASUREMENT_LENGTH = 32;
 const MAX_VARINT = 2 ** 30 - 1;
@@ -129,9 +132,10 @@ export interface PolicyChangeTypedData {
  */
 export function policyChangeTypedData(domain: Eip712DomainParams, epoch: bigint | number, policy: MlsGroupPolicyParams): PolicyChangeTypedData {
   return {
+    // The enclave verifies under the group contract's domain, whatever name the caller's domain carries.
     domain: {
-      name: domain.name ?? "Anonify",
-      version: domain.version ?? "1",
+      name: GOVERNANCE_DOMAIN_NAME,
+      version: GOVERNANCE_DOMAIN_VERSION,
       chainId: BigInt(domain.chainId),
       verifyingContract: getAddress(domain.verifyingContract),
     },
