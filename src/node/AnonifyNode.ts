@@ -570,6 +570,7 @@ export class AnonifyNode {
           return { epoch: epoch.toString(), ...removed };
         },
         snapshot: () => this.postSnapshot(),
+        changePolicy: async (policy: MlsGroupPolicyParams, approvals: Hex[]) => ({ epoch: (await this.changePolicy(policy, approvals)).toString() }),
       },
     };
   }

@@ -1,5 +1,7 @@
 import { expect } from "chai";
 import fs from "node:fs";
+import path from "node:path";
+import hre from "hardhat";
 import { Wallet, type HDNodeWallet } from "ethers";
 import type { Hex, MlsGroupPolicyParams } from "../../src/enclave/protocol";
 import type { AnonifyNode } from "../../src/node";
@@ -9,7 +11,8 @@ import { binaryMrenclave, deployGroup, startNode, tempDir, type Deployment, type
 /**
  * Two nodes on the in-process chain whose group pins the binary's MRENCLAVE and names 2 of 3 governance keys: an
  * MRENCLAVE-allowlist upgrade goes through AnonifyNode.changePolicy (posted as a handshake, applied by both nodes);
- * one approval short, the node refuses before anything is posted.
+ * one approval short, the node refuses before anything is posted. A second change goes through the
+ * `anonify:policy-change` task (via the running node's operator endpoint).
  */
 describe("AnonifyNode governance policy change (simulation, real enclaves)", function () {
   this.timeout(180_000);
@@ -67,5 +70,19 @@ describe("AnonifyNode governance policy change (simulation, real enclaves)", fun
     expect(sa.epochAuthenticator).to.equal(sb.epochAuthenticator);
     expect(sa.memberCount).to.equal(2);
     expect(b.logger.lines.some((l) => l.includes(`policy change committed: epoch ${before.epoch + 1}`))).to.equal(true);
+
+    // The task, through a's operator endpoint: one approval is refused, two are committed.
+    const next: MlsGroupPolicyParams = { ...upgraded, mrenclaves: [mrenclave, `0x${"6c".repeat(32)}`] };
+    const policyFile = path.join(a.dataDir, "next-policy.json");
+    fs.writeFileSync(policyFile, JSON.stringify(next));
+    const typedNext = policyChangeTypedData(a.node.domain, before.epoch + 1, next);
+    const nextApprovals = (await Promise.all(governance.map((w) => w.signTypedData(typedNext.domain, typedNext.types, typedNext.value)))) as Hex[];
+    const short = await hre.run("anonify:policy-change", { node: a.dataDir, policy: policyFile, approvals: nextApprovals[0] }).catch((e: unknown) => e);
+    expect(String(short)).to.contain("1 distinct governance approvals");
+    const viaTask = await hre.run("anonify:policy-change", { node: a.dataDir, policy: policyFile, approvals: `${nextApprovals[0]},${nextApprovals[1]}` });
+    expect(viaTask).to.deep.equal({ epoch: String(before.epoch + 2) });
+    const [ta, tb] = await statuses([a.node, b.node]);
+    expect([ta.epoch, tb.epoch]).to.deep.equal([before.epoch + 2, before.epoch + 2]);
+    expect(ta.epochAuthenticator).to.equal(tb.epochAuthenticator);
   });
 });
