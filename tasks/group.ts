@@ -5,10 +5,21 @@ import { ANONIFY_SCOPE } from "./verify-report";
 /** `anonify:rotate` / `anonify:remove` (and `anonify rotate|remove`): member commits posted as handshakes. */
 export const ROTATE_TASK = "anonify:rotate";
 export const REMOVE_TASK = "anonify:remove";
+export const POLICY_CHANGE_TASK = "anonify:policy-change";
 
 const ROTATE_DESCRIPTION = "Rotate a node's group keys: an MLS self-update commit posted as the next handshake";
 const REMOVE_DESCRIPTION =
   "Remove a member: an MLS remove commit by a member node, then revokeEnclave when the caller holds GOVERNOR_ROLE";
+
+const POLICY_CHANGE_DESCRIPTION =
+  "Change the group policy (e.g. an MRENCLAVE upgrade): a commit carrying k governance approvals, posted as the next handshake";
+
+export interface PolicyChangeTaskArgs extends GroupTaskArgs {
+  /** JSON file with the new policy (mls_create_group's policy format). */
+  policy: string;
+  /** Comma-separated 65-byte 0x signatures of policyChangeTypedData(domain, mlsEpoch, policy). */
+  approvals: string;
+}
 
 export interface GroupTaskArgs {
   node: string;
@@ -115,7 +126,40 @@ function defineRemove(t: ConfigurableTaskDefinition): void {
     });
 }
 
+function definePolicyChange(t: ConfigurableTaskDefinition): void {
+  t.addParam("node", "A member node doing the commit: its HTTP URL (with --token) or its data dir")
+    .addOptionalParam("token", "Operator token (<dataDir>/admin.token) when --node is a URL")
+    .addParam("policy", "JSON file with the new policy (mls_create_group's `policy` format)")
+    .addParam("approvals", "Comma-separated governance signatures of policyChangeTypedData(domain, mlsEpoch, policy)")
+    .addParam("account", "Network account paying when the node is started for this action", 0, types.int)
+    .setAction(async (args: PolicyChangeTaskArgs, hre) => {
+      const fs = await import("node:fs");
+      const { callAdmin } = await import("../src/node/operator");
+      const { NodeError } = await import("../src/node/errors");
+      let policy: import("../src/enclave/protocol").MlsGroupPolicyParams;
+      try {
+        policy = JSON.parse(fs.readFileSync(args.policy, "utf8"));
+      } catch (error) {
+        throw new NodeError("invalid_options", `--policy ${args.policy}: ${(error as Error).message}`);
+      }
+      const approvals = args.approvals.split(",").map((a) => a.trim()).filter((a) => a !== "");
+      if (!approvals.every((a) => /^0x[0-9a-fA-F]{130}$/.test(a))) {
+        throw new NodeError("invalid_options", "--approvals: comma-separated 65-byte 0x signatures");
+      }
+      const epoch = await onNode(
+        hre,
+        args,
+        async (target) => (await callAdmin<{ epoch: string }>(target, "/admin/policy-change", { policy, approvals })).epoch,
+        async (node) => (await node.changePolicy(policy, approvals as `0x${string}`[])).toString(),
+      );
+      console.log(`policy change committed as the handshake of epoch ${epoch}`);
+      return { epoch };
+    });
+}
+
 defineRotate(task(ROTATE_TASK, ROTATE_DESCRIPTION));
 defineRotate(scope(ANONIFY_SCOPE).task("rotate", ROTATE_DESCRIPTION));
 defineRemove(task(REMOVE_TASK, REMOVE_DESCRIPTION));
 defineRemove(scope(ANONIFY_SCOPE).task("remove", REMOVE_DESCRIPTION));
+definePolicyChange(task(POLICY_CHANGE_TASK, POLICY_CHANGE_DESCRIPTION));
+definePolicyChange(scope(ANONIFY_SCOPE).task("policy-change", POLICY_CHANGE_DESCRIPTION));

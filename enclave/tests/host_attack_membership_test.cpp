@@ -9,7 +9,10 @@
 #include <gtest/gtest.h>
 
 #include "anonify/crypto/hpke.h"
+#include "anonify/crypto/keccak.h"
 #include "anonify/crypto/random.h"
+#include "anonify/crypto/secp256k1.h"
+#include "anonify/membership/governance.h"
 #include "anonify/membership/group_policy.h"
 #include "anonify/mls/group.h"
 #include "anonify/mls/handshake_entry.h"
@@ -441,6 +444,276 @@ ANONIFY_HOST_ATTACK_TEST(MembershipScene, PolicyThatDoesNotAdmitTheCreatorRefuse
   // Its own MRENCLAVE in the allowlist is admitted.
   allowlist["policy"]["mrenclaves"] = Json::array({b.call("evidence")["mrenclave"]});
   EXPECT_EQ(b.call("mls_create_group", allowlist)["status"]["memberCount"], 1);
+}
+
+
+// ---- Governance: the policy changes only with k-of-n approvals (issue 12, item 2) ----
+
+// The method parameters of a policy (mls_create_group / mls_commit_policy_change format).
+Json policy_params(const membership::GroupPolicy& p) {
+  Json out{{"allowedStatuses", p.measurement.allowed_statuses},
+           {"allowDebug", p.measurement.allow_debug},
+           {"maxEvidenceAge", p.measurement.max_age_seconds}};
+  if (p.measurement.allowed_mrenclaves) {
+    Json list = Json::array();
+    for (const Bytes& m : *p.measurement.allowed_mrenclaves) list.push_back(hex(m));
+    out["mrenclaves"] = list;
+  }
+  if (p.measurement.signer) {
+    out["signer"] = Json{{"mrsigner", hex(p.measurement.signer->mrsigner)},
+                         {"isvProdId", p.measurement.signer->isv_prod_id},
+                         {"minIsvSvn", p.measurement.signer->min_isv_svn}};
+  }
+  Json keys = Json::array();
+  for (const Bytes& k : p.governance.keys) keys.push_back(hex(k));
+  out["governance"] = Json{{"threshold", p.governance.threshold}, {"keys", keys}};
+  return out;
+}
+
+// The policy a node's group (or followed log) carries now, from its public state.
+membership::GroupPolicy policy_of(Node& n) {
+  const mls::MlsMessage gi = mls::MlsMessage::from_bytes(hex_bytes(n.call("mls_public_state")["groupInfo"]));
+  return membership::group_policy_of(std::get<mls::GroupInfo>(gi.body).group_context);
+}
+
+// a's group under a policy admitting the simulation signer's enclaves with MRENCLAVE a's own or
+// kOldMrenclave (test members' default), changed only by 2 of the 3 governance keys.
+class GovernanceScene {
+ protected:
+  static inline const Bytes kOldMrenclave = Bytes(32, 0x5a);  // dev_ias::QuoteFields' default
+  static inline const Bytes kNewMrenclave = Bytes(32, 0x6b);
+
+  GovernanceScene() {
+    for (SecretBytes& k : keys) k = crypto::secp256k1_generate_private_key();
+    a.admit_evidence_of(a);
+    own_mrenclave = hex_bytes(a.call("evidence")["mrenclave"]);
+    Json policy = dev_ias::test_policy();
+    policy["mrenclaves"] = Json::array({hex(own_mrenclave), hex(kOldMrenclave)});
+    policy["governance"] = Json{{"threshold", 2}, {"keys", Json::array({hex(address(0)), hex(address(1)), hex(address(2))})}};
+    log.push_back(a.call("mls_create_group", Json{{"domain", test_domain()}, {"policy", policy}})["handshake"]);
+  }
+
+  Bytes address(size_t i) const { return crypto::eth_address(keys[i]); }
+
+  // Governance key i's approval of `next` for the commit of `epoch` in the group of `current`.
+  std::string approval(size_t i, const membership::GroupPolicy& current, uint64_t epoch, const Bytes& next) const {
+    return hex(crypto::eth_sign_digest(keys[i], membership::policy_change_digest(current, epoch, next)));
+  }
+
+  // Applies a handshake at a node (and records it in the log).
+  Json post(const Json& handshake, std::initializer_list<Node*> nodes) {
+    Json last;
+    for (Node* n : nodes) last = n->call("mls_process_handshake", Json{{"handshake", handshake}});
+    log.push_back(handshake);
+    return last;
+  }
+
+  // An attested test member joining a's group (and b's, when given): its group, test-side.
+  mls::Group add_test_member(const TestMember& m, std::initializer_list<Node*> nodes) {
+    for (Node* n : nodes) n->call("mls_admit_evidence", m.evidence());
+    ExternalJoin j = external_join(a, m.identity(m.address));
+    for (Node* n : nodes) {
+      EXPECT_EQ(n->call("mls_process_handshake", Json{{"handshake", j.handshake}})["outcome"], "external_join");
+    }
+    log.push_back(j.handshake);
+    j.group.process_handshake(j.out.commit, &j.out.group_info);
+    return std::move(j.group);
+  }
+
+  testing::TempDir dir;
+  Node a{dir.path()};
+  SecretBytes keys[3];
+  Bytes own_mrenclave;
+  std::vector<Json> log;  // every entry applied, from the genesis entry on
+};
+
+// A policy-change commit of a test member (attested, so a member of the group, but driven by a
+// hostile host), carrying `authenticated_data` as its approvals: well formed in every other way.
+std::string policy_commit(const mls::Group& member, const mls::ExtensionList& extensions, const Bytes& authenticated_data) {
+  const mls::CommitOutput out = member.clone().commit_context_extensions(extensions, authenticated_data);
+  return hex(mls::tls_encode(mls::HandshakeEntry{out.commit, out.group_info}));
+}
+
+mls::ExtensionList with_policy(const membership::GroupPolicy& p) {
+  return mls::ExtensionList{mls::Extension{membership::kGroupPolicyExtensionType, p.encode()}};
+}
+
+Bytes approvals(const std::vector<std::string>& signatures) {
+  membership::PolicyApprovals a;
+  for (const std::string& s : signatures) a.signatures.push_back(from_hex(s));
+  return a.encode();
+}
+
+ANONIFY_HOST_ATTACK_TEST(GovernanceScene, PolicyWidenedByHostRefused) {
+  TestMember bob;
+  const mls::Group bob_group = add_test_member(bob, {&a});
+  const membership::GroupPolicy current = policy_of(a);
+  const uint64_t epoch = bob_group.epoch();
+  // The host widens the allowlist to an MRENCLAVE of its choice.
+  membership::GroupPolicy wide = current;
+  wide.measurement.allowed_mrenclaves->push_back(Bytes(32, 0x77));
+  const Bytes wide_encoded = wide.encode();
+  membership::GroupPolicy other = current;
+  other.measurement.allowed_mrenclaves->push_back(Bytes(32, 0x78));
+  SecretBytes outsider = crypto::secp256k1_generate_private_key();
+  const std::string outsider_approval =
+      hex(crypto::eth_sign_digest(outsider, membership::policy_change_digest(current, epoch, wide_encoded)));
+  std::string forged = approval(0, current, epoch, wide_encoded);
+  forged[40] = forged[40] == '1' ? '2' : '1';  // a byte of r
+
+  struct Case {
+    const char* name;
+    std::string handshake;
+    const char* message;
+  };
+  membership::GroupPolicy rebound = wide;
+  rebound.chain_id = 1;
+  membership::GroupPolicy recontracted = wide;
+  recontracted.group_contract = Bytes(20, 0xbb);
+  mls::ExtensionList extra = with_policy(wide);
+  extra.push_back(mls::Extension{0xF0AA, Bytes{1, 2, 3}});
+  const std::vector<Case> cases = {
+      {"no approvals", policy_commit(bob_group, with_policy(wide), {}), "no governance approvals"},
+      {"malformed approvals", policy_commit(bob_group, with_policy(wide), Bytes{0x05, 1, 2}), "malformed approvals"},
+      {"forged approval", policy_commit(bob_group, with_policy(wide), approvals({forged, approval(1, current, epoch, wide_encoded)})),
+       "approval 0 "},
+      {"k-1 approvals", policy_commit(bob_group, with_policy(wide), approvals({approval(1, current, epoch, wide_encoded)})),
+       "1 distinct governance approvals, the policy needs 2"},
+      {"non-governance key", policy_commit(bob_group, with_policy(wide), approvals({approval(0, current, epoch, wide_encoded), outsider_approval})),
+       "not a governance key"},
+      {"duplicate signer", policy_commit(bob_group, with_policy(wide), approvals({approval(2, current, epoch, wide_encoded), approval(2, current, epoch, wide_encoded)})),
+       "1 distinct governance approvals, the policy needs 2"},
+      {"another epoch", policy_commit(bob_group, with_policy(wide), approvals({approval(0, current, epoch + 1, wide_encoded), approval(1, current, epoch + 1, wide_encoded)})),
+       "not a governance key"},
+      {"another policy", policy_commit(bob_group, with_policy(wide), approvals({approval(0, current, epoch, other.encode()), approval(1, current, epoch, other.encode())})),
+       "not a governance key"},
+      {"another chain", policy_commit(bob_group, with_policy(rebound), approvals({approval(0, current, epoch, rebound.encode()), approval(1, current, epoch, rebound.encode())})),
+       "changes the binding"},
+      {"another contract", policy_commit(bob_group, with_policy(recontracted), approvals({approval(0, current, epoch, recontracted.encode()), approval(1, current, epoch, recontracted.encode())})),
+       "changes the binding"},
+      {"another extension", policy_commit(bob_group, extra, approvals({approval(0, current, epoch, wide_encoded), approval(1, current, epoch, wide_encoded)})),
+       "adds or drops"},
+  };
+  const std::string before = a.mls_fingerprint();
+  for (const Case& c : cases) {
+    const Json error = a.error("mls_process_handshake", Json{{"handshake", c.handshake}});
+    EXPECT_EQ(error["code"], "policy_refused") << c.name << ": " << error.dump();
+    EXPECT_NE(error["message"].get<std::string>().find(c.message), std::string::npos) << c.name << ": " << error.dump();
+    EXPECT_EQ(a.mls_fingerprint(), before) << c.name;
+  }
+  EXPECT_EQ(policy_of(a), current);
+
+  // The host cannot make the enclave itself commit the change without the approvals either.
+  const Json domain = test_domain();
+  for (const Json& sigs : {Json::array(), Json::array({approval(0, current, epoch, wide_encoded)}),
+                           Json::array({approval(0, current, epoch, wide_encoded), outsider_approval})}) {
+    const Json error = a.error("mls_commit_policy_change", Json{{"domain", domain}, {"policy", policy_params(wide)}, {"approvals", sigs}});
+    EXPECT_EQ(error["code"], "policy_refused") << error.dump();
+    EXPECT_EQ(a.mls_fingerprint(), before);
+  }
+  EXPECT_EQ(a.error_code("mls_commit_policy_change", Json{{"domain", domain}, {"policy", policy_params(wide)},
+                                                          {"approvals", Json::array({"0x1234"})}}),
+            "invalid_params");
+  Json other_domain = domain;
+  other_domain["chainId"] = 1;
+  EXPECT_EQ(a.error_code("mls_commit_policy_change", Json{{"domain", other_domain}, {"policy", policy_params(wide)},
+                                                          {"approvals", Json::array()}}),
+            "domain_mismatch");
+  EXPECT_EQ(a.mls_fingerprint(), before);
+
+  // The same change with k approvals by governance keys is applied: the checks refuse only what
+  // they name.
+  const std::string approved = policy_commit(bob_group, with_policy(wide),
+                                             approvals({approval(0, current, epoch, wide_encoded), approval(2, current, epoch, wide_encoded)}));
+  EXPECT_EQ(a.call("mls_process_handshake", Json{{"handshake", approved}})["outcome"], "commit");
+  EXPECT_EQ(policy_of(a), wide);
+}
+
+ANONIFY_HOST_ATTACK_TEST(GovernanceScene, PolicyChangeWithApprovalsApplied) {
+  testing::TempDir dir_b, dir_c;
+  Node b(dir_b.path());
+  testing_mls::admit_all({&a, &b});
+  const Json pub = a.call("mls_public_state");
+  const Json join = b.call("mls_join_external", Json{{"groupInfo", pub["groupInfo"]}, {"ratchetTree", pub["ratchetTree"]},
+                                                     {"domain", test_domain()}});
+  post(join["handshake"], {&a, &b});
+  TestMember old_member;  // MRENCLAVE kOldMrenclave: admitted today, not after the upgrade
+  add_test_member(old_member, {&a, &b});
+  EXPECT_EQ(a.call("mls_status")["group"]["memberCount"], 3);
+
+  // The upgrade: MRENCLAVE kOldMrenclave leaves the allowlist, kNewMrenclave enters it.
+  const membership::GroupPolicy current = policy_of(a);
+  membership::GroupPolicy upgraded = current;
+  upgraded.measurement.allowed_mrenclaves = std::vector<Bytes>{own_mrenclave, kNewMrenclave};
+  const Bytes encoded = upgraded.encode();
+  const uint64_t epoch = a.call("mls_status")["group"]["epoch"];
+  const Json sigs = Json::array({approval(0, current, epoch, encoded), approval(2, current, epoch, encoded)});
+  const Json change = a.call("mls_commit_policy_change", Json{{"domain", test_domain()}, {"policy", policy_params(upgraded)},
+                                                              {"approvals", sigs}});
+  EXPECT_EQ(change["policyHash"], hex(crypto::keccak256(encoded)));
+  EXPECT_EQ(change["removed"], Json::array({2}));  // the old enclave's leaf leaves with the change
+  EXPECT_EQ(a.call("mls_process_handshake", Json{{"handshake", change["handshake"]}})["outcome"], "own_commit");
+  EXPECT_EQ(b.call("mls_process_handshake", Json{{"handshake", change["handshake"]}})["outcome"], "commit");
+  log.push_back(change["handshake"]);
+  for (Node* n : {&a, &b}) {
+    EXPECT_EQ(policy_of(*n), upgraded);
+    EXPECT_EQ(n->call("mls_status")["group"]["memberCount"], 2);
+    EXPECT_EQ(n->call("mls_status")["group"]["epoch"], epoch + 1);
+  }
+  EXPECT_EQ(a.call("mls_status")["group"]["epochAuthenticator"], b.call("mls_status")["group"]["epochAuthenticator"]);
+
+  // A log follower (no group, no evidence) checks the approvals too and reaches the same state.
+  Node c(dir_c.path());
+  for (const Json& entry : log) c.call("mls_process_handshake", Json{{"handshake", entry}});
+  EXPECT_EQ(c.call("mls_status")["followedEpoch"], epoch + 1);
+  EXPECT_EQ(policy_of(c), upgraded);
+
+  // The same approvals cannot be replayed in a later epoch.
+  const std::string before = a.mls_fingerprint();
+  const Json replay = a.error("mls_commit_policy_change", Json{{"domain", test_domain()}, {"policy", policy_params(upgraded)},
+                                                               {"approvals", sigs}});
+  EXPECT_EQ(replay["code"], "policy_refused") << replay.dump();
+  EXPECT_EQ(a.mls_fingerprint(), before);
+
+  // An enclave of the newly allowed MRENCLAVE joins; one of the old MRENCLAVE is refused.
+  TestMember upgraded_member;
+  dev_ias::QuoteFields new_fields;
+  new_fields.mrenclave = kNewMrenclave;
+  TestMember stale_member;
+  for (Node* n : {&a, &b}) {
+    n->call("mls_admit_evidence", upgraded_member.evidence(new_fields));
+    n->call("mls_admit_evidence", stale_member.evidence());
+  }
+  ExternalJoin stale = external_join(a, stale_member.identity(stale_member.address));
+  for (Node* n : {&a, &b}) {
+    const std::string unchanged = n->mls_fingerprint();
+    const Json error = n->error("mls_process_handshake", Json{{"handshake", stale.handshake}});
+    EXPECT_EQ(error["code"], "leaf_not_admitted") << error.dump();
+    EXPECT_NE(error["message"].get<std::string>().find("MrenclaveNotAllowed("), std::string::npos) << error.dump();
+    EXPECT_EQ(n->mls_fingerprint(), unchanged);
+  }
+  ExternalJoin fresh = external_join(a, upgraded_member.identity(upgraded_member.address));
+  for (Node* n : {&a, &b}) {
+    EXPECT_EQ(n->call("mls_process_handshake", Json{{"handshake", fresh.handshake}})["outcome"], "external_join");
+  }
+  fresh.group.process_handshake(fresh.out.commit, &fresh.out.group_info);
+  EXPECT_EQ(hex(fresh.group.epoch_authenticator()), b.call("mls_status")["group"]["epochAuthenticator"]);
+}
+
+ANONIFY_HOST_ATTACK_TEST(GovernanceScene, PolicyWithoutGovernanceNeverChanges) {
+  // The test policy names no governance keys (k = n = 0): no approvals can ever change it.
+  testing::TempDir dir_b;
+  Node b(dir_b.path());
+  b.create_group(test_domain());
+  membership::GroupPolicy current = policy_of(b);
+  membership::GroupPolicy wide = current;
+  wide.measurement.allow_debug = true;
+  const std::string before = b.mls_fingerprint();
+  const Json error = b.error("mls_commit_policy_change", Json{{"domain", test_domain()}, {"policy", policy_params(wide)},
+                                                              {"approvals", Json::array({approval(0, current, 0, wide.encode())})}});
+  EXPECT_EQ(error["code"], "policy_refused");
+  EXPECT_NE(error["message"].get<std::string>().find("never changes"), std::string::npos) << error.dump();
+  EXPECT_EQ(b.mls_fingerprint(), before);
 }
 
 }  // namespace

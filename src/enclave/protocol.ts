@@ -360,6 +360,27 @@ export interface MlsCommitRemoveParams extends MlsSigningParams {
 }
 
 /**
+ * `mls_commit_policy_change` (PROTOCOL.md "Policy changes"): a commit replacing the group policy, with the
+ * governance keys' EIP-712 approvals `PolicyChange(bytes groupId,uint64 epoch,bytes32 policyHash)` for the group's
+ * current MLS epoch (src/node/policyChange.ts builds the typed data).
+ */
+export interface MlsCommitPolicyChangeParams {
+  /** The group contract's EIP-712 domain (must be the group's binding). */
+  domain: Eip712DomainParams;
+  /** The new policy, bound to `domain`. */
+  policy: MlsGroupPolicyParams;
+  /** 65-byte signatures by at least k distinct governance keys of the current policy (at most 64). */
+  approvals: Hex[];
+}
+
+export interface MlsCommitPolicyChangeResult extends MlsCommitResult {
+  /** keccak256 of the encoded new policy (the approvals' policyHash). */
+  policyHash: Hex;
+  /** Leaves the new policy refuses, removed by the same commit. */
+  removed: number[];
+}
+
+/**
  * Result of `mls_process_handshake`, by outcome. `status` is present whenever the enclave still holds a
  * group; `committer` is the committer's leaf index in the new tree.
  */
@@ -384,7 +405,8 @@ export interface MlsStatusResult {
   followedEpoch: number | null;
   /**
    * Restarted from sealed state: until its own self-update commit (mls_commit_update) is applied from the log, the
-   * enclave refuses state_submit, state_snapshot, mls_commit_remove and mls_protect with `self_update_required`.
+   * enclave refuses state_submit, state_snapshot, mls_commit_remove, mls_commit_policy_change and mls_protect with
+   * `self_update_required`.
    */
   selfUpdateRequired: boolean;
 }
@@ -447,6 +469,8 @@ export interface EnclaveMethods {
   mls_commit_update: { params: MlsSigningParams; result: MlsCommitResult };
   /** Stages a commit removing `leaves`. */
   mls_commit_remove: { params: MlsCommitRemoveParams; result: MlsCommitResult };
+  /** Stages a governance-approved commit changing the group policy. */
+  mls_commit_policy_change: { params: MlsCommitPolicyChangeParams; result: MlsCommitPolicyChangeResult };
   /** Applies the next log entry to the group, else to the follower. */
   mls_process_handshake: { params: MlsHandshakeParams; result: MlsProcessHandshakeResult };
   mls_status: { params: Record<string, never>; result: MlsStatusResult };

@@ -441,6 +441,15 @@ export class AnonifyNode {
     return postMemberCommit(this.membershipContext(), { kind: "update" });
   }
 
+  /**
+   * Governance-approved change of the group policy (enclave/PROTOCOL.md "Policy changes"): `approvals` are EIP-712
+   * signatures of `policyChangeTypedData(domain, epoch, policy)` (src/node/policyChange.ts) for the group's current
+   * MLS epoch by k governance keys. Posted as the handshake of the current epoch; resolves once applied.
+   */
+  async changePolicy(policy: MlsGroupPolicyParams, approvals: Hex[]): Promise<bigint> {
+    return postMemberCommit(this.membershipContext(), { kind: "policy", policy, approvals });
+  }
+
   /** Removal commit of another member, by leaf index or enclave address; resolves once applied. */
   async remove(target: { leaf?: number; enclave?: string }): Promise<{ epoch: bigint; leaf: number; enclave?: string }> {
     // The group's own roster: it names every member, also those this node never saw join.
@@ -561,6 +570,7 @@ export class AnonifyNode {
           return { epoch: epoch.toString(), ...removed };
         },
         snapshot: () => this.postSnapshot(),
+        changePolicy: async (policy: MlsGroupPolicyParams, approvals: Hex[]) => ({ epoch: (await this.changePolicy(policy, approvals)).toString() }),
       },
     };
   }

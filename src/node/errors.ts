@@ -31,6 +31,8 @@ export type NodeErrorCode =
   | "attestation_failed"
   /** The group's verifier policy cannot make a group policy (e.g. no quote status allowed). */
   | "invalid_policy"
+  /** The enclave committed another policy than the governance approvals name (src/node/policyChange.ts). */
+  | "policy_mismatch"
   | "state_unavailable"
   | "invalid_options"
   | "leaf_unknown"

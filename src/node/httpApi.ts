@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { timingSafeEqual } from "node:crypto";
 import type { CommandStatus, Hex, NodeEnclaveInfo, NodeErrorBody, NodeHealth } from "../client/wire";
 import { EnclaveCrashedError, EnclaveError, EnclaveTimeoutError } from "../enclave/EnclaveProcess";
+import type { MlsGroupPolicyParams } from "../enclave/protocol";
 import { NodeError } from "./errors";
 
 /** Default largest request body (sealed commands and reads are a few hundred bytes). */
@@ -33,6 +34,8 @@ export interface NodeApiBackend {
     remove(target: { leaf?: number; enclave?: string }): Promise<{ epoch: string; leaf: number; enclave?: string }>;
     /** Posts a snapshot entry of the enclave's state (for a late joiner the automatic handover missed). */
     snapshot(): Promise<{ stateCounter: string; epoch: string; txHash: string }>;
+    /** Posts a governance-approved policy change (src/node/policyChange.ts); the enclave judges policy and approvals. */
+    changePolicy(policy: MlsGroupPolicyParams, approvals: Hex[]): Promise<{ epoch: string }>;
   };
 }
 
@@ -56,6 +59,7 @@ const ENCLAVE_BAD_REQUEST = new Set([
   "invalid_signature",
   "invalid_message",
   "invalid_argument",
+  "policy_refused",
 ]);
 const ENCLAVE_CONFLICT = new Set(["nonce_mismatch", "not_member", "invalid_state", "wrong_epoch", "epoch_mismatch", "counter_gap", "domain_mismatch"]);
 
@@ -205,12 +209,27 @@ export class NodeHttpApi {
       if (method !== "GET") methodNotAllowed("GET");
       return this.notifications(url, req, res);
     }
-    if (path === "/admin/rotate" || path === "/admin/remove" || path === "/admin/snapshot") {
+    if (path === "/admin/rotate" || path === "/admin/remove" || path === "/admin/snapshot" || path === "/admin/policy-change") {
       if (method !== "POST") methodNotAllowed("POST");
       const admin = this.authorize(req);
       const body = await readBody(req, this.maxBodyBytes);
       if (path === "/admin/rotate") return send(res, 200, await admin.rotate());
       if (path === "/admin/snapshot") return send(res, 200, await admin.snapshot());
+      if (path === "/admin/policy-change") {
+        let change: { policy?: unknown; approvals?: unknown };
+        try {
+          change = JSON.parse(body.toString("utf8") || "null");
+        } catch (error) {
+          fail("bad_json", `request body is not JSON: ${(error as Error).message}`, 400);
+        }
+        if (typeof change !== "object" || change === null) fail("bad_json", 'expected {"policy": {…}, "approvals": ["0x…"]}', 400);
+        const { policy, approvals } = change;
+        if (typeof policy !== "object" || policy === null || Array.isArray(policy)) fail("payload_missing", '"policy" must be an object', 400);
+        if (!Array.isArray(approvals) || !approvals.every((a) => typeof a === "string" && /^0x[0-9a-fA-F]{130}$/.test(a))) {
+          fail("payload_invalid", '"approvals" must be an array of 65-byte 0x signatures', 400);
+        }
+        return send(res, 200, await admin.changePolicy(policy as MlsGroupPolicyParams, approvals as Hex[]));
+      }
       let target: { leaf?: unknown; enclave?: unknown };
       try {
         target = JSON.parse(body.toString("utf8") || "null");

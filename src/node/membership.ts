@@ -15,6 +15,7 @@ import { ENCLAVE_STATUS } from "./groupContract";
 import type { NodeLogger } from "./logger";
 import type { TxSender } from "./txSender";
 import { crashPoint } from "./crashPoints";
+import { commitPolicyChange } from "./policyChange";
 
 /** How many times a join or commit is rebuilt after losing the epoch to another handshake. */
 export const MAX_HANDSHAKE_ATTEMPTS = 5;
@@ -155,7 +156,17 @@ export async function ensureJoined(ctx: MembershipContext): Promise<boolean> {
   throw new NodeError("join_failed", `join lost ${MAX_HANDSHAKE_ATTEMPTS} races in a row`, 503);
 }
 
-export type MemberCommit = { kind: "update" } | { kind: "remove"; leaves: number[] };
+export type MemberCommit =
+  | { kind: "update" }
+  | { kind: "remove"; leaves: number[] }
+  /** A governance-approved policy change (src/node/policyChange.ts); the approvals name the current MLS epoch. */
+  | { kind: "policy"; policy: MlsGroupPolicyParams; approvals: Hex[] };
+
+function describeCommit(commit: MemberCommit): string {
+  if (commit.kind === "update") return "key rotation";
+  if (commit.kind === "remove") return `removal of leaves ${commit.leaves.join(", ")}`;
+  return "policy change";
+}
 
 /**
  * Builds a member commit (self-update or removal), posts it as the handshake of the current epoch and waits until
@@ -168,7 +179,9 @@ export async function postMemberCommit(ctx: MembershipContext, commit: MemberCom
     const entry =
       commit.kind === "update"
         ? await ctx.enclave.call("mls_commit_update", { domain: ctx.domain })
-        : await ctx.enclave.call("mls_commit_remove", { leaves: commit.leaves, domain: ctx.domain });
+        : commit.kind === "remove"
+          ? await ctx.enclave.call("mls_commit_remove", { leaves: commit.leaves, domain: ctx.domain })
+          : await commitPolicyChange(ctx.enclave, ctx.domain, commit.policy, commit.approvals);
     const outcome = await ctx.sender.send(ctx.group, "postHandshake", [entry.chainEpoch, entry.handshake, entry.signature]);
     if (outcome.ok) {
       crashPoint("handshake:posted");
@@ -177,8 +190,12 @@ export async function postMemberCommit(ctx: MembershipContext, commit: MemberCom
       if (epoch === null || epoch < entry.chainEpoch) {
         throw new NodeError("state_unavailable", `the ${commit.kind} commit for epoch ${entry.chainEpoch} was posted but not applied`, 503);
       }
-      ctx.logger.info(`${commit.kind === "update" ? "key rotation" : `removal of leaves ${commit.leaves.join(", ")}`} committed: epoch ${epoch}`);
+      ctx.logger.info(`${describeCommit(commit)} committed: epoch ${epoch}`);
       return BigInt(entry.chainEpoch);
+    }
+    if (commit.kind === "policy" && (outcome.revert.name === "EpochMismatch" || outcome.revert.name === "RevertedOnChain")) {
+      // The approvals are bound to the epoch that is gone: only governance can sign again.
+      throw new NodeError("handshake_refused", `the policy change for epoch ${entry.chainEpoch} lost the race to another handshake: governance must approve it again for the new epoch`, 409);
     }
     if (outcome.revert.name === "EpochMismatch" || outcome.revert.name === "RevertedOnChain") {
       ctx.logger.warn(`${commit.kind} commit for epoch ${entry.chainEpoch} lost the race; rebuilding (${attempt}/${MAX_HANDSHAKE_ATTEMPTS})`);

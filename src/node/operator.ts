@@ -33,7 +33,7 @@ export async function resolveRunningNode(node: string, token?: string): Promise<
 }
 
 /** POST to an operator endpoint; refusals become NodeError with the node's code. */
-export async function callAdmin<T>(target: AdminTarget, route: "/admin/rotate" | "/admin/remove", body: unknown = {}): Promise<T> {
+export async function callAdmin<T>(target: AdminTarget, route: "/admin/rotate" | "/admin/remove" | "/admin/policy-change", body: unknown = {}): Promise<T> {
   const response = await fetch(`${target.url}${route}`, {
     method: "POST",
     headers: { "Content-Type": "application/json", Authorization: `Bearer ${target.token}` },

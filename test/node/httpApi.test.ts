@@ -125,6 +125,11 @@ describe("AnonifyNode HTTP API (simulation, real enclave)", function () {
     expectError(await request(url, "POST", "/admin/remove", JSON.stringify({ leaf: -1 }), auth), 400, "payload_invalid");
     expectError(await request(url, "POST", "/admin/remove", JSON.stringify({ enclave: "0x12" }), auth), 400, "payload_invalid");
     expectError(await request(url, "POST", "/admin/remove", JSON.stringify({ leaf: 0 }), auth), 400, "invalid_message"); // own leaf
+    expectError(await request(url, "POST", "/admin/policy-change", JSON.stringify({ approvals: [] }), auth), 400, "payload_missing");
+    expectError(await request(url, "POST", "/admin/policy-change", JSON.stringify({ policy: {}, approvals: ["0x12"] }), auth), 400, "payload_invalid");
+    expectError(await request(url, "POST", "/admin/policy-change", "[", auth), 400, "bad_json");
+    // The enclave judges the policy and approvals: its refusal is the answer.
+    expectError(await request(url, "POST", "/admin/policy-change", JSON.stringify({ policy: {}, approvals: [`0x${"11".repeat(65)}`] }), auth), 400, "policy_refused");
     const rotated = await request(url, "POST", "/admin/rotate", "", auth);
     expect(rotated.status).to.equal(200);
     expect(rotated.json).to.deep.equal({ epoch: "1" });

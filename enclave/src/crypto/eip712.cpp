@@ -18,7 +18,7 @@ const Bytes& type_hash(const char* type) {
   static const std::map<std::string_view, Bytes> hashes = [] {
     std::map<std::string_view, Bytes> m;
     for (const char* t : {kDomainType, kHandshakeType, kCiphertextType, kCiphertextBatchType, kCheckpointType,
-                          kCommandType, kEchoReplyType, kReadType, kSubscribeType}) {
+                          kCommandType, kEchoReplyType, kReadType, kSubscribeType, kPolicyChangeType}) {
       m.emplace(t, keccak256(ByteView::from_string(t)));
     }
     return m;
@@ -128,6 +128,14 @@ Bytes subscribe_struct_hash(ByteView account, ByteView reply_key, uint64_t issue
   append_address(encoded, account, "account");
   append_word(encoded, reply_key, "replyKey");
   append_uint(encoded, issued_at);
+  return keccak256(encoded);
+}
+
+Bytes policy_change_struct_hash(ByteView group_id, uint64_t epoch, ByteView policy_hash) {
+  Bytes encoded = type_hash(kPolicyChangeType);
+  append(encoded, keccak256(group_id));
+  append_uint(encoded, epoch);
+  append_word(encoded, policy_hash, "policyHash");
   return keccak256(encoded);
 }
 

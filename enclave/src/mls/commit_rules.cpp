@@ -30,11 +30,13 @@ std::vector<SentProposal> resolve(const Commit& commit, const Sender& committer,
   return out;
 }
 
-// Anonify's narrow policy: member commits carry Removes only, external commits one ExternalInit.
+// Anonify's narrow policy: member commits carry Removes (and a GroupContextExtensions proposal by
+// value, which a ContextChangeRule judges later), external commits one ExternalInit.
 void check_anonify_policy(const std::vector<SentProposal>& proposals, bool external) {
   for (const SentProposal& p : proposals) {
     const ProposalType t = p.proposal.type();
-    const bool allowed = external ? t == ProposalType::kExternalInit : t == ProposalType::kRemove;
+    const bool allowed = external ? t == ProposalType::kExternalInit
+                                  : t == ProposalType::kRemove || t == ProposalType::kGroupContextExtensions;
     if (!allowed) {
       fail(external ? Reason::kInvalidProposal : Reason::kUnsupported,
            "proposal type " + std::to_string(static_cast<int>(t)) +
@@ -51,7 +53,8 @@ Bytes proposal_ref(const AuthenticatedContent& content) {
 
 PublicCommitEffect apply_commit_public(RatchetTree& tree, const AuthenticatedContent& ac,
                                        const GroupContext& context, bool full_proposals,
-                                       const ProposalLookup& lookup, const LeafAdmission* admission) {
+                                       const ProposalLookup& lookup, const LeafAdmission* admission,
+                                       const ContextChangeRule* context_rule) {
   const Commit* commit = std::get_if<Commit>(&ac.content.body);
   if (commit == nullptr) fail(Reason::kUnsupported, "handshake other than a commit");
   PublicCommitEffect effect;
@@ -118,10 +121,16 @@ PublicCommitEffect apply_commit_public(RatchetTree& tree, const AuthenticatedCon
       fail(Reason::kUnsupported, "ReInit");
     }
   }
-  if (admission != nullptr && effect.group_context_extensions) {
-    // The group context carries the admission policy (anonify/membership/group_policy.h): an
-    // attested group never changes it by an ordinary commit.
-    fail(Reason::kNotAdmitted, "GroupContextExtensions in a group with an admission rule");
+  if (effect.group_context_extensions) {
+    // The group context carries the admission policy (anonify/membership/group_policy.h): it
+    // changes only under the application's rule (governance approvals), judged before anything else.
+    const ContextChangeRule* rule = admission != nullptr ? admission->context_change_rule() : context_rule;
+    if (rule != nullptr) {
+      if (effect.external) fail(Reason::kInvalidProposal, "GroupContextExtensions in an external commit");
+      rule->approve(context, *effect.group_context_extensions, ac.content.authenticated_data);
+    } else if (admission != nullptr || !full_proposals) {
+      fail(Reason::kNotAdmitted, "GroupContextExtensions without a rule that may approve it");
+    }
   }
   if (effect.external && external_inits != 1) {
     fail(Reason::kInvalidProposal, "an external commit carries exactly one ExternalInit");
@@ -153,6 +162,16 @@ PublicCommitEffect apply_commit_public(RatchetTree& tree, const AuthenticatedCon
     for (LeafIndex added : effect.added) admission->admit(*tree.leaf(added), added, tree, context, LeafOrigin::kNewMember);
     if (effect.external) {
       admission->admit(*tree.leaf(effect.committer), effect.committer, tree, context, LeafOrigin::kNewMember);
+    }
+    if (effect.group_context_extensions) {
+      // Every leaf the new epoch holds passes the new policy; its evidence age was judged when it
+      // entered the group. Leaves the new policy refuses must be removed by this very commit.
+      GroupContext changed = context;
+      changed.epoch = context.epoch + 1;
+      changed.extensions = *effect.group_context_extensions;
+      for (LeafIndex l = 0; l < tree.leaf_count(); ++l) {
+        if (const LeafNode* leaf = tree.leaf(l)) admission->admit(*leaf, l, tree, changed, LeafOrigin::kExistingMember);
+      }
     }
   }
   return effect;

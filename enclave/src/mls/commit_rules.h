@@ -4,7 +4,9 @@
 // then the UpdatePath; PreSharedKey and ExternalInit feed the key schedule).
 //
 // Anonify's policy (`full_proposals == false`) accepts only what its groups use: member commits of
-// Remove proposals by value, and external commits of one ExternalInit, always with a path. The full
+// Remove proposals by value (plus, under a ContextChangeRule that approves it, one
+// GroupContextExtensions proposal by value: a governance-approved policy change), and external
+// commits of one ExternalInit, always with a path. The full
 // RFC set (Add, Update, PreSharedKey, GroupContextExtensions, proposals by reference, commits
 // without a path) is accepted with `full_proposals`, which the interop vectors exercise.
 #pragma once
@@ -46,9 +48,16 @@ using ProposalLookup = std::function<SentProposal(const Bytes& ref)>;
 // leaf) must pass it on the new tree, and a member's path leaf must keep the committer's credential
 // and signature key (a member may rotate its HPKE key, never its identity). Without one (log
 // followers, interop groups) leaves are checked only as RFC 9420 requires.
+//
+// A GroupContextExtensions proposal must pass `context_rule` (the admission's rule when an
+// admission is given; a log follower passes one of its own). Without a rule it is refused, except
+// in interop mode without an admission. With an admission, every leaf of the final tree must then
+// pass it under the new extensions (as an existing member): a change never keeps a leaf the new
+// policy refuses; the committer removes such leaves in the same commit.
 PublicCommitEffect apply_commit_public(RatchetTree& tree, const AuthenticatedContent& commit,
                                        const GroupContext& context, bool full_proposals,
-                                       const ProposalLookup& lookup, const LeafAdmission* admission = nullptr);
+                                       const ProposalLookup& lookup, const LeafAdmission* admission = nullptr,
+                                       const ContextChangeRule* context_rule = nullptr);
 
 // ProposalRef = RefHash("MLS 1.0 Proposal Reference", AuthenticatedContent).
 Bytes proposal_ref(const AuthenticatedContent& content);

@@ -36,23 +36,37 @@ LeafNode own_leaf_template(const EpochState& s) {
 }
 
 // Builds, signs and stages a commit of `proposals` plus a fresh path from our leaf.
+// With `extensions` (a GroupContextExtensions proposal among `proposals`), the new epoch's context
+// carries them, and in a group under an admission the commit is first checked as every member will
+// check it (the admission and its context change rule): an enclave never stages a commit its group
+// refuses. (A group without one, e.g. a test client's, stages what it is asked to.)
 CommitOutput stage_member_commit(GroupState& g, std::vector<ProposalOrRef> proposals,
-                                 const std::vector<LeafIndex>& removed) {
+                                 const std::vector<LeafIndex>& removed,
+                                 const std::optional<ExtensionList>& extensions = std::nullopt,
+                                 const Bytes& authenticated_data = {}) {
   const EpochState& prev = g.current;
   EpochState next = prev;
   for (LeafIndex l : removed) next.tree.remove_leaf(l);
   const LeafIndex self = prev.tree_private.index();
   CreatedPath created = create_update_path(next.tree, self, *prev.tree.leaf(self), prev.signature_private_key,
                                            prev.context.group_id,
-                                           [&](const RatchetTree& t) { return provisional_context(prev, t).to_bytes(); });
+                                           [&](const RatchetTree& t) {
+                                             return provisional_context(prev, t, extensions).to_bytes();
+                                           });
   AuthenticatedContent ac;
   ac.wire_format = WireFormat::kPublicMessage;
   ac.content.group_id = prev.context.group_id;
   ac.content.epoch = prev.context.epoch;
   ac.content.sender = Sender{SenderType::kMember, self};
+  ac.content.authenticated_data = authenticated_data;
   ac.content.body = Commit{std::move(proposals), std::move(created.path)};
   ac.sign(prev.signature_private_key, &prev.context);
-  finish_epoch(next, prev, ac, prev.secrets.init_secret, created.commit_secret, false);
+  finish_epoch(next, prev, ac, prev.secrets.init_secret, created.commit_secret, false, ByteView(), extensions);
+  if (extensions && g.admission_required) {
+    RatchetTree judged = prev.tree;
+    apply_commit_public(judged, ac, prev.context, g.full_proposals, nullptr, admission_for(g));
+    if (judged.root_tree_hash() != next.tree.root_tree_hash()) fail(Reason::kInternal, "staged tree differs from the judged one");
+  }
   next.tree_private = std::move(created.private_state);
 
   CommitOutput out;
@@ -256,7 +270,7 @@ PublicGroup Group::public_state_after(const Bytes& commit, const Bytes& group_in
   pg.tree_ = s.tree;
   pg.context_ = s.context;
   pg.interim_transcript_hash_ = s.interim_transcript_hash;
-  pg.apply(commit, group_info);
+  pg.apply(commit, group_info, state_->admission != nullptr ? state_->admission->context_change_rule() : nullptr);
   return pg;
 }
 
@@ -282,6 +296,22 @@ CommitOutput Group::commit_remove(const std::vector<LeafIndex>& removed) {
     proposals.push_back(ProposalOrRef{Proposal{RemoveProposal{l}}});
   }
   return stage_member_commit(*state_, std::move(proposals), removed);
+}
+
+CommitOutput Group::commit_context_extensions(const ExtensionList& extensions, const Bytes& authenticated_data,
+                                              const std::vector<LeafIndex>& removed) {
+  const EpochState& s = state_->current;
+  require_member(s);
+  std::set<LeafIndex> seen;
+  std::vector<ProposalOrRef> proposals;
+  proposals.push_back(ProposalOrRef{Proposal{GroupContextExtensionsProposal{extensions}}});
+  for (LeafIndex l : removed) {
+    if (l == s.tree_private.index()) fail(Reason::kInvalidProposal, "a member cannot remove itself by commit");
+    if (s.tree.leaf(l) == nullptr) fail(Reason::kInvalidProposal, "leaf " + std::to_string(l) + " is not a member");
+    if (!seen.insert(l).second) fail(Reason::kInvalidProposal, "leaf " + std::to_string(l) + " listed twice");
+    proposals.push_back(ProposalOrRef{Proposal{RemoveProposal{l}}});
+  }
+  return stage_member_commit(*state_, std::move(proposals), removed, extensions, authenticated_data);
 }
 
 void Group::set_leaf_admission(const LeafAdmission* admission) { state_->admission = admission; }

@@ -15,6 +15,7 @@
 #include "anonify/enclave/methods.h"
 #include "anonify/membership/admission.h"
 #include "anonify/membership/evidence_cache.h"
+#include "anonify/membership/governance.h"
 #include "anonify/membership/group_policy.h"
 #include "anonify/mls/group.h"
 #include "anonify/mls/handshake_entry.h"
@@ -81,6 +82,8 @@ class MlsComponent {
   membership::EvidenceCache& evidence;
   ChainClock& clock;
   const membership::EnclaveAdmission admission;
+  // What a follower (no evidence, no secrets) checks of a policy change: the governance approvals.
+  const membership::GovernanceRule governance;
 
   Group& member_group() {
     if (!group) throw Error(ErrorCode::kInvalidState, "no MLS group: create or join one first");
@@ -339,7 +342,7 @@ ANONIFY_PROTOCOL_METHOD(mls_follow)(Enclave& enclave, const Params& params) {
     mls.follower = PublicGroup::from_group_info(entry.group_info, Bytes{});
   } else {
     if (!mls.follower) throw Error(ErrorCode::kInvalidState, kNoFollowedLog);
-    mls.follower->apply(entry.commit, entry.group_info);
+    mls.follower->apply(entry.commit, entry.group_info, &mls.governance);
   }
   return Json{{"epoch", mls.follower->epoch()}, {"memberCount", mls.follower->tree().member_count()}};
 }
@@ -431,6 +434,72 @@ ANONIFY_PROTOCOL_METHOD(mls_commit_remove)(Enclave& enclave, const Params& param
   return result;
 }
 
+// A commit changing the group policy under governance approvals (anonify/membership/governance.h):
+// `policy` is the new policy (mls_create_group's format, bound to `domain`, which must be the
+// group's), `approvals` the governance keys' signatures of PolicyChange{groupId, epoch, policyHash}
+// for the current epoch. Refused up front unless the approvals meet the current threshold: the host
+// cannot make the enclave produce a commit its group refuses. Leaves the new policy does not admit
+// are removed by the same commit (listed in "removed"); this enclave's own leaf must be admitted.
+ANONIFY_PROTOCOL_METHOD(mls_commit_policy_change)(Enclave& enclave, const Params& params) {
+  MlsComponent& mls = mls_state(enclave);
+  const Group& current = mls.member_group();
+  mls.require_fresh_leaf("mls_commit_policy_change");
+  const crypto::eip712::Domain domain = required_domain(params);
+  const membership::GroupPolicy current_policy = membership::group_policy_of(current.context());
+  if (domain.chain_id != current_policy.chain_id || domain.verifying_contract != current_policy.group_contract) {
+    throw Error(ErrorCode::kDomainMismatch, "params.domain is not the group's chain id and contract");
+  }
+  const membership::GroupPolicy next_policy = policy_from_params(params, domain);
+  const Json& list = params.raw("approvals");
+  if (!list.is_array()) throw Error(ErrorCode::kInvalidParams, "params.approvals: an array of 65-byte hex signatures");
+  if (list.size() > membership::kMaxApprovals) {
+    throw Error(ErrorCode::kInvalidParams, "params.approvals: at most " + std::to_string(membership::kMaxApprovals));
+  }
+  membership::PolicyApprovals approvals;
+  for (const Json& item : list) {
+    if (!item.is_string()) throw Error(ErrorCode::kInvalidParams, "params.approvals[]: 65-byte hex signatures");
+    try {
+      approvals.signatures.push_back(Params(Json{{"value", item}}).bytes("value", crypto::kEthSignatureSize));
+    } catch (const Error&) {
+      throw Error(ErrorCode::kInvalidParams, "params.approvals[]: 65-byte hex signatures");
+    }
+  }
+  const Bytes encoded = next_policy.encode();
+  membership::check_approvals(current_policy, current.epoch(), encoded, approvals.signatures);
+
+  // The context the commit creates, and the leaves its policy no longer admits.
+  mls::ExtensionList extensions = current.context().extensions;
+  for (mls::Extension& e : extensions) {
+    if (e.type == membership::kGroupPolicyExtensionType) e.data = encoded;
+  }
+  mls::GroupContext changed = current.context();
+  changed.extensions = extensions;
+  const mls::RatchetTree& tree = current.tree();
+  std::vector<mls::LeafIndex> removed;
+  for (mls::LeafIndex l = 0; l < tree.leaf_count(); ++l) {
+    const mls::LeafNode* leaf = tree.leaf(l);
+    if (leaf == nullptr) continue;
+    try {
+      mls.admission.admit(*leaf, l, tree, changed, mls::LeafOrigin::kExistingMember);
+    } catch (const Error& e) {
+      if (l == current.own_leaf()) {
+        throw Error(ErrorCode::kPolicyRefused, std::string("policy change refused: the new policy does not admit this "
+                                                           "enclave's own leaf: ") + e.what());
+      }
+      removed.push_back(l);
+    }
+  }
+  Group next = current.clone();
+  const mls::CommitOutput out = next.commit_context_extensions(extensions, approvals.encode(), removed);
+  Json result = handshake_json(enclave, domain, HandshakeEntry{out.commit, out.group_info},
+                               chain_epoch_of_commit(next.epoch()));
+  result["policyHash"] = hex_param(crypto::keccak256(encoded));
+  result["removed"] = removed;
+  mls.seal(&next);
+  mls.adopt(std::move(next));
+  return result;
+}
+
 ANONIFY_PROTOCOL_METHOD(mls_process_handshake)(Enclave& enclave, const Params& params) {
   MlsComponent& mls = mls_state(enclave);
   const HandshakeEntry entry = decode_entry(params);
@@ -481,7 +550,7 @@ ANONIFY_PROTOCOL_METHOD(mls_process_handshake)(Enclave& enclave, const Params& p
       mls.pending_self_update.clear();
     }
   } else if (mls.follower) {
-    mls.follower->apply(entry.commit, entry.group_info);
+    mls.follower->apply(entry.commit, entry.group_info, &mls.governance);
     out["outcome"] = "followed";
   } else {
     throw Error(ErrorCode::kInvalidState, kNoGroupNoLog);

@@ -46,7 +46,7 @@ PublicGroup PublicGroup::from_group_info(const Bytes& group_info, const Bytes& r
   return pg;
 }
 
-void PublicGroup::apply(const Bytes& commit, const Bytes& group_info) {
+void PublicGroup::apply(const Bytes& commit, const Bytes& group_info, const ContextChangeRule* context_rule) {
   const MlsMessage decoded = MlsMessage::from_bytes(commit);
   const PublicMessage* pm = std::get_if<PublicMessage>(&decoded.body);
   if (pm == nullptr) fail(Reason::kUnsupported, "handshakes travel as PublicMessages");
@@ -59,9 +59,11 @@ void PublicGroup::apply(const Bytes& commit, const Bytes& group_info) {
   ac.content = pm->content;
   ac.auth = pm->auth;
   RatchetTree next_tree = tree_;
-  apply_commit_public(next_tree, ac, context_, false, nullptr);  // the membership tag needs a member's key: not checked here
+  // The membership tag needs a member's key: not checked here.
+  const PublicCommitEffect effect = apply_commit_public(next_tree, ac, context_, false, nullptr, nullptr, context_rule);
 
   GroupContext expected = context_;
+  if (effect.group_context_extensions) expected.extensions = *effect.group_context_extensions;
   expected.epoch += 1;
   expected.tree_hash = next_tree.root_tree_hash();
   expected.confirmed_transcript_hash = confirmed_transcript_hash(interim_transcript_hash_, ac.confirmed_transcript_input());

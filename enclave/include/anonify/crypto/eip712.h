@@ -2,7 +2,8 @@
 //  - enclave -> AnonifyGroup contract: Handshake, Ciphertext, CiphertextBatch, Checkpoint
 //    (domain name "Anonify", version "1", chainId, verifyingContract = the group contract);
 //  - user -> enclave: Command (same domain), checked by the enclave before it accepts a command;
-//  - enclave -> user: EchoReply, the enclave's signature on a `secure_echo` reply.
+//  - enclave -> user: EchoReply, the enclave's signature on a `secure_echo` reply;
+//  - governance keys -> enclaves: PolicyChange, an approval of a group policy change (same domain).
 // digest = keccak256(0x19 0x01 ‖ domainSeparator ‖ hashStruct(message)).
 #pragma once
 
@@ -23,6 +24,7 @@ constexpr const char* kCommandType = "Command(address sender,uint64 nonce,bytes3
 constexpr const char* kEchoReplyType = "EchoReply(bytes32 requestHash,bytes32 replyHash)";
 constexpr const char* kReadType = "Read(address sender,bytes32 queryHash,bytes32 replyKey,uint64 issuedAt)";
 constexpr const char* kSubscribeType = "Subscribe(address account,bytes32 replyKey,uint64 issuedAt)";
+constexpr const char* kPolicyChangeType = "PolicyChange(bytes groupId,uint64 epoch,bytes32 policyHash)";
 
 constexpr const char* kAnonifyDomainName = "Anonify";
 constexpr const char* kAnonifyDomainVersion = "1";
@@ -61,5 +63,10 @@ Bytes echo_reply_struct_hash(ByteView request_hash, ByteView reply_hash);
 Bytes read_struct_hash(ByteView sender, ByteView query_hash, ByteView reply_key, uint64_t issued_at);
 /// hashStruct(Subscribe{account, replyKey, issuedAt}): a user's signed notification subscription.
 Bytes subscribe_struct_hash(ByteView account, ByteView reply_key, uint64_t issued_at);
+
+/// hashStruct(PolicyChange{groupId, epoch, policyHash}): a governance key's approval of a new group
+/// policy (anonify/membership/governance.h); groupId is the raw MLS group id (dynamic `bytes`,
+/// hashed with keccak256 as EIP-712 encodes it), policyHash = keccak256(encoded new policy).
+Bytes policy_change_struct_hash(ByteView group_id, uint64_t epoch, ByteView policy_hash);
 
 }  // namespace anonify::crypto::eip712

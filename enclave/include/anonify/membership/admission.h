@@ -9,6 +9,8 @@
 //     carries the handshake being applied when that is newer. Leaves of a tree the enclave joins
 //     were admitted by the group when they entered it, so their evidence age is not judged again;
 //  5. no other leaf of the tree holds the same identity.
+// A commit that changes the policy needs governance approvals (governance.h); every leaf of the
+// epoch it creates must then pass the new policy (as an existing member).
 // Refusals are Error(LeafNotAdmitted) naming the rule (and the policy code), or Error(PolicyRefused).
 #pragma once
 
@@ -16,6 +18,7 @@
 
 #include "anonify/enclave/chain_clock.h"
 #include "anonify/membership/evidence_cache.h"
+#include "anonify/membership/governance.h"
 #include "anonify/membership/group_policy.h"
 #include "anonify/mls/leaf_admission.h"
 
@@ -36,6 +39,9 @@ class EnclaveAdmission final : public mls::LeafAdmission {
   void admit(const mls::LeafNode& leaf, mls::LeafIndex index, const mls::RatchetTree& tree,
              const mls::GroupContext& context, mls::LeafOrigin origin) const override;
 
+  /// Policy changes need governance approvals (governance.h).
+  const mls::ContextChangeRule* context_change_rule() const override { return &governance_; }
+
   /// The time evidence age is judged at.
   uint64_t now() const noexcept { return block_time_ > clock_.newest() ? block_time_ : clock_.newest(); }
 
@@ -44,6 +50,7 @@ class EnclaveAdmission final : public mls::LeafAdmission {
   const enclave::ChainClock& clock_;
   uint64_t block_time_;
   std::optional<GroupBinding> binding_;
+  GovernanceRule governance_;
 };
 
 }  // namespace anonify::membership

@@ -90,6 +90,13 @@ class Group {
 
   CommitOutput commit_update();
   CommitOutput commit_remove(const std::vector<LeafIndex>& removed);
+  // A commit of one GroupContextExtensions proposal by value replacing the context's extensions
+  // with `extensions` (plus Removes of `removed`), whose FramedContent carries `authenticated_data`
+  // (Anonify: the governance approvals, anonify/membership/governance.h). In a group under an
+  // admission the commit is checked as every member checks it before it is staged (admission and
+  // context change rule).
+  CommitOutput commit_context_extensions(const ExtensionList& extensions, const Bytes& authenticated_data,
+                                         const std::vector<LeafIndex>& removed = {});
   bool has_staged_commit() const;
 
   // The admission rule of a group created or joined under one (never serialized: set it again after

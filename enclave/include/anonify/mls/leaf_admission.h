@@ -19,6 +19,18 @@ enum class LeafOrigin : uint8_t {
   kExistingMember,  // a leaf of a tree this member joins (admitted by the group earlier)
 };
 
+// The application's say over a commit that replaces the GroupContext extensions (a
+// GroupContextExtensions proposal by value). Anonify's rule (anonify/membership/governance.h)
+// admits it only with approvals by the governance keys the current policy names.
+class ContextChangeRule {
+ public:
+  virtual ~ContextChangeRule() = default;
+
+  // Throws (a specific Error) unless a member commit of epoch `context.epoch` whose FramedContent
+  // carries `authenticated_data` may replace `context.extensions` with `proposed`.
+  virtual void approve(const GroupContext& context, const ExtensionList& proposed, ByteView authenticated_data) const = 0;
+};
+
 class LeafAdmission {
  public:
   virtual ~LeafAdmission() = default;
@@ -27,6 +39,10 @@ class LeafAdmission {
   // may be a member of the group whose context is `context`. `tree` already holds `leaf`.
   virtual void admit(const LeafNode& leaf, LeafIndex index, const RatchetTree& tree, const GroupContext& context,
                      LeafOrigin origin) const = 0;
+
+  // The rule a commit replacing the GroupContext extensions must pass; null (the default): such a
+  // commit is refused in a group with this admission.
+  virtual const ContextChangeRule* context_change_rule() const { return nullptr; }
 };
 
 }  // namespace anonify::mls

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "anonify/mls/framing.h"
+#include "anonify/mls/leaf_admission.h"
 
 namespace anonify::mls {
 
@@ -18,8 +19,9 @@ class PublicGroup {
   // extension), validating the tree (tree hash, parent hashes, leaf signatures) and the signature.
   static PublicGroup from_group_info(const Bytes& group_info, const Bytes& ratchet_tree);
 
-  // Applies the next log entry. Throws MlsError and changes nothing on refusal.
-  void apply(const Bytes& commit, const Bytes& group_info);
+  // Applies the next log entry. Throws MlsError and changes nothing on refusal. A commit replacing
+  // the GroupContext extensions is refused unless `context_rule` approves it.
+  void apply(const Bytes& commit, const Bytes& group_info, const ContextChangeRule* context_rule = nullptr);
 
   const Bytes& group_info() const { return group_info_; }  // MLSMessage(GroupInfo), as signed
   Bytes ratchet_tree() const { return tree_.to_bytes(); }
