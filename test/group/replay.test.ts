@@ -20,6 +20,8 @@ async function twoGroupsOneEnclave() {
     [await f.relayer.getAddress()],
     0,
   ]);
+  // Like the fixture's group, the relayer may join many enclaves (audit F-2: only operators join, one each by default).
+  await (await other.connect(f.governor).setOperatorCap(await f.relayer.getAddress(), await other.MAX_OPERATOR_CAP())).wait();
   const { chainId } = await ethers.provider.getNetwork();
   const g: GroupFixture = { ...f, group: other, domain: groupDomain(chainId, await other.getAddress()) };
   const alice = new EnclaveKeys();
