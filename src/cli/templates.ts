@@ -73,9 +73,13 @@ describe("Anonify: a confidential token on the in-process network", function () 
     this.timeout(5 * 60_000);
     // Deployment record and the node's sealed state live in a fresh folder: the in-process chain is new each run.
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "anonify-example-"));
-    const [alice, bob] = await hre.ethers.getSigners();
-    const deployment = await hre.anonify.deploy({ dataDir });
-    const node = await hre.anonify.startNode({ dataDir, account: 9 });
+    const signers = await hre.ethers.getSigners();
+    const [alice, bob] = signers;
+    // The node runs under its own account (the tenth), which the group admits as an operator: only operators
+    // may join enclaves to a group (the deployer is the only operator by default).
+    const nodeAccount = 9;
+    const deployment = await hre.anonify.deploy({ dataDir, operators: [await signers[nodeAccount].getAddress()] });
+    const node = await hre.anonify.startNode({ dataDir, account: nodeAccount });
     try {
       const aliceClient = await hre.anonify.client({ nodeUrl: node.url!, signer: alice, group: deployment.group });
       const bobClient = await hre.anonify.client({ nodeUrl: node.url!, signer: bob, group: deployment.group });
