@@ -6,13 +6,17 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "anonify/bytes.h"
 
 namespace anonify::attestation::der {
 
+constexpr uint8_t kTagBoolean = 0x01;
 constexpr uint8_t kTagInteger = 0x02;
 constexpr uint8_t kTagBitString = 0x03;
+constexpr uint8_t kTagOctetString = 0x04;
+constexpr uint8_t kTagObjectIdentifier = 0x06;
 constexpr uint8_t kTagUtcTime = 0x17;
 constexpr uint8_t kTagGeneralizedTime = 0x18;
 constexpr uint8_t kTagSequence = 0x30;
@@ -31,6 +35,9 @@ struct Tlv {
 
 /// Reads the element at `offset`, which must end at or before `limit` (<= der.size()).
 Tlv read_tlv(ByteView der, size_t offset, size_t limit);
+
+/// read_tlv without the throw, for callers that report a failure at an enclosing element's offset.
+std::optional<Tlv> try_read_tlv(ByteView der, size_t offset, size_t limit);
 
 /// Reads the element at `offset` and requires its tag.
 Tlv expect_tlv(ByteView der, size_t offset, size_t limit, uint8_t tag);

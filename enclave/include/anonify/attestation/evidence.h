@@ -30,7 +30,8 @@ const char* evidence_kind_name(EvidenceKind kind) noexcept;
 
 /// A refusal. `code()` is the Solidity custom error's name (e.g. "ReportSignatureInvalid",
 /// "MrenclaveNotAllowed"), `args()` its arguments rendered as the differential test compares them:
-/// unsigned integers in decimal, bytes32 as 0x-lowercase hex, strings as they are.
+/// unsigned integers in decimal, bytes32 as 0x-lowercase hex, booleans as "true"/"false", strings
+/// as they are.
 class EvidenceError : public std::runtime_error {
  public:
   EvidenceError(std::string code, std::vector<std::string> args, const std::string& message)
