@@ -9,6 +9,7 @@ import {SStore2} from "../lib/SStore2.sol";
 import {IasReport} from "./IasReport.sol";
 import {IIasVerifier} from "./IIasVerifier.sol";
 import {X509} from "./X509.sol";
+import {X509Extensions} from "./X509Extensions.sol";
 
 /**
  * @title IasVerifier
@@ -41,6 +42,8 @@ contract IasVerifier is IIasVerifier, AccessControlDefaultAdminRules {
     /// @notice The only RSA exponent accepted (CA and signing keys).
     bytes public constant RSA_EXPONENT = hex"010001";
 
+    /// @dev X.509 version number of v3 (its DER INTEGER is 2).
+    uint256 private constant X509_VERSION_3 = 3;
     string private constant STATUS_OK = "OK";
     /// @dev Key record (data contract at SStore2.pointerOf(keyId)):
     /// `0x01 || notBefore (uint64 BE) || notAfter (uint64 BE) || modulus (256 bytes)`.
@@ -67,6 +70,15 @@ contract IasVerifier is IIasVerifier, AccessControlDefaultAdminRules {
     error CertificateSignatureInvalid();
     /// @notice The subject key is not RSA-2048 (CA: RSA-3072) with exponent 65537.
     error CertificateKeyUnsupported();
+    /// @notice The certificate is not X.509 version 3 (`version` is the version number: 1 when absent).
+    error CertificateVersionUnsupported(uint256 version);
+    /// @notice The extension at byte `offset` is critical and unknown, or repeats keyUsage or basicConstraints.
+    error CertificateExtensionUnsupported(uint256 offset);
+    /// @notice keyUsage (bit 0 = 0x8000; 0 when absent) does not fit the role: a signing certificate needs
+    /// digitalSignature and no keyCertSign, the CA keyCertSign.
+    error CertificateKeyUsageInvalid(uint256 keyUsage);
+    /// @notice basicConstraints is absent, or its cA does not fit the role (a signing certificate is no CA).
+    error CertificateBasicConstraintsInvalid(bool present, bool isCa);
     /// @notice The key is already registered.
     error SigningKeyAlreadyRegistered(bytes32 keyId);
 
@@ -121,8 +133,8 @@ contract IasVerifier is IIasVerifier, AccessControlDefaultAdminRules {
     /**
      * @notice Pins the report-signing CA and sets the default policy (only "OK", no debug,
      * MRENCLAVE check on with an empty allowlist, signer check off, no maximum age).
-     * @param caCertificateDer the CA certificate (DER): self-issued, sha256WithRSAEncryption,
-     * RSA-3072 with exponent 65537, valid self-signature
+     * @param caCertificateDer the CA certificate (DER): X.509 v3, self-issued, sha256WithRSAEncryption,
+     * RSA-3072 with exponent 65537, valid self-signature, keyUsage keyCertSign, basicConstraints cA TRUE
      * @param initialAdmin holder of DEFAULT_ADMIN_ROLE and POLICY_ROLE
      * @param initialAdminDelay delay of a two-step admin transfer (seconds)
      */
@@ -130,6 +142,7 @@ contract IasVerifier is IIasVerifier, AccessControlDefaultAdminRules {
         AccessControlDefaultAdminRules(initialAdminDelay, initialAdmin)
     {
         X509.Certificate memory ca = X509.parse(caCertificateDer);
+        _checkVersion(ca);
         if (!X509.hasSha256WithRsa(caCertificateDer, ca)) revert CertificateAlgorithmUnsupported();
         if (
             X509.spanHash(caCertificateDer, ca.issuerStart, ca.issuerEnd)
@@ -138,6 +151,7 @@ contract IasVerifier is IIasVerifier, AccessControlDefaultAdminRules {
         (bool keyOk, bytes memory pinnedModulus) = X509.rsaModulus(caCertificateDer, ca, CA_KEY_BYTES);
         if (!keyOk) revert CertificateKeyUnsupported();
         if (!_verifyCertificateSignature(caCertificateDer, ca, pinnedModulus)) revert CertificateSignatureInvalid();
+        _checkProfile(ca.extensions, true);
 
         bytes memory pinnedSubject = X509.slice(caCertificateDer, ca.subjectStart, ca.subjectEnd);
         _caStore = SStore2.write(bytes.concat(pinnedModulus, pinnedSubject));
@@ -153,20 +167,24 @@ contract IasVerifier is IIasVerifier, AccessControlDefaultAdminRules {
 
     /**
      * @notice Registers an IAS report-signing certificate issued by the pinned CA and caches its
-     * RSA-2048 key. Permissionless: the CA signature is the permission. The certificate's validity
-     * is stored, not compared with the current time.
+     * RSA-2048 key. Permissionless: the CA signature is the permission, and the certificate must be
+     * a report-signing certificate (X.509 v3, keyUsage digitalSignature without keyCertSign,
+     * basicConstraints cA FALSE, no unknown critical extension). The certificate's validity is
+     * stored, not compared with the current time.
      * @param der the certificate (DER)
      * @return keyId keccak256 of the 256-byte modulus
      */
     function registerSigningCertificate(bytes calldata der) external returns (bytes32 keyId) {
         bytes memory cert = der;
         X509.Certificate memory c = X509.parse(cert);
+        _checkVersion(c);
         if (!X509.hasSha256WithRsa(cert, c)) revert CertificateAlgorithmUnsupported();
         bytes memory ca = SStore2.read(_caStore, 0, CA_KEY_BYTES + _caSubjectLength);
         if (_issuerHash(cert, c) != _caSubjectHash(ca)) revert CertificateIssuerMismatch();
         if (!_verifyCertificateSignature(cert, c, _caModulus(ca))) revert CertificateSignatureInvalid();
         (bool keyOk, bytes memory modulus) = X509.rsaModulus(cert, c, SIGNING_KEY_BYTES);
         if (!keyOk) revert CertificateKeyUnsupported();
+        _checkProfile(c.extensions, false);
         keyId = keccak256(modulus);
         if (SStore2.pointerOf(keyId).code.length != 0) revert SigningKeyAlreadyRegistered(keyId);
 
@@ -444,6 +462,27 @@ contract IasVerifier is IIasVerifier, AccessControlDefaultAdminRules {
             digest := mload(0x00)
         }
         return RSA.pkcs1Sha256(digest, X509.slice(der, c.signatureStart, c.signatureEnd), RSA_EXPONENT, caKey);
+    }
+
+    /// @dev Registration step 2: only X.509 v3 certificates carry the extensions the profile requires.
+    function _checkVersion(X509.Certificate memory c) private pure {
+        if (c.version != X509_VERSION_3) revert CertificateVersionUnsupported(c.version);
+    }
+
+    /**
+     * @dev The last registration steps (audit F-9): no unknown critical or repeated extension, then keyUsage and
+     * basicConstraints fit the role. A CA signs certificates; a report-signing key signs reports and nothing else.
+     */
+    function _checkProfile(X509Extensions.Profile memory p, bool isCaRole) private pure {
+        if (p.unsupportedAt != X509Extensions.NONE) revert CertificateExtensionUnsupported(p.unsupportedAt);
+        bool usageOk = isCaRole
+            ? p.keyUsage & X509Extensions.KEY_USAGE_KEY_CERT_SIGN != 0
+            : p.keyUsage & X509Extensions.KEY_USAGE_DIGITAL_SIGNATURE != 0
+                && p.keyUsage & X509Extensions.KEY_USAGE_KEY_CERT_SIGN == 0;
+        if (!p.keyUsagePresent || !usageOk) revert CertificateKeyUsageInvalid(p.keyUsage);
+        if (!p.basicConstraintsPresent || p.isCa != isCaRole) {
+            revert CertificateBasicConstraintsInvalid(p.basicConstraintsPresent, p.isCa);
+        }
     }
 
     function _issuerHash(bytes memory der, X509.Certificate memory c) private pure returns (bytes32) {

@@ -3,12 +3,14 @@ pragma solidity ^0.8.24;
 
 import {Asn1Der} from "../lib/Asn1Der.sol";
 import {DateTime} from "../lib/DateTime.sol";
+import {X509Extensions} from "./X509Extensions.sol";
 
 /**
  * @title X509
  * @notice Just enough X.509 (RFC 5280) to check an RSA certificate under a pinned RSA CA: the
  * TBSCertificate span, algorithm identifiers, issuer/subject Name spans, validity, the RSA key and
- * the signature. Spans are offsets into the DER buffer; nothing is copied.
+ * the signature, the version and the extensions a certificate profile checks ({X509Extensions}).
+ * Spans are offsets into the DER buffer; nothing is copied.
  * @dev Structural rules and offsets are specified in docs/attestation-onchain.md.
  */
 library X509 {
@@ -30,6 +32,8 @@ library X509 {
         uint256 signatureEnd;
         uint64 notBefore;
         uint64 notAfter;
+        uint256 version; // X.509 version number: 1 when the [0] element is absent, else its value + 1
+        X509Extensions.Profile extensions;
     }
 
     /// @dev AlgorithmIdentifier { sha256WithRSAEncryption (1.2.840.113549.1.1.11), NULL }.
@@ -47,6 +51,14 @@ library X509 {
     uint256 private constant ZULU = 0x5a; // 'Z'
     uint256 private constant NO_UNUSED_BITS = 0x00;
     uint256 private constant NOT_A_NUMBER = type(uint256).max;
+    /// @dev `[0] EXPLICIT Version`: its content is `02 01 vv`, the one-byte INTEGER vv (v3 = 2).
+    uint256 private constant VERSION_CONTENT_LENGTH = 3;
+    uint256 private constant VERSION_INTEGER_HEADER = 0x0201;
+    uint256 private constant VERSION_ABSENT = 1;
+    /// @dev Optional TBSCertificate fields after subjectPublicKeyInfo, in their order (RFC 5280 4.1).
+    uint256 private constant TAG_ISSUER_UNIQUE_ID = 0x81;
+    uint256 private constant TAG_SUBJECT_UNIQUE_ID = 0x82;
+    uint256 private constant TAG_EXTENSIONS = 0xa3;
 
     /**
      * @notice Parses the DER structure of a certificate (see the docs for the exact rules).
@@ -78,8 +90,13 @@ library X509 {
     function _parseTbs(bytes memory der, Asn1Der.Element memory tbs, Certificate memory c) private pure {
         uint256 cursor = tbs.start;
         Asn1Der.Element memory e = Asn1Der.readElement(der, cursor, tbs.end);
+        c.version = VERSION_ABSENT;
         if (e.tag == Asn1Der.TAG_CONTEXT_0) {
-            cursor = e.end; // version: not interpreted
+            if (e.end - e.start != VERSION_CONTENT_LENGTH || _uint16At(der, e.start) != VERSION_INTEGER_HEADER) {
+                revert Asn1Der.CertificateMalformed(cursor);
+            }
+            c.version = _byteAt(der, e.start + 2) + 1;
+            cursor = e.end;
             e = Asn1Der.readElement(der, cursor, tbs.end);
         }
         if (e.tag != Asn1Der.TAG_INTEGER) revert Asn1Der.CertificateMalformed(cursor);
@@ -104,10 +121,21 @@ library X509 {
         e = Asn1Der.readExpected(der, cursor, tbs.end, Asn1Der.TAG_SEQUENCE);
         (c.keyInfoStart, c.keyInfoEnd, cursor) = (cursor, e.end, e.end);
 
-        // issuerUniqueID, subjectUniqueID, extensions: well-formed, not interpreted.
-        while (cursor < tbs.end) {
-            cursor = Asn1Der.readElement(der, cursor, tbs.end).end;
+        c.extensions.unsupportedAt = X509Extensions.NONE;
+        cursor = _skipOptional(der, cursor, tbs.end, TAG_ISSUER_UNIQUE_ID);
+        cursor = _skipOptional(der, cursor, tbs.end, TAG_SUBJECT_UNIQUE_ID);
+        if (cursor < tbs.end && _byteAt(der, cursor) == TAG_EXTENSIONS) {
+            e = Asn1Der.readElement(der, cursor, tbs.end);
+            c.extensions = X509Extensions.parse(der, e);
+            cursor = e.end;
         }
+        if (cursor != tbs.end) revert Asn1Der.CertificateMalformed(cursor);
+    }
+
+    /// @dev Skips the element at `cursor` if it has tag `tag` (issuerUniqueID, subjectUniqueID: not interpreted).
+    function _skipOptional(bytes memory der, uint256 cursor, uint256 limit, uint256 tag) private pure returns (uint256) {
+        if (cursor < limit && _byteAt(der, cursor) == tag) return Asn1Der.readElement(der, cursor, limit).end;
+        return cursor;
     }
 
     /// @dev UTCTime `YYMMDDHHMMSSZ` or GeneralizedTime `YYYYMMDDHHMMSSZ` at `offset` -> unix seconds.
@@ -214,6 +242,12 @@ library X509 {
             }
             if (d > 9) return NOT_A_NUMBER;
             value = value * 10 + d;
+        }
+    }
+
+    function _uint16At(bytes memory der, uint256 index) private pure returns (uint256 v) {
+        assembly ("memory-safe") {
+            v := shr(240, mload(add(add(der, 0x20), index)))
         }
     }
 

@@ -42,9 +42,23 @@ library Asn1Der {
      * @param limit end of the parent's content (at most `der.length`)
      */
     function readElement(bytes memory der, uint256 offset, uint256 limit) internal pure returns (Element memory e) {
-        if (limit > der.length || offset + 2 > limit) revert CertificateMalformed(offset);
+        bool ok;
+        (ok, e) = tryReadElement(der, offset, limit);
+        if (!ok) revert CertificateMalformed(offset);
+    }
+
+    /**
+     * @notice {readElement} without the revert: `ok == false` where {readElement} would revert
+     * `CertificateMalformed(offset)`, for callers that report a fault at an enclosing element.
+     */
+    function tryReadElement(bytes memory der, uint256 offset, uint256 limit)
+        internal
+        pure
+        returns (bool ok, Element memory e)
+    {
+        if (limit > der.length || offset + 2 > limit) return (false, e);
         uint256 tag = _byteAt(der, offset);
-        if (tag & HIGH_TAG_NUMBER_FORM == HIGH_TAG_NUMBER_FORM) revert CertificateMalformed(offset);
+        if (tag & HIGH_TAG_NUMBER_FORM == HIGH_TAG_NUMBER_FORM) return (false, e);
         uint256 first = _byteAt(der, offset + 1);
         uint256 length;
         uint256 start;
@@ -52,20 +66,20 @@ library Asn1Der {
             length = first;
             start = offset + 2;
         } else if (first == LONG_FORM_1) {
-            if (offset + 3 > limit) revert CertificateMalformed(offset);
+            if (offset + 3 > limit) return (false, e);
             length = _byteAt(der, offset + 2);
-            if (length < SHORT_FORM_LIMIT) revert CertificateMalformed(offset);
+            if (length < SHORT_FORM_LIMIT) return (false, e);
             start = offset + 3;
         } else if (first == LONG_FORM_2) {
-            if (offset + 4 > limit) revert CertificateMalformed(offset);
+            if (offset + 4 > limit) return (false, e);
             length = (_byteAt(der, offset + 2) << 8) | _byteAt(der, offset + 3);
-            if (length < ONE_BYTE_LIMIT) revert CertificateMalformed(offset);
+            if (length < ONE_BYTE_LIMIT) return (false, e);
             start = offset + 4;
         } else {
-            revert CertificateMalformed(offset);
+            return (false, e);
         }
-        if (start + length > limit) revert CertificateMalformed(offset);
-        e = Element({tag: tag, start: start, end: start + length});
+        if (start + length > limit) return (false, e);
+        return (true, Element({tag: tag, start: start, end: start + length}));
     }
 
     /// @notice Like {readElement} but requires the tag to be `expectedTag`.

@@ -3,6 +3,13 @@
  * with the same rules and error codes as `IasVerifier.registerSigningCertificate` on chain.
  */
 import { X509Certificate } from "node:crypto";
+import {
+  ExtensionProfile,
+  KEY_USAGE_DIGITAL_SIGNATURE,
+  KEY_USAGE_KEY_CERT_SIGN,
+  noExtensions,
+  parseExtensions,
+} from "./certificateExtensions";
 import { IasVerificationError } from "./errors";
 import {
   TAG_BIT_STRING,
@@ -39,6 +46,14 @@ const UTC_TIME_PIVOT = 50;
 const UTC_TIME_LENGTH = 13; // YYMMDDHHMMSSZ
 const GENERALIZED_TIME_LENGTH = 15; // YYYYMMDDHHMMSSZ
 const ZULU = 0x5a;
+/** `[0] EXPLICIT Version`: its content is `02 01 vv`, the one-byte INTEGER vv (v3 = 2). */
+const VERSION_INTEGER_HEADER = [0x02, 0x01];
+const VERSION_ABSENT = 1;
+const X509_VERSION_3 = 3;
+/** Optional TBSCertificate fields after subjectPublicKeyInfo, in their order (RFC 5280 4.1). */
+const TAG_ISSUER_UNIQUE_ID = 0x81;
+const TAG_SUBJECT_UNIQUE_ID = 0x82;
+const TAG_EXTENSIONS = 0xa3;
 
 /** The spans of a DER certificate that the checks use (views into the DER). */
 export interface ParsedCertificate {
@@ -59,6 +74,10 @@ export interface ParsedCertificate {
   subjectPublicKeyInfo: Uint8Array;
   /** signatureValue content after the leading "no unused bits" byte. */
   signature: Uint8Array;
+  /** X.509 version number: 1 when the `[0]` element is absent, else its value + 1. */
+  version: number;
+  /** What the v3 extensions say (the profile checks judge it). */
+  extensions: ExtensionProfile;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -114,8 +133,13 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   const tbs = expectTlv(der, cert.start, cert.end, TAG_SEQUENCE);
   let p = tbs.start;
   let element = readTlv(der, p, tbs.end);
+  let version = VERSION_ABSENT;
   if (element.tag === TAG_CONTEXT_0) {
-    p = element.end; // version: not interpreted
+    if (element.end - element.start !== 3 || der[element.start] !== VERSION_INTEGER_HEADER[0] || der[element.start + 1] !== VERSION_INTEGER_HEADER[1]) {
+      certificateMalformed(p);
+    }
+    version = der[element.start + 2] + 1;
+    p = element.end;
     element = readTlv(der, p, tbs.end);
   }
   if (element.tag !== TAG_INTEGER) certificateMalformed(p);
@@ -128,8 +152,18 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   if (notAfter.end !== validity.end) certificateMalformed(notAfter.end);
   const subject = expectTlv(der, validity.end, tbs.end, TAG_SEQUENCE);
   const spki = expectTlv(der, subject.end, tbs.end, TAG_SEQUENCE);
-  // issuerUniqueID, subjectUniqueID, extensions: skipped, but each must be a well-formed TLV.
-  for (let q = spki.end; q < tbs.end; ) q = readTlv(der, q, tbs.end).end;
+  // issuerUniqueID and subjectUniqueID (not interpreted), then the extensions; nothing else.
+  let q = spki.end;
+  for (const tag of [TAG_ISSUER_UNIQUE_ID, TAG_SUBJECT_UNIQUE_ID]) {
+    if (q < tbs.end && der[q] === tag) q = readTlv(der, q, tbs.end).end;
+  }
+  let extensions = noExtensions();
+  if (q < tbs.end && der[q] === TAG_EXTENSIONS) {
+    const outer = readTlv(der, q, tbs.end);
+    extensions = parseExtensions(der, outer);
+    q = outer.end;
+  }
+  if (q !== tbs.end) certificateMalformed(q);
 
   const algorithm = expectTlv(der, tbs.end, cert.end, TAG_SEQUENCE);
   const signature = expectTlv(der, algorithm.end, cert.end, TAG_BIT_STRING);
@@ -147,7 +181,29 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     notAfter: notAfter.seconds,
     subjectPublicKeyInfo: whole(der, spki),
     signature: der.subarray(signature.start + 1, signature.end),
+    version,
+    extensions,
   };
+}
+
+/** Registration step 2: only X.509 v3 certificates carry the extensions the profile requires. */
+function checkVersion(cert: ParsedCertificate): void {
+  if (cert.version !== X509_VERSION_3) throw new IasVerificationError("CertificateVersionUnsupported", [BigInt(cert.version)]);
+}
+
+/**
+ * The last registration steps (audit F-9): no unknown critical or repeated extension, then keyUsage and
+ * basicConstraints fit the role. A CA signs certificates; a report-signing key signs reports and nothing else.
+ */
+function checkProfile(p: ExtensionProfile, isCaRole: boolean): void {
+  if (p.unsupportedAt !== undefined) throw new IasVerificationError("CertificateExtensionUnsupported", [BigInt(p.unsupportedAt)]);
+  const usageOk = isCaRole
+    ? (p.keyUsage & KEY_USAGE_KEY_CERT_SIGN) !== 0
+    : (p.keyUsage & KEY_USAGE_DIGITAL_SIGNATURE) !== 0 && (p.keyUsage & KEY_USAGE_KEY_CERT_SIGN) === 0;
+  if (!p.keyUsagePresent || !usageOk) throw new IasVerificationError("CertificateKeyUsageInvalid", [BigInt(p.keyUsage)]);
+  if (!p.basicConstraintsPresent || p.isCa !== isCaRole) {
+    throw new IasVerificationError("CertificateBasicConstraintsInvalid", [p.basicConstraintsPresent, p.isCa]);
+  }
 }
 
 /** sha256WithRSAEncryption, outer and TBS AlgorithmIdentifiers byte-identical. */
@@ -187,34 +243,43 @@ export interface SigningKey {
 
 /**
  * Pins a CA certificate as the contract's constructor does, in its order: structure
- * (`CertificateMalformed`), sha256WithRSAEncryption (`CertificateAlgorithmUnsupported`), self-issued
- * (`CertificateIssuerMismatch`), RSA-3072 with exponent 65537 (`CertificateKeyUnsupported`), a valid
- * self-signature (`CertificateSignatureInvalid`).
+ * (`CertificateMalformed`), X.509 v3 (`CertificateVersionUnsupported`), sha256WithRSAEncryption
+ * (`CertificateAlgorithmUnsupported`), self-issued (`CertificateIssuerMismatch`), RSA-3072 with exponent 65537
+ * (`CertificateKeyUnsupported`), a valid self-signature (`CertificateSignatureInvalid`), then the CA profile: no
+ * unknown critical extension (`CertificateExtensionUnsupported`), keyUsage keyCertSign
+ * (`CertificateKeyUsageInvalid`), basicConstraints cA TRUE (`CertificateBasicConstraintsInvalid`).
  */
 export function pinCa(caDer: Uint8Array): PinnedCa {
   const ca = parseCertificate(caDer);
+  checkVersion(ca);
   if (!isSha256WithRsa(ca)) throw new IasVerificationError("CertificateAlgorithmUnsupported");
   if (!equalBytes(ca.issuer, ca.subject)) throw new IasVerificationError("CertificateIssuerMismatch");
   const modulus = rsaModulusOfSpki(ca.subjectPublicKeyInfo, CA_KEY_BITS);
   if (modulus === undefined) throw new IasVerificationError("CertificateKeyUnsupported");
   if (!rsaPkcs1Sha256Verify(ca.tbs, ca.signature, modulus, RSA_EXPONENT_65537)) throw new IasVerificationError("CertificateSignatureInvalid");
+  checkProfile(ca.extensions, true);
   return { subject: Uint8Array.from(ca.subject), modulus: Uint8Array.from(modulus), exponent: RSA_EXPONENT_65537 };
 }
 
 /**
  * Checks a report-signing certificate under the pinned CA in the contract's order: structure
- * (`CertificateMalformed`), sha256WithRSAEncryption (`CertificateAlgorithmUnsupported`), issuer ==
- * CA subject bytes (`CertificateIssuerMismatch`), CA signature over the TBS (`CertificateSignatureInvalid`),
- * RSA-2048 key with exponent 65537 (`CertificateKeyUnsupported`). Validity is returned, not judged:
- * each report is judged at its own timestamp.
+ * (`CertificateMalformed`), X.509 v3 (`CertificateVersionUnsupported`), sha256WithRSAEncryption
+ * (`CertificateAlgorithmUnsupported`), issuer == CA subject bytes (`CertificateIssuerMismatch`), CA signature
+ * over the TBS (`CertificateSignatureInvalid`), RSA-2048 key with exponent 65537 (`CertificateKeyUnsupported`),
+ * then the report-signing profile: no unknown critical extension (`CertificateExtensionUnsupported`), keyUsage
+ * digitalSignature without keyCertSign (`CertificateKeyUsageInvalid`), basicConstraints cA FALSE
+ * (`CertificateBasicConstraintsInvalid`). Validity is returned, not judged: each report is judged at its own
+ * timestamp.
  */
 export function checkSigningCertificate(der: Uint8Array, ca: PinnedCa): SigningKey {
   const cert = parseCertificate(der);
+  checkVersion(cert);
   if (!isSha256WithRsa(cert)) throw new IasVerificationError("CertificateAlgorithmUnsupported");
   if (!equalBytes(cert.issuer, ca.subject)) throw new IasVerificationError("CertificateIssuerMismatch");
   if (!rsaPkcs1Sha256Verify(cert.tbs, cert.signature, ca.modulus, ca.exponent)) throw new IasVerificationError("CertificateSignatureInvalid");
   const modulus = rsaModulusOfSpki(cert.subjectPublicKeyInfo, SIGNING_KEY_BITS);
   if (modulus === undefined) throw new IasVerificationError("CertificateKeyUnsupported");
+  checkProfile(cert.extensions, false);
   return {
     keyId: keyIdOf(modulus),
     modulus: Uint8Array.from(modulus),

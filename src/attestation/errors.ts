@@ -30,12 +30,16 @@ export const IAS_ERROR_PARAMETERS = {
   CertificateIssuerMismatch: [],
   CertificateSignatureInvalid: [],
   CertificateKeyUnsupported: [],
+  CertificateVersionUnsupported: ["version"],
+  CertificateExtensionUnsupported: ["offset"],
+  CertificateKeyUsageInvalid: ["keyUsage"],
+  CertificateBasicConstraintsInvalid: ["present", "isCa"],
 } as const;
 
 export type IasErrorCode = keyof typeof IAS_ERROR_PARAMETERS;
 
-/** uint values are bigints (as ethers decodes them), bytes32 values 0x-prefixed lowercase hex, strings as is. */
-export type IasErrorArgument = bigint | string;
+/** uint values are bigints (as ethers decodes them), bytes32 values 0x-prefixed lowercase hex, strings and bools as is. */
+export type IasErrorArgument = bigint | string | boolean;
 
 /** A report, signature or certificate rejected by the IAS verification rules (see docs/attestation.md). */
 export class IasVerificationError extends Error {
@@ -65,14 +69,14 @@ export class IasVerificationError extends Error {
   }
 
   /** JSON-safe form: bigints as decimal numbers when safe, otherwise decimal strings. */
-  toJSON(): { code: IasErrorCode; message: string; details: Record<string, string | number> } {
-    const details: Record<string, string | number> = {};
+  toJSON(): { code: IasErrorCode; message: string; details: Record<string, string | number | boolean> } {
+    const details: Record<string, string | number | boolean> = {};
     for (const [k, v] of Object.entries(this.details)) details[k] = jsonValue(v);
     return { code: this.code, message: this.message, details };
   }
 }
 
-export function jsonValue(v: IasErrorArgument): string | number {
+export function jsonValue(v: IasErrorArgument): string | number | boolean {
   if (typeof v !== "bigint") return v;
   return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
 }
@@ -132,5 +136,15 @@ function describe(code: IasErrorCode, d: Record<string, IasErrorArgument>): stri
       return "signing certificate's signature does not verify under the pinned CA key";
     case "CertificateKeyUnsupported":
       return "signing certificate's key is not a 2048-bit RSA key";
+    case "CertificateVersionUnsupported":
+      return `certificate is X.509 version ${d.version}; only version 3 (with keyUsage and basicConstraints) is accepted`;
+    case "CertificateExtensionUnsupported":
+      return `certificate extension at byte ${d.offset} is critical and unknown, or repeats keyUsage or basicConstraints`;
+    case "CertificateKeyUsageInvalid":
+      return `certificate keyUsage 0x${Number(d.keyUsage).toString(16).padStart(4, "0")} does not fit its role (a report-signing key needs digitalSignature and no keyCertSign, the CA keyCertSign)`;
+    case "CertificateBasicConstraintsInvalid":
+      return d.present
+        ? `certificate basicConstraints says cA ${d.isCa ? "TRUE" : "FALSE"}, which does not fit its role`
+        : "certificate has no basicConstraints extension";
   }
 }

@@ -156,13 +156,17 @@ export const IAS_ERROR_FRAGMENTS = [
   "error CertificateIssuerMismatch()",
   "error CertificateSignatureInvalid()",
   "error CertificateKeyUnsupported()",
+  "error CertificateVersionUnsupported(uint256 version)",
+  "error CertificateExtensionUnsupported(uint256 offset)",
+  "error CertificateKeyUsageInvalid(uint256 keyUsage)",
+  "error CertificateBasicConstraintsInvalid(bool present, bool isCa)",
   "error SigningKeyAlreadyRegistered(bytes32 keyId)",
 ];
 
 const IAS_ERRORS = new Interface(IAS_ERROR_FRAGMENTS);
 
 /**
- * Turns a custom-error revert into `{code, args}` (uints as bigint, bytes32 as lowercase hex, strings
+ * Turns a custom-error revert into `{code, args}` (uints as bigint, bools as booleans, bytes32 as lowercase hex, strings
  * as their bytes read as UTF-8 with U+FFFD for invalid sequences, as the TypeScript verifier reads them:
  * a report's status may hold any byte, and ethers would refuse to decode such a string).
  */
@@ -175,7 +179,7 @@ export function decodeRevert(iface: Interface, error: unknown): { code: string; 
   const args = parsed.fragment.inputs.map((input, i): IasErrorArgument => {
     const v = values[i] as unknown;
     if (input.type === "string") return Buffer.from((v as string).slice(2), "hex").toString("utf8");
-    if (typeof v === "bigint") return v;
+    if (typeof v === "bigint" || typeof v === "boolean") return v;
     return String(v).toLowerCase();
   });
   return { code: parsed.name, args };

@@ -67,11 +67,11 @@ export interface VerifyReportOutput {
   policy: { allowedStatuses: string[]; allowDebug: boolean; allowedMrenclaves: string[] | null; maxReportAge: number };
   /** The verification time (unix seconds) the age check is judged at. */
   at: number;
-  error?: { code: string; message: string; details: Record<string, string | number> };
+  error?: { code: string; message: string; details: Record<string, string | number | boolean> };
   gasUsed?: GasUsed | null;
   onchainAgrees?: boolean;
   /** The contract's custom error, when it reverted (same shape as `error` minus the message). */
-  onchainError?: { code: string; details: Record<string, string | number> } | null;
+  onchainError?: { code: string; details: Record<string, string | number | boolean> } | null;
 }
 
 function fail(message: string): never {
@@ -289,9 +289,9 @@ async function moveChainTimeTo(hre: HardhatRuntimeEnvironment, at: bigint): Prom
   await hre.network.provider.request({ method: "evm_mine", params: [] });
 }
 
-function namedError(e: { code: string; args: IasErrorArgument[] }): { code: string; details: Record<string, string | number> } {
+function namedError(e: { code: string; args: IasErrorArgument[] }): { code: string; details: Record<string, string | number | boolean> } {
   const names: readonly string[] = IAS_ERROR_PARAMETERS[e.code as keyof typeof IAS_ERROR_PARAMETERS] ?? e.args.map((_, i) => String(i));
-  const details: Record<string, string | number> = {};
+  const details: Record<string, string | number | boolean> = {};
   e.args.forEach((a, i) => (details[names[i] ?? String(i)] = jsonValue(a)));
   return { code: e.code, details };
 }

@@ -7,6 +7,7 @@ import {
   intelCaDer,
   intelLeafDer,
   keyIdOf,
+  parseCertificate,
   parseSigningCertificateHeader,
   pinCa,
   readCertificateInput,
@@ -16,7 +17,7 @@ import {
   simulationLeafDer,
 } from "../../src/attestation";
 import { expectIasError } from "./assertions";
-import { generatedCertificates, resignWithSimulationCa, tbsSpan } from "./certificates";
+import { derTlv, generatedCertificates, resignWithSimulationCa, tbsSpan, withTbsTail } from "./certificates";
 import fs from "node:fs";
 import path from "node:path";
 import { createPrivateKey, constants, privateEncrypt, createHash } from "node:crypto";
@@ -57,6 +58,42 @@ describe("attestation: certificates under a pinned CA", function () {
     expect(key.keyId).to.equal("0x" + Buffer.from(keccak_256(Buffer.from(modulusHex, "hex"))).toString("hex"));
     expect(keyIdOf(Buffer.concat([Buffer.from([0]), Buffer.from(key.modulus)]))).to.equal(key.keyId);
     expect(describeCertificate(intelLeafDer()).subject).to.contain("Intel SGX Attestation Report Signing");
+  });
+
+  it("reads the profile OpenSSL reads: X.509 v3, keyUsage and basicConstraints of both pairs (audit F-9)", function () {
+    for (const [der, usage, isCa] of [
+      [intelCaDer(), 0x0600, true], // keyCertSign | cRLSign
+      [simulationCaDer(), 0x0600, true],
+      [intelLeafDer(), 0xc000, false], // digitalSignature | nonRepudiation
+      [simulationLeafDer(), 0xc000, false],
+    ] as const) {
+      const parsed = parseCertificate(der);
+      expect(parsed.version).to.equal(3);
+      expect(parsed.extensions).to.deep.equal({ keyUsagePresent: true, keyUsage: usage, basicConstraintsPresent: true, isCa, unsupportedAt: undefined });
+      expect(new X509Certificate(der).ca).to.equal(isCa);
+    }
+  });
+
+  it("refuses certificates outside the profile with the contract's errors and arguments (audit F-9)", function () {
+    const ext = (oid: string, value: string) => derTlv(0x30, Buffer.concat([derTlv(0x06, Buffer.from(oid, "hex")), Buffer.from("0101ff", "hex"), derTlv(0x04, Buffer.from(value, "hex"))]));
+    const list = (...e: Buffer[]) => derTlv(0xa3, derTlv(0x30, Buffer.concat(e)));
+    const v3 = Buffer.from("a003020102", "hex");
+    const usage = ext("551d0f", "030206c0");
+    const notCa = ext("551d13", "3000");
+    const leaf = (version: Buffer | null, ...tail: Buffer[]) => withTbsTail(Buffer.from(simulationLeafDer()), version, tail);
+    expect(checkSigningCertificate(leaf(v3, list(usage, notCa)), simCa).keyId).to.match(/^0x[0-9a-f]{64}$/);
+    expectIasError(() => checkSigningCertificate(leaf(null, list(usage, notCa)), simCa), "CertificateVersionUnsupported", [1n]);
+    expectIasError(() => checkSigningCertificate(leaf(v3), simCa), "CertificateKeyUsageInvalid", [0n]);
+    expectIasError(() => checkSigningCertificate(leaf(v3, list(ext("551d0f", "03020284"), notCa)), simCa), "CertificateKeyUsageInvalid", [0x8400n]);
+    expectIasError(() => checkSigningCertificate(leaf(v3, list(usage)), simCa), "CertificateBasicConstraintsInvalid", [false, false]);
+    expectIasError(() => checkSigningCertificate(leaf(v3, list(usage, ext("551d13", "30030101ff"))), simCa), "CertificateBasicConstraintsInvalid", [true, true]);
+    const critical = ext("551d63", "0500");
+    const withCritical = leaf(v3, list(usage, critical, notCa));
+    expectIasError(() => checkSigningCertificate(withCritical, simCa), "CertificateExtensionUnsupported", [BigInt(withCritical.indexOf(critical))]);
+    // A broken TLV inside an Extension is that Extension's fault: one offset per malformed Extension.
+    const broken = ext("551d0f", "0303");
+    const withBroken = leaf(v3, list(broken, notCa));
+    expectIasError(() => checkSigningCertificate(withBroken, simCa), "CertificateMalformed", [BigInt(withBroken.indexOf(broken))]);
   });
 
   it("accepts the SIMULATION leaf only under the SIMULATION CA", function () {

@@ -46,9 +46,12 @@ export function generatedCertificates(): GeneratedCertificates {
     key("ec", ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]);
     key("fakeca", ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072"]);
 
+    // The report-signing profile (audit F-9): X.509 v3 with Intel's leaf extensions, so that each certificate
+    // reaches the rule it is made to break.
+    fs.writeFileSync(path.join(dir, "leaf.ext"), "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation\n");
     const issue = (out: string, keyName: string, extra: string[] = [], ca = caCert, caKeyFile = caKey) => {
       openssl(dir, ["req", "-new", "-key", `${keyName}.key`, "-subj", `/CN=${out}`, "-out", `${out}.csr`]);
-      openssl(dir, ["x509", "-req", "-in", `${out}.csr`, "-CA", ca, "-CAkey", caKeyFile, "-set_serial", "7", "-days", "10000", "-outform", "DER", "-out", `${out}.der`, ...extra]);
+      openssl(dir, ["x509", "-req", "-in", `${out}.csr`, "-CA", ca, "-CAkey", caKeyFile, "-set_serial", "7", "-days", "10000", "-extfile", "leaf.ext", "-outform", "DER", "-out", `${out}.der`, ...extra]);
       return fs.readFileSync(path.join(dir, `${out}.der`));
     };
     openssl(dir, ["req", "-x509", "-new", "-key", "fakeca.key", "-subj", SIMULATION_CA_SUBJECT, "-days", "10000", "-out", "fakeca.pem"]);
@@ -88,4 +91,43 @@ export function resignWithSimulationCa(der: Buffer, span = tbsSpan(der)): Buffer
   const out = Buffer.from(der);
   signature.copy(out, der.length - signature.length);
   return out;
+}
+
+/** A DER TLV with a definite length (test side). */
+export function derTlv(tag: number, content: Buffer): Buffer {
+  const n = content.length;
+  const length = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
+  return Buffer.concat([Buffer.from([tag]), length, content]);
+}
+
+/** The elements of a constructed TLV's content (definite lengths, as DER certificates have). */
+function childrenOf(buf: Buffer, start: number, end: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let p = start; p < end; ) {
+    let length = buf[p + 1];
+    let header = 2;
+    if (length & 0x80) {
+      const count = length & 0x7f;
+      length = 0;
+      for (let i = 0; i < count; i++) length = (length << 8) | buf[p + 2 + i];
+      header += count;
+    }
+    out.push(buf.subarray(p, p + header + length));
+    p += header + length;
+  }
+  return out;
+}
+
+/**
+ * `template` with its TBSCertificate's version element and everything after subjectPublicKeyInfo replaced (`version`
+ * null: none), signed with the SIMULATION CA key: a certificate that reaches the profile rules (audit F-9).
+ */
+export function withTbsTail(template: Buffer, version: Buffer | null, tail: Buffer[]): Buffer {
+  const { start, end } = tbsSpan(template);
+  const elements = childrenOf(template, start + 4, end);
+  const body = elements[0][0] === 0xa0 ? elements.slice(1, 7) : elements.slice(0, 6); // serial .. subjectPublicKeyInfo
+  const tbs = derTlv(0x30, Buffer.concat([...(version === null ? [] : [version]), ...body, ...tail]));
+  const outer = childrenOf(template, 4, template.length).slice(1); // signatureAlgorithm, signatureValue
+  const signature = sign("sha256", tbs, createPrivateKey(fs.readFileSync(attestationAssetPath(SIMULATION_CA_KEY_FILE))));
+  return derTlv(0x30, Buffer.concat([tbs, outer[0], derTlv(0x03, Buffer.concat([Buffer.from([0]), signature]))]));
 }

@@ -39,7 +39,7 @@ import type { AttestationVerifyParams } from "../../src/enclave/protocol";
 import { EnclaveIasVerifier, expectedEnclaveVerdict, hex, policyParams, tsVerdict, type EnclaveVerdict } from "./enclaveVerdict";
 import { ALL_VECTOR_STATUSES, loadIasVectors, type IasVector } from "./iasVectors";
 import { byteMutations, structuralMutations } from "./mutations";
-import { generatedCertificates, resignWithSimulationCa, tbsSpan } from "./certificates";
+import { derTlv, generatedCertificates, resignWithSimulationCa, tbsSpan, withTbsTail } from "./certificates";
 
 interface Case {
   name: string;
@@ -459,6 +459,53 @@ describe("attestation: differential certificate registration (TypeScript vs IasV
     await compare("simulation", cases);
     expect(mismatches, mismatches.slice(0, 15).join("\n")).to.deep.equal([]);
     for (const code of ["registered", "CertificateMalformed", "CertificateAlgorithmUnsupported", "CertificateIssuerMismatch", "CertificateSignatureInvalid", "CertificateKeyUnsupported"]) {
+      expect([...tally.keys()], code).to.include(code);
+    }
+  });
+
+  it("versions and extensions re-signed by the SIMULATION CA reach the profile rules (audit F-9), byte by byte", async function () {
+    const leaf = simulationLeafDer();
+    const v3 = Buffer.from("a003020102", "hex");
+    const ext = (oid: string, critical: boolean, value: string) =>
+      derTlv(0x30, Buffer.concat([derTlv(0x06, Buffer.from(oid, "hex")), Buffer.from(critical ? "0101ff" : "", "hex"), derTlv(0x04, Buffer.from(value, "hex"))]));
+    const list = (...e: Buffer[]) => derTlv(0xa3, derTlv(0x30, Buffer.concat(e)));
+    const usage = (bits: string) => ext("551d0f", true, bits);
+    const constraints = (content: string) => ext("551d13", true, derTlv(0x30, Buffer.from(content, "hex")).toString("hex"));
+    const leafUsage = usage("030206c0");
+    const notCa = constraints("");
+    const tails: Array<[string, Buffer | null, Buffer[]]> = [
+      ["v1", null, [list(leafUsage, notCa)]],
+      ["v2", Buffer.from("a003020101", "hex"), [list(leafUsage, notCa)]],
+      ["minimal profile", v3, [list(leafUsage, notCa)]],
+      ["no extensions", v3, []],
+      ["keyCertSign", v3, [list(usage("03020284"), notCa)]],
+      ["nonRepudiation only", v3, [list(usage("03020640"), notCa)]],
+      ["cA TRUE, pathLen 0", v3, [list(leafUsage, constraints("0101ff020100"))]],
+      ["unknown critical", v3, [list(leafUsage, ext("551d63", true, "0500"), notCa)]],
+      ["unknown non-critical", v3, [list(ext("551d63", false, "0500"), leafUsage, notCa)]],
+      ["repeated keyUsage", v3, [list(leafUsage, notCa, usage("030780"))]],
+      ["unique ids", v3, [derTlv(0x81, Buffer.from("0001", "hex")), derTlv(0x82, Buffer.from("0001", "hex")), list(leafUsage, notCa)]],
+      ["an element after the extensions", v3, [list(leafUsage, notCa), derTlv(0x04, Buffer.alloc(1))]],
+    ];
+    const cases: { name: string; der: Buffer }[] = [];
+    for (const [name, version, tail] of tails) {
+      const der = withTbsTail(leaf, version, tail);
+      cases.push({ name, der });
+      if (name !== "minimal profile" && name !== "unique ids") continue;
+      // Every byte of the version and the fields after the key, mutated and re-signed.
+      const span = tbsSpan(der);
+      const tailLength = tail.reduce((n, t) => n + t.length, 0);
+      for (const at of [...Array(5).keys()].map((i) => span.start + 4 + i).concat([...Array(tailLength).keys()].map((i) => span.end - tailLength + i))) {
+        for (const f of [(b: number) => b ^ 0x01, (b: number) => b ^ 0x80, () => 0x00, () => 0xff]) {
+          const d = Buffer.from(der);
+          d[at] = f(d[at]);
+          if (!d.equals(der)) cases.push({ name: `${name} byte ${at} re-signed`, der: resignWithSimulationCa(d, span) });
+        }
+      }
+    }
+    await compare("simulation", cases);
+    expect(mismatches, mismatches.slice(0, 15).join("\n")).to.deep.equal([]);
+    for (const code of ["CertificateVersionUnsupported", "CertificateExtensionUnsupported", "CertificateKeyUsageInvalid", "CertificateBasicConstraintsInvalid"]) {
       expect([...tally.keys()], code).to.include(code);
     }
   });

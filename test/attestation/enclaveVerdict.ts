@@ -38,7 +38,7 @@ export function policyParams(policy: VerificationPolicy): AttestationPolicyParam
 /** The verdict the enclave must give for a TypeScript outcome (a verified report or a typed refusal). */
 export function expectedEnclaveVerdict(outcome: VerifiedReport | IasVerificationError): EnclaveVerdict {
   if (outcome instanceof IasVerificationError) {
-    return { valid: false, error: { code: outcome.code, args: outcome.args.map((a) => (typeof a === "bigint" ? a.toString() : a)) } };
+    return { valid: false, error: { code: outcome.code, args: outcome.args.map((a) => (typeof a === "string" ? a : a.toString())) } };
   }
   return {
     valid: true,

@@ -61,6 +61,11 @@ const SHA256_WITH_RSA_NO_PARAMS = Buffer.from("300b06092a864886f70d01010b", "hex
 const SHA1_WITH_RSA = Buffer.from("300d06092a864886f70d0101050500", "hex");
 
 /** The TBS elements of a certificate, as raw TLV buffers. */
+/** Where the TBSCertificate ends (one past its last byte). */
+function tbsEndOf(cert: Buffer): number {
+  return childrenOf(cert, readTlv(cert, 0))[0].end;
+}
+
 function tbsElements(cert: Buffer): Buffer[] {
   const top = readTlv(cert, 0);
   const [tbs] = childrenOf(cert, top);
@@ -76,6 +81,10 @@ interface CertSpec {
   validity?: Buffer;
   subject?: Buffer;
   keyInfo?: Buffer;
+  /** The `[3]` extensions element (null: none; default: the template's). */
+  extensions?: Buffer | null;
+  /** Elements appended after the extensions. */
+  trailing?: Buffer[];
   signer?: crypto.KeyObject;
   hash?: string;
 }
@@ -96,13 +105,38 @@ function buildCertificate(spec: CertSpec): Buffer {
       spec.validity ?? validity,
       spec.subject ?? subject,
       spec.keyInfo ?? keyInfo,
-      ...rest,
+      ...(spec.extensions === undefined ? rest : spec.extensions === null ? [] : [spec.extensions]),
+      ...(spec.trailing ?? []),
     ]),
   );
   const signature = crypto.sign(spec.hash ?? "sha256", tbs, spec.signer ?? SIM_CA_KEY);
   const outer = spec.outerAlgorithm ?? spec.algorithm ?? algorithm;
   return tlv(0x30, Buffer.concat([tbs, outer, tlv(0x03, Buffer.concat([Buffer.from([0]), signature]))]));
 }
+
+/** One `Extension`: extnID (id-ce `oid`), critical (DER: present only when TRUE), extnValue wrapping `value`. */
+function extension(oid: string, critical: boolean, value: Buffer): Buffer {
+  return tlv(
+    0x30,
+    Buffer.concat([tlv(0x06, Buffer.from(oid, "hex")), critical ? Buffer.from("0101ff", "hex") : Buffer.alloc(0), tlv(0x04, value)]),
+  );
+}
+const extensionsOf = (...list: Buffer[]) => tlv(0xa3, tlv(0x30, Buffer.concat(list)));
+const ID_CE_KEY_USAGE = "551d0f";
+const ID_CE_BASIC_CONSTRAINTS = "551d13";
+/** keyUsage as a BIT STRING: `unused` bits, then the named-bit bytes (0x80 = digitalSignature, 0x04 = keyCertSign). */
+const keyUsage = (unused: number, ...bytes: number[]) => extension(ID_CE_KEY_USAGE, true, tlv(0x03, Buffer.from([unused, ...bytes])));
+const basicConstraints = (content: string) => extension(ID_CE_BASIC_CONSTRAINTS, true, tlv(0x30, Buffer.from(content, "hex")));
+/** The report-signing profile: digitalSignature | nonRepudiation, cA FALSE (Intel's leaf has the same). */
+const LEAF_KEY_USAGE = keyUsage(6, 0xc0);
+const NOT_A_CA = basicConstraints("");
+/** The CA profile: keyCertSign | cRLSign, cA TRUE. */
+const CA_KEY_USAGE = keyUsage(1, 0x06);
+const A_CA = basicConstraints("0101ff");
+/** subjectKeyIdentifier (non-critical, not interpreted). */
+const SUBJECT_KEY_ID = extension("551d0e", false, tlv(0x04, Buffer.alloc(20, 0x11)));
+/** An extension nobody here knows (id-ce 99). */
+const unknownExtension = (critical: boolean) => extension("551d63", critical, tlv(0x05, Buffer.alloc(0)));
 
 function validity(notBefore: Buffer, notAfter: Buffer): Buffer {
   return tlv(0x30, Buffer.concat([notBefore, notAfter]));
@@ -293,9 +327,27 @@ describe("IasVerifier: certificates (contract)", function () {
       }
     });
 
-    it("a version-1 certificate (no [0] element) is parsed", async function () {
+    it("a version-1 or version-2 certificate -> CertificateVersionUnsupported(version) (audit F-9)", async function () {
       const verifier = await loadFixture(simulationFixture);
-      await expect(verifier.registerSigningCertificate(buildCertificate({ version: null }))).to.emit(verifier, "SigningKeyRegistered");
+      for (const [version, number] of [
+        [null, 1],
+        [Buffer.from("a003020101", "hex"), 2],
+        [Buffer.from("a003020103", "hex"), 4],
+      ] as Array<[Buffer | null, number]>) {
+        await expect(verifier.registerSigningCertificate(buildCertificate({ version })))
+          .to.be.revertedWithCustomError(verifier, "CertificateVersionUnsupported")
+          .withArgs(number);
+      }
+    });
+
+    it("a version element other than a one-byte INTEGER -> CertificateMalformed(offset of [0])", async function () {
+      const verifier = await loadFixture(simulationFixture);
+      for (const version of ["a00402020002", "a0030a0102", "a002020102"]) {
+        // Certificate and TBSCertificate headers are 4 bytes each: [0] is at byte 8.
+        await expect(verifier.registerSigningCertificate(buildCertificate({ version: Buffer.from(version, "hex") })))
+          .to.be.revertedWithCustomError(verifier, "CertificateMalformed")
+          .withArgs(8);
+      }
     });
 
     it("bad validity times -> CertificateMalformed(offset of the time)", async function () {
@@ -335,6 +387,88 @@ describe("IasVerifier: certificates (contract)", function () {
     });
   });
 
+  describe("the report-signing profile: extensions (audit F-9)", function () {
+    const register = async (extensions: Buffer | null, trailing?: Buffer[]) => {
+      const verifier = await loadFixture(simulationFixture);
+      const cert = buildCertificate({ extensions, trailing });
+      return { verifier, cert, tx: verifier.registerSigningCertificate(cert) };
+    };
+
+    it("Intel's and the development IAS leaf carry the profile; a leaf with only it registers", async function () {
+      const verifier = await loadFixture(intelFixture);
+      await expect(verifier.registerSigningCertificate(INTEL_LEAF)).to.emit(verifier, "SigningKeyRegistered");
+      const minimal = await register(extensionsOf(LEAF_KEY_USAGE, NOT_A_CA));
+      await expect(minimal.tx).to.emit(minimal.verifier, "SigningKeyRegistered");
+      // Either order, with an unknown non-critical extension and a basicConstraints that spells out nothing else.
+      const { verifier: v2, tx } = await register(extensionsOf(SUBJECT_KEY_ID, NOT_A_CA, unknownExtension(false), LEAF_KEY_USAGE));
+      await expect(tx).to.emit(v2, "SigningKeyRegistered");
+    });
+
+    it("keyUsage without digitalSignature, with keyCertSign, or absent -> CertificateKeyUsageInvalid(keyUsage)", async function () {
+      for (const [extensions, usage] of [
+        [extensionsOf(keyUsage(6, 0x40), NOT_A_CA), 0x4000], // nonRepudiation only
+        [extensionsOf(keyUsage(2, 0x84), NOT_A_CA), 0x8400], // digitalSignature | keyCertSign
+        [extensionsOf(keyUsage(7, 0x80, 0x80), NOT_A_CA), 0x8080], // decipherOnly in the second byte is allowed...
+        [extensionsOf(NOT_A_CA, SUBJECT_KEY_ID), 0], // absent
+      ] as Array<[Buffer, number]>) {
+        const { verifier, tx } = await register(extensions);
+        if (usage === 0x8080) {
+          await expect(tx).to.emit(verifier, "SigningKeyRegistered"); // ...it is not keyCertSign
+          continue;
+        }
+        await expect(tx).to.be.revertedWithCustomError(verifier, "CertificateKeyUsageInvalid").withArgs(usage);
+      }
+    });
+
+    it("basicConstraints with cA TRUE, or absent -> CertificateBasicConstraintsInvalid(present, cA)", async function () {
+      for (const [extensions, present, isCa] of [
+        [extensionsOf(LEAF_KEY_USAGE, A_CA), true, true],
+        [extensionsOf(LEAF_KEY_USAGE, basicConstraints("0101ff020100")), true, true], // with pathLenConstraint 0
+        [extensionsOf(LEAF_KEY_USAGE), false, false],
+      ] as Array<[Buffer, boolean, boolean]>) {
+        const { verifier, tx } = await register(extensions);
+        await expect(tx).to.be.revertedWithCustomError(verifier, "CertificateBasicConstraintsInvalid").withArgs(present, isCa);
+      }
+    });
+
+    it("an unknown critical extension or a repeated keyUsage/basicConstraints -> CertificateExtensionUnsupported(offset)", async function () {
+      const critical = unknownExtension(true);
+      const secondKeyUsage = keyUsage(6, 0xc0);
+      const secondBasicConstraints = basicConstraints("");
+      for (const [extensions, culprit] of [
+        [extensionsOf(LEAF_KEY_USAGE, critical, NOT_A_CA), critical],
+        [extensionsOf(LEAF_KEY_USAGE, NOT_A_CA, secondKeyUsage), secondKeyUsage],
+        [extensionsOf(NOT_A_CA, LEAF_KEY_USAGE, secondBasicConstraints), secondBasicConstraints],
+      ] as Array<[Buffer, Buffer]>) {
+        const { verifier, cert, tx } = await register(extensions);
+        // The culprit is the last extension of its kind in the list (a repeat has the same bytes as the first).
+        const offset = cert.lastIndexOf(culprit);
+        expect(offset).to.be.greaterThan(0);
+        await expect(tx).to.be.revertedWithCustomError(verifier, "CertificateExtensionUnsupported").withArgs(offset);
+      }
+    });
+
+    it("ill-formed extensions -> CertificateMalformed(offset), before any signature or profile check", async function () {
+      const falseCritical = Buffer.from(LEAF_KEY_USAGE);
+      falseCritical[falseCritical.indexOf(Buffer.from("0101ff", "hex")) + 2] = 0x00; // critical FALSE spelt out
+      const cases: Array<[Buffer | null, Buffer[] | undefined, (cert: Buffer) => number]> = [
+        [extensionsOf(falseCritical, NOT_A_CA), undefined, (c) => c.indexOf(falseCritical)],
+        [extensionsOf(keyUsage(8, 0x80), NOT_A_CA), undefined, (c) => c.indexOf(keyUsage(8, 0x80))], // 8 unused bits
+        [extensionsOf(keyUsage(0, 0x80, 0, 0), NOT_A_CA), undefined, (c) => c.indexOf(keyUsage(0, 0x80, 0, 0))], // 3 data bytes
+        [extensionsOf(LEAF_KEY_USAGE, basicConstraints("010100")), undefined, (c) => c.indexOf(basicConstraints("010100"))],
+        [extensionsOf(LEAF_KEY_USAGE, basicConstraints("0201000101ff")), undefined, (c) => c.indexOf(basicConstraints("0201000101ff"))], // pathLen before cA
+        // an empty list: the offset of its SEQUENCE, after the two-byte [3] header
+        [tlv(0xa3, tlv(0x30, Buffer.alloc(0))), undefined, (c) => c.indexOf(tlv(0xa3, tlv(0x30, Buffer.alloc(0)))) + 2],
+        [extensionsOf(LEAF_KEY_USAGE, NOT_A_CA), [tlv(0x04, Buffer.alloc(1))], (c) => tbsEndOf(c) - 3], // after [3]
+        [null, [tlv(0xa4, Buffer.alloc(1))], (c) => tbsEndOf(c) - 3], // an unknown TBS field
+      ];
+      for (const [extensions, trailing, offsetOf] of cases) {
+        const { verifier, cert, tx } = await register(extensions, trailing);
+        await expect(tx).to.be.revertedWithCustomError(verifier, "CertificateMalformed").withArgs(offsetOf(cert));
+      }
+    });
+  });
+
   describe("CA pinning (constructor)", function () {
     it("pins Intel's and the simulation CA and emits CaPinned", async function () {
       for (const ca of [INTEL_CA, SIM_CA]) {
@@ -362,6 +496,31 @@ describe("IasVerifier: certificates (contract)", function () {
       await expect(factory.deploy(badSignature, admin.address, 0)).to.be.revertedWithCustomError(factory, "CertificateSignatureInvalid");
       const sha1Root = buildCertificate({ base: SIM_CA, algorithm: SHA1_WITH_RSA, hash: "sha1" });
       await expect(factory.deploy(sha1Root, admin.address, 0)).to.be.revertedWithCustomError(factory, "CertificateAlgorithmUnsupported");
+    });
+
+    it("refuses a CA that is not v3, is no CA by basicConstraints or may not sign certificates (audit F-9)", async function () {
+      const factory = await ethers.getContractFactory("IasVerifier");
+      const [admin] = await ethers.getSigners();
+      const root = (spec: Omit<CertSpec, "base">) => buildCertificate({ base: SIM_CA, ...spec });
+      const pinned = await factory.deploy(root({ extensions: extensionsOf(A_CA, CA_KEY_USAGE) }), admin.address, 0);
+      await expect(pinned.deploymentTransaction()).to.emit(pinned, "CaPinned");
+      await expect(factory.deploy(root({ version: null }), admin.address, 0))
+        .to.be.revertedWithCustomError(factory, "CertificateVersionUnsupported")
+        .withArgs(1);
+      await expect(factory.deploy(root({ extensions: extensionsOf(NOT_A_CA, CA_KEY_USAGE) }), admin.address, 0))
+        .to.be.revertedWithCustomError(factory, "CertificateBasicConstraintsInvalid")
+        .withArgs(true, false);
+      await expect(factory.deploy(root({ extensions: extensionsOf(CA_KEY_USAGE) }), admin.address, 0))
+        .to.be.revertedWithCustomError(factory, "CertificateBasicConstraintsInvalid")
+        .withArgs(false, false);
+      await expect(factory.deploy(root({ extensions: extensionsOf(A_CA, keyUsage(7, 0x80)) }), admin.address, 0))
+        .to.be.revertedWithCustomError(factory, "CertificateKeyUsageInvalid")
+        .withArgs(0x8000);
+      const critical = unknownExtension(true);
+      const withCritical = root({ extensions: extensionsOf(A_CA, CA_KEY_USAGE, critical) });
+      await expect(factory.deploy(withCritical, admin.address, 0))
+        .to.be.revertedWithCustomError(factory, "CertificateExtensionUnsupported")
+        .withArgs(withCritical.indexOf(critical));
     });
   });
 });

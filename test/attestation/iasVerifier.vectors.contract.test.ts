@@ -169,11 +169,12 @@ describe("IasVerifier: real Intel IAS vectors (contract)", function () {
   it("rejects the test-CA vector: its signing certificate at registration, its report under Intel's key", async function () {
     const { verifier, keyId } = await loadFixture(intelFixture);
     const dir = "SIMULATION_lcp_2024-06-15_v4_OK_test_ca";
+    // LCP's test leaf is an X.509 version-1 certificate (no extensions): refused before its issuer is compared
+    // (audit F-9); an Intel-pinned verifier's issuer check is the next test's.
     const testLeaf = fs.readFileSync(path.join(IAS, dir, "simulation_signing.der"));
-    await expect(verifier.registerSigningCertificate(testLeaf)).to.be.revertedWithCustomError(
-      verifier,
-      "CertificateIssuerMismatch",
-    );
+    await expect(verifier.registerSigningCertificate(testLeaf))
+      .to.be.revertedWithCustomError(verifier, "CertificateVersionUnsupported")
+      .withArgs(1);
     const { report, signature } = vector(dir);
     await expect(verifier.verifyReportWithoutPolicy(keyId, report, signature)).to.be.revertedWithCustomError(
       verifier,

@@ -107,8 +107,8 @@ export class DcapVerificationError extends Error {
     return `${this.code}(${this.args.map((a) => (typeof a === "bigint" ? a.toString() : JSON.stringify(a))).join(", ")})`;
   }
 
-  toJSON(): { code: DcapErrorCode; message: string; details: Record<string, string | number> } {
-    const details: Record<string, string | number> = {};
+  toJSON(): { code: DcapErrorCode; message: string; details: Record<string, string | number | boolean> } {
+    const details: Record<string, string | number | boolean> = {};
     for (const [k, v] of Object.entries(this.details)) details[k] = jsonValue(v);
     return { code: this.code, message: this.message, details };
   }

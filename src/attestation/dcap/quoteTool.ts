@@ -31,7 +31,7 @@ export interface VerifyQuoteArgs {
 
 export interface VerifyQuoteOutput {
   valid: boolean;
-  error?: { code: string; message: string; details: Record<string, string | number> };
+  error?: { code: string; message: string; details: Record<string, string | number | boolean> };
   tcbStatus: TcbStatus | null;
   qeTcbStatus: TcbStatus | null;
   advisoryIds: string[] | null;
