@@ -28,7 +28,8 @@ export interface DemoResult {
   /** node label -> user label -> balance (decimal), for the nodes still in the group. */
   views: Record<string, Record<string, string>>;
   expected: Record<string, string>;
-  stateHashes: Record<string, { lastApplied: string; stateHash: string }>;
+  /** Per node: its last applied entry and keyed state hash (null before its first entry). */
+  stateHashes: Record<string, { lastApplied: string; stateHash: string | null }>;
   gas: GasRow[];
   plaintextHits: PlaintextHit[];
   auditFindings: number;
@@ -170,11 +171,11 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, options: DemoOptio
     print("");
 
     step("7. State-hash agreement (keyed hash from the MLS exporter, per enclave)");
-    const stateHashes: Record<string, { lastApplied: string; stateHash: string }> = {};
+    const stateHashes: Record<string, { lastApplied: string; stateHash: string | null }> = {};
     for (const [i, node] of nodes.entries()) {
       const status = await callState(node.enclave, "state_status", {});
       stateHashes[NODE_LABELS[i]] = { lastApplied: String(status.lastApplied), stateHash: status.stateHash };
-      print(`   ${NODE_LABELS[i]}: stateCounter ${String(status.lastApplied).padStart(3)}  stateHash ${status.stateHash}`);
+      print(`   ${NODE_LABELS[i]}: stateCounter ${String(status.lastApplied).padStart(3)}  stateHash ${status.stateHash ?? "(none yet)"}`);
     }
     const hashesAgree = stateHashes["node-A"].stateHash === stateHashes["node-B"].stateHash && stateHashes["node-A"].lastApplied === stateHashes["node-B"].lastApplied;
     print(`   node-A and node-B ${hashesAgree ? "AGREE" : "DISAGREE"}`);

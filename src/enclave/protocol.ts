@@ -591,6 +591,8 @@ export type StateApplyResult =
   | { stateCounter: string; duplicate: true }
   | {
       stateCounter: string;
+      /** Absent: the entry was applied now (a duplicate answers with the first variant). */
+      duplicate?: false;
       outcome: "applied" | "rejected";
       reason?: string;
       /** Present for snapshot entries: "adopted" (this enclave caught up from it) or "checked". */

@@ -64,7 +64,7 @@ describe("AnonifyNode commands (simulation, real enclaves with the state runtime
     });
   }
 
-  async function stateHashes(): Promise<string[]> {
+  async function stateHashes(): Promise<Array<string | null>> {
     await a.node.catchUp();
     await b.node.catchUp();
     return Promise.all([a, b].map(async (n) => (await callState(n.node.enclave, "state_status", {})).stateHash));

@@ -132,7 +132,7 @@ export class CommandDriver {
 }
 
 /** Waits until every node applied the whole log (the head is re-read each round) and returns their state hashes. */
-export async function convergedStateHashes(deployment: Deployment, nodes: TestNode[]): Promise<string[]> {
+export async function convergedStateHashes(deployment: Deployment, nodes: TestNode[]): Promise<Array<string | null>> {
   const group = groupContract(deployment.group, ethers.provider);
   await until(async () => {
     const head = ((await group.stateCounter()) as bigint).toString();
