@@ -49,7 +49,7 @@ export const AUDIT_VERIFIER_ABI = [
   "function registerSigningCertificate(bytes der) returns (bytes32 keyId)",
   "function caModulus() view returns (bytes)",
   "function caSubject() view returns (bytes)",
-  "function policy() view returns ((bool debugAllowed, bool mrenclaveCheck, bool signerCheck, uint16 isvProdId, uint16 minIsvSvn, uint64 maxReportAge, bytes32 mrsigner))",
+  "function policy() view returns ((bool debugAllowed, bool mrenclaveCheck, bool signerCheck, uint16 isvProdId, uint16 minIsvSvn, uint64 maxReportAge, uint32 deniedSigningKeys, bytes32 mrsigner))",
   "function isQuoteStatusAllowed(string status) view returns (bool)",
   "function isMrenclaveAllowed(bytes32 mrenclave) view returns (bool)",
   "event SigningKeyRegistered(bytes32 indexed keyId, uint64 notBefore, uint64 notAfter)",

@@ -107,7 +107,7 @@ export async function checkEnclaveTrust(
   };
 }
 
-const JOIN_ABI = [
+export const JOIN_ABI = [
   "event EnclaveJoined(address indexed enclave, bytes32 indexed mrenclave, uint64 joinedAtEpoch, bytes32 hpkePublicKey, bytes32 mlsSignatureKey)",
   "function join(bytes32 keyId, bytes report, bytes iasSignature, bytes32 hpkePublicKey, bytes32 mlsSignatureKey, bytes handshake, bytes handshakeSignature)",
 ] as const;
@@ -158,7 +158,7 @@ export async function checkJoinReportData(provider: Provider, enclave: TrustedEn
   if (problem !== undefined) throw new EnclaveNotTrustedError("report_data_mismatch", problem, enclave.address);
 }
 
-const CHECKPOINT_ABI = ["event CheckpointPosted(address indexed enclave, uint64 indexed stateCounter, bytes32 stateHash)"] as const;
+export const CHECKPOINT_ABI = ["event CheckpointPosted(address indexed enclave, uint64 indexed stateCounter, bytes32 stateHash)"] as const;
 
 /** How a trusted enclave's latest checkpoint compares with the other enclaves' checkpoints at the same counter. */
 export interface CheckpointAgreementResult {

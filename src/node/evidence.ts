@@ -18,7 +18,7 @@ import { NodeError } from "./errors";
 import { GROUP_INTERFACE, type RosterLogEntry } from "./groupContract";
 
 export const IAS_VERIFIER_ABI = [
-  "function policy() view returns ((bool debugAllowed, bool mrenclaveCheck, bool signerCheck, uint16 isvProdId, uint16 minIsvSvn, uint64 maxReportAge, bytes32 mrsigner))",
+  "function policy() view returns ((bool debugAllowed, bool mrenclaveCheck, bool signerCheck, uint16 isvProdId, uint16 minIsvSvn, uint64 maxReportAge, uint32 deniedSigningKeys, bytes32 mrsigner))",
   "function isQuoteStatusAllowed(string status) view returns (bool)",
   "function registerSigningCertificate(bytes der) returns (bytes32 keyId)",
   "event SigningKeyRegistered(bytes32 indexed keyId, uint64 notBefore, uint64 notAfter)",
