@@ -4,6 +4,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <string_view>
 
 #include "anonify/attestation/evidence.h"
 #include "attestation/quote_body.h"
@@ -28,6 +29,13 @@ constexpr uint8_t kOpenBrace = 0x7b;
 constexpr uint8_t kCloseBrace = 0x7d;
 constexpr uint8_t kOpenBracket = 0x5b;
 constexpr uint8_t kCloseBracket = 0x5d;
+constexpr uint8_t kDigitZero = 0x30;
+constexpr uint8_t kLetterU = 0x75;
+/// Bytes below this are control bytes, which no string or key may hold raw (RFC 8259 section 7).
+constexpr uint8_t kFirstPrintable = 0x20;
+/// What may follow a backslash besides `u`: \" \\ \/ \b \f \n \r \t (RFC 8259 section 7).
+constexpr std::string_view kSimpleEscapes = "\"\\/bfnrt";
+constexpr size_t kUnicodeEscapeDigits = 4;
 
 /// Required, in the order their absence is reported.
 constexpr const char* kRequiredFields[] = {"id", "timestamp", "isvEnclaveQuoteStatus", "isvEnclaveQuoteBody"};
@@ -52,6 +60,8 @@ constexpr size_t kMaxFractionDigits = 6;
 
 bool is_whitespace(int b) { return b == 0x20 || b == 0x09 || b == 0x0a || b == 0x0d; }
 bool is_digit(int b) { return b >= 0x30 && b <= 0x39; }
+bool is_hex_digit(int b) { return is_digit(b) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66); }
+bool is_simple_escape(int b) { return b != kEnd && kSimpleEscapes.find(static_cast<char>(b)) != std::string_view::npos; }
 
 bool is_known_field(const std::string& key) {
   return std::any_of(std::begin(kKnownReportFields), std::end(kKnownReportFields),
@@ -86,29 +96,12 @@ class Cursor {
     pos_ = start + length;
   }
 
-  ReportJsonValue string() {
-    const size_t start = pos_;
-    expect(kQuote);
-    bool escaped = false;
-    for (;;) {
-      const int b = peek();
-      if (b == kEnd) malformed(pos_);
-      if (b == kQuote) break;
-      if (b == kBackslash) {
-        escaped = true;
-        ++pos_;
-        if (at_end()) malformed(pos_);
-      }
-      ++pos_;
-    }
-    ReportJsonValue v;
-    v.kind = ReportJsonValue::Kind::kString;
-    v.text.assign(reinterpret_cast<const char*>(bytes_.data()) + start + 1, pos_ - start - 1);
-    v.escaped = escaped;
-    v.offset = start;
-    ++pos_;  // closing quote
-    return v;
-  }
+  /// A member's key. Without escapes, two keys are the same key exactly when their bytes are
+  /// equal, so no decoder can see a known key the scanner took for an unknown one (audit F-7).
+  ReportJsonValue key() { return quoted(Escapes::kRefused); }
+
+  /// A value string: RFC 8259 escapes only, left as written.
+  ReportJsonValue string() { return quoted(Escapes::kAllowed); }
 
   ReportJsonValue scalar() {
     const size_t offset = pos_;
@@ -117,7 +110,11 @@ class Cursor {
     ReportJsonValue v;
     v.offset = offset;
     if (is_digit(b)) {
-      while (is_digit(peek())) ++pos_;
+      ++pos_;
+      // No leading zeros: a "0" is a whole number and the context judges what follows it.
+      if (b != kDigitZero) {
+        while (is_digit(peek())) ++pos_;
+      }
       v.kind = ReportJsonValue::Kind::kNumber;
       v.text.assign(reinterpret_cast<const char*>(bytes_.data()) + offset, pos_ - offset);
       return v;
@@ -160,6 +157,47 @@ class Cursor {
   }
 
  private:
+  enum class Escapes { kAllowed, kRefused };
+
+  /// A quoted run of printable bytes; fails at the first control byte, at a backslash where
+  /// escapes are refused, or at the first byte that cannot continue an escape.
+  ReportJsonValue quoted(Escapes escapes) {
+    const size_t start = pos_;
+    expect(kQuote);
+    bool escaped = false;
+    for (int b = peek(); b != kQuote; b = peek()) {
+      if (b == kEnd || b < kFirstPrintable) malformed(pos_);
+      if (b != kBackslash) {
+        ++pos_;
+        continue;
+      }
+      if (escapes == Escapes::kRefused) malformed(pos_);
+      escaped = true;
+      escape();
+    }
+    ReportJsonValue v;
+    v.kind = ReportJsonValue::Kind::kString;
+    v.text.assign(reinterpret_cast<const char*>(bytes_.data()) + start + 1, pos_ - start - 1);
+    v.escaped = escaped;
+    v.offset = start;
+    ++pos_;  // closing quote
+    return v;
+  }
+
+  /// One RFC 8259 escape, the cursor on its backslash. The end of input inside it fails at the
+  /// input length (peek() is kEnd there, which neither test accepts).
+  void escape() {
+    ++pos_;  // backslash
+    const int b = peek();
+    if (b != kLetterU && !is_simple_escape(b)) malformed(pos_);
+    ++pos_;
+    if (b != kLetterU) return;
+    for (size_t i = 0; i < kUnicodeEscapeDigits; ++i) {
+      if (!is_hex_digit(peek())) malformed(pos_);
+      ++pos_;
+    }
+  }
+
   ByteView bytes_;
   size_t pos_ = 0;
 };
@@ -192,11 +230,11 @@ std::vector<ReportJsonMember> parse_report_json(ByteView bytes) {
   if (c.peek() != kCloseBrace) {
     for (;;) {
       if (c.peek() != kQuote) malformed(c.pos());
-      ReportJsonValue key = c.string();
-      if (is_known_field(key.text)) {
-        if (!seen.insert(key.text).second) {
-          field_error("ReportFieldDuplicated", key.text, "appears more than once");
-        }
+      ReportJsonValue key = c.key();
+      // Any repeated key is refused: JSON decoders disagree on which of its values wins.
+      if (!seen.insert(key.text).second) {
+        if (is_known_field(key.text)) field_error("ReportFieldDuplicated", key.text, "appears more than once");
+        malformed(key.offset);
       }
       c.skip_whitespace();
       c.expect(kColon);
@@ -283,7 +321,7 @@ ReportFields read_report_fields(ByteView report) {
   fields.version = kImplicitVersion;
   auto version = by_key.find("version");
   if (version != by_key.end()) {
-    // Exactly one digit 2..5: "04", "6", "\"4\"" and null are all invalid.
+    // Exactly one digit 2..5: "45", "6", "\"4\"" and null are all invalid ("04" is not a number).
     const ReportJsonValue& v = *version->second;
     if (v.kind != ReportJsonValue::Kind::kNumber || v.text.size() != 1) {
       field_error("ReportFieldInvalid", "version", "has the wrong type or an unsupported value");

@@ -1,21 +1,25 @@
 // The IAS report body reader: the exact byte-level JSON subset the on-chain IasVerifier accepts,
 // mirroring src/attestation/reportJson.ts (grammar) and report.ts (fields), so the three verifiers
 // reject the same inputs with the same error at the same byte offset. Normative text:
-// docs/attestation-onchain.md, "Step 4: the JSON grammar".
+// docs/attestation-onchain.md, "Step 4: the JSON grammar", with the strict rules of audit F-7 (no
+// escapes in keys, no repeated key, no control bytes, RFC 8259 escapes only, no leading zeros).
 //
 //   report    = ws "{" ws [ member *( ws "," ws member ) ws ] "}" ws      (then end of input)
-//   member    = string ws ":" ws value
+//   member    = key ws ":" ws value
+//   key       = DQUOTE *char DQUOTE                                       (no escapes in keys)
 //   value     = string / number / "null" / "true" / "false" / array
 //   array     = "[" ws [ scalar *( ws "," ws scalar ) ws ] "]"            (no nesting)
 //   scalar    = string / number / "null" / "true" / "false"
-//   string    = DQUOTE *( unescaped / "\" any-byte ) DQUOTE
-//   unescaped = any byte except DQUOTE and "\"
-//   number    = 1*DIGIT                                                   (leading zeros allowed)
+//   string    = DQUOTE *( char / escape ) DQUOTE
+//   char      = %x20-21 / %x23-5B / %x5D-FF            (no control bytes; non-ASCII not UTF-8-checked)
+//   escape    = "\" ( DQUOTE / "\" / "/" / "b" / "f" / "n" / "r" / "t" / "u" 4HEXDIG )
+//   number    = "0" / ( %x31-39 *DIGIT )                                  (no leading zeros)
 //   ws        = *( SP / HTAB / LF / CR )
 //
 // A failure reports the offset of the first byte that cannot continue the grammar, the first
-// letter of a broken null/true/false, or the input length when it ends early. A known key seen a
-// second time fails right after its closing quote with ReportFieldDuplicated.
+// letter of a broken null/true/false, or the input length when it ends early. A key seen a second
+// time fails right after its closing quote, before its ':': a known key with
+// ReportFieldDuplicated, any other with ReportMalformed at its opening quote.
 #pragma once
 
 #include <cstdint>
@@ -40,17 +44,17 @@ struct ReportJsonValue {
 };
 
 struct ReportJsonMember {
-  std::string key;  ///< the key's bytes between the quotes (escapes left as written)
+  std::string key;  ///< the key's bytes between the quotes (keys hold no escapes)
   size_t key_offset = 0;
   ReportJsonValue value;
 };
 
 /// Parses a report body into its members in document order. Throws EvidenceError
-/// ReportMalformed(offset) on a grammar violation and ReportFieldDuplicated(key) when a known
-/// report field (kKnownReportFields) appears a second time.
+/// ReportMalformed(offset) on a grammar violation or a repeated unknown key, and
+/// ReportFieldDuplicated(key) when a known report field (kKnownReportFields) appears a second time.
 std::vector<ReportJsonMember> parse_report_json(ByteView bytes);
 
-/// Keys IAS documents (v2..v5). A repeated one is rejected; unknown keys are skipped.
+/// Keys IAS documents (v2..v5). Unknown keys are skipped (but may not repeat either).
 extern const char* const kKnownReportFields[14];
 
 /// The report fields the verifier uses, before any signature-key or policy judgement.
