@@ -10,8 +10,10 @@ import {SgxQuote} from "./SgxQuote.sol";
  * @notice Parses the body of an Intel IAS attestation-verification report (JSON, read in place
  * from calldata) into the fields Anonify relies on. Steps 4-7 of docs/attestation-onchain.md:
  * JSON scan, field rules, quote-body decoding, timestamp; signature and policy are the caller's.
- * @dev The scanner is hand-written assembly: strings are skipped 32 bytes at a time with a SWAR
- * test for `"` and `\`, so the ~600-byte quote body costs a few dozen word operations.
+ * @dev The scanner is hand-written assembly for the strict grammar of step 4 (RFC 8259 strings, keys
+ * and numbers; audit F-7): strings are skipped 32 bytes at a time with a SWAR test for `"`, `\` and
+ * control bytes, so the ~600-byte quote body costs a few dozen word operations; escapes, keys and
+ * numbers are checked byte by byte only where they occur.
  */
 library IasReport {
     /// @notice What a verified report says; see docs/attestation-onchain.md for each field.
@@ -252,19 +254,25 @@ library IasReport {
             }
 
             // p: first content byte. Returns q one past the closing quote, esc = saw a backslash.
-            // Skips 32 bytes per step while a word holds neither '"' nor '\\'.
-            function scanString(p, e) -> q, esc {
+            // Skips 32 bytes per step while a word holds no '"', '\\' or control byte (< 0x20, which no
+            // string may hold raw). In a key (isKey) a backslash fails at once: keys have no escapes.
+            function scanString(p, e, isKey) -> q, esc {
                 for {} 1 {} {
                     let w := calldataload(p)
-                    // high bit of every byte that is '"' or '\\' (exact: (b & 0x7f) + 0x7f never carries)
+                    // high bit of every byte that is '"' or '\\' (zero-byte tests on w ^ '"' and w ^ '\\':
+                    // (b & 0x7f) + 0x7f never carries) or below 0x20 ((b & 0x7f) + 0x60 < 0x80 and b < 0x80)
                     let x := xor(w, 0x2222222222222222222222222222222222222222222222222222222222222222)
                     let y := xor(w, 0x5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c)
                     let m := and(
                         not(and(
-                            or(add(and(x, 0x7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f),
-                                   0x7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f), x),
-                            or(add(and(y, 0x7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f),
-                                   0x7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f), y)
+                            and(
+                                or(add(and(x, 0x7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f),
+                                       0x7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f), x),
+                                or(add(and(y, 0x7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f),
+                                       0x7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f), y)
+                            ),
+                            or(add(and(w, 0x7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f),
+                                   0x6060606060606060606060606060606060606060606060606060606060606060), w)
                         )),
                         0x8080808080808080808080808080808080808080808080808080808080808080
                     )
@@ -282,13 +290,14 @@ library IasReport {
                         let ones := 0x0101010101010101010101010101010101010101010101010101010101010101
                         let i := sub(32, shr(248, mul(shr(7, m), ones)))
                         p := add(p, i)
-                        if eq(byte(i, w), 0x22) {
+                        let b := byte(i, w)
+                        if eq(b, 0x22) {
                             q := add(p, 1)
                             leave
                         }
+                        if or(lt(b, 0x20), isKey) { fail(p) } // a control byte, or an escape in a key
                         esc := 1
-                        p := add(p, 2) // the backslash and the byte it escapes
-                        if gt(p, e) { fail(e) }
+                        p := scanEscape(p, e)
                         continue
                     }
                     if lt(rest, 33) { fail(e) } // no closing quote before the end
@@ -296,11 +305,31 @@ library IasReport {
                 }
             }
 
+            // The RFC 8259 escape at the backslash at p; returns the position after it. Fails at the
+            // first byte that cannot continue it, or at e when the input ends inside it.
+            function scanEscape(p, e) -> next {
+                p := add(p, 1)
+                if iszero(lt(p, e)) { fail(e) }
+                let c := byte(0, calldataload(p))
+                next := add(p, 1)
+                // bit c set for '"' 0x22, '/' 0x2f, '\\' 0x5c, 'b' 0x62, 'f' 0x66, 'n' 0x6e, 'r' 0x72, 't' 0x74
+                if and(shr(c, 0x144044100000000000800400000000), 1) {
+                    leave
+                }
+                if iszero(eq(c, 0x75)) { fail(p) } // 'u'
+                for { let end := add(next, 4) } lt(next, end) { next := add(next, 1) } {
+                    if iszero(lt(next, e)) { fail(e) }
+                    let h := byte(0, calldataload(next))
+                    // '0'..'9', or 'a'..'f' / 'A'..'F' (setting 0x20 lower-cases a letter)
+                    if iszero(or(lt(sub(h, 0x30), 10), lt(sub(or(h, 0x20), 0x61), 6))) { fail(next) }
+                }
+            }
+
             // A scalar starting with byte c at p: string / number / null / true / false.
             function scanScalar(p, c, e) -> next, kind {
                 switch c
                 case 0x22 {
-                    let q, esc := scanString(add(p, 1), e)
+                    let q, esc := scanString(add(p, 1), e, 0)
                     next := q
                     kind := add(1, esc) // KIND_STRING or KIND_ESCAPED_STRING
                 }
@@ -321,8 +350,12 @@ library IasReport {
                 }
                 default {
                     if iszero(lt(sub(c, 0x30), 10)) { fail(p) }
-                    for { next := add(p, 1) } lt(next, e) { next := add(next, 1) } {
-                        if iszero(lt(sub(byte(0, calldataload(next)), 0x30), 10)) { break }
+                    next := add(p, 1)
+                    // "0" is a whole number (no leading zeros): what follows it is judged by the context
+                    if iszero(eq(c, 0x30)) {
+                        for {} lt(next, e) { next := add(next, 1) } {
+                            if iszero(lt(sub(byte(0, calldataload(next)), 0x30), 10)) { break }
+                        }
                     }
                     kind := 3
                 }
@@ -345,7 +378,7 @@ library IasReport {
                 for {} 1 {} {
                     let q := 0
                     switch c
-                    case 0x22 { q, kind := scanString(add(p, 1), e) }
+                    case 0x22 { q, kind := scanString(add(p, 1), e, 0) }
                     default { q, kind := scanScalar(p, c, e) }
                     kind := 4
                     p := q
@@ -394,18 +427,34 @@ library IasReport {
                 if or(iszero(lt(p, e)), and(shr(c, 0x100002600), 1)) { p, c := token(p, e) }
                 if iszero(eq(c, 0x7d)) {
                     let seen := 0
+                    let unknownKeys := 0
                     for {} 1 {} {
                         if iszero(eq(c, 0x22)) { fail(p) }
                         let keyStart := add(p, 1)
-                        let q, keyEscaped := scanString(keyStart, e)
-                        let idx := keyIndex(keyStart, sub(sub(q, 1), keyStart))
-                        if lt(idx, 14) {
+                        let q, keyEscaped := scanString(keyStart, e, 1) // keyEscaped: always 0 (no escapes in keys)
+                        let keyLength := sub(sub(q, 1), keyStart)
+                        let idx := keyIndex(keyStart, keyLength)
+                        switch lt(idx, 14)
+                        case 1 {
                             let bit := shl(idx, 1)
                             if and(seen, bit) {
                                 dup := add(idx, 1)
                                 leave
                             }
                             seen := or(seen, bit)
+                        }
+                        default {
+                            // An unknown key may not repeat either: its hash against the earlier ones',
+                            // kept past the free memory pointer (scratch, nothing allocates meanwhile).
+                            let hashes := mload(0x40)
+                            let copy := add(hashes, shl(5, add(unknownKeys, 1)))
+                            calldatacopy(copy, keyStart, keyLength)
+                            let h := keccak256(copy, keyLength)
+                            for { let i := 0 } lt(i, unknownKeys) { i := add(i, 1) } {
+                                if eq(mload(add(hashes, shl(5, i))), h) { fail(sub(keyStart, 1)) }
+                            }
+                            mstore(add(hashes, shl(5, unknownKeys)), h)
+                            unknownKeys := add(unknownKeys, 1)
                         }
                         p := q
                         c := byte(0, calldataload(p))
@@ -419,7 +468,7 @@ library IasReport {
                         switch c
                         case 0x22 {
                             let escaped := 0
-                            next, escaped := scanString(add(p, 1), e)
+                            next, escaped := scanString(add(p, 1), e, 0)
                             kind := add(kind, escaped) // KIND_STRING or KIND_ESCAPED_STRING
                         }
                         default { next, kind := scanValue(p, c, e) }

@@ -1,22 +1,24 @@
 /**
- * The report-body parser: the exact byte-level JSON subset the on-chain `IasVerifier` accepts, so both
- * verifiers reject the same inputs at the same byte offset (normative text: docs/attestation-onchain.md,
- * "Step 4: the JSON grammar").
+ * The report-body parser: the strict byte-level JSON grammar the on-chain `IasVerifier` and the enclave accept
+ * (audit F-7), so that all three verifiers reject the same inputs at the same byte offset (normative text:
+ * docs/attestation-onchain.md, "Step 4: the JSON grammar").
  *
  *   report    = ws "{" ws [ member *( ws "," ws member ) ws ] "}" ws      (then end of input)
- *   member    = string ws ":" ws value
+ *   member    = key ws ":" ws value
+ *   key       = DQUOTE *key-char DQUOTE                                   (no escapes in keys)
+ *   key-char  = %x20-21 / %x23-5B / %x5D-FF
  *   value     = string / number / "null" / "true" / "false" / array
  *   array     = "[" ws [ scalar *( ws "," ws scalar ) ws ] "]"            (no nested arrays or objects)
  *   scalar    = string / number / "null" / "true" / "false"
- *   string    = DQUOTE *( unescaped / "\" any-byte ) DQUOTE
- *   unescaped = any byte except DQUOTE and "\"                              (control and non-ASCII bytes too)
- *   number    = 1*DIGIT                                                   (leading zeros allowed)
+ *   string    = DQUOTE *( key-char / escape ) DQUOTE                      (no control bytes; non-ASCII as bytes)
+ *   escape    = "\" ( DQUOTE / "\" / "/" / "b" / "f" / "n" / "r" / "t" / "u" 4HEXDIG )
+ *   number    = "0" / ( %x31-39 *DIGIT )                                  (no leading zeros)
  *   ws        = *( SP / HTAB / LF / CR )
  *
- * A backslash escapes exactly the next byte, whatever it is. A failure reports the offset of the first
- * byte that cannot continue the grammar, the first letter of a broken `null`/`true`/`false`, or the
- * input length when it ends early. A known key seen a second time fails right after its closing quote
- * with `ReportFieldDuplicated`, before anything after it is read.
+ * A failure reports the offset of the first byte that cannot continue the grammar, the first letter of a broken
+ * `null`/`true`/`false`, or the input length when it ends early. A key seen a second time fails right after its
+ * closing quote, before anything after it is read: a known key with `ReportFieldDuplicated`, any other with
+ * `ReportMalformed` at its opening quote.
  */
 import { IasVerificationError } from "./errors";
 
@@ -29,7 +31,7 @@ export type JsonScalar =
 export type JsonValue = JsonScalar | { kind: "array"; items: JsonScalar[]; offset: number };
 
 export interface JsonMember {
-  /** The key's bytes between the quotes (escape sequences left as written). */
+  /** The key's bytes between the quotes (keys hold no escapes). */
   key: string;
   keyOffset: number;
   value: JsonValue;
@@ -46,6 +48,13 @@ const CLOSE_BRACKET = 0x5d;
 const LETTER_N = 0x6e;
 const LETTER_T = 0x74;
 const LETTER_F = 0x66;
+const LETTER_U = 0x75;
+const DIGIT_ZERO = 0x30;
+/** Bytes below this are control bytes, which strings may not hold raw (RFC 8259 section 7). */
+const FIRST_PRINTABLE = 0x20;
+/** The bytes that may follow a backslash (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`), `u` aside. */
+const SIMPLE_ESCAPES = new Set([0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74]);
+const UNICODE_ESCAPE_DIGITS = 4;
 
 function malformed(offset: number): never {
   throw new IasVerificationError("ReportMalformed", [BigInt(offset)]);
@@ -57,6 +66,10 @@ function isWhitespace(b: number): boolean {
 
 function isDigit(b: number): boolean {
   return b >= 0x30 && b <= 0x39;
+}
+
+function isHexDigit(b: number): boolean {
+  return isDigit(b) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66);
 }
 
 class Cursor {
@@ -89,18 +102,20 @@ class Cursor {
     this.pos = start + text.length;
   }
 
-  string(): JsonScalar & { kind: "string" } {
+  /** A string; `isKey`: a member's key, which may hold no escape. */
+  string(isKey = false): JsonScalar & { kind: "string" } {
     const start = this.pos;
     this.expect(QUOTE);
     let escaped = false;
     for (;;) {
       const b = this.peek();
-      if (b === -1) malformed(this.pos);
+      if (b === -1 || b < FIRST_PRINTABLE) malformed(this.pos);
       if (b === QUOTE) break;
       if (b === BACKSLASH) {
+        if (isKey) malformed(this.pos);
         escaped = true;
-        this.pos++;
-        if (this.atEnd) malformed(this.pos);
+        this.escape();
+        continue;
       }
       this.pos++;
     }
@@ -109,12 +124,29 @@ class Cursor {
     return { kind: "string", text, escaped, offset: start };
   }
 
+  /** One RFC 8259 escape at the backslash under the cursor; fails at the first byte that cannot continue it. */
+  private escape(): void {
+    this.pos++;
+    const b = this.peek();
+    if (b === -1) malformed(this.pos);
+    this.pos++;
+    if (SIMPLE_ESCAPES.has(b)) return;
+    if (b !== LETTER_U) malformed(this.pos - 1);
+    for (let i = 0; i < UNICODE_ESCAPE_DIGITS; i++) {
+      const h = this.peek();
+      if (h === -1 || !isHexDigit(h)) malformed(this.pos);
+      this.pos++;
+    }
+  }
+
   scalar(): JsonScalar {
     const offset = this.pos;
     const b = this.peek();
     if (b === QUOTE) return this.string();
     if (isDigit(b)) {
-      while (isDigit(this.peek())) this.pos++;
+      this.pos++;
+      // "0" is a whole number: what follows a leading zero is judged by the context.
+      if (b !== DIGIT_ZERO) while (isDigit(this.peek())) this.pos++;
       return { kind: "number", digits: Buffer.from(this.bytes.subarray(offset, this.pos)).toString("latin1"), offset };
     }
     if (b === LETTER_N) {
@@ -157,7 +189,7 @@ class Cursor {
 
 /**
  * Parses a report body into its members in document order. Throws `ReportMalformed(offset)` on a grammar
- * violation and `ReportFieldDuplicated(key)` when a key from `duplicateChecked` appears a second time.
+ * violation or a repeated key, except `ReportFieldDuplicated(key)` when the repeated key is in `duplicateChecked`.
  */
 export function parseReportJson(bytes: Uint8Array, duplicateChecked: ReadonlySet<string> = new Set()): JsonMember[] {
   const c = new Cursor(bytes);
@@ -169,11 +201,12 @@ export function parseReportJson(bytes: Uint8Array, duplicateChecked: ReadonlySet
   if (c.peek() !== CLOSE_BRACE) {
     for (;;) {
       if (c.peek() !== QUOTE) malformed(c.pos);
-      const key = c.string();
-      if (duplicateChecked.has(key.text)) {
-        if (seen.has(key.text)) throw new IasVerificationError("ReportFieldDuplicated", [key.text]);
-        seen.add(key.text);
+      const key = c.string(true);
+      if (seen.has(key.text)) {
+        if (duplicateChecked.has(key.text)) throw new IasVerificationError("ReportFieldDuplicated", [key.text]);
+        malformed(key.offset);
       }
+      seen.add(key.text);
       c.skipWhitespace();
       c.expect(COLON);
       c.skipWhitespace();

@@ -104,9 +104,9 @@ describe("IasVerifier: report parsing and signature checks (contract, simulation
       expect(asResult(v).toObject()).to.deep.equal(asResult(reference).toObject());
     });
 
-    it("unknown keys of every allowed value type are skipped, and may repeat", async function () {
+    it("unknown keys of every allowed value type are skipped; every RFC 8259 escape is accepted in strings", async function () {
       const raw = BASE_TEXT.slice(0, -1) +
-        ',"x":null,"x":true,"y":false,"z":12345,"w":[],"v":[ "a" , 1 ,null,true,false ],"u":"\\"\\\\\\/\\u0041\\n"}';
+        ',"x":null,"t":true,"y":false,"z":12345,"o":0,"w":[],"v":[ "a" , 1 ,0,null,true,false ],"u":"\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\\uFfeE","n":"\u00e9\u00ff"}';
       const v = await verify(raw);
       expect(v.version).to.equal(4);
     });
@@ -246,12 +246,45 @@ describe("IasVerifier: report parsing and signature checks (contract, simulation
       ["array missing comma", '{"a":[1 2]}', 8],
       ["backslash at the very end", '{"a":"\\', 7],
       ["unterminated string", '{"a":"abc', 9],
+      // The strict grammar (audit F-7): RFC 8259 strings, keys and numbers.
+      ["control byte in a string", '{"a":"x\u0001y"}', 7],
+      ["raw newline in a string", '{"a":"x\ny"}', 7],
+      ["NUL in a key", '{"a\u0000":1}', 3],
+      ["escape in a key", '{"a\\u0041":1}', 3],
+      ["escaped quote in a key", '{"a\\"":1}', 3],
+      ["invalid escape", '{"a":"\\q"}', 7],
+      ["escape of a control byte", '{"a":"\\\u0001"}', 7],
+      ["short \\u escape", '{"a":"\\u12G4"}', 10],
+      ["\\u escape cut by the end", '{"a":"\\u12', 10],
+      ["leading zero", '{"a":007}', 6],
+      ["leading zero in an array", '{"a":[1,01]}', 9],
+      ["version 04", '{"version":04}', 12],
+      ["repeated unknown key", '{"x":1,"y":2,"x":3}', 13],
+      ["repeated unknown key, before a syntax error", '{"x":1,"x"', 7],
     ];
     for (const [name, body, offset] of cases) {
       it(`${name}: ${JSON.stringify(body)} -> ReportMalformed(${offset})`, async function () {
         await expectError(body, "ReportMalformed", offset);
       });
     }
+  });
+
+  describe("step 4: the audit's proofs of concept (F-7) are refused", function () {
+    it("F-7: a key that decodes to isvEnclaveQuoteStatus under JSON.parse is no key at all: ReportMalformed at its backslash", async function () {
+      const tampered = BASE_TEXT.slice(0, -1) + ',"isvEnclaveQuote\\u0053tatus":"GROUP_OUT_OF_DATE"}';
+      expect(JSON.parse(tampered).isvEnclaveQuoteStatus).to.equal("GROUP_OUT_OF_DATE");
+      await expectError(tampered, "ReportMalformed", tampered.indexOf("\\u0053"));
+    });
+
+    it("F-7b: raw control bytes, an invalid escape and a leading-zero number: ReportMalformed at the first", async function () {
+      const tampered = BASE_TEXT.slice(0, -1) + ',"x":"\u0000\u0001\\q\n","y":007}';
+      expect(() => JSON.parse(tampered)).to.throw();
+      await expectError(Buffer.from(tampered, "latin1"), "ReportMalformed", tampered.indexOf("\u0000"));
+      const noControl = BASE_TEXT.slice(0, -1) + ',"x":"\\q","y":007}';
+      await expectError(noControl, "ReportMalformed", noControl.indexOf("\\q") + 1);
+      const onlyZeros = BASE_TEXT.slice(0, -1) + ',"y":007}';
+      await expectError(onlyZeros, "ReportMalformed", onlyZeros.indexOf("007") + 1);
+    });
   });
 
   describe("step 4: duplicated known keys", function () {
@@ -295,7 +328,6 @@ describe("IasVerifier: report parsing and signature checks (contract, simulation
       ["version", '"4"'],
       ["version", "6"],
       ["version", "1"],
-      ["version", "04"],
       ["version", "null"],
     ];
     for (const [field, raw] of wrongTypes) {

@@ -26,7 +26,7 @@ describe("attestation: report grammar and field rules (docs/attestation-onchain.
   });
 
   it("accepts whitespace between tokens, unknown keys of every value kind, any key order", function () {
-    const text = ` \t\r\n{ "x" : [ 1 , "a\\"" , null , true , false ] , ${[...REQUIRED].reverse().join(" ,\n ")} , "n":0012 , "e":[] }\n `;
+    const text = ` \t\r\n{ "x" : [ 1 , "a\\"" , null , true , false ] , ${[...REQUIRED].reverse().join(" ,\n ")} , "n":12 , "z":0 , "e":[] }\n `;
     expect(readReportFields(Buffer.from(text)).status).to.equal("OK");
   });
 
@@ -56,24 +56,35 @@ describe("attestation: report grammar and field rules (docs/attestation-onchain.
       });
     }
 
-    it("a backslash skips exactly one byte, whatever it is; control and non-ASCII bytes are plain bytes", function () {
-      expect(readReportFields(body(...REQUIRED, '"u":"\\q\\u12\x01\xff"')).id).to.equal("1");
+    it("strings hold the RFC 8259 escapes and non-ASCII bytes; no other escape and no control byte (audit F-7)", function () {
+      expect(readReportFields(body(...REQUIRED, '"u":"\\"\\\\\\/\\b\\f\\n\\r\\t\\u12aF\xff\x7f"')).id).to.equal("1");
+      const bad: [string, number][] = [
+        ['{"u":"\\q"}', 7], // not an escape: fails at the escaped byte
+        ['{"u":"\\u12"}', 10], // \u needs four hex digits: fails at the first other byte
+        ['{"u":"\\u12', 10], // the input ends inside the escape
+        ['{"u":"a\x01"}', 7], // a raw control byte
+        ['{"u":"a\x1f\\q"}', 7], // the first offending byte wins
+        ['{"u\\"":1}', 3], // keys hold no escape: fails at the backslash
+        ['{"a":0012}', 6], // no leading zeros: a number starting with 0 ends there
+      ];
+      for (const [text, offset] of bad) expectIasError(read(text), "ReportMalformed", [BigInt(offset)]);
     });
   });
 
-  describe("ReportFieldDuplicated(field): known keys only, raised at the repeated key", function () {
+  describe("ReportFieldDuplicated(field): a known key repeated, raised at the repeated key", function () {
     it("every known key", function () {
       for (const key of ["id", "timestamp", "version", "nonce", "advisoryIDs", "tcbEvaluationDataNumber", "pseManifestHash"]) {
         expectIasError(read(body(`"${key}":1`, ...REQUIRED, `"${key}":2`)), "ReportFieldDuplicated", [key]);
       }
     });
-    it("wins over a syntax error after it, loses to one before it; unknown keys may repeat", function () {
+    it("wins over a syntax error after it, loses to one before it; a repeated unknown key is ReportMalformed at its quote", function () {
       expectIasError(read(`{"id":"1","id":}`), "ReportFieldDuplicated", ["id"]);
       expectIasError(read(`{"a":-1,"id":"1","id":"2"}`), "ReportMalformed", [5n]);
-      expect(readReportFields(body('"u":1', '"u":2', ...REQUIRED)).id).to.equal("1");
+      expectIasError(read(body('"u":1', '"u":2', ...REQUIRED)), "ReportMalformed", [7n]);
+      expectIasError(read(`{"u":1,"u"`), "ReportMalformed", [7n]);
     });
-    it("keys are compared as raw bytes: an escaped spelling is another (unknown) key", function () {
-      expect(readReportFields(body('"i\\u0064":"2"', ...REQUIRED)).id).to.equal("1");
+    it("an escaped spelling of a key is no key at all (audit F-7: keys hold no escapes)", function () {
+      expectIasError(read(body('"i\\u0064":"2"', ...REQUIRED)), "ReportMalformed", [3n]);
     });
   });
 
@@ -98,9 +109,12 @@ describe("attestation: report grammar and field rules (docs/attestation-onchain.
 
   it("version: exactly one digit 2..5", function () {
     for (const v of ["2", "3", "4", "5"]) expect(readReportFields(body(...REQUIRED, `"version":${v}`)).version).to.equal(Number(v));
-    for (const v of ["1", "6", "0", "04", "40", '"4"', "null", "true", "[4]"]) {
+    for (const v of ["1", "6", "0", "40", '"4"', "null", "true", "[4]"]) {
       expectIasError(read(body(...REQUIRED, `"version":${v}`)), "ReportFieldInvalid", ["version"]);
     }
+    // "04" is no number at all (no leading zeros): the grammar refuses it at the "4".
+    const zeroPadded = body(...REQUIRED, '"version":04');
+    expectIasError(read(zeroPadded), "ReportMalformed", [BigInt(zeroPadded.indexOf("04") + 1)]);
   });
 
   it("quote body: strict padded canonical base64 (QuoteBodyEncodingInvalid), then exactly 432 bytes (QuoteBodyLengthInvalid)", function () {
