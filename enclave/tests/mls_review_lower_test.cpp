@@ -87,6 +87,67 @@ TEST(TreeValidation, EncryptionKeysAreUniqueAcrossLeavesAndParents) {
   EXPECT_EQ(reason_of([&] { validate_tree(same_leaves, context_with()); }), Reason::kInvalidTree);
 }
 
+// A tree of `leaves` members, every parent holding a key (a valid tree).
+RatchetTree full_tree(uint32_t leaves) {
+  RatchetTree tree(leaf_with_key(crypto::random_bytes(32)));
+  for (uint32_t l = 1; l < leaves; ++l) tree.add_leaf(leaf_with_key(crypto::random_bytes(32)));
+  for (NodeIndex n = 1; n < tree.node_width(); n += 2) tree.set_parent(n, ParentNode{crypto::random_bytes(32), Bytes{}, {}});
+  return tree;
+}
+
+// A commit's tree is judged incrementally (validate_commit_tree: what changed, in linear time, no set
+// of every key) and must get the whole-tree verdict: random changes of the kinds a commit makes (new
+// keys on a path, a new or updated leaf, blanked nodes), some of them repeating a key of the tree or
+// of another change, or of the wrong size.
+TEST(TreeValidation, ACommitsTreeGetsTheWholeTreeVerdict) {
+  const GroupContext context = context_with();
+  size_t refused = 0;
+  for (int round = 0; round < 300; ++round) {
+    const RatchetTree before = full_tree(8);
+    ASSERT_EQ(reason_of([&] { validate_tree(before, context); }), std::nullopt);
+    RatchetTree after = before;
+    std::vector<LeafIndex> changed;
+    const uint8_t pick = crypto::random_bytes(1)[0];
+    const auto any_key = [&](uint8_t choice) -> Bytes {
+      const NodeIndex donor = crypto::random_bytes(1)[0] % before.node_width();
+      if (choice % 5 == 0) return before.encryption_key(donor);  // repeats a key of the tree
+      if (choice % 17 == 1) return crypto::random_bytes(33);     // not an X25519 key
+      return crypto::random_bytes(32);
+    };
+    for (int change = 0; change < 1 + pick % 4; ++change) {
+      const uint8_t what = crypto::random_bytes(1)[0];
+      const NodeIndex n = what % after.node_width();
+      if (what % 7 == 0) {
+        if (n != 0) after.blank(n);  // a removed leaf or a blanked path node
+      } else if (n % 2 == 1) {
+        after.set_parent(n, ParentNode{any_key(what >> 3), Bytes{}, {}});
+      } else {
+        after.set_leaf(n / 2, leaf_with_key(any_key(what >> 3)));
+        changed.push_back(n / 2);
+      }
+    }
+    const std::optional<Reason> whole = reason_of([&] { validate_tree(after, context); });
+    const std::optional<Reason> incremental = reason_of([&] { validate_commit_tree(before, after, context, changed, false); });
+    EXPECT_EQ(incremental, whole) << "round " << round;
+    if (whole) ++refused;
+  }
+  EXPECT_GT(refused, 20u);  // the repeats and wrong sizes were reached
+  EXPECT_LT(refused, 280u);  // and valid changes too
+}
+
+TEST(TreeValidation, ACommitChangingTheGroupContextJudgesEveryLeafAgain) {
+  const RatchetTree before = full_tree(4);
+  RatchetTree without = before;
+  LeafNode old_leaf = *before.leaf(3);
+  old_leaf.capabilities.extensions.clear();  // an existing member that does not list the policy extension
+  without.set_leaf(3, old_leaf);
+  const ExtensionList policy{Extension{kAnonifyGroupPolicyExtension, Bytes{1}}};
+  // Unchanged leaves are not judged again under an unchanged context...
+  EXPECT_EQ(reason_of([&] { validate_commit_tree(without, without, context_with(), {}, false); }), std::nullopt);
+  // ...but a context the commit changed must be supported by every leaf.
+  EXPECT_EQ(reason_of([&] { validate_commit_tree(without, without, context_with(policy), {}, true); }), Reason::kInvalidTree);
+}
+
 TEST(TreeValidation, ParentKeysAreX25519Keys) {
   EXPECT_EQ(reason_of([] { validate_tree(two_leaves(crypto::random_bytes(33)), context_with()); }), Reason::kInvalidTree);
   EXPECT_EQ(reason_of([] { validate_tree(two_leaves(crypto::random_bytes(31)), context_with()); }), Reason::kInvalidTree);

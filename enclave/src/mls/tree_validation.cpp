@@ -1,6 +1,7 @@
 #include "anonify/mls/tree_validation.h"
 
 #include <algorithm>
+#include <cstring>
 #include <set>
 #include <string>
 #include <vector>
@@ -78,6 +79,26 @@ void check_leaf(const LeafNode& leaf, LeafIndex l, const GroupContext& context, 
   }
 }
 
+void check_key_size(const Bytes& key, NodeIndex n) {
+  if (key.size() != kX25519PublicKeySize) {
+    fail(Reason::kInvalidTree, "node " + std::to_string(n) + " has a " + std::to_string(key.size()) +
+                                   "-byte encryption key (X25519 keys are 32 bytes)");
+  }
+}
+
+[[noreturn]] void repeated_key(NodeIndex n) {
+  fail(Reason::kInvalidTree, "node " + std::to_string(n) + " repeats an encryption key of another node");
+}
+
+bool is_leaf_node(NodeIndex n) { return n % 2 == 0; }
+
+// The first 8 bytes of a 32-byte key: a cheap filter before a full comparison.
+uint64_t key_prefix(const Bytes& key) {
+  uint64_t prefix = 0;
+  std::memcpy(&prefix, key.data(), sizeof prefix);
+  return prefix;
+}
+
 }  // namespace
 
 void validate_tree(const RatchetTree& tree, const GroupContext& context) {
@@ -86,14 +107,47 @@ void validate_tree(const RatchetTree& tree, const GroupContext& context) {
   for (NodeIndex n = 0; n < tree.node_width(); ++n) {
     if (tree.is_blank(n)) continue;
     const Bytes& key = tree.encryption_key(n);
-    if (key.size() != kX25519PublicKeySize) {
-      fail(Reason::kInvalidTree, "node " + std::to_string(n) + " has a " + std::to_string(key.size()) +
-                                     "-byte encryption key (X25519 keys are 32 bytes)");
+    check_key_size(key, n);
+    if (!keys.insert(key).second) repeated_key(n);
+    if (is_leaf_node(n)) check_leaf(*tree.leaf(n / 2), n / 2, context, required);
+  }
+}
+
+void validate_commit_tree(const RatchetTree& before, const RatchetTree& after, const GroupContext& context,
+                          const std::vector<LeafIndex>& changed_leaves, bool context_extensions_changed) {
+  if (context_extensions_changed) {
+    validate_tree(after, context);
+    return;
+  }
+  const Required required = required_capabilities(context);
+  // Nodes whose key is new in this epoch (a commit changes a few: its path, added and updated leaves).
+  std::vector<NodeIndex> fresh;
+  for (NodeIndex n = 0; n < after.node_width(); ++n) {
+    if (after.is_blank(n)) continue;
+    const bool kept = n < before.node_width() && !before.is_blank(n) && before.encryption_key(n) == after.encryption_key(n);
+    if (!kept) fresh.push_back(n);
+  }
+  std::vector<uint64_t> fresh_prefixes;
+  for (NodeIndex n : fresh) {
+    check_key_size(after.encryption_key(n), n);
+    fresh_prefixes.push_back(key_prefix(after.encryption_key(n)));
+  }
+  // A new key may repeat no key of the tree: every node against the new keys, prefixes first. The
+  // old keys were unique among themselves already.
+  for (NodeIndex n = 0; n < after.node_width(); ++n) {
+    if (after.is_blank(n)) continue;
+    const Bytes& key = after.encryption_key(n);
+    const uint64_t prefix = key_prefix(key);
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      if (fresh_prefixes[i] == prefix && fresh[i] != n && after.encryption_key(fresh[i]) == key) repeated_key(n);
     }
-    if (!keys.insert(key).second) {
-      fail(Reason::kInvalidTree, "node " + std::to_string(n) + " repeats an encryption key of another node");
-    }
-    if (n % 2 == 0) check_leaf(*tree.leaf(n / 2), n / 2, context, required);
+  }
+  std::set<LeafIndex> leaves(changed_leaves.begin(), changed_leaves.end());
+  for (NodeIndex n : fresh) {
+    if (is_leaf_node(n)) leaves.insert(n / 2);
+  }
+  for (LeafIndex l : leaves) {
+    if (const LeafNode* leaf = after.leaf(l)) check_leaf(*leaf, l, context, required);
   }
 }
 
