@@ -126,6 +126,38 @@ const Node* RatchetTree::node(NodeIndex n) const {
   return chunks_[n / kChunkNodes]->nodes[n % kChunkNodes].get();
 }
 
+std::vector<NodeIndex> RatchetTree::nodes_changed_since(const RatchetTree& before) const {
+  std::vector<NodeIndex> changed;
+  for (size_t c = 0; c < chunks_.size(); ++c) {
+    const Chunk* mine = chunks_[c].get();
+    const Chunk* theirs = c < before.chunks_.size() ? before.chunks_[c].get() : nullptr;
+    if (mine == theirs) continue;  // shared: untouched since the copy
+    for (uint32_t i = 0; i < kChunkNodes; ++i) {
+      const NodeIndex n = static_cast<NodeIndex>(c * kChunkNodes + i);
+      if (n >= node_width_) break;
+      const Node* node = mine->nodes[i].get();
+      if (node == nullptr) continue;
+      const Node* old = theirs != nullptr && n < before.node_width_ ? theirs->nodes[i].get() : nullptr;
+      if (node != old) changed.push_back(n);
+    }
+  }
+  return changed;
+}
+
+std::optional<NodeIndex> RatchetTree::find_repeated_key(const std::vector<NodeIndex>& nodes) const {
+  std::vector<uint64_t> prints;
+  prints.reserve(nodes.size());
+  for (NodeIndex n : nodes) prints.push_back(key_prints_[n]);
+  for (NodeIndex n = 0; n < node_width_; ++n) {
+    const uint64_t print = key_prints_[n];
+    if (print == 0) continue;  // blank
+    for (size_t j = 0; j < nodes.size(); ++j) {
+      if (prints[j] == print && nodes[j] != n && encryption_key(nodes[j]) == encryption_key(n)) return n;
+    }
+  }
+  return std::nullopt;
+}
+
 bool RatchetTree::is_blank(NodeIndex n) const {
   if (n >= node_width_) fail(Reason::kInternal, "is_blank outside the tree");
   return node(n) == nullptr;
@@ -209,6 +241,13 @@ void RatchetTree::put(NodeIndex n, NodePtr value) {
     leaf_prints_[tm::node_to_leaf(n)] =
         l == nullptr ? LeafKeyPrint{} : LeafKeyPrint{key_print(l->encryption_key), key_print(l->signature_key)};
   }
+  if (!value) {
+    key_prints_[n] = 0;
+  } else if (const auto* l = std::get_if<LeafNode>(value.get())) {
+    key_prints_[n] = key_print(l->encryption_key);
+  } else {
+    key_prints_[n] = key_print(std::get<ParentNode>(*value).encryption_key);
+  }
   chunk->nodes[n % kChunkNodes] = std::move(value);
   invalidate(n);
 }
@@ -230,6 +269,7 @@ void RatchetTree::resize_leaves(uint32_t leaves) {
     chunk->nodes[n % kChunkNodes].reset();
   }
   leaf_prints_.resize(leaves);
+  key_prints_.resize(node_width_);
   hash_cache_.resize(node_width_);
   // The root moved: its cached hash (if any) is stale, and so are the ancestors of every node.
   if (node_width_ > 0) invalidate(root());

@@ -1,7 +1,6 @@
 #include "anonify/mls/tree_validation.h"
 
 #include <algorithm>
-#include <cstring>
 #include <set>
 #include <string>
 #include <vector>
@@ -92,12 +91,6 @@ void check_key_size(const Bytes& key, NodeIndex n) {
 
 bool is_leaf_node(NodeIndex n) { return n % 2 == 0; }
 
-// The first 8 bytes of a 32-byte key: a cheap filter before a full comparison.
-uint64_t key_prefix(const Bytes& key) {
-  uint64_t prefix = 0;
-  std::memcpy(&prefix, key.data(), sizeof prefix);
-  return prefix;
-}
 
 }  // namespace
 
@@ -120,28 +113,12 @@ void validate_commit_tree(const RatchetTree& before, const RatchetTree& after, c
     return;
   }
   const Required required = required_capabilities(context);
-  // Nodes whose key is new in this epoch (a commit changes a few: its path, added and updated leaves).
-  std::vector<NodeIndex> fresh;
-  for (NodeIndex n = 0; n < after.node_width(); ++n) {
-    if (after.is_blank(n)) continue;
-    const bool kept = n < before.node_width() && !before.is_blank(n) && before.encryption_key(n) == after.encryption_key(n);
-    if (!kept) fresh.push_back(n);
-  }
-  std::vector<uint64_t> fresh_prefixes;
-  for (NodeIndex n : fresh) {
-    check_key_size(after.encryption_key(n), n);
-    fresh_prefixes.push_back(key_prefix(after.encryption_key(n)));
-  }
-  // A new key may repeat no key of the tree: every node against the new keys, prefixes first. The
-  // old keys were unique among themselves already.
-  for (NodeIndex n = 0; n < after.node_width(); ++n) {
-    if (after.is_blank(n)) continue;
-    const Bytes& key = after.encryption_key(n);
-    const uint64_t prefix = key_prefix(key);
-    for (size_t i = 0; i < fresh.size(); ++i) {
-      if (fresh_prefixes[i] == prefix && fresh[i] != n && after.encryption_key(fresh[i]) == key) repeated_key(n);
-    }
-  }
+  // The nodes a commit changed (its path, added and updated leaves): every other node is the very node
+  // object of the tree before, which passed these checks.
+  const std::vector<NodeIndex> fresh = after.nodes_changed_since(before);
+  for (NodeIndex n : fresh) check_key_size(after.encryption_key(n), n);
+  // A new key may repeat no key of the tree; the old keys were unique among themselves already.
+  if (const std::optional<NodeIndex> repeat = after.find_repeated_key(fresh)) repeated_key(*repeat);
   std::set<LeafIndex> leaves(changed_leaves.begin(), changed_leaves.end());
   for (NodeIndex n : fresh) {
     if (is_leaf_node(n)) leaves.insert(n / 2);

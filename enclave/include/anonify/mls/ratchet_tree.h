@@ -67,6 +67,12 @@ class RatchetTree {
   // RFC 9420 section 7.3 checks for a leaf about to sit at `index`: it supports ciphersuite 1, and
   // its encryption and signature keys appear at no other leaf. Throws MlsError(kInvalidTree).
   void check_new_leaf(const LeafNode& leaf, LeafIndex index) const;
+  // The non-blank nodes whose node object is not `before`'s: a tree copied from another shares its
+  // unchanged chunks and nodes, so what changed since `before` is found without reading a key.
+  std::vector<NodeIndex> nodes_changed_since(const RatchetTree& before) const;
+  // A node holding the encryption key of one of `nodes` (other than that node itself), if any; keys
+  // are compared only where their digests match, in one pass over the digests of every node.
+  std::optional<NodeIndex> find_repeated_key(const std::vector<NodeIndex>& nodes) const;
 
   void set_leaf(LeafIndex l, LeafNode leaf);
   void set_parent(NodeIndex n, ParentNode parent);
@@ -125,6 +131,9 @@ class RatchetTree {
   uint32_t node_width_ = 0;
   std::vector<std::shared_ptr<Chunk>> chunks_;
   std::vector<LeafKeyPrint> leaf_prints_;
+  // The same digest of every node's encryption key (0 = blank node), by node index: a commit's new
+  // keys are checked against the whole tree in one pass over this array (find_repeated_key).
+  std::vector<uint64_t> key_prints_;
   mutable std::vector<CachedHash> hash_cache_;
 };
 
