@@ -141,7 +141,6 @@ PublicCommitEffect apply_commit_public(RatchetTree& tree, const AuthenticatedCon
     tree.check_new_leaf(*node, leaf);
     tree.set_leaf(leaf, *node);
     tree.blank_direct_path(leaf);
-    effect.updated.push_back(leaf);
   }
   for (LeafIndex l : effect.removed) tree.remove_leaf(l);
   for (const KeyPackage* kp : adds) {
@@ -176,13 +175,6 @@ PublicCommitEffect apply_commit_public(RatchetTree& tree, const AuthenticatedCon
     }
   }
   return effect;
-}
-
-std::vector<LeafIndex> PublicCommitEffect::changed_leaves() const {
-  std::vector<LeafIndex> leaves = added;
-  leaves.insert(leaves.end(), updated.begin(), updated.end());
-  if (has_path || external) leaves.push_back(committer);
-  return leaves;
 }
 
 }  // namespace anonify::mls

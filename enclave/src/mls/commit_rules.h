@@ -31,15 +31,11 @@ struct PublicCommitEffect {
   LeafIndex committer = 0;            // the committer's leaf in the new tree
   std::set<LeafIndex> removed;        // leaves removed by the commit
   std::vector<LeafIndex> added;       // leaves added by Add proposals (no path secret for them)
-  std::vector<LeafIndex> updated;     // leaves replaced by Update proposals
   std::vector<PreSharedKeyId> psks;   // in commit order
   std::optional<ExtensionList> group_context_extensions;
   Bytes external_kem_output;          // ExternalInit's kem_output (external commits only)
   bool external = false;
   bool has_path = false;
-
-  // The leaves this commit put into the tree (added, updated, the committer's path leaf).
-  std::vector<LeafIndex> changed_leaves() const;
 };
 
 // Resolves a ProposalRef to the cached proposal; throws when unknown.

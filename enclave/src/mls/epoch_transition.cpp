@@ -197,7 +197,7 @@ HandshakeResult apply_commit(const GroupState& g, const EpochState& prev, EpochS
     return HandshakeResult{HandshakeOutcome::kRemovedFromGroup, prev.context.epoch + 1, effect.committer};
   }
   validate_commit_tree(prev.tree, next.tree, provisional_context(prev, next.tree, effect.group_context_extensions),
-                       effect.changed_leaves(), effect.group_context_extensions.has_value());
+                       effect.group_context_extensions.has_value());
   const SecretBytes init_secret =
       effect.external ? external_init_secret_receiver(prev, effect.external_kem_output) : prev.secrets.init_secret;
   SecretBytes commit_secret(zero_secret());

@@ -67,7 +67,7 @@ void PublicGroup::apply(const Bytes& commit, const Bytes& group_info, const Cont
   expected.epoch += 1;
   expected.tree_hash = next_tree.root_tree_hash();
   expected.confirmed_transcript_hash = confirmed_transcript_hash(interim_transcript_hash_, ac.confirmed_transcript_input());
-  validate_commit_tree(tree_, next_tree, expected, effect.changed_leaves(), effect.group_context_extensions.has_value());
+  validate_commit_tree(tree_, next_tree, expected, effect.group_context_extensions.has_value());
 
   const MlsMessage info_message = MlsMessage::from_bytes(group_info);
   const GroupInfo& gi = as_group_info(info_message);

@@ -107,7 +107,7 @@ void validate_tree(const RatchetTree& tree, const GroupContext& context) {
 }
 
 void validate_commit_tree(const RatchetTree& before, const RatchetTree& after, const GroupContext& context,
-                          const std::vector<LeafIndex>& changed_leaves, bool context_extensions_changed) {
+                          bool context_extensions_changed) {
   if (context_extensions_changed) {
     validate_tree(after, context);
     return;
@@ -119,12 +119,8 @@ void validate_commit_tree(const RatchetTree& before, const RatchetTree& after, c
   for (NodeIndex n : fresh) check_key_size(after.encryption_key(n), n);
   // A new key may repeat no key of the tree; the old keys were unique among themselves already.
   if (const std::optional<NodeIndex> repeat = after.find_repeated_key(fresh)) repeated_key(*repeat);
-  std::set<LeafIndex> leaves(changed_leaves.begin(), changed_leaves.end());
   for (NodeIndex n : fresh) {
-    if (is_leaf_node(n)) leaves.insert(n / 2);
-  }
-  for (LeafIndex l : leaves) {
-    if (const LeafNode* leaf = after.leaf(l)) check_leaf(*leaf, l, context, required);
+    if (is_leaf_node(n)) check_leaf(*after.leaf(n / 2), n / 2, context, required);
   }
 }
 

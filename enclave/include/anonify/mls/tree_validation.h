@@ -11,8 +11,6 @@
 // checked elsewhere (tree hash, parent hash, leaf signatures).
 #pragma once
 
-#include <vector>
-
 #include "anonify/mls/key_schedule.h"
 #include "anonify/mls/ratchet_tree.h"
 
@@ -21,11 +19,11 @@ namespace anonify::mls {
 void validate_tree(const RatchetTree& tree, const GroupContext& context);
 
 // The same checks for the tree `after` a commit made from `before`, a tree that passed them, in time
-// linear in the tree and without a set of every key: the keys `after` holds that `before` did not are
-// checked (size, unique against every node), and so are the leaves in `changed_leaves` (added,
-// updated, the committer's) and every leaf holding a new key. A commit that changes the
-// GroupContext's extensions (`context_extensions_changed`) has every leaf judged again (validate_tree).
+// linear in the tree and without a set of every key: the nodes the commit changed (those that are
+// not `before`'s node objects) are checked (key size, key unique against every node, and for leaves
+// credential and capabilities). A commit that changes the GroupContext's extensions
+// (`context_extensions_changed`) has every leaf judged again (validate_tree).
 void validate_commit_tree(const RatchetTree& before, const RatchetTree& after, const GroupContext& context,
-                          const std::vector<LeafIndex>& changed_leaves, bool context_extensions_changed);
+                          bool context_extensions_changed);
 
 }  // namespace anonify::mls
