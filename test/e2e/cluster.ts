@@ -39,6 +39,23 @@ export async function waitUntil(what: string, condition: () => Promise<boolean>,
   }
 }
 
+/** Mines a block every `intervalMs` until stopped; `stop` also waits for a mine already sent, so no block lands after it. */
+export class IntervalMiner {
+  private inFlight: Promise<unknown> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(provider: JsonRpcProvider, intervalMs: number) {
+    this.timer = setInterval(() => {
+      this.inFlight = this.inFlight.then(() => provider.send("evm_mine", []).catch(() => undefined));
+    }, intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.inFlight;
+  }
+}
+
 export class Cluster {
   readonly children: ChildHandle[] = [];
   private readonly dirs: string[] = [];

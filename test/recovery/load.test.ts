@@ -60,7 +60,12 @@ describe("load: 1,000 commands from 10 users over 3 nodes, one node restarted mi
     const status = await until(async () => {
       const s = nodes[user % nodes.length].node.commandStatus(id!);
       return s === undefined || s.status === "queued" || s.status === "posted" ? undefined : s;
-    }, 120_000);
+    }, 120_000).catch((error: Error) => {
+      // A stuck command is a bug to diagnose, not a slow machine: say where it stopped and what its node logged.
+      const n = nodes[user % nodes.length];
+      const last = n.logger.lines.slice(-40).join("\n  ");
+      throw new Error(`${error.message}: command ${id} of user ${user} is ${JSON.stringify(n.node.commandStatus(id!))}; its node's last log lines:\n  ${last}`);
+    });
     applied++;
     return status;
   }

@@ -10,7 +10,7 @@ import { Wallet, type Signer } from "ethers";
 import { commandId, openReadReply, sealCommand, sealRead, type CommandStatus, type TokenCommand } from "../../src/client/wire";
 import { AnonifyNode, MemoryLogger, NodeError, callState, type AnonifyNodeOptions } from "../../src/node";
 import { chainIssuedAt } from "../../src/client/AnonifyClient";
-import { Cluster, waitUntil } from "../e2e/cluster";
+import { Cluster, IntervalMiner, waitUntil } from "../e2e/cluster";
 
 interface InProcessNode {
   node: AnonifyNode;
@@ -23,13 +23,13 @@ describe("reorgs: detected, rolled back to a sealed point and replayed; with con
   const nodes: InProcessNode[] = [];
   const users = { alice: Wallet.createRandom(), bob: Wallet.createRandom(), dave: Wallet.createRandom() };
   const nonces = new Map<Signer, number>();
-  let miner: NodeJS.Timeout | undefined;
+  let miner: IntervalMiner | undefined;
 
   before(async function () {
     cluster = await Cluster.start();
   });
   after(async function () {
-    if (miner !== undefined) clearInterval(miner);
+    await miner?.stop();
     for (const n of nodes) await n.node.stop();
     await cluster?.stop();
   });
@@ -133,10 +133,11 @@ describe("reorgs: detected, rolled back to a sealed point and replayed; with con
 
   it("confirmations 2: a node applies entries only when final, so a shallower reorg never reaches it", async function () {
     const [a, b] = nodes;
-    miner = setInterval(() => void cluster.provider.send("evm_mine", []).catch(() => undefined), 100);
+    miner = new IntervalMiner(cluster.provider, 100);
     const c = await start(3, { confirmations: 2 });
     await converged([a, b, c]);
-    clearInterval(miner);
+    // Stop mining and wait for a mine already sent: a block landing after `head` is read would survive the revert.
+    await miner.stop();
     miner = undefined;
 
     const head = await cluster.provider.getBlockNumber();
@@ -147,7 +148,7 @@ describe("reorgs: detected, rolled back to a sealed point and replayed; with con
     await cluster.provider.send("evm_revert", [snapshot]);
     expect(await cluster.provider.getBlockNumber()).to.equal(head);
 
-    miner = setInterval(() => void cluster.provider.send("evm_mine", []).catch(() => undefined), 100);
+    miner = new IntervalMiner(cluster.provider, 100);
     await waitUntil("a and b rolled back twice", async () => replayed(a) === 2 && replayed(b) === 2);
     expect(await final(a, dropped)).to.include({ status: "applied" });
     await converged([a, b, c]);
