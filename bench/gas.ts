@@ -236,11 +236,14 @@ async function run(batchSizes: readonly number[]): Promise<Measured> {
   );
   epoch = await group.currentEpoch();
 
+  // Alice's post numbers in this epoch (audit F-5): 0 for the single post, then each batch takes the next range.
+  let sequence = 0n;
   const ciphertext = randomBytes(CIPHERTEXT_BYTES);
   const singleCiphertext = await measure(
     `postCiphertext (${CIPHERTEXT_BYTES} B)`,
-    asRelayer.postCiphertext(epoch, ciphertext, await alice.signCiphertext(domain, epoch, ciphertext)),
+    asRelayer.postCiphertext(epoch, sequence, ciphertext, await alice.signCiphertext(domain, epoch, ciphertext, sequence)),
   );
+  sequence += 1n;
   groupRows.push(singleCiphertext);
   const batches: Array<{ size: number; row: Row }> = [];
   for (const size of batchSizes) {
@@ -248,8 +251,9 @@ async function run(batchSizes: readonly number[]): Promise<Measured> {
     const batch = random(size, CIPHERTEXT_BYTES);
     const row = await measure(
       `postCiphertextBatch (${size} x ${CIPHERTEXT_BYTES} B)`,
-      asRelayer.postCiphertextBatch(epoch, batch, await alice.signCiphertextBatch(domain, epoch, batch)),
+      asRelayer.postCiphertextBatch(epoch, sequence, batch, await alice.signCiphertextBatch(domain, epoch, batch, sequence)),
     );
+    sequence += BigInt(size);
     batches.push({ size, row });
     groupRows.push(row);
   }

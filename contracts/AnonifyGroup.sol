@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IAnonifyGroup} from "./group/IAnonifyGroup.sol";
 import {AnonifyMessages} from "./group/AnonifyMessages.sol";
@@ -58,13 +59,18 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
         uint32 activeEnclaves;
     }
 
-    /// @dev A roster entry as stored: {Enclave} plus the id of the operator that joined it, which shares the first
-    /// slot with `status`, `joinedAtEpoch` and `checkpointStateCounter`.
+    /// @dev A roster entry as stored: {Enclave} plus the id of the operator that joined it and the enclave's post
+    /// sequence (the epoch it counts in and the next number), which share the first slot with `status`,
+    /// `joinedAtEpoch` and `checkpointStateCounter`: a post reads and writes that one slot. Epochs count handshakes
+    /// and a post number counts one enclave's posts in one epoch, so 56 and 32 bits never run out (SafeCast reverts
+    /// if they did).
     struct EnclaveRecord {
         EnclaveStatus status;
         uint64 joinedAtEpoch;
         uint64 checkpointStateCounter;
         uint32 operatorId;
+        uint56 postEpoch;
+        uint32 nextPostSequence;
         bytes32 mrenclave;
         bytes32 hpkePublicKey;
         bytes32 mlsSignatureKey;
@@ -170,11 +176,12 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     }
 
     /// @inheritdoc IAnonifyGroup
-    function postCiphertext(uint64 epoch, bytes calldata ciphertext, bytes calldata signature) external {
+    function postCiphertext(uint64 epoch, uint64 sequence, bytes calldata ciphertext, bytes calldata signature) external {
         if (ciphertext.length == 0) revert CiphertextEmpty(0);
         LogHead memory head = _head;
         if (epoch != head.epoch) revert EpochMismatch(head.epoch, epoch);
-        address sender = _recoverActive(AnonifyMessages.ciphertext(epoch, ciphertext), signature);
+        address sender = _recoverActive(AnonifyMessages.ciphertext(epoch, sequence, ciphertext), signature);
+        _takePostSequence(sender, epoch, sequence, 1);
 
         uint64 counter = head.stateCounter + 1;
         _head.stateCounter = counter;
@@ -182,7 +189,12 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     }
 
     /// @inheritdoc IAnonifyGroup
-    function postCiphertextBatch(uint64 epoch, bytes[] calldata ciphertexts, bytes calldata signature) external {
+    function postCiphertextBatch(
+        uint64 epoch,
+        uint64 firstSequence,
+        bytes[] calldata ciphertexts,
+        bytes calldata signature
+    ) external {
         uint256 count = ciphertexts.length;
         if (count == 0) revert BatchEmpty();
         if (count > MAX_BATCH_SIZE) revert BatchTooLarge(count, MAX_BATCH_SIZE);
@@ -192,12 +204,26 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
         LogHead memory head = _head;
         if (epoch != head.epoch) revert EpochMismatch(head.epoch, epoch);
         bytes32 payloads = AnonifyMessages.payloadsHash(ciphertexts);
-        address sender = _recoverActive(AnonifyMessages.ciphertextBatch(epoch, payloads), signature);
+        address sender = _recoverActive(AnonifyMessages.ciphertextBatch(epoch, firstSequence, payloads), signature);
+        _takePostSequence(sender, epoch, firstSequence, count);
 
         uint64 first = head.stateCounter + 1;
         // count <= MAX_BATCH_SIZE, so the cast is exact.
         _head.stateCounter = head.stateCounter + uint64(count);
         emit CiphertextBatchPosted(first, epoch, sender, ciphertexts);
+    }
+
+    /// @inheritdoc IAnonifyGroup
+    function postSnapshot(uint64 epoch, uint64 stateCounter_, bytes calldata snapshot, bytes calldata signature) external {
+        if (snapshot.length == 0) revert CiphertextEmpty(0);
+        LogHead memory head = _head;
+        if (epoch != head.epoch) revert EpochMismatch(head.epoch, epoch);
+        uint64 counter = head.stateCounter + 1;
+        if (stateCounter_ != counter) revert SnapshotPositionMismatch(counter, stateCounter_);
+        address sender = _recoverActive(AnonifyMessages.snapshot(epoch, stateCounter_, snapshot), signature);
+
+        _head.stateCounter = counter;
+        emit CiphertextPosted(counter, epoch, sender, snapshot);
     }
 
     /// @inheritdoc IAnonifyGroup
@@ -337,13 +363,28 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     }
 
     /// @inheritdoc IAnonifyGroup
-    function ciphertextDigest(uint64 epoch, bytes calldata ciphertext) external view returns (bytes32) {
-        return _hashTypedDataV4(AnonifyMessages.ciphertext(epoch, ciphertext));
+    function nextPostSequence(address account, uint64 epoch) external view returns (uint64) {
+        EnclaveRecord storage record = _roster[account];
+        return record.postEpoch == epoch ? record.nextPostSequence : 0;
     }
 
     /// @inheritdoc IAnonifyGroup
-    function ciphertextBatchDigest(uint64 epoch, bytes[] calldata ciphertexts) external view returns (bytes32) {
-        return _hashTypedDataV4(AnonifyMessages.ciphertextBatch(epoch, AnonifyMessages.payloadsHash(ciphertexts)));
+    function ciphertextDigest(uint64 epoch, uint64 sequence, bytes calldata ciphertext) external view returns (bytes32) {
+        return _hashTypedDataV4(AnonifyMessages.ciphertext(epoch, sequence, ciphertext));
+    }
+
+    /// @inheritdoc IAnonifyGroup
+    function ciphertextBatchDigest(
+        uint64 epoch,
+        uint64 firstSequence,
+        bytes[] calldata ciphertexts
+    ) external view returns (bytes32) {
+        return _hashTypedDataV4(AnonifyMessages.ciphertextBatch(epoch, firstSequence, AnonifyMessages.payloadsHash(ciphertexts)));
+    }
+
+    /// @inheritdoc IAnonifyGroup
+    function snapshotDigest(uint64 epoch, uint64 stateCounter_, bytes calldata snapshot) external view returns (bytes32) {
+        return _hashTypedDataV4(AnonifyMessages.snapshot(epoch, stateCounter_, snapshot));
     }
 
     /// @inheritdoc IAnonifyGroup
@@ -474,6 +515,17 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     function _recoverActive(bytes32 structHash, bytes calldata signature) private view returns (address signer) {
         signer = _recover(structHash, signature);
         _requireActive(signer);
+    }
+
+    /// @dev Takes post numbers `sequence .. sequence + count - 1` of `account` in `epoch`, which must be its next: a
+    /// replayed post (or one whose predecessor never landed) reverts. Numbering restarts at 0 in each epoch, as the
+    /// enclaves' producer sequences do (enclave/PROTOCOL.md "Log entries"). The slot is warm from {_requireActive}.
+    function _takePostSequence(address account, uint64 epoch, uint64 sequence, uint256 count) private {
+        EnclaveRecord storage record = _roster[account];
+        uint64 expected = record.postEpoch == epoch ? record.nextPostSequence : 0;
+        if (sequence != expected) revert PostSequenceMismatch(account, expected, sequence);
+        record.postEpoch = SafeCast.toUint56(epoch);
+        record.nextPostSequence = SafeCast.toUint32(uint256(sequence) + count);
     }
 
     /// @dev Reverts unless `account` is an active enclave (one roster slot read).

@@ -128,6 +128,11 @@ interface IAnonifyGroup {
     error BatchEmpty();
     /// @notice A batch holds more than {MAX_BATCH_SIZE} ciphertexts.
     error BatchTooLarge(uint256 size, uint256 maximum);
+    /// @notice Each enclave's posts of an epoch are numbered 0, 1, 2, … (a batch takes a range): a post must carry
+    /// the enclave's next number, so a signed ciphertext or batch is accepted once (audit F-5).
+    error PostSequenceMismatch(address enclave, uint64 expected, uint64 actual);
+    /// @notice A snapshot is signed for the `stateCounter` it becomes; another entry took that position first.
+    error SnapshotPositionMismatch(uint64 expected, uint64 actual);
     /// @notice A checkpoint must name a `stateCounter` the log has reached.
     error CheckpointAheadOfLog(uint64 logStateCounter, uint64 stateCounter);
     /// @notice A checkpoint must move past the enclave's previous one.
@@ -189,21 +194,41 @@ interface IAnonifyGroup {
     function postHandshake(uint64 epoch, bytes calldata handshake, bytes calldata signature) external;
 
     /**
-     * @notice Appends one ciphertext to the log under the next `stateCounter`.
+     * @notice Appends one ciphertext to the log under the next `stateCounter`. Each signed ciphertext is accepted once:
+     * it carries the signer's post sequence number, which must be the signer's next ({nextPostSequence}).
      * @param epoch Must equal {currentEpoch}: the ciphertext is encrypted under that epoch's key.
+     * @param sequence The signer's next post sequence number in `epoch` (0 for its first post of an epoch).
      * @param ciphertext The enclave's envelope.
-     * @param signature EIP-712 `Ciphertext(epoch, keccak256(ciphertext))` by an active enclave.
+     * @param signature EIP-712 `Ciphertext(epoch, sequence, keccak256(ciphertext))` by an active enclave.
      */
-    function postCiphertext(uint64 epoch, bytes calldata ciphertext, bytes calldata signature) external;
+    function postCiphertext(uint64 epoch, uint64 sequence, bytes calldata ciphertext, bytes calldata signature) external;
 
     /**
-     * @notice Appends 1..{MAX_BATCH_SIZE} ciphertexts under consecutive `stateCounter`s with one signature.
+     * @notice Appends 1..{MAX_BATCH_SIZE} ciphertexts under consecutive `stateCounter`s with one signature. The batch
+     * takes the signer's post sequence numbers `firstSequence .. firstSequence + count - 1`.
      * @param epoch Must equal {currentEpoch}.
+     * @param firstSequence The signer's next post sequence number in `epoch`.
      * @param ciphertexts The envelopes, in log order.
-     * @param signature EIP-712 `CiphertextBatch(epoch, keccak256(keccak256(c_0) ‖ … ‖ keccak256(c_n-1)))` by an
-     * active enclave.
+     * @param signature EIP-712 `CiphertextBatch(epoch, firstSequence, keccak256(keccak256(c_0) ‖ … ‖ keccak256(c_n-1)))`
+     * by an active enclave.
      */
-    function postCiphertextBatch(uint64 epoch, bytes[] calldata ciphertexts, bytes calldata signature) external;
+    function postCiphertextBatch(
+        uint64 epoch,
+        uint64 firstSequence,
+        bytes[] calldata ciphertexts,
+        bytes calldata signature
+    ) external;
+
+    /**
+     * @notice Appends a state snapshot (an entry that lets late joiners take the state over) at exactly the position
+     * it was signed for, so it is accepted once and never lands after entries it does not hold. Emits
+     * `CiphertextPosted`: a snapshot is one entry of the ciphertext log.
+     * @param epoch Must equal {currentEpoch}.
+     * @param stateCounter Must be the log's next `stateCounter`.
+     * @param snapshot The enclave's snapshot entry.
+     * @param signature EIP-712 `Snapshot(epoch, stateCounter, keccak256(snapshot))` by an active enclave.
+     */
+    function postSnapshot(uint64 epoch, uint64 stateCounter, bytes calldata snapshot, bytes calldata signature) external;
 
     /**
      * @notice Records the signer's keyed state hash after applying log entries 1..`stateCounter`.
@@ -296,11 +321,22 @@ interface IAnonifyGroup {
     /// @notice The EIP-712 digest an enclave signs for `handshake` at `epoch` (for hosts, auditors and tests).
     function handshakeDigest(uint64 epoch, bytes calldata handshake) external view returns (bytes32);
 
-    /// @notice The EIP-712 digest an enclave signs for one `ciphertext` at `epoch`.
-    function ciphertextDigest(uint64 epoch, bytes calldata ciphertext) external view returns (bytes32);
+    /// @notice The post sequence number `enclave`'s next ciphertext or batch of `epoch` must carry.
+    function nextPostSequence(address enclave, uint64 epoch) external view returns (uint64);
 
-    /// @notice The EIP-712 digest an enclave signs for a batch of `ciphertexts` at `epoch`.
-    function ciphertextBatchDigest(uint64 epoch, bytes[] calldata ciphertexts) external view returns (bytes32);
+    /// @notice The EIP-712 digest an enclave signs for one `ciphertext` at `epoch` with post number `sequence`.
+    function ciphertextDigest(uint64 epoch, uint64 sequence, bytes calldata ciphertext) external view returns (bytes32);
+
+    /// @notice The EIP-712 digest an enclave signs for a batch of `ciphertexts` at `epoch` from post number
+    /// `firstSequence`.
+    function ciphertextBatchDigest(
+        uint64 epoch,
+        uint64 firstSequence,
+        bytes[] calldata ciphertexts
+    ) external view returns (bytes32);
+
+    /// @notice The EIP-712 digest an enclave signs for a `snapshot` to become entry `stateCounter` at `epoch`.
+    function snapshotDigest(uint64 epoch, uint64 stateCounter, bytes calldata snapshot) external view returns (bytes32);
 
     /// @notice The EIP-712 digest an enclave signs for a checkpoint.
     function checkpointDigest(uint64 stateCounter, bytes32 stateHash) external view returns (bytes32);

@@ -72,19 +72,27 @@ TEST_F(RuntimeBatchSigning, SignsEntriesOfSeveralUsersOverTheContractsDigest) {
   const Bytes payloads_hash = crypto::keccak256(concatenated);
   EXPECT_EQ(payloads_hash, crypto::eip712::batch_payloads_hash(entry_bytes));
   EXPECT_EQ(signed_batch["payloadsHash"], "0x" + to_hex(payloads_hash));
+  // The batch takes this enclave's post numbers 0..2 of the epoch (its entries' producer sequences).
+  EXPECT_EQ(signed_batch["firstSequence"], "0");
   const Bytes digest = crypto::eip712::typed_data_digest(crypto::eip712::domain_separator(fixtures::test_domain()),
-                                                         crypto::eip712::ciphertext_batch_struct_hash(2, payloads_hash));
+                                                         crypto::eip712::ciphertext_batch_struct_hash(2, 0, payloads_hash));
   const Bytes signature = from_hex(signed_batch["signature"].get<std::string>());
   ASSERT_EQ(signature.size(), 65u);
   EXPECT_EQ("0x" + to_hex(crypto::eth_recover_address(digest, signature)), address_a);
   // A batch signature is not a single-entry signature of the same hash (distinct type).
   const Bytes single = crypto::eip712::typed_data_digest(crypto::eip712::domain_separator(fixtures::test_domain()),
-                                                         crypto::eip712::ciphertext_struct_hash(2, payloads_hash));
+                                                         crypto::eip712::ciphertext_struct_hash(2, 0, payloads_hash));
   EXPECT_NE("0x" + to_hex(crypto::eth_recover_address(single, signature)), address_a);
 
-  // A sub-batch in another order is signable too (the host picks what fits in one transaction).
-  const Json two = a.call("state_sign_batch", batch_params(Json::array({entries[2], entries[0]}), "2"));
-  EXPECT_EQ(two["payloadsHash"], "0x" + to_hex(crypto::eip712::batch_payloads_hash({entry_bytes[2], entry_bytes[0]})));
+  // Any run of consecutive numbers is signable (the host picks what fits in one transaction) ...
+  const Json tail = a.call("state_sign_batch", batch_params(Json::array({entries[1], entries[2]}), "2"));
+  EXPECT_EQ(tail["firstSequence"], "1");
+  EXPECT_EQ(tail["payloadsHash"], "0x" + to_hex(crypto::eip712::batch_payloads_hash({entry_bytes[1], entry_bytes[2]})));
+  // ... but not another order or a gap: the contract takes a batch as one range of post numbers.
+  const Json reordered = a.error("state_sign_batch", batch_params(Json::array({entries[2], entries[0]}), "2"));
+  EXPECT_EQ(reordered["code"], "invalid_params");
+  EXPECT_NE(reordered["message"].get<std::string>().find("expected 3"), std::string::npos) << reordered.dump();
+  EXPECT_EQ(a.error_code("state_sign_batch", batch_params(Json::array({entries[0], entries[2]}), "2")), "invalid_params");
 
   // The batch's entries apply in order on both enclaves as stateCounters 1..3.
   for (size_t i = 0; i < submitted.size(); ++i) {

@@ -84,10 +84,12 @@ TEST_F(RuntimeStateMethods, SubmitApplyReadOnTwoEnclaves) {
   EXPECT_EQ(s1["sender"], owner.hex);
   EXPECT_EQ(s1["nonce"], "0");
   EXPECT_EQ(s1["commandId"], "0x" + to_hex(owner.command(0, init_token("1000")).command_id()));
-  // The enclave signed Ciphertext(epoch, keccak256(entry)) for the contract.
+  // The enclave signed Ciphertext(epoch, sequence, keccak256(entry)) for the contract; the post number
+  // is the entry's producer sequence, its first of the epoch.
+  EXPECT_EQ(s1["producerSequence"], "0");
   const Bytes entry = from_hex(s1["entry"].get<std::string>());
   const Bytes digest = crypto::eip712::typed_data_digest(crypto::eip712::domain_separator(fixtures::test_domain()),
-                                                         crypto::eip712::ciphertext_struct_hash(2, crypto::keccak256(entry)));
+                                                         crypto::eip712::ciphertext_struct_hash(2, 0, crypto::keccak256(entry)));
   EXPECT_EQ("0x" + to_hex(crypto::eth_recover_address(digest, from_hex(s1["signature"].get<std::string>()))), address_a);
   // The entry holds no plaintext.
   const std::string entry_text(entry.begin(), entry.end());
@@ -332,6 +334,11 @@ TEST_F(RuntimeStateMethods, ALateJoinerCatchesUpFromASnapshot) {
   const Json snap = a.call("state_snapshot", Json{{"domain", domain_json()}});
   EXPECT_EQ(snap["stateCounter"], "2");
   EXPECT_EQ(snap["epoch"], "3");
+  // Signed Snapshot(epoch, position, keccak256(entry)) for the one position it can take: entry 3.
+  const Bytes snapshot_entry = from_hex(snap["entry"].get<std::string>());
+  const Bytes snapshot_digest = crypto::eip712::typed_data_digest(
+      crypto::eip712::domain_separator(fixtures::test_domain()), crypto::eip712::snapshot_struct_hash(3, 3, crypto::keccak256(snapshot_entry)));
+  EXPECT_EQ("0x" + to_hex(crypto::eth_recover_address(snapshot_digest, from_hex(snap["signature"].get<std::string>()))), address_a);
   const Json params{{"stateCounter", "3"}, {"epoch", snap["epoch"]}, {"entry", snap["entry"]}, {"blockTimestamp", "1700000100"}};
   const Json ra = a.call("state_apply", params);
   const Json rb = b.call("state_apply", params);

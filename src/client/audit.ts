@@ -29,8 +29,9 @@ import { groupDomain, lowerHex, type Hex } from "./wire";
 export const AUDIT_GROUP_ABI = [
   "function join(bytes32 keyId, bytes report, bytes iasSignature, bytes32 hpkePublicKey, bytes32 mlsSignatureKey, bytes handshake, bytes handshakeSignature)",
   "function postHandshake(uint64 epoch, bytes handshake, bytes signature)",
-  "function postCiphertext(uint64 epoch, bytes ciphertext, bytes signature)",
-  "function postCiphertextBatch(uint64 epoch, bytes[] ciphertexts, bytes signature)",
+  "function postCiphertext(uint64 epoch, uint64 sequence, bytes ciphertext, bytes signature)",
+  "function postCiphertextBatch(uint64 epoch, uint64 firstSequence, bytes[] ciphertexts, bytes signature)",
+  "function postSnapshot(uint64 epoch, uint64 stateCounter, bytes snapshot, bytes signature)",
   "function postCheckpoint(uint64 stateCounter, bytes32 stateHash, bytes signature)",
   "function revokeEnclave(address enclave)",
   "function evictEnclave(address enclave)",
@@ -57,8 +58,27 @@ export const AUDIT_VERIFIER_ABI = [
 
 const TYPES = {
   Handshake: { Handshake: [{ name: "epoch", type: "uint64" }, { name: "handshakeHash", type: "bytes32" }] },
-  Ciphertext: { Ciphertext: [{ name: "epoch", type: "uint64" }, { name: "payloadHash", type: "bytes32" }] },
-  CiphertextBatch: { CiphertextBatch: [{ name: "epoch", type: "uint64" }, { name: "payloadsHash", type: "bytes32" }] },
+  Ciphertext: {
+    Ciphertext: [
+      { name: "epoch", type: "uint64" },
+      { name: "sequence", type: "uint64" },
+      { name: "payloadHash", type: "bytes32" },
+    ],
+  },
+  CiphertextBatch: {
+    CiphertextBatch: [
+      { name: "epoch", type: "uint64" },
+      { name: "firstSequence", type: "uint64" },
+      { name: "payloadsHash", type: "bytes32" },
+    ],
+  },
+  Snapshot: {
+    Snapshot: [
+      { name: "epoch", type: "uint64" },
+      { name: "stateCounter", type: "uint64" },
+      { name: "payloadHash", type: "bytes32" },
+    ],
+  },
   Checkpoint: { Checkpoint: [{ name: "stateCounter", type: "uint64" }, { name: "stateHash", type: "bytes32" }] },
 };
 
@@ -74,6 +94,7 @@ export type AuditFindingCode =
   | "epoch_gap"
   | "ciphertext_epoch_mismatch"
   | "state_counter_gap"
+  | "post_sequence_mismatch"
   | "checkpoint_ahead_of_log"
   | "checkpoint_disagreement"
   | "head_mismatch";
@@ -179,6 +200,8 @@ export async function auditGroup(provider: Provider, groupAddress: string, optio
   const enclaves: AuditedEnclave[] = [];
   let epoch = 0n;
   let counter = 0n;
+  /** Each enclave's next post number in the current epoch (numbers restart at 0 in every epoch). */
+  const postSequences = new Map<string, bigint>();
   let handshakes = 0;
   const checkpoints = new Map<bigint, Map<Hex, Hex>>();
 
@@ -242,6 +265,7 @@ export async function auditGroup(provider: Provider, groupAddress: string, optio
         if (signature === undefined) find("calldata_unavailable", `handshake of epoch ${logged}: no direct call carries its signature`, log);
         else checkSignature("Handshake", { epoch: logged, handshakeHash: keccak256(args.handshake) }, signature, args.sender, `handshake of epoch ${logged}`, log);
         epoch = logged + 1n;
+        postSequences.clear();
         break;
       }
       case "CiphertextPosted":
@@ -254,14 +278,29 @@ export async function auditGroup(provider: Provider, groupAddress: string, optio
         if (logged !== epoch) find("ciphertext_epoch_mismatch", `entry ${first} is in epoch ${logged}, the handshake log is at epoch ${epoch}`, log);
         requireActive(args.sender, `entry ${first}`, log);
         const call = await callOf(log);
-        const expectedName = batch ? "postCiphertextBatch" : "postCiphertext";
-        if (!call || call.name !== expectedName) {
-          find("calldata_unavailable", `entry ${first}: no direct ${expectedName} call carries its signature`, log);
+        const expectedNames = batch ? ["postCiphertextBatch"] : ["postCiphertext", "postSnapshot"];
+        // Each signed post is accepted once: an enclave's posts of an epoch carry the numbers 0, 1, 2, … in order.
+        const takeSequence = (sequence: bigint, taken: bigint) => {
+          const sender = lowerHex(args.sender);
+          const expected = postSequences.get(sender) ?? 0n;
+          if (sequence !== expected) find("post_sequence_mismatch", `entry ${first} by ${sender} carries post number ${sequence}, expected ${expected}`, log);
+          postSequences.set(sender, sequence + taken);
+        };
+        if (!call || !expectedNames.includes(call.name)) {
+          find("calldata_unavailable", `entry ${first}: no direct ${expectedNames.join(" or ")} call carries its signature`, log);
         } else if (batch) {
           const payloadsHash = keccak256(concat((args.ciphertexts as string[]).map((c) => keccak256(c))));
-          checkSignature("CiphertextBatch", { epoch: logged, payloadsHash }, call.args.signature, args.sender, `batch at entry ${first}`, log);
+          const firstSequence = BigInt(call.args.firstSequence);
+          checkSignature("CiphertextBatch", { epoch: logged, firstSequence, payloadsHash }, call.args.signature, args.sender, `batch at entry ${first}`, log);
+          takeSequence(firstSequence, count);
+        } else if (call.name === "postSnapshot") {
+          const position = BigInt(call.args.stateCounter);
+          if (position !== first) find("state_counter_gap", `snapshot signed for entry ${position} logged as entry ${first}`, log);
+          checkSignature("Snapshot", { epoch: logged, stateCounter: position, payloadHash: keccak256(args.ciphertext) }, call.args.signature, args.sender, `snapshot at entry ${first}`, log);
         } else {
-          checkSignature("Ciphertext", { epoch: logged, payloadHash: keccak256(args.ciphertext) }, call.args.signature, args.sender, `entry ${first}`, log);
+          const sequence = BigInt(call.args.sequence);
+          checkSignature("Ciphertext", { epoch: logged, sequence, payloadHash: keccak256(args.ciphertext) }, call.args.signature, args.sender, `entry ${first}`, log);
+          takeSequence(sequence, 1n);
         }
         counter = first + count - 1n;
         break;

@@ -137,11 +137,18 @@ export const EIP712_TYPES = {
   ],
   Ciphertext: [
     { name: "epoch", type: "uint64" },
+    { name: "sequence", type: "uint64" },
     { name: "payloadHash", type: "bytes32" },
   ],
   CiphertextBatch: [
     { name: "epoch", type: "uint64" },
+    { name: "firstSequence", type: "uint64" },
     { name: "payloadsHash", type: "bytes32" },
+  ],
+  Snapshot: [
+    { name: "epoch", type: "uint64" },
+    { name: "stateCounter", type: "uint64" },
+    { name: "payloadHash", type: "bytes32" },
   ],
   Checkpoint: [
     { name: "stateCounter", type: "uint64" },
@@ -561,7 +568,7 @@ export interface StateSubmitResult {
   entry: Hex;
   /** The contract's epoch the entry is made for (MLS epoch + 1). */
   epoch: string;
-  /** Enclave signature of Ciphertext(epoch, keccak256(entry)). */
+  /** Enclave signature of Ciphertext(epoch, producerSequence, keccak256(entry)). */
   signature: Hex;
   /** keccak256(payload ‖ sender ‖ nonce u64 BE). */
   commandId: Hex;
@@ -569,7 +576,10 @@ export interface StateSubmitResult {
   nonce: string;
   /** The producing enclave (this one): its address is in the entry's header and AAD. */
   producer: Hex;
-  /** This enclave's sequence number of the entry in the epoch (from 0); entries apply only in this order. */
+  /**
+   * This enclave's sequence number of the entry in the epoch (from 0); entries apply only in this order, and it is
+   * the post number `postCiphertext` takes (the contract accepts each number once).
+   */
   producerSequence: string;
 }
 
@@ -673,17 +683,20 @@ export interface EnclaveMethods {
 }
 
 export interface StateSnapshotResult {
-  /** Log entry (version 0x02) for AnonifyGroup.postCiphertext; must become entry stateCounter + 1. */
+  /** Log entry (version 0x02) for AnonifyGroup.postSnapshot at position stateCounter + 1 (the only one it takes). */
   entry: Hex;
   epoch: string;
-  /** Enclave signature of Ciphertext(epoch, keccak256(entry)). */
+  /** Enclave signature of Snapshot(epoch, stateCounter + 1, keccak256(entry)). */
   signature: Hex;
   /** The lastApplied the snapshot holds. */
   stateCounter: string;
 }
 
 export interface StateSignBatchParams {
-  /** 1..128 (AnonifyGroup.MAX_BATCH_SIZE) entries from this enclave's state_submit, in log order. */
+  /**
+   * 1..128 (AnonifyGroup.MAX_BATCH_SIZE) entries from this enclave's state_submit, in the order of their producer
+   * sequences without a gap (the batch takes that range of the enclave's post numbers).
+   */
   entries: Hex[];
   /** The contract epoch the entries were made for (must be the group's current one). */
   epoch: string;
@@ -691,10 +704,12 @@ export interface StateSignBatchParams {
 }
 
 export interface StateSignBatchResult {
-  /** Enclave signature of CiphertextBatch(epoch, payloadsHash) for AnonifyGroup.postCiphertextBatch. */
+  /** Enclave signature of CiphertextBatch(epoch, firstSequence, payloadsHash) for AnonifyGroup.postCiphertextBatch. */
   signature: Hex;
   /** keccak256(keccak256(entries[0]) ‖ … ‖ keccak256(entries[n-1])). */
   payloadsHash: Hex;
+  /** The producer sequence of entries[0]: the batch's first post number. */
+  firstSequence: string;
 }
 
 // ---------------------------------------------------------------------------------------------

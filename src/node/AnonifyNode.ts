@@ -295,7 +295,7 @@ export class AnonifyNode {
         batchWindowMs: this.options.batchWindowMs,
         // Builds without state_sign_batch post every entry alone.
         signBatch: (await hasStateMethod(this.enclave, "state_sign_batch"))
-          ? async (epoch, entries) => (await callState(this.enclave, "state_sign_batch", { entries, epoch, domain: this.domain })).signature
+          ? async (epoch, entries) => callState(this.enclave, "state_sign_batch", { entries, epoch, domain: this.domain })
           : undefined,
       },
     );

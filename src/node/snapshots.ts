@@ -2,13 +2,15 @@
  * State handover to late joiners through the log. An enclave that joins after commands were logged cannot read
  * them (they are encrypted under epoch keys it never had), so after every external join a member posts a
  * snapshot entry: the whole ledger as of its `lastApplied`, encrypted under the current epoch's key and signed by
- * the enclave (`state_snapshot`, PROTOCOL.md). It must become entry `lastApplied + 1`; the newcomer adopts it, every
- * other member checks it equals its own state (a divergence shows as `snapshot mismatch`).
+ * the enclave (`state_snapshot`, PROTOCOL.md) for the one position it can take, entry `lastApplied + 1`
+ * (`postSnapshot` refuses it anywhere else, so it is accepted once); the newcomer adopts it, every other member checks
+ * it equals its own state (a divergence shows as `snapshot mismatch`).
  *
  * Who posts: every member schedules a post when it applies an external join, staggered by its leaf index (leaf 0
  * at once, leaf k after k x `staggerMs`), and drops it as soon as any valid snapshot entry (`checked` or
  * `adopted`) is applied after the join. So the lowest live leaf posts, and an offline member only delays it. A
- * snapshot that lost its counter to another entry (`snapshot mismatch` on its own node) is posted again at once.
+ * snapshot whose position another entry took first (the contract's `SnapshotPositionMismatch`) is posted again at
+ * once.
  */
 import type { Contract } from "ethers";
 import type { Eip712DomainParams, Hex } from "../enclave/protocol";
@@ -119,7 +121,8 @@ export class SnapshotHandover {
     try {
       const snapshot = await callState(this.ctx.enclave(), "state_snapshot", { domain: this.ctx.domain });
       this.lastPosted = snapshot.entry.toLowerCase();
-      const outcome = await this.ctx.sender.send(this.ctx.group, "postCiphertext", [snapshot.epoch, snapshot.entry, snapshot.signature]);
+      const position = BigInt(snapshot.stateCounter) + 1n;
+      const outcome = await this.ctx.sender.send(this.ctx.group, "postSnapshot", [snapshot.epoch, position, snapshot.entry, snapshot.signature]);
       if (!outcome.ok) {
         if (this.due !== undefined) this.due.dueAt = Date.now();
         throw new NodeError("snapshot_refused", `the group refused the snapshot entry: ${outcome.revert.name}(${outcome.revert.args.map(String).join(", ")})`, 409);

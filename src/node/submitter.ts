@@ -35,10 +35,10 @@ export interface SubmitterOptions {
   /** Poll interval while waiting for the node to catch up. Default 100 ms. */
   pollIntervalMs?: number;
   /**
-   * Signs `CiphertextBatch{epoch, payloadsHash}` for entries this enclave produced; without it every entry is
-   * posted alone.
+   * Signs `CiphertextBatch{epoch, firstSequence, payloadsHash}` for entries this enclave produced (consecutive
+   * producer sequences); without it every entry is posted alone.
    */
-  signBatch?: (epoch: string, entries: Hex[]) => Promise<Hex>;
+  signBatch?: (epoch: string, entries: Hex[]) => Promise<{ signature: Hex; firstSequence: string }>;
 }
 
 /** Throws NodeError("invalid_options") for a batch size the contract cannot take or a negative window. */
@@ -220,12 +220,13 @@ export class Submitter {
       const epoch = submittedOf(this.queue[0]).epoch;
       const max = this.options.signBatch === undefined ? 1 : Math.min(this.options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, MAX_BATCH_SIZE);
       // In producer-sequence order, not queue order: a command re-sealed after an epoch change keeps its place in
-      // the queue but numbers after the commands sealed for the new epoch meanwhile, and appliers refuse an entry
-      // that comes before its predecessor (out of sequence). A join storm makes exactly this interleaving.
-      const batch = this.queue
-        .filter((q) => submittedOf(q).epoch === epoch)
-        .sort(bySequence)
-        .slice(0, max);
+      // the queue but numbers after the commands sealed for the new epoch meanwhile, and the contract takes an
+      // enclave's posts only in that order (a batch as one run of numbers). A join storm makes exactly this
+      // interleaving.
+      const batch = consecutiveRun(
+        this.queue.filter((q) => submittedOf(q).epoch === epoch).sort(bySequence),
+        max,
+      );
       try {
         await this.post(epoch, batch);
       } catch (error) {
@@ -242,11 +243,12 @@ export class Submitter {
     const entries = batch.map((q) => submittedOf(q).entry);
     let outcome;
     if (batch.length === 1) {
-      outcome = await this.ctx.sender.send(this.ctx.group, "postCiphertext", [epoch, entries[0], submittedOf(batch[0]).signature]);
+      const submitted = submittedOf(batch[0]);
+      outcome = await this.ctx.sender.send(this.ctx.group, "postCiphertext", [epoch, submitted.producerSequence, entries[0], submitted.signature]);
     } else {
-      let signature: Hex;
+      let signed: { signature: Hex; firstSequence: string };
       try {
-        signature = await this.options.signBatch!(epoch, entries);
+        signed = await this.options.signBatch!(epoch, entries);
       } catch (error) {
         // The enclave already follows a newer epoch than the entries': the contract would refuse them too.
         if (error instanceof EnclaveError && error.code === "epoch_mismatch") {
@@ -256,7 +258,7 @@ export class Submitter {
         }
         throw error;
       }
-      outcome = await this.ctx.sender.send(this.ctx.group, "postCiphertextBatch", [epoch, entries, signature]);
+      outcome = await this.ctx.sender.send(this.ctx.group, "postCiphertextBatch", [epoch, signed.firstSequence, entries, signed.signature]);
     }
     if (outcome.ok) {
       const first = postedCounter(outcome.receipt.logs);
@@ -271,7 +273,9 @@ export class Submitter {
       this.ctx.logger.info(`posted ${batch.length} entr${batch.length === 1 ? "y" : "ies"} in epoch ${epoch} (tx ${outcome.receipt.hash})`);
       return;
     }
-    if (outcome.revert.name === "EpochMismatch" || outcome.revert.name === "RevertedOnChain") {
+    // PostSequenceMismatch: an earlier entry of ours never landed (its post failed), so this one's number is not the
+    // contract's next; sealed again, it takes the number the log waits for.
+    if (outcome.revert.name === "EpochMismatch" || outcome.revert.name === "RevertedOnChain" || outcome.revert.name === "PostSequenceMismatch") {
       for (const q of batch) this.stale.add(q); // none of these entries is on chain
       for (const q of batch) await this.resubmit(q, outcome.revert.name);
       return;
@@ -401,6 +405,13 @@ export class Submitter {
 function bySequence(a: Queued, b: Queued): number {
   const d = BigInt(submittedOf(a).producerSequence) - BigInt(submittedOf(b).producerSequence);
   return d < 0n ? -1 : d > 0n ? 1 : 0;
+}
+
+/** The longest prefix (at most `max`) of `sorted` whose producer sequences follow each other without a gap. */
+function consecutiveRun(sorted: Queued[], max: number): Queued[] {
+  let end = 1;
+  while (end < Math.min(sorted.length, max) && BigInt(submittedOf(sorted[end]).producerSequence) === BigInt(submittedOf(sorted[end - 1]).producerSequence) + 1n) end++;
+  return sorted.slice(0, end);
 }
 
 /** The enclave's entry of a queued command (every queued command has one: it is queued after state_submit). */

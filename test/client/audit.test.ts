@@ -29,10 +29,11 @@ describe("client: anonify:audit", function () {
     const epoch = await f.group.currentEpoch();
     for (let i = 0; i < 3; i++) {
       const entry = randomBytes(80);
-      await (await f.group.connect(f.relayer).postCiphertext(epoch, entry, await a.signCiphertext(f.domain, epoch, entry))).wait();
+      const sequence = BigInt(i); // a's posts 0, 1, 2 of the epoch
+      await (await f.group.connect(f.relayer).postCiphertext(epoch, sequence, entry, await a.signCiphertext(f.domain, epoch, entry, sequence))).wait();
     }
     const batch = [randomBytes(40), randomBytes(50)];
-    await (await f.group.connect(f.relayer).postCiphertextBatch(epoch, batch, await b.signCiphertextBatch(f.domain, epoch, batch))).wait();
+    await (await f.group.connect(f.relayer).postCiphertextBatch(epoch, 0n, batch, await b.signCiphertextBatch(f.domain, epoch, batch, 0n))).wait();
     const stateHash = keccak256(toUtf8Bytes("state at 5"));
     for (const enclave of [a, b, c]) {
       await (await f.group.connect(f.relayer).postCheckpoint(5n, stateHash, await enclave.signCheckpoint(f.domain, 5n, stateHash))).wait();
@@ -43,7 +44,8 @@ describe("client: anonify:audit", function () {
     await (await f.group.connect(f.relayer).postHandshake(epoch, handshake, await a.signHandshake(f.domain, epoch, handshake))).wait();
     const next = epoch + 1n;
     const entry = randomBytes(30);
-    await (await f.group.connect(f.relayer).postCiphertext(next, entry, await b.signCiphertext(f.domain, next, entry))).wait();
+    // b's batch took its numbers 0 and 1 of the previous epoch; the new epoch starts again at 0.
+    await (await f.group.connect(f.relayer).postCiphertext(next, 0n, entry, await b.signCiphertext(f.domain, next, entry, 0n))).wait();
     return { f, a, b, c };
   }
 

@@ -106,7 +106,8 @@ describe("client: enclave trust check against the roster", function () {
     const epoch = BigInt(await f.group.currentEpoch());
     for (let i = 0; i < 2; i++) {
       const ciphertext = randomBytes(64);
-      await (await f.group.connect(f.relayer).postCiphertext(epoch, ciphertext, await first.signCiphertext(f.domain, epoch, ciphertext))).wait();
+      const sequence = BigInt(i); // first's posts 0 and 1 of the epoch
+      await (await f.group.connect(f.relayer).postCiphertext(epoch, sequence, ciphertext, await first.signCiphertext(f.domain, epoch, ciphertext, sequence))).wait();
     }
     const post = async (enclave: EnclaveKeys, counter: bigint, hash: string) =>
       (await f.group.connect(f.relayer).postCheckpoint(counter, hash, await enclave.signCheckpoint(f.domain, counter, hash))).wait();

@@ -51,7 +51,13 @@ import { type ChildHandle, HARDHAT_MNEMONIC, deployGroupOverRpc, freePort, start
 const ADMIN_DELAY = 3600;
 const account = (i: number, provider: JsonRpcProvider) => HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).connect(provider);
 const HANDSHAKE_TYPES = { Handshake: [{ name: "epoch", type: "uint64" }, { name: "handshakeHash", type: "bytes32" }] };
-const CIPHERTEXT_TYPES = { Ciphertext: [{ name: "epoch", type: "uint64" }, { name: "payloadHash", type: "bytes32" }] };
+const CIPHERTEXT_TYPES = {
+  Ciphertext: [
+    { name: "epoch", type: "uint64" },
+    { name: "sequence", type: "uint64" },
+    { name: "payloadHash", type: "bytes32" },
+  ],
+};
 /** Distinctive amounts (the plaintext scan must not match by accident). */
 const AMOUNTS = { supply: 700_001n, aliceToBob: 123_461n, bobToCarol: 54_329n, carolToAlice: 21_013n, afterTamper: 8_111n, afterRemoval: 6_007n };
 
@@ -314,8 +320,10 @@ describe("end to end: hardhat node + 3 TEE node processes + client SDK", functio
     const tampered = Uint8Array.from(original);
     tampered[20] ^= 0x01;
     const epoch = BigInt(await group.currentEpoch());
-    const signature = await rogueKey.signTypedData(domain, CIPHERTEXT_TYPES, { epoch, payloadHash: keccak256(tampered) });
-    const posted = await (await group.connect(deployer).getFunction("postCiphertext")(epoch, tampered, signature)).wait();
+    // The rogue member's next post number (audit F-5: the contract takes each number once).
+    const sequence = BigInt(await group.nextPostSequence(rogueKey.address, epoch));
+    const signature = await rogueKey.signTypedData(domain, CIPHERTEXT_TYPES, { epoch, sequence, payloadHash: keccak256(tampered) });
+    const posted = await (await group.connect(deployer).getFunction("postCiphertext")(epoch, sequence, tampered, signature)).wait();
     // From the receipt: a snapshot entry may land right after it.
     const postedLog = posted!.logs.map((l: { topics: readonly string[]; data: string }) => group.interface.parseLog(l)).find((l: LogDescription | null) => l?.name === "CiphertextPosted");
     const tamperedCounter = postedLog!.args.stateCounter as bigint;

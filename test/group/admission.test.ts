@@ -298,11 +298,13 @@ describe("AnonifyGroup: admission (audit F-2)", function () {
       for (let round = 0; round < 5; round++) {
         const epoch = await f.group.currentEpoch();
         const ciphertext = randomBytes(48);
-        const signature = await f.alice.signCiphertext(f.domain, epoch, ciphertext);
+        // Nothing moves the epoch, so Alice's posts are numbers 0, 1, 2, … of it.
+        const sequence = BigInt(round);
+        const signature = await f.alice.signCiphertext(f.domain, epoch, ciphertext, sequence);
         // The PoC's attacker: a fresh enclave identity (new key, valid report) per round.
         await expect(join(f, new EnclaveKeys(), { from: f.outsider })).to.be.revertedWithCustomError(f.group, "NotAnOperator");
         await expect(join(f, new EnclaveKeys(), { from: f.admin })).to.be.revertedWithCustomError(f.group, "OperatorCapReached");
-        await expect(f.group.connect(f.relayer).postCiphertext(epoch, ciphertext, signature)).to.emit(f.group, "CiphertextPosted");
+        await expect(f.group.connect(f.relayer).postCiphertext(epoch, sequence, ciphertext, signature)).to.emit(f.group, "CiphertextPosted");
       }
       expect(await f.group.currentEpoch()).to.equal(1n);
       expect(await f.group.activeEnclaveCount()).to.equal(1n);

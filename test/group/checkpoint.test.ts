@@ -11,7 +11,7 @@ async function logOfFive() {
   const bob = await joinedEnclave(f);
   const epoch = await f.group.currentEpoch();
   const batch = Array.from({ length: 5 }, () => randomBytes(40));
-  await f.group.postCiphertextBatch(epoch, batch, await alice.signCiphertextBatch(f.domain, epoch, batch));
+  await f.group.postCiphertextBatch(epoch, 0n, batch, await alice.signCiphertextBatch(f.domain, epoch, batch, 0n));
   return { ...f, alice, bob };
 }
 

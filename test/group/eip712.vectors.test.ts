@@ -3,8 +3,8 @@ import path from "node:path";
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers, network } from "hardhat";
-import { TypedDataEncoder, Wallet, keccak256, recoverAddress, toUtf8Bytes } from "ethers";
-import { CHECKPOINT_TYPES, CIPHERTEXT_BATCH_TYPES, CIPHERTEXT_TYPES, HANDSHAKE_TYPES } from "./helpers/enclaveKeys";
+import { TypedDataEncoder, Wallet, concat, keccak256, recoverAddress, toUtf8Bytes } from "ethers";
+import { CHECKPOINT_TYPES, CIPHERTEXT_BATCH_TYPES, CIPHERTEXT_TYPES, HANDSHAKE_TYPES, SNAPSHOT_TYPES } from "./helpers/enclaveKeys";
 import { simulationGroupFixture } from "./helpers/fixtures";
 
 /**
@@ -25,7 +25,20 @@ const TYPES: Record<string, Record<string, { name: string; type: string }[]>> = 
   Handshake: HANDSHAKE_TYPES,
   Ciphertext: CIPHERTEXT_TYPES,
   CiphertextBatch: CIPHERTEXT_BATCH_TYPES,
+  Snapshot: SNAPSHOT_TYPES,
   Checkpoint: CHECKPOINT_TYPES,
+};
+
+/**
+ * The type strings of contracts/group/AnonifyMessages.sol, pinned here as well as in the file: a ciphertext or batch
+ * signature names the signer's post sequence number and a snapshot its log position (audit F-5).
+ */
+const TYPE_STRINGS: Record<string, string> = {
+  Handshake: "Handshake(uint64 epoch,bytes32 handshakeHash)",
+  Ciphertext: "Ciphertext(uint64 epoch,uint64 sequence,bytes32 payloadHash)",
+  CiphertextBatch: "CiphertextBatch(uint64 epoch,uint64 firstSequence,bytes32 payloadsHash)",
+  Snapshot: "Snapshot(uint64 epoch,uint64 stateCounter,bytes32 payloadHash)",
+  Checkpoint: "Checkpoint(uint64 stateCounter,bytes32 stateHash)",
 };
 
 /** The group's runtime code placed at the vector's `verifyingContract` (EIP712 rebuilds the domain for that address). */
@@ -39,6 +52,12 @@ async function groupAtVectorAddress() {
 describe("AnonifyGroup: EIP-712 vectors", function () {
   it("the key, type strings and domain separator are what the file says", function () {
     expect(new Wallet(vector.privateKey).address).to.equal(vector.address);
+    // Every message type is in the file, with the contract's type string, and has at least one message.
+    expect(Object.keys(vector.typeHashes)).to.have.members(Object.keys(TYPE_STRINGS));
+    for (const [name, encodeType] of Object.entries(TYPE_STRINGS)) {
+      expect(vector.typeHashes[name].encodeType).to.equal(encodeType);
+      expect(vector.messages.some((m) => m.primaryType === name), name).to.equal(true);
+    }
     for (const [name, { encodeType, typeHash }] of Object.entries(vector.typeHashes)) {
       expect(TypedDataEncoder.from(TYPES[name]).encodeType(name)).to.equal(encodeType);
       expect(keccak256(toUtf8Bytes(encodeType))).to.equal(typeHash);
@@ -66,10 +85,15 @@ describe("AnonifyGroup: EIP-712 vectors", function () {
         digest = await group.handshakeDigest(m.value.epoch, m.payloads![0]);
       } else if (m.primaryType === "Ciphertext") {
         expect(keccak256(m.payloads![0])).to.equal(m.value.payloadHash);
-        digest = await group.ciphertextDigest(m.value.epoch, m.payloads![0]);
+        digest = await group.ciphertextDigest(m.value.epoch, m.value.sequence, m.payloads![0]);
       } else if (m.primaryType === "CiphertextBatch") {
-        digest = await group.ciphertextBatchDigest(m.value.epoch, m.payloads!);
+        expect(keccak256(concat(m.payloads!.map((p) => keccak256(p))))).to.equal(m.value.payloadsHash);
+        digest = await group.ciphertextBatchDigest(m.value.epoch, m.value.firstSequence, m.payloads!);
+      } else if (m.primaryType === "Snapshot") {
+        expect(keccak256(m.payloads![0])).to.equal(m.value.payloadHash);
+        digest = await group.snapshotDigest(m.value.epoch, m.value.stateCounter, m.payloads![0]);
       } else {
+        expect(m.primaryType).to.equal("Checkpoint");
         digest = await group.checkpointDigest(m.value.stateCounter, m.value.stateHash);
       }
       expect(digest).to.equal(m.digest);

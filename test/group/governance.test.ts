@@ -175,7 +175,7 @@ describe("AnonifyGroup: governance", function () {
       expect(await f.group.activeEnclaveCount()).to.equal(2n);
       const epoch = await f.group.currentEpoch();
       const ct = randomBytes(10);
-      await expect(f.group.postCiphertext(epoch, ct, await f.alice.signCiphertext(f.domain, epoch, ct))).to.emit(f.group, "CiphertextPosted");
+      await expect(f.group.postCiphertext(epoch, 0n, ct, await f.alice.signCiphertext(f.domain, epoch, ct, 0n))).to.emit(f.group, "CiphertextPosted");
     });
 
     it("audit F-1b: a disallow and re-allow in one block leaves no window for an outsider's eviction between them", async function () {
@@ -230,7 +230,7 @@ describe("AnonifyGroup: governance", function () {
       // The reinstated member posts again (e.g. the snapshot a fresh enclave takes the state over from).
       const epoch = await f.group.currentEpoch();
       const ct = randomBytes(10);
-      await expect(f.group.postCiphertext(epoch, ct, await f.alice.signCiphertext(f.domain, epoch, ct)))
+      await expect(f.group.postCiphertext(epoch, 0n, ct, await f.alice.signCiphertext(f.domain, epoch, ct, 0n)))
         .to.emit(f.group, "CiphertextPosted")
         .withArgs(1n, epoch, f.alice.address, ethers.hexlify(ct));
     });
@@ -261,7 +261,7 @@ describe("AnonifyGroup: governance", function () {
       const f = await loadFixture(oneMember);
       const epoch = await f.group.currentEpoch();
       const before = randomBytes(64);
-      await f.group.postCiphertext(epoch, before, await f.alice.signCiphertext(f.domain, epoch, before));
+      await f.group.postCiphertext(epoch, 0n, before, await f.alice.signCiphertext(f.domain, epoch, before, 0n));
 
       await f.verifier.connect(f.admin).setMrenclaveAllowed(MRENCLAVE_V2, true);
       const successor = new EnclaveKeys();
@@ -273,10 +273,12 @@ describe("AnonifyGroup: governance", function () {
 
       const next = await f.group.currentEpoch();
       const after = randomBytes(64);
-      await expect(f.group.postCiphertext(next, after, await successor.signCiphertext(f.domain, next, after)))
+      await expect(f.group.postCiphertext(next, 0n, after, await successor.signCiphertext(f.domain, next, after, 0n)))
         .to.emit(f.group, "CiphertextPosted")
         .withArgs(2n, next, successor.address, ethers.hexlify(after));
-      await expect(f.group.postCiphertext(next, after, await f.alice.signCiphertext(f.domain, next, after)))
+      // Post number 0 of the new epoch would be Alice's next, but she is revoked.
+      expect(await f.group.nextPostSequence(f.alice.address, next)).to.equal(0n);
+      await expect(f.group.postCiphertext(next, 0n, after, await f.alice.signCiphertext(f.domain, next, after, 0n)))
         .to.be.revertedWithCustomError(f.group, "EnclaveWasRevoked")
         .withArgs(f.alice.address);
       expect(await f.group.activeEnclaveCount()).to.equal(1n);

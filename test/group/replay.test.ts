@@ -2,7 +2,15 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ethers } from "hardhat";
 import { keccak256, randomBytes, verifyTypedData, type TypedDataDomain } from "ethers";
-import { CHECKPOINT_TYPES, CIPHERTEXT_BATCH_TYPES, CIPHERTEXT_TYPES, HANDSHAKE_TYPES, groupDomain, payloadsHash } from "./helpers/enclaveKeys";
+import {
+  CHECKPOINT_TYPES,
+  CIPHERTEXT_BATCH_TYPES,
+  CIPHERTEXT_TYPES,
+  HANDSHAKE_TYPES,
+  SNAPSHOT_TYPES,
+  groupDomain,
+  payloadsHash,
+} from "./helpers/enclaveKeys";
 import { EnclaveKeys } from "./helpers/enclaveKeys";
 import { TEST_ADMIN_DELAY, expectUnchanged, join, joinArguments, simulationGroupFixture, type GroupFixture } from "./helpers/fixtures";
 
@@ -74,14 +82,18 @@ describe("AnonifyGroup: replay across contracts and chains", function () {
     const { f, g, alice } = await loadFixture(twoGroupsOneEnclave);
     const epoch = await f.group.currentEpoch();
     const ciphertext = randomBytes(200);
-    const signatureForF = await alice.signCiphertext(f.domain, epoch, ciphertext);
-    await f.group.postCiphertext(epoch, ciphertext, signatureForF);
-    const signer = recovered(g.domain, CIPHERTEXT_TYPES, { epoch, payloadHash: keccak256(ciphertext) }, signatureForF);
+    const signatureForF = await alice.signCiphertext(f.domain, epoch, ciphertext, 0n);
+    await f.group.postCiphertext(epoch, 0n, ciphertext, signatureForF);
+    // Alice has not posted in g, so post number 0 is hers to take there: only the domain refuses the replay.
+    expect(await g.group.nextPostSequence(alice.address, epoch)).to.equal(0n);
+    const signer = recovered(g.domain, CIPHERTEXT_TYPES, { epoch, sequence: 0n, payloadHash: keccak256(ciphertext) }, signatureForF);
+    expect(signer).to.not.equal(alice.address);
     await expectUnchanged(g.group, [alice.address], async () => {
-      await expect(g.group.postCiphertext(epoch, ciphertext, signatureForF))
+      await expect(g.group.postCiphertext(epoch, 0n, ciphertext, signatureForF))
         .to.be.revertedWithCustomError(g.group, "EnclaveNotRegistered")
         .withArgs(signer);
     });
+    expect(await g.group.nextPostSequence(alice.address, epoch)).to.equal(0n);
   });
 
   it("a checkpoint signed for another group is refused", async function () {
@@ -89,7 +101,7 @@ describe("AnonifyGroup: replay across contracts and chains", function () {
     const epoch = await f.group.currentEpoch();
     for (const target of [f, g]) {
       const c = randomBytes(10);
-      await target.group.postCiphertext(epoch, c, await alice.signCiphertext(target.domain, epoch, c));
+      await target.group.postCiphertext(epoch, 0n, c, await alice.signCiphertext(target.domain, epoch, c, 0n));
     }
     const stateHash = keccak256("0x1234");
     const signatureForF = await alice.signCheckpoint(f.domain, 1n, stateHash);
@@ -101,32 +113,61 @@ describe("AnonifyGroup: replay across contracts and chains", function () {
     });
   });
 
-  it("signatures made for another chain id are refused (handshake, ciphertext, batch)", async function () {
+  it("signatures made for another chain id are refused (handshake, ciphertext, batch, snapshot)", async function () {
     const { f, alice, chainId } = await loadFixture(twoGroupsOneEnclave);
     const otherChain: TypedDataDomain = { ...f.domain, chainId: chainId + 1n };
     const epoch = await f.group.currentEpoch();
     const handshake = randomBytes(80);
     const ciphertext = randomBytes(200);
     const batch = [randomBytes(20), randomBytes(30)];
+    const snapshot = randomBytes(120);
     const handshakeSignature = await alice.signHandshake(otherChain, epoch, handshake);
-    const ciphertextSignature = await alice.signCiphertext(otherChain, epoch, ciphertext);
-    const batchSignature = await alice.signCiphertextBatch(otherChain, epoch, batch);
+    const ciphertextSignature = await alice.signCiphertext(otherChain, epoch, ciphertext, 0n);
+    const batchSignature = await alice.signCiphertextBatch(otherChain, epoch, batch, 0n);
+    const snapshotSignature = await alice.signSnapshot(otherChain, epoch, 1n, snapshot);
     await expectUnchanged(f.group, [alice.address], async () => {
       await expect(f.group.postHandshake(epoch, handshake, handshakeSignature))
         .to.be.revertedWithCustomError(f.group, "EnclaveNotRegistered")
         .withArgs(recovered(f.domain, HANDSHAKE_TYPES, { epoch, handshakeHash: keccak256(handshake) }, handshakeSignature));
-      await expect(f.group.postCiphertext(epoch, ciphertext, ciphertextSignature))
+      await expect(f.group.postCiphertext(epoch, 0n, ciphertext, ciphertextSignature))
         .to.be.revertedWithCustomError(f.group, "EnclaveNotRegistered")
-        .withArgs(recovered(f.domain, CIPHERTEXT_TYPES, { epoch, payloadHash: keccak256(ciphertext) }, ciphertextSignature));
-      await expect(f.group.postCiphertextBatch(epoch, batch, batchSignature))
+        .withArgs(recovered(f.domain, CIPHERTEXT_TYPES, { epoch, sequence: 0n, payloadHash: keccak256(ciphertext) }, ciphertextSignature));
+      await expect(f.group.postCiphertextBatch(epoch, 0n, batch, batchSignature))
         .to.be.revertedWithCustomError(f.group, "EnclaveNotRegistered")
-        .withArgs(recovered(f.domain, CIPHERTEXT_BATCH_TYPES, { epoch, payloadsHash: payloadsHash(batch) }, batchSignature));
+        .withArgs(recovered(f.domain, CIPHERTEXT_BATCH_TYPES, { epoch, firstSequence: 0n, payloadsHash: payloadsHash(batch) }, batchSignature));
+      await expect(f.group.postSnapshot(epoch, 1n, snapshot, snapshotSignature))
+        .to.be.revertedWithCustomError(f.group, "EnclaveNotRegistered")
+        .withArgs(recovered(f.domain, SNAPSHOT_TYPES, { epoch, stateCounter: 1n, payloadHash: keccak256(snapshot) }, snapshotSignature));
     });
     // The very same messages signed for this chain go through: the chain id alone made the difference.
-    await expect(f.group.postCiphertext(epoch, ciphertext, await alice.signCiphertext(f.domain, epoch, ciphertext))).to.emit(
+    await expect(f.group.postSnapshot(epoch, 1n, snapshot, await alice.signSnapshot(f.domain, epoch, 1n, snapshot))).to.emit(
       f.group,
       "CiphertextPosted",
     );
+    await expect(f.group.postCiphertext(epoch, 0n, ciphertext, await alice.signCiphertext(f.domain, epoch, ciphertext, 0n))).to.emit(
+      f.group,
+      "CiphertextPosted",
+    );
+    await expect(f.group.postCiphertextBatch(epoch, 1n, batch, await alice.signCiphertextBatch(f.domain, epoch, batch, 1n))).to.emit(
+      f.group,
+      "CiphertextBatchPosted",
+    );
+  });
+
+  it("a snapshot signed for another group is refused", async function () {
+    const { f, g, alice } = await loadFixture(twoGroupsOneEnclave);
+    const epoch = await f.group.currentEpoch();
+    const snapshot = randomBytes(120);
+    // Both logs are empty: position 1 is the next one in each.
+    const signatureForF = await alice.signSnapshot(f.domain, epoch, 1n, snapshot);
+    await expect(f.group.postSnapshot(epoch, 1n, snapshot, signatureForF)).to.emit(f.group, "CiphertextPosted");
+    const signer = recovered(g.domain, SNAPSHOT_TYPES, { epoch, stateCounter: 1n, payloadHash: keccak256(snapshot) }, signatureForF);
+    expect(signer).to.not.equal(alice.address);
+    await expectUnchanged(g.group, [alice.address], async () => {
+      await expect(g.group.postSnapshot(epoch, 1n, snapshot, signatureForF))
+        .to.be.revertedWithCustomError(g.group, "EnclaveNotRegistered")
+        .withArgs(signer);
+    });
   });
 
   it("the contract's domain separator is the EIP-712 hash of (\"Anonify\", \"1\", chain id, its address)", async function () {

@@ -108,11 +108,27 @@ describe("AnonifyNode batched posting (simulation, real enclaves)", function () 
 
     const signed = await callState(a.node.enclave, "state_sign_batch", { entries, epoch, domain: enclaveDomain });
     expect(signed.payloadsHash).to.equal(keccak256(concat(entries.map((e) => keccak256(e)))));
-    const types = { CiphertextBatch: [{ name: "epoch", type: "uint64" }, { name: "payloadsHash", type: "bytes32" }] };
-    const digest = TypedDataEncoder.hash(domain, types, { epoch, payloadsHash: signed.payloadsHash });
+    // The batch took a's post numbers firstSequence .. firstSequence + 3 of the epoch (audit F-5), the last it posted.
     const onChain = await ethers.getContractAt("AnonifyGroup", deployment.group);
-    expect(await onChain.ciphertextBatchDigest(epoch, entries)).to.equal(digest);
+    const firstSequence = BigInt(signed.firstSequence);
+    expect(await onChain.nextPostSequence(a.node.address, epoch)).to.equal(firstSequence + BigInt(entries.length));
+    const types = {
+      CiphertextBatch: [
+        { name: "epoch", type: "uint64" },
+        { name: "firstSequence", type: "uint64" },
+        { name: "payloadsHash", type: "bytes32" },
+      ],
+    };
+    const digest = TypedDataEncoder.hash(domain, types, { epoch, firstSequence, payloadsHash: signed.payloadsHash });
+    expect(await onChain.ciphertextBatchDigest(epoch, firstSequence, entries)).to.equal(digest);
     expect(ethers.recoverAddress(digest, signed.signature).toLowerCase()).to.equal(a.node.address.toLowerCase());
+    // The posted batch's signature is spent: anyone resubmitting it is refused (a call, so the nodes' accounts and
+    // the chain stay as they are).
+    const counterBefore = await onChain.stateCounter();
+    await expect(onChain.postCiphertextBatch.staticCall(epoch, firstSequence, entries, signed.signature))
+      .to.be.revertedWithCustomError(onChain, "PostSequenceMismatch")
+      .withArgs(ethers.getAddress(a.node.address), firstSequence + BigInt(entries.length), firstSequence);
+    expect(await onChain.stateCounter()).to.equal(counterBefore);
 
     // b's enclave did not produce these entries: it signs none of them, and changes nothing.
     const before = await callState(b.node.enclave, "state_status", {});

@@ -18,8 +18,8 @@ describe("ChainReader", function () {
     const epoch = await f.group.currentEpoch();
     const single = randomBytes(40);
     const batch = [randomBytes(10), randomBytes(20), randomBytes(30)];
-    await (await f.group.connect(f.relayer).postCiphertext(epoch, single, await enclave.signCiphertext(f.domain, epoch, single))).wait();
-    await (await f.group.connect(f.relayer).postCiphertextBatch(epoch, batch, await enclave.signCiphertextBatch(f.domain, epoch, batch))).wait();
+    await (await f.group.connect(f.relayer).postCiphertext(epoch, 0n, single, await enclave.signCiphertext(f.domain, epoch, single, 0n))).wait();
+    await (await f.group.connect(f.relayer).postCiphertextBatch(epoch, 1n, batch, await enclave.signCiphertextBatch(f.domain, epoch, batch, 1n))).wait();
 
     const confirmed = new ChainReader(ethers.provider, groupAddress, deployedAt, 1);
     const early = await confirmed.poll();
@@ -48,10 +48,10 @@ describe("ChainReader", function () {
     const groupAddress = await f.group.getAddress();
     const enclave = await joinedEnclave(f);
     const epoch = await f.group.currentEpoch();
-    const post = async (bytes: Uint8Array) =>
-      (await f.group.connect(f.relayer).postCiphertext(epoch, bytes, await enclave.signCiphertext(f.domain, epoch, bytes))).wait();
+    const post = async (bytes: Uint8Array, sequence: bigint) =>
+      (await f.group.connect(f.relayer).postCiphertext(epoch, sequence, bytes, await enclave.signCiphertext(f.domain, epoch, bytes, sequence))).wait();
     const deployedAt = await findDeploymentBlock(ethers.provider, groupAddress);
-    await post(randomBytes(20));
+    await post(randomBytes(20), 0n);
     const reader = new ChainReader(ethers.provider, groupAddress, deployedAt);
     const confirmed = new ChainReader(ethers.provider, groupAddress, deployedAt, 2);
     expect(await reader.poll()).to.have.length(3); // joined, handshake, entry 1
@@ -59,11 +59,11 @@ describe("ChainReader", function () {
     expect(reader.lastRead?.block).to.equal(canonical);
 
     const snapshot = await ethers.provider.send("evm_snapshot", []);
-    await post(randomBytes(20)); // entry 2, about to be dropped
+    await post(randomBytes(20), 1n); // entry 2, about to be dropped
     expect((await reader.poll()).map((e) => (e as CiphertextLogEntry).stateCounter)).to.deep.equal([2n]);
     await confirmed.poll(); // reads only up to head - 2: not the block that will be dropped
     await ethers.provider.send("evm_revert", [snapshot]);
-    await post(randomBytes(30)); // another entry 2 in a block of the same height
+    await post(randomBytes(30), 1n); // another entry 2 in a block of the same height (the revert also gave back post number 1)
     const error = await reader.poll().then(
       () => expect.fail("the reorg went unnoticed"),
       (e: unknown) => e,

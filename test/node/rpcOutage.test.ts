@@ -263,7 +263,7 @@ describe("RPC outages and slow RPC (hardhat node process, TCP proxy, SIGSTOP)", 
   it("a contract refusal through the guarded RPC is an answer, not an outage", async function () {
     const before = lines(a, /chain RPC unreachable/).length;
     const group = groupContract(groupAddress, a.node.provider);
-    const refusal = await group.postCiphertext.staticCall(999n, "0x01", "0x").catch((e: unknown) => e);
+    const refusal = await group.postCiphertext.staticCall(999n, 0n, "0x01", "0x").catch((e: unknown) => e);
     expect(groupRevert(refusal)?.name).to.equal("EpochMismatch");
     expect(lines(a, /chain RPC unreachable/)).to.have.length(before);
   });

@@ -6,12 +6,13 @@ import { EnclaveKeys } from "../group/helpers/enclaveKeys";
 import { MRENCLAVE_V1, MRENCLAVE_V2, RevocationReason, joinArguments, simulationGroupFixture } from "../group/helpers/fixtures";
 
 // Property: AnonifyGroup's log against a small model of it. Random sequences of joins, handshakes,
-// single and batched ciphertexts, checkpoints, revocations, evictions (by anyone after the grace
-// period, by the governor at once), reinstatements, MRENCLAVE policy changes and the passing of time,
-// from four attested enclaves (two per MRENCLAVE, really signed) and one never admitted, each
+// single and batched ciphertexts (with right and wrong post sequence numbers), snapshots (at right and
+// wrong positions), replays of accepted posts, checkpoints, revocations, evictions (by anyone after the
+// grace period, by the governor at once), reinstatements, MRENCLAVE policy changes and the passing of
+// time, from four attested enclaves (two per MRENCLAVE, really signed) and one never admitted, each
 // compared with the model: every successful call emits exactly the model's events (stateCounter
-// +1 per entry, epoch +1 per handshake or join), every refused one reverts with the model's error
-// and arguments and changes nothing.
+// +1 per entry, epoch +1 per handshake or join, post sequence +1 per ciphertext of the signer in the
+// epoch), every refused one reverts with the model's error and arguments and changes nothing.
 
 const RUNS = 100;
 const SEED = 20261121; // fixed: the coverage check below must not depend on luck
@@ -25,6 +26,8 @@ interface Model {
   counter: bigint;
   status: Status[];
   checkpoint: bigint[];
+  /** Per enclave: the epoch of its latest ciphertext post and its next post number in that epoch (audit F-5). */
+  posts: Array<{ epoch: bigint; next: bigint }>;
   v2Allowed: boolean;
   /** block.timestamp of the disallow of MRENCLAVE_V2 in force (0 while allowed). */
   v2DisallowedAt: bigint;
@@ -49,19 +52,31 @@ const member = fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 3, a
 // Evictions and reinstatements matter for the enclaves whose MRENCLAVE the policy toggles (V2).
 const byOrV2 = fc.oneof({ weight: 1, arbitrary: by }, { weight: 2, arbitrary: fc.constantFrom(2, 3) });
 const epochOffset = fc.constantFrom(0n, 0n, 0n, -1n, 1n);
+/** Off the signer's next post number (ciphertexts) or the log's next position (snapshots). */
+const sequenceOffset = fc.constantFrom(0n, 0n, 0n, 0n, -1n, 1n);
 const operation = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("join" as const), who: member, handshake: bytes(1) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("handshake" as const), who: by, offset: epochOffset, handshake: bytes(0) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("ciphertext" as const), who: by, offset: epochOffset, ciphertext: bytes(0) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant("ciphertext" as const), who: by, offset: epochOffset, skew: sequenceOffset, ciphertext: bytes(0) }),
+  },
   {
     weight: 3,
     arbitrary: fc.record({
       kind: fc.constant("batch" as const),
       who: by,
       offset: epochOffset,
+      skew: sequenceOffset,
       ciphertexts: fc.array(bytes(0), { minLength: 0, maxLength: 5 }),
     }),
   },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("snapshot" as const), who: by, offset: epochOffset, skew: sequenceOffset, snapshot: bytes(0) }),
+  },
+  // Resends an accepted ciphertext, batch or snapshot, signature and all (audit F-5: each is accepted once).
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("replay" as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("checkpoint" as const), who: by, back: fc.integer({ min: -2, max: 3 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("revoke" as const), who: by }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("evict" as const), who: byOrV2, byGovernor: fc.boolean() }) },
@@ -70,6 +85,16 @@ const operation = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("waitGracePeriod" as const) }) },
 );
 type Operation = typeof operation extends fc.Arbitrary<infer T> ? T : never;
+
+/** An accepted post as a replayer resends it: `at` is its post sequence number (ciphertexts) or position (snapshots). */
+interface Accepted {
+  kind: "ciphertext" | "batch" | "snapshot";
+  who: number;
+  epoch: bigint;
+  at: bigint;
+  payloads: Uint8Array[];
+  signature: string;
+}
 
 /** Event arguments compared as strings (addresses lower-cased, numbers in decimal, bytes as hex). */
 function normalize(value: unknown): unknown {
@@ -98,11 +123,15 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
           counter: 0n,
           status: f.enclaves.map(() => "none"),
           checkpoint: f.enclaves.map(() => 0n),
+          posts: f.enclaves.map(() => ({ epoch: 0n, next: 0n })),
           v2Allowed: true,
           v2DisallowedAt: 0n,
           v2GraceElapsed: false,
         };
         const grace = await group.evictionGracePeriod();
+        const accepted: Accepted[] = [];
+        /** The post number the contract expects next from enclave `who` in the current epoch. */
+        const nextPost = (who: number): bigint => (m.posts[who].epoch === m.epoch ? m.posts[who].next : 0n);
 
         /** The revert the model expects from the signer check (_requireActive), if any. */
         const inactive = (who: number): [string, unknown[]] | undefined =>
@@ -136,6 +165,23 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
             if (!m.v2Allowed) m.v2GraceElapsed = true;
             continue;
           }
+          if (op.kind === "replay") {
+            if (accepted.length === 0) continue;
+            const post = accepted[op.pick % accepted.length];
+            const replayer = group.connect(f.outsider);
+            const send =
+              post.kind === "ciphertext"
+                ? () => replayer.postCiphertext(post.epoch, post.at, post.payloads[0], post.signature)
+                : post.kind === "batch"
+                  ? () => replayer.postCiphertextBatch(post.epoch, post.at, post.payloads, post.signature)
+                  : () => replayer.postSnapshot(post.epoch, post.at, post.payloads[0], post.signature);
+            if (post.epoch !== m.epoch) await expectRevert(send, ["EpochMismatch", [m.epoch, post.epoch]]);
+            // A snapshot's position is behind the log now (it took it); the position is checked before the signer.
+            else if (post.kind === "snapshot") await expectRevert(send, ["SnapshotPositionMismatch", [m.counter + 1n, post.at]]);
+            else if (inactive(post.who)) await expectRevert(send, inactive(post.who)!);
+            else await expectRevert(send, ["PostSequenceMismatch", [f.enclaves[post.who].address, nextPost(post.who), post.at]]);
+            continue;
+          }
           const enclave = f.enclaves[op.who];
           const mrenclave = MRENCLAVES[op.who];
           if (op.kind === "join") {
@@ -153,36 +199,80 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
               m.status[op.who] = "active";
               m.epoch += 1n;
             }
-          } else if (op.kind === "handshake" || op.kind === "ciphertext") {
+          } else if (op.kind === "handshake") {
             const epoch = m.epoch + op.offset;
             if (epoch < 0n) continue;
-            const payload = op.kind === "handshake" ? op.handshake : op.ciphertext;
-            const send =
-              op.kind === "handshake"
-                ? async () => group.postHandshake(epoch, payload, await enclave.signHandshake(domain, epoch, payload))
-                : async () => group.postCiphertext(epoch, payload, await enclave.signCiphertext(domain, epoch, payload));
-            if (payload.length === 0) await expectRevert(send, op.kind === "handshake" ? ["HandshakeEmpty", []] : ["CiphertextEmpty", [0]]);
+            const payload = op.handshake;
+            const send = async () => group.postHandshake(epoch, payload, await enclave.signHandshake(domain, epoch, payload));
+            if (payload.length === 0) await expectRevert(send, ["HandshakeEmpty", []]);
             else if (epoch !== m.epoch) await expectRevert(send, ["EpochMismatch", [m.epoch, epoch]]);
             else if (inactive(op.who)) await expectRevert(send, inactive(op.who)!);
-            else if (op.kind === "handshake") {
+            else {
               await expectEvents(send(), [["HandshakePosted", [epoch, enclave.address, hexlify(payload)]]]);
               m.epoch += 1n;
-            } else {
+            }
+          } else if (op.kind === "ciphertext") {
+            const epoch = m.epoch + op.offset;
+            const expected = nextPost(op.who);
+            const sequence = expected + op.skew;
+            if (epoch < 0n || sequence < 0n) continue;
+            const payload = op.ciphertext;
+            let signature = "";
+            const send = async () => {
+              signature = await enclave.signCiphertext(domain, epoch, payload, sequence);
+              return group.postCiphertext(epoch, sequence, payload, signature);
+            };
+            if (payload.length === 0) await expectRevert(send, ["CiphertextEmpty", [0]]);
+            else if (epoch !== m.epoch) await expectRevert(send, ["EpochMismatch", [m.epoch, epoch]]);
+            else if (inactive(op.who)) await expectRevert(send, inactive(op.who)!);
+            else if (sequence !== expected) await expectRevert(send, ["PostSequenceMismatch", [enclave.address, expected, sequence]]);
+            else {
               m.counter += 1n;
               await expectEvents(send(), [["CiphertextPosted", [m.counter, epoch, enclave.address, hexlify(payload)]]]);
+              m.posts[op.who] = { epoch, next: sequence + 1n };
+              accepted.push({ kind: "ciphertext", who: op.who, epoch, at: sequence, payloads: [payload], signature });
             }
           } else if (op.kind === "batch") {
             const epoch = m.epoch + op.offset;
-            if (epoch < 0n) continue;
-            const send = async () => group.postCiphertextBatch(epoch, op.ciphertexts, await enclave.signCiphertextBatch(domain, epoch, op.ciphertexts));
+            const expected = nextPost(op.who);
+            const sequence = expected + op.skew;
+            if (epoch < 0n || sequence < 0n) continue;
+            let signature = "";
+            const send = async () => {
+              signature = await enclave.signCiphertextBatch(domain, epoch, op.ciphertexts, sequence);
+              return group.postCiphertextBatch(epoch, sequence, op.ciphertexts, signature);
+            };
             const firstEmpty = op.ciphertexts.findIndex((c) => c.length === 0);
             if (op.ciphertexts.length === 0) await expectRevert(send, ["BatchEmpty", []]);
             else if (firstEmpty >= 0) await expectRevert(send, ["CiphertextEmpty", [firstEmpty]]);
             else if (epoch !== m.epoch) await expectRevert(send, ["EpochMismatch", [m.epoch, epoch]]);
             else if (inactive(op.who)) await expectRevert(send, inactive(op.who)!);
+            else if (sequence !== expected) await expectRevert(send, ["PostSequenceMismatch", [enclave.address, expected, sequence]]);
             else {
               await expectEvents(send(), [["CiphertextBatchPosted", [m.counter + 1n, epoch, enclave.address, op.ciphertexts.map((c) => hexlify(c))]]]);
               m.counter += BigInt(op.ciphertexts.length);
+              m.posts[op.who] = { epoch, next: sequence + BigInt(op.ciphertexts.length) };
+              accepted.push({ kind: "batch", who: op.who, epoch, at: sequence, payloads: op.ciphertexts, signature });
+            }
+          } else if (op.kind === "snapshot") {
+            const epoch = m.epoch + op.offset;
+            const position = m.counter + 1n + op.skew;
+            if (epoch < 0n) continue;
+            const payload = op.snapshot;
+            let signature = "";
+            const send = async () => {
+              signature = await enclave.signSnapshot(domain, epoch, position, payload);
+              return group.postSnapshot(epoch, position, payload, signature);
+            };
+            if (payload.length === 0) await expectRevert(send, ["CiphertextEmpty", [0]]);
+            else if (epoch !== m.epoch) await expectRevert(send, ["EpochMismatch", [m.epoch, epoch]]);
+            else if (position !== m.counter + 1n) await expectRevert(send, ["SnapshotPositionMismatch", [m.counter + 1n, position]]);
+            else if (inactive(op.who)) await expectRevert(send, inactive(op.who)!);
+            else {
+              // A snapshot is an entry of the log; it does not use a post number of its sender.
+              m.counter += 1n;
+              await expectEvents(send(), [["CiphertextPosted", [m.counter, epoch, enclave.address, hexlify(payload)]]]);
+              accepted.push({ kind: "snapshot", who: op.who, epoch, at: position, payloads: [payload], signature });
             }
           } else if (op.kind === "checkpoint") {
             const at = m.counter - BigInt(op.back);
@@ -228,6 +318,7 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
           const record = await group.enclave(f.enclaves[i].address);
           expect(record.status).to.equal({ none: 0n, active: 1n, revoked: 2n }[m.status[i]]);
           expect(record.checkpointStateCounter).to.equal(m.checkpoint[i]);
+          expect(await group.nextPostSequence(f.enclaves[i].address, m.epoch)).to.equal(nextPost(i));
         }
       }),
       { numRuns: RUNS, seed: SEED },
@@ -238,6 +329,7 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
       "CiphertextEmpty", "CiphertextPosted", "EnclaveAlreadyRegistered", "EnclaveJoined", "EnclaveNotRegistered",
       "EnclaveRevoked", "EnclaveWasRevoked", "EpochMismatch", "HandshakeEmpty", "HandshakePosted", "MrenclaveNotAllowed",
       "MrenclaveStillAllowed", "EvictionGracePeriodRunning", "EnclaveReinstated", "EnclaveNotRevoked",
+      "PostSequenceMismatch", "SnapshotPositionMismatch",
     ]);
   });
 });

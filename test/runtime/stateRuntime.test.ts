@@ -30,7 +30,13 @@ import { admitEachOther, createGroupParams, startEnclave, tempDir } from "../enc
 
 const domain = groupDomain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
 const domainArg = domainParams(domain);
-const ciphertextTypes = { Ciphertext: [{ name: "epoch", type: "uint64" }, { name: "payloadHash", type: "bytes32" }] };
+const ciphertextTypes = {
+  Ciphertext: [
+    { name: "epoch", type: "uint64" },
+    { name: "sequence", type: "uint64" },
+    { name: "payloadHash", type: "bytes32" },
+  ],
+};
 const checkpointTypes = { Checkpoint: [{ name: "stateCounter", type: "uint64" }, { name: "stateHash", type: "bytes32" }] };
 
 type Applied = Exclude<StateApplyResult, { duplicate: true }>;
@@ -115,8 +121,11 @@ describe("State runtime through two enclave processes (simulation)", function ()
     expect(init.sender).to.equal(owner.address.toLowerCase());
     expect(init.nonce).to.equal("0");
     expect(init.epoch).to.equal("2");
-    // The enclave signed Ciphertext(epoch, keccak256(entry)) for AnonifyGroup.postCiphertext.
-    expect(verifyTypedData(domain, ciphertextTypes, { epoch: init.epoch, payloadHash: keccak256(init.entry) }, init.signature)).to.equal(addressA);
+    // The enclave signed Ciphertext(epoch, sequence, keccak256(entry)) for AnonifyGroup.postCiphertext; the post number
+    // is the entry's producer sequence, its first of the epoch.
+    expect(init.producerSequence).to.equal("0");
+    const signed = { epoch: init.epoch, sequence: init.producerSequence, payloadHash: keccak256(init.entry) };
+    expect(verifyTypedData(domain, ciphertextTypes, signed, init.signature)).to.equal(addressA);
     expect(Buffer.from(getBytes(init.entry)).toString("latin1")).to.not.include("Anonify Token");
 
     const r1 = await applyBoth(init);

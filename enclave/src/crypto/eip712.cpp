@@ -17,7 +17,7 @@ constexpr size_t kWord = 32;
 const Bytes& type_hash(const char* type) {
   static const std::map<std::string_view, Bytes> hashes = [] {
     std::map<std::string_view, Bytes> m;
-    for (const char* t : {kDomainType, kHandshakeType, kCiphertextType, kCiphertextBatchType, kCheckpointType,
+    for (const char* t : {kDomainType, kHandshakeType, kCiphertextType, kCiphertextBatchType, kSnapshotType, kCheckpointType,
                           kCommandType, kEchoReplyType, kReadType, kSubscribeType, kPolicyChangeType}) {
       m.emplace(t, keccak256(ByteView::from_string(t)));
     }
@@ -43,6 +43,14 @@ void append_uint(Bytes& out, uint64_t value) { append(out, u64_be(value, kWord))
 Bytes hash_struct_uint_word(const char* type, uint64_t value, ByteView word, const char* word_name) {
   Bytes encoded = type_hash(type);
   append_uint(encoded, value);
+  append_word(encoded, word, word_name);
+  return keccak256(encoded);
+}
+
+Bytes hash_struct_uint_uint_word(const char* type, uint64_t a, uint64_t b, ByteView word, const char* word_name) {
+  Bytes encoded = type_hash(type);
+  append_uint(encoded, a);
+  append_uint(encoded, b);
   append_word(encoded, word, word_name);
   return keccak256(encoded);
 }
@@ -81,12 +89,16 @@ Bytes handshake_struct_hash(uint64_t epoch, ByteView handshake_hash) {
   return hash_struct_uint_word(kHandshakeType, epoch, handshake_hash, "handshakeHash");
 }
 
-Bytes ciphertext_struct_hash(uint64_t epoch, ByteView payload_hash) {
-  return hash_struct_uint_word(kCiphertextType, epoch, payload_hash, "payloadHash");
+Bytes ciphertext_struct_hash(uint64_t epoch, uint64_t sequence, ByteView payload_hash) {
+  return hash_struct_uint_uint_word(kCiphertextType, epoch, sequence, payload_hash, "payloadHash");
 }
 
-Bytes ciphertext_batch_struct_hash(uint64_t epoch, ByteView payloads_hash) {
-  return hash_struct_uint_word(kCiphertextBatchType, epoch, payloads_hash, "payloadsHash");
+Bytes ciphertext_batch_struct_hash(uint64_t epoch, uint64_t first_sequence, ByteView payloads_hash) {
+  return hash_struct_uint_uint_word(kCiphertextBatchType, epoch, first_sequence, payloads_hash, "payloadsHash");
+}
+
+Bytes snapshot_struct_hash(uint64_t epoch, uint64_t state_counter, ByteView payload_hash) {
+  return hash_struct_uint_uint_word(kSnapshotType, epoch, state_counter, payload_hash, "payloadHash");
 }
 
 Bytes batch_payloads_hash(const std::vector<Bytes>& ciphertexts) {

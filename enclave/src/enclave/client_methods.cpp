@@ -37,13 +37,18 @@ eip712::Domain parse_domain(const Params& params) {
 
 Bytes struct_hash(const std::string& type, const Params& m) {
   if (type == "Handshake") return eip712::handshake_struct_hash(m.u64("epoch"), m.bytes("handshakeHash", 32));
-  if (type == "Ciphertext") return eip712::ciphertext_struct_hash(m.u64("epoch"), m.bytes("payloadHash", 32));
-  if (type == "CiphertextBatch") return eip712::ciphertext_batch_struct_hash(m.u64("epoch"), m.bytes("payloadsHash", 32));
+  if (type == "Ciphertext") {
+    return eip712::ciphertext_struct_hash(m.u64("epoch"), m.u64("sequence"), m.bytes("payloadHash", 32));
+  }
+  if (type == "CiphertextBatch") {
+    return eip712::ciphertext_batch_struct_hash(m.u64("epoch"), m.u64("firstSequence"), m.bytes("payloadsHash", 32));
+  }
+  if (type == "Snapshot") return eip712::snapshot_struct_hash(m.u64("epoch"), m.u64("stateCounter"), m.bytes("payloadHash", 32));
   if (type == "Checkpoint") return eip712::checkpoint_struct_hash(m.u64("stateCounter"), m.bytes("stateHash", 32));
   if (type == "Command") return eip712::command_struct_hash(m.bytes("sender", 20), m.u64("nonce"), m.bytes("payloadHash", 32));
   if (type == "EchoReply") return eip712::echo_reply_struct_hash(m.bytes("requestHash", 32), m.bytes("replyHash", 32));
   throw Error(ErrorCode::kInvalidParams,
-              "params.primaryType must be one of Handshake, Ciphertext, CiphertextBatch, Checkpoint, Command, EchoReply");
+              "params.primaryType must be one of Handshake, Ciphertext, CiphertextBatch, Snapshot, Checkpoint, Command, EchoReply");
 }
 
 }  // namespace

@@ -6,7 +6,6 @@
 // chose, all padded to fixed sizes (PROTOCOL.md "Padding"). Balances, the other addresses inside
 // commands, queries and epoch keys never leave the enclave in the clear.
 #include <algorithm>
-#include <set>
 
 #include "anonify/crypto/eip712.h"
 #include "anonify/crypto/keccak.h"
@@ -160,7 +159,8 @@ ANONIFY_PROTOCOL_METHOD(state_submit)(Enclave& enclave, const Params& params) {
   const runtime::EntryPosition position{self, producer_sequence(s, params, self, epoch)};
   const Bytes entry = runtime::seal_entry(keys.entry_key, scope_of(keys), position, runtime::entry_plaintext(command, domain));
   Bytes entry_hash = crypto::keccak256(entry);
-  const Bytes signature = sign_typed(enclave, domain, eip712::ciphertext_struct_hash(epoch, entry_hash));
+  // The post number the contract takes once (audit F-5) is the entry's producer sequence.
+  const Bytes signature = sign_typed(enclave, domain, eip712::ciphertext_struct_hash(epoch, position.sequence, entry_hash));
   s.produced().record(epoch, std::move(entry_hash));
   s.produced_sequence(epoch, position.sequence);
   return Json{{"entry", hex_param(entry)},
@@ -173,9 +173,10 @@ ANONIFY_PROTOCOL_METHOD(state_submit)(Enclave& enclave, const Params& params) {
               {"producerSequence", std::to_string(position.sequence)}};
 }
 
-// Signs CiphertextBatch(epoch, payloadsHash) over entries this enclave's state_submit produced in
-// the current epoch, so the host can post them with one postCiphertextBatch. Read-only: a refusal
-// and a success change nothing.
+// Signs CiphertextBatch(epoch, firstSequence, payloadsHash) over entries this enclave's state_submit
+// produced in the current epoch, in the order of their producer sequences without a gap (the
+// contract takes the batch as that range of this enclave's post numbers), so the host can post them
+// with one postCiphertextBatch. Read-only: a refusal and a success change nothing.
 ANONIFY_PROTOCOL_METHOD(state_sign_batch)(Enclave& enclave, const Params& params) {
   StateComponent& s = state(enclave);
   const Domain domain = domain_param(params);
@@ -197,21 +198,26 @@ ANONIFY_PROTOCOL_METHOD(state_sign_batch)(Enclave& enclave, const Params& params
     throw Error(ErrorCode::kEpochMismatch, "batch of epoch " + std::to_string(epoch) + " but the group is at epoch " +
                                                std::to_string(keys.chain_epoch()));
   }
-  std::set<Bytes> seen;
+  uint64_t first_sequence = 0;
   for (size_t i = 0; i < entries.size(); ++i) {
-    Bytes hash = crypto::keccak256(entries[i]);
+    const Bytes hash = crypto::keccak256(entries[i]);
     if (!s.produced().contains(epoch, hash)) {
       throw Error(ErrorCode::kUnknownEntry, "entries[" + std::to_string(i) + "] was not produced by this enclave's state_submit in epoch " +
                                                 std::to_string(epoch));
     }
-    // The same entry twice would log one command twice (the second a deterministic rejection).
-    if (!seen.insert(std::move(hash)).second) {
-      throw Error(ErrorCode::kInvalidParams, "params.entries[" + std::to_string(i) + "] repeats an earlier entry");
+    // Produced here, so it is a command entry of ours; consecutive numbers also refuse an entry twice.
+    const uint64_t sequence = runtime::entry_position(entries[i])->sequence;
+    if (i == 0) first_sequence = sequence;
+    if (sequence != first_sequence + i) {
+      throw Error(ErrorCode::kInvalidParams, "params.entries[" + std::to_string(i) + "] has producer sequence " + std::to_string(sequence) +
+                                                 ", but a batch takes consecutive numbers: expected " + std::to_string(first_sequence + i));
     }
   }
   const Bytes payloads_hash = eip712::batch_payloads_hash(entries);
-  const Bytes signature = sign_typed(enclave, domain, eip712::ciphertext_batch_struct_hash(epoch, payloads_hash));
-  return Json{{"signature", hex_param(signature)}, {"payloadsHash", hex_param(payloads_hash)}};
+  const Bytes signature = sign_typed(enclave, domain, eip712::ciphertext_batch_struct_hash(epoch, first_sequence, payloads_hash));
+  return Json{{"signature", hex_param(signature)},
+              {"payloadsHash", hex_param(payloads_hash)},
+              {"firstSequence", std::to_string(first_sequence)}};
 }
 
 ANONIFY_PROTOCOL_METHOD(state_apply)(Enclave& enclave, const Params& params) {
@@ -288,7 +294,9 @@ ANONIFY_PROTOCOL_METHOD(state_snapshot)(Enclave& enclave, const Params& params) 
   require_no_pending_self_update(enclave, "state_snapshot");
   const uint64_t epoch = keys.chain_epoch();
   const Bytes entry = runtime::seal_snapshot(keys.entry_key, scope_of(keys), s.ledger());
-  const Bytes signature = sign_typed(enclave, domain, eip712::ciphertext_struct_hash(epoch, crypto::keccak256(entry)));
+  // Signed for the one position it can hold: the entry after the last applied one.
+  const uint64_t position = s.ledger().last_applied() + 1;
+  const Bytes signature = sign_typed(enclave, domain, eip712::snapshot_struct_hash(epoch, position, crypto::keccak256(entry)));
   return Json{{"entry", hex_param(entry)},
               {"epoch", std::to_string(epoch)},
               {"signature", hex_param(signature)},

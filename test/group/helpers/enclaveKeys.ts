@@ -10,7 +10,11 @@ import type { DevelopmentIas, SignQuoteOptions, SignedReport } from "../../../sr
 export const ANONIFY_DOMAIN_NAME = "Anonify";
 export const ANONIFY_DOMAIN_VERSION = "1";
 
-/** The four typed messages an enclave signs (must match contracts/group/AnonifyMessages.sol). */
+/**
+ * The five typed messages an enclave signs (must match contracts/group/AnonifyMessages.sol). A ciphertext or batch
+ * carries the signer's post sequence number in its epoch (0, 1, 2, …; a batch takes a range), and a snapshot the log
+ * position it becomes, so the contract accepts each signed post once (audit F-5).
+ */
 export const HANDSHAKE_TYPES = {
   Handshake: [
     { name: "epoch", type: "uint64" },
@@ -20,13 +24,22 @@ export const HANDSHAKE_TYPES = {
 export const CIPHERTEXT_TYPES = {
   Ciphertext: [
     { name: "epoch", type: "uint64" },
+    { name: "sequence", type: "uint64" },
     { name: "payloadHash", type: "bytes32" },
   ],
 };
 export const CIPHERTEXT_BATCH_TYPES = {
   CiphertextBatch: [
     { name: "epoch", type: "uint64" },
+    { name: "firstSequence", type: "uint64" },
     { name: "payloadsHash", type: "bytes32" },
+  ],
+};
+export const SNAPSHOT_TYPES = {
+  Snapshot: [
+    { name: "epoch", type: "uint64" },
+    { name: "stateCounter", type: "uint64" },
+    { name: "payloadHash", type: "bytes32" },
   ],
 };
 export const CHECKPOINT_TYPES = {
@@ -97,12 +110,19 @@ export class EnclaveKeys {
     return this.wallet.signTypedData(domain, HANDSHAKE_TYPES, { epoch, handshakeHash: keccak256(handshake) });
   }
 
-  signCiphertext(domain: TypedDataDomain, epoch: bigint, ciphertext: Uint8Array): Promise<string> {
-    return this.wallet.signTypedData(domain, CIPHERTEXT_TYPES, { epoch, payloadHash: keccak256(ciphertext) });
+  /** `Ciphertext(epoch, sequence, keccak256(ciphertext))`: `sequence` is this enclave's post number in `epoch`. */
+  signCiphertext(domain: TypedDataDomain, epoch: bigint, ciphertext: Uint8Array, sequence: bigint): Promise<string> {
+    return this.wallet.signTypedData(domain, CIPHERTEXT_TYPES, { epoch, sequence, payloadHash: keccak256(ciphertext) });
   }
 
-  signCiphertextBatch(domain: TypedDataDomain, epoch: bigint, ciphertexts: readonly Uint8Array[]): Promise<string> {
-    return this.wallet.signTypedData(domain, CIPHERTEXT_BATCH_TYPES, { epoch, payloadsHash: payloadsHash(ciphertexts) });
+  /** `CiphertextBatch(epoch, firstSequence, payloadsHash)`: the batch takes post numbers firstSequence.. in `epoch`. */
+  signCiphertextBatch(domain: TypedDataDomain, epoch: bigint, ciphertexts: readonly Uint8Array[], firstSequence: bigint): Promise<string> {
+    return this.wallet.signTypedData(domain, CIPHERTEXT_BATCH_TYPES, { epoch, firstSequence, payloadsHash: payloadsHash(ciphertexts) });
+  }
+
+  /** `Snapshot(epoch, stateCounter, keccak256(snapshot))`: the snapshot becomes log entry `stateCounter` exactly. */
+  signSnapshot(domain: TypedDataDomain, epoch: bigint, stateCounter: bigint, snapshot: Uint8Array): Promise<string> {
+    return this.wallet.signTypedData(domain, SNAPSHOT_TYPES, { epoch, stateCounter, payloadHash: keccak256(snapshot) });
   }
 
   signCheckpoint(domain: TypedDataDomain, stateCounter: bigint, stateHash: string): Promise<string> {

@@ -17,8 +17,9 @@ namespace anonify::crypto::eip712 {
 constexpr const char* kDomainType =
     "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)";
 constexpr const char* kHandshakeType = "Handshake(uint64 epoch,bytes32 handshakeHash)";
-constexpr const char* kCiphertextType = "Ciphertext(uint64 epoch,bytes32 payloadHash)";
-constexpr const char* kCiphertextBatchType = "CiphertextBatch(uint64 epoch,bytes32 payloadsHash)";
+constexpr const char* kCiphertextType = "Ciphertext(uint64 epoch,uint64 sequence,bytes32 payloadHash)";
+constexpr const char* kCiphertextBatchType = "CiphertextBatch(uint64 epoch,uint64 firstSequence,bytes32 payloadsHash)";
+constexpr const char* kSnapshotType = "Snapshot(uint64 epoch,uint64 stateCounter,bytes32 payloadHash)";
 constexpr const char* kCheckpointType = "Checkpoint(uint64 stateCounter,bytes32 stateHash)";
 constexpr const char* kCommandType = "Command(address sender,uint64 nonce,bytes32 payloadHash)";
 constexpr const char* kEchoReplyType = "EchoReply(bytes32 requestHash,bytes32 replyHash)";
@@ -44,10 +45,15 @@ Bytes typed_data_digest(ByteView domain_separator, ByteView struct_hash);
 
 /// hashStruct(Handshake{epoch, handshakeHash}).
 Bytes handshake_struct_hash(uint64_t epoch, ByteView handshake_hash);
-/// hashStruct(Ciphertext{epoch, payloadHash}).
-Bytes ciphertext_struct_hash(uint64_t epoch, ByteView payload_hash);
-/// hashStruct(CiphertextBatch{epoch, payloadsHash}).
-Bytes ciphertext_batch_struct_hash(uint64_t epoch, ByteView payloads_hash);
+/// hashStruct(Ciphertext{epoch, sequence, payloadHash}): `sequence` is the signer's post number in
+/// the epoch, which the contract takes once (audit F-5).
+Bytes ciphertext_struct_hash(uint64_t epoch, uint64_t sequence, ByteView payload_hash);
+/// hashStruct(CiphertextBatch{epoch, firstSequence, payloadsHash}): the batch takes the signer's
+/// post numbers firstSequence .. firstSequence + count - 1.
+Bytes ciphertext_batch_struct_hash(uint64_t epoch, uint64_t first_sequence, ByteView payloads_hash);
+/// hashStruct(Snapshot{epoch, stateCounter, payloadHash}): a snapshot entry posted as log entry
+/// `stateCounter` exactly.
+Bytes snapshot_struct_hash(uint64_t epoch, uint64_t state_counter, ByteView payload_hash);
 /// keccak256(keccak256(c_0) ‖ keccak256(c_1) ‖ ...), the payloadsHash of a batch.
 Bytes batch_payloads_hash(const std::vector<Bytes>& ciphertexts);
 /// hashStruct(Checkpoint{stateCounter, stateHash}).
