@@ -22,6 +22,7 @@
 #include "anonify/attestation/evidence.h"
 #include "anonify/enclave/platform.h"
 #include "anonify/error.h"
+#include "attestation/ias_report.h"
 #include "attestation/ias_report_json.h"
 #include "attestation/quote_body.h"
 #include "attestation/rsa_pkcs1.h"

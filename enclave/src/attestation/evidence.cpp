@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "attestation/ias_report.h"
 #include "attestation/ias_report_json.h"
 #include "attestation/quote_body.h"
 #include "attestation/rsa_pkcs1.h"
@@ -37,19 +38,22 @@ VerifiedIdentity verify_ias(const IasEvidence& evidence, ByteView report_signing
   // Step 1: the signing certificate under the CA (the contract's registerSigningCertificate).
   const PinnedCa ca = pin_ca(report_signing_ca_der);
   const SigningKey key = check_signing_certificate(evidence.signing_certificate, ca);
+  return verify_ias_report(evidence.report, evidence.signature, key);
+}
 
+VerifiedIdentity verify_ias_report(ByteView report, ByteView signature, const SigningKey& key) {
   // Steps 2-3: signature length, then RSA PKCS#1 v1.5 SHA-256 over the exact report bytes.
-  if (evidence.signature.size() != kReportSignatureLength) {
-    throw EvidenceError("SignatureLengthInvalid", {decimal(evidence.signature.size())},
-                        "report signature must be 256 bytes (RSA-2048), got " + decimal(evidence.signature.size()));
+  if (signature.size() != kReportSignatureLength) {
+    throw EvidenceError("SignatureLengthInvalid", {decimal(signature.size())},
+                        "report signature must be 256 bytes (RSA-2048), got " + decimal(signature.size()));
   }
-  if (!rsa_pkcs1_sha256_verify(evidence.report, evidence.signature, key.modulus, rsa_exponent_65537())) {
+  if (!rsa_pkcs1_sha256_verify(report, signature, key.modulus, rsa_exponent_65537())) {
     throw EvidenceError("ReportSignatureInvalid", {},
                         "RSA PKCS#1 v1.5 SHA-256 signature does not verify over the exact report bytes");
   }
 
   // Steps 4-6: the report's JSON, fields, quote body and timestamp.
-  ReportFields fields = read_report_fields(evidence.report);
+  ReportFields fields = read_report_fields(report);
 
   // Step 7: the report's own time inside the certificate's validity.
   if (fields.timestamp < key.not_before || fields.timestamp > key.not_after) {
