@@ -27,6 +27,7 @@ import { SnapshotHandover, type PostedSnapshot } from "./snapshots";
 import { Submitter, checkBatchOptions } from "./submitter";
 import { sleep, TxSender } from "./txSender";
 import { ChainRpc, type RpcOptions } from "./rpc";
+import { DataDirLock } from "./dataDirLock";
 
 /** Default number of applied entries between two checkpoints. */
 export const DEFAULT_CHECKPOINT_INTERVAL = 16;
@@ -145,6 +146,10 @@ export class AnonifyNode {
   private lastCheckpoint = 0n;
   private lastSyncError = "";
   private adminToken = "";
+  /** `<dataDir>/node.lock`, held from the start of start() until stop (src/node/dataDirLock.ts). */
+  private lock: DataDirLock | undefined;
+  /** The URL this node wrote to node.url (removed on stop only while it is still ours). */
+  private writtenUrl: string | undefined;
   private readonly subscriptions = new Map<string, (payload: Hex) => void>();
   readonly logger: NodeLogger;
   readonly mode: EnclaveMode;
@@ -201,25 +206,32 @@ export class AnonifyNode {
     return value;
   }
 
+  /**
+   * Takes the data dir's lock (src/node/dataDirLock.ts) before anything else is written or paid for; then unseals
+   * or creates the enclave, joins when needed, catches up and serves.
+   */
   async start(): Promise<void> {
-    if (this.running) throw new NodeError("node_already_started", "the node is running");
+    if (this.running || this.lock !== undefined) throw new NodeError("node_already_started", "the node is running (or starting)");
     const { dataDir } = this.options;
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const group = getAddress(this.options.group);
-    const network = await this.provider.getNetwork();
-    if ((await this.provider.getCode(group)) === "0x") throw new NodeError("invalid_options", `no contract at ${group}`);
-    const metadata = this.loadMetadata(group, network.chainId);
-    if (this.mode === "simulation") {
-      this.restorePoints = new RestorePoints(dataDir, path.join(dataDir, ENCLAVE_SUBDIR), this.options.reorgDepth);
-      const finished = this.restorePoints.finishInterruptedRestore((point) => this.reopenJournalAfter(point));
-      if (finished !== undefined) this.logger.warn(`finished restoring the sealed state of block ${finished.block} (a crash interrupted it)`);
-    }
-    this.domainValue = { name: "Anonify", version: "1", chainId: network.chainId.toString(), verifyingContract: group as Hex };
-    this.groupValue = groupContract(group, this.provider); // reads only: TxSender sends
-    const fromBlock = this.options.fromBlock ?? metadata?.fromBlock ?? (await findDeploymentBlock(this.provider, group));
-    this.saveMetadata({ group, chainId: network.chainId.toString(), fromBlock, leaves: metadata?.leaves ?? {} });
-    this.adminToken = this.loadAdminToken();
+    this.lock = DataDirLock.acquire(dataDir, this.logger); // data_dir_locked: another process runs a node here
     try {
+      // A node.url left here is stale: its writer stopped without removing it, or was killed.
+      fs.rmSync(path.join(dataDir, NODE_URL_FILE), { force: true });
+      const group = getAddress(this.options.group);
+      const { chainId } = await this.provider.getNetwork();
+      if ((await this.provider.getCode(group)) === "0x") throw new NodeError("invalid_options", `no contract at ${group}`);
+      const metadata = this.loadMetadata(group, chainId);
+      if (this.mode === "simulation") {
+        this.restorePoints = new RestorePoints(dataDir, path.join(dataDir, ENCLAVE_SUBDIR), this.options.reorgDepth);
+        const finished = this.restorePoints.finishInterruptedRestore((point) => this.reopenJournalAfter(point));
+        if (finished !== undefined) this.logger.warn(`finished restoring the sealed state of block ${finished.block} (a crash interrupted it)`);
+      }
+      this.domainValue = { name: "Anonify", version: "1", chainId: chainId.toString(), verifyingContract: group as Hex };
+      this.groupValue = groupContract(group, this.provider); // reads only: TxSender sends
+      const fromBlock = this.options.fromBlock ?? metadata?.fromBlock ?? (await findDeploymentBlock(this.provider, group));
+      this.saveMetadata({ group, chainId: chainId.toString(), fromBlock, leaves: metadata?.leaves ?? {} });
+      this.adminToken = this.loadAdminToken();
       await this.startCore(fromBlock);
       this.running = true;
       this.schedulePoll();
@@ -229,9 +241,9 @@ export class AnonifyNode {
       }
       if (this.options.http !== false) {
         this.http = new NodeHttpApi(this.apiBackend(), this.options.http ?? {});
-        const url = await this.http.listen();
-        fs.writeFileSync(path.join(this.options.dataDir, NODE_URL_FILE), url + "\n");
-        this.logger.info(`HTTP API on ${url}`);
+        this.writtenUrl = await this.http.listen();
+        fs.writeFileSync(path.join(dataDir, NODE_URL_FILE), this.writtenUrl + "\n");
+        this.logger.info(`HTTP API on ${this.writtenUrl}`);
       }
       this.logProgress();
     } catch (error) {
@@ -348,11 +360,26 @@ export class AnonifyNode {
       this.blockListener = undefined;
     }
     if (this.http !== undefined) {
-      fs.rmSync(path.join(this.options.dataDir, NODE_URL_FILE), { force: true });
+      this.removeNodeUrl();
       await this.http.close();
       this.http = undefined;
     }
     await this.stopCore();
+    this.lock?.release();
+    this.lock = undefined;
+  }
+
+  /** Removes node.url only while this node holds the data dir's lock and the file still names this node's URL. */
+  private removeNodeUrl(): void {
+    const file = path.join(this.options.dataDir, NODE_URL_FILE);
+    const written = this.writtenUrl;
+    this.writtenUrl = undefined;
+    if (written === undefined || this.lock?.owned() !== true) return;
+    try {
+      if (fs.readFileSync(file, "utf8").trim() === written) fs.rmSync(file, { force: true });
+    } catch {
+      // already gone
+    }
   }
 
   /** Stops posting, lets the sync finish its step, closes the enclave (sealed after every change) and the journal. */

@@ -40,7 +40,9 @@ export type NodeErrorCode =
   | "snapshot_in_progress"
   | "snapshot_refused"
   // the chain RPC did not answer within the retry cap (docs/node.md "RPC outages")
-  | "chain_unreachable";
+  | "chain_unreachable"
+  /** Another process runs a node on this data dir (`<dataDir>/node.lock`; docs/node.md "Before a node starts"). */
+  | "data_dir_locked";
 
 export class NodeError extends Error {
   constructor(

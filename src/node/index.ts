@@ -3,6 +3,7 @@ export * from "./AnonifyNode";
 export * from "./attester";
 export * from "./chainReader";
 export * from "./chainSync";
+export * from "./dataDirLock";
 export * from "./deployment";
 export * from "./errors";
 export * from "./fromHre";
