@@ -28,6 +28,7 @@ import { Submitter, checkBatchOptions } from "./submitter";
 import { sleep, TxSender } from "./txSender";
 import { ChainRpc, type RpcOptions } from "./rpc";
 import { DataDirLock } from "./dataDirLock";
+import { describeRpc, preflightChain, PREFLIGHT_RPC_WAIT_MS } from "./preflight";
 
 /** Default number of applied entries between two checkpoints. */
 export const DEFAULT_CHECKPOINT_INTERVAL = 16;
@@ -54,6 +55,13 @@ export interface AnonifyNodeOptions {
   signer: Signer;
   /** The AnonifyGroup address. */
   group: string;
+  /**
+   * The chain id the group's deployment record names: start() refuses (`chain_mismatch`) an RPC serving another
+   * chain. Unset: not checked (the node's metadata still pins the chain of its first start).
+   */
+  expectedChainId?: bigint | string;
+  /** How errors name the chain RPC (e.g. "network localhost (http://127.0.0.1:8545)"); default its URL. */
+  rpcName?: string;
   /** First block to read (default: the group's deployment block, found on chain and remembered). */
   fromBlock?: number;
   /**
@@ -207,8 +215,8 @@ export class AnonifyNode {
   }
 
   /**
-   * Takes the data dir's lock (src/node/dataDirLock.ts) before anything else is written or paid for; then unseals
-   * or creates the enclave, joins when needed, catches up and serves.
+   * Takes the data dir's lock, binds the HTTP port and checks the chain (src/node/preflight.ts) before anything
+   * else is written or paid for; then unseals or creates the enclave, joins when needed, catches up and serves.
    */
   async start(): Promise<void> {
     if (this.running || this.lock !== undefined) throw new NodeError("node_already_started", "the node is running (or starting)");
@@ -218,9 +226,21 @@ export class AnonifyNode {
     try {
       // A node.url left here is stale: its writer stopped without removing it, or was killed.
       fs.rmSync(path.join(dataDir, NODE_URL_FILE), { force: true });
+      if (this.options.http !== false) {
+        // Bound before the join is paid for (port_in_use), answering 503 until the node serves.
+        this.http = new NodeHttpApi(this.apiBackend(), this.options.http ?? {});
+        await this.http.listen({ serving: false });
+      }
       const group = getAddress(this.options.group);
-      const { chainId } = await this.provider.getNetwork();
-      if ((await this.provider.getCode(group)) === "0x") throw new NodeError("invalid_options", `no contract at ${group}`);
+      const chainId = await preflightChain({
+        provider: this.rpc.raw,
+        group,
+        account: await this.options.signer.getAddress(),
+        expectedChainId: this.options.expectedChainId === undefined ? undefined : BigInt(this.options.expectedChainId),
+        rpcName: this.options.rpcName ?? describeRpc(this.rpc.raw),
+        callTimeoutMs: this.rpc.callTimeoutMs,
+        waitMs: Math.min(PREFLIGHT_RPC_WAIT_MS, this.rpc.retryCapMs),
+      });
       const metadata = this.loadMetadata(group, chainId);
       if (this.mode === "simulation") {
         this.restorePoints = new RestorePoints(dataDir, path.join(dataDir, ENCLAVE_SUBDIR), this.options.reorgDepth);
@@ -239,9 +259,9 @@ export class AnonifyNode {
         this.blockListener = () => this.onNewBlock();
         await this.provider.on("block", this.blockListener);
       }
-      if (this.options.http !== false) {
-        this.http = new NodeHttpApi(this.apiBackend(), this.options.http ?? {});
-        this.writtenUrl = await this.http.listen();
+      if (this.http !== undefined) {
+        this.http.serve();
+        this.writtenUrl = this.http.url;
         fs.writeFileSync(path.join(dataDir, NODE_URL_FILE), this.writtenUrl + "\n");
         this.logger.info(`HTTP API on ${this.writtenUrl}`);
       }
@@ -582,6 +602,7 @@ export class AnonifyNode {
   }
 
   private apiBackend() {
+    const node = this;
     return {
       health: () => this.health(),
       enclaveInfo: () => this.enclaveInfo(),
@@ -590,7 +611,10 @@ export class AnonifyNode {
       read: (p: Hex) => this.read(p),
       subscribe: (p: Hex, cb: (payload: Hex) => void) => this.subscribe(p, cb),
       admin: {
-        token: this.adminToken,
+        // Read per request: the HTTP port is bound (not serving yet) before start() loads the token.
+        get token(): string {
+          return node.adminToken;
+        },
         rotate: async () => ({ epoch: (await this.rotate()).toString() }),
         remove: async (t: { leaf?: number; enclave?: string }) => {
           const { epoch, ...removed } = await this.remove(t);

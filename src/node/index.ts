@@ -12,6 +12,7 @@ export * from "./httpApi";
 export * from "./logger";
 export * from "./membership";
 export * from "./operator";
+export * from "./preflight";
 export * from "./stateMethods";
 export * from "./submitter";
 export * from "./txSender";
