@@ -2,7 +2,7 @@
  * Pre-flight of a node's start: run after it took its data dir's lock (and bound its HTTP port), before it writes
  * its metadata, starts its enclave or pays for anything. The chain RPC answers; it serves the chain the deployment
  * record names; the group address holds an AnonifyGroup whose interface this node speaks; the node's account holds
- * ETH (and, before a join, enough for one). Each failure is its own NodeError naming the value and what to do
+ * ETH (and, before a join, enough for one; unless the chain charges no gas). Each failure is its own NodeError naming the value and what to do
  * (docs/node.md "Before a node starts").
  */
 import { formatEther, formatUnits, getAddress, Interface, type Provider } from "ethers";
@@ -165,7 +165,7 @@ async function checkGroup(t: PreflightTarget, chainId: bigint): Promise<void> {
 
 async function checkFunded(t: PreflightTarget, chainId: bigint): Promise<void> {
   const balance = await withTimeout(t.provider.getBalance(t.account), t.callTimeoutMs, "eth_getBalance");
-  if (balance === 0n) {
+  if (balance === 0n && (await feePerGas(t.provider, t.callTimeoutMs)) !== 0n) {
     throw new NodeError(
       "account_unfunded",
       `the node's account ${t.account} holds no ETH on chain ${chainId}: it pays for the node's join and every post ` +
@@ -176,11 +176,20 @@ async function checkFunded(t: PreflightTarget, chainId: bigint): Promise<void> {
   }
 }
 
-/** Before a join (nothing is attested or posted yet): the account can pay for one at the current fees. */
+/** What a unit of gas costs now at most (EIP-1559 maxFeePerGas, else gasPrice); undefined when the RPC names none. */
+async function feePerGas(provider: Provider, timeoutMs?: number): Promise<bigint | undefined> {
+  const request = provider.getFeeData();
+  const fees = timeoutMs === undefined ? await request : await withTimeout(request, timeoutMs, "fee data");
+  return fees.maxFeePerGas ?? fees.gasPrice ?? undefined;
+}
+
+/**
+ * Before a join (nothing is attested or posted yet): the account can pay for one at the current fees. A chain
+ * without fees (gas price 0, some private networks) needs no funds.
+ */
 export async function checkJoinFunds(provider: Provider, account: string): Promise<void> {
-  const [balance, fees] = await Promise.all([provider.getBalance(account), provider.getFeeData()]);
-  const price = fees.maxFeePerGas ?? fees.gasPrice;
-  if (price === null) return;
+  const [balance, price] = await Promise.all([provider.getBalance(account), feePerGas(provider)]);
+  if (price === undefined) return;
   const cost = JOIN_GAS_ESTIMATE * price;
   if (balance < cost) {
     throw new NodeError(

@@ -154,6 +154,23 @@ describe("Pre-flight of a node's start: nothing is paid for before the port, RPC
     expect(await active()).to.equal(before);
   });
 
+  it("a chain that charges no gas (gas price 0, some private networks) needs no funds", async function () {
+    const { checkJoinFunds, preflightChain } = await import("../../src/node/preflight");
+    const account = Wallet.createRandom().address;
+    const feeFree = new Proxy(ethers.provider, {
+      get(target, property) {
+        if (property === "getFeeData") return async () => ({ gasPrice: 0n, maxFeePerGas: 0n, maxPriorityFeePerGas: 0n });
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const target = { group: deployment.group, account, rpcName: "the fee-free chain", callTimeoutMs: 5_000 };
+    expect(await preflightChain({ ...target, provider: feeFree })).to.equal(31337n);
+    await checkJoinFunds(feeFree, account);
+    const charged = await refusal(preflightChain({ ...target, provider: ethers.provider }));
+    expect(charged.code).to.equal("account_unfunded");
+  });
+
   it("a node that passes every check still starts and serves", async function () {
     const n = await startNode(deployment, 15, dir(), { http: { port: 0 } });
     running.push(n);
