@@ -5,19 +5,18 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
-import { Contract, getAddress, type Provider, type Signer } from "ethers";
+import { Contract, getAddress, type Provider } from "ethers";
 import type { CommandStatus, Hex, NodeEnclaveInfo, NodeHealth } from "../client/wire";
 import { EnclaveProcess } from "../enclave/EnclaveProcess";
 import type { EnclaveMode, Eip712DomainParams, EvidenceResult, InitResult, MlsGroupPolicyParams } from "../enclave/protocol";
 import { DevelopmentIas } from "../attestation/devIas";
-import { SimulationAttester, type Attester } from "./attester";
+import { SimulationAttester } from "./attester";
 import { ChainReader, ChainReorgError, findDeploymentBlock } from "./chainReader";
 import { ChainSync, type EntryApplied, type HandshakeApplied } from "./chainSync";
 import { CommandJournal } from "./commandJournal";
 import { NodeError } from "./errors";
 import { groupContract } from "./groupContract";
-import { NodeHttpApi, type HttpApiOptions } from "./httpApi";
+import { NodeHttpApi } from "./httpApi";
 import { consoleLogger, type NodeLogger } from "./logger";
 import { ensureJoined, postMemberCommit, selfUpdateIfRequired, type MembershipContext } from "./membership";
 import { ChainEvidence, genesisPolicy, IAS_VERIFIER_ABI } from "./evidence";
@@ -26,96 +25,30 @@ import { DEFAULT_KEEP_BLOCKS, RestorePoints, type RestorePoint } from "./restore
 import { SnapshotHandover, type PostedSnapshot } from "./snapshots";
 import { Submitter, checkBatchOptions } from "./submitter";
 import { sleep, TxSender } from "./txSender";
-import { ChainRpc, type RpcOptions } from "./rpc";
+import { ChainRpc } from "./rpc";
+import { DataDirLock } from "./dataDirLock";
+import { describeRpc, preflightChain, PREFLIGHT_RPC_WAIT_MS } from "./preflight";
+import { DEFAULT_CHECKPOINT_INTERVAL, DEFAULT_POLL_INTERVAL_MS, type AnonifyNodeOptions } from "./nodeOptions";
+import {
+  ENCLAVE_SUBDIR,
+  NODE_URL_FILE,
+  loadAdminToken,
+  loadNodeMetadata,
+  readNodeMetadata,
+  removeNodeUrlIfOwn,
+  writeNodeMetadata,
+  type NodeMetadata,
+} from "./nodeFiles";
 
-/** Default number of applied entries between two checkpoints. */
-export const DEFAULT_CHECKPOINT_INTERVAL = 16;
-export const DEFAULT_POLL_INTERVAL_MS = 500;
+export { DEFAULT_CHECKPOINT_INTERVAL, DEFAULT_POLL_INTERVAL_MS, type AnonifyNodeOptions } from "./nodeOptions";
+export { ADMIN_TOKEN_FILE, ENCLAVE_SUBDIR, NODE_METADATA_FILE, NODE_URL_FILE } from "./nodeFiles";
+
 /** How long start() waits for its own join handshake to be applied. */
 const JOIN_APPLY_TIMEOUT_MS = 60_000;
 const JOIN_POLL_MS = 100;
-/** Host-side metadata (public data only) next to the enclave's sealed directory. */
-export const NODE_METADATA_FILE = "node.json";
-export const ADMIN_TOKEN_FILE = "admin.token";
-/** The URL of the node's HTTP API while it runs (operator tasks find it here). */
-export const NODE_URL_FILE = "node.url";
-/** Sub-directory of the data dir holding the enclave's sealed files (simulation). */
-export const ENCLAVE_SUBDIR = "enclave";
-
-export interface AnonifyNodeOptions {
-  /** The anonify-enclave binary. */
-  binary: string;
-  /** Default "simulation". */
-  mode?: EnclaveMode;
-  /** The node's directory: sealed enclave files (simulation), metadata, the operator token. */
-  dataDir: string;
-  /** The node's own account (pays for its posts); must be connected to a provider. */
-  signer: Signer;
-  /** The AnonifyGroup address. */
-  group: string;
-  /** First block to read (default: the group's deployment block, found on chain and remembered). */
-  fromBlock?: number;
-  /**
-   * Blocks to wait before applying an entry. Default 0: entries apply at once, and a reorg that drops or reorders
-   * applied entries rolls the enclave back to a restore point and replays (docs/recovery.md).
-   */
-  confirmations?: number;
-  /** How many blocks of restore points the node keeps: the deepest reorg it can roll back. Default 64. */
-  reorgDepth?: number;
-  pollIntervalMs?: number;
-  /**
-   * Also sync as soon as the provider reports a new block (ethers' "block" event: pushed by a WebSocket provider,
-   * polled by HTTP providers at their own polling interval, every 50 ms by Hardhat's in-process provider), instead
-   * of waiting up to `pollIntervalMs`; the poll loop stays as the fallback. Default true; false leaves the poll loop
-   * alone (and nodes that sync only when told, as some tests need).
-   */
-  syncOnNewBlocks?: boolean;
-  /** Default: the development IAS in simulation; required in sgx mode (IntelIasAttester). */
-  attester?: Attester;
-  /**
-   * The measurement policy of a group this node creates (it is fixed in the group at creation; nodes that join
-   * ignore it). Default: from the group's IAS verifier, with the SGX-native upgrade rule (MRSIGNER + ISVPRODID +
-   * minimum ISVSVN) and no MRENCLAVE list (src/node/evidence.ts genesisPolicy).
-   */
-  groupPolicy?: MlsGroupPolicyParams;
-  /** HTTP API; `false` to run without one. Default: 127.0.0.1 on a free port. */
-  http?: HttpApiOptions | false;
-  /** Applied entries between checkpoints; 0 turns checkpoints off. */
-  checkpointInterval?: number;
-  /**
-   * Seconds a read's or subscription's `issuedAt` may lie before the enclave's chain clock (the newest block time it
-   * applied), 60..3600 (else invalid_options); the enclave's default (600) when unset.
-   */
-  issuedAtWindow?: number;
-  /** Largest ciphertext batch, 1..the contract's MAX_BATCH_SIZE (else invalid_options). Default 32. */
-  maxBatchSize?: number;
-  /** How long the submitter gathers commands before posting (more make one batch). Default 20 ms. */
-  batchWindowMs?: number;
-  /**
-   * After another enclave joins, this member posts the state snapshot the newcomer needs after (own leaf index x
-   * this) ms, unless a member with a lower leaf posted one first. Default 5,000 ms (src/node/snapshots.ts).
-   */
-  snapshotStaggerMs?: number;
-  logger?: NodeLogger;
-  /**
-   * Called once when the node stops by itself because its enclave process died (the node has shut down; restart
-   * it to resume from the sealed state, the journal and the log). Default: only the log line.
-   */
-  onFatal?: (error: Error) => void;
-  /** Chain RPC timeouts, backoff and retry cap (docs/node.md "RPC outages"). */
-  rpc?: RpcOptions;
-}
 
 /** How long start() waits for this node's own transactions still pending from before a restart. */
 const PENDING_TX_WAIT_MS = 120_000;
-
-interface NodeMetadata {
-  group: string;
-  chainId: string;
-  fromBlock: number;
-  /** leaf index -> enclave address, as seen in the handshake log. */
-  leaves: Record<string, string>;
-}
 
 export class AnonifyNode {
   private enclaveProcess: EnclaveProcess | undefined;
@@ -145,6 +78,10 @@ export class AnonifyNode {
   private lastCheckpoint = 0n;
   private lastSyncError = "";
   private adminToken = "";
+  /** `<dataDir>/node.lock`, held from the start of start() until stop (src/node/dataDirLock.ts). */
+  private lock: DataDirLock | undefined;
+  /** The URL this node wrote to node.url (removed on stop only while it is still ours). */
+  private writtenUrl: string | undefined;
   private readonly subscriptions = new Map<string, (payload: Hex) => void>();
   readonly logger: NodeLogger;
   readonly mode: EnclaveMode;
@@ -201,25 +138,44 @@ export class AnonifyNode {
     return value;
   }
 
+  /**
+   * Takes the data dir's lock, binds the HTTP port and checks the chain (src/node/preflight.ts) before anything
+   * else is written or paid for; then unseals or creates the enclave, joins when needed, catches up and serves.
+   */
   async start(): Promise<void> {
-    if (this.running) throw new NodeError("node_already_started", "the node is running");
+    if (this.running || this.lock !== undefined) throw new NodeError("node_already_started", "the node is running (or starting)");
     const { dataDir } = this.options;
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const group = getAddress(this.options.group);
-    const network = await this.provider.getNetwork();
-    if ((await this.provider.getCode(group)) === "0x") throw new NodeError("invalid_options", `no contract at ${group}`);
-    const metadata = this.loadMetadata(group, network.chainId);
-    if (this.mode === "simulation") {
-      this.restorePoints = new RestorePoints(dataDir, path.join(dataDir, ENCLAVE_SUBDIR), this.options.reorgDepth);
-      const finished = this.restorePoints.finishInterruptedRestore((point) => this.reopenJournalAfter(point));
-      if (finished !== undefined) this.logger.warn(`finished restoring the sealed state of block ${finished.block} (a crash interrupted it)`);
-    }
-    this.domainValue = { name: "Anonify", version: "1", chainId: network.chainId.toString(), verifyingContract: group as Hex };
-    this.groupValue = groupContract(group, this.provider); // reads only: TxSender sends
-    const fromBlock = this.options.fromBlock ?? metadata?.fromBlock ?? (await findDeploymentBlock(this.provider, group));
-    this.saveMetadata({ group, chainId: network.chainId.toString(), fromBlock, leaves: metadata?.leaves ?? {} });
-    this.adminToken = this.loadAdminToken();
+    this.lock = DataDirLock.acquire(dataDir, this.logger); // data_dir_locked: another process runs a node here
     try {
+      // A node.url left here is stale: its writer stopped without removing it, or was killed.
+      fs.rmSync(path.join(dataDir, NODE_URL_FILE), { force: true });
+      if (this.options.http !== false) {
+        // Bound before the join is paid for (port_in_use), answering 503 until the node serves.
+        this.http = new NodeHttpApi(this.apiBackend(), this.options.http ?? {});
+        await this.http.listen({ serving: false });
+      }
+      const group = getAddress(this.options.group);
+      const chainId = await preflightChain({
+        provider: this.rpc.raw,
+        group,
+        account: await this.options.signer.getAddress(),
+        expectedChainId: this.options.expectedChainId === undefined ? undefined : BigInt(this.options.expectedChainId),
+        rpcName: this.options.rpcName ?? describeRpc(this.rpc.raw),
+        callTimeoutMs: this.rpc.callTimeoutMs,
+        waitMs: Math.min(PREFLIGHT_RPC_WAIT_MS, this.rpc.retryCapMs),
+      });
+      const metadata = loadNodeMetadata(dataDir, group, chainId);
+      if (this.mode === "simulation") {
+        this.restorePoints = new RestorePoints(dataDir, path.join(dataDir, ENCLAVE_SUBDIR), this.options.reorgDepth);
+        const finished = this.restorePoints.finishInterruptedRestore((point) => this.reopenJournalAfter(point));
+        if (finished !== undefined) this.logger.warn(`finished restoring the sealed state of block ${finished.block} (a crash interrupted it)`);
+      }
+      this.domainValue = { name: "Anonify", version: "1", chainId: chainId.toString(), verifyingContract: group as Hex };
+      this.groupValue = groupContract(group, this.provider); // reads only: TxSender sends
+      const fromBlock = this.options.fromBlock ?? metadata?.fromBlock ?? (await findDeploymentBlock(this.provider, group));
+      this.saveMetadata({ group, chainId: chainId.toString(), fromBlock, leaves: metadata?.leaves ?? {} });
+      this.adminToken = loadAdminToken(dataDir);
       await this.startCore(fromBlock);
       this.running = true;
       this.schedulePoll();
@@ -227,11 +183,11 @@ export class AnonifyNode {
         this.blockListener = () => this.onNewBlock();
         await this.provider.on("block", this.blockListener);
       }
-      if (this.options.http !== false) {
-        this.http = new NodeHttpApi(this.apiBackend(), this.options.http ?? {});
-        const url = await this.http.listen();
-        fs.writeFileSync(path.join(this.options.dataDir, NODE_URL_FILE), url + "\n");
-        this.logger.info(`HTTP API on ${url}`);
+      if (this.http !== undefined) {
+        this.http.serve();
+        this.writtenUrl = this.http.url;
+        fs.writeFileSync(path.join(dataDir, NODE_URL_FILE), this.writtenUrl + "\n");
+        this.logger.info(`HTTP API on ${this.writtenUrl}`);
       }
       this.logProgress();
     } catch (error) {
@@ -348,11 +304,20 @@ export class AnonifyNode {
       this.blockListener = undefined;
     }
     if (this.http !== undefined) {
-      fs.rmSync(path.join(this.options.dataDir, NODE_URL_FILE), { force: true });
+      this.removeNodeUrl();
       await this.http.close();
       this.http = undefined;
     }
     await this.stopCore();
+    this.lock?.release();
+    this.lock = undefined;
+  }
+
+  /** Removes node.url only while this node holds the data dir's lock and the file still names this node's URL. */
+  private removeNodeUrl(): void {
+    const written = this.writtenUrl;
+    this.writtenUrl = undefined;
+    if (written !== undefined && this.lock?.owned() === true) removeNodeUrlIfOwn(this.options.dataDir, written);
   }
 
   /** Stops posting, lets the sync finish its step, closes the enclave (sealed after every change) and the journal. */
@@ -555,6 +520,7 @@ export class AnonifyNode {
   }
 
   private apiBackend() {
+    const node = this;
     return {
       health: () => this.health(),
       enclaveInfo: () => this.enclaveInfo(),
@@ -563,7 +529,10 @@ export class AnonifyNode {
       read: (p: Hex) => this.read(p),
       subscribe: (p: Hex, cb: (payload: Hex) => void) => this.subscribe(p, cb),
       admin: {
-        token: this.adminToken,
+        // Read per request: the HTTP port is bound (not serving yet) before start() loads the token.
+        get token(): string {
+          return node.adminToken;
+        },
         rotate: async () => ({ epoch: (await this.rotate()).toString() }),
         remove: async (t: { leaf?: number; enclave?: string }) => {
           const { epoch, ...removed } = await this.remove(t);
@@ -716,40 +685,17 @@ export class AnonifyNode {
     );
   }
 
-  private loadMetadata(group: string, chainId: bigint): NodeMetadata | undefined {
-    const file = path.join(this.options.dataDir, NODE_METADATA_FILE);
-    if (!fs.existsSync(file)) return undefined;
-    const metadata = JSON.parse(fs.readFileSync(file, "utf8")) as NodeMetadata;
-    if (getAddress(metadata.group) !== group || metadata.chainId !== chainId.toString()) {
-      throw new NodeError(
-        "group_mismatch",
-        `data dir ${this.options.dataDir} belongs to group ${metadata.group} on chain ${metadata.chainId}, not ${group} on ${chainId}`,
-        409,
-      );
-    }
-    return metadata;
-  }
-
   /** The metadata start() saved. */
   private readMetadata(): NodeMetadata {
-    return JSON.parse(fs.readFileSync(path.join(this.options.dataDir, NODE_METADATA_FILE), "utf8")) as NodeMetadata;
+    return readNodeMetadata(this.options.dataDir);
   }
 
   private saveMetadata(metadata: NodeMetadata): void {
     if (this.syncValue !== undefined) metadata.leaves = Object.fromEntries([...this.syncValue.leaves].map(([l, a]) => [String(l), a]));
-    const file = path.join(this.options.dataDir, NODE_METADATA_FILE);
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify(metadata, null, 2));
-    fs.renameSync(`${file}.tmp`, file);
+    writeNodeMetadata(this.options.dataDir, metadata);
   }
 
   private persistLeaves(): void {
     this.saveMetadata(this.readMetadata());
-  }
-
-  /** The operator token for /admin/* (created once, 0600). */
-  private loadAdminToken(): string {
-    const file = path.join(this.options.dataDir, ADMIN_TOKEN_FILE);
-    if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(32).toString("hex"), { mode: 0o600, flag: "wx" });
-    return fs.readFileSync(file, "utf8").trim();
   }
 }

@@ -39,8 +39,21 @@ export type NodeErrorCode =
   // state handover to late joiners
   | "snapshot_in_progress"
   | "snapshot_refused"
-  // the chain RPC did not answer within the retry cap (docs/node.md "RPC outages")
-  | "chain_unreachable";
+  // the chain RPC did not answer within the retry cap (docs/node.md "RPC outages"), or at start (pre-flight)
+  | "chain_unreachable"
+  // pre-flight of a start, before anything is written or paid for (docs/node.md "Before a node starts")
+  /** Another process runs a node on this data dir (`<dataDir>/node.lock`). */
+  | "data_dir_locked"
+  /** The HTTP API's port is taken. */
+  | "port_in_use"
+  /** The RPC serves another chain than the deployment record names. */
+  | "chain_mismatch"
+  /** The group address holds a contract that is not an AnonifyGroup. */
+  | "not_a_group"
+  /** The group address holds an AnonifyGroup of another interface version than this node speaks. */
+  | "group_incompatible"
+  /** The node's account cannot pay for its join and posts. */
+  | "account_unfunded";
 
 export class NodeError extends Error {
   constructor(

@@ -73,13 +73,21 @@ export async function createNode(hre: HardhatRuntimeEnvironment, options: HreNod
     if (config.iasRootCa !== "intel") throw new NodeError("invalid_options", "sgx mode needs anonify.iasRootCa = intel");
     attester = new IntelIasAttester({ url: config.ias.url, apiKey: config.ias.apiKey ?? "" });
   }
+  const fromRecord = record !== undefined && record.group.toLowerCase() === group.toLowerCase();
+  if (fromRecord && !/^[0-9]+$/.test(String(record.chainId))) {
+    throw new NodeError("invalid_options", `the deployment record of chain ${chainId} names no valid chainId (${String(record.chainId)}): run anonify:deploy again or fix the file`);
+  }
+  const url = (hre.network.config as { url?: string }).url;
   return new AnonifyNode({
     binary: config.enclave.binary,
     mode,
     dataDir,
     signer,
     group,
-    fromBlock: record !== undefined && record.group.toLowerCase() === group.toLowerCase() ? record.deploymentBlock : undefined,
+    fromBlock: fromRecord ? record.deploymentBlock : undefined,
+    // The node's RPC must serve the chain the record was written for (a copied or hand-edited record does not).
+    expectedChainId: fromRecord ? record.chainId : undefined,
+    rpcName: `the chain RPC of network ${hre.network.name}${url !== undefined ? ` (${url})` : ""}`,
     confirmations: options.confirmations,
     pollIntervalMs: options.pollIntervalMs,
     syncOnNewBlocks: options.syncOnNewBlocks,

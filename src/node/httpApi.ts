@@ -128,10 +128,26 @@ function methodNotAllowed(allowed: string): never {
   throw Object.assign(new NodeError("method_not_allowed", `use ${allowed}`, 405), { allow: allowed });
 }
 
+/** A listen failure as the operator's error: the port taken, not allowed, or an address not of this machine. */
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  if (error.code === "EADDRINUSE") {
+    return new NodeError(
+      "port_in_use",
+      `the HTTP API cannot listen on ${host}:${port}: the port is in use (another node or program listens there). ` +
+        `Choose another --port (0 = any free port), or stop what holds it`,
+      409,
+    );
+  }
+  if (error.code === "EACCES") return new NodeError("invalid_options", `the HTTP API may not listen on ${host}:${port} (ports below 1024 need privileges): choose another --port`);
+  if (error.code === "EADDRNOTAVAIL") return new NodeError("invalid_options", `the HTTP API cannot listen on ${host}: not an address of this machine (--host)`);
+  return error;
+}
+
 export class NodeHttpApi {
   private readonly server: http.Server;
   private readonly streams = new Set<http.ServerResponse>();
   private readonly maxBodyBytes: number;
+  private serving = true;
 
   constructor(
     private readonly backend: NodeApiBackend,
@@ -148,17 +164,29 @@ export class NodeHttpApi {
     });
   }
 
-  /** Listens; resolves with the URL (http://host:port). */
-  async listen(): Promise<string> {
+  /**
+   * Listens; resolves with the URL (http://host:port). With `serving: false` the port is bound but every request
+   * answers 503 `node_not_started` until `serve()` (a starting node holds its port before it pays for its join).
+   * A port in use is `port_in_use`.
+   */
+  async listen(options: { serving?: boolean } = {}): Promise<string> {
     const host = this.options.host ?? "127.0.0.1";
+    const port = this.options.port ?? 0;
+    this.serving = options.serving ?? true;
     await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(this.options.port ?? 0, host, () => {
-        this.server.off("error", reject);
+      const failed = (error: NodeJS.ErrnoException) => reject(listenError(error, host, port));
+      this.server.once("error", failed);
+      this.server.listen(port, host, () => {
+        this.server.off("error", failed);
         resolve();
       });
     });
     return this.url;
+  }
+
+  /** Starts answering requests (after `listen({ serving: false })`). */
+  serve(): void {
+    this.serving = true;
   }
 
   get url(): string {
@@ -174,6 +202,7 @@ export class NodeHttpApi {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (!this.serving) fail("node_not_started", "the node is starting (joining the group and catching up with the log); it serves once started", 503);
     const url = new URL(req.url ?? "/", "http://node");
     const path = url.pathname.replace(/\/+$/, "") || "/";
     const method = req.method ?? "GET";

@@ -4,7 +4,7 @@
  * rotation, removal of other members' leaves). Every commit is staged in the enclave and adopted only when the
  * chain carries it (ChainSync), so a lost race simply means building the commit again for the new epoch.
  */
-import { getAddress, hexlify, type Contract } from "ethers";
+import { getAddress, hexlify, type Contract, type Provider } from "ethers";
 import type { EnclaveProcess } from "../enclave/EnclaveProcess";
 import type { Eip712DomainParams, EvidenceResult, Hex, InitResult, MlsGroupPolicyParams, MlsHandshakeEntry } from "../enclave/protocol";
 import type { Attester } from "./attester";
@@ -16,6 +16,7 @@ import type { NodeLogger } from "./logger";
 import type { TxSender } from "./txSender";
 import { crashPoint } from "./crashPoints";
 import { commitPolicyChange } from "./policyChange";
+import { checkJoinFunds } from "./preflight";
 
 /** How many times a join or commit is rebuilt after losing the epoch to another handshake. */
 export const MAX_HANDSHAKE_ATTEMPTS = 5;
@@ -91,6 +92,8 @@ export async function ensureJoined(ctx: MembershipContext): Promise<boolean> {
   if (status === ENCLAVE_STATUS.Active) return false;
 
   await checkAdmission(ctx);
+  // Before attesting and posting: an account that cannot pay for the join is refused now (account_unfunded).
+  await checkJoinFunds(ctx.group.runner as Provider, await ctx.sender.address());
 
   const evidence = await ctx.enclave.evidence();
   const report = await ctx.attester.attest(evidence);

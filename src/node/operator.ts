@@ -1,11 +1,13 @@
 /**
  * Operator actions on a node, by URL (a running node's /admin endpoints with the token from its data dir) or by
  * data dir (the running node's URL is in `<dataDir>/node.url`; when none is running, a node is started on the
- * data dir for the action and stopped afterwards).
+ * data dir for the action and stopped afterwards: that start takes the data dir's lock like any other, and a
+ * running node that serves no admin API is refused here with `data_dir_locked`).
  */
 import fs from "node:fs";
 import path from "node:path";
 import { ADMIN_TOKEN_FILE, NODE_URL_FILE } from "./AnonifyNode";
+import { inspectLock } from "./dataDirLock";
 import { NodeError } from "./errors";
 
 export interface AdminTarget {
@@ -21,15 +23,30 @@ export async function resolveRunningNode(node: string, token?: string): Promise<
   }
   if (!fs.existsSync(node) || !fs.statSync(node).isDirectory()) throw new NodeError("invalid_options", `${node} is neither a URL nor a data dir`);
   const urlFile = path.join(node, NODE_URL_FILE);
-  if (!fs.existsSync(urlFile)) return undefined;
-  const url = fs.readFileSync(urlFile, "utf8").trim();
-  try {
-    const health = await fetch(`${url}/health`);
-    if (!health.ok) return undefined;
-  } catch {
-    return undefined; // stale file of a node that did not shut down cleanly
+  const url = fs.existsSync(urlFile) ? fs.readFileSync(urlFile, "utf8").trim() : undefined;
+  let answer: string | undefined;
+  if (url !== undefined) {
+    try {
+      const health = await fetch(`${url}/health`);
+      if (health.ok) return { url, token: token ?? fs.readFileSync(path.join(node, ADMIN_TOKEN_FILE), "utf8").trim() };
+      answer = `HTTP ${health.status}`;
+    } catch (error) {
+      answer = (error as Error).message; // a stale file of a node that did not shut down cleanly, or one stopping
+    }
   }
-  return { url, token: token ?? fs.readFileSync(path.join(node, ADMIN_TOKEN_FILE), "utf8").trim() };
+  // No serving node: the caller would start one on the data dir, which must not be held by a running process.
+  const lock = inspectLock(node);
+  if (lock.state === "held" || lock.state === "foreign") {
+    const api = url === undefined ? `it serves no admin API (no ${NODE_URL_FILE}: started without HTTP, or still starting)` : `its admin API at ${url} does not serve (${answer})`;
+    throw new NodeError(
+      "data_dir_locked",
+      `a node runs on ${node} (${lock.holder.pid === 0 ? "starting now" : `PID ${lock.holder.pid}`}${lock.state === "foreign" ? ` on host ${lock.holder.hostname}` : ""}) but ${api}; ` +
+        `this action will not start a second instance on its data dir. Wait until it serves and retry, ` +
+        `give its URL with --node <url> --token <${ADMIN_TOKEN_FILE}>, or stop it and retry`,
+      409,
+    );
+  }
+  return undefined;
 }
 
 /** POST to an operator endpoint; refusals become NodeError with the node's code. */

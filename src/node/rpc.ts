@@ -109,6 +109,9 @@ export class ChainRpc {
   get callTimeoutMs(): number {
     return this.options.callTimeoutMs;
   }
+  get retryCapMs(): number {
+    return this.options.retryCapMs;
+  }
 
   /**
    * Runs `fn` with the per-call timeout; transport failures are retried with backoff and jitter until the retry
