@@ -17,6 +17,7 @@ import { DevelopmentIas } from "../src/attestation/devIas";
 import { intelCaDer, intelLeafDer, keyIdOfCertificate, simulationCaDer, simulationLeafDer } from "../src/attestation/roots";
 import { vectorDir } from "../test/helpers/vectors";
 import { EnclaveKeys, groupDomain } from "../test/group/helpers/enclaveKeys";
+import { logHashChain } from "../test/group/helpers/logHash";
 import { fmt, isQuick, markdownTable, progress, textTable, verdict, writeSection, runUnlessOrchestrated, type Table } from "./shared";
 
 const NAME = "gas";
@@ -238,12 +239,15 @@ async function run(batchSizes: readonly number[]): Promise<Measured> {
 
   // Alice's post numbers in this epoch (audit F-5): 0 for the single post, then each batch takes the next range.
   let sequence = 0n;
+  /** The log's entries in counter order: checkpoints name its log hash and carry the later entries' hashes. */
+  const entries: Uint8Array[] = [];
   const ciphertext = randomBytes(CIPHERTEXT_BYTES);
   const singleCiphertext = await measure(
     `postCiphertext (${CIPHERTEXT_BYTES} B)`,
     asRelayer.postCiphertext(epoch, sequence, ciphertext, await alice.signCiphertext(domain, epoch, ciphertext, sequence)),
   );
   sequence += 1n;
+  entries.push(ciphertext);
   groupRows.push(singleCiphertext);
   const batches: Array<{ size: number; row: Row }> = [];
   for (const size of batchSizes) {
@@ -254,18 +258,22 @@ async function run(batchSizes: readonly number[]): Promise<Measured> {
       asRelayer.postCiphertextBatch(epoch, sequence, batch, await alice.signCiphertextBatch(domain, epoch, batch, sequence)),
     );
     sequence += BigInt(size);
+    entries.push(...batch);
     batches.push({ size, row });
     groupRows.push(row);
   }
 
   step("AnonifyGroup: checkpoints, revocation, eviction, roles");
   const counter = await group.stateCounter();
-  const firstHash = keccak256(randomBytes(32));
-  groupRows.push(
-    await measure("postCheckpoint (first of an enclave)", asRelayer.postCheckpoint(counter - 1n, firstHash, await alice.signCheckpoint(domain, counter - 1n, firstHash))),
-  );
-  const nextHash = keccak256(randomBytes(32));
-  groupRows.push(await measure("postCheckpoint (update)", asRelayer.postCheckpoint(counter, nextHash, await alice.signCheckpoint(domain, counter, nextHash))));
+  if (counter !== BigInt(entries.length)) throw new Error(`the bench's log has ${entries.length} entries, the group ${counter}`);
+  const chain = logHashChain(entries);
+  const entryHashes = entries.map((e) => keccak256(e));
+  /** Checkpoint at `at` by `enclave`: its log hash is L_at and the entries after it up to the head are the tail. */
+  const checkpoint = async (enclave: EnclaveKeys, at: bigint, stateHash: string) =>
+    asRelayer.postCheckpoint(at, stateHash, chain[Number(at)], entryHashes.slice(Number(at)), await enclave.signCheckpoint(domain, at, stateHash, chain[Number(at)]));
+  groupRows.push(await measure("postCheckpoint (first of an enclave, 1 later entry)", checkpoint(alice, counter - 1n, keccak256(randomBytes(32)))));
+  groupRows.push(await measure("postCheckpoint (update, at the head)", checkpoint(alice, counter, keccak256(randomBytes(32)))));
+  groupRows.push(await measure("postCheckpoint (first of an enclave, 32 later entries)", checkpoint(bob, counter - 32n, keccak256(randomBytes(32)))));
 
   groupRows.push(await measure("revokeEnclave (governance)", group.revokeEnclave(bob.address)));
   // Eviction: an enclave whose MRENCLAVE the verifier's allowlist dropped is removed by anyone.

@@ -4,8 +4,9 @@ pragma solidity ^0.8.30;
 /**
  * @title IAnonifyGroup
  * @notice The on-chain core of an Anonify group: a roster of attested enclaves, the handshake log (one MLS commit per
- * epoch), the ciphertext log (every entry numbered by a strictly increasing `stateCounter`) and per-enclave state
- * checkpoints. Payloads are never stored: events carry the bytes and nodes rebuild everything from the logs.
+ * epoch), the ciphertext log (every entry numbered by a strictly increasing `stateCounter`, with a running hash of its
+ * content) and per-enclave state checkpoints. Payloads are never stored: events carry the bytes and nodes rebuild
+ * everything from the logs.
  * @dev Enclaves authenticate with secp256k1 ECDSA signatures over EIP-712 typed data (domain "Anonify", version "1",
  * chain id, this contract's address; see {AnonifyMessages}). The account sending a transaction (the host) plays no
  * role in authorization, so any relayer may submit an enclave's signed message.
@@ -99,8 +100,10 @@ interface IAnonifyGroup {
         bytes[] ciphertexts
     );
 
-    /// @notice `enclave` attests that its state after applying entries 1..`stateCounter` has keyed hash `stateHash`.
-    event CheckpointPosted(address indexed enclave, uint64 indexed stateCounter, bytes32 stateHash);
+    /// @notice `enclave` attests that its state after applying entries 1..`stateCounter` has keyed hash `stateHash`,
+    /// and that those entries have log hash `logHash` (the one it signed; equal to {logHash} when `stateCounter` was
+    /// the head, otherwise the log hash the contract had at `stateCounter`).
+    event CheckpointPosted(address indexed enclave, uint64 indexed stateCounter, bytes32 stateHash, bytes16 logHash);
 
     // ---------------------------------------------------------------- errors
 
@@ -137,6 +140,13 @@ interface IAnonifyGroup {
     error CheckpointAheadOfLog(uint64 logStateCounter, uint64 stateCounter);
     /// @notice A checkpoint must move past the enclave's previous one.
     error CheckpointNotAfterPrevious(uint64 previous, uint64 stateCounter);
+    /// @notice A checkpoint at `stateCounter` must carry the hashes of every later entry up to the head: `expected` =
+    /// the head's `stateCounter` - `stateCounter`, `actual` = how many were given (the head moved, or a wrong tail).
+    error CheckpointTailMismatch(uint256 expected, uint256 actual);
+    /// @notice The checkpoint's log hash with the later entries' hashes folded on (`actual`) is not the head's log hash
+    /// (`expected`): the enclave applied another log than this chain's (a fork, a reordered or different entry), or
+    /// the tail is wrong (audit F-8).
+    error CheckpointLogMismatch(bytes16 expected, bytes16 actual);
     /// @notice Eviction needs the enclave's MRENCLAVE to be off the verifier's allowlist.
     error MrenclaveStillAllowed(bytes32 mrenclave);
     /// @notice Permissionless eviction waits until the MRENCLAVE has been disallowed for the grace period.
@@ -231,12 +241,26 @@ interface IAnonifyGroup {
     function postSnapshot(uint64 epoch, uint64 stateCounter, bytes calldata snapshot, bytes calldata signature) external;
 
     /**
-     * @notice Records the signer's keyed state hash after applying log entries 1..`stateCounter`.
+     * @notice Records the signer's keyed state hash after applying log entries 1..`stateCounter`, tied to the content of
+     * those entries: `logHash` must be this chain's log hash at `stateCounter`, shown by folding the hashes of the later
+     * entries onto it, which must give the head's {logHash}. A checkpoint signed on another fork (other entries up to
+     * `stateCounter`) is refused, `CheckpointLogMismatch` (audit F-8).
      * @param stateCounter At most the log's current `stateCounter`, above the signer's previous checkpoint.
      * @param stateHash Keyed hash of the state (key from the MLS exporter, so it reveals nothing).
-     * @param signature EIP-712 `Checkpoint(stateCounter, stateHash)` by an active enclave.
+     * @param logHash The log hash L_stateCounter of the entries the enclave applied ({logHash}; L_0 = 0,
+     * L_n = bytes16(keccak256(L_{n-1} ‖ keccak256(entry_n)))).
+     * @param laterEntryHashes keccak256 of entries `stateCounter + 1` … head, in order (empty for a checkpoint at the
+     * head); a relayer takes them from the `CiphertextPosted` / `CiphertextBatchPosted` events. If the head moves before
+     * the call is mined, it reverts (`CheckpointTailMismatch`) and the checkpoint is posted again later.
+     * @param signature EIP-712 `Checkpoint(stateCounter, stateHash, logHash)` by an active enclave.
      */
-    function postCheckpoint(uint64 stateCounter, bytes32 stateHash, bytes calldata signature) external;
+    function postCheckpoint(
+        uint64 stateCounter,
+        bytes32 stateHash,
+        bytes16 logHash,
+        bytes32[] calldata laterEntryHashes,
+        bytes calldata signature
+    ) external;
 
     // ---------------------------------------------------------------- roster maintenance
 
@@ -312,6 +336,10 @@ interface IAnonifyGroup {
     /// @notice The `stateCounter` of the last ciphertext log entry (0 = empty log).
     function stateCounter() external view returns (uint64);
 
+    /// @notice The log hash at the head: L_{stateCounter}, where L_0 = 0 and
+    /// L_n = bytes16(keccak256(L_{n-1} ‖ keccak256(entry_n))) over every entry (single, batch element, snapshot).
+    function logHash() external view returns (bytes16);
+
     /// @notice Number of active enclaves in the roster.
     function activeEnclaveCount() external view returns (uint32);
 
@@ -338,6 +366,6 @@ interface IAnonifyGroup {
     /// @notice The EIP-712 digest an enclave signs for a `snapshot` to become entry `stateCounter` at `epoch`.
     function snapshotDigest(uint64 epoch, uint64 stateCounter, bytes calldata snapshot) external view returns (bytes32);
 
-    /// @notice The EIP-712 digest an enclave signs for a checkpoint.
-    function checkpointDigest(uint64 stateCounter, bytes32 stateHash) external view returns (bytes32);
+    /// @notice The EIP-712 digest an enclave signs for a checkpoint: `Checkpoint(stateCounter, stateHash, logHash)`.
+    function checkpointDigest(uint64 stateCounter, bytes32 stateHash, bytes16 logHash) external view returns (bytes32);
 }

@@ -255,7 +255,8 @@ TEST(Eip712, RejectsWrongSizes) {
   domain.verifying_contract = Bytes(19);
   EXPECT_ERROR_CODE(eip712::domain_separator(domain), ErrorCode::kInvalidArgument);
   EXPECT_ERROR_CODE(eip712::command_struct_hash(Bytes(21), 0, Bytes(32)), ErrorCode::kInvalidArgument);
-  EXPECT_ERROR_CODE(eip712::checkpoint_struct_hash(0, Bytes(31)), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR_CODE(eip712::checkpoint_struct_hash(0, Bytes(31), Bytes(16)), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR_CODE(eip712::checkpoint_struct_hash(0, Bytes(32), Bytes(32)), ErrorCode::kInvalidArgument);
   EXPECT_ERROR_CODE(eip712::typed_data_digest(Bytes(32), Bytes(33)), ErrorCode::kInvalidArgument);
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "anonify/crypto/keccak.h"
 #include "anonify/crypto/random.h"
 #include "anonify/error.h"
 #include "anonify/runtime/token.h"
@@ -24,6 +25,16 @@ EntryScope scope(uint64_t epoch = kEpoch) { return EntryScope{fixtures::text_byt
 // A producer of its first entry in the epoch: entries sealed with it never clash on sequence numbers
 // (the tests of the producer sequence choose their positions themselves).
 EntryPosition fresh_producer() { return EntryPosition{address_from_bytes(crypto::random_bytes(kAddressSize)), 0}; }
+
+// The serialization with the log hash cut out: "only the counter moved" compares everything else
+// (the log hash moves with every consumed counter, over the entry's own bytes; see
+// LogHashFollowsEveryConsumedEntryAsTheContractDoes).
+constexpr size_t kLogHashAt = 1 + 8;  // version, lastApplied
+Bytes without_log_hash(const Ledger& ledger) {
+  Bytes bytes = ledger.serialize();
+  bytes.erase(bytes.begin() + kLogHashAt, bytes.begin() + kLogHashAt + kLogHashSize);
+  return bytes;
+}
 
 class RuntimeLedger : public ::testing::Test {
  protected:
@@ -98,6 +109,7 @@ TEST_F(RuntimeLedger, UndecryptableEntriesConsumeTheCounterOnly) {
   bad.push_back(seal_entry(crypto::random_secret(kEntryKeySize), scope(), fresh_producer(), entry_plaintext(owner.command(1, "{}"), test_domain())));
   for (const Bytes& e : bad) {
     const Bytes state = a.serialize();
+    const LogHash hash_before = a.log_hash();
     const uint64_t counter = a.last_applied() + 1;
     const EntryOutcome out = apply(e);
     EXPECT_FALSE(out.applied);
@@ -106,7 +118,8 @@ TEST_F(RuntimeLedger, UndecryptableEntriesConsumeTheCounterOnly) {
     EXPECT_EQ(a.last_applied(), counter);
     Ledger expected = Ledger::deserialize(state, std::make_unique<TokenRuntime>());
     EXPECT_EQ(expected.apply_entry(counter, scope(), Bytes{}, key).reason, ledger_reason::kUndecryptable);
-    EXPECT_EQ(a.serialize(), expected.serialize());
+    EXPECT_EQ(without_log_hash(a), without_log_hash(expected));
+    EXPECT_EQ(a.log_hash(), next_log_hash(hash_before, e));
   }
   // An entry of another epoch does not open either (the epoch is in the AAD).
   EXPECT_EQ(a.apply_entry(a.last_applied() + 1, scope(kEpoch + 1), good, key).reason, ledger_reason::kUndecryptable);
@@ -144,7 +157,7 @@ TEST_F(RuntimeLedger, ReplayedResignedAndForeignCommandsAreRejected) {
     EXPECT_EQ(expected.apply_entry(expected.last_applied() + 1, scope(), seal_entry(key, scope(), *out->position, fixtures::text_bytes(garbage)), key).reason,
               ledger_reason::kMalformedEntry);
   }
-  EXPECT_EQ(a.serialize(), expected.serialize());
+  EXPECT_EQ(without_log_hash(a), without_log_hash(expected));
   EXPECT_EQ(a.query(alice.address, Json{{"op", "balanceOf"}, {"account", alice.hex}}).result, "10");
 }
 
@@ -277,9 +290,85 @@ TEST_F(RuntimeLedger, SnapshotsBringALateJoinerToTheSameState) {
   EXPECT_FALSE(stale.applied);
   EXPECT_EQ(stale.reason, ledger_reason::kSnapshotMismatch);
   Ledger expected = Ledger::deserialize(state, std::make_unique<TokenRuntime>());
-  expected.apply_entry(expected.last_applied() + 1, scope(), Bytes{}, key);
+  expected.apply_entry(expected.last_applied() + 1, scope(), Bytes{0x02}, key);  // a snapshot that does not open
+  ASSERT_NE(a.log_hash(), expected.log_hash());  // other bytes logged at that counter
+  expected = Ledger::deserialize(state, std::make_unique<TokenRuntime>());
+  expected.apply_entry(expected.last_applied() + 1, scope(), snap, key);
   EXPECT_EQ(a.serialize(), expected.serialize());
   EXPECT_EQ(apply(tampered).reason, ledger_reason::kUndecryptable);
+}
+
+// Audit F-8: the ledger hashes every entry whose counter it consumes, as AnonifyGroup does, so a
+// checkpoint can name the log it was computed over.
+TEST_F(RuntimeLedger, LogHashFollowsEveryConsumedEntryAsTheContractDoes) {
+  const auto reference = [](const LogHash& previous, const Bytes& e) {
+    Bytes preimage(previous.begin(), previous.end());
+    const Bytes entry_hash = crypto::keccak256(e);
+    preimage.insert(preimage.end(), entry_hash.begin(), entry_hash.end());
+    const Bytes full = crypto::keccak256(preimage);
+    LogHash out{};
+    std::copy_n(full.begin(), kLogHashSize, out.begin());
+    return out;
+  };
+  EXPECT_EQ(a.log_hash(), LogHash{});
+  const Bytes applied = entry(owner.command(0, init_token("1000")));
+  const Bytes garbage = crypto::random_bytes(80);  // rejected undecryptable: its counter is consumed
+  LogHash expected = reference(LogHash{}, applied);
+  ASSERT_TRUE(apply(applied).applied);
+  EXPECT_EQ(a.log_hash(), expected);
+  EXPECT_EQ(apply(garbage).reason, ledger_reason::kUndecryptable);
+  expected = reference(expected, garbage);
+  EXPECT_EQ(a.log_hash(), expected);
+  const Bytes snap = seal_snapshot(key, scope(), a);
+  ASSERT_TRUE(apply(snap).applied);
+  expected = reference(expected, snap);
+  EXPECT_EQ(a.log_hash(), expected);
+
+  // A duplicate and a counter gap change nothing.
+  EXPECT_TRUE(a.apply_entry(1, scope(), garbage, key).duplicate);
+  EXPECT_THROW(a.apply_entry(9, scope(), garbage, key), Error);
+  EXPECT_EQ(a.log_hash(), expected);
+
+  // A late joiner adopting the snapshot continues the same chain; a replica fed other bytes at one
+  // counter does not, even where the state is the same.
+  Ledger joiner{std::make_unique<TokenRuntime>()};
+  ASSERT_TRUE(joiner.apply_entry(3, scope(), snap, key).adopted);
+  EXPECT_EQ(joiner.log_hash(), a.log_hash());
+  Ledger other{std::make_unique<TokenRuntime>()};
+  ASSERT_TRUE(apply(applied, &other).applied);
+  apply(crypto::random_bytes(80), &other);
+  EXPECT_NE(other.log_hash(), reference(reference(LogHash{}, applied), garbage));
+
+  // Serialized with the state (so sealed and in snapshots), and checked against lastApplied.
+  const Bytes bytes = a.serialize();
+  EXPECT_EQ(Ledger::deserialize(bytes, std::make_unique<TokenRuntime>()).log_hash(), a.log_hash());
+  ASSERT_TRUE(std::equal(a.log_hash().begin(), a.log_hash().end(), bytes.begin() + kLogHashAt));
+  Bytes zeroed = bytes;
+  std::fill_n(zeroed.begin() + kLogHashAt, kLogHashSize, 0);
+  EXPECT_THROW(Ledger::deserialize(zeroed, std::make_unique<TokenRuntime>()), Error);
+  const Bytes empty = Ledger{std::make_unique<TokenRuntime>()}.serialize();
+  Bytes forged = empty;
+  forged[kLogHashAt] = 1;
+  EXPECT_THROW(Ledger::deserialize(forged, std::make_unique<TokenRuntime>()), Error);
+  EXPECT_NO_THROW(Ledger::deserialize(empty, std::make_unique<TokenRuntime>()));
+}
+
+// The same chain as the contract, on the vectors of test/group/vectors/logHash.json (which the
+// contract and the TypeScript reference reproduce in test/group/logHash.vectors.test.ts).
+TEST(LogHash, ReproducesTheContractsVectors) {
+  Bytes counting(200);
+  for (size_t i = 0; i < counting.size(); ++i) counting[i] = static_cast<uint8_t>(i);
+  const std::vector<Bytes> entries = {fixtures::text_bytes("entry 0"), fixtures::text_bytes("entry 1"),
+                                      fixtures::text_bytes("entry 2"), Bytes{0x00}, counting,
+                                      fixtures::text_bytes("entry 0")};
+  const std::vector<std::string> expected = {"dca9245a7223fa5911041327ad2775f5", "eac6bca8fb5d02f29d4034d63aeefb78",
+                                             "e4fe286be815578e2efdee068980ce50", "c6fe6d35e4ff4777ab38ea5ce727c02f",
+                                             "baeb2c07709434a94ee72395f77d5895", "654fb8aa733d3c9d8e4946e32f197151"};
+  LogHash hash{};
+  for (size_t n = 0; n < entries.size(); ++n) {
+    hash = next_log_hash(hash, entries[n]);
+    EXPECT_EQ(to_hex(ByteView(hash)), expected[n]) << "L_" << n + 1;
+  }
 }
 
 // F5 / entry AAD: an entry is bound to its group, epoch, producer and the producer's sequence
@@ -311,7 +400,7 @@ TEST_F(RuntimeLedger, EachProducersEntriesApplyOnlyInSequence) {
   EXPECT_FALSE(reordered.sender.has_value());
   Ledger expected = Ledger::deserialize(before, std::make_unique<TokenRuntime>());
   expected.apply_entry(1, scope(), Bytes{}, key);
-  EXPECT_EQ(a.serialize(), expected.serialize());  // only the counter moved
+  EXPECT_EQ(without_log_hash(a), without_log_hash(expected));  // only the counter (and the log hash) moved
   EXPECT_TRUE(both(owners).applied);
   EXPECT_EQ(a.next_sequence(producer, kEpoch), 1u);
   EXPECT_EQ(a.query(owner.address, Json{{"op", "tokenInfo"}}).result["owner"], owner.hex);

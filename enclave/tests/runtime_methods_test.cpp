@@ -113,13 +113,24 @@ TEST_F(RuntimeStateMethods, SubmitApplyReadOnTwoEnclaves) {
   EXPECT_EQ(read(a, mallory, R"({"op":"tokenInfo"})")["result"]["owner"], owner.hex);
   EXPECT_EQ(read(a, mallory, "nope")["error"]["code"], "malformed_query");
 
-  // The checkpoint is the Checkpoint typed data over the last applied state hash.
+  // The checkpoint is the Checkpoint typed data over the last applied state hash and the log hash
+  // of the two entries applied: L_2 = bytes16(keccak256(L_1 ‖ keccak256(entry_2))), L_0 = 0.
   const Json cp = a.call("state_checkpoint", Json{{"domain", domain_json()}});
   EXPECT_EQ(cp["stateCounter"], "2");
   EXPECT_EQ(cp["stateHash"], b.call("state_status")["stateHash"]);
+  const auto fold = [](const Bytes& previous, const Json& submitted) {
+    Bytes preimage = previous;
+    const Bytes entry_hash = crypto::keccak256(from_hex(submitted["entry"].get<std::string>()));
+    preimage.insert(preimage.end(), entry_hash.begin(), entry_hash.end());
+    const Bytes full = crypto::keccak256(preimage);
+    return Bytes(full.begin(), full.begin() + 16);
+  };
+  const Bytes log_hash = fold(fold(Bytes(16, 0), s1), s2);
+  EXPECT_EQ(cp["logHash"], "0x" + to_hex(log_hash));
+  EXPECT_EQ(b.call("state_checkpoint", Json{{"domain", domain_json()}})["logHash"], cp["logHash"]);
   const Bytes cp_digest = crypto::eip712::typed_data_digest(
       crypto::eip712::domain_separator(fixtures::test_domain()),
-      crypto::eip712::checkpoint_struct_hash(2, from_hex(cp["stateHash"].get<std::string>())));
+      crypto::eip712::checkpoint_struct_hash(2, from_hex(cp["stateHash"].get<std::string>()), log_hash));
   EXPECT_EQ("0x" + to_hex(crypto::eth_recover_address(cp_digest, from_hex(cp["signature"].get<std::string>()))), address_a);
 }
 

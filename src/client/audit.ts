@@ -3,7 +3,9 @@
  * plus what it cannot (checkpoint agreement). It needs no enclave and no key: every join's IAS report is
  * re-verified with the TypeScript verifier under the deployment's CA and the policy in force at that block, every
  * enclave signature is recovered from calldata and checked against the roster replayed up to that point, the
- * epoch sequence and stateCounter must be contiguous, and all enclaves' checkpoints at one counter must agree.
+ * epoch sequence and stateCounter must be contiguous, the log hash chain is recomputed from the entries (every
+ * checkpoint must name the log hash of the entries up to its counter, audit F-8), and all enclaves' checkpoints at
+ * one counter must agree.
  */
 import {
   Contract,
@@ -24,6 +26,7 @@ import { IasReportVerifier, type VerificationPolicy } from "../attestation/verif
 import { IasVerificationError } from "../attestation/errors";
 import { caDerOf, leafDerOf, type TrustAnchor } from "../attestation/roots";
 import { pinCa } from "../attestation/certificate";
+import { EMPTY_LOG_HASH, nextLogHash } from "../logHash";
 import { groupDomain, lowerHex, type Hex } from "./wire";
 
 export const AUDIT_GROUP_ABI = [
@@ -32,18 +35,19 @@ export const AUDIT_GROUP_ABI = [
   "function postCiphertext(uint64 epoch, uint64 sequence, bytes ciphertext, bytes signature)",
   "function postCiphertextBatch(uint64 epoch, uint64 firstSequence, bytes[] ciphertexts, bytes signature)",
   "function postSnapshot(uint64 epoch, uint64 stateCounter, bytes snapshot, bytes signature)",
-  "function postCheckpoint(uint64 stateCounter, bytes32 stateHash, bytes signature)",
+  "function postCheckpoint(uint64 stateCounter, bytes32 stateHash, bytes16 logHash, bytes32[] laterEntryHashes, bytes signature)",
   "function revokeEnclave(address enclave)",
   "function evictEnclave(address enclave)",
   "function verifier() view returns (address)",
   "function currentEpoch() view returns (uint64)",
   "function stateCounter() view returns (uint64)",
+  "function logHash() view returns (bytes16)",
   "event EnclaveJoined(address indexed enclave, bytes32 indexed mrenclave, uint64 joinedAtEpoch, bytes32 hpkePublicKey, bytes32 mlsSignatureKey)",
   "event EnclaveRevoked(address indexed enclave, bytes32 indexed mrenclave, uint8 reason, address by)",
   "event HandshakePosted(uint64 indexed epoch, address indexed sender, bytes handshake)",
   "event CiphertextPosted(uint64 indexed stateCounter, uint64 indexed epoch, address indexed sender, bytes ciphertext)",
   "event CiphertextBatchPosted(uint64 indexed firstStateCounter, uint64 indexed epoch, address indexed sender, bytes[] ciphertexts)",
-  "event CheckpointPosted(address indexed enclave, uint64 indexed stateCounter, bytes32 stateHash)",
+  "event CheckpointPosted(address indexed enclave, uint64 indexed stateCounter, bytes32 stateHash, bytes16 logHash)",
 ] as const;
 
 export const AUDIT_VERIFIER_ABI = [
@@ -58,28 +62,12 @@ export const AUDIT_VERIFIER_ABI = [
 
 const TYPES = {
   Handshake: { Handshake: [{ name: "epoch", type: "uint64" }, { name: "handshakeHash", type: "bytes32" }] },
-  Ciphertext: {
-    Ciphertext: [
-      { name: "epoch", type: "uint64" },
-      { name: "sequence", type: "uint64" },
-      { name: "payloadHash", type: "bytes32" },
-    ],
-  },
+  Ciphertext: { Ciphertext: [{ name: "epoch", type: "uint64" }, { name: "sequence", type: "uint64" }, { name: "payloadHash", type: "bytes32" }] },
   CiphertextBatch: {
-    CiphertextBatch: [
-      { name: "epoch", type: "uint64" },
-      { name: "firstSequence", type: "uint64" },
-      { name: "payloadsHash", type: "bytes32" },
-    ],
+    CiphertextBatch: [{ name: "epoch", type: "uint64" }, { name: "firstSequence", type: "uint64" }, { name: "payloadsHash", type: "bytes32" }],
   },
-  Snapshot: {
-    Snapshot: [
-      { name: "epoch", type: "uint64" },
-      { name: "stateCounter", type: "uint64" },
-      { name: "payloadHash", type: "bytes32" },
-    ],
-  },
-  Checkpoint: { Checkpoint: [{ name: "stateCounter", type: "uint64" }, { name: "stateHash", type: "bytes32" }] },
+  Snapshot: { Snapshot: [{ name: "epoch", type: "uint64" }, { name: "stateCounter", type: "uint64" }, { name: "payloadHash", type: "bytes32" }] },
+  Checkpoint: { Checkpoint: [{ name: "stateCounter", type: "uint64" }, { name: "stateHash", type: "bytes32" }, { name: "logHash", type: "bytes16" }] },
 };
 
 export type AuditFindingCode =
@@ -96,6 +84,7 @@ export type AuditFindingCode =
   | "state_counter_gap"
   | "post_sequence_mismatch"
   | "checkpoint_ahead_of_log"
+  | "checkpoint_log_mismatch"
   | "checkpoint_disagreement"
   | "head_mismatch";
 
@@ -132,6 +121,8 @@ export interface AuditReport {
   enclaves: AuditedEnclave[];
   epochs: bigint;
   entries: bigint;
+  /** L at the last entry, recomputed from the entries (undefined when the replay did not see every entry). */
+  logHash: Hex | undefined;
   handshakes: number;
   checkpoints: CheckpointAgreement[];
   findings: AuditFinding[];
@@ -204,6 +195,12 @@ export async function auditGroup(provider: Provider, groupAddress: string, optio
   const postSequences = new Map<string, bigint>();
   let handshakes = 0;
   const checkpoints = new Map<bigint, Map<Hex, Hex>>();
+  /**
+   * logHashes[n] = L_n recomputed from the entries (src/logHash.ts), while the replay has seen every entry from the
+   * first; after a gap (a replay from a later block, or a log the contract would not have written) it stops.
+   */
+  const logHashes: Hex[] = [EMPTY_LOG_HASH];
+  let logHashKnown = true;
 
   const requireActive = (sender: string, what: string, log: Log) => {
     const member = roster.get(lowerHex(sender));
@@ -274,7 +271,14 @@ export async function auditGroup(provider: Provider, groupAddress: string, optio
         const first = BigInt(batch ? args.firstStateCounter : args.stateCounter);
         const count = batch ? BigInt(args.ciphertexts.length) : 1n;
         const logged = BigInt(args.epoch);
-        if (first !== counter + 1n) find("state_counter_gap", `entry ${first} follows entry ${counter}`, log);
+        if (first !== counter + 1n) {
+          find("state_counter_gap", `entry ${first} follows entry ${counter}`, log);
+          logHashKnown = false;
+        }
+        if (logHashKnown) {
+          const payloads: string[] = batch ? args.ciphertexts : [args.ciphertext];
+          for (const payload of payloads) logHashes.push(lowerHex(nextLogHash(logHashes[logHashes.length - 1], keccak256(payload))));
+        }
         if (logged !== epoch) find("ciphertext_epoch_mismatch", `entry ${first} is in epoch ${logged}, the handshake log is at epoch ${epoch}`, log);
         requireActive(args.sender, `entry ${first}`, log);
         const call = await callOf(log);
@@ -311,8 +315,13 @@ export async function auditGroup(provider: Provider, groupAddress: string, optio
         requireActive(enclave, `checkpoint at ${at}`, log);
         if (at > counter) find("checkpoint_ahead_of_log", `checkpoint at ${at} by ${enclave} while the log is at ${counter}`, log);
         const call = await callOf(log);
+        const logged = lowerHex(args.logHash);
         if (!call || call.name !== "postCheckpoint") find("calldata_unavailable", `checkpoint at ${at} by ${enclave}: no direct call carries its signature`, log);
-        else checkSignature("Checkpoint", { stateCounter: at, stateHash: args.stateHash }, call.args.signature, enclave, `checkpoint at ${at} by ${enclave}`, log);
+        else checkSignature("Checkpoint", { stateCounter: at, stateHash: args.stateHash, logHash: logged }, call.args.signature, enclave, `checkpoint at ${at} by ${enclave}`, log);
+        // The checkpoint vouches for the entries up to `at`: its log hash must be theirs (audit F-8).
+        if (logHashKnown && at <= counter && logged !== logHashes[Number(at)]) {
+          find("checkpoint_log_mismatch", `checkpoint at ${at} by ${enclave} names log hash ${logged}; the log's entries 1..${at} hash to ${logHashes[Number(at)]}`, log);
+        }
         if (!checkpoints.has(at)) checkpoints.set(at, new Map());
         checkpoints.get(at)!.set(enclave, lowerHex(args.stateHash));
         break;
@@ -338,9 +347,15 @@ export async function auditGroup(provider: Provider, groupAddress: string, optio
 
   // The replay must end where the contract's head is (when auditing up to the latest block from genesis).
   if (options.toBlock === undefined && fromBlock === 0) {
-    const [headEpoch, headCounter] = await Promise.all([group.currentEpoch({ blockTag: toBlock }), group.stateCounter({ blockTag: toBlock })]);
+    const [headEpoch, headCounter, headLogHash] = await Promise.all([
+      group.currentEpoch({ blockTag: toBlock }),
+      group.stateCounter({ blockTag: toBlock }),
+      group.logHash({ blockTag: toBlock }),
+    ]);
     if (BigInt(headEpoch) !== epoch || BigInt(headCounter) !== counter) {
       find("head_mismatch", `the replay ends at epoch ${epoch}, entry ${counter}; the contract says epoch ${headEpoch}, entry ${headCounter}`);
+    } else if (logHashKnown && lowerHex(headLogHash) !== logHashes[Number(counter)]) {
+      find("head_mismatch", `the replayed entries hash to log hash ${logHashes[Number(counter)]}; the contract says ${lowerHex(headLogHash)}`);
     }
   }
 
@@ -354,6 +369,7 @@ export async function auditGroup(provider: Provider, groupAddress: string, optio
     enclaves,
     epochs: epoch,
     entries: counter,
+    logHash: logHashKnown ? logHashes[Number(counter)] : undefined,
     handshakes,
     checkpoints: agreement,
     findings,
@@ -458,7 +474,7 @@ export function formatAuditReport(report: AuditReport): string {
     lines.push(`    ${e.address}  MRENCLAVE ${e.mrenclave.slice(0, 18)}…  joined epoch ${e.joinedAtEpoch} (block ${e.joinedAtBlock})  ${report_}${e.revokedAtBlock !== undefined ? `  REVOKED at block ${e.revokedAtBlock}` : ""}`);
   }
   lines.push(`  handshakes: ${report.handshakes} (epochs 0..${report.epochs - 1n > 0n ? report.epochs - 1n : 0n}, current epoch ${report.epochs})`);
-  lines.push(`  log entries: ${report.entries}`);
+  lines.push(`  log entries: ${report.entries}${report.logHash !== undefined ? ` (log hash ${report.logHash})` : ""}`);
   lines.push(`  checkpoints: ${report.checkpoints.length} counters`);
   for (const c of report.checkpoints) {
     const n = Object.keys(c.hashes).length;

@@ -158,7 +158,7 @@ export async function checkJoinReportData(provider: Provider, enclave: TrustedEn
   if (problem !== undefined) throw new EnclaveNotTrustedError("report_data_mismatch", problem, enclave.address);
 }
 
-export const CHECKPOINT_ABI = ["event CheckpointPosted(address indexed enclave, uint64 indexed stateCounter, bytes32 stateHash)"] as const;
+export const CHECKPOINT_ABI = ["event CheckpointPosted(address indexed enclave, uint64 indexed stateCounter, bytes32 stateHash, bytes16 logHash)"] as const;
 
 /** How a trusted enclave's latest checkpoint compares with the other enclaves' checkpoints at the same counter. */
 export interface CheckpointAgreementResult {

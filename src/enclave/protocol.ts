@@ -153,6 +153,7 @@ export const EIP712_TYPES = {
   Checkpoint: [
     { name: "stateCounter", type: "uint64" },
     { name: "stateHash", type: "bytes32" },
+    { name: "logHash", type: "bytes16" },
   ],
   Command: [
     { name: "sender", type: "address" },
@@ -662,7 +663,12 @@ export interface StateStatusResult {
 export interface StateCheckpointResult {
   stateCounter: string;
   stateHash: Hex;
-  /** Enclave signature of Checkpoint(stateCounter, stateHash). */
+  /**
+   * The log hash at stateCounter over the entries this enclave applied (16 bytes): L_0 = 0, L_n = first 16 bytes of
+   * keccak256(L_{n-1} ‖ keccak256(entry_n)), as AnonifyGroup keeps it (audit F-8).
+   */
+  logHash: Hex;
+  /** Enclave signature of Checkpoint(stateCounter, stateHash, logHash). */
   signature: Hex;
 }
 

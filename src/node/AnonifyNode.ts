@@ -13,6 +13,7 @@ import { DevelopmentIas } from "../attestation/devIas";
 import { SimulationAttester } from "./attester";
 import { ChainReader, ChainReorgError, findDeploymentBlock } from "./chainReader";
 import { ChainSync, type EntryApplied, type HandshakeApplied } from "./chainSync";
+import { CheckpointPoster } from "./checkpoints";
 import { CommandJournal } from "./commandJournal";
 import { NodeError } from "./errors";
 import { groupContract } from "./groupContract";
@@ -75,7 +76,7 @@ export class AnonifyNode {
   private blockSyncQueued = false;
   private running = false;
   private stateRuntime = false;
-  private lastCheckpoint = 0n;
+  private checkpoints: CheckpointPoster | undefined;
   private lastSyncError = "";
   private adminToken = "";
   /** `<dataDir>/node.lock`, held from the start of start() until stop (src/node/dataDirLock.ts). */
@@ -277,8 +278,11 @@ export class AnonifyNode {
       this.logger.warn(`state behind the log (${why}): waiting for a member's snapshot entry; handshakes still apply`),
     );
 
-    const record = (await this.group.enclave(this.address)) as { checkpointStateCounter: bigint };
-    this.lastCheckpoint = record.checkpointStateCounter;
+    this.checkpoints = new CheckpointPoster(
+      { enclave: () => this.enclave, group: this.group, provider: this.provider, sender: this.txSender, domain: this.domain, logger: this.logger },
+      BigInt(this.options.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL),
+    );
+    await this.checkpoints.load(this.address);
 
     await this.runSync(true);
     const posted = await ensureJoined(this.membershipContext());
@@ -659,22 +663,8 @@ export class AnonifyNode {
       `applied #${r.stateCounter} (${r.snapshot !== undefined ? `snapshot ${r.snapshot}, ` : ""}${r.outcome}${r.reason !== undefined ? `: ${r.reason}` : ""}) epoch ${a.entry.epoch}; ` +
         `lag ${this.sync.chainStateCounter - this.sync.lastApplied}`,
     );
-    this.maybeCheckpoint(BigInt(r.stateCounter));
-  }
-
-  /** Every `checkpointInterval` applied entries: the enclave signs its state hash; the node posts it. */
-  private maybeCheckpoint(counter: bigint): void {
-    const interval = BigInt(this.options.checkpointInterval ?? DEFAULT_CHECKPOINT_INTERVAL);
-    if (interval === 0n || counter % interval !== 0n || counter <= this.lastCheckpoint) return;
-    this.lastCheckpoint = counter;
-    // Issued before the next state_apply (the enclave answers in order), so it covers exactly `counter`.
-    callState(this.enclave, "state_checkpoint", { domain: this.domain })
-      .then(async (cp) => {
-        const outcome = await this.txSender.send(this.group, "postCheckpoint", [cp.stateCounter, cp.stateHash, cp.signature]);
-        if (outcome.ok) this.logger.info(`checkpoint #${cp.stateCounter} posted (state hash ${cp.stateHash})`);
-        else this.logger.warn(`checkpoint #${cp.stateCounter} refused: ${outcome.revert.name}`);
-      })
-      .catch((error: unknown) => this.logger.warn(`checkpoint #${counter}: ${(error as Error).message}`));
+    // Every checkpointInterval applied entries (src/node/checkpoints.ts).
+    this.checkpoints?.onApplied(a.entry);
   }
 
   private logProgress(): void {

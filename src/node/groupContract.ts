@@ -13,10 +13,11 @@ export const ANONIFY_GROUP_ABI = [
   "function postCiphertextBatch(uint64 epoch, uint64 firstSequence, bytes[] ciphertexts, bytes signature)",
   "function postSnapshot(uint64 epoch, uint64 stateCounter, bytes snapshot, bytes signature)",
   "function nextPostSequence(address enclave, uint64 epoch) view returns (uint64)",
-  "function postCheckpoint(uint64 stateCounter, bytes32 stateHash, bytes signature)",
+  "function postCheckpoint(uint64 stateCounter, bytes32 stateHash, bytes16 logHash, bytes32[] laterEntryHashes, bytes signature)",
   "function revokeEnclave(address enclave)",
   "function currentEpoch() view returns (uint64)",
   "function stateCounter() view returns (uint64)",
+  "function logHash() view returns (bytes16)",
   "function activeEnclaveCount() view returns (uint32)",
   "function enclave(address account) view returns ((uint8 status, uint64 joinedAtEpoch, uint64 checkpointStateCounter, bytes32 mrenclave, bytes32 hpkePublicKey, bytes32 mlsSignatureKey, bytes32 checkpointStateHash))",
   "function verifier() view returns (address)",
@@ -31,7 +32,7 @@ export const ANONIFY_GROUP_ABI = [
   "event HandshakePosted(uint64 indexed epoch, address indexed sender, bytes handshake)",
   "event CiphertextPosted(uint64 indexed stateCounter, uint64 indexed epoch, address indexed sender, bytes ciphertext)",
   "event CiphertextBatchPosted(uint64 indexed firstStateCounter, uint64 indexed epoch, address indexed sender, bytes[] ciphertexts)",
-  "event CheckpointPosted(address indexed enclave, uint64 indexed stateCounter, bytes32 stateHash)",
+  "event CheckpointPosted(address indexed enclave, uint64 indexed stateCounter, bytes32 stateHash, bytes16 logHash)",
   "error ReportDataKeyHashMismatch(bytes32 expected, bytes32 actual)",
   "error ReportDataReservedNotZero(bytes12 reserved)",
   "error MrenclaveNotAllowed(bytes32 mrenclave)",
@@ -48,6 +49,8 @@ export const ANONIFY_GROUP_ABI = [
   "error SnapshotPositionMismatch(uint64 expected, uint64 actual)",
   "error CheckpointAheadOfLog(uint64 logStateCounter, uint64 stateCounter)",
   "error CheckpointNotAfterPrevious(uint64 previous, uint64 stateCounter)",
+  "error CheckpointTailMismatch(uint256 expected, uint256 actual)",
+  "error CheckpointLogMismatch(bytes16 expected, bytes16 actual)",
   "error SigningKeyNotRegistered(bytes32 keyId)",
   "error ReportSignatureInvalid()",
   "error ReportTooOld(uint64 timestamp, uint64 maxAge, uint64 now)",
@@ -108,6 +111,8 @@ export interface CheckpointLogEntry extends ChainPosition {
   enclave: string;
   stateCounter: bigint;
   stateHash: string;
+  /** The log hash the enclave signed: L at `stateCounter` (audit F-8). */
+  logHash: string;
 }
 
 export type GroupLogEntry = HandshakeLogEntry | CiphertextLogEntry | RosterLogEntry | CheckpointLogEntry;
@@ -163,6 +168,7 @@ export function decodeGroupLog(log: Log): GroupLogEntry[] {
           enclave: a.enclave as string,
           stateCounter: a.stateCounter as bigint,
           stateHash: a.stateHash as string,
+          logHash: a.logHash as string,
         },
       ];
     default:

@@ -96,9 +96,11 @@ export class TxSender {
 
   /**
    * Simulates then sends `contract[method](...args)` and waits for its receipt. Serialised: one transaction of
-   * this node in flight at a time, so nonces never collide.
+   * this node in flight at a time, so nonces never collide. `args` may be a function: it is called when the
+   * transaction's turn comes, after those queued before it were mined (a checkpoint's tail must reach the chain's
+   * head as it is then); what it throws is the send's error.
    */
-  send(contract: Contract, method: string, args: unknown[]): Promise<TxOutcome> {
+  send(contract: Contract, method: string, args: unknown[] | (() => Promise<unknown[]>)): Promise<TxOutcome> {
     return this.serialised(() => this.sendNow(contract, method, args));
   }
 
@@ -119,10 +121,11 @@ export class TxSender {
     return this.signer.getAddress();
   }
 
-  private async sendNow(contract: Contract, method: string, args: unknown[]): Promise<TxOutcome> {
+  private async sendNow(contract: Contract, method: string, args: unknown[] | (() => Promise<unknown[]>)): Promise<TxOutcome> {
     await this.settleUnresolved();
     const from = await this.signer.getAddress();
-    const call = { ...(await contract.getFunction(method).populateTransaction(...args)), from };
+    const resolved = typeof args === "function" ? await args() : args;
+    const call = { ...(await contract.getFunction(method).populateTransaction(...resolved)), from };
     let gasLimit: bigint;
     try {
       gasLimit = await this.provider.estimateGas(call);

@@ -21,6 +21,7 @@ import {
 } from "../../src/client";
 import { MRENCLAVE_V1, joinedEnclave, simulationGroupFixture } from "../group/helpers/fixtures";
 import { EnclaveKeys } from "../group/helpers/enclaveKeys";
+import { checkpointArguments } from "../group/helpers/logHash";
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
@@ -110,7 +111,7 @@ describe("client: enclave trust check against the roster", function () {
       await (await f.group.connect(f.relayer).postCiphertext(epoch, sequence, ciphertext, await first.signCiphertext(f.domain, epoch, ciphertext, sequence))).wait();
     }
     const post = async (enclave: EnclaveKeys, counter: bigint, hash: string) =>
-      (await f.group.connect(f.relayer).postCheckpoint(counter, hash, await enclave.signCheckpoint(f.domain, counter, hash))).wait();
+      (await f.group.connect(f.relayer).postCheckpoint(...(await checkpointArguments(f.group, f.domain, enclave, counter, hash)))).wait();
     const good = hexlify(randomBytes(32));
     const forked = hexlify(randomBytes(32));
     await post(first, 2n, good);

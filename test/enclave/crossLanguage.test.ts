@@ -42,7 +42,12 @@ function randomMessage(type: Eip712PrimaryType, i: number): Record<string, strin
   for (const field of EIP712_TYPES[type]) {
     if (field.type === "uint64") message[field.name] = randomU64(i).toString();
     else if (field.type === "bytes32") message[field.name] = hexlify(randomBytes(32));
+    else if (field.type === "bytes16") message[field.name] = hexlify(randomBytes(16));
     else if (field.type === "address") message[field.name] = hexlify(randomBytes(20));
+    else {
+      const unhandled: never = field; // a new field type in EIP712_TYPES needs a generator here
+      throw new Error(`randomMessage: no generator for ${JSON.stringify(unhandled)}`);
+    }
   }
   return message;
 }

@@ -31,14 +31,15 @@ const TYPES: Record<string, Record<string, { name: string; type: string }[]>> = 
 
 /**
  * The type strings of contracts/group/AnonifyMessages.sol, pinned here as well as in the file: a ciphertext or batch
- * signature names the signer's post sequence number and a snapshot its log position (audit F-5).
+ * signature names the signer's post sequence number and a snapshot its log position (audit F-5), a checkpoint the
+ * log hash of the entries it covers (audit F-8).
  */
 const TYPE_STRINGS: Record<string, string> = {
   Handshake: "Handshake(uint64 epoch,bytes32 handshakeHash)",
   Ciphertext: "Ciphertext(uint64 epoch,uint64 sequence,bytes32 payloadHash)",
   CiphertextBatch: "CiphertextBatch(uint64 epoch,uint64 firstSequence,bytes32 payloadsHash)",
   Snapshot: "Snapshot(uint64 epoch,uint64 stateCounter,bytes32 payloadHash)",
-  Checkpoint: "Checkpoint(uint64 stateCounter,bytes32 stateHash)",
+  Checkpoint: "Checkpoint(uint64 stateCounter,bytes32 stateHash,bytes16 logHash)",
 };
 
 /** The group's runtime code placed at the vector's `verifyingContract` (EIP712 rebuilds the domain for that address). */
@@ -63,6 +64,10 @@ describe("AnonifyGroup: EIP-712 vectors", function () {
       expect(keccak256(toUtf8Bytes(encodeType))).to.equal(typeHash);
     }
     expect(TypedDataEncoder.hashDomain(vector.domain)).to.equal(vector.domainSeparator);
+    // The checkpoint vectors cover the extremes: uint64 max, and the empty log's log hash (zero).
+    const checkpoints = vector.messages.filter((m) => m.primaryType === "Checkpoint").map((m) => m.value);
+    expect(checkpoints.some((v) => v.stateCounter === (2n ** 64n - 1n).toString())).to.equal(true);
+    expect(checkpoints.some((v) => v.logHash === "0x" + "00".repeat(16))).to.equal(true);
   });
 
   it("ethers reproduces every struct hash, digest and deterministic signature", async function () {
@@ -94,7 +99,7 @@ describe("AnonifyGroup: EIP-712 vectors", function () {
         digest = await group.snapshotDigest(m.value.epoch, m.value.stateCounter, m.payloads![0]);
       } else {
         expect(m.primaryType).to.equal("Checkpoint");
-        digest = await group.checkpointDigest(m.value.stateCounter, m.value.stateHash);
+        digest = await group.checkpointDigest(m.value.stateCounter, m.value.stateHash, m.value.logHash);
       }
       expect(digest).to.equal(m.digest);
     }

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { hexlify, keccak256 } from "ethers";
 import { joinedEnclave, simulationGroupFixture } from "./helpers/fixtures";
+import { foldLogHash, logHashChain } from "./helpers/logHash";
 
 async function twoMembers() {
   const f = await loadFixture(simulationGroupFixture);
@@ -16,7 +17,13 @@ const operation = fc.oneof(
   fc.record({ kind: fc.constant("batch" as const), by: fc.nat(1), ciphertexts: fc.array(payload, { minLength: 1, maxLength: 6 }) }),
   fc.record({ kind: fc.constant("handshake" as const), by: fc.nat(1), handshake: payload }),
   fc.record({ kind: fc.constant("stale" as const), by: fc.nat(1), ciphertext: payload, epochsBack: fc.integer({ min: 1, max: 3 }) }),
-  fc.record({ kind: fc.constant("checkpoint" as const), by: fc.nat(1), back: fc.integer({ min: -1, max: 3 }) }),
+  // `tail`: the later entries' hashes as the log has them, one short, or with one changed (audit F-8).
+  fc.record({
+    kind: fc.constant("checkpoint" as const),
+    by: fc.nat(1),
+    back: fc.integer({ min: -1, max: 3 }),
+    tail: fc.constantFrom("right" as const, "right" as const, "short" as const, "changed" as const),
+  }),
   // Resubmits an earlier accepted post, signature and all (audit F-5: accepted once).
   fc.record({ kind: fc.constant("replay" as const), pick: fc.nat() }),
 );
@@ -27,7 +34,7 @@ type Accepted =
   | { kind: "batch"; by: number; epoch: bigint; sequence: bigint; ciphertexts: Uint8Array[]; signature: string };
 
 describe("AnonifyGroup: log ordering (property)", function () {
-  it("any sequence of posts numbers entries 1..N without gaps, each under the epoch of the latest handshake, each accepted once", async function () {
+  it("any sequence of posts numbers entries 1..N without gaps, each under the epoch of the latest handshake, each accepted once; the log hash follows the reference chain", async function () {
     let refusedReplays = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(operation, { minLength: 1, maxLength: 10 }), async (ops) => {
@@ -41,10 +48,18 @@ describe("AnonifyGroup: log ordering (property)", function () {
         const accepted: Accepted[] = [];
         /** The log as the model expects it: [stateCounter, epoch, sender, ciphertext]. */
         const expected: Array<[bigint, bigint, string, string]> = [];
+        /** L_0 … L_counter of the model's log (test/group/helpers/logHash.ts). */
+        const chain = () => logHashChain(expected.map((e) => e[3]));
 
         for (const op of ops) {
+          await apply(op);
+          // After every operation, accepted or refused: the head's log hash is the model's L_counter.
+          expect(await f.group.logHash()).to.equal(chain()[Number(counter)]);
+        }
+
+        async function apply(op: (typeof ops)[number]): Promise<void> {
           if (op.kind === "replay") {
-            if (accepted.length === 0) continue;
+            if (accepted.length === 0) return;
             const post = accepted[op.pick % accepted.length];
             const sent =
               post.kind === "single"
@@ -58,7 +73,7 @@ describe("AnonifyGroup: log ordering (property)", function () {
                 .withArgs(f.enclaves[post.by].address, sequences[post.by], post.sequence);
               refusedReplays += 1;
             }
-            continue;
+            return;
           }
           const enclave = f.enclaves[op.by];
           if (op.kind === "single") {
@@ -89,20 +104,31 @@ describe("AnonifyGroup: log ordering (property)", function () {
             }
           } else {
             const at = counter - BigInt(op.back);
-            if (at < 0n) continue;
+            if (at < 0n) return;
             const stateHash = keccak256(Uint8Array.of(Number(at & 0xffn)));
-            const signature = await enclave.signCheckpoint(f.domain, at, stateHash);
+            const l = chain();
+            const head = l[Number(counter)];
+            // Beyond the head there is no L_at: the enclave would sign some value; the counter is refused first.
+            let logHash = at > counter ? head : l[Number(at)];
+            const right = at > counter ? [] : expected.slice(Number(at)).map((e) => keccak256(e[3]));
+            let tail = right;
+            // A wrong tail: one hash short (one too many at the head); one hash changed (at the head: another log hash).
+            if (op.tail === "short") tail = right.length > 0 ? right.slice(1) : [keccak256(head)];
+            if (op.tail === "changed" && right.length > 0) tail = right.map((h, i) => (i === right.length - 1 ? keccak256(h) : h));
+            if (op.tail === "changed" && right.length === 0) logHash = keccak256(head).slice(0, 34);
+            const signature = await enclave.signCheckpoint(f.domain, at, stateHash, logHash);
+            const send = () => f.group.postCheckpoint(at, stateHash, logHash, tail, signature);
             if (at > counter) {
-              await expect(f.group.postCheckpoint(at, stateHash, signature))
-                .to.be.revertedWithCustomError(f.group, "CheckpointAheadOfLog")
-                .withArgs(counter, at);
-            } else if (at > checkpoints[op.by]) {
-              await f.group.postCheckpoint(at, stateHash, signature);
-              checkpoints[op.by] = at;
+              await expect(send()).to.be.revertedWithCustomError(f.group, "CheckpointAheadOfLog").withArgs(counter, at);
+            } else if (at <= checkpoints[op.by]) {
+              await expect(send()).to.be.revertedWithCustomError(f.group, "CheckpointNotAfterPrevious").withArgs(checkpoints[op.by], at);
+            } else if (tail.length !== right.length) {
+              await expect(send()).to.be.revertedWithCustomError(f.group, "CheckpointTailMismatch").withArgs(right.length, tail.length);
+            } else if (op.tail === "changed") {
+              await expect(send()).to.be.revertedWithCustomError(f.group, "CheckpointLogMismatch").withArgs(head, foldLogHash(logHash, tail));
             } else {
-              await expect(f.group.postCheckpoint(at, stateHash, signature))
-                .to.be.revertedWithCustomError(f.group, "CheckpointNotAfterPrevious")
-                .withArgs(checkpoints[op.by], at);
+              await expect(send()).to.emit(f.group, "CheckpointPosted").withArgs(enclave.address, at, stateHash, logHash);
+              checkpoints[op.by] = at;
             }
           }
         }

@@ -104,10 +104,12 @@ describe("AnonifyGroup: replay across contracts and chains", function () {
       await target.group.postCiphertext(epoch, 0n, c, await alice.signCiphertext(target.domain, epoch, c, 0n));
     }
     const stateHash = keccak256("0x1234");
-    const signatureForF = await alice.signCheckpoint(f.domain, 1n, stateHash);
-    const signer = recovered(g.domain, CHECKPOINT_TYPES, { stateCounter: 1n, stateHash }, signatureForF);
+    // Signed over F's log hash at 1; posted on G at its head (empty tail), the signature is checked first.
+    const logHash = await f.group.logHash();
+    const signatureForF = await alice.signCheckpoint(f.domain, 1n, stateHash, logHash);
+    const signer = recovered(g.domain, CHECKPOINT_TYPES, { stateCounter: 1n, stateHash, logHash }, signatureForF);
     await expectUnchanged(g.group, [alice.address], async () => {
-      await expect(g.group.postCheckpoint(1n, stateHash, signatureForF))
+      await expect(g.group.postCheckpoint(1n, stateHash, logHash, [], signatureForF))
         .to.be.revertedWithCustomError(g.group, "EnclaveNotRegistered")
         .withArgs(signer);
     });

@@ -16,6 +16,7 @@ import {
 import { chainIssuedAt } from "../../src/client/AnonifyClient";
 import { callState, groupContract } from "../../src/node";
 import { deployGroup, startNode, until, type Deployment, type TestNode } from "./helpers";
+import { logEntriesOf, logHashChain } from "../group/helpers/logHash";
 
 async function post(url: string, route: string, body: unknown): Promise<{ status: number; json: any }> {
   const response = await fetch(`${url}${route}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
@@ -189,6 +190,12 @@ describe("AnonifyNode commands (simulation, real enclaves with the state runtime
     expect(counters.sort()).to.deep.equal(
       [`${a.node.address}@2`, `${a.node.address}@4`, `${b.node.address}@2`, `${b.node.address}@4`].sort(),
     );
+    // The enclaves signed the log hash the contract computed (audit F-8): L at each counter of the log's entries.
+    const chain = logHashChain(await logEntriesOf(await ethers.getContractAt("AnonifyGroup", deployment.group)));
+    for (const e of events) {
+      const { stateCounter, logHash } = (e as unknown as { args: { stateCounter: bigint; logHash: string } }).args;
+      expect(logHash, `checkpoint at ${stateCounter}`).to.equal(chain[Number(stateCounter)]);
+    }
     expect(b.logger.lines.some((l) => l.includes("refused"))).to.equal(false);
   });
 });

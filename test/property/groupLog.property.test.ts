@@ -1,8 +1,9 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { hexlify, type ContractTransactionResponse } from "ethers";
+import { hexlify, keccak256, type ContractTransactionResponse } from "ethers";
 import { EnclaveKeys } from "../group/helpers/enclaveKeys";
+import { EMPTY_LOG_HASH, foldLogHash, nextLogHash } from "../group/helpers/logHash";
 import { MRENCLAVE_V1, MRENCLAVE_V2, RevocationReason, joinArguments, simulationGroupFixture } from "../group/helpers/fixtures";
 
 // Property: AnonifyGroup's log against a small model of it. Random sequences of joins, handshakes,
@@ -12,7 +13,9 @@ import { MRENCLAVE_V1, MRENCLAVE_V2, RevocationReason, joinArguments, simulation
 // time, from four attested enclaves (two per MRENCLAVE, really signed) and one never admitted, each
 // compared with the model: every successful call emits exactly the model's events (stateCounter
 // +1 per entry, epoch +1 per handshake or join, post sequence +1 per ciphertext of the signer in the
-// epoch), every refused one reverts with the model's error and arguments and changes nothing.
+// epoch), every refused one reverts with the model's error and arguments and changes nothing. The model also
+// keeps the log hash chain (audit F-8): after every operation the contract's logHash() is the model's L_counter,
+// and checkpoints sign L_at and carry the later entries' hashes (right, one short, or one changed).
 
 const RUNS = 100;
 const SEED = 20261121; // fixed: the coverage check below must not depend on luck
@@ -24,6 +27,9 @@ type Status = "none" | "active" | "revoked";
 interface Model {
   epoch: bigint;
   counter: bigint;
+  /** keccak256 of every entry, in counter order, and L_0 … L_counter (test/group/helpers/logHash.ts). */
+  entryHashes: string[];
+  logHashes: string[];
   status: Status[];
   checkpoint: bigint[];
   /** Per enclave: the epoch of its latest ciphertext post and its next post number in that epoch (audit F-5). */
@@ -77,7 +83,15 @@ const operation = fc.oneof(
   },
   // Resends an accepted ciphertext, batch or snapshot, signature and all (audit F-5: each is accepted once).
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("replay" as const), pick: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("checkpoint" as const), who: by, back: fc.integer({ min: -2, max: 3 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("checkpoint" as const),
+      who: by,
+      back: fc.integer({ min: -2, max: 3 }),
+      tail: fc.constantFrom("right" as const, "short" as const, "changed" as const),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("revoke" as const), who: by }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("evict" as const), who: byOrV2, byGovernor: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("reinstate" as const), who: byOrV2 }) },
@@ -121,6 +135,8 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
         const m: Model = {
           epoch: 0n,
           counter: 0n,
+          entryHashes: [],
+          logHashes: [EMPTY_LOG_HASH],
           status: f.enclaves.map(() => "none"),
           checkpoint: f.enclaves.map(() => 0n),
           posts: f.enclaves.map(() => ({ epoch: 0n, next: 0n })),
@@ -132,6 +148,15 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
         const accepted: Accepted[] = [];
         /** The post number the contract expects next from enclave `who` in the current epoch. */
         const nextPost = (who: number): bigint => (m.posts[who].epoch === m.epoch ? m.posts[who].next : 0n);
+        /** Appends entries to the model's log: the counter and the log hash chain move together. */
+        const appendEntries = (payloads: readonly Uint8Array[]) => {
+          for (const payload of payloads) {
+            const entryHash = keccak256(payload);
+            m.entryHashes.push(entryHash);
+            m.logHashes.push(nextLogHash(m.logHashes[m.logHashes.length - 1], entryHash));
+            m.counter += 1n;
+          }
+        };
 
         /** The revert the model expects from the signer check (_requireActive), if any. */
         const inactive = (who: number): [string, unknown[]] | undefined =>
@@ -145,28 +170,35 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
         }
 
         async function expectRevert(sent: () => Promise<unknown>, [error, args]: [string, unknown[]], from = group as object) {
-          const before = [await group.currentEpoch(), await group.stateCounter(), await group.activeEnclaveCount()];
+          const head = async () => [await group.currentEpoch(), await group.stateCounter(), await group.activeEnclaveCount(), await group.logHash()];
+          const before = await head();
           await expect(sent()).to.be.revertedWithCustomError(from as typeof group, error).withArgs(...args);
           seen.add(error);
-          expect([await group.currentEpoch(), await group.stateCounter(), await group.activeEnclaveCount()]).to.deep.equal(before);
+          expect(await head()).to.deep.equal(before);
         }
 
         for (const op of ops) {
+          await apply(op);
+          // After every operation, accepted or refused: the head's log hash is the model's L_counter.
+          expect(await group.logHash()).to.equal(m.logHashes[Number(m.counter)]);
+        }
+
+        async function apply(op: Operation): Promise<void> {
           if (op.kind === "togglePolicy") {
             m.v2Allowed = !m.v2Allowed;
             const receipt = await (await f.verifier.connect(f.admin).setMrenclaveAllowed(MRENCLAVE_V2, m.v2Allowed)).wait();
             m.v2DisallowedAt = m.v2Allowed ? 0n : BigInt((await receipt!.getBlock()).timestamp);
             m.v2GraceElapsed = false;
             expect(await f.verifier.mrenclaveDisallowedAt(MRENCLAVE_V2)).to.equal(m.v2DisallowedAt);
-            continue;
+            return;
           }
           if (op.kind === "waitGracePeriod") {
             await time.increase(grace);
             if (!m.v2Allowed) m.v2GraceElapsed = true;
-            continue;
+            return;
           }
           if (op.kind === "replay") {
-            if (accepted.length === 0) continue;
+            if (accepted.length === 0) return;
             const post = accepted[op.pick % accepted.length];
             const replayer = group.connect(f.outsider);
             const send =
@@ -180,7 +212,7 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
             else if (post.kind === "snapshot") await expectRevert(send, ["SnapshotPositionMismatch", [m.counter + 1n, post.at]]);
             else if (inactive(post.who)) await expectRevert(send, inactive(post.who)!);
             else await expectRevert(send, ["PostSequenceMismatch", [f.enclaves[post.who].address, nextPost(post.who), post.at]]);
-            continue;
+            return;
           }
           const enclave = f.enclaves[op.who];
           const mrenclave = MRENCLAVES[op.who];
@@ -201,7 +233,7 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
             }
           } else if (op.kind === "handshake") {
             const epoch = m.epoch + op.offset;
-            if (epoch < 0n) continue;
+            if (epoch < 0n) return;
             const payload = op.handshake;
             const send = async () => group.postHandshake(epoch, payload, await enclave.signHandshake(domain, epoch, payload));
             if (payload.length === 0) await expectRevert(send, ["HandshakeEmpty", []]);
@@ -215,7 +247,7 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
             const epoch = m.epoch + op.offset;
             const expected = nextPost(op.who);
             const sequence = expected + op.skew;
-            if (epoch < 0n || sequence < 0n) continue;
+            if (epoch < 0n || sequence < 0n) return;
             const payload = op.ciphertext;
             let signature = "";
             const send = async () => {
@@ -227,7 +259,7 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
             else if (inactive(op.who)) await expectRevert(send, inactive(op.who)!);
             else if (sequence !== expected) await expectRevert(send, ["PostSequenceMismatch", [enclave.address, expected, sequence]]);
             else {
-              m.counter += 1n;
+              appendEntries([payload]);
               await expectEvents(send(), [["CiphertextPosted", [m.counter, epoch, enclave.address, hexlify(payload)]]]);
               m.posts[op.who] = { epoch, next: sequence + 1n };
               accepted.push({ kind: "ciphertext", who: op.who, epoch, at: sequence, payloads: [payload], signature });
@@ -236,7 +268,7 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
             const epoch = m.epoch + op.offset;
             const expected = nextPost(op.who);
             const sequence = expected + op.skew;
-            if (epoch < 0n || sequence < 0n) continue;
+            if (epoch < 0n || sequence < 0n) return;
             let signature = "";
             const send = async () => {
               signature = await enclave.signCiphertextBatch(domain, epoch, op.ciphertexts, sequence);
@@ -250,14 +282,14 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
             else if (sequence !== expected) await expectRevert(send, ["PostSequenceMismatch", [enclave.address, expected, sequence]]);
             else {
               await expectEvents(send(), [["CiphertextBatchPosted", [m.counter + 1n, epoch, enclave.address, op.ciphertexts.map((c) => hexlify(c))]]]);
-              m.counter += BigInt(op.ciphertexts.length);
+              appendEntries(op.ciphertexts);
               m.posts[op.who] = { epoch, next: sequence + BigInt(op.ciphertexts.length) };
               accepted.push({ kind: "batch", who: op.who, epoch, at: sequence, payloads: op.ciphertexts, signature });
             }
           } else if (op.kind === "snapshot") {
             const epoch = m.epoch + op.offset;
             const position = m.counter + 1n + op.skew;
-            if (epoch < 0n) continue;
+            if (epoch < 0n) return;
             const payload = op.snapshot;
             let signature = "";
             const send = async () => {
@@ -270,20 +302,31 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
             else if (inactive(op.who)) await expectRevert(send, inactive(op.who)!);
             else {
               // A snapshot is an entry of the log; it does not use a post number of its sender.
-              m.counter += 1n;
+              appendEntries([payload]);
               await expectEvents(send(), [["CiphertextPosted", [m.counter, epoch, enclave.address, hexlify(payload)]]]);
               accepted.push({ kind: "snapshot", who: op.who, epoch, at: position, payloads: [payload], signature });
             }
           } else if (op.kind === "checkpoint") {
             const at = m.counter - BigInt(op.back);
-            if (at < 0n) continue;
+            if (at < 0n) return;
             const stateHash = hexlify(Uint8Array.from({ length: 32 }, (_, i) => (i + Number(at)) & 0xff));
-            const send = async () => group.postCheckpoint(at, stateHash, await enclave.signCheckpoint(domain, at, stateHash));
+            const head = m.logHashes[Number(m.counter)];
+            // Beyond the head there is no L_at (the enclave would sign some value; the counter is refused first).
+            let logHash = at > m.counter ? head : m.logHashes[Number(at)];
+            const right = at > m.counter ? [] : m.entryHashes.slice(Number(at));
+            let tail = right;
+            // A wrong tail: one hash short (one too many at the head); one hash changed (at the head: another log hash).
+            if (op.tail === "short") tail = right.length > 0 ? right.slice(1) : [keccak256(head)];
+            if (op.tail === "changed" && right.length > 0) tail = right.map((h, i) => (i === 0 ? keccak256(h) : h));
+            if (op.tail === "changed" && right.length === 0) logHash = keccak256(head).slice(0, 34);
+            const send = async () => group.postCheckpoint(at, stateHash, logHash, tail, await enclave.signCheckpoint(domain, at, stateHash, logHash));
             if (inactive(op.who)) await expectRevert(send, inactive(op.who)!);
             else if (at > m.counter) await expectRevert(send, ["CheckpointAheadOfLog", [m.counter, at]]);
             else if (at <= m.checkpoint[op.who]) await expectRevert(send, ["CheckpointNotAfterPrevious", [m.checkpoint[op.who], at]]);
+            else if (tail.length !== right.length) await expectRevert(send, ["CheckpointTailMismatch", [right.length, tail.length]]);
+            else if (op.tail === "changed") await expectRevert(send, ["CheckpointLogMismatch", [head, foldLogHash(logHash, tail)]]);
             else {
-              await expectEvents(send(), [["CheckpointPosted", [enclave.address, at, stateHash]]]);
+              await expectEvents(send(), [["CheckpointPosted", [enclave.address, at, stateHash, logHash]]]);
               m.checkpoint[op.who] = at;
             }
           } else if (op.kind === "reinstate") {
@@ -326,6 +369,7 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
     // Not vacuous: every event and every refusal of the log was met.
     expect([...seen].sort()).to.include.members([
       "BatchEmpty", "CheckpointAheadOfLog", "CheckpointNotAfterPrevious", "CheckpointPosted", "CiphertextBatchPosted",
+      "CheckpointTailMismatch", "CheckpointLogMismatch",
       "CiphertextEmpty", "CiphertextPosted", "EnclaveAlreadyRegistered", "EnclaveJoined", "EnclaveNotRegistered",
       "EnclaveRevoked", "EnclaveWasRevoked", "EpochMismatch", "HandshakeEmpty", "HandshakePosted", "MrenclaveNotAllowed",
       "MrenclaveStillAllowed", "EvictionGracePeriodRunning", "EnclaveReinstated", "EnclaveNotRevoked",

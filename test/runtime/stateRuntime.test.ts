@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { getAddress, getBytes, hexlify, keccak256, verifyTypedData, Wallet } from "ethers";
+import { concat, getAddress, getBytes, hexlify, keccak256, verifyTypedData, Wallet } from "ethers";
 import {
   COMMAND_TYPES,
   domainParams,
@@ -37,7 +37,20 @@ const ciphertextTypes = {
     { name: "payloadHash", type: "bytes32" },
   ],
 };
-const checkpointTypes = { Checkpoint: [{ name: "stateCounter", type: "uint64" }, { name: "stateHash", type: "bytes32" }] };
+const checkpointTypes = {
+  Checkpoint: [
+    { name: "stateCounter", type: "uint64" },
+    { name: "stateHash", type: "bytes32" },
+    { name: "logHash", type: "bytes16" },
+  ],
+};
+
+/** The log hash AnonifyGroup keeps (audit F-8): L_0 = 16 zero bytes, L_n = bytes16(keccak256(L_{n-1} ‖ keccak256(entry_n))). */
+function logHashOf(entries: readonly string[]): string {
+  let hash = "0x" + "00".repeat(16);
+  for (const entry of entries) hash = keccak256(concat([hash, keccak256(entry)])).slice(0, 2 + 32);
+  return hash;
+}
 
 type Applied = Exclude<StateApplyResult, { duplicate: true }>;
 
@@ -77,8 +90,12 @@ describe("State runtime through two enclave processes (simulation)", function ()
   }
 
   /** Applies the next log entry on both enclaves; they must agree. */
+  /** Every entry applied so far, in counter order (the log the checkpoint's log hash is over). */
+  const appliedEntries: string[] = [];
+
   async function applyBoth(entry: { epoch: string; entry: string }): Promise<Applied> {
     counter += 1;
+    appliedEntries.push(entry.entry);
     const params = { stateCounter: String(counter), epoch: entry.epoch, entry: entry.entry as Hex, blockTimestamp: String(Math.floor(Date.now() / 1000)) };
     const ra = applied(await a.call("state_apply", params));
     const rb = applied(await b.call("state_apply", params));
@@ -144,10 +161,12 @@ describe("State runtime through two enclave processes (simulation)", function ()
     expect(statusA.stateHash).to.equal(statusB.stateHash);
     expect(statusA.initialized).to.equal(true);
 
-    // The checkpoint is the Checkpoint typed data over that hash.
+    // The checkpoint is the Checkpoint typed data over that hash and the log hash of the entries applied.
     const cp = await a.call("state_checkpoint", { domain: domainArg });
     expect(cp.stateHash).to.equal(statusB.stateHash);
-    expect(verifyTypedData(domain, checkpointTypes, { stateCounter: cp.stateCounter, stateHash: cp.stateHash }, cp.signature)).to.equal(addressA);
+    expect(cp.logHash).to.equal(logHashOf(appliedEntries));
+    const checkpoint = { stateCounter: cp.stateCounter, stateHash: cp.stateHash, logHash: cp.logHash };
+    expect(verifyTypedData(domain, checkpointTypes, checkpoint, cp.signature)).to.equal(addressA);
   });
 
   it("answers reads encrypted to the reader, only to the account concerned", async function () {

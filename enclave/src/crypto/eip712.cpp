@@ -107,8 +107,14 @@ Bytes batch_payloads_hash(const std::vector<Bytes>& ciphertexts) {
   return outer.finish();
 }
 
-Bytes checkpoint_struct_hash(uint64_t state_counter, ByteView state_hash) {
-  return hash_struct_uint_word(kCheckpointType, state_counter, state_hash, "stateHash");
+Bytes checkpoint_struct_hash(uint64_t state_counter, ByteView state_hash, ByteView log_hash) {
+  if (log_hash.size() != 16) throw Error(ErrorCode::kInvalidArgument, "logHash must be 16 bytes");
+  Bytes encoded = type_hash(kCheckpointType);
+  append_uint(encoded, state_counter);
+  append_word(encoded, state_hash, "stateHash");
+  append(encoded, log_hash);  // bytes16: the value, then zeros to the word
+  encoded.insert(encoded.end(), kWord - log_hash.size(), 0);
+  return keccak256(encoded);
 }
 
 Bytes command_struct_hash(ByteView sender, uint64_t nonce, ByteView payload_hash) {

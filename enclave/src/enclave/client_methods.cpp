@@ -44,7 +44,9 @@ Bytes struct_hash(const std::string& type, const Params& m) {
     return eip712::ciphertext_batch_struct_hash(m.u64("epoch"), m.u64("firstSequence"), m.bytes("payloadsHash", 32));
   }
   if (type == "Snapshot") return eip712::snapshot_struct_hash(m.u64("epoch"), m.u64("stateCounter"), m.bytes("payloadHash", 32));
-  if (type == "Checkpoint") return eip712::checkpoint_struct_hash(m.u64("stateCounter"), m.bytes("stateHash", 32));
+  if (type == "Checkpoint") {
+    return eip712::checkpoint_struct_hash(m.u64("stateCounter"), m.bytes("stateHash", 32), m.bytes("logHash", 16));
+  }
   if (type == "Command") return eip712::command_struct_hash(m.bytes("sender", 20), m.u64("nonce"), m.bytes("payloadHash", 32));
   if (type == "EchoReply") return eip712::echo_reply_struct_hash(m.bytes("requestHash", 32), m.bytes("replyHash", 32));
   throw Error(ErrorCode::kInvalidParams,

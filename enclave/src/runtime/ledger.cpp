@@ -2,6 +2,7 @@
 
 #include "anonify/crypto/aead.h"
 #include "anonify/crypto/hash.h"
+#include "anonify/crypto/keccak.h"
 #include "anonify/crypto/random.h"
 #include "anonify/error.h"
 #include "json_input.h"
@@ -12,7 +13,8 @@ namespace {
 
 // 2 added the per-producer entry sequences. Only 2 is read: one state has one encoding (snapshots
 // and state hashes compare bytes), and no data of format 1 needs migrating.
-constexpr uint8_t kLedgerFormatVersion = 2;
+// 3: the log hash follows lastApplied.
+constexpr uint8_t kLedgerFormatVersion = 3;
 constexpr size_t kPositionSize = kAddressSize + 8;
 constexpr size_t kEntryHeaderSize = 1 + kPositionSize + crypto::kAeadNonceSize;
 
@@ -79,6 +81,17 @@ Bytes seal_entry(ByteView entry_key, const EntryScope& scope, const EntryPositio
   return aead_seal_fresh(entry_key, entry_aad(scope, position), padded, entry);
 }
 
+LogHash next_log_hash(const LogHash& previous, ByteView entry) {
+  const Bytes entry_hash = crypto::keccak256(entry);
+  crypto::Keccak256 h;
+  h.update(ByteView(previous.data(), previous.size()));
+  h.update(entry_hash);
+  const Bytes full = h.finish();
+  LogHash next{};
+  std::copy_n(full.begin(), kLogHashSize, next.begin());
+  return next;
+}
+
 std::optional<EntryPosition> entry_position(ByteView entry) {
   if (entry.size() < kEntryHeaderSize || entry[0] != kEntryVersion) return std::nullopt;
   EntryPosition p;
@@ -114,6 +127,7 @@ Ledger::Ledger(std::unique_ptr<Runtime> runtime) : runtime_(std::move(runtime)) 
 
 Ledger::Ledger(const Ledger& other)
     : last_applied_(other.last_applied_),
+      log_hash_(other.log_hash_),
       domain_(other.domain_),
       nonces_(other.nonces_),
       sequence_epoch_(other.sequence_epoch_),
@@ -144,7 +158,7 @@ EntryOutcome Ledger::apply_entry(uint64_t counter, const EntryScope& scope, Byte
   }
   if (is_snapshot(entry)) return apply_snapshot(counter, scope, entry, entry_key);
   if (counter != last_applied_ + 1) throw counter_gap(counter);
-  last_applied_ = counter;  // consumed whatever the entry holds
+  consume(counter, entry);  // whatever the entry holds
 
   const std::optional<SecretBytes> plain = open_entry(entry_key, scope, entry);
   if (!plain) return rejected(ledger_reason::kUndecryptable);
@@ -203,6 +217,11 @@ EntryOutcome Ledger::apply_command(const SecretBytes& plain) {
   return out;
 }
 
+void Ledger::consume(uint64_t counter, ByteView entry) {
+  last_applied_ = counter;
+  log_hash_ = next_log_hash(log_hash_, entry);
+}
+
 Error Ledger::counter_gap(uint64_t counter) const {
   return Error(ErrorCode::kCounterGap,
                "stateCounter " + std::to_string(counter) + " but the next entry is " + std::to_string(last_applied_ + 1));
@@ -224,14 +243,15 @@ EntryOutcome Ledger::apply_snapshot(uint64_t counter, const EntryScope& scope, B
   if (!in_order) {
     // Only a valid snapshot of exactly the previous counter may close a gap.
     if (!snapshot || snapshot->last_applied() != counter - 1) throw counter_gap(counter);
-    *this = std::move(*snapshot);
-    last_applied_ = counter;
+    *this = std::move(*snapshot);  // with the log hash of counter - 1, which the contract vouches for at checkpoints
+    consume(counter, entry);
     out.applied = true;
     out.adopted = true;
     return out;
   }
+  // The comparison covers the log hash: a snapshot of another log is a mismatch too.
   const SecretBytes mine(serialize());
-  last_applied_ = counter;
+  consume(counter, entry);
   if (!plain) {
     out.reason = ledger_reason::kUndecryptable;
   } else if (!snapshot) {
@@ -261,6 +281,7 @@ Bytes Ledger::serialize() const {
   mls::TlsWriter w;
   w.u8(kLedgerFormatVersion);
   w.u64(last_applied_);
+  w.raw(log_hash_.data(), log_hash_.size());
   w.optional(domain_, [](mls::TlsWriter& out, const Domain& d) {
     out.opaque(d.name);
     out.opaque(d.version);
@@ -291,6 +312,11 @@ Ledger Ledger::deserialize(ByteView data, std::unique_ptr<Runtime> runtime) {
     mls::TlsReader r(data.data(), data.size());
     if (r.u8() != kLedgerFormatVersion) throw Error(ErrorCode::kDecodeError, "unknown ledger format");
     ledger.last_applied_ = r.u64();
+    const Bytes log_hash = r.raw(kLogHashSize);
+    std::copy(log_hash.begin(), log_hash.end(), ledger.log_hash_.begin());
+    // Nothing logged, nothing hashed: a log hash without entries (or none after them) is forged.
+    const bool empty_hash = log_hash == Bytes(kLogHashSize, 0);
+    if ((ledger.last_applied_ == 0) != empty_hash) throw Error(ErrorCode::kDecodeError, "log hash inconsistent with lastApplied");
     if (r.present()) {
       Domain d;
       const Bytes name = r.opaque();

@@ -376,9 +376,13 @@ ANONIFY_PROTOCOL_METHOD(state_checkpoint)(Enclave& enclave, const Params& params
   require_log_domain(s, domain);
   if (s.ledger().last_applied() == 0) throw Error(ErrorCode::kInvalidState, "no log entry applied yet");
   const uint64_t counter = s.ledger().last_applied();
-  const Bytes signature = sign_typed(enclave, domain, eip712::checkpoint_struct_hash(counter, s.state_hash()));
+  // The log hash is what this enclave computed over the entries it applied: the contract accepts the
+  // checkpoint only if that is the log on chain (audit F-8).
+  const Bytes log_hash(s.ledger().log_hash().begin(), s.ledger().log_hash().end());
+  const Bytes signature = sign_typed(enclave, domain, eip712::checkpoint_struct_hash(counter, s.state_hash(), log_hash));
   return Json{{"stateCounter", std::to_string(counter)},
               {"stateHash", hex_param(s.state_hash())},
+              {"logHash", hex_param(log_hash)},
               {"signature", hex_param(signature)}};
 }
 

@@ -42,10 +42,12 @@ export const SNAPSHOT_TYPES = {
     { name: "payloadHash", type: "bytes32" },
   ],
 };
+/** A checkpoint names the log hash of the entries it covers (audit F-8; see ./logHash.ts). */
 export const CHECKPOINT_TYPES = {
   Checkpoint: [
     { name: "stateCounter", type: "uint64" },
     { name: "stateHash", type: "bytes32" },
+    { name: "logHash", type: "bytes16" },
   ],
 };
 
@@ -125,7 +127,8 @@ export class EnclaveKeys {
     return this.wallet.signTypedData(domain, SNAPSHOT_TYPES, { epoch, stateCounter, payloadHash: keccak256(snapshot) });
   }
 
-  signCheckpoint(domain: TypedDataDomain, stateCounter: bigint, stateHash: string): Promise<string> {
-    return this.wallet.signTypedData(domain, CHECKPOINT_TYPES, { stateCounter, stateHash });
+  /** `Checkpoint(stateCounter, stateHash, logHash)`: `logHash` = L_stateCounter of the log the enclave applied. */
+  signCheckpoint(domain: TypedDataDomain, stateCounter: bigint, stateHash: string, logHash: string): Promise<string> {
+    return this.wallet.signTypedData(domain, CHECKPOINT_TYPES, { stateCounter, stateHash, logHash });
   }
 }

@@ -20,7 +20,7 @@ constexpr const char* kHandshakeType = "Handshake(uint64 epoch,bytes32 handshake
 constexpr const char* kCiphertextType = "Ciphertext(uint64 epoch,uint64 sequence,bytes32 payloadHash)";
 constexpr const char* kCiphertextBatchType = "CiphertextBatch(uint64 epoch,uint64 firstSequence,bytes32 payloadsHash)";
 constexpr const char* kSnapshotType = "Snapshot(uint64 epoch,uint64 stateCounter,bytes32 payloadHash)";
-constexpr const char* kCheckpointType = "Checkpoint(uint64 stateCounter,bytes32 stateHash)";
+constexpr const char* kCheckpointType = "Checkpoint(uint64 stateCounter,bytes32 stateHash,bytes16 logHash)";
 constexpr const char* kCommandType = "Command(address sender,uint64 nonce,bytes32 payloadHash)";
 constexpr const char* kEchoReplyType = "EchoReply(bytes32 requestHash,bytes32 replyHash)";
 constexpr const char* kReadType = "Read(address sender,bytes32 queryHash,bytes32 replyKey,uint64 issuedAt)";
@@ -56,8 +56,9 @@ Bytes ciphertext_batch_struct_hash(uint64_t epoch, uint64_t first_sequence, Byte
 Bytes snapshot_struct_hash(uint64_t epoch, uint64_t state_counter, ByteView payload_hash);
 /// keccak256(keccak256(c_0) ‖ keccak256(c_1) ‖ ...), the payloadsHash of a batch.
 Bytes batch_payloads_hash(const std::vector<Bytes>& ciphertexts);
-/// hashStruct(Checkpoint{stateCounter, stateHash}).
-Bytes checkpoint_struct_hash(uint64_t state_counter, ByteView state_hash);
+/// hashStruct(Checkpoint{stateCounter, stateHash, logHash}): logHash (16 bytes) is the log hash at
+/// stateCounter (runtime::Ledger::log_hash), encoded as EIP-712 bytes16 (left-aligned in a word).
+Bytes checkpoint_struct_hash(uint64_t state_counter, ByteView state_hash, ByteView log_hash);
 /// hashStruct(Command{sender, nonce, payloadHash}); sender is a 20-byte address.
 Bytes command_struct_hash(ByteView sender, uint64_t nonce, ByteView payload_hash);
 

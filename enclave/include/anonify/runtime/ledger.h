@@ -13,6 +13,7 @@
 // numbers start at 0 in each chain epoch and must arrive in order (see Ledger::apply_entry).
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <optional>
@@ -55,6 +56,12 @@ struct EntryScope {
   uint64_t chain_epoch = 0;
 };
 
+/// The running hash of the ciphertext log (see Ledger::log_hash).
+constexpr size_t kLogHashSize = 16;
+using LogHash = std::array<uint8_t, kLogHashSize>;
+/// L_n from L_{n-1} and entry n: the first 16 bytes of keccak256(L_{n-1} ‖ keccak256(entry)).
+LogHash next_log_hash(const LogHash& previous, ByteView entry);
+
 /// Who produced an entry and its place among that producer's entries of the epoch (in the clear in
 /// the entry's header, authenticated by its AAD).
 struct EntryPosition {
@@ -95,6 +102,12 @@ class Ledger {
   Ledger& operator=(Ledger&&) noexcept = default;
 
   uint64_t last_applied() const noexcept { return last_applied_; }
+  /// The log hash after entry lastApplied (audit F-8), as AnonifyGroup keeps it: L_0 = 16 zero
+  /// bytes, L_n = the first 16 bytes of keccak256(L_{n-1} ‖ keccak256(entry_n)), over every entry
+  /// whose counter is consumed (applied, rejected, or a snapshot). A checkpoint signs it, and the
+  /// contract refuses a checkpoint whose log hash is not that of the log on chain, so an enclave fed
+  /// a forged log by its host cannot vouch for it.
+  const LogHash& log_hash() const noexcept { return log_hash_; }
   /// The nonce the account's next command must carry.
   uint64_t next_nonce(const Address& account) const;
   /// The sequence number `producer`'s next entry of `chain_epoch` must carry (0 in a new epoch).
@@ -133,8 +146,11 @@ class Ledger {
   EntryOutcome apply_command(const SecretBytes& plain);
   EntryOutcome apply_snapshot(uint64_t counter, const EntryScope& scope, ByteView entry, ByteView entry_key);
   Error counter_gap(uint64_t counter) const;
+  // Consumes `counter` for `entry`: lastApplied and the log hash move together.
+  void consume(uint64_t counter, ByteView entry);
 
   uint64_t last_applied_ = 0;
+  LogHash log_hash_{};
   std::optional<Domain> domain_;
   std::map<Address, uint64_t> nonces_;  // only non-zero nonces are stored
   uint64_t sequence_epoch_ = 0;                  // the chain epoch producer_next_ counts in
