@@ -1,6 +1,7 @@
 import { scope, task, types } from "hardhat/config";
 import type { ConfigurableTaskDefinition } from "hardhat/types";
 import { ANONIFY_SCOPE } from "./verify-report";
+import { pluginErrors } from "./pluginErrors";
 
 /** `anonify:deploy` (and `anonify deploy`): IasVerifier + AnonifyGroup through the project's Ignition module. */
 export const DEPLOY_TASK = "anonify:deploy";
@@ -27,7 +28,7 @@ function define(t: ConfigurableTaskDefinition): void {
     .addOptionalParam("adminDelay", "Two-step admin transfer delay in seconds", undefined, types.int)
     .addOptionalParam("dataDir", "Where deployment-<chainId>.json is written (default: anonify.dataDir)")
     .addOptionalParam("deploymentId", "Ignition deployment id (journal name on persistent networks)")
-    .setAction(async (args: DeployTaskArgs, hre) => {
+    .setAction(pluginErrors(async (args: DeployTaskArgs, hre) => {
       const { deployAnonify, deploymentFile } = await import("../src/node/deployment");
       const record = await deployAnonify(hre, {
         mrenclaves: args.mrenclave?.split(",").map((m) => m.trim()).filter((m) => m.length > 0),
@@ -57,7 +58,7 @@ function define(t: ConfigurableTaskDefinition): void {
       }
       console.log(`  written to    ${deploymentFile(args.dataDir ?? hre.config.anonify.dataDir, record.chainId)}`);
       return record;
-    });
+    }));
 }
 
 define(task(DEPLOY_TASK, DESCRIPTION));

@@ -1,6 +1,7 @@
 import { scope, task, types } from "hardhat/config";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
 import { ANONIFY_SCOPE } from "./verify-report";
+import { pluginErrors } from "./pluginErrors";
 
 /** `anonify:rotate` / `anonify:remove` (and `anonify rotate|remove`): member commits posted as handshakes. */
 export const ROTATE_TASK = "anonify:rotate";
@@ -60,7 +61,7 @@ function defineRotate(t: ConfigurableTaskDefinition): void {
   t.addParam("node", "The node: its HTTP URL (with --token) or its data dir")
     .addOptionalParam("token", "Operator token (<dataDir>/admin.token) when --node is a URL")
     .addParam("account", "Network account paying when the node is started for this action", 0, types.int)
-    .setAction(async (args: GroupTaskArgs, hre) => {
+    .setAction(pluginErrors(async (args: GroupTaskArgs, hre) => {
       const { callAdmin } = await import("../src/node/operator");
       const epoch = await onNode(
         hre,
@@ -70,7 +71,7 @@ function defineRotate(t: ConfigurableTaskDefinition): void {
       );
       console.log(`key rotation committed as the handshake of epoch ${epoch}`);
       return { epoch };
-    });
+    }));
 }
 
 function defineRemove(t: ConfigurableTaskDefinition): void {
@@ -80,7 +81,7 @@ function defineRemove(t: ConfigurableTaskDefinition): void {
     .addOptionalParam("enclave", "Enclave address of the member to remove")
     .addParam("account", "Network account: pays when the node is started here, and revokes if it holds GOVERNOR_ROLE", 0, types.int)
     .addFlag("noRevoke", "Skip the governance revocation even when the account holds GOVERNOR_ROLE")
-    .setAction(async (args: RemoveTaskArgs & { noRevoke: boolean }, hre) => {
+    .setAction(pluginErrors(async (args: RemoveTaskArgs & { noRevoke: boolean }, hre) => {
       const { callAdmin } = await import("../src/node/operator");
       const { NodeError } = await import("../src/node/errors");
       const { groupContract } = await import("../src/node/groupContract");
@@ -123,7 +124,7 @@ function defineRemove(t: ConfigurableTaskDefinition): void {
         console.log(`governance: enclave ${removed.enclave} revoked (tx ${revoked})`);
       }
       return { ...removed, revokedTx: revoked };
-    });
+    }));
 }
 
 function definePolicyChange(t: ConfigurableTaskDefinition): void {
@@ -132,7 +133,7 @@ function definePolicyChange(t: ConfigurableTaskDefinition): void {
     .addParam("policy", "JSON file with the new policy (mls_create_group's `policy` format)")
     .addParam("approvals", "Comma-separated governance signatures of policyChangeTypedData(domain, mlsEpoch, policy)")
     .addParam("account", "Network account paying when the node is started for this action", 0, types.int)
-    .setAction(async (args: PolicyChangeTaskArgs, hre) => {
+    .setAction(pluginErrors(async (args: PolicyChangeTaskArgs, hre) => {
       const fs = await import("node:fs");
       const { callAdmin } = await import("../src/node/operator");
       const { NodeError } = await import("../src/node/errors");
@@ -154,7 +155,7 @@ function definePolicyChange(t: ConfigurableTaskDefinition): void {
       );
       console.log(`policy change committed as the handshake of epoch ${epoch}`);
       return { epoch };
-    });
+    }));
 }
 
 defineRotate(task(ROTATE_TASK, ROTATE_DESCRIPTION));

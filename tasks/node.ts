@@ -1,6 +1,7 @@
 import { scope, task, types } from "hardhat/config";
 import type { ConfigurableTaskDefinition } from "hardhat/types";
 import { ANONIFY_SCOPE } from "./verify-report";
+import { pluginErrors } from "./pluginErrors";
 
 /** `anonify:node` (and `anonify node`): runs a TEE node until Ctrl-C. */
 export const NODE_TASK = "anonify:node";
@@ -48,7 +49,7 @@ function define(t: ConfigurableTaskDefinition): void {
     .addFlag("syncOnNewBlocks", "Sync on every new block as well as on the poll loop (the default; kept for scripts)")
     .addFlag("pollOnly", "Sync on the poll loop only, not on every new block (higher latency, fewer RPC calls)")
     .addOptionalParam("reorgDepth", "Blocks of sealed restore points kept to roll back a reorg (confirmations 0)", undefined, types.int)
-    .setAction(async (args: NodeTaskArgs, hre) => {
+    .setAction(pluginErrors(async (args: NodeTaskArgs, hre) => {
       if (args.pollOnly === true && args.syncOnNewBlocks === true) {
         const { AnonifyPluginError } = await import("../src/errors");
         throw new AnonifyPluginError("--poll-only and --sync-on-new-blocks contradict each other: give one of them (syncing on new blocks is the default)");
@@ -106,7 +107,7 @@ function define(t: ConfigurableTaskDefinition): void {
       }
       await node.stop();
       return { address: node.address, dataDir: node.options.dataDir };
-    });
+    }));
 }
 
 define(task(NODE_TASK, DESCRIPTION));

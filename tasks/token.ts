@@ -1,7 +1,7 @@
 import { scope, task } from "hardhat/config";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
 import { Wallet, getAddress, isAddress, type Signer } from "ethers";
-import { AnonifyClient, AnonifyClientError, CommandRejectedError, type CommandOutcome, type TokenCommand } from "../src/client";
+import { AnonifyClient, type CommandOutcome, type TokenCommand } from "../src/client";
 import { resolveGroupForTask } from "../src/client/deployment";
 import { AnonifyPluginError } from "../src/errors";
 
@@ -82,20 +82,16 @@ export async function tokenClient(hre: HardhatRuntimeEnvironment, args: CommonAr
 }
 
 /** SDK errors become plugin errors that keep the typed error as parent (its `code` stays reachable). */
+/** The work of a token task, with the plugin's typed errors shown as one-line plugin errors (src/taskErrors.ts). */
 async function asTaskError<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof CommandRejectedError) throw new AnonifyPluginError(`the enclaves rejected the command: ${error.reason}`, error);
-    if (error instanceof AnonifyClientError) throw new AnonifyPluginError(`${error.message} [${error.code}]`, error);
-    throw error;
-  }
+  const { withPluginErrors } = await import("../src/taskErrors");
+  return withPluginErrors(work);
 }
 
 async function runCommand(hre: HardhatRuntimeEnvironment, args: CommandArgs, build: () => Promise<TokenCommand>): Promise<TokenTaskResult> {
-  const command = await build();
-  const client = await tokenClient(hre, args);
   return asTaskError(async () => {
+    const command = await build();
+    const client = await tokenClient(hre, args);
     const submission = await client.submit(command);
     console.log(`${command.op}: submitted as ${submission.id} (sender ${submission.sender}, nonce ${submission.nonce})`);
     const result: TokenTaskResult = { sender: submission.sender, command, id: submission.id, nonce: submission.nonce.toString() };
@@ -189,9 +185,9 @@ both("balance", "Print the signer's confidential balance (decrypted for the sign
   common(t)
     .addOptionalParam("of", "Account to read (default the signer; the enclave answers only an account's own signer)")
     .setAction(async (args: CommonArgs & { of?: string }, hre): Promise<BalanceTaskResult> => {
-      const client = await tokenClient(hre, args);
-      const account = args.of === undefined ? await client.address() : await addressArg(hre, "of", args.of);
       return asTaskError(async () => {
+        const client = await tokenClient(hre, args);
+        const account = args.of === undefined ? await client.address() : await addressArg(hre, "of", args.of);
         const balance = await client.balanceOf(account);
         console.log(`balance of ${getAddress(account)}: ${balance}`);
         return { account: getAddress(account), balance: balance.toString() };

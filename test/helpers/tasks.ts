@@ -1,4 +1,6 @@
+import { expect } from "chai";
 import hre from "hardhat";
+import { AnonifyPluginError } from "../../src/errors";
 
 /**
  * Runs a Hardhat task in-process as the CLI would, capturing what it prints to stdout and the exit code
@@ -20,4 +22,17 @@ export async function runTaskCapturing<T>(name: string, args: Record<string, unk
     process.stdout.write = write;
     process.exitCode = previousExitCode;
   }
+}
+
+/**
+ * Asserts that a task failed the way a user mistake or a refusal must: an `AnonifyPluginError` (printed by Hardhat
+ * as one line, without a stack trace) carrying the typed error's `code`, with that error as its parent.
+ */
+export function expectPluginError(error: unknown, code: string, parent: abstract new (...args: never[]) => Error): AnonifyPluginError {
+  expect(error, String(error)).to.be.instanceOf(AnonifyPluginError);
+  const pluginError = error as AnonifyPluginError;
+  expect(pluginError.code).to.equal(code);
+  expect(pluginError.message).to.include(`[${code}]`);
+  expect(pluginError.parent).to.be.instanceOf(parent);
+  return pluginError;
 }

@@ -6,6 +6,7 @@ import path from "node:path";
 import hre, { ethers } from "hardhat";
 import { AnonifyNode, MemoryLogger, NodeError, groupContract } from "../../src/node";
 import { deployGroup, startNode, tempDir, type Deployment, type TestNode } from "./helpers";
+import { expectPluginError } from "../helpers/tasks";
 
 // Literal file names (not the module's constants): these tests ran against the code before the lock existed.
 const LOCK = "node.lock";
@@ -83,7 +84,7 @@ describe("One node per data dir (<dataDir>/node.lock)", function () {
     const group = groupContract(deployment.group, ethers.provider);
     const epochBefore = (await group.currentEpoch()) as bigint;
     const error = await hre.run("anonify:rotate", { node: b.dataDir, account: 13 }).catch((e: unknown) => e);
-    expect(error).to.be.instanceOf(NodeError).and.include({ code: "data_dir_locked" });
+    expectPluginError(error, "data_dir_locked", NodeError);
     expect((error as Error).message).to.include(`PID ${process.pid}`).and.include("serves no admin API").and.include("--node <url>");
     expect((await group.currentEpoch()) as bigint).to.equal(epochBefore);
     await b.node.catchUp(); // still a member, applying the log

@@ -5,6 +5,7 @@ import hre, { ethers } from "hardhat";
 import { requestNodeShutdown } from "../../tasks/node";
 import { deploymentFile, groupContract, NodeError, NODE_URL_FILE, readDeployment, type DeploymentRecord } from "../../src/node";
 import { binaryMrenclave, startNode, tempDir, type TestNode } from "./helpers";
+import { expectPluginError } from "../helpers/tasks";
 
 async function waitFor(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -138,14 +139,14 @@ describe("anonify:deploy, anonify:node, anonify:rotate, anonify:remove (in-proce
 
   it("refuses ambiguous removals and URLs without a token", async function () {
     const both = await hre.run("anonify:remove", { node: dirA, leaf: 1, enclave: b!.node.address }).catch((e: unknown) => e);
-    expect(both).to.be.instanceOf(NodeError).and.include({ code: "invalid_options" });
+    expectPluginError(both, "invalid_options", NodeError);
     const neither = await hre.run("anonify:remove", { node: dirA }).catch((e: unknown) => e);
-    expect(neither).to.be.instanceOf(NodeError).and.include({ code: "invalid_options" });
+    expectPluginError(neither, "invalid_options", NodeError);
     const url = fs.readFileSync(path.join(dirA, NODE_URL_FILE), "utf8").trim();
     const noToken = await hre.run("anonify:rotate", { node: url }).catch((e: unknown) => e);
-    expect(noToken).to.be.instanceOf(NodeError).and.include({ code: "unauthorized" });
+    expectPluginError(noToken, "unauthorized", NodeError);
     const badToken = await hre.run("anonify:rotate", { node: url, token: "nope" }).catch((e: unknown) => e);
-    expect(badToken).to.be.instanceOf(NodeError).and.include({ code: "unauthorized" });
+    expectPluginError(badToken, "unauthorized", NodeError);
   });
 
   it("anonify:node on an account without OPERATOR_ROLE fails before attesting, naming the role and how to grant it", async function () {
@@ -154,7 +155,7 @@ describe("anonify:deploy, anonify:node, anonify:rotate, anonify:remove (in-proce
     const error = await hre
       .run("anonify:node", { port: 0, confirmations: 0, account: 12, host: "127.0.0.1", dataDir: path.join(root, "not-operator"), group: record.group })
       .catch((e: unknown) => e);
-    expect(error).to.be.instanceOf(NodeError).and.include({ code: "not_operator" });
+    expectPluginError(error, "not_operator", NodeError);
     const message = (error as Error).message;
     expect(message).to.include(signers[12].address).and.include("OPERATOR_ROLE").and.include(ethers.id("OPERATOR_ROLE"));
     expect(message).to.include(`anonify:deploy --operators ${signers[12].address}`).and.include("grantRole");
@@ -170,7 +171,7 @@ describe("anonify:deploy, anonify:node, anonify:rotate, anonify:remove (in-proce
     ];
     for (const [args, message] of cases) {
       const error = await hre.run("anonify:node", { port: 0, confirmations: 0, account: 10, host: "127.0.0.1", ...args }).catch((e: unknown) => e);
-      expect(error, JSON.stringify(args)).to.be.instanceOf(NodeError).and.include({ code: "invalid_options" });
+      expectPluginError(error, "invalid_options", NodeError);
       expect((error as Error).message).to.match(message);
     }
   });
