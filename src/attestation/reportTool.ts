@@ -68,6 +68,13 @@ export interface VerifyReportOutput {
   /** The verification time (unix seconds) the age check is judged at. */
   at: number;
   error?: { code: string; message: string; details: Record<string, string | number | boolean> };
+  /**
+   * When a rejection most likely comes from how the files were saved, not from the report: e.g. a trailing newline
+   * after the signed bytes, or a file that is not the JSON body IAS signed. Absent otherwise.
+   */
+  hint?: string;
+  /** Facts worth knowing about a verdict that do not change it (e.g. the signing certificate has expired since). */
+  warnings?: string[];
   gasUsed?: GasUsed | null;
   onchainAgrees?: boolean;
   /** The contract's custom error, when it reverted (same shape as `error` minus the message). */
@@ -230,10 +237,59 @@ export async function verifyReportCommand(hre: HardhatRuntimeEnvironment, args: 
     out.error = errorJson(e);
     if (key === undefined) registrationError = e;
     tsVerdict = { valid: false, error: { code: e.code, args: [...e.args] } };
+    if (e.code === "ReportSignatureInvalid" && key !== undefined) {
+      const hint = signatureHint(report, signature, key);
+      if (hint !== undefined) out.hint = hint;
+    }
   }
+  const warnings = certificateWarnings(key);
+  if (warnings.length > 0) out.warnings = warnings;
 
   if (args.onchain === true) Object.assign(out, await replayOnchain(hre, ca.der, certificate, report, signature, policy, at, tsVerdict, registrationError));
   return out;
+}
+
+/** Why a signature may fail over these bytes although the report is genuine, when the bytes say so. */
+function signatureHint(report: Buffer, signature: Buffer, key: SigningKey): string | undefined {
+  const trimmed = report.subarray(0, report.toString("latin1").trimEnd().length); // latin1: one character per byte
+  if (trimmed.length < report.length && signatureVerifies(key, trimmed, signature)) {
+    return (
+      `the signature verifies over the report without its last ${report.length - trimmed.length} byte(s) ` +
+      `(${JSON.stringify(report.subarray(trimmed.length).toString("latin1"))}): the file has bytes IAS did not sign, ` +
+      "e.g. a newline an editor or `echo` added. Remove them: the signature covers the exact bytes of the response body"
+    );
+  }
+  try {
+    JSON.parse(report.toString("utf8"));
+  } catch {
+    return (
+      "the report file is not JSON: --report must be the exact body of IAS's attestation response (the bytes " +
+      "X-IASReport-Signature signs), not the response headers, a base64 or hex copy of it, or another file"
+    );
+  }
+  return undefined;
+}
+
+/** Whether `signature` is the signing key's over `report` (later report errors do not matter here). */
+function signatureVerifies(key: SigningKey, report: Buffer, signature: Buffer): boolean {
+  try {
+    verifyReportWithoutPolicy(key.keyId, report, signature, key);
+    return true;
+  } catch (e) {
+    return !(e instanceof IasVerificationError && (e.code === "ReportSignatureInvalid" || e.code === "SignatureLengthInvalid"));
+  }
+}
+
+/** A signing certificate past its notAfter today: reports it signed stay valid, but newer ones need its successor. */
+function certificateWarnings(key: SigningKey | undefined): string[] {
+  if (key === undefined) return [];
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  if (key.notAfter >= now) return [];
+  const expired = new Date(Number(key.notAfter) * 1000).toISOString();
+  return [
+    `the signing certificate expired on ${expired}: reports it signed while valid still verify, but IAS signs newer ` +
+      "ones with its successor (take it from the X-IASReport-Signing-Certificate header and pass it with --cert)",
+  ];
 }
 
 async function replayOnchain(

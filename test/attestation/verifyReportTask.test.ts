@@ -96,6 +96,38 @@ describe("attestation: the verify-report task", function () {
       expect(out.error?.details).to.deep.equal({ status: "GROUP_OUT_OF_DATE" });
     });
 
+    it("issue 15, as found: a trailing newline or a non-JSON file said only ReportSignatureInvalid; the verdict now says why", async function () {
+      const base = { signature: lcpSignature, allowStatus: "GROUP_OUT_OF_DATE", allowDebug: true };
+      const newline = await runTask({ ...base, report: file("newline.json", Buffer.concat([lcp.report, Buffer.from("\n")])) });
+      expect([newline.exitCode, newline.out.error?.code]).to.deep.equal([1, "ReportSignatureInvalid"]);
+      expect(newline.out.hint).to.include("without its last 1 byte(s)").and.include('"\\n"').and.include("Remove them");
+      const crlf = await runTask({ ...base, report: file("crlf.json", Buffer.concat([lcp.report, Buffer.from("\r\n")])) });
+      expect(crlf.out.hint).to.include("without its last 2 byte(s)");
+      const base64 = await runTask({ ...base, report: file("report.b64", lcp.report.toString("base64")) });
+      expect(base64.out.error?.code).to.equal("ReportSignatureInvalid");
+      expect(base64.out.hint).to.include("is not JSON");
+      // A genuine JSON report under a signature of another report gets no hint: nothing about the file explains it.
+      const negative = vectorNamed("NEGATIVE_");
+      const other = await runTask({ ...base, report: path.join(negative.dir, "report.json"), signature: path.join(negative.dir, "signature.b64") });
+      expect(other.out.error?.code).to.equal("ReportSignatureInvalid");
+      expect(other.out.hint).to.equal(undefined);
+    });
+
+    it("warns when the signing certificate has expired since (the verdict itself is unchanged)", async function () {
+      // Intel's leaf of the vectors expired on 2026-11-20, before this test was written; its reports still verify.
+      const { out } = await runTask({ report: lcpReport, signature: lcpSignature, allowStatus: "GROUP_OUT_OF_DATE", allowDebug: true });
+      expect(out.valid).to.equal(true);
+      expect(out.warnings).to.have.length(1);
+      expect(out.warnings![0]).to.include("expired on 2026-11-20T09:36:58.000Z").and.include("--cert");
+      // The development IAS's leaf is valid for years: no warning, and the field stays absent.
+      const ias = new DevelopmentIas();
+      const r = ias.attest({ mrenclave: new Uint8Array(32).fill(1), reportData: new Uint8Array(64) });
+      const sim = await runTask({ report: file("fresh.json", r.report), signature: file("fresh.b64", r.signatureBase64), cert: file("fresh.hdr", r.certificates.header), ca: "simulation", mrenclave: "01".repeat(32) });
+      expect(sim.out.valid).to.equal(true);
+      expect(sim.out.signingKey!.notAfter).to.be.greaterThan(Date.now() / 1000);
+      expect(sim.out).to.not.have.property("warnings");
+    });
+
     it("--max-report-age judges the report's age at --at (unix seconds or ISO 8601), 0 = off; the verdict names the time", async function () {
       const base = { report: lcpReport, signature: lcpSignature, allowStatus: "GROUP_OUT_OF_DATE", allowDebug: true };
       const reportTime = Date.parse("2024-06-15T14:54:05Z") / 1000;
