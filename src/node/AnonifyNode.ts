@@ -336,18 +336,39 @@ export class AnonifyNode {
   }
 
   /**
+   * A "reorg" that replaced the block this node started following from, or left no contract at the group's address,
+   * is a chain reset (a restarted `hardhat node`, a testnet wipe): say so, and that the data dir belongs to the old
+   * chain, instead of reporting a deep reorg.
+   */
+  private async chainResetError(reorg: ChainReorgError): Promise<NodeError | undefined> {
+    const { fromBlock } = this.readMetadata();
+    const code = await this.provider.getCode(this.options.group).catch(() => undefined);
+    const noContract = code === "0x";
+    if (reorg.forkBlock >= fromBlock && !noContract) return undefined;
+    return new NodeError(
+      "chain_reset",
+      `the chain was reset: ${reorg.forkBlock < fromBlock ? `block ${fromBlock}, where this node started following group ${this.options.group}, was replaced` : "its blocks were replaced"}` +
+        `${noContract ? ` and there is no contract at ${this.options.group}` : ""} (e.g. a restarted \`hardhat node\`). ` +
+        `The data dir ${this.options.dataDir} belongs to the old chain: deploy again (anonify:deploy) and start the nodes with fresh data dirs; the node stops`,
+      503,
+    );
+  }
+
+  /**
    * A reorg replaced blocks whose entries the enclave applied: put back the sealed state of the newest restore point
    * at or before the fork, reopen the journaled commands applied after it, and replay the log (startCore).
    */
   private async rollBack(reorg: ChainReorgError): Promise<void> {
     const point = this.restorePoints?.newestAtOrBefore(reorg.forkBlock);
     if (point === undefined) {
-      const error = new NodeError(
-        "state_unavailable",
-        `${reorg.message}, deeper than this node's restore points (reorgDepth ${this.options.reorgDepth ?? DEFAULT_KEEP_BLOCKS}` +
-          `${this.restorePoints === undefined ? "; none in sgx mode: run with confirmations" : ""}); the node stops`,
-        503,
-      );
+      const error =
+        (await this.chainResetError(reorg)) ??
+        new NodeError(
+          "state_unavailable",
+          `${reorg.message}, deeper than this node's restore points (reorgDepth ${this.options.reorgDepth ?? DEFAULT_KEEP_BLOCKS}` +
+            `${this.restorePoints === undefined ? "; none in sgx mode: run with confirmations" : ""}); the node stops`,
+          503,
+        );
       this.logger.error(error.message);
       await this.shutdown();
       this.options.onFatal?.(error);

@@ -53,7 +53,9 @@ export type NodeErrorCode =
   /** The group address holds an AnonifyGroup of another interface version than this node speaks. */
   | "group_incompatible"
   /** The node's account cannot pay for its join and posts. */
-  | "account_unfunded";
+  | "account_unfunded"
+  /** The chain no longer holds the group this data dir followed (reset, e.g. a restarted `hardhat node`). */
+  | "chain_reset";
 
 export class NodeError extends Error {
   constructor(

@@ -58,6 +58,8 @@ export class IntervalMiner {
 
 export class Cluster {
   readonly children: ChildHandle[] = [];
+  /** evm_snapshot of the chain before the contracts were deployed: reverting to it is a chain reset. */
+  beforeDeployment = "";
   private readonly dirs: string[] = [];
 
   private constructor(
@@ -96,9 +98,11 @@ export class Cluster {
     const rpcUrl = `http://127.0.0.1:${port}`;
     const provider = new JsonRpcProvider(rpcUrl, undefined, { pollingInterval: 100, cacheTimeout: -1 });
     const deployer = new NonceManager(Cluster.account(0, provider));
+    const beforeDeployment = (await provider.send("evm_snapshot", [])) as string;
     const { verifier, group, groupAddress, fromBlock } = await deployGroupOverRpc(deployer, mrenclave, ADMIN_DELAY);
     const domain = groupDomain((await provider.getNetwork()).chainId, groupAddress);
     const cluster = new Cluster(rpcUrl, provider, deployer, binary, mrenclave, verifier, group, groupAddress, fromBlock, domain);
+    cluster.beforeDeployment = beforeDeployment;
     cluster.children.push(chain);
     cluster.dirs.push(...dirs);
     return cluster;
