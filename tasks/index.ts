@@ -6,4 +6,5 @@ import "./deploy";
 import "./node";
 import "./group";
 import "./token";
+import "./members";
 import "./demo";

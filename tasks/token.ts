@@ -118,7 +118,7 @@ function commandTask(t: ConfigurableTaskDefinition): ConfigurableTaskDefinition 
 }
 
 /** Registers one task under both names: `anonify:<name>` and `anonify <name>`. */
-function both(name: string, description: string, define: (t: ConfigurableTaskDefinition) => void): void {
+export function both(name: string, description: string, define: (t: ConfigurableTaskDefinition) => void): void {
   define(task(`anonify:${name}`, description));
   define(scope(SCOPE, SCOPE_DESCRIPTION).task(name, description));
 }
@@ -160,6 +160,12 @@ both("approve", "Allow a spender to transfer the sender's confidential tokens", 
     ),
 );
 
+both("burn", "Burn the sender's own confidential tokens", (t) =>
+  commandTask(t)
+    .addParam("amount", "Amount (integer)")
+    .setAction((args: CommandArgs & { amount: string }, hre) => runCommand(hre, args, async () => ({ op: "burn", amount: amountArg("amount", args.amount) }))),
+);
+
 both("transfer-from", "Transfer confidential tokens from an owner who approved the sender", (t) =>
   commandTask(t)
     .addParam("from", "Owner address or account index")
@@ -193,4 +199,68 @@ both("balance", "Print the signer's confidential balance (decrypted for the sign
         return { account: getAddress(account), balance: balance.toString() };
       });
     }),
+);
+
+export interface AllowanceTaskResult {
+  owner: string;
+  spender: string;
+  allowance: string;
+}
+
+both("allowance", "Print what a spender may still transfer from an owner (the enclave answers only the owner or the spender)", (t) =>
+  common(t)
+    .addOptionalParam("owner", "Owner address or account index (default the signer)")
+    .addOptionalParam("spender", "Spender address or account index")
+    .setAction(async (args: CommonArgs & { owner?: string; spender?: string }, hre): Promise<AllowanceTaskResult> => {
+      return asTaskError(async () => {
+        const spender = await addressArg(hre, "spender", args.spender);
+        const explicitOwner = args.owner === undefined ? undefined : await addressArg(hre, "owner", args.owner);
+        const client = await tokenClient(hre, args);
+        const owner = getAddress(explicitOwner ?? (await client.address()));
+        const allowance = await client.allowance(owner, spender);
+        console.log(`allowance of ${spender} from ${owner}: ${allowance}`);
+        return { owner, spender, allowance: allowance.toString() };
+      });
+    }),
+);
+
+export interface TotalSupplyTaskResult {
+  totalSupply: string;
+}
+
+both("total-supply", "Print the confidential token's total supply", (t) =>
+  common(t).setAction(async (args: CommonArgs, hre): Promise<TotalSupplyTaskResult> => {
+    return asTaskError(async () => {
+      const totalSupply = await (await tokenClient(hre, args)).totalSupply();
+      console.log(`total supply: ${totalSupply}`);
+      return { totalSupply: totalSupply.toString() };
+    });
+  }),
+);
+
+export interface InfoTaskResult {
+  name: string;
+  symbol: string;
+  owner: string | null;
+  initialized: boolean;
+}
+
+both("info", "Print the confidential token's name, symbol, owner and whether it is initialised", (t) =>
+  common(t).setAction(async (args: CommonArgs, hre): Promise<InfoTaskResult> => {
+    return asTaskError(async () => {
+      const info = await (await tokenClient(hre, args)).tokenInfo();
+      const result: InfoTaskResult = {
+        name: info.name,
+        symbol: info.symbol,
+        owner: info.owner === null ? null : getAddress(info.owner),
+        initialized: info.initialized,
+      };
+      console.log(
+        result.initialized
+          ? `token: ${result.name} (${result.symbol}), owner ${result.owner ?? "none"}, initialized`
+          : "token: not initialized (run anonify:init-token)",
+      );
+      return result;
+    });
+  }),
 );

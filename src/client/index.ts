@@ -8,3 +8,4 @@ export * from "./audit";
 export * from "./chainScan";
 export * from "./deployment";
 export { runDemo, type DemoOptions, type DemoResult } from "./demo";
+export * from "./roster";

@@ -34,13 +34,16 @@ async function closedPort(): Promise<number> {
 describe("client: token tasks (arguments and errors)", function () {
   this.timeout(60_000);
   let group: string;
+  let verifier: string;
   let node: string;
   let dataDir: string;
   const savedDataDir = hre.config.anonify.dataDir;
   const savedNodeEnv = process.env.ANONIFY_NODE_URL;
 
   before(async function () {
-    group = await (await simulationGroupFixture()).group.getAddress();
+    const fixture = await simulationGroupFixture();
+    group = await fixture.group.getAddress();
+    verifier = await fixture.verifier.getAddress();
     node = `http://127.0.0.1:${await closedPort()}`;
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "anonify-token-tasks-"));
     hre.config.anonify.dataDir = dataDir;
@@ -53,7 +56,9 @@ describe("client: token tasks (arguments and errors)", function () {
   });
 
   it("every task is registered under anonify:<name> and the anonify scope", function () {
-    for (const name of ["init-token", "mint", "transfer", "approve", "transfer-from", "balance", "audit"]) {
+    for (const name of [
+      "init-token", "mint", "transfer", "approve", "transfer-from", "burn", "balance", "allowance", "total-supply", "info", "members", "audit",
+    ]) {
       expect(hre.tasks[`anonify:${name}`], name).to.not.equal(undefined);
       expect(hre.scopes.anonify.tasks[name], name).to.not.equal(undefined);
     }
@@ -100,5 +105,28 @@ describe("client: token tasks (arguments and errors)", function () {
     fs.writeFileSync(deploymentFilePath(dataDir, chainId), JSON.stringify({ group: "nowhere" }));
     expect((await taskError("anonify:balance", { node })).message).to.match(/names no AnonifyGroup address/);
     fs.rmSync(deploymentFilePath(dataDir, chainId));
+  });
+
+  it("burn, allowance, total-supply, info: bad amounts and addresses, a missing --spender or --node, before anything is sent", async function () {
+    expect((await taskError("anonify:burn", { node, group, amount: "-1" })).message).to.match(/--amount must be a non-negative integer, got -1/);
+    expect((await taskError("anonify:burn", { node, group, amount: "ten" })).message).to.match(/--amount must be a non-negative integer/);
+    expect((await taskError("anonify:burn", { group, amount: "1" })).message).to.match(/--node <url> is required/);
+    expect((await taskError("anonify:allowance", { node, group })).message).to.match(/--spender is required \(an address or an account index\)/);
+    expect((await taskError("anonify:allowance", { node, group, spender: "1", owner: "0xnot" })).message).to.match(/--owner is neither an address nor an account index/);
+    expect((await taskError("anonify:allowance", { node, group, spender: "99" })).message).to.match(/--spender is neither/);
+    expect((await taskError("anonify:total-supply", { group })).message).to.match(/--node <url> is required/);
+    expect((await taskError("anonify:info", { node })).message).to.match(/no --group given and no deployment file/);
+    expect((await taskError("anonify:info", { node, group, account: "20" })).message).to.match(/--account must be an account index/);
+    // An unreachable node: the typed cause with its code, one line.
+    const unreachable = await taskError("anonify:total-supply", { node, group });
+    expect(unreachable.message).to.match(/\[node_unreachable\]/);
+    expect(unreachable.parent).to.be.instanceOf(NodeRequestError);
+  });
+
+  it("members: --group must be an address holding an AnonifyGroup, or a deployment file must exist", async function () {
+    expect((await taskError("anonify:members", {})).message).to.match(/no --group given and no deployment file .*run anonify:deploy first or pass --group/);
+    expect((await taskError("anonify:members", { group: "groupy" })).message).to.match(/--group is not an address: groupy/);
+    expect((await taskError("anonify:members", { group: Wallet.createRandom().address })).message).to.match(/no contract at/);
+    expect((await taskError("anonify:members", { group: verifier })).message).to.match(/does not answer AnonifyGroup's views .*is it the group's address/);
   });
 });
