@@ -50,6 +50,12 @@ async function userSigner(hre: HardhatRuntimeEnvironment, args: CommonArgs): Pro
 async function addressArg(hre: HardhatRuntimeEnvironment, name: string, value: string | undefined): Promise<string> {
   if (value === undefined || value === "") throw new AnonifyPluginError(`--${name} is required (an address or an account index)`);
   if (isAddress(value)) return getAddress(value);
+  if (/^0x[0-9a-fA-F]{40}$/.test(value)) {
+    // Mixed case that is not the EIP-55 checksum: most likely a typo, so no corrected form is offered.
+    throw new AnonifyPluginError(
+      `--${name} ${value} has mixed case but not a valid EIP-55 checksum: check it for a typo (all lowercase skips the check)`,
+    );
+  }
   if (/^[0-9]+$/.test(value)) {
     const signers = await hre.ethers.getSigners();
     if (Number(value) < signers.length) return signers[Number(value)].getAddress();
@@ -62,11 +68,27 @@ function amountArg(name: string, value: string | undefined): bigint {
   return BigInt(value);
 }
 
+/** A node URL must be http(s) with a host; `localhost:8601` parses as a URL of scheme "localhost:", so say what was meant. */
+function requireHttpUrl(value: string, source: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url !== undefined && (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "") return;
+  const hostAndPort = /^[A-Za-z0-9.-]+:[0-9]{1,5}\/?$/.test(value) || /^\[[0-9a-fA-F:]+\]:[0-9]{1,5}\/?$/.test(value);
+  throw new AnonifyPluginError(
+    `${source} ${value} is not an http(s) URL: ${hostAndPort ? `did you mean http://${value}?` : "give the URL anonify:node prints, e.g. http://127.0.0.1:8601"}`,
+  );
+}
+
 export async function tokenClient(hre: HardhatRuntimeEnvironment, args: CommonArgs): Promise<AnonifyClient> {
   const nodeUrl = args.node ?? process.env[NODE_URL_ENV];
   if (nodeUrl === undefined || nodeUrl === "") {
     throw new AnonifyPluginError(`--node <url> is required (the URL anonify:node prints), or set ${NODE_URL_ENV}`);
   }
+  requireHttpUrl(nodeUrl, args.node !== undefined ? "--node" : NODE_URL_ENV);
   let group: string;
   try {
     group = (await resolveGroupForTask(hre.ethers.provider, hre.config.anonify.dataDir, args.group)).group;

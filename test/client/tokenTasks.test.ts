@@ -107,6 +107,23 @@ describe("client: token tasks (arguments and errors)", function () {
     fs.rmSync(deploymentFilePath(dataDir, chainId));
   });
 
+  it("issue 15, as found: a node given as host:port and an address with a bad checksum get messages that say what is wrong", async function () {
+    const hostPort = await taskError("anonify:transfer", { node: "localhost:8601", group, to: "1", amount: "5" });
+    expect(hostPort.message).to.equal("--node localhost:8601 is not an http(s) URL: did you mean http://localhost:8601?");
+    const junk = await taskError("anonify:balance", { node: "ftp://files", group });
+    expect(junk.message).to.match(/--node ftp:\/\/files is not an http\(s\) URL: give the URL anonify:node prints/);
+    process.env.ANONIFY_NODE_URL = "127.0.0.1:8601";
+    try {
+      expect((await taskError("anonify:balance", { group })).message).to.include("ANONIFY_NODE_URL 127.0.0.1:8601 is not an http(s) URL: did you mean http://127.0.0.1:8601?");
+    } finally {
+      delete process.env.ANONIFY_NODE_URL;
+    }
+    // EIP-55's example 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed with every letter's case flipped.
+    const flipped = "0x5AaEB6053f3e94c9B9a09F33669435e7eF1bEaED";
+    const typo = await taskError("anonify:transfer", { node, group, to: flipped, amount: "5" });
+    expect(typo.message).to.equal(`--to ${flipped} has mixed case but not a valid EIP-55 checksum: check it for a typo (all lowercase skips the check)`);
+  });
+
   it("burn, allowance, total-supply, info: bad amounts and addresses, a missing --spender or --node, before anything is sent", async function () {
     expect((await taskError("anonify:burn", { node, group, amount: "-1" })).message).to.match(/--amount must be a non-negative integer, got -1/);
     expect((await taskError("anonify:burn", { node, group, amount: "ten" })).message).to.match(/--amount must be a non-negative integer/);
