@@ -57,6 +57,11 @@ function define(t: ConfigurableTaskDefinition): void {
         console.log(`                ${record.verifier} after the admin delay`);
       }
       console.log(`  written to    ${deploymentFile(args.dataDir ?? hre.config.anonify.dataDir, record.chainId)}`);
+      if (hre.network.name === "hardhat") {
+        // The commonest first mistake: the contracts vanish with this process, and every later task finds nothing.
+        console.log("  note          deployed on Hardhat's in-process chain, which ends with this command: for nodes and");
+        console.log("                token tasks, start `npx hardhat node` and deploy with --network localhost");
+      }
       return record;
     }));
 }

@@ -5,6 +5,16 @@
 import { getAddress, isAddress } from "ethers";
 import { deploymentFile, readDeployment } from "../node/deployment";
 
+/** Chain id of Hardhat's in-process network (and of `npx hardhat node`). */
+export const IN_PROCESS_CHAIN_ID = 31337n;
+/**
+ * Appended to "nothing deployed here" errors on chain 31337: a task run without `--network` uses the in-process chain,
+ * which starts empty every time, so a group deployed on `npx hardhat node` is not there.
+ */
+export const IN_PROCESS_HINT =
+  ". Without --network, a task runs on Hardhat's in-process chain, which starts empty every time: if the group was " +
+  "deployed on `npx hardhat node`, pass --network localhost";
+
 export interface DeploymentRecord {
   group: string;
   verifier?: string;
@@ -45,7 +55,10 @@ export async function resolveGroupForTask(
   } else {
     const fromFile = readDeploymentFile(dataDir, chainId);
     if (!fromFile) {
-      throw new Error(`no --group given and no deployment file ${deploymentFilePath(dataDir, chainId)}; run anonify:deploy first or pass --group <address>`);
+      throw new Error(
+        `no --group given and no deployment file ${deploymentFilePath(dataDir, chainId)}; run anonify:deploy first or pass --group <address>` +
+          (chainId === IN_PROCESS_CHAIN_ID ? IN_PROCESS_HINT : ""),
+      );
     }
     record = fromFile;
   }

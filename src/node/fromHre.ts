@@ -11,6 +11,7 @@ import { ensureEnclaveBuilt } from "../enclave/build";
 import { AnonifyNode } from "./AnonifyNode";
 import { IntelIasAttester, type Attester } from "./attester";
 import { readDeployment } from "./deployment";
+import { IN_PROCESS_HINT } from "../client/deployment";
 import { NodeError } from "./errors";
 import type { NodeLogger } from "./logger";
 
@@ -66,7 +67,11 @@ export async function createNode(hre: HardhatRuntimeEnvironment, options: HreNod
   const record = readDeployment(dataDir, chainId) ?? readDeployment(config.dataDir, chainId);
   const group = options.group ?? record?.group;
   if (group === undefined) {
-    throw new NodeError("invalid_options", `no --group and no deployment-${chainId}.json in ${dataDir} or ${config.dataDir}: run anonify:deploy first`);
+    throw new NodeError(
+      "invalid_options",
+      `no --group and no deployment-${chainId}.json in ${dataDir} or ${config.dataDir}: run anonify:deploy first` +
+        (hre.network.name === "hardhat" ? IN_PROCESS_HINT : ""),
+    );
   }
   let attester = options.attester;
   if (attester === undefined && mode === "sgx") {

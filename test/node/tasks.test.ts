@@ -55,6 +55,8 @@ describe("anonify:deploy, anonify:node, anonify:rotate, anonify:remove (in-proce
     expect(await deployed.hasRole(ethers.id("OPERATOR_ROLE"), signers[0].address)).to.equal(false);
     expect(await deployed.openAdmission()).to.deep.equal([false, 0n]);
     expect(output).to.include(`operators     ${operators.join(", ")}`);
+    // Issue 15, as found: on the in-process chain the deployment vanishes with the command; the output says so.
+    expect(output).to.include("deployed on Hardhat's in-process chain").and.include("--network localhost");
     const { chainId } = await ethers.provider.getNetwork();
     expect(readDeployment(root, chainId)).to.deep.equal(record);
     expect(fs.existsSync(deploymentFile(root, chainId))).to.equal(true);
@@ -168,6 +170,8 @@ describe("anonify:deploy, anonify:node, anonify:rotate, anonify:remove (in-proce
       [{ mode: "sgx", dataDir: dirA }, /iasRootCa = intel/],
       [{ dataDir: dirA, account: 99 }, /account 99/],
       [{ dataDir: path.join(root, "elsewhere"), group: "0x000000000000000000000000000000000000dEaD" }, /no contract at/],
+      // Issue 15, as found: no deployment on the in-process chain, with the hint that --network was forgotten.
+      [{ dataDir: path.join(root, "nothing-here") }, /run anonify:deploy first\. Without --network, a task runs on Hardhat's in-process chain.*--network localhost/],
     ];
     for (const [args, message] of cases) {
       const error = await hre.run("anonify:node", { port: 0, confirmations: 0, account: 10, host: "127.0.0.1", ...args }).catch((e: unknown) => e);
