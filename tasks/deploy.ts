@@ -17,6 +17,7 @@ export interface DeployTaskArgs {
   openAdmission?: number;
   dataDir?: string;
   deploymentId?: string;
+  force?: boolean;
 }
 
 function define(t: ConfigurableTaskDefinition): void {
@@ -28,6 +29,7 @@ function define(t: ConfigurableTaskDefinition): void {
     .addOptionalParam("adminDelay", "Two-step admin transfer delay in seconds", undefined, types.int)
     .addOptionalParam("dataDir", "Where deployment-<chainId>.json is written (default: anonify.dataDir)")
     .addOptionalParam("deploymentId", "Ignition deployment id (journal name on persistent networks)")
+    .addFlag("force", "Replace this data dir's record of a group that still exists (the old record is kept beside it)")
     .setAction(pluginErrors(async (args: DeployTaskArgs, hre) => {
       const { deployAnonify, deploymentFile } = await import("../src/node/deployment");
       const record = await deployAnonify(hre, {
@@ -39,6 +41,7 @@ function define(t: ConfigurableTaskDefinition): void {
         openAdmission: args.openAdmission,
         dataDir: args.dataDir,
         deploymentId: args.deploymentId,
+        force: args.force,
       });
       const anchor = record.trustAnchor === "simulation" ? "simulation (development IAS CA; Intel-pinned verifiers reject it)" : "Intel IAS CA";
       console.log(`Anonify deployed on ${record.network} (chain ${record.chainId}), trust anchor: ${anchor}`);

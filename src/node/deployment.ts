@@ -41,6 +41,11 @@ export interface DeployOptions {
    * local chain never meets the journal of a previous one.
    */
   deploymentId?: string;
+  /**
+   * Replace the data dir's record of a group that still exists on this chain (the old record is kept beside it as
+   * `deployment-<chainId>.replaced-<unix ms>.json`). Without it such a deployment is refused before anything is paid.
+   */
+  force?: boolean;
 }
 
 export interface DeploymentRecord {
@@ -118,6 +123,8 @@ export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: Dep
   if (options.governor !== undefined) parameters.governor = getAddress(options.governor);
   if (options.adminTransferDelay !== undefined) parameters.adminTransferDelay = options.adminTransferDelay;
   const { chainId } = await hre.ethers.provider.getNetwork();
+  const dataDir = options.dataDir ?? config.dataDir;
+  const replaced = await refuseToOverwrite(hre, dataDir, chainId, options.force === true);
   const deploymentId = options.deploymentId ?? (hre.network.name === "hardhat" ? undefined : `anonify-${chainId}-${Date.now()}`);
   const deployed = await hre.ignition.deploy(buildAnonifyModule(moduleConfig), {
     parameters: { [anonifyModuleId(config.iasRootCa)]: parameters },
@@ -139,10 +146,29 @@ export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: Dep
     operators,
     openAdmissionMaxJoinsPerBlock: openAdmission,
   };
-  const dataDir = options.dataDir ?? config.dataDir;
   fs.mkdirSync(dataDir, { recursive: true });
+  if (replaced !== undefined) fs.renameSync(deploymentFile(dataDir, chainId), replaced);
   fs.writeFileSync(deploymentFile(dataDir, chainId), JSON.stringify(record, null, 2) + "\n");
   return record;
+}
+
+/**
+ * A data dir's record of a group that still has code on this chain is not overwritten by accident: refused unless
+ * `force`, which returns where the old record is moved. A record whose group is gone (a reset or in-process chain)
+ * is simply replaced.
+ */
+async function refuseToOverwrite(hre: HardhatRuntimeEnvironment, dataDir: string, chainId: bigint, force: boolean): Promise<string | undefined> {
+  const existing = readDeployment(dataDir, chainId.toString());
+  if (existing === undefined || (await hre.ethers.provider.getCode(existing.group)) === "0x") return undefined;
+  const file = deploymentFile(dataDir, chainId);
+  if (!force) {
+    throw new NodeError(
+      "deployment_exists",
+      `${file} records group ${existing.group} (deployed at block ${existing.deploymentBlock}), which still exists on chain ${chainId}: ` +
+        "pass --force to deploy a new group and replace the record (the old one is kept beside it), or use another --data-dir",
+    );
+  }
+  return file.replace(/\.json$/, `.replaced-${Date.now()}.json`);
 }
 
 /**

@@ -55,7 +55,9 @@ export type NodeErrorCode =
   /** The node's account cannot pay for its join and posts. */
   | "account_unfunded"
   /** The chain no longer holds the group this data dir followed (reset, e.g. a restarted `hardhat node`). */
-  | "chain_reset";
+  | "chain_reset"
+  /** anonify:deploy would overwrite the record of a group that still exists (pass --force). */
+  | "deployment_exists";
 
 export class NodeError extends Error {
   constructor(

@@ -68,6 +68,25 @@ describe("anonify:deploy, anonify:node, anonify:rotate, anonify:remove (in-proce
     expect(output).to.include(record.group).and.include("simulation");
   });
 
+  it("issue 15, as found: a re-deploy into a data dir whose group still exists is refused without --force, and keeps the old record with it", async function () {
+    const dir = path.join(root, "redeploy");
+    const { result: first } = await captured(() => hre.run("anonify:deploy", { dataDir: dir }));
+    const { chainId } = await ethers.provider.getNetwork();
+    const blockBefore = await ethers.provider.getBlockNumber();
+    const refused = await hre.run("anonify:deploy", { dataDir: dir }).catch((e: unknown) => e);
+    const error = expectPluginError(refused, "deployment_exists", NodeError);
+    expect(error.message).to.include((first as DeploymentRecord).group).and.include("--force").and.include(deploymentFile(dir, chainId));
+    expect(await ethers.provider.getBlockNumber(), "nothing deployed or paid").to.equal(blockBefore);
+    expect(readDeployment(dir, chainId)).to.deep.equal(first);
+
+    const { result: second } = await captured(() => hre.run("anonify:deploy", { dataDir: dir, force: true }));
+    expect((second as DeploymentRecord).group).to.not.equal((first as DeploymentRecord).group);
+    expect(readDeployment(dir, chainId)).to.deep.equal(second);
+    const kept = fs.readdirSync(dir).filter((f) => f.startsWith(`deployment-${chainId}.replaced-`));
+    expect(kept).to.have.length(1);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, kept[0]), "utf8"))).to.deep.equal(first);
+  });
+
   it("anonify:deploy --admin hands every role to that account (audit F-3) and says what the new admin must accept", async function () {
     const [deployer, , , , , newAdmin] = await ethers.getSigners();
     const handoverDir = path.join(root, "handover");
