@@ -4,6 +4,7 @@ import "./verify-quote";
 import "./audit";
 import "./deploy";
 import "./node";
+import "./status";
 import "./group";
 import "./token";
 import "./members";

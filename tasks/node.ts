@@ -81,7 +81,8 @@ function define(t: ConfigurableTaskDefinition): void {
       const status = setInterval(async () => {
         try {
           const h = await node.health();
-          const line = `joined ${h.joined}, epoch ${h.epoch}, stateCounter ${h.stateCounter}, chain ${h.chainStateCounter}, lag ${h.lag}`;
+          const why = h.reasons !== undefined && h.reasons.length > 0 ? ` (${h.reasons.join("; ")})` : "";
+          const line = `${h.status}${why}: joined ${h.joined}, epoch ${h.epoch}, stateCounter ${h.stateCounter}, chain ${h.chainStateCounter}, lag ${h.lag}`;
           if (line !== last) node.logger.info(line);
           last = line;
         } catch (error) {

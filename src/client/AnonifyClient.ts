@@ -228,8 +228,9 @@ export class AnonifyClient {
     return chainIssuedAt(this.provider);
   }
 
+  /** The node's health report; a degraded or down node's report too (it answers HTTP 503 with it). */
   health(): Promise<NodeHealth> {
-    return this.node.get<NodeHealth>("/health");
+    return this.node.health<NodeHealth>();
   }
 
   /**

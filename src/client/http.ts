@@ -36,11 +36,19 @@ export class NodeHttpClient {
     return this.request<T>("GET", path);
   }
 
+  /**
+   * `GET /health`: the report also when the node answers 503 with one (a degraded or down node reports why);
+   * a 503 without a report (a node still starting) is a NodeRequestError as usual.
+   */
+  health<T extends { status: string }>(): Promise<T> {
+    return this.request<T>("GET", "/health", undefined, (parsed) => typeof (parsed as { status?: unknown } | undefined)?.status === "string");
+  }
+
   post<T>(path: string, body: unknown): Promise<T> {
     return this.request<T>("POST", path, body);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async request<T>(method: string, path: string, body?: unknown, acceptError?: (parsed: unknown) => boolean): Promise<T> {
     let response: Response;
     try {
       response = await fetch(this.url(path), {
@@ -60,7 +68,7 @@ export class NodeHttpClient {
     } catch {
       throw new NodeRequestError("bad_response", `the node answered non-JSON: ${text.slice(0, 120)}`, response.status, method, path);
     }
-    if (!response.ok) {
+    if (!response.ok && !(response.status === 503 && acceptError?.(parsed) === true)) {
       const error = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
       const code = typeof error?.code === "string" ? error.code : `http_${response.status}`;
       const message = typeof error?.message === "string" ? error.message : response.statusText;

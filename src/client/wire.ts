@@ -484,7 +484,8 @@ export interface NodeErrorBody {
 
 /** `GET /health`. uint64 values are decimal strings. */
 export interface NodeHealth {
-  status: "ok";
+  /** "ok" (HTTP 200), else "degraded" (stalled, or the chain RPC unreachable) or "down" (not serving, or wedged): HTTP 503. */
+  status: "ok" | "degraded" | "down";
   mode: "simulation" | "sgx";
   address: Hex;
   joined: boolean;
@@ -500,6 +501,24 @@ export interface NodeHealth {
    */
   chain?: "ok" | "unreachable";
   chainUnreachableSince?: string;
+  /** Started, a member of the group, enclave alive (absent from nodes that predate it, as are the fields below). */
+  serving?: boolean;
+  /** The sync has failed with the same error for `syncError.count` ≥ wedgedAfterSteps consecutive steps. */
+  wedged?: boolean;
+  /** The chain holds entries the node has not applied and its counter has not moved for longer than the bound. */
+  stalled?: boolean;
+  /** Since when the node is behind at its current counter (ISO 8601), while it is. */
+  behindSince?: string;
+  /** Why `status` is not "ok", one phrase each. */
+  reasons?: string[];
+  /** The chain's head block (when the RPC answered), the last block the sync read, and their distance. */
+  headBlock?: string;
+  lastReadBlock?: string;
+  blockLag?: string;
+  /** The last error of the sync loop, how many consecutive steps failed with it and since when (ISO 8601). */
+  syncError?: { message: string; count: number; since: string };
+  /** The chain RPC: "ok", or "unreachable" with the failure that started the outage and since when. */
+  rpc?: { state: "ok" | "unreachable"; lastError?: string; since?: string };
 }
 
 /** `GET /enclave`: what the client checks against the group's roster before sealing anything. */

@@ -16,6 +16,7 @@ import { ChainSync, type EntryApplied, type HandshakeApplied } from "./chainSync
 import { CheckpointPoster } from "./checkpoints";
 import { CommandJournal } from "./commandJournal";
 import { NodeError } from "./errors";
+import { healthReport, ProgressTracker, resolveHealthOptions, SyncErrorTracker, type HealthOptions } from "./health";
 import { groupContract } from "./groupContract";
 import { NodeHttpApi } from "./httpApi";
 import { consoleLogger, type NodeLogger } from "./logger";
@@ -67,6 +68,11 @@ export class AnonifyNode {
   /** Every chain call of the node goes through it (timeouts, backoff, outage tracking). */
   private readonly rpc: ChainRpc;
   private lastChainStateCounter = 0n;
+  private lastHeadBlock: number | undefined;
+  /** The sync loop's last error and its repeats, and the stall clock (src/node/health.ts). */
+  private readonly syncErrors = new SyncErrorTracker();
+  private readonly progress = new ProgressTracker();
+  private readonly healthOptions: Required<HealthOptions>;
   private domainValue: Eip712DomainParams | undefined;
   private evidenceValue: ChainEvidence | undefined;
   private syncChain: Promise<unknown> = Promise.resolve();
@@ -77,7 +83,6 @@ export class AnonifyNode {
   private running = false;
   private stateRuntime = false;
   private checkpoints: CheckpointPoster | undefined;
-  private lastSyncError = "";
   private adminToken = "";
   /** `<dataDir>/node.lock`, held from the start of start() until stop (src/node/dataDirLock.ts). */
   private lock: DataDirLock | undefined;
@@ -94,6 +99,7 @@ export class AnonifyNode {
     this.rpc = new ChainRpc(options.signer.provider, this.logger, options.rpc);
     this.txSender = new TxSender(options.signer, this.rpc, {}, this.logger);
     checkBatchOptions(options);
+    this.healthOptions = resolveHealthOptions(options.health, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
     const window = options.issuedAtWindow;
     if (window !== undefined && (!Number.isInteger(window) || window < 60 || window > 3600)) {
       throw new NodeError("invalid_options", `issuedAtWindow must be an integer number of seconds in 60..3600, got ${window}`);
@@ -466,32 +472,48 @@ export class AnonifyNode {
     return this.need(this.snapshots).post();
   }
 
+  /**
+   * The node's own account of itself (docs/node.md "Health"): counters and lags, serving / wedged / stalled, the RPC
+   * state and a status ("ok" answers HTTP 200, "degraded" and "down" 503). Answers during an outage: one bounded
+   * attempt per figure, else the last figures the node saw.
+   */
   async health(): Promise<NodeHealth & { removed: boolean; awaitingSnapshot?: string }> {
     const sync = this.sync;
-    // Answers during an outage: one bounded attempt, else the last figure the node saw.
     const read = this.group.connect(this.rpc.raw) as Contract;
-    const counter = this.rpc.reachability === "ok" ? await this.rpc.probe("stateCounter", () => read.stateCounter() as Promise<bigint>) : undefined;
-    if (counter !== undefined) this.lastChainStateCounter = counter;
+    if (this.rpc.reachability === "ok") {
+      const [counter, head] = await Promise.all([
+        this.rpc.probe("stateCounter", () => read.stateCounter() as Promise<bigint>),
+        this.rpc.probe("getBlockNumber", () => this.rpc.raw.getBlockNumber()),
+      ]);
+      if (counter !== undefined) this.lastChainStateCounter = counter;
+      if (head !== undefined) this.lastHeadBlock = head;
+    }
     const chainCounter = this.lastChainStateCounter > sync.chainStateCounter ? this.lastChainStateCounter : sync.chainStateCounter;
-    const applied = sync.lastApplied;
+    const now = Date.now();
     return {
-      status: "ok",
       mode: this.mode,
       address: this.address.toLowerCase() as Hex,
       joined: sync.isMember,
       epoch: String(sync.epoch ?? 0),
-      stateCounter: applied.toString(),
-      chainStateCounter: chainCounter.toString(),
-      lag: (chainCounter > applied ? chainCounter - applied : 0n).toString(),
       removed: sync.removed,
       ...(sync.awaitingSnapshot !== undefined ? { awaitingSnapshot: sync.awaitingSnapshot } : {}),
-      ...this.chainHealth(),
+      ...healthReport({
+        started: this.running && !this.rollingBack,
+        enclaveAlive: this.enclaveProcess !== undefined,
+        member: sync.isMember && !sync.removed,
+        applied: sync.lastApplied,
+        chainCounter,
+        behindSince: this.progress.observe(sync.lastApplied, chainCounter, now),
+        syncError: this.syncErrors.last,
+        rpc: this.rpc.reachability,
+        rpcUnreachableSince: this.rpc.unreachableSince,
+        rpcLastError: this.rpc.unreachableReason,
+        headBlock: this.lastHeadBlock,
+        lastReadBlock: sync.lastRead?.block,
+        now,
+        options: this.healthOptions,
+      }),
     };
-  }
-
-  private chainHealth(): Pick<NodeHealth, "chain" | "chainUnreachableSince"> {
-    const since = this.rpc.unreachableSince;
-    return since === undefined ? { chain: "ok" } : { chain: "unreachable", chainUnreachableSince: new Date(since).toISOString() };
   }
 
   enclaveInfo(): NodeEnclaveInfo {
@@ -653,16 +675,21 @@ export class AnonifyNode {
     try {
       await this.runSync(false, onStart);
       await this.txSender.settlePending(); // a transaction an outage left unresolved
-      this.lastSyncError = "";
+      this.syncErrors.succeeded();
     } catch (error) {
       if (error instanceof ChainReorgError) {
         // One rollback at a time: the poll loop and a block event may both meet the same reorg.
         if (!this.rollingBack) await this.rollBack(error).catch((e: unknown) => this.logger.error(`rollback: ${(e as Error).message}`));
         return;
       }
-      const message = (error as Error).message;
-      if (message !== this.lastSyncError) this.logger.error(`sync: ${message}`);
-      this.lastSyncError = message;
+      if (this.syncErrors.failed(error)) this.logger.error(`sync: ${(error as Error).message}`);
+    } finally {
+      // The stall clock starts when the node first sees itself behind, not at the first /health.
+      const sync = this.syncValue;
+      if (sync !== undefined) {
+        const chain = this.lastChainStateCounter > sync.chainStateCounter ? this.lastChainStateCounter : sync.chainStateCounter;
+        this.progress.observe(sync.lastApplied, chain);
+      }
     }
   }
 

@@ -209,7 +209,9 @@ export class NodeHttpApi {
 
     if (path === "/health") {
       if (method !== "GET") methodNotAllowed("GET");
-      return send(res, 200, await this.backend.health());
+      // 200 only when the node is "ok"; "degraded" and "down" answer 503 with the same report.
+      const health = await this.backend.health();
+      return send(res, health.status === "ok" ? 200 : 503, health);
     }
     if (path === "/enclave") {
       if (method !== "GET") methodNotAllowed("GET");

@@ -4,6 +4,7 @@
 import type { Signer } from "ethers";
 import type { EnclaveMode, MlsGroupPolicyParams } from "../enclave/protocol";
 import type { Attester } from "./attester";
+import type { HealthOptions } from "./health";
 import type { HttpApiOptions } from "./httpApi";
 import type { NodeLogger } from "./logger";
 import type { RpcOptions } from "./rpc";
@@ -81,4 +82,6 @@ export interface AnonifyNodeOptions {
   onFatal?: (error: Error) => void;
   /** Chain RPC timeouts, backoff and retry cap (docs/node.md "RPC outages"). */
   rpc?: RpcOptions;
+  /** When `/health` calls the node wedged or stalled (docs/node.md "Health"; src/node/health.ts). */
+  health?: HealthOptions;
 }

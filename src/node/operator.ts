@@ -28,7 +28,9 @@ export async function resolveRunningNode(node: string, token?: string): Promise<
   if (url !== undefined) {
     try {
       const health = await fetch(`${url}/health`);
-      if (health.ok) return { url, token: token ?? fs.readFileSync(path.join(node, ADMIN_TOKEN_FILE), "utf8").trim() };
+      // A degraded or down node answers 503 with its health report: it runs and serves its admin API.
+      const report = (await health.json().catch(() => undefined)) as { status?: unknown } | undefined;
+      if (health.ok || typeof report?.status === "string") return { url, token: token ?? fs.readFileSync(path.join(node, ADMIN_TOKEN_FILE), "utf8").trim() };
       answer = `HTTP ${health.status}`;
     } catch (error) {
       answer = (error as Error).message; // a stale file of a node that did not shut down cleanly, or one stopping

@@ -106,6 +106,10 @@ export class ChainRpc {
   get unreachableSince(): number | undefined {
     return this.outageStart;
   }
+  /** The failure that started the current outage ("connection refused", "timeout", …), or undefined. */
+  get unreachableReason(): string | undefined {
+    return this.outageStart === undefined ? undefined : this.outageReason;
+  }
   get callTimeoutMs(): number {
     return this.options.callTimeoutMs;
   }

@@ -6,7 +6,7 @@ import { AnonifyPluginError } from "../../src/errors";
  * Runs a Hardhat task in-process as the CLI would, capturing what it prints to stdout and the exit code
  * it sets (tasks report failure through `process.exitCode`), then restores both.
  */
-export async function runTaskCapturing<T>(name: string, args: Record<string, unknown>): Promise<{ result: T; stdout: string; exitCode: number }> {
+export async function runTaskCapturing<T>(name: string | { scope: string; task: string }, args: Record<string, unknown>): Promise<{ result: T; stdout: string; exitCode: number }> {
   const write = process.stdout.write.bind(process.stdout);
   const previousExitCode = process.exitCode;
   let stdout = "";
