@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { concat, getAddress, getBytes, hexlify, keccak256, verifyTypedData, Wallet } from "ethers";
+import { getAddress, getBytes, hexlify, keccak256, verifyTypedData, Wallet } from "ethers";
 import {
   COMMAND_TYPES,
   domainParams,
@@ -20,6 +20,7 @@ import {
 import type { EnclaveProcess } from "../../src/enclave/EnclaveProcess";
 import type { StateApplyResult, StateSubmitResult } from "../../src/enclave/protocol";
 import { admitEachOther, createGroupParams, startEnclave, tempDir } from "../enclave/helpers";
+import { logHashOf } from "../group/helpers/logHash";
 
 /**
  * The state runtime through two real enclave processes in one MLS group (simulation): commands
@@ -45,12 +46,6 @@ const checkpointTypes = {
   ],
 };
 
-/** The log hash AnonifyGroup keeps (audit F-8): L_0 = 16 zero bytes, L_n = bytes16(keccak256(L_{n-1} ‖ keccak256(entry_n))). */
-function logHashOf(entries: readonly string[]): string {
-  let hash = "0x" + "00".repeat(16);
-  for (const entry of entries) hash = keccak256(concat([hash, keccak256(entry)])).slice(0, 2 + 32);
-  return hash;
-}
 
 type Applied = Exclude<StateApplyResult, { duplicate: true }>;
 

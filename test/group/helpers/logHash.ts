@@ -3,29 +3,19 @@
  * `nextLogHash`, enclave/PROTOCOL.md): L_0 = bytes16(0), L_n = bytes16(keccak256(L_{n-1} ‖ keccak256(entry_n))) over
  * every entry in counter order (each single post, each element of a batch, each snapshot).
  */
-import { concat, dataSlice, getBytes, hexlify, keccak256, type BytesLike, type TypedDataDomain } from "ethers";
+import { keccak256, type BytesLike, type TypedDataDomain } from "ethers";
 import type { AnonifyGroup } from "../../../typechain-types";
 import type { EnclaveKeys } from "./enclaveKeys";
+import { EMPTY_LOG_HASH, foldLogHash, nextLogHash } from "../../../src/logHash";
 
-/** L_0: the log hash of the empty log. */
-export const EMPTY_LOG_HASH = "0x" + "00".repeat(16);
-
-/** One step of the chain from the entry's keccak256. */
-export function nextLogHash(logHash: BytesLike, entryHash: BytesLike): string {
-  if (getBytes(logHash).length !== 16 || getBytes(entryHash).length !== 32) throw new Error("nextLogHash: 16-byte log hash, 32-byte entry hash");
-  return dataSlice(keccak256(concat([logHash, entryHash])), 0, 16);
-}
-
-/** `logHash` with the entries' hashes folded on, in order (what `postCheckpoint` checks its tail with). */
-export function foldLogHash(logHash: BytesLike, entryHashes: readonly BytesLike[]): string {
-  let l = hexlify(logHash);
-  for (const h of entryHashes) l = nextLogHash(l, h);
-  return l;
-}
+// One step and the fold are the node's and the auditor's own (src/logHash.ts); the independent check of all of them
+// is the pinned vectors of test/group/vectors/logHash.json, which the contract, this chain and the C++ ledger
+// reproduce.
+export { EMPTY_LOG_HASH, foldLogHash, nextLogHash };
 
 /** Every L_n of the entries, n = 0 … entries.length (`chain[n]` is the log hash at stateCounter n). */
 export function logHashChain(entries: readonly BytesLike[]): string[] {
-  const chain = [EMPTY_LOG_HASH];
+  const chain: string[] = [EMPTY_LOG_HASH];
   for (const entry of entries) chain.push(nextLogHash(chain[chain.length - 1], keccak256(entry)));
   return chain;
 }
