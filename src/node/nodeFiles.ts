@@ -68,3 +68,16 @@ export function removeNodeUrlIfOwn(dataDir: string, url: string): void {
     // already gone
   }
 }
+
+/**
+ * A `--node` argument of the operator tasks: a node URL (trailing slashes dropped), or a data dir with the URL its
+ * running node wrote to node.url (`url` undefined when there is none). Anything else is refused (invalid_options).
+ */
+export function resolveNodeArgument(node: string): { dataDir: undefined; url: string } | { dataDir: string; url: string | undefined } {
+  if (/^https?:\/\//.test(node)) return { dataDir: undefined, url: node.replace(/\/+$/, "") };
+  if (!fs.existsSync(node) || !fs.statSync(node).isDirectory()) {
+    throw new NodeError("invalid_options", `--node ${node} is neither a URL (http://host:port) nor a node's data dir`);
+  }
+  const urlFile = path.join(node, NODE_URL_FILE);
+  return { dataDir: node, url: fs.existsSync(urlFile) ? fs.readFileSync(urlFile, "utf8").trim() : undefined };
+}

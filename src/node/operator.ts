@@ -7,6 +7,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { ADMIN_TOKEN_FILE, NODE_URL_FILE } from "./AnonifyNode";
+import { resolveNodeArgument } from "./nodeFiles";
 import { inspectLock } from "./dataDirLock";
 import { NodeError } from "./errors";
 
@@ -17,13 +18,11 @@ export interface AdminTarget {
 
 /** A running node for `node` (URL or data dir), or undefined when `node` is a data dir with no live node. */
 export async function resolveRunningNode(node: string, token?: string): Promise<AdminTarget | undefined> {
-  if (/^https?:\/\//.test(node)) {
+  const { dataDir, url } = resolveNodeArgument(node);
+  if (dataDir === undefined) {
     if (token === undefined) throw new NodeError("unauthorized", "a node URL needs --token (the content of <dataDir>/admin.token)", 401);
-    return { url: node.replace(/\/+$/, ""), token };
+    return { url, token };
   }
-  if (!fs.existsSync(node) || !fs.statSync(node).isDirectory()) throw new NodeError("invalid_options", `${node} is neither a URL nor a data dir`);
-  const urlFile = path.join(node, NODE_URL_FILE);
-  const url = fs.existsSync(urlFile) ? fs.readFileSync(urlFile, "utf8").trim() : undefined;
   let answer: string | undefined;
   if (url !== undefined) {
     try {

@@ -2,31 +2,25 @@
  * `anonify:status`: a node's `/health` fetched by URL or data dir (its URL is in `<dataDir>/node.url`) and printed
  * as a short block for an operator (tasks/status.ts).
  */
-import fs from "node:fs";
-import path from "node:path";
 import type { NodeHealth } from "../client/wire";
 import { NodeHttpClient } from "../client/http";
 import { NodeError } from "./errors";
-import { NODE_URL_FILE } from "./nodeFiles";
+import { NODE_URL_FILE, resolveNodeArgument } from "./nodeFiles";
 
 /** Timeout of the /health request: a health report answers within its own bounded RPC probes (2 s). */
 const STATUS_TIMEOUT_MS = 10_000;
 
 /** The node's URL for `node` (a URL, or a data dir with the running node's node.url). */
 export function resolveNodeUrl(node: string): string {
-  if (/^https?:\/\//.test(node)) return node.replace(/\/+$/, "");
-  if (!fs.existsSync(node) || !fs.statSync(node).isDirectory()) {
-    throw new NodeError("invalid_options", `--node ${node} is neither a URL (http://host:port) nor a node's data dir`);
-  }
-  const urlFile = path.join(node, NODE_URL_FILE);
-  if (!fs.existsSync(urlFile)) {
+  const { url } = resolveNodeArgument(node);
+  if (url === undefined) {
     throw new NodeError(
       "node_not_started",
       `no node runs on ${node} (no ${NODE_URL_FILE}: the node is stopped, still starting, or runs without an HTTP API)`,
       503,
     );
   }
-  return fs.readFileSync(urlFile, "utf8").trim();
+  return url;
 }
 
 /** `/health` of the node at `url`: the report also when the node is degraded or down (HTTP 503). */
