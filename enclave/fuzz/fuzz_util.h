@@ -17,9 +17,11 @@
 
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include "anonify/bytes.h"
@@ -75,6 +77,24 @@ class TempDir {
   std::fprintf(stderr, "fuzz invariant violated: %s: %s\n", what, detail.c_str());
   std::abort();
 }
+
+// Refusals are anonify::Error; anything else escaping a harness (a std::length_error, a JSON
+// library exception, a filesystem error) ends in std::terminate. Without this the log says only
+// "deadly signal"; with it, the exception's type and message are in the log next to the reproducer.
+[[noreturn]] inline void report_uncaught_exception() {
+  std::string detail = "no active exception";
+  if (const std::exception_ptr current = std::current_exception()) {
+    try {
+      std::rethrow_exception(current);
+    } catch (const std::exception& e) {
+      detail = std::string(typeid(e).name()) + ": " + e.what();
+    } catch (...) {
+      detail = "an exception not derived from std::exception";
+    }
+  }
+  fail("uncaught exception (refusals must be anonify::Error)", detail);
+}
+inline const std::terminate_handler kPreviousTerminateHandler = std::set_terminate(&report_uncaught_exception);
 
 // An accepted input must re-encode to exactly its bytes (one encoding per value).
 inline void require_roundtrip(const char* what, ByteView input, ByteView reencoded) {

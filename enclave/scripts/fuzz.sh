@@ -39,6 +39,8 @@ failed=()
 for h in "${harnesses[@]}"; do
   mkdir -p "build-fuzz/corpus/$h" "build-fuzz/crashes/$h"
   echo "==> $h for ${seconds}s"
+  started="build-fuzz/crashes/$h.started"
+  touch "$started"
   set +e
   "./build-fuzz/$h" -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="build-fuzz/crashes/$h/" "build-fuzz/corpus/$h" "fuzz/corpus/$h" \
@@ -48,6 +50,14 @@ for h in "${harnesses[@]}"; do
   grep -E '^(#[0-9]+ +(INITED|DONE)|Done|stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)|==[0-9]+==|SUMMARY|.*ERROR|fuzz invariant)' \
     "build-fuzz/$h.log" || true
   if [ "$status" -ne 0 ]; then
+    # CI keeps only this output: the end of the log (the report, the stack) and the reproducer
+    # itself, so a failure on a machine that is gone can still be replayed.
+    echo "---- last lines of build-fuzz/$h.log" >&2
+    tail -n 40 "build-fuzz/$h.log" >&2
+    find "build-fuzz/crashes/$h" -type f -newer "$started" | while read -r artifact; do
+      echo "---- reproducer $(basename "$artifact") ($(wc -c <"$artifact") bytes, base64; replay: base64 -d > file, build-fuzz/$h file)" >&2
+      head -c 16384 "$artifact" | base64 >&2
+    done
     echo "$h failed (exit $status): log build-fuzz/$h.log, reproducer in enclave/build-fuzz/crashes/$h/" >&2
     failed+=("$h")
   fi
