@@ -112,6 +112,13 @@ TEST_F(RuntimeStateMethods, SubmitApplyReadOnTwoEnclaves) {
   EXPECT_EQ(denied["error"]["code"], "not_authorized");
   EXPECT_EQ(read(a, mallory, R"({"op":"tokenInfo"})")["result"]["owner"], owner.hex);
   EXPECT_EQ(read(a, mallory, "nope")["error"]["code"], "malformed_query");
+  // An unknown op is quoted in the refusal, cut to 32 bytes at a character boundary: a cut through
+  // the two-byte "é" would make the reply invalid UTF-8, which the strict serializer refuses (the
+  // read then failed as an internal error instead of malformed_query).
+  const std::string op31 = std::string(31, 'x');
+  const Json unknown_op = read(a, mallory, R"({"op":")" + op31 + "\u00e9\"}");
+  EXPECT_EQ(unknown_op["error"]["code"], "malformed_query");
+  EXPECT_EQ(unknown_op["error"]["message"], "unknown op \"" + op31 + "\"");
 
   // The checkpoint is the Checkpoint typed data over the last applied state hash and the log hash
   // of the two entries applied: L_2 = bytes16(keccak256(L_1 ‖ keccak256(entry_2))), L_0 = 0.

@@ -170,6 +170,8 @@ TEST_F(RuntimeTokenOps, MalformedCommandsAreRejectedWithAReason) {
       {R"({"to":"x"})", "malformed command: missing \"op\""},
       {R"({"op":7})", "malformed command: missing \"op\""},
       {R"({"op":"steal"})", "malformed command: unknown op \"steal\""},
+      // quoted up to 32 bytes, never through a multi-byte character ("é" straddles byte 32)
+      {R"({"op":")" + std::string(31, 'x') + "\u00e9\"}", "malformed command: unknown op \"" + std::string(31, 'x') + "\""},
       {R"({"op":"transfer","to":")" + alice.hex + R"(","amount":"1","memo":"x"})", "malformed command: unexpected member \"memo\""},
       {R"({"op":"transfer","to":")" + alice.hex + R"(","amount":1})", "malformed command: \"amount\" must be a string"},
       {R"({"op":"transfer","to":"0x1234","amount":"1"})", "malformed command: \"to\" is not an address"},

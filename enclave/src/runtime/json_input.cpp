@@ -11,6 +11,14 @@ std::optional<Json> parse_object(ByteView text) {
   return doc;
 }
 
+std::string utf8_excerpt(const std::string& text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t end = max_bytes;
+  // Back off continuation bytes (10xxxxxx) so the cut falls before a lead byte.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
 std::string check_string_members(const Json& object, std::initializer_list<const char*> names) {
   for (const char* name : names) {
     auto it = object.find(name);
@@ -20,7 +28,7 @@ std::string check_string_members(const Json& object, std::initializer_list<const
   for (const auto& item : object.items()) {
     bool known = false;
     for (const char* name : names) known = known || item.key() == name;
-    if (!known) return "unexpected member \"" + item.key().substr(0, 32) + "\"";
+    if (!known) return "unexpected member \"" + utf8_excerpt(item.key(), 32) + "\"";
   }
   return "";
 }

@@ -20,6 +20,11 @@ constexpr size_t kMaxInputDepth = 4;
 /// than kMaxInputDepth (checked before parsing, so the recursive parser never sees deep input).
 std::optional<Json> parse_object(ByteView text);
 
+/// At most `max_bytes` of `text` for quoting in an error or rejection reason, cut at a UTF-8
+/// character boundary: a reason travels in JSON (read replies are serialized strictly), and a cut
+/// through a multi-byte character would make it invalid UTF-8.
+std::string utf8_excerpt(const std::string& text, size_t max_bytes);
+
 /// Why an object does not have exactly the members `names` (each a string): empty when it has.
 std::string check_string_members(const Json& object, std::initializer_list<const char*> names);
 

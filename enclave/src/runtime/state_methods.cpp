@@ -350,7 +350,7 @@ ANONIFY_PROTOCOL_METHOD(state_subscribe)(Enclave& enclave, const Params& params)
 ANONIFY_PROTOCOL_METHOD(state_unsubscribe)(Enclave& enclave, const Params& params) {
   StateComponent& s = state(enclave);
   const std::string id = params.string("subscriptionId");
-  if (!s.unsubscribe(id)) throw Error(ErrorCode::kNotFound, "no subscription " + id.substr(0, 64));
+  if (!s.unsubscribe(id)) throw Error(ErrorCode::kNotFound, "no subscription " + runtime::detail::utf8_excerpt(id, 64));
   return Json{{"subscriptionId", id}, {"removed", true}};
 }
 

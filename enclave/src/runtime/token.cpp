@@ -84,7 +84,7 @@ Transition TokenRuntime::apply(const Address& sender, ByteView payload) {
     if (op == "transferFrom") return transfer_from(sender, *command);
     if (op == "mint") return mint(sender, *command);
     if (op == "burn") return burn(sender, *command);
-    reject("malformed command: unknown op \"" + op.substr(0, 32) + "\"");
+    reject("malformed command: unknown op \"" + detail::utf8_excerpt(op, 32) + "\"");
   } catch (const Rejected& r) {
     return Transition::reject(r.reason);
   }
@@ -223,7 +223,7 @@ QueryAnswer TokenRuntime::query(const Address& sender, const Json& query) const 
     info["owner"] = initialized_ ? Json(format_address(owner_)) : Json(nullptr);
     return QueryAnswer::success(std::move(info));
   }
-  return malformed_query("unknown op \"" + op.substr(0, 32) + "\"");
+  return malformed_query("unknown op \"" + detail::utf8_excerpt(op, 32) + "\"");
 }
 
 void TokenRuntime::encode(mls::TlsWriter& out) const {
