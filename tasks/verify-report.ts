@@ -21,10 +21,11 @@ function define(t: ConfigurableTaskDefinition): void {
     .addOptionalParam("maxReportAge", "Refuse reports older than this many seconds at --at (0 = off, the default)")
     .addOptionalParam("at", "Verification time: unix seconds or ISO 8601 with a zone (default: now)")
     .addFlag("onchain", "Also deploy IasVerifier on the in-process network, verify there, report gas and agreement")
+    .addOptionalParam("verifier", "Also check against this IasVerifier already deployed on --network (a call: its keys, policy and block time)")
     .setAction(async (args: VerifyReportArgs, hre) => {
       const out = await verifyReportCommand(hre, args);
       console.log(JSON.stringify(out, null, 2));
-      // Exit code 0 only when the report is valid under the policy (and, with --onchain, the chain agrees).
+      // Exit code 0 only when the report is valid under the policy (and, with --onchain or --verifier, the chain agrees).
       if (!out.valid || out.onchainAgrees === false) process.exitCode = 1;
       return out;
     });

@@ -6,22 +6,26 @@
  */
 import fs from "node:fs";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { Contract, getAddress, isAddress } from "ethers";
 import { AnonifyPluginError } from "../errors";
 import { KNOWN_QUOTE_STATUSES } from "../config";
 import { IAS_ERROR_PARAMETERS, IasVerificationError, jsonValue, type IasErrorArgument } from "./errors";
 import { AttestationInputError, decodeSignature, readCertificateInput } from "./encoding";
 import { checkSigningCertificate, describeCertificate, pinCa, type PinnedCa, type SigningKey } from "./certificate";
 import { checkPolicy, verifyReportWithoutPolicy, type VerificationPolicy, type VerifiedReport } from "./verifier";
-import { intelCaDer, intelLeafDer, simulationCaDer } from "./roots";
+import { intelCaDer, intelLeafDer, keyIdOfCertificate, simulationCaDer } from "./roots";
 import { isPackageCheckout } from "../package/paths";
+import { anonifyArtifact } from "../package/artifacts";
 import {
   IAS_VERIFIER_CONTRACT,
   decodeRevert,
   deployIasVerifier,
   measureVerifyReportGas,
+  normalizeOnchainVerified,
   onchainShapeOf,
   verifyReportOnchain,
   type GasUsed,
+  type IasVerifierContract,
   type VerificationOutcome,
 } from "./onchain";
 
@@ -44,6 +48,11 @@ export interface VerifyReportArgs {
   /** The verification time: ISO 8601 or unix seconds (default: now). */
   at?: string;
   onchain?: boolean;
+  /**
+   * Address of an IasVerifier already deployed on the task's network: the report is also checked there
+   * (`verifyReport` as a call: its CA, its registered signing keys, its policy, its latest block's time).
+   */
+  verifier?: string;
 }
 
 export interface VerifyReportOutput {
@@ -79,6 +88,19 @@ export interface VerifyReportOutput {
   onchainAgrees?: boolean;
   /** The contract's custom error, when it reverted (same shape as `error` minus the message). */
   onchainError?: { code: string; details: Record<string, string | number | boolean> } | null;
+  /** With --verifier: the deployed verifier the report was checked against, and the block it was judged at. */
+  onchainVerifier?: { address: string; network: string; chainId: number; blockNumber: number; blockTime: number };
+  /** With --verifier: that verifier's policy as its `policy()` reads (statuses and MRENCLAVEs are mappings, not listed). */
+  onchainPolicy?: {
+    debugAllowed: boolean;
+    mrenclaveCheck: boolean;
+    signerCheck: boolean;
+    mrsigner: string;
+    isvProdId: number;
+    minIsvSvn: number;
+    maxReportAge: number;
+    deniedSigningKeys: number;
+  };
 }
 
 function fail(message: string): never {
@@ -194,6 +216,10 @@ export async function verifyReportCommand(hre: HardhatRuntimeEnvironment, args: 
   const policy = policyFromArgs(args);
   const at = verificationTime(args.at);
   const ca = caOf(args.ca);
+  if (args.onchain === true && args.verifier !== undefined) {
+    fail("--onchain deploys a fresh verifier on the in-process network and --verifier checks against a deployed one: give one of them");
+  }
+  const deployedVerifier = args.verifier === undefined ? undefined : verifierAddress(args.verifier);
   if (args.onchain === true && hre.network.name !== "hardhat") {
     fail(`--onchain deploys a verifier on the in-process "hardhat" network only; drop --network ${hre.network.name}`);
   }
@@ -246,7 +272,78 @@ export async function verifyReportCommand(hre: HardhatRuntimeEnvironment, args: 
   if (warnings.length > 0) out.warnings = warnings;
 
   if (args.onchain === true) Object.assign(out, await replayOnchain(hre, ca.der, certificate, report, signature, policy, at, tsVerdict, registrationError));
+  if (deployedVerifier !== undefined) Object.assign(out, await checkDeployed(hre, deployedVerifier, certificate, report, signature, tsVerdict));
+  if (out.onchainError?.code === "SigningKeyNotRegistered") {
+    (out.warnings ??= []).push(
+      `the verifier at ${deployedVerifier} has not registered this signing certificate: anyone may register it with ` +
+        "registerSigningCertificate(<the certificate's DER>) (it is checked under the verifier's pinned CA), then verify again",
+    );
+  }
   return out;
+}
+
+/** --verifier: an address, with a specific message for a mistyped checksum. */
+function verifierAddress(value: string): string {
+  if (isAddress(value)) return getAddress(value);
+  if (/^0x[0-9a-fA-F]{40}$/.test(value)) {
+    fail(`--verifier ${value} has mixed case but not a valid EIP-55 checksum: check it for a typo (all lowercase skips the check)`);
+  }
+  return fail(`--verifier ${JSON.stringify(value)} is not an address (0x followed by 40 hex digits)`);
+}
+
+/**
+ * Checks the report against a verifier already deployed on the task's network, as a call (nothing is sent):
+ * the verdict of its CA, registered keys and policy at its latest block's time. The TypeScript verdict keeps
+ * the command line's policy and --at, so `onchainAgrees` compares like with like only when those match
+ * the verifier's (the output shows both).
+ */
+async function checkDeployed(
+  hre: HardhatRuntimeEnvironment,
+  address: string,
+  certificate: Buffer,
+  report: Buffer,
+  signature: Buffer,
+  tsVerdict: VerificationOutcome,
+): Promise<Pick<VerifyReportOutput, "onchainAgrees" | "onchainError" | "onchainVerifier" | "onchainPolicy">> {
+  const provider = hre.ethers.provider;
+  const chainId = Number((await provider.getNetwork()).chainId);
+  const where = `on network ${hre.network.name} (chain id ${chainId})`;
+  if ((await provider.getCode(address)) === "0x") {
+    fail(`--verifier ${address}: there is no contract at this address ${where}; check the address and --network`);
+  }
+  const verifier = new Contract(address, anonifyArtifact(hre, IAS_VERIFIER_CONTRACT).abi, provider) as IasVerifierContract;
+  let onchainPolicy: NonNullable<VerifyReportOutput["onchainPolicy"]>;
+  try {
+    const p = await verifier.policy();
+    onchainPolicy = {
+      debugAllowed: p.debugAllowed,
+      mrenclaveCheck: p.mrenclaveCheck,
+      signerCheck: p.signerCheck,
+      mrsigner: String(p.mrsigner).toLowerCase(),
+      isvProdId: Number(p.isvProdId),
+      minIsvSvn: Number(p.minIsvSvn),
+      maxReportAge: Number(p.maxReportAge),
+      deniedSigningKeys: Number(p.deniedSigningKeys),
+    };
+  } catch (e) {
+    return fail(`--verifier ${address}: the contract ${where} is not an IasVerifier (its policy() call failed: ${(e as Error).message.split("\n")[0]})`);
+  }
+  const block = (await provider.getBlock("latest"))!;
+  const keyId = keyIdOfCertificate(certificate);
+  // Pinned to the block read above, so the verdict and the reported block time belong together.
+  let chain: VerificationOutcome;
+  try {
+    const result = await verifier.verifyReport.staticCall(keyId, report, signature, { blockTag: block.number });
+    chain = { valid: true, verified: normalizeOnchainVerified(result.toObject ? result.toObject() : result) };
+  } catch (e) {
+    chain = { valid: false, error: decodeRevert(verifier.interface, e) };
+  }
+  return {
+    onchainVerifier: { address, network: hre.network.name, chainId, blockNumber: block.number, blockTime: block.timestamp },
+    onchainPolicy,
+    onchainAgrees: JSON.stringify(chain, bigints) === JSON.stringify(tsVerdict, bigints),
+    onchainError: chain.valid ? null : namedError(chain.error),
+  };
 }
 
 /** Why a signature may fail over these bytes although the report is genuine, when the bytes say so. */

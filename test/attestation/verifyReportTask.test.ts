@@ -7,6 +7,8 @@ import hre from "hardhat";
 import { HardhatPluginError } from "hardhat/plugins";
 import { PLUGIN_NAME } from "../../src/errors";
 import { DevelopmentIas, type VerifyReportOutput } from "../../src/attestation";
+import { intelLeafDer } from "../../src/attestation/roots";
+import { deployIasVerifier, registerSigningCertificateOnchain } from "../../src/attestation/onchain";
 import { runTaskCapturing } from "../helpers/tasks";
 import { iasVectorRoot, vectorNamed } from "./iasVectors";
 
@@ -197,6 +199,39 @@ describe("attestation: the verify-report task", function () {
       expect(wrongCa.out.onchainAgrees).to.equal(true);
     });
 
+    it("issue 15, as found: --verifier checks the report against an IasVerifier already deployed (a call: its keys, policy and block)", async function () {
+      const lenient = { allowedStatuses: ["GROUP_OUT_OF_DATE"], allowDebug: true };
+      const verifier = await deployIasVerifier(hre, "intel", lenient);
+      await registerSigningCertificateOnchain(verifier, intelLeafDer());
+      const address = await verifier.getAddress();
+      const nonceBefore = await hre.ethers.provider.getTransactionCount((await hre.ethers.getSigners())[0].address);
+      const same = await runTask({ report: lcpReport, signature: lcpSignature, allowStatus: "GROUP_OUT_OF_DATE", allowDebug: true, verifier: address.toLowerCase() });
+      expect(same.exitCode).to.equal(0);
+      expect(same.out.valid).to.equal(true);
+      expect(same.out.onchainError).to.equal(null);
+      expect(same.out.onchainAgrees).to.equal(true);
+      const latest = (await hre.ethers.provider.getBlock("latest"))!;
+      expect(same.out.onchainVerifier).to.deep.equal({ address, network: "hardhat", chainId: 31337, blockNumber: latest.number, blockTime: latest.timestamp });
+      expect(same.out.onchainPolicy).to.include({ debugAllowed: true, mrenclaveCheck: false, maxReportAge: 0, deniedSigningKeys: 0 });
+      // A call: nothing was sent.
+      expect(await hre.ethers.provider.getTransactionCount((await hre.ethers.getSigners())[0].address)).to.equal(nonceBefore);
+
+      // The command line's policy is stricter than the deployed one: the verdicts differ and the exit code says so.
+      const stricter = await runTask({ report: lcpReport, signature: lcpSignature, verifier: address });
+      expect(stricter.exitCode).to.equal(1);
+      expect(stricter.out.error?.code).to.equal("QuoteStatusNotAllowed");
+      expect(stricter.out.onchainError).to.equal(null);
+      expect(stricter.out.onchainAgrees).to.equal(false);
+
+      // A verifier that never registered Intel's signing certificate: its error, and what to do about it.
+      const bare = await deployIasVerifier(hre, "intel", lenient);
+      const unregistered = await runTask({ report: lcpReport, signature: lcpSignature, allowStatus: "GROUP_OUT_OF_DATE", allowDebug: true, verifier: await bare.getAddress() });
+      expect(unregistered.exitCode).to.equal(1);
+      expect(unregistered.out.onchainError?.code).to.equal("SigningKeyNotRegistered");
+      expect(unregistered.out.onchainAgrees).to.equal(false);
+      expect(unregistered.out.warnings!.join("\n")).to.match(/has not registered this signing certificate: anyone may register it with registerSigningCertificate/);
+    });
+
     it("refuses bad arguments with a clear AnonifyPluginError (a HardhatPluginError of hardhat-anonify)", async function () {
       const bad: [Record<string, unknown>, RegExp][] = [
         [{ report: path.join(tmp, "missing.json"), signature: lcpSignature }, /cannot read --report file/],
@@ -213,6 +248,17 @@ describe("attestation: the verify-report task", function () {
         [{ report: lcpReport, signature: lcpSignature, cert: file("garbage.crt", "hello") }, /neither DER, PEM nor a URL-encoded/],
         [{ report: lcpReport, signature: lcpSignature, ca: path.join(tmp, "missing-ca.der") }, /cannot read --ca file/],
       ];
+      const eoa = (await hre.ethers.getSigners())[1].address;
+      const notAVerifier = await (await hre.ethers.deployContract("BenchToken", [1n])).getAddress();
+      // One letter's case flipped: no longer the EIP-55 checksum (a typo), still mixed case.
+      const mistyped = eoa.replace(/[a-fA-F]/, (c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()));
+      bad.push(
+        [{ report: lcpReport, signature: lcpSignature, verifier: "0x1234" }, /--verifier "0x1234" is not an address/],
+        [{ report: lcpReport, signature: lcpSignature, verifier: mistyped }, /--verifier .* has mixed case but not a valid EIP-55 checksum/],
+        [{ report: lcpReport, signature: lcpSignature, verifier: eoa }, /there is no contract at this address on network hardhat \(chain id 31337\)/],
+        [{ report: lcpReport, signature: lcpSignature, verifier: notAVerifier }, /is not an IasVerifier/],
+        [{ report: lcpReport, signature: lcpSignature, verifier: notAVerifier, onchain: true }, /--onchain deploys a fresh verifier .* give one of them/],
+      );
       for (const [args, message] of bad) {
         let thrown: unknown;
         try {
