@@ -491,6 +491,8 @@ export class AnonifyClient {
     while (this.pendingIds.size > 0) {
       for (const id of [...this.pendingIds]) {
         const status = await this.settle(id);
+        // No node answers for it: the client's node's own error (unreachable, unknown_command), as before.
+        if (status.status === "unknown") await this.commandStatus(id);
         if (status.status === "failed") this.forgetNonce();
       }
       if (this.pendingIds.size === 0) return;
