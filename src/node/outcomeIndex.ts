@@ -93,9 +93,15 @@ export class OutcomeIndex {
     return this.outcomes.size;
   }
 
-  /** Records the outcome of the entry at `stateCounter` carrying command `id`. */
+  /**
+   * Records the outcome of the entry at `stateCounter` carrying command `id`. The first entry in log order that
+   * carries an id is the command's outcome: a later entry with the same id (the same command sealed again, e.g. to
+   * a second node) has the same sender and nonce, so it can only be rejected for its used nonce; it is not recorded.
+   */
   record(id: Hex, outcome: IndexedOutcome): void {
     const key = id.toLowerCase();
+    const known = this.outcomes.get(key);
+    if (known !== undefined && known.stateCounter < outcome.stateCounter) return;
     this.outcomes.delete(key); // re-inserted as the newest
     this.outcomes.set(key, { ...outcome });
     if (this.outcomes.size > this.keep) this.outcomes.delete(this.outcomes.keys().next().value!);

@@ -209,6 +209,9 @@ export class Submitter {
     if (id === undefined) return;
     const known = this.commands.get(id);
     if (known === undefined) return;
+    // The first entry of the command in the log decided it; a later one with the same id (the same command sealed
+    // again) is only rejected for its used nonce and does not change the command's outcome.
+    if ((known.status.status === "applied" || known.status.status === "rejected") && known.status.stateCounter !== undefined && BigInt(known.status.stateCounter) < BigInt(applied.result.stateCounter)) return;
     crashPoint("command:applied");
     known.status.stateCounter = applied.result.stateCounter;
     this.dequeue(known);

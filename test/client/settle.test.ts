@@ -11,6 +11,7 @@ import { type Signer } from "ethers";
 import { AnonifyClient, ClientTimeoutError, CommandSubmission, CommandRejectedError, type AnonifyClientOptions, type CommandStatus } from "../../src/client";
 import { OUTCOME_INDEX_FILE } from "../../src/node/outcomeIndex";
 import type { CommandTaskResult, TokenTaskResult } from "../../tasks/token";
+import { sealCommand } from "../../src/client/wire";
 import { runTaskCapturing } from "../helpers/tasks";
 import { deployGroup, startNode, tempDir, until, type Deployment, type TestNode } from "../node/helpers";
 
@@ -122,5 +123,29 @@ describe("client: a command's outcome settles through any node (issue 15, item 4
     const settled = await runTaskCapturing<CommandTaskResult>("anonify:command", { node: aUrl, group, id: transfer.result.id, fallbackNode: b.node.url! });
     expect(settled.result.settlement).to.deep.include({ status: "applied", stateCounter: 3n });
     expect(settled.stdout).to.contain(`${bOrigin}: applied (from its log index)`).and.contain(`command ${transfer.result.id}: applied at stateCounter 3`);
+  });
+
+  it("the same command sealed to both nodes: logged twice, applied once; every node reports the first entry's outcome", async function () {
+    await a.node.catchUp(); // a follows the chain only when told
+    const viaA = client(aUrl, alice);
+    const domain = await viaA.domain();
+    const nonce = await viaA.nonce();
+    const payload = { op: "transfer" as const, to: await bob.getAddress(), amount: 1n };
+    const toA = await sealCommand({ enclaveHpkeKey: a.node.identity.hpkePublicKey, signer: alice, domain, nonce, payload });
+    const toB = await sealCommand({ enclaveHpkeKey: b.node.identity.hpkePublicKey, signer: alice, domain, nonce, payload });
+    const acceptedA = await a.node.submitCommand(toA.payload);
+    await until(async () => (a.node.commandStatus(acceptedA.id)?.status === "posted" ? true : undefined)); // a's entry first
+    const acceptedB = await b.node.submitCommand(toB.payload);
+    expect(acceptedB.id, "one command, one id").to.equal(acceptedA.id);
+    const head = await until(async () => {
+      const counter = await viaA.chainStateCounter();
+      return counter === 5n ? counter : undefined; // both entries logged (#4 a's, #5 b's)
+    });
+    await a.node.catchUp();
+    await until(async () => ((await b.node.health()).stateCounter === head.toString() ? true : undefined));
+    for (const url of [aUrl, b.node.url!]) {
+      expect((await getStatus(url, acceptedA.id)).body, url).to.deep.include({ status: "applied", stateCounter: "4" });
+    }
+    expect(await client(aUrl, alice, { fallbackNodes: [b.node.url!] }).settle(acceptedA.id)).to.deep.include({ status: "applied", stateCounter: 4n });
   });
 });
