@@ -529,12 +529,13 @@ export class AnonifyClient {
     const policy = checkPolicy(options.policy ?? this.readLagPolicy);
     const waitMs = options.waitTimeoutMs ?? this.readWaitTimeoutMs;
     const deadline = Date.now() + waitMs;
-    // Read before the query is sent: entries appended while it is answered do not make the answer stale.
-    const chainCounter = await this.chainStateCounter();
+    let chainCounter: bigint | undefined;
     for (;;) {
       const enclave = await this.verifyEnclave(node);
       // The host orders the log; a reordered or forked log shows as a checkpoint other enclaves do not share.
       await checkCheckpointAgreement(this.provider, enclave, { quorum: this.checkpointQuorum });
+      // Read once, before the query is first sent: entries appended while it is answered do not make it stale.
+      chainCounter ??= await this.chainStateCounter();
       const sealed = await sealRead({ enclaveHpkeKey: enclave.hpkePublicKey, signer: this.signer, domain: await this.domain(), query, issuedAt: await this.issuedAt() });
       const response = await node.post<ReadResponse>("/reads", { payload: sealed.payload });
       // The counter is the enclave's, sealed with the answer to this read's fresh reply key: the host cannot alter it.
