@@ -7,8 +7,8 @@
 import { expect } from "chai";
 import fs from "node:fs";
 import { ethers } from "hardhat";
-import { type Signer } from "ethers";
-import { AnonifyClient, ClientTimeoutError, CommandSubmission, CommandRejectedError, type AnonifyClientOptions, type CommandStatus } from "../../src/client";
+import { Contract, type Signer } from "ethers";
+import { AnonifyClient, ClientTimeoutError, CommandFailedError, CommandSubmission, CommandRejectedError, type AnonifyClientOptions, type CommandStatus } from "../../src/client";
 import { OUTCOME_INDEX_FILE } from "../../src/node/outcomeIndex";
 import type { CommandTaskResult, TokenTaskResult } from "../../tasks/token";
 import { sealCommand } from "../../src/client/wire";
@@ -133,13 +133,14 @@ describe("client: a command's outcome settles through any node (issue 15, item 4
     const payload = { op: "transfer" as const, to: await bob.getAddress(), amount: 1n };
     const toA = await sealCommand({ enclaveHpkeKey: a.node.identity.hpkePublicKey, signer: alice, domain, nonce, payload });
     const toB = await sealCommand({ enclaveHpkeKey: b.node.identity.hpkePublicKey, signer: alice, domain, nonce, payload });
-    const acceptedA = await a.node.submitCommand(toA.payload);
-    await until(async () => (a.node.commandStatus(acceptedA.id)?.status === "posted" ? true : undefined)); // a's entry first
+    // b's entry first (#4); a, which applies nothing until told, still takes the same command and logs it (#5).
     const acceptedB = await b.node.submitCommand(toB.payload);
-    expect(acceptedB.id, "one command, one id").to.equal(acceptedA.id);
+    await until(async () => (b.node.commandStatus(acceptedB.id)?.status !== "queued" ? true : undefined));
+    const acceptedA = await a.node.submitCommand(toA.payload);
+    expect(acceptedA.id, "one command, one id").to.equal(acceptedB.id);
     const head = await until(async () => {
       const counter = await viaA.chainStateCounter();
-      return counter === 5n ? counter : undefined; // both entries logged (#4 a's, #5 b's)
+      return counter === 5n ? counter : undefined; // both entries logged
     });
     await a.node.catchUp();
     await until(async () => ((await b.node.health()).stateCounter === head.toString() ? true : undefined));
@@ -147,5 +148,30 @@ describe("client: a command's outcome settles through any node (issue 15, item 4
       expect((await getStatus(url, acceptedA.id)).body, url).to.deep.include({ status: "applied", stateCounter: "4" });
     }
     expect(await client(aUrl, alice, { fallbackNodes: [b.node.url!] }).settle(acceptedA.id)).to.deep.include({ status: "applied", stateCounter: 4n });
+  });
+
+  it("a command that really failed (its post refused: the enclave was revoked meanwhile) is still CommandFailedError", async function () {
+    // c holds its posts for 3 s; governance revokes its enclave before it posts, so the group refuses the entry.
+    const c = await startNode(deployment, 14, undefined, { batchWindowMs: 3_000 });
+    try {
+      // c joined after entries were logged: it takes the state over from a snapshot entry (b posts one now).
+      await b.node.postSnapshot();
+      await until(async () => {
+        const [health, head] = await Promise.all([c.node.health(), client(b.node.url!, alice).chainStateCounter()]);
+        return health.awaitingSnapshot === undefined && health.stateCounter === head.toString() ? true : undefined;
+      }, 60_000);
+      const viaC = client(c.node.url!, alice, { fallbackNodes: [b.node.url!] });
+      const submission = await viaC.transfer(await bob.getAddress(), 1n);
+      await (await new Contract(deployment.group, ["function revokeEnclave(address enclave)"], deployment.governor).revokeEnclave(c.node.address)).wait();
+      const error = await submission.wait({ timeoutMs: 60_000 }).catch((e: unknown) => e);
+      // c said failed, b never saw it, and a fresh nonce read through b (c's enclave is no longer trusted) shows the
+      // command's nonce unused.
+      expect(error, String(error)).to.be.instanceOf(CommandFailedError);
+      expect((error as CommandFailedError).reason).to.match(/the group refused the entry/);
+      expect(await client(b.node.url!, alice).nonce()).to.equal(submission.nonce);
+    } finally {
+      await c.node.stop();
+      fs.rmSync(c.dataDir, { recursive: true, force: true });
+    }
   });
 });
