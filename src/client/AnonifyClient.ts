@@ -73,9 +73,9 @@ export interface AnonifyClientOptions {
   /** With readLagPolicy "wait": how long the read is re-sent until the node caught up. Default 30 s. */
   readWaitTimeoutMs?: number;
   /**
-   * Other nodes of the group asked about a command's outcome when this client's node is unreachable, does not know
-   * the command, or says it failed (`CommandSubmission.wait`, `settle`). Their answers are those hosts' word
-   * (docs/client.md "Settling a command").
+   * Other nodes of the group asked about a command's outcome together with this client's node (`settle`, and every
+   * poll of `CommandSubmission.wait`), so a command settles when this client's node is unreachable, does not know it,
+   * is wedged or says it failed. Their answers are those hosts' word (docs/client.md "Settling a command").
    */
   fallbackNodes?: readonly string[];
 }
