@@ -1,9 +1,10 @@
 import { scope, task } from "hardhat/config";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
 import { Wallet, getAddress, isAddress, type Signer } from "ethers";
-import { AnonifyClient, type CommandOutcome, type TokenCommand } from "../src/client";
+import { AnonifyClient, type AnonifyClientOptions, type CommandOutcome, type CommandSettlement, type FreshRead, type TokenCommand } from "../src/client";
 import { resolveGroupForTask } from "../src/client/deployment";
 import { AnonifyPluginError } from "../src/errors";
+import { REPEATABLE_STRING, repeatedValues } from "./repeatable";
 
 /** Environment variable the tasks read the node URL from when --node is absent. */
 export const NODE_URL_ENV = "ANONIFY_NODE_URL";
@@ -17,6 +18,12 @@ interface CommonArgs {
 
 interface CommandArgs extends CommonArgs {
   noWait: boolean;
+  fallbackNode?: string | string[];
+}
+
+interface ReadArgs extends CommonArgs {
+  maxLag?: string;
+  wait: boolean;
 }
 
 export interface TokenTaskResult {
@@ -83,7 +90,27 @@ function requireHttpUrl(value: string, source: string): void {
   );
 }
 
-export async function tokenClient(hre: HardhatRuntimeEnvironment, args: CommonArgs): Promise<AnonifyClient> {
+/** `--max-lag` and `--wait` of the read tasks as client options. */
+function readOptions(args: ReadArgs): Partial<AnonifyClientOptions> {
+  if (args.maxLag !== undefined && !/^[0-9]+$/.test(args.maxLag)) {
+    throw new AnonifyPluginError(`--max-lag must be a non-negative integer (log entries the node may lag behind the chain), got ${args.maxLag}`);
+  }
+  return { maxReadLag: args.maxLag === undefined ? 0n : BigInt(args.maxLag), readLagPolicy: args.wait ? "wait" : "refuse" };
+}
+
+/** `--fallback-node` URLs (repeatable). */
+function fallbackNodes(value: string | string[] | undefined): string[] {
+  const urls = repeatedValues(value);
+  for (const url of urls) requireHttpUrl(url, "--fallback-node");
+  return urls;
+}
+
+/** What a read task prints after its value: the log position the answer reflects and the chain's. */
+export function freshnessNote(read: Pick<FreshRead<unknown>, "stateCounter" | "chainCounter">): string {
+  return `as of state counter ${read.stateCounter} (chain at ${read.chainCounter})`;
+}
+
+export async function tokenClient(hre: HardhatRuntimeEnvironment, args: CommonArgs, extra: Partial<AnonifyClientOptions> = {}): Promise<AnonifyClient> {
   const nodeUrl = args.node ?? process.env[NODE_URL_ENV];
   if (nodeUrl === undefined || nodeUrl === "") {
     throw new AnonifyPluginError(`--node <url> is required (the URL anonify:node prints), or set ${NODE_URL_ENV}`);
@@ -97,7 +124,7 @@ export async function tokenClient(hre: HardhatRuntimeEnvironment, args: CommonAr
   }
   const signer = await userSigner(hre, args);
   try {
-    return new AnonifyClient({ nodeUrl, signer, group, provider: hre.ethers.provider });
+    return new AnonifyClient({ nodeUrl, signer, group, provider: hre.ethers.provider, ...extra });
   } catch (error) {
     throw new AnonifyPluginError((error as Error).message, error as Error);
   }
@@ -113,13 +140,14 @@ async function asTaskError<T>(work: () => Promise<T>): Promise<T> {
 async function runCommand(hre: HardhatRuntimeEnvironment, args: CommandArgs, build: () => Promise<TokenCommand>): Promise<TokenTaskResult> {
   return asTaskError(async () => {
     const command = await build();
-    const client = await tokenClient(hre, args);
+    const client = await tokenClient(hre, args, { fallbackNodes: fallbackNodes(args.fallbackNode) });
     const submission = await client.submit(command);
     console.log(`${command.op}: submitted as ${submission.id} (sender ${submission.sender}, nonce ${submission.nonce})`);
     const result: TokenTaskResult = { sender: submission.sender, command, id: submission.id, nonce: submission.nonce.toString() };
     if (args.noWait) return result;
     const outcome = await submission.wait();
-    console.log(`${command.op}: applied at stateCounter ${outcome.stateCounter}${outcome.txHash ? ` (tx ${outcome.txHash})` : ""}`);
+    const via = outcome.node !== undefined && outcome.node !== client.node.baseUrl.origin ? ` (reported by ${outcome.node})` : "";
+    console.log(`${command.op}: ${outcome.status} at stateCounter ${outcome.stateCounter}${outcome.txHash ? ` (tx ${outcome.txHash})` : ""}${via}`);
     return { ...result, outcome };
   });
 }
@@ -136,7 +164,20 @@ function common(t: ConfigurableTaskDefinition): ConfigurableTaskDefinition {
 }
 
 function commandTask(t: ConfigurableTaskDefinition): ConfigurableTaskDefinition {
-  return common(t).addFlag("noWait", "Return once the node accepted the command, without waiting for the log");
+  return common(t)
+    .addFlag("noWait", "Return once the node accepted the command, without waiting for the log")
+    .addOptionalParam(
+      "fallbackNode",
+      "Another node of the group asked for the command's outcome when --node is unreachable or does not know it; repeat for more",
+      undefined,
+      REPEATABLE_STRING,
+    );
+}
+
+function readTask(t: ConfigurableTaskDefinition): ConfigurableTaskDefinition {
+  return common(t)
+    .addOptionalParam("maxLag", "Log entries the node's answer may lag behind the chain's log (default 0: refuse a node that lags)")
+    .addFlag("wait", "When the node lags, wait (up to 30 s) for it to catch up instead of refusing");
 }
 
 /** Registers one task under both names: `anonify:<name>` and `anonify <name>`. */
@@ -206,56 +247,66 @@ both("transfer-from", "Transfer confidential tokens from an owner who approved t
 export interface BalanceTaskResult {
   account: string;
   balance: string;
-  stateCounterNote?: string;
+  /** The log position the answer reflects and the chain's counter when the read was sent. */
+  stateCounter: string;
+  chainCounter: string;
 }
 
 both("balance", "Print the signer's confidential balance (decrypted for the signer only)", (t) =>
-  common(t)
+  readTask(t)
     .addOptionalParam("of", "Account to read (default the signer; the enclave answers only an account's own signer)")
-    .setAction(async (args: CommonArgs & { of?: string }, hre): Promise<BalanceTaskResult> => {
+    .setAction(async (args: ReadArgs & { of?: string }, hre): Promise<BalanceTaskResult> => {
       return asTaskError(async () => {
-        const client = await tokenClient(hre, args);
+        const client = await tokenClient(hre, args, readOptions(args));
         const account = args.of === undefined ? await client.address() : await addressArg(hre, "of", args.of);
-        const balance = await client.balanceOf(account);
-        console.log(`balance of ${getAddress(account)}: ${balance}`);
-        return { account: getAddress(account), balance: balance.toString() };
+        const read = await client.readBalance(account);
+        console.log(`balance of ${getAddress(account)}: ${read.value}, ${freshnessNote(read)}`);
+        return { account: getAddress(account), balance: read.value.toString(), ...counters(read) };
       });
     }),
 );
+
+function counters(read: FreshRead<unknown>): { stateCounter: string; chainCounter: string } {
+  return { stateCounter: read.stateCounter.toString(), chainCounter: read.chainCounter.toString() };
+}
 
 export interface AllowanceTaskResult {
   owner: string;
   spender: string;
   allowance: string;
+  stateCounter: string;
+  chainCounter: string;
 }
 
 both("allowance", "Print what a spender may still transfer from an owner (the enclave answers only the owner or the spender)", (t) =>
-  common(t)
+  readTask(t)
     .addOptionalParam("owner", "Owner address or account index (default the signer)")
     .addOptionalParam("spender", "Spender address or account index")
-    .setAction(async (args: CommonArgs & { owner?: string; spender?: string }, hre): Promise<AllowanceTaskResult> => {
+    .setAction(async (args: ReadArgs & { owner?: string; spender?: string }, hre): Promise<AllowanceTaskResult> => {
       return asTaskError(async () => {
         const spender = await addressArg(hre, "spender", args.spender);
         const explicitOwner = args.owner === undefined ? undefined : await addressArg(hre, "owner", args.owner);
-        const client = await tokenClient(hre, args);
+        const client = await tokenClient(hre, args, readOptions(args));
         const owner = getAddress(explicitOwner ?? (await client.address()));
-        const allowance = await client.allowance(owner, spender);
-        console.log(`allowance of ${spender} from ${owner}: ${allowance}`);
-        return { owner, spender, allowance: allowance.toString() };
+        const read = await client.readAllowance(owner, spender);
+        console.log(`allowance of ${spender} from ${owner}: ${read.value}, ${freshnessNote(read)}`);
+        return { owner, spender, allowance: read.value.toString(), ...counters(read) };
       });
     }),
 );
 
 export interface TotalSupplyTaskResult {
   totalSupply: string;
+  stateCounter: string;
+  chainCounter: string;
 }
 
 both("total-supply", "Print the confidential token's total supply", (t) =>
-  common(t).setAction(async (args: CommonArgs, hre): Promise<TotalSupplyTaskResult> => {
+  readTask(t).setAction(async (args: ReadArgs, hre): Promise<TotalSupplyTaskResult> => {
     return asTaskError(async () => {
-      const totalSupply = await (await tokenClient(hre, args)).totalSupply();
-      console.log(`total supply: ${totalSupply}`);
-      return { totalSupply: totalSupply.toString() };
+      const read = await (await tokenClient(hre, args, readOptions(args))).readTotalSupply();
+      console.log(`total supply: ${read.value}, ${freshnessNote(read)}`);
+      return { totalSupply: read.value.toString(), ...counters(read) };
     });
   }),
 );
@@ -265,24 +316,76 @@ export interface InfoTaskResult {
   symbol: string;
   owner: string | null;
   initialized: boolean;
+  stateCounter: string;
+  chainCounter: string;
 }
 
 both("info", "Print the confidential token's name, symbol, owner and whether it is initialised", (t) =>
-  common(t).setAction(async (args: CommonArgs, hre): Promise<InfoTaskResult> => {
+  readTask(t).setAction(async (args: ReadArgs, hre): Promise<InfoTaskResult> => {
     return asTaskError(async () => {
-      const info = await (await tokenClient(hre, args)).tokenInfo();
+      const read = await (await tokenClient(hre, args, readOptions(args))).readTokenInfo();
+      const info = read.value;
       const result: InfoTaskResult = {
         name: info.name,
         symbol: info.symbol,
         owner: info.owner === null ? null : getAddress(info.owner),
         initialized: info.initialized,
+        ...counters(read),
       };
       console.log(
-        result.initialized
+        (result.initialized
           ? `token: ${result.name} (${result.symbol}), owner ${result.owner ?? "none"}, initialized`
-          : "token: not initialized (run anonify:init-token)",
+          : "token: not initialized (run anonify:init-token)") + `, ${freshnessNote(read)}`,
       );
       return result;
     });
   }),
+);
+
+export interface NonceTaskResult {
+  account: string;
+  nonce: string;
+  stateCounter: string;
+  chainCounter: string;
+}
+
+both("nonce", "Print the signer's next command nonce according to the node's enclave", (t) =>
+  readTask(t).setAction(async (args: ReadArgs, hre): Promise<NonceTaskResult> => {
+    return asTaskError(async () => {
+      const client = await tokenClient(hre, args, readOptions(args));
+      const read = await client.readNonce();
+      const account = getAddress(await client.address());
+      console.log(`next nonce of ${account}: ${read.value}, ${freshnessNote(read)}`);
+      return { account, nonce: read.value.toString(), ...counters(read) };
+    });
+  }),
+);
+
+export interface CommandTaskResult {
+  settlement: CommandSettlement;
+}
+
+both("command", "Settle a command's status through its node and other nodes (applied/rejected from any node's log)", (t) =>
+  common(t)
+    .addParam("id", "Command id (0x… 32 bytes, printed when the command was submitted)")
+    .addOptionalParam("fallbackNode", "Another node of the group to ask; repeat for more", undefined, REPEATABLE_STRING)
+    .setAction(async (args: CommonArgs & { id: string; fallbackNode?: string | string[] }, hre): Promise<CommandTaskResult> => {
+      return asTaskError(async () => {
+        if (!/^0x[0-9a-fA-F]{64}$/.test(args.id)) throw new AnonifyPluginError(`--id must be a command id, 0x-prefixed hex of 32 bytes, got ${args.id}`);
+        const client = await tokenClient(hre, args, { fallbackNodes: fallbackNodes(args.fallbackNode) });
+        const settlement = await client.settle(args.id);
+        for (const a of settlement.answers) {
+          const said = a.status === undefined ? `no answer (${a.error})` : `${a.status.status}${a.status.submittedHere === false ? " (from its log index)" : ""}`;
+          console.log(`  ${a.node}: ${said}`);
+        }
+        const where = settlement.stateCounter !== undefined ? ` at stateCounter ${settlement.stateCounter}` : "";
+        const why = settlement.reason !== undefined ? `: ${settlement.reason}` : "";
+        console.log(
+          settlement.status === "unknown"
+            ? `command ${settlement.id}: unknown to every node asked (not on the log yet, or submitted elsewhere)`
+            : `command ${settlement.id}: ${settlement.status}${where}${why} (reported by ${settlement.node}; a node's word, see docs/client.md)`,
+        );
+        return { settlement };
+      });
+    }),
 );

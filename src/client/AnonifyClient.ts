@@ -3,7 +3,7 @@
  * encrypted the node's enclave is checked against the group's roster on chain (see trust.ts); commands are
  * EIP-712 signed and HPKE-sealed to that enclave, reads come back sealed to a fresh key of this client.
  */
-import { getAddress, isAddress, type Provider, type Signer, type TypedDataDomain } from "ethers";
+import { Contract, getAddress, isAddress, type Provider, type Signer, type TypedDataDomain } from "ethers";
 import {
   AnonifyClientError,
   ClientArgumentError,
@@ -12,9 +12,10 @@ import {
   CommandRejectedError,
   NodeRequestError,
   ReadRefusedError,
+  StaleReadError,
 } from "./errors";
 import { DEFAULT_REQUEST_TIMEOUT_MS, NodeHttpClient } from "./http";
-import { checkCheckpointAgreement, checkEnclaveTrust, checkJoinReportData, type TrustedEnclave } from "./trust";
+import { CLIENT_GROUP_ABI, checkCheckpointAgreement, checkEnclaveTrust, checkJoinReportData, type TrustedEnclave } from "./trust";
 import {
   groupDomain,
   lowerHex,
@@ -61,6 +62,66 @@ export interface AnonifyClientOptions {
    * none may differ.
    */
   checkpointQuorum?: number;
+  /**
+   * Freshness of reads: how many log entries the node's answer may lag behind the group's log on chain, counted
+   * against the chain's counter read (by this client, from the contract) just before the read is sent. Default 0:
+   * the answer reflects every entry the chain held when the read was sent (entries appended meanwhile do not count).
+   */
+  maxReadLag?: number | bigint;
+  /** What a read that lags more than `maxReadLag` does: "refuse" (`StaleReadError`, default) or "wait". */
+  readLagPolicy?: ReadLagPolicy;
+  /** With readLagPolicy "wait": how long the read is re-sent until the node caught up. Default 30 s. */
+  readWaitTimeoutMs?: number;
+  /**
+   * Other nodes of the group asked about a command's outcome together with this client's node (`settle`, and every
+   * poll of `CommandSubmission.wait`), so a command settles when this client's node is unreachable, does not know it,
+   * is wedged or says it failed. Their answers are those hosts' word (docs/client.md "Settling a command").
+   */
+  fallbackNodes?: readonly string[];
+}
+
+export type ReadLagPolicy = "refuse" | "wait";
+
+/** Per-read freshness options (default: the client's). */
+export interface ReadOptions {
+  maxLag?: number | bigint;
+  policy?: ReadLagPolicy;
+  waitTimeoutMs?: number;
+}
+
+/** A read's answer with the counters it was checked against. */
+export interface FreshRead<T> {
+  value: T;
+  /** The log position the enclave's answer reflects (from inside the sealed reply). */
+  stateCounter: bigint;
+  /** The group's log counter on chain, read by the client just before the (last) read was sent. */
+  chainCounter: bigint;
+  /** chainCounter - stateCounter (0 when the node is at or ahead of it). */
+  lag: bigint;
+}
+
+/** One node's answer in `settle`. */
+export interface NodeCommandAnswer {
+  node: string;
+  status?: CommandStatus;
+  /** Why the node gave no usable answer (unreachable, unknown_command, a counter the chain does not have, …). */
+  error?: string;
+}
+
+/** What the nodes asked know about a command (`AnonifyClient.settle`). */
+export interface CommandSettlement {
+  id: Hex;
+  /**
+   * The most final answer of any node: applied/rejected (a node applied the command's entry) > settled > posted >
+   * queued > failed; "unknown" when no node knows the command.
+   */
+  status: CommandStatus["status"] | "unknown";
+  stateCounter?: bigint;
+  reason?: string;
+  txHash?: Hex;
+  /** The node whose answer `status` is. */
+  node?: string;
+  answers: NodeCommandAnswer[];
 }
 
 /** The final, successful state of a command. */
@@ -71,6 +132,8 @@ export interface CommandOutcome {
   /** 0 when the node does not know it (settled). */
   stateCounter: bigint;
   txHash?: Hex;
+  /** The node whose answer settled it (the client's own node, or a fallback node). */
+  node?: string;
 }
 
 /** A command accepted by the node (202); `wait()` follows it to the log. */
@@ -94,20 +157,34 @@ export class CommandSubmission {
   async wait(options: { timeoutMs?: number } = {}): Promise<CommandOutcome> {
     const deadline = Date.now() + (options.timeoutMs ?? this.client.waitTimeoutMs);
     for (;;) {
-      const status = await this.status();
-      switch (status.status) {
+      // The client's node and its fallback nodes: a command one node applied is applied, whatever the others say.
+      const settlement = await this.client.settle(this.id);
+      switch (settlement.status) {
         case "applied":
         case "settled":
-          return { id: this.id, status: status.status, stateCounter: BigInt(status.stateCounter ?? "0"), txHash: status.txHash };
+          this.client.noteSettled(this.id);
+          return { id: this.id, status: settlement.status, stateCounter: settlement.stateCounter ?? 0n, txHash: settlement.txHash, node: settlement.node };
         case "rejected":
-          throw new CommandRejectedError(this.id, status.reason ?? "unspecified", status.stateCounter === undefined ? undefined : BigInt(status.stateCounter));
-        case "failed":
-          this.client.forgetNonce();
-          throw new CommandFailedError(this.id, status.reason ?? "unspecified");
+          this.client.noteSettled(this.id);
+          throw new CommandRejectedError(this.id, settlement.reason ?? "unspecified", settlement.stateCounter);
+        case "failed": {
+          // "failed" is the node's word that it gave up before the log; it is believed only when a fresh read of
+          // the user's nonce (through a trusted enclave) shows the command's nonce unused.
+          const used = await this.client.nonceUsed(this.nonce);
+          if (used === false) {
+            this.client.noteSettled(this.id);
+            this.client.forgetNonce();
+            throw new CommandFailedError(this.id, settlement.reason ?? "unspecified");
+          }
+          break;
+        }
         default:
           break;
       }
-      if (Date.now() >= deadline) throw new ClientTimeoutError(`command ${this.id} still ${status.status} after the wait limit`);
+      if (Date.now() >= deadline) {
+        const said = settlement.answers.map((a) => `${a.node}: ${a.status?.status ?? a.error}`).join("; ");
+        throw new ClientTimeoutError(`command ${this.id} still ${settlement.status} after the wait limit (${said})`);
+      }
       await sleep(this.client.pollIntervalMs);
     }
   }
@@ -183,6 +260,13 @@ export class AnonifyClient {
   readonly pollIntervalMs: number;
   readonly waitTimeoutMs: number;
   readonly checkpointQuorum: number;
+  readonly maxReadLag: bigint;
+  readonly readLagPolicy: ReadLagPolicy;
+  readonly readWaitTimeoutMs: number;
+  /** Nodes asked about commands besides `node` (option `fallbackNodes`). */
+  readonly fallbackNodes: NodeHttpClient[];
+  private readonly requestTimeoutMs: number;
+  private groupView: Contract | undefined;
   private domainCache: TypedDataDomain | undefined;
   private senderCache: Hex | undefined;
   /** Next nonce to use, or undefined when it must be read from the enclave. */
@@ -203,6 +287,17 @@ export class AnonifyClient {
     const quorum = options.checkpointQuorum ?? 0;
     if (!Number.isInteger(quorum) || quorum < 0) throw new ClientArgumentError(`checkpointQuorum must be a non-negative integer, got ${quorum}`);
     this.checkpointQuorum = quorum;
+    this.maxReadLag = checkMaxLag(options.maxReadLag ?? 0);
+    this.readLagPolicy = checkPolicy(options.readLagPolicy ?? "refuse");
+    this.readWaitTimeoutMs = options.readWaitTimeoutMs ?? 30_000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.fallbackNodes = (options.fallbackNodes ?? []).map((url) => new NodeHttpClient(url, this.requestTimeoutMs));
+  }
+
+  /** The group's log counter on chain (entries logged so far), read through the client's provider. */
+  async chainStateCounter(): Promise<bigint> {
+    this.groupView ??= new Contract(this.group, CLIENT_GROUP_ABI, this.provider);
+    return BigInt(await this.groupView.stateCounter());
   }
 
   /** The user's address (lower-case hex). */
@@ -239,8 +334,8 @@ export class AnonifyClient {
    * report on chain. Throws `EnclaveNotTrustedError`. Called before every seal, so a revoked enclave is refused at
    * once.
    */
-  async verifyEnclave(): Promise<TrustedEnclave> {
-    const info = await this.node.get<unknown>("/enclave");
+  async verifyEnclave(node: NodeHttpClient = this.node): Promise<TrustedEnclave> {
+    const info = await node.get<unknown>("/enclave");
     const trusted = await checkEnclaveTrust(this.provider, this.group, info);
     // The join's REPORTDATA never changes: read it from the chain once per enclave and keys.
     const key = `${trusted.address}:${trusted.hpkePublicKey}:${trusted.mlsSignatureKey}`;
@@ -284,7 +379,8 @@ export class AnonifyClient {
     await this.settlePending();
     const domain = await this.domain();
     for (let attempt = 1; ; attempt++) {
-      const nonce = this.nextNonce ?? (await this.nonce());
+      // The enclave checks the nonce against its own applied state, so its answer is the one to seal with, fresh or not.
+      const nonce = this.nextNonce ?? (await this.nonce({ maxLag: UNBOUNDED_LAG }));
       const sealed = await sealCommand({ enclaveHpkeKey: enclave.hpkePublicKey, signer: this.signer, domain, nonce, payload: command });
       let response: SubmitCommandResponse;
       try {
@@ -294,7 +390,7 @@ export class AnonifyClient {
         // The node applied this user's previous command (sent through another node) between the nonce read and the
         // submission: nothing was accepted, so seal the command again with the nonce the enclave now has.
         if (error instanceof NodeRequestError && error.code === "nonce_mismatch" && attempt < NONCE_RACE_ATTEMPTS) {
-          const current = await this.nonce();
+          const current = await this.nonce({ maxLag: UNBOUNDED_LAG });
           if (current > nonce) {
             this.nextNonce = current;
             continue;
@@ -308,10 +404,85 @@ export class AnonifyClient {
     }
   }
 
+  /** The client's node's answer about a command (`GET /commands/:id`). */
   async commandStatus(id: string): Promise<CommandStatus> {
     const status = await this.node.get<CommandStatus>(`/commands/${encodeURIComponent(id)}`);
     if (status.status !== "queued" && status.status !== "posted") this.pendingIds.delete(id as Hex);
     return status;
+  }
+
+  /**
+   * Asks the client's node, its fallback nodes and `options.nodes` about a command and returns the most final
+   * answer (applied/rejected > settled > posted > queued > failed > unknown) with every node's answer. An answer
+   * naming a log position the group's log on chain does not have yet is discarded. What a node says about a
+   * command is its host's word, not the enclave's (docs/client.md "Settling a command").
+   */
+  async settle(id: string, options: { nodes?: readonly string[] } = {}): Promise<CommandSettlement> {
+    const key = id.toLowerCase() as Hex;
+    const nodes = [this.node, ...this.fallbackNodes, ...(options.nodes ?? []).map((url) => new NodeHttpClient(url, this.requestTimeoutMs))];
+    const seen = new Set<string>();
+    const unique = nodes.filter((n) => (seen.has(n.baseUrl.href) ? false : (seen.add(n.baseUrl.href), true)));
+    let chainCounter: bigint | undefined;
+    const answers = await Promise.all(
+      unique.map(async (node): Promise<NodeCommandAnswer> => {
+        const url = node.baseUrl.origin;
+        let status: CommandStatus;
+        try {
+          status = await node.get<CommandStatus>(`/commands/${encodeURIComponent(key)}`);
+        } catch (error) {
+          return { node: url, error: error instanceof NodeRequestError ? error.code : (error as Error).message };
+        }
+        if (typeof status?.status !== "string" || !STATUS_RANK.has(status.status)) return { node: url, error: "bad_response" };
+        if (status.stateCounter !== undefined && (status.status === "applied" || status.status === "rejected")) {
+          chainCounter ??= await this.chainStateCounter();
+          if (!/^[0-9]+$/.test(status.stateCounter) || BigInt(status.stateCounter) > chainCounter) {
+            return { node: url, error: `claims log position ${status.stateCounter}, the chain's log has ${chainCounter} entries` };
+          }
+        }
+        return { node: url, status };
+      }),
+    );
+    let best: NodeCommandAnswer | undefined;
+    for (const answer of answers) {
+      if (answer.status === undefined) continue;
+      if (best === undefined || STATUS_RANK.get(answer.status.status)! > STATUS_RANK.get(best.status!.status)!) best = answer;
+    }
+    if (best === undefined) return { id: key, status: "unknown", answers };
+    const s = best.status!;
+    if (s.status !== "queued" && s.status !== "posted") this.pendingIds.delete(key);
+    // The node that posted the command knows its transaction; the one that answers from its log index does not.
+    const txHash = s.txHash ?? answers.find((a) => a.status?.txHash !== undefined)?.status?.txHash;
+    return {
+      id: key,
+      status: s.status,
+      ...(s.stateCounter !== undefined ? { stateCounter: BigInt(s.stateCounter) } : {}),
+      ...(s.reason !== undefined ? { reason: s.reason } : {}),
+      ...(txHash !== undefined ? { txHash } : {}),
+      node: best.node,
+      answers,
+    };
+  }
+
+  /** @internal A command reached a final state. */
+  noteSettled(id: Hex): void {
+    this.pendingIds.delete(id.toLowerCase() as Hex);
+  }
+
+  /**
+   * Whether the log used this user's `nonce`, from a fresh read (lag 0) through the client's node or else a fallback
+   * node, each enclave checked against the roster first: true (used: a command with it reached the log), false
+   * (unused as of the chain's counter), undefined (no node could answer fresh).
+   */
+  async nonceUsed(nonce: bigint): Promise<boolean | undefined> {
+    for (const node of [this.node, ...this.fallbackNodes]) {
+      try {
+        const read = await this.readVia<string>(node, { op: "nonce", account: await this.address() }, { maxLag: 0, policy: "refuse" });
+        return decimal(read.value, "nonce") > nonce;
+      } catch {
+        continue;
+      }
+    }
+    return undefined;
   }
 
   /** Waits until every command submitted through this client is applied, rejected, failed or settled. */
@@ -319,7 +490,9 @@ export class AnonifyClient {
     const deadline = Date.now() + timeoutMs;
     while (this.pendingIds.size > 0) {
       for (const id of [...this.pendingIds]) {
-        const status = await this.commandStatus(id);
+        const status = await this.settle(id);
+        // No node answers for it: the client's node's own error (unreachable, unknown_command), as before.
+        if (status.status === "unknown") await this.commandStatus(id);
         if (status.status === "failed") this.forgetNonce();
       }
       if (this.pendingIds.size === 0) return;
@@ -340,34 +513,75 @@ export class AnonifyClient {
 
   // ------------------------------------------------------------------------------------------ reads
 
-  /** Sends one signed query; returns the result or throws `ReadRefusedError` with the enclave's code. */
-  async read<R = unknown>(query: TokenQuery): Promise<{ result: R; stateCounter: bigint }> {
-    const enclave = await this.verifyEnclave();
-    // The host orders the log; a reordered or forked log shows as a checkpoint other enclaves do not share.
-    await checkCheckpointAgreement(this.provider, enclave, { quorum: this.checkpointQuorum });
-    const sealed = await sealRead({ enclaveHpkeKey: enclave.hpkePublicKey, signer: this.signer, domain: await this.domain(), query, issuedAt: await this.issuedAt() });
-    const response = await this.node.post<ReadResponse>("/reads", { payload: sealed.payload });
-    const reply = await openReadReply<R>(sealed.replyKeyPair, response.reply);
-    if (!reply.ok) throw new ReadRefusedError(reply.error.code, reply.error.message);
-    return { result: reply.result, stateCounter: reply.stateCounter };
+  /**
+   * Sends one signed query; returns the result with the log position it reflects (`stateCounter`, from inside the
+   * sealed reply) and the chain's log counter read before it was sent (`chainCounter`). Throws `ReadRefusedError`
+   * with the enclave's code, or `StaleReadError` when the answer lags more than `maxReadLag` (policy "refuse"), or
+   * did not catch up within `readWaitTimeoutMs` (policy "wait": the read is sent again meanwhile).
+   */
+  async read<R = unknown>(query: TokenQuery, options: ReadOptions = {}): Promise<{ result: R; stateCounter: bigint; chainCounter: bigint; lag: bigint }> {
+    const read = await this.readVia<R>(this.node, query, options);
+    return { result: read.value, stateCounter: read.stateCounter, chainCounter: read.chainCounter, lag: read.lag };
+  }
+
+  private async readVia<R>(node: NodeHttpClient, query: TokenQuery, options: ReadOptions): Promise<FreshRead<R>> {
+    const maxLag = options.maxLag === undefined ? this.maxReadLag : checkMaxLag(options.maxLag);
+    const policy = checkPolicy(options.policy ?? this.readLagPolicy);
+    const waitMs = options.waitTimeoutMs ?? this.readWaitTimeoutMs;
+    const deadline = Date.now() + waitMs;
+    let chainCounter: bigint | undefined;
+    for (;;) {
+      const enclave = await this.verifyEnclave(node);
+      // The host orders the log; a reordered or forked log shows as a checkpoint other enclaves do not share.
+      await checkCheckpointAgreement(this.provider, enclave, { quorum: this.checkpointQuorum });
+      // Read once, before the query is first sent: entries appended while it is answered do not make it stale.
+      chainCounter ??= await this.chainStateCounter();
+      const sealed = await sealRead({ enclaveHpkeKey: enclave.hpkePublicKey, signer: this.signer, domain: await this.domain(), query, issuedAt: await this.issuedAt() });
+      const response = await node.post<ReadResponse>("/reads", { payload: sealed.payload });
+      // The counter is the enclave's, sealed with the answer to this read's fresh reply key: the host cannot alter it.
+      const reply = await openReadReply<R>(sealed.replyKeyPair, response.reply);
+      if (!reply.ok) throw new ReadRefusedError(reply.error.code, reply.error.message);
+      const lag = chainCounter > reply.stateCounter ? chainCounter - reply.stateCounter : 0n;
+      if (lag <= maxLag) return { value: reply.result, stateCounter: reply.stateCounter, chainCounter, lag };
+      if (policy === "refuse") throw new StaleReadError(reply.stateCounter, chainCounter, lag, maxLag, node.baseUrl.origin);
+      if (Date.now() >= deadline) throw new StaleReadError(reply.stateCounter, chainCounter, lag, maxLag, node.baseUrl.origin, waitMs);
+      await sleep(Math.min(this.pollIntervalMs, Math.max(0, deadline - Date.now())));
+    }
   }
 
   /** Balance of `account` (default: this user; the enclave answers only the account's own signer). */
-  async balanceOf(account?: string): Promise<bigint> {
-    return decimal((await this.read<string>({ op: "balanceOf", account: account ?? (await this.address()) })).result, "balance");
+  async balanceOf(account?: string, options?: ReadOptions): Promise<bigint> {
+    return (await this.readBalance(account, options)).value;
   }
-  async allowance(owner: string, spender: string): Promise<bigint> {
-    return decimal((await this.read<string>({ op: "allowance", owner, spender })).result, "allowance");
+  async allowance(owner: string, spender: string, options?: ReadOptions): Promise<bigint> {
+    return (await this.readAllowance(owner, spender, options)).value;
   }
-  async totalSupply(): Promise<bigint> {
-    return decimal((await this.read<string>({ op: "totalSupply" })).result, "totalSupply");
+  async totalSupply(options?: ReadOptions): Promise<bigint> {
+    return (await this.readTotalSupply(options)).value;
   }
-  async tokenInfo(): Promise<TokenInfo> {
-    return (await this.read<TokenInfo>({ op: "tokenInfo" })).result;
+  async tokenInfo(options?: ReadOptions): Promise<TokenInfo> {
+    return (await this.readTokenInfo(options)).value;
   }
   /** The next command nonce of this user according to the enclave's applied state. */
-  async nonce(): Promise<bigint> {
-    return decimal((await this.read<string>({ op: "nonce", account: await this.address() })).result, "nonce");
+  async nonce(options?: ReadOptions): Promise<bigint> {
+    return (await this.readNonce(options)).value;
+  }
+
+  // The same reads with the counters they were checked against.
+  async readBalance(account?: string, options: ReadOptions = {}): Promise<FreshRead<bigint>> {
+    return decimalRead(await this.readVia<string>(this.node, { op: "balanceOf", account: account ?? (await this.address()) }, options), "balance");
+  }
+  async readAllowance(owner: string, spender: string, options: ReadOptions = {}): Promise<FreshRead<bigint>> {
+    return decimalRead(await this.readVia<string>(this.node, { op: "allowance", owner, spender }, options), "allowance");
+  }
+  async readTotalSupply(options: ReadOptions = {}): Promise<FreshRead<bigint>> {
+    return decimalRead(await this.readVia<string>(this.node, { op: "totalSupply" }, options), "totalSupply");
+  }
+  readTokenInfo(options: ReadOptions = {}): Promise<FreshRead<TokenInfo>> {
+    return this.readVia<TokenInfo>(this.node, { op: "tokenInfo" }, options);
+  }
+  async readNonce(options: ReadOptions = {}): Promise<FreshRead<bigint>> {
+    return decimalRead(await this.readVia<string>(this.node, { op: "nonce", account: await this.address() }, options), "nonce");
   }
 
   // ------------------------------------------------------------------------------------------ notifications
@@ -413,6 +627,35 @@ export class AnonifyClient {
     early.forEach((handle) => handle());
     return subscription;
   }
+}
+
+/** Commands ranked by how final a node's answer is (settle picks the highest). */
+const STATUS_RANK = new Map<string, number>([
+  ["failed", 1],
+  ["queued", 2],
+  ["posted", 3],
+  ["settled", 4],
+  ["applied", 5],
+  ["rejected", 5],
+]);
+
+/** A lag no read exceeds (the nonce the client seals with is the node enclave's, fresh or not). */
+const UNBOUNDED_LAG = 2n ** 64n;
+
+function checkMaxLag(value: number | bigint): bigint {
+  if (typeof value === "number" && !Number.isSafeInteger(value)) throw new ClientArgumentError(`maxReadLag must be a non-negative integer, got ${value}`);
+  const lag = BigInt(value);
+  if (lag < 0n) throw new ClientArgumentError(`maxReadLag must be a non-negative integer, got ${value}`);
+  return lag;
+}
+
+function checkPolicy(value: string): ReadLagPolicy {
+  if (value !== "refuse" && value !== "wait") throw new ClientArgumentError(`readLagPolicy must be "refuse" or "wait", got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function decimalRead(read: FreshRead<string>, what: string): FreshRead<bigint> {
+  return { ...read, value: decimal(read.value, what) };
 }
 
 function decimal(value: unknown, what: string): bigint {

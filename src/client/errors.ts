@@ -80,13 +80,44 @@ export class CommandRejectedError extends AnonifyClientError {
   }
 }
 
-/** The node gave up on the command before it reached the log (status "failed"). */
+/**
+ * The command did not reach the log and will not: its node gave up on it (status "failed"), no node asked has seen
+ * it applied or rejected, and a fresh read of the user's nonce through a trusted enclave shows the command's nonce
+ * unused (see `CommandSubmission.wait`).
+ */
 export class CommandFailedError extends AnonifyClientError {
   constructor(
     readonly commandId: string,
     readonly reason: string,
   ) {
     super("command_failed", `command ${commandId} failed: ${reason}`);
+  }
+}
+
+/**
+ * The node's enclave answered a read as of `stateCounter`, but the group's log on chain already held `chainCounter`
+ * entries when the read was sent: the node lags by `lag` entries, more than the client allows (`maxReadLag`).
+ * Both counters are ones the client checked itself: `stateCounter` comes from inside the reply sealed to the
+ * client's fresh key (the host cannot change it), `chainCounter` from the group contract through the client's own
+ * provider.
+ */
+export class StaleReadError extends AnonifyClientError {
+  constructor(
+    readonly stateCounter: bigint,
+    readonly chainCounter: bigint,
+    readonly lag: bigint,
+    readonly maxLag: bigint,
+    readonly nodeUrl: string,
+    waitedMs?: number,
+  ) {
+    super(
+      "stale_read",
+      `stale read: the node ${nodeUrl} answered as of state counter ${stateCounter}, but the chain's log held ${chainCounter} entries ` +
+        `when the read was sent (${lag} behind, at most ${maxLag} allowed)` +
+        (waitedMs !== undefined ? ` and did not catch up within ${waitedMs} ms` : "") +
+        `. The node lags behind the chain (check its /health): read through another node, retry later, wait for it ` +
+        `(readLagPolicy "wait", CLI --wait), or accept an older answer (maxReadLag, CLI --max-lag)`,
+    );
   }
 }
 

@@ -555,6 +555,11 @@ export interface CommandStatus {
   stateCounter?: string;
   txHash?: Hex;
   reason?: string;
+  /**
+   * false: the command was not submitted through this node; the answer comes from its index of the outcomes it
+   * applied from the log (docs/node.md "Command outcomes of the whole log"). Absent or true: this node accepted it.
+   */
+  submittedHere?: boolean;
 }
 
 /** `POST /reads` -> 200. */

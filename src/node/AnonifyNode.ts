@@ -15,6 +15,7 @@ import { ChainReader, ChainReorgError, findDeploymentBlock } from "./chainReader
 import { ChainSync, type EntryApplied, type HandshakeApplied } from "./chainSync";
 import { CheckpointPoster } from "./checkpoints";
 import { CommandJournal } from "./commandJournal";
+import { OutcomeIndex } from "./outcomeIndex";
 import { NodeError } from "./errors";
 import { healthReport, ProgressTracker, resolveHealthOptions, SyncErrorTracker, type HealthOptions } from "./health";
 import { groupContract } from "./groupContract";
@@ -60,6 +61,8 @@ export class AnonifyNode {
   private submitterValue: Submitter | undefined;
   private snapshots: SnapshotHandover | undefined;
   private journal: CommandJournal | undefined;
+  /** Outcomes of every command entry this node applied from the log, any node's (src/node/outcomeIndex.ts). */
+  private outcomes: OutcomeIndex | undefined;
   /** Sealed-state copies for reorg rollback (simulation: the node owns the sealed directory). */
   private restorePoints: RestorePoints | undefined;
   private rollingBack = false;
@@ -242,9 +245,12 @@ export class AnonifyNode {
 
     const opened = CommandJournal.open(dataDir);
     this.journal = opened.journal;
+    const outcomes = OutcomeIndex.open(dataDir);
+    this.outcomes = outcomes;
     this.submitterValue = new Submitter(
       {
         journal: opened.journal,
+        appliedOutcome: (id) => outcomes.get(id),
         enclave: this.enclave,
         group: this.group,
         sender: this.txSender,
@@ -339,6 +345,8 @@ export class AnonifyNode {
     await enclave?.close();
     this.journal?.close();
     this.journal = undefined;
+    this.outcomes?.close();
+    this.outcomes = undefined;
   }
 
   /**
@@ -397,6 +405,7 @@ export class AnonifyNode {
   private reopenJournalAfter(point: RestorePoint): void {
     const reopened = CommandJournal.reopenAfter(this.options.dataDir, BigInt(point.lastApplied));
     if (reopened > 0) this.logger.info(`journal: ${reopened} command(s) applied after stateCounter ${point.lastApplied} are open again`);
+    OutcomeIndex.truncateAfter(this.options.dataDir, BigInt(point.lastApplied));
   }
 
   /** After a sync step that applied something: a restore point at the newest block read (then old ones pruned). */
@@ -535,8 +544,20 @@ export class AnonifyNode {
     return this.need(this.submitterValue).submit(payload);
   }
 
+  /**
+   * A command this node accepted (its submitter's status), or any command whose entry this node applied from the
+   * log (the outcome index: `submittedHere: false`). An outcome from the log overrides "failed" and the open
+   * states of an own command: an entry that reached the log is never reported as failed.
+   */
   commandStatus(id: string): CommandStatus | undefined {
-    return this.submitterValue?.status(id);
+    const own = this.submitterValue?.status(id);
+    const indexed = this.outcomes?.get(id);
+    if (indexed === undefined) return own;
+    const fromLog = { status: indexed.status, stateCounter: indexed.stateCounter.toString(), ...(indexed.reason !== undefined ? { reason: indexed.reason } : {}) };
+    if (own === undefined) return { id: id.toLowerCase() as Hex, ...fromLog, submittedHere: false };
+    if (own.status === "applied" || own.status === "rejected") return own;
+    const { reason: _reason, ...rest } = own;
+    return { ...rest, ...fromLog };
   }
 
   async read(payload: Hex): Promise<{ reply: Hex }> {
@@ -703,6 +724,8 @@ export class AnonifyNode {
   }
 
   private onApplied(a: EntryApplied): void {
+    const r0 = a.result;
+    if (r0.commandId !== undefined) this.outcomes?.record(r0.commandId, { status: r0.outcome, stateCounter: BigInt(r0.stateCounter), ...(r0.reason !== undefined ? { reason: r0.reason } : {}) });
     this.submitterValue?.onApplied(a);
     this.snapshots?.onApplied(a);
     for (const n of a.result.notifications ?? []) this.subscriptions.get(n.subscriptionId)?.(n.payload);

@@ -228,7 +228,13 @@ export class NodeHttpApi {
       const id = decodeURIComponent(path.slice("/commands/".length));
       if (!COMMAND_ID.test(id)) fail("command_id_invalid", "a command id is 0x-prefixed hex of 32 bytes", 400);
       const status = this.backend.commandStatus(id);
-      if (status === undefined) fail("unknown_command", `no command ${id} was submitted to this node`, 404);
+      if (status === undefined) {
+        fail(
+          "unknown_command",
+          `this node neither accepted command ${id} nor applied an entry carrying it (not on the log yet, or applied before this node's outcome index begins); ask the node it was submitted to, or another node`,
+          404,
+        );
+      }
       return send(res, 200, status);
     }
     if (path === "/reads") {

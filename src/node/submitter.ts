@@ -75,6 +75,8 @@ export interface SubmitterContext {
   catchUp: () => Promise<void>;
   /** Durable record of accepted commands (none: commands live in memory only). */
   journal?: CommandJournal;
+  /** The outcome the node applied from the log for a command id, if any (src/node/outcomeIndex.ts). */
+  appliedOutcome?: (id: string) => { status: "applied" | "rejected"; stateCounter: bigint; reason?: string } | undefined;
 }
 
 /** The enclave's `nonce_mismatch` message (PROTOCOL.md, state_submit). */
@@ -156,11 +158,24 @@ export class Submitter {
     let requeued = 0;
     let settled = 0;
     for (const q of open) {
+      // Applied from the log before the restart, after the enclave sealed it but before the journal said so.
+      const indexed = this.ctx.appliedOutcome?.(q.status.id);
+      if (indexed !== undefined) {
+        q.status.stateCounter = indexed.stateCounter.toString();
+        this.finish(q, indexed.status, indexed.reason);
+        settled++;
+        continue;
+      }
       try {
         q.submitted = await this.sealing(() => callState(this.ctx.enclave, "state_submit", { payload: q.payload, domain: this.ctx.domain, ...this.pending() }));
       } catch (error) {
         const used = error instanceof EnclaveError && error.code === "nonce_mismatch" ? NONCE_MISMATCH.exec(error.message) : null;
-        if (used !== null && BigInt(used[2]) < BigInt(used[1])) {
+        const known = this.ctx.appliedOutcome?.(q.status.id);
+        if (known !== undefined) {
+          q.status.stateCounter = known.stateCounter.toString();
+          this.finish(q, known.status, known.reason);
+          settled++;
+        } else if (used !== null && BigInt(used[2]) < BigInt(used[1])) {
           this.finish(q, "settled", "the log used this command's nonce before the node restarted; read the state for its effect");
           settled++;
         } else {
@@ -194,6 +209,9 @@ export class Submitter {
     if (id === undefined) return;
     const known = this.commands.get(id);
     if (known === undefined) return;
+    // The first entry of the command in the log decided it; a later one with the same id (the same command sealed
+    // again) is only rejected for its used nonce and does not change the command's outcome.
+    if ((known.status.status === "applied" || known.status.status === "rejected") && known.status.stateCounter !== undefined && BigInt(known.status.stateCounter) < BigInt(applied.result.stateCounter)) return;
     crashPoint("command:applied");
     known.status.stateCounter = applied.result.stateCounter;
     this.dequeue(known);
@@ -311,6 +329,21 @@ export class Submitter {
       });
       this.ctx.logger.info(`command ${q.status.id} re-submitted for epoch ${submitted.epoch} after ${why}`);
     } catch (error) {
+      // The log used the command's nonce meanwhile (this entry landed after all, or another of the user's): the
+      // command is not "failed" — its outcome is the log's (fail() takes it from the index when it has it).
+      if (nonceUsed(error)) {
+        this.dequeue(q);
+        if (q.status.status === "queued" || q.status.status === "posted") {
+          const known = this.ctx.appliedOutcome?.(q.status.id);
+          if (known !== undefined) {
+            q.status.stateCounter = known.stateCounter.toString();
+            this.finish(q, known.status, known.reason);
+          } else {
+            this.finish(q, "settled", "the log used this command's nonce; read the state for its effect");
+          }
+        }
+        return;
+      }
       this.fail(q, `re-submission after ${why} refused: ${(error as Error).message}`);
     }
   }
@@ -382,6 +415,14 @@ export class Submitter {
   private fail(q: Queued, reason: string): void {
     this.dequeue(q);
     if (q.status.status !== "queued") return; // applied meanwhile (another path posted it)
+    // An entry of the command reached the log (e.g. a post reported as failed that was mined after all): its
+    // outcome there is the command's, never "failed".
+    const known = this.ctx.appliedOutcome?.(q.status.id);
+    if (known !== undefined) {
+      q.status.stateCounter = known.stateCounter.toString();
+      this.finish(q, known.status, known.reason);
+      return;
+    }
     this.finish(q, "failed" satisfies CommandStatusName, reason);
     this.ctx.logger.warn(`command ${q.status.id} failed: ${reason}`);
   }
@@ -399,6 +440,12 @@ export class Submitter {
     const index = this.queue.indexOf(q);
     if (index >= 0) this.queue.splice(index, 1);
   }
+}
+
+/** state_submit refused the command because the log already used its nonce ("expected nonce N, got M", M < N). */
+function nonceUsed(error: unknown): boolean {
+  const used = error instanceof EnclaveError && error.code === "nonce_mismatch" ? NONCE_MISMATCH.exec(error.message) : null;
+  return used !== null && BigInt(used[2]) < BigInt(used[1]);
 }
 
 /** Orders entries of one epoch by their producer sequence (the order appliers accept them in). */
