@@ -32,6 +32,12 @@ export interface MembershipContext {
   logger: NodeLogger;
   /** Brings the sync up to the chain's latest block (handshakes included, no confirmations). */
   catchUp: () => Promise<void>;
+  /**
+   * Reads the log to the chain's head whatever the node's confirmations: a join must build on the chain's current
+   * epoch, also when the last handshake is less than `confirmations` deep. (The node then waits for its own join to
+   * be `confirmations` deep before it counts as a member.)
+   */
+  followHead: () => Promise<void>;
   /** Where the sync takes members' evidence from; learns the certificate of the node's own attestation. */
   evidence: ChainEvidence;
   /** The measurement policy a group created by this node fixes (docs/treekem.md "Membership rule"). */
@@ -81,15 +87,21 @@ async function notOperatorError(ctx: MembershipContext, reason: string): Promise
   );
 }
 
+/** The join transaction a node posted: its hash and block. */
+export interface JoinPosted {
+  hash: string;
+  block: number;
+}
+
 /**
- * Joins the group unless the enclave is registered already; returns true when it posted a join. Afterwards the
- * caller keeps syncing until the join handshake is applied (`sync.isMember`).
+ * Joins the group unless the enclave is registered already; returns the join transaction when it posted one.
+ * Afterwards the caller keeps syncing until the join handshake is applied (`sync.isMember`).
  */
-export async function ensureJoined(ctx: MembershipContext): Promise<boolean> {
+export async function ensureJoined(ctx: MembershipContext): Promise<JoinPosted | undefined> {
   const address = ctx.identity.address;
   const status = await onchainStatus(ctx.group, address);
   if (status === ENCLAVE_STATUS.Revoked) throw new NodeError("enclave_revoked", `enclave ${address} was revoked from the group; start a new data dir`, 409);
-  if (status === ENCLAVE_STATUS.Active) return false;
+  if (status === ENCLAVE_STATUS.Active) return undefined;
 
   await checkAdmission(ctx);
   // Before attesting and posting: an account that cannot pay for the join is refused now (account_unfunded).
@@ -106,7 +118,7 @@ export async function ensureJoined(ctx: MembershipContext): Promise<boolean> {
   await ctx.enclave.call("mls_admit_evidence", admitEvidenceParams(report, report.signingCertificate, evidence.hpkePublicKey, evidence.mlsSignatureKey));
 
   for (let attempt = 1; attempt <= MAX_HANDSHAKE_ATTEMPTS; attempt++) {
-    await ctx.catchUp();
+    await ctx.followHead();
     const chainEpoch = (await ctx.group.currentEpoch()) as bigint;
     const mls = ctx.sync.mlsStatus;
     let entry: MlsHandshakeEntry;
@@ -143,8 +155,8 @@ export async function ensureJoined(ctx: MembershipContext): Promise<boolean> {
       entry.signature,
     ]);
     if (outcome.ok) {
-      ctx.logger.info(`join posted for chain epoch ${entry.chainEpoch} (tx ${outcome.receipt.hash})`);
-      return true;
+      ctx.logger.info(`join posted for chain epoch ${entry.chainEpoch} (tx ${outcome.receipt.hash}, block ${outcome.receipt.blockNumber})`);
+      return { hash: outcome.receipt.hash, block: outcome.receipt.blockNumber };
     }
     // Another handshake took the epoch (the signature names an epoch that is gone): rebuild and retry.
     if (outcome.revert.name === "HandshakeSignerMismatch" || outcome.revert.name === "RevertedOnChain" || outcome.revert.name === "JoinRateLimited") {
