@@ -607,6 +607,8 @@ export class AnonifyNode {
       logger: this.logger,
       catchUp: () => this.runSync(true),
       followHead: () => this.runSync(true, undefined, true),
+      confirmations: this.options.confirmations ?? 0,
+      waitConfirmed: (what, block, done) => this.waitConfirmed(what, block, done),
       evidence: this.need(this.evidenceValue),
       groupPolicy: (own: EvidenceResult) => this.groupPolicy(own),
     };
@@ -619,43 +621,12 @@ export class AnonifyNode {
     return genesisPolicy(verifier, own);
   }
 
-  /**
-   * After posting a join, syncs until the join handshake made the enclave a member. With confirmations the join
-   * applies only once it is that many blocks deep: progress lines meanwhile (every few seconds and whenever the depth
-   * changes), saying so when no new block comes (an automine chain without other traffic never mines one).
-   */
+  /** After posting a join, syncs until the join handshake made the enclave a member (see waitConfirmed). */
   private async waitForMembership(posted: JoinPosted | undefined): Promise<void> {
-    const confirmations = this.options.confirmations ?? 0;
-    const progressEvery = this.options.joinWait?.progressIntervalMs ?? JOIN_PROGRESS_INTERVAL_MS;
-    const noBlockAfter = this.options.joinWait?.noBlockWarnMs ?? NO_BLOCK_WARN_MS;
-    let deadline = Date.now() + JOIN_APPLY_TIMEOUT_MS;
-    let head: number | undefined;
-    let headSince = Date.now();
-    let reported: { depth: number; at: number } | undefined;
-    while (!this.sync.isMember && !this.sync.removed) {
-      if (confirmations > 0) {
-        const now = Date.now();
-        const latest = await this.provider.getBlockNumber();
-        if (latest !== head) {
-          head = latest;
-          headSince = now;
-        }
-        // The join's block is known when this run posted it; after a restart, the newest block read stands in.
-        const joinBlock = posted?.block ?? this.sync.lastRead?.block ?? latest;
-        const depth = Math.max(0, Math.min(latest - joinBlock, confirmations));
-        if (depth < confirmations) deadline = now + JOIN_APPLY_TIMEOUT_MS; // the timeout runs once the join is final
-        if (depth < confirmations && (reported === undefined || reported.depth !== depth || now - reported.at >= progressEvery)) {
-          const what = posted === undefined ? "this enclave's join" : `join tx ${posted.hash}`;
-          const stalled = now - headSince >= noBlockAfter
-            ? `; no new block for ${Math.round((now - headSince) / 1000)}s: on an automine chain mine blocks or use --confirmations 0`
-            : "";
-          this.logger.info(`waiting for ${what} to be ${confirmations} blocks deep: ${depth}/${confirmations} (block ${latest})${stalled}`);
-          reported = { depth, at: now };
-        }
-      }
-      if (Date.now() > deadline) throw new NodeError("join_failed", "the join handshake was not applied in time", 503);
-      await sleep(Math.min(this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, JOIN_POLL_MS));
-      await this.runSync(true);
+    const what = posted === undefined ? "this enclave's join" : `join tx ${posted.hash}`;
+    const done = () => this.sync.isMember || this.sync.removed;
+    if (!(await this.waitConfirmed(what, posted?.block ?? this.sync.lastRead?.block, done, true))) {
+      throw new NodeError("join_failed", "the join handshake was not applied in time", 503);
     }
     const status = this.sync.mlsStatus.group;
     if (status?.member === true) {
@@ -663,6 +634,52 @@ export class AnonifyNode {
     } else {
       this.logger.warn("this enclave was removed from the group; the node follows the log without applying entries");
     }
+  }
+
+  /**
+   * Syncs until `done` (something this node posted, mined in `block`, is applied). With confirmations it applies
+   * only once that many blocks deep: progress lines meanwhile (every few seconds and whenever the depth changes),
+   * saying so when no new block comes (an automine chain without other traffic never mines one); the timeout runs
+   * only once the block is deep enough. Without confirmations: one sync step, unless `poll` (then up to the timeout).
+   * Returns whether `done` holds.
+   */
+  private async waitConfirmed(what: string, block: number | undefined, done: () => boolean, poll = false): Promise<boolean> {
+    const confirmations = this.options.confirmations ?? 0;
+    if (confirmations === 0 && !poll) {
+      await this.runSync(true);
+      return done();
+    }
+    const progressEvery = this.options.joinWait?.progressIntervalMs ?? JOIN_PROGRESS_INTERVAL_MS;
+    const noBlockAfter = this.options.joinWait?.noBlockWarnMs ?? NO_BLOCK_WARN_MS;
+    let deadline = Date.now() + JOIN_APPLY_TIMEOUT_MS;
+    let head: number | undefined;
+    let headSince = Date.now();
+    let reported: { depth: number; at: number } | undefined;
+    let from = block;
+    while (!done()) {
+      if (confirmations > 0) {
+        const now = Date.now();
+        const latest = await this.provider.getBlockNumber();
+        if (latest !== head) {
+          head = latest;
+          headSince = now;
+        }
+        from ??= latest; // not known: counted from the head when the wait began
+        const depth = Math.max(0, Math.min(latest - from, confirmations));
+        if (depth < confirmations) deadline = now + JOIN_APPLY_TIMEOUT_MS; // the timeout runs once the block is final
+        if (depth < confirmations && (reported === undefined || reported.depth !== depth || now - reported.at >= progressEvery)) {
+          const stalled = now - headSince >= noBlockAfter
+            ? `; no new block for ${Math.round((now - headSince) / 1000)}s: on an automine chain mine blocks or use --confirmations 0`
+            : "";
+          this.logger.info(`waiting for ${what} to be ${confirmations} blocks deep: ${depth}/${confirmations} (block ${latest})${stalled}`);
+          reported = { depth, at: now };
+        }
+      }
+      if (Date.now() > deadline) return false;
+      await sleep(Math.min(this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, JOIN_POLL_MS));
+      await this.runSync(true);
+    }
+    return true;
   }
 
   /**

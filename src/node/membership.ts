@@ -38,6 +38,13 @@ export interface MembershipContext {
    * be `confirmations` deep before it counts as a member.)
    */
   followHead: () => Promise<void>;
+  /** The node's confirmations (entries apply only that many blocks deep). */
+  confirmations: number;
+  /**
+   * Syncs until `done` holds for something this node posted in `block`: one sync step without confirmations; with
+   * them, until it is that many blocks deep and applied (progress lines meanwhile). Returns whether `done` holds.
+   */
+  waitConfirmed: (what: string, block: number | undefined, done: () => boolean) => Promise<boolean>;
   /** Where the sync takes members' evidence from; learns the certificate of the node's own attestation. */
   evidence: ChainEvidence;
   /** The measurement policy a group created by this node fixes (docs/treekem.md "Membership rule"). */
@@ -191,6 +198,12 @@ export async function postMemberCommit(ctx: MembershipContext, commit: MemberCom
   for (let attempt = 1; attempt <= MAX_HANDSHAKE_ATTEMPTS; attempt++) {
     await ctx.catchUp();
     if (!ctx.sync.isMember) throw new NodeError("not_member", "this node's enclave is not a member of the group", 409);
+    if (ctx.confirmations > 0) {
+      // A member applies handshakes only when final: build on the chain's epoch once its last handshake is.
+      const chainEpoch = (await ctx.group.currentEpoch()) as bigint;
+      const caughtUp = () => ctx.sync.epoch !== null && BigInt(ctx.sync.epoch) + 1n >= chainEpoch;
+      if (!caughtUp()) await ctx.waitConfirmed(`the handshake of chain epoch ${chainEpoch - 1n}`, undefined, caughtUp);
+    }
     const entry =
       commit.kind === "update"
         ? await ctx.enclave.call("mls_commit_update", { domain: ctx.domain })
@@ -200,9 +213,10 @@ export async function postMemberCommit(ctx: MembershipContext, commit: MemberCom
     const outcome = await ctx.sender.send(ctx.group, "postHandshake", [entry.chainEpoch, entry.handshake, entry.signature]);
     if (outcome.ok) {
       crashPoint("handshake:posted");
-      await ctx.catchUp();
+      const applied = () => ctx.sync.epoch !== null && BigInt(ctx.sync.epoch) >= BigInt(entry.chainEpoch);
+      await ctx.waitConfirmed(`${commit.kind} commit tx ${outcome.receipt.hash}`, outcome.receipt.blockNumber, applied);
       const epoch = ctx.sync.epoch;
-      if (epoch === null || epoch < entry.chainEpoch) {
+      if (epoch === null || !applied()) {
         throw new NodeError("state_unavailable", `the ${commit.kind} commit for epoch ${entry.chainEpoch} was posted but not applied`, 503);
       }
       ctx.logger.info(`${describeCommit(commit)} committed: epoch ${epoch}`);

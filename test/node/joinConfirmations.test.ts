@@ -81,4 +81,17 @@ describe("joins with confirmations", function () {
     const d = await startConfirmed(8);
     await joinsAfterTwoBlocks(d, 4);
   });
+
+  it("a member with confirmations 2 rotates its keys (the self-update a restart needs too): it waits for its commit to be 2 blocks deep", async function () {
+    // As found (the rehearsal's node restart): "the update commit for epoch n was posted but not applied".
+    const d = started[started.length - 1];
+    const logger = (d.options.logger as MemoryLogger);
+    const rotated = d.rotate();
+    await until(async () => (logger.lines.some((l) => /waiting for update commit tx 0x[0-9a-f]{64} to be 2 blocks deep: 0\/2/.test(l)) ? true : undefined));
+    await mine();
+    await mine();
+    const epoch = await rotated;
+    expect(d.sync.epoch).to.equal(Number(epoch));
+    expect(logger.lines.some((l) => l.includes(`key rotation committed: epoch ${epoch}`))).to.equal(true);
+  });
 });
