@@ -13,6 +13,7 @@ import { ensureEnclaveBuilt } from "../enclave/build";
 import { anonifyArtifacts } from "../package/artifacts";
 import { findDeploymentBlock } from "./chainReader";
 import { NodeError } from "./errors";
+import { crashPoint, NODE_CRASH_ENV } from "./crashPoints";
 
 export interface DeployOptions {
   /** MRENCLAVEs allowed to join; default (simulation): the configured enclave binary's. Required in sgx mode. */
@@ -134,6 +135,16 @@ export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: Dep
   const replaced = await refuseToOverwrite(hre, dataDir, chainId, options.force === true);
   const module = buildAnonifyModule(moduleConfig);
   const deploymentId = options.deploymentId ?? (hre.network.name === "hardhat" ? undefined : defaultDeploymentId(hre, dataDir, chainId, module));
+  if ((process.env[NODE_CRASH_ENV] ?? "").startsWith("deploy:")) {
+    // Crash tests (docs/testnet.md "An interrupted deploy"): SIGKILL when Ignition estimates the gas of the n-th
+    // transaction, before it prepares (journals) and sends it: the journal ends with the futures before it.
+    const provider = hre.network.provider;
+    const request = provider.request.bind(provider);
+    provider.request = async (args) => {
+      if (args.method === "eth_estimateGas") crashPoint("deploy:send");
+      return request(args);
+    };
+  }
   const deployed = await hre.ignition.deploy(module, {
     parameters: { [anonifyModuleId(config.iasRootCa)]: parameters },
     deploymentId,
