@@ -28,6 +28,16 @@ const config: HardhatUserConfig = {
       hardfork: "osaka",
       allowUnlimitedContractSize: false,
     },
+    // A testnet (docs/testnet.md): the RPC URL from the environment, no key in this file (tasks take --key-env).
+    sepolia: {
+      url: process.env.SEPOLIA_RPC_URL ?? "",
+      chainId: 11155111,
+      accounts: [],
+      anonify: { confirmations: 2 },
+    },
+  },
+  etherscan: {
+    apiKey: { sepolia: process.env.ETHERSCAN_API_KEY ?? "" },
   },
   paths: {
     ignition: "deploy",

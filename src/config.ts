@@ -37,7 +37,18 @@ export interface AnonifyUserConfig {
   };
   /** Where TEE nodes keep sealed state. Default: "<root>/.anonify". */
   dataDir?: string;
+  /** Blocks an entry must be buried under before a node applies it (anonify:node --confirmations). Default: 0. */
+  confirmations?: number;
 }
+
+/**
+ * Per-network settings, `networks.<name>.anonify` in hardhat.config.ts: merged over the top-level `anonify` section
+ * when that network is selected (`--network <name>`). The enclave build and the data dir are the project's.
+ */
+export type AnonifyNetworkUserConfig = Pick<AnonifyUserConfig, "mode" | "iasRootCa" | "ias" | "policy" | "confirmations">;
+
+/** The fields a network's `anonify` section may set. */
+const NETWORK_FIELDS = ["mode", "iasRootCa", "ias", "policy", "confirmations"] as const;
 
 export interface AnonifyConfig {
   mode: EnclaveMode;
@@ -46,6 +57,7 @@ export interface AnonifyConfig {
   policy: Required<AnonifyAttestationPolicyUserConfig>;
   enclave: { sourceDir: string; buildDir: string; binary: string };
   dataDir: string;
+  confirmations: number;
 }
 
 /** Default maximum report age in sgx mode (audit F-4): a day. */
@@ -68,12 +80,14 @@ export const KNOWN_QUOTE_STATUSES = [
   "CONFIGURATION_AND_SW_HARDENING_NEEDED",
 ] as const;
 
-function fail(field: string, problem: string): never {
-  throw new AnonifyPluginError(`Invalid config: anonify.${field} ${problem}`);
-}
-
-/** Fills defaults and rejects anything a node could not run with; called from `extendConfig`. */
-export function resolveAnonifyConfig(user: AnonifyUserConfig | undefined, root: string): AnonifyConfig {
+/**
+ * Fills defaults and rejects anything a node could not run with; called from `extendConfig`. `section` names the
+ * config section in errors (`networks.<name>.anonify` for a network's merged settings).
+ */
+export function resolveAnonifyConfig(user: AnonifyUserConfig | undefined, root: string, section = "anonify"): AnonifyConfig {
+  const fail = (field: string, problem: string): never => {
+    throw new AnonifyPluginError(`Invalid config: ${section}${field === "" ? "" : `.${field}`} ${problem}`);
+  };
   const u = user ?? {};
   if (typeof u !== "object" || Array.isArray(u)) fail("", "must be an object");
 
@@ -120,6 +134,10 @@ export function resolveAnonifyConfig(user: AnonifyUserConfig | undefined, root: 
   const defaultBuildDir = isPackageCheckout(root) ? path.join(sourceDir, "build") : path.join(root, ".anonify", "enclave-build");
   const buildDir = path.resolve(root, u.enclave?.buildDir ?? defaultBuildDir);
   const dataDir = path.resolve(root, u.dataDir ?? ".anonify");
+  const confirmations = u.confirmations ?? 0;
+  if (!Number.isSafeInteger(confirmations) || confirmations < 0 || confirmations > 1000) {
+    fail("confirmations", `must be a number of blocks in 0..1000, got ${JSON.stringify(confirmations)}`);
+  }
 
   return {
     mode,
@@ -128,9 +146,60 @@ export function resolveAnonifyConfig(user: AnonifyUserConfig | undefined, root: 
     policy: { allowedStatuses: [...allowedStatuses], allowDebug, maxReportAgeSeconds },
     enclave: { sourceDir, buildDir, binary: path.join(buildDir, "anonify-enclave") },
     dataDir,
+    confirmations,
   };
+}
+
+/**
+ * A network's settings merged over the top-level section (`ias` and `policy` field by field), validated as a whole;
+ * errors name `networks.<name>.anonify`. A field a network may not set is refused.
+ */
+export function resolveNetworkAnonifyConfig(
+  top: AnonifyUserConfig | undefined,
+  network: AnonifyNetworkUserConfig | undefined,
+  root: string,
+  name: string,
+): AnonifyConfig {
+  const section = `networks.${name}.anonify`;
+  if (network === undefined) return resolveAnonifyConfig(top, root);
+  if (typeof network !== "object" || network === null || Array.isArray(network)) {
+    throw new AnonifyPluginError(`Invalid config: ${section} must be an object`);
+  }
+  for (const key of Object.keys(network)) {
+    if (!(NETWORK_FIELDS as readonly string[]).includes(key)) {
+      throw new AnonifyPluginError(
+        `Invalid config: ${section}.${key} cannot be set per network (a network may set ${NETWORK_FIELDS.join(", ")}; the rest goes in the top-level anonify section)`,
+      );
+    }
+  }
+  const base = top ?? {};
+  const merged: AnonifyUserConfig = { ...base };
+  for (const key of NETWORK_FIELDS) {
+    const value = network[key];
+    if (value === undefined) continue;
+    if ((key === "ias" || key === "policy") && typeof value === "object" && value !== null && !Array.isArray(value)) {
+      (merged as Record<string, unknown>)[key] = { ...((base[key] as object | undefined) ?? {}), ...value };
+    } else {
+      (merged as Record<string, unknown>)[key] = value;
+    }
+  }
+  // The mode decides the CA's default: a network that switches to sgx does not inherit a simulation CA by default.
+  if (network.mode !== undefined && network.iasRootCa === undefined && base.iasRootCa !== undefined && network.mode !== base.mode) delete merged.iasRootCa;
+  return resolveAnonifyConfig(merged, root, section);
 }
 
 export function extendAnonifyConfig(config: HardhatConfig, userConfig: Readonly<HardhatUserConfig>): void {
   config.anonify = resolveAnonifyConfig(userConfig.anonify, config.paths.root);
+  // Every network's settings are resolved (and checked) at load; the selected network's replace config.anonify
+  // when the environment is created (src/index.ts).
+  for (const [name, network] of Object.entries(userConfig.networks ?? {})) {
+    const own = (network as { anonify?: AnonifyNetworkUserConfig } | undefined)?.anonify;
+    if (own === undefined || config.networks[name] === undefined) continue;
+    config.networks[name].anonify = resolveNetworkAnonifyConfig(userConfig.anonify, own, config.paths.root, name);
+  }
+}
+
+/** The settings of the selected network: its own `anonify` section merged over the top level, else the top level. */
+export function selectNetworkAnonifyConfig(config: HardhatConfig, networkName: string): AnonifyConfig {
+  return config.networks[networkName]?.anonify ?? config.anonify;
 }

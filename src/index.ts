@@ -5,13 +5,15 @@ import { extendConfig, extendEnvironment } from "hardhat/config";
 import { lazyObject } from "hardhat/plugins";
 import "./type-extensions";
 import "./solc";
-import { extendAnonifyConfig } from "./config";
+import { extendAnonifyConfig, selectNetworkAnonifyConfig } from "./config";
 import { AnonifyRuntime } from "./runtime";
 import "../tasks";
 
 extendConfig(extendAnonifyConfig);
 
 extendEnvironment((hre) => {
+  // The selected network's `networks.<name>.anonify` settings (merged over the top level) are the ones in force.
+  hre.config.anonify = selectNetworkAnonifyConfig(hre.config, hre.network.name);
   hre.anonify = lazyObject(() => new AnonifyRuntime(hre));
 });
 

@@ -18,6 +18,7 @@ export interface DeployTaskArgs {
   dataDir?: string;
   deploymentId?: string;
   force?: boolean;
+  keyEnv?: string;
 }
 
 function define(t: ConfigurableTaskDefinition): void {
@@ -29,9 +30,14 @@ function define(t: ConfigurableTaskDefinition): void {
     .addOptionalParam("adminDelay", "Two-step admin transfer delay in seconds", undefined, types.int)
     .addOptionalParam("dataDir", "Where deployment-<chainId>.json is written (default: anonify.dataDir)")
     .addOptionalParam("deploymentId", "Ignition deployment id (journal name on persistent networks)")
+    .addOptionalParam("keyEnv", "Environment variable holding the deployer's private key (instead of the network's accounts; never a key in a file)")
     .addFlag("force", "Replace this data dir's record of a group that still exists (the old record is kept beside it)")
     .setAction(pluginErrors(async (args: DeployTaskArgs, hre) => {
       const { deployAnonify, deploymentFile } = await import("../src/node/deployment");
+      if (args.keyEnv !== undefined) {
+        const { useKeyFromEnvForNetwork } = await import("./signer");
+        await useKeyFromEnvForNetwork(hre, args.keyEnv);
+      }
       const record = await deployAnonify(hre, {
         mrenclaves: args.mrenclave?.split(",").map((m) => m.trim()).filter((m) => m.length > 0),
         governor: args.governor,
@@ -59,7 +65,17 @@ function define(t: ConfigurableTaskDefinition): void {
         console.log(`                moves in two steps: ${record.pendingVerifierAdmin} calls acceptDefaultAdminTransfer() on`);
         console.log(`                ${record.verifier} after the admin delay`);
       }
-      console.log(`  written to    ${deploymentFile(args.dataDir ?? hre.config.anonify.dataDir, record.chainId)}`);
+      const dataDir = args.dataDir ?? hre.config.anonify.dataDir;
+      console.log(`  written to    ${deploymentFile(dataDir, record.chainId)}`);
+      if (record.deploymentId !== undefined) {
+        console.log(`  deployment id ${record.deploymentId}  (Ignition journal; an interrupted deploy resumes when the same command runs again)`);
+      }
+      if (hre.network.name !== "hardhat" && hre.network.name !== "localhost") {
+        const { verifyCommands } = await import("../src/node/deployment");
+        const { commands } = verifyCommands(record, dataDir);
+        console.log("  verify        on the network's explorer (hardhat-verify; an `etherscan` section in hardhat.config.ts):");
+        for (const command of commands) console.log(`                ${command}`);
+      }
       if (hre.network.name === "hardhat") {
         // The commonest first mistake: the contracts vanish with this process, and every later task finds nothing.
         console.log("  note          deployed on Hardhat's in-process chain, which ends with this command: for nodes and");

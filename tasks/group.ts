@@ -26,7 +26,11 @@ export interface GroupTaskArgs {
   node: string;
   token?: string;
   account: number;
+  /** Environment variable holding the paying account's private key (instead of --account). */
+  keyEnv?: string;
 }
+
+const KEY_ENV_HELP = "Environment variable holding the paying account's private key (instead of --account; never a key in a file)";
 
 export interface RemoveTaskArgs extends GroupTaskArgs {
   leaf?: number;
@@ -48,7 +52,9 @@ async function onNode<T>(
   const { createNode } = await import("../src/node/fromHre");
   const running = await resolveRunningNode(args.node, args.token);
   if (running !== undefined) return viaHttp(running);
-  const node = await createNode(hre, { dataDir: args.node, account: args.account, port: false });
+  const { taskSigner } = await import("./signer");
+  const account = args.keyEnv !== undefined ? await taskSigner(hre, args) : args.account;
+  const node = await createNode(hre, { dataDir: args.node, account, port: false });
   await node.start();
   try {
     return await inProcess(node);
@@ -61,6 +67,7 @@ function defineRotate(t: ConfigurableTaskDefinition): void {
   t.addParam("node", "The node: its HTTP URL (with --token) or its data dir")
     .addOptionalParam("token", "Operator token (<dataDir>/admin.token) when --node is a URL")
     .addParam("account", "Network account paying when the node is started for this action", 0, types.int)
+    .addOptionalParam("keyEnv", KEY_ENV_HELP)
     .setAction(pluginErrors(async (args: GroupTaskArgs, hre) => {
       const { callAdmin } = await import("../src/node/operator");
       const epoch = await onNode(
@@ -80,6 +87,7 @@ function defineRemove(t: ConfigurableTaskDefinition): void {
     .addOptionalParam("leaf", "Leaf index of the member to remove", undefined, types.int)
     .addOptionalParam("enclave", "Enclave address of the member to remove")
     .addParam("account", "Network account: pays when the node is started here, and revokes if it holds GOVERNOR_ROLE", 0, types.int)
+    .addOptionalParam("keyEnv", KEY_ENV_HELP)
     .addFlag("noRevoke", "Skip the governance revocation even when the account holds GOVERNOR_ROLE")
     .setAction(pluginErrors(async (args: RemoveTaskArgs & { noRevoke: boolean }, hre) => {
       const { callAdmin } = await import("../src/node/operator");
@@ -108,7 +116,8 @@ function defineRemove(t: ConfigurableTaskDefinition): void {
       console.log(`leaf ${removed.leaf}${removed.enclave ? ` (enclave ${removed.enclave})` : ""} removed by the commit of epoch ${removed.epoch}`);
 
       let revoked: string | undefined;
-      const signer = (await hre.ethers.getSigners())[args.account];
+      const { taskSigner } = await import("./signer");
+      const signer = await taskSigner(hre, args);
       const group = groupContract(groupAddress, signer);
       const isGovernor = (await group.hasRole(await group.GOVERNOR_ROLE(), await signer.getAddress())) as boolean;
       if (removed.enclave === undefined) {
@@ -133,6 +142,7 @@ function definePolicyChange(t: ConfigurableTaskDefinition): void {
     .addParam("policy", "JSON file with the new policy (mls_create_group's `policy` format)")
     .addParam("approvals", "Comma-separated governance signatures of policyChangeTypedData(domain, mlsEpoch, policy)")
     .addParam("account", "Network account paying when the node is started for this action", 0, types.int)
+    .addOptionalParam("keyEnv", KEY_ENV_HELP)
     .setAction(pluginErrors(async (args: PolicyChangeTaskArgs, hre) => {
       const fs = await import("node:fs");
       const { callAdmin } = await import("../src/node/operator");

@@ -23,8 +23,9 @@ export interface NodeTaskArgs {
   port: number;
   host: string;
   group?: string;
-  confirmations: number;
+  confirmations?: number;
   account: number;
+  keyEnv?: string;
   checkpointInterval?: number;
   issuedAtWindow?: number;
   maxBatchSize?: number;
@@ -40,8 +41,9 @@ function define(t: ConfigurableTaskDefinition): void {
     .addParam("port", "HTTP API port (0 = any free port)", 0, types.int)
     .addParam("host", "HTTP API address", "127.0.0.1")
     .addOptionalParam("group", "AnonifyGroup address (default: from deployment-<chainId>.json)")
-    .addParam("confirmations", "Blocks to wait before applying log entries", 0, types.int)
+    .addOptionalParam("confirmations", "Blocks to wait before applying log entries (default anonify.confirmations of the network, else 0)", undefined, types.int)
     .addParam("account", "Index of the network account that pays for the node's transactions", 0, types.int)
+    .addOptionalParam("keyEnv", "Environment variable holding the paying account's private key (instead of --account; never a key in a file)")
     .addOptionalParam("checkpointInterval", "Applied entries between checkpoints (0 = off)", undefined, types.int)
     .addOptionalParam("issuedAtWindow", "Seconds a read's issuedAt may lie before the newest applied block time (60..3600, default 600)", undefined, types.int)
     .addOptionalParam("maxBatchSize", "Largest ciphertext batch posted at once (1..128)", undefined, types.int)
@@ -55,6 +57,7 @@ function define(t: ConfigurableTaskDefinition): void {
         throw new AnonifyPluginError("--poll-only and --sync-on-new-blocks contradict each other: give one of them (syncing on new blocks is the default)");
       }
       const { createNode } = await import("../src/node/fromHre");
+      const { taskSigner } = await import("./signer");
       const { ensureEnclaveBuilt } = await import("../src/enclave/build");
       await ensureEnclaveBuilt({ ...hre.config.anonify, mode: (args.mode as "simulation" | "sgx" | undefined) ?? hre.config.anonify.mode });
       const node = await createNode(hre, {
@@ -64,7 +67,7 @@ function define(t: ConfigurableTaskDefinition): void {
         host: args.host,
         group: args.group,
         confirmations: args.confirmations,
-        account: args.account,
+        account: args.keyEnv !== undefined ? await taskSigner(hre, args) : args.account,
         checkpointInterval: args.checkpointInterval,
         issuedAtWindow: args.issuedAtWindow,
         maxBatchSize: args.maxBatchSize,

@@ -1,10 +1,11 @@
 import { scope, task } from "hardhat/config";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
-import { Wallet, getAddress, isAddress, type Signer } from "ethers";
+import { getAddress, isAddress, type Signer } from "ethers";
 import { AnonifyClient, type AnonifyClientOptions, type CommandOutcome, type CommandSettlement, type FreshRead, type TokenCommand } from "../src/client";
 import { resolveGroupForTask } from "../src/client/deployment";
 import { AnonifyPluginError } from "../src/errors";
 import { REPEATABLE_STRING, repeatedValues } from "./repeatable";
+import { taskSigner } from "./signer";
 
 /** Environment variable the tasks read the node URL from when --node is absent. */
 export const NODE_URL_ENV = "ANONIFY_NODE_URL";
@@ -35,22 +36,8 @@ export interface TokenTaskResult {
 }
 
 /** The user's signer: `--key-env VAR` (a private key in that variable) or `--account N` (a Hardhat account, default 0). */
-async function userSigner(hre: HardhatRuntimeEnvironment, args: CommonArgs): Promise<Signer> {
-  if (args.keyEnv !== undefined) {
-    const key = process.env[args.keyEnv];
-    if (key === undefined || key === "") throw new AnonifyPluginError(`--key-env ${args.keyEnv}: the environment variable is not set`);
-    try {
-      return new Wallet(key.trim(), hre.ethers.provider);
-    } catch {
-      throw new AnonifyPluginError(`--key-env ${args.keyEnv}: the variable does not hold a secp256k1 private key (32 bytes hex)`);
-    }
-  }
-  const signers = await hre.ethers.getSigners();
-  const index = args.account ?? "0";
-  if (!/^[0-9]+$/.test(index) || Number(index) >= signers.length) {
-    throw new AnonifyPluginError(`--account must be an account index 0..${signers.length - 1} of this network (or use --key-env), got ${index}`);
-  }
-  return signers[Number(index)];
+function userSigner(hre: HardhatRuntimeEnvironment, args: CommonArgs): Promise<Signer> {
+  return taskSigner(hre, args);
 }
 
 /** An address, or the index of one of the network's accounts. */

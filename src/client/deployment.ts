@@ -62,6 +62,8 @@ export async function resolveGroupForTask(
     }
     record = fromFile;
   }
-  if ((await provider.getCode(record.group)) === "0x") throw new Error(`no contract at ${record.group} on chain ${chainId}`);
+  if ((await provider.getCode(record.group)) === "0x") {
+    throw new Error(`no contract at ${record.group} on chain ${chainId}` + (chainId === IN_PROCESS_CHAIN_ID ? IN_PROCESS_HINT : ""));
+  }
   return record;
 }

@@ -21,7 +21,7 @@ import { healthReport, ProgressTracker, resolveHealthOptions, SyncErrorTracker, 
 import { groupContract } from "./groupContract";
 import { NodeHttpApi } from "./httpApi";
 import { consoleLogger, type NodeLogger } from "./logger";
-import { ensureJoined, postMemberCommit, selfUpdateIfRequired, type MembershipContext } from "./membership";
+import { ensureJoined, postMemberCommit, selfUpdateIfRequired, type JoinPosted, type MembershipContext } from "./membership";
 import { ChainEvidence, genesisPolicy, IAS_VERIFIER_ABI } from "./evidence";
 import { callState, hasStateMethod, hasStateRuntime } from "./stateMethods";
 import { DEFAULT_KEEP_BLOCKS, RestorePoints, type RestorePoint } from "./restorePoints";
@@ -49,6 +49,10 @@ export { ADMIN_TOKEN_FILE, ENCLAVE_SUBDIR, NODE_METADATA_FILE, NODE_URL_FILE } f
 /** How long start() waits for its own join handshake to be applied. */
 const JOIN_APPLY_TIMEOUT_MS = 60_000;
 const JOIN_POLL_MS = 100;
+/** With confirmations: how often the wait for the node's own join reports (and the depth changing reports). */
+const JOIN_PROGRESS_INTERVAL_MS = 10_000;
+/** With confirmations: no new block for this long and the join's progress line says the chain is not mining. */
+const NO_BLOCK_WARN_MS = 30_000;
 
 /** How long start() waits for this node's own transactions still pending from before a restart. */
 const PENDING_TX_WAIT_MS = 120_000;
@@ -623,6 +627,9 @@ export class AnonifyNode {
       attester: this.options.attester ?? new SimulationAttester(async () => new Date(((await this.provider.getBlock("latest"))!.timestamp) * 1000)),
       logger: this.logger,
       catchUp: () => this.runSync(true),
+      followHead: () => this.runSync(true, undefined, true),
+      confirmations: this.options.confirmations ?? 0,
+      waitConfirmed: (what, block, done) => this.waitConfirmed(what, block, done),
       evidence: this.need(this.evidenceValue),
       groupPolicy: (own: EvidenceResult) => this.groupPolicy(own),
     };
@@ -635,31 +642,77 @@ export class AnonifyNode {
     return genesisPolicy(verifier, own);
   }
 
-  /** After posting a join, syncs until the join handshake made the enclave a member. */
-  private async waitForMembership(posted: boolean): Promise<void> {
-    const deadline = Date.now() + JOIN_APPLY_TIMEOUT_MS;
-    while (!this.sync.isMember && !this.sync.removed) {
-      if (Date.now() > deadline) throw new NodeError("join_failed", "the join handshake was not applied in time", 503);
-      await sleep(Math.min(this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, JOIN_POLL_MS));
-      await this.runSync(true);
+  /** After posting a join, syncs until the join handshake made the enclave a member (see waitConfirmed). */
+  private async waitForMembership(posted: JoinPosted | undefined): Promise<void> {
+    const what = posted === undefined ? "this enclave's join" : `join tx ${posted.hash}`;
+    const done = () => this.sync.isMember || this.sync.removed;
+    if (!(await this.waitConfirmed(what, posted?.block ?? this.sync.lastRead?.block, done, true))) {
+      throw new NodeError("join_failed", "the join handshake was not applied in time", 503);
     }
     const status = this.sync.mlsStatus.group;
     if (status?.member === true) {
-      this.logger.info(`${posted ? "joined" : "member of"} group at epoch ${status.epoch} as leaf ${status.leaf} (${status.memberCount} members)`);
+      this.logger.info(`${posted !== undefined ? "joined" : "member of"} group at epoch ${status.epoch} as leaf ${status.leaf} (${status.memberCount} members)`);
     } else {
       this.logger.warn("this enclave was removed from the group; the node follows the log without applying entries");
     }
   }
 
   /**
-   * One sync step, serialised; `latest` reads to the head (join and commits), else to the confirmed head.
+   * Syncs until `done` (something this node posted, mined in `block`, is applied). With confirmations it applies
+   * only once that many blocks deep: progress lines meanwhile (every few seconds and whenever the depth changes),
+   * saying so when no new block comes (an automine chain without other traffic never mines one); the timeout runs
+   * only once the block is deep enough. Without confirmations: one sync step, unless `poll` (then up to the timeout).
+   * Returns whether `done` holds.
+   */
+  private async waitConfirmed(what: string, block: number | undefined, done: () => boolean, poll = false): Promise<boolean> {
+    const confirmations = this.options.confirmations ?? 0;
+    if (confirmations === 0 && !poll) {
+      await this.runSync(true);
+      return done();
+    }
+    const progressEvery = this.options.joinWait?.progressIntervalMs ?? JOIN_PROGRESS_INTERVAL_MS;
+    const noBlockAfter = this.options.joinWait?.noBlockWarnMs ?? NO_BLOCK_WARN_MS;
+    let deadline = Date.now() + JOIN_APPLY_TIMEOUT_MS;
+    let head: number | undefined;
+    let headSince = Date.now();
+    let reported: { depth: number; at: number } | undefined;
+    let from = block;
+    while (!done()) {
+      if (confirmations > 0) {
+        const now = Date.now();
+        const latest = await this.provider.getBlockNumber();
+        if (latest !== head) {
+          head = latest;
+          headSince = now;
+        }
+        from ??= latest; // not known: counted from the head when the wait began
+        const depth = Math.max(0, Math.min(latest - from, confirmations));
+        if (depth < confirmations) deadline = now + JOIN_APPLY_TIMEOUT_MS; // the timeout runs once the block is final
+        if (depth < confirmations && (reported === undefined || reported.depth !== depth || now - reported.at >= progressEvery)) {
+          const stalled = now - headSince >= noBlockAfter
+            ? `; no new block for ${Math.round((now - headSince) / 1000)}s: on an automine chain mine blocks or use --confirmations 0`
+            : "";
+          this.logger.info(`waiting for ${what} to be ${confirmations} blocks deep: ${depth}/${confirmations} (block ${latest})${stalled}`);
+          reported = { depth, at: now };
+        }
+      }
+      if (Date.now() > deadline) return false;
+      await sleep(Math.min(this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, JOIN_POLL_MS));
+      await this.runSync(true);
+    }
+    return true;
+  }
+
+  /**
+   * One sync step, serialised; `latest` reads to the head (join and commits), else to the confirmed head; either way
+   * no further than head - confirmations unless `unconfirmed` (the join: src/node/membership.ts followHead).
    * `onStart` runs when the step begins (after the steps queued before it).
    */
-  private runSync(latest: boolean, onStart?: () => void): Promise<void> {
+  private runSync(latest: boolean, onStart?: () => void, unconfirmed = false): Promise<void> {
     const run = this.syncChain.then(async () => {
       onStart?.();
       const upTo = latest ? await this.provider.getBlockNumber() : undefined;
-      if ((await this.sync.step(upTo === undefined ? undefined : upTo)) > 0) this.takeRestorePoint();
+      if ((await this.sync.step(upTo === undefined ? undefined : upTo, unconfirmed)) > 0) this.takeRestorePoint();
       this.kickSnapshot();
     });
     this.syncChain = run.catch(() => undefined);

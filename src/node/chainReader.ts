@@ -82,10 +82,14 @@ export class ChainReader {
     return this.nextBlock;
   }
 
-  /** Every new entry up to the confirmed head (`upTo` caps it), in chain order; ChainReorgError after a reorg. */
-  async poll(upTo?: number): Promise<GroupLogEntry[]> {
+  /**
+   * Every new entry up to the confirmed head (`upTo` caps it), in chain order; ChainReorgError after a reorg.
+   * `unconfirmed` reads to the head itself: a joining node must build on the chain's current epoch, handshakes less
+   * than `confirmations` deep included (the blocks read are remembered and checked like any others).
+   */
+  async poll(upTo?: number, unconfirmed = false): Promise<GroupLogEntry[]> {
     await this.checkCanonical();
-    let toBlock = await this.confirmedHead();
+    let toBlock = unconfirmed ? await this.provider.getBlockNumber() : await this.confirmedHead();
     if (upTo !== undefined) toBlock = Math.min(toBlock, upTo);
     const entries: GroupLogEntry[] = [];
     while (this.nextBlock <= toBlock) {

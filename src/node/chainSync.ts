@@ -98,9 +98,9 @@ export class ChainSync extends EventEmitter<ChainSyncEvents> {
     return this.pending.length;
   }
 
-  /** Reads new entries (up to `upTo` or the confirmed head) and applies everything in order. */
-  async step(upTo?: number): Promise<number> {
-    this.pending.push(...(await this.reader.poll(upTo)));
+  /** Reads new entries (up to `upTo` or the confirmed head; `unconfirmed`: the head) and applies everything in order. */
+  async step(upTo?: number, unconfirmed = false): Promise<number> {
+    this.pending.push(...(await this.reader.poll(upTo, unconfirmed)));
     let done = 0;
     while (this.pending.length > 0) {
       await this.applyEntry(this.pending[0]);

@@ -13,6 +13,8 @@ export const NODE_CRASH_POINTS = [
   "command:applied",
   /** A member commit (rotation/removal) is mined, before the node applied it. */
   "handshake:posted",
+  /** anonify:deploy is about to prepare a transaction (its gas estimate; the Ignition journal holds the futures before it). */
+  "deploy:send",
 ] as const;
 export type NodeCrashPoint = (typeof NODE_CRASH_POINTS)[number];
 

@@ -5,13 +5,15 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { getAddress, isAddress, isHexString } from "ethers";
-import { anonifyModuleId, buildAnonifyModule, MAX_OPEN_JOINS_PER_BLOCK } from "../../deploy/modules/anonifyModule";
+import { getAddress, hexlify, isAddress, isHexString } from "ethers";
+import { anonifyModuleId, buildAnonifyModule, DEFAULT_ADMIN_TRANSFER_DELAY_SECONDS, MAX_OPEN_JOINS_PER_BLOCK } from "../../deploy/modules/anonifyModule";
+import { caDerOf } from "../attestation/roots";
 import { EnclaveProcess } from "../enclave/EnclaveProcess";
 import { ensureEnclaveBuilt } from "../enclave/build";
 import { anonifyArtifacts } from "../package/artifacts";
 import { findDeploymentBlock } from "./chainReader";
 import { NodeError } from "./errors";
+import { crashPoint, NODE_CRASH_ENV } from "./crashPoints";
 
 export interface DeployOptions {
   /** MRENCLAVEs allowed to join; default (simulation): the configured enclave binary's. Required in sgx mode. */
@@ -37,8 +39,10 @@ export interface DeployOptions {
   dataDir?: string;
   /**
    * Ignition deployment id: networks other than the in-process one keep a journal under
-   * `deploy/deployments/<id>`. Default: a new id per deployment (`anonify-<chainId>-<unix ms>`), so a restarted
-   * local chain never meets the journal of a previous one.
+   * `<ignition>/deployments/<id>`. Default: `anonify-<chainId>`, or `anonify-<chainId>-<n>` (n = 2, 3, …) when a
+   * deployment of that id completed already (named by a deployment record of the data dir, or a journal whose every
+   * future completed): the same command after an interrupted deploy resumes its journal; `--force` (a new group
+   * beside a live one) and a reset chain take the next id. Recorded in the deployment record.
    */
   deploymentId?: string;
   /**
@@ -67,6 +71,10 @@ export interface DeploymentRecord {
   operators: string[];
   /** Per-block join limit of open admission; 0 = closed (only operators join). */
   openAdmissionMaxJoinsPerBlock: number;
+  /** The Ignition deployment id (its journal: `<ignition>/deployments/<id>`); absent on the in-process network. */
+  deploymentId?: string;
+  /** Constructor arguments of the two contracts as deployed (explorer verification: `npx hardhat verify`). */
+  constructorArgs?: { verifier: unknown[]; group: unknown[] };
 }
 
 export function deploymentFile(dataDir: string, chainId: bigint | string): string {
@@ -125,8 +133,19 @@ export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: Dep
   const { chainId } = await hre.ethers.provider.getNetwork();
   const dataDir = options.dataDir ?? config.dataDir;
   const replaced = await refuseToOverwrite(hre, dataDir, chainId, options.force === true);
-  const deploymentId = options.deploymentId ?? (hre.network.name === "hardhat" ? undefined : `anonify-${chainId}-${Date.now()}`);
-  const deployed = await hre.ignition.deploy(buildAnonifyModule(moduleConfig), {
+  const module = buildAnonifyModule(moduleConfig);
+  const deploymentId = options.deploymentId ?? (hre.network.name === "hardhat" ? undefined : defaultDeploymentId(hre, dataDir, chainId, module));
+  if ((process.env[NODE_CRASH_ENV] ?? "").startsWith("deploy:")) {
+    // Crash tests (docs/testnet.md "An interrupted deploy"): SIGKILL when Ignition estimates the gas of the n-th
+    // transaction, before it prepares (journals) and sends it: the journal ends with the futures before it.
+    const provider = hre.network.provider;
+    const request = provider.request.bind(provider);
+    provider.request = async (args) => {
+      if (args.method === "eth_estimateGas") crashPoint("deploy:send");
+      return request(args);
+    };
+  }
+  const deployed = await hre.ignition.deploy(module, {
     parameters: { [anonifyModuleId(config.iasRootCa)]: parameters },
     deploymentId,
   });
@@ -145,11 +164,100 @@ export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: Dep
     ...(handoverTo !== undefined ? { pendingVerifierAdmin: handoverTo } : {}),
     operators,
     openAdmissionMaxJoinsPerBlock: openAdmission,
+    ...(deploymentId !== undefined ? { deploymentId } : {}),
+  };
+  // As the module passes them (deploy/modules/anonifyModule.ts): what an explorer needs to verify the sources.
+  const delay = options.adminTransferDelay ?? DEFAULT_ADMIN_TRANSFER_DELAY_SECONDS;
+  record.constructorArgs = {
+    verifier: [hexlify(caDerOf(config.iasRootCa)), deployerAddress, delay],
+    group: [record.verifier, record.admin, delay, record.governor, operators, openAdmission],
   };
   fs.mkdirSync(dataDir, { recursive: true });
   if (replaced !== undefined) fs.renameSync(deploymentFile(dataDir, chainId), replaced);
   fs.writeFileSync(deploymentFile(dataDir, chainId), JSON.stringify(record, null, 2) + "\n");
   return record;
+}
+
+type IgnitionModuleLike = { futures: Set<{ id: string; type: string }>; submodules: Set<unknown> };
+
+/** The futures of an Ignition module and its submodules. */
+function moduleFutures(module: IgnitionModuleLike): Array<{ id: string; type: string }> {
+  const futures = [...module.futures];
+  for (const sub of module.submodules) futures.push(...moduleFutures(sub as IgnitionModuleLike));
+  return futures;
+}
+
+/** Whether the Ignition journal of `deploymentId` completed every future of `module` (a finished deployment). */
+export function ignitionJournalComplete(hre: HardhatRuntimeEnvironment, deploymentId: string, module: IgnitionModuleLike): boolean {
+  const journal = path.join(hre.config.paths.ignition, "deployments", deploymentId, "journal.jsonl");
+  if (!fs.existsSync(journal)) return false;
+  const completed = new Set<string>();
+  const initialised = new Set<string>();
+  for (const line of fs.readFileSync(journal, "utf8").split("\n")) {
+    if (line.trim() === "") continue;
+    let message: { type?: string; futureId?: string };
+    try {
+      message = JSON.parse(line) as typeof message;
+    } catch {
+      continue; // a line cut short by the interruption
+    }
+    if (message.futureId === undefined || message.type === undefined) continue;
+    if (message.type.endsWith("_EXECUTION_STATE_COMPLETE") || message.type === "STATIC_CALL_COMPLETE") completed.add(message.futureId);
+    if (message.type.endsWith("_EXECUTION_STATE_INITIALIZE")) initialised.add(message.futureId);
+  }
+  // Deployments, calls and sends complete; the other futures (contractAt, event reads, ...) are only initialised.
+  return moduleFutures(module).every((f) => (/DEPLOYMENT$|^CONTRACT_CALL$|^STATIC_CALL$|^SEND_DATA$/.test(f.type) ? completed.has(f.id) : initialised.has(f.id)));
+}
+
+/** Ids named by the data dir's deployment records of this chain (the current one and those --force replaced). */
+function recordedDeploymentIds(dataDir: string, chainId: bigint): Set<string> {
+  const ids = new Set<string>();
+  if (!fs.existsSync(dataDir)) return ids;
+  for (const name of fs.readdirSync(dataDir)) {
+    if (name !== `deployment-${chainId}.json` && !(name.startsWith(`deployment-${chainId}.replaced-`) && name.endsWith(".json"))) continue;
+    try {
+      const id = (JSON.parse(fs.readFileSync(path.join(dataDir, name), "utf8")) as { deploymentId?: unknown }).deploymentId;
+      if (typeof id === "string") ids.add(id);
+    } catch {
+      // readDeployment reports a broken current record; a broken old one names no id
+    }
+  }
+  return ids;
+}
+
+/**
+ * The default Ignition deployment id: `anonify-<chainId>`, else the first `anonify-<chainId>-<n>` (n = 2, 3, …)
+ * whose deployment has not completed. Deterministic, so re-running an interrupted deploy resumes its journal.
+ */
+export function defaultDeploymentId(
+  hre: HardhatRuntimeEnvironment,
+  dataDir: string,
+  chainId: bigint,
+  module: IgnitionModuleLike,
+): string {
+  const recorded = recordedDeploymentIds(dataDir, chainId);
+  for (let n = 1; ; n++) {
+    const id = n === 1 ? `anonify-${chainId}` : `anonify-${chainId}-${n}`;
+    if (!recorded.has(id) && !ignitionJournalComplete(hre, id, module)) return id;
+  }
+}
+
+/**
+ * The `npx hardhat verify` commands of a deployment (hardhat-verify, an `etherscan` section in the config): the
+ * verifier's constructor arguments inline, the group's (an array among them) in a file written beside the record.
+ */
+export function verifyCommands(record: DeploymentRecord, dataDir: string): { commands: string[]; argsFile?: string } {
+  if (record.constructorArgs === undefined) return { commands: [] };
+  const argsFile = path.join(dataDir, `verify-args-${record.chainId}-AnonifyGroup.js`);
+  fs.writeFileSync(argsFile, `// Constructor arguments of AnonifyGroup ${record.group} (anonify:deploy)\nmodule.exports = ${JSON.stringify(record.constructorArgs.group, null, 2)};\n`);
+  const verifierArgs = record.constructorArgs.verifier.map((a) => String(a));
+  return {
+    commands: [
+      `npx hardhat verify --network ${record.network} ${record.verifier} ${verifierArgs.join(" ")}`,
+      `npx hardhat verify --network ${record.network} --constructor-args ${argsFile} ${record.group}`,
+    ],
+    argsFile,
+  };
 }
 
 /**

@@ -25,6 +25,7 @@ export interface HreNodeOptions {
   host?: string;
   /** Group address; default from `deployment-<chainId>.json` in the node's data dir or `anonify.dataDir`. */
   group?: string;
+  /** Default `anonify.confirmations` (the selected network's). */
   confirmations?: number;
   /** Signer index of the network's accounts (default 0) or a signer. */
   account?: number | Signer;
@@ -93,7 +94,7 @@ export async function createNode(hre: HardhatRuntimeEnvironment, options: HreNod
     // The node's RPC must serve the chain the record was written for (a copied or hand-edited record does not).
     expectedChainId: fromRecord ? record.chainId : undefined,
     rpcName: `the chain RPC of network ${hre.network.name}${url !== undefined ? ` (${url})` : ""}`,
-    confirmations: options.confirmations,
+    confirmations: options.confirmations ?? config.confirmations,
     pollIntervalMs: options.pollIntervalMs,
     syncOnNewBlocks: options.syncOnNewBlocks,
     attester,

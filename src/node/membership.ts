@@ -32,6 +32,19 @@ export interface MembershipContext {
   logger: NodeLogger;
   /** Brings the sync up to the chain's latest block (handshakes included, no confirmations). */
   catchUp: () => Promise<void>;
+  /**
+   * Reads the log to the chain's head whatever the node's confirmations: a join must build on the chain's current
+   * epoch, also when the last handshake is less than `confirmations` deep. (The node then waits for its own join to
+   * be `confirmations` deep before it counts as a member.)
+   */
+  followHead: () => Promise<void>;
+  /** The node's confirmations (entries apply only that many blocks deep). */
+  confirmations: number;
+  /**
+   * Syncs until `done` holds for something this node posted in `block`: one sync step without confirmations; with
+   * them, until it is that many blocks deep and applied (progress lines meanwhile). Returns whether `done` holds.
+   */
+  waitConfirmed: (what: string, block: number | undefined, done: () => boolean) => Promise<boolean>;
   /** Where the sync takes members' evidence from; learns the certificate of the node's own attestation. */
   evidence: ChainEvidence;
   /** The measurement policy a group created by this node fixes (docs/treekem.md "Membership rule"). */
@@ -81,15 +94,21 @@ async function notOperatorError(ctx: MembershipContext, reason: string): Promise
   );
 }
 
+/** The join transaction a node posted: its hash and block. */
+export interface JoinPosted {
+  hash: string;
+  block: number;
+}
+
 /**
- * Joins the group unless the enclave is registered already; returns true when it posted a join. Afterwards the
- * caller keeps syncing until the join handshake is applied (`sync.isMember`).
+ * Joins the group unless the enclave is registered already; returns the join transaction when it posted one.
+ * Afterwards the caller keeps syncing until the join handshake is applied (`sync.isMember`).
  */
-export async function ensureJoined(ctx: MembershipContext): Promise<boolean> {
+export async function ensureJoined(ctx: MembershipContext): Promise<JoinPosted | undefined> {
   const address = ctx.identity.address;
   const status = await onchainStatus(ctx.group, address);
   if (status === ENCLAVE_STATUS.Revoked) throw new NodeError("enclave_revoked", `enclave ${address} was revoked from the group; start a new data dir`, 409);
-  if (status === ENCLAVE_STATUS.Active) return false;
+  if (status === ENCLAVE_STATUS.Active) return undefined;
 
   await checkAdmission(ctx);
   // Before attesting and posting: an account that cannot pay for the join is refused now (account_unfunded).
@@ -106,7 +125,7 @@ export async function ensureJoined(ctx: MembershipContext): Promise<boolean> {
   await ctx.enclave.call("mls_admit_evidence", admitEvidenceParams(report, report.signingCertificate, evidence.hpkePublicKey, evidence.mlsSignatureKey));
 
   for (let attempt = 1; attempt <= MAX_HANDSHAKE_ATTEMPTS; attempt++) {
-    await ctx.catchUp();
+    await ctx.followHead();
     const chainEpoch = (await ctx.group.currentEpoch()) as bigint;
     const mls = ctx.sync.mlsStatus;
     let entry: MlsHandshakeEntry;
@@ -143,8 +162,8 @@ export async function ensureJoined(ctx: MembershipContext): Promise<boolean> {
       entry.signature,
     ]);
     if (outcome.ok) {
-      ctx.logger.info(`join posted for chain epoch ${entry.chainEpoch} (tx ${outcome.receipt.hash})`);
-      return true;
+      ctx.logger.info(`join posted for chain epoch ${entry.chainEpoch} (tx ${outcome.receipt.hash}, block ${outcome.receipt.blockNumber})`);
+      return { hash: outcome.receipt.hash, block: outcome.receipt.blockNumber };
     }
     // Another handshake took the epoch (the signature names an epoch that is gone): rebuild and retry.
     if (outcome.revert.name === "HandshakeSignerMismatch" || outcome.revert.name === "RevertedOnChain" || outcome.revert.name === "JoinRateLimited") {
@@ -179,6 +198,12 @@ export async function postMemberCommit(ctx: MembershipContext, commit: MemberCom
   for (let attempt = 1; attempt <= MAX_HANDSHAKE_ATTEMPTS; attempt++) {
     await ctx.catchUp();
     if (!ctx.sync.isMember) throw new NodeError("not_member", "this node's enclave is not a member of the group", 409);
+    if (ctx.confirmations > 0) {
+      // A member applies handshakes only when final: build on the chain's epoch once its last handshake is.
+      const chainEpoch = (await ctx.group.currentEpoch()) as bigint;
+      const caughtUp = () => ctx.sync.epoch !== null && BigInt(ctx.sync.epoch) + 1n >= chainEpoch;
+      if (!caughtUp()) await ctx.waitConfirmed(`the handshake of chain epoch ${chainEpoch - 1n}`, undefined, caughtUp);
+    }
     const entry =
       commit.kind === "update"
         ? await ctx.enclave.call("mls_commit_update", { domain: ctx.domain })
@@ -188,9 +213,10 @@ export async function postMemberCommit(ctx: MembershipContext, commit: MemberCom
     const outcome = await ctx.sender.send(ctx.group, "postHandshake", [entry.chainEpoch, entry.handshake, entry.signature]);
     if (outcome.ok) {
       crashPoint("handshake:posted");
-      await ctx.catchUp();
+      const applied = () => ctx.sync.epoch !== null && BigInt(ctx.sync.epoch) >= BigInt(entry.chainEpoch);
+      await ctx.waitConfirmed(`${commit.kind} commit tx ${outcome.receipt.hash}`, outcome.receipt.blockNumber, applied);
       const epoch = ctx.sync.epoch;
-      if (epoch === null || epoch < entry.chainEpoch) {
+      if (epoch === null || !applied()) {
         throw new NodeError("state_unavailable", `the ${commit.kind} commit for epoch ${entry.chainEpoch} was posted but not applied`, 503);
       }
       ctx.logger.info(`${describeCommit(commit)} committed: epoch ${epoch}`);

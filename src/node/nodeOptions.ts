@@ -38,6 +38,12 @@ export interface AnonifyNodeOptions {
    * applied entries rolls the enclave back to a restore point and replays (docs/recovery.md).
    */
   confirmations?: number;
+  /**
+   * With confirmations: how often the node reports its wait for its own join to be `confirmations` deep (default
+   * every 10 s, and whenever the depth changes), and after how long without a new block the line says the chain
+   * has stopped producing blocks (default 30 s: an automine chain without other traffic never mines one).
+   */
+  joinWait?: { progressIntervalMs?: number; noBlockWarnMs?: number };
   /** How many blocks of restore points the node keeps: the deepest reorg it can roll back. Default 64. */
   reorgDepth?: number;
   pollIntervalMs?: number;

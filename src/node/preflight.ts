@@ -5,6 +5,7 @@
  * ETH (and, before a join, enough for one; unless the chain charges no gas). Each failure is its own NodeError naming the value and what to do
  * (docs/node.md "Before a node starts").
  */
+import { IN_PROCESS_CHAIN_ID, IN_PROCESS_HINT } from "../client/deployment";
 import { formatEther, formatUnits, getAddress, Interface, type Provider } from "ethers";
 import { NodeError } from "./errors";
 import { transportFailure } from "./rpc";
@@ -131,7 +132,10 @@ async function checkGroup(t: PreflightTarget, chainId: bigint): Promise<void> {
   const where = `${t.group} on chain ${chainId}`;
   const fix = `check --group (or the "group" of the deployment record) and --network`;
   if ((await withTimeout(t.provider.getCode(t.group), t.callTimeoutMs, "eth_getCode")) === "0x") {
-    throw new NodeError("invalid_options", `no contract at ${where} (an account, or nothing deployed there on this chain): ${fix}`);
+    throw new NodeError(
+      "invalid_options",
+      `no contract at ${where} (an account, or nothing deployed there on this chain): ${fix}` + (chainId === IN_PROCESS_CHAIN_ID ? IN_PROCESS_HINT : ""),
+    );
   }
   const supported = (await view(t, "supportsInterface", [ANONIFY_GROUP_INTERFACE_ID]))?.[0] as boolean | undefined;
   if (supported !== true) {

@@ -2,7 +2,8 @@ import { expect } from "chai";
 import path from "node:path";
 import hre from "hardhat";
 import { HardhatPluginError } from "hardhat/plugins";
-import { DEFAULT_IAS_URL, resolveAnonifyConfig } from "../../src/config";
+import { DEFAULT_IAS_URL, extendAnonifyConfig, resolveAnonifyConfig, resolveNetworkAnonifyConfig, selectNetworkAnonifyConfig } from "../../src/config";
+import type { HardhatConfig, HardhatUserConfig } from "hardhat/types";
 import { bundledSolcVersion } from "../../src/solc";
 import { packageEnclaveDir, packageRoot } from "../../src/package/paths";
 
@@ -34,6 +35,7 @@ describe("plugin: anonify config", function () {
         binary: path.join(ROOT, ".anonify", "enclave-build", "anonify-enclave"),
       },
       dataDir: path.join(ROOT, ".anonify"),
+      confirmations: 0,
     });
   });
 
@@ -87,6 +89,58 @@ describe("plugin: anonify config", function () {
     rejects({ policy: { maxReportAgeSeconds: -1 } }, "anonify.policy.maxReportAgeSeconds");
     rejects({ policy: { maxReportAgeSeconds: 1.5 } }, "anonify.policy.maxReportAgeSeconds");
     rejects([], "must be an object");
+  });
+
+  it("per network (networks.<name>.anonify): merged over the top level, ias and policy field by field", function () {
+    const top = { mode: "simulation" as const, confirmations: 1, policy: { allowDebug: true }, ias: { apiKey: "top-key" } };
+    const c = resolveNetworkAnonifyConfig(top, { confirmations: 3, policy: { allowedStatuses: ["OK", "GROUP_OUT_OF_DATE"] } }, ROOT, "sepolia");
+    expect(c.confirmations).to.equal(3);
+    expect(c.policy).to.include({ allowDebug: true });
+    expect(c.policy.allowedStatuses).to.deep.equal(["OK", "GROUP_OUT_OF_DATE"]);
+    expect(c.ias.apiKey).to.equal("top-key");
+    expect(c.mode).to.equal("simulation");
+    // A network switching to sgx gets Intel's CA and the sgx report age by default.
+    const sgx = resolveNetworkAnonifyConfig({ mode: "simulation", iasRootCa: "simulation" }, { mode: "sgx", ias: { url: "https://ias.example/v4/report" } }, ROOT, "mainnet");
+    expect(sgx).to.include({ mode: "sgx", iasRootCa: "intel" });
+    expect(sgx.ias.url).to.equal("https://ias.example/v4/report");
+    expect(sgx.policy.maxReportAgeSeconds).to.equal(86_400);
+    // No section: the top level.
+    expect(resolveNetworkAnonifyConfig(top, undefined, ROOT, "localhost")).to.deep.equal(resolveAnonifyConfig(top, ROOT));
+  });
+
+  it("per network: errors name networks.<name>.anonify and the field", function () {
+    const rejectsNetwork = (network: unknown, fragment: string) => {
+      expect(() => resolveNetworkAnonifyConfig({}, network as never, ROOT, "sepolia")).to.throw(HardhatPluginError, fragment);
+    };
+    rejectsNetwork({ confirmations: -1 }, "networks.sepolia.anonify.confirmations must be a number of blocks in 0..1000, got -1");
+    rejectsNetwork({ confirmations: "2" }, "networks.sepolia.anonify.confirmations");
+    rejectsNetwork({ mode: "tdx" }, 'networks.sepolia.anonify.mode must be "simulation" or "sgx", got "tdx"');
+    rejectsNetwork({ mode: "sgx", iasRootCa: "simulation" }, "networks.sepolia.anonify.iasRootCa");
+    rejectsNetwork({ ias: { url: "ftp://x" } }, "networks.sepolia.anonify.ias.url");
+    rejectsNetwork({ dataDir: "/tmp/x" }, "networks.sepolia.anonify.dataDir cannot be set per network");
+    rejectsNetwork({ enclave: { buildDir: "b" } }, "networks.sepolia.anonify.enclave cannot be set per network");
+    rejectsNetwork([], "networks.sepolia.anonify must be an object");
+    rejects({ confirmations: 1.5 }, "anonify.confirmations");
+  });
+
+  it("per network: resolved for every network at load, the selected network's in force", function () {
+    const user = {
+      anonify: { confirmations: 0 },
+      networks: { sepolia: { url: "http://127.0.0.1:1", anonify: { confirmations: 2 } }, localhost: { url: "http://127.0.0.1:8545" } },
+    } as unknown as HardhatUserConfig;
+    const config = {
+      paths: { root: ROOT },
+      networks: { sepolia: { url: "http://127.0.0.1:1" }, localhost: { url: "http://127.0.0.1:8545" }, hardhat: {} },
+    } as unknown as HardhatConfig;
+    extendAnonifyConfig(config, user);
+    expect(selectNetworkAnonifyConfig(config, "sepolia").confirmations).to.equal(2);
+    expect(selectNetworkAnonifyConfig(config, "localhost").confirmations).to.equal(0);
+    expect(selectNetworkAnonifyConfig(config, "hardhat")).to.equal(config.anonify);
+    const bad = { networks: { sepolia: { url: "http://127.0.0.1:1", anonify: { confirmations: -3 } } } } as unknown as HardhatUserConfig;
+    expect(() => extendAnonifyConfig({ ...config, networks: { sepolia: {} } } as unknown as HardhatConfig, bad)).to.throw(
+      HardhatPluginError,
+      "networks.sepolia.anonify.confirmations",
+    );
   });
 
   it("is resolved on the running hre and exposed as hre.anonify", function () {
