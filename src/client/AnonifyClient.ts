@@ -9,8 +9,10 @@ import {
   ClientArgumentError,
   ClientTimeoutError,
   CommandFailedError,
+  CommandRefusedError,
   CommandRejectedError,
   NodeRequestError,
+  RateLimitedError,
   ReadRefusedError,
 } from "./errors";
 import { DEFAULT_REQUEST_TIMEOUT_MS, NodeHttpClient } from "./http";
@@ -290,6 +292,16 @@ export class AnonifyClient {
       try {
         response = await this.node.post<SubmitCommandResponse>("/commands", { payload: sealed.payload });
       } catch (error) {
+        // Refused before anything was accepted (the enclave's dry run, or the node's rate limit): the nonce is still
+        // the sender's next, so it is kept for the corrected command or the retry.
+        if (error instanceof NodeRequestError && error.code === "command_refused") {
+          this.nextNonce = nonce;
+          throw new CommandRefusedError(error.nodeMessage, nonce);
+        }
+        if (error instanceof RateLimitedError) {
+          this.nextNonce = nonce;
+          throw error;
+        }
         this.forgetNonce();
         // The node applied this user's previous command (sent through another node) between the nonce read and the
         // submission: nothing was accepted, so seal the command again with the nonce the enclave now has.
