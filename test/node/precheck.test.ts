@@ -9,10 +9,10 @@
  */
 import { expect } from "chai";
 import fs from "node:fs";
-import { ethers } from "hardhat";
+import hre, { ethers } from "hardhat";
 import { ZeroAddress, type Signer } from "ethers";
 import { AnonifyClient, CommandRefusedError, RateLimitedError, sealCommand, type CommandStatus, type Hex, type NodeHealth } from "../../src/client";
-import { groupContract, NodeHttpApi, RateLimiter, type NodeApiBackend } from "../../src/node";
+import { createNode, groupContract, NodeHttpApi, RateLimiter, type NodeApiBackend } from "../../src/node";
 import { asPluginError } from "../../src/taskErrors";
 import { AnonifyPluginError } from "../../src/errors";
 import { deployGroup, startNode, until, type Deployment, type TestNode } from "./helpers";
@@ -171,6 +171,15 @@ describe("command pre-check and per-sender rate limit (simulation, real enclave)
     const mapped = await asPluginError(await rejection(client.burn(1n)));
     expect(mapped).to.be.instanceOf(AnonifyPluginError);
     expect((mapped as AnonifyPluginError).message).to.match(/refused the command before posting it: insufficient balance\. Nothing was posted and nonce 0 is still unused/);
+  });
+
+  it("bad limits from createNode or anonify:node's params are invalid_options, before anything starts", async function () {
+    await expect(createNode(hre, { group: deployment.group, account: 11, commandRateLimit: { perMinute: -1, burst: 1 } })).to.be.rejectedWith(
+      /commandRateLimit\.perMinute must be a positive number/,
+    );
+    const error = await rejection(hre.run("anonify:node", { group: deployment.group, account: 11, requestBurst: 0 }));
+    expect(error).to.be.instanceOf(AnonifyPluginError);
+    expect((error as AnonifyPluginError).message).to.match(/requestRateLimit\.burst must be an integer >= 1.*\[invalid_options\]/);
   });
 
   it("a burst over the per-sender limit is 429 rate_limited with Retry-After; other senders pass; after the window the sender submits again", async function () {
