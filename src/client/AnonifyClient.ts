@@ -277,7 +277,9 @@ export class AnonifyClient {
   /**
    * Seals and submits one command with the next nonce. The nonce is read from the enclave once, then tracked
    * locally; commands still pending are waited for first (the enclave accepts only the next nonce of its applied
-   * state). After a submission error or a failed command the next command re-reads the nonce.
+   * state). After a submission error or a failed command the next command re-reads the nonce, except after
+   * `CommandRefusedError` (the enclave's dry run refused it before posting) and `RateLimitedError`: nothing was
+   * accepted, so the same nonce stays the next one.
    */
   async submit(command: TokenCommand): Promise<CommandSubmission> {
     const enclave = await this.verifyEnclave();
