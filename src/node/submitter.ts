@@ -107,7 +107,20 @@ export class Submitter {
    * new command before it is queued (the API's per-sender rate limit); when it throws, nothing is queued, and the
    * entry the enclave sealed is dropped: it was never pending, so the next entry takes its producer sequence.
    */
-  submit(payload: Hex, admit?: (sender: string) => void): Promise<CommandStatus> {
+  async submit(payload: Hex, admit?: (sender: string) => void): Promise<CommandStatus> {
+    try {
+      return await this.submitOnce(payload, admit);
+    } catch (error) {
+      if (!(error instanceof EnclaveError) || error.code !== "command_refused") throw error;
+      // The dry run judged the command against this node's applied state, which may lag the chain (e.g. the funds
+      // it spends were sent through another node a moment ago): bring the node up to the chain's head and ask once
+      // more before refusing. At the head already, this costs one read of the chain and one state_submit.
+      await this.ctx.catchUp().catch(() => undefined); // sync errors are reported by the poll loop
+      return this.submitOnce(payload, admit);
+    }
+  }
+
+  private submitOnce(payload: Hex, admit?: (sender: string) => void): Promise<CommandStatus> {
     return this.sealing(async () => {
       const submitted = await callState(this.ctx.enclave, "state_submit", { payload, domain: this.ctx.domain, ...this.pending() });
       const id = submitted.commandId.toLowerCase();

@@ -220,3 +220,48 @@ describe("command pre-check and per-sender rate limit (simulation, real enclave)
     await until(async () => ((await aliceClient.nonce()) === before.userNonce + 1n ? true : undefined));
   });
 });
+
+describe("a lagging node catches up before it refuses (simulation, real enclaves)", function () {
+  this.timeout(240_000);
+  let deployment: Deployment;
+  let x: TestNode;
+  let y: TestNode;
+
+  before(async function () {
+    deployment = await deployGroup();
+    x = await startNode(deployment, 12, undefined, { checkpointInterval: 0 });
+    // y applies the log only when asked (a node that lags behind the chain).
+    y = await startNode(deployment, 13, undefined, { pollIntervalMs: 3_600_000, syncOnNewBlocks: false, checkpointInterval: 0 });
+  });
+  after(async function () {
+    for (const n of [x, y]) {
+      if (n === undefined) continue;
+      await n.node.stop();
+      fs.rmSync(n.dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("funds received through another node can be spent at once through a node that has not applied them yet", async function () {
+    const [owner, alice] = (await ethers.getSigners()).slice(14, 16);
+    const domain = await clientFor(x, owner).domain();
+    const applied = async (n: TestNode, id: string) =>
+      until(async () => {
+        await n.node.catchUp();
+        const status = n.node.commandStatus(id);
+        return status !== undefined && status.status !== "queued" && status.status !== "posted" ? status : undefined;
+      });
+    const send = async (n: TestNode, signer: Signer, nonce: number, payload: Parameters<typeof sealCommand>[0]["payload"]) =>
+      n.node.submitCommand((await sealCommand({ enclaveHpkeKey: n.node.identity.hpkePublicKey, signer, domain, nonce, payload })).payload);
+    expect((await applied(x, (await send(x, owner, 0, { op: "init", name: "Lag", symbol: "LAG", initialSupply: "100" })).id)).status).to.equal("applied");
+    const funding = await send(x, owner, 1, { op: "transfer", to: await alice.getAddress(), amount: "40" });
+    expect((await applied(x, funding.id)).status).to.equal("applied");
+    // y has not applied the funding (nor the init): its dry run would say "not initialized" before catching up.
+    expect(y.node.sync.lastApplied).to.be.lessThan(2n);
+    const spend = await send(y, alice, 0, { op: "transfer", to: await owner.getAddress(), amount: "25" });
+    expect((await applied(y, spend.id)).status).to.equal("applied");
+  });
+
+  function clientFor(n: TestNode, signer: Signer): AnonifyClient {
+    return new AnonifyClient({ nodeUrl: n.node.url!, signer, group: deployment.group, pollIntervalMs: 50 });
+  }
+});
