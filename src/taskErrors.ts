@@ -30,6 +30,21 @@ export async function asPluginError(error: unknown): Promise<unknown> {
   if (error instanceof client.CommandRejectedError) {
     return new AnonifyPluginError(`the enclaves rejected the command: ${error.reason}`, error, error.code);
   }
+  if (error instanceof client.CommandRefusedError) {
+    return new AnonifyPluginError(
+      `the node's enclave refused the command before posting it: ${error.reason}. Nothing was posted and nonce ${error.nonce} is ` +
+        `still unused: fix the command (or wait for pending commands that change the state) and run the task again`,
+      error,
+      error.code,
+    );
+  }
+  if (error instanceof client.RateLimitedError) {
+    return new AnonifyPluginError(
+      `the node is rate limiting: ${error.nodeMessage}. Nothing was accepted; run the task again in ${error.retryAfterSeconds} s`,
+      error,
+      error.code,
+    );
+  }
   const typed =
     error instanceof NodeError ||
     error instanceof client.AnonifyClientError ||

@@ -33,6 +33,20 @@ export interface NodeTaskArgs {
   reorgDepth?: number;
   syncOnNewBlocks?: boolean;
   pollOnly?: boolean;
+  commandsPerMinute?: number;
+  commandBurst?: number;
+  requestsPerMinute?: number;
+  requestBurst?: number;
+}
+
+/**
+ * A rate limit from its two task params: unset = the default; a rate of 0 turns the limit off; a burst without a
+ * rate keeps the default rate (validated by the node: invalid_options).
+ */
+function rateLimitArg(perMinute: number | undefined, burst: number | undefined, defaults: { perMinute: number; burst: number }) {
+  if (perMinute === undefined && burst === undefined) return undefined;
+  if (perMinute === 0) return false as const;
+  return { perMinute: perMinute ?? defaults.perMinute, burst: burst ?? defaults.burst };
 }
 
 function define(t: ConfigurableTaskDefinition): void {
@@ -51,6 +65,10 @@ function define(t: ConfigurableTaskDefinition): void {
     .addFlag("syncOnNewBlocks", "Sync on every new block as well as on the poll loop (the default; kept for scripts)")
     .addFlag("pollOnly", "Sync on the poll loop only, not on every new block (higher latency, fewer RPC calls)")
     .addOptionalParam("reorgDepth", "Blocks of sealed restore points kept to roll back a reorg (confirmations 0)", undefined, types.int)
+    .addOptionalParam("commandsPerMinute", "Commands the HTTP API accepts per sender per minute (0 = no limit; default 120)", undefined, types.int)
+    .addOptionalParam("commandBurst", "Commands one sender may send at once after a quiet period (default 60)", undefined, types.int)
+    .addOptionalParam("requestsPerMinute", "Enclave-bound requests per client IP per minute (0 = no limit; default 6000)", undefined, types.int)
+    .addOptionalParam("requestBurst", "Enclave-bound requests one client IP may send at once (default 1000)", undefined, types.int)
     .setAction(pluginErrors(async (args: NodeTaskArgs, hre) => {
       if (args.pollOnly === true && args.syncOnNewBlocks === true) {
         const { AnonifyPluginError } = await import("../src/errors");
@@ -58,6 +76,7 @@ function define(t: ConfigurableTaskDefinition): void {
       }
       const { createNode } = await import("../src/node/fromHre");
       const { taskSigner } = await import("./signer");
+      const { DEFAULT_COMMAND_RATE_LIMIT, DEFAULT_REQUEST_RATE_LIMIT } = await import("../src/node/rateLimit");
       const { ensureEnclaveBuilt } = await import("../src/enclave/build");
       await ensureEnclaveBuilt({ ...hre.config.anonify, mode: (args.mode as "simulation" | "sgx" | undefined) ?? hre.config.anonify.mode });
       const node = await createNode(hre, {
@@ -74,6 +93,8 @@ function define(t: ConfigurableTaskDefinition): void {
         batchWindowMs: args.batchWindowMs,
         reorgDepth: args.reorgDepth,
         syncOnNewBlocks: args.pollOnly !== true,
+        commandRateLimit: rateLimitArg(args.commandsPerMinute, args.commandBurst, DEFAULT_COMMAND_RATE_LIMIT),
+        requestRateLimit: rateLimitArg(args.requestsPerMinute, args.requestBurst, DEFAULT_REQUEST_RATE_LIMIT),
         onFatal: (error) => fatal(error),
       });
       let fatal: (error: Error) => void = () => undefined;

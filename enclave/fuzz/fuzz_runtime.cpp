@@ -191,7 +191,15 @@ void token_payload(const Bytes& in) {
   std::unique_ptr<runtime::Runtime> token = f.ledger.runtime().clone();
   mls::TlsWriter before;
   token->encode(before);
+  // state_submit's dry run must change nothing and agree with apply, reason for reason.
+  const runtime::Transition dry = token->check(f.alice.address, in);
+  mls::TlsWriter checked;
+  token->encode(checked);
+  if (checked.bytes() != before.bytes()) fuzz::fail("token", "check changed the state");
   const runtime::Transition t = token->apply(f.alice.address, in);
+  if (dry.applied != t.applied || dry.reason != t.reason) {
+    fuzz::fail("token", "check and apply disagree: \"" + dry.reason + "\" vs \"" + t.reason + "\"");
+  }
   mls::TlsWriter after;
   token->encode(after);
   if (!t.applied && (t.reason.empty() || before.bytes() != after.bytes())) {

@@ -38,6 +38,7 @@ const char* error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kMalformedRead: return "malformed_read";
     case ErrorCode::kMalformedSubscription: return "malformed_subscription";
     case ErrorCode::kUnknownEntry: return "unknown_entry";
+    case ErrorCode::kCommandRefused: return "command_refused";
     case ErrorCode::kEvidenceRefused: return "evidence_refused";
     case ErrorCode::kLeafNotAdmitted: return "leaf_not_admitted";
     case ErrorCode::kPolicyRefused: return "policy_refused";

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "anonify/crypto/hpke.h"
+#include "anonify/runtime/token.h"
 #include "mls_protocol_node.h"
 #include "runtime_test_util.h"
 
@@ -203,6 +204,66 @@ TEST_F(RuntimeStateMethods, PreChecksAndOrderingErrorsChangeNothing) {
   EXPECT_EQ(a.error_code("state_submit", Json{{"payload", sealed_command(a, hpke_a, owner.command(1, "{}", other))}, {"domain", foreign_domain}}),
             "domain_mismatch");
   EXPECT_EQ(a.error_code("state_unsubscribe", Json{{"subscriptionId", "0x00"}}), "not_found");
+}
+
+// state_submit's dry run: a command the token would reject is refused (command_refused, with the
+// reason the applier records) before anything is sealed; nothing changes, and the same nonce then
+// carries a corrected command.
+TEST_F(RuntimeStateMethods, SubmitRefusesWhatTheRuntimeWouldRejectAndChangesNothing) {
+  const std::string before_init = R"({"op":"transfer","to":")" + alice.hex + R"(","amount":"1"})";
+  const Json not_initialized = a.error("state_submit", Json{{"payload", sealed_command(a, hpke_a, owner.command(0, before_init))}, {"domain", domain_json()}});
+  EXPECT_EQ(not_initialized, (Json{{"code", "command_refused"}, {"message", token_reason::kNotInitialized}}));
+  apply_both(1, submit(owner.command(0, init_token("1000"))));
+
+  const auto nonce_of = [&](const User& user) {
+    return read(a, user, R"({"op":"nonce","account":")" + user.hex + "\"}")["result"].get<std::string>();
+  };
+  const Json status_before = a.call("state_status");
+  const std::string zero = "0x0000000000000000000000000000000000000000";
+  const struct {
+    const User* sender;
+    std::string payload;
+    std::string reason;
+  } cases[] = {
+      {&owner, R"({"op":"transfer","to":")" + zero + R"(","amount":"1"})", token_reason::kZeroAddress},
+      {&owner, transfer(alice, "1001"), token_reason::kInsufficientBalance},
+      {&alice, R"({"op":"mint","to":")" + alice.hex + R"(","amount":"5"})", token_reason::kNotOwner},
+      {&owner, transfer(alice, "340282366920938463463374607431768211456"), token_reason::kAmountTooLarge},  // 2^128
+      {&owner, R"({"op":"burn","amount":"1001"})", token_reason::kInsufficientBalance},
+      {&alice, R"({"op":"transferFrom","from":")" + owner.hex + R"(","to":")" + alice.hex + R"(","amount":"1"})", token_reason::kInsufficientAllowance},
+      {&owner, R"({"op":"mint","to":")" + alice.hex + R"(","amount":"340282366920938463463374607431768210456"})", token_reason::kSupplyOverflow},
+      {&owner, init_token("5"), token_reason::kAlreadyInitialized},
+      {&owner, R"({"op":"approve","spender":")" + zero + R"(","amount":"1"})", token_reason::kZeroAddress},
+      {&owner, R"({"op":"steal"})", "malformed command: unknown op \"steal\""},
+  };
+  for (const auto& c : cases) {
+    const uint64_t nonce = c.sender == &owner ? 1 : 0;
+    const Json refused = a.error("state_submit", Json{{"payload", sealed_command(a, hpke_a, c.sender->command(nonce, c.payload))}, {"domain", domain_json()}});
+    EXPECT_EQ(refused, (Json{{"code", "command_refused"}, {"message", c.reason}})) << c.payload;
+  }
+  // Nothing moved: state, nonces, and the producer sequence (the next entry takes number 1).
+  EXPECT_EQ(a.call("state_status"), status_before);
+  EXPECT_EQ(nonce_of(owner), "1");
+  EXPECT_EQ(nonce_of(alice), "0");
+  const Json fixed = submit(owner.command(1, transfer(alice, "100")));
+  EXPECT_EQ(fixed["producerSequence"], "1");
+  EXPECT_EQ(apply_both(2, fixed)["outcome"], "applied");
+  const Json back = submit(alice.command(0, transfer(owner, "100")));
+  EXPECT_EQ(back["producerSequence"], "2");
+  EXPECT_EQ(apply_both(3, back)["outcome"], "applied");
+
+  // The check is against the applied state; the log stays authoritative. Both commands pass it, the
+  // spender's loses at apply, and submitting it again is refused with the reason the log recorded.
+  ASSERT_EQ(apply_both(4, submit(owner.command(2, R"({"op":"approve","spender":")" + mallory.hex + R"(","amount":"900"})")))["outcome"], "applied");
+  const Json owner_spends = submit(owner.command(3, transfer(alice, "900")));
+  const std::string spend = R"({"op":"transferFrom","from":")" + owner.hex + R"(","to":")" + mallory.hex + R"(","amount":"900"})";
+  const Json spender_spends = submit(mallory.command(0, spend));
+  EXPECT_EQ(apply_both(5, owner_spends)["outcome"], "applied");
+  const Json lost = apply_both(6, spender_spends);
+  ASSERT_EQ(lost["outcome"], "rejected");
+  const Json again = a.error("state_submit", Json{{"payload", sealed_command(a, hpke_a, mallory.command(1, spend))}, {"domain", domain_json()}});
+  EXPECT_EQ(again, (Json{{"code", "command_refused"}, {"message", lost["reason"]}}));
+  EXPECT_EQ(lost["reason"], token_reason::kInsufficientBalance);
 }
 
 TEST_F(RuntimeStateMethods, BadReadAndSubscriptionEnvelopesGetSpecificErrors) {

@@ -19,11 +19,21 @@ Bytes encode(const TokenRuntime& t) {
   return w.take();
 }
 
+// Applies a command. Every command first goes through check() (state_submit's dry run): it must
+// change nothing and give apply's verdict and exact reason.
 Transition run(TokenRuntime& t, const User& sender, const std::string& payload) {
-  return t.apply(sender.address, text_bytes(payload));
+  const Bytes before = encode(t);
+  const Transition dry = t.check(sender.address, text_bytes(payload));
+  EXPECT_EQ(encode(t), before) << "check changed the state: " << payload;
+  EXPECT_TRUE(dry.affected.empty());
+  const Transition r = t.apply(sender.address, text_bytes(payload));
+  EXPECT_EQ(dry.applied, r.applied) << payload;
+  EXPECT_EQ(dry.reason, r.reason) << payload;
+  return r;
 }
 
-// Applies a command that must be rejected with `reason` and checks that nothing changed.
+// Applies a command that must be rejected with `reason` (check() refuses it with the same reason)
+// and checks that nothing changed.
 void expect_rejected(TokenRuntime& t, const User& sender, const std::string& payload, const std::string& reason) {
   const Bytes before = encode(t);
   const Transition r = run(t, sender, payload);
@@ -281,6 +291,39 @@ TEST(RuntimeTokenDecode, BalancesMustSumToTheTotalSupplyWithoutOverflow) {
   refused(state(100, 60, 30), "balances fall short of the supply");
   refused(state(kMaxAmount, kMaxAmount, 1), "balances overflow");
   refused(state(kMaxAmount, kMaxAmount - 1, 2), "balances wrap to below the supply");
+}
+
+// A runtime that does not override check(): the default dry run applies to a clone, so it gives
+// apply's verdict and leaves the state alone.
+class CounterRuntime final : public Runtime {
+ public:
+  std::string_view name() const override { return "test-counter/v1"; }
+  bool initialized() const override { return true; }
+  Transition apply(const Address& sender, ByteView payload) override {
+    if (std::string(payload.begin(), payload.end()) != "inc") return Transition::reject("unknown command");
+    ++count_;
+    return Transition::accept({sender});
+  }
+  QueryAnswer query(const Address&, const Json&) const override { return QueryAnswer::success(count_); }
+  void encode(mls::TlsWriter& out) const override { out.u64(count_); }
+  void decode(mls::TlsReader& in) override { count_ = in.u64(); }
+  std::unique_ptr<Runtime> clone() const override { return std::make_unique<CounterRuntime>(*this); }
+
+ private:
+  uint64_t count_ = 0;
+};
+
+TEST(RuntimeCheck, TheDefaultCheckIsApplyOnACopy) {
+  CounterRuntime counter;
+  const User user;
+  const Runtime& as_runtime = counter;
+  EXPECT_TRUE(as_runtime.check(user.address, text_bytes("inc")).applied);
+  const Transition refused = as_runtime.check(user.address, text_bytes("dec"));
+  EXPECT_FALSE(refused.applied);
+  EXPECT_EQ(refused.reason, "unknown command");
+  EXPECT_EQ(counter.query(user.address, Json::object()).result, 0);  // the checks changed nothing
+  ASSERT_TRUE(counter.apply(user.address, text_bytes("inc")).applied);
+  EXPECT_EQ(counter.query(user.address, Json::object()).result, 1);
 }
 
 }  // namespace

@@ -9,8 +9,10 @@ import {
   ClientArgumentError,
   ClientTimeoutError,
   CommandFailedError,
+  CommandRefusedError,
   CommandRejectedError,
   NodeRequestError,
+  RateLimitedError,
   ReadRefusedError,
   StaleReadError,
 } from "./errors";
@@ -370,7 +372,9 @@ export class AnonifyClient {
   /**
    * Seals and submits one command with the next nonce. The nonce is read from the enclave once, then tracked
    * locally; commands still pending are waited for first (the enclave accepts only the next nonce of its applied
-   * state). After a submission error or a failed command the next command re-reads the nonce.
+   * state). After a submission error or a failed command the next command re-reads the nonce, except after
+   * `CommandRefusedError` (the enclave's dry run refused it before posting) and `RateLimitedError`: nothing was
+   * accepted, so the same nonce stays the next one.
    */
   async submit(command: TokenCommand): Promise<CommandSubmission> {
     const enclave = await this.verifyEnclave();
@@ -386,6 +390,16 @@ export class AnonifyClient {
       try {
         response = await this.node.post<SubmitCommandResponse>("/commands", { payload: sealed.payload });
       } catch (error) {
+        // Refused before anything was accepted (the enclave's dry run, or the node's rate limit): the nonce is still
+        // the sender's next, so it is kept for the corrected command or the retry.
+        if (error instanceof NodeRequestError && error.code === "command_refused") {
+          this.nextNonce = nonce;
+          throw new CommandRefusedError(error.nodeMessage, nonce);
+        }
+        if (error instanceof RateLimitedError) {
+          this.nextNonce = nonce;
+          throw error;
+        }
         this.forgetNonce();
         // The node applied this user's previous command (sent through another node) between the nonce read and the
         // submission: nothing was accepted, so seal the command again with the nonce the enclave now has.

@@ -58,6 +58,9 @@ export class EnclaveNotTrustedError extends AnonifyClientError {
  * (`code` "bad_response").
  */
 export class NodeRequestError extends AnonifyClientError {
+  /** The node's own `error.message` (without the method, path and status). */
+  readonly nodeMessage: string;
+
   constructor(
     code: string,
     message: string,
@@ -66,6 +69,37 @@ export class NodeRequestError extends AnonifyClientError {
     readonly path: string,
   ) {
     super(code, `${method} ${path}: ${message}${status ? ` (HTTP ${status})` : ""}`);
+    this.nodeMessage = message;
+  }
+}
+
+/**
+ * The node's enclave refused the command before anything was posted: its runtime would reject it against the state
+ * the enclave has applied (`reason` exactly as the log would record it: "insufficient balance", "zero address", …).
+ * Nothing reached the chain and the nonce is unused: fix the command and submit it again (same nonce).
+ */
+export class CommandRefusedError extends AnonifyClientError {
+  constructor(
+    readonly reason: string,
+    /** The nonce the command carried; still the sender's next. */
+    readonly nonce: bigint,
+  ) {
+    super("command_refused", `command refused before posting: ${reason}`);
+  }
+}
+
+/**
+ * The node rate-limited the request (HTTP 429 `rate_limited`): too many commands from this sender or requests from
+ * this address. Nothing was accepted; retry after `retryAfterSeconds`.
+ */
+export class RateLimitedError extends NodeRequestError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    method: string,
+    path: string,
+  ) {
+    super("rate_limited", message, 429, method, path);
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import http from "node:http";
 import https from "node:https";
-import { NodeRequestError } from "./errors";
+import { NodeRequestError, RateLimitedError } from "./errors";
 
 /** Default time allowed for one HTTP request. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
@@ -72,6 +72,7 @@ export class NodeHttpClient {
       const error = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
       const code = typeof error?.code === "string" ? error.code : `http_${response.status}`;
       const message = typeof error?.message === "string" ? error.message : response.statusText;
+      if (response.status === 429) throw new RateLimitedError(message, retryAfterSeconds(response.headers.get("retry-after")), method, path);
       throw new NodeRequestError(code, message, response.status, method, path);
     }
     if (parsed === undefined || parsed === null || typeof parsed !== "object") {
@@ -150,4 +151,12 @@ export class NodeHttpClient {
       });
     });
   }
+}
+
+/** Retry-After in seconds (the node sends whole seconds; an HTTP date is converted); 1 when absent or unreadable. */
+export function retryAfterSeconds(header: string | null): number {
+  if (header === null) return 1;
+  if (/^[0-9]+$/.test(header.trim())) return Math.max(1, Number(header.trim()));
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? 1 : Math.max(1, Math.ceil((at - Date.now()) / 1000));
 }

@@ -22,6 +22,9 @@ export const SGX_MANIFEST_NAME = "anonify-enclave";
 
 /** The enclave answered a call with an error response. `code` is the enclave's error code. */
 export class EnclaveError extends Error {
+  /** The enclave's own message (without the method and code). */
+  readonly enclaveMessage: string;
+
   constructor(
     readonly code: EnclaveErrorCode,
     message: string,
@@ -29,6 +32,7 @@ export class EnclaveError extends Error {
   ) {
     super(`enclave ${method}: ${code}: ${message}`);
     this.name = "EnclaveError";
+    this.enclaveMessage = message;
   }
 }
 

@@ -49,6 +49,7 @@ export const ENCLAVE_ERROR_CODES = [
   "malformed_read",
   "malformed_subscription",
   "unknown_entry",
+  "command_refused",
   // Membership (PROTOCOL.md "Membership")
   "evidence_refused",
   "leaf_not_admitted",

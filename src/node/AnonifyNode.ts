@@ -19,7 +19,7 @@ import { OutcomeIndex } from "./outcomeIndex";
 import { NodeError } from "./errors";
 import { healthReport, ProgressTracker, resolveHealthOptions, SyncErrorTracker, type HealthOptions } from "./health";
 import { groupContract } from "./groupContract";
-import { NodeHttpApi } from "./httpApi";
+import { checkHttpApiOptions, NodeHttpApi } from "./httpApi";
 import { consoleLogger, type NodeLogger } from "./logger";
 import { ensureJoined, postMemberCommit, selfUpdateIfRequired, type JoinPosted, type MembershipContext } from "./membership";
 import { ChainEvidence, genesisPolicy, IAS_VERIFIER_ABI } from "./evidence";
@@ -106,6 +106,7 @@ export class AnonifyNode {
     this.rpc = new ChainRpc(options.signer.provider, this.logger, options.rpc);
     this.txSender = new TxSender(options.signer, this.rpc, {}, this.logger);
     checkBatchOptions(options);
+    if (options.http !== undefined && options.http !== false) checkHttpApiOptions(options.http);
     this.healthOptions = resolveHealthOptions(options.health, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
     const window = options.issuedAtWindow;
     if (window !== undefined && (!Number.isInteger(window) || window < 60 || window > 3600)) {
@@ -541,11 +542,12 @@ export class AnonifyNode {
     };
   }
 
-  submitCommand(payload: Hex): Promise<CommandStatus> {
+  /** Submits a sealed command; `admit(sender)` may refuse a new command before it is queued (see Submitter.submit). */
+  submitCommand(payload: Hex, admit?: (sender: string) => void): Promise<CommandStatus> {
     // Not while starting or stopping: a command is accepted only by a node that will post it.
     if (!this.running || this.rollingBack) return Promise.reject(new NodeError("node_not_started", "the node is not running (starting, stopping or rolling back)", 503));
     this.requireStateRuntime();
-    return this.need(this.submitterValue).submit(payload);
+    return this.need(this.submitterValue).submit(payload, admit);
   }
 
   /**
@@ -596,7 +598,7 @@ export class AnonifyNode {
     return {
       health: () => this.health(),
       enclaveInfo: () => this.enclaveInfo(),
-      submitCommand: (p: Hex) => this.submitCommand(p),
+      submitCommand: (p: Hex, admit?: (sender: string) => void) => this.submitCommand(p, admit),
       commandStatus: (id: string) => this.commandStatus(id),
       read: (p: Hex) => this.read(p),
       subscribe: (p: Hex, cb: (payload: Hex) => void) => this.subscribe(p, cb),

@@ -18,6 +18,8 @@ export type NodeErrorCode =
   | "nonce_mismatch"
   | "not_member"
   | "enclave_unavailable"
+  /** Too many requests from one client IP, or commands from one sender (429 with Retry-After; src/node/rateLimit.ts). */
+  | "rate_limited"
   // node lifecycle
   | "node_not_started"
   | "node_already_started"

@@ -14,6 +14,7 @@ import { readDeployment } from "./deployment";
 import { IN_PROCESS_HINT } from "../client/deployment";
 import { NodeError } from "./errors";
 import type { NodeLogger } from "./logger";
+import type { RateLimitOptions } from "./rateLimit";
 
 export interface HreNodeOptions {
   /** Default `anonify.mode`. */
@@ -23,6 +24,10 @@ export interface HreNodeOptions {
   /** HTTP port (0 = any free port; default 0); `false` for no HTTP API. */
   port?: number | false;
   host?: string;
+  /** Commands accepted per sender at the HTTP API (HttpApiOptions.commandRateLimit; `false` = off). */
+  commandRateLimit?: RateLimitOptions | false;
+  /** Enclave-bound requests per client IP at the HTTP API (HttpApiOptions.requestRateLimit; `false` = off). */
+  requestRateLimit?: RateLimitOptions | false;
   /** Group address; default from `deployment-<chainId>.json` in the node's data dir or `anonify.dataDir`. */
   group?: string;
   /** Default `anonify.confirmations` (the selected network's). */
@@ -98,7 +103,10 @@ export async function createNode(hre: HardhatRuntimeEnvironment, options: HreNod
     pollIntervalMs: options.pollIntervalMs,
     syncOnNewBlocks: options.syncOnNewBlocks,
     attester,
-    http: options.port === false ? false : { port: options.port ?? 0, host: options.host },
+    http:
+      options.port === false
+        ? false
+        : { port: options.port ?? 0, host: options.host, commandRateLimit: options.commandRateLimit, requestRateLimit: options.requestRateLimit },
     checkpointInterval: options.checkpointInterval,
     issuedAtWindow: options.issuedAtWindow,
     maxBatchSize: options.maxBatchSize,

@@ -10,6 +10,14 @@ import type { CommandStatus, Hex, NodeEnclaveInfo, NodeErrorBody, NodeHealth } f
 import { EnclaveCrashedError, EnclaveError, EnclaveTimeoutError } from "../enclave/EnclaveProcess";
 import type { MlsGroupPolicyParams } from "../enclave/protocol";
 import { NodeError } from "./errors";
+import {
+  checkRateLimitOptions,
+  DEFAULT_COMMAND_RATE_LIMIT,
+  DEFAULT_REQUEST_RATE_LIMIT,
+  RateLimitedNodeError,
+  RateLimiter,
+  type RateLimitOptions,
+} from "./rateLimit";
 
 /** Default largest request body (sealed commands and reads are a few hundred bytes). */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -23,7 +31,11 @@ const HEX = /^0x(?:[0-9a-fA-F]{2})+$/;
 export interface NodeApiBackend {
   health(): Promise<NodeHealth>;
   enclaveInfo(): NodeEnclaveInfo;
-  submitCommand(payload: Hex): Promise<CommandStatus>;
+  /**
+   * state_submit and queue. `admit(sender)` is called once the enclave accepted a new command (its sender known),
+   * before anything is queued; it throws to refuse the command (nothing is queued or posted).
+   */
+  submitCommand(payload: Hex, admit?: (sender: string) => void): Promise<CommandStatus>;
   commandStatus(id: string): CommandStatus | undefined;
   read(payload: Hex): Promise<{ reply: Hex }>;
   subscribe(payload: Hex, onNotification: (payload: Hex) => void): Promise<{ subscriptionId: string; close: () => Promise<void> }>;
@@ -44,6 +56,24 @@ export interface HttpApiOptions {
   /** 0 = any free port. */
   port?: number;
   maxBodyBytes?: number;
+  /**
+   * Commands accepted per command sender (token bucket), checked once the enclave named the sender and before the
+   * command is queued; `false` turns it off. Default {@link DEFAULT_COMMAND_RATE_LIMIT}.
+   */
+  commandRateLimit?: RateLimitOptions | false;
+  /**
+   * Requests per client IP on the routes that call the enclave (POST /commands, POST /reads, GET /notifications),
+   * checked before the enclave is called; `false` turns it off. Default {@link DEFAULT_REQUEST_RATE_LIMIT}.
+   */
+  requestRateLimit?: RateLimitOptions | false;
+  /** The limiters' clock in ms (tests inject one). Default Date.now. */
+  now?: () => number;
+}
+
+/** Throws NodeError("invalid_options") for a malformed rate limit (before the node starts anything). */
+export function checkHttpApiOptions(options: HttpApiOptions): void {
+  checkRateLimitOptions("commandRateLimit", options.commandRateLimit);
+  checkRateLimitOptions("requestRateLimit", options.requestRateLimit);
 }
 
 /** Enclave error codes that mean "your request is wrong" (400) or "not now / conflicts with state" (409). */
@@ -61,14 +91,24 @@ const ENCLAVE_BAD_REQUEST = new Set([
   "invalid_argument",
   "policy_refused",
 ]);
+/** The enclave's dry run: the runtime would reject the command (422: well-formed, but refused on its content). */
+const ENCLAVE_UNPROCESSABLE = new Set(["command_refused"]);
 const ENCLAVE_CONFLICT = new Set(["nonce_mismatch", "not_member", "invalid_state", "wrong_epoch", "epoch_mismatch", "counter_gap", "domain_mismatch"]);
 
 /** Maps anything thrown while serving to an HTTP status and error body. */
 export function errorResponse(error: unknown): { status: number; body: NodeErrorBody } {
   if (error instanceof NodeError) return { status: error.status, body: { error: { code: error.code, message: error.message } } };
   if (error instanceof EnclaveError) {
-    const status = ENCLAVE_BAD_REQUEST.has(error.code) ? 400 : ENCLAVE_CONFLICT.has(error.code) ? 409 : 503;
-    return { status, body: { error: { code: error.code, message: error.message } } };
+    const status = ENCLAVE_BAD_REQUEST.has(error.code)
+      ? 400
+      : ENCLAVE_UNPROCESSABLE.has(error.code)
+        ? 422
+        : ENCLAVE_CONFLICT.has(error.code)
+          ? 409
+          : 503;
+    // command_refused: the message is the runtime's reason, exactly as the log would record it (clients show it).
+    const message = error.code === "command_refused" ? error.enclaveMessage : error.message;
+    return { status, body: { error: { code: error.code, message } } };
   }
   if (error instanceof EnclaveCrashedError || error instanceof EnclaveTimeoutError) {
     return { status: 503, body: { error: { code: "enclave_unavailable", message: error.message } } };
@@ -148,18 +188,29 @@ export class NodeHttpApi {
   private readonly streams = new Set<http.ServerResponse>();
   private readonly maxBodyBytes: number;
   private serving = true;
+  private readonly commandLimiter: RateLimiter | undefined;
+  private readonly requestLimiter: RateLimiter | undefined;
 
   constructor(
     private readonly backend: NodeApiBackend,
     private readonly options: HttpApiOptions = {},
   ) {
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    checkHttpApiOptions(options);
+    const now = options.now ?? Date.now;
+    const commandLimit = options.commandRateLimit ?? DEFAULT_COMMAND_RATE_LIMIT;
+    const requestLimit = options.requestRateLimit ?? DEFAULT_REQUEST_RATE_LIMIT;
+    this.commandLimiter = commandLimit === false ? undefined : new RateLimiter(commandLimit, now);
+    this.requestLimiter = requestLimit === false ? undefined : new RateLimiter(requestLimit, now);
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         const { status, body } = errorResponse(error);
+        const headers: Record<string, string> = {};
         const allow = (error as { allow?: string }).allow;
+        if (allow !== undefined) headers.Allow = allow;
+        if (error instanceof RateLimitedNodeError) headers["Retry-After"] = String(error.retryAfterSeconds);
         if (res.headersSent) res.end();
-        else send(res, status, body, allow !== undefined ? { Allow: allow } : {});
+        else send(res, status, body, headers);
       });
     });
   }
@@ -219,8 +270,9 @@ export class NodeHttpApi {
     }
     if (path === "/commands") {
       if (method !== "POST") methodNotAllowed("POST");
+      this.limitRequest(req);
       const payload = parsePayloadBody(await readBody(req, this.maxBodyBytes));
-      const status = await this.backend.submitCommand(payload);
+      const status = await this.backend.submitCommand(payload, (sender) => this.limitCommand(sender));
       return send(res, 202, { id: status.id });
     }
     if (path.startsWith("/commands/")) {
@@ -239,11 +291,13 @@ export class NodeHttpApi {
     }
     if (path === "/reads") {
       if (method !== "POST") methodNotAllowed("POST");
+      this.limitRequest(req);
       const payload = parsePayloadBody(await readBody(req, this.maxBodyBytes));
       return send(res, 200, await this.backend.read(payload));
     }
     if (path === "/notifications") {
       if (method !== "GET") methodNotAllowed("GET");
+      this.limitRequest(req);
       return this.notifications(url, req, res);
     }
     if (path === "/admin/rotate" || path === "/admin/remove" || path === "/admin/snapshot" || path === "/admin/policy-change") {
@@ -283,6 +337,30 @@ export class NodeHttpApi {
       return send(res, 200, await admin.remove({ leaf: leaf as number | undefined, enclave: enclave as string | undefined }));
     }
     fail("not_found", `no route ${path}`, 404);
+  }
+
+  /** The per-IP limit on requests that reach the enclave; a refused request is not read any further. */
+  private limitRequest(req: http.IncomingMessage): void {
+    if (this.requestLimiter === undefined) return;
+    const ip = req.socket.remoteAddress ?? "unknown";
+    const wait = this.requestLimiter.take(ip);
+    if (wait > 0) {
+      const { perMinute, burst } = this.requestLimiter.options;
+      throw new RateLimitedNodeError(`too many requests from ${ip} (limit ${perMinute} per minute, burst ${burst}): retry in ${wait} s`, wait);
+    }
+  }
+
+  /** The per-sender limit on accepted commands (called by the submitter once the enclave named the sender). */
+  private limitCommand(sender: string): void {
+    if (this.commandLimiter === undefined) return;
+    const wait = this.commandLimiter.take(sender.toLowerCase());
+    if (wait > 0) {
+      const { perMinute, burst } = this.commandLimiter.options;
+      throw new RateLimitedNodeError(
+        `too many commands from ${sender} (limit ${perMinute} per minute, burst ${burst}): nothing was queued and the nonce is unused; retry in ${wait} s`,
+        wait,
+      );
+    }
   }
 
   private authorize(req: http.IncomingMessage): NonNullable<NodeApiBackend["admin"]> {

@@ -13,6 +13,7 @@ export * from "./logger";
 export * from "./membership";
 export * from "./operator";
 export * from "./preflight";
+export * from "./rateLimit";
 export * from "./stateMethods";
 export * from "./submitter";
 export * from "./txSender";

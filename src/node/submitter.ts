@@ -103,13 +103,32 @@ export class Submitter {
     checkBatchOptions(options);
   }
 
-  /** state_submit (enclave pre-checks throw EnclaveError) and queue; the same command twice gets the same id. */
-  submit(payload: Hex): Promise<CommandStatus> {
+  /**
+   * state_submit (enclave pre-checks throw EnclaveError: a bad envelope, a used nonce, or `command_refused` when the
+   * runtime would reject the command) and queue; the same command twice gets the same id. `admit(sender)` runs for a
+   * new command before it is queued (the API's per-sender rate limit); when it throws, nothing is queued, and the
+   * entry the enclave sealed is dropped: it was never pending, so the next entry takes its producer sequence.
+   */
+  async submit(payload: Hex, admit?: (sender: string) => void): Promise<CommandStatus> {
+    try {
+      return await this.submitOnce(payload, admit);
+    } catch (error) {
+      if (!(error instanceof EnclaveError) || error.code !== "command_refused") throw error;
+      // The dry run judged the command against this node's applied state, which may lag the chain (e.g. the funds
+      // it spends were sent through another node a moment ago): bring the node up to the chain's head and ask once
+      // more before refusing. At the head already, this costs one read of the chain and one state_submit.
+      await this.ctx.catchUp().catch(() => undefined); // sync errors are reported by the poll loop
+      return this.submitOnce(payload, admit);
+    }
+  }
+
+  private submitOnce(payload: Hex, admit?: (sender: string) => void): Promise<CommandStatus> {
     return this.sealing(async () => {
       const submitted = await callState(this.ctx.enclave, "state_submit", { payload, domain: this.ctx.domain, ...this.pending() });
       const id = submitted.commandId.toLowerCase();
       const known = this.commands.get(id);
       if (known !== undefined && known.status.status !== "failed") return { ...known.status };
+      admit?.(submitted.sender);
       const queued: Queued = { status: { id: id as Hex, status: "queued" }, payload, submitted, resubmits: 0 };
       this.ctx.journal?.accepted(queued.status.id, payload); // on disk before the caller acknowledges it
       crashPoint("command:accepted");

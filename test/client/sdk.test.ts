@@ -9,7 +9,7 @@ import { ethers } from "hardhat";
 import { Wallet, type Signer } from "ethers";
 import {
   AnonifyClient,
-  CommandRejectedError,
+  CommandRefusedError,
   EnclaveNotTrustedError,
   NodeRequestError,
   ReadRefusedError,
@@ -81,19 +81,23 @@ describe("client SDK against a real node (simulation)", function () {
     expect(aliceClient.pending).to.deep.equal([]);
   });
 
-  it("a command the token refuses is CommandRejectedError with the enclave's reason; the nonce is consumed", async function () {
+  it("a command the token would reject is CommandRefusedError with the enclave's reason; nothing is posted, the nonce is kept", async function () {
     const before = await bobClient.nonce();
-    const tooMuch = await bobClient.transfer(await carol.getAddress(), 1_000_000n);
-    const error = await rejection(tooMuch.wait());
-    expect(error).to.be.instanceOf(CommandRejectedError);
-    expect((error as CommandRejectedError).reason).to.equal("insufficient balance");
-    expect((error as CommandRejectedError).code).to.equal("command_rejected");
-    expect((error as CommandRejectedError).stateCounter).to.be.a("bigint");
-    expect(await bobClient.nonce()).to.equal(before + 1n);
+    const error = await rejection(bobClient.transfer(await carol.getAddress(), 1_000_000n));
+    expect(error).to.be.instanceOf(CommandRefusedError);
+    expect((error as CommandRefusedError).reason).to.equal("insufficient balance");
+    expect((error as CommandRefusedError).code).to.equal("command_refused");
+    expect((error as CommandRefusedError).nonce).to.equal(before);
+    expect(await bobClient.nonce()).to.equal(before);
     expect(await bobClient.balanceOf()).to.equal(90n);
 
-    const notOwner = await rejection((await bobClient.mint(await bob.getAddress(), 1n)).wait());
-    expect(notOwner).to.be.instanceOf(CommandRejectedError).and.include({ reason: "not owner" });
+    const notOwner = await rejection(bobClient.mint(await bob.getAddress(), 1n));
+    expect(notOwner).to.be.instanceOf(CommandRefusedError).and.include({ reason: "not owner" });
+    // The nonce the refusals left unused carries the next command.
+    const next = await bobClient.burn(1n);
+    expect(next.nonce).to.equal(before);
+    await next.wait();
+    expect(await bobClient.balanceOf()).to.equal(89n);
   });
 
   it("reads of another user's balance are ReadRefusedError not_authorized", async function () {

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import hre, { ethers } from "hardhat";
 import { HardhatPluginError } from "hardhat/plugins";
 import { Wallet } from "ethers";
-import { CommandRejectedError, ReadRefusedError } from "../../src/client";
+import { CommandRefusedError, ReadRefusedError } from "../../src/client";
 import { deployGroup, startNode, type Deployment, type TestNode } from "../node/helpers";
 
 async function quietly<T>(work: () => Promise<T>): Promise<{ value: T; stdout: string }> {
@@ -79,8 +79,8 @@ describe("client: token tasks against a real node", function () {
       (e: unknown) => e,
     );
     expect(rejected).to.be.instanceOf(HardhatPluginError);
-    expect((rejected as HardhatPluginError).message).to.match(/the enclaves rejected the command/);
-    expect((rejected as HardhatPluginError).parent).to.be.instanceOf(CommandRejectedError);
+    expect((rejected as HardhatPluginError).message).to.match(/refused the command before posting it: insufficient balance\. Nothing was posted/);
+    expect((rejected as HardhatPluginError).parent).to.be.instanceOf(CommandRefusedError);
 
     const refused = await quietly(() => hre.run("anonify:balance", { node, group, account: "13", of: "11" })).then(
       () => expect.fail("the read should be refused"),

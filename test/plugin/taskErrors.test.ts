@@ -8,7 +8,7 @@ import hre from "hardhat";
 import { HardhatPluginError } from "hardhat/plugins";
 import { AnonifyPluginError } from "../../src/errors";
 import { asPluginError, withPluginErrors } from "../../src/taskErrors";
-import { ClientTimeoutError, CommandRejectedError, NodeRequestError } from "../../src/client/errors";
+import { ClientTimeoutError, CommandRefusedError, CommandRejectedError, NodeRequestError, RateLimitedError } from "../../src/client/errors";
 import { WireFormatError, encodeCommand } from "../../src/client/wire";
 import { EnclaveCrashedError, EnclaveError } from "../../src/enclave/EnclaveProcess";
 import { IasVerificationError } from "../../src/attestation/errors";
@@ -39,6 +39,22 @@ describe("plugin: task errors are plugin errors with their code, bugs keep their
     expect(mapped).to.be.instanceOf(AnonifyPluginError);
     expect(mapped.message).to.equal("the enclaves rejected the command: insufficient balance");
     expect(mapped.code).to.equal("command_rejected");
+  });
+
+  it("a command refused before posting and a rate-limited request say what to do (issue 15, item 7)", async function () {
+    const refused = (await asPluginError(new CommandRefusedError("zero address", 3n))) as AnonifyPluginError;
+    expect(refused).to.be.instanceOf(AnonifyPluginError);
+    expect(refused.code).to.equal("command_refused");
+    expect(refused.message).to.equal(
+      "the node's enclave refused the command before posting it: zero address. Nothing was posted and nonce 3 is still unused: " +
+        "fix the command (or wait for pending commands that change the state) and run the task again",
+    );
+    const limited = (await asPluginError(new RateLimitedError("too many commands from 0xab (limit 120 per minute, burst 60)", 7, "POST", "/commands"))) as AnonifyPluginError;
+    expect(limited.code).to.equal("rate_limited");
+    expect(limited.message).to.equal(
+      "the node is rate limiting: too many commands from 0xab (limit 120 per minute, burst 60). Nothing was accepted; run the task again in 7 s",
+    );
+    expect(limited.message.split("\n")).to.have.length(1);
   });
 
   it("leaves plugin errors, bugs and non-errors alone", async function () {

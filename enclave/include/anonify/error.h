@@ -50,6 +50,7 @@ enum class ErrorCode {
   kMalformedRead,        ///< "malformed_read": an opened read request is not of its format
   kMalformedSubscription,  ///< "malformed_subscription": an opened subscription is not of its format
   kUnknownEntry,         ///< "unknown_entry": a log entry this enclave did not produce (in that epoch)
+  kCommandRefused,       ///< "command_refused": state_submit's dry run: the runtime would reject the command (message = its reason)
   // Membership (enclave/src/membership, PROTOCOL.md "Membership")
   kEvidenceRefused,      ///< "evidence_refused": attestation evidence does not verify or does not bind the keys
   kLeafNotAdmitted,      ///< "leaf_not_admitted": an MLS leaf without verified evidence the group's policy admits

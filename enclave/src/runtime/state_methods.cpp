@@ -156,7 +156,12 @@ ANONIFY_PROTOCOL_METHOD(state_submit)(Enclave& enclave, const Params& params) {
   require_no_pending_self_update(enclave, "state_submit");
   const uint64_t epoch = keys.chain_epoch();
   const runtime::Address self = self_address(enclave);
-  const runtime::EntryPosition position{self, producer_sequence(s, params, self, epoch)};
+  const runtime::EntryPosition position{self, producer_sequence(s, params, self, epoch)};  // invalid_params first
+  // A dry run against the applied state: what the runtime would reject is refused here, before
+  // anything is sealed, signed or recorded, so it is never posted and the sender's nonce stays
+  // unused. Advisory only: the runtime at the command's place in the log decides.
+  const runtime::Transition verdict = s.ledger().runtime().check(command.sender, command.payload);
+  if (!verdict.applied) throw Error(ErrorCode::kCommandRefused, verdict.reason);
   const Bytes entry = runtime::seal_entry(keys.entry_key, scope_of(keys), position, runtime::entry_plaintext(command, domain));
   Bytes entry_hash = crypto::keccak256(entry);
   // The post number the contract takes once (audit F-5) is the entry's producer sequence.

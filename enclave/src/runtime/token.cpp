@@ -68,102 +68,157 @@ QueryAnswer malformed_query(const std::string& problem) { return QueryAnswer::fa
 
 }  // namespace
 
+struct TokenRuntime::Plan {
+  enum class Op { kInit, kTransfer, kApprove, kTransferFrom, kMint, kBurn };
+  Op op = Op::kInit;
+  std::string name;    // init
+  std::string symbol;  // init
+  Address from{};      // transferFrom: the account debited
+  Address to{};        // transfer, transferFrom, mint: the account credited; approve: the spender
+  Amount amount = 0;   // init: the initial supply
+};
+
 Transition TokenRuntime::apply(const Address& sender, ByteView payload) {
+  Plan p;
   try {
-    const std::optional<Json> command = detail::parse_object(payload);
-    if (!command) reject("malformed command: not a JSON object");
-    auto op_it = command->find("op");
-    if (op_it == command->end() || !op_it->is_string()) reject("malformed command: missing \"op\"");
-    const std::string& op = op_it->get_ref<const std::string&>();
-    if (op == "init") return init(sender, *command);
-    if (!initialized_ && (op == "transfer" || op == "approve" || op == "transferFrom" || op == "mint" || op == "burn")) {
-      reject(token_reason::kNotInitialized);
-    }
-    if (op == "transfer") return transfer(sender, *command);
-    if (op == "approve") return approve(sender, *command);
-    if (op == "transferFrom") return transfer_from(sender, *command);
-    if (op == "mint") return mint(sender, *command);
-    if (op == "burn") return burn(sender, *command);
-    reject("malformed command: unknown op \"" + detail::utf8_excerpt(op, 32) + "\"");
+    p = plan(sender, payload);
   } catch (const Rejected& r) {
     return Transition::reject(r.reason);
   }
+  return execute(sender, p);
 }
 
-Transition TokenRuntime::init(const Address& sender, const Json& command) {
+Transition TokenRuntime::check(const Address& sender, ByteView payload) const {
+  try {
+    plan(sender, payload);
+  } catch (const Rejected& r) {
+    return Transition::reject(r.reason);
+  }
+  return Transition::accept({});
+}
+
+TokenRuntime::Plan TokenRuntime::plan(const Address& sender, ByteView payload) const {
+  const std::optional<Json> command = detail::parse_object(payload);
+  if (!command) reject("malformed command: not a JSON object");
+  auto op_it = command->find("op");
+  if (op_it == command->end() || !op_it->is_string()) reject("malformed command: missing \"op\"");
+  const std::string& op = op_it->get_ref<const std::string&>();
+  if (op == "init") return plan_init(sender, *command);
+  if (!initialized_ && (op == "transfer" || op == "approve" || op == "transferFrom" || op == "mint" || op == "burn")) {
+    reject(token_reason::kNotInitialized);
+  }
+  if (op == "transfer") return plan_transfer(sender, *command);
+  if (op == "approve") return plan_approve(sender, *command);
+  if (op == "transferFrom") return plan_transfer_from(sender, *command);
+  if (op == "mint") return plan_mint(sender, *command);
+  if (op == "burn") return plan_burn(sender, *command);
+  reject("malformed command: unknown op \"" + detail::utf8_excerpt(op, 32) + "\"");
+}
+
+TokenRuntime::Plan TokenRuntime::plan_init(const Address& /*sender*/, const Json& command) const {
   require_members(command, {"op", "name", "symbol", "initialSupply"});
   if (initialized_) reject(token_reason::kAlreadyInitialized);
-  const std::string& name = command.at("name").get_ref<const std::string&>();
-  const std::string& symbol = command.at("symbol").get_ref<const std::string&>();
-  if (name.empty() || name.size() > kMaxTokenNameSize) reject("malformed command: \"name\" must be 1..64 bytes");
-  if (symbol.empty() || symbol.size() > kMaxTokenSymbolSize) reject("malformed command: \"symbol\" must be 1..16 bytes");
-  const Amount supply = amount_field(command, "initialSupply");
-  initialized_ = true;
-  name_ = name;
-  symbol_ = symbol;
-  owner_ = sender;
-  total_supply_ = supply;
-  set_balance(sender, supply);
-  return Transition::accept(supply != 0 ? std::set<Address>{sender} : std::set<Address>{});
+  Plan p;
+  p.op = Plan::Op::kInit;
+  p.name = command.at("name").get<std::string>();
+  p.symbol = command.at("symbol").get<std::string>();
+  if (p.name.empty() || p.name.size() > kMaxTokenNameSize) reject("malformed command: \"name\" must be 1..64 bytes");
+  if (p.symbol.empty() || p.symbol.size() > kMaxTokenSymbolSize) reject("malformed command: \"symbol\" must be 1..16 bytes");
+  p.amount = amount_field(command, "initialSupply");
+  return p;
 }
 
-Transition TokenRuntime::transfer(const Address& sender, const Json& command) {
+TokenRuntime::Plan TokenRuntime::plan_transfer(const Address& sender, const Json& command) const {
   require_members(command, {"op", "to", "amount"});
-  const Address to = nonzero_address_field(command, "to");
-  const Amount amount = amount_field(command, "amount");
-  if (balance_of(sender) < amount) reject(token_reason::kInsufficientBalance);
-  return Transition::accept(move(sender, to, amount));
+  Plan p;
+  p.op = Plan::Op::kTransfer;
+  p.to = nonzero_address_field(command, "to");
+  p.amount = amount_field(command, "amount");
+  if (balance_of(sender) < p.amount) reject(token_reason::kInsufficientBalance);
+  return p;
 }
 
-Transition TokenRuntime::approve(const Address& sender, const Json& command) {
+TokenRuntime::Plan TokenRuntime::plan_approve(const Address& /*sender*/, const Json& command) const {
   require_members(command, {"op", "spender", "amount"});
-  const Address spender = nonzero_address_field(command, "spender");
-  const Amount amount = amount_field(command, "amount");
-  if (allowance(sender, spender) == amount) return Transition::accept({});
-  set_allowance(sender, spender, amount);
-  return Transition::accept({sender, spender});
+  Plan p;
+  p.op = Plan::Op::kApprove;
+  p.to = nonzero_address_field(command, "spender");
+  p.amount = amount_field(command, "amount");
+  return p;
 }
 
-Transition TokenRuntime::transfer_from(const Address& sender, const Json& command) {
+TokenRuntime::Plan TokenRuntime::plan_transfer_from(const Address& sender, const Json& command) const {
   require_members(command, {"op", "from", "to", "amount"});
-  const Address from = nonzero_address_field(command, "from");
-  const Address to = nonzero_address_field(command, "to");
-  const Amount amount = amount_field(command, "amount");
-  const Amount allowed = allowance(from, sender);
-  if (allowed < amount) reject(token_reason::kInsufficientAllowance);
-  if (balance_of(from) < amount) reject(token_reason::kInsufficientBalance);
-  std::set<Address> affected = move(from, to, amount);
-  if (amount != 0) {
-    set_allowance(from, sender, allowed - amount);
-    affected.insert(from);
-    affected.insert(sender);
-  }
-  return Transition::accept(std::move(affected));
+  Plan p;
+  p.op = Plan::Op::kTransferFrom;
+  p.from = nonzero_address_field(command, "from");
+  p.to = nonzero_address_field(command, "to");
+  p.amount = amount_field(command, "amount");
+  if (allowance(p.from, sender) < p.amount) reject(token_reason::kInsufficientAllowance);
+  if (balance_of(p.from) < p.amount) reject(token_reason::kInsufficientBalance);
+  return p;
 }
 
-Transition TokenRuntime::mint(const Address& sender, const Json& command) {
+TokenRuntime::Plan TokenRuntime::plan_mint(const Address& sender, const Json& command) const {
   require_members(command, {"op", "to", "amount"});
-  const Address to = nonzero_address_field(command, "to");
-  const Amount amount = amount_field(command, "amount");
+  Plan p;
+  p.op = Plan::Op::kMint;
+  p.to = nonzero_address_field(command, "to");
+  p.amount = amount_field(command, "amount");
   if (sender != owner_) reject(token_reason::kNotOwner);
-  const std::optional<Amount> supply = checked_add(total_supply_, amount);
-  if (!supply) reject(token_reason::kSupplyOverflow);
-  if (amount == 0) return Transition::accept({});
-  // balance(to) <= total supply, so this sum cannot overflow once the supply did not.
-  total_supply_ = *supply;
-  set_balance(to, balance_of(to) + amount);
-  return Transition::accept({to});
+  if (!checked_add(total_supply_, p.amount)) reject(token_reason::kSupplyOverflow);
+  return p;
 }
 
-Transition TokenRuntime::burn(const Address& sender, const Json& command) {
+TokenRuntime::Plan TokenRuntime::plan_burn(const Address& sender, const Json& command) const {
   require_members(command, {"op", "amount"});
-  const Amount amount = amount_field(command, "amount");
-  const Amount balance = balance_of(sender);
-  if (balance < amount) reject(token_reason::kInsufficientBalance);
-  if (amount == 0) return Transition::accept({});
-  set_balance(sender, balance - amount);
-  total_supply_ -= amount;
-  return Transition::accept({sender});
+  Plan p;
+  p.op = Plan::Op::kBurn;
+  p.amount = amount_field(command, "amount");
+  if (balance_of(sender) < p.amount) reject(token_reason::kInsufficientBalance);
+  return p;
+}
+
+// Writes a plan; every rule was checked by plan(), so nothing here can reject.
+Transition TokenRuntime::execute(const Address& sender, const Plan& p) {
+  switch (p.op) {
+    case Plan::Op::kInit:
+      initialized_ = true;
+      name_ = p.name;
+      symbol_ = p.symbol;
+      owner_ = sender;
+      total_supply_ = p.amount;
+      set_balance(sender, p.amount);
+      return Transition::accept(p.amount != 0 ? std::set<Address>{sender} : std::set<Address>{});
+    case Plan::Op::kTransfer:
+      return Transition::accept(move(sender, p.to, p.amount));
+    case Plan::Op::kApprove:
+      if (allowance(sender, p.to) == p.amount) return Transition::accept({});
+      set_allowance(sender, p.to, p.amount);
+      return Transition::accept({sender, p.to});
+    case Plan::Op::kTransferFrom: {
+      const Amount allowed = allowance(p.from, sender);
+      std::set<Address> affected = move(p.from, p.to, p.amount);
+      if (p.amount != 0) {
+        set_allowance(p.from, sender, allowed - p.amount);
+        affected.insert(p.from);
+        affected.insert(sender);
+      }
+      return Transition::accept(std::move(affected));
+    }
+    case Plan::Op::kMint:
+      if (p.amount == 0) return Transition::accept({});
+      // plan_mint checked the supply; balance(to) <= total supply, so this sum cannot overflow either.
+      total_supply_ += p.amount;
+      set_balance(p.to, balance_of(p.to) + p.amount);
+      return Transition::accept({p.to});
+    case Plan::Op::kBurn:
+      if (p.amount == 0) return Transition::accept({});
+      set_balance(sender, balance_of(sender) - p.amount);
+      total_supply_ -= p.amount;
+      return Transition::accept({sender});
+  }
+  throw Error(ErrorCode::kInternal, "token: unknown planned op");
 }
 
 std::set<Address> TokenRuntime::move(const Address& from, const Address& to, Amount amount) {

@@ -72,6 +72,16 @@ class Runtime {
   /// state on every enclave.
   virtual Transition apply(const Address& sender, ByteView payload) = 0;
 
+  /// Whether apply(sender, payload) would accept the command against the current state, without
+  /// changing anything: accepted (`affected` need not be filled) or rejected with exactly the reason
+  /// apply would give. state_submit runs it before sealing an entry, so a command the runtime would
+  /// reject is refused (`command_refused`) instead of being posted and rejected by every enclave.
+  /// Advisory: apply at the command's place in the log stays authoritative (entries applied in
+  /// between can change the verdict). The default applies to a copy (exact, but copies the whole
+  /// state per submission); a runtime with a large state overrides it with a check that runs the same
+  /// rule code as apply without writing (TokenRuntime does).
+  virtual Transition check(const Address& sender, ByteView payload) const { return clone()->apply(sender, payload); }
+
   /// Answers a parsed query object for `sender` (who signed it), enforcing who may read what.
   /// Must not change the state.
   virtual QueryAnswer query(const Address& sender, const Json& query) const = 0;

@@ -39,6 +39,8 @@ class TokenRuntime final : public Runtime {
  public:
   std::string_view name() const override { return kTokenRuntimeName; }
   Transition apply(const Address& sender, ByteView payload) override;
+  /// The rules of apply (one code path: plan()), without writing and without copying the state.
+  Transition check(const Address& sender, ByteView payload) const override;
   QueryAnswer query(const Address& sender, const Json& query) const override;
   void encode(mls::TlsWriter& out) const override;
   void decode(mls::TlsReader& in) override;
@@ -51,12 +53,19 @@ class TokenRuntime final : public Runtime {
   const Address& owner() const noexcept { return owner_; }
 
  private:
-  Transition init(const Address& sender, const Json& command);
-  Transition transfer(const Address& sender, const Json& command);
-  Transition approve(const Address& sender, const Json& command);
-  Transition transfer_from(const Address& sender, const Json& command);
-  Transition mint(const Address& sender, const Json& command);
-  Transition burn(const Address& sender, const Json& command);
+  // A command that passed every rule against the current state: what execute() writes. plan() and
+  // the plan_* steps hold all the rules (parsing and state checks) and throw a rejection; check()
+  // stops after plan(), apply() executes the plan. So the pre-check and the apply share one copy of
+  // the rules.
+  struct Plan;
+  Plan plan(const Address& sender, ByteView payload) const;
+  Plan plan_init(const Address& sender, const Json& command) const;
+  Plan plan_transfer(const Address& sender, const Json& command) const;
+  Plan plan_approve(const Address& sender, const Json& command) const;
+  Plan plan_transfer_from(const Address& sender, const Json& command) const;
+  Plan plan_mint(const Address& sender, const Json& command) const;
+  Plan plan_burn(const Address& sender, const Json& command) const;
+  Transition execute(const Address& sender, const Plan& plan);
   // Moves `amount` (already checked against the balance of `from`).
   std::set<Address> move(const Address& from, const Address& to, Amount amount);
   void set_balance(const Address& account, Amount value);
