@@ -7,7 +7,7 @@
  * 3 nodes start with the network's settings (confirmations 2); a token command and a read; status; a second start
  * on a running node's data dir is refused; a node restarts.
  *
- * The commands run with `--config test/e2e/testnet/hardhat.config.ts`: the project's config, with only the journal
+ * The commands run with `--config scripts/testnet-rehearsal.config.ts`: the project's config, with only the journal
  * and data dirs moved to a temporary directory. Takes about 2 minutes on 2 busy cores (13 cold CLI starts).
  */
 import { spawn } from "node:child_process";
@@ -19,7 +19,7 @@ import { HDNodeWallet, JsonRpcProvider } from "ethers";
 import { ChildHandle, HARDHAT_MNEMONIC, REPO_ROOT, freePort } from "./processes";
 import { IntervalMiner } from "./cluster";
 
-const CONFIG = path.join("test", "e2e", "testnet", "hardhat.config.ts");
+const CONFIG = path.join("scripts", "testnet-rehearsal.config.ts");
 const key = (i: number) => HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`);
 
 describe("testnet runbook rehearsal (docs/testnet.md)", function () {
