@@ -96,14 +96,27 @@ describe("client: a command's outcome settles through any node (issue 15, item 4
     expect((await getStatus(aUrl, initId)).body).to.deep.include({ status: "applied", stateCounter: "1" });
   });
 
-  it("a rejected command submitted through b is seen rejected through a", async function () {
-    const viaB = client(b.node.url!, bob);
-    const rejected = await viaB.transfer(await alice.getAddress(), 5n); // bob holds nothing
-    expect(await rejected.wait().catch((e: unknown) => e)).to.be.instanceOf(CommandRejectedError);
+  it("a command rejected in the log, submitted through a, is seen rejected through b", async function () {
+    // The submitting enclave pre-checks commands against the state it applied (item 7), so a command is rejected in
+    // the log only when entries it has not applied yet change the verdict: a spends what it still sees, a spender's
+    // transferFrom of alice's funds, after alice moved most of them through b.
+    const carol = (await ethers.getSigners())[7];
+    const aliceViaB = client(b.node.url!, alice);
+    await (await aliceViaB.approve(await bob.getAddress(), 500n)).wait(); // #2
+    await a.node.catchUp(); // a sees the allowance ...
+    await (await aliceViaB.transfer(await carol.getAddress(), 600n)).wait(); // #3: ... but not that alice kept 400
+    const rejected = await client(aUrl, bob, { fallbackNodes: [b.node.url!] }).transferFrom(await alice.getAddress(), await bob.getAddress(), 500n); // #4
+    const error = await rejected.wait({ timeoutMs: 60_000 }).catch((e: unknown) => e);
+    expect(error, String(error)).to.be.instanceOf(CommandRejectedError);
+    expect((error as CommandRejectedError).reason).to.equal("insufficient balance");
+    const settlement = await client(aUrl, bob, { fallbackNodes: [b.node.url!] }).settle(rejected.id);
+    expect(settlement).to.deep.include({ status: "rejected", reason: "insufficient balance", stateCounter: 4n });
+    const fromB = await getStatus(b.node.url!, rejected.id);
+    expect(fromB.body).to.deep.include({ status: "rejected", stateCounter: "4", submittedHere: false });
     await a.node.catchUp();
-    const settlement = await client(aUrl, bob).settle(rejected.id);
-    expect(settlement).to.deep.include({ status: "rejected", reason: "insufficient balance", stateCounter: 2n, node: new URL(aUrl).origin });
-    expect(settlement.answers[0].status?.submittedHere).to.equal(false);
+    const fromA = (await getStatus(aUrl, rejected.id)).body;
+    expect(fromA).to.deep.include({ status: "rejected", stateCounter: "4" });
+    expect(fromA.submittedHere).to.equal(undefined); // a's own command, from its journal
   });
 
   it("CLI: a transfer through the wedged node settles through --fallback-node; anonify:command settles an id", async function () {
@@ -117,12 +130,12 @@ describe("client: a command's outcome settles through any node (issue 15, item 4
       fallbackNode: [b.node.url!],
     });
     const bOrigin = new URL(b.node.url!).origin;
-    expect(transfer.result.outcome).to.deep.include({ status: "applied", stateCounter: 3n, node: bOrigin });
-    expect(transfer.stdout).to.match(new RegExp(`transfer: applied at stateCounter 3 \\(tx 0x[0-9a-f]+\\) \\(reported by ${bOrigin.replace(/[.]/g, "\\.")}\\)\\n$`));
+    expect(transfer.result.outcome).to.deep.include({ status: "applied", stateCounter: 5n, node: bOrigin });
+    expect(transfer.stdout).to.match(new RegExp(`transfer: applied at stateCounter 5 \\(tx 0x[0-9a-f]+\\) \\(reported by ${bOrigin.replace(/[.]/g, "\\.")}\\)\\n$`));
 
     const settled = await runTaskCapturing<CommandTaskResult>("anonify:command", { node: aUrl, group, id: transfer.result.id, fallbackNode: b.node.url! });
-    expect(settled.result.settlement).to.deep.include({ status: "applied", stateCounter: 3n });
-    expect(settled.stdout).to.contain(`${bOrigin}: applied (from its log index)`).and.contain(`command ${transfer.result.id}: applied at stateCounter 3`);
+    expect(settled.result.settlement).to.deep.include({ status: "applied", stateCounter: 5n });
+    expect(settled.stdout).to.contain(`${bOrigin}: applied (from its log index)`).and.contain(`command ${transfer.result.id}: applied at stateCounter 5`);
   });
 
   it("the same command sealed to both nodes: logged twice, applied once; every node reports the first entry's outcome", async function () {
@@ -133,21 +146,21 @@ describe("client: a command's outcome settles through any node (issue 15, item 4
     const payload = { op: "transfer" as const, to: await bob.getAddress(), amount: 1n };
     const toA = await sealCommand({ enclaveHpkeKey: a.node.identity.hpkePublicKey, signer: alice, domain, nonce, payload });
     const toB = await sealCommand({ enclaveHpkeKey: b.node.identity.hpkePublicKey, signer: alice, domain, nonce, payload });
-    // b's entry first (#4); a, which applies nothing until told, still takes the same command and logs it (#5).
+    // b's entry first (#6); a, which applies nothing until told, still takes the same command and logs it (#7).
     const acceptedB = await b.node.submitCommand(toB.payload);
     await until(async () => (b.node.commandStatus(acceptedB.id)?.status !== "queued" ? true : undefined));
     const acceptedA = await a.node.submitCommand(toA.payload);
     expect(acceptedA.id, "one command, one id").to.equal(acceptedB.id);
     const head = await until(async () => {
       const counter = await viaA.chainStateCounter();
-      return counter === 5n ? counter : undefined; // both entries logged
+      return counter === 7n ? counter : undefined; // both entries logged
     });
     await a.node.catchUp();
     await until(async () => ((await b.node.health()).stateCounter === head.toString() ? true : undefined));
     for (const url of [aUrl, b.node.url!]) {
-      expect((await getStatus(url, acceptedA.id)).body, url).to.deep.include({ status: "applied", stateCounter: "4" });
+      expect((await getStatus(url, acceptedA.id)).body, url).to.deep.include({ status: "applied", stateCounter: "6" });
     }
-    expect(await client(aUrl, alice, { fallbackNodes: [b.node.url!] }).settle(acceptedA.id)).to.deep.include({ status: "applied", stateCounter: 4n });
+    expect(await client(aUrl, alice, { fallbackNodes: [b.node.url!] }).settle(acceptedA.id)).to.deep.include({ status: "applied", stateCounter: 6n });
   });
 
   it("a command that really failed (its post refused: the enclave was revoked meanwhile) is still CommandFailedError", async function () {
