@@ -91,13 +91,13 @@ describe("Anonify: a confidential token on the in-process network", function () 
       expect(await aliceClient.balanceOf()).to.equal(750n);
       expect(await bobClient.balanceOf()).to.equal(250n);
 
-      // The enclave refuses a transfer beyond the balance; nothing changes.
-      const refused = await (await bobClient.transfer(await alice.getAddress(), 1_000n)).wait().then(
+      // The node's enclave refuses a transfer beyond the balance before anything is posted; nothing changes.
+      const refused = await bobClient.transfer(await alice.getAddress(), 1_000n).then(
         () => undefined,
         (error: unknown) => error,
       );
-      expect(refused).to.be.instanceOf(client.CommandRejectedError);
-      expect((refused as InstanceType<typeof client.CommandRejectedError>).reason).to.equal("insufficient balance");
+      expect(refused).to.be.instanceOf(client.CommandRefusedError);
+      expect((refused as InstanceType<typeof client.CommandRefusedError>).reason).to.equal("insufficient balance");
       expect(await bobClient.balanceOf()).to.equal(250n);
     } finally {
       await node.stop();
