@@ -1,11 +1,12 @@
 import { scope, task } from "hardhat/config";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
-import { getAddress, isAddress, type Signer } from "ethers";
+import { getAddress, type Signer } from "ethers";
 import { AnonifyClient, type AnonifyClientOptions, type CommandOutcome, type CommandSettlement, type FreshRead, type TokenCommand } from "../src/client";
 import { resolveGroupForTask } from "../src/client/deployment";
 import { AnonifyPluginError } from "../src/errors";
 import { REPEATABLE_STRING, repeatedValues } from "./repeatable";
 import { taskSigner } from "./signer";
+import { addressArgument } from "../src/addressArgument";
 
 /** Environment variable the tasks read the node URL from when --node is absent. */
 export const NODE_URL_ENV = "ANONIFY_NODE_URL";
@@ -43,13 +44,8 @@ function userSigner(hre: HardhatRuntimeEnvironment, args: CommonArgs): Promise<S
 /** An address, or the index of one of the network's accounts. */
 async function addressArg(hre: HardhatRuntimeEnvironment, name: string, value: string | undefined): Promise<string> {
   if (value === undefined || value === "") throw new AnonifyPluginError(`--${name} is required (an address or an account index)`);
-  if (isAddress(value)) return getAddress(value);
-  if (/^0x[0-9a-fA-F]{40}$/.test(value)) {
-    // Mixed case that is not the EIP-55 checksum: most likely a typo, so no corrected form is offered.
-    throw new AnonifyPluginError(
-      `--${name} ${value} has mixed case but not a valid EIP-55 checksum: check it for a typo (all lowercase skips the check)`,
-    );
-  }
+  const address = addressArgument(name, value);
+  if (address !== undefined) return address;
   if (/^[0-9]+$/.test(value)) {
     const signers = await hre.ethers.getSigners();
     if (Number(value) < signers.length) return signers[Number(value)].getAddress();

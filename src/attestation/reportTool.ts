@@ -6,8 +6,9 @@
  */
 import fs from "node:fs";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { Contract, getAddress, isAddress } from "ethers";
+import { Contract } from "ethers";
 import { AnonifyPluginError } from "../errors";
+import { addressArgument } from "../addressArgument";
 import { KNOWN_QUOTE_STATUSES } from "../config";
 import { IAS_ERROR_PARAMETERS, IasVerificationError, jsonValue, type IasErrorArgument } from "./errors";
 import { AttestationInputError, decodeSignature, readCertificateInput } from "./encoding";
@@ -284,11 +285,7 @@ export async function verifyReportCommand(hre: HardhatRuntimeEnvironment, args: 
 
 /** --verifier: an address, with a specific message for a mistyped checksum. */
 function verifierAddress(value: string): string {
-  if (isAddress(value)) return getAddress(value);
-  if (/^0x[0-9a-fA-F]{40}$/.test(value)) {
-    fail(`--verifier ${value} has mixed case but not a valid EIP-55 checksum: check it for a typo (all lowercase skips the check)`);
-  }
-  return fail(`--verifier ${JSON.stringify(value)} is not an address (0x followed by 40 hex digits)`);
+  return addressArgument("verifier", value) ?? fail(`--verifier ${JSON.stringify(value)} is not an address (0x followed by 40 hex digits)`);
 }
 
 /**
