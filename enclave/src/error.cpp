@@ -46,6 +46,7 @@ const char* error_code_name(ErrorCode code) noexcept {
     case ErrorCode::kInvalidReplyKey: return "invalid_reply_key";
     case ErrorCode::kStaleRequest: return "stale_request";
     case ErrorCode::kReplayedRequest: return "replayed_request";
+    case ErrorCode::kRuntimeUnavailable: return "runtime_unavailable";
   }
   return "internal";
 }

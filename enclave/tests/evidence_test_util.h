@@ -129,9 +129,10 @@ inline Json admit_params_of(const Json& evidence) {
                       from_hex(evidence["mlsSignatureKey"].get<std::string>()));
 }
 
-/// The test groups' policy: the SIMULATION signer, status OK, no DEBUG.
+/// The test groups' policy: the confidential token, the SIMULATION signer, status OK, no DEBUG.
 inline Json test_policy() {
-  return Json{{"allowedStatuses", Json::array({"OK"})},
+  return Json{{"runtime", "anonify-token/v1"},
+              {"allowedStatuses", Json::array({"OK"})},
               {"allowDebug", false},
               {"signer", Json{{"mrsigner", "0x" + to_hex(enclave::simulation_mrsigner())}, {"isvProdId", 0}, {"minIsvSvn", 0}}},
               {"maxEvidenceAge", 0}};

@@ -716,5 +716,77 @@ ANONIFY_HOST_ATTACK_TEST(GovernanceScene, PolicyWithoutGovernanceNeverChanges) {
   EXPECT_EQ(b.mls_fingerprint(), before);
 }
 
+// ---- The group's runtime (issue 14, item 5): an enclave creates or joins only a group whose
+// runtime it carries, and no policy change can switch it ----
+
+ANONIFY_HOST_ATTACK_TEST(MembershipScene, GroupOfAnUncarriedRuntimeRefused) {
+  testing::TempDir dir_b;
+  Node b(dir_b.path());
+  b.admit_evidence_of(b);
+  const std::string before = b.mls_fingerprint();
+  // Creating: the host must name the runtime, a valid name, and one this binary carries.
+  Json params{{"domain", test_domain()}, {"policy", dev_ias::test_policy()}};
+  params["policy"]["runtime"] = "absent-app/v1";
+  const Json uncarried = b.error("mls_create_group", params);
+  EXPECT_EQ(uncarried["code"], "runtime_unavailable") << uncarried.dump();
+  EXPECT_NE(uncarried["message"].get<std::string>().find("\"absent-app/v1\""), std::string::npos) << uncarried.dump();
+  for (const Json& bad : {Json("Token"), Json(""), Json(std::string(65, 'a')), Json(7), Json("tok\xc3\xa9n")}) {
+    params["policy"]["runtime"] = bad;
+    EXPECT_EQ(b.error_code("mls_create_group", params), "invalid_params") << bad.dump();
+  }
+  params["policy"].erase("runtime");
+  EXPECT_EQ(b.error_code("mls_create_group", params), "invalid_params");
+  EXPECT_EQ(b.mls_fingerprint(), before);
+
+  // Joining: a group made by an attested member (an enclave of another build) whose policy names a
+  // runtime b does not carry. Admission alone would let b in; the runtime rule refuses it.
+  TestMember other_build;
+  b.call("mls_admit_evidence", other_build.evidence());
+  membership::GroupPolicy policy = policy_of(a);
+  policy.runtime = "absent-app/v1";
+  const mls::ExtensionList extensions{mls::Extension{membership::kGroupPolicyExtensionType, policy.encode()}};
+  const mls::Group foreign = mls::Group::create(policy.group_id(), other_build.identity(other_build.address), extensions);
+  const std::string joinable = b.mls_fingerprint();
+  const Json error = b.error("mls_join_external", Json{{"groupInfo", hex(foreign.group_info(true))}, {"domain", test_domain()}});
+  EXPECT_EQ(error["code"], "runtime_unavailable") << error.dump();
+  EXPECT_EQ(b.mls_fingerprint(), joinable);
+  // The same group running the token is joined.
+  policy.runtime = "anonify-token/v1";
+  const mls::Group token_group = mls::Group::create(
+      policy.group_id(), other_build.identity(other_build.address),
+      mls::ExtensionList{mls::Extension{membership::kGroupPolicyExtensionType, policy.encode()}});
+  EXPECT_TRUE(b.call("mls_join_external", Json{{"groupInfo", hex(token_group.group_info(true))}, {"domain", test_domain()}}).contains("handshake"));
+}
+
+ANONIFY_HOST_ATTACK_TEST(GovernanceScene, PolicyChangeCannotSwitchTheRuntime) {
+  TestMember bob;
+  const mls::Group bob_group = add_test_member(bob, {&a});
+  const membership::GroupPolicy current = policy_of(a);
+  membership::GroupPolicy switched = current;
+  switched.runtime = "anonify-records/v9";
+  const uint64_t epoch = a.call("mls_status")["group"]["epoch"].get<uint64_t>();
+  const Bytes encoded = switched.encode();
+  // Fully approved by k governance keys, and still refused: by the committing enclave...
+  std::vector<std::string> signatures;
+  for (size_t i = 0; i < 2; ++i) signatures.push_back(approval(i, current, epoch, encoded));
+  Json params = policy_params(switched);
+  params["runtime"] = switched.runtime;
+  const std::string before = a.mls_fingerprint();
+  const Json error = a.error("mls_commit_policy_change", Json{{"domain", test_domain()}, {"policy", params}, {"approvals", signatures}});
+  EXPECT_EQ(error["code"], "policy_refused") << error.dump();
+  EXPECT_NE(error["message"].get<std::string>().find("runtime"), std::string::npos) << error.dump();
+  // ...and by a member processing another member's commit of it.
+  const std::string commit = policy_commit(bob_group, with_policy(switched), approvals(signatures));
+  EXPECT_EQ(a.error_code("mls_process_handshake", Json{{"handshake", commit}}), "policy_refused");
+  EXPECT_EQ(a.mls_fingerprint(), before);
+  // A change that omits the runtime keeps the group's.
+  params.erase("runtime");
+  membership::GroupPolicy wider = current;
+  wider.measurement.max_age_seconds = 3600;
+  std::vector<std::string> wider_signatures;
+  for (size_t i = 0; i < 2; ++i) wider_signatures.push_back(approval(i, current, epoch, wider.encode()));
+  a.call("mls_commit_policy_change", Json{{"domain", test_domain()}, {"policy", policy_params(wider)}, {"approvals", wider_signatures}});
+}
+
 }  // namespace
 }  // namespace anonify::enclave

@@ -106,7 +106,7 @@ TEST_F(RuntimeStateMethods, SubmitApplyReadOnTwoEnclaves) {
   EXPECT_EQ(apply_both(2, s2)["outcome"], "applied");
 
   EXPECT_EQ(read(a, alice, R"({"op":"balanceOf","account":")" + alice.hex + "\"}"),
-            (Json{{"ok", true}, {"result", "250"}, {"stateCounter", "2"}}));
+            (Json{{"ok", true}, {"result", "250"}, {"stateCounter", "2"}, {"runtime", "anonify-token/v1"}}));
   EXPECT_EQ(read(b, owner, R"({"op":"balanceOf","account":")" + owner.hex + "\"}")["result"], "750");
   const Json denied = read(a, mallory, R"({"op":"balanceOf","account":")" + alice.hex + "\"}");
   EXPECT_EQ(denied["ok"], false);

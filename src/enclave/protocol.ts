@@ -58,6 +58,7 @@ export const ENCLAVE_ERROR_CODES = [
   "invalid_reply_key",
   "stale_request",
   "replayed_request",
+  "runtime_unavailable",
 ] as const;
 export type EnclaveErrorCode = (typeof ENCLAVE_ERROR_CODES)[number];
 
@@ -92,6 +93,8 @@ export interface StatusResult {
   mrenclave: Hex;
   initialized: boolean;
   methods: string[];
+  /** The state runtimes compiled into this binary, sorted (a group runs the one its policy names). */
+  runtimes: string[];
   address?: Hex;
 }
 
@@ -287,6 +290,11 @@ export interface MlsGroupPolicyParams {
   maxEvidenceAge?: number | string;
   /** k-of-n Ethereum addresses allowed to change the policy (default: none, the policy never changes). */
   governance?: { threshold: number; keys: Hex[] };
+  /**
+   * The state runtime the group runs ("anonify-token/v1"): required by `mls_create_group` (an enclave creates only a
+   * group whose runtime it carries); on a policy change absent or equal to the group's (it never changes).
+   */
+  runtime?: string;
 }
 
 export interface MlsCreateGroupParams {
@@ -649,7 +657,8 @@ export interface StateStatusResult {
   stateHash: Hex | null;
   /** The runtime was set up (the token's init applied). */
   initialized: boolean;
-  runtime: string;
+  /** The runtime of the group this enclave is a member of; null before it created or joined one. */
+  runtime: string | null;
   member: boolean;
   /** The contract epoch entries are made for now (MLS epoch + 1); null when not a member. */
   epoch: string | null;

@@ -59,6 +59,7 @@ enum class ErrorCode {
   kInvalidReplyKey,      ///< "invalid_reply_key": a reply key that is all zero or of low order (X25519)
   kStaleRequest,         ///< "stale_request": issuedAt older than the freshness window before the chain clock
   kReplayedRequest,      ///< "replayed_request": a reply key the enclave already answered to
+  kRuntimeUnavailable,   ///< "runtime_unavailable": a group whose runtime this enclave binary does not carry
 };
 
 /// snake_case name of a code (stable, part of the host protocol).

@@ -1,5 +1,6 @@
 // Protocol methods of the enclave foundation: status, init, evidence, seal (PROTOCOL.md).
 #include "anonify/enclave/methods.h"
+#include "anonify/runtime/registry.h"
 
 namespace anonify::enclave {
 
@@ -22,7 +23,8 @@ ANONIFY_PROTOCOL_METHOD(status)(Enclave& enclave, const protocol::Params&) {
               {"mode", mode_name(enclave.mode())},
               {"mrenclave", hex_param(enclave.platform().mrenclave())},
               {"initialized", enclave.initialized()},
-              {"methods", registered_methods()}};
+              {"methods", registered_methods()},
+              {"runtimes", runtime::carried_runtimes()}};
   if (enclave.initialized()) result["address"] = hex_param(enclave.identity().eth_address());
   return result;
 }

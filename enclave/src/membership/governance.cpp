@@ -118,6 +118,9 @@ GroupPolicy approve_policy_change(const mls::GroupContext& context, const mls::E
     refuse("the new policy changes the binding (chain id " + std::to_string(next.chain_id) + ", contract " +
            hex_address(next.group_contract) + "); a group stays bound to its contract");
   }
+  if (next.runtime != current.runtime) {
+    refuse("the new policy changes the group's runtime (\"" + next.runtime + "\"); a group runs one runtime for life");
+  }
   if (authenticated_data.empty()) refuse("no governance approvals in the commit's authenticated_data");
   check_approvals(current, context.epoch, replacement->data, PolicyApprovals::decode(authenticated_data).signatures);
   return next;

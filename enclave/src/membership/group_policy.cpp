@@ -7,6 +7,7 @@
 #include "anonify/mls/credential.h"
 #include "anonify/mls/mls_error.h"
 #include "anonify/mls/tls_codec.h"
+#include "anonify/runtime/registry.h"
 
 namespace anonify::membership {
 namespace {
@@ -75,6 +76,7 @@ void GroupPolicy::validate() const {
                               : (governance.threshold == 0 || governance.threshold > governance.keys.size())) {
     refuse("governance threshold must be 1..n (or 0 with no keys)");
   }
+  if (!runtime::valid_runtime_name(runtime)) refuse("the runtime name must be 1..64 bytes of [a-z0-9._/-]");
 }
 
 Bytes GroupPolicy::encode() const {
@@ -101,6 +103,7 @@ Bytes GroupPolicy::encode() const {
   w.vector([&](mls::TlsWriter& inner) {
     for (const Bytes& k : governance.keys) inner.opaque(k);
   });
+  w.opaque(runtime);
   return w.take();
 }
 
@@ -134,6 +137,8 @@ GroupPolicy GroupPolicy::decode(ByteView data) {
     p.governance.threshold = r.u8();
     mls::TlsReader keys = r.vector();
     while (!keys.empty()) p.governance.keys.push_back(keys.opaque());
+    const Bytes runtime_name = r.opaque();
+    p.runtime.assign(runtime_name.begin(), runtime_name.end());
     r.finish("group policy");
   } catch (const mls::MlsError& e) {
     refuse(std::string("malformed encoding: ") + e.what());

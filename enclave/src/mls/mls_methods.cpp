@@ -21,6 +21,7 @@
 #include "anonify/mls/handshake_entry.h"
 #include "anonify/mls/mls_error.h"
 #include "anonify/mls/public_group.h"
+#include "anonify/runtime/registry.h"
 #include "member_group.h"
 
 namespace anonify::enclave {
@@ -156,6 +157,13 @@ membership::GroupBinding binding_of(const crypto::eip712::Domain& domain) {
   return membership::GroupBinding{domain.chain_id, domain.verifying_contract};
 }
 
+void require_carried_runtime(const membership::GroupPolicy& policy) {
+  if (!runtime::carries_runtime(policy.runtime)) {
+    throw Error(ErrorCode::kRuntimeUnavailable, "the group runs the runtime \"" + policy.runtime +
+                                                    "\", which this enclave binary does not carry");
+  }
+}
+
 [[noreturn]] void invalid_policy(const std::string& path, const std::string& expected) {
   throw Error(ErrorCode::kInvalidParams, "params.policy." + path + " must be " + expected);
 }
@@ -178,11 +186,29 @@ uint16_t u16_item(const Params& p, const char* name, const std::string& path) {
 
 // The group policy of mls_create_group: the measurement policy and governance from `params.policy`,
 // bound to the signing domain's chain id and contract (PROTOCOL.md "mls_create_group").
-membership::GroupPolicy policy_from_params(const Params& params, const crypto::eip712::Domain& domain) {
+// `current_runtime`: the group's runtime on a policy change (params.policy.runtime may repeat it, never
+// change it); nullopt at creation, where params.policy.runtime is required.
+membership::GroupPolicy policy_from_params(const Params& params, const crypto::eip712::Domain& domain,
+                                           const std::optional<std::string>& current_runtime) {
   const Params p = params.object("policy");
   membership::GroupPolicy policy;
   policy.chain_id = domain.chain_id;
   policy.group_contract = domain.verifying_contract;
+  if (p.has("runtime")) {
+    const Json& name = p.raw("runtime");
+    if (!name.is_string() || !runtime::valid_runtime_name(name.get_ref<const std::string&>())) {
+      invalid_policy("runtime", "a runtime name (1..64 bytes of [a-z0-9._/-])");
+    }
+    policy.runtime = name.get<std::string>();
+    if (current_runtime && policy.runtime != *current_runtime) {
+      throw Error(ErrorCode::kPolicyRefused, "group policy: a policy change cannot change the group's runtime (\"" +
+                                                 *current_runtime + "\")");
+    }
+  } else if (current_runtime) {
+    policy.runtime = *current_runtime;
+  } else {
+    invalid_policy("runtime", "the name of the runtime the group runs (status lists the ones this enclave carries)");
+  }
   attestation::MeasurementPolicy& m = policy.measurement;
   if (p.has("allowedStatuses")) {
     const Json& statuses = p.raw("allowedStatuses");
@@ -316,7 +342,8 @@ ANONIFY_PROTOCOL_METHOD(mls_create_group)(Enclave& enclave, const Params& params
   MlsComponent& mls = mls_state(enclave);
   if (mls.group) throw Error(ErrorCode::kInvalidState, "this enclave already has an MLS group");
   const crypto::eip712::Domain domain = required_domain(params);
-  const membership::GroupPolicy policy = policy_from_params(params, domain);
+  const membership::GroupPolicy policy = policy_from_params(params, domain, std::nullopt);
+  require_carried_runtime(policy);
   const Bytes group_id = policy.group_id();
   if (const auto given = params.optional_bytes("groupId"); given && *given != group_id) {
     throw Error(ErrorCode::kDomainMismatch, "params.groupId is not chainId || verifyingContract of params.domain");
@@ -386,6 +413,8 @@ ANONIFY_PROTOCOL_METHOD(mls_join_external)(Enclave& enclave, const Params& param
     domain = required_domain(params);
     const membership::EnclaveAdmission admission(mls.evidence, mls.clock, 0, binding_of(*domain));
     joining = Group::join_external(group_info, tree, member_identity(enclave.identity()), out, &admission);
+    // Admission passed; the group must also run an application this binary carries.
+    require_carried_runtime(membership::group_policy_of(joining->context()));
   }
   Json result = handshake_json(enclave, domain, HandshakeEntry{out.commit, out.group_info},
                                chain_epoch_of_commit(joining->epoch()));
@@ -449,7 +478,7 @@ ANONIFY_PROTOCOL_METHOD(mls_commit_policy_change)(Enclave& enclave, const Params
   if (domain.chain_id != current_policy.chain_id || domain.verifying_contract != current_policy.group_contract) {
     throw Error(ErrorCode::kDomainMismatch, "params.domain is not the group's chain id and contract");
   }
-  const membership::GroupPolicy next_policy = policy_from_params(params, domain);
+  const membership::GroupPolicy next_policy = policy_from_params(params, domain, current_policy.runtime);
   const Json& list = params.raw("approvals");
   if (!list.is_array()) throw Error(ErrorCode::kInvalidParams, "params.approvals: an array of 65-byte hex signatures");
   if (list.size() > membership::kMaxApprovals) {

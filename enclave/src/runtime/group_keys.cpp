@@ -1,5 +1,6 @@
 #include "group_keys.h"
 
+#include "anonify/membership/group_policy.h"
 #include "anonify/mls/group.h"
 #include "anonify/runtime/ledger.h"
 #include "mls/member_group.h"
@@ -21,7 +22,8 @@ std::optional<EpochKeys> GroupKeys::current(enclave::Enclave& enclave) {
     return cached_;
   }
   cached_ = EpochKeys{group->group_id(), group->epoch(), group->export_secret(kEntryKeyLabel, ByteView(), kEntryKeySize),
-                      group->export_secret(kStateHashKeyLabel, ByteView(), kStateHashKeySize)};
+                      group->export_secret(kStateHashKeyLabel, ByteView(), kStateHashKeySize),
+                      membership::group_policy_of(group->context()).runtime};
   cached_authenticator_ = std::move(authenticator);
   return cached_;
 }

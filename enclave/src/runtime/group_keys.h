@@ -7,6 +7,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "anonify/bytes.h"
 #include "anonify/enclave/enclave.h"
@@ -18,6 +19,7 @@ struct EpochKeys {
   uint64_t mls_epoch = 0;
   SecretBytes entry_key;  ///< exporter "anonify/state-key/v1", 16 bytes
   SecretBytes hash_key;   ///< exporter "anonify/state-hash/v1", 32 bytes
+  std::string runtime;    ///< the runtime the group's policy names
 
   /// The contract's epoch for ciphertexts of this MLS epoch: the genesis handshake is chain
   /// epoch 0 and creates MLS epoch 0, after which the contract's head epoch is 1; each later commit

@@ -6,6 +6,7 @@
 #include "anonify/crypto/random.h"
 #include "anonify/error.h"
 #include "json_input.h"
+#include "unbound_runtime.h"
 
 namespace anonify::runtime {
 
@@ -307,7 +308,16 @@ Bytes Ledger::serialize() const {
 }
 
 Ledger Ledger::deserialize(ByteView data, std::unique_ptr<Runtime> runtime) {
-  Ledger ledger(std::move(runtime));
+  if (!runtime) throw Error(ErrorCode::kInvalidArgument, "ledger without a runtime");
+  return deserialize(data, [&runtime](std::string_view name) {
+    if (name != runtime->name()) throw Error(ErrorCode::kDecodeError, "state of another runtime");
+    return std::move(runtime);
+  });
+}
+
+Ledger Ledger::deserialize(ByteView data, const RuntimeMaker& make) {
+  // Filled field by field; the runtime named near the end replaces the placeholder.
+  Ledger ledger(std::make_unique<detail::UnboundRuntime>());
   try {
     mls::TlsReader r(data.data(), data.size());
     if (r.u8() != kLedgerFormatVersion) throw Error(ErrorCode::kDecodeError, "unknown ledger format");
@@ -348,9 +358,8 @@ Ledger Ledger::deserialize(ByteView data, std::unique_ptr<Runtime> runtime) {
       ledger.producer_next_.emplace_hint(ledger.producer_next_.end(), producer, next);
     }
     const Bytes name = r.opaque();
-    if (std::string(name.begin(), name.end()) != ledger.runtime_->name()) {
-      throw Error(ErrorCode::kDecodeError, "state of another runtime");
-    }
+    ledger.runtime_ = make(std::string_view(reinterpret_cast<const char*>(name.data()), name.size()));
+    if (!ledger.runtime_) throw Error(ErrorCode::kInternal, "no runtime for the ledger");
     mls::TlsReader state = r.vector();
     ledger.runtime_->decode(state);
     state.finish("runtime state");

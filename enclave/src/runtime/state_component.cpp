@@ -3,7 +3,8 @@
 #include "anonify/crypto/hash.h"
 #include "anonify/crypto/random.h"
 #include "anonify/error.h"
-#include "anonify/runtime/token.h"
+#include "anonify/runtime/registry.h"
+#include "unbound_runtime.h"
 
 namespace anonify::runtime::detail {
 
@@ -11,8 +12,12 @@ namespace {
 
 constexpr uint8_t kStateBlobVersion = 1;
 
-// The group runs the confidential token; another runtime is chosen here (docs/runtimes.md).
-std::unique_ptr<Runtime> make_runtime() { return std::make_unique<TokenRuntime>(); }
+// The runtime a sealed ledger names: the registry's, or the placeholder of an enclave that had not
+// joined a group when it sealed.
+std::unique_ptr<Runtime> runtime_named(std::string_view name) {
+  if (name == kUnboundRuntimeName) return std::make_unique<UnboundRuntime>();
+  return make_runtime(name);
+}
 
 }  // namespace
 
@@ -34,7 +39,7 @@ StateBlob decode_state_blob(ByteView blob) {
     Bytes hash = r.opaque();
     r.finish("runtime state");
     if (!hash.empty() && hash.size() != crypto::kSha256Size) throw Error(ErrorCode::kDecodeError, "state hash size");
-    return StateBlob{Ledger::deserialize(ledger, make_runtime()), std::move(hash)};
+    return StateBlob{Ledger::deserialize(ledger, runtime_named), std::move(hash)};
   } catch (const Error& e) {
     throw Error(ErrorCode::kSealedDataCorrupt, std::string("sealed runtime state: ") + e.what());
   }
@@ -43,7 +48,7 @@ StateBlob decode_state_blob(ByteView blob) {
 // Built at `init`: the sealed state is read then and never again while the enclave runs.
 ANONIFY_ENCLAVE_COMPONENT(StateComponent);
 
-StateComponent::StateComponent(enclave::Enclave& enclave) : enclave_(enclave), ledger_(make_runtime()) {
+StateComponent::StateComponent(enclave::Enclave& enclave) : enclave_(enclave), ledger_(std::make_unique<UnboundRuntime>()) {
   if (enclave.initialized()) {
     if (std::optional<SecretBytes> sealed = enclave.sealed_store().get(kStateSealName)) {
       StateBlob state = decode_state_blob(*sealed);
@@ -52,6 +57,18 @@ StateComponent::StateComponent(enclave::Enclave& enclave) : enclave_(enclave), l
     }
   }
   enclave.add_sealer(kStateSealName, [this] { return encode_state_blob(ledger_, state_hash_); });
+}
+
+bool StateComponent::runtime_bound() const noexcept { return ledger_.runtime().name() != kUnboundRuntimeName; }
+
+void StateComponent::bind_runtime(const std::string& name) {
+  if (ledger_.runtime().name() == name) return;
+  // Only a ledger that never applied an entry may take another runtime: it holds no state to lose.
+  if (ledger_.last_applied() != 0 || ledger_.domain().has_value()) {
+    throw Error(ErrorCode::kInvalidState, "the applied state belongs to the runtime \"" + std::string(ledger_.runtime().name()) +
+                                              "\", but the group runs \"" + name + "\"");
+  }
+  ledger_ = Ledger(make_runtime(name));
 }
 
 void StateComponent::commit(Ledger next, Bytes state_hash) {

@@ -36,6 +36,12 @@ class StateComponent {
   explicit StateComponent(enclave::Enclave& enclave);
 
   const Ledger& ledger() const noexcept { return ledger_; }
+  /// Whether the ledger runs the group's runtime yet (bind_runtime); before, it runs UnboundRuntime.
+  bool runtime_bound() const noexcept;
+  /// Makes the ledger run `name`, the runtime of the group this enclave is a member of (its policy
+  /// names it). A ledger that has applied entries keeps its runtime: another name is
+  /// Error(InvalidState). Throws Error(RuntimeUnavailable) when this binary does not carry `name`.
+  void bind_runtime(const std::string& name);
   /// HMAC state hash after the last applied entry (empty before the first).
   const Bytes& state_hash() const noexcept { return state_hash_; }
   GroupKeys& group_keys() noexcept { return group_keys_; }

@@ -30,9 +30,13 @@ using runtime::detail::EpochKeys;
 using runtime::detail::ReplyKeys;
 using runtime::detail::StateComponent;
 
+// The state component, running its group's runtime once this enclave is a member (the policy in
+// the group's context names it; the creating or joining enclave checked it carries it).
 StateComponent& state(Enclave& enclave) {
   require_identity(enclave);
-  return enclave.component<StateComponent>();
+  StateComponent& s = enclave.component<StateComponent>();
+  if (const std::optional<EpochKeys> keys = s.group_keys().current(enclave)) s.bind_runtime(keys->runtime);
+  return s;
 }
 
 Domain domain_param(const Params& params) {
@@ -325,6 +329,9 @@ ANONIFY_PROTOCOL_METHOD(state_read)(Enclave& enclave, const Params& params) {
   }
   Json reply = answer.ok ? Json{{"ok", true}, {"result", answer.result}, {"stateCounter", std::to_string(s.ledger().last_applied())}}
                          : Json{{"ok", false}, {"error", {{"code", answer.error_code}, {"message", answer.message}}}};
+  // Sealed with the answer, so the host cannot alter it: the client compares it with the runtime its
+  // group contract names, and trusts no answer of an enclave running another application.
+  reply["runtime"] = s.runtime_bound() ? Json(std::string(s.ledger().runtime().name())) : Json(nullptr);
   const SecretBytes reply_bytes(runtime::pad_to_bucket(SecretBytes(json_bytes(reply)), runtime::kReplyBuckets));
   const Bytes sealed = runtime::seal_to(request.reply_key, runtime::kReadReplyInfo, reply_bytes);
   record_reply_key(enclave, request.reply_key, request.issued_at);  // sealed before the reply leaves
@@ -366,7 +373,7 @@ ANONIFY_PROTOCOL_METHOD(state_status)(Enclave& enclave, const Params&) {
   return Json{{"lastApplied", std::to_string(s.ledger().last_applied())},
               {"stateHash", hash_or_null(s.state_hash())},
               {"initialized", s.ledger().runtime().initialized()},
-              {"runtime", std::string(s.ledger().runtime().name())},
+              {"runtime", s.runtime_bound() ? Json(std::string(s.ledger().runtime().name())) : Json(nullptr)},
               {"member", keys.has_value()},
               {"epoch", keys ? Json(std::to_string(keys->chain_epoch())) : Json(nullptr)},
               {"selfUpdateRequired", mls_self_update_required(enclave)},

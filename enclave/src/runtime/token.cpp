@@ -1,6 +1,7 @@
 #include "anonify/runtime/token.h"
 
 #include "anonify/error.h"
+#include "anonify/runtime/registry.h"
 #include "json_input.h"
 
 namespace anonify::runtime {
@@ -344,5 +345,7 @@ void TokenRuntime::decode(mls::TlsReader& in) {
   }
   *this = std::move(state);
 }
+
+ANONIFY_RUNTIME(TokenRuntime, kTokenRuntimeName);
 
 }  // namespace anonify::runtime

@@ -3,7 +3,9 @@
 // nobody can change it without a commit every member checks:
 //  - the binding: chain id and group contract (the group id is derived from them);
 //  - the measurement policy (attestation::MeasurementPolicy): which enclaves may hold a leaf;
-//  - the governance keys (k of n Ethereum addresses) that alone may change the policy.
+//  - the governance keys (k of n Ethereum addresses) that alone may change the policy;
+//  - the state runtime the group runs (runtime/registry.h): an enclave creates or joins only a group
+//    whose runtime it carries, and no policy change can switch it.
 //
 // Encoding (TLS presentation language, RFC 9420 section 2.1.2 vectors):
 //   struct {
@@ -16,12 +18,14 @@
 //     uint64 max_age_seconds;
 //     uint8 governance_threshold;
 //     opaque governance_keys<V>;          // of opaque address<V> (20 bytes each)
+//     opaque runtime<V>;                  // the runtime's name, 1..64 bytes of [a-z0-9._/-]
 //   } AnonifyGroupPolicy;
 // Exactly one encoding per policy: decode(encode(p)) == p and encode(decode(b)) == b.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "anonify/attestation/evidence.h"
@@ -51,10 +55,11 @@ struct GroupPolicy {
   Bytes group_contract;  ///< 20 bytes
   attestation::MeasurementPolicy measurement;
   Governance governance;
+  std::string runtime;  ///< the state runtime's name ("anonify-token/v1")
 
   /// Throws Error(PolicyRefused) naming the first rule broken: sizes, at least one status, an
   /// MRENCLAVE allowlist or a signer rule (a policy admitting every measurement is refused),
-  /// governance 1 <= k <= n with distinct keys (or k = n = 0).
+  /// governance 1 <= k <= n with distinct keys (or k = n = 0), a valid runtime name.
   void validate() const;
   Bytes encode() const;
   /// Throws Error(PolicyRefused) on a malformed or non-canonical encoding or an invalid policy.
@@ -66,7 +71,7 @@ struct GroupPolicy {
 bool operator==(const attestation::MeasurementPolicy& a, const attestation::MeasurementPolicy& b);
 inline bool operator==(const GroupPolicy& a, const GroupPolicy& b) {
   return a.chain_id == b.chain_id && a.group_contract == b.group_contract && a.measurement == b.measurement &&
-         a.governance == b.governance;
+         a.governance == b.governance && a.runtime == b.runtime;
 }
 
 /// The group id of a group contract on a chain.

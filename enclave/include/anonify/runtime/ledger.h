@@ -14,6 +14,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -138,6 +139,10 @@ class Ledger {
   /// Restores a serialization into a ledger of `runtime`'s kind. Throws Error(SealedDataCorrupt)
   /// on any malformed input or another runtime's state.
   static Ledger deserialize(ByteView data, std::unique_ptr<Runtime> runtime);
+  /// Builds the runtime a serialization names (the sealed state of an enclave that has not yet
+  /// read its group's policy): `make(name)` returns an instance or throws.
+  using RuntimeMaker = std::function<std::unique_ptr<Runtime>(std::string_view name)>;
+  static Ledger deserialize(ByteView data, const RuntimeMaker& make);
   /// HMAC-SHA256(key, serialize()).
   Bytes state_hash(ByteView key) const;
 
