@@ -19,6 +19,7 @@ import { vectorDir } from "../test/helpers/vectors";
 import { EnclaveKeys, groupDomain } from "../test/group/helpers/enclaveKeys";
 import { logHashChain } from "../test/group/helpers/logHash";
 import { fmt, isQuick, markdownTable, progress, textTable, verdict, writeSection, runUnlessOrchestrated, type Table } from "./shared";
+import { TOKEN_RUNTIME } from "../src/runtimes/name";
 
 const NAME = "gas";
 /** Real Intel reports: the one the RAVe peer figure (~96k) was measured on, and the largest vector (13 advisory IDs). */
@@ -207,7 +208,7 @@ async function run(batchSizes: readonly number[]): Promise<Measured> {
   step("AnonifyGroup: deployment, joins, handshake, ciphertexts");
   const { row: groupDeployment, contract: group } = await measureDeployment(
     "deployment",
-    ethers.deployContract("AnonifyGroup", [simulationVerifier.target, admin, 0, admin, [await relayer.getAddress()], 0]),
+    ethers.deployContract("AnonifyGroup", [simulationVerifier.target, admin, 0, admin, [await relayer.getAddress()], 0, TOKEN_RUNTIME]),
   );
   groupRows.push(groupDeployment);
   // The relayer submits both joins below (audit F-2: only operators join; the default cap is one active enclave).

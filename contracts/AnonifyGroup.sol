@@ -9,6 +9,7 @@ import {IAnonifyGroup} from "./group/IAnonifyGroup.sol";
 import {AnonifyMessages} from "./group/AnonifyMessages.sol";
 import {IIasVerifier} from "./attestation/IIasVerifier.sol";
 import {IasReport} from "./attestation/IasReport.sol";
+import {RuntimeName} from "./lib/RuntimeName.sol";
 
 /**
  * @title AnonifyGroup
@@ -112,6 +113,8 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     Admission private _admission;
     mapping(address operator => OperatorRecord) private _operators;
     mapping(uint32 id => address operator) private _operatorAddresses;
+    /// @dev Read by clients and nodes only (no post touches it), so a string in storage costs nothing per post.
+    string private _runtime;
 
     /**
      * @param verifier_ The `IasVerifier` whose `verifyReport` (policy included) admits enclaves.
@@ -121,6 +124,7 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
      * @param initialOperators Granted `OPERATOR_ROLE` (may be empty: then only the admin's grants open the group).
      * @param openMaxJoinsPerBlock 0: admission closed to non-operators; otherwise open mode with this per-block limit
      * (see {setOpenAdmission}).
+     * @param runtime_ The state runtime the group runs ({runtime}), e.g. `anonify-token/v1`.
      */
     constructor(
         IIasVerifier verifier_,
@@ -128,11 +132,15 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
         uint48 adminTransferDelay,
         address initialGovernor,
         address[] memory initialOperators,
-        uint32 openMaxJoinsPerBlock
+        uint32 openMaxJoinsPerBlock,
+        string memory runtime_
     ) EIP712(DOMAIN_NAME, DOMAIN_VERSION) AccessControlDefaultAdminRules(adminTransferDelay, initialAdmin) {
         if (address(verifier_).code.length == 0) revert VerifierNotContract(address(verifier_));
+        if (!RuntimeName.isValid(runtime_)) revert InvalidRuntimeName(runtime_);
         verifier = verifier_;
         emit VerifierSet(address(verifier_));
+        _runtime = runtime_;
+        emit RuntimeSet(runtime_);
         _admission.evictionGracePeriod = DEFAULT_EVICTION_GRACE_PERIOD;
         emit EvictionGracePeriodSet(0, DEFAULT_EVICTION_GRACE_PERIOD);
         if (initialGovernor != address(0)) _grantRole(GOVERNOR_ROLE, initialGovernor);
@@ -332,6 +340,11 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     }
 
     // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IAnonifyGroup
+    function runtime() external view returns (string memory) {
+        return _runtime;
+    }
 
     /// @inheritdoc IAnonifyGroup
     function currentEpoch() external view returns (uint64) {

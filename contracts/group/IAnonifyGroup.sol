@@ -83,6 +83,9 @@ interface IAnonifyGroup {
     /// @notice The group was bound to its attestation verifier (emitted once, by the constructor).
     event VerifierSet(address indexed verifier);
 
+    /// @notice The group runs the state runtime `runtime` (emitted once, by the constructor; see {runtime}).
+    event RuntimeSet(string runtime);
+
     /// @notice `handshake` (an MLS commit) moved the group from `epoch` to `epoch + 1`.
     event HandshakePosted(uint64 indexed epoch, address indexed sender, bytes handshake);
 
@@ -155,6 +158,8 @@ interface IAnonifyGroup {
     error EnclaveNotRevoked(address enclave);
     /// @notice The verifier address must be a contract.
     error VerifierNotContract(address verifier);
+    /// @notice A runtime name must be 1 to 64 bytes of `[a-z0-9._/-]`, starting with a letter or digit.
+    error InvalidRuntimeName(string runtime);
     /// @notice {join} from an account without `OPERATOR_ROLE` while admission is not open.
     error NotAnOperator(address account);
     /// @notice The operator already has `cap` active enclaves (a revoke or eviction frees a place; the governor can
@@ -329,6 +334,12 @@ interface IAnonifyGroup {
     function enclaveOperator(address enclave) external view returns (address);
 
     // ---------------------------------------------------------------- views
+
+    /**
+     * @notice The state runtime the group runs (`anonify-token/v1`), fixed at deployment. Every enclave of the group
+     * runs the runtime its MLS group policy names, and clients compare the two before they trust a node.
+     */
+    function runtime() external view returns (string memory);
 
     /// @notice The epoch whose handshake is accepted next (0 before the group exists).
     function currentEpoch() external view returns (uint64);

@@ -18,6 +18,7 @@ import {
   joinedEnclave,
   type GroupFixture,
 } from "./helpers/fixtures";
+import { TOKEN_RUNTIME } from "../../src/runtimes/name";
 
 const OPERATOR_ROLE = id("OPERATOR_ROLE");
 const DEFAULT_ADMIN_ROLE = ethers.ZeroHash;
@@ -105,9 +106,9 @@ describe("AnonifyGroup: admission (audit F-2)", function () {
     it("the constructor refuses the zero address as an operator: OperatorZero", async function () {
       const f = await loadFixture(admissionGroupFixture);
       const factory = await ethers.getContractFactory("AnonifyGroup");
-      await expect(factory.deploy(await f.verifier.getAddress(), await addressOf(f.admin), 0, ethers.ZeroAddress, [ethers.ZeroAddress], 0))
+      await expect(factory.deploy(await f.verifier.getAddress(), await addressOf(f.admin), 0, ethers.ZeroAddress, [ethers.ZeroAddress], 0, TOKEN_RUNTIME))
         .to.be.revertedWithCustomError(factory, "OperatorZero");
-      await expect(factory.deploy(await f.verifier.getAddress(), await addressOf(f.admin), 0, ethers.ZeroAddress, [], 17))
+      await expect(factory.deploy(await f.verifier.getAddress(), await addressOf(f.admin), 0, ethers.ZeroAddress, [], 17, TOKEN_RUNTIME))
         .to.be.revertedWithCustomError(factory, "InvalidOpenAdmission")
         .withArgs(true, 17n, 16n);
     });

@@ -14,6 +14,7 @@ import {
   joinedEnclave,
   simulationGroupFixture,
 } from "./helpers/fixtures";
+import { TOKEN_RUNTIME } from "../../src/runtimes/name";
 
 async function oneMember() {
   const f = await loadFixture(simulationGroupFixture);
@@ -290,14 +291,31 @@ describe("AnonifyGroup: governance", function () {
       const f = await loadFixture(simulationGroupFixture);
       const eoa = await f.outsider.getAddress();
       const factory = await ethers.getContractFactory("AnonifyGroup");
-      await expect(factory.deploy(eoa, await f.admin.getAddress(), TEST_ADMIN_DELAY, ethers.ZeroAddress, [], 0))
+      await expect(factory.deploy(eoa, await f.admin.getAddress(), TEST_ADMIN_DELAY, ethers.ZeroAddress, [], 0, TOKEN_RUNTIME))
         .to.be.revertedWithCustomError(factory, "VerifierNotContract")
         .withArgs(eoa);
     });
 
+    it("records the runtime the group runs (RuntimeSet, runtime()) and refuses a name the enclave would refuse: InvalidRuntimeName", async function () {
+      const f = await loadFixture(simulationGroupFixture);
+      const args: [string, string, bigint, string, string[], number] = [await f.verifier.getAddress(), await f.admin.getAddress(), TEST_ADMIN_DELAY, ethers.ZeroAddress, [], 0];
+      const factory = await ethers.getContractFactory("AnonifyGroup");
+      const records = await factory.deploy(...args, "acme-records/v2");
+      await expect(records.deploymentTransaction()).to.emit(records, "RuntimeSet").withArgs("acme-records/v2");
+      expect(await records.runtime()).to.equal("acme-records/v2");
+      expect(await f.group.runtime()).to.equal(TOKEN_RUNTIME); // the module's default
+      // The enclave's rule (registry.h valid_runtime_name): 1..64 of [a-z0-9._/-], starting with a letter or digit.
+      for (const bad of ["", "Token", "-token", "/v1", "token v1", "tökén", "a".repeat(65), "token\u0000"]) {
+        await expect(factory.deploy(...args, bad), JSON.stringify(bad)).to.be.revertedWithCustomError(factory, "InvalidRuntimeName").withArgs(bad);
+      }
+      for (const good of ["a", "9", "a".repeat(64), "x.y_z/w-1"]) {
+        expect(await (await factory.deploy(...args, good)).runtime()).to.equal(good);
+      }
+    });
+
     it("grants no governor when none is given, and supports the IAnonifyGroup and IAccessControl interfaces", async function () {
       const f = await loadFixture(simulationGroupFixture);
-      const group = await ethers.deployContract("AnonifyGroup", [await f.verifier.getAddress(), await f.admin.getAddress(), 0, ethers.ZeroAddress, [], 0]);
+      const group = await ethers.deployContract("AnonifyGroup", [await f.verifier.getAddress(), await f.admin.getAddress(), 0, ethers.ZeroAddress, [], 0, TOKEN_RUNTIME]);
       expect(await group.hasRole(id("GOVERNOR_ROLE"), await f.admin.getAddress())).to.equal(false);
       const iface = ethers.Interface.from((await artifacts.readArtifact("IAnonifyGroup")).abi);
       let interfaceId = 0n;

@@ -13,6 +13,7 @@ import {
 } from "./helpers/enclaveKeys";
 import { EnclaveKeys } from "./helpers/enclaveKeys";
 import { TEST_ADMIN_DELAY, expectUnchanged, join, joinArguments, simulationGroupFixture, type GroupFixture } from "./helpers/fixtures";
+import { TOKEN_RUNTIME } from "../../src/runtimes/name";
 
 /**
  * Two groups on the same verifier with the same enclave admitted to both, at the same epoch: the only thing that
@@ -27,6 +28,7 @@ async function twoGroupsOneEnclave() {
     await f.governor.getAddress(),
     [await f.relayer.getAddress()],
     0,
+    TOKEN_RUNTIME,
   ]);
   // Like the fixture's group, the relayer may join many enclaves (audit F-2: only operators join, one each by default).
   await (await other.connect(f.governor).setOperatorCap(await f.relayer.getAddress(), await other.MAX_OPERATOR_CAP())).wait();
