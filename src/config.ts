@@ -2,6 +2,7 @@ import path from "node:path";
 import type { HardhatConfig, HardhatUserConfig } from "hardhat/types";
 import { AnonifyPluginError } from "./errors";
 import { isPackageCheckout, packageEnclaveDir } from "./package/paths";
+import { runtimeNameProblem, TOKEN_RUNTIME } from "./runtimes/name";
 
 /** How enclaves run: natively with the development IAS (`simulation`) or under Gramine-SGX (`sgx`). */
 export type EnclaveMode = "simulation" | "sgx";
@@ -39,6 +40,11 @@ export interface AnonifyUserConfig {
   dataDir?: string;
   /** Blocks an entry must be buried under before a node applies it (anonify:node --confirmations). Default: 0. */
   confirmations?: number;
+  /**
+   * The state runtime a group deployed by `anonify:deploy` runs (recorded in the contract; `--runtime` overrides it).
+   * Must be one the enclave binary carries. Default: "anonify-token/v1", the confidential token.
+   */
+  runtime?: string;
 }
 
 /**
@@ -58,6 +64,7 @@ export interface AnonifyConfig {
   enclave: { sourceDir: string; buildDir: string; binary: string };
   dataDir: string;
   confirmations: number;
+  runtime: string;
 }
 
 /** Default maximum report age in sgx mode (audit F-4): a day. */
@@ -139,6 +146,10 @@ export function resolveAnonifyConfig(user: AnonifyUserConfig | undefined, root: 
     fail("confirmations", `must be a number of blocks in 0..1000, got ${JSON.stringify(confirmations)}`);
   }
 
+  const runtime = u.runtime ?? TOKEN_RUNTIME;
+  const runtimeProblem = runtimeNameProblem(runtime);
+  if (runtimeProblem !== undefined) fail("runtime", runtimeProblem);
+
   return {
     mode,
     iasRootCa,
@@ -147,6 +158,7 @@ export function resolveAnonifyConfig(user: AnonifyUserConfig | undefined, root: 
     enclave: { sourceDir, buildDir, binary: path.join(buildDir, "anonify-enclave") },
     dataDir,
     confirmations,
+    runtime,
   };
 }
 

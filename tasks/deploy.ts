@@ -19,6 +19,7 @@ export interface DeployTaskArgs {
   deploymentId?: string;
   force?: boolean;
   keyEnv?: string;
+  runtime?: string;
 }
 
 function define(t: ConfigurableTaskDefinition): void {
@@ -30,6 +31,7 @@ function define(t: ConfigurableTaskDefinition): void {
     .addOptionalParam("adminDelay", "Two-step admin transfer delay in seconds", undefined, types.int)
     .addOptionalParam("dataDir", "Where deployment-<chainId>.json is written (default: anonify.dataDir)")
     .addOptionalParam("deploymentId", "Ignition deployment id (journal name on persistent networks)")
+    .addOptionalParam("runtime", "The state runtime the group runs, recorded in the contract (default: anonify.runtime, \"anonify-token/v1\"); the enclave binary must carry it")
     .addOptionalParam("keyEnv", "Environment variable holding the deployer's private key (instead of the network's accounts; never a key in a file)")
     .addFlag("force", "Replace this data dir's record of a group that still exists (the old record is kept beside it)")
     .setAction(pluginErrors(async (args: DeployTaskArgs, hre) => {
@@ -48,12 +50,14 @@ function define(t: ConfigurableTaskDefinition): void {
         dataDir: args.dataDir,
         deploymentId: args.deploymentId,
         force: args.force,
+        runtime: args.runtime,
       });
       const anchor = record.trustAnchor === "simulation" ? "simulation (development IAS CA; Intel-pinned verifiers reject it)" : "Intel IAS CA";
       console.log(`Anonify deployed on ${record.network} (chain ${record.chainId}), trust anchor: ${anchor}`);
       console.log(`  AnonifyGroup  ${record.group}  (block ${record.deploymentBlock})`);
       console.log(`  IasVerifier   ${record.verifier}`);
       console.log(`  MRENCLAVE     ${record.mrenclaves.join(", ")}`);
+      console.log(`  runtime       ${record.runtime}`);
       console.log(`  admin         ${record.admin}  (group admin, verifier POLICY_ROLE)`);
       console.log(`  governor      ${record.governor}`);
       console.log(`  operators     ${record.operators.length > 0 ? record.operators.join(", ") : "none (the admin grants OPERATOR_ROLE)"}`);

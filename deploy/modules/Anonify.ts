@@ -6,7 +6,8 @@
  * (comma-separated 32-byte hex; Ignition parameters cannot be iterated when the module is built). More MRENCLAVEs are
  * allowed later by the verifier's `POLICY_ROLE` (`setMrenclaveAllowed`). The group's operators (the accounts whose
  * joins are accepted) from `ANONIFY_OPERATORS` (comma-separated addresses; unset: the deploying account), open
- * admission from `ANONIFY_OPEN_ADMISSION` (non-operator joins per block; unset: closed). Ignition parameters: see
+ * admission from `ANONIFY_OPEN_ADMISSION` (non-operator joins per block; unset: closed), the group's state runtime
+ * from `anonify.runtime` (default the confidential token). Ignition parameters: see
  * {@link buildAnonifyModule}.
  */
 import hre from "hardhat";
@@ -28,4 +29,5 @@ export default buildAnonifyModule({
   allowedStatuses: hre.config.anonify.policy.allowedStatuses,
   debugAllowed: hre.config.anonify.policy.allowDebug,
   maxReportAgeSeconds: hre.config.anonify.policy.maxReportAgeSeconds,
+  runtime: hre.config.anonify.runtime,
 });

@@ -10,6 +10,7 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import type { Artifact } from "hardhat/types";
 import { getAddress, hexlify, id, isAddress, isHexString } from "ethers";
 import { caDerOf, leafDerOf, type TrustAnchor } from "../../src/attestation/roots";
+import { runtimeNameProblem, TOKEN_RUNTIME } from "../../src/runtimes/name";
 
 /** IAS's documented default: only "OK" is accepted by a fresh verifier. */
 const VERIFIER_DEFAULT_STATUSES = ["OK"];
@@ -52,6 +53,8 @@ export interface AnonifyDeploymentConfig {
    * `src/package/artifacts.ts`). Default: the project's own compile, by contract name.
    */
   artifacts?: { IasVerifier: Artifact; AnonifyGroup: Artifact };
+  /** The state runtime the group runs (`AnonifyGroup.runtime()`); default "anonify-token/v1". */
+  runtime?: string;
 }
 
 /** keccak256("POLICY_ROLE"): the verifier role that sets the admission policy. */
@@ -93,6 +96,8 @@ function checkConfig(config: AnonifyDeploymentConfig): void {
   if (!Number.isSafeInteger(open) || open < 0 || open > MAX_OPEN_JOINS_PER_BLOCK) {
     throw new Error(`openAdmissionMaxJoinsPerBlock must be an integer in 0..${MAX_OPEN_JOINS_PER_BLOCK}, got ${open}`);
   }
+  const runtimeProblem = runtimeNameProblem(config.runtime ?? TOKEN_RUNTIME);
+  if (runtimeProblem !== undefined) throw new Error(`runtime: ${runtimeProblem}`);
   const age = config.maxReportAgeSeconds ?? 0;
   if (!Number.isSafeInteger(age) || age < 0) throw new Error(`maxReportAgeSeconds must be a non-negative integer, got ${age}`);
 }
@@ -149,7 +154,7 @@ export function buildAnonifyModule(config: AnonifyDeploymentConfig) {
     }
     const operators =
       config.operators !== undefined ? config.operators.map((o) => getAddress(o)) : handoverTo !== undefined ? [] : [deployer];
-    const groupArgs = [verifier, admin, adminTransferDelay, governor, operators, config.openAdmissionMaxJoinsPerBlock ?? 0];
+    const groupArgs = [verifier, admin, adminTransferDelay, governor, operators, config.openAdmissionMaxJoinsPerBlock ?? 0, config.runtime ?? TOKEN_RUNTIME];
     const groupOptions = setupDone !== undefined ? { after: [setupDone] } : {};
     const group =
       config.artifacts === undefined

@@ -400,21 +400,29 @@ export interface ReadErrorBody {
 }
 
 /** The decrypted reply to a read. */
-export type ReadReply<R = unknown> = { ok: true; result: R; stateCounter: bigint } | { ok: false; error: ReadErrorBody };
+/**
+ * An opened read reply. `runtime` is the runtime of the answering enclave's group (sealed with the answer; null before
+ * the enclave created or joined a group): the client refuses an answer whose runtime is not the contract's.
+ */
+export type ReadReply<R = unknown> =
+  | { ok: true; result: R; stateCounter: bigint; runtime: string | null }
+  | { ok: false; error: ReadErrorBody; runtime: string | null };
 
 /** Opens `{reply}` of `POST /reads` with the request's reply key and checks its shape. */
 export async function openReadReply<R = unknown>(replyKeyPair: ReplyKeyPair, reply: string | Uint8Array): Promise<ReadReply<R>> {
   const object = parseJsonObject(unpad(await hpkeOpen(replyKeyPair.privateKey, HPKE_INFO.readReply, reply), "read reply"), "read reply");
+  const runtime = object.runtime;
+  if (runtime !== null && typeof runtime !== "string") throw new WireFormatError("reply_malformed", "a read reply needs runtime (a string or null)");
   if (object.ok === true) {
     if (!("result" in object)) throw new WireFormatError("reply_malformed", "a successful read reply has no result");
-    return { ok: true, result: object.result as R, stateCounter: uint64(object.stateCounter as string, "stateCounter") };
+    return { ok: true, result: object.result as R, stateCounter: uint64(object.stateCounter as string, "stateCounter"), runtime };
   }
   if (object.ok === false) {
     const error = object.error as Partial<ReadErrorBody> | undefined;
     if (!error || typeof error.code !== "string" || typeof error.message !== "string") {
       throw new WireFormatError("reply_malformed", "a failed read reply needs error.code and error.message strings");
     }
-    return { ok: false, error: { code: error.code, message: error.message } };
+    return { ok: false, error: { code: error.code, message: error.message }, runtime };
   }
   throw new WireFormatError("reply_malformed", "a read reply needs a boolean ok");
 }

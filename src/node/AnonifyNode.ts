@@ -229,6 +229,7 @@ export class AnonifyNode {
     this.identityValue = await this.enclave.init({});
     this.stateRuntime = await hasStateRuntime(this.enclave);
     const group = this.domain.verifyingContract;
+    await this.checkCarriesGroupRuntime(group);
     const reader = new ChainReader(this.provider, group, fromBlock, this.options.confirmations ?? 0);
     const evidence = new ChainEvidence(this.provider, async () => (await this.group.verifier()) as string);
     if (this.options.attester === undefined || this.options.attester.name === "simulation") {
@@ -637,11 +638,38 @@ export class AnonifyNode {
     };
   }
 
-  /** The policy a group created by this node fixes: the configured one, else the verifier's (genesisPolicy). */
+  /**
+   * Refuses to start an enclave binary without the group's runtime: its enclave would refuse to create or join the
+   * group (`runtime_unavailable`) only after the node paid for evidence and a join.
+   */
+  private async checkCarriesGroupRuntime(group: string): Promise<void> {
+    const runtime = (await this.group.runtime()) as string;
+    const carried = (await this.enclave.status()).runtimes;
+    if (!carried.includes(runtime)) {
+      throw new NodeError(
+        "runtime_unavailable",
+        `the group ${group} runs the runtime "${runtime}", which the enclave binary ${this.options.binary} does not carry ` +
+          `(it carries: ${carried.join(", ") || "none"}); build an enclave with that runtime (docs/runtimes.md)`,
+        409,
+      );
+    }
+  }
+
+  /**
+   * The policy a group created by this node fixes: the configured one, else the verifier's (genesisPolicy), for the
+   * runtime the contract names (a configured policy naming another one is refused).
+   */
   private async groupPolicy(own: EvidenceResult): Promise<MlsGroupPolicyParams> {
-    if (this.options.groupPolicy !== undefined) return this.options.groupPolicy;
+    const runtime = (await this.group.runtime()) as string;
+    if (this.options.groupPolicy !== undefined) {
+      const configured = this.options.groupPolicy.runtime;
+      if (configured !== undefined && configured !== runtime) {
+        throw new NodeError("invalid_policy", `the configured group policy names the runtime "${configured}", the group contract "${runtime}"`, 409);
+      }
+      return { ...this.options.groupPolicy, runtime };
+    }
     const verifier = new Contract((await this.group.verifier()) as string, IAS_VERIFIER_ABI, this.provider);
-    return genesisPolicy(verifier, own);
+    return { ...(await genesisPolicy(verifier, own)), runtime };
   }
 
   /** After posting a join, syncs until the join handshake made the enclave a member (see waitConfirmed). */

@@ -12,6 +12,7 @@ import { EnclaveProcess } from "../enclave/EnclaveProcess";
 import { ensureEnclaveBuilt } from "../enclave/build";
 import { anonifyArtifacts } from "../package/artifacts";
 import { findDeploymentBlock } from "./chainReader";
+import { runtimeNameProblem } from "../runtimes/name";
 import { NodeError } from "./errors";
 import { crashPoint, NODE_CRASH_ENV } from "./crashPoints";
 
@@ -50,6 +51,12 @@ export interface DeployOptions {
    * `deployment-<chainId>.replaced-<unix ms>.json`). Without it such a deployment is refused before anything is paid.
    */
   force?: boolean;
+  /**
+   * The state runtime the group runs (recorded in the contract); default `anonify.runtime`. In simulation mode it must
+   * be one the configured enclave binary carries; in sgx mode the measured binary's nodes refuse a group whose runtime
+   * they do not carry (`runtime_unavailable`).
+   */
+  runtime?: string;
 }
 
 export interface DeploymentRecord {
@@ -71,6 +78,8 @@ export interface DeploymentRecord {
   operators: string[];
   /** Per-block join limit of open admission; 0 = closed (only operators join). */
   openAdmissionMaxJoinsPerBlock: number;
+  /** The state runtime the group runs (`AnonifyGroup.runtime()`). Absent in records written before it existed. */
+  runtime?: string;
   /** The Ignition deployment id (its journal: `<ignition>/deployments/<id>`); absent on the in-process network. */
   deploymentId?: string;
   /** Constructor arguments of the two contracts as deployed (explorer verification: `npx hardhat verify`). */
@@ -83,10 +92,16 @@ export function deploymentFile(dataDir: string, chainId: bigint | string): strin
 
 /** MRENCLAVE of the configured enclave binary (simulation: SHA-256 of the executable). */
 export async function configuredMrenclave(hre: HardhatRuntimeEnvironment): Promise<string> {
+  return (await configuredEnclaveStatus(hre)).mrenclave;
+}
+
+/** The configured (simulation) enclave binary's measurement and the runtimes it carries, from its `status`. */
+export async function configuredEnclaveStatus(hre: HardhatRuntimeEnvironment): Promise<{ mrenclave: string; runtimes: string[] }> {
   await ensureEnclaveBuilt(hre.config.anonify);
   const enclave = await EnclaveProcess.start({ binary: hre.config.anonify.enclave.binary, mode: "simulation" });
   try {
-    return (await enclave.status()).mrenclave;
+    const status = await enclave.status();
+    return { mrenclave: status.mrenclave, runtimes: status.runtimes };
   } finally {
     await enclave.close();
   }
@@ -94,10 +109,23 @@ export async function configuredMrenclave(hre: HardhatRuntimeEnvironment): Promi
 
 export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: DeployOptions = {}): Promise<DeploymentRecord> {
   const config = hre.config.anonify;
+  const runtime = options.runtime ?? config.runtime;
+  const runtimeProblem = runtimeNameProblem(runtime);
+  if (runtimeProblem !== undefined) throw new NodeError("invalid_options", `--runtime ${runtimeProblem}`);
   let mrenclaves = options.mrenclaves ?? [];
-  if (mrenclaves.length === 0) {
-    if (config.mode === "sgx") throw new NodeError("invalid_options", "sgx deployments need --mrenclave (the signed enclave's measurement)");
-    mrenclaves = [await configuredMrenclave(hre)];
+  if (config.mode === "simulation") {
+    // The simulation binary is the one the nodes will run: it must carry the group's runtime.
+    const status = await configuredEnclaveStatus(hre);
+    if (!status.runtimes.includes(runtime)) {
+      throw new NodeError(
+        "invalid_options",
+        `the enclave binary ${config.enclave.binary} does not carry the runtime "${runtime}" (it carries: ${status.runtimes.join(", ")}); ` +
+          "choose one of those with --runtime or anonify.runtime, or add the runtime to the build (docs/runtimes.md)",
+      );
+    }
+    if (mrenclaves.length === 0) mrenclaves = [status.mrenclave];
+  } else if (mrenclaves.length === 0) {
+    throw new NodeError("invalid_options", "sgx deployments need --mrenclave (the signed enclave's measurement)");
   }
   for (const m of mrenclaves) if (!isHexString(m, 32)) throw new NodeError("invalid_options", `MRENCLAVE ${m} is not 32-byte hex`);
   const [deployer] = await hre.ethers.getSigners();
@@ -126,6 +154,7 @@ export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: Dep
     operators,
     openAdmissionMaxJoinsPerBlock: openAdmission,
     artifacts: anonifyArtifacts(hre),
+    runtime,
   };
   const parameters: Record<string, string | number> = {};
   if (options.governor !== undefined) parameters.governor = getAddress(options.governor);
@@ -164,13 +193,14 @@ export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: Dep
     ...(handoverTo !== undefined ? { pendingVerifierAdmin: handoverTo } : {}),
     operators,
     openAdmissionMaxJoinsPerBlock: openAdmission,
+    runtime,
     ...(deploymentId !== undefined ? { deploymentId } : {}),
   };
   // As the module passes them (deploy/modules/anonifyModule.ts): what an explorer needs to verify the sources.
   const delay = options.adminTransferDelay ?? DEFAULT_ADMIN_TRANSFER_DELAY_SECONDS;
   record.constructorArgs = {
     verifier: [hexlify(caDerOf(config.iasRootCa)), deployerAddress, delay],
-    group: [record.verifier, record.admin, delay, record.governor, operators, openAdmission],
+    group: [record.verifier, record.admin, delay, record.governor, operators, openAdmission, runtime],
   };
   fs.mkdirSync(dataDir, { recursive: true });
   if (replaced !== undefined) fs.renameSync(deploymentFile(dataDir, chainId), replaced);

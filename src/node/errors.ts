@@ -33,6 +33,8 @@ export type NodeErrorCode =
   | "attestation_failed"
   /** The group's verifier policy cannot make a group policy (e.g. no quote status allowed). */
   | "invalid_policy"
+  /** The enclave binary does not carry the state runtime the group contract names (`AnonifyGroup.runtime()`). */
+  | "runtime_unavailable"
   /** The enclave committed another policy than the governance approvals name (src/node/policyChange.ts). */
   | "policy_mismatch"
   | "state_unavailable"

@@ -16,6 +16,7 @@ import { DevelopmentIas } from "../attestation/devIas";
 import type { AttestationReport } from "./attester";
 import { NodeError } from "./errors";
 import { GROUP_INTERFACE, type RosterLogEntry } from "./groupContract";
+import { TOKEN_RUNTIME } from "../runtimes/name";
 
 export const IAS_VERIFIER_ABI = [
   "function policy() view returns ((bool debugAllowed, bool mrenclaveCheck, bool signerCheck, uint16 isvProdId, uint16 minIsvSvn, uint64 maxReportAge, uint32 deniedSigningKeys, bytes32 mrsigner))",
@@ -173,8 +174,11 @@ export function simulationAdmitParams(evidence: EvidenceResult, timestamp?: Date
   );
 }
 
-/** The policy of a group whose members share the creating enclave's signer (MRSIGNER, ISVPRODID, ISVSVN >= its own). */
-export function signerPolicy(evidence: EvidenceResult): MlsGroupPolicyParams {
+/**
+ * The policy of a group running `runtime` whose members share the creating enclave's signer (MRSIGNER, ISVPRODID,
+ * ISVSVN >= its own).
+ */
+export function signerPolicy(evidence: EvidenceResult, runtime: string = TOKEN_RUNTIME): MlsGroupPolicyParams {
   const { mrsigner, isvProdId, isvSvn } = quoteSigner(evidence);
-  return { allowedStatuses: ["OK"], allowDebug: false, signer: { mrsigner, isvProdId, minIsvSvn: isvSvn } };
+  return { allowedStatuses: ["OK"], allowDebug: false, signer: { mrsigner, isvProdId, minIsvSvn: isvSvn }, runtime };
 }

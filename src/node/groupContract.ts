@@ -21,6 +21,7 @@ export const ANONIFY_GROUP_ABI = [
   "function activeEnclaveCount() view returns (uint32)",
   "function enclave(address account) view returns ((uint8 status, uint64 joinedAtEpoch, uint64 checkpointStateCounter, bytes32 mrenclave, bytes32 hpkePublicKey, bytes32 mlsSignatureKey, bytes32 checkpointStateHash))",
   "function verifier() view returns (address)",
+  "function runtime() view returns (string)",
   "function MAX_BATCH_SIZE() view returns (uint256)",
   "function GOVERNOR_ROLE() view returns (bytes32)",
   "function OPERATOR_ROLE() view returns (bytes32)",

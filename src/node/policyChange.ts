@@ -112,6 +112,11 @@ export function encodeGroupPolicy(domain: Eip712DomainParams, policy: MlsGroupPo
   const governance = policy.governance ?? { threshold: 0, keys: [] };
   w.u8(governance.threshold);
   w.vector((inner) => governance.keys.forEach((k) => inner.opaque(hexBytes(k, ADDRESS_LENGTH, "policy.governance.keys[]"))));
+  if (policy.runtime === undefined) {
+    // The enclave keeps the group's runtime when a change omits it, but the hash covers it: it must be known here.
+    throw new NodeError("invalid_policy", "policy.runtime is required to encode a group policy: the group's runtime (AnonifyGroup.runtime())", 400);
+  }
+  w.opaque(new TextEncoder().encode(policy.runtime));
   return w.bytes();
 }
 

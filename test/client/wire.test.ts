@@ -166,16 +166,26 @@ describe("client wire formats", function () {
     expect(TypedDataEncoder.from(READ_TYPES).encodeType("Read")).to.equal("Read(address sender,bytes32 queryHash,bytes32 replyKey,uint64 issuedAt)");
 
     // The enclave's side of the reply.
-    const ok = await hpkeSeal(request.replyKey, HPKE_INFO.readReply, padToBucket(utf8('{"ok":true,"result":"990","stateCounter":"12"}'), REPLY_BUCKETS));
-    expect(await openReadReply(sealed.replyKeyPair, ok)).to.deep.equal({ ok: true, result: "990", stateCounter: 12n });
-    const refused = await hpkeSeal(request.replyKey, HPKE_INFO.readReply, padToBucket(utf8('{"ok":false,"error":{"code":"not_authorized","message":"no"}}'), REPLY_BUCKETS));
-    expect(await openReadReply(sealed.replyKeyPair, hexlify(refused))).to.deep.equal({ ok: false, error: { code: "not_authorized", message: "no" } });
+    const ok = await hpkeSeal(request.replyKey, HPKE_INFO.readReply, padToBucket(utf8('{"ok":true,"result":"990","stateCounter":"12","runtime":"anonify-token/v1"}'), REPLY_BUCKETS));
+    expect(await openReadReply(sealed.replyKeyPair, ok)).to.deep.equal({ ok: true, result: "990", stateCounter: 12n, runtime: "anonify-token/v1" });
+    const refused = await hpkeSeal(request.replyKey, HPKE_INFO.readReply, padToBucket(utf8('{"ok":false,"error":{"code":"not_authorized","message":"no"},"runtime":null}'), REPLY_BUCKETS));
+    expect(await openReadReply(sealed.replyKeyPair, hexlify(refused))).to.deep.equal({ ok: false, error: { code: "not_authorized", message: "no" }, runtime: null });
 
     const stranger = await generateReplyKeyPair();
     expect(await rejection(openReadReply(stranger, ok))).to.include({ code: "open_failed" });
     const notify = await hpkeSeal(request.replyKey, HPKE_INFO.notify, padToBucket(utf8('{"ok":true,"result":"1","stateCounter":"1"}'), [NOTIFICATION_SIZE]));
     expect(await rejection(openReadReply(sealed.replyKeyPair, notify))).to.include({ code: "open_failed" });
-    for (const bad of ['{"ok":"yes"}', "[1]", "not json", '{"ok":true,"stateCounter":"1"}', '{"ok":true,"result":1,"stateCounter":"x"}', '{"ok":false,"error":{}}']) {
+    for (const bad of [
+      '{"ok":"yes","runtime":null}',
+      "[1]",
+      "not json",
+      '{"ok":true,"stateCounter":"1","runtime":null}',
+      '{"ok":true,"result":1,"stateCounter":"x","runtime":null}',
+      '{"ok":false,"error":{},"runtime":null}',
+      // The runtime is what the client checks against the contract: absent or mistyped is malformed.
+      '{"ok":true,"result":"1","stateCounter":"1"}',
+      '{"ok":true,"result":"1","stateCounter":"1","runtime":7}',
+    ]) {
       const wire = await hpkeSeal(request.replyKey, HPKE_INFO.readReply, padToBucket(utf8(bad), REPLY_BUCKETS));
       const error = await rejection(openReadReply(sealed.replyKeyPair, wire));
       expect(error, bad).to.be.instanceOf(WireFormatError);

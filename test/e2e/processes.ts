@@ -9,6 +9,7 @@ import path from "node:path";
 import hre from "hardhat";
 import { Contract, ContractFactory, HDNodeWallet, hexlify, type Signer } from "ethers";
 import { caDerOf, leafDerOf } from "../../src/attestation/roots";
+import { TOKEN_RUNTIME } from "../../src/runtimes/name";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -175,6 +176,7 @@ export async function deployGroupOverRpc(deployer: Signer, mrenclave: string, ad
     deployerAddress,
     operators,
     0,
+    TOKEN_RUNTIME,
   )) as unknown as Contract;
   const receipt = await group.deploymentTransaction()!.wait();
   return { verifier, group, groupAddress: await group.getAddress(), fromBlock: receipt!.blockNumber };

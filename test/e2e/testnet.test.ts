@@ -18,6 +18,7 @@ import { expect } from "chai";
 import { HDNodeWallet, JsonRpcProvider } from "ethers";
 import { ChildHandle, HARDHAT_MNEMONIC, REPO_ROOT, freePort } from "./processes";
 import { IntervalMiner } from "./cluster";
+import { TOKEN_RUNTIME } from "../../src/runtimes/name";
 
 const CONFIG = path.join("scripts", "testnet-rehearsal.config.ts");
 const key = (i: number) => HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`);
@@ -113,7 +114,7 @@ describe("testnet runbook rehearsal (docs/testnet.md)", function () {
     expect(resumed).to.include(`npx hardhat verify --network sepolia --constructor-args ${argsFile} ${record.group}`);
     expect(resumed).to.match(new RegExp(`npx hardhat verify --network sepolia ${record.verifier} 0x[0-9a-f]+ ${record.deployer} 172800`));
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    expect(require(argsFile)).to.deep.equal([record.verifier, record.admin, 172800, record.governor, record.operators, 0]);
+    expect(require(argsFile)).to.deep.equal([record.verifier, record.admin, 172800, record.governor, record.operators, 0, TOKEN_RUNTIME]);
     expect(record.operators).to.deep.equal(operators.split(","));
 
     expect(await localDeploy.exited, localDeploy.tail()).to.equal(0);

@@ -56,13 +56,16 @@ describe("group policy change by k-of-n governance (two enclave processes, simul
   });
 
   it("encodes the policy as the enclave does and names the group id chainId ‖ contract", function () {
-    const policy: MlsGroupPolicyParams = { signer: { mrsigner: `0x${"11".repeat(32)}`, isvProdId: 1, minIsvSvn: 2 } };
+    const policy: MlsGroupPolicyParams = { signer: { mrsigner: `0x${"11".repeat(32)}`, isvProdId: 1, minIsvSvn: 2 }, runtime: "anonify-token/v1" };
     const encoded = Buffer.from(encodeGroupPolicy(domain, policy)).toString("hex");
-    // chain id, contract<V>, statuses<V> ["OK"], allow_debug 0, no MRENCLAVE list, signer, max age 0, k = 0, keys<V> [].
+    // chain id, contract<V>, statuses<V> ["OK"], allow_debug 0, no MRENCLAVE list, signer, max age 0, k = 0, keys<V> [],
+    // runtime<V>.
     expect(encoded).to.equal(
       "0000000000007a69" + "14" + "5fbdb2315678afecb367f032d93f642f64180aa3" + "03024f4b" + "00" + "00" +
-        "01" + "20" + "11".repeat(32) + "0001" + "0002" + "0000000000000000" + "00" + "00",
+        "01" + "20" + "11".repeat(32) + "0001" + "0002" + "0000000000000000" + "00" + "00" + "10" + Buffer.from("anonify-token/v1").toString("hex"),
     );
+    // The runtime is part of what governance approves, so it cannot be left to the enclave's default.
+    expect(() => encodeGroupPolicy(domain, { ...policy, runtime: undefined })).to.throw(/policy\.runtime is required/);
     expect(groupIdOf(31337, domain.verifyingContract)).to.equal("0x0000000000007a695fbdb2315678afecb367f032d93f642f64180aa3");
   });
 

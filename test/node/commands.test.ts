@@ -122,7 +122,7 @@ describe("AnonifyNode commands (simulation, real enclaves with the state runtime
     const replied = await post(a.node.url!, "/reads", { payload: read.payload });
     expect(replied.status).to.equal(200);
     const reply = await openReadReply(read.replyKeyPair, replied.json.reply);
-    expect(reply).to.deep.equal({ ok: true, result: "40", stateCounter: 2n });
+    expect(reply).to.deep.equal({ ok: true, result: "40", stateCounter: 2n, runtime: "anonify-token/v1" });
   });
 
   it("passes the enclave's refusals on as specific 4xx", async function () {

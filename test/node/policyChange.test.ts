@@ -7,6 +7,7 @@ import type { Hex, MlsGroupPolicyParams } from "../../src/enclave/protocol";
 import type { AnonifyNode } from "../../src/node";
 import { policyChangeTypedData } from "../../src/node/policyChange";
 import { binaryMrenclave, deployGroup, startNode, tempDir, type Deployment, type TestNode } from "./helpers";
+import { TOKEN_RUNTIME } from "../../src/runtimes/name";
 
 /**
  * Two nodes on the in-process chain whose group pins the binary's MRENCLAVE and names 2 of 3 governance keys: an
@@ -45,6 +46,7 @@ describe("AnonifyNode governance policy change (simulation, real enclaves)", fun
       allowedStatuses: ["OK"],
       mrenclaves: [mrenclave],
       governance: { threshold: 2, keys: governance.map((w) => w.address as Hex) },
+      runtime: TOKEN_RUNTIME,
     };
     a = await startNode(deployment, 5, tempDir(), { groupPolicy: policy });
     b = await startNode(deployment, 6);

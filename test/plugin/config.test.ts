@@ -6,6 +6,7 @@ import { DEFAULT_IAS_URL, extendAnonifyConfig, resolveAnonifyConfig, resolveNetw
 import type { HardhatConfig, HardhatUserConfig } from "hardhat/types";
 import { bundledSolcVersion } from "../../src/solc";
 import { packageEnclaveDir, packageRoot } from "../../src/package/paths";
+import { TOKEN_RUNTIME } from "../../src/runtimes/name";
 
 const ROOT = "/projects/app";
 
@@ -36,6 +37,7 @@ describe("plugin: anonify config", function () {
       },
       dataDir: path.join(ROOT, ".anonify"),
       confirmations: 0,
+      runtime: TOKEN_RUNTIME,
     });
   });
 
@@ -89,6 +91,15 @@ describe("plugin: anonify config", function () {
     rejects({ policy: { maxReportAgeSeconds: -1 } }, "anonify.policy.maxReportAgeSeconds");
     rejects({ policy: { maxReportAgeSeconds: 1.5 } }, "anonify.policy.maxReportAgeSeconds");
     rejects([], "must be an object");
+    rejects({ runtime: "" }, "anonify.runtime");
+    rejects({ runtime: "Token" }, "anonify.runtime");
+    rejects({ runtime: "-token" }, "anonify.runtime");
+    rejects({ runtime: "x".repeat(65) }, "anonify.runtime");
+    rejects({ runtime: 7 }, "anonify.runtime");
+  });
+
+  it("keeps a valid runtime name as given", function () {
+    expect(resolveAnonifyConfig({ runtime: "acme-notes/v2" }, ROOT).runtime).to.equal("acme-notes/v2");
   });
 
   it("per network (networks.<name>.anonify): merged over the top level, ias and policy field by field", function () {

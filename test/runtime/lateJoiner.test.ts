@@ -82,6 +82,6 @@ describe("State runtime: a late joiner catches up from a snapshot entry (simulat
     expect(hashOf(await c.call("state_apply", next))).to.equal(hashOf(await a.call("state_apply", next)));
     const read = await sealRead({ enclaveHpkeKey: (await c.call("evidence", {})).hpkePublicKey, signer: alice, domain, query: { op: "balanceOf", account: alice.address } });
     const reply = await openReadReply(read.replyKeyPair, (await c.call("state_read", { payload: read.payload })).reply);
-    expect(reply).to.deep.equal({ ok: true, result: "50", stateCounter: 4n });
+    expect(reply).to.deep.equal({ ok: true, result: "50", stateCounter: 4n, runtime: "anonify-token/v1" });
   });
 });

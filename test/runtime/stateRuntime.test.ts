@@ -172,7 +172,7 @@ describe("State runtime through two enclave processes (simulation)", function ()
 
   it("answers reads encrypted to the reader, only to the account concerned", async function () {
     const mine = await read(b, alice, { op: "balanceOf", account: alice.address });
-    expect(mine).to.deep.equal({ ok: true, result: "250", stateCounter: 4n });
+    expect(mine).to.deep.equal({ ok: true, result: "250", stateCounter: 4n, runtime: "anonify-token/v1" });
     expect(await read(a, owner, { op: "balanceOf", account: owner.address })).to.deep.include({ ok: true, result: "999750" });
     const denied = await read(a, mallory, { op: "balanceOf", account: alice.address });
     expect(denied.ok).to.equal(false);
