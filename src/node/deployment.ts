@@ -118,7 +118,7 @@ export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: Dep
     const status = await configuredEnclaveStatus(hre);
     if (!status.runtimes.includes(runtime)) {
       throw new NodeError(
-        "invalid_options",
+        "runtime_unavailable",
         `the enclave binary ${config.enclave.binary} does not carry the runtime "${runtime}" (it carries: ${status.runtimes.join(", ")}); ` +
           "choose one of those with --runtime or anonify.runtime, or add the runtime to the build (docs/runtimes.md)",
       );

@@ -6,6 +6,7 @@ import { requestNodeShutdown } from "../../tasks/node";
 import { deploymentFile, groupContract, NodeError, NODE_URL_FILE, readDeployment, type DeploymentRecord } from "../../src/node";
 import { binaryMrenclave, startNode, tempDir, type TestNode } from "./helpers";
 import { expectPluginError } from "../helpers/tasks";
+import { TOKEN_RUNTIME } from "../../src/runtimes/name";
 
 async function waitFor(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -125,6 +126,38 @@ describe("anonify:deploy, anonify:node, anonify:rotate, anonify:remove (in-proce
       await expect(hre.run("anonify:deploy", { dataDir: openDir, openAdmission: bad })).to.be.rejectedWith(/--open-admission must be a number of joins per block in 1\.\.16/);
     }
     await expect(hre.run("anonify:deploy", { dataDir: openDir, operators: "0x1234" })).to.be.rejectedWith(/--operators: 0x1234 is not an address/);
+  });
+
+  it("anonify:deploy --runtime: records the runtime; refuses a name the enclave would refuse and one the binary does not carry", async function () {
+    const { chainId } = await ethers.provider.getNetwork();
+    expect(record.runtime).to.equal(TOKEN_RUNTIME);
+    expect(await (await ethers.getContractAt("AnonifyGroup", record.group)).runtime()).to.equal(TOKEN_RUNTIME);
+    const before = fs.readFileSync(deploymentFile(root, chainId), "utf8");
+    const badName = await hre.run("anonify:deploy", { dataDir: path.join(root, "bad-runtime"), runtime: "Acme Notes" }).catch((e: unknown) => e);
+    expectPluginError(badName, "invalid_options", NodeError);
+    expect((badName as Error).message).to.include('--runtime "Acme Notes" is not a runtime name');
+    const missing = await hre.run("anonify:deploy", { dataDir: path.join(root, "bad-runtime"), runtime: "acme-missing/v1" }).catch((e: unknown) => e);
+    expectPluginError(missing, "runtime_unavailable", NodeError);
+    expect((missing as Error).message).to.include('does not carry the runtime "acme-missing/v1"').and.include(TOKEN_RUNTIME);
+    // Nothing was deployed or written for either.
+    expect(fs.existsSync(path.join(root, "bad-runtime", `deployment-${chainId}.json`))).to.equal(false);
+    expect(fs.readFileSync(deploymentFile(root, chainId), "utf8")).to.equal(before);
+  });
+
+  it("anonify:node for a group whose runtime its binary does not carry stops before attesting or paying (runtime_unavailable)", async function () {
+    const signers = await ethers.getSigners();
+    // A group deployed by other means (its own build) with a runtime this binary lacks.
+    const factory = await ethers.getContractFactory("AnonifyGroup");
+    const other = await factory.deploy(record.verifier, signers[0].address, 172_800, signers[0].address, [signers[13].address], 0, "acme-missing/v1");
+    await other.waitForDeployment();
+    const nonce = await ethers.provider.getTransactionCount(signers[13].address);
+    const error = await hre
+      .run("anonify:node", { port: 0, confirmations: 0, account: 13, host: "127.0.0.1", dataDir: path.join(root, "lacks-runtime"), group: await other.getAddress() })
+      .catch((e: unknown) => e);
+    expectPluginError(error, "runtime_unavailable", NodeError);
+    expect((error as Error).message).to.include('runs the runtime "acme-missing/v1"').and.include(`it carries: ${TOKEN_RUNTIME}`);
+    expect(await ethers.provider.getTransactionCount(signers[13].address)).to.equal(nonce);
+    expect(await other.activeEnclaveCount()).to.equal(0n);
   });
 
   it("anonify:node runs a node that joins and serves HTTP until shut down", async function () {
