@@ -573,7 +573,7 @@ export class RuntimeClient<R extends RuntimeTypes = UntypedRuntime> {
    * when the answer lags more than `maxReadLag` (policy "refuse"), or did not catch up within `readWaitTimeoutMs`
    * (policy "wait": the read is sent again meanwhile); `options` override the client's freshness settings.
    */
-  readQuery<K extends QueryOp<R>>(query: RuntimeQuery<R, K>, options: ReadOptions = {}): Promise<FreshRead<QueryResult<R, K>>> {
+  async readQuery<K extends QueryOp<R>>(query: RuntimeQuery<R, K>, options: ReadOptions = {}): Promise<FreshRead<QueryResult<R, K>>> {
     const bytes = checkPayloadSize(this.codec.encodeQuery(query), "query");
     return this.readVia<QueryResult<R, K>>(this.node, bytes, options);
   }
@@ -593,7 +593,7 @@ export class RuntimeClient<R extends RuntimeTypes = UntypedRuntime> {
   }
 
   /** One encoded query through the client's node (the token layer's `read`). */
-  protected readEncoded<T>(query: Uint8Array, options: ReadOptions): Promise<FreshRead<T>> {
+  protected async readEncoded<T>(query: Uint8Array, options: ReadOptions): Promise<FreshRead<T>> {
     return this.readVia<T>(this.node, checkPayloadSize(query, "query"), options);
   }
 

@@ -374,7 +374,7 @@ class JsonWriter {
       case "number":
         if (!Number.isFinite(value)) this.invalid(path, `is ${value}, which JSON cannot carry`);
         if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
-          this.invalid(path, `is ${value}, an integer beyond 2^53 that a number cannot hold exactly: give a bigint or a decimal string`);
+          this.invalid(path, `is ${BigInt(value)}, an integer beyond 2^53 that a number cannot hold exactly: give a bigint or a decimal string`);
         }
         this.emit(JSON.stringify(value));
         return;
