@@ -18,7 +18,8 @@ import {
   type AnonifyClientOptions,
   type TokenRuntimeTypes,
 } from "../../src/client";
-import { deployGroup, startNode, type Deployment, type TestNode } from "../node/helpers";
+import { AnonifyPluginError } from "../../src/errors";
+import { deployGroup, startNode, tempDir, type Deployment, type TestNode } from "../node/helpers";
 
 const MANUAL_SYNC = { pollIntervalMs: 3_600_000, syncOnNewBlocks: false } as const;
 
@@ -209,5 +210,14 @@ describe("client: RuntimeClient send/query/subscribe against the token runtime o
     const custom = await hre.anonify.runtimeClient({ nodeUrl: a.node.url!, group: deployment.group, signer: carol, codec });
     expect(custom.codec).to.equal(codec);
     expect(await custom.query({ op: "anything" })).to.equal("994");
+    // Without a group and without a deployment record: the same message as client().
+    const empty = tempDir("anonify-runtime-client-");
+    try {
+      const noGroup = await rejection(hre.anonify.runtimeClient({ nodeUrl: a.node.url!, dataDir: empty }));
+      expect(noGroup).to.be.instanceOf(AnonifyPluginError);
+      expect((noGroup as Error).message).to.equal("no group address: pass `group` or run `npx hardhat anonify:deploy` first");
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
   });
 });
