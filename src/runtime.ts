@@ -1,7 +1,8 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import type { Signer } from "ethers";
 import { AttestationRuntime } from "./attestation/runtime";
-import { AnonifyClient, type AnonifyClientOptions } from "./client/AnonifyClient";
+import { AnonifyClient, RuntimeClient, type AnonifyClientOptions, type RuntimeClientOptions } from "./client/AnonifyClient";
+import type { RuntimeTypes, UntypedRuntime } from "./client/wire";
 import { auditGroup, type AuditOptions, type AuditReport } from "./client/audit";
 import { runDemo, type DemoOptions, type DemoResult } from "./client/demo";
 import type { AnonifyConfig } from "./config";
@@ -18,6 +19,9 @@ export type HreClientOptions = Partial<AnonifyClientOptions> &
     /** Where to look for the deployment record when `group` is not given; default `anonify.dataDir`. */
     dataDir?: string;
   };
+
+/** What `hre.anonify.runtimeClient()` needs: `HreClientOptions`, and the runtime's codec when it wants its own. */
+export type HreRuntimeClientOptions<R extends RuntimeTypes = UntypedRuntime> = HreClientOptions & Pick<RuntimeClientOptions<R>, "codec">;
 
 /**
  * `hre.anonify`: the plugin's entry point for scripts, tasks and tests. Every member is bound to the
@@ -80,13 +84,41 @@ export class AnonifyRuntime {
    * to the recorded deployment. The client checks the node's enclave against the chain before use.
    */
   async client(options: HreClientOptions): Promise<AnonifyClient> {
+    return new AnonifyClient(await this.clientOptions(options));
+  }
+
+  /**
+   * A client for a group whose runtime is not the token (or any runtime, untyped): `send` its commands, `query`
+   * its state, `subscribe`; defaults as {@link client}. `R` describes the runtime's commands and queries, so only
+   * its commands compile and each query's result is typed:
+   *
+   * ```ts
+   * interface AuctionRuntime {
+   *   command: { op: "open"; item: string; reserve: bigint } | { op: "bid"; auction: string; amount: bigint };
+   *   queries: { myBid: { query: { auction: string }; result: string | null } };
+   * }
+   * const auction = await hre.anonify.runtimeClient<AuctionRuntime>({ nodeUrl: "http://127.0.0.1:8601" });
+   * await (await auction.send({ op: "bid", auction: "7", amount: 120n })).wait();
+   * const mine = await auction.query({ op: "myBid", auction: "7" }); // string | null
+   * ```
+   *
+   * Without `R` every command and query with an `op` string is accepted and results are `unknown`. Commands and
+   * queries travel as JSON (`op` first, bigints as decimal strings, at most 4096 bytes); pass `codec` for another
+   * encoding. See docs/client.md "Any runtime: send, query, subscribe".
+   */
+  async runtimeClient<R extends RuntimeTypes = UntypedRuntime>(options: HreRuntimeClientOptions<R>): Promise<RuntimeClient<R>> {
+    return new RuntimeClient<R>({ ...(await this.clientOptions(options)), codec: options.codec });
+  }
+
+  /** The client options with the defaults of {@link client}: the network's first account, the recorded group. */
+  private async clientOptions(options: HreClientOptions): Promise<AnonifyClientOptions> {
     const { dataDir, ...clientOptions } = options;
     const signer: Signer = options.signer ?? (await this.hre.ethers.getSigners())[0];
     const group = options.group ?? (await this.deployment(dataDir))?.group;
     if (group === undefined) {
       throw new AnonifyPluginError("no group address: pass `group` or run `npx hardhat anonify:deploy` first");
     }
-    return new AnonifyClient({ ...clientOptions, signer, group });
+    return { ...clientOptions, signer, group };
   }
 
   /** Replays a group's whole log from the chain (reports, signatures, epochs, counters, checkpoints); no findings = clean. */

@@ -7,5 +7,6 @@ import "./node";
 import "./status";
 import "./group";
 import "./token";
+import "./send-query";
 import "./members";
 import "./demo";

@@ -1,7 +1,15 @@
 import { scope, task } from "hardhat/config";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment } from "hardhat/types";
 import { getAddress, type Signer } from "ethers";
-import { AnonifyClient, type AnonifyClientOptions, type CommandOutcome, type CommandSettlement, type FreshRead, type TokenCommand } from "../src/client";
+import {
+  AnonifyClient,
+  type AnonifyClientOptions,
+  type CommandOutcome,
+  type CommandSettlement,
+  type CommandSubmission,
+  type FreshRead,
+  type TokenCommand,
+} from "../src/client";
 import { resolveGroupForTask } from "../src/client/deployment";
 import { AnonifyPluginError } from "../src/errors";
 import { REPEATABLE_STRING, repeatedValues } from "./repeatable";
@@ -11,19 +19,19 @@ import { addressArgument } from "../src/addressArgument";
 /** Environment variable the tasks read the node URL from when --node is absent. */
 export const NODE_URL_ENV = "ANONIFY_NODE_URL";
 
-interface CommonArgs {
+export interface CommonArgs {
   node?: string;
   group?: string;
   account?: string;
   keyEnv?: string;
 }
 
-interface CommandArgs extends CommonArgs {
+export interface CommandArgs extends CommonArgs {
   noWait: boolean;
   fallbackNode?: string | string[];
 }
 
-interface ReadArgs extends CommonArgs {
+export interface ReadArgs extends CommonArgs {
   maxLag?: string;
   wait: boolean;
 }
@@ -74,7 +82,7 @@ function requireHttpUrl(value: string, source: string): void {
 }
 
 /** `--max-lag` and `--wait` of the read tasks as client options. */
-function readOptions(args: ReadArgs): Partial<AnonifyClientOptions> {
+export function readOptions(args: ReadArgs): Partial<AnonifyClientOptions> {
   if (args.maxLag !== undefined && !/^[0-9]+$/.test(args.maxLag)) {
     throw new AnonifyPluginError(`--max-lag must be a non-negative integer (log entries the node may lag behind the chain), got ${args.maxLag}`);
   }
@@ -82,7 +90,7 @@ function readOptions(args: ReadArgs): Partial<AnonifyClientOptions> {
 }
 
 /** `--fallback-node` URLs (repeatable). */
-function fallbackNodes(value: string | string[] | undefined): string[] {
+export function fallbackNodes(value: string | string[] | undefined): string[] {
   const urls = repeatedValues(value);
   for (const url of urls) requireHttpUrl(url, "--fallback-node");
   return urls;
@@ -94,6 +102,16 @@ export function freshnessNote(read: Pick<FreshRead<unknown>, "stateCounter" | "c
 }
 
 export async function tokenClient(hre: HardhatRuntimeEnvironment, args: CommonArgs, extra: Partial<AnonifyClientOptions> = {}): Promise<AnonifyClient> {
+  const options = await taskClientOptions(hre, args, extra);
+  try {
+    return new AnonifyClient(options);
+  } catch (error) {
+    throw new AnonifyPluginError((error as Error).message, error as Error);
+  }
+}
+
+/** A client's options from the common task arguments: --node (or $ANONIFY_NODE_URL), --group or the deployment file, the signer. */
+export async function taskClientOptions(hre: HardhatRuntimeEnvironment, args: CommonArgs, extra: Partial<AnonifyClientOptions> = {}): Promise<AnonifyClientOptions> {
   const nodeUrl = args.node ?? process.env[NODE_URL_ENV];
   if (nodeUrl === undefined || nodeUrl === "") {
     throw new AnonifyPluginError(`--node <url> is required (the URL anonify:node prints), or set ${NODE_URL_ENV}`);
@@ -106,16 +124,11 @@ export async function tokenClient(hre: HardhatRuntimeEnvironment, args: CommonAr
     throw new AnonifyPluginError((error as Error).message);
   }
   const signer = await userSigner(hre, args);
-  try {
-    return new AnonifyClient({ nodeUrl, signer, group, provider: hre.ethers.provider, ...extra });
-  } catch (error) {
-    throw new AnonifyPluginError((error as Error).message, error as Error);
-  }
+  return { nodeUrl, signer, group, provider: hre.ethers.provider, ...extra };
 }
 
-/** SDK errors become plugin errors that keep the typed error as parent (its `code` stays reachable). */
-/** The work of a token task, with the plugin's typed errors shown as one-line plugin errors (src/taskErrors.ts). */
-async function asTaskError<T>(work: () => Promise<T>): Promise<T> {
+/** The work of a task, with the plugin's typed errors shown as one-line plugin errors that keep the typed error as parent (src/taskErrors.ts). */
+export async function asTaskError<T>(work: () => Promise<T>): Promise<T> {
   const { withPluginErrors } = await import("../src/taskErrors");
   return withPluginErrors(work);
 }
@@ -124,21 +137,30 @@ async function runCommand(hre: HardhatRuntimeEnvironment, args: CommandArgs, bui
   return asTaskError(async () => {
     const command = await build();
     const client = await tokenClient(hre, args, { fallbackNodes: fallbackNodes(args.fallbackNode) });
-    const submission = await client.submit(command);
-    console.log(`${command.op}: submitted as ${submission.id} (sender ${submission.sender}, nonce ${submission.nonce})`);
-    const result: TokenTaskResult = { sender: submission.sender, command, id: submission.id, nonce: submission.nonce.toString() };
-    if (args.noWait) return result;
-    const outcome = await submission.wait();
-    const via = outcome.node !== undefined && outcome.node !== client.node.baseUrl.origin ? ` (reported by ${outcome.node})` : "";
-    console.log(`${command.op}: ${outcome.status} at stateCounter ${outcome.stateCounter}${outcome.txHash ? ` (tx ${outcome.txHash})` : ""}${via}`);
-    return { ...result, outcome };
+    return reportSubmission(client.node.baseUrl.origin, await client.send(command), !args.noWait);
   });
+}
+
+/** What a command task prints and returns: the submission, and with `wait` its outcome (any runtime's command). */
+export async function reportSubmission<C extends { op: string }>(
+  nodeOrigin: string,
+  submission: CommandSubmission<C>,
+  wait: boolean,
+): Promise<{ sender: string; command: C; id: string; nonce: string; outcome?: CommandOutcome }> {
+  const { command } = submission;
+  console.log(`${command.op}: submitted as ${submission.id} (sender ${submission.sender}, nonce ${submission.nonce})`);
+  const result = { sender: submission.sender, command, id: submission.id, nonce: submission.nonce.toString() };
+  if (!wait) return result;
+  const outcome = await submission.wait();
+  const via = outcome.node !== undefined && outcome.node !== nodeOrigin ? ` (reported by ${outcome.node})` : "";
+  console.log(`${command.op}: ${outcome.status} at stateCounter ${outcome.stateCounter}${outcome.txHash ? ` (tx ${outcome.txHash})` : ""}${via}`);
+  return { ...result, outcome };
 }
 
 const SCOPE = "anonify";
 const SCOPE_DESCRIPTION = "Anonify: confidential state over a public chain with SGX enclaves";
 
-function common(t: ConfigurableTaskDefinition): ConfigurableTaskDefinition {
+export function common(t: ConfigurableTaskDefinition): ConfigurableTaskDefinition {
   return t
     .addOptionalParam("node", `TEE node URL (default: $${NODE_URL_ENV})`)
     .addOptionalParam("group", "AnonifyGroup address (default: the deployment file of anonify:deploy for this chain)")
@@ -157,7 +179,7 @@ function commandTask(t: ConfigurableTaskDefinition): ConfigurableTaskDefinition 
     );
 }
 
-function readTask(t: ConfigurableTaskDefinition): ConfigurableTaskDefinition {
+export function readTask(t: ConfigurableTaskDefinition): ConfigurableTaskDefinition {
   return common(t)
     .addOptionalParam("maxLag", "Log entries the node's answer may lag behind the chain's log (default 0: refuse a node that lags)")
     .addFlag("wait", "When the node lags, wait (up to 30 s) for it to catch up instead of refusing");
@@ -249,7 +271,7 @@ both("balance", "Print the signer's confidential balance (decrypted for the sign
     }),
 );
 
-function counters(read: FreshRead<unknown>): { stateCounter: string; chainCounter: string } {
+export function counters(read: FreshRead<unknown>): { stateCounter: string; chainCounter: string } {
   return { stateCounter: read.stateCounter.toString(), chainCounter: read.chainCounter.toString() };
 }
 

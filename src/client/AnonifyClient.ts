@@ -1,7 +1,8 @@
 /**
- * `AnonifyClient`: one user (an ethers signer) talking to one TEE node of one AnonifyGroup. Before anything is
- * encrypted the node's enclave is checked against the group's roster on chain (see trust.ts); commands are
- * EIP-712 signed and HPKE-sealed to that enclave, reads come back sealed to a fresh key of this client.
+ * `RuntimeClient<R>`: one user (an ethers signer) talking to one TEE node of one AnonifyGroup, whatever runtime the
+ * group runs, typed by the runtime's `RuntimeTypes` (wire.ts). Before anything is encrypted the node's enclave is
+ * checked against the group's roster on chain (see trust.ts); commands are EIP-712 signed and HPKE-sealed to that
+ * enclave, reads come back sealed to a fresh key of this client. `AnonifyClient` is the token's typed layer on top.
  */
 import { Contract, getAddress, isAddress, type Provider, type Signer, type TypedDataDomain } from "ethers";
 import {
@@ -19,6 +20,10 @@ import {
 import { DEFAULT_REQUEST_TIMEOUT_MS, NodeHttpClient } from "./http";
 import { CLIENT_GROUP_ABI, checkCheckpointAgreement, checkEnclaveTrust, checkJoinReportData, type TrustedEnclave } from "./trust";
 import {
+  TOKEN_CODEC,
+  checkPayloadSize,
+  encodeRuntimeQuery,
+  jsonRuntimeCodec,
   groupDomain,
   lowerHex,
   openNotification,
@@ -37,6 +42,13 @@ import {
   type TokenCommand,
   type TokenInfo,
   type TokenQuery,
+  type QueryOp,
+  type QueryResult,
+  type RuntimeCodec,
+  type RuntimeQuery,
+  type RuntimeTypes,
+  type TokenRuntimeTypes,
+  type UntypedRuntime,
 } from "./wire";
 
 /** Submissions of one command when the node's nonce moved between the client's read and the submission. */
@@ -80,6 +92,16 @@ export interface AnonifyClientOptions {
    * is wedged or says it failed. Their answers are those hosts' word (docs/client.md "Settling a command").
    */
   fallbackNodes?: readonly string[];
+}
+
+/** `RuntimeClient`'s options: the connection options of every client, and how the runtime's messages are encoded. */
+export interface RuntimeClientOptions<R extends RuntimeTypes = UntypedRuntime> extends AnonifyClientOptions {
+  /**
+   * How commands and queries become the exact JSON bytes that are signed (no canonicalization happens anywhere
+   * else). Default `jsonRuntimeCodec()`: `op` first, the other members in the object's order, bigints as decimal
+   * strings. Give a codec when the runtime wants one spelling of a value (e.g. lower-case addresses).
+   */
+  codec?: RuntimeCodec<R>;
 }
 
 export type ReadLagPolicy = "refuse" | "wait";
@@ -138,12 +160,23 @@ export interface CommandOutcome {
   node?: string;
 }
 
-/** A command accepted by the node (202); `wait()` follows it to the log. */
-export class CommandSubmission {
+/** What a `CommandSubmission` asks its client (any runtime's). */
+interface CommandTracker {
+  readonly waitTimeoutMs: number;
+  readonly pollIntervalMs: number;
+  commandStatus(id: string): Promise<CommandStatus>;
+  settle(id: string): Promise<CommandSettlement>;
+  noteSettled(id: Hex): void;
+  nonceUsed(nonce: bigint): Promise<boolean | undefined>;
+  forgetNonce(): void;
+}
+
+/** A command accepted by the node (202); `wait()` follows it to the log. `C`: the runtime's command type. */
+export class CommandSubmission<C extends { op: string } = TokenCommand> {
   constructor(
-    private readonly client: AnonifyClient,
+    private readonly client: CommandTracker,
     readonly id: Hex,
-    readonly command: TokenCommand,
+    readonly command: C,
     readonly sender: Hex,
     readonly nonce: bigint,
   ) {}
@@ -254,7 +287,19 @@ export async function chainIssuedAt(provider: Provider): Promise<bigint> {
   return latest !== null && BigInt(latest.timestamp) > now ? BigInt(latest.timestamp) : now;
 }
 
-export class AnonifyClient {
+/**
+ * A client of any runtime: `send` its commands, `query` / `readQuery` its state, `subscribe` to notifications.
+ * `R` describes the runtime (`RuntimeTypes`); without it every command and query with an `op` string is accepted and
+ * results are `unknown`. The token's client, `AnonifyClient`, extends it with the token's methods.
+ *
+ * ```ts
+ * const auction = new RuntimeClient<AuctionRuntime>({ nodeUrl, signer, group });
+ * const bid = await auction.send({ op: "bid", auction: "7", amount: 120n });   // only AuctionRuntime's commands
+ * await bid.wait();
+ * const mine = await auction.query({ op: "myBid", auction: "7" });             // typed: string | null
+ * ```
+ */
+export class RuntimeClient<R extends RuntimeTypes = UntypedRuntime> {
   readonly node: NodeHttpClient;
   readonly signer: Signer;
   readonly group: Hex;
@@ -275,8 +320,10 @@ export class AnonifyClient {
   private nextNonce: bigint | undefined;
   private readonly pendingIds = new Set<Hex>();
   private readonly reportDataChecked = new Set<string>();
+  /** How this client's commands and queries become the signed JSON bytes (option `codec`). */
+  readonly codec: RuntimeCodec<R>;
 
-  constructor(options: AnonifyClientOptions) {
+  constructor(options: RuntimeClientOptions<R>) {
     if (!isAddress(options.group)) throw new ClientArgumentError(`group is not an address: ${String(options.group)}`);
     const provider = options.provider ?? options.signer.provider;
     if (!provider) throw new ClientArgumentError("the signer has no provider; pass `provider` to check enclaves against the chain");
@@ -294,6 +341,7 @@ export class AnonifyClient {
     this.readWaitTimeoutMs = options.readWaitTimeoutMs ?? 30_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.fallbackNodes = (options.fallbackNodes ?? []).map((url) => new NodeHttpClient(url, this.requestTimeoutMs));
+    this.codec = options.codec ?? jsonRuntimeCodec<R>();
   }
 
   /** The group's log counter on chain (entries logged so far), read through the client's provider. */
@@ -350,33 +398,16 @@ export class AnonifyClient {
 
   // ------------------------------------------------------------------------------------------ commands
 
-  init(name: string, symbol: string, initialSupply: AmountLike): Promise<CommandSubmission> {
-    return this.submit({ op: "init", name, symbol, initialSupply });
-  }
-  transfer(to: string, amount: AmountLike): Promise<CommandSubmission> {
-    return this.submit({ op: "transfer", to, amount });
-  }
-  approve(spender: string, amount: AmountLike): Promise<CommandSubmission> {
-    return this.submit({ op: "approve", spender, amount });
-  }
-  transferFrom(from: string, to: string, amount: AmountLike): Promise<CommandSubmission> {
-    return this.submit({ op: "transferFrom", from, to, amount });
-  }
-  mint(to: string, amount: AmountLike): Promise<CommandSubmission> {
-    return this.submit({ op: "mint", to, amount });
-  }
-  burn(amount: AmountLike): Promise<CommandSubmission> {
-    return this.submit({ op: "burn", amount });
-  }
-
   /**
-   * Seals and submits one command with the next nonce. The nonce is read from the enclave once, then tracked
-   * locally; commands still pending are waited for first (the enclave accepts only the next nonce of its applied
-   * state). After a submission error or a failed command the next command re-reads the nonce, except after
-   * `CommandRefusedError` (the enclave's dry run refused it before posting) and `RateLimitedError`: nothing was
-   * accepted, so the same nonce stays the next one.
+   * Seals and submits one of the runtime's commands with the next nonce; `wait()` on the result follows it to the
+   * log. The command is encoded first (the client's codec; `WireFormatError` for what it refuses, before anything
+   * is signed or sent). The nonce is read from the enclave once, then tracked locally; commands still pending are
+   * waited for first (the enclave accepts only the next nonce of its applied state). After a submission error or a
+   * failed command the next command re-reads the nonce, except after `CommandRefusedError` (the enclave's dry run
+   * refused it before posting) and `RateLimitedError`: nothing was accepted, so the same nonce stays the next one.
    */
-  async submit(command: TokenCommand): Promise<CommandSubmission> {
+  async send(command: R["command"]): Promise<CommandSubmission<R["command"]>> {
+    const payload = checkPayloadSize(this.codec.encodeCommand(command), "command");
     const enclave = await this.verifyEnclave();
     // The enclave checks a command's nonce against its applied state, so this user's earlier commands must be in
     // the log (applied or rejected) before the next one is sealed.
@@ -385,7 +416,7 @@ export class AnonifyClient {
     for (let attempt = 1; ; attempt++) {
       // The enclave checks the nonce against its own applied state, so its answer is the one to seal with, fresh or not.
       const nonce = this.nextNonce ?? (await this.nonce({ maxLag: UNBOUNDED_LAG }));
-      const sealed = await sealCommand({ enclaveHpkeKey: enclave.hpkePublicKey, signer: this.signer, domain, nonce, payload: command });
+      const sealed = await sealCommand({ enclaveHpkeKey: enclave.hpkePublicKey, signer: this.signer, domain, nonce, payload });
       let response: SubmitCommandResponse;
       try {
         response = await this.node.post<SubmitCommandResponse>("/commands", { payload: sealed.payload });
@@ -414,7 +445,7 @@ export class AnonifyClient {
       }
       this.nextNonce = nonce + 1n;
       this.pendingIds.add(response.id);
-      return new CommandSubmission(this, response.id, command, sealed.envelope.sender, nonce);
+      return new CommandSubmission<R["command"]>(this, response.id, command, sealed.envelope.sender, nonce);
     }
   }
 
@@ -490,7 +521,7 @@ export class AnonifyClient {
   async nonceUsed(nonce: bigint): Promise<boolean | undefined> {
     for (const node of [this.node, ...this.fallbackNodes]) {
       try {
-        const read = await this.readVia<string>(node, { op: "nonce", account: await this.address() }, { maxLag: 0, policy: "refuse" });
+        const read = await this.readVia<string>(node, await this.nonceQuery(), { maxLag: 0, policy: "refuse" });
         return decimal(read.value, "nonce") > nonce;
       } catch {
         continue;
@@ -528,17 +559,45 @@ export class AnonifyClient {
   // ------------------------------------------------------------------------------------------ reads
 
   /**
-   * Sends one signed query; returns the result with the log position it reflects (`stateCounter`, from inside the
-   * sealed reply) and the chain's log counter read before it was sent (`chainCounter`). Throws `ReadRefusedError`
-   * with the enclave's code, or `StaleReadError` when the answer lags more than `maxReadLag` (policy "refuse"), or
-   * did not catch up within `readWaitTimeoutMs` (policy "wait": the read is sent again meanwhile).
+   * Sends one of the runtime's queries, signed, and returns the enclave's answer (typed by the runtime's
+   * `RuntimeTypes`), checked for freshness like every read: see `readQuery`.
    */
-  async read<R = unknown>(query: TokenQuery, options: ReadOptions = {}): Promise<{ result: R; stateCounter: bigint; chainCounter: bigint; lag: bigint }> {
-    const read = await this.readVia<R>(this.node, query, options);
-    return { result: read.value, stateCounter: read.stateCounter, chainCounter: read.chainCounter, lag: read.lag };
+  async query<K extends QueryOp<R>>(query: RuntimeQuery<R, K>, options: ReadOptions = {}): Promise<QueryResult<R, K>> {
+    return (await this.readQuery(query, options)).value;
   }
 
-  private async readVia<R>(node: NodeHttpClient, query: TokenQuery, options: ReadOptions): Promise<FreshRead<R>> {
+  /**
+   * `query` with the counters the answer was checked against: `{value, stateCounter, chainCounter, lag}`. The query
+   * is encoded first (the client's codec; `WireFormatError` before anything is signed). Throws `ReadRefusedError`
+   * with the enclave's code (the runtime refused it: `not_authorized`, `malformed_query`, …), or `StaleReadError`
+   * when the answer lags more than `maxReadLag` (policy "refuse"), or did not catch up within `readWaitTimeoutMs`
+   * (policy "wait": the read is sent again meanwhile); `options` override the client's freshness settings.
+   */
+  async readQuery<K extends QueryOp<R>>(query: RuntimeQuery<R, K>, options: ReadOptions = {}): Promise<FreshRead<QueryResult<R, K>>> {
+    const bytes = checkPayloadSize(this.codec.encodeQuery(query), "query");
+    return this.readVia<QueryResult<R, K>>(this.node, bytes, options);
+  }
+
+  /** The next command nonce of this user according to the enclave's applied state (the ledger's, any runtime). */
+  async nonce(options?: ReadOptions): Promise<bigint> {
+    return (await this.readNonce(options)).value;
+  }
+
+  async readNonce(options: ReadOptions = {}): Promise<FreshRead<bigint>> {
+    return decimalRead(await this.readVia<string>(this.node, await this.nonceQuery(), options), "nonce");
+  }
+
+  /** The ledger's nonce query for this user; the same bytes whatever the codec (the ledger answers it itself). */
+  private async nonceQuery(): Promise<Uint8Array> {
+    return encodeRuntimeQuery({ op: "nonce", account: await this.address() });
+  }
+
+  /** One encoded query through the client's node (the token layer's `read`). */
+  protected async readEncoded<T>(query: Uint8Array, options: ReadOptions): Promise<FreshRead<T>> {
+    return this.readVia<T>(this.node, checkPayloadSize(query, "query"), options);
+  }
+
+  private async readVia<T>(node: NodeHttpClient, query: Uint8Array, options: ReadOptions): Promise<FreshRead<T>> {
     const maxLag = options.maxLag === undefined ? this.maxReadLag : checkMaxLag(options.maxLag);
     const policy = checkPolicy(options.policy ?? this.readLagPolicy);
     const waitMs = options.waitTimeoutMs ?? this.readWaitTimeoutMs;
@@ -553,7 +612,7 @@ export class AnonifyClient {
       const sealed = await sealRead({ enclaveHpkeKey: enclave.hpkePublicKey, signer: this.signer, domain: await this.domain(), query, issuedAt: await this.issuedAt() });
       const response = await node.post<ReadResponse>("/reads", { payload: sealed.payload });
       // The counter is the enclave's, sealed with the answer to this read's fresh reply key: the host cannot alter it.
-      const reply = await openReadReply<R>(sealed.replyKeyPair, response.reply);
+      const reply = await openReadReply<T>(sealed.replyKeyPair, response.reply);
       if (!reply.ok) throw new ReadRefusedError(reply.error.code, reply.error.message);
       const lag = chainCounter > reply.stateCounter ? chainCounter - reply.stateCounter : 0n;
       if (lag <= maxLag) return { value: reply.result, stateCounter: reply.stateCounter, chainCounter, lag };
@@ -561,41 +620,6 @@ export class AnonifyClient {
       if (Date.now() >= deadline) throw new StaleReadError(reply.stateCounter, chainCounter, lag, maxLag, node.baseUrl.origin, waitMs);
       await sleep(Math.min(this.pollIntervalMs, Math.max(0, deadline - Date.now())));
     }
-  }
-
-  /** Balance of `account` (default: this user; the enclave answers only the account's own signer). */
-  async balanceOf(account?: string, options?: ReadOptions): Promise<bigint> {
-    return (await this.readBalance(account, options)).value;
-  }
-  async allowance(owner: string, spender: string, options?: ReadOptions): Promise<bigint> {
-    return (await this.readAllowance(owner, spender, options)).value;
-  }
-  async totalSupply(options?: ReadOptions): Promise<bigint> {
-    return (await this.readTotalSupply(options)).value;
-  }
-  async tokenInfo(options?: ReadOptions): Promise<TokenInfo> {
-    return (await this.readTokenInfo(options)).value;
-  }
-  /** The next command nonce of this user according to the enclave's applied state. */
-  async nonce(options?: ReadOptions): Promise<bigint> {
-    return (await this.readNonce(options)).value;
-  }
-
-  // The same reads with the counters they were checked against.
-  async readBalance(account?: string, options: ReadOptions = {}): Promise<FreshRead<bigint>> {
-    return decimalRead(await this.readVia<string>(this.node, { op: "balanceOf", account: account ?? (await this.address()) }, options), "balance");
-  }
-  async readAllowance(owner: string, spender: string, options: ReadOptions = {}): Promise<FreshRead<bigint>> {
-    return decimalRead(await this.readVia<string>(this.node, { op: "allowance", owner, spender }, options), "allowance");
-  }
-  async readTotalSupply(options: ReadOptions = {}): Promise<FreshRead<bigint>> {
-    return decimalRead(await this.readVia<string>(this.node, { op: "totalSupply" }, options), "totalSupply");
-  }
-  readTokenInfo(options: ReadOptions = {}): Promise<FreshRead<TokenInfo>> {
-    return this.readVia<TokenInfo>(this.node, { op: "tokenInfo" }, options);
-  }
-  async readNonce(options: ReadOptions = {}): Promise<FreshRead<bigint>> {
-    return decimalRead(await this.readVia<string>(this.node, { op: "nonce", account: await this.address() }, options), "nonce");
   }
 
   // ------------------------------------------------------------------------------------------ notifications
@@ -640,6 +664,82 @@ export class AnonifyClient {
     subscription = new NotificationSubscription(() => stream.close());
     early.forEach((handle) => handle());
     return subscription;
+  }
+}
+
+/**
+ * The token's client: `RuntimeClient<TokenRuntimeTypes>` with the token's encoders (`TOKEN_CODEC`: addresses and
+ * amounts checked, the wire format's key order) and one typed method per command and query. Every method goes
+ * through `send` / `readQuery`.
+ */
+export class AnonifyClient extends RuntimeClient<TokenRuntimeTypes> {
+  constructor(options: AnonifyClientOptions) {
+    super({ ...options, codec: TOKEN_CODEC });
+  }
+
+  // ------------------------------------------------------------------------------------------ token commands
+
+  init(name: string, symbol: string, initialSupply: AmountLike): Promise<CommandSubmission> {
+    return this.send({ op: "init", name, symbol, initialSupply });
+  }
+  transfer(to: string, amount: AmountLike): Promise<CommandSubmission> {
+    return this.send({ op: "transfer", to, amount });
+  }
+  approve(spender: string, amount: AmountLike): Promise<CommandSubmission> {
+    return this.send({ op: "approve", spender, amount });
+  }
+  transferFrom(from: string, to: string, amount: AmountLike): Promise<CommandSubmission> {
+    return this.send({ op: "transferFrom", from, to, amount });
+  }
+  mint(to: string, amount: AmountLike): Promise<CommandSubmission> {
+    return this.send({ op: "mint", to, amount });
+  }
+  burn(amount: AmountLike): Promise<CommandSubmission> {
+    return this.send({ op: "burn", amount });
+  }
+
+  /** `send` under its earlier name: seals and submits one token command (see `RuntimeClient.send`). */
+  submit(command: TokenCommand): Promise<CommandSubmission> {
+    return this.send(command);
+  }
+
+  // ------------------------------------------------------------------------------------------ token reads
+
+  /**
+   * Sends one signed token query; returns the result with the log position it reflects (`stateCounter`, from inside
+   * the sealed reply) and the chain's log counter read before it was sent (`chainCounter`). Errors as `readQuery`.
+   */
+  async read<T = unknown>(query: TokenQuery, options: ReadOptions = {}): Promise<{ result: T; stateCounter: bigint; chainCounter: bigint; lag: bigint }> {
+    const read = await this.readEncoded<T>(this.codec.encodeQuery(query), options);
+    return { result: read.value, stateCounter: read.stateCounter, chainCounter: read.chainCounter, lag: read.lag };
+  }
+
+  /** Balance of `account` (default: this user; the enclave answers only the account's own signer). */
+  async balanceOf(account?: string, options?: ReadOptions): Promise<bigint> {
+    return (await this.readBalance(account, options)).value;
+  }
+  async allowance(owner: string, spender: string, options?: ReadOptions): Promise<bigint> {
+    return (await this.readAllowance(owner, spender, options)).value;
+  }
+  async totalSupply(options?: ReadOptions): Promise<bigint> {
+    return (await this.readTotalSupply(options)).value;
+  }
+  async tokenInfo(options?: ReadOptions): Promise<TokenInfo> {
+    return (await this.readTokenInfo(options)).value;
+  }
+
+  // The same reads with the counters they were checked against.
+  async readBalance(account?: string, options: ReadOptions = {}): Promise<FreshRead<bigint>> {
+    return decimalRead(await this.readQuery({ op: "balanceOf", account: account ?? (await this.address()) }, options), "balance");
+  }
+  async readAllowance(owner: string, spender: string, options: ReadOptions = {}): Promise<FreshRead<bigint>> {
+    return decimalRead(await this.readQuery({ op: "allowance", owner, spender }, options), "allowance");
+  }
+  async readTotalSupply(options: ReadOptions = {}): Promise<FreshRead<bigint>> {
+    return decimalRead(await this.readQuery({ op: "totalSupply" }, options), "totalSupply");
+  }
+  readTokenInfo(options: ReadOptions = {}): Promise<FreshRead<TokenInfo>> {
+    return this.readQuery({ op: "tokenInfo" }, options);
   }
 }
 

@@ -92,6 +92,8 @@ export type WireErrorCode =
   | "domain_invalid"
   | "command_invalid"
   | "query_invalid"
+  | "json_value_invalid"
+  | "payload_too_large"
   | "open_failed"
   | "reply_malformed"
   | "signer_mismatch";
@@ -195,6 +197,271 @@ export function encodeQuery(query: TokenQuery): Uint8Array {
       throw new WireFormatError("query_invalid", `unknown query op ${JSON.stringify((query as { op?: unknown }).op)}`);
   }
   return utf8(JSON.stringify(object));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Any runtime: the TypeScript description of a runtime's commands and queries, and their JSON encoding
+
+/**
+ * Largest command payload and largest query, in bytes of JSON, that an enclave accepts (enclave/PROTOCOL.md "User
+ * messages": a command's `payload` is 1..4096 bytes; `kMaxPayloadSize` in enclave/include/anonify/runtime/envelope.h
+ * bounds queries too).
+ */
+export const MAX_PAYLOAD_BYTES = 4096;
+
+/** One query of a runtime: its members besides `op`, and what the enclave answers (the JSON `result`). */
+export interface QuerySpec {
+  query: object;
+  result: unknown;
+}
+
+/** The members of a query that takes none besides `op` (`{op: "totalSupply"}`). */
+export type NoParams = Record<never, never>;
+
+/**
+ * The TypeScript description of a runtime's wire API, which types a `RuntimeClient`:
+ *
+ * - `command`: the union of the command objects the runtime accepts, each with a literal `op`;
+ * - `queries`: one member per query op, `{ query: <members besides op>; result: <the JSON result> }`.
+ *
+ * ```ts
+ * interface AuctionRuntime {
+ *   command: { op: "open"; item: string; reserve: bigint } | { op: "bid"; auction: string; amount: bigint };
+ *   queries: {
+ *     auction: { query: { id: string }; result: { item: string; open: boolean } };
+ *     myBid: { query: { auction: string }; result: string | null };
+ *   };
+ * }
+ * ```
+ *
+ * Values travel as JSON (`encodeRuntimeCommand`): a bigint becomes a decimal string, so a result the runtime writes
+ * as an amount string is typed `string`. The ledger answers `nonce` for every runtime (`LedgerQueries`).
+ */
+export interface RuntimeTypes {
+  command: { op: string };
+  queries: object;
+}
+
+/** The queries the ledger answers itself, whatever the runtime (enclave/PROTOCOL.md, docs/runtimes.md). */
+export interface LedgerQueries {
+  nonce: { query: { account: string }; result: string };
+}
+
+/** A runtime nothing is known about: any command or query with an `op` string, results `unknown`. */
+export interface UntypedRuntime {
+  command: { op: string; [member: string]: unknown };
+  queries: { [op: string]: { query: { [member: string]: unknown }; result: unknown } };
+}
+
+/** The query ops of runtime `R`, the ledger's `nonce` included. */
+export type QueryOp<R extends RuntimeTypes> = (keyof R["queries"] | keyof LedgerQueries) & string;
+
+type QuerySpecOf<R extends RuntimeTypes, K> = K extends keyof LedgerQueries ? LedgerQueries[K] : K extends keyof R["queries"] ? R["queries"][K] : never;
+
+/** The query object of op `K` of runtime `R` (a union over every op when `K` is not given). */
+export type RuntimeQuery<R extends RuntimeTypes, K extends QueryOp<R> = QueryOp<R>> = K extends unknown
+  ? { op: K } & (QuerySpecOf<R, K> extends { query: infer Q } ? Q : never)
+  : never;
+
+/** What the enclave answers to query op `K` of runtime `R`. */
+export type QueryResult<R extends RuntimeTypes, K extends QueryOp<R>> = QuerySpecOf<R, K> extends QuerySpec ? QuerySpecOf<R, K>["result"] : never;
+
+/** The token runtime (docs/runtimes.md "The token") as `RuntimeTypes`; `AnonifyClient` is typed by it. */
+export interface TokenRuntimeTypes {
+  command: TokenCommand;
+  queries: {
+    balanceOf: { query: { account: string }; result: string };
+    allowance: { query: { owner: string; spender: string }; result: string };
+    totalSupply: { query: NoParams; result: string };
+    tokenInfo: { query: NoParams; result: TokenInfo };
+  };
+}
+
+/**
+ * How a client turns a runtime's commands and queries into the exact JSON bytes that are signed and sealed. The
+ * default, `jsonRuntimeCodec()`, fits any runtime; the token's (`TOKEN_CODEC`) also checks addresses and amounts
+ * and writes its fixed key order.
+ */
+export interface RuntimeCodec<R extends RuntimeTypes> {
+  encodeCommand(command: R["command"]): Uint8Array;
+  encodeQuery(query: RuntimeQuery<R>): Uint8Array;
+}
+
+/** JSON of any runtime's commands and queries: `encodeRuntimeCommand` / `encodeRuntimeQuery`. */
+export function jsonRuntimeCodec<R extends RuntimeTypes = UntypedRuntime>(): RuntimeCodec<R> {
+  return { encodeCommand: encodeRuntimeCommand, encodeQuery: encodeRuntimeQuery };
+}
+
+/** The token's encoders (`encodeCommand`, `encodeQuery`): the bytes the token's wire format pins. */
+export const TOKEN_CODEC: RuntimeCodec<TokenRuntimeTypes> = {
+  encodeCommand: (command) => encodeCommand(command),
+  encodeQuery: (query) => encodeQuery(query),
+};
+
+/**
+ * UTF-8 JSON bytes of any runtime's command: `op` first, then the other members in the object's own order; a
+ * bigint becomes a decimal string. Refused before anything is signed (`WireFormatError`): a value that is not an
+ * object (`command_invalid`), a missing or non-string `op` (`command_invalid`), a value JSON cannot carry
+ * exactly — undefined, a function, a symbol, NaN or ±Infinity, an integer beyond 2^53, a lone UTF-16 surrogate,
+ * a Date/Map/class instance or other non-plain object, a cycle (`json_value_invalid`, naming the member) — and
+ * more than `MAX_PAYLOAD_BYTES` bytes (`payload_too_large`).
+ */
+export function encodeRuntimeCommand(command: object): Uint8Array {
+  return encodeRuntimeMessage(command, "command");
+}
+
+/** UTF-8 JSON bytes of any runtime's query, with the rules of `encodeRuntimeCommand` (`query_invalid`, …). */
+export function encodeRuntimeQuery(query: object): Uint8Array {
+  return encodeRuntimeMessage(query, "query");
+}
+
+/** `bytes` when 1..`MAX_PAYLOAD_BYTES` long (what any codec's output must be), else `WireFormatError`. */
+export function checkPayloadSize(bytes: Uint8Array, kind: "command" | "query"): Uint8Array {
+  if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw new WireFormatError(`${kind}_invalid`, `the encoded ${kind} is empty`);
+  if (bytes.length > MAX_PAYLOAD_BYTES) {
+    throw new WireFormatError("payload_too_large", `the ${kind} is ${bytes.length} bytes of JSON; an enclave takes at most ${MAX_PAYLOAD_BYTES}`);
+  }
+  return bytes;
+}
+
+function encodeRuntimeMessage(message: unknown, kind: "command" | "query"): Uint8Array {
+  const code = kind === "command" ? "command_invalid" : "query_invalid";
+  if (message === null || typeof message !== "object" || Array.isArray(message) || !isPlainObject(message)) {
+    throw new WireFormatError(code, `a ${kind} must be a JSON object with an "op" string, got ${describeValue(message)}`);
+  }
+  const object = message as Record<string, unknown>;
+  if (!Object.prototype.hasOwnProperty.call(object, "op") || object.op === undefined) {
+    throw new WireFormatError(code, `the ${kind} has no "op" member (a string naming the runtime's ${kind}, e.g. {"op":"transfer",…})`);
+  }
+  if (typeof object.op !== "string" || object.op === "") {
+    throw new WireFormatError(code, `the ${kind}'s "op" must be a non-empty string, got ${describeValue(object.op)}`);
+  }
+  const writer = new JsonWriter(kind);
+  writer.object(object, kind, ["op"]);
+  return checkPayloadSize(utf8(writer.text), kind);
+}
+
+/** Writes a value as JSON, refusing what JSON cannot carry exactly, and stops once the text is past the limit. */
+class JsonWriter {
+  private parts: string[] = [];
+  /** UTF-16 length so far: never more than the UTF-8 length, so past the limit here is past it in bytes. */
+  private length = 0;
+  private readonly ancestors: object[] = [];
+
+  constructor(private readonly kind: "command" | "query") {}
+
+  get text(): string {
+    return this.parts.join("");
+  }
+
+  private emit(text: string): void {
+    this.parts.push(text);
+    this.length += text.length;
+    if (this.length > MAX_PAYLOAD_BYTES) {
+      throw new WireFormatError("payload_too_large", `the ${this.kind} is more than ${MAX_PAYLOAD_BYTES} bytes of JSON, the most an enclave takes`);
+    }
+  }
+
+  private invalid(path: string, what: string): never {
+    throw new WireFormatError("json_value_invalid", `${path} ${what}`);
+  }
+
+  value(value: unknown, path: string): void {
+    switch (typeof value) {
+      case "string":
+        this.emit(this.string(value, path));
+        return;
+      case "number":
+        if (!Number.isFinite(value)) this.invalid(path, `is ${value}, which JSON cannot carry`);
+        if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
+          this.invalid(path, `is ${BigInt(value)}, an integer beyond 2^53 that a number cannot hold exactly: give a bigint or a decimal string`);
+        }
+        this.emit(JSON.stringify(value));
+        return;
+      case "bigint":
+        this.emit(`"${value.toString()}"`);
+        return;
+      case "boolean":
+        this.emit(value ? "true" : "false");
+        return;
+      case "undefined":
+        this.invalid(path, "is undefined, which JSON cannot carry: leave the member out or give null");
+        return;
+      case "function":
+      case "symbol":
+        this.invalid(path, `is a ${typeof value}, which JSON cannot carry`);
+        return;
+      default:
+        break;
+    }
+    if (value === null) {
+      this.emit("null");
+      return;
+    }
+    const object = value as object;
+    if (this.ancestors.includes(object)) this.invalid(path, "refers back to an object that contains it (a cycle), which JSON cannot carry");
+    if (Array.isArray(object)) {
+      this.ancestors.push(object);
+      this.emit("[");
+      for (let i = 0; i < object.length; i++) {
+        if (i > 0) this.emit(",");
+        this.value(object[i], `${path}[${i}]`);
+      }
+      this.emit("]");
+      this.ancestors.pop();
+      return;
+    }
+    if (!isPlainObject(object)) {
+      this.invalid(path, `is ${describeValue(object)}, not a plain object or array: convert it first (a Date to a string or number, bytes to 0x hex, a Map to an object)`);
+    }
+    this.object(object as Record<string, unknown>, path, []);
+  }
+
+  /** A plain object's members: `first` (present ones) before the others, each in the object's own order. */
+  object(object: Record<string, unknown>, path: string, first: string[]): void {
+    if (this.ancestors.includes(object)) this.invalid(path, "refers back to an object that contains it (a cycle), which JSON cannot carry");
+    if (Object.getOwnPropertySymbols(object).some((key) => Object.prototype.propertyIsEnumerable.call(object, key))) {
+      this.invalid(path, "has a symbol-keyed member, which JSON cannot carry");
+    }
+    this.ancestors.push(object);
+    const keys = Object.keys(object);
+    const ordered = [...first.filter((key) => keys.includes(key)), ...keys.filter((key) => !first.includes(key))];
+    this.emit("{");
+    ordered.forEach((key, i) => {
+      const memberPath = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+      if (i > 0) this.emit(",");
+      this.emit(this.string(key, `${path} member name ${JSON.stringify(key)}`));
+      this.emit(":");
+      this.value(object[key], memberPath);
+    });
+    this.emit("}");
+    this.ancestors.pop();
+  }
+
+  private string(value: string, path: string): string {
+    if (LONE_SURROGATE.test(value)) this.invalid(path, "holds a lone UTF-16 surrogate, which is not Unicode text");
+    return JSON.stringify(value);
+  }
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function isPlainObject(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** What a value is, for messages: "an array", "a string", "a Date", "null", … */
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") {
+    const name = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name;
+    return name && name !== "Object" ? `a ${name}` : "an object";
+  }
+  if (typeof value === "undefined") return "undefined";
+  if (typeof value === "string") return `a string (${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)})`;
+  return `a ${typeof value} (${String(value)})`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -471,7 +738,7 @@ export function recoverSubscribeSigner(domain: TypedDataDomain, request: Subscri
 
 export interface Notification {
   stateCounter: bigint;
-  /** Whether the subscriber's balance, allowance or nonce changed at this entry. */
+  /** Whether the entry changed the subscriber's state (as the runtime reports it; the token: balance, allowance or nonce). */
   changed: boolean;
 }
 

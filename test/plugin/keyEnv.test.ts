@@ -19,6 +19,7 @@ const SIGNING_TASKS = [
   "anonify:approve",
   "anonify:burn",
   "anonify:transfer-from",
+  "anonify:send",
 ];
 
 describe("plugin: --key-env on every task that signs", function () {
