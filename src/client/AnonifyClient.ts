@@ -15,6 +15,7 @@ import {
   NodeRequestError,
   RateLimitedError,
   ReadRefusedError,
+  RuntimeMismatchError,
   StaleReadError,
 } from "./errors";
 import { DEFAULT_REQUEST_TIMEOUT_MS, NodeHttpClient } from "./http";
@@ -315,6 +316,7 @@ export class RuntimeClient<R extends RuntimeTypes = UntypedRuntime> {
   private readonly requestTimeoutMs: number;
   private groupView: Contract | undefined;
   private domainCache: TypedDataDomain | undefined;
+  private runtimeCache: string | undefined;
   private senderCache: Hex | undefined;
   /** Next nonce to use, or undefined when it must be read from the enclave. */
   private nextNonce: bigint | undefined;
@@ -348,6 +350,13 @@ export class RuntimeClient<R extends RuntimeTypes = UntypedRuntime> {
   async chainStateCounter(): Promise<bigint> {
     this.groupView ??= new Contract(this.group, CLIENT_GROUP_ABI, this.provider);
     return BigInt(await this.groupView.stateCounter());
+  }
+
+  /** The runtime the group contract names (`AnonifyGroup.runtime()`, fixed at deployment: read once). */
+  async groupRuntime(): Promise<string> {
+    this.groupView ??= new Contract(this.group, CLIENT_GROUP_ABI, this.provider);
+    this.runtimeCache ??= String(await this.groupView.runtime());
+    return this.runtimeCache;
   }
 
   /** The user's address (lower-case hex). */
@@ -614,6 +623,9 @@ export class RuntimeClient<R extends RuntimeTypes = UntypedRuntime> {
       // The counter is the enclave's, sealed with the answer to this read's fresh reply key: the host cannot alter it.
       const reply = await openReadReply<T>(sealed.replyKeyPair, response.reply);
       if (!reply.ok) throw new ReadRefusedError(reply.error.code, reply.error.message);
+      // The enclave names the runtime that answered; only the contract's runtime answers for this group.
+      const runtime = await this.groupRuntime();
+      if (reply.runtime !== runtime) throw new RuntimeMismatchError(runtime, reply.runtime, node.baseUrl.origin);
       const lag = chainCounter > reply.stateCounter ? chainCounter - reply.stateCounter : 0n;
       if (lag <= maxLag) return { value: reply.result, stateCounter: reply.stateCounter, chainCounter, lag };
       if (policy === "refuse") throw new StaleReadError(reply.stateCounter, chainCounter, lag, maxLag, node.baseUrl.origin);

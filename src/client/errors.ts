@@ -162,6 +162,26 @@ export class ReadRefusedError extends AnonifyClientError {
   }
 }
 
+/**
+ * The enclave answered from another runtime than the one the group contract names (`AnonifyGroup.runtime()`). The
+ * enclave cannot read the chain, so its group policy's runtime is what its host gave it at group creation: this check
+ * is what ties an answer to the contract's runtime. The answer is discarded; the node is not serving this group's
+ * application.
+ */
+export class RuntimeMismatchError extends AnonifyClientError {
+  constructor(
+    readonly expected: string,
+    readonly actual: string | null,
+    readonly nodeUrl: string,
+  ) {
+    super(
+      "runtime_mismatch",
+      `the node ${nodeUrl} answered from the runtime ${JSON.stringify(actual)}, but the group contract runs "${expected}": ` +
+        "its answer is discarded. Read through another node of the group, and tell the node's operator",
+    );
+  }
+}
+
 /** Waiting for a command or a notification took longer than allowed. */
 export class ClientTimeoutError extends AnonifyClientError {
   constructor(message: string) {

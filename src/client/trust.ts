@@ -16,6 +16,7 @@ export const CLIENT_GROUP_ABI = [
   "function verifier() view returns (address)",
   "function currentEpoch() view returns (uint64)",
   "function stateCounter() view returns (uint64)",
+  "function runtime() view returns (string)",
 ] as const;
 export const CLIENT_VERIFIER_ABI = ["function isMrenclaveAllowed(bytes32 mrenclave) view returns (bool)"] as const;
 
