@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "anonify/error.h"
+#include "anonify/runtime/auction.h"
+#include "anonify/runtime/records.h"
 #include "anonify/runtime/registry.h"
 #include "anonify/runtime/token.h"
 #include "mls_protocol_node.h"
@@ -28,6 +30,16 @@ TEST(RuntimeRegistry, TheTokenIsCarriedAndMadeByName) {
   const std::unique_ptr<Runtime> token = make_runtime(kTokenRuntimeName);
   EXPECT_EQ(token->name(), kTokenRuntimeName);
   EXPECT_FALSE(token->initialized());
+}
+
+TEST(RuntimeRegistry, ThePackageRuntimesAreCarriedAndMadeByName) {
+  EXPECT_EQ(carried_runtimes(), (std::vector<std::string>{kAuctionRuntimeName, kRecordsRuntimeName, kTokenRuntimeName}));
+  for (const char* name : {kAuctionRuntimeName, kRecordsRuntimeName}) {
+    const std::unique_ptr<Runtime> runtime = make_runtime(name);
+    EXPECT_EQ(runtime->name(), name);
+    // Two instances share nothing: each group's state is its own.
+    EXPECT_NE(runtime.get(), make_runtime(name).get());
+  }
 }
 
 TEST(RuntimeRegistry, AnUncarriedOrInvalidNameIsRuntimeUnavailable) {

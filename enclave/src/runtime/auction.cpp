@@ -4,6 +4,7 @@
 #include <set>
 
 #include "anonify/error.h"
+#include "anonify/runtime/registry.h"
 #include "json_input.h"
 
 namespace anonify::runtime {
@@ -358,5 +359,7 @@ void AuctionRuntime::decode(mls::TlsReader& in) {
   }
   *this = std::move(state);
 }
+
+ANONIFY_RUNTIME(AuctionRuntime, kAuctionRuntimeName);
 
 }  // namespace anonify::runtime

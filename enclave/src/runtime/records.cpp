@@ -6,6 +6,7 @@
 
 #include "anonify/crypto/hash.h"
 #include "anonify/error.h"
+#include "anonify/runtime/registry.h"
 #include "anonify/json_depth.h"
 #include "anonify/protocol/frame.h"
 #include "anonify/runtime/envelope.h"
@@ -675,5 +676,7 @@ void RecordsRuntime::decode(mls::TlsReader& in) {
   }
   *this = std::move(state);
 }
+
+ANONIFY_RUNTIME(RecordsRuntime, kRecordsRuntimeName);
 
 }  // namespace anonify::runtime
