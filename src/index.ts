@@ -25,3 +25,4 @@ export * as attestation from "./attestation";
 export * as enclave from "./enclave";
 export * as node from "./node";
 export * as client from "./client";
+export * as runtimes from "./runtimes";

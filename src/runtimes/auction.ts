@@ -1,14 +1,31 @@
 /**
  * Types of the sealed-bid auction runtime (`anonify-auction/v1`, enclave/include/anonify/runtime/auction.h;
  * docs/runtime-auction.md): the commands users sign, the queries they read with, and what each query answers.
- * Types only: the client's encoders (which write the exact JSON bytes that are signed) are added where the client
- * is wired to this runtime.
+ * `AuctionRuntimeTypes` types a `RuntimeClient`; `AUCTION_CODEC` writes the exact JSON bytes that are signed (amounts
+ * as decimal strings, `bid` / `withdraw` / `close` padded to {@link AUCTION_PADDED_COMMAND_SIZE} bytes).
  *
  * On the wire every member is a JSON string and no other member is allowed. Amounts are decimal strings without
  * sign or leading zeros, at most 2^128 - 1 (larger ones are rejected `amount too large`). Auction ids are 1..64
  * bytes of `[A-Za-z0-9._:-]`; an item is 1..256 bytes of UTF-8.
  */
-import type { AmountLike, Hex } from "../client/wire";
+import {
+  encodeRuntimeCommand,
+  encodeRuntimeQuery,
+  WireFormatError,
+  type AmountLike,
+  type Hex,
+  type NoParams,
+  type RuntimeCodec,
+} from "../client/wire";
+
+/** The runtime's name, as `anonify:deploy --runtime` and `AnonifyGroup.runtime()` spell it. */
+export const AUCTION_RUNTIME = "anonify-auction/v1";
+
+/** Bytes every `bid`, `withdraw` and `close` command is padded to (the enclave's `kPaddedCommandSize`). */
+export const AUCTION_PADDED_COMMAND_SIZE = 160;
+
+/** Largest amount the runtime takes: 2^128 - 1. */
+export const AUCTION_MAX_AMOUNT = (1n << 128n) - 1n;
 
 /**
  * A command, discriminated on `op`; the members in the order the encoder writes them.
@@ -115,3 +132,56 @@ export type AuctionRejectionReason =
   | "amount too large"
   | "bid sequence exhausted"
   | `malformed command: ${string}`;
+
+/** The auction as `RuntimeTypes`: `RuntimeClient<AuctionRuntimeTypes>` sends its commands and types its answers. */
+export interface AuctionRuntimeTypes {
+  command: AuctionCommand;
+  queries: {
+    auction: { query: { id: string }; result: AuctionResult };
+    myBid: { query: { id: string }; result: MyBidResult };
+    list: { query: NoParams; result: AuctionListResult };
+  };
+}
+
+/** An amount as the runtime's canonical decimal string, refused here (`amount_invalid`) before anything is signed. */
+function decimalAmount(value: AmountLike, member: string): string {
+  let amount: bigint;
+  if (typeof value === "bigint") amount = value;
+  else if (typeof value === "number" && Number.isSafeInteger(value)) amount = BigInt(value);
+  else if (typeof value === "string" && /^(0|[1-9][0-9]*)$/.test(value)) amount = BigInt(value);
+  else throw new WireFormatError("amount_invalid", `${member} must be a non-negative integer (bigint, safe integer or decimal string), got ${JSON.stringify(String(value))}`);
+  if (amount < 0n) throw new WireFormatError("amount_invalid", `${member} must not be negative, got ${amount}`);
+  if (amount > AUCTION_MAX_AMOUNT) throw new WireFormatError("amount_invalid", `${member} is above 2^128 - 1, the largest amount an auction takes`);
+  return amount.toString();
+}
+
+/** `bytes` followed by JSON spaces up to `size` (the runtime parses them like any whitespace; they are signed too). */
+function padded(bytes: Uint8Array, size: number): Uint8Array {
+  if (bytes.length >= size) return bytes;
+  const out = new Uint8Array(size).fill(0x20);
+  out.set(bytes);
+  return out;
+}
+
+/**
+ * The auction's encoders. Commands: members in the order of {@link AuctionCommand}, amounts as decimal strings, and
+ * `bid` / `withdraw` / `close` padded to {@link AUCTION_PADDED_COMMAND_SIZE} bytes so that a bid's digit count never
+ * moves its envelope or its log entry into another size class. Queries: plain JSON.
+ */
+export const AUCTION_CODEC: RuntimeCodec<AuctionRuntimeTypes> = {
+  encodeCommand(command: AuctionCommand): Uint8Array {
+    switch (command.op) {
+      case "open":
+        return encodeRuntimeCommand({ op: "open", id: command.id, item: command.item, reservePrice: decimalAmount(command.reservePrice, "reservePrice") });
+      case "bid":
+        return padded(encodeRuntimeCommand({ op: "bid", id: command.id, amount: decimalAmount(command.amount, "amount") }), AUCTION_PADDED_COMMAND_SIZE);
+      case "withdraw":
+      case "close":
+        return padded(encodeRuntimeCommand({ op: command.op, id: command.id }), AUCTION_PADDED_COMMAND_SIZE);
+      default:
+        // Not an auction command: sent as given, for the enclave to refuse with its reason.
+        return encodeRuntimeCommand(command as object);
+    }
+  },
+  encodeQuery: (query) => encodeRuntimeQuery(query),
+};

@@ -3,11 +3,15 @@
  * and the results the enclave returns inside sealed read replies. Semantics, limits and rejection reasons:
  * `enclave/include/anonify/runtime/records.h` and `docs/runtime-records.md`.
  *
- * Types only: encoding (the exact command bytes that are signed), sealing and the client wiring live elsewhere.
+ * `RecordsRuntimeTypes` types a `RuntimeClient` (`hre.anonify.runtimeClient<RecordsRuntimeTypes>()`); the default
+ * JSON codec writes the commands, whose members are all strings.
  * As everywhere on the wire, addresses and hashes are 0x-prefixed lower-case hex and uint64 values are decimal
  * strings.
  */
-import type { Hex } from "../client/wire";
+import type { Hex, NoParams } from "../client/wire";
+
+/** The runtime's name, as `anonify:deploy --runtime` and `AnonifyGroup.runtime()` spell it. */
+export const RECORDS_RUNTIME = "anonify-records/v1";
 
 /** What a grant gives: `"write"` implies read. */
 export type RecordGrantAccess = "read" | "write";
@@ -142,3 +146,14 @@ export interface RecordsQueryResults {
 
 /** The result type of a query: `RecordsQueryResult<{ op: "get"; id: string }>` is {@link RecordsGetResult}. */
 export type RecordsQueryResult<Q extends RecordsQuery> = RecordsQueryResults[Q["op"]];
+
+/** The records runtime as `RuntimeTypes`: `RuntimeClient<RecordsRuntimeTypes>` sends its commands and types its answers. */
+export interface RecordsRuntimeTypes {
+  command: RecordsCommand;
+  queries: {
+    get: { query: { id: string }; result: RecordsGetResult };
+    history: { query: { id: string }; result: RecordsHistoryResult };
+    list: { query: NoParams; result: RecordsListResult };
+    grants: { query: { id: string }; result: RecordsGrantsResult };
+  };
+}
