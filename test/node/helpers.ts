@@ -41,11 +41,11 @@ export const TEST_OPERATOR_CAP = 4;
  * Verifier (simulation CA) + group allowing the binary's MRENCLAVE; governor = signer 1. Every signer holds
  * OPERATOR_ROLE with a cap of {@link TEST_OPERATOR_CAP} (nodes pay with arbitrary signers; audit F-2).
  */
-export async function deployGroup(): Promise<Deployment> {
+export async function deployGroup(runtime?: string): Promise<Deployment> {
   const signers = await ethers.getSigners();
   const governor = signers[1];
   const operators = await Promise.all(signers.map((s) => s.getAddress()));
-  const config = { trustAnchor: "simulation" as const, allowedMrenclaves: [await binaryMrenclave()], operators };
+  const config = { trustAnchor: "simulation" as const, allowedMrenclaves: [await binaryMrenclave()], operators, runtime };
   const deployed = await hre.ignition.deploy(buildAnonifyModule(config), {
     parameters: { [anonifyModuleId("simulation")]: { governor: await governor.getAddress(), adminTransferDelay: 3600 } },
   });
