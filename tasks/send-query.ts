@@ -7,6 +7,7 @@ import type { ConfigurableTaskDefinition } from "hardhat/types";
 import { REPEATABLE_STRING } from "./repeatable";
 import { asTaskError, both, common, counters, fallbackNodes, freshnessNote, readOptions, readTask, reportSubmission, taskClientOptions } from "./token";
 import type { CommandArgs, CommonArgs, ReadArgs } from "./token";
+import { packageRuntimeCodec } from "../src/runtimes";
 import { RuntimeClient, WireFormatError, encodeRuntimeCommand, encodeRuntimeQuery, type AnonifyClientOptions, type CommandOutcome, type UntypedRuntime } from "../src/client";
 import { AnonifyPluginError } from "../src/errors";
 
@@ -56,13 +57,19 @@ function messageArg(name: "command" | "query", value: string | undefined): { op:
   return parsed as { op: string; [member: string]: unknown };
 }
 
-/** An untyped client of the group's runtime (the JSON codec), with the token tasks' argument errors. */
-function runtimeClient(options: AnonifyClientOptions): RuntimeClient<UntypedRuntime> {
+/**
+ * An untyped client of the group's runtime, with the token tasks' argument errors. Its codec is JSON, or the one a
+ * package runtime wants (the auction pads its bids: `packageRuntimeCodec`), chosen by the contract's `runtime()`.
+ */
+async function runtimeClient(options: AnonifyClientOptions): Promise<RuntimeClient<UntypedRuntime>> {
+  let client: RuntimeClient<UntypedRuntime>;
   try {
-    return new RuntimeClient<UntypedRuntime>(options);
+    client = new RuntimeClient<UntypedRuntime>(options);
   } catch (error) {
     throw new AnonifyPluginError((error as Error).message, error as Error);
   }
+  const codec = packageRuntimeCodec(await client.groupRuntime());
+  return codec === undefined ? client : new RuntimeClient<UntypedRuntime>({ ...options, codec });
 }
 
 both("send", "Send a command to the group's runtime, any runtime: --command '<json object with an \"op\">'", (t: ConfigurableTaskDefinition) =>
@@ -78,7 +85,7 @@ both("send", "Send a command to the group's runtime, any runtime: --command '<js
     .setAction(async (args: SendArgs, hre): Promise<SendTaskResult> => {
       return asTaskError(async () => {
         const command = messageArg("command", args.command);
-        const client = runtimeClient(await taskClientOptions(hre, args, { fallbackNodes: fallbackNodes(args.fallbackNode) }));
+        const client = await runtimeClient(await taskClientOptions(hre, args, { fallbackNodes: fallbackNodes(args.fallbackNode) }));
         return reportSubmission(client.node.baseUrl.origin, await client.send(command), args.wait);
       });
     }),
@@ -90,7 +97,7 @@ both("query", "Query the group's runtime, any runtime: --query '<json object wit
     .setAction(async (args: ReadArgs & CommonArgs & { query?: string }, hre): Promise<QueryTaskResult> => {
       return asTaskError(async () => {
         const query = messageArg("query", args.query);
-        const client = runtimeClient(await taskClientOptions(hre, args, readOptions(args)));
+        const client = await runtimeClient(await taskClientOptions(hre, args, readOptions(args)));
         const read = await client.readQuery(query);
         console.log(JSON.stringify(read.value));
         console.log(freshnessNote(read));

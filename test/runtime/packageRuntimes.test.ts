@@ -22,6 +22,8 @@ import {
   type AuctionRuntimeTypes,
   type RecordsRuntimeTypes,
 } from "../../src/runtimes";
+import { AnonifyPluginError } from "../../src/errors";
+import { runTaskCapturing } from "../helpers/tasks";
 import { deployGroup, enclaveBinary, startNode, tempDir, type Deployment, type TestNode } from "../node/helpers";
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -219,6 +221,19 @@ describe("package runtimes through nodes: sealed-bid auction", function () {
     expect(await auction(bob).query({ op: "list" })).to.deep.equal([{ id: "lot-1", status: "closed" }]);
     const bidAfterClose = (await rejection(auction(bob).send({ op: "bid", id: "lot-1", amount: 300n }))) as CommandRefusedError;
     expect(bidAfterClose.reason).to.equal("auction closed");
+  });
+
+  it("anonify:send / anonify:query pick the auction's codec by the group's runtime", async function () {
+    const args = { node: a.node.url!, group: deployment.group, account: "6" };
+    await runTaskCapturing("anonify:send", { ...args, command: '{"op":"open","id":"lot-9","item":"a print","reservePrice":"5"}', wait: true });
+    const bid = await runTaskCapturing<{ outcome?: { status: string } }>("anonify:send", { ...args, account: "7", command: '{"op":"bid","id":"lot-9","amount":6}', wait: true });
+    expect(bid.stdout).to.include("applied");
+    const read = await runTaskCapturing<{ result: unknown }>("anonify:query", { ...args, account: "7", query: '{"op":"myBid","id":"lot-9"}' });
+    expect(read.result.result).to.equal("6");
+    // The codec, not the enclave, refuses a non-canonical amount: nothing is signed or sent.
+    const error = await runTaskCapturing("anonify:send", { ...args, account: "7", command: '{"op":"bid","id":"lot-9","amount":"07"}' }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(AnonifyPluginError);
+    expect((error as Error).message).to.include("amount must be a non-negative integer");
   });
 
   it("malformed commands and queries are refused with the runtime's reason", async function () {
