@@ -40,7 +40,7 @@
 #include "anonify/runtime/token.h"
 #include "evidence_test_util.h"
 #include "runtime/group_keys.h"
-#include "runtime/json_input.h"
+#include "anonify/runtime/json_input.h"
 #include "runtime/state_component.h"
 
 using namespace anonify;

@@ -20,7 +20,7 @@
 
 #include "anonify/error.h"
 #include "anonify/runtime/auction.h"
-#include "runtime/json_input.h"
+#include "anonify/runtime/json_input.h"
 
 using namespace anonify;
 using runtime::Address;

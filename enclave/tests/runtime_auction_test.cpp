@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "runtime/json_input.h"
+#include "anonify/runtime/json_input.h"
 #include "runtime_auction_test_util.h"
 
 namespace anonify::runtime {

@@ -5,7 +5,7 @@
 
 #include "anonify/error.h"
 #include "anonify/runtime/registry.h"
-#include "json_input.h"
+#include "anonify/runtime/json_input.h"
 
 namespace anonify::runtime {
 

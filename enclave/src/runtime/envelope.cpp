@@ -4,7 +4,7 @@
 #include "anonify/crypto/keccak.h"
 #include "anonify/crypto/secp256k1.h"
 #include "anonify/error.h"
-#include "json_input.h"
+#include "anonify/runtime/json_input.h"
 
 namespace anonify::runtime {
 

@@ -1,4 +1,4 @@
-#include "json_input.h"
+#include "anonify/runtime/json_input.h"
 
 #include "anonify/json_depth.h"
 

@@ -5,7 +5,7 @@
 #include "anonify/crypto/keccak.h"
 #include "anonify/crypto/random.h"
 #include "anonify/error.h"
-#include "json_input.h"
+#include "anonify/runtime/json_input.h"
 #include "unbound_runtime.h"
 
 namespace anonify::runtime {

@@ -10,7 +10,7 @@
 #include "anonify/json_depth.h"
 #include "anonify/protocol/frame.h"
 #include "anonify/runtime/envelope.h"
-#include "json_input.h"
+#include "anonify/runtime/json_input.h"
 
 namespace anonify::runtime {
 

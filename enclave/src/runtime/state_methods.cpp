@@ -14,7 +14,7 @@
 #include "anonify/enclave/methods.h"
 #include "anonify/runtime/envelope.h"
 #include "anonify/runtime/ledger.h"
-#include "json_input.h"
+#include "anonify/runtime/json_input.h"
 #include "mls/member_group.h"
 #include "reply_keys.h"
 #include "state_component.h"

@@ -1,4 +1,6 @@
-// Parsing of JSON that users control (commands, queries, sealed envelopes). Private to the runtime.
+// Strict parsing of JSON that users control (commands, queries, sealed envelopes). Part of the
+// runtime SDK (sdk.h): a runtime parses its commands with parse_object and checks their members
+// with check_string_members, and quotes user text in reasons only through utf8_excerpt.
 #pragma once
 
 #include <nlohmann/json.hpp>
