@@ -1,4 +1,5 @@
 import path from "node:path";
+import fs from "node:fs";
 import type { HardhatConfig, HardhatUserConfig } from "hardhat/types";
 import { AnonifyPluginError } from "./errors";
 import { isPackageCheckout, packageEnclaveDir } from "./package/paths";
@@ -45,6 +46,13 @@ export interface AnonifyUserConfig {
    * Must be one the enclave binary carries. Default: "anonify-token/v1", the confidential token.
    */
   runtime?: string;
+  /**
+   * Your own state runtimes, compiled into the enclave binary (and so into its measurement) beside the package's:
+   * directories holding a runtime's C++ sources (`*.cpp`; `*_test.cpp` are its GoogleTest files), each a name under
+   * `<root>/enclave-runtimes/` or a path relative to the project root. Default: every directory of
+   * `<root>/enclave-runtimes/` (`anonify:new-runtime` creates them there); `[]` builds the package's runtimes only.
+   */
+  runtimes?: string[];
 }
 
 /**
@@ -65,6 +73,34 @@ export interface AnonifyConfig {
   dataDir: string;
   confirmations: number;
   runtime: string;
+  /** Absolute directories of the project's own runtimes (`anonify.runtimes`), in the order given (default: sorted). */
+  runtimes: string[];
+}
+
+/** Where `anonify:new-runtime` puts a runtime, and where `anonify.runtimes` looks by default. */
+export const RUNTIMES_DIR = "enclave-runtimes";
+
+/** The project's runtime directories: `anonify.runtimes` resolved, or every directory of `<root>/enclave-runtimes/`. */
+function resolveRuntimeDirs(root: string, configured: unknown, fail: (field: string, message: string) => never): string[] {
+  if (configured === undefined) {
+    const dir = path.join(root, RUNTIMES_DIR);
+    if (!fs.existsSync(dir)) return [];
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !e.name.startsWith("."))
+      .map((e) => path.join(dir, e.name))
+      .sort();
+  }
+  if (!Array.isArray(configured)) fail("runtimes", `must be an array of runtime directories, got ${JSON.stringify(configured)}`);
+  const dirs = (configured as unknown[]).map((entry) => {
+    if (typeof entry !== "string" || entry.trim() === "") fail("runtimes", `entries must be non-empty strings, got ${JSON.stringify(entry)}`);
+    const name = entry as string;
+    // A bare name is a directory of enclave-runtimes/; anything with a separator is a path from the project root.
+    return /[\\/]/.test(name) || name.startsWith(".") ? path.resolve(root, name) : path.join(root, RUNTIMES_DIR, name);
+  });
+  const repeated = dirs.find((d, i) => dirs.indexOf(d) !== i);
+  if (repeated !== undefined) fail("runtimes", `lists ${repeated} twice`);
+  return dirs;
 }
 
 /** Default maximum report age in sgx mode (audit F-4): a day. */
@@ -149,6 +185,7 @@ export function resolveAnonifyConfig(user: AnonifyUserConfig | undefined, root: 
   const runtime = u.runtime ?? TOKEN_RUNTIME;
   const runtimeProblem = runtimeNameProblem(runtime);
   if (runtimeProblem !== undefined) fail("runtime", runtimeProblem);
+  const runtimes = resolveRuntimeDirs(root, u.runtimes, fail);
 
   return {
     mode,
@@ -159,6 +196,7 @@ export function resolveAnonifyConfig(user: AnonifyUserConfig | undefined, root: 
     dataDir,
     confirmations,
     runtime,
+    runtimes,
   };
 }
 

@@ -150,10 +150,24 @@ function defaultJobs(): number {
 /** CMake's Makefile progress: `[ 40%] Building CXX object CMakeFiles/anonify_core.dir/src/mls/treekem.cpp.o`, or a link step. */
 const PROGRESS = /^\[\s*(\d+)%\]\s+(?:Building CXX object (?:CMakeFiles\/[^/\s]+\.dir\/)?(\S+)\.o$|(Linking CXX (?:executable|static library) \S+))/;
 
+/** Refuses runtime directories that do not exist or hold no source, naming `anonify.runtimes`. */
+export function checkRuntimeDirs(dirs: string[]): void {
+  for (const dir of dirs) {
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+      throw new AnonifyPluginError(`anonify.runtimes: ${dir} is not a directory (create a runtime with \`npx hardhat anonify:new-runtime <name>\`)`);
+    }
+    if (!fs.readdirSync(dir).some((f) => f.endsWith(".cpp") && !f.endsWith("_test.cpp"))) {
+      throw new AnonifyPluginError(`anonify.runtimes: ${dir} holds no runtime source (a .cpp file other than *_test.cpp)`);
+    }
+  }
+}
+
 async function buildWithCmake(config: AnonifyConfig, options: EnclaveBuildOptions, log: (line: string) => void): Promise<void> {
   const { sourceDir, buildDir } = config.enclave;
   const missing = missingBuildDependencies(options.probe ?? systemBuildProbe());
   if (missing.length > 0) throw missingDependenciesError(missing);
+  checkRuntimeDirs(config.runtimes);
+  if (config.runtimes.length > 0) log(`anonify: the project's runtimes: ${config.runtimes.map((d) => path.relative(process.cwd(), d) || d).join(", ")}`);
   const shown = path.relative(process.cwd(), buildDir) || buildDir;
   const started = Date.now();
   const fresh = !fs.existsSync(path.join(buildDir, "CMakeCache.txt"));
@@ -167,6 +181,8 @@ async function buildWithCmake(config: AnonifyConfig, options: EnclaveBuildOption
     "-DCMAKE_BUILD_TYPE=Release",
     "-DANONIFY_TESTS=OFF",
     "-DANONIFY_WERROR=OFF",
+    // The project's own runtimes (anonify.runtimes), compiled in beside the package's; empty clears an older list.
+    `-DANONIFY_RUNTIME_DIRS=${config.runtimes.join(";")}`,
   ]);
   if (configure.error !== undefined || configure.code !== 0) throw failure("configuration (cmake)", configure);
 
@@ -207,7 +223,7 @@ const builds = new Map<string, Promise<void>>();
  */
 export function ensureEnclaveBuilt(config: AnonifyConfig, options: EnclaveBuildOptions = {}): Promise<void> {
   const log = options.log ?? ((line: string) => console.error(line));
-  const key = `${config.mode}\0${config.enclave.sourceDir}\0${config.enclave.buildDir}`;
+  const key = `${config.mode}\0${config.enclave.sourceDir}\0${config.enclave.buildDir}\0${config.runtimes.join(";")}`;
   let pending = builds.get(key);
   if (pending === undefined) {
     pending = buildOnce(config, options, log);
@@ -221,8 +237,15 @@ async function buildOnce(config: AnonifyConfig, options: EnclaveBuildOptions, lo
   const { sourceDir, buildDir, binary } = config.enclave;
   if (config.mode === "simulation" && fs.existsSync(path.join(sourceDir, "CMakeLists.txt"))) {
     const script = path.join(sourceDir, "scripts", "build.sh");
-    if (buildDir === path.join(sourceDir, "build") && fs.existsSync(script)) await buildInCheckout(script, log);
-    else await buildWithCmake(config, options, log);
+    if (buildDir === path.join(sourceDir, "build") && fs.existsSync(script)) {
+      if (config.runtimes.length > 0) {
+        throw new AnonifyPluginError(
+          `anonify.runtimes (${config.runtimes.join(", ")}) are built into a project's own enclave build: set anonify.enclave.buildDir ` +
+            "to a directory other than the package checkout's enclave/build",
+        );
+      }
+      await buildInCheckout(script, log);
+    } else await buildWithCmake(config, options, log);
   }
   if (!fs.existsSync(binary)) {
     throw new AnonifyPluginError(
@@ -232,4 +255,42 @@ async function buildOnce(config: AnonifyConfig, options: EnclaveBuildOptions, lo
           : `no enclave sources at ${sourceDir} (anonify.enclave.sourceDir) to build it from`),
     );
   }
+}
+
+/** The GoogleTest binary of the project's runtimes (`anonify-runtime-tests` in the build directory). */
+export function runtimeTestsBinary(config: AnonifyConfig): string {
+  return path.join(config.enclave.buildDir, "anonify-runtime-tests");
+}
+
+/**
+ * Builds the enclave with the project's runtimes, then their GoogleTest files (`<runtime>/*_test.cpp`) into
+ * `anonify-runtime-tests`, and runs it, handing every output line to `log`. Resolves to the number of tests passed;
+ * rejects with the test binary's last lines when a test fails.
+ */
+export async function testRuntimes(config: AnonifyConfig, options: EnclaveBuildOptions & { filter?: string } = {}): Promise<number> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  if (config.runtimes.length === 0) {
+    throw new AnonifyPluginError(`the project has no runtimes of its own (anonify.runtimes, default: the directories of ${path.join("<root>", "enclave-runtimes")}): create one with \`npx hardhat anonify:new-runtime <name>\``);
+  }
+  const withTests = config.runtimes.filter((d) => fs.existsSync(d) && fs.readdirSync(d).some((f) => f.endsWith("_test.cpp")));
+  if (withTests.length === 0) throw new AnonifyPluginError(`no runtime test files (*_test.cpp) in ${config.runtimes.join(", ")}`);
+  const gtest = ["/usr/src/googletest", "/usr/include/gtest/gtest.h", "/usr/local/include/gtest/gtest.h"].some((p) => fs.existsSync(p));
+  if (!gtest) throw missingDependenciesError([{ what: "GoogleTest (gtest/gtest.h)", debianPackage: "libgtest-dev" }]);
+  // The tests do not depend on the mode: they run against the simulation build of the project's sources.
+  await ensureEnclaveBuilt({ ...config, mode: "simulation" }, options);
+  const jobs = options.jobs ?? defaultJobs();
+  log(`anonify: building the runtime tests (${withTests.map((d) => path.basename(d)).join(", ")})`);
+  const build = await run("cmake", ["--build", config.enclave.buildDir, "--parallel", String(jobs), "--target", "anonify-runtime-tests"]);
+  if (build.error !== undefined || build.code !== 0) throw failure("runtime tests' build (cmake --build --target anonify-runtime-tests)", build);
+  const args = options.filter === undefined ? [] : [`--gtest_filter=${options.filter}`];
+  let passed = 0;
+  const result = await run(runtimeTestsBinary(config), args, (line) => {
+    log(line);
+    const m = /^\[\s+PASSED\s+\] (\d+) tests?\./.exec(line);
+    if (m !== null) passed = Number(m[1]);
+  });
+  if (result.error !== undefined || result.code !== 0) {
+    throw new AnonifyPluginError(`the runtime tests failed (${result.error?.message ?? `exit ${result.code}`}); their last output:\n${result.tail.join("\n")}`);
+  }
+  return passed;
 }

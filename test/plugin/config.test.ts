@@ -38,6 +38,7 @@ describe("plugin: anonify config", function () {
       dataDir: path.join(ROOT, ".anonify"),
       confirmations: 0,
       runtime: TOKEN_RUNTIME,
+      runtimes: [],
     });
   });
 
