@@ -4,9 +4,11 @@
 #   2. a fresh folder: npm init, then install the tarball with the Hardhat, toolbox, TypeScript and ts-node
 #      versions the docs name (read from package.json: peerDependencies / devDependencies), from the registry
 #   3. npx hardhat-anonify init
-#   4. npx hardhat test: the example test builds the enclave from the package's sources into
-#      .anonify/enclave-build, deploys a group on the in-process network, starts a simulation node and sends
-#      token commands through the client
+#   4. npx hardhat anonify:new-runtime notes: a runtime of the project's own in enclave-runtimes/notes/
+#   5. npx hardhat test: builds the enclave from the package's sources and the notes runtime into
+#      .anonify/enclave-build; the example test deploys a token group on the in-process network, starts a
+#      simulation node and sends token commands through the client; the notes test runs the runtime's C++
+#      tests and a notes group through a node (commands, reads, a refusal)
 # and then checks that a second run finds the enclave up to date, that the project type-checks against the
 # package's .d.ts, and that the package's contracts import as `hardhat-anonify/contracts/...` into a user's
 # contract compiled with the user's own settings.
@@ -42,8 +44,23 @@ npm install --save-dev --no-fund --no-audit "$tarball" "hardhat@$hardhat" "@nomi
 step "npx hardhat-anonify init"
 npx hardhat-anonify init
 
-step "npx hardhat test (first run: builds the enclave into .anonify/enclave-build)"
-npx hardhat test
+step "npx hardhat anonify:new-runtime notes"
+npx hardhat anonify:new-runtime notes
+test -f enclave-runtimes/notes/notes.cpp && test -f enclave-runtimes/notes/notes_test.cpp && test -f test/notes.test.ts
+if npx hardhat anonify:new-runtime notes >"$work/again.log" 2>&1; then
+  echo "a second anonify:new-runtime notes must refuse to overwrite" >&2; exit 1
+fi
+grep -q "already exist" "$work/again.log"
+
+step "npx hardhat test (first run: builds the enclave with the notes runtime into .anonify/enclave-build)"
+npx hardhat test 2>&1 | tee "$work/first-run.log"
+grep -q "notes/v1: your runtime on the in-process network" "$work/first-run.log"
+grep -q "passes its C++ tests" "$work/first-run.log"
+
+step "npx hardhat anonify:measure: the measurement to pin, and the runtimes the binary carries"
+npx hardhat anonify:measure | tee "$work/measure.log"
+grep -q "notes/v1" "$work/measure.log"
+grep -qE "mrenclave  0x[0-9a-f]{64}" "$work/measure.log"
 
 step "npx hardhat test again: the enclave build is incremental (nothing to compile)"
 npx hardhat test 2>&1 | tee "$work/second-run.log"

@@ -8,5 +8,6 @@ import "./status";
 import "./group";
 import "./token";
 import "./send-query";
+import "./runtimes";
 import "./members";
 import "./demo";
