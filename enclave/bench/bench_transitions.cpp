@@ -197,6 +197,108 @@ void print_tables(std::ostream& out, const std::vector<PrimitiveResult>& primiti
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Each runtime's main command beside the token's: the same enclave path, another runtime's rules.
+
+struct RuntimeBench {
+  const char* runtime;
+  const char* command;  ///< what the main command does, for the table
+  std::vector<std::string> setup;  ///< payloads by user 0 before timing
+  /// The k-th timed command: (user index, payload).
+  std::pair<size_t, std::string> (*main)(Clients& clients, size_t k);
+};
+
+std::string padded(std::string json, size_t size) {
+  if (json.size() < size) json.append(size - json.size(), ' ');
+  return json;
+}
+
+std::vector<RuntimeBench> runtime_benches() {
+  return {
+      {"anonify-token/v1", "transfer 1 to the next user",
+       {runtime::fixtures::init_token("1000000000")},
+       [](Clients& c, size_t k) { return std::make_pair(size_t{0}, runtime::fixtures::transfer(c.user(k + 1), "1")); }},
+      {"anonify-records/v1", "put 64 bytes into one of the user's 8 records",
+       {},
+       [](Clients&, size_t k) {
+         const size_t u = k % kUsers;
+         const std::string id = "u" + std::to_string(u) + "-r" + std::to_string((k / kUsers) % 8);
+         return std::make_pair(u, Json{{"op", "put"}, {"id", id}, {"content", std::string(64, 'x')}}.dump());
+       }},
+      {"anonify-auction/v1", "raise a bid (padded to 160 bytes)",
+       {R"({"op":"open","id":"lot-1","item":"benchmark lot","reservePrice":"1"})"},
+       [](Clients&, size_t k) {
+         // User 0 is the seller; every bid is higher than the bidder's last.
+         const size_t u = 1 + k % (kUsers - 1);
+         return std::make_pair(u, padded(Json{{"op", "bid"}, {"id", "lot-1"}, {"amount", std::to_string(1000 + k)}}.dump(), 160));
+       }},
+  };
+}
+
+struct RuntimeRow {
+  std::string runtime;
+  std::string command;
+  TimingStat submit;
+  TimingStat apply;
+  size_t command_size;
+};
+
+std::vector<RuntimeRow> bench_runtimes(const std::string& base_dir, size_t rounds, size_t per_round) {
+  std::vector<RuntimeRow> rows;
+  for (const RuntimeBench& b : runtime_benches()) {
+    std::cerr << "runtime " << b.runtime << ": " << rounds << " rounds of " << per_round << " (" << b.command << ")\n";
+    const std::string dir = make_temp_dir(base_dir);
+    struct Remove {
+      std::string dir;
+      ~Remove() { std::filesystem::remove_all(dir); }
+    } remove{dir};
+    InProcessEnclave e(dir);
+    const Json evidence = e.call("evidence", Json::object());
+    Clients clients(e, from_hex(evidence["hpkePublicKey"].get<std::string>()));
+    e.call("mls_admit_evidence", testing::dev_ias::admit_params_of(evidence));
+    Json policy = testing::dev_ias::test_policy();
+    policy["runtime"] = b.runtime;
+    e.call("mls_create_group", Json{{"domain", domain_params(clients.domain())}, {"policy", policy}});
+    uint64_t counter = 0;
+    for (const std::string& payload : b.setup) transition(e, clients.submit_body(clients.command(0, payload)), ++counter);
+    std::vector<std::string> bodies;
+    size_t command_size = 0;
+    for (size_t k = 0; k < rounds * per_round; ++k) {
+      const auto [user, payload] = b.main(clients, k);
+      command_size = payload.size();
+      bodies.push_back(clients.submit_body(clients.command(user, payload)));
+    }
+    std::vector<Timing> submit_rounds, apply_rounds;
+    for (size_t r = 0; r < rounds; ++r) {
+      Timing submit, apply;
+      for (size_t k = 0; k < per_round; ++k) {
+        const TransitionTimes t = transition(e, bodies[r * per_round + k], ++counter);
+        submit.wall_us += t.submit.wall_us / per_round;
+        submit.cpu_us += t.submit.cpu_us / per_round;
+        apply.wall_us += t.apply.wall_us / per_round;
+        apply.cpu_us += t.apply.cpu_us / per_round;
+      }
+      submit_rounds.push_back(submit);
+      apply_rounds.push_back(apply);
+    }
+    rows.push_back(RuntimeRow{b.runtime, b.command, stat_of(submit_rounds), stat_of(apply_rounds), command_size});
+  }
+  return rows;
+}
+
+void print_runtime_table(std::ostream& out, const std::vector<RuntimeRow>& rows, size_t rounds, size_t per_round) {
+  out << "\nRuntimes: each runtime's main command through state_submit and state_apply (" << rounds << " rounds of " << per_round
+      << "; median round, CPU time; a fresh enclave and group per runtime):\n\n";
+  out << "| Runtime | Command | command bytes | submit/s | apply/s | submit + apply/s | µs (submit + apply) | spread (apply) |\n"
+         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  for (const RuntimeRow& r : rows) {
+    const double both = r.submit.cpu.median_us + r.apply.cpu.median_us;
+    out << "| " << r.runtime << " | " << r.command << " | " << r.command_size << " | " << format_count(r.submit.cpu.ops_per_second()) << " | "
+        << format_count(r.apply.cpu.ops_per_second()) << " | " << format_count(1e6 / both) << " | " << format_micros(both) << " | ±"
+        << format_fixed(r.apply.cpu.spread_percent(), 1) << "% |\n";
+  }
+}
+
 Json json_of(const Stat& s) { return Json{{"medianUs", s.median_us}, {"minUs", s.min_us}, {"maxUs", s.max_us}}; }
 Json json_of(const TimingStat& s) { return Json{{"cpu", json_of(s.cpu)}, {"wall", json_of(s.wall)}}; }
 
@@ -291,6 +393,10 @@ int run(const Options& o) {
   paths.back().limit = Timing{paths[0].limit.wall_us + paths[1].limit.wall_us, paths[0].limit.cpu_us + paths[1].limit.cpu_us};
 
   print_tables(std::cout, primitives, paths, per_round, rounds);
+  const size_t runtime_rounds = o.quick ? 3 : 7;
+  const size_t runtime_per_round = o.quick ? 50 : 300;
+  const std::vector<RuntimeRow> runtime_rows = bench_runtimes(o.tmpfs_dir, runtime_rounds, runtime_per_round);
+  print_runtime_table(std::cout, runtime_rows, runtime_rounds, runtime_per_round);
 
   if (!o.json_path.empty()) {
     Json out{{"pinnedCpu", pinned ? Json(cpu) : Json(nullptr)}, {"quick", o.quick}, {"rounds", rounds},
@@ -304,6 +410,11 @@ int run(const Options& o) {
       out["paths"].push_back(Json{{"id", p.id}, {"label", p.label}, {"includes", p.includes}, {"stat", json_of(p.stat)},
                                   {"limitUs", Json{{"cpu", p.limit.cpu_us}, {"wall", p.limit.wall_us}}},
                                   {"ratio", Json{{"cpu", cpu_ratio(p)}, {"wall", wall_ratio(p)}}}});
+    }
+    out["runtimes"] = Json::array();
+    for (const RuntimeRow& r : runtime_rows) {
+      out["runtimes"].push_back(Json{{"runtime", r.runtime}, {"command", r.command}, {"commandBytes", r.command_size},
+                                     {"submit", json_of(r.submit)}, {"apply", json_of(r.apply)}});
     }
     std::ofstream(o.json_path) << out.dump(2) << "\n";
   }
