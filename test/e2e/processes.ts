@@ -152,10 +152,10 @@ export const E2E_OPERATOR_ACCOUNTS = 10;
 
 /**
  * The project's deployment, step for step (deploy/modules/anonifyModule.ts), on a JSON-RPC chain: the verifier
- * pinned to the simulation CA with its signing certificate and `mrenclave` allowed, then the group; `deployer`
- * is admin and governor.
+ * pinned to the simulation CA with its signing certificate and `mrenclave` allowed, then the group running `runtime`;
+ * `deployer` is admin and governor.
  */
-export async function deployGroupOverRpc(deployer: Signer, mrenclave: string, adminDelay = 3600): Promise<RpcDeployment> {
+export async function deployGroupOverRpc(deployer: Signer, mrenclave: string, adminDelay = 3600, runtime = TOKEN_RUNTIME): Promise<RpcDeployment> {
   // The accounts nodes pay with (HARDHAT_MNEMONIC indices 0..E2E_OPERATOR_ACCOUNTS-1) may submit joins (audit F-2).
   const operators = Array.from({ length: E2E_OPERATOR_ACCOUNTS }, (_, i) => HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).address);
   const deployerAddress = await deployer.getAddress();
@@ -176,7 +176,7 @@ export async function deployGroupOverRpc(deployer: Signer, mrenclave: string, ad
     deployerAddress,
     operators,
     0,
-    TOKEN_RUNTIME,
+    runtime,
   )) as unknown as Contract;
   const receipt = await group.deploymentTransaction()!.wait();
   return { verifier, group, groupAddress: await group.getAddress(), fromBlock: receipt!.blockNumber };
