@@ -9,6 +9,9 @@
 #   build.sh bench     enclave/build       anonify-enclave-bench (same directory and flags as release, so it
 #                                          reuses the release objects: one extra program to compile)
 # Parallelism defaults to 2 (the CI machines have 2 cores); override with ANONIFY_JOBS.
+# ANONIFY_RUNTIME_DIRS (;-separated directories) compiles a project's own runtimes in, as the plugin does for
+# anonify.runtimes: e.g. `ANONIFY_RUNTIME_DIRS=$PWD/enclave-runtimes/notes build-sgx.sh` signs an sgx package
+# that carries them. Unset, the build carries the package's runtimes only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flavor="${1:-release}"
@@ -55,5 +58,6 @@ case "$flavor" in
 esac
 
 # Re-running configure is cheap when nothing changed and keeps the flags above authoritative.
+args+=("-DANONIFY_RUNTIME_DIRS=${ANONIFY_RUNTIME_DIRS:-}")
 cmake -S . -B "$dir" "${args[@]}" >/dev/null
 cmake --build "$dir" --parallel "$jobs" --target "${targets[@]}"
