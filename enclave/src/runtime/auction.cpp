@@ -285,7 +285,10 @@ QueryAnswer AuctionRuntime::query(const Address& sender, const Json& query) cons
 //   closed: optional<winner(20) price(16)>
 void AuctionRuntime::encode(mls::TlsWriter& out) const {
   out.vector([&](mls::TlsWriter& w) {
-    for (const auto& [id, auction] : auctions_) {
+    // Named references, not a structured binding: the lambdas below capture `auction` (clang 14 cannot).
+    for (const auto& entry : auctions_) {
+      const std::string& id = entry.first;
+      const Auction& auction = entry.second;
       w.opaque(id);
       encode_address(w, auction.seller);
       w.opaque(auction.item);

@@ -655,8 +655,9 @@ QueryAnswer RecordsRuntime::query_grants(const Address& sender, const Json& quer
 
 void RecordsRuntime::encode(mls::TlsWriter& out) const {
   out.vector([&](mls::TlsWriter& w) {
-    for (const auto& [id, record] : records_) {
-      w.vector([&](mls::TlsWriter& item) { encode_record(item, id, record); });
+    // Not a structured binding: the lambda captures the entry (clang 14 cannot capture bindings).
+    for (const auto& entry : records_) {
+      w.vector([&](mls::TlsWriter& item) { encode_record(item, entry.first, entry.second); });
     }
   });
 }
