@@ -6,25 +6,13 @@
 #include "anonify/error.h"
 #include "anonify/runtime/registry.h"
 #include "anonify/runtime/json_input.h"
+#include "anonify/runtime/planned.h"
 
 namespace anonify::runtime {
 
 namespace {
 
 using detail::check_string_members;
-
-// A rejection raised while validating a command; apply() turns it into Transition::reject before
-// anything is written (as in token.cpp).
-struct Rejected {
-  std::string reason;
-};
-
-[[noreturn]] void reject(std::string reason) { throw Rejected{std::move(reason)}; }
-
-void require_members(const Json& command, std::initializer_list<const char*> names) {
-  const std::string problem = check_string_members(command, names);
-  if (!problem.empty()) reject("malformed command: " + problem);
-}
 
 constexpr const char* kBadId = "\"id\" must be 1..64 bytes of [A-Za-z0-9._:-]";
 
@@ -101,22 +89,11 @@ struct AuctionRuntime::Plan {
 };
 
 Transition AuctionRuntime::apply(const Address& sender, ByteView payload) {
-  Plan p;
-  try {
-    p = plan(sender, payload);
-  } catch (const Rejected& r) {
-    return Transition::reject(r.reason);
-  }
-  return execute(sender, p);
+  return plan_then_execute([&] { return plan(sender, payload); }, [&](const Plan& p) { return execute(sender, p); });
 }
 
 Transition AuctionRuntime::check(const Address& sender, ByteView payload) const {
-  try {
-    plan(sender, payload);
-  } catch (const Rejected& r) {
-    return Transition::reject(r.reason);
-  }
-  return Transition::accept({});
+  return plan_only([&] { return plan(sender, payload); });
 }
 
 AuctionRuntime::Plan AuctionRuntime::plan(const Address& sender, ByteView payload) const {
@@ -140,7 +117,7 @@ const AuctionRuntime::Auction& AuctionRuntime::open_auction(const std::string& i
 }
 
 AuctionRuntime::Plan AuctionRuntime::plan_open(const Json& command) const {
-  require_members(command, {"op", "id", "item", "reservePrice"});
+  require_string_members(command, {"op", "id", "item", "reservePrice"});
   Plan p;
   p.op = Plan::Op::kOpen;
   p.id = id_field(command);
@@ -154,7 +131,7 @@ AuctionRuntime::Plan AuctionRuntime::plan_open(const Json& command) const {
 
 // No rule here looks at another bidder's bid: a rejection tells the bidder only what they knew.
 AuctionRuntime::Plan AuctionRuntime::plan_bid(const Address& sender, const Json& command) const {
-  require_members(command, {"op", "id", "amount"});
+  require_string_members(command, {"op", "id", "amount"});
   Plan p;
   p.op = Plan::Op::kBid;
   p.id = id_field(command);
@@ -173,7 +150,7 @@ AuctionRuntime::Plan AuctionRuntime::plan_bid(const Address& sender, const Json&
 }
 
 AuctionRuntime::Plan AuctionRuntime::plan_withdraw(const Address& sender, const Json& command) const {
-  require_members(command, {"op", "id"});
+  require_string_members(command, {"op", "id"});
   Plan p;
   p.op = Plan::Op::kWithdraw;
   p.id = id_field(command);
@@ -182,7 +159,7 @@ AuctionRuntime::Plan AuctionRuntime::plan_withdraw(const Address& sender, const 
 }
 
 AuctionRuntime::Plan AuctionRuntime::plan_close(const Address& sender, const Json& command) const {
-  require_members(command, {"op", "id"});
+  require_string_members(command, {"op", "id"});
   Plan p;
   p.op = Plan::Op::kClose;
   p.id = id_field(command);

@@ -11,6 +11,7 @@
 #include "anonify/protocol/frame.h"
 #include "anonify/runtime/envelope.h"
 #include "anonify/runtime/json_input.h"
+#include "anonify/runtime/planned.h"
 
 namespace anonify::runtime {
 
@@ -29,21 +30,6 @@ using Record = RecordsRuntime::Record;
 
 constexpr uint64_t kMaxCounter = std::numeric_limits<uint64_t>::max();
 const char* const kIdRule = "\"id\" must be 1..64 bytes of A-Z a-z 0-9 . _ : -";
-
-// A rejection raised while validating a command; apply() turns it into Transition::reject before
-// anything is written.
-struct Rejected {
-  std::string reason;
-};
-
-[[noreturn]] void reject(std::string reason) { throw Rejected{std::move(reason)}; }
-
-[[noreturn]] void malformed(const std::string& problem) { reject("malformed command: " + problem); }
-
-void require_members(const Json& command, std::initializer_list<const char*> names) {
-  const std::string problem = check_string_members(command, names);
-  if (!problem.empty()) malformed(problem);
-}
 
 // Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. The JSON parser
 // already refuses anything else in a command; decode() applies it to stored content.
@@ -95,8 +81,8 @@ bool valid_record_id(std::string_view id) {
 // The command object. Unlike detail::parse_object it also refuses a repeated member: the parser
 // would keep the last value silently, while a client displaying the signed bytes might show the first.
 Json parse_command(ByteView payload) {
-  if (payload.size() > kMaxRecordsCommandSize) malformed("larger than 4096 bytes");
-  if (json_depth_exceeded_at(payload, detail::kMaxInputDepth)) malformed("not a JSON object");
+  if (payload.size() > kMaxRecordsCommandSize) reject_malformed("larger than 4096 bytes");
+  if (json_depth_exceeded_at(payload, detail::kMaxInputDepth)) reject_malformed("not a JSON object");
   std::vector<std::set<std::string>> open_objects;
   std::string duplicate;
   const Json::parser_callback_t watch = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
@@ -111,20 +97,20 @@ Json parse_command(ByteView payload) {
     return true;
   };
   Json doc = Json::parse(payload.begin(), payload.end(), watch, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) malformed("not a JSON object");
-  if (!duplicate.empty()) malformed("duplicate member \"" + detail::utf8_excerpt(duplicate, 32) + "\"");
+  if (doc.is_discarded() || !doc.is_object()) reject_malformed("not a JSON object");
+  if (!duplicate.empty()) reject_malformed("duplicate member \"" + detail::utf8_excerpt(duplicate, 32) + "\"");
   return doc;
 }
 
 std::string id_field(const Json& command) {
   std::string id = command.at("id").get<std::string>();
-  if (!valid_record_id(id)) malformed(kIdRule);
+  if (!valid_record_id(id)) reject_malformed(kIdRule);
   return id;
 }
 
 Address address_field(const Json& command, const char* field) {
   std::optional<Address> address = parse_address(command.at(field).get_ref<const std::string&>());
-  if (!address) malformed(std::string("\"") + field + "\" is not an address");
+  if (!address) reject_malformed(std::string("\"") + field + "\" is not an address");
   return *address;
 }
 
@@ -388,35 +374,24 @@ struct RecordsRuntime::Plan {
 };
 
 Transition RecordsRuntime::apply(const Address& sender, ByteView payload) {
-  Plan p;
-  try {
-    p = plan(sender, payload);
-  } catch (const Rejected& r) {
-    return Transition::reject(r.reason);
-  }
-  return execute(sender, p);
+  return plan_then_execute([&] { return plan(sender, payload); }, [&](const Plan& p) { return execute(sender, p); });
 }
 
 Transition RecordsRuntime::check(const Address& sender, ByteView payload) const {
-  try {
-    plan(sender, payload);
-  } catch (const Rejected& r) {
-    return Transition::reject(r.reason);
-  }
-  return Transition::accept({});
+  return plan_only([&] { return plan(sender, payload); });
 }
 
 RecordsRuntime::Plan RecordsRuntime::plan(const Address& sender, ByteView payload) const {
   const Json command = parse_command(payload);
   auto op_it = command.find("op");
-  if (op_it == command.end() || !op_it->is_string()) malformed("missing \"op\"");
+  if (op_it == command.end() || !op_it->is_string()) reject_malformed("missing \"op\"");
   const std::string& op = op_it->get_ref<const std::string&>();
   if (op == "put") return plan_put(sender, command);
   if (op == "grant") return plan_grant(sender, command);
   if (op == "revoke") return plan_revoke(sender, command);
   if (op == "transfer") return plan_transfer(sender, command);
   if (op == "delete") return plan_delete(sender, command);
-  malformed("unknown op \"" + detail::utf8_excerpt(op, 32) + "\"");
+  reject_malformed("unknown op \"" + detail::utf8_excerpt(op, 32) + "\"");
 }
 
 const RecordsRuntime::Record& RecordsRuntime::owned_record(const Address& sender, const std::string& id) const {
@@ -426,11 +401,11 @@ const RecordsRuntime::Record& RecordsRuntime::owned_record(const Address& sender
 }
 
 RecordsRuntime::Plan RecordsRuntime::plan_put(const Address& sender, const Json& command) const {
-  require_members(command, {"op", "id", "content"});
+  require_string_members(command, {"op", "id", "content"});
   Plan p;
   p.id = id_field(command);
   p.content = command.at("content").get<std::string>();  // UTF-8: the parser refuses anything else
-  if (p.content.size() > kMaxRecordContentSize) malformed("\"content\" must be at most 2048 bytes");
+  if (p.content.size() > kMaxRecordContentSize) reject_malformed("\"content\" must be at most 2048 bytes");
   auto it = records_.find(p.id);
   if (it == records_.end()) {
     if (records_.size() >= kMaxRecords) reject(records_reason::kTooManyRecords);
@@ -446,7 +421,7 @@ RecordsRuntime::Plan RecordsRuntime::plan_put(const Address& sender, const Json&
 }
 
 RecordsRuntime::Plan RecordsRuntime::plan_grant(const Address& sender, const Json& command) const {
-  require_members(command, {"op", "id", "account", "access"});
+  require_string_members(command, {"op", "id", "account", "access"});
   Plan p;
   p.op = Plan::Op::kGrant;
   p.id = id_field(command);
@@ -454,7 +429,7 @@ RecordsRuntime::Plan RecordsRuntime::plan_grant(const Address& sender, const Jso
   const std::string& access = command.at("access").get_ref<const std::string&>();
   if (access == "read") p.access = Access::kRead;
   else if (access == "write") p.access = Access::kWrite;
-  else malformed("\"access\" must be \"read\" or \"write\"");
+  else reject_malformed("\"access\" must be \"read\" or \"write\"");
   if (p.account == Address{}) reject(records_reason::kZeroAddress);
   const Record& record = owned_record(sender, p.id);
   if (record.deleted()) reject(records_reason::kRecordDeleted);
@@ -467,7 +442,7 @@ RecordsRuntime::Plan RecordsRuntime::plan_grant(const Address& sender, const Jso
 }
 
 RecordsRuntime::Plan RecordsRuntime::plan_revoke(const Address& sender, const Json& command) const {
-  require_members(command, {"op", "id", "account"});
+  require_string_members(command, {"op", "id", "account"});
   Plan p;
   p.op = Plan::Op::kRevoke;
   p.id = id_field(command);
@@ -479,7 +454,7 @@ RecordsRuntime::Plan RecordsRuntime::plan_revoke(const Address& sender, const Js
 }
 
 RecordsRuntime::Plan RecordsRuntime::plan_transfer(const Address& sender, const Json& command) const {
-  require_members(command, {"op", "id", "to"});
+  require_string_members(command, {"op", "id", "to"});
   Plan p;
   p.op = Plan::Op::kTransfer;
   p.id = id_field(command);
@@ -493,7 +468,7 @@ RecordsRuntime::Plan RecordsRuntime::plan_transfer(const Address& sender, const 
 }
 
 RecordsRuntime::Plan RecordsRuntime::plan_delete(const Address& sender, const Json& command) const {
-  require_members(command, {"op", "id"});
+  require_string_members(command, {"op", "id"});
   Plan p;
   p.op = Plan::Op::kDelete;
   p.id = id_field(command);

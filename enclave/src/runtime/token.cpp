@@ -3,25 +3,13 @@
 #include "anonify/error.h"
 #include "anonify/runtime/registry.h"
 #include "anonify/runtime/json_input.h"
+#include "anonify/runtime/planned.h"
 
 namespace anonify::runtime {
 
 namespace {
 
 using detail::check_string_members;
-
-// A rejection raised while validating a command; apply() turns it into Transition::reject before
-// anything is written.
-struct Rejected {
-  std::string reason;
-};
-
-[[noreturn]] void reject(std::string reason) { throw Rejected{std::move(reason)}; }
-
-void require_members(const Json& command, std::initializer_list<const char*> names) {
-  const std::string problem = check_string_members(command, names);
-  if (!problem.empty()) reject("malformed command: " + problem);
-}
 
 Amount amount_field(const Json& command, const char* field) {
   const ParsedAmount parsed = parse_amount(command.at(field).get_ref<const std::string&>());
@@ -80,22 +68,11 @@ struct TokenRuntime::Plan {
 };
 
 Transition TokenRuntime::apply(const Address& sender, ByteView payload) {
-  Plan p;
-  try {
-    p = plan(sender, payload);
-  } catch (const Rejected& r) {
-    return Transition::reject(r.reason);
-  }
-  return execute(sender, p);
+  return plan_then_execute([&] { return plan(sender, payload); }, [&](const Plan& p) { return execute(sender, p); });
 }
 
 Transition TokenRuntime::check(const Address& sender, ByteView payload) const {
-  try {
-    plan(sender, payload);
-  } catch (const Rejected& r) {
-    return Transition::reject(r.reason);
-  }
-  return Transition::accept({});
+  return plan_only([&] { return plan(sender, payload); });
 }
 
 TokenRuntime::Plan TokenRuntime::plan(const Address& sender, ByteView payload) const {
@@ -117,7 +94,7 @@ TokenRuntime::Plan TokenRuntime::plan(const Address& sender, ByteView payload) c
 }
 
 TokenRuntime::Plan TokenRuntime::plan_init(const Address& /*sender*/, const Json& command) const {
-  require_members(command, {"op", "name", "symbol", "initialSupply"});
+  require_string_members(command, {"op", "name", "symbol", "initialSupply"});
   if (initialized_) reject(token_reason::kAlreadyInitialized);
   Plan p;
   p.op = Plan::Op::kInit;
@@ -130,7 +107,7 @@ TokenRuntime::Plan TokenRuntime::plan_init(const Address& /*sender*/, const Json
 }
 
 TokenRuntime::Plan TokenRuntime::plan_transfer(const Address& sender, const Json& command) const {
-  require_members(command, {"op", "to", "amount"});
+  require_string_members(command, {"op", "to", "amount"});
   Plan p;
   p.op = Plan::Op::kTransfer;
   p.to = nonzero_address_field(command, "to");
@@ -140,7 +117,7 @@ TokenRuntime::Plan TokenRuntime::plan_transfer(const Address& sender, const Json
 }
 
 TokenRuntime::Plan TokenRuntime::plan_approve(const Address& /*sender*/, const Json& command) const {
-  require_members(command, {"op", "spender", "amount"});
+  require_string_members(command, {"op", "spender", "amount"});
   Plan p;
   p.op = Plan::Op::kApprove;
   p.to = nonzero_address_field(command, "spender");
@@ -149,7 +126,7 @@ TokenRuntime::Plan TokenRuntime::plan_approve(const Address& /*sender*/, const J
 }
 
 TokenRuntime::Plan TokenRuntime::plan_transfer_from(const Address& sender, const Json& command) const {
-  require_members(command, {"op", "from", "to", "amount"});
+  require_string_members(command, {"op", "from", "to", "amount"});
   Plan p;
   p.op = Plan::Op::kTransferFrom;
   p.from = nonzero_address_field(command, "from");
@@ -161,7 +138,7 @@ TokenRuntime::Plan TokenRuntime::plan_transfer_from(const Address& sender, const
 }
 
 TokenRuntime::Plan TokenRuntime::plan_mint(const Address& sender, const Json& command) const {
-  require_members(command, {"op", "to", "amount"});
+  require_string_members(command, {"op", "to", "amount"});
   Plan p;
   p.op = Plan::Op::kMint;
   p.to = nonzero_address_field(command, "to");
@@ -172,7 +149,7 @@ TokenRuntime::Plan TokenRuntime::plan_mint(const Address& sender, const Json& co
 }
 
 TokenRuntime::Plan TokenRuntime::plan_burn(const Address& sender, const Json& command) const {
-  require_members(command, {"op", "amount"});
+  require_string_members(command, {"op", "amount"});
   Plan p;
   p.op = Plan::Op::kBurn;
   p.amount = amount_field(command, "amount");

@@ -6,6 +6,8 @@
 //                 QueryAnswer, Address with parse_address / format_address
 //   registry.h    ANONIFY_RUNTIME(Class, "name/v1"): registers the runtime under its name
 //   json_input.h  strict JSON input: detail::parse_object, check_string_members, utf8_excerpt
+//   planned.h     the plan / execute shape (reject, require_string_members, plan_then_execute,
+//                 plan_only): check() without copying the state, agreeing with apply() by construction
 //   error.h       anonify::Error, thrown by decode on input the runtime cannot have produced
 //   mls/tls_codec.h (through runtime.h): TlsWriter / TlsReader for the canonical state encoding
 //
@@ -16,5 +18,6 @@
 
 #include "anonify/error.h"
 #include "anonify/runtime/json_input.h"
+#include "anonify/runtime/planned.h"
 #include "anonify/runtime/registry.h"
 #include "anonify/runtime/runtime.h"
