@@ -9,7 +9,6 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import hre from "hardhat";
 import {
   Contract,
   HDNodeWallet,
@@ -46,7 +45,7 @@ import { EnclaveProcess } from "../../src/enclave/EnclaveProcess";
 import { quoteSigner } from "../../src/node/evidence";
 import * as mls from "ts-mls";
 import { randomBytes } from "node:crypto";
-import { type ChildHandle, HARDHAT_MNEMONIC, deployGroupOverRpc, freePort, startHardhatNode, startNodeProcess } from "./processes";
+import { type ChildHandle, HARDHAT_MNEMONIC, deployGroupOverRpc, freePort, pinnedEnclaveBinary, startHardhatNode, startNodeProcess } from "./processes";
 
 const ADMIN_DELAY = 3600;
 const account = (i: number, provider: JsonRpcProvider) => HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).connect(provider);
@@ -139,15 +138,7 @@ describe("end to end: hardhat node + 3 TEE node processes + client SDK", functio
   };
 
   before(async function () {
-    const built = hre.config.anonify.enclave.binary;
-    if (!fs.existsSync(built)) throw new Error(`${built} is missing: run \`npm run enclave:build\` first`);
-    // One copy for the whole run: a rebuild meanwhile would change the simulation MRENCLAVE (hash of the binary).
-    binary = path.join(tempDir("anonify-e2e-bin-"), "anonify-enclave");
-    fs.copyFileSync(built, binary);
-    fs.chmodSync(binary, 0o755);
-    const probe = await EnclaveProcess.start({ binary, mode: "simulation" });
-    mrenclave = (await probe.status()).mrenclave;
-    await probe.close();
+    ({ binary, mrenclave } = await pinnedEnclaveBinary(tempDir("anonify-e2e-bin-")));
 
     const port = await freePort();
     children.push(await startHardhatNode(port));

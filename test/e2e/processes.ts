@@ -4,11 +4,13 @@
  * what it started (the enclave processes); the test stops every child it started in `after`.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import hre from "hardhat";
 import { Contract, ContractFactory, HDNodeWallet, hexlify, type Signer } from "ethers";
 import { caDerOf, leafDerOf } from "../../src/attestation/roots";
+import { EnclaveProcess } from "../../src/enclave/EnclaveProcess";
 import { TOKEN_RUNTIME } from "../../src/runtimes/name";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -134,6 +136,24 @@ export async function startNodeProcess(options: NodeProcessOptions): Promise<{ h
   const ready = await handle.waitForLine(/^E2E_READY /, 120_000);
   const { url, address } = JSON.parse(ready.slice("E2E_READY ".length)) as { url: string; address: string };
   return { handle, url, address };
+}
+
+/**
+ * The built enclave copied into `dir` for a whole run, and its simulation measurement: a rebuild meanwhile would
+ * change the simulation MRENCLAVE (the binary's hash) under the nodes' feet.
+ */
+export async function pinnedEnclaveBinary(dir: string): Promise<{ binary: string; mrenclave: string }> {
+  const built = hre.config.anonify.enclave.binary;
+  if (!fs.existsSync(built)) throw new Error(`${built} is missing: run \`npm run enclave:build\` first`);
+  const binary = path.join(dir, "anonify-enclave");
+  fs.copyFileSync(built, binary);
+  fs.chmodSync(binary, 0o755);
+  const probe = await EnclaveProcess.start({ binary, mode: "simulation" });
+  try {
+    return { binary, mrenclave: (await probe.status()).mrenclave };
+  } finally {
+    await probe.close();
+  }
 }
 
 /** Hardhat node's default accounts. */

@@ -8,13 +8,11 @@ import { expect } from "chai";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import hre from "hardhat";
 import { HDNodeWallet, JsonRpcProvider, NonceManager, toUtf8Bytes, hexlify } from "ethers";
 import { CommandRefusedError, ReadRefusedError, RuntimeClient } from "../../src/client";
 import { amountNeedle, collectChainData, findPlaintext, type Needle } from "../../src/client/chainScan";
-import { EnclaveProcess } from "../../src/enclave/EnclaveProcess";
 import { AUCTION_CODEC, AUCTION_RUNTIME, RECORDS_RUNTIME, type AuctionRuntimeTypes, type RecordsRuntimeTypes } from "../../src/runtimes";
-import { type ChildHandle, HARDHAT_MNEMONIC, deployGroupOverRpc, freePort, startHardhatNode, startNodeProcess } from "./processes";
+import { type ChildHandle, HARDHAT_MNEMONIC, deployGroupOverRpc, freePort, pinnedEnclaveBinary, startHardhatNode, startNodeProcess } from "./processes";
 
 const account = (i: number, provider: JsonRpcProvider) => HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).connect(provider);
 
@@ -59,14 +57,7 @@ describe("e2e: the records and auction runtimes over a real chain, nodes in thei
   }
 
   before(async function () {
-    const built = hre.config.anonify.enclave.binary;
-    if (!fs.existsSync(built)) throw new Error(`${built} is missing: run \`npm run enclave:build\` first`);
-    binary = path.join(tempDir("anonify-e2e-runtimes-bin-"), "anonify-enclave");
-    fs.copyFileSync(built, binary);
-    fs.chmodSync(binary, 0o755);
-    const probe = await EnclaveProcess.start({ binary, mode: "simulation" });
-    mrenclave = (await probe.status()).mrenclave;
-    await probe.close();
+    ({ binary, mrenclave } = await pinnedEnclaveBinary(tempDir("anonify-e2e-runtimes-bin-")));
     const port = await freePort();
     children.push(await startHardhatNode(port));
     rpcUrl = `http://127.0.0.1:${port}`;
