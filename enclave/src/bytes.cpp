@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <array>
 
 #include "anonify/error.h"
 
@@ -60,24 +61,30 @@ std::string to_hex(ByteView bytes) {
 }
 
 namespace {
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// 0..15 for a hex digit, 0xFF for anything else: one lookup per character, no branches on the
+// digit's range (hex decoding is on every request's hot path: entries, payloads, keys).
+constexpr std::array<uint8_t, 256> kHexValue = [] {
+  std::array<uint8_t, 256> table{};
+  for (auto& v : table) v = 0xFF;
+  for (int c = '0'; c <= '9'; ++c) table[c] = static_cast<uint8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) table[c] = static_cast<uint8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) table[c] = static_cast<uint8_t>(c - 'A' + 10);
+  return table;
+}();
 }  // namespace
 
 Bytes from_hex(std::string_view hex) {
   if (hex.size() >= 2 && hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X')) hex.remove_prefix(2);
   if (hex.size() % 2 != 0) throw Error(ErrorCode::kInvalidArgument, "hex string has odd length");
   Bytes out(hex.size() / 2);
+  uint8_t invalid = 0;  // ORed over every digit: checked once at the end
   for (size_t i = 0; i < out.size(); ++i) {
-    int hi = hex_value(hex[2 * i]);
-    int lo = hex_value(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) throw Error(ErrorCode::kInvalidArgument, "hex string has a non-hex character");
-    out[i] = static_cast<uint8_t>((hi << 4) | lo);
+    const uint8_t hi = kHexValue[static_cast<uint8_t>(hex[2 * i])];
+    const uint8_t lo = kHexValue[static_cast<uint8_t>(hex[2 * i + 1])];
+    invalid |= static_cast<uint8_t>(hi | lo);
+    out[i] = static_cast<uint8_t>((hi << 4) | (lo & 0x0F));
   }
+  if ((invalid & 0xF0) != 0) throw Error(ErrorCode::kInvalidArgument, "hex string has a non-hex character");
   return out;
 }
 

@@ -33,6 +33,24 @@ TEST(Bytes, HexRoundTripAndRejections) {
   EXPECT_ERROR_CODE(from_hex("zz"), ErrorCode::kInvalidArgument);
 }
 
+// Every byte value in either position of a digit pair: decoded exactly when both are hex digits.
+TEST(Bytes, FromHexAcceptsExactlyTheHexDigits) {
+  const std::string digits = "0123456789abcdefABCDEF";
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    const bool is_digit = digits.find(ch) != std::string::npos;
+    for (const std::string& pair : {std::string{ch, '7'}, std::string{'7', ch}}) {
+      if (is_digit) {
+        const int value = std::stoi(pair, nullptr, 16);
+        EXPECT_EQ(from_hex(pair), (Bytes{static_cast<uint8_t>(value)})) << c;
+      } else {
+        EXPECT_ERROR_CODE(from_hex(pair), ErrorCode::kInvalidArgument);
+      }
+    }
+  }
+  EXPECT_ERROR_CODE(from_hex("0x0x12"), ErrorCode::kInvalidArgument);  // one prefix only
+}
+
 TEST(Bytes, ConstantTimeEqual) {
   EXPECT_TRUE(constant_time_equal(from_hex("0102"), from_hex("0102")));
   EXPECT_FALSE(constant_time_equal(from_hex("0102"), from_hex("0103")));

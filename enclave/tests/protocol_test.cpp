@@ -121,7 +121,7 @@ TEST(ParseRequest, RejectsDeepNestingWithoutRecursing) {
 
 TEST(Params, TypedAccessorsRejectWrongTypes) {
   Json j = Json::parse(R"({"s":"x","h":"0x0102","n":5,"big":"18446744073709551615","b":true,"o":{"k":1},
-                           "neg":-1,"f":1.5,"odd":"0x123","nohex":"0102","bad":"0xzz","over":"18446744073709551616","lead":"01"})");
+                           "neg":-1,"f":1.5,"odd":"0x123","nohex":"0102","bad":"0xzz","twice":"0x0x12","upper":"0X12","over":"18446744073709551616","lead":"01"})");
   Params p(j);
   EXPECT_EQ(p.string("s"), "x");
   EXPECT_EQ(p.bytes("h", 2), (Bytes{1, 2}));
@@ -132,7 +132,7 @@ TEST(Params, TypedAccessorsRejectWrongTypes) {
   EXPECT_FALSE(p.optional_string("missing").has_value());
   for (const char* name : {"missing", "n"}) EXPECT_EQ(error_of_call([&] { p.string(name); }), "invalid_params") << name;
   EXPECT_EQ(error_of_call([&] { p.bytes("h", 3); }), "invalid_params");
-  for (const char* name : {"odd", "nohex", "bad", "n"}) EXPECT_EQ(error_of_call([&] { p.bytes(name); }), "invalid_params") << name;
+  for (const char* name : {"odd", "nohex", "bad", "twice", "upper", "n"}) EXPECT_EQ(error_of_call([&] { p.bytes(name); }), "invalid_params") << name;
   for (const char* name : {"neg", "f", "s", "over", "lead", "b"}) EXPECT_EQ(error_of_call([&] { p.u64(name); }), "invalid_params") << name;
   EXPECT_EQ(error_of_call([&] { p.boolean("n"); }), "invalid_params");
   EXPECT_EQ(error_of_call([&] { p.object("s"); }), "invalid_params");

@@ -17,8 +17,6 @@ const Json& empty_object() {
   return kEmpty;
 }
 
-bool is_hex_digit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-
 }  // namespace
 
 std::string hex_param(ByteView bytes) { return "0x" + to_hex(bytes); }
@@ -54,10 +52,12 @@ Bytes Params::bytes(const char* name, std::optional<size_t> expected_size) const
   if (!v.is_string()) invalid(name, what);
   const std::string& s = v.get_ref<const std::string&>();
   if (s.size() < 2 || s[0] != '0' || s[1] != 'x' || s.size() % 2 != 0) invalid(name, what);
-  for (size_t i = 2; i < s.size(); ++i) {
-    if (!is_hex_digit(s[i])) invalid(name, what);
+  Bytes out;
+  try {
+    out = from_hex(s);  // strips the one "0x" and validates every digit as it decodes
+  } catch (const Error&) {
+    invalid(name, what);
   }
-  Bytes out = from_hex(s);
   if (expected_size && out.size() != *expected_size) invalid(name, what);
   return out;
 }
