@@ -55,8 +55,11 @@ void check_name(const std::string& name) {
 
 }  // namespace
 
-Bytes seal_blob(Mode mode, ByteView mrenclave, ByteView root_key, const std::string& name, const SealBinding& binding,
-                ByteView plaintext) {
+namespace {
+
+// seal_blob / unseal_blob with the derived key: the store derives it once, not on every write.
+Bytes seal_with_key(Mode mode, ByteView mrenclave, ByteView key, const std::string& name, const SealBinding& binding,
+                    ByteView plaintext) {
   check_name(name);
   if (mrenclave.size() != kMeasurementSize) throw Error(ErrorCode::kInvalidArgument, "MRENCLAVE must be 32 bytes");
   if (binding.instance_id.size() != kSealInstanceIdSize) {
@@ -71,15 +74,14 @@ Bytes seal_blob(Mode mode, ByteView mrenclave, ByteView root_key, const std::str
   append(blob, binding.instance_id);
   append_u64_be(blob, binding.generation);
   Bytes nonce = crypto::random_bytes(crypto::kAeadNonceSize);
-  SecretBytes key = derive_seal_key(root_key, mrenclave);
   Bytes ciphertext = crypto::aead_seal(crypto::AeadAlgorithm::kAes256Gcm, key, nonce, aad_for(blob, name), plaintext);
   append(blob, nonce);
   append(blob, ciphertext);
   return blob;
 }
 
-Unsealed unseal_blob(Mode mode, ByteView mrenclave, ByteView root_key, const std::string& name, ByteView blob,
-                     std::optional<ByteView> expected_instance) {
+Unsealed unseal_with_key(Mode mode, ByteView mrenclave, ByteView key, const std::string& name, ByteView blob,
+                         std::optional<ByteView> expected_instance) {
   check_name(name);
   const std::string what = "sealed blob \"" + name + "\"";
   // The version comes first: a retired format is named as such even when it is shorter.
@@ -108,7 +110,6 @@ Unsealed unseal_blob(Mode mode, ByteView mrenclave, ByteView root_key, const std
     throw Error(ErrorCode::kSealedDataForeign, what + " was sealed by another enclave measurement (MRENCLAVE " +
                                                    to_hex(blob.subview(kMrenclaveOffset, kMeasurementSize)) + ")");
   }
-  SecretBytes key = derive_seal_key(root_key, mrenclave);
   Unsealed out;
   try {
     Bytes plaintext = crypto::aead_open(crypto::AeadAlgorithm::kAes256Gcm, key, blob.subview(kSealNonceOffset, crypto::kAeadNonceSize),
@@ -130,6 +131,18 @@ Unsealed unseal_blob(Mode mode, ByteView mrenclave, ByteView root_key, const std
                                                    to_hex(*expected_instance) + ")");
   }
   return out;
+}
+
+}  // namespace
+
+Bytes seal_blob(Mode mode, ByteView mrenclave, ByteView root_key, const std::string& name, const SealBinding& binding,
+                ByteView plaintext) {
+  return seal_with_key(mode, mrenclave, derive_seal_key(root_key, mrenclave), name, binding, plaintext);
+}
+
+Unsealed unseal_blob(Mode mode, ByteView mrenclave, ByteView root_key, const std::string& name, ByteView blob,
+                     std::optional<ByteView> expected_instance) {
+  return unseal_with_key(mode, mrenclave, derive_seal_key(root_key, mrenclave), name, blob, expected_instance);
 }
 
 Bytes encode_seal_manifest(const std::map<std::string, uint64_t>& generations) {
@@ -234,7 +247,7 @@ void write_file_atomic(const std::string& path, ByteView contents) {
 }
 
 SealedStore::SealedStore(const Platform& platform, std::string data_dir, SecretBytes root_key)
-    : platform_(platform), data_dir_(std::move(data_dir)), root_key_(std::move(root_key)) {}
+    : platform_(platform), data_dir_(std::move(data_dir)), seal_key_(derive_seal_key(root_key, platform.mrenclave())) {}
 
 std::string SealedStore::path_of(const std::string& name) const {
   check_name(name);
@@ -246,13 +259,13 @@ std::optional<SecretBytes> SealedStore::open(const std::string& identity_name) {
   std::optional<Bytes> identity_blob = read_file_if_exists(path_of(identity_name));
   if (!identity_blob) return std::nullopt;
   // The identity names the instance: every other blob must carry the same id.
-  Unsealed identity = unseal_blob(platform_.mode(), platform_.mrenclave(), root_key_, identity_name, *identity_blob);
+  Unsealed identity = unseal_with_key(platform_.mode(), platform_.mrenclave(), seal_key_, identity_name, *identity_blob, std::nullopt);
   const std::vector<std::string> present = list();
   std::optional<Bytes> manifest_blob = read_file_if_exists(path_of(kSealManifestName));
   std::map<std::string, uint64_t> floors;
   uint64_t highest = identity.binding.generation;
   if (manifest_blob) {
-    Unsealed manifest = unseal_blob(platform_.mode(), platform_.mrenclave(), root_key_, kSealManifestName, *manifest_blob,
+    Unsealed manifest = unseal_with_key(platform_.mode(), platform_.mrenclave(), seal_key_, kSealManifestName, *manifest_blob,
                                     ByteView(identity.binding.instance_id));
     floors = decode_seal_manifest(manifest.plaintext);
     floors[kSealManifestName] = manifest.binding.generation;
@@ -302,7 +315,7 @@ void SealedStore::create(const std::string& identity_name, ByteView identity) {
 
 void SealedStore::write(const std::string& name, ByteView plaintext) {
   const uint64_t generation = generation_ + 1;
-  Bytes blob = seal_blob(platform_.mode(), platform_.mrenclave(), root_key_, name, SealBinding{instance_id_, generation}, plaintext);
+  Bytes blob = seal_with_key(platform_.mode(), platform_.mrenclave(), seal_key_, name, SealBinding{instance_id_, generation}, plaintext);
   write_file_atomic(path_of(name), blob);
   generation_ = generation;
   floors_[name] = generation;
@@ -321,7 +334,7 @@ void SealedStore::put(const std::string& name, ByteView plaintext) {
 }
 
 Unsealed SealedStore::read_checked(const std::string& name, const Bytes& blob) {
-  Unsealed opened = unseal_blob(platform_.mode(), platform_.mrenclave(), root_key_, name, blob, ByteView(instance_id_));
+  Unsealed opened = unseal_with_key(platform_.mode(), platform_.mrenclave(), seal_key_, name, blob, ByteView(instance_id_));
   auto it = floors_.find(name);
   if (it != floors_.end() && opened.binding.generation < it->second) {
     throw Error(ErrorCode::kSealedDataStale, "sealed blob \"" + name + "\" has generation " +

@@ -372,7 +372,9 @@ Ledger Ledger::deserialize(ByteView data, const RuntimeMaker& make) {
 
 Bytes Ledger::state_hash(ByteView key) const {
   const SecretBytes encoded(serialize());
-  return crypto::hmac_sha256(key, encoded);
+  return state_hash_of(key, encoded);
 }
+
+Bytes Ledger::state_hash_of(ByteView key, ByteView encoding) { return crypto::hmac_sha256(key, encoding); }
 
 }  // namespace anonify::runtime

@@ -22,11 +22,15 @@ std::unique_ptr<Runtime> runtime_named(std::string_view name) {
 }  // namespace
 
 Bytes encode_state_blob(const Ledger& ledger, const Bytes& state_hash) {
+  const SecretBytes encoded(ledger.serialize());  // the state is confidential: wiped after use
+  return encode_state_blob(encoded, state_hash);
+}
+
+Bytes encode_state_blob(ByteView ledger_encoding, const Bytes& state_hash) {
   mls::TlsWriter w;
   w.u8(kStateBlobVersion);
-  const SecretBytes encoded(ledger.serialize());  // the state is confidential: wiped after use
-  w.varint(encoded.size());
-  w.raw(encoded.data(), encoded.size());
+  w.varint(ledger_encoding.size());
+  w.raw(ledger_encoding.data(), ledger_encoding.size());
   w.opaque(state_hash);
   return w.take();
 }
@@ -72,7 +76,12 @@ void StateComponent::bind_runtime(const std::string& name) {
 }
 
 void StateComponent::commit(Ledger next, Bytes state_hash) {
-  SecretBytes blob(encode_state_blob(next, state_hash));
+  const SecretBytes encoded(next.serialize());
+  commit(std::move(next), std::move(state_hash), encoded);
+}
+
+void StateComponent::commit(Ledger next, Bytes state_hash, ByteView next_encoding) {
+  SecretBytes blob(encode_state_blob(next_encoding, state_hash));
   enclave_.sealed_store().put(kStateSealName, blob);
   ledger_ = std::move(next);
   state_hash_ = std::move(state_hash);

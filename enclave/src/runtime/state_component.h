@@ -27,6 +27,8 @@ struct StateBlob {
   Bytes state_hash;
 };
 Bytes encode_state_blob(const Ledger& ledger, const Bytes& state_hash);
+/// The same blob from the ledger's serialize() output.
+Bytes encode_state_blob(ByteView ledger_encoding, const Bytes& state_hash);
 /// Throws Error(SealedDataCorrupt) on any malformed blob.
 StateBlob decode_state_blob(ByteView blob);
 
@@ -51,6 +53,8 @@ class StateComponent {
   /// Seals `next` with its state hash as ONE blob, then makes it current. If sealing throws,
   /// nothing changes.
   void commit(Ledger next, Bytes state_hash);
+  /// The same, with `next.serialize()` already computed (state_apply hashes that encoding too).
+  void commit(Ledger next, Bytes state_hash, ByteView next_encoding);
 
   /// The sequence number of this enclave's next entry of `chain_epoch`: the log's next one for
   /// `self`, or past the entries produced since that are not applied yet. The count of those is

@@ -251,7 +251,8 @@ ANONIFY_PROTOCOL_METHOD(state_apply)(Enclave& enclave, const Params& params) {
   }
   runtime::Ledger next = s.ledger();
   const runtime::EntryOutcome outcome = next.apply_entry(counter, scope_of(keys), entry, keys.entry_key);
-  Bytes hash = next.state_hash(keys.hash_key);
+  const SecretBytes next_encoding(next.serialize());  // hashed and sealed: serialized once
+  Bytes hash = runtime::Ledger::state_hash_of(keys.hash_key, next_encoding);
 
   // Notifications are built before anything is committed and can never fail the apply: a seal that
   // fails (subscribe refuses unusable keys, so it should not) drops that one notification. Every
@@ -271,7 +272,7 @@ ANONIFY_PROTOCOL_METHOD(state_apply)(Enclave& enclave, const Params& params) {
   // The clock first (sealed as it moves; it only ever makes freshness checks stricter), then the
   // state: lastApplied moves only together with the state it belongs to.
   enclave.component<ChainClock>().observe(block_time);
-  s.commit(std::move(next), hash);
+  s.commit(std::move(next), hash, next_encoding);
   if (outcome.reason == runtime::ledger_reason::kOutOfSequence && outcome.position &&
       outcome.position->producer == self_address(enclave)) {
     s.resync_sequence(epoch, outcome.expected_sequence);  // one of ours was never posted

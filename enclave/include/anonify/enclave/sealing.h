@@ -119,7 +119,7 @@ class SealedStore {
 
   const Platform& platform_;
   std::string data_dir_;
-  SecretBytes root_key_;
+  SecretBytes seal_key_;  ///< derived from the root key and MRENCLAVE once, at construction
   Bytes instance_id_;
   uint64_t generation_ = 0;
   /// Per name: the lowest generation still acceptable (manifest entry, last read or write).

@@ -145,6 +145,9 @@ class Ledger {
   static Ledger deserialize(ByteView data, const RuntimeMaker& make);
   /// HMAC-SHA256(key, serialize()).
   Bytes state_hash(ByteView key) const;
+  /// The same hash of an encoding serialize() already produced (a caller that also seals the
+  /// encoding serializes once).
+  static Bytes state_hash_of(ByteView key, ByteView encoding);
 
  private:
   // The checks and the transition of a command entry's (opened, in-sequence) plaintext.
