@@ -350,6 +350,8 @@ int run(const Options& o) {
   inputs.entry_size = 1 + crypto::kAeadNonceSize + entry_plain.size() + crypto::kAeadTagSize;
   inputs.state_size =
       std::filesystem::file_size(data_dir + "/runtime-state.sealed") - enclave::kSealCiphertextOffset - crypto::kAeadTagSize;
+  inputs.manifest_size = std::filesystem::file_size(data_dir + "/" + enclave::kSealManifestName + enclave::kSealedFileSuffix) -
+                         enclave::kSealCiphertextOffset - crypto::kAeadTagSize;
   inputs.tmpfs_dir = data_dir;
   inputs.disk_dir = disk_dir;
   std::cerr << "primitives: sizes from this run: command " << inputs.command_json.size() << " B, entry " << inputs.entry_size

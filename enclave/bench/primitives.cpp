@@ -162,7 +162,7 @@ struct PrimitiveSuite::State {
   RawAesGcm aes256{"AES-256-GCM"};
   Bytes key16 = random_of(16), key32 = random_of(32), nonce = random_of(kNonce), no_aad;
   Bytes entry_aad = random_of(24), seal_aad = random_of(44 + 13), message = random_of(64), info = random_of(40);
-  Bytes command, entry_plain, state, command_sealed, entry_sealed, entry, word_pair = random_of(66), blob, scratch;
+  Bytes command, entry_plain, state, manifest, command_sealed, entry_sealed, entry, word_pair = random_of(66), blob, scratch;
   Secp256k1Context secp;
   Bytes secp_key;
   std::vector<Bytes> digests;
@@ -198,6 +198,7 @@ PrimitiveSuite::PrimitiveSuite(const PrimitiveInputs& in, bool quick) : state_(s
 
   // --- HMAC-SHA256 / HKDF (OpenSSL EVP_MAC / EVP_KDF).
   st.state = random_of(in.state_size);
+  st.manifest = random_of(in.manifest_size);
   r.run("hkdf_extract", "HKDF-Extract = HMAC-SHA256 (64 B input)", 2000, [&st](size_t) {
     uint8_t out[32];
     st.hmac.compute(st.key32, st.message.data(), st.message.size(), out);
@@ -236,6 +237,10 @@ PrimitiveSuite::PrimitiveSuite(const PrimitiveInputs& in, bool quick) : state_(s
   });
   r.run("aes256_seal_state", sized("AES-256-GCM seal, sealed state", in.state_size + kTag), 2000, [&st](size_t) {
     st.aes256.seal(st.key32, st.nonce, st.seal_aad, st.state, st.scratch);
+    sink(st.scratch.data(), st.scratch.size());
+  });
+  r.run("aes256_seal_manifest", sized("AES-256-GCM seal, store manifest", in.manifest_size + kTag), 2000, [&st](size_t) {
+    st.aes256.seal(st.key32, st.nonce, st.seal_aad, st.manifest, st.scratch);
     sink(st.scratch.data(), st.scratch.size());
   });
   r.run("rand_nonce", "RAND_bytes, 12 B nonce", 2000, [](size_t) {
