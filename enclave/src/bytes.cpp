@@ -51,11 +51,11 @@ void SecretBytes::wipe() noexcept {
 
 std::string to_hex(ByteView bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
+  std::string out(bytes.size() * 2, '\0');
+  char* at = out.data();
   for (uint8_t b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0x0F]);
+    *at++ = kDigits[b >> 4];
+    *at++ = kDigits[b & 0x0F];
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -211,7 +212,11 @@ std::optional<Bytes> read_file_if_exists(const std::string& path) {
 void write_file_atomic(const std::string& path, ByteView contents) {
   size_t slash = path.find_last_of('/');
   std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  std::string tmp = path + ".tmp-" + to_hex(crypto::random_bytes(6));
+  // A random per-process prefix (so another process's or an earlier run's leftovers never collide)
+  // and a counter: O_EXCL below refuses any name that exists anyway.
+  static const std::string process_tag = to_hex(crypto::random_bytes(6));
+  static std::atomic<uint64_t> counter{0};
+  const std::string tmp = path + ".tmp-" + process_tag + "-" + std::to_string(counter.fetch_add(1));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) throw Error(ErrorCode::kStorageError, "cannot create " + tmp + ": " + errno_text());
   size_t written = 0;
