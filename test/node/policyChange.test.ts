@@ -88,3 +88,37 @@ describe("AnonifyNode governance policy change (simulation, real enclaves)", fun
     expect(ta.epochAuthenticator).to.equal(tb.epochAuthenticator);
   });
 });
+
+/**
+ * The genesis node's configured policy must name the runtime the group contract names: the enclave cannot read the
+ * chain, so a policy naming another runtime would fix a group whose entries every other member's contract view
+ * contradicts. The node refuses it before it creates the MLS group or posts its join.
+ */
+describe("AnonifyNode genesis policy naming another runtime than the contract's", function () {
+  this.timeout(120_000);
+
+  it("is refused with invalid_policy naming both runtimes, and nothing reaches the chain", async function () {
+    const deployment = await deployGroup();
+    const group = await hre.ethers.getContractAt("AnonifyGroup", deployment.group);
+    const policy: MlsGroupPolicyParams = {
+      allowedStatuses: ["OK"],
+      mrenclaves: [(await binaryMrenclave()) as Hex],
+      runtime: "anonify-records/v1",
+    };
+    const dataDir = tempDir();
+    try {
+      const refused = await startNode(deployment, 7, dataDir, { groupPolicy: policy }).then(
+        (started) => started.node.stop().then(() => undefined),
+        (e: unknown) => e,
+      );
+      expect(refused, "the node started with a policy naming another runtime").to.not.equal(undefined);
+      expect((refused as { code?: string }).code).to.equal("invalid_policy");
+      expect(String(refused)).to.contain(`names the runtime "anonify-records/v1", the group contract "${TOKEN_RUNTIME}"`);
+      expect(await group.runtime()).to.equal(TOKEN_RUNTIME);
+      expect(await group.currentEpoch()).to.equal(0n);
+      expect(await group.activeEnclaveCount()).to.equal(0n);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
