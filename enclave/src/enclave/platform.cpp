@@ -69,9 +69,17 @@ void fsync_dir(const std::string& dir) {
   if (rc != 0) throw Error(ErrorCode::kStorageError, "fsync " + dir + " failed: " + errno_text());
 }
 
+// The simulation measurement: SHA-256 of the running executable. /proc/self/exe names the inode this
+// process runs (a file replaced on disk afterwards does not change it), so it is hashed once per
+// process, not per platform: a test or fuzz binary of 16-300 MB starts many enclaves.
+const Bytes& running_executable_measurement() {
+  static const Bytes measurement = sha256_of_file("/proc/self/exe");
+  return measurement;
+}
+
 class SimulationPlatform final : public Platform {
  public:
-  SimulationPlatform() : mrenclave_(sha256_of_file("/proc/self/exe")) {}
+  SimulationPlatform() : mrenclave_(running_executable_measurement()) {}
 
   Mode mode() const noexcept override { return Mode::kSimulation; }
   const Bytes& mrenclave() const noexcept override { return mrenclave_; }
