@@ -252,6 +252,11 @@ describe("IasVerifier: report parsing and signature checks (contract, simulation
       ["NUL in a key", '{"a\u0000":1}', 3],
       ["escape in a key", '{"a\\u0041":1}', 3],
       ["escaped quote in a key", '{"a\\"":1}', 3],
+      // A known key's bytes followed by more key bytes (the scanner's fast path for known keys must fall back).
+      ["escaped quote after a known key", '{"id\\"":1}', 4],
+      ["control byte after a known key", '{"id\u0001":1}', 4],
+      ["control byte after a known key's prefix", '{"timestamp2\u0000":1}', 12],
+      ["known key cut by the end", '{"isvEnclaveQuoteStatus', 23],
       ["invalid escape", '{"a":"\\q"}', 7],
       ["escape of a control byte", '{"a":"\\\u0001"}', 7],
       ["short \\u escape", '{"a":"\\u12G4"}', 10],
