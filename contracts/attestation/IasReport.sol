@@ -13,8 +13,7 @@ import {SgxQuote} from "./SgxQuote.sol";
  * @dev The scanner is hand-written assembly for the strict grammar of step 4 (RFC 8259 strings, keys
  * and numbers; audit F-7): strings are skipped 32 bytes at a time with a SWAR test for `"`, `\` and
  * control bytes, so the ~600-byte quote body costs a few dozen word operations; escapes, keys and
- * numbers are checked byte by byte only where they occur. A known key is recognised from the first
- * `"` of its word (a cheaper test); any other key is scanned as a string.
+ * numbers are checked byte by byte only where they occur.
  */
 library IasReport {
     /// @notice What a verified report says; see docs/attestation-onchain.md for each field.
@@ -281,7 +280,15 @@ library IasReport {
                     let rest := sub(e, p)
                     if lt(rest, 32) { m := and(m, not(shr(shl(3, rest), not(0)))) }
                     if m {
-                        let i := firstFlag(m)
+                        // index of the first flagged byte: smear the flags down to every later
+                        // byte, count the flagged bytes (byte sum by multiplication), subtract
+                        m := or(m, shr(8, m))
+                        m := or(m, shr(16, m))
+                        m := or(m, shr(32, m))
+                        m := or(m, shr(64, m))
+                        m := or(m, shr(128, m))
+                        let ones := 0x0101010101010101010101010101010101010101010101010101010101010101
+                        let i := sub(32, shr(248, mul(shr(7, m), ones)))
                         p := add(p, i)
                         let b := byte(i, w)
                         if eq(b, 0x22) {
@@ -295,39 +302,6 @@ library IasReport {
                     }
                     if lt(rest, 33) { fail(e) } // no closing quote before the end
                     p := add(p, 32)
-                }
-            }
-
-            // Index (0..31) of the first byte whose high bit is set in m (m != 0, only high bits set): smear
-            // the flags down to every later byte, count the flagged bytes (byte sum by multiplication), subtract.
-            function firstFlag(m) -> i {
-                m := or(m, shr(8, m))
-                m := or(m, shr(16, m))
-                m := or(m, shr(32, m))
-                m := or(m, shr(64, m))
-                m := or(m, shr(128, m))
-                i := sub(32, shr(248, mul(shr(7, m), 0x0101010101010101010101010101010101010101010101010101010101010101)))
-            }
-
-            // Fast path for a key starting at s (s <= e): IAS sends known keys only. If the bytes before the first
-            // '"' of the word at s are a known key, that '"' is the key's closing quote, exactly where scanString
-            // would stop: no known key holds a '"', '\' or control byte. Returns its index and length, or
-            // idx = 0xff (the caller then scans the key in full, with scanString's failures).
-            function knownKey(s, e) -> idx, len {
-                idx := 0xff
-                let x := xor(calldataload(s), 0x2222222222222222222222222222222222222222222222222222222222222222)
-                // high bit of every '"' byte ((b & 0x7f) + 0x7f never carries)
-                let m := and(
-                    not(or(add(and(x, 0x7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f),
-                               0x7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f), x)),
-                    0x8080808080808080808080808080808080808080808080808080808080808080
-                )
-                // ignore bytes past the end
-                let rest := sub(e, s)
-                if lt(rest, 32) { m := and(m, not(shr(shl(3, rest), not(0)))) }
-                if m {
-                    len := firstFlag(m)
-                    idx := keyIndex(s, len)
                 }
             }
 
@@ -457,14 +431,9 @@ library IasReport {
                     for {} 1 {} {
                         if iszero(eq(c, 0x22)) { fail(p) }
                         let keyStart := add(p, 1)
-                        let idx, keyLength := knownKey(keyStart, e)
-                        let q := add(add(keyStart, keyLength), 1)
-                        if gt(idx, 13) {
-                            let keyEscaped := 0 // always 0 (no escapes in keys)
-                            q, keyEscaped := scanString(keyStart, e, 1)
-                            keyLength := sub(sub(q, 1), keyStart)
-                            idx := keyIndex(keyStart, keyLength)
-                        }
+                        let q, keyEscaped := scanString(keyStart, e, 1) // keyEscaped: always 0 (no escapes in keys)
+                        let keyLength := sub(sub(q, 1), keyStart)
+                        let idx := keyIndex(keyStart, keyLength)
                         switch lt(idx, 14)
                         case 1 {
                             let bit := shl(idx, 1)
