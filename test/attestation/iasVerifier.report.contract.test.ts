@@ -361,6 +361,41 @@ describe("IasVerifier: report parsing and signature checks (contract, simulation
       });
     }
 
+    it("a quote body at the end of the report (decoded before the scan) is judged as one scanned first: same fields or error", async function () {
+      const { verifier, keyId } = await loadFixture(simulationFixture);
+      const members = BASE_TEXT.slice(1, BASE_TEXT.indexOf(',"isvEnclaveQuoteBody":"'));
+      expect(BASE_TEXT).to.equal(`{${members},"isvEnclaveQuoteBody":${JSON.stringify(b64)}}`);
+      // raw JSON values of 576 characters between the quotes where possible: valid, invalid base64, an escaped quote,
+      // a \u escape, a raw control byte, an early quote, a backslash escaping the closing quote
+      const raws = [
+        JSON.stringify(b64),
+        JSON.stringify("*" + b64.slice(1)),
+        `"${b64.slice(0, 100)}\\"${b64.slice(102)}"`,
+        `"${b64.slice(0, 100)}\\u0041${b64.slice(106)}"`,
+        `"${b64.slice(0, 575)}\u0001"`,
+        `"${b64.slice(0, 100)}"${b64.slice(101)}"`,
+        `"${b64.slice(0, 575)}\\"`,
+      ];
+      const outcome = async (body: string, at: number) => {
+        try {
+          return ["verified", asResult(await verifier.verifyReportWithoutPolicy(keyId, Buffer.from(body), sign(body))).toObject()];
+        } catch (error) {
+          const decoded = verifier.interface.parseError((error as { data: string }).data);
+          if (decoded === null) throw error;
+          const args = [...decoded.args];
+          // ReportMalformed: the offset relative to the body's value
+          return [decoded.name, decoded.name === "ReportMalformed" ? Number(args[0]) - at : args.map(String)];
+        }
+      };
+      for (const raw of raws) {
+        const last = `{${members},"isvEnclaveQuoteBody":${raw}}`;
+        // a space after the colon: the same JSON, but not IAS's ending, so the body is scanned and decoded after
+        const spaced = `{${members},"isvEnclaveQuoteBody": ${raw}}`;
+        const at = last.length - 1 - raw.length;
+        expect(await outcome(last, at), raw.slice(98, 108)).to.deep.equal(await outcome(spaced, at + 1));
+      }
+    });
+
     for (const length of [0, 1, 2, 3, 431, 433, 434, 864]) {
       it(`QuoteBodyLengthInvalid(${length})`, async function () {
         const body = Buffer.alloc(length, 0xa5).toString("base64");
