@@ -50,6 +50,12 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     uint256 private constant ADDRESS_BITS = 160;
     uint256 private constant KEY_HASH_TAIL_SHIFT = 96;
 
+    /// @dev Bit positions of `postEpoch` (56 bits) and `nextPostSequence` (32 bits) in an {EnclaveRecord}'s first slot
+    /// ({_takePostSequence}), and the mask of both.
+    uint256 private constant POST_EPOCH_SHIFT = 168;
+    uint256 private constant NEXT_POST_SEQUENCE_SHIFT = 224;
+    uint256 private constant POST_FIELDS_MASK = type(uint256).max << POST_EPOCH_SHIFT;
+
     /// @notice The IAS report verifier (pins the CA and holds the policy, including the MRENCLAVE allowlist).
     IIasVerifier public immutable verifier;
 
@@ -564,13 +570,27 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
 
     /// @dev Takes post numbers `sequence .. sequence + count - 1` of `account` in `epoch`, which must be its next: a
     /// replayed post (or one whose predecessor never landed) reverts. Numbering restarts at 0 in each epoch, as the
-    /// enclaves' producer sequences do (enclave/PROTOCOL.md "Log entries"). The slot is warm from {_requireActive}.
+    /// enclaves' producer sequences do (enclave/PROTOCOL.md "Log entries"). The slot is warm from {_requireActive}; it
+    /// is read once and written once: assigning `postEpoch` and `nextPostSequence` one by one makes the code generator
+    /// read and write the slot per field (about 300 gas more per post). The word is the record's first slot as the
+    /// compiler lays {EnclaveRecord} out (first member in the low-order bits): status bits 0-7, joinedAtEpoch 8-71,
+    /// checkpointStateCounter 72-135, operatorId 136-167, postEpoch 168-223, nextPostSequence 224-255. The views read
+    /// the slot through the struct ({nextPostSequence}, {enclave}), so the tests that compare them with a model after
+    /// each post check this layout.
     function _takePostSequence(address account, uint64 epoch, uint64 sequence, uint256 count) private {
         EnclaveRecord storage record = _roster[account];
-        uint64 expected = record.postEpoch == epoch ? record.nextPostSequence : 0;
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(record.slot)
+        }
+        uint64 expected = uint56(word >> POST_EPOCH_SHIFT) == epoch ? uint32(word >> NEXT_POST_SEQUENCE_SHIFT) : 0;
         if (sequence != expected) revert PostSequenceMismatch(account, expected, sequence);
-        record.postEpoch = SafeCast.toUint56(epoch);
-        record.nextPostSequence = SafeCast.toUint32(uint256(sequence) + count);
+        word = (word & ~POST_FIELDS_MASK) |
+            (uint256(SafeCast.toUint56(epoch)) << POST_EPOCH_SHIFT) |
+            (uint256(SafeCast.toUint32(uint256(sequence) + count)) << NEXT_POST_SEQUENCE_SHIFT);
+        assembly ("memory-safe") {
+            sstore(record.slot, word)
+        }
     }
 
     /**

@@ -79,6 +79,12 @@ library IasReport {
     uint256 private constant TIMESTAMP_MAX_LENGTH = 26; // ... plus .ffffff
     uint256 private constant MAX_REPORT_LENGTH = type(uint64).max;
 
+    /// @dev How IAS ends a report: `"isvEnclaveQuoteBody":"` (23 bytes), the 576 base64 characters of the
+    /// 432-byte quote body, then `"}` ({_trailingBody}).
+    bytes23 private constant TRAILING_BODY_PREFIX = '"isvEnclaveQuoteBody":"';
+    uint256 private constant TRAILING_BODY_CHARS = 576;
+    bytes2 private constant TRAILING_BODY_SUFFIX = '"}';
+
     /**
      * @notice Steps 4-7 except the certificate-validity comparison: returns the verified fields
      * and the status string (a slice of `report`) for the policy's error message.
@@ -86,7 +92,8 @@ library IasReport {
     function parse(bytes calldata report) internal pure returns (Verified memory v, bytes calldata status) {
         // Recorded spans are packed as 64-bit offsets.
         if (report.length > MAX_REPORT_LENGTH) revert ReportMalformed(MAX_REPORT_LENGTH);
-        uint256[RECORDED_FIELDS] memory fields = _scan(report);
+        (uint256 trailing, bytes memory quote) = _trailingBody(report);
+        uint256[RECORDED_FIELDS] memory fields = _scan(report, trailing);
 
         // One comparison on the common path; the ordered checks only run when something is wrong.
         uint256 kinds = (fields[FIELD_ID] >> 128) | ((fields[FIELD_TIMESTAMP] >> 128) << 8)
@@ -94,7 +101,12 @@ library IasReport {
         if (kinds != ALL_PLAIN_STRINGS) _revertFieldError(fields);
         v.version = _version(report, fields[FIELD_VERSION]);
 
-        (bool valid, bytes memory quote) = Base64.decode(_slice(report, fields[FIELD_BODY]));
+        // The body decoded before the scan is reused when the scan recorded it at the same place (then it is
+        // the same span: a member's string value starting there is skipped to its known end).
+        bool valid = true;
+        if (trailing == 0 || uint64(fields[FIELD_BODY] >> 64) != trailing) {
+            (valid, quote) = Base64.decode(_slice(report, fields[FIELD_BODY]));
+        }
         if (!valid) revert QuoteBodyEncodingInvalid();
         if (quote.length != SgxQuote.BODY_LENGTH) revert QuoteBodyLengthInvalid(quote.length);
 
@@ -224,10 +236,35 @@ library IasReport {
     }
 
     /**
-     * @dev Step 4. Scans the whole report; records kind and span of the first five known keys;
-     * reverts {ReportMalformed} (from assembly) or {ReportFieldDuplicated}.
+     * @dev IAS ends a report with its quote body: `..."isvEnclaveQuoteBody":"<576 characters>"}`. When `report`
+     * ends so and the 576 characters are valid base64, they are decoded here, before the scan, which then skips a
+     * member's string value starting at them: no base64 character is a quote, a backslash or a control byte, so the
+     * string scan would stop at the same closing quote with no escape. The base64 decoder validates every character
+     * anyway, so the body is read once instead of twice. Nothing here reverts and the scan's result is the same:
+     * the errors and their order do not change. Any other layout, or invalid characters, take the general path.
+     * @return start offset of the 576 characters in `report`, 0 if the report does not end so
+     * @return quote their decoding (only when `start` is not 0)
      */
-    function _scan(bytes calldata report) private pure returns (uint256[RECORDED_FIELDS] memory fields) {
+    function _trailingBody(bytes calldata report) private pure returns (uint256 start, bytes memory quote) {
+        uint256 n = report.length;
+        if (n < TRAILING_BODY_PREFIX.length + TRAILING_BODY_CHARS + TRAILING_BODY_SUFFIX.length) return (0, quote);
+        uint256 suffixStart = n - TRAILING_BODY_SUFFIX.length;
+        uint256 bodyStart = suffixStart - TRAILING_BODY_CHARS;
+        if (
+            bytes2(report[suffixStart:]) != TRAILING_BODY_SUFFIX
+                || bytes23(report[bodyStart - TRAILING_BODY_PREFIX.length:bodyStart]) != TRAILING_BODY_PREFIX
+        ) return (0, quote);
+        bool valid;
+        (valid, quote) = Base64.decode(report[bodyStart:suffixStart]);
+        if (valid) start = bodyStart;
+    }
+
+    /**
+     * @dev Step 4. Scans the whole report; records kind and span of the first five known keys;
+     * reverts {ReportMalformed} (from assembly) or {ReportFieldDuplicated}. `trailing`: offset of a trailing
+     * quote body already validated by {_trailingBody} (0: none).
+     */
+    function _scan(bytes calldata report, uint256 trailing) private pure returns (uint256[RECORDED_FIELDS] memory fields) {
         uint256 duplicate; // known-key index + 1 of a duplicated key, 0 if none
         assembly ("memory-safe") {
             // Positions are absolute calldata offsets; the report's own offset is kept in scratch
@@ -418,7 +455,7 @@ library IasReport {
                 }
             }
 
-            function scanObject(b, e, out) -> dup {
+            function scanObject(b, e, out, body) -> dup {
                 mstore(0x20, b)
                 let p, c := token(b, e)
                 if iszero(eq(c, 0x7b)) { fail(p) }
@@ -467,9 +504,16 @@ library IasReport {
                         let kind := 1 // KIND_STRING
                         switch c
                         case 0x22 {
-                            let escaped := 0
-                            next, escaped := scanString(add(p, 1), e, 0)
-                            kind := add(kind, escaped) // KIND_STRING or KIND_ESCAPED_STRING
+                            switch eq(add(p, 1), body)
+                            case 1 {
+                                // the trailing body (valid base64, then its closing quote): a plain string
+                                next := add(body, 577) // TRAILING_BODY_CHARS + 1: past the closing quote
+                            }
+                            default {
+                                let escaped := 0
+                                next, escaped := scanString(add(p, 1), e, 0)
+                                kind := add(kind, escaped) // KIND_STRING or KIND_ESCAPED_STRING
+                            }
                         }
                         default { next, kind := scanValue(p, c, e) }
                         if lt(idx, 5) {
@@ -497,7 +541,10 @@ library IasReport {
                 if lt(p, e) { fail(p) }
             }
 
-            duplicate := scanObject(report.offset, add(report.offset, report.length), fields)
+            // absolute position of the trailing body's first character; 0 (no string starts there) if none
+            let body := 0
+            if trailing { body := add(report.offset, trailing) }
+            duplicate := scanObject(report.offset, add(report.offset, report.length), fields, body)
         }
         if (duplicate != 0) revert ReportFieldDuplicated(fieldName(duplicate - 1));
     }

@@ -90,6 +90,21 @@ describe("IasVerifier libraries: differential and property tests (contract)", fu
     }
   });
 
+  it("Base64 judges every byte value 0..255 like the strict reference, in a full word and in the last one", async function () {
+    const { probe } = await loadFixture(fixture);
+    const data = crypto.randomBytes(45); // 60 characters: one full 32-character word, then a last word of 28
+    for (let value = 0; value <= 255; value += 1) {
+      for (const at of [value % 32, 32 + (value % 28)]) {
+        const chars = Buffer.from(data.toString("base64"), "latin1");
+        chars[at] = value;
+        const reference = strictBase64(chars.toString("latin1"));
+        const [valid, decoded] = await probe.base64(chars);
+        expect(valid, `byte 0x${value.toString(16)} at ${at}`).to.equal(reference !== null);
+        if (reference !== null) expect(decoded).to.equal("0x" + reference.toString("hex"));
+      }
+    }
+  });
+
   it("Base64 validity matches the strict reference on random mutations", async function () {
     const { probe } = await loadFixture(fixture);
     const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ *\u0080\u00ff\n";

@@ -252,6 +252,11 @@ describe("IasVerifier: report parsing and signature checks (contract, simulation
       ["NUL in a key", '{"a\u0000":1}', 3],
       ["escape in a key", '{"a\\u0041":1}', 3],
       ["escaped quote in a key", '{"a\\"":1}', 3],
+      // A known key's bytes followed by more key bytes (the scanner's fast path for known keys must fall back).
+      ["escaped quote after a known key", '{"id\\"":1}', 4],
+      ["control byte after a known key", '{"id\u0001":1}', 4],
+      ["control byte after a known key's prefix", '{"timestamp2\u0000":1}', 12],
+      ["known key cut by the end", '{"isvEnclaveQuoteStatus', 23],
       ["invalid escape", '{"a":"\\q"}', 7],
       ["escape of a control byte", '{"a":"\\\u0001"}', 7],
       ["short \\u escape", '{"a":"\\u12G4"}', 10],
@@ -355,6 +360,41 @@ describe("IasVerifier: report parsing and signature checks (contract, simulation
         await expectError(withFields({ isvEnclaveQuoteBody: body }), "QuoteBodyEncodingInvalid");
       });
     }
+
+    it("a quote body at the end of the report (decoded before the scan) is judged as one scanned first: same fields or error", async function () {
+      const { verifier, keyId } = await loadFixture(simulationFixture);
+      const members = BASE_TEXT.slice(1, BASE_TEXT.indexOf(',"isvEnclaveQuoteBody":"'));
+      expect(BASE_TEXT).to.equal(`{${members},"isvEnclaveQuoteBody":${JSON.stringify(b64)}}`);
+      // raw JSON values of 576 characters between the quotes where possible: valid, invalid base64, an escaped quote,
+      // a \u escape, a raw control byte, an early quote, a backslash escaping the closing quote
+      const raws = [
+        JSON.stringify(b64),
+        JSON.stringify("*" + b64.slice(1)),
+        `"${b64.slice(0, 100)}\\"${b64.slice(102)}"`,
+        `"${b64.slice(0, 100)}\\u0041${b64.slice(106)}"`,
+        `"${b64.slice(0, 575)}\u0001"`,
+        `"${b64.slice(0, 100)}"${b64.slice(101)}"`,
+        `"${b64.slice(0, 575)}\\"`,
+      ];
+      const outcome = async (body: string, at: number) => {
+        try {
+          return ["verified", asResult(await verifier.verifyReportWithoutPolicy(keyId, Buffer.from(body), sign(body))).toObject()];
+        } catch (error) {
+          const decoded = verifier.interface.parseError((error as { data: string }).data);
+          if (decoded === null) throw error;
+          const args = [...decoded.args];
+          // ReportMalformed: the offset relative to the body's value
+          return [decoded.name, decoded.name === "ReportMalformed" ? Number(args[0]) - at : args.map(String)];
+        }
+      };
+      for (const raw of raws) {
+        const last = `{${members},"isvEnclaveQuoteBody":${raw}}`;
+        // a space after the colon: the same JSON, but not IAS's ending, so the body is scanned and decoded after
+        const spaced = `{${members},"isvEnclaveQuoteBody": ${raw}}`;
+        const at = last.length - 1 - raw.length;
+        expect(await outcome(last, at), raw.slice(98, 108)).to.deep.equal(await outcome(spaced, at + 1));
+      }
+    });
 
     for (const length of [0, 1, 2, 3, 431, 433, 434, 864]) {
       it(`QuoteBodyLengthInvalid(${length})`, async function () {
