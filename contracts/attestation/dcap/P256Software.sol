@@ -152,7 +152,21 @@ library P256Software {
 
             for {} i {} {
                 i := sub(i, 1)
-                x, y, zz, zzz := double(x, y, zz, zzz, prime)
+                // double(x, y, zz, zzz, prime) inlined (no call, no argument copies); u holds U, W, then S;
+                // v holds V then ZZ3; zz holds M until X3 and Y3 are made.
+                {
+                    let u := addmod(y, y, prime)
+                    let v := mulmod(u, u, prime)
+                    u := mulmod(u, v, prime)
+                    y := mulmod(u, y, prime)
+                    zzz := mulmod(u, zzz, prime)
+                    u := mulmod(x, v, prime)
+                    v := mulmod(v, zz, prime)
+                    zz := mulmod(3, mulmod(addmod(x, sub(prime, zz), prime), addmod(x, zz, prime), prime), prime)
+                    x := addmod(mulmod(zz, zz, prime), sub(prime, addmod(u, u, prime)), prime)
+                    y := addmod(mulmod(zz, addmod(u, sub(prime, x), prime), prime), sub(prime, y), prime)
+                    zz := v
+                }
                 let ax := or(and(shr(i, u1), 1), shl(1, and(shr(i, u2), 1)))
                 if ax {
                     // ax: the selector, then the address of the point to add (x, then y).
