@@ -13,16 +13,17 @@ import {P256} from "./P256.sol";
  * -R, whose x is R's, so the verdict never depends on s being low.
  *
  * Method: s⁻¹ and the one field inversion (G + Q to affine) by Fermat through the MODEXP precompile (0x05:
- * 4,180 gas each on osaka; an extended-Euclid loop in assembly measured ~17,000);
- * R by Shamir's trick (one pass of 256 doublings, adding G, Q or G + Q by the bits of u1 and u2) in XYZZ
- * coordinates (x = X/ZZ, y = Y/ZZZ, ZZ³ = ZZZ²), the doubling and the mixed addition of the Explicit-Formulas
- * Database (https://hyperelliptic.org/EFD/g1p/auto-shortw-xyzz-3.html, "dbl-2008-s-1" with a = -3 and
- * "madd-2008-s"). The mixed addition's exceptional cases are handled: the accumulator at infinity (ZZ = 0)
- * takes the added point; equal points are doubled; opposite points give infinity. R.x is compared without
- * an inversion: R.x mod n == r iff X == r·ZZ or (r + n < p and X == (r + n)·ZZ), as R.x < p < 2n.
+ * 4,180 gas each on osaka; an extended-Euclid loop in assembly measured ~17,000); R by Shamir's trick (one
+ * pass of up to 256 doublings, adding G, Q or G + Q by the bits of u1 and u2) in XYZZ coordinates (x = X/ZZ,
+ * y = Y/ZZZ, ZZ³ = ZZZ²), the doubling and the mixed addition of the Explicit-Formulas Database
+ * (https://hyperelliptic.org/EFD/g1p/auto-shortw-xyzz-3.html, "dbl-2008-s-1" with a = -3 and "madd-2008-s").
+ * The mixed addition's exceptional cases are handled: the accumulator at infinity (ZZ = 0) takes the added
+ * point; equal points are doubled; opposite points give infinity. R.x is compared without an inversion:
+ * R.x mod n == r iff X == r·ZZ or (r + n < p and X == (r + n)·ZZ), as R.x < p < 2n.
  */
 library P256Software {
-    /// @dev Curve parameters (SEC 2, secp256r1): y^2 = x^3 - 3x + b mod p, generator G of prime order n.
+    /// @dev Curve parameters (SEC 2, secp256r1): y^2 = x^3 - 3x + b mod p (b: P256.B), generator G of prime
+    /// order n. P is P256.P, restated here for the assembly.
     uint256 internal constant P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffff;
     uint256 internal constant N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551;
     uint256 internal constant GX = 0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296;
@@ -116,8 +117,8 @@ library P256Software {
     }
 
     /**
-     * @notice u1·G + u2·Q (u1 | u2 > 0) from the `table` of {pointTable} (the point for selector k at table + 64·k): the X and ZZ of the XYZZ result
-     * (ZZ = 0: the point at infinity).
+     * @notice u1·G + u2·Q (u1 | u2 > 0) from the `table` of {pointTable} (the point for selector k at
+     * table + 64·k): the X and ZZ of the XYZZ result (ZZ = 0: the point at infinity).
      */
     function mulMulAdd(uint256 u1, uint256 u2, uint256 table) private pure returns (uint256 x, uint256 zz) {
         assembly ("memory-safe") {
@@ -195,7 +196,9 @@ library P256Software {
                             zzz := mulmod(zzz, pd, prime)
                             pp := mulmod(x, pp, prime)
                             y := mulmod(y, pd, prime)
-                            x := addmod(addmod(mulmod(rd, rd, prime), sub(prime, pd), prime), sub(prime, addmod(pp, pp, prime)), prime)
+                            x := addmod(
+                                addmod(mulmod(rd, rd, prime), sub(prime, pd), prime), sub(prime, addmod(pp, pp, prime)), prime
+                            )
                             y := addmod(mulmod(rd, addmod(pp, sub(prime, x), prime), prime), sub(prime, y), prime)
                         }
                         default {
