@@ -1,7 +1,7 @@
 /**
  * Gas of every state-changing operation of IasVerifier and AnonifyGroup on the in-process Hardhat network (hardfork
- * osaka), ciphertext batches of 1, 8, 32 and 128 per entry, an OpenZeppelin ERC-20 transfer measured in the same
- * run, and RAVe's published IAS-verification figures beside ours. Prints the tables and writes the "Gas" section of
+ * osaka), ciphertext batches of 1, 8, 32 and 128 per entry, ECDSA P-256 through the precompile and in software
+ * (DCAP signatures), an OpenZeppelin ERC-20 transfer measured in the same run, and RAVe's published IAS-verification figures beside ours. Prints the tables and writes the "Gas" section of
  * bench/RESULTS.md to bench/out/gas.md. `npm run bench:gas` (= `hardhat run bench/gas.ts`); quick mode
  * (`BENCH_QUICK=1`) skips the 128-entry batch.
  *
@@ -12,7 +12,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import hre, { ethers } from "hardhat";
-import { getBytes, keccak256, randomBytes, toUtf8Bytes, type BaseContract, type ContractTransactionResponse, type TransactionResponse } from "ethers";
+import { getBytes, keccak256, randomBytes, toUtf8Bytes, type BaseContract, type ContractTransactionResponse, type Interface, type TransactionResponse } from "ethers";
 import { DevelopmentIas } from "../src/attestation/devIas";
 import { intelCaDer, intelLeafDer, keyIdOfCertificate, simulationCaDer, simulationLeafDer } from "../src/attestation/roots";
 import { vectorDir } from "../test/helpers/vectors";
@@ -20,6 +20,8 @@ import { EnclaveKeys, groupDomain } from "../test/group/helpers/enclaveKeys";
 import { logHashChain } from "../test/group/helpers/logHash";
 import { fmt, isQuick, markdownTable, progress, textTable, verdict, writeSection, runUnlessOrchestrated, type Table } from "./shared";
 import { TOKEN_RUNTIME } from "../src/runtimes/name";
+import { decodeQuote } from "../src/attestation/dcap";
+import { sha256 } from "@noble/hashes/sha2.js";
 
 const NAME = "gas";
 /** Real Intel reports: the one the RAVe peer figure (~96k) was measured on, and the largest vector (13 advisory IDs). */
@@ -118,6 +120,8 @@ interface Measured {
   /** Cached-leaf verifications judged against the < 90k target. */
   verifications: Row[];
   singleCiphertext: Row;
+  /** ECDSA P-256 (DCAP signatures): the precompile, the software path, the probe choosing between them. */
+  p256: Row[];
 }
 
 async function run(batchSizes: readonly number[]): Promise<Measured> {
@@ -293,6 +297,25 @@ async function run(batchSizes: readonly number[]): Promise<Measured> {
   groupRows.push(await measure("beginDefaultAdminTransfer", group.beginDefaultAdminTransfer(await secondGovernor.getAddress())));
   groupRows.push(await measure("acceptDefaultAdminTransfer", group.connect(secondGovernor).acceptDefaultAdminTransfer()));
 
+  // --- P-256 (DCAP): both paths on the real quote's ISV signature, and the known-answer probe
+  step("P-256: precompile, software, probe");
+  const p256 = await ethers.deployContract("P256Probe");
+  const quote = decodeQuote(fs.readFileSync(path.join(vectorDir("dcap"), "quote_v3_sgx.bin")));
+  const isv = [
+    sha256(quote.signedBytes),
+    quote.isvSignature.subarray(0, 32),
+    quote.isvSignature.subarray(32),
+    quote.attestationKey.subarray(0, 32),
+    quote.attestationKey.subarray(32),
+  ];
+  const p256Call = (label: string, fn: "precompileVerify" | "softwareVerify" | "precompileAvailable", args: Uint8Array[]) =>
+    measure(label, deployer.sendTransaction({ to: p256.target as string, data: (p256.interface as Interface).encodeFunctionData(fn, args) }));
+  const p256Rows = [
+    await p256Call("P-256 verify, precompile (P256VERIFY at 0x100; Intel's ISV signature)", "precompileVerify", isv),
+    await p256Call("P-256 verify, software (P256Software; Intel's ISV signature)", "softwareVerify", isv),
+    await p256Call("P256Verifier.precompileAvailable (two known-answer calls)", "precompileAvailable", []),
+  ];
+
   // --- yardstick: OpenZeppelin ERC-20 transfer in the same run
   step("ERC-20 yardstick");
   const token = await ethers.deployContract("BenchToken", [10n ** 24n]);
@@ -310,6 +333,7 @@ async function run(batchSizes: readonly number[]): Promise<Measured> {
     intelRegistration,
     verifications: [raveVerify, largestVerify, devVerify],
     singleCiphertext,
+    p256: p256Rows,
   };
 }
 
@@ -415,6 +439,10 @@ function section(m: Measured, quick: boolean): string {
     "",
     markdownTable(batchTable(m)),
     "",
+    "### ECDSA P-256 (DCAP signatures), through the test harness P256Probe",
+    "",
+    markdownTable(operationTable(m.p256)),
+    "",
     "### Yardstick: OpenZeppelin ERC-20 transfer (same run)",
     "",
     markdownTable(operationTable(m.yardstick)),
@@ -446,6 +474,7 @@ export async function main(): Promise<void> {
     ["IasVerifier", operationTable(m.verifier)],
     ["AnonifyGroup", operationTable(m.group)],
     ["Ciphertext batches, per entry", batchTable(m)],
+    ["ECDSA P-256 (DCAP signatures)", operationTable(m.p256)],
     ["Yardstick: OpenZeppelin ERC-20 transfer", operationTable(m.yardstick)],
     ["Anchor: RAVe's published IAS-verification figures", anchorTable(m)],
     ["Targets", targetTable(targets(m))],
