@@ -265,5 +265,58 @@ TEST_F(EnclaveInitTest, TheStoreRefusesOlderGenerationsWithinARun) {
   EXPECT_GT(restarted->sealed_store().generation(), start + 2);
 }
 
+// A batch seals its blobs under consecutive generations and records them with one manifest write at
+// commit; the manifest then refuses an older generation of either blob at the next start. A batch
+// left without commit writes no manifest: its blobs are newer than their entries, which a restart
+// accepts, and the next put records them.
+TEST_F(EnclaveInitTest, AManifestBatchRecordsItsPutsWithOneManifestWrite) {
+  auto enclave = make();
+  enclave->init(dir_.path());
+  SealedStore& store = enclave->sealed_store();
+  store.put("first", Bytes{1});
+  store.put("second", Bytes{1});
+  const Bytes old_first = read_all(dir_.file("first.sealed"));
+  const Bytes old_second = read_all(dir_.file("second.sealed"));
+  const Bytes manifest_before = read_all(dir_.file(std::string(kSealManifestName) + kSealedFileSuffix));
+  const uint64_t start = store.generation();
+  {
+    SealedStore::ManifestBatch batch(store);
+    EXPECT_EQ(error_of([&] { SealedStore::ManifestBatch nested(store); }), "invalid_state");
+    store.put("first", Bytes{2});
+    store.put("second", Bytes{2});
+    EXPECT_EQ(read_all(dir_.file(std::string(kSealManifestName) + kSealedFileSuffix)), manifest_before);  // deferred
+    batch.commit();
+    EXPECT_EQ(error_of([&] { batch.commit(); }), "invalid_state");
+  }
+  EXPECT_EQ(store.generation(), start + 3);  // two blobs, one manifest
+  for (const auto& [name, old_blob] : {std::pair{"first", old_first}, std::pair{"second", old_second}}) {
+    const Bytes current = read_all(dir_.file(std::string(name) + ".sealed"));
+    write_raw(dir_.file(std::string(name) + ".sealed"), old_blob);
+    auto restarted = make();
+    restarted->init(dir_.path());
+    EXPECT_EQ(error_of([&] { restarted->sealed_store().get(name); }), "sealed_data_stale") << name;
+    write_raw(dir_.file(std::string(name) + ".sealed"), current);
+  }
+
+  // Without commit: no manifest; the blob reads after a restart, and the next put records it.
+  const Bytes manifest_committed = read_all(dir_.file(std::string(kSealManifestName) + kSealedFileSuffix));
+  const Bytes second_at_2 = read_all(dir_.file("second.sealed"));
+  {
+    SealedStore::ManifestBatch batch(store);
+    store.put("second", Bytes{3});
+  }
+  EXPECT_EQ(read_all(dir_.file(std::string(kSealManifestName) + kSealedFileSuffix)), manifest_committed);
+  {
+    auto restarted = make();
+    restarted->init(dir_.path());
+    EXPECT_EQ(restarted->sealed_store().get("second")->reveal(), Bytes{3});
+  }
+  store.put("first", Bytes{3});  // outside any batch: the manifest now records second's generation 3 too
+  write_raw(dir_.file("second.sealed"), second_at_2);
+  auto restarted = make();
+  restarted->init(dir_.path());
+  EXPECT_EQ(error_of([&] { restarted->sealed_store().get("second"); }), "sealed_data_stale");
+}
+
 }  // namespace
 }  // namespace anonify::enclave

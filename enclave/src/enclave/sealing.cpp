@@ -332,10 +332,33 @@ void SealedStore::put(const std::string& name, ByteView plaintext) {
   crash_point(platform_.mode(), "seal:" + name + ":before");
   write(name, plaintext);
   crash_point(platform_.mode(), "seal:" + name + ":after");
-  // Written after the blob: a crash in between leaves the blob newer than its entry, which reads.
+  if (batch_open_) {
+    batch_wrote_ = true;
+    return;
+  }
+  write_manifest();
+}
+
+void SealedStore::write_manifest() {
+  // Written after the blobs: a crash in between leaves a blob newer than its entry, which reads.
   std::map<std::string, uint64_t> entries = floors_;
   entries.erase(kSealManifestName);
   write(kSealManifestName, encode_seal_manifest(entries));
+}
+
+SealedStore::ManifestBatch::ManifestBatch(SealedStore& store) : store_(store) {
+  if (store_.batch_open_) throw Error(ErrorCode::kInvalidState, "a manifest batch is already open on this store");
+  store_.batch_open_ = true;
+  store_.batch_wrote_ = false;
+}
+
+SealedStore::ManifestBatch::~ManifestBatch() { store_.batch_open_ = false; }
+
+void SealedStore::ManifestBatch::commit() {
+  if (!store_.batch_open_) throw Error(ErrorCode::kInvalidState, "the manifest batch was already committed");
+  store_.batch_open_ = false;
+  if (store_.batch_wrote_) store_.write_manifest();
+  store_.batch_wrote_ = false;
 }
 
 Unsealed SealedStore::read_checked(const std::string& name, const Bytes& blob) {

@@ -12,6 +12,7 @@
 #include "anonify/crypto/secp256k1.h"
 #include "anonify/enclave/chain_clock.h"
 #include "anonify/enclave/methods.h"
+#include "anonify/enclave/sealing.h"
 #include "anonify/runtime/envelope.h"
 #include "anonify/runtime/ledger.h"
 #include "anonify/runtime/json_input.h"
@@ -270,9 +271,12 @@ ANONIFY_PROTOCOL_METHOD(state_apply)(Enclave& enclave, const Params& params) {
     }
   }
   // The clock first (sealed as it moves; it only ever makes freshness checks stricter), then the
-  // state: lastApplied moves only together with the state it belongs to.
+  // state: lastApplied moves only together with the state it belongs to. One manifest write
+  // records both (on a chain, most entries arrive at a new block time).
+  enclave::SealedStore::ManifestBatch batch(enclave.sealed_store());
   enclave.component<ChainClock>().observe(block_time);
   s.commit(std::move(next), hash, next_encoding);
+  batch.commit();
   if (outcome.reason == runtime::ledger_reason::kOutOfSequence && outcome.position &&
       outcome.position->producer == self_address(enclave)) {
     s.resync_sequence(epoch, outcome.expected_sequence);  // one of ours was never posted

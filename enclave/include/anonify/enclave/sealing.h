@@ -98,9 +98,26 @@ class SealedStore {
   /// Starts a new instance (random id) and seals its first blob, the identity.
   void create(const std::string& identity_name, ByteView identity);
 
-  /// Seals under the next generation, then records it in the manifest. Throws Error(InvalidState)
-  /// before open/create.
+  /// Seals under the next generation, then records it in the manifest (inside a ManifestBatch: at
+  /// the batch's commit). Throws Error(InvalidState) before open/create.
   void put(const std::string& name, ByteView plaintext);
+
+  /// Defers the manifest of the puts made while it is open to one write at commit(): a request that
+  /// seals two blobs (state_apply: the chain clock, then the state) writes three files, not four.
+  /// Without commit() (an exception), nothing more is written: the blobs already sealed are newer
+  /// than their manifest entries, which a restart accepts, and the store's next put records them.
+  class ManifestBatch {
+   public:
+    explicit ManifestBatch(SealedStore& store);
+    ~ManifestBatch();
+    ManifestBatch(const ManifestBatch&) = delete;
+    ManifestBatch& operator=(const ManifestBatch&) = delete;
+    /// Writes the manifest when a put happened since the batch opened.
+    void commit();
+
+   private:
+    SealedStore& store_;
+  };
   /// nullopt if absent; throws (never replaces) when present but unreadable, foreign or stale.
   std::optional<SecretBytes> get(const std::string& name);
   bool exists(const std::string& name) const;
@@ -116,6 +133,7 @@ class SealedStore {
  private:
   Unsealed read_checked(const std::string& name, const Bytes& blob);
   void write(const std::string& name, ByteView plaintext);
+  void write_manifest();
 
   const Platform& platform_;
   std::string data_dir_;
@@ -124,6 +142,8 @@ class SealedStore {
   uint64_t generation_ = 0;
   /// Per name: the lowest generation still acceptable (manifest entry, last read or write).
   std::map<std::string, uint64_t> floors_;
+  bool batch_open_ = false;
+  bool batch_wrote_ = false;  ///< a put inside the open batch sealed a blob
 };
 
 }  // namespace anonify::enclave
