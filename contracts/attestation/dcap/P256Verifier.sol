@@ -26,8 +26,6 @@ library P256Verifier {
     bytes32 private constant KAT_Y = 0x4383da335dfba42113885a6a43bed2f7fc117727eb45e37c6c8e58679a10de76;
     /// @dev The invalid known answer: KAT_DIGEST with its last bit flipped.
     bytes32 private constant KAT_BAD_DIGEST = KAT_DIGEST ^ bytes32(uint256(1));
-    uint256 private constant INPUT_LENGTH = 160;
-    uint256 private constant OUTPUT_LENGTH = 32;
 
     /// @notice Whether (r, s) is a valid signature of `digest` under (x, y), through the precompile when
     /// `usePrecompile` (the result of {precompileAvailable} kept at deployment), else in EVM code.
@@ -47,16 +45,7 @@ library P256Verifier {
     }
 
     /// @notice Whether `target` returns exactly 32 bytes equal to 1 for the known-answer input with `digest`.
-    function answersOne(address target, bytes32 digest) private view returns (bool one) {
-        assembly ("memory-safe") {
-            let input := mload(0x40)
-            mstore(input, digest)
-            mstore(add(input, 0x20), KAT_R)
-            mstore(add(input, 0x40), KAT_S)
-            mstore(add(input, 0x60), KAT_X)
-            mstore(add(input, 0x80), KAT_Y)
-            let ok := staticcall(gas(), target, input, INPUT_LENGTH, input, OUTPUT_LENGTH)
-            one := and(and(ok, eq(returndatasize(), OUTPUT_LENGTH)), eq(mload(input), 1))
-        }
+    function answersOne(address target, bytes32 digest) private view returns (bool) {
+        return P256.verifyAt(target, digest, KAT_R, KAT_S, KAT_X, KAT_Y);
     }
 }
