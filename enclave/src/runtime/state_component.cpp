@@ -75,11 +75,6 @@ void StateComponent::bind_runtime(const std::string& name) {
   ledger_ = Ledger(make_runtime(name));
 }
 
-void StateComponent::commit(Ledger next, Bytes state_hash) {
-  const SecretBytes encoded(next.serialize());
-  commit(std::move(next), std::move(state_hash), encoded);
-}
-
 void StateComponent::commit(Ledger next, Bytes state_hash, ByteView next_encoding) {
   SecretBytes blob(encode_state_blob(next_encoding, state_hash));
   enclave_.sealed_store().put(kStateSealName, blob);

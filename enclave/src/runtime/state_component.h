@@ -50,10 +50,8 @@ class StateComponent {
   /// Entries state_submit produced in the current epoch (what state_sign_batch may sign).
   ProducedEntries& produced() noexcept { return produced_; }
 
-  /// Seals `next` with its state hash as ONE blob, then makes it current. If sealing throws,
-  /// nothing changes.
-  void commit(Ledger next, Bytes state_hash);
-  /// The same, with `next.serialize()` already computed (state_apply hashes that encoding too).
+  /// Seals `next` (its encoding, `next.serialize()`, which state_apply also hashes) with its state
+  /// hash as ONE blob, then makes it current. If sealing throws, nothing changes.
   void commit(Ledger next, Bytes state_hash, ByteView next_encoding);
 
   /// The sequence number of this enclave's next entry of `chain_epoch`: the log's next one for
