@@ -185,6 +185,11 @@ TEST_F(RuntimeStateMethods, PreChecksAndOrderingErrorsChangeNothing) {
   missing.erase("nonce");
   EXPECT_EQ(a.error_code("state_submit", Json{{"payload", "0x" + to_hex(client_seal(hpke_a, kCommandInfo, missing.dump()))}, {"domain", d}}),
             "malformed_command");
+  // A member given twice (parse_object refuses it): the enclave never picks one of two nonces.
+  const Json envelope = owner.command(0, "{}").to_json();
+  const std::string repeated = "{\"nonce\":" + envelope["nonce"].dump() + "," + envelope.dump().substr(1);
+  EXPECT_EQ(a.error_code("state_submit", Json{{"payload", "0x" + to_hex(client_seal(hpke_a, kCommandInfo, repeated))}, {"domain", d}}),
+            "malformed_command");
   EXPECT_EQ(a.error_code("state_submit", Json{{"payload", sealed_command(a, hpke_a, owner.command(0, "{}"))}}), "invalid_params");
   // A command signed under another domain than the one given.
   Domain other = fixtures::test_domain();

@@ -18,8 +18,9 @@ using Json = nlohmann::json;
 /// Deepest nesting any runtime input needs (the sealed command envelope nests nothing deeper).
 constexpr size_t kMaxInputDepth = 4;
 
-/// A JSON object, or nullopt when `text` is not valid UTF-8 JSON, not an object, or nests deeper
-/// than kMaxInputDepth (checked before parsing, so the recursive parser never sees deep input).
+/// A JSON object, or nullopt when `text` is not valid UTF-8 JSON, not an object, repeats a member
+/// name inside any object, or nests deeper than kMaxInputDepth (checked before parsing, so the
+/// recursive parser never sees deep input).
 std::optional<Json> parse_object(ByteView text);
 
 /// At most `max_bytes` of `text` for quoting in an error or rejection reason, cut at a UTF-8
