@@ -61,6 +61,8 @@ export class AnonifyNode {
   private enclaveProcess: EnclaveProcess | undefined;
   private identityValue: InitResult | undefined;
   private groupValue: Contract | undefined;
+  /** `AnonifyGroup.runtime()`, once read (see groupRuntime). */
+  private groupRuntimeName: string | undefined;
   private syncValue: ChainSync | undefined;
   private submitterValue: Submitter | undefined;
   private snapshots: SnapshotHandover | undefined;
@@ -188,6 +190,7 @@ export class AnonifyNode {
       }
       this.domainValue = { name: "Anonify", version: "1", chainId: chainId.toString(), verifyingContract: group as Hex };
       this.groupValue = groupContract(group, this.provider); // reads only: TxSender sends
+      this.groupRuntimeName = undefined;
       const fromBlock = this.options.fromBlock ?? metadata?.fromBlock ?? (await findDeploymentBlock(this.provider, group));
       this.saveMetadata({ group, chainId: chainId.toString(), fromBlock, leaves: metadata?.leaves ?? {} });
       this.adminToken = loadAdminToken(dataDir);
@@ -638,12 +641,18 @@ export class AnonifyNode {
     };
   }
 
+  /** `AnonifyGroup.runtime()`, read once: the contract sets it in its constructor and never changes it. */
+  private async groupRuntime(): Promise<string> {
+    this.groupRuntimeName ??= (await this.group.runtime()) as string;
+    return this.groupRuntimeName;
+  }
+
   /**
    * Refuses to start an enclave binary without the group's runtime: its enclave would refuse to create or join the
    * group (`runtime_unavailable`) only after the node paid for evidence and a join.
    */
   private async checkCarriesGroupRuntime(group: string): Promise<void> {
-    const runtime = (await this.group.runtime()) as string;
+    const runtime = await this.groupRuntime();
     const carried = (await this.enclave.status()).runtimes;
     if (!carried.includes(runtime)) {
       throw new NodeError(
@@ -660,7 +669,7 @@ export class AnonifyNode {
    * runtime the contract names (a configured policy naming another one is refused).
    */
   private async groupPolicy(own: EvidenceResult): Promise<MlsGroupPolicyParams> {
-    const runtime = (await this.group.runtime()) as string;
+    const runtime = await this.groupRuntime();
     if (this.options.groupPolicy !== undefined) {
       const configured = this.options.groupPolicy.runtime;
       if (configured !== undefined && configured !== runtime) {
