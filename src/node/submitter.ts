@@ -20,6 +20,7 @@ import { sleep, TxUnresolvedError, type TxSender } from "./txSender";
 import type { TransactionReceipt } from "ethers";
 
 const DEFAULT_MAX_BATCH_SIZE = 32;
+const DEFAULT_REMOVAL_WAIT_MS = 120_000;
 const DEFAULT_BATCH_WINDOW_MS = 20;
 
 export interface SubmitterOptions {
@@ -34,6 +35,12 @@ export interface SubmitterOptions {
   maxResubmits?: number;
   /** Poll interval while waiting for the node to catch up. Default 100 ms. */
   pollIntervalMs?: number;
+  /**
+   * How long a post refused with `RemovalCommitPending` (a revoked enclave's removal commit has not landed; audit F-6)
+   * waits for the removal before its commands fail. Default 120 s: a member node posts the removal commit as soon as
+   * it reads the revocation.
+   */
+  removalWaitMs?: number;
   /**
    * Signs `CiphertextBatch{epoch, firstSequence, payloadsHash}` for entries this enclave produced (consecutive
    * producer sequences); without it every entry is posted alone.
@@ -310,6 +317,18 @@ export class Submitter {
       this.ctx.logger.info(`posted ${batch.length} entr${batch.length === 1 ? "y" : "ies"} in epoch ${epoch} (tx ${outcome.receipt.hash})`);
       return;
     }
+    // A revoked enclave still holds its leaf (audit F-6): the entries were sealed for an epoch it can read. Wait until
+    // the removal commit lands (it moves the epoch), then seal the commands again for the new epoch.
+    if (outcome.revert.name === "RemovalCommitPending") {
+      for (const q of batch) this.stale.add(q); // none of these entries is on chain
+      const waited = await this.waitForRemovals(BigInt(outcome.revert.args[0] as bigint));
+      if (!waited) {
+        for (const q of batch) this.fail(q, `the group refuses entries until a revoked enclave's removal commit lands (RemovalCommitPending), and none landed within ${(this.options.removalWaitMs ?? DEFAULT_REMOVAL_WAIT_MS) / 1000}s`);
+        return;
+      }
+      for (const q of batch) await this.resubmit(q, "RemovalCommitPending");
+      return;
+    }
     // PostSequenceMismatch: an earlier entry of ours never landed (its post failed), so this one's number is not the
     // contract's next; sealed again, it takes the number the log waits for.
     if (outcome.revert.name === "EpochMismatch" || outcome.revert.name === "RevertedOnChain" || outcome.revert.name === "PostSequenceMismatch") {
@@ -318,6 +337,21 @@ export class Submitter {
       return;
     }
     for (const q of batch) this.fail(q, `the group refused the entry: ${outcome.revert.name}(${outcome.revert.args.map(String).join(", ")})`);
+  }
+
+  /**
+   * Waits until no revoked enclave's removal is pending on chain (`pendingRemovalCount` 0). False when the wait ran
+   * out (or the submitter stopped).
+   */
+  private async waitForRemovals(pending: bigint): Promise<boolean> {
+    this.ctx.logger.info(`${pending} revoked enclave(s) still hold a leaf: posts wait for the removal commit (audit F-6)`);
+    const deadline = Date.now() + (this.options.removalWaitMs ?? DEFAULT_REMOVAL_WAIT_MS);
+    while (!this.stopped) {
+      if (((await this.ctx.group.pendingRemovalCount()) as bigint) === 0n) return true;
+      if (Date.now() > deadline) return false;
+      await sleep(this.options.pollIntervalMs ?? 100);
+    }
+    return false;
   }
 
   /** The epoch moved on: wait until the node has applied the new handshakes, then seal the same command anew. */
