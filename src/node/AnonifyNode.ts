@@ -270,6 +270,7 @@ export class AnonifyNode {
         domain: this.domain,
         logger: this.logger,
         nodeChainEpoch: () => (sync.epoch === null ? null : BigInt(sync.epoch) + 1n),
+        enclaveAddress: this.address,
         catchUp: () => this.runSync(true),
       },
       {

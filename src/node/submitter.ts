@@ -12,7 +12,7 @@ import type { Eip712DomainParams } from "../enclave/protocol";
 import type { EntryApplied } from "./chainSync";
 import type { CommandJournal, FinalStatusName, JournaledCommand } from "./commandJournal";
 import { crashPoint } from "./crashPoints";
-import { GROUP_INTERFACE, MAX_BATCH_SIZE } from "./groupContract";
+import { ENCLAVE_STATUS, GROUP_INTERFACE, MAX_BATCH_SIZE } from "./groupContract";
 import { NodeError } from "./errors";
 import type { NodeLogger } from "./logger";
 import { callState, type StateSubmitResult } from "./stateMethods";
@@ -82,6 +82,8 @@ export interface SubmitterContext {
   catchUp: () => Promise<void>;
   /** Durable record of accepted commands (none: commands live in memory only). */
   journal?: CommandJournal;
+  /** The node's enclave address: a post refused while its own enclave is revoked fails at once (no waiting). */
+  enclaveAddress?: string;
   /** The outcome the node applied from the log for a command id, if any (src/node/outcomeIndex.ts). */
   appliedOutcome?: (id: string) => { status: "applied" | "rejected"; stateCounter: bigint; reason?: string } | undefined;
 }
@@ -320,6 +322,11 @@ export class Submitter {
     // A revoked enclave still holds its leaf (audit F-6): the entries were sealed for an epoch it can read. Wait until
     // the removal commit lands (it moves the epoch), then seal the commands again for the new epoch.
     if (outcome.revert.name === "RemovalCommitPending") {
+      if (await this.ownEnclaveRevoked()) {
+        // The revoked enclave is the one awaiting removal: its entries are refused for good (EnclaveWasRevoked after).
+        for (const q of batch) this.fail(q, `the group refused the entry: RemovalCommitPending(${String(outcome.revert.args[0])}): this node's enclave ${this.ctx.enclaveAddress} is revoked`);
+        return;
+      }
       for (const q of batch) this.stale.add(q); // none of these entries is on chain
       const waited = await this.waitForRemovals(BigInt(outcome.revert.args[0] as bigint));
       if (!waited) {
@@ -337,6 +344,13 @@ export class Submitter {
       return;
     }
     for (const q of batch) this.fail(q, `the group refused the entry: ${outcome.revert.name}(${outcome.revert.args.map(String).join(", ")})`);
+  }
+
+  /** Whether the roster says this node's own enclave is revoked (false when the address is not known). */
+  private async ownEnclaveRevoked(): Promise<boolean> {
+    if (this.ctx.enclaveAddress === undefined) return false;
+    const record = (await this.ctx.group.enclave(this.ctx.enclaveAddress)) as { status: bigint };
+    return Number(record.status) === ENCLAVE_STATUS.Revoked;
   }
 
   /**
@@ -366,7 +380,9 @@ export class Submitter {
       const nodeEpoch = this.ctx.nodeChainEpoch();
       if (nodeEpoch !== null && nodeEpoch >= chainEpoch) break;
       if (nodeEpoch === null) {
-        this.fail(q, `${why}: this node's enclave is no longer a member`);
+        // Revoked, the enclave's leaf is removed by the other members' removal commit (audit F-6): say why.
+        const revoked = await this.ownEnclaveRevoked().catch(() => false);
+        this.fail(q, revoked ? `the group refused the entry: this node's enclave ${this.ctx.enclaveAddress} is revoked and its leaf was removed (${why})` : `${why}: this node's enclave is no longer a member`);
         return;
       }
       if (round > 0) await sleep(this.options.pollIntervalMs ?? 100);
