@@ -281,6 +281,15 @@ async function run(batchSizes: readonly number[]): Promise<Measured> {
   groupRows.push(await measure("postCheckpoint (first of an enclave, 32 later entries)", checkpoint(bob, counter - 32n, keccak256(randomBytes(32)))));
 
   groupRows.push(await measure("revokeEnclave (governance)", group.revokeEnclave(bob.address)));
+  // Audit F-6: posts wait until a member's removal commit takes the revoked leaf out; it names the enclave it removes.
+  epoch = await group.currentEpoch();
+  const removal = randomBytes(HANDSHAKE_BYTES);
+  groupRows.push(
+    await measure(
+      `postRemovalCommit (${HANDSHAKE_BYTES} B, 1 revoked enclave)`,
+      asRelayer.postRemovalCommit(epoch, removal, [bob.address], await alice.signRemovalCommit(domain, epoch, removal, [bob.address])),
+    ),
+  );
   // Eviction: an enclave whose MRENCLAVE the verifier's allowlist dropped is removed by anyone.
   const retired = keccak256(toUtf8Bytes("anonify bench enclave, retired build"));
   await (await simulationVerifier.setMrenclaveAllowed(retired, true)).wait();

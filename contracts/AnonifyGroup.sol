@@ -60,9 +60,12 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     IIasVerifier public immutable verifier;
 
     /**
-     * @dev The log head, packed into one slot (48 + 48 + 32 + 128 bits), which every post reads and writes: the
-     * epoch, the ciphertext log's counter, the active-enclave count and the log hash L_stateCounter
-     * ({AnonifyMessages-nextLogHash}; audit F-8). The ABI keeps uint64 for epochs and counters. 48 bits hold 2.8e14
+     * @dev The log head, packed into one slot (48 + 48 + 16 + 16 + 128 bits), which every post reads and writes: the
+     * epoch, the ciphertext log's counter, the active-enclave count, the revocations whose removal commit has not
+     * landed (audit F-6: posts wait while it is not zero) and the log hash L_stateCounter
+     * ({AnonifyMessages-nextLogHash}; audit F-8). The ABI keeps uint64 for epochs and counters and uint32 for the
+     * active count. 16 bits hold 65,535 active enclaves, far beyond what one MLS group's commits and GroupInfos can
+     * carry on chain, and as many revoked enclaves awaiting removal (each was active). 48 bits hold 2.8e14
      * handshakes or entries: every entry costs at least ~4,000 gas, so a chain spending 100 million gas per second on
      * one group alone would need over 350 years to get there. The arithmetic is checked, so even that overflow would
      * revert rather than wrap (unreachable in practice).
@@ -70,7 +73,8 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     struct LogHead {
         uint48 epoch;
         uint48 stateCounter;
-        uint32 activeEnclaves;
+        uint16 activeEnclaves;
+        uint16 pendingRemovals;
         bytes16 logHash;
     }
 
@@ -78,7 +82,8 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     /// sequence (the epoch it counts in and the next number), which share the first slot with `status`,
     /// `joinedAtEpoch` and `checkpointStateCounter`: a post reads and writes that one slot. Epochs count handshakes
     /// and a post number counts one enclave's posts in one epoch, so 56 and 32 bits never run out (SafeCast reverts
-    /// if they did).
+    /// if they did). `removalPending` (its own slot, touched only by revocations, reinstatements and removal commits)
+    /// is set while the enclave is revoked and its leaf may still be in the MLS group (audit F-6).
     struct EnclaveRecord {
         EnclaveStatus status;
         uint64 joinedAtEpoch;
@@ -90,6 +95,7 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
         bytes32 hpkePublicKey;
         bytes32 mlsSignatureKey;
         bytes32 checkpointStateHash;
+        bool removalPending;
     }
 
     /// @dev What {join} reads about its sender, in one slot: whether it holds `OPERATOR_ROLE` (kept in step with
@@ -188,20 +194,30 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
 
     /// @inheritdoc IAnonifyGroup
     function postHandshake(uint64 epoch, bytes calldata handshake, bytes calldata signature) external {
-        if (handshake.length == 0) revert HandshakeEmpty();
-        LogHead memory head = _head;
-        if (epoch != head.epoch) revert EpochMismatch(head.epoch, epoch);
-        address sender = _recoverActive(AnonifyMessages.handshake(epoch, handshake), signature);
+        address[] calldata none;
+        assembly ("memory-safe") {
+            none.offset := 0
+            none.length := 0
+        }
+        _appendHandshake(epoch, handshake, none, signature);
+    }
 
-        _head.epoch = head.epoch + 1;
-        emit HandshakePosted(epoch, sender, handshake);
+    /// @inheritdoc IAnonifyGroup
+    function postRemovalCommit(
+        uint64 epoch,
+        bytes calldata handshake,
+        address[] calldata removed,
+        bytes calldata signature
+    ) external {
+        // An empty list makes it a plain handshake (signed as `Handshake`), which clears nothing.
+        _appendHandshake(epoch, handshake, removed, signature);
     }
 
     /// @inheritdoc IAnonifyGroup
     function postCiphertext(uint64 epoch, uint64 sequence, bytes calldata ciphertext, bytes calldata signature) external {
         if (ciphertext.length == 0) revert CiphertextEmpty(0);
         LogHead memory head = _head;
-        if (epoch != head.epoch) revert EpochMismatch(head.epoch, epoch);
+        _checkPostHead(head, epoch);
         bytes32 payloadHash = keccak256(ciphertext);
         address sender = _recoverActive(AnonifyMessages.ciphertext(epoch, sequence, payloadHash), signature);
         _takePostSequence(sender, epoch, sequence, 1);
@@ -226,7 +242,7 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
             if (ciphertexts[i].length == 0) revert CiphertextEmpty(i);
         }
         LogHead memory head = _head;
-        if (epoch != head.epoch) revert EpochMismatch(head.epoch, epoch);
+        _checkPostHead(head, epoch);
         (bytes32 payloads, bytes16 logHash_) = AnonifyMessages.payloadsAndLogHash(ciphertexts, head.logHash);
         address sender = _recoverActive(AnonifyMessages.ciphertextBatch(epoch, firstSequence, payloads), signature);
         _takePostSequence(sender, epoch, firstSequence, count);
@@ -243,7 +259,7 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     function postSnapshot(uint64 epoch, uint64 stateCounter_, bytes calldata snapshot, bytes calldata signature) external {
         if (snapshot.length == 0) revert CiphertextEmpty(0);
         LogHead memory head = _head;
-        if (epoch != head.epoch) revert EpochMismatch(head.epoch, epoch);
+        _checkPostHead(head, epoch);
         uint64 counter = uint64(head.stateCounter) + 1;
         if (stateCounter_ != counter) revert SnapshotPositionMismatch(counter, stateCounter_);
         bytes32 payloadHash = keccak256(snapshot);
@@ -316,6 +332,11 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
         record.status = EnclaveStatus.Active;
         operator.activeEnclaves += 1;
         _head.activeEnclaves += 1;
+        if (record.removalPending) {
+            // Its leaf was never removed: it is a member again, and nothing waits for a removal commit any more.
+            record.removalPending = false;
+            _head.pendingRemovals -= 1;
+        }
         emit EnclaveReinstated(account, mrenclave, msg.sender);
     }
 
@@ -392,6 +413,16 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     /// @inheritdoc IAnonifyGroup
     function activeEnclaveCount() external view returns (uint32) {
         return _head.activeEnclaves;
+    }
+
+    /// @inheritdoc IAnonifyGroup
+    function pendingRemovalCount() external view returns (uint32) {
+        return _head.pendingRemovals;
+    }
+
+    /// @inheritdoc IAnonifyGroup
+    function removalPending(address account) external view returns (bool) {
+        return _roster[account].removalPending;
     }
 
     /// @inheritdoc IAnonifyGroup
@@ -557,6 +588,46 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
         account = address(bytes20(low));
     }
 
+    /**
+     * @dev Appends a member's handshake of `epoch` (not empty, for the current epoch, signed by an active enclave) and
+     * moves the group to the next epoch. With `removed` empty it is a plain handshake, signed as `Handshake`; otherwise
+     * a removal commit, signed as `RemovalCommit`, that clears the pending removal of each enclave in `removed` (which
+     * must be pending, in strictly ascending order). One body for {postHandshake} and {postRemovalCommit}: the
+     * contract is close to the code size limit.
+     */
+    function _appendHandshake(
+        uint64 epoch,
+        bytes calldata handshake,
+        address[] calldata removed,
+        bytes calldata signature
+    ) private {
+        if (handshake.length == 0) revert HandshakeEmpty();
+        LogHead memory head = _head;
+        if (epoch != head.epoch) revert EpochMismatch(head.epoch, epoch);
+        uint256 count = removed.length;
+        bytes32 structHash = count == 0
+            ? AnonifyMessages.handshake(epoch, handshake)
+            : AnonifyMessages.removalCommit(epoch, handshake, removed);
+        address sender = _recoverActive(structHash, signature);
+
+        address previous;
+        for (uint256 i; i < count; ++i) {
+            address account = removed[i];
+            // Strictly ascending: a duplicate is `previous == account`.
+            if (i != 0 && account <= previous) revert RemovedEnclavesNotAscending(previous, account);
+            EnclaveRecord storage record = _roster[account];
+            if (!record.removalPending) revert RemovalNotPending(account, record.status);
+            record.removalPending = false;
+            emit EnclaveRemoved(account, epoch, sender);
+            previous = account;
+        }
+        head.epoch += 1;
+        // Every named enclave was pending and is named once, so count <= pendingRemovals and the cast is exact.
+        head.pendingRemovals -= uint16(count);
+        _writeHead(head);
+        emit HandshakePosted(epoch, sender, handshake);
+    }
+
     /// @dev Signer of the EIP-712 message with `structHash` (OpenZeppelin ECDSA: 65 bytes, low-s, no zero address).
     function _recover(bytes32 structHash, bytes calldata signature) private view returns (address) {
         return ECDSA.recoverCalldata(_hashTypedDataV4(structHash), signature);
@@ -598,13 +669,14 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
      * one makes the legacy code generator read and mask the slot per field (90 to 200 gas more per post, measured with
      * `npm run bench:gas`);
      * this packs the word as the compiler lays {LogHead} out (first member in the low-order bits): epoch bits 0-47,
-     * stateCounter 48-95, activeEnclaves 96-127, logHash 128-255. The views read the slot through the struct, so the
-     * tests that compare every view with a model after each post check this layout.
+     * stateCounter 48-95, activeEnclaves 96-111, pendingRemovals 112-127, logHash 128-255. The views read the slot
+     * through the struct, so the tests that compare every view with a model after each post check this layout.
      */
     function _writeHead(LogHead memory head) private {
         uint256 word = uint256(head.epoch) |
             (uint256(head.stateCounter) << 48) |
             (uint256(head.activeEnclaves) << 96) |
+            (uint256(head.pendingRemovals) << 112) |
             (uint256(uint128(head.logHash)) << 128);
         assembly ("memory-safe") {
             sstore(_head.slot, word)
@@ -643,12 +715,22 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
         emit EnclaveJoined(account, mrenclave, nextEpoch, hpkePublicKey, mlsSignatureKey);
     }
 
-    /// @dev Marks an active enclave revoked for good; its record stays for audits.
+    /// @dev Marks an active enclave revoked for good; its record stays for audits. Its leaf is still in the MLS group,
+    /// so posts wait until a member's removal commit ({postRemovalCommit}) removes it (audit F-6).
     function _revoke(address account, RevocationReason reason) private {
         EnclaveRecord storage record = _roster[account];
         record.status = EnclaveStatus.Revoked;
+        record.removalPending = true;
         _operators[_operatorAddresses[record.operatorId]].activeEnclaves -= 1;
         _head.activeEnclaves -= 1;
+        _head.pendingRemovals += 1;
         emit EnclaveRevoked(account, record.mrenclave, reason, msg.sender);
+    }
+
+    /// @dev A log entry is accepted for the current epoch only, and not while a revoked enclave's leaf may still be in
+    /// the MLS group: it could read the entry (audit F-6).
+    function _checkPostHead(LogHead memory head, uint64 epoch) private pure {
+        if (epoch != head.epoch) revert EpochMismatch(head.epoch, epoch);
+        if (head.pendingRemovals != 0) revert RemovalCommitPending(head.pendingRemovals);
     }
 }

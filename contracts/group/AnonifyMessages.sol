@@ -3,7 +3,7 @@ pragma solidity ^0.8.30;
 
 /**
  * @title AnonifyMessages
- * @notice EIP-712 struct hashes of the five messages an enclave signs, and the running hash of the ciphertext log that
+ * @notice EIP-712 struct hashes of the six messages an enclave signs, and the running hash of the ciphertext log that
  * a checkpoint signs (audit F-8). The domain (name "Anonify", version "1", chain id, the group's address) is applied
  * by the group contract, so a signature is bound to one chain and one contract.
  * @dev The enclave (C++) and the TypeScript host build the same hashes; `ethers.TypedDataEncoder` with the types below
@@ -12,6 +12,9 @@ pragma solidity ^0.8.30;
 library AnonifyMessages {
     /// @notice keccak256("Handshake(uint64 epoch,bytes32 handshakeHash)")
     bytes32 internal constant HANDSHAKE_TYPEHASH = keccak256("Handshake(uint64 epoch,bytes32 handshakeHash)");
+    /// @notice keccak256("RemovalCommit(uint64 epoch,bytes32 handshakeHash,address[] removed)")
+    bytes32 internal constant REMOVAL_COMMIT_TYPEHASH =
+        keccak256("RemovalCommit(uint64 epoch,bytes32 handshakeHash,address[] removed)");
     /// @notice keccak256("Ciphertext(uint64 epoch,uint64 sequence,bytes32 payloadHash)")
     bytes32 internal constant CIPHERTEXT_TYPEHASH = keccak256("Ciphertext(uint64 epoch,uint64 sequence,bytes32 payloadHash)");
     /// @notice keccak256("CiphertextBatch(uint64 epoch,uint64 firstSequence,bytes32 payloadsHash)")
@@ -29,6 +32,34 @@ library AnonifyMessages {
     /// @notice Struct hash of `Handshake(epoch, keccak256(handshake))`.
     function handshake(uint64 epoch, bytes calldata handshakeBytes) internal pure returns (bytes32) {
         return _hashPair(HANDSHAKE_TYPEHASH, epoch, keccak256(handshakeBytes));
+    }
+
+    /**
+     * @notice Struct hash of `RemovalCommit(epoch, keccak256(handshake), removed)` (audit F-6): the enclave signs it only
+     * when the commit leaves none of the `removed` addresses a leaf and removes no other leaf (enclave/PROTOCOL.md
+     * "Removal commits").
+     * @dev EIP-712 encodes `address[]` as keccak256 of the elements' 32-byte words: the calldata words are hashed as
+     * they are (no `abi.encodePacked` copy loop). A word with dirty high-order bits hashes differently from its
+     * address; the group reads every element afterwards, which reverts on such a word.
+     */
+    function removalCommit(
+        uint64 epoch,
+        bytes calldata handshakeBytes,
+        address[] calldata removed
+    ) internal pure returns (bytes32 result) {
+        bytes32 handshakeHash = keccak256(handshakeBytes);
+        bytes32 typeHash = REMOVAL_COMMIT_TYPEHASH;
+        assembly ("memory-safe") {
+            let free := mload(0x40)
+            let size := shl(5, removed.length)
+            calldatacopy(free, removed.offset, size)
+            let removedHash := keccak256(free, size)
+            mstore(free, typeHash)
+            mstore(add(free, 0x20), epoch)
+            mstore(add(free, 0x40), handshakeHash)
+            mstore(add(free, 0x60), removedHash)
+            result := keccak256(free, 0x80)
+        }
     }
 
     /// @notice Struct hash of `Ciphertext(epoch, sequence, keccak256(ciphertext))`.

@@ -61,10 +61,16 @@ interface IAnonifyGroup {
         bytes32 mlsSignatureKey
     );
 
-    /// @notice An enclave was removed from the roster for good.
+    /// @notice An enclave was removed from the roster for good. Its MLS leaf stays until a member's removal commit
+    /// ({postRemovalCommit}) removes it; until then no ciphertext or snapshot is accepted (audit F-6).
     event EnclaveRevoked(address indexed enclave, bytes32 indexed mrenclave, RevocationReason reason, address by);
 
-    /// @notice The governor put a revoked enclave back on the roster (see {reinstateEnclave}).
+    /// @notice The removal commit `committer` posted for `epoch` removed the leaf of the revoked `enclave`
+    /// ({postRemovalCommit}); `HandshakePosted` of the same epoch carries the commit.
+    event EnclaveRemoved(address indexed enclave, uint64 indexed epoch, address indexed committer);
+
+    /// @notice The governor put a revoked enclave back on the roster (see {reinstateEnclave}). If no `EnclaveRemoved`
+    /// followed its `EnclaveRevoked`, this also cancels its pending removal (its leaf is a member's again).
     event EnclaveReinstated(address indexed enclave, bytes32 indexed mrenclave, address by);
 
     /// @notice The time a disallowed MRENCLAVE's enclaves are protected from permissionless eviction changed.
@@ -156,6 +162,15 @@ interface IAnonifyGroup {
     error EvictionGracePeriodRunning(bytes32 mrenclave, uint64 disallowedAt, uint256 evictableAt);
     /// @notice Only a revoked enclave can be reinstated.
     error EnclaveNotRevoked(address enclave);
+    /// @notice `pending` revoked enclaves may still hold a leaf of the MLS group (they could read the entry): no
+    /// ciphertext or snapshot is accepted until a removal commit removes them ({postRemovalCommit}; audit F-6).
+    error RemovalCommitPending(uint256 pending);
+    /// @notice A removal commit names its enclaves in strictly ascending address order (one signed form per set), so
+    /// `previous == enclave` names one twice.
+    error RemovedEnclavesNotAscending(address previous, address enclave);
+    /// @notice A removal commit names an enclave whose removal is not pending ({removalPending}): `status` says why:
+    /// None = an address that never joined, Active = an enclave that is not revoked, Revoked = its removal landed.
+    error RemovalNotPending(address enclave, EnclaveStatus status);
     /// @notice The verifier address must be a contract.
     error VerifierNotContract(address verifier);
     /// @notice A runtime name must be 1 to 64 bytes of `[a-z0-9._/-]`, starting with a letter or digit.
@@ -209,8 +224,31 @@ interface IAnonifyGroup {
     function postHandshake(uint64 epoch, bytes calldata handshake, bytes calldata signature) external;
 
     /**
+     * @notice Appends the removal commit of `epoch` and moves the group to `epoch + 1`, like {postHandshake}, and clears
+     * the pending removal of every enclave in `removed` (audit F-6). The contract cannot parse MLS: the signing enclave
+     * vouches that after `handshake` none of `removed` holds a leaf of the group and that it removes no other leaf.
+     * A plain {postHandshake} never clears a pending removal. Emits `EnclaveRemoved` per enclave, then
+     * `HandshakePosted`.
+     * @param epoch Must equal {currentEpoch}.
+     * @param handshake The MLS commit (Remove proposals of the named enclaves' leaves).
+     * @param removed Revoked enclaves whose removal is pending ({removalPending}), in strictly ascending address order.
+     * Reverts `RemovalNotPending(enclave, status)` for an unknown (status None), active (Active) or already removed
+     * (Revoked) enclave, and `RemovedEnclavesNotAscending(previous, enclave)` for a repeated (`previous == enclave`)
+     * or unsorted list. Empty: a plain handshake signed as `Handshake` ({postHandshake}), which clears nothing.
+     * @param signature EIP-712 `RemovalCommit(epoch, keccak256(handshake), removed)` by an active enclave (when
+     * `removed` is not empty).
+     */
+    function postRemovalCommit(
+        uint64 epoch,
+        bytes calldata handshake,
+        address[] calldata removed,
+        bytes calldata signature
+    ) external;
+
+    /**
      * @notice Appends one ciphertext to the log under the next `stateCounter`. Each signed ciphertext is accepted once:
-     * it carries the signer's post sequence number, which must be the signer's next ({nextPostSequence}).
+     * it carries the signer's post sequence number, which must be the signer's next ({nextPostSequence}). Reverts
+     * `RemovalCommitPending` while {pendingRemovalCount} is not zero.
      * @param epoch Must equal {currentEpoch}: the ciphertext is encrypted under that epoch's key.
      * @param sequence The signer's next post sequence number in `epoch` (0 for its first post of an epoch).
      * @param ciphertext The enclave's envelope.
@@ -220,7 +258,8 @@ interface IAnonifyGroup {
 
     /**
      * @notice Appends 1..{MAX_BATCH_SIZE} ciphertexts under consecutive `stateCounter`s with one signature. The batch
-     * takes the signer's post sequence numbers `firstSequence .. firstSequence + count - 1`.
+     * takes the signer's post sequence numbers `firstSequence .. firstSequence + count - 1`. Reverts
+     * `RemovalCommitPending` while {pendingRemovalCount} is not zero.
      * @param epoch Must equal {currentEpoch}.
      * @param firstSequence The signer's next post sequence number in `epoch`.
      * @param ciphertexts The envelopes, in log order.
@@ -237,7 +276,8 @@ interface IAnonifyGroup {
     /**
      * @notice Appends a state snapshot (an entry that lets late joiners take the state over) at exactly the position
      * it was signed for, so it is accepted once and never lands after entries it does not hold. Emits
-     * `CiphertextPosted`: a snapshot is one entry of the ciphertext log.
+     * `CiphertextPosted`: a snapshot is one entry of the ciphertext log. Reverts `RemovalCommitPending` while
+     * {pendingRemovalCount} is not zero.
      * @param epoch Must equal {currentEpoch}.
      * @param stateCounter Must be the log's next `stateCounter`.
      * @param snapshot The enclave's snapshot entry.
@@ -270,7 +310,9 @@ interface IAnonifyGroup {
     // ---------------------------------------------------------------- roster maintenance
 
     /**
-     * @notice Revokes an active enclave for good (`GOVERNOR_ROLE`); its place under its operator's cap is freed.
+     * @notice Revokes an active enclave for good (`GOVERNOR_ROLE`); its place under its operator's cap is freed. Its
+     * removal is pending ({removalPending}) until a member's {postRemovalCommit} names it; meanwhile no ciphertext or
+     * snapshot is accepted.
      * @param enclave The enclave address.
      */
     function revokeEnclave(address enclave) external;
@@ -279,7 +321,8 @@ interface IAnonifyGroup {
      * @notice Revokes an active enclave whose MRENCLAVE the verifier no longer allows. A `GOVERNOR_ROLE` holder may do
      * it as soon as the verifier disallows the measurement; anyone else once it has been disallowed for
      * {evictionGracePeriod}, so a policy change takes effect without governance, while a mistaken or reverted disallow
-     * cannot be used to empty the roster. Its place under its operator's cap is freed.
+     * cannot be used to empty the roster. Its place under its operator's cap is freed. Its removal is pending, as
+     * after {revokeEnclave}.
      * @param enclave The enclave address.
      */
     function evictEnclave(address enclave) external;
@@ -289,7 +332,8 @@ interface IAnonifyGroup {
      * evicted or revoked by mistake: its MRENCLAVE must be allowed again. The enclave keeps its keys and MLS leaf (if
      * the group did not remove it), so it can post again, e.g. the snapshot fresh enclaves take the state over from.
      * It counts against the cap of the operator that joined it again (`OperatorCapReached` at the cap: raise the cap
-     * with {setOperatorCap} first).
+     * with {setOperatorCap} first). A removal still pending ({removalPending}) is cancelled: the leaf was never removed
+     * and belongs to a member again, so posts no longer wait for it (`EnclaveReinstated` is the event of both).
      * @param enclave The enclave address.
      */
     function reinstateEnclave(address enclave) external;
@@ -353,6 +397,12 @@ interface IAnonifyGroup {
 
     /// @notice Number of active enclaves in the roster.
     function activeEnclaveCount() external view returns (uint32);
+
+    /// @notice Revoked enclaves whose removal commit has not landed; posts wait while it is not zero (audit F-6).
+    function pendingRemovalCount() external view returns (uint32);
+
+    /// @notice Whether `enclave` is revoked and no removal commit has removed it yet.
+    function removalPending(address enclave) external view returns (bool);
 
     /// @notice The roster record of `account` (all zero when it never joined).
     function enclave(address account) external view returns (Enclave memory);

@@ -32,6 +32,7 @@ import { groupDomain, lowerHex, type Hex } from "./wire";
 export const AUDIT_GROUP_ABI = [
   "function join(bytes32 keyId, bytes report, bytes iasSignature, bytes32 hpkePublicKey, bytes32 mlsSignatureKey, bytes handshake, bytes handshakeSignature)",
   "function postHandshake(uint64 epoch, bytes handshake, bytes signature)",
+  "function postRemovalCommit(uint64 epoch, bytes handshake, address[] removed, bytes signature)",
   "function postCiphertext(uint64 epoch, uint64 sequence, bytes ciphertext, bytes signature)",
   "function postCiphertextBatch(uint64 epoch, uint64 firstSequence, bytes[] ciphertexts, bytes signature)",
   "function postSnapshot(uint64 epoch, uint64 stateCounter, bytes snapshot, bytes signature)",
@@ -62,6 +63,9 @@ export const AUDIT_VERIFIER_ABI = [
 
 const TYPES = {
   Handshake: { Handshake: [{ name: "epoch", type: "uint64" }, { name: "handshakeHash", type: "bytes32" }] },
+  RemovalCommit: {
+    RemovalCommit: [{ name: "epoch", type: "uint64" }, { name: "handshakeHash", type: "bytes32" }, { name: "removed", type: "address[]" }],
+  },
   Ciphertext: { Ciphertext: [{ name: "epoch", type: "uint64" }, { name: "sequence", type: "uint64" }, { name: "payloadHash", type: "bytes32" }] },
   CiphertextBatch: {
     CiphertextBatch: [{ name: "epoch", type: "uint64" }, { name: "firstSequence", type: "uint64" }, { name: "payloadsHash", type: "bytes32" }],
@@ -258,9 +262,18 @@ export async function auditGroup(provider: Provider, groupAddress: string, optio
         if (logged !== epoch) find("epoch_gap", `handshake for epoch ${logged}, expected ${epoch}`, log);
         requireActive(args.sender, `handshake of epoch ${logged}`, log);
         const call = await callOf(log);
-        const signature = call?.name === "join" ? call.args.handshakeSignature : call?.name === "postHandshake" ? call.args.signature : undefined;
+        const signature =
+          call?.name === "join"
+            ? call.args.handshakeSignature
+            : call?.name === "postHandshake" || call?.name === "postRemovalCommit"
+              ? call.args.signature
+              : undefined;
+        // A removal commit naming enclaves is signed as RemovalCommit (audit F-6); with an empty list as Handshake.
+        const removed = call?.name === "postRemovalCommit" ? (call.args.removed as string[]) : [];
         if (signature === undefined) find("calldata_unavailable", `handshake of epoch ${logged}: no direct call carries its signature`, log);
-        else checkSignature("Handshake", { epoch: logged, handshakeHash: keccak256(args.handshake) }, signature, args.sender, `handshake of epoch ${logged}`, log);
+        else if (removed.length > 0) {
+          checkSignature("RemovalCommit", { epoch: logged, handshakeHash: keccak256(args.handshake), removed }, signature, args.sender, `removal commit of epoch ${logged}`, log);
+        } else checkSignature("Handshake", { epoch: logged, handshakeHash: keccak256(args.handshake) }, signature, args.sender, `handshake of epoch ${logged}`, log);
         epoch = logged + 1n;
         postSequences.clear();
         break;

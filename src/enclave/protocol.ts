@@ -244,6 +244,20 @@ export interface MlsHandshakeEntry {
 export interface MlsCommitResult extends MlsHandshakeEntry {
   /** The entry's MLSMessage(PublicMessage Commit). */
   commit: Hex;
+  /**
+   * With `enclaves` (mls_commit_remove, mls_commit_update): the list the signature vouches for, which is then
+   * EIP-712 `RemovalCommit{epoch: chainEpoch, handshakeHash, removed}` (posted with `postRemovalCommit`; audit F-6).
+   */
+  removedEnclaves?: Hex[];
+}
+
+/**
+ * The revoked enclaves a commit is to vouch for (audit F-6): 20-byte addresses in strictly ascending order. The
+ * enclave signs `RemovalCommit` instead of `Handshake` only if after the commit none of them holds a leaf and the
+ * commit removes no leaf of an identity not listed (else invalid_params). Needs `domain`.
+ */
+export interface MlsRemovalListParams {
+  enclaves?: Hex[];
 }
 
 interface MlsGroupStatusBase {
@@ -371,7 +385,7 @@ export type MlsJoinExternalParams = (
 ) &
   ({ groupInfo: Hex; ratchetTree?: Hex } | { groupInfo?: undefined; ratchetTree?: undefined });
 
-export interface MlsCommitRemoveParams extends MlsSigningParams {
+export interface MlsCommitRemoveParams extends MlsSigningParams, MlsRemovalListParams {
   /** Leaf indices (uint32) of other members; non-empty, no duplicates. */
   leaves: number[];
 }
@@ -483,7 +497,7 @@ export interface EnclaveMethods {
   /** Stages an external commit into the group. */
   mls_join_external: { params: MlsJoinExternalParams; result: MlsCommitResult };
   /** Stages a self-update commit. */
-  mls_commit_update: { params: MlsSigningParams; result: MlsCommitResult };
+  mls_commit_update: { params: MlsSigningParams & MlsRemovalListParams; result: MlsCommitResult };
   /** Stages a commit removing `leaves`. */
   mls_commit_remove: { params: MlsCommitRemoveParams; result: MlsCommitResult };
   /** Stages a governance-approved commit changing the group policy. */

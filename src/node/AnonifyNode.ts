@@ -21,7 +21,7 @@ import { healthReport, ProgressTracker, resolveHealthOptions, SyncErrorTracker, 
 import { groupContract } from "./groupContract";
 import { checkHttpApiOptions, NodeHttpApi } from "./httpApi";
 import { consoleLogger, type NodeLogger } from "./logger";
-import { ensureJoined, postMemberCommit, selfUpdateIfRequired, type JoinPosted, type MembershipContext } from "./membership";
+import { commitPendingRemovals, ensureJoined, postMemberCommit, selfUpdateIfRequired, type JoinPosted, type MembershipContext } from "./membership";
 import { ChainEvidence, genesisPolicy, IAS_VERIFIER_ABI } from "./evidence";
 import { callState, hasStateMethod, hasStateRuntime } from "./stateMethods";
 import { DEFAULT_KEEP_BLOCKS, RestorePoints, type RestorePoint } from "./restorePoints";
@@ -98,6 +98,11 @@ export class AnonifyNode {
   /** The URL this node wrote to node.url (removed on stop only while it is still ours). */
   private writtenUrl: string | undefined;
   private readonly subscriptions = new Map<string, (payload: Hex) => void>();
+  /** Enclaves the roster revoked (from the log): the removal commit of those still pending is this node's to post. */
+  private readonly revokedSeen = new Set<string>();
+  /** The removal commit in progress (one at a time), and whether a revocation came in meanwhile. */
+  private removals: Promise<void> | undefined;
+  private removalsAgain = false;
   readonly logger: NodeLogger;
   readonly mode: EnclaveMode;
 
@@ -196,6 +201,7 @@ export class AnonifyNode {
       this.adminToken = loadAdminToken(dataDir);
       await this.startCore(fromBlock);
       this.running = true;
+      this.kickRemovals(); // revocations the replay read: their removal commit may still be pending
       this.schedulePoll();
       if (this.options.syncOnNewBlocks !== false) {
         this.blockListener = () => this.onNewBlock();
@@ -243,6 +249,7 @@ export class AnonifyNode {
     this.evidenceValue = evidence;
     const sync = new ChainSync(this.enclave, reader, this.stateRuntime, evidence);
     sync.on("evidenceRefused", (entry, why) => this.logger.warn(`the enclave refused the evidence of ${entry.enclave}: ${why}`));
+    sync.on("revoked", (entry) => this.onRevoked(entry.enclave));
     for (const [leaf, address] of Object.entries(this.readMetadata().leaves)) sync.leaves.set(Number(leaf), address);
     this.syncValue = sync;
     await sync.load();
@@ -266,6 +273,7 @@ export class AnonifyNode {
         domain: this.domain,
         logger: this.logger,
         nodeChainEpoch: () => (sync.epoch === null ? null : BigInt(sync.epoch) + 1n),
+        enclaveAddress: this.address,
         catchUp: () => this.runSync(true),
       },
       {
@@ -404,6 +412,7 @@ export class AnonifyNode {
       this.restorePoints!.restore(point, (p) => this.reopenJournalAfter(p));
       this.txSender = new TxSender(this.options.signer, this.rpc, {}, this.logger); // its nonce cache may name dropped transactions
       await this.startCore(this.readMetadata().fromBlock);
+      this.kickRemovals();
       this.logger.info(`rolled back and replayed: stateCounter ${this.sync.lastApplied}, epoch ${this.sync.epoch ?? "-"}`);
     } finally {
       this.rollingBack = false;
@@ -813,6 +822,36 @@ export class AnonifyNode {
     const members = status?.member === true ? `, ${status.memberCount} members` : "";
     this.logger.info(`epoch ${h.entry.epoch}: ${h.outcome.replace("_", " ")} by ${h.entry.sender}${members}`);
     this.persistLeaves();
+  }
+
+  /** The roster revoked an enclave: post the removal commit of its leaf (audit F-6), not from inside the sync step. */
+  private onRevoked(enclave: string): void {
+    this.revokedSeen.add(getAddress(enclave));
+    if (this.running && !this.rollingBack) this.kickRemovals();
+  }
+
+  /**
+   * Posts the removal commit of the revoked enclaves whose removal is pending on chain, one at a time (a revocation
+   * read meanwhile runs it again). Losing the race to another node's removal is no error (commitPendingRemovals).
+   */
+  private kickRemovals(): void {
+    if (this.revokedSeen.size === 0 || this.revokedSeen.has(this.address)) return; // a revoked node commits nothing
+    if (this.removals !== undefined) {
+      this.removalsAgain = true;
+      return;
+    }
+    this.removals = commitPendingRemovals(this.membershipContext(), this.revokedSeen)
+      .then(() => undefined)
+      .catch((error: unknown) => {
+        if (this.running) this.logger.warn(`removal commit: ${(error as Error).message}`);
+      })
+      .finally(() => {
+        this.removals = undefined;
+        if (this.removalsAgain && this.running) {
+          this.removalsAgain = false;
+          this.kickRemovals();
+        }
+      });
   }
 
   private onApplied(a: EntryApplied): void {

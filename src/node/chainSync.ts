@@ -34,6 +34,11 @@ export interface ChainSyncEvents {
   awaitingSnapshot: [CiphertextLogEntry, string];
   /** A registered enclave's evidence the enclave refused (its leaf will not be admitted). */
   evidenceRefused: [RosterLogEntry, string];
+  /**
+   * The roster revoked (or evicted) an enclave: its leaf stays in the MLS group, and the group takes no ciphertext,
+   * until a member posts the removal commit (audit F-6; AnonifyNode posts it). Emitted again on a replay.
+   */
+  revoked: [RosterLogEntry];
 }
 
 export class ChainSync extends EventEmitter<ChainSyncEvents> {
@@ -114,6 +119,7 @@ export class ChainSync extends EventEmitter<ChainSyncEvents> {
     if (entry.kind === "handshake") await this.applyHandshake(entry);
     else if (entry.kind === "ciphertext") await this.applyCiphertext(entry);
     else if (entry.kind === "joined") await this.admitJoined(entry);
+    else if (entry.kind === "revoked") this.emit("revoked", entry);
   }
 
   /** Hands the enclave the evidence a join transaction carried (mls_admit_evidence is idempotent). */

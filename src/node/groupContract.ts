@@ -9,6 +9,7 @@ import { searchErrorChain } from "../errorChain";
 export const ANONIFY_GROUP_ABI = [
   "function join(bytes32 keyId, bytes report, bytes iasSignature, bytes32 hpkePublicKey, bytes32 mlsSignatureKey, bytes handshake, bytes handshakeSignature)",
   "function postHandshake(uint64 epoch, bytes handshake, bytes signature)",
+  "function postRemovalCommit(uint64 epoch, bytes handshake, address[] removed, bytes signature)",
   "function postCiphertext(uint64 epoch, uint64 sequence, bytes ciphertext, bytes signature)",
   "function postCiphertextBatch(uint64 epoch, uint64 firstSequence, bytes[] ciphertexts, bytes signature)",
   "function postSnapshot(uint64 epoch, uint64 stateCounter, bytes snapshot, bytes signature)",
@@ -19,6 +20,8 @@ export const ANONIFY_GROUP_ABI = [
   "function stateCounter() view returns (uint64)",
   "function logHash() view returns (bytes16)",
   "function activeEnclaveCount() view returns (uint32)",
+  "function pendingRemovalCount() view returns (uint32)",
+  "function removalPending(address enclave) view returns (bool)",
   "function enclave(address account) view returns ((uint8 status, uint64 joinedAtEpoch, uint64 checkpointStateCounter, bytes32 mrenclave, bytes32 hpkePublicKey, bytes32 mlsSignatureKey, bytes32 checkpointStateHash))",
   "function verifier() view returns (address)",
   "function runtime() view returns (string)",
@@ -30,6 +33,7 @@ export const ANONIFY_GROUP_ABI = [
   "function hasRole(bytes32 role, address account) view returns (bool)",
   "event EnclaveJoined(address indexed enclave, bytes32 indexed mrenclave, uint64 joinedAtEpoch, bytes32 hpkePublicKey, bytes32 mlsSignatureKey)",
   "event EnclaveRevoked(address indexed enclave, bytes32 indexed mrenclave, uint8 reason, address by)",
+  "event EnclaveRemoved(address indexed enclave, uint64 indexed epoch, address indexed committer)",
   "event HandshakePosted(uint64 indexed epoch, address indexed sender, bytes handshake)",
   "event CiphertextPosted(uint64 indexed stateCounter, uint64 indexed epoch, address indexed sender, bytes ciphertext)",
   "event CiphertextBatchPosted(uint64 indexed firstStateCounter, uint64 indexed epoch, address indexed sender, bytes[] ciphertexts)",
@@ -61,6 +65,10 @@ export const ANONIFY_GROUP_ABI = [
   "error NotAnOperator(address account)",
   "error OperatorCapReached(address operator, uint32 cap)",
   "error JoinRateLimited(uint256 blockNumber, uint32 max)",
+  "error RemovalCommitPending(uint256 pending)",
+  "error RemovedEnclavesNotAscending(address previous, address enclave)",
+  "error RemovalNotPending(address enclave, uint8 status)",
+  "error EnclaveNotRevoked(address enclave)",
 ] as const;
 
 export const GROUP_INTERFACE = new Interface(ANONIFY_GROUP_ABI);

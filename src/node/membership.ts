@@ -236,6 +236,57 @@ export async function postMemberCommit(ctx: MembershipContext, commit: MemberCom
 }
 
 /**
+ * The removal commit of revoked enclaves (audit F-6): while the roster holds a revoked enclave whose leaf may still
+ * be in the MLS group, the contract takes no ciphertext or snapshot. Of `candidates` (addresses the roster revoked),
+ * those whose removal is still pending on chain are named in a commit that removes their leaves (the enclave signs
+ * `RemovalCommit` only if the commit removes exactly those; a leaf already gone is named by a self-update), posted
+ * with `postRemovalCommit`. Several nodes race for it: a node that loses the epoch checks again what is still
+ * pending, so it returns `undefined` without an error once another node's removal landed (or nothing was pending).
+ * Returns the chain epoch of this node's removal commit.
+ */
+export async function commitPendingRemovals(ctx: MembershipContext, candidates: Iterable<string>): Promise<bigint | undefined> {
+  const own = getAddress(ctx.identity.address);
+  const wanted = [...new Set([...candidates].map((a) => getAddress(a)))].filter((a) => a !== own);
+  if (wanted.length === 0) return undefined;
+  for (let attempt = 1; attempt <= MAX_HANDSHAKE_ATTEMPTS; attempt++) {
+    await ctx.catchUp();
+    if (!ctx.sync.isMember) return undefined;
+    const pending: string[] = [];
+    for (const address of wanted) if ((await ctx.group.removalPending(address)) as boolean) pending.push(address);
+    if (pending.length === 0) return undefined;
+    if (ctx.confirmations > 0) {
+      const chainEpoch = (await ctx.group.currentEpoch()) as bigint;
+      const caughtUp = () => ctx.sync.epoch !== null && BigInt(ctx.sync.epoch) + 1n >= chainEpoch;
+      if (!caughtUp()) await ctx.waitConfirmed(`the handshake of chain epoch ${chainEpoch - 1n}`, undefined, caughtUp);
+    }
+    // The contract and the enclave take the list in ascending address order.
+    pending.sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : BigInt(x) > BigInt(y) ? 1 : 0));
+    const members = ctx.sync.mlsStatus.group?.member === true ? ctx.sync.mlsStatus.group.members : [];
+    const leaves = members.filter((m) => pending.includes(getAddress(m.identity))).map((m) => m.leaf);
+    const enclaves = pending.map((a) => a.toLowerCase() as Hex);
+    const entry =
+      leaves.length > 0
+        ? await ctx.enclave.call("mls_commit_remove", { leaves, enclaves, domain: ctx.domain })
+        : await ctx.enclave.call("mls_commit_update", { enclaves, domain: ctx.domain });
+    const outcome = await ctx.sender.send(ctx.group, "postRemovalCommit", [entry.chainEpoch, entry.handshake, pending, entry.signature]);
+    if (outcome.ok) {
+      crashPoint("handshake:posted");
+      const applied = () => ctx.sync.epoch !== null && BigInt(ctx.sync.epoch) >= BigInt(entry.chainEpoch);
+      await ctx.waitConfirmed(`removal commit tx ${outcome.receipt.hash}`, outcome.receipt.blockNumber, applied);
+      if (!applied()) throw new NodeError("state_unavailable", `the removal commit for epoch ${entry.chainEpoch} was posted but not applied`, 503);
+      ctx.logger.info(`removal commit of revoked ${pending.join(", ")} (leaves ${leaves.join(", ") || "none left"}) applied: epoch ${ctx.sync.epoch}`);
+      return BigInt(entry.chainEpoch);
+    }
+    // Another handshake took the epoch (maybe another node's removal of the same enclaves), or a removal landed
+    // first: look again at what is still pending.
+    const lost = ["EpochMismatch", "RevertedOnChain", "RemovalNotPending"];
+    if (lost.includes(outcome.revert.name)) continue;
+    throw new NodeError("handshake_refused", `the group refused the removal commit: ${outcome.revert.name}(${outcome.revert.args.map(String).join(", ")})`, 409);
+  }
+  throw new NodeError("handshake_refused", `removal commit lost ${MAX_HANDSHAKE_ATTEMPTS} races in a row`, 503);
+}
+
+/**
  * After a restart from sealed state the enclave refuses to produce entries or other handshakes until its own
  * self-update is applied (another copy of its sealed directory may hold the same leaf secrets): posts that update
  * when the enclave asks for it. Returns the chain epoch of the update, or undefined when none was needed.

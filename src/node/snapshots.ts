@@ -105,6 +105,9 @@ export class SnapshotHandover {
     const sync = this.ctx.sync();
     if (!sync.isMember || sync.awaitingSnapshot !== undefined) return undefined;
     if (sync.lastApplied < sync.chainStateCounter) return undefined; // a snapshot now would not be entry lastApplied + 1
+    // A revoked enclave's removal commit is pending (audit F-6): the group takes no snapshot until it lands, and a
+    // refusal would count as an attempt. The removal commit moves the epoch; the handover is posted after it.
+    if (((await this.ctx.group.pendingRemovalCount()) as bigint) > 0n) return undefined;
     if (++due.attempts > MAX_SNAPSHOT_ATTEMPTS) {
       this.ctx.logger.error(`snapshot handover (${due.reason}) lost its counter ${MAX_SNAPSHOT_ATTEMPTS} times; post one with /admin/snapshot`);
       this.due = undefined;

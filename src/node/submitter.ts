@@ -12,7 +12,7 @@ import type { Eip712DomainParams } from "../enclave/protocol";
 import type { EntryApplied } from "./chainSync";
 import type { CommandJournal, FinalStatusName, JournaledCommand } from "./commandJournal";
 import { crashPoint } from "./crashPoints";
-import { GROUP_INTERFACE, MAX_BATCH_SIZE } from "./groupContract";
+import { ENCLAVE_STATUS, GROUP_INTERFACE, MAX_BATCH_SIZE } from "./groupContract";
 import { NodeError } from "./errors";
 import type { NodeLogger } from "./logger";
 import { callState, type StateSubmitResult } from "./stateMethods";
@@ -20,6 +20,7 @@ import { sleep, TxUnresolvedError, type TxSender } from "./txSender";
 import type { TransactionReceipt } from "ethers";
 
 const DEFAULT_MAX_BATCH_SIZE = 32;
+const DEFAULT_REMOVAL_WAIT_MS = 120_000;
 const DEFAULT_BATCH_WINDOW_MS = 20;
 
 export interface SubmitterOptions {
@@ -34,6 +35,12 @@ export interface SubmitterOptions {
   maxResubmits?: number;
   /** Poll interval while waiting for the node to catch up. Default 100 ms. */
   pollIntervalMs?: number;
+  /**
+   * How long a post refused with `RemovalCommitPending` (a revoked enclave's removal commit has not landed; audit F-6)
+   * waits for the removal before its commands fail. Default 120 s: a member node posts the removal commit as soon as
+   * it reads the revocation.
+   */
+  removalWaitMs?: number;
   /**
    * Signs `CiphertextBatch{epoch, firstSequence, payloadsHash}` for entries this enclave produced (consecutive
    * producer sequences); without it every entry is posted alone.
@@ -75,6 +82,8 @@ export interface SubmitterContext {
   catchUp: () => Promise<void>;
   /** Durable record of accepted commands (none: commands live in memory only). */
   journal?: CommandJournal;
+  /** The node's enclave address: a post refused while its own enclave is revoked fails at once (no waiting). */
+  enclaveAddress?: string;
   /** The outcome the node applied from the log for a command id, if any (src/node/outcomeIndex.ts). */
   appliedOutcome?: (id: string) => { status: "applied" | "rejected"; stateCounter: bigint; reason?: string } | undefined;
 }
@@ -310,6 +319,23 @@ export class Submitter {
       this.ctx.logger.info(`posted ${batch.length} entr${batch.length === 1 ? "y" : "ies"} in epoch ${epoch} (tx ${outcome.receipt.hash})`);
       return;
     }
+    // A revoked enclave still holds its leaf (audit F-6): the entries were sealed for an epoch it can read. Wait until
+    // the removal commit lands (it moves the epoch), then seal the commands again for the new epoch.
+    if (outcome.revert.name === "RemovalCommitPending") {
+      if (await this.ownEnclaveRevoked()) {
+        // The revoked enclave is the one awaiting removal: its entries are refused for good (EnclaveWasRevoked after).
+        for (const q of batch) this.fail(q, `the group refused the entry: RemovalCommitPending(${String(outcome.revert.args[0])}): this node's enclave ${this.ctx.enclaveAddress} is revoked`);
+        return;
+      }
+      for (const q of batch) this.stale.add(q); // none of these entries is on chain
+      const waited = await this.waitForRemovals(BigInt(outcome.revert.args[0] as bigint));
+      if (!waited) {
+        for (const q of batch) this.fail(q, `the group refuses entries until a revoked enclave's removal commit lands (RemovalCommitPending), and none landed within ${(this.options.removalWaitMs ?? DEFAULT_REMOVAL_WAIT_MS) / 1000}s`);
+        return;
+      }
+      for (const q of batch) await this.resubmit(q, "RemovalCommitPending");
+      return;
+    }
     // PostSequenceMismatch: an earlier entry of ours never landed (its post failed), so this one's number is not the
     // contract's next; sealed again, it takes the number the log waits for.
     if (outcome.revert.name === "EpochMismatch" || outcome.revert.name === "RevertedOnChain" || outcome.revert.name === "PostSequenceMismatch") {
@@ -318,6 +344,28 @@ export class Submitter {
       return;
     }
     for (const q of batch) this.fail(q, `the group refused the entry: ${outcome.revert.name}(${outcome.revert.args.map(String).join(", ")})`);
+  }
+
+  /** Whether the roster says this node's own enclave is revoked (false when the address is not known). */
+  private async ownEnclaveRevoked(): Promise<boolean> {
+    if (this.ctx.enclaveAddress === undefined) return false;
+    const record = (await this.ctx.group.enclave(this.ctx.enclaveAddress)) as { status: bigint };
+    return Number(record.status) === ENCLAVE_STATUS.Revoked;
+  }
+
+  /**
+   * Waits until no revoked enclave's removal is pending on chain (`pendingRemovalCount` 0). False when the wait ran
+   * out (or the submitter stopped).
+   */
+  private async waitForRemovals(pending: bigint): Promise<boolean> {
+    this.ctx.logger.info(`${pending} revoked enclave(s) still hold a leaf: posts wait for the removal commit (audit F-6)`);
+    const deadline = Date.now() + (this.options.removalWaitMs ?? DEFAULT_REMOVAL_WAIT_MS);
+    while (!this.stopped) {
+      if (((await this.ctx.group.pendingRemovalCount()) as bigint) === 0n) return true;
+      if (Date.now() > deadline) return false;
+      await sleep(this.options.pollIntervalMs ?? 100);
+    }
+    return false;
   }
 
   /** The epoch moved on: wait until the node has applied the new handshakes, then seal the same command anew. */
@@ -332,7 +380,9 @@ export class Submitter {
       const nodeEpoch = this.ctx.nodeChainEpoch();
       if (nodeEpoch !== null && nodeEpoch >= chainEpoch) break;
       if (nodeEpoch === null) {
-        this.fail(q, `${why}: this node's enclave is no longer a member`);
+        // Revoked, the enclave's leaf is removed by the other members' removal commit (audit F-6): say why.
+        const revoked = await this.ownEnclaveRevoked().catch(() => false);
+        this.fail(q, revoked ? `the group refused the entry: this node's enclave ${this.ctx.enclaveAddress} is revoked and its leaf was removed (${why})` : `${why}: this node's enclave is no longer a member`);
         return;
       }
       if (round > 0) await sleep(this.options.pollIntervalMs ?? 100);

@@ -53,10 +53,11 @@ describe("client: anonify:audit", function () {
     for (const enclave of [a, b, c]) {
       await (await f.group.connect(f.relayer).postCheckpoint(...(await checkpointArguments(f.group, f.domain, enclave, 5n, stateHash)))).wait();
     }
-    // A member leaves by governance, then the others keep going.
+    // A member leaves by governance; a's removal commit takes its leaf out (audit F-6: no entry is accepted before),
+    // then the others keep going.
     await (await f.group.connect(f.governor).revokeEnclave(c.address)).wait();
     const handshake = randomBytes(64);
-    await (await f.group.connect(f.relayer).postHandshake(epoch, handshake, await a.signHandshake(f.domain, epoch, handshake))).wait();
+    await (await f.group.connect(f.relayer).postRemovalCommit(epoch, handshake, [c.address], await a.signRemovalCommit(f.domain, epoch, handshake, [c.address]))).wait();
     const next = epoch + 1n;
     const entry = randomBytes(30);
     // b's batch took its numbers 0 and 1 of the previous epoch; the new epoch starts again at 0.

@@ -54,6 +54,20 @@ async function handshake(f: GroupFixture, enclave: EnclaveKeys) {
   await (await f.group.postHandshake(epoch, bytes, await enclave.signHandshake(f.domain, epoch, bytes))).wait();
 }
 
+/**
+ * Revokes `revoked` and lets `committer` post the removal commit of its leaf, so posts are accepted again (audit F-6);
+ * returns the epoch the removal commit created. While the removal is pending every post is refused
+ * (RemovalCommitPending, test/group/removal.test.ts), so a revoked sender's own error is seen only after it.
+ */
+async function revokeAndRemove(f: GroupFixture, revoked: EnclaveKeys, committer: EnclaveKeys): Promise<bigint> {
+  await (await f.group.connect(f.governor).revokeEnclave(revoked.address)).wait();
+  const epoch = await f.group.currentEpoch();
+  const handshake = randomBytes(64);
+  const signature = await committer.signRemovalCommit(f.domain, epoch, handshake, [revoked.address]);
+  await (await f.group.postRemovalCommit(epoch, handshake, [revoked.address], signature)).wait();
+  return epoch + 1n;
+}
+
 function ciphertexts(count: number, size = 200): Uint8Array[] {
   return Array.from({ length: count }, () => randomBytes(size));
 }
@@ -134,7 +148,7 @@ describe("AnonifyGroup: ciphertext log", function () {
     });
 
     it("unregistered and revoked senders are refused; an empty ciphertext is refused", async function () {
-      const f = await loadFixture(oneMember);
+      const f = await loadFixture(twoMembers);
       const epoch = await f.group.currentEpoch();
       const ciphertext = randomBytes(200);
       const stranger = new EnclaveKeys();
@@ -147,9 +161,9 @@ describe("AnonifyGroup: ciphertext log", function () {
           .to.be.revertedWithCustomError(f.group, "CiphertextEmpty")
           .withArgs(0n);
       });
-      await f.group.connect(f.governor).revokeEnclave(f.alice.address);
+      const removed = await revokeAndRemove(f, f.alice, f.bob);
       await expectUnchanged(f.group, [f.alice.address], async () => {
-        await expect(f.group.postCiphertext(epoch, 0n, ciphertext, await f.alice.signCiphertext(f.domain, epoch, ciphertext, 0n)))
+        await expect(f.group.postCiphertext(removed, 0n, ciphertext, await f.alice.signCiphertext(f.domain, removed, ciphertext, 0n)))
           .to.be.revertedWithCustomError(f.group, "EnclaveWasRevoked")
           .withArgs(f.alice.address);
       });
@@ -247,7 +261,7 @@ describe("AnonifyGroup: ciphertext log", function () {
     });
 
     it("batches follow the epoch rule and refuse unregistered and revoked senders", async function () {
-      const f = await loadFixture(oneMember);
+      const f = await loadFixture(twoMembers);
       const epoch = await f.group.currentEpoch();
       const batch = ciphertexts(3);
       const stranger = new EnclaveKeys();
@@ -259,8 +273,8 @@ describe("AnonifyGroup: ciphertext log", function () {
           .to.be.revertedWithCustomError(f.group, "EnclaveNotRegistered")
           .withArgs(stranger.address);
       });
-      await f.group.connect(f.governor).revokeEnclave(f.alice.address);
-      await expect(f.group.postCiphertextBatch(epoch, 0n, batch, await f.alice.signCiphertextBatch(f.domain, epoch, batch, 0n)))
+      const removed = await revokeAndRemove(f, f.alice, f.bob);
+      await expect(f.group.postCiphertextBatch(removed, 0n, batch, await f.alice.signCiphertextBatch(f.domain, removed, batch, 0n)))
         .to.be.revertedWithCustomError(f.group, "EnclaveWasRevoked")
         .withArgs(f.alice.address);
     });
@@ -444,7 +458,7 @@ describe("AnonifyGroup: ciphertext log", function () {
     });
 
     it("order of checks: empty, epoch, signer, then sequence", async function () {
-      const f = await loadFixture(oneMember);
+      const f = await loadFixture(twoMembers);
       const epoch = await f.group.currentEpoch();
       await (await post(f, f.alice, 0n)).wait();
       const stranger = new EnclaveKeys();
@@ -464,10 +478,10 @@ describe("AnonifyGroup: ciphertext log", function () {
           .withArgs(stranger.address);
       });
       expect(await f.group.nextPostSequence(stranger.address, epoch)).to.equal(0n);
-      await f.group.connect(f.governor).revokeEnclave(f.alice.address);
+      await revokeAndRemove(f, f.alice, f.bob);
       await expectUnchanged(f.group, [f.alice.address], async () => {
-        // Her correct next number does not help a revoked enclave.
-        await expect(post(f, f.alice, 1n)).to.be.revertedWithCustomError(f.group, "EnclaveWasRevoked").withArgs(f.alice.address);
+        // Her correct next number (0 in the epoch the removal commit created) does not help a revoked enclave.
+        await expect(post(f, f.alice, 0n)).to.be.revertedWithCustomError(f.group, "EnclaveWasRevoked").withArgs(f.alice.address);
       });
     });
 
@@ -586,7 +600,7 @@ describe("AnonifyGroup: ciphertext log", function () {
     });
 
     it("refuses another epoch, an empty snapshot, non-members and revoked members", async function () {
-      const f = await loadFixture(oneMember);
+      const f = await loadFixture(twoMembers);
       const epoch = await f.group.currentEpoch();
       const snapshot = randomBytes(120);
       const stranger = new EnclaveKeys();
@@ -604,9 +618,9 @@ describe("AnonifyGroup: ciphertext log", function () {
           .to.be.revertedWithCustomError(f.group, "EnclaveNotRegistered")
           .withArgs(stranger.address);
       });
-      await f.group.connect(f.governor).revokeEnclave(f.alice.address);
+      const removed = await revokeAndRemove(f, f.alice, f.bob);
       await expectUnchanged(f.group, [f.alice.address], async () => {
-        await expect(f.group.postSnapshot(epoch, 1n, snapshot, await f.alice.signSnapshot(f.domain, epoch, 1n, snapshot)))
+        await expect(f.group.postSnapshot(removed, 1n, snapshot, await f.alice.signSnapshot(f.domain, removed, 1n, snapshot)))
           .to.be.revertedWithCustomError(f.group, "EnclaveWasRevoked")
           .withArgs(f.alice.address);
       });

@@ -228,9 +228,16 @@ describe("AnonifyGroup: governance", function () {
       await expect(f.group.connect(f.governor).reinstateEnclave(f.alice.address))
         .to.be.revertedWithCustomError(f.group, "EnclaveNotRevoked")
         .withArgs(f.alice.address);
+      // Bob is still evicted and his leaf still in the MLS group: posts wait for its removal commit (audit F-6).
+      const pendingEpoch = await f.group.currentEpoch();
+      const ct = randomBytes(10);
+      await expect(f.group.postCiphertext(pendingEpoch, 0n, ct, await f.alice.signCiphertext(f.domain, pendingEpoch, ct, 0n)))
+        .to.be.revertedWithCustomError(f.group, "RemovalCommitPending")
+        .withArgs(1n);
+      const removal = randomBytes(64);
+      await f.group.postRemovalCommit(pendingEpoch, removal, [f.bob.address], await f.alice.signRemovalCommit(f.domain, pendingEpoch, removal, [f.bob.address]));
       // The reinstated member posts again (e.g. the snapshot a fresh enclave takes the state over from).
       const epoch = await f.group.currentEpoch();
-      const ct = randomBytes(10);
       await expect(f.group.postCiphertext(epoch, 0n, ct, await f.alice.signCiphertext(f.domain, epoch, ct, 0n)))
         .to.emit(f.group, "CiphertextPosted")
         .withArgs(1n, epoch, f.alice.address, ethers.hexlify(ct));
@@ -272,8 +279,16 @@ describe("AnonifyGroup: governance", function () {
       await f.verifier.connect(f.admin).setMrenclaveAllowed(MRENCLAVE_V1, false);
       await f.group.connect(f.governor).evictEnclave(f.alice.address);
 
-      const next = await f.group.currentEpoch();
+      // Alice's leaf is still in the MLS group: nothing is posted until the successor's removal commit lands (audit F-6).
+      const evicted = await f.group.currentEpoch();
       const after = randomBytes(64);
+      await expect(f.group.postCiphertext(evicted, 0n, after, await successor.signCiphertext(f.domain, evicted, after, 0n)))
+        .to.be.revertedWithCustomError(f.group, "RemovalCommitPending")
+        .withArgs(1n);
+      const removal = randomBytes(64);
+      await f.group.postRemovalCommit(evicted, removal, [f.alice.address], await successor.signRemovalCommit(f.domain, evicted, removal, [f.alice.address]));
+
+      const next = await f.group.currentEpoch();
       await expect(f.group.postCiphertext(next, 0n, after, await successor.signCiphertext(f.domain, next, after, 0n)))
         .to.emit(f.group, "CiphertextPosted")
         .withArgs(2n, next, successor.address, ethers.hexlify(after));

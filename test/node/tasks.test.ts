@@ -2,9 +2,10 @@ import { expect } from "chai";
 import fs from "node:fs";
 import path from "node:path";
 import hre, { ethers } from "hardhat";
+import type { EventLog } from "ethers";
 import { requestNodeShutdown } from "../../tasks/node";
 import { deploymentFile, groupContract, NodeError, NODE_URL_FILE, readDeployment, type DeploymentRecord } from "../../src/node";
-import { binaryMrenclave, startNode, tempDir, type TestNode } from "./helpers";
+import { binaryMrenclave, startNode, tempDir, until, type TestNode } from "./helpers";
 import { expectPluginError } from "../helpers/tasks";
 import { TOKEN_RUNTIME } from "../../src/runtimes/name";
 
@@ -189,6 +190,12 @@ describe("anonify:deploy, anonify:node, anonify:rotate, anonify:remove (in-proce
     expect((await group.enclave(removed)).status).to.equal(2n);
     await b!.node.catchUp();
     expect(b!.node.sync.removed).to.equal(true);
+    // The revocation came after the MLS removal, so its removal is pending on chain (audit F-6) until node a, reading
+    // the EnclaveRevoked, posts a self-update naming b (its leaf is already gone): epoch 4.
+    await until(async () => (((await group.pendingRemovalCount()) as bigint) === 0n ? true : undefined));
+    const [cleared] = await group.queryFilter(group.filters.EnclaveRemoved(removed));
+    expect((cleared as EventLog).args.epoch).to.equal(4n);
+    expect(await group.currentEpoch()).to.equal(5n);
   });
 
   it("refuses ambiguous removals and URLs without a token", async function () {
@@ -238,8 +245,9 @@ describe("anonify:deploy, anonify:node, anonify:rotate, anonify:remove (in-proce
     running = undefined;
     expect(fs.existsSync(path.join(dirA, NODE_URL_FILE))).to.equal(false);
     const { result } = await captured(() => hre.run("anonify:rotate", { node: dirA, account: 10 }));
-    // The node starts from sealed state, so it first posts its own self-update (epoch 4), then the rotation.
-    expect(result).to.deep.equal({ epoch: "5" });
-    expect(await groupContract(record.group, ethers.provider).currentEpoch()).to.equal(6n);
+    // The node starts from sealed state, so it first posts its own self-update (epoch 5, after the removal commit
+    // clearing b's pending removal), then the rotation.
+    expect(result).to.deep.equal({ epoch: "6" });
+    expect(await groupContract(record.group, ethers.provider).currentEpoch()).to.equal(7n);
   });
 });

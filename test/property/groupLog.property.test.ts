@@ -9,8 +9,9 @@ import { MRENCLAVE_V1, MRENCLAVE_V2, RevocationReason, joinArguments, simulation
 // Property: AnonifyGroup's log against a small model of it. Random sequences of joins, handshakes,
 // single and batched ciphertexts (with right and wrong post sequence numbers), snapshots (at right and
 // wrong positions), replays of accepted posts, checkpoints, revocations, evictions (by anyone after the
-// grace period, by the governor at once), reinstatements, MRENCLAVE policy changes and the passing of
-// time, from four attested enclaves (two per MRENCLAVE, really signed) and one never admitted, each
+// grace period, by the governor at once), reinstatements, removal commits naming pending, already removed or
+// active enclaves (audit F-6: no ciphertext or snapshot while a revoked enclave's removal is pending), MRENCLAVE
+// policy changes and the passing of time, from four attested enclaves (two per MRENCLAVE, really signed) and one never admitted, each
 // compared with the model: every successful call emits exactly the model's events (stateCounter
 // +1 per entry, epoch +1 per handshake or join, post sequence +1 per ciphertext of the signer in the
 // epoch), every refused one reverts with the model's error and arguments and changes nothing. The model also
@@ -31,6 +32,8 @@ interface Model {
   entryHashes: string[];
   logHashes: string[];
   status: Status[];
+  /** Revoked and its removal commit not landed (audit F-6). */
+  pending: boolean[];
   checkpoint: bigint[];
   /** Per enclave: the epoch of its latest ciphertext post and its next post number in that epoch (audit F-5). */
   posts: Array<{ epoch: bigint; next: bigint }>;
@@ -95,6 +98,17 @@ const operation = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("revoke" as const), who: by }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("evict" as const), who: byOrV2, byGovernor: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("reinstate" as const), who: byOrV2 }) },
+  // A removal commit naming the pending enclaves, every revoked one (some may be removed already), or the pending
+  // ones and the committer itself (active: refused).
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("removal" as const),
+      // Mostly the two enclaves every sequence starts with, so a member commits the removal and posts go on.
+      who: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(0, 2) }, { weight: 1, arbitrary: by }),
+      names: fc.constantFrom("pending" as const, "pending" as const, "revoked" as const, "self" as const),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("togglePolicy" as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("waitGracePeriod" as const) }) },
 );
@@ -123,11 +137,13 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
     const seen = new Set<string>();
     await fc.assert(
       // Each sequence starts with enclaves 0 and 2 (one per MRENCLAVE) joining, so most operations meet a live
-      // group and a policy toggle meets a member it concerns.
+      // group and a policy toggle meets a member it concerns, and one entry.
       fc.asyncProperty(fc.array(operation, { minLength: 4, maxLength: 16, size: "max" }), async (randomOps) => {
         const ops: Operation[] = [
           { kind: "join", who: 0, handshake: Uint8Array.of(0x01) },
           { kind: "join", who: 2, handshake: Uint8Array.of(0x02) },
+          // And an entry, so checkpoints meet a log even when a revocation soon holds posts back (audit F-6).
+          { kind: "ciphertext", who: 0, offset: 0n, skew: 0n, ciphertext: Uint8Array.of(0x03) },
           ...randomOps,
         ];
         const f = await loadFixture(fixture);
@@ -138,6 +154,7 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
           entryHashes: [],
           logHashes: [EMPTY_LOG_HASH],
           status: f.enclaves.map(() => "none"),
+          pending: f.enclaves.map(() => false),
           checkpoint: f.enclaves.map(() => 0n),
           posts: f.enclaves.map(() => ({ epoch: 0n, next: 0n })),
           v2Allowed: true,
@@ -158,6 +175,10 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
           }
         };
 
+        /** Revoked enclaves whose removal commit has not landed: posts wait while there is one (audit F-6). */
+        const pendingCount = (): bigint => BigInt(m.pending.filter((p) => p).length);
+        const waitingForRemoval = (): [string, unknown[]] => ["RemovalCommitPending", [pendingCount()]];
+
         /** The revert the model expects from the signer check (_requireActive), if any. */
         const inactive = (who: number): [string, unknown[]] | undefined =>
           m.status[who] === "active" ? undefined : [m.status[who] === "revoked" ? "EnclaveWasRevoked" : "EnclaveNotRegistered", [f.enclaves[who].address]];
@@ -170,7 +191,13 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
         }
 
         async function expectRevert(sent: () => Promise<unknown>, [error, args]: [string, unknown[]], from = group as object) {
-          const head = async () => [await group.currentEpoch(), await group.stateCounter(), await group.activeEnclaveCount(), await group.logHash()];
+          const head = async () => [
+            await group.currentEpoch(),
+            await group.stateCounter(),
+            await group.activeEnclaveCount(),
+            await group.pendingRemovalCount(),
+            await group.logHash(),
+          ];
           const before = await head();
           await expect(sent()).to.be.revertedWithCustomError(from as typeof group, error).withArgs(...args);
           seen.add(error);
@@ -208,6 +235,7 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
                   ? () => replayer.postCiphertextBatch(post.epoch, post.at, post.payloads, post.signature)
                   : () => replayer.postSnapshot(post.epoch, post.at, post.payloads[0], post.signature);
             if (post.epoch !== m.epoch) await expectRevert(send, ["EpochMismatch", [m.epoch, post.epoch]]);
+            else if (pendingCount() > 0n) await expectRevert(send, waitingForRemoval());
             // A snapshot's position is behind the log now (it took it); the position is checked before the signer.
             else if (post.kind === "snapshot") await expectRevert(send, ["SnapshotPositionMismatch", [m.counter + 1n, post.at]]);
             else if (inactive(post.who)) await expectRevert(send, inactive(post.who)!);
@@ -256,6 +284,7 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
             };
             if (payload.length === 0) await expectRevert(send, ["CiphertextEmpty", [0]]);
             else if (epoch !== m.epoch) await expectRevert(send, ["EpochMismatch", [m.epoch, epoch]]);
+            else if (pendingCount() > 0n) await expectRevert(send, waitingForRemoval());
             else if (inactive(op.who)) await expectRevert(send, inactive(op.who)!);
             else if (sequence !== expected) await expectRevert(send, ["PostSequenceMismatch", [enclave.address, expected, sequence]]);
             else {
@@ -278,6 +307,7 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
             if (op.ciphertexts.length === 0) await expectRevert(send, ["BatchEmpty", []]);
             else if (firstEmpty >= 0) await expectRevert(send, ["CiphertextEmpty", [firstEmpty]]);
             else if (epoch !== m.epoch) await expectRevert(send, ["EpochMismatch", [m.epoch, epoch]]);
+            else if (pendingCount() > 0n) await expectRevert(send, waitingForRemoval());
             else if (inactive(op.who)) await expectRevert(send, inactive(op.who)!);
             else if (sequence !== expected) await expectRevert(send, ["PostSequenceMismatch", [enclave.address, expected, sequence]]);
             else {
@@ -298,6 +328,7 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
             };
             if (payload.length === 0) await expectRevert(send, ["CiphertextEmpty", [0]]);
             else if (epoch !== m.epoch) await expectRevert(send, ["EpochMismatch", [m.epoch, epoch]]);
+            else if (pendingCount() > 0n) await expectRevert(send, waitingForRemoval());
             else if (position !== m.counter + 1n) await expectRevert(send, ["SnapshotPositionMismatch", [m.counter + 1n, position]]);
             else if (inactive(op.who)) await expectRevert(send, inactive(op.who)!);
             else {
@@ -337,6 +368,33 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
             else {
               await expectEvents(send(), [["EnclaveReinstated", [enclave.address, mrenclave, await f.governor.getAddress()]]]);
               m.status[op.who] = "active";
+              m.pending[op.who] = false; // its leaf was never removed: a member's again
+            }
+          } else if (op.kind === "removal") {
+            const byAddress = (a: number, b: number) => {
+              const [x, y] = [BigInt(f.enclaves[a].address), BigInt(f.enclaves[b].address)];
+              return x < y ? -1 : x > y ? 1 : 0;
+            };
+            const chosen = f.enclaves
+              .map((_, i) => i)
+              .filter((i) => (op.names === "revoked" ? m.status[i] === "revoked" : m.pending[i] || (op.names === "self" && i === op.who)))
+              .sort(byAddress);
+            if (chosen.length === 0) return;
+            const removed = chosen.map((i) => f.enclaves[i].address);
+            const epoch = m.epoch;
+            const payload = Uint8Array.of(0xee, op.who, chosen.length);
+            const send = async () => group.postRemovalCommit(epoch, payload, removed, await enclave.signRemovalCommit(domain, epoch, payload, removed));
+            const refused = chosen.find((i) => !m.pending[i]);
+            if (inactive(op.who)) await expectRevert(send, inactive(op.who)!);
+            else if (refused !== undefined) {
+              await expectRevert(send, ["RemovalNotPending", [f.enclaves[refused].address, { none: 0n, active: 1n, revoked: 2n }[m.status[refused]]]]);
+            } else {
+              await expectEvents(send(), [
+                ...removed.map((a): [string, unknown[]] => ["EnclaveRemoved", [a, epoch, enclave.address]]),
+                ["HandshakePosted", [epoch, enclave.address, hexlify(payload)]],
+              ]);
+              for (const i of chosen) m.pending[i] = false;
+              m.epoch += 1n;
             }
           } else {
             const caller = op.kind === "revoke" || op.byGovernor ? f.governor : f.outsider;
@@ -350,6 +408,7 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
               const reason = op.kind === "revoke" ? RevocationReason.Governance : RevocationReason.MrenclaveDisallowed;
               await expectEvents(send(), [["EnclaveRevoked", [enclave.address, mrenclave, reason, await caller.getAddress()]]]);
               m.status[op.who] = "revoked";
+              m.pending[op.who] = true;
             }
           }
         }
@@ -357,23 +416,26 @@ describe("property: AnonifyGroup log against a model (joins, posts, checkpoints,
         expect(await group.currentEpoch()).to.equal(m.epoch);
         expect(await group.stateCounter()).to.equal(m.counter);
         expect(await group.activeEnclaveCount()).to.equal(BigInt(m.status.filter((s) => s === "active").length));
+        expect(await group.pendingRemovalCount()).to.equal(pendingCount());
         for (let i = 0; i <= POOL; i += 1) {
           const record = await group.enclave(f.enclaves[i].address);
           expect(record.status).to.equal({ none: 0n, active: 1n, revoked: 2n }[m.status[i]]);
           expect(record.checkpointStateCounter).to.equal(m.checkpoint[i]);
+          expect(await group.removalPending(f.enclaves[i].address)).to.equal(m.pending[i]);
           expect(await group.nextPostSequence(f.enclaves[i].address, m.epoch)).to.equal(nextPost(i));
         }
       }),
       { numRuns: RUNS, seed: SEED },
     );
     // Not vacuous: every event and every refusal of the log was met.
-    expect([...seen].sort()).to.include.members([
+    const wanted = [
       "BatchEmpty", "CheckpointAheadOfLog", "CheckpointNotAfterPrevious", "CheckpointPosted", "CiphertextBatchPosted",
       "CheckpointTailMismatch", "CheckpointLogMismatch",
       "CiphertextEmpty", "CiphertextPosted", "EnclaveAlreadyRegistered", "EnclaveJoined", "EnclaveNotRegistered",
       "EnclaveRevoked", "EnclaveWasRevoked", "EpochMismatch", "HandshakeEmpty", "HandshakePosted", "MrenclaveNotAllowed",
       "MrenclaveStillAllowed", "EvictionGracePeriodRunning", "EnclaveReinstated", "EnclaveNotRevoked",
-      "PostSequenceMismatch", "SnapshotPositionMismatch",
-    ]);
+      "PostSequenceMismatch", "SnapshotPositionMismatch", "RemovalCommitPending", "RemovalNotPending", "EnclaveRemoved",
+    ];
+    expect(wanted.filter((name) => !seen.has(name)), "never met").to.deep.equal([]);
   });
 });

@@ -17,7 +17,7 @@ constexpr size_t kWord = 32;
 const Bytes& type_hash(const char* type) {
   static const std::map<std::string_view, Bytes> hashes = [] {
     std::map<std::string_view, Bytes> m;
-    for (const char* t : {kDomainType, kHandshakeType, kCiphertextType, kCiphertextBatchType, kSnapshotType, kCheckpointType,
+    for (const char* t : {kDomainType, kHandshakeType, kRemovalCommitType, kCiphertextType, kCiphertextBatchType, kSnapshotType, kCheckpointType,
                           kCommandType, kEchoReplyType, kReadType, kSubscribeType, kPolicyChangeType}) {
       m.emplace(t, keccak256(ByteView::from_string(t)));
     }
@@ -87,6 +87,17 @@ Bytes typed_data_digest(ByteView domain_separator, ByteView struct_hash) {
 
 Bytes handshake_struct_hash(uint64_t epoch, ByteView handshake_hash) {
   return hash_struct_uint_word(kHandshakeType, epoch, handshake_hash, "handshakeHash");
+}
+
+Bytes removal_commit_struct_hash(uint64_t epoch, ByteView handshake_hash, const std::vector<Bytes>& removed) {
+  Bytes words;
+  words.reserve(removed.size() * kWord);
+  for (const Bytes& address : removed) append_address(words, address, "removed[]");
+  Bytes encoded = type_hash(kRemovalCommitType);
+  append_uint(encoded, epoch);
+  append_word(encoded, handshake_hash, "handshakeHash");
+  append(encoded, keccak256(words));
+  return keccak256(encoded);
 }
 
 Bytes ciphertext_struct_hash(uint64_t epoch, uint64_t sequence, ByteView payload_hash) {

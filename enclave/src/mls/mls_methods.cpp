@@ -251,9 +251,10 @@ membership::GroupPolicy policy_from_params(const Params& params, const crypto::e
 }
 
 // Encodes a handshake entry and, with a `domain`, signs it for the group contract:
-// Handshake(chainEpoch, keccak256(handshake)).
+// Handshake(chainEpoch, keccak256(handshake)), or RemovalCommit(chainEpoch, keccak256(handshake),
+// removed) when `removed` names the revoked enclaves the commit removes (checked by check_removal).
 Json handshake_json(Enclave& enclave, const std::optional<crypto::eip712::Domain>& domain, const HandshakeEntry& entry,
-                    uint64_t chain_epoch) {
+                    uint64_t chain_epoch, const std::optional<std::vector<Bytes>>& removed = std::nullopt) {
   const Bytes handshake = mls::tls_encode(entry);
   const Bytes hash = crypto::keccak256(handshake);
   Json out{{"handshake", hex_param(handshake)},
@@ -261,12 +262,78 @@ Json handshake_json(Enclave& enclave, const std::optional<crypto::eip712::Domain
            {"chainEpoch", chain_epoch},
            {"groupInfo", hex_param(entry.group_info)}};
   if (!entry.commit.empty()) out["commit"] = hex_param(entry.commit);
+  if (removed) {
+    Json list = Json::array();
+    for (const Bytes& address : *removed) list.push_back(hex_param(address));
+    out["removedEnclaves"] = std::move(list);
+  }
   if (domain) {
-    const Bytes digest = crypto::eip712::typed_data_digest(crypto::eip712::domain_separator(*domain),
-                                                           crypto::eip712::handshake_struct_hash(chain_epoch, hash));
+    const Bytes struct_hash = removed ? crypto::eip712::removal_commit_struct_hash(chain_epoch, hash, *removed)
+                                      : crypto::eip712::handshake_struct_hash(chain_epoch, hash);
+    const Bytes digest = crypto::eip712::typed_data_digest(crypto::eip712::domain_separator(*domain), struct_hash);
     out["signature"] = hex_param(crypto::eth_sign_digest(enclave.identity().secp256k1_private_key(), digest));
   }
   return out;
+}
+
+// The optional `enclaves` of mls_commit_remove / mls_commit_update (audit F-6): the revoked enclave
+// addresses the commit is to vouch for, 20 bytes each, in strictly ascending order (the order the
+// group contract takes them in, so one set has one signed form). Requires `domain`: the list exists
+// only to be signed.
+std::optional<std::vector<Bytes>> removal_list(const Params& params) {
+  if (!params.has("enclaves")) return std::nullopt;
+  constexpr const char* kWhat = "params.enclaves: a non-empty array of 20-byte addresses in strictly ascending order";
+  const Json& list = params.raw("enclaves");
+  if (!list.is_array() || list.empty()) throw Error(ErrorCode::kInvalidParams, kWhat);
+  if (!params.has("domain")) throw Error(ErrorCode::kInvalidParams, "params.enclaves needs params.domain (it is signed)");
+  std::vector<Bytes> out;
+  for (const Json& item : list) {
+    if (!item.is_string()) throw Error(ErrorCode::kInvalidParams, kWhat);
+    Bytes address;
+    try {
+      address = Params(Json{{"value", item}}).bytes("value", crypto::kEthAddressSize);
+    } catch (const Error&) {
+      throw Error(ErrorCode::kInvalidParams, kWhat);
+    }
+    // Big-endian bytes of equal length compare as the numbers do.
+    if (!out.empty() && !(out.back() < address)) throw Error(ErrorCode::kInvalidParams, kWhat);
+    out.push_back(std::move(address));
+  }
+  return out;
+}
+
+bool holds_leaf(const mls::RatchetTree& tree, const Bytes& identity) {
+  for (mls::LeafIndex l = 0; l < tree.leaf_count(); ++l) {
+    const mls::LeafNode* leaf = tree.leaf(l);
+    if (leaf != nullptr && leaf->credential.identity == identity) return true;
+  }
+  return false;
+}
+
+// What a RemovalCommit signature vouches for (audit F-6): after the commit (`after`: the tree a log
+// follower gets from the commit and its GroupInfo, checked as PublicGroup::apply checks it, not the
+// staged epoch's own bookkeeping) none of `named` holds a leaf, and every identity the commit took
+// out of `before` is named. So the contract, which
+// cannot parse MLS, clears exactly the pending removals the commit carries out. A named address
+// already without a leaf in `before` (removed by an earlier commit, e.g. a policy change) is fine.
+void check_removal(const mls::RatchetTree& before, const mls::RatchetTree& after, const std::vector<Bytes>& named) {
+  for (const Bytes& address : named) {
+    if (holds_leaf(after, address)) {
+      throw Error(ErrorCode::kInvalidParams,
+                  "params.enclaves: 0x" + to_hex(address) + " still holds a leaf after this commit");
+    }
+  }
+  for (mls::LeafIndex l = 0; l < before.leaf_count(); ++l) {
+    const mls::LeafNode* leaf = before.leaf(l);
+    if (leaf == nullptr || holds_leaf(after, leaf->credential.identity)) continue;
+    bool listed = false;
+    for (const Bytes& address : named) listed = listed || address == leaf->credential.identity;
+    if (!listed) {
+      throw Error(ErrorCode::kInvalidParams, "params.enclaves: this commit removes leaf " + std::to_string(l) + " (0x" +
+                                                 to_hex(leaf->credential.identity) +
+                                                 "), which the list does not name");
+    }
+  }
 }
 
 // The genesis entry sits at chain epoch 0 and creates MLS epoch 0; the commit leaving MLS epoch e
@@ -430,10 +497,12 @@ ANONIFY_PROTOCOL_METHOD(mls_commit_update)(Enclave& enclave, const Params& param
   MlsComponent& mls = mls_state(enclave);
   const Group& current = mls.member_group();
   const auto domain = signing_domain(params);
+  const auto named = removal_list(params);
   Group next = current.clone();
   const mls::CommitOutput out = next.commit_update();
+  if (named) check_removal(current.tree(), current.public_state_after(out.commit, out.group_info).tree(), *named);
   Json result = handshake_json(enclave, domain, HandshakeEntry{out.commit, out.group_info},
-                               chain_epoch_of_commit(next.epoch()));
+                               chain_epoch_of_commit(next.epoch()), named);
   mls.seal(&next);
   mls.adopt(std::move(next));
   if (mls.self_update_required) mls.pending_self_update = out.commit;
@@ -454,10 +523,12 @@ ANONIFY_PROTOCOL_METHOD(mls_commit_remove)(Enclave& enclave, const Params& param
     removed.push_back(leaf.get<mls::LeafIndex>());
   }
   const auto domain = signing_domain(params);
+  const auto named = removal_list(params);
   Group next = current.clone();
   const mls::CommitOutput out = next.commit_remove(removed);
+  if (named) check_removal(current.tree(), current.public_state_after(out.commit, out.group_info).tree(), *named);
   Json result = handshake_json(enclave, domain, HandshakeEntry{out.commit, out.group_info},
-                               chain_epoch_of_commit(next.epoch()));
+                               chain_epoch_of_commit(next.epoch()), named);
   mls.seal(&next);
   mls.adopt(std::move(next));
   return result;

@@ -11,7 +11,7 @@ export const ANONIFY_DOMAIN_NAME = "Anonify";
 export const ANONIFY_DOMAIN_VERSION = "1";
 
 /**
- * The five typed messages an enclave signs (must match contracts/group/AnonifyMessages.sol). A ciphertext or batch
+ * The six typed messages an enclave signs (must match contracts/group/AnonifyMessages.sol). A ciphertext or batch
  * carries the signer's post sequence number in its epoch (0, 1, 2, …; a batch takes a range), and a snapshot the log
  * position it becomes, so the contract accepts each signed post once (audit F-5).
  */
@@ -19,6 +19,14 @@ export const HANDSHAKE_TYPES = {
   Handshake: [
     { name: "epoch", type: "uint64" },
     { name: "handshakeHash", type: "bytes32" },
+  ],
+};
+/** A removal commit names the revoked enclaves whose leaves it removes (audit F-6), in ascending address order. */
+export const REMOVAL_COMMIT_TYPES = {
+  RemovalCommit: [
+    { name: "epoch", type: "uint64" },
+    { name: "handshakeHash", type: "bytes32" },
+    { name: "removed", type: "address[]" },
   ],
 };
 export const CIPHERTEXT_TYPES = {
@@ -110,6 +118,11 @@ export class EnclaveKeys {
 
   signHandshake(domain: TypedDataDomain, epoch: bigint, handshake: Uint8Array): Promise<string> {
     return this.wallet.signTypedData(domain, HANDSHAKE_TYPES, { epoch, handshakeHash: keccak256(handshake) });
+  }
+
+  /** `RemovalCommit(epoch, keccak256(handshake), removed)`: the commit removes exactly the leaves of `removed`. */
+  signRemovalCommit(domain: TypedDataDomain, epoch: bigint, handshake: Uint8Array, removed: readonly string[]): Promise<string> {
+    return this.wallet.signTypedData(domain, REMOVAL_COMMIT_TYPES, { epoch, handshakeHash: keccak256(handshake), removed });
   }
 
   /** `Ciphertext(epoch, sequence, keccak256(ciphertext))`: `sequence` is this enclave's post number in `epoch`. */

@@ -126,6 +126,8 @@ export async function groupState(group: AnonifyGroup, accounts: readonly string[
     epoch: await group.currentEpoch(),
     stateCounter: await group.stateCounter(),
     active: await group.activeEnclaveCount(),
+    pendingRemovals: await group.pendingRemovalCount(),
+    removalPending: await Promise.all(accounts.map((a) => group.removalPending(a))),
     roster,
   };
 }

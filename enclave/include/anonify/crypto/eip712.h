@@ -1,5 +1,5 @@
 // EIP-712 typed-data hashing for the messages Anonify signs:
-//  - enclave -> AnonifyGroup contract: Handshake, Ciphertext, CiphertextBatch, Checkpoint
+//  - enclave -> AnonifyGroup contract: Handshake, RemovalCommit, Ciphertext, CiphertextBatch, Snapshot, Checkpoint
 //    (domain name "Anonify", version "1", chainId, verifyingContract = the group contract);
 //  - user -> enclave: Command (same domain), checked by the enclave before it accepts a command;
 //  - enclave -> user: EchoReply, the enclave's signature on a `secure_echo` reply;
@@ -17,6 +17,7 @@ namespace anonify::crypto::eip712 {
 constexpr const char* kDomainType =
     "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)";
 constexpr const char* kHandshakeType = "Handshake(uint64 epoch,bytes32 handshakeHash)";
+constexpr const char* kRemovalCommitType = "RemovalCommit(uint64 epoch,bytes32 handshakeHash,address[] removed)";
 constexpr const char* kCiphertextType = "Ciphertext(uint64 epoch,uint64 sequence,bytes32 payloadHash)";
 constexpr const char* kCiphertextBatchType = "CiphertextBatch(uint64 epoch,uint64 firstSequence,bytes32 payloadsHash)";
 constexpr const char* kSnapshotType = "Snapshot(uint64 epoch,uint64 stateCounter,bytes32 payloadHash)";
@@ -45,6 +46,12 @@ Bytes typed_data_digest(ByteView domain_separator, ByteView struct_hash);
 
 /// hashStruct(Handshake{epoch, handshakeHash}).
 Bytes handshake_struct_hash(uint64_t epoch, ByteView handshake_hash);
+/// hashStruct(RemovalCommit{epoch, handshakeHash, removed}) (audit F-6): the enclave signs it only for a
+/// commit after which none of `removed` (20-byte addresses, in the order the contract takes them:
+/// strictly ascending) holds a leaf and that removes no leaf of another identity. `address[]` is
+/// encoded as keccak256 of the addresses' 32-byte words. Throws Error(InvalidArgument) for an
+/// address that is not 20 bytes.
+Bytes removal_commit_struct_hash(uint64_t epoch, ByteView handshake_hash, const std::vector<Bytes>& removed);
 /// hashStruct(Ciphertext{epoch, sequence, payloadHash}): `sequence` is the signer's post number in
 /// the epoch, which the contract takes once (audit F-5).
 Bytes ciphertext_struct_hash(uint64_t epoch, uint64_t sequence, ByteView payload_hash);
