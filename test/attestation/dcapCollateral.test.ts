@@ -1,0 +1,392 @@
+import { expect } from "chai";
+import hre from "hardhat";
+import { AbiCoder, Interface, keccak256, type BaseContract, type ContractTransactionResponse } from "ethers";
+import {
+  CollateralKind,
+  DcapVerificationError,
+  checkCollateralSignature,
+  checkFreshness,
+  checkTcbSigningChain,
+  intelTcbSigningChainPem,
+  parseTcbInfo,
+  pinRoot,
+  splitPemChain,
+  splitSignedCollateral,
+  type PinnedRoot,
+  type TcbInfo,
+} from "../../src/attestation/dcap";
+import { decodeRevert } from "../../src/attestation/onchain";
+import { DCAP_VECTOR_TIME, TestPki, dcapFile, innerJson, realQeIdentity, realTcbInfo } from "./dcapVectors";
+
+type Outcome = { valid: true; value: unknown } | { valid: false; code: string; args: unknown[] };
+
+interface SolLevel {
+  components: string;
+  pceSvn: bigint;
+  status: bigint;
+  advisoryHash: string;
+  advisoryIds: string[];
+}
+interface SolTcbInfo {
+  fmspc: string;
+  pceId: string;
+  tcbEvaluationDataNumber: bigint;
+  issueDate: bigint;
+  nextUpdate: bigint;
+  levels: SolLevel[];
+}
+
+interface Collateral extends BaseContract {
+  verifyTcbInfo(body: Uint8Array, pem: Uint8Array, now: bigint, overrides?: { gasLimit: number }): Promise<SolTcbInfo>;
+  upsertTcbInfo(body: Uint8Array, pem: Uint8Array, overrides?: { gasLimit: number }): Promise<ContractTransactionResponse>;
+  setNow(time: bigint): Promise<ContractTransactionResponse>;
+  tcbInfo(
+    fmspc: string,
+    pceId: string,
+  ): Promise<[bigint, bigint, bigint, { components: string; pceSvn: bigint; status: bigint; advisoryHash: string }[]]>;
+}
+
+const STATUSES = ["UpToDate", "SWHardeningNeeded", "ConfigurationNeeded", "ConfigurationAndSWHardeningNeeded", "OutOfDate", "OutOfDateConfigurationNeeded", "Revoked"];
+/** Osaka's per-transaction gas cap (EIP-7825): what one upsert can use. */
+const CALL_GAS = 16_777_216;
+const ZERO32 = "0x" + "00".repeat(32);
+
+function advisoryHash(ids: string[]): string {
+  // string[] and bytes[] encode alike; JavaScript strings as UTF-8 (a lone surrogate as U+FFFD, as on chain).
+  return ids.length === 0 ? ZERO32 : keccak256(AbiCoder.defaultAbiCoder().encode(["bytes[]"], [ids.map((id) => Buffer.from(id, "utf8"))]));
+}
+
+/** Advisory IDs compared as their UTF-8 bytes. */
+function utf8Hex(ids: readonly string[]): string[] {
+  return ids.map((id) => Buffer.from(id, "utf8").toString("hex"));
+}
+
+/** The fields both sides report for a verified TCB Info. */
+function tsView(info: TcbInfo): unknown {
+  return {
+    fmspc: "0x" + info.fmspc,
+    pceId: "0x" + info.pceId,
+    tcbEvaluationDataNumber: info.tcbEvaluationDataNumber,
+    issueDate: info.issueDate.toString(),
+    nextUpdate: info.nextUpdate.toString(),
+    levels: info.levels.map((l) => ({
+      components: "0x" + Buffer.from(l.components).toString("hex"),
+      pceSvn: l.pceSvn,
+      status: l.status,
+      advisoryHash: advisoryHash(l.advisoryIds),
+      advisoryIds: utf8Hex(l.advisoryIds),
+    })),
+  };
+}
+
+function solView(v: SolTcbInfo): unknown {
+  return {
+    fmspc: v.fmspc,
+    pceId: v.pceId,
+    tcbEvaluationDataNumber: Number(v.tcbEvaluationDataNumber),
+    issueDate: v.issueDate.toString(),
+    nextUpdate: v.nextUpdate.toString(),
+    levels: v.levels.map((l) => ({
+      components: l.components,
+      pceSvn: Number(l.pceSvn),
+      status: STATUSES[Number(l.status)],
+      advisoryHash: l.advisoryHash,
+      advisoryIds: utf8Hex(l.advisoryIds),
+    })),
+  };
+}
+
+/** What `DcapCollateral.verifyTcbInfo` does, in TypeScript: the verifier's steps 3 and 5 (no grace, no minimum). */
+function tsVerifyTcbInfo(body: Uint8Array, pem: Uint8Array, root: PinnedRoot, now: bigint): TcbInfo {
+  const signer = checkTcbSigningChain(splitPemChain(pem), root, now);
+  const signed = splitSignedCollateral(CollateralKind.TcbInfo, body, "tcbInfo");
+  checkCollateralSignature(CollateralKind.TcbInfo, signed, signer);
+  const info = parseTcbInfo(signed.body);
+  checkFreshness(CollateralKind.TcbInfo, info.issueDate, info.nextUpdate, now, 0n);
+  return info;
+}
+
+function tsOutcome(fn: () => unknown): Outcome {
+  try {
+    return { valid: true, value: fn() };
+  } catch (e) {
+    if (!(e instanceof DcapVerificationError)) throw e;
+    return { valid: false, code: e.code, args: [...e.args] };
+  }
+}
+
+function bigints(_k: string, v: unknown): unknown {
+  return typeof v === "bigint" ? v.toString() : v;
+}
+
+/** xorshift32, for reproducible mutation corpora. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+describe("attestation: DCAP collateral on chain against the TypeScript verifier (differential)", function () {
+  this.timeout(900_000);
+  const intelRootDer = dcapFile("rootCaDer.der");
+  const intelChain = intelTcbSigningChainPem();
+  let errors: Interface;
+  let tcbInfoLibrary: string;
+
+  async function deployCollateral(rootDer: Uint8Array): Promise<Collateral> {
+    const factory = await hre.ethers.getContractFactory("DcapCollateralHarness", { libraries: { TcbInfo: tcbInfoLibrary } });
+    const c = await factory.deploy(rootDer);
+    await c.waitForDeployment();
+    return c as unknown as Collateral;
+  }
+
+  before(async function () {
+    const lib = await (await hre.ethers.getContractFactory("TcbInfo")).deploy();
+    await lib.waitForDeployment();
+    tcbInfoLibrary = await lib.getAddress();
+    const abi = [
+      ...(await hre.artifacts.readArtifact("DcapCollateralHarness")).abi,
+      ...(await hre.artifacts.readArtifact("TcbInfo")).abi.filter((f: { type: string }) => f.type === "error"),
+    ];
+    const seen = new Set<string>();
+    errors = new Interface(abi.filter((f: { type: string; name?: string }) => (f.type === "error" ? !seen.has(f.name!) && seen.add(f.name!) : true)));
+  });
+
+  async function compare(c: Collateral, root: PinnedRoot, body: Uint8Array, pem: Uint8Array, now: bigint, what: string): Promise<Outcome> {
+    const ts = tsOutcome(() => tsView(tsVerifyTcbInfo(body, pem, root, now)));
+    let sol: Outcome;
+    try {
+      sol = { valid: true, value: solView(await c.verifyTcbInfo(body, pem, now, { gasLimit: CALL_GAS })) };
+    } catch (e) {
+      const { code, args } = decodeRevert(errors, e);
+      sol = { valid: false, code, args };
+    }
+    expect(JSON.stringify(sol, bigints), what).to.equal(JSON.stringify(ts, bigints));
+    return ts;
+  }
+
+  describe("TCB Info (DcapCollateral.verifyTcbInfo vs the TypeScript verifier's steps 3 and 5)", function () {
+    let intel: Collateral;
+    let test: TestPki;
+    let testStore: Collateral;
+
+    before(async function () {
+      intel = await deployCollateral(intelRootDer);
+      test = new TestPki();
+      testStore = await deployCollateral(test.rootDer);
+    });
+
+    it("agrees on Intel's real TCB Info: FMSPC, PCEID, dates, every level's components, PCESVN, status and advisories", async function () {
+      const out = await compare(intel, pinRoot(intelRootDer), realTcbInfo(), intelChain, DCAP_VECTOR_TIME, "real");
+      expect(out.valid).to.equal(true);
+      const v = (out as { value: ReturnType<typeof solView> }).value as { fmspc: string; levels: { status: string; advisoryIds: string[] }[] };
+      expect(v.fmspc).to.equal("0x00606a000000");
+      expect(v.levels[0].status).to.equal("SWHardeningNeeded");
+      expect(v.levels[0].advisoryIds).to.deep.equal(utf8Hex(["INTEL-SA-00615"]));
+    });
+
+    it("agrees on Intel's other items and on outer-form, chain and time faults", async function () {
+      const root = pinRoot(intelRootDer);
+      const real = realTcbInfo();
+      const text = real.toString("latin1");
+      const sigAt = text.lastIndexOf('"signature":"') + 13;
+      const cases: [string, Uint8Array, Uint8Array, bigint][] = [
+        ["TDX TCB Info (Intel)", dcapFile("0625_tcbinfov3_00806f050000.json"), intelChain, DCAP_VECTOR_TIME],
+        ["QE Identity as TCB Info", realQeIdentity(), intelChain, DCAP_VECTOR_TIME],
+        ["TDX evaluation numbers", dcapFile("0625_tdxtcbeval.json"), intelChain, DCAP_VECTOR_TIME],
+        ["trailing whitespace", Buffer.concat([real, Buffer.from(" \n\t\r")]), intelChain, DCAP_VECTOR_TIME],
+        ["trailing byte", Buffer.concat([real, Buffer.from("x")]), intelChain, DCAP_VECTOR_TIME],
+        ["leading space", Buffer.concat([Buffer.from(" "), real]), intelChain, DCAP_VECTOR_TIME],
+        ["other field name", Buffer.from(text.replace('{"tcbInfo":', '{"tcbinfo":'), "latin1"), intelChain, DCAP_VECTOR_TIME],
+        ["signature upper case", Buffer.from(text.slice(0, sigAt) + text.slice(sigAt, sigAt + 128).toUpperCase() + text.slice(sigAt + 128), "latin1"), intelChain, DCAP_VECTOR_TIME],
+        ["signature short", Buffer.from(text.slice(0, sigAt + 126) + text.slice(sigAt + 128), "latin1"), intelChain, DCAP_VECTOR_TIME],
+        ["signature non-hex", Buffer.from(text.slice(0, sigAt + 5) + "g" + text.slice(sigAt + 6), "latin1"), intelChain, DCAP_VECTOR_TIME],
+        ["signature flipped", Buffer.from(text.slice(0, sigAt + 5) + (text[sigAt + 5] === "0" ? "1" : "0") + text.slice(sigAt + 6), "latin1"), intelChain, DCAP_VECTOR_TIME],
+        ["no signature", Buffer.from(text.slice(0, sigAt - 13) + "}", "latin1"), intelChain, DCAP_VECTOR_TIME],
+        ["object closed by ]", Buffer.from(text.replace('{"tcbInfo":{', '{"tcbInfo":{"x":[}'), "latin1"), intelChain, DCAP_VECTOR_TIME],
+        ["empty", Buffer.alloc(0), intelChain, DCAP_VECTOR_TIME],
+        ["prefix only", Buffer.from('{"tcbInfo":'), intelChain, DCAP_VECTOR_TIME],
+        ["before issueDate", real, intelChain, 1755234497n],
+        ["at issueDate", real, intelChain, 1755234498n],
+        ["at nextUpdate", real, intelChain, 1757826498n],
+        ["after nextUpdate", real, intelChain, 1757826499n],
+        ["chain: signing only", real, Buffer.from(intelChain.toString("latin1").split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n", "latin1"), DCAP_VECTOR_TIME],
+        ["chain: three", real, Buffer.concat([intelChain, intelChain.subarray(intelChain.indexOf("-----BEGIN", 10))]), DCAP_VECTOR_TIME],
+        ["chain: test root", real, test.tcbChainPem(), DCAP_VECTOR_TIME],
+        ["chain: before the signing certificate", real, intelChain, 1746489600n],
+      ];
+      for (const n of [0, 1, 11, 12, 100, 6000, real.length - 200, real.length - 130, real.length - 3, real.length - 2, real.length - 1]) {
+        cases.push([`truncated to ${n}`, real.subarray(0, n), intelChain, DCAP_VECTOR_TIME]);
+      }
+      for (const [what, body, pem, now] of cases) await compare(intel, root, body, pem, now, what);
+    });
+
+    it("agrees on 80 re-signed field edits (types, ranges, dates, levels, JSON grammar, escapes, duplicate keys)", async function () {
+      const real = innerJson(realTcbInfo(), "tcbInfo");
+      const level0 = (edit: (l: Record<string, unknown>) => void) => (j: string) => {
+        const o = JSON.parse(j);
+        edit(o.tcbLevels[0]);
+        return JSON.stringify(o);
+      };
+      const top = (edit: (o: Record<string, unknown>) => void) => (j: string) => {
+        const o = JSON.parse(j);
+        edit(o);
+        return JSON.stringify(o);
+      };
+      const sub = (from: string, to: string) => (j: string) => {
+        if (!j.includes(from)) throw new Error(`corpus: ${from} not found`);
+        return j.replace(from, to);
+      };
+      const edits: [string, (j: string) => string][] = [
+        ["unchanged", (j) => j],
+        // (Intel's whole TCB Info pretty-printed is ~4x the bytes: beyond a transaction's gas; two levels here.)
+        ["pretty-printed, two levels", (j) => JSON.stringify({ ...JSON.parse(j), tcbLevels: JSON.parse(j).tcbLevels.slice(0, 2) }, null, 2)],
+        ["keys reversed", top((o) => Object.keys(o).reverse().forEach((k) => { const v = o[k]; delete o[k]; o[k] = v; }))],
+        ["unknown key", top((o) => (o.extra = { a: [1, "b", null, true, false, -1.5e3] }))],
+        ["id TDX", sub('"id":"SGX"', '"id":"TDX"')],
+        ["id missing", top((o) => delete o.id)],
+        ["id number", sub('"id":"SGX"', '"id":1')],
+        ["id escaped", sub('"id":"SGX"', '"id":"S\\u0047X"')],
+        ["key escaped", sub('"id":"SGX"', '"\\u0069d":"SGX"')],
+        ["version 2", sub('"version":3', '"version":2')],
+        ["version 4", sub('"version":3', '"version":4')],
+        ["version \"3\"", sub('"version":3', '"version":"3"')],
+        ["version 3.0", sub('"version":3', '"version":3.0')],
+        ["version 0.3e1", sub('"version":3', '"version":0.3e1')],
+        ["version 30e-1", sub('"version":3', '"version":30e-1')],
+        ["version 3.5", sub('"version":3', '"version":3.5')],
+        ["duplicate version, last 3", sub('"version":3', '"version":2,"version":3')],
+        ["duplicate version, last 2", sub('"version":3', '"version":3,"version":2')],
+        ["tcbType 1", sub('"tcbType":0', '"tcbType":1')],
+        ["tcbType -0", sub('"tcbType":0', '"tcbType":-0')],
+        ["tcbType 0e5", sub('"tcbType":0', '"tcbType":0e5')],
+        ["tcbType missing", top((o) => delete o.tcbType)],
+        ["fmspc short", sub('"fmspc":"00606a000000"', '"fmspc":"00606a0000"')],
+        ["fmspc upper", sub('"fmspc":"00606a000000"', '"fmspc":"00606A000000"')],
+        ["fmspc non-hex", sub('"fmspc":"00606a000000"', '"fmspc":"00606g000000"')],
+        ["fmspc number", sub('"fmspc":"00606a000000"', '"fmspc":606')],
+        ["pceId 3 bytes", sub('"pceId":"0000"', '"pceId":"000000"')],
+        ["pceId 0001", sub('"pceId":"0000"', '"pceId":"0001"')],
+        ["issueDate Feb 30", sub('"issueDate":"2025-08-15T05:08:18Z"', '"issueDate":"2025-02-30T05:08:18Z"')],
+        ["issueDate 24h", sub('"issueDate":"2025-08-15T05:08:18Z"', '"issueDate":"2025-08-15T24:00:00Z"')],
+        ["issueDate lower z", sub('"issueDate":"2025-08-15T05:08:18Z"', '"issueDate":"2025-08-15T05:08:18z"')],
+        ["issueDate fraction", sub('"issueDate":"2025-08-15T05:08:18Z"', '"issueDate":"2025-08-15T05:08:18.000Z"')],
+        ["issueDate 1969", sub('"issueDate":"2025-08-15T05:08:18Z"', '"issueDate":"1969-08-15T05:08:18Z"')],
+        ["issueDate later", sub('"issueDate":"2025-08-15T05:08:18Z"', '"issueDate":"2025-08-16T05:08:18Z"')],
+        ["nextUpdate earlier", sub('"nextUpdate":"2025-09-14T05:08:18Z"', '"nextUpdate":"2025-08-15T05:44:59Z"')],
+        ["nextUpdate escaped digit", sub('"nextUpdate":"2025-09-14T05:08:18Z"', '"nextUpdate":"2025-09-14T05:08:1\\u0038Z"')],
+        ["evaluation -1", sub('"tcbEvaluationDataNumber":17', '"tcbEvaluationDataNumber":-1')],
+        ["evaluation 1.5", sub('"tcbEvaluationDataNumber":17', '"tcbEvaluationDataNumber":1.5')],
+        ["evaluation 2^32", sub('"tcbEvaluationDataNumber":17', '"tcbEvaluationDataNumber":4294967296')],
+        ["evaluation 2^32-1", sub('"tcbEvaluationDataNumber":17', '"tcbEvaluationDataNumber":4294967295')],
+        ["evaluation 1e400", sub('"tcbEvaluationDataNumber":17', '"tcbEvaluationDataNumber":1e400')],
+        ["evaluation true", sub('"tcbEvaluationDataNumber":17', '"tcbEvaluationDataNumber":true')],
+        ["tcbLevels empty", top((o) => (o.tcbLevels = []))],
+        ["tcbLevels object", top((o) => (o.tcbLevels = {}))],
+        ["tcbLevels missing", top((o) => delete o.tcbLevels)],
+        ["level not object", top((o) => ((o.tcbLevels as unknown[])[1] = 5))],
+        ["level tcb missing", level0((l) => delete l.tcb)],
+        ["level tcb array", level0((l) => (l.tcb = []))],
+        ["15 components", level0((l) => (l.tcb as { sgxtcbcomponents: unknown[] }).sgxtcbcomponents.pop())],
+        ["17 components", level0((l) => (l.tcb as { sgxtcbcomponents: unknown[] }).sgxtcbcomponents.push({ svn: 1 }))],
+        ["component svn 256", level0((l) => ((l.tcb as { sgxtcbcomponents: { svn: unknown }[] }).sgxtcbcomponents[3].svn = 256))],
+        ["component svn \"1\"", level0((l) => ((l.tcb as { sgxtcbcomponents: { svn: unknown }[] }).sgxtcbcomponents[15].svn = "1"))],
+        ["component svn missing", level0((l) => delete (l.tcb as { sgxtcbcomponents: { svn?: unknown }[] }).sgxtcbcomponents[7].svn)],
+        ["component not object", level0((l) => ((l.tcb as { sgxtcbcomponents: unknown[] }).sgxtcbcomponents[9] = 1))],
+        ["components not array", level0((l) => ((l.tcb as { sgxtcbcomponents: unknown }).sgxtcbcomponents = "x"))],
+        ["pcesvn 65536", level0((l) => ((l.tcb as { pcesvn: unknown }).pcesvn = 65536))],
+        ["pcesvn missing", level0((l) => delete (l.tcb as { pcesvn?: unknown }).pcesvn)],
+        ["tcbDate number", level0((l) => (l.tcbDate = 1))],
+        ["tcbDate anything", level0((l) => (l.tcbDate = "yesterday"))],
+        ["status unknown", level0((l) => (l.tcbStatus = "Fine"))],
+        ["status Revoked", level0((l) => (l.tcbStatus = "Revoked"))],
+        ["advisories absent", level0((l) => delete l.advisoryIDs)],
+        ["advisories empty", level0((l) => (l.advisoryIDs = []))],
+        ["advisories string", level0((l) => (l.advisoryIDs = "INTEL-SA-00615"))],
+        ["advisory number", level0((l) => (l.advisoryIDs = ["INTEL-SA-00615", 7]))],
+        ["advisory unicode", level0((l) => (l.advisoryIDs = ["é\u2028€😀", "a\"b\\c/\b\f\n\r\t\u0001"]))],
+        ["advisory escapes", sub('"INTEL-SA-00615"', '"INTEL-\\u0053A-00615\\ud83d\\ude00\\ud800x\\/"')],
+        ["JSON: trailing comma", sub('"tcbType":0,', '"tcbType":0,,')],
+        ["JSON: single quotes", sub('"id":"SGX"', "'id':\"SGX\"")],
+        ["JSON: leading zero", sub('"tcbEvaluationDataNumber":17', '"tcbEvaluationDataNumber":017')],
+        ["JSON: 1.", sub('"tcbEvaluationDataNumber":17', '"tcbEvaluationDataNumber":1.')],
+        ["JSON: bad escape", sub('"id":"SGX"', '"id":"S\\xGX"')],
+        ["JSON: short \\u", sub('"id":"SGX"', '"id":"S\\u04"')],
+        ["JSON: control byte", sub('"id":"SGX"', '"id":"S\tGX"')],
+        ["JSON: NaN", sub('"tcbEvaluationDataNumber":17', '"tcbEvaluationDataNumber":NaN')],
+        ["JSON: tru", sub('"tcbType":0', '"tcbType":tru')],
+        ["JSON: missing colon", sub('"tcbType":0', '"tcbType" 0')],
+        ["JSON: deep nesting", top((o) => (o.extra = JSON.parse("[".repeat(300) + "]".repeat(300))))],
+        ["JSON: unpaired bracket in string", sub('"id":"SGX"', '"id":"SGX","x":"[{"')],
+        ["JSON: whitespace before colon", sub('"tcbType":0', '"tcbType" \n: 0 ')],
+      ];
+      const root = pinRoot(test.rootDer);
+      const chain = test.tcbChainPem();
+      for (const [what, edit] of edits) {
+        await compare(testStore, root, test.tcbInfo(edit), chain, DCAP_VECTOR_TIME, what);
+      }
+      void real;
+    });
+
+    it("agrees on 80 random re-signed byte edits of the signed object", async function () {
+      const real = Buffer.from(innerJson(realTcbInfo(), "tcbInfo"), "utf8");
+      const next = rng(0x7cb1);
+      const root = pinRoot(test.rootDer);
+      const chain = test.tcbChainPem();
+      const verdicts = new Map<string, number>();
+      for (let n = 0; n < 80; n++) {
+        const b = Buffer.from(real);
+        const at = 1 + (next() % (b.length - 2));
+        b[at] ^= 1 << next() % 7; // ASCII stays ASCII (ethers decodes the advisory strings as UTF-8)
+        const out = await compare(testStore, root, test.signCollateral("tcbInfo", b.toString("latin1")), chain, DCAP_VECTOR_TIME, `flip ${at}`);
+        const key = out.valid ? "valid" : out.code;
+        verdicts.set(key, (verdicts.get(key) ?? 0) + 1);
+      }
+      // The corpus reaches the grammar, the fields and freshness, not only one error.
+      expect(verdicts.size).to.be.greaterThan(2);
+    });
+
+    it("stores TCB Info per (FMSPC, PCEID) compactly, refuses an older or equal one, and emits the advisories", async function () {
+      const store = await deployCollateral(intelRootDer);
+      await (await store.setNow(DCAP_VECTOR_TIME)).wait();
+      const tx = await store.upsertTcbInfo(realTcbInfo(), intelChain, { gasLimit: CALL_GAS });
+      const receipt = await tx.wait();
+      const info = parseTcbInfo(splitSignedCollateral(CollateralKind.TcbInfo, realTcbInfo(), "tcbInfo").body);
+      const event = receipt!.logs.map((l) => errors.parseLog(l)).find((e) => e?.name === "TcbInfoUpdated")!;
+      expect(event.args.fmspc).to.equal("0x00606a000000");
+      expect(event.args.advisoryIds.map((a: string[]) => [...a])).to.deep.equal(info.levels.map((l) => l.advisoryIds));
+      const [evaluation, issueDate, nextUpdate, levels] = await store.tcbInfo("0x00606a000000", "0x0000");
+      expect([evaluation, issueDate, nextUpdate]).to.deep.equal([BigInt(info.tcbEvaluationDataNumber), info.issueDate, info.nextUpdate]);
+      expect(
+        levels.map((l) => ({ c: l.components, p: Number(l.pceSvn), s: STATUSES[Number(l.status)], h: l.advisoryHash })),
+      ).to.deep.equal(info.levels.map((l) => ({ c: "0x" + Buffer.from(l.components).toString("hex"), p: l.pceSvn, s: l.status, h: advisoryHash(l.advisoryIds) })));
+      console.log(`      upsertTcbInfo (real, ${info.levels.length} levels): ${receipt!.gasUsed} gas total`);
+
+      // The same item again: not newer.
+      const again = store.upsertTcbInfo(realTcbInfo(), intelChain, { gasLimit: CALL_GAS });
+      await expect(again).to.be.revertedWithCustomError(store, "CollateralNotNewer").withArgs(CollateralKind.TcbInfo, 17, info.issueDate, 17, info.issueDate);
+      await expect(store.tcbInfo("0x00606a000001", "0x0000")).to.be.revertedWithCustomError(store, "TcbInfoNotStored");
+    });
+
+    it("replaces stored TCB Info with a newer one only (test PKI: evaluation number, then issue date)", async function () {
+      const store = await deployCollateral(test.rootDer);
+      const chain = test.tcbChainPem();
+      const withEval = (n: number, issue = "2025-08-15T05:08:18Z") => test.tcbInfo((j) => j.replace('"tcbEvaluationDataNumber":17', `"tcbEvaluationDataNumber":${n}`).replace('"issueDate":"2025-08-15T05:08:18Z"', `"issueDate":"${issue}"`));
+      await (await store.setNow(DCAP_VECTOR_TIME)).wait();
+      await (await store.upsertTcbInfo(withEval(17), chain, { gasLimit: CALL_GAS })).wait();
+      await expect(store.upsertTcbInfo(withEval(16, "2025-08-15T05:10:00Z"), chain, { gasLimit: CALL_GAS }))
+        .to.be.revertedWithCustomError(store, "CollateralNotNewer")
+        .withArgs(CollateralKind.TcbInfo, 17, 1755234498n, 16, 1755234600n);
+      await (await store.upsertTcbInfo(withEval(17, "2025-08-15T05:10:00Z"), chain, { gasLimit: CALL_GAS })).wait();
+      await (await store.upsertTcbInfo(withEval(18), chain, { gasLimit: CALL_GAS })).wait();
+      const [evaluation, issueDate] = await store.tcbInfo("0x00606a000000", "0x0000");
+      expect([evaluation, issueDate]).to.deep.equal([18n, 1755234498n]);
+    });
+  });
+});
