@@ -8,11 +8,13 @@ import {
   checkFreshness,
   checkTcbSigningChain,
   intelTcbSigningChainPem,
+  parseQeIdentity,
   parseTcbInfo,
   pinRoot,
   splitPemChain,
   splitSignedCollateral,
   type PinnedRoot,
+  type QeIdentity,
   type TcbInfo,
 } from "../../src/attestation/dcap";
 import { decodeRevert } from "../../src/attestation/onchain";
@@ -36,7 +38,23 @@ interface SolTcbInfo {
   levels: SolLevel[];
 }
 
+interface SolQeIdentity {
+  tcbEvaluationDataNumber: bigint;
+  issueDate: bigint;
+  nextUpdate: bigint;
+  miscselect: bigint;
+  miscselectMask: bigint;
+  attributes: string;
+  attributesMask: string;
+  mrsigner: string;
+  isvProdId: bigint;
+  levels: { isvSvn: bigint; status: bigint; advisoryHash: string; advisoryIds: string[] }[];
+}
+
 interface Collateral extends BaseContract {
+  verifyQeIdentity(body: Uint8Array, pem: Uint8Array, now: bigint, overrides?: { gasLimit: number }): Promise<SolQeIdentity>;
+  upsertQeIdentity(body: Uint8Array, pem: Uint8Array, overrides?: { gasLimit: number }): Promise<ContractTransactionResponse>;
+  qeIdentity(): Promise<Omit<SolQeIdentity, "levels"> & { levels: { isvSvn: bigint; status: bigint; advisoryHash: string }[] }>;
   verifyTcbInfo(body: Uint8Array, pem: Uint8Array, now: bigint, overrides?: { gasLimit: number }): Promise<SolTcbInfo>;
   upsertTcbInfo(body: Uint8Array, pem: Uint8Array, overrides?: { gasLimit: number }): Promise<ContractTransactionResponse>;
   setNow(time: bigint): Promise<ContractTransactionResponse>;
@@ -96,6 +114,46 @@ function solView(v: SolTcbInfo): unknown {
   };
 }
 
+function tsQeView(q: QeIdentity): unknown {
+  return {
+    tcbEvaluationDataNumber: q.tcbEvaluationDataNumber,
+    issueDate: q.issueDate.toString(),
+    nextUpdate: q.nextUpdate.toString(),
+    miscselect: q.miscselect,
+    miscselectMask: q.miscselectMask,
+    attributes: "0x" + q.attributes,
+    attributesMask: "0x" + q.attributesMask,
+    mrsigner: "0x" + q.mrsigner,
+    isvProdId: q.isvProdId,
+    levels: q.levels.map((l) => ({ isvSvn: l.isvSvn, status: l.status, advisoryHash: advisoryHash(l.advisoryIds), advisoryIds: utf8Hex(l.advisoryIds) })),
+  };
+}
+
+function solQeView(v: SolQeIdentity): unknown {
+  return {
+    tcbEvaluationDataNumber: Number(v.tcbEvaluationDataNumber),
+    issueDate: v.issueDate.toString(),
+    nextUpdate: v.nextUpdate.toString(),
+    miscselect: Number(v.miscselect),
+    miscselectMask: Number(v.miscselectMask),
+    attributes: v.attributes,
+    attributesMask: v.attributesMask,
+    mrsigner: v.mrsigner,
+    isvProdId: Number(v.isvProdId),
+    levels: v.levels.map((l) => ({ isvSvn: Number(l.isvSvn), status: STATUSES[Number(l.status)], advisoryHash: l.advisoryHash, advisoryIds: utf8Hex(l.advisoryIds) })),
+  };
+}
+
+/** What `DcapCollateral.verifyQeIdentity` does, in TypeScript: the verifier's steps 3 and 6 (no grace, no minimum). */
+function tsVerifyQeIdentity(body: Uint8Array, pem: Uint8Array, root: PinnedRoot, now: bigint): QeIdentity {
+  const signer = checkTcbSigningChain(splitPemChain(pem), root, now);
+  const signed = splitSignedCollateral(CollateralKind.QeIdentity, body, "enclaveIdentity");
+  checkCollateralSignature(CollateralKind.QeIdentity, signed, signer);
+  const q = parseQeIdentity(signed.body);
+  checkFreshness(CollateralKind.QeIdentity, q.issueDate, q.nextUpdate, now, 0n);
+  return q;
+}
+
 /** What `DcapCollateral.verifyTcbInfo` does, in TypeScript: the verifier's steps 3 and 5 (no grace, no minimum). */
 function tsVerifyTcbInfo(body: Uint8Array, pem: Uint8Array, root: PinnedRoot, now: bigint): TcbInfo {
   const signer = checkTcbSigningChain(splitPemChain(pem), root, now);
@@ -138,9 +196,10 @@ describe("attestation: DCAP collateral on chain against the TypeScript verifier 
   const intelChain = intelTcbSigningChainPem();
   let errors: Interface;
   let tcbInfoLibrary: string;
+  let qeIdentityLibrary: string;
 
   async function deployCollateral(rootDer: Uint8Array): Promise<Collateral> {
-    const factory = await hre.ethers.getContractFactory("DcapCollateralHarness", { libraries: { TcbInfo: tcbInfoLibrary } });
+    const factory = await hre.ethers.getContractFactory("DcapCollateralHarness", { libraries: { TcbInfo: tcbInfoLibrary, QeIdentity: qeIdentityLibrary } });
     const c = await factory.deploy(rootDer);
     await c.waitForDeployment();
     return c as unknown as Collateral;
@@ -150,19 +209,28 @@ describe("attestation: DCAP collateral on chain against the TypeScript verifier 
     const lib = await (await hre.ethers.getContractFactory("TcbInfo")).deploy();
     await lib.waitForDeployment();
     tcbInfoLibrary = await lib.getAddress();
+    const qeLib = await (await hre.ethers.getContractFactory("QeIdentity")).deploy();
+    await qeLib.waitForDeployment();
+    qeIdentityLibrary = await qeLib.getAddress();
     const abi = [
       ...(await hre.artifacts.readArtifact("DcapCollateralHarness")).abi,
       ...(await hre.artifacts.readArtifact("TcbInfo")).abi.filter((f: { type: string }) => f.type === "error"),
+      ...(await hre.artifacts.readArtifact("QeIdentity")).abi.filter((f: { type: string }) => f.type === "error"),
     ];
     const seen = new Set<string>();
     errors = new Interface(abi.filter((f: { type: string; name?: string }) => (f.type === "error" ? !seen.has(f.name!) && seen.add(f.name!) : true)));
   });
 
-  async function compare(c: Collateral, root: PinnedRoot, body: Uint8Array, pem: Uint8Array, now: bigint, what: string): Promise<Outcome> {
-    const ts = tsOutcome(() => tsView(tsVerifyTcbInfo(body, pem, root, now)));
+  async function compare(c: Collateral, root: PinnedRoot, body: Uint8Array, pem: Uint8Array, now: bigint, what: string, qe = false): Promise<Outcome> {
+    const ts = tsOutcome(() => (qe ? tsQeView(tsVerifyQeIdentity(body, pem, root, now)) : tsView(tsVerifyTcbInfo(body, pem, root, now))));
     let sol: Outcome;
     try {
-      sol = { valid: true, value: solView(await c.verifyTcbInfo(body, pem, now, { gasLimit: CALL_GAS })) };
+      sol = {
+        valid: true,
+        value: qe
+          ? solQeView(await c.verifyQeIdentity(body, pem, now, { gasLimit: CALL_GAS }))
+          : solView(await c.verifyTcbInfo(body, pem, now, { gasLimit: CALL_GAS })),
+      };
     } catch (e) {
       const { code, args } = decodeRevert(errors, e);
       sol = { valid: false, code, args };
@@ -387,6 +455,135 @@ describe("attestation: DCAP collateral on chain against the TypeScript verifier 
       await (await store.upsertTcbInfo(withEval(18), chain, { gasLimit: CALL_GAS })).wait();
       const [evaluation, issueDate] = await store.tcbInfo("0x00606a000000", "0x0000");
       expect([evaluation, issueDate]).to.deep.equal([18n, 1755234498n]);
+    });
+  });
+  describe("QE Identity (DcapCollateral.verifyQeIdentity vs the TypeScript verifier's steps 3 and 6)", function () {
+    let intel: Collateral;
+    let test: TestPki;
+    let testStore: Collateral;
+
+    before(async function () {
+      intel = await deployCollateral(intelRootDer);
+      test = new TestPki();
+      testStore = await deployCollateral(test.rootDer);
+    });
+
+    it("agrees on Intel's real QE Identity: MRSIGNER, ISVPRODID, masks, levels; and on other items, form, chain and time faults", async function () {
+      const root = pinRoot(intelRootDer);
+      const out = await compare(intel, root, realQeIdentity(), intelChain, DCAP_VECTOR_TIME, "real", true);
+      expect(out.valid).to.equal(true);
+      expect((out as { value: { mrsigner: string } }).value.mrsigner).to.equal("0x8c4f5775d796503e96137f77c68a829a0056ac8ded70140b081b094490c57bff");
+      const real = realQeIdentity();
+      const text = real.toString("latin1");
+      const cases: [string, Uint8Array, Uint8Array, bigint][] = [
+        ["TDX QE Identity (Intel)", dcapFile("0625_qe_td.json"), intelChain, DCAP_VECTOR_TIME],
+        ["TCB Info as QE Identity", realTcbInfo(), intelChain, DCAP_VECTOR_TIME],
+        ["trailing whitespace", Buffer.concat([real, Buffer.from("\n")]), intelChain, DCAP_VECTOR_TIME],
+        ["trailing byte", Buffer.concat([real, Buffer.from("}")]), intelChain, DCAP_VECTOR_TIME],
+        ["other field name", Buffer.from(text.replace('{"enclaveIdentity":', '{"qeIdentity":'), "latin1"), intelChain, DCAP_VECTOR_TIME],
+        ["signature flipped", Buffer.from(text.replace(/"signature":"6/, '"signature":"7'), "latin1"), intelChain, DCAP_VECTOR_TIME],
+        ["before issueDate", real, intelChain, 1755232605n],
+        ["at issueDate", real, intelChain, 1755232606n],
+        ["after nextUpdate", real, intelChain, 1757824607n],
+        ["chain: test root", real, test.tcbChainPem(), DCAP_VECTOR_TIME],
+      ];
+      for (const n of [0, 19, 20, 500, real.length - 131, real.length - 1]) cases.push([`truncated to ${n}`, real.subarray(0, n), intelChain, DCAP_VECTOR_TIME]);
+      for (const [what, body, pem, now] of cases) await compare(intel, root, body, pem, now, what, true);
+    });
+
+    it("agrees on 30 re-signed field edits", async function () {
+      const sub = (from: string, to: string) => (j: string) => {
+        if (!j.includes(from)) throw new Error(`corpus: ${from} not found`);
+        return j.replace(from, to);
+      };
+      const top = (edit: (o: Record<string, unknown>) => void) => (j: string) => {
+        const o = JSON.parse(j);
+        edit(o);
+        return JSON.stringify(o);
+      };
+      const level = (i: number, edit: (l: Record<string, unknown>) => void) => top((o) => edit((o.tcbLevels as Record<string, unknown>[])[i]));
+      const edits: [string, (j: string) => string][] = [
+        ["unchanged", (j) => j],
+        ["pretty-printed", (j) => JSON.stringify(JSON.parse(j), null, 2)],
+        ["id QVE", sub('"id":"QE"', '"id":"QVE"')],
+        ["id TD_QE", sub('"id":"QE"', '"id":"TD_QE"')],
+        ["version 1", sub('"version":2', '"version":1')],
+        ["version 2.0", sub('"version":2', '"version":2.0')],
+        ["miscselect short", sub('"miscselect":"00000000"', '"miscselect":"000000"')],
+        ["miscselect number", sub('"miscselect":"00000000"', '"miscselect":0')],
+        ["miscselectMask non-hex", sub('"miscselectMask":"FFFFFFFF"', '"miscselectMask":"FFFFFFFG"')],
+        ["attributes 15 bytes", sub('"attributes":"11000000000000000000000000000000"', '"attributes":"110000000000000000000000000000"')],
+        ["attributesMask lower", sub('"attributesMask":"FBFFFFFFFFFFFFFF0000000000000000"', '"attributesMask":"fbffffffffffffff0000000000000000"')],
+        ["mrsigner 31 bytes", sub('"mrsigner":"8C4F5775D796503E96137F77C68A829A0056AC8DED70140B081B094490C57BFF"', '"mrsigner":"8C4F5775D796503E96137F77C68A829A0056AC8DED70140B081B094490C57B"')],
+        ["mrsigner escaped", sub('"mrsigner":"8C4F', '"mrsigner":"\\u0038C4F')],
+        ["isvprodid 65536", sub('"isvprodid":1', '"isvprodid":65536')],
+        ["isvprodid missing", top((o) => delete o.isvprodid)],
+        ["evaluation 1e1", sub('"tcbEvaluationDataNumber":17', '"tcbEvaluationDataNumber":1.7e1')],
+        ["evaluation string", sub('"tcbEvaluationDataNumber":17', '"tcbEvaluationDataNumber":"17"')],
+        ["issueDate Feb 29 2025", sub('"issueDate":"2025-08-15T04:36:46Z"', '"issueDate":"2025-02-29T04:36:46Z"')],
+        ["issueDate Feb 29 2024", sub('"issueDate":"2025-08-15T04:36:46Z"', '"issueDate":"2024-02-29T04:36:46Z"')],
+        ["nextUpdate missing", top((o) => delete o.nextUpdate)],
+        ["tcbLevels empty", top((o) => (o.tcbLevels = []))],
+        ["level string", top((o) => ((o.tcbLevels as unknown[])[2] = "x"))],
+        ["level tcb null", level(0, (l) => (l.tcb = null))],
+        ["isvsvn 65536", level(1, (l) => ((l.tcb as { isvsvn: unknown }).isvsvn = 65536))],
+        ["isvsvn -1", level(1, (l) => ((l.tcb as { isvsvn: unknown }).isvsvn = -1))],
+        ["tcbDate missing", level(3, (l) => delete l.tcbDate)],
+        ["status lower case", level(0, (l) => (l.tcbStatus = "uptodate"))],
+        ["advisories object", level(1, (l) => (l.advisoryIDs = {}))],
+        ["duplicate mrsigner, last wins", sub('"isvprodid":1', '"isvprodid":1,"mrsigner":"' + "ab".repeat(32) + '"')],
+        ["JSON: trailing garbage inside", sub('"isvprodid":1', '"isvprodid":1 1')],
+      ];
+      const root = pinRoot(test.rootDer);
+      const chain = test.tcbChainPem();
+      for (const [what, edit] of edits) await compare(testStore, root, test.qeIdentity(edit), chain, DCAP_VECTOR_TIME, what, true);
+    });
+
+    it("agrees on 40 random re-signed byte edits of the signed object", async function () {
+      const real = Buffer.from(innerJson(realQeIdentity(), "enclaveIdentity"), "utf8");
+      const next = rng(0x0e1d);
+      const root = pinRoot(test.rootDer);
+      const chain = test.tcbChainPem();
+      const verdicts = new Set<string>();
+      for (let n = 0; n < 40; n++) {
+        const b = Buffer.from(real);
+        const at = 1 + (next() % (b.length - 2));
+        b[at] ^= 1 << next() % 7;
+        const out = await compare(testStore, root, test.signCollateral("enclaveIdentity", b.toString("latin1")), chain, DCAP_VECTOR_TIME, `flip ${at}`, true);
+        verdicts.add(out.valid ? "valid" : out.code);
+      }
+      expect(verdicts.size).to.be.greaterThan(2);
+    });
+
+    it("stores the QE Identity compactly, refuses an older or equal one, and emits the advisories", async function () {
+      const store = await deployCollateral(intelRootDer);
+      await expect(store.qeIdentity()).to.be.revertedWithCustomError(store, "QeIdentityNotStored");
+      await (await store.setNow(DCAP_VECTOR_TIME)).wait();
+      const receipt = await (await store.upsertQeIdentity(realQeIdentity(), intelChain, { gasLimit: CALL_GAS })).wait();
+      const q = parseQeIdentity(splitSignedCollateral(CollateralKind.QeIdentity, realQeIdentity(), "enclaveIdentity").body);
+      const event = receipt!.logs.map((l) => errors.parseLog(l)).find((e) => e?.name === "QeIdentityUpdated")!;
+      expect(event.args.mrsigner).to.equal("0x" + q.mrsigner);
+      expect(event.args.advisoryIds.map((a: string[]) => [...a])).to.deep.equal(q.levels.map((l) => l.advisoryIds));
+      const v = await store.qeIdentity();
+      const { levels: tsLevels, ...tsRest } = tsQeView(q) as { levels: { advisoryIds: unknown }[] };
+      const { levels: solLevels, ...solRest } = solQeView({
+        tcbEvaluationDataNumber: v.tcbEvaluationDataNumber,
+        issueDate: v.issueDate,
+        nextUpdate: v.nextUpdate,
+        miscselect: v.miscselect,
+        miscselectMask: v.miscselectMask,
+        attributes: v.attributes,
+        attributesMask: v.attributesMask,
+        mrsigner: v.mrsigner,
+        isvProdId: v.isvProdId,
+        levels: v.levels.map((l) => ({ isvSvn: l.isvSvn, status: l.status, advisoryHash: l.advisoryHash, advisoryIds: [] })),
+      }) as { levels: { advisoryIds: unknown }[] };
+      expect(solRest).to.deep.equal(tsRest);
+      expect(solLevels.map(({ advisoryIds: _a, ...l }) => l)).to.deep.equal(tsLevels.map(({ advisoryIds: _a, ...l }) => l));
+      console.log(`      upsertQeIdentity (real, ${q.levels.length} levels): ${receipt!.gasUsed} gas total`);
+      await expect(store.upsertQeIdentity(realQeIdentity(), intelChain, { gasLimit: CALL_GAS }))
+        .to.be.revertedWithCustomError(store, "CollateralNotNewer")
+        .withArgs(CollateralKind.QeIdentity, 17, q.issueDate, 17, q.issueDate);
     });
   });
 });

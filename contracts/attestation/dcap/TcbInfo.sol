@@ -72,6 +72,9 @@ library TcbInfo {
     }
 
     /// @notice Parses the signed object `body[span.start, span.end)` (checked to be JSON first).
+    /// @dev Public: deployed once and linked, so {DcapCollateral} stays under the code-size limit.
+    /// @param body the PCS body
+    /// @param span where the signed object lies ({split})
     function parse(bytes memory body, SignedCollateral.Span memory span) public pure returns (Parsed memory info) {
         CollateralKind kind = CollateralKind.TcbInfo;
         (bool valid, CollateralJson.Doc memory d) = CollateralJson.index(body, span.start, span.end);
