@@ -308,7 +308,7 @@ contract DcapCollateral {
         }
         for (uint256 i = 0; i < count; ++i) {
             TcbInfo.Level memory l = info.levels[i];
-            bytes32 head = bytes32(abi.encodePacked(l.components, l.pceSvn, uint8(l.status)));
+            bytes32 head = bytes32(abi.encodePacked(l.components, l.pceSvn, l.status));
             bytes32 h = l.advisoryHash;
             uint256 offset = TCB_HEADER_BYTES + i * TCB_LEVEL_BYTES;
             assembly ("memory-safe") {
@@ -331,7 +331,7 @@ contract DcapCollateral {
         }
         for (uint256 i = 0; i < count; ++i) {
             QeIdentity.Level memory l = q.levels[i];
-            bytes32 first = bytes32(abi.encodePacked(l.isvSvn, uint8(l.status)));
+            bytes32 first = bytes32(abi.encodePacked(l.isvSvn, l.status));
             bytes32 h = l.advisoryHash;
             uint256 offset = QE_HEADER_BYTES + i * QE_LEVEL_BYTES;
             assembly ("memory-safe") {

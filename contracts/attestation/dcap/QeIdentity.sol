@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {CollateralFields, TcbStatus} from "./CollateralFields.sol";
+import {CollateralFields} from "./CollateralFields.sol";
 import {CollateralJson} from "./CollateralJson.sol";
 import {SignedCollateral} from "./SignedCollateral.sol";
 import {CollateralKind, CollateralMalformed} from "./DcapErrors.sol";
@@ -21,7 +21,8 @@ library QeIdentity {
     /// @notice One QE TCB level: the minimum ISVSVN, its status, keccak256(abi.encode(advisoryIds)) (0 for none).
     struct Level {
         uint16 isvSvn;
-        TcbStatus status;
+        /// A TcbStatus (uint8 in a public library's ABI, which names enums by their Solidity name).
+        uint8 status;
         bytes32 advisoryHash;
         string[] advisoryIds;
     }
@@ -111,7 +112,7 @@ library QeIdentity {
         uint256[] memory t = CollateralFields.objectField(d, l[L_TCB], isvSvnKey, kind, tcbPath);
         level.isvSvn = uint16(CollateralFields.uintField(d, t[T_ISV_SVN], MAX_U16, kind, CollateralFields.child(tcbPath, "isvsvn")));
         CollateralFields.stringField(d, l[L_TCB_DATE], kind, CollateralFields.child(path, "tcbDate"));
-        level.status = CollateralFields.statusField(d, l[L_TCB_STATUS], kind, CollateralFields.child(path, "tcbStatus"));
+        level.status = uint8(CollateralFields.statusField(d, l[L_TCB_STATUS], kind, CollateralFields.child(path, "tcbStatus")));
         (level.advisoryIds, level.advisoryHash) =
             CollateralFields.advisoriesField(d, l[L_ADVISORY_IDS], kind, CollateralFields.child(path, "advisoryIDs"));
     }

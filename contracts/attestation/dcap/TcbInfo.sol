@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {CollateralFields, TcbStatus} from "./CollateralFields.sol";
+import {CollateralFields} from "./CollateralFields.sol";
 import {CollateralJson} from "./CollateralJson.sol";
 import {SignedCollateral} from "./SignedCollateral.sol";
 import {CollateralKind, CollateralMalformed} from "./DcapErrors.sol";
@@ -22,7 +22,8 @@ library TcbInfo {
     struct Level {
         bytes16 components;
         uint16 pceSvn;
-        TcbStatus status;
+        /// A TcbStatus (uint8 in a public library's ABI, which names enums by their Solidity name).
+        uint8 status;
         bytes32 advisoryHash;
         string[] advisoryIds;
     }
@@ -104,7 +105,7 @@ library TcbInfo {
         level.components = _components(b, t[T_COMPONENTS], tcbPath);
         level.pceSvn = uint16(CollateralFields.uintField(b, t[T_PCE_SVN], MAX_PCE_SVN, kind, CollateralFields.child(tcbPath, "pcesvn")));
         CollateralFields.stringField(b, l[L_TCB_DATE], kind, CollateralFields.child(path, "tcbDate"));
-        level.status = CollateralFields.statusField(b, l[L_TCB_STATUS], kind, CollateralFields.child(path, "tcbStatus"));
+        level.status = uint8(CollateralFields.statusField(b, l[L_TCB_STATUS], kind, CollateralFields.child(path, "tcbStatus")));
         (level.advisoryIds, level.advisoryHash) =
             CollateralFields.advisoriesField(b, l[L_ADVISORY_IDS], kind, CollateralFields.child(path, "advisoryIDs"));
     }
