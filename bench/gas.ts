@@ -20,7 +20,7 @@ import { EnclaveKeys, groupDomain } from "../test/group/helpers/enclaveKeys";
 import { logHashChain } from "../test/group/helpers/logHash";
 import { fmt, isQuick, markdownTable, progress, textTable, verdict, writeSection, runUnlessOrchestrated, type Table } from "./shared";
 import { TOKEN_RUNTIME } from "../src/runtimes/name";
-import { decodeQuote } from "../src/attestation/dcap";
+import { decodeQuote, intelTcbSigningChainPem } from "../src/attestation/dcap";
 import { sha256 } from "@noble/hashes/sha2.js";
 
 const NAME = "gas";
@@ -122,6 +122,8 @@ interface Measured {
   singleCiphertext: Row;
   /** ECDSA P-256 (DCAP signatures): the precompile, the software path, the probe choosing between them. */
   p256: Row[];
+  /** DCAP collateral (DcapCollateral): upserts of Intel's real items and the lookups. */
+  dcapCollateral: Row[];
 }
 
 async function run(batchSizes: readonly number[]): Promise<Measured> {
@@ -316,6 +318,32 @@ async function run(batchSizes: readonly number[]): Promise<Measured> {
     await p256Call("P256Verifier.precompileAvailable (two known-answer calls)", "precompileAvailable", []),
   ];
 
+  // --- DCAP collateral: Intel's real 0825 items, upserted at their time through DcapCollateralHarness (settable clock)
+  step("DCAP collateral: TCB Info, QE Identity upserts and lookups");
+  const dcapDir = vectorDir("dcap");
+  const libraries = {
+    TcbInfo: await (await ethers.deployContract("TcbInfo")).getAddress(),
+    QeIdentity: await (await ethers.deployContract("QeIdentity")).getAddress(),
+  };
+  const collateral = await ethers.deployContract("DcapCollateralHarness", [fs.readFileSync(path.join(dcapDir, "rootCaDer.der"))], { libraries });
+  await (await collateral.getFunction("setNow")(1755236700n)).wait(); // 2025-08-15T05:45:00Z, the vectors' time
+  const tcbSigningChain = intelTcbSigningChainPem();
+  const upsertGas = { gasLimit: 16_000_000 }; // Osaka's per-transaction cap (EIP-7825); estimateGas asks for more than it
+  const collateralCall = (label: string, fn: "tcbInfo" | "qeIdentity", args: unknown[]) =>
+    measure(label, deployer.sendTransaction({ to: collateral.target as string, data: (collateral.interface as Interface).encodeFunctionData(fn, args), ...upsertGas }));
+  const dcapCollateralRows = [
+    await measure(
+      "DcapCollateral.upsertTcbInfo (Intel's 0825 TCB Info, 6.7 kB, 11 levels; TCB Signing chain checked)",
+      collateral.getFunction("upsertTcbInfo")(fs.readFileSync(path.join(dcapDir, "0825_sgx_tcbinfov3_00606a000000.json")), tcbSigningChain, upsertGas),
+    ),
+    await measure(
+      "DcapCollateral.upsertQeIdentity (Intel's 0825 QE Identity, 1.4 kB, 6 levels; TCB Signing chain checked)",
+      collateral.getFunction("upsertQeIdentity")(fs.readFileSync(path.join(dcapDir, "0825_sgx_qeidentity_v4.json")), tcbSigningChain, upsertGas),
+    ),
+    await collateralCall("DcapCollateral.tcbInfo lookup (one slot + the SStore2 blob, 11 levels decoded)", "tcbInfo", ["0x00606a000000", "0x0000"]),
+    await collateralCall("DcapCollateral.qeIdentity lookup (one slot + the SStore2 blob, 6 levels decoded)", "qeIdentity", []),
+  ];
+
   // --- yardstick: OpenZeppelin ERC-20 transfer in the same run
   step("ERC-20 yardstick");
   const token = await ethers.deployContract("BenchToken", [10n ** 24n]);
@@ -334,6 +362,7 @@ async function run(batchSizes: readonly number[]): Promise<Measured> {
     verifications: [raveVerify, largestVerify, devVerify],
     singleCiphertext,
     p256: p256Rows,
+    dcapCollateral: dcapCollateralRows,
   };
 }
 
@@ -443,6 +472,10 @@ function section(m: Measured, quick: boolean): string {
     "",
     markdownTable(operationTable(m.p256)),
     "",
+    "### DCAP collateral (DcapCollateral through DcapCollateralHarness, Intel's 0825 items at their time)",
+    "",
+    markdownTable(operationTable(m.dcapCollateral)),
+    "",
     "### Yardstick: OpenZeppelin ERC-20 transfer (same run)",
     "",
     markdownTable(operationTable(m.yardstick)),
@@ -475,6 +508,7 @@ export async function main(): Promise<void> {
     ["AnonifyGroup", operationTable(m.group)],
     ["Ciphertext batches, per entry", batchTable(m)],
     ["ECDSA P-256 (DCAP signatures)", operationTable(m.p256)],
+    ["DCAP collateral", operationTable(m.dcapCollateral)],
     ["Yardstick: OpenZeppelin ERC-20 transfer", operationTable(m.yardstick)],
     ["Anchor: RAVe's published IAS-verification figures", anchorTable(m)],
     ["Targets", targetTable(targets(m))],
