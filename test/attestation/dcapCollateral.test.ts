@@ -6,6 +6,9 @@ import {
   DcapVerificationError,
   checkCollateralSignature,
   checkFreshness,
+  checkPckCaChain,
+  parseCrl,
+  crlSignedBy,
   checkTcbSigningChain,
   intelTcbSigningChainPem,
   parseQeIdentity,
@@ -13,12 +16,13 @@ import {
   pinRoot,
   splitPemChain,
   splitSignedCollateral,
+  type Certificate,
   type PinnedRoot,
   type QeIdentity,
   type TcbInfo,
 } from "../../src/attestation/dcap";
 import { decodeRevert } from "../../src/attestation/onchain";
-import { DCAP_VECTOR_TIME, TestPki, dcapFile, innerJson, realQeIdentity, realTcbInfo } from "./dcapVectors";
+import { DCAP_VECTOR_TIME, TestPki, dcapFile, innerJson, pem as pemOf, realPckCrl, realQeIdentity, realRootCrl, realTcbInfo } from "./dcapVectors";
 
 type Outcome = { valid: true; value: unknown } | { valid: false; code: string; args: unknown[] };
 
@@ -49,6 +53,19 @@ interface SolQeIdentity {
   mrsigner: string;
   isvProdId: bigint;
   levels: { isvSvn: bigint; status: bigint; advisoryHash: string; advisoryIds: string[] }[];
+}
+
+interface SolCrl {
+  thisUpdate: bigint;
+  nextUpdate: bigint;
+  revokedSerialHashes: string[];
+}
+
+interface Crls extends BaseContract {
+  verifyCrl(der: Uint8Array, pem: Uint8Array, now: bigint, overrides?: { gasLimit: number }): Promise<[SolCrl, bigint]>;
+  upsertCrl(der: Uint8Array, pem: Uint8Array, overrides?: { gasLimit: number }): Promise<ContractTransactionResponse>;
+  isRevoked(issuerSubjectHash: string, serialHash: string): Promise<[boolean, bigint]>;
+  setNow(time: bigint): Promise<ContractTransactionResponse>;
 }
 
 interface Collateral extends BaseContract {
@@ -152,6 +169,36 @@ function tsVerifyQeIdentity(body: Uint8Array, pem: Uint8Array, root: PinnedRoot,
   const q = parseQeIdentity(signed.body);
   checkFreshness(CollateralKind.QeIdentity, q.issueDate, q.nextUpdate, now, 0n);
   return q;
+}
+
+/** What the CRL fault corpus reaches (each verdict at least once). */
+const VERDICTS_OF_CRL_CASES = [
+  "CertificateConstraintsInvalid",
+  "CollateralExpired",
+  "CollateralNotYetValid",
+  "CollateralSignatureInvalid",
+  "CrlIssuerUnknown",
+  "CrlMalformed",
+  "PckChainLengthInvalid",
+  "RootCaNotPinned",
+  "valid",
+];
+const CRL_KINDS = ["TcbInfo", "QeIdentity", "RootCaCrl", "PckCaCrl"];
+
+/** What `DcapCrls.verifyCrl` does, in TypeScript: the verifier's `checkCrls` for one CRL, the PCK CA from its issuer chain. */
+function tsVerifyCrl(der: Uint8Array, pem: Uint8Array, root: PinnedRoot, now: bigint): unknown {
+  let pckCa: Certificate | undefined;
+  if (pem.length > 0) pckCa = checkPckCaChain(splitPemChain(pem), root, now);
+  const crl = parseCrl(der);
+  const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
+  let kind: CollateralKind;
+  let issuer: Certificate;
+  if (same(crl.issuer, root.certificate.subject)) [kind, issuer] = [CollateralKind.RootCaCrl, root.certificate];
+  else if (pckCa !== undefined && same(crl.issuer, pckCa.subject)) [kind, issuer] = [CollateralKind.PckCaCrl, pckCa];
+  else throw new DcapVerificationError("CrlIssuerUnknown");
+  if (!crlSignedBy(crl, issuer)) throw new DcapVerificationError("CollateralSignatureInvalid", [BigInt(kind)]);
+  checkFreshness(kind, crl.thisUpdate, crl.nextUpdate, now, 0n);
+  return { kind: CRL_KINDS[kind], thisUpdate: crl.thisUpdate.toString(), nextUpdate: crl.nextUpdate.toString(), revoked: [...crl.revoked].map((h) => keccak256("0x" + h)).sort() };
 }
 
 /** What `DcapCollateral.verifyTcbInfo` does, in TypeScript: the verifier's steps 3 and 5 (no grace, no minimum). */
@@ -590,6 +637,117 @@ describe("attestation: DCAP collateral on chain against the TypeScript verifier 
       await expect(store.upsertQeIdentity(realQeIdentity(), intelChain, { gasLimit: CALL_GAS }))
         .to.be.revertedWithCustomError(store, "CollateralNotNewer")
         .withArgs(CollateralKind.QeIdentity, 17, q.issueDate, 17, q.issueDate);
+    });
+  });
+  describe("CRLs (DcapCrls.verifyCrl vs the TypeScript verifier's checkCrls)", function () {
+    let intel: Crls;
+    let test: TestPki;
+    let testCrls: Crls;
+    const platformChain = Buffer.concat([dcapFile("Intel_SGX_PCK_Platform_CA.pem"), dcapFile("Intel_SGX_Root_CA.pem")]);
+
+    async function deployCrls(rootDer: Uint8Array): Promise<Crls> {
+      const c = await (await hre.ethers.getContractFactory("DcapCrlsHarness")).deploy(rootDer);
+      await c.waitForDeployment();
+      return c as unknown as Crls;
+    }
+
+    async function compareCrl(c: Crls, root: PinnedRoot, der: Uint8Array, pem: Uint8Array, now: bigint, what: string): Promise<Outcome> {
+      const ts = tsOutcome(() => tsVerifyCrl(der, pem, root, now));
+      let sol: Outcome;
+      try {
+        const [crl, kind] = await c.verifyCrl(der, pem, now, { gasLimit: CALL_GAS });
+        sol = {
+          valid: true,
+          value: { kind: CRL_KINDS[Number(kind)], thisUpdate: crl.thisUpdate.toString(), nextUpdate: crl.nextUpdate.toString(), revoked: [...new Set(crl.revokedSerialHashes)].sort() },
+        };
+      } catch (e) {
+        const { code, args } = decodeRevert(crlErrors, e);
+        sol = { valid: false, code, args };
+      }
+      expect(JSON.stringify(sol, bigints), what).to.equal(JSON.stringify(ts, bigints));
+      return ts;
+    }
+
+    let crlErrors: Interface;
+    before(async function () {
+      intel = await deployCrls(intelRootDer);
+      test = new TestPki();
+      testCrls = await deployCrls(test.rootDer);
+      crlErrors = new Interface((await hre.artifacts.readArtifact("DcapCrlsHarness")).abi);
+    });
+
+    it("agrees on Intel's real root CA CRL and PCK Platform CA CRL, and on issuer, chain, time and DER faults", async function () {
+      const root = pinRoot(intelRootDer);
+      const rootCrl = realRootCrl();
+      const pckCrl = realPckCrl();
+      const pck = parseCrl(pckCrl);
+      const rc = parseCrl(rootCrl);
+      const out = await compareCrl(intel, root, pckCrl, platformChain, DCAP_VECTOR_TIME, "real PCK CA CRL");
+      expect(out.valid).to.equal(true);
+      expect((await compareCrl(intel, root, rootCrl, Buffer.alloc(0), DCAP_VECTOR_TIME, "real root CA CRL")).valid).to.equal(true);
+      const cases: [string, Uint8Array, Uint8Array, bigint][] = [
+        ["root CRL with the PCK CA chain", rootCrl, platformChain, DCAP_VECTOR_TIME],
+        ["PCK CA CRL without a chain", pckCrl, Buffer.alloc(0), DCAP_VECTOR_TIME],
+        ["older PCK CA CRL (0625)", dcapFile("platformCrl_0625.der"), platformChain, DCAP_VECTOR_TIME],
+        ["PCK CA CRL before thisUpdate", pckCrl, platformChain, pck.thisUpdate - 1n],
+        ["PCK CA CRL at nextUpdate", pckCrl, platformChain, pck.nextUpdate],
+        ["PCK CA CRL after nextUpdate", pckCrl, platformChain, pck.nextUpdate + 1n],
+        ["root CRL after nextUpdate", rootCrl, Buffer.alloc(0), rc.nextUpdate + 1n],
+        ["chain: PCK CA only", pckCrl, dcapFile("Intel_SGX_PCK_Platform_CA.pem"), DCAP_VECTOR_TIME],
+        ["chain: root then PCK CA", pckCrl, Buffer.concat([dcapFile("Intel_SGX_Root_CA.pem"), dcapFile("Intel_SGX_PCK_Platform_CA.pem")]), DCAP_VECTOR_TIME],
+        ["chain: test PKI", pckCrl, Buffer.from(pemOf(test.pckCaDer) + pemOf(test.rootDer), "latin1"), DCAP_VECTOR_TIME],
+        ["chain: TCB Signing as PCK CA", pckCrl, intelChain, DCAP_VECTOR_TIME],
+        ["trailing byte", Buffer.concat([pckCrl, Buffer.from([0])]), platformChain, DCAP_VECTOR_TIME],
+      ];
+      for (const n of [0, 1, 4, 10, 100, 200, 1000, pckCrl.length - 72, pckCrl.length - 1]) cases.push([`truncated to ${n}`, pckCrl.subarray(0, n), platformChain, DCAP_VECTOR_TIME]);
+      const next = rng(0xc71);
+      for (let k = 0; k < 30; k++) {
+        const b = Buffer.from(k % 3 === 0 ? rootCrl : pckCrl);
+        b[next() % b.length] ^= 1 << next() % 8;
+        cases.push([`flip ${k}`, b, k % 3 === 0 ? Buffer.alloc(0) : platformChain, DCAP_VECTOR_TIME]);
+      }
+      const verdicts = new Set<string>();
+      for (const [what, der, pem, now] of cases) {
+        const o = await compareCrl(intel, root, der, pem, now, what);
+        verdicts.add(o.valid ? "valid" : o.code);
+      }
+      expect([...verdicts].sort()).to.deep.equal(VERDICTS_OF_CRL_CASES);
+    });
+
+    it("agrees on 40 random re-signed bit flips inside the PCK CA CRL's and the root CA CRL's TBS (test PKI)", async function () {
+      const root = pinRoot(test.rootDer);
+      const chain = Buffer.from(pemOf(test.pckCaDer) + pemOf(test.rootDer), "latin1");
+      const next = rng(0xc72);
+      const verdicts = new Set<string>();
+      for (let k = 0; k < 40; k++) {
+        const edit = (tbs: Buffer) => {
+          const b = Buffer.from(tbs);
+          b[next() % b.length] ^= 1 << next() % 8;
+          return b;
+        };
+        const der = k % 4 === 0 ? test.rootCrl(edit) : test.pckCrl(edit);
+        const out = await compareCrl(testCrls, root, der, chain, DCAP_VECTOR_TIME, `re-signed flip ${k}`);
+        verdicts.add(out.valid ? "valid" : out.code);
+      }
+      // Behind the signature: valid (a flip in a serial or a date digit that stays a date), DER faults, the issuer name.
+      expect([...verdicts].sort()).to.deep.equal(["CrlIssuerUnknown", "CrlMalformed", "valid"]);
+    });
+
+    it("stores the revoked serials per issuer, answers isRevoked, and refuses an older or equal CRL", async function () {
+      const store = await deployCrls(intelRootDer);
+      await (await store.setNow(DCAP_VECTOR_TIME)).wait();
+      const pck = parseCrl(realPckCrl());
+      const rootReceipt = await (await store.upsertCrl(realRootCrl(), Buffer.alloc(0), { gasLimit: CALL_GAS })).wait();
+      const pckReceipt = await (await store.upsertCrl(realPckCrl(), platformChain, { gasLimit: CALL_GAS })).wait();
+      console.log(`      upsertCrl root CA CRL: ${rootReceipt!.gasUsed} gas total; PCK Platform CA CRL (${pck.revoked.size} serials): ${pckReceipt!.gasUsed}`);
+      const issuerHash = keccak256(pck.issuer);
+      const listed = [...pck.revoked][0];
+      expect(await store.isRevoked(issuerHash, keccak256("0x" + listed))).to.deep.equal([true, pck.nextUpdate]);
+      expect(await store.isRevoked(issuerHash, keccak256("0xd52864cbb1cefa9de768485947ebdc026799b496"))).to.deep.equal([false, pck.nextUpdate]);
+      await expect(store.isRevoked(keccak256("0x00"), keccak256("0x01"))).to.be.revertedWithCustomError(store, "CrlNotStored");
+      await expect(store.upsertCrl(realPckCrl(), platformChain, { gasLimit: CALL_GAS }))
+        .to.be.revertedWithCustomError(store, "CrlNotNewer")
+        .withArgs(CollateralKind.PckCaCrl, pck.thisUpdate, pck.thisUpdate);
     });
   });
 });

@@ -74,3 +74,7 @@ error CollateralSignatureInvalid(CollateralKind kind);
 error CollateralNotYetValid(CollateralKind kind, uint256 issueDate, uint256 now);
 /// @notice `now` is after the item's nextUpdate (plus the policy's grace).
 error CollateralExpired(CollateralKind kind, uint256 nextUpdate, uint256 now);
+/// @notice DER error in a CRL at byte `offset` (also: not v2, no nextUpdate, not ecdsa-with-SHA256).
+error CrlMalformed(uint256 offset);
+/// @notice The CRL's issuer is neither the root CA nor the PCK CA it is checked against.
+error CrlIssuerUnknown();

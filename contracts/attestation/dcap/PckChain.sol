@@ -54,6 +54,7 @@ library PckChain {
     }
 
     uint256 private constant PCK_CHAIN_LENGTH = 3;
+    /// @dev Two-certificate chains (TCB Signing or PCK CA, then the root).
     uint256 private constant TCB_SIGNING_CHAIN_LENGTH = 2;
     uint256 private constant INDEX_TCB_SIGNING = 0;
     uint256 private constant INDEX_TCB_ROOT = 1;
@@ -126,6 +127,20 @@ library PckChain {
             notBefore: uint64(c.notBefore),
             notAfter: uint64(c.notAfter)
         });
+    }
+
+    /**
+     * @notice Checks a CRL issuer chain (PEM, as the PCS header `SGX-PCK-CRL-Issuer-Chain`: the PCK Platform or
+     * Processor CA certificate, then the root) under `root` at `now_` (x509.ts `checkPckCaChain`).
+     */
+    function verifyPckCa(bytes memory pem, PinnedRoot memory root, uint256 now_) internal view returns (DcapCertificate.Issuer memory) {
+        (bytes[] memory ders, uint256 count) = Pem.split(pem);
+        if (count != TCB_SIGNING_CHAIN_LENGTH) revert PckChainLengthInvalid(count);
+        checkRoot(ders[INDEX_TCB_ROOT], root, now_);
+        bytes memory der = ders[INDEX_TCB_SIGNING];
+        DcapCertificate.Certificate memory c = DcapCertificate.parse(der, CertificateRole.PckCa);
+        DcapCertificate.checkIssuedBy(der, c, root.issuer, now_);
+        return DcapCertificate.asIssuer(der, c);
     }
 
     /// @notice The validity checks of `verify` for a chain verified earlier (root, PCK CA, PCK, in that order).
