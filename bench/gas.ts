@@ -20,7 +20,7 @@ import { EnclaveKeys, groupDomain } from "../test/group/helpers/enclaveKeys";
 import { logHashChain } from "../test/group/helpers/logHash";
 import { fmt, isQuick, markdownTable, progress, textTable, verdict, writeSection, runUnlessOrchestrated, type Table } from "./shared";
 import { TOKEN_RUNTIME } from "../src/runtimes/name";
-import { decodeQuote, intelTcbSigningChainPem } from "../src/attestation/dcap";
+import { decodeQuote, intelTcbSigningChainPem, parseCrl } from "../src/attestation/dcap";
 import { sha256 } from "@noble/hashes/sha2.js";
 
 const NAME = "gas";
@@ -122,7 +122,7 @@ interface Measured {
   singleCiphertext: Row;
   /** ECDSA P-256 (DCAP signatures): the precompile, the software path, the probe choosing between them. */
   p256: Row[];
-  /** DCAP collateral (DcapCollateral): upserts of Intel's real items and the lookups. */
+  /** DCAP collateral (DcapCollateral, DcapCrls): upserts of Intel's real items and the lookups. */
   dcapCollateral: Row[];
 }
 
@@ -343,6 +343,27 @@ async function run(batchSizes: readonly number[]): Promise<Measured> {
     await collateralCall("DcapCollateral.tcbInfo lookup (one slot + the SStore2 blob, 11 levels decoded)", "tcbInfo", ["0x00606a000000", "0x0000"]),
     await collateralCall("DcapCollateral.qeIdentity lookup (one slot + the SStore2 blob, 6 levels decoded)", "qeIdentity", []),
   ];
+  const crls = await ethers.deployContract("DcapCrlsHarness", [fs.readFileSync(path.join(dcapDir, "rootCaDer.der"))]);
+  await (await crls.getFunction("setNow")(1755236700n)).wait();
+  const platformCrl = fs.readFileSync(path.join(dcapDir, "0825_platform_crl.der"));
+  const platformChain = Buffer.concat([fs.readFileSync(path.join(dcapDir, "Intel_SGX_PCK_Platform_CA.pem")), fs.readFileSync(path.join(dcapDir, "Intel_SGX_Root_CA.pem"))]);
+  dcapCollateralRows.push(
+    await measure("DcapCrls.upsertCrl (Intel's root CA CRL, 292 B)", crls.getFunction("upsertCrl")(fs.readFileSync(path.join(dcapDir, "rootCrlDer.der")), "0x", upsertGas)),
+    await measure(
+      "DcapCrls.upsertCrl (Intel's 0825 PCK Platform CA CRL, 2.6 kB, 44 serials; its issuer chain checked)",
+      crls.getFunction("upsertCrl")(platformCrl, platformChain, upsertGas),
+    ),
+  );
+  const platformIssuer = keccak256(parseCrl(platformCrl).issuer);
+  dcapCollateralRows.push(
+    await measure(
+      "DcapCrls.isRevoked (the real PCK serial against the 44-serial CRL: not listed)",
+      deployer.sendTransaction({
+        to: crls.target as string,
+        data: (crls.interface as Interface).encodeFunctionData("isRevoked", [platformIssuer, keccak256("0xd52864cbb1cefa9de768485947ebdc026799b496")]),
+      }),
+    ),
+  );
 
   // --- yardstick: OpenZeppelin ERC-20 transfer in the same run
   step("ERC-20 yardstick");
@@ -472,7 +493,7 @@ function section(m: Measured, quick: boolean): string {
     "",
     markdownTable(operationTable(m.p256)),
     "",
-    "### DCAP collateral (DcapCollateral through DcapCollateralHarness, Intel's 0825 items at their time)",
+    "### DCAP collateral (DcapCollateral, DcapCrls through their test harnesses, Intel's 0825 items at their time)",
     "",
     markdownTable(operationTable(m.dcapCollateral)),
     "",
