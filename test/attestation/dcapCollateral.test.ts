@@ -13,6 +13,7 @@ import {
   intelTcbSigningChainPem,
   parseQeIdentity,
   parseTcbInfo,
+  platformLevel,
   pinRoot,
   splitPemChain,
   splitSignedCollateral,
@@ -69,6 +70,8 @@ interface Crls extends BaseContract {
 }
 
 interface Collateral extends BaseContract {
+  tcbLevel(fmspc: string, pceId: string, components: string, pceSvn: number): Promise<[bigint, string, bigint]>;
+  qeTcbLevel(isvSvn: number): Promise<[bigint, string, bigint]>;
   verifyQeIdentity(body: Uint8Array, pem: Uint8Array, now: bigint, overrides?: { gasLimit: number }): Promise<SolQeIdentity>;
   upsertQeIdentity(body: Uint8Array, pem: Uint8Array, overrides?: { gasLimit: number }): Promise<ContractTransactionResponse>;
   qeIdentity(): Promise<Omit<SolQeIdentity, "levels"> & { levels: { isvSvn: bigint; status: bigint; advisoryHash: string }[] }>;
@@ -748,6 +751,73 @@ describe("attestation: DCAP collateral on chain against the TypeScript verifier 
       await expect(store.upsertCrl(realPckCrl(), platformChain, { gasLimit: CALL_GAS }))
         .to.be.revertedWithCustomError(store, "CrlNotNewer")
         .withArgs(CollateralKind.PckCaCrl, pck.thisUpdate, pck.thisUpdate);
+    });
+  });
+  describe("TCB level lookups (DcapCollateral.tcbLevel, qeTcbLevel vs verifier.ts's steps 10 and 8)", function () {
+    it("agree on the real PCK, every level's edges and 200 random platforms against Intel's stored TCB Info and QE Identity", async function () {
+      const store = await deployCollateral(intelRootDer);
+      await (await store.setNow(DCAP_VECTOR_TIME)).wait();
+      await (await store.upsertTcbInfo(realTcbInfo(), intelChain, { gasLimit: CALL_GAS })).wait();
+      await (await store.upsertQeIdentity(realQeIdentity(), intelChain, { gasLimit: CALL_GAS })).wait();
+      const info = parseTcbInfo(splitSignedCollateral(CollateralKind.TcbInfo, realTcbInfo(), "tcbInfo").body);
+      const qe = parseQeIdentity(splitSignedCollateral(CollateralKind.QeIdentity, realQeIdentity(), "enclaveIdentity").body);
+      const fmspc = "0x" + info.fmspc;
+
+      const platforms: [string, number[], number][] = [["real PCK", [14, 14, 3, 3, 255, 255, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0], 13]];
+      platforms.push(["all zero", new Array(16).fill(0), 0], ["all 255", new Array(16).fill(255), 65535]);
+      info.levels.forEach((l, i) => {
+        platforms.push([`level ${i}`, [...l.components], l.pceSvn]);
+        if (l.pceSvn > 0) platforms.push([`level ${i} pcesvn - 1`, [...l.components], l.pceSvn - 1]);
+        l.components.forEach((c, j) => {
+          if (c > 0) platforms.push([`level ${i} component ${j} - 1`, l.components.map((v, k) => (k === j ? v - 1 : v)), l.pceSvn]);
+        });
+      });
+      const next = rng(0x1e7e1);
+      for (let n = 0; n < 200; n++) {
+        const components = Array.from({ length: 16 }, (_, j) => {
+          const v = info.levels[next() % info.levels.length].components[j] + (next() % 3) - 1;
+          return Math.max(0, Math.min(255, v));
+        });
+        platforms.push([`random ${n}`, components, info.levels[next() % info.levels.length].pceSvn + (next() % 3) - 1]);
+      }
+      const statuses = new Set<string>();
+      for (const [what, components, pceSvn] of platforms) {
+        const ts = tsOutcome(() => {
+          const l = platformLevel(info, { sgx: { cpuSvnComponents: components, pceSvn, fmspc: info.fmspc } } as never);
+          return { status: l.status, advisoryHash: advisoryHash(l.advisoryIds), nextUpdate: info.nextUpdate.toString() };
+        });
+        let sol: Outcome;
+        try {
+          const [status, hash, nextUpdate] = await store.tcbLevel(fmspc, "0x" + info.pceId, "0x" + Buffer.from(components).toString("hex"), pceSvn);
+          sol = { valid: true, value: { status: STATUSES[Number(status)], advisoryHash: hash, nextUpdate: nextUpdate.toString() } };
+        } catch (e) {
+          const { code, args } = decodeRevert(errors, e);
+          sol = { valid: false, code, args };
+        }
+        expect(JSON.stringify(sol, bigints), what).to.equal(JSON.stringify(ts, bigints));
+        statuses.add(ts.valid ? (ts.value as { status: string }).status : ts.code);
+      }
+      expect(statuses.has("TcbLevelNotFound")).to.equal(true);
+      expect(statuses.size).to.be.greaterThan(3);
+      await expect(store.tcbLevel("0x00606a000001", "0x0000", "0x" + "00".repeat(16), 0)).to.be.revertedWithCustomError(store, "TcbInfoNotStored");
+
+      // The QE level: verifier.ts checkQe's rule (the first level whose ISVSVN the QE's reaches), every ISVSVN 0..10.
+      for (let isvSvn = 0; isvSvn <= 10; isvSvn++) {
+        const ts = tsOutcome(() => {
+          const l = qe.levels.find((level) => isvSvn >= level.isvSvn);
+          if (l === undefined) throw new DcapVerificationError("QeTcbLevelNotFound", [BigInt(isvSvn)]);
+          return { status: l.status, advisoryHash: advisoryHash(l.advisoryIds), nextUpdate: qe.nextUpdate.toString() };
+        });
+        let sol: Outcome;
+        try {
+          const [status, hash, nextUpdate] = await store.qeTcbLevel(isvSvn);
+          sol = { valid: true, value: { status: STATUSES[Number(status)], advisoryHash: hash, nextUpdate: nextUpdate.toString() } };
+        } catch (e) {
+          const { code, args } = decodeRevert(errors, e);
+          sol = { valid: false, code, args };
+        }
+        expect(JSON.stringify(sol, bigints), `QE isvsvn ${isvSvn}`).to.equal(JSON.stringify(ts, bigints));
+      }
     });
   });
 });

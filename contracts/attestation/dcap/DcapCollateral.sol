@@ -6,7 +6,7 @@ import {SignedCollateral} from "./SignedCollateral.sol";
 import {TcbInfo} from "./TcbInfo.sol";
 import {QeIdentity} from "./QeIdentity.sol";
 import {TcbStatus} from "./CollateralFields.sol";
-import {CollateralKind} from "./DcapErrors.sol";
+import {CollateralKind, QeTcbLevelNotFound, TcbLevelNotFound} from "./DcapErrors.sol";
 import {SStore2} from "../../lib/SStore2.sol";
 
 /**
@@ -115,6 +115,7 @@ contract DcapCollateral {
     uint256 private constant LEVEL_PCE_SVN_SHIFT = 112;
     uint256 private constant LEVEL_STATUS_SHIFT = 104;
     uint256 private constant NO_GRACE = 0;
+    uint256 private constant COMPONENT_COUNT = 16;
 
     /// @dev QE Identity blob: header (30 bytes), MRSIGNER at 30, ATTRIBUTES at 62, mask at 78; levels from 94.
     uint256 private constant QE_MRSIGNER_OFFSET = 30;
@@ -251,6 +252,66 @@ contract DcapCollateral {
     }
 
     /**
+     * @notice The platform's TCB level (verifier.ts `platformLevel`): the first stored level (Intel lists them
+     * best first) whose 16 component SVNs and PCESVN the platform's all reach. Reverts {TcbInfoNotStored},
+     * `TcbLevelNotFound(fmspc)`. Freshness is the caller's (with its grace) against the returned nextUpdate.
+     * @param fmspc the platform family (from the PCK certificate)
+     * @param pceId the PCE (from the PCK certificate)
+     * @param components the PCK certificate's 16 sgxTcbCompNNSvn, byte i = component i
+     * @param pceSvn the PCK certificate's PCESVN
+     */
+    function tcbLevel(bytes6 fmspc, bytes2 pceId, bytes16 components, uint16 pceSvn)
+        external
+        view
+        returns (TcbStatus status, bytes32 advisoryHash, uint64 nextUpdate)
+    {
+        StoredTcbInfo memory stored = _tcbInfo[_tcbKey(fmspc, pceId)];
+        if (stored.blob == address(0)) revert TcbInfoNotStored(fmspc, pceId);
+        uint256 count = (stored.blob.code.length - 1 - TCB_HEADER_BYTES) / TCB_LEVEL_BYTES;
+        bytes memory data = SStore2.read(stored.blob, 0, TCB_HEADER_BYTES + count * TCB_LEVEL_BYTES);
+        uint256 header;
+        assembly ("memory-safe") {
+            header := mload(add(data, 0x20))
+        }
+        nextUpdate = uint64(header >> 192);
+        for (uint256 i = 0; i < count; ++i) {
+            StoredLevel memory level = _decodeLevel(data, TCB_HEADER_BYTES + i * TCB_LEVEL_BYTES);
+            if (pceSvn >= level.pceSvn && _reachesAll(components, level.components)) return (level.status, level.advisoryHash, nextUpdate);
+        }
+        revert TcbLevelNotFound(fmspc);
+    }
+
+    /**
+     * @notice The QE's TCB level (verifier.ts `checkQe`): the first stored QE level whose ISVSVN the QE's
+     * reaches. Reverts {QeIdentityNotStored}, `QeTcbLevelNotFound(isvSvn)`.
+     * @param isvSvn the QE report's ISVSVN
+     */
+    function qeTcbLevel(uint16 isvSvn) external view returns (TcbStatus status, bytes32 advisoryHash, uint64 nextUpdate) {
+        address blob = _qeIdentity.blob;
+        if (blob == address(0)) revert QeIdentityNotStored();
+        uint256 count = (blob.code.length - 1 - QE_HEADER_BYTES) / QE_LEVEL_BYTES;
+        bytes memory data = SStore2.read(blob, 0, QE_HEADER_BYTES + count * QE_LEVEL_BYTES);
+        uint256 header;
+        assembly ("memory-safe") {
+            header := mload(add(data, 0x20))
+        }
+        nextUpdate = uint64(header >> 192);
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 w;
+            bytes32 h;
+            uint256 offset = QE_HEADER_BYTES + i * QE_LEVEL_BYTES;
+            assembly ("memory-safe") {
+                let p := add(add(data, 0x20), offset)
+                w := mload(p)
+                h := mload(add(p, QE_LEVEL_HASH_OFFSET))
+            }
+            // ISVSVN in bytes 0..1, the status in byte 2
+            if (isvSvn >= uint16(w >> 240)) return (TcbStatus(uint8(w >> 232)), h, nextUpdate);
+        }
+        revert QeTcbLevelNotFound(isvSvn);
+    }
+
+    /**
      * @notice The stored TCB Info of (`fmspc`, `pceId`): its dates, tcbEvaluationDataNumber and levels in
      * Intel's order (best first). Reverts {TcbInfoNotStored} when there is none.
      * @param fmspc the platform family
@@ -349,6 +410,14 @@ contract DcapCollateral {
         if (evaluationDataNumber < storedNumber || (evaluationDataNumber == storedNumber && issueDate <= storedIssueDate)) {
             revert CollateralNotNewer(kind, storedNumber, storedIssueDate, evaluationDataNumber, issueDate);
         }
+    }
+
+    /// @dev Whether every byte of `platform` is at least the same byte of `level`.
+    function _reachesAll(bytes16 platform, bytes16 level) private pure returns (bool) {
+        for (uint256 i = 0; i < COMPONENT_COUNT; ++i) {
+            if (uint8(platform[i]) < uint8(level[i])) return false;
+        }
+        return true;
     }
 
     function _tcbKey(bytes6 fmspc, bytes2 pceId) private pure returns (bytes8) {

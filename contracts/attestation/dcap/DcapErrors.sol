@@ -78,3 +78,7 @@ error CollateralExpired(CollateralKind kind, uint256 nextUpdate, uint256 now);
 error CrlMalformed(uint256 offset);
 /// @notice The CRL's issuer is neither the root CA nor the PCK CA it is checked against.
 error CrlIssuerUnknown();
+/// @notice No TCB level of the FMSPC's TCB Info is reached by the platform's 16 components and PCESVN.
+error TcbLevelNotFound(bytes6 fmspc);
+/// @notice The QE's ISVSVN is below every QE Identity TCB level.
+error QeTcbLevelNotFound(uint256 isvSvn);
