@@ -20,7 +20,7 @@ import { EnclaveKeys, groupDomain } from "../test/group/helpers/enclaveKeys";
 import { logHashChain } from "../test/group/helpers/logHash";
 import { fmt, isQuick, markdownTable, progress, textTable, verdict, writeSection, runUnlessOrchestrated, type Table } from "./shared";
 import { TOKEN_RUNTIME } from "../src/runtimes/name";
-import { decodeQuote, intelTcbSigningChainPem, parseCrl } from "../src/attestation/dcap";
+import { CollateralKind, decodeQuote, intelTcbSigningChainPem, parseCrl, parseTcbInfo, splitSignedCollateral } from "../src/attestation/dcap";
 import { sha256 } from "@noble/hashes/sha2.js";
 
 const NAME = "gas";
@@ -329,8 +329,12 @@ async function run(batchSizes: readonly number[]): Promise<Measured> {
   await (await collateral.getFunction("setNow")(1755236700n)).wait(); // 2025-08-15T05:45:00Z, the vectors' time
   const tcbSigningChain = intelTcbSigningChainPem();
   const upsertGas = { gasLimit: 16_000_000 }; // Osaka's per-transaction cap (EIP-7825); estimateGas asks for more than it
-  const collateralCall = (label: string, fn: "tcbInfo" | "qeIdentity", args: unknown[]) =>
+  const collateralCall = (label: string, fn: "tcbInfo" | "qeIdentity" | "tcbLevel" | "qeTcbLevel", args: unknown[]) =>
     measure(label, deployer.sendTransaction({ to: collateral.target as string, data: (collateral.interface as Interface).encodeFunctionData(fn, args), ...upsertGas }));
+  const tcbInfoLevels = parseTcbInfo(
+    splitSignedCollateral(CollateralKind.TcbInfo, fs.readFileSync(path.join(dcapDir, "0825_sgx_tcbinfov3_00606a000000.json")), "tcbInfo").body,
+  ).levels;
+  const lastTcbLevel = tcbInfoLevels[tcbInfoLevels.length - 1];
   const dcapCollateralRows = [
     await measure(
       "DcapCollateral.upsertTcbInfo (Intel's 0825 TCB Info, 6.7 kB, 11 levels; TCB Signing chain checked)",
@@ -342,6 +346,19 @@ async function run(batchSizes: readonly number[]): Promise<Measured> {
     ),
     await collateralCall("DcapCollateral.tcbInfo lookup (one slot + the SStore2 blob, 11 levels decoded)", "tcbInfo", ["0x00606a000000", "0x0000"]),
     await collateralCall("DcapCollateral.qeIdentity lookup (one slot + the SStore2 blob, 6 levels decoded)", "qeIdentity", []),
+    await collateralCall("DcapCollateral.tcbLevel (the real PCK's components and PCESVN: level 0 of 11)", "tcbLevel", [
+      "0x00606a000000",
+      "0x0000",
+      "0x0e0e0303ffff01000000000000000000",
+      13,
+    ]),
+    await collateralCall("DcapCollateral.tcbLevel (a platform at the last of 11 levels: all compared)", "tcbLevel", [
+      "0x00606a000000",
+      "0x0000",
+      "0x" + Buffer.from(lastTcbLevel.components).toString("hex"),
+      lastTcbLevel.pceSvn,
+    ]),
+    await collateralCall("DcapCollateral.qeTcbLevel (the real QE's ISVSVN 8: level 0 of 6)", "qeTcbLevel", [8]),
   ];
   const crls = await ethers.deployContract("DcapCrlsHarness", [fs.readFileSync(path.join(dcapDir, "rootCaDer.der"))]);
   await (await crls.getFunction("setNow")(1755236700n)).wait();
