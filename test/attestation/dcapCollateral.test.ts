@@ -345,7 +345,7 @@ describe("attestation: DCAP collateral on chain against the TypeScript verifier 
       for (const [what, body, pem, now] of cases) await compare(intel, root, body, pem, now, what);
     });
 
-    it("agrees on 80 re-signed field edits (types, ranges, dates, levels, JSON grammar, escapes, duplicate keys)", async function () {
+    it("agrees on 85 re-signed field edits (types, ranges, dates, levels, JSON grammar, escapes, duplicate keys)", async function () {
       const level0 = (edit: (l: Record<string, unknown>) => void) => (j: string) => {
         const o = JSON.parse(j);
         edit(o.tcbLevels[0]);
@@ -378,11 +378,16 @@ describe("attestation: DCAP collateral on chain against the TypeScript verifier 
         ["version 0.3e1", sub('"version":3', '"version":0.3e1')],
         ["version 30e-1", sub('"version":3', '"version":30e-1')],
         ["version 3.5", sub('"version":3', '"version":3.5')],
+        ["version 1e80", sub('"version":3', '"version":1e80')],
+        ["version 3 with 80 zeros, e-80", sub('"version":3', '"version":300000000000000000000000000000000000000000000000000000000000000000000000000000000e-80')],
         ["duplicate version, last 3", sub('"version":3', '"version":2,"version":3')],
         ["duplicate version, last 2", sub('"version":3', '"version":3,"version":2')],
         ["tcbType 1", sub('"tcbType":0', '"tcbType":1')],
         ["tcbType -0", sub('"tcbType":0', '"tcbType":-0')],
         ["tcbType 0e5", sub('"tcbType":0', '"tcbType":0e5')],
+        ["tcbType 1e154", sub('"tcbType":0', '"tcbType":1e154')],
+        ["tcbType 0e99999999999", sub('"tcbType":0', '"tcbType":0e99999999999')],
+        ["version 3 with 200 zeros, e-200", sub('"version":3', '"version":3' + "0".repeat(200) + "e-200")],
         ["tcbType missing", top((o) => delete o.tcbType)],
         ["fmspc short", sub('"fmspc":"00606a000000"', '"fmspc":"00606a0000"')],
         ["fmspc upper", sub('"fmspc":"00606a000000"', '"fmspc":"00606A000000"')],

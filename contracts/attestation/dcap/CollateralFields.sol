@@ -68,7 +68,8 @@ library CollateralFields {
     function requireUint(CollateralJson.Doc memory d, uint256 at, uint256 expected, CollateralKind kind, string memory path) internal pure {
         bool ok;
         uint256 value;
-        if (at != ABSENT && d.typeAt(at) == CollateralJson.Type.Number) (ok, value) = d.uintAt(at, type(uint256).max);
+        // max = expected: anything larger is refused before it could overflow (`1e80`).
+        if (at != ABSENT && d.typeAt(at) == CollateralJson.Type.Number) (ok, value) = d.uintAt(at, expected);
         if (!ok || value != expected) fail(kind, path);
     }
 

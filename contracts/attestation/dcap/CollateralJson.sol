@@ -61,8 +61,10 @@ library CollateralJson {
     uint256 private constant SUPPLEMENTARY_FIRST = 0x10000;
     /// @dev What a lone surrogate becomes when JavaScript encodes the string as UTF-8 (U+FFFD).
     uint256 private constant REPLACEMENT_CHARACTER = 0xfffd;
-    /// @dev Beyond this many significant digits a number is not read (it would not fit 256 bits).
-    uint256 private constant MAX_SIGNIFICANT_DIGITS = 77;
+    /// @dev The mantissa stops growing here (10^76: one more digit still fits 256 bits).
+    uint256 private constant MANTISSA_LIMIT = 1e76;
+    /// @dev Exponents are clamped here (they then only decide "not an integer" or "above max").
+    uint256 private constant MAX_EXPONENT = 1e9;
 
     // ---------------------------------------------------------------- grammar
 
@@ -400,7 +402,7 @@ library CollateralJson {
     }
 
     /**
-     * @notice The number at `i` if it is an integer in [0, max] (its exact decimal value: `3`, `3.0`, `0.3e1`
+     * @notice The number at `i` if it is an integer in [0, max] (`max` below 10^76, so the scaling cannot overflow; its exact decimal value: `3`, `3.0`, `0.3e1`
      * and `-0` are integers; `-1`, `3.5` are not).
      */
     function uintAt(Doc memory d, uint256 i, uint256 max) internal pure returns (bool ok, uint256 value) {
@@ -409,7 +411,6 @@ library CollateralJson {
         bool negative = _at(b, i) == MINUS;
         if (negative) ++i;
         uint256 mantissa;
-        uint256 significant;
         int256 exponent;
         bool inFraction;
         for (; i < end; ++i) {
@@ -423,7 +424,12 @@ library CollateralJson {
                 if (inFraction) --exponent;
                 continue;
             }
-            if (++significant > MAX_SIGNIFICANT_DIGITS) return (false, 0);
+            if (mantissa >= MANTISSA_LIMIT) {
+                // Full: a further zero only scales an integer part; any other digit is beyond every `max`.
+                if (c != DIGIT_0) return (false, 0);
+                if (!inFraction) ++exponent;
+                continue;
+            }
             mantissa = mantissa * 10 + (c - DIGIT_0);
             if (inFraction) --exponent;
         }
@@ -435,8 +441,7 @@ library CollateralJson {
             uint256 e;
             for (; i < end; ++i) {
                 e = e * 10 + (_at(b, i) - DIGIT_0);
-                if (e > MAX_SIGNIFICANT_DIGITS * 2 && mantissa != 0) return (false, 0); // far beyond any range
-                if (e > MAX_SIGNIFICANT_DIGITS * 2) e = MAX_SIGNIFICANT_DIGITS * 2;
+                if (e > MAX_EXPONENT) e = MAX_EXPONENT; // the scaling below stops at `max` long before
             }
             exponent += expNegative ? -int256(e) : int256(e);
         }
