@@ -20,7 +20,7 @@ import { EnclaveKeys, groupDomain } from "../test/group/helpers/enclaveKeys";
 import { logHashChain } from "../test/group/helpers/logHash";
 import { fmt, isQuick, markdownTable, progress, textTable, verdict, writeSection, runUnlessOrchestrated, type Table } from "./shared";
 import { TOKEN_RUNTIME } from "../src/runtimes/name";
-import { decodeQuote } from "../src/attestation/dcap";
+import { CollateralKind, decodeQuote, intelTcbSigningChainPem, parseCrl, parseTcbInfo, splitSignedCollateral } from "../src/attestation/dcap";
 import { sha256 } from "@noble/hashes/sha2.js";
 
 const NAME = "gas";
@@ -122,6 +122,8 @@ interface Measured {
   singleCiphertext: Row;
   /** ECDSA P-256 (DCAP signatures): the precompile, the software path, the probe choosing between them. */
   p256: Row[];
+  /** DCAP collateral (DcapCollateral, DcapCrls): upserts of Intel's real items and the lookups. */
+  dcapCollateral: Row[];
 }
 
 async function run(batchSizes: readonly number[]): Promise<Measured> {
@@ -325,6 +327,70 @@ async function run(batchSizes: readonly number[]): Promise<Measured> {
     await p256Call("P256Verifier.precompileAvailable (two known-answer calls)", "precompileAvailable", []),
   ];
 
+  // --- DCAP collateral: Intel's real 0825 items, upserted at their time through DcapCollateralHarness (settable clock)
+  step("DCAP collateral: TCB Info, QE Identity upserts and lookups");
+  const dcapDir = vectorDir("dcap");
+  const libraries = {
+    TcbInfo: await (await ethers.deployContract("TcbInfo")).getAddress(),
+    QeIdentity: await (await ethers.deployContract("QeIdentity")).getAddress(),
+  };
+  const collateral = await ethers.deployContract("DcapCollateralHarness", [fs.readFileSync(path.join(dcapDir, "rootCaDer.der"))], { libraries });
+  await (await collateral.getFunction("setNow")(1755236700n)).wait(); // 2025-08-15T05:45:00Z, the vectors' time
+  const tcbSigningChain = intelTcbSigningChainPem();
+  const upsertGas = { gasLimit: 16_000_000 }; // Osaka's per-transaction cap (EIP-7825); estimateGas asks for more than it
+  const collateralCall = (label: string, fn: "tcbInfo" | "qeIdentity" | "tcbLevel" | "qeTcbLevel", args: unknown[]) =>
+    measure(label, deployer.sendTransaction({ to: collateral.target as string, data: (collateral.interface as Interface).encodeFunctionData(fn, args), ...upsertGas }));
+  const tcbInfoLevels = parseTcbInfo(
+    splitSignedCollateral(CollateralKind.TcbInfo, fs.readFileSync(path.join(dcapDir, "0825_sgx_tcbinfov3_00606a000000.json")), "tcbInfo").body,
+  ).levels;
+  const lastTcbLevel = tcbInfoLevels[tcbInfoLevels.length - 1];
+  const dcapCollateralRows = [
+    await measure(
+      "DcapCollateral.upsertTcbInfo (Intel's 0825 TCB Info, 6.7 kB, 11 levels; TCB Signing chain checked)",
+      collateral.getFunction("upsertTcbInfo")(fs.readFileSync(path.join(dcapDir, "0825_sgx_tcbinfov3_00606a000000.json")), tcbSigningChain, upsertGas),
+    ),
+    await measure(
+      "DcapCollateral.upsertQeIdentity (Intel's 0825 QE Identity, 1.4 kB, 6 levels; TCB Signing chain checked)",
+      collateral.getFunction("upsertQeIdentity")(fs.readFileSync(path.join(dcapDir, "0825_sgx_qeidentity_v4.json")), tcbSigningChain, upsertGas),
+    ),
+    await collateralCall("DcapCollateral.tcbInfo lookup (one slot + the SStore2 blob, 11 levels decoded)", "tcbInfo", ["0x00606a000000", "0x0000"]),
+    await collateralCall("DcapCollateral.qeIdentity lookup (one slot + the SStore2 blob, 6 levels decoded)", "qeIdentity", []),
+    await collateralCall("DcapCollateral.tcbLevel (the real PCK's components and PCESVN: level 0 of 11)", "tcbLevel", [
+      "0x00606a000000",
+      "0x0000",
+      "0x0e0e0303ffff01000000000000000000",
+      13,
+    ]),
+    await collateralCall("DcapCollateral.tcbLevel (a platform at the last of 11 levels: all compared)", "tcbLevel", [
+      "0x00606a000000",
+      "0x0000",
+      "0x" + Buffer.from(lastTcbLevel.components).toString("hex"),
+      lastTcbLevel.pceSvn,
+    ]),
+    await collateralCall("DcapCollateral.qeTcbLevel (the real QE's ISVSVN 8: level 0 of 6)", "qeTcbLevel", [8]),
+  ];
+  const crls = await ethers.deployContract("DcapCrlsHarness", [fs.readFileSync(path.join(dcapDir, "rootCaDer.der"))]);
+  await (await crls.getFunction("setNow")(1755236700n)).wait();
+  const platformCrl = fs.readFileSync(path.join(dcapDir, "0825_platform_crl.der"));
+  const platformChain = Buffer.concat([fs.readFileSync(path.join(dcapDir, "Intel_SGX_PCK_Platform_CA.pem")), fs.readFileSync(path.join(dcapDir, "Intel_SGX_Root_CA.pem"))]);
+  dcapCollateralRows.push(
+    await measure("DcapCrls.upsertCrl (Intel's root CA CRL, 292 B)", crls.getFunction("upsertCrl")(fs.readFileSync(path.join(dcapDir, "rootCrlDer.der")), "0x", upsertGas)),
+    await measure(
+      "DcapCrls.upsertCrl (Intel's 0825 PCK Platform CA CRL, 2.6 kB, 44 serials; its issuer chain checked)",
+      crls.getFunction("upsertCrl")(platformCrl, platformChain, upsertGas),
+    ),
+  );
+  const platformIssuer = keccak256(parseCrl(platformCrl).issuer);
+  dcapCollateralRows.push(
+    await measure(
+      "DcapCrls.isRevoked (the real PCK serial against the 44-serial CRL: not listed)",
+      deployer.sendTransaction({
+        to: crls.target as string,
+        data: (crls.interface as Interface).encodeFunctionData("isRevoked", [platformIssuer, keccak256("0xd52864cbb1cefa9de768485947ebdc026799b496")]),
+      }),
+    ),
+  );
+
   // --- yardstick: OpenZeppelin ERC-20 transfer in the same run
   step("ERC-20 yardstick");
   const token = await ethers.deployContract("BenchToken", [10n ** 24n]);
@@ -343,6 +409,7 @@ async function run(batchSizes: readonly number[]): Promise<Measured> {
     verifications: [raveVerify, largestVerify, devVerify],
     singleCiphertext,
     p256: p256Rows,
+    dcapCollateral: dcapCollateralRows,
   };
 }
 
@@ -452,6 +519,10 @@ function section(m: Measured, quick: boolean): string {
     "",
     markdownTable(operationTable(m.p256)),
     "",
+    "### DCAP collateral (DcapCollateral, DcapCrls through their test harnesses, Intel's 0825 items at their time)",
+    "",
+    markdownTable(operationTable(m.dcapCollateral)),
+    "",
     "### Yardstick: OpenZeppelin ERC-20 transfer (same run)",
     "",
     markdownTable(operationTable(m.yardstick)),
@@ -484,6 +555,7 @@ export async function main(): Promise<void> {
     ["AnonifyGroup", operationTable(m.group)],
     ["Ciphertext batches, per entry", batchTable(m)],
     ["ECDSA P-256 (DCAP signatures)", operationTable(m.p256)],
+    ["DCAP collateral", operationTable(m.dcapCollateral)],
     ["Yardstick: OpenZeppelin ERC-20 transfer", operationTable(m.yardstick)],
     ["Anchor: RAVe's published IAS-verification figures", anchorTable(m)],
     ["Targets", targetTable(targets(m))],

@@ -55,3 +55,30 @@ error RootCaNotPinned(CertificateRole role);
 error SgxExtensionMalformed(uint256 offset);
 /// @notice The PCK certificate's SGX extension lacks `field`.
 error SgxExtensionFieldMissing(string field);
+
+/// @notice Which collateral item an error is about.
+enum CollateralKind {
+    TcbInfo,
+    QeIdentity,
+    RootCaCrl,
+    PckCaCrl
+}
+
+/// @notice The PCS body is not `{"<field>":{…},"signature":"<128 hex>"}` or its object is not JSON; parsing stopped at `offset`.
+error CollateralMalformed(CollateralKind kind, uint256 offset);
+/// @notice `field` (a path such as `tcbLevels[2].tcb.pcesvn`) is missing, of the wrong type or unsupported.
+error CollateralFieldInvalid(CollateralKind kind, string field);
+/// @notice The issuer's key does not verify the collateral item's signature.
+error CollateralSignatureInvalid(CollateralKind kind);
+/// @notice The item is issued after `now`.
+error CollateralNotYetValid(CollateralKind kind, uint256 issueDate, uint256 now);
+/// @notice `now` is after the item's nextUpdate (plus the policy's grace).
+error CollateralExpired(CollateralKind kind, uint256 nextUpdate, uint256 now);
+/// @notice DER error in a CRL at byte `offset` (also: not v2, no nextUpdate, not ecdsa-with-SHA256).
+error CrlMalformed(uint256 offset);
+/// @notice The CRL's issuer is neither the root CA nor the PCK CA it is checked against.
+error CrlIssuerUnknown();
+/// @notice No TCB level of the FMSPC's TCB Info is reached by the platform's 16 components and PCESVN.
+error TcbLevelNotFound(bytes6 fmspc);
+/// @notice The QE's ISVSVN is below every QE Identity TCB level.
+error QeTcbLevelNotFound(uint256 isvSvn);

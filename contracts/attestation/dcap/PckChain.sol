@@ -44,7 +44,20 @@ library PckChain {
         uint64 pckNotAfter;
     }
 
+    /// @notice A verified TCB Signing chain (TCB Signing certificate, root): the key collateral is signed with.
+    struct TcbSigner {
+        bytes32 keyX;
+        bytes32 keyY;
+        bytes serial;
+        uint64 notBefore;
+        uint64 notAfter;
+    }
+
     uint256 private constant PCK_CHAIN_LENGTH = 3;
+    /// @dev Two-certificate chains (TCB Signing or PCK CA, then the root).
+    uint256 private constant TCB_SIGNING_CHAIN_LENGTH = 2;
+    uint256 private constant INDEX_TCB_SIGNING = 0;
+    uint256 private constant INDEX_TCB_ROOT = 1;
     uint256 private constant INDEX_PCK = 0;
     uint256 private constant INDEX_PCK_CA = 1;
     uint256 private constant INDEX_ROOT = 2;
@@ -94,6 +107,40 @@ library PckChain {
         v.pckCaSerial = _slice(pckCaDer, pckCa.serialStart, pckCa.serialEnd);
         (v.pckCaNotBefore, v.pckCaNotAfter) = (uint64(pckCa.notBefore), uint64(pckCa.notAfter));
         (v.pckNotBefore, v.pckNotAfter) = (uint64(pck.notBefore), uint64(pck.notAfter));
+    }
+
+    /**
+     * @notice Checks the TCB Signing chain (PEM, as the PCS header `TCB-Info-Issuer-Chain`: the TCB Signing
+     * certificate, then the root) under `root` at `now_` (x509.ts `checkTcbSigningChain`).
+     */
+    function verifyTcbSigning(bytes memory pem, PinnedRoot memory root, uint256 now_) internal view returns (TcbSigner memory t) {
+        (bytes[] memory ders, uint256 count) = Pem.split(pem);
+        if (count != TCB_SIGNING_CHAIN_LENGTH) revert PckChainLengthInvalid(count);
+        checkRoot(ders[INDEX_TCB_ROOT], root, now_);
+        bytes memory der = ders[INDEX_TCB_SIGNING];
+        DcapCertificate.Certificate memory c = DcapCertificate.parse(der, CertificateRole.TcbSigning);
+        DcapCertificate.checkIssuedBy(der, c, root.issuer, now_);
+        t = TcbSigner({
+            keyX: c.keyX,
+            keyY: c.keyY,
+            serial: _slice(der, c.serialStart, c.serialEnd),
+            notBefore: uint64(c.notBefore),
+            notAfter: uint64(c.notAfter)
+        });
+    }
+
+    /**
+     * @notice Checks a CRL issuer chain (PEM, as the PCS header `SGX-PCK-CRL-Issuer-Chain`: the PCK Platform or
+     * Processor CA certificate, then the root) under `root` at `now_` (x509.ts `checkPckCaChain`).
+     */
+    function verifyPckCa(bytes memory pem, PinnedRoot memory root, uint256 now_) internal view returns (DcapCertificate.Issuer memory) {
+        (bytes[] memory ders, uint256 count) = Pem.split(pem);
+        if (count != TCB_SIGNING_CHAIN_LENGTH) revert PckChainLengthInvalid(count);
+        checkRoot(ders[INDEX_TCB_ROOT], root, now_);
+        bytes memory der = ders[INDEX_TCB_SIGNING];
+        DcapCertificate.Certificate memory c = DcapCertificate.parse(der, CertificateRole.PckCa);
+        DcapCertificate.checkIssuedBy(der, c, root.issuer, now_);
+        return DcapCertificate.asIssuer(der, c);
     }
 
     /// @notice The validity checks of `verify` for a chain verified earlier (root, PCK CA, PCK, in that order).

@@ -142,7 +142,8 @@ function checkCrls(crls: readonly Uint8Array[], chain: PckChain, tcbSigning: Cer
   return out;
 }
 
-function platformLevel(info: TcbInfo, chain: PckChain): TcbLevel {
+/** Step 10: the first TCB level (best first) whose 16 components and PCESVN the platform's all reach. */
+export function platformLevel(info: TcbInfo, chain: Pick<PckChain, "sgx">): TcbLevel {
   const { cpuSvnComponents, pceSvn } = chain.sgx;
   const level = info.levels.find((l) => l.components.every((svn, i) => cpuSvnComponents[i] >= svn) && pceSvn >= l.pceSvn);
   if (level === undefined) dcapError("TcbLevelNotFound", "0x" + chain.sgx.fmspc);

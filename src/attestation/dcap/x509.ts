@@ -331,6 +331,19 @@ export function checkTcbSigningChain(chain: Uint8Array[], pinned: PinnedRoot, no
   return signing;
 }
 
+/**
+ * The PCS CRL issuer chain (`SGX-PCK-CRL-Issuer-Chain`: the PCK Platform or Processor CA certificate, then the
+ * root) under the pinned root at `now`: the checks of `checkTcbSigningChain` with role PckCa (a CA: cA TRUE,
+ * keyCertSign and cRLSign). What the on-chain CRL store checks a PCK CA CRL's issuer with.
+ */
+export function checkPckCaChain(chain: Uint8Array[], pinned: PinnedRoot, now: bigint): Certificate {
+  if (chain.length !== 2) dcapError("PckChainLengthInvalid", BigInt(chain.length));
+  const root = checkRoot(chain[1], pinned, now);
+  const pckCa = parseCertificate(chain[0], CertificateRole.PckCa);
+  checkIssuedBy(pckCa, root, now);
+  return pckCa;
+}
+
 /** Reads FMSPC, PCEID, the TCB components, PCESVN and CPUSVN from the PCK certificate's SGX extension. */
 export function readSgxExtension(pck: Certificate): SgxExtension {
   if (pck.sgxExtension === undefined) dcapError("SgxExtensionFieldMissing", "sgxExtension");
