@@ -70,7 +70,9 @@ struct IasEvidence {
 /// The roots an evidence kind is checked under.
 struct TrustAnchors {
   Bytes ias_report_signing_ca;  ///< DER, RSA-3072
-  Bytes dcap_root_ca;           ///< DER, P-256 (empty until DCAP lands)
+  /// DER, P-256: Intel SGX Root CA in an sgx build; empty in a simulation build (no development
+  /// DCAP root yet: DCAP evidence needs an explicit root there, see PROTOCOL.md attestation_verify).
+  Bytes dcap_root_ca;
   bool simulation = true;       ///< development roots (simulation build) or Intel's (sgx build)
 };
 
@@ -99,5 +101,9 @@ VerifiedIdentity verify_ias(const IasEvidence& evidence, ByteView report_signing
 
 /// Step 8: the policy, in the contract's order. `now` plays block.timestamp (unix seconds).
 void check_policy(const VerifiedIdentity& identity, const MeasurementPolicy& policy, uint64_t now);
+
+/// The enclave part of check_policy, shared by every evidence kind (DCAP's step 12): DEBUG,
+/// MRENCLAVE allowlist, signer; `allowed_statuses` and `max_age_seconds` are not read.
+void check_enclave_policy(const VerifiedIdentity& identity, const MeasurementPolicy& policy);
 
 }  // namespace anonify::attestation
