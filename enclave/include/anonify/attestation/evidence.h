@@ -1,13 +1,14 @@
 // Remote-attestation evidence as the enclave itself verifies it, before it admits a member.
 //
-// One evidence kind per way Intel signs a quote (IAS today, DCAP next), each yielding the same
-// VerifiedIdentity. The rules, their order and the error codes are those of the on-chain verifier
+// One evidence kind per way Intel signs a quote (IAS here, DCAP in anonify/attestation/dcap.h),
+// each yielding the same VerifiedIdentity. The rules, their order and the error codes are those of the on-chain verifier
 // (contracts/attestation/) and of the TypeScript verifier (src/attestation/): the three are held
 // equal by a differential test over every real vector and a mutation corpus.
 //
 // The trust anchor is compiled in (trust_anchors()): Intel's roots in an sgx build
 // (ANONIFY_SGX_BUILD), the development roots in a simulation build, so a simulation binary never
-// admits real evidence as its own kind and an sgx binary never admits development evidence.
+// admits real evidence as its own kind and an sgx binary never admits development evidence. There
+// is no development DCAP root yet: a simulation build has none (dcap_root_ca empty).
 #pragma once
 
 #include <cstdint>
