@@ -759,7 +759,60 @@ export interface AttestationPolicyParams {
   maxReportAge?: number | string;
 }
 
-export interface AttestationVerifyParams {
+/** The DCAP policy of `attestation_verify` kind "dcap" (the TypeScript `DcapPolicy`, same defaults). */
+export interface DcapPolicyParams {
+  /** Default ["UpToDate"]; platform and QE TCB statuses accepted. "Revoked" or an unknown name is invalid_params. */
+  allowedTcbStatuses?: string[];
+  /** Seconds a collateral item is still accepted after its nextUpdate. Default 0. Decimal string or number. */
+  collateralGrace?: number | string;
+  /** Minimum tcbEvaluationDataNumber of TCB Info and QE Identity (uint32). Default 0. */
+  minTcbEvaluationDataNumber?: number;
+  allowDebug?: boolean;
+  allowedMrenclaves?: Hex[];
+  signer?: { mrsigner: Hex; isvProdId: number; minIsvSvn: number };
+}
+
+/** `attestation_verify` kind "dcap": an SGX ECDSA quote (v3 or v4) with its PCS collateral. */
+export interface DcapVerifyParams {
+  kind: "dcap";
+  /** The raw quote. */
+  quote: Hex;
+  /** The PCS `{"tcbInfo":…,"signature":…}` body, exact bytes (TCB Info v3). */
+  tcbInfo: Hex;
+  /** The PCS `{"enclaveIdentity":…,"signature":…}` body, exact bytes (QE Identity v2). */
+  qeIdentity: Hex;
+  /** The TCB Signing chain PEM (TCB Signing certificate, then the root), as the PCS issuer-chain header carries it. */
+  tcbSigningChain: Hex;
+  /** DER CRLs: the root CA CRL and/or the PCK CA CRL. */
+  crls?: Hex[];
+  /**
+   * DER of the root to judge under instead of the compiled-in one (this stateless verdict only). Required in a
+   * simulation build, which has no DCAP root (`unsupported` without it); an sgx build has Intel's SGX Root CA.
+   */
+  rootCertificate?: Hex;
+  /** Absent: steps 1-10 only (what the evidence establishes); present: steps 1-12. */
+  policy?: DcapPolicyParams;
+  /** Unix seconds the certificates and collateral are judged at (required). */
+  now: number | string;
+}
+
+/** What a verified DCAP quote establishes beyond the identity (the TypeScript `VerifiedQuote`). */
+export interface DcapVerifiedDetails {
+  quoteVersion: number;
+  qeTcbStatus: string;
+  fmspc: Hex;
+  pceId: Hex;
+  revocationChecked: boolean;
+  pckSerial: Hex;
+  pckPublicKey: Hex;
+  tcbEvaluationDataNumber: number;
+  /** Unix seconds: the earliest nextUpdate among the collateral used (without grace). */
+  collateralNextUpdate: number;
+}
+
+export type AttestationVerifyParams = IasVerifyParams | DcapVerifyParams;
+
+export interface IasVerifyParams {
   kind: "ias";
   /** The exact report body bytes Intel (or the development IAS) signed. */
   report: Hex;
@@ -785,11 +838,11 @@ export interface AttestedIdentity {
   debug: boolean;
   /** 64 bytes. */
   reportData: Hex;
-  /** isvEnclaveQuoteStatus, its bytes decoded as UTF-8 (U+FFFD for invalid sequences). */
+  /** IAS: isvEnclaveQuoteStatus, its bytes decoded as UTF-8 (U+FFFD for invalid sequences); DCAP: the platform's TCB status. */
   status: string;
-  /** Unix seconds of the report's timestamp (fraction dropped). */
+  /** IAS: unix seconds of the report's timestamp (fraction dropped); DCAP: `now`, the time the collateral was judged at. */
   timestamp: number;
-  /** The string items of the report's advisoryIDs (reported, not judged). */
+  /** IAS: the string items of the report's advisoryIDs; DCAP: the platform TCB level's, then the QE level's not already listed. Reported, not judged. */
   advisoryIds: string[];
 }
 
@@ -799,7 +852,7 @@ export interface AttestedIdentity {
  * as 0x-lowercase hex, strings as they are (UTF-8, U+FFFD for invalid sequences).
  */
 export type AttestationVerifyResult =
-  | { valid: true; identity: AttestedIdentity }
+  | { valid: true; identity: AttestedIdentity; dcap?: DcapVerifiedDetails }
   | { valid: false; error: { code: string; args: string[]; message: string } };
 
 export interface EnclaveMethods {

@@ -7,14 +7,13 @@ import {
   checkQeReport,
   checkQuoteSignature,
   decodeQuote,
-  encodeQuote,
-  partsOf,
   pinRoot,
   splitPemChain,
   type PckChain,
 } from "../../src/attestation/dcap";
 import { decodeRevert } from "../../src/attestation/onchain";
-import { DCAP_VECTOR_TIME, TestPki, dcapFile, flipS, patched, pem, realQuote, replaceHex, xorByte } from "./dcapVectors";
+import { DCAP_VECTOR_TIME, TestPki, dcapFile, flipS, patched, realQuote, replaceHex, xorByte } from "./dcapVectors";
+import { PCK_TBS_EDITS, certificateFlips, chainFaults, layoutMutations, tbsFlips } from "./dcapMutations";
 
 type Outcome = { valid: true; value: Record<string, unknown> } | { valid: false; code: string; args: unknown[] };
 
@@ -89,19 +88,6 @@ function solChainView(v: PckVerified): Record<string, unknown> {
   };
 }
 
-/** xorshift32, for reproducible mutation corpora. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
-
 describe("attestation: DCAP on-chain libraries against the TypeScript verifier (differential)", function () {
   this.timeout(600_000);
   let intel: Probe;
@@ -119,42 +105,6 @@ describe("attestation: DCAP on-chain libraries against the TypeScript verifier (
   });
 
   describe("quote layout (DcapQuote.decode vs decodeQuote)", function () {
-    function layoutMutations(): [string, Uint8Array][] {
-      const q = realQuote();
-      const size = q.readUInt32LE(1048);
-      const withSize = (v: number) => {
-        const b = Buffer.from(q);
-        b.writeUInt32LE(v, 1048);
-        return b;
-      };
-      const v3 = decodeQuote(q);
-      const cases: [string, Uint8Array][] = [
-        ["real", q],
-        ["tdx v4", dcapFile("quote_v4_tdx.bin")],
-        ["tdx v5", dcapFile("quotes_tdx_quote_5.dat")],
-        ["version 2", patched(q, 0, [2, 0])],
-        ["version 5", patched(q, 0, [5, 0])],
-        ["key type 3", patched(q, 2, [3, 0])],
-        ["tee 0x81", patched(q, 4, [0x81])],
-        ["vendor", xorByte(q, 20)],
-        ["cert type 1", patched(q, 1046, [1, 0])],
-        ["cert type 6", patched(q, 1046, [6, 0])],
-        ["auth len ffff", patched(q, 1012, [0xff, 0xff])],
-        ["auth len 0", patched(q, 1012, [0, 0])],
-        ["cert size -1", withSize(size - 1)],
-        ["cert size +1", withSize(size + 1)],
-        ["sig len 0", patched(q, 432, [0, 0, 0, 0])],
-        ["sig len huge", patched(q, 432, [0xff, 0xff, 0xff, 0xff])],
-        ["trailing byte", Buffer.concat([q, Buffer.from([0])])],
-        ["v4 layout", encodeQuote({ ...partsOf(v3), header: patched(partsOf(v3).header, 0, [4, 0]) })],
-        ["v4 header, v3 layout", patched(q, 0, [4, 0])],
-      ];
-      for (const n of [0, 1, 47, 48, 100, 431, 432, 435, 436, 499, 500, 563, 564, 947, 948, 1011, 1012, 1013, 1014, 1045, 1046, 1051, 1052, q.length - 1]) {
-        cases.push([`truncated to ${n}`, q.subarray(0, n)]);
-      }
-      return cases;
-    }
-
     it("gives the same verdict and offsets for the real quote, TDX quotes and every layout mutation", async function () {
       for (const [what, quote] of layoutMutations()) {
         const ts = tsOutcome(() => {
@@ -176,8 +126,6 @@ describe("attestation: DCAP on-chain libraries against the TypeScript verifier (
   });
 
   describe("PCK chain (PckChain.verify vs checkPckChain)", function () {
-    const [pck, pckCa, root] = splitPemChain(decodeQuote(realQuote()).pckChainPem);
-
     async function compare(probe: Probe, rootDer: Uint8Array, chainPem: Uint8Array, now: bigint, what: string): Promise<Outcome> {
       const pinned = pinRoot(rootDer);
       const ts = tsOutcome(() => tsChainView(checkPckChain(splitPemChain(chainPem), pinned, now)));
@@ -197,30 +145,7 @@ describe("attestation: DCAP on-chain libraries against the TypeScript verifier (
     });
 
     it("agrees on chain faults: length, order, foreign root, PEM, DER, validity", async function () {
-      const test = new TestPki();
-      const text = (certs: Uint8Array[]) => Buffer.from(certs.map(pem).join(""), "latin1");
-      const cases: [string, Uint8Array, bigint][] = [
-        ["two", text([pck, root]), DCAP_VECTOR_TIME],
-        ["four", text([pck, pckCa, root, root]), DCAP_VECTOR_TIME],
-        ["swapped", text([pckCa, pck, root]), DCAP_VECTOR_TIME],
-        ["tcb signing as root", text([pck, pckCa, dcapFile("signingDer.der")]), DCAP_VECTOR_TIME],
-        ["test root", text([pck, pckCa, test.rootDer]), DCAP_VECTOR_TIME],
-        ["garbage", Buffer.from("garbage"), DCAP_VECTOR_TIME],
-        ["empty", Buffer.alloc(0), DCAP_VECTOR_TIME],
-        ["private key block", Buffer.from(pem(pck) + pem(pckCa).replace("BEGIN CERTIFICATE", "BEGIN PRIVATE KEY")), DCAP_VECTOR_TIME],
-        ["bad base64 char", Buffer.from(pem(pck) + pem(pckCa) + pem(root).replace("-----\nMII", "-----\nM*I")), DCAP_VECTOR_TIME],
-        ["padding inside", Buffer.from(pem(pck) + pem(pckCa) + pem(root).replace("-----\nMII", "-----\nM=I")), DCAP_VECTOR_TIME],
-        ["no END", Buffer.from(pem(pck) + pem(pckCa) + pem(root).replace("-----END CERTIFICATE-----", "")), DCAP_VECTOR_TIME],
-        ["NBSP between", Buffer.from(pem(pck) + "\u00a0" + pem(pckCa) + pem(root), "latin1"), DCAP_VECTOR_TIME],
-        ["tabs and CRLF", Buffer.from(pem(pck).replace(/\n/g, "\r\n") + "\t " + pem(pckCa) + pem(root) + "\0"), DCAP_VECTOR_TIME],
-        ["two NULs", Buffer.concat([text([pck, pckCa, root]), Buffer.from([0, 0])]), DCAP_VECTOR_TIME],
-        ["truncated PCK", text([pck.subarray(0, 100), pckCa, root]), DCAP_VECTOR_TIME],
-        ["PCK signature byte", text([xorByte(pck, pck.length - 5), pckCa, root]), DCAP_VECTOR_TIME],
-        ["before PCK", decodeQuote(realQuote()).pckChainPem, BigInt(Date.UTC(2024, 0, 1) / 1000)],
-        ["after PCK", decodeQuote(realQuote()).pckChainPem, BigInt(Date.UTC(2031, 5, 1) / 1000)],
-        ["after PCK CA", decodeQuote(realQuote()).pckChainPem, BigInt(Date.UTC(2033, 5, 22) / 1000)],
-        ["before root", decodeQuote(realQuote()).pckChainPem, 1_000_000_000n],
-      ];
+      const cases = chainFaults();
       for (const [what, chainPem, now] of cases) {
         const out = await compare(intel, intelRoot, chainPem, now, what);
         if (what === "tabs and CRLF") expect(out.valid, what).to.equal(true);
@@ -229,36 +154,13 @@ describe("attestation: DCAP on-chain libraries against the TypeScript verifier (
     });
 
     it("agrees on 60 random byte flips of the PCK certificate (Intel's signature) and of the PCK CA", async function () {
-      const next = rng(0xdca9);
-      for (let i = 0; i < 60; i++) {
-        const target = i % 2 === 0 ? pck : pckCa;
-        const at = next() % target.length;
-        const mask = 1 << (next() % 8);
-        const mutated = xorByte(target, at, mask);
-        const certs = i % 2 === 0 ? [mutated, pckCa, root] : [pck, mutated, root];
-        await compare(intel, intelRoot, Buffer.from(certs.map(pem).join("")), DCAP_VECTOR_TIME, `flip ${i} at ${at}`);
-      }
+      for (const [what, chainPem] of certificateFlips(60)) await compare(intel, intelRoot, chainPem, DCAP_VECTOR_TIME, what);
     });
 
     it("agrees on fields behind the signatures (test PKI): constraints, key usage, algorithm, extension faults", async function () {
       const pki = new TestPki();
       const probe = await deployProbe(pki.rootDer);
-      const edits: [string, (tbs: Buffer) => Buffer][] = [
-        ["as is", (t) => t],
-        ["keyUsage without digitalSignature", (t) => replaceHex(t, "030206c0", "03020640")],
-        // basicConstraints critical, SEQUENCE {} (cA FALSE) -> BOOLEAN TRUE in the OCTET STRING: not a SEQUENCE.
-        ["basicConstraints not a SEQUENCE", (t) => replaceHex(t, "0603551d130101ff04023000", "0603551d130101ff04020101")],
-        ["sha384", (t) => replaceHex(t, "2a8648ce3d040302", "2a8648ce3d040303")],
-        ["fmspc arc 8", (t) => replaceHex(t, "060a2a864886f84d010d01040406", "060a2a864886f84d010d01080406")],
-        ["fmspc as INTEGER", (t) => replaceHex(t, "060a2a864886f84d010d01040406", "060a2a864886f84d010d01040206")],
-        ["comp 3 arc 19", (t) => replaceHex(t, "060b2a864886f84d010d01020302", "060b2a864886f84d010d01021302")],
-        ["comp 1 = 8", (t) => replaceHex(t, "060b2a864886f84d010d01020102010e", "060b2a864886f84d010d010201020108")],
-        ["duplicate arc 2.1", (t) => replaceHex(t, "060b2a864886f84d010d01020202", "060b2a864886f84d010d01020102")],
-        ["arc 0x80", (t) => replaceHex(t, "060a2a864886f84d010d01040406", "060a2a864886f84d010d01800406")],
-        ["pcesvn negative", (t) => replaceHex(t, "060b2a864886f84d010d01021102010d", "060b2a864886f84d010d01021102018d")],
-        ["pcesvn 0", (t) => replaceHex(t, "060b2a864886f84d010d01021102010d", "060b2a864886f84d010d010211020100")],
-      ];
-      for (const [what, edit] of edits) {
+      for (const [what, edit] of PCK_TBS_EDITS) {
         const out = await compare(probe, pki.rootDer, pki.chainPem([pki.pckWith(edit), pki.pckCaDer, pki.rootDer]), DCAP_VECTOR_TIME, what);
         expect(out.valid, what).to.equal(what === "as is" || what === "comp 1 = 8" || what === "pcesvn 0");
       }
@@ -270,14 +172,9 @@ describe("attestation: DCAP on-chain libraries against the TypeScript verifier (
     it("agrees on 80 random byte flips inside the PCK TBS, re-signed (reaching the parse and the SGX extension)", async function () {
       const pki = new TestPki();
       const probe = await deployProbe(pki.rootDer);
-      const next = rng(0x5ec);
-      const tbsLength = pki.pckWith((t) => t).length - 80; // roughly: flips land in the TBS
       const codes = new Set<string>();
-      for (let i = 0; i < 80; i++) {
-        const at = 4 + (next() % tbsLength);
-        const mask = 1 << (next() % 8);
-        const pckDer = pki.pckWith((t) => (at < t.length ? xorByte(t, at, mask) : t));
-        const out = await compare(probe, pki.rootDer, pki.chainPem([pckDer, pki.pckCaDer, pki.rootDer]), DCAP_VECTOR_TIME, `tbs flip ${i} at ${at}`);
+      for (const [what, pckDer] of tbsFlips(pki, 80)) {
+        const out = await compare(probe, pki.rootDer, pki.chainPem([pckDer, pki.pckCaDer, pki.rootDer]), DCAP_VECTOR_TIME, what);
         codes.add(out.valid ? "valid" : out.code);
       }
       // The corpus reaches several distinct checks, not one.

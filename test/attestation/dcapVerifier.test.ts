@@ -30,22 +30,11 @@ import {
   replaceHex,
   xorByte,
 } from "./dcapVectors";
+import { CERT_TYPE, ISV_SIGNATURE, SIGNED_FIELD_MUTATIONS, rootCrlWithEntry, signedFieldMutation, withChain } from "./dcapMutations";
 
 /** The real platform's status (its PCK certificate's TCB level in the 0825 TCB Info). */
 const REAL_STATUS: TcbStatus = "SWHardeningNeeded";
 const ALLOW_REAL: DcapPolicy = { allowedTcbStatuses: ["UpToDate", REAL_STATUS] };
-
-// Quote offsets (v3): header 0, ISV report 48, signature data length 432, ISV signature 436,
-// attestation key 500, QE report 564, QE report signature 948, QE auth data length 1012, auth data 1014,
-// certification type 1046, size 1048, PEM 1052.
-const ISV_REPORT = 48;
-const ISV_SIGNATURE = 436;
-const ATTESTATION_KEY = 500;
-const QE_REPORT = 564;
-const QE_SIGNATURE = 948;
-const QE_AUTH = 1014;
-const CERT_TYPE = 1046;
-const PEM_START = 1052;
 
 function expectError(fn: () => unknown, code: string, args?: unknown[]): DcapVerificationError {
   try {
@@ -62,12 +51,6 @@ function expectError(fn: () => unknown, code: string, args?: unknown[]): DcapVer
 
 function verifyReal(quote: Uint8Array = realQuote(), collateral: DcapCollateral = realCollateral(), policy: DcapPolicy = ALLOW_REAL, now = DCAP_VECTOR_TIME) {
   return verifyQuote(quote, collateral, { now, policy });
-}
-
-function withChain(quote: Uint8Array, certs: Uint8Array[] | string): Buffer {
-  const p = partsOf(decodeQuote(quote));
-  const text = typeof certs === "string" ? certs : certs.map(pem).join("");
-  return Buffer.from(encodeQuote({ ...p, pckChainPem: Buffer.from(text, "latin1") }));
 }
 
 describe("attestation: DCAP verifier (TypeScript)", function () {
@@ -178,27 +161,9 @@ describe("attestation: DCAP verifier (TypeScript)", function () {
   });
 
   describe("mutations of the real quote's signed fields", function () {
-    const cases: [string, number, string][] = [
-      ["header user data", 30, "QuoteSignatureInvalid"],
-      ["header QE SVN", 8, "QuoteSignatureInvalid"],
-      ["ISV CPUSVN", ISV_REPORT, "QuoteSignatureInvalid"],
-      ["ISV attributes (DEBUG bit)", ISV_REPORT + 48, "QuoteSignatureInvalid"],
-      ["ISV MRENCLAVE", ISV_REPORT + 64, "QuoteSignatureInvalid"],
-      ["ISV MRSIGNER", ISV_REPORT + 128, "QuoteSignatureInvalid"],
-      ["ISV ISVSVN", ISV_REPORT + 258, "QuoteSignatureInvalid"],
-      ["ISV REPORTDATA", ISV_REPORT + 320, "QuoteSignatureInvalid"],
-      ["ISV signature r", ISV_SIGNATURE, "QuoteSignatureInvalid"],
-      ["ISV signature s", ISV_SIGNATURE + 63, "QuoteSignatureInvalid"],
-      ["attestation key", ATTESTATION_KEY + 5, "QeReportDataMismatch"],
-      ["QE report CPUSVN", QE_REPORT, "QeReportSignatureInvalid"],
-      ["QE report MRSIGNER", QE_REPORT + 128, "QeReportSignatureInvalid"],
-      ["QE report data", QE_REPORT + 320, "QeReportSignatureInvalid"],
-      ["QE report signature", QE_SIGNATURE + 10, "QeReportSignatureInvalid"],
-      ["QE auth data", QE_AUTH + 3, "QeReportDataMismatch"],
-    ];
-    for (const [what, offset, code] of cases) {
+    for (const [what, offset, code] of SIGNED_FIELD_MUTATIONS) {
       it(`${what} (byte ${offset}) -> ${code}`, function () {
-        expectError(() => verifyReal(xorByte(realQuote(), offset, offset === ISV_REPORT + 48 ? 0x02 : 0x01)), code);
+        expectError(() => verifyReal(signedFieldMutation(offset)), code);
       });
     }
   });
@@ -348,16 +313,7 @@ describe("attestation: DCAP verifier under a test PKI (fields behind Intel's sig
     const revokedPck = pki.pckCrl((tbs) => replaceHex(tbs, "00efae6e9715fca13b87e333e8261ed6d990a926ad", "00d52864cbb1cefa9de768485947ebdc026799b496"));
     expectError(() => verify(pki, pki.quote(), pki.collateral({ crls: [revokedPck] })), "CertificateRevoked", [BigInt(CertificateRole.Pck), "0xd52864cbb1cefa9de768485947ebdc026799b496"]);
     // The root CRL has no entries: give it one, the PCK CA's serial (00 + 956f5d...).
-    const rootCrlWith = (serial: string) =>
-      pki.rootCrl((tbs) => {
-        const entry = Buffer.concat([Buffer.from("30", "hex"), Buffer.from([2 + serial.length / 2 + 15]), Buffer.from("02" + (serial.length / 2).toString(16).padStart(2, "0") + serial, "hex"), Buffer.from("170d3235303832303030303030305a", "hex")]);
-        const list = Buffer.concat([Buffer.from([0x30, entry.length]), entry]);
-        // Insert the revokedCertificates list after nextUpdate (the second time, ending in 'Z').
-        const times = [...tbs.entries()].filter(([i, b]) => b === 0x17 && tbs[i + 1] === 13).map(([i]) => i);
-        const after = times[1] + 15;
-        const body = Buffer.concat([tbs.subarray(tbs[1] & 0x80 ? 2 + (tbs[1] & 0x7f) : 2, after), list, tbs.subarray(after)]);
-        return Buffer.concat([Buffer.from([0x30]), body.length < 128 ? Buffer.from([body.length]) : Buffer.from([0x81, body.length]), body]);
-      });
+    const rootCrlWith = (serial: string) => rootCrlWithEntry(pki, serial);
     expectError(() => verify(pki, pki.quote(), pki.collateral({ crls: [rootCrlWith("00956f5dcdbd1be1e94049c9d4f433ce01570bde54")] })), "CertificateRevoked", [BigInt(CertificateRole.PckCa), "0x956f5dcdbd1be1e94049c9d4f433ce01570bde54"]);
     expectError(() => verify(pki, pki.quote(), pki.collateral({ crls: [rootCrlWith("7e3882d5fb55294a40498e458403e91491bdf455")] })), "CertificateRevoked", [BigInt(CertificateRole.TcbSigning), "0x7e3882d5fb55294a40498e458403e91491bdf455"]);
   });

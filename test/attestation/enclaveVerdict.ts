@@ -82,11 +82,15 @@ export class EnclaveIasVerifier {
 
   /** Verdicts for many requests, pipelined (the protocol answers in order). */
   async verdicts(requests: AttestationVerifyParams[]): Promise<EnclaveVerdict[]> {
-    const out: EnclaveVerdict[] = [];
+    return (await this.results(requests)).map(strip);
+  }
+
+  /** The enclave's results as they come (messages, advisory ids and DCAP details included). */
+  async results(requests: AttestationVerifyParams[]): Promise<AttestationVerifyResult[]> {
+    const out: AttestationVerifyResult[] = [];
     for (let i = 0; i < requests.length; i += IN_FLIGHT) {
       const batch = requests.slice(i, i + IN_FLIGHT);
-      const results = await Promise.all(batch.map((r) => this.enclave.call("attestation_verify", r, { timeoutMs: 120_000 })));
-      out.push(...results.map(strip));
+      out.push(...(await Promise.all(batch.map((r) => this.enclave.call("attestation_verify", r, { timeoutMs: 120_000 })))));
     }
     return out;
   }

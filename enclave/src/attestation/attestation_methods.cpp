@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "anonify/attestation/dcap.h"
 #include "anonify/attestation/evidence.h"
 #include "anonify/enclave/methods.h"
 
@@ -18,6 +19,7 @@ using protocol::hex_param;
 
 constexpr size_t kMeasurementBytes = 32;
 constexpr uint64_t kU16Max = 0xffff;
+constexpr uint64_t kU32Max = 0xffffffff;
 
 [[noreturn]] void invalid(const std::string& message) { throw Error(ErrorCode::kInvalidParams, message); }
 
@@ -93,17 +95,8 @@ uint16_t u16(const protocol::Params& params, const char* name, const std::string
   return static_cast<uint16_t>(v);
 }
 
-MeasurementPolicy policy_of(const protocol::Params& p) {
-  MeasurementPolicy policy;
-  if (p.has("allowedStatuses")) {
-    const Json& statuses = p.raw("allowedStatuses");
-    if (!statuses.is_array()) invalid("params.policy.allowedStatuses must be an array of strings");
-    policy.allowed_statuses.clear();
-    for (const Json& s : statuses) {
-      if (!s.is_string()) invalid("params.policy.allowedStatuses must be an array of strings");
-      policy.allowed_statuses.push_back(s.get<std::string>());
-    }
-  }
+/// The enclave part of a policy, shared by IAS and DCAP: DEBUG, MRENCLAVE allowlist, signer.
+void enclave_policy_of(const protocol::Params& p, MeasurementPolicy& policy) {
   if (p.has("allowDebug")) policy.allow_debug = p.boolean("allowDebug");
   if (p.has("allowedMrenclaves")) {
     const Json& list = p.raw("allowedMrenclaves");
@@ -119,6 +112,20 @@ MeasurementPolicy policy_of(const protocol::Params& p) {
     signer.min_isv_svn = u16(s, "minIsvSvn", "params.policy.signer.minIsvSvn");
     policy.signer = std::move(signer);
   }
+}
+
+MeasurementPolicy policy_of(const protocol::Params& p) {
+  MeasurementPolicy policy;
+  if (p.has("allowedStatuses")) {
+    const Json& statuses = p.raw("allowedStatuses");
+    if (!statuses.is_array()) invalid("params.policy.allowedStatuses must be an array of strings");
+    policy.allowed_statuses.clear();
+    for (const Json& s : statuses) {
+      if (!s.is_string()) invalid("params.policy.allowedStatuses must be an array of strings");
+      policy.allowed_statuses.push_back(s.get<std::string>());
+    }
+  }
+  enclave_policy_of(p, policy);
   if (p.has("maxReportAge")) policy.max_age_seconds = p.u64("maxReportAge");
   return policy;
 }
@@ -144,12 +151,102 @@ Json refusal_json(const EvidenceError& e) {
   return Json{{"valid", false}, {"error", Json{{"code", e.code()}, {"args", args}, {"message", utf8_with_replacement(e.what())}}}};
 }
 
+/// A DCAP policy: the TCB part (allowedTcbStatuses, collateralGrace, minTcbEvaluationDataNumber)
+/// and the enclave part; IAS's allowedStatuses and maxReportAge do not apply.
+attestation::DcapPolicy dcap_policy_of(const protocol::Params& p, MeasurementPolicy& enclave) {
+  if (p.has("allowedStatuses") || p.has("maxReportAge")) {
+    invalid("params.policy.allowedStatuses and maxReportAge are IAS policy fields; DCAP takes allowedTcbStatuses");
+  }
+  attestation::DcapPolicy policy;
+  if (p.has("allowedTcbStatuses")) {
+    const Json& statuses = p.raw("allowedTcbStatuses");
+    if (!statuses.is_array()) invalid("params.policy.allowedTcbStatuses must be an array of TCB statuses");
+    policy.allowed_tcb_statuses.clear();
+    for (const Json& s : statuses) {
+      if (!s.is_string()) invalid("params.policy.allowedTcbStatuses must be an array of TCB statuses");
+      policy.allowed_tcb_statuses.push_back(s.get<std::string>());
+    }
+  }
+  try {
+    attestation::validate_dcap_policy(policy);
+  } catch (const Error& e) {
+    invalid(std::string("params.policy.allowedTcbStatuses: ") + e.what());
+  }
+  if (p.has("collateralGrace")) policy.collateral_grace = p.u64("collateralGrace");
+  if (p.has("minTcbEvaluationDataNumber")) {
+    const uint64_t v = p.u64("minTcbEvaluationDataNumber");
+    if (v > kU32Max) invalid("params.policy.minTcbEvaluationDataNumber must be a uint32");
+    policy.min_tcb_evaluation_data_number = static_cast<uint32_t>(v);
+  }
+  enclave_policy_of(p, enclave);
+  return policy;
+}
+
+Json dcap_json(const attestation::VerifiedQuote& q) {
+  return Json{{"quoteVersion", q.quote_version},
+              {"qeTcbStatus", q.qe_tcb_status},
+              {"fmspc", hex_param(q.fmspc)},
+              {"pceId", hex_param(q.pce_id)},
+              {"revocationChecked", q.revocation_checked},
+              {"pckSerial", "0x" + q.pck_serial},
+              {"pckPublicKey", hex_param(q.pck_public_key)},
+              {"tcbEvaluationDataNumber", q.tcb_evaluation_data_number},
+              {"collateralNextUpdate", q.collateral_next_update}};
+}
+
+/// kind "dcap": steps 1-10 without `policy`, 1-12 with it (PROTOCOL.md).
+Json verify_dcap_params(const protocol::Params& params) {
+  attestation::DcapEvidence evidence;
+  evidence.quote = params.bytes("quote");
+  evidence.collateral.tcb_info = params.bytes("tcbInfo");
+  evidence.collateral.qe_identity = params.bytes("qeIdentity");
+  evidence.collateral.tcb_signing_chain_pem = params.bytes("tcbSigningChain");
+  if (params.has("crls")) {
+    const Json& crls = params.raw("crls");
+    if (!crls.is_array()) invalid("params.crls must be an array of hex DER CRLs");
+    for (const Json& c : crls) {
+      if (!c.is_string()) invalid("params.crls must be an array of hex DER CRLs");
+      const std::string& h = c.get_ref<const std::string&>();
+      if (h.size() < 2 || h[0] != '0' || h[1] != 'x') invalid("params.crls must be an array of 0x-prefixed hex DER CRLs");
+      try {
+        evidence.collateral.crls.push_back(from_hex(h));
+      } catch (const Error&) {
+        invalid("params.crls must be an array of hex DER CRLs");
+      }
+    }
+  }
+  const uint64_t now = params.u64("now");
+  MeasurementPolicy enclave;
+  attestation::DcapPolicy policy;
+  const bool with_policy = params.has("policy");
+  if (with_policy) {
+    const protocol::Params p = params.object("policy");
+    policy = dcap_policy_of(p, enclave);
+  }
+  // As caCertificate for IAS, rootCertificate serves this stateless verdict only.
+  const std::optional<Bytes> root_override = params.optional_bytes("rootCertificate");
+  const Bytes& compiled = attestation::trust_anchors().dcap_root_ca;
+  if (!root_override && compiled.empty()) {
+    throw Error(ErrorCode::kUnsupported,
+                "this simulation build has no DCAP root (no development PCS yet): pass params.rootCertificate");
+  }
+  const ByteView root = root_override ? ByteView(*root_override) : ByteView(compiled);
+  try {
+    const attestation::VerifiedQuote quote = with_policy ? attestation::verify_dcap(evidence, root, policy, now)
+                                                         : attestation::verify_dcap_evidence(evidence, root, policy, now);
+    if (with_policy) attestation::check_enclave_policy(quote.identity, enclave);
+    return Json{{"valid", true}, {"identity", identity_json(quote.identity)}, {"dcap", dcap_json(quote)}};
+  } catch (const EvidenceError& e) {
+    return refusal_json(e);
+  }
+}
+
 }  // namespace
 
 ANONIFY_PROTOCOL_METHOD(attestation_verify)(Enclave&, const protocol::Params& params) {
   const std::string kind = params.string("kind");
-  if (kind == "dcap") throw Error(ErrorCode::kUnsupported, "DCAP evidence is not verified by this enclave yet");
-  if (kind != "ias") invalid("params.kind must be \"ias\"");
+  if (kind == "dcap") return verify_dcap_params(params);
+  if (kind != "ias") invalid("params.kind must be \"ias\" or \"dcap\"");
   attestation::IasEvidence evidence{params.bytes("report"), params.bytes("signature"), params.bytes("signingCertificate")};
   // The override serves this stateless verdict only (e.g. Intel's CA in a simulation build for
   // the differential test); nothing that admits a member reads it.

@@ -91,6 +91,10 @@ void check_policy(const VerifiedIdentity& identity, const MeasurementPolicy& pol
   if (!status_allowed) {
     throw EvidenceError("QuoteStatusNotAllowed", {identity.status}, "isvEnclaveQuoteStatus is not allowed by the policy");
   }
+  check_enclave_policy(identity, policy);
+}
+
+void check_enclave_policy(const VerifiedIdentity& identity, const MeasurementPolicy& policy) {
   if (identity.debug && !policy.allow_debug) {
     throw EvidenceError("DebugEnclaveNotAllowed", {hex32(identity.mrenclave)},
                         "enclave " + hex32(identity.mrenclave) + " runs in DEBUG mode, which the policy refuses");

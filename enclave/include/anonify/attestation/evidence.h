@@ -1,13 +1,14 @@
 // Remote-attestation evidence as the enclave itself verifies it, before it admits a member.
 //
-// One evidence kind per way Intel signs a quote (IAS today, DCAP next), each yielding the same
-// VerifiedIdentity. The rules, their order and the error codes are those of the on-chain verifier
+// One evidence kind per way Intel signs a quote (IAS here, DCAP in anonify/attestation/dcap.h),
+// each yielding the same VerifiedIdentity. The rules, their order and the error codes are those of the on-chain verifier
 // (contracts/attestation/) and of the TypeScript verifier (src/attestation/): the three are held
 // equal by a differential test over every real vector and a mutation corpus.
 //
 // The trust anchor is compiled in (trust_anchors()): Intel's roots in an sgx build
 // (ANONIFY_SGX_BUILD), the development roots in a simulation build, so a simulation binary never
-// admits real evidence as its own kind and an sgx binary never admits development evidence.
+// admits real evidence as its own kind and an sgx binary never admits development evidence. There
+// is no development DCAP root yet: a simulation build has none (dcap_root_ca empty).
 #pragma once
 
 #include <cstdint>
@@ -70,7 +71,9 @@ struct IasEvidence {
 /// The roots an evidence kind is checked under.
 struct TrustAnchors {
   Bytes ias_report_signing_ca;  ///< DER, RSA-3072
-  Bytes dcap_root_ca;           ///< DER, P-256 (empty until DCAP lands)
+  /// DER, P-256: Intel SGX Root CA in an sgx build; empty in a simulation build (no development
+  /// DCAP root yet: DCAP evidence needs an explicit root there, see PROTOCOL.md attestation_verify).
+  Bytes dcap_root_ca;
   bool simulation = true;       ///< development roots (simulation build) or Intel's (sgx build)
 };
 
@@ -99,5 +102,9 @@ VerifiedIdentity verify_ias(const IasEvidence& evidence, ByteView report_signing
 
 /// Step 8: the policy, in the contract's order. `now` plays block.timestamp (unix seconds).
 void check_policy(const VerifiedIdentity& identity, const MeasurementPolicy& policy, uint64_t now);
+
+/// The enclave part of check_policy, shared by every evidence kind (DCAP's step 12): DEBUG,
+/// MRENCLAVE allowlist, signer; `allowed_statuses` and `max_age_seconds` are not read.
+void check_enclave_policy(const VerifiedIdentity& identity, const MeasurementPolicy& policy);
 
 }  // namespace anonify::attestation
