@@ -9,7 +9,8 @@ import {SgxExtension} from "./SgxExtension.sol";
  * @notice Caches verified PCK chains (like IasVerifier caches the report-signing key): the first quote from a
  * platform pays for the chain (PEM, two certificates, two P256VERIFY calls, the SGX extension); later quotes
  * carrying the same chain bytes only re-check the validity windows at the new time. Keyed by keccak256 of the
- * PEM exactly as the quote carries it. Stored compactly in seven slots.
+ * PEM exactly as the quote carries it. Stored compactly in eight slots; the serials themselves (only needed to
+ * report a revocation) in two more, read only then.
  */
 abstract contract PckCertificateCache {
     /// @dev A cached chain: what verification and revocation need later.
@@ -27,6 +28,13 @@ abstract contract PckCertificateCache {
         uint64 pckNotAfter;
         bytes32 pckSerialHash;
         bytes32 pckCaSerialHash;
+        bytes32 pckCaSubjectHash;
+    }
+
+    /// @dev The serials' magnitude bytes, for `CertificateRevoked(role, serial)`.
+    struct CachedSerials {
+        bytes pck;
+        bytes pckCa;
     }
 
     /// @notice A PCK chain was verified under the pinned root and cached.
@@ -36,6 +44,7 @@ abstract contract PckCertificateCache {
     event PckChainCached(bytes32 indexed chainHash, bytes6 indexed fmspc, bytes pckSerial);
 
     mapping(bytes32 chainHash => CachedPck) private _cache;
+    mapping(bytes32 chainHash => CachedSerials) private _serials;
 
     /// @notice The pinned root (Intel SGX Root CA in production).
     function _pinnedRoot() internal view virtual returns (PckChain.PinnedRoot memory);
@@ -61,10 +70,27 @@ abstract contract PckCertificateCache {
             PckChain.checkValidityAgain(windows, root, now_);
             return c;
         }
-        PckChain.Verified memory v = PckChain.verify(pem, root, now_);
+        PckChain.Verified memory v = _verifyPckChain(pem, root, now_);
         c = _compact(v);
         _cache[chainHash] = c;
+        _serials[chainHash] = CachedSerials({pck: v.pckSerial, pckCa: v.pckCaSerial});
         emit PckChainCached(chainHash, v.tcb.fmspc, v.pckSerial);
+    }
+
+    /// @notice The serials (magnitude bytes) of a cached chain's PCK and PCK CA certificates (empty when not cached).
+    function _pckSerials(bytes32 chainHash) internal view returns (bytes memory pck, bytes memory pckCa) {
+        CachedSerials storage s = _serials[chainHash];
+        return (s.pck, s.pckCa);
+    }
+
+    /// @notice Verifies a chain not cached yet ({PckChain.verify}, P256VERIFY); a verifier may choose its P-256 path.
+    function _verifyPckChain(bytes calldata pem, PckChain.PinnedRoot memory root, uint256 now_)
+        internal
+        view
+        virtual
+        returns (PckChain.Verified memory)
+    {
+        return PckChain.verify(pem, root, now_);
     }
 
     function _compact(PckChain.Verified memory v) private pure returns (CachedPck memory c) {
@@ -82,7 +108,8 @@ abstract contract PckCertificateCache {
             pckNotBefore: v.pckNotBefore,
             pckNotAfter: v.pckNotAfter,
             pckSerialHash: keccak256(v.pckSerial),
-            pckCaSerialHash: keccak256(v.pckCaSerial)
+            pckCaSerialHash: keccak256(v.pckCaSerial),
+            pckCaSubjectHash: v.pckCaSubjectHash
         });
     }
 }
