@@ -7,24 +7,19 @@ import {DcapVerifier} from "../attestation/dcap/DcapVerifier.sol";
 
 /**
  * @title DcapVerifierHarness
- * @notice Test-only: {DcapVerifier} with a settable clock (Intel's 2025 vectors verified at their own time on a
- * chain whose blocks carry today's time) and, when `forceSoftware`, the software P-256 path whatever the probe
- * would answer (to exercise {P256Software} on a chain that has P256VERIFY). Not deployed anywhere.
+ * @notice Test-only: {DcapVerifier} with a settable clock, so Intel's 2025 vectors are verified at their own time
+ * on a chain whose blocks carry today's time. Not deployed anywhere.
  */
 contract DcapVerifierHarness is DcapVerifier {
     uint256 private _time;
-    bool private immutable _forceSoftware;
 
     /// @param rootDer the root to pin
     /// @param collateral_ the collateral store
     /// @param crls_ the CRL store
     /// @param admin the admin and policy holder
-    /// @param forceSoftware take the software P-256 path
-    constructor(bytes memory rootDer, DcapCollateral collateral_, DcapCrls crls_, address admin, bool forceSoftware)
+    constructor(bytes memory rootDer, DcapCollateral collateral_, DcapCrls crls_, address admin)
         DcapVerifier(rootDer, collateral_, crls_, admin, 0)
-    {
-        _forceSoftware = forceSoftware;
-    }
+    {}
 
     /// @notice Verifications use `time` from now on (0: block.timestamp).
     /// @param time unix seconds
@@ -35,8 +30,23 @@ contract DcapVerifierHarness is DcapVerifier {
     function _now() internal view override returns (uint256) {
         return _time == 0 ? block.timestamp : _time;
     }
+}
 
-    function _probeP256() internal view override returns (bool) {
-        return _forceSoftware ? false : super._probeP256();
+/**
+ * @title DcapVerifierSoftwareHarness
+ * @notice Test-only: {DcapVerifierHarness} whose probe answers "no precompile", so the software P-256 path
+ * ({P256Software}) runs on a chain that has P256VERIFY, as it would on a chain without it. Not deployed anywhere.
+ */
+contract DcapVerifierSoftwareHarness is DcapVerifierHarness {
+    /// @param rootDer the root to pin
+    /// @param collateral_ the collateral store
+    /// @param crls_ the CRL store
+    /// @param admin the admin and policy holder
+    constructor(bytes memory rootDer, DcapCollateral collateral_, DcapCrls crls_, address admin)
+        DcapVerifierHarness(rootDer, collateral_, crls_, admin)
+    {}
+
+    function _probeP256() internal pure override returns (bool) {
+        return false;
     }
 }
