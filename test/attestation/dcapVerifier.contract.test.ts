@@ -102,7 +102,7 @@ interface Store extends BaseContract {
   setNow(t: bigint): Promise<ContractTransactionResponse>;
   upsertTcbInfo(body: Uint8Array, chain: Uint8Array, o?: { gasLimit?: number }): Promise<ContractTransactionResponse>;
   upsertQeIdentity(body: Uint8Array, chain: Uint8Array, o?: { gasLimit?: number }): Promise<ContractTransactionResponse>;
-  upsertCrl(der: Uint8Array, chain: Uint8Array, o?: { gasLimit?: number }): Promise<ContractTransactionResponse>;
+  upsertCrl(der: Uint8Array, chain: Uint8Array | string, o?: { gasLimit?: number }): Promise<ContractTransactionResponse>;
 }
 
 interface Stack {
