@@ -403,9 +403,31 @@ describe("attestation: DcapVerifier on chain against the TypeScript verifier", f
       expect([...expired].every((e) => e.startsWith("CollateralExpired") || e.startsWith("CertificateNotValidAt"))).to.equal(true);
       expect(expired.size).to.be.greaterThan(0);
       await applyPolicy(intel.verifier, ALLOW_REAL);
-      await (await intel.verifier.setNow(tcb.nextUpdate + 1n)).wait();
-      const first = await revertOf(intel.verifier.verifyQuote.staticCall(realQuote()));
-      expect(first.code).to.equal("CollateralExpired");
+      // QE Identity expires at 04:36:46 on 2025-09-14, TCB Info at 05:08:18, the PCK CA CRL at 05:41:26. One second after
+      // TCB Info's nextUpdate, TCB Info is refused first (step 5 before 6; the CRLs, step 4, are current); with a
+      // one-second grace TCB Info passes and QE Identity is refused; a grace reaching back to QE Identity's admits both.
+      const now = tcb.nextUpdate + 1n;
+      await (await intel.verifier.setNow(now)).wait();
+      expect(await revertOf(intel.verifier.verifyQuote.staticCall(realQuote()))).to.deep.equal({
+        code: "CollateralExpired",
+        args: [BigInt(CollateralKind.TcbInfo), tcb.nextUpdate, now],
+      });
+      await (await intel.verifier.setCollateralGrace(1)).wait();
+      expect(await revertOf(intel.verifier.verifyQuote.staticCall(realQuote()))).to.deep.equal({
+        code: "CollateralExpired",
+        args: [BigInt(CollateralKind.QeIdentity), qe.nextUpdate, now],
+      });
+      await (await intel.verifier.setCollateralGrace(now - qe.nextUpdate)).wait();
+      expect((await intel.verifier.verifyQuote.staticCall(realQuote())).mrenclave).to.equal(REAL_MRENCLAVE);
+      // Past the PCK CA CRL's nextUpdate everything but the root CA CRL has expired: the CRLs are checked first.
+      const pckCrlNext = parseCrl(realPckCrl()).nextUpdate;
+      await (await intel.verifier.setCollateralGrace(0)).wait();
+      await (await intel.verifier.setNow(pckCrlNext + 1n)).wait();
+      expect(await revertOf(intel.verifier.verifyQuote.staticCall(realQuote()))).to.deep.equal({
+        code: "CollateralExpired",
+        args: [BigInt(CollateralKind.PckCaCrl), pckCrlNext, pckCrlNext + 1n],
+      });
+      await applyPolicy(intel.verifier, ALLOW_REAL);
     });
 
     it("minimum tcbEvaluationDataNumber: TCB Info (17) then QE Identity", async function () {
