@@ -7,3 +7,7 @@ export * from "./crl";
 export * from "./collateral";
 export * from "./roots";
 export * from "./verifier";
+/** The development (SIMULATION) PCS: PKI, quoting enclave, collateral. */
+export * from "./devPki";
+export * from "./devQe";
+export * from "./devPcs";
