@@ -11,3 +11,7 @@ export * from "./verifier";
 export * from "./devPki";
 export * from "./devQe";
 export * from "./devPcs";
+/** The development PCS over HTTP (Intel's PCS API v4 paths and headers) and the PCS client. */
+export * from "./pcsApi";
+export * from "./devPcsServer";
+export * from "./pcsClient";
