@@ -169,6 +169,37 @@ describe("attestation: development PCS (SIMULATION DCAP)", function () {
     });
   });
 
+  describe("the collateral", function () {
+    /** Keys in order, recursively; arrays by their first element (and an element with advisories when there is one). */
+    function shape(v: unknown): unknown {
+      if (Array.isArray(v)) {
+        const withAdvisories = v.find((e) => typeof e === "object" && e !== null && "advisoryIDs" in e);
+        return v.length === 0 ? [] : [shape(v[0]), ...(withAdvisories !== undefined && withAdvisories !== v[0] ? [shape(withAdvisories)] : [])];
+      }
+      if (typeof v === "object" && v !== null) return Object.entries(v).map(([k, x]) => [k, shape(x)]);
+      return typeof v;
+    }
+    const inner = (b: Buffer, field: string) => (JSON.parse(b.toString("utf8")) as Record<string, unknown>)[field];
+
+    it("has Intel's field order, types and compact formatting (TCB Info v3, QE Identity v2)", function () {
+      const levels = defaultDevTcbLevels();
+      // Intel's first level carries advisories; compare like with like.
+      const devTcb = pcs.tcbInfo({ ...WINDOW, tcbLevels: [{ ...levels[0], advisoryIDs: ["SIMULATION-SA-00009"] }, levels[1]] });
+      const devQe = pcs.qeIdentity({ ...WINDOW, tcbLevels: [{ isvSvn: 8, tcbDate: "2026-11-11T00:00:00Z", tcbStatus: "UpToDate" }, { isvSvn: 6, tcbDate: "2025-05-14T00:00:00Z", tcbStatus: "OutOfDate", advisoryIDs: ["SIMULATION-SA-00003"] }] });
+      const real = (n: string) => dcapFile(n);
+      expect(shape(inner(devTcb, "tcbInfo"))).to.deep.equal(shape(inner(real("0825_sgx_tcbinfov3_00606a000000.json"), "tcbInfo")));
+      expect(shape(inner(devQe, "enclaveIdentity"))).to.deep.equal(shape(inner(real("0825_sgx_qeidentity_v4.json"), "enclaveIdentity")));
+      // The component descriptors of the first four components, as Intel's.
+      const comps = (b: Buffer) => (inner(b, "tcbInfo") as { tcbLevels: { tcb: { sgxtcbcomponents: object[] } }[] }).tcbLevels[0].tcb.sgxtcbcomponents.map((c) => Object.keys(c).filter((k) => k !== "svn").map((k) => `${k}=${(c as Record<string, string>)[k]}`).join(","));
+      expect(comps(devTcb)).to.deep.equal(comps(real("0825_sgx_tcbinfov3_00606a000000.json")));
+      for (const [body, field] of [[devTcb, "tcbInfo"], [devQe, "enclaveIdentity"]] as const) {
+        const o = JSON.parse(body.toString("utf8")) as Record<string, unknown>;
+        expect(body.toString("utf8")).to.equal(`{"${field}":${JSON.stringify(o[field])},"signature":"${o.signature as string}"}`);
+        expect(o.signature).to.match(/^[0-9a-f]{128}$/);
+      }
+    });
+  });
+
   describe("the fixture bundle test/vectors/dcap-dev", function () {
     it("is committed exactly as scripts/dcap-dev-fixtures.ts regenerates it", function () {
       const dir = vectorDir("dcap-dev");
