@@ -14,6 +14,7 @@ import path from "node:path";
 import hre, { ethers } from "hardhat";
 import { getBytes, keccak256, randomBytes, toUtf8Bytes, type BaseContract, type ContractTransactionResponse, type Interface, type TransactionResponse } from "ethers";
 import { DevelopmentIas } from "../src/attestation/devIas";
+import { encodeIasEvidence } from "../src/attestation/evidence";
 import { intelCaDer, intelLeafDer, keyIdOfCertificate, simulationCaDer, simulationLeafDer } from "../src/attestation/roots";
 import { vectorDir } from "../test/helpers/vectors";
 import { EnclaveKeys, groupDomain } from "../test/group/helpers/enclaveKeys";
@@ -231,7 +232,7 @@ async function run(batchSizes: readonly number[]): Promise<Measured> {
     const signature = await enclave.signHandshake(domain, await group.currentEpoch(), handshake);
     return measure(
       label,
-      asRelayer.join(signed.keyId, signed.report, signed.signature, enclave.hpkePublicKey, enclave.mlsSignatureKey, handshake, signature),
+      asRelayer.join(encodeIasEvidence(signed), enclave.hpkePublicKey, enclave.mlsSignatureKey, handshake, signature),
     );
   };
   const alice = new EnclaveKeys();

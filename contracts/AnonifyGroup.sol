@@ -7,8 +7,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IAnonifyGroup} from "./group/IAnonifyGroup.sol";
 import {AnonifyMessages} from "./group/AnonifyMessages.sol";
-import {IIasVerifier} from "./attestation/IIasVerifier.sol";
-import {IasReport} from "./attestation/IasReport.sol";
+import {IEnclaveVerifier} from "./attestation/IEnclaveVerifier.sol";
 import {RuntimeName} from "./lib/RuntimeName.sol";
 
 /**
@@ -56,8 +55,9 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     uint256 private constant NEXT_POST_SEQUENCE_SHIFT = 224;
     uint256 private constant POST_FIELDS_MASK = type(uint256).max << POST_EPOCH_SHIFT;
 
-    /// @notice The IAS report verifier (pins the CA and holds the policy, including the MRENCLAVE allowlist).
-    IIasVerifier public immutable verifier;
+    /// @notice The attestation verifier of joins' evidence (pins Intel's root and holds the policy, including the
+    /// MRENCLAVE allowlist): an `IasVerifier` or a `DcapVerifier`, whose {IEnclaveVerifier.evidenceKind} says which.
+    IEnclaveVerifier public immutable verifier;
 
     /**
      * @dev The log head, packed into one slot (48 + 48 + 16 + 16 + 128 bits), which every post reads and writes: the
@@ -129,7 +129,7 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     string private _runtime;
 
     /**
-     * @param verifier_ The `IasVerifier` whose `verifyReport` (policy included) admits enclaves.
+     * @param verifier_ The {IEnclaveVerifier} whose `verifyEvidence` (policy included) admits enclaves.
      * @param initialAdmin Holder of `DEFAULT_ADMIN_ROLE` (transferred in two steps).
      * @param adminTransferDelay Delay before a new admin can accept (see OpenZeppelin `AccessControlDefaultAdminRules`).
      * @param initialGovernor Granted `GOVERNOR_ROLE` when not zero.
@@ -139,7 +139,7 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
      * @param runtime_ The state runtime the group runs ({runtime}), e.g. `anonify-token/v1`.
      */
     constructor(
-        IIasVerifier verifier_,
+        IEnclaveVerifier verifier_,
         address initialAdmin,
         uint48 adminTransferDelay,
         address initialGovernor,
@@ -167,9 +167,7 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
 
     /// @inheritdoc IAnonifyGroup
     function join(
-        bytes32 keyId,
-        bytes calldata report,
-        bytes calldata iasSignature,
+        bytes calldata evidence,
         bytes32 hpkePublicKey,
         bytes32 mlsSignatureKey,
         bytes calldata handshake,
@@ -177,7 +175,7 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     ) external {
         if (handshake.length == 0) revert HandshakeEmpty();
         OperatorRecord memory operator = _checkAdmission();
-        (address account, bytes32 mrenclave) = _attestedEnclave(keyId, report, iasSignature, hpkePublicKey, mlsSignatureKey);
+        (address account, bytes32 mrenclave) = _attestedEnclave(evidence, hpkePublicKey, mlsSignatureKey);
         EnclaveStatus status = _roster[account].status;
         if (status == EnclaveStatus.Active) revert EnclaveAlreadyRegistered(account);
         if (status == EnclaveStatus.Revoked) revert EnclaveWasRevoked(account);
@@ -562,18 +560,15 @@ contract AnonifyGroup is IAnonifyGroup, EIP712, AccessControlDefaultAdminRules {
     }
 
     /**
-     * @dev Verifies the IAS report (signature, format and the verifier's policy), then binds the submitted keys to it:
+     * @dev Verifies the evidence (signatures, format and the verifier's policy), then binds the submitted keys to it:
      * REPORTDATA[0..20] is the enclave address, [20..52] SHA-256(hpkePublicKey ‖ mlsSignatureKey), [52..64] zero.
      * The MRENCLAVE must be on the verifier's allowlist even if the verifier's own MRENCLAVE check is switched off.
      */
-    function _attestedEnclave(
-        bytes32 keyId,
-        bytes calldata report,
-        bytes calldata iasSignature,
-        bytes32 hpkePublicKey,
-        bytes32 mlsSignatureKey
-    ) private view returns (address account, bytes32 mrenclave) {
-        IasReport.Verified memory verified = verifier.verifyReport(keyId, report, iasSignature);
+    function _attestedEnclave(bytes calldata evidence, bytes32 hpkePublicKey, bytes32 mlsSignatureKey)
+        private
+        returns (address account, bytes32 mrenclave)
+    {
+        IEnclaveVerifier.Attested memory verified = verifier.verifyEvidence(evidence);
         bytes32 low = verified.reportDataLow;
         bytes32 high = verified.reportDataHigh;
 

@@ -7,6 +7,7 @@ import {RSA} from "@openzeppelin/contracts/utils/cryptography/RSA.sol";
 import {RsaPkcs1Sha256} from "../lib/RsaPkcs1Sha256.sol";
 import {SStore2} from "../lib/SStore2.sol";
 import {IasReport} from "./IasReport.sol";
+import {IEnclaveVerifier, EvidenceKind} from "./IEnclaveVerifier.sol";
 import {IIasVerifier} from "./IIasVerifier.sol";
 import {X509} from "./X509.sol";
 import {X509Extensions} from "./X509Extensions.sol";
@@ -41,6 +42,10 @@ contract IasVerifier is IIasVerifier, AccessControlDefaultAdminRules {
     uint256 public constant CA_KEY_BYTES = 384;
     /// @notice The only RSA exponent accepted (CA and signing keys).
     bytes public constant RSA_EXPONENT = hex"010001";
+
+    /// @dev IAS evidence ({verifyEvidence}): keyId ‖ signature ‖ report.
+    uint256 private constant EVIDENCE_SIGNATURE_OFFSET = 32;
+    uint256 private constant EVIDENCE_REPORT_OFFSET = EVIDENCE_SIGNATURE_OFFSET + SIGNING_KEY_BYTES;
 
     /// @dev X.509 version number of v3 (its DER INTEGER is 2).
     uint256 private constant X509_VERSION_3 = 3;
@@ -210,6 +215,29 @@ contract IasVerifier is IIasVerifier, AccessControlDefaultAdminRules {
         bytes calldata status;
         (verified, status) = _verify(keyId, report, signature);
         _checkPolicy(verified, status);
+    }
+
+    /**
+     * @notice {verifyReport} for a group ({IEnclaveVerifier}): the evidence is
+     * `keyId (32) ‖ signature (256) ‖ report`, and the answer the report's MRENCLAVE and REPORTDATA.
+     * @param evidence the IAS evidence
+     * @return attested the report's MRENCLAVE and REPORTDATA
+     */
+    function verifyEvidence(bytes calldata evidence) external view returns (Attested memory attested) {
+        if (evidence.length < EVIDENCE_REPORT_OFFSET) revert EvidenceTooShort(evidence.length, EVIDENCE_REPORT_OFFSET);
+        (IasReport.Verified memory verified, bytes calldata status) = _verify(
+            bytes32(evidence[:EVIDENCE_SIGNATURE_OFFSET]),
+            evidence[EVIDENCE_REPORT_OFFSET:],
+            evidence[EVIDENCE_SIGNATURE_OFFSET:EVIDENCE_REPORT_OFFSET]
+        );
+        _checkPolicy(verified, status);
+        attested = Attested(verified.mrenclave, verified.reportDataLow, verified.reportDataHigh);
+    }
+
+    /// @notice This verifier takes IAS evidence.
+    /// @return kind {EvidenceKind.IAS}
+    function evidenceKind() external pure returns (uint8 kind) {
+        return EvidenceKind.IAS;
     }
 
     /**

@@ -196,9 +196,8 @@ interface IAnonifyGroup {
      * The sender must hold `OPERATOR_ROLE`, unless the group is in open mode ({setOpenAdmission}), where any account
      * may join within the per-block limit. Either way the sender may have at most its cap ({operatorInfo}) of active
      * enclaves that it joined.
-     * @param keyId Key id of the registered IAS signing key that signed `report`.
-     * @param report The exact IAS report bytes (JSON).
-     * @param iasSignature The 256-byte RSA signature of `report`.
+     * @param evidence The enclave's attestation evidence in the layout of the group's verifier
+     * ({IEnclaveVerifier.evidenceKind}): for IAS `keyId ‖ signature ‖ report`, for DCAP the quote.
      * @param hpkePublicKey The enclave's X25519 HPKE public key.
      * @param mlsSignatureKey The enclave's Ed25519 MLS signature key.
      * @param handshake The join handshake; the first join's handshake creates the group.
@@ -206,9 +205,7 @@ interface IAnonifyGroup {
      * in REPORTDATA[0..20].
      */
     function join(
-        bytes32 keyId,
-        bytes calldata report,
-        bytes calldata iasSignature,
+        bytes calldata evidence,
         bytes32 hpkePublicKey,
         bytes32 mlsSignatureKey,
         bytes calldata handshake,

@@ -3,8 +3,12 @@
 # it with gramine-sgx-sign, and prints MRENCLAVE (the value to allowlist on chain).
 #
 # Environment (all optional except where noted):
-#   ANONIFY_SGX_SPID        EPID service provider id, 32 hex characters (required by IAS)
-#   ANONIFY_SGX_LINKABLE    "true" for linkable quotes (default "false": unlinkable)
+#   ANONIFY_SGX_ATTESTATION "dcap" (default: ECDSA quotes checked under Intel's collateral) or "epid"
+#                           (quotes for the Intel Attestation Service, end-of-life); it picks the
+#                           remote-attestation section appended to the manifest template
+#                           (manifest-attestation/<kind>.template), so it is part of MRENCLAVE
+#   ANONIFY_SGX_SPID        EPID service provider id, 32 hex characters (epid only: required by IAS)
+#   ANONIFY_SGX_LINKABLE    "true" for linkable quotes (epid only; default "false": unlinkable)
 #   ANONIFY_SGX_KEY         RSA-3072 signing key (default: Gramine's ~/.config/gramine/enclave-key.pem)
 #   ANONIFY_SGX_SEALED_DIR  host directory of the encrypted sealed mount, relative to the build
 #                           directory where gramine-sgx runs (default "sealed")
@@ -17,6 +21,7 @@ cd "$(dirname "$0")/.."
 build_dir="$PWD/build"
 binary="$build_dir/anonify-enclave"
 template="$PWD/anonify-enclave.manifest.template"
+attestation_templates="$PWD/manifest-attestation"
 
 missing=()
 for tool in gramine-manifest gramine-sgx-sign; do
@@ -24,14 +29,23 @@ for tool in gramine-manifest gramine-sgx-sign; do
 done
 key="${ANONIFY_SGX_KEY:-$HOME/.config/gramine/enclave-key.pem}"
 [ -f "$key" ] || missing+=("signing key $key (create one with \`gramine-sgx-gen-private-key\` or set ANONIFY_SGX_KEY)")
-spid="${ANONIFY_SGX_SPID:-}"
-if ! [[ "$spid" =~ ^[0-9a-fA-F]{32}$ ]]; then
-  missing+=("ANONIFY_SGX_SPID (the 32-hex-character EPID SPID of your IAS subscription)")
-fi
-linkable="${ANONIFY_SGX_LINKABLE:-false}"
-if [ "$linkable" != "true" ] && [ "$linkable" != "false" ]; then
-  missing+=("ANONIFY_SGX_LINKABLE must be \"true\" or \"false\", got \"$linkable\"")
-fi
+attestation="${ANONIFY_SGX_ATTESTATION:-dcap}"
+attestation_vars=()
+case "$attestation" in
+  dcap) ;;
+  epid)
+    spid="${ANONIFY_SGX_SPID:-}"
+    if ! [[ "$spid" =~ ^[0-9a-fA-F]{32}$ ]]; then
+      missing+=("ANONIFY_SGX_SPID (the 32-hex-character EPID SPID of your IAS subscription; epid only)")
+    fi
+    linkable="${ANONIFY_SGX_LINKABLE:-false}"
+    if [ "$linkable" != "true" ] && [ "$linkable" != "false" ]; then
+      missing+=("ANONIFY_SGX_LINKABLE must be \"true\" or \"false\", got \"$linkable\"")
+    fi
+    attestation_vars=(-Dra_spid="$spid" -Dra_linkable="$linkable")
+    ;;
+  *) missing+=("ANONIFY_SGX_ATTESTATION must be \"dcap\" or \"epid\", got \"$attestation\"") ;;
+esac
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "enclave:sgx cannot build the SGX package; missing:" >&2
   for m in "${missing[@]}"; do echo "  - $m" >&2; done
@@ -43,6 +57,8 @@ fi
 arch_libdir="/lib/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)"
 
 cd "$build_dir"
+# The template, then the evidence kind's remote-attestation section (both measured into MRENCLAVE).
+cat "$template" "$attestation_templates/$attestation.template" > anonify-enclave.manifest.template
 gramine-manifest \
   -Dbinary="$binary" \
   -Dsealed_dir="${ANONIFY_SGX_SEALED_DIR:-sealed}" \
@@ -52,9 +68,8 @@ gramine-manifest \
   -Dmax_threads="${ANONIFY_SGX_MAX_THREADS:-4}" \
   -Disvprodid="${ANONIFY_SGX_ISVPRODID:-0}" \
   -Disvsvn="${ANONIFY_SGX_ISVSVN:-0}" \
-  -Dra_spid="$spid" \
-  -Dra_linkable="$linkable" \
-  "$template" anonify-enclave.manifest
+  "${attestation_vars[@]}" \
+  anonify-enclave.manifest.template anonify-enclave.manifest
 mkdir -p "${ANONIFY_SGX_SEALED_DIR:-sealed}"
 sign_output="$(gramine-sgx-sign --key "$key" --manifest anonify-enclave.manifest --output anonify-enclave.manifest.sgx)"
 echo "$sign_output"
@@ -70,5 +85,5 @@ if [ -z "$mrenclave" ]; then
   echo "error: could not read MRENCLAVE from the signed manifest" >&2
   exit 1
 fi
-echo "MRENCLAVE 0x$mrenclave"
+echo "MRENCLAVE 0x$mrenclave ($attestation attestation)"
 echo "run: cd $build_dir && gramine-sgx anonify-enclave   (EnclaveProcess does this in sgx mode)"

@@ -14,5 +14,6 @@ export * from "./devIas";
 export * from "./onchain";
 export * from "./reportTool";
 export * from "./runtime";
+export * from "./evidence";
 /** DCAP (ECDSA quotes): a namespace, as some names (parseCertificate, errors) differ from the IAS ones above. */
 export * as dcap from "./dcap";

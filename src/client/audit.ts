@@ -26,11 +26,12 @@ import { IasReportVerifier, type VerificationPolicy } from "../attestation/verif
 import { IasVerificationError } from "../attestation/errors";
 import { caDerOf, leafDerOf, type TrustAnchor } from "../attestation/roots";
 import { pinCa } from "../attestation/certificate";
+import { decodeIasEvidence, type IasEvidence } from "../attestation/evidence";
 import { EMPTY_LOG_HASH, nextLogHash } from "../logHash";
 import { groupDomain, lowerHex, type Hex } from "./wire";
 
 export const AUDIT_GROUP_ABI = [
-  "function join(bytes32 keyId, bytes report, bytes iasSignature, bytes32 hpkePublicKey, bytes32 mlsSignatureKey, bytes handshake, bytes handshakeSignature)",
+  "function join(bytes evidence, bytes32 hpkePublicKey, bytes32 mlsSignatureKey, bytes handshake, bytes handshakeSignature)",
   "function postHandshake(uint64 epoch, bytes handshake, bytes signature)",
   "function postRemovalCommit(uint64 epoch, bytes handshake, address[] removed, bytes signature)",
   "function postCiphertext(uint64 epoch, uint64 sequence, bytes ciphertext, bytes signature)",
@@ -393,12 +394,18 @@ export async function auditGroup(provider: Provider, groupAddress: string, optio
     const before = log.blockNumber - 1;
     const block = await provider.getBlock(log.blockNumber);
     const now = BigInt(block?.timestamp ?? 0);
-    const report = getBytes(call.report);
-    const signature = getBytes(call.iasSignature);
+    let evidence: IasEvidence;
     try {
-      const unpolicied = tsVerifier.verifyReportWithoutPolicy(call.keyId, report, signature);
+      evidence = decodeIasEvidence(call.evidence);
+    } catch (error) {
+      find("report_invalid", `join of ${record.address}: ${(error as Error).message}`, log);
+      return;
+    }
+    const { keyId, report, signature } = evidence;
+    try {
+      const unpolicied = tsVerifier.verifyReportWithoutPolicy(keyId, report, signature);
       tsVerifier.policy = await policyAt(verifier, unpolicied.status, unpolicied.mrenclave, before);
-      const verified = tsVerifier.verifyReport(call.keyId, report, signature, now);
+      const verified = tsVerifier.verifyReport(keyId, report, signature, now);
       record.reportStatus = verified.status;
       record.reportTimestamp = verified.timestamp;
       const reportData = getBytes(verified.reportData);

@@ -7,6 +7,7 @@
 import { Contract, Interface, concat, getAddress, getBytes, hexlify, isAddress, sha256, type BlockTag, type ContractRunner, type Provider } from "ethers";
 import { decodeQuoteBody } from "../attestation/quote";
 import { readReportFields } from "../attestation/report";
+import { decodeIasEvidence } from "../attestation/evidence";
 import { EnclaveNotTrustedError } from "./errors";
 import { lowerHex, type Hex, type NodeEnclaveInfo } from "./wire";
 
@@ -110,7 +111,7 @@ export async function checkEnclaveTrust(
 
 export const JOIN_ABI = [
   "event EnclaveJoined(address indexed enclave, bytes32 indexed mrenclave, uint64 joinedAtEpoch, bytes32 hpkePublicKey, bytes32 mlsSignatureKey)",
-  "function join(bytes32 keyId, bytes report, bytes iasSignature, bytes32 hpkePublicKey, bytes32 mlsSignatureKey, bytes handshake, bytes handshakeSignature)",
+  "function join(bytes evidence, bytes32 hpkePublicKey, bytes32 mlsSignatureKey, bytes handshake, bytes handshakeSignature)",
 ] as const;
 
 /** Why 64 bytes of REPORTDATA do not attest `address` with these keys (undefined when they do). */
@@ -149,7 +150,7 @@ export async function checkJoinReportData(provider: Provider, enclave: TrustedEn
   }
   let quote;
   try {
-    quote = decodeQuoteBody(readReportFields(getBytes(call.args.report)).quoteBody);
+    quote = decodeQuoteBody(readReportFields(decodeIasEvidence(call.args.evidence).report).quoteBody);
   } catch (error) {
     throw new EnclaveNotTrustedError("join_report_unavailable", `the join report of ${enclave.address} does not parse: ${(error as Error).message}`, enclave.address);
   }

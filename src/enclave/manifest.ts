@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import path from "node:path";
 
 /**
  * Renders the Gramine manifest template the way `gramine-manifest` would, for the subset the template
@@ -61,4 +62,26 @@ export function renderManifestTemplate(template: string, variables: ManifestVari
 
 export function renderManifestFile(templatePath: string, variables: ManifestVariables): string {
   return renderManifestTemplate(fs.readFileSync(templatePath, "utf8"), variables);
+}
+
+/** How an sgx enclave attests: DCAP (ECDSA quotes, the default) or EPID (for IAS, end-of-life). */
+export type SgxAttestation = "dcap" | "epid";
+export const SGX_ATTESTATIONS: readonly SgxAttestation[] = ["dcap", "epid"];
+
+/** The manifest template of the enclave sources in `sourceDir` (the `enclave/` directory). */
+export const MANIFEST_TEMPLATE_FILE = "anonify-enclave.manifest.template";
+/** Where the remote-attestation sections live, one `<kind>.template` per evidence kind. */
+export const ATTESTATION_TEMPLATE_DIR = "manifest-attestation";
+
+/**
+ * The template `enclave/scripts/build-sgx.sh` renders for an evidence kind: the manifest template, then
+ * that kind's remote-attestation section, concatenated as the script's `cat` does (both are measured).
+ */
+export function sgxManifestTemplate(sourceDir: string, attestation: SgxAttestation): string {
+  if (!SGX_ATTESTATIONS.includes(attestation)) {
+    throw new ManifestTemplateError(`unknown sgx attestation ${JSON.stringify(attestation)} (expected "dcap" or "epid")`);
+  }
+  const main = fs.readFileSync(path.join(sourceDir, MANIFEST_TEMPLATE_FILE), "utf8");
+  const section = fs.readFileSync(path.join(sourceDir, ATTESTATION_TEMPLATE_DIR, `${attestation}.template`), "utf8");
+  return main + section;
 }

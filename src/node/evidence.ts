@@ -3,8 +3,8 @@
  *
  * The enclave admits an MLS leaf only from evidence it verified itself (`mls_admit_evidence`), so the node hands
  * it, before the handshake that needs it: its own evidence before creating or joining the group, and every other
- * member's from the chain. A join transaction (`AnonifyGroup.join`) carries keyId, report, IAS signature and the
- * two keys; the signing certificate is the one the IAS verifier registered under that keyId. The node takes it
+ * member's from the chain. A join transaction (`AnonifyGroup.join`) carries the evidence (for IAS keyId ‖ signature ‖
+ * report, src/attestation/evidence.ts) and the two keys; the signing certificate is the one the IAS verifier registered under that keyId. The node takes it
  * from its own attestation when the keyId matches (every report of a deployment is signed by the same IAS key),
  * else from the verifier's `registerSigningCertificate` transaction. The source only matters for availability:
  * the enclave checks the certificate under the trust anchor compiled into it.
@@ -13,6 +13,7 @@ import { Contract, hexlify, Interface, type Provider } from "ethers";
 import type { EvidenceResult, Hex, MlsAdmitEvidenceParams, MlsGroupPolicyParams } from "../enclave/protocol";
 import { ISV_PROD_ID_OFFSET, ISV_SVN_OFFSET, MEASUREMENT_LENGTH, MRSIGNER_OFFSET } from "../attestation/quote";
 import { DevelopmentIas } from "../attestation/devIas";
+import { decodeIasEvidence, type IasEvidence } from "../attestation/evidence";
 import type { AttestationReport } from "./attester";
 import { NodeError } from "./errors";
 import { GROUP_INTERFACE, type RosterLogEntry } from "./groupContract";
@@ -117,12 +118,18 @@ export class ChainEvidence implements EvidenceSource {
     if (call === null || call.name !== "join") {
       throw new NodeError("state_unavailable", `${entry.transactionHash} registered ${entry.enclave} but is not a direct AnonifyGroup.join call`, 503);
     }
-    const [keyId, report, signature, hpkePublicKey, mlsSignatureKey] = call.args as unknown as [string, string, string, string, string];
-    const certificate = await this.certificate(keyId);
+    const [evidence, hpkePublicKey, mlsSignatureKey] = call.args as unknown as [string, string, string];
+    let ias: IasEvidence;
+    try {
+      ias = decodeIasEvidence(evidence);
+    } catch (error) {
+      throw new NodeError("state_unavailable", `the join in ${entry.transactionHash} carries no IAS evidence: ${(error as Error).message}`, 503);
+    }
+    const certificate = await this.certificate(ias.keyId);
     return {
       kind: "ias",
-      report: report as Hex,
-      signature: signature as Hex,
+      report: hexlify(ias.report) as Hex,
+      signature: hexlify(ias.signature) as Hex,
       signingCertificate: hexlify(certificate) as Hex,
       hpkePublicKey: hpkePublicKey.toLowerCase() as Hex,
       mlsSignatureKey: mlsSignatureKey.toLowerCase() as Hex,

@@ -7,7 +7,7 @@ import { Contract, Interface, type ContractRunner, type Log } from "ethers";
 import { searchErrorChain } from "../errorChain";
 
 export const ANONIFY_GROUP_ABI = [
-  "function join(bytes32 keyId, bytes report, bytes iasSignature, bytes32 hpkePublicKey, bytes32 mlsSignatureKey, bytes handshake, bytes handshakeSignature)",
+  "function join(bytes evidence, bytes32 hpkePublicKey, bytes32 mlsSignatureKey, bytes handshake, bytes handshakeSignature)",
   "function postHandshake(uint64 epoch, bytes handshake, bytes signature)",
   "function postRemovalCommit(uint64 epoch, bytes handshake, address[] removed, bytes signature)",
   "function postCiphertext(uint64 epoch, uint64 sequence, bytes ciphertext, bytes signature)",

@@ -9,6 +9,7 @@ import type { EnclaveProcess } from "../enclave/EnclaveProcess";
 import type { Eip712DomainParams, EvidenceResult, Hex, InitResult, MlsGroupPolicyParams, MlsHandshakeEntry } from "../enclave/protocol";
 import type { Attester } from "./attester";
 import { admitEvidenceParams, type ChainEvidence } from "./evidence";
+import { encodeIasEvidence } from "../attestation/evidence";
 import type { ChainSync } from "./chainSync";
 import { NodeError } from "./errors";
 import { ENCLAVE_STATUS } from "./groupContract";
@@ -153,9 +154,7 @@ export async function ensureJoined(ctx: MembershipContext): Promise<JoinPosted |
       entry = await ctx.enclave.call("mls_join_external", { domain: ctx.domain });
     }
     const outcome = await ctx.sender.send(ctx.group, "join", [
-      report.keyId,
-      hexlify(report.report),
-      hexlify(report.signature),
+      encodeIasEvidence(report),
       evidence.hpkePublicKey,
       evidence.mlsSignatureKey,
       entry.handshake,

@@ -14,7 +14,7 @@ import { transportFailure } from "./rpc";
  * ERC-165 id of contracts/group/IAnonifyGroup.sol (XOR of its function selectors) that this node speaks; the
  * group answers `supportsInterface` with it. Changes with the interface: test/node/preflight.test.ts recomputes it.
  */
-export const ANONIFY_GROUP_INTERFACE_ID = "0xe5411a9b";
+export const ANONIFY_GROUP_INTERFACE_ID = "0x16e2dbaa";
 /** The EIP-712 domain (name, version) the node and its enclave sign in (AnonifyGroup.DOMAIN_NAME / DOMAIN_VERSION). */
 export const ANONIFY_EIP712 = { name: "Anonify", version: "1" } as const;
 /**

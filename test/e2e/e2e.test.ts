@@ -41,6 +41,7 @@ import {
 import { auditGroup } from "../../src/client/audit";
 import { addressNeedle, amountNeedle, collectChainData, findPlaintext } from "../../src/client/chainScan";
 import { DevelopmentIas } from "../../src/attestation/devIas";
+import { encodeIasEvidence } from "../../src/attestation/evidence";
 import { EnclaveProcess } from "../../src/enclave/EnclaveProcess";
 import { quoteSigner } from "../../src/node/evidence";
 import * as mls from "ts-mls";
@@ -296,7 +297,7 @@ describe("end to end: hardhat node + 3 TEE node processes + client SDK", functio
       const handshakeSignature = await rogueKey.signTypedData(domain, HANDSHAKE_TYPES, { epoch, handshakeHash: keccak256(handshake) });
       await (await group
         .connect(deployer)
-        .getFunction("join")(signed.keyId, hexlify(signed.report), hexlify(signed.signature), hpkePublicKey, mlsSignatureKey, handshake, handshakeSignature)).wait();
+        .getFunction("join")(encodeIasEvidence(signed), hpkePublicKey, mlsSignatureKey, handshake, handshakeSignature)).wait();
       await waitUntil("every node past the rogue join", async () => (await Promise.all(nodes.map(health))).every((h) => BigInt(h.epoch) >= epoch));
     } finally {
       await rogueEnclave.close();

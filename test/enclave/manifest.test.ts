@@ -8,17 +8,19 @@ import hre from "hardhat";
 import {
   DEBIAN_GRAMINE_DEFAULTS,
   ManifestTemplateError,
+  SGX_ATTESTATIONS,
   manifestTemplateVariables,
   renderManifestTemplate,
+  sgxManifestTemplate,
+  type SgxAttestation,
 } from "../../src/enclave/manifest";
 import { enclaveBinary } from "./helpers";
 
 const enclaveDir = hre.config.anonify.enclave.sourceDir;
-const templatePath = path.join(enclaveDir, "anonify-enclave.manifest.template");
 const buildScript = path.join(enclaveDir, "scripts", "build-sgx.sh");
 
-function variables(binary: string) {
-  return {
+function variables(binary: string, attestation: SgxAttestation) {
+  const common = {
     ...DEBIAN_GRAMINE_DEFAULTS,
     binary,
     sealed_dir: "sealed",
@@ -27,17 +29,30 @@ function variables(binary: string) {
     max_threads: "4",
     isvprodid: "0",
     isvsvn: "0",
-    ra_spid: "0123456789abcdef0123456789abcdef",
-    ra_linkable: "false",
   };
+  return attestation === "epid" ? { ...common, ra_spid: "0123456789abcdef0123456789abcdef", ra_linkable: "false" } : common;
+}
+
+function render(attestation: SgxAttestation, binary = enclaveBinary()): any {
+  return parse(renderManifestTemplate(sgxManifestTemplate(enclaveDir, attestation), variables(binary, attestation)));
+}
+
+/** Runs build-sgx.sh with a PATH holding only what it needs before its checks, and an empty HOME: no Gramine, no key. */
+function runWithoutGramine(env: Record<string, string>) {
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), "anonify-nogramine-"));
+  try {
+    fs.symlinkSync("/usr/bin/dirname", path.join(bin, "dirname"));
+    const run = spawnSync("/bin/bash", [buildScript], { encoding: "utf8", env: { PATH: bin, HOME: bin, ...env } });
+    return { ...run, home: bin };
+  } finally {
+    fs.rmSync(bin, { recursive: true, force: true });
+  }
 }
 
 describe("Gramine manifest template", function () {
-  const template = fs.readFileSync(templatePath, "utf8");
-
   it("renders without Gramine into valid TOML that runs the real binary in SGX mode", function () {
     const binary = enclaveBinary();
-    const manifest = parse(renderManifestTemplate(template, variables(binary))) as any;
+    const manifest = render("dcap", binary);
 
     expect(manifest.libos.entrypoint).to.equal("/anonify-enclave");
     const entry = manifest.fs.mounts.find((m: any) => m.path === manifest.libos.entrypoint);
@@ -53,20 +68,44 @@ describe("Gramine manifest template", function () {
     expect(sealed).to.deep.equal({ type: "encrypted", path: "/sealed", uri: "file:sealed", key_name: "_sgx_mrenclave" });
 
     expect(manifest.sgx.debug).to.equal(false);
-    expect(manifest.sgx.remote_attestation).to.equal("epid");
-    expect(manifest.sgx.ra_client_linkable).to.equal(false);
-    expect(manifest.sgx.ra_client_spid).to.equal("0123456789abcdef0123456789abcdef");
     expect(manifest.sgx.enclave_size).to.equal("512M");
     expect(manifest.sgx.max_threads).to.equal(4);
     expect(manifest.sgx.isvprodid).to.equal(0);
   });
 
-  it("uses exactly the variables build-sgx.sh passes to gramine-manifest", function () {
+  it("attests with DCAP by default (no EPID settings), and with EPID for IAS only when asked", function () {
+    const dcap = render("dcap");
+    expect(dcap.sgx.remote_attestation).to.equal("dcap");
+    expect(dcap.sgx).to.not.have.property("ra_client_spid");
+    expect(dcap.sgx).to.not.have.property("ra_client_linkable");
+
+    const epid = render("epid");
+    expect(epid.sgx.remote_attestation).to.equal("epid");
+    expect(epid.sgx.ra_client_linkable).to.equal(false);
+    expect(epid.sgx.ra_client_spid).to.equal("0123456789abcdef0123456789abcdef");
+
+    // Everything but the attestation section is the same manifest.
+    const withoutAttestation = (m: any) => {
+      const { remote_attestation: _r, ra_client_spid: _s, ra_client_linkable: _l, ...rest } = m.sgx;
+      return { ...m, sgx: rest };
+    };
+    expect(withoutAttestation(epid)).to.deep.equal(withoutAttestation(dcap));
+    expect(() => sgxManifestTemplate(enclaveDir, "tdx" as SgxAttestation)).to.throw(ManifestTemplateError, /unknown sgx attestation "tdx"/);
+  });
+
+  it("uses exactly the variables build-sgx.sh passes to gramine-manifest, per evidence kind", function () {
     const script = fs.readFileSync(buildScript, "utf8");
     const passed = [...script.matchAll(/-D([a-z_]+)=/g)].map((m) => m[1]).sort();
     const builtIn = ["gramine.libos", "gramine.runtimedir()"];
-    const used = manifestTemplateVariables(template).filter((v) => !builtIn.includes(v)).sort();
-    expect(used).to.deep.equal(passed);
+    const usedBy = (attestation: SgxAttestation) =>
+      manifestTemplateVariables(sgxManifestTemplate(enclaveDir, attestation)).filter((v) => !builtIn.includes(v)).sort();
+    // EPID uses every variable; DCAP every one but the EPID pair, which the script passes only for epid.
+    expect(usedBy("epid")).to.deep.equal(passed);
+    expect(usedBy("dcap")).to.deep.equal(passed.filter((v) => v !== "ra_spid" && v !== "ra_linkable"));
+    expect(script).to.match(/attestation_vars=\(-Dra_spid="\$spid" -Dra_linkable="\$linkable"\)/);
+    // The script renders the same concatenation sgxManifestTemplate returns.
+    expect(script).to.include('cat "$template" "$attestation_templates/$attestation.template" > anonify-enclave.manifest.template');
+    expect([...SGX_ATTESTATIONS]).to.deep.equal(["dcap", "epid"]);
   });
 
   it("refuses template syntax the renderer does not implement, and undefined variables", function () {
@@ -78,23 +117,23 @@ describe("Gramine manifest template", function () {
   });
 
   it("build-sgx.sh says exactly what is missing and exits non-zero where Gramine is absent", function () {
-    // A PATH holding only what the script needs before its checks, and an empty HOME: no Gramine, no key.
-    const bin = fs.mkdtempSync(path.join(os.tmpdir(), "anonify-nogramine-"));
-    try {
-      fs.symlinkSync("/usr/bin/dirname", path.join(bin, "dirname"));
-      const run = spawnSync("/bin/bash", [buildScript], {
-        encoding: "utf8",
-        env: { PATH: bin, HOME: bin, ANONIFY_SGX_SPID: "not-hex" },
-      });
-      expect(run.status).to.equal(1);
-      expect(run.stdout).to.equal("");
-      expect(run.stderr).to.match(/cannot build the SGX package; missing:/);
-      expect(run.stderr).to.match(/- gramine-manifest \(install Gramine >= 1\.5/);
-      expect(run.stderr).to.match(/- gramine-sgx-sign \(install Gramine/);
-      expect(run.stderr).to.include(`- signing key ${bin}/.config/gramine/enclave-key.pem`);
-      expect(run.stderr).to.match(/- ANONIFY_SGX_SPID \(the 32-hex-character EPID SPID/);
-    } finally {
-      fs.rmSync(bin, { recursive: true, force: true });
-    }
+    // DCAP (the default) needs no SPID.
+    const dcap = runWithoutGramine({});
+    expect(dcap.status).to.equal(1);
+    expect(dcap.stdout).to.equal("");
+    expect(dcap.stderr).to.match(/cannot build the SGX package; missing:/);
+    expect(dcap.stderr).to.match(/- gramine-manifest \(install Gramine >= 1\.5/);
+    expect(dcap.stderr).to.match(/- gramine-sgx-sign \(install Gramine/);
+    expect(dcap.stderr).to.include(`- signing key ${dcap.home}/.config/gramine/enclave-key.pem`);
+    expect(dcap.stderr).to.not.match(/SPID|LINKABLE/);
+
+    const epid = runWithoutGramine({ ANONIFY_SGX_ATTESTATION: "epid", ANONIFY_SGX_SPID: "not-hex", ANONIFY_SGX_LINKABLE: "maybe" });
+    expect(epid.status).to.equal(1);
+    expect(epid.stderr).to.match(/- ANONIFY_SGX_SPID \(the 32-hex-character EPID SPID/);
+    expect(epid.stderr).to.include('- ANONIFY_SGX_LINKABLE must be "true" or "false", got "maybe"');
+
+    const unknown = runWithoutGramine({ ANONIFY_SGX_ATTESTATION: "tdx" });
+    expect(unknown.status).to.equal(1);
+    expect(unknown.stderr).to.include('- ANONIFY_SGX_ATTESTATION must be "dcap" or "epid", got "tdx"');
   });
 });

@@ -5,6 +5,7 @@ import hre, { ethers } from "hardhat";
 import { concat, hexlify, id, keccak256, randomBytes, sha256 } from "ethers";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { DevelopmentIas } from "../../src/attestation/devIas";
+import { encodeIasEvidence } from "../../src/attestation/evidence";
 import { intelLeafDer, keyIdOfCertificate, simulationLeafDer } from "../../src/attestation/roots";
 import { buildAnonifyModule, DEFAULT_ADMIN_TRANSFER_DELAY_SECONDS } from "../../deploy/modules/anonifyModule";
 import { vectorDir } from "../helpers/vectors";
@@ -71,7 +72,7 @@ describe("Ignition module (deploy/modules)", function () {
     const hpke = hexlify(randomBytes(32));
     const mls = hexlify(randomBytes(32));
     const attested = hexlify(ethers.getBytes(rave.reportData).slice(20, 52));
-    await expect(group.join(intelKeyId, rave.report, rave.signature, hpke, mls, "0x01", "0x" + "00".repeat(65)))
+    await expect(group.join(encodeIasEvidence({ keyId: intelKeyId, report: rave.report, signature: rave.signature }), hpke, mls, "0x01", "0x" + "00".repeat(65)))
       .to.be.revertedWithCustomError(group, "ReportDataKeyHashMismatch")
       .withArgs(attested, sha256(concat([hpke, mls])));
 
@@ -81,7 +82,7 @@ describe("Ignition module (deploy/modules)", function () {
     const enclave = new EnclaveKeys();
     const signed = enclave.attest(ias, { mrenclave: rave.mrenclave });
     await expect(
-      group.join(ias.keyId, signed.report, signed.signature, enclave.hpkePublicKey, enclave.mlsSignatureKey, "0x01", "0x" + "00".repeat(65)),
+      group.join(encodeIasEvidence(signed), enclave.hpkePublicKey, enclave.mlsSignatureKey, "0x01", "0x" + "00".repeat(65)),
     )
       .to.be.revertedWithCustomError(verifier, "SigningKeyNotRegistered")
       .withArgs(ias.keyId);

@@ -3,6 +3,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { anyUint } from "@nomicfoundation/hardhat-chai-matchers/withArgs";
 import { ethers } from "hardhat";
 import { concat, getBytes, hexlify, keccak256, randomBytes, sha256, verifyTypedData, zeroPadValue } from "ethers";
+import { decodeIasEvidence, encodeIasEvidence } from "../../src/attestation/evidence";
 import { EnclaveKeys, HANDSHAKE_TYPES } from "./helpers/enclaveKeys";
 import {
   EnclaveStatus,
@@ -127,7 +128,7 @@ describe("AnonifyGroup: join", function () {
       const enclave = new EnclaveKeys();
       const handshake = randomBytes(64);
       const args = await joinArguments(f, enclave, { handshake, handshakeEpoch: 7n });
-      const recovered = verifyTypedData(f.domain, HANDSHAKE_TYPES, { epoch: 0n, handshakeHash: keccak256(handshake) }, args[6]);
+      const recovered = verifyTypedData(f.domain, HANDSHAKE_TYPES, { epoch: 0n, handshakeHash: keccak256(handshake) }, args[4]);
       expect(recovered).to.not.equal(enclave.address);
       await expectUnchanged(f.group, [enclave.address], async () => {
         await expect(f.group.connect(f.relayer).join(...args))
@@ -197,17 +198,24 @@ describe("AnonifyGroup: join", function () {
       const f = await loadFixture(simulationGroupFixture);
       const enclave = new EnclaveKeys();
       const args = [...(await joinArguments(f, enclave))] as Parameters<typeof f.group.join>;
-      const report = getBytes(args[1] as string);
+      const evidence = decodeIasEvidence(args[0] as string);
+      const report = Uint8Array.from(evidence.report);
       report[report.length - 2] ^= 0x01;
       await expectUnchanged(f.group, [enclave.address], async () => {
         const tampered = [...args] as typeof args;
-        tampered[1] = hexlify(report);
+        tampered[0] = encodeIasEvidence({ ...evidence, report });
         await expect(f.group.join(...tampered)).to.be.revertedWithCustomError(f.verifier, "ReportSignatureInvalid");
         const unknownKey = [...args] as typeof args;
-        unknownKey[0] = keccak256("0x01");
+        unknownKey[0] = encodeIasEvidence({ ...evidence, keyId: keccak256("0x01") });
         await expect(f.group.join(...unknownKey))
           .to.be.revertedWithCustomError(f.verifier, "SigningKeyNotRegistered")
           .withArgs(keccak256("0x01"));
+        // Evidence shorter than keyId and signature never reaches the report.
+        const short = [...args] as typeof args;
+        short[0] = getBytes(args[0] as string).slice(0, 287);
+        await expect(f.group.join(...short)).to.be.revertedWithCustomError(f.verifier, "EvidenceTooShort").withArgs(287n, 288n);
+        short[0] = "0x";
+        await expect(f.group.join(...short)).to.be.revertedWithCustomError(f.verifier, "EvidenceTooShort").withArgs(0n, 288n);
       });
     });
 
@@ -223,17 +231,17 @@ describe("AnonifyGroup: join", function () {
       const f = await loadFixture(simulationGroupFixture);
       const enclave = new EnclaveKeys();
       const args = [...(await joinArguments(f, enclave))] as Parameters<typeof f.group.join>;
-      const signature = getBytes(args[6] as string);
+      const signature = getBytes(args[4] as string);
       await expectUnchanged(f.group, [enclave.address], async () => {
         const short = [...args] as typeof args;
-        short[6] = hexlify(signature.slice(0, 64));
+        short[4] = hexlify(signature.slice(0, 64));
         await expect(f.group.join(...short)).to.be.revertedWithCustomError(f.group, "ECDSAInvalidSignatureLength").withArgs(64n);
         // The malleable twin (n - s, flipped v) of a valid signature is refused.
         const n = BigInt("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
         const s = BigInt(hexlify(signature.slice(32, 64)));
         const highS = zeroPadValue("0x" + (n - s).toString(16), 32);
         const malleable = [...args] as typeof args;
-        malleable[6] = concat([signature.slice(0, 32), highS, Uint8Array.of(signature[64] === 27 ? 28 : 27)]);
+        malleable[4] = concat([signature.slice(0, 32), highS, Uint8Array.of(signature[64] === 27 ? 28 : 27)]);
         await expect(f.group.join(...malleable)).to.be.revertedWithCustomError(f.group, "ECDSAInvalidSignatureS").withArgs(highS);
       });
     });

@@ -7,6 +7,7 @@ import hre, { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { hexlify, randomBytes, sha256, toUtf8Bytes, type Result, type Signer, type TypedDataDomain } from "ethers";
 import { DevelopmentIas } from "../../../src/attestation/devIas";
+import { encodeIasEvidence } from "../../../src/attestation/evidence";
 import { buildAnonifyModule, anonifyModuleId, type AnonifyDeploymentConfig } from "../../../deploy/modules/anonifyModule";
 import type { AnonifyGroup, IasVerifier } from "../../../typechain-types";
 import { EnclaveKeys, groupDomain, type AttestOptions } from "./enclaveKeys";
@@ -90,9 +91,7 @@ export async function joinArguments(f: GroupFixture, enclave: EnclaveKeys, optio
   const epoch = handshakeEpoch ?? (await f.group.currentEpoch());
   const handshakeSignature = await handshakeSigner.signHandshake(f.domain, epoch, handshake);
   return [
-    signed.keyId,
-    hexlify(signed.report),
-    hexlify(signed.signature),
+    encodeIasEvidence(signed),
     hpkePublicKey ?? enclave.hpkePublicKey,
     mlsSignatureKey ?? enclave.mlsSignatureKey,
     hexlify(handshake),
