@@ -91,6 +91,8 @@ interface Verifier extends BaseContract {
   isMrenclaveAllowed(m: string): Promise<boolean>;
   mrenclaveDisallowedAt(m: string): Promise<bigint>;
   usesP256Precompile(): Promise<boolean>;
+  verifyEvidence: { staticCall(e: Uint8Array): Promise<{ mrenclave: string; reportDataLow: string; reportDataHigh: string }> };
+  evidenceKind(): Promise<bigint>;
   isPckChainCached(h: string): Promise<boolean>;
   policy(): Promise<{ allowedTcbStatuses: bigint; collateralGrace: bigint; minTcbEvaluationDataNumber: bigint }>;
   POLICY_ROLE(): Promise<string>;
@@ -347,6 +349,11 @@ describe("attestation: DcapVerifier on chain against the TypeScript verifier", f
       expect(cachedLogs).to.deep.equal(["QuoteVerified"]);
       const v = await intel.verifier.verifyQuote.staticCall(realQuote());
       expect(solView(v)).to.deep.equal(tsView(expected));
+      // The group-facing entry point (IEnclaveVerifier): the same verification, MRENCLAVE and REPORTDATA back.
+      expect(await intel.verifier.evidenceKind()).to.equal(2n);
+      const attested = await intel.verifier.verifyEvidence.staticCall(realQuote());
+      expect([attested.mrenclave, attested.reportDataLow + attested.reportDataHigh.slice(2)]).to.deep.equal([REAL_MRENCLAVE, expected.reportData]);
+      expect(await revertOf(intel.verifier.verifyEvidence.staticCall(dcapFile("quote_v4_tdx.bin")))).to.deep.equal({ code: "QuoteTeeTypeUnsupported", args: [0x81n] });
       expect(v.mrenclave).to.equal(REAL_MRENCLAVE);
       expect([v.fmspc, v.pceId, v.pckChainHash]).to.deep.equal([REAL_FMSPC, REAL_PCEID, chainHash]);
       const fresh = await executionGas(first!);
@@ -581,6 +588,18 @@ describe("attestation: DcapVerifier on chain against the TypeScript verifier", f
       // Under the Intel root the test PKI is refused.
       const intel = await deployStack(intelMaterial());
       expect(await revertOf(intel.verifier.verifyQuote.staticCall(pki.quote()))).to.deep.equal({ code: "RootCaNotPinned", args: [0n] });
+    });
+
+    it("a refused quote changes nothing: its new PCK chain is not cached and no event is emitted", async function () {
+      const s = await deployStack(m);
+      await applyPolicy(s.verifier, ALLOW_REAL);
+      const debug = pki.quote((p) => ({ ...p, report: xorByte(p.report, 48, 0x02) }));
+      const chainHash = keccak256(debug.subarray(1052));
+      await expect(s.verifier.verifyQuote(debug, { gasLimit: CALL_GAS })).to.be.revertedWithCustomError(s.verifier, "DebugEnclaveNotAllowed");
+      expect(await s.verifier.isPckChainCached(chainHash)).to.equal(false);
+      // The same chain in an accepted quote is cached then.
+      await expect(s.verifier.verifyQuote(pki.quote(), { gasLimit: CALL_GAS })).to.emit(s.verifier, "PckChainCached");
+      expect(await s.verifier.isPckChainCached(chainHash)).to.equal(true);
     });
 
     it("QE identity fields and levels, and platform TCB levels and statuses, as TypeScript decides", async function () {

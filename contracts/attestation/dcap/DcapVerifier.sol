@@ -9,6 +9,7 @@ import {DcapCollateral} from "./DcapCollateral.sol";
 import {DcapCrls} from "./DcapCrls.sol";
 import {DcapQuote} from "./DcapQuote.sol";
 import {IDcapVerifier} from "./IDcapVerifier.sol";
+import {EvidenceKind, IEnclaveVerifier} from "../IEnclaveVerifier.sol";
 import {P256} from "./P256.sol";
 import {P256Verifier} from "./P256Verifier.sol";
 import {PckCertificateCache} from "./PckCertificateCache.sol";
@@ -170,7 +171,29 @@ contract DcapVerifier is IDcapVerifier, PckCertificateCache, AccessControlDefaul
     // ------------------------------------------------------------------ verification
 
     /// @inheritdoc IDcapVerifier
-    function verifyQuote(bytes calldata quote) external returns (Verified memory v) {
+    function verifyQuote(bytes calldata quote) external returns (Verified memory verified) {
+        return _verifyQuote(quote);
+    }
+
+    /**
+     * @notice {verifyQuote} for a group ({IEnclaveVerifier}): the evidence is the raw quote, the answer its MRENCLAVE
+     * and REPORTDATA.
+     * @param evidence the raw SGX ECDSA quote
+     * @return attested the quote's MRENCLAVE and REPORTDATA
+     */
+    function verifyEvidence(bytes calldata evidence) external returns (Attested memory attested) {
+        Verified memory v = _verifyQuote(evidence);
+        attested = Attested(v.mrenclave, v.reportDataLow, v.reportDataHigh);
+    }
+
+    /// @notice This verifier takes DCAP evidence.
+    /// @return kind {EvidenceKind.DCAP}
+    function evidenceKind() external pure returns (uint8 kind) {
+        return EvidenceKind.DCAP;
+    }
+
+    /// @dev Steps 1, 2, 4-12 (docs/attestation-dcap.md "DcapVerifier").
+    function _verifyQuote(bytes calldata quote) private returns (Verified memory v) {
         uint256 now_ = _now();
         // 1. layout
         DcapQuote.Layout memory q = DcapQuote.decode(quote);
@@ -288,12 +311,12 @@ contract DcapVerifier is IDcapVerifier, PckCertificateCache, AccessControlDefaul
         return _allowed(_policy, status);
     }
 
-    /// @inheritdoc IDcapVerifier
+    /// @inheritdoc IEnclaveVerifier
     function isMrenclaveAllowed(bytes32 mrenclave) external view returns (bool allowed) {
         return _allowedMrenclaves[mrenclave];
     }
 
-    /// @inheritdoc IDcapVerifier
+    /// @inheritdoc IEnclaveVerifier
     function mrenclaveDisallowedAt(bytes32 mrenclave) external view returns (uint64 disallowedAt) {
         return _mrenclaveDisallowedAt[mrenclave];
     }

@@ -2,16 +2,17 @@
 pragma solidity ^0.8.24;
 
 import {TcbStatus} from "./CollateralFields.sol";
+import {IEnclaveVerifier} from "../IEnclaveVerifier.sol";
 
 /**
  * @title IDcapVerifier
- * @notice What a group asks of its DCAP verifier: an SGX ECDSA quote's verdict under the deployment's policy
- * (Intel's signatures, the stored collateral, revocation, freshness, TCB status, enclave policy), and whether
- * (and since when) a measurement is allowed, as {IIasVerifier} answers for IAS reports.
+ * @notice The DCAP verifier: a group's {IEnclaveVerifier} for DCAP evidence (the raw quote), and a quote's full
+ * verdict under the deployment's policy (Intel's signatures, the stored collateral, revocation, freshness, TCB
+ * status, enclave policy) for tools, as {IIasVerifier} is for IAS reports.
  * @dev docs/attestation-dcap.md ("DcapVerifier") gives the check order and the errors; they are the TypeScript
  * verifier's (src/attestation/dcap/verifier.ts), argument for argument.
  */
-interface IDcapVerifier {
+interface IDcapVerifier is IEnclaveVerifier {
     /// @notice What a verified quote establishes.
     struct Verified {
         bytes32 mrenclave;
@@ -66,16 +67,6 @@ interface IDcapVerifier {
      * @return verified the quote's fields
      */
     function verifyQuote(bytes calldata quote) external returns (Verified memory verified);
-
-    /// @notice Whether `mrenclave` is allowlisted.
-    /// @param mrenclave the enclave measurement
-    /// @return allowed whether it is on the allowlist (used when the MRENCLAVE check is on)
-    function isMrenclaveAllowed(bytes32 mrenclave) external view returns (bool allowed);
-
-    /// @notice When `mrenclave` was last taken off the allowlist.
-    /// @param mrenclave the enclave measurement
-    /// @return disallowedAt block.timestamp of the disallow still in force; 0 while allowed or never allowed
-    function mrenclaveDisallowedAt(bytes32 mrenclave) external view returns (uint64 disallowedAt);
 
     /// @notice The P-256 path the known-answer probe chose at deployment.
     /// @return whether signatures go to the P256VERIFY precompile (else {P256Software})
