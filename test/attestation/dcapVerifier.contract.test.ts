@@ -44,6 +44,8 @@ import {
 } from "./dcapVectors";
 import { SIGNED_FIELD_MUTATIONS, certificateFlips, chainFaults, layoutMutations, rootCrlWithEntry, signedFieldMutation, withChain } from "./dcapMutations";
 import { parseCrl } from "../../src/attestation/dcap/crl";
+import { TOKEN_RUNTIME } from "../../src/runtimes/name";
+import { EnclaveKeys, groupDomain } from "../group/helpers/enclaveKeys";
 
 const STATUSES = ["UpToDate", "SWHardeningNeeded", "ConfigurationNeeded", "ConfigurationAndSWHardeningNeeded", "OutOfDate", "OutOfDateConfigurationNeeded", "Revoked"] as const;
 /** Osaka's per-transaction gas cap (EIP-7825). */
@@ -600,6 +602,37 @@ describe("attestation: DcapVerifier on chain against the TypeScript verifier", f
       // The same chain in an accepted quote is cached then.
       await expect(s.verifier.verifyQuote(pki.quote(), { gasLimit: CALL_GAS })).to.emit(s.verifier, "PckChainCached");
       expect(await s.verifier.isPckChainCached(chainHash)).to.equal(true);
+    });
+
+    it("AnonifyGroup.join admits an enclave with DCAP evidence through DcapVerifier (IEnclaveVerifier), bound by REPORTDATA", async function () {
+      const s = await deployStack(m);
+      await applyPolicy(s.verifier, ALLOW_REAL);
+      await (await s.verifier.setMrenclaveAllowed(REAL_MRENCLAVE, true)).wait(); // the group requires the allowlist
+      const factory = await hre.ethers.getContractFactory("AnonifyGroup");
+      const group = await factory.deploy(await s.verifier.getAddress(), admin, 3600, hre.ethers.ZeroAddress, [admin], 0, TOKEN_RUNTIME);
+      await group.waitForDeployment();
+      const { chainId } = await hre.ethers.provider.getNetwork();
+      const domain = groupDomain(chainId, await group.getAddress());
+      const keys = new EnclaveKeys();
+      const quote = pki.quote((p) => ({ ...p, report: Buffer.concat([Buffer.from(p.report).subarray(0, 320), keys.reportData()]) }));
+      const handshake = Buffer.from("dcap join handshake");
+      const signature = await keys.signHandshake(domain, await group.currentEpoch(), handshake);
+      // Keys other than the attested ones: the group's own binding error.
+      const other = new EnclaveKeys();
+      await expect(group.join(quote, other.hpkePublicKey, keys.mlsSignatureKey, handshake, signature, { gasLimit: CALL_GAS })).to.be.revertedWithCustomError(
+        group,
+        "ReportDataKeyHashMismatch",
+      );
+      // A verifier refusal surfaces as the verifier's error.
+      const debug = pki.quote((p) => ({ ...p, report: Buffer.concat([xorByte(Buffer.from(p.report).subarray(0, 320), 48, 0x02), keys.reportData()]) }));
+      expect(await revertOf(group.join(debug, keys.hpkePublicKey, keys.mlsSignatureKey, handshake, signature, { gasLimit: CALL_GAS }))).to.deep.equal({
+        code: "DebugEnclaveNotAllowed",
+        args: [REAL_MRENCLAVE],
+      });
+      const tx = await group.join(quote, keys.hpkePublicKey, keys.mlsSignatureKey, handshake, signature, { gasLimit: CALL_GAS });
+      await expect(tx).to.emit(group, "EnclaveAdmitted").withArgs(keys.address, admin, false);
+      await expect(tx).to.emit(s.verifier, "QuoteVerified");
+      console.log(`      AnonifyGroup.join with DCAP evidence (new PCK chain): ${(await tx.wait())!.gasUsed} gas total`);
     });
 
     it("QE identity fields and levels, and platform TCB levels and statuses, as TypeScript decides", async function () {
