@@ -5,11 +5,18 @@
  * refusals, the test PKI for fields behind Intel's signatures, the policy setters, the PCK cache and both
  * P-256 paths.
  *
- * Time: the in-process chain carries today's time and cannot go back to August 2025, so the stores and the
- * verifier are the test harnesses with a settable clock (`setNow`), as dcapCollateral.test.ts does.
+ * Time: the in-process chain carries today's time and cannot go back to August 2025, so for Intel's vectors the
+ * stores and the verifier are the test harnesses with a settable clock (`setNow`), as dcapCollateral.test.ts does.
+ * The development PCS fixture (test/vectors/dcap-dev, current 2026-12-01 .. 2049-12-01) runs on the plain contracts
+ * at block.timestamp, moved with Hardhat's time helpers inside a snapshot.
  */
 import { expect } from "chai";
 import hre from "hardhat";
+import fs from "node:fs";
+import path from "node:path";
+import { takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
+import { vectorDir } from "../helpers/vectors";
+import { pinRoot } from "../../src/attestation/dcap";
 import { AbiCoder, Interface, keccak256, type BaseContract, type ContractTransactionResponse } from "ethers";
 import {
   CollateralKind,
@@ -718,6 +725,62 @@ describe("attestation: DcapVerifier on chain against the TypeScript verifier", f
       const s = await deployStack(mat);
       await applyPolicy(s.verifier, ALLOW_REAL);
       expect(await solOutcome(s.verifier, pki.quote(), DCAP_VECTOR_TIME)).to.deep.equal({ valid: false, code: "TcbInfoNotStored", args: [REAL_FMSPC, REAL_PCEID] });
+    });
+  });
+  describe("the development PCS fixture on the plain contracts at block.timestamp (Hardhat time helpers)", function () {
+    it("verifies now, refuses one second after the collateral's nextUpdate, and admits it again within the grace", async function () {
+      const dev = (name: string) => fs.readFileSync(path.join(vectorDir("dcap-dev"), name));
+      const manifest = JSON.parse(dev("manifest.json").toString("utf8")) as { quote: { mrenclave: string }; collateralWindow: { from: number; to: number } };
+      const snapshot = await takeSnapshot();
+      try {
+        const now0 = BigInt(await time.latest());
+        if (now0 < BigInt(manifest.collateralWindow.from)) await time.increaseTo(manifest.collateralWindow.from);
+        const rootDer = dev("root_ca.der");
+        const collateral = (await (await hre.ethers.getContractFactory("DcapCollateral", { libraries })).deploy(rootDer)) as unknown as Store;
+        const crls = (await (await hre.ethers.getContractFactory("DcapCrls")).deploy(rootDer)) as unknown as Store;
+        const chain = dev("tcb_signing_chain.pem");
+        await (await collateral.upsertTcbInfo(dev("tcb_info.json"), chain, { gasLimit: CALL_GAS })).wait();
+        await (await collateral.upsertQeIdentity(dev("qe_identity.json"), chain, { gasLimit: CALL_GAS })).wait();
+        await (await crls.upsertCrl(dev("root_ca_crl.der"), "0x", { gasLimit: CALL_GAS })).wait();
+        await (await crls.upsertCrl(dev("pck_platform_crl.der"), dev("pck_platform_ca_chain.pem"), { gasLimit: CALL_GAS })).wait();
+        const factory = await hre.ethers.getContractFactory("DcapVerifier", { libraries: verifierLibraries });
+        const v = (await factory.deploy(rootDer, await collateral.getAddress(), await crls.getAddress(), admin, 0)) as unknown as Verifier;
+        await v.waitForDeployment();
+        await (await v.setMrenclaveAllowed(manifest.quote.mrenclave, true)).wait();
+        const quote = dev("quote_v3_dev.bin");
+        const m: Material = {
+          rootDer,
+          root: pinRoot(rootDer),
+          tcbInfo: dev("tcb_info.json"),
+          qeIdentity: dev("qe_identity.json"),
+          tcbChain: chain,
+          rootCrl: dev("root_ca_crl.der"),
+          pckCrl: dev("pck_platform_crl.der"),
+          pckCaChain: dev("pck_platform_ca_chain.pem"),
+        };
+        const policy: DcapPolicy = { allowedMrenclaves: [manifest.quote.mrenclave] };
+        // The next block's time is what verifyQuote sees: compare at it.
+        const at = BigInt(await time.latest()) + 1n;
+        await time.setNextBlockTimestamp(at);
+        const receipt = await (await v.verifyQuote(quote, { gasLimit: CALL_GAS })).wait();
+        expect(receipt!.status).to.equal(1);
+        const ts = tsOutcome(quote, m, at, policy);
+        expect(ts.valid && ts.value.mrenclave).to.equal(manifest.quote.mrenclave);
+        const sol = solView(await v.verifyQuote.staticCall(quote));
+        expect({ ...sol, collateralNextUpdate: String(sol.collateralNextUpdate) }).to.deep.equal({ ...(ts as { value: Record<string, unknown> }).value, collateralNextUpdate: String((ts as { value: Record<string, unknown> }).value.collateralNextUpdate) });
+        // One second past the collateral's nextUpdate (all four items share it): the root CA CRL, checked first, refuses.
+        const to = BigInt(manifest.collateralWindow.to);
+        await time.increaseTo(to + 1n);
+        const late = await revertOf(v.verifyQuote.staticCall(quote));
+        expect(late.code).to.equal("CollateralExpired");
+        expect(late.args.slice(0, 2)).to.deep.equal([BigInt(CollateralKind.RootCaCrl), to]);
+        expect(JSON.stringify({ valid: false, ...late }, bigints)).to.equal(JSON.stringify(tsOutcome(quote, m, late.args[2] as bigint, policy), bigints));
+        // A one-hour grace admits it again (the certificates are valid until 2049-12-31).
+        await (await v.setCollateralGrace(3600)).wait();
+        expect((await v.verifyQuote.staticCall(quote)).mrenclave).to.equal(manifest.quote.mrenclave);
+      } finally {
+        await snapshot.restore();
+      }
     });
   });
 });
