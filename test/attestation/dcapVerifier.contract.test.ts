@@ -102,6 +102,9 @@ interface Verifier extends BaseContract {
   usesP256Precompile(): Promise<boolean>;
   verifyEvidence: { staticCall(e: Uint8Array): Promise<{ mrenclave: string; reportDataLow: string; reportDataHigh: string }> };
   evidenceKind(): Promise<bigint>;
+  verifyQuoteWithAdvisories: ((q: Uint8Array, t: string[], e: string[], o?: { gasLimit?: number }) => Promise<ContractTransactionResponse>) & {
+    staticCall(q: Uint8Array, t: string[], e: string[]): Promise<[Verified, string[]]>;
+  };
   isPckChainCached(h: string): Promise<boolean>;
   policy(): Promise<{ allowedTcbStatuses: bigint; collateralGrace: bigint; minTcbEvaluationDataNumber: bigint }>;
   POLICY_ROLE(): Promise<string>;
@@ -392,6 +395,31 @@ describe("attestation: DcapVerifier on chain against the TypeScript verifier", f
       console.log(`      verdicts: ${JSON.stringify(Object.fromEntries(verdicts))}`);
       expect(verdicts.get("valid")).to.be.greaterThan(0);
       expect(verdicts.size).to.be.greaterThan(10);
+    });
+
+    it("verifyQuoteWithAdvisories: the advisory IDs checked against the levels' hashes, in the event in TypeScript's order", async function () {
+      const tcb = parseTcbInfo(splitSignedCollateral(CollateralKind.TcbInfo, realTcbInfo(), "tcbInfo").body);
+      const qe = parseQeIdentity(splitSignedCollateral(CollateralKind.QeIdentity, realQeIdentity(), "enclaveIdentity").body);
+      const expected = verifyQuote(realQuote(), realCollateral(), { now: DCAP_VECTOR_TIME, policy: ALLOW_REAL });
+      const platformIds = tcb.levels.find((l) => l.status === expected.tcbStatus)!.advisoryIds;
+      const qeIds = qe.levels.find((l) => l.status === expected.qeTcbStatus)!.advisoryIds;
+      await (await intel.verifier.setNow(DCAP_VECTOR_TIME)).wait();
+      const [v, ids] = await intel.verifier.verifyQuoteWithAdvisories.staticCall(realQuote(), platformIds, qeIds);
+      expect(v.mrenclave).to.equal(REAL_MRENCLAVE);
+      expect([...ids]).to.deep.equal(expected.advisoryIds);
+      expect(expected.advisoryIds).to.include("INTEL-SA-00615");
+      const tx = await intel.verifier.verifyQuoteWithAdvisories(realQuote(), platformIds, qeIds, { gasLimit: CALL_GAS });
+      await expect(tx).to.emit(intel.verifier, "QuoteAdvisories").withArgs(REAL_MRENCLAVE, keccak256(realQuote().subarray(1052)), expected.advisoryIds);
+      // A list that is not the level's: the stored hash and the given one.
+      const wrong = [...platformIds, "INTEL-SA-99999"];
+      expect(await revertOf(intel.verifier.verifyQuoteWithAdvisories.staticCall(realQuote(), wrong, qeIds))).to.deep.equal({
+        code: "AdvisoryIdsMismatch",
+        args: [advisoryHash(platformIds), advisoryHash(wrong)],
+      });
+      expect(await revertOf(intel.verifier.verifyQuoteWithAdvisories.staticCall(realQuote(), platformIds, [...qeIds, "x"]))).to.deep.equal({
+        code: "AdvisoryIdsMismatch",
+        args: [advisoryHash(qeIds), advisoryHash([...qeIds, "x"])],
+      });
     });
 
     it("refuses the TDX quotes at the layout (QuoteTeeTypeUnsupported(0x81))", async function () {

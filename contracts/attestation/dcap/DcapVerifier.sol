@@ -115,10 +115,14 @@ contract DcapVerifier is IDcapVerifier, PckCertificateCache, AccessControlDefaul
     error TcbStatusNotAllowable(TcbStatus status);
     /// @notice The grace exceeds {MAX_COLLATERAL_GRACE}.
     error CollateralGraceTooLong(uint64 grace, uint64 maximum);
+    /// @notice Advisory IDs given for a level do not hash to the level's stored hash (0: no advisories).
+    error AdvisoryIdsMismatch(bytes32 expected, bytes32 actual);
 
     // --- events ---
     /// @notice The root was pinned (keccak256 of its DER and of its subject Name).
     event RootPinned(bytes32 rootDerHash, bytes32 rootSubjectHash);
+    /// @notice The advisory IDs of a verified quote: the platform level's, then the QE level's not already listed.
+    event QuoteAdvisories(bytes32 indexed mrenclave, bytes32 indexed pckChainHash, string[] advisoryIds);
     /// @notice The known-answer probe's answer: whether P-256 goes to the P256VERIFY precompile.
     event P256PathChosen(bool precompile);
     /// @notice A TCB status was allowed or disallowed (for the platform and the QE).
@@ -173,6 +177,28 @@ contract DcapVerifier is IDcapVerifier, PckCertificateCache, AccessControlDefaul
     /// @inheritdoc IDcapVerifier
     function verifyQuote(bytes calldata quote) external returns (Verified memory verified) {
         return _verifyQuote(quote);
+    }
+
+    /**
+     * @notice {verifyQuote}, then the advisory IDs of the platform's and the QE's TCB levels, given by the caller (from
+     * the stores' `TcbInfoUpdated` / `QeIdentityUpdated` events) and checked against the levels' stored hashes;
+     * emits them in {QuoteAdvisories}. Reverts `AdvisoryIdsMismatch(expected, actual)` for a list that does not hash
+     * to its level's.
+     * @param quote the raw quote
+     * @param tcbAdvisoryIds the platform level's advisory IDs, in the level's order (empty: none)
+     * @param qeAdvisoryIds the QE level's advisory IDs, in the level's order (empty: none)
+     * @return verified the quote's fields
+     * @return advisoryIds the platform level's IDs, then the QE level's not already listed (verifier.ts's order)
+     */
+    function verifyQuoteWithAdvisories(bytes calldata quote, string[] calldata tcbAdvisoryIds, string[] calldata qeAdvisoryIds)
+        external
+        returns (Verified memory verified, string[] memory advisoryIds)
+    {
+        verified = _verifyQuote(quote);
+        _checkAdvisories(verified.tcbAdvisoryHash, tcbAdvisoryIds);
+        _checkAdvisories(verified.qeAdvisoryHash, qeAdvisoryIds);
+        advisoryIds = _mergeAdvisories(tcbAdvisoryIds, qeAdvisoryIds);
+        emit QuoteAdvisories(verified.mrenclave, verified.pckChainHash, advisoryIds);
     }
 
     /**
@@ -482,6 +508,31 @@ contract DcapVerifier is IDcapVerifier, PckCertificateCache, AccessControlDefaul
             if (v.mrsigner != p.mrsigner) revert MrsignerMismatch(p.mrsigner, v.mrsigner);
             if (v.isvProdId != p.isvProdId) revert IsvProdIdMismatch(p.isvProdId, v.isvProdId);
             if (v.isvSvn < p.minIsvSvn) revert IsvSvnTooLow(p.minIsvSvn, v.isvSvn);
+        }
+    }
+
+    /// @dev The stored hash: keccak256(abi.encode(ids)), or 0 for no advisories (DcapCollateral's encoding).
+    function _checkAdvisories(bytes32 expected, string[] calldata ids) private pure {
+        bytes32 actual = ids.length == 0 ? bytes32(0) : keccak256(abi.encode(ids));
+        if (actual != expected) revert AdvisoryIdsMismatch(expected, actual);
+    }
+
+    function _mergeAdvisories(string[] calldata platform, string[] calldata qe) private pure returns (string[] memory ids) {
+        ids = new string[](platform.length + qe.length);
+        uint256 n;
+        for (uint256 i = 0; i < platform.length; ++i) {
+            ids[n++] = platform[i];
+        }
+        for (uint256 j = 0; j < qe.length; ++j) {
+            bytes32 h = keccak256(bytes(qe[j]));
+            bool listed;
+            for (uint256 i = 0; i < platform.length && !listed; ++i) {
+                listed = keccak256(bytes(platform[i])) == h;
+            }
+            if (!listed) ids[n++] = qe[j];
+        }
+        assembly ("memory-safe") {
+            mstore(ids, n)
         }
     }
 
