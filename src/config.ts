@@ -27,6 +27,12 @@ export interface AnonifyUserConfig {
   iasRootCa?: IasRootCa;
   /** Intel Attestation Service endpoint and subscription key, used only in sgx mode. */
   ias?: { url?: string; apiKey?: string };
+  /**
+   * Where DCAP collateral comes from (TCB Info, QE Identity, CRLs; `anonify:collateral`): Intel's PCS or a PCCS,
+   * e.g. "https://pccs.example:8081" (with or without "/sgx/certification/v4"). Default: Intel's PCS. The API key is
+   * sent as Ocp-Apim-Subscription-Key when set (Intel's PCS does not need one for collateral).
+   */
+  dcap?: { pcsUrl?: string; apiKey?: string };
   policy?: AnonifyAttestationPolicyUserConfig;
   enclave?: {
     /** CMake source directory of the enclave. Default: the installed package's `enclave/`. */
@@ -59,15 +65,16 @@ export interface AnonifyUserConfig {
  * Per-network settings, `networks.<name>.anonify` in hardhat.config.ts: merged over the top-level `anonify` section
  * when that network is selected (`--network <name>`). The enclave build and the data dir are the project's.
  */
-export type AnonifyNetworkUserConfig = Pick<AnonifyUserConfig, "mode" | "iasRootCa" | "ias" | "policy" | "confirmations">;
+export type AnonifyNetworkUserConfig = Pick<AnonifyUserConfig, "mode" | "iasRootCa" | "ias" | "dcap" | "policy" | "confirmations">;
 
 /** The fields a network's `anonify` section may set. */
-const NETWORK_FIELDS = ["mode", "iasRootCa", "ias", "policy", "confirmations"] as const;
+const NETWORK_FIELDS = ["mode", "iasRootCa", "ias", "dcap", "policy", "confirmations"] as const;
 
 export interface AnonifyConfig {
   mode: EnclaveMode;
   iasRootCa: IasRootCa;
   ias: { url: string; apiKey?: string };
+  dcap: { pcsUrl: string; apiKey?: string };
   policy: Required<AnonifyAttestationPolicyUserConfig>;
   enclave: { sourceDir: string; buildDir: string; binary: string };
   dataDir: string;
@@ -108,6 +115,9 @@ export const DEFAULT_SGX_MAX_REPORT_AGE_SECONDS = 86_400;
 
 /** IAS v4 report endpoint (EPID). Intel retired EPID attestation in 2025; kept for deployments that still reach it. */
 export const DEFAULT_IAS_URL = "https://api.trustedservices.intel.com/sgx/attestation/v4/report";
+
+/** Intel's Provisioning Certification Service (PCS): the v4 API paths are appended by the PCS client. */
+export const DEFAULT_PCS_URL = "https://api.trustedservices.intel.com";
 
 /** The quote statuses IAS documents; anything else in a policy is almost certainly a typo. */
 export const KNOWN_QUOTE_STATUSES = [
@@ -156,6 +166,19 @@ export function resolveAnonifyConfig(user: AnonifyUserConfig | undefined, root: 
     fail("ias.apiKey", "must be a non-empty string when set");
   }
 
+  const dcap = u.dcap ?? {};
+  if (typeof dcap !== "object" || dcap === null || Array.isArray(dcap)) fail("dcap", "must be an object");
+  const pcsUrl = dcap.pcsUrl ?? DEFAULT_PCS_URL;
+  try {
+    const parsed = new URL(pcsUrl);
+    if ((parsed.protocol !== "https:" && parsed.protocol !== "http:") || parsed.search !== "" || parsed.hash !== "") throw new Error();
+  } catch {
+    fail("dcap.pcsUrl", `must be an http(s) URL without query or fragment, got ${JSON.stringify(pcsUrl)}`);
+  }
+  if (dcap.apiKey !== undefined && (typeof dcap.apiKey !== "string" || dcap.apiKey.length === 0)) {
+    fail("dcap.apiKey", "must be a non-empty string when set");
+  }
+
   const allowedStatuses = u.policy?.allowedStatuses ?? ["OK"];
   if (!Array.isArray(allowedStatuses) || allowedStatuses.length === 0) {
     fail("policy.allowedStatuses", "must be a non-empty array of quote statuses");
@@ -191,6 +214,7 @@ export function resolveAnonifyConfig(user: AnonifyUserConfig | undefined, root: 
     mode,
     iasRootCa,
     ias: { url, apiKey: u.ias?.apiKey },
+    dcap: { pcsUrl, apiKey: dcap.apiKey },
     policy: { allowedStatuses: [...allowedStatuses], allowDebug, maxReportAgeSeconds },
     enclave: { sourceDir, buildDir, binary: path.join(buildDir, "anonify-enclave") },
     dataDir,
@@ -201,7 +225,7 @@ export function resolveAnonifyConfig(user: AnonifyUserConfig | undefined, root: 
 }
 
 /**
- * A network's settings merged over the top-level section (`ias` and `policy` field by field), validated as a whole;
+ * A network's settings merged over the top-level section (`ias`, `dcap` and `policy` field by field), validated as a whole;
  * errors name `networks.<name>.anonify`. A field a network may not set is refused.
  */
 export function resolveNetworkAnonifyConfig(
@@ -227,7 +251,7 @@ export function resolveNetworkAnonifyConfig(
   for (const key of NETWORK_FIELDS) {
     const value = network[key];
     if (value === undefined) continue;
-    if ((key === "ias" || key === "policy") && typeof value === "object" && value !== null && !Array.isArray(value)) {
+    if ((key === "ias" || key === "dcap" || key === "policy") && typeof value === "object" && value !== null && !Array.isArray(value)) {
       (merged as Record<string, unknown>)[key] = { ...((base[key] as object | undefined) ?? {}), ...value };
     } else {
       (merged as Record<string, unknown>)[key] = value;

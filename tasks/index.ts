@@ -1,6 +1,7 @@
 // One file per task group; each registers its tasks in the `anonify` scope.
 import "./verify-report";
 import "./verify-quote";
+import "./collateral";
 import "./audit";
 import "./deploy";
 import "./node";

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import path from "node:path";
 import hre from "hardhat";
 import { HardhatPluginError } from "hardhat/plugins";
-import { DEFAULT_IAS_URL, extendAnonifyConfig, resolveAnonifyConfig, resolveNetworkAnonifyConfig, selectNetworkAnonifyConfig } from "../../src/config";
+import { DEFAULT_IAS_URL, DEFAULT_PCS_URL, extendAnonifyConfig, resolveAnonifyConfig, resolveNetworkAnonifyConfig, selectNetworkAnonifyConfig } from "../../src/config";
 import type { HardhatConfig, HardhatUserConfig } from "hardhat/types";
 import { bundledSolcVersion } from "../../src/solc";
 import { packageEnclaveDir, packageRoot } from "../../src/package/paths";
@@ -28,6 +28,7 @@ describe("plugin: anonify config", function () {
       mode: "simulation",
       iasRootCa: "simulation",
       ias: { url: DEFAULT_IAS_URL, apiKey: undefined },
+      dcap: { pcsUrl: DEFAULT_PCS_URL, apiKey: undefined },
       policy: { allowedStatuses: ["OK"], allowDebug: false, maxReportAgeSeconds: 0 },
       enclave: {
         // A user's project: the package's enclave sources, built into the project's .anonify/enclave-build.
@@ -86,6 +87,10 @@ describe("plugin: anonify config", function () {
     rejects({ ias: { url: "ftp://ias.example" } }, "anonify.ias.url");
     rejects({ ias: { url: "not a url" } }, "anonify.ias.url");
     rejects({ ias: { apiKey: "" } }, "anonify.ias.apiKey");
+    rejects({ dcap: { pcsUrl: "ftp://pcs.example" } }, "anonify.dcap.pcsUrl must be an http(s) URL");
+    rejects({ dcap: { pcsUrl: "https://pcs.example/?fmspc=00" } }, "anonify.dcap.pcsUrl");
+    rejects({ dcap: { apiKey: "" } }, "anonify.dcap.apiKey");
+    rejects({ dcap: "https://pcs.example" }, "anonify.dcap must be an object");
     rejects({ policy: { allowedStatuses: [] } }, "anonify.policy.allowedStatuses");
     rejects({ policy: { allowedStatuses: ["OK", "GROUP_OUT_OF_DAT"] } }, 'unknown status "GROUP_OUT_OF_DAT"');
     rejects({ policy: { allowDebug: "yes" } }, "anonify.policy.allowDebug");
@@ -111,6 +116,9 @@ describe("plugin: anonify config", function () {
     expect(c.policy.allowedStatuses).to.deep.equal(["OK", "GROUP_OUT_OF_DATE"]);
     expect(c.ias.apiKey).to.equal("top-key");
     expect(c.mode).to.equal("simulation");
+    // dcap too: a network's PCCS keeps the top level's key.
+    const pccs = resolveNetworkAnonifyConfig({ dcap: { apiKey: "pcs-key" } }, { dcap: { pcsUrl: "https://pccs.example:8081" } }, ROOT, "sepolia");
+    expect(pccs.dcap).to.deep.equal({ pcsUrl: "https://pccs.example:8081", apiKey: "pcs-key" });
     // A network switching to sgx gets Intel's CA and the sgx report age by default.
     const sgx = resolveNetworkAnonifyConfig({ mode: "simulation", iasRootCa: "simulation" }, { mode: "sgx", ias: { url: "https://ias.example/v4/report" } }, ROOT, "mainnet");
     expect(sgx).to.include({ mode: "sgx", iasRootCa: "intel" });

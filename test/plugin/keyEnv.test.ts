@@ -20,6 +20,7 @@ const SIGNING_TASKS = [
   "anonify:burn",
   "anonify:transfer-from",
   "anonify:send",
+  "anonify:collateral",
 ];
 
 describe("plugin: --key-env on every task that signs", function () {

@@ -15,3 +15,4 @@ export * from "./devPcs";
 export * from "./pcsApi";
 export * from "./devPcsServer";
 export * from "./pcsClient";
+export * from "./collateralSync";
