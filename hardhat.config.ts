@@ -21,6 +21,17 @@ const config: HardhatUserConfig = {
         version: bundledSolcVersion().version,
         settings: { optimizer: { enabled: true, runs: 1_000 }, evmVersion: "prague", viaIR: true },
       },
+      // DcapVerifier (and its test harnesses, which carry its code) at 1,000 runs: under the 24,576-byte limit once
+      // verifyEvidence (IEnclaveVerifier) joined verifyQuote; the PCK chain and software P-256 are in the linked
+      // PckChainVerification library (docs/attestation-dcap.md "DcapVerifier").
+      "contracts/attestation/dcap/DcapVerifier.sol": {
+        version: bundledSolcVersion().version,
+        settings: { optimizer: { enabled: true, runs: 1_000 }, evmVersion: "prague", viaIR: false },
+      },
+      "contracts/test/DcapVerifierHarness.sol": {
+        version: bundledSolcVersion().version,
+        settings: { optimizer: { enabled: true, runs: 1_000 }, evmVersion: "prague", viaIR: false },
+      },
     },
   },
   networks: {

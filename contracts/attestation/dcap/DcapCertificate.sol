@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {DateTime} from "../../lib/DateTime.sol";
 import {DerReader} from "./DerReader.sol";
 import {P256} from "./P256.sol";
+import {P256Verifier} from "./P256Verifier.sol";
 import {
     CertificateAlgorithmUnsupported,
     CertificateConstraintsInvalid,
@@ -312,6 +313,22 @@ library DcapCertificate {
             revert CertificateIssuerMismatch(c.role);
         }
         if (!c.signatureWellFormed || !P256.verify(der.spanSha256(c.tbsStart, c.tbsEnd), c.sigR, c.sigS, issuer.keyX, issuer.keyY)) {
+            revert CertificateSignatureInvalid(c.role);
+        }
+        checkValidity(c, now_);
+        checkUsage(c);
+    }
+
+    /// @notice {checkIssuedBy} with the signature checked on the P-256 path chosen by {P256Verifier} (`usePrecompile`).
+    function checkIssuedBy(bytes memory der, Certificate memory c, Issuer memory issuer, uint256 now_, bool usePrecompile)
+        internal
+        view
+    {
+        if (c.issuerEnd - c.issuerStart != issuer.subjectLength || der.spanHash(c.issuerStart, c.issuerEnd) != issuer.subjectHash) {
+            revert CertificateIssuerMismatch(c.role);
+        }
+        bytes32 digest = der.spanSha256(c.tbsStart, c.tbsEnd);
+        if (!c.signatureWellFormed || !P256Verifier.verify(usePrecompile, digest, c.sigR, c.sigS, issuer.keyX, issuer.keyY)) {
             revert CertificateSignatureInvalid(c.role);
         }
         checkValidity(c, now_);

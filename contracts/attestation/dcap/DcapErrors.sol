@@ -82,3 +82,20 @@ error CrlIssuerUnknown();
 error TcbLevelNotFound(bytes6 fmspc);
 /// @notice The QE's ISVSVN is below every QE Identity TCB level.
 error QeTcbLevelNotFound(uint256 isvSvn);
+
+/// @notice The certificate's serial (magnitude bytes) is listed by its issuer's CRL.
+error CertificateRevoked(CertificateRole role, bytes serial);
+/// @notice The item's tcbEvaluationDataNumber is below the policy's minimum.
+error TcbEvaluationDataNumberTooLow(CollateralKind kind, uint256 minimum, uint256 actual);
+/// @notice The QE report's MRSIGNER is not QE Identity's.
+error QeMrsignerMismatch(bytes32 expected, bytes32 actual);
+/// @notice The QE report's ISVPRODID is not QE Identity's.
+error QeIsvProdIdMismatch(uint256 expected, uint256 actual);
+/// @notice The QE report's MISCSELECT under QE Identity's mask is not QE Identity's (masked).
+error QeMiscselectMismatch(uint256 expected, uint256 actual);
+/// @notice The QE report's attributes under QE Identity's mask are not QE Identity's (masked).
+error QeAttributesMismatch(bytes16 expected, bytes16 actual);
+/// @notice The QE's TCB status (its name, as in collateral) is not allowed by the policy.
+error QeTcbStatusNotAllowed(string status);
+/// @notice The platform's TCB status (its name, as in collateral) is not allowed by the policy.
+error TcbStatusNotAllowed(string status);

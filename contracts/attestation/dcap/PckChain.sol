@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {DcapCertificate} from "./DcapCertificate.sol";
 import {DerReader} from "./DerReader.sol";
-import {P256} from "./P256.sol";
+import {P256Verifier} from "./P256Verifier.sol";
 import {Pem} from "./Pem.sol";
 import {SgxExtension} from "./SgxExtension.sol";
 import {
@@ -42,6 +42,8 @@ library PckChain {
         uint64 pckCaNotAfter;
         uint64 pckNotBefore;
         uint64 pckNotAfter;
+        /// @dev keccak256 of the PCK CA's DER subject: the issuer key of its CRL in {DcapCrls}.
+        bytes32 pckCaSubjectHash;
     }
 
     /// @notice A verified TCB Signing chain (TCB Signing certificate, root): the key collateral is signed with.
@@ -64,22 +66,27 @@ library PckChain {
 
     /// @notice Parses and checks a root to pin: self-issued, self-signed, a CA with keyCertSign and cRLSign.
     function pin(bytes memory der) internal view returns (PinnedRoot memory root) {
+        return pin(der, true);
+    }
+
+    /// @notice {pin} with the self-signature checked on the P-256 path chosen by {P256Verifier}.
+    function pin(bytes memory der, bool usePrecompile) internal view returns (PinnedRoot memory root) {
         DcapCertificate.Certificate memory c = DcapCertificate.parse(der, CertificateRole.Root);
         DcapCertificate.Issuer memory self = DcapCertificate.asIssuer(der, c);
         if (c.issuerEnd - c.issuerStart != self.subjectLength || der.spanHash(c.issuerStart, c.issuerEnd) != self.subjectHash) {
             revert CertificateIssuerMismatch(CertificateRole.Root);
         }
-        if (!c.signatureWellFormed || !_verifies(der, c, self)) revert CertificateSignatureInvalid(CertificateRole.Root);
+        if (!c.signatureWellFormed || !_verifies(der, c, self, usePrecompile)) revert CertificateSignatureInvalid(CertificateRole.Root);
         DcapCertificate.checkUsage(c);
         root = PinnedRoot({derHash: keccak256(der), issuer: self, notBefore: uint64(c.notBefore), notAfter: uint64(c.notAfter)});
     }
 
-    function _verifies(bytes memory der, DcapCertificate.Certificate memory c, DcapCertificate.Issuer memory by)
+    function _verifies(bytes memory der, DcapCertificate.Certificate memory c, DcapCertificate.Issuer memory by, bool usePrecompile)
         private
         view
         returns (bool)
     {
-        return P256.verify(der.spanSha256(c.tbsStart, c.tbsEnd), c.sigR, c.sigS, by.keyX, by.keyY);
+        return P256Verifier.verify(usePrecompile, der.spanSha256(c.tbsStart, c.tbsEnd), c.sigR, c.sigS, by.keyX, by.keyY);
     }
 
     /// @notice The chain's root must be the pinned root byte for byte, and valid at `now_`.
@@ -92,15 +99,26 @@ library PckChain {
 
     /// @notice Checks the PEM chain under `root` at `now_` and reads the SGX extension.
     function verify(bytes memory pem, PinnedRoot memory root, uint256 now_) internal view returns (Verified memory v) {
+        return verify(pem, root, now_, true);
+    }
+
+    /// @notice {verify} with the certificate signatures checked on the P-256 path chosen by {P256Verifier}.
+    function verify(bytes memory pem, PinnedRoot memory root, uint256 now_, bool usePrecompile)
+        internal
+        view
+        returns (Verified memory v)
+    {
         (bytes[] memory ders, uint256 count) = Pem.split(pem);
         if (count != PCK_CHAIN_LENGTH) revert PckChainLengthInvalid(count);
         checkRoot(ders[INDEX_ROOT], root, now_);
         bytes memory pckCaDer = ders[INDEX_PCK_CA];
         DcapCertificate.Certificate memory pckCa = DcapCertificate.parse(pckCaDer, CertificateRole.PckCa);
-        DcapCertificate.checkIssuedBy(pckCaDer, pckCa, root.issuer, now_);
+        DcapCertificate.checkIssuedBy(pckCaDer, pckCa, root.issuer, now_, usePrecompile);
         bytes memory pckDer = ders[INDEX_PCK];
         DcapCertificate.Certificate memory pck = DcapCertificate.parse(pckDer, CertificateRole.Pck);
-        DcapCertificate.checkIssuedBy(pckDer, pck, DcapCertificate.asIssuer(pckCaDer, pckCa), now_);
+        DcapCertificate.Issuer memory pckCaIssuer = DcapCertificate.asIssuer(pckCaDer, pckCa);
+        DcapCertificate.checkIssuedBy(pckDer, pck, pckCaIssuer, now_, usePrecompile);
+        v.pckCaSubjectHash = pckCaIssuer.subjectHash;
         v.tcb = SgxExtension.read(pckDer, pck);
         (v.pckKeyX, v.pckKeyY) = (pck.keyX, pck.keyY);
         v.pckSerial = _slice(pckDer, pck.serialStart, pck.serialEnd);

@@ -26,9 +26,20 @@ library QuoteSignatures {
 
     /// @notice Step 7: the QE report under the PCK key (x, y), and its report data.
     function checkQeReport(bytes calldata quote, DcapQuote.Layout memory q, bytes32 pckX, bytes32 pckY) internal view {
+        checkQeReport(quote, q, pckX, pckY, P256.verify);
+    }
+
+    /// @notice {checkQeReport} with the P-256 verification `p256` (the path a verifier's probe chose).
+    function checkQeReport(
+        bytes calldata quote,
+        DcapQuote.Layout memory q,
+        bytes32 pckX,
+        bytes32 pckY,
+        function(bytes32, bytes32, bytes32, bytes32, bytes32) internal view returns (bool) p256
+    ) internal view {
         bytes32 digest = sha256(quote[q.qeReport:q.qeReport + DcapQuote.REPORT_LENGTH]);
         (bytes32 r, bytes32 s) = _pair(quote, q.qeReportSignature);
-        if (!P256.verify(digest, r, s, pckX, pckY)) revert QeReportSignatureInvalid();
+        if (!p256(digest, r, s, pckX, pckY)) revert QeReportSignatureInvalid();
         bytes32 binding = sha256(
             bytes.concat(
                 quote[q.attestationKey:q.attestationKey + DcapQuote.KEY_LENGTH], quote[q.qeAuthData:q.qeAuthData + q.qeAuthDataLength]
@@ -43,10 +54,19 @@ library QuoteSignatures {
 
     /// @notice Step 9: the attestation key on the curve, and the signature over the first 432 bytes.
     function checkQuoteSignature(bytes calldata quote, DcapQuote.Layout memory q) internal view {
+        checkQuoteSignature(quote, q, P256.verify);
+    }
+
+    /// @notice {checkQuoteSignature} with the P-256 verification `p256` (the path a verifier's probe chose).
+    function checkQuoteSignature(
+        bytes calldata quote,
+        DcapQuote.Layout memory q,
+        function(bytes32, bytes32, bytes32, bytes32, bytes32) internal view returns (bool) p256
+    ) internal view {
         (bytes32 x, bytes32 y) = _pair(quote, q.attestationKey);
         if (!P256.isOnCurve(uint256(x), uint256(y))) revert AttestationKeyInvalid();
         (bytes32 r, bytes32 s) = _pair(quote, q.isvSignature);
-        if (!P256.verify(sha256(quote[:DcapQuote.SIGNED_LENGTH]), r, s, x, y)) revert QuoteSignatureInvalid();
+        if (!p256(sha256(quote[:DcapQuote.SIGNED_LENGTH]), r, s, x, y)) revert QuoteSignatureInvalid();
     }
 
     /// @dev Two 32-byte words at `offset` (r || s, or x || y).
