@@ -1,0 +1,154 @@
+/**
+ * Hardhat Ignition module factory for an Anonify group admitting enclaves by DCAP quotes: the collateral stores
+ * (`DcapCollateral` with its linked `TcbInfo` / `QeIdentity` parsers, `DcapCrls`), a `DcapVerifier` pinned to the same
+ * root (Intel's SGX Root CA, or the SIMULATION root of the development PCS) with its linked `PckChainVerification`
+ * and its policy set, and the `AnonifyGroup` that admits enclaves through it (`IEnclaveVerifier`).
+ *
+ * The stores start empty: collateral is upserted by anyone under Intel's signatures (`anonify:collateral`, or a node
+ * before its join). Lists are concrete values (Ignition parameters cannot be iterated at build time); the
+ * account-like settings are Ignition parameters, as in the IAS module (anonifyModule.ts).
+ */
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import { getAddress, hexlify, isAddress, isHexString } from "ethers";
+import { TCB_STATUSES, type TcbStatus } from "../../src/attestation/dcap/collateral";
+import { intelSgxRootCaDer } from "../../src/attestation/dcap/roots";
+import { DEV_PKI_FILES, readDevPkiFile } from "../../src/attestation/dcap/devPki";
+import { runtimeNameProblem, TOKEN_RUNTIME } from "../../src/runtimes/name";
+import { DEFAULT_ADMIN_TRANSFER_DELAY_SECONDS, MAX_OPEN_JOINS_PER_BLOCK, POLICY_ROLE } from "./anonifyModule";
+
+/** What a fresh DcapVerifier accepts: only platforms and QEs at `UpToDate`. */
+const VERIFIER_DEFAULT_TCB_STATUSES: readonly TcbStatus[] = ["UpToDate"];
+/** DcapVerifier.MAX_COLLATERAL_GRACE (30 days). */
+export const MAX_COLLATERAL_GRACE_SECONDS = 30 * 86_400;
+
+export interface AnonifyDcapDeploymentConfig {
+  /** The root every contract pins: Intel's SGX Root CA (production) or the development PCS's SIMULATION root. */
+  root: "intel" | "simulation";
+  /** MRENCLAVEs (32-byte hex) allowed to join. */
+  allowedMrenclaves: string[];
+  /** TCB statuses accepted for the platform and the QE; default ["UpToDate"]. `Revoked` cannot be allowed. */
+  allowedTcbStatuses?: TcbStatus[];
+  /** Accept DEBUG enclaves (never in production); default false. */
+  debugAllowed?: boolean;
+  /** Seconds a collateral item stays acceptable after its nextUpdate (0..30 days); default 0. */
+  collateralGraceSeconds?: number;
+  /** Refuse collateral with a lower tcbEvaluationDataNumber (Intel's TCB recovery counter); default 0 (off). */
+  minTcbEvaluationDataNumber?: number;
+  /** As in the IAS module: hand every role to this account once the deployment is set up (audit F-3). */
+  handoverTo?: string;
+  /** Accounts granted OPERATOR_ROLE; default the deploying account (none with `handoverTo`). */
+  operators?: string[];
+  /** Open admission with this many non-operator joins per block; 0 or unset: closed. */
+  openAdmissionMaxJoinsPerBlock?: number;
+  /** The state runtime the group runs; default "anonify-token/v1". */
+  runtime?: string;
+}
+
+/** Ignition module id: one per root, beside the IAS modules' ids. */
+export function anonifyDcapModuleId(root: AnonifyDcapDeploymentConfig["root"]): string {
+  return root === "intel" ? "AnonifyDcapIntel" : "AnonifyDcapSimulation";
+}
+
+/** The DER of the root a DCAP deployment pins. */
+export function dcapRootDer(root: AnonifyDcapDeploymentConfig["root"]): Uint8Array {
+  return root === "intel" ? intelSgxRootCaDer() : readDevPkiFile(DEV_PKI_FILES.rootDer);
+}
+
+function checkConfig(config: AnonifyDcapDeploymentConfig): void {
+  if (config.root !== "intel" && config.root !== "simulation") throw new Error(`root must be "intel" or "simulation", got ${JSON.stringify(config.root)}`);
+  for (const mrenclave of config.allowedMrenclaves) {
+    if (!isHexString(mrenclave, 32)) throw new Error(`allowedMrenclaves: ${JSON.stringify(mrenclave)} is not 32-byte hex`);
+  }
+  if (new Set(config.allowedMrenclaves.map((m) => m.toLowerCase())).size !== config.allowedMrenclaves.length) {
+    throw new Error("allowedMrenclaves holds duplicates");
+  }
+  const statuses = config.allowedTcbStatuses ?? VERIFIER_DEFAULT_TCB_STATUSES;
+  if (statuses.length === 0) throw new Error("allowedTcbStatuses must not be empty");
+  if (new Set(statuses).size !== statuses.length) throw new Error("allowedTcbStatuses holds duplicates");
+  for (const status of statuses) {
+    if (!(TCB_STATUSES as readonly string[]).includes(status)) throw new Error(`allowedTcbStatuses: unknown TCB status ${JSON.stringify(status)}; known: ${TCB_STATUSES.join(", ")}`);
+    if (status === "Revoked") throw new Error("allowedTcbStatuses: Revoked can never be allowed");
+  }
+  const grace = config.collateralGraceSeconds ?? 0;
+  if (!Number.isSafeInteger(grace) || grace < 0 || grace > MAX_COLLATERAL_GRACE_SECONDS) {
+    throw new Error(`collateralGraceSeconds must be an integer in 0..${MAX_COLLATERAL_GRACE_SECONDS}, got ${grace}`);
+  }
+  const minimum = config.minTcbEvaluationDataNumber ?? 0;
+  if (!Number.isSafeInteger(minimum) || minimum < 0 || minimum > 0xffffffff) {
+    throw new Error(`minTcbEvaluationDataNumber must be a uint32, got ${minimum}`);
+  }
+  if (config.handoverTo !== undefined && !isAddress(config.handoverTo)) throw new Error(`handoverTo: ${JSON.stringify(config.handoverTo)} is not an address`);
+  for (const operator of config.operators ?? []) {
+    if (!isAddress(operator)) throw new Error(`operators: ${JSON.stringify(operator)} is not an address`);
+    if (BigInt(operator) === 0n) throw new Error("operators: the zero address cannot be an operator");
+  }
+  if (config.operators !== undefined && new Set(config.operators.map((o) => o.toLowerCase())).size !== config.operators.length) {
+    throw new Error("operators holds duplicates");
+  }
+  const open = config.openAdmissionMaxJoinsPerBlock ?? 0;
+  if (!Number.isSafeInteger(open) || open < 0 || open > MAX_OPEN_JOINS_PER_BLOCK) {
+    throw new Error(`openAdmissionMaxJoinsPerBlock must be an integer in 0..${MAX_OPEN_JOINS_PER_BLOCK}, got ${open}`);
+  }
+  const runtimeProblem = runtimeNameProblem(config.runtime ?? TOKEN_RUNTIME);
+  if (runtimeProblem !== undefined) throw new Error(`runtime: ${runtimeProblem}`);
+}
+
+/**
+ * Builds the module. Ignition parameters (all optional): `admin`, `governor`, `adminTransferDelay`, as in the IAS
+ * module. Returns the stores, the verifier and the group.
+ */
+export function buildAnonifyDcapModule(config: AnonifyDcapDeploymentConfig) {
+  checkConfig(config);
+  const rootDer = hexlify(dcapRootDer(config.root));
+  const statuses = config.allowedTcbStatuses ?? VERIFIER_DEFAULT_TCB_STATUSES;
+  const statusIndex = (status: TcbStatus) => TCB_STATUSES.indexOf(status);
+
+  return buildModule(anonifyDcapModuleId(config.root), (m) => {
+    const deployer = m.getAccount(0);
+    const handoverTo = config.handoverTo !== undefined ? getAddress(config.handoverTo) : undefined;
+    const admin = m.getParameter("admin", handoverTo ?? deployer);
+    const governor = m.getParameter("governor", handoverTo ?? deployer);
+    const adminTransferDelay = m.getParameter("adminTransferDelay", DEFAULT_ADMIN_TRANSFER_DELAY_SECONDS);
+
+    const tcbInfo = m.library("TcbInfo");
+    const qeIdentity = m.library("QeIdentity");
+    const pckChainVerification = m.library("PckChainVerification");
+    const collateral = m.contract("DcapCollateral", [rootDer], { libraries: { TcbInfo: tcbInfo, QeIdentity: qeIdentity } });
+    const crls = m.contract("DcapCrls", [rootDer]);
+    const verifier = m.contract("DcapVerifier", [rootDer, collateral, crls, deployer, adminTransferDelay], {
+      libraries: { PckChainVerification: pckChainVerification },
+    });
+
+    const setup: Array<ReturnType<typeof m.call>> = [
+      ...config.allowedMrenclaves.map((mrenclave, i) => m.call(verifier, "setMrenclaveAllowed", [mrenclave, true], { id: `AllowMrenclave${i}` })),
+      ...statuses
+        .filter((status) => !VERIFIER_DEFAULT_TCB_STATUSES.includes(status))
+        .map((status) => m.call(verifier, "setTcbStatusAllowed", [statusIndex(status), true], { id: `AllowTcbStatus${status}` })),
+      ...VERIFIER_DEFAULT_TCB_STATUSES.filter((status) => !statuses.includes(status)).map((status) =>
+        m.call(verifier, "setTcbStatusAllowed", [statusIndex(status), false], { id: `DisallowTcbStatus${status}` }),
+      ),
+    ];
+    if (config.debugAllowed === true) setup.push(m.call(verifier, "setDebugAllowed", [true], { id: "AllowDebug" }));
+    if ((config.collateralGraceSeconds ?? 0) > 0) {
+      setup.push(m.call(verifier, "setCollateralGrace", [config.collateralGraceSeconds!], { id: "SetCollateralGrace" }));
+    }
+    if ((config.minTcbEvaluationDataNumber ?? 0) > 0) {
+      setup.push(m.call(verifier, "setMinTcbEvaluationDataNumber", [config.minTcbEvaluationDataNumber!], { id: "SetMinTcbEvaluationDataNumber" }));
+    }
+
+    let setupDone = undefined;
+    if (handoverTo !== undefined) {
+      const granted = m.call(verifier, "grantRole", [POLICY_ROLE, handoverTo], { id: "HandoverGrantPolicyRole", after: setup });
+      const renounced = m.call(verifier, "renounceRole", [POLICY_ROLE, deployer], { id: "HandoverRenouncePolicyRole", after: [granted] });
+      setupDone = m.call(verifier, "beginDefaultAdminTransfer", [handoverTo], { id: "HandoverBeginAdminTransfer", after: [renounced] });
+    }
+    const operators =
+      config.operators !== undefined ? config.operators.map((o) => getAddress(o)) : handoverTo !== undefined ? [] : [deployer];
+    const group = m.contract(
+      "AnonifyGroup",
+      [verifier, admin, adminTransferDelay, governor, operators, config.openAdmissionMaxJoinsPerBlock ?? 0, config.runtime ?? TOKEN_RUNTIME],
+      setupDone !== undefined ? { after: [setupDone] } : { after: setup },
+    );
+    return { collateral, crls, verifier, group };
+  });
+}
