@@ -395,6 +395,24 @@ TEST(DcapMembership, RegistrationIsJudgedAtTheChainClock) {
   expect_evidence_refused(a, no_time, "evidence_refused", "CollateralExpired(");
 }
 
+// Once the chain clock is set, a post-dated blockTimestamp tightens the verification but the
+// verdict's time stays the chain clock: max_age_seconds cannot be escaped by post-dating.
+TEST(DcapMembership, AVerdictCannotBePostDated) {
+  testing::TempDir dir;
+  Node a(dir.path());
+  create_group(a);
+  const DcapMember ias_joiner;
+  dev_ias::QuoteFields fields;
+  fields.report_data = dev_ias::report_data(ias_joiner.address, ias_joiner.hpke.public_key, ias_joiner.keys.public_key);
+  a.call("mls_admit_evidence", dev_ias::admit_params(dev_ias::report_body(dev_ias::quote_body(fields)),
+                                                     ias_joiner.hpke.public_key, ias_joiner.keys.public_key));
+  const uint64_t clock = dev_dcap::kRegistrationTime + 100;
+  a.call("mls_process_handshake", handshake_at(external_join(a, ias_joiner), clock));
+  const DcapMember m;
+  const Json r = a.call("mls_admit_evidence", m.evidence(m.fields(), dev_dcap::kRegistrationTime + 1'000'000));
+  EXPECT_EQ(r["timestamp"], std::to_string(clock));
+}
+
 TEST(DcapMembership, BothCrlsAreRequired) {
   testing::TempDir dir;
   Node a(dir.path());

@@ -370,7 +370,7 @@ export interface MlsAdmitEvidenceResult {
   debug: boolean;
   /** IAS: isvEnclaveQuoteStatus; DCAP: the platform's TCB status. */
   status: string;
-  /** Unix seconds (decimal string): IAS the report's time, DCAP the time the enclave verified it at. */
+  /** Unix seconds (decimal string): IAS the report's time, DCAP the chain clock the enclave verified it at. */
   timestamp: string;
   /** Entries now cached. */
   cached: number;

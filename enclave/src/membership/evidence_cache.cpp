@@ -223,10 +223,12 @@ const VerifiedMember& EvidenceCache::admit(const attestation::IasEvidence& evide
 }
 
 const VerifiedMember& EvidenceCache::admit_dcap(const attestation::DcapEvidence& evidence, ByteView hpke_public_key,
-                                                ByteView mls_signature_key, uint64_t now) {
+                                                ByteView mls_signature_key, uint64_t now, uint64_t chain_clock) {
   const Bytes& root = attestation::trust_anchors().dcap_root_ca;
   if (root.empty()) throw Error(ErrorCode::kUnsupported, "this build has no DCAP root: DCAP evidence is not admitted");
-  return store(verify_member_dcap_evidence(evidence, hpke_public_key, mls_signature_key, root, now));
+  VerifiedMember m = verify_member_dcap_evidence(evidence, hpke_public_key, mls_signature_key, root, now);
+  if (chain_clock != 0 && chain_clock < m.identity.timestamp) m.identity.timestamp = chain_clock;
+  return store(std::move(m));
 }
 
 const VerifiedMember& EvidenceCache::store(VerifiedMember m) {

@@ -57,7 +57,8 @@ attestation::DcapEvidence dcap_evidence_of(const Params& params) {
 // Verifies an enclave's attestation evidence under the compiled-in trust anchor, checks that its
 // REPORTDATA binds the two keys, and caches it (sealed) for the membership rule. Idempotent.
 // DCAP is judged at the chain clock, or at params.blockTimestamp when that is newer (a host can
-// only make the judgment stricter than the blocks the enclave applied).
+// only make the judgment stricter than the blocks the enclave applied); the verdict's time is the
+// chain clock once set, so a post-dated blockTimestamp cannot make it look younger.
 ANONIFY_PROTOCOL_METHOD(mls_admit_evidence)(Enclave& enclave, const Params& params) {
   require_identity(enclave);
   const std::string kind = params.string("kind");
@@ -77,7 +78,7 @@ ANONIFY_PROTOCOL_METHOD(mls_admit_evidence)(Enclave& enclave, const Params& para
                   "no block time: DCAP collateral is judged at the chain clock; pass params.blockTimestamp "
                   "before the enclave has applied a block");
     }
-    const membership::VerifiedMember& m = cache.admit_dcap(evidence, hpke, mls_key, now);
+    const membership::VerifiedMember& m = cache.admit_dcap(evidence, hpke, mls_key, now, clock);
     return member_json(m, cache.size());  // after admit_dcap: the count includes this entry
   }
   attestation::IasEvidence evidence;

@@ -73,11 +73,13 @@ class EvidenceCache {
   /// keep one entry (the newest report wins). Throws Error(EvidenceRefused) and changes nothing.
   const VerifiedMember& admit(const attestation::IasEvidence& evidence, ByteView hpke_public_key,
                               ByteView mls_signature_key);
-  /// DCAP evidence, verified under trust_anchors().dcap_root_ca at `now` (the caller passes the
-  /// chain clock). Throws Error(Unsupported) when this build has no DCAP root. Idempotent as admit:
-  /// the same keys keep one entry, the newest verdict (then the latest collateral) wins.
+  /// DCAP evidence, verified under trust_anchors().dcap_root_ca at `now` (the caller passes
+  /// max(chain clock, the host's block time)); the verdict's timestamp is `chain_clock` when set
+  /// (a host cannot post-date it to escape max_age_seconds), else `now`. Throws Error(Unsupported)
+  /// when this build has no DCAP root. Idempotent as admit: the same keys keep one entry, the
+  /// newest verdict (then the latest collateral) wins.
   const VerifiedMember& admit_dcap(const attestation::DcapEvidence& evidence, ByteView hpke_public_key,
-                                   ByteView mls_signature_key, uint64_t now);
+                                   ByteView mls_signature_key, uint64_t now, uint64_t chain_clock);
   /// The entry for an MLS signature key, or null.
   const VerifiedMember* find(const Bytes& mls_signature_key) const;
   /// Drops the entries of these signature keys (departed members), sealing the result.
