@@ -386,10 +386,27 @@ TEST_F(AttestationVerifyDcap, WithAPolicyStepsElevenAndTwelve) {
   EXPECT_EQ(call(p).at("valid"), true);
 }
 
-TEST_F(AttestationVerifyDcap, TheSimulationBuildHasNoDcapRoot) {
+// Without rootCertificate the compiled-in root applies: in a simulation build the development
+// PCS's, under which Intel's real quote is refused and the development quote verifies.
+TEST_F(AttestationVerifyDcap, TheSimulationBuildPinsTheDevelopmentDcapRoot) {
   Json p = params();
   p.erase("rootCertificate");
-  EXPECT_EQ(protocol_error(p), "unsupported");
+  Json r = call(p);
+  ASSERT_EQ(r.at("valid"), false) << r.dump();
+  EXPECT_EQ(r.at("error").at("code"), "RootCaNotPinned");
+  EXPECT_EQ(r.at("error").at("args"), (Json{"0"}));
+  const Json dev{{"kind", "dcap"},
+                 {"quote", hex_of(vector_path("dcap-dev/quote_v3_dev.bin"))},
+                 {"tcbInfo", hex_of(vector_path("dcap-dev/tcb_info.json"))},
+                 {"qeIdentity", hex_of(vector_path("dcap-dev/qe_identity.json"))},
+                 {"tcbSigningChain", hex_of(vector_path("dcap-dev/tcb_signing_chain.pem"))},
+                 {"crls", {hex_of(vector_path("dcap-dev/root_ca_crl.der")), hex_of(vector_path("dcap-dev/pck_platform_crl.der"))}},
+                 {"now", 1796342400}};
+  r = call(dev);
+  ASSERT_EQ(r.at("valid"), true) << r.dump();
+  EXPECT_EQ(r.at("identity").at("status"), "UpToDate");
+  EXPECT_EQ(r.at("dcap").at("fmspc"), "0x00dec0000001");
+  EXPECT_EQ(r.at("dcap").at("revocationChecked"), true);
 }
 
 TEST_F(AttestationVerifyDcap, MalformedParamsAreProtocolErrors) {

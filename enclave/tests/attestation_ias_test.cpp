@@ -14,7 +14,9 @@ TEST(AttestationIas, TrustAnchorsAreTheDevelopmentCaInASimulationBuild) {
   EXPECT_TRUE(anchors.simulation);
   EXPECT_EQ(anchors.ias_report_signing_ca, simulation_ca());
   EXPECT_NE(anchors.ias_report_signing_ca, intel_ca());
-  EXPECT_TRUE(anchors.dcap_root_ca.empty());
+  // The development PCS's DCAP root (src/attestation/simulation/dcap/), not Intel's.
+  EXPECT_EQ(anchors.dcap_root_ca, read_bytes(repo_file("src/attestation/simulation/dcap/simulation_dcap_root_ca.der")));
+  EXPECT_NE(anchors.dcap_root_ca, read_bytes(repo_file("src/attestation/certs/intel_sgx_root_ca.der")));
   // The compiled-in CA pins (RSA-3072, self-signed) and admits the development leaf.
   const PinnedCa ca = pin_ca(anchors.ias_report_signing_ca);
   EXPECT_EQ(check_signing_certificate(simulation_leaf(), ca).modulus.size(), 256u);

@@ -320,7 +320,7 @@ export interface MlsCreateGroupParams {
 }
 
 /** `mls_admit_evidence`: IAS evidence of an enclave whose leaf this enclave must accept. */
-export interface MlsAdmitEvidenceParams {
+export interface MlsAdmitIasEvidenceParams {
   kind: "ias";
   /** The exact report bytes IAS signed. */
   report: Hex;
@@ -332,7 +332,35 @@ export interface MlsAdmitEvidenceParams {
   mlsSignatureKey: Hex;
 }
 
+/**
+ * `mls_admit_evidence`: DCAP evidence (an SGX ECDSA quote and its PCS collateral) of an enclave whose
+ * leaf this enclave must accept. Verified under the compiled-in DCAP root at the chain clock (or
+ * `blockTimestamp` when newer); both CRLs are required, so revocation is always checked.
+ */
+export interface MlsAdmitDcapEvidenceParams {
+  kind: "dcap";
+  /** The SGX ECDSA quote (v3 or v4), PCK chain in its certification data. */
+  quote: Hex;
+  /** The PCS TCB Info body exactly as served (`{"tcbInfo":…,"signature":…}`). */
+  tcbInfo: Hex;
+  /** The PCS QE Identity body exactly as served (`{"enclaveIdentity":…,"signature":…}`). */
+  qeIdentity: Hex;
+  /** The TCB Signing issuer chain as served (PEM text), hex-encoded. */
+  tcbSigningChain: Hex;
+  /** DER CRL of the root CA. */
+  rootCaCrl: Hex;
+  /** DER CRL of the PCK CA (platform or processor) that issued the quote's PCK certificate. */
+  pckCaCrl: Hex;
+  hpkePublicKey: Hex;
+  mlsSignatureKey: Hex;
+  /** Unix seconds (decimal string or number): the newest block the host saw; required before the enclave applied one. */
+  blockTimestamp?: string | number;
+}
+
+export type MlsAdmitEvidenceParams = MlsAdmitIasEvidenceParams | MlsAdmitDcapEvidenceParams;
+
 export interface MlsAdmitEvidenceResult {
+  kind: "ias" | "dcap";
   address: Hex;
   mlsSignatureKey: Hex;
   mrenclave: Hex;
@@ -340,11 +368,21 @@ export interface MlsAdmitEvidenceResult {
   isvProdId: number;
   isvSvn: number;
   debug: boolean;
+  /** IAS: isvEnclaveQuoteStatus; DCAP: the platform's TCB status. */
   status: string;
-  /** Unix seconds (decimal string). */
+  /** Unix seconds (decimal string): IAS the report's time, DCAP the chain clock the enclave verified it at. */
   timestamp: string;
   /** Entries now cached. */
   cached: number;
+  /** DCAP only: what admission judges again. */
+  dcap?: {
+    qeTcbStatus: string;
+    /** Unix seconds (decimal string): the earliest nextUpdate of the collateral; admission refuses after it. */
+    collateralNextUpdate: string;
+    tcbEvaluationDataNumber: number;
+    fmspc: Hex;
+    pckSerial: Hex;
+  };
 }
 
 /** The genesis entry (no commit, chainEpoch 0, GroupInfo with the ratchet_tree extension). */
@@ -786,8 +824,8 @@ export interface DcapVerifyParams {
   /** DER CRLs: the root CA CRL and/or the PCK CA CRL. */
   crls?: Hex[];
   /**
-   * DER of the root to judge under instead of the compiled-in one (this stateless verdict only). Required in a
-   * simulation build, which has no DCAP root (`unsupported` without it); an sgx build has Intel's SGX Root CA.
+   * DER of the root to judge under instead of the compiled-in one (this stateless verdict only). Absent: the
+   * development PCS's root in a simulation build, Intel's SGX Root CA in an sgx build.
    */
   rootCertificate?: Hex;
   /** Absent: steps 1-10 only (what the evidence establishes); present: steps 1-12. */

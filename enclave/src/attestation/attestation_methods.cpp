@@ -227,8 +227,7 @@ Json verify_dcap_params(const protocol::Params& params) {
   const std::optional<Bytes> root_override = params.optional_bytes("rootCertificate");
   const Bytes& compiled = attestation::trust_anchors().dcap_root_ca;
   if (!root_override && compiled.empty()) {
-    throw Error(ErrorCode::kUnsupported,
-                "this simulation build has no DCAP root (no development PCS yet): pass params.rootCertificate");
+    throw Error(ErrorCode::kUnsupported, "this build has no DCAP root: pass params.rootCertificate");
   }
   const ByteView root = root_override ? ByteView(*root_override) : ByteView(compiled);
   try {

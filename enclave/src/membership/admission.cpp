@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "anonify/attestation/dcap.h"
 #include "anonify/error.h"
 
 namespace anonify::membership {
@@ -11,7 +12,43 @@ namespace {
   throw Error(ErrorCode::kLeafNotAdmitted, "leaf " + std::to_string(index) + ": " + message);
 }
 
+void check_dcap_policy(const VerifiedMember& member, const attestation::MeasurementPolicy& policy, uint64_t at) {
+  const attestation::VerifiedIdentity& id = member.identity;
+  if (!member.dcap) {
+    throw attestation::EvidenceError("DcapVerdictMissing", {}, "a DCAP entry without its verdict");
+  }
+  const DcapVerdict& dcap = *member.dcap;
+  if (at > dcap.collateral_next_update) {
+    throw attestation::EvidenceError(
+        "CollateralExpiredAtAdmission", {std::to_string(dcap.collateral_next_update), std::to_string(at)},
+        "the collateral the evidence was verified with is past its nextUpdate: register it again with current collateral");
+  }
+  if (policy.max_age_seconds != 0 && at > id.timestamp && at - id.timestamp > policy.max_age_seconds) {
+    throw attestation::EvidenceError(
+        "ReportTooOld", {std::to_string(id.timestamp), std::to_string(policy.max_age_seconds), std::to_string(at)},
+        "the evidence was verified longer ago than the policy's maximum age");
+  }
+  attestation::VerifiedQuote quote;
+  quote.identity = id;
+  quote.qe_tcb_status = dcap.qe_tcb_status;
+  attestation::DcapPolicy statuses;
+  statuses.allowed_tcb_statuses.clear();
+  for (const std::string& s : policy.allowed_statuses) {
+    if (s != "Revoked") statuses.allowed_tcb_statuses.push_back(s);
+  }
+  attestation::check_tcb_policy(quote, statuses);
+  attestation::check_enclave_policy(id, policy);
+}
+
 }  // namespace
+
+void check_member_policy(const VerifiedMember& member, const attestation::MeasurementPolicy& policy, uint64_t at) {
+  if (member.identity.kind == attestation::EvidenceKind::kDcap) {
+    check_dcap_policy(member, policy, at);
+  } else {
+    attestation::check_policy(member.identity, policy, at);
+  }
+}
 
 void EnclaveAdmission::admit(const mls::LeafNode& leaf, mls::LeafIndex index, const mls::RatchetTree& tree,
                              const mls::GroupContext& context, mls::LeafOrigin origin) const {
@@ -29,7 +66,7 @@ void EnclaveAdmission::admit(const mls::LeafNode& leaf, mls::LeafIndex index, co
   }
   const uint64_t at = origin == mls::LeafOrigin::kExistingMember ? evidence->identity.timestamp : now();
   try {
-    attestation::check_policy(evidence->identity, policy.measurement, at);
+    check_member_policy(*evidence, policy.measurement, at);
   } catch (const attestation::EvidenceError& e) {
     std::string rendered = e.code() + "(";
     for (size_t i = 0; i < e.args().size(); ++i) rendered += (i ? ", " : "") + e.args()[i];

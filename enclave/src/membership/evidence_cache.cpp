@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "anonify/crypto/hash.h"
 #include "anonify/error.h"
@@ -11,7 +12,11 @@
 namespace anonify::membership {
 namespace {
 
-constexpr uint8_t kCacheFormatVersion = 1;
+// Version 1: IAS entries only (before DCAP). Version 2 adds, after each entry's identity,
+// optional<DcapVerdict> (present exactly for kind dcap). Version 1 caches still load.
+constexpr uint8_t kCacheFormatV1 = 1;
+constexpr uint8_t kCacheFormatVersion = 2;
+constexpr size_t kFmspcSize = 6;
 constexpr size_t kAddressSize = 20;
 constexpr size_t kKeyHashOffset = 20;
 constexpr size_t kReservedOffset = 52;
@@ -39,17 +44,34 @@ void encode_member(mls::TlsWriter& w, const VerifiedMember& m) {
   w.vector([&](mls::TlsWriter& inner) {
     for (const std::string& a : id.advisory_ids) inner.opaque(a);
   });
+  w.u8(m.dcap ? 1 : 0);
+  if (m.dcap) {
+    w.opaque(m.dcap->qe_tcb_status);
+    w.u64(m.dcap->collateral_next_update);
+    w.u32(m.dcap->tcb_evaluation_data_number);
+    w.opaque(m.dcap->fmspc);
+    w.opaque(m.dcap->pck_serial);
+  }
 }
 
 std::string as_string(const Bytes& b) { return std::string(b.begin(), b.end()); }
 
-VerifiedMember decode_member(mls::TlsReader& r) {
+[[noreturn]] void corrupt(const std::string& what) {
+  throw Error(ErrorCode::kSealedDataCorrupt, "evidence cache: " + what);
+}
+
+VerifiedMember decode_member(mls::TlsReader& r, uint8_t version) {
   VerifiedMember m;
   m.address = r.opaque();
   m.hpke_public_key = r.opaque();
   m.mls_signature_key = r.opaque();
   attestation::VerifiedIdentity& id = m.identity;
-  id.kind = static_cast<attestation::EvidenceKind>(r.u8());
+  const uint8_t kind = r.u8();
+  if (kind != static_cast<uint8_t>(attestation::EvidenceKind::kIas) &&
+      kind != static_cast<uint8_t>(attestation::EvidenceKind::kDcap)) {
+    corrupt("unknown evidence kind " + std::to_string(kind));
+  }
+  id.kind = static_cast<attestation::EvidenceKind>(kind);
   id.mrenclave = r.opaque();
   id.mrsigner = r.opaque();
   id.isv_prod_id = r.u16();
@@ -60,6 +82,25 @@ VerifiedMember decode_member(mls::TlsReader& r) {
   id.timestamp = r.u64();
   mls::TlsReader advisories = r.vector();
   while (!advisories.empty()) id.advisory_ids.push_back(as_string(advisories.opaque()));
+  if (version == kCacheFormatV1) {
+    if (id.kind != attestation::EvidenceKind::kIas) corrupt("a version 1 cache holds IAS entries only");
+    return m;
+  }
+  const uint8_t has_dcap = r.u8();
+  if (has_dcap > 1) corrupt("bad optional flag");
+  if ((has_dcap == 1) != (id.kind == attestation::EvidenceKind::kDcap)) {
+    corrupt("a DCAP verdict must accompany exactly the DCAP entries");
+  }
+  if (has_dcap == 1) {
+    DcapVerdict d;
+    d.qe_tcb_status = as_string(r.opaque());
+    d.collateral_next_update = r.u64();
+    d.tcb_evaluation_data_number = r.u32();
+    d.fmspc = r.opaque();
+    if (d.fmspc.size() != kFmspcSize) corrupt("FMSPC is not 6 bytes");
+    d.pck_serial = as_string(r.opaque());
+    m.dcap = std::move(d);
+  }
   return m;
 }
 
@@ -67,10 +108,11 @@ std::map<Bytes, VerifiedMember> decode_cache(ByteView data) {
   std::map<Bytes, VerifiedMember> out;
   try {
     mls::TlsReader r(data.data(), data.size());
-    if (r.u8() != kCacheFormatVersion) throw Error(ErrorCode::kSealedDataCorrupt, "evidence cache: unknown version");
+    const uint8_t version = r.u8();
+    if (version != kCacheFormatV1 && version != kCacheFormatVersion) corrupt("unknown version");
     mls::TlsReader entries = r.vector();
     while (!entries.empty()) {
-      VerifiedMember m = decode_member(entries);
+      VerifiedMember m = decode_member(entries, version);
       Bytes key = m.mls_signature_key;
       out.emplace(std::move(key), std::move(m));
     }
@@ -90,19 +132,14 @@ Bytes encode_cache(const std::map<Bytes, VerifiedMember>& entries) {
   return w.take();
 }
 
-}  // namespace
-
-VerifiedMember verify_member_evidence(const attestation::IasEvidence& evidence, ByteView hpke_public_key,
-                                      ByteView mls_signature_key, ByteView report_signing_ca_der) {
+void require_key_sizes(ByteView hpke_public_key, ByteView mls_signature_key) {
   if (hpke_public_key.size() != kKeySize || mls_signature_key.size() != kKeySize) {
     throw Error(ErrorCode::kInvalidParams, "hpkePublicKey and mlsSignatureKey must be 32 bytes");
   }
-  attestation::VerifiedIdentity identity;
-  try {
-    identity = attestation::verify_ias(evidence, report_signing_ca_der);
-  } catch (const attestation::EvidenceError& e) {
-    refuse(e.code(), e.args(), e.what());
-  }
+}
+
+/// The REPORTDATA binding, the same for every evidence kind.
+VerifiedMember bind_keys(attestation::VerifiedIdentity identity, ByteView hpke_public_key, ByteView mls_signature_key) {
   if (identity.report_data.size() != kReportDataSize) {
     refuse("ReportDataInvalid", {}, "REPORTDATA is not 64 bytes");
   }
@@ -125,6 +162,46 @@ VerifiedMember verify_member_evidence(const attestation::IasEvidence& evidence, 
   return m;
 }
 
+}  // namespace
+
+VerifiedMember verify_member_evidence(const attestation::IasEvidence& evidence, ByteView hpke_public_key,
+                                      ByteView mls_signature_key, ByteView report_signing_ca_der) {
+  require_key_sizes(hpke_public_key, mls_signature_key);
+  attestation::VerifiedIdentity identity;
+  try {
+    identity = attestation::verify_ias(evidence, report_signing_ca_der);
+  } catch (const attestation::EvidenceError& e) {
+    refuse(e.code(), e.args(), e.what());
+  }
+  return bind_keys(std::move(identity), hpke_public_key, mls_signature_key);
+}
+
+VerifiedMember verify_member_dcap_evidence(const attestation::DcapEvidence& evidence, ByteView hpke_public_key,
+                                           ByteView mls_signature_key, ByteView root_ca_der, uint64_t now) {
+  require_key_sizes(hpke_public_key, mls_signature_key);
+  // No grace and no minimum tcbEvaluationDataNumber: the group policy has neither (admission.h).
+  const attestation::DcapPolicy strict;
+  attestation::VerifiedQuote quote;
+  try {
+    quote = attestation::verify_dcap_evidence(evidence, root_ca_der, strict, now);
+  } catch (const attestation::EvidenceError& e) {
+    refuse(e.code(), e.args(), e.what());
+  }
+  if (!quote.revocation_checked) {
+    refuse("RevocationNotChecked", {},
+           "the evidence needs both a root CA CRL and a PCK CA CRL: revocation is always checked");
+  }
+  DcapVerdict verdict;
+  verdict.qe_tcb_status = quote.qe_tcb_status;
+  verdict.collateral_next_update = quote.collateral_next_update;
+  verdict.tcb_evaluation_data_number = quote.tcb_evaluation_data_number;
+  verdict.fmspc = quote.fmspc;
+  verdict.pck_serial = quote.pck_serial;
+  VerifiedMember m = bind_keys(std::move(quote.identity), hpke_public_key, mls_signature_key);
+  m.dcap = std::move(verdict);
+  return m;
+}
+
 EvidenceCache::EvidenceCache(enclave::Enclave& enclave) : enclave_(enclave) {
   if (enclave.initialized()) {
     std::optional<SecretBytes> sealed = enclave.sealed_store().get(kEvidenceCacheSealName);
@@ -141,12 +218,29 @@ void EvidenceCache::seal(const std::map<Bytes, VerifiedMember>& next) {
 
 const VerifiedMember& EvidenceCache::admit(const attestation::IasEvidence& evidence, ByteView hpke_public_key,
                                            ByteView mls_signature_key) {
-  VerifiedMember m = verify_member_evidence(evidence, hpke_public_key, mls_signature_key,
-                                            attestation::trust_anchors().ias_report_signing_ca);
+  return store(verify_member_evidence(evidence, hpke_public_key, mls_signature_key,
+                                      attestation::trust_anchors().ias_report_signing_ca));
+}
+
+const VerifiedMember& EvidenceCache::admit_dcap(const attestation::DcapEvidence& evidence, ByteView hpke_public_key,
+                                                ByteView mls_signature_key, uint64_t now, uint64_t chain_clock) {
+  const Bytes& root = attestation::trust_anchors().dcap_root_ca;
+  if (root.empty()) throw Error(ErrorCode::kUnsupported, "this build has no DCAP root: DCAP evidence is not admitted");
+  VerifiedMember m = verify_member_dcap_evidence(evidence, hpke_public_key, mls_signature_key, root, now);
+  if (chain_clock != 0 && chain_clock < m.identity.timestamp) m.identity.timestamp = chain_clock;
+  return store(std::move(m));
+}
+
+const VerifiedMember& EvidenceCache::store(VerifiedMember m) {
   const Bytes key = m.mls_signature_key;
   auto existing = entries_.find(key);
-  if (existing != entries_.end() && existing->second.identity.timestamp >= m.identity.timestamp) {
-    return existing->second;  // already known (the same report, or a newer one)
+  // The newest verdict wins: the report's time (IAS) or the chain time it was verified at (DCAP),
+  // then the later collateral. Anything else keeps the entry (the same evidence again included).
+  const auto rank = [](const VerifiedMember& v) {
+    return std::make_pair(v.identity.timestamp, v.dcap ? v.dcap->collateral_next_update : 0);
+  };
+  if (existing != entries_.end() && rank(existing->second) >= rank(m)) {
+    return existing->second;  // already known (the same evidence, or a newer one)
   }
   if (existing == entries_.end() && entries_.size() >= kMaxCachedEvidence) {
     throw Error(ErrorCode::kEvidenceRefused, "EvidenceCacheFull(): " + std::to_string(kMaxCachedEvidence) + " entries");

@@ -7,8 +7,8 @@
 //
 // The trust anchor is compiled in (trust_anchors()): Intel's roots in an sgx build
 // (ANONIFY_SGX_BUILD), the development roots in a simulation build, so a simulation binary never
-// admits real evidence as its own kind and an sgx binary never admits development evidence. There
-// is no development DCAP root yet: a simulation build has none (dcap_root_ca empty).
+// admits real evidence as its own kind and an sgx binary never admits development evidence. The
+// development DCAP root is the development PCS's (src/attestation/simulation/dcap/).
 #pragma once
 
 #include <cstdint>
@@ -71,8 +71,8 @@ struct IasEvidence {
 /// The roots an evidence kind is checked under.
 struct TrustAnchors {
   Bytes ias_report_signing_ca;  ///< DER, RSA-3072
-  /// DER, P-256: Intel SGX Root CA in an sgx build; empty in a simulation build (no development
-  /// DCAP root yet: DCAP evidence needs an explicit root there, see PROTOCOL.md attestation_verify).
+  /// DER, P-256: Intel SGX Root CA in an sgx build; the development PCS's root
+  /// (src/attestation/simulation/dcap/simulation_dcap_root_ca.der) in a simulation build.
   Bytes dcap_root_ca;
   bool simulation = true;       ///< development roots (simulation build) or Intel's (sgx build)
 };

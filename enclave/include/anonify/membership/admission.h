@@ -4,10 +4,21 @@
 //  2. the leaf's credential is basic with a 20-byte identity;
 //  3. the enclave holds verified evidence (evidence_cache.h) for the leaf's signature key, whose
 //     address is the credential's identity;
-//  4. the evidence passes the group's measurement policy (attestation::check_policy) with
-//     now = the newest block time the enclave applied (ChainClock), or the time of the block that
-//     carries the handshake being applied when that is newer. Leaves of a tree the enclave joins
-//     were admitted by the group when they entered it, so their evidence age is not judged again;
+//  4. the evidence passes the group's measurement policy with now = the newest block time the
+//     enclave applied (ChainClock), or the time of the block that carries the handshake being
+//     applied when that is newer. IAS: attestation::check_policy (report age, isvEnclaveQuoteStatus
+//     in allowed_statuses, DEBUG, MRENCLAVE, signer). DCAP, in this order: the collateral the quote
+//     was verified with is still current (now <= its earliest nextUpdate, else
+//     CollateralExpiredAtAdmission(nextUpdate, now): evidence registered long before the handshake
+//     must be registered again with current collateral); max_age_seconds bounds the age of the
+//     enclave's verdict (now - the chain time it was verified at, ReportTooOld: a quote carries no
+//     time of its own); the QE's then the platform's TCB status in allowed_statuses, byte for byte
+//     (QeTcbStatusNotAllowed, TcbStatusNotAllowed; "Revoked" is never admitted even if listed);
+//     then DEBUG, MRENCLAVE, signer (check_enclave_policy). IAS and DCAP statuses are disjoint
+//     names ("OK" … / "UpToDate" …), so one list serves both and the policy encoding is unchanged;
+//     DCAP's grace and minimum tcbEvaluationDataNumber are not group-policy fields (both 0).
+//     Leaves of a tree the enclave joins were admitted by the group when they entered it, so
+//     their evidence age and collateral are not judged again (now = the evidence's own time);
 //  5. no other leaf of the tree holds the same identity.
 // A commit that changes the policy needs governance approvals (governance.h); every leaf of the
 // epoch it creates must then pass the new policy (as an existing member).
@@ -29,6 +40,10 @@ struct GroupBinding {
   uint64_t chain_id = 0;
   Bytes group_contract;  ///< 20 bytes
 };
+
+/// Rule 4 alone: `member`'s evidence under `policy` at `at` (unix seconds), by its kind as above.
+/// Throws attestation::EvidenceError (the policy code).
+void check_member_policy(const VerifiedMember& member, const attestation::MeasurementPolicy& policy, uint64_t at);
 
 class EnclaveAdmission final : public mls::LeafAdmission {
  public:

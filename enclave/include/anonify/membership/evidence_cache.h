@@ -5,13 +5,19 @@
 //
 //   REPORTDATA = address (20) ‖ SHA-256(hpkePublicKey ‖ mlsSignatureKey) (32) ‖ zero (12)
 //
-// Only verified evidence is cached, sealed before it counts (a restart keeps it). The measurement
-// policy is not applied here: that is the group's (admission.h), judged when a leaf is admitted.
+// Two evidence kinds: an IAS report (verify_ias), or a DCAP quote with its collateral (verify_dcap
+// steps 1-10 under trust_anchors().dcap_root_ca, judged at the chain clock, with both CRLs required
+// so revocation is always checked). Only verified evidence is cached, sealed before it counts (a
+// restart keeps it). The measurement policy is not applied here: that is the group's (admission.h),
+// judged when a leaf is admitted; so is the DCAP collateral's freshness, again (DcapVerdict).
 #pragma once
 
 #include <map>
+#include <optional>
+#include <string>
 #include <vector>
 
+#include "anonify/attestation/dcap.h"
 #include "anonify/attestation/evidence.h"
 #include "anonify/bytes.h"
 #include "anonify/enclave/enclave.h"
@@ -25,12 +31,24 @@ constexpr size_t kMaxCachedEvidence = 4096;
 constexpr size_t kReportDataSize = 64;
 constexpr size_t kKeySize = 32;
 
+/// What a verified DCAP quote adds to its VerifiedIdentity (kind kDcap, status = the platform's
+/// TCB status, timestamp = the chain time it was verified at): what admission judges again.
+struct DcapVerdict {
+  std::string qe_tcb_status;
+  /// Earliest nextUpdate (unix seconds) of the collateral used: admission refuses after it.
+  uint64_t collateral_next_update = 0;
+  uint32_t tcb_evaluation_data_number = 0;
+  Bytes fmspc;             ///< 6 bytes
+  std::string pck_serial;  ///< lowercase hex
+};
+
 /// Verified evidence of one enclave.
 struct VerifiedMember {
   Bytes address;            ///< REPORTDATA[0..20]: the enclave's Ethereum address
   Bytes hpke_public_key;    ///< X25519 key users encrypt commands to
   Bytes mls_signature_key;  ///< Ed25519 key of its MLS leaf
   attestation::VerifiedIdentity identity;
+  std::optional<DcapVerdict> dcap;  ///< set exactly when identity.kind is kDcap
 };
 
 /// Verifies IAS evidence under `report_signing_ca_der` and its REPORTDATA binding of the two keys.
@@ -38,6 +56,13 @@ struct VerifiedMember {
 /// "ReportSignatureInvalid()" or "ReportDataKeyHashMismatch(0x…, 0x…)". Pure: caches nothing.
 VerifiedMember verify_member_evidence(const attestation::IasEvidence& evidence, ByteView hpke_public_key,
                                       ByteView mls_signature_key, ByteView report_signing_ca_der);
+
+/// Verifies DCAP evidence (steps 1-10, no grace, no minimum tcbEvaluationDataNumber) under
+/// `root_ca_der` at `now` (unix seconds), requires revocation to have been checked (a root CA CRL
+/// and a PCK CA CRL: "RevocationNotChecked()" otherwise), then the REPORTDATA binding as for IAS.
+/// Throws Error(EvidenceRefused) as verify_member_evidence does. Pure: caches nothing.
+VerifiedMember verify_member_dcap_evidence(const attestation::DcapEvidence& evidence, ByteView hpke_public_key,
+                                           ByteView mls_signature_key, ByteView root_ca_der, uint64_t now);
 
 /// An enclave component (Enclave::component<EvidenceCache>()).
 class EvidenceCache {
@@ -48,6 +73,13 @@ class EvidenceCache {
   /// keep one entry (the newest report wins). Throws Error(EvidenceRefused) and changes nothing.
   const VerifiedMember& admit(const attestation::IasEvidence& evidence, ByteView hpke_public_key,
                               ByteView mls_signature_key);
+  /// DCAP evidence, verified under trust_anchors().dcap_root_ca at `now` (the caller passes
+  /// max(chain clock, the host's block time)); the verdict's timestamp is `chain_clock` when set
+  /// (a host cannot post-date it to escape max_age_seconds), else `now`. Throws Error(Unsupported)
+  /// when this build has no DCAP root. Idempotent as admit: the same keys keep one entry, the
+  /// newest verdict (then the latest collateral) wins.
+  const VerifiedMember& admit_dcap(const attestation::DcapEvidence& evidence, ByteView hpke_public_key,
+                                   ByteView mls_signature_key, uint64_t now, uint64_t chain_clock);
   /// The entry for an MLS signature key, or null.
   const VerifiedMember* find(const Bytes& mls_signature_key) const;
   /// Drops the entries of these signature keys (departed members), sealing the result.
@@ -58,6 +90,7 @@ class EvidenceCache {
 
  private:
   void seal(const std::map<Bytes, VerifiedMember>& next);
+  const VerifiedMember& store(VerifiedMember m);
 
   enclave::Enclave& enclave_;
   std::map<Bytes, VerifiedMember> entries_;  ///< by MLS signature key
