@@ -5,9 +5,9 @@ import { AnonifyPluginError } from "../src/errors";
 import { withPluginErrors } from "../src/taskErrors";
 import { PcsClient, PcsClientError } from "../src/attestation/dcap/pcsClient";
 import { syncCollateral, type CollateralItemResult } from "../src/attestation/dcap/collateralSync";
-import { intelSgxRoot } from "../src/attestation/dcap/verifier";
 import { pinRoot } from "../src/attestation/dcap/x509";
-import { DEV_PLATFORM, readDevPkiFile, DEV_PKI_FILES } from "../src/attestation/dcap/devPki";
+import { dcapRootDer } from "../src/attestation/dcap/roots";
+import { DEV_PLATFORM } from "../src/attestation/dcap/devPki";
 import { ANONIFY_SCOPE } from "./verify-report";
 import { taskSigner } from "./signer";
 
@@ -84,7 +84,7 @@ async function run(args: CollateralTaskArgs, hre: HardhatRuntimeEnvironment): Pr
   } catch (error) {
     throw new AnonifyPluginError(`--pcs-url: ${(error as Error).message}`);
   }
-  const root = rootName === "intel" ? intelSgxRoot() : pinRoot(readDevPkiFile(DEV_PKI_FILES.rootDer));
+  const root = pinRoot(dcapRootDer(rootName));
   const signer = await taskSigner(hre, args);
   try {
     const results = await syncCollateral({

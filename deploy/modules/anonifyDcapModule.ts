@@ -9,12 +9,11 @@
  * account-like settings are Ignition parameters, as in the IAS module (anonifyModule.ts).
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import { getAddress, hexlify, isAddress, isHexString } from "ethers";
+import { getAddress, hexlify, isHexString } from "ethers";
 import { TCB_STATUSES, type TcbStatus } from "../../src/attestation/dcap/collateral";
-import { intelSgxRootCaDer } from "../../src/attestation/dcap/roots";
-import { DEV_PKI_FILES, readDevPkiFile } from "../../src/attestation/dcap/devPki";
-import { runtimeNameProblem, TOKEN_RUNTIME } from "../../src/runtimes/name";
-import { DEFAULT_ADMIN_TRANSFER_DELAY_SECONDS, MAX_OPEN_JOINS_PER_BLOCK, POLICY_ROLE } from "./anonifyModule";
+import { dcapRootDer, type DcapRootName } from "../../src/attestation/dcap/roots";
+import { TOKEN_RUNTIME } from "../../src/runtimes/name";
+import { DEFAULT_ADMIN_TRANSFER_DELAY_SECONDS, checkGroupSettings, handOverVerifier, initialOperators } from "./anonifyModule";
 
 /** What a fresh DcapVerifier accepts: only platforms and QEs at `UpToDate`. */
 const VERIFIER_DEFAULT_TCB_STATUSES: readonly TcbStatus[] = ["UpToDate"];
@@ -23,7 +22,7 @@ export const MAX_COLLATERAL_GRACE_SECONDS = 30 * 86_400;
 
 export interface AnonifyDcapDeploymentConfig {
   /** The root every contract pins: Intel's SGX Root CA (production) or the development PCS's SIMULATION root. */
-  root: "intel" | "simulation";
+  root: DcapRootName;
   /** MRENCLAVEs (32-byte hex) allowed to join. */
   allowedMrenclaves: string[];
   /** TCB statuses accepted for the platform and the QE; default ["UpToDate"]. `Revoked` cannot be allowed. */
@@ -49,11 +48,6 @@ export function anonifyDcapModuleId(root: AnonifyDcapDeploymentConfig["root"]): 
   return root === "intel" ? "AnonifyDcapIntel" : "AnonifyDcapSimulation";
 }
 
-/** The DER of the root a DCAP deployment pins. */
-export function dcapRootDer(root: AnonifyDcapDeploymentConfig["root"]): Uint8Array {
-  return root === "intel" ? intelSgxRootCaDer() : readDevPkiFile(DEV_PKI_FILES.rootDer);
-}
-
 function checkConfig(config: AnonifyDcapDeploymentConfig): void {
   if (config.root !== "intel" && config.root !== "simulation") throw new Error(`root must be "intel" or "simulation", got ${JSON.stringify(config.root)}`);
   for (const mrenclave of config.allowedMrenclaves) {
@@ -77,20 +71,7 @@ function checkConfig(config: AnonifyDcapDeploymentConfig): void {
   if (!Number.isSafeInteger(minimum) || minimum < 0 || minimum > 0xffffffff) {
     throw new Error(`minTcbEvaluationDataNumber must be a uint32, got ${minimum}`);
   }
-  if (config.handoverTo !== undefined && !isAddress(config.handoverTo)) throw new Error(`handoverTo: ${JSON.stringify(config.handoverTo)} is not an address`);
-  for (const operator of config.operators ?? []) {
-    if (!isAddress(operator)) throw new Error(`operators: ${JSON.stringify(operator)} is not an address`);
-    if (BigInt(operator) === 0n) throw new Error("operators: the zero address cannot be an operator");
-  }
-  if (config.operators !== undefined && new Set(config.operators.map((o) => o.toLowerCase())).size !== config.operators.length) {
-    throw new Error("operators holds duplicates");
-  }
-  const open = config.openAdmissionMaxJoinsPerBlock ?? 0;
-  if (!Number.isSafeInteger(open) || open < 0 || open > MAX_OPEN_JOINS_PER_BLOCK) {
-    throw new Error(`openAdmissionMaxJoinsPerBlock must be an integer in 0..${MAX_OPEN_JOINS_PER_BLOCK}, got ${open}`);
-  }
-  const runtimeProblem = runtimeNameProblem(config.runtime ?? TOKEN_RUNTIME);
-  if (runtimeProblem !== undefined) throw new Error(`runtime: ${runtimeProblem}`);
+  checkGroupSettings(config);
 }
 
 /**
@@ -136,18 +117,10 @@ export function buildAnonifyDcapModule(config: AnonifyDcapDeploymentConfig) {
       setup.push(m.call(verifier, "setMinTcbEvaluationDataNumber", [config.minTcbEvaluationDataNumber!], { id: "SetMinTcbEvaluationDataNumber" }));
     }
 
-    let setupDone = undefined;
-    if (handoverTo !== undefined) {
-      const granted = m.call(verifier, "grantRole", [POLICY_ROLE, handoverTo], { id: "HandoverGrantPolicyRole", after: setup });
-      const renounced = m.call(verifier, "renounceRole", [POLICY_ROLE, deployer], { id: "HandoverRenouncePolicyRole", after: [granted] });
-      setupDone = m.call(verifier, "beginDefaultAdminTransfer", [handoverTo], { id: "HandoverBeginAdminTransfer", after: [renounced] });
-    }
-    const operators =
-      config.operators !== undefined ? config.operators.map((o) => getAddress(o)) : handoverTo !== undefined ? [] : [deployer];
     const group = m.contract(
       "AnonifyGroup",
-      [verifier, admin, adminTransferDelay, governor, operators, config.openAdmissionMaxJoinsPerBlock ?? 0, config.runtime ?? TOKEN_RUNTIME],
-      setupDone !== undefined ? { after: [setupDone] } : { after: setup },
+      [verifier, admin, adminTransferDelay, governor, initialOperators(config, deployer), config.openAdmissionMaxJoinsPerBlock ?? 0, config.runtime ?? TOKEN_RUNTIME],
+      { after: handOverVerifier(m, verifier, deployer, handoverTo, setup) },
     );
     return { collateral, crls, verifier, group };
   });

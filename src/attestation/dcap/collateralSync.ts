@@ -11,7 +11,8 @@
 import { Contract, Interface, ZeroHash, keccak256, type Signer } from "ethers";
 import { DcapVerificationError, CollateralKind, dcapError } from "./errors";
 import { checkCollateralSignature, checkFreshness, parseQeIdentity, parseTcbInfo, splitSignedCollateral } from "./collateral";
-import { crlSignedBy, parseCrl } from "./crl";
+import { crlSignedBy } from "./crl";
+import { equalBytes } from "./der";
 import { checkPckCaChain, checkTcbSigningChain, splitPemChain, type PinnedRoot } from "./x509";
 import type { FetchedCrl, FetchedQeIdentity, FetchedTcbInfo, PcsClient } from "./pcsClient";
 
@@ -86,10 +87,6 @@ function revertName(error: unknown, iface: Interface): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
 
 function judged(check: () => void): string | undefined {
