@@ -69,19 +69,11 @@ export function anonifyModuleId(trustAnchor: TrustAnchor): string {
   return trustAnchor === "intel" ? "AnonifyIntel" : "AnonifySimulation";
 }
 
-function checkConfig(config: AnonifyDeploymentConfig): void {
-  if (config.trustAnchor !== "intel" && config.trustAnchor !== "simulation") {
-    throw new Error(`trustAnchor must be "intel" or "simulation", got ${JSON.stringify(config.trustAnchor)}`);
-  }
-  for (const mrenclave of config.allowedMrenclaves) {
-    if (!isHexString(mrenclave, 32)) throw new Error(`allowedMrenclaves: ${JSON.stringify(mrenclave)} is not 32-byte hex`);
-  }
-  if (new Set(config.allowedMrenclaves.map((m) => m.toLowerCase())).size !== config.allowedMrenclaves.length) {
-    throw new Error("allowedMrenclaves holds duplicates");
-  }
-  const statuses = config.allowedStatuses ?? VERIFIER_DEFAULT_STATUSES;
-  if (statuses.length === 0) throw new Error("allowedStatuses must not be empty");
-  if (new Set(statuses).size !== statuses.length) throw new Error("allowedStatuses holds duplicates");
+/** The settings of the group itself, the same for every evidence kind's module (anonifyDcapModule.ts too). */
+export type GroupDeploymentSettings = Pick<AnonifyDeploymentConfig, "handoverTo" | "operators" | "openAdmissionMaxJoinsPerBlock" | "runtime">;
+
+/** Refuses group settings no deployment could run with (both modules). */
+export function checkGroupSettings(config: GroupDeploymentSettings): void {
   if (config.handoverTo !== undefined && !isAddress(config.handoverTo)) {
     throw new Error(`handoverTo: ${JSON.stringify(config.handoverTo)} is not an address`);
   }
@@ -98,6 +90,49 @@ function checkConfig(config: AnonifyDeploymentConfig): void {
   }
   const runtimeProblem = runtimeNameProblem(config.runtime ?? TOKEN_RUNTIME);
   if (runtimeProblem !== undefined) throw new Error(`runtime: ${runtimeProblem}`);
+}
+
+/** Ignition's module builder (the argument of `buildModule`'s callback). */
+type ModuleBuilder = Parameters<Parameters<typeof buildModule>[1]>[0];
+type Future = ReturnType<ModuleBuilder["call"]>;
+
+/**
+ * After the verifier's policy calls (`setup`), when `handoverTo` is set: gives its POLICY_ROLE to the new holder,
+ * renounces the deployer's and starts its two-step admin transfer (the only role OpenZeppelin's admin rules move in
+ * two steps). Returns what the group's deployment must follow.
+ */
+export function handOverVerifier(
+  m: ModuleBuilder,
+  verifier: Parameters<ModuleBuilder["call"]>[0],
+  deployer: ReturnType<ModuleBuilder["getAccount"]>,
+  handoverTo: string | undefined,
+  setup: Future[],
+): Future[] {
+  if (handoverTo === undefined) return setup;
+  const granted = m.call(verifier, "grantRole", [POLICY_ROLE, handoverTo], { id: "HandoverGrantPolicyRole", after: setup });
+  const renounced = m.call(verifier, "renounceRole", [POLICY_ROLE, deployer], { id: "HandoverRenouncePolicyRole", after: [granted] });
+  return [m.call(verifier, "beginDefaultAdminTransfer", [handoverTo], { id: "HandoverBeginAdminTransfer", after: [renounced] })];
+}
+
+/** OPERATOR_ROLE holders at construction: as configured, else the deployer (none after a handover). */
+export function initialOperators(config: GroupDeploymentSettings, deployer: ReturnType<ModuleBuilder["getAccount"]>) {
+  return config.operators !== undefined ? config.operators.map((o) => getAddress(o)) : config.handoverTo !== undefined ? [] : [deployer];
+}
+
+function checkConfig(config: AnonifyDeploymentConfig): void {
+  if (config.trustAnchor !== "intel" && config.trustAnchor !== "simulation") {
+    throw new Error(`trustAnchor must be "intel" or "simulation", got ${JSON.stringify(config.trustAnchor)}`);
+  }
+  for (const mrenclave of config.allowedMrenclaves) {
+    if (!isHexString(mrenclave, 32)) throw new Error(`allowedMrenclaves: ${JSON.stringify(mrenclave)} is not 32-byte hex`);
+  }
+  if (new Set(config.allowedMrenclaves.map((m) => m.toLowerCase())).size !== config.allowedMrenclaves.length) {
+    throw new Error("allowedMrenclaves holds duplicates");
+  }
+  const statuses = config.allowedStatuses ?? VERIFIER_DEFAULT_STATUSES;
+  if (statuses.length === 0) throw new Error("allowedStatuses must not be empty");
+  if (new Set(statuses).size !== statuses.length) throw new Error("allowedStatuses holds duplicates");
+  checkGroupSettings(config);
   const age = config.maxReportAgeSeconds ?? 0;
   if (!Number.isSafeInteger(age) || age < 0) throw new Error(`maxReportAgeSeconds must be a non-negative integer, got ${age}`);
 }
@@ -144,18 +179,9 @@ export function buildAnonifyModule(config: AnonifyDeploymentConfig) {
       setup.push(m.call(verifier, "setMaxReportAge", [maxReportAgeSeconds], { id: "SetMaxReportAge" }));
     }
 
-    let setupDone = undefined;
-    if (handoverTo !== undefined) {
-      // After every policy call above: give POLICY_ROLE to the new holder, give up the deployer's, and start the
-      // verifier's two-step admin transfer (the only role OpenZeppelin's admin rules move in two steps).
-      const granted = m.call(verifier, "grantRole", [POLICY_ROLE, handoverTo], { id: "HandoverGrantPolicyRole", after: setup });
-      const renounced = m.call(verifier, "renounceRole", [POLICY_ROLE, deployer], { id: "HandoverRenouncePolicyRole", after: [granted] });
-      setupDone = m.call(verifier, "beginDefaultAdminTransfer", [handoverTo], { id: "HandoverBeginAdminTransfer", after: [renounced] });
-    }
-    const operators =
-      config.operators !== undefined ? config.operators.map((o) => getAddress(o)) : handoverTo !== undefined ? [] : [deployer];
-    const groupArgs = [verifier, admin, adminTransferDelay, governor, operators, config.openAdmissionMaxJoinsPerBlock ?? 0, config.runtime ?? TOKEN_RUNTIME];
-    const groupOptions = setupDone !== undefined ? { after: [setupDone] } : {};
+    const setupDone = handOverVerifier(m, verifier, deployer, handoverTo, setup);
+    const groupArgs = [verifier, admin, adminTransferDelay, governor, initialOperators(config, deployer), config.openAdmissionMaxJoinsPerBlock ?? 0, config.runtime ?? TOKEN_RUNTIME];
+    const groupOptions = handoverTo !== undefined ? { after: setupDone } : {};
     const group =
       config.artifacts === undefined
         ? m.contract("AnonifyGroup", groupArgs, groupOptions)
