@@ -11,8 +11,17 @@ export type EnclaveMode = "simulation" | "sgx";
 /** Which CA a deployment pins for IAS report-signing certificates. */
 export type IasRootCa = "intel" | "simulation";
 
+/**
+ * The evidence enclaves join with: a DCAP quote (ECDSA, what SGX machines produce today) or an IAS report (EPID,
+ * retired by Intel in 2025; kept for historical evidence and cheap simulation groups).
+ */
+export type AttestationKind = "dcap" | "ias";
+
 export interface AnonifyAttestationPolicyUserConfig {
-  /** isvEnclaveQuoteStatus values accepted. Default: ["OK"]. */
+  /**
+   * Statuses accepted: with IAS the isvEnclaveQuoteStatus values (default ["OK"]), with DCAP the TCB statuses of the
+   * platform and the QE (default ["UpToDate"]; "Revoked" never).
+   */
   allowedStatuses?: string[];
   /** Accept enclaves with the DEBUG attribute. Default: false. Never enable in production. */
   allowDebug?: boolean;
@@ -25,6 +34,12 @@ export interface AnonifyUserConfig {
   mode?: EnclaveMode;
   /** Default: "simulation" in simulation mode, "intel" in sgx mode. A simulation CA is refused in sgx mode. */
   iasRootCa?: IasRootCa;
+  /**
+   * The evidence a group deployed by `anonify:deploy` admits, and so the one its nodes produce: "dcap" (default in sgx
+   * mode) or "ias" (default in simulation: a join costs ~0.2M gas instead of ~1.2M plus the collateral upserts).
+   * A node follows the group's verifier whatever this says, and refuses to start when they disagree.
+   */
+  attestation?: AttestationKind;
   /** Intel Attestation Service endpoint and subscription key, used only in sgx mode. */
   ias?: { url?: string; apiKey?: string };
   /**
@@ -65,14 +80,15 @@ export interface AnonifyUserConfig {
  * Per-network settings, `networks.<name>.anonify` in hardhat.config.ts: merged over the top-level `anonify` section
  * when that network is selected (`--network <name>`). The enclave build and the data dir are the project's.
  */
-export type AnonifyNetworkUserConfig = Pick<AnonifyUserConfig, "mode" | "iasRootCa" | "ias" | "dcap" | "policy" | "confirmations">;
+export type AnonifyNetworkUserConfig = Pick<AnonifyUserConfig, "mode" | "iasRootCa" | "attestation" | "ias" | "dcap" | "policy" | "confirmations">;
 
 /** The fields a network's `anonify` section may set. */
-const NETWORK_FIELDS = ["mode", "iasRootCa", "ias", "dcap", "policy", "confirmations"] as const;
+const NETWORK_FIELDS = ["mode", "iasRootCa", "attestation", "ias", "dcap", "policy", "confirmations"] as const;
 
 export interface AnonifyConfig {
   mode: EnclaveMode;
   iasRootCa: IasRootCa;
+  attestation: AttestationKind;
   ias: { url: string; apiKey?: string };
   dcap: { pcsUrl: string; apiKey?: string };
   policy: Required<AnonifyAttestationPolicyUserConfig>;
@@ -133,6 +149,16 @@ export const KNOWN_QUOTE_STATUSES = [
   "CONFIGURATION_AND_SW_HARDENING_NEEDED",
 ] as const;
 
+/** TCB statuses a DCAP policy may accept (TCB Info v3 / QE Identity v2 without "Revoked", which is never accepted). */
+export const KNOWN_TCB_STATUSES = [
+  "UpToDate",
+  "SWHardeningNeeded",
+  "ConfigurationNeeded",
+  "ConfigurationAndSWHardeningNeeded",
+  "OutOfDate",
+  "OutOfDateConfigurationNeeded",
+] as const;
+
 /**
  * Fills defaults and rejects anything a node could not run with; called from `extendConfig`. `section` names the
  * config section in errors (`networks.<name>.anonify` for a network's merged settings).
@@ -154,6 +180,9 @@ export function resolveAnonifyConfig(user: AnonifyUserConfig | undefined, root: 
   if (mode === "sgx" && iasRootCa === "simulation") {
     fail("iasRootCa", `is "simulation" but mode is "sgx": a production enclave must be verified under Intel's CA`);
   }
+
+  const attestation = u.attestation ?? (mode === "sgx" ? "dcap" : "ias");
+  if (attestation !== "dcap" && attestation !== "ias") fail("attestation", `must be "dcap" or "ias", got ${JSON.stringify(attestation)}`);
 
   const url = u.ias?.url ?? DEFAULT_IAS_URL;
   try {
@@ -179,15 +208,20 @@ export function resolveAnonifyConfig(user: AnonifyUserConfig | undefined, root: 
     fail("dcap.apiKey", "must be a non-empty string when set");
   }
 
-  const allowedStatuses = u.policy?.allowedStatuses ?? ["OK"];
+  // IAS quote statuses and DCAP TCB statuses are different vocabularies: a policy is checked against its kind's.
+  const known: readonly string[] = attestation === "dcap" ? KNOWN_TCB_STATUSES : KNOWN_QUOTE_STATUSES;
+  const allowedStatuses = u.policy?.allowedStatuses ?? [attestation === "dcap" ? "UpToDate" : "OK"];
   if (!Array.isArray(allowedStatuses) || allowedStatuses.length === 0) {
-    fail("policy.allowedStatuses", "must be a non-empty array of quote statuses");
+    fail("policy.allowedStatuses", `must be a non-empty array of ${attestation === "dcap" ? "TCB" : "quote"} statuses`);
   }
   for (const s of allowedStatuses) {
-    if (!(KNOWN_QUOTE_STATUSES as readonly string[]).includes(s)) {
-      fail("policy.allowedStatuses", `contains unknown status ${JSON.stringify(s)}; known: ${KNOWN_QUOTE_STATUSES.join(", ")}`);
+    if (!known.includes(s)) {
+      const other = attestation === "dcap" ? (KNOWN_QUOTE_STATUSES as readonly string[]).includes(s) : (KNOWN_TCB_STATUSES as readonly string[]).includes(s) || s === "Revoked";
+      const hint = other ? ` (${attestation === "dcap" ? "an IAS quote" : "a DCAP TCB"} status, but anonify.attestation is "${attestation}")` : "";
+      fail("policy.allowedStatuses", `contains unknown status ${JSON.stringify(s)}${hint}; known: ${known.join(", ")}`);
     }
   }
+  if (new Set(allowedStatuses).size !== allowedStatuses.length) fail("policy.allowedStatuses", "lists a status twice");
   const allowDebug = u.policy?.allowDebug ?? false;
   if (typeof allowDebug !== "boolean") fail("policy.allowDebug", "must be a boolean");
   // sgx: a report older than a day no longer admits an enclave (audit F-4); simulation: no limit by default.
@@ -213,6 +247,7 @@ export function resolveAnonifyConfig(user: AnonifyUserConfig | undefined, root: 
   return {
     mode,
     iasRootCa,
+    attestation,
     ias: { url, apiKey: u.ias?.apiKey },
     dcap: { pcsUrl, apiKey: dcap.apiKey },
     policy: { allowedStatuses: [...allowedStatuses], allowDebug, maxReportAgeSeconds },
@@ -259,6 +294,12 @@ export function resolveNetworkAnonifyConfig(
   }
   // The mode decides the CA's default: a network that switches to sgx does not inherit a simulation CA by default.
   if (network.mode !== undefined && network.iasRootCa === undefined && base.iasRootCa !== undefined && network.mode !== base.mode) delete merged.iasRootCa;
+  // Likewise the evidence kind, and with it the status vocabulary, unless the network names them.
+  if (network.mode !== undefined && network.attestation === undefined && base.attestation !== undefined && network.mode !== base.mode) delete merged.attestation;
+  const kindOf = (c: AnonifyUserConfig): unknown => c.attestation ?? (c.mode === "sgx" ? "dcap" : "ias");
+  if (kindOf(merged) !== kindOf(base) && network.policy?.allowedStatuses === undefined && merged.policy?.allowedStatuses !== undefined) {
+    merged.policy = { ...merged.policy, allowedStatuses: undefined };
+  }
   return resolveAnonifyConfig(merged, root, section);
 }
 

@@ -109,6 +109,9 @@ export async function configuredEnclaveStatus(hre: HardhatRuntimeEnvironment): P
 
 export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: DeployOptions = {}): Promise<DeploymentRecord> {
   const config = hre.config.anonify;
+  if (config.attestation !== "ias") {
+    throw new NodeError("invalid_options", `anonify:deploy deploys IAS groups only so far; set anonify.attestation to "ias" (it is "${config.attestation}") or deploy deploy/modules/anonifyDcapModule.ts with Ignition`);
+  }
   const runtime = options.runtime ?? config.runtime;
   const runtimeProblem = runtimeNameProblem(runtime);
   if (runtimeProblem !== undefined) throw new NodeError("invalid_options", `--runtime ${runtimeProblem}`);

@@ -27,6 +27,7 @@ describe("plugin: anonify config", function () {
     expect(c).to.deep.equal({
       mode: "simulation",
       iasRootCa: "simulation",
+      attestation: "ias",
       ias: { url: DEFAULT_IAS_URL, apiKey: undefined },
       dcap: { pcsUrl: DEFAULT_PCS_URL, apiKey: undefined },
       policy: { allowedStatuses: ["OK"], allowDebug: false, maxReportAgeSeconds: 0 },
@@ -45,6 +46,26 @@ describe("plugin: anonify config", function () {
 
   it("pins Intel's CA by default in sgx mode", function () {
     expect(resolveAnonifyConfig({ mode: "sgx" }, ROOT).iasRootCa).to.equal("intel");
+  });
+
+  it("attests with DCAP by default in sgx mode, with TCB statuses (UpToDate by default)", function () {
+    const sgx = resolveAnonifyConfig({ mode: "sgx" }, ROOT);
+    expect(sgx.attestation).to.equal("dcap");
+    expect(sgx.policy.allowedStatuses).to.deep.equal(["UpToDate"]);
+    const ias = resolveAnonifyConfig({ mode: "sgx", attestation: "ias" }, ROOT);
+    expect(ias.attestation).to.equal("ias");
+    expect(ias.policy.allowedStatuses).to.deep.equal(["OK"]);
+    const dcap = resolveAnonifyConfig({ attestation: "dcap", policy: { allowedStatuses: ["UpToDate", "SWHardeningNeeded"] } }, ROOT);
+    expect(dcap).to.include({ mode: "simulation", attestation: "dcap" });
+    expect(dcap.policy.allowedStatuses).to.deep.equal(["UpToDate", "SWHardeningNeeded"]);
+  });
+
+  it("refuses an unknown evidence kind and statuses of the other kind's vocabulary, naming the mix-up", function () {
+    rejects({ attestation: "epid" }, 'anonify.attestation must be "dcap" or "ias", got "epid"');
+    rejects({ attestation: "dcap", policy: { allowedStatuses: ["OK"] } }, 'unknown status "OK" (an IAS quote status, but anonify.attestation is "dcap")');
+    rejects({ attestation: "ias", policy: { allowedStatuses: ["UpToDate"] } }, 'unknown status "UpToDate" (a DCAP TCB status, but anonify.attestation is "ias")');
+    rejects({ attestation: "dcap", policy: { allowedStatuses: ["Revoked"] } }, 'unknown status "Revoked"');
+    rejects({ attestation: "dcap", policy: { allowedStatuses: ["UpToDate", "UpToDate"] } }, "lists a status twice");
   });
 
   it("limits the report age to a day by default in sgx mode (audit F-4), and lets 0 turn it off", function () {
@@ -124,6 +145,12 @@ describe("plugin: anonify config", function () {
     expect(sgx).to.include({ mode: "sgx", iasRootCa: "intel" });
     expect(sgx.ias.url).to.equal("https://ias.example/v4/report");
     expect(sgx.policy.maxReportAgeSeconds).to.equal(86_400);
+    // ...and DCAP with its own status default, not the top level's IAS statuses.
+    expect(sgx.attestation).to.equal("dcap");
+    const inherited = resolveNetworkAnonifyConfig({ policy: { allowedStatuses: ["OK", "SW_HARDENING_NEEDED"] } }, { mode: "sgx" }, ROOT, "mainnet");
+    expect(inherited.policy.allowedStatuses).to.deep.equal(["UpToDate"]);
+    const kept = resolveNetworkAnonifyConfig({ attestation: "dcap", policy: { allowedStatuses: ["UpToDate", "OutOfDate"] } }, { confirmations: 2 }, ROOT, "mainnet");
+    expect(kept.policy.allowedStatuses).to.deep.equal(["UpToDate", "OutOfDate"]);
     // No section: the top level.
     expect(resolveNetworkAnonifyConfig(top, undefined, ROOT, "localhost")).to.deep.equal(resolveAnonifyConfig(top, ROOT));
   });
