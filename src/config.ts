@@ -37,7 +37,7 @@ export interface AnonifyUserConfig {
   /**
    * The evidence a group deployed by `anonify:deploy` admits, and so the one its nodes produce: "dcap" (default in sgx
    * mode) or "ias" (default in simulation: a join costs ~0.2M gas instead of ~1.2M plus the collateral upserts).
-   * A node follows the group's verifier whatever this says, and refuses to start when they disagree.
+   * A node follows its group's verifier (`evidenceKind()`) whatever this says.
    */
   attestation?: AttestationKind;
   /** Intel Attestation Service endpoint and subscription key, used only in sgx mode. */

@@ -22,7 +22,10 @@ import { groupContract } from "./groupContract";
 import { checkHttpApiOptions, NodeHttpApi } from "./httpApi";
 import { consoleLogger, type NodeLogger } from "./logger";
 import { commitPendingRemovals, ensureJoined, postMemberCommit, selfUpdateIfRequired, type JoinPosted, type MembershipContext } from "./membership";
-import { ChainEvidence, genesisPolicy, IAS_VERIFIER_ABI } from "./evidence";
+import { ChainEvidence, genesisPolicy, IAS_VERIFIER_ABI, quoteSigner } from "./evidence";
+import { EVIDENCE_KIND, evidenceKindName, type EvidenceKindName } from "../attestation/evidence";
+import { ChainCollateral, DcapAttester, dcapGenesisPolicy, readDcapDeployment, type DcapDeployment } from "./dcapAttestation";
+import { attestDcap, attestIas, type JoinAttestation } from "./joinAttestation";
 import { callState, hasStateMethod, hasStateRuntime } from "./stateMethods";
 import { DEFAULT_KEEP_BLOCKS, RestorePoints, type RestorePoint } from "./restorePoints";
 import { SnapshotHandover, type PostedSnapshot } from "./snapshots";
@@ -84,6 +87,11 @@ export class AnonifyNode {
   private readonly healthOptions: Required<HealthOptions>;
   private domainValue: Eip712DomainParams | undefined;
   private evidenceValue: ChainEvidence | undefined;
+  /** The evidence kind the group's verifier admits (read at start). */
+  private evidenceKindValue: EvidenceKindName | undefined;
+  /** DCAP groups: the verifier's stores and root, and the node's quoting and collateral source. */
+  private dcapDeployment: DcapDeployment | undefined;
+  private dcapAttester: DcapAttester | undefined;
   private syncChain: Promise<unknown> = Promise.resolve();
   private pollTimer: NodeJS.Timeout | undefined;
   private blockListener: (() => void) | undefined;
@@ -119,8 +127,11 @@ export class AnonifyNode {
     if (window !== undefined && (!Number.isInteger(window) || window < 60 || window > 3600)) {
       throw new NodeError("invalid_options", `issuedAtWindow must be an integer number of seconds in 60..3600, got ${window}`);
     }
-    if (this.mode === "sgx" && options.attester === undefined) {
-      throw new NodeError("invalid_options", "sgx mode needs an attester for Intel IAS (anonify.ias.url and apiKey)");
+    if (this.mode === "sgx" && options.attester === undefined && options.dcap === undefined) {
+      throw new NodeError("invalid_options", "sgx mode needs a DCAP collateral source (anonify.dcap.pcsUrl) or an attester for Intel IAS (anonify.ias.url and apiKey)");
+    }
+    if (options.attestation !== undefined && options.attestation !== "ias" && options.attestation !== "dcap") {
+      throw new NodeError("invalid_options", `attestation must be "dcap" or "ias", got ${JSON.stringify(options.attestation)}`);
     }
   }
 
@@ -241,7 +252,17 @@ export class AnonifyNode {
     await this.checkCarriesGroupRuntime(group);
     const reader = new ChainReader(this.provider, group, fromBlock, this.options.confirmations ?? 0);
     const evidence = new ChainEvidence(this.provider, async () => (await this.group.verifier()) as string);
-    if (this.options.attester === undefined || this.options.attester.name === "simulation") {
+    const kind = await this.readEvidenceKind();
+    if (kind === "dcap") {
+      this.dcapDeployment ??= await readDcapDeployment((await this.group.verifier()) as string, this.provider, this.mode);
+      if (this.mode === "sgx" && this.options.dcap === undefined) {
+        throw new NodeError("invalid_options", "the group admits DCAP quotes: sgx mode needs anonify.dcap.pcsUrl (Intel's PCS or your PCCS)");
+      }
+      this.dcapAttester ??= new DcapAttester(this.mode, this.options.dcap);
+      evidence.useDcap(new ChainCollateral(this.provider, this.dcapDeployment));
+    } else if (this.mode === "sgx" && this.options.attester === undefined) {
+      throw new NodeError("invalid_options", "the group admits IAS reports: sgx mode needs an attester for Intel IAS (anonify.ias.url and apiKey)");
+    } else if (this.options.attester === undefined || this.options.attester.name === "simulation") {
       // Every report of the development IAS is signed by its one signing key.
       const ias = new DevelopmentIas();
       evidence.knowCertificate(ias.keyId, ias.certificates.leaf);
@@ -254,7 +275,7 @@ export class AnonifyNode {
     this.syncValue = sync;
     await sync.load();
     this.logger.info(
-      `enclave ${this.address} (${this.mode}${this.mode === "simulation" ? ", development IAS" : ""}) ${this.identity.created ? "created" : "unsealed"}; ` +
+      `enclave ${this.address} (${this.mode}, ${kind === "dcap" ? "DCAP" : "IAS"}${this.mode === "simulation" ? (kind === "dcap" ? " via the development PCS" : " via the development IAS") : ""}) ${this.identity.created ? "created" : "unsealed"}; ` +
         `group ${group} on chain ${this.domain.chainId}, reading from block ${fromBlock}` +
         (this.stateRuntime ? "" : "; this enclave build has no state runtime (handshakes only)"),
     );
@@ -360,6 +381,7 @@ export class AnonifyNode {
     const enclave = this.enclaveProcess;
     this.enclaveProcess = undefined; // before close: its exit is not a crash
     await enclave?.close();
+    await this.dcapAttester?.close(); // the development PCS, if this process served one (started again on demand)
     this.journal?.close();
     this.journal = undefined;
     this.outcomes?.close();
@@ -639,15 +661,52 @@ export class AnonifyNode {
       sender: this.txSender,
       sync: this.sync,
       domain: this.domain,
-      attester: this.options.attester ?? new SimulationAttester(async () => new Date(((await this.provider.getBlock("latest"))!.timestamp) * 1000)),
+      attest: (evidence: EvidenceResult) => this.attestForJoin(evidence),
       logger: this.logger,
       catchUp: () => this.runSync(true),
       followHead: () => this.runSync(true, undefined, true),
       confirmations: this.options.confirmations ?? 0,
       waitConfirmed: (what, block, done) => this.waitConfirmed(what, block, done),
-      evidence: this.need(this.evidenceValue),
       groupPolicy: (own: EvidenceResult) => this.groupPolicy(own),
     };
+  }
+
+  /**
+   * The evidence kind of the group's verifier (`IEnclaveVerifier.evidenceKind()`), read once; refuses a node configured
+   * for the other kind (`anonify.attestation`), which would attest with evidence the group cannot take.
+   */
+  private async readEvidenceKind(): Promise<EvidenceKindName> {
+    if (this.evidenceKindValue !== undefined) return this.evidenceKindValue;
+    const address = (await this.group.verifier()) as string;
+    const verifier = new Contract(address, ["function evidenceKind() view returns (uint8)"], this.provider);
+    let kind: EvidenceKindName;
+    try {
+      kind = evidenceKindName((await verifier.evidenceKind()) as bigint);
+    } catch (error) {
+      throw new NodeError("invalid_options", `the group's verifier ${address} does not answer evidenceKind() with a kind this package knows (${EVIDENCE_KIND.ias} = IAS, ${EVIDENCE_KIND.dcap} = DCAP): ${(error as Error).message}`, 409);
+    }
+    const configured = this.options.attestation;
+    if (configured !== undefined && configured !== kind) {
+      throw new NodeError(
+        "invalid_options",
+        `the group's verifier ${address} admits ${kind === "dcap" ? "DCAP quotes" : "IAS reports"}, but this node is configured for ${configured} (anonify.attestation); set it to "${kind}" for this network`,
+        409,
+      );
+    }
+    this.evidenceKindValue = kind;
+    return kind;
+  }
+
+  /** Attests the enclave for its join, in the group's evidence kind (src/node/joinAttestation.ts). */
+  private async attestForJoin(evidence: EvidenceResult): Promise<JoinAttestation> {
+    if ((await this.readEvidenceKind()) === "dcap") {
+      return attestDcap(
+        { attester: this.need(this.dcapAttester), deployment: this.need(this.dcapDeployment), signer: this.options.signer, provider: this.provider, logger: this.logger },
+        evidence,
+      );
+    }
+    const attester = this.options.attester ?? new SimulationAttester(async () => new Date(((await this.provider.getBlock("latest"))!.timestamp) * 1000));
+    return attestIas(attester, this.need(this.evidenceValue), evidence);
   }
 
   /** `AnonifyGroup.runtime()`, read once: the contract sets it in its constructor and never changes it. */
@@ -686,7 +745,9 @@ export class AnonifyNode {
       }
       return { ...this.options.groupPolicy, runtime };
     }
-    const verifier = new Contract((await this.group.verifier()) as string, IAS_VERIFIER_ABI, this.provider);
+    const address = (await this.group.verifier()) as string;
+    if ((await this.readEvidenceKind()) === "dcap") return { ...(await dcapGenesisPolicy(address, this.provider, quoteSigner(own))), runtime };
+    const verifier = new Contract(address, IAS_VERIFIER_ABI, this.provider);
     return { ...(await genesisPolicy(verifier, own)), runtime };
   }
 

@@ -3,19 +3,21 @@
  *
  * The enclave admits an MLS leaf only from evidence it verified itself (`mls_admit_evidence`), so the node hands
  * it, before the handshake that needs it: its own evidence before creating or joining the group, and every other
- * member's from the chain. A join transaction (`AnonifyGroup.join`) carries the evidence (for IAS keyId ‖ signature ‖
- * report, src/attestation/evidence.ts) and the two keys; the signing certificate is the one the IAS verifier registered under that keyId. The node takes it
- * from its own attestation when the keyId matches (every report of a deployment is signed by the same IAS key),
- * else from the verifier's `registerSigningCertificate` transaction. The source only matters for availability:
- * the enclave checks the certificate under the trust anchor compiled into it.
+ * member's from the chain. A join transaction (`AnonifyGroup.join`) carries the evidence (src/attestation/evidence.ts)
+ * and the two keys. IAS: keyId ‖ signature ‖ report; the signing certificate is the one the IAS verifier registered
+ * under that keyId, taken from the node's own attestation when the keyId matches (every report of a deployment is
+ * signed by the same IAS key), else from the verifier's `registerSigningCertificate` transaction. DCAP: the raw
+ * quote, with the collateral the chain held at the join (dcapAttestation.ts). The source only matters for
+ * availability: the enclave checks every byte under the trust anchor compiled into it.
  */
-import { Contract, hexlify, Interface, type Provider } from "ethers";
+import { Contract, getBytes, hexlify, Interface, type Provider } from "ethers";
 import type { EvidenceResult, Hex, MlsAdmitEvidenceParams, MlsGroupPolicyParams } from "../enclave/protocol";
 import { ISV_PROD_ID_OFFSET, ISV_SVN_OFFSET, MEASUREMENT_LENGTH, MRSIGNER_OFFSET } from "../attestation/quote";
 import { DevelopmentIas } from "../attestation/devIas";
 import { decodeIasEvidence, type IasEvidence } from "../attestation/evidence";
 import type { AttestationReport } from "./attester";
 import { NodeError } from "./errors";
+import { dcapAdmitParams, type ChainCollateral } from "./dcapAttestation";
 import { GROUP_INTERFACE, type RosterLogEntry } from "./groupContract";
 import { TOKEN_RUNTIME } from "../runtimes/name";
 
@@ -100,6 +102,8 @@ export interface EvidenceSource {
 export class ChainEvidence implements EvidenceSource {
   private readonly certificates = new Map<string, Uint8Array>();
   private readonly timestamps = new Map<number, number>();
+  /** Set for a DCAP group: joins carry raw quotes, verified with the collateral the chain held then. */
+  private dcap: ChainCollateral | undefined;
 
   constructor(
     private readonly provider: Provider,
@@ -111,6 +115,11 @@ export class ChainEvidence implements EvidenceSource {
     this.certificates.set(keyId.toLowerCase(), der);
   }
 
+  /** The group admits DCAP quotes: joins are read as quotes with the collateral `collateral` finds on chain. */
+  useDcap(collateral: ChainCollateral): void {
+    this.dcap = collateral;
+  }
+
   async forJoin(entry: RosterLogEntry): Promise<MlsAdmitEvidenceParams> {
     const tx = await this.provider.getTransaction(entry.transactionHash);
     if (tx === null) throw new NodeError("state_unavailable", `join transaction ${entry.transactionHash} not found`, 503);
@@ -119,6 +128,17 @@ export class ChainEvidence implements EvidenceSource {
       throw new NodeError("state_unavailable", `${entry.transactionHash} registered ${entry.enclave} but is not a direct AnonifyGroup.join call`, 503);
     }
     const [evidence, hpkePublicKey, mlsSignatureKey] = call.args as unknown as [string, string, string];
+    if (this.dcap !== undefined) {
+      const quote = getBytes(evidence);
+      let collateral;
+      try {
+        collateral = await this.dcap.at(quote, entry);
+      } catch (error) {
+        if (error instanceof NodeError) throw error;
+        throw new NodeError("state_unavailable", `the join in ${entry.transactionHash} carries no readable DCAP quote: ${(error as Error).message}`, 503);
+      }
+      return dcapAdmitParams(quote, collateral, { hpkePublicKey: hpkePublicKey as Hex, mlsSignatureKey: mlsSignatureKey as Hex }, await this.blockTimestamp(entry.blockNumber));
+    }
     let ias: IasEvidence;
     try {
       ias = decodeIasEvidence(evidence);

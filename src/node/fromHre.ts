@@ -80,7 +80,8 @@ export async function createNode(hre: HardhatRuntimeEnvironment, options: HreNod
     );
   }
   let attester = options.attester;
-  if (attester === undefined && mode === "sgx") {
+  // sgx: an IAS group needs Intel IAS credentials, a DCAP group the PCS/PCCS (the node follows its group's verifier).
+  if (attester === undefined && mode === "sgx" && config.attestation === "ias") {
     if (config.iasRootCa !== "intel") throw new NodeError("invalid_options", "sgx mode needs anonify.iasRootCa = intel");
     attester = new IntelIasAttester({ url: config.ias.url, apiKey: config.ias.apiKey ?? "" });
   }
@@ -103,6 +104,7 @@ export async function createNode(hre: HardhatRuntimeEnvironment, options: HreNod
     pollIntervalMs: options.pollIntervalMs,
     syncOnNewBlocks: options.syncOnNewBlocks,
     attester,
+    dcap: { url: config.dcap.pcsUrl, apiKey: config.dcap.apiKey },
     http:
       options.port === false
         ? false

@@ -7,9 +7,7 @@
 import { getAddress, hexlify, type Contract, type Provider } from "ethers";
 import type { EnclaveProcess } from "../enclave/EnclaveProcess";
 import type { Eip712DomainParams, EvidenceResult, Hex, InitResult, MlsGroupPolicyParams, MlsHandshakeEntry } from "../enclave/protocol";
-import type { Attester } from "./attester";
-import { admitEvidenceParams, type ChainEvidence } from "./evidence";
-import { encodeIasEvidence } from "../attestation/evidence";
+import type { JoinAttestation } from "./joinAttestation";
 import type { ChainSync } from "./chainSync";
 import { NodeError } from "./errors";
 import { ENCLAVE_STATUS } from "./groupContract";
@@ -29,7 +27,8 @@ export interface MembershipContext {
   sender: TxSender;
   sync: ChainSync;
   domain: Eip712DomainParams;
-  attester: Attester;
+  /** Attests the enclave for its join in the group's evidence kind (joinAttestation.ts). */
+  attest: (evidence: EvidenceResult) => Promise<JoinAttestation>;
   logger: NodeLogger;
   /** Brings the sync up to the chain's latest block (handshakes included, no confirmations). */
   catchUp: () => Promise<void>;
@@ -46,8 +45,6 @@ export interface MembershipContext {
    * them, until it is that many blocks deep and applied (progress lines meanwhile). Returns whether `done` holds.
    */
   waitConfirmed: (what: string, block: number | undefined, done: () => boolean) => Promise<boolean>;
-  /** Where the sync takes members' evidence from; learns the certificate of the node's own attestation. */
-  evidence: ChainEvidence;
   /** The measurement policy a group created by this node fixes (docs/treekem.md "Membership rule"). */
   groupPolicy: (own: EvidenceResult) => Promise<MlsGroupPolicyParams>;
 }
@@ -116,14 +113,10 @@ export async function ensureJoined(ctx: MembershipContext): Promise<JoinPosted |
   await checkJoinFunds(ctx.group.runner as Provider, await ctx.sender.address());
 
   const evidence = await ctx.enclave.evidence();
-  const report = await ctx.attester.attest(evidence);
-  ctx.logger.info(`attested by ${ctx.attester.name === "simulation" ? "the development IAS (simulation)" : "Intel IAS"}: mrenclave ${evidence.mrenclave}`);
-  if (report.signingCertificate === undefined) {
-    throw new NodeError("attestation_failed", "the attestation service sent no signing certificate: the enclave cannot verify the report", 503);
-  }
+  const attested = await ctx.attest(evidence);
+  ctx.logger.info(`attested by ${attested.attestedBy}: mrenclave ${evidence.mrenclave}`);
   // The enclave admits its own leaf, like every other, only from evidence it verified itself.
-  ctx.evidence.knowCertificate(report.keyId, report.signingCertificate);
-  await ctx.enclave.call("mls_admit_evidence", admitEvidenceParams(report, report.signingCertificate, evidence.hpkePublicKey, evidence.mlsSignatureKey));
+  await ctx.enclave.call("mls_admit_evidence", attested.admit);
 
   for (let attempt = 1; attempt <= MAX_HANDSHAKE_ATTEMPTS; attempt++) {
     await ctx.followHead();
@@ -154,7 +147,7 @@ export async function ensureJoined(ctx: MembershipContext): Promise<JoinPosted |
       entry = await ctx.enclave.call("mls_join_external", { domain: ctx.domain });
     }
     const outcome = await ctx.sender.send(ctx.group, "join", [
-      encodeIasEvidence(report),
+      attested.evidence,
       evidence.hpkePublicKey,
       evidence.mlsSignatureKey,
       entry.handshake,

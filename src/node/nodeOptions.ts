@@ -54,8 +54,18 @@ export interface AnonifyNodeOptions {
    * alone (and nodes that sync only when told, as some tests need).
    */
   syncOnNewBlocks?: boolean;
-  /** Default: the development IAS in simulation; required in sgx mode (IntelIasAttester). */
+  /**
+   * The evidence kind the node expects its group to admit (`anonify.attestation`); start() refuses a group whose
+   * verifier admits the other one. Unset: the group's verifier decides.
+   */
+  attestation?: "dcap" | "ias";
+  /** IAS groups. Default: the development IAS in simulation; required in sgx mode (IntelIasAttester). */
   attester?: Attester;
+  /**
+   * DCAP groups: the PCS or PCCS the node fetches its platform's collateral from before its join (`anonify.dcap`).
+   * Required in sgx mode; in simulation the node serves a development PCS itself and ignores this.
+   */
+  dcap?: { url: string; apiKey?: string };
   /**
    * The measurement policy of a group this node creates (it is fixed in the group at creation; nodes that join
    * ignore it). Default: from the group's IAS verifier, with the SGX-native upgrade rule (MRSIGNER + ISVPRODID +

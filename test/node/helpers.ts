@@ -9,6 +9,7 @@ import hre, { ethers } from "hardhat";
 import type { Signer, TypedDataDomain } from "ethers";
 import { sealCommand, type CommandStatus, type TokenCommand } from "../../src/client/wire";
 import { buildAnonifyModule, anonifyModuleId } from "../../deploy/modules/anonifyModule";
+import { buildAnonifyDcapModule, anonifyDcapModuleId } from "../../deploy/modules/anonifyDcapModule";
 import { EnclaveError, EnclaveProcess } from "../../src/enclave/EnclaveProcess";
 import { AnonifyNode, MemoryLogger, callState, groupContract, type AnonifyNodeOptions } from "../../src/node";
 
@@ -52,6 +53,29 @@ export async function deployGroup(runtime?: string): Promise<Deployment> {
   const group = await ethers.getContractAt("AnonifyGroup", await deployed.group.getAddress(), governor);
   for (const operator of operators) await (await group.setOperatorCap(operator, TEST_OPERATOR_CAP)).wait();
   return { group: await deployed.group.getAddress(), verifier: await deployed.verifier.getAddress(), governor };
+}
+
+/**
+ * The DCAP variant of {@link deployGroup}: stores, DcapVerifier pinned to the development PCS's SIMULATION root and the
+ * group, through the project's DCAP Ignition module. The stores start empty: the first node upserts the collateral.
+ */
+export async function deployDcapGroup(runtime?: string): Promise<Deployment & { collateral: string; crls: string }> {
+  const signers = await ethers.getSigners();
+  const governor = signers[1];
+  const operators = await Promise.all(signers.map((s) => s.getAddress()));
+  const config = { root: "simulation" as const, allowedMrenclaves: [await binaryMrenclave()], operators, runtime };
+  const deployed = await hre.ignition.deploy(buildAnonifyDcapModule(config), {
+    parameters: { [anonifyDcapModuleId("simulation")]: { governor: await governor.getAddress(), adminTransferDelay: 3600 } },
+  });
+  const group = await ethers.getContractAt("AnonifyGroup", await deployed.group.getAddress(), governor);
+  for (const operator of operators) await (await group.setOperatorCap(operator, TEST_OPERATOR_CAP)).wait();
+  return {
+    group: await deployed.group.getAddress(),
+    verifier: await deployed.verifier.getAddress(),
+    governor,
+    collateral: await deployed.collateral.getAddress(),
+    crls: await deployed.crls.getAddress(),
+  };
 }
 
 export function tempDir(prefix = "anonify-node-test-"): string {
