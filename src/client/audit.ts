@@ -1,7 +1,8 @@
 /**
  * The auditor: replays an AnonifyGroup's whole log from chain data alone and re-checks what the contract checked
- * plus what it cannot (checkpoint agreement). It needs no enclave and no key: every join's IAS report is
- * re-verified with the TypeScript verifier under the deployment's CA and the policy in force at that block, every
+ * plus what it cannot (checkpoint agreement). It needs no enclave and no key: every join's evidence is re-verified
+ * with the TypeScript verifier under the deployment's trust anchor and the policy in force at that block (an IAS
+ * report under the pinned CA; a DCAP quote under the pinned root with the collateral the stores held then), every
  * enclave signature is recovered from calldata and checked against the roster replayed up to that point, the
  * epoch sequence and stateCounter must be contiguous, the log hash chain is recomputed from the entries (every
  * checkpoint must name the log hash of the entries up to its counter, audit F-8), and all enclaves' checkpoints at
@@ -26,7 +27,11 @@ import { IasReportVerifier, type VerificationPolicy } from "../attestation/verif
 import { IasVerificationError } from "../attestation/errors";
 import { caDerOf, leafDerOf, type TrustAnchor } from "../attestation/roots";
 import { pinCa } from "../attestation/certificate";
-import { decodeIasEvidence, type IasEvidence } from "../attestation/evidence";
+import { decodeIasEvidence, evidenceKindName, type IasEvidence } from "../attestation/evidence";
+import { ChainCollateral, DCAP_VERIFIER_ABI, readDcapStores } from "../attestation/dcap/chainCollateral";
+import { TCB_STATUSES } from "../attestation/dcap/collateral";
+import { decodeQuote } from "../attestation/dcap/quote";
+import { verifyQuote } from "../attestation/dcap/verifier";
 import { EMPTY_LOG_HASH, nextLogHash } from "../logHash";
 import { groupDomain, lowerHex, type Hex } from "./wire";
 
@@ -59,6 +64,7 @@ export const AUDIT_VERIFIER_ABI = [
   "function policy() view returns ((bool debugAllowed, bool mrenclaveCheck, bool signerCheck, uint16 isvProdId, uint16 minIsvSvn, uint64 maxReportAge, uint32 deniedSigningKeys, bytes32 mrsigner))",
   "function isQuoteStatusAllowed(string status) view returns (bool)",
   "function isMrenclaveAllowed(bytes32 mrenclave) view returns (bool)",
+  "function evidenceKind() view returns (uint8)",
   "event SigningKeyRegistered(bytes32 indexed keyId, uint64 notBefore, uint64 notAfter)",
 ] as const;
 
@@ -157,10 +163,16 @@ export async function auditGroup(provider: Provider, groupAddress: string, optio
   const find = (code: AuditFindingCode, message: string, log?: Log) =>
     findings.push({ code, message, blockNumber: log?.blockNumber, txHash: log?.transactionHash });
 
-  // --- the deployment's CA and its signing keys, re-checked in TypeScript
-  const trustAnchor = await identifyCa(verifier);
-  const tsVerifier = trustAnchor === "unknown" ? undefined : new IasReportVerifier(caDerOf(trustAnchor));
-  if (!tsVerifier) find("ca_unknown", `the verifier ${verifierAddress} pins a CA that is neither Intel's nor the SIMULATION CA; reports cannot be re-verified`);
+  // --- the evidence kind; for IAS the deployment's CA and its signing keys, for DCAP the root and the stores
+  const kind = evidenceKindName((await verifier.evidenceKind()) as bigint);
+  const dcapStores = kind === "dcap" ? await readDcapStores(verifierAddress, provider) : undefined;
+  const chainCollateral = dcapStores?.pinned !== undefined ? new ChainCollateral(provider, { ...dcapStores, pinned: dcapStores.pinned }) : undefined;
+  const trustAnchor = dcapStores !== undefined ? (dcapStores.root ?? "unknown") : await identifyCa(verifier);
+  if (dcapStores !== undefined && chainCollateral === undefined) {
+    find("ca_unknown", `the DcapVerifier ${verifierAddress} pins a root that is neither Intel's SGX Root CA nor the development PCS's; quotes cannot be re-verified`);
+  }
+  const tsVerifier = trustAnchor === "unknown" || kind === "dcap" ? undefined : new IasReportVerifier(caDerOf(trustAnchor));
+  if (!tsVerifier && kind === "ias") find("ca_unknown", `the verifier ${verifierAddress} pins a CA that is neither Intel's nor the SIMULATION CA; reports cannot be re-verified`);
   if (tsVerifier) {
     // Keys are usually registered before the group is deployed: read them from the verifier's whole history.
     const keyLogs = await verifier.queryFilter(verifier.filters.SigningKeyRegistered(), 0, toBlock);
@@ -389,7 +401,63 @@ export async function auditGroup(provider: Provider, groupAddress: string, optio
     findings,
   };
 
+  /** What the contract checked of REPORTDATA and MRENCLAVE, checked again. */
+  function checkBinding(reportData: Uint8Array, mrenclave: string, call: import("ethers").Result, record: AuditedEnclave, event: import("ethers").Result, log: Log): void {
+    const boundAddress = lowerHex(hexlify(reportData.slice(0, 20)));
+    const boundKeys = lowerHex(hexlify(reportData.slice(20, 52)));
+    const keysHash = lowerHex(sha256(concat([call.hpkePublicKey, call.mlsSignatureKey])));
+    if (boundAddress !== record.address) find("report_data_mismatch", `REPORTDATA names ${boundAddress}, the roster ${record.address}`, log);
+    if (boundKeys !== keysHash) find("report_data_mismatch", `REPORTDATA binds keys hash ${boundKeys}, the submitted keys hash to ${keysHash}`, log);
+    if (reportData.slice(52).some((b) => b !== 0)) find("report_data_mismatch", `REPORTDATA's reserved tail of ${record.address} is not zero`, log);
+    if (lowerHex(mrenclave) !== record.mrenclave) find("report_data_mismatch", `the report's MRENCLAVE ${mrenclave} is not the roster's ${record.mrenclave}`, log);
+    if (lowerHex(event.hpkePublicKey) !== lowerHex(call.hpkePublicKey) || lowerHex(event.mlsSignatureKey) !== lowerHex(call.mlsSignatureKey)) {
+      find("report_data_mismatch", `the keys registered for ${record.address} are not the submitted ones`, log);
+    }
+  }
+
+  /**
+   * DCAP: the quote re-verified under the pinned root with the collateral the stores held before the join (their
+   * upsert calldata), at the join block's time, under the verifier's policy at the block before.
+   */
+  async function auditDcapJoin(call: import("ethers").Result, record: AuditedEnclave, event: import("ethers").Result, log: Log): Promise<void> {
+    if (chainCollateral === undefined || dcapStores?.pinned === undefined) return;
+    const block = await provider.getBlock(log.blockNumber);
+    const now = BigInt(block?.timestamp ?? 0);
+    try {
+      const quote = getBytes(call.evidence);
+      const collateral = await chainCollateral.at(quote, { blockNumber: log.blockNumber, logIndex: log.index });
+      const dcapVerifier = new Contract(verifierAddress, DCAP_VERIFIER_ABI, provider);
+      const overrides = { blockTag: log.blockNumber - 1 };
+      const policy = (await dcapVerifier.policy(overrides)) as { allowedTcbStatuses: bigint; debugAllowed: boolean; signerCheck: boolean; mrsigner: string; isvProdId: bigint; minIsvSvn: bigint; minTcbEvaluationDataNumber: bigint; collateralGrace: bigint };
+      const mrenclave = lowerHex(hexlify(decodeQuote(quote).report.mrenclave));
+      const allowed = (await dcapVerifier.isMrenclaveAllowed(mrenclave, overrides)) as boolean;
+      const verified = verifyQuote(
+        quote,
+        { tcbInfo: collateral.tcbInfo, qeIdentity: collateral.qeIdentity, tcbSigningChainPem: collateral.tcbSigningChainPem, crls: [collateral.rootCaCrl, collateral.pckCaCrl] },
+        {
+          now,
+          root: dcapStores.pinned,
+          policy: {
+            allowedTcbStatuses: TCB_STATUSES.filter((status, bit) => status !== "Revoked" && ((policy.allowedTcbStatuses >> BigInt(bit)) & 1n) === 1n),
+            collateralGrace: policy.collateralGrace,
+            minTcbEvaluationDataNumber: Number(policy.minTcbEvaluationDataNumber),
+            allowDebug: policy.debugAllowed,
+            // The group requires an allowlisted MRENCLAVE whether or not the verifier's own check is on.
+            allowedMrenclaves: allowed ? [mrenclave] : [],
+            signer: policy.signerCheck ? { mrsigner: policy.mrsigner, isvProdId: Number(policy.isvProdId), minIsvSvn: Number(policy.minIsvSvn) } : undefined,
+          },
+        },
+      );
+      record.reportStatus = verified.tcbStatus;
+      record.reportTimestamp = now;
+      checkBinding(getBytes(verified.reportData), verified.mrenclave, call, record, event, log);
+    } catch (error) {
+      find("report_invalid", `the quote of ${record.address} does not verify: ${describeError(error)}`, log);
+    }
+  }
+
   async function auditJoin(call: import("ethers").Result, record: AuditedEnclave, event: import("ethers").Result, log: Log): Promise<void> {
+    if (kind === "dcap") return auditDcapJoin(call, record, event, log);
     if (!tsVerifier) return;
     const before = log.blockNumber - 1;
     const block = await provider.getBlock(log.blockNumber);
@@ -408,17 +476,7 @@ export async function auditGroup(provider: Provider, groupAddress: string, optio
       const verified = tsVerifier.verifyReport(keyId, report, signature, now);
       record.reportStatus = verified.status;
       record.reportTimestamp = verified.timestamp;
-      const reportData = getBytes(verified.reportData);
-      const boundAddress = lowerHex(hexlify(reportData.slice(0, 20)));
-      const boundKeys = lowerHex(hexlify(reportData.slice(20, 52)));
-      const keysHash = lowerHex(sha256(concat([call.hpkePublicKey, call.mlsSignatureKey])));
-      if (boundAddress !== record.address) find("report_data_mismatch", `REPORTDATA names ${boundAddress}, the roster ${record.address}`, log);
-      if (boundKeys !== keysHash) find("report_data_mismatch", `REPORTDATA binds keys hash ${boundKeys}, the submitted keys hash to ${keysHash}`, log);
-      if (reportData.slice(52).some((b) => b !== 0)) find("report_data_mismatch", `REPORTDATA's reserved tail of ${record.address} is not zero`, log);
-      if (lowerHex(verified.mrenclave) !== record.mrenclave) find("report_data_mismatch", `the report's MRENCLAVE ${verified.mrenclave} is not the roster's ${record.mrenclave}`, log);
-      if (lowerHex(event.hpkePublicKey) !== lowerHex(call.hpkePublicKey) || lowerHex(event.mlsSignatureKey) !== lowerHex(call.mlsSignatureKey)) {
-        find("report_data_mismatch", `the keys registered for ${record.address} are not the submitted ones`, log);
-      }
+      checkBinding(getBytes(verified.reportData), verified.mrenclave, call, record, event, log);
     } catch (error) {
       find("report_invalid", `the report of ${record.address} does not verify: ${describeError(error)}`, log);
     }

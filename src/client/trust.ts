@@ -7,7 +7,8 @@
 import { Contract, Interface, concat, getAddress, getBytes, hexlify, isAddress, sha256, type BlockTag, type ContractRunner, type Provider } from "ethers";
 import { decodeQuoteBody } from "../attestation/quote";
 import { readReportFields } from "../attestation/report";
-import { decodeIasEvidence } from "../attestation/evidence";
+import { decodeIasEvidence, evidenceKindName } from "../attestation/evidence";
+import { decodeQuote } from "../attestation/dcap/quote";
 import { EnclaveNotTrustedError } from "./errors";
 import { lowerHex, type Hex, type NodeEnclaveInfo } from "./wire";
 
@@ -19,7 +20,7 @@ export const CLIENT_GROUP_ABI = [
   "function stateCounter() view returns (uint64)",
   "function runtime() view returns (string)",
 ] as const;
-export const CLIENT_VERIFIER_ABI = ["function isMrenclaveAllowed(bytes32 mrenclave) view returns (bool)"] as const;
+export const CLIENT_VERIFIER_ABI = ["function isMrenclaveAllowed(bytes32 mrenclave) view returns (bool)", "function evidenceKind() view returns (uint8)"] as const;
 
 /** Mirrors IAnonifyGroup.EnclaveStatus. */
 export const ENCLAVE_STATUS = { None: 0n, Active: 1n, Revoked: 2n } as const;
@@ -129,8 +130,8 @@ export function reportDataProblem(reportData: Uint8Array, address: string, hpkeP
 /**
  * Re-reads the enclave's own join from the chain (the `EnclaveJoined` event and the `join` calldata) and checks
  * that the attested REPORTDATA names the enclave and binds exactly the trusted keys, and that the report's
- * MRENCLAVE is the roster's. This does not rely on the contract having checked it (defence in depth); the IAS
- * signature itself is re-verified by `anonify:audit`.
+ * MRENCLAVE is the roster's, for either evidence kind (the group's verifier's `evidenceKind()`). This does not rely
+ * on the contract having checked it (defence in depth); the IAS signature itself is re-verified by `anonify:audit`.
  */
 export async function checkJoinReportData(provider: Provider, enclave: TrustedEnclave): Promise<void> {
   const iface = new Interface(JOIN_ABI);
@@ -148,9 +149,15 @@ export async function checkJoinReportData(provider: Provider, enclave: TrustedEn
   if (!call || call.name !== "join") {
     throw new EnclaveNotTrustedError("join_report_unavailable", `the join of ${enclave.address} was not a direct join call; its report cannot be read`, enclave.address);
   }
-  let quote;
+  // The evidence's layout is the group's verifier's: a raw DCAP quote, or IAS keyId ‖ signature ‖ report.
+  const verifier = new Contract(await new Contract(getAddress(enclave.group), CLIENT_GROUP_ABI, provider).verifier(), CLIENT_VERIFIER_ABI, provider);
+  let quote: { reportData: Uint8Array; mrenclave: Uint8Array };
   try {
-    quote = decodeQuoteBody(readReportFields(decodeIasEvidence(call.args.evidence).report).quoteBody);
+    const kind = evidenceKindName((await verifier.evidenceKind()) as bigint);
+    quote =
+      kind === "dcap"
+        ? decodeQuote(getBytes(call.args.evidence as string)).report
+        : decodeQuoteBody(readReportFields(decodeIasEvidence(call.args.evidence).report).quoteBody);
   } catch (error) {
     throw new EnclaveNotTrustedError("join_report_unavailable", `the join report of ${enclave.address} does not parse: ${(error as Error).message}`, enclave.address);
   }

@@ -11,66 +11,33 @@
  *   development PCS this process serves on 127.0.0.1 with collateral for the current 30-day window of the chain's
  *   clock (deterministic, so every simulation node serves the same bytes and upserts them once).
  * - Collateral for another enclave's join is the collateral the chain held when that join was verified: the
- *   bodies of the latest upsert transactions at or before the join's block (`ChainCollateral`), so a node
+ *   bodies of the latest upsert transactions before the join (`ChainCollateral`), so a node
  *   replaying an old log verifies old joins with the collateral that was current then. The source only matters for
  *   availability: the enclave checks every byte under its compiled-in root.
  */
-import { Contract, Interface, keccak256, type Provider, type Signer } from "ethers";
+import { Contract, type Provider, type Signer } from "ethers";
 import type { EvidenceResult, Hex, MlsAdmitDcapEvidenceParams, MlsGroupPolicyParams } from "../enclave/protocol";
 import { TCB_STATUSES } from "../attestation/dcap/collateral";
-import { dcapRootDer, type DcapRootName } from "../attestation/dcap/roots";
-import { decodeQuote, ENCLAVE_REPORT_LENGTH, QUOTE_HEADER_LENGTH } from "../attestation/dcap/quote";
-import { parseCertificate, pinRoot, readSgxExtension, splitPemChain, type PinnedRoot } from "../attestation/dcap/x509";
-import { CertificateRole } from "../attestation/dcap/errors";
+import type { DcapRootName } from "../attestation/dcap/roots";
+import { ENCLAVE_REPORT_LENGTH, QUOTE_HEADER_LENGTH } from "../attestation/dcap/quote";
+import { DCAP_VERIFIER_ABI, quotePlatform, readDcapStores, type DcapCollateralBundle, type DcapStores } from "../attestation/dcap/chainCollateral";
 import { DevelopmentQuotingEnclave } from "../attestation/dcap/devQe";
 import { DevelopmentPcs } from "../attestation/dcap/devPcs";
 import { DevelopmentPcsServer, developmentPcsContent } from "../attestation/dcap/devPcsServer";
 import { PcsClient, type FetchedCollateral } from "../attestation/dcap/pcsClient";
-import { DCAP_COLLATERAL_ABI, DCAP_CRLS_ABI, syncCollateral, type CollateralItemResult } from "../attestation/dcap/collateralSync";
+import { syncCollateral, type CollateralItemResult } from "../attestation/dcap/collateralSync";
 import { NodeError } from "./errors";
 
-/** The slice of `DcapVerifier` the node reads. */
-export const DCAP_VERIFIER_ABI = [
-  "function policy() view returns ((uint8 allowedTcbStatuses, bool debugAllowed, bool mrenclaveCheck, bool signerCheck, uint16 isvProdId, uint16 minIsvSvn, uint32 minTcbEvaluationDataNumber, uint64 collateralGrace, bytes32 mrsigner))",
-  "function pinnedRootHash() view returns (bytes32)",
-  "function collateralStore() view returns (address)",
-  "function crlStore() view returns (address)",
-] as const;
+export { ChainCollateral, DCAP_VERIFIER_ABI, quotePlatform, type DcapCollateralBundle } from "../attestation/dcap/chainCollateral";
+
+/** A DCAP group's verifier, stores and root, as a node of this mode can use them. */
+export type DcapDeployment = DcapStores & { root: DcapRootName; pinned: NonNullable<DcapStores["pinned"]> };
 
 /** The simulation quote body (src/attestation/quote.ts): a 48-byte header, then the ISV report body a DCAP quote carries. */
 const SIMULATION_REPORT_BODY_OFFSET = QUOTE_HEADER_LENGTH;
 /** Intel reissues TCB Info and QE Identity every 30 days; the development PCS serves windows of that length. */
 export const DEVELOPMENT_COLLATERAL_WINDOW_SECONDS = 30 * 86_400;
 const DAY_SECONDS = 86_400;
-
-/** The collateral a DCAP verdict takes, as `mls_admit_evidence` takes it. */
-export interface DcapCollateralBundle {
-  tcbInfo: Uint8Array;
-  qeIdentity: Uint8Array;
-  tcbSigningChainPem: Uint8Array;
-  rootCaCrl: Uint8Array;
-  pckCaCrl: Uint8Array;
-}
-
-/** What a quote's PCK certificate says about the platform: which TCB Info and which PCK CA CRL apply. */
-export interface QuotePlatform {
-  fmspc: string;
-  pceId: string;
-  ca: "platform" | "processor";
-  /** keccak256 of the PCK CA's subject (DcapCrls' key of its CRL). */
-  pckIssuerHash: string;
-}
-
-/** Reads the platform of a quote from its PCK certificate (no signature checked: the verifiers do that). */
-export function quotePlatform(quote: Uint8Array): QuotePlatform {
-  const chain = splitPemChain(decodeQuote(quote).pckChainPem);
-  const pck = parseCertificate(chain[0], CertificateRole.Pck);
-  const pckCa = parseCertificate(chain[1], CertificateRole.PckCa);
-  const sgx = readSgxExtension(pck);
-  // Intel names its two PCK CAs "Intel SGX PCK Platform CA" and "Intel SGX PCK Processor CA" (the development PKI alike).
-  const ca = Buffer.from(pckCa.subject).toString("latin1").includes("Processor CA") ? "processor" : "platform";
-  return { fmspc: sgx.fmspc, pceId: sgx.pceId, ca, pckIssuerHash: keccak256(pck.issuer) };
-}
 
 export function dcapAdmitParams(quote: Uint8Array, collateral: DcapCollateralBundle, evidence: Pick<EvidenceResult, "hpkePublicKey" | "mlsSignatureKey">, blockTimestamp?: number): MlsAdmitDcapEvidenceParams {
   const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString("hex")}` as Hex;
@@ -98,24 +65,14 @@ function bundleOf(fetched: FetchedCollateral): DcapCollateralBundle {
   };
 }
 
-/** The stores and root of a group's DcapVerifier. */
-export interface DcapDeployment {
-  verifier: string;
-  collateral: string;
-  crls: string;
-  root: DcapRootName;
-  pinned: PinnedRoot;
-}
-
 /** Reads a DcapVerifier's stores and names its root; refuses a root this node's mode cannot produce quotes under. */
 export async function readDcapDeployment(verifierAddress: string, provider: Provider, mode: "simulation" | "sgx"): Promise<DcapDeployment> {
-  const verifier = new Contract(verifierAddress, DCAP_VERIFIER_ABI, provider);
-  const [rootHash, collateral, crls] = (await Promise.all([verifier.pinnedRootHash(), verifier.collateralStore(), verifier.crlStore()])) as [string, string, string];
-  const roots: DcapRootName[] = ["simulation", "intel"];
-  const root = roots.find((name) => keccak256(dcapRootDer(name)) === rootHash.toLowerCase());
-  if (root === undefined) throw new NodeError("invalid_options", `the group's DcapVerifier ${verifierAddress} pins an unknown root (${rootHash}): neither Intel's SGX Root CA nor the development PCS's`, 409);
+  const stores = await readDcapStores(verifierAddress, provider);
+  if (stores.root === undefined) {
+    throw new NodeError("invalid_options", `the group's DcapVerifier ${verifierAddress} pins an unknown root (${stores.rootHash}): neither Intel's SGX Root CA nor the development PCS's`, 409);
+  }
   const wanted: DcapRootName = mode === "sgx" ? "intel" : "simulation";
-  if (root !== wanted) {
+  if (stores.root !== wanted) {
     throw new NodeError(
       "invalid_options",
       mode === "sgx"
@@ -124,7 +81,7 @@ export async function readDcapDeployment(verifierAddress: string, provider: Prov
       409,
     );
   }
-  return { verifier: verifierAddress, collateral, crls, root, pinned: pinRoot(dcapRootDer(root)) };
+  return { ...stores, root: stores.root, pinned: stores.pinned! };
 }
 
 /**
@@ -212,49 +169,5 @@ export class DcapAttester {
   async close(): Promise<void> {
     await this.devPcs?.close();
     this.devPcs = undefined;
-  }
-}
-
-const COLLATERAL_INTERFACE = new Interface([
-  ...DCAP_COLLATERAL_ABI,
-  "event TcbInfoUpdated(bytes6 indexed fmspc, bytes2 indexed pceId, uint32 tcbEvaluationDataNumber, uint64 issueDate, uint64 nextUpdate, address blob, string[][] advisoryIds)",
-  "event QeIdentityUpdated(bytes32 indexed mrsigner, uint16 isvProdId, uint32 tcbEvaluationDataNumber, uint64 issueDate, uint64 nextUpdate, address blob, string[][] advisoryIds)",
-]);
-const CRLS_INTERFACE = new Interface([
-  ...DCAP_CRLS_ABI,
-  "event CrlUpdated(uint8 indexed kind, bytes32 indexed issuerSubjectHash, uint64 thisUpdate, uint64 nextUpdate, bytes32[] revokedSerialHashes)",
-]);
-
-/** The collateral the chain held at a block: the bodies of the latest upsert transactions (see the module's comment). */
-export class ChainCollateral {
-  constructor(
-    private readonly provider: Provider,
-    private readonly deployment: DcapDeployment,
-  ) {}
-
-  /** The collateral held just before `position` (the join's log): what the group's verifier judged the join with. */
-  async at(quote: Uint8Array, position: { blockNumber: number; logIndex: number }): Promise<DcapCollateralBundle> {
-    const platform = quotePlatform(quote);
-    const rootSubjectHash = keccak256(this.deployment.pinned.certificate.subject);
-    const tcb = await this.latestCall(this.deployment.collateral, COLLATERAL_INTERFACE, "TcbInfoUpdated", [`0x${platform.fmspc}`, `0x${platform.pceId}`], "upsertTcbInfo", position);
-    const qe = await this.latestCall(this.deployment.collateral, COLLATERAL_INTERFACE, "QeIdentityUpdated", [], "upsertQeIdentity", position);
-    const rootCrl = await this.latestCall(this.deployment.crls, CRLS_INTERFACE, "CrlUpdated", [null, rootSubjectHash], "upsertCrl", position);
-    const pckCrl = await this.latestCall(this.deployment.crls, CRLS_INTERFACE, "CrlUpdated", [null, platform.pckIssuerHash], "upsertCrl", position);
-    const bytes = (v: unknown) => Buffer.from((v as string).slice(2), "hex");
-    return { tcbInfo: bytes(tcb[0]), tcbSigningChainPem: bytes(tcb[1]), qeIdentity: bytes(qe[0]), rootCaCrl: bytes(rootCrl[0]), pckCaCrl: bytes(pckCrl[0]) };
-  }
-
-  /** The arguments of the upsert call behind the latest `event` log before `position`. */
-  private async latestCall(address: string, iface: Interface, event: string, topics: (string | null)[], method: string, position: { blockNumber: number; logIndex: number }): Promise<readonly unknown[]> {
-    const fragment = iface.getEvent(event)!;
-    // encodeFilterTopics pads bytes6 / bytes2 values to the 32-byte topics the logs carry.
-    const logs = await this.provider.getLogs({ address, topics: iface.encodeFilterTopics(fragment, topics), fromBlock: 0, toBlock: position.blockNumber });
-    const before = logs.filter((log) => log.blockNumber < position.blockNumber || log.index < position.logIndex);
-    for (const log of before.reverse()) {
-      const tx = await this.provider.getTransaction(log.transactionHash);
-      const call = tx === null ? null : iface.parseTransaction({ data: tx.data, value: tx.value });
-      if (call !== null && call.name === method) return call.args.toArray();
-    }
-    throw new NodeError("state_unavailable", `no ${method} transaction of ${address} before block ${position.blockNumber} log ${position.logIndex} (${event}): the chain held no such collateral for this join`, 503);
   }
 }

@@ -18,6 +18,7 @@ import { decodeIasEvidence, type IasEvidence } from "../attestation/evidence";
 import type { AttestationReport } from "./attester";
 import { NodeError } from "./errors";
 import { dcapAdmitParams, type ChainCollateral } from "./dcapAttestation";
+import { CollateralUnavailableError } from "../attestation/dcap/chainCollateral";
 import { GROUP_INTERFACE, type RosterLogEntry } from "./groupContract";
 import { TOKEN_RUNTIME } from "../runtimes/name";
 
@@ -134,7 +135,7 @@ export class ChainEvidence implements EvidenceSource {
       try {
         collateral = await this.dcap.at(quote, entry);
       } catch (error) {
-        if (error instanceof NodeError) throw error;
+        if (error instanceof CollateralUnavailableError) throw new NodeError("state_unavailable", `the join in ${entry.transactionHash}: ${error.message}`, 503);
         throw new NodeError("state_unavailable", `the join in ${entry.transactionHash} carries no readable DCAP quote: ${(error as Error).message}`, 503);
       }
       return dcapAdmitParams(quote, collateral, { hpkePublicKey: hpkePublicKey as Hex, mlsSignatureKey: mlsSignatureKey as Hex }, await this.blockTimestamp(entry.blockNumber));

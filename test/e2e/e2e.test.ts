@@ -42,11 +42,14 @@ import { auditGroup } from "../../src/client/audit";
 import { addressNeedle, amountNeedle, collectChainData, findPlaintext } from "../../src/client/chainScan";
 import { DevelopmentIas } from "../../src/attestation/devIas";
 import { encodeIasEvidence } from "../../src/attestation/evidence";
+import { buildSimulationQuoteBody } from "../../src/attestation/quote";
+import { DevelopmentQuotingEnclave } from "../../src/attestation/dcap/devQe";
+import { QUOTE_HEADER_LENGTH } from "../../src/attestation/dcap/quote";
 import { EnclaveProcess } from "../../src/enclave/EnclaveProcess";
 import { quoteSigner } from "../../src/node/evidence";
 import * as mls from "ts-mls";
 import { randomBytes } from "node:crypto";
-import { type ChildHandle, HARDHAT_MNEMONIC, deployGroupOverRpc, freePort, pinnedEnclaveBinary, startHardhatNode, startNodeProcess } from "./processes";
+import { type ChildHandle, HARDHAT_MNEMONIC, deployDcapGroupOverRpc, deployGroupOverRpc, freePort, pinnedEnclaveBinary, startHardhatNode, startNodeProcess } from "./processes";
 
 const ADMIN_DELAY = 3600;
 const account = (i: number, provider: JsonRpcProvider) => HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).connect(provider);
@@ -102,7 +105,8 @@ interface RunningNode {
   dataDir: string;
 }
 
-describe("end to end: hardhat node + 3 TEE node processes + client SDK", function () {
+/** Both evidence kinds run the whole flow: DCAP (development QE and PCS) and IAS (development IAS). */
+for (const attestation of ["dcap", "ias"] as const) describe(`end to end (${attestation === "dcap" ? "DCAP quotes" : "IAS reports"}): hardhat node + 3 TEE node processes + client SDK`, function () {
   this.timeout(600_000);
   const children: ChildHandle[] = [];
   const dirs: string[] = [];
@@ -147,7 +151,7 @@ describe("end to end: hardhat node + 3 TEE node processes + client SDK", functio
     provider = new JsonRpcProvider(rpcUrl, undefined, { pollingInterval: 100, cacheTimeout: -1 });
     deployer = new NonceManager(account(0, provider));
 
-    const deployed = await deployGroupOverRpc(deployer, mrenclave, ADMIN_DELAY);
+    const deployed = attestation === "dcap" ? await deployDcapGroupOverRpc(deployer, mrenclave, ADMIN_DELAY) : await deployGroupOverRpc(deployer, mrenclave, ADMIN_DELAY);
     group = deployed.group;
     fromBlock = deployed.fromBlock;
     groupAddress = deployed.groupAddress;
@@ -196,7 +200,11 @@ describe("end to end: hardhat node + 3 TEE node processes + client SDK", functio
     const audit = await auditGroup(provider, groupAddress, { fromBlock });
     expect(audit.findings).to.deep.equal([]);
     expect(audit.checkpoints.every((c) => c.agree)).to.equal(true);
-    expect(audit.enclaves.map((e) => e.reportStatus)).to.deep.equal(["OK", "OK", "OK"]);
+    // Every join's evidence re-verified: the IAS report's status, or the DCAP platform's TCB status (with the
+    // collateral the stores held at the join).
+    const status = attestation === "dcap" ? "UpToDate" : "OK";
+    expect(audit.enclaves.map((e) => e.reportStatus)).to.deep.equal([status, status, status]);
+    expect(audit.trustAnchor).to.equal("simulation");
   });
 
   it("a user cannot read another user's balance, through any node", async function () {
@@ -289,15 +297,17 @@ describe("end to end: hardhat node + 3 TEE node processes + client SDK", functio
       const block = await provider.getBlock("latest");
       // The enclave build's own signer (MRSIGNER, ISVPRODID, ISVSVN): what the group's policy admits.
       const signer = quoteSigner(await rogueEnclave.call("evidence", {}));
-      const signed = new DevelopmentIas().attest(
-        { mrenclave: getBytes(mrenclave), mrsigner: getBytes(signer.mrsigner), isvProdId: signer.isvProdId, isvSvn: signer.isvSvn, debug: false, reportData },
-        { timestamp: new Date(block!.timestamp * 1000) },
-      );
+      const fields = { mrenclave: getBytes(mrenclave), mrsigner: getBytes(signer.mrsigner), isvProdId: signer.isvProdId, isvSvn: signer.isvSvn, debug: false, reportData };
+      // DCAP: the development QE quotes the report body (the nodes upserted the collateral when they joined).
+      const evidence =
+        attestation === "dcap"
+          ? hexlify(new DevelopmentQuotingEnclave().quote(buildSimulationQuoteBody(fields).subarray(QUOTE_HEADER_LENGTH)))
+          : encodeIasEvidence(new DevelopmentIas().attest(fields, { timestamp: new Date(block!.timestamp * 1000) }));
       const epoch = BigInt(await group.currentEpoch());
       const handshakeSignature = await rogueKey.signTypedData(domain, HANDSHAKE_TYPES, { epoch, handshakeHash: keccak256(handshake) });
       await (await group
         .connect(deployer)
-        .getFunction("join")(encodeIasEvidence(signed), hpkePublicKey, mlsSignatureKey, handshake, handshakeSignature)).wait();
+        .getFunction("join")(evidence, hpkePublicKey, mlsSignatureKey, handshake, handshakeSignature)).wait();
       await waitUntil("every node past the rogue join", async () => (await Promise.all(nodes.map(health))).every((h) => BigInt(h.epoch) >= epoch));
     } finally {
       await rogueEnclave.close();

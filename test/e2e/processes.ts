@@ -10,6 +10,7 @@ import path from "node:path";
 import hre from "hardhat";
 import { Contract, ContractFactory, HDNodeWallet, hexlify, type Signer } from "ethers";
 import { caDerOf, leafDerOf } from "../../src/attestation/roots";
+import { dcapRootDer } from "../../src/attestation/dcap/roots";
 import { EnclaveProcess } from "../../src/enclave/EnclaveProcess";
 import { TOKEN_RUNTIME } from "../../src/runtimes/name";
 
@@ -198,6 +199,33 @@ export async function deployGroupOverRpc(deployer: Signer, mrenclave: string, ad
     0,
     runtime,
   )) as unknown as Contract;
+  const receipt = await group.deploymentTransaction()!.wait();
+  return { verifier, group, groupAddress: await group.getAddress(), fromBlock: receipt!.blockNumber };
+}
+
+/**
+ * The DCAP deployment step for step (deploy/modules/anonifyDcapModule.ts) on a JSON-RPC chain: the linked parser
+ * libraries, `DcapCollateral` and `DcapCrls` (empty: the first node upserts the collateral), `DcapVerifier` pinned to
+ * the development PCS's SIMULATION root with `mrenclave` allowed, then the group running `runtime`.
+ */
+export async function deployDcapGroupOverRpc(deployer: Signer, mrenclave: string, adminDelay = 3600, runtime = TOKEN_RUNTIME): Promise<RpcDeployment> {
+  const operators = Array.from({ length: E2E_OPERATOR_ACCOUNTS }, (_, i) => HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).address);
+  const deployerAddress = await deployer.getAddress();
+  const rootDer = hexlify(dcapRootDer("simulation"));
+  const deploy = async (name: string, args: unknown[], libraries: Record<string, string> = {}) => {
+    const factory = await hre.ethers.getContractFactory(name, { signer: deployer as never, libraries });
+    const contract = (await factory.deploy(...args)) as unknown as Contract;
+    await contract.waitForDeployment();
+    return contract;
+  };
+  const library = async (name: string) => (await deploy(name, [])).getAddress();
+  const collateral = await deploy("DcapCollateral", [rootDer], { TcbInfo: await library("TcbInfo"), QeIdentity: await library("QeIdentity") });
+  const crls = await deploy("DcapCrls", [rootDer]);
+  const verifier = await deploy("DcapVerifier", [rootDer, await collateral.getAddress(), await crls.getAddress(), deployerAddress, adminDelay], {
+    PckChainVerification: await library("PckChainVerification"),
+  });
+  await (await verifier.setMrenclaveAllowed(mrenclave, true)).wait();
+  const group = await deploy("AnonifyGroup", [await verifier.getAddress(), deployerAddress, adminDelay, deployerAddress, operators, 0, runtime]);
   const receipt = await group.deploymentTransaction()!.wait();
   return { verifier, group, groupAddress: await group.getAddress(), fromBlock: receipt!.blockNumber };
 }
