@@ -84,6 +84,12 @@ export async function readDcapDeployment(verifierAddress: string, provider: Prov
   return { ...stores, root: stores.root, pinned: stores.pinned! };
 }
 
+/** The collateral grace (seconds after nextUpdate) the group's DcapVerifier allows. */
+export async function collateralGraceOf(verifierAddress: string, provider: Provider): Promise<bigint> {
+  const policy = (await new Contract(verifierAddress, DCAP_VERIFIER_ABI, provider).policy()) as { collateralGrace: bigint };
+  return BigInt(policy.collateralGrace);
+}
+
 /**
  * The genesis policy of a DCAP group, from its DcapVerifier: the TCB statuses it allows (for the platform and the
  * QE), its DEBUG flag, and the signer rule (the verifier's when it has one, else the creating enclave's own signer),
