@@ -241,6 +241,7 @@ describe("anonify:deploy --attestation dcap (in-process network)", function () {
     expect(await verifier.isTcbStatusAllowed(0)).to.equal(true);
     for (const status of [1, 2, 3, 4, 5, 6]) expect(await verifier.isTcbStatusAllowed(status), `status ${status}`).to.equal(false);
     expect((await verifier.policy()).debugAllowed).to.equal(false);
+    expect(await verifier.pinnedRootHash()).to.equal(ethers.keccak256(dcapRootDer("simulation")));
     for (const library of ["TcbInfo", "QeIdentity", "PckChainVerification"] as const) {
       expect(await ethers.provider.getCode(record.dcapLibraries![library]), library).to.not.equal("0x");
     }
@@ -324,6 +325,38 @@ describe("anonify:deploy --attestation dcap (in-process network)", function () {
     for (const operator of operators) expect(await group.hasRole(await group.OPERATOR_ROLE(), operator)).to.equal(true);
     expect(await group.hasRole(await group.OPERATOR_ROLE(), deployer.address)).to.equal(false);
     expect(await group.openAdmission()).to.deep.equal([true, 2n]);
+  });
+
+  it("sgx mode: Intel's SGX Root CA, the configured TCB statuses and DEBUG setting (anonify.attestation dcap by default)", async function () {
+    // The config of an sgx project (resolved as src/config.ts does), in force for this one deployment.
+    const saved = hre.config.anonify;
+    hre.config.anonify = { ...saved, mode: "sgx", iasRootCa: "intel", attestation: "dcap", policy: { allowedStatuses: ["UpToDate", "SWHardeningNeeded"], allowDebug: true, maxReportAgeSeconds: DAY } };
+    let sgx: DeploymentRecord;
+    let output: string;
+    try {
+      // No --attestation: the configured kind; sgx needs the measurement named.
+      const refused = await hre.run("anonify:deploy", { dataDir: path.join(root, "sgx") }).catch((e: unknown) => e);
+      expect(expectPluginError(refused, "invalid_options", NodeError).message).to.include("sgx deployments need --mrenclave");
+      const deployed = await captured(() => hre.run("anonify:deploy", { dataDir: path.join(root, "sgx"), mrenclave: MRENCLAVE_V2 }));
+      sgx = deployed.result as DeploymentRecord;
+      output = deployed.output;
+    } finally {
+      hre.config.anonify = saved;
+    }
+    expect(sgx.attestation).to.equal("dcap");
+    expect(sgx.trustAnchor).to.equal("intel");
+    expect(output).to.include("trust anchor: Intel SGX Root CA").and.include("TCB statuses  UpToDate, SWHardeningNeeded  (DEBUG enclaves allowed)");
+    expect(output).to.include(`anonify:collateral --collateral ${sgx.dcapCollateral} --crls ${sgx.dcapCrls} --fmspc <your platform's>`);
+    expect(sgx.mrenclaves).to.deep.equal([MRENCLAVE_V2.toLowerCase()]);
+    expect(sgx.constructorArgs!.crls).to.deep.equal([hexlify(dcapRootDer("intel"))]);
+    const verifier = await ethers.getContractAt("DcapVerifier", sgx.verifier);
+    expect(await verifier.isTcbStatusAllowed(0)).to.equal(true);
+    expect(await verifier.isTcbStatusAllowed(1)).to.equal(true);
+    expect(await verifier.isTcbStatusAllowed(2)).to.equal(false);
+    expect((await verifier.policy()).debugAllowed).to.equal(true);
+    expect(await verifier.isMrenclaveAllowed(MRENCLAVE_V2)).to.equal(true);
+    // The verifier pins Intel's root (the development PKI's quotes never verify under it: the Intel variant above).
+    expect(await verifier.pinnedRootHash()).to.equal(ethers.keccak256(dcapRootDer("intel")));
   });
 
   it("refuses a bad --attestation before deploying anything, naming the flag", async function () {
