@@ -300,9 +300,11 @@ describe("anonify:deploy --attestation dcap (in-process network)", function () {
       `npx hardhat verify --network sepolia --constructor-args ${path.join(dir, `verify-args-${record.chainId}-AnonifyGroup.js`)} ${record.group}`,
     ]);
     // The files are the modules hardhat-verify loads.
+    /* eslint-disable @typescript-eslint/no-require-imports */
     expect(require(collateralFile)).to.deep.equal({ TcbInfo: libs.TcbInfo, QeIdentity: libs.QeIdentity });
     expect(require(verifierFile)).to.deep.equal({ PckChainVerification: libs.PckChainVerification });
     expect(require(path.join(dir, `verify-args-${record.chainId}-AnonifyGroup.js`))).to.deep.equal(args!.group);
+    /* eslint-enable @typescript-eslint/no-require-imports */
   });
 
   it("hands every role over with --admin and grants --operators, as the IAS path does", async function () {
