@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The pack-and-install test (`npm run test:package`, run by .ci/run after `npm test`): exactly what a user does.
-#   1. npm pack (prepack runs `npm run build`: dist/ with .d.ts, prebuilt contract artifacts)
+#   1. npm pack (prepack runs `npm run build`: dist/ with .d.ts, prebuilt contract artifacts, IAS's and DCAP's)
 #   2. a fresh folder: npm init, then install the tarball with the Hardhat, toolbox, TypeScript and ts-node
 #      versions the docs name (read from package.json: peerDependencies / devDependencies), from the registry
 #   3. npx hardhat-anonify init
@@ -9,7 +9,8 @@
 #      .anonify/enclave-build; the example test deploys a token group on the in-process network, starts a
 #      simulation node and sends token commands through the client; the notes test runs the runtime's C++
 #      tests and a notes group through a node (commands, reads, a refusal)
-# and then checks that a second run finds the enclave up to date, that the project type-checks against the
+# and then deploys a DCAP group (anonify:deploy --attestation dcap: the prebuilt DCAP artifacts and their linked
+# libraries; the tarball is checked to hold them all), checks that a second run finds the enclave up to date, that the project type-checks against the
 # package's .d.ts, and that the package's contracts import as `hardhat-anonify/contracts/...` into a user's
 # contract compiled with the user's own settings.
 # Nothing from this checkout's builds is reused (a user has none of them). ANONIFY_KEEP_PACKAGE_TEST=1 keeps the folder.
@@ -32,6 +33,11 @@ step "npm pack (prepack: npm run build)"
 (cd "$repo" && npm pack --pack-destination "$work" >&2)
 tarball="$(ls "$work"/hardhat-anonify-*.tgz)"
 echo "    $(basename "$tarball"): $(du -k "$tarball" | cut -f1) kB"
+# The prebuilt artifacts anonify:deploy uses in a user's project: IAS and DCAP groups, the DCAP libraries.
+tar tzf "$tarball" >"$work/tarball.list"
+for contract in IasVerifier AnonifyGroup DcapCollateral DcapCrls DcapVerifier TcbInfo QeIdentity PckChainVerification manifest; do
+  grep -qx "package/dist/artifacts/$contract.json" "$work/tarball.list" || { echo "the tarball lacks dist/artifacts/$contract.json" >&2; exit 1; }
+done
 
 project="$work/my-project"
 mkdir "$project"
@@ -61,6 +67,13 @@ step "npx hardhat anonify:measure: the measurement to pin, and the runtimes the 
 npx hardhat anonify:measure | tee "$work/measure.log"
 grep -q "notes/v1" "$work/measure.log"
 grep -qE "mrenclave  0x[0-9a-f]{64}" "$work/measure.log"
+
+step "npx hardhat anonify:deploy --attestation dcap: a DCAP group from the prebuilt artifacts (linked libraries)"
+npx hardhat anonify:deploy --attestation dcap | tee "$work/deploy-dcap.log"
+grep -q "DcapVerifier  0x" "$work/deploy-dcap.log"
+grep -q "anonify:collateral --collateral 0x" "$work/deploy-dcap.log"
+node -e 'const r = require(process.argv[1]); if (r.attestation !== "dcap" || !r.dcapCollateral || !r.dcapCrls) process.exit(1);' "$project/.anonify/deployment-31337.json"
+test -z "$(find artifacts -name DcapVerifier.json 2>/dev/null)"  # deployed from the package's artifacts, not compiled here
 
 step "npx hardhat test again: the enclave build is incremental (nothing to compile)"
 npx hardhat test 2>&1 | tee "$work/second-run.log"

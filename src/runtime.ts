@@ -58,7 +58,10 @@ export class AnonifyRuntime {
     return startConfiguredEnclave(this.config, options);
   }
 
-  /** Deploys IasVerifier + AnonifyGroup (Ignition) and records them in `<dataDir>/deployment-<chainId>.json`. */
+  /**
+   * Deploys a verifier (IasVerifier, or DcapVerifier with its collateral stores: `attestation`, default
+   * `anonify.attestation`) + AnonifyGroup (Ignition) and records them in `<dataDir>/deployment-<chainId>.json`.
+   */
   deploy(options: DeployOptions = {}): Promise<DeploymentRecord> {
     return deployAnonify(this.hre, options);
   }

@@ -2,13 +2,19 @@ import { scope, task, types } from "hardhat/config";
 import type { ConfigurableTaskDefinition } from "hardhat/types";
 import { ANONIFY_SCOPE } from "./verify-report";
 import { pluginErrors } from "./pluginErrors";
+import type { DeployOptions } from "../src/node/deployment";
 
-/** `anonify:deploy` (and `anonify deploy`): IasVerifier + AnonifyGroup through the project's Ignition module. */
+/**
+ * `anonify:deploy` (and `anonify deploy`): a verifier + AnonifyGroup through the project's Ignition modules, by
+ * evidence kind (`--attestation`): IasVerifier, or DcapVerifier with its collateral stores and linked libraries.
+ */
 export const DEPLOY_TASK = "anonify:deploy";
 
-const DESCRIPTION = "Deploy IasVerifier (pinned to anonify.iasRootCa: simulation or Intel) and AnonifyGroup; write <dataDir>/deployment-<chainId>.json";
+const DESCRIPTION =
+  "Deploy a verifier (--attestation dcap: DcapVerifier + collateral stores on the DCAP root of anonify.mode; ias: IasVerifier on anonify.iasRootCa) and AnonifyGroup; write <dataDir>/deployment-<chainId>.json";
 
 export interface DeployTaskArgs {
+  attestation?: string;
   mrenclave?: string;
   governor?: string;
   admin?: string;
@@ -23,7 +29,8 @@ export interface DeployTaskArgs {
 }
 
 function define(t: ConfigurableTaskDefinition): void {
-  t.addOptionalParam("mrenclave", "Comma-separated MRENCLAVEs to allow (default in simulation: the built enclave binary's)")
+  t.addOptionalParam("attestation", 'The evidence the group admits: "dcap" (DCAP quotes) or "ias" (IAS reports) (default: anonify.attestation)')
+    .addOptionalParam("mrenclave", "Comma-separated MRENCLAVEs to allow (default in simulation: the built enclave binary's)")
     .addOptionalParam("governor", "GOVERNOR_ROLE holder (default: --admin, else the deployer)")
     .addOptionalParam("admin", "Hand every role to this account: group admin and governor, verifier POLICY_ROLE and admin (the deployer keeps none)")
     .addOptionalParam("operators", "Comma-separated accounts granted OPERATOR_ROLE, the only ones whose joins are accepted (default: the deployer; none with --admin)")
@@ -41,6 +48,7 @@ function define(t: ConfigurableTaskDefinition): void {
         await useKeyFromEnvForNetwork(hre, args.keyEnv);
       }
       const record = await deployAnonify(hre, {
+        attestation: args.attestation as DeployOptions["attestation"],
         mrenclaves: args.mrenclave?.split(",").map((m) => m.trim()).filter((m) => m.length > 0),
         governor: args.governor,
         admin: args.admin,
@@ -52,11 +60,26 @@ function define(t: ConfigurableTaskDefinition): void {
         force: args.force,
         runtime: args.runtime,
       });
-      const anchor = record.trustAnchor === "simulation" ? "simulation (development IAS CA; Intel-pinned verifiers reject it)" : "Intel IAS CA";
-      console.log(`Anonify deployed on ${record.network} (chain ${record.chainId}), trust anchor: ${anchor}`);
+      const dcap = record.attestation === "dcap";
+      const anchor = dcap
+        ? record.trustAnchor === "simulation"
+          ? "simulation (development PCS root; Intel-pinned verifiers reject it)"
+          : "Intel SGX Root CA"
+        : record.trustAnchor === "simulation"
+          ? "simulation (development IAS CA; Intel-pinned verifiers reject it)"
+          : "Intel IAS CA";
+      console.log(`Anonify deployed on ${record.network} (chain ${record.chainId}), evidence: ${dcap ? "DCAP quotes" : "IAS reports"}, trust anchor: ${anchor}`);
       console.log(`  AnonifyGroup  ${record.group}  (block ${record.deploymentBlock})`);
-      console.log(`  IasVerifier   ${record.verifier}`);
+      if (dcap) {
+        console.log(`  DcapVerifier  ${record.verifier}`);
+        console.log(`  collateral    ${record.dcapCollateral}  (DcapCollateral: TCB Info, QE Identity)`);
+        console.log(`  CRLs          ${record.dcapCrls}  (DcapCrls: root CA and PCK CA CRLs)`);
+      } else {
+        console.log(`  IasVerifier   ${record.verifier}`);
+      }
       console.log(`  MRENCLAVE     ${record.mrenclaves.join(", ")}`);
+      const { allowedStatusesFor } = await import("../src/node/deployment");
+      console.log(`  ${dcap ? "TCB statuses" : "statuses    "}  ${allowedStatusesFor(hre.config.anonify, record.attestation ?? "ias").join(", ")}${hre.config.anonify.policy.allowDebug ? "  (DEBUG enclaves allowed)" : ""}`);
       console.log(`  runtime       ${record.runtime}`);
       console.log(`  admin         ${record.admin}  (group admin, verifier POLICY_ROLE)`);
       console.log(`  governor      ${record.governor}`);
@@ -71,6 +94,13 @@ function define(t: ConfigurableTaskDefinition): void {
       }
       const dataDir = args.dataDir ?? hre.config.anonify.dataDir;
       console.log(`  written to    ${deploymentFile(dataDir, record.chainId)}`);
+      if (dcap) {
+        // The stores start empty: no enclave joins until the collateral of its platform is on chain.
+        const network = hre.network.name === "hardhat" ? "" : ` --network ${hre.network.name}`;
+        console.log(`  next          the stores start empty: no enclave joins until its platform's TCB Info, the QE Identity and`);
+        console.log(`                the CRLs are upserted (anyone may, under Intel's signatures; a node does it before its join):`);
+        console.log(`                npx hardhat${network} anonify:collateral --collateral ${record.dcapCollateral} --crls ${record.dcapCrls}${record.trustAnchor === "intel" ? " --fmspc <your platform's>" : ""}`);
+      }
       if (record.deploymentId !== undefined) {
         console.log(`  deployment id ${record.deploymentId}  (Ignition journal; an interrupted deploy resumes when the same command runs again)`);
       }

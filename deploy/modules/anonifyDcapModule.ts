@@ -9,6 +9,7 @@
  * account-like settings are Ignition parameters, as in the IAS module (anonifyModule.ts).
  */
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import type { Artifact } from "hardhat/types";
 import { getAddress, hexlify, isHexString } from "ethers";
 import { TCB_STATUSES, type TcbStatus } from "../../src/attestation/dcap/collateral";
 import { dcapRootDer, type DcapRootName } from "../../src/attestation/dcap/roots";
@@ -41,7 +42,15 @@ export interface AnonifyDcapDeploymentConfig {
   openAdmissionMaxJoinsPerBlock?: number;
   /** The state runtime the group runs; default "anonify-token/v1". */
   runtime?: string;
+  /**
+   * The contracts' and libraries' artifacts (what `anonify:deploy` passes: the package's prebuilt ones, see
+   * `src/package/artifacts.ts`). Default: the project's own compile, by contract name.
+   */
+  artifacts?: DcapModuleArtifacts;
 }
+
+/** The artifacts the module deploys: the stores, the verifier, the group and the three linked libraries. */
+export type DcapModuleArtifacts = Record<"DcapCollateral" | "DcapCrls" | "DcapVerifier" | "TcbInfo" | "QeIdentity" | "PckChainVerification" | "AnonifyGroup", Artifact>;
 
 /** Ignition module id: one per root, beside the IAS modules' ids. */
 export function anonifyDcapModuleId(root: AnonifyDcapDeploymentConfig["root"]): string {
@@ -76,7 +85,8 @@ function checkConfig(config: AnonifyDcapDeploymentConfig): void {
 
 /**
  * Builds the module. Ignition parameters (all optional): `admin`, `governor`, `adminTransferDelay`, as in the IAS
- * module. Returns the stores, the verifier and the group.
+ * module. Returns the stores, the verifier, the group and the linked libraries (`tcbInfo`, `qeIdentity`,
+ * `pckChainVerification`: their addresses are what an explorer needs to verify the stores and the verifier).
  */
 export function buildAnonifyDcapModule(config: AnonifyDcapDeploymentConfig) {
   checkConfig(config);
@@ -91,14 +101,18 @@ export function buildAnonifyDcapModule(config: AnonifyDcapDeploymentConfig) {
     const governor = m.getParameter("governor", handoverTo ?? deployer);
     const adminTransferDelay = m.getParameter("adminTransferDelay", DEFAULT_ADMIN_TRANSFER_DELAY_SECONDS);
 
-    const tcbInfo = m.library("TcbInfo");
-    const qeIdentity = m.library("QeIdentity");
-    const pckChainVerification = m.library("PckChainVerification");
-    const collateral = m.contract("DcapCollateral", [rootDer], { libraries: { TcbInfo: tcbInfo, QeIdentity: qeIdentity } });
-    const crls = m.contract("DcapCrls", [rootDer]);
-    const verifier = m.contract("DcapVerifier", [rootDer, collateral, crls, deployer, adminTransferDelay], {
-      libraries: { PckChainVerification: pckChainVerification },
-    });
+    const a = config.artifacts;
+    const tcbInfo = a === undefined ? m.library("TcbInfo") : m.library("TcbInfo", a.TcbInfo);
+    const qeIdentity = a === undefined ? m.library("QeIdentity") : m.library("QeIdentity", a.QeIdentity);
+    const pckChainVerification = a === undefined ? m.library("PckChainVerification") : m.library("PckChainVerification", a.PckChainVerification);
+    const collateralOptions = { libraries: { TcbInfo: tcbInfo, QeIdentity: qeIdentity } };
+    const collateral =
+      a === undefined ? m.contract("DcapCollateral", [rootDer], collateralOptions) : m.contract("DcapCollateral", a.DcapCollateral, [rootDer], collateralOptions);
+    const crls = a === undefined ? m.contract("DcapCrls", [rootDer]) : m.contract("DcapCrls", a.DcapCrls, [rootDer]);
+    const verifierArgs = [rootDer, collateral, crls, deployer, adminTransferDelay];
+    const verifierOptions = { libraries: { PckChainVerification: pckChainVerification } };
+    const verifier =
+      a === undefined ? m.contract("DcapVerifier", verifierArgs, verifierOptions) : m.contract("DcapVerifier", a.DcapVerifier, verifierArgs, verifierOptions);
 
     const setup: Array<ReturnType<typeof m.call>> = [
       ...config.allowedMrenclaves.map((mrenclave, i) => m.call(verifier, "setMrenclaveAllowed", [mrenclave, true], { id: `AllowMrenclave${i}` })),
@@ -117,11 +131,9 @@ export function buildAnonifyDcapModule(config: AnonifyDcapDeploymentConfig) {
       setup.push(m.call(verifier, "setMinTcbEvaluationDataNumber", [config.minTcbEvaluationDataNumber!], { id: "SetMinTcbEvaluationDataNumber" }));
     }
 
-    const group = m.contract(
-      "AnonifyGroup",
-      [verifier, admin, adminTransferDelay, governor, initialOperators(config, deployer), config.openAdmissionMaxJoinsPerBlock ?? 0, config.runtime ?? TOKEN_RUNTIME],
-      { after: handOverVerifier(m, verifier, deployer, handoverTo, setup) },
-    );
-    return { collateral, crls, verifier, group };
+    const groupArgs = [verifier, admin, adminTransferDelay, governor, initialOperators(config, deployer), config.openAdmissionMaxJoinsPerBlock ?? 0, config.runtime ?? TOKEN_RUNTIME];
+    const groupOptions = { after: handOverVerifier(m, verifier, deployer, handoverTo, setup) };
+    const group = a === undefined ? m.contract("AnonifyGroup", groupArgs, groupOptions) : m.contract("AnonifyGroup", a.AnonifyGroup, groupArgs, groupOptions);
+    return { collateral, crls, verifier, group, tcbInfo, qeIdentity, pckChainVerification };
   });
 }

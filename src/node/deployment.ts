@@ -1,13 +1,19 @@
 /**
- * Deploying a group (IasVerifier pinned to the configured CA + AnonifyGroup, the project's Ignition module) and
- * the deployment record nodes start from: `<dataDir>/deployment-<chainId>.json`.
+ * Deploying a group through the project's Ignition modules, by evidence kind: IAS (IasVerifier pinned to the
+ * configured CA + AnonifyGroup, deploy/modules/anonifyModule.ts) or DCAP (DcapCollateral, DcapCrls, DcapVerifier and
+ * their linked libraries pinned to the DCAP root of the mode + AnonifyGroup, deploy/modules/anonifyDcapModule.ts);
+ * and the deployment record nodes start from: `<dataDir>/deployment-<chainId>.json`.
  */
 import fs from "node:fs";
 import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { getAddress, hexlify, isAddress, isHexString } from "ethers";
 import { anonifyModuleId, buildAnonifyModule, DEFAULT_ADMIN_TRANSFER_DELAY_SECONDS, MAX_OPEN_JOINS_PER_BLOCK } from "../../deploy/modules/anonifyModule";
+import { anonifyDcapModuleId, buildAnonifyDcapModule } from "../../deploy/modules/anonifyDcapModule";
 import { caDerOf } from "../attestation/roots";
+import { dcapRootDer, type DcapRootName } from "../attestation/dcap/roots";
+import type { TcbStatus } from "../attestation/dcap/collateral";
+import type { AnonifyConfig, AttestationKind } from "../config";
 import { EnclaveProcess } from "../enclave/EnclaveProcess";
 import { ensureEnclaveBuilt } from "../enclave/build";
 import { anonifyArtifacts } from "../package/artifacts";
@@ -17,6 +23,14 @@ import { NodeError } from "./errors";
 import { crashPoint, NODE_CRASH_ENV } from "./crashPoints";
 
 export interface DeployOptions {
+  /**
+   * The evidence the group admits: "dcap" (DcapVerifier and its collateral stores, pinned to the DCAP root of the
+   * mode: the development PCS's SIMULATION root in simulation, Intel's SGX Root CA in sgx) or "ias" (IasVerifier
+   * pinned to `anonify.iasRootCa`). Default `anonify.attestation`. The statuses allowed are
+   * `anonify.policy.allowedStatuses` when this is the configured kind, else the kind's default ("UpToDate" / "OK"):
+   * the two kinds' status vocabularies differ, as for a network whose mode changes the kind (src/config.ts).
+   */
+  attestation?: AttestationKind;
   /** MRENCLAVEs allowed to join; default (simulation): the configured enclave binary's. Required in sgx mode. */
   mrenclaves?: string[];
   /** GOVERNOR_ROLE holder; default `admin` when given, else the deployer. */
@@ -62,9 +76,25 @@ export interface DeployOptions {
 export interface DeploymentRecord {
   chainId: string;
   network: string;
+  /**
+   * The evidence the group's verifier admits. Absent in records written before DCAP deployments existed: those are
+   * IAS groups ({@link readDeployment} fills in "ias").
+   */
+  attestation?: AttestationKind;
+  /**
+   * The root the verifier pins: with IAS the report-signing CA (`anonify.iasRootCa`: Intel's or the development
+   * IAS's), with DCAP the SGX root (Intel's SGX Root CA, or the development PCS's SIMULATION root).
+   */
   trustAnchor: "intel" | "simulation";
   group: string;
+  /** The group's verifier: an IasVerifier or a DcapVerifier (see `attestation`). */
   verifier: string;
+  /** DCAP only: the DcapCollateral store (TCB Info, QE Identity) the verifier reads; starts empty (`anonify:collateral`). */
+  dcapCollateral?: string;
+  /** DCAP only: the DcapCrls store (root CA and PCK CA CRLs) the verifier reads; starts empty (`anonify:collateral`). */
+  dcapCrls?: string;
+  /** DCAP only: the libraries the stores and the verifier link (explorer verification). */
+  dcapLibraries?: { TcbInfo: string; QeIdentity: string; PckChainVerification: string };
   /** Block of the group's deployment: nodes read the log from here. */
   deploymentBlock: number;
   mrenclaves: string[];
@@ -82,8 +112,32 @@ export interface DeploymentRecord {
   runtime?: string;
   /** The Ignition deployment id (its journal: `<ignition>/deployments/<id>`); absent on the in-process network. */
   deploymentId?: string;
-  /** Constructor arguments of the two contracts as deployed (explorer verification: `npx hardhat verify`). */
-  constructorArgs?: { verifier: unknown[]; group: unknown[] };
+  /**
+   * Constructor arguments of the contracts as deployed (explorer verification: `npx hardhat verify`); with DCAP also
+   * the stores' (the libraries take none).
+   */
+  constructorArgs?: { verifier: unknown[]; group: unknown[]; collateral?: unknown[]; crls?: unknown[] };
+}
+
+/** The evidence kind of a record (records written before DCAP deployments existed are IAS groups). */
+export function deploymentAttestation(record: Pick<DeploymentRecord, "attestation">): AttestationKind {
+  return record.attestation ?? "ias";
+}
+
+/**
+ * The DCAP root a deployment pins, by mode: the development PCS's SIMULATION root in simulation (what the simulation
+ * enclave compiles in and `anonify:collateral` defaults to), Intel's SGX Root CA in sgx. Not `anonify.iasRootCa`,
+ * which names an IAS report-signing CA: a simulation project pinning Intel's IAS CA still produces development DCAP
+ * quotes, which only the SIMULATION root accepts.
+ */
+export function dcapRootOf(config: Pick<AnonifyConfig, "mode">): DcapRootName {
+  return config.mode === "sgx" ? "intel" : "simulation";
+}
+
+/** The statuses a deployment of `attestation` allows (see {@link DeployOptions.attestation}). */
+export function allowedStatusesFor(config: Pick<AnonifyConfig, "attestation" | "policy">, attestation: AttestationKind): string[] {
+  if (attestation === config.attestation) return [...config.policy.allowedStatuses];
+  return [attestation === "dcap" ? "UpToDate" : "OK"];
 }
 
 export function deploymentFile(dataDir: string, chainId: bigint | string): string {
@@ -109,8 +163,9 @@ export async function configuredEnclaveStatus(hre: HardhatRuntimeEnvironment): P
 
 export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: DeployOptions = {}): Promise<DeploymentRecord> {
   const config = hre.config.anonify;
-  if (config.attestation !== "ias") {
-    throw new NodeError("invalid_options", `anonify:deploy deploys IAS groups only so far; set anonify.attestation to "ias" (it is "${config.attestation}") or deploy deploy/modules/anonifyDcapModule.ts with Ignition`);
+  const attestation = options.attestation ?? config.attestation;
+  if (attestation !== "dcap" && attestation !== "ias") {
+    throw new NodeError("invalid_options", `--attestation must be "dcap" or "ias", got ${JSON.stringify(attestation)}`);
   }
   const runtime = options.runtime ?? config.runtime;
   const runtimeProblem = runtimeNameProblem(runtime);
@@ -147,25 +202,37 @@ export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: Dep
   if (options.openAdmission !== undefined && (!Number.isSafeInteger(openAdmission) || openAdmission < 1 || openAdmission > MAX_OPEN_JOINS_PER_BLOCK)) {
     throw new NodeError("invalid_options", `--open-admission must be a number of joins per block in 1..${MAX_OPEN_JOINS_PER_BLOCK}, got ${options.openAdmission}`);
   }
-  const moduleConfig = {
+  const groupSettings = {
     handoverTo,
-    trustAnchor: config.iasRootCa,
     allowedMrenclaves: mrenclaves,
-    allowedStatuses: config.policy.allowedStatuses,
     debugAllowed: config.policy.allowDebug,
-    maxReportAgeSeconds: config.policy.maxReportAgeSeconds,
     operators,
     openAdmissionMaxJoinsPerBlock: openAdmission,
     artifacts: anonifyArtifacts(hre),
     runtime,
   };
+  const allowedStatuses = allowedStatusesFor(config, attestation);
+  const dcapRoot = dcapRootOf(config);
   const parameters: Record<string, string | number> = {};
   if (options.governor !== undefined) parameters.governor = getAddress(options.governor);
   if (options.adminTransferDelay !== undefined) parameters.adminTransferDelay = options.adminTransferDelay;
   const { chainId } = await hre.ethers.provider.getNetwork();
   const dataDir = options.dataDir ?? config.dataDir;
   const replaced = await refuseToOverwrite(hre, dataDir, chainId, options.force === true);
-  const module = buildAnonifyModule(moduleConfig);
+  let module: ReturnType<typeof buildAnonifyModule> | ReturnType<typeof buildAnonifyDcapModule>;
+  let moduleId: string;
+  try {
+    if (attestation === "dcap") {
+      module = buildAnonifyDcapModule({ ...groupSettings, root: dcapRoot, allowedTcbStatuses: allowedStatuses as TcbStatus[] });
+      moduleId = anonifyDcapModuleId(dcapRoot);
+    } else {
+      module = buildAnonifyModule({ ...groupSettings, trustAnchor: config.iasRootCa, allowedStatuses, maxReportAgeSeconds: config.policy.maxReportAgeSeconds });
+      moduleId = anonifyModuleId(config.iasRootCa);
+    }
+  } catch (error) {
+    // The module's own checks (e.g. a TCB status a DcapVerifier can never allow): nothing was deployed.
+    throw new NodeError("invalid_options", `the ${attestation === "dcap" ? "DCAP" : "IAS"} deployment's settings: ${(error as Error).message}`);
+  }
   const deploymentId = options.deploymentId ?? (hre.network.name === "hardhat" ? undefined : defaultDeploymentId(hre, dataDir, chainId, module));
   if ((process.env[NODE_CRASH_ENV] ?? "").startsWith("deploy:")) {
     // Crash tests (docs/testnet.md "An interrupted deploy"): SIGKILL when Ignition estimates the gas of the n-th
@@ -177,17 +244,32 @@ export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: Dep
       return request(args);
     };
   }
-  const deployed = await hre.ignition.deploy(module, {
-    parameters: { [anonifyModuleId(config.iasRootCa)]: parameters },
-    deploymentId,
-  });
-  const group = getAddress(await deployed.group.getAddress());
+  const ignitionOptions = { parameters: { [moduleId]: parameters }, deploymentId };
+  const deployed = (
+    attestation === "dcap"
+      ? await hre.ignition.deploy(module as ReturnType<typeof buildAnonifyDcapModule>, ignitionOptions)
+      : await hre.ignition.deploy(module as ReturnType<typeof buildAnonifyModule>, ignitionOptions)
+  ) as Record<string, { getAddress(): Promise<string> }>;
+  const addressOf = async (name: string) => getAddress(await deployed[name].getAddress());
+  const group = await addressOf("group");
   const record: DeploymentRecord = {
     chainId: chainId.toString(),
     network: hre.network.name,
-    trustAnchor: config.iasRootCa,
+    attestation,
+    trustAnchor: attestation === "dcap" ? dcapRoot : config.iasRootCa,
     group,
-    verifier: getAddress(await deployed.verifier.getAddress()),
+    verifier: await addressOf("verifier"),
+    ...(attestation === "dcap"
+      ? {
+          dcapCollateral: await addressOf("collateral"),
+          dcapCrls: await addressOf("crls"),
+          dcapLibraries: {
+            TcbInfo: await addressOf("tcbInfo"),
+            QeIdentity: await addressOf("qeIdentity"),
+            PckChainVerification: await addressOf("pckChainVerification"),
+          },
+        }
+      : {}),
     deploymentBlock: await findDeploymentBlock(hre.ethers.provider, group),
     mrenclaves: mrenclaves.map((m) => m.toLowerCase()),
     deployer: deployerAddress,
@@ -199,12 +281,21 @@ export async function deployAnonify(hre: HardhatRuntimeEnvironment, options: Dep
     runtime,
     ...(deploymentId !== undefined ? { deploymentId } : {}),
   };
-  // As the module passes them (deploy/modules/anonifyModule.ts): what an explorer needs to verify the sources.
+  // As the modules pass them (deploy/modules/anonifyModule.ts, anonifyDcapModule.ts): what an explorer needs to
+  // verify the sources.
   const delay = options.adminTransferDelay ?? DEFAULT_ADMIN_TRANSFER_DELAY_SECONDS;
-  record.constructorArgs = {
-    verifier: [hexlify(caDerOf(config.iasRootCa)), deployerAddress, delay],
-    group: [record.verifier, record.admin, delay, record.governor, operators, openAdmission, runtime],
-  };
+  const groupArgs = [record.verifier, record.admin, delay, record.governor, operators, openAdmission, runtime];
+  if (attestation === "dcap") {
+    const rootDer = hexlify(dcapRootDer(dcapRoot));
+    record.constructorArgs = {
+      verifier: [rootDer, record.dcapCollateral, record.dcapCrls, deployerAddress, delay],
+      group: groupArgs,
+      collateral: [rootDer],
+      crls: [rootDer],
+    };
+  } else {
+    record.constructorArgs = { verifier: [hexlify(caDerOf(config.iasRootCa)), deployerAddress, delay], group: groupArgs };
+  }
   fs.mkdirSync(dataDir, { recursive: true });
   if (replaced !== undefined) fs.renameSync(deploymentFile(dataDir, chainId), replaced);
   fs.writeFileSync(deploymentFile(dataDir, chainId), JSON.stringify(record, null, 2) + "\n");
@@ -278,18 +369,43 @@ export function defaultDeploymentId(
 /**
  * The `npx hardhat verify` commands of a deployment (hardhat-verify, an `etherscan` section in the config): the
  * verifier's constructor arguments inline, the group's (an array among them) in a file written beside the record.
+ * A DCAP deployment adds its three libraries (no arguments), the two stores (the root inline) and, for the contracts
+ * that link libraries, a `--libraries` file naming their addresses (hardhat-verify finds libraries used outside the
+ * constructor by itself; the file makes the match explicit).
  */
-export function verifyCommands(record: DeploymentRecord, dataDir: string): { commands: string[]; argsFile?: string } {
+export function verifyCommands(record: DeploymentRecord, dataDir: string): { commands: string[]; argsFile?: string; librariesFiles?: string[] } {
   if (record.constructorArgs === undefined) return { commands: [] };
   const argsFile = path.join(dataDir, `verify-args-${record.chainId}-AnonifyGroup.js`);
   fs.writeFileSync(argsFile, `// Constructor arguments of AnonifyGroup ${record.group} (anonify:deploy)\nmodule.exports = ${JSON.stringify(record.constructorArgs.group, null, 2)};\n`);
-  const verifierArgs = record.constructorArgs.verifier.map((a) => String(a));
+  const inline = (args: unknown[] | undefined) => (args ?? []).map((a) => String(a)).join(" ");
+  const verify = (address: string, options = "") => `npx hardhat verify --network ${record.network} ${options}${address}`;
+  const groupCommand = verify(record.group, `--constructor-args ${argsFile} `);
+  if (deploymentAttestation(record) !== "dcap") {
+    return { commands: [`${verify(record.verifier)} ${inline(record.constructorArgs.verifier)}`, groupCommand], argsFile };
+  }
+  const libraries = record.dcapLibraries;
+  if (libraries === undefined || record.dcapCollateral === undefined || record.dcapCrls === undefined) {
+    throw new NodeError("invalid_options", "the DCAP deployment record names no collateral stores or libraries (dcapCollateral, dcapCrls, dcapLibraries)");
+  }
+  const librariesFile = (name: string, linked: Record<string, string>) => {
+    const file = path.join(dataDir, `verify-libraries-${record.chainId}-${name}.js`);
+    fs.writeFileSync(file, `// Libraries linked into ${name} (anonify:deploy)\nmodule.exports = ${JSON.stringify(linked, null, 2)};\n`);
+    return file;
+  };
+  const collateralLibraries = librariesFile("DcapCollateral", { TcbInfo: libraries.TcbInfo, QeIdentity: libraries.QeIdentity });
+  const verifierLibraries = librariesFile("DcapVerifier", { PckChainVerification: libraries.PckChainVerification });
   return {
     commands: [
-      `npx hardhat verify --network ${record.network} ${record.verifier} ${verifierArgs.join(" ")}`,
-      `npx hardhat verify --network ${record.network} --constructor-args ${argsFile} ${record.group}`,
+      verify(libraries.TcbInfo),
+      verify(libraries.QeIdentity),
+      verify(libraries.PckChainVerification),
+      `${verify(record.dcapCollateral, `--libraries ${collateralLibraries} `)} ${inline(record.constructorArgs.collateral)}`,
+      `${verify(record.dcapCrls)} ${inline(record.constructorArgs.crls)}`,
+      `${verify(record.verifier, `--libraries ${verifierLibraries} `)} ${inline(record.constructorArgs.verifier)}`,
+      groupCommand,
     ],
     argsFile,
+    librariesFiles: [collateralLibraries, verifierLibraries],
   };
 }
 
@@ -329,5 +445,9 @@ export function readDeployment(dataDir: string, chainId: bigint | string): Deplo
   if (typeof record !== "object" || record === null || typeof record.group !== "string" || !isAddress(record.group)) {
     throw new NodeError("invalid_options", `${file} names no AnonifyGroup address (expected a "group" field)`);
   }
-  return record;
+  if (record.attestation !== undefined && record.attestation !== "dcap" && record.attestation !== "ias") {
+    throw new NodeError("invalid_options", `${file} names an unknown evidence kind ${JSON.stringify(record.attestation)} (expected "attestation": "dcap" or "ias")`);
+  }
+  // Records written before DCAP deployments existed are IAS groups.
+  return { ...record, attestation: deploymentAttestation(record) };
 }

@@ -11,6 +11,7 @@ import path from "node:path";
 import hre from "hardhat";
 import { HardhatPluginError } from "hardhat/plugins";
 import { anonifyModuleId, buildAnonifyModule } from "../../deploy/modules/anonifyModule";
+import { anonifyDcapModuleId, buildAnonifyDcapModule, type DcapModuleArtifacts } from "../../deploy/modules/anonifyDcapModule";
 import { resolveAnonifyConfig } from "../../src/config";
 import {
   ensureEnclaveBuilt,
@@ -23,6 +24,7 @@ import {
   anonifyArtifact,
   exportPrebuiltArtifacts,
   PREBUILT_FORMAT,
+  LINKED_LIBRARIES,
   PREBUILT_MANIFEST,
   readPrebuiltArtifact,
   SHIPPED_CONTRACTS,
@@ -80,12 +82,28 @@ describe("package: prebuilt artifacts", function () {
     expect(manifest.settings).to.deep.include({ evmVersion: hre.config.solidity.compilers[0].settings.evmVersion });
     expect(manifest.settings).to.not.have.property("outputSelection");
     expect(JSON.parse(fs.readFileSync(path.join(dir, PREBUILT_MANIFEST), "utf8"))).to.deep.equal(manifest);
+    // The DCAP group's contracts and the libraries they link ship too; each contract's own settings are recorded.
+    expect(Object.keys(manifest.contracts)).to.have.members([
+      "IasVerifier",
+      "AnonifyGroup",
+      "DcapCollateral",
+      "DcapCrls",
+      "DcapVerifier",
+      "TcbInfo",
+      "QeIdentity",
+      "PckChainVerification",
+    ]);
+    expect(manifest.contracts.IasVerifier.settings).to.deep.include({ viaIR: true });
+    expect(manifest.contracts.DcapVerifier.settings).to.deep.include({ optimizer: { enabled: true, runs: 1_000 } });
+    expect(manifest.settings).to.deep.equal(manifest.contracts.AnonifyGroup.settings);
     for (const name of Object.keys(SHIPPED_CONTRACTS) as ShippedContract[]) {
       const shipped = readPrebuiltArtifact(dir, name);
       const compiled = await hre.artifacts.readArtifact(`${SHIPPED_CONTRACTS[name]}:${name}`);
       expect(shipped.abi).to.deep.equal(compiled.abi);
       expect(shipped.bytecode).to.equal(compiled.bytecode);
-      expect(shipped.linkReferences).to.deep.equal({});
+      // Only the libraries the DCAP module links, each under its own source.
+      const linked = Object.entries(shipped.linkReferences).flatMap(([source, libraries]) => Object.keys(libraries).map((l) => `${source}:${l}`));
+      expect(linked, name).to.have.members((LINKED_LIBRARIES[name] ?? []).map((l) => `${SHIPPED_CONTRACTS[l]}:${l}`));
       // In the checkout the plugin deploys the fresh compile, which is what the export wrote.
       expect(anonifyArtifact(hre, name).bytecode).to.equal(compiled.bytecode);
     }
@@ -102,6 +120,23 @@ describe("package: prebuilt artifacts", function () {
     expect(await deployed.verifier.getFunction("isMrenclaveAllowed")(mrenclave)).to.equal(true);
   });
 
+  it("deploys a working DCAP group from the exported artifacts alone (Ignition links the shipped libraries)", async function () {
+    const names = ["DcapCollateral", "DcapCrls", "DcapVerifier", "TcbInfo", "QeIdentity", "PckChainVerification", "AnonifyGroup"] as const;
+    const artifacts = Object.fromEntries(names.map((name) => [name, readPrebuiltArtifact(dir, name)])) as DcapModuleArtifacts;
+    const mrenclave = await binaryMrenclave();
+    const deployed = await hre.ignition.deploy(buildAnonifyDcapModule({ root: "simulation", allowedMrenclaves: [mrenclave], artifacts }), {
+      parameters: { [anonifyDcapModuleId("simulation")]: {} },
+    });
+    expect(await deployed.group.getFunction("verifier")()).to.equal(await deployed.verifier.getAddress());
+    expect(await deployed.verifier.getFunction("evidenceKind")()).to.equal(2n);
+    expect(await deployed.verifier.getFunction("collateralStore")()).to.equal(await deployed.collateral.getAddress());
+    expect(await deployed.verifier.getFunction("crlStore")()).to.equal(await deployed.crls.getAddress());
+    expect(await deployed.verifier.getFunction("isMrenclaveAllowed")(mrenclave)).to.equal(true);
+    // The linked code is the shipped libraries' (their runtime bytecode, at the addresses linked in).
+    const code = await hre.ethers.provider.getCode(await deployed.collateral.getAddress());
+    for (const library of [deployed.tcbInfo, deployed.qeIdentity]) expect(code).to.include((await library.getAddress()).slice(2).toLowerCase());
+  });
+
   it("refuses a missing, unreadable or wrong artifact with a specific error", function () {
     const bad = tmp("anonify-prebuilt-bad-");
     try {
@@ -114,13 +149,35 @@ describe("package: prebuilt artifacts", function () {
         ["no ABI", { ...good, abi: [] }, "has no ABI"],
         ["no bytecode", { ...good, bytecode: "0x" }, "has no creation bytecode"],
         ["odd hex", { ...good, bytecode: good.bytecode + "0" }, "has no creation bytecode"],
-        ["libraries", { ...good, linkReferences: { "contracts/lib/X.sol": { X: [{ start: 1, length: 20 }] } } }, "needs libraries linked"],
+        ["libraries", { ...good, linkReferences: { "contracts/lib/X.sol": { X: [{ start: 1, length: 20 }] } } }, "needs libraries linked (contracts/lib/X.sol:X; IasVerifier links none)"],
+        ["deployed libraries", { ...good, deployedLinkReferences: { "contracts/lib/X.sol": { X: [{ start: 1, length: 20 }] } } }, "needs libraries linked"],
+        // A library the DCAP module links, but not into this contract.
+        ["another's library", { ...good, linkReferences: { [SHIPPED_CONTRACTS.TcbInfo]: { TcbInfo: [{ start: 1, length: 20 }] } } }, "IasVerifier links none"],
       ];
       for (const [what, content, fragment] of cases) {
         const file = path.join(bad, "IasVerifier.json");
         fs.rmSync(file, { force: true });
         if (what !== "missing") fs.writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
         expect(() => readPrebuiltArtifact(bad, "IasVerifier"), what)
+          .to.throw(HardhatPluginError)
+          .with.property("message")
+          .that.contains(fragment);
+      }
+      // A contract that links libraries accepts exactly its own, under their own sources.
+      const verifier = JSON.parse(fs.readFileSync(path.join(dir, "DcapVerifier.json"), "utf8"));
+      const reference = [{ start: 1, length: 20 }];
+      const verifierCases: [string, object, string][] = [
+        ["unknown library", { ...verifier, linkReferences: { ...verifier.linkReferences, "contracts/lib/X.sol": { X: reference } } }, "(contracts/lib/X.sol:X; DcapVerifier links only PckChainVerification)"],
+        ["known name, other source", { ...verifier, linkReferences: { "contracts/Evil.sol": { PckChainVerification: reference } } }, "contracts/Evil.sol:PckChainVerification"],
+        ["another contract's library", { ...verifier, deployedLinkReferences: { [SHIPPED_CONTRACTS.TcbInfo]: { TcbInfo: reference } } }, "links only PckChainVerification"],
+        // Placeholders no reference names would stay in the deployed code: not bytecode.
+        ["placeholders without references", { ...verifier, linkReferences: {} }, "has no creation bytecode"],
+      ];
+      fs.writeFileSync(path.join(bad, "DcapVerifier.json"), JSON.stringify(verifier));
+      expect(readPrebuiltArtifact(bad, "DcapVerifier").linkReferences).to.deep.equal(verifier.linkReferences);
+      for (const [what, content, fragment] of verifierCases) {
+        fs.writeFileSync(path.join(bad, "DcapVerifier.json"), JSON.stringify(content));
+        expect(() => readPrebuiltArtifact(bad, "DcapVerifier"), what)
           .to.throw(HardhatPluginError)
           .with.property("message")
           .that.contains(fragment);
