@@ -1,5 +1,6 @@
 /**
- * The demo behind `anonify:demo`: a group deployed with the development IAS pinned, three TEE nodes (each its own
+ * The demo behind `anonify:demo`: a group admitting DCAP quotes under the development PCS's SIMULATION root (or, with
+ * `attestation: "ias"`, IAS reports under the development IAS's CA), three TEE nodes (each its own
  * enclave process, simulation mode, temporary data directory), a confidential token used by three users through
  * different nodes, a key rotation and a member removal; then every node's view of every balance, state-hash
  * agreement, gas per operation, an audit of the log, and a scan of the chain for plaintext.
@@ -18,12 +19,18 @@ import { anonifyArtifact } from "../package/artifacts";
 
 export interface DemoOptions {
   keepDataDirs?: boolean;
+  /**
+   * The evidence the group admits: "dcap" (default: what SGX machines produce today; quotes from the development QE,
+   * collateral from the development PCS) or "ias" (the development IAS).
+   */
+  attestation?: "dcap" | "ias";
   /** Progress output; default console.log. */
   print?: (line: string) => void;
 }
 
 export interface DemoResult {
   ok: boolean;
+  attestation: "dcap" | "ias";
   group: string;
   /** node label -> user label -> balance (decimal), for the nodes still in the group. */
   views: Record<string, Record<string, string>>;
@@ -77,13 +84,20 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, options: DemoOptio
   const nodes: Awaited<ReturnType<typeof createNode>>[] = [];
   const loggers: InstanceType<typeof MemoryLogger>[] = [];
 
+  const attestation = options.attestation ?? "dcap";
+  if (attestation !== "dcap" && attestation !== "ias") throw new Error(`--attestation must be "dcap" or "ias", got ${JSON.stringify(attestation)}`);
+  const dcap = attestation === "dcap";
   try {
-    print(`Anonify demo on network "${hre.network.name}" (mode simulation, development IAS); data in ${root}`);
+    print(`Anonify demo on network "${hre.network.name}" (mode simulation, ${dcap ? "DCAP quotes, development PCS" : "IAS reports, development IAS"}); data in ${root}`);
     const startBlock = await hre.ethers.provider.getBlockNumber();
-    step("1. Deploying IasVerifier (SIMULATION CA pinned) and AnonifyGroup …");
+    step(
+      dcap
+        ? "1. Deploying the DCAP collateral stores, DcapVerifier (development PCS's SIMULATION root pinned) and AnonifyGroup …"
+        : "1. Deploying IasVerifier (SIMULATION CA pinned) and AnonifyGroup …",
+    );
     // The three nodes pay with accounts 1..3: they are the group's operators (only operators' joins are accepted).
     const operators = await Promise.all(signers.slice(1, 4).map((s) => s.getAddress()));
-    const deployment = await deployAnonify(hre, { dataDir: root, deploymentId, operators });
+    const deployment = await deployAnonify(hre, { dataDir: root, deploymentId, operators, attestation });
     step(`   group ${deployment.group}, verifier ${deployment.verifier}, allowed MRENCLAVE ${deployment.mrenclaves[0].slice(0, 18)}…`);
 
     step("2. Starting 3 TEE nodes (one enclave process each); the first creates the group, the others join by external commit …");
@@ -102,7 +116,11 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, options: DemoOptio
       await node.start();
       nodes.push(node);
       const h = await node.health();
-      step(`   ${NODE_LABELS[i]}: enclave ${node.address} joined, epoch ${h.epoch}, HTTP ${node.url}`);
+      // DCAP: the first node brings the empty collateral stores up to the development PCS's collateral.
+      for (const line of logger.lines) {
+        if (line.startsWith("info collateral: ") && line.includes(" upserted ")) step(`   ${NODE_LABELS[i]}: ${line.slice("info ".length)}`);
+      }
+      step(`   ${NODE_LABELS[i]}: enclave ${node.address} joined${dcap ? " with a DCAP quote" : " with an IAS report"}, epoch ${h.epoch}, HTTP ${node.url}`);
     }
     const [A, B, C] = nodes;
     const client = (user: User, node: (typeof nodes)[number]) =>
@@ -219,6 +237,7 @@ export async function runDemo(hre: HardhatRuntimeEnvironment, options: DemoOptio
     );
     return {
       ok,
+      attestation,
       group: deployment.group,
       views,
       expected: Object.fromEntries(USERS.map((u) => [u, expected[u].toString()])),

@@ -9,8 +9,12 @@ import { runTaskCapturing } from "../helpers/tasks";
 describe("client: anonify:demo", function () {
   this.timeout(240_000);
 
-  it("runs the whole flow and reports agreement, gas and no plaintext", async function () {
+  it("runs the whole flow with DCAP quotes (the default) and reports agreement, gas and no plaintext", async function () {
     const { result, stdout, exitCode } = await runTaskCapturing<DemoResult>("anonify:demo", {});
+    expect(result.attestation).to.equal("dcap");
+    // The first node brought the empty stores up to the development PCS's collateral; every node joined with a quote.
+    for (const item of ["tcbInfo", "qeIdentity", "rootCaCrl", "pckCrl"]) expect(stdout).to.match(new RegExp(`node-A: collateral: ${item} .* upserted`));
+    expect(stdout.match(/joined with a DCAP quote/g)?.length).to.equal(3);
     expect(result.ok, stdout).to.equal(true);
     expect(exitCode).to.equal(0);
     expect(Object.keys(result.views)).to.deep.equal(["node-A", "node-B"]);
@@ -26,5 +30,18 @@ describe("client: anonify:demo", function () {
     for (const part of ["1. Deploying", "4. Key rotation", "5. Member removal", "clients now refuse node-C", "AGREE", "no plaintext found", "Demo OK"]) {
       expect(stdout).to.contain(part);
     }
+  });
+
+  it("runs with IAS reports (--attestation ias), and refuses an unknown kind", async function () {
+    const { result, stdout, exitCode } = await runTaskCapturing<DemoResult>("anonify:demo", { attestation: "ias" });
+    expect(result.ok, stdout).to.equal(true);
+    expect(exitCode).to.equal(0);
+    expect(result.attestation).to.equal("ias");
+    expect(result.views["node-A"]).to.deep.equal(result.expected);
+    expect(result.auditFindings).to.equal(0);
+    expect(stdout.match(/joined with an IAS report/g)?.length).to.equal(3);
+    expect(stdout).to.not.contain("collateral:");
+    const error = await runTaskCapturing<DemoResult>("anonify:demo", { attestation: "epid" }).catch((e: unknown) => e);
+    expect((error as Error).message).to.contain('--attestation must be "dcap" or "ias", got "epid"');
   });
 });
