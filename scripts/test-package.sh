@@ -10,7 +10,7 @@
 #      simulation node and sends token commands through the client; the notes test runs the runtime's C++
 #      tests and a notes group through a node (commands, reads, a refusal)
 # and then deploys a DCAP group (anonify:deploy --attestation dcap: the prebuilt DCAP artifacts and their linked
-# libraries; the tarball is checked to hold them all), checks that a second run finds the enclave up to date, that the project type-checks against the
+# libraries; the tarball is checked to hold them all), runs the demo (DCAP quotes end to end), checks that a second run finds the enclave up to date, that the project type-checks against the
 # package's .d.ts, and that the package's contracts import as `hardhat-anonify/contracts/...` into a user's
 # contract compiled with the user's own settings.
 # Nothing from this checkout's builds is reused (a user has none of them). ANONIFY_KEEP_PACKAGE_TEST=1 keeps the folder.
@@ -74,6 +74,11 @@ grep -q "DcapVerifier  0x" "$work/deploy-dcap.log"
 grep -q "anonify:collateral --collateral 0x" "$work/deploy-dcap.log"
 node -e 'const r = require(process.argv[1]); if (r.attestation !== "dcap" || !r.dcapCollateral || !r.dcapCrls) process.exit(1);' "$project/.anonify/deployment-31337.json"
 test -z "$(find artifacts -name DcapVerifier.json 2>/dev/null)"  # deployed from the package's artifacts, not compiled here
+
+step "npx hardhat anonify:demo: the whole flow from the package, DCAP quotes (development QE and PCS, prebuilt artifacts)"
+npx hardhat anonify:demo | tee "$work/demo.log"
+grep -q "Demo OK" "$work/demo.log"
+test "$(grep -c "joined with a DCAP quote" "$work/demo.log")" = 3
 
 step "npx hardhat test again: the enclave build is incremental (nothing to compile)"
 npx hardhat test 2>&1 | tee "$work/second-run.log"
