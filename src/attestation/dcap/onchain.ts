@@ -182,7 +182,7 @@ export function requireBothCrls(crls: readonly Buffer[], root: PinnedRoot): void
   }
   if (issuers.size >= 2) return;
   const rootCrl = [...issuers.values()].includes(true);
-  const missing = rootCrl ? "a PCK CA CRL" : issuers.size === 0 ? "both" : "the root CA CRL (or the PCK CA CRL)";
+  const missing = rootCrl ? "a PCK CA CRL" : issuers.size === 0 ? "both" : "the root CA CRL";
   fail(
     `--onchain needs both CRLs (--crl <root CA CRL> --crl <PCK CA CRL>), missing ${missing}: DcapVerifier checks ` +
       "revocation for every quote and refuses one whose CRLs are not stored (CrlNotStored), while off chain the verdict only " +
@@ -270,7 +270,7 @@ function pckCaChainPemOf(quote: Buffer): string {
   try {
     const [, pckCa, root] = splitPemChain(decodeQuote(quote).pckChainPem);
     if (pckCa === undefined || root === undefined) return EMPTY_CHAIN;
-    const pem = (der: Uint8Array) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString("base64").replace(/(.{64})/g, "$1\n")}\n-----END CERTIFICATE-----\n`;
+    const pem = (der: Uint8Array) => `-----BEGIN CERTIFICATE-----\n${Buffer.from(der).toString("base64").match(/.{1,64}/g)!.join("\n")}\n-----END CERTIFICATE-----\n`;
     return "0x" + Buffer.from(pem(pckCa) + pem(root), "latin1").toString("hex");
   } catch (e) {
     if (e instanceof DcapVerificationError) return EMPTY_CHAIN; // verifyQuote refuses the quote itself first
