@@ -12,11 +12,14 @@
  * contracts see `block.timestamp == --at`, and the task's own chain (and any test snapshot on it) is left untouched.
  */
 import type { Artifact, HardhatNetworkConfig, HardhatRuntimeEnvironment } from "hardhat/types";
+// Internal paths of the peer dependencies (hardhat ~2.29, hardhat-ethers ^3): how Hardhat builds its in-process network
+// from a config, and the ethers provider hre.ethers wraps it in (so reverts carry their data as on hre's own chain).
 import { createProvider } from "hardhat/internal/core/providers/construction";
 import { HardhatEthersProvider } from "@nomicfoundation/hardhat-ethers/internal/hardhat-ethers-provider";
 import { Interface, type BaseContract, type ContractTransactionReceipt, type ContractTransactionResponse, type Signer } from "ethers";
 import { AnonifyPluginError } from "../../errors";
 import { isPackageCheckout } from "../../package/paths";
+import { anonifyArtifact, type ShippedContract } from "../../package/artifacts";
 import { TX_BASE_GAS, calldataGas, decodeRevert, type GasUsed } from "../onchain";
 import { jsonValue } from "../errors";
 import { TCB_STATUSES, type TcbStatus } from "./collateral";
@@ -27,15 +30,9 @@ import { splitPemChain, type PinnedRoot } from "./x509";
 import { equalBytes } from "./der";
 import type { DcapPolicy, VerifiedQuote } from "./verifier";
 
-/** The contracts deployed, by fully qualified name (the project's compile in the package's checkout). */
-const CONTRACTS = {
-  TcbInfo: "contracts/attestation/dcap/TcbInfo.sol:TcbInfo",
-  QeIdentity: "contracts/attestation/dcap/QeIdentity.sol:QeIdentity",
-  PckChainVerification: "contracts/attestation/dcap/PckChainVerification.sol:PckChainVerification",
-  DcapCollateral: "contracts/attestation/dcap/DcapCollateral.sol:DcapCollateral",
-  DcapCrls: "contracts/attestation/dcap/DcapCrls.sol:DcapCrls",
-  DcapVerifier: "contracts/attestation/dcap/DcapVerifier.sol:DcapVerifier",
-} as const;
+/** The contracts deployed: a DCAP deployment's (deploy/modules/anonifyDcapModule.ts), shipped prebuilt with the package. */
+const CONTRACTS = ["TcbInfo", "QeIdentity", "PckChainVerification", "DcapCollateral", "DcapCrls", "DcapVerifier"] as const satisfies readonly ShippedContract[];
+type DcapContract = (typeof CONTRACTS)[number];
 
 /** Osaka's per-transaction gas cap (EIP-7825): upserts and a new-chain verification are sent with it, not estimated. */
 const TX_GAS_CAP = 16_777_216n;
@@ -190,14 +187,11 @@ export function requireBothCrls(crls: readonly Buffer[], root: PinnedRoot): void
   );
 }
 
-async function readArtifacts(hre: HardhatRuntimeEnvironment): Promise<Record<keyof typeof CONTRACTS, Artifact>> {
-  // The DCAP contracts are not among the prebuilt artifacts an installed package ships (src/package/artifacts.ts).
-  if (!isPackageCheckout(hre.config.paths.root)) {
-    fail("--onchain for DCAP quotes runs from a checkout of hardhat-anonify only (the DCAP contracts are not shipped prebuilt yet); run without --onchain");
-  }
-  await hre.run("compile", { quiet: true });
-  const out = {} as Record<keyof typeof CONTRACTS, Artifact>;
-  for (const [name, fqn] of Object.entries(CONTRACTS)) out[name as keyof typeof CONTRACTS] = await hre.artifacts.readArtifact(fqn);
+async function readArtifacts(hre: HardhatRuntimeEnvironment): Promise<Record<DcapContract, Artifact>> {
+  // The package's own checkout verifies with its fresh compile; an installed package with its prebuilt artifacts.
+  if (isPackageCheckout(hre.config.paths.root)) await hre.run("compile", { quiet: true });
+  const out = {} as Record<DcapContract, Artifact>;
+  for (const name of CONTRACTS) out[name] = anonifyArtifact(hre, name);
   return out;
 }
 
