@@ -20,12 +20,12 @@ function define(t: ConfigurableTaskDefinition): void {
     .addOptionalParam("allowTcbStatus", "Comma-separated TCB statuses to accept (default: UpToDate)")
     .addFlag("allowDebug", "Accept enclaves with the DEBUG attribute")
     .addOptionalParam("mrenclave", "Comma-separated MRENCLAVE allowlist (32-byte hex); no MRENCLAVE check without it")
-    .addFlag("onchain", "Also verify on the in-process network and report gas")
+    .addFlag("onchain", "Also verify with the DCAP contracts on an in-process chain at --at (both CRLs needed), report gas and agreement")
     .setAction(async (args: VerifyQuoteArgs, hre) => {
       const out = await verifyQuoteCommand(hre, args);
       console.log(JSON.stringify(out, null, 2));
-      // Exit code 0 only when the quote is valid under the policy.
-      if (!out.valid) process.exitCode = 1;
+      // Exit code 0 only when the quote is valid under the policy (and, with --onchain, the chain agrees).
+      if (!out.valid || out.onchainAgrees === false) process.exitCode = 1;
       return out;
     });
 }

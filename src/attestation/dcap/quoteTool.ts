@@ -1,15 +1,17 @@
 /**
  * What `npx hardhat anonify:verify-quote` does: read a raw DCAP quote and its PCS collateral from files,
- * verify them at a given time under the pinned Intel SGX Root CA and a policy, and describe the verdict as
- * one JSON object (docs/attestation-dcap.md, "The auditor task").
+ * verify them at a given time under the pinned Intel SGX Root CA and a policy, optionally replay the same
+ * verification on the DCAP contracts (./onchain.ts), and describe the verdict as one JSON object
+ * (docs/attestation-dcap.md, "`npx hardhat anonify:verify-quote`").
  */
 import fs from "node:fs";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import { AnonifyPluginError } from "../../errors";
 import { DcapVerificationError } from "./errors";
 import { TCB_STATUSES, type TcbStatus } from "./collateral";
-import { checkEnclavePolicy, checkTcbPolicy, verifyQuoteEvidence, type DcapPolicy, type VerifiedQuote } from "./verifier";
-import { intelTcbSigningChainPem } from "./roots";
+import { checkEnclavePolicy, checkTcbPolicy, intelSgxRoot, verifyQuoteEvidence, type DcapPolicy, type VerifiedQuote } from "./verifier";
+import { dcapRootDer, intelTcbSigningChainPem } from "./roots";
+import { comparedFieldsOf, replayQuoteOnchain, requireBothCrls, type OnchainQuoteReport, type QuoteOutcome } from "./onchain";
 
 export interface VerifyQuoteArgs {
   quote: string;
@@ -50,7 +52,16 @@ export interface VerifyQuoteOutput {
   /** The earliest nextUpdate of the collateral used (ISO-8601), when verified. */
   collateralNextUpdate: string | null;
   policy: { allowedTcbStatuses: TcbStatus[]; allowDebug: boolean; allowedMrenclaves: string[] | null };
-  gasUsed?: { execution: number; total: number } | null;
+  /** With --onchain: verifyQuote's gas (execution and total), null when the chain refused. */
+  gasUsed?: OnchainQuoteReport["gasUsed"];
+  /** With --onchain: each collateral upsert's gas. */
+  collateralGas?: OnchainQuoteReport["collateralGas"];
+  /** With --onchain: the chain gave the same verdict (same error and arguments, or the same fields). */
+  onchainAgrees?: boolean;
+  /** With --onchain: why the chain refused, in the off-chain error's terms, and which call reverted. */
+  onchainError?: OnchainQuoteReport["onchainError"];
+  onchainRevert?: OnchainQuoteReport["onchainRevert"];
+  collateralRefused?: OnchainQuoteReport["collateralRefused"];
 }
 
 function fail(message: string): never {
@@ -163,6 +174,11 @@ export function readQuoteInputs(args: VerifyQuoteArgs): QuoteInputs {
 
 /** The off-chain verdict: evidence, TCB policy, enclave policy; fields shown once the evidence verified. */
 export function verifyQuoteInputs(inputs: QuoteInputs): VerifyQuoteOutput {
+  return judgeQuote(inputs).out;
+}
+
+/** {@link verifyQuoteInputs}, with the verdict also in the form the on-chain one is compared with. */
+function judgeQuote(inputs: QuoteInputs): { out: VerifyQuoteOutput; outcome: QuoteOutcome } {
   const { policy, now } = inputs;
   const out: VerifyQuoteOutput = {
     valid: false,
@@ -183,6 +199,7 @@ export function verifyQuoteInputs(inputs: QuoteInputs): VerifyQuoteOutput {
     collateralNextUpdate: null,
     policy: { allowedTcbStatuses: [...(policy.allowedTcbStatuses ?? [])], allowDebug: policy.allowDebug === true, allowedMrenclaves: policy.allowedMrenclaves ? [...policy.allowedMrenclaves] : null },
   };
+  let outcome: QuoteOutcome;
   try {
     const collateral = { tcbInfo: inputs.tcbInfo, qeIdentity: inputs.qeIdentity, tcbSigningChainPem: inputs.tcbSigningChainPem, crls: inputs.crls };
     const verified = verifyQuoteEvidence(inputs.quote, collateral, { now, policy });
@@ -190,21 +207,28 @@ export function verifyQuoteInputs(inputs: QuoteInputs): VerifyQuoteOutput {
     checkTcbPolicy(verified, policy);
     checkEnclavePolicy(verified, policy);
     out.valid = true;
+    outcome = { valid: true, verified: comparedFieldsOf(verified) };
   } catch (e) {
     if (!(e instanceof DcapVerificationError)) throw e;
     out.error = e.toJSON();
+    outcome = { valid: false, error: { code: e.code, args: [...e.args] } };
   }
   // The error (when any) right after `valid`, as a reader looks for it.
   const { valid, error, ...rest } = out;
-  return error === undefined ? { valid, ...rest } : { valid, error, ...rest };
+  return { out: error === undefined ? { valid, ...rest } : { valid, error, ...rest }, outcome };
 }
 
 /** Runs the whole command; bad arguments throw AnonifyPluginError, verdicts are returned. */
 export async function verifyQuoteCommand(hre: HardhatRuntimeEnvironment, args: VerifyQuoteArgs): Promise<VerifyQuoteOutput> {
-  const inputs = readQuoteInputs(args);
-  if (args.onchain === true) {
-    if (hre.network.name !== "hardhat") fail(`--onchain deploys a verifier on the in-process "hardhat" network only; drop --network ${hre.network.name}`);
-    fail("--onchain: the on-chain DCAP verifier (contracts/attestation/dcap/) is not part of this build yet; run without --onchain");
+  if (args.onchain === true && hre.network.name !== "hardhat") {
+    fail(`--onchain deploys the DCAP verifier on the in-process "hardhat" network only; drop --network ${hre.network.name}`);
   }
-  return verifyQuoteInputs(inputs);
+  const inputs = readQuoteInputs(args);
+  // The off-chain verdict pins Intel's SGX Root CA (verifier.ts's default); the contracts pin the same.
+  const root = intelSgxRoot();
+  if (args.onchain === true) requireBothCrls(inputs.crls, root);
+  const { out, outcome } = judgeQuote(inputs);
+  if (args.onchain !== true) return out;
+  const onchain = await replayQuoteOnchain(hre, { ...inputs, rootDer: dcapRootDer("intel"), root }, outcome);
+  return { ...out, ...onchain };
 }
