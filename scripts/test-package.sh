@@ -10,7 +10,8 @@
 #      simulation node and sends token commands through the client; the notes test runs the runtime's C++
 #      tests and a notes group through a node (commands, reads, a refusal)
 # and then deploys a DCAP group (anonify:deploy --attestation dcap: the prebuilt DCAP artifacts and their linked
-# libraries; the tarball is checked to hold them all), runs the demo (DCAP quotes end to end), checks that a second run finds the enclave up to date, that the project type-checks against the
+# libraries; the tarball is checked to hold them all), runs the demo (DCAP quotes end to end), verifies Intel's
+# real quote on the package's DCAP contracts (anonify:verify-quote --onchain), checks that a second run finds the enclave up to date, that the project type-checks against the
 # package's .d.ts, and that the package's contracts import as `hardhat-anonify/contracts/...` into a user's
 # contract compiled with the user's own settings.
 # Nothing from this checkout's builds is reused (a user has none of them). ANONIFY_KEEP_PACKAGE_TEST=1 keeps the folder.
@@ -79,6 +80,13 @@ step "npx hardhat anonify:demo: the whole flow from the package, DCAP quotes (de
 npx hardhat anonify:demo | tee "$work/demo.log"
 grep -q "Demo OK" "$work/demo.log"
 test "$(grep -c "joined with a DCAP quote" "$work/demo.log")" = 3
+
+step "npx hardhat anonify:verify-quote --onchain: Intel's real v3 quote on the package's DCAP contracts, at its collateral's time"
+v="$repo/test/vectors/dcap"
+npx hardhat anonify:verify-quote --quote "$v/quote_v3_sgx.bin" --tcb-info "$v/0825_sgx_tcbinfov3_00606a000000.json" \
+  --qe-identity "$v/0825_sgx_qeidentity_v4.json" --crl "$v/rootCrlDer.der" --crl "$v/0825_platform_crl.der" \
+  --at 1755236700 --allow-tcb-status UpToDate,SWHardeningNeeded --onchain | tee "$work/verify-quote.log"
+node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); if (!r.valid || r.onchainAgrees !== true || !r.gasUsed) process.exit(1);' "$work/verify-quote.log"
 
 step "npx hardhat test again: the enclave build is incremental (nothing to compile)"
 npx hardhat test 2>&1 | tee "$work/second-run.log"
