@@ -28,8 +28,7 @@ import { IasVerificationError } from "../attestation/errors";
 import { caDerOf, leafDerOf, type TrustAnchor } from "../attestation/roots";
 import { pinCa } from "../attestation/certificate";
 import { decodeIasEvidence, evidenceKindName, type IasEvidence } from "../attestation/evidence";
-import { ChainCollateral, DCAP_VERIFIER_ABI, readDcapStores } from "../attestation/dcap/chainCollateral";
-import { TCB_STATUSES } from "../attestation/dcap/collateral";
+import { ChainCollateral, DCAP_VERIFIER_ABI, readDcapStores, tcbStatusesOfMask } from "../attestation/dcap/chainCollateral";
 import { decodeQuote } from "../attestation/dcap/quote";
 import { verifyQuote } from "../attestation/dcap/verifier";
 import { EMPTY_LOG_HASH, nextLogHash } from "../logHash";
@@ -438,7 +437,7 @@ export async function auditGroup(provider: Provider, groupAddress: string, optio
           now,
           root: dcapStores.pinned,
           policy: {
-            allowedTcbStatuses: TCB_STATUSES.filter((status, bit) => status !== "Revoked" && ((policy.allowedTcbStatuses >> BigInt(bit)) & 1n) === 1n),
+            allowedTcbStatuses: tcbStatusesOfMask(policy.allowedTcbStatuses),
             collateralGrace: policy.collateralGrace,
             minTcbEvaluationDataNumber: Number(policy.minTcbEvaluationDataNumber),
             allowDebug: policy.debugAllowed,

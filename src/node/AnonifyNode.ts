@@ -252,31 +252,7 @@ export class AnonifyNode {
     await this.checkCarriesGroupRuntime(group);
     const reader = new ChainReader(this.provider, group, fromBlock, this.options.confirmations ?? 0);
     const evidence = new ChainEvidence(this.provider, async () => (await this.group.verifier()) as string);
-    const kind = await this.readEvidenceKind();
-    if (kind === "dcap") {
-      if (this.dcapDeployment === undefined) {
-        this.dcapDeployment = await readDcapDeployment((await this.group.verifier()) as string, this.provider, this.mode);
-        const grace = await collateralGraceOf(this.dcapDeployment.verifier, this.provider);
-        if (grace > 0n) {
-          // The enclaves' membership rule judges collateral without grace (enclave/PROTOCOL.md "Membership").
-          this.logger.warn(
-            `the group's DcapVerifier accepts collateral up to ${grace} s after its nextUpdate, the enclaves do not: a join whose collateral ` +
-              "lapsed within that grace is refused by every enclave (evidence_refused). Keep the stores current (anonify:collateral)",
-          );
-        }
-      }
-      if (this.mode === "sgx" && this.options.dcap === undefined) {
-        throw new NodeError("invalid_options", "the group admits DCAP quotes: sgx mode needs anonify.dcap.pcsUrl (Intel's PCS or your PCCS)");
-      }
-      this.dcapAttester ??= new DcapAttester(this.mode, this.options.dcap);
-      evidence.useDcap(new ChainCollateral(this.provider, this.dcapDeployment));
-    } else if (this.mode === "sgx" && this.options.attester === undefined) {
-      throw new NodeError("invalid_options", "the group admits IAS reports: sgx mode needs an attester for Intel IAS (anonify.ias.url and apiKey)");
-    } else if (this.options.attester === undefined || this.options.attester.name === "simulation") {
-      // Every report of the development IAS is signed by its one signing key.
-      const ias = new DevelopmentIas();
-      evidence.knowCertificate(ias.keyId, ias.certificates.leaf);
-    }
+    const kind = await this.prepareEvidence(evidence);
     this.evidenceValue = evidence;
     const sync = new ChainSync(this.enclave, reader, this.stateRuntime, evidence);
     sync.on("evidenceRefused", (entry, why) => this.logger.warn(`the enclave refused the evidence of ${entry.enclave}: ${why}`));
@@ -679,6 +655,40 @@ export class AnonifyNode {
       waitConfirmed: (what, block, done) => this.waitConfirmed(what, block, done),
       groupPolicy: (own: EvidenceResult) => this.groupPolicy(own),
     };
+  }
+
+  /**
+   * Sets up where members' evidence comes from for the group's evidence kind: for DCAP the verifier's stores and root
+   * (checked against this node's mode) and the node's quoting and collateral source; for IAS the development IAS's
+   * certificate in simulation. Refuses an sgx node without the credentials its group's kind needs.
+   */
+  private async prepareEvidence(evidence: ChainEvidence): Promise<EvidenceKindName> {
+    const kind = await this.readEvidenceKind();
+    if (kind === "dcap") {
+      if (this.dcapDeployment === undefined) {
+        this.dcapDeployment = await readDcapDeployment((await this.group.verifier()) as string, this.provider, this.mode);
+        const grace = await collateralGraceOf(this.dcapDeployment.verifier, this.provider);
+        if (grace > 0n) {
+          // The enclaves' membership rule judges collateral without grace (enclave/PROTOCOL.md "Membership").
+          this.logger.warn(
+            `the group's DcapVerifier accepts collateral up to ${grace} s after its nextUpdate, the enclaves do not: a join whose collateral ` +
+              "lapsed within that grace is refused by every enclave (evidence_refused). Keep the stores current (anonify:collateral)",
+          );
+        }
+      }
+      if (this.mode === "sgx" && this.options.dcap === undefined) {
+        throw new NodeError("invalid_options", "the group admits DCAP quotes: sgx mode needs anonify.dcap.pcsUrl (Intel's PCS or your PCCS)");
+      }
+      this.dcapAttester ??= new DcapAttester(this.mode, this.options.dcap);
+      evidence.useDcap(new ChainCollateral(this.provider, this.dcapDeployment));
+    } else if (this.mode === "sgx" && this.options.attester === undefined) {
+      throw new NodeError("invalid_options", "the group admits IAS reports: sgx mode needs an attester for Intel IAS (anonify.ias.url and apiKey)");
+    } else if (this.options.attester === undefined || this.options.attester.name === "simulation") {
+      // Every report of the development IAS is signed by its one signing key.
+      const ias = new DevelopmentIas();
+      evidence.knowCertificate(ias.keyId, ias.certificates.leaf);
+    }
+    return kind;
   }
 
   /**

@@ -17,10 +17,9 @@
  */
 import { Contract, type Provider, type Signer } from "ethers";
 import type { EvidenceResult, Hex, MlsAdmitDcapEvidenceParams, MlsGroupPolicyParams } from "../enclave/protocol";
-import { TCB_STATUSES } from "../attestation/dcap/collateral";
 import type { DcapRootName } from "../attestation/dcap/roots";
 import { ENCLAVE_REPORT_LENGTH, QUOTE_HEADER_LENGTH } from "../attestation/dcap/quote";
-import { DCAP_VERIFIER_ABI, quotePlatform, readDcapStores, type DcapCollateralBundle, type DcapStores } from "../attestation/dcap/chainCollateral";
+import { DCAP_VERIFIER_ABI, quotePlatform, readDcapStores, tcbStatusesOfMask, type DcapCollateralBundle, type DcapStores } from "../attestation/dcap/chainCollateral";
 import { DevelopmentQuotingEnclave } from "../attestation/dcap/devQe";
 import { DevelopmentPcs } from "../attestation/dcap/devPcs";
 import { DevelopmentPcsServer, developmentPcsContent } from "../attestation/dcap/devPcsServer";
@@ -98,7 +97,7 @@ export async function collateralGraceOf(verifierAddress: string, provider: Provi
 export async function dcapGenesisPolicy(verifierAddress: string, provider: Provider, own: { mrsigner: Hex; isvProdId: number; isvSvn: number }): Promise<MlsGroupPolicyParams> {
   const verifier = new Contract(verifierAddress, DCAP_VERIFIER_ABI, provider);
   const policy = (await verifier.policy()) as { allowedTcbStatuses: bigint; debugAllowed: boolean; signerCheck: boolean; isvProdId: bigint; minIsvSvn: bigint; mrsigner: string };
-  const statuses = TCB_STATUSES.filter((status, bit) => status !== "Revoked" && ((policy.allowedTcbStatuses >> BigInt(bit)) & 1n) === 1n);
+  const statuses = tcbStatusesOfMask(policy.allowedTcbStatuses);
   if (statuses.length === 0) throw new NodeError("invalid_policy", "the group's DcapVerifier allows no TCB status", 409);
   const signer = policy.signerCheck
     ? { mrsigner: policy.mrsigner.toLowerCase() as Hex, isvProdId: Number(policy.isvProdId), minIsvSvn: Number(policy.minIsvSvn) }
@@ -144,10 +143,12 @@ export class DcapAttester {
     // The window holding chainTime: issued at the start of a UTC day, valid for 30 days.
     const start = Math.floor(chainTime / DAY_SECONDS) * DAY_SECONDS;
     const windowStart = this.devWindowStart !== undefined && chainTime < this.devWindowStart + DEVELOPMENT_COLLATERAL_WINDOW_SECONDS && chainTime >= this.devWindowStart ? this.devWindowStart : start;
-    const content = developmentPcsContent(new DevelopmentPcs(), windowStart, windowStart + DEVELOPMENT_COLLATERAL_WINDOW_SECONDS);
-    if (this.devPcs === undefined) this.devPcs = await DevelopmentPcsServer.start({ content });
-    else if (windowStart !== this.devWindowStart) this.devPcs.setContent(content);
-    this.devWindowStart = windowStart;
+    if (this.devPcs === undefined || windowStart !== this.devWindowStart) {
+      const content = developmentPcsContent(new DevelopmentPcs(), windowStart, windowStart + DEVELOPMENT_COLLATERAL_WINDOW_SECONDS);
+      if (this.devPcs === undefined) this.devPcs = await DevelopmentPcsServer.start({ content });
+      else this.devPcs.setContent(content);
+      this.devWindowStart = windowStart;
+    }
     return new PcsClient({ baseUrl: this.devPcs.url });
   }
 

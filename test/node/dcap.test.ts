@@ -114,4 +114,18 @@ describe("AnonifyNode with DCAP evidence (simulation, development PCS, real encl
     expect(() => new DcapAttester("sgx", undefined)).to.throw(NodeError, "anonify.dcap.pcsUrl");
     await attester.close();
   });
+
+  it("warns at start when the group's verifier allows a collateral grace the enclaves do not", async function () {
+    const [deployer] = await ethers.getSigners();
+    const verifier = new ethers.Contract(deployment.verifier, ["function setCollateralGrace(uint64 grace)"], deployer);
+    await (await verifier.setCollateralGrace(3600)).wait();
+    try {
+      const d = await startNode(deployment, 11);
+      nodes.push(d);
+      expect(d.logger.lines.some((l) => l.startsWith("warn the group's DcapVerifier accepts collateral up to 3600 s after its nextUpdate"))).to.equal(true);
+      expect(nodes[0].logger.lines.some((l) => l.includes("accepts collateral up to"))).to.equal(false);
+    } finally {
+      await (await verifier.setCollateralGrace(0)).wait();
+    }
+  });
 });

@@ -11,6 +11,7 @@ import { decodeQuote } from "./quote";
 import { parseCertificate, pinRoot, readSgxExtension, splitPemChain, type PinnedRoot } from "./x509";
 import { CertificateRole } from "./errors";
 import { DCAP_COLLATERAL_ABI, DCAP_CRLS_ABI } from "./collateralSync";
+import { TCB_STATUSES, type TcbStatus } from "./collateral";
 
 /** The slice of `DcapVerifier` read here and by the node. */
 export const DCAP_VERIFIER_ABI = [
@@ -20,6 +21,11 @@ export const DCAP_VERIFIER_ABI = [
   "function crlStore() view returns (address)",
   "function isMrenclaveAllowed(bytes32 mrenclave) view returns (bool)",
 ] as const;
+
+/** The TCB statuses a `DcapVerifier.policy().allowedTcbStatuses` mask allows (bit i: `TcbStatus(i)`; Revoked never). */
+export function tcbStatusesOfMask(mask: bigint | number): TcbStatus[] {
+  return TCB_STATUSES.filter((status, bit) => status !== "Revoked" && ((BigInt(mask) >> BigInt(bit)) & 1n) === 1n);
+}
 
 /** No upsert of an item the join needs precedes it. */
 export class CollateralUnavailableError extends Error {

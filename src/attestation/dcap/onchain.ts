@@ -29,6 +29,7 @@ import { parseCrl } from "./crl";
 import { splitPemChain, type PinnedRoot } from "./x509";
 import { equalBytes } from "./der";
 import type { DcapPolicy, VerifiedQuote } from "./verifier";
+import type { QuoteInputs } from "./quoteTool";
 
 /** The contracts deployed: a DCAP deployment's (deploy/modules/anonifyDcapModule.ts), shipped prebuilt with the package. */
 const CONTRACTS = ["TcbInfo", "QeIdentity", "PckChainVerification", "DcapCollateral", "DcapCrls", "DcapVerifier"] as const satisfies readonly ShippedContract[];
@@ -142,14 +143,8 @@ export interface OnchainQuoteReport {
   collateralRefused?: OnchainRefusal[];
 }
 
-export interface OnchainQuoteInputs {
-  quote: Buffer;
-  tcbInfo: Buffer;
-  qeIdentity: Buffer;
-  tcbSigningChainPem: Buffer;
-  crls: Buffer[];
-  now: bigint;
-  policy: DcapPolicy;
+/** What the off-chain verdict took (quoteTool.ts), and the root it pinned. */
+export interface OnchainQuoteInputs extends QuoteInputs {
   /** The root the off-chain verdict pinned, as DER and parsed. */
   rootDer: Buffer;
   root: PinnedRoot;
