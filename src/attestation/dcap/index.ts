@@ -16,3 +16,4 @@ export * from "./pcsApi";
 export * from "./devPcsServer";
 export * from "./pcsClient";
 export * from "./collateralSync";
+export * from "./chainCollateral";
