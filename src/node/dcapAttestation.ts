@@ -152,17 +152,25 @@ export class DcapAttester {
     return new PcsClient({ baseUrl: this.devPcs.url });
   }
 
-  /** The platform's current collateral from the PCS. */
-  async collateral(quote: Uint8Array, chainTime: number): Promise<DcapCollateralBundle> {
+  /**
+   * Fetches the platform's collateral from the PCS, upserts into the group's stores what is newer than theirs
+   * (anonify:collateral's sync), and returns it for the enclave's own admission: the same bytes the stores now hold
+   * or have newer.
+   */
+  async syncCollateral(
+    quote: Uint8Array,
+    deployment: DcapDeployment,
+    signer: Signer,
+    chainTime: number,
+    progress: (line: string) => void,
+  ): Promise<{ collateral: DcapCollateralBundle; results: CollateralItemResult[] }> {
     const platform = quotePlatform(quote);
-    return bundleOf(await (await this.client(chainTime)).collateral(platform.fmspc, platform.ca));
-  }
-
-  /** Upserts into the group's stores what the PCS has newer than them (anonify:collateral's sync). */
-  async syncCollateral(quote: Uint8Array, deployment: DcapDeployment, signer: Signer, chainTime: number, progress: (line: string) => void): Promise<CollateralItemResult[]> {
-    const platform = quotePlatform(quote);
-    return syncCollateral({
-      pcs: await this.client(chainTime),
+    const pcs = await this.client(chainTime);
+    progress(`fetching TCB Info (FMSPC ${platform.fmspc}), QE Identity and the CRLs from ${this.source}`);
+    const fetched = await pcs.collateral(platform.fmspc, platform.ca);
+    const results = await syncCollateral({
+      pcs,
+      fetched,
       collateral: deployment.collateral,
       crls: deployment.crls,
       signer,
@@ -171,6 +179,7 @@ export class DcapAttester {
       ca: platform.ca,
       progress,
     });
+    return { collateral: bundleOf(fetched), results };
   }
 
   async close(): Promise<void> {

@@ -57,7 +57,7 @@ export async function attestDcap(ctx: DcapJoinContext, evidence: EvidenceResult)
   const latest = await ctx.provider.getBlock("latest");
   if (latest === null) throw new NodeError("state_unavailable", "the chain has no latest block", 503);
   const now = latest.timestamp;
-  const results = await ctx.attester.syncCollateral(quote, ctx.deployment, ctx.signer, now, (line) => ctx.logger.info(`collateral: ${line}`));
+  const { collateral, results } = await ctx.attester.syncCollateral(quote, ctx.deployment, ctx.signer, now, (line) => ctx.logger.info(`collateral: ${line}`));
   const refused = results.filter((r) => r.action === "refused");
   if (refused.length > 0) {
     throw new NodeError(
@@ -69,6 +69,5 @@ export async function attestDcap(ctx: DcapJoinContext, evidence: EvidenceResult)
   for (const r of results) {
     if (r.action === "updated") ctx.logger.info(`collateral: ${r.item} ${r.id} upserted (tx ${r.transactionHash}, ${r.gasUsed} gas), valid until ${new Date(r.fetched.nextUpdate * 1000).toISOString()}`);
   }
-  const collateral = await ctx.attester.collateral(quote, now);
   return { evidence: hexlify(quote), admit: dcapAdmitParams(quote, collateral, evidence, now), attestedBy: ctx.attester.source };
 }

@@ -14,7 +14,7 @@ import { checkCollateralSignature, checkFreshness, parseQeIdentity, parseTcbInfo
 import { crlSignedBy } from "./crl";
 import { equalBytes } from "./der";
 import { checkPckCaChain, checkTcbSigningChain, splitPemChain, type PinnedRoot } from "./x509";
-import type { FetchedCrl, FetchedQeIdentity, FetchedTcbInfo, PcsClient } from "./pcsClient";
+import type { FetchedCollateral, FetchedCrl, FetchedQeIdentity, FetchedTcbInfo, PcsClient } from "./pcsClient";
 
 /** The slice of `DcapCollateral` this module calls (the full ABI is in the contract's artifact). */
 export const DCAP_COLLATERAL_ABI = [
@@ -67,6 +67,8 @@ export interface SyncCollateralOptions {
   fmspc: string;
   /** Which PCK CA issued the platform's PCK certificate. Default "platform". */
   ca?: "platform" | "processor";
+  /** Collateral already fetched from `pcs` for this platform (the node keeps it for its own admission): not fetched again. */
+  fetched?: FetchedCollateral;
   /** Report what is stale without sending anything. */
   dryRun?: boolean;
   /** One line per step (fetching, judging, sending). */
@@ -110,8 +112,8 @@ export async function syncCollateral(options: SyncCollateralOptions): Promise<Co
   const collateral = new Contract(options.collateral, COLLATERAL_INTERFACE, options.signer);
   const crls = new Contract(options.crls, CRLS_INTERFACE, options.signer);
 
-  progress(`fetching TCB Info (FMSPC ${fmspc}), QE Identity, root CA CRL and PCK ${ca} CA CRL from ${options.pcs.urlOf("").origin}`);
-  const fetched = await options.pcs.collateral(fmspc, ca);
+  if (options.fetched === undefined) progress(`fetching TCB Info (FMSPC ${fmspc}), QE Identity, root CA CRL and PCK ${ca} CA CRL from ${options.pcs.urlOf("").origin}`);
+  const fetched = options.fetched ?? (await options.pcs.collateral(fmspc, ca));
   const latest = await provider.getBlock("latest");
   if (latest === null) throw new RangeError("the chain has no latest block");
   const now = BigInt(latest.timestamp);
