@@ -7,8 +7,8 @@
  *
  *   npx ts-node --transpile-only scripts/dcap-dev-fixtures.ts [--check]
  */
-import fs from "node:fs";
 import path from "node:path";
+import { writeOrCheckGeneratedFiles } from "./lib/generatedFiles";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { buildSimulationQuoteBody, REPORT_BODY_OFFSET } from "../src/attestation/quote";
 import { ENCLAVE_REPORT_LENGTH } from "../src/attestation/dcap/quote";
@@ -82,21 +82,7 @@ export function buildDevFixtureFiles(): Map<string, Buffer> {
 }
 
 function main(): void {
-  const check = process.argv.includes("--check");
-  let differences = 0;
-  fs.mkdirSync(FIXTURE_DIR, { recursive: true });
-  for (const [name, bytes] of buildDevFixtureFiles()) {
-    const file = path.join(FIXTURE_DIR, name);
-    if (check) {
-      const same = fs.existsSync(file) && fs.readFileSync(file).equals(bytes);
-      if (!same) differences++;
-      console.log(`${same ? "same" : "DIFFERENT"} ${name}`);
-    } else {
-      fs.writeFileSync(file, bytes);
-      console.log(`wrote ${name} (${bytes.length} bytes)`);
-    }
-  }
-  if (differences > 0) process.exitCode = 1;
+  writeOrCheckGeneratedFiles(FIXTURE_DIR, buildDevFixtureFiles());
 }
 
 if (require.main === module) main();
