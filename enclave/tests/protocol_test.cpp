@@ -158,6 +158,38 @@ Json handle(const Dispatcher<Counter>& d, Counter& c, const std::string& body) {
   return Json::parse(out.begin(), out.end());
 }
 
+// encode_result serializes in place with a fast path for strings that need no escape: its bytes
+// must be exactly those of dumping the response document the plain way.
+TEST(EncodeResult, IsByteIdenticalToDumpingTheResponse) {
+  const std::string invalid_utf8 = std::string("ab\xff\xfe", 4) + "cd";
+  const std::vector<Json> results = {
+      Json::object(),
+      Json::array(),
+      nullptr,
+      true,
+      Json(42u),
+      Json(-7),
+      Json(1.5),
+      Json(18446744073709551615ull),
+      "",
+      "0x" + std::string(1100, 'a'),
+      std::string("quote \" backslash \\ slash / tab \t newline \n nul ") + std::string(1, '\0') + " del \x7f end",
+      "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80",
+      invalid_utf8,
+      Json{{"entry", "0x00ff"}, {"epoch", "1"}, {"notifications", Json::array()}, {"duplicate", true}, {"z", nullptr},
+           {"nested", Json{{"b", Json::array({1, "two", Json{{"k\"ey", "v\\al"}}, Json::array()})}, {"a", 0.25}}},
+           {invalid_utf8, invalid_utf8}, {"", ""}, {"\x01", "\x1f"}},
+  };
+  for (const Json& id : {Json(7u), Json("req-\"1\"\xc3\xa9"), Json(invalid_utf8)}) {
+    for (const Json& result : results) {
+      const Json response = {{"id", id}, {"result", result}};
+      const std::string expected = response.dump(-1, ' ', false, Json::error_handler_t::replace);
+      const Bytes got = encode_result(id, result);
+      EXPECT_EQ(std::string(got.begin(), got.end()), expected) << expected;
+    }
+  }
+}
+
 TEST(Dispatcher, ResultsAndErrorsEchoTheId) {
   Dispatcher<Counter> d = test_dispatcher();
   Counter c;
