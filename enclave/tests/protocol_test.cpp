@@ -190,6 +190,65 @@ TEST(EncodeResult, IsByteIdenticalToDumpingTheResponse) {
   }
 }
 
+// parse_request reads plain documents itself and leaves everything else to nlohmann: either way the
+// request must be what nlohmann's document of the body says, and a body nlohmann refuses is refused.
+TEST(ParseRequest, GivesNlohmannsDocumentForEveryBody) {
+  const std::string hex = "0x" + std::string(900, 'a') + "09FF";
+  const std::vector<std::string> bodies = {
+      R"({"id":1,"method":"m","params":{}})",
+      " \t\r\n{ \"id\" : 18446744073709551615 , \"method\" : \"m\" , \"params\" : { \"payload\" : \"" + hex + "\" } } \n",
+      R"({"id":"x","method":"m","params":{"a":[1,2,[3,[]],{"b":null,"c":true,"d":false}],"e":0,"f":9999999999999999999}})",
+      R"({"id":1,"method":"m","params":{"big":18446744073709551616,"neg":-1,"f":1.5,"e":1e3,"z":-0}})",
+      R"({"id":1,"method":"m","params":{"esc":"a\"b\\c\/d\u00e9\n","utf8":"h\u00e9llo"}})",
+      "{\"id\":1,\"method\":\"m\",\"params\":{\"raw\":\"h\xc3\xa9llo \x7f\"}}",
+      R"({"id":1,"method":"m","params":{"dup":1,"dup":2}})",
+      R"({"id":1,"method":"m","params":null})",
+      "\xef\xbb\xbf{\"id\":1,\"method\":\"m\"}",
+      R"({"id":1,"method":"m","params":{"a":01}})",
+      R"({"id":1,"method":"m","params":{"a":tru}})",
+      R"({"id":1,"method":"m","params":{"a":"unterminated}})",
+      R"({"id":1,"method":"m","params":{"a":1,}})",
+      R"({"id":1,"method":"m","params":{"a":[1,]}})",
+      R"({"id":1,"method":"m","params":{}} x)",
+      R"({"id":1,"method":"m","params":{"a":"tab	inside"}})",
+      R"({"id":1 "method":"m"})",
+      R"([1,2])",
+      R"("text")",
+  };
+  std::vector<std::string> all = bodies;
+  all.push_back(R"({"id":1,"method":"m","params":{"a":"nul)" + std::string(1, '\0') + R"("}})");
+  for (const std::string& body : all) {
+    SCOPED_TRACE(body);
+    std::optional<Json> reference;
+    try {
+      reference = Json::parse(body);
+    } catch (const Json::parse_error&) {
+    }
+    std::optional<Request> request;
+    std::string error;
+    try {
+      request = parse_request(ByteView::from_string(body));
+    } catch (const Error& e) {
+      error = e.what();
+    }
+    if (!reference) {
+      EXPECT_FALSE(request.has_value());
+      EXPECT_NE(error.find("request is not valid JSON (byte "), std::string::npos) << error;
+      continue;
+    }
+    if (!reference->is_object()) {
+      EXPECT_FALSE(request.has_value());
+      continue;
+    }
+    ASSERT_TRUE(request.has_value()) << error;
+    EXPECT_EQ(request->id, (*reference)["id"]);
+    EXPECT_EQ(request->method, (*reference)["method"].get<std::string>());
+    const Json expected_params = reference->contains("params") && !(*reference)["params"].is_null() ? (*reference)["params"] : Json::object();
+    EXPECT_EQ(request->params, expected_params);
+    EXPECT_EQ(request->params.dump(), expected_params.dump());  // the same types, not only equal values
+  }
+}
+
 TEST(Dispatcher, ResultsAndErrorsEchoTheId) {
   Dispatcher<Counter> d = test_dispatcher();
   Counter c;
