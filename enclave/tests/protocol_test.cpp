@@ -117,6 +117,18 @@ TEST(ParseRequest, RejectsDeepNestingWithoutRecursing) {
   EXPECT_EQ(error_of_call([&] { parse_request(ascii(deep)); }), "malformed_request");
   std::string in_string = R"({"id":1,"method":"status","params":{"a":")" + std::string(1000, '[') + R"("}})";
   EXPECT_NO_THROW(parse_request(ascii(in_string)));
+  // The limit is the same whichever parser reads the body: 32 levels (the request object, params,
+  // 30 arrays) are taken, 33 are refused for their depth.
+  const auto nested = [](size_t arrays) {
+    return R"({"id":1,"method":"status","params":{"a":)" + std::string(arrays, '[') + std::string(arrays, ']') + "}}";
+  };
+  EXPECT_NO_THROW(parse_request(ascii(nested(kMaxJsonDepth - 2))));
+  try {
+    parse_request(ascii(nested(kMaxJsonDepth - 1)));
+    ADD_FAILURE() << "33 levels were accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("JSON nesting deeper than 32"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Params, TypedAccessorsRejectWrongTypes) {

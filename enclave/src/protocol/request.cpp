@@ -57,8 +57,9 @@ class PlainJsonParser {
   }
 
  private:
-  // Deeper documents were refused by check_depth already; this only bounds the recursion.
-  static constexpr size_t kMaxDepth = kMaxJsonDepth + 1;
+  // A container nested deeper than kMaxJsonDepth makes it give up: check_depth then refuses the
+  // body as before. So a document it returns passes check_depth, which need not scan it again.
+  static constexpr size_t kMaxDepth = kMaxJsonDepth;
 
   void skip_space() {
     while (at_ != end_ && (*at_ == ' ' || *at_ == '\n' || *at_ == '\r' || *at_ == '\t')) ++at_;
@@ -187,11 +188,11 @@ class PlainJsonParser {
 
 Request parse_request(ByteView body) {
   if (body.empty()) malformed("empty request body");
-  check_depth(body);
   Json doc;
   if (std::optional<Json> plain = PlainJsonParser(body).parse()) {
     doc = std::move(*plain);
   } else {
+    check_depth(body);
     try {
       doc = Json::parse(body.begin(), body.end());
     } catch (const Json::parse_error& e) {
