@@ -1,6 +1,7 @@
 // Frame decoding, request parsing and dispatch: every malformed input gets a specific error.
 #include <unistd.h>
 
+#include "anonify/json_dump.h"
 #include "anonify/protocol/dispatcher.h"
 #include "anonify/protocol/frame.h"
 #include "anonify/protocol/server.h"
@@ -200,6 +201,19 @@ TEST(EncodeResult, IsByteIdenticalToDumpingTheResponse) {
       EXPECT_EQ(std::string(got.begin(), got.end()), expected) << expected;
     }
   }
+}
+
+// dump_json (strict, as Json::dump()) gives dump()'s bytes, and refuses what dump() refuses.
+TEST(DumpJson, StrictIsDumpIncludingItsRefusal) {
+  const Json entry{{"sender", "0x" + std::string(40, 'a')}, {"nonce", "7"}, {"payload", "0x" + std::string(200, 'b')},
+                   {"signature", "0x" + std::string(130, 'c')},
+                   {"domain", Json{{"name", "Anonify \"test\" h\xc3\xa9"}, {"version", "1"}, {"chainId", "31337"}}},
+                   {"n", Json::array({1, -2, 2.5, true, nullptr, "\t"})}};
+  EXPECT_EQ(dump_json(entry), entry.dump());
+  const Json invalid{{"name", std::string("bad \xff utf-8")}};
+  EXPECT_THROW((void)invalid.dump(), Json::type_error);
+  EXPECT_THROW((void)dump_json(invalid), Json::type_error);
+  EXPECT_EQ(dump_json(invalid, Json::error_handler_t::replace), invalid.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
 // parse_request reads plain documents itself and leaves everything else to nlohmann: either way the

@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "anonify/json_depth.h"
+#include "anonify/json_dump.h"
 #include "anonify/protocol/dispatcher.h"
 
 namespace anonify::protocol {
@@ -229,62 +230,6 @@ Request parse_request(ByteView body) {
   return request;
 }
 
-namespace {
-
-// Appends what value.dump(-1, ' ', false, replace) gives, without nlohmann's per-character escaping
-// state machine for the strings that need no escape (the hex of entries, signatures, keys: most of
-// a response). Any other string, and every non-string scalar, is serialized by nlohmann itself, so
-// the bytes are the same as dumping the whole document.
-void dump_into(std::string& out, const Json& value);
-
-bool needs_no_escape(const std::string& s) {
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') return false;
-  }
-  return true;
-}
-
-void dump_string_into(std::string& out, const std::string& s) {
-  if (needs_no_escape(s)) {
-    out.push_back('"');
-    out.append(s);
-    out.push_back('"');
-  } else {
-    out.append(Json(s).dump(-1, ' ', false, Json::error_handler_t::replace));
-  }
-}
-
-void dump_into(std::string& out, const Json& value) {
-  if (value.is_object()) {
-    out.push_back('{');
-    bool first = true;
-    for (auto it = value.begin(); it != value.end(); ++it) {  // the object's own (sorted) order, as dump()
-      if (!first) out.push_back(',');
-      first = false;
-      dump_string_into(out, it.key());
-      out.push_back(':');
-      dump_into(out, it.value());
-    }
-    out.push_back('}');
-  } else if (value.is_array()) {
-    out.push_back('[');
-    bool first = true;
-    for (const Json& element : value) {
-      if (!first) out.push_back(',');
-      first = false;
-      dump_into(out, element);
-    }
-    out.push_back(']');
-  } else if (value.is_string()) {
-    dump_string_into(out, value.get_ref<const std::string&>());
-  } else {
-    out.append(value.dump(-1, ' ', false, Json::error_handler_t::replace));
-  }
-}
-
-}  // namespace
-
 Bytes encode_result(const Json& id, const Json& result) {
   // {"id":…,"result":…}: the keys in the order dump() writes them, the result serialized in place
   // (not copied into a response document first).
@@ -293,9 +238,9 @@ Bytes encode_result(const Json& id, const Json& result) {
   std::string text;
   text.reserve(512);
   text.append(kOpen);
-  dump_into(text, id);
+  dump_json_into(text, id, Json::error_handler_t::replace);
   text.append(kResult);
-  dump_into(text, result);
+  dump_json_into(text, result, Json::error_handler_t::replace);
   text.push_back('}');
   return Bytes(text.begin(), text.end());
 }
