@@ -203,6 +203,13 @@ TEST(EncodeResult, IsByteIdenticalToDumpingTheResponse) {
   }
 }
 
+TEST(Params, HexParamIsLowercaseHexWithPrefix) {
+  EXPECT_EQ(hex_param(Bytes{}), "0x");
+  EXPECT_EQ(hex_param(Bytes{0x00, 0x09, 0xab, 0xff}), "0x0009abff");
+  const Bytes many(700, 0x5c);
+  EXPECT_EQ(hex_param(many), "0x" + to_hex(many));
+}
+
 // dump_json (strict, as Json::dump()) gives dump()'s bytes, and refuses what dump() refuses.
 TEST(DumpJson, StrictIsDumpIncludingItsRefusal) {
   const Json entry{{"sender", "0x" + std::string(40, 'a')}, {"nonce", "7"}, {"payload", "0x" + std::string(200, 'b')},
