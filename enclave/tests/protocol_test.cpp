@@ -1,6 +1,7 @@
 // Frame decoding, request parsing and dispatch: every malformed input gets a specific error.
 #include <unistd.h>
 
+#include "anonify/json_dump.h"
 #include "anonify/protocol/dispatcher.h"
 #include "anonify/protocol/frame.h"
 #include "anonify/protocol/server.h"
@@ -117,6 +118,18 @@ TEST(ParseRequest, RejectsDeepNestingWithoutRecursing) {
   EXPECT_EQ(error_of_call([&] { parse_request(ascii(deep)); }), "malformed_request");
   std::string in_string = R"({"id":1,"method":"status","params":{"a":")" + std::string(1000, '[') + R"("}})";
   EXPECT_NO_THROW(parse_request(ascii(in_string)));
+  // The limit is the same whichever parser reads the body: 32 levels (the request object, params,
+  // 30 arrays) are taken, 33 are refused for their depth.
+  const auto nested = [](size_t arrays) {
+    return R"({"id":1,"method":"status","params":{"a":)" + std::string(arrays, '[') + std::string(arrays, ']') + "}}";
+  };
+  EXPECT_NO_THROW(parse_request(ascii(nested(kMaxJsonDepth - 2))));
+  try {
+    parse_request(ascii(nested(kMaxJsonDepth - 1)));
+    ADD_FAILURE() << "33 levels were accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("JSON nesting deeper than 32"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Params, TypedAccessorsRejectWrongTypes) {
@@ -156,6 +169,117 @@ Dispatcher<Counter> test_dispatcher() {
 Json handle(const Dispatcher<Counter>& d, Counter& c, const std::string& body) {
   Bytes out = d.handle(c, ascii(body));
   return Json::parse(out.begin(), out.end());
+}
+
+// encode_result serializes in place with a fast path for strings that need no escape: its bytes
+// must be exactly those of dumping the response document the plain way.
+TEST(EncodeResult, IsByteIdenticalToDumpingTheResponse) {
+  const std::string invalid_utf8 = std::string("ab\xff\xfe", 4) + "cd";
+  const std::vector<Json> results = {
+      Json::object(),
+      Json::array(),
+      nullptr,
+      true,
+      Json(42u),
+      Json(-7),
+      Json(1.5),
+      Json(18446744073709551615ull),
+      "",
+      "0x" + std::string(1100, 'a'),
+      std::string("quote \" backslash \\ slash / tab \t newline \n nul ") + std::string(1, '\0') + " del \x7f end",
+      "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80",
+      invalid_utf8,
+      Json{{"entry", "0x00ff"}, {"epoch", "1"}, {"notifications", Json::array()}, {"duplicate", true}, {"z", nullptr},
+           {"nested", Json{{"b", Json::array({1, "two", Json{{"k\"ey", "v\\al"}}, Json::array()})}, {"a", 0.25}}},
+           {invalid_utf8, invalid_utf8}, {"", ""}, {"\x01", "\x1f"}},
+  };
+  for (const Json& id : {Json(7u), Json("req-\"1\"\xc3\xa9"), Json(invalid_utf8)}) {
+    for (const Json& result : results) {
+      const Json response = {{"id", id}, {"result", result}};
+      const std::string expected = response.dump(-1, ' ', false, Json::error_handler_t::replace);
+      const Bytes got = encode_result(id, result);
+      EXPECT_EQ(std::string(got.begin(), got.end()), expected) << expected;
+    }
+  }
+}
+
+TEST(Params, HexParamIsLowercaseHexWithPrefix) {
+  EXPECT_EQ(hex_param(Bytes{}), "0x");
+  EXPECT_EQ(hex_param(Bytes{0x00, 0x09, 0xab, 0xff}), "0x0009abff");
+  const Bytes many(700, 0x5c);
+  EXPECT_EQ(hex_param(many), "0x" + to_hex(many));
+}
+
+// dump_json (strict, as Json::dump()) gives dump()'s bytes, and refuses what dump() refuses.
+TEST(DumpJson, StrictIsDumpIncludingItsRefusal) {
+  const Json entry{{"sender", "0x" + std::string(40, 'a')}, {"nonce", "7"}, {"payload", "0x" + std::string(200, 'b')},
+                   {"signature", "0x" + std::string(130, 'c')},
+                   {"domain", Json{{"name", "Anonify \"test\" h\xc3\xa9"}, {"version", "1"}, {"chainId", "31337"}}},
+                   {"n", Json::array({1, -2, 2.5, true, nullptr, "\t"})}};
+  EXPECT_EQ(dump_json(entry), entry.dump());
+  const Json invalid{{"name", std::string("bad \xff utf-8")}};
+  EXPECT_THROW((void)invalid.dump(), Json::type_error);
+  EXPECT_THROW((void)dump_json(invalid), Json::type_error);
+  EXPECT_EQ(dump_json(invalid, Json::error_handler_t::replace), invalid.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+// parse_request reads plain documents itself and leaves everything else to nlohmann: either way the
+// request must be what nlohmann's document of the body says, and a body nlohmann refuses is refused.
+TEST(ParseRequest, GivesNlohmannsDocumentForEveryBody) {
+  const std::string hex = "0x" + std::string(900, 'a') + "09FF";
+  const std::vector<std::string> bodies = {
+      R"({"id":1,"method":"m","params":{}})",
+      " \t\r\n{ \"id\" : 18446744073709551615 , \"method\" : \"m\" , \"params\" : { \"payload\" : \"" + hex + "\" } } \n",
+      R"({"id":"x","method":"m","params":{"a":[1,2,[3,[]],{"b":null,"c":true,"d":false}],"e":0,"f":9999999999999999999}})",
+      R"({"id":1,"method":"m","params":{"big":18446744073709551616,"neg":-1,"f":1.5,"e":1e3,"z":-0}})",
+      R"({"id":1,"method":"m","params":{"esc":"a\"b\\c\/d\u00e9\n","utf8":"h\u00e9llo"}})",
+      "{\"id\":1,\"method\":\"m\",\"params\":{\"raw\":\"h\xc3\xa9llo \x7f\"}}",
+      R"({"id":1,"method":"m","params":{"dup":1,"dup":2}})",
+      R"({"id":1,"method":"m","params":null})",
+      "\xef\xbb\xbf{\"id\":1,\"method\":\"m\"}",
+      R"({"id":1,"method":"m","params":{"a":01}})",
+      R"({"id":1,"method":"m","params":{"a":tru}})",
+      R"({"id":1,"method":"m","params":{"a":"unterminated}})",
+      R"({"id":1,"method":"m","params":{"a":1,}})",
+      R"({"id":1,"method":"m","params":{"a":[1,]}})",
+      R"({"id":1,"method":"m","params":{}} x)",
+      R"({"id":1,"method":"m","params":{"a":"tab	inside"}})",
+      R"({"id":1 "method":"m"})",
+      R"([1,2])",
+      R"("text")",
+  };
+  std::vector<std::string> all = bodies;
+  all.push_back(R"({"id":1,"method":"m","params":{"a":"nul)" + std::string(1, '\0') + R"("}})");
+  for (const std::string& body : all) {
+    SCOPED_TRACE(body);
+    std::optional<Json> reference;
+    try {
+      reference = Json::parse(body);
+    } catch (const Json::parse_error&) {
+    }
+    std::optional<Request> request;
+    std::string error;
+    try {
+      request = parse_request(ByteView::from_string(body));
+    } catch (const Error& e) {
+      error = e.what();
+    }
+    if (!reference) {
+      EXPECT_FALSE(request.has_value());
+      EXPECT_NE(error.find("request is not valid JSON (byte "), std::string::npos) << error;
+      continue;
+    }
+    if (!reference->is_object()) {
+      EXPECT_FALSE(request.has_value());
+      continue;
+    }
+    ASSERT_TRUE(request.has_value()) << error;
+    EXPECT_EQ(request->id, (*reference)["id"]);
+    EXPECT_EQ(request->method, (*reference)["method"].get<std::string>());
+    const Json expected_params = reference->contains("params") && !(*reference)["params"].is_null() ? (*reference)["params"] : Json::object();
+    EXPECT_EQ(request->params, expected_params);
+    EXPECT_EQ(request->params.dump(), expected_params.dump());  // the same types, not only equal values
+  }
 }
 
 TEST(Dispatcher, ResultsAndErrorsEchoTheId) {

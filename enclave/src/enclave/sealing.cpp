@@ -146,17 +146,31 @@ Unsealed unseal_blob(Mode mode, ByteView mrenclave, ByteView root_key, const std
   return unseal_with_key(mode, mrenclave, derive_seal_key(root_key, mrenclave), name, blob, expected_instance);
 }
 
-Bytes encode_seal_manifest(const std::map<std::string, uint64_t>& generations) {
-  if (generations.size() > UINT16_MAX) throw Error(ErrorCode::kInvalidArgument, "too many sealed blobs");
+namespace {
+
+// The manifest of `generations` without the entry named `skip` (none when null): what
+// encode_seal_manifest gives for the map with that entry erased, without copying the map.
+Bytes encode_manifest_without(const std::map<std::string, uint64_t>& generations, const char* skip) {
+  const bool skipped = skip != nullptr && generations.count(skip) != 0;
+  const size_t count = generations.size() - (skipped ? 1 : 0);
+  if (count > UINT16_MAX) throw Error(ErrorCode::kInvalidArgument, "too many sealed blobs");
   Bytes out{kManifestVersion};
-  append_u16_be(out, static_cast<uint16_t>(generations.size()));
+  out.reserve(3 + count * (1 + kMaxNameLength + 8));
+  append_u16_be(out, static_cast<uint16_t>(count));
   for (const auto& [name, generation] : generations) {
+    if (skipped && name == skip) continue;
     check_name(name);
     out.push_back(static_cast<uint8_t>(name.size()));
     append(out, ByteView::from_string(name));
     append_u64_be(out, generation);
   }
   return out;
+}
+
+}  // namespace
+
+Bytes encode_seal_manifest(const std::map<std::string, uint64_t>& generations) {
+  return encode_manifest_without(generations, nullptr);
 }
 
 std::map<std::string, uint64_t> decode_seal_manifest(ByteView in) {
@@ -341,9 +355,7 @@ void SealedStore::put(const std::string& name, ByteView plaintext) {
 
 void SealedStore::write_manifest() {
   // Written after the blobs: a crash in between leaves a blob newer than its entry, which reads.
-  std::map<std::string, uint64_t> entries = floors_;
-  entries.erase(kSealManifestName);
-  write(kSealManifestName, encode_seal_manifest(entries));
+  write(kSealManifestName, encode_manifest_without(floors_, kSealManifestName));
 }
 
 SealedStore::ManifestBatch::ManifestBatch(SealedStore& store) : store_(store) {

@@ -19,7 +19,19 @@ const Json& empty_object() {
 
 }  // namespace
 
-std::string hex_param(ByteView bytes) { return "0x" + to_hex(bytes); }
+std::string hex_param(ByteView bytes) {
+  // "0x" + to_hex(bytes) in one allocation (an entry's hex is over a kilobyte).
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(2 + bytes.size() * 2, '\0');
+  out[0] = '0';
+  out[1] = 'x';
+  char* at = out.data() + 2;
+  for (uint8_t b : bytes) {
+    *at++ = kDigits[b >> 4];
+    *at++ = kDigits[b & 0x0F];
+  }
+  return out;
+}
 
 Params::Params(const Json& params) : params_(params.is_null() ? empty_object() : params) {
   if (!params_.is_object()) throw Error(ErrorCode::kInvalidParams, "params must be an object");

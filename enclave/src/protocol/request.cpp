@@ -1,6 +1,9 @@
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "anonify/json_depth.h"
+#include "anonify/json_dump.h"
 #include "anonify/protocol/dispatcher.h"
 
 namespace anonify::protocol {
@@ -36,16 +39,166 @@ bool valid_method_name(const std::string& m) {
   return true;
 }
 
+// A parser for the plain JSON requests are made of (objects with distinct keys, arrays, strings of
+// printable ASCII without escapes, unsigned integers of up to 19 digits, true, false, null), which
+// gives the same document as Json::parse on them without nlohmann's per-character token buffers
+// (most of a request is one long hex string). Anything else, valid or not, makes it give up
+// (nullopt) and the caller parses with nlohmann: its document, or its error, is the answer then.
+class PlainJsonParser {
+ public:
+  explicit PlainJsonParser(ByteView text) : at_(text.data()), end_(text.data() + text.size()) {}
+
+  std::optional<Json> parse() {
+    Json doc;
+    skip_space();
+    if (!value(doc, 0)) return std::nullopt;
+    skip_space();
+    if (at_ != end_) return std::nullopt;
+    return doc;
+  }
+
+ private:
+  // A container nested deeper than kMaxJsonDepth makes it give up: check_depth then refuses the
+  // body as before. So a document it returns passes check_depth, which need not scan it again.
+  static constexpr size_t kMaxDepth = kMaxJsonDepth;
+
+  void skip_space() {
+    while (at_ != end_ && (*at_ == ' ' || *at_ == '\n' || *at_ == '\r' || *at_ == '\t')) ++at_;
+  }
+
+  bool literal(std::string_view word) {
+    if (static_cast<size_t>(end_ - at_) < word.size() || std::string_view(reinterpret_cast<const char*>(at_), word.size()) != word) {
+      return false;
+    }
+    at_ += word.size();
+    return true;
+  }
+
+  bool string(std::string& out) {
+    if (at_ == end_ || *at_ != '"') return false;
+    const uint8_t* start = ++at_;
+    while (at_ != end_ && *at_ != '"') {
+      if (*at_ < 0x20 || *at_ > 0x7E || *at_ == '\\') return false;
+      ++at_;
+    }
+    if (at_ == end_) return false;
+    out.assign(reinterpret_cast<const char*>(start), static_cast<size_t>(at_ - start));
+    ++at_;  // the closing quote
+    return true;
+  }
+
+  bool number(Json& out) {
+    // 0, or 1-19 digits without a leading zero: always an unsigned integer that fits in uint64.
+    const uint8_t* start = at_;
+    uint64_t value = 0;
+    while (at_ != end_ && *at_ >= '0' && *at_ <= '9') {
+      value = value * 10 + static_cast<uint64_t>(*at_ - '0');
+      ++at_;
+    }
+    const size_t digits = static_cast<size_t>(at_ - start);
+    if (digits == 0 || digits > 19 || (digits > 1 && *start == '0')) return false;
+    // A fraction or an exponent is left to nlohmann.
+    if (at_ != end_ && (*at_ == '.' || *at_ == 'e' || *at_ == 'E')) return false;
+    out = Json(value);
+    return true;
+  }
+
+  bool value(Json& out, size_t depth) {
+    if (at_ == end_) return false;
+    switch (*at_) {
+      case '{': {
+        if (depth >= kMaxDepth) return false;
+        ++at_;
+        out = Json::object();
+        skip_space();
+        if (at_ != end_ && *at_ == '}') {
+          ++at_;
+          return true;
+        }
+        for (;;) {
+          std::string key;
+          skip_space();
+          if (!string(key)) return false;
+          skip_space();
+          if (at_ == end_ || *at_ != ':') return false;
+          ++at_;
+          skip_space();
+          Json member;
+          if (!value(member, depth + 1)) return false;
+          // A repeated key: nlohmann's document keeps the last one; leave that to it.
+          if (!out.get_ref<Json::object_t&>().emplace(std::move(key), std::move(member)).second) return false;
+          skip_space();
+          if (at_ == end_) return false;
+          if (*at_ == '}') {
+            ++at_;
+            return true;
+          }
+          if (*at_ != ',') return false;
+          ++at_;
+        }
+      }
+      case '[': {
+        if (depth >= kMaxDepth) return false;
+        ++at_;
+        out = Json::array();
+        skip_space();
+        if (at_ != end_ && *at_ == ']') {
+          ++at_;
+          return true;
+        }
+        for (;;) {
+          skip_space();
+          Json element;
+          if (!value(element, depth + 1)) return false;
+          out.get_ref<Json::array_t&>().push_back(std::move(element));
+          skip_space();
+          if (at_ == end_) return false;
+          if (*at_ == ']') {
+            ++at_;
+            return true;
+          }
+          if (*at_ != ',') return false;
+          ++at_;
+        }
+      }
+      case '"': {
+        std::string text;
+        if (!string(text)) return false;
+        out = Json(std::move(text));
+        return true;
+      }
+      case 't':
+        out = true;
+        return literal("true");
+      case 'f':
+        out = false;
+        return literal("false");
+      case 'n':
+        out = nullptr;
+        return literal("null");
+      default:
+        return number(out);
+    }
+  }
+
+  const uint8_t* at_;
+  const uint8_t* end_;
+};
+
 }  // namespace
 
 Request parse_request(ByteView body) {
   if (body.empty()) malformed("empty request body");
-  check_depth(body);
   Json doc;
-  try {
-    doc = Json::parse(body.begin(), body.end());
-  } catch (const Json::parse_error& e) {
-    malformed("request is not valid JSON (byte " + std::to_string(e.byte) + ")");
+  if (std::optional<Json> plain = PlainJsonParser(body).parse()) {
+    doc = std::move(*plain);
+  } else {
+    check_depth(body);
+    try {
+      doc = Json::parse(body.begin(), body.end());
+    } catch (const Json::parse_error& e) {
+      malformed("request is not valid JSON (byte " + std::to_string(e.byte) + ")");
+    }
   }
   if (!doc.is_object()) malformed("request must be a JSON object");
   auto id_it = doc.find("id");
@@ -78,8 +231,17 @@ Request parse_request(ByteView body) {
 }
 
 Bytes encode_result(const Json& id, const Json& result) {
-  Json response = {{"id", id}, {"result", result}};
-  std::string text = response.dump(-1, ' ', false, Json::error_handler_t::replace);
+  // {"id":…,"result":…}: the keys in the order dump() writes them, the result serialized in place
+  // (not copied into a response document first).
+  static constexpr std::string_view kOpen = "{\"id\":";
+  static constexpr std::string_view kResult = ",\"result\":";
+  std::string text;
+  text.reserve(512);
+  text.append(kOpen);
+  dump_json_into(text, id, Json::error_handler_t::replace);
+  text.append(kResult);
+  dump_json_into(text, result, Json::error_handler_t::replace);
+  text.push_back('}');
   return Bytes(text.begin(), text.end());
 }
 

@@ -5,6 +5,7 @@
 #include "anonify/crypto/keccak.h"
 #include "anonify/crypto/random.h"
 #include "anonify/error.h"
+#include "anonify/json_dump.h"
 #include "anonify/runtime/json_input.h"
 #include "unbound_runtime.h"
 
@@ -118,7 +119,7 @@ Bytes seal_snapshot(ByteView entry_key, const EntryScope& scope, const Ledger& l
 Bytes entry_plaintext(const SignedCommand& command, const Domain& domain) {
   Json plain = command.to_json();
   plain["domain"] = domain_to_json(domain);
-  const std::string text = plain.dump();
+  const std::string text = dump_json(plain);  // the bytes of plain.dump()
   return Bytes(text.begin(), text.end());
 }
 

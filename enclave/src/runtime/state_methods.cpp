@@ -40,6 +40,16 @@ StateComponent& state(Enclave& enclave) {
   return s;
 }
 
+// The same, handing out the current epoch's keys it looked up (nullopt: not a member), for the
+// methods that need them later; nothing they do in between changes the group.
+StateComponent& state(Enclave& enclave, std::optional<EpochKeys>& keys) {
+  require_identity(enclave);
+  StateComponent& s = enclave.component<StateComponent>();
+  keys = s.group_keys().current(enclave);
+  if (keys) s.bind_runtime(keys->runtime);
+  return s;
+}
+
 Domain domain_param(const Params& params) {
   const Params d = params.object("domain");
   Domain domain;
@@ -73,6 +83,12 @@ EpochKeys require_member(Enclave& enclave, StateComponent& s) {
   std::optional<EpochKeys> keys = s.group_keys().current(enclave);
   if (!keys) throw Error(ErrorCode::kNotMember, "this enclave is not a member of an MLS group");
   return std::move(*keys);
+}
+
+// require_member with the keys state() already looked up.
+const EpochKeys& require_member(const std::optional<EpochKeys>& keys) {
+  if (!keys) throw Error(ErrorCode::kNotMember, "this enclave is not a member of an MLS group");
+  return *keys;
 }
 
 // Opens a user's sealed message and strips its padding (a message without it is `malformed`).
@@ -142,7 +158,8 @@ Bytes json_bytes(const Json& value) {
 }  // namespace
 
 ANONIFY_PROTOCOL_METHOD(state_submit)(Enclave& enclave, const Params& params) {
-  StateComponent& s = state(enclave);
+  std::optional<EpochKeys> current_keys;
+  StateComponent& s = state(enclave, current_keys);
   const Domain domain = domain_param(params);
   const SecretBytes plain = open_user_message(enclave, params, runtime::kCommandInfo, ErrorCode::kMalformedCommand);
   std::optional<runtime::Json> object = runtime::detail::parse_object(plain);
@@ -157,7 +174,7 @@ ANONIFY_PROTOCOL_METHOD(state_submit)(Enclave& enclave, const Params& params) {
     throw Error(ErrorCode::kNonceMismatch,
                 "expected nonce " + std::to_string(expected) + ", got " + std::to_string(command.nonce));
   }
-  const EpochKeys keys = require_member(enclave, s);
+  const EpochKeys& keys = require_member(current_keys);
   require_no_pending_self_update(enclave, "state_submit");
   const uint64_t epoch = keys.chain_epoch();
   const runtime::Address self = self_address(enclave);
@@ -231,7 +248,8 @@ ANONIFY_PROTOCOL_METHOD(state_sign_batch)(Enclave& enclave, const Params& params
 }
 
 ANONIFY_PROTOCOL_METHOD(state_apply)(Enclave& enclave, const Params& params) {
-  StateComponent& s = state(enclave);
+  std::optional<EpochKeys> current_keys;
+  StateComponent& s = state(enclave, current_keys);
   const uint64_t counter = params.u64("stateCounter");
   const uint64_t epoch = params.u64("epoch");
   const Bytes entry = params.bytes("entry");
@@ -245,7 +263,7 @@ ANONIFY_PROTOCOL_METHOD(state_apply)(Enclave& enclave, const Params& params) {
     throw Error(ErrorCode::kCounterGap,
                 "stateCounter " + std::to_string(counter) + " but the next entry is " + std::to_string(last + 1));
   }
-  const EpochKeys keys = require_member(enclave, s);
+  const EpochKeys& keys = require_member(current_keys);
   if (epoch != keys.chain_epoch()) {
     throw Error(ErrorCode::kEpochMismatch, "entry of epoch " + std::to_string(epoch) + " but the group is at epoch " +
                                                std::to_string(keys.chain_epoch()));
