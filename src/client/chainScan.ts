@@ -10,7 +10,13 @@ export interface ChainBlob {
   where: string;
   /** Lower-case hex without 0x. */
   hex: string;
+  /** Byte offset where the blob's ABI words start: 4 for calldata (after the selector), 0 for log data and topics (the default). */
+  abiOffset?: number;
 }
+
+/** A function selector precedes the ABI words of calldata. */
+const SELECTOR_BYTES = 4;
+const WORD_BYTES = 32;
 
 /** Every calldata, log topic and log data in blocks [fromBlock, toBlock]. */
 export async function collectChainData(provider: Provider, fromBlock: number, toBlock?: number): Promise<ChainBlob[]> {
@@ -20,7 +26,7 @@ export async function collectChainData(provider: Provider, fromBlock: number, to
     const block = await provider.getBlock(n, true);
     if (!block) continue;
     for (const tx of block.prefetchedTransactions) {
-      blobs.push({ where: `tx ${tx.hash} calldata`, hex: tx.data.slice(2).toLowerCase() });
+      blobs.push({ where: `tx ${tx.hash} calldata`, hex: tx.data.slice(2).toLowerCase(), abiOffset: SELECTOR_BYTES });
       const receipt = await provider.getTransactionReceipt(tx.hash);
       for (const log of receipt?.logs ?? []) {
         log.topics.forEach((topic, i) => blobs.push({ where: `tx ${tx.hash} log ${log.index} topic ${i}`, hex: topic.slice(2).toLowerCase() }));
@@ -34,8 +40,12 @@ export async function collectChainData(provider: Provider, fromBlock: number, to
 export interface Needle {
   /** What the plaintext is, e.g. "amount 123457" or "address of alice". */
   label: string;
-  /** Encodings searched for (lower-case hex without 0x). */
-  encodings: { name: string; hex: string }[];
+  /**
+   * Encodings searched for (lower-case hex without 0x). `wordAligned`: only where an ABI word starts (an amount leaks
+   * as a uint256 argument or event field there); a 32-byte needle of 30 zero bytes and 2 value bytes would otherwise
+   * match any zero run followed by two bytes of binary data, such as a raw DCAP quote's reserved fields.
+   */
+  encodings: { name: string; hex: string; wordAligned?: boolean }[];
 }
 
 /**
@@ -47,7 +57,7 @@ export function amountNeedle(amount: bigint): Needle {
     label: `amount ${amount}`,
     encodings: [
       { name: "JSON decimal string", hex: hexlify(toUtf8Bytes(JSON.stringify(amount.toString()))).slice(2) },
-      { name: "uint256 word", hex: zeroPadValue(toBeHex(amount), 32).slice(2) },
+      { name: "uint256 word", hex: zeroPadValue(toBeHex(amount), WORD_BYTES).slice(2), wordAligned: true },
     ],
   };
 }
@@ -77,8 +87,10 @@ export function findPlaintext(blobs: readonly ChainBlob[], needles: readonly Nee
   for (const blob of blobs) {
     for (const needle of needles) {
       for (const encoding of needle.encodings) {
+        // Whole bytes only (an even hex offset), and for ABI words only at a word boundary.
+        const misplaced = (hexAt: number) => hexAt % 2 === 1 || (encoding.wordAligned === true && (hexAt / 2 - (blob.abiOffset ?? 0)) % WORD_BYTES !== 0);
         let at = blob.hex.indexOf(encoding.hex);
-        while (at >= 0 && at % 2 === 1) at = blob.hex.indexOf(encoding.hex, at + 1);
+        while (at >= 0 && misplaced(at)) at = blob.hex.indexOf(encoding.hex, at + 1);
         if (at >= 0) hits.push({ label: needle.label, encoding: encoding.name, where: blob.where });
       }
     }

@@ -30,4 +30,16 @@ describe("client: plaintext scan", function () {
     const shifted = blob("shifted", "0x0" + zeroPadValue(toBeHex(21013n), 32).slice(2) + "0");
     expect(findPlaintext([report, shifted], [amountNeedle(21013n)])).to.deep.equal([]);
   });
+
+  it("counts a uint256 word only at an ABI word boundary (calldata: after the selector), not inside binary data", function () {
+    const word = zeroPadValue(toBeHex(33337n), 32).slice(2);
+    // A raw quote in calldata: a long zero run (reserved fields) and then two bytes that happen to be the amount.
+    const quoteLike = { where: "quote", hex: "a9059cbb" + "11".repeat(18) + "00".repeat(60) + "8239" + "22".repeat(30), abiOffset: 4 };
+    expect(quoteLike.hex).to.contain(word);
+    expect(findPlaintext([quoteLike], [amountNeedle(33337n)])).to.deep.equal([]);
+    const calldata = { where: "calldata", hex: "a9059cbb" + "00".repeat(32) + word, abiOffset: 4 };
+    const logData = blob("log", "0x" + "00".repeat(32) + word);
+    const hits = findPlaintext([calldata, logData], [amountNeedle(33337n)]);
+    expect(hits.map((h) => `${h.encoding}/${h.where}`)).to.deep.equal(["uint256 word/calldata", "uint256 word/log"]);
+  });
 });
