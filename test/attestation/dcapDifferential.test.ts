@@ -24,11 +24,12 @@
  * not the 12 without both CRLs, a policy or a non-zero time — DcapVerifier always applies a policy and always checks
  * revocation, `CrlNotStored` where off chain the verdict says `revocationChecked: false`, and the harness clock's 0
  * means block.timestamp); every layout mutation, truncation and byte-sweep case; the signed fields and the high-s
- * twin; every PCK chain fault, certificate flip and PEM flip; the collateral faults but the three with one CRL.
- * Two-way (TypeScript and enclave only): the two test-PKI groups. Their re-signed collateral sets, revocations and
- * certificate-constraint PKIs need stores of their own each (a deployment and upserts of several million gas per
- * case); the PCK TBS edits and flips under one PKI would share one stack, but their ~130 verifications added ~55 s on
- * the 2-core machine (tried), beyond this file's runtime budget. For the layout and chain groups DcapProbe.verifyQuotePckChain (steps 1 and 2 alone) is checked
+ * twin; every PCK chain fault, certificate flip and PEM flip; the collateral faults but the three with one CRL; the
+ * first test-PKI group (a stack pinned to its root) but the four with one CRL or no policy — every QE Identity and TCB
+ * Info edit, so the JSON grammar of both PCS bodies, three ways. Two-way (TypeScript and enclave only): the PCK
+ * certificate group under the test PKI. Its ~130 PCK chains added ~55 s on the 2-core machine (tried) and its
+ * certificate-constraint PKIs need stores each; dcapContracts.test.ts compares the same generators (PCK_TBS_EDITS,
+ * tbsFlips) between PckChain.verify and TypeScript. For the layout and chain groups DcapProbe.verifyQuotePckChain (steps 1 and 2 alone) is checked
  * too, as before: a revert is the enclave's error; a pass leaves the enclave past step 2.
  */
 import { expect } from "chai";
@@ -711,6 +712,13 @@ describe("attestation: DCAP differential (TypeScript verifier, enclave, DcapVeri
       underPki(pki, "PCK revoked", { collateral: pki.collateral({ crls: [pki.pckCrl((t) => replaceHex(t, "00efae6e9715fca13b87e333e8261ed6d990a926ad", "00d52864cbb1cefa9de768485947ebdc026799b496"))] }) }),
       underPki(pki, "PCK CA revoked", { collateral: pki.collateral({ crls: [rootCrlWithEntry(pki, "00956f5dcdbd1be1e94049c9d4f433ce01570bde54")] }) }),
       underPki(pki, "TCB Signing revoked", { collateral: pki.collateral({ crls: [rootCrlWithEntry(pki, "7e3882d5fb55294a40498e458403e91491bdf455")] }) }),
+      // The same revocations with both CRLs given, as a chain holds them (on chain too).
+      underPki(pki, "PCK revoked, both CRLs", { collateral: pki.collateral({ crls: [pki.rootCrl(), pki.pckCrl((t) => replaceHex(t, "00efae6e9715fca13b87e333e8261ed6d990a926ad", "00d52864cbb1cefa9de768485947ebdc026799b496"))] }) }),
+      underPki(pki, "PCK CA revoked, both CRLs", { collateral: pki.collateral({ crls: [rootCrlWithEntry(pki, "00956f5dcdbd1be1e94049c9d4f433ce01570bde54"), pki.pckCrl()] }) }),
+      underPki(pki, "TCB Signing revoked, both CRLs", { collateral: pki.collateral({ crls: [rootCrlWithEntry(pki, "7e3882d5fb55294a40498e458403e91491bdf455"), pki.pckCrl()] }) }),
+      underPki(pki, "off-curve attestation key", { quote: pki.quote((p) => ({ ...p, attestationKey: new Uint8Array(64).fill(1) })) }),
+      underPki(pki, "unbound QE report data", { quote: pki.quote((p) => p, { bindReportData: false }) }),
+      underPki(pki, "collateral signed by another key", { collateral: pki.collateral({ tcbInfo: new TestPki().tcbInfo() }) }),
     ];
     const qeEdits: [string, (j: string) => string][] = [
       ["QE MRSIGNER", (j) => j.replace("8C4F5775", "8C4F5776")],
@@ -767,6 +775,12 @@ describe("attestation: DCAP differential (TypeScript verifier, enclave, DcapVeri
     for (const [what, edit] of tcbEdits) cases.push(underPki(pki, what, { collateral: tcb(edit) }));
     const verdicts = await compare(cases);
     expect(verdicts[0].valid).to.equal(true);
+    // On chain too: a stack pinned to this PKI's root holds its collateral, and each case's re-signed item is upserted
+    // for it (the JSON grammar of both PCS bodies, three ways). Off chain only: the cases with one CRL or no policy.
+    bases.set(Buffer.from(pki.rootDer).toString("hex"), { collateral: pki.collateral(), quote: pki.quote() });
+    const offChain = cases.filter((c) => offChainOnly(c, bases) !== null).map((c) => c.name);
+    expect(offChain).to.deep.equal(["DEBUG, evidence only", "PCK revoked", "PCK CA revoked", "TCB Signing revoked"]);
+    expect(await compareDcapVerifier(cases, verdicts), "cases compared on chain").to.equal(cases.length - offChain.length);
   });
 
   it("test PKI: PCK certificate edits and TBS flips, certificate constraints (on chain too for Intel-rooted)", async function () {
