@@ -32,6 +32,17 @@ const config: HardhatUserConfig = {
         version: bundledSolcVersion().version,
         settings: { optimizer: { enabled: true, runs: 1_000 }, evmVersion: "prague", viaIR: false },
       },
+      // DcapCollateral (and its harness) at 1,000 runs: under the limit once it stored, per item, the TCB Signing
+      // certificate's serial that DcapVerifier checks against the root CA CRL per quote (24,872 bytes at 10,000 runs).
+      // The parsers, where an upsert's gas goes, are the linked TcbInfo / QeIdentity libraries, still at 10,000.
+      "contracts/attestation/dcap/DcapCollateral.sol": {
+        version: bundledSolcVersion().version,
+        settings: { optimizer: { enabled: true, runs: 1_000 }, evmVersion: "prague", viaIR: false },
+      },
+      "contracts/test/DcapCollateralHarness.sol": {
+        version: bundledSolcVersion().version,
+        settings: { optimizer: { enabled: true, runs: 1_000 }, evmVersion: "prague", viaIR: false },
+      },
     },
   },
   networks: {

@@ -8,15 +8,33 @@
  * signatures). The mutation generators are shared with dcapVerifier.test.ts and dcapContracts.test.ts
  * (dcapMutations.ts, dcapVectors.ts).
  *
- * The Solidity leg is limited to what contracts/attestation/dcap covers today: the quote layout and the
- * PCK chain (steps 1 and 2, DcapProbe.verifyQuotePckChain). For every case of the layout and chain groups
- * the on-chain verdict is compared with the enclave's: a revert must be the enclave's error; a pass must
- * leave the enclave past step 2. TCB Signing chain, CRLs, collateral and the TCB and enclave policies
- * have no on-chain implementation yet (docs/attestation-dcap.md), so those groups are two-way.
+ * The on-chain leg is DcapVerifier (contracts/attestation/dcap/DcapVerifier.sol: steps 1, 2 and 4-12 per quote,
+ * step 3 and the collateral's own signatures, form, fields and freshness when DcapCollateral / DcapCrls store it),
+ * as the harnesses with a settable clock (contracts/test/Dcap*Harness.sol): the verifier's clock is the case's time,
+ * its policy the case's policy. One stack per root holds that root's collateral and both CRLs, upserted at the
+ * vectors' time; a case verifies against it with an eth_call (verifyQuote.staticCall, many in flight at once). A case
+ * with other collateral has the items it changes upserted into a stack without them; a case at another time has every
+ * item upserted at its time (a verification before an item's issue date or thisUpdate cannot follow its upsert on a
+ * real chain) — a refused upsert read from an eth_call, an accepted one sent inside a snapshot reverted afterwards —
+ * and the chain's refusal is put in the off-chain terms by onchain.ts's chainVerdict, as `anonify:verify-quote
+ * --onchain` does (a `…NotStored` revert whose upsert was refused is that upsert's error, a TCB Signing chain refused
+ * at a JSON upsert first; `TcbInfoNotStored` for another FMSPC/PCEID is `FmspcMismatch` / `PceIdMismatch`). Then the
+ * verdict must be the TypeScript one (and so the enclave's): the same error code and arguments, or the same verified
+ * fields (onchain.ts's ComparedFields). Three-way: the real quote under policies, times and CRL sets (20 of the 32:
+ * not the 12 without both CRLs, a policy or a non-zero time — DcapVerifier always applies a policy and always checks
+ * revocation, `CrlNotStored` where off chain the verdict says `revocationChecked: false`, and the harness clock's 0
+ * means block.timestamp); every layout mutation, truncation and byte-sweep case; the signed fields and the high-s
+ * twin; every PCK chain fault, certificate flip and PEM flip; the collateral faults but the three with one CRL; the
+ * first test-PKI group (a stack pinned to its root) but the four with one CRL or no policy — every QE Identity and TCB
+ * Info edit, so the JSON grammar of both PCS bodies, three ways. Two-way (TypeScript and enclave only): the PCK
+ * certificate group under the test PKI. Its ~130 PCK chains added ~55 s on the 2-core machine (tried) and its
+ * certificate-constraint PKIs need stores each; dcapContracts.test.ts compares the same generators (PCK_TBS_EDITS,
+ * tbsFlips) between PckChain.verify and TypeScript. For the layout and chain groups DcapProbe.verifyQuotePckChain (steps 1 and 2 alone) is checked
+ * too, as before: a revert is the enclave's error; a pass leaves the enclave past step 2.
  */
 import { expect } from "chai";
 import hre from "hardhat";
-import type { BaseContract } from "ethers";
+import { JsonRpcProvider, type BaseContract, type ContractTransactionResponse, type Interface, type JsonRpcSigner } from "ethers";
 import {
   DCAP_ERROR_PARAMETERS,
   DcapVerificationError,
@@ -33,8 +51,22 @@ import {
   type VerifiedQuote,
 } from "../../src/attestation/dcap";
 import { decodeRevert } from "../../src/attestation/onchain";
+import {
+  chainFieldsOf,
+  chainVerdict,
+  crlIssuerChainOf,
+  errorsOf,
+  pckCaChainPemOf,
+  refusal,
+  requireBothCrls,
+  tcbInfoStored,
+  type ChainRefusal,
+  type ChainVerified,
+  type ComparedFields,
+} from "../../src/attestation/dcap/onchain";
 import type { AttestationVerifyResult, DcapPolicyParams, DcapVerifyParams } from "../../src/enclave/protocol";
 import { EnclaveIasVerifier, hex } from "./enclaveVerdict";
+import { freePort, startHardhatNode, type ChildHandle } from "../e2e/processes";
 import {
   DCAP_VECTOR_TIME,
   REAL_MRENCLAVE,
@@ -201,22 +233,314 @@ function verdictOf(r: AttestationVerifyResult): Verdict {
   return { valid: true, identity: { ...r.identity }, dcap: { ...r.dcap } };
 }
 
-describe("attestation: DCAP differential (TypeScript verifier, enclave; on-chain for steps 1-2)", function () {
+const STATUSES = ["UpToDate", "SWHardeningNeeded", "ConfigurationNeeded", "ConfigurationAndSWHardeningNeeded", "OutOfDate", "OutOfDateConfigurationNeeded", "Revoked"] as const;
+/** Osaka's per-transaction gas cap (EIP-7825). */
+const CALL_GAS = 16_777_216;
+const ZERO32 = "0x" + "00".repeat(32);
+/** DcapVerifier.MAX_COLLATERAL_GRACE (30 days): a longer grace cannot be set on chain. */
+const MAX_GRACE = 30n * 24n * 3600n;
+/**
+ * Concurrent verifyQuote calls (eth_call, no state change) in flight at once. Each holds its execution trace in the
+ * chain's memory while it runs (~1M gas); 32 at once took the in-process network past 20 GB.
+ */
+const BATCH = 4;
+
+interface ChainVerifier extends BaseContract {
+  verifyQuote: { staticCall(q: Uint8Array, o?: { gasLimit?: number }): Promise<ChainVerified> };
+  setNow(t: bigint): Promise<ContractTransactionResponse>;
+  setTcbStatusAllowed(status: number, allowed: boolean): Promise<ContractTransactionResponse>;
+  setCollateralGrace(grace: bigint): Promise<ContractTransactionResponse>;
+  setMinTcbEvaluationDataNumber(n: number): Promise<ContractTransactionResponse>;
+  setDebugAllowed(allowed: boolean): Promise<ContractTransactionResponse>;
+  setMrenclaveCheck(enabled: boolean): Promise<ContractTransactionResponse>;
+  setMrenclaveAllowed(m: string, allowed: boolean): Promise<ContractTransactionResponse>;
+  setSignerPolicy(enabled: boolean, mrsigner: string, isvProdId: number, minIsvSvn: number): Promise<ContractTransactionResponse>;
+}
+
+type Upsert = ((body: Uint8Array, chain: Uint8Array | string, o?: { gasLimit?: number }) => Promise<ContractTransactionResponse>) & {
+  staticCall(body: Uint8Array, chain: Uint8Array | string, o?: { gasLimit?: number }): Promise<unknown>;
+};
+
+interface ChainStore extends BaseContract {
+  setNow(t: bigint): Promise<ContractTransactionResponse>;
+  upsertTcbInfo: Upsert;
+  upsertQeIdentity: Upsert;
+  upsertCrl: Upsert;
+}
+
+/** A root's stored collateral (a stack holds it, but the items a case changes) and a quote whose PCK CA chain it needs. */
+interface Base {
+  collateral: DcapCollateral;
+  quote: Uint8Array;
+}
+
+/** A DcapVerifierHarness with its stores, the base collateral of its root stored except the items in `missing`. */
+interface ChainStack {
+  verifier: ChainVerifier;
+  collateral: ChainStore;
+  crls: ChainStore;
+  /** The policy and time last set on the verifier, and the MRENCLAVEs allowed. */
+  state?: string;
+  allowed: Set<string>;
+}
+
+/** The chain's verdict: the verified fields, or the refusal in the off-chain terms (chainVerdict). */
+type ChainOutcome = { valid: true; fields: ComparedFields } | { valid: false; error: { code: string; args: string[] } };
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
+const crlSet = (crls: readonly Uint8Array[]) => [...new Set(crls.map((c) => Buffer.from(c).toString("hex")))].sort().join(",");
+
+/** The fields a valid TypeScript verdict shares with DcapVerifier's `Verified` (onchain.ts's ComparedFields). */
+function fieldsOf(v: Verdict): ComparedFields {
+  if (!v.valid) throw new Error("not a valid verdict");
+  const { identity: i, dcap: d } = v;
+  return {
+    mrenclave: i.mrenclave as string,
+    mrsigner: i.mrsigner as string,
+    isvProdId: i.isvProdId as number,
+    isvSvn: i.isvSvn as number,
+    debug: i.debug as boolean,
+    reportData: i.reportData as string,
+    tcbStatus: i.status as string,
+    qeTcbStatus: d.qeTcbStatus as string,
+    fmspc: d.fmspc as string,
+    pceId: d.pceId as string,
+    tcbEvaluationDataNumber: d.tcbEvaluationDataNumber as number,
+    collateralNextUpdate: String(d.collateralNextUpdate),
+    quoteVersion: d.quoteVersion as number,
+  };
+}
+
+/**
+ * Why a case has no on-chain leg (null: it has one). DcapVerifier always applies a policy, always checks revocation
+ * (`CrlNotStored` without a CRL of each issuer, where off chain the verdict says `revocationChecked: false`), caps the
+ * grace at 30 days, and the harness clock's 0 means block.timestamp.
+ */
+function offChainOnly(c: Case, bases: Map<string, Base>): string | null {
+  if (c.policy === undefined) return "steps 1-10 alone";
+  if (c.now === 0n) return "time 0";
+  if (BigInt(c.policy.collateralGrace ?? 0) > MAX_GRACE) return "grace over 30 days";
+  try {
+    requireBothCrls(c.collateral.crls ?? [], c.root.pinned);
+  } catch {
+    return "not both CRLs";
+  }
+  if (!bases.has(Buffer.from(c.root.der).toString("hex"))) return "no stack for the root";
+  return null;
+}
+
+type Item = "tcbInfo" | "qeIdentity" | "crls";
+const ALL_ITEMS: Item[] = ["tcbInfo", "qeIdentity", "crls"];
+
+/** The collateral items of `c` that are not its root's stored set (a TCB Signing chain change changes both JSON items). */
+function changedItems(c: Case, base: DcapCollateral): Item[] {
+  const chain = (x: DcapCollateral) => x.tcbSigningChainPem ?? intelTcbSigningChainPem();
+  const chainChanged = !sameBytes(chain(c.collateral), chain(base));
+  const out: Item[] = [];
+  if (chainChanged || !sameBytes(c.collateral.tcbInfo, base.tcbInfo)) out.push("tcbInfo");
+  if (chainChanged || !sameBytes(c.collateral.qeIdentity, base.qeIdentity)) out.push("qeIdentity");
+  if (crlSet(c.collateral.crls ?? []) !== crlSet(base.crls ?? [])) out.push("crls");
+  return out;
+}
+
+describe("attestation: DCAP differential (TypeScript verifier, enclave, DcapVerifier on chain)", function () {
   this.timeout(600_000);
   let enclave: EnclaveIasVerifier;
   let probe: OnchainProbe;
   /** Every code seen over the file: the corpus must reach most checks, not a few. */
   const seen = new Set<string>();
 
+  /**
+   * The DcapVerifier leg runs on a chain of its own: a `hardhat node` child process, stopped after the file. The
+   * in-process network keeps the memory of every multi-million-gas upsert and verification it ran (its execution
+   * traces) for the life of the mocha process; in a child, that memory goes when the file ends, and the suite's own
+   * chain neither sees these contracts nor grows. Its linked libraries, every custom error, the base collateral per
+   * root, the stacks.
+   */
+  let node: ChildHandle | undefined;
+  let chain: JsonRpcProvider | undefined;
+  let signer: JsonRpcSigner;
+  let libraries: Record<string, string>;
+  let verifierLibraries: Record<string, string>;
+  let errors: Interface;
+  const bases = new Map<string, Base>();
+  const stacks = new Map<string, ChainStack>();
+
   before(async function () {
     enclave = await EnclaveIasVerifier.start();
     const factory = await hre.ethers.getContractFactory("DcapProbe");
     probe = (await factory.deploy(intelSgxRootCaDer())) as unknown as OnchainProbe;
     await probe.waitForDeployment();
+    const port = await freePort();
+    node = await startHardhatNode(port);
+    chain = new JsonRpcProvider(`http://127.0.0.1:${port}`, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+    signer = await chain.getSigner(0);
+    const deploy = async (name: string) => {
+      const c = await (await hre.ethers.getContractFactory(name, signer)).deploy();
+      await c.waitForDeployment();
+      return c.getAddress();
+    };
+    libraries = { TcbInfo: await deploy("TcbInfo"), QeIdentity: await deploy("QeIdentity") };
+    verifierLibraries = { PckChainVerification: await deploy("PckChainVerification") };
+    const names = ["DcapVerifierHarness", "PckChainVerification", "DcapCollateralHarness", "DcapCrlsHarness", "TcbInfo", "QeIdentity"];
+    errors = errorsOf(Object.fromEntries(await Promise.all(names.map(async (n) => [n, await hre.artifacts.readArtifact(n)]))));
+    bases.set(Buffer.from(intelRoot().der).toString("hex"), { collateral: realCollateral(), quote: realQuote() });
   });
+
+  /** The stack for `root` with its base collateral stored but `missing` (deployed once, at the vectors' time). */
+  async function stackFor(root: Root, missing: Item[]): Promise<ChainStack> {
+    const rootHex = Buffer.from(root.der).toString("hex");
+    const key = `${rootHex}/${missing.join(",")}`;
+    const known = stacks.get(key);
+    if (known !== undefined) return known;
+    const { collateral: base, quote: baseQuote } = bases.get(rootHex)!;
+    const collateral = (await (await hre.ethers.getContractFactory("DcapCollateralHarness", { libraries, signer })).deploy(root.der)) as unknown as ChainStore;
+    const crls = (await (await hre.ethers.getContractFactory("DcapCrlsHarness", signer)).deploy(root.der)) as unknown as ChainStore;
+    for (const store of [collateral, crls]) await (await store.setNow(DCAP_VECTOR_TIME)).wait();
+    const chain = base.tcbSigningChainPem ?? intelTcbSigningChainPem();
+    const gas = { gasLimit: CALL_GAS };
+    if (!missing.includes("tcbInfo")) await (await collateral.upsertTcbInfo(base.tcbInfo, chain, gas)).wait();
+    if (!missing.includes("qeIdentity")) await (await collateral.upsertQeIdentity(base.qeIdentity, chain, gas)).wait();
+    const pckCaChain = pckCaChainPemOf(baseQuote);
+    if (!missing.includes("crls")) for (const der of base.crls ?? []) await (await crls.upsertCrl(der, crlIssuerChainOf(der, root.pinned, pckCaChain), gas)).wait();
+    const admin = await signer.getAddress();
+    const factory = await hre.ethers.getContractFactory("DcapVerifierHarness", { libraries: verifierLibraries, signer });
+    const verifier = (await factory.deploy(root.der, await collateral.getAddress(), await crls.getAddress(), admin)) as unknown as ChainVerifier;
+    await verifier.waitForDeployment();
+    const stack: ChainStack = { verifier, collateral, crls, allowed: new Set() };
+    stacks.set(key, stack);
+    return stack;
+  }
+
+  /** The verifier's clock and policy set to the case's (the off-chain policy's meaning; only what changed is sent). */
+  async function setState(stack: ChainStack, p: DcapPolicy, now: bigint): Promise<void> {
+    const state = JSON.stringify({ p, now }, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+    if (stack.state === state) return;
+    const v = stack.verifier;
+    const send = async (tx: Promise<ContractTransactionResponse>) => void (await (await tx).wait());
+    const before = stack.state === undefined ? undefined : (JSON.parse(stack.state) as { p: DcapPolicy; now: string });
+    if (before?.now !== now.toString()) await send(v.setNow(now));
+    const allowed = new Set<string>(p.allowedTcbStatuses ?? ["UpToDate"]);
+    const was = new Set<string>(before === undefined ? ["UpToDate"] : (before.p.allowedTcbStatuses ?? ["UpToDate"]));
+    for (let i = 0; i < STATUSES.length - 1; i++) if (allowed.has(STATUSES[i]) !== was.has(STATUSES[i])) await send(v.setTcbStatusAllowed(i, allowed.has(STATUSES[i])));
+    await send(v.setCollateralGrace(BigInt(p.collateralGrace ?? 0)));
+    await send(v.setMinTcbEvaluationDataNumber(p.minTcbEvaluationDataNumber ?? 0));
+    await send(v.setDebugAllowed(p.allowDebug === true));
+    await send(v.setMrenclaveCheck(p.allowedMrenclaves !== undefined));
+    const mrenclaves = new Set((p.allowedMrenclaves ?? []).map((m) => m.toLowerCase()));
+    for (const m of stack.allowed) if (!mrenclaves.has(m)) await send(v.setMrenclaveAllowed(m, false));
+    for (const m of mrenclaves) if (!stack.allowed.has(m)) await send(v.setMrenclaveAllowed(m, true));
+    stack.allowed = mrenclaves;
+    const signer = p.signer;
+    await send(v.setSignerPolicy(signer !== undefined, signer?.mrsigner ?? ZERO32, signer?.isvProdId ?? 0, signer?.minIsvSvn ?? 0));
+    stack.state = state;
+  }
+
+  /** verifyQuote as an eth_call: the fields, or the revert with its raw arguments. */
+  async function verifyOn(stack: ChainStack, quote: Uint8Array): Promise<{ fields: ComparedFields } | { revert: ChainRefusal }> {
+    try {
+      return { fields: chainFieldsOf(await stack.verifier.verifyQuote.staticCall(quote, { gasLimit: CALL_GAS })) };
+    } catch (e) {
+      const error = decodeRevert(errors, e);
+      return { revert: { ...refusal(errors, "verifyQuote", error), args: error.args } };
+    }
+  }
+
+  function outcomeOf(r: { fields: ComparedFields } | { revert: ChainRefusal }, refused: ChainRefusal[], stored: { fmspc: string; pceId: string } | null): ChainOutcome {
+    if ("fields" in r) return { valid: true, fields: r.fields };
+    const v = chainVerdict(r.revert, refused, stored);
+    return { valid: false, error: { code: v.code, args: v.args.map((a) => String(a)) } };
+  }
+
+  /**
+   * A case whose collateral is not its stack's, or at another time than the vectors' (then every item is upserted at
+   * the case's time, as `anonify:verify-quote --onchain` replays on a chain at --at; a verification at a time before an
+   * item's issue date or thisUpdate cannot follow its upsert on a real chain): each item upserted in onchain.ts's order
+   * (TCB Info, QE Identity, the CRLs in the case's order) — a refusal read from an eth_call, an accepted upsert sent
+   * inside a snapshot reverted afterwards — then verifyQuote, the refusals mapped as `anonify:verify-quote --onchain` does.
+   * The snapshot is a raw evm_snapshot consumed by its evm_revert (hardhat-network-helpers' `restore()` takes a new
+   * snapshot after reverting, so it can be restored again: one left behind per case).
+   */
+  async function withUpserts(stack: ChainStack, c: Case, items: Item[]): Promise<ChainOutcome> {
+    const refused: ChainRefusal[] = [];
+    const isolated = chain!;
+    let snapshot: string | undefined;
+    const takeSnapshot = async () => (await isolated.send("evm_snapshot", [])) as string;
+    let stored: { fmspc: string; pceId: string } | null = null;
+    const upsert = async (call: string, store: ChainStore, fn: Upsert, body: Uint8Array, chain: Uint8Array | string) => {
+      try {
+        await fn.staticCall(body, chain, { gasLimit: CALL_GAS });
+      } catch (e) {
+        const error = decodeRevert(errors, e);
+        refused.push({ ...refusal(errors, call, error), args: error.args });
+        return;
+      }
+      snapshot ??= await takeSnapshot();
+      const receipt = await (await fn(body, chain, { gasLimit: CALL_GAS })).wait();
+      if (call === "upsertTcbInfo") stored = tcbInfoStored(store as unknown as Parameters<typeof tcbInfoStored>[0], receipt ?? undefined);
+    };
+    const tcbChain = c.collateral.tcbSigningChainPem ?? intelTcbSigningChainPem();
+    try {
+      if (c.now !== DCAP_VECTOR_TIME) {
+        snapshot = await takeSnapshot();
+        for (const store of [stack.collateral, stack.crls]) await (await store.setNow(c.now)).wait();
+      }
+      if (items.includes("tcbInfo")) await upsert("upsertTcbInfo", stack.collateral, stack.collateral.upsertTcbInfo, c.collateral.tcbInfo, tcbChain);
+      if (items.includes("qeIdentity")) await upsert("upsertQeIdentity", stack.collateral, stack.collateral.upsertQeIdentity, c.collateral.qeIdentity, tcbChain);
+      if (items.includes("crls")) {
+        const pckCaChain = pckCaChainPemOf(c.quote);
+        for (const [i, der] of (c.collateral.crls ?? []).entries()) await upsert(`upsertCrl[${i}]`, stack.crls, stack.crls.upsertCrl, der, crlIssuerChainOf(der, c.root.pinned, pckCaChain));
+      }
+      return outcomeOf(await verifyOn(stack, c.quote), refused, stored);
+    } finally {
+      if (snapshot !== undefined && (await isolated.send("evm_revert", [snapshot])) !== true) throw new Error(`evm_revert ${snapshot} failed`);
+    }
+  }
+
+  /**
+   * DcapVerifier's verdict for every case that has an on-chain leg (see offChainOnly), compared with the TypeScript
+   * (and so the enclave's) verdict: the same error and arguments after chainVerdict's mapping, or the same verified
+   * fields. Cases on the stored collateral are verified as concurrent eth_calls; returns how many were compared.
+   */
+  async function compareDcapVerifier(cases: Case[], verdicts: Verdict[]): Promise<number> {
+    const outcomes: (ChainOutcome | undefined)[] = new Array(cases.length);
+    let batch: Promise<void>[] = [];
+    const flush = async () => {
+      await Promise.all(batch);
+      batch = [];
+    };
+    for (const [i, c] of cases.entries()) {
+      if (offChainOnly(c, bases) !== null) continue;
+      // The stacks' collateral was upserted at the vectors' time; at another time the case's collateral is upserted then.
+      const items = c.now === DCAP_VECTOR_TIME ? changedItems(c, bases.get(Buffer.from(c.root.der).toString("hex"))!.collateral) : ALL_ITEMS;
+      const stack = await stackFor(c.root, items);
+      const state = JSON.stringify({ p: c.policy, now: c.now }, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+      if (items.length > 0 || stack.state !== state || batch.length >= BATCH) await flush();
+      await setState(stack, c.policy!, c.now);
+      if (items.length > 0) outcomes[i] = await withUpserts(stack, c, items);
+      else batch.push(verifyOn(stack, c.quote).then((r) => void (outcomes[i] = outcomeOf(r, [], null))));
+    }
+    await flush();
+    let compared = 0;
+    for (const [i, c] of cases.entries()) {
+      const o = outcomes[i];
+      if (o === undefined) continue;
+      compared++;
+      if (o.valid) {
+        expect(verdicts[i].valid, `${c.name}: verified on chain`).to.equal(true);
+        expect(o.fields, `${c.name} (on chain)`).to.deep.equal(fieldsOf(verdicts[i]));
+      } else {
+        expect({ valid: false, error: o.error }, `${c.name} (on chain)`).to.deep.equal(verdicts[i]);
+      }
+    }
+    return compared;
+  }
 
   after(async function () {
     await enclave?.close();
+    stacks.clear();
+    chain?.destroy();
+    await node?.stop();
   });
 
   /** Both verdicts for every case, required equal; returns them. */
@@ -289,6 +613,9 @@ describe("attestation: DCAP differential (TypeScript verifier, enclave; on-chain
     const verdicts = await compare(cases);
     expect(verdicts[0].valid).to.equal(true);
     expect(verdicts.filter((v) => v.valid).length).to.be.greaterThan(5);
+    // On chain: every case with both CRLs and a policy (not "no CRL", "PCK CA CRL only", "June PCK CA CRL", the times
+    // without CRLs, "evidence only", "epoch").
+    expect(await compareDcapVerifier(cases, verdicts), "cases compared on chain").to.equal(20);
   });
 
   it("every layout mutation, every truncation and a byte sweep of the fixed fields (on chain too)", async function () {
@@ -298,6 +625,7 @@ describe("attestation: DCAP differential (TypeScript verifier, enclave; on-chain
     for (let at = 0; at < PEM_START; at += 9) cases.push(real(`flip byte ${at}`, { quote: xorByte(q, at, 0x10) }));
     const verdicts = await compare(cases);
     await compareOnchain(cases, verdicts);
+    expect(await compareDcapVerifier(cases, verdicts), "every case on chain").to.equal(cases.length);
   });
 
   it("the real quote's signed fields and Intel's high-s twins", async function () {
@@ -307,6 +635,7 @@ describe("attestation: DCAP differential (TypeScript verifier, enclave; on-chain
     cases.push(real("high s", { quote: highS }));
     const verdicts = await compare(cases);
     expect(verdicts[verdicts.length - 1].valid).to.equal(true);
+    expect(await compareDcapVerifier(cases, verdicts), "every case on chain").to.equal(cases.length);
   });
 
   it("PCK chain faults, Intel certificate byte flips and PEM text flips (on chain too)", async function () {
@@ -316,6 +645,7 @@ describe("attestation: DCAP differential (TypeScript verifier, enclave; on-chain
     for (let at = PEM_START; at < q.length; at += 43) cases.push(real(`PEM byte ${at}`, { quote: xorByte(q, at, 0x01) }));
     const verdicts = await compare(cases);
     await compareOnchain(cases, verdicts);
+    expect(await compareDcapVerifier(cases, verdicts), "every case on chain").to.equal(cases.length);
   });
 
   it("collateral: signed bytes, signatures, the PCS form, TDX collateral, the TCB Signing chain, CRLs", async function () {
@@ -360,7 +690,11 @@ describe("attestation: DCAP differential (TypeScript verifier, enclave; on-chain
     for (let i = 0; i < tcb.length; i += 97) cases.push(real(`TCB Info byte ${i}`, { collateral: collateral({ tcbInfo: xorByte(tcb, i, 0x04) }) }));
     for (let i = 0; i < qe.length; i += 41) cases.push(real(`QE Identity byte ${i}`, { collateral: collateral({ qeIdentity: xorByte(qe, i, 0x04) }) }));
     for (let i = 0; i < crl.length; i += 17) cases.push(real(`PCK CA CRL byte ${i}`, { collateral: collateral({ crls: [realCollateral().crls![0], xorByte(crl, i, 0x01)] }) }));
-    await compare(cases);
+    const verdicts = await compare(cases);
+    // On chain, each changed item upserted (a refusal at upsert is the verdict): all but the cases with one CRL.
+    const single = cases.filter((c) => offChainOnly(c, bases) !== null).map((c) => c.name);
+    expect(single).to.deep.equal(["CRL serial byte", "CRL of the test PKI", "CRL of another issuer"]);
+    expect(await compareDcapVerifier(cases, verdicts)).to.equal(cases.length - single.length);
   });
 
   it("test PKI: quotes, DEBUG, revocation, QE Identity and TCB Info fields re-signed", async function () {
@@ -378,6 +712,10 @@ describe("attestation: DCAP differential (TypeScript verifier, enclave; on-chain
       underPki(pki, "PCK revoked", { collateral: pki.collateral({ crls: [pki.pckCrl((t) => replaceHex(t, "00efae6e9715fca13b87e333e8261ed6d990a926ad", "00d52864cbb1cefa9de768485947ebdc026799b496"))] }) }),
       underPki(pki, "PCK CA revoked", { collateral: pki.collateral({ crls: [rootCrlWithEntry(pki, "00956f5dcdbd1be1e94049c9d4f433ce01570bde54")] }) }),
       underPki(pki, "TCB Signing revoked", { collateral: pki.collateral({ crls: [rootCrlWithEntry(pki, "7e3882d5fb55294a40498e458403e91491bdf455")] }) }),
+      // The same revocations with both CRLs given, as a chain holds them (on chain too).
+      underPki(pki, "PCK revoked, both CRLs", { collateral: pki.collateral({ crls: [pki.rootCrl(), pki.pckCrl((t) => replaceHex(t, "00efae6e9715fca13b87e333e8261ed6d990a926ad", "00d52864cbb1cefa9de768485947ebdc026799b496"))] }) }),
+      underPki(pki, "PCK CA revoked, both CRLs", { collateral: pki.collateral({ crls: [rootCrlWithEntry(pki, "00956f5dcdbd1be1e94049c9d4f433ce01570bde54"), pki.pckCrl()] }) }),
+      underPki(pki, "TCB Signing revoked, both CRLs", { collateral: pki.collateral({ crls: [rootCrlWithEntry(pki, "7e3882d5fb55294a40498e458403e91491bdf455"), pki.pckCrl()] }) }),
       underPki(pki, "off-curve attestation key", { quote: pki.quote((p) => ({ ...p, attestationKey: new Uint8Array(64).fill(1) })) }),
       underPki(pki, "unbound QE report data", { quote: pki.quote((p) => p, { bindReportData: false }) }),
       underPki(pki, "collateral signed by another key", { collateral: pki.collateral({ tcbInfo: new TestPki().tcbInfo() }) }),
@@ -437,6 +775,12 @@ describe("attestation: DCAP differential (TypeScript verifier, enclave; on-chain
     for (const [what, edit] of tcbEdits) cases.push(underPki(pki, what, { collateral: tcb(edit) }));
     const verdicts = await compare(cases);
     expect(verdicts[0].valid).to.equal(true);
+    // On chain too: a stack pinned to this PKI's root holds its collateral, and each case's re-signed item is upserted
+    // for it (the JSON grammar of both PCS bodies, three ways). Off chain only: the cases with one CRL or no policy.
+    bases.set(Buffer.from(pki.rootDer).toString("hex"), { collateral: pki.collateral(), quote: pki.quote() });
+    const offChain = cases.filter((c) => offChainOnly(c, bases) !== null).map((c) => c.name);
+    expect(offChain).to.deep.equal(["DEBUG, evidence only", "PCK revoked", "PCK CA revoked", "TCB Signing revoked"]);
+    expect(await compareDcapVerifier(cases, verdicts), "cases compared on chain").to.equal(cases.length - offChain.length);
   });
 
   it("test PKI: PCK certificate edits and TBS flips, certificate constraints (on chain too for Intel-rooted)", async function () {

@@ -710,7 +710,7 @@ describe("attestation: DcapVerifier on chain against the TypeScript verifier", f
       }
     });
 
-    it("revoked serials: the PCK by the PCK CA CRL, the PCK CA by the root CA CRL (CertificateRevoked(role, serial))", async function () {
+    it("revoked serials: the PCK by the PCK CA CRL, the PCK CA and the TCB Signing certificate by the root CA CRL (CertificateRevoked(role, serial))", async function () {
       const revokedPck = pki.pckCrl((tbs) => replaceHex(tbs, "00efae6e9715fca13b87e333e8261ed6d990a926ad", "00d52864cbb1cefa9de768485947ebdc026799b496"));
       const mat1 = pkiMaterial(pki, { pckCrl: revokedPck });
       const s1 = await deployStack(mat1);
@@ -727,6 +727,17 @@ describe("attestation: DcapVerifier on chain against the TypeScript verifier", f
         valid: false,
         code: "CertificateRevoked",
         args: [1n, "0x956f5dcdbd1be1e94049c9d4f433ce01570bde54"],
+      });
+      // The TCB Signing certificate the stored TCB Info and QE Identity were verified under, listed by a root CA CRL
+      // upserted after them (as when Intel revokes it): refused per quote. Found by the three-way differential; the
+      // chain used to check that certificate only at upsert, against no CRL.
+      const mat3 = pkiMaterial(pki, { rootCrl: rootCrlWithEntry(pki, "7e3882d5fb55294a40498e458403e91491bdf455") });
+      const s3 = await deployStack(mat3);
+      await applyPolicy(s3.verifier, ALLOW_REAL);
+      expect(await compare(s3.verifier, mat3, pki.quote(), DCAP_VECTOR_TIME, ALLOW_REAL, "revoked TCB Signing")).to.deep.equal({
+        valid: false,
+        code: "CertificateRevoked",
+        args: [3n, "0x7e3882d5fb55294a40498e458403e91491bdf455"],
       });
     });
 

@@ -17,13 +17,16 @@ import {SStore2} from "../../lib/SStore2.sol";
  * its signature verifies under the TCB Signing key, its fields are what the TypeScript verifier accepts
  * (the same errors), it is valid now (issueDate <= now <= nextUpdate, no grace at upsert), and it is newer
  * than what is stored (a higher tcbEvaluationDataNumber, or the same with a later issueDate).
- * @dev Storage per TCB Info: one slot (the blob's address, tcbEvaluationDataNumber, issueDate) and an SStore2
+ * @dev Storage per TCB Info: two slots (the blob's address, tcbEvaluationDataNumber, issueDate; the TCB Signing
+ * certificate's serial) and an SStore2
  * blob: the header (nextUpdate, issueDate, tcbEvaluationDataNumber, FMSPC, PCEID: 28 bytes) then each level
  * in Intel's order (16 component SVNs, PCESVN, status, keccak256(abi.encode(advisoryIds)) or 0: 51 bytes).
  * The advisory IDs themselves are in the {TcbInfoUpdated} event; a verifier can take them from calldata
  * and check them against the level's hash. QE Identity: one slot and a blob: the header (nextUpdate,
  * issueDate, tcbEvaluationDataNumber, ISVPRODID, MISCSELECT, its mask: 30 bytes), MRSIGNER, ATTRIBUTES and
- * its mask (64 bytes), then each level (ISVSVN, status, advisory hash: 35 bytes).
+ * its mask (64 bytes), then each level (ISVSVN, status, advisory hash: 35 bytes). Beside each item, the serial of
+ * the TCB Signing certificate it was verified under ({tcbSigningSerials}): a verifier checks it against the root CA
+ * CRL per quote, so collateral signed under a certificate Intel later revokes stops verifying once that CRL is stored.
  */
 contract DcapCollateral {
     /// @notice Where a stored item is and what decides whether another is newer (TCB Info per (FMSPC, PCEID); QE Identity).
@@ -31,6 +34,8 @@ contract DcapCollateral {
         address blob;
         uint32 tcbEvaluationDataNumber;
         uint40 issueDate;
+        /// the TCB Signing certificate it was verified under: its serial as {tcbSigningSerials} packs it
+        bytes32 signer;
     }
 
     /// @notice A stored TCB level.
@@ -147,11 +152,7 @@ contract DcapCollateral {
         view
         returns (TcbInfo.Parsed memory info)
     {
-        PckChain.TcbSigner memory signer = PckChain.verifyTcbSigning(tcbSigningChainPem, _root, now_);
-        SignedCollateral.Span memory span = TcbInfo.split(body);
-        SignedCollateral.checkSignature(body, span, CollateralKind.TcbInfo, signer.keyX, signer.keyY);
-        info = TcbInfo.parse(body, span);
-        SignedCollateral.checkFreshness(CollateralKind.TcbInfo, info.issueDate, info.nextUpdate, now_, NO_GRACE);
+        (info,) = _verifyTcbInfo(body, tcbSigningChainPem, now_);
     }
 
     /**
@@ -161,11 +162,13 @@ contract DcapCollateral {
      * @param tcbSigningChainPem the TCB Signing certificate then the root, PEM
      */
     function upsertTcbInfo(bytes calldata body, bytes calldata tcbSigningChainPem) external {
-        TcbInfo.Parsed memory info = verifyTcbInfo(body, tcbSigningChainPem, _now());
+        (TcbInfo.Parsed memory info, bytes32 signerSerial) = _verifyTcbInfo(body, tcbSigningChainPem, _now());
         bytes8 key = _tcbKey(info.fmspc, info.pceId);
         _requireNewer(CollateralKind.TcbInfo, _tcbInfo[key], info.tcbEvaluationDataNumber, info.issueDate);
         address blob = SStore2.write(_encodeTcbInfo(info));
-        _tcbInfo[key] = StoredTcbInfo({blob: blob, tcbEvaluationDataNumber: info.tcbEvaluationDataNumber, issueDate: uint40(info.issueDate)});
+        _tcbInfo[key] = StoredTcbInfo({
+            blob: blob, tcbEvaluationDataNumber: info.tcbEvaluationDataNumber, issueDate: uint40(info.issueDate), signer: signerSerial
+        });
         string[][] memory advisoryIds = new string[][](info.levels.length);
         for (uint256 i = 0; i < info.levels.length; ++i) {
             advisoryIds[i] = info.levels[i].advisoryIds;
@@ -185,11 +188,7 @@ contract DcapCollateral {
         view
         returns (QeIdentity.Parsed memory q)
     {
-        PckChain.TcbSigner memory signer = PckChain.verifyTcbSigning(tcbSigningChainPem, _root, now_);
-        SignedCollateral.Span memory span = QeIdentity.split(body);
-        SignedCollateral.checkSignature(body, span, CollateralKind.QeIdentity, signer.keyX, signer.keyY);
-        q = QeIdentity.parse(body, span);
-        SignedCollateral.checkFreshness(CollateralKind.QeIdentity, q.issueDate, q.nextUpdate, now_, NO_GRACE);
+        (q,) = _verifyQeIdentity(body, tcbSigningChainPem, now_);
     }
 
     /**
@@ -199,10 +198,10 @@ contract DcapCollateral {
      * @param tcbSigningChainPem the TCB Signing certificate then the root, PEM
      */
     function upsertQeIdentity(bytes calldata body, bytes calldata tcbSigningChainPem) external {
-        QeIdentity.Parsed memory q = verifyQeIdentity(body, tcbSigningChainPem, _now());
+        (QeIdentity.Parsed memory q, bytes32 signerSerial) = _verifyQeIdentity(body, tcbSigningChainPem, _now());
         _requireNewer(CollateralKind.QeIdentity, _qeIdentity, q.tcbEvaluationDataNumber, q.issueDate);
         address blob = SStore2.write(_encodeQeIdentity(q));
-        _qeIdentity = StoredTcbInfo({blob: blob, tcbEvaluationDataNumber: q.tcbEvaluationDataNumber, issueDate: uint40(q.issueDate)});
+        _qeIdentity = StoredTcbInfo({blob: blob, tcbEvaluationDataNumber: q.tcbEvaluationDataNumber, issueDate: uint40(q.issueDate), signer: signerSerial});
         string[][] memory advisoryIds = new string[][](q.levels.length);
         for (uint256 i = 0; i < q.levels.length; ++i) {
             advisoryIds[i] = q.levels[i].advisoryIds;
@@ -340,9 +339,54 @@ contract DcapCollateral {
         }
     }
 
+    /**
+     * @notice The serials of the TCB Signing certificates the stored TCB Info of (`fmspc`, `pceId`) and the stored QE
+     * Identity were verified under, packed: the serial's magnitude bytes (at most 20) from the first byte, their count
+     * in the last; 0 for an item not stored. A verifier checks them against the root CA CRL per quote (verifier.ts
+     * checks the TCB Signing certificate it is given against that CRL).
+     * @param fmspc the platform family
+     * @param pceId the PCE
+     */
+    function tcbSigningSerials(bytes6 fmspc, bytes2 pceId) external view returns (bytes32 tcbInfoSigner, bytes32 qeIdentitySigner) {
+        return (_tcbInfo[_tcbKey(fmspc, pceId)].signer, _qeIdentity.signer);
+    }
+
     /// @notice The time upserts are checked at: `block.timestamp` (a test harness replays Intel's 2025 collateral at its time).
     function _now() internal view virtual returns (uint256) {
         return block.timestamp;
+    }
+
+    /// @dev {verifyTcbInfo}, also returning the serial of the TCB Signing certificate the body was verified under.
+    function _verifyTcbInfo(bytes memory body, bytes memory tcbSigningChainPem, uint256 now_)
+        private
+        view
+        returns (TcbInfo.Parsed memory info, bytes32 signerSerial)
+    {
+        PckChain.TcbSigner memory signer = PckChain.verifyTcbSigning(tcbSigningChainPem, _root, now_);
+        SignedCollateral.Span memory span = TcbInfo.split(body);
+        SignedCollateral.checkSignature(body, span, CollateralKind.TcbInfo, signer.keyX, signer.keyY);
+        info = TcbInfo.parse(body, span);
+        SignedCollateral.checkFreshness(CollateralKind.TcbInfo, info.issueDate, info.nextUpdate, now_, NO_GRACE);
+        signerSerial = _packSerial(signer.serial);
+    }
+
+    /// @dev {verifyQeIdentity}, also returning the serial of the TCB Signing certificate the body was verified under.
+    function _verifyQeIdentity(bytes memory body, bytes memory tcbSigningChainPem, uint256 now_)
+        private
+        view
+        returns (QeIdentity.Parsed memory q, bytes32 signerSerial)
+    {
+        PckChain.TcbSigner memory signer = PckChain.verifyTcbSigning(tcbSigningChainPem, _root, now_);
+        SignedCollateral.Span memory span = QeIdentity.split(body);
+        SignedCollateral.checkSignature(body, span, CollateralKind.QeIdentity, signer.keyX, signer.keyY);
+        q = QeIdentity.parse(body, span);
+        SignedCollateral.checkFreshness(CollateralKind.QeIdentity, q.issueDate, q.nextUpdate, now_, NO_GRACE);
+        signerSerial = _packSerial(signer.serial);
+    }
+
+    /// @dev A serial's magnitude bytes (DerReader allows at most 20) from the word's first byte, their count in its last.
+    function _packSerial(bytes memory serial) private pure returns (bytes32) {
+        return bytes32(serial) | bytes32(serial.length);
     }
 
     function _decodeLevel(bytes memory data, uint256 offset) private pure returns (StoredLevel memory level) {

@@ -404,12 +404,39 @@ contract DcapVerifier is IDcapVerifier, PckCertificateCache, AccessControlDefaul
         (bool pckRevoked, uint64 pckCaNext) = crlStore.isRevoked(pck.pckCaSubjectHash, pck.pckSerialHash);
         if (now_ > rootNext + grace) revert CollateralExpired(CollateralKind.RootCaCrl, rootNext, now_);
         if (now_ > pckCaNext + grace) revert CollateralExpired(CollateralKind.PckCaCrl, pckCaNext, now_);
-        if (caRevoked || pckRevoked) {
-            (bytes memory pckSerial, bytes memory pckCaSerial) = _pckSerials(keccak256(pem));
-            if (caRevoked) revert CertificateRevoked(CertificateRole.PckCa, pckCaSerial);
+        // verifier.ts's order: the PCK CA, the TCB Signing certificate(s) (both in the root CA CRL), then the PCK.
+        if (caRevoked) {
+            (, bytes memory pckCaSerial) = _pckSerials(keccak256(pem));
+            revert CertificateRevoked(CertificateRole.PckCa, pckCaSerial);
+        }
+        _checkTcbSigners(pck);
+        if (pckRevoked) {
+            (bytes memory pckSerial,) = _pckSerials(keccak256(pem));
             revert CertificateRevoked(CertificateRole.Pck, pckSerial);
         }
         earliest = rootNext < pckCaNext ? rootNext : pckCaNext;
+    }
+
+    /// @dev Step 4, the TCB Signing certificates the stored TCB Info (of the PCK's platform) and QE Identity were
+    /// verified under, against the root CA CRL: collateral signed under a certificate revoked since it was upserted
+    /// stops verifying. An item not stored has no serial here; steps 5 and 6 refuse it.
+    function _checkTcbSigners(CachedPck memory pck) private view {
+        (bytes32 tcbInfoSigner, bytes32 qeIdentitySigner) = collateralStore.tcbSigningSerials(pck.fmspc, pck.pceId);
+        _requireNotRevokedByRoot(tcbInfoSigner);
+        if (qeIdentitySigner != tcbInfoSigner) _requireNotRevokedByRoot(qeIdentitySigner);
+    }
+
+    /// @param packed a serial as {DcapCollateral.tcbSigningSerials} packs it (0: no item stored)
+    function _requireNotRevokedByRoot(bytes32 packed) private view {
+        if (packed == 0) return;
+        uint256 length = uint8(uint256(packed));
+        bytes memory serial = new bytes(length);
+        assembly ("memory-safe") {
+            // the magnitude bytes are the word's first `length` bytes; the count byte is past them (length <= 20)
+            mstore(add(serial, 0x20), and(packed, not(0xff)))
+        }
+        (bool revoked,) = crlStore.isRevoked(_rootSubjectHash, keccak256(serial));
+        if (revoked) revert CertificateRevoked(CertificateRole.TcbSigning, serial);
     }
 
     /// @dev Step 5 (the signature, fields and FMSPC/PCEID were checked at upsert; the lookup is by the PCK's FMSPC and PCEID).

@@ -85,7 +85,7 @@ export function comparedFieldsOf(v: VerifiedQuote): ComparedFields {
 }
 
 /** `IDcapVerifier.Verified` as ethers returns it. */
-interface ChainVerified {
+export interface ChainVerified {
   mrenclave: string;
   mrsigner: string;
   isvProdId: bigint;
@@ -102,7 +102,8 @@ interface ChainVerified {
   quoteVersion: bigint;
 }
 
-function chainFieldsOf(v: ChainVerified): ComparedFields {
+/** A verified quote as the chain returns it, in {@link ComparedFields} form. */
+export function chainFieldsOf(v: ChainVerified): ComparedFields {
   return {
     mrenclave: v.mrenclave.toLowerCase(),
     mrsigner: v.mrsigner.toLowerCase(),
@@ -160,7 +161,7 @@ function fail(message: string): never {
  * CA's) to compare like with like: off chain, two issuers are both checked or one is refused (`CrlIssuerUnknown`).
  * CRLs that do not parse are left to the verdicts (`CrlMalformed` on both sides).
  */
-export function requireBothCrls(crls: readonly Buffer[], root: PinnedRoot): void {
+export function requireBothCrls(crls: readonly Uint8Array[], root: PinnedRoot): void {
   const issuers = new Map<string, boolean>(); // issuer name (hex) -> issued by the pinned root
   for (const der of crls) {
     let issuer: Uint8Array;
@@ -238,7 +239,7 @@ class ChainAt {
 type Contract = BaseContract & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Every custom error the deployed contracts and their linked libraries can revert with. */
-function errorsOf(artifacts: Record<string, Artifact>): Interface {
+export function errorsOf(artifacts: Record<string, Artifact>): Interface {
   const seen = new Set<string>();
   const fragments = Object.values(artifacts)
     .flatMap((a) => a.abi)
@@ -246,7 +247,7 @@ function errorsOf(artifacts: Record<string, Artifact>): Interface {
   return new Interface(fragments);
 }
 
-function refusal(errors: Interface, call: string, error: { code: string; args: ErrorArgument[] }): OnchainRefusal {
+export function refusal(errors: Interface, call: string, error: { code: string; args: ErrorArgument[] }): OnchainRefusal {
   const known = DCAP_ERROR_PARAMETERS[error.code as keyof typeof DCAP_ERROR_PARAMETERS] as readonly string[] | undefined;
   const names = known ?? errors.getError(error.code)?.inputs.map((i) => i.name) ?? [];
   const details: Record<string, string | number | boolean> = {};
@@ -255,7 +256,7 @@ function refusal(errors: Interface, call: string, error: { code: string; args: E
 }
 
 /** The PCK CA then the root from the quote's PCK chain: the issuer chain a PCK CA CRL is upserted with. */
-function pckCaChainPemOf(quote: Buffer): string {
+export function pckCaChainPemOf(quote: Uint8Array): string {
   try {
     const [, pckCa, root] = splitPemChain(decodeQuote(quote).pckChainPem);
     if (pckCa === undefined || root === undefined) return EMPTY_CHAIN;
@@ -265,6 +266,20 @@ function pckCaChainPemOf(quote: Buffer): string {
     if (e instanceof DcapVerificationError) return EMPTY_CHAIN; // verifyQuote refuses the quote itself first
     throw e;
   }
+}
+
+/**
+ * The issuer chain `DcapCrls.upsertCrl` takes with `der`: none for the root CA CRL (issued by the pinned root), else
+ * `pckCaChain` ({@link pckCaChainPemOf} of the quote); a CRL that does not parse gets `pckCaChain` and is refused by the upsert.
+ */
+export function crlIssuerChainOf(der: Uint8Array, root: PinnedRoot, pckCaChain: string): string {
+  let issuedByRoot = false;
+  try {
+    issuedByRoot = equalBytes(parseCrl(der).issuer, root.certificate.subject);
+  } catch (e) {
+    if (!(e instanceof DcapVerificationError)) throw e;
+  }
+  return issuedByRoot ? EMPTY_CHAIN : pckCaChain;
 }
 
 /** Sets the verifier's policy to `policy`'s meaning (the off-chain defaults: UpToDate only, no MRENCLAVE check unless listed). */
@@ -362,14 +377,7 @@ export async function replayQuoteOnchain(hre: HardhatRuntimeEnvironment, inputs:
   const pckCaChain = pckCaChainPemOf(inputs.quote);
   const crlGas: (GasUsed | null)[] = [];
   for (const [i, der] of inputs.crls.entries()) {
-    // The root CA CRL is upserted without an issuer chain; a PCK CA CRL with the quote's PCK CA and root.
-    let issuedByRoot = false;
-    try {
-      issuedByRoot = equalBytes(parseCrl(der).issuer, inputs.root.certificate.subject);
-    } catch (e) {
-      if (!(e instanceof DcapVerificationError)) throw e;
-    }
-    const result = await upsert(`upsertCrl[${i}]`, () => crls.upsertCrl(der, issuedByRoot ? EMPTY_CHAIN : pckCaChain, gasLimit));
+    const result = await upsert(`upsertCrl[${i}]`, () => crls.upsertCrl(der, crlIssuerChainOf(der, inputs.root, pckCaChain), gasLimit));
     crlGas.push(result?.gas ?? null);
   }
   const storedTcbInfo = tcbInfoStored(collateral, tcbInfo?.receipt);
@@ -404,7 +412,7 @@ export async function replayQuoteOnchain(hre: HardhatRuntimeEnvironment, inputs:
 }
 
 /** The (FMSPC, PCEID) the TCB Info upsert stored, from its `TcbInfoUpdated` event. */
-function tcbInfoStored(collateral: Contract, receipt: ContractTransactionReceipt | undefined): { fmspc: string; pceId: string } | null {
+export function tcbInfoStored(collateral: Contract, receipt: ContractTransactionReceipt | undefined): { fmspc: string; pceId: string } | null {
   for (const log of receipt?.logs ?? []) {
     const parsed = collateral.interface.parseLog(log);
     if (parsed?.name === "TcbInfoUpdated") return { fmspc: String(parsed.args.fmspc).toLowerCase(), pceId: String(parsed.args.pceId).toLowerCase() };
