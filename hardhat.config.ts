@@ -4,6 +4,12 @@ import "@nomicfoundation/hardhat-toolbox";
 import "./src";
 import { bundledSolcVersion } from "./src/solc";
 
+/** The legacy pipeline at 1,000 optimizer runs: for contracts that cross EIP-170's 24,576 bytes at the default 10,000. */
+const AT_1000_RUNS = {
+  version: bundledSolcVersion().version,
+  settings: { optimizer: { enabled: true, runs: 1_000 }, evmVersion: "prague", viaIR: false },
+};
+
 const config: HardhatUserConfig = {
   solidity: {
     compilers: [
@@ -24,25 +30,13 @@ const config: HardhatUserConfig = {
       // DcapVerifier (and its test harnesses, which carry its code) at 1,000 runs: under the 24,576-byte limit once
       // verifyEvidence (IEnclaveVerifier) joined verifyQuote; the PCK chain and software P-256 are in the linked
       // PckChainVerification library (docs/attestation-dcap.md "DcapVerifier").
-      "contracts/attestation/dcap/DcapVerifier.sol": {
-        version: bundledSolcVersion().version,
-        settings: { optimizer: { enabled: true, runs: 1_000 }, evmVersion: "prague", viaIR: false },
-      },
-      "contracts/test/DcapVerifierHarness.sol": {
-        version: bundledSolcVersion().version,
-        settings: { optimizer: { enabled: true, runs: 1_000 }, evmVersion: "prague", viaIR: false },
-      },
+      "contracts/attestation/dcap/DcapVerifier.sol": AT_1000_RUNS,
+      "contracts/test/DcapVerifierHarness.sol": AT_1000_RUNS,
       // DcapCollateral (and its harness) at 1,000 runs: under the limit once it stored, per item, the TCB Signing
       // certificate's serial that DcapVerifier checks against the root CA CRL per quote (24,872 bytes at 10,000 runs).
       // The parsers, where an upsert's gas goes, are the linked TcbInfo / QeIdentity libraries, still at 10,000.
-      "contracts/attestation/dcap/DcapCollateral.sol": {
-        version: bundledSolcVersion().version,
-        settings: { optimizer: { enabled: true, runs: 1_000 }, evmVersion: "prague", viaIR: false },
-      },
-      "contracts/test/DcapCollateralHarness.sol": {
-        version: bundledSolcVersion().version,
-        settings: { optimizer: { enabled: true, runs: 1_000 }, evmVersion: "prague", viaIR: false },
-      },
+      "contracts/attestation/dcap/DcapCollateral.sol": AT_1000_RUNS,
+      "contracts/test/DcapCollateralHarness.sol": AT_1000_RUNS,
     },
   },
   networks: {
