@@ -280,7 +280,7 @@ TEST(DcapMembership, PolicyRuleForDcapEntries) {
   m.identity.report_data = Bytes(64, 0);
   m.identity.status = "SWHardeningNeeded";
   m.identity.timestamp = 1000;
-  m.dcap = membership::DcapVerdict{"UpToDate", 5000, 17, Bytes(6, 0), "01"};
+  m.dcap = membership::DcapVerdict{"UpToDate", 5000, 17, Bytes(6, 0), "01", 17, 17};
   attestation::MeasurementPolicy p;
   p.allowed_statuses = {"OK", "UpToDate", "SWHardeningNeeded"};
   p.allowed_mrenclaves = std::vector<Bytes>{Bytes(32, 0x6b)};
