@@ -453,7 +453,9 @@ ANONIFY_HOST_ATTACK_TEST(MembershipScene, PolicyThatDoesNotAdmitTheCreatorRefuse
 Json policy_params(const membership::GroupPolicy& p) {
   Json out{{"allowedStatuses", p.measurement.allowed_statuses},
            {"allowDebug", p.measurement.allow_debug},
-           {"maxEvidenceAge", p.measurement.max_age_seconds}};
+           {"maxEvidenceAge", p.measurement.max_age_seconds},
+           {"collateralGrace", p.measurement.collateral_grace_seconds},
+           {"minTcbEvaluationDataNumber", p.measurement.min_tcb_evaluation_data_number}};
   if (p.measurement.allowed_mrenclaves) {
     Json list = Json::array();
     for (const Bytes& m : *p.measurement.allowed_mrenclaves) list.push_back(hex(m));

@@ -5,8 +5,12 @@
 // the compiled-in development root), a REPORTDATA that binds other keys, a TCB status, DEBUG or
 // MRENCLAVE the group's policy refuses, collateral that expired between registration and the
 // handshake, withheld CRLs, and malformed frames. The sealed cache keeps DCAP entries across a
-// restart, and a cache sealed before DCAP (format 1, IAS only) still loads.
+// restart, and a cache sealed before DCAP (format 1, IAS only) still loads. The group's collateral
+// grace and minimum tcbEvaluationDataNumber (its policy's mirror of DcapVerifier.policy()) apply at
+// registration (the grace) and at admission (both).
+#include <algorithm>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +23,7 @@
 #include "anonify/enclave/platform.h"
 #include "anonify/membership/admission.h"
 #include "anonify/membership/evidence_cache.h"
+#include "anonify/membership/group_policy.h"
 #include "anonify/mls/group.h"
 #include "anonify/mls/handshake_entry.h"
 #include "anonify/mls/tls_codec.h"
@@ -275,7 +280,7 @@ TEST(DcapMembership, PolicyRuleForDcapEntries) {
   m.identity.report_data = Bytes(64, 0);
   m.identity.status = "SWHardeningNeeded";
   m.identity.timestamp = 1000;
-  m.dcap = membership::DcapVerdict{"UpToDate", 5000, 17, Bytes(6, 0), "01"};
+  m.dcap = membership::DcapVerdict{"UpToDate", 5000, 17, Bytes(6, 0), "01", 17, 17};
   attestation::MeasurementPolicy p;
   p.allowed_statuses = {"OK", "UpToDate", "SWHardeningNeeded"};
   p.allowed_mrenclaves = std::vector<Bytes>{Bytes(32, 0x6b)};
@@ -320,6 +325,214 @@ TEST(DcapMembership, PolicyRuleForDcapEntries) {
   EXPECT_EQ(policy_refusal(m, p, 999999), "admitted");
   p.allowed_statuses = {"UpToDate"};
   EXPECT_EQ(policy_refusal(m, p, 2000), "QuoteStatusNotAllowed(OK)");
+}
+
+// The group's collateral grace and minimum tcbEvaluationDataNumber (DcapVerifier.policy()): the
+// collateral is current until nextUpdate + grace; after the age check, TCB Info's number (kind 0)
+// then QE Identity's (kind 1) must reach the minimum, with verifier.ts's error and arguments.
+TEST(DcapMembership, TheGroupsGraceAndMinimumEvaluationNumberApply) {
+  membership::VerifiedMember m;
+  m.identity.kind = attestation::EvidenceKind::kDcap;
+  m.identity.mrenclave = Bytes(32, 0x6b);
+  m.identity.mrsigner = Bytes(32, 0x01);
+  m.identity.report_data = Bytes(64, 0);
+  m.identity.status = "UpToDate";
+  m.identity.timestamp = 1000;
+  m.dcap = membership::DcapVerdict{"UpToDate", 5000, 17, Bytes(6, 0), "01", 18, 17};
+  attestation::MeasurementPolicy p;
+  p.allowed_statuses = {"UpToDate"};
+  p.allowed_mrenclaves = std::vector<Bytes>{Bytes(32, 0x6b)};
+  EXPECT_EQ(policy_refusal(m, p, 5001), "CollateralExpiredAtAdmission(5000, 5001)");
+  p.collateral_grace_seconds = 100;
+  EXPECT_EQ(policy_refusal(m, p, 5001), "admitted");
+  EXPECT_EQ(policy_refusal(m, p, 5100), "admitted");
+  EXPECT_EQ(policy_refusal(m, p, 5101), "CollateralExpiredAtAdmission(5000, 5101)");
+  p.collateral_grace_seconds = attestation::kMaxCollateralGrace;
+  EXPECT_EQ(policy_refusal(m, p, 5000 + attestation::kMaxCollateralGrace), "admitted");
+  p.collateral_grace_seconds = 0;
+  // TCB Info 18, QE Identity 17.
+  p.min_tcb_evaluation_data_number = 17;
+  EXPECT_EQ(policy_refusal(m, p, 2000), "admitted");
+  p.min_tcb_evaluation_data_number = 18;
+  EXPECT_EQ(policy_refusal(m, p, 2000), "TcbEvaluationDataNumberTooLow(1, 18, 17)");
+  p.min_tcb_evaluation_data_number = 19;
+  EXPECT_EQ(policy_refusal(m, p, 2000), "TcbEvaluationDataNumberTooLow(0, 19, 18)");
+  // TCB Info is judged first.
+  m.dcap->tcb_info_evaluation_data_number = 17;
+  m.dcap->qe_identity_evaluation_data_number = 16;
+  EXPECT_EQ(policy_refusal(m, p, 2000), "TcbEvaluationDataNumberTooLow(0, 19, 17)");
+  // After the collateral and the age, before the statuses.
+  EXPECT_EQ(policy_refusal(m, p, 5001), "CollateralExpiredAtAdmission(5000, 5001)");
+  p.max_age_seconds = 500;
+  EXPECT_EQ(policy_refusal(m, p, 1501), "ReportTooOld(1000, 500, 1501)");
+  p.max_age_seconds = 0;
+  p.allowed_statuses = {"OK"};
+  EXPECT_EQ(policy_refusal(m, p, 2000), "TcbEvaluationDataNumberTooLow(0, 19, 17)");
+  // IAS entries ignore both.
+  m.identity.kind = attestation::EvidenceKind::kIas;
+  m.identity.status = "OK";
+  m.dcap.reset();
+  EXPECT_EQ(policy_refusal(m, p, 999999), "admitted");
+}
+
+// The two fields in the AnonifyGroupPolicy encoding: after max_age_seconds, uint64 then uint32;
+// one encoding per policy; the grace at most 30 days (DcapVerifier's MAX_COLLATERAL_GRACE).
+TEST(DcapMembership, TheGroupPolicyEncodingCarriesGraceAndMinimum) {
+  membership::GroupPolicy p;
+  p.chain_id = 31337;
+  p.group_contract = Bytes(20, 0x42);
+  p.measurement.allowed_statuses = {"UpToDate"};
+  p.measurement.allowed_mrenclaves = std::vector<Bytes>{Bytes(32, 0x6b)};
+  p.measurement.max_age_seconds = 0x0102;
+  p.measurement.collateral_grace_seconds = 86400;
+  p.measurement.min_tcb_evaluation_data_number = 17;
+  p.runtime = "anonify-token/v1";
+  const Bytes encoded = p.encode();
+  const membership::GroupPolicy back = membership::GroupPolicy::decode(encoded);
+  EXPECT_TRUE(back == p);
+  EXPECT_EQ(back.measurement.collateral_grace_seconds, 86400u);
+  EXPECT_EQ(back.measurement.min_tcb_evaluation_data_number, 17u);
+  EXPECT_EQ(back.encode(), encoded);
+  // The bytes: max_age_seconds, then the grace (uint64) and the minimum (uint32).
+  const Bytes expected_tail = from_hex("0000000000000102" "0000000000015180" "00000011");
+  EXPECT_NE(std::search(encoded.begin(), encoded.end(), expected_tail.begin(), expected_tail.end()), encoded.end());
+  // Either field differing is another policy.
+  membership::GroupPolicy other = p;
+  other.measurement.collateral_grace_seconds = 86401;
+  EXPECT_FALSE(other == p);
+  EXPECT_NE(other.encode(), encoded);
+  other = p;
+  other.measurement.min_tcb_evaluation_data_number = 18;
+  EXPECT_FALSE(other == p);
+  EXPECT_NE(other.encode(), encoded);
+  // An encoding without the two fields (before them) is malformed, not read as zeros.
+  membership::GroupPolicy zero = p;
+  zero.measurement.collateral_grace_seconds = 0;
+  zero.measurement.min_tcb_evaluation_data_number = 0;
+  Bytes short_form = zero.encode();
+  const Bytes zeros(12, 0);
+  auto at = std::search(short_form.begin(), short_form.end(), zeros.begin(), zeros.end());
+  ASSERT_NE(at, short_form.end());
+  short_form.erase(at, at + 12);
+  try {
+    membership::GroupPolicy::decode(short_form);
+    FAIL() << "a policy without grace and minimum decoded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kPolicyRefused) << e.what();
+  }
+  // 30 days is the most; one second more is refused, by encode and by decode.
+  membership::GroupPolicy widest = p;
+  widest.measurement.collateral_grace_seconds = 2'592'000;
+  EXPECT_TRUE(membership::GroupPolicy::decode(widest.encode()) == widest);
+  membership::GroupPolicy too_wide = p;
+  too_wide.measurement.collateral_grace_seconds = 2'592'001;
+  try {
+    too_wide.encode();
+    FAIL() << "a grace over 30 days encoded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kPolicyRefused);
+    EXPECT_NE(std::string(e.what()).find("collateral_grace_seconds"), std::string::npos) << e.what();
+  }
+  Bytes over = widest.encode();
+  const Bytes grace_30d = from_hex("0000000000278d00");
+  auto g = std::search(over.begin(), over.end(), grace_30d.begin(), grace_30d.end());
+  ASSERT_NE(g, over.end());
+  g[7] = 0x01;  // 2592001
+  try {
+    membership::GroupPolicy::decode(over);
+    FAIL() << "a grace over 30 days decoded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kPolicyRefused);
+    EXPECT_NE(std::string(e.what()).find("collateral_grace_seconds"), std::string::npos) << e.what();
+  }
+}
+
+// mls_create_group takes collateralGrace and minTcbEvaluationDataNumber (a number or decimal string;
+// bad types invalid_params naming the field, a grace over 30 days policy_refused).
+TEST(DcapMembership, PolicyParamsGraceAndMinimum) {
+  testing::TempDir dir;
+  Node a(dir.path());
+  a.admit_evidence_of(a);
+  const auto create = [&](const char* field, const Json& value) {
+    Json policy = dcap_policy();
+    policy[field] = value;
+    return Json{{"domain", test_domain()}, {"policy", policy}};
+  };
+  for (const char* field : {"collateralGrace", "minTcbEvaluationDataNumber"}) {
+    for (const Json& bad : {Json(-1), Json(1.5), Json(true), Json("ten"), Json("-1"), Json("01"), Json::array()}) {
+      const Json error = a.error("mls_create_group", create(field, bad));
+      EXPECT_EQ(error["code"], "invalid_params") << field << " " << bad.dump();
+      EXPECT_NE(error["message"].get<std::string>().find(std::string("params.policy.") + field), std::string::npos)
+          << error.dump();
+    }
+  }
+  const Json too_big = a.error("mls_create_group", create("minTcbEvaluationDataNumber", Json(uint64_t{1} << 32)));
+  EXPECT_EQ(too_big["code"], "invalid_params") << too_big.dump();
+  EXPECT_NE(too_big["message"].get<std::string>().find("minTcbEvaluationDataNumber"), std::string::npos);
+  const Json too_long = a.error("mls_create_group", create("collateralGrace", Json(2'592'001)));
+  EXPECT_EQ(too_long["code"], "policy_refused") << too_long.dump();
+  EXPECT_NE(too_long["message"].get<std::string>().find("collateral_grace_seconds"), std::string::npos);
+  EXPECT_TRUE(a.call("mls_status")["group"].is_null());
+  Json policy = dcap_policy();
+  policy["collateralGrace"] = "2592000";
+  policy["minTcbEvaluationDataNumber"] = 17;
+  EXPECT_EQ(a.call("mls_create_group", Json{{"domain", test_domain()}, {"policy", policy}})["status"]["memberCount"], 1);
+}
+
+// End to end: a group whose policy has a minimum above the development collateral's
+// tcbEvaluationDataNumber (17 for TCB Info and QE Identity) refuses the join; at the minimum it
+// admits it.
+TEST(DcapMembership, AJoinBelowTheGroupsMinimumEvaluationNumberIsRefused) {
+  {
+    testing::TempDir dir;
+    Node a(dir.path());
+    Json policy = dcap_policy();
+    policy["minTcbEvaluationDataNumber"] = 18;
+    create_group(a, policy);
+    const DcapMember m;
+    EXPECT_EQ(a.call("mls_admit_evidence", m.evidence())["dcap"]["tcbEvaluationDataNumber"], 17);
+    expect_join_refused(a, m, "TcbEvaluationDataNumberTooLow(0, 18, 17)");
+  }
+  testing::TempDir dir;
+  Node a(dir.path());
+  Json policy = dcap_policy();
+  policy["minTcbEvaluationDataNumber"] = 17;
+  create_group(a, policy);
+  const DcapMember m;
+  a.call("mls_admit_evidence", m.evidence());
+  expect_join_admitted(a, m);
+}
+
+// End to end: the group's grace extends the collateral past nextUpdate, at registration (the
+// enclave holds the group: mls_admit_evidence verifies with its grace) and at admission, and no
+// further.
+TEST(DcapMembership, CollateralPastNextUpdateIsAdmittedWithinTheGroupsGrace) {
+  const uint64_t next = dev_dcap::kCollateralNextUpdate;
+  const uint64_t grace = 3600;
+  {
+    testing::TempDir dir;
+    Node a(dir.path());
+    Json policy = dcap_policy();
+    policy["collateralGrace"] = grace;
+    create_group(a, policy);
+    const DcapMember m;
+    // Registered past nextUpdate, within the grace; admitted at nextUpdate + grace exactly.
+    EXPECT_EQ(a.call("mls_admit_evidence", m.evidence(m.fields(), next + grace))["kind"], "dcap");
+    expect_join_admitted(a, m, next + grace);
+  }
+  {
+    testing::TempDir dir;
+    Node a(dir.path());
+    Json policy = dcap_policy();
+    policy["collateralGrace"] = grace;
+    create_group(a, policy);
+    const DcapMember m;
+    expect_evidence_refused(a, m.evidence(m.fields(), next + grace + 1), "evidence_refused", "CollateralExpired(");
+    a.call("mls_admit_evidence", m.evidence());
+    expect_join_refused(a, m,
+                        "CollateralExpiredAtAdmission(" + std::to_string(next) + ", " + std::to_string(next + grace + 1) + ")",
+                        next + grace + 1);
+  }
 }
 
 TEST(DcapMembership, DebugEnclaveIsRefused) {
@@ -498,6 +711,74 @@ TEST(DcapMembership, TheSealedCacheKeepsDcapEntries) {
   EXPECT_EQ(cached->dcap->collateral_next_update, dev_dcap::kCollateralNextUpdate);
   EXPECT_EQ(cached->dcap->fmspc.size(), 6u);
   EXPECT_FALSE(cached->dcap->pck_serial.empty());
+  EXPECT_EQ(cached->dcap->tcb_evaluation_data_number, 17u);
+  EXPECT_EQ(cached->dcap->tcb_info_evaluation_data_number, 17u);
+  EXPECT_EQ(cached->dcap->qe_identity_evaluation_data_number, 17u);
+}
+
+// A cache of format 2 (a DCAP verdict without TCB Info's and QE Identity's numbers) loads, taking
+// the min for both; a format-3 verdict whose min is not the min of its two numbers is corrupt.
+Bytes dcap_cache(uint8_t version, uint32_t min, uint32_t tcb_info, uint32_t qe_identity, const Bytes& mls_key) {
+  mls::TlsWriter w;
+  w.u8(version);
+  w.vector([&](mls::TlsWriter& entries) {
+    entries.opaque(Bytes(20, 0xaa));
+    entries.opaque(Bytes(32, 0xbb));
+    entries.opaque(mls_key);
+    entries.u8(2);  // dcap
+    entries.opaque(Bytes(32, 0x11));
+    entries.opaque(Bytes(32, 0x22));
+    entries.u16(3);
+    entries.u16(4);
+    entries.u8(0);
+    entries.opaque(Bytes(64, 0x33));
+    entries.opaque(std::string("UpToDate"));
+    entries.u64(1796040000);
+    entries.vector([](mls::TlsWriter&) {});
+    entries.u8(1);
+    entries.opaque(std::string("UpToDate"));
+    entries.u64(2521929600);
+    entries.u32(min);
+    entries.opaque(Bytes(6, 0x00));
+    entries.opaque(std::string("01"));
+    if (version >= 3) {
+      entries.u32(tcb_info);
+      entries.u32(qe_identity);
+    }
+  });
+  return w.take();
+}
+
+TEST(DcapMembership, ADcapCacheOfFormat2StillLoads) {
+  const Bytes key(32, 0xcc);
+  const auto load = [&](const Bytes& blob) -> std::optional<membership::DcapVerdict> {
+    testing::TempDir dir;
+    {
+      Enclave e(make_simulation_platform(), dir.path());
+      e.init(std::nullopt);
+      e.sealed_store().put(membership::kEvidenceCacheSealName, blob);
+    }
+    Enclave e(make_simulation_platform(), dir.path());
+    e.init(std::nullopt);
+    const membership::VerifiedMember* m = e.component<membership::EvidenceCache>().find(key);
+    if (m == nullptr || !m->dcap) return std::nullopt;
+    return *m->dcap;
+  };
+  const std::optional<membership::DcapVerdict> v2 = load(dcap_cache(2, 16, 0, 0, key));
+  ASSERT_TRUE(v2.has_value());
+  EXPECT_EQ(v2->tcb_evaluation_data_number, 16u);
+  EXPECT_EQ(v2->tcb_info_evaluation_data_number, 16u);
+  EXPECT_EQ(v2->qe_identity_evaluation_data_number, 16u);
+  const std::optional<membership::DcapVerdict> v3 = load(dcap_cache(3, 16, 18, 16, key));
+  ASSERT_TRUE(v3.has_value());
+  EXPECT_EQ(v3->tcb_info_evaluation_data_number, 18u);
+  EXPECT_EQ(v3->qe_identity_evaluation_data_number, 16u);
+  try {
+    load(dcap_cache(3, 17, 18, 16, key));
+    FAIL() << "a verdict whose min is not the min of its numbers loaded";
+  } catch (const Error& err) {
+    EXPECT_EQ(err.code(), ErrorCode::kSealedDataCorrupt) << err.what();
+  }
 }
 
 // A cache sealed by a binary from before DCAP (format 1: IAS entries, no DCAP verdict) loads as it

@@ -302,6 +302,13 @@ export interface MlsGroupPolicyParams {
   signer?: { mrsigner: Hex; isvProdId: number; minIsvSvn: number };
   /** Seconds; 0 (default) = off. Judged against the newest block time the enclave applied. */
   maxEvidenceAge?: number | string;
+  /**
+   * DCAP: seconds a collateral item is still accepted after its nextUpdate (0 default, at most 2,592,000 = 30 days,
+   * DcapVerifier's MAX_COLLATERAL_GRACE); a uint64 as a number or decimal string. The node takes DcapVerifier.policy()'s.
+   */
+  collateralGrace?: number | string;
+  /** DCAP: the minimum tcbEvaluationDataNumber of TCB Info and of QE Identity (0 default = none); a uint32. */
+  minTcbEvaluationDataNumber?: number | string;
   /** k-of-n Ethereum addresses allowed to change the policy (default: none, the policy never changes). */
   governance?: { threshold: number; keys: Hex[] };
   /**

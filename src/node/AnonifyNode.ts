@@ -24,7 +24,7 @@ import { consoleLogger, type NodeLogger } from "./logger";
 import { commitPendingRemovals, ensureJoined, postMemberCommit, selfUpdateIfRequired, type JoinPosted, type MembershipContext } from "./membership";
 import { ChainEvidence, genesisPolicy, IAS_VERIFIER_ABI, quoteSigner } from "./evidence";
 import { EVIDENCE_KIND, evidenceKindName, type EvidenceKindName } from "../attestation/evidence";
-import { ChainCollateral, collateralGraceOf, DcapAttester, dcapGenesisPolicy, readDcapDeployment, type DcapDeployment } from "./dcapAttestation";
+import { ChainCollateral, DcapAttester, dcapGenesisPolicy, readDcapDeployment, type DcapDeployment } from "./dcapAttestation";
 import { attestDcap, attestIas, type JoinAttestation } from "./joinAttestation";
 import { callState, hasStateMethod, hasStateRuntime } from "./stateMethods";
 import { DEFAULT_KEEP_BLOCKS, RestorePoints, type RestorePoint } from "./restorePoints";
@@ -667,14 +667,6 @@ export class AnonifyNode {
     if (kind === "dcap") {
       if (this.dcapDeployment === undefined) {
         this.dcapDeployment = await readDcapDeployment((await this.group.verifier()) as string, this.provider, this.mode);
-        const grace = await collateralGraceOf(this.dcapDeployment.verifier, this.provider);
-        if (grace > 0n) {
-          // The enclaves' membership rule judges collateral without grace (enclave/PROTOCOL.md "Membership").
-          this.logger.warn(
-            `the group's DcapVerifier accepts collateral up to ${grace} s after its nextUpdate, the enclaves do not: a join whose collateral ` +
-              "lapsed within that grace is refused by every enclave (evidence_refused). Keep the stores current (anonify:collateral)",
-          );
-        }
       }
       if (this.mode === "sgx" && this.options.dcap === undefined) {
         throw new NodeError("invalid_options", "the group admits DCAP quotes: sgx mode needs anonify.dcap.pcsUrl (Intel's PCS or your PCCS)");

@@ -83,26 +83,37 @@ export async function readDcapDeployment(verifierAddress: string, provider: Prov
   return { ...stores, root: stores.root, pinned: stores.pinned! };
 }
 
-/** The collateral grace (seconds after nextUpdate) the group's DcapVerifier allows. */
-export async function collateralGraceOf(verifierAddress: string, provider: Provider): Promise<bigint> {
-  const policy = (await new Contract(verifierAddress, DCAP_VERIFIER_ABI, provider).policy()) as { collateralGrace: bigint };
-  return BigInt(policy.collateralGrace);
-}
-
 /**
  * The genesis policy of a DCAP group, from its DcapVerifier: the TCB statuses it allows (for the platform and the
  * QE), its DEBUG flag, and the signer rule (the verifier's when it has one, else the creating enclave's own signer),
- * as genesisPolicy does for IAS. A quote carries no time, so no evidence age: the collateral's freshness bounds it.
+ * as genesisPolicy does for IAS, and its collateral grace and minimum tcbEvaluationDataNumber (the enclaves judge both
+ * at admission, as the verifier does). A quote carries no time, so no evidence age: the collateral's freshness bounds it.
  */
 export async function dcapGenesisPolicy(verifierAddress: string, provider: Provider, own: { mrsigner: Hex; isvProdId: number; isvSvn: number }): Promise<MlsGroupPolicyParams> {
   const verifier = new Contract(verifierAddress, DCAP_VERIFIER_ABI, provider);
-  const policy = (await verifier.policy()) as { allowedTcbStatuses: bigint; debugAllowed: boolean; signerCheck: boolean; isvProdId: bigint; minIsvSvn: bigint; mrsigner: string };
+  const policy = (await verifier.policy()) as {
+    allowedTcbStatuses: bigint;
+    debugAllowed: boolean;
+    signerCheck: boolean;
+    isvProdId: bigint;
+    minIsvSvn: bigint;
+    minTcbEvaluationDataNumber: bigint;
+    collateralGrace: bigint;
+    mrsigner: string;
+  };
   const statuses = tcbStatusesOfMask(policy.allowedTcbStatuses);
   if (statuses.length === 0) throw new NodeError("invalid_policy", "the group's DcapVerifier allows no TCB status", 409);
   const signer = policy.signerCheck
     ? { mrsigner: policy.mrsigner.toLowerCase() as Hex, isvProdId: Number(policy.isvProdId), minIsvSvn: Number(policy.minIsvSvn) }
     : { mrsigner: own.mrsigner, isvProdId: own.isvProdId, minIsvSvn: own.isvSvn };
-  return { allowedStatuses: [...statuses], allowDebug: policy.debugAllowed, signer, maxEvidenceAge: "0" };
+  return {
+    allowedStatuses: [...statuses],
+    allowDebug: policy.debugAllowed,
+    signer,
+    maxEvidenceAge: "0",
+    collateralGrace: BigInt(policy.collateralGrace).toString(),
+    minTcbEvaluationDataNumber: Number(policy.minTcbEvaluationDataNumber),
+  };
 }
 
 /**

@@ -40,6 +40,9 @@ class TlsWriter {
   u16(v: number): void {
     this.parts.push((v >> 8) & 0xff, v & 0xff);
   }
+  u32(v: number): void {
+    this.parts.push((v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+  }
   u64(v: bigint): void {
     for (let i = 7; i >= 0; i--) this.parts.push(Number((v >> BigInt(8 * i)) & 0xffn));
   }
@@ -109,6 +112,8 @@ export function encodeGroupPolicy(domain: Eip712DomainParams, policy: MlsGroupPo
     w.u8(0);
   }
   w.u64(BigInt(policy.maxEvidenceAge ?? 0));
+  w.u64(BigInt(policy.collateralGrace ?? 0));
+  w.u32(Number(policy.minTcbEvaluationDataNumber ?? 0));
   const governance = policy.governance ?? { threshold: 0, keys: [] };
   w.u8(governance.threshold);
   w.vector((inner) => governance.keys.forEach((k) => inner.opaque(hexBytes(k, ADDRESS_LENGTH, "policy.governance.keys[]"))));

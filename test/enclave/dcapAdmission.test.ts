@@ -79,10 +79,10 @@ describe("DCAP evidence in the membership rule (two enclave processes, simulatio
     for (const d of dirs) d.cleanup();
   });
 
-  async function groupWithDcapStatuses(): Promise<EvidenceResult> {
+  async function groupWithDcapStatuses(extra: Partial<MlsGroupPolicyParams> = {}): Promise<EvidenceResult> {
     const evidenceA = await a.call("evidence", {});
     await a.call("mls_admit_evidence", simulationAdmitParams(evidenceA));
-    const policy: MlsGroupPolicyParams = { ...signerPolicy(evidenceA), allowedStatuses: ["OK", "UpToDate"] };
+    const policy: MlsGroupPolicyParams = { ...signerPolicy(evidenceA), allowedStatuses: ["OK", "UpToDate"], ...extra };
     const genesis = await a.call("mls_create_group", { domain, policy });
     // B holds A's (IAS) evidence and follows the log from the genesis entry.
     await b.call("mls_admit_evidence", simulationAdmitParams(evidenceA));
@@ -126,5 +126,31 @@ describe("DCAP evidence in the membership rule (two enclave processes, simulatio
     );
     const status = await a.call("mls_status", {});
     expect(status.group?.member === true && status.group.memberCount).to.equal(1);
+  });
+
+  // The fixtures' TCB Info and QE Identity carry tcbEvaluationDataNumber 17: a group whose policy asks for 18
+  // refuses the join (TCB Info, kind 0, first), as DcapVerifier and verifier.ts do.
+  it("refuses a join below the group's minimum tcbEvaluationDataNumber", async function () {
+    const evidenceB = await groupWithDcapStatuses({ minTcbEvaluationDataNumber: 18 });
+    const admitted = await a.call("mls_admit_evidence", dcapAdmitParams(evidenceB, VERIFY_AT));
+    expect(admitted.dcap?.tcbEvaluationDataNumber).to.equal(17);
+    const join = await b.call("mls_join_external", { domain });
+    await expectRefused(
+      a.call("mls_process_handshake", { handshake: join.handshake, blockTimestamp: String(VERIFY_AT + 60) }),
+      "leaf_not_admitted",
+      "TcbEvaluationDataNumberTooLow(0, 18, 17)",
+    );
+    const status = await a.call("mls_status", {});
+    expect(status.group?.member === true && status.group.memberCount).to.equal(1);
+  });
+
+  it("admits collateral past its nextUpdate within the group's grace, at registration and at the join", async function () {
+    const evidenceB = await groupWithDcapStatuses({ collateralGrace: "60", minTcbEvaluationDataNumber: 17 });
+    // Registration too takes the group's grace.
+    await a.call("mls_admit_evidence", dcapAdmitParams(evidenceB, NEXT_UPDATE + 60));
+    await expectRefused(a.call("mls_admit_evidence", dcapAdmitParams(evidenceB, NEXT_UPDATE + 61)), "evidence_refused", "CollateralExpired(");
+    const join = await b.call("mls_join_external", { domain });
+    const applied = await a.call("mls_process_handshake", { handshake: join.handshake, blockTimestamp: String(NEXT_UPDATE + 60) });
+    expect(applied.outcome).to.equal("external_join");
   });
 });

@@ -56,13 +56,19 @@ describe("group policy change by k-of-n governance (two enclave processes, simul
   });
 
   it("encodes the policy as the enclave does and names the group id chainId ‖ contract", function () {
-    const policy: MlsGroupPolicyParams = { signer: { mrsigner: `0x${"11".repeat(32)}`, isvProdId: 1, minIsvSvn: 2 }, runtime: "anonify-token/v1" };
+    const policy: MlsGroupPolicyParams = {
+      signer: { mrsigner: `0x${"11".repeat(32)}`, isvProdId: 1, minIsvSvn: 2 },
+      collateralGrace: "86400",
+      minTcbEvaluationDataNumber: 17,
+      runtime: "anonify-token/v1",
+    };
     const encoded = Buffer.from(encodeGroupPolicy(domain, policy)).toString("hex");
-    // chain id, contract<V>, statuses<V> ["OK"], allow_debug 0, no MRENCLAVE list, signer, max age 0, k = 0, keys<V> [],
-    // runtime<V>.
+    // chain id, contract<V>, statuses<V> ["OK"], allow_debug 0, no MRENCLAVE list, signer, max age 0, collateral grace
+    // 86400 (uint64), minimum tcbEvaluationDataNumber 17 (uint32), k = 0, keys<V> [], runtime<V>.
     expect(encoded).to.equal(
       "0000000000007a69" + "14" + "5fbdb2315678afecb367f032d93f642f64180aa3" + "03024f4b" + "00" + "00" +
-        "01" + "20" + "11".repeat(32) + "0001" + "0002" + "0000000000000000" + "00" + "00" + "10" + Buffer.from("anonify-token/v1").toString("hex"),
+        "01" + "20" + "11".repeat(32) + "0001" + "0002" + "0000000000000000" + "0000000000015180" + "00000011" +
+        "00" + "00" + "10" + Buffer.from("anonify-token/v1").toString("hex"),
     );
     // The runtime is part of what governance approves, so it cannot be left to the enclave's default.
     expect(() => encodeGroupPolicy(domain, { ...policy, runtime: undefined })).to.throw(/policy\.runtime is required/);
@@ -85,7 +91,13 @@ describe("group policy change by k-of-n governance (two enclave processes, simul
     log.push(join);
     for (const e of [a, b]) await e.call("mls_process_handshake", { handshake: join.handshake });
 
-    const upgraded: MlsGroupPolicyParams = { ...genesisPolicy, mrenclaves: [evidence.mrenclave, NEW_MRENCLAVE] };
+    // The change also sets the DCAP grace and minimum: the enclave's policyHash checks encodeGroupPolicy's bytes for them.
+    const upgraded: MlsGroupPolicyParams = {
+      ...genesisPolicy,
+      mrenclaves: [evidence.mrenclave, NEW_MRENCLAVE],
+      collateralGrace: "3600",
+      minTcbEvaluationDataNumber: 17,
+    };
     const epoch = memberEpoch(await a.call("mls_status", {}));
     const typed = policyChangeTypedData(domain, epoch, upgraded);
     const approvals = (await Promise.all(governance.map((w) => w.signTypedData(typed.domain, typed.types, typed.value)))) as Hex[];

@@ -65,7 +65,7 @@ describe("AnonifyNode with DCAP evidence (simulation, development PCS, real encl
     const [a, b] = nodes;
     const own = quoteSigner(await a.node.enclave.evidence());
     const policy = await dcapGenesisPolicy(deployment.verifier, ethers.provider, own);
-    expect(policy).to.deep.equal({ allowedStatuses: ["UpToDate"], allowDebug: false, signer: { mrsigner: own.mrsigner, isvProdId: own.isvProdId, minIsvSvn: own.isvSvn }, maxEvidenceAge: "0" });
+    expect(policy).to.deep.equal({ allowedStatuses: ["UpToDate"], allowDebug: false, signer: { mrsigner: own.mrsigner, isvProdId: own.isvProdId, minIsvSvn: own.isvSvn }, maxEvidenceAge: "0", collateralGrace: "0", minTcbEvaluationDataNumber: 0 });
     const domain = groupDomain((await ethers.provider.getNetwork()).chainId, deployment.group);
     const [owner, alice] = (await ethers.getSigners()).slice(14, 16);
     const driver = new CommandDriver(domain);
@@ -115,17 +115,36 @@ describe("AnonifyNode with DCAP evidence (simulation, development PCS, real encl
     await attester.close();
   });
 
-  it("warns at start when the group's verifier allows a collateral grace the enclaves do not", async function () {
+  it("a group whose verifier has a collateral grace and a minimum tcbEvaluationDataNumber carries both in its MLS policy, and its enclaves enforce them", async function () {
     const [deployer] = await ethers.getSigners();
-    const verifier = new ethers.Contract(deployment.verifier, ["function setCollateralGrace(uint64 grace)"], deployer);
-    await (await verifier.setCollateralGrace(3600)).wait();
-    try {
-      const d = await startNode(deployment, 11);
-      nodes.push(d);
-      expect(d.logger.lines.some((l) => l.startsWith("warn the group's DcapVerifier accepts collateral up to 3600 s after its nextUpdate"))).to.equal(true);
-      expect(nodes[0].logger.lines.some((l) => l.includes("accepts collateral up to"))).to.equal(false);
-    } finally {
-      await (await verifier.setCollateralGrace(0)).wait();
-    }
+    const setPolicy = async (d: { verifier: string }, grace: number, minimum: number): Promise<void> => {
+      const verifier = new ethers.Contract(d.verifier, ["function setCollateralGrace(uint64 grace)", "function setMinTcbEvaluationDataNumber(uint32 minimum)"], deployer);
+      await (await verifier.setCollateralGrace(grace)).wait();
+      await (await verifier.setMinTcbEvaluationDataNumber(minimum)).wait();
+    };
+    // The development PCS signs tcbEvaluationDataNumber 17 (DEFAULT_TCB_EVALUATION_DATA_NUMBER) for TCB Info and QE Identity.
+    const graced = await deployDcapGroup();
+    await setPolicy(graced, 3600, 17);
+    const d = await startNode(graced, 11);
+    nodes.push(d);
+    const own = quoteSigner(await d.node.enclave.evidence());
+    const policy = await dcapGenesisPolicy(graced.verifier, ethers.provider, own);
+    expect(policy).to.include({ collateralGrace: "3600", minTcbEvaluationDataNumber: 17 });
+    // The genesis GroupContext's AnonifyGroupPolicy: max_age_seconds 0, collateral_grace_seconds 3600, min 17.
+    const state = await d.node.enclave.call("mls_public_state", {});
+    expect(state.groupInfo.toLowerCase()).to.contain("0000000000000000" + "0000000000000e10" + "00000011");
+    expect(d.logger.lines.some((l) => l.includes("accepts collateral up to"))).to.equal(false);
+
+    // Above the collateral's number: the enclave refuses its own leaf at mls_create_group, before any transaction.
+    const strict = await deployDcapGroup();
+    await setPolicy(strict, 0, 18);
+    const signers = await ethers.getSigners();
+    const dataDir = tempDir();
+    const node = new AnonifyNode({ binary: enclaveBinary(), dataDir, signer: signers[12], group: strict.group, pollIntervalMs: 50, http: false });
+    const error = await node.start().catch((e: unknown) => e);
+    await node.stop().catch(() => undefined);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    expect(error).to.be.instanceOf(Error);
+    expect((error as Error).message).to.contain("the group's policy refuses its evidence: TcbEvaluationDataNumberTooLow(0, 18, 17)");
   });
 });

@@ -186,6 +186,8 @@ VerifiedQuote verdict_of(const dcap::Quote& quote, const dcap::PckChain& chain, 
   v.pck_serial = chain.pck.serial;
   v.pck_public_key = chain.pck.public_key;
   v.tcb_evaluation_data_number = std::min(info.tcb_evaluation_data_number, identity.tcb_evaluation_data_number);
+  v.tcb_info_evaluation_data_number = info.tcb_evaluation_data_number;
+  v.qe_identity_evaluation_data_number = identity.tcb_evaluation_data_number;
   v.collateral_next_update = std::min(info.next_update, identity.next_update);
   if (crls.root) v.collateral_next_update = std::min(v.collateral_next_update, crls.root->next_update);
   if (crls.pck_ca) v.collateral_next_update = std::min(v.collateral_next_update, crls.pck_ca->next_update);

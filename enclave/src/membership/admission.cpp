@@ -18,16 +18,29 @@ void check_dcap_policy(const VerifiedMember& member, const attestation::Measurem
     throw attestation::EvidenceError("DcapVerdictMissing", {}, "a DCAP entry without its verdict");
   }
   const DcapVerdict& dcap = *member.dcap;
-  if (at > dcap.collateral_next_update) {
+  if (at > dcap.collateral_next_update && at - dcap.collateral_next_update > policy.collateral_grace_seconds) {
     throw attestation::EvidenceError(
         "CollateralExpiredAtAdmission", {std::to_string(dcap.collateral_next_update), std::to_string(at)},
-        "the collateral the evidence was verified with is past its nextUpdate: register it again with current collateral");
+        "the collateral the evidence was verified with is past its nextUpdate and the group's grace: register it "
+        "again with current collateral");
   }
   if (policy.max_age_seconds != 0 && at > id.timestamp && at - id.timestamp > policy.max_age_seconds) {
     throw attestation::EvidenceError(
         "ReportTooOld", {std::to_string(id.timestamp), std::to_string(policy.max_age_seconds), std::to_string(at)},
         "the evidence was verified longer ago than the policy's maximum age");
   }
+  // As DcapVerifier and verifier.ts: TCB Info (CollateralKind 0) then QE Identity (1).
+  const uint32_t minimum = policy.min_tcb_evaluation_data_number;
+  const auto check_minimum = [&](const char* kind, uint32_t actual) {
+    if (actual < minimum) {
+      throw attestation::EvidenceError("TcbEvaluationDataNumberTooLow",
+                                       {kind, std::to_string(minimum), std::to_string(actual)},
+                                       "tcbEvaluationDataNumber " + std::to_string(actual) +
+                                           " is below the group's minimum " + std::to_string(minimum));
+    }
+  };
+  check_minimum("0", dcap.tcb_info_evaluation_data_number);
+  check_minimum("1", dcap.qe_identity_evaluation_data_number);
   attestation::VerifiedQuote quote;
   quote.identity = id;
   quote.qe_tcb_status = dcap.qe_tcb_status;

@@ -1,5 +1,6 @@
 #include "anonify/membership/evidence_cache.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -13,9 +14,13 @@ namespace anonify::membership {
 namespace {
 
 // Version 1: IAS entries only (before DCAP). Version 2 adds, after each entry's identity,
-// optional<DcapVerdict> (present exactly for kind dcap). Version 1 caches still load.
+// optional<DcapVerdict> (present exactly for kind dcap). Version 3 appends to the verdict TCB
+// Info's and QE Identity's tcbEvaluationDataNumber (uint32 each). Version 1 and 2 caches still
+// load; a version 2 verdict takes its min for both numbers (never higher than either: a group
+// minimum refuses it at worst, and the evidence registered again carries both).
 constexpr uint8_t kCacheFormatV1 = 1;
-constexpr uint8_t kCacheFormatVersion = 2;
+constexpr uint8_t kCacheFormatV2 = 2;
+constexpr uint8_t kCacheFormatVersion = 3;
 constexpr size_t kFmspcSize = 6;
 constexpr size_t kAddressSize = 20;
 constexpr size_t kKeyHashOffset = 20;
@@ -51,6 +56,8 @@ void encode_member(mls::TlsWriter& w, const VerifiedMember& m) {
     w.u32(m.dcap->tcb_evaluation_data_number);
     w.opaque(m.dcap->fmspc);
     w.opaque(m.dcap->pck_serial);
+    w.u32(m.dcap->tcb_info_evaluation_data_number);
+    w.u32(m.dcap->qe_identity_evaluation_data_number);
   }
 }
 
@@ -99,6 +106,16 @@ VerifiedMember decode_member(mls::TlsReader& r, uint8_t version) {
     d.fmspc = r.opaque();
     if (d.fmspc.size() != kFmspcSize) corrupt("FMSPC is not 6 bytes");
     d.pck_serial = as_string(r.opaque());
+    if (version == kCacheFormatV2) {
+      d.tcb_info_evaluation_data_number = d.tcb_evaluation_data_number;
+      d.qe_identity_evaluation_data_number = d.tcb_evaluation_data_number;
+    } else {
+      d.tcb_info_evaluation_data_number = r.u32();
+      d.qe_identity_evaluation_data_number = r.u32();
+      if (d.tcb_evaluation_data_number != std::min(d.tcb_info_evaluation_data_number, d.qe_identity_evaluation_data_number)) {
+        corrupt("tcbEvaluationDataNumber is not the min of TCB Info's and QE Identity's");
+      }
+    }
     m.dcap = std::move(d);
   }
   return m;
@@ -109,7 +126,7 @@ std::map<Bytes, VerifiedMember> decode_cache(ByteView data) {
   try {
     mls::TlsReader r(data.data(), data.size());
     const uint8_t version = r.u8();
-    if (version != kCacheFormatV1 && version != kCacheFormatVersion) corrupt("unknown version");
+    if (version != kCacheFormatV1 && version != kCacheFormatV2 && version != kCacheFormatVersion) corrupt("unknown version");
     mls::TlsReader entries = r.vector();
     while (!entries.empty()) {
       VerifiedMember m = decode_member(entries, version);
@@ -177,13 +194,16 @@ VerifiedMember verify_member_evidence(const attestation::IasEvidence& evidence, 
 }
 
 VerifiedMember verify_member_dcap_evidence(const attestation::DcapEvidence& evidence, ByteView hpke_public_key,
-                                           ByteView mls_signature_key, ByteView root_ca_der, uint64_t now) {
+                                           ByteView mls_signature_key, ByteView root_ca_der, uint64_t now,
+                                           uint64_t collateral_grace) {
   require_key_sizes(hpke_public_key, mls_signature_key);
-  // No grace and no minimum tcbEvaluationDataNumber: the group policy has neither (admission.h).
-  const attestation::DcapPolicy strict;
+  // The caller's grace (its group's); no minimum tcbEvaluationDataNumber: admission judges the
+  // group's on the verdict's two numbers (admission.h).
+  attestation::DcapPolicy registration;
+  registration.collateral_grace = collateral_grace;
   attestation::VerifiedQuote quote;
   try {
-    quote = attestation::verify_dcap_evidence(evidence, root_ca_der, strict, now);
+    quote = attestation::verify_dcap_evidence(evidence, root_ca_der, registration, now);
   } catch (const attestation::EvidenceError& e) {
     refuse(e.code(), e.args(), e.what());
   }
@@ -195,6 +215,8 @@ VerifiedMember verify_member_dcap_evidence(const attestation::DcapEvidence& evid
   verdict.qe_tcb_status = quote.qe_tcb_status;
   verdict.collateral_next_update = quote.collateral_next_update;
   verdict.tcb_evaluation_data_number = quote.tcb_evaluation_data_number;
+  verdict.tcb_info_evaluation_data_number = quote.tcb_info_evaluation_data_number;
+  verdict.qe_identity_evaluation_data_number = quote.qe_identity_evaluation_data_number;
   verdict.fmspc = quote.fmspc;
   verdict.pck_serial = quote.pck_serial;
   VerifiedMember m = bind_keys(std::move(quote.identity), hpke_public_key, mls_signature_key);
@@ -223,10 +245,12 @@ const VerifiedMember& EvidenceCache::admit(const attestation::IasEvidence& evide
 }
 
 const VerifiedMember& EvidenceCache::admit_dcap(const attestation::DcapEvidence& evidence, ByteView hpke_public_key,
-                                                ByteView mls_signature_key, uint64_t now, uint64_t chain_clock) {
+                                                ByteView mls_signature_key, uint64_t now, uint64_t chain_clock,
+                                                uint64_t collateral_grace) {
   const Bytes& root = attestation::trust_anchors().dcap_root_ca;
   if (root.empty()) throw Error(ErrorCode::kUnsupported, "this build has no DCAP root: DCAP evidence is not admitted");
-  VerifiedMember m = verify_member_dcap_evidence(evidence, hpke_public_key, mls_signature_key, root, now);
+  VerifiedMember m =
+      verify_member_dcap_evidence(evidence, hpke_public_key, mls_signature_key, root, now, collateral_grace);
   if (chain_clock != 0 && chain_clock < m.identity.timestamp) m.identity.timestamp = chain_clock;
   return store(std::move(m));
 }

@@ -32,7 +32,9 @@ bool operator==(const attestation::MeasurementPolicy& a, const attestation::Meas
       (!a.signer || (a.signer->mrsigner == b.signer->mrsigner && a.signer->isv_prod_id == b.signer->isv_prod_id &&
                      a.signer->min_isv_svn == b.signer->min_isv_svn));
   return a.allowed_statuses == b.allowed_statuses && a.allow_debug == b.allow_debug &&
-         a.allowed_mrenclaves == b.allowed_mrenclaves && signers_equal && a.max_age_seconds == b.max_age_seconds;
+         a.allowed_mrenclaves == b.allowed_mrenclaves && signers_equal && a.max_age_seconds == b.max_age_seconds &&
+         a.collateral_grace_seconds == b.collateral_grace_seconds &&
+         a.min_tcb_evaluation_data_number == b.min_tcb_evaluation_data_number;
 }
 
 Bytes group_id_for(uint64_t chain_id, ByteView group_contract) {
@@ -66,6 +68,10 @@ void GroupPolicy::validate() const {
     }
   }
   if (m.signer) require_size(m.signer->mrsigner, kMeasurementSize, "MRSIGNER");
+  if (m.collateral_grace_seconds > attestation::kMaxCollateralGrace) {
+    refuse("collateral_grace_seconds must be at most " + std::to_string(attestation::kMaxCollateralGrace) +
+           " (30 days, DcapVerifier's MAX_COLLATERAL_GRACE)");
+  }
   if (governance.keys.size() > kMaxPolicyEntries) refuse("too many governance keys");
   std::set<Bytes> keys;
   for (const Bytes& k : governance.keys) {
@@ -99,6 +105,8 @@ Bytes GroupPolicy::encode() const {
     out.u16(s.min_isv_svn);
   });
   w.u64(measurement.max_age_seconds);
+  w.u64(measurement.collateral_grace_seconds);
+  w.u32(measurement.min_tcb_evaluation_data_number);
   w.u8(governance.threshold);
   w.vector([&](mls::TlsWriter& inner) {
     for (const Bytes& k : governance.keys) inner.opaque(k);
@@ -134,6 +142,8 @@ GroupPolicy GroupPolicy::decode(ByteView data) {
       p.measurement.signer = std::move(s);
     }
     p.measurement.max_age_seconds = r.u64();
+    p.measurement.collateral_grace_seconds = r.u64();
+    p.measurement.min_tcb_evaluation_data_number = r.u32();
     p.governance.threshold = r.u8();
     mls::TlsReader keys = r.vector();
     while (!keys.empty()) p.governance.keys.push_back(keys.opaque());

@@ -3,6 +3,7 @@
 #include "anonify/enclave/chain_clock.h"
 #include "anonify/enclave/methods.h"
 #include "anonify/membership/evidence_cache.h"
+#include "mls/member_group.h"
 
 namespace anonify::enclave {
 namespace {
@@ -78,7 +79,10 @@ ANONIFY_PROTOCOL_METHOD(mls_admit_evidence)(Enclave& enclave, const Params& para
                   "no block time: DCAP collateral is judged at the chain clock; pass params.blockTimestamp "
                   "before the enclave has applied a block");
     }
-    const membership::VerifiedMember& m = cache.admit_dcap(evidence, hpke, mls_key, now, clock);
+    // With the grace of the group the enclave holds or follows (0 without one): the chain accepted
+    // the join with its verifier's grace, which the group's policy carries.
+    const membership::VerifiedMember& m =
+        cache.admit_dcap(evidence, hpke, mls_key, now, clock, mls_collateral_grace(enclave));
     return member_json(m, cache.size());  // after admit_dcap: the count includes this entry
   }
   attestation::IasEvidence evidence;

@@ -13,6 +13,10 @@ namespace anonify::enclave {
 /// The enclave's group as it is now; nullptr without one (or before `init`).
 const mls::Group* mls_group(Enclave& enclave);
 
+/// The collateral grace (seconds) of the group the enclave holds, else of the log it follows, else
+/// 0: what mls_admit_evidence verifies DCAP collateral freshness with (admission re-judges it).
+uint64_t mls_collateral_grace(Enclave& enclave);
+
 /// True after a restart from sealed state (the group came from a sealed blob an older copy of the
 /// data directory may also hold) until this run's own self-update commit (mls_commit_update) is
 /// applied from the log. Until then the enclave produces no state entries and no handshake other

@@ -234,6 +234,26 @@ membership::GroupPolicy policy_from_params(const Params& params, const crypto::e
                                                       u16_item(signer, "minIsvSvn", "signer.minIsvSvn")};
   }
   if (p.has("maxEvidenceAge")) m.max_age_seconds = p.u64("maxEvidenceAge");
+  // DCAP: the group's mirror of DcapVerifier.policy(); a uint64 / uint32 as a number or decimal string
+  // (as maxEvidenceAge). The 30-day bound on the grace is a policy rule (validate: policy_refused).
+  if (p.has("collateralGrace")) {
+    try {
+      m.collateral_grace_seconds = p.u64("collateralGrace");
+    } catch (const Error&) {
+      invalid_policy("collateralGrace", "a non-negative integer (seconds; a number or decimal string)");
+    }
+  }
+  if (p.has("minTcbEvaluationDataNumber")) {
+    constexpr const char* kWhat = "a uint32 (a non-negative integer below 2^32; a number or decimal string)";
+    uint64_t minimum = 0;
+    try {
+      minimum = p.u64("minTcbEvaluationDataNumber");
+    } catch (const Error&) {
+      invalid_policy("minTcbEvaluationDataNumber", kWhat);
+    }
+    if (minimum > UINT32_MAX) invalid_policy("minTcbEvaluationDataNumber", kWhat);
+    m.min_tcb_evaluation_data_number = static_cast<uint32_t>(minimum);
+  }
   if (p.has("governance")) {
     const Params g = p.object("governance");
     const uint64_t threshold = g.u64("threshold");
@@ -395,6 +415,19 @@ const mls::Group* mls_group(Enclave& enclave) {
   if (!enclave.initialized()) return nullptr;
   MlsComponent& mls = enclave.component<MlsComponent>();
   return mls.group ? &*mls.group : nullptr;
+}
+
+uint64_t mls_collateral_grace(Enclave& enclave) {
+  if (!enclave.initialized()) return 0;
+  MlsComponent& mls = enclave.component<MlsComponent>();
+  const mls::GroupContext* context =
+      mls.group ? &mls.group->context() : mls.follower ? &mls.follower->context() : nullptr;
+  if (context == nullptr) return 0;
+  try {
+    return membership::group_policy_of(*context).measurement.collateral_grace_seconds;
+  } catch (const Error&) {
+    return 0;  // no valid policy: no grace (admission refuses every leaf of such a group anyway)
+  }
 }
 
 bool mls_self_update_required(Enclave& enclave) {

@@ -51,6 +51,8 @@ struct VerifiedQuote {
   std::string pck_serial;           ///< lowercase hex without the sign byte
   Bytes pck_public_key;             ///< x || y
   uint32_t tcb_evaluation_data_number = 0;  ///< min of TCB Info's and QE Identity's
+  uint32_t tcb_info_evaluation_data_number = 0;     ///< TCB Info's
+  uint32_t qe_identity_evaluation_data_number = 0;  ///< QE Identity's
   uint64_t collateral_next_update = 0;      ///< earliest nextUpdate of the collateral used
 };
 

@@ -93,7 +93,15 @@ struct MeasurementPolicy {
   };
   std::optional<Signer> signer;  ///< unset: no MRSIGNER/ISVPRODID/ISVSVN check
   uint64_t max_age_seconds = 0;  ///< 0 = off; judged against `now`
+  /// DCAP only (IAS ignores both), the group's mirror of DcapVerifier.policy(): seconds a
+  /// collateral item is still accepted after its nextUpdate (at most kMaxCollateralGrace), and the
+  /// minimum tcbEvaluationDataNumber of TCB Info and of QE Identity (0 = none).
+  uint64_t collateral_grace_seconds = 0;
+  uint32_t min_tcb_evaluation_data_number = 0;
 };
+
+/// DcapVerifier's MAX_COLLATERAL_GRACE: 30 days.
+constexpr uint64_t kMaxCollateralGrace = 30ull * 24 * 60 * 60;
 
 /// Steps 1-7 for IAS: certificate under the CA (issuer, sha256WithRSA, RSA-2048 key, validity),
 /// report signature, report JSON, quote body, report time inside the certificate's validity.

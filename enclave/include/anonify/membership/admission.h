@@ -7,16 +7,19 @@
 //  4. the evidence passes the group's measurement policy with now = the newest block time the
 //     enclave applied (ChainClock), or the time of the block that carries the handshake being
 //     applied when that is newer. IAS: attestation::check_policy (report age, isvEnclaveQuoteStatus
-//     in allowed_statuses, DEBUG, MRENCLAVE, signer). DCAP, in this order: the collateral the quote
-//     was verified with is still current (now <= its earliest nextUpdate, else
-//     CollateralExpiredAtAdmission(nextUpdate, now): evidence registered long before the handshake
-//     must be registered again with current collateral); max_age_seconds bounds the age of the
-//     enclave's verdict (now - the chain time it was verified at, ReportTooOld: a quote carries no
-//     time of its own); the QE's then the platform's TCB status in allowed_statuses, byte for byte
-//     (QeTcbStatusNotAllowed, TcbStatusNotAllowed; "Revoked" is never admitted even if listed);
-//     then DEBUG, MRENCLAVE, signer (check_enclave_policy). IAS and DCAP statuses are disjoint
-//     names ("OK" … / "UpToDate" …), so one list serves both and the policy encoding is unchanged;
-//     DCAP's grace and minimum tcbEvaluationDataNumber are not group-policy fields (both 0).
+//     in allowed_statuses, DEBUG, MRENCLAVE, signer; the two DCAP fields are ignored). DCAP, in
+//     this order: the collateral the quote was verified with is still current (now <= its earliest
+//     nextUpdate + collateral_grace_seconds, else CollateralExpiredAtAdmission(nextUpdate, now):
+//     evidence registered long before the handshake must be registered again with current
+//     collateral); max_age_seconds bounds the age of the enclave's verdict (now - the chain time it
+//     was verified at, ReportTooOld: a quote carries no time of its own); TCB Info's then QE
+//     Identity's tcbEvaluationDataNumber >= min_tcb_evaluation_data_number
+//     (TcbEvaluationDataNumberTooLow(kind 0 or 1, minimum, actual), as DcapVerifier); the QE's then
+//     the platform's TCB status in allowed_statuses, byte for byte (QeTcbStatusNotAllowed,
+//     TcbStatusNotAllowed; "Revoked" is never admitted even if listed); then DEBUG, MRENCLAVE,
+//     signer (check_enclave_policy). IAS and DCAP statuses are disjoint names ("OK" … /
+//     "UpToDate" …), so one list serves both. The grace and the minimum are the group's mirror of
+//     its DcapVerifier's policy (the node copies DcapVerifier.policy() into the genesis policy).
 //     Leaves of a tree the enclave joins were admitted by the group when they entered it, so
 //     their evidence age and collateral are not judged again (now = the evidence's own time);
 //  5. no other leaf of the tree holds the same identity.

@@ -16,6 +16,8 @@
 //     optional<opaque mrenclaves<V>>;     // of opaque mrenclave<V> (32 bytes each)
 //     optional<Signer>;                   // opaque mrsigner<V> (32), uint16 isv_prod_id, uint16 min_isv_svn
 //     uint64 max_age_seconds;
+//     uint64 collateral_grace_seconds;    // DCAP: 0..2592000 (30 days, DcapVerifier's MAX_COLLATERAL_GRACE)
+//     uint32 min_tcb_evaluation_data_number;  // DCAP: TCB Info's and QE Identity's minimum
 //     uint8 governance_threshold;
 //     opaque governance_keys<V>;          // of opaque address<V> (20 bytes each)
 //     opaque runtime<V>;                  // the runtime's name, 1..64 bytes of [a-z0-9._/-]
@@ -59,7 +61,8 @@ struct GroupPolicy {
 
   /// Throws Error(PolicyRefused) naming the first rule broken: sizes, at least one status, an
   /// MRENCLAVE allowlist or a signer rule (a policy admitting every measurement is refused),
-  /// governance 1 <= k <= n with distinct keys (or k = n = 0), a valid runtime name.
+  /// a collateral grace of at most 30 days, governance 1 <= k <= n with distinct keys (or k = n = 0),
+  /// a valid runtime name.
   void validate() const;
   Bytes encode() const;
   /// Throws Error(PolicyRefused) on a malformed or non-canonical encoding or an invalid policy.
