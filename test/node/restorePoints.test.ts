@@ -46,6 +46,18 @@ describe("restore points and the command journal (files)", function () {
     expect(points.list().map((p) => p.block)).to.deep.equal([5]);
   });
 
+  it("leaves out the enclave's in-flight writes (a temp file renamed away mid-copy cannot fail the point)", function () {
+    const points = new RestorePoints(dataDir, sealedDir, 10);
+    write("reply-keys.sealed", "keys@3");
+    write("reply-keys.sealed.tmp-b1b9895319a6-63", "keys@4, half written");
+    points.take(point(3, 1));
+    write("reply-keys.sealed", "keys@5");
+    fs.rmSync(path.join(sealedDir, "reply-keys.sealed.tmp-b1b9895319a6-63"));
+    points.restore(points.newestAtOrBefore(3)!, () => undefined);
+    expect(read("reply-keys.sealed")).to.equal("keys@3");
+    expect(fs.readdirSync(sealedDir)).to.deep.equal(["reply-keys.sealed"]);
+  });
+
   it("prunes points older than the depth but keeps the newest of them (the safe point)", function () {
     const points = new RestorePoints(dataDir, sealedDir, 10);
     write("runtime-state.sealed", "x");
