@@ -1,3 +1,4 @@
+import path from "node:path";
 import type { HardhatUserConfig } from "hardhat/config";
 import "@nomicfoundation/hardhat-toolbox";
 // This repository loads its own plugin exactly as a user's project would load `hardhat-anonify`.
@@ -61,6 +62,8 @@ const config: HardhatUserConfig = {
   },
   mocha: {
     timeout: 120_000,
+    // ANONIFY_TEST_TIMES=1: per-file times and memory (scripts/test-ts.sh balances its shards by them).
+    ...(process.env.ANONIFY_TEST_TIMES === "1" ? { reporter: path.join(__dirname, "scripts", "mocha-file-times.ts") } : {}),
   },
   gasReporter: {
     enabled: process.env.REPORT_GAS === "true",

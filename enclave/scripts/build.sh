@@ -57,6 +57,12 @@ case "$flavor" in
     ;;
 esac
 
+# One build per directory at a time: the test suite runs in two processes, and each node it starts checks the
+# build first; two cmake runs configuring one directory at once can leave it half written.
+mkdir -p "$dir"
+exec 9>"$dir/.build.lock"
+flock 9
+
 # Re-running configure is cheap when nothing changed and keeps the flags above authoritative.
 args+=("-DANONIFY_RUNTIME_DIRS=${ANONIFY_RUNTIME_DIRS:-}")
 cmake -S . -B "$dir" "${args[@]}" >/dev/null
