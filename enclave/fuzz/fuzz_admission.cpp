@@ -28,7 +28,6 @@
 #include "fuzz_util.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <functional>
 
 #include "anonify/crypto/hpke.h"
@@ -174,9 +173,7 @@ struct AdmissionFixture {
     mallory_as_a_join = join_handshake(public_state, mallory.identity(own_address));
     // The oracle is not vacuous: with bob's evidence admitted his join is accepted, without it refused.
     fuzz::TempDir probe_dir;
-    for (const auto& file : std::filesystem::directory_iterator(dir.path())) {
-      std::filesystem::copy_file(file.path(), probe_dir.path() + "/" + file.path().filename().string());
-    }
+    probe_dir.copy_files_from(dir.path());
     enclave::Enclave probe(enclave::make_simulation_platform(), std::nullopt);
     result_of(dispatcher, probe, "init", Json{{"dataDir", probe_dir.path()}});
     if (call(dispatcher, probe, "mls_process_handshake", Json{{"handshake", bob_join}}).contains("result")) {
@@ -242,9 +239,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1 || size > 512) return 0;
   AdmissionFixture& f = AdmissionFixture::get();
   fuzz::TempDir dir;  // fresh state for every input
-  for (const auto& file : std::filesystem::directory_iterator(f.dir.path())) {
-    std::filesystem::copy_file(file.path(), dir.path() + "/" + file.path().filename().string());
-  }
+  dir.copy_files_from(f.dir.path());
   enclave::Enclave e(enclave::make_simulation_platform(), std::nullopt);
   result_of(f.dispatcher, e, "init", Json{{"dataDir", dir.path()}});
 

@@ -338,9 +338,7 @@ void apply_through_dispatcher(const Bytes& in) {
   ApplyTemplate& t = ApplyTemplate::get();
   RuntimeFixture& f = RuntimeFixture::get();
   fuzz::TempDir dir;  // fresh state for every input
-  for (const auto& file : std::filesystem::directory_iterator(t.dir.path())) {
-    std::filesystem::copy_file(file.path(), dir.path() + "/" + file.path().filename().string());
-  }
+  dir.copy_files_from(t.dir.path());
   enclave::Enclave e(enclave::make_simulation_platform(), std::nullopt);
   result_of(t.dispatcher, e, "init", runtime::Json{{"dataDir", dir.path()}});
   const crypto::X25519KeyPair alice_key = crypto::x25519_generate();
