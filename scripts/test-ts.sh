@@ -4,6 +4,7 @@
 #   test-ts.sh                 every test file, in two shards run side by side
 #   test-ts.sh --serial        every test file, in one process (what `hardhat test` does)
 #   test-ts.sh <files...>      these files, in one process
+#   test-ts.sh --list          the split: "<shard> <file>" per test file (test/plugin/testShards.test.ts checks it)
 # Shard 1 takes the attestation and property tests (the long on-chain differentials) and package.test.ts; shard 2
 # the others (contracts, and the tests that drive node and enclave processes: client, e2e, enclave, group, mls, node,
 # plugin, recovery, runtime).
@@ -17,7 +18,7 @@ cd "$(dirname "$0")/.."
 SHARD_1_DIRS=(test/attestation test/property)
 SHARD_1_FILES=(test/plugin/package.test.ts)
 
-if [ "$#" -gt 0 ] && [ "$1" != "--serial" ]; then
+if [ "$#" -gt 0 ] && [ "$1" != "--serial" ] && [ "$1" != "--list" ]; then
   exec npx hardhat test "$@"
 fi
 if [ "${1:-}" = "--serial" ]; then
@@ -38,6 +39,12 @@ while IFS= read -r file; do
   for own in "${SHARD_1_FILES[@]}"; do [ "$file" = "$own" ] && in_1=true; done
   if $in_1; then shard_1+=("$file"); else shard_2+=("$file"); fi
 done < <(find test -name '*.test.ts' | LC_ALL=C sort)
+
+if [ "${1:-}" = "--list" ]; then
+  for file in "${shard_1[@]}"; do echo "1 $file"; done
+  for file in "${shard_2[@]}"; do echo "2 $file"; done
+  exit 0
+fi
 
 # One compile before both (each shard runs with --no-compile), so neither starts one of its own.
 npx hardhat compile --quiet
