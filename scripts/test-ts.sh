@@ -18,12 +18,11 @@ cd "$(dirname "$0")/.."
 SHARD_1_DIRS=(test/attestation test/property)
 SHARD_1_FILES=(test/plugin/package.test.ts)
 
-if [ "$#" -gt 0 ] && [ "$1" != "--serial" ] && [ "$1" != "--list" ]; then
-  exec npx hardhat test "$@"
-fi
-if [ "${1:-}" = "--serial" ]; then
-  exec npx hardhat test
-fi
+case "${1:-}" in
+  "" | --list) ;;
+  --serial) exec npx hardhat test ;;
+  *) exec npx hardhat test "$@" ;;
+esac
 
 for listed in "${SHARD_1_DIRS[@]}" "${SHARD_1_FILES[@]}"; do
   if [ ! -e "$listed" ]; then
