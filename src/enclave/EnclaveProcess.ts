@@ -111,6 +111,17 @@ export class EnclaveProcess {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly decoder = new FrameDecoder();
   private readonly pending = new Map<number, PendingCall>();
+  /**
+   * Requests written to the enclave and not answered yet, including those whose call timed out: the enclave may
+   * still be running them (and writing its sealed files), so they count until their late response arrives.
+   */
+  private readonly unanswered = new Set<number>();
+  /** While {@link whenQuiet} waits or runs: frames of new calls, sent in order when it is done. */
+  private held: Array<{ id: number; frame: Buffer }> | undefined;
+  private quietWaiters: Array<() => void> = [];
+  private quietChain: Promise<unknown> = Promise.resolve();
+  /** {@link whenQuiet} calls waiting or running; new calls are held while it is above 0. */
+  private gates = 0;
   private nextId = 1;
   private stderrTail = "";
   private stderrLine = "";
@@ -212,8 +223,83 @@ export class EnclaveProcess {
         reject(new EnclaveTimeoutError(method, timeoutMs));
       }, timeoutMs);
       this.pending.set(id, { method, resolve: resolve as (value: unknown) => void, reject, timer });
+      if (this.held !== undefined) {
+        this.held.push({ id, frame });
+        return;
+      }
+      this.unanswered.add(id);
       this.child.stdin.write(frame);
     });
+  }
+
+  /** Requests the enclave has been sent and has not answered (timed-out calls included until their answer). */
+  get unansweredCalls(): number {
+    return this.unanswered.size;
+  }
+
+  /**
+   * Runs `fn` at a moment when the enclave is idle: it waits until every request already sent has been answered (the
+   * enclave answers one request at a time, after its sealed writes for it are complete) and holds the requests of
+   * new calls until `fn` has returned, then sends them in order. So a synchronous `fn` sees the sealed directory
+   * as one request left it, never half-way through another (e.g. a state file of one generation beside the
+   * manifest of the next). Resolves with `fn`'s result, or with `undefined` without running it when the enclave
+   * did not become idle within `timeoutMs` (a call that hangs must not stop the node's other work) or has exited.
+   * Calls of `whenQuiet` run one after another.
+   */
+  whenQuiet<T>(fn: () => T, timeoutMs = this.callTimeoutMs): Promise<T | undefined> {
+    // The gate closes now, not when this turn of the chain starts: a call made right after whenQuiet() is held.
+    this.gates += 1;
+    this.held ??= [];
+    const run = this.quietChain.then(async () => {
+      if (this.exitError !== undefined) return undefined;
+      const idle = await this.waitForIdle(timeoutMs);
+      return idle && this.exitError === undefined ? fn() : undefined;
+    });
+    const done = run.finally(() => {
+      this.gates -= 1;
+      if (this.gates > 0) return; // a later whenQuiet keeps holding
+      const frames = this.held ?? [];
+      this.held = undefined;
+      for (const { id, frame } of frames) this.sendHeld(id, frame);
+    });
+    this.quietChain = done.catch(() => undefined);
+    return done;
+  }
+
+  private waitForIdle(timeoutMs: number): Promise<boolean> {
+    if (this.unanswered.size === 0 || this.exitError !== undefined) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.quietWaiters = this.quietWaiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      this.quietWaiters.push(waiter);
+    });
+  }
+
+  /**
+   * Sends a frame {@link whenQuiet} held, unless its call has already ended (timed out while held, or rejected by
+   * the process's exit): a request never sent is better left unsent than run for a caller that gave up on it.
+   */
+  private sendHeld(id: number, frame: Buffer): void {
+    if (!this.pending.has(id)) return;
+    this.unanswered.add(id);
+    this.child.stdin.write(frame);
+  }
+
+  private noteAnswered(id: number): void {
+    this.unanswered.delete(id);
+    if (this.unanswered.size === 0) this.releaseQuietWaiters();
+  }
+
+  private releaseQuietWaiters(): void {
+    const waiters = this.quietWaiters;
+    this.quietWaiters = [];
+    for (const waiter of waiters) waiter();
   }
 
   status() {
@@ -286,7 +372,10 @@ export class EnclaveProcess {
         return;
       }
       const call = this.pending.get(response.id);
-      if (call === undefined) continue; // the call already timed out
+      if (call === undefined) {
+        this.noteAnswered(response.id); // the call already timed out
+        continue;
+      }
       this.pending.delete(response.id);
       clearTimeout(call.timer);
       if ("error" in response) {
@@ -297,6 +386,7 @@ export class EnclaveProcess {
       } else {
         call.resolve(response.result);
       }
+      this.noteAnswered(response.id); // after the caller's settlement, so its reactions come first
     }
   }
 
@@ -323,5 +413,7 @@ export class EnclaveProcess {
       call.reject(this.exitError);
       this.pending.delete(id);
     }
+    this.unanswered.clear();
+    this.releaseQuietWaiters();
   }
 }

@@ -59,6 +59,11 @@ const NO_BLOCK_WARN_MS = 30_000;
 
 /** How long start() waits for this node's own transactions still pending from before a restart. */
 const PENDING_TX_WAIT_MS = 120_000;
+/**
+ * How long a restore point waits for the enclave's calls in flight to finish (new calls wait meanwhile). Calls take
+ * milliseconds; one that hangs costs this point, not the node's progress.
+ */
+const RESTORE_POINT_IDLE_WAIT_MS = 5_000;
 
 export class AnonifyNode {
   private enclaveProcess: EnclaveProcess | undefined;
@@ -326,7 +331,7 @@ export class AnonifyNode {
     // Restarted from sealed state: retire the leaf secrets first (the enclave produces nothing else before).
     await selfUpdateIfRequired(this.membershipContext());
     await this.resumeJournaledCommands(opened.commands.length);
-    this.takeRestorePoint();
+    await this.takeRestorePoint();
   }
 
   async stop(): Promise<void> {
@@ -434,12 +439,27 @@ export class AnonifyNode {
     OutcomeIndex.truncateAfter(this.options.dataDir, BigInt(point.lastApplied));
   }
 
-  /** After a sync step that applied something: a restore point at the newest block read (then old ones pruned). */
-  private takeRestorePoint(): void {
+  /**
+   * After a sync step that applied something: a restore point at the newest block read (then old ones pruned). The
+   * copy is made while the enclave is idle ({@link EnclaveProcess.whenQuiet}): reads, subscriptions and submits in
+   * flight write sealed files too, and a copy taken half-way through one could hold files of two generations, which
+   * the enclave refuses to open, so the rollback that needed the point would fail.
+   */
+  private async takeRestorePoint(): Promise<void> {
     const at = this.syncValue?.lastRead;
-    if (this.restorePoints === undefined || at === undefined || this.sync.backlog > 0 || this.enclaveProcess === undefined) return;
-    this.restorePoints.take({ block: at.block, hash: at.hash, lastApplied: this.sync.lastApplied.toString() });
-    this.restorePoints.prune(at.block);
+    const points = this.restorePoints;
+    const enclave = this.enclaveProcess;
+    if (points === undefined || at === undefined || this.sync.backlog > 0 || enclave === undefined) return;
+    const point: RestorePoint = { block: at.block, hash: at.hash, lastApplied: this.sync.lastApplied.toString() };
+    const taken = await enclave.whenQuiet(() => {
+      points.take(point);
+      return true;
+    }, RESTORE_POINT_IDLE_WAIT_MS);
+    if (taken === undefined) {
+      this.logger.warn(`no restore point at block ${at.block}: the enclave was not idle within ${RESTORE_POINT_IDLE_WAIT_MS} ms (a rollback uses an older point)`);
+      return;
+    }
+    points.prune(at.block);
   }
 
   /** The enclave process died under the node: stop everything (crash-only: a restart recovers). */
@@ -833,7 +853,7 @@ export class AnonifyNode {
     const run = this.syncChain.then(async () => {
       onStart?.();
       const upTo = latest ? await this.provider.getBlockNumber() : undefined;
-      if ((await this.sync.step(upTo === undefined ? undefined : upTo, unconfirmed)) > 0) this.takeRestorePoint();
+      if ((await this.sync.step(upTo === undefined ? undefined : upTo, unconfirmed)) > 0) await this.takeRestorePoint();
       this.kickSnapshot();
     });
     this.syncChain = run.catch(() => undefined);

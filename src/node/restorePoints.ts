@@ -1,6 +1,6 @@
 /**
  * Restore points: copies of the enclave's sealed directory, each taken when the node had applied the log up to a
- * block, so a reorg that drops or reorders entries the enclave already applied can be undone: the node puts back
+ * block and the enclave was idle (the node copies through `EnclaveProcess.whenQuiet`), so a reorg that drops or reorders entries the enclave already applied can be undone: the node puts back
  * the newest copy taken at or before the fork block and replays the log from there (docs/recovery.md).
  *
  * The copies are sealed files (encrypted under the enclave's sealing key; nothing readable), one directory per

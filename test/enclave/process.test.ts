@@ -45,6 +45,77 @@ describe("EnclaveProcess (real binary)", function () {
     }
   });
 
+  describe("whenQuiet (restore points copy the sealed directory through it)", function () {
+    const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    it("runs only once every request sent has been answered, and holds new calls until it has returned", async function () {
+      const enclave = await startEnclave();
+      try {
+        const order: string[] = [];
+        process.kill(enclave.pid!, "SIGSTOP");
+        const inFlight = enclave.status().then(() => order.push("in flight"));
+        const quiet = enclave.whenQuiet(() => {
+          order.push("fn");
+          return enclave.unansweredCalls;
+        });
+        const later = enclave.status().then(() => order.push("later"));
+        await tick(150);
+        expect(order, "fn ran while a request was unanswered").to.deep.equal([]);
+        expect(enclave.unansweredCalls, "the later call was sent while held").to.equal(1);
+        process.kill(enclave.pid!, "SIGCONT");
+        expect(await quiet).to.equal(0);
+        await Promise.all([inFlight, later]);
+        expect(order).to.deep.equal(["in flight", "fn", "later"]);
+        expect(enclave.unansweredCalls).to.equal(0);
+      } finally {
+        process.kill(enclave.pid!, "SIGCONT");
+        await enclave.close();
+      }
+    });
+
+    it("counts a timed-out call as unanswered until its late response; gives up after its timeout and sends what it held", async function () {
+      const enclave = await startEnclave();
+      try {
+        process.kill(enclave.pid!, "SIGSTOP");
+        const timedOut = await enclave.call("status", {}, { timeoutMs: 100 }).catch((e: unknown) => e);
+        expect(timedOut).to.be.instanceOf(EnclaveTimeoutError);
+        expect(enclave.unansweredCalls, "the enclave may still run a timed-out call").to.equal(1);
+        let ran = false;
+        const quiet = enclave.whenQuiet(() => {
+          ran = true;
+        }, 200);
+        const held = enclave.status();
+        expect(await quiet).to.equal(undefined);
+        expect(ran).to.equal(false);
+        expect(enclave.unansweredCalls, "the held call is sent once whenQuiet gives up").to.equal(2);
+        process.kill(enclave.pid!, "SIGCONT");
+        expect((await held).mode).to.equal("simulation");
+        expect(enclave.unansweredCalls).to.equal(0);
+      } finally {
+        process.kill(enclave.pid!, "SIGCONT");
+        await enclave.close();
+      }
+    });
+
+    it("never sends a held call that timed out while held, and runs nothing on an enclave that exited", async function () {
+      const enclave = await startEnclave();
+      process.kill(enclave.pid!, "SIGSTOP");
+      const inFlight = enclave.status();
+      const quiet = enclave.whenQuiet(() => enclave.unansweredCalls, 5_000);
+      const gaveUp = await enclave.call("status", {}, { timeoutMs: 100 }).catch((e: unknown) => e);
+      expect(gaveUp).to.be.instanceOf(EnclaveTimeoutError);
+      process.kill(enclave.pid!, "SIGCONT");
+      await inFlight;
+      expect(await quiet).to.equal(0);
+      expect(enclave.unansweredCalls, "the call that timed out while held was sent").to.equal(0);
+
+      await enclave.close();
+      let ran = false;
+      expect(await enclave.whenQuiet(() => (ran = true))).to.equal(undefined);
+      expect(ran).to.equal(false);
+    });
+  });
+
   it("refuses a request above the frame limit without sending it", async function () {
     const enclave = await startEnclave();
     try {
