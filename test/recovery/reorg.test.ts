@@ -3,7 +3,7 @@
  * applied is dropped and another entry takes its stateCounter. Nodes with confirmations 0 detect it, roll back to
  * a sealed restore point and replay, re-submitting the journaled command the reorg dropped; a node with
  * confirmations 2 never applied the dropped block and needs no rollback. Everyone converges, nothing is lost or
- * applied twice.
+ * applied twice. A node whose restore points do not reach back to the fork (reorgDepth 1) stops, saying why.
  */
 import { expect } from "chai";
 import { Wallet, type Signer } from "ethers";
@@ -117,13 +117,18 @@ describe("reorgs: detected, rolled back to a sealed point and replayed; with con
     await converged([a, b]);
 
     await cluster.provider.send("evm_revert", [snapshot]);
-    // Another command takes stateCounter 2 on the new chain.
+    // Another command takes a counter the dropped entry had on the old chain.
     const approve = await submit(b, users.dave, { op: "approve", spender: users.bob.address, amount: "5" });
     await waitUntil("both nodes rolled back", async () => replayed(a) === 1 && replayed(b) === 1);
     await converged([a, b]);
-    expect(await final(b, approve)).to.include({ status: "applied", stateCounter: "2" });
-    // The journal reopened the dropped transfer; the node re-submitted it: applied once, at counter 3.
-    expect(await final(a, dropped)).to.include({ status: "applied", stateCounter: "3" });
+    // The journal reopened the dropped transfer; a re-submitted it. Usually the approve is mined at 2 before either
+    // node notices the reorg, but b rolls back too (it applied the dropped entry): when b notices before its post
+    // went out, b re-submits the approve after its own rollback, racing a's re-submission. Either way each command
+    // is applied exactly once, at 2 and 3 (seen 1 in ~16 runs: the transfer at 2).
+    const approved = await final(b, approve);
+    const resubmitted = await final(a, dropped);
+    expect([approved.status, resubmitted.status]).to.deep.equal(["applied", "applied"]);
+    expect([approved.stateCounter, resubmitted.stateCounter].sort()).to.deep.equal(["2", "3"]);
     expect(await cluster.chainCounter()).to.equal(3n);
     for (const n of [a, b]) {
       expect(await balance(n, users.alice)).to.equal("990");
@@ -157,5 +162,44 @@ describe("reorgs: detected, rolled back to a sealed point and replayed; with con
       expect(await balance(n, users.bob)).to.equal("6");
       expect(await balance(n, users.dave)).to.equal("4");
     }
+  });
+
+  it("a reorg deeper than the restore points stops the node with the reason, and the others roll back and go on", async function () {
+    let fatal: Error | undefined;
+    const d = await start(4, { reorgDepth: 1, onFatal: (error) => (fatal = error) });
+    await converged(nodes);
+    await miner?.stop(); // as above: no block of the interval miner may land after the snapshot is taken
+    miner = undefined;
+    const [a, b] = nodes;
+    const rolledBackBefore = [replayed(a), replayed(b)];
+    const snapshot = await cluster.provider.send("evm_snapshot", []);
+    // Four blocks that each apply an entry: d keeps points for 1 block behind the head plus the newest older one,
+    // so none is left at or before the snapshot's block.
+    for (let i = 0; i < 4; i++) {
+      expect(await final(d, await submit(d, users.dave, { op: "transfer", to: users.alice.address, amount: "1" }))).to.include({ status: "applied" });
+    }
+    await waitUntil("a and b applied the entries the reorg drops", async () => {
+      const head = (await cluster.chainCounter()).toString();
+      return (await Promise.all([a, b].map((n) => n.node.health()))).every((h) => h.stateCounter === head);
+    });
+    await cluster.provider.send("evm_revert", [snapshot]);
+    miner = new IntervalMiner(cluster.provider, 100); // new blocks: the reorg is seen, and c's confirmations come
+
+    await waitUntil("d stopped", async () => fatal !== undefined);
+    expect(fatal).to.be.instanceOf(NodeError).and.include({ code: "state_unavailable" });
+    expect(fatal!.message).to.match(/deeper than this node's restore points \(reorgDepth 1\); the node stops$/);
+    expect(d.logger.lines.some((l) => l.includes("deeper than this node's restore points"))).to.equal(true);
+    expect(rollbacks(d), "no rollback was attempted").to.deep.equal([]);
+    const health = await d.node.health();
+    expect(health.status).to.equal("down");
+    expect(health.reasons).to.include.members(["not started", "enclave not running"]);
+
+    // The nodes with the default depth (64 blocks) roll back and agree on the log without the dropped transfers
+    // (d journaled them, and d is stopped).
+    const others = nodes.filter((n) => n.node !== d.node);
+    expect(others).to.have.length(3);
+    await waitUntil("a and b rolled back", async () => replayed(a) === rolledBackBefore[0] + 1 && replayed(b) === rolledBackBefore[1] + 1);
+    await converged(others);
+    for (const n of others) expect(await balance(n, users.dave)).to.equal("4");
   });
 });
