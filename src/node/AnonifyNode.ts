@@ -456,7 +456,10 @@ export class AnonifyNode {
       return true;
     }, RESTORE_POINT_IDLE_WAIT_MS);
     if (taken === undefined) {
-      this.logger.warn(`no restore point at block ${at.block}: the enclave was not idle within ${RESTORE_POINT_IDLE_WAIT_MS} ms (a rollback uses an older point)`);
+      // An enclave that exited meanwhile (a shutdown or rollback stopped it) is no reason for a warning.
+      if (!enclave.hasExited) {
+        this.logger.warn(`no restore point at block ${at.block}: the enclave was not idle within ${RESTORE_POINT_IDLE_WAIT_MS} ms (a rollback uses an older point)`);
+      }
       return;
     }
     points.prune(at.block);
