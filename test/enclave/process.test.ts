@@ -99,17 +99,20 @@ describe("EnclaveProcess (real binary)", function () {
 
     it("never sends a held call that timed out while held, and runs nothing on an enclave that exited", async function () {
       const enclave = await startEnclave();
-      process.kill(enclave.pid!, "SIGSTOP");
-      const inFlight = enclave.status();
-      const quiet = enclave.whenQuiet(() => enclave.unansweredCalls, 5_000);
-      const gaveUp = await enclave.call("status", {}, { timeoutMs: 100 }).catch((e: unknown) => e);
-      expect(gaveUp).to.be.instanceOf(EnclaveTimeoutError);
-      process.kill(enclave.pid!, "SIGCONT");
-      await inFlight;
-      expect(await quiet).to.equal(0);
-      expect(enclave.unansweredCalls, "the call that timed out while held was sent").to.equal(0);
-
-      await enclave.close();
+      try {
+        process.kill(enclave.pid!, "SIGSTOP");
+        const inFlight = enclave.status();
+        const quiet = enclave.whenQuiet(() => enclave.unansweredCalls, 5_000);
+        const gaveUp = await enclave.call("status", {}, { timeoutMs: 100 }).catch((e: unknown) => e);
+        expect(gaveUp).to.be.instanceOf(EnclaveTimeoutError);
+        process.kill(enclave.pid!, "SIGCONT");
+        await inFlight;
+        expect(await quiet).to.equal(0);
+        expect(enclave.unansweredCalls, "the call that timed out while held was sent").to.equal(0);
+      } finally {
+        process.kill(enclave.pid!, "SIGCONT");
+        await enclave.close();
+      }
       let ran = false;
       expect(await enclave.whenQuiet(() => (ran = true))).to.equal(undefined);
       expect(ran).to.equal(false);
