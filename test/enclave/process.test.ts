@@ -3,6 +3,23 @@ import { EnclaveCrashedError, EnclaveOptionsError, EnclaveProcess, EnclaveTimeou
 import { MAX_FRAME_SIZE } from "../../src/enclave/protocol";
 import { enclaveBinary, startEnclave } from "./helpers";
 
+/**
+ * A fresh enclave, stopped (SIGSTOP) while `body` runs, so the requests it is sent stay unanswered until `body`
+ * calls `resume()`. Whatever `body` throws, the enclave is resumed and closed; it is returned closed.
+ */
+async function withStoppedEnclave(body: (enclave: EnclaveProcess, resume: () => void) => Promise<void>): Promise<EnclaveProcess> {
+  const enclave = await startEnclave();
+  const resume = () => process.kill(enclave.pid!, "SIGCONT");
+  try {
+    process.kill(enclave.pid!, "SIGSTOP");
+    await body(enclave, resume);
+  } finally {
+    resume();
+    await enclave.close();
+  }
+  return enclave;
+}
+
 describe("EnclaveProcess (real binary)", function () {
   it("reports a killed enclave as EnclaveCrashedError with the signal and stderr tail, for pending and later calls", async function () {
     const enclave = await startEnclave();
@@ -32,27 +49,21 @@ describe("EnclaveProcess (real binary)", function () {
   });
 
   it("a per-call timeout rejects with EnclaveTimeoutError; the late response is dropped and the enclave keeps serving", async function () {
-    const enclave = await startEnclave();
-    try {
-      process.kill(enclave.pid!, "SIGSTOP");
+    await withStoppedEnclave(async (enclave, resume) => {
       const err = await enclave.call("status", {}, { timeoutMs: 200 }).catch((e: unknown) => e);
       expect(err).to.be.instanceOf(EnclaveTimeoutError).and.include({ code: "ENCLAVE_TIMEOUT", method: "status", timeoutMs: 200 });
-      process.kill(enclave.pid!, "SIGCONT");
+      resume();
       const status = await enclave.status();
       expect(status.mode).to.equal("simulation");
-    } finally {
-      await enclave.close();
-    }
+    });
   });
 
   describe("whenQuiet (restore points copy the sealed directory through it)", function () {
     const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
     it("runs only once every request sent has been answered, and holds new calls until it has returned", async function () {
-      const enclave = await startEnclave();
-      try {
+      await withStoppedEnclave(async (enclave, resume) => {
         const order: string[] = [];
-        process.kill(enclave.pid!, "SIGSTOP");
         const inFlight = enclave.status().then(() => order.push("in flight"));
         const quiet = enclave.whenQuiet(() => {
           order.push("fn");
@@ -62,21 +73,16 @@ describe("EnclaveProcess (real binary)", function () {
         await tick(150);
         expect(order, "fn ran while a request was unanswered").to.deep.equal([]);
         expect(enclave.unansweredCalls, "the later call was sent while held").to.equal(1);
-        process.kill(enclave.pid!, "SIGCONT");
+        resume();
         expect(await quiet).to.equal(0);
         await Promise.all([inFlight, later]);
         expect(order).to.deep.equal(["in flight", "fn", "later"]);
         expect(enclave.unansweredCalls).to.equal(0);
-      } finally {
-        process.kill(enclave.pid!, "SIGCONT");
-        await enclave.close();
-      }
+      });
     });
 
     it("counts a timed-out call as unanswered until its late response; gives up after its timeout and sends what it held", async function () {
-      const enclave = await startEnclave();
-      try {
-        process.kill(enclave.pid!, "SIGSTOP");
+      await withStoppedEnclave(async (enclave, resume) => {
         const timedOut = await enclave.call("status", {}, { timeoutMs: 100 }).catch((e: unknown) => e);
         expect(timedOut).to.be.instanceOf(EnclaveTimeoutError);
         expect(enclave.unansweredCalls, "the enclave may still run a timed-out call").to.equal(1);
@@ -88,33 +94,25 @@ describe("EnclaveProcess (real binary)", function () {
         expect(await quiet).to.equal(undefined);
         expect(ran).to.equal(false);
         expect(enclave.unansweredCalls, "the held call is sent once whenQuiet gives up").to.equal(2);
-        process.kill(enclave.pid!, "SIGCONT");
+        resume();
         expect((await held).mode).to.equal("simulation");
         expect(enclave.unansweredCalls).to.equal(0);
-      } finally {
-        process.kill(enclave.pid!, "SIGCONT");
-        await enclave.close();
-      }
+      });
     });
 
     it("never sends a held call that timed out while held, and runs nothing on an enclave that exited", async function () {
-      const enclave = await startEnclave();
-      try {
-        process.kill(enclave.pid!, "SIGSTOP");
+      const closed = await withStoppedEnclave(async (enclave, resume) => {
         const inFlight = enclave.status();
         const quiet = enclave.whenQuiet(() => enclave.unansweredCalls, 5_000);
         const gaveUp = await enclave.call("status", {}, { timeoutMs: 100 }).catch((e: unknown) => e);
         expect(gaveUp).to.be.instanceOf(EnclaveTimeoutError);
-        process.kill(enclave.pid!, "SIGCONT");
+        resume();
         await inFlight;
         expect(await quiet).to.equal(0);
         expect(enclave.unansweredCalls, "the call that timed out while held was sent").to.equal(0);
-      } finally {
-        process.kill(enclave.pid!, "SIGCONT");
-        await enclave.close();
-      }
+      });
       let ran = false;
-      expect(await enclave.whenQuiet(() => (ran = true))).to.equal(undefined);
+      expect(await closed.whenQuiet(() => (ran = true))).to.equal(undefined);
       expect(ran).to.equal(false);
     });
   });
