@@ -25,6 +25,7 @@
 #include "bench_stats.h"
 #include "evidence_test_util.h"
 #include "primitives.h"
+#include "runtime/state_component.h"
 #include "runtime_test_util.h"
 #include "transition_costs.h"
 
@@ -76,6 +77,8 @@ class InProcessEnclave {
       : enclave_(enclave::make_simulation_platform(), std::nullopt) {
     call("init", Json{{"dataDir", data_dir}});
   }
+
+  enclave::Enclave& enclave() { return enclave_; }
 
   Bytes handle(const std::string& body) { return dispatcher_.handle(enclave_, ByteView::from_string(body)); }
 
@@ -348,14 +351,14 @@ int run(const Options& o) {
   inputs.entry_json.assign(entry_plain.begin(), entry_plain.end());
   inputs.payload_json.assign(sample.payload.begin(), sample.payload.end());
   inputs.entry_size = 1 + crypto::kAeadNonceSize + entry_plain.size() + crypto::kAeadTagSize;
-  inputs.state_size =
-      std::filesystem::file_size(data_dir + "/runtime-state.sealed") - enclave::kSealCiphertextOffset - crypto::kAeadTagSize;
+  // The state lives inside the store manifest (SealedStore::keep_inline): its size from the store.
+  inputs.state_size = e.enclave().sealed_store().get(runtime::detail::kStateSealName)->size();
   inputs.manifest_size = std::filesystem::file_size(data_dir + "/" + enclave::kSealManifestName + enclave::kSealedFileSuffix) -
                          enclave::kSealCiphertextOffset - crypto::kAeadTagSize;
   inputs.tmpfs_dir = data_dir;
   inputs.disk_dir = disk_dir;
   std::cerr << "primitives: sizes from this run: command " << inputs.command_json.size() << " B, entry " << inputs.entry_size
-            << " B, state " << inputs.state_size << " B\n";
+            << " B, state " << inputs.state_size << " B, store manifest " << inputs.manifest_size << " B\n";
   PrimitiveSuite suite(inputs, o.quick);
 
   // Rounds alternate transitions and one batch of every primitive, so both see the same machine.

@@ -21,8 +21,8 @@ struct PrimitiveInputs {
   std::string entry_json;      ///< a log entry's plaintext (envelope + domain)
   std::string payload_json;    ///< the token command inside it
   size_t entry_size = 0;       ///< the sealed entry (version ‖ nonce ‖ ciphertext ‖ tag)
-  size_t state_size = 0;       ///< the ledger encoding the state hash and the sealing cover
-  size_t manifest_size = 0;    ///< the store manifest sealed after the state (its generation record)
+  size_t state_size = 0;       ///< the ledger encoding the state hash covers (the sealed state blob)
+  size_t manifest_size = 0;    ///< the store manifest's plaintext: every blob's generation, the state inside
   std::string tmpfs_dir;       ///< where the sealed state lives in the transition run
   std::string disk_dir;        ///< a directory on disk, for the storage comparison
 };

@@ -36,7 +36,7 @@ inline std::vector<CostTerm> submit_costs() {
 }
 
 /// state_apply: open the entry, re-verify the user's signature, apply, advance the log hash, hash
-/// and seal the state, record its generation in the store manifest (SealedStore::put writes both).
+/// the state, seal it inside the store manifest (SealedStore::keep_inline: one blob, one file).
 inline std::vector<CostTerm> apply_costs() {
   return {
       {"aes_open_entry", 1, "entry under the epoch key"},
@@ -47,10 +47,9 @@ inline std::vector<CostTerm> apply_costs() {
       {"keccak_entry", 1, "log hash: keccak256(entry)"},
       {"keccak_block", 1, "log hash: keccak256(previous log hash ‖ entry hash)"},
       {"hmac_state", 1, "keyed state hash"},
-      {"rand_nonce", 2, "sealing nonces: the state, then the store manifest"},
-      {"aes256_seal_state", 1, "seal the state"},
-      {"aes256_seal_manifest", 1, "seal the store manifest (the state's new generation: rollback detection)"},
-      {"write_tmpfs", 2, "storage, not crypto: atomic replace of the sealed state, then of the store manifest"},
+      {"rand_nonce", 1, "sealing nonce of the store manifest"},
+      {"aes256_seal_manifest", 1, "seal the store manifest, which carries the state and every blob's generation"},
+      {"write_tmpfs", 1, "storage, not crypto: atomic replace of the store manifest"},
   };
 }
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "anonify/crypto/hpke.h"
+#include "anonify/enclave/sealing.h"
 #include "anonify/runtime/token.h"
 #include "mls_protocol_node.h"
 #include "runtime_test_util.h"
@@ -389,8 +390,8 @@ TEST_F(RuntimeStateMethods, StateIsSealedAfterEachApplyAndResumesAfterRestart) {
   EXPECT_EQ(read(a, alice, R"({"op":"balanceOf","account":")" + alice.hex + "\"}")["result"], "7");
   EXPECT_EQ(submit_error(owner.command(1, transfer(alice, "1"))), "nonce_mismatch");
 
-  // A tampered sealed state is refused, never replaced.
-  const std::string path = dir_a.path() + "/runtime-state.sealed";
+  // A tampered sealed state is refused, never replaced (it lives inside the store manifest).
+  const std::string path = dir_a.path() + "/" + enclave::kSealManifestName + enclave::kSealedFileSuffix;
   std::string blob = anonify::testing::read_text_file(path);
   blob[blob.size() - 3] ^= 0x40;
   { std::ofstream(path, std::ios::binary | std::ios::trunc) << blob; }

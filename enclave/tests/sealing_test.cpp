@@ -31,6 +31,16 @@ void write_raw(const std::string& path, const Bytes& data) {
   out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
 }
 
+// A blob too large to live in the manifest: it gets a file of its own.
+Bytes large_blob(uint8_t fill) { return Bytes(kSealInlineLimit + 1, fill); }
+
+std::string manifest_file(const TempDir& dir) { return dir.file(std::string(kSealManifestName) + kSealedFileSuffix); }
+
+bool file_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
 const Bytes kMrenclave = crypto::sha256(ByteView::from_string("measurement"));
 const Bytes kRootKey = Bytes(32, 0x42);
 const Bytes kInstance = Bytes(kSealInstanceIdSize, 0x17);
@@ -88,22 +98,47 @@ TEST(SealBlob, AnotherInstanceIsForeignAndVersionOneIsRefused) {
 }
 
 TEST(SealManifest, RoundTripAndMalformedEncodings) {
-  const std::map<std::string, uint64_t> m{{"identity", 1}, {"mls-group", 9}, {"runtime-state", 12}};
-  const Bytes encoded = encode_seal_manifest(m);
-  EXPECT_EQ(decode_seal_manifest(encoded), m);
-  EXPECT_EQ(decode_seal_manifest(encode_seal_manifest({})), (std::map<std::string, uint64_t>{}));
+  SealManifest m;
+  m.generations = {{"identity", 1}, {"mls-group", 9}, {"runtime-state", 12}};
+  m.inline_blobs.emplace("runtime-state", SecretBytes(Bytes{7, 8, 9}));
+  const Bytes encoded = encode_seal_manifest(m).reveal();
+  const SealManifest decoded = decode_seal_manifest(encoded);
+  EXPECT_EQ(decoded.generations, m.generations);
+  ASSERT_EQ(decoded.inline_blobs.size(), 1u);
+  EXPECT_EQ(decoded.inline_blobs.at("runtime-state").reveal(), (Bytes{7, 8, 9}));
+  EXPECT_TRUE(decode_seal_manifest(encode_seal_manifest({})).generations.empty());
   for (size_t len = 0; len < encoded.size(); ++len) {
     EXPECT_EQ(error_of([&] { decode_seal_manifest(ByteView(encoded).subview(0, len)); }), "sealed_data_corrupt") << len;
   }
   Bytes trailing = encoded;
   trailing.push_back(0);
   EXPECT_EQ(error_of([&] { decode_seal_manifest(trailing); }), "sealed_data_corrupt");
-  Bytes unsorted{1, 0, 2, 1, 'b', 0, 0, 0, 0, 0, 0, 0, 1, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 1};
+  // version 2 ‖ count ‖ (length ‖ name ‖ generation ‖ kind [‖ size ‖ bytes])*
+  Bytes unsorted{2, 0, 2, 1, 'b', 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 1, 0};
   EXPECT_EQ(error_of([&] { decode_seal_manifest(unsorted); }), "sealed_data_corrupt");
-  Bytes zero_generation{1, 0, 1, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 0};
+  Bytes zero_generation{2, 0, 1, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 0, 0};
   EXPECT_EQ(error_of([&] { decode_seal_manifest(zero_generation); }), "sealed_data_corrupt");
-  Bytes bad_name{1, 0, 1, 1, '/', 0, 0, 0, 0, 0, 0, 0, 1};
+  Bytes bad_name{2, 0, 1, 1, '/', 0, 0, 0, 0, 0, 0, 0, 1, 0};
   EXPECT_EQ(error_of([&] { decode_seal_manifest(bad_name); }), "sealed_data_corrupt");
+  Bytes unknown_kind{2, 0, 1, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 1, 2};
+  EXPECT_EQ(error_of([&] { decode_seal_manifest(unknown_kind); }), "sealed_data_corrupt");
+  Bytes oversized{2, 0, 1, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 1, 1};
+  append_u32_be(oversized, static_cast<uint32_t>(kSealInlineLimit + 1));
+  append(oversized, Bytes(kSealInlineLimit + 1, 0));
+  EXPECT_EQ(error_of([&] { decode_seal_manifest(oversized); }), "sealed_data_corrupt");
+  // Version 1 (before blobs could live in the manifest) still reads: every blob a file.
+  Bytes legacy{1, 0, 1, 1, 'a', 0, 0, 0, 0, 0, 0, 0, 5};
+  const SealManifest old = decode_seal_manifest(legacy);
+  EXPECT_EQ(old.generations, (std::map<std::string, uint64_t>{{"a", 5}}));
+  EXPECT_TRUE(old.inline_blobs.empty());
+  // What the encoder refuses: an inline blob without a generation, or larger than the limit.
+  SealManifest orphan;
+  orphan.inline_blobs.emplace("a", SecretBytes(Bytes{1}));
+  EXPECT_EQ(error_of([&] { encode_seal_manifest(orphan); }), "invalid_argument");
+  SealManifest large;
+  large.generations = {{"a", 1}};
+  large.inline_blobs.emplace("a", SecretBytes(Bytes(kSealInlineLimit + 1, 0)));
+  EXPECT_EQ(error_of([&] { encode_seal_manifest(large); }), "invalid_argument");
 }
 
 TEST(SealBlob, EveryTamperedByteIsRefused) {
@@ -265,10 +300,10 @@ TEST_F(EnclaveInitTest, TheStoreRefusesOlderGenerationsWithinARun) {
   EXPECT_GT(restarted->sealed_store().generation(), start + 2);
 }
 
-// A batch seals its blobs under consecutive generations and records them with one manifest write at
-// commit; the manifest then refuses an older generation of either blob at the next start. A batch
-// left without commit writes no manifest: its blobs are newer than their entries, which a restart
-// accepts, and the next put records them.
+// A batch seals its blobs (files: not named with keep_inline) under consecutive generations and
+// records them with one manifest write at commit; the manifest then refuses an older generation of
+// either blob at the next start. A batch left without commit writes no manifest: its files are newer
+// than their entries, which a restart accepts, and the next put records them.
 TEST_F(EnclaveInitTest, AManifestBatchRecordsItsPutsWithOneManifestWrite) {
   auto enclave = make();
   enclave->init(dir_.path());
@@ -316,6 +351,133 @@ TEST_F(EnclaveInitTest, AManifestBatchRecordsItsPutsWithOneManifestWrite) {
   auto restarted = make();
   restarted->init(dir_.path());
   EXPECT_EQ(error_of([&] { restarted->sealed_store().get("second"); }), "sealed_data_stale");
+}
+
+// Small blobs live inside the manifest: a put replaces one file, the blob has no file of its own,
+// and a restart reads it from the manifest. While running, memory is the authority: an older
+// manifest swapped in changes nothing until a restart (a whole-store rollback, docs/security.md).
+TEST_F(EnclaveInitTest, SmallBlobsLiveInTheManifest) {
+  auto enclave = make();
+  enclave->init(dir_.path());
+  SealedStore& store = enclave->sealed_store();
+  store.keep_inline("small");
+  store.keep_inline("other");
+  EXPECT_EQ(error_of([&] { store.keep_inline("identity"); }), "invalid_argument");
+  EXPECT_EQ(error_of([&] { store.keep_inline(kSealManifestName); }), "invalid_argument");
+  const uint64_t start = store.generation();
+  store.put("small", Bytes{1});
+  EXPECT_EQ(store.generation(), start + 1);  // the manifest only
+  EXPECT_TRUE(store.is_inline("small"));
+  EXPECT_TRUE(store.exists("small"));
+  EXPECT_FALSE(file_exists(dir_.file("small.sealed")));
+  const Bytes manifest_at_1 = read_all(manifest_file(dir_));
+  store.put("small", Bytes(kSealInlineLimit, 2));  // the limit itself still fits
+  EXPECT_EQ(store.generation(), start + 2);
+  EXPECT_FALSE(file_exists(dir_.file("small.sealed")));
+  EXPECT_EQ(store.get("small")->reveal(), Bytes(kSealInlineLimit, 2));
+  write_raw(manifest_file(dir_), manifest_at_1);
+  EXPECT_EQ(store.get("small")->reveal(), Bytes(kSealInlineLimit, 2));  // read from memory, not the file
+  write_raw(manifest_file(dir_), encode_seal_manifest({}).reveal());  // not even a sealed blob
+  EXPECT_EQ(store.get("small")->reveal(), Bytes(kSealInlineLimit, 2));
+  store.put("other", Bytes{3});  // rewrites the manifest with both
+  auto restarted = make();
+  restarted->init(dir_.path());
+  EXPECT_EQ(restarted->sealed_store().get("small")->reveal(), Bytes(kSealInlineLimit, 2));
+  EXPECT_EQ(restarted->sealed_store().get("other")->reveal(), Bytes{3});
+  EXPECT_TRUE(restarted->sealed_store().is_inline("small"));
+  EXPECT_EQ(restarted->sealed_store().generation(), start + 3);
+  // A blob not named with keep_inline keeps a file of its own, however small.
+  store.put("tiny", Bytes{4});
+  EXPECT_FALSE(store.is_inline("tiny"));
+  EXPECT_TRUE(file_exists(dir_.file("tiny.sealed")));
+}
+
+// A blob moves to a file of its own when it grows past the limit, and back into the manifest when
+// it shrinks; the file it leaves is removed, and a leftover one (a crash came before the removal) is
+// never read and removed at the next start.
+TEST_F(EnclaveInitTest, ABlobMovesBetweenTheManifestAndAFile) {
+  auto enclave = make();
+  enclave->init(dir_.path());
+  SealedStore& store = enclave->sealed_store();
+  store.keep_inline("blob");
+  store.put("blob", Bytes{1});
+  EXPECT_FALSE(file_exists(dir_.file("blob.sealed")));
+  store.put("blob", large_blob(2));
+  EXPECT_FALSE(store.is_inline("blob"));
+  const Bytes file_at_2 = read_all(dir_.file("blob.sealed"));
+  {
+    auto restarted = make();
+    restarted->init(dir_.path());
+    EXPECT_EQ(restarted->sealed_store().get("blob")->reveal(), large_blob(2));
+  }
+  store.put("blob", Bytes{3});
+  EXPECT_TRUE(store.is_inline("blob"));
+  EXPECT_FALSE(file_exists(dir_.file("blob.sealed")));
+  write_raw(dir_.file("blob.sealed"), file_at_2);  // as if the removal never happened
+  auto restarted = make();
+  restarted->init(dir_.path());
+  EXPECT_EQ(restarted->sealed_store().get("blob")->reveal(), Bytes{3});
+  EXPECT_FALSE(file_exists(dir_.file("blob.sealed")));
+}
+
+// A put whose manifest write fails leaves the store as it was: the blob keeps its previous value, in
+// memory and on disk, and the next successful write does not carry the failed value.
+TEST_F(EnclaveInitTest, AFailedInlinePutChangesNothing) {
+  auto enclave = make();
+  enclave->init(dir_.path());
+  SealedStore& store = enclave->sealed_store();
+  for (const char* name : {"blob", "fresh", "other"}) store.keep_inline(name);
+  store.put("blob", Bytes{1});
+  // A directory where the manifest's file was: the rename over it fails (also for root).
+  const Bytes manifest = read_all(manifest_file(dir_));
+  ASSERT_EQ(::unlink(manifest_file(dir_).c_str()), 0);
+  ASSERT_EQ(::mkdir(manifest_file(dir_).c_str(), 0700), 0);
+  write_raw(manifest_file(dir_) + "/keep", Bytes{0});
+  EXPECT_EQ(error_of([&] { store.put("blob", Bytes{2}); }), "storage_error");
+  EXPECT_EQ(error_of([&] { store.put("fresh", Bytes{9}); }), "storage_error");
+  {
+    SealedStore::ManifestBatch batch(store);
+    store.put("blob", Bytes{4});
+    EXPECT_EQ(error_of([&] { batch.commit(); }), "storage_error");
+  }
+  EXPECT_EQ(store.get("blob")->reveal(), Bytes{1});
+  EXPECT_FALSE(store.exists("fresh"));
+  ASSERT_EQ(std::system(("rm -rf '" + manifest_file(dir_) + "'").c_str()), 0);
+  write_raw(manifest_file(dir_), manifest);
+  {
+    SealedStore::ManifestBatch batch(store);  // left without commit: undone
+    store.put("blob", Bytes{5});
+  }
+  EXPECT_EQ(store.get("blob")->reveal(), Bytes{1});
+  store.put("other", Bytes{6});
+  auto restarted = make();
+  restarted->init(dir_.path());
+  EXPECT_EQ(restarted->sealed_store().get("blob")->reveal(), Bytes{1});
+  EXPECT_FALSE(restarted->sealed_store().exists("fresh"));
+  EXPECT_EQ(restarted->sealed_store().get("other")->reveal(), Bytes{6});
+}
+
+// A batch of small puts (state_apply: the chain clock, then the state) replaces the manifest once.
+TEST_F(EnclaveInitTest, ABatchOfSmallPutsWritesOneFile) {
+  auto enclave = make();
+  enclave->init(dir_.path());
+  SealedStore& store = enclave->sealed_store();
+  store.keep_inline("clock");
+  store.keep_inline("state");
+  const uint64_t start = store.generation();
+  {
+    SealedStore::ManifestBatch batch(store);
+    store.put("clock", Bytes{1});
+    store.put("state", Bytes{2});
+    EXPECT_EQ(store.generation(), start);  // nothing written yet
+    batch.commit();
+  }
+  EXPECT_EQ(store.generation(), start + 1);
+  EXPECT_EQ(list_sealed(dir_.path()), (std::vector<std::string>{"identity", kSealManifestName}));
+  auto restarted = make();
+  restarted->init(dir_.path());
+  EXPECT_EQ(restarted->sealed_store().get("clock")->reveal(), Bytes{1});
+  EXPECT_EQ(restarted->sealed_store().get("state")->reveal(), Bytes{2});
 }
 
 }  // namespace

@@ -24,6 +24,8 @@ uint64_t decode(ByteView b) {
 
 ChainClock::ChainClock(Enclave& enclave) : enclave_(enclave) {
   if (enclave.initialized()) {
+    // Sealed as it moves, with the state an apply seals: one file write for both.
+    enclave.sealed_store().keep_inline(kChainClockSealName);
     std::optional<SecretBytes> sealed = enclave.sealed_store().get(kChainClockSealName);
     if (sealed) newest_ = decode(*sealed);
   }

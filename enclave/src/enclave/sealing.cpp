@@ -28,7 +28,6 @@ constexpr size_t kMrenclaveOffset = 12;
 constexpr const char kKeySalt[] = "anonify-seal-v1";
 constexpr size_t kMaxNameLength = 64;
 constexpr uint16_t kRetiredVersion = 1;
-constexpr uint8_t kManifestVersion = 1;
 
 uint64_t read_u64_be(ByteView b) {
   uint64_t v = 0;
@@ -148,41 +147,89 @@ Unsealed unseal_blob(Mode mode, ByteView mrenclave, ByteView root_key, const std
 
 namespace {
 
-// The manifest of `generations` without the entry named `skip` (none when null): what
-// encode_seal_manifest gives for the map with that entry erased, without copying the map.
-Bytes encode_manifest_without(const std::map<std::string, uint64_t>& generations, const char* skip) {
-  const bool skipped = skip != nullptr && generations.count(skip) != 0;
-  const size_t count = generations.size() - (skipped ? 1 : 0);
-  if (count > UINT16_MAX) throw Error(ErrorCode::kInvalidArgument, "too many sealed blobs");
-  Bytes out{kManifestVersion};
-  out.reserve(3 + count * (1 + kMaxNameLength + 8));
-  append_u16_be(out, static_cast<uint16_t>(count));
-  for (const auto& [name, generation] : generations) {
-    if (skipped && name == skip) continue;
-    check_name(name);
-    out.push_back(static_cast<uint8_t>(name.size()));
-    append(out, ByteView::from_string(name));
-    append_u64_be(out, generation);
+constexpr uint8_t kManifestVersion = 2;
+constexpr uint8_t kLegacyManifestVersion = 1;  // no kind byte: every blob a file of its own
+constexpr uint8_t kEntryInFile = 0;
+constexpr uint8_t kEntryInline = 1;
+
+// Visits the manifest's entries in name order: the blobs of `generations` and of `inline_blobs`
+// (the entry named `skip` left out, none when null). An inline blob takes `inline_generation`, or,
+// when that is nullopt, its entry in `generations`, which it must then have. Both maps are walked
+// side by side, so the store encodes from its own maps without copying them.
+template <typename Visit>
+void for_each_manifest_entry(const std::map<std::string, uint64_t>& generations,
+                             const std::map<std::string, SecretBytes>& inline_blobs,
+                             std::optional<uint64_t> inline_generation, const char* skip, Visit&& visit) {
+  auto g = generations.begin();
+  auto i = inline_blobs.begin();
+  while (g != generations.end() || i != inline_blobs.end()) {
+    const bool is_inline = i != inline_blobs.end() && (g == generations.end() || i->first <= g->first);
+    const bool has_generation = g != generations.end() && (!is_inline || g->first == i->first);
+    const std::string& name = is_inline ? i->first : g->first;
+    if (skip == nullptr || name != skip) {
+      if (is_inline && !inline_generation && !has_generation) {
+        throw Error(ErrorCode::kInvalidArgument, "inline blob \"" + name + "\" has no generation in the manifest");
+      }
+      const uint64_t generation = is_inline && inline_generation ? *inline_generation : g->second;
+      visit(name, generation, is_inline ? &i->second : nullptr);
+    }
+    if (has_generation) ++g;
+    if (is_inline) ++i;
   }
-  return out;
+}
+
+// The manifest's plaintext (see for_each_manifest_entry). Sized first and built in one buffer, so no
+// reallocation leaves a copy of an inline secret behind.
+SecretBytes encode_manifest(const std::map<std::string, uint64_t>& generations,
+                            const std::map<std::string, SecretBytes>& inline_blobs,
+                            std::optional<uint64_t> inline_generation, const char* skip) {
+  size_t count = 0;
+  size_t size = 3;
+  for_each_manifest_entry(generations, inline_blobs, inline_generation, skip,
+                          [&](const std::string& name, uint64_t, const SecretBytes* plaintext) {
+                            check_name(name);
+                            if (plaintext != nullptr && plaintext->size() > kSealInlineLimit) {
+                              throw Error(ErrorCode::kInvalidArgument, "inline blob \"" + name + "\" is larger than " +
+                                                                           std::to_string(kSealInlineLimit) + " bytes");
+                            }
+                            ++count;
+                            size += 1 + name.size() + 8 + 1 + (plaintext != nullptr ? 4 + plaintext->size() : 0);
+                          });
+  if (count > UINT16_MAX) throw Error(ErrorCode::kInvalidArgument, "too many sealed blobs");
+  Bytes out;
+  out.reserve(size);
+  out.push_back(kManifestVersion);
+  append_u16_be(out, static_cast<uint16_t>(count));
+  for_each_manifest_entry(generations, inline_blobs, inline_generation, skip,
+                          [&out](const std::string& name, uint64_t generation, const SecretBytes* plaintext) {
+                            out.push_back(static_cast<uint8_t>(name.size()));
+                            append(out, ByteView::from_string(name));
+                            append_u64_be(out, generation);
+                            out.push_back(plaintext != nullptr ? kEntryInline : kEntryInFile);
+                            if (plaintext == nullptr) return;
+                            append_u32_be(out, static_cast<uint32_t>(plaintext->size()));
+                            append(out, plaintext->view());
+                          });
+  return SecretBytes(std::move(out));
 }
 
 }  // namespace
 
-Bytes encode_seal_manifest(const std::map<std::string, uint64_t>& generations) {
-  return encode_manifest_without(generations, nullptr);
+SecretBytes encode_seal_manifest(const SealManifest& manifest) {
+  return encode_manifest(manifest.generations, manifest.inline_blobs, std::nullopt, nullptr);
 }
 
-std::map<std::string, uint64_t> decode_seal_manifest(ByteView in) {
+SealManifest decode_seal_manifest(ByteView in) {
   const auto corrupt = [](const std::string& why) { return Error(ErrorCode::kSealedDataCorrupt, "sealed store manifest: " + why); };
-  if (in.size() < 3 || in[0] != kManifestVersion) throw corrupt("unknown version or truncated");
+  if (in.size() < 3 || (in[0] != kManifestVersion && in[0] != kLegacyManifestVersion)) throw corrupt("unknown version or truncated");
+  const bool has_kinds = in[0] == kManifestVersion;
   const size_t count = static_cast<size_t>((in[1] << 8) | in[2]);
   size_t at = 3;
-  std::map<std::string, uint64_t> out;
+  SealManifest out;
   for (size_t i = 0; i < count; ++i) {
     if (at >= in.size()) throw corrupt("truncated");
     const size_t length = in[at++];
-    if (in.size() - at < length + 8) throw corrupt("truncated");
+    if (in.size() - at < length + 8 + (has_kinds ? 1 : 0)) throw corrupt("truncated");
     std::string name(reinterpret_cast<const char*>(in.data() + at), length);
     at += length;
     try {
@@ -190,11 +237,23 @@ std::map<std::string, uint64_t> decode_seal_manifest(ByteView in) {
     } catch (const Error&) {
       throw corrupt("bad blob name");
     }
-    if (!out.empty() && name <= out.rbegin()->first) throw corrupt("names not strictly sorted");
+    if (!out.generations.empty() && name <= out.generations.rbegin()->first) throw corrupt("names not strictly sorted");
     const uint64_t generation = read_u64_be(in.subview(at, 8));
     at += 8;
     if (generation == 0) throw corrupt("generation 0");
-    out.emplace(std::move(name), generation);
+    const uint8_t kind = has_kinds ? in[at++] : kEntryInFile;
+    if (kind == kEntryInline) {
+      if (in.size() - at < 4) throw corrupt("truncated");
+      const size_t size = (size_t{in[at]} << 24) | (size_t{in[at + 1]} << 16) | (size_t{in[at + 2]} << 8) | in[at + 3];
+      at += 4;
+      if (size > kSealInlineLimit) throw corrupt("inline blob \"" + name + "\" larger than " + std::to_string(kSealInlineLimit) + " bytes");
+      if (in.size() - at < size) throw corrupt("truncated");
+      out.inline_blobs.emplace(name, SecretBytes(in.subview(at, size)));
+      at += size;
+    } else if (kind != kEntryInFile) {
+      throw corrupt("unknown entry kind " + std::to_string(kind));
+    }
+    out.generations.emplace(std::move(name), generation);
   }
   if (at != in.size()) throw corrupt("trailing bytes");
   return out;
@@ -282,15 +341,22 @@ std::optional<SecretBytes> SealedStore::open(const std::string& identity_name) {
   const std::vector<std::string> present = list();
   std::optional<Bytes> manifest_blob = read_file_if_exists(path_of(kSealManifestName));
   std::map<std::string, uint64_t> floors;
+  std::map<std::string, SecretBytes> inline_blobs;
   uint64_t highest = identity.binding.generation;
   if (manifest_blob) {
     Unsealed manifest = unseal_with_key(platform_.mode(), platform_.mrenclave(), seal_key_, kSealManifestName, *manifest_blob,
                                     ByteView(identity.binding.instance_id));
-    floors = decode_seal_manifest(manifest.plaintext);
+    SealManifest decoded = decode_seal_manifest(manifest.plaintext);
+    floors = std::move(decoded.generations);
+    inline_blobs = std::move(decoded.inline_blobs);
+    if (inline_blobs.count(identity_name) != 0) {
+      throw Error(ErrorCode::kSealedDataCorrupt, "sealed store manifest: carries the identity blob \"" + identity_name + "\"");
+    }
     floors[kSealManifestName] = manifest.binding.generation;
     highest = std::max(highest, manifest.binding.generation);
     for (const auto& [name, generation] : floors) {
       highest = std::max(highest, generation);
+      if (inline_blobs.count(name) != 0) continue;
       if (!std::binary_search(present.begin(), present.end(), name)) {
         throw Error(ErrorCode::kSealedDataStale, "sealed blob \"" + name + "\" (generation " + std::to_string(generation) +
                                                      " in the store manifest) is missing from " + data_dir_);
@@ -313,20 +379,29 @@ std::optional<SecretBytes> SealedStore::open(const std::string& identity_name) {
                                                  std::to_string(it->second) + " in the store manifest");
   }
   instance_id_ = identity.binding.instance_id;
+  identity_name_ = identity_name;
   floors_ = std::move(floors);
   floors_[identity_name] = std::max(floors_[identity_name], identity.binding.generation);
   generation_ = highest;
+  inline_ = std::move(inline_blobs);
+  files_ = std::set<std::string>(present.begin(), present.end());
+  // A file beside a blob the manifest carries is the previous copy of a blob that moved into the
+  // manifest (a crash came before its removal): never read, removed now.
+  remove_stale_files();
   return std::move(identity.plaintext);
 }
 
 void SealedStore::create(const std::string& identity_name, ByteView identity) {
   if (!instance_id_.empty()) throw Error(ErrorCode::kInvalidState, "the sealed store is already open");
   instance_id_ = crypto::random_bytes(kSealInstanceIdSize);
+  identity_name_ = identity_name;
   try {
     put(identity_name, identity);
   } catch (...) {
     instance_id_.clear();
+    identity_name_.clear();
     floors_.clear();
+    files_.clear();
     generation_ = 0;
     throw;
   }
@@ -338,39 +413,126 @@ void SealedStore::write(const std::string& name, ByteView plaintext) {
   write_file_atomic(path_of(name), blob);
   generation_ = generation;
   floors_[name] = generation;
+  files_.insert(name);
+}
+
+void SealedStore::keep_inline(const std::string& name) {
+  check_name(name);
+  if (name == kSealManifestName || (!identity_name_.empty() && name == identity_name_)) {
+    throw Error(ErrorCode::kInvalidArgument, "\"" + name + "\" cannot live inside the store manifest");
+  }
+  inline_names_.insert(name);
+}
+
+bool SealedStore::keeps_inline(const std::string& name, size_t size) const {
+  return name != identity_name_ && size <= kSealInlineLimit && inline_names_.count(name) != 0;
 }
 
 void SealedStore::put(const std::string& name, ByteView plaintext) {
   if (instance_id_.empty()) throw Error(ErrorCode::kInvalidState, "the sealed store is not open");
   if (name == kSealManifestName) throw Error(ErrorCode::kInvalidArgument, "the store manifest name is reserved");
+  check_name(name);
   crash_point(platform_.mode(), "seal:" + name + ":before");
-  write(name, plaintext);
-  crash_point(platform_.mode(), "seal:" + name + ":after");
+  const bool in_manifest = keeps_inline(name, plaintext.size());
   if (batch_open_) {
+    note_undo(name);  // an uncommitted batch puts the previous inline copies back
+    if (in_manifest) {
+      inline_[name] = SecretBytes(plaintext);
+      batch_inline_.push_back(name);  // durable, and its "after" point reached, at commit
+    } else {
+      write(name, plaintext);
+      inline_.erase(name);
+      crash_point(platform_.mode(), "seal:" + name + ":after");
+    }
     batch_wrote_ = true;
     return;
   }
-  write_manifest();
+  // Outside a batch a put is all or nothing for what the store holds.
+  std::optional<SecretBytes> previous;
+  if (auto it = inline_.find(name); it != inline_.end()) previous = std::move(it->second);
+  try {
+    if (in_manifest) {
+      inline_[name] = SecretBytes(plaintext);
+    } else {
+      inline_.erase(name);
+      write(name, plaintext);
+      crash_point(platform_.mode(), "seal:" + name + ":after");
+    }
+    write_manifest();
+  } catch (...) {
+    if (previous) inline_[name] = std::move(*previous);
+    else inline_.erase(name);
+    throw;
+  }
+  if (in_manifest) crash_point(platform_.mode(), "seal:" + name + ":after");
 }
 
 void SealedStore::write_manifest() {
-  // Written after the blobs: a crash in between leaves a blob newer than its entry, which reads.
-  write(kSealManifestName, encode_manifest_without(floors_, kSealManifestName));
+  // Written after the blobs in files: a crash in between leaves a blob newer than its entry, which
+  // reads. The inline blobs take the manifest's own generation.
+  const uint64_t generation = generation_ + 1;
+  write(kSealManifestName, encode_manifest(floors_, inline_, generation, kSealManifestName));
+  for (const auto& entry : inline_) floors_[entry.first] = generation;
+  remove_stale_files();
+}
+
+void SealedStore::remove_stale_files() noexcept {
+  // Best effort: a file left behind is never read while the manifest carries its blob, and the next
+  // open or manifest write tries again.
+  for (auto it = files_.begin(); it != files_.end();) {
+    if (inline_.count(*it) != 0 && (::unlink(path_of(*it).c_str()) == 0 || errno == ENOENT)) {
+      it = files_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void SealedStore::note_undo(const std::string& name) {
+  if (batch_undo_.count(name) != 0) return;
+  auto it = inline_.find(name);
+  batch_undo_.emplace(name, it == inline_.end() ? std::nullopt : std::optional<SecretBytes>(it->second));
+}
+
+void SealedStore::undo_batch() noexcept {
+  for (auto& [name, previous] : batch_undo_) {
+    if (previous) inline_[name] = std::move(*previous);
+    else inline_.erase(name);
+  }
+  batch_undo_.clear();
+  batch_inline_.clear();
 }
 
 SealedStore::ManifestBatch::ManifestBatch(SealedStore& store) : store_(store) {
   if (store_.batch_open_) throw Error(ErrorCode::kInvalidState, "a manifest batch is already open on this store");
   store_.batch_open_ = true;
   store_.batch_wrote_ = false;
+  store_.batch_inline_.clear();
+  store_.batch_undo_.clear();
 }
 
-SealedStore::ManifestBatch::~ManifestBatch() { store_.batch_open_ = false; }
+SealedStore::ManifestBatch::~ManifestBatch() {
+  if (store_.batch_open_) store_.undo_batch();  // not committed: the inline puts never happened
+  store_.batch_open_ = false;
+}
 
 void SealedStore::ManifestBatch::commit() {
   if (!store_.batch_open_) throw Error(ErrorCode::kInvalidState, "the manifest batch was already committed");
+  if (store_.batch_wrote_) {
+    try {
+      store_.write_manifest();
+    } catch (...) {
+      store_.undo_batch();
+      store_.batch_open_ = false;
+      throw;
+    }
+  }
   store_.batch_open_ = false;
-  if (store_.batch_wrote_) store_.write_manifest();
   store_.batch_wrote_ = false;
+  store_.batch_undo_.clear();
+  const std::vector<std::string> written = std::move(store_.batch_inline_);
+  store_.batch_inline_.clear();
+  for (const std::string& name : written) crash_point(store_.platform_.mode(), "seal:" + name + ":after");
 }
 
 Unsealed SealedStore::read_checked(const std::string& name, const Bytes& blob) {
@@ -388,12 +550,14 @@ Unsealed SealedStore::read_checked(const std::string& name, const Bytes& blob) {
 
 std::optional<SecretBytes> SealedStore::get(const std::string& name) {
   if (instance_id_.empty()) throw Error(ErrorCode::kInvalidState, "the sealed store is not open");
+  if (auto it = inline_.find(name); it != inline_.end()) return it->second;
   std::optional<Bytes> blob = read_file_if_exists(path_of(name));
   if (!blob) return std::nullopt;
   return std::move(read_checked(name, *blob).plaintext);
 }
 
 bool SealedStore::exists(const std::string& name) const {
+  if (inline_.count(name) != 0) return true;
   struct stat st {};
   return ::stat(path_of(name).c_str(), &st) == 0;
 }

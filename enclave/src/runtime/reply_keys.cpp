@@ -26,6 +26,8 @@ Bytes encode(const std::multimap<uint64_t, Bytes>& by_issued_at) {
 
 ReplyKeys::ReplyKeys(enclave::Enclave& enclave) : enclave_(enclave) {
   if (enclave.initialized()) {
+    // Rewritten by every read and subscription: kept inside the store manifest while small.
+    enclave.sealed_store().keep_inline(kReplyKeysSealName);
     if (std::optional<SecretBytes> sealed = enclave.sealed_store().get(kReplyKeysSealName)) {
       try {
         mls::TlsReader r(sealed->data(), sealed->size());

@@ -54,6 +54,8 @@ ANONIFY_ENCLAVE_COMPONENT(StateComponent);
 
 StateComponent::StateComponent(enclave::Enclave& enclave) : enclave_(enclave), ledger_(std::make_unique<UnboundRuntime>()) {
   if (enclave.initialized()) {
+    // Rewritten by every apply: kept inside the store manifest while small (one file write per apply).
+    enclave.sealed_store().keep_inline(kStateSealName);
     if (std::optional<SecretBytes> sealed = enclave.sealed_store().get(kStateSealName)) {
       StateBlob state = decode_state_blob(*sealed);
       ledger_ = std::move(state.ledger);

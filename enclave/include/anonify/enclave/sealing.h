@@ -19,12 +19,15 @@
 //
 // The store keeps a sealed manifest ("store-manifest") with the generation of every blob it wrote;
 // a blob older than its manifest entry, or than what this run already wrote or read, is refused as
-// stale. Rolling back the whole directory (manifest included) between runs is not detected here:
-// docs/security.md describes how the chain exposes it.
+// stale. The small blobs a request rewrites (the runtime state of most groups, the chain clock, the
+// reply keys: up to kSealInlineLimit bytes) live inside the manifest itself, so that request
+// replaces one file, not two. Rolling back the whole directory (manifest included) between runs is not
+// detected here: docs/security.md describes how the chain exposes it.
 #pragma once
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,6 +46,9 @@ constexpr size_t kSealCiphertextOffset = 80;
 constexpr const char* kSealedFileSuffix = ".sealed";
 /// Name of the blob holding the generation of every other blob of the store.
 constexpr const char* kSealManifestName = "store-manifest";
+/// A blob named with SealedStore::keep_inline lives inside the manifest while its plaintext is at
+/// most this many bytes (never the identity: it names the instance the manifest is checked against).
+constexpr size_t kSealInlineLimit = 4096;
 
 /// What a sealed blob is bound to besides the measurement and its name.
 struct SealBinding {
@@ -77,16 +83,28 @@ std::optional<Bytes> read_file_if_exists(const std::string& path);
 /// Names of the `<name>.sealed` files in a directory, sorted. Throws Error(StorageError).
 std::vector<std::string> list_sealed(const std::string& data_dir);
 
-/// The manifest's plaintext: version 1 ‖ count u16 ‖ (name length u8 ‖ name ‖ generation u64)*,
-/// names sorted. Throws Error(SealedDataCorrupt) when malformed.
-Bytes encode_seal_manifest(const std::map<std::string, uint64_t>& generations);
-std::map<std::string, uint64_t> decode_seal_manifest(ByteView plaintext);
+/// What the manifest records: every blob's generation, and the plaintext of the blobs kept inline.
+struct SealManifest {
+  std::map<std::string, uint64_t> generations;      ///< every blob but the manifest itself
+  std::map<std::string, SecretBytes> inline_blobs;  ///< names also in `generations`; each <= kSealInlineLimit
+};
 
-/// Named sealed blobs in a data directory (`<dir>/<name>.sealed`). Names are [a-z0-9-]{1,64}.
+/// The manifest's plaintext: version 2 ‖ count u16 ‖ (name length u8 ‖ name ‖ generation u64 ‖
+/// kind u8 ‖ [kind 1 (inline): length u32 ‖ plaintext])*, names strictly sorted, kind 0 = a file of
+/// its own. Version 1 (no kind: every blob a file) still decodes. Throws Error(SealedDataCorrupt)
+/// when malformed, Error(InvalidArgument) when encoding an inline blob that is not in `generations`
+/// or is too large.
+SecretBytes encode_seal_manifest(const SealManifest& manifest);
+SealManifest decode_seal_manifest(ByteView plaintext);
+
+/// Named sealed blobs in a data directory (`<dir>/<name>.sealed`, or inside the manifest: see
+/// keep_inline). Names are [a-z0-9-]{1,64}.
 ///
 /// Every write takes the next generation of the store; a read refuses (SealedDataStale) a blob
 /// older than the manifest's entry or than what this store already wrote or read under that name,
-/// and (SealedDataForeign) a blob of another instance.
+/// and (SealedDataForeign) a blob of another instance. An inline blob is written by writing the
+/// manifest; a blob moves between the manifest and a file of its own as its size crosses
+/// kSealInlineLimit, and the file it leaves is removed.
 class SealedStore {
  public:
   SealedStore(const Platform& platform, std::string data_dir, SecretBytes root_key);
@@ -98,14 +116,23 @@ class SealedStore {
   /// Starts a new instance (random id) and seals its first blob, the identity.
   void create(const std::string& identity_name, ByteView identity);
 
+  /// Lets `name` live inside the manifest while its plaintext is at most kSealInlineLimit bytes. For
+  /// the small blobs requests rewrite; the others (the MLS group, evidence) keep files of their own,
+  /// so a request does not re-seal them. Throws Error(InvalidArgument) for the identity's name.
+  void keep_inline(const std::string& name);
+
   /// Seals under the next generation, then records it in the manifest (inside a ManifestBatch: at
-  /// the batch's commit). Throws Error(InvalidState) before open/create.
+  /// the batch's commit). A keep_inline blob of at most kSealInlineLimit bytes is sealed inside the
+  /// manifest: one file write. When the write fails, the store keeps what it had before the put. Throws
+  /// Error(InvalidState) before open/create.
   void put(const std::string& name, ByteView plaintext);
 
   /// Defers the manifest of the puts made while it is open to one write at commit(): a request that
-  /// seals two blobs (state_apply: the chain clock, then the state) writes three files, not four.
-  /// Without commit() (an exception), nothing more is written: the blobs already sealed are newer
-  /// than their manifest entries, which a restart accepts, and the store's next put records them.
+  /// seals two small blobs (state_apply: the chain clock, then the state) replaces one file. Inline
+  /// blobs change only at commit (their `seal:<name>:after` crash points fire there); a large blob
+  /// is written to its own file at its put. Without commit() (an exception), the batch's inline
+  /// puts are undone; files already written are newer than their manifest entries, which a restart
+  /// accepts.
   class ManifestBatch {
    public:
     explicit ManifestBatch(SealedStore& store);
@@ -121,8 +148,10 @@ class SealedStore {
   /// nullopt if absent; throws (never replaces) when present but unreadable, foreign or stale.
   std::optional<SecretBytes> get(const std::string& name);
   bool exists(const std::string& name) const;
-  /// Names of the sealed files present.
+  /// Names of the sealed files present (blobs kept inside the manifest have none).
   std::vector<std::string> list() const;
+  /// Whether `name` is currently kept inside the manifest.
+  bool is_inline(const std::string& name) const { return inline_.count(name) != 0; }
   const std::string& data_dir() const noexcept { return data_dir_; }
   std::string path_of(const std::string& name) const;
   /// Empty before open/create.
@@ -134,6 +163,11 @@ class SealedStore {
   Unsealed read_checked(const std::string& name, const Bytes& blob);
   void write(const std::string& name, ByteView plaintext);
   void write_manifest();
+  bool keeps_inline(const std::string& name, size_t size) const;
+  /// Remembers `name`'s inline copy (or its absence) once per batch, so an uncommitted batch can undo it.
+  void note_undo(const std::string& name);
+  void undo_batch() noexcept;
+  void remove_stale_files() noexcept;
 
   const Platform& platform_;
   std::string data_dir_;
@@ -142,8 +176,18 @@ class SealedStore {
   uint64_t generation_ = 0;
   /// Per name: the lowest generation still acceptable (manifest entry, last read or write).
   std::map<std::string, uint64_t> floors_;
+  std::string identity_name_;
+  std::set<std::string> inline_names_;  ///< keep_inline
+  /// Blobs kept inside the manifest: written with it, read from it at open.
+  std::map<std::string, SecretBytes> inline_;
+  /// Blobs with a file of their own on disk (the identity, large blobs, leftovers to remove).
+  std::set<std::string> files_;
   bool batch_open_ = false;
   bool batch_wrote_ = false;  ///< a put inside the open batch sealed a blob
+  /// The open batch's inline puts, in order: their "after" crash points fire at commit.
+  std::vector<std::string> batch_inline_;
+  /// Inline copies as they were before the open batch first changed them (nullopt: none).
+  std::map<std::string, std::optional<SecretBytes>> batch_undo_;
 };
 
 }  // namespace anonify::enclave
