@@ -32,6 +32,14 @@ const CrashTarget* crash_target() {
 
 }  // namespace
 
+void crash_point(Mode mode, std::string_view prefix, std::string_view name, std::string_view suffix) {
+  if (mode != Mode::kSimulation || crash_target() == nullptr) return;
+  std::string point;
+  point.reserve(prefix.size() + name.size() + suffix.size());
+  point.append(prefix).append(name).append(suffix);
+  crash_point(mode, point);
+}
+
 void crash_point(Mode mode, std::string_view point) {
   if (mode != Mode::kSimulation) return;
   const CrashTarget* target = crash_target();

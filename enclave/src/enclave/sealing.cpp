@@ -432,7 +432,7 @@ void SealedStore::put(const std::string& name, ByteView plaintext) {
   if (instance_id_.empty()) throw Error(ErrorCode::kInvalidState, "the sealed store is not open");
   if (name == kSealManifestName) throw Error(ErrorCode::kInvalidArgument, "the store manifest name is reserved");
   check_name(name);
-  crash_point(platform_.mode(), "seal:" + name + ":before");
+  crash_point(platform_.mode(), "seal:", name, ":before");
   const bool in_manifest = keeps_inline(name, plaintext.size());
   if (batch_open_) {
     note_undo(name);  // an uncommitted batch puts the previous inline copies back
@@ -442,7 +442,7 @@ void SealedStore::put(const std::string& name, ByteView plaintext) {
     } else {
       write(name, plaintext);
       inline_.erase(name);
-      crash_point(platform_.mode(), "seal:" + name + ":after");
+      crash_point(platform_.mode(), "seal:", name, ":after");
     }
     batch_wrote_ = true;
     return;
@@ -456,7 +456,7 @@ void SealedStore::put(const std::string& name, ByteView plaintext) {
     } else {
       inline_.erase(name);
       write(name, plaintext);
-      crash_point(platform_.mode(), "seal:" + name + ":after");
+      crash_point(platform_.mode(), "seal:", name, ":after");
     }
     write_manifest();
   } catch (...) {
@@ -464,7 +464,7 @@ void SealedStore::put(const std::string& name, ByteView plaintext) {
     else inline_.erase(name);
     throw;
   }
-  if (in_manifest) crash_point(platform_.mode(), "seal:" + name + ":after");
+  if (in_manifest) crash_point(platform_.mode(), "seal:", name, ":after");
 }
 
 void SealedStore::write_manifest() {
@@ -532,7 +532,7 @@ void SealedStore::ManifestBatch::commit() {
   store_.batch_undo_.clear();
   const std::vector<std::string> written = std::move(store_.batch_inline_);
   store_.batch_inline_.clear();
-  for (const std::string& name : written) crash_point(store_.platform_.mode(), "seal:" + name + ":after");
+  for (const std::string& name : written) crash_point(store_.platform_.mode(), "seal:", name, ":after");
 }
 
 Unsealed SealedStore::read_checked(const std::string& name, const Bytes& blob) {

@@ -32,6 +32,9 @@ class GroupKeys {
   /// The current epoch's keys; nullopt when this enclave is not a member (no group, a staged
   /// external join not yet in the log, removed).
   std::optional<EpochKeys> current(enclave::Enclave& enclave);
+  /// The same without a copy: the cached keys, valid until the group changes or the next call
+  /// (nullptr: not a member). For the handlers that look them up once and change no group.
+  const EpochKeys* current_keys(enclave::Enclave& enclave);
 
  private:
   /// The epoch authenticator of the epoch `cached_` belongs to (empty: nothing cached).

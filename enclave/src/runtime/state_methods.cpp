@@ -36,17 +36,18 @@ using runtime::detail::StateComponent;
 StateComponent& state(Enclave& enclave) {
   require_identity(enclave);
   StateComponent& s = enclave.component<StateComponent>();
-  if (const std::optional<EpochKeys> keys = s.group_keys().current(enclave)) s.bind_runtime(keys->runtime);
+  if (const EpochKeys* keys = s.group_keys().current_keys(enclave)) s.bind_runtime(keys->runtime);
   return s;
 }
 
-// The same, handing out the current epoch's keys it looked up (nullopt: not a member), for the
-// methods that need them later; nothing they do in between changes the group.
-StateComponent& state(Enclave& enclave, std::optional<EpochKeys>& keys) {
+// The same, handing out the current epoch's keys it looked up (nullptr: not a member; the component's
+// cached copy, not a new one), for the methods that need them later; nothing they do in between
+// changes the group.
+StateComponent& state(Enclave& enclave, const EpochKeys*& keys) {
   require_identity(enclave);
   StateComponent& s = enclave.component<StateComponent>();
-  keys = s.group_keys().current(enclave);
-  if (keys) s.bind_runtime(keys->runtime);
+  keys = s.group_keys().current_keys(enclave);
+  if (keys != nullptr) s.bind_runtime(keys->runtime);
   return s;
 }
 
@@ -86,8 +87,8 @@ EpochKeys require_member(Enclave& enclave, StateComponent& s) {
 }
 
 // require_member with the keys state() already looked up.
-const EpochKeys& require_member(const std::optional<EpochKeys>& keys) {
-  if (!keys) throw Error(ErrorCode::kNotMember, "this enclave is not a member of an MLS group");
+const EpochKeys& require_member(const EpochKeys* keys) {
+  if (keys == nullptr) throw Error(ErrorCode::kNotMember, "this enclave is not a member of an MLS group");
   return *keys;
 }
 
@@ -158,7 +159,7 @@ Bytes json_bytes(const Json& value) {
 }  // namespace
 
 ANONIFY_PROTOCOL_METHOD(state_submit)(Enclave& enclave, const Params& params) {
-  std::optional<EpochKeys> current_keys;
+  const EpochKeys* current_keys = nullptr;
   StateComponent& s = state(enclave, current_keys);
   const Domain domain = domain_param(params);
   const SecretBytes plain = open_user_message(enclave, params, runtime::kCommandInfo, ErrorCode::kMalformedCommand);
@@ -248,7 +249,7 @@ ANONIFY_PROTOCOL_METHOD(state_sign_batch)(Enclave& enclave, const Params& params
 }
 
 ANONIFY_PROTOCOL_METHOD(state_apply)(Enclave& enclave, const Params& params) {
-  std::optional<EpochKeys> current_keys;
+  const EpochKeys* current_keys = nullptr;
   StateComponent& s = state(enclave, current_keys);
   const uint64_t counter = params.u64("stateCounter");
   const uint64_t epoch = params.u64("epoch");
