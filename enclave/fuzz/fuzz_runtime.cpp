@@ -12,13 +12,15 @@
 //      directory: group created) with two live subscriptions; the input's first byte picks the
 //      entry's producer sequence (bit 7: hand the rest over as the raw entry), the rest is the
 //      entry plaintext sealed under the epoch key
+//   12 the sealed store manifest's plaintext (decode_seal_manifest: generations, inline blobs)
 //
 // Input: byte 0 picks the decoder, the rest is its input. Every input starts from the same state:
 // decoders 0..10 work on copies of a fixture built once, decoder 11 on a fresh enclave.
 //
 // Invariants: no crash/UB; refusals are anonify::Error or a rejected outcome with a reason; a
 // rejected entry changes nothing but the counter (and an out-of-sequence one not even the
-// producer's sequence); accepted encodings (ledger, state blob) re-encode to the same bytes; a
+// producer's sequence); accepted encodings (ledger, state blob, version 2 store manifest)
+// re-encode to the same bytes, a version 1 manifest to one with the same generations; a
 // parsed command re-parses to the same fields from its own JSON; state_apply answers well-formed,
 // notifies both subscriptions with payloads of one length, and moves lastApplied exactly when it
 // answers a result.
@@ -374,6 +376,20 @@ void apply_through_dispatcher(const Bytes& in) {
   }
 }
 
+void store_manifest(const Bytes& in) {
+  const enclave::SealManifest manifest = enclave::decode_seal_manifest(in);
+  const SecretBytes encoded = enclave::encode_seal_manifest(manifest);
+  if (in[0] != 1) {
+    fuzz::require_roundtrip("store manifest", in, encoded);
+    return;
+  }
+  // Version 1 (every blob a file) is read, never written: it re-encodes as version 2.
+  const enclave::SealManifest again = enclave::decode_seal_manifest(encoded);
+  if (again.generations != manifest.generations || !again.inline_blobs.empty()) {
+    fuzz::fail("store manifest", "a version 1 manifest did not re-encode to the same generations");
+  }
+}
+
 const std::function<void(const Bytes&)> kDecoders[] = {
     command_envelope,
     [](const Bytes& in) { runtime::ReadRequest::parse(in).signed_by_sender(RuntimeFixture::get().domain); },
@@ -387,6 +403,7 @@ const std::function<void(const Bytes&)> kDecoders[] = {
     query,
     hpke_envelope,
     apply_through_dispatcher,
+    store_manifest,
 };
 constexpr size_t kDecoderCount = sizeof kDecoders / sizeof kDecoders[0];
 
@@ -431,6 +448,13 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   for (size_t i = 0; i < 2; ++i) {
     seeds.emplace_back("apply-" + std::to_string(i), fuzz::seed({11, static_cast<uint8_t>(i)}, f.entry_plaintexts[i]));
   }
+  enclave::SealManifest manifest;
+  manifest.generations = {{"chain-clock", 9}, {"membership-evidence", 4}, {"mls-group", 7}, {"runtime-state", 9}};
+  manifest.inline_blobs.emplace("chain-clock", SecretBytes(Bytes(8, 0x01)));
+  manifest.inline_blobs.emplace("runtime-state", SecretBytes(blob));
+  seeds.emplace_back("store-manifest", fuzz::seed({12}, enclave::encode_seal_manifest(manifest).reveal()));
+  seeds.emplace_back("store-manifest-v1", fuzz::seed({12}, Bytes{1, 0, 1, 9, 'm', 'l', 's', '-', 'g', 'r', 'o', 'u', 'p',
+                                                                 0, 0, 0, 0, 0, 0, 0, 3}));
   fuzz::write_seeds_if_asked(seeds);
   return 0;
 }
