@@ -64,18 +64,7 @@ Amount decode_amount(mls::TlsReader& in) {
   return (high << 64) | in.u64();
 }
 
-void encode_address(mls::TlsWriter& out, const Address& a) { out.raw(a.data(), a.size()); }
-
-Address decode_address(mls::TlsReader& in) { return address_from_bytes(in.raw(kAddressSize)); }
-
-std::string decode_text(mls::TlsReader& in) {
-  const Bytes b = in.opaque();
-  return std::string(b.begin(), b.end());
-}
-
 [[noreturn]] void corrupt(const std::string& what) { throw Error(ErrorCode::kDecodeError, "auction state: " + what); }
-
-QueryAnswer malformed_query(const std::string& problem) { return QueryAnswer::failure("malformed_query", problem); }
 
 }  // namespace
 
@@ -233,13 +222,13 @@ Json AuctionRuntime::describe(const std::string& id, const Auction& auction) {
 
 QueryAnswer AuctionRuntime::query(const Address& sender, const Json& query) const {
   auto op_it = query.find("op");
-  if (op_it == query.end() || !op_it->is_string()) return malformed_query("missing \"op\"");
+  if (op_it == query.end() || !op_it->is_string()) return QueryAnswer::malformed("missing \"op\"");
   const std::string& op = op_it->get_ref<const std::string&>();
   auto fields = [&](std::initializer_list<const char*> names) { return check_string_members(query, names); };
   if (op == "auction" || op == "myBid") {
-    if (std::string p = fields({"op", "id"}); !p.empty()) return malformed_query(p);
+    if (std::string p = fields({"op", "id"}); !p.empty()) return QueryAnswer::malformed(p);
     const std::string& id = query.at("id").get_ref<const std::string&>();
-    if (!valid_id(id)) return malformed_query(kBadId);
+    if (!valid_id(id)) return QueryAnswer::malformed(kBadId);
     auto it = auctions_.find(id);
     if (it == auctions_.end()) return QueryAnswer::success(nullptr);
     if (op == "auction") return QueryAnswer::success(describe(id, it->second));
@@ -248,12 +237,12 @@ QueryAnswer AuctionRuntime::query(const Address& sender, const Json& query) cons
     return QueryAnswer::success(own == it->second.bids.end() ? Json(nullptr) : Json(format_amount(own->second.amount)));
   }
   if (op == "list") {
-    if (std::string p = fields({"op"}); !p.empty()) return malformed_query(p);
+    if (std::string p = fields({"op"}); !p.empty()) return QueryAnswer::malformed(p);
     Json list = Json::array();
     for (const auto& [id, auction] : auctions_) list.push_back(Json{{"id", id}, {"status", auction.open ? "open" : "closed"}});
     return QueryAnswer::success(std::move(list));
   }
-  return malformed_query("unknown op \"" + detail::utf8_excerpt(op, 32) + "\"");
+  return QueryAnswer::malformed("unknown op \"" + detail::utf8_excerpt(op, 32) + "\"");
 }
 
 // auctions<V>: per auction, in increasing id order:

@@ -188,8 +188,6 @@ Json event_json(const Event& e) {
   return j;
 }
 
-QueryAnswer malformed_query(const std::string& problem) { return QueryAnswer::failure("malformed_query", problem); }
-
 // The record `id` names in a query, or the query's problem.
 std::optional<std::string> query_id(const Json& query, std::string* problem) {
   *problem = check_string_members(query, {"op", "id"});
@@ -224,10 +222,6 @@ std::set<Address> owner_and_grantees(const Record& record) {
 }
 
 // ---- canonical encoding ----
-
-void encode_address(mls::TlsWriter& out, const Address& a) { out.raw(a.data(), a.size()); }
-Address decode_address(mls::TlsReader& in) { return address_from_bytes(in.raw(kAddressSize)); }
-
 [[noreturn]] void corrupt(const std::string& what) { throw Error(ErrorCode::kDecodeError, "records state: " + what); }
 
 void encode_event(mls::TlsWriter& out, const Event& e) {
@@ -281,11 +275,6 @@ void encode_record(mls::TlsWriter& out, const std::string& id, const Record& r) 
   out.vector([&](mls::TlsWriter& w) {
     for (const Event& e : r.access_events) encode_event(w, e);
   });
-}
-
-std::string decode_text(mls::TlsReader& in) {
-  const Bytes b = in.opaque();
-  return std::string(b.begin(), b.end());
 }
 
 // A record's fields after its id, checked against every invariant apply keeps.
@@ -545,19 +534,19 @@ Transition RecordsRuntime::execute(const Address& sender, const Plan& p) {
 
 QueryAnswer RecordsRuntime::query(const Address& sender, const Json& query) const {
   auto op_it = query.find("op");
-  if (op_it == query.end() || !op_it->is_string()) return malformed_query("missing \"op\"");
+  if (op_it == query.end() || !op_it->is_string()) return QueryAnswer::malformed("missing \"op\"");
   const std::string& op = op_it->get_ref<const std::string&>();
   if (op == "get") return query_get(sender, query);
   if (op == "history") return query_history(sender, query);
   if (op == "list") return query_list(sender, query);
   if (op == "grants") return query_grants(sender, query);
-  return malformed_query("unknown op \"" + detail::utf8_excerpt(op, 32) + "\"");
+  return QueryAnswer::malformed("unknown op \"" + detail::utf8_excerpt(op, 32) + "\"");
 }
 
 QueryAnswer RecordsRuntime::query_get(const Address& sender, const Json& query) const {
   std::string problem;
   const std::optional<std::string> id = query_id(query, &problem);
-  if (!id) return malformed_query(problem);
+  if (!id) return QueryAnswer::malformed(problem);
   auto it = records_.find(*id);
   const Role role = it == records_.end() ? Role::kNone : role_of(it->second, sender);
   if (role == Role::kNone) return QueryAnswer::failure("not_authorized", records_message::kReadNotAuthorized);
@@ -573,7 +562,7 @@ QueryAnswer RecordsRuntime::query_get(const Address& sender, const Json& query) 
 QueryAnswer RecordsRuntime::query_history(const Address& sender, const Json& query) const {
   std::string problem;
   const std::optional<std::string> id = query_id(query, &problem);
-  if (!id) return malformed_query(problem);
+  if (!id) return QueryAnswer::malformed(problem);
   auto it = records_.find(*id);
   const Role role = it == records_.end() ? Role::kNone : role_of(it->second, sender);
   if (role == Role::kNone) return QueryAnswer::failure("not_authorized", records_message::kReadNotAuthorized);
@@ -598,7 +587,7 @@ QueryAnswer RecordsRuntime::query_history(const Address& sender, const Json& que
 }
 
 QueryAnswer RecordsRuntime::query_list(const Address& sender, const Json& query) const {
-  if (std::string p = check_string_members(query, {"op"}); !p.empty()) return malformed_query(p);
+  if (std::string p = check_string_members(query, {"op"}); !p.empty()) return QueryAnswer::malformed(p);
   Json list = Json::array();
   for (const auto& [id, record] : records_) {
     const Role role = role_of(record, sender);
@@ -614,7 +603,7 @@ QueryAnswer RecordsRuntime::query_list(const Address& sender, const Json& query)
 QueryAnswer RecordsRuntime::query_grants(const Address& sender, const Json& query) const {
   std::string problem;
   const std::optional<std::string> id = query_id(query, &problem);
-  if (!id) return malformed_query(problem);
+  if (!id) return QueryAnswer::malformed(problem);
   auto it = records_.find(*id);
   if (it == records_.end() || it->second.owner != sender) {
     return QueryAnswer::failure("not_authorized", records_message::kGrantsNotAuthorized);

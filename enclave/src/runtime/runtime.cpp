@@ -27,4 +27,13 @@ Address address_from_bytes(ByteView bytes) {
   return out;
 }
 
+void encode_address(mls::TlsWriter& out, const Address& address) { out.raw(address.data(), address.size()); }
+
+Address decode_address(mls::TlsReader& in) { return address_from_bytes(in.raw(kAddressSize)); }
+
+std::string decode_text(mls::TlsReader& in) {
+  const Bytes bytes = in.opaque();
+  return std::string(bytes.begin(), bytes.end());
+}
+
 }  // namespace anonify::runtime

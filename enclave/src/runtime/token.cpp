@@ -40,20 +40,9 @@ Amount decode_amount(mls::TlsReader& in) {
   return (high << 64) | in.u64();
 }
 
-Address decode_address(mls::TlsReader& in) { return address_from_bytes(in.raw(kAddressSize)); }
-
-void encode_address(mls::TlsWriter& out, const Address& a) { out.raw(a.data(), a.size()); }
-
-std::string decode_text(mls::TlsReader& in) {
-  const Bytes b = in.opaque();
-  return std::string(b.begin(), b.end());
-}
-
 QueryAnswer not_authorized(const std::string& what) {
   return QueryAnswer::failure("not_authorized", "only " + what + " may read this");
 }
-
-QueryAnswer malformed_query(const std::string& problem) { return QueryAnswer::failure("malformed_query", problem); }
 
 }  // namespace
 
@@ -228,35 +217,35 @@ void TokenRuntime::set_allowance(const Address& owner, const Address& spender, A
 
 QueryAnswer TokenRuntime::query(const Address& sender, const Json& query) const {
   auto op_it = query.find("op");
-  if (op_it == query.end() || !op_it->is_string()) return malformed_query("missing \"op\"");
+  if (op_it == query.end() || !op_it->is_string()) return QueryAnswer::malformed("missing \"op\"");
   const std::string& op = op_it->get_ref<const std::string&>();
   auto fields = [&](std::initializer_list<const char*> names) { return check_string_members(query, names); };
   if (op == "balanceOf") {
-    if (std::string p = fields({"op", "account"}); !p.empty()) return malformed_query(p);
+    if (std::string p = fields({"op", "account"}); !p.empty()) return QueryAnswer::malformed(p);
     std::optional<Address> account = parse_address(query.at("account").get_ref<const std::string&>());
-    if (!account) return malformed_query("\"account\" is not an address");
+    if (!account) return QueryAnswer::malformed("\"account\" is not an address");
     if (*account != sender) return not_authorized("the account itself");
     return QueryAnswer::success(format_amount(balance_of(*account)));
   }
   if (op == "allowance") {
-    if (std::string p = fields({"op", "owner", "spender"}); !p.empty()) return malformed_query(p);
+    if (std::string p = fields({"op", "owner", "spender"}); !p.empty()) return QueryAnswer::malformed(p);
     std::optional<Address> owner = parse_address(query.at("owner").get_ref<const std::string&>());
     std::optional<Address> spender = parse_address(query.at("spender").get_ref<const std::string&>());
-    if (!owner || !spender) return malformed_query("\"owner\" and \"spender\" must be addresses");
+    if (!owner || !spender) return QueryAnswer::malformed("\"owner\" and \"spender\" must be addresses");
     if (sender != *owner && sender != *spender) return not_authorized("the owner or the spender");
     return QueryAnswer::success(format_amount(allowance(*owner, *spender)));
   }
   if (op == "totalSupply") {
-    if (std::string p = fields({"op"}); !p.empty()) return malformed_query(p);
+    if (std::string p = fields({"op"}); !p.empty()) return QueryAnswer::malformed(p);
     return QueryAnswer::success(format_amount(total_supply_));
   }
   if (op == "tokenInfo") {
-    if (std::string p = fields({"op"}); !p.empty()) return malformed_query(p);
+    if (std::string p = fields({"op"}); !p.empty()) return QueryAnswer::malformed(p);
     Json info{{"initialized", initialized_}, {"name", name_}, {"symbol", symbol_}};
     info["owner"] = initialized_ ? Json(format_address(owner_)) : Json(nullptr);
     return QueryAnswer::success(std::move(info));
   }
-  return malformed_query("unknown op \"" + detail::utf8_excerpt(op, 32) + "\"");
+  return QueryAnswer::malformed("unknown op \"" + detail::utf8_excerpt(op, 32) + "\"");
 }
 
 void TokenRuntime::encode(mls::TlsWriter& out) const {

@@ -34,6 +34,12 @@ std::optional<Address> parse_address(std::string_view text);
 std::string format_address(const Address& address);
 Address address_from_bytes(ByteView bytes);  ///< throws Error(InvalidArgument) unless 20 bytes
 
+/// An address in a canonical state encoding: its 20 bytes.
+void encode_address(mls::TlsWriter& out, const Address& address);
+Address decode_address(mls::TlsReader& in);
+/// A text in a canonical state encoding, as TlsWriter::opaque writes it (opaque<V>, its bytes).
+std::string decode_text(mls::TlsReader& in);
+
 /// Result of applying one user command.
 struct Transition {
   bool applied = false;
@@ -56,6 +62,8 @@ struct QueryAnswer {
   static QueryAnswer failure(std::string code, std::string message) {
     return QueryAnswer{false, nullptr, std::move(code), std::move(message)};
   }
+  /// failure("malformed_query", message)
+  static QueryAnswer malformed(std::string message) { return failure("malformed_query", std::move(message)); }
 };
 
 class Runtime {
