@@ -8,7 +8,6 @@ namespace anonify::attestation::dcap {
 
 namespace {
 
-constexpr uint8_t kEcdsaWithSha256[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
 constexpr uint64_t kCrlVersion2 = 1;
 
 ByteView ecdsa_with_sha256() { return ByteView(kEcdsaWithSha256, sizeof(kEcdsaWithSha256)); }

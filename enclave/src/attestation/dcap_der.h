@@ -16,6 +16,9 @@ namespace anonify::attestation::dcap {
 
 constexpr uint8_t kTagEnumerated = 0x0a;
 constexpr uint8_t kTagContext3 = 0xa3;
+/// AlgorithmIdentifier ecdsa-with-SHA256 (parameters absent, RFC 5758): the only signature
+/// algorithm of PCK, TCB Signing and CA certificates and of the PCS CRLs.
+inline constexpr uint8_t kEcdsaWithSha256[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
 
 class DerReader {
  public:

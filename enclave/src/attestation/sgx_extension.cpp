@@ -11,8 +11,6 @@ namespace anonify::attestation::dcap {
 
 namespace {
 
-/// 1.2.840.113741.1.13.1: the SGX extension; its fields are this OID plus one (or two) arcs.
-constexpr uint8_t kOidSgxExtension[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01};
 constexpr uint8_t kArcTcb = 2;
 constexpr uint8_t kArcPceId = 3;
 constexpr uint8_t kArcFmspc = 4;

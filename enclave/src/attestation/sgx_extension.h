@@ -11,6 +11,8 @@
 namespace anonify::attestation::dcap {
 
 constexpr size_t kCpuSvnComponents = 16;
+/// 1.2.840.113741.1.13.1: the SGX extension; its fields are this OID plus one (or two) arcs.
+inline constexpr uint8_t kOidSgxExtension[] = {0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01};
 
 struct SgxExtension {
   Bytes fmspc;   ///< 6 bytes

@@ -12,20 +12,22 @@
 #include "anonify/crypto/hash.h"
 #include "anonify/crypto/random.h"
 #include "anonify/enclave/sealing.h"
+#include "attestation/quote_body.h"
 #include "anonify/error.h"
 
 namespace anonify::enclave {
 
 namespace {
 
-// sgx_quote_t / sgx_report_body_t offsets (Intel SGX SDK, sgx_quote.h / sgx_report.h).
+// sgx_quote_t / sgx_report_body_t offsets (Intel SGX SDK, sgx_quote.h / sgx_report.h); the report
+// body fields the verifier reads come from attestation/quote_body.h, so both use one layout.
+using attestation::kAttributesFlagsOffset;
+using attestation::kMrenclaveOffset;
+using attestation::kMrsignerOffset;
+using attestation::kReportDataOffset;
 constexpr size_t kQuoteVersionOffset = 0;
 constexpr size_t kQuoteSignTypeOffset = 2;
-constexpr size_t kAttributesFlagsOffset = 96;
 constexpr size_t kAttributesXfrmOffset = 104;
-constexpr size_t kMrenclaveOffset = 112;
-constexpr size_t kMrsignerOffset = 176;
-constexpr size_t kReportDataOffset = 368;
 constexpr uint16_t kQuoteVersionEpid = 2;
 constexpr uint16_t kSignTypeLinkable = 1;
 constexpr uint64_t kFlagInit = 0x01;

@@ -12,7 +12,6 @@ namespace anonify::mls {
 namespace {
 
 constexpr size_t kKeptResumptionPsks = 32;
-constexpr uint8_t kPskExternal = 1;
 constexpr uint8_t kResumptionUsageApplication = 1;
 
 SecretBytes external_init_secret_receiver(const EpochState& s, const Bytes& kem_output) {
@@ -29,7 +28,7 @@ SecretBytes external_init_secret_receiver(const EpochState& s, const Bytes& kem_
 }
 
 Bytes resolve_psk(const GroupState& g, const EpochState& prev, const PreSharedKeyId& id) {
-  if (id.psk_type == kPskExternal) {
+  if (id.psk_type == kPskTypeExternal) {
     auto it = g.external_psks.find(id.psk_id);
     if (it == g.external_psks.end()) fail(Reason::kInvalidProposal, "unknown external PSK");
     return it->second.reveal();

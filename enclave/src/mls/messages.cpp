@@ -9,8 +9,6 @@ namespace {
 
 constexpr uint8_t kProposalInline = 1;
 constexpr uint8_t kProposalReference = 2;
-constexpr uint8_t kPskExternal = 1;
-constexpr uint8_t kPskResumption = 2;
 constexpr size_t kX25519PublicKeySize = 32;
 
 Bytes key_package_tbs(const KeyPackage& kp) {
@@ -47,7 +45,7 @@ bool KeyPackage::verify() const {
 
 void PreSharedKeyId::encode(TlsWriter& w) const {
   w.u8(psk_type);
-  if (psk_type == kPskExternal) {
+  if (psk_type == kPskTypeExternal) {
     w.opaque(psk_id);
   } else {
     w.u8(usage);
@@ -60,9 +58,9 @@ void PreSharedKeyId::encode(TlsWriter& w) const {
 PreSharedKeyId PreSharedKeyId::decode(TlsReader& r) {
   PreSharedKeyId id;
   id.psk_type = r.u8();
-  if (id.psk_type == kPskExternal) {
+  if (id.psk_type == kPskTypeExternal) {
     id.psk_id = r.opaque();
-  } else if (id.psk_type == kPskResumption) {
+  } else if (id.psk_type == kPskTypeResumption) {
     id.usage = r.u8();
     id.psk_group_id = r.opaque();
     id.psk_epoch = r.u64();

@@ -35,8 +35,12 @@ enum class ProposalType : uint16_t {
   kGroupContextExtensions = 7,
 };
 
+/// PSKType (RFC 9420 §8.4).
+constexpr uint8_t kPskTypeExternal = 1;
+constexpr uint8_t kPskTypeResumption = 2;
+
 struct PreSharedKeyId {
-  uint8_t psk_type = 1;  // external(1), resumption(2)
+  uint8_t psk_type = kPskTypeExternal;
   Bytes psk_id;          // external
   uint8_t usage = 0;     // resumption
   Bytes psk_group_id;    // resumption
