@@ -149,7 +149,7 @@ TEST(Params, TypedAccessorsRejectWrongTypes) {
   for (const char* name : {"neg", "f", "s", "over", "lead", "b"}) EXPECT_EQ(error_of_call([&] { p.u64(name); }), "invalid_params") << name;
   EXPECT_EQ(error_of_call([&] { p.boolean("n"); }), "invalid_params");
   EXPECT_EQ(error_of_call([&] { p.object("s"); }), "invalid_params");
-  EXPECT_EQ(error_of_call([] { Params(Json::array()); }), "invalid_params");
+  EXPECT_EQ(error_of_call([] { (void)Params(Json::array()); }), "invalid_params");
 }
 
 struct Counter {

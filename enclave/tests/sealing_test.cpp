@@ -324,13 +324,14 @@ TEST_F(EnclaveInitTest, AManifestBatchRecordsItsPutsWithOneManifestWrite) {
     EXPECT_EQ(error_of([&] { batch.commit(); }), "invalid_state");
   }
   EXPECT_EQ(store.generation(), start + 3);  // two blobs, one manifest
-  for (const auto& [name, old_blob] : {std::pair{"first", old_first}, std::pair{"second", old_second}}) {
-    const Bytes current = read_all(dir_.file(std::string(name) + ".sealed"));
-    write_raw(dir_.file(std::string(name) + ".sealed"), old_blob);
+  for (const auto& [blob_name, old_blob] : {std::pair{"first", old_first}, std::pair{"second", old_second}}) {
+    const std::string name = blob_name;  // C++17 lambdas cannot capture a structured binding
+    const Bytes current = read_all(dir_.file(name + ".sealed"));
+    write_raw(dir_.file(name + ".sealed"), old_blob);
     auto restarted = make();
     restarted->init(dir_.path());
     EXPECT_EQ(error_of([&] { restarted->sealed_store().get(name); }), "sealed_data_stale") << name;
-    write_raw(dir_.file(std::string(name) + ".sealed"), current);
+    write_raw(dir_.file(name + ".sealed"), current);
   }
 
   // Without commit: no manifest; the blob reads after a restart, and the next put records it.
