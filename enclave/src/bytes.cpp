@@ -94,6 +94,18 @@ bool constant_time_equal(ByteView a, ByteView b) noexcept {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+bool equal_bytes(ByteView a, ByteView b) noexcept {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+}
+
+bool has_text_at(ByteView bytes, size_t at, std::string_view text) noexcept {
+  if (at > bytes.size() || text.size() > bytes.size() - at) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (bytes[at + i] != static_cast<uint8_t>(text[i])) return false;
+  }
+  return true;
+}
+
 Bytes concat(std::initializer_list<ByteView> parts) {
   size_t total = 0;
   for (const auto& p : parts) total += p.size();

@@ -93,6 +93,13 @@ Bytes from_hex(std::string_view hex);
 /// Constant-time comparison (time depends only on the lengths). Different lengths -> false.
 bool constant_time_equal(ByteView a, ByteView b) noexcept;
 
+/// Byte-wise equality of public data (certificates, OIDs, measurements); for secrets use constant_time_equal.
+bool equal_bytes(ByteView a, ByteView b) noexcept;
+
+/// Whether `text` occurs in `bytes` starting at `at` (false when it would run past the end). For the text formats
+/// Intel's evidence carries (PEM, the PCS JSON); not constant-time.
+bool has_text_at(ByteView bytes, size_t at, std::string_view text) noexcept;
+
 /// a ‖ b ‖ ... as a new buffer.
 Bytes concat(std::initializer_list<ByteView> parts);
 

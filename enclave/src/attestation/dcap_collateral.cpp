@@ -45,10 +45,6 @@ constexpr uint64_t kU32Max = 0xffffffff;
 bool is_space(uint8_t c) { return c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d; }
 bool is_hex(uint8_t c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
-bool starts_with_at(ByteView b, size_t at, std::string_view text) {
-  if (at > b.size() || text.size() > b.size() - at) return false;
-  return std::equal(text.begin(), text.end(), b.begin() + at, [](char t, uint8_t c) { return static_cast<uint8_t>(t) == c; });
-}
 
 /// Just past the JSON object starting at `start` (strings and escapes respected), or nullopt.
 std::optional<size_t> object_end(ByteView b, size_t start) {
@@ -223,20 +219,20 @@ uint32_t u32_of_hex(const Bytes& b) {
 
 SignedCollateral split_signed_collateral(CollateralKind kind, ByteView bytes, const std::string& field) {
   const std::string prefix = "{\"" + field + "\":";
-  if (!starts_with_at(bytes, 0, prefix)) malformed(kind, 0);
+  if (!has_text_at(bytes, 0, prefix)) malformed(kind, 0);
   const size_t start = prefix.size();
   if (start >= bytes.size() || bytes[start] != '{') malformed(kind, start);
   const std::optional<size_t> end = object_end(bytes, start);
   if (!end) malformed(kind, start);
   constexpr std::string_view kMiddle = ",\"signature\":\"";
-  if (!starts_with_at(bytes, *end, kMiddle)) malformed(kind, *end);
+  if (!has_text_at(bytes, *end, kMiddle)) malformed(kind, *end);
   const size_t sig_start = *end + kMiddle.size();
   if (bytes.size() - sig_start < kSignatureHexLength ||
       !std::all_of(bytes.begin() + sig_start, bytes.begin() + sig_start + kSignatureHexLength, is_hex)) {
     malformed(kind, sig_start);
   }
   size_t p = sig_start + kSignatureHexLength;
-  if (!starts_with_at(bytes, p, "\"}")) malformed(kind, p);
+  if (!has_text_at(bytes, p, "\"}")) malformed(kind, p);
   p += 2;
   while (p < bytes.size() && is_space(bytes[p])) ++p;
   if (p != bytes.size()) malformed(kind, p);

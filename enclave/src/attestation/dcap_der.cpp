@@ -1,6 +1,5 @@
 #include "attestation/dcap_der.h"
 
-#include <algorithm>
 #include <cstdlib>
 
 namespace anonify::attestation::dcap {
@@ -12,8 +11,6 @@ constexpr size_t kMaxLengthBytes = 3;
 constexpr uint8_t kHighTagNumberForm = 0x1f;
 
 }  // namespace
-
-bool equal_bytes(ByteView a, ByteView b) { return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin()); }
 
 void DerReader::fail(size_t offset) const {
   fail_(offset);

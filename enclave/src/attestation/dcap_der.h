@@ -49,6 +49,4 @@ class DerReader {
   Fail fail_;
 };
 
-bool equal_bytes(ByteView a, ByteView b);
-
 }  // namespace anonify::attestation::dcap

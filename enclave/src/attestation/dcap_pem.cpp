@@ -26,14 +26,6 @@ int base64_value(uint8_t c) {
 /// The characters a block's body may hold (the regex class of x509.ts).
 bool is_body_char(uint8_t c) { return base64_value(c) != kNotBase64 || c == '=' || c == '\r' || c == '\n'; }
 
-bool starts_with_at(ByteView text, size_t at, std::string_view s) {
-  if (at > text.size() || s.size() > text.size() - at) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (text[at + i] != static_cast<uint8_t>(s[i])) return false;
-  }
-  return true;
-}
-
 [[noreturn]] void bad_block(size_t index) {
   fail("PckChainEncodingInvalid", {decimal(index)}, "PEM block " + decimal(index) + " is not a base64 CERTIFICATE block");
 }
@@ -70,14 +62,14 @@ std::vector<Bytes> split_pem_chain(ByteView pem) {
   size_t p = 0;
   while (p < end && is_space(text[p])) ++p;
   while (p < end) {
-    if (!starts_with_at(text, p, kBegin)) bad_block(out.size());
+    if (!has_text_at(text, p, kBegin)) bad_block(out.size());
     size_t q = p + kBegin.size();
     Bytes b64;
     while (q < end && is_body_char(text[q])) {
       if (text[q] != '\r' && text[q] != '\n') b64.push_back(text[q]);
       ++q;
     }
-    if (!starts_with_at(text, q, kEnd)) bad_block(out.size());
+    if (!has_text_at(text, q, kEnd)) bad_block(out.size());
     Bytes der;
     if (!decode_base64(b64, der)) bad_block(out.size());
     out.push_back(std::move(der));

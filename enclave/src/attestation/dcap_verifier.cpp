@@ -41,8 +41,8 @@ CheckedCrls check_crls(const std::vector<Bytes>& crls, const dcap::PckChain& cha
   CheckedCrls out;
   for (const Bytes& der : crls) {
     dcap::Crl crl = dcap::parse_crl(der);
-    const bool from_root = dcap::equal_bytes(crl.issuer, chain.root.subject);
-    if (!from_root && !dcap::equal_bytes(crl.issuer, chain.pck_ca.subject)) {
+    const bool from_root = equal_bytes(crl.issuer, chain.root.subject);
+    if (!from_root && !equal_bytes(crl.issuer, chain.pck_ca.subject)) {
       fail("CrlIssuerUnknown", {}, "CRL issuer is neither the root CA nor the PCK CA of the chain");
     }
     const CollateralKind kind = from_root ? CollateralKind::kRootCaCrl : CollateralKind::kPckCaCrl;
@@ -74,10 +74,10 @@ dcap::TcbInfo check_tcb_info(ByteView body, const dcap::Certificate& signer, con
   dcap::TcbInfo info = dcap::parse_tcb_info(signed_info.body);
   dcap::check_freshness(kind, info.issue_date, info.next_update, now, policy.collateral_grace);
   check_min_evaluation(kind, policy.min_tcb_evaluation_data_number, info.tcb_evaluation_data_number);
-  if (!dcap::equal_bytes(info.fmspc, chain.sgx.fmspc)) {
+  if (!equal_bytes(info.fmspc, chain.sgx.fmspc)) {
     fail("FmspcMismatch", {hex0x(chain.sgx.fmspc), hex0x(info.fmspc)}, "TCB Info is for another FMSPC than the PCK certificate's");
   }
-  if (!dcap::equal_bytes(info.pce_id, chain.sgx.pce_id)) {
+  if (!equal_bytes(info.pce_id, chain.sgx.pce_id)) {
     fail("PceIdMismatch", {hex0x(chain.sgx.pce_id), hex0x(info.pce_id)}, "TCB Info is for another PCEID than the PCK certificate's");
   }
   return info;
@@ -101,7 +101,7 @@ void check_qe_report(const dcap::Quote& quote, ByteView pck_public_key) {
   }
   Bytes expected = crypto::sha256(concat({quote.attestation_key, quote.qe_auth_data}));
   expected.resize(dcap::kReportDataLength, 0);
-  if (!dcap::equal_bytes(quote.qe_report.report_data, expected)) {
+  if (!equal_bytes(quote.qe_report.report_data, expected)) {
     fail("QeReportDataMismatch", {hex0x(expected), hex0x(quote.qe_report.report_data)},
          "QE report data is not SHA-256(attestation key || QE auth data) || 32 zero bytes");
   }
@@ -110,7 +110,7 @@ void check_qe_report(const dcap::Quote& quote, ByteView pck_public_key) {
 /// Step 8: the QE against QE Identity; its TCB level by ISVSVN.
 const dcap::QeTcbLevel& check_qe(const dcap::Quote& quote, const dcap::QeIdentity& identity) {
   const dcap::EnclaveReport& qe = quote.qe_report;
-  if (!dcap::equal_bytes(qe.mrsigner, identity.mrsigner)) {
+  if (!equal_bytes(qe.mrsigner, identity.mrsigner)) {
     fail("QeMrsignerMismatch", {hex0x(identity.mrsigner), hex0x(qe.mrsigner)}, "QE MRSIGNER is not QE Identity's");
   }
   if (qe.isv_prod_id != identity.isv_prod_id) {

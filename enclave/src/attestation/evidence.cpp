@@ -20,8 +20,6 @@ std::string hex32(ByteView bytes) { return "0x" + to_hex(bytes); }
 
 std::string decimal(uint64_t v) { return std::to_string(v); }
 
-bool equal_bytes(ByteView a, ByteView b) { return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin()); }
-
 }  // namespace
 
 const char* evidence_kind_name(EvidenceKind kind) noexcept {

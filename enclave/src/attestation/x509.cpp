@@ -1,6 +1,5 @@
 #include "attestation/x509.h"
 
-#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,8 +57,6 @@ constexpr size_t kKeyUsageMaxContent = 3;
 /// The two roles, as the messages name them.
 constexpr char kCaRole[] = "CA certificate";
 constexpr char kSigningRole[] = "signing certificate";
-
-bool equal_bytes(ByteView a, ByteView b) { return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin()); }
 
 ByteView view_of(const uint8_t* data, size_t size) { return ByteView(data, size); }
 
