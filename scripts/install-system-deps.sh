@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   cmake make g++ pkg-config
   libssl-dev libsecp256k1-dev nlohmann-json3-dev libgtest-dev zlib1g-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev lld-14
 )
 
 missing=()
