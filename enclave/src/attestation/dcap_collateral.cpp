@@ -45,7 +45,6 @@ constexpr uint64_t kU32Max = 0xffffffff;
 bool is_space(uint8_t c) { return c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d; }
 bool is_hex(uint8_t c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
-
 /// Just past the JSON object starting at `start` (strings and escapes respected), or nullopt.
 std::optional<size_t> object_end(ByteView b, size_t start) {
   size_t depth = 0;
