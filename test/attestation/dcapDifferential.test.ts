@@ -12,7 +12,7 @@
  * step 3 and the collateral's own signatures, form, fields and freshness when DcapCollateral / DcapCrls store it),
  * as the harnesses with a settable clock (contracts/test/Dcap*Harness.sol): the verifier's clock is the case's time,
  * its policy the case's policy. One stack per root holds that root's collateral and both CRLs, upserted at the
- * vectors' time; a case verifies against it with an eth_call (verifyQuote.staticCall, many in flight at once). A case
+ * vectors' time; a case verifies against it with an eth_call (verifyQuote, many in flight at once). A case
  * with other collateral has the items it changes upserted into a stack without them; a case at another time has every
  * item upserted at its time (a verification before an item's issue date or thisUpdate cannot follow its upsert on a
  * real chain) — a refused upsert read from an eth_call, an accepted one sent inside a snapshot reverted afterwards —
@@ -31,6 +31,9 @@
  * certificate-constraint PKIs need stores each; dcapContracts.test.ts compares the same generators (PCK_TBS_EDITS,
  * tbsFlips) between PckChain.verify and TypeScript. For the layout and chain groups DcapProbe.verifyQuotePckChain (steps 1 and 2 alone) is checked
  * too, as before: a revert is the enclave's error; a pass leaves the enclave past step 2.
+ *
+ * Every eth_call goes through CallCatcher, which hands back a refusal's revert data from a call that returned: the
+ * same verdict, without the Solidity stack trace Hardhat builds for each top-level revert (test/helpers/caughtCall.ts).
  */
 import { expect } from "chai";
 import hre from "hardhat";
@@ -51,6 +54,7 @@ import {
   type VerifiedQuote,
 } from "../../src/attestation/dcap";
 import { decodeRevert } from "../../src/attestation/onchain";
+import { caughtCall, deployCatcher } from "../helpers/caughtCall";
 import {
   chainFieldsOf,
   chainVerdict,
@@ -141,9 +145,7 @@ interface Case {
 
 type Verdict = { valid: true; identity: Record<string, unknown>; dcap: Record<string, unknown> } | { valid: false; error: { code: string; args: string[] } };
 
-interface OnchainProbe extends BaseContract {
-  verifyQuotePckChain(quote: Uint8Array, now: bigint): Promise<unknown>;
-}
+type OnchainProbe = BaseContract;
 
 let intelRootCache: Root | undefined;
 function intelRoot(): Root {
@@ -246,7 +248,6 @@ const MAX_GRACE = 30n * 24n * 3600n;
 const BATCH = 4;
 
 interface ChainVerifier extends BaseContract {
-  verifyQuote: { staticCall(q: Uint8Array, o?: { gasLimit?: number }): Promise<ChainVerified> };
   setNow(t: bigint): Promise<ContractTransactionResponse>;
   setTcbStatusAllowed(status: number, allowed: boolean): Promise<ContractTransactionResponse>;
   setCollateralGrace(grace: bigint): Promise<ContractTransactionResponse>;
@@ -257,9 +258,8 @@ interface ChainVerifier extends BaseContract {
   setSignerPolicy(enabled: boolean, mrsigner: string, isvProdId: number, minIsvSvn: number): Promise<ContractTransactionResponse>;
 }
 
-type Upsert = ((body: Uint8Array, chain: Uint8Array | string, o?: { gasLimit?: number }) => Promise<ContractTransactionResponse>) & {
-  staticCall(body: Uint8Array, chain: Uint8Array | string, o?: { gasLimit?: number }): Promise<unknown>;
-};
+type Upsert = (body: Uint8Array, chain: Uint8Array | string, o?: { gasLimit?: number }) => Promise<ContractTransactionResponse>;
+type UpsertMethod = "upsertTcbInfo" | "upsertQeIdentity" | "upsertCrl";
 
 interface ChainStore extends BaseContract {
   setNow(t: bigint): Promise<ContractTransactionResponse>;
@@ -347,6 +347,8 @@ describe("attestation: DCAP differential (TypeScript verifier, enclave, DcapVeri
   this.timeout(600_000);
   let enclave: EnclaveIasVerifier;
   let probe: OnchainProbe;
+  /** The in-process chain's CallCatcher, for the probe's refusals. */
+  let localCatcher: Awaited<ReturnType<typeof deployCatcher>>;
   /** Every code seen over the file: the corpus must reach most checks, not a few. */
   const seen = new Set<string>();
 
@@ -360,6 +362,8 @@ describe("attestation: DCAP differential (TypeScript verifier, enclave, DcapVeri
   let node: ChildHandle | undefined;
   let chain: JsonRpcProvider | undefined;
   let signer: JsonRpcSigner;
+  /** Refusals on the node chain come back through it (test/helpers/caughtCall.ts says why). */
+  let catcher: Awaited<ReturnType<typeof deployCatcher>>;
   let libraries: Record<string, string>;
   let verifierLibraries: Record<string, string>;
   let errors: Interface;
@@ -370,11 +374,13 @@ describe("attestation: DCAP differential (TypeScript verifier, enclave, DcapVeri
     enclave = await EnclaveIasVerifier.start();
     const factory = await hre.ethers.getContractFactory("DcapProbe");
     probe = (await factory.deploy(intelSgxRootCaDer())) as unknown as OnchainProbe;
+    localCatcher = await deployCatcher();
     await probe.waitForDeployment();
     const port = await freePort();
     node = await startHardhatNode(port);
     chain = new JsonRpcProvider(`http://127.0.0.1:${port}`, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
     signer = await chain.getSigner(0);
+    catcher = await deployCatcher(signer);
     const deploy = async (name: string) => {
       const c = await (await hre.ethers.getContractFactory(name, signer)).deploy();
       await c.waitForDeployment();
@@ -438,12 +444,10 @@ describe("attestation: DCAP differential (TypeScript verifier, enclave, DcapVeri
 
   /** verifyQuote as an eth_call: the fields, or the revert with its raw arguments. */
   async function verifyOn(stack: ChainStack, quote: Uint8Array): Promise<{ fields: ComparedFields } | { revert: ChainRefusal }> {
-    try {
-      return { fields: chainFieldsOf(await stack.verifier.verifyQuote.staticCall(quote, { gasLimit: CALL_GAS })) };
-    } catch (e) {
-      const error = decodeRevert(errors, e);
-      return { revert: { ...refusal(errors, "verifyQuote", error), args: error.args } };
-    }
+    const call = await caughtCall(catcher, stack.verifier, "verifyQuote", [quote], CALL_GAS);
+    if (call.returned) return { fields: chainFieldsOf(call.value as ChainVerified) };
+    const error = decodeRevert(errors, call.error);
+    return { revert: { ...refusal(errors, "verifyQuote", error), args: error.args } };
   }
 
   function outcomeOf(r: { fields: ComparedFields } | { revert: ChainRefusal }, refused: ChainRefusal[], stored: { fmspc: string; pceId: string } | null): ChainOutcome {
@@ -467,16 +471,15 @@ describe("attestation: DCAP differential (TypeScript verifier, enclave, DcapVeri
     let snapshot: string | undefined;
     const takeSnapshot = async () => (await isolated.send("evm_snapshot", [])) as string;
     let stored: { fmspc: string; pceId: string } | null = null;
-    const upsert = async (call: string, store: ChainStore, fn: Upsert, body: Uint8Array, chain: Uint8Array | string) => {
-      try {
-        await fn.staticCall(body, chain, { gasLimit: CALL_GAS });
-      } catch (e) {
-        const error = decodeRevert(errors, e);
+    const upsert = async (call: string, store: ChainStore, method: UpsertMethod, body: Uint8Array, chain: Uint8Array | string) => {
+      const probe = await caughtCall(catcher, store, method, [body, chain], CALL_GAS);
+      if (!probe.returned) {
+        const error = decodeRevert(errors, probe.error);
         refused.push({ ...refusal(errors, call, error), args: error.args });
         return;
       }
       snapshot ??= await takeSnapshot();
-      const receipt = await (await fn(body, chain, { gasLimit: CALL_GAS })).wait();
+      const receipt = await (await store[method](body, chain, { gasLimit: CALL_GAS })).wait();
       if (call === "upsertTcbInfo") stored = tcbInfoStored(store as unknown as Parameters<typeof tcbInfoStored>[0], receipt ?? undefined);
     };
     const tcbChain = c.collateral.tcbSigningChainPem ?? intelTcbSigningChainPem();
@@ -485,11 +488,11 @@ describe("attestation: DCAP differential (TypeScript verifier, enclave, DcapVeri
         snapshot = await takeSnapshot();
         for (const store of [stack.collateral, stack.crls]) await (await store.setNow(c.now)).wait();
       }
-      if (items.includes("tcbInfo")) await upsert("upsertTcbInfo", stack.collateral, stack.collateral.upsertTcbInfo, c.collateral.tcbInfo, tcbChain);
-      if (items.includes("qeIdentity")) await upsert("upsertQeIdentity", stack.collateral, stack.collateral.upsertQeIdentity, c.collateral.qeIdentity, tcbChain);
+      if (items.includes("tcbInfo")) await upsert("upsertTcbInfo", stack.collateral, "upsertTcbInfo", c.collateral.tcbInfo, tcbChain);
+      if (items.includes("qeIdentity")) await upsert("upsertQeIdentity", stack.collateral, "upsertQeIdentity", c.collateral.qeIdentity, tcbChain);
       if (items.includes("crls")) {
         const pckCaChain = pckCaChainPemOf(c.quote);
-        for (const [i, der] of (c.collateral.crls ?? []).entries()) await upsert(`upsertCrl[${i}]`, stack.crls, stack.crls.upsertCrl, der, crlIssuerChainOf(der, c.root.pinned, pckCaChain));
+        for (const [i, der] of (c.collateral.crls ?? []).entries()) await upsert(`upsertCrl[${i}]`, stack.crls, "upsertCrl", der, crlIssuerChainOf(der, c.root.pinned, pckCaChain));
       }
       return outcomeOf(await verifyOn(stack, c.quote), refused, stored);
     } finally {
@@ -558,10 +561,9 @@ describe("attestation: DCAP differential (TypeScript verifier, enclave, DcapVeri
   async function compareOnchain(cases: Case[], verdicts: Verdict[]): Promise<void> {
     for (const [i, c] of cases.entries()) {
       let onchain: { code: string; args: string[] } | undefined;
-      try {
-        await probe.verifyQuotePckChain(c.quote, c.now);
-      } catch (e) {
-        const { code, args } = decodeRevert(probe.interface, e);
+      const call = await caughtCall(localCatcher, probe, "verifyQuotePckChain", [c.quote, c.now]);
+      if (!call.returned) {
+        const { code, args } = decodeRevert(probe.interface, call.error);
         onchain = { code, args: args.map((a) => String(a)) };
       }
       const v = verdicts[i];

@@ -33,6 +33,7 @@ import {
 import { intelSgxRoot } from "../../src/attestation/dcap/verifier";
 import { intelTcbSigningChainPem } from "../../src/attestation/dcap/roots";
 import { decodeRevert } from "../../src/attestation/onchain";
+import { caughtCall, deployCatcher } from "../helpers/caughtCall";
 import {
   DCAP_VECTOR_TIME,
   REAL_MRENCLAVE,
@@ -225,9 +226,12 @@ describe("attestation: DcapVerifier on chain against the TypeScript verifier", f
   let libraries: Record<string, string>;
   let verifierLibraries: Record<string, string>;
   let errors: Interface;
+  /** Refused verifications come back through it (test/helpers/caughtCall.ts says why). */
+  let catcher: Awaited<ReturnType<typeof deployCatcher>>;
   let admin: string;
 
   before(async function () {
+    catcher = await deployCatcher();
     const deploy = async (name: string) => {
       const c = await (await hre.ethers.getContractFactory(name)).deploy();
       await c.waitForDeployment();
@@ -291,12 +295,10 @@ describe("attestation: DcapVerifier on chain against the TypeScript verifier", f
 
   async function solOutcome(v: Verifier, quote: Uint8Array, now: bigint): Promise<Outcome> {
     await (await v.setNow(now)).wait();
-    try {
-      return { valid: true, value: solView(await v.verifyQuote.staticCall(quote, { gasLimit: CALL_GAS })) };
-    } catch (e) {
-      const { code, args } = decodeRevert(errors, e);
-      return { valid: false, code, args };
-    }
+    const call = await caughtCall(catcher, v, "verifyQuote", [quote], CALL_GAS);
+    if (call.returned) return { valid: true, value: solView(call.value as Verified) };
+    const { code, args } = decodeRevert(errors, call.error);
+    return { valid: false, code, args };
   }
 
   /** Same verdict, error and arguments (or the same verified fields) on both sides; returns the TypeScript outcome. */
