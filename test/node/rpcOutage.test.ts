@@ -220,7 +220,15 @@ describe("RPC outages and slow RPC (hardhat node process, TCP proxy, SIGSTOP)", 
     expect(lines(b, /chain RPC unreachable \(.*timeout\)/).length).to.be.greaterThan(0);
   });
 
+  /**
+   * A's RPC tracker logs one line when an outage starts, and an outage lasts until A's next successful call. A
+   * scenario that counts those lines first waits until A's health says the chain is reachable: while A is still in
+   * an earlier scenario's outage, a new failure adds no line (seen once, on a loaded machine, after the SIGSTOP one).
+   */
+  const previousOutageOver = () => until(async () => ((await a.node.health()).chain === "ok" ? true : undefined));
+
   it("slow RPC: every answer delayed, one beyond the call timeout; commands still posted once", async function () {
+    await previousOutageOver();
     const timeouts = lines(a, /chain RPC unreachable \(.*timeout\)/).length;
     proxy.responseDelayMs = 40;
     proxy.armOnce("eth_sendRawTransaction", { answerDelayMs: RPC.callTimeoutMs + 500 });
@@ -232,6 +240,7 @@ describe("RPC outages and slow RPC (hardhat node process, TCP proxy, SIGSTOP)", 
   });
 
   it("an outage longer than the retry cap: a clear error, and the node recovers when the chain returns", async function () {
+    await previousOutageOver();
     const outagesBefore = lines(a, /chain RPC unreachable/).length;
     await proxy.stop();
     const capped = await sealFresh(a);
