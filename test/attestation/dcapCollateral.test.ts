@@ -23,7 +23,7 @@ import {
   type TcbInfo,
 } from "../../src/attestation/dcap";
 import { decodeRevert } from "../../src/attestation/onchain";
-import { caughtCall, deployCatcher } from "../helpers/caughtCall";
+import { caughtCall, deployCatcher, type Catcher } from "../helpers/caughtCall";
 import { DCAP_VECTOR_TIME, TestPki, dcapFile, innerJson, pem as pemOf, realPckCrl, realQeIdentity, realRootCrl, realTcbInfo } from "./dcapVectors";
 
 type Outcome = { valid: true; value: unknown } | { valid: false; code: string; args: unknown[] };
@@ -247,7 +247,7 @@ describe("attestation: DCAP collateral on chain against the TypeScript verifier 
   const intelChain = intelTcbSigningChainPem();
   let errors: Interface;
   /** Refused verifications come back through it (test/helpers/caughtCall.ts says why). */
-  let catcher: Awaited<ReturnType<typeof deployCatcher>>;
+  let catcher: Catcher;
   let tcbInfoLibrary: string;
   let qeIdentityLibrary: string;
 

@@ -54,7 +54,7 @@ import {
   type VerifiedQuote,
 } from "../../src/attestation/dcap";
 import { decodeRevert } from "../../src/attestation/onchain";
-import { caughtCall, deployCatcher } from "../helpers/caughtCall";
+import { caughtCall, deployCatcher, type Catcher } from "../helpers/caughtCall";
 import {
   chainFieldsOf,
   chainVerdict,
@@ -144,8 +144,6 @@ interface Case {
 }
 
 type Verdict = { valid: true; identity: Record<string, unknown>; dcap: Record<string, unknown> } | { valid: false; error: { code: string; args: string[] } };
-
-type OnchainProbe = BaseContract;
 
 let intelRootCache: Root | undefined;
 function intelRoot(): Root {
@@ -346,9 +344,10 @@ function changedItems(c: Case, base: DcapCollateral): Item[] {
 describe("attestation: DCAP differential (TypeScript verifier, enclave, DcapVerifier on chain)", function () {
   this.timeout(600_000);
   let enclave: EnclaveIasVerifier;
-  let probe: OnchainProbe;
+  /** DcapProbe (contracts/test): steps 1 and 2 alone, on the in-process chain. */
+  let probe: BaseContract;
   /** The in-process chain's CallCatcher, for the probe's refusals. */
-  let localCatcher: Awaited<ReturnType<typeof deployCatcher>>;
+  let localCatcher: Catcher;
   /** Every code seen over the file: the corpus must reach most checks, not a few. */
   const seen = new Set<string>();
 
@@ -363,7 +362,7 @@ describe("attestation: DCAP differential (TypeScript verifier, enclave, DcapVeri
   let chain: JsonRpcProvider | undefined;
   let signer: JsonRpcSigner;
   /** Refusals on the node chain come back through it (test/helpers/caughtCall.ts says why). */
-  let catcher: Awaited<ReturnType<typeof deployCatcher>>;
+  let catcher: Catcher;
   let libraries: Record<string, string>;
   let verifierLibraries: Record<string, string>;
   let errors: Interface;
@@ -373,7 +372,7 @@ describe("attestation: DCAP differential (TypeScript verifier, enclave, DcapVeri
   before(async function () {
     enclave = await EnclaveIasVerifier.start();
     const factory = await hre.ethers.getContractFactory("DcapProbe");
-    probe = (await factory.deploy(intelSgxRootCaDer())) as unknown as OnchainProbe;
+    probe = await factory.deploy(intelSgxRootCaDer());
     localCatcher = await deployCatcher();
     await probe.waitForDeployment();
     const port = await freePort();

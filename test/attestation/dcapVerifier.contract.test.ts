@@ -33,7 +33,7 @@ import {
 import { intelSgxRoot } from "../../src/attestation/dcap/verifier";
 import { intelTcbSigningChainPem } from "../../src/attestation/dcap/roots";
 import { decodeRevert } from "../../src/attestation/onchain";
-import { caughtCall, deployCatcher } from "../helpers/caughtCall";
+import { caughtCall, deployCatcher, type Catcher } from "../helpers/caughtCall";
 import {
   DCAP_VECTOR_TIME,
   REAL_MRENCLAVE,
@@ -227,7 +227,7 @@ describe("attestation: DcapVerifier on chain against the TypeScript verifier", f
   let verifierLibraries: Record<string, string>;
   let errors: Interface;
   /** Refused verifications come back through it (test/helpers/caughtCall.ts says why). */
-  let catcher: Awaited<ReturnType<typeof deployCatcher>>;
+  let catcher: Catcher;
   let admin: string;
 
   before(async function () {

@@ -8,7 +8,8 @@
 import hre from "hardhat";
 import type { BaseContract, ContractRunner, Result } from "ethers";
 
-interface Catcher extends BaseContract {
+/** contracts/test/CallCatcher.sol as deployed by {@link deployCatcher}. */
+export interface Catcher extends BaseContract {
   tryCall: { staticCall(target: string, data: string, overrides?: { gasLimit?: number | bigint }): Promise<[boolean, string]> };
 }
 
