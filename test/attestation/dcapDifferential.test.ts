@@ -471,9 +471,9 @@ describe("attestation: DCAP differential (TypeScript verifier, enclave, DcapVeri
     const takeSnapshot = async () => (await isolated.send("evm_snapshot", [])) as string;
     let stored: { fmspc: string; pceId: string } | null = null;
     const upsert = async (call: string, store: ChainStore, method: UpsertMethod, body: Uint8Array, chain: Uint8Array | string) => {
-      const probe = await caughtCall(catcher, store, method, [body, chain], CALL_GAS);
-      if (!probe.returned) {
-        const error = decodeRevert(errors, probe.error);
+      const trial = await caughtCall(catcher, store, method, [body, chain], CALL_GAS);
+      if (!trial.returned) {
+        const error = decodeRevert(errors, trial.error);
         refused.push({ ...refusal(errors, call, error), args: error.args });
         return;
       }
