@@ -264,6 +264,7 @@ for (const attestation of ["dcap", "ias"] as const) describe(`end to end (${atte
     // (development IAS) binds both, so every enclave admits the leaf exactly as it would another enclave's.
     const rogueEnclave = await EnclaveProcess.start({ binary, mode: "simulation", dataDir: tempDir("anonify-e2e-rogue-") });
     const rogueKey = Wallet.createRandom();
+    let joinBlock = 0;
     try {
       await rogueEnclave.init({});
       const handshakes = await group.queryFilter(group.filters.HandshakePosted(), fromBlock);
@@ -305,16 +306,24 @@ for (const attestation of ["dcap", "ias"] as const) describe(`end to end (${atte
           : encodeIasEvidence(new DevelopmentIas().attest(fields, { timestamp: new Date(block!.timestamp * 1000) }));
       const epoch = BigInt(await group.currentEpoch());
       const handshakeSignature = await rogueKey.signTypedData(domain, HANDSHAKE_TYPES, { epoch, handshakeHash: keccak256(handshake) });
-      await (await group
+      const joinReceipt = await (await group
         .connect(deployer)
         .getFunction("join")(evidence, hpkePublicKey, mlsSignatureKey, handshake, handshakeSignature)).wait();
+      joinBlock = joinReceipt!.blockNumber;
       await waitUntil("every node past the rogue join", async () => (await Promise.all(nodes.map(health))).every((h) => BigInt(h.epoch) >= epoch));
     } finally {
       await rogueEnclave.close();
     }
 
-    // A real command entry (version 0x01; node-A may also have posted a snapshot entry, 0x02, for the rogue joiner)
-    // with one ciphertext byte flipped, signed by the rogue member and posted.
+    // Node A (leaf 0) posts a snapshot entry (version 0x02) for the rogue joiner as soon as it applies the join
+    // (src/node/snapshots.ts). It lands before the tampered entry: one landing after it would overtake the nodes'
+    // checkpoints at the tampered counter before they are mined, and they would checkpoint the next counter instead.
+    await waitUntil("the snapshot entry for the rogue joiner", async () =>
+      (await group.queryFilter(group.filters.CiphertextPosted(), joinBlock)).some((e) => getBytes((e as unknown as { args: { ciphertext: string } }).args.ciphertext)[0] === 0x02),
+    );
+    await allApplied(nodes);
+
+    // A real command entry (version 0x01) with one ciphertext byte flipped, signed by the rogue member and posted.
     const entries = (await group.queryFilter(group.filters.CiphertextPosted(), fromBlock))
       .map((e) => getBytes((e as unknown as { args: { ciphertext: string } }).args.ciphertext))
       .filter((c) => c[0] === 0x01);
