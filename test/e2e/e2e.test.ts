@@ -318,15 +318,13 @@ for (const attestation of ["dcap", "ias"] as const) describe(`end to end (${atte
     // Node A (leaf 0) posts a snapshot entry (version 0x02) for the rogue joiner as soon as it applies the join
     // (src/node/snapshots.ts). It lands before the tampered entry: one landing after it would overtake the nodes'
     // checkpoints at the tampered counter before they are mined, and they would checkpoint the next counter instead.
-    await waitUntil("the snapshot entry for the rogue joiner", async () =>
-      (await group.queryFilter(group.filters.CiphertextPosted(), joinBlock)).some((e) => getBytes((e as unknown as { args: { ciphertext: string } }).args.ciphertext)[0] === 0x02),
-    );
+    const entriesSince = async (block: number) =>
+      (await group.queryFilter(group.filters.CiphertextPosted(), block)).map((e) => getBytes((e as unknown as { args: { ciphertext: string } }).args.ciphertext));
+    await waitUntil("the snapshot entry for the rogue joiner", async () => (await entriesSince(joinBlock)).some((c) => c[0] === 0x02));
     await allApplied(nodes);
 
     // A real command entry (version 0x01) with one ciphertext byte flipped, signed by the rogue member and posted.
-    const entries = (await group.queryFilter(group.filters.CiphertextPosted(), fromBlock))
-      .map((e) => getBytes((e as unknown as { args: { ciphertext: string } }).args.ciphertext))
-      .filter((c) => c[0] === 0x01);
+    const entries = (await entriesSince(fromBlock)).filter((c) => c[0] === 0x01);
     const original = entries[entries.length - 1];
     const tampered = Uint8Array.from(original);
     tampered[20] ^= 0x01;
