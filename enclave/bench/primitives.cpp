@@ -174,6 +174,7 @@ struct PrimitiveSuite::State {
   Bytes ias_ca;
   attestation::MeasurementPolicy ias_policy;
   PrimitiveInputs in;
+  std::unique_ptr<enclave::ReplacedFile> tmpfs_file, disk_file;
 };
 
 PrimitiveSuite::PrimitiveSuite(const PrimitiveInputs& in, bool quick) : state_(std::make_shared<State>()), quick_(quick) {
@@ -316,13 +317,15 @@ PrimitiveSuite::PrimitiveSuite(const PrimitiveInputs& in, bool quick) : state_(s
   }
 
   // --- Storage: the atomic replace of the store manifest (which carries the state) state_apply does
-  // (temp file, write, fsync, rename, fsync dir), on tmpfs (where the transition run keeps it) and
-  // on disk.
+  // (enclave/replaced_file.h: overwrite the spare, fdatasync, exchange names, fsync the directory),
+  // on tmpfs (where the transition run keeps it) and on disk.
   st.blob = random_of(in.manifest_size + enclave::kSealCiphertextOffset + kTag);
-  r.run("write_tmpfs", sized("atomic sealed write + fsync, tmpfs", st.blob.size()), 500,
-        [&st](size_t) { enclave::write_file_atomic(st.in.tmpfs_dir + "/bench-probe.sealed", st.blob); });
-  r.run("write_disk", sized("atomic sealed write + fsync, disk", st.blob.size()), 10,
-        [&st](size_t) { enclave::write_file_atomic(st.in.disk_dir + "/bench-probe.sealed", st.blob); }, false);
+  st.tmpfs_file = std::make_unique<enclave::ReplacedFile>(st.in.tmpfs_dir, "bench-probe.sealed");
+  st.disk_file = std::make_unique<enclave::ReplacedFile>(st.in.disk_dir, "bench-probe.sealed");
+  r.run("write_tmpfs", sized("sealed manifest replace (spare, fdatasync, exchange), tmpfs", st.blob.size()), 500,
+        [&st](size_t) { st.tmpfs_file->replace(st.blob); });
+  r.run("write_disk", sized("sealed manifest replace (spare, fdatasync, exchange), disk", st.blob.size()), 10,
+        [&st](size_t) { st.disk_file->replace(st.blob); }, false);
 
   // --- Reference: our HPKE single-shot open of a command (wrapper cost beside its raw parts),
   // with the recipient key prepared once as the enclave's identity holds it.

@@ -1,5 +1,5 @@
 // Shared helpers of the enclave foundation's GoogleTest files: vector location, gzip loading,
-// temporary directories.
+// temporary directories, whole-file reads and writes, error codes.
 #pragma once
 
 #ifdef ANONIFY_HAVE_ZLIB
@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "anonify/bytes.h"
+#include "anonify/error.h"
 
 namespace anonify::testing {
 
@@ -75,6 +77,29 @@ inline std::string read_gzip_file(const std::string& path) {
 }
 
 inline Bytes hex_of(const nlohmann::json& value) { return from_hex(value.get<std::string>()); }
+
+/// The name of the anonify::Error code `f` throws ("no error" when it returns).
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return error_code_name(e.code());
+  }
+  return "no error";
+}
+
+/// Whole file as bytes; fails the test (and returns empty) when it cannot be read.
+inline Bytes read_all(const std::string& path) {
+  const std::string content = read_text_file(path);
+  return Bytes(content.begin(), content.end());
+}
+
+/// Overwrites a file in place (same inode, truncated), as a host editing the data directory would.
+inline void write_raw(const std::string& path, const Bytes& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+  if (!out) ADD_FAILURE() << "cannot write " << path;
+}
 
 /// A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
 class TempDir {

@@ -2,8 +2,6 @@
 // replacement) of tampered, truncated or foreign data.
 #include <sys/stat.h>
 
-#include <fstream>
-
 #include "anonify/crypto/hash.h"
 #include "anonify/crypto/random.h"
 #include "anonify/enclave/enclave.h"
@@ -13,23 +11,11 @@
 namespace anonify::enclave {
 namespace {
 
+using testing::error_of;
+using testing::read_all;
 using testing::TempDir;
+using testing::write_raw;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return error_code_name(e.code());
-  }
-  return "no error";
-}
-
-Bytes read_all(const std::string& path) { return *read_file_if_exists(path); }
-
-void write_raw(const std::string& path, const Bytes& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-}
 
 // A blob too large to live in the manifest: it gets a file of its own.
 Bytes large_blob(uint8_t fill) { return Bytes(kSealInlineLimit + 1, fill); }
@@ -391,6 +377,36 @@ TEST_F(EnclaveInitTest, SmallBlobsLiveInTheManifest) {
   store.put("tiny", Bytes{4});
   EXPECT_FALSE(store.is_inline("tiny"));
   EXPECT_TRUE(file_exists(dir_.file("tiny.sealed")));
+}
+
+// The manifest is replaced through a spare (replaced_file.h) that holds its previous copy: the spare
+// is never read, so neither a crash while it is written (a torn spare) nor a host that puts anything
+// under its name changes what a restart opens.
+TEST_F(EnclaveInitTest, TheManifestsSpareIsNeverRead) {
+  auto enclave = make();
+  enclave->init(dir_.path());
+  SealedStore& store = enclave->sealed_store();
+  store.keep_inline("small");
+  store.put("small", Bytes{1});
+  const Bytes manifest_at_1 = read_all(manifest_file(dir_));
+  store.put("small", Bytes{2});
+  const std::string spare = manifest_file(dir_) + kSpareFileSuffix;
+  EXPECT_EQ(read_all(spare), manifest_at_1);  // the previous copy, kept to be overwritten next time
+  EXPECT_EQ(list_sealed(dir_.path()), (std::vector<std::string>{"identity", kSealManifestName}));
+  for (const Bytes& planted : {Bytes(3000, 0xee), Bytes{}}) {
+    write_raw(spare, planted);
+    auto restarted = make();
+    restarted->init(dir_.path());
+    EXPECT_EQ(restarted->sealed_store().get("small")->reveal(), Bytes{2});
+  }
+  ASSERT_EQ(::unlink(spare.c_str()), 0);
+  auto restarted = make();
+  restarted->init(dir_.path());
+  EXPECT_EQ(restarted->sealed_store().get("small")->reveal(), Bytes{2});
+  store.put("small", Bytes{3});  // recreates the spare
+  auto again = make();
+  again->init(dir_.path());
+  EXPECT_EQ(again->sealed_store().get("small")->reveal(), Bytes{3});
 }
 
 // A blob moves to a file of its own when it grows past the limit, and back into the manifest when

@@ -17,8 +17,12 @@ import path from "node:path";
 import { NodeError } from "./errors";
 
 export const RESTORE_POINTS_DIR = "restore-points";
-/** The name of a sealed file the enclave is still writing (enclave/src/enclave/sealing.cpp: `<path>.tmp-<tag>-<n>`). */
-const IN_FLIGHT_WRITE = /\.tmp-[^/]*-\d+$/;
+/**
+ * Files of the sealed directory that are no part of any state: an atomic write in flight (enclave/src/enclave/sealing.cpp:
+ * `<file>.tmp-<tag>-<n>`, renamed over <file> when complete) and the store manifest's spare (replaced_file.h:
+ * `<file>.spare`, its previous copy, which the enclave overwrites and never reads).
+ */
+const NOT_STATE = /(\.tmp-[^/]*-\d+|\.spare)$/;
 const POINT_FILE = "point.json";
 const RESTORING_MARKER = "restoring";
 /** Default number of blocks behind the head for which points are kept (the deepest reorg the node undoes). */
@@ -68,9 +72,9 @@ export class RestorePoints {
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.mkdirSync(tmp, { recursive: true, mode: 0o700 });
     for (const name of fs.readdirSync(this.sealedDir)) {
-      // The enclave's in-flight atomic writes (`<file>.tmp-<tag>-<n>`, renamed over <file> when complete) are no
-      // part of any state, and one can vanish between the listing and its copy (a clean-clone run hit that).
-      if (IN_FLIGHT_WRITE.test(name)) continue;
+      // Not state (NOT_STATE), and an in-flight write can vanish between the listing and its copy (a clean-clone run
+      // hit that).
+      if (NOT_STATE.test(name)) continue;
       const from = path.join(this.sealedDir, name);
       if (fs.statSync(from).isFile()) fs.copyFileSync(from, path.join(tmp, name));
     }

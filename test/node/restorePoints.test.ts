@@ -46,11 +46,13 @@ describe("restore points and the command journal (files)", function () {
     expect(points.list().map((p) => p.block)).to.deep.equal([5]);
   });
 
-  it("leaves out the enclave's in-flight writes (a temp file renamed away mid-copy cannot fail the point)", function () {
+  it("leaves out the enclave's in-flight writes (a temp file renamed away mid-copy cannot fail the point) and the manifest's spare", function () {
     const points = new RestorePoints(dataDir, sealedDir, 10);
     write("reply-keys.sealed", "keys@3");
     write("reply-keys.sealed.tmp-b1b9895319a6-63", "keys@4, half written");
+    write("store-manifest.sealed.spare", "manifest@2, never read");
     points.take(point(3, 1));
+    expect(fs.readdirSync(path.join(dataDir, "restore-points", "3")).sort()).to.deep.equal(["point.json", "reply-keys.sealed"]);
     write("reply-keys.sealed", "keys@5");
     fs.rmSync(path.join(sealedDir, "reply-keys.sealed.tmp-b1b9895319a6-63"));
     points.restore(points.newestAtOrBefore(3)!, () => undefined);

@@ -410,7 +410,12 @@ void SealedStore::create(const std::string& identity_name, ByteView identity) {
 void SealedStore::write(const std::string& name, ByteView plaintext) {
   const uint64_t generation = generation_ + 1;
   Bytes blob = seal_with_key(platform_.mode(), platform_.mrenclave(), seal_key_, name, SealBinding{instance_id_, generation}, plaintext);
-  write_file_atomic(path_of(name), blob);
+  if (name == kSealManifestName) {
+    if (!manifest_file_) manifest_file_ = std::make_unique<ReplacedFile>(data_dir_, name + kSealedFileSuffix);
+    manifest_file_->replace(blob);
+  } else {
+    write_file_atomic(path_of(name), blob);
+  }
   generation_ = generation;
   floors_[name] = generation;
   files_.insert(name);

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -33,6 +34,7 @@
 
 #include "anonify/bytes.h"
 #include "anonify/enclave/platform.h"
+#include "anonify/enclave/replaced_file.h"
 
 namespace anonify::enclave {
 
@@ -171,6 +173,8 @@ class SealedStore {
 
   const Platform& platform_;
   std::string data_dir_;
+  /// The manifest's file: replaced on every request that seals, so it keeps a spare (replaced_file.h).
+  std::unique_ptr<ReplacedFile> manifest_file_;
   SecretBytes seal_key_;  ///< derived from the root key and MRENCLAVE once, at construction
   Bytes instance_id_;
   uint64_t generation_ = 0;

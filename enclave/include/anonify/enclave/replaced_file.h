@@ -1,0 +1,53 @@
+// A file replaced atomically again and again (the sealed store's manifest: one replace per
+// state_apply), without creating and destroying a file each time.
+//
+// write_file_atomic creates a temporary file, fills it, renames it over the target and so frees
+// the target's old inode: on tmpfs most of a replace is that inode's creation and destruction. A
+// ReplacedFile keeps its previous contents as a spare (`<name>.spare`, beside it): a replace
+// overwrites the spare in place, flushes it, swaps the two names in one renameat2(RENAME_EXCHANGE)
+// and flushes the directory. The crash analysis is write_file_atomic's: `<name>` always names a
+// complete file (the old contents until the exchange, the new ones after it) and the spare is
+// never read. Where the filesystem cannot exchange names (EINVAL, ENOSYS, EOPNOTSUPP), every
+// replace is a plain rename of the filled spare over `<name>`, as write_file_atomic does.
+#pragma once
+
+#include <string>
+
+#include "anonify/bytes.h"
+
+namespace anonify::enclave {
+
+/// Suffix of the spare that holds a ReplacedFile's previous contents (never read back).
+constexpr const char* kSpareFileSuffix = ".spare";
+
+class ReplacedFile {
+ public:
+  /// `dir` must exist when replace() is first called; nothing is opened before.
+  ReplacedFile(std::string dir, std::string name);
+  ~ReplacedFile();
+  ReplacedFile(const ReplacedFile&) = delete;
+  ReplacedFile& operator=(const ReplacedFile&) = delete;
+
+  /// Makes `contents` the contents of `<dir>/<name>`, durably (the spare and the directory are
+  /// flushed). Throws Error(StorageError); then `<name>` holds its previous contents, or the new
+  /// ones when only the directory's flush failed (as after a crash at that point).
+  void replace(ByteView contents);
+
+  const std::string& path() const noexcept { return path_; }
+  /// Whether replaces exchange names (false after the filesystem refused an exchange).
+  bool exchanges() const noexcept { return exchanges_; }
+
+ private:
+  void open_directory();
+  /// Opens the spare (creating it when absent) for writing; sets spare_size_.
+  int open_spare();
+
+  std::string dir_;
+  std::string name_;
+  std::string spare_name_;
+  std::string path_;
+  int dir_fd_ = -1;
+  bool exchanges_ = true;
+};
+
+}  // namespace anonify::enclave
