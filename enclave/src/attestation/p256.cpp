@@ -46,8 +46,11 @@ PkeyPtr public_key_of(ByteView xy) {
     return nullptr;
   }
   PkeyPtr key(raw);
+  // The quick check (not the point at infinity, coordinates below p, on the curve) is the whole
+  // check on P-256: its cofactor is 1, so every point on the curve has order n, and the full check's
+  // n·Q = O multiplication (as costly as a verification) can never refuse what the quick one accepts.
   PkeyCtxPtr check(ossl_check_ptr(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr), "EVP_PKEY_CTX_new_from_pkey"));
-  if (EVP_PKEY_public_check(check.get()) != 1) {
+  if (EVP_PKEY_public_check_quick(check.get()) != 1) {
     ERR_clear_error();
     return nullptr;
   }
