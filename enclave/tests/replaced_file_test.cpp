@@ -122,6 +122,29 @@ TEST(ReplacedFile, ADirectoryUnderTheNameIsRefusedNotExchanged) {
   EXPECT_EQ(read_all(dir.file("f")), Bytes(4, 4));
 }
 
+// Where names cannot be exchanged (Gramine's libOS has no renameat2), every replace fills a new
+// spare and renames it over the file: no spare is left, and a directory under the name is refused.
+TEST(ReplacedFile, WithoutExchangeEveryReplaceRenamesAFilledSpare) {
+  TempDir dir;
+  ReplacedFile file(dir.path(), "f", ReplacedFile::Mode::kRenameOnly);
+  EXPECT_FALSE(file.exchanges());
+  for (const Bytes& contents : {Bytes(1000, 1), Bytes(3, 2), Bytes(500, 3)}) {
+    file.replace(contents);
+    EXPECT_EQ(read_all(dir.file("f")), contents);
+    EXPECT_FALSE(exists(spare_of(dir.file("f"))));
+  }
+  write_raw(spare_of(dir.file("f")), Bytes(5000, 0xee));  // a torn spare of a crashed replace
+  file.replace(Bytes(20, 4));
+  EXPECT_EQ(read_all(dir.file("f")), Bytes(20, 4));
+  ASSERT_EQ(::unlink(dir.file("f").c_str()), 0);
+  ASSERT_EQ(::mkdir(dir.file("f").c_str(), 0700), 0);
+  EXPECT_EQ(error_of([&] { file.replace(Bytes(4, 5)); }), "storage_error");
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.file("f").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_FALSE(file.exchanges());
+}
+
 TEST(ReplacedFile, AMissingDirectoryIsAStorageError) {
   TempDir dir;
   ReplacedFile file(dir.file("missing"), "f");

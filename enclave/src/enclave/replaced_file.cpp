@@ -35,8 +35,12 @@ bool exchange_unsupported(int error) { return error == EINVAL || error == ENOSYS
 
 }  // namespace
 
-ReplacedFile::ReplacedFile(std::string dir, std::string name)
-    : dir_(std::move(dir)), name_(std::move(name)), spare_name_(name_ + kSpareFileSuffix), path_(dir_ + "/" + name_) {}
+ReplacedFile::ReplacedFile(std::string dir, std::string name, Mode mode)
+    : dir_(std::move(dir)),
+      name_(std::move(name)),
+      spare_name_(name_ + kSpareFileSuffix),
+      path_(dir_ + "/" + name_),
+      exchanges_(mode == Mode::kExchange) {}
 
 ReplacedFile::~ReplacedFile() {
   if (dir_fd_ >= 0) ::close(dir_fd_);

@@ -22,8 +22,11 @@ constexpr const char* kSpareFileSuffix = ".spare";
 
 class ReplacedFile {
  public:
+  /// kRenameOnly is the path taken where names cannot be exchanged (Gramine); tests choose it.
+  enum class Mode { kExchange, kRenameOnly };
+
   /// `dir` must exist when replace() is first called; nothing is opened before.
-  ReplacedFile(std::string dir, std::string name);
+  ReplacedFile(std::string dir, std::string name, Mode mode = Mode::kExchange);
   ~ReplacedFile();
   ReplacedFile(const ReplacedFile&) = delete;
   ReplacedFile& operator=(const ReplacedFile&) = delete;
@@ -34,7 +37,7 @@ class ReplacedFile {
   void replace(ByteView contents);
 
   const std::string& path() const noexcept { return path_; }
-  /// Whether replaces exchange names (false after the filesystem refused an exchange).
+  /// Whether replaces exchange names (false in kRenameOnly mode, or once the filesystem refused an exchange).
   bool exchanges() const noexcept { return exchanges_; }
 
  private:
