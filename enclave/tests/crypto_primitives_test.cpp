@@ -1,6 +1,8 @@
 // Known-answer and bad-input tests of the primitives under HPKE/MLS/EIP-712. Expected values come
 // from the RFCs named at each test or, for Ethereum, from ethers 6.17 (Wallet, TypedDataEncoder);
 // the TypeScript tests in test/enclave/ cross-check the same code with random inputs.
+#include <set>
+
 #include "anonify/crypto/aead.h"
 #include "anonify/crypto/ed25519.h"
 #include "anonify/crypto/eip712.h"
@@ -133,6 +135,20 @@ TEST_P(AeadTest, RoundTripAndEveryTamperFails) {
 INSTANTIATE_TEST_SUITE_P(AllAlgorithms, AeadTest,
                          ::testing::Values(AeadAlgorithm::kAes128Gcm, AeadAlgorithm::kAes256Gcm,
                                            AeadAlgorithm::kChaCha20Poly1305));
+
+// Nonces come in slices of one draw per kNoncesPerDraw: across several draws every nonce is 12
+// bytes and none repeats (a slice handed out twice would reuse an AES-GCM nonce).
+TEST(RandomNonce, TwelveBytesNeverRepeatedAcrossDraws) {
+  static_assert(kRandomNonceSize == kAeadNonceSize, "random_nonce feeds the AEADs");
+  std::set<Bytes> seen;
+  const size_t count = 3 * kNoncesPerDraw + 5;
+  for (size_t i = 0; i < count; ++i) {
+    const Bytes nonce = random_nonce();
+    ASSERT_EQ(nonce.size(), kRandomNonceSize);
+    EXPECT_TRUE(seen.insert(nonce).second) << "nonce " << i << " repeated";
+  }
+  EXPECT_EQ(seen.size(), count);
+}
 
 TEST(X25519, Rfc7748Section6_1) {
   Bytes alice_sk = from_hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");

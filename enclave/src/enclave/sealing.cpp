@@ -73,7 +73,7 @@ Bytes seal_with_key(Mode mode, ByteView mrenclave, ByteView key, const std::stri
   append(blob, mrenclave);
   append(blob, binding.instance_id);
   append_u64_be(blob, binding.generation);
-  Bytes nonce = crypto::random_bytes(crypto::kAeadNonceSize);
+  Bytes nonce = crypto::random_nonce();
   Bytes ciphertext = crypto::aead_seal(crypto::AeadAlgorithm::kAes256Gcm, key, nonce, aad_for(blob, name), plaintext);
   append(blob, nonce);
   append(blob, ciphertext);

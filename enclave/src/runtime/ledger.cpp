@@ -41,7 +41,7 @@ Bytes entry_aad(const EntryScope& scope, const EntryPosition& position) {
 }
 
 Bytes aead_seal_fresh(ByteView key, ByteView aad, ByteView plaintext, Bytes& out) {
-  const Bytes nonce = crypto::random_bytes(crypto::kAeadNonceSize);
+  const Bytes nonce = crypto::random_nonce();
   append(out, nonce);
   append(out, crypto::aead_seal(crypto::AeadAlgorithm::kAes128Gcm, key, nonce, aad, plaintext));
   return out;
