@@ -40,7 +40,9 @@ Bytes Sha256::finish() {
 
 Bytes sha256(ByteView data) { return Sha256().update(data).finish(); }
 
-Bytes hmac_sha256(ByteView key, ByteView data) {
+Bytes hmac_sha256(ByteView key, ByteView data) { return hmac_sha256(key, &data, 1); }
+
+Bytes hmac_sha256(ByteView key, const ByteView* parts, size_t count) {
   // A context with the digest already bound, made once per process; each call duplicates it. Setting
   // the digest by name on a fresh context would look SHA-256 up in the provider store on every call.
   static const MacCtxPtr bound = [] {
@@ -57,7 +59,9 @@ Bytes hmac_sha256(ByteView key, ByteView data) {
   const uint8_t* key_data = key.empty() ? &kZero : key.data();
   size_t key_size = key.empty() ? 1 : key.size();
   ossl_check(EVP_MAC_init(ctx.get(), key_data, key_size, nullptr), "EVP_MAC_init(HMAC-SHA256)");
-  if (!data.empty()) ossl_check(EVP_MAC_update(ctx.get(), data.data(), data.size()), "EVP_MAC_update");
+  for (size_t i = 0; i < count; ++i) {
+    if (!parts[i].empty()) ossl_check(EVP_MAC_update(ctx.get(), parts[i].data(), parts[i].size()), "EVP_MAC_update");
+  }
   Bytes out(kSha256Size);
   size_t len = 0;
   ossl_check(EVP_MAC_final(ctx.get(), out.data(), &len, out.size()), "EVP_MAC_final");

@@ -26,22 +26,20 @@ Bytes hpke_suite_id(const Suite& suite) {
   return id;
 }
 
-// LabeledExtract(salt, label, ikm) = Extract(salt, "HPKE-v1" ‖ suite_id ‖ label ‖ ikm)
+// LabeledExtract(salt, label, ikm) = Extract(salt, "HPKE-v1" ‖ suite_id ‖ label ‖ ikm), the pieces
+// read in place (the ikm is often secret: no joined copy of it to wipe).
 SecretBytes labeled_extract(ByteView suite_id, ByteView salt, const char* label, ByteView ikm) {
-  SecretBytes labeled_ikm(concat({ByteView::from_string(kVersionLabel), suite_id, ByteView::from_string(label), ikm}));
-  return hkdf_extract(salt, labeled_ikm);
+  return hkdf_extract_concat(salt, {ByteView::from_string(kVersionLabel), suite_id, ByteView::from_string(label), ikm});
 }
 
 // LabeledExpand(prk, label, info, L) = Expand(prk, I2OSP(L, 2) ‖ "HPKE-v1" ‖ suite_id ‖ label ‖ info, L)
 SecretBytes labeled_expand(ByteView suite_id, ByteView prk, const char* label, ByteView info, size_t length) {
   if (length > std::numeric_limits<uint16_t>::max()) throw Error(ErrorCode::kInvalidArgument, "HPKE: output too long");
-  Bytes labeled_info;
-  append_u16_be(labeled_info, static_cast<uint16_t>(length));
-  append(labeled_info, ByteView::from_string(kVersionLabel));
-  append(labeled_info, suite_id);
-  append(labeled_info, ByteView::from_string(label));
-  append(labeled_info, info);
-  return hkdf_expand(prk, labeled_info, length);
+  const uint8_t encoded_length[2] = {static_cast<uint8_t>(length >> 8), static_cast<uint8_t>(length)};
+  return hkdf_expand_concat(prk,
+                            {ByteView(encoded_length, 2), ByteView::from_string(kVersionLabel), suite_id,
+                             ByteView::from_string(label), info},
+                            length);
 }
 
 AeadAlgorithm aead_algorithm(Aead aead) {

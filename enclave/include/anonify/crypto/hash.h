@@ -1,6 +1,7 @@
 // SHA-256 and HMAC-SHA256 (OpenSSL EVP).
 #pragma once
 
+#include <cstddef>
 #include <memory>
 
 #include "anonify/bytes.h"
@@ -33,5 +34,9 @@ class Sha256 {
 
 /// HMAC-SHA256(key, data). Any key length (including empty).
 Bytes hmac_sha256(ByteView key, ByteView data);
+
+/// HMAC-SHA256(key, parts[0] ‖ … ‖ parts[count - 1]), the parts read where they are (HKDF's
+/// labeled inputs are four to six pieces; joining them first cost an allocation and a copy each).
+Bytes hmac_sha256(ByteView key, const ByteView* parts, size_t count);
 
 }  // namespace anonify::crypto
