@@ -40,6 +40,7 @@ ReplacedFile::ReplacedFile(std::string dir, std::string name, Mode mode)
       name_(std::move(name)),
       spare_name_(name_ + kSpareFileSuffix),
       path_(dir_ + "/" + name_),
+      spare_path_(dir_ + "/" + spare_name_),
       exchanges_(mode == Mode::kExchange) {}
 
 ReplacedFile::~ReplacedFile() {
@@ -56,31 +57,30 @@ int ReplacedFile::open_spare() {
   // FIFO planted under the spare's name fails instead of blocking; fstat refuses anything else that
   // is not a regular file.
   int fd = ::openat(dir_fd_, spare_name_.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-  if (fd < 0) throw Error(ErrorCode::kStorageError, "cannot open " + dir_ + "/" + spare_name_ + ": " + errno_text());
+  if (fd < 0) throw Error(ErrorCode::kStorageError, "cannot open " + spare_path_ + ": " + errno_text());
   return fd;
 }
 
 void ReplacedFile::replace(ByteView contents) {
   if (dir_fd_ < 0) open_directory();
-  const std::string spare_path = dir_ + "/" + spare_name_;
   {
     FileDescriptor spare(open_spare());
     struct stat st {};
-    if (::fstat(spare.get(), &st) != 0) throw Error(ErrorCode::kStorageError, "cannot stat " + spare_path + ": " + errno_text());
-    if (!S_ISREG(st.st_mode)) throw Error(ErrorCode::kStorageError, spare_path + " is not a regular file");
+    if (::fstat(spare.get(), &st) != 0) throw Error(ErrorCode::kStorageError, "cannot stat " + spare_path_ + ": " + errno_text());
+    if (!S_ISREG(st.st_mode)) throw Error(ErrorCode::kStorageError, spare_path_ + " is not a regular file");
     size_t written = 0;
     while (written < contents.size()) {
       ssize_t n = ::pwrite(spare.get(), contents.data() + written, contents.size() - written, static_cast<off_t>(written));
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) throw Error(ErrorCode::kStorageError, "writing " + spare_path + " failed: " + (n < 0 ? errno_text() : "no progress"));
+      if (n <= 0) throw Error(ErrorCode::kStorageError, "writing " + spare_path_ + " failed: " + (n < 0 ? errno_text() : "no progress"));
       written += static_cast<size_t>(n);
     }
     // The spare held the contents before the previous replace: cut what is left of a longer one.
     if (static_cast<uint64_t>(st.st_size) > contents.size() && ::ftruncate(spare.get(), static_cast<off_t>(contents.size())) != 0) {
-      throw Error(ErrorCode::kStorageError, "truncating " + spare_path + " failed: " + errno_text());
+      throw Error(ErrorCode::kStorageError, "truncating " + spare_path_ + " failed: " + errno_text());
     }
     // fdatasync covers the size as well (it is needed to read the data back).
-    if (::fdatasync(spare.get()) != 0) throw Error(ErrorCode::kStorageError, "fdatasync of " + spare_path + " failed: " + errno_text());
+    if (::fdatasync(spare.get()) != 0) throw Error(ErrorCode::kStorageError, "fdatasync of " + spare_path_ + " failed: " + errno_text());
   }
   bool renamed = false;
   // An exchange swaps names whatever they hold: only a regular file is exchanged, anything else (a
@@ -92,11 +92,11 @@ void ReplacedFile::replace(ByteView contents) {
     } else if (exchange_unsupported(errno)) {
       exchanges_ = false;
     } else if (errno != ENOENT) {  // ENOENT: `<name>` went away since the check, a rename creates it
-      throw Error(ErrorCode::kStorageError, "exchanging " + spare_path + " with " + path_ + " failed: " + errno_text());
+      throw Error(ErrorCode::kStorageError, "exchanging " + spare_path_ + " with " + path_ + " failed: " + errno_text());
     }
   }
   if (!renamed && ::renameat(dir_fd_, spare_name_.c_str(), dir_fd_, name_.c_str()) != 0) {
-    throw Error(ErrorCode::kStorageError, "renaming " + spare_path + " over " + path_ + " failed: " + errno_text());
+    throw Error(ErrorCode::kStorageError, "renaming " + spare_path_ + " over " + path_ + " failed: " + errno_text());
   }
   if (::fsync(dir_fd_) != 0) throw Error(ErrorCode::kStorageError, "fsync of directory " + dir_ + " failed: " + errno_text());
 }

@@ -9,6 +9,7 @@ namespace anonify::crypto {
 Bytes random_bytes(size_t length);
 
 constexpr size_t kRandomNonceSize = 12;
+constexpr size_t kNoncesPerDraw = 64;
 
 /// A fresh 12-byte AEAD nonce: the next slice of one RAND_bytes draw made for kNoncesPerDraw
 /// nonces at a time (per thread). OpenSSL's CTR-DRBG re-keys on every call, which costs more than
@@ -16,7 +17,6 @@ constexpr size_t kRandomNonceSize = 12;
 /// drawn byte is handed out once, and nonces are public, so the slices held meanwhile reveal
 /// nothing. Throws Error(CryptoFailure) if the DRBG fails.
 Bytes random_nonce();
-constexpr size_t kNoncesPerDraw = 64;
 
 /// Secret randomness (keys) from OpenSSL's private DRBG instance.
 SecretBytes random_secret(size_t length);

@@ -42,13 +42,14 @@ class ReplacedFile {
 
  private:
   void open_directory();
-  /// Opens the spare (creating it when absent) for writing; sets spare_size_.
+  /// Opens the spare (creating it when absent) for writing.
   int open_spare();
 
   std::string dir_;
   std::string name_;
   std::string spare_name_;
   std::string path_;
+  std::string spare_path_;  ///< for messages
   int dir_fd_ = -1;
   bool exchanges_ = true;
 };
