@@ -24,6 +24,7 @@
 #include "anonify/runtime/envelope.h"
 #include "anonify/runtime/json_input.h"
 #include "crypto/openssl_util.h"
+#include "dcap_intel_vectors.h"
 
 namespace anonify::bench {
 
@@ -367,20 +368,9 @@ PrimitiveSuite::PrimitiveSuite(const PrimitiveInputs& in, bool quick) : state_(s
   // chain to the pinned Intel SGX Root CA with both CRLs, the QE report and its signature, the ISV
   // report signature, TCB Info and QE Identity under the TCB Signing chain, both TCB statuses) and
   // check_enclave_policy, on a real quote and PCS collateral (test/vectors/dcap) at the vectors' time.
-  constexpr uint64_t kDcapVectorTime = 1755236700;  // 2025-08-15T05:45:00Z, inside every item's validity
-  const std::string source_dir = ANONIFY_ENCLAVE_SOURCE_DIR;
-  const auto repo_file = [&source_dir](const std::string& relative) {
-    std::ifstream in(source_dir + "/../" + relative, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + relative);
-    return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  };
-  st.dcap_evidence.quote = vector_file("dcap/quote_v3_sgx.bin");
-  st.dcap_evidence.collateral.tcb_info = vector_file("dcap/0825_sgx_tcbinfov3_00606a000000.json");
-  st.dcap_evidence.collateral.qe_identity = vector_file("dcap/0825_sgx_qeidentity_v4.json");
-  st.dcap_evidence.collateral.tcb_signing_chain_pem = repo_file("src/attestation/certs/intel_sgx_tcb_signing_chain.pem");
-  st.dcap_evidence.collateral.crls = {vector_file("dcap/rootCrlDer.der"), vector_file("dcap/0825_platform_crl.der")};
-  st.dcap_root = repo_file("src/attestation/certs/intel_sgx_root_ca.der");
-  st.dcap_policy.allowed_tcb_statuses = {"UpToDate", "SWHardeningNeeded"};
+  st.dcap_evidence = testing::intel_dcap::evidence();
+  st.dcap_root = testing::intel_dcap::root_ca();
+  st.dcap_policy = testing::intel_dcap::policy();
   const size_t evidence_size = st.dcap_evidence.quote.size() + st.dcap_evidence.collateral.tcb_info.size() +
                                st.dcap_evidence.collateral.qe_identity.size() +
                                st.dcap_evidence.collateral.tcb_signing_chain_pem.size() +
@@ -391,7 +381,8 @@ PrimitiveSuite::PrimitiveSuite(const PrimitiveInputs& in, bool quick) : state_(s
               evidence_size),
         20,
         [&st](size_t) {
-          const attestation::VerifiedQuote quote = attestation::verify_dcap(st.dcap_evidence, st.dcap_root, st.dcap_policy, kDcapVectorTime);
+          const attestation::VerifiedQuote quote =
+              attestation::verify_dcap(st.dcap_evidence, st.dcap_root, st.dcap_policy, testing::intel_dcap::kVectorTime);
           attestation::check_enclave_policy(quote.identity, st.dcap_enclave_policy);
           sink(quote.identity.report_data.data(), quote.identity.report_data.size());
         },

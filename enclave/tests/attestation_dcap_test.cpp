@@ -13,15 +13,17 @@
 #include "attestation/dcap_pem.h"
 #include "attestation/dcap_quote.h"
 #include "attestation/p256.h"
+#include "dcap_intel_vectors.h"
 #include "enclave_test_util.h"
 
 namespace anonify::attestation {
 namespace {
 
+namespace intel_dcap = anonify::testing::intel_dcap;
 using anonify::testing::read_text_file;
 using anonify::testing::vector_path;
+using intel_dcap::kVectorTime;
 
-constexpr uint64_t kVectorTime = 1755236700;          // 2025-08-15T05:45:00Z
 constexpr uint64_t kQeIdentityNextUpdate = 1757824606;  // 2025-09-14T04:36:46Z
 constexpr uint64_t kPckNotBefore = 1709823664;          // 2024-03-07T15:01:04Z
 constexpr uint64_t kJan2025 = 1735689600;
@@ -34,43 +36,15 @@ constexpr size_t kCertType = 1046;
 constexpr size_t kPemStart = 1052;
 constexpr char kRealMrenclave[] = "0xa4f45c39dac622cb1dd32ddb35a52ec92db41d0fa88a1c911c49e59c534f61cd";
 
-Bytes file(const std::string& name) {
-  const std::string s = read_text_file(vector_path("dcap/" + name));
-  return Bytes(s.begin(), s.end());
-}
-
-Bytes repo_bytes(const std::string& relative) {
-  const std::string s = read_text_file(std::string(ANONIFY_ENCLAVE_SOURCE_DIR) + "/../" + relative);
-  return Bytes(s.begin(), s.end());
-}
-
-Bytes intel_root() { return repo_bytes("src/attestation/certs/intel_sgx_root_ca.der"); }
-
-DcapEvidence real_evidence() {
-  DcapEvidence e;
-  e.quote = file("quote_v3_sgx.bin");
-  e.collateral.tcb_info = file("0825_sgx_tcbinfov3_00606a000000.json");
-  e.collateral.qe_identity = file("0825_sgx_qeidentity_v4.json");
-  e.collateral.tcb_signing_chain_pem = repo_bytes("src/attestation/certs/intel_sgx_tcb_signing_chain.pem");
-  e.collateral.crls = {file("rootCrlDer.der"), file("0825_platform_crl.der")};
-  return e;
-}
-
-DcapPolicy allow_real() {
-  DcapPolicy p;
-  p.allowed_tcb_statuses = {"UpToDate", "SWHardeningNeeded"};
-  return p;
-}
-
 Bytes xored(Bytes b, size_t offset, uint8_t mask = 0x01) {
   b.at(offset) ^= mask;
   return b;
 }
 
 /// The refusal of verify_dcap (steps 1-11) as "Code(arg, …)".
-std::string refusal(const DcapEvidence& e, const DcapPolicy& policy = allow_real(), uint64_t now = kVectorTime) {
+std::string refusal(const DcapEvidence& e, const DcapPolicy& policy = intel_dcap::policy(), uint64_t now = kVectorTime) {
   try {
-    verify_dcap(e, intel_root(), policy, now);
+    verify_dcap(e, intel_dcap::root_ca(), policy, now);
   } catch (const EvidenceError& err) {
     std::string out = err.code() + "(";
     for (size_t i = 0; i < err.args().size(); ++i) out += (i == 0 ? "" : ", ") + err.args()[i];
@@ -80,13 +54,13 @@ std::string refusal(const DcapEvidence& e, const DcapPolicy& policy = allow_real
 }
 
 DcapEvidence with_quote(Bytes quote) {
-  DcapEvidence e = real_evidence();
+  DcapEvidence e = intel_dcap::evidence();
   e.quote = std::move(quote);
   return e;
 }
 
 TEST(DcapVerifier, TheRealQuoteVerifiesAtTheVectorTime) {
-  const VerifiedQuote v = verify_dcap(real_evidence(), intel_root(), allow_real(), kVectorTime);
+  const VerifiedQuote v = verify_dcap(intel_dcap::evidence(), intel_dcap::root_ca(), intel_dcap::policy(), kVectorTime);
   EXPECT_EQ(v.identity.kind, EvidenceKind::kDcap);
   EXPECT_EQ("0x" + to_hex(v.identity.mrenclave), kRealMrenclave);
   EXPECT_EQ(to_hex(v.identity.mrsigner), "8f2dbc0f9c5d3378d596974b2deed1f93223cc49242899f83809bcc92546132c");
@@ -109,16 +83,16 @@ TEST(DcapVerifier, TheRealQuoteVerifiesAtTheVectorTime) {
 }
 
 TEST(DcapVerifier, RevocationIsCheckedOnlyWithBothCrls) {
-  DcapEvidence e = real_evidence();
-  e.collateral.crls = {file("0825_platform_crl.der")};
-  EXPECT_FALSE(verify_dcap(e, intel_root(), allow_real(), kVectorTime).revocation_checked);
+  DcapEvidence e = intel_dcap::evidence();
+  e.collateral.crls = {intel_dcap::vector("0825_platform_crl.der")};
+  EXPECT_FALSE(verify_dcap(e, intel_dcap::root_ca(), intel_dcap::policy(), kVectorTime).revocation_checked);
   e.collateral.crls.clear();
-  EXPECT_FALSE(verify_dcap(e, intel_root(), allow_real(), kVectorTime).revocation_checked);
+  EXPECT_FALSE(verify_dcap(e, intel_dcap::root_ca(), intel_dcap::policy(), kVectorTime).revocation_checked);
 }
 
 TEST(DcapVerifier, Step1QuoteLayout) {
-  const Bytes q = file("quote_v3_sgx.bin");
-  EXPECT_EQ(refusal(with_quote(file("quote_v4_tdx.bin"))), "QuoteTeeTypeUnsupported(129)");
+  const Bytes q = intel_dcap::vector("quote_v3_sgx.bin");
+  EXPECT_EQ(refusal(with_quote(intel_dcap::vector("quote_v4_tdx.bin"))), "QuoteTeeTypeUnsupported(129)");
   EXPECT_EQ(refusal(with_quote(Bytes(q.begin(), q.begin() + 47))), "QuoteTruncated(47)");
   EXPECT_EQ(refusal(with_quote(Bytes(q.begin(), q.begin() + 300))), "QuoteTruncated(48)");
   EXPECT_EQ(refusal(with_quote(Bytes(q.begin(), q.begin() + 434))), "QuoteTruncated(432)");
@@ -142,14 +116,14 @@ TEST(DcapVerifier, Step1QuoteLayout) {
 }
 
 TEST(DcapVerifier, Step2PckChain) {
-  const Bytes q = file("quote_v3_sgx.bin");
+  const Bytes q = intel_dcap::vector("quote_v3_sgx.bin");
   EXPECT_EQ(refusal(with_quote(xored(q, kPemStart))), "PckChainEncodingInvalid(0)");
-  EXPECT_EQ(refusal(real_evidence(), allow_real(), kPckNotBefore - 1),
+  EXPECT_EQ(refusal(intel_dcap::evidence(), intel_dcap::policy(), kPckNotBefore - 1),
             "CertificateNotValidAt(2, " + std::to_string(kPckNotBefore) + ", 1930662064, " + std::to_string(kPckNotBefore - 1) + ")");
   // Another root pinned: the chain's root is not it.
-  DcapEvidence e = real_evidence();
+  DcapEvidence e = intel_dcap::evidence();
   try {
-    verify_dcap(e, file("signingDer.der"), allow_real(), kVectorTime);
+    verify_dcap(e, intel_dcap::vector("signingDer.der"), intel_dcap::policy(), kVectorTime);
     FAIL() << "a TCB Signing certificate pinned as a root";
   } catch (const EvidenceError& err) {
     EXPECT_EQ(err.code(), "CertificateIssuerMismatch");
@@ -158,61 +132,61 @@ TEST(DcapVerifier, Step2PckChain) {
 }
 
 TEST(DcapVerifier, Step3TcbSigningChain) {
-  DcapEvidence e = real_evidence();
+  DcapEvidence e = intel_dcap::evidence();
   const std::vector<Bytes> chain = dcap::split_pem_chain(e.collateral.tcb_signing_chain_pem);
   ASSERT_EQ(chain.size(), 2u);
   const std::string pem = read_text_file(std::string(ANONIFY_ENCLAVE_SOURCE_DIR) + "/../src/attestation/certs/intel_sgx_tcb_signing_chain.pem");
   const std::string first = pem.substr(0, pem.find("-----END CERTIFICATE-----") + 25);
   e.collateral.tcb_signing_chain_pem = Bytes(first.begin(), first.end());
   EXPECT_EQ(refusal(e), "PckChainLengthInvalid(1)");
-  const std::string r = refusal(real_evidence(), allow_real(), kJan2025);
+  const std::string r = refusal(intel_dcap::evidence(), intel_dcap::policy(), kJan2025);
   EXPECT_EQ(r.rfind("CertificateNotValidAt(3, ", 0), 0u) << r;
 }
 
 TEST(DcapVerifier, Step4Crls) {
-  DcapEvidence e = real_evidence();
+  DcapEvidence e = intel_dcap::evidence();
   e.collateral.crls = {Bytes{'n', 'o', 't'}};
   EXPECT_EQ(refusal(e), "CrlMalformed(0)");
   // A revoked serial of the PCK CA CRL changed: its signature no longer verifies.
-  e.collateral.crls = {xored(file("0825_platform_crl.der"), 175)};
+  e.collateral.crls = {xored(intel_dcap::vector("0825_platform_crl.der"), 175)};
   EXPECT_EQ(refusal(e), "CollateralSignatureInvalid(3)");
   // Intel's June PCK CA CRL: signed by the same CA, expired on 2025-07-04T09:19:31Z.
-  e.collateral.crls = {file("platformCrl_0625.der")};
+  e.collateral.crls = {intel_dcap::vector("platformCrl_0625.der")};
   EXPECT_EQ(refusal(e), "CollateralExpired(3, 1751620771, 1755236700)");
 }
 
 TEST(DcapVerifier, Step5TcbInfo) {
-  DcapEvidence e = real_evidence();
+  DcapEvidence e = intel_dcap::evidence();
   e.collateral.tcb_info = xored(e.collateral.tcb_info, 40);
   EXPECT_EQ(refusal(e), "CollateralSignatureInvalid(0)");
-  e = real_evidence();
-  e.collateral.tcb_info = file("0625_tcbinfov3_00806f050000.json");
+  e = intel_dcap::evidence();
+  e.collateral.tcb_info = intel_dcap::vector("0625_tcbinfov3_00806f050000.json");
   EXPECT_EQ(refusal(e), "CollateralFieldInvalid(0, id)");
-  e = real_evidence();
+  e = intel_dcap::evidence();
   e.collateral.tcb_info.resize(e.collateral.tcb_info.size() - 10);
   EXPECT_EQ(refusal(e).rfind("CollateralMalformed(0, ", 0), 0u);
-  DcapPolicy min18 = allow_real();
+  DcapPolicy min18 = intel_dcap::policy();
   min18.min_tcb_evaluation_data_number = 18;
-  EXPECT_EQ(refusal(real_evidence(), min18), "TcbEvaluationDataNumberTooLow(0, 18, 17)");
+  EXPECT_EQ(refusal(intel_dcap::evidence(), min18), "TcbEvaluationDataNumberTooLow(0, 18, 17)");
 }
 
 TEST(DcapVerifier, Step6QeIdentityAndFreshnessWithGrace) {
-  DcapEvidence e = real_evidence();
+  DcapEvidence e = intel_dcap::evidence();
   e.collateral.qe_identity = xored(e.collateral.qe_identity, 60);
   EXPECT_EQ(refusal(e), "CollateralSignatureInvalid(1)");
-  e = real_evidence();
-  e.collateral.qe_identity = file("0625_qe_td.json");
+  e = intel_dcap::evidence();
+  e.collateral.qe_identity = intel_dcap::vector("0625_qe_td.json");
   EXPECT_EQ(refusal(e), "CollateralFieldInvalid(1, id)");
   const uint64_t late = kQeIdentityNextUpdate + 1;
-  EXPECT_EQ(refusal(real_evidence(), allow_real(), late),
+  EXPECT_EQ(refusal(intel_dcap::evidence(), intel_dcap::policy(), late),
             "CollateralExpired(1, " + std::to_string(kQeIdentityNextUpdate) + ", " + std::to_string(late) + ")");
-  DcapPolicy grace = allow_real();
+  DcapPolicy grace = intel_dcap::policy();
   grace.collateral_grace = 1;
-  EXPECT_EQ(refusal(real_evidence(), grace, late), "valid");
+  EXPECT_EQ(refusal(intel_dcap::evidence(), grace, late), "valid");
 }
 
 TEST(DcapVerifier, Steps7To9Signatures) {
-  const Bytes q = file("quote_v3_sgx.bin");
+  const Bytes q = intel_dcap::vector("quote_v3_sgx.bin");
   EXPECT_EQ(refusal(with_quote(xored(q, kQeReport))), "QeReportSignatureInvalid()");
   EXPECT_EQ(refusal(with_quote(xored(q, kQeAuth + 3))).rfind("QeReportDataMismatch(0x", 0), 0u);
   EXPECT_EQ(refusal(with_quote(xored(q, kIsvReport + 64))), "QuoteSignatureInvalid()");
@@ -220,7 +194,7 @@ TEST(DcapVerifier, Steps7To9Signatures) {
 }
 
 TEST(DcapVerifier, HighSIsAcceptedAndOutOfRangeScalarsAreNot) {
-  const dcap::Quote q = dcap::decode_quote(file("quote_v3_sgx.bin"));
+  const dcap::Quote q = dcap::decode_quote(intel_dcap::vector("quote_v3_sgx.bin"));
   ASSERT_TRUE(p256_verify(q.signed_bytes, q.isv_signature, q.attestation_key));
   // n - s.
   const Bytes n = from_hex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
@@ -232,7 +206,7 @@ TEST(DcapVerifier, HighSIsAcceptedAndOutOfRangeScalarsAreNot) {
     borrow = d < 0 ? 1 : 0;
   }
   EXPECT_TRUE(p256_verify(q.signed_bytes, flipped, q.attestation_key));
-  Bytes quote = file("quote_v3_sgx.bin");
+  Bytes quote = intel_dcap::vector("quote_v3_sgx.bin");
   std::copy(flipped.begin(), flipped.end(), quote.begin() + kIsvSignature);
   EXPECT_EQ(refusal(with_quote(quote)), "valid");
   Bytes zero_r = q.isv_signature;
@@ -251,14 +225,14 @@ TEST(DcapVerifier, HighSIsAcceptedAndOutOfRangeScalarsAreNot) {
 }
 
 TEST(DcapVerifier, Steps11And12Policies) {
-  EXPECT_EQ(refusal(real_evidence(), DcapPolicy{}), "TcbStatusNotAllowed(SWHardeningNeeded)");
+  EXPECT_EQ(refusal(intel_dcap::evidence(), DcapPolicy{}), "TcbStatusNotAllowed(SWHardeningNeeded)");
   DcapPolicy qe_not_allowed;
   qe_not_allowed.allowed_tcb_statuses = {"SWHardeningNeeded"};
-  EXPECT_EQ(refusal(real_evidence(), qe_not_allowed), "QeTcbStatusNotAllowed(UpToDate)");
+  EXPECT_EQ(refusal(intel_dcap::evidence(), qe_not_allowed), "QeTcbStatusNotAllowed(UpToDate)");
   DcapPolicy revoked;
   revoked.allowed_tcb_statuses = {"Revoked"};
-  EXPECT_THROW(verify_dcap(real_evidence(), intel_root(), revoked, kVectorTime), Error);
-  const VerifiedQuote v = verify_dcap(real_evidence(), intel_root(), allow_real(), kVectorTime);
+  EXPECT_THROW(verify_dcap(intel_dcap::evidence(), intel_dcap::root_ca(), revoked, kVectorTime), Error);
+  const VerifiedQuote v = verify_dcap(intel_dcap::evidence(), intel_dcap::root_ca(), intel_dcap::policy(), kVectorTime);
   MeasurementPolicy enclave;
   enclave.allowed_mrenclaves = std::vector<Bytes>{Bytes(32, 0x11)};
   try {
@@ -281,8 +255,8 @@ uint32_t next_random(uint32_t& x) {
 // Host-supplied bytes (ASan/UBSan watch the reads): bit flips, truncations and extensions of every
 // input either verify or are refused with an EvidenceError; nothing else escapes.
 TEST(DcapVerifier, RandomMutationsOfEveryInputAreVerdicts) {
-  const DcapEvidence real = real_evidence();
-  const Bytes root = intel_root();
+  const DcapEvidence real = intel_dcap::evidence();
+  const Bytes root = intel_dcap::root_ca();
   uint32_t seed = 0xdcab;
   size_t refused = 0;
   constexpr int kRounds = 1500;
@@ -306,7 +280,7 @@ TEST(DcapVerifier, RandomMutationsOfEveryInputAreVerdicts) {
         break;
     }
     try {
-      verify_dcap(e, root, allow_real(), kVectorTime);
+      verify_dcap(e, root, intel_dcap::policy(), kVectorTime);
     } catch (const EvidenceError&) {
       ++refused;
     }
