@@ -20,8 +20,10 @@
 #include <vector>
 
 #include "anonify/crypto/aead.h"
+#include "anonify/crypto/random.h"
 #include "anonify/enclave/methods.h"
 #include "anonify/protocol/params.h"
+#include "anonify/runtime/ledger.h"
 #include "bench_stats.h"
 #include "evidence_test_util.h"
 #include "primitives.h"
@@ -347,10 +349,13 @@ int run(const Options& o) {
 
   PrimitiveInputs inputs;
   inputs.command_json = sample.to_json().dump();
-  const Bytes entry_plain = runtime::entry_plaintext(sample, clients.domain());
-  inputs.entry_json.assign(entry_plain.begin(), entry_plain.end());
+  inputs.command_padded_size = runtime::pad_to_bucket(ByteView::from_string(inputs.command_json), runtime::kEnvelopeBuckets).size();
+  inputs.entry_plaintext = runtime::entry_plaintext(sample, clients.domain());
+  inputs.entry_padded_size = runtime::pad_to_bucket(inputs.entry_plaintext, runtime::kEntryBuckets).size();
   inputs.payload_json.assign(sample.payload.begin(), sample.payload.end());
-  inputs.entry_size = 1 + crypto::kAeadNonceSize + entry_plain.size() + crypto::kAeadTagSize;
+  inputs.entry_size = runtime::seal_entry(crypto::random_secret(runtime::kEntryKeySize), runtime::EntryScope{},
+                                          runtime::EntryPosition{}, inputs.entry_plaintext)
+                          .size();
   // The state lives inside the store manifest (SealedStore::keep_inline): its size from the store.
   inputs.state_size = e.enclave().sealed_store().get(runtime::detail::kStateSealName)->size();
   inputs.manifest_size = std::filesystem::file_size(data_dir + "/" + enclave::kSealManifestName + enclave::kSealedFileSuffix) -

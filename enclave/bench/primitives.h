@@ -17,10 +17,12 @@ namespace anonify::bench {
 
 /// Real inputs of the run, so every primitive works on the sizes the transition sees.
 struct PrimitiveInputs {
-  std::string command_json;    ///< the user's command envelope (HPKE plaintext of state_submit)
-  std::string entry_json;      ///< a log entry's plaintext (envelope + domain)
+  std::string command_json;    ///< the user's command envelope (HPKE plaintext of state_submit, before padding)
+  size_t command_padded_size = 0;  ///< the envelope padded to its bucket: what HPKE opens
+  Bytes entry_plaintext;       ///< a log entry's plaintext (runtime::EntryCommand), before padding
+  size_t entry_padded_size = 0;    ///< the entry plaintext padded to its bucket: what AES-GCM seals and opens
   std::string payload_json;    ///< the token command inside it
-  size_t entry_size = 0;       ///< the sealed entry (version ‖ nonce ‖ ciphertext ‖ tag)
+  size_t entry_size = 0;       ///< the sealed entry as posted (header ‖ nonce ‖ ciphertext ‖ tag)
   size_t state_size = 0;       ///< the ledger encoding the state hash covers (the sealed state blob)
   size_t manifest_size = 0;    ///< the store manifest's plaintext: every blob's generation, the state inside
   std::string tmpfs_dir;       ///< where the sealed state lives in the transition run

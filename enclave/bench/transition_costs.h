@@ -40,7 +40,7 @@ inline std::vector<CostTerm> submit_costs() {
 inline std::vector<CostTerm> apply_costs() {
   return {
       {"aes_open_entry", 1, "entry under the epoch key"},
-      {"json_entry", 1, "entry plaintext"},
+      {"entry_decode", 1, "entry plaintext"},
       {"keccak_block", 5, "payloadHash, Command struct, Command digest, signer address, commandId"},
       {"secp_recover", 1, "re-verify the user's signature"},
       {"json_payload", 1, "the token command"},

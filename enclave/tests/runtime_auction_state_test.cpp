@@ -258,7 +258,7 @@ TEST(RuntimeAuctionPadding, PaddedCommandsFillOneBucketWhateverTheirContent) {
     domain.verifying_contract = Bytes(20, 0xaa);
     const std::string envelope = c.to_json().dump();
     const size_t sealed = pad_to_bucket(ByteView::from_string(envelope), kEnvelopeBuckets).size();
-    const size_t entry = pad_to_bucket(entry_plaintext(c, domain), kEnvelopeBuckets).size();
+    const size_t entry = pad_to_bucket(entry_plaintext(c, domain), kEntryBuckets).size();
     return std::make_pair(sealed, entry);
   };
   const auto padded = [](std::string command) {
@@ -275,13 +275,13 @@ TEST(RuntimeAuctionPadding, PaddedCommandsFillOneBucketWhateverTheirContent) {
     ASSERT_LE(command.size(), kPaddedCommandSize) << command;
     for (uint64_t nonce : {uint64_t{0}, ~uint64_t{0}}) {
       for (uint64_t chain_id : {uint64_t{1}, uint64_t{31337}, ~uint64_t{0}}) {
-        EXPECT_EQ(sizes(padded(command), nonce, chain_id), std::make_pair(size_t{1024}, size_t{1024})) << command;
+        EXPECT_EQ(sizes(padded(command), nonce, chain_id), std::make_pair(size_t{1024}, size_t{512})) << command;
       }
     }
   }
-  // Why: unpadded, a one-digit and a twelve-digit bid on a 40-byte id land in different buckets.
-  const std::string id(40, 'i');
-  EXPECT_NE(sizes(bid_cmd(id, "1"), 0, 31337).second, sizes(bid_cmd(id, "999999999999"), 0, 31337).second);
+  // Why: unpadded, a one-digit and a 39-digit bid on the longest id land in different entry buckets.
+  const std::string id(kMaxAuctionIdSize, 'i');
+  EXPECT_NE(sizes(bid_cmd(id, "1"), 0, 31337).second, sizes(bid_cmd(id, std::string(39, '9')), 0, 31337).second);
 }
 
 // check() gives apply()'s verdict and reason for every (state, sender, command) of the sweep, and

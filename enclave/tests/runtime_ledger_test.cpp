@@ -161,13 +161,52 @@ TEST_F(RuntimeLedger, ReplayedResignedAndForeignCommandsAreRejected) {
   EXPECT_EQ(a.query(alice.address, Json{{"op", "balanceOf"}, {"account", alice.hex}}).result, "10");
 }
 
+// The entry plaintext is binary (EntryCommand): it round-trips exactly, and anything but exactly one
+// encoding is a malformed entry.
+TEST_F(RuntimeLedger, EntryCommandsRoundTripExactly) {
+  const SignedCommand c = owner.command(7, transfer(alice, "12"));
+  const Bytes encoded = entry_plaintext(c, test_domain());
+  const std::optional<EntryCommand> decoded = EntryCommand::decode(encoded);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->command.sender, c.sender);
+  EXPECT_EQ(decoded->command.nonce, 7u);
+  EXPECT_EQ(decoded->command.payload, c.payload);
+  EXPECT_EQ(decoded->command.signature, c.signature);
+  EXPECT_TRUE(same_domain(decoded->domain, test_domain()));
+  EXPECT_EQ(decoded->encode(), encoded);
+  // sender, nonce, signature, chain id, contract, then the three length-prefixed strings.
+  EXPECT_EQ(encoded.size(), 20 + 8 + 65 + 8 + 20 + 1 + test_domain().name.size() + 1 + test_domain().version.size() + 2 + c.payload.size());
+}
+
 TEST_F(RuntimeLedger, MalformedPlaintextsAreRejectedDeterministically) {
-  const std::string inner = owner.command(0, init_token("1")).to_json().dump();
-  for (const std::string& plain : {std::string("not json"), inner, std::string(R"({"domain":{}})")}) {
-    const Bytes e = seal_entry(key, scope(), fresh_producer(), Bytes(plain.begin(), plain.end()));
-    EXPECT_EQ(apply(e).reason, ledger_reason::kMalformedEntry) << plain;
+  const SignedCommand c = owner.command(0, init_token("1"));
+  const Bytes good = entry_plaintext(c, test_domain());
+  std::vector<std::pair<std::string, Bytes>> malformed;
+  malformed.emplace_back("text", fixtures::text_bytes("not an entry"));
+  malformed.emplace_back("the JSON plaintext of entry format 1", fixtures::text_bytes(c.to_json().dump()));
+  malformed.emplace_back("empty", Bytes{});
+  malformed.emplace_back("truncated", Bytes(good.begin(), good.end() - 1));
+  Bytes trailing = good;
+  trailing.push_back(0);
+  malformed.emplace_back("a trailing byte", trailing);
+  SignedCommand empty_payload = c;
+  empty_payload.payload.clear();
+  malformed.emplace_back("an empty payload", entry_plaintext(empty_payload, test_domain()));
+  SignedCommand large_payload = c;
+  large_payload.payload.assign(kMaxPayloadSize + 1, ' ');
+  malformed.emplace_back("a payload over the limit", entry_plaintext(large_payload, test_domain()));
+  // The payload's length prefix in two bytes though it fits one (RFC 9420 varints are minimal).
+  SignedCommand short_payload = c;
+  short_payload.payload = fixtures::text_bytes("{}");
+  Bytes non_minimal = entry_plaintext(short_payload, test_domain());
+  non_minimal.insert(non_minimal.end() - 3, 0x40);  // 0x02 becomes 0x40 0x02
+  malformed.emplace_back("a non-minimal length", non_minimal);
+  for (const auto& [what, plain] : malformed) {
+    EXPECT_FALSE(EntryCommand::decode(plain).has_value()) << what;
+    const Bytes e = seal_entry(key, scope(), fresh_producer(), plain);
+    EXPECT_EQ(apply(e).reason, ledger_reason::kMalformedEntry) << what;
   }
-  EXPECT_EQ(a.last_applied(), 3u);
+  EXPECT_EQ(a.last_applied(), malformed.size());
   EXPECT_FALSE(a.runtime().initialized());
 }
 
@@ -443,8 +482,9 @@ TEST_F(RuntimeLedger, EntryPlaintextsArePaddedToBuckets) {
   // version, producer, sequence, AEAD nonce and tag around the padded plaintext.
   constexpr size_t kOverhead = 1 + kAddressSize + 8 + 12 + 16;
   for (const Bytes* e : {&small, &init}) {
-    EXPECT_NE(std::find(kEnvelopeBuckets.begin(), kEnvelopeBuckets.end(), e->size() - kOverhead), kEnvelopeBuckets.end()) << e->size();
+    EXPECT_NE(std::find(kEntryBuckets.begin(), kEntryBuckets.end(), e->size() - kOverhead), kEntryBuckets.end()) << e->size();
   }
+  EXPECT_EQ(small.size(), kOverhead + kEntryBuckets[0]);  // a token transfer fits the first bucket
   const std::optional<SecretBytes> plain = open_entry(key, scope(), small);
   ASSERT_TRUE(plain.has_value());
   const Bytes expected = entry_plaintext(owner.command(0, transfer(alice, "1")), test_domain());

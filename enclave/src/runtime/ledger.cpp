@@ -4,8 +4,8 @@
 #include "anonify/crypto/hash.h"
 #include "anonify/crypto/keccak.h"
 #include "anonify/crypto/random.h"
+#include "anonify/crypto/secp256k1.h"
 #include "anonify/error.h"
-#include "anonify/json_dump.h"
 #include "anonify/runtime/json_input.h"
 #include "unbound_runtime.h"
 
@@ -79,7 +79,7 @@ Bytes seal_entry(ByteView entry_key, const EntryScope& scope, const EntryPositio
   Bytes entry{kEntryVersion};
   append(entry, position.producer);
   append_u64_be(entry, position.sequence);
-  const SecretBytes padded(pad_to_bucket(plaintext, kEnvelopeBuckets));
+  const SecretBytes padded(pad_to_bucket(plaintext, kEntryBuckets));
   return aead_seal_fresh(entry_key, entry_aad(scope, position), padded, entry);
 }
 
@@ -116,12 +116,42 @@ Bytes seal_snapshot(ByteView entry_key, const EntryScope& scope, const Ledger& l
   return aead_seal_fresh(entry_key, snapshot_aad(scope), state, entry);
 }
 
-Bytes entry_plaintext(const SignedCommand& command, const Domain& domain) {
-  Json plain = command.to_json();
-  plain["domain"] = domain_to_json(domain);
-  const std::string text = dump_json(plain);  // the bytes of plain.dump()
-  return Bytes(text.begin(), text.end());
+Bytes EntryCommand::encode() const {
+  mls::TlsWriter w;
+  w.raw(command.sender.data(), command.sender.size());
+  w.u64(command.nonce);
+  w.raw(command.signature);
+  w.u64(domain.chain_id);
+  w.raw(domain.verifying_contract);
+  w.opaque(domain.name);
+  w.opaque(domain.version);
+  w.opaque(command.payload);
+  return w.take();
 }
+
+std::optional<EntryCommand> EntryCommand::decode(ByteView plaintext) {
+  EntryCommand out;
+  try {
+    mls::TlsReader r(plaintext.data(), plaintext.size());
+    out.command.sender = address_from_bytes(r.raw(kAddressSize));
+    out.command.nonce = r.u64();
+    out.command.signature = r.raw(crypto::kEthSignatureSize);
+    out.domain.chain_id = r.u64();
+    out.domain.verifying_contract = r.raw(kAddressSize);
+    const Bytes name = r.opaque();
+    const Bytes version = r.opaque();
+    out.domain.name.assign(name.begin(), name.end());
+    out.domain.version.assign(version.begin(), version.end());
+    out.command.payload = r.opaque();
+    r.finish("entry command");
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  if (out.command.payload.empty() || out.command.payload.size() > kMaxPayloadSize) return std::nullopt;
+  return out;
+}
+
+Bytes entry_plaintext(const SignedCommand& command, const Domain& domain) { return EntryCommand{command, domain}.encode(); }
 
 Ledger::Ledger(std::unique_ptr<Runtime> runtime) : runtime_(std::move(runtime)) {
   if (!runtime_) throw Error(ErrorCode::kInvalidArgument, "ledger without a runtime");
@@ -186,22 +216,13 @@ EntryOutcome Ledger::apply_entry(uint64_t counter, const EntryScope& scope, Byte
 }
 
 EntryOutcome Ledger::apply_command(const SecretBytes& plain) {
-  std::optional<Json> object = detail::parse_object(plain);
-  if (!object) return rejected(ledger_reason::kMalformedEntry);
-  auto domain_it = object->find("domain");
-  if (domain_it == object->end()) return rejected(ledger_reason::kMalformedEntry);
-  const std::optional<Domain> domain = domain_from_json(*domain_it);
-  if (!domain) return rejected(ledger_reason::kMalformedEntry);
-  object->erase("domain");
-  SignedCommand command;
-  try {
-    command = SignedCommand::parse(*object);
-  } catch (const Error&) {
-    return rejected(ledger_reason::kMalformedEntry);
-  }
-  if (domain_ && !same_domain(*domain_, *domain)) return rejected(ledger_reason::kDomainMismatch);
+  const std::optional<EntryCommand> decoded = EntryCommand::decode(plain);
+  if (!decoded) return rejected(ledger_reason::kMalformedEntry);
+  const SignedCommand& command = decoded->command;
+  const Domain& domain = decoded->domain;
+  if (domain_ && !same_domain(*domain_, domain)) return rejected(ledger_reason::kDomainMismatch);
   // Every enclave re-verifies the user's signature: the submitting enclave is not trusted for it.
-  if (!command.signed_by_sender(*domain)) return rejected(ledger_reason::kBadUserSignature);
+  if (!command.signed_by_sender(domain)) return rejected(ledger_reason::kBadUserSignature);
   EntryOutcome out;
   out.command_id = command.command_id();
   out.sender = command.sender;
@@ -209,7 +230,7 @@ EntryOutcome Ledger::apply_command(const SecretBytes& plain) {
     out.reason = ledger_reason::kNonceMismatch;
     return out;
   }
-  if (!domain_) domain_ = *domain;
+  if (!domain_) domain_ = domain;
   nonces_[command.sender] = command.nonce + 1;
   Transition t = runtime_->apply(command.sender, command.payload);
   out.applied = t.applied;

@@ -5,10 +5,10 @@
 // stateCounter order reaches the same bytes.
 //
 // Log entry (built by state_submit, applied by state_apply; PROTOCOL.md "Log entries"):
-//   entry = 0x01 ‖ producer (20) ‖ sequence u64 BE ‖ nonce (12) ‖ AES-128-GCM(key_e, nonce, padded plaintext, aad)
-//   aad   = "anonify/entry/v2" ‖ group id<V> ‖ epoch u64 BE ‖ producer (20) ‖ sequence u64 BE
-//   plaintext = the user's signed command JSON plus "domain" (the EIP-712 domain it was checked
-//   under), padded to kEnvelopeBuckets
+//   entry = 0x03 ‖ producer (20) ‖ sequence u64 BE ‖ nonce (12) ‖ AES-128-GCM(key_e, nonce, padded plaintext, aad)
+//   aad   = "anonify/entry/v3" ‖ group id<V> ‖ epoch u64 BE ‖ producer (20) ‖ sequence u64 BE
+//   plaintext = the user's signed command and the EIP-712 domain it was checked under, in binary
+//   (EntryCommand), padded to kEntryBuckets
 // The producer is the address of the enclave whose state_submit sealed the entry; its sequence
 // numbers start at 0 in each chain epoch and must arrive in order (see Ledger::apply_entry).
 #pragma once
@@ -28,13 +28,17 @@
 
 namespace anonify::runtime {
 
-constexpr uint8_t kEntryVersion = 1;
+/// A command entry. 3: the plaintext is binary (EntryCommand); 1 carried JSON and is no longer read.
+constexpr uint8_t kEntryVersion = 3;
 /// A snapshot entry: the whole ledger as of the counter before it, for members that joined later
 /// (they cannot decrypt entries of epochs before their join).
 constexpr uint8_t kSnapshotEntryVersion = 2;
 constexpr const char* kSnapshotAadLabel = "anonify/snapshot/v2";
 constexpr size_t kEntryKeySize = 16;
-constexpr const char* kEntryAadLabel = "anonify/entry/v2";
+constexpr const char* kEntryAadLabel = "anonify/entry/v3";
+/// Entry plaintexts: a token transfer fits the first bucket, the largest command (kMaxPayloadSize)
+/// the last. Every byte is posted to the chain, so the buckets are finer than the envelopes'.
+constexpr std::array<size_t, 6> kEntryBuckets = {256, 512, 1024, 2048, 4096, 8192};
 /// MLS exporter labels of the epoch keys (reserved "anonify/" namespace).
 constexpr const char* kEntryKeyLabel = "anonify/state-key/v1";
 constexpr const char* kStateHashKeyLabel = "anonify/state-hash/v1";
@@ -77,7 +81,25 @@ std::optional<EntryPosition> entry_position(ByteView entry);
 /// Opens a log entry and strips its padding; nullopt for a wrong version, length, key, group, epoch,
 /// position or any tampering.
 std::optional<SecretBytes> open_entry(ByteView entry_key, const EntryScope& scope, ByteView entry);
-/// The entry plaintext of a checked command.
+
+/// What a command entry carries: the user's signed command and the domain the producing enclave
+/// checked its signature under (every applying enclave checks it again). Encoded once, in the TLS
+/// presentation language of mls/tls_codec.h:
+///   struct {
+///     opaque sender[20]; uint64 nonce; opaque signature[65];
+///     uint64 chain_id; opaque verifying_contract[20]; opaque name<V>; opaque version<V>;
+///     opaque payload<V>;   /* 1..kMaxPayloadSize bytes: the exact command JSON the user signed */
+///   } EntryCommand;
+struct EntryCommand {
+  SignedCommand command;
+  Domain domain;
+
+  Bytes encode() const;
+  /// nullopt unless `plaintext` is exactly one EntryCommand (no trailing bytes, minimal length
+  /// prefixes, payload of 1..kMaxPayloadSize bytes).
+  static std::optional<EntryCommand> decode(ByteView plaintext);
+};
+/// The entry plaintext of a checked command: EntryCommand{command, domain}.encode().
 Bytes entry_plaintext(const SignedCommand& command, const Domain& domain);
 
 /// What applying one log entry did.
