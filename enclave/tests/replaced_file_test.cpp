@@ -59,7 +59,7 @@ TEST(ReplacedFile, ALeftoverSpareIsOverwritten) {
   EXPECT_EQ(read_all(spare_of(dir.file("f"))), Bytes(10, 7));
 }
 
-// The names are looked up on every replace, so a file another process put in place (or removed)
+// The names are checked on every replace, so a file another process put in place (or removed)
 // between two replaces does not misdirect the next one.
 TEST(ReplacedFile, FilesChangedBetweenReplacesDoNotMisdirectTheNext) {
   TempDir dir;
@@ -78,6 +78,41 @@ TEST(ReplacedFile, FilesChangedBetweenReplacesDoNotMisdirectTheNext) {
   ASSERT_EQ(::unlink(spare_of(dir.file("f")).c_str()), 0);
   file.replace(Bytes(4, 6));
   EXPECT_EQ(read_all(dir.file("f")), Bytes(4, 6));
+}
+
+// The two files stay open between replaces; a name that no longer names the file held open is
+// looked up afresh, so a file another process moved under the spare's name is written (and
+// exchanged) as a spare, and the held one is never written behind a name it no longer has.
+TEST(ReplacedFile, AHeldFileIsWrittenOnlyWhileItsNameStillNamesIt) {
+  TempDir dir;
+  ReplacedFile file(dir.path(), "f");
+  for (uint8_t i = 1; i <= 4; ++i) file.replace(Bytes(8, i));  // from the third replace on, nothing is opened
+  const std::string spare = spare_of(dir.file("f"));
+  struct stat held {};
+  ASSERT_EQ(::lstat(spare.c_str(), &held), 0);
+  ASSERT_EQ(::rename(spare.c_str(), dir.file("moved").c_str()), 0);  // the held spare leaves its name
+  write_raw(spare, Bytes(100, 0xee));                                 // and another file takes it
+  file.replace(Bytes(8, 5));
+  EXPECT_EQ(read_all(dir.file("f")), Bytes(8, 5));
+  EXPECT_EQ(read_all(spare), Bytes(8, 4));
+  EXPECT_EQ(read_all(dir.file("moved")), Bytes(8, 3));  // not written through the old descriptor
+  file.replace(Bytes(8, 6));
+  EXPECT_EQ(read_all(dir.file("f")), Bytes(8, 6));
+  EXPECT_EQ(read_all(spare), Bytes(8, 5));
+  EXPECT_EQ(read_all(dir.file("moved")), Bytes(8, 3));
+  // The live file replaced by another between replaces: the next exchange takes it as the spare
+  // (it is not the file held open, so that one is let go and the spare is looked up next time).
+  ASSERT_EQ(::unlink(dir.file("f").c_str()), 0);
+  write_raw(dir.file("f"), Bytes(3, 0xdd));
+  file.replace(Bytes(8, 7));
+  EXPECT_EQ(read_all(dir.file("f")), Bytes(8, 7));
+  EXPECT_EQ(read_all(spare), Bytes(3, 0xdd));
+  file.replace(Bytes(8, 8));
+  EXPECT_EQ(read_all(dir.file("f")), Bytes(8, 8));
+  EXPECT_EQ(read_all(spare), Bytes(8, 7));
+  file.replace(Bytes(2, 9));  // over the 8-byte spare: cut to its own length
+  EXPECT_EQ(read_all(dir.file("f")), Bytes(2, 9));
+  EXPECT_EQ(std::system(("test $(ls -A '" + dir.path() + "' | wc -l) -eq 3").c_str()), 0);
 }
 
 // Anything but a regular file under the spare's name fails the replace (a FIFO without a reader

@@ -9,7 +9,15 @@
 // complete file (the old contents until the exchange, the new ones after it) and the spare is
 // never read. Where the filesystem cannot exchange names (EINVAL, ENOSYS, EOPNOTSUPP), every
 // replace is a plain rename of the filled spare over `<name>`, as write_file_atomic does.
+//
+// The two files stay open between replaces (after an exchange the previous file is the next
+// spare), so a replace opens nothing: one lstat per name checks that each still names the file
+// held open (another process may have replaced, removed or planted something), and a mismatch
+// makes that replace look the spare up by name as the first one does. On a state_apply's cold
+// path the open and close were a third of the replace.
 #pragma once
+
+#include <sys/types.h>
 
 #include <string>
 
@@ -44,6 +52,17 @@ class ReplacedFile {
   void open_directory();
   /// Opens the spare (creating it when absent) for writing.
   int open_spare();
+  /// A descriptor of the spare, a regular file: the held one while the spare's name still names
+  /// it, else a newly opened one. Sets spare_size_ to its current size.
+  void hold_spare();
+  void close_held() noexcept;
+
+  /// A file held open, with the identity its name must still have.
+  struct HeldFile {
+    int fd = -1;
+    dev_t dev = 0;
+    ino_t ino = 0;
+  };
 
   std::string dir_;
   std::string name_;
@@ -51,6 +70,9 @@ class ReplacedFile {
   std::string path_;
   std::string spare_path_;  ///< for messages
   int dir_fd_ = -1;
+  HeldFile spare_;  ///< written by the next replace
+  HeldFile live_;   ///< the file `<name>` named after the last replace (the next spare after an exchange)
+  off_t spare_size_ = 0;
   bool exchanges_ = true;
 };
 
