@@ -323,8 +323,10 @@ for (const attestation of ["dcap", "ias"] as const) describe(`end to end (${atte
     await waitUntil("the snapshot entry for the rogue joiner", async () => (await entriesSince(joinBlock)).some((c) => c[0] === 0x02));
     await allApplied(nodes);
 
-    // A real command entry (version 0x01) with one ciphertext byte flipped, signed by the rogue member and posted.
-    const entries = (await entriesSince(fromBlock)).filter((c) => c[0] === 0x01);
+    // A real command entry (format 3: version byte 0x03, enclave/PROTOCOL.md "Log entries") with one byte of its
+    // producer flipped (authenticated by the AAD), signed by the rogue member and posted.
+    const entries = (await entriesSince(fromBlock)).filter((c) => c[0] === 0x03);
+    expect(entries, "command entries since the test's first block").to.not.be.empty;
     const original = entries[entries.length - 1];
     const tampered = Uint8Array.from(original);
     tampered[20] ^= 0x01;
