@@ -6,11 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <iostream>
-#include <iterator>
 #include <memory>
 #include <stdexcept>
 
@@ -26,6 +23,7 @@
 #include "anonify/runtime/ledger.h"
 #include "crypto/openssl_util.h"
 #include "dcap_intel_vectors.h"
+#include "vector_files.h"
 
 namespace anonify::bench {
 
@@ -47,13 +45,7 @@ void sink(const uint8_t* data, size_t size) {
 Bytes random_of(size_t size) { return crypto::random_bytes(size); }
 
 /// A committed vector file (test/vectors, or $ANONIFY_VECTORS).
-Bytes vector_file(const std::string& relative) {
-  const char* env = std::getenv("ANONIFY_VECTORS");
-  const std::string path = std::string(env != nullptr && *env != '\0' ? env : ANONIFY_DEFAULT_VECTORS) + "/" + relative;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+Bytes vector_file(const std::string& relative) { return testing::read_binary_file(testing::vector_file_path(relative)); }
 
 // AES-GCM with the cipher fetched once and a fresh context per operation.
 class RawAesGcm {

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mls_fixture.h"
+#include "vector_files.h"
 
 using namespace anonify;
 using anonify::fuzz::MlsFixture;
@@ -113,8 +114,7 @@ constexpr size_t kDecoderCount = sizeof kDecoders / sizeof kDecoders[0];
 
 // Seeds from the RFC 9420 interop vectors (messages.json): the structures the fixture has none of.
 void add_vector_seeds(std::vector<std::pair<std::string, Bytes>>& seeds) {
-  const char* env = std::getenv("ANONIFY_VECTORS");
-  const std::string path = std::string(env != nullptr ? env : ANONIFY_DEFAULT_VECTORS) + "/mls/messages.json";
+  const std::string path = anonify::testing::vector_file_path("mls/messages.json");
   std::ifstream file(path);
   if (!file) fuzz::fail("seeds", "cannot read " + path);
   const nlohmann::json vectors = nlohmann::json::parse(file);

@@ -4,36 +4,23 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdlib>
-#include <fstream>
-#include <iterator>
-#include <stdexcept>
 #include <string>
 
 #include "anonify/attestation/dcap.h"
 #include "anonify/bytes.h"
+#include "vector_files.h"
 
 namespace anonify::testing::intel_dcap {
 
 /// 2025-08-15T05:45:00Z: inside the validity of every certificate, CRL and collateral item below.
 constexpr uint64_t kVectorTime = 1755236700;
 
-inline Bytes read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 /// test/vectors/dcap/<name>, or $ANONIFY_VECTORS/dcap/<name> when that is set.
-inline Bytes vector(const std::string& name) {
-  const char* env = std::getenv("ANONIFY_VECTORS");
-  const std::string base = (env != nullptr && *env != '\0') ? env : ANONIFY_DEFAULT_VECTORS;
-  return read_file(base + "/dcap/" + name);
-}
+inline Bytes vector(const std::string& name) { return read_binary_file(vector_file_path("dcap/" + name)); }
 
 /// A file of the repository: the certificates the enclave compiles in live in src/attestation/certs.
 inline Bytes repository_file(const std::string& relative) {
-  return read_file(std::string(ANONIFY_ENCLAVE_SOURCE_DIR) + "/../" + relative);
+  return read_binary_file(std::string(ANONIFY_ENCLAVE_SOURCE_DIR) + "/../" + relative);
 }
 
 inline Bytes root_ca() { return repository_file("src/attestation/certs/intel_sgx_root_ca.der"); }

@@ -18,15 +18,12 @@
 
 #include "anonify/bytes.h"
 #include "anonify/error.h"
+#include "vector_files.h"
 
 namespace anonify::testing {
 
 /// $ANONIFY_VECTORS/<kind>, else the committed copy test/vectors/<kind> (compiled in).
-inline std::string vector_path(const std::string& relative) {
-  const char* env = std::getenv("ANONIFY_VECTORS");
-  const std::string base = (env != nullptr && *env != '\0') ? env : ANONIFY_DEFAULT_VECTORS;
-  return base + "/" + relative;
-}
+inline std::string vector_path(const std::string& relative) { return vector_file_path(relative); }
 
 /// Whole file as bytes; fails the test (and returns empty) when it cannot be read.
 inline std::string read_text_file(const std::string& path) {
