@@ -6,15 +6,15 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "anonify/error.h"
+#include "errno_text.h"
 
 namespace anonify::enclave {
 
-namespace {
+using detail::errno_text;
 
-std::string errno_text() { return std::strerror(errno); }
+namespace {
 
 bool exchange_unsupported(int error) { return error == EINVAL || error == ENOSYS || error == EOPNOTSUPP; }
 

@@ -8,15 +8,17 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 
 #include "anonify/crypto/aead.h"
 #include "anonify/crypto/hkdf.h"
 #include "anonify/crypto/random.h"
 #include "anonify/enclave/crash_point.h"
 #include "anonify/error.h"
+#include "errno_text.h"
 
 namespace anonify::enclave {
+
+using detail::errno_text;
 
 namespace {
 
@@ -44,8 +46,6 @@ SecretBytes derive_seal_key(ByteView root_key, ByteView mrenclave) {
 }
 
 Bytes aad_for(ByteView header, const std::string& name) { return concat({header, ByteView::from_string(name)}); }
-
-std::string errno_text() { return std::strerror(errno); }
 
 void check_name(const std::string& name) {
   bool ok = !name.empty() && name.size() <= kMaxNameLength &&
