@@ -208,21 +208,6 @@ Json domain_to_json(const Domain& domain) {
               {"verifyingContract", "0x" + to_hex(domain.verifying_contract)}};
 }
 
-std::optional<Domain> domain_from_json(const Json& object) {
-  if (!object.is_object() || !check_string_members(object, {"name", "version", "chainId", "verifyingContract"}).empty()) {
-    return std::nullopt;
-  }
-  Domain d;
-  d.name = object.at("name").get<std::string>();
-  d.version = object.at("version").get<std::string>();
-  std::optional<uint64_t> chain = parse_u64(object.at("chainId").get<std::string>());
-  std::optional<Bytes> contract = hex_field(object.at("verifyingContract").get<std::string>(), kAddressSize, kAddressSize);
-  if (!chain || !contract) return std::nullopt;
-  d.chain_id = *chain;
-  d.verifying_contract = *contract;
-  return d;
-}
-
 bool same_domain(const Domain& a, const Domain& b) {
   return a.name == b.name && a.version == b.version && a.chain_id == b.chain_id &&
          a.verifying_contract == b.verifying_contract;

@@ -110,8 +110,6 @@ struct Subscription {
 
 /// {"name","version","chainId": decimal string,"verifyingContract"}.
 Json domain_to_json(const Domain& domain);
-/// nullopt unless exactly that shape with a 20-byte contract.
-std::optional<Domain> domain_from_json(const Json& object);
 bool same_domain(const Domain& a, const Domain& b);
 
 /// Decimal uint64 (no sign, no leading zeros); nullopt otherwise.
