@@ -45,7 +45,7 @@ void sink(const uint8_t* data, size_t size) {
 Bytes random_of(size_t size) { return crypto::random_bytes(size); }
 
 /// A committed vector file (test/vectors, or $ANONIFY_VECTORS).
-Bytes vector_file(const std::string& relative) { return testing::read_binary_file(testing::vector_file_path(relative)); }
+Bytes vector_file(const std::string& relative) { return testing::read_binary_file(testing::vector_path(relative)); }
 
 // AES-GCM with the cipher fetched once and a fresh context per operation.
 class RawAesGcm {

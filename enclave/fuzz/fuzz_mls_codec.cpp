@@ -114,7 +114,7 @@ constexpr size_t kDecoderCount = sizeof kDecoders / sizeof kDecoders[0];
 
 // Seeds from the RFC 9420 interop vectors (messages.json): the structures the fixture has none of.
 void add_vector_seeds(std::vector<std::pair<std::string, Bytes>>& seeds) {
-  const std::string path = anonify::testing::vector_file_path("mls/messages.json");
+  const std::string path = anonify::testing::vector_path("mls/messages.json");
   std::ifstream file(path);
   if (!file) fuzz::fail("seeds", "cannot read " + path);
   const nlohmann::json vectors = nlohmann::json::parse(file);

@@ -16,7 +16,7 @@ namespace anonify::testing::intel_dcap {
 constexpr uint64_t kVectorTime = 1755236700;
 
 /// test/vectors/dcap/<name>, or $ANONIFY_VECTORS/dcap/<name> when that is set.
-inline Bytes vector(const std::string& name) { return read_binary_file(vector_file_path("dcap/" + name)); }
+inline Bytes vector(const std::string& name) { return read_binary_file(vector_path("dcap/" + name)); }
 
 /// A file of the repository: the certificates the enclave compiles in live in src/attestation/certs.
 inline Bytes repository_file(const std::string& relative) {

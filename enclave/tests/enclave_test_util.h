@@ -22,9 +22,6 @@
 
 namespace anonify::testing {
 
-/// $ANONIFY_VECTORS/<kind>, else the committed copy test/vectors/<kind> (compiled in).
-inline std::string vector_path(const std::string& relative) { return vector_file_path(relative); }
-
 /// Whole file as bytes; fails the test (and returns empty) when it cannot be read.
 inline std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

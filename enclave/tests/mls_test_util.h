@@ -15,7 +15,7 @@
 namespace anonify::mls::testing {
 
 // $ANONIFY_VECTORS/mls, else the committed copy test/vectors/mls (ANONIFY_DEFAULT_VECTORS, set by CMake).
-inline std::string mls_vector_path(const std::string& file) { return anonify::testing::vector_file_path("mls/" + file); }
+inline std::string mls_vector_path(const std::string& file) { return anonify::testing::vector_path("mls/" + file); }
 
 inline nlohmann::json load_mls_vectors(const std::string& file) {
   const std::string path = mls_vector_path(file);

@@ -20,7 +20,7 @@ inline std::string vectors_dir() {
 }
 
 /// A vector file by its path under the vector directory, e.g. "mls/messages.json".
-inline std::string vector_file_path(const std::string& relative) { return vectors_dir() + "/" + relative; }
+inline std::string vector_path(const std::string& relative) { return vectors_dir() + "/" + relative; }
 
 /// A whole file as bytes; throws std::runtime_error naming the path when it cannot be read.
 inline Bytes read_binary_file(const std::string& path) {
