@@ -2,7 +2,8 @@
 // hand it:
 //   0  a command envelope after HPKE open ({"sender","nonce","payload","signature"}, state_submit)
 //   1  a read request after HPKE open (state_read)      2  a subscription after HPKE open (state_subscribe)
-//   3  a log entry plaintext (sealed here under the epoch key, then applied by the ledger)
+//   3  a log entry plaintext, a binary EntryCommand (sealed here under the epoch key, then applied by
+//      the ledger)
 //   4  a command payload as the token runtime applies it (signature checks skipped: direct call)
 //   5  a snapshot entry's ledger encoding (sealed here, applied in order and across a gap)
 //   6  a ledger encoding (Ledger::deserialize)          7  the sealed "runtime-state" blob contents
@@ -19,8 +20,8 @@
 //
 // Invariants: no crash/UB; refusals are anonify::Error or a rejected outcome with a reason; a
 // rejected entry changes nothing but the counter (and an out-of-sequence one not even the
-// producer's sequence); accepted encodings (ledger, state blob, version 2 store manifest)
-// re-encode to the same bytes, a version 1 manifest to one with the same generations; a
+// producer's sequence); accepted encodings (entry plaintext, ledger, state blob, version 2 store
+// manifest) re-encode to the same bytes, a version 1 manifest to one with the same generations; a
 // parsed command re-parses to the same fields from its own JSON; state_apply answers well-formed,
 // notifies both subscriptions with payloads of one length, and moves lastApplied exactly when it
 // answers a result.
@@ -184,6 +185,10 @@ void command_envelope(const Bytes& in) {
 
 void entry_plaintext(const Bytes& in) {
   RuntimeFixture& f = RuntimeFixture::get();
+  // One encoding per command: what decodes re-encodes to exactly its bytes.
+  if (const std::optional<runtime::EntryCommand> decoded = runtime::EntryCommand::decode(in)) {
+    if (decoded->encode() != in) fuzz::fail("entry", "an entry plaintext decodes but does not re-encode to its bytes");
+  }
   const runtime::EntryPosition position{f.producer, f.ledger.next_sequence(f.producer, kEpoch)};
   apply_to_copy(f.ledger.last_applied() + 1, runtime::seal_entry(f.entry_key, kScope, position, in));
 }
