@@ -12,27 +12,49 @@ void TlsWriter::u16(uint16_t v) {
 }
 
 void TlsWriter::u32(uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    buffer_.push_back(static_cast<uint8_t>(v >> shift));
-  }
+  uint8_t encoded[4];
+  for (int i = 0; i < 4; ++i) encoded[i] = static_cast<uint8_t>(v >> (24 - 8 * i));
+  raw(encoded, sizeof(encoded));
 }
 
 void TlsWriter::u64(uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    buffer_.push_back(static_cast<uint8_t>(v >> shift));
-  }
+  uint8_t encoded[8];
+  for (int i = 0; i < 8; ++i) encoded[i] = static_cast<uint8_t>(v >> (56 - 8 * i));
+  raw(encoded, sizeof(encoded));
 }
 
-void TlsWriter::varint(uint64_t v) {
+namespace {
+
+// RFC 9420 §2.1.2: the shortest of 1, 2 or 4 bytes, the top two bits giving the length. Returns the size.
+size_t encode_varint(uint64_t v, uint8_t (&out)[4]) {
   if (v < (1U << 6)) {
-    u8(static_cast<uint8_t>(v));
-  } else if (v < (1U << 14)) {
-    u16(static_cast<uint16_t>(0x4000 | v));
-  } else if (v <= kMaxVarint) {
-    u32(static_cast<uint32_t>(0x80000000U | v));
-  } else {
-    fail(Reason::kInternal, "varint value exceeds 30 bits");
+    out[0] = static_cast<uint8_t>(v);
+    return 1;
   }
+  if (v < (1U << 14)) {
+    out[0] = static_cast<uint8_t>(0x40 | (v >> 8));
+    out[1] = static_cast<uint8_t>(v);
+    return 2;
+  }
+  if (v <= kMaxVarint) {
+    const uint32_t word = static_cast<uint32_t>(0x80000000U | v);
+    for (int i = 0; i < 4; ++i) out[i] = static_cast<uint8_t>(word >> (24 - 8 * i));
+    return 4;
+  }
+  fail(Reason::kInternal, "varint value exceeds 30 bits");
+}
+
+}  // namespace
+
+void TlsWriter::varint(uint64_t v) {
+  uint8_t encoded[4];
+  raw(encoded, encode_varint(v, encoded));
+}
+
+void TlsWriter::insert_varint(size_t offset, uint64_t value) {
+  uint8_t encoded[4];
+  const size_t size = encode_varint(value, encoded);
+  buffer_.insert(buffer_.begin() + static_cast<std::ptrdiff_t>(offset), encoded, encoded + size);
 }
 
 void TlsWriter::raw(const uint8_t* data, size_t size) {

@@ -27,7 +27,8 @@ Bytes encode_state_blob(const Ledger& ledger, const Bytes& state_hash) {
 }
 
 Bytes encode_state_blob(ByteView ledger_encoding, const Bytes& state_hash) {
-  mls::TlsWriter w;
+  constexpr size_t kVersionAndLengths = 1 + 4 + 1;  // version, the encoding's varint (at most 4), the hash's
+  mls::TlsWriter w(kVersionAndLengths + ledger_encoding.size() + state_hash.size());
   w.u8(kStateBlobVersion);
   w.varint(ledger_encoding.size());
   w.raw(ledger_encoding.data(), ledger_encoding.size());
