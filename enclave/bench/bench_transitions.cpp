@@ -168,7 +168,7 @@ double cpu_ratio(const PathResult& p) { return p.limit.cpu_us / p.stat.cpu.media
 double wall_ratio(const PathResult& p) { return p.limit.wall_us / p.stat.wall.median_us; }
 
 void print_tables(std::ostream& out, const std::vector<PrimitiveResult>& primitives, const std::vector<PathResult>& paths,
-                  size_t transitions_per_round, size_t rounds) {
+                  size_t transitions_per_round, size_t rounds, const TimingStat& timer) {
   out << "Primitives (one core; median of " << rounds << " batches, one after each round of transitions; spread = ± half "
          "the min..max range; CPU = this thread's CPU time, wall = steady_clock):\n\n";
   out << "| Primitive | µs/op (CPU) | ops/s (CPU) | spread | µs/op (wall) | in limit |\n"
@@ -179,7 +179,10 @@ void print_tables(std::ostream& out, const std::vector<PrimitiveResult>& primiti
         << (p.in_limit ? "yes" : "reference") << " |\n";
   }
   out << "\nTransitions (" << rounds << " rounds of " << transitions_per_round << " transfers by " << kUsers
-      << " users; median round, spread over rounds; limit = 1 / sum of the primitive costs below):\n\n";
+      << " users; median round, spread over rounds; limit = 1 / sum of the primitive costs below). Each call is timed "
+         "on its own, so each round's means have the timer's own cost taken off: one empty interval, measured before "
+         "the round (median "
+      << format_micros(timer.cpu.median_us) << " µs CPU, " << format_micros(timer.wall.median_us) << " µs wall):\n\n";
   out << "| Path | Includes | transitions/s (CPU) | µs (CPU) | spread | limit µs (CPU) | limit/s | achieved / limit "
          "(CPU) | transitions/s (wall) | achieved / limit (wall) | target ≥ 70% |\n"
          "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |\n";
@@ -275,7 +278,8 @@ std::vector<RuntimeRow> bench_runtimes(const std::string& base_dir, size_t round
     }
     std::vector<Timing> submit_rounds, apply_rounds;
     for (size_t r = 0; r < rounds; ++r) {
-      Timing submit, apply;
+      const Timing timer = stopwatch_overhead();  // taken off each call's time, as in the transition rounds
+      Timing submit{-timer.wall_us, -timer.cpu_us}, apply{-timer.wall_us, -timer.cpu_us};
       for (size_t k = 0; k < per_round; ++k) {
         const TransitionTimes t = transition(e, bodies[r * per_round + k], ++counter);
         submit.wall_us += t.submit.wall_us / per_round;
@@ -367,11 +371,15 @@ int run(const Options& o) {
   PrimitiveSuite suite(inputs, o.quick);
 
   // Rounds alternate transitions and one batch of every primitive, so both see the same machine.
-  std::vector<Timing> submit_rounds, apply_rounds, both_rounds;
+  std::vector<Timing> submit_rounds, apply_rounds, both_rounds, timer_rounds;
   for (size_t k = 0; k < warmup; ++k) transition(e, bodies[k], ++counter);
   for (size_t r = 0; r < rounds; ++r) {
     std::cerr << "round " << r + 1 << " of " << rounds << ": " << per_round << " transitions (submit + apply), then primitives\n";
-    Timing submit, apply;
+    // Each call is timed on its own, so each carries one empty interval of the timer: measured in this round and
+    // taken off the round's per-call means.
+    const Timing timer = stopwatch_overhead();
+    timer_rounds.push_back(timer);
+    Timing submit{-timer.wall_us, -timer.cpu_us}, apply{-timer.wall_us, -timer.cpu_us};
     for (size_t k = 0; k < per_round; ++k) {
       const TransitionTimes t = transition(e, bodies[warmup + r * per_round + k], ++counter);
       submit.wall_us += t.submit.wall_us / per_round;
@@ -402,7 +410,8 @@ int run(const Options& o) {
   add_path("transition", "submit + apply", "one command end to end on the submitting enclave", both_rounds, {});
   paths.back().limit = Timing{paths[0].limit.wall_us + paths[1].limit.wall_us, paths[0].limit.cpu_us + paths[1].limit.cpu_us};
 
-  print_tables(std::cout, primitives, paths, per_round, rounds);
+  const TimingStat timer = stat_of(timer_rounds);
+  print_tables(std::cout, primitives, paths, per_round, rounds, timer);
   const size_t runtime_rounds = o.quick ? 3 : 7;
   const size_t runtime_per_round = o.quick ? 50 : 300;
   const std::vector<RuntimeRow> runtime_rows = bench_runtimes(o.tmpfs_dir, runtime_rounds, runtime_per_round);
@@ -412,7 +421,7 @@ int run(const Options& o) {
     Json out{{"pinnedCpu", pinned ? Json(cpu) : Json(nullptr)}, {"quick", o.quick}, {"rounds", rounds},
              {"transitionsPerRound", per_round}, {"users", kUsers}, {"targetRatio", kTargetRatio},
              {"sizes", {{"command", inputs.command_json.size()}, {"entry", inputs.entry_size}, {"state", inputs.state_size}}},
-             {"primitives", Json::array()}, {"paths", Json::array()}};
+             {"timerOverhead", json_of(timer)}, {"primitives", Json::array()}, {"paths", Json::array()}};
     for (const PrimitiveResult& p : primitives) {
       out["primitives"].push_back(Json{{"id", p.id}, {"label", p.label}, {"inLimit", p.in_limit}, {"stat", json_of(p.stat)}});
     }
