@@ -225,15 +225,16 @@ export async function main(): Promise<void> {
     "How measured: `anonify-enclave-bench` drives the real protocol handlers in-process (Dispatcher::handle on complete " +
       "request bodies: params parsed, handler run, response encoded; only the stdin/stdout framing is left out), pinned " +
       `to CPU ${inProcess.pinnedCpu ?? "none"}. ${USERS} users' transfers are HPKE-sealed to the enclave and EIP-712-signed ` +
-      "before the clock starts. Each round times every state_submit and state_apply call, then one batch of every raw " +
+      "before the clock starts. Each round times every state_submit and state_apply call (less the timer's own cost, " +
+      "one empty interval measured before the round: the CPU clock is a system call), then one batch of every raw " +
       "primitive (OpenSSL 3 EVP with algorithms fetched once, libsecp256k1, nlohmann-json, our Keccak), so a busy " +
       "machine slows both alike. Times are taken on two clocks: this thread's CPU time and steady_clock (wall); the " +
       "target is judged on CPU time because the 2-core machine is shared (on a quiet machine they agree). The limit is " +
       "1 / the sum of the primitive costs a transition performs, counted from the code (EIP-712 type hashes and the " +
       "log's domain separator are constants and not counted). state_apply keeps its sealed state on tmpfs, so the " +
-      "atomic replace of the store manifest (overwrite its spare, fdatasync, exchange the names, fsync the directory: " +
-      "enclave/include/anonify/enclave/replaced_file.h) is in the figure and in the limit as a storage term; the same " +
-      "replace on disk is shown for comparison (reference row) and is not in either.",
+      "write of the store manifest (the slot not holding the newest manifest, overwritten in place and fdatasync'd: " +
+      "enclave/include/anonify/enclave/alternating_file.h) is in the figure and in the limit as a storage term; the " +
+      "same write on disk is shown for comparison (reference row) and is not in either.",
     "",
     `Target: every path at least 70% of its limit, measured in the same run. Result: ${verdicts}.`,
     "",

@@ -172,7 +172,7 @@ struct PrimitiveSuite::State {
   attestation::DcapPolicy dcap_policy;
   attestation::MeasurementPolicy dcap_enclave_policy;
   PrimitiveInputs in;
-  std::unique_ptr<enclave::ReplacedFile> tmpfs_file, disk_file;
+  std::unique_ptr<enclave::AlternatingFile> tmpfs_file, disk_file;
 };
 
 PrimitiveSuite::PrimitiveSuite(const PrimitiveInputs& in, bool quick) : state_(std::make_shared<State>()), quick_(quick) {
@@ -319,16 +319,16 @@ PrimitiveSuite::PrimitiveSuite(const PrimitiveInputs& in, bool quick) : state_(s
     g_sink = static_cast<uint8_t>(g_sink ^ decoded->command.payload.size());
   });
 
-  // --- Storage: the atomic replace of the store manifest (which carries the state) state_apply does
-  // (enclave/replaced_file.h: overwrite the spare, fdatasync, exchange names, fsync the directory),
-  // on tmpfs (where the transition run keeps it) and on disk.
+  // --- Storage: the store manifest's write (which carries the state) state_apply does
+  // (enclave/alternating_file.h: the slot not holding the newest manifest, overwritten in place and
+  // fdatasync'd; the slots alternate), on tmpfs (where the transition run keeps it) and on disk.
   st.blob = random_of(in.manifest_size + enclave::kSealCiphertextOffset + kTag);
-  st.tmpfs_file = std::make_unique<enclave::ReplacedFile>(st.in.tmpfs_dir, "bench-probe.sealed");
-  st.disk_file = std::make_unique<enclave::ReplacedFile>(st.in.disk_dir, "bench-probe.sealed");
-  r.run("write_tmpfs", sized("sealed manifest replace (spare, fdatasync, exchange), tmpfs", st.blob.size()), 500,
-        [&st](size_t) { st.tmpfs_file->replace(st.blob); });
-  r.run("write_disk", sized("sealed manifest replace (spare, fdatasync, exchange), disk", st.blob.size()), 10,
-        [&st](size_t) { st.disk_file->replace(st.blob); }, false);
+  st.tmpfs_file = std::make_unique<enclave::AlternatingFile>(st.in.tmpfs_dir, "bench-probe.sealed");
+  st.disk_file = std::make_unique<enclave::AlternatingFile>(st.in.disk_dir, "bench-probe.sealed");
+  r.run("write_tmpfs", sized("sealed manifest write (slot overwritten in place, fdatasync), tmpfs", st.blob.size()), 500,
+        [&st](size_t i) { st.tmpfs_file->write(i % enclave::AlternatingFile::kSlots, st.blob); });
+  r.run("write_disk", sized("sealed manifest write (slot overwritten in place, fdatasync), disk", st.blob.size()), 10,
+        [&st](size_t i) { st.disk_file->write(i % enclave::AlternatingFile::kSlots, st.blob); }, false);
 
   // --- Reference: our HPKE single-shot open of a command (wrapper cost beside its raw parts),
   // with the recipient key prepared once as the enclave's identity holds it.

@@ -49,7 +49,7 @@ inline std::vector<CostTerm> apply_costs() {
       {"hmac_state", 1, "keyed state hash"},
       {"rand_nonce", 1, "sealing nonce of the store manifest"},
       {"aes256_seal_manifest", 1, "seal the store manifest, which carries the state and every blob's generation"},
-      {"write_tmpfs", 1, "storage, not crypto: the store manifest's atomic replace"},
+      {"write_tmpfs", 1, "storage, not crypto: the store manifest's write"},
   };
 }
 

@@ -5,6 +5,7 @@
 // its leaf secrets with a self-update before it produces anything.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <filesystem>
 
 #include "anonify/enclave/enclave.h"
@@ -113,13 +114,15 @@ TEST(HostAttack, RuntimeStateSwapWhileRunningHasNoEffect) {
   User owner, alice;
   const Json s1 = a.call("state_submit", submit_params(a, owner.command(0, init_token("100"))));
   a.call("state_apply", apply_params(1, s1));
-  const std::string blob = g.dir_a.file(std::string(enclave::kSealManifestName) + enclave::kSealedFileSuffix);
+  // Both slots of the manifest (alternating_file.h): a start takes the newest of them.
+  const std::string slot_a = g.dir_a.file(std::string(enclave::kSealManifestName) + enclave::kSealedFileSuffix);
+  const std::array<std::string, 2> slots{slot_a, slot_a + enclave::kSecondSlotSuffix};
   ASSERT_FALSE(std::filesystem::exists(g.dir_a.file("runtime-state.sealed")));
   anonify::testing::TempDir saved;
-  copy_file(blob, saved.file("manifest.sealed"));
+  for (size_t i = 0; i < slots.size(); ++i) copy_file(slots[i], saved.file("manifest-" + std::to_string(i)));
   const Json s2 = a.call("state_submit", submit_params(a, owner.command(1, transfer(alice, "40"))));
   const Json applied = a.call("state_apply", apply_params(2, s2));
-  copy_file(saved.file("manifest.sealed"), blob);
+  for (size_t i = 0; i < slots.size(); ++i) copy_file(saved.file("manifest-" + std::to_string(i)), slots[i]);
   const Json status = a.call("state_status");
   EXPECT_EQ(status["lastApplied"], "2");
   EXPECT_EQ(status["stateHash"], applied["stateHash"]);
@@ -165,7 +168,8 @@ TEST(HostAttack, RenamedMissingBlobsAndMissingManifestAreRefused) {
   }
   {
     TwoMembers g;
-    fs::remove(g.dir_a.file("store-manifest.sealed"));
+    fs::remove(g.dir_a.file("store-manifest.sealed"));  // both slots of the manifest
+    fs::remove(g.dir_a.file(std::string("store-manifest.sealed") + enclave::kSecondSlotSuffix));
     EXPECT_EQ(g.a.restart_error()["code"], "sealed_data_stale");
   }
 }

@@ -390,15 +390,20 @@ TEST_F(RuntimeStateMethods, StateIsSealedAfterEachApplyAndResumesAfterRestart) {
   EXPECT_EQ(read(a, alice, R"({"op":"balanceOf","account":")" + alice.hex + "\"}")["result"], "7");
   EXPECT_EQ(submit_error(owner.command(1, transfer(alice, "1"))), "nonce_mismatch");
 
-  // A tampered sealed state is refused, never replaced (it lives inside the store manifest).
-  const std::string path = dir_a.path() + "/" + enclave::kSealManifestName + enclave::kSealedFileSuffix;
-  std::string blob = anonify::testing::read_text_file(path);
-  blob[blob.size() - 3] ^= 0x40;
-  { std::ofstream(path, std::ios::binary | std::ios::trunc) << blob; }
+  // A tampered sealed state is refused, never replaced. It lives inside the store manifest, whose two
+  // slots are both tampered with here (with one, a start takes the other, older slot: sealing_test.cpp).
+  const std::string slot_a = dir_a.path() + "/" + enclave::kSealManifestName + enclave::kSealedFileSuffix;
+  std::vector<std::pair<std::string, std::string>> tampered;
+  for (const std::string& path : {slot_a, slot_a + enclave::kSecondSlotSuffix}) {
+    std::string blob = anonify::testing::read_text_file(path);
+    blob[blob.size() - 3] ^= 0x40;
+    { std::ofstream(path, std::ios::binary | std::ios::trunc) << blob; }
+    tampered.emplace_back(path, blob);
+  }
   // The sealed state is read at init (never later), so the restart itself is refused.
   EXPECT_EQ(a.restart_error()["code"], "sealed_data_corrupt");
   EXPECT_EQ(a.error_code("state_status"), "invalid_state");
-  EXPECT_EQ(anonify::testing::read_text_file(path), blob);
+  for (const auto& [path, blob] : tampered) EXPECT_EQ(anonify::testing::read_text_file(path), blob) << path;
 }
 
 TEST_F(RuntimeStateMethods, ALateJoinerCatchesUpFromASnapshot) {

@@ -2,6 +2,8 @@
 // replacement) of tampered, truncated or foreign data.
 #include <sys/stat.h>
 
+#include <array>
+
 #include "anonify/crypto/hash.h"
 #include "anonify/crypto/random.h"
 #include "anonify/enclave/enclave.h"
@@ -379,34 +381,72 @@ TEST_F(EnclaveInitTest, SmallBlobsLiveInTheManifest) {
   EXPECT_TRUE(file_exists(dir_.file("tiny.sealed")));
 }
 
-// The manifest is replaced through a spare (replaced_file.h) that holds its previous copy: the spare
-// is never read, so neither a crash while it is written (a torn spare) nor a host that puts anything
-// under its name changes what a restart opens.
-TEST_F(EnclaveInitTest, TheManifestsSpareIsNeverRead) {
+// The manifest alternates between two slots (alternating_file.h): each write goes to the slot not
+// holding the newest manifest, and a start takes the newest slot that unseals. So a crash in the
+// middle of a write (a torn slot) loses only that unfinished write; bytes the host puts in a slot
+// can at most make a start take the other, older manifest, which the host could have put back
+// anyway (docs/security.md, rollback between runs); a slot of another instance is refused.
+TEST_F(EnclaveInitTest, TheManifestAlternatesBetweenTwoSlotsAndAStartTakesTheNewest) {
+  const auto generation_of = [](const Bytes& blob) {
+    uint64_t g = 0;
+    for (size_t i = 0; i < 8; ++i) g = (g << 8) | blob.at(kSealGenerationOffset + i);
+    return g;
+  };
   auto enclave = make();
   enclave->init(dir_.path());
   SealedStore& store = enclave->sealed_store();
   store.keep_inline("small");
+  const std::array<std::string, 2> slots{manifest_file(dir_), manifest_file(dir_) + kSecondSlotSuffix};
   store.put("small", Bytes{1});
-  const Bytes manifest_at_1 = read_all(manifest_file(dir_));
-  store.put("small", Bytes{2});
-  const std::string spare = manifest_file(dir_) + kSpareFileSuffix;
-  EXPECT_EQ(read_all(spare), manifest_at_1);  // the previous copy, kept to be overwritten next time
+  const std::array<Bytes, 2> at_1{read_all(slots[0]), read_all(slots[1])};
+  const size_t newest = generation_of(at_1[0]) > generation_of(at_1[1]) ? 0 : 1;
+  const size_t older = 1 - newest;
+  store.put("small", Bytes{2});  // into the older slot; the slot of value 1 stays as it was
+  EXPECT_EQ(read_all(slots[newest]), at_1[newest]);
+  const Bytes manifest_at_2 = read_all(slots[older]);
+  EXPECT_EQ(generation_of(manifest_at_2), generation_of(at_1[newest]) + 1);
   EXPECT_EQ(list_sealed(dir_.path()), (std::vector<std::string>{"identity", kSealManifestName}));
-  for (const Bytes& planted : {Bytes(3000, 0xee), Bytes{}}) {
-    write_raw(spare, planted);
+  const auto small_after_start = [&] {
     auto restarted = make();
     restarted->init(dir_.path());
-    EXPECT_EQ(restarted->sealed_store().get("small")->reveal(), Bytes{2});
+    return restarted->sealed_store().get("small")->reveal();
+  };
+  EXPECT_EQ(small_after_start(), Bytes{2});
+  // A write of value 3 torn by a crash: in the slot of value 1, which is what the next write takes.
+  for (const Bytes& torn : {Bytes(at_1[newest].begin(), at_1[newest].begin() + 100), Bytes(3000, 0xee), Bytes{}}) {
+    write_raw(slots[newest], torn);
+    EXPECT_EQ(small_after_start(), Bytes{2});
   }
-  ASSERT_EQ(::unlink(spare.c_str()), 0);
-  auto restarted = make();
-  restarted->init(dir_.path());
-  EXPECT_EQ(restarted->sealed_store().get("small")->reveal(), Bytes{2});
-  store.put("small", Bytes{3});  // recreates the spare
-  auto again = make();
-  again->init(dir_.path());
-  EXPECT_EQ(again->sealed_store().get("small")->reveal(), Bytes{3});
+  // The newest slot spoiled: the older manifest (value 1) is what is left.
+  write_raw(slots[newest], at_1[newest]);
+  write_raw(slots[older], Bytes(3000, 0xee));
+  EXPECT_EQ(small_after_start(), Bytes{1});
+  ASSERT_EQ(::unlink(slots[older].c_str()), 0);
+  EXPECT_EQ(small_after_start(), Bytes{1});
+  ASSERT_EQ(::mkdir(slots[older].c_str(), 0700), 0);  // unreadable, as a torn file on Gramine's encrypted mount
+  EXPECT_EQ(small_after_start(), Bytes{1});
+  ASSERT_EQ(::rmdir(slots[older].c_str()), 0);
+  ASSERT_EQ(::mkfifo(slots[older].c_str(), 0600), 0);  // reads as empty, never blocks the start
+  EXPECT_EQ(small_after_start(), Bytes{1});
+  ASSERT_EQ(::unlink(slots[older].c_str()), 0);
+  // Neither slot unseals: refused, not taken for an empty store.
+  write_raw(slots[older], Bytes(3000, 0xee));
+  write_raw(slots[newest], Bytes(50, 0xdd));
+  {
+    auto restarted = make();
+    EXPECT_EQ(error_of([&] { restarted->init(dir_.path()); }), "sealed_data_corrupt");
+  }
+  // Both slots back; the running store (memory is the authority) writes on into the slot that does
+  // not hold its newest manifest; a start takes it.
+  write_raw(slots[newest], at_1[newest]);
+  write_raw(slots[older], manifest_at_2);
+  store.put("small", Bytes{3});
+  EXPECT_EQ(read_all(slots[older]), manifest_at_2);
+  EXPECT_EQ(small_after_start(), Bytes{3});
+  // The spare of the manifest's earlier replace scheme is no state: removed at start, never read.
+  write_raw(manifest_file(dir_) + ".spare", Bytes(3000, 0xee));
+  EXPECT_EQ(small_after_start(), Bytes{3});
+  EXPECT_FALSE(file_exists(manifest_file(dir_) + ".spare"));
 }
 
 // A blob moves to a file of its own when it grows past the limit, and back into the manifest when
@@ -445,11 +485,14 @@ TEST_F(EnclaveInitTest, AFailedInlinePutChangesNothing) {
   SealedStore& store = enclave->sealed_store();
   for (const char* name : {"blob", "fresh", "other"}) store.keep_inline(name);
   store.put("blob", Bytes{1});
-  // A directory where the manifest's file was: the rename over it fails (also for root).
-  const Bytes manifest = read_all(manifest_file(dir_));
-  ASSERT_EQ(::unlink(manifest_file(dir_).c_str()), 0);
-  ASSERT_EQ(::mkdir(manifest_file(dir_).c_str(), 0700), 0);
-  write_raw(manifest_file(dir_) + "/keep", Bytes{0});
+  // Directories where the manifest's slot files were: writing either fails (also for root).
+  const std::array<std::string, 2> slots{manifest_file(dir_), manifest_file(dir_) + kSecondSlotSuffix};
+  const std::array<Bytes, 2> manifests{read_all(slots[0]), read_all(slots[1])};
+  for (const std::string& slot : slots) {
+    ASSERT_EQ(::unlink(slot.c_str()), 0);
+    ASSERT_EQ(::mkdir(slot.c_str(), 0700), 0);
+    write_raw(slot + "/keep", Bytes{0});
+  }
   EXPECT_EQ(error_of([&] { store.put("blob", Bytes{2}); }), "storage_error");
   EXPECT_EQ(error_of([&] { store.put("fresh", Bytes{9}); }), "storage_error");
   {
@@ -459,8 +502,10 @@ TEST_F(EnclaveInitTest, AFailedInlinePutChangesNothing) {
   }
   EXPECT_EQ(store.get("blob")->reveal(), Bytes{1});
   EXPECT_FALSE(store.exists("fresh"));
-  ASSERT_EQ(std::system(("rm -rf '" + manifest_file(dir_) + "'").c_str()), 0);
-  write_raw(manifest_file(dir_), manifest);
+  for (size_t i = 0; i < slots.size(); ++i) {
+    ASSERT_EQ(std::system(("rm -rf '" + slots[i] + "'").c_str()), 0);
+    write_raw(slots[i], manifests[i]);
+  }
   {
     SealedStore::ManifestBatch batch(store);  // left without commit: undone
     store.put("blob", Bytes{5});

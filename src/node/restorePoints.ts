@@ -19,10 +19,11 @@ import { NodeError } from "./errors";
 export const RESTORE_POINTS_DIR = "restore-points";
 /**
  * Files of the sealed directory that are no part of any state: an atomic write in flight (enclave/src/enclave/sealing.cpp:
- * `<file>.tmp-<tag>-<n>`, renamed over <file> when complete) and the store manifest's spare (replaced_file.h:
- * `<file>.spare`, its previous copy, which the enclave overwrites and never reads).
+ * `<file>.tmp-<tag>-<n>`, renamed over <file> when complete). Both slots of the store manifest are state
+ * (`store-manifest.sealed` and `store-manifest.sealed.b`, alternating_file.h: either may hold the newest manifest) and
+ * are copied.
  */
-const NOT_STATE = /(\.tmp-[^/]*-\d+|\.spare)$/;
+const NOT_STATE = /\.tmp-[^/]*-\d+$/;
 const POINT_FILE = "point.json";
 const RESTORING_MARKER = "restoring";
 /** Default number of blocks behind the head for which points are kept (the deepest reorg the node undoes). */

@@ -127,15 +127,15 @@ describe("enclave methods (real binary, simulation)", function () {
       expect(second.length).to.equal(first.length);
       expect(second.equals(first)).to.equal(false); // fresh nonce, next generation
       // The chain clock and the runtime state are small and rewritten by requests: they live inside the store
-      // manifest (one file write per apply), the others in files of their own. The manifest's spare holds its
-      // previous copy, overwritten by the next replace and never read (enclave/include/anonify/enclave/replaced_file.h).
+      // manifest (one file write per apply), the others in files of their own. The manifest alternates between two
+      // slots written in place; a start takes the newest (enclave/include/anonify/enclave/alternating_file.h).
       expect(fs.readdirSync(data.dir).sort()).to.deep.equal([
         "identity.sealed",
         "membership-evidence.sealed",
         "mls-group.sealed",
         "simulation-seal.key",
         "store-manifest.sealed",
-        "store-manifest.sealed.spare",
+        "store-manifest.sealed.b",
       ]);
     } finally {
       await enclave.close();

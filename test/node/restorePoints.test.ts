@@ -46,18 +46,27 @@ describe("restore points and the command journal (files)", function () {
     expect(points.list().map((p) => p.block)).to.deep.equal([5]);
   });
 
-  it("leaves out the enclave's in-flight writes (a temp file renamed away mid-copy cannot fail the point) and the manifest's spare", function () {
+  it("leaves out the enclave's in-flight writes (a temp file renamed away mid-copy cannot fail the point) and keeps both slots of the manifest", function () {
     const points = new RestorePoints(dataDir, sealedDir, 10);
     write("reply-keys.sealed", "keys@3");
     write("reply-keys.sealed.tmp-b1b9895319a6-63", "keys@4, half written");
-    write("store-manifest.sealed.spare", "manifest@2, never read");
+    write("store-manifest.sealed", "manifest@2");
+    write("store-manifest.sealed.b", "manifest@3, the newest");
     points.take(point(3, 1));
-    expect(fs.readdirSync(path.join(dataDir, "restore-points", "3")).sort()).to.deep.equal(["point.json", "reply-keys.sealed"]);
+    expect(fs.readdirSync(path.join(dataDir, "restore-points", "3")).sort()).to.deep.equal([
+      "point.json",
+      "reply-keys.sealed",
+      "store-manifest.sealed",
+      "store-manifest.sealed.b",
+    ]);
     write("reply-keys.sealed", "keys@5");
+    write("store-manifest.sealed", "manifest@4");
     fs.rmSync(path.join(sealedDir, "reply-keys.sealed.tmp-b1b9895319a6-63"));
     points.restore(points.newestAtOrBefore(3)!, () => undefined);
     expect(read("reply-keys.sealed")).to.equal("keys@3");
-    expect(fs.readdirSync(sealedDir)).to.deep.equal(["reply-keys.sealed"]);
+    expect(read("store-manifest.sealed")).to.equal("manifest@2");
+    expect(read("store-manifest.sealed.b")).to.equal("manifest@3, the newest");
+    expect(fs.readdirSync(sealedDir).sort()).to.deep.equal(["reply-keys.sealed", "store-manifest.sealed", "store-manifest.sealed.b"]);
   });
 
   it("prunes points older than the depth but keeps the newest of them (the safe point)", function () {

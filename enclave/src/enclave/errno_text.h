@@ -1,4 +1,4 @@
-// The message of errno for the storage errors the sealed store and ReplacedFile raise.
+// The message of errno for the storage errors the sealed store and AlternatingFile raise.
 #pragma once
 
 #include <cerrno>

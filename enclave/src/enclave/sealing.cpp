@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <exception>
 
 #include "anonify/crypto/aead.h"
 #include "anonify/crypto/hkdf.h"
@@ -66,7 +67,9 @@ Bytes seal_with_key(Mode mode, ByteView mrenclave, ByteView key, const std::stri
     throw Error(ErrorCode::kInvalidArgument, "sealing instance id must be 16 bytes");
   }
   if (binding.generation == 0) throw Error(ErrorCode::kInvalidArgument, "sealing generations start at 1");
-  Bytes blob(std::begin(kMagic), std::end(kMagic));
+  Bytes blob;
+  blob.reserve(kSealCiphertextOffset + plaintext.size() + crypto::kAeadTagSize);
+  blob.assign(std::begin(kMagic), std::end(kMagic));
   append_u16_be(blob, kSealFormatVersion);
   blob.push_back(mode_byte(mode));
   blob.push_back(0);
@@ -260,7 +263,9 @@ SealManifest decode_seal_manifest(ByteView in) {
 }
 
 std::optional<Bytes> read_file_if_exists(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO planted under a blob's name reads as empty (and is refused as truncated)
+  // instead of blocking the start; it changes nothing for regular files.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return std::nullopt;
     throw Error(ErrorCode::kStorageError, "cannot open " + path + ": " + errno_text());
@@ -339,13 +344,12 @@ std::optional<SecretBytes> SealedStore::open(const std::string& identity_name) {
   // The identity names the instance: every other blob must carry the same id.
   Unsealed identity = unseal_with_key(platform_.mode(), platform_.mrenclave(), seal_key_, identity_name, *identity_blob, std::nullopt);
   const std::vector<std::string> present = list();
-  std::optional<Bytes> manifest_blob = read_file_if_exists(path_of(kSealManifestName));
+  std::optional<Unsealed> newest_manifest = read_manifest(identity.binding.instance_id);
   std::map<std::string, uint64_t> floors;
   std::map<std::string, SecretBytes> inline_blobs;
   uint64_t highest = identity.binding.generation;
-  if (manifest_blob) {
-    Unsealed manifest = unseal_with_key(platform_.mode(), platform_.mrenclave(), seal_key_, kSealManifestName, *manifest_blob,
-                                    ByteView(identity.binding.instance_id));
+  if (newest_manifest) {
+    Unsealed& manifest = *newest_manifest;
     SealManifest decoded = decode_seal_manifest(manifest.plaintext);
     floors = std::move(decoded.generations);
     inline_blobs = std::move(decoded.inline_blobs);
@@ -356,7 +360,7 @@ std::optional<SecretBytes> SealedStore::open(const std::string& identity_name) {
     highest = std::max(highest, manifest.binding.generation);
     for (const auto& [name, generation] : floors) {
       highest = std::max(highest, generation);
-      if (inline_blobs.count(name) != 0) continue;
+      if (name == kSealManifestName || inline_blobs.count(name) != 0) continue;  // the manifest's slots were read above
       if (!std::binary_search(present.begin(), present.end(), name)) {
         throw Error(ErrorCode::kSealedDataStale, "sealed blob \"" + name + "\" (generation " + std::to_string(generation) +
                                                      " in the store manifest) is missing from " + data_dir_);
@@ -391,6 +395,39 @@ std::optional<SecretBytes> SealedStore::open(const std::string& identity_name) {
   return std::move(identity.plaintext);
 }
 
+AlternatingFile& SealedStore::manifest_file() {
+  if (!manifest_file_) manifest_file_ = std::make_unique<AlternatingFile>(data_dir_, std::string(kSealManifestName) + kSealedFileSuffix);
+  return *manifest_file_;
+}
+
+std::optional<Unsealed> SealedStore::read_manifest(ByteView instance_id) {
+  // Until 2026-12-06 the manifest was replaced through a spare that was never read: a leftover one
+  // is no state (best effort, like remove_stale_files).
+  ::unlink((manifest_file().path(0) + ".spare").c_str());
+  std::optional<Unsealed> newest;
+  std::exception_ptr torn;
+  for (size_t slot = 0; slot < AlternatingFile::kSlots; ++slot) {
+    try {
+      std::optional<Bytes> blob = read_file_if_exists(manifest_file().path(slot));
+      if (!blob) continue;
+      Unsealed unsealed = unseal_with_key(platform_.mode(), platform_.mrenclave(), seal_key_, kSealManifestName, *blob, instance_id);
+      if (!newest || unsealed.binding.generation > newest->binding.generation) {
+        newest = std::move(unsealed);
+        manifest_slot_ = slot;
+      }
+    } catch (const Error& e) {
+      // A slot that does not authenticate is what a crash in the middle of its write leaves (or bytes
+      // the host put there); one that cannot be read at all is what such a crash leaves on Gramine's
+      // encrypted mount, whose torn files fail to open. The other slot holds the newest manifest
+      // written in full. Any other refusal (another instance, measurement or mode) is no torn write.
+      if (e.code() != ErrorCode::kSealedDataCorrupt && e.code() != ErrorCode::kStorageError) throw;
+      if (!torn) torn = std::current_exception();
+    }
+  }
+  if (!newest && torn) std::rethrow_exception(torn);
+  return newest;
+}
+
 void SealedStore::create(const std::string& identity_name, ByteView identity) {
   if (!instance_id_.empty()) throw Error(ErrorCode::kInvalidState, "the sealed store is already open");
   instance_id_ = crypto::random_bytes(kSealInstanceIdSize);
@@ -411,8 +448,10 @@ void SealedStore::write(const std::string& name, ByteView plaintext) {
   const uint64_t generation = generation_ + 1;
   Bytes blob = seal_with_key(platform_.mode(), platform_.mrenclave(), seal_key_, name, SealBinding{instance_id_, generation}, plaintext);
   if (name == kSealManifestName) {
-    if (!manifest_file_) manifest_file_ = std::make_unique<ReplacedFile>(data_dir_, name + kSealedFileSuffix);
-    manifest_file_->replace(blob);
+    // The slot not holding the newest manifest: a crash in this write leaves that one intact.
+    const size_t slot = manifest_slot_ ? 1 - *manifest_slot_ : 0;
+    manifest_file().write(slot, blob);
+    manifest_slot_ = slot;
   } else {
     write_file_atomic(path_of(name), blob);
   }
@@ -440,11 +479,14 @@ void SealedStore::put(const std::string& name, ByteView plaintext) {
   crash_point(platform_.mode(), "seal:", name, ":before");
   const bool in_manifest = keeps_inline(name, plaintext.size());
   if (batch_open_) {
-    note_undo(name);  // an uncommitted batch puts the previous inline copies back
+    // An uncommitted batch puts the previous inline copies back.
     if (in_manifest) {
-      inline_[name] = SecretBytes(plaintext);
+      SecretBytes next(plaintext);
+      note_undo(name, /*take=*/true);  // moved out, as it is replaced at once
+      inline_[name] = std::move(next);
       batch_inline_.push_back(name);  // durable, and its "after" point reached, at commit
     } else {
+      note_undo(name, /*take=*/false);
       write(name, plaintext);
       inline_.erase(name);
       crash_point(platform_.mode(), "seal:", name, ":after");
@@ -493,10 +535,21 @@ void SealedStore::remove_stale_files() noexcept {
   }
 }
 
-void SealedStore::note_undo(const std::string& name) {
-  if (batch_undo_.count(name) != 0) return;
+void SealedStore::note_undo(const std::string& name, bool take) {
+  auto [undo, first] = batch_undo_.try_emplace(name);  // allocates before anything moves
+  if (!first) return;
   auto it = inline_.find(name);
-  batch_undo_.emplace(name, it == inline_.end() ? std::nullopt : std::optional<SecretBytes>(it->second));
+  if (it == inline_.end()) return;  // nullopt: the batch added it
+  try {
+    if (take) {
+      undo->second = std::move(it->second);
+    } else {
+      undo->second = it->second;
+    }
+  } catch (...) {
+    batch_undo_.erase(undo);
+    throw;
+  }
 }
 
 void SealedStore::undo_batch() noexcept {

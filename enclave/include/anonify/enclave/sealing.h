@@ -21,7 +21,7 @@
 // a blob older than its manifest entry, or than what this run already wrote or read, is refused as
 // stale. The small blobs a request rewrites (the runtime state of most groups, the chain clock, the
 // reply keys: up to kSealInlineLimit bytes) live inside the manifest itself, so that request
-// replaces one file, not two. Rolling back the whole directory (manifest included) between runs is not
+// writes one file, not two. Rolling back the whole directory (manifest included) between runs is not
 // detected here: docs/security.md describes how the chain exposes it.
 #pragma once
 
@@ -33,8 +33,8 @@
 #include <vector>
 
 #include "anonify/bytes.h"
+#include "anonify/enclave/alternating_file.h"
 #include "anonify/enclave/platform.h"
-#include "anonify/enclave/replaced_file.h"
 
 namespace anonify::enclave {
 
@@ -163,18 +163,26 @@ class SealedStore {
 
  private:
   Unsealed read_checked(const std::string& name, const Bytes& blob);
+  AlternatingFile& manifest_file();
+  /// The newest manifest slot that unseals under `instance_id` (nullopt: no slot file); sets manifest_slot_.
+  std::optional<Unsealed> read_manifest(ByteView instance_id);
   void write(const std::string& name, ByteView plaintext);
   void write_manifest();
   bool keeps_inline(const std::string& name, size_t size) const;
-  /// Remembers `name`'s inline copy (or its absence) once per batch, so an uncommitted batch can undo it.
-  void note_undo(const std::string& name);
+  /// Remembers `name`'s inline copy (or its absence) once per batch, so an uncommitted batch can undo it:
+  /// moved out with `take` (the caller replaces it at once), else copied.
+  void note_undo(const std::string& name, bool take);
   void undo_batch() noexcept;
   void remove_stale_files() noexcept;
 
   const Platform& platform_;
   std::string data_dir_;
-  /// The manifest's file: replaced on every request that seals, so it keeps a spare (replaced_file.h).
-  std::unique_ptr<ReplacedFile> manifest_file_;
+  /// The manifest's file: rewritten on every request that seals, so it alternates between two slots
+  /// written in place (alternating_file.h): each write goes to the slot that does not hold the newest
+  /// manifest, and open() takes the newest slot that unseals.
+  std::unique_ptr<AlternatingFile> manifest_file_;
+  /// The slot holding the newest manifest (read at open or written since); nullopt before the first.
+  std::optional<size_t> manifest_slot_;
   SecretBytes seal_key_;  ///< derived from the root key and MRENCLAVE once, at construction
   Bytes instance_id_;
   uint64_t generation_ = 0;
