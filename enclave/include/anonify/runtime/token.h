@@ -11,9 +11,9 @@
 // (anyone who signs).
 #pragma once
 
-#include <map>
 #include <utility>
 
+#include "anonify/flat_map.h"
 #include "anonify/runtime/amount.h"
 #include "anonify/runtime/runtime.h"
 
@@ -77,8 +77,8 @@ class TokenRuntime final : public Runtime {
   Address owner_{};
   Amount total_supply_ = 0;
   // Zero entries are never stored, so equal states have equal maps.
-  std::map<Address, Amount> balances_;
-  std::map<std::pair<Address, Address>, Amount> allowances_;
+  FlatMap<Address, Amount> balances_;
+  FlatMap<std::pair<Address, Address>, Amount> allowances_;
 };
 
 }  // namespace anonify::runtime
