@@ -182,9 +182,9 @@ class Ledger {
   uint64_t last_applied_ = 0;
   LogHash log_hash_{};
   std::optional<Domain> domain_;
-  FlatMap<Address, uint64_t> nonces_;  // only non-zero nonces are stored
-  uint64_t sequence_epoch_ = 0;                  // the chain epoch producer_next_ counts in
-  FlatMap<Address, uint64_t> producer_next_;    // only non-zero sequences are stored
+  FlatMap<Address, uint64_t> nonces_;         // only non-zero nonces are stored
+  uint64_t sequence_epoch_ = 0;               // the chain epoch producer_next_ counts in
+  FlatMap<Address, uint64_t> producer_next_;  // only non-zero sequences are stored
   std::unique_ptr<Runtime> runtime_;
 };
 
