@@ -1,44 +1,35 @@
 #include "anonify/mls/tls_codec.h"
 
+#include <algorithm>
+#include <array>
+
 #include "anonify/mls/mls_error.h"
 
 namespace anonify::mls {
 
-void TlsWriter::u8(uint8_t v) { buffer_.push_back(v); }
-
-void TlsWriter::u16(uint16_t v) {
-  buffer_.push_back(static_cast<uint8_t>(v >> 8));
-  buffer_.push_back(static_cast<uint8_t>(v));
-}
-
-void TlsWriter::u32(uint32_t v) {
-  uint8_t encoded[4];
-  for (int i = 0; i < 4; ++i) encoded[i] = static_cast<uint8_t>(v >> (24 - 8 * i));
-  raw(encoded, sizeof(encoded));
-}
-
-void TlsWriter::u64(uint64_t v) {
-  uint8_t encoded[8];
-  for (int i = 0; i < 8; ++i) encoded[i] = static_cast<uint8_t>(v >> (56 - 8 * i));
-  raw(encoded, sizeof(encoded));
-}
-
 namespace {
 
+// `v`'s low N bytes, most significant first.
+template <size_t N>
+std::array<uint8_t, N> big_endian(uint64_t v) {
+  std::array<uint8_t, N> out{};
+  for (size_t i = 0; i < N; ++i) out[i] = static_cast<uint8_t>(v >> (8 * (N - 1 - i)));
+  return out;
+}
+
 // RFC 9420 §2.1.2: the shortest of 1, 2 or 4 bytes, the top two bits giving the length. Returns the size.
-size_t encode_varint(uint64_t v, uint8_t (&out)[4]) {
+size_t encode_varint(uint64_t v, std::array<uint8_t, 4>& out) {
   if (v < (1U << 6)) {
     out[0] = static_cast<uint8_t>(v);
     return 1;
   }
   if (v < (1U << 14)) {
-    out[0] = static_cast<uint8_t>(0x40 | (v >> 8));
-    out[1] = static_cast<uint8_t>(v);
+    const std::array<uint8_t, 2> two = big_endian<2>(0x4000 | v);
+    std::copy(two.begin(), two.end(), out.begin());
     return 2;
   }
   if (v <= kMaxVarint) {
-    const uint32_t word = static_cast<uint32_t>(0x80000000U | v);
-    for (int i = 0; i < 4; ++i) out[i] = static_cast<uint8_t>(word >> (24 - 8 * i));
+    out = big_endian<4>(0x80000000U | v);
     return 4;
   }
   fail(Reason::kInternal, "varint value exceeds 30 bits");
@@ -46,15 +37,23 @@ size_t encode_varint(uint64_t v, uint8_t (&out)[4]) {
 
 }  // namespace
 
+void TlsWriter::u8(uint8_t v) { buffer_.push_back(v); }
+
+void TlsWriter::u16(uint16_t v) { raw(big_endian<2>(v).data(), 2); }
+
+void TlsWriter::u32(uint32_t v) { raw(big_endian<4>(v).data(), 4); }
+
+void TlsWriter::u64(uint64_t v) { raw(big_endian<8>(v).data(), 8); }
+
 void TlsWriter::varint(uint64_t v) {
-  uint8_t encoded[4];
-  raw(encoded, encode_varint(v, encoded));
+  std::array<uint8_t, 4> encoded{};
+  raw(encoded.data(), encode_varint(v, encoded));
 }
 
 void TlsWriter::insert_varint(size_t offset, uint64_t value) {
-  uint8_t encoded[4];
+  std::array<uint8_t, 4> encoded{};
   const size_t size = encode_varint(value, encoded);
-  buffer_.insert(buffer_.begin() + static_cast<std::ptrdiff_t>(offset), encoded, encoded + size);
+  buffer_.insert(buffer_.begin() + static_cast<std::ptrdiff_t>(offset), encoded.begin(), encoded.begin() + static_cast<std::ptrdiff_t>(size));
 }
 
 void TlsWriter::raw(const uint8_t* data, size_t size) {
