@@ -444,9 +444,9 @@ TEST_F(EnclaveInitTest, TheManifestAlternatesBetweenTwoSlotsAndAStartTakesTheNew
   EXPECT_EQ(read_all(slots[older]), manifest_at_2);
   EXPECT_EQ(small_after_start(), Bytes{3});
   // The spare of the manifest's earlier replace scheme is no state: removed at start, never read.
-  write_raw(manifest_file(dir_) + ".spare", Bytes(3000, 0xee));
+  write_raw(manifest_file(dir_) + kRetiredManifestSpareSuffix, Bytes(3000, 0xee));
   EXPECT_EQ(small_after_start(), Bytes{3});
-  EXPECT_FALSE(file_exists(manifest_file(dir_) + ".spare"));
+  EXPECT_FALSE(file_exists(manifest_file(dir_) + kRetiredManifestSpareSuffix));
 }
 
 // A blob moves to a file of its own when it grows past the limit, and back into the manifest when

@@ -401,9 +401,8 @@ AlternatingFile& SealedStore::manifest_file() {
 }
 
 std::optional<Unsealed> SealedStore::read_manifest(ByteView instance_id) {
-  // Until 2026-12-06 the manifest was replaced through a spare that was never read: a leftover one
-  // is no state (best effort, like remove_stale_files).
-  ::unlink((manifest_file().path(0) + ".spare").c_str());
+  // A leftover spare of the earlier replace scheme is no state (best effort, like remove_stale_files).
+  ::unlink((manifest_file().path(0) + kRetiredManifestSpareSuffix).c_str());
   std::optional<Unsealed> newest;
   std::exception_ptr torn;
   for (size_t slot = 0; slot < AlternatingFile::kSlots; ++slot) {

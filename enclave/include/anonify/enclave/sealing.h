@@ -48,6 +48,9 @@ constexpr size_t kSealCiphertextOffset = 80;
 constexpr const char* kSealedFileSuffix = ".sealed";
 /// Name of the blob holding the generation of every other blob of the store.
 constexpr const char* kSealManifestName = "store-manifest";
+/// Suffix of the spare through which the manifest was replaced until 2026-12-06 (never read, so no
+/// state): a leftover one is removed at open. The manifest's slots are alternating_file.h's.
+constexpr const char* kRetiredManifestSpareSuffix = ".spare";
 /// A blob named with SealedStore::keep_inline lives inside the manifest while its plaintext is at
 /// most this many bytes (never the identity: it names the instance the manifest is checked against).
 constexpr size_t kSealInlineLimit = 4096;
