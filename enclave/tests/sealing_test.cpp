@@ -449,6 +449,32 @@ TEST_F(EnclaveInitTest, TheManifestAlternatesBetweenTwoSlotsAndAStartTakesTheNew
   EXPECT_FALSE(file_exists(manifest_file(dir_) + kRetiredManifestSpareSuffix));
 }
 
+// Only a slot that does not authenticate or cannot be read is passed over (a torn write). A slot
+// sealed by another measurement under the same key file (what another build would have written) is
+// no torn write: the start fails with sealed_data_foreign, whichever slot it is in, and the slot is
+// left as it was.
+TEST_F(EnclaveInitTest, AForeignManifestSlotFailsTheStart) {
+  auto enclave = make();
+  enclave->init(dir_.path());
+  SealedStore& store = enclave->sealed_store();
+  store.keep_inline("small");
+  store.put("small", Bytes{1});
+  store.put("small", Bytes{2});  // both slots hold a manifest now
+  const Bytes key = read_all(dir_.file(kSimulationSealKeyFile));
+  const Bytes foreign = seal(Mode::kSimulation, crypto::sha256(ByteView::from_string("other build")), key, kSealManifestName,
+                             encode_seal_manifest({}).reveal());
+  for (const std::string& slot : {manifest_file(dir_), manifest_file(dir_) + kSecondSlotSuffix}) {
+    const Bytes kept = read_all(slot);
+    write_raw(slot, foreign);
+    EXPECT_EQ(error_of([&] { make()->init(dir_.path()); }), "sealed_data_foreign") << slot;
+    EXPECT_EQ(read_all(slot), foreign);
+    write_raw(slot, kept);
+  }
+  auto restarted = make();
+  restarted->init(dir_.path());
+  EXPECT_EQ(restarted->sealed_store().get("small")->reveal(), Bytes{2});
+}
+
 // A blob moves to a file of its own when it grows past the limit, and back into the manifest when
 // it shrinks; the file it leaves is removed, and a leftover one (a crash came before the removal) is
 // never read and removed at the next start.
