@@ -86,6 +86,38 @@ TEST(HmacSha256, Rfc4231Case2) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+// RFC 4231 §4: keys shorter than the block, data of 50 bytes, and keys longer than the block
+// (131 bytes, hashed first) with data shorter and longer than a block.
+TEST(HmacSha256, Rfc4231KeysBelowAndAboveTheBlockSize) {
+  EXPECT_EQ(to_hex(hmac_sha256(Bytes(20, 0x0b), ascii("Hi There"))),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  EXPECT_EQ(to_hex(hmac_sha256(Bytes(20, 0xaa), Bytes(50, 0xdd))),
+            "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe");
+  EXPECT_EQ(to_hex(hmac_sha256(Bytes(131, 0xaa), ascii("Test Using Larger Than Block-Size Key - Hash Key First"))),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  EXPECT_EQ(to_hex(hmac_sha256(Bytes(131, 0xaa),
+                               ascii("This is a test using a larger than block-size key and a larger than block-size data. The "
+                                     "key needs to be hashed before being used by the HMAC algorithm."))),
+            "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+}
+
+// The edges of the padding: an empty key (zeros, like an absent HKDF salt) and a key of exactly one
+// block, which is used as it is (expected values from Python's hmac module).
+TEST(HmacSha256, EmptyKeyAndBlockSizedKey) {
+  EXPECT_EQ(to_hex(hmac_sha256({}, {})), "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+  Bytes block_key(64);
+  for (size_t i = 0; i < block_key.size(); ++i) block_key[i] = static_cast<uint8_t>(i);
+  EXPECT_EQ(to_hex(hmac_sha256(block_key, ascii("block-size key"))),
+            "1dad230598e011a4e4eabc6c8da8f55ef9a66a8881d1e16e23ea116ae28231ec");
+}
+
+TEST(HmacSha256, PartsAreTheirConcatenation) {
+  const Bytes a = ascii("what do ya "), b, c = ascii("want for nothing?");
+  const ByteView parts[] = {a, b, c};
+  EXPECT_EQ(to_hex(hmac_sha256(ascii("Jefe"), parts, 3)),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
 TEST(Hkdf, Rfc5869Case1) {
   Bytes ikm = from_hex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b");
   SecretBytes prk = hkdf_extract(from_hex("000102030405060708090a0b0c"), ikm);
@@ -109,6 +141,23 @@ TEST(Hkdf, RejectsBadLengths) {
   EXPECT_ERROR_CODE(hkdf_expand(from_hex("00"), {}, 32), ErrorCode::kInvalidArgument);
 }
 
+// The GCM specification's test case 4 (McGrew and Viega), through both the one-shot functions and
+// a prepared key.
+TEST(AesGcm, SpecificationTestCase4) {
+  const Bytes key = from_hex("feffe9928665731c6d6a8f9467308308");
+  const Bytes nonce = from_hex("cafebabefacedbaddecaf888");
+  const Bytes aad = from_hex("feedfacedeadbeeffeedfacedeadbeefabaddad2");
+  const Bytes pt = from_hex(
+      "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39");
+  const std::string expected =
+      "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091"
+      "5bc94fbc3221a5db94fae95ae7121a47";
+  EXPECT_EQ(to_hex(aead_seal(AeadAlgorithm::kAes128Gcm, key, nonce, aad, pt)), expected);
+  const AeadKey prepared(AeadAlgorithm::kAes128Gcm, key);
+  EXPECT_EQ(to_hex(prepared.seal(nonce, aad, pt)), expected);
+  EXPECT_EQ(prepared.open(nonce, aad, from_hex(expected)), pt);
+}
+
 class AeadTest : public ::testing::TestWithParam<AeadAlgorithm> {};
 
 TEST_P(AeadTest, RoundTripAndEveryTamperFails) {
@@ -130,6 +179,42 @@ TEST_P(AeadTest, RoundTripAndEveryTamperFails) {
   EXPECT_ERROR_CODE(aead_open(alg, key, nonce, aad, ByteView(ct).subview(0, 15)), ErrorCode::kAuthenticationFailed);
   EXPECT_ERROR_CODE(aead_seal(alg, Bytes(5), nonce, aad, pt), ErrorCode::kInvalidArgument);
   EXPECT_ERROR_CODE(aead_seal(alg, key, Bytes(8), aad, pt), ErrorCode::kInvalidArgument);
+}
+
+// A prepared key gives what the one-shot functions give, message after message, in both
+// directions on one context; a failed open leaves it usable; copies are independent.
+TEST_P(AeadTest, PreparedKeyAgreesWithOneShotAcrossManyMessages) {
+  const AeadAlgorithm alg = GetParam();
+  const Bytes raw = random_bytes(aead_key_size(alg));
+  const AeadKey key(alg, raw);
+  for (size_t size : {0, 1, 15, 16, 17, 272, 748}) {
+    const Bytes nonce = random_bytes(kAeadNonceSize);
+    const Bytes aad = size % 2 == 0 ? Bytes{} : random_bytes(size % 40);
+    const Bytes pt = random_bytes(size);
+    const Bytes ct = key.seal(nonce, aad, pt);
+    EXPECT_EQ(ct, aead_seal(alg, raw, nonce, aad, pt)) << size;
+    EXPECT_EQ(key.open(nonce, aad, ct), pt) << size;
+    Bytes bad = ct;
+    bad[bad.size() - 1] ^= 0x80;
+    EXPECT_ERROR_CODE(key.open(nonce, aad, bad), ErrorCode::kAuthenticationFailed);
+    EXPECT_EQ(key.open(nonce, aad, aead_seal(alg, raw, nonce, aad, pt)), pt) << "usable after a failed open";
+  }
+  const Bytes nonce = random_bytes(kAeadNonceSize);
+  AeadKey copy(key);
+  const AeadKey other(alg, random_bytes(aead_key_size(alg)));
+  copy = other;
+  EXPECT_EQ(copy.seal(nonce, {}, ascii("x")), other.seal(nonce, {}, ascii("x")));
+  EXPECT_EQ(AeadKey(key).seal(nonce, {}, ascii("x")), key.seal(nonce, {}, ascii("x")));
+  EXPECT_NE(copy.seal(nonce, {}, ascii("x")), key.seal(nonce, {}, ascii("x")));
+
+  EXPECT_ERROR_CODE(AeadKey(alg, Bytes(5)), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR_CODE(key.seal(Bytes(8), {}, ascii("x")), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR_CODE(key.open(Bytes(8), {}, Bytes(16)), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR_CODE(key.open(nonce, {}, Bytes(15)), ErrorCode::kAuthenticationFailed);
+  AeadKey moved(alg, raw);
+  const AeadKey taker(std::move(moved));
+  EXPECT_ERROR_CODE(moved.seal(nonce, {}, ascii("x")), ErrorCode::kInvalidState);  // NOLINT(bugprone-use-after-move)
+  EXPECT_EQ(taker.seal(nonce, {}, ascii("x")), aead_seal(alg, raw, nonce, {}, ascii("x")));
 }
 
 INSTANTIATE_TEST_SUITE_P(AllAlgorithms, AeadTest,

@@ -1,13 +1,42 @@
 #include "anonify/crypto/hash.h"
 
-#include <openssl/core_names.h>
-#include <openssl/params.h>
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <array>
 
 #include "crypto/openssl_util.h"
 
 namespace anonify::crypto {
 
 using namespace detail;
+
+namespace {
+
+constexpr size_t kSha256BlockSize = 64;
+constexpr uint8_t kInnerPad = 0x36;  // RFC 2104 ipad
+constexpr uint8_t kOuterPad = 0x5c;  // RFC 2104 opad
+
+// Fetched once per process (as the AEAD ciphers are): EVP_sha256() would look the implementation up
+// in the provider store again on every EVP_DigestInit_ex2.
+const EVP_MD* sha256_md() {
+  static const MdPtr md(ossl_check_ptr(EVP_MD_fetch(nullptr, "SHA2-256", nullptr), "EVP_MD_fetch(SHA2-256)"));
+  return md.get();
+}
+
+// SHA-256(prefix ‖ parts[0] ‖ … ‖ parts[count - 1]) into out (32 bytes), on a context it (re)initialises.
+void digest_parts(EVP_MD_CTX* ctx, const ByteView* parts, size_t count, uint8_t* out, ByteView prefix = {}) {
+  ossl_check(EVP_DigestInit_ex2(ctx, sha256_md(), nullptr), "EVP_DigestInit_ex2(SHA-256)");
+  if (!prefix.empty()) ossl_check(EVP_DigestUpdate(ctx, prefix.data(), prefix.size()), "EVP_DigestUpdate");
+  for (size_t i = 0; i < count; ++i) {
+    if (!parts[i].empty()) ossl_check(EVP_DigestUpdate(ctx, parts[i].data(), parts[i].size()), "EVP_DigestUpdate");
+  }
+  unsigned int len = 0;
+  ossl_check(EVP_DigestFinal_ex(ctx, out, &len), "EVP_DigestFinal_ex");
+  if (len != kSha256Size) throw Error(ErrorCode::kInternal, "SHA-256 digest has unexpected length");
+}
+
+}  // namespace
 
 struct Sha256::Impl {
   MdCtxPtr ctx;
@@ -16,7 +45,7 @@ struct Sha256::Impl {
 
 Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
   impl_->ctx.reset(ossl_check_ptr(EVP_MD_CTX_new(), "EVP_MD_CTX_new"));
-  ossl_check(EVP_DigestInit_ex2(impl_->ctx.get(), EVP_sha256(), nullptr), "EVP_DigestInit_ex2(SHA-256)");
+  ossl_check(EVP_DigestInit_ex2(impl_->ctx.get(), sha256_md(), nullptr), "EVP_DigestInit_ex2(SHA-256)");
 }
 Sha256::~Sha256() = default;
 Sha256::Sha256(Sha256&&) noexcept = default;
@@ -43,29 +72,33 @@ Bytes sha256(ByteView data) { return Sha256().update(data).finish(); }
 Bytes hmac_sha256(ByteView key, ByteView data) { return hmac_sha256(key, &data, 1); }
 
 Bytes hmac_sha256(ByteView key, const ByteView* parts, size_t count) {
-  // A context with the digest already bound, made once per process; each call duplicates it. Setting
-  // the digest by name on a fresh context would look SHA-256 up in the provider store on every call.
-  static const MacCtxPtr bound = [] {
-    MacPtr mac(ossl_check_ptr(EVP_MAC_fetch(nullptr, OSSL_MAC_NAME_HMAC, nullptr), "EVP_MAC_fetch(HMAC)"));
-    MacCtxPtr ctx(ossl_check_ptr(EVP_MAC_CTX_new(mac.get()), "EVP_MAC_CTX_new"));
-    char digest[] = "SHA256";
-    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
-    ossl_check(EVP_MAC_CTX_set_params(ctx.get(), params), "EVP_MAC_CTX_set_params(HMAC-SHA256)");
-    return ctx;
-  }();
-  MacCtxPtr ctx(ossl_check_ptr(EVP_MAC_CTX_dup(bound.get()), "EVP_MAC_CTX_dup"));
-  // HMAC pads keys with zeros to the block size, so an empty key equals a one-byte zero key.
-  static const uint8_t kZero = 0;
-  const uint8_t* key_data = key.empty() ? &kZero : key.data();
-  size_t key_size = key.empty() ? 1 : key.size();
-  ossl_check(EVP_MAC_init(ctx.get(), key_data, key_size, nullptr), "EVP_MAC_init(HMAC-SHA256)");
-  for (size_t i = 0; i < count; ++i) {
-    if (!parts[i].empty()) ossl_check(EVP_MAC_update(ctx.get(), parts[i].data(), parts[i].size()), "EVP_MAC_update");
-  }
+  // RFC 2104 on the digest itself: H((K ^ opad) ‖ H((K ^ ipad) ‖ data)), K the key padded with zeros
+  // to the block (hashed first if longer). OpenSSL 3.0's EVP_MAC duplicates and frees an HMAC
+  // context of three digest contexts per call; this uses one digest context, about half the time.
+  std::array<uint8_t, kSha256BlockSize> pad{};
+  std::array<uint8_t, kSha256Size> inner{};
+  const auto wipe = [&]() noexcept {
+    OPENSSL_cleanse(pad.data(), pad.size());
+    OPENSSL_cleanse(inner.data(), inner.size());
+  };
   Bytes out(kSha256Size);
-  size_t len = 0;
-  ossl_check(EVP_MAC_final(ctx.get(), out.data(), &len, out.size()), "EVP_MAC_final");
-  if (len != kSha256Size) throw Error(ErrorCode::kInternal, "HMAC-SHA256 has unexpected length");
+  try {
+    MdCtxPtr ctx(ossl_check_ptr(EVP_MD_CTX_new(), "EVP_MD_CTX_new"));  // freeing it cleanses its state
+    if (key.size() > pad.size()) {
+      digest_parts(ctx.get(), &key, 1, pad.data());
+    } else if (!key.empty()) {
+      std::copy(key.begin(), key.end(), pad.begin());
+    }
+    for (uint8_t& b : pad) b ^= kInnerPad;
+    digest_parts(ctx.get(), parts, count, inner.data(), ByteView(pad.data(), pad.size()));
+    for (uint8_t& b : pad) b ^= kInnerPad ^ kOuterPad;
+    const ByteView inner_view(inner.data(), inner.size());
+    digest_parts(ctx.get(), &inner_view, 1, out.data(), ByteView(pad.data(), pad.size()));
+  } catch (...) {
+    wipe();
+    throw;
+  }
+  wipe();
   return out;
 }
 
