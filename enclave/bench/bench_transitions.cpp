@@ -357,7 +357,7 @@ int run(const Options& o) {
   inputs.entry_plaintext = runtime::entry_plaintext(sample, clients.domain());
   inputs.entry_padded_size = runtime::pad_to_bucket(inputs.entry_plaintext, runtime::kEntryBuckets).size();
   inputs.payload_json.assign(sample.payload.begin(), sample.payload.end());
-  inputs.entry_size = runtime::seal_entry(crypto::random_secret(runtime::kEntryKeySize), runtime::EntryScope{},
+  inputs.entry_size = runtime::seal_entry(runtime::make_entry_key(crypto::random_secret(runtime::kEntryKeySize)), runtime::EntryScope{},
                                           runtime::EntryPosition{}, inputs.entry_plaintext)
                           .size();
   // The state lives inside the store manifest (SealedStore::keep_inline): its size from the store.

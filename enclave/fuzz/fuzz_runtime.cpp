@@ -64,7 +64,8 @@ struct User {
 
 struct RuntimeFixture {
   runtime::Domain domain;
-  Bytes entry_key = Bytes(runtime::kEntryKeySize, 0x42);
+  Bytes entry_key_bytes = Bytes(runtime::kEntryKeySize, 0x42);
+  runtime::EntryKey entry_key = runtime::make_entry_key(entry_key_bytes);
   Bytes root_key = Bytes(32, 0x17);
   Bytes mrenclave = Bytes(32, 0xab);
   runtime::Address producer{};  // the enclave that sealed the fixture's entries
@@ -224,7 +225,7 @@ Bytes seal_snapshot_bytes(ByteView ledger_encoding) {
   const Bytes aad = w.take();
   Bytes entry{runtime::kSnapshotEntryVersion};
   append(entry, nonce);
-  append(entry, crypto::aead_seal(crypto::AeadAlgorithm::kAes128Gcm, f.entry_key, nonce, aad, ledger_encoding));
+  append(entry, crypto::aead_seal(crypto::AeadAlgorithm::kAes128Gcm, f.entry_key_bytes, nonce, aad, ledger_encoding));
   return entry;
 }
 

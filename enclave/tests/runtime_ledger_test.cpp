@@ -47,7 +47,7 @@ class RuntimeLedger : public ::testing::Test {
     return l.apply_entry(l.last_applied() + 1, scope(), e, key);
   }
 
-  SecretBytes key = crypto::random_secret(kEntryKeySize);
+  EntryKey key = make_entry_key(crypto::random_secret(kEntryKeySize));
   Ledger a{std::make_unique<TokenRuntime>()};
   User owner, alice, mallory;
 };
@@ -106,7 +106,7 @@ TEST_F(RuntimeLedger, UndecryptableEntriesConsumeTheCounterOnly) {
   bad.push_back(Bytes(good.begin(), good.end() - 1));
   bad.push_back(Bytes{0x01});
   bad.push_back(Bytes{});
-  bad.push_back(seal_entry(crypto::random_secret(kEntryKeySize), scope(), fresh_producer(), entry_plaintext(owner.command(1, "{}"), test_domain())));
+  bad.push_back(seal_entry(make_entry_key(crypto::random_secret(kEntryKeySize)), scope(), fresh_producer(), entry_plaintext(owner.command(1, "{}"), test_domain())));
   for (const Bytes& e : bad) {
     const Bytes state = a.serialize();
     const LogHash hash_before = a.log_hash();

@@ -1106,7 +1106,7 @@ TEST(RuntimeRecords, TwoInstancesFedTheSameCommandsStayByteIdentical) {
 }
 
 TEST(RuntimeRecords, LedgerReplicasAgreeAndTheStateIsTheRecordsRuntimes) {
-  const SecretBytes key = crypto::random_secret(kEntryKeySize);
+  const EntryKey key = make_entry_key(crypto::random_secret(kEntryKeySize));
   const EntryScope scope{text_bytes("records"), 1};
   User owner, reader;
   const Address producer = address_from_bytes(crypto::random_bytes(kAddressSize));

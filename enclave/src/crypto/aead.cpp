@@ -31,16 +31,63 @@ void check_sizes(AeadAlgorithm algorithm, ByteView key, ByteView nonce) {
   if (nonce.size() != kAeadNonceSize) throw Error(ErrorCode::kInvalidArgument, "AEAD nonce must be 12 bytes");
 }
 
-// Sets up ctx for one operation: cipher, 12-byte IV (the default for all three), key, nonce, AAD.
-CipherCtxPtr init(AeadAlgorithm algorithm, ByteView key, ByteView nonce, ByteView aad, bool encrypt) {
+// A new context for `algorithm`, keyed (and, given a nonce, ready for one operation).
+CipherCtxPtr keyed_context(AeadAlgorithm algorithm, ByteView key, const uint8_t* nonce, bool encrypt) {
   CipherCtxPtr ctx(ossl_check_ptr(EVP_CIPHER_CTX_new(), "EVP_CIPHER_CTX_new"));
-  ossl_check(EVP_CipherInit_ex2(ctx.get(), cipher_for(algorithm), key.data(), nonce.data(), encrypt ? 1 : 0, nullptr),
+  ossl_check(EVP_CipherInit_ex2(ctx.get(), cipher_for(algorithm), key.data(), nonce, encrypt ? 1 : 0, nullptr),
              "EVP_CipherInit_ex2");
-  if (!aad.empty()) {
-    int out_len = 0;
-    ossl_check(EVP_CipherUpdate(ctx.get(), nullptr, &out_len, aad.data(), ossl_len(aad.size())), "EVP_CipherUpdate(aad)");
-  }
   return ctx;
+}
+
+void add_aad(EVP_CIPHER_CTX* ctx, ByteView aad) {
+  if (aad.empty()) return;
+  int out_len = 0;
+  ossl_check(EVP_CipherUpdate(ctx, nullptr, &out_len, aad.data(), ossl_len(aad.size())), "EVP_CipherUpdate(aad)");
+}
+
+// Seal and open on a context holding the key and the nonce (12 bytes, the default IV length of all three).
+Bytes seal_on(EVP_CIPHER_CTX* ctx, ByteView aad, ByteView plaintext) {
+  add_aad(ctx, aad);
+  Bytes out(plaintext.size() + kAeadTagSize);
+  int len = 0;
+  if (!plaintext.empty()) {
+    ossl_check(EVP_EncryptUpdate(ctx, out.data(), &len, plaintext.data(), ossl_len(plaintext.size())), "EVP_EncryptUpdate");
+  }
+  int final_len = 0;
+  ossl_check(EVP_EncryptFinal_ex(ctx, out.data() + len, &final_len), "EVP_EncryptFinal_ex");
+  if (static_cast<size_t>(len + final_len) != plaintext.size()) {
+    throw Error(ErrorCode::kInternal, "AEAD produced an unexpected ciphertext length");
+  }
+  ossl_check(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kAeadTagSize), out.data() + plaintext.size()),
+             "EVP_CTRL_AEAD_GET_TAG");
+  return out;
+}
+
+Bytes open_on(EVP_CIPHER_CTX* ctx, ByteView aad, ByteView ciphertext) {
+  const size_t body = ciphertext.size() - kAeadTagSize;  // the callers checked the tag is there
+  add_aad(ctx, aad);
+  Bytes out(body);
+  int len = 0;
+  if (body > 0) {
+    ossl_check(EVP_DecryptUpdate(ctx, out.data(), &len, ciphertext.data(), ossl_len(body)), "EVP_DecryptUpdate");
+  }
+  // OpenSSL's SET_TAG takes a non-const pointer but only reads it.
+  ossl_check(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kAeadTagSize),
+                                 const_cast<uint8_t*>(ciphertext.data() + body)),
+             "EVP_CTRL_AEAD_SET_TAG");
+  int final_len = 0;
+  if (EVP_DecryptFinal_ex(ctx, out.data() + len, &final_len) != 1) {
+    ERR_clear_error();
+    OPENSSL_cleanse(out.data(), out.size());
+    throw Error(ErrorCode::kAuthenticationFailed, "AEAD authentication failed");
+  }
+  return out;
+}
+
+void check_tag_present(ByteView ciphertext) {
+  if (ciphertext.size() < kAeadTagSize) {
+    throw Error(ErrorCode::kAuthenticationFailed, "AEAD ciphertext shorter than its tag");
+  }
 }
 
 }  // namespace
@@ -51,47 +98,58 @@ size_t aead_key_size(AeadAlgorithm algorithm) noexcept {
 
 Bytes aead_seal(AeadAlgorithm algorithm, ByteView key, ByteView nonce, ByteView aad, ByteView plaintext) {
   check_sizes(algorithm, key, nonce);
-  CipherCtxPtr ctx = init(algorithm, key, nonce, aad, true);
-  Bytes out(plaintext.size() + kAeadTagSize);
-  int len = 0;
-  if (!plaintext.empty()) {
-    ossl_check(EVP_EncryptUpdate(ctx.get(), out.data(), &len, plaintext.data(), ossl_len(plaintext.size())),
-               "EVP_EncryptUpdate");
-  }
-  int final_len = 0;
-  ossl_check(EVP_EncryptFinal_ex(ctx.get(), out.data() + len, &final_len), "EVP_EncryptFinal_ex");
-  if (static_cast<size_t>(len + final_len) != plaintext.size()) {
-    throw Error(ErrorCode::kInternal, "AEAD produced an unexpected ciphertext length");
-  }
-  ossl_check(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kAeadTagSize),
-                                 out.data() + plaintext.size()),
-             "EVP_CTRL_AEAD_GET_TAG");
-  return out;
+  return seal_on(keyed_context(algorithm, key, nonce.data(), true).get(), aad, plaintext);
 }
 
 Bytes aead_open(AeadAlgorithm algorithm, ByteView key, ByteView nonce, ByteView aad, ByteView ciphertext) {
   check_sizes(algorithm, key, nonce);
-  if (ciphertext.size() < kAeadTagSize) {
-    throw Error(ErrorCode::kAuthenticationFailed, "AEAD ciphertext shorter than its tag");
-  }
-  size_t body = ciphertext.size() - kAeadTagSize;
-  CipherCtxPtr ctx = init(algorithm, key, nonce, aad, false);
-  Bytes out(body);
-  int len = 0;
-  if (body > 0) {
-    ossl_check(EVP_DecryptUpdate(ctx.get(), out.data(), &len, ciphertext.data(), ossl_len(body)), "EVP_DecryptUpdate");
-  }
-  // OpenSSL's SET_TAG takes a non-const pointer but only reads it.
-  ossl_check(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kAeadTagSize),
-                                 const_cast<uint8_t*>(ciphertext.data() + body)),
-             "EVP_CTRL_AEAD_SET_TAG");
-  int final_len = 0;
-  if (EVP_DecryptFinal_ex(ctx.get(), out.data() + len, &final_len) != 1) {
-    ERR_clear_error();
-    OPENSSL_cleanse(out.data(), out.size());
-    throw Error(ErrorCode::kAuthenticationFailed, "AEAD authentication failed");
-  }
-  return out;
+  check_tag_present(ciphertext);
+  return open_on(keyed_context(algorithm, key, nonce.data(), false).get(), aad, ciphertext);
+}
+
+struct AeadKey::Context {
+  CipherCtxPtr ctx;  // cipher and key set; each operation sets the nonce and the direction
+};
+
+AeadKey::AeadKey(AeadAlgorithm algorithm, ByteView key) : algorithm_(algorithm), context_(std::make_unique<Context>()) {
+  if (key.size() != aead_key_size(algorithm)) throw Error(ErrorCode::kInvalidArgument, "AEAD key has the wrong size");
+  context_->ctx = keyed_context(algorithm, key, nullptr, true);
+}
+
+AeadKey::~AeadKey() = default;
+AeadKey::AeadKey(AeadKey&&) noexcept = default;
+AeadKey& AeadKey::operator=(AeadKey&&) noexcept = default;
+
+AeadKey::AeadKey(const AeadKey& other) : algorithm_(other.algorithm_), context_(std::make_unique<Context>()) {
+  other.check_usable();
+  context_->ctx.reset(ossl_check_ptr(EVP_CIPHER_CTX_new(), "EVP_CIPHER_CTX_new"));
+  ossl_check(EVP_CIPHER_CTX_copy(context_->ctx.get(), other.context_->ctx.get()), "EVP_CIPHER_CTX_copy");
+}
+
+AeadKey& AeadKey::operator=(const AeadKey& other) {
+  if (this != &other) *this = AeadKey(other);
+  return *this;
+}
+
+void AeadKey::check_usable() const {
+  if (!context_) throw Error(ErrorCode::kInvalidState, "AeadKey used after it was moved from");
+}
+
+Bytes AeadKey::seal(ByteView nonce, ByteView aad, ByteView plaintext) const {
+  check_usable();
+  if (nonce.size() != kAeadNonceSize) throw Error(ErrorCode::kInvalidArgument, "AEAD nonce must be 12 bytes");
+  EVP_CIPHER_CTX* ctx = context_->ctx.get();
+  ossl_check(EVP_CipherInit_ex2(ctx, nullptr, nullptr, nonce.data(), 1, nullptr), "EVP_CipherInit_ex2(nonce)");
+  return seal_on(ctx, aad, plaintext);
+}
+
+Bytes AeadKey::open(ByteView nonce, ByteView aad, ByteView ciphertext) const {
+  check_usable();
+  if (nonce.size() != kAeadNonceSize) throw Error(ErrorCode::kInvalidArgument, "AEAD nonce must be 12 bytes");
+  check_tag_present(ciphertext);
+  EVP_CIPHER_CTX* ctx = context_->ctx.get();
+  ossl_check(EVP_CipherInit_ex2(ctx, nullptr, nullptr, nonce.data(), 0, nullptr), "EVP_CipherInit_ex2(nonce)");
+  return open_on(ctx, aad, ciphertext);
 }
 
 }  // namespace anonify::crypto

@@ -40,10 +40,11 @@ uint64_t read_u64_be(ByteView b) {
 
 uint8_t mode_byte(Mode mode) { return mode == Mode::kSgx ? 2 : 1; }
 
-SecretBytes derive_seal_key(ByteView root_key, ByteView mrenclave) {
+crypto::AeadKey derive_seal_key(ByteView root_key, ByteView mrenclave) {
   if (root_key.size() < 16) throw Error(ErrorCode::kInvalidArgument, "sealing root key shorter than 16 bytes");
   SecretBytes prk = crypto::hkdf_extract(ByteView::from_string(kKeySalt), root_key);
-  return crypto::hkdf_expand(prk, mrenclave, crypto::aead_key_size(crypto::AeadAlgorithm::kAes256Gcm));
+  const SecretBytes key = crypto::hkdf_expand(prk, mrenclave, crypto::aead_key_size(crypto::AeadAlgorithm::kAes256Gcm));
+  return crypto::AeadKey(crypto::AeadAlgorithm::kAes256Gcm, key);
 }
 
 Bytes aad_for(ByteView header, const std::string& name) { return concat({header, ByteView::from_string(name)}); }
@@ -59,7 +60,7 @@ void check_name(const std::string& name) {
 namespace {
 
 // seal_blob / unseal_blob with the derived key: the store derives it once, not on every write.
-Bytes seal_with_key(Mode mode, ByteView mrenclave, ByteView key, const std::string& name, const SealBinding& binding,
+Bytes seal_with_key(Mode mode, ByteView mrenclave, const crypto::AeadKey& key, const std::string& name, const SealBinding& binding,
                     ByteView plaintext) {
   check_name(name);
   if (mrenclave.size() != kMeasurementSize) throw Error(ErrorCode::kInvalidArgument, "MRENCLAVE must be 32 bytes");
@@ -77,13 +78,13 @@ Bytes seal_with_key(Mode mode, ByteView mrenclave, ByteView key, const std::stri
   append(blob, binding.instance_id);
   append_u64_be(blob, binding.generation);
   Bytes nonce = crypto::random_nonce();
-  Bytes ciphertext = crypto::aead_seal(crypto::AeadAlgorithm::kAes256Gcm, key, nonce, aad_for(blob, name), plaintext);
+  Bytes ciphertext = key.seal(nonce, aad_for(blob, name), plaintext);
   append(blob, nonce);
   append(blob, ciphertext);
   return blob;
 }
 
-Unsealed unseal_with_key(Mode mode, ByteView mrenclave, ByteView key, const std::string& name, ByteView blob,
+Unsealed unseal_with_key(Mode mode, ByteView mrenclave, const crypto::AeadKey& key, const std::string& name, ByteView blob,
                          std::optional<ByteView> expected_instance) {
   check_name(name);
   const std::string what = "sealed blob \"" + name + "\"";
@@ -115,9 +116,8 @@ Unsealed unseal_with_key(Mode mode, ByteView mrenclave, ByteView key, const std:
   }
   Unsealed out;
   try {
-    Bytes plaintext = crypto::aead_open(crypto::AeadAlgorithm::kAes256Gcm, key, blob.subview(kSealNonceOffset, crypto::kAeadNonceSize),
-                                        aad_for(blob.subview(0, kSealHeaderSize), name),
-                                        blob.subview(kSealCiphertextOffset, blob.size() - kSealCiphertextOffset));
+    Bytes plaintext = key.open(blob.subview(kSealNonceOffset, crypto::kAeadNonceSize), aad_for(blob.subview(0, kSealHeaderSize), name),
+                                 blob.subview(kSealCiphertextOffset, blob.size() - kSealCiphertextOffset));
     out.plaintext = SecretBytes(std::move(plaintext));
   } catch (const Error& e) {
     if (e.code() != ErrorCode::kAuthenticationFailed) throw;

@@ -27,7 +27,7 @@ const EpochKeys* GroupKeys::current_keys(enclave::Enclave& enclave) {
   if (cached_ && cached_->mls_epoch == group->epoch() && constant_time_equal(authenticator, cached_authenticator_)) {
     return &*cached_;
   }
-  cached_ = EpochKeys{group->group_id(), group->epoch(), group->export_secret(kEntryKeyLabel, ByteView(), kEntryKeySize),
+  cached_ = EpochKeys{group->group_id(), group->epoch(), make_entry_key(group->export_secret(kEntryKeyLabel, ByteView(), kEntryKeySize)),
                       group->export_secret(kStateHashKeyLabel, ByteView(), kStateHashKeySize),
                       membership::group_policy_of(group->context()).runtime};
   cached_authenticator_ = std::move(authenticator);

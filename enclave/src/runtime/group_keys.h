@@ -11,13 +11,14 @@
 
 #include "anonify/bytes.h"
 #include "anonify/enclave/enclave.h"
+#include "anonify/runtime/ledger.h"
 
 namespace anonify::runtime::detail {
 
 struct EpochKeys {
   Bytes group_id;  ///< the MLS group id (bound into every log entry's AAD)
   uint64_t mls_epoch = 0;
-  SecretBytes entry_key;  ///< exporter "anonify/state-key/v1", 16 bytes
+  EntryKey entry_key;     ///< exporter "anonify/state-key/v1", 16 bytes, prepared (ledger.h)
   SecretBytes hash_key;   ///< exporter "anonify/state-hash/v1", 32 bytes
   std::string runtime;    ///< the runtime the group's policy names
 

@@ -40,20 +40,19 @@ Bytes entry_aad(const EntryScope& scope, const EntryPosition& position) {
   return w.take();
 }
 
-Bytes aead_seal_fresh(ByteView key, ByteView aad, ByteView plaintext, Bytes& out) {
+Bytes aead_seal_fresh(const EntryKey& key, ByteView aad, ByteView plaintext, Bytes& out) {
   const Bytes nonce = crypto::random_nonce();
   append(out, nonce);
-  append(out, crypto::aead_seal(crypto::AeadAlgorithm::kAes128Gcm, key, nonce, aad, plaintext));
+  append(out, key.seal(nonce, aad, plaintext));
   return out;
 }
 
 // Opens nonce ‖ ciphertext found at `offset` of `entry`.
-std::optional<SecretBytes> aead_open_at(ByteView key, ByteView aad, ByteView entry, size_t offset) {
+std::optional<SecretBytes> aead_open_at(const EntryKey& key, ByteView aad, ByteView entry, size_t offset) {
   if (entry.size() < offset + crypto::kAeadNonceSize + crypto::kAeadTagSize) return std::nullopt;
   const size_t body = offset + crypto::kAeadNonceSize;
   try {
-    return SecretBytes(crypto::aead_open(crypto::AeadAlgorithm::kAes128Gcm, key, entry.subview(offset, crypto::kAeadNonceSize),
-                                         aad, entry.subview(body, entry.size() - body)));
+    return SecretBytes(key.open(entry.subview(offset, crypto::kAeadNonceSize), aad, entry.subview(body, entry.size() - body)));
   } catch (const Error&) {
     return std::nullopt;
   }
@@ -75,7 +74,7 @@ EntryOutcome rejected(const char* reason) {
 
 }  // namespace
 
-Bytes seal_entry(ByteView entry_key, const EntryScope& scope, const EntryPosition& position, ByteView plaintext) {
+Bytes seal_entry(const EntryKey& entry_key, const EntryScope& scope, const EntryPosition& position, ByteView plaintext) {
   Bytes entry{kEntryVersion};
   append(entry, position.producer);
   append_u64_be(entry, position.sequence);
@@ -102,7 +101,7 @@ std::optional<EntryPosition> entry_position(ByteView entry) {
   return p;
 }
 
-std::optional<SecretBytes> open_entry(ByteView entry_key, const EntryScope& scope, ByteView entry) {
+std::optional<SecretBytes> open_entry(const EntryKey& entry_key, const EntryScope& scope, ByteView entry) {
   const std::optional<EntryPosition> position = entry_position(entry);
   if (!position) return std::nullopt;
   const std::optional<SecretBytes> padded = aead_open_at(entry_key, entry_aad(scope, *position), entry, 1 + kPositionSize);
@@ -110,7 +109,7 @@ std::optional<SecretBytes> open_entry(ByteView entry_key, const EntryScope& scop
   return unpad(*padded);
 }
 
-Bytes seal_snapshot(ByteView entry_key, const EntryScope& scope, const Ledger& ledger) {
+Bytes seal_snapshot(const EntryKey& entry_key, const EntryScope& scope, const Ledger& ledger) {
   const SecretBytes state(ledger.serialize());
   Bytes entry{kSnapshotEntryVersion};
   return aead_seal_fresh(entry_key, snapshot_aad(scope), state, entry);
@@ -182,7 +181,7 @@ uint64_t Ledger::next_sequence(const Address& producer, uint64_t chain_epoch) co
   return it == producer_next_.end() ? 0 : it->second;
 }
 
-EntryOutcome Ledger::apply_entry(uint64_t counter, const EntryScope& scope, ByteView entry, ByteView entry_key) {
+EntryOutcome Ledger::apply_entry(uint64_t counter, const EntryScope& scope, ByteView entry, const EntryKey& entry_key) {
   if (counter <= last_applied_) {
     EntryOutcome out;
     out.duplicate = true;
@@ -250,7 +249,7 @@ Error Ledger::counter_gap(uint64_t counter) const {
                "stateCounter " + std::to_string(counter) + " but the next entry is " + std::to_string(last_applied_ + 1));
 }
 
-EntryOutcome Ledger::apply_snapshot(uint64_t counter, const EntryScope& scope, ByteView entry, ByteView entry_key) {
+EntryOutcome Ledger::apply_snapshot(uint64_t counter, const EntryScope& scope, ByteView entry, const EntryKey& entry_key) {
   const bool in_order = counter == last_applied_ + 1;
   const std::optional<SecretBytes> plain = aead_open_at(entry_key, snapshot_aad(scope), entry, 1);
   std::optional<Ledger> snapshot;

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "anonify/bytes.h"
+#include "anonify/crypto/aead.h"
 #include "anonify/enclave/alternating_file.h"
 #include "anonify/enclave/platform.h"
 
@@ -186,7 +187,7 @@ class SealedStore {
   std::unique_ptr<AlternatingFile> manifest_file_;
   /// The slot holding the newest manifest (read at open or written since); nullopt before the first.
   std::optional<size_t> manifest_slot_;
-  SecretBytes seal_key_;  ///< derived from the root key and MRENCLAVE once, at construction
+  crypto::AeadKey seal_key_;  ///< derived from the root key and MRENCLAVE once, at construction, and prepared
   Bytes instance_id_;
   uint64_t generation_ = 0;
   /// Per name: the lowest generation still acceptable (manifest entry, last read or write).

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "anonify/bytes.h"
+#include "anonify/crypto/aead.h"
 #include "anonify/error.h"
 #include "anonify/flat_map.h"
 #include "anonify/runtime/envelope.h"
@@ -35,6 +36,12 @@ constexpr uint8_t kEntryVersion = 3;
 constexpr uint8_t kSnapshotEntryVersion = 2;
 constexpr const char* kSnapshotAadLabel = "anonify/snapshot/v2";
 constexpr size_t kEntryKeySize = 16;
+
+/// An epoch's entry key (AES-128-GCM, kEntryKeySize bytes), prepared once for the many entries it
+/// seals and opens.
+using EntryKey = crypto::AeadKey;
+/// Prepares raw key bytes (the MLS exporter's output). Throws Error(InvalidArgument) on a wrong size.
+inline EntryKey make_entry_key(ByteView raw) { return EntryKey(crypto::AeadAlgorithm::kAes128Gcm, raw); }
 constexpr const char* kEntryAadLabel = "anonify/entry/v3";
 /// Entry plaintexts: a token transfer fits the first bucket, the largest command (kMaxPayloadSize)
 /// the last. Every byte is posted to the chain, so the buckets are finer than the envelopes'.
@@ -75,12 +82,12 @@ struct EntryPosition {
 };
 
 /// Pads and seals a plaintext into a log entry (fresh random nonce).
-Bytes seal_entry(ByteView entry_key, const EntryScope& scope, const EntryPosition& position, ByteView plaintext);
+Bytes seal_entry(const EntryKey& entry_key, const EntryScope& scope, const EntryPosition& position, ByteView plaintext);
 /// The header of a command entry; nullopt when it is not one (wrong version, too short).
 std::optional<EntryPosition> entry_position(ByteView entry);
 /// Opens a log entry and strips its padding; nullopt for a wrong version, length, key, group, epoch,
 /// position or any tampering.
-std::optional<SecretBytes> open_entry(ByteView entry_key, const EntryScope& scope, ByteView entry);
+std::optional<SecretBytes> open_entry(const EntryKey& entry_key, const EntryScope& scope, ByteView entry);
 
 /// What a command entry carries: the user's signed command and the domain the producing enclave
 /// checked its signature under (every applying enclave checks it again). Encoded once, in the TLS
@@ -150,7 +157,7 @@ class Ledger {
   /// omission of that producer's entries); once it does, the sequence is used up whatever the
   /// command holds, and a command the runtime rejects still uses up the sender's nonce. On return the
   /// ledger reflects the entry (callers that must not change before sealing work on a copy).
-  EntryOutcome apply_entry(uint64_t counter, const EntryScope& scope, ByteView entry, ByteView entry_key);
+  EntryOutcome apply_entry(uint64_t counter, const EntryScope& scope, ByteView entry, const EntryKey& entry_key);
 
   /// Answers a query: {"op":"nonce","account"} here (the account itself only), anything else by the
   /// runtime.
@@ -174,7 +181,7 @@ class Ledger {
  private:
   // The checks and the transition of a command entry's (opened, in-sequence) plaintext.
   EntryOutcome apply_command(const SecretBytes& plain);
-  EntryOutcome apply_snapshot(uint64_t counter, const EntryScope& scope, ByteView entry, ByteView entry_key);
+  EntryOutcome apply_snapshot(uint64_t counter, const EntryScope& scope, ByteView entry, const EntryKey& entry_key);
   Error counter_gap(uint64_t counter) const;
   // Consumes `counter` for `entry`: lastApplied and the log hash move together.
   void consume(uint64_t counter, ByteView entry);
@@ -190,6 +197,6 @@ class Ledger {
 
 /// Seals the ledger into a snapshot entry:
 /// 0x02 ‖ nonce (12) ‖ AES-128-GCM(key_e, nonce, ledger encoding, "anonify/snapshot/v2" ‖ group id<V> ‖ epoch u64 BE).
-Bytes seal_snapshot(ByteView entry_key, const EntryScope& scope, const Ledger& ledger);
+Bytes seal_snapshot(const EntryKey& entry_key, const EntryScope& scope, const Ledger& ledger);
 
 }  // namespace anonify::runtime
