@@ -6,7 +6,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-bool needs_no_escape(const std::string& s) {
+bool needs_no_escape(std::string_view s) {
   for (const char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c > 0x7E || c == '"' || c == '\\') return false;
@@ -14,17 +14,17 @@ bool needs_no_escape(const std::string& s) {
   return true;
 }
 
-void dump_string_into(std::string& out, const std::string& s, Json::error_handler_t handler) {
+}  // namespace
+
+void dump_json_string_into(std::string& out, std::string_view s, Json::error_handler_t handler) {
   if (needs_no_escape(s)) {
     out.push_back('"');
     out.append(s);
     out.push_back('"');
   } else {
-    out.append(Json(s).dump(-1, ' ', false, handler));
+    out.append(Json(std::string(s)).dump(-1, ' ', false, handler));
   }
 }
-
-}  // namespace
 
 void dump_json_into(std::string& out, const Json& value, Json::error_handler_t handler) {
   if (value.is_object()) {
@@ -33,7 +33,7 @@ void dump_json_into(std::string& out, const Json& value, Json::error_handler_t h
     for (auto it = value.begin(); it != value.end(); ++it) {  // the object's own (sorted) order, as dump()
       if (!first) out.push_back(',');
       first = false;
-      dump_string_into(out, it.key(), handler);
+      dump_json_string_into(out, it.key(), handler);
       out.push_back(':');
       dump_json_into(out, it.value(), handler);
     }
@@ -48,7 +48,7 @@ void dump_json_into(std::string& out, const Json& value, Json::error_handler_t h
     }
     out.push_back(']');
   } else if (value.is_string()) {
-    dump_string_into(out, value.get_ref<const std::string&>(), handler);
+    dump_json_string_into(out, value.get_ref<const std::string&>(), handler);
   } else {
     out.append(value.dump(-1, ' ', false, handler));
   }

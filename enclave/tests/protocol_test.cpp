@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include "anonify/json_dump.h"
+#include "anonify/json_writer.h"
 #include "anonify/protocol/dispatcher.h"
 #include "anonify/protocol/frame.h"
 #include "anonify/protocol/server.h"
@@ -300,6 +301,63 @@ TEST(Dispatcher, ResultsAndErrorsEchoTheId) {
   EXPECT_EQ(internal["error"]["code"], "internal");
   EXPECT_EQ(c.calls, 2);  // failed requests changed nothing
   EXPECT_EQ(error_of_call([&] { d.add("count", nullptr); }), "invalid_argument");
+}
+
+// A JsonWriter's text is what dumping the same value gives, escapes and replaced invalid UTF-8
+// included, with the members written in dump()'s (sorted) order.
+TEST(JsonWriter, WritesWhatDumpWritesForTheSameValue) {
+  const Bytes hash(32, 0xab);
+  const std::array<uint8_t, 20> address{0x00, 0x01, 0xfe};
+  const std::string odd = std::string("quote \" slash \\ tab \t nul ") + '\0' + " \xc3\xa9 bad \xff";
+  JsonWriter w;
+  w.begin_object()
+      .key("a").hex(hash)
+      .key("b").hex(address)
+      .key("c").hex(Bytes{})
+      .key("d").decimal(0)
+      .key("e").decimal(UINT64_MAX)
+      .key("f").boolean(true)
+      .key("g").boolean(false)
+      .key("h").begin_array().end_array()
+      .key("i").begin_array().begin_object().key("k").string("v").end_object().begin_object().end_object().end_array()
+      .key("j").raw_value(R"([1,{"x":null}])")
+      .key("k\"ey").string(odd)
+      .key("l").string("")
+      .end_object();
+  const Json expected{{"a", hex_param(hash)},
+                      {"b", hex_param(address)},
+                      {"c", "0x"},
+                      {"d", "0"},
+                      {"e", std::to_string(UINT64_MAX)},
+                      {"f", true},
+                      {"g", false},
+                      {"h", Json::array()},
+                      {"i", Json::array({Json{{"k", "v"}}, Json::object()})},
+                      {"j", Json::array({1, Json{{"x", nullptr}}})},
+                      {"k\"ey", odd},
+                      {"l", ""}};
+  const std::string text = w.take();
+  EXPECT_EQ(text, expected.dump(-1, ' ', false, Json::error_handler_t::replace));
+  EXPECT_EQ(w.take(), "");  // emptied by take()
+  JsonWriter top;
+  top.begin_array().decimal(1).string("x").boolean(false).end_array();
+  EXPECT_EQ(top.take(), R"(["1","x",false])");
+}
+
+// A method may answer with text it wrote itself: the response carries it as the same document.
+TEST(Dispatcher, EncodedResultsAreCarriedAsTheyAre) {
+  Dispatcher<Counter> d;
+  d.add("plain", [](Counter&, const Params&) { return Json{{"n", "7"}, {"ok", true}}; });
+  d.add("written", [](Counter&, const Params&) {
+    JsonWriter w;
+    w.begin_object().key("n").decimal(7).key("ok").boolean(true).end_object();
+    return MethodResult::encoded(w.take());
+  });
+  Counter c;
+  const Bytes plain = d.handle(c, ascii(R"({"id":"r","method":"plain"})"));
+  const Bytes written = d.handle(c, ascii(R"({"id":"r","method":"written"})"));
+  EXPECT_EQ(std::string(written.begin(), written.end()), R"({"id":"r","result":{"n":"7","ok":true}})");
+  EXPECT_EQ(written, plain);
 }
 
 // Runs serve() over pipes: `input` is the whole request stream.

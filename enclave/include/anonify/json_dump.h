@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 namespace anonify {
 
@@ -12,6 +13,10 @@ namespace anonify {
 /// escaping; every other string and every non-string scalar is serialized by nlohmann itself.
 void dump_json_into(std::string& out, const nlohmann::json& value,
                     nlohmann::json::error_handler_t handler = nlohmann::json::error_handler_t::strict);
+
+/// Appends one string value as dump() writes it (the fast path above for plain ASCII).
+void dump_json_string_into(std::string& out, std::string_view s,
+                           nlohmann::json::error_handler_t handler = nlohmann::json::error_handler_t::strict);
 
 /// The same into a new string.
 std::string dump_json(const nlohmann::json& value, nlohmann::json::error_handler_t handler = nlohmann::json::error_handler_t::strict);

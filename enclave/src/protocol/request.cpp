@@ -230,17 +230,21 @@ Request parse_request(ByteView body) {
   return request;
 }
 
-Bytes encode_result(const Json& id, const Json& result) {
+Bytes encode_result(const Json& id, const MethodResult& result) {
   // {"id":…,"result":…}: the keys in the order dump() writes them, the result serialized in place
-  // (not copied into a response document first).
+  // (not copied into a response document first) or, written by the method itself, copied as it is.
   static constexpr std::string_view kOpen = "{\"id\":";
   static constexpr std::string_view kResult = ",\"result\":";
   std::string text;
-  text.reserve(512);
+  text.reserve(result.is_encoded() ? kOpen.size() + 24 + kResult.size() + result.text().size() + 1 : 512);
   text.append(kOpen);
   dump_json_into(text, id, Json::error_handler_t::replace);
   text.append(kResult);
-  dump_json_into(text, result, Json::error_handler_t::replace);
+  if (result.is_encoded()) {
+    text.append(result.text());
+  } else {
+    dump_json_into(text, result.value(), Json::error_handler_t::replace);
+  }
   text.push_back('}');
   return Bytes(text.begin(), text.end());
 }

@@ -13,6 +13,7 @@
 #include "anonify/enclave/chain_clock.h"
 #include "anonify/enclave/methods.h"
 #include "anonify/enclave/sealing.h"
+#include "anonify/json_writer.h"
 #include "anonify/runtime/envelope.h"
 #include "anonify/runtime/ledger.h"
 #include "anonify/runtime/json_input.h"
@@ -191,14 +192,19 @@ ANONIFY_PROTOCOL_METHOD(state_submit)(Enclave& enclave, const Params& params) {
   const Bytes signature = sign_typed(enclave, domain, eip712::ciphertext_struct_hash(epoch, position.sequence, entry_hash));
   s.produced().record(epoch, std::move(entry_hash));
   s.produced_sequence(epoch, position.sequence);
-  return Json{{"entry", hex_param(entry)},
-              {"epoch", std::to_string(epoch)},
-              {"signature", hex_param(signature)},
-              {"commandId", hex_param(command.command_id())},
-              {"sender", runtime::format_address(command.sender)},
-              {"nonce", std::to_string(command.nonce)},
-              {"producer", runtime::format_address(position.producer)},
-              {"producerSequence", std::to_string(position.sequence)}};
+  // Written as text (json_writer.h), the members in dump()'s order.
+  JsonWriter out;
+  out.begin_object()
+      .key("commandId").hex(command.command_id())
+      .key("entry").hex(entry)
+      .key("epoch").decimal(epoch)
+      .key("nonce").decimal(command.nonce)
+      .key("producer").hex(position.producer)
+      .key("producerSequence").decimal(position.sequence)
+      .key("sender").hex(command.sender)
+      .key("signature").hex(signature)
+      .end_object();
+  return protocol::MethodResult::encoded(out.take());
 }
 
 // Signs CiphertextBatch(epoch, firstSequence, payloadsHash) over entries this enclave's state_submit
@@ -277,18 +283,21 @@ ANONIFY_PROTOCOL_METHOD(state_apply)(Enclave& enclave, const Params& params) {
   // Notifications are built before anything is committed and can never fail the apply: a seal that
   // fails (subscribe refuses unusable keys, so it should not) drops that one notification. Every
   // notification has the same padded size, changed or not.
-  Json notifications = Json::array();
+  JsonWriter notifications;
+  notifications.begin_array();
   for (const auto& [id, sub] : s.subscriptions()) {
     const bool changed = outcome.adopted || outcome.changed.count(sub.account) != 0;
-    const Json note{{"stateCounter", std::to_string(counter)}, {"changed", changed}};
+    JsonWriter note;
+    note.begin_object().key("changed").boolean(changed).key("stateCounter").decimal(counter).end_object();
     try {
-      const SecretBytes padded(runtime::pad_to_size(json_bytes(note), runtime::kNotificationSize));
-      notifications.push_back(
-          Json{{"subscriptionId", id}, {"payload", hex_param(runtime::seal_to(sub.reply_key, runtime::kNotifyInfo, padded))}});
+      const SecretBytes padded(runtime::pad_to_size(ByteView::from_string(note.take()), runtime::kNotificationSize));
+      const Bytes payload = runtime::seal_to(sub.reply_key, runtime::kNotifyInfo, padded);
+      notifications.begin_object().key("payload").hex(payload).key("subscriptionId").string(id).end_object();
     } catch (const Error&) {
       continue;
     }
   }
+  notifications.end_array();
   // The clock first (sealed as it moves; it only ever makes freshness checks stricter), then the
   // state: lastApplied moves only together with the state it belongs to. One manifest write
   // records both (on a chain, most entries arrive at a new block time).
@@ -301,22 +310,26 @@ ANONIFY_PROTOCOL_METHOD(state_apply)(Enclave& enclave, const Params& params) {
     s.resync_sequence(epoch, outcome.expected_sequence);  // one of ours was never posted
   }
 
-  Json out{{"stateCounter", std::to_string(counter)},
-           {"outcome", outcome.applied ? "applied" : "rejected"},
-           {"stateHash", hex_param(hash)},
-           {"notifications", std::move(notifications)}};
-  if (!outcome.applied) out["reason"] = outcome.reason;
-  if (outcome.snapshot) out["snapshot"] = outcome.adopted ? "adopted" : "checked";
-  if (outcome.command_id) out["commandId"] = hex_param(*outcome.command_id);
-  if (outcome.sender) out["sender"] = runtime::format_address(*outcome.sender);
-  if (outcome.position) {
-    out["producer"] = runtime::format_address(outcome.position->producer);
-    out["producerSequence"] = std::to_string(outcome.position->sequence);
-    if (outcome.reason == runtime::ledger_reason::kOutOfSequence) {
-      out["expectedSequence"] = std::to_string(outcome.expected_sequence);
-    }
+  // Written as text (json_writer.h), the members in dump()'s order.
+  JsonWriter out;
+  out.begin_object();
+  if (outcome.command_id) out.key("commandId").hex(*outcome.command_id);
+  if (outcome.position && outcome.reason == runtime::ledger_reason::kOutOfSequence) {
+    out.key("expectedSequence").decimal(outcome.expected_sequence);
   }
-  return out;
+  out.key("notifications").raw_value(notifications.take());
+  out.key("outcome").string(outcome.applied ? "applied" : "rejected");
+  if (outcome.position) {
+    out.key("producer").hex(outcome.position->producer);
+    out.key("producerSequence").decimal(outcome.position->sequence);
+  }
+  if (!outcome.applied) out.key("reason").string(outcome.reason);
+  if (outcome.sender) out.key("sender").hex(*outcome.sender);
+  if (outcome.snapshot) out.key("snapshot").string(outcome.adopted ? "adopted" : "checked");
+  out.key("stateCounter").decimal(counter);
+  out.key("stateHash").hex(hash);
+  out.end_object();
+  return protocol::MethodResult::encoded(out.take());
 }
 
 ANONIFY_PROTOCOL_METHOD(state_snapshot)(Enclave& enclave, const Params& params) {

@@ -1,7 +1,7 @@
 // Registration of protocol methods. A module registers its methods from its own .cpp file:
 //
 //   ANONIFY_PROTOCOL_METHOD(mls_create_group) (Enclave& enclave, const protocol::Params& params) {
-//     ... return Json{...};
+//     ... return Json{...};   (or, on a hot path, MethodResult::encoded(JsonWriter text))
 //   }
 //
 // The macro defines the handler and adds it to the global table at static-initialisation time.
@@ -33,7 +33,7 @@ const Identity& require_identity(const Enclave& enclave);
 }  // namespace anonify::enclave
 
 #define ANONIFY_PROTOCOL_METHOD(name)                                                                     \
-  static ::anonify::enclave::Json anonify_method_##name(::anonify::enclave::Enclave&,                    \
-                                                        const ::anonify::protocol::Params&);             \
+  static ::anonify::protocol::MethodResult anonify_method_##name(::anonify::enclave::Enclave&,           \
+                                                                 const ::anonify::protocol::Params&);    \
   static const ::anonify::enclave::MethodRegistration anonify_registration_##name(#name, anonify_method_##name); \
-  static ::anonify::enclave::Json anonify_method_##name
+  static ::anonify::protocol::MethodResult anonify_method_##name

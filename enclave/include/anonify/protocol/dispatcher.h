@@ -37,13 +37,37 @@ class RequestError : public Error {
   Json id_;
 };
 
-Bytes encode_result(const Json& id, const Json& result);
+/// What a method answers: a JSON value, or the result already written as JSON text (JsonWriter) by
+/// a method on the hot path, which the response then carries as it is.
+class MethodResult {
+ public:
+  MethodResult(Json&& value) : value_(std::move(value)) {}     // NOLINT(google-explicit-constructor): methods return Json
+  MethodResult(const Json& value) : value_(value) {}           // NOLINT(google-explicit-constructor)
+  /// `text` must be one complete JSON value (what a JsonWriter gives).
+  static MethodResult encoded(std::string text) {
+    MethodResult result{Json()};
+    result.text_ = std::move(text);
+    result.encoded_ = true;
+    return result;
+  }
+
+  bool is_encoded() const noexcept { return encoded_; }
+  const Json& value() const noexcept { return value_; }
+  const std::string& text() const noexcept { return text_; }
+
+ private:
+  Json value_;
+  std::string text_;
+  bool encoded_ = false;
+};
+
+Bytes encode_result(const Json& id, const MethodResult& result);
 Bytes encode_error(const Json& id, ErrorCode code, const std::string& message);
 
 template <typename Context>
 class Dispatcher {
  public:
-  using Handler = std::function<Json(Context& context, const Params& params)>;
+  using Handler = std::function<MethodResult(Context& context, const Params& params)>;
 
   /// Adds a method; throws Error(InvalidArgument) if the name is taken.
   void add(const std::string& method, Handler handler) {
