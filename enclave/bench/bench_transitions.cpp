@@ -154,6 +154,31 @@ TransitionTimes transition(InProcessEnclave& e, const std::string& submit_body, 
   return {submit, apply};
 }
 
+// One round of `count` transitions (bodies[first ...]): the per-call means of submit and apply. Each call is
+// timed on its own and so carries one empty interval of the timer (the CPU clock is a system call): it is
+// measured before the round and taken off the means.
+struct RoundMeans {
+  Timing submit;
+  Timing apply;
+  Timing timer;
+};
+
+RoundMeans timed_round(InProcessEnclave& e, const std::vector<std::string>& bodies, size_t first, size_t count,
+                       uint64_t& counter) {
+  RoundMeans m;
+  m.timer = stopwatch_overhead();
+  m.submit = Timing{-m.timer.wall_us, -m.timer.cpu_us};
+  m.apply = m.submit;
+  for (size_t k = 0; k < count; ++k) {
+    const TransitionTimes t = transition(e, bodies[first + k], ++counter);
+    m.submit.wall_us += t.submit.wall_us / count;
+    m.submit.cpu_us += t.submit.cpu_us / count;
+    m.apply.wall_us += t.apply.wall_us / count;
+    m.apply.cpu_us += t.apply.cpu_us / count;
+  }
+  return m;
+}
+
 struct PathResult {
   std::string id;
   std::string label;
@@ -278,17 +303,9 @@ std::vector<RuntimeRow> bench_runtimes(const std::string& base_dir, size_t round
     }
     std::vector<Timing> submit_rounds, apply_rounds;
     for (size_t r = 0; r < rounds; ++r) {
-      const Timing timer = stopwatch_overhead();  // taken off each call's time, as in the transition rounds
-      Timing submit{-timer.wall_us, -timer.cpu_us}, apply{-timer.wall_us, -timer.cpu_us};
-      for (size_t k = 0; k < per_round; ++k) {
-        const TransitionTimes t = transition(e, bodies[r * per_round + k], ++counter);
-        submit.wall_us += t.submit.wall_us / per_round;
-        submit.cpu_us += t.submit.cpu_us / per_round;
-        apply.wall_us += t.apply.wall_us / per_round;
-        apply.cpu_us += t.apply.cpu_us / per_round;
-      }
-      submit_rounds.push_back(submit);
-      apply_rounds.push_back(apply);
+      const RoundMeans m = timed_round(e, bodies, r * per_round, per_round, counter);
+      submit_rounds.push_back(m.submit);
+      apply_rounds.push_back(m.apply);
     }
     rows.push_back(RuntimeRow{b.runtime, b.command, stat_of(submit_rounds), stat_of(apply_rounds), command_size});
   }
@@ -375,21 +392,11 @@ int run(const Options& o) {
   for (size_t k = 0; k < warmup; ++k) transition(e, bodies[k], ++counter);
   for (size_t r = 0; r < rounds; ++r) {
     std::cerr << "round " << r + 1 << " of " << rounds << ": " << per_round << " transitions (submit + apply), then primitives\n";
-    // Each call is timed on its own, so each carries one empty interval of the timer: measured in this round and
-    // taken off the round's per-call means.
-    const Timing timer = stopwatch_overhead();
-    timer_rounds.push_back(timer);
-    Timing submit{-timer.wall_us, -timer.cpu_us}, apply{-timer.wall_us, -timer.cpu_us};
-    for (size_t k = 0; k < per_round; ++k) {
-      const TransitionTimes t = transition(e, bodies[warmup + r * per_round + k], ++counter);
-      submit.wall_us += t.submit.wall_us / per_round;
-      submit.cpu_us += t.submit.cpu_us / per_round;
-      apply.wall_us += t.apply.wall_us / per_round;
-      apply.cpu_us += t.apply.cpu_us / per_round;
-    }
-    submit_rounds.push_back(submit);
-    apply_rounds.push_back(apply);
-    both_rounds.push_back(Timing{submit.wall_us + apply.wall_us, submit.cpu_us + apply.cpu_us});
+    const RoundMeans m = timed_round(e, bodies, warmup + r * per_round, per_round, counter);
+    timer_rounds.push_back(m.timer);
+    submit_rounds.push_back(m.submit);
+    apply_rounds.push_back(m.apply);
+    both_rounds.push_back(Timing{m.submit.wall_us + m.apply.wall_us, m.submit.cpu_us + m.apply.cpu_us});
     suite.run_batch(r);
   }
   const std::vector<PrimitiveResult> primitives = suite.results();
