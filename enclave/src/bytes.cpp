@@ -49,14 +49,18 @@ void SecretBytes::wipe() noexcept {
   bytes_.clear();
 }
 
-std::string to_hex(ByteView bytes) {
+char* write_hex(ByteView bytes, char* out) noexcept {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(bytes.size() * 2, '\0');
-  char* at = out.data();
   for (uint8_t b : bytes) {
-    *at++ = kDigits[b >> 4];
-    *at++ = kDigits[b & 0x0F];
+    *out++ = kDigits[b >> 4];
+    *out++ = kDigits[b & 0x0F];
   }
+  return out;
+}
+
+std::string to_hex(ByteView bytes) {
+  std::string out(bytes.size() * 2, '\0');
+  write_hex(bytes, out.data());
   return out;
 }
 

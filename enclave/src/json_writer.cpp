@@ -45,7 +45,6 @@ JsonWriter& JsonWriter::string(std::string_view value) {
 }
 
 JsonWriter& JsonWriter::hex(ByteView bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
   separate();
   const size_t at = out_.size();
   out_.resize(at + 4 + 2 * bytes.size());
@@ -53,11 +52,7 @@ JsonWriter& JsonWriter::hex(ByteView bytes) {
   *p++ = '"';
   *p++ = '0';
   *p++ = 'x';
-  for (const uint8_t b : bytes) {
-    *p++ = kDigits[b >> 4];
-    *p++ = kDigits[b & 0x0f];
-  }
-  *p = '"';
+  *write_hex(bytes, p) = '"';
   return *this;
 }
 

@@ -87,6 +87,9 @@ class SecretBytes {
 
 /// Lower-case hex without prefix.
 std::string to_hex(ByteView bytes);
+/// Writes the 2 * bytes.size() lower-case hex digits of `bytes` at `out` (which has room for them);
+/// returns the end. For callers that build a larger text (a "0x" parameter, a JSON string).
+char* write_hex(ByteView bytes, char* out) noexcept;
 /// Parses hex (upper or lower case, optional "0x" prefix, even length). Throws Error(InvalidArgument).
 Bytes from_hex(std::string_view hex);
 

@@ -21,15 +21,10 @@ const Json& empty_object() {
 
 std::string hex_param(ByteView bytes) {
   // "0x" + to_hex(bytes) in one allocation (an entry's hex is over a kilobyte).
-  static constexpr char kDigits[] = "0123456789abcdef";
   std::string out(2 + bytes.size() * 2, '\0');
   out[0] = '0';
   out[1] = 'x';
-  char* at = out.data() + 2;
-  for (uint8_t b : bytes) {
-    *at++ = kDigits[b >> 4];
-    *at++ = kDigits[b & 0x0F];
-  }
+  write_hex(bytes, out.data() + 2);
   return out;
 }
 

@@ -36,12 +36,6 @@ constexpr uint8_t kEntryVersion = 3;
 constexpr uint8_t kSnapshotEntryVersion = 2;
 constexpr const char* kSnapshotAadLabel = "anonify/snapshot/v2";
 constexpr size_t kEntryKeySize = 16;
-
-/// An epoch's entry key (AES-128-GCM, kEntryKeySize bytes), prepared once for the many entries it
-/// seals and opens.
-using EntryKey = crypto::AeadKey;
-/// Prepares raw key bytes (the MLS exporter's output). Throws Error(InvalidArgument) on a wrong size.
-inline EntryKey make_entry_key(ByteView raw) { return EntryKey(crypto::AeadAlgorithm::kAes128Gcm, raw); }
 constexpr const char* kEntryAadLabel = "anonify/entry/v3";
 /// Entry plaintexts: a token transfer fits the first bucket, the largest command (kMaxPayloadSize)
 /// the last. Every byte is posted to the chain, so the buckets are finer than the envelopes'.
@@ -50,6 +44,12 @@ constexpr std::array<size_t, 6> kEntryBuckets = {256, 512, 1024, 2048, 4096, 819
 constexpr const char* kEntryKeyLabel = "anonify/state-key/v1";
 constexpr const char* kStateHashKeyLabel = "anonify/state-hash/v1";
 constexpr size_t kStateHashKeySize = 32;
+
+/// An epoch's entry key (AES-128-GCM, kEntryKeySize bytes), prepared once for the many entries it
+/// seals and opens.
+using EntryKey = crypto::AeadKey;
+/// Prepares raw key bytes (the MLS exporter's output). Throws Error(InvalidArgument) on a wrong size.
+inline EntryKey make_entry_key(ByteView raw) { return EntryKey(crypto::AeadAlgorithm::kAes128Gcm, raw); }
 
 /// Reasons for rejected transitions decided by the ledger (runtimes add their own).
 namespace ledger_reason {
